@@ -1,0 +1,2 @@
+-- placeholder; replaced by the catalog migration
+CREATE TABLE IF NOT EXISTS schema_placeholder (x INTEGER);

@@ -1,0 +1,2 @@
+import TollgateModel
+import TollgateStorage

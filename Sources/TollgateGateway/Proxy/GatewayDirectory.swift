@@ -1,0 +1,37 @@
+import Synchronization
+
+/// The accounts and gateways the proxy may forward for, as an in-memory snapshot read on the hot path without
+/// touching SQLite. The API updates it when accounts or gateways are created.
+public final class GatewayDirectory: Sendable {
+    /// What the proxy needs to know about one gateway.
+    public struct Entry: Sendable, Equatable {
+        public var account: String
+        public var gateway: String
+        /// Whether logs are collected for this gateway (`collect_logs`).
+        public var collectLogs: Bool
+        public init(account: String, gateway: String, collectLogs: Bool = true) {
+            self.account = account
+            self.gateway = gateway
+            self.collectLogs = collectLogs
+        }
+    }
+
+    private struct Key: Hashable {
+        var account: String
+        var gateway: String
+    }
+    private let entries: Mutex<[Key: Entry]>
+
+    public init(_ initial: [Entry] = []) {
+        entries = Mutex(Dictionary(initial.map { (Key(account: $0.account, gateway: $0.gateway), $0) }) { _, b in b })
+    }
+
+    public func lookup(account: some StringProtocol, gateway: some StringProtocol) -> Entry? {
+        let key = Key(account: String(account), gateway: String(gateway))
+        return entries.withLock { $0[key] }
+    }
+
+    public func upsert(_ entry: Entry) {
+        entries.withLock { $0[Key(account: entry.account, gateway: entry.gateway)] = entry }
+    }
+}

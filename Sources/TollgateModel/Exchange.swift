@@ -1,0 +1,62 @@
+/// What the proxy saw of one request/response exchange, raw: headers unredacted, nothing parsed.
+///
+/// The proxy fills this on the event loop with byte copies only; turning it into a `LogRecord` (redaction,
+/// model and usage parsing) happens off the hot path, in the ingest stage (`LogRecord.init(exchange:providers:)`).
+public struct Exchange: Sendable {
+    public var id: LogID
+    /// Request start, Unix milliseconds.
+    public var startedAt: Int64
+    public var account: String
+    public var gateway: String
+    public var provider: String
+    public var method: String
+    /// Path after the provider segment, starting with `/`, without the query string.
+    public var path: String
+    /// Raw query string without the `?`, or nil.
+    public var query: String?
+    public var requestHeaders: [(name: String, value: String)]
+    public var requestBody: [UInt8]
+    /// Status sent to the client.
+    public var statusCode: Int
+    public var responseHeaders: [(name: String, value: String)]
+    public var responseBody: [UInt8]
+    /// Total body bytes sent to the client; may exceed `responseBody.count` if capture was truncated.
+    public var responseSize: Int64
+    public var requestSize: Int64
+    public var durationMicros: Int64
+    public var ttftMicros: Int64?
+    /// Set when the exchange failed at the gateway: upstream unreachable, timeout, stream cut off.
+    public var error: String?
+    public var metadata: [MetadataEntry]
+    /// False when only metadata should be stored (`cf-aig-collect-log-payload: false`).
+    public var collectPayload: Bool
+
+    public init(
+        id: LogID, startedAt: Int64, account: String, gateway: String, provider: String, method: String,
+        path: String, query: String?, requestHeaders: [(name: String, value: String)], requestBody: [UInt8],
+        statusCode: Int, responseHeaders: [(name: String, value: String)], responseBody: [UInt8],
+        responseSize: Int64, requestSize: Int64, durationMicros: Int64, ttftMicros: Int64?, error: String?,
+        metadata: [MetadataEntry] = [], collectPayload: Bool = true
+    ) {
+        self.id = id
+        self.startedAt = startedAt
+        self.account = account
+        self.gateway = gateway
+        self.provider = provider
+        self.method = method
+        self.path = path
+        self.query = query
+        self.requestHeaders = requestHeaders
+        self.requestBody = requestBody
+        self.statusCode = statusCode
+        self.responseHeaders = responseHeaders
+        self.responseBody = responseBody
+        self.responseSize = responseSize
+        self.requestSize = requestSize
+        self.durationMicros = durationMicros
+        self.ttftMicros = ttftMicros
+        self.error = error
+        self.metadata = metadata
+        self.collectPayload = collectPayload
+    }
+}

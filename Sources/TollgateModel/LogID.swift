@@ -1,0 +1,117 @@
+import Foundation
+import Synchronization
+
+/// A log record's id: a UUIDv7 (RFC 9562), so ids sort by creation time.
+///
+/// Layout: 48 bits of Unix milliseconds, version 7, 12 bits of sub-millisecond sequence, variant, 62 random bits.
+/// Within one process ids generated in the same millisecond still increase (the 12-bit counter), so an id order
+/// is a creation order.
+public struct LogID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public var high: UInt64
+    public var low: UInt64
+
+    public init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
+
+    /// Milliseconds since the Unix epoch encoded in the id.
+    public var milliseconds: Int64 { Int64(bitPattern: high >> 16) }
+
+    public static func < (a: LogID, b: LogID) -> Bool {
+        a.high != b.high ? a.high < b.high : a.low < b.low
+    }
+
+    /// The 16 bytes, big-endian (the UUID byte order).
+    public var bytes: [UInt8] {
+        var out = [UInt8](repeating: 0, count: 16)
+        for i in 0..<8 {
+            out[i] = UInt8(truncatingIfNeeded: high >> (56 - 8 * UInt64(i)))
+            out[8 + i] = UInt8(truncatingIfNeeded: low >> (56 - 8 * UInt64(i)))
+        }
+        return out
+    }
+
+    public init?(bytes: some Collection<UInt8>) {
+        guard bytes.count == 16 else { return nil }
+        var h: UInt64 = 0
+        var l: UInt64 = 0
+        for (i, b) in bytes.enumerated() {
+            if i < 8 { h = h << 8 | UInt64(b) } else { l = l << 8 | UInt64(b) }
+        }
+        self.init(high: h, low: l)
+    }
+
+    /// Lowercase, hyphenated: `0190a6f2-7c1e-7d3a-9b2f-1c2d3e4f5a6b`.
+    public var description: String {
+        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(36)
+        for (i, b) in bytes.enumerated() {
+            if i == 4 || i == 6 || i == 8 || i == 10 { out.append(UInt8(ascii: "-")) }
+            out.append(hex[Int(b >> 4)])
+            out.append(hex[Int(b & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Parses the hyphenated form (either case). Returns nil for anything else.
+    public init?(_ text: some StringProtocol) {
+        let utf8 = Array(text.utf8)
+        guard utf8.count == 36 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(16)
+        var i = 0
+        while i < 36 {
+            if i == 8 || i == 13 || i == 18 || i == 23 {
+                guard utf8[i] == UInt8(ascii: "-") else { return nil }
+                i += 1
+                continue
+            }
+            guard let hi = Self.nibble(utf8[i]), let lo = Self.nibble(utf8[i + 1]) else { return nil }
+            bytes.append(hi << 4 | lo)
+            i += 2
+        }
+        self.init(bytes: bytes)
+    }
+
+    private static func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}
+
+/// Makes monotonically increasing UUIDv7 ids. Thread-safe; share one per process.
+public final class LogIDGenerator: Sendable {
+    private struct State {
+        var lastMillis: Int64 = 0
+        var sequence: UInt64 = 0
+    }
+    private let state = Mutex(State())
+
+    public init() {}
+
+    /// A new id for the given time (defaults to now).
+    public func next(millisecondsSinceEpoch now: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) -> LogID {
+        let (millis, seq) = state.withLock { s -> (Int64, UInt64) in
+            if now > s.lastMillis {
+                s.lastMillis = now
+                s.sequence = UInt64.random(in: 0..<0x400)  // leave room to count up within the millisecond
+            } else {
+                s.sequence += 1
+                if s.sequence > 0xFFF {  // 4096 ids in one millisecond: borrow the next millisecond
+                    s.lastMillis += 1
+                    s.sequence = 0
+                }
+            }
+            return (s.lastMillis, s.sequence)
+        }
+        let high = UInt64(bitPattern: millis) << 16 | 0x7000 | seq
+        let low = (UInt64.random(in: 0...UInt64.max) & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
+        return LogID(high: high, low: low)
+    }
+}

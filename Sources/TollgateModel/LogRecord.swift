@@ -1,0 +1,136 @@
+/// One proxied request as stored: metadata, usage, redacted headers and the bodies as sent and received.
+///
+/// Times are integers: `createdAt` in Unix milliseconds, durations in microseconds. Token counts are optional:
+/// `nil` means the provider did not report them (e.g. a stream without usage), never zero.
+public struct LogRecord: Sendable, Equatable {
+    public var id: LogID
+    /// Request start, Unix milliseconds (UTC).
+    public var createdAt: Int64
+    public var account: String
+    public var gateway: String
+    public var provider: String
+    /// From the request body's `model`, else the response's.
+    public var model: String?
+    /// The path forwarded to the provider, after `/v1/{account}/{gateway}/{provider}`, with the query string
+    /// (secrets removed), e.g. `/chat/completions`.
+    public var path: String
+    public var method: String
+    /// Status sent to the client (the upstream's, or the gateway's own 502/504).
+    public var statusCode: Int
+    public var success: Bool
+    public var stream: Bool
+    /// Request start to the last byte sent to the client.
+    public var durationMicros: Int64
+    /// Request start to the first upstream body byte; nil when no body byte came.
+    public var ttftMicros: Int64?
+
+    public var usage: Usage
+
+    public var requestSize: Int64
+    public var responseSize: Int64
+    public var error: String?
+    /// From the `cf-aig-metadata` header: at most 5 entries, kept in the client's order.
+    public var metadata: [MetadataEntry]
+
+    /// Headers with secrets removed (see `HeaderRedaction`), names lowercased.
+    public var requestHeaders: [Header]
+    public var responseHeaders: [Header]
+    public var requestBody: [UInt8]
+    public var responseBody: [UInt8]
+    /// False when the payload (headers and bodies) was not kept (`cf-aig-collect-log-payload: false`).
+    public var payloadStored: Bool
+
+    public init(
+        id: LogID, createdAt: Int64, account: String, gateway: String, provider: String, model: String?,
+        path: String, method: String, statusCode: Int, success: Bool, stream: Bool,
+        durationMicros: Int64, ttftMicros: Int64?, usage: Usage = Usage(),
+        requestSize: Int64, responseSize: Int64, error: String? = nil, metadata: [MetadataEntry] = [],
+        requestHeaders: [Header] = [], responseHeaders: [Header] = [],
+        requestBody: [UInt8] = [], responseBody: [UInt8] = [], payloadStored: Bool = true
+    ) {
+        self.id = id
+        self.createdAt = createdAt
+        self.account = account
+        self.gateway = gateway
+        self.provider = provider
+        self.model = model
+        self.path = path
+        self.method = method
+        self.statusCode = statusCode
+        self.success = success
+        self.stream = stream
+        self.durationMicros = durationMicros
+        self.ttftMicros = ttftMicros
+        self.usage = usage
+        self.requestSize = requestSize
+        self.responseSize = responseSize
+        self.error = error
+        self.metadata = metadata
+        self.requestHeaders = requestHeaders
+        self.responseHeaders = responseHeaders
+        self.requestBody = requestBody
+        self.responseBody = responseBody
+        self.payloadStored = payloadStored
+    }
+}
+
+/// A header as stored: lowercased name and value.
+public struct Header: Sendable, Equatable, Hashable {
+    public var name: String
+    public var value: String
+    public init(_ name: String, _ value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// One `cf-aig-metadata` entry.
+public struct MetadataEntry: Sendable, Equatable {
+    public enum Value: Sendable, Equatable {
+        case string(String)
+        case number(Double)
+        case bool(Bool)
+    }
+    public var key: String
+    public var value: Value
+    public init(_ key: String, _ value: Value) {
+        self.key = key
+        self.value = value
+    }
+}
+
+/// Token usage as the provider reported it, normalised across providers.
+///
+/// - `tokensIn`: every input token, cache reads and writes included.
+/// - `cachedTokensIn`: input tokens read from the provider's prompt cache.
+/// - `cacheWriteTokens`: input tokens written to the cache (Anthropic); `cacheWrite1hTokens` is the part of them
+///   written with the 1-hour TTL (the rest is 5-minute).
+/// - `tokensOut`: every output token, reasoning included; `reasoningTokens` is that part.
+/// Any field is nil when the provider did not report it.
+public struct Usage: Sendable, Equatable {
+    public var tokensIn: Int64?
+    public var cachedTokensIn: Int64?
+    public var cacheWriteTokens: Int64?
+    public var cacheWrite1hTokens: Int64?
+    public var tokensOut: Int64?
+    public var reasoningTokens: Int64?
+    /// The service tier the provider says it used (OpenAI `service_tier`), if any.
+    public var serviceTier: String?
+
+    public init(
+        tokensIn: Int64? = nil, cachedTokensIn: Int64? = nil, cacheWriteTokens: Int64? = nil,
+        cacheWrite1hTokens: Int64? = nil, tokensOut: Int64? = nil, reasoningTokens: Int64? = nil,
+        serviceTier: String? = nil
+    ) {
+        self.tokensIn = tokensIn
+        self.cachedTokensIn = cachedTokensIn
+        self.cacheWriteTokens = cacheWriteTokens
+        self.cacheWrite1hTokens = cacheWrite1hTokens
+        self.tokensOut = tokensOut
+        self.reasoningTokens = reasoningTokens
+        self.serviceTier = serviceTier
+    }
+
+    /// True when the provider reported no token counts at all.
+    public var isUnknown: Bool { tokensIn == nil && tokensOut == nil }
+}

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct Tollgate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tollgate",
+        abstract: "A self-hosted AI gateway: forwarding proxy, log store and cost accounting."
+    )
+}
