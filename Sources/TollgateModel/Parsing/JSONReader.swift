@@ -372,16 +372,15 @@ struct JSONKey {
     fileprivate let range: Range<Int>
     fileprivate let escaped: Bool
 
+    @inline(__always)
     static func == (key: JSONKey, literal: StaticString) -> Bool {
-        if key.escaped { return (try? key.string()) == literal.description }
-        guard key.range.count == literal.utf8CodeUnitCount else { return false }
-        let lit = literal.utf8Start
-        var k = 0
-        for i in key.range {
-            if key.bytes[i] != lit[k] { return false }
-            k += 1
-        }
-        return true
+        guard !key.escaped else { return key.slowEquals(literal) }
+        guard key.range.count == literal.utf8CodeUnitCount, let base = key.bytes.baseAddress else { return false }
+        return memcmp(base + key.range.lowerBound, literal.utf8Start, key.range.count) == 0
+    }
+
+    private func slowEquals(_ literal: StaticString) -> Bool {
+        (try? string()) == literal.description
     }
 
     /// The decoded key.

@@ -13,18 +13,29 @@
 public enum HeaderRedaction {
     public static let marker = "REDACTED"
 
-    static let sensitiveFragments: [StaticString] = [
-        "key", "token", "secret", "auth", "cookie", "signature", "password", "credential",
-    ]
-
     /// True when a header of this name is stored redacted (the rate-limit exception aside).
     public static func isSensitive(_ name: String) -> Bool {
         var name = name
         return name.withUTF8 { isSensitive($0) }
     }
 
+    /// One pass over the name, trying only the fragments that start with the byte at hand.
     static func isSensitive(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
-        for fragment in sensitiveFragments where ASCII.contains(name, fragment) { return true }
+        for i in name.indices {
+            let found: Bool
+            switch ASCII.lower(name[i]) {
+            case UInt8(ascii: "k"): found = ASCII.hasPrefix(name, at: i, "key")
+            case UInt8(ascii: "t"): found = ASCII.hasPrefix(name, at: i, "token")
+            case UInt8(ascii: "s"):
+                found = ASCII.hasPrefix(name, at: i, "secret") || ASCII.hasPrefix(name, at: i, "signature")
+            case UInt8(ascii: "a"): found = ASCII.hasPrefix(name, at: i, "auth")
+            case UInt8(ascii: "c"):
+                found = ASCII.hasPrefix(name, at: i, "cookie") || ASCII.hasPrefix(name, at: i, "credential")
+            case UInt8(ascii: "p"): found = ASCII.hasPrefix(name, at: i, "password")
+            default: found = false
+            }
+            if found { return true }
+        }
         return false
     }
 
@@ -62,13 +73,30 @@ public enum HeaderRedaction {
 
 /// ASCII helpers that do not allocate for the common already-lowercase case.
 enum ASCII {
+    @inline(__always)
     static func lower(_ c: UInt8) -> UInt8 {
         (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z")) ? c | 0x20 : c
     }
 
     static func lowercased(_ s: String) -> String {
-        if !s.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) { return s }
-        return String(decoding: s.utf8.map(lower), as: UTF8.self)
+        var utf8 = s
+        return utf8.withUTF8 { bytes in
+            guard bytes.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) else { return s }
+            return String(unsafeUninitializedCapacity: bytes.count) { out in
+                for i in bytes.indices { out[i] = lower(bytes[i]) }
+                return bytes.count
+            }
+        }
+    }
+
+    /// Whether `haystack[at...]` starts with the lowercase ASCII `needle`, ignoring ASCII case.
+    @inline(__always)
+    static func hasPrefix(_ haystack: UnsafeBufferPointer<UInt8>, at: Int, _ needle: StaticString) -> Bool {
+        let n = needle.utf8CodeUnitCount
+        guard haystack.count - at >= n else { return false }
+        let p = needle.utf8Start
+        for k in 0..<n where lower(haystack[at + k]) != p[k] { return false }
+        return true
     }
 
     /// Whether `haystack` contains the lowercase ASCII `needle`, ignoring ASCII case.
