@@ -31,7 +31,8 @@ extension LogRecord {
         if var contentType {
             eventStream = contentType.withUTF8 { ASCII.contains($0, "text/event-stream") }
         }
-        let parsed = encoded ? ResponseUsage() : UsageParser.parse(body: exchange.responseBody, eventStream: eventStream)
+        let parsed =
+            encoded ? ResponseUsage() : UsageParser.parse(body: exchange.responseBody, eventStream: eventStream)
 
         var path = exchange.path
         if let query = exchange.query, !query.isEmpty {

@@ -164,9 +164,8 @@ struct FixtureTests {
         let records = rounds * cases.count
         let bytes = cases.reduce(0) { $0 + $1.exchange.responseBody.count + $1.exchange.requestBody.count }
         let micros = Double(elapsed.components.attoseconds) / 1e12 + Double(elapsed.components.seconds) * 1e6
-        print(
-            "LogRecord(exchange:providers:): \(records) records, \(String(format: "%.1f", micros / Double(records))) µs/record, avg body \(bytes / cases.count) B"
-        )
+        let perRecord = String(format: "%.1f", micros / Double(records))
+        print("LogRecord(exchange:providers:): \(records) records, \(perRecord) µs/record, avg body \(bytes / cases.count) B")
         #expect(mismatches == 0)
     }
 }

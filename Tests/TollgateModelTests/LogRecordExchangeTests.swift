@@ -51,6 +51,16 @@ struct LogRecordExchangeTests {
         #expect(LogRecord(exchange: o, providers: .builtIn).model == nil)
     }
 
+    @Test func pathModelReadsOnlyGeminiStyleModelPaths() {
+        #expect(RequestSummary.pathModel("/v1beta/models/gemini-2.5-flash:generateContent") == "gemini-2.5-flash")
+        #expect(RequestSummary.pathModel("/v1/models/gemini-2.0-flash:streamGenerateContent") == "gemini-2.0-flash")
+        #expect(RequestSummary.pathModel("/v1beta/models") == nil)
+        #expect(RequestSummary.pathModel("/v1beta/models/:generateContent") == nil)
+        #expect(RequestSummary.pathModel("/v1beta/models/a/b:generateContent") == nil)
+        #expect(RequestSummary.pathModel("/v1beta/models/gemini-2.5-flash") == nil)
+        #expect(RequestSummary.pathModel("") == nil)
+    }
+
     @Test func streamFromRequestContentTypeOrGeminiPath() {
         #expect(LogRecord(exchange: exchange(request: #"{"model":"m","stream":true}"#), providers: .builtIn).stream)
         #expect(!LogRecord(exchange: exchange(request: #"{"model":"m","stream":false}"#), providers: .builtIn).stream)

@@ -22,8 +22,9 @@ public struct ProviderTable: Sendable {
     ///   SDK appends `/v1/…` to its server URL, so the base has no `/v1`.
     /// - deepseek: `https://api.deepseek.com` — `…/deepseek/chat/completions` (DeepSeek serves both `/chat/…` and
     ///   `/v1/chat/…`).
-    /// - openrouter: `https://openrouter.ai/api/v1` — Cloudflare: "replace https://openrouter.ai/api/v1/chat/completions
-    ///   with …/openrouter/chat/completions", which is what an OpenAI SDK with base URL `…/openrouter` sends.
+    /// - openrouter: `https://openrouter.ai/api/v1` — Cloudflare: "replace
+    ///   https://openrouter.ai/api/v1/chat/completions with …/openrouter/chat/completions", which is what an OpenAI
+    ///   SDK with base URL `…/openrouter` sends.
     /// - perplexity-ai: `https://api.perplexity.ai` — Cloudflare: `…/perplexity-ai/chat/completions`; Perplexity's
     ///   OpenAI-compatibility page sets this base URL.
     /// - grok: `https://api.x.ai/v1` — Cloudflare: "replace https://api.x.ai/v1 with …/grok", which is what an

@@ -43,7 +43,7 @@ public enum HeaderRedaction {
     public static func redacted(name: String, value: String) -> Header {
         let lower = ASCII.lowercased(name)
         var bytes = lower
-        let (sensitive, rateLimit) = bytes.withUTF8 { ($0.isEmpty ? false : isSensitive($0), ASCII.contains($0, "ratelimit")) }
+        let (sensitive, rateLimit) = bytes.withUTF8 { (isSensitive($0), ASCII.contains($0, "ratelimit")) }
         guard sensitive else { return Header(lower, value) }
         if rateLimit, isRateLimitValue(value) { return Header(lower, value) }
         return Header(lower, marker)

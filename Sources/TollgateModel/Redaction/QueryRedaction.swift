@@ -37,7 +37,9 @@ public enum QueryRedaction {
         var out: [UInt8] = []
         var i = 0
         while i < bytes.count {
-            if bytes[i] == UInt8(ascii: "%"), i + 2 < bytes.count, let h = hex(bytes[i + 1]), let l = hex(bytes[i + 2]) {
+            if bytes[i] == UInt8(ascii: "%"), i + 2 < bytes.count, let h = hex(bytes[i + 1]),
+                let l = hex(bytes[i + 2])
+            {
                 out.append(h << 4 | l)
                 i += 3
             } else {

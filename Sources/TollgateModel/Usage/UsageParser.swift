@@ -21,8 +21,9 @@ public struct ResponseUsage: Sendable, Equatable {
 ///
 /// Streams: OpenAI chat takes the chunk carrying `usage` (with `stream_options.include_usage`; Groq's
 /// `x_groq.usage` otherwise); Responses takes `response.usage` of `response.completed`, `response.incomplete`
-/// or `response.failed`; Anthropic takes `message_start`'s `message.usage`, then each `message_delta`'s
-/// `usage`, field by field; Gemini takes the last `usageMetadata`, in `alt=sse` form or as a JSON array.
+/// or `response.failed`; Anthropic takes `message_start`'s `message.usage` (input and cache counts; its
+/// placeholder output count is ignored), then each `message_delta`'s `usage`, field by field; Gemini takes the
+/// last `usageMetadata`, in `alt=sse` form or as a JSON array.
 public enum UsageParser {
     /// Parses a response body. `eventStream` is true for `text/event-stream` bodies; otherwise the body is one
     /// JSON value (an object, or Gemini's array of stream chunks).
@@ -118,9 +119,16 @@ public enum UsageParser {
                     if model == nil { model = value }
                 } else if key == "service_tier" {
                     if let tier = try r.readStringOrSkip() { usage.serviceTier = tier }
-                } else if key == "response" || key == "message" {
+                } else if key == "response" {
                     guard r.peekKind() == .object else { return try r.skipValue() }
                     try readEnvelope(&r)
+                } else if key == "message" {
+                    // Anthropic `message_start`: its `output_tokens` is a placeholder (usually 1) until
+                    // `message_delta` reports the count, so a stream cut before that has unknown output.
+                    guard r.peekKind() == .object else { return try r.skipValue() }
+                    let output = usage.output
+                    try readEnvelope(&r)
+                    usage.output = output
                 } else if key == "x_groq" {
                     guard r.peekKind() == .object else { return try r.skipValue() }
                     try r.readObject { g, gkey throws(JSONReader.Failure) in
