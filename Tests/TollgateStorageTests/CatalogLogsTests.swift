@@ -317,6 +317,28 @@ struct CatalogLogsTests {
         }
     }
 
+    @Test func pointLookupsUseAnIndex() throws {
+        try withTemporaryCatalogDirectory { dir in
+            let catalog = try Catalog(dataDirectory: dir)
+            var factory = EntryFactory()
+            try catalog.insertLogs(factory.make(50))
+            let cases: [(String, [SQLiteValue], String)] = [
+                (Catalog.LogSQL.selectOne, [.text("default"), .blob(LogIDGenerator().next().bytes)], "PRIMARY KEY"),
+                (Catalog.LogSQL.maxOffset, [.integer(0)], "logs_by_location"),
+                (Catalog.LogSQL.lastLocation, [.integer(0)], "logs_by_location"),
+            ]
+            for (sql, values, index) in cases {
+                let plan = try catalog.read { db in
+                    try db.query("EXPLAIN QUERY PLAN " + sql, values) { $0.string(at: 3) }
+                }
+                let text = plan.joined(separator: " | ")
+                #expect(text.contains(index), "\(text)")
+                #expect(!text.contains("SCAN"), "\(text)")
+                #expect(!text.contains("TEMP B-TREE"), "\(text)")
+            }
+        }
+    }
+
     @Test func reportsTheIndexedEndOfASegment() throws {
         try withTemporaryCatalogDirectory { dir in
             let catalog = try Catalog(dataDirectory: dir)

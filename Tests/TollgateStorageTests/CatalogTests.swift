@@ -62,11 +62,18 @@ struct CatalogTests {
             #expect(try catalog.account("acme") == acme)
             #expect(try catalog.account("nobody") == nil)
             #expect(try catalog.accounts().map(\.id) == ["0-beta", "acme", "default"])
+            #expect(try catalog.accounts().first == Account(id: "0-beta", tier: .free, createdAt: 42))
 
             let conflict = #expect(throws: CatalogError.self) { try catalog.createAccount(id: "acme", tier: .free) }
             #expect(conflict?.code == .accountExists)
             #expect(conflict?.parameter == "id")
             #expect(try catalog.account("acme")?.tier == .paid)
+
+            #expect(try catalog.createAccount(id: "named", tier: "paid").tier == .paid)
+            let badTier = #expect(throws: CatalogError.self) { try catalog.createAccount(id: "gold", tier: "gold") }
+            #expect(badTier?.code == .invalidTier)
+            #expect(badTier?.parameter == "tier")
+            #expect(try catalog.account("gold") == nil)
         }
     }
 

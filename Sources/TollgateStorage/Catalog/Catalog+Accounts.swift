@@ -25,6 +25,18 @@ extension Catalog {
         return account
     }
 
+    /// Creates an account from the tier's name (`free` or `paid`), as an API request gives it.
+    ///
+    /// - Throws: `CatalogError` `.invalidTier` (parameter `tier`), or what `createAccount(id:tier:)` throws.
+    @discardableResult
+    public func createAccount(id: String, tier: String) throws -> Account {
+        guard let parsed = Account.Tier(rawValue: tier) else {
+            let names = Account.Tier.allCases.map(\.rawValue).joined(separator: ", ")
+            throw CatalogError(code: .invalidTier, parameter: "tier", message: "tier must be one of \(names)")
+        }
+        return try createAccount(id: id, tier: parsed)
+    }
+
     /// The account with this id, or nil.
     public func account(_ id: String) throws -> Account? {
         try read { db in try db.queryFirst(AccountSQL.selectOne, [.text(id)], row: Self.account(from:)) }

@@ -7,6 +7,7 @@ public struct CatalogError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Wrapped: Hashable, Sendable {
             case invalidIdentifier
+            case invalidTier
             case accountExists
             case accountNotFound
             case gatewayExists
@@ -20,6 +21,8 @@ public struct CatalogError: Error, Sendable, CustomStringConvertible {
 
         /// An account or gateway id that does not match `[a-z0-9][a-z0-9-]{0,63}`.
         public static var invalidIdentifier: Code { Code(.invalidIdentifier) }
+        /// A tier other than `free` or `paid`.
+        public static var invalidTier: Code { Code(.invalidTier) }
         /// `createAccount` with an id that is taken.
         public static var accountExists: Code { Code(.accountExists) }
         /// The account named does not exist.
@@ -38,6 +41,7 @@ public struct CatalogError: Error, Sendable, CustomStringConvertible {
         public var description: String {
             switch wrapped {
             case .invalidIdentifier: "invalidIdentifier"
+            case .invalidTier: "invalidTier"
             case .accountExists: "accountExists"
             case .accountNotFound: "accountNotFound"
             case .gatewayExists: "gatewayExists"
