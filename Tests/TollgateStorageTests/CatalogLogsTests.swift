@@ -380,16 +380,16 @@ struct CatalogEncodingTests {
             MetadataEntry("z", .string("")), MetadataEntry("a", .string("quote \" back \\ tab \t ctl \u{1} 😀")),
             MetadataEntry("n", .number(-12)), MetadataEntry("f", .number(1e-7)), MetadataEntry("b", .bool(false)),
         ]
-        let json = MetadataJSON.encode(entries)
+        let json = LogMetadataJSON.encode(entries)
         #expect(json?.hasPrefix("{\"z\":\"\",\"a\":") == true)
-        #expect(json.flatMap(MetadataJSON.decode) == entries)
-        #expect(MetadataJSON.encode([]) == nil)
-        #expect(MetadataJSON.decode(#"{ "k" : "\u00e9\ud83d\ude00" , "x": 2.5e3 }"#) == [
+        #expect(json.flatMap(LogMetadataJSON.decode) == entries)
+        #expect(LogMetadataJSON.encode([]) == nil)
+        #expect(LogMetadataJSON.decode(#"{ "k" : "\u00e9\ud83d\ude00" , "x": 2.5e3 }"#) == [
             MetadataEntry("k", .string("é😀")), MetadataEntry("x", .number(2500)),
         ])
-        #expect(MetadataJSON.decode("{}") == [])
+        #expect(LogMetadataJSON.decode("{}") == [])
         for bad in ["", "[]", "{", #"{"a":}"#, #"{"a":1,}"#, #"{"a":1} x"#, #"{"a":"\ud83d"}"#, #"{"a":"x"#] {
-            #expect(MetadataJSON.decode(bad) == nil, "\(bad)")
+            #expect(LogMetadataJSON.decode(bad) == nil, "\(bad)")
         }
     }
 
@@ -401,10 +401,10 @@ struct CatalogEncodingTests {
             #expect(LogCursor(encoded: cursor.encoded) == cursor)
         }
         for bytes in [[], [1], [1, 2], [1, 2, 3], [255, 254, 253, 252]] as [[UInt8]] {
-            #expect(Base64URL.decode(Base64URL.encode(bytes)) == bytes)
+            #expect(LogCursor.Base64URL.decode(LogCursor.Base64URL.encode(bytes)) == bytes)
         }
-        #expect(Base64URL.encode([0xFB, 0xFF]) == "-_8")
-        #expect(Base64URL.decode("-_9") == nil)  // stray bits after the last byte
-        #expect(Base64URL.decode("A") == nil)
+        #expect(LogCursor.Base64URL.encode([0xFB, 0xFF]) == "-_8")
+        #expect(LogCursor.Base64URL.decode("-_9") == nil)  // stray bits after the last byte
+        #expect(LogCursor.Base64URL.decode("A") == nil)
     }
 }

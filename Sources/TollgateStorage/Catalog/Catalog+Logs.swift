@@ -107,7 +107,7 @@ extension Catalog {
         try statement.bind(entry.requestSize, at: 21)
         try statement.bind(entry.responseSize, at: 22)
         try statement.bind(entry.error, at: 23)
-        try statement.bind(MetadataJSON.encode(entry.metadata), at: 24)
+        try statement.bind(LogMetadataJSON.encode(entry.metadata), at: 24)
         try statement.bind(entry.payloadStored, at: 25)
         try statement.bind(Int64(entry.location.segment), at: 26)
         try statement.bind(Int64(bitPattern: entry.location.offset), at: 27)
@@ -120,7 +120,7 @@ extension Catalog {
         }
         var metadata: [MetadataEntry] = []
         if let json = row.optionalString(at: 23) {
-            guard let decoded = MetadataJSON.decode(json) else {
+            guard let decoded = LogMetadataJSON.decode(json) else {
                 throw CatalogError(code: .invalidValue, message: "log \(id) has metadata that is not a flat JSON object")
             }
             metadata = decoded

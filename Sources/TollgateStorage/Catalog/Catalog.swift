@@ -67,7 +67,7 @@ public final class Catalog: Sendable {
         }
     }
 
-    /// Runs `body` on the writer connection, under its lock.
+    /// Runs `body` on the writer connection, under its lock. Not reentrant: `body` must not call `write` again.
     @discardableResult
     func write<T: Sendable>(_ body: (SQLiteConnection) throws -> T) throws -> T {
         try writer.withConnection(body)

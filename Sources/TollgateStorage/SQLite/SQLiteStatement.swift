@@ -38,14 +38,21 @@ public final class SQLiteStatement {
         case .real(let v):
             try check(sqlite3_bind_double(handle, i, v))
         case .text(let v):
-            let count = Int32(v.utf8.count)
-            try check(v.withCString { sqlite3_bind_text(handle, i, $0, count, csqlite_transient()) })
+            // The explicit length keeps any NUL inside the text; SQLite copies the bytes (SQLITE_TRANSIENT).
+            let count = UInt64(v.utf8.count)
+            try check(
+                v.withCString { sqlite3_bind_text64(handle, i, $0, count, csqlite_transient(), UInt8(SQLITE_UTF8)) }
+            )
         case .blob(let v):
             if v.isEmpty {
                 // A nil pointer would bind NULL; an empty blob is a zero-length blob.
                 try check(sqlite3_bind_zeroblob(handle, i, 0))
             } else {
-                try check(v.withUnsafeBytes { sqlite3_bind_blob(handle, i, $0.baseAddress, Int32($0.count), csqlite_transient()) })
+                try check(
+                    v.withUnsafeBytes {
+                        sqlite3_bind_blob64(handle, i, $0.baseAddress, UInt64($0.count), csqlite_transient())
+                    }
+                )
             }
         case .null:
             try check(sqlite3_bind_null(handle, i))

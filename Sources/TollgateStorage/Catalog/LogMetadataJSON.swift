@@ -3,7 +3,7 @@ import TollgateModel
 /// The `logs.metadata` column: the `cf-aig-metadata` entries as a flat JSON object in the client's order, e.g.
 /// `{"user":"u1","tries":2,"beta":true}`. Kept as JSON so SQL can read it (`json_extract`); read back with a small
 /// parser that keeps the key order (a dictionary would lose it).
-enum MetadataJSON {
+enum LogMetadataJSON {
     static func encode(_ entries: [MetadataEntry]) -> String? {
         guard !entries.isEmpty else { return nil }
         var out = "{"
