@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import TollgateModel
 
@@ -138,6 +139,53 @@ struct CatalogTests {
                 try catalog.markSealed(seq: 7, firstCreatedAt: nil, lastCreatedAt: nil, recordCount: 0, bytes: 0, sealedAt: 1)
             }
             #expect(missing?.code == .segmentNotFound)
+        }
+    }
+
+    @Test func concurrentCallersShareTheWriterAndReaders() throws {
+        try withTemporaryCatalogDirectory { dir in
+            var configuration = Catalog.Configuration()
+            configuration.readerCount = 2
+            let catalog = try Catalog(dataDirectory: dir, configuration: configuration)
+            let failures = Mutex<[String]>([])
+            DispatchQueue.concurrentPerform(iterations: 32) { i in
+                do {
+                    if i % 2 == 0 {
+                        try catalog.createGateway(account: "default", id: "g\(i)")
+                    } else {
+                        _ = try catalog.gateways(account: "default")
+                        _ = try catalog.listLogs(LogQuery(account: "default"))
+                    }
+                } catch {
+                    failures.withLock { $0.append("\(error)") }
+                }
+            }
+            #expect(failures.withLock { $0 } == [])
+            #expect(try catalog.gateways(account: "default").count == 17)
+        }
+    }
+
+    @Test func anotherWriterHoldingTheLockIsReportedAsBusy() throws {
+        try withTemporaryCatalogDirectory { dir in
+            var configuration = Catalog.Configuration()
+            configuration.busyTimeout = .milliseconds(50)
+            let first = try Catalog(dataDirectory: dir, configuration: configuration)
+            let second = try Catalog(dataDirectory: dir, configuration: configuration)
+            try first.write { db in
+                try db.transaction {
+                    try db.run("INSERT INTO accounts (id, tier, created_at) VALUES ('held', 'free', 0)")
+                    let error = #expect(throws: SQLiteError.self) { try second.createAccount(id: "waiting", tier: .free) }
+                    #expect(error?.code == .busy)
+                    #expect(error?.sql?.hasPrefix("INSERT INTO accounts") == true)
+                    let gatewayError = #expect(throws: SQLiteError.self) {
+                        try second.createGateway(account: "default", id: "waiting")
+                    }
+                    #expect(gatewayError?.code == .busy)
+                    #expect(gatewayError?.sql == "BEGIN IMMEDIATE")
+                }
+            }
+            try second.createAccount(id: "waiting", tier: .free)
+            #expect(try second.accounts().map(\.id) == ["default", "held", "waiting"])
         }
     }
 
