@@ -4,6 +4,7 @@ import NIOCore
 import ServiceLifecycle
 import TollgateModel
 import TollgateStorage
+import UnixSignals
 
 /// One gateway process, assembled: the log store in a data folder, the proxy and REST API on one port, and the
 /// ingest service between them. `tollgate serve` runs it; end-to-end tests run it in-process.

@@ -57,7 +57,7 @@ struct StoreBenchmark: ParsableCommand {
         try store.close()
 
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let stored = try folderSize(directory + "/segments") + (try? folderSize(directory + "/dicts")) ?? 0
+        let stored = try folderSize(directory + "/segments") + ((try? folderSize(directory + "/dicts")) ?? 0)
         let catalogBytes = try folderSize(directory, matching: "catalog")
         print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB")
         print("records: \(records), batch \(batch), commit every \(commitIntervalMs) ms")

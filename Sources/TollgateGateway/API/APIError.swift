@@ -1,5 +1,6 @@
 import Hummingbird
 import NIOCore
+import TollgateStorage
 
 /// An API error as the client sees it: a status and `{"error":{"code":"…","message":"…"}}`.
 ///
@@ -39,6 +40,19 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
         )
     }
 
+    /// The client-facing form of a catalog error: bad values are 400 naming the parameter, duplicates 409,
+    /// missing parents 404.
+    init(catalogError error: CatalogError) {
+        let message = error.parameter.map { "\($0): \(error.message)" } ?? error.message
+        switch error.code {
+        case .accountExists, .gatewayExists: self.init(.conflict, code: "already_exists", message: message)
+        case .accountNotFound, .segmentNotFound: self.init(.notFound, code: "not_found", message: message)
+        case .invalidIdentifier, .invalidTier, .invalidLimit, .invalidCursor, .invalidValue:
+            self.init(.badRequest, code: "invalid_parameter", message: message)
+        default: self.init(.internalServerError, code: "internal_error", message: "internal error; see the server log")
+        }
+    }
+
     static func badParameter(_ name: String, _ why: String) -> APIError {
         APIError(.badRequest, code: "invalid_parameter", message: "\(name): \(why)")
     }
@@ -60,6 +74,9 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             return APIError.jsonResponse(status: error.status, code: error.code, message: error.message)
+        } catch let error as CatalogError {
+            let api = APIError(catalogError: error)
+            return APIError.jsonResponse(status: api.status, code: api.code, message: api.message)
         } catch let error as HTTPError {
             let code = error.status == .notFound ? "not_found" : "http_\(error.status.code)"
             return APIError.jsonResponse(

@@ -20,13 +20,7 @@ struct AccountRoutes<Context: RequestContext> {
         let body = try await JSONBody(request, context)
         let id = try body.identifier("id")
         let tier = try body.string("tier", default: "free", allowed: ["free", "paid"])
-        let account = try await api.blocking {
-            do {
-                return try api.catalog.createAccount(id: id, tier: tier)
-            } catch let error as CatalogError where error.isConflict {
-                throw APIError(.conflict, code: "already_exists", message: "account \(id) already exists")
-            }
-        }
+        let account = try await api.blocking { try api.catalog.createAccount(id: id, tier: tier) }
         return json(status: .created) { $0.account(account) }
     }
 
@@ -53,12 +47,7 @@ struct AccountRoutes<Context: RequestContext> {
         let id = try body.identifier("id")
         let collectLogs = try body.bool("collect_logs", default: true)
         let gateway = try await api.blocking {
-            do {
-                return try api.catalog.createGateway(account: account.id, id: id, collectLogs: collectLogs)
-            } catch let error as CatalogError where error.isConflict {
-                throw APIError(
-                    .conflict, code: "already_exists", message: "gateway \(id) already exists in account \(account.id)")
-            }
+            try api.catalog.createGateway(account: account.id, id: id, collectLogs: collectLogs)
         }
         api.directory.upsert(.init(account: gateway.account, gateway: gateway.id, collectLogs: gateway.collectLogs))
         return json(status: .created) { $0.gateway(gateway) }
@@ -91,7 +80,7 @@ extension JSONWriter {
     mutating func account(_ account: Account) {
         beginObject()
         key("id"); string(account.id)
-        key("tier"); string(account.tier)
+        key("tier"); string(account.tier.rawValue)
         key("created_at"); string(RFC3339.format(milliseconds: account.createdAt))
         endObject()
     }

@@ -31,12 +31,7 @@ struct LogRoutes<Context: RequestContext> {
         }
         query.order = try q.oneOf("order", ["asc", "desc"]) == "asc" ? .ascending : .descending
         query.limit = try q.int("limit", in: 1...1000) ?? 50
-        if let cursor = q.string("cursor") {
-            guard let decoded = LogCursor(cursor) else {
-                throw APIError.badParameter("cursor", "not a cursor returned by this API")
-            }
-            query.cursor = decoded
-        }
+        query.cursor = q.string("cursor")
         let page = try await api.blocking { [query] in try api.catalog.listLogs(query) }
         return json {
             $0.beginObject()
@@ -45,7 +40,7 @@ struct LogRoutes<Context: RequestContext> {
             for entry in page.entries { $0.logFields(entry, closeObject: true) }
             $0.endArray()
             $0.key("next_cursor")
-            $0.string(page.nextCursor?.description)
+            $0.string(page.nextCursor)
             $0.endObject()
         }
     }
@@ -63,7 +58,7 @@ struct LogRoutes<Context: RequestContext> {
     private func detail(_ context: Context) async throws -> Response {
         let record = try await record(context)
         return json {
-            $0.logFields(LogIndexEntry(record: record, location: .init(segment: 0, offset: 0, length: 0)), closeObject: false)
+            $0.logFields(LogIndexEntry(record, location: .init(segment: 0, offset: 0, length: 0)), closeObject: false)
             $0.key("request_headers")
             $0.headers(record.requestHeaders)
             $0.key("response_headers")
@@ -106,11 +101,11 @@ extension JSONWriter {
         key("stream"); bool(e.stream)
         key("duration_ms"); millis(fromMicros: e.durationMicros)
         key("ttft_ms"); millis(fromMicros: e.ttftMicros)
-        key("tokens_in"); int(e.tokensIn)
-        key("cached_tokens_in"); int(e.cachedTokensIn)
-        key("cache_write_tokens"); int(e.cacheWriteTokens)
-        key("tokens_out"); int(e.tokensOut)
-        key("reasoning_tokens"); int(e.reasoningTokens)
+        key("tokens_in"); int(e.usage.tokensIn)
+        key("cached_tokens_in"); int(e.usage.cachedTokensIn)
+        key("cache_write_tokens"); int(e.usage.cacheWriteTokens)
+        key("tokens_out"); int(e.usage.tokensOut)
+        key("reasoning_tokens"); int(e.usage.reasoningTokens)
         key("request_size"); int(e.requestSize)
         key("response_size"); int(e.responseSize)
         key("error"); string(e.error)

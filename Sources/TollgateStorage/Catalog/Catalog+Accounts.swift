@@ -1,3 +1,4 @@
+import TollgateModel
 extension Catalog {
     enum AccountSQL {
         static let insert = """
