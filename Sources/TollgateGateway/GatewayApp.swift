@@ -46,9 +46,9 @@ public struct GatewayApp: Sendable {
         ingest = IngestService(
             queue: queue, store: store, providers: c.providers, configuration: c.ingest, logger: logger)
         let api = APIServices(catalog: store.catalog, store: store, directory: directory, ingest: queue)
-        let proxy = ProxyContext(
-            providers: c.providers, directory: directory, sink: queue, idGenerator: LogIDGenerator(),
-            configuration: c.proxy, logger: logger)
+        let proxy = try ProxyContext(
+            providers: c.providers, directory: directory, sink: queue, generator: LogIDGenerator(), logger: logger,
+            configuration: c.proxy)
         let onListening = c.onListening
         let host = c.host
         app = Application(

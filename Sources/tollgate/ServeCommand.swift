@@ -61,13 +61,11 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.queueCapacity = queueCapacity
         let host = self.host
         configuration.onListening = { port in
-            print("tollgate listening on http://\(host):\(port) (data: \(data))")
-            fflush(stdout)
+            Output.line("tollgate listening on http://\(host):\(port) (data: \(data))")
         }
         let gateway = try GatewayApp(configuration: configuration, logger: logger)
         if adminToken.generated {
-            print("admin token (saved to \(data)/admin-token): \(adminToken.value)")
-            fflush(stdout)
+            Output.line("admin token (saved to \(data)/admin-token): \(adminToken.value)")
         }
         try await gateway.run(logger: logger)
     }
