@@ -15,7 +15,7 @@ import openai
 CHAT_MODEL = "gpt-4o-mini"
 RESPONSES_MODEL = "gpt-4.1-mini"
 EMBEDDING_MODEL = "text-embedding-3-small"
-ANTHROPIC_MODEL = "claude-sonnet-4-5"
+ANTHROPIC_MODEL = "claude-sonnet-4-6"
 
 CHAT_MESSAGES = [
     {"role": "system", "content": "You answer for the Tollgate interop tests."},

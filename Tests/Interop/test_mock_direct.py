@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import struct
+
 import anthropic
 import openai
 import pytest
@@ -95,6 +98,12 @@ def test_responses_stream_helper(mock_openai: openai.OpenAI) -> None:
 @pytest.mark.parametrize("encoding_format", [None, "float", "base64"])
 def test_embeddings(mock_openai: openai.OpenAI, encoding_format: str | None) -> None:
     outcome = scenarios.embeddings(mock_openai, encoding_format)
+    if encoding_format == "base64":
+        # Asked for explicitly, base64 comes back as sent: little-endian float32 values.
+        assert all(isinstance(vector, str) for vector in outcome.content)
+        outcome.content = [
+            list(struct.unpack(f"<{len(raw) // 4}f", raw)) for raw in (base64.b64decode(v) for v in outcome.content)
+        ]
     assert len(outcome.content) == 2
     assert all(len(vector) == 64 for vector in outcome.content)
     assert all(-1.0 <= value <= 1.0 for vector in outcome.content for value in vector)
