@@ -1,0 +1,208 @@
+import NIOCore
+import NIOHTTP1
+
+/// Turns one HTTP request into a ``MockReply``: routing, request parsing, usage and the provider-shaped bodies.
+///
+/// Pure apart from the request counter, so it is tested without a network.
+struct MockResponder: Sendable {
+    /// Which provider's conventions (headers, error shape) a reply follows.
+    enum Family: Sendable {
+        case openAI
+        case anthropic
+    }
+
+    /// Token counts of one reply, already split the way the provider reports them.
+    struct Usage: Sendable, Equatable {
+        /// All input tokens, cached included.
+        var input: Int
+        var cached: Int
+        var cacheWrite: Int
+        /// All output tokens, reasoning included.
+        var output: Int
+        var reasoning: Int
+    }
+
+    /// The words of a reply and their text, joined by single spaces.
+    struct Reply: Sendable {
+        var words: [String]
+        var text: String
+
+        init(words: [String]) {
+            self.words = words
+            self.text = words.joined(separator: " ")
+        }
+    }
+
+    let configuration: MockProvider.Configuration
+    let defaultReply: Reply
+    let counter: RequestCounter
+
+    init(configuration: MockProvider.Configuration, counter: RequestCounter = RequestCounter()) {
+        self.configuration = configuration
+        self.defaultReply = Reply(
+            words: configuration.replyText.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" })
+                .map(String.init))
+        self.counter = counter
+    }
+
+    func respond(head: HTTPRequestHead, body: ByteBuffer, allocator: ByteBufferAllocator) -> MockReply {
+        let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        let endpoint: MockRequest.Endpoint?
+        switch path {
+        case "/v1/chat/completions": endpoint = .chatCompletions
+        case "/v1/responses": endpoint = .responses
+        case "/v1/embeddings": endpoint = .embeddings
+        case "/v1/messages": endpoint = .messages
+        default: endpoint = nil
+        }
+        let family: Family = endpoint == .messages ? .anthropic : .openAI
+        let requestID = counter.next()
+
+        let fault: MockFault
+        do {
+            fault = try MockFault(
+                fault: head.headers.first(name: "x-mock-fault"),
+                usage: head.headers.first(name: "x-mock-usage"),
+                replyWords: head.headers.first(name: "x-mock-reply-words"))
+        } catch {
+            return errorReply(status: 400, message: error.message, family: family, requestID: requestID,
+                fault: MockFault(), allocator: allocator)
+        }
+        guard let endpoint, head.method == .POST else {
+            return errorReply(status: 404, message: "Invalid URL (\(head.method.rawValue) \(path))", family: family,
+                requestID: requestID, fault: fault, allocator: allocator)
+        }
+        if let status = fault.status {
+            return errorReply(status: status, message: "Injected failure with status \(status).", family: family,
+                requestID: requestID, fault: fault, allocator: allocator)
+        }
+        let request: MockRequest
+        do {
+            request = try MockRequest.parse(endpoint: endpoint, body: body)
+        } catch {
+            return errorReply(status: 400, message: error.message, family: family, requestID: requestID,
+                fault: fault, allocator: allocator)
+        }
+
+        let words = reply(wordCount: fault.replyWords)
+        let usage = self.usage(for: request, outputWords: words.words.count, fault: fault)
+        var headers = baseHeaders(family: family, stream: request.stream && endpoint != .embeddings,
+            requestID: requestID, fault: fault)
+        let replyBody: MockReply.Body
+        switch endpoint {
+        case .chatCompletions:
+            replyBody = request.stream
+                ? .events(chatCompletionEvents(request, words: words, usage: usage, allocator: allocator))
+                : .full(chatCompletion(request, words: words, usage: usage, allocator: allocator))
+        case .responses:
+            replyBody = request.stream
+                ? .events(responseEvents(request, words: words, usage: usage, allocator: allocator))
+                : .full(response(request, words: words, usage: usage, allocator: allocator))
+        case .embeddings:
+            replyBody = .full(embeddings(request, usage: usage, allocator: allocator))
+        case .messages:
+            replyBody = request.stream
+                ? .events(messageEvents(request, words: words, usage: usage, allocator: allocator))
+                : .full(message(request, words: words, usage: usage, allocator: allocator))
+        }
+        if case .full(let buffer) = replyBody {
+            headers.add(name: "content-length", value: String(buffer.readableBytes))
+        }
+        return MockReply(status: .ok, headers: headers, body: replyBody, fault: fault)
+    }
+
+    /// The configured reply, or `count` words cycling through it.
+    func reply(wordCount count: Int?) -> Reply {
+        let words = defaultReply.words
+        guard let count, count != words.count, !words.isEmpty else { return defaultReply }
+        return Reply(words: (0..<count).map { words[$0 % words.count] })
+    }
+
+    func usage(for request: MockRequest, outputWords: Int, fault: MockFault) -> Usage {
+        let cached = min(fault.cachedTokens, request.inputTokens)
+        let cacheWrite = request.endpoint == .messages ? min(fault.cacheWriteTokens, request.inputTokens - cached) : 0
+        let reasoning = request.endpoint == .embeddings || request.endpoint == .messages ? 0 : fault.reasoningTokens
+        let output = request.endpoint == .embeddings ? 0 : outputWords + reasoning
+        return Usage(input: request.inputTokens, cached: request.endpoint == .embeddings ? 0 : cached,
+            cacheWrite: cacheWrite, output: output, reasoning: reasoning)
+    }
+
+    func baseHeaders(family: Family, stream: Bool, requestID: UInt64, fault: MockFault) -> HTTPHeaders {
+        var headers = stream ? Self.streamHeaders[family] : Self.jsonHeaders[family]
+        let id = "req_" + hex(requestID)
+        switch family {
+        case .openAI:
+            headers.add(name: "openai-processing-ms", value: String(fault.delayMilliseconds + 1))
+            headers.add(name: "x-request-id", value: id)
+        case .anthropic:
+            headers.add(name: "request-id", value: id)
+            headers.add(name: "x-request-id", value: id)
+        }
+        return headers
+    }
+
+    private static let jsonHeaders = FamilyHeaders(
+        openAI: HTTPHeaders([
+            ("content-type", "application/json"),
+            ("openai-organization", "tollgate-mock"),
+            ("openai-version", "2020-10-01"),
+            ("x-ratelimit-limit-requests", "10000"),
+            ("x-ratelimit-limit-tokens", "30000000"),
+            ("x-ratelimit-remaining-requests", "9999"),
+            ("x-ratelimit-remaining-tokens", "29999000"),
+            ("server", "tollgate-mock-provider"),
+        ]),
+        anthropic: HTTPHeaders([
+            ("content-type", "application/json"),
+            ("anthropic-organization-id", "tollgate-mock"),
+            ("anthropic-ratelimit-requests-limit", "4000"),
+            ("anthropic-ratelimit-requests-remaining", "3999"),
+            ("server", "tollgate-mock-provider"),
+        ]))
+
+    private static let streamHeaders = FamilyHeaders(
+        openAI: HTTPHeaders([
+            ("content-type", "text/event-stream; charset=utf-8"),
+            ("cache-control", "no-cache"),
+            ("openai-organization", "tollgate-mock"),
+            ("openai-version", "2020-10-01"),
+            ("server", "tollgate-mock-provider"),
+        ]),
+        anthropic: HTTPHeaders([
+            ("content-type", "text/event-stream; charset=utf-8"),
+            ("cache-control", "no-cache"),
+            ("anthropic-organization-id", "tollgate-mock"),
+            ("server", "tollgate-mock-provider"),
+        ]))
+
+    private struct FamilyHeaders: Sendable {
+        var openAI: HTTPHeaders
+        var anthropic: HTTPHeaders
+
+        subscript(family: Family) -> HTTPHeaders {
+            family == .openAI ? openAI : anthropic
+        }
+    }
+
+    func hex(_ value: UInt64) -> String {
+        var buffer = ByteBuffer()
+        buffer.writeHex64(value)
+        return String(buffer: buffer)
+    }
+
+    /// A stable identifier body derived from the request fingerprint.
+    func identifier(_ fingerprint: UInt64, salt: UInt64) -> String {
+        var buffer = ByteBuffer()
+        buffer.writeHex64(fingerprint)
+        buffer.writeHex64(Self.mix(fingerprint ^ salt))
+        return String(buffer: buffer)
+    }
+
+    /// SplitMix64's finalizer: a cheap, well-spread 64-bit mix.
+    static func mix(_ value: UInt64) -> UInt64 {
+        var z = value &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,10 @@
+import Synchronization
+
+/// Numbers the requests of one mock provider, for `x-request-id` headers.
+final class RequestCounter: Sendable {
+    private let value = Atomic<UInt64>(0)
+
+    func next() -> UInt64 {
+        value.wrappingAdd(1, ordering: .relaxed).newValue
+    }
+}
