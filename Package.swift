@@ -46,6 +46,7 @@ let package = Package(
                 "CSQLite", "CZstd", "TollgateModel",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["Segment/FORMAT.md"],
             swiftSettings: swiftSettings,
             plugins: ["EmbedSQLPlugin"]
         ),

@@ -21,7 +21,8 @@ import FoundationNetworking
         return "tollgate"
     }
 
-    final class ServeProcess {
+    // Shared with the load tasks: `Process` is only read (its port, its pid) after `run()`, and killed once.
+    final class ServeProcess: @unchecked Sendable {
         let process = Process()
         let port: Int
 

@@ -108,7 +108,11 @@ final class GatewayHarness: Sendable {
         return HTTPResult(status: http.statusCode, headers: fields, body: data)
     }
 
-    func api(_ method: String = "GET", _ path: String, json: String? = nil) async throws -> HTTPResult {
+    func api(_ path: String) async throws -> HTTPResult {
+        try await api("GET", path)
+    }
+
+    func api(_ method: String, _ path: String, json: String? = nil) async throws -> HTTPResult {
         var headers = ["Authorization": "Bearer \(Self.adminToken)"]
         if json != nil { headers["Content-Type"] = "application/json" }
         return try await request(method, path, headers: headers, body: json.map { Data($0.utf8) })

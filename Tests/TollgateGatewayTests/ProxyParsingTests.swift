@@ -64,7 +64,7 @@ struct ProxyParsingTests {
         #expect(try MetadataHeader.parse("{}") == [])
         for bad in ["", "[]", #"{"a":null}"#, #"{"a":[1]}"#, #"{"a":1,}"#, #"{"a":1} x"#, #"{"a":01x}"#,
                     #"{"1":1,"2":2,"3":3,"4":4,"5":5,"6":6}"#] {
-            #expect(throws: MetadataHeader.ParseError.self, "\(bad)") { try MetadataHeader.parse(bad) }
+            #expect(throws: ModelError.self, "\(bad)") { try MetadataHeader.parse(bad) }
         }
     }
 
