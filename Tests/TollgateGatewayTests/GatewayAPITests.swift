@@ -61,7 +61,7 @@ import TollgateModel
             ("GET", "/api/v1/accounts/default/logs?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z", nil, 400, "to"),
             ("GET", "/api/v1/accounts/nobody", nil, 404, "nobody"),
             ("GET", "/api/v1/accounts/default/logs/0190a6f2-7c1e-7d3a-9b2f-1c2d3e4f5a6b", nil, 404, "log"),
-            ("GET", "/api/v1/no-such-route", nil, 404, ""),
+            ("GET", "/api/v1/no-such-route", nil, 404, "no-such-route"),
         ]
         for (method, path, body, status, mention) in cases {
             let response = try await harness.api(method, path, json: body)

@@ -60,7 +60,7 @@ import TollgateModel
             #expect(response.text.hasSuffix("data: [DONE]\n\n"))
         }
         let logs = try await harness.waitForLogs(query: "&order=asc", count: 2)
-        #expect(logs.count == 2)
+        try #require(logs.count == 2)
         #expect(logs[0]["stream"] as? Bool == true)
         #expect((logs[0]["tokens_in"] as? Int ?? 0) > 0)
         #expect((logs[0]["tokens_out"] as? Int ?? 0) > 0)
@@ -161,7 +161,7 @@ import TollgateModel
             #expect(response.status == 200)
         }
         let prod = try await harness.waitForLogs(query: "&gateway=prod", count: 2)
-        #expect(prod.count == 2)
+        try #require(prod.count == 2)
         let metadata = try #require(prod.first?["metadata"] as? [String: Any])
         #expect(metadata["user"] as? String == "u-1")
         #expect(metadata["attempt"] as? Int == 2)

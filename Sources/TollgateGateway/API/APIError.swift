@@ -78,9 +78,10 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             let api = APIError(catalogError: error)
             return APIError.jsonResponse(status: api.status, code: api.code, message: api.message)
         } catch let error as HTTPError {
-            let code = error.status == .notFound ? "not_found" : "http_\(error.status.code)"
+            let notFound = error.status == .notFound
+            let message = error.body ?? (notFound ? "no route for \(request.method) \(request.uri.path)" : error.status.reasonPhrase)
             return APIError.jsonResponse(
-                status: error.status, code: code, message: error.body ?? error.status.reasonPhrase)
+                status: error.status, code: notFound ? "not_found" : "http_\(error.status.code)", message: message)
         } catch {
             context.logger.error("API request failed", metadata: ["error": "\(error)", "http.path": "\(request.uri.path)"])
             return APIError.jsonResponse(
