@@ -16,6 +16,12 @@ public final class IngestQueue: ExchangeSink, Sendable {
         public var dropped: Int
         /// Exchanges waiting now.
         public var queued: Int
+
+        public init(accepted: Int, dropped: Int, queued: Int) {
+            self.accepted = accepted
+            self.dropped = dropped
+            self.queued = queued
+        }
     }
 
     private struct State {

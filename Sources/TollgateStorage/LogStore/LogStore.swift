@@ -150,6 +150,17 @@ public final class LogStore: Sendable {
 
     public var statistics: Statistics { counters.withLock { $0 } }
 
+    /// For crash tests: makes appended records durable without indexing them, as if the process died between the
+    /// two steps of a commit.
+    func syncWithoutIndexing() throws {
+        try state.withLock { try $0.writer.sync() }
+    }
+
+    /// Records in the active (unsealed) segment.
+    func tailRecordCount() throws -> Int {
+        state.withLock { $0.writer.activeColumns.count }
+    }
+
     /// Indexes pending entries (after they were synced) and then marks segments sealed; keeps the entries for
     /// the next try if the catalog write fails.
     private func index(_ state: inout WriterState) throws {
