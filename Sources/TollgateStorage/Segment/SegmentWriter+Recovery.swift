@@ -59,7 +59,7 @@ extension SegmentWriter {
         guard size >= minimum else { return false }
         let bytes = try file.read(
             count: SegmentFormat.footerFrameSize, at: size - UInt64(SegmentFormat.footerFrameSize))
-        return SegmentFooter.parse(frame: bytes) != nil
+        return SegmentFooter.parse(frame: bytes)?.isConsistent(fileSize: size) == true
     }
 
     /// Scans one unsealed segment, cuts it after its last good frame and makes it the active segment (columns,
