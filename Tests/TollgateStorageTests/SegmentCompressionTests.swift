@@ -34,7 +34,12 @@ struct SegmentCompressionTests {
         let writer = try SegmentWriter(directory: dir.path, logger: quietLogger)
         var locations: [RecordLocation] = []
         let start = Self.monotonicSeconds()
-        for record in records { locations.append(try writer.append(record)) }
+        var slowest = 0.0
+        for record in records {
+            let before = Self.monotonicSeconds()
+            locations.append(try writer.append(record))
+            slowest = max(slowest, Self.monotonicSeconds() - before)
+        }
         try writer.sync()
         let elapsed = Self.monotonicSeconds() - start
         let dictionaryID = try #require(writer.dictionaryID)
@@ -71,7 +76,8 @@ struct SegmentCompressionTests {
             (\(String(format3(Double(raw) / Double(stored))))x); all records: \
             \(String(format3(Double(storedAll) / Double(rawAll)))); whole store incl. dictionary, index, columns: \
             \(String(format3(Double(fileBytes) / Double(rawAll)))); \
-            append rate (debug build, incl. training and sync): \(Int(Double(records.count) / elapsed)) records/s
+            append rate (debug build, incl. training and sync): \(Int(Double(records.count) / elapsed)) records/s, \
+            slowest append (the one that trains the dictionary): \(Int(slowest * 1000)) ms
             """)
         // Everything reads back.
         for (i, location) in locations.enumerated() where i % 97 == 0 {

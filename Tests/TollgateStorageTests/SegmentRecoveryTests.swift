@@ -148,6 +148,12 @@ struct SegmentRecoveryTests {
         #expect(reopened.activeSegment == tail)
         #expect(recovered == written.filter { $0.0.segment == tail }.map { $0.0 })
         #expect(reopened.activeColumns.ids == written.filter { $0.0.segment == tail }.map { $0.1.id })
+        // The damaged sealed record is refused by the reader, never returned; its neighbours still read.
+        let damaged = try #require(written.first { $0.0.segment == 2 && $0.0.offset <= 100 && 100 < $0.0.offset + UInt64($0.0.length) })
+        let reader = SegmentReader(directory: dir.path)
+        #expect { try reader.read(damaged.0) } throws: { ($0 as? SegmentError)?.code == .corrupt }
+        #expect { try reader.verify(segment: 2) } throws: { ($0 as? SegmentError)?.code == .corrupt }
+        #expect(try reader.verify(segment: 1) > 0)
         try reopened.close()
     }
 
@@ -176,6 +182,7 @@ struct SegmentRecoveryTests {
         let reader = SegmentReader(directory: dir.path)
         #expect(try reader.footer(of: 1)?.recordCount == 30)
         for (location, record) in written { #expect(try reader.find(record.id, in: 1)?.location == location) }
+        #expect(try reader.verify(segment: 1) == 30)
     }
 
     @Test func tailWithoutAValidHeaderIsRestarted() throws {

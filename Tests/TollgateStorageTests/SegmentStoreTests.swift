@@ -107,6 +107,7 @@ struct SegmentStoreTests {
             #expect(found.record == record)
         }
         #expect(try reader.index(of: 1).count == 150)
+        #expect(try reader.verify(segment: 1) == 150)
         #expect(try reader.find(LogID(high: 1, low: 1), in: 1) == nil)
         let later = try writer.append(factory.record())
         try writer.rotate()
@@ -143,6 +144,7 @@ struct SegmentStoreTests {
         #expect(total == 600)
         for (location, record) in written { #expect(try reader.read(location) == record) }
         #expect(Set(written.map { $0.0.segment }).count == segments.count)
+        for segment in segments { #expect(try reader.verify(segment: segment) > 0) }
     }
 
     @Test func rotatesByAgeWithInjectedClock() throws {
