@@ -179,6 +179,16 @@ struct SegmentStoreTests {
         #expect(try reader.footer(of: 3)?.recordCount == 1)
     }
 
+    @Test func createsMissingDataFolders() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let nested = dir.path + "/a/b/data"
+        let writer = try SegmentWriter(directory: nested, configuration: configuration(), logger: quietLogger)
+        #expect(try SegmentDirectory.list(nested).sorted() == ["dicts", "segments"])
+        #expect(try SegmentDirectory.list(nested + "/segments") == ["00000001.seg"])
+        try writer.close()
+    }
+
     @Test func reopenAfterCleanCloseStartsANewSegmentAndScansNothing() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
