@@ -54,8 +54,11 @@ struct SegmentRecoveryTests {
             #expect(writer.recovery.records.map(\.location) == written.dropLast().map { $0.0 })
             #expect(writer.recovery.scannedSegments == [1])
             if cut > lastStart {
-                #expect(writer.recovery.cuts == [.init(segment: 1, offset: UInt64(lastStart), bytesCut: UInt64(cut - lastStart), reason: writer.recovery.cuts.first?.reason ?? "")])
-                #expect(writer.recovery.cuts.first?.reason.hasPrefix("torn") == true)
+                let cutReport = try #require(writer.recovery.cuts.first)
+                #expect(writer.recovery.cuts.count == 1)
+                #expect(cutReport.segment == 1 && cutReport.offset == UInt64(lastStart))
+                #expect(cutReport.bytesCut == UInt64(cut - lastStart))
+                #expect(cutReport.reason.hasPrefix("torn"))
             } else {
                 #expect(writer.recovery.cuts.isEmpty)
             }

@@ -183,7 +183,8 @@ struct RecordFactory {
             Header("x-stainless-runtime-version", "3.12.\(random.next() % 8)"),
         ]
         let responseHeaders = [
-            Header("content-type", "application/json"), Header("date", "Tue, 25 Nov 2025 13:\(10 + random.next() % 50):\(10 + random.next() % 50) GMT"),
+            Header("content-type", "application/json"),
+            Header("date", "Tue, 25 Nov 2025 13:\(10 + random.next() % 50):\(10 + random.next() % 50) GMT"),
             Header("x-request-id", "req_\(hex(32))"), Header("openai-processing-ms", "\(200 + random.next() % 3000)"),
             Header("x-ratelimit-remaining-requests", "\(9000 + random.next() % 999)"),
             Header("cf-cache-status", "DYNAMIC"),
