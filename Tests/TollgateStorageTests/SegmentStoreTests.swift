@@ -107,6 +107,7 @@ struct SegmentStoreTests {
             #expect(found.record == record)
         }
         #expect(try reader.index(of: 1).count == 150)
+        #expect(try reader.verify(segment: 1) == 150)
         #expect(try reader.find(LogID(high: 1, low: 1), in: 1) == nil)
         let later = try writer.append(factory.record())
         try writer.rotate()
@@ -143,6 +144,7 @@ struct SegmentStoreTests {
         #expect(total == 600)
         for (location, record) in written { #expect(try reader.read(location) == record) }
         #expect(Set(written.map { $0.0.segment }).count == segments.count)
+        for segment in segments { #expect(try reader.verify(segment: segment) > 0) }
     }
 
     @Test func rotatesByAgeWithInjectedClock() throws {
@@ -175,6 +177,16 @@ struct SegmentStoreTests {
         #expect(try reader.footer(of: 1)?.recordCount == 2)
         #expect(try reader.footer(of: 2)?.recordCount == 1)
         #expect(try reader.footer(of: 3)?.recordCount == 1)
+    }
+
+    @Test func createsMissingDataFolders() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let nested = dir.path + "/a/b/data"
+        let writer = try SegmentWriter(directory: nested, configuration: configuration(), logger: quietLogger)
+        #expect(try SegmentDirectory.list(nested).sorted() == ["dicts", "segments"])
+        #expect(try SegmentDirectory.list(nested + "/segments") == ["00000001.seg"])
+        try writer.close()
     }
 
     @Test func reopenAfterCleanCloseStartsANewSegmentAndScansNothing() throws {
@@ -274,5 +286,52 @@ struct SegmentStoreTests {
         elsewhere.segment = 9
         #expect { try reader.read(elsewhere) } throws: { ($0 as? SegmentError)?.code == .notFound }
         try writer.close()
+    }
+
+    @Test func concurrentReadersShareOneReader() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        var factory = RecordFactory(seed: 29)
+        let writer = try SegmentWriter(
+            directory: dir.path, configuration: configuration { $0.maxSegmentBytes = 100 * 1024 }, logger: quietLogger)
+        var written: [(RecordLocation, LogRecord)] = []
+        for _ in 0..<400 {
+            let record = factory.record()
+            written.append((try writer.append(record), record))
+        }
+        try writer.close()
+        let reader = SegmentReader(directory: dir.path, maxOpenFiles: 2, maxCachedIndexes: 2)
+        let all = written
+        let mismatches = try await withThrowingTaskGroup(of: Int.self) { group in
+            for worker in 0..<8 {
+                group.addTask {
+                    var bad = 0
+                    for (i, (location, record)) in all.enumerated() where i % 8 == worker {
+                        if try reader.read(location) != record { bad += 1 }
+                        if try reader.find(record.id, in: location.segment)?.location != location { bad += 1 }
+                    }
+                    return bad
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(mismatches == 0)
+    }
+
+    @Test func recordAppendedTwiceIsIndexedTwice() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        var factory = RecordFactory(seed: 31)
+        let writer = try SegmentWriter(directory: dir.path, configuration: configuration(), logger: quietLogger)
+        let record = factory.record()
+        let first = try writer.append(factory.record())
+        let twiceA = try writer.append(record)
+        let twiceB = try writer.append(record)
+        try writer.close()
+        let reader = SegmentReader(directory: dir.path)
+        #expect(try reader.index(of: 1).count == 3)
+        #expect(try reader.find(record.id, in: 1)?.location == twiceA)
+        #expect(twiceB != twiceA)
+        #expect(try reader.read(first).id != record.id)
     }
 }

@@ -77,7 +77,17 @@ struct RecordFactory {
     let ids = LogIDGenerator()
     var clock: Int64 = 1_764_000_000_000
 
-    init(seed: UInt64 = 42) { random = SplitMix(seed: seed) }
+    /// The system prompts of the applications behind the gateway: an application sends the same one with every
+    /// request, so a store sees a handful of them over and over.
+    var appPrompts: [String] = []
+    /// When true, every record gets a system prompt of its own (the least compressible traffic).
+    var uniquePrompts = false
+
+    init(seed: UInt64 = 42, uniquePrompts: Bool = false) {
+        random = SplitMix(seed: seed)
+        self.uniquePrompts = uniquePrompts
+        for _ in 0..<6 { appPrompts.append(text(words: 30 + Int(random.next() % 90))) }
+    }
 
     static let words: [String] = """
         the of and to in is that it for as with was on be by this are or from at an which but not have has had \
@@ -139,9 +149,11 @@ struct RecordFactory {
         clock += Int64(random.next() % 500)
         let (provider, model, path) = Self.models[Int(random.next() % UInt64(Self.models.count))]
         let stream = random.next() % 4 == 0
-        let promptWords = 40 + Int(random.next() % 200)
-        let answerWords = 30 + Int(random.next() % 250)
-        let system = text(words: 10 + Int(random.next() % 30))
+        let promptWords = 20 + Int(random.next() % 150)
+        let answerWords = 30 + Int(random.next() % 220)
+        let system =
+            uniquePrompts
+            ? text(words: 30 + Int(random.next() % 90)) : appPrompts[Int(random.next() % UInt64(appPrompts.count))]
         let question = text(words: promptWords)
         let answer = text(words: answerWords)
         let tokensIn = Int64(promptWords * 4 / 3 + 20)
@@ -171,7 +183,8 @@ struct RecordFactory {
             Header("x-stainless-runtime-version", "3.12.\(random.next() % 8)"),
         ]
         let responseHeaders = [
-            Header("content-type", "application/json"), Header("date", "Tue, 25 Nov 2025 13:\(10 + random.next() % 50):\(10 + random.next() % 50) GMT"),
+            Header("content-type", "application/json"),
+            Header("date", "Tue, 25 Nov 2025 13:\(10 + random.next() % 50):\(10 + random.next() % 50) GMT"),
             Header("x-request-id", "req_\(hex(32))"), Header("openai-processing-ms", "\(200 + random.next() % 3000)"),
             Header("x-ratelimit-remaining-requests", "\(9000 + random.next() % 999)"),
             Header("cf-cache-status", "DYNAMIC"),

@@ -139,11 +139,24 @@ extension WireWriter {
         lengthPrefixed(value)
     }
 
+    /// A nested header message, written in place: its length is computed first, so no scratch buffer is needed.
     fileprivate mutating func header(_ field: UInt64, _ header: Header) {
-        var nested = WireWriter(capacity: header.name.utf8.count + header.value.utf8.count + 8)
-        nested.string(RecordCodec.HeaderField.name, header.name)
-        nested.string(RecordCodec.HeaderField.value, header.value)
+        let name = header.name.utf8.count
+        let value = header.value.utf8.count
+        let nestedLength = 2 + Self.varintSize(UInt64(name)) + name + Self.varintSize(UInt64(value)) + value
         varint(field << 3 | RecordCodec.Wire.bytes)
-        lengthPrefixed(nested.bytes)
+        varint(UInt64(nestedLength))
+        string(RecordCodec.HeaderField.name, header.name)
+        string(RecordCodec.HeaderField.value, header.value)
+    }
+
+    static func varintSize(_ value: UInt64) -> Int {
+        var n = 1
+        var v = value >> 7
+        while v != 0 {
+            n += 1
+            v >>= 7
+        }
+        return n
     }
 }

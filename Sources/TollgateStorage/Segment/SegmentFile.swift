@@ -96,10 +96,13 @@ final class SegmentFile: @unchecked Sendable {
 
 /// Directory operations of the store: create, list, fsync, atomic replace.
 enum SegmentDirectory {
-    /// Creates `path` (one level) if missing, and fsyncs its parent when it did.
+    /// Creates `path` (and missing parents) if missing, and fsyncs each parent it added an entry to.
     static func ensure(_ path: String) throws {
         if mkdir(path, 0o755) == 0 {
             try sync(parent(of: path))
+        } else if errno == ENOENT && parent(of: path) != path {
+            try ensure(parent(of: path))
+            try ensure(path)
         } else if errno != EEXIST {
             throw SegmentError.system("mkdir", path: path)
         }

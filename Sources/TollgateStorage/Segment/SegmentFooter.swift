@@ -10,6 +10,17 @@ public struct SegmentFooter: Sendable, Equatable {
     public var minID: LogID
     public var maxID: LogID
 
+    /// Whether the footer's frames lie back to back right before it, as the writer puts them, in a file of
+    /// `fileSize` bytes. A footer-shaped byte run inside a record's raw payload would not pass this.
+    func isConsistent(fileSize: UInt64) -> Bool {
+        let footerStart = fileSize &- UInt64(SegmentFormat.footerFrameSize)
+        return fileSize >= UInt64(SegmentFormat.fileHeaderSize + SegmentFormat.footerFrameSize)
+            && indexOffset >= UInt64(SegmentFormat.fileHeaderSize)
+            && indexOffset + UInt64(indexLength) == columnsOffset
+            && columnsOffset + UInt64(columnsLength) == footerStart
+            && indexLength == UInt32(SegmentFormat.frameHeaderSize + 4 + Int(recordCount) * SegmentIndex.entrySize)
+    }
+
     /// Whether a record with this id may be in the segment.
     public func mayContain(_ id: LogID) -> Bool { recordCount > 0 && !(id < minID) && !(maxID < id) }
 

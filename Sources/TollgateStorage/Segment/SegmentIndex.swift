@@ -10,10 +10,10 @@ public struct SegmentIndex: Sendable, Equatable {
 
     static let entrySize = 28
 
-    /// Builds the index of the given rows (any order); sorts them by id.
+    /// Builds the index of the given rows (any order); sorts them by id, keeping append order among equal ids.
     init(segment: UInt32, ids: [LogID], offsets: [UInt64], lengths: [UInt32]) {
         self.segment = segment
-        let order = ids.indices.sorted { ids[$0] < ids[$1] }
+        let order = ids.indices.sorted { ids[$0] < ids[$1] || (ids[$0] == ids[$1] && $0 < $1) }
         self.ids = order.map { ids[$0] }
         self.offsets = order.map { offsets[$0] }
         self.lengths = order.map { lengths[$0] }
@@ -64,7 +64,8 @@ public struct SegmentIndex: Sendable, Equatable {
             offsets.append(try r.u64())
             lengths.append(try r.u32())
         }
-        for i in ids.indices.dropFirst() where !(ids[i - 1] < ids[i]) {
+        // Non-decreasing: a record appended twice is indexed twice (lookups find the first).
+        for i in ids.indices.dropFirst() where ids[i] < ids[i - 1] {
             throw SegmentError(.corrupt, "index of segment \(segment) is not sorted at entry \(i)")
         }
         var index = SegmentIndex(segment: segment, ids: [], offsets: [], lengths: [])

@@ -73,7 +73,7 @@ public final class SegmentReader: Sendable {
         guard size >= UInt64(SegmentFormat.fileHeaderSize + SegmentFormat.footerFrameSize) else { return nil }
         let bytes = try file.read(
             count: SegmentFormat.footerFrameSize, at: size - UInt64(SegmentFormat.footerFrameSize))
-        guard let footer = SegmentFooter.parse(frame: bytes) else { return nil }
+        guard let footer = SegmentFooter.parse(frame: bytes), footer.isConsistent(fileSize: size) else { return nil }
         state.withLock { $0.footers[segment] = footer }
         return footer
     }

@@ -31,14 +31,14 @@ extension SegmentWriter {
             return
         }
         for sequence in tail {
-            let scan = try recoverSegment(sequence, decompressor: decompressor, onRecoveredRecord: onRecoveredRecord)
+            try recoverSegment(sequence, decompressor: decompressor, onRecoveredRecord: onRecoveredRecord)
             recovery.scannedSegments.append(sequence)
             if sequence != last {
                 try sealActive()
                 recovery.sealedSegments.append(sequence)
             } else {
-                let now = configuration.clock()
-                let firstAt = scan.firstCreatedAt.map { min($0, now) } ?? nil
+                // The age of a recovered tail counts from now: record times come from another clock.
+                let firstAt: Int64? = activeColumns.count > 0 ? configuration.clock() : nil
                 rotation = SegmentRotation(
                     maxBytes: configuration.maxSegmentBytes, maxAgeMillis: configuration.maxSegmentAgeMillis,
                     bytes: writtenBytes, records: activeColumns.count, firstAppendAt: firstAt)
@@ -59,11 +59,7 @@ extension SegmentWriter {
         guard size >= minimum else { return false }
         let bytes = try file.read(
             count: SegmentFormat.footerFrameSize, at: size - UInt64(SegmentFormat.footerFrameSize))
-        return SegmentFooter.parse(frame: bytes) != nil
-    }
-
-    struct TailScan {
-        var firstCreatedAt: Int64?
+        return SegmentFooter.parse(frame: bytes)?.isConsistent(fileSize: size) == true
     }
 
     /// Scans one unsealed segment, cuts it after its last good frame and makes it the active segment (columns,
@@ -71,13 +67,12 @@ extension SegmentWriter {
     func recoverSegment(
         _ sequence: UInt32, decompressor: ZstdDecompressor,
         onRecoveredRecord: (RecordLocation, LogRecord) throws -> Void
-    ) throws -> TailScan {
+    ) throws {
         let path = segmentsPath + "/" + SegmentFormat.fileName(sequence)
         let handle = try SegmentFile.openForWriting(path)
         let size = try handle.size()
         let bytes = try handle.read(count: Int(size), at: 0)
         var columns = ColumnBlock(segment: sequence)
-        var scan = TailScan()
 
         let headerSequence = try SegmentFormat.parseFileHeader(bytes)
         guard let headerSequence, headerSequence == sequence else {
@@ -87,7 +82,7 @@ extension SegmentWriter {
             try handle.sync()
             recovery.cuts.append(.init(segment: sequence, offset: 0, bytesCut: size, reason: "invalid file header"))
             adopt(handle, sequence: sequence, size: UInt64(SegmentFormat.fileHeaderSize), columns: columns)
-            return scan
+            return
         }
 
         var keepEnd = SegmentFormat.fileHeaderSize
@@ -112,7 +107,6 @@ extension SegmentWriter {
                         segment: sequence, offset: UInt64(frame.offset), length: UInt32(frame.header.frameLength))
                     columns.append(record, at: location)
                     recovery.records.append(.init(id: record.id, location: location))
-                    if scan.firstCreatedAt == nil { scan.firstCreatedAt = record.createdAt }
                     try onRecoveredRecord(location, record)
                     keepEnd = frame.end
                     sealFramesPending = false
@@ -139,7 +133,6 @@ extension SegmentWriter {
                     reason: reason ?? "trailing bytes"))
         }
         adopt(handle, sequence: sequence, size: UInt64(keepEnd), columns: columns)
-        return scan
     }
 
     private func adopt(_ handle: SegmentFile, sequence: UInt32, size: UInt64, columns: ColumnBlock) {

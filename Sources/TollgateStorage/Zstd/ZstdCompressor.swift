@@ -12,17 +12,29 @@ public final class ZstdCompressor {
     /// - Parameters:
     ///   - level: zstd compression level (default 3).
     ///   - dictionary: when given, every frame is compressed with it and names its id in the frame header.
-    public init(level: Int32 = 3, dictionary: ZstdDictionary? = nil) throws {
+    ///   - contentChecksum: add zstd's own content checksum to each frame (4 bytes), so that decompression
+    ///     detects corruption. Off by default: segment frames carry a CRC-32C already.
+    public init(level: Int32 = 3, dictionary: ZstdDictionary? = nil, contentChecksum: Bool = false) throws {
         guard let context = ZSTD_createCCtx() else { throw ZstdError(.library, "ZSTD_createCCtx returned NULL") }
         var compressionDictionary: OpaquePointer?
-        if let dictionary {
-            compressionDictionary = dictionary.bytes.withUnsafeBytes {
-                ZSTD_createCDict($0.baseAddress, $0.count, level)
+        do {
+            try ZstdError.check(ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level), "set level")
+            try ZstdError.check(ZSTD_CCtx_setParameter(context, ZSTD_c_contentSizeFlag, 1), "set content size flag")
+            try ZstdError.check(
+                ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, contentChecksum ? 1 : 0), "set checksum flag")
+            if let dictionary {
+                compressionDictionary = dictionary.bytes.withUnsafeBytes {
+                    ZSTD_createCDict($0.baseAddress, $0.count, level)
+                }
+                guard let compressionDictionary else {
+                    throw ZstdError(.library, "ZSTD_createCDict returned NULL for dictionary \(dictionary.id)")
+                }
+                try ZstdError.check(ZSTD_CCtx_refCDict(context, compressionDictionary), "ZSTD_CCtx_refCDict")
             }
-            guard compressionDictionary != nil else {
-                ZSTD_freeCCtx(context)
-                throw ZstdError(.library, "ZSTD_createCDict returned NULL for dictionary \(dictionary.id)")
-            }
+        } catch {
+            if let compressionDictionary { ZSTD_freeCDict(compressionDictionary) }
+            ZSTD_freeCCtx(context)
+            throw error
         }
         self.context = context
         self.compressionDictionary = compressionDictionary
@@ -37,37 +49,17 @@ public final class ZstdCompressor {
 
     /// Compresses `input` into one zstd frame (content size and, with a dictionary, its id in the header).
     public func compress(_ input: UnsafeRawBufferPointer) throws -> [UInt8] {
-        var output: [UInt8] = []
-        try compress(input, appendingTo: &output)
-        return output
+        let bound = try ZstdError.check(ZSTD_compressBound(input.count), "ZSTD_compressBound")
+        return try [UInt8](unsafeUninitializedCapacity: bound) { out, count in
+            // Parameters and the dictionary stay on the context across frames (ZSTD_compress2 resets the session).
+            let written = ZSTD_compress2(context, out.baseAddress, bound, input.baseAddress, input.count)
+            count = 0
+            try ZstdError.check(written, "ZSTD_compress2")
+            count = written
+        }
     }
 
     public func compress(_ input: [UInt8]) throws -> [UInt8] {
         try input.withUnsafeBytes { try compress($0) }
-    }
-
-    /// Compresses `input` into one zstd frame appended to `output`; returns the frame's size.
-    @discardableResult
-    public func compress(_ input: UnsafeRawBufferPointer, appendingTo output: inout [UInt8]) throws -> Int {
-        let bound = ZSTD_compressBound(input.count)
-        try ZstdError.check(bound, "ZSTD_compressBound")
-        let start = output.count
-        output.append(contentsOf: repeatElement(0, count: bound))
-        let written = output.withUnsafeMutableBytes { out -> Int in
-            let destination = out.baseAddress! + start
-            if let compressionDictionary {
-                return ZSTD_compress_usingCDict(
-                    context, destination, bound, input.baseAddress, input.count, compressionDictionary)
-            }
-            return ZSTD_compressCCtx(context, destination, bound, input.baseAddress, input.count, level)
-        }
-        do {
-            try ZstdError.check(written, "ZSTD_compress")
-        } catch {
-            output.removeSubrange(start...)
-            throw error
-        }
-        output.removeSubrange((start + written)...)
-        return written
     }
 }
