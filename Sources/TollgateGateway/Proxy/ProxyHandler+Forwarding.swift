@@ -284,8 +284,7 @@ extension ProxyHandler: UpstreamDelegate {
         exchange.readTimer?.cancel()
         exchange.readTimer = nil
         if exchange.responseStarted {
-            let failure: ProxyError = error.map { .protocolError(Self.describe($0)) } ?? .closedMidStream
-            return cut(exchange, error: failure)
+            return cut(exchange, error: Self.midStreamFailure(error))
         }
         if exchange.upstreamReused && !exchange.retried && !exchange.upstreamResponded && exchange.canReplay
             && exchange.isIdempotent
@@ -419,6 +418,13 @@ extension ProxyHandler: UpstreamDelegate {
         let promise = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
         promise.futureResult.assumeIsolated().whenComplete { [self] _ in self.context?.close(promise: nil) }
+    }
+
+    /// An upstream ending early mid-body shows up as a plain close or as the parser seeing EOF too soon.
+    static func midStreamFailure(_ error: (any Error)?) -> ProxyError {
+        guard let error else { return .closedMidStream }
+        if let parserError = error as? HTTPParserError, parserError == .invalidEOFState { return .closedMidStream }
+        return .protocolError(describe(error))
     }
 
     static func describe(_ error: any Error) -> String {

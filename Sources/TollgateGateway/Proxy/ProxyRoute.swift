@@ -26,14 +26,15 @@ struct ProxyRoute {
         }
         var segments: [Substring] = []
         var rest = pathPart
-        for _ in 0..<3 {
+        while segments.count < 3 {
             guard let slash = rest.firstIndex(of: "/") else {
                 segments.append(rest)
                 rest = rest[rest.endIndex...]
                 break
             }
             segments.append(rest[..<slash])
-            rest = rest[slash...]
+            // The provider's slash starts the forwarded path; the others only separate segments.
+            rest = segments.count == 3 ? rest[slash...] : rest[rest.index(after: slash)...]
         }
         guard segments.count == 3, segments.allSatisfy({ !$0.isEmpty }) else { return nil }
         account = segments[0]
