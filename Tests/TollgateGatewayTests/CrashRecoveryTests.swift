@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import TollgateMockProvider
 #if canImport(FoundationNetworking)
@@ -113,14 +114,16 @@ import FoundationNetworking
 
         let first = try ServeProcess(data: data, port: port, mockPort: mockPort)
         try await first.waitUntilListening()
-        // Load from 4 concurrent clients for a bounded time, while we sample what the API lists.
+        // Load from 4 concurrent clients for a bounded time, while we sample what the API lists. The loops stop on
+        // a flag, not by cancellation: cancelling a URLSession request from a task can deadlock FoundationNetworking.
+        let stopped = Atomic<Bool>(false)
         let load = Task {
             await withTaskGroup(of: Void.self) { group in
                 for _ in 0..<4 {
                     group.addTask {
                         let stop = ContinuousClock.now + .seconds(3)
                         var sent = 0
-                        while ContinuousClock.now < stop && sent < 2000 && !Task.isCancelled {
+                        while ContinuousClock.now < stop && sent < 2000 && !stopped.load(ordering: .relaxed) {
                             _ = try? await first.post("/v1/default/default/openai/chat/completions", body)
                             sent += 1
                         }
@@ -132,7 +135,7 @@ import FoundationNetworking
         let listed = try await first.listedIDs()
         #expect(listed.count > 0)
         first.kill9()
-        load.cancel()
+        stopped.store(true, ordering: .relaxed)
         await load.value
 
         let second = try ServeProcess(data: data, port: port, mockPort: mockPort)
