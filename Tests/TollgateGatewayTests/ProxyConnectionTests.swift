@@ -92,22 +92,28 @@ struct ProxyConnectionTests {
     @Test func pipelinedProxyAndAPIRequestsAreAnsweredInOrder() async throws {
         let upstream = try await TestUpstream { request, responder in
             try await Task.sleep(for: .milliseconds(50))
-            try await responder.respond(body: "proxied \(request.uri)")
+            try await responder.respond(body: "proxied \(request.uri) \(request.bodyText)")
         }
         defer { Task { await upstream.shutdown() } }
         try await TestGateway.with(upstreams: ["openai": upstream.baseURL]) { gateway in
             try await TestClient.with(port: gateway.port) { client in
+                // All written before any response is read: one connection, /v1/ and /api/ mixed, bodies on both.
                 try await client.send(.GET, "/api/slow")
-                try await client.send(.GET, TestGateway.path("openai", "/one"))
+                try await client.send(.POST, TestGateway.path("openai", "/one"), body: "b1")
                 try await client.send(.GET, "/api/ping")
                 try await client.send(.POST, "/api/echo", body: "echo body")
-                try await client.send(.GET, TestGateway.path("openai", "/two"))
-                try await client.send(.GET, "/api/ping")
+                try await client.send(.POST, TestGateway.path("openai", "/two"), body: "b2")
+                try await client.send(.POST, TestGateway.path("openai", "/three"), body: "b3")
+                try await client.send(.POST, "/api/echo", body: "last")
                 var texts: [String] = []
-                for _ in 0..<6 { texts.append(try await client.readResponse().text) }
-                #expect(texts == ["slow", "proxied /one", "pong", "echo body", "proxied /two", "pong"])
+                for _ in 0..<7 { texts.append(try await client.readResponse().text) }
+                #expect(
+                    texts == [
+                        "slow", "proxied /one b1", "pong", "echo body", "proxied /two b2", "proxied /three b3", "last",
+                    ])
             }
-            #expect(await gateway.sink.wait(for: 2).count == 2)
+            let exchanges = await gateway.sink.wait(for: 3)
+            #expect(exchanges.map(\.path) == ["/one", "/two", "/three"])
         }
     }
 

@@ -210,7 +210,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         releasing = true
         defer { releasing = false }
         var fired = false
-        while !responseBusy && !closing, let part = held.popFirst() {
+        // Body parts belong to the request already dispatched and go on at once; a head waits for the
+        // response before it to end.
+        while !closing, let part = held.first {
+            if case .head = part, responseBusy { break }
+            held.removeFirst()
             firedPassthrough = false
             dispatch(part, context: context)
             fired = fired || firedPassthrough
