@@ -149,3 +149,69 @@ struct ProxyConnectionTests {
         }
     }
 }
+
+@Suite("Proxy lifecycle")
+struct ProxyLifecycleTests {
+    @Test func upstreamAnsweringBeforeTheBodyIsSentIsPassedOnAndNotReused() async throws {
+        let upstream = try await TestUpstream(respondOnHead: true) { request, responder in
+            try await responder.respond(.unauthorized, body: "no key for \(request.uri)")
+        }
+        defer { Task { await upstream.shutdown() } }
+        try await TestGateway.with(upstreams: ["openai": upstream.baseURL]) { gateway in
+            try await TestClient.with(port: gateway.port) { client in
+                try await client.sendHead(
+                    .POST, TestGateway.path("openai", "/files"), headers: [("host", "x"), ("content-length", "10")])
+                try await client.sendBody("12345")
+                let early = try await client.readResponse()
+                #expect(early.status == 401)
+                #expect(early.text == "no key for /files")
+                try await client.sendBody("67890")
+                try await client.sendEnd()
+                let next = try await client.request(.GET, TestGateway.path("openai", "/models"))
+                #expect(next.status == 401)
+            }
+            // The first upstream connection had an unfinished request on it, so it was not pooled.
+            #expect(upstream.connectionCount == 2)
+            let exchanges = await gateway.sink.wait(for: 2)
+            #expect(exchanges.map(\.statusCode) == [401, 401])
+        }
+    }
+
+    @Test func gracefulShutdownLetsAProxiedStreamFinish() async throws {
+        let gate = Gate()
+        let upstream = try await TestUpstream { _, responder in
+            try await responder.head(.ok, [("content-type", "text/event-stream")])
+            try await responder.body("data: 1\n\n")
+            try await gate.wait()
+            try await responder.body("data: 2\n\n")
+            try await responder.end()
+        }
+        defer { Task { await upstream.shutdown() } }
+        try await TestGateway.with(upstreams: ["openai": upstream.baseURL]) { gateway in
+            try await TestClient.with(port: gateway.port) { client in
+                try await client.send(.POST, TestGateway.path("openai", "/chat/completions"), body: "{}")
+                _ = try await client.readHead()
+                _ = try await client.nextPart()
+                await gateway.shutdownGracefully()
+                try await Task.sleep(for: .milliseconds(50))
+                gate.open()
+                var rest = ""
+                var ended = false
+                while let part = try await client.nextPart() {
+                    if case .body(let buffer) = part { rest += String(buffer: buffer) }
+                    if case .end = part {
+                        ended = true
+                        break
+                    }
+                }
+                #expect(ended)
+                #expect(rest == "data: 2\n\n")
+                // Then the gateway closes the connection.
+                let after = try await client.nextPart()
+                #expect(after == nil)
+            }
+            let exchange = try #require(await gateway.sink.wait(for: 1).first)
+            #expect(exchange.error == nil)
+        }
+    }
+}
