@@ -1,4 +1,5 @@
 import HummingbirdCore
+import Foundation
 import Logging
 import NIOCore
 import NIOEmbedded
@@ -11,11 +12,12 @@ import Testing
 @Suite("Proxy pipeline")
 struct ProxyPipelineTests {
     static func handlerNames(_ channel: EmbeddedChannel) -> [String] {
-        // Each pipeline line reads "<name> | <type> | <direction>"; keep the handler types.
+        // Each handler line reads "<inbound type> ↓↑ <outbound type> [handlerN]"; one side may be empty.
         channel.pipeline.debugDescription.split(separator: "\n").compactMap { line -> String? in
-            let columns = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
-            guard columns.count >= 3, columns[1] != "type", !columns[1].isEmpty else { return nil }
-            return columns[1]
+            guard let marker = line.range(of: "[handler") else { return nil }
+            let sides = line[..<marker.lowerBound].components(separatedBy: "↓↑")
+                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            return sides.first
         }
     }
 
@@ -37,6 +39,6 @@ struct ProxyPipelineTests {
         let proxyIndex = try #require(actual.firstIndex { $0.contains("ProxyHandler") })
         let codecIndex = try #require(actual.firstIndex { $0.contains("HTTP1ToHTTPServerCodec") })
         #expect(proxyIndex + 1 == codecIndex)
-        #expect(actual[..<proxyIndex].contains { $0.contains("HTTPRequestDecoder") })
+        #expect(actual[..<proxyIndex].contains { $0.contains("HTTPDecoder<HTTPPart<HTTPRequestHead") })
     }
 }
