@@ -179,7 +179,8 @@ struct ProxyLifecycleTests {
 
     @Test func gracefulShutdownLetsAProxiedStreamFinish() async throws {
         let gate = Gate()
-        let upstream = try await TestUpstream { _, responder in
+        let upstream = try await TestUpstream { request, responder in
+            if request.uri == "/v1/models" { return try await responder.respond(body: "models") }
             try await responder.head(.ok, [("content-type", "text/event-stream")])
             try await responder.body("data: 1\n\n")
             try await gate.wait()
@@ -187,12 +188,18 @@ struct ProxyLifecycleTests {
             try await responder.end()
         }
         defer { Task { await upstream.shutdown() } }
-        try await TestGateway.with(upstreams: ["openai": upstream.baseURL]) { gateway in
+        try await TestGateway.with(upstreams: ["openai": upstream.baseURL, "anthropic": "http://localhost:\(upstream.port)"]) { gateway in
+            // Leaves one idle pooled upstream connection (to "localhost", apart from the streaming one's).
+            try await TestClient.with(port: gateway.port) { client in
+                _ = try await client.request(.GET, TestGateway.path("anthropic", "/v1/models"))
+            }
             try await TestClient.with(port: gateway.port) { client in
                 try await client.send(.POST, TestGateway.path("openai", "/chat/completions"), body: "{}")
                 _ = try await client.readHead()
                 _ = try await client.nextPart()
+                #expect(await gateway.proxy.idleConnectionCount() == 1)
                 await gateway.shutdownGracefully()
+                try await Task.sleep(for: .milliseconds(50))
                 try await Task.sleep(for: .milliseconds(50))
                 gate.open()
                 var rest = ""
@@ -210,8 +217,17 @@ struct ProxyLifecycleTests {
                 let after = try await client.nextPart()
                 #expect(after == nil)
             }
-            let exchange = try #require(await gateway.sink.wait(for: 1).first)
-            #expect(exchange.error == nil)
+            let exchanges = await gateway.sink.wait(for: 2)
+            #expect(exchanges.count == 2)
+            #expect(exchanges.allSatisfy { $0.error == nil })
+            // Once the server is down, the proxy context (a service of the same group) closes the pooled
+            // connections.
+            var idle = await gateway.proxy.idleConnectionCount()
+            for _ in 0..<200 where idle > 0 {
+                try await Task.sleep(for: .milliseconds(10))
+                idle = await gateway.proxy.idleConnectionCount()
+            }
+            #expect(idle == 0)
         }
     }
 }

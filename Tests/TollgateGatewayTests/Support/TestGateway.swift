@@ -61,6 +61,7 @@ struct TestGateway {
             router: router,
             server: .tollgate(proxy: proxy),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            services: [proxy],
             onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
             logger: logger
         )
