@@ -1,3 +1,4 @@
+import HummingbirdCore
 import NIOCore
 import NIOHTTP1
 import Testing
@@ -228,6 +229,31 @@ struct ProxyLifecycleTests {
                 idle = await gateway.proxy.idleConnectionCount()
             }
             #expect(idle == 0)
+        }
+    }
+
+    @Test func idleClientConnectionsCloseButSlowStreamsDoNot() async throws {
+        let upstream = try await TestUpstream { _, responder in
+            try await responder.head(.ok, [("content-type", "text/event-stream")])
+            try await responder.body("data: 1\n\n")
+            try await Task.sleep(for: .milliseconds(400))
+            try await responder.body("data: 2\n\n")
+            try await responder.end()
+        }
+        defer { Task { await upstream.shutdown() } }
+        try await TestGateway.with(
+            upstreams: ["openai": upstream.baseURL], http: .init(idleTimeout: .milliseconds(150))
+        ) { gateway in
+            try await TestClient.with(port: gateway.port) { client in
+                // A stream quieter than the idle timeout is still a request in flight.
+                let response = try await client.request(.POST, TestGateway.path("openai", "/chat/completions"), body: "{}")
+                #expect(response.text == "data: 1\n\ndata: 2\n\n")
+                // Then nothing happens on the connection: the gateway closes it.
+                let started = ContinuousClock.now
+                let after = try await client.nextPart()
+                #expect(after == nil)
+                #expect(ContinuousClock.now - started < .seconds(2))
+            }
         }
     }
 }

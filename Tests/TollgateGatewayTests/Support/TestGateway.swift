@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -31,6 +32,7 @@ struct TestGateway {
         entries: [GatewayDirectory.Entry] = [GatewayDirectory.Entry(account: account, gateway: gateway)],
         configure: (inout ProxyConfiguration) -> Void = { _ in },
         sink exchangeSink: (any ExchangeSink)? = nil,
+        http: HTTP1Channel.Configuration = .init(),
         _ body: (TestGateway) async throws -> Void
     ) async throws {
         var providers = ProviderTable.builtIn
@@ -59,7 +61,7 @@ struct TestGateway {
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let app = Application(
             router: router,
-            server: .tollgate(proxy: proxy),
+            server: .tollgate(proxy: proxy, configuration: http),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             services: [proxy],
             onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
