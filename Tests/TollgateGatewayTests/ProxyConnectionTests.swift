@@ -1,3 +1,4 @@
+import HummingbirdCore
 import NIOCore
 import NIOHTTP1
 import Testing
@@ -92,22 +93,28 @@ struct ProxyConnectionTests {
     @Test func pipelinedProxyAndAPIRequestsAreAnsweredInOrder() async throws {
         let upstream = try await TestUpstream { request, responder in
             try await Task.sleep(for: .milliseconds(50))
-            try await responder.respond(body: "proxied \(request.uri)")
+            try await responder.respond(body: "proxied \(request.uri) \(request.bodyText)")
         }
         defer { Task { await upstream.shutdown() } }
         try await TestGateway.with(upstreams: ["openai": upstream.baseURL]) { gateway in
             try await TestClient.with(port: gateway.port) { client in
+                // All written before any response is read: one connection, /v1/ and /api/ mixed, bodies on both.
                 try await client.send(.GET, "/api/slow")
-                try await client.send(.GET, TestGateway.path("openai", "/one"))
+                try await client.send(.POST, TestGateway.path("openai", "/one"), body: "b1")
                 try await client.send(.GET, "/api/ping")
                 try await client.send(.POST, "/api/echo", body: "echo body")
-                try await client.send(.GET, TestGateway.path("openai", "/two"))
-                try await client.send(.GET, "/api/ping")
+                try await client.send(.POST, TestGateway.path("openai", "/two"), body: "b2")
+                try await client.send(.POST, TestGateway.path("openai", "/three"), body: "b3")
+                try await client.send(.POST, "/api/echo", body: "last")
                 var texts: [String] = []
-                for _ in 0..<6 { texts.append(try await client.readResponse().text) }
-                #expect(texts == ["slow", "proxied /one", "pong", "echo body", "proxied /two", "pong"])
+                for _ in 0..<7 { texts.append(try await client.readResponse().text) }
+                #expect(
+                    texts == [
+                        "slow", "proxied /one b1", "pong", "echo body", "proxied /two b2", "proxied /three b3", "last",
+                    ])
             }
-            #expect(await gateway.sink.wait(for: 2).count == 2)
+            let exchanges = await gateway.sink.wait(for: 3)
+            #expect(exchanges.map(\.path) == ["/one", "/two", "/three"])
         }
     }
 
@@ -140,6 +147,113 @@ struct ProxyConnectionTests {
             }
             // The upstream connection was not affected by the client's Connection header.
             #expect(upstream.requests.first?.headers.first(name: "connection") == nil)
+        }
+    }
+}
+
+@Suite("Proxy lifecycle")
+struct ProxyLifecycleTests {
+    @Test func upstreamAnsweringBeforeTheBodyIsSentIsPassedOnAndNotReused() async throws {
+        let upstream = try await TestUpstream(respondOnHead: true) { request, responder in
+            try await responder.respond(.unauthorized, body: "no key for \(request.uri)")
+        }
+        defer { Task { await upstream.shutdown() } }
+        try await TestGateway.with(upstreams: ["openai": upstream.baseURL]) { gateway in
+            try await TestClient.with(port: gateway.port) { client in
+                try await client.sendHead(
+                    .POST, TestGateway.path("openai", "/files"), headers: [("host", "x"), ("content-length", "10")])
+                try await client.sendBody("12345")
+                let early = try await client.readResponse()
+                #expect(early.status == 401)
+                #expect(early.text == "no key for /files")
+                try await client.sendBody("67890")
+                try await client.sendEnd()
+                let next = try await client.request(.GET, TestGateway.path("openai", "/models"))
+                #expect(next.status == 401)
+            }
+            // The first upstream connection had an unfinished request on it, so it was not pooled.
+            #expect(upstream.connectionCount == 2)
+            let exchanges = await gateway.sink.wait(for: 2)
+            #expect(exchanges.map(\.statusCode) == [401, 401])
+        }
+    }
+
+    @Test func gracefulShutdownLetsAProxiedStreamFinish() async throws {
+        let gate = Gate()
+        let upstream = try await TestUpstream { request, responder in
+            if request.uri == "/v1/models" { return try await responder.respond(body: "models") }
+            try await responder.head(.ok, [("content-type", "text/event-stream")])
+            try await responder.body("data: 1\n\n")
+            try await gate.wait()
+            try await responder.body("data: 2\n\n")
+            try await responder.end()
+        }
+        defer { Task { await upstream.shutdown() } }
+        try await TestGateway.with(upstreams: ["openai": upstream.baseURL, "anthropic": "http://localhost:\(upstream.port)"]) { gateway in
+            // Leaves one idle pooled upstream connection (to "localhost", apart from the streaming one's).
+            try await TestClient.with(port: gateway.port) { client in
+                _ = try await client.request(.GET, TestGateway.path("anthropic", "/v1/models"))
+            }
+            try await TestClient.with(port: gateway.port) { client in
+                try await client.send(.POST, TestGateway.path("openai", "/chat/completions"), body: "{}")
+                _ = try await client.readHead()
+                _ = try await client.nextPart()
+                #expect(await gateway.proxy.idleConnectionCount() == 1)
+                await gateway.shutdownGracefully()
+                try await Task.sleep(for: .milliseconds(50))
+                try await Task.sleep(for: .milliseconds(50))
+                gate.open()
+                var rest = ""
+                var ended = false
+                while let part = try await client.nextPart() {
+                    if case .body(let buffer) = part { rest += String(buffer: buffer) }
+                    if case .end = part {
+                        ended = true
+                        break
+                    }
+                }
+                #expect(ended)
+                #expect(rest == "data: 2\n\n")
+                // Then the gateway closes the connection.
+                let after = try await client.nextPart()
+                #expect(after == nil)
+            }
+            let exchanges = await gateway.sink.wait(for: 2)
+            #expect(exchanges.count == 2)
+            #expect(exchanges.allSatisfy { $0.error == nil })
+            // Once the server is down, the proxy context (a service of the same group) closes the pooled
+            // connections.
+            var idle = await gateway.proxy.idleConnectionCount()
+            for _ in 0..<200 where idle > 0 {
+                try await Task.sleep(for: .milliseconds(10))
+                idle = await gateway.proxy.idleConnectionCount()
+            }
+            #expect(idle == 0)
+        }
+    }
+
+    @Test func idleClientConnectionsCloseButSlowStreamsDoNot() async throws {
+        let upstream = try await TestUpstream { _, responder in
+            try await responder.head(.ok, [("content-type", "text/event-stream")])
+            try await responder.body("data: 1\n\n")
+            try await Task.sleep(for: .milliseconds(400))
+            try await responder.body("data: 2\n\n")
+            try await responder.end()
+        }
+        defer { Task { await upstream.shutdown() } }
+        try await TestGateway.with(
+            upstreams: ["openai": upstream.baseURL], http: .init(idleTimeout: .milliseconds(150))
+        ) { gateway in
+            try await TestClient.with(port: gateway.port) { client in
+                // A stream quieter than the idle timeout is still a request in flight.
+                let response = try await client.request(.POST, TestGateway.path("openai", "/chat/completions"), body: "{}")
+                #expect(response.text == "data: 1\n\ndata: 2\n\n")
+                // Then nothing happens on the connection: the gateway closes it.
+                let started = ContinuousClock.now
+                let after = try await client.nextPart()
+                #expect(after == nil)
+                #expect(ContinuousClock.now - started < .seconds(2))
+            }
         }
     }
 }

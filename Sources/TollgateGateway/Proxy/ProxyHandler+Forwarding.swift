@@ -304,6 +304,7 @@ extension ProxyHandler: UpstreamDelegate {
         _ head: HTTPRequestHead, _ status: HTTPResponseStatus, _ code: StaticString, _ message: String, close: Bool
     ) {
         guard let context else { return }
+        if idleTimeout != nil { lastActivity = .now() }
         let keepAlive = head.isKeepAlive && !close && !quiescing
         let (responseHead, body) = GatewayErrorResponse(status: status, code: code, message: message)
             .render(version: head.version, logID: nil, close: !keepAlive, allocator: context.channel.allocator)
@@ -353,6 +354,7 @@ extension ProxyHandler: UpstreamDelegate {
     /// Ends the response to the client; records the exchange once the last byte was written.
     func endResponse(_ exchange: ProxyExchange, error: String?) {
         guard let context else { return }
+        if idleTimeout != nil { lastActivity = .now() }
         exchange.finished = true
         self.exchange = nil
         responseBusy = false

@@ -43,23 +43,57 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// A half-close of the output requested while a proxied response was still being written.
     var deferredOutputClose: (promise: EventLoopPromise<Void>?, pending: Bool) = (nil, false)
 
-    init(shared: ProxyContext, pool: UpstreamPool) {
+    /// Close the connection after this long with no request in flight; nil keeps it open.
+    let idleTimeout: TimeAmount?
+    var lastActivity = NIODeadline.now()
+    var idleTimer: Scheduled<Void>?
+
+    init(shared: ProxyContext, pool: UpstreamPool, idleTimeout: TimeAmount? = nil) {
         self.shared = shared
         self.pool = pool
+        self.idleTimeout = idleTimeout
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        if context.channel.isActive { scheduleIdleCheck(in: idleTimeout) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        idleTimer?.cancel()
+        idleTimer = nil
         self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        lastActivity = .now()
+        scheduleIdleCheck(in: idleTimeout)
+        context.fireChannelActive()
+    }
+
+    /// Closes the connection once it has been idle (no request being read or answered) for `idleTimeout`.
+    /// One timer per connection, pushed forward lazily, so activity costs only a clock read.
+    func scheduleIdleCheck(in delay: TimeAmount?) {
+        guard let delay, let idleTimeout, idleTimer == nil, let context else { return }
+        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(in: delay) { [self] in
+            idleTimer = nil
+            guard !closing, let context = self.context else { return }
+            let busy = responseBusy || exchange != nil || !held.isEmpty || route != .none
+            let quiet = NIODeadline.now() - lastActivity
+            if !busy && quiet >= idleTimeout {
+                closing = true
+                context.close(promise: nil)
+            } else {
+                scheduleIdleCheck(in: busy ? idleTimeout : idleTimeout - quiet)
+            }
+        }
     }
 
     // MARK: Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if closing { return }
+        if idleTimeout != nil { lastActivity = .now() }
         let part = unwrapInboundIn(data)
         if !held.isEmpty {
             held.append(part)
@@ -123,6 +157,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         closing = true
+        idleTimer?.cancel()
+        idleTimer = nil
         held.removeAll()
         if let exchange { abort(exchange, error: .clientDisconnected) }
         context.fireChannelInactive()
@@ -158,6 +194,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if case .end = unwrapOutboundIn(data) { isEnd = true } else { isEnd = false }
         context.write(data, promise: promise)
         if isEnd && exchange == nil && route != .proxy {
+            if idleTimeout != nil { lastActivity = .now() }
             responseBusy = false
             releaseHeld()
         }
@@ -210,7 +247,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         releasing = true
         defer { releasing = false }
         var fired = false
-        while !responseBusy && !closing, let part = held.popFirst() {
+        // Body parts belong to the request already dispatched and go on at once; a head waits for the
+        // response before it to end.
+        while !closing, let part = held.first {
+            if case .head = part, responseBusy { break }
+            held.removeFirst()
             firedPassthrough = false
             dispatch(part, context: context)
             fired = fired || firedPassthrough

@@ -13,29 +13,34 @@ struct ProxyRoute {
         uri.utf8.starts(with: "/v1/".utf8)
     }
 
-    /// Nil when the URI does not name account, gateway and provider.
+    /// Nil when the URI does not name account, gateway and provider. Scans UTF-8 code units (the separators are
+    /// ASCII), which is much cheaper than walking characters.
     init?(uri: String) {
         guard Self.isProxyURI(uri) else { return nil }
-        var target = uri.dropFirst(4)[...]
-        if let hash = target.firstIndex(of: "#") { target = target[..<hash] }
-        var pathPart = target
+        let utf8 = uri.utf8
+        var end = utf8.endIndex
+        if let hash = utf8.firstIndex(of: UInt8(ascii: "#")) { end = hash }
+        var pathEnd = end
         query = nil
-        if let q = target.firstIndex(of: "?") {
-            pathPart = target[..<q]
-            query = target[target.index(after: q)...]
+        if let q = utf8[..<end].firstIndex(of: UInt8(ascii: "?")) {
+            pathEnd = q
+            query = uri[utf8.index(after: q)..<end]
         }
+        var cursor = utf8.index(utf8.startIndex, offsetBy: 4)
         var segments: [Substring] = []
-        var rest = pathPart
+        segments.reserveCapacity(3)
+        var rest: Substring = ""
         while segments.count < 3 {
-            guard let slash = rest.firstIndex(of: "/") else {
-                segments.append(rest)
-                rest = rest[rest.endIndex...]
+            guard let slash = utf8[cursor..<pathEnd].firstIndex(of: UInt8(ascii: "/")) else {
+                segments.append(uri[cursor..<pathEnd])
+                cursor = pathEnd
                 break
             }
-            segments.append(rest[..<slash])
+            segments.append(uri[cursor..<slash])
             // The provider's slash starts the forwarded path; the others only separate segments.
-            rest = segments.count == 3 ? rest[slash...] : rest[rest.index(after: slash)...]
+            cursor = segments.count == 3 ? slash : utf8.index(after: slash)
         }
+        rest = uri[cursor..<pathEnd]
         guard segments.count == 3, segments.allSatisfy({ !$0.isEmpty }) else { return nil }
         account = segments[0]
         gateway = segments[1]

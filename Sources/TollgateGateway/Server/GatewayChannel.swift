@@ -16,8 +16,8 @@ public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
 
     public let responder: HTTPChannelHandler.Responder
     public let proxy: ProxyContext
-    /// Hummingbird's HTTP/1 settings (decoder limits, extra handlers). `idleTimeout` is not used: Hummingbird's
-    /// connection handler cannot see proxied exchanges and would close long streams.
+    /// Hummingbird's HTTP/1 settings (decoder limits, extra handlers, idle timeout). The idle timeout is kept by
+    /// the proxy handler, which sees both paths, so a long proxied stream is never taken for an idle connection.
     public let configuration: HTTP1Channel.Configuration
 
     public init(
@@ -44,7 +44,9 @@ public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
                 withEncoderConfiguration: .init(),
                 withDecoderLimitConfiguration: limits
             )
-            try sync.addHandler(ProxyHandler(shared: proxy, pool: proxy.pool(for: channel.eventLoop)))
+            try sync.addHandler(
+                ProxyHandler(
+                    shared: proxy, pool: proxy.pool(for: channel.eventLoop), idleTimeout: configuration.idleTimeout))
             try sync.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             try sync.addHandlers(configuration.additionalChannelHandlers())
             try sync.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))

@@ -1,6 +1,8 @@
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
+import ServiceLifecycle
 import TollgateGateway
 import TollgateModel
 
@@ -9,6 +11,12 @@ struct TestGateway {
     let port: Int
     let sink: TestSink
     let proxy: ProxyContext
+    let serviceGroup: ServiceGroup
+
+    /// Starts a graceful shutdown of the server, as SIGTERM would.
+    func shutdownGracefully() async {
+        await serviceGroup.triggerGracefulShutdown()
+    }
 
     static let account = "acme"
     static let gateway = "prod"
@@ -23,6 +31,8 @@ struct TestGateway {
         upstreams: [String: String],
         entries: [GatewayDirectory.Entry] = [GatewayDirectory.Entry(account: account, gateway: gateway)],
         configure: (inout ProxyConfiguration) -> Void = { _ in },
+        sink exchangeSink: (any ExchangeSink)? = nil,
+        http: HTTP1Channel.Configuration = .init(),
         _ body: (TestGateway) async throws -> Void
     ) async throws {
         var providers = ProviderTable.builtIn
@@ -35,7 +45,7 @@ struct TestGateway {
         logger.logLevel = .critical
         let sink = TestSink()
         let proxy = try ProxyContext(
-            providers: providers, directory: GatewayDirectory(entries), sink: sink, generator: LogIDGenerator(),
+            providers: providers, directory: GatewayDirectory(entries), sink: exchangeSink ?? sink, generator: LogIDGenerator(),
             logger: logger, configuration: configuration)
 
         let router = Router()
@@ -51,17 +61,20 @@ struct TestGateway {
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let app = Application(
             router: router,
-            server: .tollgate(proxy: proxy),
+            server: .tollgate(proxy: proxy, configuration: http),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            services: [proxy],
             onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
             logger: logger
         )
+        let serviceGroup = ServiceGroup(
+            configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
+            group.addTask { try await serviceGroup.run() }
             var iterator = ports.makeAsyncIterator()
             guard let port = await iterator.next() else { return }
             do {
-                try await body(TestGateway(port: port, sink: sink, proxy: proxy))
+                try await body(TestGateway(port: port, sink: sink, proxy: proxy, serviceGroup: serviceGroup))
             } catch {
                 group.cancelAll()
                 await proxy.closeIdleConnections()

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// A request as a test upstream received it.
@@ -59,7 +60,11 @@ final class TestUpstream: Sendable {
     var requests: [RecordedRequest] { state.requests }
     var connectionCount: Int { state.connections }
 
-    init(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, behavior: @escaping Behavior) async throws {
+    /// `respondOnHead`: run `behavior` as soon as a request head arrives (its body is then not recorded).
+    init(
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, respondOnHead: Bool = false,
+        tls: NIOSSLContext? = nil, behavior: @escaping Behavior
+    ) async throws {
         let state = Recorder()
         self.state = state
         self.channel = try await ServerBootstrap(group: group)
@@ -67,9 +72,10 @@ final class TestUpstream: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let number = state.newConnection()
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(
-                        RecordingHandler(connection: number, state: state, behavior: behavior))
+                        RecordingHandler(connection: number, state: state, respondOnHead: respondOnHead, behavior: behavior))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
@@ -101,12 +107,14 @@ final class TestUpstream: Sendable {
         let connection: Int
         let state: Recorder
         let behavior: Behavior
+        let respondOnHead: Bool
         var head: HTTPRequestHead?
         var body: [UInt8] = []
         var count = 0
 
-        init(connection: Int, state: Recorder, behavior: @escaping Behavior) {
+        init(connection: Int, state: Recorder, respondOnHead: Bool, behavior: @escaping Behavior) {
             self.connection = connection
+            self.respondOnHead = respondOnHead
             self.state = state
             self.behavior = behavior
         }
@@ -116,10 +124,17 @@ final class TestUpstream: Sendable {
             case .head(let h):
                 head = h
                 body = []
+                if respondOnHead { run(context: context) }
             case .body(let buffer):
                 body.append(contentsOf: buffer.readableBytesView)
             case .end:
-                guard let head else { return }
+                if !respondOnHead { run(context: context) }
+            }
+        }
+
+        private func run(context: ChannelHandlerContext) {
+            guard let head else { return }
+            do {
                 let request = RecordedRequest(
                     method: head.method, uri: head.uri, version: head.version, headers: head.headers, body: body,
                     connection: connection, indexOnConnection: count)

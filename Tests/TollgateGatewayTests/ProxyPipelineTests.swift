@@ -1,0 +1,44 @@
+import HummingbirdCore
+import Foundation
+import Logging
+import NIOCore
+import NIOEmbedded
+import Testing
+
+@testable import TollgateGateway
+
+/// Pins the gateway's child channel to Hummingbird's own HTTP/1 pipeline: the same handlers in the same order,
+/// plus the proxy handler right after NIOHTTP1's codec. Fails when a Hummingbird upgrade changes its setup.
+@Suite("Proxy pipeline")
+struct ProxyPipelineTests {
+    static func handlerNames(_ channel: EmbeddedChannel) -> [String] {
+        // Each handler line reads "<inbound type> ↓↑ <outbound type> [handlerN]"; one side may be empty.
+        channel.pipeline.debugDescription.split(separator: "\n").compactMap { line -> String? in
+            guard let marker = line.range(of: "[handler") else { return nil }
+            let sides = line[..<marker.lowerBound].components(separatedBy: "↓↑")
+                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            return sides.first
+        }
+    }
+
+    @Test func gatewayPipelineIsHummingbirdsWithTheProxyAfterTheHTTPCodec() async throws {
+        let logger = Logger(label: "tollgate.test")
+        let responder: HTTPChannelHandler.Responder = { _, _, _ in }
+        let proxy = try ProxyContext(
+            providers: .builtIn, directory: GatewayDirectory(), sink: TestSink(), generator: .init(), logger: logger)
+
+        let reference = EmbeddedChannel()
+        _ = try await HTTP1Channel(responder: responder).setup(channel: reference, logger: logger).get()
+        let gateway = EmbeddedChannel()
+        _ = try await GatewayChannel(responder: responder, proxy: proxy).setup(channel: gateway, logger: logger).get()
+
+        let expected = Self.handlerNames(reference)
+        let actual = Self.handlerNames(gateway)
+        #expect(!expected.isEmpty)
+        #expect(actual.filter { !$0.contains("ProxyHandler") } == expected)
+        let proxyIndex = try #require(actual.firstIndex { $0.contains("ProxyHandler") })
+        let codecIndex = try #require(actual.firstIndex { $0.contains("HTTP1ToHTTPServerCodec") })
+        #expect(proxyIndex + 1 == codecIndex)
+        #expect(actual[..<proxyIndex].contains { $0.contains("HTTPDecoder<HTTPPart<HTTPRequestHead") })
+    }
+}
