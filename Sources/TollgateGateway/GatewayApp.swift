@@ -32,6 +32,7 @@ public struct GatewayApp: Sendable {
     public let queue: IngestQueue
     public let directory: GatewayDirectory
     let ingest: IngestService
+    let proxy: ProxyContext
     let app: Application<RouterResponder<BasicRequestContext>>
 
     public init(configuration c: Configuration, logger: Logger) throws {
@@ -46,7 +47,7 @@ public struct GatewayApp: Sendable {
         ingest = IngestService(
             queue: queue, store: store, providers: c.providers, configuration: c.ingest, logger: logger)
         let api = APIServices(catalog: store.catalog, store: store, directory: directory, ingest: queue)
-        let proxy = try ProxyContext(
+        proxy = try ProxyContext(
             providers: c.providers, directory: directory, sink: queue, generator: LogIDGenerator(), logger: logger,
             configuration: c.proxy)
         let onListening = c.onListening
@@ -65,8 +66,9 @@ public struct GatewayApp: Sendable {
     }
 
     /// The services in start order. Shutdown runs in reverse: the HTTP server stops first (in-flight exchanges
-    /// finish), then the ingest service drains the queue, commits and seals.
-    public var services: [any Service] { [ingest, app] }
+    /// finish), then the proxy closes its pooled upstream connections, then the ingest service drains the queue,
+    /// commits and seals.
+    public var services: [any Service] { [ingest, proxy, app] }
 
     /// Runs until SIGTERM or SIGINT (or `gracefulShutdown()` on a surrounding group), then stops cleanly.
     public func run(logger: Logger, signals: [UnixSignal] = [.sigterm, .sigint]) async throws {

@@ -116,14 +116,14 @@ import FoundationNetworking
         try await first.waitUntilListening()
         // Load from 4 concurrent clients for a bounded time, while we sample what the API lists. The loops stop on
         // a flag, not by cancellation: cancelling a URLSession request from a task can deadlock FoundationNetworking.
-        let stopped = Atomic<Bool>(false)
+        let stopped = StopFlag()
         let load = Task {
             await withTaskGroup(of: Void.self) { group in
                 for _ in 0..<4 {
                     group.addTask {
                         let stop = ContinuousClock.now + .seconds(3)
                         var sent = 0
-                        while ContinuousClock.now < stop && sent < 2000 && !stopped.load(ordering: .relaxed) {
+                        while ContinuousClock.now < stop && sent < 2000 && !stopped.isSet {
                             _ = try? await first.post("/v1/default/default/openai/chat/completions", body)
                             sent += 1
                         }
@@ -135,7 +135,7 @@ import FoundationNetworking
         let listed = try await first.listedIDs()
         #expect(listed.count > 0)
         first.kill9()
-        stopped.store(true, ordering: .relaxed)
+        stopped.set()
         await load.value
 
         let second = try ServeProcess(data: data, port: port, mockPort: mockPort)
@@ -155,4 +155,11 @@ import FoundationNetworking
         #expect(second.process.terminationStatus == 0)
         try await mock.shutdown()
     }
+}
+
+/// A flag set once by one task and read by others.
+final class StopFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    var isSet: Bool { value.load(ordering: .relaxed) }
+    func set() { value.store(true, ordering: .relaxed) }
 }

@@ -24,6 +24,7 @@ extension ProxyHandler: UpstreamDelegate {
         var collectPayload = true
         var chunked = false
         var contentLength: Int?
+        var acceptEncoding: String?
         let listed = ProxyHeaders.connectionTokens(head.headers)
         var headers = HTTPHeaders()
         headers.reserveCapacity(head.headers.count + 1)
@@ -36,7 +37,7 @@ extension ProxyHandler: UpstreamDelegate {
                     } catch {
                         return reject(
                             head, .badRequest, "invalid_metadata",
-                            "cf-aig-metadata must be a JSON object of at most 5 string, number or boolean values",
+                            "cf-aig-metadata: " + error.message,
                             close: false)
                     }
                 } else if ProxyHeaders.nameEquals(name, "cf-aig-collect-log") {
@@ -52,8 +53,19 @@ extension ProxyHandler: UpstreamDelegate {
             }
             if ProxyHeaders.isHost(name) { continue }
             if !listed.isEmpty && listed.contains(name.lowercased()) { continue }
+            if ProxyHeaders.nameEquals(name, "accept-encoding") {
+                acceptEncoding = value
+                continue
+            }
             if ProxyHeaders.nameEquals(name, "content-length") { contentLength = Int(value) }
             headers.add(name: name, value: value)
+        }
+        // A logged response must be readable: usage is parsed from its body and the logs API serves it. So the
+        // upstream is asked for an uncompressed body (LLM responses are small; streams are not compressed anyway).
+        if record {
+            headers.add(name: "accept-encoding", value: "identity")
+        } else if let acceptEncoding {
+            headers.add(name: "accept-encoding", value: acceptEncoding)
         }
         if chunked {
             headers.remove(name: "content-length")
