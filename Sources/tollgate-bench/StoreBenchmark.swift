@@ -42,18 +42,28 @@ struct StoreBenchmark: ParsableCommand {
         let clock = ContinuousClock()
         var lastCommit = clock.now
         let began = clock.now
+        let cpuBegan = threadCPUSeconds()
+        var appendCPU = 0.0
+        var commitCPU = 0.0
         var index = 0
         while index < all.count {
             let end = min(index + batch, all.count)
+            let t0 = threadCPUSeconds()
             try store.append(Array(all[index..<end]))
+            appendCPU += threadCPUSeconds() - t0
             index = end
             if clock.now - lastCommit >= .milliseconds(commitIntervalMs) {
+                let t1 = threadCPUSeconds()
                 try store.commit()
+                commitCPU += threadCPUSeconds() - t1
                 lastCommit = clock.now
             }
         }
+        let t2 = threadCPUSeconds()
         try store.commit()
+        commitCPU += threadCPUSeconds() - t2
         let elapsed = clock.now - began
+        let cpu = threadCPUSeconds() - cpuBegan
         try store.close()
 
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
@@ -63,6 +73,8 @@ struct StoreBenchmark: ParsableCommand {
         print("records: \(records), batch \(batch), commit every \(commitIntervalMs) ms")
         print(String(format: "append: %.0f records/s, %.1f MB/s of raw payload (%.2f s)",
                      Double(records) / seconds, Double(rawBytes) / seconds / 1e6, seconds))
+        print(String(format: "writer thread CPU: %.2f s (append %.2f s, commit %.2f s) = %.0f records per CPU-second",
+                     cpu, appendCPU, commitCPU, Double(records) / cpu))
         print(String(format: "raw payload: %.1f MB (bodies + headers); segments + dictionaries: %.1f MB; ratio %.2f× (stored/raw = %.3f)",
                      Double(rawBytes) / 1e6, Double(stored) / 1e6, Double(rawBytes) / Double(stored), Double(stored) / Double(rawBytes)))
         print(String(format: "catalog (SQLite log index): %.1f MB", Double(catalogBytes) / 1e6))
@@ -80,6 +92,13 @@ struct StoreBenchmark: ParsableCommand {
         }
         return total
     }
+}
+
+/// CPU time used by the calling thread, in seconds.
+func threadCPUSeconds() -> Double {
+    var spec = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)
+    return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
 }
 
 func peakRSS() -> String {
