@@ -191,4 +191,22 @@ import TollgateModel
         }
         try await harness.stop()
     }
+
+    @Test func gracefulStopStoresEverythingStillQueued() async throws {
+        let data = makeTemporaryDirectory()
+        // A long commit interval: nothing is committed by the ticker before the stop.
+        var harness = try await GatewayHarness.start(dataDirectory: data) { $0.ingest.commitInterval = .seconds(1) }
+        var ids: [String] = []
+        for _ in 0..<8 {
+            let response = try await harness.request(
+                "POST", "/v1/default/default/openai/chat/completions", headers: ["Content-Type": "application/json"],
+                body: Data(chatBody.utf8))
+            ids.append(try #require(response.headers["cf-aig-log-id"]))
+        }
+        try await harness.stop()
+        harness = try await GatewayHarness.start(dataDirectory: data)
+        let logs = try await harness.waitForLogs(count: 8, timeout: .zero)
+        #expect(Set(logs.compactMap { $0["id"] as? String }) == Set(ids))
+        try await harness.stop()
+    }
 }

@@ -43,27 +43,25 @@ public struct IngestService: Service {
         let queue = self.queue
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                // The ticker: commit what the drainer appended, at the configured interval.
-                while !Task.isCancelledOrShuttingDown {
-                    try? await Task.sleep(for: configuration.commitInterval)
+                // The ticker: commit what the drainer appended, at the configured interval, until cancelled.
+                while true {
+                    do { try await Task.sleep(for: configuration.commitInterval) } catch { return }
                     await runStoreWork(on: pool) { try store.commit() }
                 }
             }
-            group.addTask {
-                await withGracefulShutdownHandler {
-                    while true {
-                        let batch = await queue.take(max: configuration.batchSize)
-                        if batch.isEmpty { break }  // closed and drained
-                        await runStoreWork(on: pool) {
-                            let records = batch.map { LogRecord(exchange: $0, providers: providers) }
-                            try store.append(records)
-                        }
+            // The drainer runs until the queue is closed (graceful shutdown) and empty.
+            await withGracefulShutdownHandler {
+                while true {
+                    let batch = await queue.take(max: configuration.batchSize)
+                    if batch.isEmpty { break }
+                    await runStoreWork(on: pool) {
+                        let records = batch.map { LogRecord(exchange: $0, providers: providers) }
+                        try store.append(records)
                     }
-                } onGracefulShutdown: {
-                    queue.close()
                 }
+            } onGracefulShutdown: {
+                queue.close()
             }
-            await group.next()  // the drainer ends after close(); then stop the ticker
             group.cancelAll()
         }
         await runStoreWork(on: pool) { try store.close() }
@@ -71,15 +69,14 @@ public struct IngestService: Service {
         logger.info("ingest stopped; store committed and sealed")
     }
 
+    /// Runs storage work on the store's thread. The work runs to completion even if this task is cancelled:
+    /// records already taken from the queue must reach the segment.
     private func runStoreWork(on pool: NIOThreadPool, _ work: @escaping @Sendable () throws -> Void) async {
         do {
-            try await pool.runIfActive(work)
+            try await Task { try await pool.runIfActive(work) }.value
         } catch {
             logger.error("log store write failed", metadata: ["error": "\(error)"])
         }
     }
 }
 
-extension Task where Success == Never, Failure == Never {
-    static var isCancelledOrShuttingDown: Bool { Task.isCancelled || Task.isShuttingDownGracefully }
-}
