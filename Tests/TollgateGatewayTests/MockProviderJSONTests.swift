@@ -1,5 +1,6 @@
 import Testing
 @testable import TollgateMockProvider
+import TollgateModel
 
 @Suite("Mock provider: request JSON and token counting")
 struct MockProviderJSONTests {

@@ -1,4 +1,3 @@
-import Foundation
 import Hummingbird
 import TollgateModel
 import TollgateStorage
@@ -104,8 +103,7 @@ struct JSONBody {
         guard buffer.readableBytes > 0 else {
             throw APIError(.badRequest, code: "invalid_body", message: "expected a JSON object body")
         }
-        guard case .object(let object) = try? JSONDecoder().decode(JSONValue.self, from: Data(buffer.readableBytesView))
-        else {
+        guard case .object(let object) = try? JSONParser.parse(Array(buffer.readableBytesView)) else {
             throw APIError(.badRequest, code: "invalid_body", message: "body is not a JSON object")
         }
         self.object = object
@@ -133,32 +131,5 @@ struct JSONBody {
         guard let raw = object[name] else { return fallback }
         guard case .bool(let value) = raw else { throw APIError.badParameter(name, "expected true or false") }
         return value
-    }
-}
-
-/// Any JSON value, decoded strictly (a number is never a boolean).
-enum JSONValue: Decodable, Equatable {
-    case null
-    case bool(Bool)
-    case number(Double)
-    case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
-        }
     }
 }

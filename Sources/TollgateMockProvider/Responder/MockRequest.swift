@@ -1,4 +1,5 @@
 import NIOCore
+import TollgateModel
 
 /// The parts of a provider API request the mock provider answers from.
 ///

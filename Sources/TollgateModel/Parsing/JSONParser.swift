@@ -1,18 +1,18 @@
 /// A small recursive-descent JSON parser over UTF-8 bytes (RFC 8259), without Foundation.
 ///
-/// Used on the mock provider's hot path to read the few request fields it needs. Nesting deeper than
+/// The mock provider reads request fields with it; the REST API reads request bodies with it. Nesting deeper than
 /// ``maximumDepth`` is rejected rather than risking the stack.
-struct JSONParser {
-    struct SyntaxError: Error, Equatable {
-        var offset: Int
-        var reason: String
+public struct JSONParser {
+    public struct SyntaxError: Error, Equatable {
+        public var offset: Int
+        public var reason: String
     }
 
     static let maximumDepth = 128
     private static let replacement: Unicode.Scalar = "\u{FFFD}"
 
     /// Parses one JSON value that must span all of `bytes` (surrounding whitespace allowed).
-    static func parse(_ bytes: UnsafeRawBufferPointer) throws(SyntaxError) -> JSONValue {
+    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(SyntaxError) -> JSONValue {
         var parser = JSONParser(bytes: bytes)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
@@ -21,14 +21,14 @@ struct JSONParser {
         return value
     }
 
-    static func parse(_ bytes: [UInt8]) throws(SyntaxError) -> JSONValue {
+    public static func parse(_ bytes: [UInt8]) throws(SyntaxError) -> JSONValue {
         let result: Result<JSONValue, SyntaxError> = bytes.withUnsafeBytes { raw in
             do throws(SyntaxError) { return .success(try parse(raw)) } catch { return .failure(error) }
         }
         return try result.get()
     }
 
-    static func parse(_ text: String) throws(SyntaxError) -> JSONValue {
+    public static func parse(_ text: String) throws(SyntaxError) -> JSONValue {
         try parse(Array(text.utf8))
     }
 
