@@ -15,6 +15,7 @@ struct StoreBenchmark: ParsableCommand {
     @Option(help: "Commit (fsync + index) every this many milliseconds of appending.") var commitIntervalMs = 200
     @Option(help: "Where to write; a temporary folder by default (removed afterwards).") var data: String?
     @Option(help: "Random seed.") var seed: UInt64 = 42
+    @Option(help: "zstd level for records (the store's default is 3).") var level: Int32 = 3
 
     func run() throws {
         let directory = data ?? (NSTemporaryDirectory() + "tollgate-bench-\(UUID().uuidString)")
@@ -38,6 +39,7 @@ struct StoreBenchmark: ParsableCommand {
 
         var configuration = LogStore.Configuration()
         configuration.commitInterval = .milliseconds(commitIntervalMs)
+        configuration.segments.compressionLevel = level
         let store = try LogStore(directory: directory, configuration: configuration, logger: logger)
         let clock = ContinuousClock()
         var lastCommit = clock.now
@@ -70,7 +72,7 @@ struct StoreBenchmark: ParsableCommand {
         let stored = try folderSize(directory + "/segments") + ((try? folderSize(directory + "/dicts")) ?? 0)
         let catalogBytes = try folderSize(directory, matching: "catalog")
         print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB")
-        print("records: \(records), batch \(batch), commit every \(commitIntervalMs) ms")
+        print("records: \(records), batch \(batch), commit every \(commitIntervalMs) ms, zstd level \(level)")
         print(String(format: "append: %.0f records/s, %.1f MB/s of raw payload (%.2f s)",
                      Double(records) / seconds, Double(rawBytes) / seconds / 1e6, seconds))
         print(String(format: "writer thread CPU: %.2f s (append %.2f s, commit %.2f s) = %.0f records per CPU-second",

@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+import TollgateMockProvider
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// `tollgate serve` as users start it: the admin token generated once into the data folder, env equivalents of
+/// the flags, and a clean exit on SIGTERM.
+@Suite(.serialized) struct ServeCommandTests {
+    /// Starts `tollgate serve`, waits for its "listening" line, and returns the process and what it printed.
+    func serve(data: String, port: Int, environment: [String: String]) async throws -> (Process, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CrashRecoveryTests.binary)
+        process.arguments = ["serve", "--port", "\(port)", "--log-level", "error"]
+        process.environment = environment.merging(["TOLLGATE_DATA": data]) { a, _ in a }
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let collected = LineCollector(output.fileHandleForReading)
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !collected.text.contains("listening on") {
+            guard ContinuousClock.now < deadline, process.isRunning else {
+                throw HarnessError("serve did not start: \(collected.text)")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return (process, collected.text)
+    }
+
+    func stop(_ process: Process) async -> Int32 {
+        process.terminate()
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+        return process.terminationStatus
+    }
+
+    @Test func generatesTheAdminTokenOnceWithMode0600AndReadsUpstreamsFromTheEnvironment() async throws {
+        let mock = MockProvider()
+        let mockPort = try await mock.start(host: "127.0.0.1", port: 0)
+        let data = makeTemporaryDirectory()
+        let port = try CrashRecoveryTests.freePort()
+        let environment = ["TOLLGATE_UPSTREAM_OPENAI": "http://127.0.0.1:\(mockPort)/v1"]
+
+        let (first, printed) = try await serve(data: data, port: port, environment: environment)
+        let token = try String(contentsOfFile: data + "/admin-token", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(token.count >= 32)
+        #expect(printed.contains(token))
+        let mode = try FileManager.default.attributesOfItem(atPath: data + "/admin-token")[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+
+        // The environment's upstream is used, and the generated token opens the API.
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/default/default/openai/embeddings")!)
+        request.httpMethod = "POST"
+        request.httpBody = Data(#"{"model":"text-embedding-3-small","input":"hi"}"#.utf8)
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        let (_, response) = try await URLSession.shared.data(for: request)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        var api = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/api/v1/accounts/default")!)
+        api.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        let (_, apiResponse) = try await URLSession.shared.data(for: api)
+        #expect((apiResponse as? HTTPURLResponse)?.statusCode == 200)
+        #expect(await stop(first) == 0)
+
+        // A second start reuses the token and does not print it again.
+        let (second, printedAgain) = try await serve(data: data, port: port, environment: environment)
+        #expect(!printedAgain.contains(token))
+        #expect(await stop(second) == 0)
+        try await mock.shutdown()
+    }
+}
+
+/// Collects what a pipe delivers, from a background reader.
+final class LineCollector: @unchecked Sendable {
+    // `buffer` is only touched under `lock`.
+    private let lock = NSLock()
+    private var buffer = ""
+
+    init(_ handle: FileHandle) {
+        handle.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            guard let self, !data.isEmpty else { return }
+            self.lock.lock()
+            self.buffer += String(decoding: data, as: UTF8.self)
+            self.lock.unlock()
+        }
+    }
+
+    var text: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return buffer
+    }
+}
