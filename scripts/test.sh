@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh python3-venv
+scripts/format.sh
 swift build --build-tests
 swift test --skip-build --parallel --num-workers 2
 TOLLGATE_BIN="$(swift build --show-bin-path)/tollgate" scripts/interop.sh

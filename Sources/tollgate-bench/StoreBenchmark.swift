@@ -33,7 +33,9 @@ struct StoreBenchmark: ParsableCommand {
         for i in 0..<records {
             let record = generator.next(account: "bench", createdAt: start + Int64(i))
             rawBytes += record.requestBody.count + record.responseBody.count
-            rawBytes += (record.requestHeaders + record.responseHeaders).reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count }
+            rawBytes += (record.requestHeaders + record.responseHeaders).reduce(0) {
+                $0 + $1.name.utf8.count + $1.value.utf8.count
+            }
             all.append(record)
         }
 
@@ -71,14 +73,24 @@ struct StoreBenchmark: ParsableCommand {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let stored = try folderSize(directory + "/segments") + ((try? folderSize(directory + "/dicts")) ?? 0)
         let catalogBytes = try folderSize(directory, matching: "catalog")
-        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB")
+        print(
+            "machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB"
+        )
         print("records: \(records), batch \(batch), commit every \(commitIntervalMs) ms, zstd level \(level)")
-        print(String(format: "append: %.0f records/s, %.1f MB/s of raw payload (%.2f s)",
-                     Double(records) / seconds, Double(rawBytes) / seconds / 1e6, seconds))
-        print(String(format: "writer thread CPU: %.2f s (append %.2f s, commit %.2f s) = %.0f records per CPU-second",
-                     cpu, appendCPU, commitCPU, Double(records) / cpu))
-        print(String(format: "raw payload: %.1f MB (bodies + headers); segments + dictionaries: %.1f MB; ratio %.2f× (stored/raw = %.3f)",
-                     Double(rawBytes) / 1e6, Double(stored) / 1e6, Double(rawBytes) / Double(stored), Double(stored) / Double(rawBytes)))
+        print(
+            String(
+                format: "append: %.0f records/s, %.1f MB/s of raw payload (%.2f s)",
+                Double(records) / seconds, Double(rawBytes) / seconds / 1e6, seconds))
+        print(
+            String(
+                format: "writer thread CPU: %.2f s (append %.2f s, commit %.2f s) = %.0f records per CPU-second",
+                cpu, appendCPU, commitCPU, Double(records) / cpu))
+        print(
+            String(
+                format:
+                    "raw payload: %.1f MB (bodies + headers); segments + dictionaries: %.1f MB; ratio %.2f× (stored/raw = %.3f)",
+                Double(rawBytes) / 1e6, Double(stored) / 1e6, Double(rawBytes) / Double(stored),
+                Double(stored) / Double(rawBytes)))
         print(String(format: "catalog (SQLite log index): %.1f MB", Double(catalogBytes) / 1e6))
         print("peak RSS: \(peakRSS())")
     }

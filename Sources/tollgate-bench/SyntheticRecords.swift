@@ -18,7 +18,8 @@ struct SyntheticRecords {
         ("openai", "gpt-4o-mini", "/chat/completions"), ("openai", "text-embedding-3-small", "/embeddings"),
         ("anthropic", "claude-sonnet-4-5", "/v1/messages"), ("anthropic", "claude-haiku-4-5", "/v1/messages"),
         ("google-ai-studio", "gemini-2.5-flash", "/v1beta/models/gemini-2.5-flash:generateContent"),
-        ("groq", "llama-3.3-70b-versatile", "/chat/completions"), ("mistral", "mistral-small-latest", "/chat/completions"),
+        ("groq", "llama-3.3-70b-versatile", "/chat/completions"),
+        ("mistral", "mistral-small-latest", "/chat/completions"),
         ("deepseek", "deepseek-chat", "/chat/completions"),
     ]
 
@@ -60,7 +61,8 @@ struct SyntheticRecords {
             id: id, createdAt: id.milliseconds, account: account, gateway: "default", provider: choice.provider,
             model: choice.model, path: choice.path, method: "POST", statusCode: failed ? 500 : 200,
             success: !failed, stream: stream, durationMicros: duration, ttftMicros: duration / 4,
-            usage: failed ? Usage() : Usage(tokensIn: tokensIn, cachedTokensIn: 0, tokensOut: tokensOut, reasoningTokens: 0),
+            usage: failed
+                ? Usage() : Usage(tokensIn: tokensIn, cachedTokensIn: 0, tokensOut: tokensOut, reasoningTokens: 0),
             requestSize: Int64(requestBody.utf8.count), responseSize: Int64(responseBody.utf8.count),
             error: failed ? "upstream returned 500" : nil,
             requestHeaders: [

@@ -4,9 +4,9 @@ import ServiceLifecycle
 import TollgateMockProvider
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// `tollgate mock-provider`: runs the fake OpenAI/Anthropic server until SIGINT or SIGTERM.

@@ -2,8 +2,9 @@ import Foundation
 import Synchronization
 import Testing
 import TollgateMockProvider
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// `tollgate serve` as a separate process, killed with SIGKILL under load: after a restart, every log that the

@@ -6,7 +6,8 @@ import TollgateModel
 @Suite(.serialized) struct GatewayAPITests {
     @Test func everyRouteNeedsTheAdminToken() async throws {
         let harness = try await GatewayHarness.start()
-        for path in ["/api/v1/accounts", "/api/v1/accounts/default", "/api/v1/accounts/default/logs", "/api/v1/ingest"] {
+        for path in ["/api/v1/accounts", "/api/v1/accounts/default", "/api/v1/accounts/default/logs", "/api/v1/ingest"]
+        {
             let none = try await harness.request("GET", path)
             #expect(none.status == 401, "\(path)")
             let wrong = try await harness.request("GET", path, headers: ["Authorization": "Bearer nope"])
@@ -93,7 +94,8 @@ import TollgateModel
             var cursor: String? = nil
             var pages = 0
             repeat {
-                let query = "/api/v1/accounts/default/logs?limit=50&order=\(order)" + (cursor.map { "&cursor=\($0)" } ?? "")
+                let query =
+                    "/api/v1/accounts/default/logs?limit=50&order=\(order)" + (cursor.map { "&cursor=\($0)" } ?? "")
                 let page = try await harness.api(query).json()
                 seen += (page["logs"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
                 cursor = page["next_cursor"] as? String

@@ -49,8 +49,10 @@ import TollgateModel
 
     @Test func streamWithUsageIsLoggedWithTokensAndWithoutUsageAsUnknown() async throws {
         let harness = try await GatewayHarness.start()
-        let withUsage = #"{"model":"gpt-5-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"count to three"}]}"#
-        let withoutUsage = #"{"model":"gpt-5-mini","stream":true,"messages":[{"role":"user","content":"count to three"}]}"#
+        let withUsage =
+            #"{"model":"gpt-5-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"count to three"}]}"#
+        let withoutUsage =
+            #"{"model":"gpt-5-mini","stream":true,"messages":[{"role":"user","content":"count to three"}]}"#
         for body in [withUsage, withoutUsage] {
             let response = try await harness.request(
                 "POST", "/v1/default/default/openai/chat/completions", headers: ["Content-Type": "application/json"],
@@ -72,10 +74,13 @@ import TollgateModel
 
     @Test func anthropicStreamTokensComeFromMessageStartAndDelta() async throws {
         let harness = try await GatewayHarness.start()
-        let body = #"{"model":"claude-sonnet-4-5","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"Say hi"}]}"#
+        let body =
+            #"{"model":"claude-sonnet-4-5","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"Say hi"}]}"#
         let response = try await harness.request(
             "POST", "/v1/default/default/anthropic/v1/messages",
-            headers: ["Content-Type": "application/json", "x-api-key": "sk-ant-secret", "anthropic-version": "2023-06-01"],
+            headers: [
+                "Content-Type": "application/json", "x-api-key": "sk-ant-secret", "anthropic-version": "2023-06-01",
+            ],
             body: Data(body.utf8))
         #expect(response.status == 200)
         #expect(response.text.contains("message_stop"))
@@ -89,7 +94,8 @@ import TollgateModel
 
     @Test func streamCutOffMidwayIsRecordedAsFailure() async throws {
         let harness = try await GatewayHarness.start()
-        let body = #"{"model":"gpt-5-mini","stream":true,"messages":[{"role":"user","content":"tell me a long story"}]}"#
+        let body =
+            #"{"model":"gpt-5-mini","stream":true,"messages":[{"role":"user","content":"tell me a long story"}]}"#
         _ = try? await harness.request(
             "POST", "/v1/default/default/openai/chat/completions",
             headers: ["Content-Type": "application/json", "x-mock-fault": "cut-stream-after=2"],
@@ -102,14 +108,20 @@ import TollgateModel
 
     @Test func rejectsBadRequestsBeforeForwarding() async throws {
         let harness = try await GatewayHarness.start()
-        let unknownAccount = try await harness.request("POST", "/v1/nobody/default/openai/chat/completions", body: Data(chatBody.utf8))
+        let unknownAccount = try await harness.request(
+            "POST", "/v1/nobody/default/openai/chat/completions", body: Data(chatBody.utf8))
         #expect(unknownAccount.status == 404)
-        let unknownGateway = try await harness.request("POST", "/v1/default/nope/openai/chat/completions", body: Data(chatBody.utf8))
+        let unknownGateway = try await harness.request(
+            "POST", "/v1/default/nope/openai/chat/completions", body: Data(chatBody.utf8))
         #expect(unknownGateway.status == 404)
-        let unknownProvider = try await harness.request("POST", "/v1/default/default/acme-ai/chat/completions", body: Data(chatBody.utf8))
+        let unknownProvider = try await harness.request(
+            "POST", "/v1/default/default/acme-ai/chat/completions", body: Data(chatBody.utf8))
         #expect(unknownProvider.status == 400)
         let message = try #require((try unknownProvider.json()["error"] as? [String: Any])?["message"] as? String)
-        for slug in ["openai", "anthropic", "google-ai-studio", "groq", "mistral", "deepseek", "openrouter", "perplexity-ai", "grok"] {
+        for slug in [
+            "openai", "anthropic", "google-ai-studio", "groq", "mistral", "deepseek", "openrouter", "perplexity-ai",
+            "grok",
+        ] {
             #expect(message.contains(slug))
         }
         let badMetadata = try await harness.request(
@@ -137,7 +149,8 @@ import TollgateModel
     @Test func unreachableUpstreamIs502AndLogged() async throws {
         // A port nobody listens on: bind one, note it, close it.
         let harness = try await GatewayHarness.start { configuration in
-            configuration.providers = configuration.providers.overriding("groq", baseURL: "http://127.0.0.1:1/openai/v1")!
+            configuration.providers = configuration.providers.overriding(
+                "groq", baseURL: "http://127.0.0.1:1/openai/v1")!
         }
         let response = try await harness.request(
             "POST", "/v1/default/default/groq/chat/completions", headers: ["Content-Type": "application/json"],
@@ -156,7 +169,9 @@ import TollgateModel
         for gateway in ["default", "prod", "prod"] {
             let response = try await harness.request(
                 "POST", "/v1/default/\(gateway)/openai/chat/completions",
-                headers: ["Content-Type": "application/json", "cf-aig-metadata": #"{"user":"u-1","attempt":2,"beta":true}"#],
+                headers: [
+                    "Content-Type": "application/json", "cf-aig-metadata": #"{"user":"u-1","attempt":2,"beta":true}"#,
+                ],
                 body: Data(chatBody.utf8))
             #expect(response.status == 200)
         }

@@ -7,8 +7,9 @@ import TollgateGateway
 import TollgateMockProvider
 import TollgateModel
 import TollgateStorage
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// A gateway and a mock provider running in this process on loopback ports they picked, over a temporary data

@@ -35,7 +35,9 @@ struct MockProviderFaultTests {
                 ], port: port)
         }
         #expect(responses.map(\.status) == [400, 400, 400, 400])
-        #expect((responses[1].json["error"] as? [String: Any])?["message"] as? String == "you must provide a model parameter")
+        #expect(
+            (responses[1].json["error"] as? [String: Any])?["message"] as? String
+                == "you must provide a model parameter")
         #expect((responses[3].json["error"] as? [String: Any])?["type"] as? String == "invalid_request_error")
         #expect(responses[3].json["type"] as? String == "error")
     }
@@ -56,7 +58,8 @@ struct MockProviderFaultTests {
     @Test func closeFaultClosesWithoutAnswering() async throws {
         let responses = try await withMockProvider { port in
             try await MockClient.send(
-                [.init(path: "/v1/chat/completions", body: mockChatBody, headers: [("x-mock-fault", "close")])], port: port)
+                [.init(path: "/v1/chat/completions", body: mockChatBody, headers: [("x-mock-fault", "close")])],
+                port: port)
         }
         #expect(responses.isEmpty)
     }
@@ -96,7 +99,8 @@ struct MockProviderFaultTests {
         let responses = try await withMockProvider { port in
             try await MockClient.send(
                 [
-                    .init(path: "/v1/messages", body: mockStreaming(MockProviderMessagesTests.body),
+                    .init(
+                        path: "/v1/messages", body: mockStreaming(MockProviderMessagesTests.body),
                         headers: [("x-mock-fault", "cut-stream-after=3")]),
                     .init(path: "/v1/chat/completions", body: mockChatBody),
                 ], port: port)
@@ -111,7 +115,9 @@ struct MockProviderFaultTests {
     @Test func cutStreamOnAJSONBodyCutsAfterNBytes() async throws {
         let response = try await withMockProvider { port in
             try await MockClient.send(
-                .init(path: "/v1/chat/completions", body: mockChatBody, headers: [("x-mock-fault", "cut-stream-after=20")]),
+                .init(
+                    path: "/v1/chat/completions", body: mockChatBody, headers: [("x-mock-fault", "cut-stream-after=20")]
+                ),
                 port: port)
         }
         #expect(response.status == 200)
@@ -152,10 +158,12 @@ struct MockProviderFaultTests {
         let (chat, responses) = try await withMockProvider { port in
             (
                 try await MockClient.send(
-                    .init(path: "/v1/chat/completions", body: mockChatBody,
+                    .init(
+                        path: "/v1/chat/completions", body: mockChatBody,
                         headers: [("x-mock-usage", "cached=5,reasoning=7")]), port: port),
                 try await MockClient.send(
-                    .init(path: "/v1/responses", body: MockProviderResponsesTests.body,
+                    .init(
+                        path: "/v1/responses", body: MockProviderResponsesTests.body,
                         headers: [("x-mock-usage", "cached=50,reasoning=2")]), port: port)
             )
         }
@@ -172,7 +180,8 @@ struct MockProviderFaultTests {
     @Test func replyWordsHeaderSetsTheOutputLength() async throws {
         let response = try await withMockProvider { port in
             try await MockClient.send(
-                .init(path: "/v1/chat/completions", body: mockStreaming(mockChatBody, includeUsage: true),
+                .init(
+                    path: "/v1/chat/completions", body: mockStreaming(mockChatBody, includeUsage: true),
                     headers: [("x-mock-reply-words", "25")]), port: port)
         }
         let usage = try #require(response.eventObjects.last?["usage"] as? [String: Any])

@@ -1,6 +1,7 @@
 import Testing
-@testable import TollgateMockProvider
 import TollgateModel
+
+@testable import TollgateMockProvider
 
 @Suite("Mock provider: request JSON and token counting")
 struct MockProviderJSONTests {
@@ -32,7 +33,8 @@ struct MockProviderJSONTests {
         #expect(MockRequest.countWords("  one two\tthree\n\nfour  ") == 4)
         #expect(MockRequest.countWords("") == 0)
         let messages = try JSONParser.parse(
-            #"[{"role":"user","content":[{"type":"text","text":"a b c"},{"type":"image_url","image_url":{"url":"u"}}]}]"#)
+            #"[{"role":"user","content":[{"type":"text","text":"a b c"},{"type":"image_url","image_url":{"url":"u"}}]}]"#
+        )
         #expect(MockRequest.countTokens(messages) == 4)
         #expect(MockRequest.countTokens(try JSONParser.parse("[[1,2],[3]]")) == 3)
     }
@@ -51,7 +53,8 @@ struct MockProviderJSONTests {
     }
 
     @Test func faultHeaderGrammar() throws {
-        let fault = try MockFault(fault: " Delay-MS=5 ,chunk-delay-ms=0, cut-stream-after=2,status=503", usage: nil, replyWords: " 7 ")
+        let fault = try MockFault(
+            fault: " Delay-MS=5 ,chunk-delay-ms=0, cut-stream-after=2,status=503", usage: nil, replyWords: " 7 ")
         #expect(fault.delayMilliseconds == 5)
         #expect(fault.cutAfter == 2)
         #expect(fault.status == 503)

@@ -27,7 +27,8 @@ let mockReply = "This is a deterministic reply from the Tollgate mock provider."
 let mockReplyWords = 10
 
 /// Eight words of message content: "Be brief." and "Say hello to the gateway please".
-let mockChatBody = #"{"model":"gpt-4o-mini","messages":[{"role":"system","content":"Be brief."},"#
+let mockChatBody =
+    #"{"model":"gpt-4o-mini","messages":[{"role":"system","content":"Be brief."},"#
     + #"{"role":"user","content":"Say hello to the gateway please"}]}"#
 let mockChatInputTokens = 8
 
@@ -72,7 +73,8 @@ struct MockProviderChatTests {
 
     @Test func streamWithoutUsageOptionHasNoUsageField() async throws {
         let response = try await withMockProvider { port in
-            try await MockClient.send(.init(path: "/v1/chat/completions", body: mockStreaming(mockChatBody)), port: port)
+            try await MockClient.send(
+                .init(path: "/v1/chat/completions", body: mockStreaming(mockChatBody)), port: port)
         }
         #expect(response.status == 200)
         #expect(response.complete)
@@ -133,16 +135,19 @@ struct MockProviderChatTests {
         #expect(responses[0].json["id"] as? String != responses[2].json["id"] as? String)
         #expect(mockInt((responses[2].json["usage"] as? [String: Any])?["prompt_tokens"]) == mockChatInputTokens + 1)
         let first = try await withMockProvider { port in
-            try await MockClient.send(.init(path: "/v1/chat/completions", body: mockStreaming(mockChatBody)), port: port)
+            try await MockClient.send(
+                .init(path: "/v1/chat/completions", body: mockStreaming(mockChatBody)), port: port)
         }
         let second = try await withMockProvider { port in
-            try await MockClient.send(.init(path: "/v1/chat/completions", body: mockStreaming(mockChatBody)), port: port)
+            try await MockClient.send(
+                .init(path: "/v1/chat/completions", body: mockStreaming(mockChatBody)), port: port)
         }
         #expect(first.body == second.body)
     }
 
     @Test func contentPartsAndEscapesAreCounted() async throws {
-        let body = #"{"model":"gpt-4o","messages":[{"role":"user","content":[{"type":"text","text":"one\ttwo\nthree \u00e9"}]}]}"#
+        let body =
+            #"{"model":"gpt-4o","messages":[{"role":"user","content":[{"type":"text","text":"one\ttwo\nthree \u00e9"}]}]}"#
         let response = try await withMockProvider { port in
             try await MockClient.send(.init(path: "/v1/chat/completions", body: body), port: port)
         }
@@ -161,7 +166,8 @@ struct MockProviderChatTests {
 
 @Suite("Mock provider: OpenAI responses and embeddings")
 struct MockProviderResponsesTests {
-    static let body = #"{"model":"gpt-4.1","instructions":"Answer in one line.","input":"Tell me a joke about proxies"}"#
+    static let body =
+        #"{"model":"gpt-4.1","instructions":"Answer in one line.","input":"Tell me a joke about proxies"}"#
 
     @Test func nonStreamingResponseHasOutputTextAndUsage() async throws {
         let response = try await withMockProvider { port in
@@ -196,13 +202,15 @@ struct MockProviderResponsesTests {
         #expect(names.first == "response.created")
         #expect(names.last == "response.completed")
         #expect(names.filter { $0 == "response.output_text.delta" }.count == mockReplyWords)
-        #expect(Array(names.prefix(4)) == [
-            "response.created", "response.in_progress", "response.output_item.added", "response.content_part.added",
-        ])
-        #expect(Array(names.suffix(4)) == [
-            "response.output_text.done", "response.content_part.done", "response.output_item.done",
-            "response.completed",
-        ])
+        #expect(
+            Array(names.prefix(4)) == [
+                "response.created", "response.in_progress", "response.output_item.added", "response.content_part.added",
+            ])
+        #expect(
+            Array(names.suffix(4)) == [
+                "response.output_text.done", "response.content_part.done", "response.output_item.done",
+                "response.completed",
+            ])
         let objects = response.eventObjects
         #expect(objects.count == events.count)
         for (index, object) in objects.enumerated() {
@@ -285,7 +293,8 @@ struct MockProviderResponsesTests {
 
 @Suite("Mock provider: Anthropic messages")
 struct MockProviderMessagesTests {
-    static let body = #"{"model":"claude-sonnet-4-5","max_tokens":256,"system":"You are terse.","#
+    static let body =
+        #"{"model":"claude-sonnet-4-5","max_tokens":256,"system":"You are terse.","#
         + #""messages":[{"role":"user","content":[{"type":"text","text":"Hello there gateway"}]}]}"#
 
     @Test func nonStreamingMessageHasTextAndUsage() async throws {
@@ -314,7 +323,8 @@ struct MockProviderMessagesTests {
         }
         #expect(response.complete)
         let names = response.events.compactMap(\.event)
-        let expected = ["message_start", "content_block_start", "ping"]
+        let expected =
+            ["message_start", "content_block_start", "ping"]
             + Array(repeating: "content_block_delta", count: mockReplyWords)
             + ["content_block_stop", "message_delta", "message_stop"]
         #expect(names == expected)

@@ -27,7 +27,9 @@ struct ProxyBenchmarkTests {
     static func wrk(_ url: String, connections: Int, seconds: Int) throws -> WrkResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/wrk")
-        process.arguments = ["-t", connections == 1 ? "1" : "2", "-c", "\(connections)", "-d", "\(seconds)s", "--latency", url]
+        process.arguments = [
+            "-t", connections == 1 ? "1" : "2", "-c", "\(connections)", "-d", "\(seconds)s", "--latency", url,
+        ]
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
@@ -83,20 +85,25 @@ struct ProxyBenchmarkTests {
         process.arguments = ["-c", path, "-p", dir.path, "-g", "daemon off;"]
         try process.run()
         try await Task.sleep(for: .milliseconds(300))
-        return (port, {
-            process.terminate()
-            process.waitUntilExit()
-            try? FileManager.default.removeItem(at: dir)
-        })
+        return (
+            port,
+            {
+                process.terminate()
+                process.waitUntilExit()
+                try? FileManager.default.removeItem(at: dir)
+            }
+        )
     }
 
     @Test func throughputAndLatencyDirectVersusProxied() async throws {
-        let body = String(repeating: #"{"id":"chatcmpl-1","object":"chat.completion","usage":{"prompt_tokens":9}}"#, count: 4)
+        let body = String(
+            repeating: #"{"id":"chatcmpl-1","object":"chat.completion","usage":{"prompt_tokens":9}}"#, count: 4)
         let upstream = try await FixedResponseUpstream(body: body)
         defer { Task { await upstream.shutdown() } }
         let seconds = Int(ProcessInfo.processInfo.environment["TOLLGATE_PROXY_BENCH_SECONDS"] ?? "5") ?? 5
         let sink = CountingSink()
-        try await TestGateway.with(upstreams: ["openai": "http://127.0.0.1:\(upstream.port)/v1"], sink: sink) { gateway in
+        try await TestGateway.with(upstreams: ["openai": "http://127.0.0.1:\(upstream.port)/v1"], sink: sink) {
+            gateway in
             let direct = "http://127.0.0.1:\(upstream.port)/v1/chat/completions"
             let proxied = "http://127.0.0.1:\(gateway.port)" + TestGateway.path("openai", "/chat/completions")
             let nginx = try await Self.startNginx(upstreamPort: upstream.port)
@@ -107,8 +114,12 @@ struct ProxyBenchmarkTests {
                 print("proxy-bench c=\(connections) direct: \(d)")
                 print("proxy-bench c=\(connections) tollgate: \(p)")
                 if let nginx {
-                    let n = try Self.wrk("http://127.0.0.1:\(nginx.port)/v1/chat/completions", connections: connections, seconds: seconds)
-                    print("proxy-bench c=\(connections) nginx: \(n); tollgate/nginx throughput \(String(format: "%.2f", p.requestsPerSecond / max(n.requestsPerSecond, 1)))")
+                    let n = try Self.wrk(
+                        "http://127.0.0.1:\(nginx.port)/v1/chat/completions", connections: connections, seconds: seconds
+                    )
+                    print(
+                        "proxy-bench c=\(connections) nginx: \(n); tollgate/nginx throughput \(String(format: "%.2f", p.requestsPerSecond / max(n.requestsPerSecond, 1)))"
+                    )
                 }
                 #expect(p.requestsPerSecond > 0)
                 #expect(!p.non2xx)

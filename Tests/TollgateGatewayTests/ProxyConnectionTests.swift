@@ -189,7 +189,9 @@ struct ProxyLifecycleTests {
             try await responder.end()
         }
         defer { Task { await upstream.shutdown() } }
-        try await TestGateway.with(upstreams: ["openai": upstream.baseURL, "anthropic": "http://localhost:\(upstream.port)"]) { gateway in
+        try await TestGateway.with(upstreams: [
+            "openai": upstream.baseURL, "anthropic": "http://localhost:\(upstream.port)",
+        ]) { gateway in
             // Leaves one idle pooled upstream connection (to "localhost", apart from the streaming one's).
             try await TestClient.with(port: gateway.port) { client in
                 _ = try await client.request(.GET, TestGateway.path("anthropic", "/v1/models"))
@@ -246,7 +248,8 @@ struct ProxyLifecycleTests {
         ) { gateway in
             try await TestClient.with(port: gateway.port) { client in
                 // A stream quieter than the idle timeout is still a request in flight.
-                let response = try await client.request(.POST, TestGateway.path("openai", "/chat/completions"), body: "{}")
+                let response = try await client.request(
+                    .POST, TestGateway.path("openai", "/chat/completions"), body: "{}")
                 #expect(response.text == "data: 1\n\ndata: 2\n\n")
                 // Then nothing happens on the connection: the gateway closes it.
                 let started = ContinuousClock.now

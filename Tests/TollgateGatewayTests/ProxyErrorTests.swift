@@ -71,7 +71,8 @@ struct ProxyErrorTests {
             try await responder.respond(body: "\(request.body.count)")
         }
         defer { Task { await upstream.shutdown() } }
-        try await TestGateway.with(upstreams: ["openai": upstream.baseURL], configure: { $0.maxRequestBodyBytes = 100 }) {
+        try await TestGateway.with(upstreams: ["openai": upstream.baseURL], configure: { $0.maxRequestBodyBytes = 100 })
+        {
             gateway in
             try await TestClient.with(port: gateway.port) { client in
                 let response = try await client.request(
@@ -121,7 +122,9 @@ struct ProxyErrorTests {
             try await responder.respond(body: "too late")
         }
         defer { Task { await upstream.shutdown() } }
-        try await TestGateway.with(upstreams: ["openai": upstream.baseURL], configure: { $0.readTimeout = .milliseconds(200) }) {
+        try await TestGateway.with(
+            upstreams: ["openai": upstream.baseURL], configure: { $0.readTimeout = .milliseconds(200) }
+        ) {
             gateway in
             let response = try await TestClient.with(port: gateway.port) { client in
                 try await client.request(.GET, TestGateway.path("openai", "/models"))

@@ -10,8 +10,10 @@ struct ProxyForwardingTests {
         let upstream = try await TestUpstream { request, responder in
             try await responder.respond(
                 .created,
-                [("content-type", "application/json"), ("x-upstream", "yes"), ("connection", "keep-alive, x-hop"),
-                 ("x-hop", "drop me"), ("keep-alive", "timeout=5")],
+                [
+                    ("content-type", "application/json"), ("x-upstream", "yes"), ("connection", "keep-alive, x-hop"),
+                    ("x-hop", "drop me"), ("keep-alive", "timeout=5"),
+                ],
                 body: #"{"ok":true}"#)
         }
         defer { Task { await upstream.shutdown() } }
@@ -122,7 +124,8 @@ struct ProxyForwardingTests {
 
     @Test func chunkedRequestBodyIsForwarded() async throws {
         let upstream = try await TestUpstream { request, responder in
-            try await responder.respond(body: "got \(request.body.count) \(request.headers.first(name: "transfer-encoding") ?? "-")")
+            try await responder.respond(
+                body: "got \(request.body.count) \(request.headers.first(name: "transfer-encoding") ?? "-")")
         }
         defer { Task { await upstream.shutdown() } }
         try await TestGateway.with(upstreams: ["openai": upstream.baseURL]) { gateway in

@@ -43,8 +43,10 @@ struct ProxyParsingTests {
     }
 
     @Test func hopByHopAndGatewayHeaders() {
-        for name in ["Connection", "keep-alive", "TE", "Trailer", "Transfer-Encoding", "Upgrade", "Proxy-Authorization",
-                     "proxy-connection"] {
+        for name in [
+            "Connection", "keep-alive", "TE", "Trailer", "Transfer-Encoding", "Upgrade", "Proxy-Authorization",
+            "proxy-connection",
+        ] {
             #expect(ProxyHeaders.isHopByHop(name), "\(name)")
         }
         for name in ["content-type", "authorization", "x-api-key", "trailers", "tee", "proxy"] {
@@ -56,14 +58,17 @@ struct ProxyParsingTests {
     }
 
     @Test func metadataHeader() throws {
-        #expect(try MetadataHeader.parse(#" {"a":"x","b":-1.5e2,"c":true,"d":false} "#) == [
-            MetadataEntry("a", .string("x")), MetadataEntry("b", .number(-150)), MetadataEntry("c", .bool(true)),
-            MetadataEntry("d", .bool(false)),
-        ])
+        #expect(
+            try MetadataHeader.parse(#" {"a":"x","b":-1.5e2,"c":true,"d":false} "#) == [
+                MetadataEntry("a", .string("x")), MetadataEntry("b", .number(-150)), MetadataEntry("c", .bool(true)),
+                MetadataEntry("d", .bool(false)),
+            ])
         #expect(try MetadataHeader.parse(#"{"u":"\u00e9\n"}"#) == [MetadataEntry("u", .string("é\n"))])
         #expect(try MetadataHeader.parse("{}") == [])
-        for bad in ["", "[]", #"{"a":null}"#, #"{"a":[1]}"#, #"{"a":1,}"#, #"{"a":1} x"#, #"{"a":01x}"#,
-                    #"{"1":1,"2":2,"3":3,"4":4,"5":5,"6":6}"#] {
+        for bad in [
+            "", "[]", #"{"a":null}"#, #"{"a":[1]}"#, #"{"a":1,}"#, #"{"a":1} x"#, #"{"a":01x}"#,
+            #"{"1":1,"2":2,"3":3,"4":4,"5":5,"6":6}"#,
+        ] {
             #expect(throws: ModelError.self, "\(bad)") { try MetadataHeader.parse(bad) }
         }
     }

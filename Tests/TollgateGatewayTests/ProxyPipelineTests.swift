@@ -1,5 +1,5 @@
-import HummingbirdCore
 import Foundation
+import HummingbirdCore
 import Logging
 import NIOCore
 import NIOEmbedded

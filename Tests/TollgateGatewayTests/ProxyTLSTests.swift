@@ -29,7 +29,8 @@ struct ProxyTLSTests {
     @Test func httpsUpstreamIsVerifiedAgainstTrustRoots() async throws {
         let (certificate, key) = try Self.makeCertificate()
         let serverTLS = try NIOSSLContext(
-            configuration: .makeServerConfiguration(certificateChain: [.certificate(certificate)], privateKey: .privateKey(key)))
+            configuration: .makeServerConfiguration(
+                certificateChain: [.certificate(certificate)], privateKey: .privateKey(key)))
         let upstream = try await TestUpstream(tls: serverTLS) { request, responder in
             try await responder.respond(body: "secure \(request.uri) host=\(request.headers.first(name: "host") ?? "")")
         }

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
 import TollgateMockProvider
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// `tollgate serve` as users start it: the admin token generated once into the data folder, env equivalents of

@@ -68,7 +68,8 @@ struct FixtureTests {
     @Test func fixturesExist() {
         #expect(Self.names.count >= 25, "found \(Self.names)")
         for provider in ProviderTable.builtIn.slugs {
-            let prefix = provider == "google-ai-studio" ? "gemini" : provider == "perplexity-ai" ? "perplexity" : provider
+            let prefix =
+                provider == "google-ai-studio" ? "gemini" : provider == "perplexity-ai" ? "perplexity" : provider
             #expect(Self.names.contains { $0.hasPrefix(prefix + "-") }, "no fixture for \(provider)")
         }
     }
@@ -165,7 +166,9 @@ struct FixtureTests {
         let bytes = cases.reduce(0) { $0 + $1.exchange.responseBody.count + $1.exchange.requestBody.count }
         let micros = Double(elapsed.components.attoseconds) / 1e12 + Double(elapsed.components.seconds) * 1e6
         let perRecord = String(format: "%.1f", micros / Double(records))
-        print("LogRecord(exchange:providers:): \(records) records, \(perRecord) µs/record, avg body \(bytes / cases.count) B")
+        print(
+            "LogRecord(exchange:providers:): \(records) records, \(perRecord) µs/record, avg body \(bytes / cases.count) B"
+        )
         #expect(mismatches == 0)
     }
 }

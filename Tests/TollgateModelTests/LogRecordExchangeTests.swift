@@ -44,7 +44,8 @@ struct LogRecordExchangeTests {
     @Test func geminiModelComesFromThePathBeforeTheResponse() {
         let e = exchange(
             provider: "google-ai-studio", path: "/v1beta/models/gemini-flash-latest:generateContent", request: "{}",
-            response: #"{"modelVersion":"gemini-2.5-flash","usageMetadata":{"promptTokenCount":1,"candidatesTokenCount":2}}"#)
+            response:
+                #"{"modelVersion":"gemini-2.5-flash","usageMetadata":{"promptTokenCount":1,"candidatesTokenCount":2}}"#)
         #expect(LogRecord(exchange: e, providers: .builtIn).model == "gemini-flash-latest")
         // Not for other providers: their paths do not name models.
         let o = exchange(path: "/models/gpt-4o:generateContent", request: "", response: "{}")
@@ -64,16 +65,19 @@ struct LogRecordExchangeTests {
     @Test func streamFromRequestContentTypeOrGeminiPath() {
         #expect(LogRecord(exchange: exchange(request: #"{"model":"m","stream":true}"#), providers: .builtIn).stream)
         #expect(!LogRecord(exchange: exchange(request: #"{"model":"m","stream":false}"#), providers: .builtIn).stream)
-        let sse = exchange(request: "", responseHeaders: [("content-type", "text/event-stream; charset=utf-8")], response: "")
+        let sse = exchange(
+            request: "", responseHeaders: [("content-type", "text/event-stream; charset=utf-8")], response: "")
         #expect(LogRecord(exchange: sse, providers: .builtIn).stream)
-        let gemini = exchange(provider: "google-ai-studio", path: "/v1beta/models/g:streamGenerateContent", request: "{}")
+        let gemini = exchange(
+            provider: "google-ai-studio", path: "/v1beta/models/g:streamGenerateContent", request: "{}")
         #expect(LogRecord(exchange: gemini, providers: .builtIn).stream)
     }
 
     @Test func successNeedsA2xxAndNoGatewayError() {
         #expect(!LogRecord(exchange: exchange(status: 429), providers: .builtIn).success)
         #expect(!LogRecord(exchange: exchange(status: 502, error: "upstream unreachable"), providers: .builtIn).success)
-        let cut = LogRecord(exchange: exchange(status: 200, error: "upstream closed the stream mid-way"), providers: .builtIn)
+        let cut = LogRecord(
+            exchange: exchange(status: 200, error: "upstream closed the stream mid-way"), providers: .builtIn)
         #expect(!cut.success)
         #expect(cut.error == "upstream closed the stream mid-way")
         #expect(LogRecord(exchange: exchange(status: 204), providers: .builtIn).success)
@@ -81,7 +85,9 @@ struct LogRecordExchangeTests {
 
     @Test func pathCarriesTheQueryWithSecretsRedacted() {
         let r = LogRecord(
-            exchange: exchange(provider: "google-ai-studio", path: "/v1beta/models/g:streamGenerateContent", query: "alt=sse&key=AIzaSECRET"),
+            exchange: exchange(
+                provider: "google-ai-studio", path: "/v1beta/models/g:streamGenerateContent",
+                query: "alt=sse&key=AIzaSECRET"),
             providers: .builtIn)
         #expect(r.path == "/v1beta/models/g:streamGenerateContent?alt=sse&key=REDACTED")
         #expect(LogRecord(exchange: exchange(query: ""), providers: .builtIn).path == "/chat/completions")
@@ -100,14 +106,18 @@ struct LogRecordExchangeTests {
     @Test func compressedResponsesGiveUnknownUsage() {
         let e = exchange(responseHeaders: [("Content-Type", "application/json"), ("Content-Encoding", "gzip")])
         #expect(LogRecord(exchange: e, providers: .builtIn).usage == Usage())
-        let identity = exchange(responseHeaders: [("Content-Type", "application/json"), ("Content-Encoding", "identity")])
+        let identity = exchange(responseHeaders: [
+            ("Content-Type", "application/json"), ("Content-Encoding", "identity"),
+        ])
         #expect(LogRecord(exchange: identity, providers: .builtIn).usage.tokensIn == 5)
     }
 
     @Test func unknownProviderStillParsesEveryWireFormat() {
         let e = exchange(
             provider: "my-proxy", request: "",
-            response: #"{"type":"message","model":"claude-x","usage":{"input_tokens":3,"cache_read_input_tokens":4,"output_tokens":1}}"#)
+            response:
+                #"{"type":"message","model":"claude-x","usage":{"input_tokens":3,"cache_read_input_tokens":4,"output_tokens":1}}"#
+        )
         let r = LogRecord(exchange: e, providers: .builtIn)
         #expect(r.usage == Usage(tokensIn: 7, cachedTokensIn: 4, tokensOut: 1))
         #expect(r.model == "claude-x")

@@ -15,7 +15,9 @@ struct RedactionTests {
         #expect(header.value == "REDACTED")
     }
 
-    @Test(arguments: ["content-type", "accept", "user-agent", "openai-processing-ms", "x-request-id", "anthropic-version"])
+    @Test(arguments: [
+        "content-type", "accept", "user-agent", "openai-processing-ms", "x-request-id", "anthropic-version",
+    ])
     func ordinaryHeadersAreKept(_ name: String) {
         #expect(HeaderRedaction.redacted(name: name, value: "v 1") == Header(name, "v 1"))
     }
@@ -24,22 +26,32 @@ struct RedactionTests {
         #expect(HeaderRedaction.redacted(name: "x-ratelimit-remaining-tokens", value: "149984").value == "149984")
         #expect(HeaderRedaction.redacted(name: "x-ratelimit-reset-tokens", value: "6m0s").value == "6m0s")
         #expect(
-            HeaderRedaction.redacted(name: "anthropic-ratelimit-input-tokens-reset", value: "2026-11-25T13:50:00Z").value
+            HeaderRedaction.redacted(name: "anthropic-ratelimit-input-tokens-reset", value: "2026-11-25T13:50:00Z")
+                .value
                 == "2026-11-25T13:50:00Z")
         #expect(HeaderRedaction.redacted(name: "x-ratelimit-token", value: "sk-abc123").value == "REDACTED")
-        #expect(HeaderRedaction.redacted(name: "x-ratelimit-key", value: String(repeating: "1", count: 64)).value == "REDACTED")
+        #expect(
+            HeaderRedaction.redacted(name: "x-ratelimit-key", value: String(repeating: "1", count: 64)).value
+                == "REDACTED")
     }
 
     @Test func redactKeepsOrderAndLowercasesNames() {
-        let out = HeaderRedaction.redact([("Content-Type", "application/json"), ("Authorization", "Bearer x"), ("X-Custom", "A")])
-        #expect(out == [Header("content-type", "application/json"), Header("authorization", "REDACTED"), Header("x-custom", "A")])
+        let out = HeaderRedaction.redact([
+            ("Content-Type", "application/json"), ("Authorization", "Bearer x"), ("X-Custom", "A"),
+        ])
+        #expect(
+            out == [
+                Header("content-type", "application/json"), Header("authorization", "REDACTED"),
+                Header("x-custom", "A"),
+            ])
     }
 
     @Test func queryRedactsSecretParametersOnly() {
         #expect(QueryRedaction.redact("alt=sse&key=AIzaSyD-secret") == "alt=sse&key=REDACTED")
         #expect(
             QueryRedaction.redact("X-Amz-Signature=abc&X-Amz-Date=1&access_token=t&api%5Fkey=k&client_secret=s")
-                == "X-Amz-Signature=REDACTED&X-Amz-Date=1&access_token=REDACTED&api%5Fkey=REDACTED&client_secret=REDACTED")
+                == "X-Amz-Signature=REDACTED&X-Amz-Date=1&access_token=REDACTED&api%5Fkey=REDACTED&client_secret=REDACTED"
+        )
         #expect(QueryRedaction.redact("limit=10&order=desc") == "limit=10&order=desc")
         #expect(QueryRedaction.redact("key") == "key=REDACTED")
         #expect(QueryRedaction.redact("a=1&&b=2") == "a=1&&b=2")
@@ -50,7 +62,8 @@ struct RedactionTests {
 @Suite("MetadataHeader")
 struct MetadataHeaderTests {
     @Test func parsesStringsNumbersAndBooleansInOrder() throws {
-        let entries = try MetadataHeader.parse(#" {"team":"search","user":1234,"ratio":0.5,"beta":true,"tag":"\u00e9"} "#)
+        let entries = try MetadataHeader.parse(
+            #" {"team":"search","user":1234,"ratio":0.5,"beta":true,"tag":"\u00e9"} "#)
         #expect(
             entries == [
                 MetadataEntry("team", .string("search")), MetadataEntry("user", .number(1234)),

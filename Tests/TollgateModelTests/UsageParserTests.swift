@@ -12,7 +12,10 @@ struct UsageParserTests {
         let r = parse(
             #"{"model":"o3","usage":{"prompt_tokens":100,"completion_tokens":50,"total_tokens":150,"prompt_tokens_details":{"cached_tokens":40},"completion_tokens_details":{"reasoning_tokens":30}},"service_tier":"priority"}"#
         )
-        #expect(r.usage == Usage(tokensIn: 100, cachedTokensIn: 40, tokensOut: 50, reasoningTokens: 30, serviceTier: "priority"))
+        #expect(
+            r.usage
+                == Usage(tokensIn: 100, cachedTokensIn: 40, tokensOut: 50, reasoningTokens: 30, serviceTier: "priority")
+        )
         #expect(r.model == "o3")
     }
 
@@ -36,7 +39,9 @@ struct UsageParserTests {
     }
 
     @Test func emptyAndGarbageBodiesAreUnknown() {
-        for body in ["", " ", "[DONE]", "<html>502 Bad Gateway</html>", "{", "{\"usage\":{\"prompt_tokens\":", "null", "42"] {
+        for body in [
+            "", " ", "[DONE]", "<html>502 Bad Gateway</html>", "{", "{\"usage\":{\"prompt_tokens\":", "null", "42",
+        ] {
             #expect(parse(body).usage == Usage(), "\(body)")
             #expect(parse(body, eventStream: true).usage == Usage(), "\(body)")
         }
@@ -44,7 +49,8 @@ struct UsageParserTests {
 
     @Test func truncatedObjectKeepsMembersBeforeTheCut() {
         // The usage object is complete; the cut comes later, in a field Tollgate does not need.
-        let r = parse(#"{"model":"m","usage":{"prompt_tokens":7,"completion_tokens":2},"choices":[{"message":{"content":"abc"#)
+        let r = parse(
+            #"{"model":"m","usage":{"prompt_tokens":7,"completion_tokens":2},"choices":[{"message":{"content":"abc"#)
         #expect(r.usage == Usage(tokensIn: 7, tokensOut: 2))
         #expect(r.model == "m")
     }
@@ -96,11 +102,13 @@ struct UsageParserTests {
 
             """
         let r = parse(body, eventStream: true)
-        #expect(r.usage == Usage(tokensIn: 12, cachedTokensIn: 0, tokensOut: 0, reasoningTokens: 0, serviceTier: "default"))
+        #expect(
+            r.usage == Usage(tokensIn: 12, cachedTokensIn: 0, tokensOut: 0, reasoningTokens: 0, serviceTier: "default"))
     }
 
     @Test func embeddingsReportZeroOutputBecauseTotalEqualsPrompt() {
-        let r = parse(#"{"object":"list","model":"text-embedding-3-large","usage":{"prompt_tokens":5,"total_tokens":5}}"#)
+        let r = parse(
+            #"{"object":"list","model":"text-embedding-3-large","usage":{"prompt_tokens":5,"total_tokens":5}}"#)
         #expect(r.usage.tokensIn == 5)
         #expect(r.usage.tokensOut == 0)
         // No total: nothing says how many output tokens there were.
@@ -109,10 +117,12 @@ struct UsageParserTests {
 
     @Test func xaiReasoningOutsideCompletionIsAdded() {
         let separate = parse(
-            #"{"usage":{"prompt_tokens":10,"completion_tokens":5,"total_tokens":35,"completion_tokens_details":{"reasoning_tokens":20}}}"#)
+            #"{"usage":{"prompt_tokens":10,"completion_tokens":5,"total_tokens":35,"completion_tokens_details":{"reasoning_tokens":20}}}"#
+        )
         #expect(separate.usage.tokensOut == 25)
         let inside = parse(
-            #"{"usage":{"prompt_tokens":10,"completion_tokens":25,"total_tokens":35,"completion_tokens_details":{"reasoning_tokens":20}}}"#)
+            #"{"usage":{"prompt_tokens":10,"completion_tokens":25,"total_tokens":35,"completion_tokens_details":{"reasoning_tokens":20}}}"#
+        )
         #expect(inside.usage.tokensOut == 25)
     }
 
@@ -123,12 +133,14 @@ struct UsageParserTests {
         #expect(r.usage == Usage(tokensIn: 105, cachedTokensIn: 60, tokensOut: 30, reasoningTokens: 20))
         #expect(r.model == "gemini-2.5-pro")
         // A blocked prompt: no candidates, output is what the total leaves.
-        let blocked = parse(#"{"promptFeedback":{"blockReason":"SAFETY"},"usageMetadata":{"promptTokenCount":8,"totalTokenCount":8}}"#)
+        let blocked = parse(
+            #"{"promptFeedback":{"blockReason":"SAFETY"},"usageMetadata":{"promptTokenCount":8,"totalTokenCount":8}}"#)
         #expect(blocked.usage.tokensIn == 8 && blocked.usage.tokensOut == 0)
     }
 
     @Test func geminiArrayStreamTakesTheLastChunk() {
-        let body = #"[{"usageMetadata":{"promptTokenCount":4,"totalTokenCount":4}},{"usageMetadata":{"promptTokenCount":4,"candidatesTokenCount":9,"totalTokenCount":13}}]"#
+        let body =
+            #"[{"usageMetadata":{"promptTokenCount":4,"totalTokenCount":4}},{"usageMetadata":{"promptTokenCount":4,"candidatesTokenCount":9,"totalTokenCount":13}}]"#
         #expect(parse(body).usage == Usage(tokensIn: 4, tokensOut: 9))
         // Cut after the first chunk: what was complete still counts.
         #expect(parse(String(body.prefix(61))).usage == Usage(tokensIn: 4, tokensOut: 0))
@@ -143,7 +155,8 @@ struct UsageParserTests {
             eventStream: true)
         #expect(onlyGroq.usage == Usage(tokensIn: 3, tokensOut: 4))
         let both = parse(
-            #"{"usage":{"prompt_tokens":30,"completion_tokens":40},"x_groq":{"usage":{"prompt_tokens":3,"completion_tokens":4}}}"#)
+            #"{"usage":{"prompt_tokens":30,"completion_tokens":40},"x_groq":{"usage":{"prompt_tokens":3,"completion_tokens":4}}}"#
+        )
         #expect(both.usage == Usage(tokensIn: 30, tokensOut: 40))
     }
 
@@ -153,7 +166,9 @@ struct UsageParserTests {
     }
 
     @Test func oddCountValuesAreSkippedNotTrusted() {
-        let r = parse(#"{"usage":{"prompt_tokens":-4,"completion_tokens":"12","total_tokens":1e400,"prompt_tokens_details":{"cached_tokens":3.0}}}"#)
+        let r = parse(
+            #"{"usage":{"prompt_tokens":-4,"completion_tokens":"12","total_tokens":1e400,"prompt_tokens_details":{"cached_tokens":3.0}}}"#
+        )
         #expect(r.usage.tokensIn == nil)
         #expect(r.usage.tokensOut == nil)
         #expect(r.usage.cachedTokensIn == 3)
@@ -163,7 +178,8 @@ struct UsageParserTests {
     @Test func deepNestingIsRejectedWithoutExhaustingTheStack() {
         let deep = String(repeating: "[", count: 200_000) + String(repeating: "]", count: 200_000)
         #expect(parse(deep).usage == Usage())
-        let deepObjects = String(repeating: #"{"response":"#, count: 50_000) + "1" + String(repeating: "}", count: 50_000)
+        let deepObjects =
+            String(repeating: #"{"response":"#, count: 50_000) + "1" + String(repeating: "}", count: 50_000)
         #expect(parse(deepObjects).usage == Usage())
     }
 
@@ -174,7 +190,9 @@ struct UsageParserTests {
             let length = Int(rng.next() % 200)
             var body: [UInt8] = []
             for _ in 0..<length {
-                body.append(rng.next() % 4 == 0 ? UInt8(truncatingIfNeeded: rng.next()) : alphabet[Int(rng.next() % UInt64(alphabet.count))])
+                body.append(
+                    rng.next() % 4 == 0
+                        ? UInt8(truncatingIfNeeded: rng.next()) : alphabet[Int(rng.next() % UInt64(alphabet.count))])
             }
             let usage = UsageParser.parse(body: body, eventStream: rng.next() % 2 == 0).usage
             #expect(FixtureTests.nonNegative(usage))

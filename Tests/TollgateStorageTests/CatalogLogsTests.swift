@@ -109,7 +109,8 @@ struct CatalogLogsTests {
                 id: LogIDGenerator().next(millisecondsSinceEpoch: 1_760_000_000_200), createdAt: 1_760_000_000_200,
                 account: "default", gateway: "default", provider: "openai", model: nil, method: "GET", path: "/models",
                 statusCode: 502, success: false, stream: false, durationMicros: 5, ttftMicros: nil, requestSize: 0,
-                responseSize: 0, error: "upstream unreachable", location: RecordLocation(segment: 0, offset: 0, length: 1)
+                responseSize: 0, error: "upstream unreachable",
+                location: RecordLocation(segment: 0, offset: 0, length: 1)
             )
             #expect(try catalog.insertLogs([full, sparse]) == 2)
             #expect(try catalog.logEntry(account: "default", id: full.id) == full)
@@ -122,9 +123,12 @@ struct CatalogLogsTests {
             }
             #expect(stored == ["NULL", "null"])
             let json = try catalog.read { db in
-                try db.queryFirst("SELECT json_extract(metadata, '$.tries'), json_valid(metadata) FROM logs WHERE id = ?1", [
-                    .blob(full.id.bytes)
-                ]) { [$0.int64(at: 0), $0.int64(at: 1)] }
+                try db.queryFirst(
+                    "SELECT json_extract(metadata, '$.tries'), json_valid(metadata) FROM logs WHERE id = ?1",
+                    [
+                        .blob(full.id.bytes)
+                    ]
+                ) { [$0.int64(at: 0), $0.int64(at: 1)] }
             }
             #expect(json == [3, 1])
         }
@@ -231,7 +235,9 @@ struct CatalogLogsTests {
             var factory = EntryFactory()
             try catalog.insertLogs(factory.make(3))
             for limit in [0, -1, 1001] {
-                let error = #expect(throws: CatalogError.self) { try catalog.listLogs(LogQuery(account: "default", limit: limit)) }
+                let error = #expect(throws: CatalogError.self) {
+                    try catalog.listLogs(LogQuery(account: "default", limit: limit))
+                }
                 #expect(error?.code == .invalidLimit)
                 #expect(error?.parameter == "limit")
             }
@@ -241,7 +247,9 @@ struct CatalogLogsTests {
             }
             #expect(wrongOrder?.code == .invalidCursor)
             for bad in ["", "not a cursor", "AAAA", descendingCursor + "A", String(descendingCursor.dropLast())] {
-                let error = #expect(throws: CatalogError.self) { try catalog.listLogs(LogQuery(account: "default", cursor: bad)) }
+                let error = #expect(throws: CatalogError.self) {
+                    try catalog.listLogs(LogQuery(account: "default", cursor: bad))
+                }
                 #expect(error?.code == .invalidCursor, "\(bad)")
                 #expect(error?.parameter == "cursor")
             }
@@ -347,7 +355,8 @@ struct CatalogLogsTests {
             #expect(try catalog.maxIndexedOffset(segment: 0) == 99 * 64)
             #expect(try catalog.maxIndexedOffset(segment: 1) == 49 * 64)
             #expect(try catalog.maxIndexedOffset(segment: 2) == nil)
-            #expect(try catalog.lastIndexedLocation(segment: 1) == RecordLocation(segment: 1, offset: 49 * 64, length: 64))
+            #expect(
+                try catalog.lastIndexedLocation(segment: 1) == RecordLocation(segment: 1, offset: 49 * 64, length: 64))
             #expect(try catalog.lastIndexedLocation(segment: 2) == nil)
         }
     }
@@ -368,7 +377,8 @@ struct CatalogLogsTests {
                 rates.append(Int(10_000 / seconds))
             }
             print("catalog insertLogs, 10,000-row batches: \(rates.map { "\($0) rows/s" }.joined(separator: ", "))")
-            #expect(try catalog.read { db in try db.queryFirst("SELECT count(*) FROM logs") { $0.int64(at: 0) } } == 30_000)
+            #expect(
+                try catalog.read { db in try db.queryFirst("SELECT count(*) FROM logs") { $0.int64(at: 0) } } == 30_000)
         }
     }
 }
@@ -384,9 +394,10 @@ struct CatalogEncodingTests {
         #expect(json?.hasPrefix("{\"z\":\"\",\"a\":") == true)
         #expect(json.flatMap(LogMetadataJSON.decode) == entries)
         #expect(LogMetadataJSON.encode([]) == nil)
-        #expect(LogMetadataJSON.decode(#"{ "k" : "\u00e9\ud83d\ude00" , "x": 2.5e3 }"#) == [
-            MetadataEntry("k", .string("é😀")), MetadataEntry("x", .number(2500)),
-        ])
+        #expect(
+            LogMetadataJSON.decode(#"{ "k" : "\u00e9\ud83d\ude00" , "x": 2.5e3 }"#) == [
+                MetadataEntry("k", .string("é😀")), MetadataEntry("x", .number(2500)),
+            ])
         #expect(LogMetadataJSON.decode("{}") == [])
         for bad in ["", "[]", "{", #"{"a":}"#, #"{"a":1,}"#, #"{"a":1} x"#, #"{"a":"\ud83d"}"#, #"{"a":"x"#] {
             #expect(LogMetadataJSON.decode(bad) == nil, "\(bad)")

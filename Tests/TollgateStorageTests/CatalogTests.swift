@@ -85,7 +85,9 @@ struct CatalogTests {
             let catalog = try Catalog(dataDirectory: dir)
             let accountError = #expect(throws: CatalogError.self) { try catalog.createAccount(id: id, tier: .free) }
             #expect(accountError?.code == .invalidIdentifier)
-            let gatewayError = #expect(throws: CatalogError.self) { try catalog.createGateway(account: "default", id: id) }
+            let gatewayError = #expect(throws: CatalogError.self) {
+                try catalog.createGateway(account: "default", id: id)
+            }
             #expect(gatewayError?.code == .invalidIdentifier)
             #expect(gatewayError?.parameter == "id")
             #expect(try catalog.accounts().count == 1)
@@ -111,13 +113,16 @@ struct CatalogTests {
             #expect(try catalog.gateway(account: "acme", id: "default") == nil)
             #expect(try catalog.gateways(account: "acme").map(\.id) == ["prod", "quiet"])
             #expect(try catalog.gateways(account: "nobody") == [])
-            #expect(try catalog.allGateways().map { "\($0.account)/\($0.id)" } == [
-                "acme/prod", "acme/quiet", "default/default", "default/prod",
-            ])
+            #expect(
+                try catalog.allGateways().map { "\($0.account)/\($0.id)" } == [
+                    "acme/prod", "acme/quiet", "default/default", "default/prod",
+                ])
 
             let conflict = #expect(throws: CatalogError.self) { try catalog.createGateway(account: "acme", id: "prod") }
             #expect(conflict?.code == .gatewayExists)
-            let missing = #expect(throws: CatalogError.self) { try catalog.createGateway(account: "nobody", id: "prod") }
+            let missing = #expect(throws: CatalogError.self) {
+                try catalog.createGateway(account: "nobody", id: "prod")
+            }
             #expect(missing?.code == .accountNotFound)
             #expect(missing?.parameter == "account")
         }
@@ -128,15 +133,23 @@ struct CatalogTests {
             let catalog = try Catalog(dataDirectory: dir)
             #expect(try catalog.segments() == [])
             try catalog.upsertSegment(SegmentEntry(seq: 2))
-            try catalog.upsertSegment(SegmentEntry(seq: 1, firstCreatedAt: 10, lastCreatedAt: 20, recordCount: 3, bytes: 300))
-            try catalog.upsertSegment(SegmentEntry(seq: 2, firstCreatedAt: 30, lastCreatedAt: 31, recordCount: 1, bytes: 90))
-            try catalog.markSealed(seq: 1, firstCreatedAt: 10, lastCreatedAt: 25, recordCount: 4, bytes: 400, sealedAt: 99)
-            #expect(try catalog.segments() == [
-                SegmentEntry(seq: 1, state: .sealed, firstCreatedAt: 10, lastCreatedAt: 25, recordCount: 4, bytes: 400, sealedAt: 99),
-                SegmentEntry(seq: 2, state: .active, firstCreatedAt: 30, lastCreatedAt: 31, recordCount: 1, bytes: 90),
-            ])
+            try catalog.upsertSegment(
+                SegmentEntry(seq: 1, firstCreatedAt: 10, lastCreatedAt: 20, recordCount: 3, bytes: 300))
+            try catalog.upsertSegment(
+                SegmentEntry(seq: 2, firstCreatedAt: 30, lastCreatedAt: 31, recordCount: 1, bytes: 90))
+            try catalog.markSealed(
+                seq: 1, firstCreatedAt: 10, lastCreatedAt: 25, recordCount: 4, bytes: 400, sealedAt: 99)
+            #expect(
+                try catalog.segments() == [
+                    SegmentEntry(
+                        seq: 1, state: .sealed, firstCreatedAt: 10, lastCreatedAt: 25, recordCount: 4, bytes: 400,
+                        sealedAt: 99),
+                    SegmentEntry(
+                        seq: 2, state: .active, firstCreatedAt: 30, lastCreatedAt: 31, recordCount: 1, bytes: 90),
+                ])
             let missing = #expect(throws: CatalogError.self) {
-                try catalog.markSealed(seq: 7, firstCreatedAt: nil, lastCreatedAt: nil, recordCount: 0, bytes: 0, sealedAt: 1)
+                try catalog.markSealed(
+                    seq: 7, firstCreatedAt: nil, lastCreatedAt: nil, recordCount: 0, bytes: 0, sealedAt: 1)
             }
             #expect(missing?.code == .segmentNotFound)
         }
@@ -174,7 +187,9 @@ struct CatalogTests {
             try first.write { db in
                 try db.transaction {
                     try db.run("INSERT INTO accounts (id, tier, created_at) VALUES ('held', 'free', 0)")
-                    let error = #expect(throws: SQLiteError.self) { try second.createAccount(id: "waiting", tier: .free) }
+                    let error = #expect(throws: SQLiteError.self) {
+                        try second.createAccount(id: "waiting", tier: .free)
+                    }
                     #expect(error?.code == .busy)
                     #expect(error?.sql?.hasPrefix("INSERT INTO accounts") == true)
                     let gatewayError = #expect(throws: SQLiteError.self) {

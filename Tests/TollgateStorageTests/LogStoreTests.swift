@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Testing
 import TollgateModel
+
 @testable import TollgateStorage
 
 /// The store facade: records are listed only after commit, survive reopen, and a store dropped without closing

@@ -53,9 +53,12 @@ struct RecordCodecTests {
         record.error = "upstream timed out after 30 s"
         record.metadata = [
             MetadataEntry("user", .string("alice")), MetadataEntry("n", .number(-2.5)),
-            MetadataEntry("big", .number(1e300)), MetadataEntry("flag", .bool(true)), MetadataEntry("off", .bool(false)),
+            MetadataEntry("big", .number(1e300)), MetadataEntry("flag", .bool(true)),
+            MetadataEntry("off", .bool(false)),
         ]
-        record.requestHeaders = [Header("content-type", "application/json"), Header("x-dup", "1"), Header("x-dup", "2")]
+        record.requestHeaders = [
+            Header("content-type", "application/json"), Header("x-dup", "1"), Header("x-dup", "2"),
+        ]
         record.responseHeaders = [Header("content-type", "text/event-stream"), Header("empty", "")]
         record.requestBody = Array("{\"model\":\"x\"}".utf8)
         record.responseBody = Array("data: [DONE]\n\n".utf8)

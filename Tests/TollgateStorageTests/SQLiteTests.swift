@@ -42,15 +42,24 @@ struct SQLiteTests {
     @Test func emptyStringAndEmptyBlobAreNotNull() throws {
         try withTemporaryCatalogDirectory { dir in
             let db = try open(dir)
-            let row = try db.queryFirst("SELECT ?1 IS NULL, typeof(?1), ?2 IS NULL, typeof(?2), length(?2)", [
-                .text(""), .blob([]),
-            ]) { row in
-                [row.int64(at: 0), row.string(at: 1) == "text" ? 1 : 0, row.int64(at: 2), row.string(at: 3) == "blob" ? 1 : 0, row.int64(at: 4)]
+            let row = try db.queryFirst(
+                "SELECT ?1 IS NULL, typeof(?1), ?2 IS NULL, typeof(?2), length(?2)",
+                [
+                    .text(""), .blob([]),
+                ]
+            ) { row in
+                [
+                    row.int64(at: 0), row.string(at: 1) == "text" ? 1 : 0, row.int64(at: 2),
+                    row.string(at: 3) == "blob" ? 1 : 0, row.int64(at: 4),
+                ]
             }
             #expect(row == [0, 1, 0, 1, 0])
-            let nils = try db.queryFirst("SELECT ?1 IS NULL, ?2 IS NULL, ?3 IS NULL", [
-                .integer(nil as Int64?), .text(nil as String?), .null,
-            ]) { row in [row.int64(at: 0), row.int64(at: 1), row.int64(at: 2)] }
+            let nils = try db.queryFirst(
+                "SELECT ?1 IS NULL, ?2 IS NULL, ?3 IS NULL",
+                [
+                    .integer(nil as Int64?), .text(nil as String?), .null,
+                ]
+            ) { row in [row.int64(at: 0), row.int64(at: 1), row.int64(at: 2)] }
             #expect(nils == [1, 1, 1])
         }
     }
@@ -109,7 +118,8 @@ struct SQLiteTests {
         try withTemporaryCatalogDirectory { dir in
             let db = try open(dir)
             let error = #expect(throws: SQLiteError.self) {
-                try db.execute("CREATE TABLE a (x INTEGER);\n-- comment\nINSERT INTO missing VALUES (1);\nCREATE TABLE b (y);")
+                try db.execute(
+                    "CREATE TABLE a (x INTEGER);\n-- comment\nINSERT INTO missing VALUES (1);\nCREATE TABLE b (y);")
             }
             #expect(error?.sql == "INSERT INTO missing VALUES (1);")
             #expect(error?.message.contains("no such table") == true)

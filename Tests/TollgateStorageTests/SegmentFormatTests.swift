@@ -72,7 +72,8 @@ struct SegmentFormatTests {
     @Test func indexBinarySearch() throws {
         let ids = (0..<100).map { LogID(high: UInt64(($0 * 37) % 100), low: 7) }
         let index = SegmentIndex(
-            segment: 3, ids: ids, offsets: (0..<100).map { UInt64($0 * 10 + 16) }, lengths: Array(repeating: 10, count: 100))
+            segment: 3, ids: ids, offsets: (0..<100).map { UInt64($0 * 10 + 16) },
+            lengths: Array(repeating: 10, count: 100))
         for (row, id) in ids.enumerated() {
             #expect(index.location(of: id) == RecordLocation(segment: 3, offset: UInt64(row * 10 + 16), length: 10))
         }

@@ -78,7 +78,9 @@ struct SegmentRecoveryTests {
         let written = try makeStore(dir, count: 50, seed: 2)
         let original = try readFile(dir.segmentPath(1))
         let last = written.last!.0
-        for position in [Int(last.offset), Int(last.offset) + 3, Int(last.offset) + 7, Int(last.offset) + 12, original.count - 1] {
+        for position in [
+            Int(last.offset), Int(last.offset) + 3, Int(last.offset) + 7, Int(last.offset) + 12, original.count - 1,
+        ] {
             var bytes = original
             bytes[position] ^= 0x5A
             try writeFile(dir.segmentPath(1), bytes)
@@ -152,7 +154,8 @@ struct SegmentRecoveryTests {
         #expect(recovered == written.filter { $0.0.segment == tail }.map { $0.0 })
         #expect(reopened.activeColumns.ids == written.filter { $0.0.segment == tail }.map { $0.1.id })
         // The damaged sealed record is refused by the reader, never returned; its neighbours still read.
-        let damaged = try #require(written.first { $0.0.segment == 2 && $0.0.offset <= 100 && 100 < $0.0.offset + UInt64($0.0.length) })
+        let damaged = try #require(
+            written.first { $0.0.segment == 2 && $0.0.offset <= 100 && 100 < $0.0.offset + UInt64($0.0.length) })
         let reader = SegmentReader(directory: dir.path)
         #expect { try reader.read(damaged.0) } throws: { ($0 as? SegmentError)?.code == .corrupt }
         #expect { try reader.verify(segment: 2) } throws: { ($0 as? SegmentError)?.code == .corrupt }

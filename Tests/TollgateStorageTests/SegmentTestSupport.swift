@@ -114,7 +114,8 @@ struct RecordFactory {
     static let models = [
         ("openai", "gpt-4o-mini", "/chat/completions"), ("openai", "gpt-4.1", "/chat/completions"),
         ("openai", "o4-mini", "/responses"), ("anthropic", "claude-sonnet-4-20250514", "/v1/messages"),
-        ("anthropic", "claude-3-5-haiku-20241022", "/v1/messages"), ("groq", "llama-3.3-70b-versatile", "/chat/completions"),
+        ("anthropic", "claude-3-5-haiku-20241022", "/v1/messages"),
+        ("groq", "llama-3.3-70b-versatile", "/chat/completions"),
     ]
 
     mutating func word() -> String {
@@ -143,7 +144,6 @@ struct RecordFactory {
         let digits = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
         return String((0..<n).map { _ in digits[Int(random.next() % UInt64(digits.count))] })
     }
-
 
     mutating func record() -> LogRecord {
         clock += Int64(random.next() % 500)
@@ -204,7 +204,9 @@ struct RecordFactory {
 
     /// Size of the record as raw JSON: bodies plus headers as a JSON object.
     static func rawJSONSize(_ r: LogRecord) -> Int {
-        let headers = (r.requestHeaders + r.responseHeaders).reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 6 }
+        let headers = (r.requestHeaders + r.responseHeaders).reduce(0) {
+            $0 + $1.name.utf8.count + $1.value.utf8.count + 6
+        }
         return r.requestBody.count + r.responseBody.count + headers + 4
     }
 }

@@ -79,11 +79,14 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return APIError.jsonResponse(status: api.status, code: api.code, message: api.message)
         } catch let error as HTTPError {
             let notFound = error.status == .notFound
-            let message = error.body ?? (notFound ? "no route for \(request.method) \(request.uri.path)" : error.status.reasonPhrase)
+            let message =
+                error.body
+                ?? (notFound ? "no route for \(request.method) \(request.uri.path)" : error.status.reasonPhrase)
             return APIError.jsonResponse(
                 status: error.status, code: notFound ? "not_found" : "http_\(error.status.code)", message: message)
         } catch {
-            context.logger.error("API request failed", metadata: ["error": "\(error)", "http.path": "\(request.uri.path)"])
+            context.logger.error(
+                "API request failed", metadata: ["error": "\(error)", "http.path": "\(request.uri.path)"])
             return APIError.jsonResponse(
                 status: .internalServerError, code: "internal_error", message: "internal error; see the server log")
         }

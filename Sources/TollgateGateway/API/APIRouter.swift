@@ -5,7 +5,11 @@ public enum APIRouter {
     public static func make(api: APIServices, adminToken: String) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: APIErrorMiddleware())
-        router.get("healthz") { _, _ in json { $0.beginObject(); $0.key("status"); $0.string("ok"); $0.endObject() } }
+        router.get("healthz") { _, _ in
+            json {
+                $0.beginObject(); $0.key("status"); $0.string("ok"); $0.endObject()
+            }
+        }
         let v1 = router.group("api/v1").add(middleware: BearerAuthMiddleware(adminToken: adminToken))
         AccountRoutes(api: api).register(on: v1)
         LogRoutes(api: api).register(on: v1)

@@ -2,7 +2,9 @@ import NIOCore
 
 /// OpenAI `POST /v1/chat/completions`.
 extension MockResponder {
-    func chatCompletion(_ request: MockRequest, words: Reply, usage: Usage, allocator: ByteBufferAllocator) -> ByteBuffer {
+    func chatCompletion(_ request: MockRequest, words: Reply, usage: Usage, allocator: ByteBufferAllocator)
+        -> ByteBuffer
+    {
         var body = allocator.buffer(capacity: 640 + words.text.utf8.count)
         body.writeStaticString(#"{"id":"chatcmpl-"#)
         body.writeString(identifier(request.fingerprint, salt: 1))
@@ -39,33 +41,38 @@ extension MockResponder {
                 body.writeStaticString("}")
             }
         }
-        events.append(chunk { body in
-            body.writeStaticString(
-                #"[{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}]"#)
-        })
-        for (index, word) in words.words.enumerated() {
-            events.append(chunk { body in
-                body.writeStaticString(#"[{"index":0,"delta":{"content":"#)
-                body.writeJSONString(index == 0 ? word : " " + word)
-                body.writeStaticString(#"},"logprobs":null,"finish_reason":null}]"#)
-            })
-        }
-        events.append(chunk { body in
-            body.writeStaticString(#"[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]"#)
-        })
-        if request.includeUsage {
-            events.append(dataEvent(allocator) { body in
-                body.writeStaticString(#"{"id":"chatcmpl-"#)
-                body.writeString(id)
-                body.writeStaticString(#"","object":"chat.completion.chunk","created":"#)
-                body.writeDecimal(configuration.createdTimestamp)
-                body.writeStaticString(#","model":"#)
-                body.writeJSONString(request.model)
+        events.append(
+            chunk { body in
                 body.writeStaticString(
-                    #","service_tier":"default","system_fingerprint":"fp_tollgate","choices":[],"usage":"#)
-                writeChatUsage(usage, into: &body)
-                body.writeStaticString("}")
+                    #"[{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}]"#
+                )
             })
+        for (index, word) in words.words.enumerated() {
+            events.append(
+                chunk { body in
+                    body.writeStaticString(#"[{"index":0,"delta":{"content":"#)
+                    body.writeJSONString(index == 0 ? word : " " + word)
+                    body.writeStaticString(#"},"logprobs":null,"finish_reason":null}]"#)
+                })
+        }
+        events.append(
+            chunk { body in
+                body.writeStaticString(#"[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]"#)
+            })
+        if request.includeUsage {
+            events.append(
+                dataEvent(allocator) { body in
+                    body.writeStaticString(#"{"id":"chatcmpl-"#)
+                    body.writeString(id)
+                    body.writeStaticString(#"","object":"chat.completion.chunk","created":"#)
+                    body.writeDecimal(configuration.createdTimestamp)
+                    body.writeStaticString(#","model":"#)
+                    body.writeJSONString(request.model)
+                    body.writeStaticString(
+                        #","service_tier":"default","system_fingerprint":"fp_tollgate","choices":[],"usage":"#)
+                    writeChatUsage(usage, into: &body)
+                    body.writeStaticString("}")
+                })
         }
         var done = allocator.buffer(capacity: 16)
         done.writeStaticString("data: [DONE]\n\n")

@@ -4,7 +4,8 @@ import NIOCore
 extension MockResponder {
     func embeddings(_ request: MockRequest, usage: Usage, allocator: ByteBufferAllocator) -> ByteBuffer {
         let dimensions = request.dimensions ?? configuration.embeddingDimensions
-        var body = allocator.buffer(capacity: 256 + request.embeddingInputs * dimensions * (request.embeddingBase64 ? 6 : 7))
+        var body = allocator.buffer(
+            capacity: 256 + request.embeddingInputs * dimensions * (request.embeddingBase64 ? 6 : 7))
         body.writeStaticString(#"{"object":"list","data":["#)
         for input in 0..<request.embeddingInputs {
             if input > 0 { body.writeStaticString(",") }

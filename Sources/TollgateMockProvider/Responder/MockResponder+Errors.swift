@@ -7,7 +7,8 @@ import NIOHTTP1
 /// Anthropic: `{"type":"error","error":{"type":…,"message":…},"request_id":…}`.
 extension MockResponder {
     func errorReply(
-        status: Int, message: String, family: Family, requestID: UInt64, fault: MockFault, allocator: ByteBufferAllocator
+        status: Int, message: String, family: Family, requestID: UInt64, fault: MockFault,
+        allocator: ByteBufferAllocator
     ) -> MockReply {
         var headers = baseHeaders(family: family, stream: false, requestID: requestID, fault: fault)
         var body = allocator.buffer(capacity: 192 + message.utf8.count)
@@ -31,7 +32,8 @@ extension MockResponder {
             body.writeStaticString("}")
         }
         headers.add(name: "content-length", value: String(body.readableBytes))
-        return MockReply(status: HTTPResponseStatus(statusCode: status), headers: headers, body: .full(body), fault: fault)
+        return MockReply(
+            status: HTTPResponseStatus(statusCode: status), headers: headers, body: .full(body), fault: fault)
     }
 
     static func openAIErrorKind(_ status: Int) -> (type: String, code: String?) {

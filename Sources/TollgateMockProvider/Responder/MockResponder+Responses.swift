@@ -10,20 +10,23 @@ extension MockResponder {
 
     /// `response.created`, `response.in_progress`, item and content part added, one `response.output_text.delta`
     /// per word, the matching `done` events and `response.completed` (with usage), each with a `sequence_number`.
-    func responseEvents(_ request: MockRequest, words: Reply, usage: Usage, allocator: ByteBufferAllocator) -> [ByteBuffer] {
+    func responseEvents(_ request: MockRequest, words: Reply, usage: Usage, allocator: ByteBufferAllocator)
+        -> [ByteBuffer]
+    {
         let itemID = "msg_" + identifier(request.fingerprint, salt: 3)
         var events: [ByteBuffer] = []
         events.reserveCapacity(words.words.count + 8)
         func event(_ type: String, _ writeFields: (inout ByteBuffer) -> Void) {
             let sequence = events.count
-            events.append(namedEvent(type, allocator) { body in
-                body.writeStaticString(#"{"type":"#)
-                body.writeJSONString(type)
-                body.writeStaticString(#","sequence_number":"#)
-                body.writeDecimal(sequence)
-                writeFields(&body)
-                body.writeStaticString("}")
-            })
+            events.append(
+                namedEvent(type, allocator) { body in
+                    body.writeStaticString(#"{"type":"#)
+                    body.writeJSONString(type)
+                    body.writeStaticString(#","sequence_number":"#)
+                    body.writeDecimal(sequence)
+                    writeFields(&body)
+                    body.writeStaticString("}")
+                })
         }
         func itemLocation(_ body: inout ByteBuffer) {
             body.writeStaticString(#","item_id":"#)
@@ -78,7 +81,9 @@ extension MockResponder {
     }
 
     /// The response object: `in_progress` with no output and `usage: null`, or `completed` with both.
-    func writeResponseObject(_ request: MockRequest, words: Reply, usage: Usage, completed: Bool, into body: inout ByteBuffer) {
+    func writeResponseObject(
+        _ request: MockRequest, words: Reply, usage: Usage, completed: Bool, into body: inout ByteBuffer
+    ) {
         body.writeStaticString(#"{"id":"resp_"#)
         body.writeString(identifier(request.fingerprint, salt: 2))
         body.writeStaticString(#"","object":"response","created_at":"#)

@@ -65,43 +65,51 @@ struct MockResponder: Sendable {
                 usage: head.headers.first(name: "x-mock-usage"),
                 replyWords: head.headers.first(name: "x-mock-reply-words"))
         } catch {
-            return errorReply(status: 400, message: error.message, family: family, requestID: requestID,
+            return errorReply(
+                status: 400, message: error.message, family: family, requestID: requestID,
                 fault: MockFault(), allocator: allocator)
         }
         guard let endpoint, head.method == .POST else {
-            return errorReply(status: 404, message: "Invalid URL (\(head.method.rawValue) \(path))", family: family,
+            return errorReply(
+                status: 404, message: "Invalid URL (\(head.method.rawValue) \(path))", family: family,
                 requestID: requestID, fault: fault, allocator: allocator)
         }
         if let status = fault.status {
-            return errorReply(status: status, message: "Injected failure with status \(status).", family: family,
+            return errorReply(
+                status: status, message: "Injected failure with status \(status).", family: family,
                 requestID: requestID, fault: fault, allocator: allocator)
         }
         let request: MockRequest
         do {
             request = try MockRequest.parse(endpoint: endpoint, body: body)
         } catch {
-            return errorReply(status: 400, message: error.message, family: family, requestID: requestID,
+            return errorReply(
+                status: 400, message: error.message, family: family, requestID: requestID,
                 fault: fault, allocator: allocator)
         }
 
         let words = reply(wordCount: fault.replyWords)
         let usage = self.usage(for: request, outputWords: words.words.count, fault: fault)
-        var headers = baseHeaders(family: family, stream: request.stream && endpoint != .embeddings,
+        var headers = baseHeaders(
+            family: family, stream: request.stream && endpoint != .embeddings,
             requestID: requestID, fault: fault)
         let replyBody: MockReply.Body
         switch endpoint {
         case .chatCompletions:
-            replyBody = request.stream
+            replyBody =
+                request.stream
                 ? .events(chatCompletionEvents(request, words: words, usage: usage, allocator: allocator))
                 : .full(chatCompletion(request, words: words, usage: usage, allocator: allocator))
         case .responses:
-            replyBody = request.stream
+            replyBody =
+                request.stream
                 ? .events(responseEvents(request, words: words, usage: usage, allocator: allocator))
                 : .full(response(request, words: words, usage: usage, allocator: allocator))
         case .embeddings:
             replyBody = .full(embeddings(request, usage: usage, allocator: allocator))
         case .messages:
-            replyBody = request.stream
+            replyBody =
+                request.stream
                 ? .events(messageEvents(request, words: words, usage: usage, allocator: allocator))
                 : .full(message(request, words: words, usage: usage, allocator: allocator))
         }
@@ -123,7 +131,8 @@ struct MockResponder: Sendable {
         let cacheWrite = request.endpoint == .messages ? min(fault.cacheWriteTokens, request.inputTokens - cached) : 0
         let reasoning = request.endpoint == .embeddings || request.endpoint == .messages ? 0 : fault.reasoningTokens
         let output = request.endpoint == .embeddings ? 0 : outputWords + reasoning
-        return Usage(input: request.inputTokens, cached: request.endpoint == .embeddings ? 0 : cached,
+        return Usage(
+            input: request.inputTokens, cached: request.endpoint == .embeddings ? 0 : cached,
             cacheWrite: cacheWrite, output: output, reasoning: reasoning)
     }
 

@@ -43,7 +43,8 @@ struct MockFault: Equatable, Sendable {
                 case "delay-ms":
                     delayMilliseconds = try Self.number(value, name: name, range: 0...Self.maximumDelayMilliseconds)
                 case "chunk-delay-ms":
-                    chunkDelayMilliseconds = try Self.number(value, name: name, range: 0...Self.maximumDelayMilliseconds)
+                    chunkDelayMilliseconds = try Self.number(
+                        value, name: name, range: 0...Self.maximumDelayMilliseconds)
                 case "cut-stream-after":
                     cutAfter = try Self.number(value, name: name, range: 0...Int(Int32.max))
                 case "status":
@@ -82,7 +83,8 @@ struct MockFault: Equatable, Sendable {
         }
     }
 
-    private static func number(_ value: String?, name: String, range: ClosedRange<Int>) throws(MockProviderError) -> Int {
+    private static func number(_ value: String?, name: String, range: ClosedRange<Int>) throws(MockProviderError) -> Int
+    {
         guard let value, let number = Int(value), range.contains(number) else { throw .badDirective(name) }
         return number
     }

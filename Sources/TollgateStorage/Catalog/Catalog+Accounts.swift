@@ -1,4 +1,5 @@
 import TollgateModel
+
 extension Catalog {
     enum AccountSQL {
         static let insert = """
@@ -18,7 +19,8 @@ extension Catalog {
         try Self.validate(id, parameter: "id")
         let account = Account(id: id, tier: tier, createdAt: now())
         let inserted = try write { db in
-            try db.run(AccountSQL.insert, [.text(account.id), .text(account.tier.rawValue), .integer(account.createdAt)])
+            try db.run(
+                AccountSQL.insert, [.text(account.id), .text(account.tier.rawValue), .integer(account.createdAt)])
         }
         guard inserted == 1 else {
             throw CatalogError(code: .accountExists, parameter: "id", message: "account \(id) already exists")

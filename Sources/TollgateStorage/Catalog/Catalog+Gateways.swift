@@ -33,7 +33,8 @@ extension Catalog {
         }
         switch inserted {
         case nil:
-            throw CatalogError(code: .accountNotFound, parameter: "account", message: "account \(account) does not exist")
+            throw CatalogError(
+                code: .accountNotFound, parameter: "account", message: "account \(account) does not exist")
         case .some(1):
             return gateway
         default:

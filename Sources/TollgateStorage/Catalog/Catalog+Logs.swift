@@ -29,9 +29,11 @@ extension Catalog {
         /// one lookup per row returned, however rare the filtered value is.
         static func list(_ shape: ListShape) -> String {
             let index =
-                shape.model ? " INDEXED BY logs_by_model"
-                : shape.gateway ? " INDEXED BY logs_by_gateway"
-                : shape.provider ? " INDEXED BY logs_by_provider" : ""
+                shape.model
+                ? " INDEXED BY logs_by_model"
+                : shape.gateway
+                    ? " INDEXED BY logs_by_gateway"
+                    : shape.provider ? " INDEXED BY logs_by_provider" : ""
             var sql = "SELECT \(columns) FROM logs\(index) WHERE account = ?"
             if shape.gateway { sql += " AND gateway = ?" }
             if shape.provider { sql += " AND provider = ?" }
@@ -121,7 +123,8 @@ extension Catalog {
         var metadata: [MetadataEntry] = []
         if let json = row.optionalString(at: 23) {
             guard let decoded = LogMetadataJSON.decode(json) else {
-                throw CatalogError(code: .invalidValue, message: "log \(id) has metadata that is not a flat JSON object")
+                throw CatalogError(
+                    code: .invalidValue, message: "log \(id) has metadata that is not a flat JSON object")
             }
             metadata = decoded
         }
@@ -249,7 +252,8 @@ extension Catalog {
 
     /// The index entry of one log, or nil when the account has no log with this id.
     public func logEntry(account: String, id: LogID) throws -> LogIndexEntry? {
-        try read { db in try db.queryFirst(LogSQL.selectOne, [.text(account), .blob(id.bytes)], row: Self.entry(from:)) }
+        try read { db in try db.queryFirst(LogSQL.selectOne, [.text(account), .blob(id.bytes)], row: Self.entry(from:))
+        }
     }
 
     /// The highest record offset indexed for a segment, or nil when none of its records is indexed. Recovery

@@ -50,7 +50,8 @@ extension Catalog {
             )
         }
         guard changed == 1 else {
-            throw CatalogError(code: .segmentNotFound, parameter: "seq", message: "segment \(seq) is not in the catalog")
+            throw CatalogError(
+                code: .segmentNotFound, parameter: "seq", message: "segment \(seq) is not in the catalog")
         }
     }
 
@@ -60,7 +61,8 @@ extension Catalog {
             try db.query(SegmentSQL.selectAll) { row in
                 guard let state = SegmentEntry.State(rawValue: row.string(at: 1)) else {
                     throw CatalogError(
-                        code: .invalidValue, message: "segment \(row.int64(at: 0)) has unknown state \(row.string(at: 1))"
+                        code: .invalidValue,
+                        message: "segment \(row.int64(at: 0)) has unknown state \(row.string(at: 1))"
                     )
                 }
                 return SegmentEntry(

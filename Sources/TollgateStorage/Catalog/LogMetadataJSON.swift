@@ -103,7 +103,9 @@ enum LogMetadataJSON {
 
         private mutating func literal(_ word: String) -> Bool {
             let utf8 = Array(word.utf8)
-            guard index + utf8.count <= bytes.count, Array(bytes[index..<index + utf8.count]) == utf8 else { return false }
+            guard index + utf8.count <= bytes.count, Array(bytes[index..<index + utf8.count]) == utf8 else {
+                return false
+            }
             index += utf8.count
             return true
         }

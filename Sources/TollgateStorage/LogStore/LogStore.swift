@@ -96,7 +96,8 @@ public final class LogStore: Sendable {
                 metadata: [
                     "segment.scanned": "\(writer.recovery.scannedSegments)",
                     "segment.records_reindexed": "\(recovered.count)",
-                    "segment.cuts": "\(writer.recovery.cuts.map { "\($0.segment)@\($0.offset): \($0.bytesCut) bytes, \($0.reason)" })",
+                    "segment.cuts":
+                        "\(writer.recovery.cuts.map { "\($0.segment)@\($0.offset): \($0.bytesCut) bytes, \($0.reason)" })",
                 ])
         }
 
@@ -185,8 +186,11 @@ public final class LogStore: Sendable {
     private static func recordSealed(
         seq: UInt32, footer: SegmentFooter, bytes: Int64?, in catalog: Catalog, reader: SegmentReader
     ) throws {
-        let size = try bytes ?? Int64((try? FileManager.default.attributesOfItem(
-            atPath: reader.directory + "/segments/" + SegmentFormat.fileName(seq))[.size] as? Int) ?? 0)
+        let size =
+            try bytes
+            ?? Int64(
+                (try? FileManager.default.attributesOfItem(
+                    atPath: reader.directory + "/segments/" + SegmentFormat.fileName(seq))[.size] as? Int) ?? 0)
         let empty = footer.recordCount == 0
         try catalog.upsertSegment(
             SegmentEntry(

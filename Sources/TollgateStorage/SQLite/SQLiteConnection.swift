@@ -47,7 +47,8 @@ public final class SQLiteConnection {
         self.path = path
         self.statementCacheCapacity = options.statementCacheCapacity
 
-        let milliseconds = options.busyTimeout.components.seconds * 1000
+        let milliseconds =
+            options.busyTimeout.components.seconds * 1000
             + options.busyTimeout.components.attoseconds / 1_000_000_000_000_000
         try check(sqlite3_busy_timeout(db, Int32(clamping: milliseconds)), sql: nil)
         try execute("PRAGMA foreign_keys = ON")
@@ -85,7 +86,8 @@ public final class SQLiteConnection {
         let rc = sql.withCString { sqlite3_prepare_v3(handle, $0, -1, 0, &statement, nil) }
         try check(rc, sql: sql)
         guard let statement else {
-            throw SQLiteError(code: .library, resultCode: SQLITE_MISUSE, message: "no statement in the SQL text", sql: sql)
+            throw SQLiteError(
+                code: .library, resultCode: SQLITE_MISUSE, message: "no statement in the SQL text", sql: sql)
         }
         return SQLiteStatement(handle: statement, sql: sql)
     }
@@ -142,7 +144,8 @@ public final class SQLiteConnection {
     }
 
     /// Runs one query through the statement cache and maps each row.
-    public func query<T>(_ sql: String, _ values: [SQLiteValue] = [], row: (SQLiteStatement) throws -> T) throws -> [T] {
+    public func query<T>(_ sql: String, _ values: [SQLiteValue] = [], row: (SQLiteStatement) throws -> T) throws -> [T]
+    {
         let statement = try cachedStatement(sql)
         defer { statement.reset() }
         try statement.bind(values)
@@ -152,7 +155,9 @@ public final class SQLiteConnection {
     }
 
     /// The first row of a query, mapped, or nil when it returns none.
-    public func queryFirst<T>(_ sql: String, _ values: [SQLiteValue] = [], row: (SQLiteStatement) throws -> T) throws -> T? {
+    public func queryFirst<T>(_ sql: String, _ values: [SQLiteValue] = [], row: (SQLiteStatement) throws -> T) throws
+        -> T?
+    {
         let statement = try cachedStatement(sql)
         defer { statement.reset() }
         try statement.bind(values)

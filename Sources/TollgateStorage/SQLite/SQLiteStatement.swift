@@ -61,9 +61,13 @@ public final class SQLiteStatement {
 
     public func bind(_ value: Int64?, at index: Int) throws { try bind(.integer(value), at: index) }
     public func bind(_ value: Int?, at index: Int) throws { try bind(.integer(value.map { Int64($0) }), at: index) }
-    public func bind(_ value: Double?, at index: Int) throws { try bind(value.map(SQLiteValue.real) ?? .null, at: index) }
+    public func bind(_ value: Double?, at index: Int) throws {
+        try bind(value.map(SQLiteValue.real) ?? .null, at: index)
+    }
     public func bind(_ value: String?, at index: Int) throws { try bind(.text(value), at: index) }
-    public func bind(_ value: [UInt8]?, at index: Int) throws { try bind(value.map(SQLiteValue.blob) ?? .null, at: index) }
+    public func bind(_ value: [UInt8]?, at index: Int) throws {
+        try bind(value.map(SQLiteValue.blob) ?? .null, at: index)
+    }
     public func bind(_ value: Bool?, at index: Int) throws { try bind(value.map(SQLiteValue.bool) ?? .null, at: index) }
     public func bindNull(at index: Int) throws { try bind(.null, at: index) }
 

@@ -48,7 +48,8 @@ struct FrameScanner {
             stop = .torn
             return nil
         }
-        let headerBytes = UnsafeRawBufferPointer(rebasing: buffer[position..<(position + SegmentFormat.frameHeaderSize)])
+        let headerBytes = UnsafeRawBufferPointer(
+            rebasing: buffer[position..<(position + SegmentFormat.frameHeaderSize)])
         let payloadRange = (position + SegmentFormat.frameHeaderSize)..<(position + header.frameLength)
         guard header.verifies(header: headerBytes, payload: UnsafeRawBufferPointer(rebasing: buffer[payloadRange]))
         else {

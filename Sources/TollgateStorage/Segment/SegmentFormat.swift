@@ -48,7 +48,8 @@ enum SegmentFormat {
             let crc = try r.u32()
             guard crc == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: buffer[0..<12])) else { return nil }
             guard bytes[4] == version else {
-                throw SegmentError(.unsupportedVersion, "segment format version \(bytes[4]), this build reads \(version)")
+                throw SegmentError(
+                    .unsupportedVersion, "segment format version \(bytes[4]), this build reads \(version)")
             }
             var s = WireReader(buffer, from: 8)
             return try s.u32()

@@ -49,7 +49,8 @@ public struct SegmentIndex: Sendable, Equatable {
         var r = WireReader(payload)
         let count = Int(try r.u32())
         guard r.remaining == count * entrySize else {
-            throw SegmentError(.corrupt, "index of segment \(segment) declares \(count) entries in \(payload.count) bytes")
+            throw SegmentError(
+                .corrupt, "index of segment \(segment) declares \(count) entries in \(payload.count) bytes")
         }
         var ids: [LogID] = []
         var offsets: [UInt64] = []

@@ -61,7 +61,8 @@ public final class SegmentReader: Sendable {
                 throw SegmentError(.corrupt, "frame at \(location) is not a record (type \(header.type))")
             }
             return try decodeRecord(
-                flags: header.flags, payload: UnsafeRawBufferPointer(rebasing: buffer[SegmentFormat.frameHeaderSize...]))
+                flags: header.flags, payload: UnsafeRawBufferPointer(rebasing: buffer[SegmentFormat.frameHeaderSize...])
+            )
         }
     }
 
@@ -145,7 +146,8 @@ public final class SegmentReader: Sendable {
                 let record = try decodeRecord(
                     flags: frame.header.flags, payload: UnsafeRawBufferPointer(rebasing: buffer[frame.payload]))
                 try body(
-                    RecordLocation(segment: segment, offset: UInt64(frame.offset), length: UInt32(frame.header.frameLength)),
+                    RecordLocation(
+                        segment: segment, offset: UInt64(frame.offset), length: UInt32(frame.header.frameLength)),
                     record)
             }
             switch scanner.stop {

@@ -54,8 +54,9 @@ extension SegmentWriter {
     func sample(_ encoded: [UInt8]) throws {
         samples.append(encoded)
         sampleBytes += encoded.count
-        guard samples.count >= configuration.dictionarySampleRecords
-            || sampleBytes >= configuration.dictionarySampleBytes
+        guard
+            samples.count >= configuration.dictionarySampleRecords
+                || sampleBytes >= configuration.dictionarySampleBytes
         else { return }
         let id = (dictionaries.last.map { $0.id + 1 }) ?? 32768
         defer {

@@ -44,12 +44,14 @@ public struct ZstdDictionary: Sendable, Hashable {
             }
         }
         if ZDICT_isError(trainedSize) != 0 {
-            throw ZstdError(.trainingFailed, "ZDICT_trainFromBuffer: \(String(cString: ZDICT_getErrorName(trainedSize)))")
+            throw ZstdError(
+                .trainingFailed, "ZDICT_trainFromBuffer: \(String(cString: ZDICT_getErrorName(trainedSize)))")
         }
         // Keep the trained content, drop its header (random id) and re-finalize it with the chosen id.
         let headerSize = trained.withUnsafeBytes { ZDICT_getDictHeaderSize($0.baseAddress, trainedSize) }
         if ZDICT_isError(headerSize) != 0 {
-            throw ZstdError(.trainingFailed, "ZDICT_getDictHeaderSize: \(String(cString: ZDICT_getErrorName(headerSize)))")
+            throw ZstdError(
+                .trainingFailed, "ZDICT_getDictHeaderSize: \(String(cString: ZDICT_getErrorName(headerSize)))")
         }
         let content = Array(trained[headerSize..<trainedSize])
         var finalized = [UInt8](repeating: 0, count: capacity)
@@ -66,7 +68,8 @@ public struct ZstdDictionary: Sendable, Hashable {
             }
         }
         if ZDICT_isError(finalSize) != 0 {
-            throw ZstdError(.trainingFailed, "ZDICT_finalizeDictionary: \(String(cString: ZDICT_getErrorName(finalSize)))")
+            throw ZstdError(
+                .trainingFailed, "ZDICT_finalizeDictionary: \(String(cString: ZDICT_getErrorName(finalSize)))")
         }
         return try ZstdDictionary(bytes: Array(finalized[0..<finalSize]))
     }

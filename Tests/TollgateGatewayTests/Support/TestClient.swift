@@ -57,17 +57,21 @@ final class TestClient {
         version: HTTPVersion = .http1_1
     ) async throws {
         var all = headers
-        if let body, !all.contains(where: { $0.0.lowercased() == "content-length" || $0.0.lowercased() == "transfer-encoding" }) {
+        if let body,
+            !all.contains(where: { $0.0.lowercased() == "content-length" || $0.0.lowercased() == "transfer-encoding" })
+        {
             all.append(("content-length", String(body.utf8.count)))
         }
         if !all.contains(where: { $0.0.lowercased() == "host" }) { all.append(("host", "gateway.test")) }
-        try await outbound.write(.head(HTTPRequestHead(version: version, method: method, uri: uri, headers: HTTPHeaders(all))))
+        try await outbound.write(
+            .head(HTTPRequestHead(version: version, method: method, uri: uri, headers: HTTPHeaders(all))))
         if let body, !body.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(string: body)))) }
         try await outbound.write(.end(nil))
     }
 
     func sendHead(_ method: HTTPMethod, _ uri: String, headers: [(String, String)]) async throws {
-        try await outbound.write(.head(HTTPRequestHead(version: .http1_1, method: method, uri: uri, headers: HTTPHeaders(headers))))
+        try await outbound.write(
+            .head(HTTPRequestHead(version: .http1_1, method: method, uri: uri, headers: HTTPHeaders(headers))))
     }
 
     func sendBody(_ text: String) async throws {

@@ -45,7 +45,8 @@ struct TestGateway {
         logger.logLevel = .critical
         let sink = TestSink()
         let proxy = try ProxyContext(
-            providers: providers, directory: GatewayDirectory(entries), sink: exchangeSink ?? sink, generator: LogIDGenerator(),
+            providers: providers, directory: GatewayDirectory(entries), sink: exchangeSink ?? sink,
+            generator: LogIDGenerator(),
             logger: logger, configuration: configuration)
 
         let router = Router()

@@ -25,7 +25,8 @@ struct UpstreamResponder: Sendable {
 
     func head(_ status: HTTPResponseStatus, _ headers: [(String, String)] = []) async throws {
         try await channel.writeAndFlush(
-            HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: status, headers: HTTPHeaders(headers))))
+            HTTPServerResponsePart.head(
+                HTTPResponseHead(version: .http1_1, status: status, headers: HTTPHeaders(headers))))
     }
 
     func body(_ text: String) async throws {
@@ -75,7 +76,8 @@ final class TestUpstream: Sendable {
                     if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(
-                        RecordingHandler(connection: number, state: state, respondOnHead: respondOnHead, behavior: behavior))
+                        RecordingHandler(
+                            connection: number, state: state, respondOnHead: respondOnHead, behavior: behavior))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
