@@ -196,6 +196,19 @@ struct MockProviderFaultTests {
         #expect(responses[2].json["object"] as? String == "list")
     }
 
+    @Test func connectionCloseRequestIsAnsweredThenClosed() async throws {
+        let responses = try await withMockProvider { port in
+            try await MockClient.send(
+                [
+                    .init(path: "/v1/chat/completions", body: mockChatBody, headers: [("connection", "close")]),
+                    .init(path: "/v1/chat/completions", body: mockChatBody),
+                ], port: port)
+        }
+        #expect(responses.count == 1)
+        #expect(responses.first?.complete == true)
+        #expect(responses.first?.header("connection") == "close")
+    }
+
     @Test func oversizedBodyIs413() async throws {
         var configuration = MockProvider.Configuration()
         configuration.maximumBodySize = 64

@@ -5,7 +5,7 @@ extension MockResponder {
     func message(_ request: MockRequest, words: Reply, usage: Usage, allocator: ByteBufferAllocator) -> ByteBuffer {
         var body = allocator.buffer(capacity: 512 + words.text.utf8.count)
         body.writeStaticString(#"{"id":"msg_01"#)
-        body.writeString(identifier(request.fingerprint, salt: 4))
+        body.writeIdentifier(request.fingerprint, salt: 4)
         body.writeStaticString(#"","type":"message","role":"assistant","model":"#)
         body.writeJSONString(request.model)
         body.writeStaticString(#","content":[{"type":"text","text":"#)
@@ -23,7 +23,7 @@ extension MockResponder {
         events.reserveCapacity(words.words.count + 6)
         events.append(namedEvent("message_start", allocator) { body in
             body.writeStaticString(#"{"type":"message_start","message":{"id":"msg_01"#)
-            body.writeString(identifier(request.fingerprint, salt: 4))
+            body.writeIdentifier(request.fingerprint, salt: 4)
             body.writeStaticString(#"","type":"message","role":"assistant","model":"#)
             body.writeJSONString(request.model)
             body.writeStaticString(#","content":[],"stop_reason":null,"stop_sequence":null,"usage":"#)

@@ -80,7 +80,7 @@ extension MockResponder {
     /// The response object: `in_progress` with no output and `usage: null`, or `completed` with both.
     func writeResponseObject(_ request: MockRequest, words: Reply, usage: Usage, completed: Bool, into body: inout ByteBuffer) {
         body.writeStaticString(#"{"id":"resp_"#)
-        body.writeString(identifier(request.fingerprint, salt: 2))
+        body.writeIdentifier(request.fingerprint, salt: 2)
         body.writeStaticString(#"","object":"response","created_at":"#)
         body.writeDecimal(configuration.createdTimestamp)
         if completed {
