@@ -4,6 +4,7 @@ import ArgumentParser
 struct Tollgate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tollgate",
-        abstract: "A self-hosted AI gateway: forwarding proxy, log store and cost accounting."
+        abstract: "A self-hosted AI gateway: forwarding proxy, log store and cost accounting.",
+        subcommands: [ServeCommand.self, MockProviderCommand.self]
     )
 }

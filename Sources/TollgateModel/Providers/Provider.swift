@@ -2,7 +2,9 @@
 ///
 /// `/v1/{account}/{gateway}/{slug}/{rest}` is forwarded to `{baseURL}/{rest}`.
 public struct Provider: Sendable, Equatable {
-    /// Which wire format the provider speaks; chooses the usage parser.
+    /// Which wire format the provider speaks. `UsageParser` recognises every format by its field names (a provider
+    /// may serve another's format, as xAI does with Anthropic's), so this decides only what the format alone
+    /// implies, such as a Gemini request naming its model in the path.
     public enum API: String, Sendable, Equatable {
         /// OpenAI and the OpenAI-compatible providers (chat completions, responses, embeddings).
         case openAI

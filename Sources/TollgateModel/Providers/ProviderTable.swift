@@ -7,12 +7,36 @@ public struct ProviderTable: Sendable {
     }
 
     /// The built-in table: each provider's public API base URL.
+    ///
+    /// `/v1/{account}/{gateway}/{slug}/{rest}` goes to `{baseURL}/{rest}`, as Cloudflare AI Gateway maps
+    /// `https://gateway.ai.cloudflare.com/v1/{account}/{gateway}/{slug}/{rest}`, so a client that points its SDK's
+    /// base URL at the gateway path sends the same `{rest}` it would send the provider. Checked on 2026-11-25
+    /// against Cloudflare's provider pages (developers.cloudflare.com/ai-gateway/usage/providers/{openai, anthropic,
+    /// google-ai-studio, groq, mistral, deepseek, openrouter, perplexity, grok}) and the providers' references:
+    /// - openai: `https://api.openai.com/v1` — SDKs append `/chat/completions`, `/responses`, `/embeddings`.
+    /// - anthropic: `https://api.anthropic.com` — the SDK appends `/v1/messages`.
+    /// - google-ai-studio: `https://generativelanguage.googleapis.com` — clients send
+    ///   `/v1beta/models/{model}:generateContent` (Cloudflare's examples use `/v1/models/…`; both versions exist).
+    /// - groq: `https://api.groq.com/openai/v1` — Cloudflare: "replace https://api.groq.com/openai/v1 with …/groq".
+    /// - mistral: `https://api.mistral.ai` — Cloudflare's URL is `…/mistral/v1/chat/completions` and Mistral's own
+    ///   SDK appends `/v1/…` to its server URL, so the base has no `/v1`.
+    /// - deepseek: `https://api.deepseek.com` — `…/deepseek/chat/completions` (DeepSeek serves both `/chat/…` and
+    ///   `/v1/chat/…`).
+    /// - openrouter: `https://openrouter.ai/api/v1` — Cloudflare: "replace
+    ///   https://openrouter.ai/api/v1/chat/completions with …/openrouter/chat/completions", which is what an OpenAI
+    ///   SDK with base URL `…/openrouter` sends.
+    /// - perplexity-ai: `https://api.perplexity.ai` — Cloudflare: `…/perplexity-ai/chat/completions`; Perplexity's
+    ///   OpenAI-compatibility page sets this base URL.
+    /// - grok: `https://api.x.ai/v1` — Cloudflare: "replace https://api.x.ai/v1 with …/grok", which is what an
+    ///   OpenAI SDK with base URL `…/grok` sends. (Cloudflare's curl examples for grok and openrouter show an extra
+    ///   `/v1` segment, `…/grok/v1/chat/completions`; that form contradicts their own replace rule and SDK examples,
+    ///   and is not mapped specially here.)
     public static let builtIn = ProviderTable([
         Provider(slug: "openai", baseURL: "https://api.openai.com/v1", api: .openAI),
         Provider(slug: "anthropic", baseURL: "https://api.anthropic.com", api: .anthropic),
         Provider(slug: "google-ai-studio", baseURL: "https://generativelanguage.googleapis.com", api: .gemini),
         Provider(slug: "groq", baseURL: "https://api.groq.com/openai/v1", api: .openAI),
-        Provider(slug: "mistral", baseURL: "https://api.mistral.ai/v1", api: .openAI),
+        Provider(slug: "mistral", baseURL: "https://api.mistral.ai", api: .openAI),
         Provider(slug: "deepseek", baseURL: "https://api.deepseek.com", api: .openAI),
         Provider(slug: "openrouter", baseURL: "https://openrouter.ai/api/v1", api: .openAI),
         Provider(slug: "perplexity-ai", baseURL: "https://api.perplexity.ai", api: .openAI),

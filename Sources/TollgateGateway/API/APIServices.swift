@@ -1,0 +1,47 @@
+import Hummingbird
+import NIOPosix
+import TollgateModel
+import TollgateStorage
+
+/// What the REST API reads and writes: the catalog, the log store, the proxy's gateway directory and the ingest
+/// queue's counters.
+public struct APIServices: Sendable {
+    public let catalog: Catalog
+    public let store: LogStore
+    public let directory: GatewayDirectory
+    public let ingest: IngestQueue
+    let threadPool: NIOThreadPool
+
+    public init(
+        catalog: Catalog, store: LogStore, directory: GatewayDirectory, ingest: IngestQueue,
+        threadPool: NIOThreadPool = .singleton
+    ) {
+        self.catalog = catalog
+        self.store = store
+        self.directory = directory
+        self.ingest = ingest
+        self.threadPool = threadPool
+    }
+
+    /// Runs blocking storage work (SQLite, segment reads) on the thread pool, off the event loops and off the
+    /// concurrency pool.
+    func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await threadPool.runIfActive(work)
+    }
+
+    /// The account named by the `:account` path parameter, or 404.
+    func requireAccount(_ context: some RequestContext) async throws -> Account {
+        let id = try context.parameters.require("account")
+        guard Identifier.isValid(id), let account = try await blocking({ try catalog.account(id) }) else {
+            throw APIError.notFound("account \(id)")
+        }
+        return account
+    }
+}
+
+/// A JSON response built with a `JSONWriter`.
+func json(status: HTTPResponse.Status = .ok, _ write: (inout JSONWriter) -> Void) -> Response {
+    var writer = JSONWriter()
+    write(&writer)
+    return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: writer.buffer))
+}

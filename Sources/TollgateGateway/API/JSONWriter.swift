@@ -1,0 +1,98 @@
+import NIOCore
+
+/// Writes JSON straight into a `ByteBuffer`: the API renders log rows with it, without an intermediate
+/// dictionary or Codable pass. The caller keeps the structure valid; strings are escaped per RFC 8259.
+struct JSONWriter {
+    private(set) var buffer: ByteBuffer
+    /// Per open object/array: whether an element was written (a comma is due before the next).
+    private var needsComma: [Bool] = []
+
+    init(capacity: Int = 1024) {
+        buffer = ByteBufferAllocator().buffer(capacity: capacity)
+    }
+
+    mutating func beginObject() { separate(); buffer.writeInteger(UInt8(ascii: "{")); needsComma.append(false) }
+    mutating func endObject() { needsComma.removeLast(); buffer.writeInteger(UInt8(ascii: "}")) }
+    mutating func beginArray() { separate(); buffer.writeInteger(UInt8(ascii: "[")); needsComma.append(false) }
+    mutating func endArray() { needsComma.removeLast(); buffer.writeInteger(UInt8(ascii: "]")) }
+
+    /// Writes `"name":`; the value follows with one of the value writers.
+    mutating func key(_ name: String) {
+        separate()
+        writeEscaped(name)
+        buffer.writeInteger(UInt8(ascii: ":"))
+        // the value that follows must not get a comma of its own
+        if !needsComma.isEmpty { needsComma[needsComma.count - 1] = false }
+    }
+
+    mutating func string(_ value: String?) {
+        separate()
+        if let value { writeEscaped(value) } else { buffer.writeStaticString("null") }
+    }
+    mutating func int(_ value: Int64?) {
+        separate()
+        if let value { buffer.writeString(String(value)) } else { buffer.writeStaticString("null") }
+    }
+    mutating func int(_ value: Int) { int(Int64(value)) }
+    mutating func bool(_ value: Bool?) {
+        separate()
+        switch value {
+        case .some(true): buffer.writeStaticString("true")
+        case .some(false): buffer.writeStaticString("false")
+        case .none: buffer.writeStaticString("null")
+        }
+    }
+    mutating func double(_ value: Double?) {
+        separate()
+        guard let value, value.isFinite else { buffer.writeStaticString("null"); return }
+        if value == value.rounded(), abs(value) < 1e15 {
+            buffer.writeString(String(Int64(value)))
+        } else {
+            buffer.writeString(String(value))
+        }
+    }
+    /// Milliseconds from microseconds, with up to three decimals (`1234.567`).
+    mutating func millis(fromMicros micros: Int64?) {
+        separate()
+        guard let micros else { buffer.writeStaticString("null"); return }
+        let whole = micros / 1000
+        let frac = abs(micros % 1000)
+        if micros < 0 && whole == 0 { buffer.writeStaticString("-") }
+        buffer.writeString(String(whole))
+        if frac != 0 {
+            var digits = String(frac)
+            while digits.count < 3 { digits = "0" + digits }
+            while digits.hasSuffix("0") { digits.removeLast() }
+            buffer.writeString("." + digits)
+        }
+    }
+    mutating func null() { separate(); buffer.writeStaticString("null") }
+
+    private mutating func separate() {
+        guard !needsComma.isEmpty else { return }
+        if needsComma[needsComma.count - 1] { buffer.writeInteger(UInt8(ascii: ",")) }
+        needsComma[needsComma.count - 1] = true
+    }
+
+    private mutating func writeEscaped(_ string: String) {
+        buffer.writeInteger(UInt8(ascii: "\""))
+        let hex: StaticString = "0123456789abcdef"
+        for byte in string.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): buffer.writeStaticString("\\\"")
+            case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
+            case 0x0A: buffer.writeStaticString("\\n")
+            case 0x0D: buffer.writeStaticString("\\r")
+            case 0x09: buffer.writeStaticString("\\t")
+            case 0..<0x20:
+                buffer.writeStaticString("\\u00")
+                hex.withUTF8Buffer { h in
+                    buffer.writeInteger(h[Int(byte >> 4)])
+                    buffer.writeInteger(h[Int(byte & 0xF)])
+                }
+            default: buffer.writeInteger(byte)
+            }
+        }
+        buffer.writeInteger(UInt8(ascii: "\""))
+    }
+}

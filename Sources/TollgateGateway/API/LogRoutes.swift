@@ -1,0 +1,139 @@
+import Hummingbird
+import NIOCore
+import TollgateModel
+import TollgateStorage
+
+/// `/api/v1/accounts/{account}/logs`: list with filters and cursor, one log's fields and headers, its bodies.
+struct LogRoutes<Context: RequestContext> {
+    let api: APIServices
+
+    func register(on group: RouterGroup<Context>) {
+        group.get("accounts/:account/logs") { request, context in try await list(request, context) }
+        group.get("accounts/:account/logs/:id") { _, context in try await detail(context) }
+        group.get("accounts/:account/logs/:id/request") { _, context in try await body(context, response: false) }
+        group.get("accounts/:account/logs/:id/response") { _, context in try await body(context, response: true) }
+    }
+
+    private func list(_ request: Request, _ context: Context) async throws -> Response {
+        let account = try await api.requireAccount(context)
+        let q = QueryParameters(request)
+        var query = LogQuery(account: account.id)
+        query.gateway = q.string("gateway")
+        query.provider = q.string("provider")
+        query.model = q.string("model")
+        query.statusCode = try q.int("status_code", in: 100...599)
+        query.success = try q.bool("success")
+        query.stream = try q.bool("stream")
+        query.from = try q.timestamp("from")
+        query.to = try q.timestamp("to")
+        if let from = query.from, let to = query.to, from >= to {
+            throw APIError.badParameter("to", "must be later than from")
+        }
+        query.order = try q.oneOf("order", ["asc", "desc"]) == "asc" ? .ascending : .descending
+        query.limit = try q.int("limit", in: 1...1000) ?? 50
+        query.cursor = q.string("cursor")
+        let page = try await api.blocking { [query] in try api.catalog.listLogs(query) }
+        return json {
+            $0.beginObject()
+            $0.key("logs")
+            $0.beginArray()
+            for entry in page.entries { $0.logFields(entry, closeObject: true) }
+            $0.endArray()
+            $0.key("next_cursor")
+            $0.string(page.nextCursor)
+            $0.endObject()
+        }
+    }
+
+    private func record(_ context: Context) async throws -> LogRecord {
+        let account = try await api.requireAccount(context)
+        let text = try context.parameters.require("id")
+        guard let id = LogID(text) else { throw APIError.notFound("log \(text)") }
+        guard let record = try await api.blocking({ try api.store.record(account: account.id, id: id) }) else {
+            throw APIError.notFound("log \(text)")
+        }
+        return record
+    }
+
+    private func detail(_ context: Context) async throws -> Response {
+        let record = try await record(context)
+        return json {
+            $0.logFields(LogIndexEntry(record, location: .init(segment: 0, offset: 0, length: 0)), closeObject: false)
+            $0.key("request_headers")
+            $0.headers(record.requestHeaders)
+            $0.key("response_headers")
+            $0.headers(record.responseHeaders)
+            $0.endObject()
+        }
+    }
+
+    private func body(_ context: Context, response: Bool) async throws -> Response {
+        let record = try await record(context)
+        guard record.payloadStored else {
+            throw APIError(.notFound, code: "payload_not_stored", message: "this log was stored without its payload")
+        }
+        let headers = response ? record.responseHeaders : record.requestHeaders
+        let contentType = headers.first(where: { $0.name == "content-type" })?.value ?? "application/octet-stream"
+        let bytes = response ? record.responseBody : record.requestBody
+        return Response(
+            status: .ok,
+            headers: [.contentType: contentType],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes))
+        )
+    }
+}
+
+extension JSONWriter {
+    /// The log record fields, by their API names. Leaves the object open when `closeObject` is false so the
+    /// caller can append more keys.
+    mutating func logFields(_ e: LogIndexEntry, closeObject: Bool) {
+        beginObject()
+        key("id"); string(e.id.description)
+        key("created_at"); string(RFC3339.format(milliseconds: e.createdAt))
+        key("account"); string(e.account)
+        key("gateway"); string(e.gateway)
+        key("provider"); string(e.provider)
+        key("model"); string(e.model)
+        key("path"); string(e.path)
+        key("method"); string(e.method)
+        key("status_code"); int(e.statusCode)
+        key("success"); bool(e.success)
+        key("stream"); bool(e.stream)
+        key("duration_ms"); millis(fromMicros: e.durationMicros)
+        key("ttft_ms"); millis(fromMicros: e.ttftMicros)
+        key("tokens_in"); int(e.usage.tokensIn)
+        key("cached_tokens_in"); int(e.usage.cachedTokensIn)
+        key("cache_write_tokens"); int(e.usage.cacheWriteTokens)
+        key("tokens_out"); int(e.usage.tokensOut)
+        key("reasoning_tokens"); int(e.usage.reasoningTokens)
+        key("request_size"); int(e.requestSize)
+        key("response_size"); int(e.responseSize)
+        key("error"); string(e.error)
+        key("metadata")
+        metadata(e.metadata)
+        key("payload_stored"); bool(e.payloadStored)
+        if closeObject { endObject() }
+    }
+
+    mutating func metadata(_ entries: [MetadataEntry]) {
+        beginObject()
+        for entry in entries {
+            key(entry.key)
+            switch entry.value {
+            case .string(let s): string(s)
+            case .number(let n): double(n)
+            case .bool(let b): bool(b)
+            }
+        }
+        endObject()
+    }
+
+    mutating func headers(_ headers: [Header]) {
+        beginObject()
+        for header in headers {
+            key(header.name)
+            string(header.value)
+        }
+        endObject()
+    }
+}

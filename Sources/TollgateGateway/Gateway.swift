@@ -1,2 +1,0 @@
-import TollgateModel
-import TollgateStorage

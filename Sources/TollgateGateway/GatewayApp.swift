@@ -1,0 +1,82 @@
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import TollgateModel
+import TollgateStorage
+import UnixSignals
+
+/// One gateway process, assembled: the log store in a data folder, the proxy and REST API on one port, and the
+/// ingest service between them. `tollgate serve` runs it; end-to-end tests run it in-process.
+public struct GatewayApp: Sendable {
+    public struct Configuration: Sendable {
+        public var host = "127.0.0.1"
+        /// 0 picks a free port; `onListening` receives the bound one.
+        public var port = 8787
+        public var dataDirectory: String
+        public var providers: ProviderTable = .builtIn
+        public var adminToken: String
+        public var store = LogStore.Configuration()
+        public var ingest = IngestService.Configuration()
+        public var proxy = ProxyConfiguration()
+        public var queueCapacity = 65_536
+        public var onListening: @Sendable (_ port: Int) -> Void = { _ in }
+
+        public init(dataDirectory: String, adminToken: String) {
+            self.dataDirectory = dataDirectory
+            self.adminToken = adminToken
+        }
+    }
+
+    public let store: LogStore
+    public let queue: IngestQueue
+    public let directory: GatewayDirectory
+    let ingest: IngestService
+    let app: Application<RouterResponder<BasicRequestContext>>
+
+    public init(configuration c: Configuration, logger: Logger) throws {
+        var storeConfiguration = c.store
+        storeConfiguration.commitInterval = c.ingest.commitInterval
+        store = try LogStore(directory: c.dataDirectory, configuration: storeConfiguration, logger: logger)
+        directory = GatewayDirectory(
+            try store.catalog.allGateways().map {
+                .init(account: $0.account, gateway: $0.id, collectLogs: $0.collectLogs)
+            })
+        queue = IngestQueue(capacity: c.queueCapacity, logger: logger)
+        ingest = IngestService(
+            queue: queue, store: store, providers: c.providers, configuration: c.ingest, logger: logger)
+        let api = APIServices(catalog: store.catalog, store: store, directory: directory, ingest: queue)
+        let proxy = try ProxyContext(
+            providers: c.providers, directory: directory, sink: queue, generator: LogIDGenerator(), logger: logger,
+            configuration: c.proxy)
+        let onListening = c.onListening
+        let host = c.host
+        app = Application(
+            router: APIRouter.make(api: api, adminToken: c.adminToken),
+            server: .tollgate(proxy: proxy),
+            configuration: .init(address: .hostname(c.host, port: c.port), serverName: nil),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                logger.info("tollgate listening", metadata: ["http.address": "\(host):\(port)"])
+                onListening(port)
+            },
+            logger: logger
+        )
+    }
+
+    /// The services in start order. Shutdown runs in reverse: the HTTP server stops first (in-flight exchanges
+    /// finish), then the ingest service drains the queue, commits and seals.
+    public var services: [any Service] { [ingest, app] }
+
+    /// Runs until SIGTERM or SIGINT (or `gracefulShutdown()` on a surrounding group), then stops cleanly.
+    public func run(logger: Logger, signals: [UnixSignal] = [.sigterm, .sigint]) async throws {
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services.map { .init(service: $0) },
+                gracefulShutdownSignals: signals,
+                logger: logger
+            )
+        )
+        try await group.run()
+    }
+}

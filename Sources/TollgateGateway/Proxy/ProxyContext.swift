@@ -1,0 +1,102 @@
+import Logging
+import NIOCore
+import NIOSSL
+import Synchronization
+import TollgateModel
+
+/// Everything the proxy handlers share: providers, the gateway directory, where exchanges go, the id generator,
+/// limits, the TLS context and one upstream connection pool per event loop.
+///
+/// Create one per server and hand it to `HTTPServerBuilder.tollgate(proxy:)`.
+public final class ProxyContext: Sendable {
+    public let providers: ProviderTable
+    public let directory: GatewayDirectory
+    public let sink: any ExchangeSink
+    public let generator: LogIDGenerator
+    public let logger: Logger
+    public let configuration: ProxyConfiguration
+
+    /// Each provider's base URL taken apart, by slug.
+    let upstreams: [String: UpstreamTarget]
+    /// The 400 message for an unknown provider, listing the known slugs.
+    let unknownProviderMessage: String
+    /// Shared by all HTTPS upstream connections; nil when no provider uses HTTPS.
+    let sslContext: NIOSSLContext?
+    private let pools = Mutex<[ObjectIdentifier: NIOLoopBound<UpstreamPool>]>([:])
+    private let shuttingDown = Atomic<Bool>(false)
+
+    /// Throws when a provider's base URL is not `http[s]://host[:port][/path]` or the TLS settings are invalid.
+    public init(
+        providers: ProviderTable,
+        directory: GatewayDirectory,
+        sink: any ExchangeSink,
+        generator: LogIDGenerator,
+        logger: Logger,
+        configuration: ProxyConfiguration = .init()
+    ) throws {
+        self.providers = providers
+        self.directory = directory
+        self.sink = sink
+        self.generator = generator
+        self.logger = logger
+        self.configuration = configuration
+        var upstreams: [String: UpstreamTarget] = [:]
+        for slug in providers.slugs {
+            guard let provider = providers.provider(slug) else { continue }
+            guard let target = UpstreamTarget(baseURL: provider.baseURL) else {
+                throw ProxyError(.invalidConfiguration, "provider \(slug) has an unusable base URL")
+            }
+            upstreams[slug] = target
+        }
+        self.upstreams = upstreams
+        self.unknownProviderMessage = "unknown provider; known providers: " + providers.slugs.joined(separator: ", ")
+        if upstreams.values.contains(where: { $0.endpoint.tls }) {
+            var tls = configuration.tls
+            if !configuration.extraTrustRoots.isEmpty {
+                tls.additionalTrustRoots.append(.certificates(configuration.extraTrustRoots))
+            }
+            do {
+                self.sslContext = try NIOSSLContext(configuration: tls)
+            } catch {
+                throw ProxyError(.invalidConfiguration, "TLS configuration rejected: \(error)")
+            }
+        } else {
+            self.sslContext = nil
+        }
+    }
+
+    /// Whether `closeIdleConnections()` was called: connections are then closed after use instead of pooled.
+    var isShuttingDown: Bool { shuttingDown.load(ordering: .relaxed) }
+
+    /// The pool of `eventLoop`; call on that loop.
+    func pool(for eventLoop: any EventLoop) -> UpstreamPool {
+        let key = ObjectIdentifier(eventLoop)
+        let bound = pools.withLock { pools -> NIOLoopBound<UpstreamPool> in
+            if let existing = pools[key] { return existing }
+            let made = NIOLoopBound(UpstreamPool(eventLoop: eventLoop, context: self), eventLoop: eventLoop)
+            pools[key] = made
+            return made
+        }
+        return bound.value
+    }
+
+    /// Closes every idle pooled upstream connection and stops pooling; in-flight exchanges finish on their
+    /// connections, which then close. Call when the server shuts down.
+    public func closeIdleConnections() async {
+        shuttingDown.store(true, ordering: .relaxed)
+        let all = pools.withLock { Array($0.values) }
+        for bound in all {
+            try? await bound.eventLoop.submit { bound.value.closeAll() }.get()
+        }
+    }
+
+    /// Idle pooled connections right now, over all event loops (for tests and metrics).
+    public func idleConnectionCount() async -> Int {
+        let all = pools.withLock { Array($0.values) }
+        var total = 0
+        for bound in all {
+            total += (try? await bound.eventLoop.submit { bound.value.idleCount }.get()) ?? 0
+        }
+        return total
+    }
+}

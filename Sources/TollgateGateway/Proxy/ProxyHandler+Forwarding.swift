@@ -1,0 +1,432 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import TollgateModel
+
+/// The proxied exchange: request checks, upstream connection, streaming both ways, errors and the record.
+extension ProxyHandler: UpstreamDelegate {
+    // MARK: Request
+
+    func beginProxy(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let start = NIODeadline.now()
+        guard let route = ProxyRoute(uri: head.uri) else {
+            return reject(head, .notFound, "not_found", "expected /v1/{account}/{gateway}/{provider}/…", close: false)
+        }
+        guard let entry = shared.directory.lookup(account: route.account, gateway: route.gateway) else {
+            return reject(head, .notFound, "gateway_not_found", "unknown account or gateway", close: false)
+        }
+        guard let target = shared.upstreams[String(route.provider)] else {
+            return reject(head, .badRequest, "unknown_provider", shared.unknownProviderMessage, close: false)
+        }
+
+        var metadata: [MetadataEntry] = []
+        var record = entry.collectLogs
+        var collectPayload = true
+        var chunked = false
+        var contentLength: Int?
+        let listed = ProxyHeaders.connectionTokens(head.headers)
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(head.headers.count + 1)
+        headers.add(name: "host", value: target.hostHeader)
+        for (name, value) in head.headers {
+            if ProxyHeaders.isGatewayHeader(name) {
+                if ProxyHeaders.nameEquals(name, "cf-aig-metadata") {
+                    do {
+                        metadata = try MetadataHeader.parse(value)
+                    } catch {
+                        return reject(
+                            head, .badRequest, "invalid_metadata",
+                            "cf-aig-metadata must be a JSON object of at most 5 string, number or boolean values",
+                            close: false)
+                    }
+                } else if ProxyHeaders.nameEquals(name, "cf-aig-collect-log") {
+                    if Self.isFalse(value) { record = false }
+                } else if ProxyHeaders.nameEquals(name, "cf-aig-collect-log-payload") {
+                    if Self.isFalse(value) { collectPayload = false }
+                }
+                continue
+            }
+            if ProxyHeaders.isHopByHop(name) {
+                if ProxyHeaders.nameEquals(name, "transfer-encoding") { chunked = true }
+                continue
+            }
+            if ProxyHeaders.isHost(name) { continue }
+            if !listed.isEmpty && listed.contains(name.lowercased()) { continue }
+            if ProxyHeaders.nameEquals(name, "content-length") { contentLength = Int(value) }
+            headers.add(name: name, value: value)
+        }
+        if chunked {
+            headers.remove(name: "content-length")
+            headers.add(name: "transfer-encoding", value: "chunked")
+        } else if let contentLength, contentLength > shared.configuration.maxRequestBodyBytes {
+            return reject(
+                head, .payloadTooLarge, "request_too_large",
+                "request body exceeds \(shared.configuration.maxRequestBodyBytes) bytes", close: true)
+        }
+
+        var uri = target.basePath
+        uri += route.path
+        if let query = route.query {
+            uri += "?"
+            uri += query
+        }
+        let upstreamHead = HTTPRequestHead(version: .http1_1, method: head.method, uri: uri, headers: headers)
+        let id = shared.generator.next()
+        let exchange = ProxyExchange(
+            id: id, start: start, route: route, target: target, requestHead: head, upstreamHead: upstreamHead,
+            metadata: metadata, record: record, collectPayload: collectPayload,
+            captureLimit: shared.configuration.maxCapturedBodyBytes)
+        if let contentLength, contentLength <= exchange.captureLimit {
+            exchange.requestBody.reserveCapacity(contentLength)
+        }
+        self.exchange = exchange
+        if let connection = pool.checkout(target.endpoint) {
+            exchange.upstreamReused = true
+            attach(connection, exchange: exchange, replay: false)
+        } else {
+            connect(exchange: exchange, replay: false)
+        }
+    }
+
+    static func isHTTP10(_ version: HTTPVersion) -> Bool {
+        (version.major, version.minor) < (1, 1)
+    }
+
+    static func isFalse(_ value: String) -> Bool {
+        value.utf8.count == 5 && value.lowercased() == "false"
+    }
+
+    func clientBody(_ buffer: ByteBuffer, exchange: ProxyExchange) {
+        exchange.captureRequest(buffer)
+        if exchange.requestSize > Int64(shared.configuration.maxRequestBodyBytes) {
+            return requestTooLarge(exchange)
+        }
+        if let upstream = exchange.upstream {
+            upstream.write(.body(.byteBuffer(buffer)))
+            upstreamNeedsFlush = true
+            exchange.lastUpstreamActivity = .now()
+        } else {
+            exchange.pending.append(.body(.byteBuffer(buffer)))
+        }
+    }
+
+    func clientEnd(exchange: ProxyExchange) {
+        exchange.requestEnded = true
+        if let upstream = exchange.upstream {
+            upstream.write(.end(nil))
+            exchange.requestSent = true
+            upstreamNeedsFlush = true
+        } else {
+            exchange.pending.append(.end(nil))
+        }
+        resumeReadsIfPossible()
+    }
+
+    // MARK: Upstream connection
+
+    func connect(exchange: ProxyExchange, replay: Bool) {
+        exchange.upstreamReused = false
+        pool.connect(exchange.target).assumeIsolated().whenComplete { [self] result in
+            switch result {
+            case .success(let channel):
+                guard self.exchange === exchange, !exchange.finished,
+                    let connection = try? channel.pipeline.syncOperations.handler(type: UpstreamConnection.self)
+                else {
+                    channel.close(promise: nil)
+                    return
+                }
+                attach(connection, exchange: exchange, replay: replay)
+            case .failure(let error):
+                guard self.exchange === exchange, !exchange.finished else { return }
+                if case ChannelError.connectTimeout = error {
+                    fail(exchange, error: .connectTimeout)
+                } else {
+                    fail(exchange, error: .unreachable(Self.describe(error)))
+                }
+            }
+        }
+    }
+
+    func attach(_ connection: UpstreamConnection, exchange: ProxyExchange, replay: Bool) {
+        exchange.upstream = connection
+        exchange.upstreamResponded = false
+        connection.delegate = self
+        connection.exchangesServed += 1
+        connection.write(.head(exchange.upstreamHead))
+        if replay {
+            if !exchange.requestBody.isEmpty, let context {
+                var buffer = context.channel.allocator.buffer(capacity: exchange.requestBody.count)
+                buffer.writeBytes(exchange.requestBody)
+                connection.write(.body(.byteBuffer(buffer)))
+            }
+            connection.write(.end(nil))
+            exchange.requestSent = true
+        } else {
+            for part in exchange.pending { connection.write(part) }
+            exchange.pending.removeAll()
+            if exchange.requestEnded { exchange.requestSent = true }
+        }
+        connection.flush()
+        if let context, !context.channel.isWritable { connection.pauseReads() }
+        exchange.lastUpstreamActivity = .now()
+        if exchange.readTimer == nil { scheduleReadTimer(exchange, in: shared.configuration.readTimeout) }
+        resumeReadsIfPossible()
+    }
+
+    func scheduleReadTimer(_ exchange: ProxyExchange, in delay: TimeAmount) {
+        guard let context else { return }
+        exchange.readTimer = context.eventLoop.assumeIsolated().scheduleTask(in: delay) { [self] in
+            exchange.readTimer = nil
+            guard self.exchange === exchange, !exchange.finished else { return }
+            let timeout = shared.configuration.readTimeout
+            let quiet = NIODeadline.now() - exchange.lastUpstreamActivity
+            if quiet >= timeout {
+                detachUpstream(exchange, reuse: false)
+                if exchange.responseStarted {
+                    cut(exchange, error: .readTimeout)
+                } else {
+                    fail(exchange, error: .readTimeout)
+                }
+            } else {
+                scheduleReadTimer(exchange, in: timeout - quiet)
+            }
+        }
+    }
+
+    /// Lets go of the exchange's upstream connection: back to the pool when it is clean, closed otherwise.
+    func detachUpstream(_ exchange: ProxyExchange, reuse: Bool) {
+        exchange.readTimer?.cancel()
+        exchange.readTimer = nil
+        guard let connection = exchange.upstream else { return }
+        exchange.upstream = nil
+        connection.delegate = nil
+        if reuse && exchange.requestSent && exchange.upstreamKeepAlive && !shared.isShuttingDown {
+            pool.checkin(connection)
+        } else {
+            connection.close()
+        }
+    }
+
+    // MARK: UpstreamDelegate
+
+    func upstreamRead(_ part: HTTPClientResponsePart) {
+        guard let exchange, let context else { return }
+        exchange.lastUpstreamActivity = .now()
+        exchange.upstreamResponded = true
+        switch part {
+        case .head(let head):
+            if head.status.code < 200 && head.status.code != 101 {
+                // Interim (100 Continue, 103 Early Hints): passed on to HTTP/1.1 clients only.
+                if !Self.isHTTP10(exchange.requestHead.version) {
+                    context.writeAndFlush(
+                        wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: head.status))), promise: nil)
+                }
+                return
+            }
+            respondHead(head, exchange: exchange, context: context)
+        case .body(let buffer):
+            if exchange.ttftMicros == nil { exchange.ttftMicros = exchange.microsSinceStart() }
+            exchange.captureResponse(buffer)
+            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        case .end:
+            detachUpstream(exchange, reuse: true)
+            endResponse(exchange, error: nil)
+        }
+    }
+
+    func respondHead(_ head: HTTPResponseHead, exchange: ProxyExchange, context: ChannelHandlerContext) {
+        exchange.statusCode = Int(head.status.code)
+        exchange.upstreamKeepAlive = head.isKeepAlive
+        let listed = ProxyHeaders.connectionTokens(head.headers)
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(head.headers.count + 2)
+        var captured: [(name: String, value: String)] = []
+        captured.reserveCapacity(head.headers.count + 1)
+        var hasLength = false
+        for (name, value) in head.headers {
+            if ProxyHeaders.isHopByHop(name) { continue }
+            if !listed.isEmpty && listed.contains(name.lowercased()) { continue }
+            if !hasLength && ProxyHeaders.nameEquals(name, "content-length") { hasLength = true }
+            headers.add(name: name, value: value)
+            captured.append((name, value))
+        }
+        headers.add(name: "cf-aig-log-id", value: exchange.logID)
+        captured.append(("cf-aig-log-id", exchange.logID))
+        let version = exchange.requestHead.version
+        if Self.isHTTP10(version) && !hasLength && head.status.mayHaveResponseBody && exchange.method != .HEAD {
+            // An HTTP/1.0 client learns where the body ends only from the connection closing.
+            exchange.keepClientAlive = false
+        }
+        if quiescing { exchange.keepClientAlive = false }
+        if !exchange.keepClientAlive {
+            headers.add(name: "connection", value: "close")
+        } else if Self.isHTTP10(version) {
+            headers.add(name: "connection", value: "keep-alive")
+        }
+        exchange.responseHeaders = captured
+        exchange.responseStarted = true
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: version, status: head.status, headers: headers))),
+            promise: nil)
+    }
+
+    func upstreamReadComplete() {
+        context?.flush()
+    }
+
+    func upstreamWritabilityChanged(isWritable: Bool) {
+        if isWritable { resumeReadsIfPossible() }
+    }
+
+    func upstreamClosed(error: (any Error)?) {
+        guard let exchange else { return }
+        exchange.upstream = nil
+        exchange.readTimer?.cancel()
+        exchange.readTimer = nil
+        if exchange.responseStarted {
+            let failure: ProxyError = error.map { .protocolError(Self.describe($0)) } ?? .closedMidStream
+            return cut(exchange, error: failure)
+        }
+        if exchange.upstreamReused && !exchange.retried && !exchange.upstreamResponded && exchange.canReplay
+            && exchange.isIdempotent
+        {
+            // A kept-alive connection the upstream had already given up on: try once more on a fresh one.
+            exchange.retried = true
+            return connect(exchange: exchange, replay: true)
+        }
+        let failure: ProxyError = error.map { .unreachable(Self.describe($0)) } ?? .closedBeforeResponse
+        fail(exchange, error: failure)
+    }
+
+    // MARK: Endings
+
+    /// Answers a request the gateway refuses before anything is forwarded; no exchange is recorded.
+    func reject(
+        _ head: HTTPRequestHead, _ status: HTTPResponseStatus, _ code: StaticString, _ message: String, close: Bool
+    ) {
+        guard let context else { return }
+        let keepAlive = head.isKeepAlive && !close && !quiescing
+        let (responseHead, body) = GatewayErrorResponse(status: status, code: code, message: message)
+            .render(version: head.version, logID: nil, close: !keepAlive, allocator: context.channel.allocator)
+        context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
+        if head.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+        responseBusy = false
+        if keepAlive {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            releaseHeld()
+        } else {
+            closeAfterEnd(context)
+        }
+    }
+
+    /// Answers with the gateway's own 502/504/413 for an exchange whose response has not started, and records it.
+    func fail(_ exchange: ProxyExchange, error: ProxyError) {
+        guard let context else { return }
+        detachUpstream(exchange, reuse: false)
+        let status: HTTPResponseStatus
+        let code: StaticString
+        switch error.code {
+        case .upstreamTimeout:
+            status = .gatewayTimeout
+            code = "upstream_timeout"
+        case .requestTooLarge:
+            status = .payloadTooLarge
+            code = "request_too_large"
+        default:
+            status = .badGateway
+            code = "upstream_unreachable"
+        }
+        if !exchange.requestEnded || quiescing { exchange.keepClientAlive = false }
+        let (head, body) = GatewayErrorResponse(status: status, code: code, message: error.message).render(
+            version: exchange.requestHead.version, logID: exchange.logID, close: !exchange.keepClientAlive,
+            allocator: context.channel.allocator)
+        exchange.statusCode = Int(status.code)
+        exchange.responseHeaders = head.headers.map { (name: $0.name, value: $0.value) }
+        exchange.responseStarted = true
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if exchange.method != .HEAD {
+            exchange.captureResponse(body)
+            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        }
+        endResponse(exchange, error: error.message)
+    }
+
+    /// Ends the response to the client; records the exchange once the last byte was written.
+    func endResponse(_ exchange: ProxyExchange, error: String?) {
+        guard let context else { return }
+        exchange.finished = true
+        self.exchange = nil
+        responseBusy = false
+        let keepAlive = exchange.keepClientAlive && !quiescing
+        let promise: EventLoopPromise<Void>? = exchange.record || !keepAlive ? context.eventLoop.makePromise() : nil
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
+        if let promise {
+            let sink = shared.sink
+            promise.futureResult.assumeIsolated().whenComplete { [self] result in
+                if exchange.record {
+                    var failure = error
+                    if failure == nil, case .failure = result { failure = ProxyError.clientDisconnected.message }
+                    sink.submit(exchange.makeExchange(error: failure))
+                }
+                if !keepAlive { self.context?.close(promise: nil) }
+            }
+        }
+        if keepAlive {
+            performDeferredClose()
+            releaseHeld()
+        } else {
+            closing = true
+            held.removeAll()
+        }
+    }
+
+    /// Cuts a response that already started: the client sees the connection close before the body ended.
+    func cut(_ exchange: ProxyExchange, error: ProxyError) {
+        detachUpstream(exchange, reuse: false)
+        exchange.finished = true
+        self.exchange = nil
+        responseBusy = false
+        closing = true
+        held.removeAll()
+        if let context {
+            context.flush()
+            context.close(promise: nil)
+        }
+        if exchange.record { shared.sink.submit(exchange.makeExchange(error: error.message)) }
+    }
+
+    /// The client went away mid-exchange.
+    func abort(_ exchange: ProxyExchange, error: ProxyError) {
+        detachUpstream(exchange, reuse: false)
+        exchange.finished = true
+        self.exchange = nil
+        responseBusy = false
+        if exchange.record { shared.sink.submit(exchange.makeExchange(error: error.message)) }
+    }
+
+    func requestTooLarge(_ exchange: ProxyExchange) {
+        exchange.keepClientAlive = false
+        if exchange.responseStarted {
+            cut(exchange, error: .requestTooLarge)
+        } else {
+            fail(exchange, error: .requestTooLarge)
+        }
+    }
+
+    func closeAfterEnd(_ context: ChannelHandlerContext) {
+        closing = true
+        held.removeAll()
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
+        promise.futureResult.assumeIsolated().whenComplete { [self] _ in self.context?.close(promise: nil) }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? NIOConnectionError {
+            if let first = error.connectionErrors.first { return "\(first.error)" }
+            if let dns = error.dnsAAAAError ?? error.dnsAError { return "name resolution failed: \(dns)" }
+            return "connection failed"
+        }
+        return "\(error)"
+    }
+}

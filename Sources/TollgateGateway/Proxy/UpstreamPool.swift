@@ -1,0 +1,114 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+/// Keep-alive connections to upstreams for one event loop. Used only on that loop, by the client connections
+/// that loop serves, so no exchange ever hops loops and nothing here needs a lock.
+final class UpstreamPool {
+    let eventLoop: any EventLoop
+    private unowned let context: ProxyContext
+    private var idle: [UpstreamTarget.Endpoint: [UpstreamConnection]] = [:]
+    private var sweep: Scheduled<Void>?
+    private var closed = false
+
+    init(eventLoop: any EventLoop, context: ProxyContext) {
+        self.eventLoop = eventLoop
+        self.context = context
+    }
+
+    var idleCount: Int { idle.values.reduce(0) { $0 + $1.count } }
+
+    /// The most recently used idle connection to `endpoint` that is still open, if any.
+    func checkout(_ endpoint: UpstreamTarget.Endpoint) -> UpstreamConnection? {
+        while let connection = idle[endpoint]?.popLast() {
+            connection.pool = nil
+            if connection.isActive { return connection }
+            connection.close()
+        }
+        return nil
+    }
+
+    /// Takes back a connection whose exchange ended cleanly; closes it when the pool is full or shutting down.
+    func checkin(_ connection: UpstreamConnection) {
+        guard connection.isActive else { return }
+        connection.delegate = nil
+        connection.resumeReads()
+        let limit = context.configuration.maxIdleConnectionsPerUpstream
+        if closed || context.isShuttingDown || limit <= 0 || (idle[connection.endpoint]?.count ?? 0) >= limit {
+            connection.close()
+            return
+        }
+        connection.idleSince = .now()
+        connection.pool = self
+        idle[connection.endpoint, default: []].append(connection)
+        scheduleSweep()
+    }
+
+    /// Forgets a connection that closed while idle.
+    func remove(_ connection: UpstreamConnection) {
+        connection.pool = nil
+        guard var list = idle[connection.endpoint], let index = list.firstIndex(where: { $0 === connection }) else {
+            return
+        }
+        list.remove(at: index)
+        idle[connection.endpoint] = list.isEmpty ? nil : list
+    }
+
+    /// Opens a new connection: TCP (with the connect timeout), TLS with SNI and verification for HTTPS, the HTTP/1.1
+    /// client codec and an `UpstreamConnection` at the end.
+    /// The channel's last handler is its `UpstreamConnection`.
+    func connect(_ target: UpstreamTarget) -> EventLoopFuture<any Channel> {
+        let endpoint = target.endpoint
+        let sslContext = endpoint.tls ? context.sslContext : nil
+        let serverName = target.hostIsIPAddress ? nil : endpoint.host
+        if endpoint.tls && sslContext == nil {
+            return eventLoop.makeFailedFuture(ProxyError.unreachable("TLS is not configured"))
+        }
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(context.configuration.connectTimeout)
+            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    if let sslContext {
+                        try sync.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: serverName))
+                    }
+                    try sync.addHTTPClientHandlers(leftOverBytesStrategy: .fireError)
+                    try sync.addHandler(UpstreamConnection(endpoint: endpoint))
+                }
+            }
+        return bootstrap.connect(host: endpoint.host, port: endpoint.port)
+    }
+
+    /// Closes all idle connections and stops pooling.
+    func closeAll() {
+        closed = true
+        sweep?.cancel()
+        sweep = nil
+        let all = idle.values.flatMap { $0 }
+        idle.removeAll()
+        for connection in all {
+            connection.pool = nil
+            connection.close()
+        }
+    }
+
+    private func scheduleSweep() {
+        guard sweep == nil else { return }
+        let timeout = context.configuration.idleConnectionTimeout
+        sweep = eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
+            sweep = nil
+            let cutoff = NIODeadline.now() - timeout
+            for (endpoint, list) in idle {
+                let (stale, fresh) = (list.filter { $0.idleSince <= cutoff }, list.filter { $0.idleSince > cutoff })
+                idle[endpoint] = fresh.isEmpty ? nil : fresh
+                for connection in stale {
+                    connection.pool = nil
+                    connection.close()
+                }
+            }
+            if !idle.isEmpty { scheduleSweep() }
+        }
+    }
+}

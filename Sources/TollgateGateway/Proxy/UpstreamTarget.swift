@@ -1,0 +1,77 @@
+import TollgateModel
+
+/// A provider's base URL taken apart once, at start-up: where to connect and what to put before the forwarded path.
+struct UpstreamTarget: Sendable, Hashable {
+    /// Where connections go; pooled connections are shared per endpoint.
+    struct Endpoint: Sendable, Hashable {
+        var host: String
+        var port: Int
+        var tls: Bool
+    }
+
+    var endpoint: Endpoint
+    /// The `Host` header value: host, plus the port when it is not the scheme's default.
+    var hostHeader: String
+    /// Path of the base URL without a trailing slash, e.g. `/v1`, or empty.
+    var basePath: String
+
+    /// Parses `http[s]://host[:port][/path]`; IPv6 literals in brackets are accepted. Nil for anything else.
+    init?(baseURL: String) {
+        let tls: Bool
+        var rest: Substring
+        if baseURL.hasPrefix("https://") {
+            tls = true
+            rest = baseURL.dropFirst(8)
+        } else if baseURL.hasPrefix("http://") {
+            tls = false
+            rest = baseURL.dropFirst(7)
+        } else {
+            return nil
+        }
+        let authority: Substring
+        if let slash = rest.firstIndex(of: "/") {
+            authority = rest[..<slash]
+            rest = rest[slash...]
+        } else {
+            authority = rest
+            rest = ""
+        }
+        guard !authority.isEmpty, !authority.contains("@") else { return nil }
+        var host: Substring
+        var port = tls ? 443 : 80
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else { return nil }
+            host = authority[authority.index(after: authority.startIndex)..<close]
+            let after = authority[authority.index(after: close)...]
+            if after.hasPrefix(":") {
+                guard let p = Int(after.dropFirst()), (1...65535).contains(p) else { return nil }
+                port = p
+            } else if !after.isEmpty {
+                return nil
+            }
+        } else if let colon = authority.lastIndex(of: ":") {
+            host = authority[..<colon]
+            guard let p = Int(authority[authority.index(after: colon)...]), (1...65535).contains(p) else { return nil }
+            port = p
+        } else {
+            host = authority
+        }
+        guard !host.isEmpty else { return nil }
+        var path = rest
+        if let q = path.firstIndex(where: { $0 == "?" || $0 == "#" }) { path = path[..<q] }
+        while path.hasSuffix("/") { path = path.dropLast() }
+        self.endpoint = Endpoint(host: String(host), port: port, tls: tls)
+        self.basePath = String(path)
+        let defaultPort = tls ? 443 : 80
+        let hostText = authority.hasPrefix("[") ? "[\(host)]" : String(host)
+        self.hostHeader = port == defaultPort ? hostText : "\(hostText):\(port)"
+    }
+
+    /// Whether the host is an IP address literal (no SNI is sent for those).
+    var hostIsIPAddress: Bool {
+        let h = endpoint.host
+        if h.contains(":") { return true }
+        return h.split(separator: ".", omittingEmptySubsequences: false).count == 4
+            && h.utf8.allSatisfy { $0 == UInt8(ascii: ".") || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) }
+    }
+}

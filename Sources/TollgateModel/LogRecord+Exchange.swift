@@ -1,0 +1,69 @@
+extension LogRecord {
+    /// Turns what the proxy captured into the record to store: the ingest stage calls this once per request,
+    /// off the proxy's event loops.
+    ///
+    /// - `model`: the request body's `model`, else, for `.gemini` providers, the model in the path
+    ///   (`models/{model}:generateContent` is how that request names its model), else the response's `model` /
+    ///   `modelVersion`.
+    /// - `stream`: the request's `"stream": true`, a `text/event-stream` response, or (Gemini)
+    ///   `:streamGenerateContent`.
+    /// - `success`: a 2xx status and no gateway error.
+    /// - usage: parsed from the response body (`UsageParser`); a body sent with a `content-encoding` other than
+    ///   `identity` cannot be read here and gives unknown usage.
+    /// - `path`: the forwarded path plus the query with secret parameters redacted (`QueryRedaction`).
+    /// - headers: names lowercased, secrets redacted (`HeaderRedaction`); with `collectPayload == false` headers
+    ///   and bodies are dropped and `payloadStored` is false. Usage and model are parsed either way.
+    public init(exchange: Exchange, providers: ProviderTable) {
+        // Only Gemini names the model and the stream mode in the path (`models/{model}:streamGenerateContent`).
+        let api = providers.provider(exchange.provider)?.api
+        let request = RequestSummary(body: exchange.requestBody, path: api == .gemini ? exchange.path : "")
+
+        var contentType: String?
+        var encoded = false
+        for header in exchange.responseHeaders {
+            if ASCII.equalsIgnoringCase(header.name, "content-type") {
+                contentType = header.value
+            } else if ASCII.equalsIgnoringCase(header.name, "content-encoding") {
+                encoded = !header.value.isEmpty && !ASCII.equalsIgnoringCase(header.value, "identity")
+            }
+        }
+        var eventStream = false
+        if var contentType {
+            eventStream = contentType.withUTF8 { ASCII.contains($0, "text/event-stream") }
+        }
+        let parsed =
+            encoded ? ResponseUsage() : UsageParser.parse(body: exchange.responseBody, eventStream: eventStream)
+
+        var path = exchange.path
+        if let query = exchange.query, !query.isEmpty {
+            path += "?"
+            path += QueryRedaction.redact(query)
+        }
+
+        self.init(
+            id: exchange.id,
+            createdAt: exchange.startedAt,
+            account: exchange.account,
+            gateway: exchange.gateway,
+            provider: exchange.provider,
+            model: request.model ?? parsed.model,
+            path: path,
+            method: exchange.method,
+            statusCode: exchange.statusCode,
+            success: (200..<300).contains(exchange.statusCode) && exchange.error == nil,
+            stream: request.stream || eventStream,
+            durationMicros: exchange.durationMicros,
+            ttftMicros: exchange.ttftMicros,
+            usage: parsed.usage,
+            requestSize: exchange.requestSize,
+            responseSize: exchange.responseSize,
+            error: exchange.error,
+            metadata: exchange.metadata,
+            requestHeaders: exchange.collectPayload ? HeaderRedaction.redact(exchange.requestHeaders) : [],
+            responseHeaders: exchange.collectPayload ? HeaderRedaction.redact(exchange.responseHeaders) : [],
+            requestBody: exchange.collectPayload ? exchange.requestBody : [],
+            responseBody: exchange.collectPayload ? exchange.responseBody : [],
+            payloadStored: exchange.collectPayload
+        )
+    }
+}

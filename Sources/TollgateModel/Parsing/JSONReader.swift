@@ -1,0 +1,390 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A pull reader over JSON bytes: walks objects and arrays in place, decodes only the strings and numbers asked
+/// for, and skips everything else without allocating.
+///
+/// Built for pulling a few fields (usage counts, a model name) out of provider bodies that may be large, truncated
+/// or not JSON at all. Every read is bounds-checked; malformed input, or nesting deeper than `maxDepth`, throws
+/// `JSONReader.Failure` and never traps.
+struct JSONReader {
+    struct Failure: Error, Equatable {}
+
+    enum Kind: Equatable {
+        case object, array, string, number, bool, null
+    }
+
+    /// Deeper nesting is treated as malformed, so hostile input cannot exhaust the stack.
+    static let maxDepth = 128
+
+    private let bytes: UnsafeBufferPointer<UInt8>
+    private(set) var index: Int
+    private var depth = 0
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>) {
+        self.bytes = bytes
+        self.index = bytes.startIndex
+    }
+
+    /// True when only whitespace remains.
+    mutating func isAtEnd() -> Bool {
+        skipWhitespace()
+        return index >= bytes.endIndex
+    }
+
+    /// The kind of the next value, or nil at the end of input or on a byte that cannot start a value.
+    mutating func peekKind() -> Kind? {
+        skipWhitespace()
+        guard index < bytes.endIndex else { return nil }
+        switch bytes[index] {
+        case UInt8(ascii: "{"): return .object
+        case UInt8(ascii: "["): return .array
+        case UInt8(ascii: "\""): return .string
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): return .bool
+        case UInt8(ascii: "n"): return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number
+        default: return nil
+        }
+    }
+
+    // MARK: Containers
+
+    /// Reads an object, calling `member` once per member with the reader positioned on its value. `member` must
+    /// consume the value (read it or `skipValue()`).
+    mutating func readObject(
+        _ member: (inout JSONReader, JSONKey) throws(Failure) -> Void
+    ) throws(Failure) {
+        try expect(UInt8(ascii: "{"))
+        try enter()
+        defer { depth -= 1 }
+        skipWhitespace()
+        if try consumeIf(UInt8(ascii: "}")) { return }
+        while true {
+            skipWhitespace()
+            let key = try readKey()
+            skipWhitespace()
+            try expect(UInt8(ascii: ":"))
+            skipWhitespace()
+            let before = index
+            try member(&self, key)
+            if index == before { try skipValue() }  // the callback ignored the value
+            skipWhitespace()
+            if try consumeIf(UInt8(ascii: ",")) { continue }
+            try expect(UInt8(ascii: "}"))
+            return
+        }
+    }
+
+    /// Reads an array, calling `element` once per element with the reader positioned on it. `element` must
+    /// consume the value.
+    mutating func readArray(_ element: (inout JSONReader) throws(Failure) -> Void) throws(Failure) {
+        try expect(UInt8(ascii: "["))
+        try enter()
+        defer { depth -= 1 }
+        skipWhitespace()
+        if try consumeIf(UInt8(ascii: "]")) { return }
+        while true {
+            skipWhitespace()
+            let before = index
+            try element(&self)
+            if index == before { try skipValue() }
+            skipWhitespace()
+            if try consumeIf(UInt8(ascii: ",")) { continue }
+            try expect(UInt8(ascii: "]"))
+            return
+        }
+    }
+
+    /// Skips one value of any kind. Containers are skipped by a flat scan that tracks nesting and strings
+    /// without descending (no recursion, no per-member work); their inside is checked for balance only.
+    mutating func skipValue() throws(Failure) {
+        guard let kind = peekKind() else { throw Failure() }
+        switch kind {
+        case .object, .array: try skipContainer()
+        case .string: try skipString()
+        case .number: _ = try scanNumber()
+        case .bool: _ = try readBool()
+        case .null: try readLiteral("null")
+        }
+    }
+
+    private mutating func skipContainer() throws(Failure) {
+        var nesting = 0
+        while index < bytes.endIndex {
+            switch bytes[index] {
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                nesting += 1
+                index += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                nesting -= 1
+                index += 1
+                if nesting == 0 { return }
+            case UInt8(ascii: "\""):
+                try skipString()
+            default:
+                index += 1
+            }
+        }
+        throw Failure()
+    }
+
+    // MARK: Scalars
+
+    /// Reads a string value, decoding escapes.
+    mutating func readString() throws(Failure) -> String {
+        let (range, escaped) = try scanString()
+        return try Self.decode(bytes, range, escaped: escaped)
+    }
+
+    /// Reads a string if the next value is one; otherwise consumes the value and returns nil.
+    mutating func readStringOrSkip() throws(Failure) -> String? {
+        if peekKind() == .string { return try readString() }
+        try skipValue()
+        return nil
+    }
+
+    mutating func readBool() throws(Failure) -> Bool {
+        skipWhitespace()
+        guard index < bytes.endIndex else { throw Failure() }
+        if bytes[index] == UInt8(ascii: "t") {
+            try readLiteral("true")
+            return true
+        }
+        try readLiteral("false")
+        return false
+    }
+
+    /// Reads a bool if the next value is one; otherwise consumes the value and returns nil.
+    mutating func readBoolOrSkip() throws(Failure) -> Bool? {
+        if peekKind() == .bool { return try readBool() }
+        try skipValue()
+        return nil
+    }
+
+    /// Reads a number as a Double (finite or not; callers decide).
+    mutating func readDouble() throws(Failure) -> Double {
+        let range = try scanNumber()
+        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+        guard let value = Double(text) else { throw Failure() }
+        return value
+    }
+
+    /// Reads a token count: a non-negative integral number that fits in Int64. Any other value (null, a string,
+    /// a fraction, a negative number) is consumed and gives nil, so one odd field never spoils the rest.
+    mutating func readCount() throws(Failure) -> Int64? {
+        guard peekKind() == .number else {
+            try skipValue()
+            return nil
+        }
+        let range = try scanNumber()
+        var value: Int64 = 0
+        var integral = true
+        for i in range {
+            let c = bytes[i]
+            guard c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9") else {
+                integral = false
+                break
+            }
+            let (m, o1) = value.multipliedReportingOverflow(by: 10)
+            let (s, o2) = m.addingReportingOverflow(Int64(c - UInt8(ascii: "0")))
+            if o1 || o2 { return nil }
+            value = s
+        }
+        if integral { return value }
+        // `12.0` or `1.2e3`: accept when it is a whole, non-negative number in range.
+        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+        guard let d = Double(text), d >= 0, d < 9.0e18, d.rounded(.towardZero) == d else { return nil }
+        return Int64(d)
+    }
+
+    // MARK: Internals
+
+    private mutating func enter() throws(Failure) {
+        depth += 1
+        if depth > Self.maxDepth { throw Failure() }
+    }
+
+    private mutating func skipWhitespace() {
+        while index < bytes.endIndex {
+            switch bytes[index] {
+            case 0x20, 0x09, 0x0A, 0x0D: index += 1
+            default: return
+            }
+        }
+    }
+
+    private mutating func expect(_ byte: UInt8) throws(Failure) {
+        skipWhitespace()
+        guard index < bytes.endIndex, bytes[index] == byte else { throw Failure() }
+        index += 1
+    }
+
+    private mutating func consumeIf(_ byte: UInt8) throws(Failure) -> Bool {
+        skipWhitespace()
+        guard index < bytes.endIndex else { throw Failure() }
+        if bytes[index] == byte {
+            index += 1
+            return true
+        }
+        return false
+    }
+
+    private mutating func readLiteral(_ literal: StaticString) throws(Failure) {
+        skipWhitespace()
+        let count = literal.utf8CodeUnitCount
+        guard bytes.endIndex - index >= count else { throw Failure() }
+        let lit = literal.utf8Start
+        for i in 0..<count where bytes[index + i] != lit[i] { throw Failure() }
+        index += count
+    }
+
+    private mutating func readKey() throws(Failure) -> JSONKey {
+        let (range, escaped) = try scanString()
+        return JSONKey(bytes: bytes, range: range, escaped: escaped)
+    }
+
+    private mutating func skipString() throws(Failure) {
+        _ = try scanString()
+    }
+
+    /// Scans a string token; returns the byte range between the quotes and whether it holds escapes.
+    private mutating func scanString() throws(Failure) -> (Range<Int>, Bool) {
+        try expect(UInt8(ascii: "\""))
+        let start = index
+        var escaped = false
+        guard let base = bytes.baseAddress else { throw Failure() }
+        while index < bytes.endIndex {
+            // The closing quote is the first `"` not preceded by an escaping backslash; find candidates with memchr.
+            let remaining = bytes.endIndex - index
+            guard let hit = memchr(base + index, Int32(UInt8(ascii: "\"")), remaining) else { break }
+            let quote = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            if memchr(base + index, Int32(UInt8(ascii: "\\")), quote - index) == nil {
+                index = quote + 1
+                return (start..<quote, escaped)
+            }
+            // A backslash before the candidate: walk escapes byte by byte up to and past it.
+            escaped = true
+            while index < quote {
+                index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1
+            }
+            if index == quote {
+                index = quote + 1
+                return (start..<quote, escaped)
+            }
+            // The quote was escaped (index is past it); keep searching.
+        }
+        throw Failure()
+    }
+
+    /// Scans a number token (JSON grammar, checked loosely: digits, sign, dot, exponent).
+    private mutating func scanNumber() throws(Failure) -> Range<Int> {
+        skipWhitespace()
+        let start = index
+        if index < bytes.endIndex, bytes[index] == UInt8(ascii: "-") { index += 1 }
+        var digits = 0
+        while index < bytes.endIndex {
+            switch bytes[index] {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digits += 1
+            case UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"), UInt8(ascii: "+"), UInt8(ascii: "-"): break
+            default:
+                guard digits > 0 else { throw Failure() }
+                return start..<index
+            }
+            index += 1
+        }
+        // Input ending inside a container ends mid-value (a truncated capture): `"prompt_tokens":12` may have
+        // been `1234`. Only a document that is just a number may end with one.
+        guard digits > 0, depth == 0 else { throw Failure() }
+        return start..<index
+    }
+
+    /// Decodes the bytes of a string token into a String, resolving escapes (including UTF-16 surrogate pairs).
+    static func decode(
+        _ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, escaped: Bool
+    ) throws(Failure) -> String {
+        if !escaped { return String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self) }
+        var out: [UInt8] = []
+        out.reserveCapacity(range.count)
+        var i = range.lowerBound
+        while i < range.upperBound {
+            let c = bytes[i]
+            guard c == UInt8(ascii: "\\") else {
+                out.append(c)
+                i += 1
+                continue
+            }
+            guard i + 1 < range.upperBound else { throw Failure() }
+            let e = bytes[i + 1]
+            i += 2
+            switch e {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = try hex4(bytes, i, range.upperBound)
+                i += 4
+                if (0xD800..<0xDC00).contains(scalar), i + 6 <= range.upperBound, bytes[i] == UInt8(ascii: "\\"),
+                    bytes[i + 1] == UInt8(ascii: "u")
+                {
+                    let low = try hex4(bytes, i + 2, range.upperBound)
+                    if (0xDC00..<0xE000).contains(low) {
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                        i += 6
+                    }
+                }
+                let unicode = Unicode.Scalar(scalar) ?? "\u{FFFD}"  // lone surrogates become U+FFFD
+                out.append(contentsOf: Array(String(Character(unicode)).utf8))
+            default: throw Failure()
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func hex4(_ bytes: UnsafeBufferPointer<UInt8>, _ at: Int, _ end: Int) throws(Failure) -> UInt32 {
+        guard at + 4 <= end else { throw Failure() }
+        var v: UInt32 = 0
+        for k in 0..<4 {
+            let c = bytes[at + k]
+            let d: UInt32
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = UInt32(c - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = UInt32(c - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = UInt32(c - UInt8(ascii: "A") + 10)
+            default: throw Failure()
+            }
+            v = v << 4 | d
+        }
+        return v
+    }
+}
+
+/// An object member's key, still in the input buffer; compared against literals without allocating.
+struct JSONKey {
+    fileprivate let bytes: UnsafeBufferPointer<UInt8>
+    fileprivate let range: Range<Int>
+    fileprivate let escaped: Bool
+
+    @inline(__always)
+    static func == (key: JSONKey, literal: StaticString) -> Bool {
+        guard !key.escaped else { return key.slowEquals(literal) }
+        guard key.range.count == literal.utf8CodeUnitCount, let base = key.bytes.baseAddress else { return false }
+        return memcmp(base + key.range.lowerBound, literal.utf8Start, key.range.count) == 0
+    }
+
+    private func slowEquals(_ literal: StaticString) -> Bool {
+        (try? string()) == literal.description
+    }
+
+    /// The decoded key.
+    func string() throws(JSONReader.Failure) -> String {
+        try JSONReader.decode(bytes, range, escaped: escaped)
+    }
+}

@@ -1,0 +1,128 @@
+/// Removes secrets from headers before they are stored.
+///
+/// A sensitive header keeps its (lowercased) name and gets the value `REDACTED`: the log still shows that the
+/// client sent credentials, which is what one debugs, and no byte of the secret is kept. Sensitive are
+/// `authorization`, `x-api-key`, `api-key`, `cookie`, `set-cookie`, `cf-aig-authorization`, `x-goog-api-key`, and
+/// every name containing `key`, `token`, `secret`, `auth`, `cookie`, `signature`, `password` or `credential`
+/// (ASCII case-insensitive).
+///
+/// One exception keeps debugging 429s possible: rate-limit headers (`x-ratelimit-remaining-tokens`,
+/// `anthropic-ratelimit-input-tokens-reset`, …) name tokens but carry counts, durations and timestamps. A name
+/// containing `ratelimit` whose value is at most 40 bytes of digits, `.:-+`, `T`, `Z` and the unit letters
+/// `d h m s` is kept; any other value under such a name is redacted like the rest.
+public enum HeaderRedaction {
+    public static let marker = "REDACTED"
+
+    /// True when a header of this name is stored redacted (the rate-limit exception aside).
+    public static func isSensitive(_ name: String) -> Bool {
+        var name = name
+        return name.withUTF8 { isSensitive($0) }
+    }
+
+    /// One pass over the name, trying only the fragments that start with the byte at hand.
+    static func isSensitive(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        for i in name.indices {
+            let found: Bool
+            switch ASCII.lower(name[i]) {
+            case UInt8(ascii: "k"): found = ASCII.hasPrefix(name, at: i, "key")
+            case UInt8(ascii: "t"): found = ASCII.hasPrefix(name, at: i, "token")
+            case UInt8(ascii: "s"):
+                found = ASCII.hasPrefix(name, at: i, "secret") || ASCII.hasPrefix(name, at: i, "signature")
+            case UInt8(ascii: "a"): found = ASCII.hasPrefix(name, at: i, "auth")
+            case UInt8(ascii: "c"):
+                found = ASCII.hasPrefix(name, at: i, "cookie") || ASCII.hasPrefix(name, at: i, "credential")
+            case UInt8(ascii: "p"): found = ASCII.hasPrefix(name, at: i, "password")
+            default: found = false
+            }
+            if found { return true }
+        }
+        return false
+    }
+
+    /// The header as stored: lowercased name, and the value or `REDACTED`.
+    public static func redacted(name: String, value: String) -> Header {
+        let lower = ASCII.lowercased(name)
+        var bytes = lower
+        let (sensitive, rateLimit) = bytes.withUTF8 { (isSensitive($0), ASCII.contains($0, "ratelimit")) }
+        guard sensitive else { return Header(lower, value) }
+        if rateLimit, isRateLimitValue(value) { return Header(lower, value) }
+        return Header(lower, marker)
+    }
+
+    public static func redact(_ headers: [(name: String, value: String)]) -> [Header] {
+        var out: [Header] = []
+        out.reserveCapacity(headers.count)
+        for header in headers { out.append(redacted(name: header.name, value: header.value)) }
+        return out
+    }
+
+    private static func isRateLimitValue(_ value: String) -> Bool {
+        guard value.utf8.count <= 40 else { return false }
+        for c in value.utf8 {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: ":"), UInt8(ascii: "-"),
+                UInt8(ascii: "+"), UInt8(ascii: "T"), UInt8(ascii: "Z"), UInt8(ascii: "d"), UInt8(ascii: "h"),
+                UInt8(ascii: "m"), UInt8(ascii: "s"), UInt8(ascii: " "):
+                continue
+            default: return false
+            }
+        }
+        return true
+    }
+}
+
+/// ASCII helpers that do not allocate for the common already-lowercase case.
+enum ASCII {
+    @inline(__always)
+    static func lower(_ c: UInt8) -> UInt8 {
+        (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z")) ? c | 0x20 : c
+    }
+
+    static func lowercased(_ s: String) -> String {
+        var utf8 = s
+        return utf8.withUTF8 { bytes in
+            guard bytes.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) else { return s }
+            return String(unsafeUninitializedCapacity: bytes.count) { out in
+                for i in bytes.indices { out[i] = lower(bytes[i]) }
+                return bytes.count
+            }
+        }
+    }
+
+    /// Whether `haystack[at...]` starts with the lowercase ASCII `needle`, ignoring ASCII case.
+    @inline(__always)
+    static func hasPrefix(_ haystack: UnsafeBufferPointer<UInt8>, at: Int, _ needle: StaticString) -> Bool {
+        let n = needle.utf8CodeUnitCount
+        guard haystack.count - at >= n else { return false }
+        let p = needle.utf8Start
+        for k in 0..<n where lower(haystack[at + k]) != p[k] { return false }
+        return true
+    }
+
+    /// Whether `haystack` contains the lowercase ASCII `needle`, ignoring ASCII case.
+    static func contains(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: StaticString) -> Bool {
+        let n = needle.utf8CodeUnitCount
+        let p = needle.utf8Start
+        guard n > 0 else { return true }
+        guard haystack.count >= n else { return false }
+        let first = p[0]
+        for start in 0...(haystack.count - n) where lower(haystack[start]) == first {
+            var k = 1
+            while k < n, lower(haystack[start + k]) == p[k] { k += 1 }
+            if k == n { return true }
+        }
+        return false
+    }
+
+    /// Whether two strings are equal ignoring ASCII case.
+    static func equalsIgnoringCase(_ a: some StringProtocol, _ b: StaticString) -> Bool {
+        let n = b.utf8CodeUnitCount
+        guard a.utf8.count == n else { return false }
+        var k = 0
+        for c in a.utf8 {
+            if lower(c) != lower(b.utf8Start[k]) { return false }
+            k += 1
+        }
+        return true
+    }
+}

@@ -1,0 +1,75 @@
+import TollgateModel
+extension Catalog {
+    enum AccountSQL {
+        static let insert = """
+            INSERT INTO accounts (id, tier, created_at) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING
+            """
+        static let columns = "id, tier, created_at, log_limit, log_management_strategy, retention_days"
+        static let selectOne = "SELECT \(columns) FROM accounts WHERE id = ?1"
+        static let selectAll = "SELECT \(columns) FROM accounts ORDER BY id"
+    }
+
+    /// Creates an account.
+    ///
+    /// - Throws: `CatalogError` `.invalidIdentifier` (parameter `id`) when `id` is not a valid identifier,
+    ///   `.accountExists` when it is taken.
+    @discardableResult
+    public func createAccount(id: String, tier: Account.Tier) throws -> Account {
+        try Self.validate(id, parameter: "id")
+        let account = Account(id: id, tier: tier, createdAt: now())
+        let inserted = try write { db in
+            try db.run(AccountSQL.insert, [.text(account.id), .text(account.tier.rawValue), .integer(account.createdAt)])
+        }
+        guard inserted == 1 else {
+            throw CatalogError(code: .accountExists, parameter: "id", message: "account \(id) already exists")
+        }
+        return account
+    }
+
+    /// Creates an account from the tier's name (`free` or `paid`), as an API request gives it.
+    ///
+    /// - Throws: `CatalogError` `.invalidTier` (parameter `tier`), or what `createAccount(id:tier:)` throws.
+    @discardableResult
+    public func createAccount(id: String, tier: String) throws -> Account {
+        guard let parsed = Account.Tier(rawValue: tier) else {
+            let names = Account.Tier.allCases.map(\.rawValue).joined(separator: ", ")
+            throw CatalogError(code: .invalidTier, parameter: "tier", message: "tier must be one of \(names)")
+        }
+        return try createAccount(id: id, tier: parsed)
+    }
+
+    /// The account with this id, or nil.
+    public func account(_ id: String) throws -> Account? {
+        try read { db in try db.queryFirst(AccountSQL.selectOne, [.text(id)], row: Self.account(from:)) }
+    }
+
+    /// Every account, by id.
+    public func accounts() throws -> [Account] {
+        try read { db in try db.query(AccountSQL.selectAll, row: Self.account(from:)) }
+    }
+
+    static func account(from row: SQLiteStatement) throws -> Account {
+        let id = row.string(at: 0)
+        guard let tier = Account.Tier(rawValue: row.string(at: 1)) else {
+            throw CatalogError(code: .invalidValue, message: "account \(id) has unknown tier \(row.string(at: 1))")
+        }
+        guard let strategy = Account.LogManagementStrategy(rawValue: row.string(at: 4)) else {
+            throw CatalogError(
+                code: .invalidValue, message: "account \(id) has unknown log management strategy \(row.string(at: 4))"
+            )
+        }
+        return Account(
+            id: id, tier: tier, createdAt: row.int64(at: 2), logLimit: row.optionalInt64(at: 3),
+            logManagementStrategy: strategy, retentionDays: row.optionalInt64(at: 5).map { Int($0) }
+        )
+    }
+
+    static func validate(_ id: String, parameter: String) throws {
+        guard Identifier.isValid(id) else {
+            throw CatalogError(
+                code: .invalidIdentifier, parameter: parameter,
+                message: "\(parameter) must match [a-z0-9][a-z0-9-]{0,63}"
+            )
+        }
+    }
+}

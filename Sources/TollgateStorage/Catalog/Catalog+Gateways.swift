@@ -1,0 +1,70 @@
+extension Catalog {
+    enum GatewaySQL {
+        static let accountExists = "SELECT 1 FROM accounts WHERE id = ?1"
+        static let insert = """
+            INSERT INTO gateways (account, id, collect_logs, created_at) VALUES (?1, ?2, ?3, ?4)
+            ON CONFLICT (account, id) DO NOTHING
+            """
+        static let columns = "account, id, collect_logs, authentication, retention_days, created_at"
+        static let selectOne = "SELECT \(columns) FROM gateways WHERE account = ?1 AND id = ?2"
+        static let selectForAccount = "SELECT \(columns) FROM gateways WHERE account = ?1 ORDER BY id"
+        static let selectAll = "SELECT \(columns) FROM gateways ORDER BY account, id"
+    }
+
+    /// Creates a gateway in an existing account.
+    ///
+    /// - Throws: `CatalogError` `.invalidIdentifier` (parameter `account` or `id`), `.accountNotFound` when the
+    ///   account does not exist, `.gatewayExists` when the account already has a gateway with this id.
+    @discardableResult
+    public func createGateway(account: String, id: String, collectLogs: Bool = true) throws -> GatewayRecord {
+        try Self.validate(account, parameter: "account")
+        try Self.validate(id, parameter: "id")
+        let gateway = GatewayRecord(account: account, id: id, collectLogs: collectLogs, createdAt: now())
+        let inserted = try write { db in
+            try db.transaction { () throws -> Int? in
+                guard try db.queryFirst(GatewaySQL.accountExists, [.text(account)], row: { _ in true }) != nil else {
+                    return nil
+                }
+                return try db.run(
+                    GatewaySQL.insert,
+                    [.text(account), .text(id), .bool(collectLogs), .integer(gateway.createdAt)]
+                )
+            }
+        }
+        switch inserted {
+        case nil:
+            throw CatalogError(code: .accountNotFound, parameter: "account", message: "account \(account) does not exist")
+        case .some(1):
+            return gateway
+        default:
+            throw CatalogError(
+                code: .gatewayExists, parameter: "id", message: "gateway \(id) already exists in account \(account)"
+            )
+        }
+    }
+
+    /// The gateway, or nil when the account has none with this id.
+    public func gateway(account: String, id: String) throws -> GatewayRecord? {
+        try read { db in
+            try db.queryFirst(GatewaySQL.selectOne, [.text(account), .text(id)], row: Self.gateway(from:))
+        }
+    }
+
+    /// The account's gateways, by id (empty for an unknown account).
+    public func gateways(account: String) throws -> [GatewayRecord] {
+        try read { db in try db.query(GatewaySQL.selectForAccount, [.text(account)], row: Self.gateway(from:)) }
+    }
+
+    /// Every gateway of every account, by account then id: what the proxy's directory is built from at start-up.
+    public func allGateways() throws -> [GatewayRecord] {
+        try read { db in try db.query(GatewaySQL.selectAll, row: Self.gateway(from:)) }
+    }
+
+    static func gateway(from row: SQLiteStatement) -> GatewayRecord {
+        GatewayRecord(
+            account: row.string(at: 0), id: row.string(at: 1), collectLogs: row.int64(at: 2) != 0,
+            authentication: row.int64(at: 3) != 0, retentionDays: row.optionalInt64(at: 4).map { Int($0) },
+            createdAt: row.int64(at: 5)
+        )
+    }
+}

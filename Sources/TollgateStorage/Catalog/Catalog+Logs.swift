@@ -1,0 +1,277 @@
+import TollgateModel
+
+extension Catalog {
+    enum LogSQL {
+        /// Every column of `logs`, in the order `insert` binds them and `entry(from:)` reads them.
+        static let columns = """
+            account, id, gateway, provider, model, created_at, method, path, status_code, success, stream, \
+            duration_us, ttft_us, tokens_in, cached_tokens_in, cache_write_tokens, cache_write_1h_tokens, tokens_out, \
+            reasoning_tokens, service_tier, request_size, response_size, error, metadata, payload_stored, segment, \
+            segment_offset, record_length
+            """
+        static let insert = """
+            INSERT OR IGNORE INTO logs (\(columns))
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, \
+            ?22, ?23, ?24, ?25, ?26, ?27, ?28)
+            """
+        static let selectOne = "SELECT \(columns) FROM logs WHERE account = ?1 AND id = ?2"
+        static let maxOffset = "SELECT max(segment_offset) FROM logs WHERE segment = ?1"
+        static let lastLocation = """
+            SELECT segment_offset, record_length FROM logs WHERE segment = ?1 ORDER BY segment_offset DESC LIMIT 1
+            """
+
+        /// The listing statement for a query's shape: which filters are present, the order, whether a cursor is.
+        /// Only the shape goes into the text; every value is bound.
+        ///
+        /// With a model, gateway or provider filter the matching index is named (`INDEXED BY`, first present of model,
+        /// gateway, provider: the most selective as a rule). Left to itself, SQLite prefers walking the account's
+        /// whole primary-key range and filtering, since that range is already in id order; the index instead costs
+        /// one lookup per row returned, however rare the filtered value is.
+        static func list(_ shape: ListShape) -> String {
+            let index =
+                shape.model ? " INDEXED BY logs_by_model"
+                : shape.gateway ? " INDEXED BY logs_by_gateway"
+                : shape.provider ? " INDEXED BY logs_by_provider" : ""
+            var sql = "SELECT \(columns) FROM logs\(index) WHERE account = ?"
+            if shape.gateway { sql += " AND gateway = ?" }
+            if shape.provider { sql += " AND provider = ?" }
+            if shape.model { sql += " AND model = ?" }
+            if shape.statusCode { sql += " AND status_code = ?" }
+            if shape.success { sql += " AND success = ?" }
+            if shape.stream { sql += " AND stream = ?" }
+            if shape.from { sql += " AND id >= ?" }
+            if shape.to { sql += " AND id < ?" }
+            if shape.cursor { sql += shape.ascending ? " AND id > ?" : " AND id < ?" }
+            sql += shape.ascending ? " ORDER BY id ASC LIMIT ?" : " ORDER BY id DESC LIMIT ?"
+            return sql
+        }
+    }
+
+    struct ListShape: Hashable {
+        var gateway = false
+        var provider = false
+        var model = false
+        var statusCode = false
+        var success = false
+        var stream = false
+        var from = false
+        var to = false
+        var cursor = false
+        var ascending = false
+    }
+
+    // MARK: Insert
+
+    /// Adds entries to the log index in one transaction. An entry whose (account, id) is already indexed is skipped,
+    /// so recovery may insert the same entries again. Returns how many were new.
+    @discardableResult
+    public func insertLogs(_ entries: [LogIndexEntry]) throws -> Int {
+        guard !entries.isEmpty else { return 0 }
+        return try write { db in
+            try db.transaction { () throws -> Int in
+                let statement = try db.cachedStatement(LogSQL.insert)
+                defer { statement.reset() }
+                var inserted = 0
+                for entry in entries {
+                    try Self.bind(entry, to: statement)
+                    try statement.run()
+                    inserted += db.changes
+                    statement.reset()
+                }
+                return inserted
+            }
+        }
+    }
+
+    private static func bind(_ entry: LogIndexEntry, to statement: SQLiteStatement) throws {
+        try statement.bind(entry.account, at: 1)
+        try statement.bind(entry.id.bytes, at: 2)
+        try statement.bind(entry.gateway, at: 3)
+        try statement.bind(entry.provider, at: 4)
+        try statement.bind(entry.model, at: 5)
+        try statement.bind(entry.createdAt, at: 6)
+        try statement.bind(entry.method, at: 7)
+        try statement.bind(entry.path, at: 8)
+        try statement.bind(entry.statusCode, at: 9)
+        try statement.bind(entry.success, at: 10)
+        try statement.bind(entry.stream, at: 11)
+        try statement.bind(entry.durationMicros, at: 12)
+        try statement.bind(entry.ttftMicros, at: 13)
+        try statement.bind(entry.usage.tokensIn, at: 14)
+        try statement.bind(entry.usage.cachedTokensIn, at: 15)
+        try statement.bind(entry.usage.cacheWriteTokens, at: 16)
+        try statement.bind(entry.usage.cacheWrite1hTokens, at: 17)
+        try statement.bind(entry.usage.tokensOut, at: 18)
+        try statement.bind(entry.usage.reasoningTokens, at: 19)
+        try statement.bind(entry.usage.serviceTier, at: 20)
+        try statement.bind(entry.requestSize, at: 21)
+        try statement.bind(entry.responseSize, at: 22)
+        try statement.bind(entry.error, at: 23)
+        try statement.bind(LogMetadataJSON.encode(entry.metadata), at: 24)
+        try statement.bind(entry.payloadStored, at: 25)
+        try statement.bind(Int64(entry.location.segment), at: 26)
+        try statement.bind(Int64(bitPattern: entry.location.offset), at: 27)
+        try statement.bind(Int64(entry.location.length), at: 28)
+    }
+
+    static func entry(from row: SQLiteStatement) throws -> LogIndexEntry {
+        guard let id = LogID(bytes: row.blob(at: 1)) else {
+            throw CatalogError(code: .invalidValue, message: "a log row has an id that is not 16 bytes")
+        }
+        var metadata: [MetadataEntry] = []
+        if let json = row.optionalString(at: 23) {
+            guard let decoded = LogMetadataJSON.decode(json) else {
+                throw CatalogError(code: .invalidValue, message: "log \(id) has metadata that is not a flat JSON object")
+            }
+            metadata = decoded
+        }
+        return LogIndexEntry(
+            id: id, createdAt: row.int64(at: 5), account: row.string(at: 0), gateway: row.string(at: 2),
+            provider: row.string(at: 3), model: row.optionalString(at: 4), method: row.string(at: 6),
+            path: row.string(at: 7), statusCode: Int(row.int64(at: 8)), success: row.int64(at: 9) != 0,
+            stream: row.int64(at: 10) != 0, durationMicros: row.int64(at: 11), ttftMicros: row.optionalInt64(at: 12),
+            usage: Usage(
+                tokensIn: row.optionalInt64(at: 13), cachedTokensIn: row.optionalInt64(at: 14),
+                cacheWriteTokens: row.optionalInt64(at: 15), cacheWrite1hTokens: row.optionalInt64(at: 16),
+                tokensOut: row.optionalInt64(at: 17), reasoningTokens: row.optionalInt64(at: 18),
+                serviceTier: row.optionalString(at: 19)
+            ),
+            requestSize: row.int64(at: 20), responseSize: row.int64(at: 21), error: row.optionalString(at: 22),
+            metadata: metadata, payloadStored: row.int64(at: 24) != 0,
+            location: RecordLocation(
+                segment: UInt32(truncatingIfNeeded: row.int64(at: 25)),
+                offset: UInt64(bitPattern: row.int64(at: 26)),
+                length: UInt32(truncatingIfNeeded: row.int64(at: 27))
+            )
+        )
+    }
+
+    // MARK: Read
+
+    /// One page of an account's logs, newest or oldest first, continuing after `query.cursor`.
+    ///
+    /// Pages are cut by id (keyset pagination), so rows inserted while a client pages never cause a duplicate or a
+    /// gap among the rows that existed when it started. `nextCursor` is nil on the last page.
+    ///
+    /// - Throws: `CatalogError` `.invalidLimit` (limit outside 1…1000), `.invalidCursor` (a cursor not made by
+    ///   `listLogs`, or made for the other order).
+    public func listLogs(_ query: LogQuery) throws -> LogPage {
+        let (sql, values) = try Self.listStatement(query)
+        let rows = try read { db in try db.query(sql, values, row: Self.entry(from:)) }
+        guard rows.count > query.limit else { return LogPage(entries: rows, nextCursor: nil) }
+        let page = Array(rows.prefix(query.limit))
+        let cursor = LogCursor(lastID: page[page.count - 1].id, order: query.order)
+        return LogPage(entries: page, nextCursor: cursor.encoded)
+    }
+
+    /// The listing SQL for `query` and the values to bind, in order. One row more than the limit is asked for, to
+    /// know whether another page follows.
+    static func listStatement(_ query: LogQuery) throws -> (sql: String, values: [SQLiteValue]) {
+        guard LogQuery.limits.contains(query.limit) else {
+            throw CatalogError(
+                code: .invalidLimit, parameter: "limit",
+                message: "limit must be between \(LogQuery.limits.lowerBound) and \(LogQuery.limits.upperBound)"
+            )
+        }
+        var cursor: LogCursor?
+        if let text = query.cursor {
+            guard let decoded = LogCursor(encoded: text) else {
+                throw CatalogError(code: .invalidCursor, parameter: "cursor", message: "cursor is not valid")
+            }
+            guard decoded.order == query.order else {
+                throw CatalogError(
+                    code: .invalidCursor, parameter: "cursor",
+                    message: "cursor was made for order \(decoded.order.rawValue), not \(query.order.rawValue)"
+                )
+            }
+            cursor = decoded
+        }
+        var shape = ListShape()
+        var values: [SQLiteValue] = [.text(query.account)]
+        if let gateway = query.gateway {
+            shape.gateway = true
+            values.append(.text(gateway))
+        }
+        if let provider = query.provider {
+            shape.provider = true
+            values.append(.text(provider))
+        }
+        if let model = query.model {
+            shape.model = true
+            values.append(.text(model))
+        }
+        if let statusCode = query.statusCode {
+            shape.statusCode = true
+            values.append(.integer(Int64(statusCode)))
+        }
+        if let success = query.success {
+            shape.success = true
+            values.append(.bool(success))
+        }
+        if let stream = query.stream {
+            shape.stream = true
+            values.append(.bool(stream))
+        }
+        if let from = query.from {
+            shape.from = true
+            values.append(.blob(idBound(milliseconds: from)))
+        }
+        if let to = query.to {
+            shape.to = true
+            values.append(.blob(idBound(milliseconds: to)))
+        }
+        if let cursor {
+            shape.cursor = true
+            values.append(.blob(cursor.lastID.bytes))
+        }
+        shape.ascending = query.order == .ascending
+        values.append(.integer(Int64(query.limit + 1)))
+        return (LogSQL.list(shape), values)
+    }
+
+    /// The smallest id of the given millisecond: ids made at or after it compare greater or equal.
+    static func idBound(milliseconds: Int64) -> [UInt8] {
+        let clamped = UInt64(min(max(milliseconds, 0), (1 << 48) - 1))
+        return LogID(high: clamped << 16, low: 0).bytes
+    }
+
+    /// The query plan SQLite chooses for a listing (`EXPLAIN QUERY PLAN` detail lines).
+    func explainListLogs(_ query: LogQuery) throws -> [String] {
+        let (sql, values) = try Self.listStatement(query)
+        return try read { db in
+            let statement = try db.prepare("EXPLAIN QUERY PLAN " + sql)
+            try statement.bind(values)
+            var lines: [String] = []
+            while try statement.step() { lines.append(statement.string(at: 3)) }
+            return lines
+        }
+    }
+
+    /// The index entry of one log, or nil when the account has no log with this id.
+    public func logEntry(account: String, id: LogID) throws -> LogIndexEntry? {
+        try read { db in try db.queryFirst(LogSQL.selectOne, [.text(account), .blob(id.bytes)], row: Self.entry(from:)) }
+    }
+
+    /// The highest record offset indexed for a segment, or nil when none of its records is indexed. Recovery
+    /// re-indexes the records after it.
+    public func maxIndexedOffset(segment: UInt32) throws -> UInt64? {
+        try read { db in
+            try db.queryFirst(LogSQL.maxOffset, [.integer(Int64(segment))]) { row in
+                row.optionalInt64(at: 0).map { UInt64(bitPattern: $0) }
+            } ?? nil
+        }
+    }
+
+    /// The location of the last record indexed for a segment (its offset plus length is where the next record
+    /// starts), or nil when none of its records is indexed.
+    public func lastIndexedLocation(segment: UInt32) throws -> RecordLocation? {
+        try read { db in
+            try db.queryFirst(LogSQL.lastLocation, [.integer(Int64(segment))]) { row in
+                RecordLocation(
+                    segment: segment, offset: UInt64(bitPattern: row.int64(at: 0)),
+                    length: UInt32(truncatingIfNeeded: row.int64(at: 1))
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,74 @@
+extension Catalog {
+    enum SegmentSQL {
+        static let upsert = """
+            INSERT INTO segments (seq, state, first_created_at, last_created_at, record_count, bytes, sealed_at)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+            ON CONFLICT (seq) DO UPDATE SET
+                state = excluded.state, first_created_at = excluded.first_created_at,
+                last_created_at = excluded.last_created_at, record_count = excluded.record_count,
+                bytes = excluded.bytes, sealed_at = excluded.sealed_at
+            """
+        static let seal = """
+            UPDATE segments SET state = 'sealed', first_created_at = ?2, last_created_at = ?3, record_count = ?4,
+                bytes = ?5, sealed_at = ?6
+            WHERE seq = ?1
+            """
+        static let selectAll = """
+            SELECT seq, state, first_created_at, last_created_at, record_count, bytes, sealed_at
+            FROM segments ORDER BY seq
+            """
+    }
+
+    /// Records a segment's current state, inserting it or replacing what the catalog had.
+    public func upsertSegment(_ segment: SegmentEntry) throws {
+        try write { db in
+            _ = try db.run(
+                SegmentSQL.upsert,
+                [
+                    .integer(Int64(segment.seq)), .text(segment.state.rawValue), .integer(segment.firstCreatedAt),
+                    .integer(segment.lastCreatedAt), .integer(segment.recordCount), .integer(segment.bytes),
+                    .integer(segment.sealedAt),
+                ]
+            )
+        }
+    }
+
+    /// Marks a segment sealed with its final figures.
+    ///
+    /// - Throws: `CatalogError.Code.segmentNotFound` when the catalog has no such segment.
+    public func markSealed(
+        seq: UInt32, firstCreatedAt: Int64?, lastCreatedAt: Int64?, recordCount: Int64, bytes: Int64,
+        sealedAt: Int64
+    ) throws {
+        let changed = try write { db in
+            try db.run(
+                SegmentSQL.seal,
+                [
+                    .integer(Int64(seq)), .integer(firstCreatedAt), .integer(lastCreatedAt), .integer(recordCount),
+                    .integer(bytes), .integer(sealedAt),
+                ]
+            )
+        }
+        guard changed == 1 else {
+            throw CatalogError(code: .segmentNotFound, parameter: "seq", message: "segment \(seq) is not in the catalog")
+        }
+    }
+
+    /// Every segment, by seq.
+    public func segments() throws -> [SegmentEntry] {
+        try read { db in
+            try db.query(SegmentSQL.selectAll) { row in
+                guard let state = SegmentEntry.State(rawValue: row.string(at: 1)) else {
+                    throw CatalogError(
+                        code: .invalidValue, message: "segment \(row.int64(at: 0)) has unknown state \(row.string(at: 1))"
+                    )
+                }
+                return SegmentEntry(
+                    seq: UInt32(truncatingIfNeeded: row.int64(at: 0)), state: state,
+                    firstCreatedAt: row.optionalInt64(at: 2), lastCreatedAt: row.optionalInt64(at: 3),
+                    recordCount: row.int64(at: 4), bytes: row.int64(at: 5), sealedAt: row.optionalInt64(at: 6)
+                )
+            }
+        }
+    }
+}

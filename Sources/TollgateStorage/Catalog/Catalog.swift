@@ -1,0 +1,85 @@
+import Foundation
+import Logging
+import Synchronization
+import TollgateModel
+
+/// The SQLite catalog: accounts, gateways, segments and the log index, in `<dataDirectory>/catalog.sqlite`.
+///
+/// One writer connection, used under its lock, serializes every write; a small pool of read-only connections serves
+/// reads, which WAL lets run while a write is in progress. Every method is synchronous and short, and runs on the
+/// caller's thread: callers on an event loop move the call off it first.
+///
+/// Opening applies the migrations the database lacks (`Migrations.all`); a database written by a newer version is
+/// refused with `SQLiteError.Code.newerSchema`. A fresh catalog has account `default` (tier free) with gateway
+/// `default`.
+public final class Catalog: Sendable {
+    public struct Configuration: Sendable {
+        /// Read-only connections for concurrent reads.
+        public var readerCount: Int = 2
+        /// How long a statement waits for a lock held by another connection (e.g. another process).
+        public var busyTimeout: Duration = .seconds(5)
+
+        public init() {}
+    }
+
+    /// The database file name inside the data directory.
+    public static let fileName = "catalog.sqlite"
+
+    /// The database file.
+    public let path: String
+    let writer: LockedConnection
+    let readers: [LockedConnection]
+    private let nextReader = Atomic<Int>(0)
+    /// The current time in Unix milliseconds, for `created_at` columns.
+    let now: @Sendable () -> Int64
+
+    /// Opens (creating if needed) the catalog in `dataDirectory`, creating the directory too.
+    ///
+    /// - Parameter now: the clock for `created_at` values (Unix ms); tests inject their own.
+    public init(
+        dataDirectory: String,
+        configuration: Configuration = Configuration(),
+        logger: Logger = Logger(label: "tollgate.catalog", factory: { _ in SwiftLogNoOpLogHandler() }),
+        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+    ) throws {
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        let path = URL(fileURLWithPath: dataDirectory).appendingPathComponent(Self.fileName).path
+        self.path = path
+        self.now = now
+
+        var writeOptions = SQLiteConnection.Options()
+        writeOptions.busyTimeout = configuration.busyTimeout
+        let writeConnection = try SQLiteConnection(path: path, options: writeOptions)
+        let applied = try SQLiteMigrator().migrate(writeConnection)
+        if !applied.isEmpty {
+            logger.info(
+                "catalog migrated",
+                metadata: ["catalog.path": "\(path)", "catalog.migrations": "\(applied.joined(separator: ","))"]
+            )
+        }
+        writer = LockedConnection(writeConnection)
+
+        var readOptions = SQLiteConnection.Options()
+        readOptions.readOnly = true
+        readOptions.busyTimeout = configuration.busyTimeout
+        readers = try (0..<max(1, configuration.readerCount)).map { _ in
+            LockedConnection(try SQLiteConnection(path: path, options: readOptions))
+        }
+    }
+
+    /// Runs `body` on the writer connection, under its lock. Not reentrant: `body` must not call `write` again.
+    @discardableResult
+    func write<T: Sendable>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        try writer.withConnection(body)
+    }
+
+    /// Runs `body` on a free reader connection (the next one in turn if all are busy).
+    func read<T: Sendable>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        let start = Int(UInt(bitPattern: nextReader.wrappingAdd(1, ordering: .relaxed).oldValue) % UInt(readers.count))
+        for step in 0..<readers.count {
+            let reader = readers[(start + step) % readers.count]
+            if let result = try reader.withConnectionIfAvailable(body) { return result }
+        }
+        return try readers[start].withConnection(body)
+    }
+}

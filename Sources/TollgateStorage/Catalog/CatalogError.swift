@@ -1,0 +1,68 @@
+/// An error of the catalog's own rules (conflicts, unknown or invalid names, bad queries). Failures of SQLite itself
+/// surface as `SQLiteError`.
+///
+/// Messages name the offending parameter and value where it is an id or a setting; they never contain log content.
+public struct CatalogError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong, for matching: `catch let error as CatalogError where error.code == .accountExists`.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Wrapped: Hashable, Sendable {
+            case invalidIdentifier
+            case invalidTier
+            case accountExists
+            case accountNotFound
+            case gatewayExists
+            case segmentNotFound
+            case invalidLimit
+            case invalidCursor
+            case invalidValue
+        }
+        private let wrapped: Wrapped
+        private init(_ wrapped: Wrapped) { self.wrapped = wrapped }
+
+        /// An account or gateway id that does not match `[a-z0-9][a-z0-9-]{0,63}`.
+        public static var invalidIdentifier: Code { Code(.invalidIdentifier) }
+        /// A tier other than `free` or `paid`.
+        public static var invalidTier: Code { Code(.invalidTier) }
+        /// `createAccount` with an id that is taken.
+        public static var accountExists: Code { Code(.accountExists) }
+        /// The account named does not exist.
+        public static var accountNotFound: Code { Code(.accountNotFound) }
+        /// `createGateway` with an id the account already has.
+        public static var gatewayExists: Code { Code(.gatewayExists) }
+        /// `markSealed` for a segment the catalog does not have.
+        public static var segmentNotFound: Code { Code(.segmentNotFound) }
+        /// A page size outside 1…1000.
+        public static var invalidLimit: Code { Code(.invalidLimit) }
+        /// A cursor that this catalog did not make, or one made for the other order.
+        public static var invalidCursor: Code { Code(.invalidCursor) }
+        /// A stored value this version cannot read (e.g. an unknown tier).
+        public static var invalidValue: Code { Code(.invalidValue) }
+
+        public var description: String {
+            switch wrapped {
+            case .invalidIdentifier: "invalidIdentifier"
+            case .invalidTier: "invalidTier"
+            case .accountExists: "accountExists"
+            case .accountNotFound: "accountNotFound"
+            case .gatewayExists: "gatewayExists"
+            case .segmentNotFound: "segmentNotFound"
+            case .invalidLimit: "invalidLimit"
+            case .invalidCursor: "invalidCursor"
+            case .invalidValue: "invalidValue"
+            }
+        }
+    }
+
+    public var code: Code
+    /// The parameter at fault (`id`, `account`, `gateway`, `limit`, `cursor`, …), for error responses.
+    public var parameter: String?
+    public var message: String
+
+    public init(code: Code, parameter: String? = nil, message: String) {
+        self.code = code
+        self.parameter = parameter
+        self.message = message
+    }
+
+    public var description: String { "CatalogError.\(code): \(message)" }
+}

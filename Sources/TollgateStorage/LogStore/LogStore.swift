@@ -1,0 +1,188 @@
+import Foundation
+import Logging
+import Synchronization
+import TollgateModel
+
+/// The log store: segment files hold the records (the truth), the catalog's log index says where each one is.
+///
+/// Write path (one writer thread, the ingest service's): `append` encodes, compresses and buffers records in the
+/// active segment; `commit` — the group commit, every `commitInterval` — fsyncs the segment and then indexes what
+/// became durable, so a record is listed only once it survives a crash. Rotation seals segments (index + columns
+/// + footer, fsynced); the catalog marks a segment sealed only after all its records are indexed.
+///
+/// Recovery (on open): the segment writer scans only the unsealed tail, cuts a torn tail, and hands back the
+/// records it found; they are re-indexed (`INSERT OR IGNORE`). A segment sealed on disk that the catalog does not
+/// know as sealed (a crash between sealing and the next commit) is scanned and indexed too; nothing else is read.
+///
+/// Reads (`record(account:id:)`) go through the catalog and `SegmentReader` (pread, thread-safe) and never take the
+/// writer's lock.
+public final class LogStore: Sendable {
+    public struct Configuration: Sendable {
+        /// Group commit interval used by the ingest service: how long an appended record may wait for fsync and
+        /// indexing. At most 1 s.
+        public var commitInterval: Duration = .milliseconds(200)
+        public var segments = SegmentWriter.Configuration()
+        public var catalog = Catalog.Configuration()
+        public init() {}
+    }
+
+    /// Counters since open.
+    public struct Statistics: Sendable, Equatable {
+        /// Records appended to a segment.
+        public var recordsAppended = 0
+        /// Records that could not be appended (encoding or I/O errors).
+        public var recordsFailed = 0
+        /// Records durable and indexed.
+        public var recordsCommitted = 0
+        /// Records re-indexed from the tail on open.
+        public var recordsRecovered = 0
+    }
+
+    /// The writer's state; only touched under `state`'s lock.
+    private struct WriterState: ~Copyable {
+        let writer: SegmentWriter
+        let seals: SealLog
+        var pending: [LogIndexEntry] = []
+        var indexedActiveSegment: UInt32 = 0
+    }
+
+    /// Segments sealed since the last commit, filled by the writer's `onSeal` callback (called under the lock).
+    private final class SealLog {
+        var sealed: [SealedSegment] = []
+    }
+
+    public let catalog: Catalog
+    public let reader: SegmentReader
+    public let directory: String
+    private let state: Mutex<WriterState>
+    private let counters = Mutex(Statistics())
+    private let logger: Logger
+
+    public init(directory: String, configuration: Configuration = .init(), logger: Logger) throws {
+        self.directory = directory
+        self.logger = logger
+        let catalog = try Catalog(dataDirectory: directory, configuration: configuration.catalog, logger: logger)
+        let reader = SegmentReader(directory: directory)
+        self.catalog = catalog
+        self.reader = reader
+
+        var recovered: [LogIndexEntry] = []
+        let writer = try SegmentWriter(directory: directory, configuration: configuration.segments, logger: logger) {
+            location, record in
+            recovered.append(LogIndexEntry(record, location: location))
+        }
+        // Index what the tail held; the catalog ignores ids it already has.
+        try catalog.insertLogs(recovered)
+
+        // Sealed segments the catalog has not marked sealed: sealed just before a crash, maybe not fully indexed.
+        let knownSealed = Set(try catalog.segments().filter { $0.state == .sealed }.map(\.seq))
+        let scanned = Set(writer.recovery.scannedSegments)
+        for seq in try reader.segments() where seq != writer.activeSegment && !knownSealed.contains(seq) {
+            guard let footer = try reader.footer(of: seq) else { continue }
+            if !scanned.contains(seq) {
+                var entries: [LogIndexEntry] = []
+                try reader.forEachRecord(in: seq) { location, record in
+                    entries.append(LogIndexEntry(record, location: location))
+                }
+                try catalog.insertLogs(entries)
+                recovered += entries
+            }
+            try Self.recordSealed(seq: seq, footer: footer, bytes: nil, in: catalog, reader: reader)
+        }
+        try catalog.upsertSegment(SegmentEntry(seq: writer.activeSegment, state: .active))
+        if !recovered.isEmpty || !writer.recovery.cuts.isEmpty {
+            logger.info(
+                "log store recovered",
+                metadata: [
+                    "segment.scanned": "\(writer.recovery.scannedSegments)",
+                    "segment.records_reindexed": "\(recovered.count)",
+                    "segment.cuts": "\(writer.recovery.cuts.map { "\($0.segment)@\($0.offset): \($0.bytesCut) bytes, \($0.reason)" })",
+                ])
+        }
+
+        let seals = SealLog()
+        writer.onSeal = { seals.sealed.append($0) }
+        state = Mutex(WriterState(writer: writer, seals: seals, indexedActiveSegment: writer.activeSegment))
+        counters.withLock { $0.recordsRecovered = recovered.count }
+    }
+
+    /// Appends records to the active segment. They become durable and listed at the next `commit()`.
+    public func append(_ records: [LogRecord]) throws {
+        var appended = 0
+        defer { counters.withLock { $0.recordsAppended += appended } }
+        try state.withLock { state in
+            for record in records {
+                do {
+                    let location = try state.writer.append(record)
+                    state.pending.append(LogIndexEntry(record, location: location))
+                    appended += 1
+                } catch {
+                    counters.withLock { $0.recordsFailed += records.count - appended }
+                    throw error
+                }
+            }
+        }
+    }
+
+    /// Group commit: fsync the active segment, index what is now durable, record sealed segments, and seal the
+    /// active segment if it is older than its maximum age.
+    public func commit() throws {
+        try state.withLock { state in
+            try state.writer.sync()
+            try index(&state)
+            if try state.writer.sealIfDue() { try index(&state) }
+        }
+    }
+
+    /// Clean shutdown: commit, seal the active segment, index the rest. The store is unusable afterwards.
+    public func close() throws {
+        try state.withLock { state in
+            try state.writer.close(seal: true)
+            try index(&state)
+        }
+    }
+
+    /// A record of `account` by id, or nil if the account has no such log.
+    public func record(account: String, id: LogID) throws -> LogRecord? {
+        guard let entry = try catalog.logEntry(account: account, id: id) else { return nil }
+        return try reader.read(entry.location)
+    }
+
+    public var statistics: Statistics { counters.withLock { $0 } }
+
+    /// Indexes pending entries (after they were synced) and then marks segments sealed; keeps the entries for
+    /// the next try if the catalog write fails.
+    private func index(_ state: inout WriterState) throws {
+        if !state.pending.isEmpty {
+            try catalog.insertLogs(state.pending)
+            let count = state.pending.count
+            counters.withLock { $0.recordsCommitted += count }
+            state.pending.removeAll(keepingCapacity: true)
+        }
+        let sealed = state.seals.sealed
+        state.seals.sealed.removeAll()
+        for segment in sealed {
+            try Self.recordSealed(
+                seq: segment.segment, footer: segment.footer, bytes: Int64(segment.bytes), in: catalog, reader: reader)
+        }
+        if state.writer.activeSegment != state.indexedActiveSegment {
+            try catalog.upsertSegment(SegmentEntry(seq: state.writer.activeSegment, state: .active))
+            state.indexedActiveSegment = state.writer.activeSegment
+        }
+    }
+
+    private static func recordSealed(
+        seq: UInt32, footer: SegmentFooter, bytes: Int64?, in catalog: Catalog, reader: SegmentReader
+    ) throws {
+        let size = try bytes ?? Int64((try? FileManager.default.attributesOfItem(
+            atPath: reader.directory + "/segments/" + SegmentFormat.fileName(seq))[.size] as? Int) ?? 0)
+        let empty = footer.recordCount == 0
+        try catalog.upsertSegment(
+            SegmentEntry(
+                seq: seq, state: .sealed,
+                firstCreatedAt: empty ? nil : footer.minID.milliseconds,
+                lastCreatedAt: empty ? nil : footer.maxID.milliseconds,
+                recordCount: Int64(footer.recordCount), bytes: size,
+                sealedAt: Int64(Date().timeIntervalSince1970 * 1000)))
+    }
+}

@@ -1,0 +1,122 @@
+import TollgateModel
+
+extension RecordCodec {
+    /// Decodes a record. Throws `SegmentError.corrupt` for malformed bytes or a missing id, and
+    /// `.unsupportedVersion` for a version byte this code does not know.
+    public static func decode(_ bytes: [UInt8]) throws -> LogRecord {
+        try bytes.withUnsafeBytes { try decode($0) }
+    }
+
+    public static func decode(_ buffer: UnsafeRawBufferPointer) throws -> LogRecord {
+        var r = WireReader(buffer)
+        let v = try r.u8()
+        guard v == version else {
+            throw SegmentError(.unsupportedVersion, "record encoding version \(v), this build reads \(version)")
+        }
+        var record = LogRecord(
+            id: LogID(high: 0, low: 0), createdAt: 0, account: "", gateway: "", provider: "", model: nil, path: "",
+            method: "", statusCode: 0, success: false, stream: false, durationMicros: 0, ttftMicros: nil,
+            requestSize: 0, responseSize: 0)
+        var sawID = false
+        while !r.isAtEnd {
+            let key = try r.varint()
+            let field = key >> 3
+            let wire = key & 7
+            switch (field, wire) {
+            case (Field.id, Wire.bytes):
+                let n = try r.length()
+                guard n == 16 else { throw SegmentError(.corrupt, "record id has \(n) bytes") }
+                let high = try r.bigEndianU64()
+                let low = try r.bigEndianU64()
+                record.id = LogID(high: high, low: low)
+                sawID = true
+            case (Field.createdAt, Wire.varint): record.createdAt = try r.zigzag()
+            case (Field.account, Wire.bytes): record.account = try r.string(r.length())
+            case (Field.gateway, Wire.bytes): record.gateway = try r.string(r.length())
+            case (Field.provider, Wire.bytes): record.provider = try r.string(r.length())
+            case (Field.model, Wire.bytes): record.model = try r.string(r.length())
+            case (Field.path, Wire.bytes): record.path = try r.string(r.length())
+            case (Field.method, Wire.bytes): record.method = try r.string(r.length())
+            case (Field.statusCode, Wire.varint):
+                let code = try r.zigzag()
+                guard let status = Int(exactly: code) else { throw SegmentError(.corrupt, "status out of range") }
+                record.statusCode = status
+            case (Field.success, Wire.varint): record.success = try r.varint() != 0
+            case (Field.stream, Wire.varint): record.stream = try r.varint() != 0
+            case (Field.durationMicros, Wire.varint): record.durationMicros = try r.zigzag()
+            case (Field.ttftMicros, Wire.varint): record.ttftMicros = try r.zigzag()
+            case (Field.tokensIn, Wire.varint): record.usage.tokensIn = try r.zigzag()
+            case (Field.cachedTokensIn, Wire.varint): record.usage.cachedTokensIn = try r.zigzag()
+            case (Field.cacheWriteTokens, Wire.varint): record.usage.cacheWriteTokens = try r.zigzag()
+            case (Field.cacheWrite1hTokens, Wire.varint): record.usage.cacheWrite1hTokens = try r.zigzag()
+            case (Field.tokensOut, Wire.varint): record.usage.tokensOut = try r.zigzag()
+            case (Field.reasoningTokens, Wire.varint): record.usage.reasoningTokens = try r.zigzag()
+            case (Field.serviceTier, Wire.bytes): record.usage.serviceTier = try r.string(r.length())
+            case (Field.requestSize, Wire.varint): record.requestSize = try r.zigzag()
+            case (Field.responseSize, Wire.varint): record.responseSize = try r.zigzag()
+            case (Field.error, Wire.bytes): record.error = try r.string(r.length())
+            case (Field.metadata, Wire.bytes):
+                let n = try r.length()
+                var nested = WireReader(r.buffer, from: r.position, to: r.position + n)
+                record.metadata.append(try decodeMetadata(&nested))
+                r.position += n
+            case (Field.requestHeader, Wire.bytes):
+                let n = try r.length()
+                var nested = WireReader(r.buffer, from: r.position, to: r.position + n)
+                record.requestHeaders.append(try decodeHeader(&nested))
+                r.position += n
+            case (Field.responseHeader, Wire.bytes):
+                let n = try r.length()
+                var nested = WireReader(r.buffer, from: r.position, to: r.position + n)
+                record.responseHeaders.append(try decodeHeader(&nested))
+                r.position += n
+            case (Field.requestBody, Wire.bytes): record.requestBody = try r.bytes(r.length())
+            case (Field.responseBody, Wire.bytes): record.responseBody = try r.bytes(r.length())
+            case (Field.payloadStored, Wire.varint): record.payloadStored = try r.varint() != 0
+            default: try skip(wire: wire, &r)
+            }
+        }
+        guard sawID else { throw SegmentError(.corrupt, "record has no id") }
+        return record
+    }
+
+    /// Skips one field's value of the given wire type (unknown fields, or known numbers with an unexpected type).
+    static func skip(wire: UInt64, _ r: inout WireReader) throws {
+        switch wire {
+        case Wire.varint: _ = try r.varint()
+        case Wire.fixed64: try r.skip(8)
+        case Wire.bytes: try r.skip(r.length())
+        default: throw SegmentError(.corrupt, "unknown wire type \(wire)")
+        }
+    }
+
+    private static func decodeMetadata(_ r: inout WireReader) throws -> MetadataEntry {
+        var key = ""
+        var value = MetadataEntry.Value.string("")
+        while !r.isAtEnd {
+            let k = try r.varint()
+            switch (k >> 3, k & 7) {
+            case (MetadataField.key, Wire.bytes): key = try r.string(r.length())
+            case (MetadataField.string, Wire.bytes): value = .string(try r.string(r.length()))
+            case (MetadataField.number, Wire.fixed64): value = .number(Double(bitPattern: try r.u64()))
+            case (MetadataField.bool, Wire.varint): value = .bool(try r.varint() != 0)
+            default: try skip(wire: k & 7, &r)
+            }
+        }
+        return MetadataEntry(key, value)
+    }
+
+    private static func decodeHeader(_ r: inout WireReader) throws -> Header {
+        var name = ""
+        var value = ""
+        while !r.isAtEnd {
+            let k = try r.varint()
+            switch (k >> 3, k & 7) {
+            case (HeaderField.name, Wire.bytes): name = try r.string(r.length())
+            case (HeaderField.value, Wire.bytes): value = try r.string(r.length())
+            default: try skip(wire: k & 7, &r)
+            }
+        }
+        return Header(name, value)
+    }
+}

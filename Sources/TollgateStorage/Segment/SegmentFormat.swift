@@ -1,0 +1,116 @@
+/// Constants and small encoders of the segment file format (see FORMAT.md).
+enum SegmentFormat {
+    static let magic: [UInt8] = Array("TGSG".utf8)
+    static let version: UInt8 = 1
+    static let fileHeaderSize = 16
+    static let frameHeaderSize = 10
+    /// Largest payload a frame may declare; anything larger is corruption.
+    static let maxPayload = 1 << 30
+    static let footerPayloadSize = 64
+    static let footerFrameSize = frameHeaderSize + footerPayloadSize
+    static let footerMagic: [UInt8] = Array("TGSL".utf8)
+    /// Flags bit 0: the payload is a zstd frame.
+    static let flagCompressed: UInt8 = 0x01
+
+    static let segmentsDirectory = "segments"
+    static let dictionariesDirectory = "dicts"
+
+    /// `00000042.seg`
+    static func fileName(_ sequence: UInt32) -> String {
+        let digits = String(sequence)
+        return String(repeating: "0", count: max(0, 8 - digits.count)) + digits + ".seg"
+    }
+
+    /// The sequence number of a segment file name, nil for any other name.
+    static func sequence(fromFileName name: String) -> UInt32? {
+        guard name.hasSuffix(".seg") else { return nil }
+        let stem = name.dropLast(4)
+        guard stem.count >= 8, stem.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let n = UInt32(stem), n > 0
+        else { return nil }
+        return n
+    }
+
+    static func fileHeader(sequence: UInt32) -> [UInt8] {
+        var w = WireWriter(capacity: fileHeaderSize)
+        w.raw(magic)
+        w.u8(version)
+        w.raw([0, 0, 0])
+        w.u32(sequence)
+        w.u32(w.bytes.withUnsafeBytes { CRC32C.checksum($0) })
+        return w.bytes
+    }
+
+    /// The sequence number in a file header, nil when it does not verify. Throws for a newer version.
+    static func parseFileHeader(_ bytes: [UInt8]) throws -> UInt32? {
+        guard bytes.count >= fileHeaderSize, Array(bytes[0..<4]) == magic else { return nil }
+        return try bytes.withUnsafeBytes { buffer -> UInt32? in
+            var r = WireReader(buffer, from: 12)
+            let crc = try r.u32()
+            guard crc == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: buffer[0..<12])) else { return nil }
+            guard bytes[4] == version else {
+                throw SegmentError(.unsupportedVersion, "segment format version \(bytes[4]), this build reads \(version)")
+            }
+            var s = WireReader(buffer, from: 8)
+            return try s.u32()
+        }
+    }
+
+    /// Appends one frame (header + payload) to `out`; returns the frame's length.
+    @discardableResult
+    static func appendFrame(
+        type: FrameType, flags: UInt8, payload: UnsafeRawBufferPointer, to out: inout [UInt8]
+    ) -> Int {
+        let start = out.count
+        let length = UInt32(payload.count)
+        out.append(type.rawValue)
+        out.append(flags)
+        for shift in stride(from: UInt32(0), to: 32, by: 8) { out.append(UInt8(truncatingIfNeeded: length >> shift)) }
+        var crc: UInt32 = 0xFFFF_FFFF
+        crc = out.withUnsafeBytes { CRC32C.update(crc, UnsafeRawBufferPointer(rebasing: $0[start..<(start + 6)])) }
+        crc = ~CRC32C.update(crc, payload)
+        for shift in stride(from: UInt32(0), to: 32, by: 8) { out.append(UInt8(truncatingIfNeeded: crc >> shift)) }
+        out.append(contentsOf: payload)
+        return frameHeaderSize + payload.count
+    }
+
+    @discardableResult
+    static func appendFrame(type: FrameType, flags: UInt8, payload: [UInt8], to out: inout [UInt8]) -> Int {
+        payload.withUnsafeBytes { appendFrame(type: type, flags: flags, payload: $0, to: &out) }
+    }
+}
+
+/// The frame types of format version 1. Readers skip types they do not know.
+enum FrameType: UInt8 {
+    case record = 1
+    case index = 2
+    case columns = 3
+    case footer = 4
+}
+
+/// A frame header as read from disk.
+struct FrameHeader {
+    var type: UInt8
+    var flags: UInt8
+    var payloadLength: Int
+    var checksum: UInt32
+
+    var frameLength: Int { SegmentFormat.frameHeaderSize + payloadLength }
+    var isCompressed: Bool { flags & SegmentFormat.flagCompressed != 0 }
+
+    /// Parses the 10 header bytes at `offset`; nil when fewer than 10 bytes are there or the length is impossible.
+    static func parse(_ buffer: UnsafeRawBufferPointer, at offset: Int = 0) -> FrameHeader? {
+        guard buffer.count - offset >= SegmentFormat.frameHeaderSize else { return nil }
+        let length = UInt32(littleEndian: buffer.loadUnaligned(fromByteOffset: offset + 2, as: UInt32.self))
+        guard length <= UInt32(SegmentFormat.maxPayload) else { return nil }
+        let crc = UInt32(littleEndian: buffer.loadUnaligned(fromByteOffset: offset + 6, as: UInt32.self))
+        return FrameHeader(type: buffer[offset], flags: buffer[offset + 1], payloadLength: Int(length), checksum: crc)
+    }
+
+    /// Whether the checksum matches the header bytes and `payload`.
+    func verifies(header: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) -> Bool {
+        var crc: UInt32 = 0xFFFF_FFFF
+        crc = CRC32C.update(crc, UnsafeRawBufferPointer(rebasing: header[0..<6]))
+        crc = ~CRC32C.update(crc, payload)
+        return crc == checksum
+    }
+}

@@ -1,0 +1,76 @@
+import TollgateModel
+
+/// A sealed segment's index: record ids sorted, each with its frame's offset and length, searched by bisection.
+public struct SegmentIndex: Sendable, Equatable {
+    public let segment: UInt32
+    /// Sorted ascending.
+    public private(set) var ids: [LogID]
+    public private(set) var offsets: [UInt64]
+    public private(set) var lengths: [UInt32]
+
+    static let entrySize = 28
+
+    /// Builds the index of the given rows (any order); sorts them by id.
+    init(segment: UInt32, ids: [LogID], offsets: [UInt64], lengths: [UInt32]) {
+        self.segment = segment
+        let order = ids.indices.sorted { ids[$0] < ids[$1] }
+        self.ids = order.map { ids[$0] }
+        self.offsets = order.map { offsets[$0] }
+        self.lengths = order.map { lengths[$0] }
+    }
+
+    public var count: Int { ids.count }
+
+    /// The location of the record with this id, nil when the segment has none.
+    public func location(of id: LogID) -> RecordLocation? {
+        var low = 0
+        var high = ids.count
+        while low < high {
+            let mid = (low + high) / 2
+            if ids[mid] < id { low = mid + 1 } else { high = mid }
+        }
+        guard low < ids.count, ids[low] == id else { return nil }
+        return RecordLocation(segment: segment, offset: offsets[low], length: lengths[low])
+    }
+
+    func encode() -> [UInt8] {
+        var w = WireWriter(capacity: 4 + ids.count * Self.entrySize)
+        w.u32(UInt32(ids.count))
+        for i in ids.indices {
+            w.u64(ids[i].high)
+            w.u64(ids[i].low)
+            w.u64(offsets[i])
+            w.u32(lengths[i])
+        }
+        return w.bytes
+    }
+
+    static func decode(_ payload: UnsafeRawBufferPointer, segment: UInt32) throws -> SegmentIndex {
+        var r = WireReader(payload)
+        let count = Int(try r.u32())
+        guard r.remaining == count * entrySize else {
+            throw SegmentError(.corrupt, "index of segment \(segment) declares \(count) entries in \(payload.count) bytes")
+        }
+        var ids: [LogID] = []
+        var offsets: [UInt64] = []
+        var lengths: [UInt32] = []
+        ids.reserveCapacity(count)
+        offsets.reserveCapacity(count)
+        lengths.reserveCapacity(count)
+        for _ in 0..<count {
+            let high = try r.u64()
+            let low = try r.u64()
+            ids.append(LogID(high: high, low: low))
+            offsets.append(try r.u64())
+            lengths.append(try r.u32())
+        }
+        for i in ids.indices.dropFirst() where !(ids[i - 1] < ids[i]) {
+            throw SegmentError(.corrupt, "index of segment \(segment) is not sorted at entry \(i)")
+        }
+        var index = SegmentIndex(segment: segment, ids: [], offsets: [], lengths: [])
+        index.ids = ids
+        index.offsets = offsets
+        index.lengths = lengths
+        return index
+    }
+}

@@ -1,0 +1,85 @@
+import Synchronization
+import TollgateModel
+
+/// A decompressor lent to one reading thread at a time by the reader's pool.
+// @unchecked Sendable: a pooled decompressor is only ever used by the caller that took it out of the pool (under
+// the reader's mutex) until it puts it back, so its context is never used by two threads at once.
+final class PooledDecompressor: @unchecked Sendable {
+    let decompressor: ZstdDecompressor
+    init() throws { decompressor = try ZstdDecompressor() }
+}
+
+extension SegmentReader {
+    /// A cached descriptor for a segment file.
+    func file(_ segment: UInt32) throws -> SegmentFile {
+        if let open = state.withLock({ $0.files[segment] }) { return open }
+        let opened = try SegmentFile.openForReading(segmentsPath + "/" + SegmentFormat.fileName(segment))
+        return state.withLock { s in
+            if let raced = s.files[segment] { return raced }
+            if s.files.count >= maxOpenFiles, let victim = s.files.keys.first { s.files[victim] = nil }
+            s.files[segment] = opened
+            return opened
+        }
+    }
+
+    /// Reads and verifies a whole frame of the given type, decompressing it if flagged, and decodes it.
+    func readFrame<T>(
+        _ segment: UInt32, offset: UInt64, length: UInt32, type: FrameType,
+        _ decode: (UnsafeRawBufferPointer) throws -> T
+    ) throws -> T {
+        let file = try file(segment)
+        let bytes = try file.read(count: Int(length), at: offset)
+        return try bytes.withUnsafeBytes { buffer in
+            guard let header = FrameHeader.parse(buffer), header.frameLength == buffer.count,
+                header.type == type.rawValue
+            else { throw SegmentError(.corrupt, "segment \(segment): no \(type) frame at \(offset)") }
+            let payload = UnsafeRawBufferPointer(rebasing: buffer[SegmentFormat.frameHeaderSize...])
+            guard header.verifies(header: buffer, payload: payload) else {
+                throw SegmentError(.corrupt, "segment \(segment): \(type) frame at \(offset) does not verify")
+            }
+            if header.isCompressed {
+                let content = try decompress(payload)
+                return try content.withUnsafeBytes { try decode($0) }
+            }
+            return try decode(payload)
+        }
+    }
+
+    func decodeRecord(flags: UInt8, payload: UnsafeRawBufferPointer) throws -> LogRecord {
+        try RecordFrame.decode(flags: flags, payload: payload) { try decompress($0) }
+    }
+
+    /// Decompresses a zstd frame with a pooled context and the dictionary it names (loaded from `dicts/` once).
+    func decompress(_ frame: UnsafeRawBufferPointer) throws -> [UInt8] {
+        let id: UInt32
+        do {
+            id = try ZstdDecompressor.dictionaryID(ofFrame: frame)
+        } catch {
+            throw SegmentError(.corrupt, "payload is not a zstd frame", cause: error)
+        }
+        let dictionary = id == 0 ? nil : try dictionary(id)
+        let pooled = try state.withLock { s in s.decompressors.popLast() } ?? PooledDecompressor()
+        defer { state.withLock { s in s.decompressors.append(pooled) } }
+        do {
+            return try pooled.decompressor.decompress(frame, dictionary: dictionary)
+        } catch {
+            throw SegmentError(.corrupt, "zstd frame does not decompress", cause: error)
+        }
+    }
+
+    func dictionary(_ id: UInt32) throws -> ZstdDecompressionDictionary {
+        if let known = state.withLock({ $0.dictionaries[id] }) { return known }
+        let loaded: ZstdDictionary
+        do {
+            loaded = try SegmentDictionaries.load(id, from: dictionariesPath)
+        } catch let error as SegmentError where error.code == .notFound {
+            throw SegmentError(.notFound, "zstd dictionary \(id) is missing from dicts/", cause: error)
+        }
+        let digested = try ZstdDecompressionDictionary(loaded)
+        return state.withLock { s in
+            if let raced = s.dictionaries[id] { return raced }
+            s.dictionaries[id] = digested
+            return digested
+        }
+    }
+}

@@ -1,0 +1,170 @@
+import Synchronization
+import TollgateModel
+
+/// Reads records, indexes and column blocks from the segment files. Thread-safe: `pread` on cached file
+/// descriptors; caches are behind a mutex and I/O happens outside it.
+///
+/// Every record returned has passed its frame checksum and decoded completely; anything else is an error.
+public final class SegmentReader: Sendable {
+    public let directory: String
+    let segmentsPath: String
+    let dictionariesPath: String
+    let maxOpenFiles: Int
+    let maxCachedIndexes: Int
+
+    struct State {
+        var files: [UInt32: SegmentFile] = [:]
+        /// Footers of sealed segments (a sealed file never changes).
+        var footers: [UInt32: SegmentFooter] = [:]
+        var indexes: [UInt32: SegmentIndex] = [:]
+        var indexOrder: [UInt32] = []
+        var dictionaries: [UInt32: ZstdDecompressionDictionary] = [:]
+        var decompressors: [PooledDecompressor] = []
+    }
+
+    let state = Mutex(State())
+
+    /// - Parameters:
+    ///   - directory: the store's data folder (the one holding `segments/` and `dicts/`).
+    ///   - maxOpenFiles: descriptors kept open at most.
+    ///   - maxCachedIndexes: sealed segment indexes kept in memory at most.
+    public init(directory: String, maxOpenFiles: Int = 64, maxCachedIndexes: Int = 16) {
+        self.directory = directory
+        self.segmentsPath = directory + "/" + SegmentFormat.segmentsDirectory
+        self.dictionariesPath = directory + "/" + SegmentFormat.dictionariesDirectory
+        self.maxOpenFiles = max(1, maxOpenFiles)
+        self.maxCachedIndexes = max(1, maxCachedIndexes)
+    }
+
+    /// The sequence numbers of the segment files present, ascending.
+    public func segments() throws -> [UInt32] {
+        try SegmentDirectory.list(segmentsPath).compactMap(SegmentFormat.sequence(fromFileName:)).sorted()
+    }
+
+    /// Reads the record at `location`: checks the frame's length, type and checksum, decompresses and decodes.
+    public func read(_ location: RecordLocation) throws -> LogRecord {
+        guard location.length >= UInt32(SegmentFormat.frameHeaderSize),
+            Int(location.length) <= SegmentFormat.maxPayload + SegmentFormat.frameHeaderSize,
+            location.offset >= UInt64(SegmentFormat.fileHeaderSize)
+        else { throw SegmentError(.invalidArgument, "invalid record location \(location)") }
+        let file = try file(location.segment)
+        let bytes = try file.read(count: Int(location.length), at: location.offset)
+        guard bytes.count == Int(location.length) else {
+            throw SegmentError(.notFound, "segment \(location.segment) ends before \(location)")
+        }
+        return try bytes.withUnsafeBytes { buffer in
+            guard let header = FrameHeader.parse(buffer), header.frameLength == buffer.count,
+                header.verifies(
+                    header: buffer, payload: UnsafeRawBufferPointer(rebasing: buffer[SegmentFormat.frameHeaderSize...]))
+            else { throw SegmentError(.corrupt, "frame at \(location) does not verify") }
+            guard header.type == FrameType.record.rawValue else {
+                throw SegmentError(.corrupt, "frame at \(location) is not a record (type \(header.type))")
+            }
+            return try decodeRecord(
+                flags: header.flags, payload: UnsafeRawBufferPointer(rebasing: buffer[SegmentFormat.frameHeaderSize...]))
+        }
+    }
+
+    /// The footer of a sealed segment, nil while the segment is not sealed.
+    public func footer(of segment: UInt32) throws -> SegmentFooter? {
+        if let cached = state.withLock({ $0.footers[segment] }) { return cached }
+        let file = try file(segment)
+        let size = try file.size()
+        guard size >= UInt64(SegmentFormat.fileHeaderSize + SegmentFormat.footerFrameSize) else { return nil }
+        let bytes = try file.read(
+            count: SegmentFormat.footerFrameSize, at: size - UInt64(SegmentFormat.footerFrameSize))
+        guard let footer = SegmentFooter.parse(frame: bytes) else { return nil }
+        state.withLock { $0.footers[segment] = footer }
+        return footer
+    }
+
+    /// The index of a sealed segment (verified once, then cached).
+    public func index(of segment: UInt32) throws -> SegmentIndex {
+        if let cached = state.withLock({ $0.indexes[segment] }) { return cached }
+        guard let footer = try footer(of: segment) else {
+            throw SegmentError(.notSealed, "segment \(segment) is not sealed; it has no index")
+        }
+        let index = try readFrame(segment, offset: footer.indexOffset, length: footer.indexLength, type: .index) {
+            try SegmentIndex.decode($0, segment: segment)
+        }
+        state.withLock { s in
+            if s.indexes[segment] == nil {
+                s.indexes[segment] = index
+                s.indexOrder.append(segment)
+                while s.indexOrder.count > maxCachedIndexes { s.indexes[s.indexOrder.removeFirst()] = nil }
+            }
+        }
+        return index
+    }
+
+    /// The column block of a sealed segment (read from its columns frame, not from the records).
+    public func columns(of segment: UInt32) throws -> ColumnBlock {
+        guard let footer = try footer(of: segment) else {
+            throw SegmentError(.notSealed, "segment \(segment) is not sealed; ask the writer for its columns")
+        }
+        return try readFrame(segment, offset: footer.columnsOffset, length: footer.columnsLength, type: .columns) {
+            try ColumnBlock.decode($0, segment: segment)
+        }
+    }
+
+    /// Finds a record by id in a sealed segment through its index, without scanning records.
+    public func find(_ id: LogID, in segment: UInt32) throws -> (location: RecordLocation, record: LogRecord)? {
+        guard let footer = try footer(of: segment) else {
+            throw SegmentError(.notSealed, "segment \(segment) is not sealed; it has no index")
+        }
+        guard footer.mayContain(id), let location = try index(of: segment).location(of: id) else { return nil }
+        let record = try read(location)
+        guard record.id == id else { throw SegmentError(.corrupt, "index of segment \(segment) points at another id") }
+        return (location, record)
+    }
+
+    /// Finds a record by id in any sealed segment (footer id ranges first, then the indexes), newest first.
+    public func find(_ id: LogID) throws -> (location: RecordLocation, record: LogRecord)? {
+        for segment in try segments().reversed() {
+            guard let footer = try footer(of: segment), footer.mayContain(id) else { continue }
+            if let found = try find(id, in: segment) { return found }
+        }
+        return nil
+    }
+
+    /// Calls `body` with every record of a segment in file order. For a sealed segment, the records before its
+    /// index; for the active one, every frame written so far (an incomplete last frame is the end). A frame that
+    /// does not verify is an error.
+    public func forEachRecord(in segment: UInt32, _ body: (RecordLocation, LogRecord) throws -> Void) throws {
+        let file = try file(segment)
+        let footer = try footer(of: segment)
+        let end = try footer?.indexOffset ?? file.size()
+        let bytes = try file.read(count: Int(end), at: 0)
+        guard try SegmentFormat.parseFileHeader(bytes) == segment else {
+            throw SegmentError(.corrupt, "segment \(segment) has no valid header")
+        }
+        try bytes.withUnsafeBytes { buffer in
+            var scanner = FrameScanner(buffer, from: SegmentFormat.fileHeaderSize)
+            while let frame = scanner.next() {
+                guard frame.header.type == FrameType.record.rawValue else { continue }
+                let record = try decodeRecord(
+                    flags: frame.header.flags, payload: UnsafeRawBufferPointer(rebasing: buffer[frame.payload]))
+                try body(
+                    RecordLocation(segment: segment, offset: UInt64(frame.offset), length: UInt32(frame.header.frameLength)),
+                    record)
+            }
+            switch scanner.stop {
+            case .end?, nil: break
+            case .torn?:
+                if footer != nil { throw SegmentError(.corrupt, "segment \(segment) is torn at \(scanner.position)") }
+            case .badChecksum?:
+                throw SegmentError(.corrupt, "segment \(segment): frame at \(scanner.position) does not verify")
+            }
+        }
+    }
+
+    /// Forgets cached descriptors, footers and indexes (e.g. after segments were deleted).
+    public func reset() {
+        state.withLock { s in
+            s.files = [:]
+            s.footers = [:]
+            s.indexes = [:]
+            s.indexOrder = []
+        }
+    }
+}

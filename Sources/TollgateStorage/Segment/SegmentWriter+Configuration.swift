@@ -1,0 +1,34 @@
+import Glibc
+
+extension SegmentWriter {
+    /// Settings of a segment writer; every field has a default.
+    public struct Configuration: Sendable {
+        /// Seal the active segment before it would pass this size (bytes).
+        public var maxSegmentBytes: UInt64 = 64 << 20
+        /// Seal the active segment once its first record is this old (milliseconds).
+        public var maxSegmentAgeMillis: Int64 = 3_600_000
+        /// zstd level for records and columns.
+        public var compressionLevel: Int32 = 3
+        /// Train a dictionary from the first records when the store has none.
+        public var trainsDictionary = true
+        /// Train once this many records were sampled...
+        public var dictionarySampleRecords = 1000
+        /// ...or this many bytes of record encodings, whichever comes first.
+        public var dictionarySampleBytes = 1 << 20
+        /// Largest dictionary trained (bytes).
+        public var dictionaryCapacity = 64 << 10
+        /// Appended frames are written to the file (pwrite) when the buffer passes this size, and on flush/sync.
+        public var writeBufferBytes = 1 << 20
+        /// Milliseconds, used for segment age only. Injected by tests.
+        public var clock: @Sendable () -> Int64 = SegmentWriter.wallClockMillis
+
+        public init() {}
+    }
+
+    /// Unix time in milliseconds.
+    public static let wallClockMillis: @Sendable () -> Int64 = {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+}

@@ -1,0 +1,152 @@
+import TollgateModel
+
+extension SegmentWriter {
+    /// Opens the store: folders, dictionaries, then the unsealed tail (FORMAT.md, "Recovery on open").
+    func open(onRecoveredRecord: (RecordLocation, LogRecord) throws -> Void) throws {
+        try SegmentDirectory.ensure(directory)
+        try SegmentDirectory.ensure(segmentsPath)
+        try SegmentDirectory.ensure(dictionariesPath)
+        dictionaries = try SegmentDictionaries.loadAll(from: dictionariesPath)
+        if let current = dictionaries.last {
+            compressor = try ZstdCompressor(level: configuration.compressionLevel, dictionary: current)
+            trainingEnabled = false
+        }
+        let decompressor = try ZstdDecompressor()
+        for dictionary in dictionaries { try decompressor.add(dictionary) }
+
+        let sequences = try SegmentDirectory.list(segmentsPath).compactMap(SegmentFormat.sequence(fromFileName:))
+            .sorted()
+        guard let newest = sequences.last else {
+            try startSegment(1)
+            return
+        }
+        // Walk back from the newest file until a sealed one; only the files after it are scanned.
+        var tail: [UInt32] = []
+        for sequence in sequences.reversed() {
+            if try isSealed(sequence) { break }
+            tail.insert(sequence, at: 0)
+        }
+        guard let last = tail.last else {
+            try startSegment(newest + 1)
+            return
+        }
+        for sequence in tail {
+            let scan = try recoverSegment(sequence, decompressor: decompressor, onRecoveredRecord: onRecoveredRecord)
+            recovery.scannedSegments.append(sequence)
+            if sequence != last {
+                try sealActive()
+                recovery.sealedSegments.append(sequence)
+            } else {
+                let now = configuration.clock()
+                let firstAt = scan.firstCreatedAt.map { min($0, now) } ?? nil
+                rotation = SegmentRotation(
+                    maxBytes: configuration.maxSegmentBytes, maxAgeMillis: configuration.maxSegmentAgeMillis,
+                    bytes: writtenBytes, records: activeColumns.count, firstAppendAt: firstAt)
+            }
+        }
+        if !recovery.cuts.isEmpty {
+            logger.warning(
+                "segment store cut a torn or corrupt tail",
+                metadata: ["segment.cuts": "\(recovery.cuts.map { "\($0.segment)@\($0.offset)-\($0.bytesCut)" })"])
+        }
+    }
+
+    /// Whether the file's last bytes are a valid footer frame (reads only those bytes).
+    func isSealed(_ sequence: UInt32) throws -> Bool {
+        let file = try SegmentFile.openForReading(segmentsPath + "/" + SegmentFormat.fileName(sequence))
+        let size = try file.size()
+        let minimum = UInt64(SegmentFormat.fileHeaderSize + SegmentFormat.footerFrameSize)
+        guard size >= minimum else { return false }
+        let bytes = try file.read(
+            count: SegmentFormat.footerFrameSize, at: size - UInt64(SegmentFormat.footerFrameSize))
+        return SegmentFooter.parse(frame: bytes) != nil
+    }
+
+    struct TailScan {
+        var firstCreatedAt: Int64?
+    }
+
+    /// Scans one unsealed segment, cuts it after its last good frame and makes it the active segment (columns,
+    /// size, open file).
+    func recoverSegment(
+        _ sequence: UInt32, decompressor: ZstdDecompressor,
+        onRecoveredRecord: (RecordLocation, LogRecord) throws -> Void
+    ) throws -> TailScan {
+        let path = segmentsPath + "/" + SegmentFormat.fileName(sequence)
+        let handle = try SegmentFile.openForWriting(path)
+        let size = try handle.size()
+        let bytes = try handle.read(count: Int(size), at: 0)
+        var columns = ColumnBlock(segment: sequence)
+        var scan = TailScan()
+
+        let headerSequence = try SegmentFormat.parseFileHeader(bytes)
+        guard let headerSequence, headerSequence == sequence else {
+            // No valid header (crash while creating the file): start it over.
+            try handle.truncate(to: 0)
+            try handle.write(SegmentFormat.fileHeader(sequence: sequence), at: 0)
+            try handle.sync()
+            recovery.cuts.append(.init(segment: sequence, offset: 0, bytesCut: size, reason: "invalid file header"))
+            adopt(handle, sequence: sequence, size: UInt64(SegmentFormat.fileHeaderSize), columns: columns)
+            return scan
+        }
+
+        var keepEnd = SegmentFormat.fileHeaderSize
+        var reason: String?
+        try bytes.withUnsafeBytes { buffer in
+            var scanner = FrameScanner(buffer, from: SegmentFormat.fileHeaderSize)
+            var sealFramesPending = false
+            while let frame = scanner.next() {
+                switch FrameType(rawValue: frame.header.type) {
+                case .record:
+                    let payload = UnsafeRawBufferPointer(rebasing: buffer[frame.payload])
+                    let record: LogRecord
+                    do {
+                        record = try RecordFrame.decode(flags: frame.header.flags, payload: payload) {
+                            try decompressor.decompress($0)
+                        }
+                    } catch let error as SegmentError where error.code == .corrupt {
+                        reason = "undecodable record at \(frame.offset)"
+                        return
+                    }
+                    let location = RecordLocation(
+                        segment: sequence, offset: UInt64(frame.offset), length: UInt32(frame.header.frameLength))
+                    columns.append(record, at: location)
+                    recovery.records.append(.init(id: record.id, location: location))
+                    if scan.firstCreatedAt == nil { scan.firstCreatedAt = record.createdAt }
+                    try onRecoveredRecord(location, record)
+                    keepEnd = frame.end
+                    sealFramesPending = false
+                case .index, .columns, .footer:
+                    // Part of a seal; kept only if more records follow (which the writer never does).
+                    sealFramesPending = true
+                case nil:
+                    keepEnd = frame.end  // a frame type from a later version: kept, skipped
+                    sealFramesPending = false
+                }
+            }
+            switch scanner.stop {
+            case .torn?: reason = "torn frame at \(scanner.position)"
+            case .badChecksum?: reason = "bad checksum at \(scanner.position)"
+            case .end?, nil: if sealFramesPending { reason = "unfinished seal" }
+            }
+        }
+        if UInt64(keepEnd) < size {
+            try handle.truncate(to: UInt64(keepEnd))
+            try handle.sync()
+            recovery.cuts.append(
+                .init(
+                    segment: sequence, offset: UInt64(keepEnd), bytesCut: size - UInt64(keepEnd),
+                    reason: reason ?? "trailing bytes"))
+        }
+        adopt(handle, sequence: sequence, size: UInt64(keepEnd), columns: columns)
+        return scan
+    }
+
+    private func adopt(_ handle: SegmentFile, sequence: UInt32, size: UInt64, columns: ColumnBlock) {
+        file = handle
+        activeSegment = sequence
+        writtenBytes = size
+        unsyncedBytes = false
+        activeColumns = columns
+    }
+}

@@ -1,0 +1,87 @@
+import TollgateModel
+
+extension SegmentWriter {
+    /// Writes the buffer, then the index, columns and footer frames, and fsyncs the file. The writer keeps the
+    /// (now sealed) file open until `startSegment` replaces it.
+    func sealActive() throws {
+        try flush()
+        let columns = activeColumns
+        var tail: [UInt8] = []
+        let index = SegmentIndex(
+            segment: activeSegment, ids: columns.ids, offsets: columns.offsets, lengths: columns.lengths)
+        let indexOffset = writtenBytes
+        let indexLength = SegmentFormat.appendFrame(type: .index, flags: 0, payload: index.encode(), to: &tail)
+        let columnsOffset = indexOffset + UInt64(indexLength)
+        let compressedColumns = try columnsCompressor.compress(columns.encode())
+        let columnsLength = SegmentFormat.appendFrame(
+            type: .columns, flags: SegmentFormat.flagCompressed, payload: compressedColumns, to: &tail)
+        let range = columns.idRange
+        let footer = SegmentFooter(
+            indexOffset: indexOffset, indexLength: UInt32(indexLength), columnsOffset: columnsOffset,
+            columnsLength: UInt32(columnsLength), recordCount: UInt32(columns.count),
+            minID: range?.min ?? LogID(high: 0, low: 0), maxID: range?.max ?? LogID(high: 0, low: 0))
+        SegmentFormat.appendFrame(type: .footer, flags: 0, payload: footer.encodePayload(), to: &tail)
+        try file.write(tail, at: writtenBytes)
+        writtenBytes += UInt64(tail.count)
+        try file.sync()
+        unsyncedBytes = false
+        let sealed = SealedSegment(segment: activeSegment, footer: footer, bytes: writtenBytes)
+        logger.debug(
+            "sealed segment",
+            metadata: [
+                "segment.index": "\(activeSegment)", "segment.records": "\(columns.count)",
+                "segment.bytes": "\(writtenBytes)",
+            ])
+        onSeal?(sealed)
+    }
+
+    /// Creates segment `sequence` (header, fsync of file and folder) and makes it the active segment.
+    func startSegment(_ sequence: UInt32) throws {
+        let path = segmentsPath + "/" + SegmentFormat.fileName(sequence)
+        let newFile = try SegmentFile.create(path)
+        try newFile.write(SegmentFormat.fileHeader(sequence: sequence), at: 0)
+        try newFile.sync()
+        try SegmentDirectory.sync(segmentsPath)
+        file = newFile
+        activeSegment = sequence
+        writtenBytes = UInt64(SegmentFormat.fileHeaderSize)
+        unsyncedBytes = false
+        activeColumns = ColumnBlock(segment: sequence)
+    }
+
+    /// Keeps a record encoding as a dictionary sample; trains, saves and switches to a dictionary once enough
+    /// samples are in. A failed training is logged and not retried until the next open.
+    func sample(_ encoded: [UInt8]) throws {
+        samples.append(encoded)
+        sampleBytes += encoded.count
+        guard samples.count >= configuration.dictionarySampleRecords
+            || sampleBytes >= configuration.dictionarySampleBytes
+        else { return }
+        let id = (dictionaries.last.map { $0.id + 1 }) ?? 32768
+        defer {
+            samples = []
+            sampleBytes = 0
+        }
+        let dictionary: ZstdDictionary
+        do {
+            dictionary = try ZstdDictionary.train(
+                samples: samples, capacity: configuration.dictionaryCapacity, id: id,
+                level: configuration.compressionLevel)
+        } catch {
+            trainingEnabled = false
+            logger.warning("zstd dictionary training failed; continuing without", metadata: ["error": "\(error)"])
+            return
+        }
+        // Durable before the first frame that needs it.
+        try guarded { try SegmentDictionaries.save(dictionary, in: dictionariesPath) }
+        dictionaries.append(dictionary)
+        compressor = try ZstdCompressor(level: configuration.compressionLevel, dictionary: dictionary)
+        trainingEnabled = false
+        logger.info(
+            "trained zstd dictionary",
+            metadata: [
+                "dictionary.id": "\(id)", "dictionary.bytes": "\(dictionary.bytes.count)",
+                "dictionary.samples": "\(samples.count)",
+            ])
+    }
+}

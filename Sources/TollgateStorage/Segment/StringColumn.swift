@@ -1,0 +1,54 @@
+/// A dictionary-encoded string column: distinct values once, a code per row (`UInt32.max` for nil).
+public struct StringColumn: Sendable {
+    public static let nullCode = UInt32.max
+
+    /// Distinct values, in first-seen order.
+    public private(set) var dictionary: [String] = []
+    /// One per row: a position in `dictionary`, or `nullCode`.
+    public private(set) var codes: [UInt32] = []
+    private var lookup: [String: UInt32] = [:]
+
+    public init() {}
+
+    init(dictionary: [String], codes: [UInt32]) {
+        self.dictionary = dictionary
+        self.codes = codes
+        for (i, value) in dictionary.enumerated() where lookup[value] == nil { lookup[value] = UInt32(i) }
+    }
+
+    public var count: Int { codes.count }
+
+    public subscript(row: Int) -> String? {
+        let code = codes[row]
+        return code == Self.nullCode ? nil : dictionary[Int(code)]
+    }
+
+    /// The code of `value` in this column, nil when no row has it (a filter that matches nothing).
+    public func code(of value: String) -> UInt32? { lookup[value] }
+
+    mutating func append(_ value: String?) {
+        guard let value else {
+            codes.append(Self.nullCode)
+            return
+        }
+        if let code = lookup[value] {
+            codes.append(code)
+        } else {
+            let code = UInt32(dictionary.count)
+            dictionary.append(value)
+            lookup[value] = code
+            codes.append(code)
+        }
+    }
+
+    mutating func reserveCapacity(_ n: Int) { codes.reserveCapacity(n) }
+}
+
+extension StringColumn: Equatable {
+    /// Equal when every row has the same value (the dictionaries' order may differ).
+    public static func == (a: StringColumn, b: StringColumn) -> Bool {
+        guard a.count == b.count else { return false }
+        for row in 0..<a.count where a[row] != b[row] { return false }
+        return true
+    }
+}

@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import Logging
+import TollgateModel
+import TollgateStorage
+
+/// `tollgate-bench store`: the log store alone. Appends synthetic fixture-sized records through `LogStore`
+/// (segment append, group commit with fsync, catalog index) on one thread and reports records/s, MB/s of raw
+/// payload, and bytes stored per raw byte.
+struct StoreBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "store", abstract: "Benchmark the log store alone.")
+
+    @Option(help: "Records to append.") var records = 200_000
+    @Option(help: "Records per append batch (the ingest service's batch).") var batch = 512
+    @Option(help: "Commit (fsync + index) every this many milliseconds of appending.") var commitIntervalMs = 200
+    @Option(help: "Where to write; a temporary folder by default (removed afterwards).") var data: String?
+    @Option(help: "Random seed.") var seed: UInt64 = 42
+
+    func run() throws {
+        let directory = data ?? (NSTemporaryDirectory() + "tollgate-bench-\(UUID().uuidString)")
+        defer { if data == nil { try? FileManager.default.removeItem(atPath: directory) } }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var logger = Logger(label: "bench")
+        logger.logLevel = .warning
+
+        // Generate first so generation is not timed.
+        var generator = SyntheticRecords(seed: seed)
+        let start = Int64(Date().timeIntervalSince1970 * 1000) - Int64(records)
+        var all: [LogRecord] = []
+        all.reserveCapacity(records)
+        var rawBytes = 0
+        for i in 0..<records {
+            let record = generator.next(account: "bench", createdAt: start + Int64(i))
+            rawBytes += record.requestBody.count + record.responseBody.count
+            rawBytes += (record.requestHeaders + record.responseHeaders).reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count }
+            all.append(record)
+        }
+
+        var configuration = LogStore.Configuration()
+        configuration.commitInterval = .milliseconds(commitIntervalMs)
+        let store = try LogStore(directory: directory, configuration: configuration, logger: logger)
+        let clock = ContinuousClock()
+        var lastCommit = clock.now
+        let began = clock.now
+        var index = 0
+        while index < all.count {
+            let end = min(index + batch, all.count)
+            try store.append(Array(all[index..<end]))
+            index = end
+            if clock.now - lastCommit >= .milliseconds(commitIntervalMs) {
+                try store.commit()
+                lastCommit = clock.now
+            }
+        }
+        try store.commit()
+        let elapsed = clock.now - began
+        try store.close()
+
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let stored = try folderSize(directory + "/segments") + ((try? folderSize(directory + "/dicts")) ?? 0)
+        let catalogBytes = try folderSize(directory, matching: "catalog")
+        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB")
+        print("records: \(records), batch \(batch), commit every \(commitIntervalMs) ms")
+        print(String(format: "append: %.0f records/s, %.1f MB/s of raw payload (%.2f s)",
+                     Double(records) / seconds, Double(rawBytes) / seconds / 1e6, seconds))
+        print(String(format: "raw payload: %.1f MB (bodies + headers); segments + dictionaries: %.1f MB; ratio %.2f× (stored/raw = %.3f)",
+                     Double(rawBytes) / 1e6, Double(stored) / 1e6, Double(rawBytes) / Double(stored), Double(stored) / Double(rawBytes)))
+        print(String(format: "catalog (SQLite log index): %.1f MB", Double(catalogBytes) / 1e6))
+        print("peak RSS: \(peakRSS())")
+    }
+
+    private func folderSize(_ path: String, matching prefix: String? = nil) throws -> Int {
+        var total = 0
+        for name in try FileManager.default.contentsOfDirectory(atPath: path) {
+            if let prefix, !name.hasPrefix(prefix) { continue }
+            let attributes = try FileManager.default.attributesOfItem(atPath: path + "/" + name)
+            if attributes[.type] as? FileAttributeType == .typeRegular {
+                total += (attributes[.size] as? Int) ?? 0
+            }
+        }
+        return total
+    }
+}
+
+func peakRSS() -> String {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return "unknown" }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        return line.dropFirst(6).trimmingCharacters(in: .whitespaces)
+    }
+    return "unknown"
+}

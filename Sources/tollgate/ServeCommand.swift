@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import Logging
+import TollgateGateway
+import TollgateModel
+import TollgateStorage
+
+/// `tollgate serve`: the gateway — proxy and REST API on one port, the log store in a data folder.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the gateway: the proxy under /v1/ and the REST API under /api/v1/ on one port.",
+        discussion: """
+            Environment: TOLLGATE_DATA (data folder), TOLLGATE_ADMIN_TOKEN (admin bearer token; otherwise one is \
+            generated into DATA/admin-token on first start), TOLLGATE_UPSTREAM_<PROVIDER> (base URL override, e.g. \
+            TOLLGATE_UPSTREAM_OPENAI=http://127.0.0.1:9090/v1; dashes in slugs become underscores).
+            """
+    )
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on.")
+    var port = 8787
+
+    @Option(name: .customLong("data"), help: "Data folder (env TOLLGATE_DATA).")
+    var dataDirectory: String?
+
+    @Option(
+        name: .customLong("upstream"),
+        help: ArgumentHelp("Override a provider's base URL: PROVIDER=URL (repeatable).", valueName: "provider=url"))
+    var upstreams: [String] = []
+
+    @Option(help: "Group commit interval in milliseconds (1–1000): the longest a log waits to be durable.")
+    var commitIntervalMs = 200
+
+    @Option(help: "Ingest queue capacity (exchanges waiting to be stored); beyond it logs are dropped and counted.")
+    var queueCapacity = 65_536
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel = "info"
+
+    func run() async throws {
+        var logger = Logger(label: "tollgate")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+
+        let environment = ProcessInfo.processInfo.environment
+        let data = dataDirectory ?? environment["TOLLGATE_DATA"] ?? "./tollgate-data"
+        guard (1...1000).contains(commitIntervalMs) else {
+            throw ValidationError("--commit-interval-ms must be from 1 to 1000")
+        }
+        let providers = try ProviderOverrides.apply(flags: upstreams, environment: environment, to: .builtIn)
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        let adminToken = try AdminToken.load(dataDirectory: data, environment: environment)
+
+        var configuration = GatewayApp.Configuration(dataDirectory: data, adminToken: adminToken.value)
+        configuration.host = host
+        configuration.port = port
+        configuration.providers = providers
+        configuration.ingest.commitInterval = .milliseconds(commitIntervalMs)
+        configuration.queueCapacity = queueCapacity
+        let host = self.host
+        configuration.onListening = { port in
+            Output.line("tollgate listening on http://\(host):\(port) (data: \(data))")
+        }
+        let gateway = try GatewayApp(configuration: configuration, logger: logger)
+        if adminToken.generated {
+            Output.line("admin token (saved to \(data)/admin-token): \(adminToken.value)")
+        }
+        try await gateway.run(logger: logger)
+    }
+}

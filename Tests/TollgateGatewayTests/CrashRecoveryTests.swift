@@ -1,0 +1,155 @@
+import Foundation
+import Testing
+import TollgateMockProvider
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// `tollgate serve` as a separate process, killed with SIGKILL under load: after a restart, every log that the
+/// API had listed (so was durable) is still listed and readable, and the store accepts new requests.
+@Suite(.serialized) struct CrashRecoveryTests {
+    /// The built `tollgate` executable: beside the test bundle, or `TOLLGATE_BIN`.
+    static var binary: String {
+        if let path = ProcessInfo.processInfo.environment["TOLLGATE_BIN"] { return path }
+        let runner = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var folder = runner.deletingLastPathComponent()
+        while folder.path != "/" {
+            let candidate = folder.appendingPathComponent("tollgate").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            folder = folder.deletingLastPathComponent()
+        }
+        return "tollgate"
+    }
+
+    // Shared with the load tasks: `Process` is only read (its port, its pid) after `run()`, and killed once.
+    final class ServeProcess: @unchecked Sendable {
+        let process = Process()
+        let port: Int
+
+        init(data: String, port: Int, mockPort: Int) throws {
+            self.port = port
+            process.executableURL = URL(fileURLWithPath: CrashRecoveryTests.binary)
+            process.arguments = [
+                "serve", "--port", "\(port)", "--data", data, "--commit-interval-ms", "50",
+                "--upstream", "openai=http://127.0.0.1:\(mockPort)/v1", "--log-level", "error",
+            ]
+            process.environment = ["TOLLGATE_ADMIN_TOKEN": GatewayHarness.adminToken]
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+        }
+
+        func waitUntilListening() async throws {
+            let deadline = ContinuousClock.now + .seconds(20)
+            while ContinuousClock.now < deadline {
+                if (try? await get("/healthz"))?.0 == 200 { return }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            throw HarnessError("tollgate serve did not start")
+        }
+
+        func get(_ path: String) async throws -> (Int, Data) {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+            request.setValue("Bearer \(GatewayHarness.adminToken)", forHTTPHeaderField: "Authorization")
+            request.timeoutInterval = 5
+            let (data, response) = try await URLSession.shared.data(for: request)
+            return ((response as! HTTPURLResponse).statusCode, data)
+        }
+
+        func post(_ path: String, _ body: String) async throws -> Int {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+            request.httpMethod = "POST"
+            request.httpBody = Data(body.utf8)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.timeoutInterval = 5
+            let (_, response) = try await URLSession.shared.data(for: request)
+            return (response as! HTTPURLResponse).statusCode
+        }
+
+        func listedIDs() async throws -> [String] {
+            var ids: [String] = []
+            var cursor: String? = nil
+            repeat {
+                let (status, data) = try await get(
+                    "/api/v1/accounts/default/logs?limit=1000" + (cursor.map { "&cursor=\($0)" } ?? ""))
+                guard status == 200, let page = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                    throw HarnessError("logs list failed: \(status)")
+                }
+                ids += (page["logs"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+                cursor = page["next_cursor"] as? String
+            } while cursor != nil
+            return ids
+        }
+
+        func kill9() {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
+                guard bind(fd, pointer, length) == 0 else { return -1 }
+                return getsockname(fd, pointer, &length)
+            }
+        }
+        guard bound == 0 else { throw HarnessError("no free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    @Test func killNineUnderLoadLosesNoDurableLog() async throws {
+        let mock = MockProvider()
+        let mockPort = try await mock.start(host: "127.0.0.1", port: 0)
+        let data = makeTemporaryDirectory()
+        let port = try Self.freePort()
+        let body = #"{"model":"gpt-5-mini","messages":[{"role":"user","content":"crash test"}]}"#
+
+        let first = try ServeProcess(data: data, port: port, mockPort: mockPort)
+        try await first.waitUntilListening()
+        // Load from 4 concurrent clients for a bounded time, while we sample what the API lists.
+        let load = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<4 {
+                    group.addTask {
+                        let stop = ContinuousClock.now + .seconds(3)
+                        var sent = 0
+                        while ContinuousClock.now < stop && sent < 2000 && !Task.isCancelled {
+                            _ = try? await first.post("/v1/default/default/openai/chat/completions", body)
+                            sent += 1
+                        }
+                    }
+                }
+            }
+        }
+        try await Task.sleep(for: .milliseconds(1500))
+        let listed = try await first.listedIDs()
+        #expect(listed.count > 0)
+        first.kill9()
+        load.cancel()
+        await load.value
+
+        let second = try ServeProcess(data: data, port: port, mockPort: mockPort)
+        try await second.waitUntilListening()
+        let after = Set(try await second.listedIDs())
+        let lost = listed.filter { !after.contains($0) }
+        #expect(lost.isEmpty, "lost \(lost.count) of \(listed.count) durable logs")
+        for id in listed.prefix(50) {
+            let (status, data) = try await second.get("/api/v1/accounts/default/logs/\(id)/request")
+            #expect(status == 200)
+            #expect(String(decoding: data, as: UTF8.self) == body)
+        }
+        // The store takes new records after recovery.
+        #expect(try await second.post("/v1/default/default/openai/chat/completions", body) == 200)
+        second.process.terminate()
+        second.process.waitUntilExit()
+        #expect(second.process.terminationStatus == 0)
+        try await mock.shutdown()
+    }
+}

@@ -1,0 +1,138 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Testing
+import TollgateModel
+
+@testable import TollgateGateway
+
+@Suite("Proxy errors")
+struct ProxyErrorTests {
+    /// A port nothing listens on: bound, read back, closed.
+    static func closedPort() async throws -> Int {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = channel.localAddress?.port ?? 1
+        try await channel.close()
+        return port
+    }
+
+    @Test func unknownAccountOrGatewayIs404AndNothingForwarded() async throws {
+        let upstream = try await TestUpstream { _, responder in try await responder.respond(body: "x") }
+        defer { Task { await upstream.shutdown() } }
+        try await TestGateway.with(upstreams: ["openai": upstream.baseURL]) { gateway in
+            try await TestClient.with(port: gateway.port) { client in
+                let a = try await client.request(.POST, "/v1/nobody/prod/openai/chat/completions", body: "{}")
+                let b = try await client.request(.GET, "/v1/acme/nope/openai/models")
+                #expect(a.status == 404)
+                #expect(b.status == 404)
+                #expect(a.text.hasPrefix(#"{"error":{"code":"gateway_not_found","message":"#))
+                #expect(a.header("content-type") == "application/json")
+                // The connection stays usable.
+                let c = try await client.request(.GET, TestGateway.path("openai", "/models"))
+                #expect(c.status == 200)
+            }
+            #expect(upstream.requests.count == 1)
+            _ = await gateway.sink.wait(for: 1)
+            #expect(gateway.sink.all.count == 1)
+        }
+    }
+
+    @Test func unknownProviderIs400ListingSlugs() async throws {
+        try await TestGateway.with(upstreams: [:]) { gateway in
+            let response = try await TestClient.with(port: gateway.port) { client in
+                try await client.request(.GET, TestGateway.path("nosuch", "/models"))
+            }
+            #expect(response.status == 400)
+            #expect(response.text.contains(#""code":"unknown_provider""#))
+            for slug in ProviderTable.builtIn.slugs { #expect(response.text.contains(slug)) }
+        }
+    }
+
+    @Test func badMetadataIs400() async throws {
+        let upstream = try await TestUpstream { _, responder in try await responder.respond(body: "x") }
+        defer { Task { await upstream.shutdown() } }
+        try await TestGateway.with(upstreams: ["openai": upstream.baseURL]) { gateway in
+            try await TestClient.with(port: gateway.port) { client in
+                for bad in [#"{"a":{"b":1}}"#, "not json", #"{"1":1,"2":2,"3":3,"4":4,"5":5,"6":6}"#, #"[1]"#] {
+                    let response = try await client.request(
+                        .GET, TestGateway.path("openai", "/models"), headers: [("cf-aig-metadata", bad)])
+                    #expect(response.status == 400, "\(bad)")
+                    #expect(response.text.contains("invalid_metadata"))
+                }
+            }
+            #expect(upstream.requests.isEmpty)
+        }
+    }
+
+    @Test func oversizedBodyIs413ByContentLengthAndWhileChunked() async throws {
+        let upstream = try await TestUpstream { request, responder in
+            // Reads the whole body before answering, so a chunked overflow is caught before any response.
+            try await responder.respond(body: "\(request.body.count)")
+        }
+        defer { Task { await upstream.shutdown() } }
+        try await TestGateway.with(upstreams: ["openai": upstream.baseURL], configure: { $0.maxRequestBodyBytes = 100 }) {
+            gateway in
+            try await TestClient.with(port: gateway.port) { client in
+                let response = try await client.request(
+                    .POST, TestGateway.path("openai", "/chat/completions"), body: String(repeating: "x", count: 101))
+                #expect(response.status == 413)
+                #expect(response.text.contains("request_too_large"))
+                #expect(response.header("connection") == "close")
+            }
+            #expect(upstream.requests.isEmpty)
+            try await TestClient.with(port: gateway.port) { client in
+                try await client.sendHead(
+                    .POST, TestGateway.path("openai", "/chat/completions"),
+                    headers: [("host", "x"), ("transfer-encoding", "chunked")])
+                try await client.sendBody(String(repeating: "y", count: 60))
+                try await client.sendBody(String(repeating: "y", count: 60))
+                let response = try await client.readResponse()
+                #expect(response.status == 413)
+                #expect(response.header("cf-aig-log-id") != nil)
+            }
+            let exchange = try #require(await gateway.sink.wait(for: 1).first)
+            #expect(exchange.statusCode == 413)
+            #expect(exchange.error != nil)
+            #expect(upstream.requests.isEmpty)
+        }
+    }
+
+    @Test func unreachableUpstreamIs502AndRecorded() async throws {
+        let port = try await Self.closedPort()
+        try await TestGateway.with(upstreams: ["openai": "http://127.0.0.1:\(port)/v1"]) { gateway in
+            let response = try await TestClient.with(port: gateway.port) { client in
+                try await client.request(.POST, TestGateway.path("openai", "/chat/completions"), body: "{}")
+            }
+            #expect(response.status == 502)
+            #expect(response.text.contains("upstream_unreachable"))
+            let logID = try #require(response.header("cf-aig-log-id"))
+            let exchange = try #require(await gateway.sink.wait(for: 1).first)
+            #expect(exchange.id.description == logID)
+            #expect(exchange.statusCode == 502)
+            #expect(exchange.error?.contains("unreachable") == true)
+            #expect(exchange.ttftMicros == nil)
+        }
+    }
+
+    @Test func silentUpstreamIs504AndRecorded() async throws {
+        let upstream = try await TestUpstream { _, responder in
+            try await Task.sleep(for: .seconds(2))
+            try await responder.respond(body: "too late")
+        }
+        defer { Task { await upstream.shutdown() } }
+        try await TestGateway.with(upstreams: ["openai": upstream.baseURL], configure: { $0.readTimeout = .milliseconds(200) }) {
+            gateway in
+            let response = try await TestClient.with(port: gateway.port) { client in
+                try await client.request(.GET, TestGateway.path("openai", "/models"))
+            }
+            #expect(response.status == 504)
+            #expect(response.text.contains("upstream_timeout"))
+            #expect(response.header("cf-aig-log-id") != nil)
+            let exchange = try #require(await gateway.sink.wait(for: 1).first)
+            #expect(exchange.statusCode == 504)
+            #expect(exchange.error == "upstream read timeout")
+            #expect(exchange.durationMicros >= 200_000)
+        }
+    }
+}

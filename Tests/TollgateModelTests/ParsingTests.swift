@@ -1,0 +1,92 @@
+import Testing
+
+@testable import TollgateModel
+
+@Suite("JSONReader and ServerSentEvents")
+struct ParsingTests {
+    func withReader<T>(_ text: String, _ body: (inout JSONReader) throws -> T) rethrows -> T {
+        let bytes = Array(text.utf8)
+        return try bytes.withUnsafeBufferPointer { buffer in
+            var reader = JSONReader(buffer)
+            return try body(&reader)
+        }
+    }
+
+    @Test func decodesEscapesAndSurrogatePairs() throws {
+        let s = try withReader(#""a\"b\\c\/d\n\t\u00e9\ud83d\ude00\ud800x""#) { try $0.readString() }
+        #expect(s == "a\"b\\c/d\n\té😀\u{FFFD}x")
+    }
+
+    @Test func keysWithEscapesStillMatch() throws {
+        var found: Int64?
+        try withReader(#"{"us\u0061ge":{"prompt_tokens":5}}"#) { r in
+            try r.readObject { r, key throws(JSONReader.Failure) in
+                if key == "usage" {
+                    try r.readObject { r, k throws(JSONReader.Failure) in
+                        if k == "prompt_tokens" { found = try r.readCount() } else { try r.skipValue() }
+                    }
+                } else {
+                    try r.skipValue()
+                }
+            }
+        }
+        #expect(found == 5)
+    }
+
+    @Test func countsAcceptOnlyWholeNonNegativeNumbers() throws {
+        for (text, expected) in [("0", Int64(0)), ("123", 123), ("12.0", 12), ("1.5e3", 1500)] as [(String, Int64)] {
+            #expect(try withReader(text) { try $0.readCount() } == expected, "\(text)")
+        }
+        for text in ["-1", "1.5", "null", "\"7\"", "true", "9223372036854775808"] {
+            #expect(try withReader(text) { try $0.readCount() } == nil, "\(text)")
+        }
+    }
+
+    @Test func malformedInputThrows() {
+        // Read member by member: the object grammar is checked.
+        for text in ["{", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "{\"a\" 1}", "{\"a\":1 \"b\":2}", "{1:2}"] {
+            #expect(throws: JSONReader.Failure.self, "\(text)") {
+                try withReader(text) { r in
+                    try r.readObject { r, _ throws(JSONReader.Failure) in try r.skipValue() }
+                }
+            }
+        }
+        // Skipped whole: balance, strings and scalars are checked.
+        for text in ["[1,2", "{\"a\":[}", "\"abc", "tru", "nul", "-", "x", "", "{\"a\":\"b}"] {
+            #expect(throws: JSONReader.Failure.self, "\(text)") {
+                try withReader(text) { try $0.skipValue() }
+            }
+        }
+    }
+
+    @Test func skipsWholeDocumentsOfEveryKind() throws {
+        let ok = try withReader(#" {"a":[1,-2.5e-3,true,false,null,{"b":"c\"d"}],"e":{}} "#) { r -> Bool in
+            try r.skipValue()
+            return r.isAtEnd()
+        }
+        #expect(ok)
+    }
+
+    func events(_ text: String) -> [String] {
+        var out: [String] = []
+        Array(text.utf8).withUnsafeBufferPointer { buffer in
+            ServerSentEvents.forEachData(in: buffer) { out.append(String(decoding: $0, as: UTF8.self)) }
+        }
+        return out
+    }
+
+    @Test func splitsEventsOnBlankLinesWithAnyLineEnding() {
+        #expect(events("data: a\n\ndata: b\r\n\r\ndata:c\r\rdata: d") == ["a", "b", "c", "d"])
+    }
+
+    @Test func joinsMultiLineDataAndSkipsCommentsAndOtherFields() {
+        let text = ": keep-alive\nevent: message\nid: 7\nretry: 100\ndata: {\"a\":\ndata: 1}\n\ndatax: no\n\n"
+        #expect(events(text) == ["{\"a\":\n1}"])
+    }
+
+    @Test func emptyDataAndLinesWithoutColonAreHandled() {
+        #expect(events("data\n\ndata:\n\n") == ["", ""])
+        #expect(events("") == [])
+        #expect(events("\n\n\n") == [])
+    }
+}

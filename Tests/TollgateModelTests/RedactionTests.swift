@@ -1,0 +1,102 @@
+import Testing
+
+@testable import TollgateModel
+
+@Suite("Redaction")
+struct RedactionTests {
+    @Test(arguments: [
+        "Authorization", "x-api-key", "api-key", "Cookie", "set-cookie", "cf-aig-authorization", "X-Goog-Api-Key",
+        "x-amz-security-token", "OpenAI-Secret", "proxy-authorization", "x-signature", "db-password",
+        "x-client-credential", "KEYS",
+    ])
+    func sensitiveHeadersKeepTheirNameAndLoseTheirValue(_ name: String) {
+        let header = HeaderRedaction.redacted(name: name, value: "sk-live-abcdef0123456789")
+        #expect(header.name == name.lowercased())
+        #expect(header.value == "REDACTED")
+    }
+
+    @Test(arguments: ["content-type", "accept", "user-agent", "openai-processing-ms", "x-request-id", "anthropic-version"])
+    func ordinaryHeadersAreKept(_ name: String) {
+        #expect(HeaderRedaction.redacted(name: name, value: "v 1") == Header(name, "v 1"))
+    }
+
+    @Test func rateLimitHeadersKeepCountsButNotAnythingElse() {
+        #expect(HeaderRedaction.redacted(name: "x-ratelimit-remaining-tokens", value: "149984").value == "149984")
+        #expect(HeaderRedaction.redacted(name: "x-ratelimit-reset-tokens", value: "6m0s").value == "6m0s")
+        #expect(
+            HeaderRedaction.redacted(name: "anthropic-ratelimit-input-tokens-reset", value: "2026-11-25T13:50:00Z").value
+                == "2026-11-25T13:50:00Z")
+        #expect(HeaderRedaction.redacted(name: "x-ratelimit-token", value: "sk-abc123").value == "REDACTED")
+        #expect(HeaderRedaction.redacted(name: "x-ratelimit-key", value: String(repeating: "1", count: 64)).value == "REDACTED")
+    }
+
+    @Test func redactKeepsOrderAndLowercasesNames() {
+        let out = HeaderRedaction.redact([("Content-Type", "application/json"), ("Authorization", "Bearer x"), ("X-Custom", "A")])
+        #expect(out == [Header("content-type", "application/json"), Header("authorization", "REDACTED"), Header("x-custom", "A")])
+    }
+
+    @Test func queryRedactsSecretParametersOnly() {
+        #expect(QueryRedaction.redact("alt=sse&key=AIzaSyD-secret") == "alt=sse&key=REDACTED")
+        #expect(
+            QueryRedaction.redact("X-Amz-Signature=abc&X-Amz-Date=1&access_token=t&api%5Fkey=k&client_secret=s")
+                == "X-Amz-Signature=REDACTED&X-Amz-Date=1&access_token=REDACTED&api%5Fkey=REDACTED&client_secret=REDACTED")
+        #expect(QueryRedaction.redact("limit=10&order=desc") == "limit=10&order=desc")
+        #expect(QueryRedaction.redact("key") == "key=REDACTED")
+        #expect(QueryRedaction.redact("a=1&&b=2") == "a=1&&b=2")
+        #expect(QueryRedaction.redact("") == "")
+    }
+}
+
+@Suite("MetadataHeader")
+struct MetadataHeaderTests {
+    @Test func parsesStringsNumbersAndBooleansInOrder() throws {
+        let entries = try MetadataHeader.parse(#" {"team":"search","user":1234,"ratio":0.5,"beta":true,"tag":"\u00e9"} "#)
+        #expect(
+            entries == [
+                MetadataEntry("team", .string("search")), MetadataEntry("user", .number(1234)),
+                MetadataEntry("ratio", .number(0.5)), MetadataEntry("beta", .bool(true)),
+                MetadataEntry("tag", .string("é")),
+            ])
+        #expect(try MetadataHeader.parse("{}") == [])
+    }
+
+    @Test(arguments: [
+        ("", "not valid JSON"),
+        ("team=search", "not valid JSON"),
+        (#"["a"]"#, "must be a JSON object"),
+        (#""a""#, "must be a JSON object"),
+        (#"{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6}"#, "more than 5 entries"),
+        (#"{"a":null}"#, #"value of "a" must be a string, number or boolean"#),
+        (#"{"a":[1]}"#, #"value of "a" must be a string, number or boolean"#),
+        (#"{"nested":{"b":1}}"#, #"value of "nested" must be a string, number or boolean"#),
+        (#"{"a":1,"a":2}"#, #"the key "a" more than once"#),
+        (#"{"a":1e999}"#, #"value of "a" is not a finite number"#),
+        (#"{"a":1} trailing"#, "not valid JSON"),
+        (#"{"a":1"#, "not valid JSON"),
+    ])
+    func rejectsWithAMessageNamingTheProblem(_ input: String, _ fragment: String) {
+        do {
+            _ = try MetadataHeader.parse(input)
+            Issue.record("accepted \(input)")
+        } catch {
+            #expect(error.code == .invalidMetadata)
+            #expect(error.message.contains(fragment), "\(error.message)")
+            #expect(error.message.hasPrefix("cf-aig-metadata"))
+        }
+    }
+}
+
+@Suite("Identifier")
+struct IdentifierTests {
+    @Test func acceptsTheDocumentedForm() {
+        for id in ["default", "a", "0", "acme-prod", "a-", String(repeating: "z", count: 64), "9lives"] {
+            #expect(Identifier.isValid(id), "\(id)")
+        }
+    }
+
+    @Test func rejectsEverythingElse() {
+        for id in ["", "-a", "Acme", "a_b", "a.b", "a b", "é", String(repeating: "z", count: 65), "a/b", "ａ"] {
+            #expect(!Identifier.isValid(id), "\(id)")
+        }
+    }
+}

@@ -1,0 +1,108 @@
+import Testing
+import TollgateModel
+
+@testable import TollgateStorage
+
+@Suite("Segment format pieces")
+struct SegmentFormatTests {
+    @Test func crc32cCheckValue() {
+        #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
+        #expect(CRC32C.checksum([]) == 0)
+        // Slicing-by-8 path equals the byte-by-byte path on odd lengths.
+        let data = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        var state: UInt32 = 0xFFFF_FFFF
+        for b in data { state = [b].withUnsafeBytes { CRC32C.update(state, $0) } }
+        #expect(~state == CRC32C.checksum(data))
+    }
+
+    @Test func fileNames() {
+        #expect(SegmentFormat.fileName(1) == "00000001.seg")
+        #expect(SegmentFormat.fileName(123_456_789) == "123456789.seg")
+        #expect(SegmentFormat.sequence(fromFileName: "00000042.seg") == 42)
+        #expect(SegmentFormat.sequence(fromFileName: "42.seg") == nil)
+        #expect(SegmentFormat.sequence(fromFileName: "00000042.seg.tmp") == nil)
+        #expect(SegmentFormat.sequence(fromFileName: "0000004x.seg") == nil)
+        #expect(SegmentFormat.sequence(fromFileName: "00000000.seg") == nil)
+    }
+
+    @Test func fileHeaderLayout() throws {
+        let header = SegmentFormat.fileHeader(sequence: 0x0102_0304)
+        #expect(header.count == 16)
+        #expect(Array(header[0..<8]) == [0x54, 0x47, 0x53, 0x47, 1, 0, 0, 0])
+        #expect(Array(header[8..<12]) == [4, 3, 2, 1])  // little-endian
+        #expect(try SegmentFormat.parseFileHeader(header) == 0x0102_0304)
+        var bad = header
+        bad[9] ^= 1
+        #expect(try SegmentFormat.parseFileHeader(bad) == nil)
+    }
+
+    @Test func frameLayoutAndChecksumCoverage() {
+        var out: [UInt8] = []
+        let n = SegmentFormat.appendFrame(type: .record, flags: 1, payload: [0xAA, 0xBB, 0xCC], to: &out)
+        #expect(n == 13 && out.count == 13)
+        #expect(Array(out[0..<6]) == [1, 1, 3, 0, 0, 0])
+        let expectedCRC = CRC32C.checksum([1, 1, 3, 0, 0, 0, 0xAA, 0xBB, 0xCC])
+        #expect(Array(out[6..<10]) == withUnsafeBytes(of: expectedCRC.littleEndian) { Array($0) })
+        // Flipping the type, the flags, the length or the payload breaks the checksum.
+        for position in [0, 1, 2, 11] {
+            var copy = out
+            copy[position] ^= 0x04
+            let ok = copy.withUnsafeBytes { buffer -> Bool in
+                var scanner = FrameScanner(buffer, from: 0)
+                return scanner.next() != nil
+            }
+            #expect(!ok, "flip at \(position) went unnoticed")
+        }
+    }
+
+    @Test func footerRoundTrip() {
+        let footer = SegmentFooter(
+            indexOffset: 1000, indexLength: 70, columnsOffset: 1070, columnsLength: 300, recordCount: 2,
+            minID: LogID(high: 1, low: 2), maxID: LogID(high: 3, low: 4))
+        var frame: [UInt8] = []
+        SegmentFormat.appendFrame(type: .footer, flags: 0, payload: footer.encodePayload(), to: &frame)
+        #expect(frame.count == SegmentFormat.footerFrameSize)
+        #expect(SegmentFooter.parse(frame: frame) == footer)
+        #expect(footer.mayContain(LogID(high: 2, low: 0)))
+        #expect(!footer.mayContain(LogID(high: 3, low: 5)))
+        frame[20] ^= 1
+        #expect(SegmentFooter.parse(frame: frame) == nil)
+    }
+
+    @Test func indexBinarySearch() throws {
+        let ids = (0..<100).map { LogID(high: UInt64(($0 * 37) % 100), low: 7) }
+        let index = SegmentIndex(
+            segment: 3, ids: ids, offsets: (0..<100).map { UInt64($0 * 10 + 16) }, lengths: Array(repeating: 10, count: 100))
+        for (row, id) in ids.enumerated() {
+            #expect(index.location(of: id) == RecordLocation(segment: 3, offset: UInt64(row * 10 + 16), length: 10))
+        }
+        #expect(index.location(of: LogID(high: 5, low: 8)) == nil)
+        #expect(index.location(of: LogID(high: 1000, low: 0)) == nil)
+        let decoded = try index.encode().withUnsafeBytes { try SegmentIndex.decode($0, segment: 3) }
+        #expect(decoded == index)
+    }
+
+    @Test func columnBlockRoundTripAndUnknownColumns() throws {
+        var factory = RecordFactory(seed: 3)
+        var block = ColumnBlock(segment: 9)
+        for row in 0..<50 {
+            var record = factory.record()
+            if row % 7 == 0 {
+                record.model = nil
+                record.usage = Usage()
+                record.ttftMicros = nil
+            }
+            block.append(record, at: RecordLocation(segment: 9, offset: UInt64(16 + row * 100), length: 100))
+        }
+        var bytes = block.encode()
+        #expect(try bytes.withUnsafeBytes { try ColumnBlock.decode($0, segment: 9) } == block)
+        // A column added later (tag 99) is skipped.
+        var w = WireWriter()
+        w.varint(99)
+        w.lengthPrefixed([1, 2, 3])
+        bytes.append(contentsOf: w.bytes)
+        #expect(try bytes.withUnsafeBytes { try ColumnBlock.decode($0, segment: 9) } == block)
+        #expect(block.model[0] == nil)
+        #expect(block.tokensIn[0] == nil && block.tokensIn[1] != nil)
+    }
+}
