@@ -22,6 +22,15 @@ struct MockProviderFaultTests {
             #expect(error.keys.contains("code"))
         }
         #expect((unknown.json["error"] as? [String: Any])?["message"] as? String == "Invalid URL (POST /v1/nope)")
+        // A repeat with another method is not served from the previous exchange.
+        let repeated = try await withMockProvider { port in
+            try await MockClient.send(
+                [
+                    .init(path: "/v1/chat/completions", body: mockChatBody),
+                    .init(method: .PUT, path: "/v1/chat/completions", body: mockChatBody),
+                ], port: port)
+        }
+        #expect(repeated.map(\.status) == [200, 404])
     }
 
     @Test func invalidBodiesAre400() async throws {
