@@ -22,6 +22,15 @@ struct MockProviderFaultTests {
             #expect(error.keys.contains("code"))
         }
         #expect((unknown.json["error"] as? [String: Any])?["message"] as? String == "Invalid URL (POST /v1/nope)")
+        // A repeat with another method is not served from the previous exchange.
+        let repeated = try await withMockProvider { port in
+            try await MockClient.send(
+                [
+                    .init(path: "/v1/chat/completions", body: mockChatBody),
+                    .init(method: .PUT, path: "/v1/chat/completions", body: mockChatBody),
+                ], port: port)
+        }
+        #expect(repeated.map(\.status) == [200, 404])
     }
 
     @Test func invalidBodiesAre400() async throws {
@@ -203,6 +212,19 @@ struct MockProviderFaultTests {
         #expect(responses[0].events.last?.data == "[DONE]")
         #expect(responses[1].json["type"] as? String == "message")
         #expect(responses[2].json["object"] as? String == "list")
+    }
+
+    @Test func connectionCloseRequestIsAnsweredThenClosed() async throws {
+        let responses = try await withMockProvider { port in
+            try await MockClient.send(
+                [
+                    .init(path: "/v1/chat/completions", body: mockChatBody, headers: [("connection", "close")]),
+                    .init(path: "/v1/chat/completions", body: mockChatBody),
+                ], port: port)
+        }
+        #expect(responses.count == 1)
+        #expect(responses.first?.complete == true)
+        #expect(responses.first?.header("connection") == "close")
     }
 
     @Test func oversizedBodyIs413() async throws {

@@ -339,6 +339,17 @@ struct MockProviderMessagesTests {
         #expect((delta["delta"] as? [String: Any])?["stop_reason"] as? String == "end_turn")
     }
 
+    @Test func repeatedRequestsOnOneConnectionGetFreshRequestIDs() async throws {
+        let request = MockClient.Request(path: "/v1/messages", body: mockStreaming(Self.body))
+        let responses = try await withMockProvider { port in
+            try await MockClient.send([request, request, request], port: port)
+        }
+        #expect(responses.count == 3)
+        #expect(Set(responses.compactMap { $0.header("request-id") }).count == 3)
+        #expect(responses.allSatisfy { $0.header("request-id") == $0.header("x-request-id") })
+        #expect(responses.allSatisfy { $0.body == responses[0].body && $0.complete })
+    }
+
     @Test func usageHeaderSplitsCacheReadsAndWrites() async throws {
         let response = try await withMockProvider { port in
             try await MockClient.send(

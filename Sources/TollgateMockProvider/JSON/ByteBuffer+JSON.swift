@@ -50,5 +50,11 @@ extension ByteBuffer {
         return 16
     }
 
+    /// Writes a stable 32-hex-digit identifier derived from a request fingerprint and a per-kind salt.
+    @discardableResult
+    mutating func writeIdentifier(_ fingerprint: UInt64, salt: UInt64) -> Int {
+        writeHex64(fingerprint) + writeHex64(MockResponder.mix(fingerprint ^ salt))
+    }
+
     static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 }

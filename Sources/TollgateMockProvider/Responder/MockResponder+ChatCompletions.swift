@@ -7,7 +7,7 @@ extension MockResponder {
     {
         var body = allocator.buffer(capacity: 640 + words.text.utf8.count)
         body.writeStaticString(#"{"id":"chatcmpl-"#)
-        body.writeString(identifier(request.fingerprint, salt: 1))
+        body.writeIdentifier(request.fingerprint, salt: 1)
         body.writeStaticString(#"","object":"chat.completion","created":"#)
         body.writeDecimal(configuration.createdTimestamp)
         body.writeStaticString(#","model":"#)

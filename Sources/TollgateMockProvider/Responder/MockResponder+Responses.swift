@@ -85,7 +85,7 @@ extension MockResponder {
         _ request: MockRequest, words: Reply, usage: Usage, completed: Bool, into body: inout ByteBuffer
     ) {
         body.writeStaticString(#"{"id":"resp_"#)
-        body.writeString(identifier(request.fingerprint, salt: 2))
+        body.writeIdentifier(request.fingerprint, salt: 2)
         body.writeStaticString(#"","object":"response","created_at":"#)
         body.writeDecimal(configuration.createdTimestamp)
         if completed {

@@ -46,7 +46,7 @@ struct MockResponder: Sendable {
     }
 
     func respond(head: HTTPRequestHead, body: ByteBuffer, allocator: ByteBufferAllocator) -> MockReply {
-        let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        let path = head.uri.firstIndex(of: "?").map { head.uri[..<$0] } ?? head.uri[...]
         let endpoint: MockRequest.Endpoint?
         switch path {
         case "/v1/chat/completions": endpoint = .chatCompletions
@@ -117,6 +117,15 @@ struct MockResponder: Sendable {
             headers.add(name: "content-length", value: String(buffer.readableBytes))
         }
         return MockReply(status: .ok, headers: headers, body: replyBody, fault: fault)
+    }
+
+    /// Gives a reused reply the next request id.
+    func renumber(_ reply: inout MockReply) {
+        let id = "req_" + hex(counter.next())
+        if reply.headers.contains(name: "request-id") {
+            reply.headers.replaceOrAdd(name: "request-id", value: id)
+        }
+        reply.headers.replaceOrAdd(name: "x-request-id", value: id)
     }
 
     /// The configured reply, or `count` words cycling through it.
@@ -194,16 +203,14 @@ struct MockResponder: Sendable {
     }
 
     func hex(_ value: UInt64) -> String {
-        var buffer = ByteBuffer()
-        buffer.writeHex64(value)
-        return String(buffer: buffer)
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: max(0, 16 - digits.utf8.count)) + digits
     }
 
-    /// A stable identifier body derived from the request fingerprint.
+    /// A stable identifier body derived from the request fingerprint (32 hex digits).
     func identifier(_ fingerprint: UInt64, salt: UInt64) -> String {
         var buffer = ByteBuffer()
-        buffer.writeHex64(fingerprint)
-        buffer.writeHex64(Self.mix(fingerprint ^ salt))
+        buffer.writeIdentifier(fingerprint, salt: salt)
         return String(buffer: buffer)
     }
 
