@@ -23,25 +23,14 @@ extension MockResponder {
     {
         var events: [ByteBuffer] = []
         events.reserveCapacity(words.words.count + 6)
-        events.append(namedEvent("message_start", allocator) { body in
-            body.writeStaticString(#"{"type":"message_start","message":{"id":"msg_01"#)
-            body.writeIdentifier(request.fingerprint, salt: 4)
-            body.writeStaticString(#"","type":"message","role":"assistant","model":"#)
-            body.writeJSONString(request.model)
-            body.writeStaticString(#","content":[],"stop_reason":null,"stop_sequence":null,"usage":"#)
-            writeMessageUsage(usage, outputTokens: min(1, usage.output), into: &body)
-            body.writeStaticString("}}")
-        })
-        events.append(namedEvent("content_block_start", allocator) { body in
-            body.writeStaticString(#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#)
-        })
-        events.append(namedEvent("ping", allocator) { body in
-            body.writeStaticString(#"{"type": "ping"}"#)
-        })
-        for (index, word) in words.words.enumerated() {
-            events.append(namedEvent("content_block_delta", allocator) { body in
-                body.writeStaticString(#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"#)
-                body.writeJSONString(index == 0 ? word : " " + word)
+        events.append(
+            namedEvent("message_start", allocator) { body in
+                body.writeStaticString(#"{"type":"message_start","message":{"id":"msg_01"#)
+                body.writeIdentifier(request.fingerprint, salt: 4)
+                body.writeStaticString(#"","type":"message","role":"assistant","model":"#)
+                body.writeJSONString(request.model)
+                body.writeStaticString(#","content":[],"stop_reason":null,"stop_sequence":null,"usage":"#)
+                writeMessageUsage(usage, outputTokens: min(1, usage.output), into: &body)
                 body.writeStaticString("}}")
             })
         events.append(
