@@ -60,10 +60,13 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer sk-bench"
 LUA
 
-# run NAME URL CONNECTIONS -> "req/s p50 p99"
+sed 's/^wrk.headers\["Authorization"\]/wrk.headers["cf-aig-collect-log"] = "false"\nwrk.headers["Authorization"]/' \
+    "$work/post.lua" > "$work/post-nolog.lua"
+
+# run NAME URL CONNECTIONS [SCRIPT] -> "req/s p50 p99"
 run() {
     local out
-    out=$(wrk -t "$(( $3 < 2 ? 1 : 2 ))" -c "$3" -d "${duration}s" --latency -s "$work/post.lua" "$2")
+    out=$(wrk -t "$(( $3 < 2 ? 1 : 2 ))" -c "$3" -d "${duration}s" --latency -s "${4:-$work/post.lua}" "$2")
     local rps p50 p99
     rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
     p50=$(awk '$1=="50%" {print $2}' <<<"$out")
@@ -81,11 +84,14 @@ for c in 1 32; do
     read -r d_rps d_p50 d_p99 d_err <<<"$(run direct "http://127.0.0.1:$mock_port/v1/chat/completions" "$c")"
     read -r n_rps n_p50 n_p99 n_err <<<"$(run nginx "http://127.0.0.1:$nginx_port/v1/chat/completions" "$c")"
     read -r t_rps t_p50 t_p99 t_err <<<"$(run tollgate "http://127.0.0.1:$gw_port/v1/default/default/openai/chat/completions" "$c")"
+    read -r o_rps o_p50 o_p99 o_err <<<"$(run tollgate-nolog "http://127.0.0.1:$gw_port/v1/default/default/openai/chat/completions" "$c" "$work/post-nolog.lua")"
     ratio=$(python3 -c "print(f'{$t_rps/$n_rps:.2f}')")
+    ratio_off=$(python3 -c "print(f'{$o_rps/$n_rps:.2f}')")
     echo "| mock direct | $c | $d_rps | $d_p50 | $d_p99 | |"
     echo "| nginx → mock | $c | $n_rps | $n_p50 | $n_p99 | 1.00 |"
     echo "| tollgate → mock (logging on) | $c | $t_rps | $t_p50 | $t_p99 | $ratio |"
-    for e in "$d_err" "$n_err" "$t_err"; do [ -n "$e" ] && echo "errors: $e" >&2; done
+    echo "| tollgate → mock (cf-aig-collect-log: false) | $c | $o_rps | $o_p50 | $o_p99 | $ratio_off |"
+    for e in "$d_err" "$n_err" "$t_err" "$o_err"; do [ -n "$e" ] && echo "errors: $e" >&2; done
 done
 echo
 rss=$(awk '/VmHWM/ {printf "%.1f MB", $2/1024}' /proc/$gw_pid/status)
