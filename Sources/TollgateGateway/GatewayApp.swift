@@ -36,9 +36,7 @@ public struct GatewayApp: Sendable {
     let app: Application<RouterResponder<BasicRequestContext>>
 
     public init(configuration c: Configuration, logger: Logger) throws {
-        var storeConfiguration = c.store
-        storeConfiguration.commitInterval = c.ingest.commitInterval
-        store = try LogStore(directory: c.dataDirectory, configuration: storeConfiguration, logger: logger)
+        store = try LogStore(directory: c.dataDirectory, configuration: c.store, logger: logger)
         directory = GatewayDirectory(
             try store.catalog.allGateways().map {
                 .init(account: $0.account, gateway: $0.id, collectLogs: $0.collectLogs)

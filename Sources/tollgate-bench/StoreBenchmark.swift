@@ -40,7 +40,6 @@ struct StoreBenchmark: ParsableCommand {
         }
 
         var configuration = LogStore.Configuration()
-        configuration.commitInterval = .milliseconds(commitIntervalMs)
         configuration.segments.compressionLevel = level
         let store = try LogStore(directory: directory, configuration: configuration, logger: logger)
         let clock = ContinuousClock()

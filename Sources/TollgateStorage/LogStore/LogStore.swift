@@ -6,9 +6,10 @@ import TollgateModel
 /// The log store: segment files hold the records (the truth), the catalog's log index says where each one is.
 ///
 /// Write path (one writer thread, the ingest service's): `append` encodes, compresses and buffers records in the
-/// active segment; `commit` — the group commit, every `commitInterval` — fsyncs the segment and then indexes what
-/// became durable, so a record is listed only once it survives a crash. Rotation seals segments (index + columns
-/// + footer, fsynced); the catalog marks a segment sealed only after all its records are indexed.
+/// active segment; `commit` — the group commit, which the ingest service calls on its interval — fsyncs the segment
+/// and then indexes what became durable, so a record is listed only once it survives a crash. Rotation seals
+/// segments (index + columns + footer, fsynced); the catalog marks a segment sealed only after all its records are
+/// indexed.
 ///
 /// Recovery (on open): the segment writer scans only the unsealed tail, cuts a torn tail, and hands back the
 /// records it found; they are re-indexed (`INSERT OR IGNORE`). A segment sealed on disk that the catalog does not
@@ -18,9 +19,6 @@ import TollgateModel
 /// writer's lock.
 public final class LogStore: Sendable {
     public struct Configuration: Sendable {
-        /// Group commit interval used by the ingest service: how long an appended record may wait for fsync and
-        /// indexing. At most 1 s.
-        public var commitInterval: Duration = .milliseconds(200)
         public var segments = SegmentWriter.Configuration()
         public var catalog = Catalog.Configuration()
         public init() {}
