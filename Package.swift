@@ -52,6 +52,13 @@ let package = Package(
             swiftSettings: swiftSettings,
             plugins: ["EmbedSQLPlugin"]
         ),
+        // Pricing and cost (rollups and reports come next).
+        .target(
+            name: "TollgateAnalytics",
+            dependencies: ["TollgateModel"],
+            exclude: ["Pricing/prices.csv", "Pricing/PRICES.md"],
+            swiftSettings: swiftSettings
+        ),
         // Proxy (SwiftNIO handlers), REST API (Hummingbird), ingest service.
         .target(
             name: "TollgateGateway",
@@ -109,6 +116,11 @@ let package = Package(
             name: "TollgateModelTests",
             dependencies: ["TollgateModel"],
             resources: [],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TollgateAnalyticsTests",
+            dependencies: ["TollgateAnalytics", "TollgateModel"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

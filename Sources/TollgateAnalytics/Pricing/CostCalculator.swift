@@ -1,0 +1,50 @@
+import TollgateModel
+
+/// The cost of one request's usage under one price row, exactly.
+///
+/// `Usage` is normalised across providers (see `TollgateModel.Usage`): `tokensIn` counts every input token, cache
+/// reads (`cachedTokensIn`) and cache writes (`cacheWriteTokens`, of which `cacheWrite1hTokens` with the 1-hour
+/// TTL) included; `tokensOut` counts every output token, reasoning included. So every token class is priced exactly
+/// once, whatever the provider:
+///
+///     plain input  = tokensIn − cachedTokensIn − cacheWriteTokens      × input
+///     cache reads  = cachedTokensIn                                      × cachedInput  (else input)
+///     cache writes = (cacheWriteTokens − cacheWrite1hTokens)             × cacheWrite5m (else input)
+///                  + cacheWrite1hTokens                                  × cacheWrite1h (else cacheWrite5m, input)
+///     output       = tokensOut − reasoningTokens                         × output
+///     reasoning    = reasoningTokens                                     × reasoning    (else output)
+///
+/// When the prompt (`tokensIn`) is above the row's `promptThreshold`, the row's `ratesAbove` price every token.
+/// Unknown token counts (`tokensIn` or `tokensOut` nil) give no cost: the request is unpriced, never $0.
+public enum CostCalculator {
+    public static func cost(of usage: Usage, under row: PriceRow) -> Money? {
+        guard let tokensIn = usage.tokensIn, let tokensOut = usage.tokensOut else { return nil }
+        var rates = row.rates
+        if let threshold = row.promptThreshold, let above = row.ratesAbove, tokensIn > threshold {
+            rates = above
+        }
+        let cached = min(max(usage.cachedTokensIn ?? 0, 0), tokensIn)
+        let writes = min(max(usage.cacheWriteTokens ?? 0, 0), tokensIn - cached)
+        let writes1h = min(max(usage.cacheWrite1hTokens ?? 0, 0), writes)
+        let plain = tokensIn - cached - writes
+        let reasoning = min(max(usage.reasoningTokens ?? 0, 0), tokensOut)
+
+        let cachedRate = rates.cachedInput ?? rates.input
+        let write5mRate = rates.cacheWrite5m ?? rates.input
+        let write1hRate = rates.cacheWrite1h ?? write5mRate
+        let reasoningRate = rates.reasoning ?? rates.output
+
+        var total = Money.zero
+        total += times(plain, rates.input)
+        total += times(cached, cachedRate)
+        total += times(writes - writes1h, write5mRate)
+        total += times(writes1h, write1hRate)
+        total += times(tokensOut - reasoning, rates.output)
+        total += times(reasoning, reasoningRate)
+        return total
+    }
+
+    private static func times(_ tokens: Int64, _ rate: Money) -> Money {
+        Money(picodollars: Int128(tokens) * rate.picodollars)
+    }
+}

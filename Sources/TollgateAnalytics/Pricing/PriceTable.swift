@@ -1,0 +1,86 @@
+import TollgateModel
+
+/// The versioned price table: every row of every model, looked up by provider, model, service tier and time.
+///
+/// Old rows stay when prices change; a request is priced by the row in force at its `created_at`.
+///
+/// Model matching, in order: the model id as the request or response named it; then with a date suffix removed
+/// (`-2024-07-18`, `-20250929`, `-0613`), so dated snapshots price as their base model
+/// (`gpt-4o-mini-2024-07-18` → `gpt-4o-mini`); then with a `models/` prefix removed (Gemini). Nothing else — a
+/// model that matches no row is unpriced, never guessed from a similar name.
+public struct PriceTable: Sendable {
+    private struct Key: Hashable {
+        var provider: String
+        var model: String
+        var serviceTier: String
+    }
+    /// Rows per key, sorted by `effectiveFrom`.
+    private var rows: [Key: [PriceRow]] = [:]
+
+    public init(_ rows: [PriceRow]) {
+        for row in rows {
+            self.rows[Key(provider: row.provider, model: row.model, serviceTier: row.serviceTier), default: []]
+                .append(row)
+        }
+        for key in self.rows.keys { self.rows[key]!.sort { $0.effectiveFrom < $1.effectiveFrom } }
+    }
+
+    public var count: Int { rows.values.reduce(0) { $0 + $1.count } }
+
+    /// The row in force at `at` (Unix ms) for the model, in the service tier if it has rows for that tier, else the
+    /// default tier. Nil when no row matches: the request is unpriced.
+    public func row(provider: String, model: String, serviceTier: String? = nil, at: Int64) -> PriceRow? {
+        for candidate in Self.candidates(for: model) {
+            if let tier = serviceTier, tier != "default",
+                let row = inForce(Key(provider: provider, model: candidate, serviceTier: tier), at: at)
+            {
+                return row
+            }
+            if let row = inForce(Key(provider: provider, model: candidate, serviceTier: "default"), at: at) {
+                return row
+            }
+        }
+        return nil
+    }
+
+    /// The cost of a record's usage, or nil when its model is unpriced or its tokens are unknown.
+    public func cost(provider: String, model: String?, usage: Usage, at: Int64) -> Money? {
+        guard let model, let row = row(provider: provider, model: model, serviceTier: usage.serviceTier, at: at) else {
+            return nil
+        }
+        return CostCalculator.cost(of: usage, under: row)
+    }
+
+    private func inForce(_ key: Key, at: Int64) -> PriceRow? {
+        rows[key]?.last { $0.effectiveFrom <= at }
+    }
+
+    /// The ids to try for a model, most specific first.
+    static func candidates(for model: String) -> [String] {
+        var out = [model]
+        var base = model
+        if base.hasPrefix("models/") {
+            base.removeFirst("models/".count)
+            out.append(base)
+        }
+        if let stripped = withoutDateSuffix(base), !out.contains(stripped) { out.append(stripped) }
+        return out
+    }
+
+    /// `name-2024-07-18`, `name-20250929` or `name-0613` → `name`; nil when there is no such suffix.
+    static func withoutDateSuffix(_ model: String) -> String? {
+        let parts = model.split(separator: "-", omittingEmptySubsequences: false)
+        func isDigits(_ s: Substring, _ n: Int) -> Bool {
+            s.count == n && s.allSatisfy(\.isASCII) && s.allSatisfy(\.isNumber)
+        }
+        if parts.count > 3, isDigits(parts[parts.count - 3], 4), isDigits(parts[parts.count - 2], 2),
+            isDigits(parts[parts.count - 1], 2)
+        {
+            return parts.dropLast(3).joined(separator: "-")
+        }
+        if parts.count > 1, let last = parts.last, isDigits(last, 8) || isDigits(last, 4) {
+            return parts.dropLast().joined(separator: "-")
+        }
+        return nil
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import Testing
+import TollgateModel
+
+@testable import TollgateAnalytics
+
+/// Exact costs, computed by hand in each test from the rates it sets.
+@Suite struct PricingTests {
+    func usd(_ text: String) -> Money { Money(usd: text)! }
+    func rate(_ perMillion: String) -> Money { PriceRow.perToken(usdPerMillion: perMillion)! }
+    let nov1 = RFC3339.parse("2026-11-01T00:00:00Z")!
+    let nov15 = RFC3339.parse("2026-11-15T00:00:00Z")!
+
+    @Test func moneyIsExactDecimal() {
+        #expect(usd("0.1") + usd("0.2") == usd("0.3"))
+        #expect(usd("1.25").usd == "1.25")
+        #expect(usd("-0.000000000001").usd == "-0.000000000001")
+        #expect(Money(usd: "0.0000000000001") == nil)  // finer than a picodollar
+        #expect(Money(usd: "1.2.3") == nil)
+        #expect(Money(usd: "") == nil)
+        #expect(Money(usd: "1.") == nil)
+        #expect(rate("0.15") == Money(picodollars: 150_000))  // $0.15 per 1M tokens = 150,000 pico$ per token
+        #expect(PriceRow.perToken(usdPerMillion: "0.0000001") == nil)  // more than six decimals
+    }
+
+    @Test func openAIStyleCachedTokensArePartOfInput() {
+        // gpt-x: $1.25 in, $10 out, $0.125 cached. 1,000 prompt tokens of which 400 cached; 300 out of which 100 reasoning.
+        let row = PriceRow(
+            provider: "openai", model: "gpt-x", effectiveFrom: 0,
+            rates: .init(input: rate("1.25"), output: rate("10"), cachedInput: rate("0.125")))
+        let usage = Usage(tokensIn: 1000, cachedTokensIn: 400, tokensOut: 300, reasoningTokens: 100)
+        // 600 × 1.25/1M + 400 × 0.125/1M + 300 × 10/1M = 0.00075 + 0.00005 + 0.003 = 0.0038
+        #expect(CostCalculator.cost(of: usage, under: row) == usd("0.0038"))
+    }
+
+    @Test func anthropicCacheReadsAndWritesByTTL() {
+        // $3 in, $15 out, $0.30 read, $3.75 5-minute write, $6 1-hour write.
+        let row = PriceRow(
+            provider: "anthropic", model: "claude-x", effectiveFrom: 0,
+            rates: .init(
+                input: rate("3"), output: rate("15"), cachedInput: rate("0.30"), cacheWrite5m: rate("3.75"),
+                cacheWrite1h: rate("6")))
+        // input_tokens 100, cache read 2,000, cache creation 1,000 (of which 1h: 400) → tokens_in 3,100; 50 out.
+        let usage = Usage(
+            tokensIn: 3100, cachedTokensIn: 2000, cacheWriteTokens: 1000, cacheWrite1hTokens: 400, tokensOut: 50)
+        // 100×3 + 2000×0.30 + 600×3.75 + 400×6 + 50×15 = 300 + 600 + 2250 + 2400 + 750 = 6300 → $0.0063
+        #expect(CostCalculator.cost(of: usage, under: row) == usd("0.0063"))
+        // Without the TTL split every write is a 5-minute write: 1000 × 3.75 = 3750 → 300+600+3750+750 = 5400.
+        let unsplit = Usage(tokensIn: 3100, cachedTokensIn: 2000, cacheWriteTokens: 1000, tokensOut: 50)
+        #expect(CostCalculator.cost(of: unsplit, under: row) == usd("0.0054"))
+    }
+
+    @Test func promptLengthBandPricesEveryTokenOnBothSidesOfTheThreshold() {
+        let row = PriceRow(
+            provider: "google-ai-studio", model: "gemini-x", effectiveFrom: 0,
+            rates: .init(input: rate("1.25"), output: rate("10")), promptThreshold: 200_000,
+            ratesAbove: .init(input: rate("2.5"), output: rate("15")))
+        // At the threshold: base rates. 200,000 × 1.25 + 1,000 × 10 = 250,000 + 10,000 = 260,000 → $0.26
+        #expect(CostCalculator.cost(of: Usage(tokensIn: 200_000, tokensOut: 1000), under: row) == usd("0.26"))
+        // One token above: every token at the higher band. 200,001 × 2.5 + 1,000 × 15 = 500,002.5 + 15,000
+        #expect(CostCalculator.cost(of: Usage(tokensIn: 200_001, tokensOut: 1000), under: row) == usd("0.5150025"))
+    }
+
+    @Test func unknownTokensOrModelsAreUnpricedNeverZero() {
+        let table = PriceTable([
+            PriceRow(
+                provider: "openai", model: "gpt-x", effectiveFrom: 0, rates: .init(input: rate("1"), output: rate("2")))
+        ])
+        #expect(table.cost(provider: "openai", model: "gpt-x", usage: Usage(), at: nov1) == nil)
+        #expect(
+            table.cost(provider: "openai", model: "gpt-y", usage: Usage(tokensIn: 1, tokensOut: 1), at: nov1) == nil)
+        #expect(table.cost(provider: "openai", model: nil, usage: Usage(tokensIn: 1, tokensOut: 1), at: nov1) == nil)
+        #expect(table.cost(provider: "groq", model: "gpt-x", usage: Usage(tokensIn: 1, tokensOut: 1), at: nov1) == nil)
+        #expect(
+            table.cost(provider: "openai", model: "gpt-x", usage: Usage(tokensIn: 0, tokensOut: 0), at: nov1) == .zero)
+    }
+
+    @Test func theRowInForceAtCreatedAtPrices() {
+        let table = PriceTable([
+            PriceRow(
+                provider: "openai", model: "gpt-x", effectiveFrom: nov1,
+                rates: .init(input: rate("2"), output: rate("8"))),
+            PriceRow(
+                provider: "openai", model: "gpt-x", effectiveFrom: nov15,
+                rates: .init(input: rate("1"), output: rate("4"))),
+        ])
+        let usage = Usage(tokensIn: 1_000_000, tokensOut: 1_000_000)
+        #expect(table.cost(provider: "openai", model: "gpt-x", usage: usage, at: nov1 - 1) == nil)  // before any price
+        #expect(table.cost(provider: "openai", model: "gpt-x", usage: usage, at: nov1) == usd("10"))
+        #expect(table.cost(provider: "openai", model: "gpt-x", usage: usage, at: nov15 - 1) == usd("10"))
+        #expect(table.cost(provider: "openai", model: "gpt-x", usage: usage, at: nov15) == usd("5"))
+    }
+
+    @Test func serviceTierRowsApplyWhenTheResponseReportsTheTier() {
+        let table = PriceTable([
+            PriceRow(
+                provider: "openai", model: "gpt-x", effectiveFrom: 0, rates: .init(input: rate("2"), output: rate("8"))),
+            PriceRow(
+                provider: "openai", model: "gpt-x", serviceTier: "flex", effectiveFrom: 0,
+                rates: .init(input: rate("1"), output: rate("4"))),
+        ])
+        func cost(_ tier: String?) -> Money? {
+            table.cost(
+                provider: "openai", model: "gpt-x", usage: Usage(tokensIn: 1_000_000, tokensOut: 0, serviceTier: tier),
+                at: nov1)
+        }
+        #expect(cost("flex") == usd("1"))
+        #expect(cost("default") == usd("2"))
+        #expect(cost("priority") == usd("2"))  // no priority row: the default row prices it
+        #expect(cost(nil) == usd("2"))
+    }
+
+    @Test func datedSnapshotsPriceAsTheirBaseModel() {
+        #expect(PriceTable.withoutDateSuffix("gpt-4o-mini-2024-07-18") == "gpt-4o-mini")
+        #expect(PriceTable.withoutDateSuffix("claude-sonnet-4-5-20250929") == "claude-sonnet-4-5")
+        #expect(PriceTable.withoutDateSuffix("gpt-4-0613") == "gpt-4")
+        #expect(PriceTable.withoutDateSuffix("gpt-4o-mini") == nil)
+        #expect(PriceTable.withoutDateSuffix("claude-sonnet-4-5") == nil)
+        #expect(PriceTable.candidates(for: "models/gemini-x") == ["models/gemini-x", "gemini-x"])
+        let table = PriceTable([
+            PriceRow(
+                provider: "openai", model: "gpt-4o-mini", effectiveFrom: 0,
+                rates: .init(input: rate("0.15"), output: rate("0.6")))
+        ])
+        #expect(table.row(provider: "openai", model: "gpt-4o-mini-2024-07-18", at: nov1)?.model == "gpt-4o-mini")
+        #expect(table.row(provider: "openai", model: "gpt-4o", at: nov1) == nil)  // no guessing from similar names
+    }
+
+    @Test func csvErrorsNameTheLine() {
+        let header = PriceTable.columns.joined(separator: ",")
+        let good = "openai,gpt-x,default,2026-11-01,1.25,10,0.125,,,,,,,,,,,,https://example.invalid,2026-11-25"
+        #expect(throws: Never.self) { try PriceTable(csv: header + "\n" + good + "\n") }
+        let bad = good.replacingOccurrences(of: ",10,", with: ",ten,")
+        #expect(throws: PriceTable.CSVError(line: 3, message: "output: not a price in USD per 1M tokens: ten")) {
+            try PriceTable(csv: header + "\n" + good + "\n" + bad)
+        }
+        let noAbove = good.replacingOccurrences(of: "0.125,,,,,,,", with: "0.125,,,,,,200000")
+        #expect(throws: PriceTable.CSVError.self) { try PriceTable(csv: header + "\n" + noAbove) }
+    }
+
+    @Test func theShippedPriceListParsesCompletely() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Sources/TollgateAnalytics/Pricing/prices.csv")
+        let text = try String(contentsOf: url, encoding: .utf8)
+        let table = try PriceTable(csv: text)
+        let dataLines = text.split(whereSeparator: \.isNewline).dropFirst().filter { !$0.allSatisfy(\.isWhitespace) }
+        #expect(table.count == dataLines.count)
+        for line in dataLines { #expect(line.contains("https://"), "row without a source: \(line)") }
+    }
+}
