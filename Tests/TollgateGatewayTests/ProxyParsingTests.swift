@@ -75,7 +75,7 @@ struct ProxyParsingTests {
 
     @Test func errorBodyIsEscapedJSON() {
         var buffer = ByteBuffer()
-        GatewayErrorResponse.writeEscaped("a \"b\" \\ \n\u{01}", into: &buffer)
+        buffer.writeJSONEscaped("a \"b\" \\ \n\u{01}")
         #expect(String(buffer: buffer) == #"a \"b\" \\ \n\u0001"#)
     }
 }

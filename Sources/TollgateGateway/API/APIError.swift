@@ -23,21 +23,9 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
     }
 
     static func jsonResponse(status: HTTPResponse.Status, code: String, message: String) -> Response {
-        var json = JSONWriter(capacity: 128)
-        json.beginObject()
-        json.key("error")
-        json.beginObject()
-        json.key("code")
-        json.string(code)
-        json.key("message")
-        json.string(message)
-        json.endObject()
-        json.endObject()
-        return Response(
-            status: status,
-            headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: json.buffer)
-        )
+        var body = ByteBufferAllocator().buffer(capacity: 48 + message.utf8.count)
+        body.writeJSONError(code: code, message: message)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
     }
 
     /// The client-facing form of a catalog error: bad values are 400 naming the parameter, duplicates 409,

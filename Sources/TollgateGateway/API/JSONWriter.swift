@@ -76,23 +76,7 @@ struct JSONWriter {
 
     private mutating func writeEscaped(_ string: String) {
         buffer.writeInteger(UInt8(ascii: "\""))
-        let hex: StaticString = "0123456789abcdef"
-        for byte in string.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): buffer.writeStaticString("\\\"")
-            case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
-            case 0x0A: buffer.writeStaticString("\\n")
-            case 0x0D: buffer.writeStaticString("\\r")
-            case 0x09: buffer.writeStaticString("\\t")
-            case 0..<0x20:
-                buffer.writeStaticString("\\u00")
-                hex.withUTF8Buffer { h in
-                    buffer.writeInteger(h[Int(byte >> 4)])
-                    buffer.writeInteger(h[Int(byte & 0xF)])
-                }
-            default: buffer.writeInteger(byte)
-            }
-        }
+        buffer.writeJSONEscaped(string)
         buffer.writeInteger(UInt8(ascii: "\""))
     }
 }

@@ -45,20 +45,20 @@ struct LogRoutes<Context: RequestContext> {
         }
     }
 
-    private func record(_ context: Context) async throws -> LogRecord {
+    private func lookup(_ context: Context) async throws -> (entry: LogIndexEntry, record: LogRecord) {
         let account = try await api.requireAccount(context)
         let text = try context.parameters.require("id")
         guard let id = LogID(text) else { throw APIError.notFound("log \(text)") }
-        guard let record = try await api.blocking({ try api.store.record(account: account.id, id: id) }) else {
+        guard let found = try await api.blocking({ try api.store.lookup(account: account.id, id: id) }) else {
             throw APIError.notFound("log \(text)")
         }
-        return record
+        return found
     }
 
     private func detail(_ context: Context) async throws -> Response {
-        let record = try await record(context)
+        let (entry, record) = try await lookup(context)
         return json {
-            $0.logFields(LogIndexEntry(record, location: .init(segment: 0, offset: 0, length: 0)), closeObject: false)
+            $0.logFields(entry, closeObject: false)
             $0.key("request_headers")
             $0.headers(record.requestHeaders)
             $0.key("response_headers")
@@ -68,7 +68,7 @@ struct LogRoutes<Context: RequestContext> {
     }
 
     private func body(_ context: Context, response: Bool) async throws -> Response {
-        let record = try await record(context)
+        let record = try await lookup(context).record
         guard record.payloadStored else {
             throw APIError(.notFound, code: "payload_not_stored", message: "this log was stored without its payload")
         }

@@ -143,8 +143,13 @@ public final class LogStore: Sendable {
 
     /// A record of `account` by id, or nil if the account has no such log.
     public func record(account: String, id: LogID) throws -> LogRecord? {
+        try lookup(account: account, id: id)?.record
+    }
+
+    /// A log of `account` by id: its index entry (fields and location) and the stored record.
+    public func lookup(account: String, id: LogID) throws -> (entry: LogIndexEntry, record: LogRecord)? {
         guard let entry = try catalog.logEntry(account: account, id: id) else { return nil }
-        return try reader.read(entry.location)
+        return (entry, try reader.read(entry.location))
     }
 
     public var statistics: Statistics { counters.withLock { $0 } }
