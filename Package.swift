@@ -52,11 +52,15 @@ let package = Package(
             swiftSettings: swiftSettings,
             plugins: ["EmbedSQLPlugin"]
         ),
-        // Pricing and cost (rollups and reports come next).
+        // Pricing, cost, rollups and reports: what the stored records add up to.
         .target(
             name: "TollgateAnalytics",
-            dependencies: ["TollgateModel"],
-            exclude: ["Pricing/prices.csv", "Pricing/PRICES.md"],
+            dependencies: [
+                "TollgateModel", "TollgateStorage",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["Pricing/PRICES.md"],
+            resources: [.embedInCode("Pricing/prices.csv")],
             swiftSettings: swiftSettings
         ),
         // Proxy (SwiftNIO handlers), REST API (Hummingbird), ingest service.
@@ -120,7 +124,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TollgateAnalyticsTests",
-            dependencies: ["TollgateAnalytics", "TollgateModel"],
+            dependencies: ["TollgateAnalytics", "TollgateStorage", "TollgateModel"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

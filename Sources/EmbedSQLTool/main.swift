@@ -31,13 +31,13 @@ schema.sort { $0.0 < $1.0 }
 queries.sort { $0.0 < $1.0 }
 
 var out = "// Generated at build time from Schema/ and Queries/. Do not edit.\n\n"
-out += "enum EmbeddedSQL {\n"
+out += "public enum EmbeddedSQL {\n"
 out += "    /// Migrations, in the order they apply: (file name without extension, SQL).\n"
-out += "    static let schema: [(name: String, sql: String)] = [\n"
+out += "    public static let schema: [(name: String, sql: String)] = [\n"
 for (name, text) in schema { out += "        (\(literal(name)), \(literal(text))),\n" }
 out += "    ]\n\n"
 out += "    /// Named queries by file name without extension.\n"
-out += "    static let queries: [String: String] = [\n"
+out += "    public static let queries: [String: String] = [\n"
 for (name, text) in queries { out += "        \(literal(name)): \(literal(text)),\n" }
 if queries.isEmpty { out += "        :\n" }
 out += "    ]\n}\n"

@@ -84,3 +84,10 @@ extension PriceTable {
         self.init(rows)
     }
 }
+
+extension PriceTable {
+    /// The price list shipped in the binary (`Pricing/prices.csv`, embedded at build time).
+    public static func shipped() throws(CSVError) -> PriceTable {
+        try PriceTable(csv: String(decoding: PackageResources.prices_csv, as: UTF8.self))
+    }
+}
