@@ -67,7 +67,7 @@ let package = Package(
         .target(
             name: "TollgateGateway",
             dependencies: [
-                "TollgateModel", "TollgateStorage",
+                "TollgateModel", "TollgateStorage", "TollgateAnalytics",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -97,7 +97,7 @@ let package = Package(
         .executableTarget(
             name: "tollgate",
             dependencies: [
-                "TollgateModel", "TollgateStorage", "TollgateGateway", "TollgateMockProvider",
+                "TollgateModel", "TollgateStorage", "TollgateAnalytics", "TollgateGateway", "TollgateMockProvider",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -135,7 +135,7 @@ let package = Package(
         .testTarget(
             name: "TollgateGatewayTests",
             dependencies: [
-                "TollgateGateway", "TollgateMockProvider", "TollgateStorage", "TollgateModel",
+                "TollgateGateway", "TollgateMockProvider", "TollgateStorage", "TollgateAnalytics", "TollgateModel",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -2,6 +2,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
+import TollgateAnalytics
 import TollgateModel
 import TollgateStorage
 import UnixSignals
@@ -29,6 +30,7 @@ public struct GatewayApp: Sendable {
     }
 
     public let store: LogStore
+    public let ledger: Ledger
     public let queue: IngestQueue
     public let directory: GatewayDirectory
     let ingest: IngestService
@@ -36,7 +38,12 @@ public struct GatewayApp: Sendable {
     let app: Application<RouterResponder<BasicRequestContext>>
 
     public init(configuration c: Configuration, logger: Logger) throws {
-        store = try LogStore(directory: c.dataDirectory, configuration: c.store, logger: logger)
+        // The catalog first: the ledger reads the prices from it before the store recovers and prices its tail.
+        let catalog = try Catalog(dataDirectory: c.dataDirectory, configuration: c.store.catalog, logger: logger)
+        let prices = try PriceBook(catalog: catalog, shipped: PriceTable.shipped())
+        ledger = Ledger(prices: prices, logger: logger)
+        store = try LogStore(
+            directory: c.dataDirectory, configuration: c.store, catalog: catalog, observer: ledger, logger: logger)
         directory = GatewayDirectory(
             try store.catalog.allGateways().map {
                 .init(account: $0.account, gateway: $0.id, collectLogs: $0.collectLogs)
@@ -44,7 +51,8 @@ public struct GatewayApp: Sendable {
         queue = IngestQueue(capacity: c.queueCapacity, logger: logger)
         ingest = IngestService(
             queue: queue, store: store, providers: c.providers, configuration: c.ingest, logger: logger)
-        let api = APIServices(catalog: store.catalog, store: store, directory: directory, ingest: queue)
+        let api = APIServices(
+            catalog: store.catalog, store: store, ledger: ledger, directory: directory, ingest: queue)
         proxy = try ProxyContext(
             providers: c.providers, directory: directory, sink: queue, generator: LogIDGenerator(), logger: logger,
             configuration: c.proxy)

@@ -10,6 +10,7 @@ extension LogRecord {
     /// - `success`: a 2xx status and no gateway error.
     /// - usage: parsed from the response body (`UsageParser`); a body sent with a `content-encoding` other than
     ///   `identity` cannot be read here and gives unknown usage.
+    /// - `customCost`: from the `cf-aig-custom-cost` request header.
     /// - `path`: the forwarded path plus the query with secret parameters redacted (`QueryRedaction`).
     /// - headers: names lowercased, secrets redacted (`HeaderRedaction`); with `collectPayload == false` headers
     ///   and bodies are dropped and `payloadStored` is false. Usage and model are parsed either way.
@@ -17,6 +18,12 @@ extension LogRecord {
         // Only Gemini names the model and the stream mode in the path (`models/{model}:streamGenerateContent`).
         let api = providers.provider(exchange.provider)?.api
         let request = RequestSummary(body: exchange.requestBody, path: api == .gemini ? exchange.path : "")
+
+        // A malformed header was refused by the proxy with a 400; one that reaches here parses.
+        var customCost: CustomCost?
+        for header in exchange.requestHeaders where ASCII.equalsIgnoringCase(header.name, "cf-aig-custom-cost") {
+            customCost = try? CustomCostHeader.parse(header.value)
+        }
 
         var contentType: String?
         var encoded = false
@@ -63,7 +70,8 @@ extension LogRecord {
             responseHeaders: exchange.collectPayload ? HeaderRedaction.redact(exchange.responseHeaders) : [],
             requestBody: exchange.collectPayload ? exchange.requestBody : [],
             responseBody: exchange.collectPayload ? exchange.responseBody : [],
-            payloadStored: exchange.collectPayload
+            payloadStored: exchange.collectPayload,
+            customCost: customCost
         )
     }
 }

@@ -39,6 +39,8 @@ public struct LogRecord: Sendable, Equatable {
     public var responseBody: [UInt8]
     /// False when the payload (headers and bodies) was not kept (`cf-aig-collect-log-payload: false`).
     public var payloadStored: Bool
+    /// The client's own price for this request (`cf-aig-custom-cost`), which overrides the price table.
+    public var customCost: CustomCost?
 
     public init(
         id: LogID, createdAt: Int64, account: String, gateway: String, provider: String, model: String?,
@@ -46,7 +48,8 @@ public struct LogRecord: Sendable, Equatable {
         durationMicros: Int64, ttftMicros: Int64?, usage: Usage = Usage(),
         requestSize: Int64, responseSize: Int64, error: String? = nil, metadata: [MetadataEntry] = [],
         requestHeaders: [Header] = [], responseHeaders: [Header] = [],
-        requestBody: [UInt8] = [], responseBody: [UInt8] = [], payloadStored: Bool = true
+        requestBody: [UInt8] = [], responseBody: [UInt8] = [], payloadStored: Bool = true,
+        customCost: CustomCost? = nil
     ) {
         self.id = id
         self.createdAt = createdAt
@@ -71,6 +74,7 @@ public struct LogRecord: Sendable, Equatable {
         self.requestBody = requestBody
         self.responseBody = responseBody
         self.payloadStored = payloadStored
+        self.customCost = customCost
     }
 }
 

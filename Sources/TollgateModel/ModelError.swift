@@ -5,12 +5,15 @@ public struct ModelError: Error, Sendable, Equatable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case invalidMetadata = "invalid_metadata"
+            case invalidCustomCost = "invalid_custom_cost"
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
 
         /// The `cf-aig-metadata` header is not a JSON object of at most 5 string/number/boolean entries.
         public static let invalidMetadata = Code(.invalidMetadata)
+        /// The `cf-aig-custom-cost` header is not `{"per_token_in":…,"per_token_out":…}` or `{"total_cost":…}`.
+        public static let invalidCustomCost = Code(.invalidCustomCost)
 
         public var description: String { base.rawValue }
     }

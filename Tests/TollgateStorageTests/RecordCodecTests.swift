@@ -63,6 +63,9 @@ struct RecordCodecTests {
         record.requestBody = Array("{\"model\":\"x\"}".utf8)
         record.responseBody = Array("data: [DONE]\n\n".utf8)
         record.payloadStored = false
+        record.customCost = .perToken(input: 1_000_000, output: 0)
+        #expect(try RecordCodec.decode(RecordCodec.encode(record)) == record)
+        record.customCost = .total(12_500_000_000)
         #expect(try RecordCodec.decode(RecordCodec.encode(record)) == record)
     }
 

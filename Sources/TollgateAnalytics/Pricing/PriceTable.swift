@@ -27,6 +27,15 @@ public struct PriceTable: Sendable {
 
     public var count: Int { rows.values.reduce(0) { $0 + $1.count } }
 
+    /// Every row, by provider, model, tier and date.
+    public var allRows: [PriceRow] {
+        rows.values.joined().sorted {
+            ($0.provider, $0.model, $0.serviceTier, $0.effectiveFrom) < (
+                $1.provider, $1.model, $1.serviceTier, $1.effectiveFrom
+            )
+        }
+    }
+
     /// The row in force at `at` (Unix ms) for the model, in the service tier if it has rows for that tier, else the
     /// default tier. Nil when no row matches: the request is unpriced.
     public func row(provider: String, model: String, serviceTier: String? = nil, at: Int64) -> PriceRow? {

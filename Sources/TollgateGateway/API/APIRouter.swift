@@ -13,6 +13,7 @@ public enum APIRouter {
         let v1 = router.group("api/v1").add(middleware: BearerAuthMiddleware(adminToken: adminToken))
         AccountRoutes(api: api).register(on: v1)
         LogRoutes(api: api).register(on: v1)
+        PriceRoutes(api: api).register(on: v1)
         v1.get("ingest") { _, _ in
             let counters = api.ingest.counters
             let stored = api.store.statistics

@@ -1,23 +1,26 @@
 import Hummingbird
 import NIOPosix
+import TollgateAnalytics
 import TollgateModel
 import TollgateStorage
 
-/// What the REST API reads and writes: the catalog, the log store, the proxy's gateway directory and the ingest
-/// queue's counters.
+/// What the REST API reads and writes: the catalog, the log store, the ledger (prices, rollups), the proxy's gateway
+/// directory and the ingest queue's counters.
 public struct APIServices: Sendable {
     public let catalog: Catalog
     public let store: LogStore
+    public let ledger: Ledger
     public let directory: GatewayDirectory
     public let ingest: IngestQueue
     let threadPool: NIOThreadPool
 
     public init(
-        catalog: Catalog, store: LogStore, directory: GatewayDirectory, ingest: IngestQueue,
+        catalog: Catalog, store: LogStore, ledger: Ledger, directory: GatewayDirectory, ingest: IngestQueue,
         threadPool: NIOThreadPool = .singleton
     ) {
         self.catalog = catalog
         self.store = store
+        self.ledger = ledger
         self.directory = directory
         self.ingest = ingest
         self.threadPool = threadPool

@@ -1,4 +1,5 @@
 import NIOCore
+import TollgateModel
 
 /// Writes JSON straight into a `ByteBuffer`: the API renders log rows with it, without an intermediate
 /// dictionary or Codable pass. The caller keeps the structure valid; strings are escaped per RFC 8259.
@@ -65,6 +66,12 @@ struct JSONWriter {
             while digits.hasSuffix("0") { digits.removeLast() }
             buffer.writeString("." + digits)
         }
+    }
+    /// A money amount in USD as a JSON number at full precision (`0.000375`), from picodollars; null when nil.
+    mutating func usd(picodollars: Int128?) {
+        separate()
+        guard let picodollars else { buffer.writeStaticString("null"); return }
+        buffer.writeString(ExactDecimal.text(picodollars, scale: 12))
     }
     mutating func null() { separate(); buffer.writeStaticString("null") }
 

@@ -166,6 +166,12 @@ struct JSONReader {
         return nil
     }
 
+    /// Reads a number token's text as written (`0.000001`, `1e-6`), for exact decimal parsing.
+    mutating func readNumberText() throws(Failure) -> String {
+        let range = try scanNumber()
+        return String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+    }
+
     /// Reads a number as a Double (finite or not; callers decide).
     mutating func readDouble() throws(Failure) -> Double {
         let range = try scanNumber()

@@ -7,12 +7,12 @@ extension Catalog {
             account, id, gateway, provider, model, created_at, method, path, status_code, success, stream, \
             duration_us, ttft_us, tokens_in, cached_tokens_in, cache_write_tokens, cache_write_1h_tokens, tokens_out, \
             reasoning_tokens, service_tier, request_size, response_size, error, metadata, payload_stored, segment, \
-            segment_offset, record_length
+            segment_offset, record_length, cost, custom_cost
             """
         static let insert = """
             INSERT OR IGNORE INTO logs (\(columns))
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, \
-            ?22, ?23, ?24, ?25, ?26, ?27, ?28)
+            ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)
             """
         static let selectOne = "SELECT \(columns) FROM logs WHERE account = ?1 AND id = ?2"
         static let maxOffset = "SELECT max(segment_offset) FROM logs WHERE segment = ?1"
@@ -114,6 +114,8 @@ extension Catalog {
         try statement.bind(Int64(entry.location.segment), at: 26)
         try statement.bind(Int64(bitPattern: entry.location.offset), at: 27)
         try statement.bind(Int64(entry.location.length), at: 28)
+        try statement.bind(entry.cost, at: 29)
+        try statement.bind(entry.customCost, at: 30)
     }
 
     static func entry(from row: SQLiteStatement) throws -> LogIndexEntry {
@@ -141,6 +143,7 @@ extension Catalog {
             ),
             requestSize: row.int64(at: 20), responseSize: row.int64(at: 21), error: row.optionalString(at: 22),
             metadata: metadata, payloadStored: row.int64(at: 24) != 0,
+            cost: row.optionalInt64(at: 28), customCost: row.int64(at: 29) != 0,
             location: RecordLocation(
                 segment: UInt32(truncatingIfNeeded: row.int64(at: 25)),
                 offset: UInt64(bitPattern: row.int64(at: 26)),

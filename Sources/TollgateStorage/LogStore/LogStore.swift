@@ -42,6 +42,8 @@ public final class LogStore: Sendable {
         let seals: SealLog
         var pending: [LogIndexEntry] = []
         var indexedActiveSegment: UInt32 = 0
+        /// The newest record appended, for the observer's `committed(through:)`.
+        var lastAppended: RecordLocation?
     }
 
     /// Segments sealed since the last commit, filled by the writer's `onSeal` callback (called under the lock).
@@ -55,11 +57,23 @@ public final class LogStore: Sendable {
     private let state: Mutex<WriterState>
     private let counters = Mutex(Statistics())
     private let logger: Logger
+    private let observer: (any LogStoreObserver)?
 
-    public init(directory: String, configuration: Configuration = .init(), logger: Logger) throws {
+    /// Opens the store in `directory`, recovering its tail.
+    ///
+    /// - Parameter observer: prices every record indexed and follows appends and commits (rollups); nil leaves
+    ///   costs unknown.
+    /// - Parameter catalog: the catalog of `directory` if the caller opened it already (to read prices before the
+    ///   store recovers); nil opens it.
+    public init(
+        directory: String, configuration: Configuration = .init(), catalog: Catalog? = nil,
+        observer: (any LogStoreObserver)? = nil, logger: Logger
+    ) throws {
         self.directory = directory
         self.logger = logger
-        let catalog = try Catalog(dataDirectory: directory, configuration: configuration.catalog, logger: logger)
+        self.observer = observer
+        let catalog =
+            try catalog ?? Catalog(dataDirectory: directory, configuration: configuration.catalog, logger: logger)
         let reader = SegmentReader(directory: directory)
         self.catalog = catalog
         self.reader = reader
@@ -67,7 +81,7 @@ public final class LogStore: Sendable {
         var recovered: [LogIndexEntry] = []
         let writer = try SegmentWriter(directory: directory, configuration: configuration.segments, logger: logger) {
             location, record in
-            recovered.append(LogIndexEntry(record, location: location))
+            recovered.append(LogIndexEntry(record, location: location, cost: observer?.cost(of: record)))
         }
         // Index what the tail held; the catalog ignores ids it already has.
         try catalog.insertLogs(recovered)
@@ -80,7 +94,7 @@ public final class LogStore: Sendable {
             if !scanned.contains(seq) {
                 var entries: [LogIndexEntry] = []
                 try reader.forEachRecord(in: seq) { location, record in
-                    entries.append(LogIndexEntry(record, location: location))
+                    entries.append(LogIndexEntry(record, location: location, cost: observer?.cost(of: record)))
                 }
                 try catalog.insertLogs(entries)
                 recovered += entries
@@ -113,7 +127,10 @@ public final class LogStore: Sendable {
             for record in records {
                 do {
                     let location = try state.writer.append(record)
-                    state.pending.append(LogIndexEntry(record, location: location))
+                    let entry = LogIndexEntry(record, location: location, cost: observer?.cost(of: record))
+                    state.pending.append(entry)
+                    state.lastAppended = location
+                    observer?.appended(entry)
                     appended += 1
                 } catch {
                     counters.withLock { $0.recordsFailed += records.count - appended }
@@ -130,6 +147,7 @@ public final class LogStore: Sendable {
             try state.writer.sync()
             try index(&state)
             if try state.writer.sealIfDue() { try index(&state) }
+            try observer?.committed(through: state.lastAppended)
         }
     }
 
@@ -138,6 +156,21 @@ public final class LogStore: Sendable {
         try state.withLock { state in
             try state.writer.close(seal: true)
             try index(&state)
+            try observer?.committed(through: state.lastAppended)
+        }
+    }
+
+    /// Calls `body` with the index entry (cost from the observer) of every stored record after `location`, in
+    /// append order: every record when `location` is nil. For rebuilding derived state (rollups) from the segments,
+    /// which are the truth. Runs under the writer lock, so no append interleaves.
+    public func replay(after location: RecordLocation?, _ body: (LogIndexEntry) throws -> Void) throws {
+        try state.withLock { _ in
+            for seq in try reader.segments() where seq >= (location?.segment ?? 0) {
+                try reader.forEachRecord(in: seq) { at, record in
+                    if let location, seq == location.segment, at.offset <= location.offset { return }
+                    try body(LogIndexEntry(record, location: at, cost: observer?.cost(of: record)))
+                }
+            }
         }
     }
 

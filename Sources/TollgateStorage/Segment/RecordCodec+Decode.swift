@@ -73,6 +73,11 @@ extension RecordCodec {
             case (Field.requestBody, Wire.bytes): record.requestBody = try r.bytes(r.length())
             case (Field.responseBody, Wire.bytes): record.responseBody = try r.bytes(r.length())
             case (Field.payloadStored, Wire.varint): record.payloadStored = try r.varint() != 0
+            case (Field.customCost, Wire.bytes):
+                let n = try r.length()
+                var nested = WireReader(r.buffer, from: r.position, to: r.position + n)
+                record.customCost = try decodeCustomCost(&nested)
+                r.position += n
             default: try skip(wire: wire, &r)
             }
         }
@@ -104,6 +109,22 @@ extension RecordCodec {
             }
         }
         return MetadataEntry(key, value)
+    }
+
+    private static func decodeCustomCost(_ r: inout WireReader) throws -> CustomCost {
+        var total: Int64?
+        var input: Int64 = 0
+        var output: Int64 = 0
+        while !r.isAtEnd {
+            let k = try r.varint()
+            switch (k >> 3, k & 7) {
+            case (CustomCostField.total, Wire.varint): total = try r.zigzag()
+            case (CustomCostField.perTokenIn, Wire.varint): input = try r.zigzag()
+            case (CustomCostField.perTokenOut, Wire.varint): output = try r.zigzag()
+            default: try skip(wire: k & 7, &r)
+            }
+        }
+        return total.map(CustomCost.total) ?? .perToken(input: input, output: output)
     }
 
     private static func decodeHeader(_ r: inout WireReader) throws -> Header {

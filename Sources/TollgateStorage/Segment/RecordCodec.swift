@@ -43,6 +43,14 @@ public enum RecordCodec {
         static let requestBody: UInt64 = 27
         static let responseBody: UInt64 = 28
         static let payloadStored: UInt64 = 29
+        static let customCost: UInt64 = 30
+    }
+
+    /// The nested `customCost` message: either `total`, or `perTokenIn` and `perTokenOut` (picodollars).
+    enum CustomCostField {
+        static let total: UInt64 = 1
+        static let perTokenIn: UInt64 = 2
+        static let perTokenOut: UInt64 = 3
     }
 
     enum MetadataField {
@@ -116,6 +124,17 @@ public enum RecordCodec {
             w.lengthPrefixed(r.responseBody)
         }
         if !r.payloadStored { w.bool(Field.payloadStored, false) }
+        if let custom = r.customCost {
+            var nested = WireWriter(capacity: 24)
+            switch custom {
+            case .total(let total): nested.int(CustomCostField.total, total)
+            case .perToken(let input, let output):
+                nested.int(CustomCostField.perTokenIn, input)
+                nested.int(CustomCostField.perTokenOut, output)
+            }
+            w.varint(Field.customCost << 3 | Wire.bytes)
+            w.lengthPrefixed(nested.bytes)
+        }
     }
 }
 

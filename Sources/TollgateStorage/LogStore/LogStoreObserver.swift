@@ -1,0 +1,19 @@
+import TollgateModel
+
+/// What the layer above the log store adds to each record: its cost, and the derived state (rollups) that follows
+/// the store's writes.
+///
+/// Every method is called on the store's writer thread, under its writer lock, so an observer sees records in
+/// append order and never concurrently with another write.
+public protocol LogStoreObserver: Sendable {
+    /// The cost of `record` in picodollars (10⁻¹² USD), nil when it is unpriced. Asked for every record the store
+    /// indexes: appended ones and ones re-indexed from the tail at recovery.
+    func cost(of record: LogRecord) -> Int64?
+
+    /// `entry` (its cost set) was appended; it becomes durable and indexed at the next commit.
+    func appended(_ entry: LogIndexEntry)
+
+    /// A commit made every appended entry durable and indexed; `last` is the newest one's location (nil when nothing
+    /// was ever appended).
+    func committed(through last: RecordLocation?) throws
+}
