@@ -165,7 +165,9 @@ import TollgateModel
         let rows = try shippedRows()
         // Every provider the proxy supports has rows, except those PRICES.md lists as a gap (no price page of the
         // provider's own could be read). A gap provider that gains rows must leave this list.
-        let providers = ["openai", "anthropic", "google-ai-studio", "groq", "mistral", "deepseek", "perplexity-ai", "grok"]
+        let providers = [
+            "openai", "anthropic", "google-ai-studio", "groq", "mistral", "deepseek", "perplexity-ai", "grok",
+        ]
         let documentedGaps: Set<String> = ["mistral"]
         for provider in providers {
             let count = rows.filter { $0["provider"] == provider }.count
@@ -179,7 +181,8 @@ import TollgateModel
         // One row per (provider, model, tier, effective_from): a duplicate would make the price in force ambiguous.
         var seen: Set<String> = []
         for row in rows {
-            let key = ["provider", "model", "service_tier", "effective_from"].map { row[$0] ?? "" }.joined(separator: "|")
+            let key = ["provider", "model", "service_tier", "effective_from"].map { row[$0] ?? "" }.joined(
+                separator: "|")
             #expect(seen.insert(key).inserted, "duplicate row: \(key)")
         }
         for row in rows {
@@ -199,10 +202,12 @@ import TollgateModel
         // 200,000 × 1.25 + 1,000 × 10 = 260,000 µ$ → $0.26
         #expect(table.cost(provider: "google-ai-studio", model: "gemini-2.5-pro", usage: short, at: at) == usd("0.26"))
         // 200,001 × 2.50 + 1,000 × 15 = 515,002.5 µ$
-        #expect(table.cost(provider: "google-ai-studio", model: "gemini-2.5-pro", usage: long, at: at) == usd("0.5150025"))
+        #expect(
+            table.cost(provider: "google-ai-studio", model: "gemini-2.5-pro", usage: long, at: at) == usd("0.5150025"))
         // models/ prefix (Gemini) and the flex tier: 100,000 input tokens × $0.625 per 1M = $0.0625.
         let flex = Usage(tokensIn: 100_000, tokensOut: 0, serviceTier: "flex")
         #expect(
-            table.cost(provider: "google-ai-studio", model: "models/gemini-2.5-pro", usage: flex, at: at) == usd("0.0625"))
+            table.cost(provider: "google-ai-studio", model: "models/gemini-2.5-pro", usage: flex, at: at)
+                == usd("0.0625"))
     }
 }
