@@ -147,4 +147,67 @@ import TollgateModel
         #expect(table.count == dataLines.count)
         for line in dataLines { #expect(line.contains("https://"), "row without a source: \(line)") }
     }
+
+    /// The shipped list as rows of named cells (the loader has already validated every price).
+    func shippedRows() throws -> [[String: String]] {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Sources/TollgateAnalytics/Pricing/prices.csv")
+        let lines = try String(contentsOf: url, encoding: .utf8).split(whereSeparator: \.isNewline)
+            .filter { !$0.allSatisfy(\.isWhitespace) }
+        let names = lines[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        return lines.dropFirst().map { line in
+            let cells = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            return Dictionary(uniqueKeysWithValues: zip(names, cells))
+        }
+    }
+
+    @Test func theShippedPriceListCoversEveryProviderAndHasOneRowPerKey() throws {
+        let rows = try shippedRows()
+        // Every provider the proxy supports has rows, except those PRICES.md lists as a gap (no price page of the
+        // provider's own could be read). A gap provider that gains rows must leave this list.
+        let providers = [
+            "openai", "anthropic", "google-ai-studio", "groq", "mistral", "deepseek", "perplexity-ai", "grok",
+        ]
+        let documentedGaps: Set<String> = ["mistral"]
+        for provider in providers {
+            let count = rows.filter { $0["provider"] == provider }.count
+            if documentedGaps.contains(provider) {
+                #expect(count == 0, "\(provider) has rows: remove it from the documented gaps")
+            } else {
+                #expect(count > 0, "no rows for \(provider)")
+            }
+        }
+        for row in rows { #expect(providers.contains(row["provider"] ?? ""), "unknown provider: \(row)") }
+        // One row per (provider, model, tier, effective_from): a duplicate would make the price in force ambiguous.
+        var seen: Set<String> = []
+        for row in rows {
+            let key = ["provider", "model", "service_tier", "effective_from"].map { row[$0] ?? "" }.joined(
+                separator: "|")
+            #expect(seen.insert(key).inserted, "duplicate row: \(key)")
+        }
+        for row in rows {
+            #expect(["default", "flex", "priority"].contains(row["service_tier"] ?? ""), "tier: \(row)")
+            #expect(RFC3339.parse((row["retrieved"] ?? "") + "T00:00:00Z") != nil, "retrieved date: \(row)")
+            #expect(row["source"]?.hasPrefix("https://") == true, "source: \(row)")
+            #expect(row["model"]?.contains(" ") == false, "model ids carry no spaces: \(row)")
+        }
+    }
+
+    @Test func theShippedGeminiProLongPromptBandPricesTheWholeRequest() throws {
+        let table = try PriceTable.shipped()
+        let at = RFC3339.parse("2026-11-25T00:00:00Z")!
+        // gemini-2.5-pro: $1.25 / $10 up to 200,000 prompt tokens, $2.50 / $15 above, for every token.
+        let short = Usage(tokensIn: 200_000, tokensOut: 1000)
+        let long = Usage(tokensIn: 200_001, tokensOut: 1000)
+        // 200,000 × 1.25 + 1,000 × 10 = 260,000 µ$ → $0.26
+        #expect(table.cost(provider: "google-ai-studio", model: "gemini-2.5-pro", usage: short, at: at) == usd("0.26"))
+        // 200,001 × 2.50 + 1,000 × 15 = 515,002.5 µ$
+        #expect(
+            table.cost(provider: "google-ai-studio", model: "gemini-2.5-pro", usage: long, at: at) == usd("0.5150025"))
+        // models/ prefix (Gemini) and the flex tier: 100,000 input tokens × $0.625 per 1M = $0.0625.
+        let flex = Usage(tokensIn: 100_000, tokensOut: 0, serviceTier: "flex")
+        #expect(
+            table.cost(provider: "google-ai-studio", model: "models/gemini-2.5-pro", usage: flex, at: at)
+                == usd("0.0625"))
+    }
 }
