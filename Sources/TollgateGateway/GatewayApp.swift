@@ -38,12 +38,7 @@ public struct GatewayApp: Sendable {
     let app: Application<RouterResponder<BasicRequestContext>>
 
     public init(configuration c: Configuration, logger: Logger) throws {
-        // The catalog first: the ledger reads the prices from it before the store recovers and prices its tail.
-        let catalog = try Catalog(dataDirectory: c.dataDirectory, configuration: c.store.catalog, logger: logger)
-        let prices = try PriceBook(catalog: catalog, shipped: PriceTable.shipped())
-        ledger = Ledger(prices: prices, logger: logger)
-        store = try LogStore(
-            directory: c.dataDirectory, configuration: c.store, catalog: catalog, observer: ledger, logger: logger)
+        (ledger, store) = try Ledger.openStore(directory: c.dataDirectory, configuration: c.store, logger: logger)
         directory = GatewayDirectory(
             try store.catalog.allGateways().map {
                 .init(account: $0.account, gateway: $0.id, collectLogs: $0.collectLogs)

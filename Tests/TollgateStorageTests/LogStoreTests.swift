@@ -98,4 +98,18 @@ import TollgateModel
         #expect(try reopened.catalog.segments().first?.state == .sealed)
         try reopened.close()
     }
+
+    @Test func oneWriterPerDataFolder() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try LogStore(directory: directory, logger: logger)
+        #expect {
+            _ = try LogStore(directory: directory, logger: logger)
+        } throws: { error in
+            (error as? CatalogError)?.code == .dataFolderInUse
+        }
+        try store.close()
+        let reopened = try LogStore(directory: directory, logger: logger)
+        try reopened.close()
+    }
 }

@@ -136,3 +136,19 @@ struct RepriceRow {
         cost = row.optionalInt64(at: 16)
     }
 }
+
+extension Ledger {
+    /// Opens a data folder for writing, in the order pricing needs: the catalog (and its migrations), the price
+    /// book (the shipped list written into it), the ledger, then the log store, which recovers its tail and prices
+    /// what it re-indexes. Takes the folder's lock: one writing process per folder.
+    public static func openStore(
+        directory: String, configuration: LogStore.Configuration = .init(), logger: Logger
+    ) throws -> (ledger: Ledger, store: LogStore) {
+        let catalog = try Catalog(dataDirectory: directory, configuration: configuration.catalog, logger: logger)
+        let prices = try PriceBook(catalog: catalog, shipped: PriceTable.shipped())
+        let ledger = Ledger(prices: prices, logger: logger)
+        let store = try LogStore(
+            directory: directory, configuration: configuration, catalog: catalog, observer: ledger, logger: logger)
+        return (ledger, store)
+    }
+}

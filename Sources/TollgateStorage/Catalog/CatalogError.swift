@@ -15,6 +15,7 @@ public struct CatalogError: Error, Sendable, CustomStringConvertible {
             case invalidLimit
             case invalidCursor
             case invalidValue
+            case dataFolderInUse
         }
         private let wrapped: Wrapped
         private init(_ wrapped: Wrapped) { self.wrapped = wrapped }
@@ -37,6 +38,8 @@ public struct CatalogError: Error, Sendable, CustomStringConvertible {
         public static var invalidCursor: Code { Code(.invalidCursor) }
         /// A stored value this version cannot read (e.g. an unknown tier).
         public static var invalidValue: Code { Code(.invalidValue) }
+        /// Another process holds the data folder's lock (a running gateway, or a writing command).
+        public static var dataFolderInUse: Code { Code(.dataFolderInUse) }
 
         public var description: String {
             switch wrapped {
@@ -49,6 +52,7 @@ public struct CatalogError: Error, Sendable, CustomStringConvertible {
             case .invalidLimit: "invalidLimit"
             case .invalidCursor: "invalidCursor"
             case .invalidValue: "invalidValue"
+            case .dataFolderInUse: "dataFolderInUse"
             }
         }
     }

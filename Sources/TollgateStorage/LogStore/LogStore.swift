@@ -58,6 +58,7 @@ public final class LogStore: Sendable {
     private let counters = Mutex(Statistics())
     private let logger: Logger
     private let observer: (any LogStoreObserver)?
+    private let lock: DataFolderLock
 
     /// Opens the store in `directory`, recovering its tail.
     ///
@@ -72,6 +73,8 @@ public final class LogStore: Sendable {
         self.directory = directory
         self.logger = logger
         self.observer = observer
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        self.lock = try DataFolderLock(directory: directory)
         let catalog =
             try catalog ?? Catalog(dataDirectory: directory, configuration: configuration.catalog, logger: logger)
         let reader = SegmentReader(directory: directory)
@@ -158,6 +161,7 @@ public final class LogStore: Sendable {
             try index(&state)
             try observer?.committed(through: state.lastAppended)
         }
+        lock.release()
     }
 
     /// Calls `body` with the index entry (cost from the observer) of every stored record after `location`, in
