@@ -18,6 +18,12 @@ public struct LogID: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Milliseconds since the Unix epoch encoded in the id.
     public var milliseconds: Int64 { Int64(bitPattern: high >> 16) }
 
+    /// The smallest id of a millisecond (every other bit zero): `id >= lowerBound(t)` ⇔ the id was made at or after
+    /// `t`, so time ranges over ids are byte ranges.
+    public static func lowerBound(milliseconds: Int64) -> LogID {
+        LogID(high: UInt64(max(0, min(milliseconds, (1 << 48) - 1))) << 16, low: 0)
+    }
+
     public static func < (a: LogID, b: LogID) -> Bool {
         a.high != b.high ? a.high < b.high : a.low < b.low
     }

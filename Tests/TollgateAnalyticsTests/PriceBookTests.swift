@@ -67,6 +67,28 @@ struct PriceBookTests {
         #expect(cost(book, account: "acme", model: "m") == Int64(1100 * 1_000_000))
     }
 
+    @Test func aPublicListPricesRequestsOlderThanItsFirstRow() throws {
+        let catalog = try Self.temporaryCatalog()
+        let book = try PriceBook(
+            catalog: catalog,
+            shipped: PriceTable([
+                Self.row("m", input: "1", output: "1", from: 5_000),
+                Self.row("m", input: "2", output: "2", from: 9_000),
+            ]))
+        func at(_ time: Int64, account: String = "a") -> Int64? {
+            book.cost(
+                account: account, provider: "openai", model: "m", usage: Self.usage, at: time, customCost: nil,
+                statusCode: 200)
+        }
+        #expect(at(100) == Int64(1100 * 1_000_000), "before the first row: the first row")
+        #expect(at(8_999) == Int64(1100 * 1_000_000))
+        #expect(at(9_000) == Int64(1100 * 2_000_000), "from the change on: the new row")
+        // A negotiated price applies from its date only.
+        try book.upsert(.init(account: "acme", row: Self.row("m", input: "0.5", output: "0.5", from: 7_000)))
+        #expect(at(6_999, account: "acme") == Int64(1100 * 1_000_000))
+        #expect(at(7_000, account: "acme") == Int64(1100 * 500_000))
+    }
+
     @Test func withoutAPriceNothingIsGuessed() throws {
         let book = try PriceBook(catalog: try Self.temporaryCatalog(), shipped: PriceTable([]))
         #expect(cost(book, model: "unknown") == nil, "unknown model: unpriced")

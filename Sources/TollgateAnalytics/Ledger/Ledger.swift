@@ -46,8 +46,8 @@ public final class Ledger: LogStoreObserver {
         account: String, from: Int64, to: Int64, catalog: Catalog, pageSize: Int = 2_000,
         progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }
     ) throws -> RepriceResult {
-        let low = Self.idBound(milliseconds: from)
-        let high = Self.idBound(milliseconds: to)
+        let low = LogID.lowerBound(milliseconds: from).bytes
+        let high = LogID.lowerBound(milliseconds: to).bytes
         let total = try catalog.read { db in
             try db.queryFirst(NamedQueries.sql("reprice_count"), [.text(account), .blob(low), .blob(high)]) {
                 Int($0.int64(at: 0))
@@ -93,14 +93,6 @@ public final class Ledger: LogStoreObserver {
                 "changed": "\(result.changed)",
             ])
         return result
-    }
-
-    /// The smallest 16-byte id of a millisecond: UUIDv7 ids start with their 48-bit Unix ms, big-endian.
-    static func idBound(milliseconds: Int64) -> [UInt8] {
-        let ms = UInt64(max(0, min(milliseconds, (1 << 48) - 1)))
-        var bytes = [UInt8](repeating: 0, count: 16)
-        for i in 0..<6 { bytes[i] = UInt8(truncatingIfNeeded: ms >> (8 * (5 - i))) }
-        return bytes
     }
 }
 

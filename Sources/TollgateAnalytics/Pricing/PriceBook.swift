@@ -14,7 +14,9 @@ import TollgateStorage
 /// How a request is priced (`cost(...)`), in order:
 /// 1. A `cf-aig-custom-cost` header: `total_cost` is the cost; per-token prices × `tokensIn`/`tokensOut`.
 /// 2. The account's own row in force at `created_at` for the model, else the public row (`PriceTable` matching:
-///    service tier, dated snapshots), priced by `CostCalculator`.
+///    service tier, dated snapshots), priced by `CostCalculator`. A public list's dates say when a price was read,
+///    not when it began, so a request older than a model's first public row is priced by that row; negotiated rows
+///    apply from their date only.
 /// 3. No usage reported and an error status (≥ 400) from the provider or the gateway: $0 — providers do not bill a
 ///    refused or failed request, and none was served.
 /// 4. Otherwise (unknown model, or a 2xx response without usage, e.g. a stream cut off): nil, unpriced — never $0.
@@ -36,7 +38,7 @@ public final class PriceBook: Sendable {
 
     private struct Snapshot: Sendable {
         var entries: [Entry] = []
-        var public_ = PriceTable([])
+        var public_ = PriceTable([], extendsFirstRowBack: true)
         var accounts: [String: PriceTable] = [:]
     }
 
@@ -142,10 +144,10 @@ public final class PriceBook: Sendable {
         }
         var next = Snapshot()
         next.entries = entries
-        next.public_ = PriceTable(entries.filter { $0.account.isEmpty }.map(\.row))
+        next.public_ = PriceTable(entries.filter { $0.account.isEmpty }.map(\.row), extendsFirstRowBack: true)
         var byAccount: [String: [PriceRow]] = [:]
         for entry in entries where !entry.account.isEmpty { byAccount[entry.account, default: []].append(entry.row) }
-        next.accounts = byAccount.mapValues(PriceTable.init)
+        next.accounts = byAccount.mapValues { PriceTable($0) }
         snapshot.withLock { $0 = next }
     }
 

@@ -16,8 +16,14 @@ public struct PriceTable: Sendable {
     }
     /// Rows per key, sorted by `effectiveFrom`.
     private var rows: [Key: [PriceRow]] = [:]
+    /// Whether a model's earliest row also prices requests made before its `effectiveFrom`.
+    public let extendsFirstRowBack: Bool
 
-    public init(_ rows: [PriceRow]) {
+    /// - Parameter extendsFirstRowBack: true for a public price list, whose dates say when a price was read, not
+    ///   when it began: a request older than a model's first row is priced by that row rather than left unpriced.
+    ///   False for negotiated prices, which apply from their date only.
+    public init(_ rows: [PriceRow], extendsFirstRowBack: Bool = false) {
+        self.extendsFirstRowBack = extendsFirstRowBack
         for row in rows {
             self.rows[Key(provider: row.provider, model: row.model, serviceTier: row.serviceTier), default: []]
                 .append(row)
@@ -61,7 +67,8 @@ public struct PriceTable: Sendable {
     }
 
     private func inForce(_ key: Key, at: Int64) -> PriceRow? {
-        rows[key]?.last { $0.effectiveFrom <= at }
+        guard let candidates = rows[key] else { return nil }
+        return candidates.last { $0.effectiveFrom <= at } ?? (extendsFirstRowBack ? candidates.first : nil)
     }
 
     /// The ids to try for a model, most specific first.

@@ -237,8 +237,7 @@ extension Catalog {
 
     /// The smallest id of the given millisecond: ids made at or after it compare greater or equal.
     static func idBound(milliseconds: Int64) -> [UInt8] {
-        let clamped = UInt64(min(max(milliseconds, 0), (1 << 48) - 1))
-        return LogID(high: clamped << 16, low: 0).bytes
+        LogID.lowerBound(milliseconds: milliseconds).bytes
     }
 
     /// The query plan SQLite chooses for a listing (`EXPLAIN QUERY PLAN` detail lines).
