@@ -29,11 +29,6 @@ func parseDate(_ text: String, option: String) throws -> Int64 {
 
 /// A month option `YYYY-MM` → [first ms, next month's first ms).
 func parseMonth(_ text: String) throws -> (start: Int64, end: Int64) {
-    let parts = text.split(separator: "-")
-    guard parts.count == 2, parts[0].count == 4, parts[1].count == 2, let year = Int64(parts[0]),
-        let month = Int64(parts[1]), (1...12).contains(month)
-    else { throw ValidationError("--month: expected YYYY-MM, got \(text)") }
-    let start = RFC3339.days(fromCivil: year, month, 1) * 86_400_000
-    let end = RFC3339.days(fromCivil: month == 12 ? year + 1 : year, month == 12 ? 1 : month + 1, 1) * 86_400_000
-    return (start, end)
+    guard let start = UTCMonth.parse(text) else { throw ValidationError("--month: expected YYYY-MM, got \(text)") }
+    return (start, UTCMonth.next(after: start))
 }

@@ -162,6 +162,29 @@ struct CatalogLogsTests {
         }
     }
 
+    @Test func storedLogsPerMonthCountOnlyNewRows() throws {
+        try withTemporaryCatalogDirectory { dir in
+            let catalog = try Catalog(dataDirectory: dir)
+            var factory = EntryFactory()
+            let october = RFC3339.parse("2026-10-31T23:59:59.999Z")!
+            let november = RFC3339.parse("2026-11-01T00:00:00Z")!
+            let entries = [
+                factory.make(at: october), factory.make(at: november), factory.make(at: november + 5),
+                factory.make(account: "other", at: november),
+            ]
+            try catalog.insertLogs(entries)
+            try catalog.insertLogs(entries)  // a recovery re-inserting what is indexed counts nothing
+            #expect(try catalog.storedLogs(account: "default", monthStart: UTCMonth.start(of: october)) == 1)
+            #expect(try catalog.storedLogs(account: "default", monthStart: november) == 2)
+            #expect(try catalog.storedLogs(account: "other", monthStart: november) == 1)
+            #expect(try catalog.storedLogs(account: "nobody", monthStart: november) == 0)
+            #expect(UTCMonth.start(of: november + 86_400_000 * 20) == november)
+            #expect(UTCMonth.next(after: UTCMonth.start(of: october)) == november)
+            #expect(UTCMonth.name(november) == "2026-11" && UTCMonth.parse("2026-11") == november)
+            #expect(UTCMonth.parse("2026-13") == nil && UTCMonth.parse("26-11") == nil)
+        }
+    }
+
     @Test func eachFilterAndOrderMatchesAPlainFilter() throws {
         try withTemporaryCatalogDirectory { dir in
             let catalog = try Catalog(dataDirectory: dir)

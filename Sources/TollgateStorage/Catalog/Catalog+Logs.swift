@@ -74,11 +74,21 @@ extension Catalog {
                 let statement = try db.cachedStatement(LogSQL.insert)
                 defer { statement.reset() }
                 var inserted = 0
+                var counts: [MonthKey: Int64] = [:]
                 for entry in entries {
                     try Self.bind(entry, to: statement)
                     try statement.run()
-                    inserted += db.changes
+                    if db.changes > 0 {
+                        inserted += 1
+                        counts[
+                            MonthKey(account: entry.account, start: UTCMonth.start(of: entry.createdAt)), default: 0] +=
+                            1
+                    }
                     statement.reset()
+                }
+                for (key, count) in counts {
+                    try db.run(
+                        NamedQueries.sql("log_counts_add"), [.text(key.account), .integer(key.start), .integer(count)])
                 }
                 return inserted
             }
@@ -150,6 +160,20 @@ extension Catalog {
                 length: UInt32(truncatingIfNeeded: row.int64(at: 27))
             )
         )
+    }
+
+    /// Logs of `account` stored with `created_at` in the UTC month that starts at `monthStart` (Unix ms), exact.
+    public func storedLogs(account: String, monthStart: Int64) throws -> Int64 {
+        try read { db in
+            try db.queryFirst(NamedQueries.sql("log_counts_month"), [.text(account), .integer(monthStart)]) {
+                $0.int64(at: 0)
+            } ?? 0
+        }
+    }
+
+    private struct MonthKey: Hashable {
+        var account: String
+        var start: Int64
     }
 
     // MARK: Read
