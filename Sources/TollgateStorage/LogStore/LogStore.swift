@@ -154,6 +154,17 @@ public final class LogStore: Sendable {
         }
     }
 
+    /// Commits, then runs `body` with the newest durable record's location while the writer still waits: no
+    /// append interleaves, so derived state (rollups) can be changed and checkpointed at a position that is exact.
+    public func afterCommit<T>(_ body: (RecordLocation?) throws -> T) throws -> T {
+        try state.withLock { state in
+            try state.writer.sync()
+            try index(&state)
+            try observer?.committed(through: state.lastAppended)
+            return try body(state.lastAppended)
+        }
+    }
+
     /// Clean shutdown: commit, seal the active segment, index the rest. The store is unusable afterwards.
     public func close() throws {
         try state.withLock { state in
@@ -198,7 +209,7 @@ public final class LogStore: Sendable {
     }
 
     /// Records in the active (unsealed) segment.
-    func tailRecordCount() throws -> Int {
+    public func tailRecordCount() throws -> Int {
         state.withLock { $0.writer.activeColumns.count }
     }
 
