@@ -109,7 +109,7 @@ let package = Package(
         .executableTarget(
             name: "tollgate-bench",
             dependencies: [
-                "TollgateModel", "TollgateStorage",
+                "TollgateModel", "TollgateStorage", "TollgateAnalytics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,0 +1,2 @@
+-- Deletes every rollup chunk (rebuild).
+DELETE FROM rollup_chunks

@@ -1,0 +1,2 @@
+-- Deletes the series dictionary (rebuild).
+DELETE FROM rollup_series

@@ -1,0 +1,2 @@
+-- Forgets the checkpointed position (rebuild).
+DELETE FROM rollup_watermark

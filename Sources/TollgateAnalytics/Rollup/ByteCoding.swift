@@ -1,0 +1,79 @@
+/// Appends LEB128 varints to a byte array: the encoding of every rollup column (see LAYOUT.md).
+struct ByteWriter {
+    var bytes: [UInt8] = []
+
+    init(capacity: Int = 0) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    mutating func unsigned(_ value: UInt64) {
+        var v = value
+        while v >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        bytes.append(UInt8(v))
+    }
+
+    /// Zigzag, so small negative numbers (from `replace`) stay short.
+    mutating func signed(_ value: Int64) {
+        unsigned(UInt64(bitPattern: (value << 1) ^ (value >> 63)))
+    }
+
+    mutating func unsigned128(_ value: UInt128) {
+        var v = value
+        while v >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        bytes.append(UInt8(v))
+    }
+
+    mutating func signed128(_ value: Int128) {
+        unsigned128(UInt128(bitPattern: (value << 1) ^ (value >> 127)))
+    }
+}
+
+/// Reads what `ByteWriter` wrote. Malformed input (a truncated blob) throws instead of trapping.
+struct ByteReader {
+    let bytes: [UInt8]
+    var position = 0
+
+    init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    var isAtEnd: Bool { position >= bytes.count }
+
+    mutating func unsigned() throws(RollupError) -> UInt64 {
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            guard position < bytes.count, shift < 64 else { throw .corruptChunk("truncated varint") }
+            let byte = bytes[position]
+            position += 1
+            result |= UInt64(byte & 0x7f) << shift
+            if byte < 0x80 { return result }
+            shift += 7
+        }
+    }
+
+    mutating func signed() throws(RollupError) -> Int64 {
+        let raw = try unsigned()
+        return Int64(bitPattern: (raw >> 1) ^ (0 &- (raw & 1)))
+    }
+
+    mutating func signed128() throws(RollupError) -> Int128 {
+        var result: UInt128 = 0
+        var shift: UInt128 = 0
+        while true {
+            guard position < bytes.count, shift < 128 else { throw .corruptChunk("truncated varint") }
+            let byte = bytes[position]
+            position += 1
+            result |= UInt128(byte & 0x7f) << shift
+            if byte < 0x80 { break }
+            shift += 7
+        }
+        return Int128(bitPattern: (result >> 1) ^ (0 &- (result & 1)))
+    }
+}

@@ -1,0 +1,304 @@
+import Foundation
+import Synchronization
+import TollgateStorage
+
+/// Usage rollups of every request, per series (account, gateway, provider, model, success, cached, priced) and UTC
+/// bucket at four levels — minute, hour, day, month — stored as columns in the catalog (layout in LAYOUT.md).
+///
+/// The ingest thread calls `fold(_:)` for every record it appends and `checkpoint(watermark:)` after every store
+/// commit; the checkpoint writes what was folded since the previous one, with the store position it covers, in one
+/// transaction. Inputs folded but not checkpointed are lost at a crash: after a restart the caller replays the
+/// records after `watermark()`. Queries (`usage(_:)`, any thread) see everything checkpointed.
+///
+/// One engine writes the rollups of a catalog at a time (it numbers new series itself); any number may query.
+public final class RollupEngine: Sendable {
+    public struct Configuration: Sendable {
+        /// A chunk with more parts than this after a checkpoint is compacted back into one part. Reads add up every
+        /// part, so this bounds what a query reads for a chunk that is still being written.
+        public var compactAfterParts = 16
+        /// Most buckets a usage query may return per group (`UsageQueryError.tooManyBuckets` beyond).
+        public var maxQueryBuckets = 50_000
+
+        public init() {}
+    }
+
+    let catalog: Catalog
+    let configuration: Configuration
+    private let state: Mutex<WriterState>
+
+    /// Opens the rollups of `catalog` (its migrations, 0003_rollups included, are applied when it opens).
+    public init(catalog: Catalog, configuration: Configuration = Configuration()) throws {
+        self.catalog = catalog
+        self.configuration = configuration
+        let series = try catalog.read { connection in
+            try connection.query(NamedQueries.sql("rollup_series_all")) { row in
+                (
+                    row.int64(at: 0),
+                    RollupSeriesKey(
+                        account: row.string(at: 1), gateway: row.string(at: 2), provider: row.string(at: 3),
+                        model: row.string(at: 4), success: row.int64(at: 5) != 0, cached: row.int64(at: 6) != 0,
+                        priced: row.int64(at: 7) != 0)
+                )
+            }
+        }
+        var initial = WriterState()
+        for (id, key) in series {
+            initial.seriesIds[key] = id
+            initial.nextSeriesId = max(initial.nextSeriesId, id + 1)
+        }
+        state = Mutex(initial)
+    }
+
+    // MARK: Folding
+
+    /// Adds one request to its bucket at every level. In memory only, until the next checkpoint.
+    public func fold(_ input: RollupInput) {
+        apply(input, sign: 1)
+    }
+
+    /// Moves a request from what it was counted as to what it is now: `old` is taken out of every level and `new`
+    /// added, exactly (sketches remove a value by decrementing its bucket). For repricing, `new` is `old` with
+    /// another cost — which can move the request between the priced and the unpriced series of its model.
+    public func replace(_ old: RollupInput, with new: RollupInput) {
+        apply(old, sign: -1)
+        apply(new, sign: 1)
+    }
+
+    /// Repricing: `input` (as it was folded) now costs `newCost` picodollars (nil = unpriced).
+    public func adjustCost(of input: RollupInput, to newCost: Int64?) {
+        var repriced = input
+        repriced.cost = newCost
+        replace(input, with: repriced)
+    }
+
+    /// Inputs folded (or replaced: two per replace) since the last checkpoint.
+    public var pendingInputs: Int { state.withLock { $0.pendingInputs } }
+
+    private func apply(_ input: RollupInput, sign: Int64) {
+        let latencyIndex = input.durationMicros > 0 ? QuantileSketch.index(of: input.durationMicros) : nil
+        let ttftIndex = (input.ttftMicros ?? 0) > 0 ? QuantileSketch.index(of: input.ttftMicros!) : nil
+        let t = input.createdAt
+        let hourStart = UTCCalendar.floor(t, RollupLevel.hourMs)
+        let dayStart = UTCCalendar.floor(t, RollupLevel.dayMs)
+        let date = UTCCalendar.civil(fromDays: dayStart / RollupLevel.dayMs)
+        let monthStart = UTCCalendar.days(year: date.year, month: date.month, day: 1) * RollupLevel.dayMs
+        let yearStart = UTCCalendar.days(year: date.year, month: 1, day: 1) * RollupLevel.dayMs
+        let places: [(chunk: Int64, offset: Int)] = [
+            (hourStart, Int((t - hourStart) / RollupLevel.minuteMs)),
+            (dayStart, Int((hourStart - dayStart) / RollupLevel.hourMs)),
+            (monthStart, Int(date.day - 1)),
+            (yearStart, Int(date.month - 1)),
+        ]
+        state.withLock { s in
+            let series = s.seriesId(for: input.seriesKey)
+            s.pendingInputs += 1
+            var account = s.pending.removeValue(forKey: input.account) ?? PendingAccount()
+            for level in 0..<4 {
+                let key = CellKey(offset: places[level].offset, series: series)
+                account.levels[level][places[level].chunk, default: PendingChunk()]
+                    .add(key, input, latencyIndex: latencyIndex, ttftIndex: ttftIndex, sign: sign)
+            }
+            s.pending[input.account] = account
+        }
+    }
+
+    // MARK: Checkpoints
+
+    /// Writes everything folded since the last checkpoint, and `watermark`, in one transaction; afterwards queries
+    /// see every folded input and `watermark()` returns `watermark`. Only the chunks that changed are written (as a
+    /// new part each; chunks with many parts are compacted). On error nothing is written and the folded inputs stay
+    /// pending for the next checkpoint.
+    @discardableResult
+    public func checkpoint(watermark: RollupWatermark) throws -> RollupCheckpointStatistics {
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let limit = configuration.compactAfterParts
+        return try state.withLock { s in
+            let statistics = try catalog.write { connection in
+                try connection.transaction {
+                    var statistics = RollupCheckpointStatistics()
+                    statistics.inputs = s.pendingInputs
+                    for (id, key) in s.newSeries {
+                        try connection.run(
+                            NamedQueries.sql("rollup_series_insert"),
+                            [
+                                .integer(id), .text(key.account), .text(key.gateway), .text(key.provider),
+                                .text(key.model), .bool(key.success), .bool(key.cached), .bool(key.priced),
+                            ])
+                    }
+                    for (account, pending) in s.pending {
+                        for level in RollupLevel.allCases {
+                            for (chunkStart, chunk) in pending.levels[level.rawValue] {
+                                try Self.writePart(
+                                    chunk, level: level, account: account, chunkStart: chunkStart,
+                                    compactAfterParts: limit, connection: connection, statistics: &statistics)
+                            }
+                        }
+                    }
+                    try connection.run(
+                        NamedQueries.sql("rollup_watermark_set"),
+                        [
+                            .integer(Int64(watermark.segment)), .integer(Int64(bitPattern: watermark.offset)),
+                            .integer(now),
+                        ])
+                    return statistics
+                }
+            }
+            s.pending = [:]
+            s.newSeries = []
+            s.pendingInputs = 0
+            return statistics
+        }
+    }
+
+    private static func writePart(
+        _ chunk: PendingChunk, level: RollupLevel, account: String, chunkStart: Int64, compactAfterParts: Int,
+        connection: SQLiteConnection, statistics: inout RollupCheckpointStatistics
+    ) throws {
+        let cells = chunk.sortedCells()
+        guard !cells.isEmpty else { return }
+        let (maxPart, parts) =
+            try connection.queryFirst(
+                NamedQueries.sql("rollup_chunk_parts"), [.text(level.name), .text(account), .integer(chunkStart)]
+            ) { ($0.int64(at: 0), $0.int64(at: 1)) } ?? (-1, 0)
+        for (column, blob) in ChunkCodec.encode(cells) {
+            try connection.run(
+                NamedQueries.sql("rollup_chunk_insert"),
+                [
+                    .text(level.name), .text(account), .text(column.rawValue), .integer(chunkStart),
+                    .integer(maxPart + 1),
+                    .blob(blob),
+                ])
+            statistics.bytesWritten += blob.count
+        }
+        statistics.partsWritten += 1
+        statistics.cellsWritten += cells.count
+        if parts + 1 > Int64(compactAfterParts) {
+            try compact(level: level, account: account, chunkStart: chunkStart, connection: connection)
+            statistics.compactions += 1
+        }
+    }
+
+    /// Rewrites every part of a chunk as one part 0 holding their sums.
+    static func compact(level: RollupLevel, account: String, chunkStart: Int64, connection: SQLiteConnection) throws {
+        var parts: [Int64: [RollupColumn: [UInt8]]] = [:]
+        for column in RollupColumn.allCases {
+            let rows = try connection.query(
+                NamedQueries.sql("rollup_chunk_read"),
+                [
+                    .text(level.name), .text(account), .text(column.rawValue), .integer(chunkStart),
+                    .integer(chunkStart + 1),
+                ]
+            ) { ($0.int64(at: 1), $0.blob(at: 2)) }
+            for (part, blob) in rows { parts[part, default: [:]][column] = blob }
+        }
+        var merged: [CellKey: RollupCell] = [:]
+        for (_, columns) in parts {
+            for (key, cell) in try ChunkCodec.decodeCells(columns) { merged[key, default: RollupCell()].merge(cell) }
+        }
+        for column in RollupColumn.allCases {
+            try connection.run(
+                NamedQueries.sql("rollup_chunk_delete"),
+                [.text(level.name), .text(account), .text(column.rawValue), .integer(chunkStart)])
+        }
+        let cells = merged.filter { !$0.value.isZero }.sorted { $0.key < $1.key }.map { (key: $0.key, cell: $0.value) }
+        guard !cells.isEmpty else { return }
+        for (column, blob) in ChunkCodec.encode(cells) {
+            try connection.run(
+                NamedQueries.sql("rollup_chunk_insert"),
+                [
+                    .text(level.name), .text(account), .text(column.rawValue), .integer(chunkStart), .integer(0),
+                    .blob(blob),
+                ])
+        }
+    }
+
+    /// The position of the last checkpoint; nil before the first (or after `reset()`).
+    public func watermark() throws -> RollupWatermark? {
+        try catalog.read { connection in
+            try connection.queryFirst(NamedQueries.sql("rollup_watermark_get")) {
+                RollupWatermark(
+                    segment: UInt32(truncatingIfNeeded: $0.int64(at: 0)),
+                    offset: UInt64(bitPattern: $0.int64(at: 1)))
+            }
+        }
+    }
+
+    /// Deletes every rollup, the series dictionary and the watermark, and drops what is pending: for a rebuild, after
+    /// which the caller folds every record again and checkpoints.
+    public func reset() throws {
+        try state.withLock { s in
+            try catalog.write { connection in
+                try connection.transaction {
+                    try connection.run(NamedQueries.sql("rollup_reset_chunks"))
+                    try connection.run(NamedQueries.sql("rollup_reset_series"))
+                    try connection.run(NamedQueries.sql("rollup_reset_watermark"))
+                }
+            }
+            s = WriterState()
+        }
+    }
+}
+
+/// What one checkpoint wrote.
+public struct RollupCheckpointStatistics: Sendable, Hashable {
+    /// Inputs folded since the previous checkpoint (a replace counts two).
+    public var inputs = 0
+    /// Chunk parts written (one per chunk that changed, at every level).
+    public var partsWritten = 0
+    /// Cells (series × bucket) in them.
+    public var cellsWritten = 0
+    /// Bytes of column blobs written.
+    public var bytesWritten = 0
+    /// Chunks compacted into one part.
+    public var compactions = 0
+}
+
+/// The ingest thread's state: the series dictionary and the deltas folded since the last checkpoint.
+struct WriterState {
+    var seriesIds: [RollupSeriesKey: Int64] = [:]
+    var nextSeriesId: Int64 = 1
+    var newSeries: [(Int64, RollupSeriesKey)] = []
+    var pending: [String: PendingAccount] = [:]
+    var pendingInputs = 0
+
+    mutating func seriesId(for key: RollupSeriesKey) -> Int64 {
+        if let id = seriesIds[key] { return id }
+        let id = nextSeriesId
+        nextSeriesId += 1
+        seriesIds[key] = id
+        newSeries.append((id, key))
+        return id
+    }
+}
+
+/// The pending chunks of one account, by level (index = `RollupLevel.rawValue`) and chunk start.
+struct PendingAccount {
+    var levels: [[Int64: PendingChunk]] = [[:], [:], [:], [:]]
+}
+
+/// The cells of one chunk changed since the last checkpoint.
+struct PendingChunk {
+    var index: [CellKey: Int] = [:]
+    var keys: [CellKey] = []
+    var cells: [RollupCell] = []
+
+    @inline(__always)
+    mutating func add(
+        _ key: CellKey, _ input: RollupInput, latencyIndex: Int32?, ttftIndex: Int32?, sign: Int64
+    ) {
+        if let i = index[key] {
+            cells[i].add(input, latencyIndex: latencyIndex, ttftIndex: ttftIndex, sign: sign)
+        } else {
+            index[key] = cells.count
+            keys.append(key)
+            var cell = RollupCell()
+            cell.add(input, latencyIndex: latencyIndex, ttftIndex: ttftIndex, sign: sign)
+            cells.append(cell)
+        }
+    }
+
+    /// The non-zero cells in (bucket, series) order (a replace may cancel a cell out).
+    func sortedCells() -> [(key: CellKey, cell: RollupCell)] {
+        keys.indices.sorted { keys[$0] < keys[$1] }.compactMap { cells[$0].isZero ? nil : (keys[$0], cells[$0]) }
+    }
+}

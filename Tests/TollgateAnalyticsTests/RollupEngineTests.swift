@@ -1,0 +1,358 @@
+import Foundation
+import Testing
+import TollgateStorage
+
+@testable import TollgateAnalytics
+
+/// A catalog in a fresh temporary folder, removed with the value.
+final class TemporaryCatalog {
+    let directory: String
+    let catalog: Catalog
+
+    init() throws {
+        directory = NSTemporaryDirectory() + "tollgate-rollup-\(UUID().uuidString)"
+        catalog = try Catalog(dataDirectory: directory)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
+}
+
+/// Usage computed from the raw inputs, the slow obvious way: Foundation's calendar for the buckets, sorting for
+/// the percentiles.
+enum BruteForce {
+    struct Sums {
+        var values = UsageValues()
+        var durations: [Int64] = []
+        var ttfts: [Int64] = []
+    }
+
+    static func bucketStart(_ t: Int64, _ interval: UsageInterval, _ zone: TimeZone) -> Int64 {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let component: Calendar.Component =
+            switch interval {
+            case .minute: .minute
+            case .hour: .hour
+            case .day: .day
+            case .month: .month
+            }
+        let start = calendar.dateInterval(of: component, for: Date(timeIntervalSince1970: Double(t) / 1000))!.start
+        return Int64((start.timeIntervalSince1970 * 1000).rounded())
+    }
+
+    static func usage(_ inputs: [RollupInput], _ query: UsageQuery) -> [UsageGroupKey: Sums] {
+        var result: [UsageGroupKey: Sums] = [:]
+        for input in inputs
+        where input.account == query.account && input.createdAt >= query.from
+            && input.createdAt < query.to
+        {
+            let key = UsageGroupKey(
+                bucket: bucketStart(input.createdAt, query.interval, query.timeZone),
+                group: UsageGroup(input.seriesKey, fields: query.groupBy))
+            var sums = result[key, default: Sums()]
+            sums.values.requests += 1
+            if !input.success { sums.values.errors += 1 }
+            if input.cached { sums.values.cached += 1 }
+            if input.cost == nil { sums.values.unpriced += 1 }
+            sums.values.tokensIn += input.tokensIn ?? 0
+            sums.values.tokensOut += input.tokensOut ?? 0
+            sums.values.cachedTokensIn += input.cachedTokensIn ?? 0
+            sums.values.cacheWriteTokens += input.cacheWriteTokens ?? 0
+            sums.values.reasoningTokens += input.reasoningTokens ?? 0
+            sums.values.cost += Money(picodollars: Int128(input.cost ?? 0))
+            sums.durations.append(input.durationMicros)
+            if let ttft = input.ttftMicros { sums.ttfts.append(ttft) }
+            result[key] = sums
+        }
+        return result
+    }
+}
+
+struct UsageGroupKey: Hashable {
+    var bucket: Int64
+    var group: UsageGroup
+}
+
+/// Random requests over `days` days from `start`, with every optional field sometimes missing.
+func randomInputs(count: Int, start: Int64, days: Int, seed: UInt64, account: String = "acme") -> [RollupInput] {
+    var rng = SeededGenerator(seed: seed)
+    let models: [String?] = ["gpt-5", "gpt-5-mini", "claude-x", nil]
+    return (0..<count).map { _ in
+        let priced = Int.random(in: 0..<5, using: &rng) != 0
+        return RollupInput(
+            account: account,
+            gateway: ["prod", "staging"].randomElement(using: &rng)!,
+            provider: ["openai", "anthropic"].randomElement(using: &rng)!,
+            model: models.randomElement(using: &rng)!,
+            success: Int.random(in: 0..<10, using: &rng) != 0,
+            cached: Int.random(in: 0..<20, using: &rng) == 0,
+            createdAt: start + Int64.random(in: 0..<(Int64(days) * 86_400_000), using: &rng),
+            tokensIn: Bool.random(using: &rng) ? Int64.random(in: 0...50_000, using: &rng) : nil,
+            tokensOut: Int64.random(in: 0...4_000, using: &rng),
+            cachedTokensIn: Bool.random(using: &rng) ? Int64.random(in: 0...10_000, using: &rng) : nil,
+            cacheWriteTokens: Int.random(in: 0..<4, using: &rng) == 0 ? Int64.random(in: 0...5_000, using: &rng) : nil,
+            reasoningTokens: Bool.random(using: &rng) ? Int64.random(in: 0...2_000, using: &rng) : nil,
+            cost: priced ? Int64.random(in: 0...90_000_000_000_000, using: &rng) : nil,
+            durationMicros: Int64(rng.logNormal(mu: 13, sigma: 1.2).rounded()),
+            ttftMicros: Int.random(in: 0..<3, using: &rng) == 0 ? nil : Int64(rng.logNormal(mu: 12, sigma: 1).rounded())
+        )
+    }
+}
+
+func checkPercentiles(_ p: Percentiles?, _ raw: [Int64], _ label: String) {
+    guard !raw.isEmpty else {
+        #expect(p == nil, "\(label): percentiles of nothing")
+        return
+    }
+    guard let p else {
+        Issue.record("\(label): no percentiles")
+        return
+    }
+    let sorted = raw.sorted()
+    #expect(p.count == Int64(raw.count), "\(label)")
+    for (q, estimate) in [(0.5, p.p50), (0.9, p.p90), (0.95, p.p95), (0.99, p.p99)] {
+        let exact = exactQuantile(sorted, q)
+        #expect(withinAccuracy(estimate, exact), "\(label) q=\(q): \(estimate) vs exact \(exact)")
+    }
+}
+
+/// Checks a usage result against the brute force over `inputs`: exact counts, tokens and cost; percentiles within
+/// the sketch's accuracy; rows adding up to the totals.
+func checkAgainstBruteForce(_ engine: RollupEngine, _ inputs: [RollupInput], _ query: UsageQuery) throws {
+    let result = try engine.usage(query)
+    let expected = BruteForce.usage(inputs, query)
+    let label = "\(query.interval) in \(query.timeZone.identifier) by \(query.groupBy.map(\.rawValue).sorted())"
+    #expect(!expected.isEmpty, "\(label): the range holds inputs")
+    #expect(result.rows.count == expected.count, "\(label): row count")
+    var rowSum = UsageValues()
+    for row in result.rows {
+        let key = UsageGroupKey(bucket: row.bucketStart, group: row.group)
+        guard let sums = expected[key] else {
+            Issue.record("\(label): unexpected row \(row.bucketStart) \(row.group)")
+            continue
+        }
+        var values = row.values
+        checkPercentiles(values.latency, sums.durations, "\(label) latency \(row.bucketStart)")
+        checkPercentiles(values.ttft, sums.ttfts, "\(label) ttft \(row.bucketStart)")
+        values.latency = nil
+        values.ttft = nil
+        #expect(values == sums.values, "\(label): row \(row.bucketStart) \(row.group)")
+        rowSum.requests += values.requests
+        rowSum.errors += values.errors
+        rowSum.tokensIn += values.tokensIn
+        rowSum.cost += values.cost
+    }
+    let all = expected.values.flatMap(\.durations)
+    checkPercentiles(result.totals.latency, all, "\(label) total latency")
+    #expect(result.totals.requests == rowSum.requests)
+    #expect(result.totals.errors == rowSum.errors)
+    #expect(result.totals.tokensIn == rowSum.tokensIn)
+    #expect(result.totals.cost == rowSum.cost)
+    #expect(result.totals.requests == Int64(all.count))
+    #expect(result.groupTotals.reduce(Money.zero) { $0 + $1.values.cost } == result.totals.cost)
+}
+
+@Suite struct RollupEngineTests {
+    // 2026-10-25T00:00:00Z: the range crosses the end of US daylight time (2026-11-01) and a month boundary.
+    static let start: Int64 = 1_792_886_400_000
+    static let zones = ["UTC", "Asia/Kolkata", "America/New_York"].map { TimeZone(identifier: $0)! }
+
+    @Test func foldedUsageEqualsBruteForceAtEveryIntervalAndZone() throws {
+        let store = try TemporaryCatalog()
+        let engine = try RollupEngine(catalog: store.catalog)
+        let inputs = randomInputs(count: 4_000, start: Self.start, days: 14, seed: 1)
+        for input in inputs { engine.fold(input) }
+        try engine.checkpoint(watermark: RollupWatermark(segment: 1, offset: 100))
+
+        // Ranges that start and end off every hour and day boundary.
+        let from = Self.start + 37 * 60_000
+        let to = Self.start + 13 * 86_400_000 - 13 * 60_000
+        for zone in Self.zones {
+            for interval in [UsageInterval.hour, .day, .month] {
+                try checkAgainstBruteForce(
+                    engine, inputs,
+                    UsageQuery(
+                        account: "acme", from: from, to: to, interval: interval, groupBy: [.model, .priced],
+                        timeZone: zone))
+            }
+            // Minutes over the night of the DST change, ungrouped and grouped by everything.
+            let night = Self.start + 7 * 86_400_000 - 60 * 60_000
+            for groupBy: Set<UsageGroupField> in [[], Set(UsageGroupField.allCases)] {
+                try checkAgainstBruteForce(
+                    engine, inputs,
+                    UsageQuery(
+                        account: "acme", from: night, to: night + 10 * 3_600_000, interval: .minute, groupBy: groupBy,
+                        timeZone: zone))
+            }
+        }
+        try checkAgainstBruteForce(
+            engine, inputs,
+            UsageQuery(
+                account: "acme", from: Self.start, to: Self.start + 14 * 86_400_000, interval: .day,
+                groupBy: [.gateway, .provider, .success, .cached], timeZone: Self.zones[2]))
+    }
+
+    @Test func manyCheckpointsAndCompactionsAddUp() throws {
+        let store = try TemporaryCatalog()
+        var configuration = RollupEngine.Configuration()
+        configuration.compactAfterParts = 3
+        let engine = try RollupEngine(catalog: store.catalog, configuration: configuration)
+        let inputs = randomInputs(count: 3_000, start: Self.start, days: 2, seed: 2).sorted {
+            $0.createdAt < $1.createdAt
+        }
+        var compactions = 0
+        for (i, input) in inputs.enumerated() {
+            engine.fold(input)
+            if i % 50 == 49 {
+                compactions += try engine.checkpoint(watermark: RollupWatermark(segment: 1, offset: UInt64(i)))
+                    .compactions
+            }
+        }
+        try engine.checkpoint(watermark: RollupWatermark(segment: 2, offset: 0))
+        #expect(compactions > 0)
+        for interval in [UsageInterval.minute, .hour, .day] {
+            try checkAgainstBruteForce(
+                engine, inputs,
+                UsageQuery(
+                    account: "acme", from: Self.start, to: Self.start + 2 * 86_400_000, interval: interval,
+                    groupBy: [.model], timeZone: Self.zones[1]))
+        }
+    }
+
+    @Test func aNewEngineSeesWhatWasCheckpointedAndNothingElse() throws {
+        let store = try TemporaryCatalog()
+        let inputs = randomInputs(count: 3_000, start: Self.start, days: 3, seed: 3)
+        let first = try RollupEngine(catalog: store.catalog)
+        #expect(try first.watermark() == nil)
+        for input in inputs[0..<1_000] { first.fold(input) }
+        try first.checkpoint(watermark: RollupWatermark(segment: 1, offset: 10))
+        for input in inputs[1_000..<2_000] { first.fold(input) }
+        try first.checkpoint(watermark: RollupWatermark(segment: 2, offset: 20))
+        for input in inputs[2_000...] { first.fold(input) }  // never checkpointed: lost at the "crash"
+
+        let query = UsageQuery(
+            account: "acme", from: Self.start, to: Self.start + 3 * 86_400_000, interval: .hour,
+            groupBy: [.gateway, .model])
+        let second = try RollupEngine(catalog: store.catalog)
+        #expect(try second.watermark() == RollupWatermark(segment: 2, offset: 20))
+        try checkAgainstBruteForce(second, Array(inputs[0..<2_000]), query)
+        #expect(try second.usage(query).rows == first.usage(query).rows)
+
+        // The replay after the crash: the new engine folds the lost inputs again (new series too).
+        for input in inputs[2_000...] { second.fold(input) }
+        second.fold(
+            RollupInput(
+                account: "acme", gateway: "new", provider: "openai", model: "m", success: true,
+                createdAt: Self.start, durationMicros: 5))
+        try second.checkpoint(watermark: RollupWatermark(segment: 3, offset: 0))
+        let third = try RollupEngine(catalog: store.catalog)
+        let all =
+            inputs + [
+                RollupInput(
+                    account: "acme", gateway: "new", provider: "openai", model: "m", success: true,
+                    createdAt: Self.start, durationMicros: 5)
+            ]
+        try checkAgainstBruteForce(third, all, query)
+
+        try third.reset()
+        #expect(try third.watermark() == nil)
+        #expect(try third.usage(query).rows.isEmpty)
+    }
+
+    @Test func replaceEqualsFoldingTheNewInputsFromScratch() throws {
+        let store = try TemporaryCatalog()
+        let engine = try RollupEngine(catalog: store.catalog)
+        let old = randomInputs(count: 2_000, start: Self.start, days: 40, seed: 4)
+        for input in old { engine.fold(input) }
+        try engine.checkpoint(watermark: RollupWatermark(segment: 1, offset: 0))
+        var rng = SeededGenerator(seed: 5)
+        var new = old
+        for i in new.indices where i % 3 == 0 {
+            // Repricing: priced ↔ unpriced, or another price.
+            switch Int.random(in: 0..<3, using: &rng) {
+            case 0: new[i].cost = nil
+            case 1: new[i].cost = Int64.random(in: 1...1_000_000, using: &rng)
+            default: new[i].cost = (new[i].cost ?? 7) * 2
+            }
+            if i % 2 == 0 {
+                engine.replace(old[i], with: new[i])
+            } else {
+                engine.adjustCost(of: old[i], to: new[i].cost)
+            }
+            if i % 300 == 0 { try engine.checkpoint(watermark: RollupWatermark(segment: 1, offset: UInt64(i))) }
+        }
+        try engine.checkpoint(watermark: RollupWatermark(segment: 2, offset: 0))
+
+        let fresh = try TemporaryCatalog()
+        let reference = try RollupEngine(catalog: fresh.catalog)
+        for input in new { reference.fold(input) }
+        try reference.checkpoint(watermark: RollupWatermark(segment: 2, offset: 0))
+
+        for interval in [UsageInterval.hour, .day, .month] {
+            let query = UsageQuery(
+                account: "acme", from: Self.start, to: Self.start + 40 * 86_400_000, interval: interval,
+                groupBy: [.model, .priced, .success])
+            let a = try engine.usage(query)
+            let b = try reference.usage(query)
+            #expect(a.rows == b.rows, "\(interval)")
+            #expect(a.totals == b.totals)
+            try checkAgainstBruteForce(engine, new, query)
+        }
+    }
+
+    @Test func aMonthAlignedRangeReadsOnlyMonthChunks() throws {
+        let store = try TemporaryCatalog()
+        let engine = try RollupEngine(catalog: store.catalog)
+        let inputs = randomInputs(count: 2_000, start: Self.start, days: 60, seed: 6)
+        for input in inputs { engine.fold(input) }
+        try engine.checkpoint(watermark: RollupWatermark(segment: 1, offset: 0))
+        let november: Int64 = 1_793_491_200_000  // 2026-11-01T00:00:00Z
+        let december: Int64 = 1_796_083_200_000
+        let monthly = try engine.usage(
+            UsageQuery(account: "acme", from: november, to: december, interval: .month, groupBy: [.model]))
+        #expect(monthly.chunksRead.keys.sorted() == [.month])
+        let daily = try engine.usage(
+            UsageQuery(account: "acme", from: november, to: december, interval: .day, groupBy: [.model]))
+        #expect(daily.chunksRead.keys.sorted() == [.day])
+        #expect(daily.totals.requests == monthly.totals.requests)
+        #expect(daily.totals.cost == monthly.totals.cost)
+        // A New York month: hours at both edges, days in between, never minutes.
+        let newYork = try engine.usage(
+            UsageQuery(
+                account: "acme", from: november + 4 * 3_600_000, to: december + 5 * 3_600_000, interval: .month,
+                groupBy: [.model], timeZone: TimeZone(identifier: "America/New_York")!))
+        #expect(newYork.chunksRead[.minute] == nil)
+        #expect(newYork.chunksRead[.hour] != nil)
+        try checkAgainstBruteForce(
+            engine, inputs,
+            UsageQuery(
+                account: "acme", from: november + 4 * 3_600_000, to: december + 5 * 3_600_000, interval: .month,
+                groupBy: [.model], timeZone: TimeZone(identifier: "America/New_York")!))
+
+        let report = try engine.monthlyReport(account: "acme", year: 2026, month: 11)
+        #expect(report.totals.requests == monthly.totals.requests)
+        #expect(report.chunksRead.keys.sorted() == [.month])
+    }
+
+    @Test func badQueriesAreTypedErrors() throws {
+        let store = try TemporaryCatalog()
+        let engine = try RollupEngine(catalog: store.catalog)
+        #expect(throws: UsageQueryError.emptyRange(from: Self.start, to: Self.start)) {
+            try engine.usage(UsageQuery(account: "acme", from: Self.start, to: Self.start, interval: .day))
+        }
+        #expect(throws: UsageQueryError.notMinuteAligned(Self.start + 1)) {
+            try engine.usage(UsageQuery(account: "acme", from: Self.start + 1, to: Self.start + 60_000, interval: .day))
+        }
+        #expect(throws: UsageQueryError.self) {
+            try engine.usage(
+                UsageQuery(account: "acme", from: Self.start, to: Self.start + 400 * 86_400_000, interval: .minute))
+        }
+        // Unknown account: no rows.
+        #expect(
+            try engine.usage(
+                UsageQuery(
+                    account: "nobody", from: Self.start, to: Self.start + 60_000,
+                    interval: .minute)
+            ).rows.isEmpty)
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+
+@testable import TollgateAnalytics
+
+/// A seeded generator (SplitMix64), so failures reproduce.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// exp(N(mu, sigma)), by Box–Muller.
+    mutating func logNormal(mu: Double, sigma: Double) -> Double {
+        let u1 = Double.random(in: Double.ulpOfOne..<1, using: &self)
+        let u2 = Double.random(in: 0..<1, using: &self)
+        return exp(mu + sigma * (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2))
+    }
+}
+
+/// The exact value at rank ⌈q·n⌉ (1-based) of `values`: the definition the sketch's error is stated against.
+func exactQuantile(_ sorted: [Int64], _ q: Double) -> Int64 {
+    sorted[Int(QuantileSketch.rank(of: q, count: Int64(sorted.count))) - 1]
+}
+
+/// True when `estimate` is within the sketch's relative accuracy of `exact` (a hair over, for float rounding).
+func withinAccuracy(_ estimate: Double, _ exact: Int64) -> Bool {
+    if exact <= 0 { return estimate == 0 }
+    return abs(estimate - Double(exact)) <= QuantileSketch.relativeAccuracy * Double(exact) * (1 + 1e-9)
+}
+
+@Suite struct SketchTests {
+    static let quantiles = [0.01, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1.0]
+
+    static func datasets() -> [(String, [Int64])] {
+        var rng = SeededGenerator(seed: 7)
+        let uniform = (0..<20_000).map { _ in Int64.random(in: 1...5_000_000, using: &rng) }
+        let heavy = (0..<20_000).map { _ in Int64(rng.logNormal(mu: 12, sigma: 1.5).rounded(.up)) }
+        let constant = [Int64](repeating: 123_456, count: 5_000)
+        let single: [Int64] = [987]
+        let twoPoint = (0..<10_001).map { i in i % 10 == 0 ? Int64(2_000_000) : Int64(50) }
+        let small = (0..<3_000).map { _ in Int64.random(in: 0...20, using: &rng) }  // zeros and tiny values
+        return [
+            ("uniform", uniform), ("lognormal", heavy), ("constant", constant), ("single", single),
+            ("two-point", twoPoint), ("small", small),
+        ]
+    }
+
+    func check(_ name: String, _ sketch: QuantileSketch, _ values: [Int64]) {
+        let sorted = values.sorted()
+        #expect(sketch.count == Int64(values.count), "\(name)")
+        for q in Self.quantiles {
+            let exact = exactQuantile(sorted, q)
+            let estimate = sketch.quantile(q)!
+            #expect(withinAccuracy(estimate, exact), "\(name) q=\(q): estimate \(estimate), exact \(exact)")
+        }
+    }
+
+    @Test func quantilesAreWithinTheRelativeAccuracy() {
+        for (name, values) in Self.datasets() {
+            var sketch = QuantileSketch()
+            for v in values { sketch.add(v) }
+            check(name, sketch, values)
+        }
+    }
+
+    @Test func mergingManySmallSketchesKeepsTheAccuracy() {
+        var rng = SeededGenerator(seed: 11)
+        for (name, values) in Self.datasets() {
+            var merged = QuantileSketch()
+            var index = 0
+            while index < values.count {
+                let size = Int.random(in: 1...8, using: &rng)  // a minute of one series holds a few requests
+                var part = QuantileSketch()
+                for v in values[index..<min(index + size, values.count)] { part.add(v) }
+                merged.merge(try! QuantileSketch(decoding: part.encoded))
+                index += size
+            }
+            check(name + " merged", merged, values)
+        }
+    }
+
+    @Test func removeIsExact() {
+        var rng = SeededGenerator(seed: 3)
+        let values = (0..<2_000).map { _ in Int64(rng.logNormal(mu: 9, sigma: 1).rounded()) }
+        var all = QuantileSketch()
+        for v in values { all.add(v) }
+        var kept = QuantileSketch()
+        for (i, v) in values.enumerated() {
+            if i % 3 == 0 { all.remove(v) } else { kept.add(v) }
+        }
+        #expect(all == kept)
+        check("after remove", all, values.enumerated().filter { $0.offset % 3 != 0 }.map(\.element))
+    }
+
+    @Test func encodingIsCompactAndRoundTrips() throws {
+        var sketch = QuantileSketch()
+        for v: Int64 in [1200, 1250, 1300, 90_000, 0] { sketch.add(v) }
+        let bytes = sketch.encoded
+        #expect(try QuantileSketch(decoding: bytes) == sketch)
+        // 4 buckets: count + zero count + 4 × (index delta, count) in a handful of bytes.
+        #expect(bytes.count <= 14)
+        #expect(QuantileSketch().encoded == [0, 0])
+    }
+
+    @Test func emptySketchHasNoQuantile() {
+        #expect(QuantileSketch().quantile(0.5) == nil)
+    }
+}
