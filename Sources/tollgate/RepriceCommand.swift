@@ -22,7 +22,7 @@ struct RepriceCommand: ParsableCommand {
         let (ledger, store) = try Ledger.openStore(directory: data.path, logger: DataFolderOptions.logger())
         guard try store.catalog.account(account) != nil else { throw ValidationError("no account \(account)") }
         var bar: ProgressBar?
-        let result = try ledger.reprice(account: account, from: fromMs, to: toMs, catalog: store.catalog) {
+        let result = try ledger.reprice(account: account, from: fromMs, to: toMs, store: store) {
             done, total in
             if bar == nil { bar = ProgressBar("reprice", total: total) }
             bar?.update(done)

@@ -6,7 +6,8 @@ struct Tollgate: AsyncParsableCommand {
         commandName: "tollgate",
         abstract: "A self-hosted AI gateway: forwarding proxy, log store and cost accounting.",
         subcommands: [
-            ServeCommand.self, GenerateCommand.self, RepriceCommand.self, ExportCommand.self, MockProviderCommand.self,
+            ServeCommand.self, ReportCommand.self, GenerateCommand.self, ExportCommand.self, RepriceCommand.self,
+            RebuildRollupsCommand.self, MockProviderCommand.self,
         ]
     )
 }

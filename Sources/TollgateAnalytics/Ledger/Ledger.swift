@@ -3,16 +3,21 @@ import TollgateModel
 import TollgateStorage
 
 /// What the stored records add up to, kept as they are stored: the ledger prices every record the log store
-/// indexes (`PriceBook`) and, after the price table changes, reprices a period of an account's logs.
+/// indexes (`PriceBook`) and folds it into the usage rollups (`RollupEngine`), and, after the price table changes,
+/// reprices a period of an account's logs and their rollups.
 ///
-/// It is the log store's observer (`LogStoreObserver`): the store asks it for each record's cost on its writer
-/// thread, at append and when it re-indexes a tail at recovery.
+/// It is the log store's observer (`LogStoreObserver`): on the store's writer thread it prices each record, folds
+/// each appended one, and checkpoints the rollups after each commit with the position of the newest durable record
+/// (queue → store → rollup, never a nightly scan). After a crash, `open` replays the records after the rollups'
+/// checkpoint from the segments, so the rollups count every stored record exactly once.
 public final class Ledger: LogStoreObserver {
     public let prices: PriceBook
+    public let rollups: RollupEngine
     let logger: Logger
 
-    public init(prices: PriceBook, logger: Logger) {
+    public init(prices: PriceBook, rollups: RollupEngine, logger: Logger) {
         self.prices = prices
+        self.rollups = rollups
         self.logger = logger
     }
 
@@ -22,9 +27,42 @@ public final class Ledger: LogStoreObserver {
         prices.cost(of: record)
     }
 
-    public func appended(_ entry: LogIndexEntry) {}
+    public func appended(_ entry: LogIndexEntry) {
+        rollups.fold(RollupInput(entry))
+    }
 
-    public func committed(through last: RecordLocation?) throws {}
+    public func committed(through last: RecordLocation?) throws {
+        guard let last, rollups.pendingInputs > 0 else { return }
+        try rollups.checkpoint(watermark: RollupWatermark(last))
+    }
+
+    // MARK: Rebuilding
+
+    /// Folds the records stored after the rollups' checkpoint (all of them when `rebuild`, after clearing the
+    /// rollups) and checkpoints. Returns how many records were folded.
+    @discardableResult
+    public func catchUp(_ store: LogStore, rebuild: Bool = false, progress: (Int) -> Void = { _ in }) throws -> Int {
+        if rebuild { try rollups.reset() }
+        let watermark = rebuild ? nil : try rollups.watermark()
+        var last: RecordLocation?
+        var folded = 0
+        try store.replay(after: watermark.map { RecordLocation(segment: $0.segment, offset: $0.offset, length: 0) }) {
+            entry in
+            rollups.fold(RollupInput(entry))
+            last = entry.location
+            folded += 1
+            if folded % 100_000 == 0 {
+                try rollups.checkpoint(watermark: RollupWatermark(entry.location))
+                progress(folded)
+            }
+        }
+        if let last { try rollups.checkpoint(watermark: RollupWatermark(last)) }
+        progress(folded)
+        if folded > 0 {
+            logger.info("rollups caught up", metadata: ["records": "\(folded)", "rebuild": "\(rebuild)"])
+        }
+        return folded
+    }
 
     // MARK: Repricing
 
@@ -37,15 +75,17 @@ public final class Ledger: LogStoreObserver {
     }
 
     /// Recomputes, under the prices now in the table, the cost of every log of `account` created in
-    /// [`from`, `to`) (Unix ms), and updates the index where it changed. Pages of `pageSize` logs, each in one
-    /// transaction; `progress` is called after each page with (done, total).
+    /// [`from`, `to`) (Unix ms), and moves each changed cost in the index and in the rollups together: one page of
+    /// `pageSize` logs per transaction, taken while the store's writer waits, so an interrupted reprice leaves every
+    /// page either done or not and running it again finishes the job. `progress` gets (done, total).
     ///
-    /// Safe to run while the gateway serves: new logs are priced by the new table already, and a page's updates
-    /// commit together. Running it twice changes nothing the second time.
+    /// The result equals a fresh ingest under the new prices: the new cost is computed by the same `PriceBook`
+    /// call as at ingest.
     public func reprice(
-        account: String, from: Int64, to: Int64, catalog: Catalog, pageSize: Int = 2_000,
+        account: String, from: Int64, to: Int64, store: LogStore, pageSize: Int = 2_000,
         progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }
     ) throws -> RepriceResult {
+        let catalog = store.catalog
         let low = LogID.lowerBound(milliseconds: from).bytes
         let high = LogID.lowerBound(milliseconds: to).bytes
         let total = try catalog.read { db in
@@ -64,26 +104,32 @@ public final class Ledger: LogStoreObserver {
             }
             guard let last = rows.last else { break }
             after = last.id
-            var updates: [(id: [UInt8], cost: Int64?)] = []
-            for row in rows {
+            let changes = rows.compactMap { row -> (row: RepriceRow, cost: Int64?)? in
                 let cost = prices.cost(
                     account: account, provider: row.provider, model: row.model, usage: row.usage,
                     at: row.createdAt, customCost: nil, statusCode: row.statusCode)
-                if cost != row.cost { updates.append((row.id, cost)) }
+                return cost == row.cost ? nil : (row, cost)
             }
-            if !updates.isEmpty {
-                try catalog.write { db in
-                    try db.transaction {
-                        for update in updates {
+            if !changes.isEmpty {
+                try store.afterCommit { durable in
+                    for change in changes {
+                        let old = change.row.input
+                        var new = old
+                        new.cost = change.cost
+                        rollups.replace(old, with: new)
+                    }
+                    let watermark = try durable.map(RollupWatermark.init) ?? rollups.watermark()
+                    try rollups.checkpoint(watermark: watermark ?? RollupWatermark(segment: 0, offset: 0)) { db in
+                        for change in changes {
                             try db.run(
                                 NamedQueries.sql("reprice_update"),
-                                [.text(account), .blob(update.id), .integer(update.cost)])
+                                [.text(account), .blob(change.row.id), .integer(change.cost)])
                         }
                     }
                 }
             }
             result.examined += rows.count
-            result.changed += updates.count
+            result.changed += changes.count
             progress(result.examined, max(total, result.examined))
         }
         logger.info(
@@ -96,51 +142,66 @@ public final class Ledger: LogStoreObserver {
     }
 }
 
-/// A log as repricing reads it from the index.
-struct RepriceRow {
-    var id: [UInt8]
-    var gateway: String
-    var provider: String
-    var model: String?
-    var createdAt: Int64
-    var statusCode: Int
-    var success: Bool
-    var durationMicros: Int64
-    var ttftMicros: Int64?
-    var usage: Usage
-    var cost: Int64?
-
-    init(row: SQLiteStatement, account: String) throws {
-        id = row.blob(at: 0)
-        gateway = row.string(at: 1)
-        provider = row.string(at: 2)
-        model = row.optionalString(at: 3)
-        createdAt = row.int64(at: 4)
-        statusCode = Int(row.int64(at: 5))
-        success = row.int64(at: 6) != 0
-        durationMicros = row.int64(at: 7)
-        ttftMicros = row.optionalInt64(at: 8)
-        usage = Usage(
-            tokensIn: row.optionalInt64(at: 9), cachedTokensIn: row.optionalInt64(at: 10),
-            cacheWriteTokens: row.optionalInt64(at: 11), cacheWrite1hTokens: row.optionalInt64(at: 12),
-            tokensOut: row.optionalInt64(at: 13), reasoningTokens: row.optionalInt64(at: 14),
-            serviceTier: row.optionalString(at: 15))
-        cost = row.optionalInt64(at: 16)
-    }
-}
-
 extension Ledger {
     /// Opens a data folder for writing, in the order pricing needs: the catalog (and its migrations), the price
-    /// book (the shipped list written into it), the ledger, then the log store, which recovers its tail and prices
-    /// what it re-indexes. Takes the folder's lock: one writing process per folder.
+    /// book (the shipped list written into it), the rollups, the ledger, then the log store, which recovers its
+    /// tail and prices what it re-indexes; last, the rollups catch up with the records stored after their
+    /// checkpoint. Takes the folder's lock: one writing process per folder.
     public static func openStore(
         directory: String, configuration: LogStore.Configuration = .init(), logger: Logger
     ) throws -> (ledger: Ledger, store: LogStore) {
         let catalog = try Catalog(dataDirectory: directory, configuration: configuration.catalog, logger: logger)
         let prices = try PriceBook(catalog: catalog, shipped: PriceTable.shipped())
-        let ledger = Ledger(prices: prices, logger: logger)
+        let ledger = Ledger(prices: prices, rollups: try RollupEngine(catalog: catalog), logger: logger)
         let store = try LogStore(
             directory: directory, configuration: configuration, catalog: catalog, observer: ledger, logger: logger)
+        try ledger.catchUp(store)
         return (ledger, store)
+    }
+}
+
+extension RollupInput {
+    /// A stored log as the rollups count it.
+    init(_ entry: LogIndexEntry) {
+        self.init(
+            account: entry.account, gateway: entry.gateway, provider: entry.provider, model: entry.model,
+            success: entry.success, cached: false, createdAt: entry.createdAt, tokensIn: entry.usage.tokensIn,
+            tokensOut: entry.usage.tokensOut, cachedTokensIn: entry.usage.cachedTokensIn,
+            cacheWriteTokens: entry.usage.cacheWriteTokens, reasoningTokens: entry.usage.reasoningTokens,
+            cost: entry.cost, durationMicros: entry.durationMicros, ttftMicros: entry.ttftMicros)
+    }
+}
+
+extension RollupWatermark {
+    init(_ location: RecordLocation) {
+        self.init(segment: location.segment, offset: location.offset)
+    }
+}
+
+/// A log as repricing reads it from the index.
+struct RepriceRow {
+    var id: [UInt8]
+    var input: RollupInput
+    var provider: String { input.provider }
+    var model: String? { input.model }
+    var createdAt: Int64 { input.createdAt }
+    var statusCode: Int
+    var usage: Usage
+    var cost: Int64? { input.cost }
+
+    init(row: SQLiteStatement, account: String) throws {
+        id = row.blob(at: 0)
+        statusCode = Int(row.int64(at: 5))
+        usage = Usage(
+            tokensIn: row.optionalInt64(at: 9), cachedTokensIn: row.optionalInt64(at: 10),
+            cacheWriteTokens: row.optionalInt64(at: 11), cacheWrite1hTokens: row.optionalInt64(at: 12),
+            tokensOut: row.optionalInt64(at: 13), reasoningTokens: row.optionalInt64(at: 14),
+            serviceTier: row.optionalString(at: 15))
+        input = RollupInput(
+            account: account, gateway: row.string(at: 1), provider: row.string(at: 2), model: row.optionalString(at: 3),
+            success: row.int64(at: 6) != 0, cached: false, createdAt: row.int64(at: 4), tokensIn: usage.tokensIn,
+            tokensOut: usage.tokensOut, cachedTokensIn: usage.cachedTokensIn, cacheWriteTokens: usage.cacheWriteTokens,
+            reasoningTokens: usage.reasoningTokens, cost: row.optionalInt64(at: 16), durationMicros: row.int64(at: 7),
+            ttftMicros: row.optionalInt64(at: 8))
     }
 }

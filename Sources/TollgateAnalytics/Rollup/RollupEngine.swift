@@ -108,13 +108,19 @@ public final class RollupEngine: Sendable {
     /// see every folded input and `watermark()` returns `watermark`. Only the chunks that changed are written (as a
     /// new part each; chunks with many parts are compacted). On error nothing is written and the folded inputs stay
     /// pending for the next checkpoint.
+    ///
+    /// - Parameter alsoIn: more writes to commit in the same transaction (repricing updates the log index's costs
+    ///   with the rollups they move).
     @discardableResult
-    public func checkpoint(watermark: RollupWatermark) throws -> RollupCheckpointStatistics {
+    public func checkpoint(
+        watermark: RollupWatermark, alsoIn: ((SQLiteConnection) throws -> Void)? = nil
+    ) throws -> RollupCheckpointStatistics {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let limit = configuration.compactAfterParts
         return try state.withLock { s in
             let statistics = try catalog.write { connection in
                 try connection.transaction {
+                    try alsoIn?(connection)
                     var statistics = RollupCheckpointStatistics()
                     statistics.inputs = s.pendingInputs
                     for (id, key) in s.newSeries {

@@ -86,7 +86,7 @@ struct PriceRoutes<Context: RequestContext> {
         let to = try body.date("to")
         guard from < to else { throw APIError.badParameter("to", "must be after from") }
         let result = try await api.blocking {
-            try api.ledger.reprice(account: account.id, from: from, to: to, catalog: api.catalog)
+            try api.ledger.reprice(account: account.id, from: from, to: to, store: api.store)
         }
         return json {
             $0.beginObject()
