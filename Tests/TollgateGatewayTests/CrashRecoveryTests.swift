@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 import TollgateMockProvider
+import TollgateModel
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -151,10 +152,46 @@ import TollgateMockProvider
         }
         // The store takes new records after recovery.
         #expect(try await second.post("/v1/default/default/openai/chat/completions", body) == 200)
+
+        // The rollups replayed what the crash left unfolded: they count every stored log exactly once, and a
+        // rebuild from the segments gives the same rollups, percentiles included.
+        // (Wait for the last request's commit: both counts are read after it.)
+        try await Task.sleep(for: .milliseconds(300))
+        let stored = try await second.listedIDs().count
+        let minute: Int64 = 60_000
+        let now = Int64(Date().timeIntervalSince1970 * 1000) / minute * minute
+        let usagePath =
+            "/api/v1/accounts/default/usage?interval=minute&group_by=gateway,provider,model,success"
+            + "&from=\(RFC3339.format(milliseconds: now - 3_600_000))&to=\(RFC3339.format(milliseconds: now + 3_600_000))"
+        let incremental = try await Self.usage(second, usagePath)
+        #expect((incremental["totals"] as? [String: Any])?["requests"] as? Int == stored)
         second.process.terminate()
         second.process.waitUntilExit()
         #expect(second.process.terminationStatus == 0)
+
+        let rebuild = Process()
+        rebuild.executableURL = URL(fileURLWithPath: Self.binary)
+        rebuild.arguments = ["rebuild-rollups", "--data", data]
+        rebuild.standardOutput = FileHandle.nullDevice
+        rebuild.standardError = FileHandle.nullDevice
+        try rebuild.run()
+        rebuild.waitUntilExit()
+        #expect(rebuild.terminationStatus == 0)
+        let third = try ServeProcess(data: data, port: port, mockPort: mockPort)
+        try await third.waitUntilListening()
+        let rebuilt = try await Self.usage(third, usagePath)
+        #expect(NSDictionary(dictionary: rebuilt) == NSDictionary(dictionary: incremental))
+        third.process.terminate()
+        third.process.waitUntilExit()
         try await mock.shutdown()
+    }
+
+    static func usage(_ server: ServeProcess, _ path: String) async throws -> [String: Any] {
+        let (status, data) = try await server.get(path)
+        guard status == 200, let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw HarnessError("usage failed: \(status) \(String(decoding: data, as: UTF8.self))")
+        }
+        return object
     }
 }
 
