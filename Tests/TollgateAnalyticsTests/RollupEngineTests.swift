@@ -201,15 +201,19 @@ func checkAgainstBruteForce(_ engine: RollupEngine, _ inputs: [RollupInput], _ q
             $0.createdAt < $1.createdAt
         }
         var compactions = 0
+        var fullCompactions = 0
         for (i, input) in inputs.enumerated() {
             engine.fold(input)
             if i % 50 == 49 {
-                compactions += try engine.checkpoint(watermark: RollupWatermark(segment: 1, offset: UInt64(i)))
-                    .compactions
+                let statistics = try engine.checkpoint(watermark: RollupWatermark(segment: 1, offset: UInt64(i)))
+                compactions += statistics.compactions
+                fullCompactions += statistics.fullCompactions
             }
         }
         try engine.checkpoint(watermark: RollupWatermark(segment: 2, offset: 0))
-        #expect(compactions > 0)
+        // Both kinds: whole chunks, and the deltas alone of chunks with a big base (the day and month chunks).
+        #expect(fullCompactions > 0)
+        #expect(compactions > fullCompactions)
         for interval in [UsageInterval.minute, .hour, .day] {
             try checkAgainstBruteForce(
                 engine, inputs,

@@ -108,6 +108,30 @@ func withinAccuracy(_ estimate: Double, _ exact: Int64) -> Bool {
         #expect(QuantileSketch().encoded == [0, 0])
     }
 
+    @Test func bigSketchesUseTheDenseFormAndDecodeTheSame() throws {
+        var rng = SeededGenerator(seed: 13)
+        let values = (0..<50_000).map { _ in Int64(rng.logNormal(mu: 12, sigma: 0.3).rounded()) }
+        var sketch = QuantileSketch()
+        for v in values { sketch.add(v) }
+        sketch.add(0)
+        let bytes = sketch.encoded
+        #expect(bytes[0] & 1 == 1)  // dense form
+        #expect(try QuantileSketch(decoding: bytes) == sketch)
+        // Into a query accumulator, sparse then dense, and mixed with sparse-form sketches.
+        var small = QuantileSketch()
+        for v: Int64 in [5, 70_000, 1_000_000_000] { small.add(v) }
+        var accumulator = SketchAccumulator()
+        var reader = ByteReader(small.encoded + bytes + small.encoded)
+        for _ in 0..<3 { try accumulator.add(from: &reader) }
+        #expect(reader.isAtEnd)
+        var expected = sketch
+        expected.merge(small)
+        expected.merge(small)
+        #expect(accumulator.count == expected.count)
+        for q in Self.quantiles { #expect(accumulator.quantile(q) == expected.quantile(q)) }
+        check("dense", try QuantileSketch(decoding: bytes), values + [0])
+    }
+
     @Test func emptySketchHasNoQuantile() {
         #expect(QuantileSketch().quantile(0.5) == nil)
     }

@@ -45,7 +45,20 @@ struct ByteReader {
 
     var isAtEnd: Bool { position >= bytes.count }
 
+    @inline(__always)
     mutating func unsigned() throws(RollupError) -> UInt64 {
+        // Most values (bucket numbers, index deltas, small counts) are one byte.
+        if position < bytes.count {
+            let byte = bytes[position]
+            if byte < 0x80 {
+                position += 1
+                return UInt64(byte)
+            }
+        }
+        return try unsignedMultibyte()
+    }
+
+    private mutating func unsignedMultibyte() throws(RollupError) -> UInt64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0
         while true {
@@ -58,9 +71,37 @@ struct ByteReader {
         }
     }
 
+    @inline(__always)
     mutating func signed() throws(RollupError) -> Int64 {
         let raw = try unsigned()
         return Int64(bitPattern: (raw >> 1) ^ (0 &- (raw & 1)))
+    }
+
+    /// Adds `count` zigzag varints to `target[0..<count]`; false when the bytes run out. The tight loop of query-time
+    /// sketch merging.
+    mutating func addSignedRun(into target: UnsafeMutablePointer<Int64>, count: Int) -> Bool {
+        let end: Int? = bytes.withUnsafeBufferPointer { b in
+            var p = position
+            for k in 0..<count {
+                guard p < b.count else { return nil }
+                var byte = b[p]
+                p += 1
+                var raw = UInt64(byte & 0x7f)
+                var shift: UInt64 = 7
+                while byte >= 0x80 {
+                    guard p < b.count, shift < 64 else { return nil }
+                    byte = b[p]
+                    p += 1
+                    raw |= UInt64(byte & 0x7f) << shift
+                    shift += 7
+                }
+                target[k] &+= Int64(bitPattern: (raw >> 1) ^ (0 &- (raw & 1)))
+            }
+            return p
+        }
+        guard let end else { return false }
+        position = end
+        return true
     }
 
     mutating func signed128() throws(RollupError) -> Int128 {

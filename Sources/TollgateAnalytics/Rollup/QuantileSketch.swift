@@ -106,10 +106,32 @@ public struct QuantileSketch: Sendable, Hashable {
 
     // MARK: Encoding
 
-    /// Entry count, zero count, then per bucket: index (the first absolute, then the delta to the previous one) and
-    /// count. Counts are zigzag varints: a delta written by `replace` may be negative.
+    /// Two forms, told apart by the low bit of the first varint:
+    /// - sparse (`entries << 1`): zero count, then per bucket the index (the first absolute, then the delta to the
+    ///   previous one) and the count;
+    /// - dense (`span << 1 | 1`), when at least half the buckets between the first and the last are non-empty (big
+    ///   sketches of busy cells): zero count, first index, then `span` counts, zeros included. One varint per bucket
+    ///   instead of two, and merged into a query's dense window with a plain add loop.
+    /// Counts are zigzag varints: a delta written by `replace` may be negative.
     func encode(into writer: inout ByteWriter) {
-        writer.unsigned(UInt64(indices.count))
+        let n = indices.count
+        if n >= 8, let first = indices.first, let last = indices.last, Int(last - first) + 1 <= 2 * n {
+            let span = Int(last - first) + 1
+            writer.unsigned(UInt64(span) << 1 | 1)
+            writer.signed(zeroCount)
+            writer.signed(Int64(first))
+            var j = 0
+            for k in 0..<span {
+                if indices[j] == first + Int32(k) {
+                    writer.signed(counts[j])
+                    j += 1
+                } else {
+                    writer.unsigned(0)
+                }
+            }
+            return
+        }
+        writer.unsigned(UInt64(n) << 1)
         writer.signed(zeroCount)
         var previous: Int32 = 0
         for i in indices.indices {
@@ -132,13 +154,26 @@ public struct QuantileSketch: Sendable, Hashable {
     }
 
     init(from reader: inout ByteReader) throws(RollupError) {
-        let entries = Int(try reader.unsigned())
-        guard entries <= reader.bytes.count else { throw .corruptChunk("sketch entry count") }
+        let header = try reader.unsigned()
+        let length = Int(header >> 1)
+        guard length <= reader.bytes.count else { throw .corruptChunk("sketch length") }
         zeroCount = try reader.signed()
-        indices.reserveCapacity(entries)
-        counts.reserveCapacity(entries)
+        if header & 1 == 1 {
+            var index = try reader.signed()
+            for _ in 0..<length {
+                let count = try reader.signed()
+                if count != 0 {
+                    indices.append(Int32(truncatingIfNeeded: index))
+                    counts.append(count)
+                }
+                index += 1
+            }
+            return
+        }
+        indices.reserveCapacity(length)
+        counts.reserveCapacity(length)
         var index: Int64 = 0
-        for _ in 0..<entries {
+        for _ in 0..<length {
             index += try reader.signed()
             indices.append(Int32(truncatingIfNeeded: index))
             counts.append(try reader.signed())
@@ -147,9 +182,14 @@ public struct QuantileSketch: Sendable, Hashable {
 
     /// Skips one encoded sketch.
     static func skip(_ reader: inout ByteReader) throws(RollupError) {
-        let entries = try reader.unsigned()
+        let header = try reader.unsigned()
         _ = try reader.unsigned()
-        for _ in 0..<(entries * 2) { _ = try reader.unsigned() }
+        if header & 1 == 1 {
+            _ = try reader.unsigned()
+            for _ in 0..<(header >> 1) { _ = try reader.unsigned() }
+        } else {
+            for _ in 0..<((header >> 1) * 2) { _ = try reader.unsigned() }
+        }
     }
 }
 
@@ -163,36 +203,93 @@ public struct Percentiles: Sendable, Hashable {
     public var count: Int64
 }
 
-/// A dense window of bucket counts for merging many sketches at query time: adding an encoded sketch is a decode
-/// and an array add per entry, with no search.
+/// Bucket counts for merging many sketches at query time. It starts sparse (sorted index and count arrays, like
+/// `QuantileSketch`: a row made of a few small minute sketches stays a few entries) and turns into a dense window
+/// of counts once it holds more than `sparseLimit` buckets, where adding an entry is an array add with no search.
 struct SketchAccumulator {
+    static let sparseLimit = 96
+
     private(set) var zeroCount: Int64 = 0
+    // Sparse form, while `dense` is empty.
+    private var indices: [Int32] = []
+    private var sparseCounts: [Int64] = []
+    // Dense form: counts of indices base, base + 1, …
     private var base: Int32 = 0
-    private var counts: [Int64] = []
+    private var dense: [Int64] = []
+    /// The lowest and highest dense positions ever added to; quantile walks and merges stay within them.
+    private var low = Int.max
+    private var high = -1
 
-    var isEmpty: Bool { zeroCount == 0 && counts.isEmpty }
+    var isEmpty: Bool { zeroCount == 0 && indices.isEmpty && high < 0 }
 
-    @inline(__always)
-    private mutating func ensure(_ index: Int32) {
-        if counts.isEmpty {
-            base = index
-            counts = [Int64](repeating: 0, count: 64)
+    private var isDense: Bool { !dense.isEmpty }
+
+    /// Makes the dense window cover `first...last`, with room to spare.
+    private mutating func reserve(_ first: Int32, _ last: Int32) {
+        if dense.isEmpty {
+            base = first - 64
+            dense = [Int64](repeating: 0, count: Int(last - first) + 128)
             return
         }
-        if index < base {
-            let grow = Int(base - index) + 32
-            counts.insert(contentsOf: repeatElement(0, count: grow), at: 0)
+        if first < base {
+            let grow = Int(base - first) + 64
+            dense.insert(contentsOf: repeatElement(0, count: grow), at: 0)
             base -= Int32(grow)
-        } else if Int(index - base) >= counts.count {
-            let needed = Int(index - base) + 1
-            counts.append(contentsOf: repeatElement(0, count: Swift.max(needed - counts.count, counts.count / 2)))
+            if high >= 0 {
+                low += grow
+                high += grow
+            }
+        }
+        if Int(last - base) >= dense.count {
+            let needed = Int(last - base) + 1 - dense.count
+            dense.append(contentsOf: repeatElement(0, count: Swift.max(needed + 64, dense.count / 2)))
         }
     }
 
     @inline(__always)
+    private mutating func addDense(index: Int32, count: Int64) {
+        if index < base || Int(index - base) >= dense.count { reserve(index, index) }
+        let position = Int(index - base)
+        dense[position] &+= count
+        if position < low { low = position }
+        if position > high { high = position }
+    }
+
+    private mutating func densify() {
+        guard !indices.isEmpty else { return }
+        reserve(indices.first!, indices.last!)
+        for i in indices.indices { addDense(index: indices[i], count: sparseCounts[i]) }
+        indices = []
+        sparseCounts = []
+    }
+
+    @inline(__always)
     mutating func add(index: Int32, count: Int64) {
-        ensure(index)
-        counts[Int(index - base)] += count
+        if isDense {
+            addDense(index: index, count: count)
+            return
+        }
+        if let last = indices.last, last < index {
+            indices.append(index)
+            sparseCounts.append(count)
+        } else {
+            var lower = 0
+            var upper = indices.count
+            while lower < upper {
+                let mid = (lower + upper) >> 1
+                if indices[mid] < index { lower = mid + 1 } else { upper = mid }
+            }
+            if lower < indices.count, indices[lower] == index {
+                sparseCounts[lower] &+= count
+                return
+            }
+            indices.insert(index, at: lower)
+            sparseCounts.insert(count, at: lower)
+        }
+        if indices.count > Self.sparseLimit {
+            reserve(indices.first!, indices.last!)
+            densify()
+        }
     }
 
     mutating func add(_ sketch: QuantileSketch) {
@@ -202,45 +299,114 @@ struct SketchAccumulator {
 
     mutating func add(_ other: SketchAccumulator) {
         zeroCount += other.zeroCount
-        for i in other.counts.indices where other.counts[i] != 0 {
-            add(index: other.base + Int32(i), count: other.counts[i])
+        if !other.isDense {
+            for i in other.indices.indices { add(index: other.indices[i], count: other.sparseCounts[i]) }
+            return
         }
+        guard other.high >= 0 else { return }
+        reserve(other.base + Int32(other.low), other.base + Int32(other.high))
+        densify()
+        let shift = Int(other.base - base)
+        dense.withUnsafeMutableBufferPointer { target in
+            other.dense.withUnsafeBufferPointer { source in
+                for i in other.low...other.high { target[shift + i] &+= source[i] }
+            }
+        }
+        low = Swift.min(low, shift + other.low)
+        high = Swift.max(high, shift + other.high)
     }
 
     /// Adds one encoded sketch read from `reader`.
     mutating func add(from reader: inout ByteReader) throws(RollupError) {
-        let entries = try reader.unsigned()
+        let header = try reader.unsigned()
+        let length = Int(header >> 1)
         zeroCount += try reader.signed()
-        var index: Int64 = 0
-        for _ in 0..<entries {
-            index += try reader.signed()
+        guard length > 0 else { return }
+        var index = try reader.signed()
+        if header & 1 == 1 {
+            // Dense form: `length` counts from bucket `index` on.
+            let first = Int32(truncatingIfNeeded: index)
+            let last = first + Int32(length) - 1
+            if !isDense && indices.count + length <= Self.sparseLimit {
+                for k in 0..<Int32(length) {
+                    let count = try reader.signed()
+                    if count != 0 { add(index: first + k, count: count) }
+                }
+                return
+            }
+            reserve(first, last)
+            densify()
+            let start = Int(first - base)
+            let ok = dense.withUnsafeMutableBufferPointer { window in
+                reader.addSignedRun(into: window.baseAddress! + start, count: length)
+            }
+            guard ok else { throw .corruptChunk("truncated sketch") }
+            low = Swift.min(low, start)
+            high = Swift.max(high, start + length - 1)
+            return
+        }
+        if isDense || indices.count + length > Self.sparseLimit {
+            // Large: straight into the dense window.
+            let first = Int32(truncatingIfNeeded: index)
+            if !isDense {
+                reserve(first, first + Int32(length))
+                densify()
+            }
+            addDense(index: first, count: try reader.signed())
+            for _ in 1..<length {
+                index += try reader.signed()
+                addDense(index: Int32(truncatingIfNeeded: index), count: try reader.signed())
+            }
+        } else {
             add(index: Int32(truncatingIfNeeded: index), count: try reader.signed())
+            for _ in 1..<length {
+                index += try reader.signed()
+                add(index: Int32(truncatingIfNeeded: index), count: try reader.signed())
+            }
         }
     }
 
-    var count: Int64 { counts.reduce(zeroCount, +) }
+    var count: Int64 {
+        if !isDense { return sparseCounts.reduce(zeroCount, +) }
+        guard high >= 0 else { return zeroCount }
+        return dense[low...high].reduce(zeroCount, +)
+    }
 
     func quantile(_ q: Double) -> Double? {
         quantiles([q]).map { $0[0] }
     }
 
     /// The estimates for ascending `qs` in one pass; nil when empty.
-    func quantiles(_ qs: [Double]) -> [Double]? {
-        let n = count
+    func quantiles(_ qs: [Double], count knownCount: Int64? = nil) -> [Double]? {
+        let n = knownCount ?? count
         guard n > 0 else { return nil }
+        let ranks = qs.map { QuantileSketch.rank(of: $0, count: n) }
         var results: [Double] = []
         results.reserveCapacity(qs.count)
         var q = 0
         var cumulative = zeroCount
-        while q < qs.count, cumulative >= QuantileSketch.rank(of: qs[q], count: n) {
+        while q < ranks.count, cumulative >= ranks[q] {
             results.append(0)
             q += 1
         }
-        for i in counts.indices where q < qs.count {
-            cumulative += counts[i]
-            while q < qs.count, cumulative >= QuantileSketch.rank(of: qs[q], count: n) {
-                results.append(QuantileSketch.representative(ofIndex: base + Int32(i)))
+        func walk(_ index: Int32, _ count: Int64) {
+            cumulative += count
+            while q < ranks.count, cumulative >= ranks[q] {
+                results.append(QuantileSketch.representative(ofIndex: index))
                 q += 1
+            }
+        }
+        if isDense {
+            var i = Swift.max(low, 0)
+            while q < ranks.count, i <= high {
+                walk(base + Int32(i), dense[i])
+                i += 1
+            }
+        } else {
+            var i = 0
+            while q < ranks.count, i < indices.count {
+                walk(indices[i], sparseCounts[i])
+                i += 1
             }
         }
         while results.count < qs.count { results.append(results.last ?? 0) }
@@ -248,7 +414,8 @@ struct SketchAccumulator {
     }
 
     var percentiles: Percentiles? {
-        guard let values = quantiles([0.5, 0.9, 0.95, 0.99]) else { return nil }
-        return Percentiles(p50: values[0], p90: values[1], p95: values[2], p99: values[3], count: count)
+        let n = count
+        guard let values = quantiles([0.5, 0.9, 0.95, 0.99], count: n) else { return nil }
+        return Percentiles(p50: values[0], p90: values[1], p95: values[2], p99: values[3], count: n)
     }
 }

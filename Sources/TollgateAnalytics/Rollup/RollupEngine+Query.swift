@@ -318,10 +318,14 @@ struct UsageReader {
             if wantTTFT { values.ttft = accumulator.ttft.percentiles }
             return values
         }
+        var groupRank = [Int](repeating: 0, count: groups.count)
+        for (rank, group) in groups.indices.sorted(by: { groups[$0] < groups[$1] }).enumerated() {
+            groupRank[group] = rank
+        }
         let order = accumulators.indices.filter { accumulators[$0].values.requests != 0 }.sorted {
             let a = slotKeys[$0]
             let b = slotKeys[$1]
-            return a.bucket != b.bucket ? a.bucket < b.bucket : groups[a.group] < groups[b.group]
+            return a.bucket != b.bucket ? a.bucket < b.bucket : groupRank[a.group] < groupRank[b.group]
         }
         var rows: [UsageRow] = []
         var perGroup: [Int: UsageAccumulator] = [:]
@@ -333,7 +337,7 @@ struct UsageReader {
             perGroup[group, default: UsageAccumulator()].merge(accumulators[slot], sketches: wantLatency || wantTTFT)
             total.merge(accumulators[slot], sketches: wantLatency || wantTTFT)
         }
-        let groupTotals = perGroup.sorted { groups[$0.key] < groups[$1.key] }.map {
+        let groupTotals = perGroup.sorted { groupRank[$0.key] < groupRank[$1.key] }.map {
             UsageRow(bucketStart: boundaries[0], group: groups[$0.key], values: finish($0.value))
         }
         return UsageResult(rows: rows, groupTotals: groupTotals, totals: finish(total), chunksRead: chunksRead)

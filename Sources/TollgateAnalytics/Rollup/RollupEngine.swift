@@ -179,14 +179,22 @@ public final class RollupEngine: Sendable {
         statistics.partsWritten += 1
         statistics.cellsWritten += cells.count
         if parts + 1 > Int64(compactAfterParts) {
-            try compact(level: level, account: account, chunkStart: chunkStart, connection: connection)
+            let full = try compact(level: level, account: account, chunkStart: chunkStart, connection: connection)
             statistics.compactions += 1
+            if full { statistics.fullCompactions += 1 }
         }
     }
 
-    /// Rewrites every part of a chunk as one part 0 holding their sums.
-    static func compact(level: RollupLevel, account: String, chunkStart: Int64, connection: SQLiteConnection) throws {
+    /// Rewrites the parts of a chunk as fewer parts holding the same sums. When the deltas are small next to the base
+    /// (a chunk still being written long after it was first compacted: the day chunk of the current month), only
+    /// the deltas are merged, into part 1, so the cost follows what changed; otherwise every part becomes part 0.
+    /// Returns true for a full compaction.
+    @discardableResult
+    static func compact(level: RollupLevel, account: String, chunkStart: Int64, connection: SQLiteConnection) throws
+        -> Bool
+    {
         var parts: [Int64: [RollupColumn: [UInt8]]] = [:]
+        var bytes: [Int64: Int] = [:]
         for column in RollupColumn.allCases {
             let rows = try connection.query(
                 NamedQueries.sql("rollup_chunk_read"),
@@ -195,27 +203,34 @@ public final class RollupEngine: Sendable {
                     .integer(chunkStart + 1),
                 ]
             ) { ($0.int64(at: 1), $0.blob(at: 2)) }
-            for (part, blob) in rows { parts[part, default: [:]][column] = blob }
+            for (part, blob) in rows {
+                parts[part, default: [:]][column] = blob
+                bytes[part, default: 0] += blob.count
+            }
         }
+        let baseBytes = bytes[0] ?? 0
+        let deltaBytes = bytes.filter { $0.key != 0 }.values.reduce(0, +)
+        let full = deltaBytes * 2 >= baseBytes
         var merged: [CellKey: RollupCell] = [:]
-        for (_, columns) in parts {
+        for (part, columns) in parts where full || part != 0 {
             for (key, cell) in try ChunkCodec.decodeCells(columns) { merged[key, default: RollupCell()].merge(cell) }
         }
         for column in RollupColumn.allCases {
             try connection.run(
-                NamedQueries.sql("rollup_chunk_delete"),
+                NamedQueries.sql(full ? "rollup_chunk_delete" : "rollup_chunk_delete_deltas"),
                 [.text(level.name), .text(account), .text(column.rawValue), .integer(chunkStart)])
         }
         let cells = merged.filter { !$0.value.isZero }.sorted { $0.key < $1.key }.map { (key: $0.key, cell: $0.value) }
-        guard !cells.isEmpty else { return }
+        guard !cells.isEmpty else { return full }
         for (column, blob) in ChunkCodec.encode(cells) {
             try connection.run(
                 NamedQueries.sql("rollup_chunk_insert"),
                 [
-                    .text(level.name), .text(account), .text(column.rawValue), .integer(chunkStart), .integer(0),
-                    .blob(blob),
+                    .text(level.name), .text(account), .text(column.rawValue), .integer(chunkStart),
+                    .integer(full ? 0 : 1), .blob(blob),
                 ])
         }
+        return full
     }
 
     /// The position of the last checkpoint; nil before the first (or after `reset()`).
@@ -255,8 +270,10 @@ public struct RollupCheckpointStatistics: Sendable, Hashable {
     public var cellsWritten = 0
     /// Bytes of column blobs written.
     public var bytesWritten = 0
-    /// Chunks compacted into one part.
+    /// Chunks compacted (their deltas merged into one part).
     public var compactions = 0
+    /// Of these, the chunks compacted whole (base and deltas into one part).
+    public var fullCompactions = 0
 }
 
 /// The ingest thread's state: the series dictionary and the deltas folded since the last checkpoint.
