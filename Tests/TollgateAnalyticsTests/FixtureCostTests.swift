@@ -82,7 +82,7 @@ struct FixtureCostTests {
         var suffix = ""
         if let threshold = row["prompt_threshold"].flatMap({ Int64($0) }), tokensIn > threshold { suffix = "_above" }
         let input = rate("input" + suffix)!
-        let output = rate("output" + suffix)!
+        let output = rate("output" + suffix) ?? 0  // empty output: no output tokens billed (embeddings)
         let cachedRate = rate("cached_input" + suffix) ?? input
         let write5m = rate("cache_write_5m" + suffix) ?? input
         let write1h = rate("cache_write_1h" + suffix) ?? write5m

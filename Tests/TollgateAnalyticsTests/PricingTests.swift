@@ -138,6 +138,35 @@ import TollgateModel
         #expect(throws: PriceTable.CSVError.self) { try PriceTable(csv: header + "\n" + noAbove) }
     }
 
+    @Test func anEmbeddingRowWithoutAnOutputPriceBillsInputTokensOnly() throws {
+        let header = PriceTable.columns.joined(separator: ",")
+        func line(input: String, output: String) -> String {
+            let cells = [
+                "provider": "openai", "model": "text-embedding-x", "service_tier": "default",
+                "effective_from": "2026-11-01", "input": input, "output": output, "source": "https://example.invalid",
+                "retrieved": "2026-11-25",
+            ]
+            return PriceTable.columns.map { cells[$0] ?? "" }.joined(separator: ",")
+        }
+        // Embedding price lists print one price: $0.02 per 1M input tokens, the output cell is empty.
+        let table = try PriceTable(csv: header + "\n" + line(input: "0.02", output: "") + "\n")
+        #expect(table.row(provider: "openai", model: "text-embedding-x", at: nov15)?.rates.output == .zero)
+        func cost(_ usage: Usage) -> Money? {
+            table.cost(provider: "openai", model: "text-embedding-x", usage: usage, at: nov15)
+        }
+        // 8 input tokens × $0.02 / 1M = $0.00000016; 0 output tokens.
+        #expect(cost(Usage(tokensIn: 8, tokensOut: 0)) == usd("0.00000016"))
+        // 1,000 input × 0.02 = 20 µ$; the 50 output tokens (were any reported) bill nothing.
+        #expect(cost(Usage(tokensIn: 1000, tokensOut: 50)) == usd("0.00002"))
+        // An empty input is still rejected, with or without an output price.
+        #expect(throws: PriceTable.CSVError(line: 2, message: "input is required")) {
+            try PriceTable(csv: header + "\n" + line(input: "", output: "0.02"))
+        }
+        #expect(throws: PriceTable.CSVError(line: 2, message: "input is required")) {
+            try PriceTable(csv: header + "\n" + line(input: "", output: ""))
+        }
+    }
+
     @Test func theShippedPriceListParsesCompletely() throws {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Sources/TollgateAnalytics/Pricing/prices.csv")

@@ -43,7 +43,13 @@ extension PriceTable {
             }
             func rates(_ suffix: String, required: Bool) throws(CSVError) -> PriceRow.Rates? {
                 let input = try price("input" + suffix)
-                let output = try price("output" + suffix)
+                var output = try price("output" + suffix)
+                if suffix.isEmpty {
+                    // Embedding models print one price: an empty `output` means no output tokens are billed (0 per
+                    // token; embeddings produce none). `input` stays required. A band (`_above`) still needs both.
+                    guard input != nil else { throw CSVError(line: number, message: "input is required") }
+                    output = output ?? .zero
+                }
                 guard let input, let output else {
                     if required || input != nil || output != nil {
                         throw CSVError(line: number, message: "input\(suffix) and output\(suffix) are both required")
