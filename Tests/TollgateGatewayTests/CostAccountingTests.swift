@@ -170,7 +170,7 @@ import TollgateModel
                 #"{"provider":"openai","model":"m","effective_from":"2026-01-01","input":"0.0000001","output":1}"#,
                 "input"
             ),
-            (#"{"provider":"openai","model":"m","effective_from":"2026-01-01","input":1}"#, "output"),
+            (#"{"provider":"openai","model":"m","effective_from":"2026-01-01","output":1}"#, "input"),
         ]
         for (body, parameter) in cases {
             let result = try await harness.api("POST", "/api/v1/prices", json: body)

@@ -7,7 +7,8 @@ import TollgateStorage
 /// prices), plus `POST /api/v1/accounts/{account}/reprice`.
 ///
 /// A price row in JSON: `provider`, `model`, `service_tier` (default `default`), `effective_from` (`YYYY-MM-DD` or
-/// RFC 3339, UTC), `input` and `output` in USD per 1M tokens, and optionally `cached_input`, `cache_write_5m`,
+/// RFC 3339, UTC), `input` and `output` in USD per 1M tokens (`output` omitted: none billed, as for embedding
+/// models), and optionally `cached_input`, `cache_write_5m`,
 /// `cache_write_1h`, `reasoning`, `batch_input`, `batch_output`, `prompt_threshold` with `input_above`,
 /// `output_above`, `cached_input_above`, `cache_write_5m_above`, `cache_write_1h_above`, and `source`. Prices are
 /// exact decimals with at most 6 places (a picodollar per token).
@@ -167,7 +168,7 @@ extension JSONBody {
         return PriceRow(
             provider: provider, model: model, serviceTier: tier, effectiveFrom: try date("effective_from"),
             rates: PriceRow.Rates(
-                input: try price("input", required: true)!, output: try price("output", required: true)!,
+                input: try price("input", required: true)!, output: try price("output") ?? .zero,
                 cachedInput: try price("cached_input"), cacheWrite5m: try price("cache_write_5m"),
                 cacheWrite1h: try price("cache_write_1h"), reasoning: try price("reasoning")),
             promptThreshold: threshold, ratesAbove: above, batchInput: try price("batch_input"),
