@@ -41,6 +41,11 @@ public struct LogRecord: Sendable, Equatable {
     public var payloadStored: Bool
     /// The client's own price for this request (`cf-aig-custom-cost`), which overrides the price table.
     public var customCost: CustomCost?
+    /// False for a usage record: a request whose log is not kept (`cf-aig-collect-log: false`, a gateway that does
+    /// not collect logs, a log quota used up) still counts in usage, costs and reports, so its usage — times,
+    /// gateway, provider, model, status, tokens — is stored, without payload, and is never listed as a log nor
+    /// counted against the log quota.
+    public var logged: Bool
 
     public init(
         id: LogID, createdAt: Int64, account: String, gateway: String, provider: String, model: String?,
@@ -49,7 +54,7 @@ public struct LogRecord: Sendable, Equatable {
         requestSize: Int64, responseSize: Int64, error: String? = nil, metadata: [MetadataEntry] = [],
         requestHeaders: [Header] = [], responseHeaders: [Header] = [],
         requestBody: [UInt8] = [], responseBody: [UInt8] = [], payloadStored: Bool = true,
-        customCost: CustomCost? = nil
+        customCost: CustomCost? = nil, logged: Bool = true
     ) {
         self.id = id
         self.createdAt = createdAt
@@ -75,6 +80,7 @@ public struct LogRecord: Sendable, Equatable {
         self.responseBody = responseBody
         self.payloadStored = payloadStored
         self.customCost = customCost
+        self.logged = logged
     }
 }
 

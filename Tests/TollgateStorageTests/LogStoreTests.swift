@@ -112,4 +112,28 @@ import TollgateModel
         let reopened = try LogStore(directory: directory, logger: logger)
         try reopened.close()
     }
+
+    @Test func usageRecordsAreStoredAndReplayedButNeverListed() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var usage = record(1)
+        usage.logged = false
+        usage.requestBody = []
+        usage.responseBody = []
+        usage.payloadStored = false
+        let logged = record(2)
+        do {
+            let store = try LogStore(directory: directory, logger: logger)
+            try store.append([usage, logged])
+            try store.syncWithoutIndexing()  // a crash before indexing: recovery must not index the usage record
+        }
+        let store = try LogStore(directory: directory, logger: logger)
+        #expect(try listed(store) == [logged.id])
+        #expect(try store.catalog.storedLogs(account: "default", monthStart: UTCMonth.start(of: logged.createdAt)) == 1)
+        var replayed: [LogID] = []
+        try store.replay(after: nil) { replayed.append($0.id) }
+        #expect(replayed == [usage.id, logged.id])
+        #expect(try RecordCodec.decode(RecordCodec.encode(usage)) == usage)
+        try store.close()
+    }
 }

@@ -84,6 +84,7 @@ public final class LogStore: Sendable {
         var recovered: [LogIndexEntry] = []
         let writer = try SegmentWriter(directory: directory, configuration: configuration.segments, logger: logger) {
             location, record in
+            guard record.logged else { return }  // a usage record is never indexed
             recovered.append(LogIndexEntry(record, location: location, cost: observer?.cost(of: record)))
         }
         // Index what the tail held; the catalog ignores ids it already has.
@@ -97,6 +98,7 @@ public final class LogStore: Sendable {
             if !scanned.contains(seq) {
                 var entries: [LogIndexEntry] = []
                 try reader.forEachRecord(in: seq) { location, record in
+                    guard record.logged else { return }
                     entries.append(LogIndexEntry(record, location: location, cost: observer?.cost(of: record)))
                 }
                 try catalog.insertLogs(entries)
@@ -122,7 +124,8 @@ public final class LogStore: Sendable {
         counters.withLock { $0.recordsRecovered = recovered.count }
     }
 
-    /// Appends records to the active segment. They become durable and listed at the next `commit()`.
+    /// Appends records to the active segment. They become durable and listed at the next `commit()`. A usage record
+    /// (`logged == false`) is stored and passed to the observer but never indexed as a log.
     public func append(_ records: [LogRecord]) throws {
         var appended = 0
         defer { counters.withLock { $0.recordsAppended += appended } }
@@ -131,7 +134,7 @@ public final class LogStore: Sendable {
                 do {
                     let location = try state.writer.append(record)
                     let entry = LogIndexEntry(record, location: location, cost: observer?.cost(of: record))
-                    state.pending.append(entry)
+                    if record.logged { state.pending.append(entry) }
                     state.lastAppended = location
                     observer?.appended(entry)
                     appended += 1

@@ -73,6 +73,7 @@ extension RecordCodec {
             case (Field.requestBody, Wire.bytes): record.requestBody = try r.bytes(r.length())
             case (Field.responseBody, Wire.bytes): record.responseBody = try r.bytes(r.length())
             case (Field.payloadStored, Wire.varint): record.payloadStored = try r.varint() != 0
+            case (Field.logged, Wire.varint): record.logged = try r.varint() != 0
             case (Field.customCost, Wire.bytes):
                 let n = try r.length()
                 var nested = WireReader(r.buffer, from: r.position, to: r.position + n)

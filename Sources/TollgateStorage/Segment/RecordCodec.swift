@@ -44,6 +44,7 @@ public enum RecordCodec {
         static let responseBody: UInt64 = 28
         static let payloadStored: UInt64 = 29
         static let customCost: UInt64 = 30
+        static let logged: UInt64 = 31
     }
 
     /// The nested `customCost` message: either `total`, or `perTokenIn` and `perTokenOut` (picodollars).
@@ -135,6 +136,7 @@ public enum RecordCodec {
             w.varint(Field.customCost << 3 | Wire.bytes)
             w.lengthPrefixed(nested.bytes)
         }
+        if !r.logged { w.bool(Field.logged, false) }
     }
 }
 
