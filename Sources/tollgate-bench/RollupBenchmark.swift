@@ -17,6 +17,7 @@ struct RollupBenchmark: ParsableCommand {
     @Option(help: "Live phase: records per second (one checkpoint per 200 ms of them).") var liveRate = 5_000
     @Option(help: "Live phase: checkpoints.") var liveCheckpoints = 300
     @Option(help: "Warm runs of each query.") var runs = 20
+    @Option(help: "Only these queries (0-based numbers, comma-separated); all by default.") var queries: String?
     @Option(help: "Where to write; a temporary folder by default (removed afterwards).") var data: String?
     @Option(help: "Random seed.") var seed: UInt64 = 42
 
@@ -101,7 +102,7 @@ struct RollupBenchmark: ParsableCommand {
         print(String(format: "catalog size: %.1f MB (+ %.1f MB WAL)", Double(fileBytes) / 1e6, Double(walBytes) / 1e6))
 
         let newYork = TimeZone(identifier: "America/New_York")!
-        let queries: [(String, (RollupEngine) throws -> UsageResult)] = [
+        let all: [(String, (RollupEngine) throws -> UsageResult)] = [
             (
                 "30 days, daily, by model, all measures (UTC)",
                 {
@@ -141,24 +142,30 @@ struct RollupBenchmark: ParsableCommand {
                 }
             ),
         ]
-        for (name, query) in queries {
+        let selected = queries.map { Set($0.split(separator: ",").compactMap { Int($0) }) }
+        for (number, (name, query)) in all.enumerated() where selected?.contains(number) ?? true {
             let cold = try RollupEngine(catalog: Catalog(dataDirectory: directory))
             let c0 = now()
             let first = try query(cold)
             let coldSeconds = now() - c0
             var warm: [Double] = []
+            var cpu: [Double] = []
             for _ in 0..<runs {
                 let w0 = now()
+                let c0 = threadCPUSeconds()
                 _ = try query(engine)
+                cpu.append(threadCPUSeconds() - c0)
                 warm.append(now() - w0)
             }
             warm.sort()
+            cpu.sort()
             let levels = first.chunksRead.sorted { $0.key < $1.key }.map { "\($0.key.name) \($0.value)" }
             print(
                 String(
-                    format: "%@: %d rows, cold %.2f ms, warm p50 %.2f ms (min %.2f, max %.2f); parts read: %@",
+                    format:
+                        "%@: %d rows, cold %.2f ms, warm p50 %.2f ms (min %.2f, max %.2f; CPU p50 %.2f ms); parts read: %@",
                     name, first.rows.count, coldSeconds * 1e3, warm[warm.count / 2] * 1e3, warm.first! * 1e3,
-                    warm.last! * 1e3, levels.joined(separator: ", ")))
+                    warm.last! * 1e3, cpu[cpu.count / 2] * 1e3, levels.joined(separator: ", ")))
         }
     }
 
