@@ -20,6 +20,8 @@ struct RollupBenchmark: ParsableCommand {
     @Option(help: "Only these queries (0-based numbers, comma-separated); all by default.") var queries: String?
     @Option(help: "Where to write; a temporary folder by default (removed afterwards).") var data: String?
     @Option(help: "Random seed.") var seed: UInt64 = 42
+    @Flag(inversion: .prefixedNo, help: "Compact every chunk after loading, as after a rebuild.")
+    var compactAfterLoad = true
 
     func run() throws {
         let directory = data ?? (NSTemporaryDirectory() + "tollgate-bench-\(UUID().uuidString)")
@@ -63,6 +65,11 @@ struct RollupBenchmark: ParsableCommand {
             String(
                 format: "fold: %.0f records/s, %.3f µs/record (all four levels); load checkpoints: %d, %.2f s total",
                 Double(records) / foldSeconds, foldSeconds * 1e6 / Double(records), checkpoints, checkpointSeconds))
+        if compactAfterLoad {
+            let t0 = now()
+            let compacted = try engine.compactAll()
+            print(String(format: "compact after load: %d chunks, %.2f s", compacted, now() - t0))
+        }
 
         // Live: checkpoints of 200 ms of records at `liveRate`, right after the loaded range.
         let perCheckpoint = max(1, liveRate / 5)

@@ -214,6 +214,15 @@ func checkAgainstBruteForce(_ engine: RollupEngine, _ inputs: [RollupInput], _ q
         // Both kinds: whole chunks, and the deltas alone of chunks with a big base (the day and month chunks).
         #expect(fullCompactions > 0)
         #expect(compactions > fullCompactions)
+        let query = UsageQuery(
+            account: "acme", from: Self.start, to: Self.start + 2 * 86_400_000, interval: .hour, groupBy: [.model])
+        let before = try engine.usage(query)
+        #expect(try engine.compactAll() > 0)
+        #expect(try engine.compactAll() == 0)
+        let after = try engine.usage(query)
+        #expect(after.rows == before.rows)
+        // One part per chunk: two days of hours are two day chunks.
+        #expect(after.chunksRead[.hour] == 2)
         for interval in [UsageInterval.minute, .hour, .day] {
             try checkAgainstBruteForce(
                 engine, inputs,
