@@ -20,6 +20,8 @@ struct RollupBenchmark: ParsableCommand {
     @Option(help: "Only these queries (0-based numbers, comma-separated); all by default.") var queries: String?
     @Option(help: "Where to write; a temporary folder by default (removed afterwards).") var data: String?
     @Option(help: "Random seed.") var seed: UInt64 = 42
+    @Flag(help: "Query the rollups already in --data (from an earlier run kept there) without loading.")
+    var reuse = false
     @Flag(inversion: .prefixedNo, help: "Compact every chunk after loading, as after a rebuild.")
     var compactAfterLoad = true
 
@@ -30,11 +32,18 @@ struct RollupBenchmark: ParsableCommand {
         let engine = try RollupEngine(catalog: catalog)
         let start: Int64 = 1_793_491_200_000  // 2026-11-01T00:00:00Z
         let span = Int64(days) * 86_400_000
-        var generator = RollupInputs(keys: keys, seed: seed)
         print(
             "machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, "
                 + "\(ProcessInfo.processInfo.physicalMemory >> 30) GiB")
         print("records: \(records) over \(days) days, \(keys) keys, account bench")
+        if !(reuse && data != nil) {
+            try load(engine: engine, catalog: catalog, start: start, span: span)
+        }
+        try runQueries(engine: engine, directory: directory, start: start, span: span)
+    }
+
+    private func load(engine: RollupEngine, catalog: Catalog, start: Int64, span: Int64) throws {
+        var generator = RollupInputs(keys: keys, seed: seed)
 
         // Load: fold in batches (generated outside the timing), checkpoint every `loadCheckpoint` records.
         var foldSeconds = 0.0
@@ -107,6 +116,9 @@ struct RollupBenchmark: ParsableCommand {
         let fileBytes = (try? FileManager.default.attributesOfItem(atPath: catalog.path)[.size] as? Int) ?? 0
         let walBytes = (try? FileManager.default.attributesOfItem(atPath: catalog.path + "-wal")[.size] as? Int) ?? 0
         print(String(format: "catalog size: %.1f MB (+ %.1f MB WAL)", Double(fileBytes) / 1e6, Double(walBytes) / 1e6))
+    }
+
+    private func runQueries(engine: RollupEngine, directory: String, start: Int64, span: Int64) throws {
 
         let newYork = TimeZone(identifier: "America/New_York")!
         let all: [(String, (RollupEngine) throws -> UsageResult)] = [

@@ -77,7 +77,7 @@ struct ByteReader {
         return Int64(bitPattern: (raw >> 1) ^ (0 &- (raw & 1)))
     }
 
-    /// Adds `count` zigzag varints to `target[start..<start + count]` (and to their 64-wide `blocks` sums) and returns their sum; nil when the bytes run out. The tight
+    /// Adds `count` zigzag varints to `target[start..<start + count]` (and to their `blocks` sums) and returns their sum; nil when the bytes run out. The tight
     /// loop of query-time sketch merging.
     mutating func addSignedRun(
         into target: UnsafeMutablePointer<Int64>, blocks: UnsafeMutablePointer<Int64>, start: Int, count: Int
@@ -100,7 +100,7 @@ struct ByteReader {
                 }
                 let value = Int64(bitPattern: (raw >> 1) ^ (0 &- (raw & 1)))
                 target[start + k] &+= value
-                blocks[(start + k) >> 6] &+= value
+                blocks[(start + k) >> SketchAccumulator.blockShift] &+= value
                 sum &+= value
             }
             return (p, sum)

@@ -210,6 +210,9 @@ public struct Percentiles: Sendable, Hashable {
 /// of counts once it holds more than `sparseLimit` buckets, where adding an entry is an array add with no search.
 struct SketchAccumulator {
     static let sparseLimit = 96
+    /// Buckets per block of `blocks`: a p50 walk over a 300-bucket window steps over ~10 blocks and ≤ 16 buckets.
+    static let blockShift = 4
+    static let blockSize = 1 << blockShift
 
     private(set) var zeroCount: Int64 = 0
     /// Every count added, zeros included.
@@ -220,7 +223,7 @@ struct SketchAccumulator {
     // Dense form: counts of indices base, base + 1, …
     private var base: Int32 = 0
     private var dense: [Int64] = []
-    /// Sums of `dense` by 64 positions, so quantile walks skip whole blocks.
+    /// Sums of `dense` by `blockSize` positions, so quantile walks skip whole blocks.
     private var blocks: [Int64] = []
     /// The lowest and highest dense positions ever added to; quantile walks and merges stay within them.
     private var low = Int.max
@@ -237,7 +240,7 @@ struct SketchAccumulator {
             let margin = Int32(last - first) / 8 + 16
             base = first - margin
             dense = [Int64](repeating: 0, count: Int(last - first) + 2 * Int(margin) + 1)
-            blocks = [Int64](repeating: 0, count: (dense.count + 63) >> 6)
+            blocks = [Int64](repeating: 0, count: (dense.count + Self.blockSize - 1) >> Self.blockShift)
             return
         }
         var grown = false
@@ -257,8 +260,8 @@ struct SketchAccumulator {
             grown = true
         }
         if grown {
-            blocks = [Int64](repeating: 0, count: (dense.count + 63) >> 6)
-            if high >= 0 { for i in low...high { blocks[i >> 6] &+= dense[i] } }
+            blocks = [Int64](repeating: 0, count: (dense.count + Self.blockSize - 1) >> Self.blockShift)
+            if high >= 0 { for i in low...high { blocks[i >> Self.blockShift] &+= dense[i] } }
         }
     }
 
@@ -268,7 +271,7 @@ struct SketchAccumulator {
         if index < base || Int(index - base) >= dense.count { reserve(index, index) }
         let position = Int(index - base)
         dense[position] &+= count
-        blocks[position >> 6] &+= count
+        blocks[position >> Self.blockShift] &+= count
         if position < low { low = position }
         if position > high { high = position }
     }
@@ -335,7 +338,7 @@ struct SketchAccumulator {
                 other.dense.withUnsafeBufferPointer { source in
                     for i in other.low...other.high {
                         target[shift + i] &+= source[i]
-                        targetBlocks[(shift + i) >> 6] &+= source[i]
+                        targetBlocks[(shift + i) >> Self.blockShift] &+= source[i]
                     }
                 }
             }
@@ -407,7 +410,7 @@ struct SketchAccumulator {
 
     /// The estimates for ascending `qs`; nil when empty. Ranks in the lower half are found walking up from the
     /// lowest bucket, the others walking down from the highest (p99 of a big window touches only its top), skipping
-    /// whole blocks of 64 buckets whose sum does not reach the rank.
+    /// whole blocks of 16 buckets whose sum does not reach the rank.
     func quantiles(_ qs: [Double]) -> [Double]? {
         let n = count
         guard n > 0 else { return nil }
@@ -455,13 +458,13 @@ struct SketchAccumulator {
         let (low, high, base) = (self.low, self.high, self.base)
         dense.withUnsafeBufferPointer { window in
             blocks.withUnsafeBufferPointer { blockSums in
-                var block = ascending ? low >> 6 : high >> 6
-                while t < targets.count, block >= low >> 6, block <= high >> 6 {
+                var block = ascending ? low >> Self.blockShift : high >> Self.blockShift
+                while t < targets.count, block >= low >> Self.blockShift, block <= high >> Self.blockShift {
                     if cumulative + blockSums[block] < targets[t] {
                         cumulative += blockSums[block]
                     } else {
-                        let first = Swift.max(block << 6, low)
-                        let last = Swift.min((block << 6) + 63, high)
+                        let first = Swift.max(block << Self.blockShift, low)
+                        let last = Swift.min((block << Self.blockShift) + Self.blockSize - 1, high)
                         var i = ascending ? first : last
                         while t < targets.count, i >= first, i <= last {
                             cumulative += window[i]
