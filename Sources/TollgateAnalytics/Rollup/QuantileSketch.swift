@@ -414,61 +414,91 @@ struct SketchAccumulator {
     func quantiles(_ qs: [Double]) -> [Double]? {
         let n = count
         guard n > 0 else { return nil }
-        let ranks = qs.map { QuantileSketch.rank(of: $0, count: n) }
         var results = [Double](repeating: 0, count: qs.count)
-        let lower = ranks.indices.filter { ranks[$0] <= (n + 1) / 2 }
-        // Upper ranks as positions from the top, ascending: the rank-r value is the (n − r + 1)-th from the top.
-        let upper = ranks.indices.filter { ranks[$0] > (n + 1) / 2 }.reversed().map { $0 }
-        if !lower.isEmpty {
-            let found = walk(ascending: true, start: zeroCount, targets: lower.map { ranks[$0] })
-            for (k, q) in lower.enumerated() { results[q] = found[k].map(QuantileSketch.representative) ?? 0 }
-        }
-        if !upper.isEmpty {
-            let found = walk(ascending: false, start: 0, targets: upper.map { n - ranks[$0] + 1 })
-            // Not reached from the top: in the zero bucket.
-            for (k, q) in upper.enumerated() { results[q] = found[k].map(QuantileSketch.representative) ?? 0 }
+        let half = (n + 1) / 2
+        // Scratch on the stack: a query computes thousands of these.
+        withUnsafeTemporaryAllocation(of: Int64.self, capacity: qs.count) { targets in
+            withUnsafeTemporaryAllocation(of: Int32.self, capacity: qs.count) { found in
+                withUnsafeTemporaryAllocation(of: Int.self, capacity: qs.count) { order in
+                    // Lower half: ranks ascending, walking up from the zero count.
+                    var m = 0
+                    for q in qs.indices {
+                        let rank = QuantileSketch.rank(of: qs[q], count: n)
+                        if rank <= half {
+                            targets[m] = rank
+                            order[m] = q
+                            m += 1
+                        }
+                    }
+                    if m > 0 {
+                        walk(ascending: true, start: zeroCount, targets: targets, count: m, found: found)
+                        for k in 0..<m {
+                            results[order[k]] =
+                                found[k] == Int32.min ? 0 : QuantileSketch.representative(ofIndex: found[k])
+                        }
+                    }
+                    // Upper half: positions from the top (the rank-r value is the (n − r + 1)-th from the top),
+                    // ascending, walking down; not reached from the top means the zero bucket.
+                    m = 0
+                    for q in qs.indices.reversed() {
+                        let rank = QuantileSketch.rank(of: qs[q], count: n)
+                        if rank > half {
+                            targets[m] = n - rank + 1
+                            order[m] = q
+                            m += 1
+                        }
+                    }
+                    if m > 0 {
+                        walk(ascending: false, start: 0, targets: targets, count: m, found: found)
+                        for k in 0..<m {
+                            results[order[k]] =
+                                found[k] == Int32.min ? 0 : QuantileSketch.representative(ofIndex: found[k])
+                        }
+                    }
+                }
+            }
         }
         return results
     }
 
-    /// The bucket index where the running sum (from `start`, walking up or down) first reaches each of the ascending
-    /// `targets`; nil for targets never reached.
-    private func walk(ascending: Bool, start: Int64, targets: [Int64]) -> [Int32?] {
-        var found = [Int32?](repeating: nil, count: targets.count)
+    /// Writes to `found[k]` the bucket index where the running sum (from `start`, walking up or down) first reaches
+    /// `targets[k]` (ascending), or `Int32.min` when it never does (or does before any bucket).
+    private func walk(
+        ascending: Bool, start: Int64, targets: UnsafeMutableBufferPointer<Int64>, count: Int,
+        found: UnsafeMutableBufferPointer<Int32>
+    ) {
+        for k in 0..<count { found[k] = Int32.min }
         var t = 0
         var cumulative = start
-        while t < targets.count, cumulative >= targets[t] {
-            // Reached before any bucket: the zero bucket (ascending only, where `start` is the zero count).
-            t += 1
-        }
+        while t < count, cumulative >= targets[t] { t += 1 }
         if !isDense {
             var k = 0
-            while t < targets.count, k < indices.count {
+            while t < count, k < indices.count {
                 let i = ascending ? k : indices.count - 1 - k
                 cumulative += sparseCounts[i]
-                while t < targets.count, cumulative >= targets[t] {
+                while t < count, cumulative >= targets[t] {
                     found[t] = indices[i]
                     t += 1
                 }
                 k += 1
             }
-            return found
+            return
         }
-        guard high >= 0 else { return found }
+        guard high >= 0 else { return }
         let (low, high, base) = (self.low, self.high, self.base)
         dense.withUnsafeBufferPointer { window in
             blocks.withUnsafeBufferPointer { blockSums in
                 var block = ascending ? low >> Self.blockShift : high >> Self.blockShift
-                while t < targets.count, block >= low >> Self.blockShift, block <= high >> Self.blockShift {
+                while t < count, block >= low >> Self.blockShift, block <= high >> Self.blockShift {
                     if cumulative + blockSums[block] < targets[t] {
                         cumulative += blockSums[block]
                     } else {
                         let first = Swift.max(block << Self.blockShift, low)
                         let last = Swift.min((block << Self.blockShift) + Self.blockSize - 1, high)
                         var i = ascending ? first : last
-                        while t < targets.count, i >= first, i <= last {
+                        while t < count, i >= first, i <= last {
                             cumulative += window[i]
-                            while t < targets.count, cumulative >= targets[t] {
+                            while t < count, cumulative >= targets[t] {
                                 found[t] = base + Int32(i)
                                 t += 1
                             }
@@ -479,7 +509,6 @@ struct SketchAccumulator {
                 }
             }
         }
-        return found
     }
 
     var percentiles: Percentiles? {
