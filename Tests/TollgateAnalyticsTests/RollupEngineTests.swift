@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import TollgateStorage
 
@@ -346,6 +347,44 @@ func checkAgainstBruteForce(_ engine: RollupEngine, _ inputs: [RollupInput], _ q
         let report = try engine.monthlyReport(account: "acme", year: 2026, month: 11)
         #expect(report.totals.requests == monthly.totals.requests)
         #expect(report.chunksRead.keys.sorted() == [.month])
+    }
+
+    @Test func queriesReadOneSnapshotWhileCheckpointsCompact() async throws {
+        final class Done: Sendable { let value = Mutex(false) }
+        let store = try TemporaryCatalog()
+        var configuration = RollupEngine.Configuration()
+        configuration.compactAfterParts = 2
+        let engine = try RollupEngine(catalog: store.catalog, configuration: configuration)
+        let inputs = randomInputs(count: 6_000, start: Self.start, days: 1, seed: 9).sorted {
+            $0.createdAt < $1.createdAt
+        }
+        let done = Done()
+        let writer = Task.detached {
+            defer { done.value.withLock { $0 = true } }
+            for (i, input) in inputs.enumerated() {
+                engine.fold(input)
+                if i % 20 == 19 { try engine.checkpoint(watermark: RollupWatermark(segment: 1, offset: UInt64(i))) }
+            }
+            try engine.checkpoint(watermark: RollupWatermark(segment: 2, offset: 0))
+        }
+        var queries = 0
+        var finished = false
+        while !finished {
+            finished = done.value.withLock { $0 }
+            // Rows and totals are read in two passes: they agree only if both see the same checkpoints.
+            let result = try engine.usage(
+                UsageQuery(
+                    account: "acme", from: Self.start, to: Self.start + 86_400_000, interval: .hour, groupBy: [.model]))
+            #expect(result.rows.reduce(0) { $0 + $1.values.requests } == result.totals.requests)
+            #expect(result.rows.reduce(Money.zero) { $0 + $1.values.cost } == result.totals.cost)
+            queries += 1
+        }
+        try await writer.value
+        #expect(queries > 1)
+        try checkAgainstBruteForce(
+            engine, inputs,
+            UsageQuery(
+                account: "acme", from: Self.start, to: Self.start + 86_400_000, interval: .hour, groupBy: [.model]))
     }
 
     @Test func badQueriesAreTypedErrors() throws {

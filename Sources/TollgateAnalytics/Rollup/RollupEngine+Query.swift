@@ -30,6 +30,9 @@ extension RollupEngine {
         var whole = UsageReader(query: query, boundaries: [query.from, query.to], columns: columns)
         let separateTotals = boundaries.count > 2
         try catalog.read { connection in
+            // One snapshot for every statement: a checkpoint may add parts or compact a chunk between two reads.
+            try connection.run(NamedQueries.sql("rollup_snapshot_begin"))
+            defer { _ = try? connection.run(NamedQueries.sql("rollup_snapshot_end")) }
             try rows.loadSeries(connection)
             try Self.collect(into: &rows, connection: connection)
             if separateTotals {
