@@ -17,8 +17,13 @@ struct RollupBenchmark: ParsableCommand {
     @Option(help: "Live phase: records per second (one checkpoint per 200 ms of them).") var liveRate = 5_000
     @Option(help: "Live phase: checkpoints.") var liveCheckpoints = 300
     @Option(help: "Warm runs of each query.") var runs = 20
+    @Option(help: "Only these queries (0-based numbers, comma-separated); all by default.") var queries: String?
     @Option(help: "Where to write; a temporary folder by default (removed afterwards).") var data: String?
     @Option(help: "Random seed.") var seed: UInt64 = 42
+    @Flag(help: "Query the rollups already in --data (from an earlier run kept there) without loading.")
+    var reuse = false
+    @Flag(inversion: .prefixedNo, help: "Compact every chunk after loading, as after a rebuild.")
+    var compactAfterLoad = true
 
     func run() throws {
         let directory = data ?? (NSTemporaryDirectory() + "tollgate-bench-\(UUID().uuidString)")
@@ -27,11 +32,18 @@ struct RollupBenchmark: ParsableCommand {
         let engine = try RollupEngine(catalog: catalog)
         let start: Int64 = 1_793_491_200_000  // 2026-11-01T00:00:00Z
         let span = Int64(days) * 86_400_000
-        var generator = RollupInputs(keys: keys, seed: seed)
         print(
             "machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, "
                 + "\(ProcessInfo.processInfo.physicalMemory >> 30) GiB")
         print("records: \(records) over \(days) days, \(keys) keys, account bench")
+        if !(reuse && data != nil) {
+            try load(engine: engine, catalog: catalog, start: start, span: span)
+        }
+        try runQueries(engine: engine, directory: directory, start: start, span: span)
+    }
+
+    private func load(engine: RollupEngine, catalog: Catalog, start: Int64, span: Int64) throws {
+        var generator = RollupInputs(keys: keys, seed: seed)
 
         // Load: fold in batches (generated outside the timing), checkpoint every `loadCheckpoint` records.
         var foldSeconds = 0.0
@@ -62,6 +74,11 @@ struct RollupBenchmark: ParsableCommand {
             String(
                 format: "fold: %.0f records/s, %.3f µs/record (all four levels); load checkpoints: %d, %.2f s total",
                 Double(records) / foldSeconds, foldSeconds * 1e6 / Double(records), checkpoints, checkpointSeconds))
+        if compactAfterLoad {
+            let t0 = now()
+            let compacted = try engine.compactAll()
+            print(String(format: "compact after load: %d chunks, %.2f s", compacted, now() - t0))
+        }
 
         // Live: checkpoints of 200 ms of records at `liveRate`, right after the loaded range.
         let perCheckpoint = max(1, liveRate / 5)
@@ -99,9 +116,12 @@ struct RollupBenchmark: ParsableCommand {
         let fileBytes = (try? FileManager.default.attributesOfItem(atPath: catalog.path)[.size] as? Int) ?? 0
         let walBytes = (try? FileManager.default.attributesOfItem(atPath: catalog.path + "-wal")[.size] as? Int) ?? 0
         print(String(format: "catalog size: %.1f MB (+ %.1f MB WAL)", Double(fileBytes) / 1e6, Double(walBytes) / 1e6))
+    }
+
+    private func runQueries(engine: RollupEngine, directory: String, start: Int64, span: Int64) throws {
 
         let newYork = TimeZone(identifier: "America/New_York")!
-        let queries: [(String, (RollupEngine) throws -> UsageResult)] = [
+        let all: [(String, (RollupEngine) throws -> UsageResult)] = [
             (
                 "30 days, daily, by model, all measures (UTC)",
                 {
@@ -141,24 +161,30 @@ struct RollupBenchmark: ParsableCommand {
                 }
             ),
         ]
-        for (name, query) in queries {
+        let selected = queries.map { Set($0.split(separator: ",").compactMap { Int($0) }) }
+        for (number, (name, query)) in all.enumerated() where selected?.contains(number) ?? true {
             let cold = try RollupEngine(catalog: Catalog(dataDirectory: directory))
             let c0 = now()
             let first = try query(cold)
             let coldSeconds = now() - c0
             var warm: [Double] = []
+            var cpu: [Double] = []
             for _ in 0..<runs {
                 let w0 = now()
+                let c0 = threadCPUSeconds()
                 _ = try query(engine)
+                cpu.append(threadCPUSeconds() - c0)
                 warm.append(now() - w0)
             }
             warm.sort()
+            cpu.sort()
             let levels = first.chunksRead.sorted { $0.key < $1.key }.map { "\($0.key.name) \($0.value)" }
             print(
                 String(
-                    format: "%@: %d rows, cold %.2f ms, warm p50 %.2f ms (min %.2f, max %.2f); parts read: %@",
+                    format:
+                        "%@: %d rows, cold %.2f ms, warm p50 %.2f ms (min %.2f, max %.2f; CPU p50 %.2f ms); parts read: %@",
                     name, first.rows.count, coldSeconds * 1e3, warm[warm.count / 2] * 1e3, warm.first! * 1e3,
-                    warm.last! * 1e3, levels.joined(separator: ", ")))
+                    warm.last! * 1e3, cpu[cpu.count / 2] * 1e3, levels.joined(separator: ", ")))
         }
     }
 

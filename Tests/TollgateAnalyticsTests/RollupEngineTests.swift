@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import TollgateStorage
 
@@ -214,6 +215,15 @@ func checkAgainstBruteForce(_ engine: RollupEngine, _ inputs: [RollupInput], _ q
         // Both kinds: whole chunks, and the deltas alone of chunks with a big base (the day and month chunks).
         #expect(fullCompactions > 0)
         #expect(compactions > fullCompactions)
+        let query = UsageQuery(
+            account: "acme", from: Self.start, to: Self.start + 2 * 86_400_000, interval: .hour, groupBy: [.model])
+        let before = try engine.usage(query)
+        #expect(try engine.compactAll() > 0)
+        #expect(try engine.compactAll() == 0)
+        let after = try engine.usage(query)
+        #expect(after.rows == before.rows)
+        // One part per chunk: two days of hours are two day chunks.
+        #expect(after.chunksRead[.hour] == 2)
         for interval in [UsageInterval.minute, .hour, .day] {
             try checkAgainstBruteForce(
                 engine, inputs,
@@ -317,7 +327,8 @@ func checkAgainstBruteForce(_ engine: RollupEngine, _ inputs: [RollupInput], _ q
         #expect(monthly.chunksRead.keys.sorted() == [.month])
         let daily = try engine.usage(
             UsageQuery(account: "acme", from: november, to: december, interval: .day, groupBy: [.model]))
-        #expect(daily.chunksRead.keys.sorted() == [.day])
+        // Day rows; the group totals over the range come from the month bucket.
+        #expect(daily.chunksRead.keys.sorted() == [.day, .month])
         #expect(daily.totals.requests == monthly.totals.requests)
         #expect(daily.totals.cost == monthly.totals.cost)
         // A New York month: hours at both edges, days in between, never minutes.
@@ -336,6 +347,44 @@ func checkAgainstBruteForce(_ engine: RollupEngine, _ inputs: [RollupInput], _ q
         let report = try engine.monthlyReport(account: "acme", year: 2026, month: 11)
         #expect(report.totals.requests == monthly.totals.requests)
         #expect(report.chunksRead.keys.sorted() == [.month])
+    }
+
+    @Test func queriesReadOneSnapshotWhileCheckpointsCompact() async throws {
+        final class Done: Sendable { let value = Mutex(false) }
+        let store = try TemporaryCatalog()
+        var configuration = RollupEngine.Configuration()
+        configuration.compactAfterParts = 2
+        let engine = try RollupEngine(catalog: store.catalog, configuration: configuration)
+        let inputs = randomInputs(count: 6_000, start: Self.start, days: 1, seed: 9).sorted {
+            $0.createdAt < $1.createdAt
+        }
+        let done = Done()
+        let writer = Task.detached {
+            defer { done.value.withLock { $0 = true } }
+            for (i, input) in inputs.enumerated() {
+                engine.fold(input)
+                if i % 20 == 19 { try engine.checkpoint(watermark: RollupWatermark(segment: 1, offset: UInt64(i))) }
+            }
+            try engine.checkpoint(watermark: RollupWatermark(segment: 2, offset: 0))
+        }
+        var queries = 0
+        var finished = false
+        while !finished {
+            finished = done.value.withLock { $0 }
+            // Rows and totals are read in two passes: they agree only if both see the same checkpoints.
+            let result = try engine.usage(
+                UsageQuery(
+                    account: "acme", from: Self.start, to: Self.start + 86_400_000, interval: .hour, groupBy: [.model]))
+            #expect(result.rows.reduce(0) { $0 + $1.values.requests } == result.totals.requests)
+            #expect(result.rows.reduce(Money.zero) { $0 + $1.values.cost } == result.totals.cost)
+            queries += 1
+        }
+        try await writer.value
+        #expect(queries > 1)
+        try checkAgainstBruteForce(
+            engine, inputs,
+            UsageQuery(
+                account: "acme", from: Self.start, to: Self.start + 86_400_000, interval: .hour, groupBy: [.model]))
     }
 
     @Test func badQueriesAreTypedErrors() throws {

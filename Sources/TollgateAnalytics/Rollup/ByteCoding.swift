@@ -77,11 +77,14 @@ struct ByteReader {
         return Int64(bitPattern: (raw >> 1) ^ (0 &- (raw & 1)))
     }
 
-    /// Adds `count` zigzag varints to `target[0..<count]`; false when the bytes run out. The tight loop of query-time
-    /// sketch merging.
-    mutating func addSignedRun(into target: UnsafeMutablePointer<Int64>, count: Int) -> Bool {
-        let end: Int? = bytes.withUnsafeBufferPointer { b in
+    /// Adds `count` zigzag varints to `target[start..<start + count]` (and to their `blocks` sums) and returns their sum; nil when the bytes run out. The tight
+    /// loop of query-time sketch merging.
+    mutating func addSignedRun(
+        into target: UnsafeMutablePointer<Int64>, blocks: UnsafeMutablePointer<Int64>, start: Int, count: Int
+    ) -> Int64? {
+        let end: (Int, Int64)? = bytes.withUnsafeBufferPointer { b in
             var p = position
+            var sum: Int64 = 0
             for k in 0..<count {
                 guard p < b.count else { return nil }
                 var byte = b[p]
@@ -95,13 +98,16 @@ struct ByteReader {
                     raw |= UInt64(byte & 0x7f) << shift
                     shift += 7
                 }
-                target[k] &+= Int64(bitPattern: (raw >> 1) ^ (0 &- (raw & 1)))
+                let value = Int64(bitPattern: (raw >> 1) ^ (0 &- (raw & 1)))
+                target[start + k] &+= value
+                blocks[(start + k) >> SketchAccumulator.blockShift] &+= value
+                sum &+= value
             }
-            return p
+            return (p, sum)
         }
-        guard let end else { return false }
-        position = end
-        return true
+        guard let end else { return nil }
+        position = end.0
+        return end.1
     }
 
     mutating func signed128() throws(RollupError) -> Int128 {

@@ -17,7 +17,39 @@ extension RollupEngine {
         }
         let boundaries = try Self.bucketBoundaries(query, limit: configuration.maxQueryBuckets)
 
-        // Stored runs per level: (start, end) in time order, adjacent runs joined.
+        var columns: [RollupColumn] = [.requests]
+        if query.measures.contains(.tokens) { columns += RollupColumn.tokenColumns }
+        if query.measures.contains(.cost) { columns.append(.cost) }
+        if query.measures.contains(.latency) { columns.append(.latency) }
+        if query.measures.contains(.ttft) { columns.append(.ttft) }
+
+        // The rows, then the totals of each group over the whole range as one more bucket: covered by the coarsest
+        // levels on their own, that is cheaper than adding up the rows' sketches. Both are exact sums of the same
+        // inputs, so the rows add up to the totals exactly (percentiles come from identical bucket counts).
+        var rows = UsageReader(query: query, boundaries: boundaries, columns: columns)
+        var whole = UsageReader(query: query, boundaries: [query.from, query.to], columns: columns)
+        let separateTotals = boundaries.count > 2
+        try catalog.read { connection in
+            // One snapshot for every statement: a checkpoint may add parts or compact a chunk between two reads.
+            try connection.run(NamedQueries.sql("rollup_snapshot_begin"))
+            defer { _ = try? connection.run(NamedQueries.sql("rollup_snapshot_end")) }
+            try rows.loadSeries(connection)
+            try Self.collect(into: &rows, connection: connection)
+            if separateTotals {
+                try whole.loadSeries(connection)
+                try Self.collect(into: &whole, connection: connection)
+            }
+            return ()
+        }
+        return rows.result(totals: separateTotals ? whole : nil)
+    }
+
+    /// Reads what the buckets of `reader` need: each output bucket (clipped to the query's range) is covered by the
+    /// coarsest stored buckets, adjacent stored buckets of a level joined into runs, runs read chunk range by chunk
+    /// range.
+    static func collect(into reader: inout UsageReader, connection: SQLiteConnection) throws {
+        let boundaries = reader.boundaries
+        let query = reader.query
         var runs: [[(start: Int64, end: Int64)]] = [[], [], [], []]
         for i in 0..<(boundaries.count - 1) {
             var t = max(boundaries[i], query.from)
@@ -36,24 +68,11 @@ extension RollupEngine {
                 }
             }
         }
-
-        var columns: [RollupColumn] = [.requests]
-        if query.measures.contains(.tokens) { columns += RollupColumn.tokenColumns }
-        if query.measures.contains(.cost) { columns.append(.cost) }
-        if query.measures.contains(.latency) { columns.append(.latency) }
-        if query.measures.contains(.ttft) { columns.append(.ttft) }
-
-        var reader = UsageReader(query: query, boundaries: boundaries, columns: columns)
-        try catalog.read { connection in
-            try reader.loadSeries(connection)
-            for level in RollupLevel.allCases.reversed() {
-                for cluster in Self.clusters(runs[level.rawValue], level: level) {
-                    try reader.read(level: level, runs: cluster.runs, chunks: cluster.chunks, connection: connection)
-                }
+        for level in RollupLevel.allCases.reversed() {
+            for cluster in clusters(runs[level.rawValue], level: level) {
+                try reader.read(level: level, runs: cluster.runs, chunks: cluster.chunks, connection: connection)
             }
-            return ()
         }
-        return reader.result()
     }
 
     /// The monthly report of an account: one line per gateway, provider, model and priced/unpriced, with every
@@ -309,7 +328,10 @@ struct UsageReader {
         return low < runs.count && runs[low].start <= t
     }
 
-    func result() -> UsageResult {
+    /// The rows, with the group totals taken from `totals` (the same query read as one bucket) when given, else
+    /// added up from the rows.
+    func result(totals: UsageReader?) -> UsageResult {
+        let sketches = query.measures.contains(.latency) || query.measures.contains(.ttft)
         let wantLatency = query.measures.contains(.latency)
         let wantTTFT = query.measures.contains(.ttft)
         func finish(_ accumulator: UsageAccumulator) -> UsageValues {
@@ -328,17 +350,26 @@ struct UsageReader {
             return a.bucket != b.bucket ? a.bucket < b.bucket : groupRank[a.group] < groupRank[b.group]
         }
         var rows: [UsageRow] = []
-        var perGroup: [Int: UsageAccumulator] = [:]
-        var total = UsageAccumulator()
+        var perGroup: [UsageGroup: UsageAccumulator] = [:]
         for slot in order {
             let (bucket, group) = slotKeys[slot]
             rows.append(
                 UsageRow(bucketStart: boundaries[bucket], group: groups[group], values: finish(accumulators[slot])))
-            perGroup[group, default: UsageAccumulator()].merge(accumulators[slot], sketches: wantLatency || wantTTFT)
-            total.merge(accumulators[slot], sketches: wantLatency || wantTTFT)
+            if totals == nil {
+                perGroup[groups[group], default: UsageAccumulator()].merge(accumulators[slot], sketches: sketches)
+            }
         }
-        let groupTotals = perGroup.sorted { groupRank[$0.key] < groupRank[$1.key] }.map {
-            UsageRow(bucketStart: boundaries[0], group: groups[$0.key], values: finish($0.value))
+        var chunksRead = self.chunksRead
+        if let totals {
+            for slot in totals.accumulators.indices where totals.accumulators[slot].values.requests != 0 {
+                perGroup[totals.groups[totals.slotKeys[slot].group]] = totals.accumulators[slot]
+            }
+            chunksRead.merge(totals.chunksRead, uniquingKeysWith: +)
+        }
+        var total = UsageAccumulator()
+        for (_, accumulator) in perGroup { total.merge(accumulator, sketches: sketches) }
+        let groupTotals = perGroup.sorted { $0.key < $1.key }.map {
+            UsageRow(bucketStart: boundaries[0], group: $0.key, values: finish($0.value))
         }
         return UsageResult(rows: rows, groupTotals: groupTotals, totals: finish(total), chunksRead: chunksRead)
     }

@@ -190,9 +190,9 @@ public final class RollupEngine: Sendable {
     /// the deltas are merged, into part 1, so the cost follows what changed; otherwise every part becomes part 0.
     /// Returns true for a full compaction.
     @discardableResult
-    static func compact(level: RollupLevel, account: String, chunkStart: Int64, connection: SQLiteConnection) throws
-        -> Bool
-    {
+    static func compact(
+        level: RollupLevel, account: String, chunkStart: Int64, connection: SQLiteConnection, whole: Bool = false
+    ) throws -> Bool {
         var parts: [Int64: [RollupColumn: [UInt8]]] = [:]
         var bytes: [Int64: Int] = [:]
         for column in RollupColumn.allCases {
@@ -210,7 +210,7 @@ public final class RollupEngine: Sendable {
         }
         let baseBytes = bytes[0] ?? 0
         let deltaBytes = bytes.filter { $0.key != 0 }.values.reduce(0, +)
-        let full = deltaBytes * 2 >= baseBytes
+        let full = whole || deltaBytes * 2 >= baseBytes
         var merged: [CellKey: RollupCell] = [:]
         for (part, columns) in parts where full || part != 0 {
             for (key, cell) in try ChunkCodec.decodeCells(columns) { merged[key, default: RollupCell()].merge(cell) }
@@ -231,6 +231,28 @@ public final class RollupEngine: Sendable {
                 ])
         }
         return full
+    }
+
+    /// Compacts every chunk that has more than one part into part 0, in one transaction, and returns how many. For
+    /// after a rebuild: replaying every record with a checkpoint every few hundred thousand leaves the chunks of the
+    /// replayed range in many big parts, which every query would add up again.
+    @discardableResult
+    public func compactAll() throws -> Int {
+        try state.withLock { _ in
+            try catalog.write { connection in
+                try connection.transaction {
+                    let chunks = try connection.query(NamedQueries.sql("rollup_chunks_with_parts")) {
+                        ($0.string(at: 0), $0.string(at: 1), $0.int64(at: 2))
+                    }
+                    for (levelName, account, chunkStart) in chunks {
+                        guard let level = RollupLevel.allCases.first(where: { $0.name == levelName }) else { continue }
+                        try Self.compact(
+                            level: level, account: account, chunkStart: chunkStart, connection: connection, whole: true)
+                    }
+                    return chunks.count
+                }
+            }
+        }
     }
 
     /// The position of the last checkpoint; nil before the first (or after `reset()`).

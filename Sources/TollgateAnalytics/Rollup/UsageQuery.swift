@@ -131,6 +131,7 @@ public struct UsageResult: Sendable {
     /// One row per group over the whole range (`bucketStart` = the first bucket's start).
     public var groupTotals: [UsageRow]
     public var totals: UsageValues
-    /// Chunk parts read per stored level (of the `bucket` column; each measure read reads as many).
+    /// Chunk parts read per stored level, for the rows and the totals together (counted on the `bucket` column;
+    /// each measure read reads as many).
     public var chunksRead: [RollupLevel: Int]
 }

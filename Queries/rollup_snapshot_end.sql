@@ -1,0 +1,2 @@
+-- Ends a usage query's read transaction.
+COMMIT
