@@ -59,7 +59,7 @@ let package = Package(
                 "TollgateModel", "TollgateStorage",
                 .product(name: "Logging", package: "swift-log"),
             ],
-            exclude: ["Pricing/PRICES.md"],
+            exclude: ["Pricing/PRICES.md", "Rollup/LAYOUT.md"],
             resources: [.embedInCode("Pricing/prices.csv")],
             swiftSettings: swiftSettings
         ),

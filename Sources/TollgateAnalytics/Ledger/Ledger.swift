@@ -57,6 +57,7 @@ public final class Ledger: LogStoreObserver {
             }
         }
         if let last { try rollups.checkpoint(watermark: RollupWatermark(last)) }
+        if rebuild { try rollups.compactAll() }
         progress(folded)
         if folded > 0 {
             logger.info("rollups caught up", metadata: ["records": "\(folded)", "rebuild": "\(rebuild)"])
