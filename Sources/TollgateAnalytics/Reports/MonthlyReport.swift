@@ -45,11 +45,6 @@ public struct MonthlyReport: Sendable, Equatable {
     public var logLimit: Int64
     public var logsStored: Int64
 
-    /// The monthly log limit of a tier when the account has no limit of its own.
-    public static func defaultLogLimit(_ tier: Account.Tier) -> Int64 {
-        tier == .paid ? 1_000_000 : 100_000
-    }
-
     /// Builds the report of `account` for the UTC month starting at `monthStart` (Unix ms).
     public static func make(
         account: Account, monthStart: Int64, rollups: RollupEngine, catalog: Catalog
@@ -95,7 +90,7 @@ public struct MonthlyReport: Sendable, Equatable {
         return MonthlyReport(
             account: account.id, month: UTCMonth.name(monthStart), lines: lines, unpriced: unpriced, totals: totals,
             previousMonthCost: previousCost, changePercent: change,
-            logLimit: account.logLimit ?? defaultLogLimit(account.tier),
+            logLimit: account.monthlyLogLimit,
             logsStored: try catalog.storedLogs(account: account.id, monthStart: monthStart))
     }
 }

@@ -40,6 +40,42 @@ extension Catalog {
         return try createAccount(id: id, tier: parsed)
     }
 
+    /// Changes an account's plan and log settings; a nil argument leaves that setting as it is, and `.some(nil)`
+    /// for `logLimit` or `retentionDays` returns it to the tier's default. Returns the account as stored.
+    ///
+    /// - Throws: `CatalogError` `.accountNotFound`; `.invalidValue` (parameter named) for a limit below 0 or
+    ///   retention below 1 day.
+    @discardableResult
+    public func updateAccount(
+        _ id: String, tier: Account.Tier? = nil, logLimit: Int64?? = nil,
+        strategy: Account.LogManagementStrategy? = nil, retentionDays: Int?? = nil
+    ) throws -> Account {
+        if let limit = logLimit, let limit, limit < 0 {
+            throw CatalogError(code: .invalidValue, parameter: "log_limit", message: "log_limit must be 0 or more")
+        }
+        if let days = retentionDays, let days, days < 1 {
+            throw CatalogError(code: .invalidValue, parameter: "retention_days", message: "retention_days must be 1 or more")
+        }
+        return try write { db in
+            try db.transaction { () throws -> Account in
+                guard var account = try db.queryFirst(AccountSQL.selectOne, [.text(id)], row: Self.account(from:)) else {
+                    throw CatalogError(code: .accountNotFound, parameter: "account", message: "account \(id) not found")
+                }
+                if let tier { account.tier = tier }
+                if let logLimit { account.logLimit = logLimit }
+                if let strategy { account.logManagementStrategy = strategy }
+                if let retentionDays { account.retentionDays = retentionDays }
+                try db.run(
+                    NamedQueries.sql("account_update"),
+                    [
+                        .text(id), .text(account.tier.rawValue), .integer(account.logLimit),
+                        .text(account.logManagementStrategy.rawValue), .integer(account.retentionDays.map(Int64.init)),
+                    ])
+                return account
+            }
+        }
+    }
+
     /// The account with this id, or nil.
     public func account(_ id: String) throws -> Account? {
         try read { db in try db.queryFirst(AccountSQL.selectOne, [.text(id)], row: Self.account(from:)) }
