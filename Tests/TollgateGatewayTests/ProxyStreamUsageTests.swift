@@ -206,6 +206,30 @@ struct ProxyStreamUsageTests {
         }
     }
 
+    @Test func expectContinueIsNotForwardedWhileTheBodyIsCollected() async throws {
+        let upstream = try await FakeChatStream.upstream()
+        defer { Task { await upstream.shutdown() } }
+        try await TestGateway.with(upstreams: ["openai": upstream.baseURL + "/v1"]) { gateway in
+            let response = try await TestClient.with(port: gateway.port) { client in
+                try await client.sendHead(
+                    .POST, TestGateway.path("openai", "/chat/completions"),
+                    headers: Self.json + [
+                        ("expect", "100-continue"), ("content-length", String(Self.streamBody.utf8.count)),
+                    ])
+                // The test client drops interim responses; the body follows the head a moment later, as a client
+                // that got its 100 Continue would send it.
+                try await Task.sleep(for: .milliseconds(20))
+                try await client.sendBody(Self.streamBody)
+                try await client.sendEnd()
+                return try await client.readResponse()
+            }
+            #expect(response.text == FakeChatStream.withoutUsage)
+            let received = try #require(upstream.requests.first)
+            #expect(received.headers.first(name: "expect") == nil)
+            #expect(FakeChatStream.asksForUsage(received.body))
+        }
+    }
+
     @Test func nonCandidatesAreForwardedUntouched() async throws {
         // Whatever the request, this upstream answers with a stream that has a usage-only chunk.
         let upstream = try await TestUpstream { _, responder in
