@@ -33,25 +33,28 @@ public struct ProviderTable: Sendable {
     ///   and is not mapped specially here.)
     ///
     /// Stream usage (`Provider.streamUsagePaths`): which providers' streaming chat completions report usage only
-    /// on request, checked on 2026-11-25 against each provider's API reference and streaming guide:
+    /// on request. Checked on 2026-11-25 in the providers' documentation and, where noted, secondary sources:
     /// - openai: yes, `/chat/completions` and the legacy `/completions` — the API reference's
     ///   `stream_options.include_usage`: "an additional chunk will be streamed before the `data: [DONE]` message
     ///   … the `choices` field will always be an empty array"; without it no usage is sent. The Responses API
     ///   always reports usage in `response.completed` and is left alone.
     /// - deepseek: yes, `/chat/completions` and `/v1/chat/completions` (both served) — DeepSeek's "Create Chat
-    ///   Completion" reference (api-docs.deepseek.com/api/create-chat-completion) has `stream_options` with
-    ///   OpenAI's `include_usage` wording, and DeepSeek's client libraries model the same field.
-    /// - grok (xAI): yes, `/chat/completions` — xAI's API is OpenAI-compatible (docs.x.ai/api) and accepts
-    ///   `stream_options.include_usage` on streaming chat completions (OpenAI SDK traffic to
-    ///   api.x.ai/v1/chat/completions with the field is answered normally).
+    ///   Completion" reference (api-docs.deepseek.com/api/create-chat-completion) takes `stream_options` with
+    ///   OpenAI's `include_usage` semantics; seen through the ds-api client (docs.rs/ds-api, whose request type
+    ///   follows that reference) and DeepSeek-serving API docs, not on DeepSeek's page itself.
+    /// - grok (xAI): yes, `/chat/completions` — xAI's API is OpenAI-compatible (docs.x.ai/api); recorded OpenAI
+    ///   SDK traffic to api.x.ai/v1/chat/completions with `stream_options.include_usage` is answered normally.
+    ///   xAI's own reference page for the field was not found; a stream that still has no usage stays unpriced.
     /// - groq: no — Groq reports stream usage in `x_groq.usage` of the final chunk without being asked, which
     ///   `UsageParser` already reads.
     /// - openrouter: no — OpenRouter documents `stream_options.include_usage` as deprecated with no effect: "full
     ///   usage details are always included" (openrouter.ai/docs, ChatStreamOptions).
     /// - perplexity-ai: no — Perplexity's streaming guide (docs.perplexity.ai/guides/streaming-responses) delivers
     ///   usage stats with the search results in the final chunk(s) of every stream.
-    /// - mistral: no — Mistral's stream reports `usage` in its last chunk without being asked, and its own
-    ///   request schema does not document `stream_options`; sending an unknown field risks a rejection.
+    /// - mistral: no — Mistral's stream reports `usage` in its last chunk without being asked (its chunk schema
+    ///   carries `usage`, e.g. docs.rs/mistral-openapi-client generated from Mistral's OpenAPI document); a
+    ///   third-party description (apis.io) mentions `stream_options.include_usage`, which Mistral's own docs did
+    ///   not confirm, so the field is not sent.
     /// - anthropic, google-ai-studio: not OpenAI chat completions; their streams always carry usage.
     public static let builtIn = ProviderTable([
         Provider(
