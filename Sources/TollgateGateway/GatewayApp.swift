@@ -39,10 +39,7 @@ public struct GatewayApp: Sendable {
 
     public init(configuration c: Configuration, logger: Logger) throws {
         (ledger, store) = try Ledger.openStore(directory: c.dataDirectory, configuration: c.store, logger: logger)
-        directory = GatewayDirectory(
-            try store.catalog.allGateways().map {
-                .init(account: $0.account, gateway: $0.id, collectLogs: $0.collectLogs)
-            })
+        directory = GatewayDirectory(try store.catalog.allGateways().map { GatewayDirectory.Entry($0) })
         queue = IngestQueue(capacity: c.queueCapacity, logger: logger)
         ingest = IngestService(
             queue: queue, store: store, providers: c.providers, configuration: c.ingest, logger: logger)

@@ -76,15 +76,46 @@ def test_openai_through_gateway(
     through = scenario(gateway_openai)
     assert through.content == direct.content
     assert (through.tokens_in, through.tokens_out) == (direct.tokens_in, direct.tokens_out)
-    record = check_record(gateway, through, direct)
-    if direct.tokens_in is None:
-        # A stream without usage: tokens are unknown, never 0.
-        assert record["tokens_in"] is None and record["tokens_out"] is None
-    else:
-        assert record["cached_tokens_in"] == 0
-        assert record["reasoning_tokens"] == 0
+    expected = direct
+    if name == "chat-stream":
+        # The client did not ask for usage and sees none, but the gateway asked upstream: the log has the tokens.
+        expected = scenarios.chat_stream(mock_openai, include_usage=True)
+    record = check_record(gateway, through, expected)
+    assert record["cached_tokens_in"] == 0
+    assert record["reasoning_tokens"] == 0
     if direct.stream:
         assert record["ttft_ms"] is not None and record["ttft_ms"] <= record["duration_ms"]
+
+
+def test_chat_stream_without_usage_is_priced_but_the_sdk_sees_no_usage_chunk(
+    mock_openai: openai.OpenAI, gateway_openai: openai.OpenAI, gateway: Gateway
+) -> None:
+    with gateway_openai.chat.completions.with_streaming_response.create(
+        model=scenarios.CHAT_MODEL, messages=scenarios.CHAT_MESSAGES, stream=True
+    ) as response:
+        log_id = response.headers.get("cf-aig-log-id")
+        chunks = list(response.parse())
+    # Iterating works, every chunk has a choice (no usage-only chunk reached the SDK), the content is complete.
+    assert chunks
+    assert all(chunk.choices for chunk in chunks)
+    assert all(chunk.usage is None for chunk in chunks)
+    direct = scenarios.chat_stream(mock_openai, include_usage=None)
+    assert "".join(chunk.choices[0].delta.content or "" for chunk in chunks) == direct.content
+    assert len(chunks) == direct.extra["chunks"]
+    assert chunks[-1].choices[0].finish_reason == "stop"
+    # The logs API shows the tokens the provider reported to the gateway.
+    assert log_id is not None
+    priced = scenarios.chat_stream(mock_openai, include_usage=True)
+    record = find_log(gateway, log_id)
+    assert record["stream"] is True
+    assert record["tokens_in"] == priced.tokens_in
+    assert record["tokens_out"] == priced.tokens_out
+    assert record["tokens_in"] > 0 and record["tokens_out"] > 0
+    # The stored request is what the SDK sent, without the option the gateway added.
+    status, sent = support.get_json(f"{gateway.url}/api/v1/accounts/default/logs/{log_id}/request", gateway.token)
+    assert status == 200
+    assert sent["stream"] is True
+    assert "stream_options" not in sent
 
 
 def test_embeddings_through_gateway(

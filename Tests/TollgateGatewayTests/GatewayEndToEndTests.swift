@@ -61,14 +61,24 @@ import TollgateModel
             #expect(response.headers["content-type"]?.hasPrefix("text/event-stream") == true)
             #expect(response.text.hasSuffix("data: [DONE]\n\n"))
         }
-        let logs = try await harness.waitForLogs(query: "&order=asc", count: 2)
-        try #require(logs.count == 2)
-        #expect(logs[0]["stream"] as? Bool == true)
+        // Without usage the gateway asks for it upstream (gateway setting `stream_usage`, on by default), so both
+        // streams are priced; with the setting off such a stream's tokens are unknown, never 0.
+        let off = try await harness.api(
+            "PATCH", "/api/v1/accounts/default/gateways/default", json: #"{"stream_usage":false}"#)
+        #expect(off.status == 200)
+        let response = try await harness.request(
+            "POST", "/v1/default/default/openai/chat/completions", headers: ["Content-Type": "application/json"],
+            body: Data(withoutUsage.utf8))
+        #expect(response.text.hasSuffix("data: [DONE]\n\n"))
+        let logs = try await harness.waitForLogs(query: "&order=asc", count: 3)
+        try #require(logs.count == 3)
+        for log in logs { #expect(log["stream"] as? Bool == true) }
         #expect((logs[0]["tokens_in"] as? Int ?? 0) > 0)
         #expect((logs[0]["tokens_out"] as? Int ?? 0) > 0)
-        #expect(logs[1]["stream"] as? Bool == true)
-        #expect(logs[1]["tokens_in"] is NSNull)
-        #expect(logs[1]["tokens_out"] is NSNull)
+        #expect(logs[1]["tokens_in"] as? Int == logs[0]["tokens_in"] as? Int)
+        #expect(logs[1]["tokens_out"] as? Int == logs[0]["tokens_out"] as? Int)
+        #expect(logs[2]["tokens_in"] is NSNull)
+        #expect(logs[2]["tokens_out"] is NSNull)
         try await harness.stop()
     }
 

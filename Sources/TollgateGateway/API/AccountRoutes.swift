@@ -13,6 +13,9 @@ struct AccountRoutes<Context: RequestContext> {
         group.post("accounts/:account/gateways") { request, context in try await createGateway(request, context) }
         group.get("accounts/:account/gateways") { _, context in try await listGateways(context) }
         group.get("accounts/:account/gateways/:gateway") { _, context in try await getGateway(context) }
+        group.patch("accounts/:account/gateways/:gateway") { request, context in
+            try await updateGateway(request, context)
+        }
     }
 
     private func createAccount(_ request: Request, _ context: Context) async throws -> Response {
@@ -45,11 +48,29 @@ struct AccountRoutes<Context: RequestContext> {
         let body = try await JSONBody(request, context)
         let id = try body.identifier("id")
         let collectLogs = try body.bool("collect_logs", default: true)
+        let streamUsage = try body.bool("stream_usage", default: true)
         let gateway = try await api.blocking {
-            try api.catalog.createGateway(account: account.id, id: id, collectLogs: collectLogs)
+            try api.catalog.createGateway(
+                account: account.id, id: id, collectLogs: collectLogs, streamUsage: streamUsage)
         }
-        api.directory.upsert(.init(account: gateway.account, gateway: gateway.id, collectLogs: gateway.collectLogs))
+        api.directory.upsert(.init(gateway))
         return json(status: .created) { $0.gateway(gateway) }
+    }
+
+    /// `PATCH …/gateways/{gateway}` with any of `collect_logs`, `stream_usage`; answers the updated gateway.
+    private func updateGateway(_ request: Request, _ context: Context) async throws -> Response {
+        let account = try await api.requireAccount(context)
+        let id = try context.parameters.require("gateway")
+        let body = try await JSONBody(request, context)
+        let collectLogs = try body.optionalBool("collect_logs")
+        let streamUsage = try body.optionalBool("stream_usage")
+        let updated = try await api.blocking {
+            try api.catalog.updateGateway(
+                account: account.id, id: id, collectLogs: collectLogs, streamUsage: streamUsage)
+        }
+        guard let gateway = updated else { throw APIError.notFound("gateway \(id)") }
+        api.directory.upsert(.init(gateway))
+        return json { $0.gateway(gateway) }
     }
 
     private func listGateways(_ context: Context) async throws -> Response {
@@ -89,6 +110,7 @@ extension JSONWriter {
         key("id"); string(gateway.id)
         key("account"); string(gateway.account)
         key("collect_logs"); bool(gateway.collectLogs)
+        key("stream_usage"); bool(gateway.streamUsage)
         key("created_at"); string(RFC3339.format(milliseconds: gateway.createdAt))
         endObject()
     }
@@ -128,8 +150,22 @@ struct JSONBody {
     }
 
     func bool(_ name: String, default fallback: Bool) throws -> Bool {
-        guard let raw = object[name] else { return fallback }
+        try optionalBool(name) ?? fallback
+    }
+
+    /// The field's value, or nil when the body does not have it.
+    func optionalBool(_ name: String) throws -> Bool? {
+        guard let raw = object[name] else { return nil }
         guard case .bool(let value) = raw else { throw APIError.badParameter(name, "expected true or false") }
         return value
+    }
+}
+
+extension GatewayDirectory.Entry {
+    /// What the proxy needs of a stored gateway.
+    init(_ gateway: GatewayRecord) {
+        self.init(
+            account: gateway.account, gateway: gateway.id, collectLogs: gateway.collectLogs,
+            streamUsage: gateway.streamUsage)
     }
 }

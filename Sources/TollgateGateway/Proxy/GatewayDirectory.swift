@@ -9,10 +9,14 @@ public final class GatewayDirectory: Sendable {
         public var gateway: String
         /// Whether logs are collected for this gateway (`collect_logs`).
         public var collectLogs: Bool
-        public init(account: String, gateway: String, collectLogs: Bool = true) {
+        /// Whether OpenAI-style streaming requests get `stream_options.include_usage` added upstream and the
+        /// usage-only chunk removed from what the client receives (`stream_usage`).
+        public var streamUsage: Bool
+        public init(account: String, gateway: String, collectLogs: Bool = true, streamUsage: Bool = true) {
             self.account = account
             self.gateway = gateway
             self.collectLogs = collectLogs
+            self.streamUsage = streamUsage
         }
     }
 

@@ -43,9 +43,10 @@ public final class ProxyContext: Sendable {
         var upstreams: [String: UpstreamTarget] = [:]
         for slug in providers.slugs {
             guard let provider = providers.provider(slug) else { continue }
-            guard let target = UpstreamTarget(baseURL: provider.baseURL) else {
+            guard var target = UpstreamTarget(baseURL: provider.baseURL) else {
                 throw ProxyError(.invalidConfiguration, "provider \(slug) has an unusable base URL")
             }
+            target.streamUsagePaths = provider.streamUsagePaths
             upstreams[slug] = target
         }
         self.upstreams = upstreams

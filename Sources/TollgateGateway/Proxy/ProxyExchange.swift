@@ -16,8 +16,8 @@ final class ProxyExchange {
     let path: String
     let query: String?
     let requestHead: HTTPRequestHead
-    /// The head sent upstream.
-    let upstreamHead: HTTPRequestHead
+    /// The head sent upstream (its framing headers change when the body is rewritten).
+    var upstreamHead: HTTPRequestHead
     let metadata: [MetadataEntry]
     /// Whether an exchange is submitted at all (gateway `collect_logs` and `cf-aig-collect-log`).
     let record: Bool
@@ -32,6 +32,13 @@ final class ProxyExchange {
     var requestEnded = false
     /// Request parts received before the upstream connection was ready.
     var pending: [HTTPClientRequestPart] = []
+    /// The whole request body, collected before anything is sent upstream, while it may get
+    /// `stream_options.include_usage` added (see `StreamUsageOption`); nil when the body streams through.
+    var heldBody: ByteBuffer?
+    /// The body sent upstream when it differs from the client's (`requestBody` stays what the client sent).
+    var forwardedBody: ByteBuffer?
+    /// The gateway asked the upstream for stream usage: the usage-only chunk is kept from the client.
+    var injectedStreamUsage = false
 
     // Upstream side.
     var upstream: UpstreamConnection?
@@ -53,6 +60,8 @@ final class ProxyExchange {
     var responseSize: Int64 = 0
     var ttftMicros: Int64?
     var finished = false
+    /// Set when the response is a stream the gateway asked usage for; filters what the client receives.
+    var usageFilter: StreamUsageFilter?
 
     init(
         id: LogID, start: NIODeadline, route: ProxyRoute, target: UpstreamTarget, requestHead: HTTPRequestHead,

@@ -91,6 +91,23 @@ extension ProxyHandler: UpstreamDelegate {
         if let contentLength, contentLength <= exchange.captureLimit {
             exchange.requestBody.reserveCapacity(contentLength)
         }
+        if record && !target.streamUsagePaths.isEmpty && head.method == .POST && entry.streamUsage
+            && target.streamUsagePaths.contains(where: { $0.utf8.elementsEqual(route.path.utf8) })
+            && Self.isJSON(head.headers)
+        {
+            // A streaming chat completion may need `stream_options.include_usage`: the body is collected first
+            // and the head goes upstream with it, framed for what is sent (see `sendHeldRequest`).
+            exchange.heldBody = context.channel.allocator.buffer(
+                capacity: min(contentLength ?? 1024, shared.configuration.maxRequestBodyBytes))
+            if let expect = head.headers.first(name: "expect"), expect.lowercased() == "100-continue" {
+                // The upstream sees the head only after the body, so the gateway asks for the body itself.
+                exchange.upstreamHead.headers.remove(name: "expect")
+                if !Self.isHTTP10(head.version) {
+                    context.writeAndFlush(
+                        wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
+                }
+            }
+        }
         self.exchange = exchange
         if let connection = pool.checkout(target.endpoint) {
             exchange.upstreamReused = true
@@ -108,10 +125,27 @@ extension ProxyHandler: UpstreamDelegate {
         value.utf8.count == 5 && value.lowercased() == "false"
     }
 
+    /// Whether the request says its body is JSON (`application/json`, with or without parameters).
+    static func isJSON(_ headers: HTTPHeaders) -> Bool {
+        guard var value = headers.first(name: "content-type") else { return false }
+        return value.withUTF8 { bytes in
+            var start = bytes.startIndex
+            var end = bytes.firstIndex(of: UInt8(ascii: ";")) ?? bytes.endIndex
+            while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+            while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+            return ProxyHeaders.equalsLowercase(UnsafeBufferPointer(rebasing: bytes[start..<end]), "application/json")
+        }
+    }
+
     func clientBody(_ buffer: ByteBuffer, exchange: ProxyExchange) {
         exchange.captureRequest(buffer)
         if exchange.requestSize > Int64(shared.configuration.maxRequestBodyBytes) {
             return requestTooLarge(exchange)
+        }
+        if exchange.heldBody != nil {
+            exchange.heldBody!.writeImmutableBuffer(buffer)
+            exchange.lastUpstreamActivity = .now()
+            return
         }
         if let upstream = exchange.upstream {
             upstream.write(.body(.byteBuffer(buffer)))
@@ -124,6 +158,12 @@ extension ProxyHandler: UpstreamDelegate {
 
     func clientEnd(exchange: ProxyExchange) {
         exchange.requestEnded = true
+        if let held = exchange.heldBody {
+            exchange.heldBody = nil
+            sendHeldRequest(exchange, body: held)
+            resumeReadsIfPossible()
+            return
+        }
         if let upstream = exchange.upstream {
             upstream.write(.end(nil))
             exchange.requestSent = true
@@ -132,6 +172,35 @@ extension ProxyHandler: UpstreamDelegate {
             exchange.pending.append(.end(nil))
         }
         resumeReadsIfPossible()
+    }
+
+    /// Sends a collected request: with `stream_options.include_usage` added when it is a streaming request that
+    /// did not ask for usage (then framed with the new content length), otherwise exactly as received.
+    func sendHeldRequest(_ exchange: ProxyExchange, body held: ByteBuffer) {
+        var body = held
+        let rewritten = held.withUnsafeReadableBytes { raw in
+            StreamUsageOption.requestingUsage(raw.bindMemory(to: UInt8.self))
+        }
+        if let rewritten, let context {
+            body = context.channel.allocator.buffer(capacity: rewritten.count)
+            body.writeBytes(rewritten)
+            exchange.upstreamHead.headers.remove(name: "transfer-encoding")
+            exchange.upstreamHead.headers.replaceOrAdd(name: "content-length", value: String(rewritten.count))
+            exchange.forwardedBody = body
+            exchange.injectedStreamUsage = true
+        }
+        if let upstream = exchange.upstream {
+            upstream.write(.head(exchange.upstreamHead))
+            if body.readableBytes > 0 { upstream.write(.body(.byteBuffer(body))) }
+            upstream.write(.end(nil))
+            exchange.requestSent = true
+            upstreamNeedsFlush = true
+            exchange.lastUpstreamActivity = .now()
+        } else {
+            // `attach` writes the head, then these.
+            if body.readableBytes > 0 { exchange.pending.append(.body(.byteBuffer(body))) }
+            exchange.pending.append(.end(nil))
+        }
     }
 
     // MARK: Upstream connection
@@ -164,9 +233,13 @@ extension ProxyHandler: UpstreamDelegate {
         exchange.upstreamResponded = false
         connection.delegate = self
         connection.exchangesServed += 1
-        connection.write(.head(exchange.upstreamHead))
-        if replay {
-            if !exchange.requestBody.isEmpty, let context {
+        if exchange.heldBody != nil {
+            // The body is still being collected; the head goes with it (`sendHeldRequest`).
+        } else if replay {
+            connection.write(.head(exchange.upstreamHead))
+            if let forwarded = exchange.forwardedBody {
+                connection.write(.body(.byteBuffer(forwarded)))
+            } else if !exchange.requestBody.isEmpty, let context {
                 var buffer = context.channel.allocator.buffer(capacity: exchange.requestBody.count)
                 buffer.writeBytes(exchange.requestBody)
                 connection.write(.body(.byteBuffer(buffer)))
@@ -174,6 +247,7 @@ extension ProxyHandler: UpstreamDelegate {
             connection.write(.end(nil))
             exchange.requestSent = true
         } else {
+            connection.write(.head(exchange.upstreamHead))
             for part in exchange.pending { connection.write(part) }
             exchange.pending.removeAll()
             if exchange.requestEnded { exchange.requestSent = true }
@@ -239,8 +313,15 @@ extension ProxyHandler: UpstreamDelegate {
         case .body(let buffer):
             if exchange.ttftMicros == nil { exchange.ttftMicros = exchange.microsSinceStart() }
             exchange.captureResponse(buffer)
-            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            if exchange.usageFilter == nil {
+                context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            } else if let out = exchange.usageFilter!.filter(buffer) {
+                context.write(wrapOutboundOut(.body(.byteBuffer(out))), promise: nil)
+            }
         case .end:
+            if let rest = exchange.usageFilter?.finish() {
+                context.write(wrapOutboundOut(.body(.byteBuffer(rest))), promise: nil)
+            }
             detachUpstream(exchange, reuse: true)
             endResponse(exchange, error: nil)
         }
@@ -255,10 +336,21 @@ extension ProxyHandler: UpstreamDelegate {
         var captured: [(name: String, value: String)] = []
         captured.reserveCapacity(head.headers.count + 1)
         var hasLength = false
+        if exchange.injectedStreamUsage && head.status == .ok && Self.isEventStream(head.headers) {
+            exchange.usageFilter = StreamUsageFilter()
+        }
+        let filtered = exchange.usageFilter != nil
         for (name, value) in head.headers {
             if ProxyHeaders.isHopByHop(name) { continue }
             if !listed.isEmpty && listed.contains(name.lowercased()) { continue }
-            if !hasLength && ProxyHeaders.nameEquals(name, "content-length") { hasLength = true }
+            if (filtered || !hasLength) && ProxyHeaders.nameEquals(name, "content-length") {
+                // A filtered body is shorter than the upstream's: it goes out chunked (or close-delimited).
+                if filtered {
+                    captured.append((name, value))
+                    continue
+                }
+                hasLength = true
+            }
             headers.add(name: name, value: value)
             captured.append((name, value))
         }
@@ -280,6 +372,11 @@ extension ProxyHandler: UpstreamDelegate {
         context.write(
             wrapOutboundOut(.head(HTTPResponseHead(version: version, status: head.status, headers: headers))),
             promise: nil)
+    }
+
+    static func isEventStream(_ headers: HTTPHeaders) -> Bool {
+        guard let value = headers.first(name: "content-type") else { return false }
+        return value.utf8.count >= 17 && value.lowercased().hasPrefix("text/event-stream")
     }
 
     func upstreamReadComplete() {
@@ -395,6 +492,9 @@ extension ProxyHandler: UpstreamDelegate {
 
     /// Cuts a response that already started: the client sees the connection close before the body ended.
     func cut(_ exchange: ProxyExchange, error: ProxyError) {
+        if let rest = exchange.usageFilter?.finish(), let context {
+            context.write(wrapOutboundOut(.body(.byteBuffer(rest))), promise: nil)
+        }
         detachUpstream(exchange, reuse: false)
         exchange.finished = true
         self.exchange = nil

@@ -14,6 +14,9 @@ struct UpstreamTarget: Sendable, Hashable {
     var hostHeader: String
     /// Path of the base URL without a trailing slash, e.g. `/v1`, or empty.
     var basePath: String
+    /// The provider's `Provider.streamUsagePaths`: forwarded paths whose streaming requests get
+    /// `stream_options.include_usage` added.
+    var streamUsagePaths: [String] = []
 
     /// Parses `http[s]://host[:port][/path]`; IPv6 literals in brackets are accepted. Nil for anything else.
     init?(baseURL: String) {

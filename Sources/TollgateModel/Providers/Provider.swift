@@ -18,10 +18,20 @@ public struct Provider: Sendable, Equatable {
     /// Base URL without a trailing slash, e.g. `https://api.openai.com/v1`.
     public var baseURL: String
     public var api: API
+    /// The forwarded paths (what follows the base URL, e.g. `/chat/completions`) whose streaming requests report
+    /// token usage only when asked with `stream_options.include_usage: true`, in one extra usage-only chunk
+    /// before `data: [DONE]`. For these the gateway asks on the client's behalf and keeps that chunk from a
+    /// client that did not ask (see `StreamUsageOption`). Empty for providers that always report stream usage,
+    /// reject the field, or do not speak OpenAI chat completions.
+    public var streamUsagePaths: [String]
 
-    public init(slug: String, baseURL: String, api: API) {
+    /// Whether any of the provider's endpoints gets `stream_options.include_usage` added by the gateway.
+    public var injectsStreamUsage: Bool { !streamUsagePaths.isEmpty }
+
+    public init(slug: String, baseURL: String, api: API, streamUsagePaths: [String] = []) {
         self.slug = slug
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.api = api
+        self.streamUsagePaths = streamUsagePaths
     }
 }

@@ -31,16 +31,46 @@ public struct ProviderTable: Sendable {
     ///   OpenAI SDK with base URL `…/grok` sends. (Cloudflare's curl examples for grok and openrouter show an extra
     ///   `/v1` segment, `…/grok/v1/chat/completions`; that form contradicts their own replace rule and SDK examples,
     ///   and is not mapped specially here.)
+    ///
+    /// Stream usage (`Provider.streamUsagePaths`): which providers' streaming chat completions report usage only
+    /// on request. Checked on 2026-11-25 in the providers' documentation and, where noted, secondary sources:
+    /// - openai: yes, `/chat/completions` and the legacy `/completions` — the API reference's
+    ///   `stream_options.include_usage`: "an additional chunk will be streamed before the `data: [DONE]` message
+    ///   … the `choices` field will always be an empty array"; without it no usage is sent. The Responses API
+    ///   always reports usage in `response.completed` and is left alone.
+    /// - deepseek: yes, `/chat/completions` and `/v1/chat/completions` (both served) — DeepSeek's "Create Chat
+    ///   Completion" reference (api-docs.deepseek.com/api/create-chat-completion) takes `stream_options` with
+    ///   OpenAI's `include_usage` semantics; seen through the ds-api client (docs.rs/ds-api, whose request type
+    ///   follows that reference) and DeepSeek-serving API docs, not on DeepSeek's page itself.
+    /// - grok (xAI): yes, `/chat/completions` — xAI's API is OpenAI-compatible (docs.x.ai/api); recorded OpenAI
+    ///   SDK traffic to api.x.ai/v1/chat/completions with `stream_options.include_usage` is answered normally.
+    ///   xAI's own reference page for the field was not found; a stream that still has no usage stays unpriced.
+    /// - groq: no — Groq reports stream usage in `x_groq.usage` of the final chunk without being asked, which
+    ///   `UsageParser` already reads.
+    /// - openrouter: no — OpenRouter documents `stream_options.include_usage` as deprecated with no effect: "full
+    ///   usage details are always included" (openrouter.ai/docs, ChatStreamOptions).
+    /// - perplexity-ai: no — Perplexity's streaming guide (docs.perplexity.ai/guides/streaming-responses) delivers
+    ///   usage stats with the search results in the final chunk(s) of every stream.
+    /// - mistral: no — Mistral's stream reports `usage` in its last chunk without being asked (its chunk schema
+    ///   carries `usage`, e.g. docs.rs/mistral-openapi-client generated from Mistral's OpenAPI document); a
+    ///   third-party description (apis.io) mentions `stream_options.include_usage`, which Mistral's own docs did
+    ///   not confirm, so the field is not sent.
+    /// - anthropic, google-ai-studio: not OpenAI chat completions; their streams always carry usage.
     public static let builtIn = ProviderTable([
-        Provider(slug: "openai", baseURL: "https://api.openai.com/v1", api: .openAI),
+        Provider(
+            slug: "openai", baseURL: "https://api.openai.com/v1", api: .openAI,
+            streamUsagePaths: ["/chat/completions", "/completions"]),
         Provider(slug: "anthropic", baseURL: "https://api.anthropic.com", api: .anthropic),
         Provider(slug: "google-ai-studio", baseURL: "https://generativelanguage.googleapis.com", api: .gemini),
         Provider(slug: "groq", baseURL: "https://api.groq.com/openai/v1", api: .openAI),
         Provider(slug: "mistral", baseURL: "https://api.mistral.ai", api: .openAI),
-        Provider(slug: "deepseek", baseURL: "https://api.deepseek.com", api: .openAI),
+        Provider(
+            slug: "deepseek", baseURL: "https://api.deepseek.com", api: .openAI,
+            streamUsagePaths: ["/chat/completions", "/v1/chat/completions"]),
         Provider(slug: "openrouter", baseURL: "https://openrouter.ai/api/v1", api: .openAI),
         Provider(slug: "perplexity-ai", baseURL: "https://api.perplexity.ai", api: .openAI),
-        Provider(slug: "grok", baseURL: "https://api.x.ai/v1", api: .openAI),
+        Provider(
+            slug: "grok", baseURL: "https://api.x.ai/v1", api: .openAI, streamUsagePaths: ["/chat/completions"]),
     ])
 
     public func provider(_ slug: some StringProtocol) -> Provider? { bySlug[String(slug)] }
@@ -51,7 +81,8 @@ public struct ProviderTable: Sendable {
     /// A copy with one provider's base URL replaced (`--upstream openai=http://127.0.0.1:9090/v1`).
     public func overriding(_ slug: String, baseURL: String) -> ProviderTable? {
         guard var provider = bySlug[slug] else { return nil }
-        provider = Provider(slug: slug, baseURL: baseURL, api: provider.api)
+        provider = Provider(
+            slug: slug, baseURL: baseURL, api: provider.api, streamUsagePaths: provider.streamUsagePaths)
         var copy = self
         copy.bySlug[slug] = provider
         return copy

@@ -2,10 +2,14 @@ extension Catalog {
     enum GatewaySQL {
         static let accountExists = "SELECT 1 FROM accounts WHERE id = ?1"
         static let insert = """
-            INSERT INTO gateways (account, id, collect_logs, created_at) VALUES (?1, ?2, ?3, ?4)
+            INSERT INTO gateways (account, id, collect_logs, stream_usage, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
             ON CONFLICT (account, id) DO NOTHING
             """
-        static let columns = "account, id, collect_logs, authentication, retention_days, created_at"
+        static let update = """
+            UPDATE gateways SET collect_logs = coalesce(?3, collect_logs), stream_usage = coalesce(?4, stream_usage)
+            WHERE account = ?1 AND id = ?2
+            """
+        static let columns = "account, id, collect_logs, authentication, retention_days, created_at, stream_usage"
         static let selectOne = "SELECT \(columns) FROM gateways WHERE account = ?1 AND id = ?2"
         static let selectForAccount = "SELECT \(columns) FROM gateways WHERE account = ?1 ORDER BY id"
         static let selectAll = "SELECT \(columns) FROM gateways ORDER BY account, id"
@@ -16,10 +20,13 @@ extension Catalog {
     /// - Throws: `CatalogError` `.invalidIdentifier` (parameter `account` or `id`), `.accountNotFound` when the
     ///   account does not exist, `.gatewayExists` when the account already has a gateway with this id.
     @discardableResult
-    public func createGateway(account: String, id: String, collectLogs: Bool = true) throws -> GatewayRecord {
+    public func createGateway(
+        account: String, id: String, collectLogs: Bool = true, streamUsage: Bool = true
+    ) throws -> GatewayRecord {
         try Self.validate(account, parameter: "account")
         try Self.validate(id, parameter: "id")
-        let gateway = GatewayRecord(account: account, id: id, collectLogs: collectLogs, createdAt: now())
+        let gateway = GatewayRecord(
+            account: account, id: id, collectLogs: collectLogs, streamUsage: streamUsage, createdAt: now())
         let inserted = try write { db in
             try db.transaction { () throws -> Int? in
                 guard try db.queryFirst(GatewaySQL.accountExists, [.text(account)], row: { _ in true }) != nil else {
@@ -27,7 +34,10 @@ extension Catalog {
                 }
                 return try db.run(
                     GatewaySQL.insert,
-                    [.text(account), .text(id), .bool(collectLogs), .integer(gateway.createdAt)]
+                    [
+                        .text(account), .text(id), .bool(collectLogs), .bool(streamUsage),
+                        .integer(gateway.createdAt),
+                    ]
                 )
             }
         }
@@ -41,6 +51,27 @@ extension Catalog {
             throw CatalogError(
                 code: .gatewayExists, parameter: "id", message: "gateway \(id) already exists in account \(account)"
             )
+        }
+    }
+
+    /// Changes the settings given (nil leaves one as it is) and returns the gateway as stored, or nil when the
+    /// account has no gateway with this id.
+    @discardableResult
+    public func updateGateway(
+        account: String, id: String, collectLogs: Bool? = nil, streamUsage: Bool? = nil
+    ) throws -> GatewayRecord? {
+        try write { db in
+            try db.transaction { () throws -> GatewayRecord? in
+                let changed = try db.run(
+                    GatewaySQL.update,
+                    [
+                        .text(account), .text(id), collectLogs.map { .bool($0) } ?? .null,
+                        streamUsage.map { .bool($0) } ?? .null,
+                    ]
+                )
+                guard changed == 1 else { return nil }
+                return try db.queryFirst(GatewaySQL.selectOne, [.text(account), .text(id)], row: Self.gateway(from:))
+            }
         }
     }
 
@@ -64,8 +95,8 @@ extension Catalog {
     static func gateway(from row: SQLiteStatement) -> GatewayRecord {
         GatewayRecord(
             account: row.string(at: 0), id: row.string(at: 1), collectLogs: row.int64(at: 2) != 0,
-            authentication: row.int64(at: 3) != 0, retentionDays: row.optionalInt64(at: 4).map { Int($0) },
-            createdAt: row.int64(at: 5)
+            authentication: row.int64(at: 3) != 0, streamUsage: row.int64(at: 6) != 0,
+            retentionDays: row.optionalInt64(at: 4).map { Int($0) }, createdAt: row.int64(at: 5)
         )
     }
 }
