@@ -96,6 +96,18 @@ import TollgateModel
         #expect(first["custom_cost"] as? Bool == true)
         #expect(Self.picodollars(logs[1]["cost"]) == 12_500_000_000)
         #expect(logs[1]["custom_cost"] as? Bool == true)
+        // A malformed price is refused before anything reaches the provider, and nothing is logged.
+        var bad = headers
+        bad["cf-aig-custom-cost"] = #"{"total_cost":"a lot"}"#
+        let refused = try await harness.request(
+            "POST", "/v1/default/default/openai/chat/completions", headers: bad,
+            body: Self.chat(model: "unlisted-model"))
+        #expect(refused.status == 400)
+        let error = try #require(try refused.json()["error"] as? [String: Any])
+        #expect(error["code"] as? String == "invalid_custom_cost")
+        #expect((error["message"] as? String)?.contains("total_cost") == true)
+        try await Task.sleep(for: .milliseconds(150))
+        #expect(try await harness.waitForLogs(count: 3, timeout: .zero).count == 2)
         try await harness.stop()
     }
 

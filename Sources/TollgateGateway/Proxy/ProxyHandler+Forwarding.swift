@@ -40,6 +40,14 @@ extension ProxyHandler: UpstreamDelegate {
                             "cf-aig-metadata: " + error.message,
                             close: false)
                     }
+                } else if ProxyHeaders.nameEquals(name, "cf-aig-custom-cost") {
+                    // Checked here so a malformed price is refused before the provider bills the request; the
+                    // ingest stage parses it again from the recorded headers.
+                    do {
+                        _ = try CustomCostHeader.parse(value)
+                    } catch {
+                        return reject(head, .badRequest, "invalid_custom_cost", error.message, close: false)
+                    }
                 } else if ProxyHeaders.nameEquals(name, "cf-aig-collect-log") {
                     if Self.isFalse(value) { record = false }
                 } else if ProxyHeaders.nameEquals(name, "cf-aig-collect-log-payload") {

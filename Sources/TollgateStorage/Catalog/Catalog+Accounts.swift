@@ -54,11 +54,13 @@ extension Catalog {
             throw CatalogError(code: .invalidValue, parameter: "log_limit", message: "log_limit must be 0 or more")
         }
         if let days = retentionDays, let days, days < 1 {
-            throw CatalogError(code: .invalidValue, parameter: "retention_days", message: "retention_days must be 1 or more")
+            throw CatalogError(
+                code: .invalidValue, parameter: "retention_days", message: "retention_days must be 1 or more")
         }
         return try write { db in
             try db.transaction { () throws -> Account in
-                guard var account = try db.queryFirst(AccountSQL.selectOne, [.text(id)], row: Self.account(from:)) else {
+                guard var account = try db.queryFirst(AccountSQL.selectOne, [.text(id)], row: Self.account(from:))
+                else {
                     throw CatalogError(code: .accountNotFound, parameter: "account", message: "account \(id) not found")
                 }
                 if let tier { account.tier = tier }
