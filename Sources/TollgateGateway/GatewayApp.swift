@@ -32,6 +32,7 @@ public struct GatewayApp: Sendable {
     public let store: LogStore
     public let ledger: Ledger
     public let queue: IngestQueue
+    public let quota: LogQuota
     public let directory: GatewayDirectory
     let ingest: IngestService
     let proxy: ProxyContext
@@ -40,14 +41,19 @@ public struct GatewayApp: Sendable {
     public init(configuration c: Configuration, logger: Logger) throws {
         (ledger, store) = try Ledger.openStore(directory: c.dataDirectory, configuration: c.store, logger: logger)
         directory = GatewayDirectory(try store.catalog.allGateways().map { GatewayDirectory.Entry($0) })
-        queue = IngestQueue(capacity: c.queueCapacity, logger: logger)
+        // After the store's recovery, so the month's stored counts include what it re-indexed.
+        let quota = try LogQuota(catalog: store.catalog, logger: logger)
+        self.quota = quota
+        queue = IngestQueue(capacity: c.queueCapacity, logger: logger) { dropped in
+            if dropped.quotaReserved { quota.release(account: dropped.account, admitted: dropped.startedAt) }
+        }
         ingest = IngestService(
-            queue: queue, store: store, providers: c.providers, configuration: c.ingest, logger: logger)
+            queue: queue, store: store, providers: c.providers, configuration: c.ingest, quota: quota, logger: logger)
         let api = APIServices(
-            catalog: store.catalog, store: store, ledger: ledger, directory: directory, ingest: queue)
+            catalog: store.catalog, store: store, ledger: ledger, quota: quota, directory: directory, ingest: queue)
         proxy = try ProxyContext(
             providers: c.providers, directory: directory, sink: queue, generator: LogIDGenerator(), logger: logger,
-            configuration: c.proxy)
+            configuration: c.proxy, quota: quota)
         let onListening = c.onListening
         let host = c.host
         app = Application(

@@ -70,6 +70,9 @@ public final class MockProvider: Sendable {
         self.responder = MockResponder(configuration: configuration)
     }
 
+    /// Requests answered so far (every request the provider parsed, faults included).
+    public var requestCount: Int { Int(responder.counter.count) }
+
     /// The bound port, once started.
     public var port: Int? {
         state.withLock { $0.serverChannel?.localAddress?.port }

@@ -30,13 +30,19 @@ public struct Exchange: Sendable {
     public var metadata: [MetadataEntry]
     /// False when only metadata should be stored (`cf-aig-collect-log-payload: false`).
     public var collectPayload: Bool
+    /// False when no log is kept — `cf-aig-collect-log: false`, a gateway that does not collect logs, or the
+    /// account's log quota used up: the exchange still becomes a usage record (see `LogRecord.logged`).
+    public var logged: Bool
+    /// True when the log holds a reservation of the account's monthly log quota (see the gateway's `LogQuota`),
+    /// which the ingest stage turns into a stored log or gives back.
+    public var quotaReserved: Bool
 
     public init(
         id: LogID, startedAt: Int64, account: String, gateway: String, provider: String, method: String,
         path: String, query: String?, requestHeaders: [(name: String, value: String)], requestBody: [UInt8],
         statusCode: Int, responseHeaders: [(name: String, value: String)], responseBody: [UInt8],
         responseSize: Int64, requestSize: Int64, durationMicros: Int64, ttftMicros: Int64?, error: String?,
-        metadata: [MetadataEntry] = [], collectPayload: Bool = true
+        metadata: [MetadataEntry] = [], collectPayload: Bool = true, logged: Bool = true, quotaReserved: Bool = false
     ) {
         self.id = id
         self.startedAt = startedAt
@@ -58,5 +64,7 @@ public struct Exchange: Sendable {
         self.error = error
         self.metadata = metadata
         self.collectPayload = collectPayload
+        self.logged = logged
+        self.quotaReserved = quotaReserved
     }
 }

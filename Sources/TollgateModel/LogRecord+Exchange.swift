@@ -11,6 +11,8 @@ extension LogRecord {
     /// - usage: parsed from the response body (`UsageParser`); a body sent with a `content-encoding` other than
     ///   `identity` cannot be read here and gives unknown usage.
     /// - `customCost`: from the `cf-aig-custom-cost` request header.
+    /// - `logged == false` (no log kept): a usage record — usage, model, times and status only; no payload, path,
+    ///   metadata or error text.
     /// - `path`: the forwarded path plus the query with secret parameters redacted (`QueryRedaction`).
     /// - headers: names lowercased, secrets redacted (`HeaderRedaction`); with `collectPayload == false` headers
     ///   and bodies are dropped and `payloadStored` is false. Usage and model are parsed either way.
@@ -41,6 +43,7 @@ extension LogRecord {
         let parsed =
             encoded ? ResponseUsage() : UsageParser.parse(body: exchange.responseBody, eventStream: eventStream)
 
+        let payload = exchange.collectPayload && exchange.logged
         var path = exchange.path
         if let query = exchange.query, !query.isEmpty {
             path += "?"
@@ -66,12 +69,19 @@ extension LogRecord {
             responseSize: exchange.responseSize,
             error: exchange.error,
             metadata: exchange.metadata,
-            requestHeaders: exchange.collectPayload ? HeaderRedaction.redact(exchange.requestHeaders) : [],
-            responseHeaders: exchange.collectPayload ? HeaderRedaction.redact(exchange.responseHeaders) : [],
-            requestBody: exchange.collectPayload ? exchange.requestBody : [],
-            responseBody: exchange.collectPayload ? exchange.responseBody : [],
-            payloadStored: exchange.collectPayload,
-            customCost: customCost
+            requestHeaders: payload ? HeaderRedaction.redact(exchange.requestHeaders) : [],
+            responseHeaders: payload ? HeaderRedaction.redact(exchange.responseHeaders) : [],
+            requestBody: payload ? exchange.requestBody : [],
+            responseBody: payload ? exchange.responseBody : [],
+            payloadStored: payload,
+            customCost: customCost,
+            logged: exchange.logged
         )
+        if !exchange.logged {
+            // A usage record keeps what bills the request, nothing of its content.
+            self.path = ""
+            self.metadata = []
+            self.error = nil
+        }
     }
 }

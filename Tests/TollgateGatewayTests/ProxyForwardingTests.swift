@@ -92,10 +92,14 @@ struct ProxyForwardingTests {
                 #expect([a.status, b.status, c.status] == [200, 200, 200])
                 #expect(a.header("cf-aig-log-id") != nil)
             }
-            let exchanges = await gateway.sink.wait(for: 1)
-            try await Task.sleep(for: .milliseconds(50))
-            #expect(gateway.sink.all.count == 1)
-            #expect(exchanges.first?.collectPayload == false)
+            // Every request is recorded: without collection as a usage record (no log), so it still counts in
+            // usage and costs.
+            let exchanges = await gateway.sink.wait(for: 3)
+            #expect(exchanges.count == 3)
+            let byLogged = Dictionary(grouping: exchanges, by: \.logged)
+            #expect(byLogged[false]?.count == 2, "the quiet gateway and cf-aig-collect-log: false")
+            #expect(byLogged[true]?.count == 1)
+            #expect(byLogged[true]?.first?.collectPayload == false)
         }
     }
 

@@ -259,7 +259,9 @@ struct ProxyStreamUsageTests {
         }
     }
 
-    @Test func loggingOffLeavesTheRequestAlone() async throws {
+    @Test func aRequestWithoutALogIsStillPriced() async throws {
+        // No log is kept, but the request counts in usage and costs: its usage is asked for all the same, and the
+        // client still sees the stream it asked for.
         let upstream = try await FakeChatStream.upstream()
         defer { Task { await upstream.shutdown() } }
         try await TestGateway.with(upstreams: ["openai": upstream.baseURL + "/v1"]) { gateway in
@@ -269,7 +271,9 @@ struct ProxyStreamUsageTests {
                     headers: Self.json + [("cf-aig-collect-log", "false")], body: Self.streamBody)
             }
             #expect(response.text == FakeChatStream.withoutUsage)
-            #expect(upstream.requests.first?.bodyText == Self.streamBody)
+            #expect(upstream.requests.first.map { FakeChatStream.asksForUsage($0.body) } == true)
+            let exchange = try #require(await gateway.sink.wait(for: 1).first)
+            #expect(exchange.logged == false)
         }
     }
 

@@ -15,6 +15,7 @@ public enum APIRouter {
         LogRoutes(api: api).register(on: v1)
         PriceRoutes(api: api).register(on: v1)
         UsageRoutes(api: api).register(on: v1)
+        QuotaRoutes(api: api).register(on: v1)
         v1.get("ingest") { _, _ in
             let counters = api.ingest.counters
             let stored = api.store.statistics

@@ -10,17 +10,20 @@ public struct APIServices: Sendable {
     public let catalog: Catalog
     public let store: LogStore
     public let ledger: Ledger
+    public let quota: LogQuota
     public let directory: GatewayDirectory
     public let ingest: IngestQueue
     let threadPool: NIOThreadPool
 
     public init(
-        catalog: Catalog, store: LogStore, ledger: Ledger, directory: GatewayDirectory, ingest: IngestQueue,
+        catalog: Catalog, store: LogStore, ledger: Ledger, quota: LogQuota, directory: GatewayDirectory,
+        ingest: IngestQueue,
         threadPool: NIOThreadPool = .singleton
     ) {
         self.catalog = catalog
         self.store = store
         self.ledger = ledger
+        self.quota = quota
         self.directory = directory
         self.ingest = ingest
         self.threadPool = threadPool

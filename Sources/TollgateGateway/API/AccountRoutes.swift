@@ -23,6 +23,7 @@ struct AccountRoutes<Context: RequestContext> {
         let id = try body.identifier("id")
         let tier = try body.string("tier", default: "free", allowed: ["free", "paid"])
         let account = try await api.blocking { try api.catalog.createAccount(id: id, tier: tier) }
+        api.quota.update(account)
         return json(status: .created) { $0.account(account) }
     }
 
@@ -101,6 +102,9 @@ extension JSONWriter {
         beginObject()
         key("id"); string(account.id)
         key("tier"); string(account.tier.rawValue)
+        key("log_limit"); int(account.monthlyLogLimit)
+        key("log_management_strategy"); string(account.logManagementStrategy.rawValue)
+        key("retention_days"); int(account.effectiveRetentionDays)
         key("created_at"); string(RFC3339.format(milliseconds: account.createdAt))
         endObject()
     }

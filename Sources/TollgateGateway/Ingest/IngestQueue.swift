@@ -37,11 +37,14 @@ public final class IngestQueue: ExchangeSink, Sendable {
     private let state = Mutex(State())
     private let logger: Logger
     private let dropLogInterval: Duration = .seconds(10)
+    /// Called with each dropped exchange (off the lock), e.g. to give back its log quota reservation.
+    private let onDrop: (@Sendable (Exchange) -> Void)?
 
-    public init(capacity: Int = 65_536, logger: Logger) {
+    public init(capacity: Int = 65_536, logger: Logger, onDrop: (@Sendable (Exchange) -> Void)? = nil) {
         precondition(capacity > 0)
         self.capacity = capacity
         self.logger = logger
+        self.onDrop = onDrop
     }
 
     public func submit(_ exchange: Exchange) {
@@ -64,6 +67,7 @@ public final class IngestQueue: ExchangeSink, Sendable {
         case .queued(let waiter):
             waiter?.resume()
         case .dropped(let total, let log):
+            onDrop?(exchange)
             if log {
                 logger.warning(
                     "ingest queue full: log record dropped",

@@ -1,6 +1,7 @@
 import Logging
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 import TollgateModel
 import TollgateStorage
 
@@ -25,16 +26,68 @@ public struct IngestService: Service {
     let providers: ProviderTable
     let configuration: Configuration
     let logger: Logger
+    let quota: LogQuota?
+    /// Quota reservations of logs appended but not yet committed, by account and month.
+    private let reservations = Reservations()
+
+    final class Reservations: Sendable {
+        private let pending = Mutex<[ReservationKey: Int64]>([:])
+        func withLock<T>(_ body: (inout [ReservationKey: Int64]) -> T) -> T { pending.withLock { body(&$0) } }
+    }
+
+    struct ReservationKey: Hashable {
+        var account: String
+        var monthStart: Int64
+    }
 
     public init(
         queue: IngestQueue, store: LogStore, providers: ProviderTable, configuration: Configuration = .init(),
-        logger: Logger
+        quota: LogQuota? = nil, logger: Logger
     ) {
         self.queue = queue
         self.store = store
         self.providers = providers
         self.configuration = configuration
+        self.quota = quota
         self.logger = logger
+    }
+
+    /// Appends a batch; the quota reservations it carries are converted at the next commit, or given back when the
+    /// append fails.
+    private func append(_ batch: [Exchange]) throws {
+        let records = batch.map { LogRecord(exchange: $0, providers: providers) }
+        var reserved: [ReservationKey: Int64] = [:]
+        for exchange in batch where exchange.quotaReserved {
+            reserved[
+                ReservationKey(account: exchange.account, monthStart: UTCMonth.start(of: exchange.startedAt)),
+                default: 0] += 1
+        }
+        do {
+            try store.append(records)
+        } catch {
+            // Records before the failing one were appended and will be indexed; which ones is not known here, so
+            // the whole batch counts as stored: the quota errs towards never exceeding the limit, and the next
+            // start reads the exact count back from the catalog.
+            reservations.withLock { pending in
+                for (key, count) in reserved { pending[key, default: 0] += count }
+            }
+            throw error
+        }
+        reservations.withLock { pending in
+            for (key, count) in reserved { pending[key, default: 0] += count }
+        }
+    }
+
+    /// Commits, then tells the quota which reservations are now stored logs.
+    private func commit() throws {
+        try store.commit()
+        let committed = reservations.withLock { pending in
+            defer { pending.removeAll() }
+            return pending
+        }
+        for (key, count) in committed {
+            quota?.committed(account: key.account, admitted: key.monthStart, count: count)
+        }
     }
 
     public func run() async throws {
@@ -46,7 +99,7 @@ public struct IngestService: Service {
                 // The ticker: commit what the drainer appended, at the configured interval, until cancelled.
                 while true {
                     do { try await Task.sleep(for: configuration.commitInterval) } catch { return }
-                    await runStoreWork(on: pool) { try store.commit() }
+                    await runStoreWork(on: pool) { try commit() }
                 }
             }
             // The drainer runs until the queue is closed (graceful shutdown) and empty.
@@ -54,17 +107,23 @@ public struct IngestService: Service {
                 while true {
                     let batch = await queue.take(max: configuration.batchSize)
                     if batch.isEmpty { break }
-                    await runStoreWork(on: pool) {
-                        let records = batch.map { LogRecord(exchange: $0, providers: providers) }
-                        try store.append(records)
-                    }
+                    await runStoreWork(on: pool) { try append(batch) }
                 }
             } onGracefulShutdown: {
                 queue.close()
             }
             group.cancelAll()
         }
-        await runStoreWork(on: pool) { try store.close() }
+        await runStoreWork(on: pool) {
+            try store.close()
+            let committed = reservations.withLock { pending in
+                defer { pending.removeAll() }
+                return pending
+            }
+            for (key, count) in committed {
+                quota?.committed(account: key.account, admitted: key.monthStart, count: count)
+            }
+        }
         try await pool.shutdownGracefully()
         logger.info("ingest stopped; store committed and sealed")
     }

@@ -15,6 +15,8 @@ public final class ProxyContext: Sendable {
     public let generator: LogIDGenerator
     public let logger: Logger
     public let configuration: ProxyConfiguration
+    /// Monthly log quotas, asked when a logged request starts; nil: no quota.
+    public let quota: LogQuota?
 
     /// Each provider's base URL taken apart, by slug.
     let upstreams: [String: UpstreamTarget]
@@ -32,8 +34,10 @@ public final class ProxyContext: Sendable {
         sink: any ExchangeSink,
         generator: LogIDGenerator,
         logger: Logger,
-        configuration: ProxyConfiguration = .init()
+        configuration: ProxyConfiguration = .init(),
+        quota: LogQuota? = nil
     ) throws {
+        self.quota = quota
         self.providers = providers
         self.directory = directory
         self.sink = sink

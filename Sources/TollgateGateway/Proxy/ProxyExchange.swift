@@ -22,6 +22,12 @@ final class ProxyExchange {
     /// Whether an exchange is submitted at all (gateway `collect_logs` and `cf-aig-collect-log`).
     let record: Bool
     let collectPayload: Bool
+    /// False when only the usage is kept (no log: collection off, or the log quota used up).
+    var logged = true
+    /// Holds a reservation of the account's log quota (ended by the ingest stage).
+    var quotaReserved = false
+    /// Sent to the client as `cf-aig-log-status` when the log is not stored for a reason the client should know.
+    var logStatus: StaticString?
     /// Whether the client connection stays open after this response.
     var keepClientAlive: Bool
     let captureLimit: Int
@@ -131,7 +137,8 @@ final class ProxyExchange {
             method: method.rawValue, path: path, query: query, requestHeaders: headers, requestBody: requestBody,
             statusCode: statusCode, responseHeaders: responseHeaders, responseBody: responseBody,
             responseSize: responseSize, requestSize: requestSize, durationMicros: microsSinceStart(),
-            ttftMicros: ttftMicros, error: error, metadata: metadata, collectPayload: collectPayload
+            ttftMicros: ttftMicros, error: error, metadata: metadata, collectPayload: collectPayload, logged: logged,
+            quotaReserved: quotaReserved
         )
     }
 }

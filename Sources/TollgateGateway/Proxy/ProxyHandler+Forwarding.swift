@@ -20,7 +20,10 @@ extension ProxyHandler: UpstreamDelegate {
         }
 
         var metadata: [MetadataEntry] = []
-        var record = entry.collectLogs
+        // Every exchange is recorded: as a log, or — collection off, quota used up — as a usage record, so it still
+        // counts in usage, costs and reports.
+        let record = true
+        var logged = entry.collectLogs
         var collectPayload = true
         var chunked = false
         var contentLength: Int?
@@ -49,7 +52,7 @@ extension ProxyHandler: UpstreamDelegate {
                         return reject(head, .badRequest, "invalid_custom_cost", error.message, close: false)
                     }
                 } else if ProxyHeaders.nameEquals(name, "cf-aig-collect-log") {
-                    if Self.isFalse(value) { record = false }
+                    if Self.isFalse(value) { logged = false }
                 } else if ProxyHeaders.nameEquals(name, "cf-aig-collect-log-payload") {
                     if Self.isFalse(value) { collectPayload = false }
                 }
@@ -84,6 +87,20 @@ extension ProxyHandler: UpstreamDelegate {
                 "request body exceeds \(shared.configuration.maxRequestBodyBytes) bytes", close: true)
         }
 
+        var admission = LogQuota.Admission.usageOnly
+        if logged, let quota = shared.quota {
+            admission = quota.admit(account: String(route.account))
+            if admission == .reject {
+                return reject(
+                    head, .tooManyRequests, "log_quota_exceeded",
+                    "account \(route.account) has stored its monthly log quota; its gateway refuses requests until "
+                        + "the quota resets or is raised",
+                    close: false)
+            }
+        } else if logged {
+            admission = .store
+        }
+
         var uri = target.basePath
         uri += route.path
         if let query = route.query {
@@ -96,6 +113,9 @@ extension ProxyHandler: UpstreamDelegate {
             id: id, start: start, route: route, target: target, requestHead: head, upstreamHead: upstreamHead,
             metadata: metadata, record: record, collectPayload: collectPayload,
             captureLimit: shared.configuration.maxCapturedBodyBytes)
+        exchange.logged = admission == .store
+        exchange.quotaReserved = admission == .store && shared.quota != nil
+        if logged && admission == .usageOnly { exchange.logStatus = "quota_exceeded" }
         if let contentLength, contentLength <= exchange.captureLimit {
             exchange.requestBody.reserveCapacity(contentLength)
         }
@@ -364,6 +384,10 @@ extension ProxyHandler: UpstreamDelegate {
         }
         headers.add(name: "cf-aig-log-id", value: exchange.logID)
         captured.append(("cf-aig-log-id", exchange.logID))
+        if let status = exchange.logStatus {
+            headers.add(name: "cf-aig-log-status", value: "\(status)")
+            captured.append(("cf-aig-log-status", "\(status)"))
+        }
         let version = exchange.requestHead.version
         if Self.isHTTP10(version) && !hasLength && head.status.mayHaveResponseBody && exchange.method != .HEAD {
             // An HTTP/1.0 client learns where the body ends only from the connection closing.

@@ -7,4 +7,7 @@ final class RequestCounter: Sendable {
     func next() -> UInt64 {
         value.wrappingAdd(1, ordering: .relaxed).newValue
     }
+
+    /// Requests numbered so far.
+    var count: UInt64 { value.load(ordering: .relaxed) }
 }
