@@ -37,8 +37,17 @@ import TollgateModel
                 "--upstream", "openai=http://127.0.0.1:\(mockPort)/v1", "--log-level", "error",
             ]
             process.environment = ["TOLLGATE_ADMIN_TOKEN": GatewayHarness.adminToken]
+            // Not the test runner's pipes: a server left running by a failed test must not keep them open.
             process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
             try process.run()
+        }
+
+        deinit {
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+            }
         }
 
         func waitUntilListening() async throws {

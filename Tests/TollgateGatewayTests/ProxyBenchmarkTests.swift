@@ -54,7 +54,9 @@ struct ProxyBenchmarkTests {
     static func startNginx(upstreamPort: Int) async throws -> (port: Int, stop: () -> Void)? {
         let binary = "/usr/sbin/nginx"
         guard FileManager.default.isExecutableFile(atPath: binary) else { return nil }
-        let port = try await ProxyErrorTests.closedPort()
+        let free = try await ProxyErrorTests.closedPort()
+        free.close()  // nginx takes it
+        let port = free.port
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-nginx-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let config = """

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -9,12 +10,10 @@ import TollgateModel
 @Suite("Proxy errors")
 struct ProxyErrorTests {
     /// A port nothing listens on: bound, read back, closed.
-    static func closedPort() async throws -> Int {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0).get()
-        let port = channel.localAddress?.port ?? 1
-        try await channel.close()
-        return port
+    /// A loopback port that refuses connections for as long as the returned holder lives: bound but not listening,
+    /// so no other test (they run in parallel) can start listening on it meanwhile.
+    static func closedPort() async throws -> RefusingPort {
+        try RefusingPort()
     }
 
     @Test func unknownAccountOrGatewayIs404AndNothingForwarded() async throws {
@@ -100,7 +99,9 @@ struct ProxyErrorTests {
     }
 
     @Test func unreachableUpstreamIs502AndRecorded() async throws {
-        let port = try await Self.closedPort()
+        let refusing = try await Self.closedPort()
+        defer { refusing.close() }
+        let port = refusing.port
         try await TestGateway.with(upstreams: ["openai": "http://127.0.0.1:\(port)/v1"]) { gateway in
             let response = try await TestClient.with(port: gateway.port) { client in
                 try await client.request(.POST, TestGateway.path("openai", "/chat/completions"), body: "{}")
@@ -138,4 +139,30 @@ struct ProxyErrorTests {
             #expect(exchange.durationMicros >= 200_000)
         }
     }
+}
+
+/// A TCP socket bound to a loopback port without listening: connections to the port are refused.
+final class RefusingPort: Sendable {
+    let port: Int
+    private let descriptor: Int32
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
+                guard bind(fd, pointer, length) == 0 else { return -1 }
+                return getsockname(fd, pointer, &length)
+            }
+        }
+        guard fd >= 0, bound == 0 else { throw HarnessError("no port to hold") }
+        descriptor = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    func close() { _ = Glibc.close(descriptor) }
 }

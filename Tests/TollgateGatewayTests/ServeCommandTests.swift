@@ -17,11 +17,13 @@ import TollgateMockProvider
         process.environment = environment.merging(["TOLLGATE_DATA": data]) { a, _ in a }
         let output = Pipe()
         process.standardOutput = output
+        process.standardError = FileHandle.nullDevice  // never the test runner's own pipe
         try process.run()
         let collected = LineCollector(output.fileHandleForReading)
-        let deadline = ContinuousClock.now + .seconds(20)
+        let deadline = ContinuousClock.now + .seconds(60)
         while !collected.text.contains("listening on") {
             guard ContinuousClock.now < deadline, process.isRunning else {
+                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
                 throw HarnessError("serve did not start: \(collected.text)")
             }
             try await Task.sleep(for: .milliseconds(50))
