@@ -224,3 +224,38 @@ import TollgateModel
         return seen
     }
 }
+
+/// An observer whose replay position (the rollups' checkpoint) is fixed by the test.
+final class FixedPositionObserver: LogStoreObserver, @unchecked Sendable {
+    var position: RecordLocation?
+    func cost(of record: LogRecord) -> Int64? { nil }
+    func appended(_ entry: LogIndexEntry) {}
+    func committed(through last: RecordLocation?) throws {}
+    func replayPosition() throws -> RecordLocation? { position }
+}
+
+extension CompactionTests {
+    /// A segment is compacted only before the checkpoint, or when the checkpoint is at its last record: then a
+    /// replay after the checkpoint skips all of it whatever its new offsets.
+    @Test func theCheckpointsSegmentIsCompactedOnlyWhenTheCheckpointIsAtItsEnd() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let observer = FixedPositionObserver()
+        let store = try LogStore(
+            directory: directory, configuration: configuration, observer: observer, logger: logger)
+        let records = (0..<60).map(record)
+        try store.append(records)
+        try store.commit()
+        #expect(try store.catalog.deleteLogs(matching: LogQuery(account: "default")) == 60)
+        let first = try store.reader.columns(of: 1)
+        // Checkpoint inside segment 1: nothing to do yet.
+        observer.position = first.location(row: 0)
+        var report = try store.compact()
+        #expect(report.segments == 0 && report.deferred > 0)
+        // Checkpoint at segment 1's last record: segment 1 only.
+        observer.position = first.location(row: first.count - 1)
+        report = try store.compact()
+        #expect(report.segments == 1 && report.purged == first.count)
+        try store.close()
+    }
+}

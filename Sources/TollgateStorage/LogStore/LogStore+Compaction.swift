@@ -46,8 +46,9 @@ extension LogStore {
     /// ingest writer keeps appending meanwhile (the active segment is never compacted), and waits for the catalog
     /// only while one segment's commit transaction runs.
     ///
-    /// Segments at or after the rollups' checkpoint (`LogStoreObserver.replayPosition`) are left for a later
-    /// pass, so the records a restart would replay keep their positions and are never folded twice.
+    /// Segments after the rollups' checkpoint (`LogStoreObserver.replayPosition`), and the checkpoint's own
+    /// segment unless the checkpoint is at its last record, are left for a later pass, so the records a restart
+    /// would replay keep their positions and are never folded twice or skipped.
     ///
     /// - Parameters:
     ///   - progress: (segments done, segments to do), after each segment.
@@ -70,11 +71,20 @@ extension LogStore {
             var report = CompactionReport()
             let candidates = try catalog.tombstonedSegments(account: account).map(\.segment)
             let active = state.withLock { $0.writer.activeSegment }
-            let limit = min(active, try observer?.replayPosition()?.segment ?? UInt32.max)
+            let position = try observer?.replayPosition()
             let sealed = Dictionary(
                 try catalog.segments().filter { $0.state == .sealed }.map { ($0.seq, $0) },
                 uniquingKeysWith: { a, _ in a })
-            let eligible = candidates.filter { $0 < limit && sealed[$0] != nil }
+            let eligible = try candidates.filter { seq in
+                guard seq < active, sealed[seq] != nil else { return false }
+                guard let position, seq >= position.segment else { return true }
+                // The checkpoint's own segment only when the checkpoint is at its last record: a replay skips every
+                // record of it, whatever offsets the rewrite gives them (offsets only shrink).
+                guard seq == position.segment, let last = try reader.columns(of: seq).offsets.max() else {
+                    return false
+                }
+                return position.offset >= last
+            }
             report.deferred = candidates.count - eligible.count
             progress(0, eligible.count)
             for (done, seq) in eligible.enumerated() {

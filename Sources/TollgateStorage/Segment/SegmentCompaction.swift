@@ -46,7 +46,8 @@ enum SegmentCompaction {
         var columns = ColumnBlock(segment: segment)
         var result = Rewrite(
             segment: segment, footer: footer, bytes: 0, bytesBefore: size)
-        let compressor = try ZstdCompressor(level: 3)
+        let compressor = try usageCompressor(reader.dictionariesPath)
+        let columnsCompressor = try ZstdCompressor(level: 3)
         try old.withUnsafeBytes { buffer in
             var scanner = FrameScanner(buffer, from: SegmentFormat.fileHeaderSize)
             while let frame = scanner.next() {
@@ -83,7 +84,7 @@ enum SegmentCompaction {
             }
         }
         let (tail, newFooter) = try SegmentWriter.sealFrames(
-            columns: columns, segment: segment, at: UInt64(out.count), compressor: compressor)
+            columns: columns, segment: segment, at: UInt64(out.count), compressor: columnsCompressor)
         out += tail
         let path = temporaryPath(reader.segmentsPath, segment)
         try SegmentDirectory.remove(path)
@@ -94,6 +95,20 @@ enum SegmentCompaction {
         result.footer = newFooter
         result.bytes = UInt64(out.count)
         return result
+    }
+
+    /// A compressor for usage records: with the store's newest dictionary (trained on its own records, so the
+    /// names and field keys a usage record repeats compress well), without one when the store has none. Only
+    /// finished `<id>.dict` files are read; the writer may be adding one meanwhile.
+    static func usageCompressor(_ dictionariesPath: String) throws -> ZstdCompressor {
+        guard access(dictionariesPath, F_OK) == 0 else { return try ZstdCompressor(level: 3) }
+        let newest = try SegmentDirectory.list(dictionariesPath).compactMap { name -> UInt32? in
+            guard name.hasSuffix(".dict") else { return nil }
+            return UInt32(name.dropLast(5))
+        }.max()
+        guard let newest else { return try ZstdCompressor(level: 3) }
+        return try ZstdCompressor(
+            level: 3, dictionary: SegmentDictionaries.load(newest, from: dictionariesPath))
     }
 
     /// Renames the rewritten file of `segment` over the old one (atomic) and fsyncs `segments/`. Returns false
