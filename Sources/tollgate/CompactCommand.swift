@@ -39,7 +39,8 @@ struct CompactCommand: ParsableCommand {
         Output.line(
             "compaction: \(report.segments) segments rewritten, \(report.purged) deleted logs purged, "
                 + "\(report.bytesBefore) → \(report.bytesAfter) bytes, \(report.deferred) segments deferred "
-                + "(active, or not yet checkpointed past), in \(seconds(ContinuousClock.now - deleted))")
+                + "(active, or not yet checkpointed past), in \(seconds(ContinuousClock.now - deleted)); "
+                + String(format: "longest segment commit %.0f ms", report.longestCommitMillis))
     }
 
     private func seconds(_ duration: Duration) -> String {

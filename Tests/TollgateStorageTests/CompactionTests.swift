@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import Testing
 import TollgateModel
 
@@ -256,6 +257,42 @@ extension CompactionTests {
         observer.position = first.location(row: first.count - 1)
         report = try store.compact()
         #expect(report.segments == 1 && report.purged == first.count)
+        try store.close()
+    }
+}
+
+extension CompactionTests {
+    /// Reads of live logs keep working while their segments are rewritten and replaced under them.
+    @Test func liveLogsStayReadableWhileTheirSegmentsAreCompacted() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (store, records, deleted) = try populated(directory)
+        let live = records.filter { !deleted.contains($0.id) }
+        let done = Atomic(false)
+        let failures = Mutex<[String]>([])
+        let reads = Atomic(0)
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) {
+            for _ in 0..<20_000 {
+                for record in live {
+                    do {
+                        if try store.record(account: "default", id: record.id) != record {
+                            failures.withLock { $0.append("\(record.id) read back different") }
+                        }
+                    } catch {
+                        failures.withLock { $0.append("\(record.id): \(error)") }
+                    }
+                    reads.add(1, ordering: .relaxed)
+                }
+                if done.load(ordering: .relaxed) { return }
+            }
+        }
+        let report = try store.compact()
+        done.store(true, ordering: .relaxed)
+        group.wait()
+        #expect(report.segments > 0)
+        #expect(reads.load(ordering: .relaxed) > 0)
+        #expect(failures.withLock { $0 }.isEmpty)
         try store.close()
     }
 }

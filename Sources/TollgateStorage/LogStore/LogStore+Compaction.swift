@@ -32,6 +32,8 @@ public struct CompactionReport: Sendable, Equatable {
     /// Segments holding deleted logs that this pass could not touch yet: the active segment, and those at or
     /// after the rollups' checkpoint position.
     public var deferred = 0
+    /// The longest segment commit transaction (ms): how long the ingest writer may have waited for the catalog.
+    public var longestCommitMillis = 0.0
     public init() {}
 }
 
@@ -124,10 +126,14 @@ extension LogStore {
         updated.lastCreatedAt = rewrite.lastCreatedAt
         // Every tombstone read is forgotten: its record is a usage record now, or it named no logged record of
         // this segment. Tombstones added since were not read and stay for the next pass.
+        let commitStarted = ContinuousClock.now
         try catalog.commitCompaction(
             segment: updated,
             relocated: rewrite.relocated.map { Catalog.Relocation(key: $0.key, location: $0.location) },
             purged: Array(purge), at: Int64(Date().timeIntervalSince1970 * 1000))
+        let commitTime = (ContinuousClock.now - commitStarted).components
+        report.longestCommitMillis = max(
+            report.longestCommitMillis, Double(commitTime.seconds) * 1e3 + Double(commitTime.attoseconds) / 1e15)
         try reached(.committed)
         try SegmentCompaction.install(segment: seq, segmentsPath: reader.segmentsPath)
         reader.forget(segment: seq)
