@@ -19,6 +19,7 @@ public struct GatewayApp: Sendable {
         public var adminToken: String
         public var store = LogStore.Configuration()
         public var ingest = IngestService.Configuration()
+        public var retention = RetentionService.Configuration()
         public var proxy = ProxyConfiguration()
         public var queueCapacity = 65_536
         public var onListening: @Sendable (_ port: Int) -> Void = { _ in }
@@ -35,6 +36,7 @@ public struct GatewayApp: Sendable {
     public let quota: LogQuota
     public let directory: GatewayDirectory
     let ingest: IngestService
+    public let retention: RetentionService
     let proxy: ProxyContext
     let app: Application<RouterResponder<BasicRequestContext>>
 
@@ -49,6 +51,7 @@ public struct GatewayApp: Sendable {
         }
         ingest = IngestService(
             queue: queue, store: store, providers: c.providers, configuration: c.ingest, quota: quota, logger: logger)
+        retention = RetentionService(store: store, configuration: c.retention, quota: quota, logger: logger)
         let api = APIServices(
             catalog: store.catalog, store: store, ledger: ledger, quota: quota, directory: directory, ingest: queue)
         proxy = try ProxyContext(
@@ -70,9 +73,9 @@ public struct GatewayApp: Sendable {
     }
 
     /// The services in start order. Shutdown runs in reverse: the HTTP server stops first (in-flight exchanges
-    /// finish), then the proxy closes its pooled upstream connections, then the ingest service drains the queue,
-    /// commits and seals.
-    public var services: [any Service] { [ingest, proxy, app] }
+    /// finish), then the proxy closes its pooled upstream connections, then the retention service stops (between
+    /// two segments of a pass), then the ingest service drains the queue, commits and seals.
+    public var services: [any Service] { [ingest, retention, proxy, app] }
 
     /// Runs until SIGTERM or SIGINT (or `gracefulShutdown()` on a surrounding group), then stops cleanly.
     public func run(logger: Logger, signals: [UnixSignal] = [.sigterm, .sigint]) async throws {

@@ -96,6 +96,31 @@ import TollgateModel
         try await harness.stop()
     }
 
+    @Test func deleteOldestKeepsTheNewestLogsAtTheLimit() async throws {
+        let harness = try await GatewayHarness.start()
+        try await Self.setUp(harness, limit: 10, strategy: "delete_oldest")
+        var ids: [String] = []
+        for _ in 0..<3 {
+            let results = try await Self.burst(harness, 10)
+            #expect(results.allSatisfy { $0.status == 200 && $0.headers["cf-aig-log-status"] == nil })
+            ids += results.compactMap { $0.headers["cf-aig-log-id"] }
+            try await Task.sleep(for: .milliseconds(120))  // a few commits apart
+        }
+        let deadline = ContinuousClock.now + .seconds(5)
+        var logs: [[String: Any]] = []
+        repeat {
+            logs = try await harness.waitForLogs(account: "acme", count: 10)
+            if logs.count == 10 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        } while ContinuousClock.now < deadline
+        #expect(logs.count == 10)
+        // The ones kept are the newest ten (ids sort by time).
+        #expect(Set(logs.compactMap { $0["id"] as? String }) == Set(ids.sorted().suffix(10)))
+        #expect(try await harness.api("/api/v1/accounts/acme/quota").json()["used"] as? Int == 10)
+        #expect(try await Self.waitForUsage(harness, requests: 30) == 30, "deleted logs still count in usage")
+        try await harness.stop()
+    }
+
     @Test func requestsWithoutALogAreNotCountedAgainstTheQuota() async throws {
         let harness = try await GatewayHarness.start()
         try await Self.setUp(harness, limit: 3, strategy: "stop_inserting")

@@ -36,6 +36,10 @@ public final class Ledger: LogStoreObserver {
         try rollups.checkpoint(watermark: RollupWatermark(last))
     }
 
+    public func replayPosition() throws -> RecordLocation? {
+        try rollups.watermark().map { RecordLocation(segment: $0.segment, offset: $0.offset, length: 0) }
+    }
+
     // MARK: Rebuilding
 
     /// Folds the records stored after the rollups' checkpoint (all of them when `rebuild`, after clearing the

@@ -3,7 +3,8 @@ import NIOCore
 import TollgateModel
 import TollgateStorage
 
-/// `/api/v1/accounts/{account}/logs`: list with filters and cursor, one log's fields and headers, its bodies.
+/// `/api/v1/accounts/{account}/logs`: list with filters and cursor, one log's fields and headers, its bodies;
+/// delete by the same filters or by id.
 struct LogRoutes<Context: RequestContext> {
     let api: APIServices
 
@@ -12,12 +13,13 @@ struct LogRoutes<Context: RequestContext> {
         group.get("accounts/:account/logs/:id") { _, context in try await detail(context) }
         group.get("accounts/:account/logs/:id/request") { _, context in try await body(context, response: false) }
         group.get("accounts/:account/logs/:id/response") { _, context in try await body(context, response: true) }
+        group.delete("accounts/:account/logs") { request, context in try await deleteMatching(request, context) }
+        group.delete("accounts/:account/logs/:id") { _, context in try await deleteOne(context) }
     }
 
-    private func list(_ request: Request, _ context: Context) async throws -> Response {
-        let account = try await api.requireAccount(context)
-        let q = QueryParameters(request)
-        var query = LogQuery(account: account.id)
+    /// The listing filters of a request: gateway, provider, model, status_code, success, stream, from, to.
+    private func filtered(_ q: QueryParameters, account: String) throws -> LogQuery {
+        var query = LogQuery(account: account)
         query.gateway = q.string("gateway")
         query.provider = q.string("provider")
         query.model = q.string("model")
@@ -29,6 +31,13 @@ struct LogRoutes<Context: RequestContext> {
         if let from = query.from, let to = query.to, from >= to {
             throw APIError.badParameter("to", "must be later than from")
         }
+        return query
+    }
+
+    private func list(_ request: Request, _ context: Context) async throws -> Response {
+        let account = try await api.requireAccount(context)
+        let q = QueryParameters(request)
+        var query = try filtered(q, account: account.id)
         query.order = try q.oneOf("order", ["asc", "desc"]) == "asc" ? .ascending : .descending
         query.limit = try q.int("limit", in: 1...1000) ?? 50
         query.cursor = q.string("cursor")
@@ -41,6 +50,44 @@ struct LogRoutes<Context: RequestContext> {
             $0.endArray()
             $0.key("next_cursor")
             $0.string(page.nextCursor)
+            $0.endObject()
+        }
+    }
+
+    /// `DELETE …/logs?filters`: deletes the matching logs from the index (in bounded batches on the thread pool);
+    /// they are gone from the API when the response is sent, their content leaves the segments at the next
+    /// compaction. `{"deleted": N}`.
+    private func deleteMatching(_ request: Request, _ context: Context) async throws -> Response {
+        let account = try await api.requireAccount(context)
+        let query = try filtered(QueryParameters(request), account: account.id)
+        let deleted = try await api.blocking {
+            let deleted = try api.catalog.deleteLogs(matching: query)
+            try api.quota.refresh(account: account.id)
+            return deleted
+        }
+        return json {
+            $0.beginObject()
+            $0.key("deleted")
+            $0.int(deleted)
+            $0.endObject()
+        }
+    }
+
+    /// `DELETE …/logs/{id}`: `{"deleted": 1}`, or 404 when the account has no such log.
+    private func deleteOne(_ context: Context) async throws -> Response {
+        let account = try await api.requireAccount(context)
+        let text = try context.parameters.require("id")
+        guard let id = LogID(text),
+            try await api.blocking({
+                let deleted = try api.catalog.deleteLog(account: account.id, id: id)
+                if deleted { try api.quota.refresh(account: account.id) }
+                return deleted
+            })
+        else { throw APIError.notFound("log \(text)") }
+        return json {
+            $0.beginObject()
+            $0.key("deleted")
+            $0.int(1)
             $0.endObject()
         }
     }

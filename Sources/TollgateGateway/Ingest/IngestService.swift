@@ -78,7 +78,8 @@ public struct IngestService: Service {
         }
     }
 
-    /// Commits, then tells the quota which reservations are now stored logs.
+    /// Commits, then tells the quota which reservations are now stored logs; an account over its limit with the
+    /// `delete_oldest` strategy loses its oldest logs of the month, so it stays at the limit.
     private func commit() throws {
         try store.commit()
         let committed = reservations.withLock { pending in
@@ -87,6 +88,19 @@ public struct IngestService: Service {
         }
         for (key, count) in committed {
             quota?.committed(account: key.account, admitted: key.monthStart, count: count)
+        }
+        guard let quota else { return }
+        for account in Set(committed.keys.map(\.account)) {
+            let excess = quota.excess(account: account)
+            guard excess > 0 else { continue }
+            let month = UTCMonth.start(of: quota.now())
+            var oldest = LogQuery(account: account, order: .ascending)
+            oldest.from = month
+            let deleted = try store.catalog.deleteLogs(matching: oldest, atMost: Int(excess))
+            try quota.refresh(account: account)
+            logger.debug(
+                "deleted oldest logs to stay at the quota",
+                metadata: ["account": "\(account)", "deleted": "\(deleted)"])
         }
     }
 

@@ -119,13 +119,33 @@ public final class LogQuota: Sendable {
         }
     }
 
-    /// Logs deleted from the current month (by `delete_oldest`, the API or retention) free their quota.
-    public func deleted(account: String, monthStart: Int64, count: Int64) {
+    /// Logs over the limit this month for an account whose strategy is `delete_oldest` (0 for others): the ingest
+    /// service deletes that many of the month's oldest logs after a commit.
+    public func excess(account: String) -> Int64 {
+        let time = now()
+        return state.withLock { s in
+            guard let settings = s.accounts[account], settings.logManagementStrategy == .deleteOldest else { return 0 }
+            let counter = Self.current(s.counters[account], at: time)
+            return max(0, counter.stored - settings.monthlyLogLimit)
+        }
+    }
+
+    /// Reads the month's stored count back from the catalog after logs were deleted (the API, retention): deleted
+    /// logs free their quota. A commit landing between the read and the update may be counted twice until the next
+    /// refresh — an over-count, so the limit still holds.
+    public func refresh(account: String) throws {
+        let month = UTCMonth.start(of: now())
+        let stored = try catalog.storedLogs(account: account, monthStart: month)
         state.withLock { s in
-            guard var counter = s.counters[account], counter.monthStart == monthStart else { return }
-            counter.stored = max(0, counter.stored - count)
+            var counter = Self.current(s.counters[account], at: now())
+            counter.stored = stored
             s.counters[account] = counter
         }
+    }
+
+    /// `refresh` for every account.
+    public func refreshAll() throws {
+        for account in state.withLock({ Array($0.accounts.keys) }) { try refresh(account: account) }
     }
 
     /// New or changed account settings, in force at once.

@@ -305,3 +305,144 @@ extension Catalog {
         }
     }
 }
+
+// MARK: Delete
+
+extension Catalog {
+    /// Logs deleted per transaction by `deleteLogs(matching:)`.
+    public static let deletionBatchSize = 1_000
+
+    /// Deletes the logs of `query.account` matching its filters (gateway, provider, model, status code, success,
+    /// stream, from, to; order, limit and cursor are ignored) from the index, in batches of `batchSize` logs, one
+    /// transaction each, so the catalog's writer (and the ingest commit waiting for it) is never held for long.
+    /// Each batch deletes the index rows, leaves a tombstone per log for compaction and recovery, and decrements
+    /// the month's stored-log count (`log_counts`): a deleted log no longer counts against the quota.
+    ///
+    /// When this returns, no log that matched when it started is listed. Returns how many were deleted;
+    /// `progress` gets the running total after each batch.
+    @discardableResult
+    ///
+    /// - Parameter atMost: deletes only the oldest `atMost` matching logs (`delete_oldest` quotas).
+    public func deleteLogs(
+        matching query: LogQuery, batchSize: Int = Catalog.deletionBatchSize, atMost: Int? = nil,
+        progress: (Int) -> Void = { _ in }
+    ) throws -> Int {
+        var after = Self.exclusiveLowerBound(query.from)
+        let upper = query.to.map(Self.idBound(milliseconds:)) ?? [UInt8](repeating: 0xFF, count: 17)
+        let filters: [SQLiteValue] = [
+            .text(query.gateway), .text(query.provider), .text(query.model),
+            .integer(query.statusCode.map { Int64($0) }), .integer(query.success.map { $0 ? 1 : 0 }),
+            .integer(query.stream.map { $0 ? 1 : 0 }),
+        ]
+        var total = 0
+        while atMost.map({ total < $0 }) ?? true {
+            let size = min(batchSize, atMost.map { $0 - total } ?? batchSize)
+            let bound = after
+            let batch = try write { db in
+                try db.transaction { () throws -> (count: Int, last: [UInt8]?) in
+                    let rows = try db.query(
+                        NamedQueries.sql("logs_delete_batch"),
+                        [.text(query.account), .blob(bound), .blob(upper)] + filters + [.integer(Int64(size))],
+                        row: DeletedRow.init)
+                    try Self.delete(rows, account: query.account, in: db)
+                    return (rows.count, rows.last?.id)
+                }
+            }
+            total += batch.count
+            progress(total)
+            guard batch.count == size, let last = batch.last else { break }
+            after = last
+        }
+        return total
+    }
+
+    /// Deletes one log from the index (with its tombstone and count, in one transaction). Returns false when the
+    /// account has no such log.
+    @discardableResult
+    public func deleteLog(account: String, id: LogID) throws -> Bool {
+        try write { db in
+            try db.transaction { () throws -> Bool in
+                let rows = try db.query(
+                    NamedQueries.sql("logs_delete_lookup"), [.text(account), .blob(id.bytes)], row: DeletedRow.init)
+                try Self.delete(rows, account: account, in: db)
+                return !rows.isEmpty
+            }
+        }
+    }
+
+    /// The deleted logs whose records are still in `segment` (account and id).
+    public func tombstones(segment: UInt32) throws -> Set<LogKey> {
+        Set(
+            try read { db in
+                try db.query(NamedQueries.sql("log_tombstones_of_segment"), [.integer(Int64(segment))]) { row in
+                    guard let id = LogID(bytes: row.blob(at: 1)) else {
+                        throw CatalogError(code: .invalidValue, message: "a tombstone has an id that is not 16 bytes")
+                    }
+                    return LogKey(account: row.string(at: 0), id: id)
+                }
+            })
+    }
+
+    /// Segments holding deleted logs (of `account`, or of any account when nil) and how many each holds, by seq.
+    public func tombstonedSegments(account: String? = nil) throws -> [(segment: UInt32, deleted: Int)] {
+        try read { db in
+            let row: (SQLiteStatement) -> (segment: UInt32, deleted: Int) = {
+                (UInt32(truncatingIfNeeded: $0.int64(at: 0)), Int($0.int64(at: 1)))
+            }
+            if let account {
+                return try db.query(NamedQueries.sql("log_tombstone_segments_of_account"), [.text(account)], row: row)
+            }
+            return try db.query(NamedQueries.sql("log_tombstone_segments"), row: row)
+        }
+    }
+
+    private struct DeletedRow {
+        var id: [UInt8]
+        var segment: Int64
+        var createdAt: Int64
+        init(_ row: SQLiteStatement) {
+            id = row.blob(at: 0)
+            segment = row.int64(at: 1)
+            createdAt = row.int64(at: 2)
+        }
+    }
+
+    /// Deletes `rows` (all of `account`) from the index inside the caller's transaction.
+    private static func delete(_ rows: [DeletedRow], account: String, in db: SQLiteConnection) throws {
+        guard !rows.isEmpty else { return }
+        let delete = try db.cachedStatement(NamedQueries.sql("logs_delete_one"))
+        let tombstone = try db.cachedStatement(NamedQueries.sql("log_tombstone_insert"))
+        var months: [Int64: Int64] = [:]
+        for row in rows {
+            try delete.bind([.text(account), .blob(row.id)])
+            try delete.run()
+            delete.reset()
+            try tombstone.bind([.integer(row.segment), .text(account), .blob(row.id)])
+            try tombstone.run()
+            tombstone.reset()
+            months[UTCMonth.start(of: row.createdAt), default: 0] -= 1
+        }
+        for (start, change) in months {
+            try db.run(NamedQueries.sql("log_counts_add"), [.text(account), .integer(start), .integer(change)])
+        }
+    }
+
+    /// The largest id below every id of millisecond `from` (empty when there is no lower bound): `id > bound`
+    /// then means `id >= lowerBound(from)`.
+    static func exclusiveLowerBound(_ from: Int64?) -> [UInt8] {
+        guard let from else { return [] }
+        let low = LogID.lowerBound(milliseconds: from)
+        guard low.high > 0 else { return [] }
+        return LogID(high: low.high - 1, low: UInt64.max).bytes
+    }
+}
+
+/// A log's key in the index: its account and id.
+public struct LogKey: Hashable, Sendable {
+    public var account: String
+    public var id: LogID
+    public init(account: String, id: LogID) {
+        self.account = account
+        self.id = id
+    }
+}

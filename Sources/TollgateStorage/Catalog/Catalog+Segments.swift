@@ -74,3 +74,68 @@ extension Catalog {
         }
     }
 }
+
+// MARK: Compaction
+
+extension Catalog {
+    /// A live log whose record moved in a rewritten segment.
+    public struct Relocation: Sendable {
+        public var key: LogKey
+        public var location: RecordLocation
+        public init(key: LogKey, location: RecordLocation) {
+            self.key = key
+            self.location = location
+        }
+    }
+
+    /// The commit point of a segment's compaction, in one transaction: journals the segment (its rewritten file
+    /// is now the truth), moves the index rows of the live logs whose records moved, forgets the tombstones of the
+    /// logs that became usage records, and records the segment's new figures. A log deleted after the rewrite
+    /// started has no row to move and keeps its tombstone for the next pass.
+    public func commitCompaction(
+        segment: SegmentEntry, relocated: [Relocation], purged: [LogKey], at now: Int64
+    ) throws {
+        try write { db in
+            try db.transaction {
+                _ = try db.run(
+                    NamedQueries.sql("compaction_journal_insert"), [.integer(Int64(segment.seq)), .integer(now)])
+                let move = try db.cachedStatement(NamedQueries.sql("logs_relocate"))
+                for r in relocated {
+                    try move.bind([
+                        .text(r.key.account), .blob(r.key.id.bytes), .integer(Int64(segment.seq)),
+                        .integer(Int64(bitPattern: r.location.offset)), .integer(Int64(r.location.length)),
+                    ])
+                    try move.run()
+                    move.reset()
+                }
+                let forget = try db.cachedStatement(NamedQueries.sql("log_tombstone_delete"))
+                for key in purged {
+                    try forget.bind([.integer(Int64(segment.seq)), .text(key.account), .blob(key.id.bytes)])
+                    try forget.run()
+                    forget.reset()
+                }
+                _ = try db.run(
+                    SegmentSQL.upsert,
+                    [
+                        .integer(Int64(segment.seq)), .text(segment.state.rawValue),
+                        .integer(segment.firstCreatedAt), .integer(segment.lastCreatedAt),
+                        .integer(segment.recordCount), .integer(segment.bytes), .integer(segment.sealedAt),
+                    ])
+            }
+        }
+    }
+
+    /// Segments whose compaction committed but whose rewritten file may not be renamed into place yet.
+    public func pendingCompactions() throws -> [UInt32] {
+        try read { db in
+            try db.query(NamedQueries.sql("compaction_journal_all")) { UInt32(truncatingIfNeeded: $0.int64(at: 0)) }
+        }
+    }
+
+    /// The rewritten file of `seq` is in place.
+    public func finishCompaction(seq: UInt32) throws {
+        try write { db in
+            _ = try db.run(NamedQueries.sql("compaction_journal_delete"), [.integer(Int64(seq))])
+        }
+    }
+}

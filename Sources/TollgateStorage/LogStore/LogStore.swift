@@ -37,7 +37,7 @@ public final class LogStore: Sendable {
     }
 
     /// The writer's state; only touched under `state`'s lock.
-    private struct WriterState: ~Copyable {
+    struct WriterState: ~Copyable {
         let writer: SegmentWriter
         let seals: SealLog
         var pending: [LogIndexEntry] = []
@@ -47,17 +47,19 @@ public final class LogStore: Sendable {
     }
 
     /// Segments sealed since the last commit, filled by the writer's `onSeal` callback (called under the lock).
-    private final class SealLog {
+    final class SealLog {
         var sealed: [SealedSegment] = []
     }
 
     public let catalog: Catalog
     public let reader: SegmentReader
     public let directory: String
-    private let state: Mutex<WriterState>
+    let state: Mutex<WriterState>
     private let counters = Mutex(Statistics())
-    private let logger: Logger
-    private let observer: (any LogStoreObserver)?
+    let logger: Logger
+    let observer: (any LogStoreObserver)?
+    /// Held by a compaction pass and by `replay`, so a replay never reads a segment while it is replaced.
+    let compactionLock = Mutex(0)
     private let lock: DataFolderLock
 
     /// Opens the store in `directory`, recovering its tail.
@@ -80,6 +82,9 @@ public final class LogStore: Sendable {
         let reader = SegmentReader(directory: directory)
         self.catalog = catalog
         self.reader = reader
+        // Finish the compactions that committed (rename their rewritten file into place) and drop the rewritten
+        // files of those that did not: either way the segment set is whole again before anything reads it.
+        try Self.recoverCompactions(catalog: catalog, segmentsPath: reader.segmentsPath)
 
         var recovered: [LogIndexEntry] = []
         let writer = try SegmentWriter(directory: directory, configuration: configuration.segments, logger: logger) {
@@ -87,7 +92,8 @@ public final class LogStore: Sendable {
             guard record.logged else { return }  // a usage record is never indexed
             recovered.append(LogIndexEntry(record, location: location, cost: observer?.cost(of: record)))
         }
-        // Index what the tail held; the catalog ignores ids it already has.
+        // Index what the tail held; the catalog ignores ids it already has, and deleted logs stay deleted.
+        recovered = try Self.withoutDeleted(recovered, segments: writer.recovery.scannedSegments, catalog: catalog)
         try catalog.insertLogs(recovered)
 
         // Sealed segments the catalog has not marked sealed: sealed just before a crash, maybe not fully indexed.
@@ -101,6 +107,7 @@ public final class LogStore: Sendable {
                     guard record.logged else { return }
                     entries.append(LogIndexEntry(record, location: location, cost: observer?.cost(of: record)))
                 }
+                entries = try Self.withoutDeleted(entries, segments: [seq], catalog: catalog)
                 try catalog.insertLogs(entries)
                 recovered += entries
             }
@@ -182,6 +189,10 @@ public final class LogStore: Sendable {
     /// append order: every record when `location` is nil. For rebuilding derived state (rollups) from the segments,
     /// which are the truth. Runs under the writer lock, so no append interleaves.
     public func replay(after location: RecordLocation?, _ body: (LogIndexEntry) throws -> Void) throws {
+        try compactionLock.withLock { _ in try replayUnlocked(after: location, body) }
+    }
+
+    private func replayUnlocked(after location: RecordLocation?, _ body: (LogIndexEntry) throws -> Void) throws {
         try state.withLock { _ in
             for seq in try reader.segments() where seq >= (location?.segment ?? 0) {
                 try reader.forEachRecord(in: seq) { at, record in
@@ -198,9 +209,26 @@ public final class LogStore: Sendable {
     }
 
     /// A log of `account` by id: its index entry (fields and location) and the stored record.
+    ///
+    /// A compaction moves records: between its catalog commit and the rename of the rewritten file (a few
+    /// milliseconds) an entry can point into a file not yet in place, or a cached descriptor into the file just
+    /// replaced. A read that fails or finds another id is therefore retried a few times from the catalog, with the
+    /// segment's cached descriptor dropped, before it is an error.
     public func lookup(account: String, id: LogID) throws -> (entry: LogIndexEntry, record: LogRecord)? {
-        guard let entry = try catalog.logEntry(account: account, id: id) else { return nil }
-        return (entry, try reader.read(entry.location))
+        let attempts = 25
+        for attempt in 1...attempts {
+            guard let entry = try catalog.logEntry(account: account, id: id) else { return nil }
+            do {
+                let record = try reader.read(entry.location)
+                if record.id == id { return (entry, record) }
+                if attempt == attempts {
+                    throw SegmentError(.corrupt, "the record at \(entry.location) is not log \(id)")
+                }
+            } catch  where attempt < attempts {}
+            reader.forget(segment: entry.location.segment)
+            usleep(2_000)
+        }
+        return nil
     }
 
     public var statistics: Statistics { counters.withLock { $0 } }

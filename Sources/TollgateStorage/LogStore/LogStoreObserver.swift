@@ -16,4 +16,13 @@ public protocol LogStoreObserver: Sendable {
     /// A commit made every appended entry durable and indexed; `last` is the newest one's location (nil when nothing
     /// was ever appended).
     func committed(through last: RecordLocation?) throws
+
+    /// The position after which a restart replays the stored records into derived state (the rollups'
+    /// checkpoint), nil when none. Compaction leaves this segment and the later ones alone, so what a restart
+    /// replays keeps its positions.
+    func replayPosition() throws -> RecordLocation?
+}
+
+extension LogStoreObserver {
+    public func replayPosition() throws -> RecordLocation? { nil }
 }

@@ -6,21 +6,8 @@ extension SegmentWriter {
     func sealActive() throws {
         try flush()
         let columns = activeColumns
-        var tail: [UInt8] = []
-        let index = SegmentIndex(
-            segment: activeSegment, ids: columns.ids, offsets: columns.offsets, lengths: columns.lengths)
-        let indexOffset = writtenBytes
-        let indexLength = SegmentFormat.appendFrame(type: .index, flags: 0, payload: index.encode(), to: &tail)
-        let columnsOffset = indexOffset + UInt64(indexLength)
-        let compressedColumns = try columnsCompressor.compress(columns.encode())
-        let columnsLength = SegmentFormat.appendFrame(
-            type: .columns, flags: SegmentFormat.flagCompressed, payload: compressedColumns, to: &tail)
-        let range = columns.idRange
-        let footer = SegmentFooter(
-            indexOffset: indexOffset, indexLength: UInt32(indexLength), columnsOffset: columnsOffset,
-            columnsLength: UInt32(columnsLength), recordCount: UInt32(columns.count),
-            minID: range?.min ?? LogID(high: 0, low: 0), maxID: range?.max ?? LogID(high: 0, low: 0))
-        SegmentFormat.appendFrame(type: .footer, flags: 0, payload: footer.encodePayload(), to: &tail)
+        let (tail, footer) = try Self.sealFrames(
+            columns: columns, segment: activeSegment, at: writtenBytes, compressor: columnsCompressor)
         try file.write(tail, at: writtenBytes)
         writtenBytes += UInt64(tail.count)
         try file.sync()
@@ -33,6 +20,28 @@ extension SegmentWriter {
                 "segment.bytes": "\(writtenBytes)",
             ])
         onSeal?(sealed)
+    }
+
+    /// The index, columns and footer frames that seal a segment whose record frames end at `offset` and whose
+    /// rows are `columns`: the bytes to write at `offset`, and the footer they end with.
+    static func sealFrames(
+        columns: ColumnBlock, segment: UInt32, at offset: UInt64, compressor: ZstdCompressor
+    ) throws -> (bytes: [UInt8], footer: SegmentFooter) {
+        var tail: [UInt8] = []
+        let index = SegmentIndex(segment: segment, ids: columns.ids, offsets: columns.offsets, lengths: columns.lengths)
+        let indexOffset = offset
+        let indexLength = SegmentFormat.appendFrame(type: .index, flags: 0, payload: index.encode(), to: &tail)
+        let columnsOffset = indexOffset + UInt64(indexLength)
+        let compressedColumns = try compressor.compress(columns.encode())
+        let columnsLength = SegmentFormat.appendFrame(
+            type: .columns, flags: SegmentFormat.flagCompressed, payload: compressedColumns, to: &tail)
+        let range = columns.idRange
+        let footer = SegmentFooter(
+            indexOffset: indexOffset, indexLength: UInt32(indexLength), columnsOffset: columnsOffset,
+            columnsLength: UInt32(columnsLength), recordCount: UInt32(columns.count),
+            minID: range?.min ?? LogID(high: 0, low: 0), maxID: range?.max ?? LogID(high: 0, low: 0))
+        SegmentFormat.appendFrame(type: .footer, flags: 0, payload: footer.encodePayload(), to: &tail)
+        return (tail, footer)
     }
 
     /// Creates segment `sequence` (header, fsync of file and folder) and makes it the active segment.

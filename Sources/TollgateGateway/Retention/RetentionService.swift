@@ -1,0 +1,91 @@
+import Logging
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+import TollgateStorage
+
+/// Deletes logs past their retention and compacts the segments holding deleted logs, on a timer: every
+/// `interval` (default 5 minutes) one pass deletes expired logs from the index (`LogStore.applyRetention`) and
+/// rewrites the sealed segments that hold deleted logs (`LogStore.compact`), so a deleted log's content leaves
+/// the disk within about one interval after its segment is sealed and checkpointed past.
+///
+/// Passes run on a thread of their own, off the event loops and off the ingest thread; the ingest writer waits
+/// only for the catalog transactions (one bounded batch or one segment's commit at a time). It comes after the
+/// ingest service and before the HTTP server in the service group, so on shutdown it stops (between two segments)
+/// before the store is closed.
+public struct RetentionService: Service {
+    public struct Configuration: Sendable {
+        /// Time between two passes (the first runs one interval after start).
+        public var interval: Duration = .seconds(300)
+        /// Unix ms; tests inject their own.
+        public var now: @Sendable () -> Int64 = SegmentWriter.wallClockMillis
+        /// False: no background passes (`tollgate compact` still works on a stopped gateway's folder).
+        public var enabled = true
+        public init() {}
+    }
+
+    /// What one pass did.
+    public struct PassResult: Sendable, Equatable {
+        /// Logs deleted from the index for being past their retention.
+        public var expired = 0
+        public var compaction = CompactionReport()
+    }
+
+    let store: LogStore
+    let configuration: Configuration
+    let logger: Logger
+    /// Told to re-read the stored counts after logs expired (expired logs of this month free quota).
+    let quota: LogQuota?
+    private let stopping = StopFlag()
+
+    public init(store: LogStore, configuration: Configuration = .init(), quota: LogQuota? = nil, logger: Logger) {
+        self.store = store
+        self.configuration = configuration
+        self.quota = quota
+        self.logger = logger
+    }
+
+    /// One pass, on the caller's thread: retention, then compaction.
+    @discardableResult
+    public func runPass() throws -> PassResult {
+        var result = PassResult()
+        result.expired = try store.applyRetention(now: configuration.now())
+        if result.expired > 0 { try quota?.refreshAll() }
+        result.compaction = try store.compact(shouldStop: { [stopping] in stopping.isSet })
+        if result.expired > 0 {
+            logger.info("retention deleted expired logs", metadata: ["retention.deleted": "\(result.expired)"])
+        }
+        return result
+    }
+
+    public func run() async throws {
+        guard configuration.enabled else {
+            try? await gracefulShutdown()
+            return
+        }
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        await withGracefulShutdownHandler {
+            await cancelWhenGracefulShutdown {
+                while !Task.isCancelled {
+                    do { try await Task.sleep(for: configuration.interval) } catch { return }
+                    do {
+                        _ = try await pool.runIfActive { try runPass() }
+                    } catch {
+                        logger.error("retention pass failed", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
+        } onGracefulShutdown: { [stopping] in
+            stopping.set()
+        }
+        try await pool.shutdownGracefully()
+    }
+}
+
+/// Set once on graceful shutdown; a running pass checks it between segments.
+final class StopFlag: Sendable {
+    private let flag = Atomic(false)
+    var isSet: Bool { flag.load(ordering: .relaxed) }
+    func set() { flag.store(true, ordering: .relaxed) }
+}

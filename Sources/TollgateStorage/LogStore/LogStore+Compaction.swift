@@ -1,0 +1,170 @@
+import Foundation
+import Logging
+import TollgateModel
+
+/// The steps of compacting one segment, in order. A crash after any of them leaves the old segment (before
+/// `committed`) or the new one (from `committed` on); opening the store finishes or undoes what was left.
+public enum CompactionStep: Int, CaseIterable, Sendable, Comparable {
+    /// `<seq>.seg.compact` is written, sealed and fsynced beside the old file. A crash now: the old file is the
+    /// truth; the open deletes the rewritten one.
+    case rewritten = 1
+    /// The catalog committed, in one transaction: the journal row, the new locations of the live logs, the
+    /// tombstones forgotten. A crash now: the open renames the rewritten file into place.
+    case committed
+    /// The rewritten file was renamed over the old one and `segments/` fsynced. A crash now: the open finds
+    /// nothing to rename and deletes the journal row.
+    case installed
+    /// The journal row is deleted: the compaction is over.
+    case finished
+
+    public static func < (a: CompactionStep, b: CompactionStep) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// What a compaction pass did.
+public struct CompactionReport: Sendable, Equatable {
+    /// Segments rewritten.
+    public var segments = 0
+    /// Deleted logs whose content left the segments (now usage records).
+    public var purged = 0
+    /// Sizes of the rewritten segments before and after.
+    public var bytesBefore: Int64 = 0
+    public var bytesAfter: Int64 = 0
+    /// Segments holding deleted logs that this pass could not touch yet: the active segment, and those at or
+    /// after the rollups' checkpoint position.
+    public var deferred = 0
+    /// The longest segment commit transaction (ms): how long the ingest writer may have waited for the catalog.
+    public var longestCommitMillis = 0.0
+    public init() {}
+}
+
+/// Raised by the crash-test hook: the compaction stopped after a step, as if the process died there.
+struct CompactionInterrupted: Error {
+    var step: CompactionStep
+}
+
+extension LogStore {
+    /// Compacts every sealed segment that holds deleted logs (of `account`, when given): each is rewritten with
+    /// its deleted logs turned into usage records, and its bytes leave the disk. Runs on the caller's thread; the
+    /// ingest writer keeps appending meanwhile (the active segment is never compacted), and waits for the catalog
+    /// only while one segment's commit transaction runs.
+    ///
+    /// Segments after the rollups' checkpoint (`LogStoreObserver.replayPosition`), and the checkpoint's own
+    /// segment unless the checkpoint is at its last record, are left for a later pass, so the records a restart
+    /// would replay keep their positions and are never folded twice or skipped.
+    ///
+    /// - Parameters:
+    ///   - progress: (segments done, segments to do), after each segment.
+    ///   - shouldStop: asked between segments; true ends the pass early (graceful shutdown).
+    @discardableResult
+    public func compact(
+        account: String? = nil, progress: (_ done: Int, _ total: Int) -> Void = { _, _ in },
+        shouldStop: () -> Bool = { false }
+    ) throws -> CompactionReport {
+        try compact(account: account, progress: progress, shouldStop: shouldStop, stopAfter: nil)
+    }
+
+    /// `compact` with the crash-test hook: `stopAfter` throws `CompactionInterrupted` right after that step of
+    /// the first segment, leaving the files and the catalog as a `kill -9` there would.
+    func compact(
+        account: String?, progress: (_ done: Int, _ total: Int) -> Void, shouldStop: () -> Bool,
+        stopAfter: CompactionStep?
+    ) throws -> CompactionReport {
+        try compactionLock.withLock { _ in
+            var report = CompactionReport()
+            let candidates = try catalog.tombstonedSegments(account: account).map(\.segment)
+            let active = state.withLock { $0.writer.activeSegment }
+            let position = try observer?.replayPosition()
+            let sealed = Dictionary(
+                try catalog.segments().filter { $0.state == .sealed }.map { ($0.seq, $0) },
+                uniquingKeysWith: { a, _ in a })
+            let eligible = try candidates.filter { seq in
+                guard seq < active, sealed[seq] != nil else { return false }
+                guard let position, seq >= position.segment else { return true }
+                // The checkpoint's own segment only when the checkpoint is at its last record: a replay skips every
+                // record of it, whatever offsets the rewrite gives them (offsets only shrink).
+                guard seq == position.segment, let last = try reader.columns(of: seq).offsets.max() else {
+                    return false
+                }
+                return position.offset >= last
+            }
+            report.deferred = candidates.count - eligible.count
+            progress(0, eligible.count)
+            for (done, seq) in eligible.enumerated() {
+                if shouldStop() { break }
+                guard let entry = sealed[seq] else { continue }
+                try compactSegment(entry, into: &report, stopAfter: stopAfter)
+                progress(done + 1, eligible.count)
+            }
+            if report.segments > 0 {
+                logger.info(
+                    "compacted segments",
+                    metadata: [
+                        "compaction.segments": "\(report.segments)", "compaction.purged": "\(report.purged)",
+                        "compaction.bytes_before": "\(report.bytesBefore)",
+                        "compaction.bytes_after": "\(report.bytesAfter)",
+                    ])
+            }
+            return report
+        }
+    }
+
+    private func compactSegment(
+        _ entry: SegmentEntry, into report: inout CompactionReport, stopAfter: CompactionStep?
+    ) throws {
+        func reached(_ step: CompactionStep) throws {
+            if stopAfter == step { throw CompactionInterrupted(step: step) }
+        }
+        let seq = entry.seq
+        let purge = try catalog.tombstones(segment: seq)
+        guard !purge.isEmpty else { return }
+        let rewrite = try SegmentCompaction.rewrite(segment: seq, reader: reader, purge: purge)
+        try reached(.rewritten)
+        var updated = entry
+        updated.recordCount = Int64(rewrite.footer.recordCount)
+        updated.bytes = Int64(rewrite.bytes)
+        updated.firstCreatedAt = rewrite.firstCreatedAt
+        updated.lastCreatedAt = rewrite.lastCreatedAt
+        // Every tombstone read is forgotten: its record is a usage record now, or it named no logged record of
+        // this segment. Tombstones added since were not read and stay for the next pass.
+        let commitStarted = ContinuousClock.now
+        try catalog.commitCompaction(
+            segment: updated,
+            relocated: rewrite.relocated.map { Catalog.Relocation(key: $0.key, location: $0.location) },
+            purged: Array(purge), at: Int64(Date().timeIntervalSince1970 * 1000))
+        let commitTime = (ContinuousClock.now - commitStarted).components
+        report.longestCommitMillis = max(
+            report.longestCommitMillis, Double(commitTime.seconds) * 1e3 + Double(commitTime.attoseconds) / 1e15)
+        try reached(.committed)
+        try SegmentCompaction.install(segment: seq, segmentsPath: reader.segmentsPath)
+        reader.forget(segment: seq)
+        try reached(.installed)
+        try catalog.finishCompaction(seq: seq)
+        try reached(.finished)
+        report.segments += 1
+        report.purged += rewrite.purged.count
+        report.bytesBefore += Int64(rewrite.bytesBefore)
+        report.bytesAfter += Int64(rewrite.bytes)
+    }
+
+    /// On open, before anything reads a segment: renames the rewritten file of every journaled compaction into
+    /// place (or finds it done), clears the journal, and deletes rewritten files no commit names.
+    static func recoverCompactions(catalog: Catalog, segmentsPath: String) throws {
+        for seq in try catalog.pendingCompactions() {
+            try SegmentCompaction.install(segment: seq, segmentsPath: segmentsPath)
+            try catalog.finishCompaction(seq: seq)
+        }
+        try SegmentCompaction.removeUncommitted(segmentsPath: segmentsPath)
+    }
+
+    /// `entries` without the logs deleted from the index (tombstoned) in `segments`: recovery must not bring a
+    /// deleted log back.
+    static func withoutDeleted(_ entries: [LogIndexEntry], segments: [UInt32], catalog: Catalog) throws
+        -> [LogIndexEntry]
+    {
+        guard !entries.isEmpty else { return entries }
+        var deleted = Set<LogKey>()
+        for seq in Set(segments) { deleted.formUnion(try catalog.tombstones(segment: seq)) }
+        guard !deleted.isEmpty else { return entries }
+        return entries.filter { !deleted.contains(LogKey(account: $0.account, id: $0.id)) }
+    }
+}

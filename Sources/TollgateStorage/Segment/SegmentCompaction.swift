@@ -1,0 +1,165 @@
+import Glibc
+import TollgateModel
+
+/// Rewriting a sealed segment without the content of its deleted logs (see FORMAT.md, *Compaction*).
+///
+/// The rewrite keeps the segment's number, so the order of records across segments — which the rollups'
+/// checkpoint position relies on — never changes. Live records are copied frame for frame (same compressed bytes,
+/// same dictionary); a deleted log's record becomes its usage record (`LogRecord.usageRecord`): what billing needs,
+/// without path, headers, bodies, metadata or error. The new file is written beside the old one as
+/// `<seq>.seg.compact`, fsynced, and renamed over it only after the catalog committed the new locations.
+enum SegmentCompaction {
+    /// The rewritten file of one segment, ready to be committed and installed.
+    struct Rewrite {
+        var segment: UInt32
+        var footer: SegmentFooter
+        var bytes: UInt64
+        var bytesBefore: UInt64
+        /// Live logs whose record frame moved.
+        var relocated: [(key: LogKey, location: RecordLocation)] = []
+        /// Deleted logs that are now usage records.
+        var purged: [LogKey] = []
+        var firstCreatedAt: Int64?
+        var lastCreatedAt: Int64?
+    }
+
+    static let suffix = ".compact"
+
+    static func temporaryPath(_ segmentsPath: String, _ segment: UInt32) -> String {
+        segmentsPath + "/" + SegmentFormat.fileName(segment) + suffix
+    }
+
+    /// Writes `<segment>.seg.compact`: the sealed segment `segment` with every logged record named in `purge`
+    /// replaced by its usage record. The file is complete, sealed and fsynced (and `segments/` too) on return.
+    static func rewrite(segment: UInt32, reader: SegmentReader, purge: Set<LogKey>) throws -> Rewrite {
+        guard let footer = try reader.footer(of: segment) else {
+            throw SegmentError(.notSealed, "segment \(segment) is not sealed; only sealed segments are compacted")
+        }
+        let file = try reader.file(segment)
+        let size = try file.size()
+        let old = try file.read(count: Int(footer.indexOffset), at: 0)
+        guard try SegmentFormat.parseFileHeader(old) == segment else {
+            throw SegmentError(.corrupt, "segment \(segment) has no valid header")
+        }
+        var out = SegmentFormat.fileHeader(sequence: segment)
+        out.reserveCapacity(old.count)
+        var columns = ColumnBlock(segment: segment)
+        var result = Rewrite(
+            segment: segment, footer: footer, bytes: 0, bytesBefore: size)
+        let compressor = try usageCompressor(reader.dictionariesPath)
+        let columnsCompressor = try ZstdCompressor(level: 3)
+        try old.withUnsafeBytes { buffer in
+            var scanner = FrameScanner(buffer, from: SegmentFormat.fileHeaderSize)
+            while let frame = scanner.next() {
+                guard frame.header.type == FrameType.record.rawValue else { continue }
+                var record = try reader.decodeRecord(
+                    flags: frame.header.flags, payload: UnsafeRawBufferPointer(rebasing: buffer[frame.payload]))
+                let key = LogKey(account: record.account, id: record.id)
+                let offset = UInt64(out.count)
+                let length: Int
+                if record.logged && purge.contains(key) {
+                    record = record.usageRecord
+                    let encoded = RecordCodec.encode(record)
+                    let compressed = try compressor.compress(encoded)
+                    let stored = compressed.count < encoded.count
+                    length = SegmentFormat.appendFrame(
+                        type: .record, flags: stored ? SegmentFormat.flagCompressed : 0,
+                        payload: stored ? compressed : encoded, to: &out)
+                    result.purged.append(key)
+                } else {
+                    out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[frame.offset..<frame.end]))
+                    length = frame.header.frameLength
+                    if record.logged && offset != UInt64(frame.offset) {
+                        result.relocated.append(
+                            (key, RecordLocation(segment: segment, offset: offset, length: UInt32(length))))
+                    }
+                }
+                let location = RecordLocation(segment: segment, offset: offset, length: UInt32(length))
+                columns.append(record, at: location)
+                result.firstCreatedAt = min(result.firstCreatedAt ?? record.createdAt, record.createdAt)
+                result.lastCreatedAt = max(result.lastCreatedAt ?? record.createdAt, record.createdAt)
+            }
+            guard scanner.stop == .end else {
+                throw SegmentError(.corrupt, "segment \(segment): frame at \(scanner.position) does not verify")
+            }
+        }
+        let (tail, newFooter) = try SegmentWriter.sealFrames(
+            columns: columns, segment: segment, at: UInt64(out.count), compressor: columnsCompressor)
+        out += tail
+        let path = temporaryPath(reader.segmentsPath, segment)
+        try SegmentDirectory.remove(path)
+        let temp = try SegmentFile.create(path)
+        try temp.write(out, at: 0)
+        try temp.sync()
+        try SegmentDirectory.sync(reader.segmentsPath)
+        result.footer = newFooter
+        result.bytes = UInt64(out.count)
+        return result
+    }
+
+    /// A compressor for usage records: with the store's newest dictionary (trained on its own records, so the
+    /// names and field keys a usage record repeats compress well), without one when the store has none. Only
+    /// finished `<id>.dict` files are read; the writer may be adding one meanwhile.
+    static func usageCompressor(_ dictionariesPath: String) throws -> ZstdCompressor {
+        guard access(dictionariesPath, F_OK) == 0 else { return try ZstdCompressor(level: 3) }
+        let newest = try SegmentDirectory.list(dictionariesPath).compactMap { name -> UInt32? in
+            guard name.hasSuffix(".dict") else { return nil }
+            return UInt32(name.dropLast(5))
+        }.max()
+        guard let newest else { return try ZstdCompressor(level: 3) }
+        return try ZstdCompressor(
+            level: 3, dictionary: SegmentDictionaries.load(newest, from: dictionariesPath))
+    }
+
+    /// Renames the rewritten file of `segment` over the old one (atomic) and fsyncs `segments/`. Returns false
+    /// when there is no rewritten file (it was renamed already).
+    @discardableResult
+    static func install(segment: UInt32, segmentsPath: String) throws -> Bool {
+        let temp = temporaryPath(segmentsPath, segment)
+        guard access(temp, F_OK) == 0 else { return false }
+        guard rename(temp, segmentsPath + "/" + SegmentFormat.fileName(segment)) == 0 else {
+            throw SegmentError.system("rename", path: temp)
+        }
+        try SegmentDirectory.sync(segmentsPath)
+        return true
+    }
+
+    /// Deletes rewritten files no committed compaction names (a crash before the commit): the old file stays the
+    /// truth.
+    static func removeUncommitted(segmentsPath: String) throws {
+        guard access(segmentsPath, F_OK) == 0 else { return }
+        var removed = false
+        for name in try SegmentDirectory.list(segmentsPath) where name.hasSuffix(".seg" + suffix) {
+            try SegmentDirectory.remove(segmentsPath + "/" + name)
+            removed = true
+        }
+        if removed { try SegmentDirectory.sync(segmentsPath) }
+    }
+}
+
+extension LogRecord {
+    /// What a request's record keeps once its log is deleted or expired: what usage, costs and reports need (id,
+    /// times, account, gateway, provider, model, method, status, success, stream, durations, token usage and
+    /// service tier, custom cost), as a usage record (`logged == false`). Path, headers, bodies, metadata, error
+    /// and sizes go.
+    public var usageRecord: LogRecord {
+        LogRecord(
+            id: id, createdAt: createdAt, account: account, gateway: gateway, provider: provider, model: model,
+            path: "", method: method, statusCode: statusCode, success: success, stream: stream,
+            durationMicros: durationMicros, ttftMicros: ttftMicros, usage: usage, requestSize: 0, responseSize: 0,
+            error: nil, metadata: [], requestHeaders: [], responseHeaders: [], requestBody: [], responseBody: [],
+            payloadStored: false, customCost: customCost, logged: false)
+    }
+}
+
+extension SegmentReader {
+    /// Drops what is cached about `segment` (descriptor, footer, index): its file was replaced.
+    func forget(segment: UInt32) {
+        state.withLock { s in
+            s.files[segment] = nil
+            s.footers[segment] = nil
+            s.indexes[segment] = nil
+            s.indexOrder.removeAll { $0 == segment }
+        }
+    }
+}

@@ -1,0 +1,298 @@
+import Foundation
+import Logging
+import Synchronization
+import Testing
+import TollgateModel
+
+@testable import TollgateStorage
+
+/// Deleting logs and compacting segments: deleted logs leave the index at once (with their count) and their
+/// content leaves the segments at compaction, as usage records; a crash at any compaction step leaves the old or
+/// the new segment set, never a lost, doubled or resurrected log.
+@Suite struct CompactionTests {
+    let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+    let ids = LogIDGenerator()
+
+    func temporaryDirectory() -> String {
+        let path = NSTemporaryDirectory() + "tollgate-compaction-" + UUID().uuidString
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// Small segments, so a few dozen records span several sealed ones.
+    var configuration: LogStore.Configuration {
+        var c = LogStore.Configuration()
+        c.segments.maxSegmentBytes = 2_048
+        c.segments.trainsDictionary = false
+        return c
+    }
+
+    func record(_ i: Int) -> LogRecord {
+        let id = ids.next()
+        return LogRecord(
+            id: id, createdAt: id.milliseconds, account: "default", gateway: "default", provider: "openai",
+            model: i % 3 == 0 ? "gpt-5" : "gpt-5-mini", path: "/chat/completions?n=\(i)", method: "POST",
+            statusCode: i % 4 == 0 ? 500 : 200, success: i % 4 != 0, stream: i % 2 == 0,
+            durationMicros: 1000 + Int64(i), ttftMicros: 10, usage: Usage(tokensIn: Int64(i), tokensOut: 2),
+            requestSize: 5, responseSize: 6, error: i % 4 == 0 ? "upstream failed \(i)" : nil,
+            metadata: [MetadataEntry("user", .string("u\(i)"))],
+            requestHeaders: [Header("content-type", "application/json")],
+            requestBody: Array("request body \(i)".utf8), responseBody: Array("response body \(i)".utf8))
+    }
+
+    func listed(_ store: LogStore) throws -> [LogID] {
+        var all: [LogID] = []
+        var cursor: String?
+        for _ in 0..<100 {
+            let page = try store.catalog.listLogs(
+                LogQuery(account: "default", order: .ascending, limit: 1000, cursor: cursor))
+            all += page.entries.map(\.id)
+            guard let next = page.nextCursor else { break }
+            cursor = next
+        }
+        return all
+    }
+
+    /// Every record in the segment files, by id (a duplicate id would be a bug: collected as a list).
+    func stored(_ directory: String) throws -> [LogID: [LogRecord]] {
+        let reader = SegmentReader(directory: directory)
+        var found: [LogID: [LogRecord]] = [:]
+        for seq in try reader.segments() {
+            try reader.forEachRecord(in: seq) { _, record in found[record.id, default: []].append(record) }
+        }
+        return found
+    }
+
+    func month(_ records: [LogRecord]) -> Int64 { UTCMonth.start(of: records[0].createdAt) }
+
+    /// 60 records over several sealed segments and an active one; the records with a 500 status are deleted.
+    func populated(_ directory: String) throws -> (store: LogStore, records: [LogRecord], deleted: Set<LogID>) {
+        let store = try LogStore(directory: directory, configuration: configuration, logger: logger)
+        let records = (0..<60).map(record)
+        try store.append(records)
+        try store.commit()
+        let deletedCount = try store.catalog.deleteLogs(
+            matching: LogQuery(account: "default", statusCode: 500), batchSize: 4)
+        let deleted = Set(records.filter { $0.statusCode == 500 }.map(\.id))
+        #expect(deletedCount == deleted.count)
+        return (store, records, deleted)
+    }
+
+    @Test func deletedLogsLeaveTheIndexAtOnceAndTheirContentAtCompaction() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (store, records, deleted) = try populated(directory)
+        let live = records.filter { !deleted.contains($0.id) }
+        #expect(try listed(store) == live.map(\.id))
+        #expect(try store.catalog.storedLogs(account: "default", monthStart: month(records)) == Int64(live.count))
+        #expect(try store.lookup(account: "default", id: records[0].id) == nil)
+        // Before compaction the content is still on disk.
+        #expect(try stored(directory)[records[0].id]?.first?.logged == true)
+
+        let replayedBefore = try replayed(store)
+        let report = try store.compact()
+        #expect(report.segments > 0)
+        // The active segment's deleted logs wait for it to be sealed.
+        let tail = try store.tailRecordCount()
+        #expect(report.purged > 0 && report.purged <= deleted.count)
+        let onDisk = try stored(directory)
+        #expect(onDisk.count == records.count && onDisk.values.allSatisfy { $0.count == 1 })
+        var contentLeft = 0
+        for id in deleted {
+            let r = try #require(onDisk[id]?.first)
+            if r.logged {
+                contentLeft += 1
+            } else {
+                #expect(r.path.isEmpty && r.requestBody.isEmpty && r.error == nil && r.metadata.isEmpty)
+                #expect(r.requestHeaders.isEmpty && !r.payloadStored)
+            }
+        }
+        #expect(contentLeft == deleted.count - report.purged && contentLeft <= tail)
+        for record in live { #expect(try store.record(account: "default", id: record.id) == record) }
+        #expect(try listed(store) == live.map(\.id))
+        // Usage is unchanged: a replay sees every request, with the same usage.
+        #expect(try replayed(store) == replayedBefore)
+        try store.close()
+
+        // Closing sealed the last segment; the next pass purges the rest.
+        let reopened = try LogStore(directory: directory, configuration: configuration, logger: logger)
+        try reopened.compact()
+        #expect(try stored(directory).filter { deleted.contains($0.key) }.allSatisfy { !$0.value[0].logged })
+        #expect(try reopened.catalog.tombstonedSegments().isEmpty)
+        #expect(try replayed(reopened) == replayedBefore)
+        try reopened.close()
+    }
+
+    @Test func deletingOneLogByIdDecrementsTheMonthsCount() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try LogStore(directory: directory, configuration: configuration, logger: logger)
+        let records = (0..<5).map(record)
+        try store.append(records)
+        try store.commit()
+        #expect(try store.catalog.storedLogs(account: "default", monthStart: month(records)) == 5)
+        #expect(try store.catalog.deleteLog(account: "default", id: records[1].id))
+        #expect(try !store.catalog.deleteLog(account: "default", id: records[1].id))
+        #expect(try !store.catalog.deleteLog(account: "other", id: records[2].id))
+        #expect(try store.catalog.storedLogs(account: "default", monthStart: month(records)) == 4)
+        #expect(try listed(store) == records.filter { $0.id != records[1].id }.map(\.id))
+        // Filters combine; from/to bound the id time.
+        let deleted = try store.catalog.deleteLogs(
+            matching: LogQuery(account: "default", model: "gpt-5-mini", from: records[2].createdAt))
+        #expect(deleted == records.dropFirst(2).filter { $0.model == "gpt-5-mini" }.count)
+        #expect(
+            try store.catalog.storedLogs(account: "default", monthStart: month(records)) == Int64(4 - deleted))
+        try store.close()
+    }
+
+    @Test func aDeletedLogInTheUnsealedTailStaysDeletedAfterACrash() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var big = LogStore.Configuration()
+        big.segments.trainsDictionary = false
+        let records = (0..<6).map(record)
+        do {
+            let store = try LogStore(directory: directory, configuration: big, logger: logger)
+            try store.append(records)
+            try store.commit()
+            #expect(try store.catalog.deleteLog(account: "default", id: records[2].id))
+            // Dropped without close: the tail is scanned and re-indexed on open.
+        }
+        let reopened = try LogStore(directory: directory, configuration: big, logger: logger)
+        #expect(reopened.statistics.recordsRecovered == 5)
+        #expect(try listed(reopened) == records.filter { $0.id != records[2].id }.map(\.id))
+        #expect(try reopened.catalog.storedLogs(account: "default", monthStart: month(records)) == 5)
+        try reopened.close()
+    }
+
+    /// Stops the compaction after each step (as `kill -9` there would), reopens the store, and checks the segment
+    /// set is the old or the new one: every live log listed once and readable, no deleted log listed, and once a
+    /// compaction completes, no deleted log's content in any segment.
+    @Test(arguments: CompactionStep.allCases)
+    func aCrashAtAnyCompactionStepLosesNothingAndResurrectsNothing(step: CompactionStep) throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var records: [LogRecord] = []
+        var deleted: Set<LogID> = []
+        var replayedBefore: [LogID: Int64] = [:]
+        do {
+            let populated = try populated(directory)
+            records = populated.records
+            deleted = populated.deleted
+            replayedBefore = try replayed(populated.store)
+            #expect(throws: CompactionInterrupted.self) {
+                try populated.store.compact(
+                    account: nil, progress: { _, _ in }, shouldStop: { false }, stopAfter: step)
+            }
+            // Dropped without closing: the process died here.
+        }
+        let live = records.filter { !deleted.contains($0.id) }
+        let reopened = try LogStore(directory: directory, configuration: configuration, logger: logger)
+        let segmentFiles = try SegmentDirectory.list(directory + "/segments")
+        #expect(!segmentFiles.contains { $0.hasSuffix(".compact") })
+        #expect(try reopened.catalog.pendingCompactions().isEmpty)
+        func check(_ store: LogStore) throws {
+            #expect(try listed(store) == live.map(\.id))
+            for record in live { #expect(try store.record(account: "default", id: record.id) == record) }
+            for id in deleted { #expect(try store.lookup(account: "default", id: id) == nil) }
+            #expect(try store.catalog.storedLogs(account: "default", monthStart: month(records)) == Int64(live.count))
+            let onDisk = try stored(directory)
+            #expect(onDisk.count == records.count && onDisk.values.allSatisfy { $0.count == 1 })
+            #expect(try replayed(store) == replayedBefore)
+        }
+        try check(reopened)
+        // The first segment was rewritten from `committed` on, and not before.
+        let firstDeleted = try #require(records.first { deleted.contains($0.id) })
+        let firstOnDisk = try #require(try stored(directory)[firstDeleted.id]?.first)
+        #expect(firstOnDisk.logged == (step < .committed))
+        try reopened.close()
+        // A complete pass afterwards (the tail is sealed now) removes every deleted log's content.
+        let again = try LogStore(directory: directory, configuration: configuration, logger: logger)
+        try again.compact()
+        try check(again)
+        #expect(try stored(directory).filter { deleted.contains($0.key) }.allSatisfy { !$0.value[0].logged })
+        #expect(try again.catalog.tombstonedSegments().isEmpty)
+        try again.close()
+    }
+
+    /// What a replay (rollup rebuild) sees: every stored request's id and input tokens.
+    func replayed(_ store: LogStore) throws -> [LogID: Int64] {
+        var seen: [LogID: Int64] = [:]
+        try store.replay(after: nil) { entry in
+            #expect(seen[entry.id] == nil)
+            seen[entry.id] = entry.usage.tokensIn ?? -1
+        }
+        return seen
+    }
+}
+
+/// An observer whose replay position (the rollups' checkpoint) is fixed by the test.
+final class FixedPositionObserver: LogStoreObserver, @unchecked Sendable {
+    var position: RecordLocation?
+    func cost(of record: LogRecord) -> Int64? { nil }
+    func appended(_ entry: LogIndexEntry) {}
+    func committed(through last: RecordLocation?) throws {}
+    func replayPosition() throws -> RecordLocation? { position }
+}
+
+extension CompactionTests {
+    /// A segment is compacted only before the checkpoint, or when the checkpoint is at its last record: then a
+    /// replay after the checkpoint skips all of it whatever its new offsets.
+    @Test func theCheckpointsSegmentIsCompactedOnlyWhenTheCheckpointIsAtItsEnd() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let observer = FixedPositionObserver()
+        let store = try LogStore(
+            directory: directory, configuration: configuration, observer: observer, logger: logger)
+        let records = (0..<60).map(record)
+        try store.append(records)
+        try store.commit()
+        #expect(try store.catalog.deleteLogs(matching: LogQuery(account: "default")) == 60)
+        let first = try store.reader.columns(of: 1)
+        // Checkpoint inside segment 1: nothing to do yet.
+        observer.position = first.location(row: 0)
+        var report = try store.compact()
+        #expect(report.segments == 0 && report.deferred > 0)
+        // Checkpoint at segment 1's last record: segment 1 only.
+        observer.position = first.location(row: first.count - 1)
+        report = try store.compact()
+        #expect(report.segments == 1 && report.purged == first.count)
+        try store.close()
+    }
+}
+
+extension CompactionTests {
+    /// Reads of live logs keep working while their segments are rewritten and replaced under them.
+    @Test func liveLogsStayReadableWhileTheirSegmentsAreCompacted() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (store, records, deleted) = try populated(directory)
+        let live = records.filter { !deleted.contains($0.id) }
+        let done = Atomic(false)
+        let failures = Mutex<[String]>([])
+        let reads = Atomic(0)
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) {
+            for _ in 0..<20_000 {
+                for record in live {
+                    do {
+                        if try store.record(account: "default", id: record.id) != record {
+                            failures.withLock { $0.append("\(record.id) read back different") }
+                        }
+                    } catch {
+                        failures.withLock { $0.append("\(record.id): \(error)") }
+                    }
+                    reads.add(1, ordering: .relaxed)
+                }
+                if done.load(ordering: .relaxed) { return }
+            }
+        }
+        let report = try store.compact()
+        done.store(true, ordering: .relaxed)
+        group.wait()
+        #expect(report.segments > 0)
+        #expect(reads.load(ordering: .relaxed) > 0)
+        #expect(failures.withLock { $0 }.isEmpty)
+        try store.close()
+    }
+}
