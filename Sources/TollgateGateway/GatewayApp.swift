@@ -42,7 +42,10 @@ public struct GatewayApp: Sendable {
 
     public init(configuration c: Configuration, logger: Logger) throws {
         (ledger, store) = try Ledger.openStore(directory: c.dataDirectory, configuration: c.store, logger: logger)
-        directory = GatewayDirectory(try store.catalog.allGateways().map { GatewayDirectory.Entry($0) })
+        directory = GatewayDirectory(
+            try store.catalog.allGateways().map { GatewayDirectory.Entry($0) },
+            tokens: TokenDirectory(
+                try store.catalog.activeTokens().map { .init(account: $0.account, id: $0.id, hash: $0.hash) }))
         // After the store's recovery, so the month's stored counts include what it re-indexed.
         let quota = try LogQuota(catalog: store.catalog, logger: logger)
         self.quota = quota

@@ -49,6 +49,8 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
     }
     static let unauthorized = APIError(
         .unauthorized, code: "unauthorized", message: "missing or invalid bearer token in Authorization header")
+    static let forbidden = APIError(
+        .forbidden, code: "forbidden", message: "this route needs the admin token; an account token cannot use it")
 }
 
 /// Turns every error thrown by a route into the JSON error shape: `APIError`s as they are, Hummingbird's

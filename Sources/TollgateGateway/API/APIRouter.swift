@@ -1,6 +1,7 @@
 import Hummingbird
 
-/// The REST API under `/api/v1`, every route behind the admin bearer token, every error as JSON.
+/// The REST API under `/api/v1`, every route behind a bearer token (the admin token, or an account token on its own
+/// account's logs, usage, reports and quota: see `APIAccess`), every error as JSON.
 public enum APIRouter {
     public static func make(api: APIServices, adminToken: String) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
@@ -10,12 +11,14 @@ public enum APIRouter {
                 $0.beginObject(); $0.key("status"); $0.string("ok"); $0.endObject()
             }
         }
-        let v1 = router.group("api/v1").add(middleware: BearerAuthMiddleware(adminToken: adminToken))
+        let v1 = router.group("api/v1").add(
+            middleware: BearerAuthMiddleware(adminToken: adminToken, tokens: api.directory.tokens))
         AccountRoutes(api: api).register(on: v1)
         LogRoutes(api: api).register(on: v1)
         PriceRoutes(api: api).register(on: v1)
         UsageRoutes(api: api).register(on: v1)
         QuotaRoutes(api: api).register(on: v1)
+        TokenRoutes(api: api).register(on: v1)
         v1.get("ingest") { _, _ in
             let counters = api.ingest.counters
             let stored = api.store.statistics

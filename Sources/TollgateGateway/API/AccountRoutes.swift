@@ -50,24 +50,29 @@ struct AccountRoutes<Context: RequestContext> {
         let id = try body.identifier("id")
         let collectLogs = try body.bool("collect_logs", default: true)
         let streamUsage = try body.bool("stream_usage", default: true)
+        let authentication = try body.bool("authentication", default: false)
         let gateway = try await api.blocking {
             try api.catalog.createGateway(
-                account: account.id, id: id, collectLogs: collectLogs, streamUsage: streamUsage)
+                account: account.id, id: id, collectLogs: collectLogs, streamUsage: streamUsage,
+                authentication: authentication)
         }
         api.directory.upsert(.init(gateway))
         return json(status: .created) { $0.gateway(gateway) }
     }
 
-    /// `PATCH …/gateways/{gateway}` with any of `collect_logs`, `stream_usage`; answers the updated gateway.
+    /// `PATCH …/gateways/{gateway}` with any of `collect_logs`, `stream_usage`, `authentication`; answers the updated
+    /// gateway.
     private func updateGateway(_ request: Request, _ context: Context) async throws -> Response {
         let account = try await api.requireAccount(context)
         let id = try context.parameters.require("gateway")
         let body = try await JSONBody(request, context)
         let collectLogs = try body.optionalBool("collect_logs")
         let streamUsage = try body.optionalBool("stream_usage")
+        let authentication = try body.optionalBool("authentication")
         let updated = try await api.blocking {
             try api.catalog.updateGateway(
-                account: account.id, id: id, collectLogs: collectLogs, streamUsage: streamUsage)
+                account: account.id, id: id, collectLogs: collectLogs, streamUsage: streamUsage,
+                authentication: authentication)
         }
         guard let gateway = updated else { throw APIError.notFound("gateway \(id)") }
         api.directory.upsert(.init(gateway))
@@ -115,6 +120,7 @@ extension JSONWriter {
         key("account"); string(gateway.account)
         key("collect_logs"); bool(gateway.collectLogs)
         key("stream_usage"); bool(gateway.streamUsage)
+        key("authentication"); bool(gateway.authentication)
         key("created_at"); string(RFC3339.format(milliseconds: gateway.createdAt))
         endObject()
     }
@@ -170,6 +176,6 @@ extension GatewayDirectory.Entry {
     init(_ gateway: GatewayRecord) {
         self.init(
             account: gateway.account, gateway: gateway.id, collectLogs: gateway.collectLogs,
-            streamUsage: gateway.streamUsage)
+            streamUsage: gateway.streamUsage, authentication: gateway.authentication)
     }
 }

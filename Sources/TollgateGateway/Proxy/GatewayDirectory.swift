@@ -1,7 +1,8 @@
 import Synchronization
 
 /// The accounts and gateways the proxy may forward for, as an in-memory snapshot read on the hot path without
-/// touching SQLite. The API updates it when accounts or gateways are created.
+/// touching SQLite. The API updates it when accounts or gateways are created. `tokens` holds the hashes of the
+/// accounts' API tokens, for gateways with `authentication` and for the REST API.
 public final class GatewayDirectory: Sendable {
     /// What the proxy needs to know about one gateway.
     public struct Entry: Sendable, Equatable {
@@ -12,11 +13,18 @@ public final class GatewayDirectory: Sendable {
         /// Whether OpenAI-style streaming requests get `stream_options.include_usage` added upstream and the
         /// usage-only chunk removed from what the client receives (`stream_usage`).
         public var streamUsage: Bool
-        public init(account: String, gateway: String, collectLogs: Bool = true, streamUsage: Bool = true) {
+        /// Whether requests must carry `cf-aig-authorization: Bearer <token>` with a token of the gateway's
+        /// account (`authentication`).
+        public var authentication: Bool
+        public init(
+            account: String, gateway: String, collectLogs: Bool = true, streamUsage: Bool = true,
+            authentication: Bool = false
+        ) {
             self.account = account
             self.gateway = gateway
             self.collectLogs = collectLogs
             self.streamUsage = streamUsage
+            self.authentication = authentication
         }
     }
 
@@ -25,9 +33,12 @@ public final class GatewayDirectory: Sendable {
         var gateway: String
     }
     private let entries: Mutex<[Key: Entry]>
+    /// The hashes of the accounts' live API tokens.
+    public let tokens: TokenDirectory
 
-    public init(_ initial: [Entry] = []) {
+    public init(_ initial: [Entry] = [], tokens: TokenDirectory = TokenDirectory()) {
         entries = Mutex(Dictionary(initial.map { (Key(account: $0.account, gateway: $0.gateway), $0) }) { _, b in b })
+        self.tokens = tokens
     }
 
     public func lookup(account: some StringProtocol, gateway: some StringProtocol) -> Entry? {

@@ -15,6 +15,10 @@ extension ProxyHandler: UpstreamDelegate {
         guard let entry = shared.directory.lookup(account: route.account, gateway: route.gateway) else {
             return reject(head, .notFound, "gateway_not_found", "unknown account or gateway", close: false)
         }
+        if entry.authentication && !shared.directory.tokens.authorizes(head.headers, account: entry.account) {
+            // Refused before anything is forwarded, recorded or counted.
+            return reject(head, .unauthorized, "unauthorized", TokenDirectory.gatewayUnauthorizedMessage, close: false)
+        }
         guard let target = shared.upstreams[String(route.provider)] else {
             return reject(head, .badRequest, "unknown_provider", shared.unknownProviderMessage, close: false)
         }

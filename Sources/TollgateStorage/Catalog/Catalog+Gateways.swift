@@ -2,11 +2,13 @@ extension Catalog {
     enum GatewaySQL {
         static let accountExists = "SELECT 1 FROM accounts WHERE id = ?1"
         static let insert = """
-            INSERT INTO gateways (account, id, collect_logs, stream_usage, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+            INSERT INTO gateways (account, id, collect_logs, stream_usage, created_at, authentication)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6)
             ON CONFLICT (account, id) DO NOTHING
             """
         static let update = """
-            UPDATE gateways SET collect_logs = coalesce(?3, collect_logs), stream_usage = coalesce(?4, stream_usage)
+            UPDATE gateways SET collect_logs = coalesce(?3, collect_logs), stream_usage = coalesce(?4, stream_usage),
+                authentication = coalesce(?5, authentication)
             WHERE account = ?1 AND id = ?2
             """
         static let columns = "account, id, collect_logs, authentication, retention_days, created_at, stream_usage"
@@ -21,12 +23,13 @@ extension Catalog {
     ///   account does not exist, `.gatewayExists` when the account already has a gateway with this id.
     @discardableResult
     public func createGateway(
-        account: String, id: String, collectLogs: Bool = true, streamUsage: Bool = true
+        account: String, id: String, collectLogs: Bool = true, streamUsage: Bool = true, authentication: Bool = false
     ) throws -> GatewayRecord {
         try Self.validate(account, parameter: "account")
         try Self.validate(id, parameter: "id")
         let gateway = GatewayRecord(
-            account: account, id: id, collectLogs: collectLogs, streamUsage: streamUsage, createdAt: now())
+            account: account, id: id, collectLogs: collectLogs, authentication: authentication,
+            streamUsage: streamUsage, createdAt: now())
         let inserted = try write { db in
             try db.transaction { () throws -> Int? in
                 guard try db.queryFirst(GatewaySQL.accountExists, [.text(account)], row: { _ in true }) != nil else {
@@ -36,7 +39,7 @@ extension Catalog {
                     GatewaySQL.insert,
                     [
                         .text(account), .text(id), .bool(collectLogs), .bool(streamUsage),
-                        .integer(gateway.createdAt),
+                        .integer(gateway.createdAt), .bool(authentication),
                     ]
                 )
             }
@@ -58,7 +61,8 @@ extension Catalog {
     /// account has no gateway with this id.
     @discardableResult
     public func updateGateway(
-        account: String, id: String, collectLogs: Bool? = nil, streamUsage: Bool? = nil
+        account: String, id: String, collectLogs: Bool? = nil, streamUsage: Bool? = nil,
+        authentication: Bool? = nil
     ) throws -> GatewayRecord? {
         try write { db in
             try db.transaction { () throws -> GatewayRecord? in
@@ -66,7 +70,7 @@ extension Catalog {
                     GatewaySQL.update,
                     [
                         .text(account), .text(id), collectLogs.map { .bool($0) } ?? .null,
-                        streamUsage.map { .bool($0) } ?? .null,
+                        streamUsage.map { .bool($0) } ?? .null, authentication.map { .bool($0) } ?? .null,
                     ]
                 )
                 guard changed == 1 else { return nil }
