@@ -562,12 +562,23 @@ extension ProxyHandler: UpstreamDelegate {
         }
     }
 
+    /// Ends the response and closes — lingering: for up to a second after the response left, what the client still
+    /// sends is read and dropped. Closing a socket with unread input resets the connection, and a reset can destroy
+    /// the response in flight (a client still uploading a refused 30 MB body would see "connection reset" instead of
+    /// the 413).
     func closeAfterEnd(_ context: ChannelHandlerContext) {
         closing = true
         held.removeAll()
         let promise = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
-        promise.futureResult.assumeIsolated().whenComplete { [self] _ in self.context?.close(promise: nil) }
+        promise.futureResult.assumeIsolated().whenComplete { [self] _ in
+            guard let context = self.context else { return }
+            context.close(mode: .output, promise: nil)
+            resumeReadsIfPossible()
+            context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(1)) { [self] in
+                self.context?.close(promise: nil)
+            }
+        }
     }
 
     /// An upstream ending early mid-body shows up as a plain close or as the parser seeing EOF too soon.
