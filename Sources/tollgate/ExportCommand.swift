@@ -54,15 +54,14 @@ struct ExportCommand: ParsableCommand {
         }
         if format == .csv { buffer += Self.columns.joined(separator: ",") + "\r\n" }
 
-        let low = LogID.lowerBound(milliseconds: fromMs).bytes
         let high = LogID.lowerBound(milliseconds: toMs).bytes
-        var after = low
+        var after = Catalog.exclusiveLowerBound(fromMs)
         var count = 0
         while true {
             let rows = try catalog.read { db in
                 try db.query(
                     NamedQueries.sql("export_logs"),
-                    [.text(account), .blob(low), .blob(high), .blob(after), .integer(10_000)]
+                    [.text(account), .blob(after), .blob(high), .integer(10_000)]
                 ) { row in try Self.fields(row, account: account) }
             }
             guard let last = rows.last else { break }

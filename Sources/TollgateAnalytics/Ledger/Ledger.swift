@@ -99,12 +99,12 @@ public final class Ledger: LogStoreObserver {
             } ?? 0
         }
         var result = RepriceResult()
-        var after = low
+        var after = Catalog.exclusiveLowerBound(from)
         while true {
             let rows = try catalog.read { db in
                 try db.query(
                     NamedQueries.sql("reprice_page"),
-                    [.text(account), .blob(low), .blob(high), .blob(after), .integer(Int64(pageSize))],
+                    [.text(account), .blob(after), .blob(high), .integer(Int64(pageSize))],
                     row: { try RepriceRow(row: $0, account: account) })
             }
             guard let last = rows.last else { break }

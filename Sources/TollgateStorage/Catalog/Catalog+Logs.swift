@@ -429,7 +429,7 @@ extension Catalog {
 
     /// The largest id below every id of millisecond `from` (empty when there is no lower bound): `id > bound`
     /// then means `id >= lowerBound(from)`.
-    static func exclusiveLowerBound(_ from: Int64?) -> [UInt8] {
+    public static func exclusiveLowerBound(_ from: Int64?) -> [UInt8] {
         guard let from else { return [] }
         let low = LogID.lowerBound(milliseconds: from)
         guard low.high > 0 else { return [] }
