@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Proxy benchmark (release build): requests/s and latency percentiles, direct to the mock provider vs through
 # nginx (a plain reverse proxy, the reference for what a proxy can do on this machine) vs through Tollgate with
-# logging on, at 1 and 32 connections. Load from wrk. Prints a Markdown table.
+# logging on, with cf-aig-collect-log: false, for a free account at 99 % of its monthly log quota (99,000 logs
+# generated first; stop_inserting), and for an account at its quota with `reject` (every request answered 429 by the
+# gateway), at 1 and 32 connections. Load from wrk. Prints a Markdown table.
 #
 #   scripts/bench-proxy.sh [seconds per run, default 10]
 set -euo pipefail
@@ -49,9 +51,19 @@ NGINX
 nginx -c "$work/nginx.conf" -p "$work" & pids+=($!)
 wait_port "$nginx_port"
 
+# A free account at 99 % of its 100,000-log month before the run.
+"$bin" generate --data "$work/data" --account quota99 --records 99000 --days 1 --no-payload --seed 7 >/dev/null 2>&1
+
 TOLLGATE_ADMIN_TOKEN=bench "$bin" serve --port "$gw_port" --data "$work/data" \
     --upstream "openai=http://127.0.0.1:$mock_port/v1" --log-level error >/dev/null 2>&1 & gw_pid=$!; pids+=($gw_pid)
 wait_port "$gw_port"
+
+api() { curl -sf -X "$1" -H 'Authorization: Bearer bench' -H 'Content-Type: application/json' \
+    "http://127.0.0.1:$gw_port/api/v1/$2" ${3:+-d "$3"} >/dev/null; }
+api PATCH accounts/quota99 '{"tier":"free","log_limit":null,"log_management_strategy":"stop_inserting"}'
+api POST accounts '{"id":"quota-reject","tier":"free"}'
+api POST accounts/quota-reject/gateways '{"id":"default"}'
+api PATCH accounts/quota-reject '{"log_limit":0,"log_management_strategy":"reject"}'
 
 cat > "$work/post.lua" <<'LUA'
 wrk.method = "POST"
@@ -85,15 +97,22 @@ for c in 1 32; do
     read -r n_rps n_p50 n_p99 n_err <<<"$(run nginx "http://127.0.0.1:$nginx_port/v1/chat/completions" "$c")"
     read -r t_rps t_p50 t_p99 t_err <<<"$(run tollgate "http://127.0.0.1:$gw_port/v1/default/default/openai/chat/completions" "$c")"
     read -r o_rps o_p50 o_p99 o_err <<<"$(run tollgate-nolog "http://127.0.0.1:$gw_port/v1/default/default/openai/chat/completions" "$c" "$work/post-nolog.lua")"
+    read -r q_rps q_p50 q_p99 q_err <<<"$(run quota99 "http://127.0.0.1:$gw_port/v1/quota99/default/openai/chat/completions" "$c")"
+    read -r r_rps r_p50 r_p99 r_err <<<"$(run reject "http://127.0.0.1:$gw_port/v1/quota-reject/default/openai/chat/completions" "$c")"
     ratio=$(python3 -c "print(f'{$t_rps/$n_rps:.2f}')")
     ratio_off=$(python3 -c "print(f'{$o_rps/$n_rps:.2f}')")
+    ratio_q=$(python3 -c "print(f'{$q_rps/$n_rps:.2f}')")
     echo "| mock direct | $c | $d_rps | $d_p50 | $d_p99 | |"
     echo "| nginx → mock | $c | $n_rps | $n_p50 | $n_p99 | 1.00 |"
     echo "| tollgate → mock (logging on) | $c | $t_rps | $t_p50 | $t_p99 | $ratio |"
     echo "| tollgate → mock (cf-aig-collect-log: false) | $c | $o_rps | $o_p50 | $o_p99 | $ratio_off |"
-    for e in "$d_err" "$n_err" "$t_err" "$o_err"; do [ -n "$e" ] && echo "errors: $e" >&2; done
+    echo "| tollgate → mock (free account at 99 % of its log quota) | $c | $q_rps | $q_p50 | $q_p99 | $ratio_q |"
+    echo "| tollgate, quota reached with reject (429 from the gateway) | $c | $r_rps | $r_p50 | $r_p99 | |"
+    for e in "$d_err" "$n_err" "$t_err" "$o_err" "$q_err"; do [ -n "$e" ] && echo "errors: $e" >&2; done
 done
 echo
 rss=$(awk '/VmHWM/ {printf "%.1f MB", $2/1024}' /proc/$gw_pid/status)
 stored=$(curl -s -H 'Authorization: Bearer bench' "http://127.0.0.1:$gw_port/api/v1/ingest")
+quota=$(curl -s -H 'Authorization: Bearer bench' "http://127.0.0.1:$gw_port/api/v1/accounts/quota99/quota")
 echo "tollgate peak RSS: $rss; ingest counters: $stored"
+echo "quota99 after the runs: $quota"
