@@ -167,6 +167,9 @@ import TollgateModel
         // (Wait for the last request's commit: both counts are read after it.)
         try await Task.sleep(for: .milliseconds(300))
         let stored = try await second.listedIDs().count
+        // The month's stored-log count for the quota is exact after the crash: no log counted twice, none missed.
+        let quota = try await Self.usage(second, "/api/v1/accounts/default/quota")
+        #expect(quota["used"] as? Int == stored)
         let minute: Int64 = 60_000
         let now = Int64(Date().timeIntervalSince1970 * 1000) / minute * minute
         let usagePath =

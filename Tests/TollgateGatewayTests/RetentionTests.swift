@@ -162,4 +162,28 @@ import TollgateStorage
         #expect(try store.applyRetention(now: now, account: "acme", days: 1) == 2)
         try store.close()
     }
+
+    @Test func aGatewaysRetentionOverridesItsAccounts() throws {
+        let directory = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let now = SegmentWriter.wallClockMillis()
+        let store = try LogStore(directory: directory, logger: .init(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        _ = try store.catalog.createGateway(account: "default", id: "short")
+        let updated = try store.catalog.updateGateway(account: "default", id: "short", retentionDays: 5)
+        #expect(updated?.retentionDays == 5)
+        // Ten days old: past the gateway's 5 days, within the account's 30 (free tier).
+        var short = record(at: now - 10 * Self.day, 1)
+        short.gateway = "short"
+        let kept = record(at: now - 10 * Self.day + 1, 2)
+        try store.append([short, kept])
+        try store.commit()
+        #expect(try store.applyRetention(now: now) == 1)
+        let listed = try store.catalog.listLogs(LogQuery(account: "default", limit: 10)).entries.map(\.id)
+        #expect(listed == [kept.id])
+        // Back to the account's retention.
+        #expect(
+            try store.catalog.updateGateway(account: "default", id: "short", retentionDays: .some(nil))?.retentionDays
+                == nil)
+        try store.close()
+    }
 }

@@ -60,8 +60,8 @@ struct AccountRoutes<Context: RequestContext> {
         return json(status: .created) { $0.gateway(gateway) }
     }
 
-    /// `PATCH …/gateways/{gateway}` with any of `collect_logs`, `stream_usage`, `authentication`; answers the updated
-    /// gateway.
+    /// `PATCH …/gateways/{gateway}` with any of `collect_logs`, `stream_usage`, `authentication`, `retention_days`
+    /// (days, or null for the account's); answers the updated gateway.
     private func updateGateway(_ request: Request, _ context: Context) async throws -> Response {
         let account = try await api.requireAccount(context)
         let id = try context.parameters.require("gateway")
@@ -69,10 +69,11 @@ struct AccountRoutes<Context: RequestContext> {
         let collectLogs = try body.optionalBool("collect_logs")
         let streamUsage = try body.optionalBool("stream_usage")
         let authentication = try body.optionalBool("authentication")
+        let retention = try body.optionalCount("retention_days", minimum: 1).map { $0.map { Int($0) } }
         let updated = try await api.blocking {
             try api.catalog.updateGateway(
                 account: account.id, id: id, collectLogs: collectLogs, streamUsage: streamUsage,
-                authentication: authentication)
+                authentication: authentication, retentionDays: retention)
         }
         guard let gateway = updated else { throw APIError.notFound("gateway \(id)") }
         api.directory.upsert(.init(gateway))
@@ -121,6 +122,7 @@ extension JSONWriter {
         key("collect_logs"); bool(gateway.collectLogs)
         key("stream_usage"); bool(gateway.streamUsage)
         key("authentication"); bool(gateway.authentication)
+        key("retention_days"); int(gateway.retentionDays.map { Int64($0) })
         key("created_at"); string(RFC3339.format(milliseconds: gateway.createdAt))
         endObject()
     }

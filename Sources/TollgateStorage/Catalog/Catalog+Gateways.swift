@@ -8,7 +8,8 @@ extension Catalog {
             """
         static let update = """
             UPDATE gateways SET collect_logs = coalesce(?3, collect_logs), stream_usage = coalesce(?4, stream_usage),
-                authentication = coalesce(?5, authentication)
+                authentication = coalesce(?5, authentication),
+                retention_days = CASE WHEN ?6 THEN ?7 ELSE retention_days END
             WHERE account = ?1 AND id = ?2
             """
         static let columns = "account, id, collect_logs, authentication, retention_days, created_at, stream_usage"
@@ -57,12 +58,12 @@ extension Catalog {
         }
     }
 
-    /// Changes the settings given (nil leaves one as it is) and returns the gateway as stored, or nil when the
-    /// account has no gateway with this id.
+    /// Changes the settings given (nil leaves one as it is; `retentionDays: .some(nil)` returns the gateway to its
+    /// account's retention) and returns the gateway as stored, or nil when the account has no gateway with this id.
     @discardableResult
     public func updateGateway(
         account: String, id: String, collectLogs: Bool? = nil, streamUsage: Bool? = nil,
-        authentication: Bool? = nil
+        authentication: Bool? = nil, retentionDays: Int?? = nil
     ) throws -> GatewayRecord? {
         try write { db in
             try db.transaction { () throws -> GatewayRecord? in
@@ -71,6 +72,7 @@ extension Catalog {
                     [
                         .text(account), .text(id), collectLogs.map { .bool($0) } ?? .null,
                         streamUsage.map { .bool($0) } ?? .null, authentication.map { .bool($0) } ?? .null,
+                        .bool(retentionDays != nil), .integer(retentionDays.flatMap { $0.map { Int64($0) } }),
                     ]
                 )
                 guard changed == 1 else { return nil }
