@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import TollgateModel
 import TollgateStorage
 
 @testable import TollgateAnalytics
@@ -76,7 +77,7 @@ struct UsageGroupKey: Hashable {
 
 /// Random requests over `days` days from `start`, with every optional field sometimes missing.
 func randomInputs(count: Int, start: Int64, days: Int, seed: UInt64, account: String = "acme") -> [RollupInput] {
-    var rng = SeededGenerator(seed: seed)
+    var rng = SplitMix64(seed: seed)
     let models: [String?] = ["gpt-5", "gpt-5-mini", "claude-x", nil]
     return (0..<count).map { _ in
         let priced = Int.random(in: 0..<5, using: &rng) != 0
@@ -279,7 +280,7 @@ func checkAgainstBruteForce(_ engine: RollupEngine, _ inputs: [RollupInput], _ q
         let old = randomInputs(count: 2_000, start: Self.start, days: 40, seed: 4)
         for input in old { engine.fold(input) }
         try engine.checkpoint(watermark: RollupWatermark(segment: 1, offset: 0))
-        var rng = SeededGenerator(seed: 5)
+        var rng = SplitMix64(seed: 5)
         var new = old
         for i in new.indices where i % 3 == 0 {
             // Repricing: priced ↔ unpriced, or another price.

@@ -1,20 +1,10 @@
 import Foundation
 import Testing
+import TollgateModel
 
 @testable import TollgateAnalytics
 
-/// A seeded generator (SplitMix64), so failures reproduce.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+extension SplitMix64 {
     /// exp(N(mu, sigma)), by Box–Muller.
     mutating func logNormal(mu: Double, sigma: Double) -> Double {
         let u1 = Double.random(in: Double.ulpOfOne..<1, using: &self)
@@ -38,7 +28,7 @@ func withinAccuracy(_ estimate: Double, _ exact: Int64) -> Bool {
     static let quantiles = [0.01, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1.0]
 
     static func datasets() -> [(String, [Int64])] {
-        var rng = SeededGenerator(seed: 7)
+        var rng = SplitMix64(seed: 7)
         let uniform = (0..<20_000).map { _ in Int64.random(in: 1...5_000_000, using: &rng) }
         let heavy = (0..<20_000).map { _ in Int64(rng.logNormal(mu: 12, sigma: 1.5).rounded(.up)) }
         let constant = [Int64](repeating: 123_456, count: 5_000)
@@ -70,7 +60,7 @@ func withinAccuracy(_ estimate: Double, _ exact: Int64) -> Bool {
     }
 
     @Test func mergingManySmallSketchesKeepsTheAccuracy() {
-        var rng = SeededGenerator(seed: 11)
+        var rng = SplitMix64(seed: 11)
         for (name, values) in Self.datasets() {
             var merged = QuantileSketch()
             var index = 0
@@ -86,7 +76,7 @@ func withinAccuracy(_ estimate: Double, _ exact: Int64) -> Bool {
     }
 
     @Test func removeIsExact() {
-        var rng = SeededGenerator(seed: 3)
+        var rng = SplitMix64(seed: 3)
         let values = (0..<2_000).map { _ in Int64(rng.logNormal(mu: 9, sigma: 1).rounded()) }
         var all = QuantileSketch()
         for v in values { all.add(v) }
@@ -109,7 +99,7 @@ func withinAccuracy(_ estimate: Double, _ exact: Int64) -> Bool {
     }
 
     @Test func bigSketchesUseTheDenseFormAndDecodeTheSame() throws {
-        var rng = SeededGenerator(seed: 13)
+        var rng = SplitMix64(seed: 13)
         let values = (0..<50_000).map { _ in Int64(rng.logNormal(mu: 12, sigma: 0.3).rounded()) }
         var sketch = QuantileSketch()
         for v in values { sketch.add(v) }

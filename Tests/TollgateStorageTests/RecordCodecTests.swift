@@ -87,7 +87,7 @@ struct RecordCodecTests {
         #expect(try RecordCodec.decode(RecordCodec.encode(empty)) == empty)
 
         var large = minimal()
-        var random = SplitMix(seed: 1)
+        var random = SplitMix64(seed: 1)
         large.requestBody = (0..<(5 * 1024 * 1024)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
         large.responseBody = [UInt8](repeating: 0x41, count: 300_000)
         let encoded = RecordCodec.encode(large)

@@ -57,23 +57,10 @@ func writeFile(_ path: String, _ bytes: [UInt8]) throws {
 
 func fileSize(_ path: String) throws -> UInt64 { try SegmentFile.openForReading(path).size() }
 
-/// Deterministic pseudo-random numbers (SplitMix64), so generated records are the same on every run.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Makes fixture-like log records: OpenAI chat completions and Anthropic messages, JSON request and response bodies
 /// of about 1–3 KB with varied text, realistic headers and usage.
 struct RecordFactory {
-    var random: SplitMix
+    var random: SplitMix64
     let ids = LogIDGenerator()
     var clock: Int64 = 1_764_000_000_000
 
@@ -84,7 +71,7 @@ struct RecordFactory {
     var uniquePrompts = false
 
     init(seed: UInt64 = 42, uniquePrompts: Bool = false) {
-        random = SplitMix(seed: seed)
+        random = SplitMix64(seed: seed)
         self.uniquePrompts = uniquePrompts
         for _ in 0..<6 { appPrompts.append(text(words: 30 + Int(random.next() % 90))) }
     }

@@ -1,3 +1,5 @@
+import TollgateModel
+
 /// An exact amount of US dollars: an integer count of picodollars (10⁻¹² USD).
 ///
 /// Per-token prices of every public price list (USD per 1M tokens with at most six decimals) are whole
@@ -25,46 +27,12 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     /// The amount in USD at full precision, trailing zeros removed: `0.000000375`, `12`, `-1.5`.
-    public var usd: String {
-        let negative = picodollars < 0
-        let magnitude = negative ? -picodollars : picodollars
-        let whole = magnitude / Self.picodollarsPerDollar
-        var fraction = String(magnitude % Self.picodollarsPerDollar)
-        fraction = String(repeating: "0", count: 12 - fraction.count) + fraction
-        while fraction.hasSuffix("0") { fraction.removeLast() }
-        return (negative ? "-" : "") + String(whole) + (fraction.isEmpty ? "" : "." + fraction)
-    }
+    public var usd: String { ExactDecimal.text(picodollars, scale: 12) }
 
     public var description: String { "$" + usd }
 
     /// A decimal string as an integer scaled by 10^scale; nil when malformed or more precise than `scale`.
     static func parseDecimal(_ text: some StringProtocol, scale: Int) -> Int128? {
-        var bytes = Substring(text).utf8[...]
-        var negative = false
-        if bytes.first == UInt8(ascii: "-") {
-            negative = true
-            bytes = bytes.dropFirst()
-        }
-        var value: Int128 = 0
-        var decimals = -1
-        var digits = 0
-        for byte in bytes {
-            if byte == UInt8(ascii: ".") {
-                guard decimals < 0 else { return nil }
-                decimals = 0
-                continue
-            }
-            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-            if decimals >= 0 {
-                decimals += 1
-                guard decimals <= scale else { return nil }
-            }
-            digits += 1
-            guard digits <= 30 else { return nil }
-            value = value * 10 + Int128(byte - UInt8(ascii: "0"))
-        }
-        guard digits > 0, decimals != 0 else { return nil }
-        for _ in 0..<(scale - max(decimals, 0)) { value *= 10 }
-        return negative ? -value : value
+        ExactDecimal.scaled(text, scale: scale)
     }
 }

@@ -78,10 +78,9 @@ public struct IngestService: Service {
         }
     }
 
-    /// Commits, then tells the quota which reservations are now stored logs; an account over its limit with the
-    /// `delete_oldest` strategy loses its oldest logs of the month, so it stays at the limit.
-    private func commit() throws {
-        try store.commit()
+    /// After a commit: the reservations of the logs it indexed become stored logs in the quota.
+    @discardableResult
+    private func convertReservations() -> [ReservationKey: Int64] {
         let committed = reservations.withLock { pending in
             defer { pending.removeAll() }
             return pending
@@ -89,6 +88,14 @@ public struct IngestService: Service {
         for (key, count) in committed {
             quota?.committed(account: key.account, admitted: key.monthStart, count: count)
         }
+        return committed
+    }
+
+    /// Commits, then tells the quota which reservations are now stored logs; an account over its limit with the
+    /// `delete_oldest` strategy loses its oldest logs of the month, so it stays at the limit.
+    private func commit() throws {
+        try store.commit()
+        let committed = convertReservations()
         guard let quota else { return }
         for account in Set(committed.keys.map(\.account)) {
             let excess = quota.excess(account: account)
@@ -130,13 +137,7 @@ public struct IngestService: Service {
         }
         await runStoreWork(on: pool) {
             try store.close()
-            let committed = reservations.withLock { pending in
-                defer { pending.removeAll() }
-                return pending
-            }
-            for (key, count) in committed {
-                quota?.committed(account: key.account, admitted: key.monthStart, count: count)
-            }
+            convertReservations()
         }
         try await pool.shutdownGracefully()
         logger.info("ingest stopped; store committed and sealed")
