@@ -37,6 +37,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Ingest queue capacity (exchanges waiting to be stored); beyond it logs are dropped and counted.")
     var queueCapacity = 65_536
 
+    @Option(help: "Minutes between two retention and compaction passes (1–1440); 0 turns the background passes off.")
+    var retentionIntervalMinutes = 5
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -49,6 +52,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard (1...1000).contains(commitIntervalMs) else {
             throw ValidationError("--commit-interval-ms must be from 1 to 1000")
         }
+        guard (0...1440).contains(retentionIntervalMinutes) else {
+            throw ValidationError("--retention-interval-minutes must be from 0 to 1440")
+        }
         let providers = try ProviderOverrides.apply(flags: upstreams, environment: environment, to: .builtIn)
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         let adminToken = try AdminToken.load(dataDirectory: data, environment: environment)
@@ -59,6 +65,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.providers = providers
         configuration.ingest.commitInterval = .milliseconds(commitIntervalMs)
         configuration.queueCapacity = queueCapacity
+        configuration.retention.enabled = retentionIntervalMinutes > 0
+        configuration.retention.interval = .seconds(max(1, retentionIntervalMinutes) * 60)
         let host = self.host
         configuration.onListening = { port in
             Output.line("tollgate listening on http://\(host):\(port) (data: \(data))")

@@ -95,3 +95,36 @@ final class LineCollector: @unchecked Sendable {
         return buffer
     }
 }
+
+extension ServeCommandTests {
+    /// Runs `tollgate` with `arguments` to its end; returns the exit status and what it wrote to standard error.
+    func runTollgate(_ arguments: [String]) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CrashRecoveryTests.binary)
+        process.arguments = arguments
+        let errors = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = errors
+        try process.run()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+
+    @Test func badFlagsAndABusyDataFolderAreRefused() async throws {
+        let data = makeTemporaryDirectory()
+        let (status, text) = try runTollgate(["serve", "--data", data, "--retention-interval-minutes", "5000"])
+        #expect(status != 0)
+        #expect(text.contains("--retention-interval-minutes"))
+
+        // A writing command refuses a folder a running gateway holds.
+        let port = try CrashRecoveryTests.freePort()
+        let (server, _) = try await serve(data: data, port: port, environment: ["TOLLGATE_ADMIN_TOKEN": "t"])
+        let (busy, message) = try runTollgate(["generate", "--data", data, "--account", "acme", "--records", "10"])
+        #expect(busy != 0)
+        #expect(message.contains("in use"), "\(message)")
+        #expect(await stop(server) == 0)
+        let (free, _) = try runTollgate(["generate", "--data", data, "--account", "acme", "--records", "10"])
+        #expect(free == 0)
+    }
+}
