@@ -51,3 +51,15 @@ func json(status: HTTPResponse.Status = .ok, _ write: (inout JSONWriter) -> Void
     write(&writer)
     return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: writer.buffer))
 }
+
+/// `{"<key>":[…]}`: a list response, each item written by `item`.
+func jsonList<Item>(_ key: String, _ items: [Item], _ item: (inout JSONWriter, Item) -> Void) -> Response {
+    json {
+        $0.beginObject()
+        $0.key(key)
+        $0.beginArray()
+        for element in items { item(&$0, element) }
+        $0.endArray()
+        $0.endObject()
+    }
+}

@@ -29,14 +29,7 @@ struct AccountRoutes<Context: RequestContext> {
 
     private func listAccounts() async throws -> Response {
         let accounts = try await api.blocking { try api.catalog.accounts() }
-        return json {
-            $0.beginObject()
-            $0.key("accounts")
-            $0.beginArray()
-            for account in accounts { $0.account(account) }
-            $0.endArray()
-            $0.endObject()
-        }
+        return jsonList("accounts", accounts) { $0.account($1) }
     }
 
     private func getAccount(_ context: Context) async throws -> Response {
@@ -83,14 +76,7 @@ struct AccountRoutes<Context: RequestContext> {
     private func listGateways(_ context: Context) async throws -> Response {
         let account = try await api.requireAccount(context)
         let gateways = try await api.blocking { try api.catalog.gateways(account: account.id) }
-        return json {
-            $0.beginObject()
-            $0.key("gateways")
-            $0.beginArray()
-            for gateway in gateways { $0.gateway(gateway) }
-            $0.endArray()
-            $0.endObject()
-        }
+        return jsonList("gateways", gateways) { $0.gateway($1) }
     }
 
     private func getGateway(_ context: Context) async throws -> Response {

@@ -39,14 +39,7 @@ struct PriceRoutes<Context: RequestContext> {
             $0.account == account && (provider == nil || $0.row.provider == provider)
                 && (model == nil || $0.row.model == model)
         }
-        return json {
-            $0.beginObject()
-            $0.key("prices")
-            $0.beginArray()
-            for entry in entries { $0.price(entry) }
-            $0.endArray()
-            $0.endObject()
-        }
+        return jsonList("prices", entries) { $0.price($1) }
     }
 
     private func upsert(_ request: Request, _ context: Context, account: String) async throws -> Response {

@@ -38,14 +38,7 @@ struct TokenRoutes<Context: RequestContext> {
     private func list(_ context: Context) async throws -> Response {
         let account = try await api.requireAccount(context)
         let tokens = try await api.blocking { try api.catalog.tokens(account: account.id) }
-        return json {
-            $0.beginObject()
-            $0.key("tokens")
-            $0.beginArray()
-            for token in tokens { $0.token(token) }
-            $0.endArray()
-            $0.endObject()
-        }
+        return jsonList("tokens", tokens) { $0.token($1) }
     }
 
     /// `DELETE …/tokens/{id}`: revokes the token at once (204); 404 when the account has no such token.
