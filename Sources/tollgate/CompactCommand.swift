@@ -34,10 +34,11 @@ struct CompactCommand: ParsableCommand {
             if bar == nil { bar = ProgressBar("compact", total: total) }
             bar?.update(done)
         }
-        bar?.finish(report.segments)
+        bar?.finish(report.segments + report.dropped)
         try store.close()
         Output.line(
-            "compaction: \(report.segments) segments rewritten, \(report.purged) deleted logs purged, "
+            "compaction: \(report.dropped) segments dropped whole, \(report.segments) rewritten, "
+                + "\(report.purged) deleted logs purged, "
                 + "\(report.bytesBefore) → \(report.bytesAfter) bytes, \(report.deferred) segments deferred "
                 + "(active, or not yet checkpointed past), in \(seconds(ContinuousClock.now - deleted)); "
                 + String(format: "longest segment commit %.0f ms", report.longestCommitMillis))

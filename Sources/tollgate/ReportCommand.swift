@@ -33,8 +33,8 @@ struct ReportCommand: ParsableCommand {
     }
 }
 
-/// `tollgate rebuild-rollups`: regenerate every rollup from the segments (after a change of rollup rules, or to
-/// check them). The result equals the rollups kept at ingest.
+/// `tollgate rebuild-rollups`: regenerate every rollup from the segments and the usage archives of dropped
+/// segments (after a change of rollup rules, or to check them). The result equals the rollups kept at ingest.
 struct RebuildRollupsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rebuild-rollups",
@@ -44,7 +44,7 @@ struct RebuildRollupsCommand: ParsableCommand {
 
     func run() throws {
         let (ledger, store) = try Ledger.openStore(directory: data.path, logger: DataFolderOptions.logger())
-        let total = Int(try store.catalog.segments().reduce(0) { $0 + $1.recordCount }) + (try store.tailRecordCount())
+        let total = try store.storedRecordCount()
         let bar = ProgressBar("rebuild-rollups", total: total)
         let folded = try ledger.catchUp(store, rebuild: true) { bar.update($0) }
         bar.finish(folded)

@@ -42,7 +42,12 @@ import TollgateModel
 
         let output = try run(["compact", "--data", data, "--retention-days", "50"])
         #expect(output.contains("retention: 200 expired logs deleted"))
-        #expect(output.contains("compaction: 1 segments rewritten, 200 deleted logs purged"))
+        // The old logs had a segment of their own: it is dropped whole, its usage kept in a usage archive.
+        #expect(output.contains("compaction: 1 segments dropped whole, 0 rewritten, 200 deleted logs purged"))
+        let archives = try FileManager.default.contentsOfDirectory(atPath: data + "/usage")
+        #expect(archives.count == 1 && archives[0].hasSuffix(".usage"))
+        let segments = try FileManager.default.contentsOfDirectory(atPath: data + "/segments")
+        #expect(!segments.contains(archives[0].replacingOccurrences(of: ".usage", with: ".seg")))
 
         let after = try report(data, month: month)
         #expect(after["lines"] as? NSArray == before["lines"] as? NSArray)
@@ -54,7 +59,7 @@ import TollgateModel
         #expect(rebuilt["lines"] as? NSArray == before["lines"] as? NSArray)
         #expect(rebuilt["totals"] as? NSDictionary == before["totals"] as? NSDictionary)
         // A second pass has nothing left to do.
-        #expect(try run(["compact", "--data", data]).contains("compaction: 0 segments rewritten"))
+        #expect(try run(["compact", "--data", data]).contains("compaction: 0 segments dropped whole, 0 rewritten"))
     }
 }
 

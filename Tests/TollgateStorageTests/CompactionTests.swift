@@ -53,12 +53,18 @@ import TollgateModel
         return all
     }
 
-    /// Every record in the segment files, by id (a duplicate id would be a bug: collected as a list).
+    /// Every record in the segment files and the usage archives, by id (a duplicate id would be a bug: collected as
+    /// a list).
     func stored(_ directory: String) throws -> [LogID: [LogRecord]] {
         let reader = SegmentReader(directory: directory)
         var found: [LogID: [LogRecord]] = [:]
         for seq in try reader.segments() {
             try reader.forEachRecord(in: seq) { _, record in found[record.id, default: []].append(record) }
+        }
+        for seq in try UsageArchive.segments(in: directory) {
+            for entry in try UsageArchive.read(segment: seq, directory: directory) {
+                found[entry.record.id, default: []].append(entry.record)
+            }
         }
         return found
     }
@@ -252,11 +258,11 @@ extension CompactionTests {
         // Checkpoint inside segment 1: nothing to do yet.
         observer.position = first.location(row: 0)
         var report = try store.compact()
-        #expect(report.segments == 0 && report.deferred > 0)
-        // Checkpoint at segment 1's last record: segment 1 only.
+        #expect(report.segments == 0 && report.dropped == 0 && report.deferred > 0)
+        // Checkpoint at segment 1's last record: segment 1 only (all its logs deleted: dropped).
         observer.position = first.location(row: first.count - 1)
         report = try store.compact()
-        #expect(report.segments == 1 && report.purged == first.count)
+        #expect(report.segments == 0 && report.dropped == 1 && report.purged == first.count)
         try store.close()
     }
 }
@@ -294,5 +300,148 @@ extension CompactionTests {
         #expect(reads.load(ordering: .relaxed) > 0)
         #expect(failures.withLock { $0 }.isEmpty)
         try store.close()
+    }
+}
+
+extension CompactionTests {
+    /// 60 records over several sealed segments; every log of the first 30 is deleted (whole segments), and the
+    /// 500s after them (segments that keep live logs).
+    func populatedForDrops(_ directory: String) throws -> (
+        store: LogStore, records: [LogRecord], deleted: Set<LogID>, droppable: Set<UInt32>
+    ) {
+        let store = try LogStore(directory: directory, configuration: configuration, logger: logger)
+        let records = (0..<60).map(record)
+        try store.append(records)
+        try store.commit()
+        let deleted = Set(
+            records.enumerated().filter { $0.offset < 30 || $0.element.statusCode == 500 }.map(\.element.id))
+        for record in records.prefix(30) { #expect(try store.catalog.deleteLog(account: "default", id: record.id)) }
+        _ = try store.catalog.deleteLogs(matching: LogQuery(account: "default", statusCode: 500))
+        #expect(try listed(store).count == records.count - deleted.count)
+        // Sealed segments whose records are all deleted.
+        let active = try store.catalog.segments().filter { $0.state == .active }.map(\.seq)
+        var droppable: Set<UInt32> = []
+        for seq in try store.reader.segments() where !active.contains(seq) {
+            if try store.reader.columns(of: seq).ids.allSatisfy(deleted.contains) { droppable.insert(seq) }
+        }
+        #expect(droppable.count >= 2)
+        return (store, records, deleted, droppable)
+    }
+
+    @Test func aSegmentWhoseLogsAreAllDeletedIsDroppedWholeAndItsUsageKept() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (store, records, deleted, droppable) = try populatedForDrops(directory)
+        let live = records.filter { !deleted.contains($0.id) }
+        let replayedBefore = try replayed(store)
+        let sizes = try droppable.map { try store.reader.file($0).size() }.reduce(0, +)
+
+        let report = try store.compact()
+        #expect(report.dropped == droppable.count)
+        #expect(report.segments > 0)  // the later segments keep live logs: rewritten
+        // The dropped segments' files are gone, their rows too; their usage records are in archives.
+        let files = Set(try store.reader.segments())
+        #expect(files.isDisjoint(with: droppable))
+        #expect(Set(try UsageArchive.segments(in: directory)) == droppable)
+        #expect(Set(try store.catalog.segments().map(\.seq)).isDisjoint(with: droppable))
+        let archived = try droppable.map { try UsageArchive.read(segment: $0, directory: directory) }.joined()
+        #expect(archived.allSatisfy { !$0.record.logged && $0.record.path.isEmpty && $0.record.requestBody.isEmpty })
+        let archiveBytes = try droppable.map {
+            try SegmentFile.openForReading(UsageArchive.path(directory, $0)).size()
+        }.reduce(0, +)
+        #expect(archiveBytes < sizes / 2)
+        // Nothing lost, nothing doubled: every request once, live logs intact, usage as before.
+        let onDisk = try stored(directory)
+        #expect(onDisk.count == records.count && onDisk.values.allSatisfy { $0.count == 1 })
+        #expect(try listed(store) == live.map(\.id))
+        for record in live { #expect(try store.record(account: "default", id: record.id) == record) }
+        #expect(try replayed(store) == replayedBefore)
+        #expect(try store.storedRecordCount() == records.count)
+        // A replay after a position inside a dropped segment gives what it gave with the segment there.
+        let inside = try #require(archived.first { $0.location.segment == droppable.min() }).location
+        var after: [LogID] = []
+        try store.replay(after: inside) { after.append($0.id) }
+        #expect(after.count == records.count - 1 && after.first == records[1].id)
+        try store.close()
+
+        // Reopened: the same; a second pass has nothing to do.
+        let reopened = try LogStore(directory: directory, configuration: configuration, logger: logger)
+        #expect(try replayed(reopened) == replayedBefore)
+        #expect(try listed(reopened) == live.map(\.id))
+        let again = try reopened.compact()
+        #expect(again.dropped == 0)
+        #expect(try UsageArchive.segments(in: directory).count == droppable.count)
+        try reopened.close()
+    }
+
+    /// Stops a compaction that drops segments after each step, reopens, and checks the dropped segment is either
+    /// still a segment file (before `committed`) or only its usage archive (from `committed` on): never both, never
+    /// neither, and every request replayed exactly once.
+    @Test(arguments: CompactionStep.allCases)
+    func aCrashAtAnyStepOfADropLosesNothingAndDoublesNothing(step: CompactionStep) throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var records: [LogRecord] = []
+        var deleted: Set<LogID> = []
+        var droppable: Set<UInt32> = []
+        var replayedBefore: [LogID: Int64] = [:]
+        do {
+            let populated = try populatedForDrops(directory)
+            (records, deleted, droppable) = (populated.records, populated.deleted, populated.droppable)
+            replayedBefore = try replayed(populated.store)
+            #expect(throws: CompactionInterrupted.self) {
+                try populated.store.compact(
+                    account: nil, progress: { _, _ in }, shouldStop: { false }, stopAfter: step)
+            }
+        }
+        let first = try #require(droppable.min())
+        let live = records.filter { !deleted.contains($0.id) }
+        let reopened = try LogStore(directory: directory, configuration: configuration, logger: logger)
+        #expect(try reopened.catalog.pendingCompactions().isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: UsageArchive.path(directory, first) + ".new"))
+        let segmentThere = try reopened.reader.segments().contains(first)
+        let archiveThere = try UsageArchive.segments(in: directory).contains(first)
+        #expect(segmentThere == (step < .committed))
+        #expect(archiveThere == (step >= .committed))
+        #expect(try reopened.catalog.segments().contains { $0.seq == first } == (step < .committed))
+        func check(_ store: LogStore) throws {
+            #expect(try listed(store) == live.map(\.id))
+            for record in live { #expect(try store.record(account: "default", id: record.id) == record) }
+            let onDisk = try stored(directory)
+            #expect(onDisk.count == records.count && onDisk.values.allSatisfy { $0.count == 1 })
+            #expect(try replayed(store) == replayedBefore)
+        }
+        try check(reopened)
+        try reopened.close()
+        // A complete pass afterwards drops every droppable segment.
+        let again = try LogStore(directory: directory, configuration: configuration, logger: logger)
+        try again.compact()
+        try check(again)
+        #expect(Set(try UsageArchive.segments(in: directory)) == droppable)
+        #expect(try again.catalog.tombstonedSegments().isEmpty)
+        try again.close()
+    }
+}
+
+extension CompactionTests {
+    /// A usage archive reads back exactly what was written, and any damaged byte is an error, never a silently
+    /// different bill.
+    @Test func aUsageArchiveRoundTripsAndRefusesDamage() throws {
+        let entries = (0..<200).map { i in
+            UsageArchive.Entry(
+                location: RecordLocation(segment: 7, offset: UInt64(16 + i * 90), length: 90),
+                record: record(i).usageRecord)
+        }
+        let bytes = try UsageArchive.encode(segment: 7, entries: entries)
+        #expect(try UsageArchive.decode(bytes, segment: 7) == entries)
+        #expect(throws: SegmentError.self) { try UsageArchive.decode(bytes, segment: 8) }
+        for position in [5, 13, 30, 38, 45, bytes.count / 2, bytes.count - 1] {
+            var damaged = bytes
+            damaged[position] ^= 0x40
+            #expect(throws: SegmentError.self, "byte \(position)") {
+                try UsageArchive.decode(damaged, segment: 7)
+            }
+        }
+        #expect(throws: SegmentError.self) { try UsageArchive.decode(Array(bytes.dropLast()), segment: 7) }
     }
 }

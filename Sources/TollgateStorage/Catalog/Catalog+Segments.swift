@@ -98,7 +98,8 @@ extension Catalog {
         try write { db in
             try db.transaction {
                 _ = try db.run(
-                    NamedQueries.sql("compaction_journal_insert"), [.integer(Int64(segment.seq)), .integer(now)])
+                    NamedQueries.sql("compaction_journal_insert"),
+                    [.integer(Int64(segment.seq)), .integer(now), .integer(0)])
                 let move = try db.cachedStatement(NamedQueries.sql("logs_relocate"))
                 for r in relocated {
                     try move.bind([
@@ -108,12 +109,7 @@ extension Catalog {
                     try move.run()
                     move.reset()
                 }
-                let forget = try db.cachedStatement(NamedQueries.sql("log_tombstone_delete"))
-                for key in purged {
-                    try forget.bind([.integer(Int64(segment.seq)), .text(key.account), .blob(key.id.bytes)])
-                    try forget.run()
-                    forget.reset()
-                }
+                try forgetTombstones(purged, segment: segment.seq, in: db)
                 _ = try db.run(
                     SegmentSQL.upsert,
                     [
@@ -125,14 +121,46 @@ extension Catalog {
         }
     }
 
-    /// Segments whose compaction committed but whose rewritten file may not be renamed into place yet.
-    public func pendingCompactions() throws -> [UInt32] {
-        try read { db in
-            try db.query(NamedQueries.sql("compaction_journal_all")) { UInt32(truncatingIfNeeded: $0.int64(at: 0)) }
+    /// The commit point of dropping a segment whose logs are all deleted, in one transaction: journals the drop
+    /// (the segment's usage archive is now the truth), forgets the tombstones of its logs, and removes the
+    /// segment's row. No index row points into the segment: every log of it was deleted.
+    public func commitDrop(segment seq: UInt32, purged: [LogKey], at now: Int64) throws {
+        try write { db in
+            try db.transaction {
+                _ = try db.run(
+                    NamedQueries.sql("compaction_journal_insert"), [.integer(Int64(seq)), .integer(now), .integer(1)])
+                try forgetTombstones(purged, segment: seq, in: db)
+                _ = try db.run(NamedQueries.sql("segment_delete"), [.integer(Int64(seq))])
+            }
         }
     }
 
-    /// The rewritten file of `seq` is in place.
+    private func forgetTombstones(_ keys: [LogKey], segment: UInt32, in db: SQLiteConnection) throws {
+        let forget = try db.cachedStatement(NamedQueries.sql("log_tombstone_delete"))
+        for key in keys {
+            try forget.bind([.integer(Int64(segment)), .text(key.account), .blob(key.id.bytes)])
+            try forget.run()
+            forget.reset()
+        }
+    }
+
+    /// A committed compaction whose files may not be in place yet.
+    public struct PendingCompaction: Sendable, Equatable {
+        public var seq: UInt32
+        /// The segment was dropped (its usage archive replaces it), not rewritten.
+        public var dropped: Bool
+    }
+
+    /// Compactions that committed but whose rewritten file or usage archive may not be in place yet, by seq.
+    public func pendingCompactions() throws -> [PendingCompaction] {
+        try read { db in
+            try db.query(NamedQueries.sql("compaction_journal_all")) {
+                PendingCompaction(seq: UInt32(truncatingIfNeeded: $0.int64(at: 0)), dropped: $0.int64(at: 1) != 0)
+            }
+        }
+    }
+
+    /// The rewritten file (or usage archive) of `seq` is in place.
     public func finishCompaction(seq: UInt32) throws {
         try write { db in
             _ = try db.run(NamedQueries.sql("compaction_journal_delete"), [.integer(Int64(seq))])

@@ -1,18 +1,22 @@
 import Foundation
+import Glibc
 import Logging
 import TollgateModel
 
 /// The steps of compacting one segment, in order. A crash after any of them leaves the old segment (before
 /// `committed`) or the new one (from `committed` on); opening the store finishes or undoes what was left.
+///
+/// A segment with a live log is rewritten; one whose logs are all deleted is dropped: its usage archive takes the
+/// rewritten file's place in each step.
 public enum CompactionStep: Int, CaseIterable, Sendable, Comparable {
-    /// `<seq>.seg.compact` is written, sealed and fsynced beside the old file. A crash now: the old file is the
-    /// truth; the open deletes the rewritten one.
+    /// `<seq>.seg.compact` (a drop: `usage/<seq>.usage.new`) is written and fsynced beside the old file. A crash
+    /// now: the old file is the truth; the open deletes the new one.
     case rewritten = 1
-    /// The catalog committed, in one transaction: the journal row, the new locations of the live logs, the
-    /// tombstones forgotten. A crash now: the open renames the rewritten file into place.
+    /// The catalog committed, in one transaction: the journal row, the new locations of the live logs (a drop: the
+    /// segment's row removed), the tombstones forgotten. A crash now: the open puts the new file into place.
     case committed
-    /// The rewritten file was renamed over the old one and `segments/` fsynced. A crash now: the open finds
-    /// nothing to rename and deletes the journal row.
+    /// The rewritten file was renamed over the old one and `segments/` fsynced (a drop: the archive renamed into
+    /// place, then the segment file deleted). A crash now: the open finds nothing to do but delete the journal row.
     case installed
     /// The journal row is deleted: the compaction is over.
     case finished
@@ -22,11 +26,13 @@ public enum CompactionStep: Int, CaseIterable, Sendable, Comparable {
 
 /// What a compaction pass did.
 public struct CompactionReport: Sendable, Equatable {
-    /// Segments rewritten.
+    /// Segments rewritten (they still hold live logs).
     public var segments = 0
+    /// Segments dropped whole (all their logs deleted); their usage records went to usage archives.
+    public var dropped = 0
     /// Deleted logs whose content left the segments (now usage records).
     public var purged = 0
-    /// Sizes of the rewritten segments before and after.
+    /// Sizes of the compacted segments before, and of what replaced them (rewritten files, usage archives) after.
     public var bytesBefore: Int64 = 0
     public var bytesAfter: Int64 = 0
     /// Segments holding deleted logs that this pass could not touch yet: the active segment, and those at or
@@ -43,8 +49,9 @@ struct CompactionInterrupted: Error {
 }
 
 extension LogStore {
-    /// Compacts every sealed segment that holds deleted logs (of `account`, when given): each is rewritten with
-    /// its deleted logs turned into usage records, and its bytes leave the disk. Runs on the caller's thread; the
+    /// Compacts every sealed segment that holds deleted logs (of `account`, when given), and their bytes leave the
+    /// disk: a segment still holding a live log is rewritten with its deleted logs turned into usage records; a
+    /// segment whose logs are all deleted is dropped whole, its usage records kept in a usage archive. Runs on the caller's thread; the
     /// ingest writer keeps appending meanwhile (the active segment is never compacted), and waits for the catalog
     /// only while one segment's commit transaction runs.
     ///
@@ -95,11 +102,12 @@ extension LogStore {
                 try compactSegment(entry, into: &report, stopAfter: stopAfter)
                 progress(done + 1, eligible.count)
             }
-            if report.segments > 0 {
+            if report.segments + report.dropped > 0 {
                 logger.info(
                     "compacted segments",
                     metadata: [
-                        "compaction.segments": "\(report.segments)", "compaction.purged": "\(report.purged)",
+                        "compaction.segments": "\(report.segments)", "compaction.dropped": "\(report.dropped)",
+                        "compaction.purged": "\(report.purged)",
                         "compaction.bytes_before": "\(report.bytesBefore)",
                         "compaction.bytes_after": "\(report.bytesAfter)",
                     ])
@@ -117,43 +125,85 @@ extension LogStore {
         let seq = entry.seq
         let purge = try catalog.tombstones(segment: seq)
         guard !purge.isEmpty else { return }
-        let rewrite = try SegmentCompaction.rewrite(segment: seq, reader: reader, purge: purge)
-        try reached(.rewritten)
-        var updated = entry
-        updated.recordCount = Int64(rewrite.footer.recordCount)
-        updated.bytes = Int64(rewrite.bytes)
-        updated.firstCreatedAt = rewrite.firstCreatedAt
-        updated.lastCreatedAt = rewrite.lastCreatedAt
-        // Every tombstone read is forgotten: its record is a usage record now, or it named no logged record of
-        // this segment. Tombstones added since were not read and stay for the next pass.
         let commitStarted = ContinuousClock.now
-        try catalog.commitCompaction(
-            segment: updated,
-            relocated: rewrite.relocated.map { Catalog.Relocation(key: $0.key, location: $0.location) },
-            purged: Array(purge), at: Int64(Date().timeIntervalSince1970 * 1000))
-        let commitTime = (ContinuousClock.now - commitStarted).components
-        report.longestCommitMillis = max(
-            report.longestCommitMillis, Double(commitTime.seconds) * 1e3 + Double(commitTime.attoseconds) / 1e15)
-        try reached(.committed)
-        try SegmentCompaction.install(segment: seq, segmentsPath: reader.segmentsPath)
-        reader.forget(segment: seq)
-        try reached(.installed)
-        try catalog.finishCompaction(seq: seq)
-        try reached(.finished)
-        report.segments += 1
-        report.purged += rewrite.purged.count
-        report.bytesBefore += Int64(rewrite.bytesBefore)
-        report.bytesAfter += Int64(rewrite.bytes)
+        func timedCommit(_ body: () throws -> Void) throws {
+            try body()
+            let commitTime = (ContinuousClock.now - commitStarted).components
+            report.longestCommitMillis = max(
+                report.longestCommitMillis,
+                Double(commitTime.seconds) * 1e3 + Double(commitTime.attoseconds) / 1e15)
+        }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        switch try SegmentCompaction.compact(segment: seq, reader: reader, purge: purge) {
+        case .rewrite(let rewrite):
+            try reached(.rewritten)
+            var updated = entry
+            updated.recordCount = Int64(rewrite.footer.recordCount)
+            updated.bytes = Int64(rewrite.bytes)
+            updated.firstCreatedAt = rewrite.firstCreatedAt
+            updated.lastCreatedAt = rewrite.lastCreatedAt
+            // Every tombstone read is forgotten: its record is a usage record now, or it named no logged record of
+            // this segment. Tombstones added since were not read and stay for the next pass.
+            try timedCommit {
+                try catalog.commitCompaction(
+                    segment: updated,
+                    relocated: rewrite.relocated.map { Catalog.Relocation(key: $0.key, location: $0.location) },
+                    purged: Array(purge), at: now)
+            }
+            try reached(.committed)
+            try SegmentCompaction.install(segment: seq, segmentsPath: reader.segmentsPath)
+            reader.forget(segment: seq)
+            try reached(.installed)
+            try catalog.finishCompaction(seq: seq)
+            try reached(.finished)
+            report.segments += 1
+            report.purged += rewrite.purged.count
+            report.bytesBefore += Int64(rewrite.bytesBefore)
+            report.bytesAfter += Int64(rewrite.bytes)
+        case .drop(let drop):
+            try reached(.rewritten)
+            // No tombstone can have been added since the read: every log of the segment was deleted already.
+            try timedCommit { try catalog.commitDrop(segment: seq, purged: Array(purge), at: now) }
+            try reached(.committed)
+            try Self.installDrop(segment: seq, directory: directory)
+            reader.forget(segment: seq)
+            try reached(.installed)
+            try catalog.finishCompaction(seq: seq)
+            try reached(.finished)
+            report.dropped += 1
+            report.purged += drop.purged.count
+            report.bytesBefore += Int64(drop.bytesBefore)
+            report.bytesAfter += Int64(drop.bytes)
+        }
     }
 
-    /// On open, before anything reads a segment: renames the rewritten file of every journaled compaction into
-    /// place (or finds it done), clears the journal, and deletes rewritten files no commit names.
-    static func recoverCompactions(catalog: Catalog, segmentsPath: String) throws {
-        for seq in try catalog.pendingCompactions() {
-            try SegmentCompaction.install(segment: seq, segmentsPath: segmentsPath)
-            try catalog.finishCompaction(seq: seq)
+    /// Puts a committed drop in place: the usage archive renamed into place (if not yet), then the segment file
+    /// deleted (if still there), each followed by an fsync of its folder.
+    static func installDrop(segment seq: UInt32, directory: String) throws {
+        try UsageArchive.install(segment: seq, directory: directory)
+        let segmentsPath = directory + "/" + SegmentFormat.segmentsDirectory
+        let path = segmentsPath + "/" + SegmentFormat.fileName(seq)
+        if access(path, F_OK) == 0 {
+            try SegmentDirectory.remove(path)
+            try SegmentDirectory.sync(segmentsPath)
+        }
+    }
+
+    /// On open, before anything reads a segment: puts the new file of every journaled compaction into place (or
+    /// finds it done) — the rewritten file renamed over the old one, or for a drop the usage archive renamed into
+    /// place and the segment file deleted —, clears the journal, and deletes the new files no commit names.
+    static func recoverCompactions(catalog: Catalog, directory: String) throws {
+        let segmentsPath = directory + "/" + SegmentFormat.segmentsDirectory
+        for pending in try catalog.pendingCompactions() {
+            if pending.dropped {
+                try installDrop(segment: pending.seq, directory: directory)
+            } else {
+                try SegmentCompaction.install(segment: pending.seq, segmentsPath: segmentsPath)
+            }
+            try catalog.finishCompaction(seq: pending.seq)
         }
         try SegmentCompaction.removeUncommitted(segmentsPath: segmentsPath)
+        try UsageArchive.removeUncommitted(directory: directory)
     }
 
     /// `entries` without the logs deleted from the index (tombstoned) in `segments`: recovery must not bring a

@@ -84,7 +84,7 @@ public final class LogStore: Sendable {
         self.reader = reader
         // Finish the compactions that committed (rename their rewritten file into place) and drop the rewritten
         // files of those that did not: either way the segment set is whole again before anything reads it.
-        try Self.recoverCompactions(catalog: catalog, segmentsPath: reader.segmentsPath)
+        try Self.recoverCompactions(catalog: catalog, directory: directory)
 
         var recovered: [LogIndexEntry] = []
         let writer = try SegmentWriter(directory: directory, configuration: configuration.segments, logger: logger) {
@@ -192,15 +192,36 @@ public final class LogStore: Sendable {
         try compactionLock.withLock { _ in try replayUnlocked(after: location, body) }
     }
 
+    /// A dropped segment's usage archive is read in its place: its records come at the positions they had.
     private func replayUnlocked(after location: RecordLocation?, _ body: (LogIndexEntry) throws -> Void) throws {
         try state.withLock { _ in
-            for seq in try reader.segments() where seq >= (location?.segment ?? 0) {
-                try reader.forEachRecord(in: seq) { at, record in
+            let files = try reader.segments()
+            let archives = try UsageArchive.segments(in: directory)
+            let present = Set(files)
+            for seq in Set(files).union(archives).sorted() where seq >= (location?.segment ?? 0) {
+                func visit(_ at: RecordLocation, _ record: LogRecord) throws {
                     if let location, seq == location.segment, at.offset <= location.offset { return }
                     try body(LogIndexEntry(record, location: at, cost: observer?.cost(of: record)))
                 }
+                if present.contains(seq) {
+                    try reader.forEachRecord(in: seq, visit)
+                } else {
+                    for entry in try UsageArchive.read(segment: seq, directory: directory) {
+                        try visit(entry.location, entry.record)
+                    }
+                }
             }
         }
+    }
+
+    /// Requests stored: records in the segments (sealed ones as the catalog counts them, and the active tail) and
+    /// in the usage archives of dropped segments.
+    public func storedRecordCount() throws -> Int {
+        var total = Int(try catalog.segments().reduce(0) { $0 + $1.recordCount }) + (try tailRecordCount())
+        for seq in try UsageArchive.segments(in: directory) {
+            total += try UsageArchive.count(segment: seq, directory: directory)
+        }
+        return total
     }
 
     /// A record of `account` by id, or nil if the account has no such log.

@@ -1,7 +1,9 @@
 import Glibc
 import TollgateModel
 
-/// Rewriting a sealed segment without the content of its deleted logs (see FORMAT.md, *Compaction*).
+/// Compacting a sealed segment without the content of its deleted logs (see FORMAT.md, *Compaction*): a segment
+/// that still holds a live log is rewritten; one whose logs are all deleted is dropped whole, its usage records
+/// kept in a usage archive (`UsageArchive`).
 ///
 /// The rewrite keeps the segment's number, so the order of records across segments — which the rollups'
 /// checkpoint position relies on — never changes. Live records are copied frame for frame (same compressed bytes,
@@ -9,6 +11,26 @@ import TollgateModel
 /// without path, headers, bodies, metadata or error. The new file is written beside the old one as
 /// `<seq>.seg.compact`, fsynced, and renamed over it only after the catalog committed the new locations.
 enum SegmentCompaction {
+    /// What compacting one segment comes to.
+    enum Outcome {
+        /// Some log of the segment is live: the segment is rewritten.
+        case rewrite(Rewrite)
+        /// Every log of the segment is deleted: the segment is dropped and its usage records archived.
+        case drop(Drop)
+    }
+
+    /// A segment to drop whole, its archive written (pending) beside the other archives.
+    struct Drop {
+        var segment: UInt32
+        var bytesBefore: UInt64
+        /// Size of the usage archive.
+        var bytes: UInt64
+        /// Requests archived.
+        var records: Int
+        /// Deleted logs that are now usage records.
+        var purged: [LogKey] = []
+    }
+
     /// The rewritten file of one segment, ready to be committed and installed.
     struct Rewrite {
         var segment: UInt32
@@ -29,9 +51,11 @@ enum SegmentCompaction {
         segmentsPath + "/" + SegmentFormat.fileName(segment) + suffix
     }
 
-    /// Writes `<segment>.seg.compact`: the sealed segment `segment` with every logged record named in `purge`
-    /// replaced by its usage record. The file is complete, sealed and fsynced (and `segments/` too) on return.
-    static func rewrite(segment: UInt32, reader: SegmentReader, purge: Set<LogKey>) throws -> Rewrite {
+    /// Compacts the sealed segment `segment`, whose deleted logs are `purge`. When every logged record of it is
+    /// in `purge`, writes its pending usage archive (`UsageArchive.writePending`); otherwise writes
+    /// `<segment>.seg.compact`: the segment with every logged record named in `purge` replaced by its usage
+    /// record. Either file is complete and fsynced (its folder too) on return.
+    static func compact(segment: UInt32, reader: SegmentReader, purge: Set<LogKey>) throws -> Outcome {
         guard let footer = try reader.footer(of: segment) else {
             throw SegmentError(.notSealed, "segment \(segment) is not sealed; only sealed segments are compacted")
         }
@@ -48,40 +72,85 @@ enum SegmentCompaction {
             segment: segment, footer: footer, bytes: 0, bytesBefore: size)
         let compressor = try usageCompressor(reader.dictionariesPath)
         let columnsCompressor = try ZstdCompressor(level: 3)
+        // Adds one record to the rewritten file: a live record or a usage record as its frame was, a deleted log
+        // as its usage record in a new frame.
+        func emit(_ record: LogRecord, frame: UnsafeRawBufferPointer, purged key: LogKey?) throws {
+            let offset = UInt64(out.count)
+            let length: Int
+            if let key {
+                let encoded = RecordCodec.encode(record)
+                let compressed = try compressor.compress(encoded)
+                let stored = compressed.count < encoded.count
+                length = SegmentFormat.appendFrame(
+                    type: .record, flags: stored ? SegmentFormat.flagCompressed : 0,
+                    payload: stored ? compressed : encoded, to: &out)
+                result.purged.append(key)
+            } else {
+                out.append(contentsOf: frame)
+                length = frame.count
+            }
+            let location = RecordLocation(segment: segment, offset: offset, length: UInt32(length))
+            columns.append(record, at: location)
+            result.firstCreatedAt = min(result.firstCreatedAt ?? record.createdAt, record.createdAt)
+            result.lastCreatedAt = max(result.lastCreatedAt ?? record.createdAt, record.createdAt)
+        }
+        // While no live log has been met, the segment may be dropped: its records are only collected, as usage
+        // records with their old locations (`purged` says which were deleted logs). The first live log turns the
+        // collection into the rewritten file's first records.
+        var archive: [UsageArchive.Entry]? = []
+        var archivedPurged: [Bool] = []
         try old.withUnsafeBytes { buffer in
             var scanner = FrameScanner(buffer, from: SegmentFormat.fileHeaderSize)
             while let frame = scanner.next() {
                 guard frame.header.type == FrameType.record.rawValue else { continue }
-                var record = try reader.decodeRecord(
+                let record = try reader.decodeRecord(
                     flags: frame.header.flags, payload: UnsafeRawBufferPointer(rebasing: buffer[frame.payload]))
                 let key = LogKey(account: record.account, id: record.id)
-                let offset = UInt64(out.count)
-                let length: Int
-                if record.logged && purge.contains(key) {
-                    record = record.usageRecord
-                    let encoded = RecordCodec.encode(record)
-                    let compressed = try compressor.compress(encoded)
-                    let stored = compressed.count < encoded.count
-                    length = SegmentFormat.appendFrame(
-                        type: .record, flags: stored ? SegmentFormat.flagCompressed : 0,
-                        payload: stored ? compressed : encoded, to: &out)
-                    result.purged.append(key)
-                } else {
-                    out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[frame.offset..<frame.end]))
-                    length = frame.header.frameLength
-                    if record.logged && offset != UInt64(frame.offset) {
-                        result.relocated.append(
-                            (key, RecordLocation(segment: segment, offset: offset, length: UInt32(length))))
-                    }
+                let deleted = record.logged && purge.contains(key)
+                let live = record.logged && !deleted
+                if !live, archive != nil {
+                    archive?.append(
+                        UsageArchive.Entry(
+                            location: RecordLocation(
+                                segment: segment, offset: UInt64(frame.offset),
+                                length: UInt32(frame.header.frameLength)),
+                            record: deleted ? record.usageRecord : record))
+                    archivedPurged.append(deleted)
+                    continue
                 }
-                let location = RecordLocation(segment: segment, offset: offset, length: UInt32(length))
-                columns.append(record, at: location)
-                result.firstCreatedAt = min(result.firstCreatedAt ?? record.createdAt, record.createdAt)
-                result.lastCreatedAt = max(result.lastCreatedAt ?? record.createdAt, record.createdAt)
+                if let collected = archive {
+                    archive = nil
+                    for (entry, wasDeleted) in zip(collected, archivedPurged) {
+                        let old = Int(entry.location.offset)
+                        try emit(
+                            entry.record,
+                            frame: UnsafeRawBufferPointer(rebasing: buffer[old..<old + Int(entry.location.length)]),
+                            purged: wasDeleted ? LogKey(account: entry.record.account, id: entry.record.id) : nil)
+                    }
+                    archivedPurged = []
+                }
+                let offset = UInt64(out.count)
+                let frameBytes = UnsafeRawBufferPointer(rebasing: buffer[frame.offset..<frame.end])
+                try emit(deleted ? record.usageRecord : record, frame: frameBytes, purged: deleted ? key : nil)
+                if live && offset != UInt64(frame.offset) {
+                    result.relocated.append(
+                        (
+                            key,
+                            RecordLocation(segment: segment, offset: offset, length: UInt32(frame.header.frameLength))
+                        ))
+                }
             }
             guard scanner.stop == .end else {
                 throw SegmentError(.corrupt, "segment \(segment): frame at \(scanner.position) does not verify")
             }
+        }
+        if let archive {
+            let bytes = try UsageArchive.writePending(segment: segment, entries: archive, directory: reader.directory)
+            let purged = zip(archive, archivedPurged).filter(\.1).map {
+                LogKey(account: $0.0.record.account, id: $0.0.record.id)
+            }
+            return .drop(
+                Drop(segment: segment, bytesBefore: size, bytes: UInt64(bytes), records: archive.count, purged: purged))
         }
         let (tail, newFooter) = try SegmentWriter.sealFrames(
             columns: columns, segment: segment, at: UInt64(out.count), compressor: columnsCompressor)
@@ -94,7 +163,7 @@ enum SegmentCompaction {
         try SegmentDirectory.sync(reader.segmentsPath)
         result.footer = newFooter
         result.bytes = UInt64(out.count)
-        return result
+        return .rewrite(result)
     }
 
     /// A compressor for usage records: with the store's newest dictionary (trained on its own records, so the

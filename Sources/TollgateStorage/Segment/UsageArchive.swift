@@ -1,0 +1,174 @@
+import Glibc
+import TollgateModel
+
+/// The usage records of a segment that compaction dropped whole (see FORMAT.md, *Usage archives*).
+///
+/// When every log of a sealed segment is deleted or expired, nothing of it is read again except what billing
+/// needs. Compaction then drops the segment file and keeps, in `usage/<seq>.usage`, the usage record of each of
+/// its requests with the location it had, compressed together in one zstd frame: about a tenth of the bytes the
+/// same usage records take as separate frames in a segment. A replay (rollup rebuild) reads an archive in place of
+/// its segment, at the same positions, so rollups rebuilt after a drop are the rollups from before it.
+public enum UsageArchive {
+    /// One archived request: its usage record and where its record was in the dropped segment.
+    public struct Entry: Sendable, Equatable {
+        public var location: RecordLocation
+        public var record: LogRecord
+    }
+
+    static let directory = "usage"
+    static let magic: [UInt8] = Array("TGUA".utf8)
+    static let version: UInt8 = 1
+    static let headerSize = 40
+    static let pendingSuffix = ".new"
+    /// zstd level: archives are written once and read only by rebuilds, so a slower, tighter level pays.
+    static let compressionLevel: Int32 = 9
+
+    /// `00000042.usage`
+    static func fileName(_ segment: UInt32) -> String {
+        let digits = String(segment)
+        return String(repeating: "0", count: max(0, 8 - digits.count)) + digits + ".usage"
+    }
+
+    static func segment(fromFileName name: String) -> UInt32? {
+        guard name.hasSuffix(".usage") else { return nil }
+        let stem = name.dropLast(6)
+        guard stem.count >= 8, stem.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let n = UInt32(stem), n > 0
+        else { return nil }
+        return n
+    }
+
+    static func path(_ directory: String, _ segment: UInt32) -> String {
+        directory + "/" + Self.directory + "/" + fileName(segment)
+    }
+
+    /// The segments whose archive is in place in the data folder `directory`, ascending.
+    static func segments(in directory: String) throws -> [UInt32] {
+        let folder = directory + "/" + Self.directory
+        guard access(folder, F_OK) == 0 else { return [] }
+        return try SegmentDirectory.list(folder).compactMap(segment(fromFileName:)).sorted()
+    }
+
+    /// Encodes an archive file: header, then one zstd frame of (offset, length, record size, record) per entry.
+    static func encode(segment: UInt32, entries: [Entry]) throws -> [UInt8] {
+        var body = WireWriter(capacity: entries.count * 96)
+        for entry in entries {
+            let record = RecordCodec.encode(entry.record)
+            body.varint(entry.location.offset)
+            body.varint(UInt64(entry.location.length))
+            body.lengthPrefixed(record)
+        }
+        let compressed = try ZstdCompressor(level: compressionLevel, contentChecksum: true).compress(body.bytes)
+        var w = WireWriter(capacity: headerSize + compressed.count)
+        w.raw(magic)
+        w.u8(version)
+        w.raw([0, 0, 0])
+        w.u32(segment)
+        w.u32(UInt32(entries.count))
+        w.u64(UInt64(body.bytes.count))
+        w.u64(UInt64(compressed.count))
+        w.u32(CRC32C.checksum(compressed))
+        w.u32(w.bytes.withUnsafeBytes { CRC32C.checksum($0) })
+        w.raw(compressed)
+        return w.bytes
+    }
+
+    /// Decodes an archive file of `segment`; anything that does not verify is an error.
+    static func decode(_ bytes: [UInt8], segment: UInt32) throws -> [Entry] {
+        func corrupt(_ what: String) -> SegmentError {
+            SegmentError(.corrupt, "usage archive of segment \(segment): \(what)")
+        }
+        guard bytes.count >= headerSize, Array(bytes[0..<4]) == magic else { throw corrupt("no header") }
+        return try bytes.withUnsafeBytes { buffer in
+            var header = WireReader(buffer, from: 8)
+            let seq = try header.u32()
+            let count = Int(try header.u32())
+            let rawLength = try header.u64()
+            let compressedLength = try header.u64()
+            let payloadCRC = try header.u32()
+            let headerCRC = try header.u32()
+            guard headerCRC == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: buffer[0..<36])) else {
+                throw corrupt("header checksum")
+            }
+            guard bytes[4] == version else {
+                throw SegmentError(
+                    .unsupportedVersion, "usage archive format version \(bytes[4]), this build reads \(version)")
+            }
+            guard seq == segment else { throw corrupt("names segment \(seq)") }
+            guard compressedLength == UInt64(buffer.count - headerSize), rawLength <= UInt64(Int32.max) else {
+                throw corrupt("length")
+            }
+            let payload = UnsafeRawBufferPointer(rebasing: buffer[headerSize...])
+            guard CRC32C.checksum(payload) == payloadCRC else { throw corrupt("payload checksum") }
+            let body = try ZstdDecompressor().decompress(payload, maxContentSize: Int(rawLength))
+            guard body.count == Int(rawLength) else { throw corrupt("length") }
+            var entries: [Entry] = []
+            entries.reserveCapacity(count)
+            try body.withUnsafeBytes { raw in
+                var r = WireReader(raw)
+                for _ in 0..<count {
+                    let offset = try r.varint()
+                    let length = try r.varint()
+                    guard length <= UInt64(UInt32.max) else { throw corrupt("record length") }
+                    let record = try RecordCodec.decode(try r.slice(try r.length()))
+                    entries.append(
+                        Entry(
+                            location: RecordLocation(segment: segment, offset: offset, length: UInt32(length)),
+                            record: record))
+                }
+                guard r.isAtEnd else { throw corrupt("bytes after the last entry") }
+            }
+            return entries
+        }
+    }
+
+    /// The archived requests of `segment` in the data folder `directory`, in their old order.
+    public static func read(segment: UInt32, directory: String) throws -> [Entry] {
+        try decode(SegmentDirectory.readWhole(path(directory, segment)), segment: segment)
+    }
+
+    /// How many requests the archive of `segment` holds (reads the header only).
+    static func count(segment: UInt32, directory: String) throws -> Int {
+        let header = try SegmentFile.openForReading(path(directory, segment)).read(count: headerSize, at: 0)
+        guard header.count == headerSize else { return 0 }
+        return Int(header[12]) | Int(header[13]) << 8 | Int(header[14]) << 16 | Int(header[15]) << 24
+    }
+
+    /// Writes `usage/<seq>.usage.new` and fsyncs it and `usage/`; `install` renames it into place once the
+    /// catalog committed the drop. Returns the file's size.
+    static func writePending(segment: UInt32, entries: [Entry], directory: String) throws -> Int {
+        let folder = directory + "/" + Self.directory
+        try SegmentDirectory.ensure(folder)
+        let bytes = try encode(segment: segment, entries: entries)
+        let pending = path(directory, segment) + pendingSuffix
+        try SegmentDirectory.remove(pending)
+        let file = try SegmentFile.create(pending)
+        try file.write(bytes, at: 0)
+        try file.sync()
+        try SegmentDirectory.sync(folder)
+        return bytes.count
+    }
+
+    /// Renames the pending archive of `segment` into place and fsyncs `usage/`; false when there is none (it was
+    /// renamed already).
+    @discardableResult
+    static func install(segment: UInt32, directory: String) throws -> Bool {
+        let target = path(directory, segment)
+        let pending = target + pendingSuffix
+        guard access(pending, F_OK) == 0 else { return false }
+        guard rename(pending, target) == 0 else { throw SegmentError.system("rename", path: pending) }
+        try SegmentDirectory.sync(directory + "/" + Self.directory)
+        return true
+    }
+
+    /// Deletes pending archives no committed drop names (a crash before the commit: the segment is the truth).
+    static func removeUncommitted(directory: String) throws {
+        let folder = directory + "/" + Self.directory
+        guard access(folder, F_OK) == 0 else { return }
+        var removed = false
+        for name in try SegmentDirectory.list(folder) where name.hasSuffix(".usage" + pendingSuffix) {
+            try SegmentDirectory.remove(folder + "/" + name)
+            removed = true
+        }
+        if removed { try SegmentDirectory.sync(folder) }
+    }
+}
