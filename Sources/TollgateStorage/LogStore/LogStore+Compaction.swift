@@ -125,56 +125,56 @@ extension LogStore {
         let seq = entry.seq
         let purge = try catalog.tombstones(segment: seq)
         guard !purge.isEmpty else { return }
-        let commitStarted = ContinuousClock.now
-        func timedCommit(_ body: () throws -> Void) throws {
-            try body()
-            let commitTime = (ContinuousClock.now - commitStarted).components
-            report.longestCommitMillis = max(
-                report.longestCommitMillis,
-                Double(commitTime.seconds) * 1e3 + Double(commitTime.attoseconds) / 1e15)
-        }
         let now = Int64(Date().timeIntervalSince1970 * 1000)
+        // Every tombstone read is forgotten at the commit: its record is a usage record now, or it named no logged
+        // record of this segment. Tombstones added since were not read and stay for the next pass (a drop has none:
+        // every log of its segment was deleted already).
+        let commit: () throws -> Void
+        let install: () throws -> Void
+        var done = CompactionReport()
         switch try SegmentCompaction.compact(segment: seq, reader: reader, purge: purge) {
         case .rewrite(let rewrite):
-            try reached(.rewritten)
             var updated = entry
             updated.recordCount = Int64(rewrite.footer.recordCount)
             updated.bytes = Int64(rewrite.bytes)
             updated.firstCreatedAt = rewrite.firstCreatedAt
             updated.lastCreatedAt = rewrite.lastCreatedAt
-            // Every tombstone read is forgotten: its record is a usage record now, or it named no logged record of
-            // this segment. Tombstones added since were not read and stay for the next pass.
-            try timedCommit {
-                try catalog.commitCompaction(
+            commit = {
+                try self.catalog.commitCompaction(
                     segment: updated,
                     relocated: rewrite.relocated.map { Catalog.Relocation(key: $0.key, location: $0.location) },
                     purged: Array(purge), at: now)
             }
-            try reached(.committed)
-            try SegmentCompaction.install(segment: seq, segmentsPath: reader.segmentsPath)
-            reader.forget(segment: seq)
-            try reached(.installed)
-            try catalog.finishCompaction(seq: seq)
-            try reached(.finished)
-            report.segments += 1
-            report.purged += rewrite.purged.count
-            report.bytesBefore += Int64(rewrite.bytesBefore)
-            report.bytesAfter += Int64(rewrite.bytes)
+            install = { try SegmentCompaction.install(segment: seq, segmentsPath: self.reader.segmentsPath) }
+            done.segments = 1
+            done.purged = rewrite.purged.count
+            done.bytesBefore = Int64(rewrite.bytesBefore)
+            done.bytesAfter = Int64(rewrite.bytes)
         case .drop(let drop):
-            try reached(.rewritten)
-            // No tombstone can have been added since the read: every log of the segment was deleted already.
-            try timedCommit { try catalog.commitDrop(segment: seq, purged: Array(purge), at: now) }
-            try reached(.committed)
-            try Self.installDrop(segment: seq, directory: directory)
-            reader.forget(segment: seq)
-            try reached(.installed)
-            try catalog.finishCompaction(seq: seq)
-            try reached(.finished)
-            report.dropped += 1
-            report.purged += drop.purged.count
-            report.bytesBefore += Int64(drop.bytesBefore)
-            report.bytesAfter += Int64(drop.bytes)
+            commit = { try self.catalog.commitDrop(segment: seq, purged: Array(purge), at: now) }
+            install = { try Self.installDrop(segment: seq, directory: self.directory) }
+            done.dropped = 1
+            done.purged = drop.purged.count
+            done.bytesBefore = Int64(drop.bytesBefore)
+            done.bytesAfter = Int64(drop.bytes)
         }
+        try reached(.rewritten)
+        let commitStarted = ContinuousClock.now
+        try commit()
+        let commitTime = (ContinuousClock.now - commitStarted).components
+        report.longestCommitMillis = max(
+            report.longestCommitMillis, Double(commitTime.seconds) * 1e3 + Double(commitTime.attoseconds) / 1e15)
+        try reached(.committed)
+        try install()
+        reader.forget(segment: seq)
+        try reached(.installed)
+        try catalog.finishCompaction(seq: seq)
+        try reached(.finished)
+        report.segments += done.segments
+        report.dropped += done.dropped
+        report.purged += done.purged
+        report.bytesBefore += done.bytesBefore
+        report.bytesAfter += done.bytesAfter
     }
 
     /// Puts a committed drop in place: the usage archive renamed into place (if not yet), then the segment file

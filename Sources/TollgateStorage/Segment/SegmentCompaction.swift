@@ -196,13 +196,7 @@ enum SegmentCompaction {
     /// Deletes rewritten files no committed compaction names (a crash before the commit): the old file stays the
     /// truth.
     static func removeUncommitted(segmentsPath: String) throws {
-        guard access(segmentsPath, F_OK) == 0 else { return }
-        var removed = false
-        for name in try SegmentDirectory.list(segmentsPath) where name.hasSuffix(".seg" + suffix) {
-            try SegmentDirectory.remove(segmentsPath + "/" + name)
-            removed = true
-        }
-        if removed { try SegmentDirectory.sync(segmentsPath) }
+        try SegmentDirectory.removeFiles(in: segmentsPath, endingWith: ".seg" + suffix)
     }
 }
 

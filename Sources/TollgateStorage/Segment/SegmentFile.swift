@@ -144,6 +144,18 @@ enum SegmentDirectory {
         return try file.read(count: Int(file.size()), at: 0)
     }
 
+    /// Deletes the files of `path` whose name ends with `suffix` (none when the folder is missing), then fsyncs
+    /// the folder if it deleted any.
+    static func removeFiles(in path: String, endingWith suffix: String) throws {
+        guard access(path, F_OK) == 0 else { return }
+        var removed = false
+        for name in try list(path) where name.hasSuffix(suffix) {
+            try remove(path + "/" + name)
+            removed = true
+        }
+        if removed { try sync(path) }
+    }
+
     static func remove(_ path: String) throws {
         guard unlink(path) == 0 || errno == ENOENT else { throw SegmentError.system("unlink", path: path) }
     }

@@ -16,15 +16,21 @@ enum SegmentFormat {
     static let dictionariesDirectory = "dicts"
 
     /// `00000042.seg`
-    static func fileName(_ sequence: UInt32) -> String {
-        let digits = String(sequence)
-        return String(repeating: "0", count: max(0, 8 - digits.count)) + digits + ".seg"
-    }
+    static func fileName(_ sequence: UInt32) -> String { numberedName(sequence, extension: "seg") }
 
     /// The sequence number of a segment file name, nil for any other name.
-    static func sequence(fromFileName name: String) -> UInt32? {
-        guard name.hasSuffix(".seg") else { return nil }
-        let stem = name.dropLast(4)
+    static func sequence(fromFileName name: String) -> UInt32? { number(fromName: name, extension: "seg") }
+
+    /// A file named by a segment's sequence number: 8 decimal digits, zero-padded, then `.<extension>`.
+    static func numberedName(_ sequence: UInt32, extension ext: String) -> String {
+        let digits = String(sequence)
+        return String(repeating: "0", count: max(0, 8 - digits.count)) + digits + "." + ext
+    }
+
+    /// The sequence number in a name `numberedName` makes, nil for any other name.
+    static func number(fromName name: String, extension ext: String) -> UInt32? {
+        guard name.hasSuffix("." + ext) else { return nil }
+        let stem = name.dropLast(ext.utf8.count + 1)
         guard stem.count >= 8, stem.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let n = UInt32(stem), n > 0
         else { return nil }
         return n

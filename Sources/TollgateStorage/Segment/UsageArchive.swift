@@ -24,18 +24,7 @@ public enum UsageArchive {
     static let compressionLevel: Int32 = 9
 
     /// `00000042.usage`
-    static func fileName(_ segment: UInt32) -> String {
-        let digits = String(segment)
-        return String(repeating: "0", count: max(0, 8 - digits.count)) + digits + ".usage"
-    }
-
-    static func segment(fromFileName name: String) -> UInt32? {
-        guard name.hasSuffix(".usage") else { return nil }
-        let stem = name.dropLast(6)
-        guard stem.count >= 8, stem.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let n = UInt32(stem), n > 0
-        else { return nil }
-        return n
-    }
+    static func fileName(_ segment: UInt32) -> String { SegmentFormat.numberedName(segment, extension: "usage") }
 
     static func path(_ directory: String, _ segment: UInt32) -> String {
         directory + "/" + Self.directory + "/" + fileName(segment)
@@ -45,7 +34,8 @@ public enum UsageArchive {
     static func segments(in directory: String) throws -> [UInt32] {
         let folder = directory + "/" + Self.directory
         guard access(folder, F_OK) == 0 else { return [] }
-        return try SegmentDirectory.list(folder).compactMap(segment(fromFileName:)).sorted()
+        return try SegmentDirectory.list(folder).compactMap { SegmentFormat.number(fromName: $0, extension: "usage") }
+            .sorted()
     }
 
     /// Encodes an archive file: header, then one zstd frame of (offset, length, record size, record) per entry.
@@ -162,13 +152,6 @@ public enum UsageArchive {
 
     /// Deletes pending archives no committed drop names (a crash before the commit: the segment is the truth).
     static func removeUncommitted(directory: String) throws {
-        let folder = directory + "/" + Self.directory
-        guard access(folder, F_OK) == 0 else { return }
-        var removed = false
-        for name in try SegmentDirectory.list(folder) where name.hasSuffix(".usage" + pendingSuffix) {
-            try SegmentDirectory.remove(folder + "/" + name)
-            removed = true
-        }
-        if removed { try SegmentDirectory.sync(folder) }
+        try SegmentDirectory.removeFiles(in: directory + "/" + Self.directory, endingWith: ".usage" + pendingSuffix)
     }
 }
