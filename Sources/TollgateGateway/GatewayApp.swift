@@ -56,7 +56,8 @@ public struct GatewayApp: Sendable {
             queue: queue, store: store, providers: c.providers, configuration: c.ingest, quota: quota, logger: logger)
         retention = RetentionService(store: store, configuration: c.retention, quota: quota, logger: logger)
         let api = APIServices(
-            catalog: store.catalog, store: store, ledger: ledger, quota: quota, directory: directory, ingest: queue)
+            catalog: store.catalog, store: store, ledger: ledger, quota: quota, directory: directory, ingest: queue,
+            retention: retention)
         proxy = try ProxyContext(
             providers: c.providers, directory: directory, sink: queue, generator: LogIDGenerator(), logger: logger,
             configuration: c.proxy, quota: quota)

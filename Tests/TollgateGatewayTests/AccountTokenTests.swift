@@ -113,6 +113,7 @@ import TollgateModel
         "DELETE /api/v1/accounts/{account}/prices": .admin,
         "POST /api/v1/accounts/{account}/reprice": .admin,
         "GET /api/v1/ingest": .admin,
+        "POST /api/v1/compact": .admin,
         "GET /api/v1/accounts/{account}/logs": .account,
         "GET /api/v1/accounts/{account}/logs/{id}": .account,
         "GET /api/v1/accounts/{account}/logs/{id}/request": .account,

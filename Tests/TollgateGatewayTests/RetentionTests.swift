@@ -140,6 +140,43 @@ import TollgateStorage
         try await restarted.stop()
     }
 
+    /// `POST /api/v1/compact` on a live gateway: expired logs leave the index, segments holding only expired logs
+    /// are dropped whole, and usage — also after a rollup rebuild — stays what it was.
+    @Test func aPassRequestedThroughTheAPIDropsSegmentsWhoseLogsAllExpired() async throws {
+        let now = SegmentWriter.wallClockMillis()
+        let harness = try await GatewayHarness.start { Self.configure(&$0, now: now) }
+        let store = harness.gateway.store
+        // 60 logs 40 days old (several small segments of their own), then 20 from now.
+        let expired = (0..<60).map { record(at: now - 40 * Self.day + Int64($0), $0) }
+        let kept = (0..<20).map { record(at: now - 1000 + Int64($0), $0) }
+        try store.append(expired)
+        try store.commit()
+        try store.append(kept)
+        try store.commit()
+        let usageBefore = try await totals(harness, now: now)
+        #expect(usageBefore["requests"] as? Int == 80)
+
+        #expect(try await harness.api("POST", "/api/v1/compact?account=nobody").status == 404)
+        let pass = try await harness.api("POST", "/api/v1/compact")
+        #expect(pass.status == 200, "\(pass.text)")
+        let result = try pass.json()
+        #expect(result["expired"] as? Int == expired.count)
+        let dropped = try #require(result["segments_dropped"] as? Int)
+        #expect(dropped >= 2)
+        #expect((result["logs_purged"] as? Int ?? 0) >= dropped)
+        #expect((result["bytes_after"] as? Int ?? .max) < (result["bytes_before"] as? Int ?? 0))
+        let archives = try FileManager.default.contentsOfDirectory(atPath: harness.dataDirectory + "/usage")
+        #expect(archives.filter { $0.hasSuffix(".usage") }.count == dropped)
+        #expect(Set(try await listedIDs(harness)) == Set(kept.map(\.id.description)))
+        #expect(try await totals(harness, now: now) == usageBefore)
+        // A second pass finds nothing new to drop.
+        let again = try await harness.api("POST", "/api/v1/compact").json()
+        #expect(again["expired"] as? Int == 0 && again["segments_dropped"] as? Int == 0)
+        try harness.gateway.ledger.catchUp(store, rebuild: true)
+        #expect(try await totals(harness, now: now) == usageBefore)
+        try await harness.stop()
+    }
+
     @Test func retentionFollowsTheTierDefaultOrTheGivenDays() throws {
         let directory = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

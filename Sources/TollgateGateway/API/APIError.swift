@@ -47,6 +47,9 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
     static func notFound(_ what: String) -> APIError {
         APIError(.notFound, code: "not_found", message: "\(what) not found")
     }
+    static func unavailable(_ why: String) -> APIError {
+        APIError(.serviceUnavailable, code: "unavailable", message: why)
+    }
     static let unauthorized = APIError(
         .unauthorized, code: "unauthorized", message: "missing or invalid bearer token in Authorization header")
     static let forbidden = APIError(

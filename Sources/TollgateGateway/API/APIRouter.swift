@@ -19,6 +19,7 @@ public enum APIRouter {
         UsageRoutes(api: api).register(on: v1)
         QuotaRoutes(api: api).register(on: v1)
         TokenRoutes(api: api).register(on: v1)
+        CompactionRoutes(api: api).register(on: v1)
         v1.get("ingest") { _, _ in
             let counters = api.ingest.counters
             let stored = api.store.statistics

@@ -5,7 +5,7 @@ import TollgateModel
 import TollgateStorage
 
 /// What the REST API reads and writes: the catalog, the log store, the ledger (prices, rollups), the proxy's gateway
-/// directory and the ingest queue's counters.
+/// directory, the ingest queue's counters and the retention service.
 public struct APIServices: Sendable {
     public let catalog: Catalog
     public let store: LogStore
@@ -13,11 +13,13 @@ public struct APIServices: Sendable {
     public let quota: LogQuota
     public let directory: GatewayDirectory
     public let ingest: IngestQueue
+    /// Runs retention and compaction passes on request (`POST /api/v1/compact`); nil: the route answers 503.
+    public let retention: RetentionService?
     let threadPool: NIOThreadPool
 
     public init(
         catalog: Catalog, store: LogStore, ledger: Ledger, quota: LogQuota, directory: GatewayDirectory,
-        ingest: IngestQueue,
+        ingest: IngestQueue, retention: RetentionService? = nil,
         threadPool: NIOThreadPool = .singleton
     ) {
         self.catalog = catalog
@@ -26,6 +28,7 @@ public struct APIServices: Sendable {
         self.quota = quota
         self.directory = directory
         self.ingest = ingest
+        self.retention = retention
         self.threadPool = threadPool
     }
 

@@ -42,7 +42,7 @@ struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
 /// Who may call an API route, decided from its method and registered path (`/api/v1/accounts/{account}/logs/{id}`),
 /// so a route added later under an account path is covered by the same rule.
 enum APIAccess: Equatable {
-    /// The admin token only: accounts, gateways, tokens, prices, repricing, ingest counters.
+    /// The admin token only: accounts, gateways, tokens, prices, repricing, ingest counters, compaction.
     case admin
     /// The admin token, or a token of the account the path names.
     case account

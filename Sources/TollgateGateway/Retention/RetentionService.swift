@@ -1,5 +1,6 @@
+import Foundation
+import Glibc
 import Logging
-import NIOPosix
 import ServiceLifecycle
 import Synchronization
 import TollgateStorage
@@ -45,13 +46,13 @@ public struct RetentionService: Service {
         self.logger = logger
     }
 
-    /// One pass, on the caller's thread: retention, then compaction.
+    /// One pass, on the caller's thread: retention, then compaction (of `account` only, when given).
     @discardableResult
-    public func runPass() throws -> PassResult {
+    public func runPass(account: String? = nil) throws -> PassResult {
         var result = PassResult()
-        result.expired = try store.applyRetention(now: configuration.now())
+        result.expired = try store.applyRetention(now: configuration.now(), account: account)
         if result.expired > 0 { try quota?.refreshAll() }
-        result.compaction = try store.compact(shouldStop: { [stopping] in stopping.isSet })
+        result.compaction = try store.compact(account: account, shouldStop: { [stopping] in stopping.isSet })
         if result.expired > 0 {
             logger.info("retention deleted expired logs", metadata: ["retention.deleted": "\(result.expired)"])
         }
@@ -63,14 +64,12 @@ public struct RetentionService: Service {
             try? await gracefulShutdown()
             return
         }
-        let pool = NIOThreadPool(numberOfThreads: 1)
-        pool.start()
         await withGracefulShutdownHandler {
             await cancelWhenGracefulShutdown {
                 while !Task.isCancelled {
                     do { try await Task.sleep(for: configuration.interval) } catch { return }
                     do {
-                        _ = try await pool.runIfActive { try runPass() }
+                        _ = try await runPassInBackground()
                     } catch {
                         logger.error("retention pass failed", metadata: ["error": "\(error)"])
                     }
@@ -79,7 +78,32 @@ public struct RetentionService: Service {
         } onGracefulShutdown: { [stopping] in
             stopping.set()
         }
-        try await pool.shutdownGracefully()
+    }
+
+    /// One pass on a thread of its own, at a low scheduling priority: off the event loops, the ingest thread and
+    /// the concurrency pool, and behind them for the CPU. Returns when the pass is over (after a graceful shutdown
+    /// began, it ends early, between two segments).
+    public func runPassInBackground(account: String? = nil) async throws -> PassResult {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<PassResult, Error>) in
+            let thread = Thread {
+                Self.lowerThreadPriority()
+                continuation.resume(with: Result { try runPass(account: account) })
+            }
+            thread.name = "tollgate-retention"
+            thread.start()
+        }
+    }
+}
+
+extension RetentionService {
+    /// Nice value of the pass thread: the scheduler gives it about a tenth of a core's share when the proxy's
+    /// threads want the CPU, and all of an idle core.
+    static let passNiceness: Int32 = 10
+
+    /// Lowers the calling thread's scheduling priority (Linux keeps a nice value per thread; `who` 0 is the
+    /// calling thread). Best effort: a failure leaves the thread as it was.
+    static func lowerThreadPriority() {
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, passNiceness)
     }
 }
 
