@@ -3,7 +3,8 @@
 # nginx (a plain reverse proxy, the reference for what a proxy can do on this machine) vs through Tollgate with
 # logging on, with cf-aig-collect-log: false, for a free account at 99 % of its monthly log quota (99,000 logs
 # generated first; stop_inserting), and for an account at its quota with `reject` (every request answered 429 by the
-# gateway), at 1 and 32 connections. Load from wrk. Prints a Markdown table.
+# gateway), at 1 and 32 connections; then logging on at 32 connections while a retention and compaction pass runs
+# (EXPIRED_RECORDS expired logs, default 500,000). Load from wrk. Prints a Markdown table.
 #
 #   scripts/bench-proxy.sh [seconds per run, default 10]
 set -euo pipefail
@@ -53,6 +54,10 @@ wait_port "$nginx_port"
 
 # A free account at 99 % of its 100,000-log month before the run.
 "$bin" generate --data "$work/data" --account quota99 --records 99000 --days 1 --no-payload --seed 7 >/dev/null 2>&1
+# Logs past their retention (free tier: 30 days), for a retention and compaction pass during the last run.
+expired_records="${EXPIRED_RECORDS:-500000}"
+"$bin" generate --data "$work/data" --account expired --records "$expired_records" --days 20 --seed 9 \
+    --end "$(date -u -d '45 days ago' +%Y-%m-%dT%H:%M:%SZ)" >/dev/null 2>&1
 
 TOLLGATE_ADMIN_TOKEN=bench "$bin" serve --port "$gw_port" --data "$work/data" \
     --upstream "openai=http://127.0.0.1:$mock_port/v1" --log-level error >/dev/null 2>&1 & gw_pid=$!; pids+=($gw_pid)
@@ -64,6 +69,7 @@ api PATCH accounts/quota99 '{"tier":"free","log_limit":null,"log_management_stra
 api POST accounts '{"id":"quota-reject","tier":"free"}'
 api POST accounts/quota-reject/gateways '{"id":"default"}'
 api PATCH accounts/quota-reject '{"log_limit":0,"log_management_strategy":"reject"}'
+api PATCH accounts/expired '{"retention_days":30}'
 
 cat > "$work/post.lua" <<'LUA'
 wrk.method = "POST"
@@ -110,6 +116,20 @@ for c in 1 32; do
     echo "| tollgate, quota reached with reject (429 from the gateway) | $c | $r_rps | $r_p50 | $r_p99 | |"
     for e in "$d_err" "$n_err" "$t_err" "$o_err" "$q_err"; do [ -n "$e" ] && echo "errors: $e" >&2; done
 done
+
+# Logging on at 32 connections while a retention and compaction pass (POST /api/v1/compact) deletes the expired
+# account's logs and compacts their segments on the gateway's retention thread.
+started=$(date +%s.%N)
+( curl -s -X POST -H 'Authorization: Bearer bench' "http://127.0.0.1:$gw_port/api/v1/compact" > "$work/compact.json"
+  echo "$(date +%s.%N)" > "$work/compact.end" ) & compact_pid=$!
+read -r p_rps p_p50 p_p99 p_err <<<"$(run during-pass "http://127.0.0.1:$gw_port/v1/default/default/openai/chat/completions" 32)"
+wait "$compact_pid"
+pass_seconds=$(python3 -c "print(f'{$(cat "$work/compact.end") - $started:.1f}')")
+ratio_p=$(python3 -c "print(f'{$p_rps/$n_rps:.2f}')")
+echo "| tollgate → mock (logging on) during a retention pass | 32 | $p_rps | $p_p50 | $p_p99 | $ratio_p |"
+[ -n "$p_err" ] && echo "errors: $p_err" >&2
+echo
+echo "retention pass over $expired_records expired logs: ${pass_seconds}s (wrk ran ${duration}s); $(cat "$work/compact.json")"
 echo
 rss=$(awk '/VmHWM/ {printf "%.1f MB", $2/1024}' /proc/$gw_pid/status)
 stored=$(curl -s -H 'Authorization: Bearer bench' "http://127.0.0.1:$gw_port/api/v1/ingest")

@@ -52,7 +52,7 @@ enum SegmentCompaction {
     }
 
     /// Compacts the sealed segment `segment`, whose deleted logs are `purge`. When every logged record of it is
-    /// in `purge`, writes its pending usage archive (`UsageArchive.writePending`); otherwise writes
+    /// in `purge`, writes its pending usage archive (`UsageArchive.Builder.writePending`); otherwise writes
     /// `<segment>.seg.compact`: the segment with every logged record named in `purge` replaced by its usage
     /// record. Either file is complete and fsynced (its folder too) on return.
     static func compact(segment: UInt32, reader: SegmentReader, purge: Set<LogKey>) throws -> Outcome {
@@ -66,7 +66,6 @@ enum SegmentCompaction {
             throw SegmentError(.corrupt, "segment \(segment) has no valid header")
         }
         var out = SegmentFormat.fileHeader(sequence: segment)
-        out.reserveCapacity(old.count)
         var columns = ColumnBlock(segment: segment)
         var result = Rewrite(
             segment: segment, footer: footer, bytes: 0, bytesBefore: size)
@@ -94,11 +93,12 @@ enum SegmentCompaction {
             result.firstCreatedAt = min(result.firstCreatedAt ?? record.createdAt, record.createdAt)
             result.lastCreatedAt = max(result.lastCreatedAt ?? record.createdAt, record.createdAt)
         }
-        // While no live log has been met, the segment may be dropped: its records are only collected, as usage
-        // records with their old locations (`purged` says which were deleted logs). The first live log turns the
-        // collection into the rewritten file's first records.
-        var archive: [UsageArchive.Entry]? = []
-        var archivedPurged: [Bool] = []
+        // While no live log has been met, the segment may be dropped: its records are only collected, encoded as
+        // usage records with their old locations (`archivedDeleted` says which were deleted logs). The first live
+        // log turns the collection into the rewritten file's first records.
+        var archive: UsageArchive.Builder? = UsageArchive.Builder(segment: segment)
+        var archivedDeleted: [Bool] = []
+        var archivedPurged: [LogKey] = []
         try old.withUnsafeBytes { buffer in
             var scanner = FrameScanner(buffer, from: SegmentFormat.fileHeaderSize)
             while let frame = scanner.next() {
@@ -110,23 +110,23 @@ enum SegmentCompaction {
                 let live = record.logged && !deleted
                 if !live, archive != nil {
                     archive?.append(
-                        UsageArchive.Entry(
-                            location: RecordLocation(
-                                segment: segment, offset: UInt64(frame.offset),
-                                length: UInt32(frame.header.frameLength)),
-                            record: deleted ? record.usageRecord : record))
-                    archivedPurged.append(deleted)
+                        deleted ? record.usageRecord : record,
+                        at: RecordLocation(
+                            segment: segment, offset: UInt64(frame.offset), length: UInt32(frame.header.frameLength)))
+                    archivedDeleted.append(deleted)
+                    if deleted { archivedPurged.append(key) }
                     continue
                 }
                 if let collected = archive {
                     archive = nil
-                    for (entry, wasDeleted) in zip(collected, archivedPurged) {
+                    for (entry, wasDeleted) in zip(try collected.entries(), archivedDeleted) {
                         let old = Int(entry.location.offset)
                         try emit(
                             entry.record,
                             frame: UnsafeRawBufferPointer(rebasing: buffer[old..<old + Int(entry.location.length)]),
                             purged: wasDeleted ? LogKey(account: entry.record.account, id: entry.record.id) : nil)
                     }
+                    archivedDeleted = []
                     archivedPurged = []
                 }
                 let offset = UInt64(out.count)
@@ -145,12 +145,11 @@ enum SegmentCompaction {
             }
         }
         if let archive {
-            let bytes = try UsageArchive.writePending(segment: segment, entries: archive, directory: reader.directory)
-            let purged = zip(archive, archivedPurged).filter(\.1).map {
-                LogKey(account: $0.0.record.account, id: $0.0.record.id)
-            }
+            let bytes = try archive.writePending(directory: reader.directory)
             return .drop(
-                Drop(segment: segment, bytesBefore: size, bytes: UInt64(bytes), records: archive.count, purged: purged))
+                Drop(
+                    segment: segment, bytesBefore: size, bytes: UInt64(bytes), records: archive.count,
+                    purged: archivedPurged))
         }
         let (tail, newFooter) = try SegmentWriter.sealFrames(
             columns: columns, segment: segment, at: UInt64(out.count), compressor: columnsCompressor)
