@@ -7,13 +7,14 @@ import TollgateStorage
 
 /// Deletes logs past their retention and compacts the segments holding deleted logs, on a timer: every
 /// `interval` (default 5 minutes) one pass deletes expired logs from the index (`LogStore.applyRetention`) and
-/// rewrites the sealed segments that hold deleted logs (`LogStore.compact`), so a deleted log's content leaves
-/// the disk within about one interval after its segment is sealed and checkpointed past.
+/// compacts the sealed segments that hold deleted logs (`LogStore.compact`: rewritten, or dropped whole when all
+/// their logs are deleted), so a deleted log's content leaves the disk within about one interval after its segment
+/// is sealed and checkpointed past. `POST /api/v1/compact` runs a pass on request.
 ///
-/// Passes run on a thread of their own, off the event loops and off the ingest thread; the ingest writer waits
-/// only for the catalog transactions (one bounded batch or one segment's commit at a time). It comes after the
-/// ingest service and before the HTTP server in the service group, so on shutdown it stops (between two segments)
-/// before the store is closed.
+/// Passes run on a thread of their own at a low priority, off the event loops and off the ingest thread; the
+/// ingest writer waits only for the catalog transactions (one bounded batch or one segment's commit at a time).
+/// It comes after the ingest service and before the HTTP server in the service group, so on shutdown it stops
+/// (between two segments) before the store is closed.
 public struct RetentionService: Service {
     public struct Configuration: Sendable {
         /// Time between two passes (the first runs one interval after start).

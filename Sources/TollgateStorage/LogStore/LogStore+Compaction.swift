@@ -51,9 +51,9 @@ struct CompactionInterrupted: Error {
 extension LogStore {
     /// Compacts every sealed segment that holds deleted logs (of `account`, when given), and their bytes leave the
     /// disk: a segment still holding a live log is rewritten with its deleted logs turned into usage records; a
-    /// segment whose logs are all deleted is dropped whole, its usage records kept in a usage archive. Runs on the caller's thread; the
-    /// ingest writer keeps appending meanwhile (the active segment is never compacted), and waits for the catalog
-    /// only while one segment's commit transaction runs.
+    /// segment whose logs are all deleted is dropped whole, its usage records kept in a usage archive. Runs on the
+    /// caller's thread; the ingest writer keeps appending meanwhile (the active segment is never compacted), and
+    /// waits for the catalog only while one segment's commit transaction runs.
     ///
     /// Segments after the rollups' checkpoint (`LogStoreObserver.replayPosition`), and the checkpoint's own
     /// segment unless the checkpoint is at its last record, are left for a later pass, so the records a restart

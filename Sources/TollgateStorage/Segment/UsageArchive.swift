@@ -6,8 +6,9 @@ import TollgateModel
 /// When every log of a sealed segment is deleted or expired, nothing of it is read again except what billing
 /// needs. Compaction then drops the segment file and keeps, in `usage/<seq>.usage`, the usage record of each of
 /// its requests with the location it had, compressed together in one zstd frame: about 40 bytes a request, less
-/// than half of what the same usage records take as separate frames in a segment. A replay (rollup rebuild) reads an archive in place of
-/// its segment, at the same positions, so rollups rebuilt after a drop are the rollups from before it.
+/// than half of what the same usage records take as separate frames in a segment. A replay (rollup rebuild) reads
+/// an archive in place of its segment, at the same positions, so rollups rebuilt after a drop are the rollups from
+/// before it.
 public enum UsageArchive {
     /// One archived request: its usage record and where its record was in the dropped segment.
     public struct Entry: Sendable, Equatable {
