@@ -65,7 +65,10 @@ struct SegmentStoreTests {
             }
             written.append((try writer.append(record), record))
         }
-        let expectedColumns = writer.activeColumns
+        // The writer's encoded columns decode to the rows of the records written.
+        var expectedColumns = ColumnBlock(segment: 1)
+        for (location, record) in written { expectedColumns.append(record, at: location) }
+        #expect(try writer.activeColumnBlock() == expectedColumns)
         try writer.rotate()
         #expect(writer.activeSegment == 2)
         #expect(sealed.map(\.segment) == [1])

@@ -262,7 +262,7 @@ public final class LogStore: Sendable {
 
     /// Records in the active (unsealed) segment.
     public func tailRecordCount() throws -> Int {
-        state.withLock { $0.writer.activeColumns.count }
+        state.withLock { $0.writer.activeRecordCount }
     }
 
     /// Indexes pending entries (after they were synced) and then marks segments sealed; keeps the entries for

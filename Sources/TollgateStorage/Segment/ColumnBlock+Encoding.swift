@@ -27,51 +27,11 @@ extension ColumnBlock {
         static let responseSize: UInt64 = 21
     }
 
-    /// The uncompressed content of a columns frame (FORMAT.md, "Columns frame").
+    /// The uncompressed content of a columns frame (FORMAT.md, "Columns frame"), written by `ColumnBuilder`.
     func encode() -> [UInt8] {
-        var out = WireWriter(capacity: 64 + count * 48)
-        out.u8(Self.encodingVersion)
-        out.varint(UInt64(count))
-        func column(_ tag: UInt64, _ body: (inout WireWriter) -> Void) {
-            var w = WireWriter(capacity: count * 2)
-            body(&w)
-            out.varint(tag)
-            out.lengthPrefixed(w.bytes)
-        }
-        column(Tag.id) { w in for id in ids { w.id(LogIDBytes(high: id.high, low: id.low)) } }
-        column(Tag.offset) { w in
-            var previous: UInt64 = 0
-            for o in offsets {
-                w.varint(o &- previous)
-                previous = o
-            }
-        }
-        column(Tag.length) { w in for l in lengths { w.varint(UInt64(l)) } }
-        column(Tag.createdAt) { w in
-            var previous: Int64 = 0
-            for t in createdAt {
-                w.zigzag(t &- previous)
-                previous = t
-            }
-        }
-        column(Tag.account) { Self.encode(account, into: &$0) }
-        column(Tag.gateway) { Self.encode(gateway, into: &$0) }
-        column(Tag.provider) { Self.encode(provider, into: &$0) }
-        column(Tag.model) { Self.encode(model, into: &$0) }
-        column(Tag.statusCode) { w in for s in statusCode { w.varint(UInt64(s)) } }
-        column(Tag.success) { Self.encodeBitmap(success, into: &$0) }
-        column(Tag.stream) { Self.encodeBitmap(stream, into: &$0) }
-        column(Tag.tokensIn) { Self.encode(tokensIn, into: &$0) }
-        column(Tag.tokensOut) { Self.encode(tokensOut, into: &$0) }
-        column(Tag.cachedTokensIn) { Self.encode(cachedTokensIn, into: &$0) }
-        column(Tag.cacheWriteTokens) { Self.encode(cacheWriteTokens, into: &$0) }
-        column(Tag.cacheWrite1hTokens) { Self.encode(cacheWrite1hTokens, into: &$0) }
-        column(Tag.reasoningTokens) { Self.encode(reasoningTokens, into: &$0) }
-        column(Tag.durationMicros) { w in for d in durationMicros { w.zigzag(d) } }
-        column(Tag.ttftMicros) { Self.encode(ttftMicros, into: &$0) }
-        column(Tag.requestSize) { w in for s in requestSize { w.zigzag(s) } }
-        column(Tag.responseSize) { w in for s in responseSize { w.zigzag(s) } }
-        return out.bytes
+        var builder = ColumnBuilder(segment: segment)
+        for row in 0..<count { builder.append(row: row, of: self) }
+        return builder.encode()
     }
 
     static func decode(_ bytes: UnsafeRawBufferPointer, segment: UInt32) throws -> ColumnBlock {
@@ -160,12 +120,6 @@ extension ColumnBlock {
         return block
     }
 
-    private static func encode(_ column: StringColumn, into w: inout WireWriter) {
-        w.varint(UInt64(column.dictionary.count))
-        for value in column.dictionary { w.lengthPrefixed(value) }
-        for code in column.codes { w.varint(code == StringColumn.nullCode ? 0 : UInt64(code) + 1) }
-    }
-
     private static func decodeStrings(_ r: inout WireReader, rows: Int) throws -> StringColumn {
         let n = try r.length()  // each string takes at least one byte, so n is bounded by the bytes left
         var dictionary: [String] = []
@@ -185,28 +139,11 @@ extension ColumnBlock {
         return StringColumn(dictionary: dictionary, codes: codes)
     }
 
-    private static func encodeBitmap(_ bits: [Bool], into w: inout WireWriter) {
-        var byte: UInt8 = 0
-        for (i, bit) in bits.enumerated() {
-            if bit { byte |= 1 << UInt8(i % 8) }
-            if i % 8 == 7 {
-                w.u8(byte)
-                byte = 0
-            }
-        }
-        if bits.count % 8 != 0 { w.u8(byte) }
-    }
-
     private static func decodeBitmap(_ r: inout WireReader, rows: Int) throws -> [Bool] {
         let bytes = try r.slice((rows + 7) / 8)
         var bits = [Bool](repeating: false, count: rows)
         for i in 0..<rows { bits[i] = bytes[i / 8] & (1 << UInt8(i % 8)) != 0 }
         return bits
-    }
-
-    private static func encode(_ values: [Int64?], into w: inout WireWriter) {
-        encodeBitmap(values.map { $0 != nil }, into: &w)
-        for case let v? in values { w.zigzag(v) }
     }
 
     private static func decodeNullable(_ r: inout WireReader, rows: Int) throws -> [Int64?] {

@@ -66,7 +66,7 @@ enum SegmentCompaction {
             throw SegmentError(.corrupt, "segment \(segment) has no valid header")
         }
         var out = SegmentFormat.fileHeader(sequence: segment)
-        var columns = ColumnBlock(segment: segment)
+        var columns = ColumnBuilder(segment: segment)
         var result = Rewrite(
             segment: segment, footer: footer, bytes: 0, bytesBefore: size)
         let compressor = try usageCompressor(reader.dictionariesPath)

@@ -34,9 +34,22 @@ public struct SegmentIndex: Sendable, Equatable {
     }
 
     func encode() -> [UInt8] {
-        var w = WireWriter(capacity: 4 + ids.count * Self.entrySize)
-        w.u32(UInt32(ids.count))
-        for i in ids.indices {
+        Self.encode(ids: ids, offsets: offsets, lengths: lengths, order: ids.indices.map { UInt32($0) })
+    }
+
+    /// The index frame's payload for rows in append order: sorted by id (append order among equal ids) through a
+    /// permutation, without sorted copies of the rows.
+    static func encode(ids: [LogID], offsets: [UInt64], lengths: [UInt32]) -> [UInt8] {
+        var order = (0..<UInt32(ids.count)).map { $0 }
+        order.sort { ids[Int($0)] < ids[Int($1)] || (ids[Int($0)] == ids[Int($1)] && $0 < $1) }
+        return encode(ids: ids, offsets: offsets, lengths: lengths, order: order)
+    }
+
+    private static func encode(ids: [LogID], offsets: [UInt64], lengths: [UInt32], order: [UInt32]) -> [UInt8] {
+        var w = WireWriter(capacity: 4 + order.count * entrySize)
+        w.u32(UInt32(order.count))
+        for row in order {
+            let i = Int(row)
             w.u64(ids[i].high)
             w.u64(ids[i].low)
             w.u64(offsets[i])

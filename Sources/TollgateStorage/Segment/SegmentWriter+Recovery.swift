@@ -72,7 +72,7 @@ extension SegmentWriter {
         let handle = try SegmentFile.openForWriting(path)
         let size = try handle.size()
         let bytes = try handle.read(count: Int(size), at: 0)
-        var columns = ColumnBlock(segment: sequence)
+        var columns = ColumnBuilder(segment: sequence)
 
         let headerSequence = try SegmentFormat.parseFileHeader(bytes)
         guard let headerSequence, headerSequence == sequence else {
@@ -135,7 +135,7 @@ extension SegmentWriter {
         adopt(handle, sequence: sequence, size: UInt64(keepEnd), columns: columns)
     }
 
-    private func adopt(_ handle: SegmentFile, sequence: UInt32, size: UInt64, columns: ColumnBlock) {
+    private func adopt(_ handle: SegmentFile, sequence: UInt32, size: UInt64, columns: ColumnBuilder) {
         file = handle
         activeSegment = sequence
         writtenBytes = size

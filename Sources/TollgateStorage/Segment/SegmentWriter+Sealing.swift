@@ -25,14 +25,16 @@ extension SegmentWriter {
     /// The index, columns and footer frames that seal a segment whose record frames end at `offset` and whose
     /// rows are `columns`: the bytes to write at `offset`, and the footer they end with.
     static func sealFrames(
-        columns: ColumnBlock, segment: UInt32, at offset: UInt64, compressor: ZstdCompressor
+        columns: ColumnBuilder, segment: UInt32, at offset: UInt64, compressor: ZstdCompressor
     ) throws -> (bytes: [UInt8], footer: SegmentFooter) {
-        var tail: [UInt8] = []
-        let index = SegmentIndex(segment: segment, ids: columns.ids, offsets: columns.offsets, lengths: columns.lengths)
-        let indexOffset = offset
-        let indexLength = SegmentFormat.appendFrame(type: .index, flags: 0, payload: index.encode(), to: &tail)
-        let columnsOffset = indexOffset + UInt64(indexLength)
+        // The payloads first, then `tail` sized once for them: sealing a large segment makes no growing copies.
         let compressedColumns = try compressor.compress(columns.encode())
+        let index = SegmentIndex.encode(ids: columns.ids, offsets: columns.offsets, lengths: columns.lengths)
+        var tail: [UInt8] = []
+        tail.reserveCapacity(3 * SegmentFormat.frameHeaderSize + index.count + compressedColumns.count + 64)
+        let indexOffset = offset
+        let indexLength = SegmentFormat.appendFrame(type: .index, flags: 0, payload: index, to: &tail)
+        let columnsOffset = indexOffset + UInt64(indexLength)
         let columnsLength = SegmentFormat.appendFrame(
             type: .columns, flags: SegmentFormat.flagCompressed, payload: compressedColumns, to: &tail)
         let range = columns.idRange
@@ -55,7 +57,7 @@ extension SegmentWriter {
         activeSegment = sequence
         writtenBytes = UInt64(SegmentFormat.fileHeaderSize)
         unsyncedBytes = false
-        activeColumns = ColumnBlock(segment: sequence)
+        activeColumns = ColumnBuilder(segment: sequence)
     }
 
     /// Keeps a record encoding as a dictionary sample; trains, saves and switches to a dictionary once enough

@@ -28,8 +28,14 @@ public final class SegmentWriter {
     /// Bytes written but not yet fsynced.
     var unsyncedBytes = false
     var rotation: SegmentRotation
-    /// Metadata of the active segment's records, as a sealed segment stores it.
-    public internal(set) var activeColumns: ColumnBlock
+    /// Metadata of the active segment's records, encoded as sealing will store it.
+    var activeColumns: ColumnBuilder
+
+    /// Records in the active segment.
+    public var activeRecordCount: Int { activeColumns.count }
+
+    /// Metadata of the active segment's records, decoded (as a reader of the segment will see it once sealed).
+    public func activeColumnBlock() throws -> ColumnBlock { try activeColumns.block() }
     var failed: SegmentError?
     var closed = false
 
@@ -60,7 +66,7 @@ public final class SegmentWriter {
         self.rotation = SegmentRotation(
             maxBytes: configuration.maxSegmentBytes, maxAgeMillis: configuration.maxSegmentAgeMillis,
             bytes: UInt64(SegmentFormat.fileHeaderSize))
-        self.activeColumns = ColumnBlock(segment: 0)
+        self.activeColumns = ColumnBuilder(segment: 0)
         self.compressor = try ZstdCompressor(level: configuration.compressionLevel)
         self.columnsCompressor = try ZstdCompressor(level: configuration.compressionLevel)
         self.trainingEnabled = configuration.trainsDictionary
