@@ -117,6 +117,8 @@ for c in 1 32; do
     for e in "$d_err" "$n_err" "$t_err" "$o_err" "$q_err"; do [ -n "$e" ] && echo "errors: $e" >&2; done
 done
 
+rss_before_pass=$(awk '/VmHWM/ {printf "%.1f MB", $2/1024}' /proc/$gw_pid/status)
+
 # Logging on at 32 connections while a retention and compaction pass (POST /api/v1/compact) deletes the expired
 # account's logs and compacts their segments on the gateway's retention thread.
 started=$(date +%s.%N)
@@ -134,5 +136,5 @@ echo
 rss=$(awk '/VmHWM/ {printf "%.1f MB", $2/1024}' /proc/$gw_pid/status)
 stored=$(curl -s -H 'Authorization: Bearer bench' "http://127.0.0.1:$gw_port/api/v1/ingest")
 quota=$(curl -s -H 'Authorization: Bearer bench' "http://127.0.0.1:$gw_port/api/v1/accounts/quota99/quota")
-echo "tollgate peak RSS: $rss; ingest counters: $stored"
+echo "tollgate peak RSS: $rss ($rss_before_pass before the retention pass); ingest counters: $stored"
 echo "quota99 after the runs: $quota"

@@ -445,3 +445,52 @@ extension CompactionTests {
         #expect(throws: SegmentError.self) { try UsageArchive.decode(Array(bytes.dropLast()), segment: 7) }
     }
 }
+
+extension CompactionTests {
+    /// Compaction reads segments in chunks: frames cut by a chunk's end, and frames larger than a chunk, come out
+    /// whole and in order; a damaged byte is an error.
+    @Test func framesAreReadInChunksWholeAndInOrder() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var c = configuration
+        c.segments.maxSegmentBytes = 64 << 10
+        let store = try LogStore(directory: directory, configuration: c, logger: logger)
+        var records = (0..<40).map(record)
+        for i in stride(from: 0, to: records.count, by: 7) {
+            records[i].responseBody = (0..<3_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ i) }
+        }
+        try store.append(records)
+        try store.close()
+        let reader = SegmentReader(directory: directory)
+        let seq = try #require(try reader.segments().first)
+        let footer = try #require(try reader.footer(of: seq))
+        var expected: [RecordLocation] = []
+        try reader.forEachRecord(in: seq) { location, _ in expected.append(location) }
+        #expect(expected.count == records.count)
+        let file = try reader.file(seq)
+        for chunk in [1, 16, 100, 1_000, 1 << 20] {
+            var seen: [RecordLocation] = []
+            try FrameScanner.forEachFrame(
+                in: file, from: UInt64(SegmentFormat.fileHeaderSize), to: footer.indexOffset, chunkBytes: chunk
+            ) { offset, header, frame, _ in
+                #expect(header.frameLength == frame.count)
+                seen.append(RecordLocation(segment: seq, offset: offset, length: UInt32(frame.count)))
+            }
+            #expect(seen == expected, "chunk \(chunk)")
+        }
+        // One flipped byte inside the third record's payload.
+        let path = directory + "/segments/" + SegmentFormat.fileName(seq)
+        var bytes = try SegmentDirectory.readWhole(path)
+        bytes[Int(expected[2].offset) + SegmentFormat.frameHeaderSize + 1] ^= 0x20
+        try SegmentDirectory.remove(path)
+        let damaged = try SegmentFile.create(path)
+        try damaged.write(bytes, at: 0)
+        for chunk in [16, 1 << 20] {
+            #expect(throws: SegmentError.self) {
+                try FrameScanner.forEachFrame(
+                    in: damaged, from: UInt64(SegmentFormat.fileHeaderSize), to: footer.indexOffset, chunkBytes: chunk
+                ) { _, _, _, _ in }
+            }
+        }
+    }
+}

@@ -61,11 +61,11 @@ enum SegmentCompaction {
         }
         let file = try reader.file(segment)
         let size = try file.size()
-        let old = try file.read(count: Int(footer.indexOffset), at: 0)
-        guard try SegmentFormat.parseFileHeader(old) == segment else {
+        guard try SegmentFormat.parseFileHeader(file.read(count: SegmentFormat.fileHeaderSize, at: 0)) == segment
+        else {
             throw SegmentError(.corrupt, "segment \(segment) has no valid header")
         }
-        var out = SegmentFormat.fileHeader(sequence: segment)
+        var out = RewriteFile(path: temporaryPath(reader.segmentsPath, segment), segment: segment)
         var columns = ColumnBuilder(segment: segment)
         var result = Rewrite(
             segment: segment, footer: footer, bytes: 0, bytesBefore: size)
@@ -74,18 +74,17 @@ enum SegmentCompaction {
         // Adds one record to the rewritten file: a live record or a usage record as its frame was, a deleted log
         // as its usage record in a new frame.
         func emit(_ record: LogRecord, frame: UnsafeRawBufferPointer, purged key: LogKey?) throws {
-            let offset = UInt64(out.count)
+            let offset = out.offset
             let length: Int
             if let key {
                 let encoded = RecordCodec.encode(record)
                 let compressed = try compressor.compress(encoded)
                 let stored = compressed.count < encoded.count
-                length = SegmentFormat.appendFrame(
-                    type: .record, flags: stored ? SegmentFormat.flagCompressed : 0,
-                    payload: stored ? compressed : encoded, to: &out)
+                length = try out.appendFrame(
+                    flags: stored ? SegmentFormat.flagCompressed : 0, payload: stored ? compressed : encoded)
                 result.purged.append(key)
             } else {
-                out.append(contentsOf: frame)
+                try out.append(frame)
                 length = frame.count
             }
             let location = RecordLocation(segment: segment, offset: offset, length: UInt32(length))
@@ -95,53 +94,43 @@ enum SegmentCompaction {
         }
         // While no live log has been met, the segment may be dropped: its records are only collected, encoded as
         // usage records with their old locations (`archivedDeleted` says which were deleted logs). The first live
-        // log turns the collection into the rewritten file's first records.
+        // log turns the collection into the rewritten file's first records (their frames read again by location).
         var archive: UsageArchive.Builder? = UsageArchive.Builder(segment: segment)
         var archivedDeleted: [Bool] = []
         var archivedPurged: [LogKey] = []
-        try old.withUnsafeBytes { buffer in
-            var scanner = FrameScanner(buffer, from: SegmentFormat.fileHeaderSize)
-            while let frame = scanner.next() {
-                guard frame.header.type == FrameType.record.rawValue else { continue }
-                let record = try reader.decodeRecord(
-                    flags: frame.header.flags, payload: UnsafeRawBufferPointer(rebasing: buffer[frame.payload]))
-                let key = LogKey(account: record.account, id: record.id)
-                let deleted = record.logged && purge.contains(key)
-                let live = record.logged && !deleted
-                if !live, archive != nil {
-                    archive?.append(
-                        deleted ? record.usageRecord : record,
-                        at: RecordLocation(
-                            segment: segment, offset: UInt64(frame.offset), length: UInt32(frame.header.frameLength)))
-                    archivedDeleted.append(deleted)
-                    if deleted { archivedPurged.append(key) }
-                    continue
-                }
-                if let collected = archive {
-                    archive = nil
-                    for (entry, wasDeleted) in zip(try collected.entries(), archivedDeleted) {
-                        let old = Int(entry.location.offset)
+        try FrameScanner.forEachFrame(in: file, from: UInt64(SegmentFormat.fileHeaderSize), to: footer.indexOffset) {
+            frameOffset, header, frame, payload in
+            guard header.type == FrameType.record.rawValue else { return }
+            let record = try reader.decodeRecord(flags: header.flags, payload: payload)
+            let key = LogKey(account: record.account, id: record.id)
+            let deleted = record.logged && purge.contains(key)
+            let live = record.logged && !deleted
+            if !live, archive != nil {
+                archive?.append(
+                    deleted ? record.usageRecord : record,
+                    at: RecordLocation(segment: segment, offset: frameOffset, length: UInt32(frame.count)))
+                archivedDeleted.append(deleted)
+                if deleted { archivedPurged.append(key) }
+                return
+            }
+            if let collected = archive {
+                archive = nil
+                for (entry, wasDeleted) in zip(try collected.entries(), archivedDeleted) {
+                    let bytes = try file.read(count: Int(entry.location.length), at: entry.location.offset)
+                    try bytes.withUnsafeBytes {
                         try emit(
-                            entry.record,
-                            frame: UnsafeRawBufferPointer(rebasing: buffer[old..<old + Int(entry.location.length)]),
+                            entry.record, frame: $0,
                             purged: wasDeleted ? LogKey(account: entry.record.account, id: entry.record.id) : nil)
                     }
-                    archivedDeleted = []
-                    archivedPurged = []
                 }
-                let offset = UInt64(out.count)
-                let frameBytes = UnsafeRawBufferPointer(rebasing: buffer[frame.offset..<frame.end])
-                try emit(deleted ? record.usageRecord : record, frame: frameBytes, purged: deleted ? key : nil)
-                if live && offset != UInt64(frame.offset) {
-                    result.relocated.append(
-                        (
-                            key,
-                            RecordLocation(segment: segment, offset: offset, length: UInt32(frame.header.frameLength))
-                        ))
-                }
+                archivedDeleted = []
+                archivedPurged = []
             }
-            guard scanner.stop == .end else {
-                throw SegmentError(.corrupt, "segment \(segment): frame at \(scanner.position) does not verify")
+            let offset = out.offset
+            try emit(deleted ? record.usageRecord : record, frame: frame, purged: deleted ? key : nil)
+            if live && offset != frameOffset {
+                result.relocated.append(
+                    (key, RecordLocation(segment: segment, offset: offset, length: UInt32(frame.count))))
             }
         }
         if let archive {
@@ -152,17 +141,60 @@ enum SegmentCompaction {
                     purged: archivedPurged))
         }
         let (tail, newFooter) = try SegmentWriter.sealFrames(
-            columns: columns, segment: segment, at: UInt64(out.count), compressor: columnsCompressor)
-        out += tail
-        let path = temporaryPath(reader.segmentsPath, segment)
-        try SegmentDirectory.remove(path)
-        let temp = try SegmentFile.create(path)
-        try temp.write(out, at: 0)
-        try temp.sync()
+            columns: columns, segment: segment, at: out.offset, compressor: columnsCompressor)
+        result.bytes = try out.finish(tail)
         try SegmentDirectory.sync(reader.segmentsPath)
         result.footer = newFooter
-        result.bytes = UInt64(out.count)
         return .rewrite(result)
+    }
+
+    /// The rewritten file of a segment, written as it is made (through a buffer of a few MB), so a rewrite never
+    /// holds the whole new segment. Created at the first write: a segment that is dropped never gets one.
+    struct RewriteFile {
+        let path: String
+        let segment: UInt32
+        private var file: SegmentFile?
+        private var buffer: [UInt8] = []
+        private var written: UInt64 = 0
+        static let flushBytes = 4 << 20
+
+        init(path: String, segment: UInt32) {
+            self.path = path
+            self.segment = segment
+            buffer = SegmentFormat.fileHeader(sequence: segment)
+        }
+
+        /// Where the next byte goes in the file.
+        var offset: UInt64 { written + UInt64(buffer.count) }
+
+        mutating func append(_ bytes: UnsafeRawBufferPointer) throws {
+            buffer.append(contentsOf: bytes)
+            if buffer.count >= Self.flushBytes { try flush() }
+        }
+
+        mutating func appendFrame(flags: UInt8, payload: [UInt8]) throws -> Int {
+            let length = SegmentFormat.appendFrame(type: .record, flags: flags, payload: payload, to: &buffer)
+            if buffer.count >= Self.flushBytes { try flush() }
+            return length
+        }
+
+        /// Appends the sealing frames, writes what is buffered and fsyncs the file. Returns its size.
+        mutating func finish(_ tail: [UInt8]) throws -> UInt64 {
+            buffer += tail
+            try flush()
+            try file?.sync()
+            return written
+        }
+
+        private mutating func flush() throws {
+            if file == nil {
+                try SegmentDirectory.remove(path)
+                file = try SegmentFile.create(path)
+            }
+            try file?.write(buffer, at: written)
+            written += UInt64(buffer.count)
+            buffer.removeAll(keepingCapacity: true)
+        }
     }
 
     /// A compressor for usage records: with the store's newest dictionary (trained on its own records, so the
