@@ -140,9 +140,9 @@ enum SegmentCompaction {
                     segment: segment, bytesBefore: size, bytes: UInt64(bytes), records: archive.count,
                     purged: archivedPurged))
         }
-        let (tail, newFooter) = try SegmentWriter.sealFrames(
+        let (pieces, newFooter) = try SegmentWriter.sealFrames(
             columns: columns, segment: segment, at: out.offset, compressor: columnsCompressor)
-        result.bytes = try out.finish(tail)
+        result.bytes = try out.finish(pieces)
         try SegmentDirectory.sync(reader.segmentsPath)
         result.footer = newFooter
         return .rewrite(result)
@@ -178,10 +178,13 @@ enum SegmentCompaction {
             return length
         }
 
-        /// Appends the sealing frames, writes what is buffered and fsyncs the file. Returns its size.
-        mutating func finish(_ tail: [UInt8]) throws -> UInt64 {
-            buffer += tail
+        /// Writes what is buffered, then the sealing frames' pieces, and fsyncs the file. Returns its size.
+        mutating func finish(_ pieces: [[UInt8]]) throws -> UInt64 {
             try flush()
+            for piece in pieces {
+                try file?.write(piece, at: written)
+                written += UInt64(piece.count)
+            }
             try file?.sync()
             return written
         }

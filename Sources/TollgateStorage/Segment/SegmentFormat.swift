@@ -67,6 +67,22 @@ enum SegmentFormat {
     static func appendFrame(
         type: FrameType, flags: UInt8, payload: UnsafeRawBufferPointer, to out: inout [UInt8]
     ) -> Int {
+        appendFrameHeader(type: type, flags: flags, payload: payload, to: &out)
+        out.append(contentsOf: payload)
+        return frameHeaderSize + payload.count
+    }
+
+    /// The 10-byte header of a frame holding `payload` (type, flags, length, CRC-32C of both).
+    static func frameHeader(type: FrameType, flags: UInt8, payload: [UInt8]) -> [UInt8] {
+        var header: [UInt8] = []
+        header.reserveCapacity(frameHeaderSize)
+        payload.withUnsafeBytes { appendFrameHeader(type: type, flags: flags, payload: $0, to: &header) }
+        return header
+    }
+
+    private static func appendFrameHeader(
+        type: FrameType, flags: UInt8, payload: UnsafeRawBufferPointer, to out: inout [UInt8]
+    ) {
         let start = out.count
         let length = UInt32(payload.count)
         out.append(type.rawValue)
@@ -76,8 +92,6 @@ enum SegmentFormat {
         crc = out.withUnsafeBytes { CRC32C.update(crc, UnsafeRawBufferPointer(rebasing: $0[start..<(start + 6)])) }
         crc = ~CRC32C.update(crc, payload)
         for shift in stride(from: UInt32(0), to: 32, by: 8) { out.append(UInt8(truncatingIfNeeded: crc >> shift)) }
-        out.append(contentsOf: payload)
-        return frameHeaderSize + payload.count
     }
 
     @discardableResult

@@ -6,10 +6,13 @@ extension SegmentWriter {
     func sealActive() throws {
         try flush()
         let columns = activeColumns
-        let (tail, footer) = try Self.sealFrames(
+        let seal = try Self.sealFrames(
             columns: columns, segment: activeSegment, at: writtenBytes, compressor: columnsCompressor)
-        try file.write(tail, at: writtenBytes)
-        writtenBytes += UInt64(tail.count)
+        for piece in seal.pieces {
+            try file.write(piece, at: writtenBytes)
+            writtenBytes += UInt64(piece.count)
+        }
+        let footer = seal.footer
         try file.sync()
         unsyncedBytes = false
         let sealed = SealedSegment(segment: activeSegment, footer: footer, bytes: writtenBytes)
@@ -23,27 +26,30 @@ extension SegmentWriter {
     }
 
     /// The index, columns and footer frames that seal a segment whose record frames end at `offset` and whose
-    /// rows are `columns`: the bytes to write at `offset`, and the footer they end with.
+    /// rows are `columns`: the pieces to write at `offset` in order (frame headers and payloads, never copied
+    /// into one buffer), and the footer they end with.
     static func sealFrames(
         columns: ColumnBuilder, segment: UInt32, at offset: UInt64, compressor: ZstdCompressor
-    ) throws -> (bytes: [UInt8], footer: SegmentFooter) {
-        // The payloads first, then `tail` sized once for them: sealing a large segment makes no growing copies.
+    ) throws -> (pieces: [[UInt8]], footer: SegmentFooter) {
         let compressedColumns = try compressor.compress(columns.encode())
         let index = SegmentIndex.encode(ids: columns.ids, offsets: columns.offsets, lengths: columns.lengths)
-        var tail: [UInt8] = []
-        tail.reserveCapacity(3 * SegmentFormat.frameHeaderSize + index.count + compressedColumns.count + 64)
         let indexOffset = offset
-        let indexLength = SegmentFormat.appendFrame(type: .index, flags: 0, payload: index, to: &tail)
+        let indexLength = SegmentFormat.frameHeaderSize + index.count
         let columnsOffset = indexOffset + UInt64(indexLength)
-        let columnsLength = SegmentFormat.appendFrame(
-            type: .columns, flags: SegmentFormat.flagCompressed, payload: compressedColumns, to: &tail)
+        let columnsLength = SegmentFormat.frameHeaderSize + compressedColumns.count
         let range = columns.idRange
         let footer = SegmentFooter(
             indexOffset: indexOffset, indexLength: UInt32(indexLength), columnsOffset: columnsOffset,
             columnsLength: UInt32(columnsLength), recordCount: UInt32(columns.count),
             minID: range?.min ?? LogID(high: 0, low: 0), maxID: range?.max ?? LogID(high: 0, low: 0))
-        SegmentFormat.appendFrame(type: .footer, flags: 0, payload: footer.encodePayload(), to: &tail)
-        return (tail, footer)
+        var footerFrame: [UInt8] = []
+        SegmentFormat.appendFrame(type: .footer, flags: 0, payload: footer.encodePayload(), to: &footerFrame)
+        let pieces = [
+            SegmentFormat.frameHeader(type: .index, flags: 0, payload: index), index,
+            SegmentFormat.frameHeader(type: .columns, flags: SegmentFormat.flagCompressed, payload: compressedColumns),
+            compressedColumns, footerFrame,
+        ]
+        return (pieces, footer)
     }
 
     /// Creates segment `sequence` (header, fsync of file and folder) and makes it the active segment.
