@@ -49,14 +49,3 @@ struct SegmentRotationTests {
         #expect(m.append(frameBytes: 20, now: 5, headerBytes: 16) == .sealThenAppend)
     }
 }
-
-extension SegmentRotationTests {
-    @Test func sealsBeforePassingTheRecordCap() {
-        var m = SegmentRotation(maxBytes: 1 << 30, maxAgeMillis: 1_000_000, maxRecords: 3, bytes: 16)
-        #expect(m.append(frameBytes: 10, now: 0, headerBytes: 16) == .append)
-        #expect(m.append(frameBytes: 10, now: 0, headerBytes: 16) == .append)
-        #expect(m.append(frameBytes: 10, now: 0, headerBytes: 16) == .append)
-        #expect(m.append(frameBytes: 10, now: 0, headerBytes: 16) == .sealThenAppend)
-        #expect(m.records == 1 && m.bytes == 26)
-    }
-}

@@ -5,10 +5,6 @@ extension SegmentWriter {
     public struct Configuration: Sendable {
         /// Seal the active segment before it would pass this size (bytes).
         public var maxSegmentBytes: UInt64 = 64 << 20
-        /// Seal the active segment before it would hold more records than this. The writer keeps the active
-        /// segment's ids, locations and encoded columns in memory (about 60 bytes a record) and builds its index
-        /// at sealing: the cap bounds both when records are small.
-        public var maxSegmentRecords = 131_072
         /// Seal the active segment once its first record is this old (milliseconds).
         public var maxSegmentAgeMillis: Int64 = 3_600_000
         /// zstd level for records and columns.

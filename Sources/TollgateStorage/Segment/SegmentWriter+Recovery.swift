@@ -41,7 +41,6 @@ extension SegmentWriter {
                 let firstAt: Int64? = activeColumns.count > 0 ? configuration.clock() : nil
                 rotation = SegmentRotation(
                     maxBytes: configuration.maxSegmentBytes, maxAgeMillis: configuration.maxSegmentAgeMillis,
-                    maxRecords: configuration.maxSegmentRecords,
                     bytes: writtenBytes, records: activeColumns.count, firstAppendAt: firstAt)
             }
         }

@@ -65,7 +65,6 @@ public final class SegmentWriter {
         self.dictionariesPath = directory + "/" + SegmentFormat.dictionariesDirectory
         self.rotation = SegmentRotation(
             maxBytes: configuration.maxSegmentBytes, maxAgeMillis: configuration.maxSegmentAgeMillis,
-            maxRecords: configuration.maxSegmentRecords,
             bytes: UInt64(SegmentFormat.fileHeaderSize))
         self.activeColumns = ColumnBuilder(segment: 0)
         self.compressor = try ZstdCompressor(level: configuration.compressionLevel)
