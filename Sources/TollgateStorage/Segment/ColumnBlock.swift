@@ -66,10 +66,15 @@ public struct ColumnBlock: Sendable, Equatable {
     }
 
     /// The smallest and largest id, nil when empty.
-    var idRange: (min: LogID, max: LogID)? {
-        guard var low = ids.first else { return nil }
+    var idRange: (min: LogID, max: LogID)? { ids.range }
+}
+
+extension Array where Element == LogID {
+    /// The smallest and largest id, nil when empty (one pass, no sorting).
+    var range: (min: LogID, max: LogID)? {
+        guard var low = first else { return nil }
         var high = low
-        for id in ids {
+        for id in self {
             if id < low { low = id }
             if high < id { high = id }
         }

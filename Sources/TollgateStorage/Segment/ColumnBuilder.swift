@@ -100,15 +100,7 @@ struct ColumnBuilder: Sendable {
     }
 
     /// The smallest and largest id, nil when empty.
-    var idRange: (min: LogID, max: LogID)? {
-        guard var low = ids.first else { return nil }
-        var high = low
-        for id in ids {
-            if id < low { low = id }
-            if high < id { high = id }
-        }
-        return (low, high)
-    }
+    var idRange: (min: LogID, max: LogID)? { ids.range }
 
     /// The uncompressed content of a columns frame (FORMAT.md, "Columns frame").
     func encode() -> [UInt8] {
