@@ -18,6 +18,10 @@ public struct IngestService: Service {
         public var commitInterval: Duration = .milliseconds(200)
         /// Exchanges taken from the queue per append batch.
         public var batchSize = 512
+        /// After a batch smaller than `batchSize`, the drainer waits this long before taking the next, so exchanges
+        /// arriving one by one are appended in batches: one wake-up of the store thread per batch rather than per
+        /// request. Far below `commitInterval`, so it does not delay durability.
+        public var coalesceInterval: Duration = .milliseconds(2)
         public init() {}
     }
 
@@ -129,6 +133,9 @@ public struct IngestService: Service {
                     let batch = await queue.take(max: configuration.batchSize)
                     if batch.isEmpty { break }
                     await runStoreWork(on: pool) { try append(batch) }
+                    if batch.count < configuration.batchSize && configuration.coalesceInterval > .zero {
+                        try? await Task.sleep(for: configuration.coalesceInterval)
+                    }
                 }
             } onGracefulShutdown: {
                 queue.close()
