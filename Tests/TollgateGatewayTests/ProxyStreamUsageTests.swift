@@ -63,6 +63,25 @@ struct ProxyStreamUsageTests {
         LogRecord(exchange: exchange, providers: .builtIn).usage
     }
 
+    /// Sends one chat request through a test gateway whose OpenAI upstream is `upstream`: the client's response and
+    /// the exchange handed to the log sink.
+    func chat(
+        through upstream: String, body: String = Self.streamBody, headers: [(String, String)] = Self.json,
+        entries: [GatewayDirectory.Entry] = [
+            GatewayDirectory.Entry(account: TestGateway.account, gateway: TestGateway.gateway)
+        ]
+    ) async throws -> (response: TestResponse, exchange: Exchange) {
+        var result: (TestResponse, Exchange)?
+        try await TestGateway.with(upstreams: ["openai": upstream + "/v1"], entries: entries) { gateway in
+            let response = try await TestClient.with(port: gateway.port) { client in
+                try await client.request(
+                    .POST, TestGateway.path("openai", "/chat/completions"), headers: headers, body: body)
+            }
+            result = (response, try #require(await gateway.sink.wait(for: 1).first))
+        }
+        return try #require(result)
+    }
+
     @Test func streamWithoutUsageIsPricedAndTheClientSeesNoUsageChunk() async throws {
         let upstream = try await FakeChatStream.upstream()
         defer { Task { await upstream.shutdown() } }
@@ -99,35 +118,23 @@ struct ProxyStreamUsageTests {
         defer { Task { await upstream.shutdown() } }
         let body =
             #"{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[]}"#
-        try await TestGateway.with(upstreams: ["openai": upstream.baseURL + "/v1"]) { gateway in
-            let response = try await TestClient.with(port: gateway.port) { client in
-                try await client.request(
-                    .POST, TestGateway.path("openai", "/chat/completions"), headers: Self.json, body: body)
-            }
-            #expect(response.text == FakeChatStream.withUsage)
-            #expect(upstream.requests.first?.bodyText == body)
-            let exchange = try #require(await gateway.sink.wait(for: 1).first)
-            #expect(usage(of: exchange).tokensIn == 11)
-        }
+        let (response, exchange) = try await chat(through: upstream.baseURL, body: body)
+        #expect(response.text == FakeChatStream.withUsage)
+        #expect(upstream.requests.first?.bodyText == body)
+        #expect(usage(of: exchange).tokensIn == 11)
     }
 
     @Test func includeUsageFalseIsOverriddenAndStillStripped() async throws {
         let upstream = try await FakeChatStream.upstream()
         defer { Task { await upstream.shutdown() } }
         let body = #"{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":false}}"#
-        try await TestGateway.with(upstreams: ["openai": upstream.baseURL + "/v1"]) { gateway in
-            let response = try await TestClient.with(port: gateway.port) { client in
-                try await client.request(
-                    .POST, TestGateway.path("openai", "/chat/completions"),
-                    headers: [("Content-Type", "application/json; charset=utf-8")], body: body)
-            }
-            #expect(response.text == FakeChatStream.withoutUsage)
-            #expect(
-                upstream.requests.first?.bodyText
-                    == #"{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true}}"#)
-            let exchange = try #require(await gateway.sink.wait(for: 1).first)
-            #expect(usage(of: exchange).tokensOut == 2)
-        }
+        let (response, exchange) = try await chat(
+            through: upstream.baseURL, body: body, headers: [("Content-Type", "application/json; charset=utf-8")])
+        #expect(response.text == FakeChatStream.withoutUsage)
+        #expect(
+            upstream.requests.first?.bodyText
+                == #"{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true}}"#)
+        #expect(usage(of: exchange).tokensOut == 2)
     }
 
     @Test func settingOffLeavesRequestAndStreamAlone() async throws {
@@ -136,49 +143,30 @@ struct ProxyStreamUsageTests {
         let entries = [
             GatewayDirectory.Entry(account: TestGateway.account, gateway: TestGateway.gateway, streamUsage: false)
         ]
-        try await TestGateway.with(upstreams: ["openai": upstream.baseURL + "/v1"], entries: entries) { gateway in
-            let response = try await TestClient.with(port: gateway.port) { client in
-                try await client.request(
-                    .POST, TestGateway.path("openai", "/chat/completions"), headers: Self.json, body: Self.streamBody)
-            }
-            #expect(response.text == FakeChatStream.withoutUsage)
-            #expect(upstream.requests.first?.bodyText == Self.streamBody)
-            let exchange = try #require(await gateway.sink.wait(for: 1).first)
-            let tokens = usage(of: exchange)
-            #expect(tokens.tokensIn == nil)
-            #expect(tokens.tokensOut == nil)
-        }
+        let (response, exchange) = try await chat(through: upstream.baseURL, entries: entries)
+        #expect(response.text == FakeChatStream.withoutUsage)
+        #expect(upstream.requests.first?.bodyText == Self.streamBody)
+        let tokens = usage(of: exchange)
+        #expect(tokens.tokensIn == nil)
+        #expect(tokens.tokensOut == nil)
     }
 
     @Test func upstreamThatIgnoresTheOptionLeavesTheStreamIntactAndTokensUnknown() async throws {
         let upstream = try await FakeChatStream.upstream(honorOption: false)
         defer { Task { await upstream.shutdown() } }
-        try await TestGateway.with(upstreams: ["openai": upstream.baseURL + "/v1"]) { gateway in
-            let response = try await TestClient.with(port: gateway.port) { client in
-                try await client.request(
-                    .POST, TestGateway.path("openai", "/chat/completions"), headers: Self.json, body: Self.streamBody)
-            }
-            #expect(response.text == FakeChatStream.withoutUsage)
-            #expect(FakeChatStream.asksForUsage(try #require(upstream.requests.first).body))
-            let exchange = try #require(await gateway.sink.wait(for: 1).first)
-            #expect(usage(of: exchange).isUnknown)
-        }
+        let (response, exchange) = try await chat(through: upstream.baseURL)
+        #expect(response.text == FakeChatStream.withoutUsage)
+        #expect(FakeChatStream.asksForUsage(try #require(upstream.requests.first).body))
+        #expect(usage(of: exchange).isUnknown)
     }
 
     @Test(arguments: ["\n", "\r\n", "\r"])
     func oneByteUpstreamWritesAreReassembled(lineEnd: String) async throws {
         let upstream = try await FakeChatStream.upstream(writeSize: 1, lineEnd: lineEnd)
         defer { Task { await upstream.shutdown() } }
-        try await TestGateway.with(upstreams: ["openai": upstream.baseURL + "/v1"]) { gateway in
-            let response = try await TestClient.with(port: gateway.port) { client in
-                try await client.request(
-                    .POST, TestGateway.path("openai", "/chat/completions"), headers: Self.json, body: Self.streamBody)
-            }
-            let expected = FakeChatStream.withoutUsage.replacingOccurrences(of: "\n", with: lineEnd)
-            #expect(response.text == expected)
-            let exchange = try #require(await gateway.sink.wait(for: 1).first)
-            #expect(usage(of: exchange).tokensIn == 11)
-        }
+        let (response, exchange) = try await chat(through: upstream.baseURL)
+        #expect(response.text == FakeChatStream.withoutUsage.replacingOccurrences(of: "\n", with: lineEnd))
+        #expect(usage(of: exchange).tokensIn == 11)
     }
 
     @Test func chunkedClientBodyIsCollectedAndReframed() async throws {
@@ -264,17 +252,11 @@ struct ProxyStreamUsageTests {
         // client still sees the stream it asked for.
         let upstream = try await FakeChatStream.upstream()
         defer { Task { await upstream.shutdown() } }
-        try await TestGateway.with(upstreams: ["openai": upstream.baseURL + "/v1"]) { gateway in
-            let response = try await TestClient.with(port: gateway.port) { client in
-                try await client.request(
-                    .POST, TestGateway.path("openai", "/chat/completions"),
-                    headers: Self.json + [("cf-aig-collect-log", "false")], body: Self.streamBody)
-            }
-            #expect(response.text == FakeChatStream.withoutUsage)
-            #expect(upstream.requests.first.map { FakeChatStream.asksForUsage($0.body) } == true)
-            let exchange = try #require(await gateway.sink.wait(for: 1).first)
-            #expect(exchange.logged == false)
-        }
+        let (response, exchange) = try await chat(
+            through: upstream.baseURL, headers: Self.json + [("cf-aig-collect-log", "false")])
+        #expect(response.text == FakeChatStream.withoutUsage)
+        #expect(upstream.requests.first.map { FakeChatStream.asksForUsage($0.body) } == true)
+        #expect(exchange.logged == false)
     }
 
     @Test func upstreamContentLengthIsDroppedWhenTheBodyShrinks() async throws {
@@ -284,16 +266,10 @@ struct ProxyStreamUsageTests {
             try await responder.respond(.ok, [("content-type", "text/event-stream")], body: text)
         }
         defer { Task { await upstream.shutdown() } }
-        try await TestGateway.with(upstreams: ["openai": upstream.baseURL + "/v1"]) { gateway in
-            let response = try await TestClient.with(port: gateway.port) { client in
-                try await client.request(
-                    .POST, TestGateway.path("openai", "/chat/completions"), headers: Self.json, body: Self.streamBody)
-            }
-            #expect(response.text == FakeChatStream.withoutUsage)
-            #expect(response.header("content-length") == nil)
-            let exchange = try #require(await gateway.sink.wait(for: 1).first)
-            #expect(usage(of: exchange).tokensIn == 11)
-        }
+        let (response, exchange) = try await chat(through: upstream.baseURL)
+        #expect(response.text == FakeChatStream.withoutUsage)
+        #expect(response.header("content-length") == nil)
+        #expect(usage(of: exchange).tokensIn == 11)
     }
 }
 
