@@ -432,7 +432,9 @@ extension CompactionTests {
                 location: RecordLocation(segment: 7, offset: UInt64(16 + i * 90), length: 90),
                 record: record(i).usageRecord)
         }
-        let bytes = try UsageArchive.encode(segment: 7, entries: entries)
+        var builder = UsageArchive.Builder(segment: 7)
+        for entry in entries { builder.append(entry.record, at: entry.location) }
+        let bytes = try builder.encoded()
         #expect(try UsageArchive.decode(bytes, segment: 7) == entries)
         #expect(throws: SegmentError.self) { try UsageArchive.decode(bytes, segment: 8) }
         for position in [5, 13, 30, 38, 45, bytes.count / 2, bytes.count - 1] {

@@ -152,7 +152,6 @@ enum SegmentCompaction {
     /// holds the whole new segment. Created at the first write: a segment that is dropped never gets one.
     struct RewriteFile {
         let path: String
-        let segment: UInt32
         private var file: SegmentFile?
         private var buffer: [UInt8] = []
         private var written: UInt64 = 0
@@ -160,7 +159,6 @@ enum SegmentCompaction {
 
         init(path: String, segment: UInt32) {
             self.path = path
-            self.segment = segment
             buffer = SegmentFormat.fileHeader(sequence: segment)
         }
 

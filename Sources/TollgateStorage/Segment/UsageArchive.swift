@@ -95,13 +95,6 @@ public enum UsageArchive {
         }
     }
 
-    /// Encodes an archive file of `entries`.
-    static func encode(segment: UInt32, entries: [Entry]) throws -> [UInt8] {
-        var builder = Builder(segment: segment)
-        for entry in entries { builder.append(entry.record, at: entry.location) }
-        return try builder.encoded()
-    }
-
     /// Decodes an archive file of `segment`; anything that does not verify is an error.
     static func decode(_ bytes: [UInt8], segment: UInt32) throws -> [Entry] {
         func corrupt(_ what: String) -> SegmentError {
@@ -168,7 +161,10 @@ public enum UsageArchive {
     static func count(segment: UInt32, directory: String) throws -> Int {
         let header = try SegmentFile.openForReading(path(directory, segment)).read(count: headerSize, at: 0)
         guard header.count == headerSize else { return 0 }
-        return Int(header[12]) | Int(header[13]) << 8 | Int(header[14]) << 16 | Int(header[15]) << 24
+        return try header.withUnsafeBytes {
+            var r = WireReader($0, from: 12)
+            return Int(try r.u32())
+        }
     }
 
     /// Renames the pending archive of `segment` into place and fsyncs `usage/`; false when there is none (it was
