@@ -7,7 +7,7 @@ struct Tollgate: AsyncParsableCommand {
         abstract: "A self-hosted AI gateway: forwarding proxy, log store and cost accounting.",
         subcommands: [
             ServeCommand.self, ReportCommand.self, GenerateCommand.self, ExportCommand.self, RepriceCommand.self,
-            RebuildRollupsCommand.self, CompactCommand.self, MockProviderCommand.self,
+            RebuildRollupsCommand.self, CompactCommand.self, MockProviderCommand.self, RoutesCommand.self,
         ]
     )
 }

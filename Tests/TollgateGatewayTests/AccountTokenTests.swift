@@ -182,6 +182,8 @@ import TollgateModel
             #expect(
                 APIAccess.required(method: HTTPRequest.Method(rawValue: method)!, route: pattern) == access, "\(route)")
             let body = method == "GET" ? nil : Data("{}".utf8)
+            // Deleting every log of an account takes an explicit `all=true`.
+            let query = method == "DELETE" && pattern.hasSuffix("/logs") ? "?all=true" : ""
             for (own, other) in [("acme", "globex"), ("globex", "acme")] {
                 let token = try #require(tokens[own]).token
                 func send(_ path: String, _ bearer: String?) async throws -> GatewayHarness.HTTPResult {
@@ -190,7 +192,7 @@ import TollgateModel
                     return try await harness.request(method, path, headers: headers, body: body)
                 }
                 // Another account's resources: 404 where account-scoped (as if it did not exist), 403 elsewhere.
-                let otherPath = try fill(pattern, account: other)
+                let otherPath = try fill(pattern, account: other) + query
                 let cross = try await send(otherPath, token)
                 #expect(cross.status == (access == .account ? 404 : 403), "\(own) token, \(method) \(otherPath)")
                 if access == .account {
@@ -204,7 +206,7 @@ import TollgateModel
                             == missingMessage?.replacingOccurrences(of: "nobody", with: "X"), "\(route)")
                 }
                 // Its own: served where account-scoped, 403 elsewhere.
-                let ownPath = try fill(pattern, account: own)
+                let ownPath = try fill(pattern, account: own) + query
                 let mine = try await send(ownPath, token)
                 #expect(
                     mine.status == (access == .account ? 200 : 403), "\(own) token, \(method) \(ownPath): \(mine.text)")

@@ -6,7 +6,7 @@ public enum APIRouter {
     public static func make(api: APIServices, adminToken: String) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: APIErrorMiddleware())
-        router.get("healthz") { _, _ in
+        router.on(.healthz, prefix: "") { _, _, _ in
             json {
                 $0.beginObject(); $0.key("status"); $0.string("ok"); $0.endObject()
             }
@@ -20,7 +20,7 @@ public enum APIRouter {
         QuotaRoutes(api: api).register(on: v1)
         TokenRoutes(api: api).register(on: v1)
         CompactionRoutes(api: api).register(on: v1)
-        v1.get("ingest") { _, _ in
+        v1.on(.ingest, prefix: Route.apiPrefix) { _, _, _ in
             let counters = api.ingest.counters
             let stored = api.store.statistics
             return json {
@@ -35,4 +35,28 @@ public enum APIRouter {
         }
         return router
     }
+}
+
+extension Route {
+    /// The path every API route is under.
+    static let apiPrefix = "/api/v1"
+
+    static let healthz = Route(
+        .get, "/healthz", "Liveness: `{\"status\":\"ok\"}` while the process serves. No token needed.")
+    static let ingest = Route(
+        .get, "/api/v1/ingest",
+        "Ingest counters: `accepted`, `dropped`, `queued`, `stored`, `failed`.")
+
+    /// Every route the API serves, in the order the documentation lists them. A test checks that the router
+    /// registers exactly these.
+    static let all: [Route] = [
+        .healthz,
+        .createAccount, .listAccounts, .getAccount, .updateAccount, .quota,
+        .createGateway, .listGateways, .getGateway, .updateGateway,
+        .createToken, .listTokens, .revokeToken,
+        .listLogs, .getLog, .getLogRequest, .getLogResponse, .deleteLogs, .deleteLog,
+        .usage, .monthlyReport,
+        .listPrices, .addPrice, .deletePrice, .listAccountPrices, .addAccountPrice, .deleteAccountPrice, .reprice,
+        .ingest, .compact,
+    ]
 }

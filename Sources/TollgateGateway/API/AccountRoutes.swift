@@ -7,21 +7,22 @@ struct AccountRoutes<Context: RequestContext> {
     let api: APIServices
 
     func register(on group: RouterGroup<Context>) {
-        group.post("accounts") { request, context in try await createAccount(request, context) }
-        group.get("accounts") { _, _ in try await listAccounts() }
-        group.get("accounts/:account") { _, context in try await getAccount(context) }
-        group.post("accounts/:account/gateways") { request, context in try await createGateway(request, context) }
-        group.get("accounts/:account/gateways") { _, context in try await listGateways(context) }
-        group.get("accounts/:account/gateways/:gateway") { _, context in try await getGateway(context) }
-        group.patch("accounts/:account/gateways/:gateway") { request, context in
-            try await updateGateway(request, context)
+        group.on(.createAccount, prefix: Route.apiPrefix) { _, _, input in try await createAccount(input) }
+        group.on(.listAccounts, prefix: Route.apiPrefix) { _, _, _ in try await listAccounts() }
+        group.on(.getAccount, prefix: Route.apiPrefix) { _, context, _ in try await getAccount(context) }
+        group.on(.createGateway, prefix: Route.apiPrefix) { _, context, input in
+            try await createGateway(input, context)
+        }
+        group.on(.listGateways, prefix: Route.apiPrefix) { _, context, _ in try await listGateways(context) }
+        group.on(.getGateway, prefix: Route.apiPrefix) { _, context, _ in try await getGateway(context) }
+        group.on(.updateGateway, prefix: Route.apiPrefix) { _, context, input in
+            try await updateGateway(input, context)
         }
     }
 
-    private func createAccount(_ request: Request, _ context: Context) async throws -> Response {
-        let body = try await JSONBody(request, context)
-        let id = try body.identifier("id")
-        let tier = try body.string("tier", default: "free", allowed: ["free", "paid"])
+    private func createAccount(_ input: RouteInput) async throws -> Response {
+        let id = input.body.text("id")!
+        let tier = input.body.text("tier") ?? "free"
         let account = try await api.blocking { try api.catalog.createAccount(id: id, tier: tier) }
         api.quota.update(account)
         return json(status: .created) { $0.account(account) }
@@ -37,32 +38,34 @@ struct AccountRoutes<Context: RequestContext> {
         return json { $0.account(account) }
     }
 
-    private func createGateway(_ request: Request, _ context: Context) async throws -> Response {
+    private func createGateway(_ input: RouteInput, _ context: Context) async throws -> Response {
         let account = try await api.requireAccount(context)
-        let body = try await JSONBody(request, context)
-        let id = try body.identifier("id")
-        let collectLogs = try body.bool("collect_logs", default: true)
-        let streamUsage = try body.bool("stream_usage", default: true)
-        let authentication = try body.bool("authentication", default: false)
+        let body = input.body
+        let id = body.text("id")!
+        let collectLogs = body.bool("collect_logs") ?? true
+        let streamUsage = body.bool("stream_usage") ?? true
+        let authentication = body.bool("authentication") ?? false
+        let retention = body.integerSetting("retention_days").map { $0.map { Int($0) } }
         let gateway = try await api.blocking {
-            try api.catalog.createGateway(
+            let created = try api.catalog.createGateway(
                 account: account.id, id: id, collectLogs: collectLogs, streamUsage: streamUsage,
                 authentication: authentication)
+            guard let retention else { return created }
+            return try api.catalog.updateGateway(account: account.id, id: id, retentionDays: retention) ?? created
         }
         api.directory.upsert(.init(gateway))
         return json(status: .created) { $0.gateway(gateway) }
     }
 
-    /// `PATCH …/gateways/{gateway}` with any of `collect_logs`, `stream_usage`, `authentication`, `retention_days`
-    /// (days, or null for the account's); answers the updated gateway.
-    private func updateGateway(_ request: Request, _ context: Context) async throws -> Response {
+    /// `PATCH …/gateways/{gateway}`: changes the settings the body names and answers the updated gateway.
+    private func updateGateway(_ input: RouteInput, _ context: Context) async throws -> Response {
         let account = try await api.requireAccount(context)
         let id = try context.parameters.require("gateway")
-        let body = try await JSONBody(request, context)
-        let collectLogs = try body.optionalBool("collect_logs")
-        let streamUsage = try body.optionalBool("stream_usage")
-        let authentication = try body.optionalBool("authentication")
-        let retention = try body.optionalCount("retention_days", minimum: 1).map { $0.map { Int($0) } }
+        let body = input.body
+        let collectLogs = body.bool("collect_logs")
+        let streamUsage = body.bool("stream_usage")
+        let authentication = body.bool("authentication")
+        let retention = body.integerSetting("retention_days").map { $0.map { Int($0) } }
         let updated = try await api.blocking {
             try api.catalog.updateGateway(
                 account: account.id, id: id, collectLogs: collectLogs, streamUsage: streamUsage,
@@ -89,6 +92,42 @@ struct AccountRoutes<Context: RequestContext> {
     }
 }
 
+extension Route {
+    static let createAccount = Route(
+        .post, "/api/v1/accounts", "Creates an account: 201 with the account.",
+        body: [
+            Field("id", .identifier, "the account's id", required: true),
+            Field(
+                "tier", .choice(["free", "paid"]),
+                "`free` (100,000 logs a month, the default) or `paid` (1,000,000)"),
+        ])
+    static let listAccounts = Route(.get, "/api/v1/accounts", "Every account.")
+    static let getAccount = Route(
+        .get, "/api/v1/accounts/{account}", "One account: tier, log limit, log strategy, retention.")
+
+    /// The settings a gateway takes on creation and on `PATCH`.
+    static let gatewaySettings: [Field] = [
+        Field("collect_logs", .boolean, "store each request's log (default `true`); when false, usage only"),
+        Field(
+            "stream_usage", .boolean,
+            "ask OpenAI-style streams for their usage so they can be priced (default `true`)"),
+        Field(
+            "authentication", .boolean,
+            "forward only requests with a valid `cf-aig-authorization` account token (default `false`)"),
+        Field(
+            "retention_days", .integer(1...36_500), "days logs are kept; null: the account's", nullable: true),
+    ]
+    static let createGateway = Route(
+        .post, "/api/v1/accounts/{account}/gateways", "Creates a gateway: 201 with its settings.",
+        body: [Field("id", .identifier, "the gateway's id, as in proxy paths", required: true)] + gatewaySettings)
+    static let listGateways = Route(.get, "/api/v1/accounts/{account}/gateways", "The account's gateways.")
+    static let getGateway = Route(.get, "/api/v1/accounts/{account}/gateways/{gateway}", "One gateway's settings.")
+    static let updateGateway = Route(
+        .patch, "/api/v1/accounts/{account}/gateways/{gateway}",
+        "Changes the settings the body names, in force for the next request; answers the gateway.",
+        body: gatewaySettings)
+}
+
 extension JSONWriter {
     mutating func account(_ account: Account) {
         beginObject()
@@ -111,51 +150,6 @@ extension JSONWriter {
         key("retention_days"); int(gateway.retentionDays.map { Int64($0) })
         key("created_at"); string(RFC3339.format(milliseconds: gateway.createdAt))
         endObject()
-    }
-}
-
-/// A JSON request body read as an object, with typed fields; each failure names the field.
-struct JSONBody {
-    let object: [String: JSONValue]
-
-    init(_ request: Request, _ context: some RequestContext) async throws {
-        let buffer = try await request.body.collect(upTo: 1 << 20)
-        guard buffer.readableBytes > 0 else {
-            throw APIError(.badRequest, code: "invalid_body", message: "expected a JSON object body")
-        }
-        guard case .object(let object) = try? JSONParser.parse(Array(buffer.readableBytesView)) else {
-            throw APIError(.badRequest, code: "invalid_body", message: "body is not a JSON object")
-        }
-        self.object = object
-    }
-
-    func identifier(_ name: String) throws -> String {
-        guard case .string(let value) = object[name] else {
-            throw APIError.badParameter(name, "required string")
-        }
-        guard Identifier.isValid(value) else {
-            throw APIError.badParameter(name, "must match [a-z0-9][a-z0-9-]{0,63}")
-        }
-        return value
-    }
-
-    func string(_ name: String, default fallback: String, allowed: [String]) throws -> String {
-        guard let raw = object[name] else { return fallback }
-        guard case .string(let value) = raw, allowed.contains(value) else {
-            throw APIError.badParameter(name, "expected one of \(allowed.joined(separator: ", "))")
-        }
-        return value
-    }
-
-    func bool(_ name: String, default fallback: Bool) throws -> Bool {
-        try optionalBool(name) ?? fallback
-    }
-
-    /// The field's value, or nil when the body does not have it.
-    func optionalBool(_ name: String) throws -> Bool? {
-        guard let raw = object[name] else { return nil }
-        guard case .bool(let value) = raw else { throw APIError.badParameter(name, "expected true or false") }
-        return value
     }
 }
 

@@ -9,16 +9,16 @@ struct CompactionRoutes<Context: RequestContext> {
     let api: APIServices
 
     func register(on group: RouterGroup<Context>) {
-        group.post("compact") { request, _ in try await compact(request) }
+        group.on(.compact, prefix: Route.apiPrefix) { _, _, input in try await compact(input) }
     }
 
-    private func compact(_ request: Request) async throws -> Response {
+    private func compact(_ input: RouteInput) async throws -> Response {
         guard let retention = api.retention else {
             throw APIError.unavailable("retention and compaction are not run by this gateway")
         }
-        let account = QueryParameters(request).string("account")
+        let account = input.query.text("account")
         if let account {
-            guard Identifier.isValid(account), try await api.blocking({ try api.catalog.account(account) }) != nil
+            guard try await api.blocking({ try api.catalog.account(account) }) != nil
             else { throw APIError.notFound("account \(account)") }
         }
         let pass = try await retention.runPassInBackground(account: account)
@@ -35,4 +35,12 @@ struct CompactionRoutes<Context: RequestContext> {
             $0.endObject()
         }
     }
+}
+
+extension Route {
+    static let compact = Route(
+        .post, "/api/v1/compact",
+        "Runs a retention and compaction pass now and answers when it is over: `expired`, `segments_rewritten`, "
+            + "`segments_dropped`, `logs_purged`, `bytes_before`, `bytes_after`, `segments_deferred`.",
+        query: [Field("account", .identifier, "only this account's logs")])
 }

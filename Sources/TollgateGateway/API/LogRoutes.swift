@@ -9,38 +9,38 @@ struct LogRoutes<Context: RequestContext> {
     let api: APIServices
 
     func register(on group: RouterGroup<Context>) {
-        group.get("accounts/:account/logs") { request, context in try await list(request, context) }
-        group.get("accounts/:account/logs/:id") { _, context in try await detail(context) }
-        group.get("accounts/:account/logs/:id/request") { _, context in try await body(context, response: false) }
-        group.get("accounts/:account/logs/:id/response") { _, context in try await body(context, response: true) }
-        group.delete("accounts/:account/logs") { request, context in try await deleteMatching(request, context) }
-        group.delete("accounts/:account/logs/:id") { _, context in try await deleteOne(context) }
+        group.on(.listLogs, prefix: Route.apiPrefix) { _, context, input in try await list(input, context) }
+        group.on(.getLog, prefix: Route.apiPrefix) { _, context, _ in try await detail(context) }
+        group.on(.getLogRequest, prefix: Route.apiPrefix) { _, context, _ in try await body(context, response: false) }
+        group.on(.getLogResponse, prefix: Route.apiPrefix) { _, context, _ in try await body(context, response: true) }
+        group.on(.deleteLogs, prefix: Route.apiPrefix) { _, context, input in try await deleteMatching(input, context) }
+        group.on(.deleteLog, prefix: Route.apiPrefix) { _, context, _ in try await deleteOne(context) }
     }
 
-    /// The listing filters of a request: gateway, provider, model, status_code, success, stream, from, to.
-    private func filtered(_ q: QueryParameters, account: String) throws -> LogQuery {
+    /// The listing filters of a request (`Route.logFilters`), and whether it gave any.
+    private func filtered(_ q: RouteInput.Values, account: String) throws -> (query: LogQuery, any: Bool) {
         var query = LogQuery(account: account)
-        query.gateway = q.string("gateway")
-        query.provider = q.string("provider")
-        query.model = q.string("model")
-        query.statusCode = try q.int("status_code", in: 100...599)
-        query.success = try q.bool("success")
-        query.stream = try q.bool("stream")
-        query.from = try q.timestamp("from")
-        query.to = try q.timestamp("to")
+        query.gateway = q.text("gateway")
+        query.provider = q.text("provider")
+        query.model = q.text("model")
+        query.statusCode = q.integer("status_code").map { Int($0) }
+        query.success = q.bool("success")
+        query.stream = q.bool("stream")
+        query.from = q.instant("from")
+        query.to = q.instant("to")
         if let from = query.from, let to = query.to, from >= to {
             throw APIError.badParameter("to", "must be later than from")
         }
-        return query
+        return (query, Route.logFilters.contains { q.contains($0.name) })
     }
 
-    private func list(_ request: Request, _ context: Context) async throws -> Response {
+    private func list(_ input: RouteInput, _ context: Context) async throws -> Response {
         let account = try await api.requireAccount(context)
-        let q = QueryParameters(request)
-        var query = try filtered(q, account: account.id)
-        query.order = try q.oneOf("order", ["asc", "desc"]) == "asc" ? .ascending : .descending
-        query.limit = try q.int("limit", in: 1...1000) ?? 50
-        query.cursor = q.string("cursor")
+        let q = input.query
+        var query = try filtered(q, account: account.id).query
+        query.order = q.text("order") == "asc" ? .ascending : .descending
+        query.limit = q.integer("limit").map { Int($0) } ?? 50
+        query.cursor = q.text("cursor")
         let page = try await api.blocking { [query] in try api.catalog.listLogs(query) }
         return json {
             $0.beginObject()
@@ -56,10 +56,21 @@ struct LogRoutes<Context: RequestContext> {
 
     /// `DELETE …/logs?filters`: deletes the matching logs from the index (in bounded batches on the thread pool);
     /// they are gone from the API when the response is sent, their content leaves the segments at the next
-    /// compaction. `{"deleted": N}`.
-    private func deleteMatching(_ request: Request, _ context: Context) async throws -> Response {
+    /// compaction. `{"deleted": N}`. Without a filter it takes `all=true`, so a misspelled or forgotten filter
+    /// never deletes every log.
+    private func deleteMatching(_ input: RouteInput, _ context: Context) async throws -> Response {
         let account = try await api.requireAccount(context)
-        let query = try filtered(QueryParameters(request), account: account.id)
+        let (query, anyFilter) = try filtered(input.query, account: account.id)
+        switch (anyFilter, input.query.bool("all")) {
+        case (false, true?): break
+        case (false, _):
+            throw APIError.badParameter(
+                "all",
+                "deleting every log of the account takes all=true; or give a filter: "
+                    + Route.Field.names(Route.logFilters))
+        case (true, nil): break
+        case (true, _?): throw APIError.badParameter("all", "cannot be combined with filters")
+        }
         let deleted = try await api.blocking {
             let deleted = try api.catalog.deleteLogs(matching: query)
             try api.quota.refresh(account: account.id)
@@ -128,6 +139,40 @@ struct LogRoutes<Context: RequestContext> {
             body: .init(byteBuffer: ByteBuffer(bytes: bytes))
         )
     }
+}
+
+extension Route {
+    /// The filters that select logs, for listing and deleting.
+    static let logFilters: [Field] = [
+        Field("gateway", .identifier, "gateway id"),
+        Field("provider", .text, "provider slug, e.g. `openai`"),
+        Field("model", .text, "model as the provider named it"),
+        Field("status_code", .integer(100...599), "HTTP status the client got"),
+        Field("success", .boolean, "2xx or not"),
+        Field("stream", .boolean, "streamed responses"),
+        Field("from", .timestamp, "created at or after"),
+        Field("to", .timestamp, "created before"),
+    ]
+    static let listLogs = Route(
+        .get, "/api/v1/accounts/{account}/logs",
+        "The account's logs, newest first, a page at a time: `{\"logs\":[…],\"next_cursor\":…}`.",
+        query: logFilters + [
+            Field("order", .choice(["asc", "desc"]), "by creation time (default `desc`)"),
+            Field("limit", .integer(1...1000), "logs per page (default 50)"),
+            Field("cursor", .text, "`next_cursor` of the previous page"),
+        ])
+    static let getLog = Route(
+        .get, "/api/v1/accounts/{account}/logs/{id}", "One log's fields with its stored headers.")
+    static let getLogRequest = Route(
+        .get, "/api/v1/accounts/{account}/logs/{id}/request", "The request body as sent, with its content type.")
+    static let getLogResponse = Route(
+        .get, "/api/v1/accounts/{account}/logs/{id}/response", "The response body as received, with its content type.")
+    static let deleteLogs = Route(
+        .delete, "/api/v1/accounts/{account}/logs",
+        "Deletes the logs matching the filters: `{\"deleted\":N}`. With no filter it takes `all=true`.",
+        query: logFilters + [Field("all", .boolean, "`true` to delete every log of the account; not with filters")])
+    static let deleteLog = Route(
+        .delete, "/api/v1/accounts/{account}/logs/{id}", "Deletes one log: `{\"deleted\":1}`, 404 when absent.")
 }
 
 extension JSONWriter {

@@ -16,25 +16,24 @@ struct PriceRoutes<Context: RequestContext> {
     let api: APIServices
 
     func register(on group: RouterGroup<Context>) {
-        group.get("prices") { request, _ in try await list(request, account: "") }
-        group.post("prices") { request, context in try await upsert(request, context, account: "") }
-        group.delete("prices") { request, _ in try await delete(request, account: "") }
-        group.get("accounts/:account/prices") { request, context in
-            try await list(request, account: api.requireAccount(context).id)
+        group.on(.listPrices, prefix: Route.apiPrefix) { _, _, input in list(input, account: "") }
+        group.on(.addPrice, prefix: Route.apiPrefix) { _, _, input in try await upsert(input, account: "") }
+        group.on(.deletePrice, prefix: Route.apiPrefix) { _, _, input in try await delete(input, account: "") }
+        group.on(.listAccountPrices, prefix: Route.apiPrefix) { _, context, input in
+            list(input, account: try await api.requireAccount(context).id)
         }
-        group.post("accounts/:account/prices") { request, context in
-            try await upsert(request, context, account: api.requireAccount(context).id)
+        group.on(.addAccountPrice, prefix: Route.apiPrefix) { _, context, input in
+            try await upsert(input, account: api.requireAccount(context).id)
         }
-        group.delete("accounts/:account/prices") { request, context in
-            try await delete(request, account: api.requireAccount(context).id)
+        group.on(.deleteAccountPrice, prefix: Route.apiPrefix) { _, context, input in
+            try await delete(input, account: api.requireAccount(context).id)
         }
-        group.post("accounts/:account/reprice") { request, context in try await reprice(request, context) }
+        group.on(.reprice, prefix: Route.apiPrefix) { _, context, input in try await reprice(input, context) }
     }
 
-    private func list(_ request: Request, account: String) async throws -> Response {
-        let query = QueryParameters(request)
-        let provider = query.string("provider")
-        let model = query.string("model")
+    private func list(_ input: RouteInput, account: String) -> Response {
+        let provider = input.query.text("provider")
+        let model = input.query.text("model")
         let entries = api.ledger.prices.entries.filter {
             $0.account == account && (provider == nil || $0.row.provider == provider)
                 && (model == nil || $0.row.model == model)
@@ -42,9 +41,8 @@ struct PriceRoutes<Context: RequestContext> {
         return jsonList("prices", entries) { $0.price($1) }
     }
 
-    private func upsert(_ request: Request, _ context: Context, account: String) async throws -> Response {
-        let body = try await JSONBody(request, context)
-        let row = try body.priceRow()
+    private func upsert(_ input: RouteInput, account: String) async throws -> Response {
+        let row = try PriceRow(input.body)
         let entry = PriceBook.Entry(account: account, row: row)
         try await api.blocking { try api.ledger.prices.upsert(entry) }
         let stored = api.ledger.prices.entries.first {
@@ -54,17 +52,12 @@ struct PriceRoutes<Context: RequestContext> {
         return json(status: .created) { $0.price(stored ?? entry) }
     }
 
-    private func delete(_ request: Request, account: String) async throws -> Response {
-        let query = QueryParameters(request)
-        guard let provider = query.string("provider") else { throw APIError.badParameter("provider", "required") }
-        guard let model = query.string("model") else { throw APIError.badParameter("model", "required") }
-        guard let dateText = query.string("effective_from") else {
-            throw APIError.badParameter("effective_from", "required")
-        }
-        guard let effectiveFrom = PriceDate.parse(dateText) else {
-            throw APIError.badParameter("effective_from", "expected YYYY-MM-DD or an RFC 3339 timestamp")
-        }
-        let tier = query.string("service_tier") ?? "default"
+    private func delete(_ input: RouteInput, account: String) async throws -> Response {
+        let query = input.query
+        let provider = query.text("provider")!
+        let model = query.text("model")!
+        let effectiveFrom = query.instant("effective_from")!
+        let tier = query.text("service_tier") ?? "default"
         let removed = try await api.blocking {
             try api.ledger.prices.delete(
                 account: account, provider: provider, model: model, serviceTier: tier, effectiveFrom: effectiveFrom)
@@ -73,11 +66,10 @@ struct PriceRoutes<Context: RequestContext> {
         return Response(status: .noContent)
     }
 
-    private func reprice(_ request: Request, _ context: Context) async throws -> Response {
+    private func reprice(_ input: RouteInput, _ context: Context) async throws -> Response {
         let account = try await api.requireAccount(context)
-        let body = try await JSONBody(request, context)
-        let from = try body.date("from")
-        let to = try body.date("to")
+        let from = input.body.instant("from")!
+        let to = input.body.instant("to")!
         guard from < to else { throw APIError.badParameter("to", "must be after from") }
         let result = try await api.blocking {
             try api.ledger.reprice(account: account.id, from: from, to: to, store: api.store)
@@ -92,6 +84,62 @@ struct PriceRoutes<Context: RequestContext> {
     }
 }
 
+extension Route {
+    /// The fields of a price row, as `POST …/prices` takes them.
+    static let priceRowFields: [Field] = [
+        Field("provider", .text, "provider slug", required: true),
+        Field("model", .text, "model name", required: true),
+        Field("service_tier", .text, "tier the response reports (default `default`)"),
+        Field("effective_from", .date, "in force from (UTC)", required: true),
+        Field("input", .price, "USD per 1M input tokens", required: true),
+        Field("output", .price, "USD per 1M output tokens (omitted: none billed)", nullable: true),
+        Field("cached_input", .price, "cache reads", nullable: true),
+        Field("cache_write_5m", .price, "5-minute cache writes", nullable: true),
+        Field("cache_write_1h", .price, "1-hour cache writes", nullable: true),
+        Field("reasoning", .price, "reasoning tokens, when billed apart from output", nullable: true),
+        Field("batch_input", .price, "batch input", nullable: true),
+        Field("batch_output", .price, "batch output", nullable: true),
+        Field(
+            "prompt_threshold", .integer(1...100_000_000),
+            "prompt length above which the `_above` prices apply", nullable: true),
+        Field("input_above", .price, "input above the threshold", nullable: true),
+        Field("output_above", .price, "output above the threshold", nullable: true),
+        Field("cached_input_above", .price, "cache reads above the threshold", nullable: true),
+        Field("cache_write_5m_above", .price, "5-minute cache writes above the threshold", nullable: true),
+        Field("cache_write_1h_above", .price, "1-hour cache writes above the threshold", nullable: true),
+        Field("source", .text, "where the price was read (default `api`)", nullable: true),
+    ]
+    /// What selects one price row to delete.
+    static let priceRowKey: [Field] = [
+        Field("provider", .text, "provider slug", required: true),
+        Field("model", .text, "model name", required: true),
+        Field("effective_from", .date, "the row's date", required: true),
+        Field("service_tier", .text, "default `default`"),
+    ]
+    static let priceFilters: [Field] = [
+        Field("provider", .text, "only this provider's rows"),
+        Field("model", .text, "only this model's rows"),
+    ]
+    static let listPrices = Route(.get, "/api/v1/prices", "The public price list.", query: priceFilters)
+    static let addPrice = Route(
+        .post, "/api/v1/prices", "Adds or corrects a public price row: 201 with the row.", body: priceRowFields)
+    static let deletePrice = Route(.delete, "/api/v1/prices", "Deletes a public price row: 204.", query: priceRowKey)
+    static let listAccountPrices = Route(
+        .get, "/api/v1/accounts/{account}/prices", "The account's negotiated prices.", query: priceFilters)
+    static let addAccountPrice = Route(
+        .post, "/api/v1/accounts/{account}/prices", "Adds or corrects a negotiated price row: 201 with the row.",
+        body: priceRowFields)
+    static let deleteAccountPrice = Route(
+        .delete, "/api/v1/accounts/{account}/prices", "Deletes a negotiated price row: 204.", query: priceRowKey)
+    static let reprice = Route(
+        .post, "/api/v1/accounts/{account}/reprice",
+        "Recomputes a period's costs and rollups under the current prices: `{\"examined\",\"changed\"}`.",
+        body: [
+            Field("from", .date, "start of the period", required: true),
+            Field("to", .date, "end of the period", required: true),
+        ])
+}
+
 /// A price row's date: `YYYY-MM-DD` (midnight UTC) or an RFC 3339 timestamp.
 enum PriceDate {
     static func parse(_ text: String) -> Int64? {
@@ -100,72 +148,37 @@ enum PriceDate {
     }
 }
 
-extension JSONBody {
-    /// A required date field (`YYYY-MM-DD` or RFC 3339).
-    func date(_ name: String) throws -> Int64 {
-        guard case .string(let text) = object[name] else {
-            throw APIError.badParameter(name, "required date, YYYY-MM-DD or RFC 3339")
-        }
-        guard let ms = PriceDate.parse(text) else {
-            throw APIError.badParameter(name, "expected YYYY-MM-DD or an RFC 3339 timestamp")
-        }
-        return ms
-    }
-
-    /// A USD-per-1M-tokens price: a JSON number or a decimal string, exact to 6 places.
-    func price(_ name: String, required: Bool = false) throws -> Money? {
-        guard let raw = object[name], raw != .null else {
-            if required { throw APIError.badParameter(name, "required price in USD per 1M tokens") }
-            return nil
-        }
-        let text: String
-        switch raw {
-        case .number(let value): text = "\(value)"
-        case .string(let value): text = value
-        default: throw APIError.badParameter(name, "expected a price in USD per 1M tokens")
-        }
-        guard let scaled = ExactDecimal.scaled(text, scale: 6), scaled >= 0 else {
-            throw APIError.badParameter(name, "expected a non-negative price with at most 6 decimals")
-        }
-        return Money(picodollars: scaled)
-    }
-
-    func text(_ name: String) throws -> String? {
-        guard let raw = object[name], raw != .null else { return nil }
-        guard case .string(let value) = raw, !value.isEmpty else {
-            throw APIError.badParameter(name, "expected a string")
-        }
-        return value
-    }
-
-    func priceRow() throws -> PriceRow {
-        guard let provider = try text("provider") else { throw APIError.badParameter("provider", "required") }
-        guard let model = try text("model") else { throw APIError.badParameter("model", "required") }
-        let tier = try text("service_tier") ?? "default"
-        var threshold: Int64?
-        if let raw = object["prompt_threshold"], raw != .null {
-            guard let value = raw.intValue, value > 0 else {
-                throw APIError.badParameter("prompt_threshold", "expected a positive token count")
-            }
-            threshold = Int64(value)
+extension PriceRow {
+    /// A price row from the checked fields of `POST …/prices`.
+    init(_ body: RouteInput.Values) throws {
+        let threshold = body.integer("prompt_threshold")
+        let aboveNames = [
+            "input_above", "output_above", "cached_input_above", "cache_write_5m_above", "cache_write_1h_above",
+        ]
+        if threshold == nil, let name = aboveNames.first(where: { body.price($0) != nil }) {
+            throw APIError.badParameter(name, "needs prompt_threshold")
         }
         var above: PriceRow.Rates?
-        if let input = try price("input_above"), let output = try price("output_above") {
+        if threshold != nil {
+            guard let input = body.price("input_above") else {
+                throw APIError.badParameter("input_above", "required with prompt_threshold")
+            }
+            guard let output = body.price("output_above") else {
+                throw APIError.badParameter("output_above", "required with prompt_threshold")
+            }
             above = PriceRow.Rates(
-                input: input, output: output, cachedInput: try price("cached_input_above"),
-                cacheWrite5m: try price("cache_write_5m_above"), cacheWrite1h: try price("cache_write_1h_above"))
+                input: input, output: output, cachedInput: body.price("cached_input_above"),
+                cacheWrite5m: body.price("cache_write_5m_above"), cacheWrite1h: body.price("cache_write_1h_above"))
         }
-        guard (threshold == nil) == (above == nil) else {
-            throw APIError.badParameter("prompt_threshold", "needs input_above and output_above, and they need it")
-        }
-        return PriceRow(
-            provider: provider, model: model, serviceTier: tier, effectiveFrom: try date("effective_from"),
+        self.init(
+            provider: body.text("provider")!, model: body.text("model")!,
+            serviceTier: body.text("service_tier") ?? "default", effectiveFrom: body.instant("effective_from")!,
             rates: PriceRow.Rates(
-                input: try price("input", required: true)!, output: try price("output") ?? .zero,
-                cachedInput: try price("cached_input"), cacheWrite5m: try price("cache_write_5m"),
-                cacheWrite1h: try price("cache_write_1h"), reasoning: try price("reasoning")),
-            promptThreshold: threshold, ratesAbove: above, batchInput: try price("batch_input"),
-            batchOutput: try price("batch_output"), source: try text("source") ?? "api")
+                input: body.price("input")!, output: body.price("output") ?? .zero,
+                cachedInput: body.price("cached_input"), cacheWrite5m: body.price("cache_write_5m"),
+                cacheWrite1h: body.price("cache_write_1h"), reasoning: body.price("reasoning")),
+            promptThreshold: threshold, ratesAbove: above, batchInput: body.price("batch_input"),
+            batchOutput: body.price("batch_output"), source: body.text("source") ?? "api")
     }
 }
 

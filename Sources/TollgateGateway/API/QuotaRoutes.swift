@@ -8,33 +8,20 @@ struct QuotaRoutes<Context: RequestContext> {
     let api: APIServices
 
     func register(on group: RouterGroup<Context>) {
-        group.patch("accounts/:account") { request, context in try await patch(request, context) }
-        group.get("accounts/:account/quota") { _, context in try await quota(context) }
+        group.on(.updateAccount, prefix: Route.apiPrefix) { _, context, input in try await patch(input, context) }
+        group.on(.quota, prefix: Route.apiPrefix) { _, context, _ in try await quota(context) }
     }
 
-    private func patch(_ request: Request, _ context: Context) async throws -> Response {
+    private func patch(_ input: RouteInput, _ context: Context) async throws -> Response {
         let account = try await api.requireAccount(context)
-        let body = try await JSONBody(request, context)
-        let known: Set = ["tier", "log_limit", "log_management_strategy", "retention_days"]
-        if let unknown = body.object.keys.sorted().first(where: { !known.contains($0) }) {
-            throw APIError.badParameter(unknown, "unknown field; expected \(known.sorted().joined(separator: ", "))")
-        }
-        var tier: Account.Tier?
-        if body.object["tier"] != nil {
-            tier = Account.Tier(rawValue: try body.string("tier", default: "", allowed: ["free", "paid"]))
-        }
-        var strategy: Account.LogManagementStrategy?
-        if body.object["log_management_strategy"] != nil {
-            let names = Account.LogManagementStrategy.allCases.map(\.rawValue)
-            strategy = Account.LogManagementStrategy(
-                rawValue: try body.string("log_management_strategy", default: "", allowed: names))
-        }
-        let logLimit = try body.optionalCount("log_limit", minimum: 0)
-        let retention = try body.optionalCount("retention_days", minimum: 1).map { $0.map { Int($0) } }
-        let (newTier, newStrategy) = (tier, strategy)
+        let body = input.body
+        let tier = body.text("tier").flatMap(Account.Tier.init(rawValue:))
+        let strategy = body.text("log_management_strategy").flatMap(Account.LogManagementStrategy.init(rawValue:))
+        let logLimit = body.integerSetting("log_limit")
+        let retention = body.integerSetting("retention_days").map { $0.map { Int($0) } }
         let updated = try await api.blocking {
             try api.catalog.updateAccount(
-                account.id, tier: newTier, logLimit: logLimit, strategy: newStrategy, retentionDays: retention)
+                account.id, tier: tier, logLimit: logLimit, strategy: strategy, retentionDays: retention)
         }
         api.quota.update(updated)
         return json { $0.account(updated) }
@@ -59,14 +46,23 @@ struct QuotaRoutes<Context: RequestContext> {
     }
 }
 
-extension JSONBody {
-    /// A field that may be absent (nil), null (`.some(nil)`: back to the default) or a whole number ≥ `minimum`.
-    func optionalCount(_ name: String, minimum: Int64) throws -> Int64?? {
-        guard let raw = object[name] else { return nil }
-        if raw == .null { return .some(nil) }
-        guard let value = raw.intValue, Int64(value) >= minimum else {
-            throw APIError.badParameter(name, "expected a whole number of at least \(minimum), or null for the default")
-        }
-        return .some(Int64(value))
-    }
+extension Route {
+    static let updateAccount = Route(
+        .patch, "/api/v1/accounts/{account}",
+        "Changes the account's plan and log settings the body names, in force for the next request; answers the account.",
+        body: [
+            Field("tier", .choice(Account.Tier.allCases.map(\.rawValue)), "`free` or `paid`"),
+            Field(
+                "log_limit", .integer(0...1_000_000_000_000),
+                "logs stored a month; null: the tier's (100,000 or 1,000,000)", nullable: true),
+            Field(
+                "log_management_strategy", .choice(Account.LogManagementStrategy.allCases.map(\.rawValue)),
+                "what happens at the limit"),
+            Field(
+                "retention_days", .integer(1...36_500), "days logs are kept; null: the tier's (30 or 90)",
+                nullable: true),
+        ])
+    static let quota = Route(
+        .get, "/api/v1/accounts/{account}/quota",
+        "The month's log quota: `tier`, `period`, `limit`, `used`, `remaining`, `strategy`, `resets_at`.")
 }

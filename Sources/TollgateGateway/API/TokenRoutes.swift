@@ -11,9 +11,9 @@ struct TokenRoutes<Context: RequestContext> {
     let api: APIServices
 
     func register(on group: RouterGroup<Context>) {
-        group.post("accounts/:account/tokens") { _, context in try await create(context) }
-        group.get("accounts/:account/tokens") { _, context in try await list(context) }
-        group.delete("accounts/:account/tokens/:id") { _, context in try await revoke(context) }
+        group.on(.createToken, prefix: Route.apiPrefix) { _, context, _ in try await create(context) }
+        group.on(.listTokens, prefix: Route.apiPrefix) { _, context, _ in try await list(context) }
+        group.on(.revokeToken, prefix: Route.apiPrefix) { _, context, _ in try await revoke(context) }
     }
 
     /// `POST …/tokens`: 201 with `{"id","token","created_at"}`; the only time the token is shown.
@@ -53,6 +53,19 @@ struct TokenRoutes<Context: RequestContext> {
         api.directory.tokens.remove(account: revoked.account, id: revoked.id)
         return Response(status: .noContent)
     }
+}
+
+extension Route {
+    static let createToken = Route(
+        .post, "/api/v1/accounts/{account}/tokens",
+        "Creates an account token: 201 `{\"id\",\"token\",\"account\",\"created_at\"}`, the only time the token is shown."
+    )
+    static let listTokens = Route(
+        .get, "/api/v1/accounts/{account}/tokens",
+        "The account's tokens by id, with `created_at` and `revoked_at` (null while valid); never the token.")
+    static let revokeToken = Route(
+        .delete, "/api/v1/accounts/{account}/tokens/{id}",
+        "Revokes a token at once: 204 (it stays listed with its `revoked_at`).")
 }
 
 /// A new account token: its public id, the token as the client will send it, and the SHA-256 that is stored.

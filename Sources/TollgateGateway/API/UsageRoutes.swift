@@ -10,50 +10,29 @@ struct UsageRoutes<Context: RequestContext> {
     let api: APIServices
 
     func register(on group: RouterGroup<Context>) {
-        group.get("accounts/:account/usage") { request, context in try await usage(request, context) }
-        group.get("accounts/:account/reports/monthly") { request, context in try await monthly(request, context) }
+        group.on(.usage, prefix: Route.apiPrefix) { _, context, input in try await usage(input.query, context) }
+        group.on(.monthlyReport, prefix: Route.apiPrefix) { _, context, input in
+            try await monthly(input.query, context)
+        }
     }
 
     static var groupFields: [String: UsageGroupField] {
         ["gateway": .gateway, "provider": .provider, "model": .model, "success": .success]
     }
 
-    private func usage(_ request: Request, _ context: Context) async throws -> Response {
+    private func usage(_ parameters: RouteInput.Values, _ context: Context) async throws -> Response {
         let account = try await api.requireAccount(context)
-        let parameters = QueryParameters(request)
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let minute: Int64 = 60_000
         // Stored buckets are whole minutes: `from` is floored and `to` ceiled to the minute.
-        var to = try parameters.date("to") ?? now
+        var to = parameters.instant("to") ?? now
         to = (to + minute - 1) / minute * minute
-        var from = try parameters.date("from") ?? (to - 7 * 86_400_000)
+        var from = parameters.instant("from") ?? (to - 7 * 86_400_000)
         from = from / minute * minute
         guard from < to else { throw APIError.badParameter("from", "must be before to") }
-        let interval =
-            try parameters.oneOf("interval", UsageInterval.allCases.map(\.rawValue)).flatMap(
-                UsageInterval.init(rawValue:)) ?? .day
-        var groupBy: Set<UsageGroupField> = []
-        if let text = parameters.string("group_by") {
-            let names = text.split(separator: ",", omittingEmptySubsequences: false).map {
-                $0.trimmingCharacters(in: .whitespaces)
-            }
-            let unknown = names.filter { Self.groupFields[$0] == nil }
-            guard unknown.isEmpty else {
-                throw APIError.badParameter(
-                    "group_by",
-                    "unknown field(s) \(unknown.map { "'\($0)'" }.joined(separator: ", ")); "
-                        + "expected a comma-separated subset of gateway, provider, model, success")
-            }
-            groupBy = Set(names.compactMap { Self.groupFields[$0] })
-        }
-        var zone = TimeZone(identifier: "UTC")!
-        if let name = parameters.string("tz") {
-            guard let named = TimeZone(identifier: name) else {
-                throw APIError.badParameter(
-                    "tz", "unknown time zone '\(name)'; expected an IANA name such as Europe/Paris")
-            }
-            zone = named
-        }
+        let interval = parameters.text("interval").flatMap(UsageInterval.init(rawValue:)) ?? .day
+        let groupBy = Set((parameters.names("group_by") ?? []).compactMap { Self.groupFields[$0] })
+        let zone = parameters.text("tz").flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")!
         let query = UsageQuery(
             account: account.id, from: from, to: to, interval: interval, groupBy: groupBy, timeZone: zone)
         let result: UsageResult
@@ -91,17 +70,10 @@ struct UsageRoutes<Context: RequestContext> {
         }
     }
 
-    private func monthly(_ request: Request, _ context: Context) async throws -> Response {
+    private func monthly(_ parameters: RouteInput.Values, _ context: Context) async throws -> Response {
         let account = try await api.requireAccount(context)
-        let parameters = QueryParameters(request)
-        let monthStart: Int64
-        if let text = parameters.string("month") {
-            guard let start = UTCMonth.parse(text) else { throw APIError.badParameter("month", "expected YYYY-MM") }
-            monthStart = start
-        } else {
-            monthStart = UTCMonth.start(of: Int64(Date().timeIntervalSince1970 * 1000))
-        }
-        let format = try parameters.oneOf("format", ["json", "csv"]) ?? "json"
+        let monthStart = parameters.instant("month") ?? UTCMonth.start(of: Int64(Date().timeIntervalSince1970 * 1000))
+        let format = parameters.text("format") ?? "json"
         let report = try await api.blocking {
             try MonthlyReport.make(
                 account: account, monthStart: monthStart, rollups: api.ledger.rollups, catalog: api.catalog)
@@ -135,16 +107,26 @@ enum LocalTime {
     }
 }
 
-extension QueryParameters {
-    /// A date parameter: `YYYY-MM-DD` (midnight UTC) or an RFC 3339 timestamp.
-    func date(_ name: String) throws -> Int64? {
-        guard let text = string(name) else { return nil }
-        guard let ms = PriceDate.parse(text) else {
-            throw APIError.badParameter(
-                name, "expected YYYY-MM-DD or an RFC 3339 timestamp such as 2026-11-25T13:00:00Z")
-        }
-        return ms
-    }
+extension Route {
+    static let usage = Route(
+        .get, "/api/v1/accounts/{account}/usage",
+        "Usage over a range from the rollups: rows per bucket and group of requests, errors, tokens, cost, unpriced, "
+            + "latency and TTFT p50/p90/p95/p99, and totals.",
+        query: [
+            Field("from", .date, "start, floored to the minute (default `to` minus 7 days)"),
+            Field("to", .date, "end, ceiled to the minute (default now)"),
+            Field("interval", .choice(UsageInterval.allCases.map(\.rawValue)), "bucket size (default `day`)"),
+            Field("group_by", .subset(["gateway", "provider", "model", "success"]), "split rows by these"),
+            Field("tz", .timeZone, "time zone of the buckets (default UTC)"),
+        ])
+    static let monthlyReport = Route(
+        .get, "/api/v1/accounts/{account}/reports/monthly",
+        "The monthly cost report: lines per gateway, provider and model, unpriced lines, totals, the previous "
+            + "month's cost, the log quota.",
+        query: [
+            Field("month", .month, "the UTC month (default the current one)"),
+            Field("format", .choice(["json", "csv"]), "default `json`"),
+        ])
 }
 
 extension JSONWriter {

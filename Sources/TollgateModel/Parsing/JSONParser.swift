@@ -6,14 +6,19 @@ public struct JSONParser {
     public struct SyntaxError: Error, Equatable {
         public var offset: Int
         public var reason: String
+        /// The member named twice, when that is the error.
+        public var duplicateMember: String? = nil
     }
 
     static let maximumDepth = 128
     private static let replacement: Unicode.Scalar = "\u{FFFD}"
 
-    /// Parses one JSON value that must span all of `bytes` (surrounding whitespace allowed).
-    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(SyntaxError) -> JSONValue {
-        var parser = JSONParser(bytes: bytes)
+    /// Parses one JSON value that must span all of `bytes` (surrounding whitespace allowed). With
+    /// `rejectingDuplicateKeys`, an object that names a member twice is an error instead of keeping the last value.
+    public static func parse(
+        _ bytes: UnsafeRawBufferPointer, rejectingDuplicateKeys: Bool = false
+    ) throws(SyntaxError) -> JSONValue {
+        var parser = JSONParser(bytes: bytes, rejectDuplicateKeys: rejectingDuplicateKeys)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()
@@ -21,9 +26,11 @@ public struct JSONParser {
         return value
     }
 
-    public static func parse(_ bytes: [UInt8]) throws(SyntaxError) -> JSONValue {
+    public static func parse(_ bytes: [UInt8], rejectingDuplicateKeys: Bool = false) throws(SyntaxError) -> JSONValue {
         let result: Result<JSONValue, SyntaxError> = bytes.withUnsafeBytes { raw in
-            do throws(SyntaxError) { return .success(try parse(raw)) } catch { return .failure(error) }
+            do throws(SyntaxError) {
+                return .success(try parse(raw, rejectingDuplicateKeys: rejectingDuplicateKeys))
+            } catch { return .failure(error) }
         }
         return try result.get()
     }
@@ -33,10 +40,12 @@ public struct JSONParser {
     }
 
     private let bytes: UnsafeRawBufferPointer
+    private let rejectDuplicateKeys: Bool
     private var index = 0
 
-    private init(bytes: UnsafeRawBufferPointer) {
+    private init(bytes: UnsafeRawBufferPointer, rejectDuplicateKeys: Bool) {
         self.bytes = bytes
+        self.rejectDuplicateKeys = rejectDuplicateKeys
     }
 
     private func error(_ reason: String) -> SyntaxError {
@@ -89,6 +98,9 @@ public struct JSONParser {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected member name") }
             let key = try parseString()
+            if rejectDuplicateKeys, members[key] != nil {
+                throw SyntaxError(offset: index, reason: "duplicate member", duplicateMember: key)
+            }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
             index += 1
