@@ -143,7 +143,7 @@ struct RouteInput: Sendable {
         }
         let parsed: JSONValue
         do {
-            parsed = try JSONParser.parse(bytes, rejectingDuplicateKeys: true)
+            parsed = try JSONParser.parse(bytes, options: [.rejectDuplicateKeys, .rejectInexactNumbers])
         } catch {
             if let name = error.duplicateMember {
                 throw APIError.badParameter(name, "given more than once; expected it once")

@@ -10,15 +10,26 @@ public struct JSONParser {
         public var duplicateMember: String? = nil
     }
 
+    /// Stricter readings, for input a client must not be misunderstood in (the REST API's bodies).
+    public struct Options: OptionSet, Sendable {
+        public let rawValue: Int
+        public init(rawValue: Int) { self.rawValue = rawValue }
+
+        /// An object that names a member twice is an error (`duplicateMember` says which), instead of keeping the
+        /// last value.
+        public static let rejectDuplicateKeys = Options(rawValue: 1)
+        /// A number whose `Double` does not print back as the same decimal value (more than about 15 significant
+        /// digits, or out of range) is an error, so that `"\(value)"` of every number read is exactly what was
+        /// sent: money is never rounded through a float.
+        public static let rejectInexactNumbers = Options(rawValue: 2)
+    }
+
     static let maximumDepth = 128
     private static let replacement: Unicode.Scalar = "\u{FFFD}"
 
-    /// Parses one JSON value that must span all of `bytes` (surrounding whitespace allowed). With
-    /// `rejectingDuplicateKeys`, an object that names a member twice is an error instead of keeping the last value.
-    public static func parse(
-        _ bytes: UnsafeRawBufferPointer, rejectingDuplicateKeys: Bool = false
-    ) throws(SyntaxError) -> JSONValue {
-        var parser = JSONParser(bytes: bytes, rejectDuplicateKeys: rejectingDuplicateKeys)
+    /// Parses one JSON value that must span all of `bytes` (surrounding whitespace allowed).
+    public static func parse(_ bytes: UnsafeRawBufferPointer, options: Options = []) throws(SyntaxError) -> JSONValue {
+        var parser = JSONParser(bytes: bytes, options: options)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()
@@ -26,11 +37,11 @@ public struct JSONParser {
         return value
     }
 
-    public static func parse(_ bytes: [UInt8], rejectingDuplicateKeys: Bool = false) throws(SyntaxError) -> JSONValue {
+    public static func parse(_ bytes: [UInt8], options: Options = []) throws(SyntaxError) -> JSONValue {
         let result: Result<JSONValue, SyntaxError> = bytes.withUnsafeBytes { raw in
-            do throws(SyntaxError) {
-                return .success(try parse(raw, rejectingDuplicateKeys: rejectingDuplicateKeys))
-            } catch { return .failure(error) }
+            do throws(SyntaxError) { return .success(try parse(raw, options: options)) } catch {
+                return .failure(error)
+            }
         }
         return try result.get()
     }
@@ -40,12 +51,12 @@ public struct JSONParser {
     }
 
     private let bytes: UnsafeRawBufferPointer
-    private let rejectDuplicateKeys: Bool
+    private let options: Options
     private var index = 0
 
-    private init(bytes: UnsafeRawBufferPointer, rejectDuplicateKeys: Bool) {
+    private init(bytes: UnsafeRawBufferPointer, options: Options) {
         self.bytes = bytes
-        self.rejectDuplicateKeys = rejectDuplicateKeys
+        self.options = options
     }
 
     private func error(_ reason: String) -> SyntaxError {
@@ -98,7 +109,7 @@ public struct JSONParser {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected member name") }
             let key = try parseString()
-            if rejectDuplicateKeys, members[key] != nil {
+            if options.contains(.rejectDuplicateKeys), members[key] != nil {
                 throw SyntaxError(offset: index, reason: "duplicate member", duplicateMember: key)
             }
             skipWhitespace()
@@ -168,8 +179,50 @@ public struct JSONParser {
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-        guard let value = Double(text) else { throw error("invalid number") }
+        guard let value = Double(text), value.isFinite else { throw error("invalid number") }
+        if options.contains(.rejectInexactNumbers),
+            Self.normalizedDecimal(text) != Self.normalizedDecimal(value.description)
+        {
+            index = start
+            throw error("number \(text) cannot be read exactly; send it as a string")
+        }
         return value
+    }
+
+    /// A decimal numeral reduced to sign, significant digits and exponent (`-0.0120e1` → `-12e-2`), so that two
+    /// spellings of one value compare equal. Nil for text that is not a numeral.
+    static func normalizedDecimal(_ text: String) -> String? {
+        var digits: [UInt8] = []
+        var exponent = 0
+        var negative = false
+        var seenPoint = false
+        var utf8 = Substring(text).utf8[...]
+        if utf8.first == UInt8(ascii: "-") {
+            negative = true
+            utf8 = utf8.dropFirst()
+        }
+        while let byte = utf8.first, byte != UInt8(ascii: "e"), byte != UInt8(ascii: "E") {
+            utf8 = utf8.dropFirst()
+            if byte == UInt8(ascii: ".") {
+                guard !seenPoint else { return nil }
+                seenPoint = true
+            } else if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+                if seenPoint { exponent -= 1 }
+                if !(digits.isEmpty && byte == UInt8(ascii: "0")) { digits.append(byte) }
+            } else {
+                return nil
+            }
+        }
+        if !utf8.isEmpty {
+            guard let e = Int(String(decoding: utf8.dropFirst(), as: UTF8.self)) else { return nil }
+            exponent += e
+        }
+        while digits.last == UInt8(ascii: "0") {
+            digits.removeLast()
+            exponent += 1
+        }
+        guard !digits.isEmpty else { return "0" }
+        return (negative ? "-" : "") + String(decoding: digits, as: UTF8.self) + "e\(exponent)"
     }
 
     private func isDigit(_ byte: UInt8) -> Bool {
