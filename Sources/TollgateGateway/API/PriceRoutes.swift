@@ -10,8 +10,11 @@ import TollgateStorage
 /// RFC 3339, UTC), `input` and `output` in USD per 1M tokens (`output` omitted: none billed, as for embedding
 /// models), and optionally `cached_input`, `cache_write_5m`,
 /// `cache_write_1h`, `reasoning`, `batch_input`, `batch_output`, `prompt_threshold` with `input_above`,
-/// `output_above`, `cached_input_above`, `cache_write_5m_above`, `cache_write_1h_above`, and `source`. Prices are
-/// exact decimals with at most 6 places (a picodollar per token).
+/// `output_above`, `cached_input_above`, `cache_write_5m_above`, `cache_write_1h_above`, and `source`; also
+/// `cache_write` / `cache_write_above` (writes without a TTL, OpenAI), `batch_cached_input`, `batch_input_above`,
+/// `batch_output_above`, `batch_cached_input_above`, `request_fee` (USD per 1,000 requests), `retired` (a date)
+/// and `retrieved` (the day the source was read). Prices are exact decimals with at most 6 places (a picodollar per
+/// token).
 struct PriceRoutes<Context: RequestContext> {
     let api: APIServices
 
@@ -153,7 +156,8 @@ extension JSONBody {
         if let input = try price("input_above"), let output = try price("output_above") {
             above = PriceRow.Rates(
                 input: input, output: output, cachedInput: try price("cached_input_above"),
-                cacheWrite5m: try price("cache_write_5m_above"), cacheWrite1h: try price("cache_write_1h_above"))
+                cacheWrite: try price("cache_write_above"), cacheWrite5m: try price("cache_write_5m_above"),
+                cacheWrite1h: try price("cache_write_1h_above"))
         }
         guard (threshold == nil) == (above == nil) else {
             throw APIError.badParameter("prompt_threshold", "needs input_above and output_above, and they need it")
@@ -162,10 +166,36 @@ extension JSONBody {
             provider: provider, model: model, serviceTier: tier, effectiveFrom: try date("effective_from"),
             rates: PriceRow.Rates(
                 input: try price("input", required: true)!, output: try price("output") ?? .zero,
-                cachedInput: try price("cached_input"), cacheWrite5m: try price("cache_write_5m"),
-                cacheWrite1h: try price("cache_write_1h"), reasoning: try price("reasoning")),
+                cachedInput: try price("cached_input"), cacheWrite: try price("cache_write"),
+                cacheWrite5m: try price("cache_write_5m"), cacheWrite1h: try price("cache_write_1h"),
+                reasoning: try price("reasoning")),
             promptThreshold: threshold, ratesAbove: above, batchInput: try price("batch_input"),
-            batchOutput: try price("batch_output"), source: try text("source") ?? "api")
+            batchOutput: try price("batch_output"), batchCachedInput: try price("batch_cached_input"),
+            batchInputAbove: try price("batch_input_above"), batchOutputAbove: try price("batch_output_above"),
+            batchCachedInputAbove: try price("batch_cached_input_above"), requestFee: try requestFee(),
+            retired: try optionalDate("retired"), source: try text("source") ?? "api",
+            retrieved: try text("retrieved") ?? "")
+    }
+
+    /// `request_fee`: USD per 1,000 requests, exact to 9 places.
+    func requestFee() throws -> Money? {
+        guard let raw = object["request_fee"], raw != .null else { return nil }
+        let text: String
+        switch raw {
+        case .number(let value): text = "\(value)"
+        case .string(let value): text = value
+        default: throw APIError.badParameter("request_fee", "expected a price in USD per 1,000 requests")
+        }
+        guard let fee = PriceRow.perRequest(usdPerThousand: text), fee.picodollars >= 0 else {
+            throw APIError.badParameter("request_fee", "expected a non-negative price with at most 9 decimals")
+        }
+        return fee
+    }
+
+    /// An optional date field (`YYYY-MM-DD` or RFC 3339).
+    func optionalDate(_ name: String) throws -> Int64? {
+        guard let raw = object[name], raw != .null else { return nil }
+        return try date(name)
     }
 }
 
@@ -187,17 +217,28 @@ extension JSONWriter {
         key("input"); perMillion(row.rates.input)
         key("output"); perMillion(row.rates.output)
         key("cached_input"); perMillion(row.rates.cachedInput)
+        key("cache_write"); perMillion(row.rates.cacheWrite)
         key("cache_write_5m"); perMillion(row.rates.cacheWrite5m)
         key("cache_write_1h"); perMillion(row.rates.cacheWrite1h)
         key("reasoning"); perMillion(row.rates.reasoning)
         key("batch_input"); perMillion(row.batchInput)
         key("batch_output"); perMillion(row.batchOutput)
+        key("batch_cached_input"); perMillion(row.batchCachedInput)
         key("prompt_threshold"); int(row.promptThreshold)
         key("input_above"); perMillion(row.ratesAbove?.input)
         key("output_above"); perMillion(row.ratesAbove?.output)
         key("cached_input_above"); perMillion(row.ratesAbove?.cachedInput)
+        key("cache_write_above"); perMillion(row.ratesAbove?.cacheWrite)
         key("cache_write_5m_above"); perMillion(row.ratesAbove?.cacheWrite5m)
         key("cache_write_1h_above"); perMillion(row.ratesAbove?.cacheWrite1h)
+        key("batch_input_above"); perMillion(row.batchInputAbove)
+        key("batch_output_above"); perMillion(row.batchOutputAbove)
+        key("batch_cached_input_above"); perMillion(row.batchCachedInputAbove)
+        key("request_fee")
+        if let fee = row.requestFee { usd(picodollars: fee.picodollars * 1_000) } else { null() }
+        key("retired")
+        if let retired = row.retired { string(RFC3339.format(milliseconds: retired)) } else { null() }
+        key("retrieved"); string(row.retrieved)
         key("source"); string(row.source)
         key("origin"); string(entry.origin)
         key("updated_at"); string(RFC3339.format(milliseconds: entry.updatedAt))
