@@ -191,6 +191,20 @@ import TollgateStorage
         #expect(table.cost(provider: "anthropic", model: "claude-sonnet-5-5", usage: usage, at: after) == usd("0.1"))
     }
 
+    @Test func gemini4ArgonDoublesOnDecemberFirstAndEarlierRequestsKeepTheLaunchPrice() throws {
+        let table = try PriceTable.shipped()
+        let usage = Usage(tokensIn: 1_000_000, tokensOut: 100_000)
+        func cost(_ instant: String) -> Money? {
+            table.cost(
+                provider: "google-ai-studio", model: "models/gemini-4-argon", usage: usage,
+                at: RFC3339.parse(instant)!)
+        }
+        // 1M in × $2 + 100K out × $10 = $2 + $1; from 2026-12-01: 1M × $4 + 100K × $20 = $4 + $2.
+        #expect(cost("2026-11-30T23:59:59Z") == usd("3"))
+        #expect(cost("2026-12-01T00:00:00Z") == usd("6"))
+        #expect(cost("2026-10-01T00:00:00Z") == usd("3"))
+    }
+
     @Test func openingThePriceBookDropsShippedRowsTheListNoLongerCarries() throws {
         let directory = NSTemporaryDirectory() + "tollgate-prices-" + UUID().uuidString
         let catalog = try Catalog(dataDirectory: directory)
