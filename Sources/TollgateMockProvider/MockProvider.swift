@@ -31,7 +31,8 @@ import Synchronization
 /// - `x-mock-fault: cut-stream-after=N` — close the connection after N events (non-streaming: after N body bytes).
 /// - `x-mock-fault: status=N` — answer status N with an error body in the provider's shape.
 ///   Directives combine: `x-mock-fault: delay-ms=50, chunk-delay-ms=10, cut-stream-after=3`.
-/// - `x-mock-usage: cached=N, cache-write=N, reasoning=N` — report cached input, Anthropic cache-write and
+/// - `x-mock-usage: input=N, cached=N, cache-write=N, cache-write-1h=N, reasoning=N` — report N input tokens in
+///   all, cached input, cache-write (Anthropic, and OpenAI chat completions), 1-hour cache-write (Anthropic) and
 ///   reasoning tokens.
 /// - `x-mock-reply-words: N` — reply with N words.
 /// A malformed `x-mock-*` header gets a 400.

@@ -113,8 +113,8 @@ public struct MetadataEntry: Sendable, Equatable {
 ///
 /// - `tokensIn`: every input token, cache reads and writes included.
 /// - `cachedTokensIn`: input tokens read from the provider's prompt cache.
-/// - `cacheWriteTokens`: input tokens written to the cache (Anthropic); `cacheWrite1hTokens` is the part of them
-///   written with the 1-hour TTL (the rest is 5-minute).
+/// - `cacheWriteTokens`: input tokens written to the cache (Anthropic, or OpenAI-style `cache_write_tokens`);
+///   `cacheWrite1hTokens` is the part of them written with Anthropic's 1-hour TTL (the rest is 5-minute).
 /// - `tokensOut`: every output token, reasoning included; `reasoningTokens` is that part.
 /// Any field is nil when the provider did not report it.
 public struct Usage: Sendable, Equatable {

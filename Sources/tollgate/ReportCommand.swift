@@ -23,8 +23,11 @@ struct ReportCommand: ParsableCommand {
             ?? UTCMonth.start(of: Int64(Date().timeIntervalSince1970 * 1000))
         let catalog = try Catalog(dataDirectory: data.path, logger: DataFolderOptions.logger())
         guard let account = try catalog.account(account) else { throw ValidationError("no account \(self.account)") }
+        // Read-only: retirement dates come from the price list shipped in this binary.
+        let shipped = try PriceTable.shipped()
         let report = try MonthlyReport.make(
-            account: account, monthStart: monthStart, rollups: try RollupEngine(catalog: catalog), catalog: catalog)
+            account: account, monthStart: monthStart, rollups: try RollupEngine(catalog: catalog), catalog: catalog,
+            retirement: { shipped.retirement(provider: $0, model: $1) })
         switch format {
         case .md: print(report.markdown(), terminator: "")
         case .csv: print(report.csv(), terminator: "")

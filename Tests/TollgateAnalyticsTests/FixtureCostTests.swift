@@ -81,11 +81,19 @@ struct FixtureCostTests {
         }
         var suffix = ""
         if let threshold = row["prompt_threshold"].flatMap({ Int64($0) }), tokensIn > threshold { suffix = "_above" }
-        let input = rate("input" + suffix)!
-        let output = rate("output" + suffix) ?? 0  // empty output: no output tokens billed (embeddings)
-        let cachedRate = rate("cached_input" + suffix) ?? input
-        let write5m = rate("cache_write_5m" + suffix) ?? input
-        let write1h = rate("cache_write_1h" + suffix) ?? write5m
+        var input = rate("input" + suffix)!
+        var output = rate("output" + suffix) ?? 0  // empty output: no output tokens billed (embeddings)
+        var cachedRate = rate("cached_input" + suffix) ?? input
+        // Writes without a TTL (OpenAI `cache_write`) or 5-minute writes; 1-hour writes at their own rate.
+        var write5m = rate("cache_write_5m" + suffix) ?? rate("cache_write" + suffix) ?? input
+        var write1h = rate("cache_write_1h" + suffix) ?? write5m
+        if u.serviceTier == "batch", let batchInput = rate("batch_input" + suffix) {
+            input = batchInput
+            output = rate("batch_output" + suffix) ?? 0
+            cachedRate = rate("batch_cached_input" + suffix) ?? batchInput
+            write5m = batchInput
+            write1h = batchInput
+        }
         let reasoningRate = suffix.isEmpty ? (rate("reasoning") ?? output) : output
         let cached = u.cachedTokensIn ?? 0
         let writes = u.cacheWriteTokens ?? 0

@@ -126,27 +126,47 @@ import TollgateModel
         #expect(table.row(provider: "openai", model: "gpt-4o", at: nov1) == nil)  // no guessing from similar names
     }
 
+    /// A CSV line with the named cells set, the others empty.
+    static func line(_ cells: [String: String]) -> String {
+        PriceTable.columns.map { cells[$0] ?? "" }.joined(separator: ",")
+    }
+    static let header = PriceTable.columns.joined(separator: ",")
+    static let goodCells = [
+        "provider": "openai", "model": "gpt-x", "service_tier": "default", "effective_from": "2026-11-01",
+        "input": "1.25", "output": "10", "cached_input": "0.125", "source": "https://example.invalid",
+        "retrieved": "2026-11-25",
+    ]
+
     @Test func csvErrorsNameTheLine() {
-        let header = PriceTable.columns.joined(separator: ",")
-        let good = "openai,gpt-x,default,2026-11-01,1.25,10,0.125,,,,,,,,,,,,https://example.invalid,2026-11-25"
-        #expect(throws: Never.self) { try PriceTable(csv: header + "\n" + good + "\n") }
-        let bad = good.replacingOccurrences(of: ",10,", with: ",ten,")
+        let good = Self.line(Self.goodCells)
+        #expect(throws: Never.self) { try PriceTable(csv: Self.header + "\n" + good + "\n") }
+        var badCells = Self.goodCells
+        badCells["output"] = "ten"
         #expect(throws: PriceTable.CSVError(line: 3, message: "output: not a price in USD per 1M tokens: ten")) {
-            try PriceTable(csv: header + "\n" + good + "\n" + bad)
+            try PriceTable(csv: Self.header + "\n" + good + "\n" + Self.line(badCells))
         }
-        let noAbove = good.replacingOccurrences(of: "0.125,,,,,,,", with: "0.125,,,,,,200000")
-        #expect(throws: PriceTable.CSVError.self) { try PriceTable(csv: header + "\n" + noAbove) }
+        var noAbove = Self.goodCells
+        noAbove["prompt_threshold"] = "200000"
+        #expect(throws: PriceTable.CSVError.self) { try PriceTable(csv: Self.header + "\n" + Self.line(noAbove)) }
+        var bothWrites = Self.goodCells
+        bothWrites["cache_write"] = "1.5"
+        bothWrites["cache_write_5m"] = "1.5"
+        #expect(throws: PriceTable.CSVError.self) { try PriceTable(csv: Self.header + "\n" + Self.line(bothWrites)) }
+        var badRetired = Self.goodCells
+        badRetired["retired"] = "soon"
+        #expect(throws: PriceTable.CSVError(line: 2, message: "retired: expected YYYY-MM-DD")) {
+            try PriceTable(csv: Self.header + "\n" + Self.line(badRetired))
+        }
     }
 
     @Test func anEmbeddingRowWithoutAnOutputPriceBillsInputTokensOnly() throws {
-        let header = PriceTable.columns.joined(separator: ",")
+        let header = Self.header
         func line(input: String, output: String) -> String {
-            let cells = [
+            Self.line([
                 "provider": "openai", "model": "text-embedding-x", "service_tier": "default",
                 "effective_from": "2026-11-01", "input": input, "output": output, "source": "https://example.invalid",
                 "retrieved": "2026-11-25",
-            ]
-            return PriceTable.columns.map { cells[$0] ?? "" }.joined(separator: ",")
+            ])
         }
         // Embedding price lists print one price: $0.02 per 1M input tokens, the output cell is empty.
         let table = try PriceTable(csv: header + "\n" + line(input: "0.02", output: "") + "\n")
@@ -175,6 +195,8 @@ import TollgateModel
         let dataLines = text.split(whereSeparator: \.isNewline).dropFirst().filter { !$0.allSatisfy(\.isWhitespace) }
         #expect(table.count == dataLines.count)
         for line in dataLines { #expect(line.contains("https://"), "row without a source: \(line)") }
+        // Sources, read dates, one row per key, complete bands: what `audit` checks, the shipped list passes.
+        #expect(PriceTable.audit(csv: text) == [])
     }
 
     /// The shipped list as rows of named cells (the loader has already validated every price).

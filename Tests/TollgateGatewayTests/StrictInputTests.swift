@@ -36,7 +36,7 @@ import TollgateModel
         case .month: "2026-01"
         case .choice(let names), .subset(let names): names[0]
         case .timeZone: "UTC"
-        case .price: "1.5"
+        case .price, .requestFee: "1.5"
         }
     }
 
@@ -51,14 +51,14 @@ import TollgateModel
         case .month: "2026-13"
         case .choice, .subset: "nonsense"
         case .timeZone: "Mars/Olympus"
-        case .price: "-1"
+        case .price, .requestFee: "-1"
         }
     }
 
     /// A JSON value of the wrong type for the kind.
     static func wrongJSON(_ kind: Route.Kind) -> String {
         switch kind {
-        case .integer, .price, .boolean: #""yes""#
+        case .integer, .price, .requestFee, .boolean: #""yes""#
         default: "12"
         }
     }

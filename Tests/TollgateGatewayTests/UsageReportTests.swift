@@ -107,7 +107,7 @@ import TollgateModel
         #expect(csvRows.count == 1 + lines.count + unpricedLines.count + 1)
         let total = try #require(csvRows.last)
         #expect(total[4] == "total" && Int(total[5]) == count)
-        #expect(ExactDecimal.scaled(total[10], scale: 12) == Int128(cost))
+        #expect(ExactDecimal.scaled(total[11], scale: 12) == Int128(cost))
         #expect(csvRows.filter { $0.count > 4 && $0[4] == "unpriced" }.allSatisfy { $0[10].isEmpty })
         try await harness.stop()
     }

@@ -9,19 +9,25 @@ import TollgateModel
 ///
 ///     plain input  = tokensIn − cachedTokensIn − cacheWriteTokens      × input
 ///     cache reads  = cachedTokensIn                                      × cachedInput  (else input)
-///     cache writes = (cacheWriteTokens − cacheWrite1hTokens)             × cacheWrite5m (else input)
-///                  + cacheWrite1hTokens                                  × cacheWrite1h (else cacheWrite5m, input)
+///     cache writes = (cacheWriteTokens − cacheWrite1hTokens)             × cacheWrite5m (else cacheWrite, input)
+///                  + cacheWrite1hTokens                                  × cacheWrite1h (else the rate above)
 ///     output       = tokensOut − reasoningTokens                         × output
 ///     reasoning    = reasoningTokens                                     × reasoning    (else output)
 ///
-/// When the prompt (`tokensIn`) is above the row's `promptThreshold`, the row's `ratesAbove` price every token.
-/// Unknown token counts (`tokensIn` or `tokensOut` nil) give no cost: the request is unpriced, never $0.
+/// `cacheWrite` is the rate of writes a provider reports without a TTL (OpenAI); a row carries either it or the
+/// Anthropic TTL rates. When the prompt (`tokensIn`) is above the row's `promptThreshold`, the row's `ratesAbove`
+/// price every token. A record whose service tier is `batch` pays the row's Batch rates (its cache writes at the
+/// Batch input rate), when the row has them. Per-request fees are not part of the cost: no record reports the
+/// events they are charged for. Unknown token counts (`tokensIn` or `tokensOut` nil) give no cost: the request is
+/// unpriced, never $0.
 public enum CostCalculator {
     public static func cost(of usage: Usage, under row: PriceRow) -> Money? {
         guard let tokensIn = usage.tokensIn, let tokensOut = usage.tokensOut else { return nil }
+        let above = row.promptThreshold.map { tokensIn > $0 } ?? false
         var rates = row.rates
-        if let threshold = row.promptThreshold, let above = row.ratesAbove, tokensIn > threshold {
-            rates = above
+        if above, let higher = row.ratesAbove { rates = higher }
+        if usage.serviceTier == "batch", let batch = row.batchRates(above: above && row.ratesAbove != nil) {
+            rates = batch
         }
         let cached = min(max(usage.cachedTokensIn ?? 0, 0), tokensIn)
         let writes = min(max(usage.cacheWriteTokens ?? 0, 0), tokensIn - cached)
@@ -30,14 +36,14 @@ public enum CostCalculator {
         let reasoning = min(max(usage.reasoningTokens ?? 0, 0), tokensOut)
 
         let cachedRate = rates.cachedInput ?? rates.input
-        let write5mRate = rates.cacheWrite5m ?? rates.input
-        let write1hRate = rates.cacheWrite1h ?? write5mRate
+        let writeRate = rates.cacheWrite5m ?? rates.cacheWrite ?? rates.input
+        let write1hRate = rates.cacheWrite1h ?? writeRate
         let reasoningRate = rates.reasoning ?? rates.output
 
         var total = Money.zero
         total += times(plain, rates.input)
         total += times(cached, cachedRate)
-        total += times(writes - writes1h, write5mRate)
+        total += times(writes - writes1h, writeRate)
         total += times(writes1h, write1hRate)
         total += times(tokensOut - reasoning, rates.output)
         total += times(reasoning, reasoningRate)

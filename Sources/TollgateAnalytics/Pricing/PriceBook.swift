@@ -7,7 +7,8 @@ import TollgateStorage
 /// table and held in memory for pricing records on the ingest thread.
 ///
 /// On open, the price list shipped in the binary is written into the table (rows entered through the API are never
-/// overwritten by it), then the whole table is loaded. Changes through `upsert`/`delete` go to the table first and
+/// overwritten by it), public rows from an earlier shipped list that this one no longer carries are removed (rows
+/// entered through the API stay), then the whole table is loaded. Changes through `upsert`/`delete` go to the table first and
 /// then replace the in-memory snapshot, so the next record indexed is priced by them; records already indexed keep
 /// their cost until their period is repriced.
 ///
@@ -64,6 +65,16 @@ public final class PriceBook: Sendable {
                     try statement.run()
                     statement.reset()
                 }
+                let current = Set(
+                    shipped.allRows.map { "\($0.provider)|\($0.model)|\($0.serviceTier)|\($0.effectiveFrom)" })
+                let stored = try db.query(NamedQueries.sql("prices_shipped_keys")) { row in
+                    (row.string(at: 0), row.string(at: 1), row.string(at: 2), row.int64(at: 3))
+                }
+                for key in stored where !current.contains("\(key.0)|\(key.1)|\(key.2)|\(key.3)") {
+                    try db.run(
+                        NamedQueries.sql("prices_delete"),
+                        [.text(""), .text(key.0), .text(key.1), .text(key.2), .integer(key.3)])
+                }
             }
         }
         try reload()
@@ -100,6 +111,14 @@ public final class PriceBook: Sendable {
         if let money { return Int64(exactly: money.picodollars) }
         if usage.isUnknown && statusCode >= 400 { return 0 }
         return nil
+    }
+
+    /// When the provider stopped serving the model (Unix ms), from the account's rows or else the public list;
+    /// nil while it is served or when no row says.
+    public func retirement(account: String, provider: String, model: String) -> Int64? {
+        let tables = snapshot.withLock { ($0.public_, $0.accounts[account]) }
+        return tables.1?.retirement(provider: provider, model: model)
+            ?? tables.0.retirement(provider: provider, model: model)
     }
 
     /// The cost of a record as stored.
@@ -178,6 +197,15 @@ public final class PriceBook: Sendable {
         try statement.bind(row.source, at: 20)
         try statement.bind(entry.origin, at: 21)
         try statement.bind(entry.updatedAt, at: 22)
+        try statement.bind(rate(row.rates.cacheWrite), at: 23)
+        try statement.bind(rate(row.ratesAbove?.cacheWrite), at: 24)
+        try statement.bind(rate(row.batchCachedInput), at: 25)
+        try statement.bind(rate(row.batchInputAbove), at: 26)
+        try statement.bind(rate(row.batchOutputAbove), at: 27)
+        try statement.bind(rate(row.batchCachedInputAbove), at: 28)
+        try statement.bind(rate(row.requestFee), at: 29)
+        try statement.bind(row.retired, at: 30)
+        try statement.bind(row.retrieved, at: 31)
     }
 
     private static func entry(from row: SQLiteStatement) throws -> Entry {
@@ -185,17 +213,19 @@ public final class PriceBook: Sendable {
         var above: PriceRow.Rates?
         if let input = money(14), let output = money(15) {
             above = PriceRow.Rates(
-                input: input, output: output, cachedInput: money(16), cacheWrite5m: money(17),
+                input: input, output: output, cachedInput: money(16), cacheWrite: money(23), cacheWrite5m: money(17),
                 cacheWrite1h: money(18))
         }
         let priceRow = PriceRow(
             provider: row.string(at: 1), model: row.string(at: 2), serviceTier: row.string(at: 3),
             effectiveFrom: row.int64(at: 4),
             rates: PriceRow.Rates(
-                input: money(5) ?? .zero, output: money(6) ?? .zero, cachedInput: money(7), cacheWrite5m: money(8),
-                cacheWrite1h: money(9), reasoning: money(10)),
+                input: money(5) ?? .zero, output: money(6) ?? .zero, cachedInput: money(7), cacheWrite: money(22),
+                cacheWrite5m: money(8), cacheWrite1h: money(9), reasoning: money(10)),
             promptThreshold: row.optionalInt64(at: 13), ratesAbove: above, batchInput: money(11),
-            batchOutput: money(12), source: row.string(at: 19))
+            batchOutput: money(12), batchCachedInput: money(24), batchInputAbove: money(25),
+            batchOutputAbove: money(26), batchCachedInputAbove: money(27), requestFee: money(28),
+            retired: row.optionalInt64(at: 29), source: row.string(at: 19), retrieved: row.string(at: 30))
         return Entry(
             account: row.string(at: 0), row: priceRow, origin: row.string(at: 20), updatedAt: row.int64(at: 21))
     }

@@ -58,6 +58,18 @@ public struct PriceTable: Sendable {
         return nil
     }
 
+    /// When the provider stopped serving the model (Unix ms): the earliest `retired` date of the rows the model
+    /// matches (dated snapshots and `models/` ids as in `row`), in any tier; nil while it is served or unknown.
+    public func retirement(provider: String, model: String) -> Int64? {
+        for candidate in Self.candidates(for: model) {
+            let dates = rows.filter { $0.key.provider == provider && $0.key.model == candidate }.values.joined()
+                .compactMap(\.retired)
+            if let earliest = dates.min() { return earliest }
+            if rows.keys.contains(where: { $0.provider == provider && $0.model == candidate }) { return nil }
+        }
+        return nil
+    }
+
     /// The cost of a record's usage, or nil when its model is unpriced or its tokens are unknown.
     public func cost(provider: String, model: String?, usage: Usage, at: Int64) -> Money? {
         guard let model, let row = row(provider: provider, model: model, serviceTier: usage.serviceTier, at: at) else {

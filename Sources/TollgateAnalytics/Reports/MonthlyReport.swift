@@ -12,6 +12,8 @@ import TollgateStorage
 /// - `previousMonth`: the month before's cost and the change in percent (null when it cost nothing).
 /// - `logQuota`: the account's monthly log limit and the logs it stored this month. Logs and billing are apart: a
 ///   request whose log was not stored still counts here.
+/// - A line of a model the provider retired before the month ended carries the retirement date (`retired`), so a
+///   report shows which spend went to models that are no longer served; the line stays priced by the model's rows.
 public struct MonthlyReport: Sendable, Equatable {
     public struct Line: Sendable, Equatable {
         public var gateway: String
@@ -24,6 +26,8 @@ public struct MonthlyReport: Sendable, Equatable {
         public var cacheWriteTokens: Int64
         /// Nil on unpriced lines.
         public var cost: Money?
+        /// Unix ms of the model's retirement, when it came before the end of the month; else nil.
+        public var retired: Int64? = nil
     }
 
     public struct Totals: Sendable, Equatable {
@@ -45,9 +49,11 @@ public struct MonthlyReport: Sendable, Equatable {
     public var logLimit: Int64
     public var logsStored: Int64
 
-    /// Builds the report of `account` for the UTC month starting at `monthStart` (Unix ms).
+    /// Builds the report of `account` for the UTC month starting at `monthStart` (Unix ms). `retirement` gives a
+    /// model's retirement date (Unix ms) from the price table (`PriceBook.retirement`).
     public static func make(
-        account: Account, monthStart: Int64, rollups: RollupEngine, catalog: Catalog
+        account: Account, monthStart: Int64, rollups: RollupEngine, catalog: Catalog,
+        retirement: (_ provider: String, _ model: String) -> Int64? = { _, _ in nil }
     ) throws -> MonthlyReport {
         let utc = TimeZone(identifier: "UTC")!
         let monthEnd = UTCMonth.next(after: monthStart)
@@ -62,10 +68,11 @@ public struct MonthlyReport: Sendable, Equatable {
             let v = row.values
             guard v.requests > 0 else { continue }
             let priced = row.group.priced ?? true
-            let line = Line(
+            var line = Line(
                 gateway: row.group.gateway ?? "", provider: row.group.provider ?? "", model: row.group.model ?? "",
                 requests: v.requests, tokensIn: v.tokensIn, tokensOut: v.tokensOut, cachedTokensIn: v.cachedTokensIn,
                 cacheWriteTokens: v.cacheWriteTokens, cost: priced ? v.cost : nil)
+            if let retired = retirement(line.provider, line.model), retired < monthEnd { line.retired = retired }
             if priced { lines.append(line) } else { unpriced.append(line) }
             totals.requests += v.requests
             totals.tokensIn += v.tokensIn
@@ -105,7 +112,8 @@ extension MonthlyReport {
             {"gateway":\(JSONText.quoted(l.gateway)),"provider":\(JSONText.quoted(l.provider)),\
             "model":\(JSONText.quoted(l.model)),"requests":\(l.requests),"tokens_in":\(l.tokensIn),\
             "tokens_out":\(l.tokensOut),"cached_tokens_in":\(l.cachedTokensIn),\
-            "cache_write_tokens":\(l.cacheWriteTokens),"cost":\(l.cost?.usd ?? "null")}
+            "cache_write_tokens":\(l.cacheWriteTokens),"retired":\(Self.day(l.retired).map(JSONText.quoted) ?? "null"),\
+            "cost":\(l.cost?.usd ?? "null")}
             """
         }
         let change = changePercent.map { Self.percent($0) } ?? "null"
@@ -121,27 +129,29 @@ extension MonthlyReport {
     }
 
     /// The report as CSV (RFC 4180, CRLF): a header row, one row per line (`status` priced or unpriced; an
-    /// unpriced row's cost is empty), then a totals row. Money at full precision, as plain decimals.
+    /// unpriced row's cost is empty; `retired` the model's retirement date when it came before the month ended),
+    /// then a totals row. Money at full precision, as plain decimals.
     public func csv() -> String {
         func field(_ text: String) -> String {
             text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
                 ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
         }
         var out = "month,gateway,provider,model,status,requests,tokens_in,tokens_out,cached_tokens_in,"
-        out += "cache_write_tokens,cost_usd\r\n"
+        out += "cache_write_tokens,retired,cost_usd\r\n"
         for (l, status) in lines.map({ ($0, "priced") }) + unpriced.map({ ($0, "unpriced") }) {
             out +=
                 [
                     month, field(l.gateway), field(l.provider), field(l.model), status, "\(l.requests)",
                     "\(l.tokensIn)",
-                    "\(l.tokensOut)", "\(l.cachedTokensIn)", "\(l.cacheWriteTokens)", l.cost?.usd ?? "",
+                    "\(l.tokensOut)", "\(l.cachedTokensIn)", "\(l.cacheWriteTokens)", Self.day(l.retired) ?? "",
+                    l.cost?.usd ?? "",
                 ].joined(separator: ",") + "\r\n"
         }
         out +=
             [
                 month, "", "", "", "total", "\(totals.requests)", "\(totals.tokensIn)", "\(totals.tokensOut)",
                 "\((lines + unpriced).reduce(0) { $0 + $1.cachedTokensIn })",
-                "\((lines + unpriced).reduce(0) { $0 + $1.cacheWriteTokens })", totals.cost.usd,
+                "\((lines + unpriced).reduce(0) { $0 + $1.cacheWriteTokens })", "", totals.cost.usd,
             ].joined(separator: ",") + "\r\n"
         return out
     }
@@ -158,7 +168,8 @@ extension MonthlyReport {
             "| gateway | provider | model | requests | tokens in | tokens out | cached in | cache writes | cost (USD) |\n"
         out += "|---|---|---|---:|---:|---:|---:|---:|---:|\n"
         for l in lines {
-            out += "| \(l.gateway) | \(l.provider) | \(l.model) | \(l.requests) | \(l.tokensIn) | \(l.tokensOut) | "
+            let model = l.model + (Self.day(l.retired).map { " (retired \($0))" } ?? "")
+            out += "| \(l.gateway) | \(l.provider) | \(model) | \(l.requests) | \(l.tokensIn) | \(l.tokensOut) | "
             out += "\(l.cachedTokensIn) | \(l.cacheWriteTokens) | \(l.cost?.usd ?? "") |\n"
         }
         if !unpriced.isEmpty {
@@ -170,6 +181,11 @@ extension MonthlyReport {
             }
         }
         return out
+    }
+
+    /// A Unix-ms instant as its UTC day, `YYYY-MM-DD`.
+    static func day(_ milliseconds: Int64?) -> String? {
+        milliseconds.map { String(RFC3339.format(milliseconds: $0).prefix(10)) }
     }
 
     static func percent(_ value: Double) -> String {

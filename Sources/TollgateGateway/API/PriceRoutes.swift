@@ -10,8 +10,11 @@ import TollgateStorage
 /// RFC 3339, UTC), `input` and `output` in USD per 1M tokens (`output` omitted: none billed, as for embedding
 /// models), and optionally `cached_input`, `cache_write_5m`,
 /// `cache_write_1h`, `reasoning`, `batch_input`, `batch_output`, `prompt_threshold` with `input_above`,
-/// `output_above`, `cached_input_above`, `cache_write_5m_above`, `cache_write_1h_above`, and `source`. Prices are
-/// exact decimals with at most 6 places (a picodollar per token).
+/// `output_above`, `cached_input_above`, `cache_write_5m_above`, `cache_write_1h_above`, and `source`; also
+/// `cache_write` / `cache_write_above` (writes without a TTL, OpenAI), `batch_cached_input`, `batch_input_above`,
+/// `batch_output_above`, `batch_cached_input_above`, `request_fee` (USD per 1,000 requests), `retired` (a date)
+/// and `retrieved` (the day the source was read). Prices are exact decimals with at most 6 places (a picodollar per
+/// token).
 struct PriceRoutes<Context: RequestContext> {
     let api: APIServices
 
@@ -94,20 +97,31 @@ extension Route {
         Field("input", .price, "USD per 1M input tokens", required: true),
         Field("output", .price, "USD per 1M output tokens (omitted: none billed)", nullable: true),
         Field("cached_input", .price, "cache reads", nullable: true),
+        Field("cache_write", .price, "cache writes without a TTL (OpenAI)", nullable: true),
         Field("cache_write_5m", .price, "5-minute cache writes", nullable: true),
         Field("cache_write_1h", .price, "1-hour cache writes", nullable: true),
         Field("reasoning", .price, "reasoning tokens, when billed apart from output", nullable: true),
         Field("batch_input", .price, "batch input", nullable: true),
         Field("batch_output", .price, "batch output", nullable: true),
+        Field("batch_cached_input", .price, "batch cache reads", nullable: true),
         Field(
             "prompt_threshold", .integer(1...100_000_000),
             "prompt length above which the `_above` prices apply", nullable: true),
         Field("input_above", .price, "input above the threshold", nullable: true),
         Field("output_above", .price, "output above the threshold", nullable: true),
         Field("cached_input_above", .price, "cache reads above the threshold", nullable: true),
+        Field("cache_write_above", .price, "cache writes without a TTL above the threshold", nullable: true),
         Field("cache_write_5m_above", .price, "5-minute cache writes above the threshold", nullable: true),
         Field("cache_write_1h_above", .price, "1-hour cache writes above the threshold", nullable: true),
+        Field("batch_input_above", .price, "batch input above the threshold", nullable: true),
+        Field("batch_output_above", .price, "batch output above the threshold", nullable: true),
+        Field("batch_cached_input_above", .price, "batch cache reads above the threshold", nullable: true),
+        Field(
+            "request_fee", .requestFee, "a fee per request, charged only when the record says it happened",
+            nullable: true),
+        Field("retired", .date, "the day the model was retired", nullable: true),
         Field("source", .text, "where the price was read (default `api`)", nullable: true),
+        Field("retrieved", .text, "the day the source was read", nullable: true),
     ]
     /// What selects one price row to delete.
     static let priceRowKey: [Field] = [
@@ -168,17 +182,23 @@ extension PriceRow {
             }
             above = PriceRow.Rates(
                 input: input, output: output, cachedInput: body.price("cached_input_above"),
-                cacheWrite5m: body.price("cache_write_5m_above"), cacheWrite1h: body.price("cache_write_1h_above"))
+                cacheWrite: body.price("cache_write_above"), cacheWrite5m: body.price("cache_write_5m_above"),
+                cacheWrite1h: body.price("cache_write_1h_above"))
         }
         self.init(
             provider: body.text("provider")!, model: body.text("model")!,
             serviceTier: body.text("service_tier") ?? "default", effectiveFrom: body.instant("effective_from")!,
             rates: PriceRow.Rates(
                 input: body.price("input")!, output: body.price("output") ?? .zero,
-                cachedInput: body.price("cached_input"), cacheWrite5m: body.price("cache_write_5m"),
-                cacheWrite1h: body.price("cache_write_1h"), reasoning: body.price("reasoning")),
+                cachedInput: body.price("cached_input"), cacheWrite: body.price("cache_write"),
+                cacheWrite5m: body.price("cache_write_5m"), cacheWrite1h: body.price("cache_write_1h"),
+                reasoning: body.price("reasoning")),
             promptThreshold: threshold, ratesAbove: above, batchInput: body.price("batch_input"),
-            batchOutput: body.price("batch_output"), source: body.text("source") ?? "api")
+            batchOutput: body.price("batch_output"), batchCachedInput: body.price("batch_cached_input"),
+            batchInputAbove: body.price("batch_input_above"), batchOutputAbove: body.price("batch_output_above"),
+            batchCachedInputAbove: body.price("batch_cached_input_above"), requestFee: body.price("request_fee"),
+            retired: body.instant("retired"), source: body.text("source") ?? "api",
+            retrieved: body.text("retrieved") ?? "")
     }
 }
 
@@ -200,17 +220,28 @@ extension JSONWriter {
         key("input"); perMillion(row.rates.input)
         key("output"); perMillion(row.rates.output)
         key("cached_input"); perMillion(row.rates.cachedInput)
+        key("cache_write"); perMillion(row.rates.cacheWrite)
         key("cache_write_5m"); perMillion(row.rates.cacheWrite5m)
         key("cache_write_1h"); perMillion(row.rates.cacheWrite1h)
         key("reasoning"); perMillion(row.rates.reasoning)
         key("batch_input"); perMillion(row.batchInput)
         key("batch_output"); perMillion(row.batchOutput)
+        key("batch_cached_input"); perMillion(row.batchCachedInput)
         key("prompt_threshold"); int(row.promptThreshold)
         key("input_above"); perMillion(row.ratesAbove?.input)
         key("output_above"); perMillion(row.ratesAbove?.output)
         key("cached_input_above"); perMillion(row.ratesAbove?.cachedInput)
+        key("cache_write_above"); perMillion(row.ratesAbove?.cacheWrite)
         key("cache_write_5m_above"); perMillion(row.ratesAbove?.cacheWrite5m)
         key("cache_write_1h_above"); perMillion(row.ratesAbove?.cacheWrite1h)
+        key("batch_input_above"); perMillion(row.batchInputAbove)
+        key("batch_output_above"); perMillion(row.batchOutputAbove)
+        key("batch_cached_input_above"); perMillion(row.batchCachedInputAbove)
+        key("request_fee")
+        if let fee = row.requestFee { usd(picodollars: fee.picodollars * 1_000) } else { null() }
+        key("retired")
+        if let retired = row.retired { string(RFC3339.format(milliseconds: retired)) } else { null() }
+        key("retrieved"); string(row.retrieved)
         key("source"); string(row.source)
         key("origin"); string(entry.origin)
         key("updated_at"); string(RFC3339.format(milliseconds: entry.updatedAt))

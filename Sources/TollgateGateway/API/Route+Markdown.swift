@@ -60,6 +60,7 @@ extension Route.Kind {
         case .subset(let names): "comma-separated subset of " + names.map { "`\($0)`" }.joined(separator: ", ")
         case .timeZone: "IANA time zone"
         case .price: "USD per 1M tokens"
+        case .requestFee: "USD per 1,000 requests"
         }
     }
 }

@@ -75,6 +75,8 @@ struct Route: Sendable {
         case timeZone
         /// USD per 1M tokens, exact to 6 decimals, not negative.
         case price
+        /// USD per 1,000 requests, exact to 9 decimals, not negative.
+        case requestFee
     }
 }
 
@@ -100,6 +102,7 @@ extension Route.Kind {
         case .subset(let names): "expected a comma-separated subset of \(names.joined(separator: ", "))"
         case .timeZone: "expected an IANA time zone name such as Europe/Paris"
         case .price: "expected a non-negative price in USD per 1M tokens with at most 6 decimals"
+        case .requestFee: "expected a non-negative price in USD per 1,000 requests with at most 9 decimals"
         }
     }
 }

@@ -196,8 +196,8 @@ extension Route.Kind {
             case "false", "0": return .boolean(false)
             default: return nil
             }
-        case .price:
-            return Self.price(text)
+        case .price, .requestFee:
+            return price(text)
         case .subset(let allowed):
             let names = text.split(separator: ",", omittingEmptySubsequences: false).map {
                 $0.trimmingCharacters(in: .whitespaces)
@@ -219,10 +219,10 @@ extension Route.Kind {
             return .integer(value)
         case (.boolean, .bool(let value)):
             return .boolean(value)
-        case (.price, .number(let value)):
-            return value.isFinite ? Self.price("\(value)") : nil
-        case (.price, .string(let text)):
-            return Self.price(text)
+        case (.price, .number(let value)), (.requestFee, .number(let value)):
+            return value.isFinite ? price("\(value)") : nil
+        case (.price, .string(let text)), (.requestFee, .string(let text)):
+            return price(text)
         case (.subset, .array(let items)):
             let names = items.compactMap(\.stringValue)
             guard names.count == items.count else { return nil }
@@ -258,13 +258,21 @@ extension Route.Kind {
         case .month: return UTCMonth.parse(text).map { .instant($0) }
         case .choice(let names): return names.contains(text) ? .text(text) : nil
         case .timeZone: return TimeZone(identifier: text) != nil ? .text(text) : nil
-        case .integer, .boolean, .subset, .price: return nil
+        case .integer, .boolean, .subset, .price, .requestFee: return nil
         }
     }
 
-    private static func price(_ text: String) -> RouteInput.Value? {
-        guard let scaled = ExactDecimal.scaled(text, scale: 6), scaled >= 0 else { return nil }
-        return .price(Money(picodollars: scaled))
+    /// A price: per 1M tokens (picodollars per token), or a request fee per 1,000 requests (picodollars per
+    /// request).
+    private func price(_ text: String) -> RouteInput.Value? {
+        let money: Money? =
+            if case .requestFee = self {
+                PriceRow.perRequest(usdPerThousand: text)
+            } else {
+                ExactDecimal.scaled(text, scale: 6).map { Money(picodollars: $0) }
+            }
+        guard let money, money.picodollars >= 0 else { return nil }
+        return .price(money)
     }
 }
 

@@ -76,7 +76,8 @@ struct UsageRoutes<Context: RequestContext> {
         let format = parameters.text("format") ?? "json"
         let report = try await api.blocking {
             try MonthlyReport.make(
-                account: account, monthStart: monthStart, rollups: api.ledger.rollups, catalog: api.catalog)
+                account: account, monthStart: monthStart, rollups: api.ledger.rollups, catalog: api.catalog,
+                retirement: { api.ledger.prices.retirement(account: account.id, provider: $0, model: $1) })
         }
         if format == "csv" {
             return Response(

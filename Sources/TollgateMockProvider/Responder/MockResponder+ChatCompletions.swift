@@ -89,6 +89,10 @@ extension MockResponder {
         body.writeDecimal(usage.input + usage.output)
         body.writeStaticString(#","prompt_tokens_details":{"cached_tokens":"#)
         body.writeDecimal(usage.cached)
+        if usage.cacheWrite > 0 {
+            body.writeStaticString(#","cache_write_tokens":"#)
+            body.writeDecimal(usage.cacheWrite)
+        }
         body.writeStaticString(#","audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":"#)
         body.writeDecimal(usage.reasoning)
         body.writeStaticString(#","audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}"#)

@@ -76,6 +76,13 @@ extension MockResponder {
         body.writeDecimal(usage.input - usage.cached - usage.cacheWrite)
         body.writeStaticString(#","cache_creation_input_tokens":"#)
         body.writeDecimal(usage.cacheWrite)
+        if usage.cacheWrite1h > 0 {
+            body.writeStaticString(#","cache_creation":{"ephemeral_5m_input_tokens":"#)
+            body.writeDecimal(usage.cacheWrite - usage.cacheWrite1h)
+            body.writeStaticString(#","ephemeral_1h_input_tokens":"#)
+            body.writeDecimal(usage.cacheWrite1h)
+            body.writeStaticString("}")
+        }
         body.writeStaticString(#","cache_read_input_tokens":"#)
         body.writeDecimal(usage.cached)
         body.writeStaticString(#","output_tokens":"#)

@@ -17,6 +17,8 @@ struct MockResponder: Sendable {
         var input: Int
         var cached: Int
         var cacheWrite: Int
+        /// The part of `cacheWrite` written with the 1-hour TTL (Anthropic).
+        var cacheWrite1h: Int = 0
         /// All output tokens, reasoning included.
         var output: Int
         var reasoning: Int
@@ -136,13 +138,16 @@ struct MockResponder: Sendable {
     }
 
     func usage(for request: MockRequest, outputWords: Int, fault: MockFault) -> Usage {
-        let cached = min(fault.cachedTokens, request.inputTokens)
-        let cacheWrite = request.endpoint == .messages ? min(fault.cacheWriteTokens, request.inputTokens - cached) : 0
+        let input = fault.inputTokens ?? request.inputTokens
+        let cached = min(fault.cachedTokens, input)
+        let writesReported = request.endpoint == .messages || request.endpoint == .chatCompletions
+        let cacheWrite = writesReported ? min(fault.cacheWriteTokens, input - cached) : 0
+        let cacheWrite1h = request.endpoint == .messages ? min(fault.cacheWrite1hTokens, cacheWrite) : 0
         let reasoning = request.endpoint == .embeddings || request.endpoint == .messages ? 0 : fault.reasoningTokens
         let output = request.endpoint == .embeddings ? 0 : outputWords + reasoning
         return Usage(
-            input: request.inputTokens, cached: request.endpoint == .embeddings ? 0 : cached,
-            cacheWrite: cacheWrite, output: output, reasoning: reasoning)
+            input: input, cached: request.endpoint == .embeddings ? 0 : cached,
+            cacheWrite: cacheWrite, cacheWrite1h: cacheWrite1h, output: output, reasoning: reasoning)
     }
 
     func baseHeaders(family: Family, stream: Bool, requestID: UInt64, fault: MockFault) -> HTTPHeaders {

@@ -8,10 +8,12 @@
 ///   sent); on a non-streaming response, after N bytes of the body.
 /// - `status=N`: answer with status N (400–599) and an error body in the provider's shape.
 ///
-/// `x-mock-usage` holds comma-separated `cached=N`, `cache-write=N` and `reasoning=N`: the reported usage then
-/// claims N cached input tokens (OpenAI `cached_tokens`, Anthropic `cache_read_input_tokens`), N cache-creation
-/// tokens (Anthropic `cache_creation_input_tokens`) and N extra reasoning output tokens (OpenAI
-/// `reasoning_tokens`, added to the output total).
+/// `x-mock-usage` holds comma-separated `input=N`, `cached=N`, `cache-write=N`, `cache-write-1h=N` and
+/// `reasoning=N`: the reported usage then claims N input tokens in all (instead of the count of the request's
+/// words), N cached input tokens (OpenAI `cached_tokens`, Anthropic `cache_read_input_tokens`), N cache-write tokens
+/// (Anthropic `cache_creation_input_tokens`; OpenAI chat completions `prompt_tokens_details.cache_write_tokens`), of
+/// which N with the 1-hour TTL (Anthropic `cache_creation.ephemeral_1h_input_tokens`), and N extra reasoning output
+/// tokens (OpenAI `reasoning_tokens`, added to the output total).
 ///
 /// `x-mock-reply-words: N` makes the reply N words long (the configured reply text repeated or cut).
 struct MockFault: Equatable, Sendable {
@@ -21,8 +23,10 @@ struct MockFault: Equatable, Sendable {
     var cutAfter: Int?
     var status: Int?
 
+    var inputTokens: Int?
     var cachedTokens = 0
     var cacheWriteTokens = 0
+    var cacheWrite1hTokens = 0
     var reasoningTokens = 0
     var replyWords: Int?
 
@@ -57,6 +61,9 @@ struct MockFault: Equatable, Sendable {
         if let usage {
             for (name, value) in Self.directives(usage) {
                 switch name {
+                case "input": inputTokens = try Self.number(value, name: name, range: 0...Int(Int32.max))
+                case "cache-write-1h":
+                    cacheWrite1hTokens = try Self.number(value, name: name, range: 0...Int(Int32.max))
                 case "cached": cachedTokens = try Self.number(value, name: name, range: 0...Int(Int32.max))
                 case "cache-write": cacheWriteTokens = try Self.number(value, name: name, range: 0...Int(Int32.max))
                 case "reasoning": reasoningTokens = try Self.number(value, name: name, range: 0...Int(Int32.max))

@@ -14,7 +14,8 @@ struct ReportedUsage: Equatable {
     var cachedDetail: Int64?
     /// DeepSeek `prompt_cache_hit_tokens`: part of `input`.
     var cacheHit: Int64?
-    /// OpenRouter `prompt_tokens_details.cache_write_tokens`: part of `input`.
+    /// `prompt_tokens_details.cache_write_tokens` / `input_tokens_details.cache_write_tokens` (OpenAI-style prompt-cache
+    /// writes, as OpenRouter reports them): part of `input`.
     var cacheWriteDetail: Int64?
     /// `completion_tokens_details.reasoning_tokens` / `output_tokens_details.reasoning_tokens`.
     var reasoningDetail: Int64?
@@ -79,7 +80,7 @@ struct ReportedUsage: Equatable {
     /// - `cachedTokensIn`: `cached_tokens`, else DeepSeek `prompt_cache_hit_tokens`, Anthropic
     ///   `cache_read_input_tokens` or Gemini `cachedContentTokenCount`.
     /// - `cacheWriteTokens`: Anthropic `cache_creation_input_tokens` (else the sum of its TTL split), or
-    ///   OpenRouter's `cache_write_tokens`; `cacheWrite1hTokens`: Anthropic `ephemeral_1h_input_tokens`.
+    ///   the OpenAI-style `cache_write_tokens`; `cacheWrite1hTokens`: Anthropic `ephemeral_1h_input_tokens`.
     /// - `reasoningTokens`: `reasoning_tokens` in the output details, else Gemini `thoughtsTokenCount`, else
     ///   Perplexity's top-level `reasoning_tokens`.
     func normalized() -> Usage {
