@@ -51,6 +51,26 @@ struct MockProviderFaultTests {
         #expect(responses[3].json["type"] as? String == "error")
     }
 
+    /// What retry tests need: the first N requests with a key fail (with a `Retry-After`), the next succeed, and
+    /// another key counts on its own.
+    @Test func failFirstFailsTheFirstRequestsOfAKeyThenAnswers() async throws {
+        let fault = ("x-mock-fault", "fail-first=2,status=503,retry-after=1")
+        let responses = try await withMockProvider { port in
+            try await MockClient.send(
+                [
+                    .init(path: "/v1/chat/completions", body: mockChatBody, headers: [fault, ("x-mock-key", "a")]),
+                    .init(path: "/v1/chat/completions", body: mockChatBody, headers: [fault, ("x-mock-key", "b")]),
+                    .init(path: "/v1/chat/completions", body: mockChatBody, headers: [fault, ("x-mock-key", "a")]),
+                    .init(path: "/v1/chat/completions", body: mockChatBody, headers: [fault, ("x-mock-key", "a")]),
+                    .init(path: "/v1/chat/completions", body: mockChatBody, headers: [fault, ("x-mock-key", "b")]),
+                    .init(path: "/v1/chat/completions", body: mockChatBody, headers: [fault, ("x-mock-key", "b")]),
+                ], port: port)
+        }
+        #expect(responses.map(\.status) == [503, 503, 503, 200, 503, 200])
+        #expect(responses[0].header("retry-after") == "1")
+        #expect(responses[3].header("retry-after") == nil)
+    }
+
     @Test func statusFaultAnswersProviderShapedError() async throws {
         let response = try await withMockProvider { port in
             try await MockClient.send(

@@ -31,6 +31,7 @@ extension MockResponder {
             body.writeJSONString("req_" + hex(requestID))
             body.writeStaticString("}")
         }
+        if let retryAfter = fault.retryAfter { headers.add(name: "retry-after", value: String(retryAfter)) }
         headers.add(name: "content-length", value: String(body.readableBytes))
         return MockReply(
             status: HTTPResponseStatus(statusCode: status), headers: headers, body: .full(body), fault: fault)

@@ -38,6 +38,8 @@ struct MockResponder: Sendable {
     let configuration: MockProvider.Configuration
     let defaultReply: Reply
     let counter: RequestCounter
+    /// Requests per `x-mock-key`, for `fail-first`.
+    let keyedCounter = KeyedRequestCounter()
 
     init(configuration: MockProvider.Configuration, counter: RequestCounter = RequestCounter()) {
         self.configuration = configuration
@@ -60,12 +62,16 @@ struct MockResponder: Sendable {
         let family: Family = endpoint == .messages ? .anthropic : .openAI
         let requestID = counter.next()
 
-        let fault: MockFault
+        var fault: MockFault
         do {
             fault = try MockFault(
                 fault: head.headers.first(name: "x-mock-fault"),
                 usage: head.headers.first(name: "x-mock-usage"),
                 replyWords: head.headers.first(name: "x-mock-reply-words"))
+            if let failures = fault.failFirst {
+                let key = head.headers.first(name: "x-mock-key") ?? head.headers.first(name: "x-mock-fault") ?? ""
+                if keyedCounter.next(key) >= failures { fault = fault.withoutFailures }
+            }
         } catch {
             return errorReply(
                 status: 400, message: error.message, family: family, requestID: requestID,

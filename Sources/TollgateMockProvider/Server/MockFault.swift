@@ -7,6 +7,10 @@
 /// - `cut-stream-after=N`: close the connection after N SSE events of a stream (the end of the stream is never
 ///   sent); on a non-streaming response, after N bytes of the body.
 /// - `status=N`: answer with status N (400–599) and an error body in the provider's shape.
+/// - `retry-after=N`: with `status`, a `Retry-After: N` header (seconds) on the error.
+/// - `fail-first=N`: the directives above apply to the first N requests that carry the same `x-mock-key` header
+///   (or, without one, the same `x-mock-fault` value); later ones are answered normally. So a client that retries
+///   sees N failures, then a success.
 ///
 /// `x-mock-usage` holds comma-separated `input=N`, `cached=N`, `cache-write=N`, `cache-write-1h=N` and
 /// `reasoning=N`: the reported usage then claims N input tokens in all (instead of the count of the request's
@@ -22,6 +26,8 @@ struct MockFault: Equatable, Sendable {
     var chunkDelayMilliseconds = 0
     var cutAfter: Int?
     var status: Int?
+    var retryAfter: Int?
+    var failFirst: Int?
 
     var inputTokens: Int?
     var cachedTokens = 0
@@ -53,6 +59,10 @@ struct MockFault: Equatable, Sendable {
                     cutAfter = try Self.number(value, name: name, range: 0...Int(Int32.max))
                 case "status":
                     status = try Self.number(value, name: name, range: 400...599)
+                case "retry-after":
+                    retryAfter = try Self.number(value, name: name, range: 0...86_400)
+                case "fail-first":
+                    failFirst = try Self.number(value, name: name, range: 0...Int(Int32.max))
                 default:
                     throw .badDirective(name)
                 }
@@ -75,6 +85,18 @@ struct MockFault: Equatable, Sendable {
             self.replyWords = try Self.number(
                 replyWords.trimmingSpaces(), name: "x-mock-reply-words", range: 0...Self.maximumReplyWords)
         }
+    }
+
+    /// The same request with no failure injected: what a `fail-first` request gets once its failures are used.
+    var withoutFailures: MockFault {
+        var fault = self
+        fault.close = false
+        fault.delayMilliseconds = 0
+        fault.chunkDelayMilliseconds = 0
+        fault.cutAfter = nil
+        fault.status = nil
+        fault.retryAfter = nil
+        return fault
     }
 
     private static func directives(_ header: String) -> [(String, String?)] {

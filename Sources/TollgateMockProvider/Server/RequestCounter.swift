@@ -11,3 +11,17 @@ final class RequestCounter: Sendable {
     /// Requests numbered so far.
     var count: UInt64 { value.load(ordering: .relaxed) }
 }
+
+/// Counts requests per key, for `fail-first`: how many requests with a key came before this one.
+final class KeyedRequestCounter: Sendable {
+    private let counts = Mutex<[String: Int]>([:])
+
+    /// Counts one more request with `key`; returns how many there were before it.
+    func next(_ key: String) -> Int {
+        counts.withLock { counts in
+            let before = counts[key, default: 0]
+            counts[key] = before + 1
+            return before
+        }
+    }
+}
