@@ -37,6 +37,7 @@ import TollgateModel
         case .choice(let names), .subset(let names): names[0]
         case .timeZone: "UTC"
         case .price, .requestFee: "1.5"
+        case .object: "{}"
         }
     }
 
@@ -52,6 +53,7 @@ import TollgateModel
         case .choice, .subset: "nonsense"
         case .timeZone: "Mars/Olympus"
         case .price, .requestFee: "-1"
+        case .object: "x"
         }
     }
 

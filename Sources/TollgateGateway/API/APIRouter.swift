@@ -14,6 +14,7 @@ public enum APIRouter {
         let v1 = router.group("api/v1").add(
             middleware: BearerAuthMiddleware(adminToken: adminToken, tokens: api.directory.tokens))
         AccountRoutes(api: api).register(on: v1)
+        GatewayRoutes(api: api).register(on: v1)
         LogRoutes(api: api).register(on: v1)
         PriceRoutes(api: api).register(on: v1)
         UsageRoutes(api: api).register(on: v1)

@@ -61,6 +61,7 @@ extension Route.Kind {
         case .timeZone: "IANA time zone"
         case .price: "USD per 1M tokens"
         case .requestFee: "USD per 1,000 requests"
+        case .object: "JSON object"
         }
     }
 }

@@ -77,6 +77,8 @@ struct Route: Sendable {
         case price
         /// USD per 1,000 requests, exact to 9 decimals, not negative.
         case requestFee
+        /// A JSON object, read by the route (body fields only).
+        case object
     }
 }
 
@@ -103,6 +105,7 @@ extension Route.Kind {
         case .timeZone: "expected an IANA time zone name such as Europe/Paris"
         case .price: "expected a non-negative price in USD per 1M tokens with at most 6 decimals"
         case .requestFee: "expected a non-negative price in USD per 1,000 requests with at most 9 decimals"
+        case .object: "expected a JSON object"
         }
     }
 }

@@ -28,6 +28,8 @@ struct RouteInput: Sendable {
         /// A `subset` value, in the order given.
         case names([String])
         case price(Money)
+        /// An `object` value, as parsed.
+        case json(JSONValue)
     }
 
     /// The checked values of one part of a request, read by the declared names.
@@ -77,6 +79,26 @@ struct RouteInput: Sendable {
             case nil: nil
             case .null: .some(nil)
             case .integer(let value): .some(value)
+            default: nil
+            }
+        }
+
+        /// A nullable text setting: nil when absent, `.some(nil)` when null.
+        func textSetting(_ name: String) -> String?? {
+            switch value(name) {
+            case nil: nil
+            case .null: .some(nil)
+            case .text(let value): .some(value)
+            default: nil
+            }
+        }
+
+        /// A nullable object setting: nil when absent, `.some(nil)` when null.
+        func jsonSetting(_ name: String) -> JSONValue?? {
+            switch value(name) {
+            case nil: nil
+            case .null: .some(nil)
+            case .json(let value): .some(value)
             default: nil
             }
         }
@@ -223,6 +245,8 @@ extension Route.Kind {
             return value.isFinite ? price("\(value)") : nil
         case (.price, .string(let text)), (.requestFee, .string(let text)):
             return price(text)
+        case (.object, .object):
+            return .json(json)
         case (.subset, .array(let items)):
             let names = items.compactMap(\.stringValue)
             guard names.count == items.count else { return nil }
@@ -258,7 +282,7 @@ extension Route.Kind {
         case .month: return UTCMonth.parse(text).map { .instant($0) }
         case .choice(let names): return names.contains(text) ? .text(text) : nil
         case .timeZone: return TimeZone(identifier: text) != nil ? .text(text) : nil
-        case .integer, .boolean, .subset, .price, .requestFee: return nil
+        case .integer, .boolean, .subset, .price, .requestFee, .object: return nil
         }
     }
 

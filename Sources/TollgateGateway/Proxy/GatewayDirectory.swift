@@ -16,15 +16,18 @@ public final class GatewayDirectory: Sendable {
         /// Whether requests must carry `cf-aig-authorization: Bearer <token>` with a token of the gateway's
         /// account (`authentication`).
         public var authentication: Bool
+        /// Cache, rate limit, retry, timeout and spend limit settings.
+        public var policy: GatewayPolicy
         public init(
             account: String, gateway: String, collectLogs: Bool = true, streamUsage: Bool = true,
-            authentication: Bool = false
+            authentication: Bool = false, policy: GatewayPolicy = .none
         ) {
             self.account = account
             self.gateway = gateway
             self.collectLogs = collectLogs
             self.streamUsage = streamUsage
             self.authentication = authentication
+            self.policy = policy
         }
     }
 

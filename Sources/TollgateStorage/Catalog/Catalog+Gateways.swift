@@ -12,7 +12,19 @@ extension Catalog {
                 retention_days = CASE WHEN ?6 THEN ?7 ELSE retention_days END
             WHERE account = ?1 AND id = ?2
             """
-        static let columns = "account, id, collect_logs, authentication, retention_days, created_at, stream_usage"
+        static let columns = """
+            account, id, collect_logs, authentication, retention_days, created_at, stream_usage, cache_ttl,
+            cache_invalidate_on_update, rate_limiting_limit, rate_limiting_interval, rate_limiting_technique,
+            rate_limiting_key, retry_max_attempts, retry_delay, retry_backoff, request_timeout, spend_limits
+            """
+        static let write = """
+            UPDATE gateways SET collect_logs = ?3, stream_usage = ?4, authentication = ?5, retention_days = ?6,
+                cache_ttl = ?7, cache_invalidate_on_update = ?8, rate_limiting_limit = ?9,
+                rate_limiting_interval = ?10, rate_limiting_technique = ?11, rate_limiting_key = ?12,
+                retry_max_attempts = ?13, retry_delay = ?14, retry_backoff = ?15, request_timeout = ?16,
+                spend_limits = ?17
+            WHERE account = ?1 AND id = ?2
+            """
         static let selectOne = "SELECT \(columns) FROM gateways WHERE account = ?1 AND id = ?2"
         static let selectForAccount = "SELECT \(columns) FROM gateways WHERE account = ?1 ORDER BY id"
         static let selectAll = "SELECT \(columns) FROM gateways ORDER BY account, id"
@@ -81,6 +93,36 @@ extension Catalog {
         }
     }
 
+    /// Changes a gateway as `change` says, in one transaction, and returns it as stored; nil when the account has
+    /// no gateway with this id. Settings are checked by the caller (the API).
+    @discardableResult
+    public func modifyGateway(account: String, id: String, _ change: (inout GatewayRecord) throws -> Void) throws
+        -> GatewayRecord?
+    {
+        try write { db in
+            try db.transaction { () throws -> GatewayRecord? in
+                guard
+                    var gateway = try db.queryFirst(
+                        GatewaySQL.selectOne, [.text(account), .text(id)], row: Self.gateway(from:))
+                else { return nil }
+                try change(&gateway)
+                let c = gateway.controls
+                func integer(_ value: Int?) -> SQLiteValue { .integer(value.map { Int64($0) }) }
+                try db.run(
+                    GatewaySQL.write,
+                    [
+                        .text(account), .text(id), .bool(gateway.collectLogs), .bool(gateway.streamUsage),
+                        .bool(gateway.authentication), integer(gateway.retentionDays), integer(c.cacheTTL),
+                        .bool(c.cacheInvalidateOnUpdate), integer(c.rateLimitingLimit),
+                        integer(c.rateLimitingInterval), .text(c.rateLimitingTechnique), .text(c.rateLimitingKey),
+                        integer(c.retryMaxAttempts), integer(c.retryDelay), .text(c.retryBackoff),
+                        integer(c.requestTimeout), .text(c.spendLimits),
+                    ])
+                return gateway
+            }
+        }
+    }
+
     /// The gateway, or nil when the account has none with this id.
     public func gateway(account: String, id: String) throws -> GatewayRecord? {
         try read { db in
@@ -99,10 +141,22 @@ extension Catalog {
     }
 
     static func gateway(from row: SQLiteStatement) -> GatewayRecord {
-        GatewayRecord(
+        func int(_ index: Int) -> Int? { row.optionalInt64(at: index).map { Int($0) } }
+        var controls = GatewayControls()
+        controls.cacheTTL = int(7)
+        controls.cacheInvalidateOnUpdate = row.int64(at: 8) != 0
+        controls.rateLimitingLimit = int(9)
+        controls.rateLimitingInterval = int(10)
+        controls.rateLimitingTechnique = row.optionalString(at: 11)
+        controls.rateLimitingKey = row.optionalString(at: 12)
+        controls.retryMaxAttempts = int(13)
+        controls.retryDelay = int(14)
+        controls.retryBackoff = row.optionalString(at: 15)
+        controls.requestTimeout = int(16)
+        controls.spendLimits = row.optionalString(at: 17)
+        return GatewayRecord(
             account: row.string(at: 0), id: row.string(at: 1), collectLogs: row.int64(at: 2) != 0,
             authentication: row.int64(at: 3) != 0, streamUsage: row.int64(at: 6) != 0,
-            retentionDays: row.optionalInt64(at: 4).map { Int($0) }, createdAt: row.int64(at: 5)
-        )
+            retentionDays: int(4), createdAt: row.int64(at: 5), controls: controls)
     }
 }
