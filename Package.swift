@@ -49,7 +49,7 @@ let package = Package(
                 "CSQLite", "CZstd", "TollgateModel",
                 .product(name: "Logging", package: "swift-log"),
             ],
-            exclude: ["Segment/FORMAT.md"],
+            exclude: ["Segment/FORMAT.md", "Cache/CACHE.md"],
             swiftSettings: swiftSettings,
             plugins: ["EmbedSQLPlugin"]
         ),

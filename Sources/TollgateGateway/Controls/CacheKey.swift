@@ -1,4 +1,5 @@
 import Crypto
+import TollgateModel
 
 /// The exact-match cache's key for a request: a SHA-256 over everything that makes two requests the same request.
 ///
