@@ -1,3 +1,4 @@
+import NIOHTTP1
 import Synchronization
 import Testing
 import TollgateAnalytics
@@ -276,5 +277,44 @@ struct CacheKeyTests {
         let client = CacheKey(account: "a", gateway: "g", clientKey: "k")
         #expect(client == CacheKey(account: "a", gateway: "g", clientKey: "k"))
         #expect(client != CacheKey(account: "b", gateway: "g", clientKey: "k"))
+    }
+}
+
+struct RequestControlsTests {
+    static let gateway = GatewayPolicy(
+        cacheTTL: 600, retry: RetryPolicy(maxAttempts: 2, delay: 100, backoff: .linear), requestTimeout: 5_000)
+
+    @Test func headersOverrideTheGatewaysSettings() throws {
+        let plain = try RequestControls(HTTPHeaders(), policy: Self.gateway)
+        #expect(plain.cacheTTL == 600 && plain.retry == Self.gateway.retry && plain.requestTimeout == 5_000)
+        let overridden = try RequestControls(
+            HTTPHeaders([
+                ("cf-aig-cache-ttl", "120"), ("cf-aig-max-attempts", "5"), ("cf-aig-retry-delay", "0"),
+                ("cf-aig-backoff", "exponential"), ("cf-aig-request-timeout", " 250 "),
+            ]), policy: Self.gateway)
+        #expect(overridden.cacheTTL == 120 && overridden.requestTimeout == 250)
+        #expect(overridden.retry == RetryPolicy(maxAttempts: 5, delay: 0, backoff: .exponential))
+        // Skipping the cache wins; a client key turns caching on for 300 s on a gateway without caching.
+        #expect(try RequestControls(HTTPHeaders([("cf-aig-skip-cache", "true")]), policy: Self.gateway).cacheTTL == nil)
+        let keyed = try RequestControls(HTTPHeaders([("cf-aig-cache-key", "greeting")]), policy: .none)
+        #expect(keyed.cacheTTL == 300 && keyed.cacheKey == "greeting")
+        #expect(try RequestControls(HTTPHeaders(), policy: .none).cacheTTL == nil)
+    }
+
+    @Test func badHeadersAreNamed() {
+        let cases: [(String, String)] = [
+            ("cf-aig-cache-ttl", "59"), ("cf-aig-cache-ttl", "2592001"), ("cf-aig-skip-cache", "yes"),
+            ("cf-aig-max-attempts", "0"), ("cf-aig-max-attempts", "6"), ("cf-aig-retry-delay", "5001"),
+            ("cf-aig-backoff", "fibonacci"), ("cf-aig-request-timeout", "0"), ("cf-aig-cache-key", ""),
+        ]
+        for (name, value) in cases {
+            #expect(throws: RequestControls.Failure.self, "\(name): \(value)") {
+                try RequestControls(HTTPHeaders([(name, value)]), policy: Self.gateway)
+            }
+        }
+        #expect(throws: RequestControls.Failure(header: "cf-aig-max-attempts", message: "given more than once")) {
+            try RequestControls(
+                HTTPHeaders([("cf-aig-max-attempts", "2"), ("cf-aig-max-attempts", "3")]), policy: Self.gateway)
+        }
     }
 }
