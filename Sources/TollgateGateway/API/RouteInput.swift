@@ -73,34 +73,22 @@ struct RouteInput: Sendable {
             return value
         }
 
-        /// A nullable setting: nil when absent (unchanged), `.some(nil)` when null (back to its default).
+        /// Nullable settings: nil when absent (unchanged), `.some(nil)` when null (back to the default).
         func integerSetting(_ name: String) -> Int64?? {
-            switch value(name) {
-            case nil: nil
-            case .null: .some(nil)
-            case .integer(let value): .some(value)
-            default: nil
-            }
+            setting(name) { if case .integer(let v) = $0 { v } else { nil } }
         }
 
-        /// A nullable text setting: nil when absent, `.some(nil)` when null.
         func textSetting(_ name: String) -> String?? {
-            switch value(name) {
-            case nil: nil
-            case .null: .some(nil)
-            case .text(let value): .some(value)
-            default: nil
-            }
+            setting(name) { if case .text(let v) = $0 { v } else { nil } }
         }
 
-        /// A nullable object setting: nil when absent, `.some(nil)` when null.
         func jsonSetting(_ name: String) -> JSONValue?? {
-            switch value(name) {
-            case nil: nil
-            case .null: .some(nil)
-            case .json(let value): .some(value)
-            default: nil
-            }
+            setting(name) { if case .json(let v) = $0 { v } else { nil } }
+        }
+
+        private func setting<T>(_ name: String, _ read: (Value) -> T?) -> T?? {
+            guard let value = value(name) else { return nil }
+            return value == .null ? .some(nil) : read(value).map { .some($0) }
         }
 
         private func value(_ name: String) -> Value? {
