@@ -106,6 +106,86 @@ struct TmpfsMount {
         try await harness.stop()
     }
 
+    /// The same through injected faults, so it runs where no tmpfs can be mounted: every segment write fails until
+    /// the fault is cleared.
+    @Test func readinessAndIngestStateFollowInjectedWriteFaults() async throws {
+        let faults = StorageFaults()
+        let harness = try await GatewayHarness.start { c in
+            c.store.segments.faults = faults
+            c.store.retryInitialMillis = 50
+            c.store.retryMaxMillis = 200
+        }
+        do {
+            try await followFaults(harness, faults: faults)
+        } catch {
+            try? await harness.stop()
+            throw error
+        }
+        try await harness.stop()
+    }
+
+    func followFaults(_ harness: GatewayHarness, faults: StorageFaults) async throws {
+        let before = try await Self.send(harness, seed: 1)
+        #expect(before.status == 200)
+        _ = try await harness.waitForLogs(count: 1)
+        let ready = try await harness.request("GET", "/readyz")
+        #expect(ready.status == 200)
+        #expect(try ready.json()["status"] as? String == "ready")
+        #expect(try await harness.api("/api/v1/ingest").json()["state"] as? String == "writing")
+
+        faults.fail(.segmentWrite, errno: ENOSPC)
+        for seed in 2...4 {
+            #expect(try await Self.send(harness, seed: UInt64(seed)).status == 200)
+        }
+        let deadline = ContinuousClock.now + .seconds(20)
+        var notReady = try await harness.request("GET", "/readyz")
+        while notReady.status != 503 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+            notReady = try await harness.request("GET", "/readyz")
+        }
+        #expect(notReady.status == 503)
+        let body = try notReady.json()
+        #expect(body["status"] as? String == "store_cannot_write")
+        #expect(body["reason"] as? String == "segment write: No space left on device")
+        #expect(body["since"] is String)
+        // The proxy keeps forwarding; the store keeps retrying.
+        #expect(try await Self.send(harness, seed: 5).status == 200)
+        #expect(try await harness.request("GET", "/healthz").status == 200)
+        let ingest = try await harness.api("/api/v1/ingest").json()
+        #expect(ingest["state"] as? String == "failing")
+        #expect(ingest["failing_operation"] as? String == "segment write")
+        #expect(ingest["failing_reason"] as? String == "No space left on device")
+        #expect((ingest["attempts"] as? Int ?? 0) >= 1)
+        #expect(ingest["next_retry_at"] is String)
+        #expect((ingest["failed"] as? Int ?? 0) >= 1)
+        let lastError = try #require(ingest["last_error"] as? [String: Any])
+        #expect((lastError["message"] as? String)?.contains("pwrite") == true)
+
+        // Space again: ready within the retry schedule, with no new request; later requests are stored.
+        faults.clear()
+        var readyAgain = try await harness.request("GET", "/readyz")
+        while readyAgain.status != 200 && ContinuousClock.now < deadline + .seconds(20) {
+            try await Task.sleep(for: .milliseconds(20))
+            readyAgain = try await harness.request("GET", "/readyz")
+        }
+        #expect(readyAgain.status == 200)
+        let after = try await Self.send(harness, seed: 6)
+        #expect(after.status == 200)
+        let afterID = try #require(after.logID)
+        let listDeadline = ContinuousClock.now + .seconds(10)
+        var ids = try Self.listedIDs(harness.gateway.store)
+        while !ids.contains(afterID) && ContinuousClock.now < listDeadline {
+            try await Task.sleep(for: .milliseconds(20))
+            ids = try Self.listedIDs(harness.gateway.store)
+        }
+        #expect(ids.contains(afterID))
+        #expect(ids.contains(try #require(before.logID)))
+        #expect(try harness.gateway.store.indexDisagreements() == [])
+        let final = try await harness.api("/api/v1/ingest").json()
+        #expect(final["state"] as? String == "writing")
+        #expect(final["accepted"] as? Int == (final["stored"] as? Int ?? 0) + (final["failed"] as? Int ?? 0))
+    }
+
     func fillGrowAndCheck(_ harness: GatewayHarness, disk: TmpfsMount) async throws {
         let store = harness.gateway.store
         var acknowledged = Set<String>()

@@ -440,6 +440,7 @@ extension LogStore {
         let message = (error as? SegmentError)?.message ?? ""
         if message.hasPrefix("fsync") { return .sync }
         if message.hasPrefix("pwrite") { return .append }
+        if message.hasPrefix("ftruncate") { return .repair }
         return .rotate
     }
 
