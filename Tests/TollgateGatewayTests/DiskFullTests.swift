@@ -181,6 +181,9 @@ struct TmpfsMount {
         #expect(ids.contains(afterID))
         #expect(ids.contains(try #require(before.logID)))
         #expect(try harness.gateway.store.indexDisagreements() == [])
+        // The usage rollups count what is stored: the records lost to the failed writes were taken back.
+        let usage = try await UsageReportTests.waitForUsage(harness, requests: ids.count)
+        #expect((usage["totals"] as? [String: Any])?["requests"] as? Int == ids.count)
         let final = try await harness.api("/api/v1/ingest").json()
         #expect(final["state"] as? String == "writing")
         #expect(final["accepted"] as? Int == (final["stored"] as? Int ?? 0) + (final["failed"] as? Int ?? 0))
@@ -280,8 +283,10 @@ struct TmpfsMount {
         #expect(ingest["queued"] as? Int == 0)
         #expect(ingest["accepted"] as? Int == stored + failed)
         #expect(listed.count == stored)
-        // The catalog agrees with the segments.
+        // The catalog agrees with the segments, and the usage rollups count what is stored.
         #expect(try store.indexDisagreements() == [])
+        let usage = try await UsageReportTests.waitForUsage(harness, requests: listed.count)
+        #expect((usage["totals"] as? [String: Any])?["requests"] as? Int == listed.count)
         print(
             "full disk: \(seed - 1) requests, \(acknowledged.count) listed before growing, \(failed) failed, "
                 + "\(stored) stored; /readyz: \(readiness.filter { $0 == 503 }.count) × 503 then 200")

@@ -219,6 +219,43 @@ struct StoreFaultTests {
         try store.close()
     }
 
+    @Test func aWarningIsLoggedOncePerChangeNotPerRecordOrRetry() throws {
+        let fixture = Fixture()
+        defer { fixture.directory.remove() }
+        let log = RecordingLogHandler.Lines()
+        let logger = Logger(label: "test") { _ in RecordingLogHandler(lines: log) }
+        let store = try LogStore(
+            directory: fixture.directory.path, configuration: fixture.configuration, logger: logger)
+        try store.append((0..<3).map(record))
+        try store.commit()
+        fixture.faults.fail(.segmentWrite, errno: ENOSPC)
+        for batch in 0..<5 {
+            try? store.append((10 * batch..<10 * batch + 10).map(record))
+            try? store.commit()
+            fixture.clock.advance(by: 2_000)
+            try? store.commit()
+        }
+        #expect(store.statistics.recordsFailed == 50)
+        #expect(store.writeStatus.health.failure?.attempts == 10)
+        // Another reason: the catalog, after the segment takes writes again.
+        fixture.faults.clear()
+        fixture.faults.fail(.catalogCommit, errno: ENOSPC, times: 3)
+        for batch in 5..<8 {
+            try? store.append((10 * batch..<10 * batch + 10).map(record))
+            try? store.commit()
+        }
+        fixture.clock.advance(by: 2_000)
+        try store.commit()
+        #expect(store.writeStatus.isReady)
+        #expect(
+            log.warnings == [
+                "log store cannot write; records are not stored until a retry succeeds",
+                "log store still cannot write, for another reason",
+                "log store writes again",
+            ])
+        try store.close()
+    }
+
     @Test func theObserverTakesBackWhatWasNeverStored() throws {
         let fixture = Fixture()
         defer { fixture.directory.remove() }
@@ -254,4 +291,31 @@ final class CountingObserver: LogStoreObserver, @unchecked Sendable {
         tokensIn -= entries.reduce(0) { $0 + ($1.usage.tokensIn ?? 0) }
     }
     func committed(through last: RecordLocation?) throws {}
+}
+
+/// Keeps the messages logged at warning level and above.
+struct RecordingLogHandler: LogHandler {
+    final class Lines: @unchecked Sendable {
+        // @unchecked Sendable: `messages` is only touched under `lock`.
+        private let lock = NSLock()
+        private var messages: [String] = []
+        func append(_ message: String) { lock.withLock { messages.append(message) } }
+        var warnings: [String] { lock.withLock { messages } }
+    }
+
+    let lines: Lines
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(
+        level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String,
+        function: String, line: UInt
+    ) {
+        if level >= .warning { lines.append("\(message)") }
+    }
 }
