@@ -219,6 +219,37 @@ struct StoreFaultTests {
         try store.close()
     }
 
+    @Test func aSealWhoseFsyncFailsIsCutOffAndDoneAgainWithoutLosingARecord() throws {
+        let fixture = Fixture { $0.segments.maxSegmentAgeMillis = 60_000 }
+        defer { fixture.directory.remove() }
+        let store = try fixture.open()
+        let records = (0..<12).map(record)
+        try store.append(records)
+        try store.commit()
+        let durableSize = try fileSize(fixture.directory.segmentPath(1))
+        // The segment is due for sealing by age; the seal's fsync fails.
+        fixture.clock.advance(by: 60_000)
+        fixture.faults.fail(.segmentSync, errno: EIO, times: 1)
+        #expect(throws: SegmentError.self) { try store.commit() }
+        #expect(store.writeStatus.health.failure?.operation == .sync)
+        // The seal frames are cut off: segment 1 is an unsealed tail again, with every record.
+        #expect(try fileSize(fixture.directory.segmentPath(1)) == durableSize)
+        #expect(try store.reader.footer(of: 1) == nil)
+        #expect(store.statistics.recordsFailed == 0)
+        try expectConsistent(store, listing: records)
+        // The retry seals it.
+        fixture.clock.advance(by: 100)
+        try store.commit()
+        #expect(store.writeStatus.isReady)
+        #expect(try store.reader.footer(of: 1)?.recordCount == 12)
+        #expect(try store.catalog.segments().first { $0.seq == 1 }?.state == .sealed)
+        let later = (12..<15).map(record)
+        try store.append(later)
+        try store.commit()
+        try expectConsistent(store, listing: records + later)
+        try store.close()
+    }
+
     @Test func aWarningIsLoggedOncePerChangeNotPerRecordOrRetry() throws {
         let fixture = Fixture()
         defer { fixture.directory.remove() }

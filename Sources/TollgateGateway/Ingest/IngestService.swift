@@ -71,9 +71,9 @@ public struct IngestService: Service {
         do {
             try store.append(records)
         } catch {
-            // Records before the failing one were appended and will be indexed; which ones is not known here, so
-            // the whole batch counts as stored: the quota errs towards never exceeding the limit, and the next
-            // start reads the exact count back from the catalog.
+            // Records before the failing one may have been appended (and be indexed later) or lost with the
+            // segment's tail; which ones is not known here, so the whole batch counts as stored: the quota errs
+            // towards never exceeding the limit, and the next start reads the exact count back from the catalog.
             reservations.withLock { pending in
                 for (key, count) in reserved { pending[key, default: 0] += count }
             }

@@ -477,6 +477,13 @@ extension LogStore {
     }
 
     private func repair(_ state: inout WriterState) throws {
+        let segment = state.writer.activeSegment
+        // A reader may have cached a footer that a failed seal wrote and the cut removed, or a descriptor of a next
+        // segment half created and deleted.
+        defer {
+            reader.forget(segment: segment)
+            reader.forget(segment: segment + 1)
+        }
         if let cut = try state.writer.repair() {
             logger.debug(
                 "log store cut the active segment back to its last durable frame",
