@@ -227,7 +227,9 @@ public final class LogStore: Sendable {
                 !state.health.isRetryDue(now: now) || configuration.probeBytes <= 0
             {
                 throw SegmentError(
-                    .io, "log store cannot write since \(failure.since) ms; next retry at \(failure.nextRetryAt) ms")
+                    .io,
+                    "log store cannot write since \(RFC3339.format(milliseconds: failure.since)) (\(failure.reason)); "
+                        + "next retry at \(RFC3339.format(milliseconds: failure.nextRetryAt))")
             }
             let probes = state.health.failure != nil && !state.writer.hasUnsyncedRecords
             try committing(&state, writes: probes || state.writer.hasUnsyncedRecords) { state in
@@ -510,8 +512,9 @@ extension LogStore {
                     : "log store still cannot write, for another reason",
                 metadata: [
                     "store.operation": "\(failure.operation.rawValue)", "store.error": "\(failure.reason)",
-                    "store.failing_since_ms": "\(failure.since)", "store.records_failed": "\(failed)",
-                    "store.next_retry_ms": "\(failure.nextRetryAt)",
+                    "store.failing_since": "\(RFC3339.format(milliseconds: failure.since))",
+                    "store.records_failed": "\(failed)",
+                    "store.next_retry": "\(RFC3339.format(milliseconds: failure.nextRetryAt))",
                 ])
         case .recovered(let failedFor, let attempts):
             logger.warning(
