@@ -297,8 +297,15 @@ struct StoreFaultTests {
         try store.append((0..<6).map(record))
         try store.commit()
         fixture.faults.fail(.segmentSync, errno: EIO, times: 1)
-        try store.append((6..<10).map(record))
+        // Logs and usage records (never indexed, still folded) alike.
+        try store.append(
+            (6..<10).map { i in
+                var r = record(i)
+                r.logged = i % 2 == 0
+                return r
+            })
         #expect(throws: SegmentError.self) { try store.commit() }
+        #expect(store.statistics.recordsDiscarded == 4)
         #expect(observer.tokensIn == (0..<6).reduce(0, +))
         try store.append((10..<12).map(record))
         try store.commit()

@@ -70,8 +70,9 @@ public final class LogStore: Sendable {
         var lastAppended: RecordLocation?
         /// The newest record known durable.
         var lastDurable: RecordLocation?
-        /// Every entry appended since the last successful sync (usage records too): what a failed write may lose.
-        var unsynced: [LogIndexEntry] = []
+        /// Usage records appended since the last successful sync: with the pending entries (logs), what a failed
+        /// write may lose. Logs are not kept twice: the pending entries after the durable end are the lost ones.
+        var unsyncedUsage: [LogIndexEntry] = []
         var health: WriteHealth
     }
 
@@ -204,8 +205,7 @@ public final class LogStore: Sendable {
                     throw error
                 }
                 let entry = LogIndexEntry(record, location: location, cost: observer?.cost(of: record))
-                if record.logged { state.pending.append(entry) }
-                state.unsynced.append(entry)
+                if record.logged { state.pending.append(entry) } else { state.unsyncedUsage.append(entry) }
                 state.lastAppended = location
                 observer?.appended(entry)
                 appended += 1
@@ -407,7 +407,7 @@ extension LogStore {
 
     /// Every entry appended so far is durable.
     private func markDurable(_ state: inout WriterState) {
-        state.unsynced.removeAll(keepingCapacity: true)
+        state.unsyncedUsage.removeAll(keepingCapacity: true)
         state.lastDurable = state.lastAppended
     }
 
@@ -455,9 +455,13 @@ extension LogStore {
             func lost(_ location: RecordLocation) -> Bool {
                 location.segment > segment || (location.segment == segment && location.offset >= offset)
             }
-            let discarded = state.unsynced.filter { lost($0.location) }
+            // Pending entries and usage records are in append order: the lost ones are a suffix of each.
+            let lostLogs = state.pending.reversed().prefix { lost($0.location) }.count
+            let lostUsage = state.unsyncedUsage.reversed().prefix { lost($0.location) }.count
+            let discarded = Array(state.pending.suffix(lostLogs)) + state.unsyncedUsage.suffix(lostUsage)
             if !discarded.isEmpty {
-                state.pending.removeAll { lost($0.location) }
+                state.pending.removeLast(lostLogs)
+                state.unsyncedUsage.removeLast(lostUsage)
                 observer?.discarded(discarded)
                 counters.withLock {
                     $0.recordsDiscarded += discarded.count
@@ -466,8 +470,9 @@ extension LogStore {
                 }
             }
             // What is left is durable: before the durable end, or in a segment sealed since.
-            state.lastAppended = state.unsynced.last { !lost($0.location) }?.location ?? state.lastDurable
-            state.unsynced.removeAll(keepingCapacity: true)
+            let kept = [state.pending.last?.location, state.unsyncedUsage.last?.location, state.lastDurable]
+            state.lastAppended = kept.compactMap { $0 }.max { ($0.segment, $0.offset) < ($1.segment, $1.offset) }
+            state.unsyncedUsage.removeAll(keepingCapacity: true)
             state.lastDurable = state.lastAppended
             // Cut now, so readers never meet a torn frame and the space is given back; a cut that fails is done
             // by the next retry.
