@@ -237,6 +237,7 @@ final class FixedPositionObserver: LogStoreObserver, @unchecked Sendable {
     var position: RecordLocation?
     func cost(of record: LogRecord) -> Int64? { nil }
     func appended(_ entry: LogIndexEntry) {}
+    func discarded(_ entries: [LogIndexEntry]) {}
     func committed(through last: RecordLocation?) throws {}
     func replayPosition() throws -> RecordLocation? { position }
 }

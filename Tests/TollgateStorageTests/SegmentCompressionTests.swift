@@ -26,6 +26,58 @@ struct SegmentCompressionTests {
         #expect(ratio <= 0.31, "stored/raw = \(ratio)")
     }
 
+    /// A store whose first records are long (60–150 KB prompts) still trains a dictionary while it runs: records are
+    /// sampled in pieces, so the sample budget holds enough samples. Records after the dictionary are stored smaller
+    /// than the same records compressed without one.
+    @Test func aStoreOfLongPromptsTrainsADictionaryAndStoresSmaller() throws {
+        var factory = RecordFactory(seed: 77)
+        let records = (0..<140).map { _ in factory.longRecord() }
+        #expect(records.allSatisfy { $0.requestBody.count > 60_000 })
+
+        func store(
+            trainsDictionary: Bool
+        ) throws -> (locations: [RecordLocation], dictionaryID: UInt32?, firstWithDictionary: Int?) {
+            let dir = TemporaryDirectory()
+            defer { dir.remove() }
+            var configuration = SegmentWriter.Configuration()
+            configuration.trainsDictionary = trainsDictionary
+            let writer = try SegmentWriter(directory: dir.path, configuration: configuration, logger: quietLogger)
+            let locations = try records.map { try writer.append($0) }
+            try writer.sync()
+            let reader = SegmentReader(directory: dir.path)
+            for (i, location) in locations.enumerated() where i % 13 == 0 {
+                #expect(try reader.read(location) == records[i])
+            }
+            let id = writer.dictionaryID
+            try writer.close()
+            let first = try locations.firstIndex { location in
+                let frame = try SegmentFile.openForReading(dir.segmentPath(location.segment))
+                    .read(count: Int(location.length), at: location.offset)
+                let frameID = try frame[SegmentFormat.frameHeaderSize...].withUnsafeBytes {
+                    try ZstdDecompressor.dictionaryID(ofFrame: $0)
+                }
+                return frameID == id
+            }
+            return (locations, id, first)
+        }
+        let trained = try store(trainsDictionary: true)
+        let plain = try store(trainsDictionary: false)
+        #expect(plain.dictionaryID == nil)
+        _ = try #require(trained.dictionaryID)
+        // 1 MiB of samples at 16 KiB per record: the 64th record trains it and is the first compressed with it.
+        let from = try #require(trained.firstWithDictionary)
+        #expect(from == 63)
+        let withDictionary = trained.locations[from...].reduce(0) { $0 + Int($1.length) }
+        let without = plain.locations[from...].reduce(0) { $0 + Int($1.length) }
+        let raw = records[from...].reduce(0) { $0 + RecordFactory.rawJSONSize($1) }
+        let gain = 1 - Double(withDictionary) / Double(without)
+        print(
+            "long prompts: \(records.count) records, avg \(raw / (records.count - from)) B raw; dictionary from record "
+                + "\(from); stored/raw \(format3(Double(without) / Double(raw))) without, "
+                + "\(format3(Double(withDictionary) / Double(raw))) with the dictionary (\(format3(gain)) smaller)")
+        #expect(gain >= 0.06, "with \(withDictionary) B, without \(without) B")
+    }
+
     func measure(_ factory: RecordFactory, label: String) throws -> Double {
         let dir = TemporaryDirectory()
         defer { dir.remove() }

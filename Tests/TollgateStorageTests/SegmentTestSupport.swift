@@ -69,6 +69,8 @@ struct RecordFactory {
     var appPrompts: [String] = []
     /// When true, every record gets a system prompt of its own (the least compressible traffic).
     var uniquePrompts = false
+    /// The long instructions of the applications that send long prompts.
+    var longPrompts: [String] = []
 
     init(seed: UInt64 = 42, uniquePrompts: Bool = false) {
         random = SplitMix64(seed: seed)
@@ -187,6 +189,23 @@ struct RecordFactory {
             metadata: random.next() % 2 == 0 ? [MetadataEntry("user", .string("u-\(random.next() % 100)"))] : [],
             requestHeaders: requestHeaders, responseHeaders: responseHeaders,
             requestBody: Array(request.utf8), responseBody: Array(response.utf8))
+    }
+
+    /// A record with a long prompt, as agents and chats with pasted documents send: the application's long
+    /// instructions (the same in each of its requests) and 60–150 KB of text of the user's own.
+    mutating func longRecord() -> LogRecord {
+        if longPrompts.isEmpty {
+            for _ in 0..<4 { longPrompts.append(text(words: 800 + Int(random.next() % 700))) }
+        }
+        var record = record()
+        let instructions = longPrompts[Int(random.next() % UInt64(longPrompts.count))]
+        let document = text(words: 9_000 + Int(random.next() % 13_000))
+        let request = """
+            {"model":"\(record.model ?? "")","messages":[{"role":"system","content":"\(instructions)"},{"role":"user","content":"Here is the document:\\n\(document)"}],"temperature":0.2}
+            """
+        record.requestBody = Array(request.utf8)
+        record.requestSize = Int64(record.requestBody.count)
+        return record
     }
 
     /// Size of the record as raw JSON: bodies plus headers as a JSON object.

@@ -31,6 +31,10 @@ public final class Ledger: LogStoreObserver {
         rollups.fold(RollupInput(entry))
     }
 
+    public func discarded(_ entries: [LogIndexEntry]) {
+        for entry in entries { rollups.unfold(RollupInput(entry)) }
+    }
+
     public func committed(through last: RecordLocation?) throws {
         guard let last, rollups.pendingInputs > 0 else { return }
         try rollups.checkpoint(watermark: RollupWatermark(last))

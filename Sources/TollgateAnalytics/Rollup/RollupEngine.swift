@@ -56,6 +56,11 @@ public final class RollupEngine: Sendable {
         apply(input, sign: 1)
     }
 
+    /// Takes back a request folded but never stored (its write failed), exactly as `fold` added it.
+    public func unfold(_ input: RollupInput) {
+        apply(input, sign: -1)
+    }
+
     /// Moves a request from what it was counted as to what it is now: `old` is taken out of every level and `new`
     /// added, exactly (sketches remove a value by decrementing its bucket). For repricing, `new` is `old` with
     /// another cost — which can move the request between the priced and the unpriced series of its model.

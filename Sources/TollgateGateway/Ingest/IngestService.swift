@@ -10,6 +10,8 @@ import TollgateStorage
 /// `commitInterval`, so a log is listed by the API within that interval of its response finishing.
 ///
 /// All storage work runs on one dedicated thread, off the event loops and off Swift's concurrency pool.
+/// When a write fails (a full disk) the store counts the records it loses as failed and retries on its own: at
+/// each batch, and at each commit tick once its backoff has passed; the proxy keeps forwarding meanwhile.
 /// On graceful shutdown it runs after the HTTP server has stopped (it comes first in the service group), closes
 /// the queue, drains what is left, commits and seals the active segment.
 public struct IngestService: Service {
@@ -69,9 +71,9 @@ public struct IngestService: Service {
         do {
             try store.append(records)
         } catch {
-            // Records before the failing one were appended and will be indexed; which ones is not known here, so
-            // the whole batch counts as stored: the quota errs towards never exceeding the limit, and the next
-            // start reads the exact count back from the catalog.
+            // Records before the failing one may have been appended (and be indexed later) or lost with the
+            // segment's tail; which ones is not known here, so the whole batch counts as stored: the quota errs
+            // towards never exceeding the limit, and the next start reads the exact count back from the catalog.
             reservations.withLock { pending in
                 for (key, count) in reserved { pending[key, default: 0] += count }
             }
@@ -152,11 +154,18 @@ public struct IngestService: Service {
 
     /// Runs storage work on the store's thread. The work runs to completion even if this task is cancelled:
     /// records already taken from the queue must reach the segment.
+    ///
+    /// While the store cannot write (a full disk) it logs a warning once per change of state and retries by itself
+    /// at each batch and commit; each failed batch or commit is logged here at debug level only.
     private func runStoreWork(on pool: NIOThreadPool, _ work: @escaping @Sendable () throws -> Void) async {
         do {
             try await Task { try await pool.runIfActive(work) }.value
         } catch {
-            logger.error("log store write failed", metadata: ["error": "\(error)"])
+            if store.writeStatus.isReady {
+                logger.error("log store write failed", metadata: ["error": "\(error)"])
+            } else {
+                logger.debug("log store write failed while the store cannot write", metadata: ["error": "\(error)"])
+            }
         }
     }
 }

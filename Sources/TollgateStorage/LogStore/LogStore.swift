@@ -15,25 +15,49 @@ import TollgateModel
 /// records it found; they are re-indexed (`INSERT OR IGNORE`). A segment sealed on disk that the catalog does not
 /// know as sealed (a crash between sealing and the next commit) is scanned and indexed too; nothing else is read.
 ///
+/// Faults (a full disk, `EIO`): a failed write, fsync or catalog commit does not stop the store. The segment is cut
+/// back to its last durable frame, the records after it (appended, never durable) are counted as failed and taken
+/// back from the observer, and the store retries at every new batch and on the commit interval with backoff
+/// (`WriteHealth`) until a write succeeds; then it goes on without a restart. Records a commit made durable stay;
+/// a record is indexed only once it is durable. The state is in `writeStatus`; a warning is logged once per change.
+///
 /// Reads (`record(account:id:)`) go through the catalog and `SegmentReader` (pread, thread-safe) and never take the
 /// writer's lock.
 public final class LogStore: Sendable {
     public struct Configuration: Sendable {
         public var segments = SegmentWriter.Configuration()
         public var catalog = Catalog.Configuration()
+        /// After a failed write, the first retry with nothing new to write waits this long (milliseconds)...
+        public var retryInitialMillis: Int64 = 250
+        /// ...doubling up to this.
+        public var retryMaxMillis: Int64 = 5_000
+        /// A retry with nothing new to write proves the disk takes writes again by writing (and fsyncing, then
+        /// cutting off) this many bytes after the active segment's last frame. 0: no such retry.
+        public var probeBytes = 1 << 20
         public init() {}
     }
 
     /// Counters since open.
     public struct Statistics: Sendable, Equatable {
-        /// Records appended to a segment.
+        /// Records appended to a segment and not lost to a failed write since.
         public var recordsAppended = 0
-        /// Records that could not be appended (encoding or I/O errors).
+        /// Records that could not be stored: encoding errors, and I/O errors (the records of the failed batch and
+        /// those appended earlier that were not durable yet).
         public var recordsFailed = 0
         /// Records durable and indexed.
         public var recordsCommitted = 0
         /// Records re-indexed from the tail on open.
         public var recordsRecovered = 0
+        /// Records appended, then lost to a failed write before they were durable (counted in `recordsFailed`).
+        public var recordsDiscarded = 0
+    }
+
+    /// Whether the store can write, with its counters.
+    public struct WriteStatus: Sendable, Equatable {
+        public var health: WriteHealth
+        public var statistics: Statistics
+        /// Ready: the last write (or retry) succeeded.
+        public var isReady: Bool { health.isHealthy }
     }
 
     /// The writer's state; only touched under `state`'s lock.
@@ -44,6 +68,12 @@ public final class LogStore: Sendable {
         var indexedActiveSegment: UInt32 = 0
         /// The newest record appended, for the observer's `committed(through:)`.
         var lastAppended: RecordLocation?
+        /// The newest record known durable.
+        var lastDurable: RecordLocation?
+        /// Usage records appended since the last successful sync: with the pending entries (logs), what a failed
+        /// write may lose. Logs are not kept twice: the pending entries after the durable end are the lost ones.
+        var unsyncedUsage: [LogIndexEntry] = []
+        var health: WriteHealth
     }
 
     /// Segments sealed since the last commit, filled by the writer's `onSeal` callback (called under the lock).
@@ -56,6 +86,9 @@ public final class LogStore: Sendable {
     public let directory: String
     let state: Mutex<WriterState>
     private let counters = Mutex(Statistics())
+    /// A copy of the writer's health, readable without waiting for the writer lock.
+    private let healthCopy: Mutex<WriteHealth>
+    let configuration: Configuration
     let logger: Logger
     let observer: (any LogStoreObserver)?
     /// Held by a compaction pass and by `replay`, so a replay never reads a segment while it is replaced.
@@ -73,6 +106,7 @@ public final class LogStore: Sendable {
         observer: (any LogStoreObserver)? = nil, logger: Logger
     ) throws {
         self.directory = directory
+        self.configuration = configuration
         self.logger = logger
         self.observer = observer
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -127,40 +161,84 @@ public final class LogStore: Sendable {
 
         let seals = SealLog()
         writer.onSeal = { seals.sealed.append($0) }
-        state = Mutex(WriterState(writer: writer, seals: seals, indexedActiveSegment: writer.activeSegment))
+        let health = WriteHealth(
+            initialRetryMillis: configuration.retryInitialMillis, maxRetryMillis: configuration.retryMaxMillis)
+        healthCopy = Mutex(health)
+        state = Mutex(
+            WriterState(writer: writer, seals: seals, indexedActiveSegment: writer.activeSegment, health: health))
         counters.withLock { $0.recordsRecovered = recovered.count }
     }
 
     /// Appends records to the active segment. They become durable and listed at the next `commit()`. A usage record
     /// (`logged == false`) is stored and passed to the observer but never indexed as a log.
+    ///
+    /// After a failed write the store first repairs the writer (cuts the segment back to its last durable frame);
+    /// while it cannot, or when this batch's write fails, the batch's records are counted as failed and the error is
+    /// thrown. A record the writer refuses by itself (too large) is counted as failed and skipped.
     public func append(_ records: [LogRecord]) throws {
-        var appended = 0
-        defer { counters.withLock { $0.recordsAppended += appended } }
         try state.withLock { state in
-            for record in records {
+            if state.writer.needsRepair {
                 do {
-                    let location = try state.writer.append(record)
-                    let entry = LogIndexEntry(record, location: location, cost: observer?.cost(of: record))
-                    if record.logged { state.pending.append(entry) }
-                    state.lastAppended = location
-                    observer?.appended(entry)
-                    appended += 1
+                    try repair(&state)
                 } catch {
-                    counters.withLock { $0.recordsFailed += records.count - appended }
+                    counters.withLock { $0.recordsFailed += records.count }
+                    fail(&state, .repair, error)
                     throw error
                 }
             }
+            var appended = 0
+            var refused: (any Error)?
+            for (position, record) in records.enumerated() {
+                let location: RecordLocation
+                do {
+                    location = try state.writer.append(record)
+                } catch  where !state.writer.needsRepair {
+                    counters.withLock { $0.recordsFailed += 1 }
+                    refused = refused ?? error
+                    continue
+                } catch {
+                    counters.withLock {
+                        $0.recordsAppended += appended
+                        $0.recordsFailed += records.count - position
+                    }
+                    fail(&state, Self.operation(of: error, writerFailed: true), error)
+                    throw error
+                }
+                let entry = LogIndexEntry(record, location: location, cost: observer?.cost(of: record))
+                if record.logged { state.pending.append(entry) } else { state.unsyncedUsage.append(entry) }
+                state.lastAppended = location
+                observer?.appended(entry)
+                appended += 1
+            }
+            counters.withLock { $0.recordsAppended += appended }
+            if let refused { throw refused }
         }
     }
 
     /// Group commit: fsync the active segment, index what is now durable, record sealed segments, and seal the
     /// active segment if it is older than its maximum age.
+    ///
+    /// While the store cannot write, a commit with nothing new to write only retries once the backoff has passed
+    /// (it throws `.io` without I/O before that); the retry writes a probe to prove the disk takes writes again.
     public func commit() throws {
         try state.withLock { state in
-            try state.writer.sync()
-            try index(&state)
-            if try state.writer.sealIfDue() { try index(&state) }
-            try observer?.committed(through: state.lastAppended)
+            let now = configuration.segments.clock()
+            if let failure = state.health.failure, !state.writer.hasUnsyncedRecords,
+                !state.health.isRetryDue(now: now) || configuration.probeBytes <= 0
+            {
+                throw SegmentError(
+                    .io,
+                    "log store cannot write since \(RFC3339.format(milliseconds: failure.since)) (\(failure.reason)); "
+                        + "next retry at \(RFC3339.format(milliseconds: failure.nextRetryAt))")
+            }
+            let probes = state.health.failure != nil && !state.writer.hasUnsyncedRecords
+            try committing(&state, writes: probes || state.writer.hasUnsyncedRecords) { state in
+                if state.writer.needsRepair { try repair(&state) }
+                if probes { try state.writer.probe(bytes: configuration.probeBytes) }
+                try syncAndIndex(&state)
+                if try state.writer.sealIfDue() { try index(&state) }
+                try observer?.committed(through: state.lastAppended)
+            }
         }
     }
 
@@ -168,21 +246,32 @@ public final class LogStore: Sendable {
     /// append interleaves, so derived state (rollups) can be changed and checkpointed at a position that is exact.
     public func afterCommit<T>(_ body: (RecordLocation?) throws -> T) throws -> T {
         try state.withLock { state in
-            try state.writer.sync()
-            try index(&state)
-            try observer?.committed(through: state.lastAppended)
+            try committing(&state, writes: state.writer.hasUnsyncedRecords) { state in
+                try syncAndIndex(&state)
+                try observer?.committed(through: state.lastAppended)
+            }
             return try body(state.lastAppended)
         }
     }
 
-    /// Clean shutdown: commit, seal the active segment, index the rest. The store is unusable afterwards.
+    /// Clean shutdown: commit, seal the active segment, index the rest. The store is unusable afterwards. A store
+    /// that cannot write tries once more; what it cannot make durable is lost, as in a crash, and never indexed.
     public func close() throws {
+        defer { lock.release() }
         try state.withLock { state in
-            try state.writer.close(seal: true)
-            try index(&state)
-            try observer?.committed(through: state.lastAppended)
+            try committing(&state, writes: state.writer.hasUnsyncedRecords) { state in
+                if state.writer.needsRepair { try repair(&state) }
+                try state.writer.close(seal: true)
+                markDurable(&state)
+                try index(&state)
+                try observer?.committed(through: state.lastAppended)
+            }
         }
-        lock.release()
+    }
+
+    /// Whether the store can write, since when it cannot and why, and its counters. Does not wait for the writer.
+    public var writeStatus: WriteStatus {
+        WriteStatus(health: healthCopy.withLock { $0 }, statistics: statistics)
     }
 
     /// Calls `body` with the index entry (cost from the observer) of every stored record after `location`, in
@@ -265,20 +354,20 @@ public final class LogStore: Sendable {
         state.withLock { $0.writer.activeRecordCount }
     }
 
-    /// Indexes pending entries (after they were synced) and then marks segments sealed; keeps the entries for
-    /// the next try if the catalog write fails.
+    /// Indexes pending entries (after they were synced) and then marks segments sealed; keeps the entries and the
+    /// seals for the next try if the catalog write fails.
     private func index(_ state: inout WriterState) throws {
         if !state.pending.isEmpty {
+            try configuration.segments.faults?.check(.catalogCommit, call: "insert", path: catalog.path)
             try catalog.insertLogs(state.pending)
             let count = state.pending.count
             counters.withLock { $0.recordsCommitted += count }
             state.pending.removeAll(keepingCapacity: true)
         }
-        let sealed = state.seals.sealed
-        state.seals.sealed.removeAll()
-        for segment in sealed {
+        while let segment = state.seals.sealed.first {
             try Self.recordSealed(
                 seq: segment.segment, footer: segment.footer, bytes: Int64(segment.bytes), in: catalog, reader: reader)
+            state.seals.sealed.removeFirst()
         }
         if state.writer.activeSegment != state.indexedActiveSegment {
             try catalog.upsertSegment(SegmentEntry(seq: state.writer.activeSegment, state: .active))
@@ -302,5 +391,143 @@ public final class LogStore: Sendable {
                 lastCreatedAt: empty ? nil : footer.maxID.milliseconds,
                 recordCount: Int64(footer.recordCount), bytes: size,
                 sealedAt: Int64(Date().timeIntervalSince1970 * 1000)))
+    }
+}
+
+// MARK: - Faults
+
+extension LogStore {
+    /// Fsyncs the active segment, then indexes what became durable.
+    private func syncAndIndex(_ state: inout WriterState) throws {
+        if state.writer.needsRepair { try repair(&state) }
+        try state.writer.sync()
+        markDurable(&state)
+        try index(&state)
+    }
+
+    /// Every entry appended so far is durable.
+    private func markDurable(_ state: inout WriterState) {
+        state.unsyncedUsage.removeAll(keepingCapacity: true)
+        state.lastDurable = state.lastAppended
+    }
+
+    /// Runs a commit step; a failure starts or continues a failing episode, a success ends it if the step wrote
+    /// something (`writes`: records, or a probe), since only a write shows that the disk takes writes again.
+    private func committing(
+        _ state: inout WriterState, writes: Bool, _ body: (inout WriterState) throws -> Void
+    ) throws {
+        do {
+            try body(&state)
+        } catch {
+            fail(&state, Self.operation(of: error, writerFailed: state.writer.needsRepair), error)
+            throw error
+        }
+        guard writes else { return }
+        let now = configuration.segments.clock()
+        report(state.health.succeeded(now: now), &state)
+    }
+
+    /// An error in short: the system's message for a failed system call, else the error's own message.
+    static func reason(of error: any Error) -> String {
+        if let error = error as? SegmentError {
+            return error.errno != 0 ? String(cString: strerror(error.errno)) : error.message
+        }
+        if let error = error as? SQLiteError { return error.message }
+        return "\(error)"
+    }
+
+    /// Which step an error came from, for the health's reason.
+    static func operation(of error: any Error, writerFailed: Bool) -> WriteHealth.Operation {
+        guard writerFailed else { return .catalogCommit }
+        let message = (error as? SegmentError)?.message ?? ""
+        if message.hasPrefix("fsync") { return .sync }
+        if message.hasPrefix("pwrite") { return .append }
+        if message.hasPrefix("ftruncate") { return .repair }
+        return .rotate
+    }
+
+    /// After a failed write: the records appended after the durable point are lost (counted as failed, taken out
+    /// of the pending index entries and back from the observer), the writer is repaired if it can be, and the
+    /// failure is noted.
+    private func fail(_ state: inout WriterState, _ operation: WriteHealth.Operation, _ error: any Error) {
+        if state.writer.needsRepair {
+            let (segment, offset) = state.writer.durableEnd
+            func lost(_ location: RecordLocation) -> Bool {
+                location.segment > segment || (location.segment == segment && location.offset >= offset)
+            }
+            // Pending entries and usage records are in append order: the lost ones are a suffix of each.
+            let lostLogs = state.pending.reversed().prefix { lost($0.location) }.count
+            let lostUsage = state.unsyncedUsage.reversed().prefix { lost($0.location) }.count
+            let discarded = Array(state.pending.suffix(lostLogs)) + state.unsyncedUsage.suffix(lostUsage)
+            if !discarded.isEmpty {
+                state.pending.removeLast(lostLogs)
+                state.unsyncedUsage.removeLast(lostUsage)
+                observer?.discarded(discarded)
+                counters.withLock {
+                    $0.recordsDiscarded += discarded.count
+                    $0.recordsFailed += discarded.count
+                    $0.recordsAppended -= discarded.count
+                }
+            }
+            // What is left is durable: before the durable end, or in a segment sealed since.
+            let kept = [state.pending.last?.location, state.unsyncedUsage.last?.location, state.lastDurable]
+            state.lastAppended = kept.compactMap { $0 }.max { ($0.segment, $0.offset) < ($1.segment, $1.offset) }
+            state.unsyncedUsage.removeAll(keepingCapacity: true)
+            state.lastDurable = state.lastAppended
+            // Cut now, so readers never meet a torn frame and the space is given back; a cut that fails is done
+            // by the next retry.
+            _ = try? repair(&state)
+        }
+        let now = configuration.segments.clock()
+        report(
+            state.health.failed(operation, reason: Self.reason(of: error), message: "\(error)", now: now), &state)
+    }
+
+    private func repair(_ state: inout WriterState) throws {
+        let segment = state.writer.activeSegment
+        // A reader may have cached a footer that a failed seal wrote and the cut removed, or a descriptor of a next
+        // segment half created and deleted.
+        defer {
+            reader.forget(segment: segment)
+            reader.forget(segment: segment + 1)
+        }
+        if let cut = try state.writer.repair() {
+            logger.debug(
+                "log store cut the active segment back to its last durable frame",
+                metadata: [
+                    "segment.index": "\(cut.segment)", "segment.offset": "\(cut.offset)",
+                    "segment.bytes_cut": "\(cut.bytesCut)",
+                ])
+        }
+    }
+
+    /// Publishes the health and logs a change once.
+    private func report(_ change: WriteHealth.Change, _ state: inout WriterState) {
+        let health = state.health
+        healthCopy.withLock { $0 = health }
+        let failed = counters.withLock { $0.recordsFailed }
+        switch change {
+        case .none:
+            return
+        case .startedFailing, .reasonChanged:
+            guard let failure = health.failure else { return }
+            logger.warning(
+                change == .startedFailing
+                    ? "log store cannot write; records are not stored until a retry succeeds"
+                    : "log store still cannot write, for another reason",
+                metadata: [
+                    "store.operation": "\(failure.operation.rawValue)", "store.error": "\(failure.reason)",
+                    "store.failing_since": "\(RFC3339.format(milliseconds: failure.since))",
+                    "store.records_failed": "\(failed)",
+                    "store.next_retry": "\(RFC3339.format(milliseconds: failure.nextRetryAt))",
+                ])
+        case .recovered(let failedFor, let attempts):
+            logger.warning(
+                "log store writes again",
+                metadata: [
+                    "store.failed_for_ms": "\(failedFor)", "store.attempts": "\(attempts)",
+                    "store.records_failed": "\(failed)",
+                ])
+        }
     }
 }

@@ -13,6 +13,10 @@ public protocol LogStoreObserver: Sendable {
     /// `entry` (its cost set) was appended; it becomes durable and indexed at the next commit.
     func appended(_ entry: LogIndexEntry)
 
+    /// `entries` were appended but a write failed before they were durable: they are not stored, and whatever
+    /// `appended` did for them must be undone.
+    func discarded(_ entries: [LogIndexEntry])
+
     /// A commit made every appended entry durable and indexed; `last` is the newest one's location (nil when nothing
     /// was ever appended).
     func committed(through last: RecordLocation?) throws

@@ -150,6 +150,17 @@ struct ColumnBuilder: Sendable {
     func block() throws -> ColumnBlock {
         try encode().withUnsafeBytes { try ColumnBlock.decode($0, segment: segment) }
     }
+
+    /// A builder of the first `rows` rows only (the segment cut back after a failed write).
+    func prefix(_ rows: Int) throws -> ColumnBuilder {
+        precondition(rows >= 0 && rows <= count)
+        if rows == count { return self }
+        var builder = ColumnBuilder(segment: segment)
+        guard rows > 0 else { return builder }
+        let decoded = try block()
+        for row in 0..<rows { builder.append(row: row, of: decoded) }
+        return builder
+    }
 }
 
 extension ColumnBuilder {

@@ -15,12 +15,21 @@ extension SegmentWriter {
         public var dictionarySampleRecords = 1000
         /// ...or this many bytes of record encodings, whichever comes first.
         public var dictionarySampleBytes = 1 << 20
+        /// Records are sampled in pieces of at most this many bytes...
+        public var dictionarySamplePieceBytes = 8 << 10
+        /// ...and at most this many bytes of one record: its head and pieces spread over the rest.
+        public var dictionarySampleBytesPerRecord = 16 << 10
+        /// After a failed training, this many records pass (doubling with each failure, at most 64 times) before
+        /// sampling starts over.
+        public var dictionaryRetryAfterRecords = 1000
         /// Largest dictionary trained (bytes).
         public var dictionaryCapacity = 64 << 10
         /// Appended frames are written to the file (pwrite) when the buffer passes this size, and on flush/sync.
         public var writeBufferBytes = 1 << 20
         /// Milliseconds, used for segment age only. Injected by tests.
         public var clock: @Sendable () -> Int64 = SegmentWriter.wallClockMillis
+        /// Planned write, fsync and creation failures, for tests; nil in production.
+        public var faults: StorageFaults?
 
         public init() {}
     }

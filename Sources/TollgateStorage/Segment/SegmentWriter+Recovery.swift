@@ -9,7 +9,7 @@ extension SegmentWriter {
         dictionaries = try SegmentDictionaries.loadAll(from: dictionariesPath)
         if let current = dictionaries.last {
             compressor = try ZstdCompressor(level: configuration.compressionLevel, dictionary: current)
-            trainingEnabled = false
+            training.enabled = false
         }
         let decompressor = try ZstdDecompressor()
         for dictionary in dictionaries { try decompressor.add(dictionary) }
@@ -42,6 +42,7 @@ extension SegmentWriter {
                 rotation = SegmentRotation(
                     maxBytes: configuration.maxSegmentBytes, maxAgeMillis: configuration.maxSegmentAgeMillis,
                     bytes: writtenBytes, records: activeColumns.count, firstAppendAt: firstAt)
+                durableRotation = rotation
             }
         }
         if !recovery.cuts.isEmpty {
@@ -141,5 +142,8 @@ extension SegmentWriter {
         writtenBytes = size
         unsyncedBytes = false
         activeColumns = columns
+        activeSealed = false
+        durableBytes = size
+        durableRecords = columns.count
     }
 }

@@ -9,12 +9,14 @@ extension SegmentWriter {
         let seal = try Self.sealFrames(
             columns: columns, segment: activeSegment, at: writtenBytes, compressor: columnsCompressor)
         for piece in seal.pieces {
-            try file.write(piece, at: writtenBytes)
+            try writeActive(piece, at: writtenBytes)
             writtenBytes += UInt64(piece.count)
         }
         let footer = seal.footer
-        try file.sync()
+        try syncActive()
         unsyncedBytes = false
+        markDurable()
+        activeSealed = true
         let sealed = SealedSegment(segment: activeSegment, footer: footer, bytes: writtenBytes)
         logger.debug(
             "sealed segment",
@@ -55,6 +57,7 @@ extension SegmentWriter {
     /// Creates segment `sequence` (header, fsync of file and folder) and makes it the active segment.
     func startSegment(_ sequence: UInt32) throws {
         let path = segmentsPath + "/" + SegmentFormat.fileName(sequence)
+        try configuration.faults?.check(.segmentCreate, call: "create", path: path)
         let newFile = try SegmentFile.create(path)
         try newFile.write(SegmentFormat.fileHeader(sequence: sequence), at: 0)
         try newFile.sync()
@@ -64,42 +67,66 @@ extension SegmentWriter {
         writtenBytes = UInt64(SegmentFormat.fileHeaderSize)
         unsyncedBytes = false
         activeColumns = ColumnBuilder(segment: sequence)
+        activeSealed = false
+        durableRotation = SegmentRotation(
+            maxBytes: configuration.maxSegmentBytes, maxAgeMillis: configuration.maxSegmentAgeMillis,
+            bytes: writtenBytes)
+        durableBytes = writtenBytes
+        durableRecords = 0
     }
 
-    /// Keeps a record encoding as a dictionary sample; trains, saves and switches to a dictionary once enough
-    /// samples are in. A failed training is logged and not retried until the next open.
-    func sample(_ encoded: [UInt8]) throws {
-        samples.append(encoded)
-        sampleBytes += encoded.count
-        guard
-            samples.count >= configuration.dictionarySampleRecords
-                || sampleBytes >= configuration.dictionarySampleBytes
-        else { return }
+    /// Keeps pieces of a record encoding as dictionary samples; trains, saves and switches to a dictionary once
+    /// enough are in (see `DictionaryTraining`). A training or save that fails is logged and tried again later; it
+    /// never fails the append.
+    func sample(_ encoded: [UInt8]) {
+        guard training.add(encoded) else { return }
         let id = (dictionaries.last.map { $0.id + 1 }) ?? 32768
-        defer {
-            samples = []
-            sampleBytes = 0
-        }
         let dictionary: ZstdDictionary
+        if let trained = training.unsaved {
+            dictionary = trained
+        } else {
+            let samples = training.samples
+            do {
+                dictionary = try ZstdDictionary.train(
+                    samples: samples, capacity: configuration.dictionaryCapacity, id: id,
+                    level: configuration.compressionLevel)
+            } catch {
+                let retryAfter = training.failed()
+                logger.warning(
+                    "zstd dictionary training failed; records are compressed without one until a later try",
+                    metadata: [
+                        "error": "\(error)", "dictionary.samples": "\(samples.count)",
+                        "dictionary.retry_after_records": "\(retryAfter)",
+                    ])
+                return
+            }
+        }
         do {
-            dictionary = try ZstdDictionary.train(
-                samples: samples, capacity: configuration.dictionaryCapacity, id: id,
-                level: configuration.compressionLevel)
+            // Durable before the first frame that needs it.
+            try configuration.faults?.check(
+                .dictionaryWrite, call: "write", path: SegmentDictionaries.path(id, in: dictionariesPath))
+            try SegmentDictionaries.save(dictionary, in: dictionariesPath)
         } catch {
-            trainingEnabled = false
-            logger.warning("zstd dictionary training failed; continuing without", metadata: ["error": "\(error)"])
+            let retryAfter = training.saveFailed(dictionary)
+            logger.warning(
+                "zstd dictionary could not be saved; records are compressed without one until a later try",
+                metadata: ["error": "\(error)", "dictionary.retry_after_records": "\(retryAfter)"])
             return
         }
-        // Durable before the first frame that needs it.
-        try guarded { try SegmentDictionaries.save(dictionary, in: dictionariesPath) }
+        let samples = training.samples.count
+        training.finished()
         dictionaries.append(dictionary)
-        compressor = try ZstdCompressor(level: configuration.compressionLevel, dictionary: dictionary)
-        trainingEnabled = false
+        do {
+            compressor = try ZstdCompressor(level: configuration.compressionLevel, dictionary: dictionary)
+        } catch {
+            logger.warning("zstd dictionary could not be loaded", metadata: ["error": "\(error)"])
+            return
+        }
         logger.info(
             "trained zstd dictionary",
             metadata: [
                 "dictionary.id": "\(id)", "dictionary.bytes": "\(dictionary.bytes.count)",
-                "dictionary.samples": "\(samples.count)",
+                "dictionary.samples": "\(samples)",
             ])
     }
 }

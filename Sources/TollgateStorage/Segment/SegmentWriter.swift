@@ -5,7 +5,10 @@ import TollgateModel
 ///
 /// Not thread-safe and not `Sendable`: one task owns it (the ingest drainer) and calls `append`, `sync` (on its
 /// group-commit interval) and `sealIfDue` (on a timer). Opening it recovers the unsealed tail (see FORMAT.md).
-/// After an I/O error the writer refuses further work; reopen the store to recover.
+///
+/// After an I/O error (a full disk, `EIO`) the writer refuses further work until `repair()` succeeds: it cuts the
+/// active segment back to the end of its last durable frame, in place, and forgets the frames after it (or, when
+/// the error came after a seal, creates the next segment). What a successful `sync()` made durable is never cut.
 public final class SegmentWriter {
     public let directory: String
     public let configuration: Configuration
@@ -28,6 +31,15 @@ public final class SegmentWriter {
     /// Bytes written but not yet fsynced.
     var unsyncedBytes = false
     var rotation: SegmentRotation
+    /// The end of the active segment's last durable frame: made durable by a successful fsync, by recovery, by
+    /// sealing or by creating the segment. A failed write cuts the file back to it.
+    var durableBytes: UInt64 = 0
+    /// Records of the active segment before `durableBytes`.
+    var durableRecords = 0
+    /// `rotation` as it was at the durable point.
+    var durableRotation: SegmentRotation
+    /// The active segment was sealed but the next one could not be created yet (`repair()` creates it).
+    var activeSealed = false
     /// Metadata of the active segment's records, encoded as sealing will store it.
     var activeColumns: ColumnBuilder
 
@@ -39,12 +51,19 @@ public final class SegmentWriter {
     var failed: SegmentError?
     var closed = false
 
+    /// Whether a write failed and `repair()` must run before the next append.
+    public var needsRepair: Bool { failed != nil }
+    /// The error that stopped the writer, until `repair()` succeeds.
+    public var failure: SegmentError? { failed }
+    /// Whether records were appended after the durable point (the next `sync()` has work).
+    public var hasUnsyncedRecords: Bool { activeColumns.count > durableRecords }
+    /// The end of the last durable frame in the active segment: a failed write loses the records at or after it.
+    public var durableEnd: (segment: UInt32, offset: UInt64) { (activeSegment, durableBytes) }
+
     var compressor: ZstdCompressor
     let columnsCompressor: ZstdCompressor
     var dictionaries: [ZstdDictionary] = []
-    var samples: [[UInt8]] = []
-    var sampleBytes = 0
-    var trainingEnabled: Bool
+    var training: DictionaryTraining
 
     /// The id of the dictionary new records are compressed with, nil while there is none.
     public var dictionaryID: UInt32? { compressor.dictionary?.id }
@@ -66,10 +85,11 @@ public final class SegmentWriter {
         self.rotation = SegmentRotation(
             maxBytes: configuration.maxSegmentBytes, maxAgeMillis: configuration.maxSegmentAgeMillis,
             bytes: UInt64(SegmentFormat.fileHeaderSize))
+        self.durableRotation = rotation
         self.activeColumns = ColumnBuilder(segment: 0)
         self.compressor = try ZstdCompressor(level: configuration.compressionLevel)
         self.columnsCompressor = try ZstdCompressor(level: configuration.compressionLevel)
-        self.trainingEnabled = configuration.trainsDictionary
+        self.training = DictionaryTraining(configuration: configuration, enabled: configuration.trainsDictionary)
         buffer.reserveCapacity(configuration.writeBufferBytes + 64 * 1024)
         try open(onRecoveredRecord: onRecoveredRecord)
     }
@@ -91,7 +111,7 @@ public final class SegmentWriter {
     public func append(_ record: LogRecord) throws -> RecordLocation {
         try checkUsable()
         let encoded = RecordCodec.encode(record)
-        if trainingEnabled && compressor.dictionary == nil { try sample(encoded) }
+        if training.enabled && compressor.dictionary == nil { sample(encoded) }
         var payload = try compressor.compress(encoded)
         var flags = SegmentFormat.flagCompressed
         if payload.count >= encoded.count {
@@ -124,7 +144,7 @@ public final class SegmentWriter {
         try checkUsable()
         guard !buffer.isEmpty else { return }
         try guarded {
-            try file.write(buffer, at: writtenBytes)
+            try writeActive(buffer, at: writtenBytes)
             writtenBytes += UInt64(buffer.count)
             buffer.removeAll(keepingCapacity: true)
             unsyncedBytes = true
@@ -137,8 +157,61 @@ public final class SegmentWriter {
         try flush()
         guard unsyncedBytes else { return }
         try guarded {
-            try file.sync()
+            try syncActive()
             unsyncedBytes = false
+            markDurable()
+        }
+    }
+
+    /// After a failed write: cuts the active segment back to the end of its last durable frame (`ftruncate` +
+    /// `fsync`, in place, as recovery on open does) and forgets the records after it, or, when the active segment was
+    /// sealed, creates the next segment. Returns the cut (nil when nothing was cut). Throws when the disk still
+    /// refuses; the writer then stays stopped and `repair()` can be called again.
+    @discardableResult
+    public func repair() throws -> SegmentRecoveryReport.Cut? {
+        guard failed != nil, !closed else { return nil }
+        buffer.removeAll(keepingCapacity: true)
+        if activeSealed {
+            // Sealed and durable; a creation of the next segment failed, maybe half done.
+            let next = activeSegment + 1
+            try SegmentDirectory.remove(segmentsPath + "/" + SegmentFormat.fileName(next))
+            try startSegment(next)
+            rotation = durableRotation
+            failed = nil
+            return nil
+        }
+        let size = try file.size()
+        if size != durableBytes { try file.truncate(to: durableBytes) }
+        try syncActive()
+        let dropped = activeColumns.count - durableRecords
+        activeColumns = try activeColumns.prefix(durableRecords)
+        writtenBytes = durableBytes
+        unsyncedBytes = false
+        rotation = durableRotation
+        failed = nil
+        logger.debug(
+            "segment cut back after a failed write",
+            metadata: [
+                "segment.index": "\(activeSegment)", "segment.offset": "\(durableBytes)",
+                "segment.records_dropped": "\(dropped)",
+            ])
+        guard size > durableBytes || dropped > 0 else { return nil }
+        return SegmentRecoveryReport.Cut(
+            segment: activeSegment, offset: durableBytes, bytesCut: size > durableBytes ? size - durableBytes : 0,
+            reason: "failed write: \(dropped) records not durable")
+    }
+
+    /// Proves the active segment can be written and fsynced again, with nothing appended to write: writes `bytes`
+    /// zero bytes after its last frame, fsyncs, and cuts them off again. A crash in between leaves bytes that fail
+    /// their checksum, which recovery cuts.
+    public func probe(bytes: Int) throws {
+        try checkUsable()
+        guard !activeSealed, buffer.isEmpty, !hasUnsyncedRecords, bytes > 0 else { return }
+        try guarded {
+            try writeActive([UInt8](repeating: 0, count: bytes), at: writtenBytes)
+            try syncActive()
+            try file.truncate(to: writtenBytes)
+            try syncActive()
         }
     }
 
@@ -177,18 +250,43 @@ public final class SegmentWriter {
     }
 
     func checkUsable() throws {
-        if let failed { throw SegmentError(.io, "segment writer stopped after an earlier error", cause: failed) }
+        if let failed {
+            throw SegmentError(.io, "segment writer waits for repair after a failed write", cause: failed)
+        }
         if closed { throw SegmentError(.invalidArgument, "segment writer is closed") }
     }
 
-    /// Runs I/O; on error, marks the writer failed (its in-memory state may no longer match the file).
+    /// Runs I/O; on error, marks the writer failed (its in-memory state may no longer match the file) until
+    /// `repair()`. The caller reports the error; the writer logs it at debug level only.
     func guarded(_ body: () throws -> Void) throws {
         do {
             try body()
         } catch {
             failed = (error as? SegmentError) ?? SegmentError(.io, "segment writer operation failed", cause: error)
-            logger.error("segment writer failed", metadata: ["segment.index": "\(activeSegment)", "error": "\(error)"])
+            logger.debug("segment write failed", metadata: ["segment.index": "\(activeSegment)", "error": "\(error)"])
             throw error
         }
+    }
+
+    /// Everything appended is in the file and fsynced.
+    func markDurable() {
+        durableBytes = writtenBytes
+        durableRecords = activeColumns.count
+        durableRotation = rotation
+    }
+
+    /// `pwrite` to the active segment, through the fault-injection seam.
+    func writeActive(_ bytes: [UInt8], at offset: UInt64) throws {
+        if let fault = configuration.faults?.take(.segmentWrite) {
+            if fault.torn { try file.write(Array(bytes.prefix(bytes.count / 2)), at: offset) }
+            throw SegmentError.injected("pwrite", path: file.path, errno: fault.errno)
+        }
+        try file.write(bytes, at: offset)
+    }
+
+    /// `fsync` of the active segment, through the fault-injection seam.
+    func syncActive() throws {
+        try configuration.faults?.check(.segmentSync, call: "fsync", path: file.path)
+        try file.sync()
     }
 }

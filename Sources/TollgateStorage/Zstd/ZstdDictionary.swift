@@ -14,6 +14,9 @@ public struct ZstdDictionary: Sendable, Hashable {
         self.bytes = bytes
     }
 
+    /// zstd does not train on fewer samples.
+    public static let minimumSamples = 8
+
     /// Trains a dictionary of at most `capacity` bytes from `samples` with `ZDICT_trainFromBuffer`, then finalizes
     /// it with the given id (`ZDICT_finalizeDictionary`) tuned for `level`.
     ///
@@ -22,8 +25,8 @@ public struct ZstdDictionary: Sendable, Hashable {
     public static func train(
         samples: [[UInt8]], capacity: Int = 64 * 1024, id: UInt32, level: Int32 = 3
     ) throws -> ZstdDictionary {
-        guard samples.count >= 8 else {
-            throw ZstdError(.trainingFailed, "needs at least 8 samples, got \(samples.count)")
+        guard samples.count >= minimumSamples else {
+            throw ZstdError(.trainingFailed, "needs at least \(minimumSamples) samples, got \(samples.count)")
         }
         guard id >= 32768 && id < 1 << 31 else { throw ZstdError(.trainingFailed, "dictionary id \(id) out of range") }
         var flat: [UInt8] = []

@@ -1,0 +1,86 @@
+import Glibc
+import Synchronization
+
+/// Planned failures, for tests: the segment writer asks before each write, fsync and file creation, and the log
+/// store before each catalog commit, so a test makes exactly the n-th of them fail with the errno it chooses,
+/// without filling a disk. Nil in production (`SegmentWriter.Configuration.faults`).
+public final class StorageFaults: Sendable {
+    public enum Operation: Sendable, Hashable {
+        /// `pwrite` to the active segment (buffered frames, seal frames, probe).
+        case segmentWrite
+        /// `fsync` of the active segment.
+        case segmentSync
+        /// Creating the next segment file.
+        case segmentCreate
+        /// Indexing records in the catalog.
+        case catalogCommit
+        /// Writing a trained dictionary.
+        case dictionaryWrite
+    }
+
+    private struct Plan {
+        var errno: Int32
+        /// Calls to let through before failing.
+        var skip: Int
+        /// Calls to fail after that (`Int.max`: until cleared).
+        var times: Int
+        /// For writes: write the first half of the bytes before failing (a torn frame).
+        var torn: Bool
+    }
+
+    private let plans = Mutex<[Operation: Plan]>([:])
+    private let injected = Mutex<[Operation: Int]>([:])
+
+    public init() {}
+
+    /// Makes `operation` fail with `errno` `times` times, after letting `after` calls through. With `torn`, a failing
+    /// write writes half of its bytes first.
+    public func fail(
+        _ operation: Operation, errno: Int32 = ENOSPC, after: Int = 0, times: Int = Int.max, torn: Bool = false
+    ) {
+        plans.withLock { $0[operation] = Plan(errno: errno, skip: after, times: times, torn: torn) }
+    }
+
+    /// Stops planned failures of `operation` (of every operation when nil).
+    public func clear(_ operation: Operation? = nil) {
+        plans.withLock { plans in
+            if let operation { plans[operation] = nil } else { plans.removeAll() }
+        }
+    }
+
+    /// Failures injected so far for `operation`.
+    public func injectedCount(_ operation: Operation) -> Int {
+        injected.withLock { $0[operation] ?? 0 }
+    }
+
+    /// The failure planned for this call of `operation`, if any: (errno, torn).
+    func take(_ operation: Operation) -> (errno: Int32, torn: Bool)? {
+        let taken: (errno: Int32, torn: Bool)? = plans.withLock { plans in
+            guard var plan = plans[operation] else { return nil }
+            if plan.skip > 0 {
+                plan.skip -= 1
+                plans[operation] = plan
+                return nil
+            }
+            guard plan.times > 0 else { return nil }
+            if plan.times != Int.max { plan.times -= 1 }
+            plans[operation] = plan
+            return (plan.errno, plan.torn)
+        }
+        if taken != nil { injected.withLock { $0[operation, default: 0] += 1 } }
+        return taken
+    }
+
+    /// Throws the planned failure of `operation`, if any, as the system call would have.
+    func check(_ operation: Operation, call: String, path: String) throws {
+        guard let fault = take(operation) else { return }
+        throw SegmentError.injected(call, path: path, errno: fault.errno)
+    }
+}
+
+extension SegmentError {
+    /// The error a failed system call would give, for an injected fault.
+    static func injected(_ operation: String, path: String, errno code: Int32) -> SegmentError {
+        SegmentError(.io, "\(operation) \(path): \(String(cString: strerror(code)))", errno: code)
+    }
+}
