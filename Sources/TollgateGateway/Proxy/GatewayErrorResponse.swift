@@ -6,6 +6,8 @@ struct GatewayErrorResponse {
     var status: HTTPResponseStatus
     var code: StaticString
     var message: String
+    /// Seconds for a `Retry-After` header (a refusal by a rate or spend limit).
+    var retryAfter: Int? = nil
 
     /// The head (with content type and length) and body, written without Foundation.
     func render(
@@ -18,6 +20,7 @@ struct GatewayErrorResponse {
         headers.add(name: "content-type", value: "application/json")
         headers.add(name: "content-length", value: String(body.readableBytes))
         if let logID { headers.add(name: "cf-aig-log-id", value: logID) }
+        if let retryAfter { headers.add(name: "retry-after", value: String(retryAfter)) }
         if close { headers.add(name: "connection", value: "close") }
         return (HTTPResponseHead(version: version, status: status, headers: headers), body)
     }

@@ -17,6 +17,8 @@ public final class ProxyContext: Sendable {
     public let configuration: ProxyConfiguration
     /// Monthly log quotas, asked when a logged request starts; nil: no quota.
     public let quota: LogQuota?
+    /// Rate limit budgets and spend ledgers, asked when a request starts.
+    public let controls: TrafficControls
 
     /// Each provider's base URL taken apart, by slug.
     let upstreams: [String: UpstreamTarget]
@@ -35,9 +37,11 @@ public final class ProxyContext: Sendable {
         generator: LogIDGenerator,
         logger: Logger,
         configuration: ProxyConfiguration = .init(),
-        quota: LogQuota? = nil
+        quota: LogQuota? = nil,
+        controls: TrafficControls = TrafficControls()
     ) throws {
         self.quota = quota
+        self.controls = controls
         self.providers = providers
         self.directory = directory
         self.sink = sink

@@ -91,6 +91,15 @@ extension ProxyHandler: UpstreamDelegate {
                 "request body exceeds \(shared.configuration.maxRequestBodyBytes) bytes", close: true)
         }
 
+        if let limit = entry.policy.rateLimit,
+            let refusal = shared.controls.admit(
+                limit, account: entry.account, gateway: entry.gateway, headers: head.headers, metadata: metadata)
+        {
+            return reject(
+                head, .tooManyRequests, "rate_limited", refusal.message, close: false,
+                retryAfter: refusal.retryAfterSeconds)
+        }
+
         var admission = LogQuota.Admission.usageOnly
         if logged, let quota = shared.quota {
             admission = quota.admit(account: String(route.account))
@@ -446,13 +455,15 @@ extension ProxyHandler: UpstreamDelegate {
 
     /// Answers a request the gateway refuses before anything is forwarded; no exchange is recorded.
     func reject(
-        _ head: HTTPRequestHead, _ status: HTTPResponseStatus, _ code: StaticString, _ message: String, close: Bool
+        _ head: HTTPRequestHead, _ status: HTTPResponseStatus, _ code: StaticString, _ message: String, close: Bool,
+        retryAfter: Int? = nil
     ) {
         guard let context else { return }
         if idleTimeout != nil { lastActivity = .now() }
         let keepAlive = head.isKeepAlive && !close && !quiescing
-        let (responseHead, body) = GatewayErrorResponse(status: status, code: code, message: message)
-            .render(version: head.version, logID: nil, close: !keepAlive, allocator: context.channel.allocator)
+        let (responseHead, body) = GatewayErrorResponse(
+            status: status, code: code, message: message, retryAfter: retryAfter
+        ).render(version: head.version, logID: nil, close: !keepAlive, allocator: context.channel.allocator)
         context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
         if head.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
         responseBusy = false

@@ -1,0 +1,60 @@
+import NIOHTTP1
+import TollgateModel
+import TollgateStorage
+
+/// The controls' state shared by the proxy's event loops: rate limit budgets and spend ledgers, on one clock.
+public final class TrafficControls: Sendable {
+    public let rateLimiter: RateLimiter
+    public let spend: SpendLedger
+
+    /// - Parameter now: the clock, Unix milliseconds.
+    public init(now: @escaping @Sendable () -> Int64 = SegmentWriter.wallClockMillis) {
+        rateLimiter = RateLimiter(now: now)
+        spend = SpendLedger(now: now)
+    }
+
+    /// A request refused before anything is forwarded: 429 with this message and `Retry-After`.
+    public struct Refusal: Sendable, Equatable {
+        public var message: String
+        /// Whole seconds until a request would pass (at least 1).
+        public var retryAfterSeconds: Int
+    }
+
+    /// Counts a request against its gateway's rate limit; the refusal when the budget it falls in is used up.
+    ///
+    /// The budget is the gateway's, or per `cf-aig-authorization` token (by the token's SHA-256, never the token),
+    /// or per value of a `cf-aig-metadata` key; requests without the token or the key share one budget.
+    public func admit(
+        _ limit: RateLimit, account: String, gateway: String, headers: HTTPHeaders, metadata: [MetadataEntry]
+    ) -> Refusal? {
+        let key: String
+        switch limit.key {
+        case .gateway:
+            key = ""
+        case .token:
+            key =
+                headers.first(name: "cf-aig-authorization").map { Hex.lowercase(TokenDirectory.hash(Array($0.utf8))) }
+                ?? ""
+        case .metadata(let name):
+            key = metadata.first { $0.key == name }.map { "=" + $0.value.text } ?? ""
+        }
+        let decision = rateLimiter.admit(limit, .init(account: account, gateway: gateway, key: key))
+        guard case .full(let retryAfter) = decision else { return nil }
+        return Refusal(
+            message: "gateway \(gateway) allows \(limit.limit) requests per \(limit.interval) s"
+                + (key.isEmpty ? "" : " per \(limit.key.settingValue ?? "gateway")") + "; try again later",
+            retryAfterSeconds: Int((retryAfter + 999) / 1000))
+    }
+}
+
+extension MetadataEntry.Value {
+    /// The value as text, for keeping budgets per value: numbers without a needless `.0`.
+    var text: String {
+        switch self {
+        case .string(let text): text
+        case .bool(let value): value ? "true" : "false"
+        case .number(let value):
+            value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+        }
+    }
+}
