@@ -35,6 +35,8 @@ public struct GatewayApp: Sendable {
     public let queue: IngestQueue
     public let quota: LogQuota
     public let directory: GatewayDirectory
+    /// Rate limit budgets and spend ledgers.
+    public let controls: TrafficControls
     let ingest: IngestService
     public let retention: RetentionService
     let proxy: ProxyContext
@@ -52,15 +54,19 @@ public struct GatewayApp: Sendable {
         queue = IngestQueue(capacity: c.queueCapacity, logger: logger) { dropped in
             if dropped.quotaReserved { quota.release(account: dropped.account, admitted: dropped.startedAt) }
         }
+        let controls = TrafficControls()
+        self.controls = controls
+        let (prices, gateways) = (ledger.prices, directory)
         ingest = IngestService(
-            queue: queue, store: store, providers: c.providers, configuration: c.ingest, quota: quota, logger: logger)
+            queue: queue, store: store, providers: c.providers, configuration: c.ingest, quota: quota,
+            recorded: { controls.recordSpend($0, directory: gateways, prices: prices) }, logger: logger)
         retention = RetentionService(store: store, configuration: c.retention, quota: quota, logger: logger)
         let api = APIServices(
             catalog: store.catalog, store: store, ledger: ledger, quota: quota, directory: directory, ingest: queue,
-            retention: retention)
+            retention: retention, controls: controls)
         proxy = try ProxyContext(
             providers: c.providers, directory: directory, sink: queue, generator: LogIDGenerator(), logger: logger,
-            configuration: c.proxy, quota: quota)
+            configuration: c.proxy, quota: quota, controls: controls)
         let onListening = c.onListening
         let host = c.host
         app = Application(

@@ -102,6 +102,7 @@ import TollgateModel
         "GET /api/v1/accounts/{account}/gateways": .admin,
         "GET /api/v1/accounts/{account}/gateways/{gateway}": .admin,
         "PATCH /api/v1/accounts/{account}/gateways/{gateway}": .admin,
+        "GET /api/v1/accounts/{account}/gateways/{gateway}/spend": .admin,
         "POST /api/v1/accounts/{account}/tokens": .admin,
         "GET /api/v1/accounts/{account}/tokens": .admin,
         "DELETE /api/v1/accounts/{account}/tokens/{id}": .admin,

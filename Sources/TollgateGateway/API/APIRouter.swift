@@ -93,7 +93,7 @@ extension Route {
     static let all: [Route] = [
         .healthz, .readyz,
         .createAccount, .listAccounts, .getAccount, .updateAccount, .quota,
-        .createGateway, .listGateways, .getGateway, .updateGateway,
+        .createGateway, .listGateways, .getGateway, .updateGateway, .gatewaySpend,
         .createToken, .listTokens, .revokeToken,
         .listLogs, .getLog, .getLogRequest, .getLogResponse, .deleteLogs, .deleteLog,
         .usage, .monthlyReport,

@@ -15,13 +15,16 @@ public struct APIServices: Sendable {
     public let ingest: IngestQueue
     /// Runs retention and compaction passes on request (`POST /api/v1/compact`); nil: the route answers 503.
     public let retention: RetentionService?
+    /// Rate limit budgets and spend ledgers (`GET …/spend` reads the ledgers).
+    public let controls: TrafficControls
     let threadPool: NIOThreadPool
 
     public init(
         catalog: Catalog, store: LogStore, ledger: Ledger, quota: LogQuota, directory: GatewayDirectory,
-        ingest: IngestQueue, retention: RetentionService? = nil,
+        ingest: IngestQueue, retention: RetentionService? = nil, controls: TrafficControls = TrafficControls(),
         threadPool: NIOThreadPool = .singleton
     ) {
+        self.controls = controls
         self.catalog = catalog
         self.store = store
         self.ledger = ledger

@@ -11,6 +11,46 @@ struct GatewayRoutes<Context: RequestContext> {
         group.on(.listGateways, prefix: Route.apiPrefix) { _, context, _ in try await list(context) }
         group.on(.getGateway, prefix: Route.apiPrefix) { _, context, _ in try await get(context) }
         group.on(.updateGateway, prefix: Route.apiPrefix) { _, context, input in try await update(input, context) }
+        group.on(.gatewaySpend, prefix: Route.apiPrefix) { _, context, _ in try await spend(context) }
+    }
+
+    /// `GET …/gateways/{gateway}/spend`: each spend limit rule, and each partition seen, with its window, spend and
+    /// what remains.
+    private func spend(_ context: Context) async throws -> Response {
+        let account = try await api.requireAccount(context)
+        let id = try context.parameters.require("gateway")
+        guard let entry = api.directory.lookup(account: account.id, gateway: id) else {
+            throw APIError.notFound("gateway \(id)")
+        }
+        let limits = entry.policy.spendLimits ?? SpendLimits(enabled: false, rules: [])
+        let statuses = api.controls.spend.status(limits, account: account.id, gateway: id)
+        return json {
+            $0.beginObject()
+            $0.key("gateway"); $0.string(id)
+            $0.key("enabled"); $0.bool(limits.enabled)
+            $0.key("rules")
+            $0.beginArray()
+            for status in statuses {
+                let rule = limits.rules.first { $0.id == status.rule }
+                $0.beginObject()
+                $0.key("id"); $0.string(status.rule)
+                $0.key("enabled"); $0.bool(rule?.enabled ?? false)
+                $0.key("window"); $0.int(status.window)
+                $0.key("technique"); $0.string(status.technique.rawValue)
+                if let names = rule?.partitionNames, !names.isEmpty {
+                    $0.key("partition")
+                    $0.beginObject()
+                    for (name, value) in zip(names, status.partition) { $0.key(name); $0.string(value) }
+                    $0.endObject()
+                }
+                $0.key("limit"); $0.usd(picodollars: status.limit.picodollars)
+                $0.key("spent"); $0.usd(picodollars: status.spent.picodollars)
+                $0.key("remaining"); $0.usd(picodollars: max(0, status.limit.picodollars - status.spent.picodollars))
+                $0.endObject()
+            }
+            $0.endArray()
+            $0.endObject()
+        }
     }
 
     private func create(_ input: RouteInput, _ context: Context) async throws -> Response {
@@ -158,6 +198,10 @@ extension Route {
     static let createGateway = Route(
         .post, "/api/v1/accounts/{account}/gateways", "Creates a gateway: 201 with its settings.",
         body: [Field("id", .identifier, "the gateway's id, as in proxy paths", required: true)] + gatewaySettings)
+    static let gatewaySpend = Route(
+        .get, "/api/v1/accounts/{account}/gateways/{gateway}/spend",
+        "The gateway's spend limits now: each rule (and each partition seen) with `window`, `limit`, `spent` and "
+            + "`remaining` in USD.")
     static let listGateways = Route(.get, "/api/v1/accounts/{account}/gateways", "The account's gateways.")
     static let getGateway = Route(.get, "/api/v1/accounts/{account}/gateways/{gateway}", "One gateway's settings.")
     static let updateGateway = Route(

@@ -59,11 +59,12 @@ public struct SpendLimits: Sendable, Hashable {
     /// What a request is matched on.
     public struct Request: Sendable, Hashable {
         public var provider: String
-        public var model: String
+        /// nil before the model is known (a request being admitted whose body names it).
+        public var model: String?
         /// `cf-aig-metadata` values as text.
         public var metadata: [String: String]
 
-        public init(provider: String, model: String, metadata: [String: String] = [:]) {
+        public init(provider: String, model: String?, metadata: [String: String] = [:]) {
             self.provider = provider
             self.model = model
             self.metadata = metadata
@@ -72,19 +73,26 @@ public struct SpendLimits: Sendable, Hashable {
 
     /// The budgets a request counts against: for each enabled rule it matches, the rule and the partition it falls
     /// in (the values of its partition dimensions, in a fixed order; empty without any).
+    ///
+    /// While the model is not known (`model` nil, at admission), a rule filtered by model is matched as if the
+    /// request named one of its models, so a full budget refuses it: the check errs towards the limit. A rule
+    /// partitioned by model is left out until the model is known.
     public func budgets(for request: Request) -> [(rule: Rule, partition: [String])] {
         guard enabled else { return [] }
         var matched: [(Rule, [String])] = []
         rules: for rule in rules where rule.enabled {
             var partition: [String] = []
-            let dimensions: [(Scope?, String?)] =
-                [(rule.provider, request.provider), (rule.model, request.model)]
-                + rule.metadata.keys.sorted().map { (rule.metadata[$0], request.metadata[$0]) }
-            for (scope, value) in dimensions {
+            let dimensions: [(Scope?, String?, Bool)] =
+                [(rule.provider, request.provider, true), (rule.model, request.model, request.model != nil)]
+                + rule.metadata.keys.sorted().map { (rule.metadata[$0], request.metadata[$0], true) }
+            for (scope, value, known) in dimensions {
                 switch scope {
                 case nil: continue
-                case .partition: partition.append(value ?? "")
+                case .partition:
+                    guard known else { continue rules }
+                    partition.append(value ?? "")
                 case .filter(let values):
+                    guard known else { continue }
                     guard let value, values.contains(value) else { continue rules }
                 }
             }
@@ -199,6 +207,16 @@ extension JSONWriter {
 }
 
 extension SpendLimits.Rule {
+    /// The names of the dimensions the rule keeps one budget per value of, in the order of a budget's partition
+    /// values: `provider`, `model`, then `metadata.<key>` by key.
+    public var partitionNames: [String] {
+        var names: [String] = []
+        if provider == .partition { names.append("provider") }
+        if model == .partition { names.append("model") }
+        for key in metadata.keys.sorted() where metadata[key] == .partition { names.append("metadata." + key) }
+        return names
+    }
+
     init(json: JSONValue, path: String, index: Int) throws(SpendLimitsError) {
         let object = try SpendLimits.object(
             json, path,

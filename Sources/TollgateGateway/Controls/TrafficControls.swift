@@ -1,4 +1,5 @@
 import NIOHTTP1
+import TollgateAnalytics
 import TollgateModel
 import TollgateStorage
 
@@ -44,6 +45,44 @@ public final class TrafficControls: Sendable {
             message: "gateway \(gateway) allows \(limit.limit) requests per \(limit.interval) s"
                 + (key.isEmpty ? "" : " per \(limit.key.settingValue ?? "gateway")") + "; try again later",
             retryAfterSeconds: Int((retryAfter + 999) / 1000))
+    }
+}
+
+extension TrafficControls {
+    /// Checks a request against its gateway's spend limits before anything is forwarded; the refusal when a budget
+    /// it falls in has no room.
+    public func admit(
+        _ limits: SpendLimits, account: String, gateway: String, provider: String, model: String?,
+        metadata: [MetadataEntry]
+    ) -> Refusal? {
+        let request = SpendLimits.Request(provider: provider, model: model, metadata: Self.texts(metadata))
+        guard let refusal = spend.admit(limits, account: account, gateway: gateway, request) else { return nil }
+        let rule = limits.rules.first { $0.id == refusal.rule }
+        return Refusal(
+            message: "spend limit \(refusal.rule) of gateway \(gateway) reached"
+                + (rule.map { ": $\($0.limit.usd) per \($0.window) s" } ?? "") + "; try again later",
+            retryAfterSeconds: Int((refusal.retryAfterMilliseconds + 999) / 1000))
+    }
+
+    /// Counts the cost of recorded requests against their gateways' spend limits, as soon as the records are made
+    /// (before they are stored: a request the provider billed counts even if its log is lost).
+    public func recordSpend(_ records: [LogRecord], directory: GatewayDirectory, prices: PriceBook) {
+        for record in records {
+            guard let limits = directory.lookup(account: record.account, gateway: record.gateway)?.policy.spendLimits,
+                let cost = prices.cost(of: record), cost > 0
+            else { continue }
+            spend.record(
+                Money(picodollars: Int128(cost)), limits, account: record.account, gateway: record.gateway,
+                SpendLimits.Request(
+                    provider: record.provider, model: record.model ?? "", metadata: Self.texts(record.metadata)),
+                at: record.createdAt)
+        }
+    }
+
+    static func texts(_ metadata: [MetadataEntry]) -> [String: String] {
+        var texts: [String: String] = [:]
+        for entry in metadata { texts[entry.key] = entry.value.text }
+        return texts
     }
 }
 

@@ -33,6 +33,8 @@ public struct IngestService: Service {
     let configuration: Configuration
     let logger: Logger
     let quota: LogQuota?
+    /// Told of every batch's records as soon as they are made, before they are appended (spend limits count them).
+    let recorded: (@Sendable ([LogRecord]) -> Void)?
     /// Quota reservations of logs appended but not yet committed, by account and month.
     private let reservations = Reservations()
 
@@ -48,8 +50,9 @@ public struct IngestService: Service {
 
     public init(
         queue: IngestQueue, store: LogStore, providers: ProviderTable, configuration: Configuration = .init(),
-        quota: LogQuota? = nil, logger: Logger
+        quota: LogQuota? = nil, recorded: (@Sendable ([LogRecord]) -> Void)? = nil, logger: Logger
     ) {
+        self.recorded = recorded
         self.queue = queue
         self.store = store
         self.providers = providers
@@ -62,6 +65,7 @@ public struct IngestService: Service {
     /// append fails.
     private func append(_ batch: [Exchange]) throws {
         let records = batch.map { LogRecord(exchange: $0, providers: providers) }
+        recorded?(records)
         var reserved: [ReservationKey: Int64] = [:]
         for exchange in batch where exchange.quotaReserved {
             reserved[

@@ -99,6 +99,15 @@ extension ProxyHandler: UpstreamDelegate {
                 head, .tooManyRequests, "rate_limited", refusal.message, close: false,
                 retryAfter: refusal.retryAfterSeconds)
         }
+        if let limits = entry.policy.spendLimits,
+            let refusal = shared.controls.admit(
+                limits, account: entry.account, gateway: entry.gateway, provider: String(route.provider), model: nil,
+                metadata: metadata)
+        {
+            return reject(
+                head, .tooManyRequests, "spend_limit_exceeded", refusal.message, close: false,
+                retryAfter: refusal.retryAfterSeconds)
+        }
 
         var admission = LogQuota.Admission.usageOnly
         if logged, let quota = shared.quota {

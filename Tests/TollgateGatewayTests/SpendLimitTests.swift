@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+
+/// Spend limits through the gateway: costs count as records are made, a rule at its limit refuses with 429 and
+/// `Retry-After` before the provider is called, partitions keep one budget per value, and the overshoot is at most
+/// the requests in flight when the limit was reached.
+@Suite(.serialized) struct SpendLimitTests {
+    static let body = Data(#"{"model":"gpt-5-mini","messages":[{"role":"user","content":"hi"}]}"#.utf8)
+    /// Every request costs exactly $0.0004.
+    static let cost = #"{"total_cost":0.0004}"#
+
+    static func send(_ harness: GatewayHarness, gateway: String, team: String? = nil) async throws
+        -> GatewayHarness.HTTPResult
+    {
+        var headers = ["Content-Type": "application/json", "cf-aig-custom-cost": cost]
+        if let team { headers["cf-aig-metadata"] = #"{"team":"\#(team)"}"# }
+        return try await harness.request(
+            "POST", "/v1/default/\(gateway)/openai/chat/completions", headers: headers, body: Self.body)
+    }
+
+    /// A JSON number read back exactly (the API writes money as exact decimals).
+    static func amount(_ value: Any?) -> Decimal? {
+        (value as? NSNumber).flatMap { Decimal(string: $0.stringValue) }
+    }
+
+    /// The gateway's spend rules as `GET …/spend` shows them, once `spent` of the first reaches `atLeast` (bounded).
+    static func spend(_ harness: GatewayHarness, gateway: String, atLeast: Decimal) async throws -> [[String: Any]] {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while true {
+            let shown = try await harness.api("/api/v1/accounts/default/gateways/\(gateway)/spend").json()
+            let rules = shown["rules"] as? [[String: Any]] ?? []
+            let spent = rules.compactMap { amount($0["spent"]) }.reduce(0, +)
+            if spent >= atLeast || ContinuousClock.now >= deadline { return rules }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    static func create(_ harness: GatewayHarness, _ id: String, rules: String) async throws {
+        let created = try await harness.api(
+            "POST", "/api/v1/accounts/default/gateways", json: #"{"id":"\#(id)","spend_limits":{"rules":\#(rules)}}"#)
+        #expect(created.status == 201, "\(created.text)")
+    }
+
+    @Test func aRuleAtItsLimitRefusesBeforeTheProvider() async throws {
+        let harness = try await GatewayHarness.start()
+        try await Self.create(harness, "capped", rules: #"[{"id":"hourly","limit":"0.001","window":3600}]"#)
+        for _ in 0..<3 { #expect(try await Self.send(harness, gateway: "capped").status == 200) }
+        let rules = try await Self.spend(harness, gateway: "capped", atLeast: Decimal(string: "0.0012")!)
+        #expect(Self.amount(rules.first?["spent"]) == Decimal(string: "0.0012"))
+        #expect(Self.amount(rules.first?["remaining"]) == 0)
+        let before = harness.mock.requestCount
+        let refused = try await Self.send(harness, gateway: "capped")
+        #expect(refused.status == 429)
+        #expect((try refused.json()["error"] as? [String: Any])?["code"] as? String == "spend_limit_exceeded")
+        #expect(refused.headers["retry-after"].flatMap { Int($0) }.map { (1...3600).contains($0) } == true)
+        #expect(harness.mock.requestCount == before, "a refused request never reaches the provider")
+        // Raising the limit lets requests through again, with what was spent kept.
+        let raised = try await harness.api(
+            "PATCH", "/api/v1/accounts/default/gateways/capped",
+            json: #"{"spend_limits":{"rules":[{"id":"hourly","limit":"0.002","window":3600}]}}"#)
+        #expect(raised.status == 200)
+        #expect(try await Self.send(harness, gateway: "capped").status == 200)
+        try await harness.stop()
+    }
+
+    @Test func partitionsKeepOneBudgetPerValue() async throws {
+        let harness = try await GatewayHarness.start()
+        try await Self.create(
+            harness, "teams",
+            rules: #"[{"id":"per-team","limit":"0.0005","window":3600,"metadata":{"team":{"mode":"partition"}}}]"#)
+        #expect(try await Self.send(harness, gateway: "teams", team: "a").status == 200)
+        _ = try await Self.spend(harness, gateway: "teams", atLeast: Decimal(string: "0.0004")!)
+        #expect(try await Self.send(harness, gateway: "teams", team: "a").status == 200)
+        _ = try await Self.spend(harness, gateway: "teams", atLeast: Decimal(string: "0.0008")!)
+        #expect(try await Self.send(harness, gateway: "teams", team: "a").status == 429)
+        #expect(try await Self.send(harness, gateway: "teams", team: "b").status == 200)
+        let rules = try await Self.spend(harness, gateway: "teams", atLeast: Decimal(string: "0.0012")!)
+        let teamA = try #require(rules.first { ($0["partition"] as? [String: String])?["metadata.team"] == "a" })
+        #expect(Self.amount(teamA["spent"]) == Decimal(string: "0.0008"))
+        #expect(rules.count == 2)
+        try await harness.stop()
+    }
+
+    /// N requests admitted together while there is room: spend passes the limit by at most their cost.
+    @Test func overshootIsAtMostTheRequestsInFlight() async throws {
+        let harness = try await GatewayHarness.start()
+        try await Self.create(harness, "edge", rules: #"[{"id":"cap","limit":"0.001","window":3600}]"#)
+        let n = 10
+        let results = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<n { group.addTask { try await Self.send(harness, gateway: "edge").status } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let passed = results.filter { $0 == 200 }.count
+        #expect(passed >= 3, "at least the requests that fit under the limit pass")
+        let rules = try await Self.spend(
+            harness, gateway: "edge", atLeast: Decimal(passed) * Decimal(string: "0.0004")!)
+        let spent = try #require(Self.amount(rules.first?["spent"]))
+        #expect(spent == Decimal(passed) * Decimal(string: "0.0004")!)
+        #expect(spent <= Decimal(string: "0.001")! + Decimal(n) * Decimal(string: "0.0004")!)
+        #expect(try await Self.send(harness, gateway: "edge").status == 429)
+        try await harness.stop()
+    }
+}
