@@ -44,8 +44,9 @@ public struct GatewayApp: Sendable {
 
     public init(configuration c: Configuration, logger: Logger) throws {
         (ledger, store) = try Ledger.openStore(directory: c.dataDirectory, configuration: c.store, logger: logger)
+        let gateways = try store.catalog.allGateways().map { GatewayDirectory.Entry($0) }
         directory = GatewayDirectory(
-            try store.catalog.allGateways().map { GatewayDirectory.Entry($0) },
+            gateways,
             tokens: TokenDirectory(
                 try store.catalog.activeTokens().map { .init(account: $0.account, id: $0.id, hash: $0.hash) }))
         // After the store's recovery, so the month's stored counts include what it re-indexed.
@@ -54,12 +55,15 @@ public struct GatewayApp: Sendable {
         queue = IngestQueue(capacity: c.queueCapacity, logger: logger) { dropped in
             if dropped.quotaReserved { quota.release(account: dropped.account, admitted: dropped.startedAt) }
         }
+        // Spend counted before this start comes back from the stored costs (the rollups are caught up by now).
         let controls = TrafficControls()
+        let rebuilt = try controls.rebuildSpend(gateways, rollups: ledger.rollups, catalog: store.catalog)
+        if rebuilt > 0 { logger.info("spend limits rebuilt from stored costs", metadata: ["rules": "\(rebuilt)"]) }
         self.controls = controls
-        let (prices, gateways) = (ledger.prices, directory)
+        let (prices, directory) = (ledger.prices, self.directory)
         ingest = IngestService(
             queue: queue, store: store, providers: c.providers, configuration: c.ingest, quota: quota,
-            recorded: { controls.recordSpend($0, directory: gateways, prices: prices) }, logger: logger)
+            recorded: { controls.recordSpend($0, directory: directory, prices: prices) }, logger: logger)
         retention = RetentionService(store: store, configuration: c.retention, quota: quota, logger: logger)
         let api = APIServices(
             catalog: store.catalog, store: store, ledger: ledger, quota: quota, directory: directory, ingest: queue,

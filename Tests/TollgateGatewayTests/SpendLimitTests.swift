@@ -43,7 +43,7 @@ import Testing
 
     @Test func aRuleAtItsLimitRefusesBeforeTheProvider() async throws {
         let harness = try await GatewayHarness.start()
-        try await Self.create(harness, "capped", rules: #"[{"id":"hourly","limit":"0.001","window":3600}]"#)
+        try await Self.create(harness, "capped", rules: #"[{"id":"yearly","limit":"0.001","window":31622400}]"#)
         for _ in 0..<3 { #expect(try await Self.send(harness, gateway: "capped").status == 200) }
         let rules = try await Self.spend(harness, gateway: "capped", atLeast: Decimal(string: "0.0012")!)
         #expect(Self.amount(rules.first?["spent"]) == Decimal(string: "0.0012"))
@@ -52,12 +52,12 @@ import Testing
         let refused = try await Self.send(harness, gateway: "capped")
         #expect(refused.status == 429)
         #expect((try refused.json()["error"] as? [String: Any])?["code"] as? String == "spend_limit_exceeded")
-        #expect(refused.headers["retry-after"].flatMap { Int($0) }.map { (1...3600).contains($0) } == true)
+        #expect(refused.headers["retry-after"].flatMap { Int($0) }.map { (1...31_622_400).contains($0) } == true)
         #expect(harness.mock.requestCount == before, "a refused request never reaches the provider")
         // Raising the limit lets requests through again, with what was spent kept.
         let raised = try await harness.api(
             "PATCH", "/api/v1/accounts/default/gateways/capped",
-            json: #"{"spend_limits":{"rules":[{"id":"hourly","limit":"0.002","window":3600}]}}"#)
+            json: #"{"spend_limits":{"rules":[{"id":"yearly","limit":"0.002","window":31622400}]}}"#)
         #expect(raised.status == 200)
         #expect(try await Self.send(harness, gateway: "capped").status == 200)
         try await harness.stop()
@@ -67,7 +67,8 @@ import Testing
         let harness = try await GatewayHarness.start()
         try await Self.create(
             harness, "teams",
-            rules: #"[{"id":"per-team","limit":"0.0005","window":3600,"metadata":{"team":{"mode":"partition"}}}]"#)
+            rules: #"[{"id":"per-team","limit":"0.0005","window":3600,"technique":"sliding","#
+                + #""metadata":{"team":{"mode":"partition"}}}]"#)
         #expect(try await Self.send(harness, gateway: "teams", team: "a").status == 200)
         _ = try await Self.spend(harness, gateway: "teams", atLeast: Decimal(string: "0.0004")!)
         #expect(try await Self.send(harness, gateway: "teams", team: "a").status == 200)
@@ -81,10 +82,37 @@ import Testing
         try await harness.stop()
     }
 
+    /// A restart (here a graceful one; the costs come from the stored rollups and logs either way) brings the spend
+    /// back: a budget used up before stays used up.
+    @Test func spendIsRebuiltFromStoredCostsAtStart() async throws {
+        let data = makeTemporaryDirectory()
+        var harness = try await GatewayHarness.start(dataDirectory: data)
+        try await Self.create(harness, "capped", rules: #"[{"id":"yearly","limit":"0.001","window":31622400}]"#)
+        try await Self.create(
+            harness, "teams",
+            rules: #"[{"id":"per-team","limit":"0.0005","window":86400,"technique":"sliding","#
+                + #""metadata":{"team":{"mode":"partition"}}}]"#)
+        for _ in 0..<3 { #expect(try await Self.send(harness, gateway: "capped").status == 200) }
+        for _ in 0..<2 { #expect(try await Self.send(harness, gateway: "teams", team: "a").status == 200) }
+        _ = try await harness.waitForLogs(count: 5)
+        try await harness.stop()
+
+        harness = try await GatewayHarness.start(dataDirectory: data)
+        let capped = try await Self.spend(harness, gateway: "capped", atLeast: 0)
+        #expect(Self.amount(capped.first?["spent"]) == Decimal(string: "0.0012"))
+        #expect(try await Self.send(harness, gateway: "capped").status == 429)
+        let teams = try await Self.spend(harness, gateway: "teams", atLeast: 0)
+        #expect(Self.amount(teams.first?["spent"]) == Decimal(string: "0.0008"))
+        #expect(try await Self.send(harness, gateway: "teams", team: "a").status == 429)
+        #expect(try await Self.send(harness, gateway: "teams", team: "b").status == 200)
+        try await harness.stop()
+    }
+
     /// N requests admitted together while there is room: spend passes the limit by at most their cost.
     @Test func overshootIsAtMostTheRequestsInFlight() async throws {
         let harness = try await GatewayHarness.start()
-        try await Self.create(harness, "edge", rules: #"[{"id":"cap","limit":"0.001","window":3600}]"#)
+        try await Self.create(
+            harness, "edge", rules: #"[{"id":"cap","limit":"0.001","window":3600,"technique":"sliding"}]"#)
         let n = 10
         let results = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<n { group.addTask { try await Self.send(harness, gateway: "edge").status } }

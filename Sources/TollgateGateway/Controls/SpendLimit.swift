@@ -370,6 +370,22 @@ public final class SpendLedger: Sendable {
         }
     }
 
+    /// Adds an amount to one rule's budget only (rebuilding from stored costs, rule by rule).
+    public func add(
+        _ amount: Money, to rule: SpendLimits.Rule, account: String, gateway: String, _ request: SpendLimits.Request,
+        at instant: Int64
+    ) {
+        guard amount.picodollars > 0 else { return }
+        let value = Int64(clamping: amount.picodollars)
+        guard let (_, partition) = SpendLimits(rules: [rule]).budgets(for: request).first else { return }
+        windows.withLock { windows in
+            let key = Budget(account: account, gateway: gateway, rule: rule.id, partition: partition)
+            var window = Self.window(windows[key], rule)
+            window.add(value, at: instant)
+            windows[key] = window
+        }
+    }
+
     /// One budget's state, for `GET …/spend`.
     public struct Status: Sendable, Equatable {
         public var rule: String

@@ -7,9 +7,11 @@ import TollgateStorage
 public final class TrafficControls: Sendable {
     public let rateLimiter: RateLimiter
     public let spend: SpendLedger
+    let now: @Sendable () -> Int64
 
     /// - Parameter now: the clock, Unix milliseconds.
     public init(now: @escaping @Sendable () -> Int64 = SegmentWriter.wallClockMillis) {
+        self.now = now
         rateLimiter = RateLimiter(now: now)
         spend = SpendLedger(now: now)
     }
