@@ -28,10 +28,17 @@ public struct RequestSummary: Sendable, Equatable {
                 }
             }
         }
-        if model == nil { model = Self.pathModel(path) }
-        if !stream, path.hasSuffix(":streamGenerateContent") {
-            stream = true
-        }
+        self = completed(path: path)
+    }
+
+    /// This summary with what a Gemini-style path adds: its model when the body named none, and the stream mode of
+    /// `:streamGenerateContent`.
+    public func completed(path: String) -> RequestSummary {
+        guard !path.isEmpty else { return self }
+        var summary = self
+        if summary.model == nil { summary.model = Self.pathModel(path) }
+        if !summary.stream, path.hasSuffix(":streamGenerateContent") { summary.stream = true }
+        return summary
     }
 
     /// The `{model}` of a `…/models/{model}:{method}` path (Gemini, e.g.

@@ -1,0 +1,185 @@
+/// Picks a few top-level members out of JSON text fed in chunks of any size, keeping only their bytes.
+///
+/// The text is one object (one document) or an array of objects (one document each, e.g. Gemini's stream chunks
+/// without `alt=sse`). For each document, the members whose key is in `keys` are kept as written, and when the
+/// document closes they are handed out as a small object of their own — `{"model":"…","usage":{…}}` — for
+/// `JSONReader` to read. Everything else is only looked at, one byte at a time, and not kept: a 20 MB prompt costs
+/// no memory. A member larger than `maxMemberBytes` is dropped. A document still open when the text ends is handed
+/// out by `finish` with the members completed so far (a cut response keeps what it had).
+struct JSONFieldScanner: Sendable {
+    static let maxMemberBytes = 1 << 16
+
+    private let keys: [[UInt8]]
+    /// Open containers; 0 outside the top-level value.
+    private var depth = 0
+    /// Depth inside a document's object where its members sit: 1 for a top-level object, 2 in a top-level array.
+    private var memberDepth = 0
+    private var inString = false
+    private var escaped = false
+    /// At member level, the next string is a key.
+    private var expectingKey = false
+    /// The key being read (only its first bytes: wanted keys are short).
+    private var key: [UInt8] = []
+    private var keyOverflow = false
+    private var readingKey = false
+    /// The member being kept: its value's bytes so far.
+    private var capturing = false
+    private var valueStarted = false
+    private var value: [UInt8] = []
+    /// The kept members of the document in progress, as `"key":value,` text after a `{`.
+    private var document: [UInt8] = []
+    private var documentOpen = false
+    /// The text is not JSON of the expected shape: the rest is ignored.
+    private var gaveUp = false
+
+    init(keys: [StaticString]) {
+        self.keys = keys.map { key in
+            Array(UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+        }
+    }
+
+    /// Scans the next bytes; `consumer` is handed each completed document's kept members.
+    mutating func feed<Consumer: JSONDocumentConsumer>(_ bytes: UnsafeRawBufferPointer, into consumer: inout Consumer) {
+        if gaveUp { return }
+        var i = 0
+        let count = bytes.count
+        while i < count {
+            let byte = bytes[i]
+            i += 1
+            if inString {
+                if capturing { value.append(byte) }
+                if escaped {
+                    escaped = false
+                    if readingKey { keyOverflow = true }
+                    continue
+                }
+                if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                    if readingKey { readingKey = false }
+                } else if readingKey {
+                    if key.count < 32 { key.append(byte) } else { keyOverflow = true }
+                }
+                continue
+            }
+            switch byte {
+            case 0x20, 0x0A, 0x0D, 0x09:
+                if capturing && valueStarted { value.append(byte) }
+            case UInt8(ascii: "\""):
+                inString = true
+                if depth == memberDepth && documentOpen && expectingKey {
+                    expectingKey = false
+                    readingKey = true
+                    key.removeAll(keepingCapacity: true)
+                    keyOverflow = false
+                } else if capturing {
+                    valueStarted = true
+                    value.append(byte)
+                }
+            case UInt8(ascii: ":"):
+                if depth == memberDepth && documentOpen && !capturing && !readingKey {
+                    if !keyOverflow && keys.contains(key) {
+                        capturing = true
+                        valueStarted = false
+                        value.removeAll(keepingCapacity: true)
+                    }
+                } else if capturing {
+                    value.append(byte)
+                }
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                if capturing {
+                    valueStarted = true
+                    value.append(byte)
+                }
+                depth += 1
+                if depth == 1 {
+                    // The top-level value: one document, or an array of them.
+                    if byte == UInt8(ascii: "{") {
+                        memberDepth = 1
+                        openDocument()
+                    } else {
+                        memberDepth = 2
+                    }
+                } else if depth == 2 && memberDepth == 2 {
+                    if byte == UInt8(ascii: "{") { openDocument() }
+                }
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                if depth == memberDepth && documentOpen {
+                    // The document's object closes.
+                    endMember()
+                    closeDocument(&consumer)
+                } else if capturing {
+                    value.append(byte)
+                }
+                depth -= 1
+                if depth < 0 { gaveUp = true }
+            case UInt8(ascii: ","):
+                if depth == memberDepth && documentOpen {
+                    endMember()
+                    expectingKey = true
+                } else if capturing {
+                    value.append(byte)
+                }
+            default:
+                if depth == 0 {
+                    // Not an object or an array: nothing to pick.
+                    gaveUp = true
+                    return
+                }
+                if capturing {
+                    valueStarted = true
+                    value.append(byte)
+                }
+            }
+            if capturing && value.count > Self.maxMemberBytes {
+                capturing = false
+                value.removeAll()
+            }
+        }
+    }
+
+    /// Hands out a document cut off before its end, with the members completed so far.
+    mutating func finish<Consumer: JSONDocumentConsumer>(into consumer: inout Consumer) {
+        if documentOpen {
+            capturing = false
+            closeDocument(&consumer)
+        }
+    }
+
+    private mutating func openDocument() {
+        documentOpen = true
+        expectingKey = true
+        document.removeAll(keepingCapacity: true)
+        document.append(UInt8(ascii: "{"))
+    }
+
+    private mutating func endMember() {
+        guard capturing else { return }
+        capturing = false
+        guard !value.isEmpty else { return }
+        document.append(UInt8(ascii: "\""))
+        document.append(contentsOf: key)
+        document.append(UInt8(ascii: "\""))
+        document.append(UInt8(ascii: ":"))
+        document.append(contentsOf: value)
+        document.append(UInt8(ascii: ","))
+        value.removeAll(keepingCapacity: true)
+    }
+
+    private mutating func closeDocument<Consumer: JSONDocumentConsumer>(_ consumer: inout Consumer) {
+        documentOpen = false
+        expectingKey = false
+        if document.last == UInt8(ascii: ",") {
+            document[document.count - 1] = UInt8(ascii: "}")
+        } else {
+            document.append(UInt8(ascii: "}"))
+        }
+        document.withUnsafeBufferPointer { consumer.consume($0) }
+    }
+}
+
+/// Takes the documents a `JSONFieldScanner` hands out.
+protocol JSONDocumentConsumer {
+    mutating func consume(_ document: UnsafeBufferPointer<UInt8>)
+}

@@ -1,0 +1,28 @@
+/// Reads what a request says about itself (`RequestSummary`: top-level `model` and `stream`) as its body passes,
+/// chunk by chunk, keeping only those two members.
+public struct RequestSummaryScanner: Sendable {
+    /// The first document's kept members.
+    private struct FirstDocument: JSONDocumentConsumer {
+        var members: [UInt8] = []
+
+        mutating func consume(_ document: UnsafeBufferPointer<UInt8>) {
+            if members.isEmpty { members = Array(document) }
+        }
+    }
+
+    private var json = JSONFieldScanner(keys: ["model", "stream"])
+    private var first = FirstDocument()
+
+    public init() {}
+
+    /// Reads the next bytes of the body.
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer) {
+        json.feed(bytes, into: &first)
+    }
+
+    /// What the body said: the same as `RequestSummary(body:)` on the whole body (the path is not looked at).
+    public mutating func finish() -> RequestSummary {
+        json.finish(into: &first)
+        return RequestSummary(body: first.members)
+    }
+}

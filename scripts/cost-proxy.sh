@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# What one proxied request costs the gateway, in counts that do not move with the machine's load: instructions
+# (valgrind's callgrind) and heap allocations (valgrind's DHAT), per request, with logging on and with
+# `cf-aig-collect-log: false`. Everything the gateway process does is counted — proxy, ingest queue, record
+# building and the store — from start to a clean stop (SIGTERM: the queue drained, the segment sealed).
+#
+# `tollgate serve` runs under valgrind in front of `tollgate mock-provider`; one keep-alive client sends the chat
+# completion of scripts/bench-proxy.sh, FEW then MANY requests in two runs; the difference of the two counts over
+# MANY − FEW is one request's cost (start-up and shutdown cancel out).
+#
+#   scripts/cost-proxy.sh [path to a release tollgate binary, default: build one]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh valgrind
+if [ $# -ge 1 ]; then
+    bin=$1
+else
+    swift build -c release --product tollgate >/dev/null
+    bin=.build/release/tollgate
+fi
+few="${FEW:-200}"
+many="${MANY:-1200}"
+work=$(mktemp -d)
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+wait_port() { for _ in $(seq 1 1200); do (echo > /dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open" >&2; exit 1; }
+
+mock_port=$(free_port)
+"$bin" mock-provider --port "$mock_port" >/dev/null 2>&1 & pids+=($!)
+wait_port "$mock_port"
+
+# send PORT COUNT COLLECT_LOG: COUNT requests on one keep-alive connection.
+send() {
+    python3 - "$1" "$2" "$3" <<'PY'
+import http.client, sys
+port, count, collect = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+body = '{"model":"gpt-5-mini","messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"Summarise the plot of a short story about a lighthouse keeper in two sentences."}]}'
+headers = {"Content-Type": "application/json", "Authorization": "Bearer sk-bench"}
+if collect == "false":
+    headers["cf-aig-collect-log"] = "false"
+conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+for _ in range(count):
+    conn.request("POST", "/v1/default/default/openai/chat/completions", body=body, headers=headers)
+    response = conn.getresponse()
+    response.read()
+    if response.status != 200:
+        sys.exit(f"status {response.status}")
+conn.close()
+PY
+}
+
+# measure TOOL COUNT COLLECT_LOG -> prints the tool's total (instructions, or allocations)
+measure() {
+    local tool=$1 count=$2 collect=$3 port dir
+    port=$(free_port)
+    dir=$(mktemp -d -p "$work")
+    local args=(--tool="$tool")
+    if [ "$tool" = callgrind ]; then
+        args+=(--callgrind-out-file="$dir/out")
+    else
+        args+=(--dhat-out-file="$dir/out")
+    fi
+    TOLLGATE_ADMIN_TOKEN=cost valgrind "${args[@]}" --log-file="$dir/log" "$bin" serve --port "$port" \
+        --data "$dir/data" --upstream "openai=http://127.0.0.1:$mock_port/v1" --log-level error \
+        >/dev/null 2>&1 &
+    local pid=$!
+    wait_port "$port"
+    send "$port" "$count" "$collect"
+    kill -TERM "$pid"
+    wait "$pid" || true
+    if [ "$tool" = callgrind ]; then
+        awk '/^totals:/ {print $2}' "$dir/out"
+    else
+        sed -n 's/.*Total: *[0-9,]* bytes in \([0-9,]*\) blocks.*/\1/p' "$dir/log" | tr -d ,
+    fi
+}
+
+echo "| logging | instructions per request | allocations per request |"
+echo "|---|---:|---:|"
+for collect in true false; do
+    i1=$(measure callgrind "$few" "$collect")
+    i2=$(measure callgrind "$many" "$collect")
+    a1=$(measure dhat "$few" "$collect")
+    a2=$(measure dhat "$many" "$collect")
+    label=$([ "$collect" = true ] && echo "on" || echo "off (cf-aig-collect-log: false)")
+    python3 -c "n=$many-$few; print(f'| $label | {($i2-$i1)/n:,.0f} | {($a2-$a1)/n:,.1f} |')"
+done
