@@ -333,9 +333,8 @@ extension ProxyHandler: UpstreamDelegate {
         exchange.statusCode = Int(head.status.code)
         let listed = ProxyHeaders.connectionTokens(head.headers)
         var headers = HTTPHeaders()
-        headers.reserveCapacity(head.headers.count + 2)
         var captured: [(name: String, value: String)] = []
-        captured.reserveCapacity(head.headers.count + 1)
+        captured.reserveCapacity(head.headers.count + 2)
         var hasLength = false
         let eventStream = Self.isEventStream(head.headers)
         exchange.responseScanner = ResponseUsageScanner(eventStream: eventStream)
@@ -343,19 +342,26 @@ extension ProxyHandler: UpstreamDelegate {
             exchange.usageFilter = StreamUsageFilter()
         }
         let filtered = exchange.usageFilter != nil
-        for (name, value) in head.headers {
-            if ProxyHeaders.isHopByHop(name) { continue }
-            if !listed.isEmpty && listed.contains(name.lowercased()) { continue }
-            if (filtered || !hasLength) && ProxyHeaders.nameEquals(name, "content-length") {
-                // A filtered body is shorter than the upstream's: it goes out chunked (or close-delimited).
-                if filtered {
-                    captured.append((name, value))
-                    continue
+        if !filtered && listed.isEmpty && Self.passesAsIs(head.headers, hasLength: &hasLength) {
+            // Nothing to drop (the usual case): the upstream's headers go on as they are, plus the gateway's.
+            headers = head.headers
+            for (name, value) in head.headers { captured.append((name, value)) }
+        } else {
+            headers.reserveCapacity(head.headers.count + 3)
+            for (name, value) in head.headers {
+                if ProxyHeaders.isHopByHop(name) { continue }
+                if !listed.isEmpty && listed.contains(name.lowercased()) { continue }
+                if (filtered || !hasLength) && ProxyHeaders.nameEquals(name, "content-length") {
+                    // A filtered body is shorter than the upstream's: it goes out chunked (or close-delimited).
+                    if filtered {
+                        captured.append((name, value))
+                        continue
+                    }
+                    hasLength = true
                 }
-                hasLength = true
+                headers.add(name: name, value: value)
+                captured.append((name, value))
             }
-            headers.add(name: name, value: value)
-            captured.append((name, value))
         }
         headers.add(name: "cf-aig-log-id", value: exchange.logID)
         captured.append(("cf-aig-log-id", exchange.logID))
@@ -378,6 +384,18 @@ extension ProxyHandler: UpstreamDelegate {
         context.write(
             wrapOutboundOut(.head(HTTPResponseHead(version: version, status: head.status, headers: headers))),
             promise: nil)
+    }
+
+    /// Whether a response's headers need nothing dropped: no hop-by-hop header and at most one content length.
+    /// `hasLength` tells whether there is one.
+    static func passesAsIs(_ headers: HTTPHeaders, hasLength: inout Bool) -> Bool {
+        var lengths = 0
+        for (name, _) in headers {
+            if ProxyHeaders.isHopByHop(name) { return false }
+            if ProxyHeaders.nameEquals(name, "content-length") { lengths += 1 }
+        }
+        hasLength = lengths == 1
+        return lengths <= 1
     }
 
     static func isEventStream(_ headers: HTTPHeaders) -> Bool {

@@ -9,6 +9,10 @@
 struct JSONFieldScanner: Sendable {
     static let maxMemberBytes = 1 << 16
 
+    /// Keys longer than this are never wanted.
+    static let maxKeyBytes = 32
+
+    /// The keys wanted, as bytes (shared: a scanner costs no allocation until it keeps something).
     private let keys: [[UInt8]]
     /// Open containers; 0 outside the top-level value.
     private var depth = 0
@@ -24,7 +28,6 @@ struct JSONFieldScanner: Sendable {
     private var readingKey = false
     /// The member being kept: its value's bytes so far.
     private var capturing = false
-    private var valueStarted = false
     private var value: [UInt8] = []
     /// The kept members of the document in progress, as `"key":value,` text after a `{`.
     private var document: [UInt8] = []
@@ -32,40 +35,62 @@ struct JSONFieldScanner: Sendable {
     /// The text is not JSON of the expected shape: the rest is ignored.
     private var gaveUp = false
 
-    init(keys: [StaticString]) {
-        self.keys = keys.map { key in
-            Array(UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
-        }
+    /// `keys`: the wanted keys as bytes, e.g. from `Self.keyTable(_:)` kept in a `static let`.
+    init(keys: [[UInt8]]) {
+        self.keys = keys
+    }
+
+    /// Keys as the scanner compares them.
+    static func keyTable(_ keys: [StaticString]) -> [[UInt8]] {
+        keys.map { key in Array(UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)) }
     }
 
     /// Scans the next bytes; `consumer` is handed each completed document's kept members.
+    ///
+    /// Inside strings, bytes are skipped in a tight loop up to the next quote or backslash; a kept value is copied
+    /// in slices, not byte by byte.
     mutating func feed<Consumer: JSONDocumentConsumer>(_ bytes: UnsafeRawBufferPointer, into consumer: inout Consumer) {
-        if gaveUp { return }
-        var i = 0
+        guard !gaveUp, let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
         let count = bytes.count
+        var i = 0
+        // Where the kept value's bytes start in this chunk.
+        var captureFrom = 0
         while i < count {
-            let byte = bytes[i]
-            i += 1
             if inString {
-                if capturing { value.append(byte) }
                 if escaped {
                     escaped = false
                     if readingKey { keyOverflow = true }
+                    i += 1
                     continue
                 }
-                if byte == UInt8(ascii: "\\") {
-                    escaped = true
-                } else if byte == UInt8(ascii: "\"") {
-                    inString = false
-                    if readingKey { readingKey = false }
-                } else if readingKey {
-                    if key.count < 32 { key.append(byte) } else { keyOverflow = true }
+                var j = i
+                while j < count {
+                    let byte = base[j]
+                    if byte == 0x22 || byte == 0x5C { break }
+                    j += 1
                 }
+                if readingKey {
+                    if key.count + (j - i) <= Self.maxKeyBytes {
+                        key.append(contentsOf: UnsafeBufferPointer(start: base + i, count: j - i))
+                    } else {
+                        keyOverflow = true
+                    }
+                }
+                guard j < count else { break }
+                if base[j] == 0x5C {
+                    escaped = true
+                } else {
+                    inString = false
+                    readingKey = false
+                }
+                i = j + 1
                 continue
             }
+            let byte = base[i]
+            i += 1
             switch byte {
             case 0x20, 0x0A, 0x0D, 0x09:
-                if capturing && valueStarted { value.append(byte) }
+                break
             case UInt8(ascii: "\""):
                 inString = true
                 if depth == memberDepth && documentOpen && expectingKey {
@@ -73,25 +98,14 @@ struct JSONFieldScanner: Sendable {
                     readingKey = true
                     key.removeAll(keepingCapacity: true)
                     keyOverflow = false
-                } else if capturing {
-                    valueStarted = true
-                    value.append(byte)
                 }
             case UInt8(ascii: ":"):
-                if depth == memberDepth && documentOpen && !capturing && !readingKey {
-                    if !keyOverflow && keys.contains(key) {
-                        capturing = true
-                        valueStarted = false
-                        value.removeAll(keepingCapacity: true)
-                    }
-                } else if capturing {
-                    value.append(byte)
+                if depth == memberDepth && documentOpen && !capturing && !keyOverflow && keys.contains(key) {
+                    capturing = true
+                    value.removeAll(keepingCapacity: true)
+                    captureFrom = i
                 }
             case UInt8(ascii: "{"), UInt8(ascii: "["):
-                if capturing {
-                    valueStarted = true
-                    value.append(byte)
-                }
                 depth += 1
                 if depth == 1 {
                     // The top-level value: one document, or an array of them.
@@ -101,25 +115,23 @@ struct JSONFieldScanner: Sendable {
                     } else {
                         memberDepth = 2
                     }
-                } else if depth == 2 && memberDepth == 2 {
-                    if byte == UInt8(ascii: "{") { openDocument() }
+                } else if depth == 2 && memberDepth == 2 && byte == UInt8(ascii: "{") {
+                    openDocument()
                 }
             case UInt8(ascii: "}"), UInt8(ascii: "]"):
                 if depth == memberDepth && documentOpen {
                     // The document's object closes.
+                    if capturing { keep(base, from: captureFrom, to: i - 1) }
                     endMember()
                     closeDocument(&consumer)
-                } else if capturing {
-                    value.append(byte)
                 }
                 depth -= 1
                 if depth < 0 { gaveUp = true }
             case UInt8(ascii: ","):
                 if depth == memberDepth && documentOpen {
+                    if capturing { keep(base, from: captureFrom, to: i - 1) }
                     endMember()
                     expectingKey = true
-                } else if capturing {
-                    value.append(byte)
                 }
             default:
                 if depth == 0 {
@@ -127,16 +139,20 @@ struct JSONFieldScanner: Sendable {
                     gaveUp = true
                     return
                 }
-                if capturing {
-                    valueStarted = true
-                    value.append(byte)
-                }
-            }
-            if capturing && value.count > Self.maxMemberBytes {
-                capturing = false
-                value.removeAll()
             }
         }
+        if capturing { keep(base, from: captureFrom, to: count) }
+    }
+
+    /// Adds `[from, to)` of the chunk to the kept value; a value past `maxMemberBytes` is dropped.
+    private mutating func keep(_ base: UnsafePointer<UInt8>, from: Int, to: Int) {
+        guard to > from else { return }
+        if value.count + (to - from) > Self.maxMemberBytes {
+            capturing = false
+            value.removeAll()
+            return
+        }
+        value.append(contentsOf: UnsafeBufferPointer(start: base + from, count: to - from))
     }
 
     /// Hands out a document cut off before its end, with the members completed so far.
@@ -151,6 +167,8 @@ struct JSONFieldScanner: Sendable {
         documentOpen = true
         expectingKey = true
         document.removeAll(keepingCapacity: true)
+        document.reserveCapacity(256)
+        key.reserveCapacity(Self.maxKeyBytes)
         document.append(UInt8(ascii: "{"))
     }
 

@@ -10,7 +10,9 @@ public struct RequestSummaryScanner: Sendable {
         }
     }
 
-    private var json = JSONFieldScanner(keys: ["model", "stream"])
+    private static let keys = JSONFieldScanner.keyTable(["model", "stream"])
+
+    private var json = JSONFieldScanner(keys: Self.keys)
     private var first = FirstDocument()
 
     public init() {}

@@ -17,9 +17,11 @@ public struct ResponseUsageScanner: Sendable {
 
     private var mode: Mode
     private var state = UsageParser.State()
-    private var json = JSONFieldScanner(keys: [
+    private static let keys = JSONFieldScanner.keyTable([
         "usage", "usageMetadata", "model", "modelVersion", "service_tier", "x_groq",
     ])
+
+    private var json = JSONFieldScanner(keys: Self.keys)
     /// Bytes of the event in progress that arrived in earlier chunks.
     private var carry: [UInt8] = []
     /// The event in progress outgrew `maxEventBytes`: skipped until its end.
