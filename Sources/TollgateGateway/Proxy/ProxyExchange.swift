@@ -21,8 +21,9 @@ final class ProxyExchange {
     let collectPayload: Bool
     /// False when only the usage is kept (no log: collection off, or the log quota used up).
     var logged = true
-    /// The bodies are copied into the record (its log keeps them). Otherwise only what the scanners read is kept,
-    /// and the request body of an idempotent request, so it can be sent again.
+    /// The bodies are copied into the record (its log keeps them), and the ingest stage reads model and usage from
+    /// those copies. Otherwise the scanners read them as they pass and nothing else is kept (but the request body of
+    /// an idempotent request, so it can be sent again).
     var capturesBodies = true
     /// Holds a reservation of the account's log quota (ended by the ingest stage).
     var quotaReserved = false
@@ -53,7 +54,7 @@ final class ProxyExchange {
     var readTimer: Scheduled<Void>?
 
     // Response side.
-    /// Reads usage as the upstream's body passes; set when its head arrived.
+    /// Reads usage as the upstream's body passes, when the body is not copied; set when its head arrived.
     var responseScanner: ResponseUsageScanner?
     var statusCode = 0
     var responseHeaders: [(name: String, value: String)] = []
@@ -88,7 +89,7 @@ final class ProxyExchange {
     /// A request body part passed: counted, read, and copied when the record or a retry needs it.
     func captureRequest(_ buffer: ByteBuffer) {
         requestSize += Int64(buffer.readableBytes)
-        buffer.withUnsafeReadableBytes { requestScanner.feed($0) }
+        if !capturesBodies { buffer.withUnsafeReadableBytes { requestScanner.feed($0) } }
         guard capturesBodies || machine.idempotent else { return }
         let room = captureLimit - requestBody.count
         if room > 0 {
@@ -133,8 +134,8 @@ final class ProxyExchange {
             durationMicros: machine.elapsed(now).nanoseconds / 1000,
             ttftMicros: machine.ttft.map { $0.nanoseconds / 1000 }, error: error, metadata: metadata,
             collectPayload: collectPayload, logged: logged,
-            quotaReserved: quotaReserved, requestSummary: requestScanner.finish(),
-            responseUsage: responseScanner?.finish() ?? ResponseUsage()
+            quotaReserved: quotaReserved, requestSummary: capturesBodies ? nil : requestScanner.finish(),
+            responseUsage: capturesBodies ? nil : responseScanner?.finish() ?? ResponseUsage()
         )
     }
 }

@@ -337,7 +337,7 @@ extension ProxyHandler: UpstreamDelegate {
         captured.reserveCapacity(head.headers.count + 2)
         var hasLength = false
         let eventStream = Self.isEventStream(head.headers)
-        exchange.responseScanner = ResponseUsageScanner(eventStream: eventStream)
+        if !exchange.capturesBodies { exchange.responseScanner = ResponseUsageScanner(eventStream: eventStream) }
         if exchange.injectedStreamUsage && head.status == .ok && eventStream {
             exchange.usageFilter = StreamUsageFilter()
         }
