@@ -12,7 +12,7 @@ struct JSONFieldScanner: Sendable {
     /// Keys longer than this are never wanted.
     static let maxKeyBytes = 32
 
-    /// The keys wanted, as bytes (shared: a scanner costs no allocation until it keeps something).
+    /// The keys wanted, as bytes (shared: a scanner allocates only its one output buffer).
     private let keys: [[UInt8]]
     /// Open containers; 0 outside the top-level value.
     private var depth = 0
@@ -22,14 +22,16 @@ struct JSONFieldScanner: Sendable {
     private var escaped = false
     /// At member level, the next string is a key.
     private var expectingKey = false
-    /// The key being read (only its first bytes: wanted keys are short).
-    private var key: [UInt8] = []
-    private var keyOverflow = false
+    /// A key is being read into `document`, after `"`.
     private var readingKey = false
-    /// The member being kept: its value's bytes so far.
+    /// `document` ends with a key not yet known to be wanted (decided at its colon).
+    private var pendingKey = false
+    private var keyOverflow = false
+    /// The member being kept: its value goes into `document` as it passes.
     private var capturing = false
-    private var value: [UInt8] = []
-    /// The kept members of the document in progress, as `"key":value,` text after a `{`.
+    /// Where the member in progress starts in `document`, to take it back out.
+    private var memberStart = 0
+    /// The kept members of the document in progress, as `{"key":value,` text: the one buffer, reused.
     private var document: [UInt8] = []
     private var documentOpen = false
     /// The text is not JSON of the expected shape: the rest is ignored.
@@ -70,8 +72,8 @@ struct JSONFieldScanner: Sendable {
                     j += 1
                 }
                 if readingKey {
-                    if key.count + (j - i) <= Self.maxKeyBytes {
-                        key.append(contentsOf: UnsafeBufferPointer(start: base + i, count: j - i))
+                    if document.count - memberStart - 1 + (j - i) <= Self.maxKeyBytes {
+                        document.append(contentsOf: UnsafeBufferPointer(start: base + i, count: j - i))
                     } else {
                         keyOverflow = true
                     }
@@ -81,7 +83,10 @@ struct JSONFieldScanner: Sendable {
                     escaped = true
                 } else {
                     inString = false
-                    readingKey = false
+                    if readingKey {
+                        readingKey = false
+                        pendingKey = true
+                    }
                 }
                 i = j + 1
                 continue
@@ -96,14 +101,21 @@ struct JSONFieldScanner: Sendable {
                 if depth == memberDepth && documentOpen && expectingKey {
                     expectingKey = false
                     readingKey = true
-                    key.removeAll(keepingCapacity: true)
                     keyOverflow = false
+                    memberStart = document.count
+                    document.append(UInt8(ascii: "\""))
                 }
             case UInt8(ascii: ":"):
-                if depth == memberDepth && documentOpen && !capturing && !keyOverflow && keys.contains(key) {
-                    capturing = true
-                    value.removeAll(keepingCapacity: true)
-                    captureFrom = i
+                if depth == memberDepth && documentOpen && pendingKey {
+                    pendingKey = false
+                    if !keyOverflow && isWanted(document[(memberStart + 1)...]) {
+                        document.append(UInt8(ascii: "\""))
+                        document.append(UInt8(ascii: ":"))
+                        capturing = true
+                        captureFrom = i
+                    } else {
+                        dropMember()
+                    }
                 }
             case UInt8(ascii: "{"), UInt8(ascii: "["):
                 depth += 1
@@ -144,45 +156,53 @@ struct JSONFieldScanner: Sendable {
         if capturing { keep(base, from: captureFrom, to: count) }
     }
 
-    /// Adds `[from, to)` of the chunk to the kept value; a value past `maxMemberBytes` is dropped.
-    private mutating func keep(_ base: UnsafePointer<UInt8>, from: Int, to: Int) {
-        guard to > from else { return }
-        if value.count + (to - from) > Self.maxMemberBytes {
-            capturing = false
-            value.removeAll()
-            return
-        }
-        value.append(contentsOf: UnsafeBufferPointer(start: base + from, count: to - from))
-    }
-
     /// Hands out a document cut off before its end, with the members completed so far.
     mutating func finish<Consumer: JSONDocumentConsumer>(into consumer: inout Consumer) {
         if documentOpen {
-            capturing = false
+            if capturing || pendingKey || readingKey { dropMember() }
             closeDocument(&consumer)
         }
+    }
+
+    private func isWanted(_ key: ArraySlice<UInt8>) -> Bool {
+        for wanted in keys where wanted.count == key.count && wanted.elementsEqual(key) { return true }
+        return false
+    }
+
+    /// Adds `[from, to)` of the chunk to the kept value; a member past `maxMemberBytes` is dropped.
+    private mutating func keep(_ base: UnsafePointer<UInt8>, from: Int, to: Int) {
+        guard to > from else { return }
+        if document.count - memberStart + (to - from) > Self.maxMemberBytes {
+            dropMember()
+            return
+        }
+        document.append(contentsOf: UnsafeBufferPointer(start: base + from, count: to - from))
+    }
+
+    /// Takes the member in progress back out of `document`.
+    private mutating func dropMember() {
+        capturing = false
+        pendingKey = false
+        readingKey = false
+        document.removeSubrange(memberStart...)
     }
 
     private mutating func openDocument() {
         documentOpen = true
         expectingKey = true
+        pendingKey = false
+        capturing = false
         document.removeAll(keepingCapacity: true)
         document.reserveCapacity(256)
-        key.reserveCapacity(Self.maxKeyBytes)
         document.append(UInt8(ascii: "{"))
+        memberStart = document.count
     }
 
     private mutating func endMember() {
+        if pendingKey { dropMember() }
         guard capturing else { return }
         capturing = false
-        guard !value.isEmpty else { return }
-        document.append(UInt8(ascii: "\""))
-        document.append(contentsOf: key)
-        document.append(UInt8(ascii: "\""))
-        document.append(UInt8(ascii: ":"))
-        document.append(contentsOf: value)
         document.append(UInt8(ascii: ","))
-        value.removeAll(keepingCapacity: true)
     }
 
     private mutating func closeDocument<Consumer: JSONDocumentConsumer>(_ consumer: inout Consumer) {

@@ -14,21 +14,23 @@ public struct RequestSummary: Sendable, Equatable {
     /// Reads the top level of a JSON request body; anything else (multipart uploads, empty or malformed bodies)
     /// gives what the path alone says.
     public init(body: [UInt8], path: String = "") {
+        self = body.withUnsafeBufferPointer { RequestSummary(json: $0) }.completed(path: path)
+    }
+
+    /// Reads the top level of JSON text.
+    init(json bytes: UnsafeBufferPointer<UInt8>) {
         self.init()
-        body.withUnsafeBufferPointer { bytes in
-            var reader = JSONReader(bytes)
-            guard reader.peekKind() == .object else { return }
-            try? reader.readObject { r, key throws(JSONReader.Failure) in
-                if key == "model" {
-                    if let value = try r.readStringOrSkip(), !value.isEmpty { model = value }
-                } else if key == "stream" {
-                    stream = try r.readBoolOrSkip() ?? false
-                } else {
-                    try r.skipValue()
-                }
+        var reader = JSONReader(bytes)
+        guard reader.peekKind() == .object else { return }
+        try? reader.readObject { r, key throws(JSONReader.Failure) in
+            if key == "model" {
+                if let value = try r.readStringOrSkip(), !value.isEmpty { model = value }
+            } else if key == "stream" {
+                stream = try r.readBoolOrSkip() ?? false
+            } else {
+                try r.skipValue()
             }
         }
-        self = completed(path: path)
     }
 
     /// This summary with what a Gemini-style path adds: its model when the body named none, and the stream mode of

@@ -1,12 +1,12 @@
 /// Reads what a request says about itself (`RequestSummary`: top-level `model` and `stream`) as its body passes,
 /// chunk by chunk, keeping only those two members.
 public struct RequestSummaryScanner: Sendable {
-    /// The first document's kept members.
+    /// What the first document's kept members say.
     private struct FirstDocument: JSONDocumentConsumer {
-        var members: [UInt8] = []
+        var summary: RequestSummary?
 
         mutating func consume(_ document: UnsafeBufferPointer<UInt8>) {
-            if members.isEmpty { members = Array(document) }
+            if summary == nil { summary = RequestSummary(json: document) }
         }
     }
 
@@ -25,6 +25,6 @@ public struct RequestSummaryScanner: Sendable {
     /// What the body said: the same as `RequestSummary(body:)` on the whole body (the path is not looked at).
     public mutating func finish() -> RequestSummary {
         json.finish(into: &first)
-        return RequestSummary(body: first.members)
+        return first.summary ?? RequestSummary()
     }
 }
