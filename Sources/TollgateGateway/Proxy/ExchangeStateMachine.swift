@@ -8,10 +8,12 @@ import NIOCore
 ///  connecting ─────────────────► awaitingResponse ─────────► streamingResponse ─────────► finished(.completed)
 ///      ▲  │                         │   │                          │
 ///      │  │ connect failed,         │   │ closed before any        │ closed, timeout, request too large
-///      │  │ client gone             │   │ response byte, timeout   ▼
+///      │  │ request too large       │   │ response byte, timeout   ▼
 ///      │  ▼                         │   ▼                        finished(.cut) ─ the client sees the close
-///      │ finished(.answered)  ◄─────┘ finished(.answered) ─ the gateway's own 502/504/413
+///      │ finished(.answered)        │ finished(.answered) ─ the gateway's own 502/504/413
 ///      └──────── retry ─────────────┘  (a reused connection closed before answering, the request replayable)
+///
+///  The client going away ends any state but `finished` in finished(.abandoned).
 /// ```
 ///
 /// The request side runs beside it (`RequestProgress`): the client may still be uploading while the response
