@@ -1,7 +1,9 @@
 /// What the proxy saw of one request/response exchange, raw: headers unredacted, nothing parsed.
 ///
-/// The proxy fills this on the event loop with byte copies only; turning it into a `LogRecord` (redaction,
-/// model and usage parsing) happens off the hot path, in the ingest stage (`LogRecord.init(exchange:providers:)`).
+/// The proxy fills this on the event loop: byte copies of the bodies when their log keeps them, and what it read of
+/// the bodies as they passed (`requestSummary`, `responseUsage`). Turning it into a `LogRecord` (redaction, and
+/// parsing of whatever was not read already) happens off the hot path, in the ingest stage
+/// (`LogRecord.init(exchange:providers:)`).
 public struct Exchange: Sendable {
     public var id: LogID
     /// Request start, Unix milliseconds.
@@ -36,13 +38,18 @@ public struct Exchange: Sendable {
     /// True when the log holds a reservation of the account's monthly log quota (see the gateway's `LogQuota`),
     /// which the ingest stage turns into a stored log or gives back.
     public var quotaReserved: Bool
+    /// The request body's `model` and `stream`, read as it passed; nil: read them from `requestBody`.
+    public var requestSummary: RequestSummary?
+    /// The response's usage and model, read as it passed; nil: read them from `responseBody`.
+    public var responseUsage: ResponseUsage?
 
     public init(
         id: LogID, startedAt: Int64, account: String, gateway: String, provider: String, method: String,
         path: String, query: String?, requestHeaders: [(name: String, value: String)], requestBody: [UInt8],
         statusCode: Int, responseHeaders: [(name: String, value: String)], responseBody: [UInt8],
         responseSize: Int64, requestSize: Int64, durationMicros: Int64, ttftMicros: Int64?, error: String?,
-        metadata: [MetadataEntry] = [], collectPayload: Bool = true, logged: Bool = true, quotaReserved: Bool = false
+        metadata: [MetadataEntry] = [], collectPayload: Bool = true, logged: Bool = true, quotaReserved: Bool = false,
+        requestSummary: RequestSummary? = nil, responseUsage: ResponseUsage? = nil
     ) {
         self.id = id
         self.startedAt = startedAt
@@ -66,5 +73,7 @@ public struct Exchange: Sendable {
         self.collectPayload = collectPayload
         self.logged = logged
         self.quotaReserved = quotaReserved
+        self.requestSummary = requestSummary
+        self.responseUsage = responseUsage
     }
 }

@@ -8,6 +8,8 @@ extension LogRecord {
     /// - `stream`: the request's `"stream": true`, a `text/event-stream` response, or (Gemini)
     ///   `:streamGenerateContent`.
     /// - `success`: a 2xx status and no gateway error.
+    /// - model, stream and usage: what the proxy read as the bodies passed (`requestSummary`, `responseUsage`), else
+    ///   parsed from the captured bodies.
     /// - usage: parsed from the response body (`UsageParser`); a body sent with a `content-encoding` other than
     ///   `identity` cannot be read here and gives unknown usage.
     /// - `customCost`: from the `cf-aig-custom-cost` request header.
@@ -19,7 +21,8 @@ extension LogRecord {
     public init(exchange: Exchange, providers: ProviderTable) {
         // Only Gemini names the model and the stream mode in the path (`models/{model}:streamGenerateContent`).
         let api = providers.provider(exchange.provider)?.api
-        let request = RequestSummary(body: exchange.requestBody, path: api == .gemini ? exchange.path : "")
+        let request = (exchange.requestSummary ?? RequestSummary(body: exchange.requestBody))
+            .completed(path: api == .gemini ? exchange.path : "")
 
         // A malformed header was refused by the proxy with a 400; one that reaches here parses.
         var customCost: CustomCost?
@@ -41,7 +44,9 @@ extension LogRecord {
             eventStream = contentType.withUTF8 { ASCII.contains($0, "text/event-stream") }
         }
         let parsed =
-            encoded ? ResponseUsage() : UsageParser.parse(body: exchange.responseBody, eventStream: eventStream)
+            encoded
+            ? ResponseUsage()
+            : exchange.responseUsage ?? UsageParser.parse(body: exchange.responseBody, eventStream: eventStream)
 
         let payload = exchange.collectPayload && exchange.logged
         var path = exchange.path

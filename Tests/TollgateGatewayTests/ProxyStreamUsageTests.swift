@@ -257,6 +257,15 @@ struct ProxyStreamUsageTests {
         #expect(response.text == FakeChatStream.withoutUsage)
         #expect(upstream.requests.first.map { FakeChatStream.asksForUsage($0.body) } == true)
         #expect(exchange.logged == false)
+        // Neither body is copied: model, stream flag and usage were read as the bytes passed.
+        #expect(exchange.requestBody.isEmpty)
+        #expect(exchange.responseBody.isEmpty)
+        #expect(exchange.requestSummary == RequestSummary(model: "gpt-4o-mini", stream: true))
+        #expect(exchange.responseUsage?.usage.tokensIn == 11)
+        let record = LogRecord(exchange: exchange, providers: .builtIn)
+        #expect(record.model == "gpt-4o-mini")
+        #expect(record.stream)
+        #expect(record.usage.tokensIn == 11)
     }
 
     @Test func upstreamContentLengthIsDroppedWhenTheBodyShrinks() async throws {

@@ -1,3 +1,6 @@
+import NIOHTTP1
+import NIOPosix
+
 /// An error of the forwarding proxy: why an exchange failed at the gateway.
 ///
 /// The description is what the exchange records as its `error`; it never carries bodies or header values.
@@ -42,4 +45,25 @@ public struct ProxyError: Error, Sendable, Equatable, CustomStringConvertible {
     static let clientDisconnected = ProxyError(.clientDisconnected, "client disconnected before the response ended")
     static let requestTooLarge = ProxyError(.requestTooLarge, "request body exceeds the size limit")
     static let shuttingDown = ProxyError(.shuttingDown, "gateway shutting down")
+
+    /// Why an attached upstream connection went away: closed plainly (`cause` nil) or failed. Mid-stream, the parser
+    /// seeing EOF too soon is a plain close as well.
+    static func closed(by cause: (any Error)?, midStream: Bool) -> ProxyError {
+        guard let cause else { return midStream ? .closedMidStream : .closedBeforeResponse }
+        if midStream {
+            if let parserError = cause as? HTTPParserError, parserError == .invalidEOFState { return .closedMidStream }
+            return .protocolError(describe(cause))
+        }
+        return .unreachable(describe(cause))
+    }
+
+    /// A secret-free description of a connection error.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? NIOConnectionError {
+            if let first = error.connectionErrors.first { return "\(first.error)" }
+            if let dns = error.dnsAAAAError ?? error.dnsAError { return "name resolution failed: \(dns)" }
+            return "connection failed"
+        }
+        return "\(error)"
+    }
 }

@@ -2,12 +2,11 @@ import NIOCore
 import NIOHTTP1
 import TollgateModel
 
-/// The state of one proxied request/response on the client connection's event loop, and the byte copies that
-/// become its `Exchange` record.
+/// One proxied request/response on the client connection's event loop: its lifecycle (`machine`), the NIO
+/// resources it holds (upstream connection, read timer) and the byte copies that become its `Exchange` record.
 final class ProxyExchange {
     let id: LogID
     let logID: String
-    let start: NIODeadline
     let account: String
     let gateway: String
     let provider: String
@@ -19,11 +18,13 @@ final class ProxyExchange {
     /// The head sent upstream (its framing headers change when the body is rewritten).
     var upstreamHead: HTTPRequestHead
     let metadata: [MetadataEntry]
-    /// Whether an exchange is submitted at all (gateway `collect_logs` and `cf-aig-collect-log`).
-    let record: Bool
     let collectPayload: Bool
     /// False when only the usage is kept (no log: collection off, or the log quota used up).
     var logged = true
+    /// The bodies are copied into the record (its log keeps them), and the ingest stage reads model and usage from
+    /// those copies. Otherwise the scanners read them as they pass and nothing else is kept (but the request body of
+    /// an idempotent request, so it can be sent again).
+    var capturesBodies = true
     /// Holds a reservation of the account's log quota (ended by the ingest stage).
     var quotaReserved = false
     /// Sent to the client as `cf-aig-log-status` when the log is not stored for a reason the client should know.
@@ -32,14 +33,16 @@ final class ProxyExchange {
     var keepClientAlive: Bool
     let captureLimit: Int
 
+    /// Where the exchange is in its life; every decision is taken there.
+    var machine: ExchangeStateMachine
+
     // Request side.
+    var requestScanner = RequestSummaryScanner()
     var requestBody: [UInt8] = []
     var requestSize: Int64 = 0
-    var requestEnded = false
     /// Request parts received before the upstream connection was ready.
     var pending: [HTTPClientRequestPart] = []
-    /// The whole request body, collected before anything is sent upstream, while it may get
-    /// `stream_options.include_usage` added (see `StreamUsageOption`); nil when the body streams through.
+    /// The request body being collected (`RequestProgress.collecting`).
     var heldBody: ByteBuffer?
     /// The body sent upstream when it differs from the client's (`requestBody` stays what the client sent).
     var forwardedBody: ByteBuffer?
@@ -48,35 +51,26 @@ final class ProxyExchange {
 
     // Upstream side.
     var upstream: UpstreamConnection?
-    var retried = false
-    var upstreamReused = false
-    /// Any response byte (head or body) arrived from the upstream on the current connection.
-    var upstreamResponded = false
-    var upstreamKeepAlive = true
-    var lastUpstreamActivity: NIODeadline
     var readTimer: Scheduled<Void>?
-    /// The request end was written to the upstream.
-    var requestSent = false
 
     // Response side.
-    var responseStarted = false
+    /// Reads usage as the upstream's body passes, when the body is not copied; set when its head arrived.
+    var responseScanner: ResponseUsageScanner?
     var statusCode = 0
     var responseHeaders: [(name: String, value: String)] = []
     var responseBody: [UInt8] = []
     var responseSize: Int64 = 0
-    var ttftMicros: Int64?
-    var finished = false
     /// Set when the response is a stream the gateway asked usage for; filters what the client receives.
     var usageFilter: StreamUsageFilter?
 
     init(
-        id: LogID, start: NIODeadline, route: ProxyRoute, target: UpstreamTarget, requestHead: HTTPRequestHead,
-        upstreamHead: HTTPRequestHead, metadata: [MetadataEntry], record: Bool, collectPayload: Bool,
+        id: LogID, machine: ExchangeStateMachine, route: ProxyRoute, target: UpstreamTarget,
+        requestHead: HTTPRequestHead, upstreamHead: HTTPRequestHead, metadata: [MetadataEntry], collectPayload: Bool,
         captureLimit: Int
     ) {
         self.id = id
         self.logID = id.description
-        self.start = start
+        self.machine = machine
         self.account = String(route.account)
         self.gateway = String(route.gateway)
         self.provider = String(route.provider)
@@ -87,15 +81,16 @@ final class ProxyExchange {
         self.requestHead = requestHead
         self.upstreamHead = upstreamHead
         self.metadata = metadata
-        self.record = record
         self.collectPayload = collectPayload
         self.keepClientAlive = requestHead.isKeepAlive
         self.captureLimit = captureLimit
-        self.lastUpstreamActivity = start
     }
 
+    /// A request body part passed: counted, read, and copied when the record or a retry needs it.
     func captureRequest(_ buffer: ByteBuffer) {
         requestSize += Int64(buffer.readableBytes)
+        if !capturesBodies { buffer.withUnsafeReadableBytes { requestScanner.feed($0) } }
+        guard capturesBodies || machine.idempotent else { return }
         let room = captureLimit - requestBody.count
         if room > 0 {
             let view = buffer.readableBytesView
@@ -103,8 +98,11 @@ final class ProxyExchange {
         }
     }
 
+    /// A response body part passed: counted, read, and copied when the record keeps it.
     func captureResponse(_ buffer: ByteBuffer) {
         responseSize += Int64(buffer.readableBytes)
+        if responseScanner != nil { buffer.withUnsafeReadableBytes { responseScanner!.feed($0) } }
+        guard capturesBodies else { return }
         let room = captureLimit - responseBody.count
         if room > 0 {
             let view = buffer.readableBytesView
@@ -113,22 +111,18 @@ final class ProxyExchange {
     }
 
     /// Whether the whole request body is still at hand, so the request can be sent again.
-    var canReplay: Bool { requestEnded && requestSize == Int64(requestBody.count) }
+    var canReplay: Bool { requestSize == Int64(requestBody.count) }
 
-    /// Whether repeating the request cannot change anything upstream (RFC 9110 §9.2.2).
-    var isIdempotent: Bool {
+    /// Whether repeating `method` cannot change anything upstream (RFC 9110 §9.2.2).
+    static func isIdempotent(_ method: HTTPMethod) -> Bool {
         switch method {
         case .GET, .HEAD, .OPTIONS, .PUT, .DELETE, .TRACE: true
         default: false
         }
     }
 
-    func microsSinceStart(_ now: NIODeadline = .now()) -> Int64 {
-        (now - start).nanoseconds / 1000
-    }
-
-    /// The record of this exchange, as of now.
-    func makeExchange(error: String?) -> Exchange {
+    /// The record of this exchange as of `now`.
+    func makeExchange(error: String?, now: NIODeadline) -> Exchange {
         var headers: [(name: String, value: String)] = []
         headers.reserveCapacity(requestHead.headers.count)
         for (name, value) in requestHead.headers { headers.append((name, value)) }
@@ -136,9 +130,12 @@ final class ProxyExchange {
             id: id, startedAt: id.milliseconds, account: account, gateway: gateway, provider: provider,
             method: method.rawValue, path: path, query: query, requestHeaders: headers, requestBody: requestBody,
             statusCode: statusCode, responseHeaders: responseHeaders, responseBody: responseBody,
-            responseSize: responseSize, requestSize: requestSize, durationMicros: microsSinceStart(),
-            ttftMicros: ttftMicros, error: error, metadata: metadata, collectPayload: collectPayload, logged: logged,
-            quotaReserved: quotaReserved
+            responseSize: responseSize, requestSize: requestSize,
+            durationMicros: machine.elapsed(now).nanoseconds / 1000,
+            ttftMicros: machine.ttft.map { $0.nanoseconds / 1000 }, error: error, metadata: metadata,
+            collectPayload: collectPayload, logged: logged,
+            quotaReserved: quotaReserved, requestSummary: capturesBodies ? nil : requestScanner.finish(),
+            responseUsage: capturesBodies ? nil : responseScanner?.finish() ?? ResponseUsage()
         )
     }
 }

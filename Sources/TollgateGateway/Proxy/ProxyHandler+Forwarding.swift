@@ -3,7 +3,8 @@ import NIOHTTP1
 import NIOPosix
 import TollgateModel
 
-/// The proxied exchange: request checks, upstream connection, streaming both ways, errors and the record.
+/// The proxied exchange: request checks, then carrying out what its state machine (`ExchangeStateMachine`) says —
+/// upstream connection, streaming both ways, endings and the record.
 extension ProxyHandler: UpstreamDelegate {
     // MARK: Request
 
@@ -23,15 +24,13 @@ extension ProxyHandler: UpstreamDelegate {
             return reject(head, .badRequest, "unknown_provider", shared.unknownProviderMessage, close: false)
         }
 
-        var metadata: [MetadataEntry] = []
         // Every exchange is recorded: as a log, or — collection off, quota used up — as a usage record, so it still
         // counts in usage, costs and reports.
-        let record = true
+        var metadata: [MetadataEntry] = []
         var logged = entry.collectLogs
         var collectPayload = true
         var chunked = false
         var contentLength: Int?
-        var acceptEncoding: String?
         let listed = ProxyHeaders.connectionTokens(head.headers)
         var headers = HTTPHeaders()
         headers.reserveCapacity(head.headers.count + 1)
@@ -68,20 +67,13 @@ extension ProxyHandler: UpstreamDelegate {
             }
             if ProxyHeaders.isHost(name) { continue }
             if !listed.isEmpty && listed.contains(name.lowercased()) { continue }
-            if ProxyHeaders.nameEquals(name, "accept-encoding") {
-                acceptEncoding = value
-                continue
-            }
+            if ProxyHeaders.nameEquals(name, "accept-encoding") { continue }
             if ProxyHeaders.nameEquals(name, "content-length") { contentLength = Int(value) }
             headers.add(name: name, value: value)
         }
-        // A logged response must be readable: usage is parsed from its body and the logs API serves it. So the
+        // A recorded response must be readable: usage is parsed from its body and the logs API serves it. So the
         // upstream is asked for an uncompressed body (LLM responses are small; streams are not compressed anyway).
-        if record {
-            headers.add(name: "accept-encoding", value: "identity")
-        } else if let acceptEncoding {
-            headers.add(name: "accept-encoding", value: acceptEncoding)
-        }
+        headers.add(name: "accept-encoding", value: "identity")
         if chunked {
             headers.remove(name: "content-length")
             headers.add(name: "transfer-encoding", value: "chunked")
@@ -130,23 +122,27 @@ extension ProxyHandler: UpstreamDelegate {
             uri += query
         }
         let upstreamHead = HTTPRequestHead(version: .http1_1, method: head.method, uri: uri, headers: headers)
-        let id = shared.generator.next()
-        let exchange = ProxyExchange(
-            id: id, start: start, route: route, target: target, requestHead: head, upstreamHead: upstreamHead,
-            metadata: metadata, record: record, collectPayload: collectPayload,
-            captureLimit: shared.configuration.maxCapturedBodyBytes)
-        exchange.logged = admission == .store
-        exchange.quotaReserved = admission == .store && shared.quota != nil
-        if logged && admission == .usageOnly { exchange.logStatus = "quota_exceeded" }
-        if let contentLength, contentLength <= exchange.captureLimit {
-            exchange.requestBody.reserveCapacity(contentLength)
-        }
-        if record && !target.streamUsagePaths.isEmpty && head.method == .POST && entry.streamUsage
+        // A streaming chat completion may need `stream_options.include_usage`: the body is collected first and the
+        // head goes upstream with it, framed for what is sent (see `sendCollectedRequest`).
+        let collects =
+            !target.streamUsagePaths.isEmpty && head.method == .POST && entry.streamUsage
             && target.streamUsagePaths.contains(where: { $0.utf8.elementsEqual(route.path.utf8) })
             && Self.isJSON(head.headers)
-        {
-            // A streaming chat completion may need `stream_options.include_usage`: the body is collected first
-            // and the head goes upstream with it, framed for what is sent (see `sendHeldRequest`).
+        let machine = ExchangeStateMachine(
+            start: start, collectsBody: collects, readTimeout: shared.configuration.readTimeout,
+            idempotent: ProxyExchange.isIdempotent(head.method), http10Client: Self.isHTTP10(head.version))
+        let exchange = ProxyExchange(
+            id: shared.generator.next(), machine: machine, route: route, target: target, requestHead: head,
+            upstreamHead: upstreamHead, metadata: metadata, collectPayload: collectPayload,
+            captureLimit: shared.configuration.maxCapturedBodyBytes)
+        exchange.logged = admission == .store
+        exchange.capturesBodies = exchange.logged && collectPayload
+        exchange.quotaReserved = admission == .store && shared.quota != nil
+        if logged && admission == .usageOnly { exchange.logStatus = "quota_exceeded" }
+        if exchange.capturesBodies, let contentLength, contentLength <= exchange.captureLimit {
+            exchange.requestBody.reserveCapacity(contentLength)
+        }
+        if collects {
             exchange.heldBody = context.channel.allocator.buffer(
                 capacity: min(contentLength ?? 1024, shared.configuration.maxRequestBodyBytes))
             if let expect = head.headers.first(name: "expect"), expect.lowercased() == "100-continue" {
@@ -160,10 +156,9 @@ extension ProxyHandler: UpstreamDelegate {
         }
         self.exchange = exchange
         if let connection = pool.checkout(target.endpoint) {
-            exchange.upstreamReused = true
-            attach(connection, exchange: exchange, replay: false)
+            attach(connection, exchange: exchange, reused: true)
         } else {
-            connect(exchange: exchange, replay: false)
+            connect(exchange: exchange)
         }
     }
 
@@ -189,44 +184,42 @@ extension ProxyHandler: UpstreamDelegate {
 
     func clientBody(_ buffer: ByteBuffer, exchange: ProxyExchange) {
         exchange.captureRequest(buffer)
-        if exchange.requestSize > Int64(shared.configuration.maxRequestBodyBytes) {
-            return requestTooLarge(exchange)
-        }
-        if exchange.heldBody != nil {
-            exchange.heldBody!.writeImmutableBuffer(buffer)
-            exchange.lastUpstreamActivity = .now()
-            return
-        }
-        if let upstream = exchange.upstream {
-            upstream.write(.body(.byteBuffer(buffer)))
+        let action = exchange.machine.clientBody(
+            total: exchange.requestSize, limit: shared.configuration.maxRequestBodyBytes, now: .now())
+        switch action {
+        case .collectRequestBody:
+            exchange.heldBody?.writeImmutableBuffer(buffer)
+        case .forwardRequestBody:
+            exchange.upstream?.write(.body(.byteBuffer(buffer)))
             upstreamNeedsFlush = true
-            exchange.lastUpstreamActivity = .now()
-        } else {
+        case .queueRequestBody:
             exchange.pending.append(.body(.byteBuffer(buffer)))
+        default:
+            perform(action, exchange: exchange)
         }
     }
 
     func clientEnd(exchange: ProxyExchange) {
-        exchange.requestEnded = true
-        if let held = exchange.heldBody {
-            exchange.heldBody = nil
-            sendHeldRequest(exchange, body: held)
-            resumeReadsIfPossible()
-            return
-        }
-        if let upstream = exchange.upstream {
-            upstream.write(.end(nil))
-            exchange.requestSent = true
+        let action = exchange.machine.clientEnd()
+        switch action {
+        case .forwardRequestEnd:
+            exchange.upstream?.write(.end(nil))
             upstreamNeedsFlush = true
-        } else {
+        case .queueRequestEnd:
             exchange.pending.append(.end(nil))
+        case .sendCollectedRequest(let upstreamAttached):
+            sendCollectedRequest(exchange, upstreamAttached: upstreamAttached)
+        default:
+            perform(action, exchange: exchange)
         }
         resumeReadsIfPossible()
     }
 
     /// Sends a collected request: with `stream_options.include_usage` added when it is a streaming request that
     /// did not ask for usage (then framed with the new content length), otherwise exactly as received.
-    func sendHeldRequest(_ exchange: ProxyExchange, body held: ByteBuffer) {
+    func sendCollectedRequest(_ exchange: ProxyExchange, upstreamAttached: Bool) {
+        guard let held = exchange.heldBody else { return }
+        exchange.heldBody = nil
         var body = held
         let rewritten = held.withUnsafeReadableBytes { raw in
             StreamUsageOption.requestingUsage(raw.bindMemory(to: UInt8.self))
@@ -239,15 +232,14 @@ extension ProxyHandler: UpstreamDelegate {
             exchange.forwardedBody = body
             exchange.injectedStreamUsage = true
         }
-        if let upstream = exchange.upstream {
+        if upstreamAttached, let upstream = exchange.upstream {
             upstream.write(.head(exchange.upstreamHead))
             if body.readableBytes > 0 { upstream.write(.body(.byteBuffer(body))) }
             upstream.write(.end(nil))
-            exchange.requestSent = true
             upstreamNeedsFlush = true
-            exchange.lastUpstreamActivity = .now()
+            exchange.machine.collectedRequestSent(now: .now())
         } else {
-            // `attach` writes the head, then these.
+            // The head goes with these once an upstream is attached (`sendRequest`).
             if body.readableBytes > 0 { exchange.pending.append(.body(.byteBuffer(body))) }
             exchange.pending.append(.end(nil))
         }
@@ -255,37 +247,47 @@ extension ProxyHandler: UpstreamDelegate {
 
     // MARK: Upstream connection
 
-    func connect(exchange: ProxyExchange, replay: Bool) {
-        exchange.upstreamReused = false
+    func connect(exchange: ProxyExchange) {
         pool.connect(exchange.target).assumeIsolated().whenComplete { [self] result in
             switch result {
             case .success(let channel):
-                guard self.exchange === exchange, !exchange.finished,
-                    let connection = try? channel.pipeline.syncOperations.handler(type: UpstreamConnection.self)
+                guard let connection = try? channel.pipeline.syncOperations.handler(type: UpstreamConnection.self)
                 else {
                     channel.close(promise: nil)
                     return
                 }
-                attach(connection, exchange: exchange, replay: replay)
+                attach(connection, exchange: exchange, reused: false)
             case .failure(let error):
-                guard self.exchange === exchange, !exchange.finished else { return }
+                let failure: ProxyError
                 if case ChannelError.connectTimeout = error {
-                    fail(exchange, error: .connectTimeout)
+                    failure = .connectTimeout
                 } else {
-                    fail(exchange, error: .unreachable(Self.describe(error)))
+                    failure = .unreachable(ProxyError.describe(error))
                 }
+                perform(exchange.machine.upstreamConnectFailed(failure), exchange: exchange)
             }
         }
     }
 
-    func attach(_ connection: UpstreamConnection, exchange: ProxyExchange, replay: Bool) {
+    func attach(_ connection: UpstreamConnection, exchange: ProxyExchange, reused: Bool) {
+        let action = exchange.machine.upstreamAttached(reused: reused, now: .now())
+        switch action {
+        case .sendRequest, .replayRequest, .awaitCollectedBody:
+            break
+        default:
+            // The exchange ended while the connection was being opened.
+            connection.close()
+            return
+        }
         exchange.upstream = connection
-        exchange.upstreamResponded = false
         connection.delegate = self
         connection.exchangesServed += 1
-        if exchange.heldBody != nil {
-            // The body is still being collected; the head goes with it (`sendHeldRequest`).
-        } else if replay {
+        switch action {
+        case .sendRequest:
+            connection.write(.head(exchange.upstreamHead))
+            for part in exchange.pending { connection.write(part) }
+            exchange.pending.removeAll()
+        case .replayRequest:
             connection.write(.head(exchange.upstreamHead))
             if let forwarded = exchange.forwardedBody {
                 connection.write(.body(.byteBuffer(forwarded)))
@@ -295,16 +297,12 @@ extension ProxyHandler: UpstreamDelegate {
                 connection.write(.body(.byteBuffer(buffer)))
             }
             connection.write(.end(nil))
-            exchange.requestSent = true
-        } else {
-            connection.write(.head(exchange.upstreamHead))
-            for part in exchange.pending { connection.write(part) }
-            exchange.pending.removeAll()
-            if exchange.requestEnded { exchange.requestSent = true }
+        default:
+            // `awaitCollectedBody`: the head goes with the body (`sendCollectedRequest`).
+            break
         }
         connection.flush()
         if let context, !context.channel.isWritable { connection.pauseReads() }
-        exchange.lastUpstreamActivity = .now()
         if exchange.readTimer == nil { scheduleReadTimer(exchange, in: shared.configuration.readTimeout) }
         resumeReadsIfPossible()
     }
@@ -313,33 +311,7 @@ extension ProxyHandler: UpstreamDelegate {
         guard let context else { return }
         exchange.readTimer = context.eventLoop.assumeIsolated().scheduleTask(in: delay) { [self] in
             exchange.readTimer = nil
-            guard self.exchange === exchange, !exchange.finished else { return }
-            let timeout = shared.configuration.readTimeout
-            let quiet = NIODeadline.now() - exchange.lastUpstreamActivity
-            if quiet >= timeout {
-                detachUpstream(exchange, reuse: false)
-                if exchange.responseStarted {
-                    cut(exchange, error: .readTimeout)
-                } else {
-                    fail(exchange, error: .readTimeout)
-                }
-            } else {
-                scheduleReadTimer(exchange, in: timeout - quiet)
-            }
-        }
-    }
-
-    /// Lets go of the exchange's upstream connection: back to the pool when it is clean, closed otherwise.
-    func detachUpstream(_ exchange: ProxyExchange, reuse: Bool) {
-        exchange.readTimer?.cancel()
-        exchange.readTimer = nil
-        guard let connection = exchange.upstream else { return }
-        exchange.upstream = nil
-        connection.delegate = nil
-        if reuse && exchange.requestSent && exchange.upstreamKeepAlive && !shared.isShuttingDown {
-            pool.checkin(connection)
-        } else {
-            connection.close()
+            perform(exchange.machine.readTimerFired(now: .now()), exchange: exchange)
         }
     }
 
@@ -347,21 +319,23 @@ extension ProxyHandler: UpstreamDelegate {
 
     func upstreamRead(_ part: HTTPClientResponsePart) {
         guard let exchange, let context else { return }
-        exchange.lastUpstreamActivity = .now()
-        exchange.upstreamResponded = true
         switch part {
         case .head(let head):
-            if head.status.code < 200 && head.status.code != 101 {
+            let action = exchange.machine.upstreamHead(
+                status: head.status.code, keepAlive: head.isKeepAlive, now: .now())
+            switch action {
+            case .forwardInterimHead:
                 // Interim (100 Continue, 103 Early Hints): passed on to HTTP/1.1 clients only.
-                if !Self.isHTTP10(exchange.requestHead.version) {
-                    context.writeAndFlush(
-                        wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: head.status))), promise: nil)
-                }
-                return
+                context.writeAndFlush(
+                    wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: head.status))), promise: nil)
+            case .forwardResponseHead:
+                respondHead(head, exchange: exchange, context: context)
+            default:
+                perform(action, exchange: exchange)
             }
-            respondHead(head, exchange: exchange, context: context)
         case .body(let buffer):
-            if exchange.ttftMicros == nil { exchange.ttftMicros = exchange.microsSinceStart() }
+            let action = exchange.machine.upstreamBody(now: .now())
+            guard action == .forwardResponseBody else { return perform(action, exchange: exchange) }
             exchange.captureResponse(buffer)
             if exchange.usageFilter == nil {
                 context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
@@ -369,40 +343,43 @@ extension ProxyHandler: UpstreamDelegate {
                 context.write(wrapOutboundOut(.body(.byteBuffer(out))), promise: nil)
             }
         case .end:
-            if let rest = exchange.usageFilter?.finish() {
-                context.write(wrapOutboundOut(.body(.byteBuffer(rest))), promise: nil)
-            }
-            detachUpstream(exchange, reuse: true)
-            endResponse(exchange, error: nil)
+            perform(exchange.machine.upstreamEnd(), exchange: exchange)
         }
     }
 
     func respondHead(_ head: HTTPResponseHead, exchange: ProxyExchange, context: ChannelHandlerContext) {
         exchange.statusCode = Int(head.status.code)
-        exchange.upstreamKeepAlive = head.isKeepAlive
         let listed = ProxyHeaders.connectionTokens(head.headers)
         var headers = HTTPHeaders()
-        headers.reserveCapacity(head.headers.count + 2)
         var captured: [(name: String, value: String)] = []
-        captured.reserveCapacity(head.headers.count + 1)
+        captured.reserveCapacity(head.headers.count + 2)
         var hasLength = false
-        if exchange.injectedStreamUsage && head.status == .ok && Self.isEventStream(head.headers) {
+        let eventStream = Self.isEventStream(head.headers)
+        if !exchange.capturesBodies { exchange.responseScanner = ResponseUsageScanner(eventStream: eventStream) }
+        if exchange.injectedStreamUsage && head.status == .ok && eventStream {
             exchange.usageFilter = StreamUsageFilter()
         }
         let filtered = exchange.usageFilter != nil
-        for (name, value) in head.headers {
-            if ProxyHeaders.isHopByHop(name) { continue }
-            if !listed.isEmpty && listed.contains(name.lowercased()) { continue }
-            if (filtered || !hasLength) && ProxyHeaders.nameEquals(name, "content-length") {
-                // A filtered body is shorter than the upstream's: it goes out chunked (or close-delimited).
-                if filtered {
-                    captured.append((name, value))
-                    continue
+        if !filtered && listed.isEmpty && Self.passesAsIs(head.headers, hasLength: &hasLength) {
+            // Nothing to drop (the usual case): the upstream's headers go on as they are, plus the gateway's.
+            headers = head.headers
+            for (name, value) in head.headers { captured.append((name, value)) }
+        } else {
+            headers.reserveCapacity(head.headers.count + 3)
+            for (name, value) in head.headers {
+                if ProxyHeaders.isHopByHop(name) { continue }
+                if !listed.isEmpty && listed.contains(name.lowercased()) { continue }
+                if (filtered || !hasLength) && ProxyHeaders.nameEquals(name, "content-length") {
+                    // A filtered body is shorter than the upstream's: it goes out chunked (or close-delimited).
+                    if filtered {
+                        captured.append((name, value))
+                        continue
+                    }
+                    hasLength = true
                 }
-                hasLength = true
+                headers.add(name: name, value: value)
+                captured.append((name, value))
             }
-            headers.add(name: name, value: value)
-            captured.append((name, value))
         }
         headers.add(name: "cf-aig-log-id", value: exchange.logID)
         captured.append(("cf-aig-log-id", exchange.logID))
@@ -415,17 +392,28 @@ extension ProxyHandler: UpstreamDelegate {
             // An HTTP/1.0 client learns where the body ends only from the connection closing.
             exchange.keepClientAlive = false
         }
-        if quiescing { exchange.keepClientAlive = false }
+        if connection.quiescing { exchange.keepClientAlive = false }
         if !exchange.keepClientAlive {
             headers.add(name: "connection", value: "close")
         } else if Self.isHTTP10(version) {
             headers.add(name: "connection", value: "keep-alive")
         }
         exchange.responseHeaders = captured
-        exchange.responseStarted = true
         context.write(
             wrapOutboundOut(.head(HTTPResponseHead(version: version, status: head.status, headers: headers))),
             promise: nil)
+    }
+
+    /// Whether a response's headers need nothing dropped: no hop-by-hop header and at most one content length.
+    /// `hasLength` tells whether there is one.
+    static func passesAsIs(_ headers: HTTPHeaders, hasLength: inout Bool) -> Bool {
+        var lengths = 0
+        for (name, _) in headers {
+            if ProxyHeaders.isHopByHop(name) { return false }
+            if ProxyHeaders.nameEquals(name, "content-length") { lengths += 1 }
+        }
+        hasLength = lengths == 1
+        return lengths <= 1
     }
 
     static func isEventStream(_ headers: HTTPHeaders) -> Bool {
@@ -443,21 +431,72 @@ extension ProxyHandler: UpstreamDelegate {
 
     func upstreamClosed(error: (any Error)?) {
         guard let exchange else { return }
+        // The connection already let go of its delegate.
         exchange.upstream = nil
         exchange.readTimer?.cancel()
         exchange.readTimer = nil
-        if exchange.responseStarted {
-            return cut(exchange, error: Self.midStreamFailure(error))
+        perform(exchange.machine.upstreamClosed(cause: error, replayable: exchange.canReplay), exchange: exchange)
+    }
+
+    // MARK: Actions
+
+    /// Carries out an action that needs no request or response part at hand (those are carried out where the
+    /// event came in).
+    func perform(_ action: ExchangeStateMachine.Action, exchange: ProxyExchange) {
+        switch action {
+        case .finish(let ending, let upstream):
+            finish(exchange, ending: ending, upstream: upstream)
+        case .retry:
+            connect(exchange: exchange)
+        case .scheduleReadTimer(let delay):
+            scheduleReadTimer(exchange, in: delay)
+        case .none, .unexpected, .dropRequestPart, .dropInterimHead, .discardUpstream, .sendRequest,
+            .replayRequest, .awaitCollectedBody, .forwardRequestBody, .queueRequestBody, .collectRequestBody,
+            .forwardRequestEnd, .queueRequestEnd, .sendCollectedRequest, .forwardInterimHead, .forwardResponseHead,
+            .forwardResponseBody:
+            break
         }
-        if exchange.upstreamReused && !exchange.retried && !exchange.upstreamResponded && exchange.canReplay
-            && exchange.isIdempotent
-        {
-            // A kept-alive connection the upstream had already given up on: try once more on a fresh one.
-            exchange.retried = true
-            return connect(exchange: exchange, replay: true)
+    }
+
+    /// The one way an exchange ends: let go of the upstream, end, answer or cut towards the client, and submit the
+    /// record.
+    func finish(
+        _ exchange: ProxyExchange, ending: ExchangeStateMachine.Ending,
+        upstream disposal: ExchangeStateMachine.UpstreamDisposal
+    ) {
+        exchange.readTimer?.cancel()
+        exchange.readTimer = nil
+        if let connection = exchange.upstream {
+            exchange.upstream = nil
+            connection.delegate = nil
+            if disposal == .release && !shared.isShuttingDown {
+                pool.checkin(connection)
+            } else {
+                connection.close()
+            }
         }
-        let failure: ProxyError = error.map { .unreachable(Self.describe($0)) } ?? .closedBeforeResponse
-        fail(exchange, error: failure)
+        if self.exchange === exchange { self.exchange = nil }
+        switch ending {
+        case .completed:
+            if let rest = exchange.usageFilter?.finish() {
+                context?.write(wrapOutboundOut(.body(.byteBuffer(rest))), promise: nil)
+            }
+            endResponse(exchange, error: nil)
+        case .answered(let error):
+            answer(exchange, error: error)
+        case .cut(let error):
+            if let rest = exchange.usageFilter?.finish() {
+                context?.write(wrapOutboundOut(.body(.byteBuffer(rest))), promise: nil)
+            }
+            connection.startClosing()
+            if let context {
+                context.flush()
+                context.close(promise: nil)
+            }
+            shared.sink.submit(exchange.makeExchange(error: error.message, now: .now()))
+        case .abandoned(let error):
+            shared.sink.submit(exchange.makeExchange(error: error.message, now: .now()))
+        }
     }
 
     // MARK: Endings
@@ -468,26 +507,26 @@ extension ProxyHandler: UpstreamDelegate {
         retryAfter: Int? = nil
     ) {
         guard let context else { return }
-        if idleTimeout != nil { lastActivity = .now() }
-        let keepAlive = head.isKeepAlive && !close && !quiescing
+        let keepAlive = head.isKeepAlive && !close && !connection.quiescing
         let (responseHead, body) = GatewayErrorResponse(
             status: status, code: code, message: message, retryAfter: retryAfter
         ).render(version: head.version, logID: nil, close: !keepAlive, allocator: context.channel.allocator)
         context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
         if head.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
-        responseBusy = false
-        if keepAlive {
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        guard keepAlive else {
+            _ = connection.responseEnded(keepAlive: false, now: .now())
+            return closeAfterEnd(context)
+        }
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        if case .releaseHeld(let closeOutput) = connection.responseEnded(keepAlive: true, now: .now()) {
+            if closeOutput { performDeferredClose() }
             releaseHeld()
-        } else {
-            closeAfterEnd(context)
         }
     }
 
     /// Answers with the gateway's own 502/504/413 for an exchange whose response has not started, and records it.
-    func fail(_ exchange: ProxyExchange, error: ProxyError) {
+    func answer(_ exchange: ProxyExchange, error: ProxyError) {
         guard let context else { return }
-        detachUpstream(exchange, reuse: false)
         let status: HTTPResponseStatus
         let code: StaticString
         switch error.code {
@@ -501,13 +540,12 @@ extension ProxyHandler: UpstreamDelegate {
             status = .badGateway
             code = "upstream_unreachable"
         }
-        if !exchange.requestEnded || quiescing { exchange.keepClientAlive = false }
+        if !exchange.machine.requestEnded || connection.quiescing { exchange.keepClientAlive = false }
         let (head, body) = GatewayErrorResponse(status: status, code: code, message: error.message).render(
             version: exchange.requestHead.version, logID: exchange.logID, close: !exchange.keepClientAlive,
             allocator: context.channel.allocator)
         exchange.statusCode = Int(status.code)
         exchange.responseHeaders = head.headers.map { (name: $0.name, value: $0.value) }
-        exchange.responseStarted = true
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if exchange.method != .HEAD {
             exchange.captureResponse(body)
@@ -519,66 +557,19 @@ extension ProxyHandler: UpstreamDelegate {
     /// Ends the response to the client; records the exchange once the last byte was written.
     func endResponse(_ exchange: ProxyExchange, error: String?) {
         guard let context else { return }
-        if idleTimeout != nil { lastActivity = .now() }
-        exchange.finished = true
-        self.exchange = nil
-        responseBusy = false
-        let keepAlive = exchange.keepClientAlive && !quiescing
-        let promise: EventLoopPromise<Void>? = exchange.record || !keepAlive ? context.eventLoop.makePromise() : nil
+        let keepAlive = exchange.keepClientAlive && !connection.quiescing
+        let promise = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
-        if let promise {
-            let sink = shared.sink
-            promise.futureResult.assumeIsolated().whenComplete { [self] result in
-                if exchange.record {
-                    var failure = error
-                    if failure == nil, case .failure = result { failure = ProxyError.clientDisconnected.message }
-                    sink.submit(exchange.makeExchange(error: failure))
-                }
-                if !keepAlive { self.context?.close(promise: nil) }
-            }
+        let sink = shared.sink
+        promise.futureResult.assumeIsolated().whenComplete { [self] result in
+            var failure = error
+            if failure == nil, case .failure = result { failure = ProxyError.clientDisconnected.message }
+            sink.submit(exchange.makeExchange(error: failure, now: .now()))
+            if !keepAlive { self.context?.close(promise: nil) }
         }
-        if keepAlive {
-            performDeferredClose()
+        if case .releaseHeld(let closeOutput) = connection.responseEnded(keepAlive: keepAlive, now: .now()) {
+            if closeOutput { performDeferredClose() }
             releaseHeld()
-        } else {
-            closing = true
-            held.removeAll()
-        }
-    }
-
-    /// Cuts a response that already started: the client sees the connection close before the body ended.
-    func cut(_ exchange: ProxyExchange, error: ProxyError) {
-        if let rest = exchange.usageFilter?.finish(), let context {
-            context.write(wrapOutboundOut(.body(.byteBuffer(rest))), promise: nil)
-        }
-        detachUpstream(exchange, reuse: false)
-        exchange.finished = true
-        self.exchange = nil
-        responseBusy = false
-        closing = true
-        held.removeAll()
-        if let context {
-            context.flush()
-            context.close(promise: nil)
-        }
-        if exchange.record { shared.sink.submit(exchange.makeExchange(error: error.message)) }
-    }
-
-    /// The client went away mid-exchange.
-    func abort(_ exchange: ProxyExchange, error: ProxyError) {
-        detachUpstream(exchange, reuse: false)
-        exchange.finished = true
-        self.exchange = nil
-        responseBusy = false
-        if exchange.record { shared.sink.submit(exchange.makeExchange(error: error.message)) }
-    }
-
-    func requestTooLarge(_ exchange: ProxyExchange) {
-        exchange.keepClientAlive = false
-        if exchange.responseStarted {
-            cut(exchange, error: .requestTooLarge)
-        } else {
-            fail(exchange, error: .requestTooLarge)
         }
     }
 
@@ -587,8 +578,6 @@ extension ProxyHandler: UpstreamDelegate {
     /// the response in flight (a client still uploading a refused 30 MB body would see "connection reset" instead of
     /// the 413).
     func closeAfterEnd(_ context: ChannelHandlerContext) {
-        closing = true
-        held.removeAll()
         let promise = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
         promise.futureResult.assumeIsolated().whenComplete { [self] _ in
@@ -599,21 +588,5 @@ extension ProxyHandler: UpstreamDelegate {
                 self.context?.close(promise: nil)
             }
         }
-    }
-
-    /// An upstream ending early mid-body shows up as a plain close or as the parser seeing EOF too soon.
-    static func midStreamFailure(_ error: (any Error)?) -> ProxyError {
-        guard let error else { return .closedMidStream }
-        if let parserError = error as? HTTPParserError, parserError == .invalidEOFState { return .closedMidStream }
-        return .protocolError(describe(error))
-    }
-
-    static func describe(_ error: any Error) -> String {
-        if let error = error as? NIOConnectionError {
-            if let first = error.connectionErrors.first { return "\(first.error)" }
-            if let dns = error.dnsAAAAError ?? error.dnsAError { return "name resolution failed: \(dns)" }
-            return "connection failed"
-        }
-        return "\(error)"
     }
 }

@@ -13,50 +13,28 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
-    /// Where the parts of the request being received go.
-    enum Route {
-        case none
-        /// The proxy; parts are dropped once its exchange ended (e.g. answered early).
-        case proxy
-        /// Hummingbird.
-        case passthrough
-    }
-
     let shared: ProxyContext
     let pool: UpstreamPool
     var context: ChannelHandlerContext?
-    var route: Route = .none
-    /// A response (either path) is not finished yet.
-    var responseBusy = false
-    /// Pipelined request parts waiting for the current response to end.
-    var held = CircularBuffer<HTTPServerRequestPart>()
+    /// Where the connection is in its life; every decision about it is taken there.
+    var connection: ConnectionStateMachine
     /// The proxied exchange in flight, if any.
     var exchange: ProxyExchange?
-    var readPending = false
-    var releasing = false
-    /// Graceful shutdown asked this connection to close once its response ends.
-    var quiescing = false
-    /// The connection is being closed by the proxy; nothing more is read or answered.
-    var closing = false
-    var firedPassthrough = false
+    /// Request parts were written upstream since the last flush (flushed at read-complete, batched).
     var upstreamNeedsFlush = false
-    /// A half-close of the output requested while a proxied response was still being written.
-    var deferredOutputClose: (promise: EventLoopPromise<Void>?, pending: Bool) = (nil, false)
-
-    /// Close the connection after this long with no request in flight; nil keeps it open.
-    let idleTimeout: TimeAmount?
-    var lastActivity = NIODeadline.now()
+    /// The promise of a half-close deferred until the proxied response ends.
+    var deferredOutputClosePromise: EventLoopPromise<Void>?
     var idleTimer: Scheduled<Void>?
 
     init(shared: ProxyContext, pool: UpstreamPool, idleTimeout: TimeAmount? = nil) {
         self.shared = shared
         self.pool = pool
-        self.idleTimeout = idleTimeout
+        self.connection = ConnectionStateMachine(now: .now(), idleTimeout: idleTimeout)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        if context.channel.isActive { scheduleIdleCheck(in: idleTimeout) }
+        if context.channel.isActive { scheduleIdleCheck(in: connection.idleTimeout) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -66,25 +44,19 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        lastActivity = .now()
-        scheduleIdleCheck(in: idleTimeout)
+        scheduleIdleCheck(in: connection.idleTimeout)
         context.fireChannelActive()
     }
 
-    /// Closes the connection once it has been idle (no request being read or answered) for `idleTimeout`.
-    /// One timer per connection, pushed forward lazily, so activity costs only a clock read.
+    /// One timer per connection, pushed forward lazily: activity costs nothing until it fires.
     func scheduleIdleCheck(in delay: TimeAmount?) {
-        guard let delay, let idleTimeout, idleTimer == nil, let context else { return }
+        guard let delay, idleTimer == nil, let context else { return }
         idleTimer = context.eventLoop.assumeIsolated().scheduleTask(in: delay) { [self] in
             idleTimer = nil
-            guard !closing, let context = self.context else { return }
-            let busy = responseBusy || exchange != nil || !held.isEmpty || route != .none
-            let quiet = NIODeadline.now() - lastActivity
-            if !busy && quiet >= idleTimeout {
-                closing = true
-                context.close(promise: nil)
-            } else {
-                scheduleIdleCheck(in: busy ? idleTimeout : idleTimeout - quiet)
+            switch connection.idleCheck(now: .now()) {
+            case .close: self.context?.close(promise: nil)
+            case .checkAgain(let after): scheduleIdleCheck(in: after)
+            case .stop: break
             }
         }
     }
@@ -92,59 +64,37 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if closing { return }
-        if idleTimeout != nil { lastActivity = .now() }
         let part = unwrapInboundIn(data)
-        if !held.isEmpty {
-            held.append(part)
-            return
-        }
-        dispatch(part, context: context)
+        perform(connection.received(part, now: .now()), part, context: context)
     }
 
-    func dispatch(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
-        switch part {
-        case .head(let head):
-            if responseBusy {
-                held.append(part)
-                return
+    /// Carries out where the connection machine sent a request part; true when it went to Hummingbird.
+    @discardableResult
+    func perform(
+        _ action: ConnectionStateMachine.PartAction, _ part: HTTPServerRequestPart, context: ChannelHandlerContext
+    ) -> Bool {
+        switch action {
+        case .startExchange:
+            guard case .head(let head) = part else { return false }
+            beginProxy(head, context: context)
+        case .toExchange:
+            guard let exchange else { return false }
+            switch part {
+            case .body(let buffer): clientBody(buffer, exchange: exchange)
+            case .end: clientEnd(exchange: exchange)
+            case .head: break
             }
-            responseBusy = true
-            if ProxyRoute.isProxyURI(head.uri) {
-                route = .proxy
-                beginProxy(head, context: context)
-            } else {
-                route = .passthrough
-                firedPassthrough = true
-                context.fireChannelRead(wrapInboundOut(part))
-            }
-        case .body(let buffer):
-            switch route {
-            case .passthrough:
-                firedPassthrough = true
-                context.fireChannelRead(wrapInboundOut(part))
-            case .proxy:
-                if let exchange { clientBody(buffer, exchange: exchange) }
-            case .none:
-                break
-            }
-        case .end:
-            switch route {
-            case .passthrough:
-                firedPassthrough = true
-                context.fireChannelRead(wrapInboundOut(part))
-            case .proxy:
-                if let exchange { clientEnd(exchange: exchange) }
-            case .none:
-                break
-            }
-            route = .none
+        case .toHummingbird:
+            context.fireChannelRead(wrapInboundOut(part))
+            return true
+        case .hold, .drop:
+            break
         }
+        return false
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
         flushUpstreamIfNeeded()
-        firedPassthrough = false
         context.fireChannelReadComplete()
     }
 
@@ -156,18 +106,16 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        closing = true
         idleTimer?.cancel()
         idleTimer = nil
-        held.removeAll()
-        if let exchange { abort(exchange, error: .clientDisconnected) }
+        if connection.inactive() == .abandonExchange, let exchange {
+            perform(exchange.machine.clientGone(), exchange: exchange)
+        }
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if exchange != nil || route == .proxy {
-            // A broken request on the proxy path: nothing sensible can follow on this connection.
-            closing = true
+        if connection.errorCaught() {
             context.close(promise: nil)
             return
         }
@@ -176,12 +124,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent {
-            quiescing = true
-            if exchange != nil {
-                // Hummingbird's connection handler does not know about the proxied exchange: close ourselves
-                // when it ends.
-                held.removeAll()
-                return
+            switch connection.quiesce() {
+            case .forwardToHummingbird: break
+            case .closeAfterExchange, .none: return
             }
         }
         context.fireUserInboundEventTriggered(event)
@@ -193,24 +138,18 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let isEnd: Bool
         if case .end = unwrapOutboundIn(data) { isEnd = true } else { isEnd = false }
         context.write(data, promise: promise)
-        if isEnd && exchange == nil && route != .proxy {
-            if idleTimeout != nil { lastActivity = .now() }
-            responseBusy = false
+        if isEnd, case .releaseHeld = connection.hummingbirdResponseEnded(now: .now()) {
             releaseHeld()
         }
     }
 
     func read(context: ChannelHandlerContext) {
-        if shouldPauseReads {
-            readPending = true
-        } else {
-            context.read()
-        }
+        if connection.read(exchangeBlocksReads: exchangeBlocksReads) == .read { context.read() }
     }
 
     func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
-        if mode == .output && exchange != nil {
-            deferredOutputClose = (promise, true)
+        if mode == .output && connection.outputCloseRequested() == .deferUntilExchangeEnds {
+            deferredOutputClosePromise = promise
             return
         }
         context.close(mode: mode, promise: promise)
@@ -218,20 +157,15 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: Flow control
 
-    var shouldPauseReads: Bool {
-        if !held.isEmpty { return true }
-        if let exchange, !exchange.requestEnded {
-            guard let upstream = exchange.upstream else { return true }
-            return !upstream.isWritable
-        }
-        return false
+    /// The exchange in flight cannot take request bytes now: no upstream yet, or the upstream is not writable.
+    var exchangeBlocksReads: Bool {
+        guard let exchange, !exchange.machine.requestEnded else { return false }
+        guard let upstream = exchange.upstream else { return true }
+        return !upstream.isWritable
     }
 
     func resumeReadsIfPossible() {
-        if readPending && !shouldPauseReads {
-            readPending = false
-            context?.read()
-        }
+        if connection.resumeReads(exchangeBlocksReads: exchangeBlocksReads) == .read { context?.read() }
     }
 
     func flushUpstreamIfNeeded() {
@@ -243,18 +177,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Hands held requests on after a response ended, until one of them is busy again.
     func releaseHeld() {
-        guard !releasing, let context else { return }
-        releasing = true
-        defer { releasing = false }
+        guard let context else { return }
         var fired = false
         // Body parts belong to the request already dispatched and go on at once; a head waits for the
         // response before it to end.
-        while !closing, let part = held.first {
-            if case .head = part, responseBusy { break }
-            held.removeFirst()
-            firedPassthrough = false
-            dispatch(part, context: context)
-            fired = fired || firedPassthrough
+        while let (part, action) = connection.nextHeld(now: .now()) {
+            if perform(action, part, context: context) { fired = true }
         }
         if fired { context.fireChannelReadComplete() }
         flushUpstreamIfNeeded()
@@ -263,9 +191,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Performs a half-close the async side asked for while a proxied response was in flight.
     func performDeferredClose() {
-        guard deferredOutputClose.pending, let context else { return }
-        let promise = deferredOutputClose.promise
-        deferredOutputClose = (nil, false)
+        guard let context else { return }
+        let promise = deferredOutputClosePromise
+        deferredOutputClosePromise = nil
         context.close(mode: .output, promise: promise)
     }
 }

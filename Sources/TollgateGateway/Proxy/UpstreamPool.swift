@@ -74,7 +74,10 @@ final class UpstreamPool {
                     if let sslContext {
                         try sync.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: serverName))
                     }
-                    try sync.addHTTPClientHandlers(leftOverBytesStrategy: .fireError)
+                    // No outbound header validation: every header sent upstream is either the gateway's own or came
+                    // through the client connection's HTTP parser, which refuses CR, LF and NUL in names and values.
+                    try sync.addHTTPClientHandlers(
+                        leftOverBytesStrategy: .fireError, enableOutboundHeaderValidation: false)
                     try sync.addHandler(UpstreamConnection(endpoint: endpoint))
                 }
             }

@@ -14,24 +14,33 @@ public struct RequestSummary: Sendable, Equatable {
     /// Reads the top level of a JSON request body; anything else (multipart uploads, empty or malformed bodies)
     /// gives what the path alone says.
     public init(body: [UInt8], path: String = "") {
+        self = body.withUnsafeBufferPointer { RequestSummary(json: $0) }.completed(path: path)
+    }
+
+    /// Reads the top level of JSON text.
+    init(json bytes: UnsafeBufferPointer<UInt8>) {
         self.init()
-        body.withUnsafeBufferPointer { bytes in
-            var reader = JSONReader(bytes)
-            guard reader.peekKind() == .object else { return }
-            try? reader.readObject { r, key throws(JSONReader.Failure) in
-                if key == "model" {
-                    if let value = try r.readStringOrSkip(), !value.isEmpty { model = value }
-                } else if key == "stream" {
-                    stream = try r.readBoolOrSkip() ?? false
-                } else {
-                    try r.skipValue()
-                }
+        var reader = JSONReader(bytes)
+        guard reader.peekKind() == .object else { return }
+        try? reader.readObject { r, key throws(JSONReader.Failure) in
+            if key == "model" {
+                if let value = try r.readStringOrSkip(), !value.isEmpty { model = value }
+            } else if key == "stream" {
+                stream = try r.readBoolOrSkip() ?? false
+            } else {
+                try r.skipValue()
             }
         }
-        if model == nil { model = Self.pathModel(path) }
-        if !stream, path.hasSuffix(":streamGenerateContent") {
-            stream = true
-        }
+    }
+
+    /// This summary with what a Gemini-style path adds: its model when the body named none, and the stream mode of
+    /// `:streamGenerateContent`.
+    public func completed(path: String) -> RequestSummary {
+        guard !path.isEmpty else { return self }
+        var summary = self
+        if summary.model == nil { summary.model = Self.pathModel(path) }
+        if !summary.stream, path.hasSuffix(":streamGenerateContent") { summary.stream = true }
+        return summary
     }
 
     /// The `{model}` of a `…/models/{model}:{method}` path (Gemini, e.g.

@@ -1,0 +1,135 @@
+/// Reads a response's usage and model as its body passes, chunk by chunk, keeping only what the record needs:
+/// the same result as `UsageParser.parse` on the whole body, without the body.
+///
+/// A stream (`text/event-stream`, or a body starting with an SSE field) is split into events as they complete;
+/// each event is read and dropped, so only the event in progress is held. A JSON body goes through
+/// `JSONFieldScanner`, which keeps only the members usage is read from (`usage`, `usageMetadata`, `model`,
+/// `modelVersion`, `service_tier`, `x_groq`).
+public struct ResponseUsageScanner: Sendable {
+    /// An event larger than this is skipped (no usage event is that large).
+    static let maxEventBytes = 1 << 20
+
+    private enum Mode {
+        case undecided
+        case eventStream
+        case json
+    }
+
+    private var mode: Mode
+    private var state = UsageParser.State()
+    private static let keys = JSONFieldScanner.keyTable([
+        "usage", "usageMetadata", "model", "modelVersion", "service_tier", "x_groq",
+    ])
+
+    private var json = JSONFieldScanner(keys: Self.keys)
+    /// Bytes of the event in progress that arrived in earlier chunks.
+    private var carry: [UInt8] = []
+    /// The event in progress outgrew `maxEventBytes`: skipped until its end.
+    private var skipping = false
+    private var lineHasBytes = false
+    private var afterCR = false
+
+    /// `eventStream`: the response said `text/event-stream`; otherwise its first bytes decide.
+    public init(eventStream: Bool) {
+        mode = eventStream ? .eventStream : .undecided
+    }
+
+    /// Reads the next bytes of the body.
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer) {
+        var bytes = bytes
+        if mode == .undecided {
+            var i = 0
+            while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 {
+                i += 1
+            }
+            guard i < bytes.count else { return }
+            let first = bytes[i]
+            mode =
+                first == UInt8(ascii: "d") || first == UInt8(ascii: "e") || first == UInt8(ascii: ":")
+                ? .eventStream : .json
+            bytes = UnsafeRawBufferPointer(rebasing: bytes[i...])
+        }
+        switch mode {
+        case .json:
+            json.feed(bytes, into: &state)
+        case .eventStream:
+            feedEvents(bytes)
+        case .undecided:
+            break
+        }
+    }
+
+    /// The usage and model of the whole body.
+    public mutating func finish() -> ResponseUsage {
+        switch mode {
+        case .json:
+            json.finish(into: &state)
+        case .eventStream:
+            if !carry.isEmpty && !skipping { readEvent(carry) }
+            carry.removeAll()
+        case .undecided:
+            break
+        }
+        return ResponseUsage(usage: state.reported.normalized(), model: state.model)
+    }
+
+    /// Finds the blank lines that end events (LF, CRLF or CR line ends) and reads each completed event.
+    private mutating func feedEvents(_ bytes: UnsafeRawBufferPointer) {
+        let count = bytes.count
+        var eventStart = 0
+        var i = 0
+        while i < count {
+            let byte = bytes[i]
+            i += 1
+            guard byte == 0x0A || byte == 0x0D else {
+                afterCR = false
+                lineHasBytes = true
+                continue
+            }
+            if byte == 0x0A && afterCR {
+                afterCR = false
+                continue
+            }
+            afterCR = byte == 0x0D
+            if lineHasBytes {
+                lineHasBytes = false
+                continue
+            }
+            // A blank line: the event ends at i.
+            let tail = UnsafeRawBufferPointer(rebasing: bytes[eventStart..<i])
+            if skipping {
+                skipping = false
+            } else if carry.isEmpty {
+                readEvent(tail)
+            } else {
+                carry.append(contentsOf: tail)
+                readEvent(carry)
+            }
+            carry.removeAll(keepingCapacity: true)
+            eventStart = i
+        }
+        if eventStart < count && !skipping {
+            carry.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[eventStart..<count]))
+            if carry.count > Self.maxEventBytes {
+                skipping = true
+                carry.removeAll()
+            }
+        }
+    }
+
+    private mutating func readEvent(_ event: UnsafeRawBufferPointer) {
+        ServerSentEvents.forEachData(in: event.bindMemory(to: UInt8.self)) { state.parseDocument($0) }
+    }
+
+    private mutating func readEvent(_ event: [UInt8]) {
+        event.withUnsafeBufferPointer { bytes in
+            ServerSentEvents.forEachData(in: bytes) { state.parseDocument($0) }
+        }
+    }
+}
+
+extension UsageParser.State: JSONDocumentConsumer {
+    mutating func consume(_ document: UnsafeBufferPointer<UInt8>) {
+        parseDocument(document)
+    }
+}

@@ -1,0 +1,440 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Testing
+
+@testable import TollgateGateway
+
+/// `ExchangeStateMachine` alone, without sockets: the whole transition table, then the stories it has to get right
+/// (early answers, cuts, retries, timeouts on a manual clock).
+struct ExchangeStateMachineTests {
+    typealias Machine = ExchangeStateMachine
+
+    static let t0 = NIODeadline.uptimeNanoseconds(1_000_000_000)
+    static let timeout = TimeAmount.seconds(30)
+    static let limit = 1000
+
+    static func machine(collecting: Bool = false, idempotent: Bool = false, http10: Bool = false) -> Machine {
+        Machine(start: t0, collectsBody: collecting, readTimeout: timeout, idempotent: idempotent, http10Client: http10)
+    }
+
+    static func at(_ milliseconds: Int64) -> NIODeadline { t0 + .milliseconds(milliseconds) }
+
+    // MARK: The transition table
+
+    /// The events of the table; each is applied to a copy of a state.
+    enum Event: String, CaseIterable {
+        case attachFresh, attachReused, connectFailed, body, bodyTooLarge, end, interimHead, head, keepAliveHead
+        case responseBody, responseEnd, upstreamClosed, readTimerEarly, readTimerLate, clientGone
+
+        func apply(to machine: inout Machine) -> Machine.Action {
+            let now = ExchangeStateMachineTests.at(100)
+            switch self {
+            case .attachFresh: return machine.upstreamAttached(reused: false, now: now)
+            case .attachReused: return machine.upstreamAttached(reused: true, now: now)
+            case .connectFailed: return machine.upstreamConnectFailed(.unreachable("refused"))
+            case .body: return machine.clientBody(total: 10, limit: ExchangeStateMachineTests.limit, now: now)
+            case .bodyTooLarge: return machine.clientBody(total: 1001, limit: ExchangeStateMachineTests.limit, now: now)
+            case .end: return machine.clientEnd()
+            case .interimHead: return machine.upstreamHead(status: 100, keepAlive: true, now: now)
+            case .head: return machine.upstreamHead(status: 200, keepAlive: false, now: now)
+            case .keepAliveHead: return machine.upstreamHead(status: 200, keepAlive: true, now: now)
+            case .responseBody: return machine.upstreamBody(now: now)
+            case .responseEnd: return machine.upstreamEnd()
+            case .upstreamClosed: return machine.upstreamClosed(cause: nil, replayable: true)
+            case .readTimerEarly:
+                return machine.readTimerFired(now: machine.lastUpstreamActivity + .seconds(10))
+            case .readTimerLate:
+                return machine.readTimerFired(now: machine.lastUpstreamActivity + ExchangeStateMachineTests.timeout)
+            case .clientGone: return machine.clientGone()
+            }
+        }
+    }
+
+    /// The states of the table, each reached from a new exchange by real events.
+    static let states: [(name: String, machine: Machine)] = {
+        func drive(_ machine: Machine, _ steps: (inout Machine) -> Void) -> Machine {
+            var machine = machine
+            steps(&machine)
+            return machine
+        }
+        let now = at(50)
+        return [
+            ("connecting/streaming", machine(idempotent: true)),
+            ("connecting/collecting", machine(collecting: true)),
+            ("connecting/received", drive(machine(idempotent: true)) { _ = $0.clientEnd() }),
+            ("awaiting/streaming", drive(machine()) { _ = $0.upstreamAttached(reused: false, now: now) }),
+            (
+                "awaiting/collecting",
+                drive(machine(collecting: true)) { _ = $0.upstreamAttached(reused: false, now: now) }
+            ),
+            (
+                "awaiting/sent",
+                drive(machine(idempotent: true)) {
+                    _ = $0.upstreamAttached(reused: false, now: now)
+                    _ = $0.clientEnd()
+                }
+            ),
+            (
+                "awaiting/sent reused",
+                drive(machine(idempotent: true)) {
+                    _ = $0.upstreamAttached(reused: true, now: now)
+                    _ = $0.clientEnd()
+                }
+            ),
+            (
+                "streaming/streaming",
+                drive(machine()) {
+                    _ = $0.upstreamAttached(reused: false, now: now)
+                    _ = $0.upstreamHead(status: 200, keepAlive: true, now: now)
+                }
+            ),
+            (
+                "streaming/sent",
+                drive(machine()) {
+                    _ = $0.upstreamAttached(reused: false, now: now)
+                    _ = $0.clientEnd()
+                    _ = $0.upstreamHead(status: 200, keepAlive: true, now: now)
+                }
+            ),
+            (
+                "finished",
+                drive(machine()) {
+                    _ = $0.clientGone()
+                }
+            ),
+        ]
+    }()
+
+    /// Every event in every state, and what it must do. `unexpected` is the documented answer to an event the
+    /// HTTP codecs never deliver in that state.
+    static let table = """
+        connecting/streaming | attachFresh | sendRequest(complete: false)
+        connecting/streaming | attachReused | sendRequest(complete: false)
+        connecting/streaming | connectFailed | finish(answered: upstream unreachable: refused, upstream: none)
+        connecting/streaming | body | queueRequestBody
+        connecting/streaming | bodyTooLarge | finish(answered: request body exceeds the size limit, upstream: none)
+        connecting/streaming | end | queueRequestEnd
+        connecting/streaming | interimHead | unexpected
+        connecting/streaming | head | unexpected
+        connecting/streaming | keepAliveHead | unexpected
+        connecting/streaming | responseBody | unexpected
+        connecting/streaming | responseEnd | unexpected
+        connecting/streaming | upstreamClosed | unexpected
+        connecting/streaming | readTimerEarly | none
+        connecting/streaming | readTimerLate | none
+        connecting/streaming | clientGone | finish(abandoned: client disconnected before the response ended, upstream: none)
+        connecting/collecting | attachFresh | awaitCollectedBody
+        connecting/collecting | attachReused | awaitCollectedBody
+        connecting/collecting | connectFailed | finish(answered: upstream unreachable: refused, upstream: none)
+        connecting/collecting | body | collectRequestBody
+        connecting/collecting | bodyTooLarge | finish(answered: request body exceeds the size limit, upstream: none)
+        connecting/collecting | end | sendCollectedRequest(upstreamAttached: false)
+        connecting/collecting | interimHead | unexpected
+        connecting/collecting | head | unexpected
+        connecting/collecting | keepAliveHead | unexpected
+        connecting/collecting | responseBody | unexpected
+        connecting/collecting | responseEnd | unexpected
+        connecting/collecting | upstreamClosed | unexpected
+        connecting/collecting | readTimerEarly | none
+        connecting/collecting | readTimerLate | none
+        connecting/collecting | clientGone | finish(abandoned: client disconnected before the response ended, upstream: none)
+        connecting/received | attachFresh | sendRequest(complete: true)
+        connecting/received | attachReused | sendRequest(complete: true)
+        connecting/received | connectFailed | finish(answered: upstream unreachable: refused, upstream: none)
+        connecting/received | body | unexpected
+        connecting/received | bodyTooLarge | unexpected
+        connecting/received | end | unexpected
+        connecting/received | interimHead | unexpected
+        connecting/received | head | unexpected
+        connecting/received | keepAliveHead | unexpected
+        connecting/received | responseBody | unexpected
+        connecting/received | responseEnd | unexpected
+        connecting/received | upstreamClosed | unexpected
+        connecting/received | readTimerEarly | none
+        connecting/received | readTimerLate | none
+        connecting/received | clientGone | finish(abandoned: client disconnected before the response ended, upstream: none)
+        awaiting/streaming | attachFresh | unexpected
+        awaiting/streaming | attachReused | unexpected
+        awaiting/streaming | connectFailed | unexpected
+        awaiting/streaming | body | forwardRequestBody
+        awaiting/streaming | bodyTooLarge | finish(answered: request body exceeds the size limit, upstream: close)
+        awaiting/streaming | end | forwardRequestEnd
+        awaiting/streaming | interimHead | forwardInterimHead
+        awaiting/streaming | head | forwardResponseHead
+        awaiting/streaming | keepAliveHead | forwardResponseHead
+        awaiting/streaming | responseBody | unexpected
+        awaiting/streaming | responseEnd | unexpected
+        awaiting/streaming | upstreamClosed | finish(answered: upstream closed the connection before responding, upstream: none)
+        awaiting/streaming | readTimerEarly | scheduleReadTimer(20000 ms)
+        awaiting/streaming | readTimerLate | finish(answered: upstream read timeout, upstream: close)
+        awaiting/streaming | clientGone | finish(abandoned: client disconnected before the response ended, upstream: close)
+        awaiting/collecting | attachFresh | unexpected
+        awaiting/collecting | attachReused | unexpected
+        awaiting/collecting | connectFailed | unexpected
+        awaiting/collecting | body | collectRequestBody
+        awaiting/collecting | bodyTooLarge | finish(answered: request body exceeds the size limit, upstream: close)
+        awaiting/collecting | end | sendCollectedRequest(upstreamAttached: true)
+        awaiting/collecting | interimHead | forwardInterimHead
+        awaiting/collecting | head | forwardResponseHead
+        awaiting/collecting | keepAliveHead | forwardResponseHead
+        awaiting/collecting | responseBody | unexpected
+        awaiting/collecting | responseEnd | unexpected
+        awaiting/collecting | upstreamClosed | finish(answered: upstream closed the connection before responding, upstream: none)
+        awaiting/collecting | readTimerEarly | scheduleReadTimer(20000 ms)
+        awaiting/collecting | readTimerLate | finish(answered: upstream read timeout, upstream: close)
+        awaiting/collecting | clientGone | finish(abandoned: client disconnected before the response ended, upstream: close)
+        awaiting/sent | attachFresh | unexpected
+        awaiting/sent | attachReused | unexpected
+        awaiting/sent | connectFailed | unexpected
+        awaiting/sent | body | unexpected
+        awaiting/sent | bodyTooLarge | unexpected
+        awaiting/sent | end | unexpected
+        awaiting/sent | interimHead | forwardInterimHead
+        awaiting/sent | head | forwardResponseHead
+        awaiting/sent | keepAliveHead | forwardResponseHead
+        awaiting/sent | responseBody | unexpected
+        awaiting/sent | responseEnd | unexpected
+        awaiting/sent | upstreamClosed | finish(answered: upstream closed the connection before responding, upstream: none)
+        awaiting/sent | readTimerEarly | scheduleReadTimer(20000 ms)
+        awaiting/sent | readTimerLate | finish(answered: upstream read timeout, upstream: close)
+        awaiting/sent | clientGone | finish(abandoned: client disconnected before the response ended, upstream: close)
+        awaiting/sent reused | attachFresh | unexpected
+        awaiting/sent reused | attachReused | unexpected
+        awaiting/sent reused | connectFailed | unexpected
+        awaiting/sent reused | body | unexpected
+        awaiting/sent reused | bodyTooLarge | unexpected
+        awaiting/sent reused | end | unexpected
+        awaiting/sent reused | interimHead | forwardInterimHead
+        awaiting/sent reused | head | forwardResponseHead
+        awaiting/sent reused | keepAliveHead | forwardResponseHead
+        awaiting/sent reused | responseBody | unexpected
+        awaiting/sent reused | responseEnd | unexpected
+        awaiting/sent reused | upstreamClosed | retry
+        awaiting/sent reused | readTimerEarly | scheduleReadTimer(20000 ms)
+        awaiting/sent reused | readTimerLate | finish(answered: upstream read timeout, upstream: close)
+        awaiting/sent reused | clientGone | finish(abandoned: client disconnected before the response ended, upstream: close)
+        streaming/streaming | attachFresh | unexpected
+        streaming/streaming | attachReused | unexpected
+        streaming/streaming | connectFailed | unexpected
+        streaming/streaming | body | forwardRequestBody
+        streaming/streaming | bodyTooLarge | finish(cut: request body exceeds the size limit, upstream: close)
+        streaming/streaming | end | forwardRequestEnd
+        streaming/streaming | interimHead | unexpected
+        streaming/streaming | head | unexpected
+        streaming/streaming | keepAliveHead | unexpected
+        streaming/streaming | responseBody | forwardResponseBody
+        streaming/streaming | responseEnd | finish(completed, upstream: close)
+        streaming/streaming | upstreamClosed | finish(cut: upstream closed the connection mid-stream, upstream: none)
+        streaming/streaming | readTimerEarly | scheduleReadTimer(20000 ms)
+        streaming/streaming | readTimerLate | finish(cut: upstream read timeout, upstream: close)
+        streaming/streaming | clientGone | finish(abandoned: client disconnected before the response ended, upstream: close)
+        streaming/sent | attachFresh | unexpected
+        streaming/sent | attachReused | unexpected
+        streaming/sent | connectFailed | unexpected
+        streaming/sent | body | unexpected
+        streaming/sent | bodyTooLarge | unexpected
+        streaming/sent | end | unexpected
+        streaming/sent | interimHead | unexpected
+        streaming/sent | head | unexpected
+        streaming/sent | keepAliveHead | unexpected
+        streaming/sent | responseBody | forwardResponseBody
+        streaming/sent | responseEnd | finish(completed, upstream: release)
+        streaming/sent | upstreamClosed | finish(cut: upstream closed the connection mid-stream, upstream: none)
+        streaming/sent | readTimerEarly | scheduleReadTimer(20000 ms)
+        streaming/sent | readTimerLate | finish(cut: upstream read timeout, upstream: close)
+        streaming/sent | clientGone | finish(abandoned: client disconnected before the response ended, upstream: close)
+        finished | attachFresh | discardUpstream
+        finished | attachReused | discardUpstream
+        finished | connectFailed | none
+        finished | body | dropRequestPart
+        finished | bodyTooLarge | dropRequestPart
+        finished | end | dropRequestPart
+        finished | interimHead | none
+        finished | head | none
+        finished | keepAliveHead | none
+        finished | responseBody | none
+        finished | responseEnd | none
+        finished | upstreamClosed | none
+        finished | readTimerEarly | none
+        finished | readTimerLate | none
+        finished | clientGone | none
+        """
+
+    /// A short, stable name for an action, as the table writes it.
+    static func name(_ action: Machine.Action) -> String {
+        switch action {
+        case .finish(let ending, let upstream):
+            let how: String
+            switch ending {
+            case .completed: how = "completed"
+            case .answered(let error): how = "answered: \(error.message)"
+            case .cut(let error): how = "cut: \(error.message)"
+            case .abandoned(let error): how = "abandoned: \(error.message)"
+            }
+            return "finish(\(how), upstream: \(upstream))"
+        case .scheduleReadTimer(let delay):
+            return "scheduleReadTimer(\(delay.nanoseconds / 1_000_000) ms)"
+        default:
+            return "\(action)"
+        }
+    }
+
+    @Test func everyEventInEveryStateDoesWhatTheTableSays() throws {
+        var expected: [String: String] = [:]
+        for line in Self.table.split(separator: "\n") {
+            let columns = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            try #require(columns.count == 3, "malformed line: \(line)")
+            expected[columns[0] + " | " + columns[1]] = columns[2]
+        }
+        // The table names every pair, once.
+        #expect(expected.count == Self.states.count * Event.allCases.count)
+        for (stateName, start) in Self.states {
+            for event in Event.allCases {
+                var machine = start
+                let action = event.apply(to: &machine)
+                let key = stateName + " | " + event.rawValue
+                #expect(Self.name(action) == expected[key], "\(key)")
+            }
+        }
+    }
+
+    @Test func theTableStatesAreTheStatesTheyAreNamedFor() {
+        let states = Dictionary(uniqueKeysWithValues: Self.states.map { ($0.name, $0.machine) })
+        #expect(states["connecting/collecting"]?.request == .collecting)
+        #expect(states["connecting/received"]?.request == .received)
+        #expect(states["awaiting/sent reused"]?.attempt?.reused == true)
+        #expect(states["awaiting/sent"]?.request == .sent)
+        #expect(states["streaming/streaming"]?.responseStarted == true)
+        #expect(states["streaming/streaming"]?.request == .streaming)
+        #expect(states["finished"]?.state == .finished(.abandoned(.clientDisconnected)))
+    }
+
+    // MARK: Stories
+
+    @Test func aRequestStreamsUpAndTheResponseStreamsDown() {
+        var machine = Self.machine()
+        #expect(machine.clientBody(total: 5, limit: Self.limit, now: Self.at(1)) == .queueRequestBody)
+        #expect(machine.upstreamAttached(reused: false, now: Self.at(2)) == .sendRequest(complete: false))
+        #expect(machine.clientBody(total: 10, limit: Self.limit, now: Self.at(3)) == .forwardRequestBody)
+        #expect(machine.clientEnd() == .forwardRequestEnd)
+        #expect(machine.request == .sent)
+        #expect(machine.upstreamHead(status: 200, keepAlive: true, now: Self.at(40)) == .forwardResponseHead)
+        #expect(machine.ttft == nil)
+        #expect(machine.upstreamBody(now: Self.at(45)) == .forwardResponseBody)
+        #expect(machine.upstreamBody(now: Self.at(60)) == .forwardResponseBody)
+        // Time to first token: the first body byte, on the injected clock.
+        #expect(machine.ttft == .milliseconds(45))
+        #expect(machine.upstreamEnd() == .finish(.completed, upstream: .release))
+        #expect(machine.elapsed(Self.at(70)) == .milliseconds(70))
+    }
+
+    @Test func anEarlyAnswerDuringTheUploadEndsTheExchangeAndClosesTheUpstream() {
+        var machine = Self.machine()
+        _ = machine.upstreamAttached(reused: false, now: Self.at(1))
+        #expect(machine.clientBody(total: 100, limit: Self.limit, now: Self.at(2)) == .forwardRequestBody)
+        #expect(machine.upstreamHead(status: 413, keepAlive: true, now: Self.at(3)) == .forwardResponseHead)
+        #expect(machine.upstreamBody(now: Self.at(4)) == .forwardResponseBody)
+        // The upstream said keep-alive, but the rest of the request never reached it: the connection is not clean.
+        #expect(machine.upstreamEnd() == .finish(.completed, upstream: .close))
+        // What the client still sends is dropped.
+        #expect(machine.clientBody(total: 200, limit: Self.limit, now: Self.at(5)) == .dropRequestPart)
+        #expect(machine.clientEnd() == .dropRequestPart)
+    }
+
+    @Test func aCollectedBodyGoesUpWithItsHeadOnceComplete() {
+        var machine = Self.machine(collecting: true)
+        #expect(machine.upstreamAttached(reused: false, now: Self.at(1)) == .awaitCollectedBody)
+        #expect(machine.clientBody(total: 100, limit: Self.limit, now: Self.at(2)) == .collectRequestBody)
+        #expect(machine.clientEnd() == .sendCollectedRequest(upstreamAttached: true))
+        #expect(machine.request == .sent)
+
+        var late = Self.machine(collecting: true)
+        #expect(late.clientEnd() == .sendCollectedRequest(upstreamAttached: false))
+        // Collected and ended before the upstream came: the head and the kept parts go out together.
+        #expect(late.upstreamAttached(reused: false, now: Self.at(1)) == .sendRequest(complete: true))
+    }
+
+    @Test func aReusedConnectionDroppedBeforeAnsweringIsRetriedOnceOnAFreshOne() {
+        var machine = Self.machine(idempotent: true)
+        _ = machine.clientEnd()
+        #expect(machine.upstreamAttached(reused: true, now: Self.at(1)) == .sendRequest(complete: true))
+        #expect(machine.upstreamClosed(cause: nil, replayable: true) == .retry)
+        #expect(machine.attempt == .init(number: 2, reused: false, responded: false, replay: true))
+        #expect(machine.upstreamAttached(reused: false, now: Self.at(2)) == .replayRequest)
+        // The second attempt is not retried.
+        #expect(
+            machine.upstreamClosed(cause: nil, replayable: true)
+                == .finish(.answered(.closedBeforeResponse), upstream: .none))
+    }
+
+    @Test func noRetryWhenItCouldChangeSomethingOrTheUpstreamHadAnswered() {
+        // Not idempotent (a POST).
+        var post = Self.machine(idempotent: false)
+        _ = post.clientEnd()
+        _ = post.upstreamAttached(reused: true, now: Self.at(1))
+        #expect(
+            post.upstreamClosed(cause: nil, replayable: true)
+                == .finish(.answered(.closedBeforeResponse), upstream: .none))
+        // The body was not recorded whole.
+        var truncated = Self.machine(idempotent: true)
+        _ = truncated.clientEnd()
+        _ = truncated.upstreamAttached(reused: true, now: Self.at(1))
+        #expect(
+            truncated.upstreamClosed(cause: nil, replayable: false)
+                == .finish(.answered(.closedBeforeResponse), upstream: .none))
+        // An interim head came first: the upstream had seen the request.
+        var answered = Self.machine(idempotent: true)
+        _ = answered.clientEnd()
+        _ = answered.upstreamAttached(reused: true, now: Self.at(1))
+        #expect(answered.upstreamHead(status: 100, keepAlive: true, now: Self.at(2)) == .forwardInterimHead)
+        #expect(
+            answered.upstreamClosed(cause: nil, replayable: true)
+                == .finish(.answered(.closedBeforeResponse), upstream: .none))
+    }
+
+    @Test func anUpstreamCutMidStreamCutsTheClientsResponse() {
+        var machine = Self.machine()
+        _ = machine.upstreamAttached(reused: false, now: Self.at(1))
+        _ = machine.clientEnd()
+        _ = machine.upstreamHead(status: 200, keepAlive: true, now: Self.at(2))
+        _ = machine.upstreamBody(now: Self.at(3))
+        #expect(
+            machine.upstreamClosed(cause: HTTPParserError.invalidEOFState, replayable: true)
+                == .finish(.cut(.closedMidStream), upstream: .none))
+        #expect(machine.responseStarted)
+        #expect(machine.upstreamBody(now: Self.at(4)) == .none)
+    }
+
+    @Test func theReadTimeoutCountsFromTheLastUpstreamByteOnTheInjectedClock() {
+        var machine = Self.machine()
+        _ = machine.upstreamAttached(reused: false, now: Self.at(0))
+        _ = machine.clientEnd()
+        // Fired on schedule with nothing heard: a 504 before the response started.
+        var quiet = machine
+        #expect(
+            quiet.readTimerFired(now: Self.at(30_000)) == .finish(.answered(.readTimeout), upstream: .close))
+        // A byte at 20 s pushes the deadline to 50 s.
+        _ = machine.upstreamHead(status: 200, keepAlive: true, now: Self.at(10_000))
+        _ = machine.upstreamBody(now: Self.at(20_000))
+        #expect(machine.readTimerFired(now: Self.at(30_000)) == .scheduleReadTimer(.seconds(20)))
+        #expect(machine.readTimerFired(now: Self.at(49_999)) == .scheduleReadTimer(.milliseconds(1)))
+        #expect(machine.readTimerFired(now: Self.at(50_000)) == .finish(.cut(.readTimeout), upstream: .close))
+    }
+
+    @Test func anHTTP10ClientGetsNoInterimHead() {
+        var machine = Self.machine(http10: true)
+        _ = machine.upstreamAttached(reused: false, now: Self.at(0))
+        #expect(machine.upstreamHead(status: 103, keepAlive: true, now: Self.at(1)) == .dropInterimHead)
+        #expect(machine.upstreamHead(status: 200, keepAlive: true, now: Self.at(2)) == .forwardResponseHead)
+    }
+
+    @Test func anUpstreamFailingAtConnectIsAnsweredByTheGateway() {
+        var machine = Self.machine()
+        #expect(
+            machine.upstreamConnectFailed(.connectTimeout) == .finish(.answered(.connectTimeout), upstream: .none))
+        #expect(!machine.responseStarted)
+        // A connection that completes afterwards is closed.
+        #expect(machine.upstreamAttached(reused: false, now: Self.at(1)) == .discardUpstream)
+    }
+}

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# What one proxied request costs the gateway, in counts that do not move with the machine's load: instructions
+# (valgrind's callgrind) and heap allocations (valgrind's DHAT), per request, with logging on and with
+# `cf-aig-collect-log: false`. Everything the gateway process does is counted — proxy, ingest queue, record
+# building and the store — from start to a clean stop (SIGTERM: the queue drained, the segment sealed).
+#
+# `tollgate serve` runs under valgrind in front of `tollgate mock-provider`; one keep-alive client sends the chat
+# completion of scripts/bench-proxy.sh, FEW then MANY requests in two runs; the difference of the two counts over
+# MANY − FEW is one request's cost (start-up and shutdown cancel out). FEW is past the 1,000 records after which the
+# store trains its zstd dictionary, so that one-off cost is in both runs. Group commits are time-based and valgrind
+# runs the gateway some fifty times slower, so a commit holds far fewer records than under real load: the commit
+# interval is 1 s here (200 ms by default) to keep that share closer to what it is at speed, and the event loops'
+# own share (the proxy up to the ingest queue) is printed apart; it does not depend on timing.
+#
+#   scripts/cost-proxy.sh [path to a release tollgate binary, default: build one]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh valgrind
+if [ $# -ge 1 ]; then
+    bin=$1
+else
+    swift build -c release --product tollgate >/dev/null
+    bin=.build/release/tollgate
+fi
+# valgrind 3.19 cannot read the DWARF 5 the Swift toolchain emits: the measured copy keeps its symbols only.
+work=$(mktemp -d)
+objcopy --strip-debug "$bin" "$work/tollgate"
+# valgrind 3.19 writes to the mask passed to sigsuspend, which libdispatch keeps in read-only memory (its main
+# thread parks in sigsuspend): a shim hands the kernel a copy.
+cat > "$work/shim.c" <<'C'
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int sigsuspend(const sigset_t *mask) {
+    sigset_t copy = *mask;
+    return (int)syscall(SYS_rt_sigsuspend, &copy, 8);
+}
+C
+cc -shared -fPIC -O2 -o "$work/shim.so" "$work/shim.c"
+few="${FEW:-1100}"
+many="${MANY:-2100}"
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+wait_port() { for _ in $(seq 1 1200); do (echo > /dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open" >&2; exit 1; }
+
+mock_port=$(free_port)
+"$bin" mock-provider --port "$mock_port" >/dev/null 2>&1 & pids+=($!)
+wait_port "$mock_port"
+
+# send PORT COUNT COLLECT_LOG: COUNT requests on one keep-alive connection.
+send() {
+    python3 - "$1" "$2" "$3" <<'PY'
+import http.client, sys
+port, count, collect = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+body = '{"model":"gpt-5-mini","messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"Summarise the plot of a short story about a lighthouse keeper in two sentences."}]}'
+headers = {"Content-Type": "application/json", "Authorization": "Bearer sk-bench"}
+if collect == "false":
+    headers["cf-aig-collect-log"] = "false"
+conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+for _ in range(count):
+    conn.request("POST", "/v1/default/default/openai/chat/completions", body=body, headers=headers)
+    response = conn.getresponse()
+    response.read()
+    if response.status != 200:
+        sys.exit(f"status {response.status}")
+conn.close()
+PY
+}
+
+# measure TOOL COUNT COLLECT_LOG -> prints the tool's total (instructions, or allocations)
+measure() {
+    local tool=$1 count=$2 collect=$3 port dir
+    port=$(free_port)
+    dir=$(mktemp -d -p "$work")
+    local args=(--tool="$tool")
+    if [ "$tool" = callgrind ]; then
+        args+=(--callgrind-out-file="$dir/out")
+    else
+        args+=(--dhat-out-file="$dir/out")
+    fi
+    TOLLGATE_ADMIN_TOKEN=cost LD_PRELOAD="$work/shim.so" valgrind "${args[@]}" --log-file="$dir/log" "$work/tollgate" serve --port "$port" \
+        --data "$dir/data" --upstream "openai=http://127.0.0.1:$mock_port/v1" --log-level error --commit-interval-ms 1000 \
+        >/dev/null 2>&1 &
+    local pid=$!
+    wait_port "$port"
+    send "$port" "$count" "$collect"
+    kill -TERM "$pid"
+    wait "$pid" || true
+    if [ "$tool" = callgrind ]; then
+        [ -n "${KEEP:-}" ] && cp "$dir/out" "$KEEP.$count.$collect.callgrind"
+        # The whole process, and the event loops alone (SelectableEventLoop.run, inclusive).
+        echo "$(awk '/^totals:/ {print $2}' "$dir/out") $(callgrind_annotate --inclusive=yes --threshold=100 "$dir/out" \
+            | awk '/SelectableEventLoopC3runyyKF \[/ {gsub(",", "", $1); print $1; exit}')"
+    else
+        sed -n 's/.*Total: *[0-9,]* bytes in \([0-9,]*\) blocks.*/\1/p' "$dir/log" | tr -d ,
+    fi
+}
+
+echo "| logging | instructions per request | of which event loops | allocations per request |"
+echo "|---|---:|---:|---:|"
+for collect in true false; do
+    read -r i1 e1 <<<"$(measure callgrind "$few" "$collect")"
+    read -r i2 e2 <<<"$(measure callgrind "$many" "$collect")"
+    a1=$(measure dhat "$few" "$collect")
+    a2=$(measure dhat "$many" "$collect")
+    label=$([ "$collect" = true ] && echo "on" || echo "off (cf-aig-collect-log: false)")
+    python3 -c "n=$many-$few; print(f'| $label | {($i2-$i1)/n:,.0f} | {($e2-$e1)/n:,.0f} | {($a2-$a1)/n:,.1f} |')"
+done
