@@ -422,6 +422,29 @@ struct ExchangeStateMachineTests {
         #expect(machine.readTimerFired(now: Self.at(50_000)) == .finish(.cut(.readTimeout), upstream: .close))
     }
 
+    /// `request_timeout`: the first response byte must come within it of the exchange's start; a 504
+    /// `request_timeout` otherwise, whatever the read timeout. Once a byte came, only the read timeout applies.
+    @Test func theRequestTimeoutRunsToTheFirstResponseHeadOnTheInjectedClock() {
+        var machine = Machine(
+            start: Self.t0, collectsBody: false, readTimeout: Self.timeout, idempotent: false, http10Client: false,
+            requestTimeout: .milliseconds(800))
+        #expect(machine.firstTimerDelay(now: Self.at(100)) == .milliseconds(700))
+        _ = machine.upstreamAttached(reused: false, now: Self.at(100))
+        _ = machine.clientEnd()
+        var late = machine
+        #expect(late.readTimerFired(now: Self.at(700)) == .scheduleReadTimer(.milliseconds(100)))
+        #expect(late.readTimerFired(now: Self.at(800)) == .finish(.answered(.requestTimeout), upstream: .close))
+        // An interim head is a response byte: from then on the read timeout counts.
+        var interim = machine
+        _ = interim.upstreamHead(status: 100, keepAlive: true, now: Self.at(300))
+        #expect(interim.readTimerFired(now: Self.at(800)) == .scheduleReadTimer(.seconds(30) - .milliseconds(500)))
+        // The head in time: from then on the read timeout counts from the last byte.
+        _ = machine.upstreamHead(status: 200, keepAlive: true, now: Self.at(500))
+        #expect(machine.readTimerFired(now: Self.at(800)) == .scheduleReadTimer(.milliseconds(29_700)))
+        // Without a request timeout the first timer is the read timeout.
+        #expect(Self.machine().firstTimerDelay(now: Self.at(100)) == Self.timeout)
+    }
+
     @Test func anHTTP10ClientGetsNoInterimHead() {
         var machine = Self.machine(http10: true)
         _ = machine.upstreamAttached(reused: false, now: Self.at(0))

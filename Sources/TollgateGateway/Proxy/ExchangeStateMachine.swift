@@ -142,7 +142,16 @@ struct ExchangeStateMachine {
     /// Time to the first response body byte, once it arrived.
     private(set) var ttft: TimeAmount?
 
-    init(start: NIODeadline, collectsBody: Bool, readTimeout: TimeAmount, idempotent: Bool, http10Client: Bool) {
+    /// The request timeout (`request_timeout`, `cf-aig-request-timeout`): a response byte (an interim head counts)
+    /// must arrive within this long of the exchange's start, or it is answered with 504 `request_timeout`. nil: only
+    /// the read timeout applies.
+    let requestTimeout: TimeAmount?
+
+    init(
+        start: NIODeadline, collectsBody: Bool, readTimeout: TimeAmount, idempotent: Bool, http10Client: Bool,
+        requestTimeout: TimeAmount? = nil
+    ) {
+        self.requestTimeout = requestTimeout
         self.state = .connecting(Attempt(number: 1, reused: false, responded: false, replay: false))
         self.request = collectsBody ? .collecting : .streaming
         self.start = start
@@ -350,10 +359,27 @@ struct ExchangeStateMachine {
 
     // MARK: Timers and the client
 
+    /// How long after `now` the timer should fire first, once an upstream is attached: at the read timeout, or
+    /// earlier at the request timeout's deadline.
+    func firstTimerDelay(now: NIODeadline) -> TimeAmount {
+        guard let requestTimeout else { return readTimeout }
+        return max(.nanoseconds(0), min(readTimeout, start + requestTimeout - now))
+    }
+
     /// The read timer fired.
     mutating func readTimerFired(now: NIODeadline) -> Action {
         switch state {
-        case .awaitingResponse, .streamingResponse:
+        case .awaitingResponse(let attempt):
+            // No response byte yet: the request timeout, when set, runs out first.
+            if let requestTimeout, !attempt.responded {
+                let deadline = start + requestTimeout
+                if now >= deadline { return finish(.answered(.requestTimeout), upstream: .close) }
+                let quiet = now - lastUpstreamActivity
+                if quiet >= readTimeout { return finish(.answered(.readTimeout), upstream: .close) }
+                return .scheduleReadTimer(min(readTimeout - quiet, deadline - now))
+            }
+            fallthrough
+        case .streamingResponse:
             let quiet = now - lastUpstreamActivity
             if quiet < readTimeout { return .scheduleReadTimer(readTimeout - quiet) }
             let error = ProxyError.readTimeout

@@ -8,6 +8,7 @@ public struct ProxyError: Error, Sendable, Equatable, CustomStringConvertible {
     enum Code: Sendable, Equatable {
         case upstreamUnreachable
         case upstreamTimeout
+        case requestTimeout
         case upstreamClosed
         case upstreamProtocol
         case clientDisconnected
@@ -28,7 +29,7 @@ public struct ProxyError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Whether an upstream could not be reached at all.
     public var isUpstreamUnreachable: Bool { code == .upstreamUnreachable }
     /// Whether the upstream stopped sending within the timeout.
-    public var isTimeout: Bool { code == .upstreamTimeout }
+    public var isTimeout: Bool { code == .upstreamTimeout || code == .requestTimeout }
 
     public var description: String { message }
 
@@ -37,6 +38,7 @@ public struct ProxyError: Error, Sendable, Equatable, CustomStringConvertible {
     }
     static let connectTimeout = ProxyError(.upstreamTimeout, "upstream connect timeout")
     static let readTimeout = ProxyError(.upstreamTimeout, "upstream read timeout")
+    static let requestTimeout = ProxyError(.requestTimeout, "no response from the upstream within the request timeout")
     static let closedBeforeResponse = ProxyError(.upstreamClosed, "upstream closed the connection before responding")
     static let closedMidStream = ProxyError(.upstreamClosed, "upstream closed the connection mid-stream")
     static func protocolError(_ detail: String) -> ProxyError {

@@ -83,6 +83,13 @@ extension ProxyHandler: UpstreamDelegate {
                 "request body exceeds \(shared.configuration.maxRequestBodyBytes) bytes", close: true)
         }
 
+        // Bad cf-aig-* control headers are refused before any budget is counted.
+        let controls: RequestControls
+        do {
+            controls = try RequestControls(head.headers, policy: entry.policy)
+        } catch {
+            return reject(head, .badRequest, "invalid_header", error.description, close: false)
+        }
         if let limit = entry.policy.rateLimit,
             let refusal = shared.controls.admit(
                 limit, account: entry.account, gateway: entry.gateway, headers: head.headers, metadata: metadata)
@@ -130,7 +137,8 @@ extension ProxyHandler: UpstreamDelegate {
             && Self.isJSON(head.headers)
         let machine = ExchangeStateMachine(
             start: start, collectsBody: collects, readTimeout: shared.configuration.readTimeout,
-            idempotent: ProxyExchange.isIdempotent(head.method), http10Client: Self.isHTTP10(head.version))
+            idempotent: ProxyExchange.isIdempotent(head.method), http10Client: Self.isHTTP10(head.version),
+            requestTimeout: controls.requestTimeout.map { .milliseconds(Int64($0)) })
         let exchange = ProxyExchange(
             id: shared.generator.next(), machine: machine, route: route, target: target, requestHead: head,
             upstreamHead: upstreamHead, metadata: metadata, collectPayload: collectPayload,
@@ -303,7 +311,7 @@ extension ProxyHandler: UpstreamDelegate {
         }
         connection.flush()
         if let context, !context.channel.isWritable { connection.pauseReads() }
-        if exchange.readTimer == nil { scheduleReadTimer(exchange, in: shared.configuration.readTimeout) }
+        if exchange.readTimer == nil { scheduleReadTimer(exchange, in: exchange.machine.firstTimerDelay(now: .now())) }
         resumeReadsIfPossible()
     }
 
@@ -533,6 +541,9 @@ extension ProxyHandler: UpstreamDelegate {
         case .upstreamTimeout:
             status = .gatewayTimeout
             code = "upstream_timeout"
+        case .requestTimeout:
+            status = .gatewayTimeout
+            code = "request_timeout"
         case .requestTooLarge:
             status = .payloadTooLarge
             code = "request_too_large"
