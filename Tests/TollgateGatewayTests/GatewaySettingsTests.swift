@@ -8,9 +8,8 @@ import TollgateAnalytics
 /// names the field, kept across a restart, and handed to the proxy's directory as typed values.
 @Suite(.serialized) struct GatewaySettingsTests {
     static let settings = #"""
-        {"cache_ttl":600,"cache_invalidate_on_update":true,"rate_limiting_limit":50,"rate_limiting_interval":60,
-         "rate_limiting_technique":"sliding","rate_limiting_key":"metadata.user","retry_max_attempts":3,
-         "retry_delay":250,"retry_backoff":"exponential","request_timeout":8000,
+        {"rate_limiting_limit":50,"rate_limiting_interval":60,
+         "rate_limiting_technique":"sliding","rate_limiting_key":"metadata.user","request_timeout":8000,
          "spend_limits":{"rules":[{"id":"daily","limit":12.5,"window":86400,
            "metadata":{"team":{"mode":"partition"}}}]}}
         """#
@@ -21,9 +20,8 @@ import TollgateAnalytics
         let patched = try await harness.api("PATCH", "/api/v1/accounts/default/gateways/default", json: Self.settings)
         #expect(patched.status == 200, "\(patched.text)")
         let shown = try patched.json()
-        #expect(shown["cache_ttl"] as? Int == 600 && shown["cache_invalidate_on_update"] as? Bool == true)
         #expect(shown["rate_limiting_limit"] as? Int == 50 && shown["rate_limiting_key"] as? String == "metadata.user")
-        #expect(shown["retry_backoff"] as? String == "exponential" && shown["request_timeout"] as? Int == 8000)
+        #expect(shown["request_timeout"] as? Int == 8000)
         let rules = try #require((shown["spend_limits"] as? [String: Any])?["rules"] as? [[String: Any]])
         #expect(rules.first?["id"] as? String == "daily" && rules.first?["limitType"] as? String == "cost")
         #expect(patched.text.contains(#""limit":12.5"#))
@@ -31,8 +29,7 @@ import TollgateAnalytics
         let entry = try #require(harness.gateway.directory.lookup(account: "default", gateway: "default"))
         #expect(
             entry.policy.rateLimit == RateLimit(limit: 50, interval: 60, technique: .sliding, key: .metadata("user")))
-        #expect(entry.policy.retry == RetryPolicy(maxAttempts: 3, delay: 250, backoff: .exponential))
-        #expect(entry.policy.cacheTTL == 600 && entry.policy.requestTimeout == 8000)
+        #expect(entry.policy.requestTimeout == 8000)
         #expect(entry.policy.spendLimits?.rules.first?.limit == Money(picodollars: 12_500_000_000_000))
 
         // Kept across a restart, and a second gateway can be created with settings.
@@ -55,7 +52,7 @@ import TollgateAnalytics
         #expect(cleared.status == 200, "\(cleared.text)")
         let after = try cleared.json()
         #expect(after["rate_limiting_limit"] is NSNull && after["spend_limits"] is NSNull)
-        #expect(after["retry_max_attempts"] as? Int == 3)
+        #expect(after["request_timeout"] as? Int == 8000)
         #expect(harness.gateway.directory.lookup(account: "default", gateway: "default")?.policy.rateLimit == nil)
         try await harness.stop()
     }
@@ -68,13 +65,13 @@ import TollgateAnalytics
             (#"{"rate_limiting_interval":10}"#, "rate_limiting_limit: required with rate_limiting_interval"),
             (#"{"rate_limiting_key":"user"}"#, "rate_limiting_key: expected null"),
             (#"{"rate_limiting_technique":"rolling"}"#, "rate_limiting_technique: expected one of fixed, sliding"),
-            (#"{"retry_max_attempts":6}"#, "retry_max_attempts: expected a whole number from 1 to 5"),
-            (#"{"retry_delay":5001}"#, "retry_delay: expected a whole number from 0 to 5000"),
-            (#"{"cache_ttl":-1}"#, "cache_ttl: expected a whole number"),
+            (#"{"request_timeout":0}"#, "request_timeout: expected a whole number from 1 to 600000"),
+            (#"{"retry_max_attempts":3}"#, "retry_max_attempts: unknown field"),
+            (#"{"cache_ttl":60}"#, "cache_ttl: unknown field"),
             (#"{"spend_limits":{"rules":[{"limit":1}]}}"#, "spend_limits.rules[0].window: required"),
             (#"{"spend_limits":{"rules":[{"limit":"1.5x","window":60}]}}"#, "spend_limits.rules[0].limit"),
             (#"{"spend_limits":[]}"#, "spend_limits: expected a JSON object"),
-            (#"{"cache_ttl":60,"spend_limits":{"rules":[{"limt":1}]}}"#, "spend_limits.rules[0].limt: unknown"),
+            (#"{"request_timeout":60,"spend_limits":{"rules":[{"limt":1}]}}"#, "spend_limits.rules[0].limt: unknown"),
         ]
         for (body, message) in cases {
             let response = try await harness.api("PATCH", "/api/v1/accounts/default/gateways/default", json: body)

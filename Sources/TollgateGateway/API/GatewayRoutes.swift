@@ -113,8 +113,6 @@ struct GatewayRoutes<Context: RequestContext> {
         func int(_ name: String, _ apply: (Int?) -> Void) {
             if let value = body.integerSetting(name) { apply(value.map { Int($0) }) }
         }
-        int("cache_ttl") { c.cacheTTL = $0 }
-        if let value = body.bool("cache_invalidate_on_update") { c.cacheInvalidateOnUpdate = value }
         int("rate_limiting_limit") { c.rateLimitingLimit = $0 }
         int("rate_limiting_interval") { c.rateLimitingInterval = $0 }
         if let value = body.textSetting("rate_limiting_technique") { c.rateLimitingTechnique = value }
@@ -125,9 +123,6 @@ struct GatewayRoutes<Context: RequestContext> {
             }
             c.rateLimitingKey = value
         }
-        int("retry_max_attempts") { c.retryMaxAttempts = $0 }
-        int("retry_delay") { c.retryDelay = $0 }
-        if let value = body.textSetting("retry_backoff") { c.retryBackoff = value }
         int("request_timeout") { c.requestTimeout = $0 }
         if let value = body.jsonSetting("spend_limits") {
             if let json = value {
@@ -150,7 +145,9 @@ struct GatewayRoutes<Context: RequestContext> {
 }
 
 extension Route {
-    /// The settings a gateway takes on creation and on `PATCH`, with Cloudflare AI Gateway's names.
+    /// The settings a gateway takes on creation and on `PATCH`, with Cloudflare AI Gateway's names. Only settings the
+    /// proxy applies are declared: the cache and retry settings (`GatewayControls` stores them) come with the proxy
+    /// acting on them.
     static let gatewaySettings: [Field] = [
         Field("collect_logs", .boolean, "store each request's log (default `true`); when false, usage only"),
         Field(
@@ -161,9 +158,6 @@ extension Route {
             "forward only requests with a valid `cf-aig-authorization` account token (default `false`)"),
         Field(
             "retention_days", .integer(1...36_500), "days logs are kept; null: the account's", nullable: true),
-        Field(
-            "cache_ttl", .integer(0...2_592_000), "seconds a response is cached; 0 or null: no caching", nullable: true),
-        Field("cache_invalidate_on_update", .boolean, "drop the gateway's cache when its settings change"),
         Field(
             "rate_limiting_limit", .integer(1...1_000_000_000), "requests per interval; null: no rate limit",
             nullable: true),
@@ -177,15 +171,6 @@ extension Route {
             "null: one budget for the gateway; `token`: per `cf-aig-authorization` token; `metadata.<key>`: per "
                 + "value of that `cf-aig-metadata` key",
             nullable: true),
-        Field(
-            "retry_max_attempts", .integer(1...Int64(RetryPolicy.maximumAttempts)),
-            "attempts in all (default 1: no retry)", nullable: true),
-        Field(
-            "retry_delay", .integer(0...Int64(RetryPolicy.maximumDelay)), "milliseconds before the first retry",
-            nullable: true),
-        Field(
-            "retry_backoff", .choice(RetryPolicy.Backoff.allCases.map(\.rawValue)),
-            "how the delay grows (default `constant`)", nullable: true),
         Field(
             "request_timeout", .integer(1...600_000), "milliseconds to the first response byte; null: none",
             nullable: true),
@@ -221,15 +206,10 @@ extension JSONWriter {
         key("stream_usage"); bool(gateway.streamUsage)
         key("authentication"); bool(gateway.authentication)
         key("retention_days"); int(gateway.retentionDays)
-        key("cache_ttl"); int(c.cacheTTL)
-        key("cache_invalidate_on_update"); bool(c.cacheInvalidateOnUpdate)
         key("rate_limiting_limit"); int(c.rateLimitingLimit)
         key("rate_limiting_interval"); int(c.rateLimitingInterval)
         key("rate_limiting_technique"); string(c.rateLimitingTechnique)
         key("rate_limiting_key"); string(c.rateLimitingKey)
-        key("retry_max_attempts"); int(c.retryMaxAttempts)
-        key("retry_delay"); int(c.retryDelay)
-        key("retry_backoff"); string(c.retryBackoff)
         key("request_timeout"); int(c.requestTimeout)
         key("spend_limits")
         if let limits = GatewayPolicy(c).spendLimits { spendLimits(limits) } else { null() }
