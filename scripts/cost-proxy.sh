@@ -39,16 +39,8 @@ C
 cc -shared -fPIC -O2 -o "$work/shim.so" "$work/shim.c"
 few="${FEW:-1100}"
 many="${MANY:-2100}"
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_port() { for _ in $(seq 1 1200); do (echo > /dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open" >&2; exit 1; }
+WAIT_PORT_SECONDS=${WAIT_PORT_SECONDS:-120}  # under valgrind the gateway starts slowly
+source scripts/lib-servers.sh
 
 mock_port=$(free_port)
 "$bin" mock-provider --port "$mock_port" >/dev/null 2>&1 & pids+=($!)
