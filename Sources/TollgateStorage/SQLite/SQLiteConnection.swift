@@ -51,9 +51,9 @@ public final class SQLiteConnection {
             options.busyTimeout.components.seconds * 1000
             + options.busyTimeout.components.attoseconds / 1_000_000_000_000_000
         try check(sqlite3_busy_timeout(db, Int32(clamping: milliseconds)), sql: nil)
-        try execute("PRAGMA foreign_keys = ON")
+        try execute(NamedQueries.sql("connection_foreign_keys"))
         if !options.readOnly {
-            let mode = try prepare("PRAGMA journal_mode = WAL")
+            let mode = try prepare(NamedQueries.sql("connection_journal_wal"))
             let journalMode = try mode.step() ? mode.string(at: 0) : ""
             mode.reset()
             // An in-memory database answers "memory": it has no journal file to switch.
@@ -63,7 +63,7 @@ public final class SQLiteConnection {
                     message: "could not switch to WAL (journal mode is \(journalMode))", sql: mode.sql
                 )
             }
-            try execute("PRAGMA synchronous = NORMAL")
+            try execute(NamedQueries.sql("connection_synchronous"))
         }
     }
 
@@ -81,15 +81,17 @@ public final class SQLiteConnection {
 
     /// Compiles one statement. Its SQL must hold exactly one statement; values are bound as parameters, never
     /// spliced into the text.
+    /// Errors name the statement without the comments before it.
     public func prepare(_ sql: String) throws -> SQLiteStatement {
         var statement: OpaquePointer?
         let rc = sql.withCString { sqlite3_prepare_v3(handle, $0, -1, 0, &statement, nil) }
-        try check(rc, sql: sql)
+        let text = sql.withoutLeadingComments()
+        try check(rc, sql: text)
         guard let statement else {
             throw SQLiteError(
-                code: .library, resultCode: SQLITE_MISUSE, message: "no statement in the SQL text", sql: sql)
+                code: .library, resultCode: SQLITE_MISUSE, message: "no statement in the SQL text", sql: text)
         }
-        return SQLiteStatement(handle: statement, sql: sql)
+        return SQLiteStatement(handle: statement, sql: text)
     }
 
     /// A statement from the connection's cache, compiled on first use, reset and with its bindings cleared.
@@ -182,18 +184,18 @@ public final class SQLiteConnection {
                 message: "a transaction is already open on this connection", sql: nil
             )
         }
-        try run("BEGIN IMMEDIATE")
+        try run(NamedQueries.sql("transaction_begin"))
         let result: T
         do {
             result = try body()
         } catch {
-            if isInTransaction { _ = try? run("ROLLBACK") }
+            if isInTransaction { _ = try? run(NamedQueries.sql("transaction_rollback")) }
             throw error
         }
         do {
-            try run("COMMIT")
+            try run(NamedQueries.sql("transaction_commit"))
         } catch {
-            if isInTransaction { _ = try? run("ROLLBACK") }
+            if isInTransaction { _ = try? run(NamedQueries.sql("transaction_rollback")) }
             throw error
         }
         return result

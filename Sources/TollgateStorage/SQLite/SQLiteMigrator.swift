@@ -14,23 +14,10 @@ public struct SQLiteMigrator: Sendable {
         self.migrations = migrations
     }
 
-    static let createTable = """
-        CREATE TABLE IF NOT EXISTS schema_migrations (
-            name TEXT NOT NULL PRIMARY KEY,
-            applied_at INTEGER NOT NULL
-        ) STRICT
-        """
-    static let selectApplied = "SELECT name FROM schema_migrations ORDER BY name"
-    static let selectOne = "SELECT 1 FROM schema_migrations WHERE name = ?1"
-    static let insertApplied = """
-        INSERT INTO schema_migrations (name, applied_at)
-        VALUES (?1, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))
-        """
-
     /// The names of the migrations recorded in the database, in name order.
     public func appliedMigrations(on connection: SQLiteConnection) throws -> [String] {
-        try connection.execute(Self.createTable)
-        return try connection.query(Self.selectApplied) { $0.string(at: 0) }
+        try connection.execute(NamedQueries.sql("schema_migrations_create"))
+        return try connection.query(NamedQueries.sql("schema_migrations_all")) { $0.string(at: 0) }
     }
 
     /// Applies the migrations the database lacks, in order, and returns their names.
@@ -59,10 +46,12 @@ public struct SQLiteMigrator: Sendable {
             let didApply: Bool
             do {
                 didApply = try connection.transaction { () throws -> Bool in
-                    let present = try connection.queryFirst(Self.selectOne, [.text(migration.name)]) { _ in true }
+                    let present = try connection.queryFirst(
+                        NamedQueries.sql("schema_migration_get"), [.text(migration.name)]
+                    ) { _ in true }
                     guard present == nil else { return false }
                     try connection.execute(migration.sql)
-                    try connection.run(Self.insertApplied, [.text(migration.name)])
+                    try connection.run(NamedQueries.sql("schema_migration_record"), [.text(migration.name)])
                     return true
                 }
             } catch var error as SQLiteError {
