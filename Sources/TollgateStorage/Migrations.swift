@@ -7,9 +7,9 @@ public enum Migrations {
 
 /// The named queries carried by the binary (from `Queries/`, embedded at build time), by file name without
 /// extension.
-public enum NamedQueries {
+enum NamedQueries {
     /// The SQL of query `name`. A missing name is a programming error (the file was renamed or not added).
-    public static func sql(_ name: String) -> String {
+    static func sql(_ name: String) -> String {
         guard let sql = EmbeddedSQL.queries[name] else { preconditionFailure("no query Queries/\(name).sql") }
         return sql
     }
@@ -17,7 +17,7 @@ public enum NamedQueries {
     /// The SQL of template query `name` for the conditions that hold: a line ending in `-- when a, !b` is kept only
     /// when `a` is in `conditions` and `b` is not, without its `-- when` part; comment lines are dropped and every
     /// other line is kept as it is.
-    public static func sql(_ name: String, when conditions: Set<String>) -> String {
+    static func sql(_ name: String, when conditions: Set<String>) -> String {
         var lines: [Substring] = []
         for line in sql(name).split(separator: "\n", omittingEmptySubsequences: false) {
             if line.hasPrefix("--") { continue }

@@ -6,16 +6,16 @@ import CSQLite
 /// wholly applied and recorded or not at all. A database recording a migration that the list does not contain was
 /// written by a newer version of Tollgate: the migrator refuses it (`SQLiteError.Code.newerSchema`) rather than run
 /// an older binary on a schema it does not understand.
-public struct SQLiteMigrator: Sendable {
+struct SQLiteMigrator: Sendable {
     /// The migrations in the order they apply: (name, SQL script).
-    public var migrations: [(name: String, sql: String)]
+    var migrations: [(name: String, sql: String)]
 
-    public init(migrations: [(name: String, sql: String)] = Migrations.all) {
+    init(migrations: [(name: String, sql: String)] = Migrations.all) {
         self.migrations = migrations
     }
 
     /// The names of the migrations recorded in the database, in name order.
-    public func appliedMigrations(on connection: SQLiteConnection) throws -> [String] {
+    func appliedMigrations(on connection: SQLiteConnection) throws -> [String] {
         try connection.execute(NamedQueries.sql("schema_migrations_create"))
         return try connection.query(NamedQueries.sql("schema_migrations_all")) { $0.string(at: 0) }
     }
@@ -26,7 +26,7 @@ public struct SQLiteMigrator: Sendable {
     ///   contain (nothing is applied then), or the error of a failing migration (that migration and the ones after it
     ///   are not applied; the ones before it stay applied).
     @discardableResult
-    public func migrate(_ connection: SQLiteConnection) throws -> [String] {
+    func migrate(_ connection: SQLiteConnection) throws -> [String] {
         let known = Set(migrations.map(\.name))
         let recorded = try appliedMigrations(on: connection)
         let unknown = recorded.filter { !known.contains($0) }
