@@ -1,7 +1,8 @@
 import TollgateStorage
 
 extension PriceBook.Entry {
-    /// The row as the catalog stores it: rates in whole picodollars (a rate that does not fit is stored as none).
+    /// The row as the catalog stores it: rates in whole picodollars. A rate that does not fit is stored as none (for
+    /// input and output, which the table requires, the row is then refused).
     var record: PriceRecord {
         func rate(_ money: Money?) -> Int64? { money.flatMap { Int64(exactly: $0.picodollars) } }
         var r = PriceRecord(
