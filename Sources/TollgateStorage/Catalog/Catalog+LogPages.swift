@@ -50,17 +50,24 @@ extension Catalog {
         return id
     }
 
+    /// The usage columns of a log row, which every statement selects together in this order from `index` on:
+    /// tokens_in, cached_tokens_in, cache_write_tokens, cache_write_1h_tokens, tokens_out, reasoning_tokens,
+    /// service_tier.
+    static func usage(_ row: SQLiteStatement, from index: Int) -> Usage {
+        Usage(
+            tokensIn: row.optionalInt64(at: index), cachedTokensIn: row.optionalInt64(at: index + 1),
+            cacheWriteTokens: row.optionalInt64(at: index + 2), cacheWrite1hTokens: row.optionalInt64(at: index + 3),
+            tokensOut: row.optionalInt64(at: index + 4), reasoningTokens: row.optionalInt64(at: index + 5),
+            serviceTier: row.optionalString(at: index + 6))
+    }
+
     /// Reads a row of `Queries/reprice_page.sql`.
     private static func repriceableLog(from row: SQLiteStatement) throws -> RepriceableLog {
         RepriceableLog(
             id: try logID(row, at: 0), gateway: row.string(at: 1), provider: row.string(at: 2),
             model: row.optionalString(at: 3), createdAt: row.int64(at: 4), statusCode: Int(row.int64(at: 5)),
             success: row.int64(at: 6) != 0, durationMicros: row.int64(at: 7), ttftMicros: row.optionalInt64(at: 8),
-            usage: Usage(
-                tokensIn: row.optionalInt64(at: 9), cachedTokensIn: row.optionalInt64(at: 10),
-                cacheWriteTokens: row.optionalInt64(at: 11), cacheWrite1hTokens: row.optionalInt64(at: 12),
-                tokensOut: row.optionalInt64(at: 13), reasoningTokens: row.optionalInt64(at: 14),
-                serviceTier: row.optionalString(at: 15)),
+            usage: usage(row, from: 9),
             cost: row.optionalInt64(at: 16))
     }
 
@@ -71,11 +78,7 @@ extension Catalog {
             provider: row.string(at: 3), model: row.optionalString(at: 4), method: row.string(at: 5),
             path: row.string(at: 6), statusCode: Int(row.int64(at: 7)), success: row.int64(at: 8) != 0,
             stream: row.int64(at: 9) != 0, durationMicros: row.int64(at: 10), ttftMicros: row.optionalInt64(at: 11),
-            usage: Usage(
-                tokensIn: row.optionalInt64(at: 12), cachedTokensIn: row.optionalInt64(at: 13),
-                cacheWriteTokens: row.optionalInt64(at: 14), cacheWrite1hTokens: row.optionalInt64(at: 15),
-                tokensOut: row.optionalInt64(at: 16), reasoningTokens: row.optionalInt64(at: 17),
-                serviceTier: row.optionalString(at: 18)),
+            usage: usage(row, from: 12),
             cost: row.optionalInt64(at: 19), customCost: row.int64(at: 20) != 0, error: row.optionalString(at: 21))
     }
 }

@@ -118,12 +118,7 @@ extension Catalog {
             provider: row.string(at: 3), model: row.optionalString(at: 4), method: row.string(at: 6),
             path: row.string(at: 7), statusCode: Int(row.int64(at: 8)), success: row.int64(at: 9) != 0,
             stream: row.int64(at: 10) != 0, durationMicros: row.int64(at: 11), ttftMicros: row.optionalInt64(at: 12),
-            usage: Usage(
-                tokensIn: row.optionalInt64(at: 13), cachedTokensIn: row.optionalInt64(at: 14),
-                cacheWriteTokens: row.optionalInt64(at: 15), cacheWrite1hTokens: row.optionalInt64(at: 16),
-                tokensOut: row.optionalInt64(at: 17), reasoningTokens: row.optionalInt64(at: 18),
-                serviceTier: row.optionalString(at: 19)
-            ),
+            usage: usage(row, from: 13),
             requestSize: row.int64(at: 20), responseSize: row.int64(at: 21), error: row.optionalString(at: 22),
             metadata: metadata, payloadStored: row.int64(at: 24) != 0,
             cost: row.optionalInt64(at: 28), customCost: row.int64(at: 29) != 0,
