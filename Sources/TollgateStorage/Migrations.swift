@@ -1,3 +1,5 @@
+import Foundation
+
 /// The schema migrations carried by the binary (from `Schema/`, embedded at build time).
 public enum Migrations {
     public static var all: [(name: String, sql: String)] { EmbeddedSQL.schema }
@@ -5,10 +7,30 @@ public enum Migrations {
 
 /// The named queries carried by the binary (from `Queries/`, embedded at build time), by file name without
 /// extension.
-public enum NamedQueries {
+enum NamedQueries {
     /// The SQL of query `name`. A missing name is a programming error (the file was renamed or not added).
-    public static func sql(_ name: String) -> String {
+    static func sql(_ name: String) -> String {
         guard let sql = EmbeddedSQL.queries[name] else { preconditionFailure("no query Queries/\(name).sql") }
         return sql
+    }
+
+    /// The SQL of template query `name` for the conditions that hold: a line ending in `-- when a, !b` is kept only
+    /// when `a` is in `conditions` and `b` is not, without its `-- when` part; comment lines are dropped and every
+    /// other line is kept as it is.
+    static func sql(_ name: String, when conditions: Set<String>) -> String {
+        var lines: [Substring] = []
+        for line in sql(name).split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("--") { continue }
+            guard let marker = line.range(of: " -- when ") else {
+                lines.append(line)
+                continue
+            }
+            let holds = line[marker.upperBound...].split(separator: ",").allSatisfy { term in
+                let term = term.trimmingCharacters(in: .whitespaces)
+                return term.hasPrefix("!") ? !conditions.contains(String(term.dropFirst())) : conditions.contains(term)
+            }
+            if holds { lines.append(line[..<marker.lowerBound]) }
+        }
+        return lines.joined(separator: "\n")
     }
 }

@@ -54,26 +54,21 @@ struct ExportCommand: ParsableCommand {
         }
         if format == .csv { buffer += Self.columns.joined(separator: ",") + "\r\n" }
 
-        let high = LogID.lowerBound(milliseconds: toMs).bytes
-        var after = Catalog.exclusiveLowerBound(fromMs)
+        var after: LogID?
         var count = 0
         while true {
-            let rows = try catalog.read { db in
-                try db.query(
-                    NamedQueries.sql("export_logs"),
-                    [.text(account), .blob(after), .blob(high), .integer(10_000)]
-                ) { row in try Self.fields(row, account: account) }
-            }
-            guard let last = rows.last else { break }
+            let logs = try catalog.exportedLogs(account: account, from: fromMs, to: toMs, after: after, limit: 10_000)
+            guard let last = logs.last else { break }
             after = last.id
-            for row in rows {
+            for log in logs {
+                let values = Self.fields(log, account: account)
                 switch format {
-                case .csv: buffer += row.values.map(Self.csvField).joined(separator: ",") + "\r\n"
-                case .ndjson: buffer += Self.ndjsonLine(row.values) + "\n"
+                case .csv: buffer += values.map(Self.csvField).joined(separator: ",") + "\r\n"
+                case .ndjson: buffer += Self.ndjsonLine(values) + "\n"
                 }
                 flush()
             }
-            count += rows.count
+            count += logs.count
         }
         flush(force: true)
         if output != nil {
@@ -89,22 +84,20 @@ struct ExportCommand: ParsableCommand {
         case bool(Bool)
     }
 
-    static func fields(_ row: SQLiteStatement, account: String) throws -> (id: [UInt8], values: [Value?]) {
-        let idBytes = row.blob(at: 0)
-        guard let id = LogID(bytes: idBytes) else { throw ValidationError("a log id is not 16 bytes") }
-        func int(_ i: Int) -> Value? { row.optionalInt64(at: i).map { .number(String($0)) } }
-        func text(_ i: Int) -> Value? { row.optionalString(at: i).map { .text($0) } }
-        func millis(_ i: Int) -> Value? {
-            row.optionalInt64(at: i).map { .number(ExactDecimal.text(Int128($0), scale: 3)) }
-        }
-        let values: [Value?] = [
-            .text(id.description), .text(RFC3339.format(milliseconds: row.int64(at: 1))), .text(account), text(2),
-            text(3), text(4), text(5), text(6), int(7), .bool(row.int64(at: 8) != 0), .bool(row.int64(at: 9) != 0),
-            millis(10), millis(11), int(12), int(13), int(14), int(15), int(16), int(17), text(18),
-            row.optionalInt64(at: 19).map { .number(ExactDecimal.text(Int128($0), scale: 12)) },
-            .bool(row.int64(at: 20) != 0), text(21),
+    /// A log's values in the order of `columns`.
+    static func fields(_ log: ExportedLog, account: String) -> [Value?] {
+        func int(_ value: Int64?) -> Value? { value.map { .number(String($0)) } }
+        func millis(_ micros: Int64?) -> Value? { micros.map { .number(ExactDecimal.text(Int128($0), scale: 3)) } }
+        return [
+            .text(log.id.description), .text(RFC3339.format(milliseconds: log.createdAt)), .text(account),
+            .text(log.gateway), .text(log.provider), log.model.map { .text($0) }, .text(log.method), .text(log.path),
+            .number(String(log.statusCode)), .bool(log.success), .bool(log.stream), millis(log.durationMicros),
+            millis(log.ttftMicros), int(log.usage.tokensIn), int(log.usage.cachedTokensIn),
+            int(log.usage.cacheWriteTokens), int(log.usage.cacheWrite1hTokens), int(log.usage.tokensOut),
+            int(log.usage.reasoningTokens), log.usage.serviceTier.map { .text($0) },
+            log.cost.map { .number(ExactDecimal.text(Int128($0), scale: 12)) }, .bool(log.customCost),
+            log.error.map { .text($0) },
         ]
-        return (idBytes, values)
     }
 
     /// RFC 4180: quoted when it holds a comma, quote or line break; quotes doubled. Empty for null.

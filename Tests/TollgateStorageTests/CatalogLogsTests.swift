@@ -337,7 +337,7 @@ struct CatalogLogsTests {
                 (LogQuery(account: "default", gateway: "prod", model: "claude", stream: true), "logs_by_model"),
             ]
             for (query, index) in cases {
-                let plan = try catalog.explainListLogs(query)
+                let plan = try queryPlan(of: query, in: catalog)
                 let text = plan.joined(separator: " | ")
                 #expect(plan.count == 1, "\(text)")
                 #expect(text.hasPrefix("SEARCH logs USING"), "\(text)")
@@ -354,9 +354,9 @@ struct CatalogLogsTests {
             var factory = EntryFactory()
             try catalog.insertLogs(factory.make(50))
             let cases: [(String, [SQLiteValue], String)] = [
-                (Catalog.LogSQL.selectOne, [.text("default"), .blob(LogIDGenerator().next().bytes)], "PRIMARY KEY"),
-                (Catalog.LogSQL.maxOffset, [.integer(0)], "logs_by_location"),
-                (Catalog.LogSQL.lastLocation, [.integer(0)], "logs_by_location"),
+                (NamedQueries.sql("log_get"), [.text("default"), .blob(LogIDGenerator().next().bytes)], "PRIMARY KEY"),
+                (NamedQueries.sql("log_max_offset"), [.integer(0)], "logs_by_location"),
+                (NamedQueries.sql("log_last_location"), [.integer(0)], "logs_by_location"),
             ]
             for (sql, values, index) in cases {
                 let plan = try catalog.read { db in
@@ -440,5 +440,17 @@ struct CatalogEncodingTests {
         #expect(LogCursor.Base64URL.encode([0xFB, 0xFF]) == "-_8")
         #expect(LogCursor.Base64URL.decode("-_9") == nil)  // stray bits after the last byte
         #expect(LogCursor.Base64URL.decode("A") == nil)
+    }
+}
+
+/// The query plan SQLite chooses for a listing (`EXPLAIN QUERY PLAN` detail lines).
+private func queryPlan(of query: LogQuery, in catalog: Catalog) throws -> [String] {
+    let (sql, values) = try Catalog.listStatement(query)
+    return try catalog.read { db in
+        let statement = try db.prepare("EXPLAIN QUERY PLAN " + sql)
+        try statement.bind(values)
+        var lines: [String] = []
+        while try statement.step() { lines.append(statement.string(at: 3)) }
+        return lines
     }
 }

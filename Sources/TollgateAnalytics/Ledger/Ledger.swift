@@ -95,25 +95,14 @@ public final class Ledger: LogStoreObserver {
         progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }
     ) throws -> RepriceResult {
         let catalog = store.catalog
-        let low = LogID.lowerBound(milliseconds: from).bytes
-        let high = LogID.lowerBound(milliseconds: to).bytes
-        let total = try catalog.read { db in
-            try db.queryFirst(NamedQueries.sql("reprice_count"), [.text(account), .blob(low), .blob(high)]) {
-                Int($0.int64(at: 0))
-            } ?? 0
-        }
+        let total = try catalog.repriceableLogCount(account: account, from: from, to: to)
         var result = RepriceResult()
-        var after = Catalog.exclusiveLowerBound(from)
+        var after: LogID?
         while true {
-            let rows = try catalog.read { db in
-                try db.query(
-                    NamedQueries.sql("reprice_page"),
-                    [.text(account), .blob(after), .blob(high), .integer(Int64(pageSize))],
-                    row: { try RepriceRow(row: $0, account: account) })
-            }
+            let rows = try catalog.repriceableLogs(account: account, from: from, to: to, after: after, limit: pageSize)
             guard let last = rows.last else { break }
             after = last.id
-            let changes = rows.compactMap { row -> (row: RepriceRow, cost: Int64?)? in
+            let changes = rows.compactMap { row -> (row: RepriceableLog, cost: Int64?)? in
                 let cost = prices.cost(
                     account: account, provider: row.provider, model: row.model, usage: row.usage,
                     at: row.createdAt, customCost: nil, statusCode: row.statusCode)
@@ -122,17 +111,16 @@ public final class Ledger: LogStoreObserver {
             if !changes.isEmpty {
                 try store.afterCommit { durable in
                     for change in changes {
-                        let old = change.row.input
+                        let old = RollupInput(change.row, account: account)
                         var new = old
                         new.cost = change.cost
                         rollups.replace(old, with: new)
                     }
                     let watermark = try durable.map(RollupWatermark.init) ?? rollups.watermark()
-                    try rollups.checkpoint(watermark: watermark ?? RollupWatermark(segment: 0, offset: 0)) { db in
+                    try rollups.checkpoint(watermark: watermark ?? RollupWatermark(segment: 0, offset: 0)) {
+                        transaction in
                         for change in changes {
-                            try db.run(
-                                NamedQueries.sql("reprice_update"),
-                                [.text(account), .blob(change.row.id), .integer(change.cost)])
+                            try transaction.setLogCost(account: account, id: change.row.id, cost: change.cost)
                         }
                     }
                 }
@@ -187,30 +175,14 @@ extension RollupWatermark {
     }
 }
 
-/// A log as repricing reads it from the index.
-struct RepriceRow {
-    var id: [UInt8]
-    var input: RollupInput
-    var provider: String { input.provider }
-    var model: String? { input.model }
-    var createdAt: Int64 { input.createdAt }
-    var statusCode: Int
-    var usage: Usage
-    var cost: Int64? { input.cost }
-
-    init(row: SQLiteStatement, account: String) throws {
-        id = row.blob(at: 0)
-        statusCode = Int(row.int64(at: 5))
-        usage = Usage(
-            tokensIn: row.optionalInt64(at: 9), cachedTokensIn: row.optionalInt64(at: 10),
-            cacheWriteTokens: row.optionalInt64(at: 11), cacheWrite1hTokens: row.optionalInt64(at: 12),
-            tokensOut: row.optionalInt64(at: 13), reasoningTokens: row.optionalInt64(at: 14),
-            serviceTier: row.optionalString(at: 15))
-        input = RollupInput(
-            account: account, gateway: row.string(at: 1), provider: row.string(at: 2), model: row.optionalString(at: 3),
-            success: row.int64(at: 6) != 0, cached: false, createdAt: row.int64(at: 4), tokensIn: usage.tokensIn,
-            tokensOut: usage.tokensOut, cachedTokensIn: usage.cachedTokensIn, cacheWriteTokens: usage.cacheWriteTokens,
-            reasoningTokens: usage.reasoningTokens, cost: row.optionalInt64(at: 16), durationMicros: row.int64(at: 7),
-            ttftMicros: row.optionalInt64(at: 8))
+extension RollupInput {
+    /// A log of `account` read for repricing, as the rollups counted it.
+    init(_ log: RepriceableLog, account: String) {
+        self.init(
+            account: account, gateway: log.gateway, provider: log.provider, model: log.model, success: log.success,
+            cached: false, createdAt: log.createdAt, tokensIn: log.usage.tokensIn, tokensOut: log.usage.tokensOut,
+            cachedTokensIn: log.usage.cachedTokensIn, cacheWriteTokens: log.usage.cacheWriteTokens,
+            reasoningTokens: log.usage.reasoningTokens, cost: log.cost, durationMicros: log.durationMicros,
+            ttftMicros: log.ttftMicros)
     }
 }

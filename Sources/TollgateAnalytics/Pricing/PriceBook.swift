@@ -56,27 +56,8 @@ public final class PriceBook: Sendable {
         self.now = now
         self.snapshot = Mutex(Snapshot())
         let time = now()
-        try catalog.write { db in
-            try db.transaction {
-                let statement = try db.cachedStatement(NamedQueries.sql("prices_upsert"))
-                defer { statement.reset() }
-                for row in shipped.allRows {
-                    try Self.bind(Entry(row: row, origin: "shipped", updatedAt: time), to: statement)
-                    try statement.run()
-                    statement.reset()
-                }
-                let current = Set(
-                    shipped.allRows.map { "\($0.provider)|\($0.model)|\($0.serviceTier)|\($0.effectiveFrom)" })
-                let stored = try db.query(NamedQueries.sql("prices_shipped_keys")) { row in
-                    (row.string(at: 0), row.string(at: 1), row.string(at: 2), row.int64(at: 3))
-                }
-                for key in stored where !current.contains("\(key.0)|\(key.1)|\(key.2)|\(key.3)") {
-                    try db.run(
-                        NamedQueries.sql("prices_delete"),
-                        [.text(""), .text(key.0), .text(key.1), .text(key.2), .integer(key.3)])
-                }
-            }
-        }
+        try catalog.writeShippedPrices(
+            shipped.allRows.map { Entry(row: $0, origin: "shipped", updatedAt: time).record })
         try reload()
     }
 
@@ -133,12 +114,7 @@ public final class PriceBook: Sendable {
         var entry = entry
         entry.origin = "api"
         entry.updatedAt = now()
-        try catalog.write { db in
-            let statement = try db.cachedStatement(NamedQueries.sql("prices_upsert"))
-            defer { statement.reset() }
-            try Self.bind(entry, to: statement)
-            try statement.run()
-        }
+        try catalog.upsertPrice(entry.record)
         try reload()
     }
 
@@ -147,20 +123,15 @@ public final class PriceBook: Sendable {
     public func delete(
         account: String, provider: String, model: String, serviceTier: String, effectiveFrom: Int64
     ) throws -> Bool {
-        let removed = try catalog.write { db in
-            try db.run(
-                NamedQueries.sql("prices_delete"),
-                [.text(account), .text(provider), .text(model), .text(serviceTier), .integer(effectiveFrom)])
-        }
+        let removed = try catalog.deletePrice(
+            account: account, provider: provider, model: model, serviceTier: serviceTier, effectiveFrom: effectiveFrom)
         try reload()
-        return removed > 0
+        return removed
     }
 
     /// Reads the whole table into a new snapshot.
     public func reload() throws {
-        let entries = try catalog.read { db in
-            try db.query(NamedQueries.sql("prices_all")) { row in try Self.entry(from: row) }
-        }
+        let entries = try catalog.prices().map(Entry.init(_:))
         var next = Snapshot()
         next.entries = entries
         next.public_ = PriceTable(entries.filter { $0.account.isEmpty }.map(\.row), extendsFirstRowBack: true)
@@ -168,65 +139,5 @@ public final class PriceBook: Sendable {
         for entry in entries where !entry.account.isEmpty { byAccount[entry.account, default: []].append(entry.row) }
         next.accounts = byAccount.mapValues { PriceTable($0) }
         snapshot.withLock { $0 = next }
-    }
-
-    // MARK: Rows ↔ SQL
-
-    private static func bind(_ entry: Entry, to statement: SQLiteStatement) throws {
-        let row = entry.row
-        func rate(_ money: Money?) -> Int64? { money.flatMap { Int64(exactly: $0.picodollars) } }
-        try statement.bind(entry.account, at: 1)
-        try statement.bind(row.provider, at: 2)
-        try statement.bind(row.model, at: 3)
-        try statement.bind(row.serviceTier, at: 4)
-        try statement.bind(row.effectiveFrom, at: 5)
-        try statement.bind(rate(row.rates.input), at: 6)
-        try statement.bind(rate(row.rates.output), at: 7)
-        try statement.bind(rate(row.rates.cachedInput), at: 8)
-        try statement.bind(rate(row.rates.cacheWrite5m), at: 9)
-        try statement.bind(rate(row.rates.cacheWrite1h), at: 10)
-        try statement.bind(rate(row.rates.reasoning), at: 11)
-        try statement.bind(rate(row.batchInput), at: 12)
-        try statement.bind(rate(row.batchOutput), at: 13)
-        try statement.bind(row.promptThreshold, at: 14)
-        try statement.bind(rate(row.ratesAbove?.input), at: 15)
-        try statement.bind(rate(row.ratesAbove?.output), at: 16)
-        try statement.bind(rate(row.ratesAbove?.cachedInput), at: 17)
-        try statement.bind(rate(row.ratesAbove?.cacheWrite5m), at: 18)
-        try statement.bind(rate(row.ratesAbove?.cacheWrite1h), at: 19)
-        try statement.bind(row.source, at: 20)
-        try statement.bind(entry.origin, at: 21)
-        try statement.bind(entry.updatedAt, at: 22)
-        try statement.bind(rate(row.rates.cacheWrite), at: 23)
-        try statement.bind(rate(row.ratesAbove?.cacheWrite), at: 24)
-        try statement.bind(rate(row.batchCachedInput), at: 25)
-        try statement.bind(rate(row.batchInputAbove), at: 26)
-        try statement.bind(rate(row.batchOutputAbove), at: 27)
-        try statement.bind(rate(row.batchCachedInputAbove), at: 28)
-        try statement.bind(rate(row.requestFee), at: 29)
-        try statement.bind(row.retired, at: 30)
-        try statement.bind(row.retrieved, at: 31)
-    }
-
-    private static func entry(from row: SQLiteStatement) throws -> Entry {
-        func money(_ index: Int) -> Money? { row.optionalInt64(at: index).map { Money(picodollars: Int128($0)) } }
-        var above: PriceRow.Rates?
-        if let input = money(14), let output = money(15) {
-            above = PriceRow.Rates(
-                input: input, output: output, cachedInput: money(16), cacheWrite: money(23), cacheWrite5m: money(17),
-                cacheWrite1h: money(18))
-        }
-        let priceRow = PriceRow(
-            provider: row.string(at: 1), model: row.string(at: 2), serviceTier: row.string(at: 3),
-            effectiveFrom: row.int64(at: 4),
-            rates: PriceRow.Rates(
-                input: money(5) ?? .zero, output: money(6) ?? .zero, cachedInput: money(7), cacheWrite: money(22),
-                cacheWrite5m: money(8), cacheWrite1h: money(9), reasoning: money(10)),
-            promptThreshold: row.optionalInt64(at: 13), ratesAbove: above, batchInput: money(11),
-            batchOutput: money(12), batchCachedInput: money(24), batchInputAbove: money(25),
-            batchOutputAbove: money(26), batchCachedInputAbove: money(27), requestFee: money(28),
-            retired: row.optionalInt64(at: 29), source: row.string(at: 19), retrieved: row.string(at: 30))
-        return Entry(
-            account: row.string(at: 0), row: priceRow, origin: row.string(at: 20), updatedAt: row.int64(at: 21))
     }
 }

@@ -29,17 +29,14 @@ extension RollupEngine {
         var rows = UsageReader(query: query, boundaries: boundaries, columns: columns)
         var whole = UsageReader(query: query, boundaries: [query.from, query.to], columns: columns)
         let separateTotals = boundaries.count > 2
-        try catalog.read { connection in
+        try store.read { snapshot in
             // One snapshot for every statement: a checkpoint may add parts or compact a chunk between two reads.
-            try connection.run(NamedQueries.sql("rollup_snapshot_begin"))
-            defer { _ = try? connection.run(NamedQueries.sql("rollup_snapshot_end")) }
-            try rows.loadSeries(connection)
-            try Self.collect(into: &rows, connection: connection)
+            try rows.loadSeries(snapshot)
+            try Self.collect(into: &rows, snapshot: snapshot)
             if separateTotals {
-                try whole.loadSeries(connection)
-                try Self.collect(into: &whole, connection: connection)
+                try whole.loadSeries(snapshot)
+                try Self.collect(into: &whole, snapshot: snapshot)
             }
-            return ()
         }
         return rows.result(totals: separateTotals ? whole : nil)
     }
@@ -47,7 +44,7 @@ extension RollupEngine {
     /// Reads what the buckets of `reader` need: each output bucket (clipped to the query's range) is covered by the
     /// coarsest stored buckets, adjacent stored buckets of a level joined into runs, runs read chunk range by chunk
     /// range.
-    static func collect(into reader: inout UsageReader, connection: SQLiteConnection) throws {
+    static func collect(into reader: inout UsageReader, snapshot: RollupSnapshot) throws {
         let boundaries = reader.boundaries
         let query = reader.query
         var runs: [[(start: Int64, end: Int64)]] = [[], [], [], []]
@@ -70,7 +67,7 @@ extension RollupEngine {
         }
         for level in RollupLevel.allCases.reversed() {
             for cluster in clusters(runs[level.rawValue], level: level) {
-                try reader.read(level: level, runs: cluster.runs, chunks: cluster.chunks, connection: connection)
+                try reader.read(level: level, runs: cluster.runs, chunks: cluster.chunks, snapshot: snapshot)
             }
         }
     }
@@ -181,17 +178,9 @@ struct UsageReader {
         self.columns = columns
     }
 
-    mutating func loadSeries(_ connection: SQLiteConnection) throws {
-        let rows = try connection.query(NamedQueries.sql("rollup_series_of_account"), [.text(query.account)]) { row in
-            (
-                row.int64(at: 0),
-                RollupSeriesKey(
-                    account: query.account, gateway: row.string(at: 1), provider: row.string(at: 2),
-                    model: row.string(at: 3), success: row.int64(at: 4) != 0, cached: row.int64(at: 5) != 0,
-                    priced: row.int64(at: 6) != 0)
-            )
-        }
-        for (id, key) in rows {
+    mutating func loadSeries(_ snapshot: RollupSnapshot) throws {
+        for series in try snapshot.series(account: query.account) {
+            let key = RollupSeriesKey(series)
             let group = UsageGroup(key, fields: query.groupBy)
             let index: Int
             if let existing = groupIndex[group] {
@@ -201,7 +190,7 @@ struct UsageReader {
                 groups.append(group)
                 groupIndex[group] = index
             }
-            seriesGroup[id] = (index, key)
+            seriesGroup[series.id] = (index, key)
         }
     }
 
@@ -217,16 +206,11 @@ struct UsageReader {
 
     /// Adds the cells of the chunks in `chunks` whose bucket lies in one of `runs`.
     mutating func read(
-        level: RollupLevel, runs: [(start: Int64, end: Int64)], chunks: Range<Int64>, connection: SQLiteConnection
+        level: RollupLevel, runs: [(start: Int64, end: Int64)], chunks: Range<Int64>, snapshot: RollupSnapshot
     ) throws {
-        func rows(_ column: RollupColumn) throws -> [(start: Int64, part: Int64, data: [UInt8])] {
-            try connection.query(
-                NamedQueries.sql("rollup_chunk_read"),
-                [
-                    .text(level.name), .text(query.account), .text(column.rawValue), .integer(chunks.lowerBound),
-                    .integer(chunks.upperBound),
-                ]
-            ) { ($0.int64(at: 0), $0.int64(at: 1), $0.blob(at: 2)) }
+        func rows(_ column: RollupColumn) throws -> [RollupChunkPart] {
+            try snapshot.chunkColumn(
+                level: level.name, account: query.account, measure: column.rawValue, chunks: chunks)
         }
         struct PartKey: Hashable {
             var start: Int64
@@ -236,13 +220,13 @@ struct UsageReader {
         guard !bucketRows.isEmpty else { return }
         chunksRead[level, default: 0] += bucketRows.count
         var seriesBlobs: [PartKey: [UInt8]] = [:]
-        for row in try rows(.series) { seriesBlobs[PartKey(start: row.start, part: row.part)] = row.data }
+        for row in try rows(.series) { seriesBlobs[PartKey(start: row.chunkStart, part: row.part)] = row.data }
 
         // Per part: the accumulator of every cell, or -1 for cells outside the runs.
         var targets: [PartKey: [Int]] = [:]
         var flags: [PartKey: [UInt8]] = [:]
         for row in bucketRows {
-            let key = PartKey(start: row.start, part: row.part)
+            let key = PartKey(start: row.chunkStart, part: row.part)
             guard let seriesBlob = seriesBlobs[key] else { throw RollupError.corruptChunk("part without series") }
             var header = ByteReader(row.data)
             let n = try ChunkCodec.header(&header, expected: nil)
@@ -256,7 +240,7 @@ struct UsageReader {
                 let offset = Int(offsets[i])
                 if offset != lastOffset {
                     lastOffset = offset
-                    let t = level.bucketStart(chunkStart: row.start, offset: offset)
+                    let t = level.bucketStart(chunkStart: row.chunkStart, offset: offset)
                     lastBucket = Self.inRuns(t, runs) ? bucketIndex(of: t) : -1
                 }
                 guard lastBucket >= 0 else { continue }
@@ -282,7 +266,7 @@ struct UsageReader {
 
         for column in columns {
             for row in try rows(column) {
-                let key = PartKey(start: row.start, part: row.part)
+                let key = PartKey(start: row.chunkStart, part: row.part)
                 guard let cellTargets = targets[key], let cellFlags = flags[key] else { continue }
                 var reader = ByteReader(row.data)
                 _ = try ChunkCodec.header(&reader, expected: cellTargets.count)

@@ -22,29 +22,18 @@ public final class RollupEngine: Sendable {
         public init() {}
     }
 
-    let catalog: Catalog
+    let store: RollupStore
     let configuration: Configuration
     private let state: Mutex<WriterState>
 
     /// Opens the rollups of `catalog` (its migrations, 0003_rollups included, are applied when it opens).
     public init(catalog: Catalog, configuration: Configuration = Configuration()) throws {
-        self.catalog = catalog
+        store = RollupStore(catalog: catalog)
         self.configuration = configuration
-        let series = try catalog.read { connection in
-            try connection.query(NamedQueries.sql("rollup_series_all")) { row in
-                (
-                    row.int64(at: 0),
-                    RollupSeriesKey(
-                        account: row.string(at: 1), gateway: row.string(at: 2), provider: row.string(at: 3),
-                        model: row.string(at: 4), success: row.int64(at: 5) != 0, cached: row.int64(at: 6) != 0,
-                        priced: row.int64(at: 7) != 0)
-                )
-            }
-        }
         var initial = WriterState()
-        for (id, key) in series {
-            initial.seriesIds[key] = id
-            initial.nextSeriesId = max(initial.nextSeriesId, id + 1)
+        for series in try store.allSeries() {
+            initial.seriesIds[RollupSeriesKey(series)] = series.id
+            initial.nextSeriesId = max(initial.nextSeriesId, series.id + 1)
         }
         state = Mutex(initial)
     }
@@ -118,41 +107,30 @@ public final class RollupEngine: Sendable {
     ///   with the rollups they move).
     @discardableResult
     public func checkpoint(
-        watermark: RollupWatermark, alsoIn: ((SQLiteConnection) throws -> Void)? = nil
+        watermark: RollupWatermark, alsoIn: ((RollupTransaction) throws -> Void)? = nil
     ) throws -> RollupCheckpointStatistics {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let limit = configuration.compactAfterParts
         return try state.withLock { s in
-            let statistics = try catalog.write { connection in
-                try connection.transaction {
-                    try alsoIn?(connection)
-                    var statistics = RollupCheckpointStatistics()
-                    statistics.inputs = s.pendingInputs
-                    for (id, key) in s.newSeries {
-                        try connection.run(
-                            NamedQueries.sql("rollup_series_insert"),
-                            [
-                                .integer(id), .text(key.account), .text(key.gateway), .text(key.provider),
-                                .text(key.model), .bool(key.success), .bool(key.cached), .bool(key.priced),
-                            ])
-                    }
-                    for (account, pending) in s.pending {
-                        for level in RollupLevel.allCases {
-                            for (chunkStart, chunk) in pending.levels[level.rawValue] {
-                                try Self.writePart(
-                                    chunk, level: level, account: account, chunkStart: chunkStart,
-                                    compactAfterParts: limit, connection: connection, statistics: &statistics)
-                            }
+            let statistics = try store.write { transaction in
+                try alsoIn?(transaction)
+                var statistics = RollupCheckpointStatistics()
+                statistics.inputs = s.pendingInputs
+                for (id, key) in s.newSeries {
+                    try transaction.insertSeries(key.record(id: id))
+                }
+                for (account, pending) in s.pending {
+                    for level in RollupLevel.allCases {
+                        for (chunkStart, chunk) in pending.levels[level.rawValue] {
+                            try Self.writePart(
+                                chunk, RollupChunkKey(level: level.name, account: account, chunkStart: chunkStart),
+                                compactAfterParts: limit, transaction: transaction, statistics: &statistics)
                         }
                     }
-                    try connection.run(
-                        NamedQueries.sql("rollup_watermark_set"),
-                        [
-                            .integer(Int64(watermark.segment)), .integer(Int64(bitPattern: watermark.offset)),
-                            .integer(now),
-                        ])
-                    return statistics
                 }
+                try transaction.setWatermark(
+                    RollupStorePosition(segment: watermark.segment, offset: watermark.offset), at: now)
+                return statistics
             }
             s.pending = [:]
             s.newSeries = []
@@ -162,29 +140,20 @@ public final class RollupEngine: Sendable {
     }
 
     private static func writePart(
-        _ chunk: PendingChunk, level: RollupLevel, account: String, chunkStart: Int64, compactAfterParts: Int,
-        connection: SQLiteConnection, statistics: inout RollupCheckpointStatistics
+        _ chunk: PendingChunk, _ key: RollupChunkKey, compactAfterParts: Int, transaction: RollupTransaction,
+        statistics: inout RollupCheckpointStatistics
     ) throws {
         let cells = chunk.sortedCells()
         guard !cells.isEmpty else { return }
-        let (maxPart, parts) =
-            try connection.queryFirst(
-                NamedQueries.sql("rollup_chunk_parts"), [.text(level.name), .text(account), .integer(chunkStart)]
-            ) { ($0.int64(at: 0), $0.int64(at: 1)) } ?? (-1, 0)
+        let (maxPart, parts) = try transaction.parts(of: key)
         for (column, blob) in ChunkCodec.encode(cells) {
-            try connection.run(
-                NamedQueries.sql("rollup_chunk_insert"),
-                [
-                    .text(level.name), .text(account), .text(column.rawValue), .integer(chunkStart),
-                    .integer(maxPart + 1),
-                    .blob(blob),
-                ])
+            try transaction.insertColumn(blob, measure: column.rawValue, of: key, part: maxPart + 1)
             statistics.bytesWritten += blob.count
         }
         statistics.partsWritten += 1
         statistics.cellsWritten += cells.count
-        if parts + 1 > Int64(compactAfterParts) {
-            let full = try compact(level: level, account: account, chunkStart: chunkStart, connection: connection)
+        if parts + 1 > compactAfterParts {
+            let full = try compact(key, transaction: transaction)
             statistics.compactions += 1
             if full { statistics.fullCompactions += 1 }
         }
@@ -195,22 +164,16 @@ public final class RollupEngine: Sendable {
     /// the deltas are merged, into part 1, so the cost follows what changed; otherwise every part becomes part 0.
     /// Returns true for a full compaction.
     @discardableResult
-    static func compact(
-        level: RollupLevel, account: String, chunkStart: Int64, connection: SQLiteConnection, whole: Bool = false
-    ) throws -> Bool {
+    static func compact(_ key: RollupChunkKey, transaction: RollupTransaction, whole: Bool = false) throws -> Bool {
         var parts: [Int64: [RollupColumn: [UInt8]]] = [:]
         var bytes: [Int64: Int] = [:]
         for column in RollupColumn.allCases {
-            let rows = try connection.query(
-                NamedQueries.sql("rollup_chunk_read"),
-                [
-                    .text(level.name), .text(account), .text(column.rawValue), .integer(chunkStart),
-                    .integer(chunkStart + 1),
-                ]
-            ) { ($0.int64(at: 1), $0.blob(at: 2)) }
-            for (part, blob) in rows {
-                parts[part, default: [:]][column] = blob
-                bytes[part, default: 0] += blob.count
+            let rows = try transaction.chunkColumn(
+                level: key.level, account: key.account, measure: column.rawValue,
+                chunks: key.chunkStart..<(key.chunkStart + 1))
+            for row in rows {
+                parts[row.part, default: [:]][column] = row.data
+                bytes[row.part, default: 0] += row.data.count
             }
         }
         let baseBytes = bytes[0] ?? 0
@@ -221,19 +184,12 @@ public final class RollupEngine: Sendable {
             for (key, cell) in try ChunkCodec.decodeCells(columns) { merged[key, default: RollupCell()].merge(cell) }
         }
         for column in RollupColumn.allCases {
-            try connection.run(
-                NamedQueries.sql(full ? "rollup_chunk_delete" : "rollup_chunk_delete_deltas"),
-                [.text(level.name), .text(account), .text(column.rawValue), .integer(chunkStart)])
+            try transaction.deleteColumn(measure: column.rawValue, of: key, deltasOnly: !full)
         }
         let cells = merged.filter { !$0.value.isZero }.sorted { $0.key < $1.key }.map { (key: $0.key, cell: $0.value) }
         guard !cells.isEmpty else { return full }
         for (column, blob) in ChunkCodec.encode(cells) {
-            try connection.run(
-                NamedQueries.sql("rollup_chunk_insert"),
-                [
-                    .text(level.name), .text(account), .text(column.rawValue), .integer(chunkStart),
-                    .integer(full ? 0 : 1), .blob(blob),
-                ])
+            try transaction.insertColumn(blob, measure: column.rawValue, of: key, part: full ? 0 : 1)
         }
         return full
     }
@@ -244,44 +200,26 @@ public final class RollupEngine: Sendable {
     @discardableResult
     public func compactAll() throws -> Int {
         try state.withLock { _ in
-            try catalog.write { connection in
-                try connection.transaction {
-                    let chunks = try connection.query(NamedQueries.sql("rollup_chunks_with_parts")) {
-                        ($0.string(at: 0), $0.string(at: 1), $0.int64(at: 2))
-                    }
-                    for (levelName, account, chunkStart) in chunks {
-                        guard let level = RollupLevel.allCases.first(where: { $0.name == levelName }) else { continue }
-                        try Self.compact(
-                            level: level, account: account, chunkStart: chunkStart, connection: connection, whole: true)
-                    }
-                    return chunks.count
+            try store.write { transaction in
+                let chunks = try transaction.chunksWithParts()
+                for chunk in chunks where RollupLevel.allCases.contains(where: { $0.name == chunk.level }) {
+                    try Self.compact(chunk, transaction: transaction, whole: true)
                 }
+                return chunks.count
             }
         }
     }
 
     /// The position of the last checkpoint; nil before the first (or after `reset()`).
     public func watermark() throws -> RollupWatermark? {
-        try catalog.read { connection in
-            try connection.queryFirst(NamedQueries.sql("rollup_watermark_get")) {
-                RollupWatermark(
-                    segment: UInt32(truncatingIfNeeded: $0.int64(at: 0)),
-                    offset: UInt64(bitPattern: $0.int64(at: 1)))
-            }
-        }
+        try store.watermark().map { RollupWatermark(segment: $0.segment, offset: $0.offset) }
     }
 
     /// Deletes every rollup, the series dictionary and the watermark, and drops what is pending: for a rebuild, after
     /// which the caller folds every record again and checkpoints.
     public func reset() throws {
         try state.withLock { s in
-            try catalog.write { connection in
-                try connection.transaction {
-                    try connection.run(NamedQueries.sql("rollup_reset_chunks"))
-                    try connection.run(NamedQueries.sql("rollup_reset_series"))
-                    try connection.run(NamedQueries.sql("rollup_reset_watermark"))
-                }
-            }
+            try store.reset()
             s = WriterState()
         }
     }

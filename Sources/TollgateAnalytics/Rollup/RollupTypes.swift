@@ -1,4 +1,5 @@
 import TollgateModel
+import TollgateStorage
 
 /// One request as the rollups see it: the fields of a log record that are added up.
 public struct RollupInput: Sendable, Hashable {
@@ -66,6 +67,22 @@ public struct RollupSeriesKey: Sendable, Hashable {
     public var success: Bool
     public var cached: Bool
     public var priced: Bool
+}
+
+extension RollupSeriesKey {
+    /// The key of a stored series.
+    init(_ record: RollupSeriesRecord) {
+        self.init(
+            account: record.account, gateway: record.gateway, provider: record.provider, model: record.model,
+            success: record.success, cached: record.cached, priced: record.priced)
+    }
+
+    /// The series as stored, with its id.
+    func record(id: Int64) -> RollupSeriesRecord {
+        RollupSeriesRecord(
+            id: id, account: account, gateway: gateway, provider: provider, model: model, success: success,
+            cached: cached, priced: priced)
+    }
 }
 
 /// A position in the record store up to which every record has been folded and checkpointed: the segment and the

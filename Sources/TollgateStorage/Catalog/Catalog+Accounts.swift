@@ -1,15 +1,6 @@
 import TollgateModel
 
 extension Catalog {
-    enum AccountSQL {
-        static let insert = """
-            INSERT INTO accounts (id, tier, created_at) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING
-            """
-        static let columns = "id, tier, created_at, log_limit, log_management_strategy, retention_days"
-        static let selectOne = "SELECT \(columns) FROM accounts WHERE id = ?1"
-        static let selectAll = "SELECT \(columns) FROM accounts ORDER BY id"
-    }
-
     /// Creates an account.
     ///
     /// - Throws: `CatalogError` `.invalidIdentifier` (parameter `id`) when `id` is not a valid identifier,
@@ -20,7 +11,8 @@ extension Catalog {
         let account = Account(id: id, tier: tier, createdAt: now())
         let inserted = try write { db in
             try db.run(
-                AccountSQL.insert, [.text(account.id), .text(account.tier.rawValue), .integer(account.createdAt)])
+                NamedQueries.sql("account_insert"),
+                [.text(account.id), .text(account.tier.rawValue), .integer(account.createdAt)])
         }
         guard inserted == 1 else {
             throw CatalogError(code: .accountExists, parameter: "id", message: "account \(id) already exists")
@@ -59,7 +51,9 @@ extension Catalog {
         }
         return try write { db in
             try db.transaction { () throws -> Account in
-                guard var account = try db.queryFirst(AccountSQL.selectOne, [.text(id)], row: Self.account(from:))
+                guard
+                    var account = try db.queryFirst(
+                        NamedQueries.sql("account_get"), [.text(id)], row: Self.account(from:))
                 else {
                     throw CatalogError(code: .accountNotFound, parameter: "account", message: "account \(id) not found")
                 }
@@ -80,12 +74,12 @@ extension Catalog {
 
     /// The account with this id, or nil.
     public func account(_ id: String) throws -> Account? {
-        try read { db in try db.queryFirst(AccountSQL.selectOne, [.text(id)], row: Self.account(from:)) }
+        try read { db in try db.queryFirst(NamedQueries.sql("account_get"), [.text(id)], row: Self.account(from:)) }
     }
 
     /// Every account, by id.
     public func accounts() throws -> [Account] {
-        try read { db in try db.query(AccountSQL.selectAll, row: Self.account(from:)) }
+        try read { db in try db.query(NamedQueries.sql("accounts_all"), row: Self.account(from:)) }
     }
 
     static func account(from row: SQLiteStatement) throws -> Account {

@@ -1,35 +1,4 @@
 extension Catalog {
-    enum GatewaySQL {
-        static let accountExists = "SELECT 1 FROM accounts WHERE id = ?1"
-        static let insert = """
-            INSERT INTO gateways (account, id, collect_logs, stream_usage, created_at, authentication)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-            ON CONFLICT (account, id) DO NOTHING
-            """
-        static let update = """
-            UPDATE gateways SET collect_logs = coalesce(?3, collect_logs), stream_usage = coalesce(?4, stream_usage),
-                authentication = coalesce(?5, authentication),
-                retention_days = CASE WHEN ?6 THEN ?7 ELSE retention_days END
-            WHERE account = ?1 AND id = ?2
-            """
-        static let columns = """
-            account, id, collect_logs, authentication, retention_days, created_at, stream_usage, cache_ttl,
-            cache_invalidate_on_update, rate_limiting_limit, rate_limiting_interval, rate_limiting_technique,
-            rate_limiting_key, retry_max_attempts, retry_delay, retry_backoff, request_timeout, spend_limits
-            """
-        static let write = """
-            UPDATE gateways SET collect_logs = ?3, stream_usage = ?4, authentication = ?5, retention_days = ?6,
-                cache_ttl = ?7, cache_invalidate_on_update = ?8, rate_limiting_limit = ?9,
-                rate_limiting_interval = ?10, rate_limiting_technique = ?11, rate_limiting_key = ?12,
-                retry_max_attempts = ?13, retry_delay = ?14, retry_backoff = ?15, request_timeout = ?16,
-                spend_limits = ?17
-            WHERE account = ?1 AND id = ?2
-            """
-        static let selectOne = "SELECT \(columns) FROM gateways WHERE account = ?1 AND id = ?2"
-        static let selectForAccount = "SELECT \(columns) FROM gateways WHERE account = ?1 ORDER BY id"
-        static let selectAll = "SELECT \(columns) FROM gateways ORDER BY account, id"
-    }
-
     /// Creates a gateway in an existing account.
     ///
     /// - Throws: `CatalogError` `.invalidIdentifier` (parameter `account` or `id`), `.accountNotFound` when the
@@ -45,11 +14,12 @@ extension Catalog {
             streamUsage: streamUsage, createdAt: now())
         let inserted = try write { db in
             try db.transaction { () throws -> Int? in
-                guard try db.queryFirst(GatewaySQL.accountExists, [.text(account)], row: { _ in true }) != nil else {
+                guard try db.queryFirst(NamedQueries.sql("account_exists"), [.text(account)], row: { _ in true }) != nil
+                else {
                     return nil
                 }
                 return try db.run(
-                    GatewaySQL.insert,
+                    NamedQueries.sql("gateway_insert"),
                     [
                         .text(account), .text(id), .bool(collectLogs), .bool(streamUsage),
                         .integer(gateway.createdAt), .bool(authentication),
@@ -80,7 +50,7 @@ extension Catalog {
         try write { db in
             try db.transaction { () throws -> GatewayRecord? in
                 let changed = try db.run(
-                    GatewaySQL.update,
+                    NamedQueries.sql("gateway_update"),
                     [
                         .text(account), .text(id), collectLogs.map { .bool($0) } ?? .null,
                         streamUsage.map { .bool($0) } ?? .null, authentication.map { .bool($0) } ?? .null,
@@ -88,7 +58,8 @@ extension Catalog {
                     ]
                 )
                 guard changed == 1 else { return nil }
-                return try db.queryFirst(GatewaySQL.selectOne, [.text(account), .text(id)], row: Self.gateway(from:))
+                return try db.queryFirst(
+                    NamedQueries.sql("gateway_get"), [.text(account), .text(id)], row: Self.gateway(from:))
             }
         }
     }
@@ -103,13 +74,13 @@ extension Catalog {
             try db.transaction { () throws -> GatewayRecord? in
                 guard
                     var gateway = try db.queryFirst(
-                        GatewaySQL.selectOne, [.text(account), .text(id)], row: Self.gateway(from:))
+                        NamedQueries.sql("gateway_get"), [.text(account), .text(id)], row: Self.gateway(from:))
                 else { return nil }
                 try change(&gateway)
                 let c = gateway.controls
                 func integer(_ value: Int?) -> SQLiteValue { .integer(value.map { Int64($0) }) }
                 try db.run(
-                    GatewaySQL.write,
+                    NamedQueries.sql("gateway_write"),
                     [
                         .text(account), .text(id), .bool(gateway.collectLogs), .bool(gateway.streamUsage),
                         .bool(gateway.authentication), integer(gateway.retentionDays), integer(c.cacheTTL),
@@ -126,18 +97,20 @@ extension Catalog {
     /// The gateway, or nil when the account has none with this id.
     public func gateway(account: String, id: String) throws -> GatewayRecord? {
         try read { db in
-            try db.queryFirst(GatewaySQL.selectOne, [.text(account), .text(id)], row: Self.gateway(from:))
+            try db.queryFirst(NamedQueries.sql("gateway_get"), [.text(account), .text(id)], row: Self.gateway(from:))
         }
     }
 
     /// The account's gateways, by id (empty for an unknown account).
     public func gateways(account: String) throws -> [GatewayRecord] {
-        try read { db in try db.query(GatewaySQL.selectForAccount, [.text(account)], row: Self.gateway(from:)) }
+        try read { db in
+            try db.query(NamedQueries.sql("gateways_of_account"), [.text(account)], row: Self.gateway(from:))
+        }
     }
 
     /// Every gateway of every account, by account then id: what the proxy's directory is built from at start-up.
     public func allGateways() throws -> [GatewayRecord] {
-        try read { db in try db.query(GatewaySQL.selectAll, row: Self.gateway(from:)) }
+        try read { db in try db.query(NamedQueries.sql("gateways_all"), row: Self.gateway(from:)) }
     }
 
     static func gateway(from row: SQLiteStatement) -> GatewayRecord {

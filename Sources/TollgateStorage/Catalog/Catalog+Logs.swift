@@ -1,53 +1,16 @@
+import Synchronization
 import TollgateModel
 
 extension Catalog {
-    enum LogSQL {
-        /// Every column of `logs`, in the order `insert` binds them and `entry(from:)` reads them.
-        static let columns = """
-            account, id, gateway, provider, model, created_at, method, path, status_code, success, stream, \
-            duration_us, ttft_us, tokens_in, cached_tokens_in, cache_write_tokens, cache_write_1h_tokens, tokens_out, \
-            reasoning_tokens, service_tier, request_size, response_size, error, metadata, payload_stored, segment, \
-            segment_offset, record_length, cost, custom_cost
-            """
-        static let insert = """
-            INSERT OR IGNORE INTO logs (\(columns))
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, \
-            ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)
-            """
-        static let selectOne = "SELECT \(columns) FROM logs WHERE account = ?1 AND id = ?2"
-        static let maxOffset = "SELECT max(segment_offset) FROM logs WHERE segment = ?1"
-        static let lastLocation = """
-            SELECT segment_offset, record_length FROM logs WHERE segment = ?1 ORDER BY segment_offset DESC LIMIT 1
-            """
-
-        /// The listing statement for a query's shape: which filters are present, the order, whether a cursor is.
-        /// Only the shape goes into the text; every value is bound.
-        ///
-        /// With a model, gateway or provider filter the matching index is named (`INDEXED BY`, first present of model,
-        /// gateway, provider: the most selective as a rule). Left to itself, SQLite prefers walking the account's
-        /// whole primary-key range and filtering, since that range is already in id order; the index instead costs
-        /// one lookup per row returned, however rare the filtered value is.
-        static func list(_ shape: ListShape) -> String {
-            let index =
-                shape.model
-                ? " INDEXED BY logs_by_model"
-                : shape.gateway
-                    ? " INDEXED BY logs_by_gateway"
-                    : shape.provider ? " INDEXED BY logs_by_provider" : ""
-            var sql = "SELECT \(columns) FROM logs\(index) WHERE account = ?"
-            if shape.gateway { sql += " AND gateway = ?" }
-            if shape.provider { sql += " AND provider = ?" }
-            if shape.model { sql += " AND model = ?" }
-            if shape.statusCode { sql += " AND status_code = ?" }
-            if shape.success { sql += " AND success = ?" }
-            if shape.stream { sql += " AND stream = ?" }
-            if shape.from { sql += " AND id >= ?" }
-            if shape.to { sql += " AND id < ?" }
-            if shape.cursor { sql += shape.ascending ? " AND id > ?" : " AND id < ?" }
-            sql += shape.ascending ? " ORDER BY id ASC LIMIT ?" : " ORDER BY id DESC LIMIT ?"
-            return sql
-        }
+    /// The listing statement for a query's shape (`Queries/logs_list.sql`), made once per shape.
+    static func listSQL(_ shape: ListShape) -> String {
+        if let sql = listStatements.withLock({ $0[shape] }) { return sql }
+        let sql = NamedQueries.sql("logs_list", when: shape.conditions)
+        listStatements.withLock { $0[shape] = sql }
+        return sql
     }
+
+    private static let listStatements = Mutex<[ListShape: String]>([:])
 
     struct ListShape: Hashable {
         var gateway = false
@@ -60,6 +23,16 @@ extension Catalog {
         var to = false
         var cursor = false
         var ascending = false
+
+        /// The names `Queries/logs_list.sql` tests, of the parts present.
+        var conditions: Set<String> {
+            let parts: [(Bool, String)] = [
+                (gateway, "gateway"), (provider, "provider"), (model, "model"), (statusCode, "status_code"),
+                (success, "success"), (stream, "stream"), (from, "from"), (to, "to"), (cursor, "cursor"),
+                (ascending, "ascending"),
+            ]
+            return Set(parts.filter(\.0).map(\.1))
+        }
     }
 
     // MARK: Insert
@@ -71,7 +44,7 @@ extension Catalog {
         guard !entries.isEmpty else { return 0 }
         return try write { db in
             try db.transaction { () throws -> Int in
-                let statement = try db.cachedStatement(LogSQL.insert)
+                let statement = try db.cachedStatement(NamedQueries.sql("log_insert"))
                 defer { statement.reset() }
                 var inserted = 0
                 var counts: [MonthKey: Int64] = [:]
@@ -145,12 +118,7 @@ extension Catalog {
             provider: row.string(at: 3), model: row.optionalString(at: 4), method: row.string(at: 6),
             path: row.string(at: 7), statusCode: Int(row.int64(at: 8)), success: row.int64(at: 9) != 0,
             stream: row.int64(at: 10) != 0, durationMicros: row.int64(at: 11), ttftMicros: row.optionalInt64(at: 12),
-            usage: Usage(
-                tokensIn: row.optionalInt64(at: 13), cachedTokensIn: row.optionalInt64(at: 14),
-                cacheWriteTokens: row.optionalInt64(at: 15), cacheWrite1hTokens: row.optionalInt64(at: 16),
-                tokensOut: row.optionalInt64(at: 17), reasoningTokens: row.optionalInt64(at: 18),
-                serviceTier: row.optionalString(at: 19)
-            ),
+            usage: usage(row, from: 13),
             requestSize: row.int64(at: 20), responseSize: row.int64(at: 21), error: row.optionalString(at: 22),
             metadata: metadata, payloadStored: row.int64(at: 24) != 0,
             cost: row.optionalInt64(at: 28), customCost: row.int64(at: 29) != 0,
@@ -256,7 +224,7 @@ extension Catalog {
         }
         shape.ascending = query.order == .ascending
         values.append(.integer(Int64(query.limit + 1)))
-        return (LogSQL.list(shape), values)
+        return (listSQL(shape), values)
     }
 
     /// The smallest id of the given millisecond: ids made at or after it compare greater or equal.
@@ -264,21 +232,10 @@ extension Catalog {
         LogID.lowerBound(milliseconds: milliseconds).bytes
     }
 
-    /// The query plan SQLite chooses for a listing (`EXPLAIN QUERY PLAN` detail lines).
-    func explainListLogs(_ query: LogQuery) throws -> [String] {
-        let (sql, values) = try Self.listStatement(query)
-        return try read { db in
-            let statement = try db.prepare("EXPLAIN QUERY PLAN " + sql)
-            try statement.bind(values)
-            var lines: [String] = []
-            while try statement.step() { lines.append(statement.string(at: 3)) }
-            return lines
-        }
-    }
-
     /// The index entry of one log, or nil when the account has no log with this id.
     public func logEntry(account: String, id: LogID) throws -> LogIndexEntry? {
-        try read { db in try db.queryFirst(LogSQL.selectOne, [.text(account), .blob(id.bytes)], row: Self.entry(from:))
+        try read { db in
+            try db.queryFirst(NamedQueries.sql("log_get"), [.text(account), .blob(id.bytes)], row: Self.entry(from:))
         }
     }
 
@@ -286,7 +243,7 @@ extension Catalog {
     /// re-indexes the records after it.
     public func maxIndexedOffset(segment: UInt32) throws -> UInt64? {
         try read { db in
-            try db.queryFirst(LogSQL.maxOffset, [.integer(Int64(segment))]) { row in
+            try db.queryFirst(NamedQueries.sql("log_max_offset"), [.integer(Int64(segment))]) { row in
                 row.optionalInt64(at: 0).map { UInt64(bitPattern: $0) }
             } ?? nil
         }
@@ -296,7 +253,7 @@ extension Catalog {
     /// starts), or nil when none of its records is indexed.
     public func lastIndexedLocation(segment: UInt32) throws -> RecordLocation? {
         try read { db in
-            try db.queryFirst(LogSQL.lastLocation, [.integer(Int64(segment))]) { row in
+            try db.queryFirst(NamedQueries.sql("log_last_location"), [.integer(Int64(segment))]) { row in
                 RecordLocation(
                     segment: segment, offset: UInt64(bitPattern: row.int64(at: 0)),
                     length: UInt32(truncatingIfNeeded: row.int64(at: 1))

@@ -1,29 +1,9 @@
 extension Catalog {
-    enum SegmentSQL {
-        static let upsert = """
-            INSERT INTO segments (seq, state, first_created_at, last_created_at, record_count, bytes, sealed_at)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-            ON CONFLICT (seq) DO UPDATE SET
-                state = excluded.state, first_created_at = excluded.first_created_at,
-                last_created_at = excluded.last_created_at, record_count = excluded.record_count,
-                bytes = excluded.bytes, sealed_at = excluded.sealed_at
-            """
-        static let seal = """
-            UPDATE segments SET state = 'sealed', first_created_at = ?2, last_created_at = ?3, record_count = ?4,
-                bytes = ?5, sealed_at = ?6
-            WHERE seq = ?1
-            """
-        static let selectAll = """
-            SELECT seq, state, first_created_at, last_created_at, record_count, bytes, sealed_at
-            FROM segments ORDER BY seq
-            """
-    }
-
     /// Records a segment's current state, inserting it or replacing what the catalog had.
     public func upsertSegment(_ segment: SegmentEntry) throws {
         try write { db in
             _ = try db.run(
-                SegmentSQL.upsert,
+                NamedQueries.sql("segment_upsert"),
                 [
                     .integer(Int64(segment.seq)), .text(segment.state.rawValue), .integer(segment.firstCreatedAt),
                     .integer(segment.lastCreatedAt), .integer(segment.recordCount), .integer(segment.bytes),
@@ -42,7 +22,7 @@ extension Catalog {
     ) throws {
         let changed = try write { db in
             try db.run(
-                SegmentSQL.seal,
+                NamedQueries.sql("segment_seal"),
                 [
                     .integer(Int64(seq)), .integer(firstCreatedAt), .integer(lastCreatedAt), .integer(recordCount),
                     .integer(bytes), .integer(sealedAt),
@@ -58,7 +38,7 @@ extension Catalog {
     /// Every segment, by seq.
     public func segments() throws -> [SegmentEntry] {
         try read { db in
-            try db.query(SegmentSQL.selectAll) { row in
+            try db.query(NamedQueries.sql("segments_all")) { row in
                 guard let state = SegmentEntry.State(rawValue: row.string(at: 1)) else {
                     throw CatalogError(
                         code: .invalidValue,
@@ -111,7 +91,7 @@ extension Catalog {
                 }
                 try forgetTombstones(purged, segment: segment.seq, in: db)
                 _ = try db.run(
-                    SegmentSQL.upsert,
+                    NamedQueries.sql("segment_upsert"),
                     [
                         .integer(Int64(segment.seq)), .text(segment.state.rawValue),
                         .integer(segment.firstCreatedAt), .integer(segment.lastCreatedAt),

@@ -68,13 +68,14 @@ public final class Catalog: Sendable {
     }
 
     /// Runs `body` on the writer connection, under its lock. Not reentrant: `body` must not call `write` again.
+    /// Internal: other modules get typed calls (`Catalog+*.swift`, `RollupStore`), never a connection.
     @discardableResult
-    public func write<T: Sendable>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+    func write<T: Sendable>(_ body: (SQLiteConnection) throws -> T) throws -> T {
         try writer.withConnection(body)
     }
 
     /// Runs `body` on a free reader connection (the next one in turn if all are busy).
-    public func read<T: Sendable>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+    func read<T: Sendable>(_ body: (SQLiteConnection) throws -> T) throws -> T {
         let start = Int(UInt(bitPattern: nextReader.wrappingAdd(1, ordering: .relaxed).oldValue) % UInt(readers.count))
         for step in 0..<readers.count {
             let reader = readers[(start + step) % readers.count]

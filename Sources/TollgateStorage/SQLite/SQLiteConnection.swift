@@ -6,29 +6,29 @@ import CSQLite
 /// at a time. It is deliberately not `Sendable`; owners reach it only while holding their own lock (see
 /// `LockedConnection`). Writable connections use WAL with `synchronous=NORMAL`, so readers on other connections
 /// run while a write is in progress; every connection has a busy timeout and foreign keys on.
-public final class SQLiteConnection {
+final class SQLiteConnection {
     /// How to open a connection.
-    public struct Options: Sendable {
+    struct Options: Sendable {
         /// Open read-only (`SQLITE_OPEN_READONLY`): for reader connections of a database another connection writes.
-        public var readOnly: Bool = false
+        var readOnly: Bool = false
         /// Create the file when missing (ignored when read-only).
-        public var create: Bool = true
+        var create: Bool = true
         /// How long a statement waits for a lock held by another connection before failing with `.busy`.
-        public var busyTimeout: Duration = .seconds(5)
+        var busyTimeout: Duration = .seconds(5)
         /// Most prepared statements kept by `cachedStatement(_:)`.
-        public var statementCacheCapacity: Int = 64
+        var statementCacheCapacity: Int = 64
 
-        public init() {}
+        init() {}
     }
 
     let handle: OpaquePointer
     /// The path given to `init`.
-    public let path: String
+    let path: String
     private let statementCacheCapacity: Int
     private var statementCache: [String: SQLiteStatement] = [:]
 
     /// Opens (or creates) the database at `path`; `":memory:"` opens a private in-memory database.
-    public init(path: String, options: Options = Options()) throws {
+    init(path: String, options: Options = Options()) throws {
         var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
         if options.readOnly {
             flags |= SQLITE_OPEN_READONLY
@@ -51,9 +51,9 @@ public final class SQLiteConnection {
             options.busyTimeout.components.seconds * 1000
             + options.busyTimeout.components.attoseconds / 1_000_000_000_000_000
         try check(sqlite3_busy_timeout(db, Int32(clamping: milliseconds)), sql: nil)
-        try execute("PRAGMA foreign_keys = ON")
+        try execute(NamedQueries.sql("connection_foreign_keys"))
         if !options.readOnly {
-            let mode = try prepare("PRAGMA journal_mode = WAL")
+            let mode = try prepare(NamedQueries.sql("connection_journal_wal"))
             let journalMode = try mode.step() ? mode.string(at: 0) : ""
             mode.reset()
             // An in-memory database answers "memory": it has no journal file to switch.
@@ -63,7 +63,7 @@ public final class SQLiteConnection {
                     message: "could not switch to WAL (journal mode is \(journalMode))", sql: mode.sql
                 )
             }
-            try execute("PRAGMA synchronous = NORMAL")
+            try execute(NamedQueries.sql("connection_synchronous"))
         }
     }
 
@@ -81,22 +81,24 @@ public final class SQLiteConnection {
 
     /// Compiles one statement. Its SQL must hold exactly one statement; values are bound as parameters, never
     /// spliced into the text.
-    public func prepare(_ sql: String) throws -> SQLiteStatement {
+    /// Errors name the statement without the comments before it.
+    func prepare(_ sql: String) throws -> SQLiteStatement {
         var statement: OpaquePointer?
         let rc = sql.withCString { sqlite3_prepare_v3(handle, $0, -1, 0, &statement, nil) }
-        try check(rc, sql: sql)
+        let text = sql.withoutLeadingComments()
+        try check(rc, sql: text)
         guard let statement else {
             throw SQLiteError(
-                code: .library, resultCode: SQLITE_MISUSE, message: "no statement in the SQL text", sql: sql)
+                code: .library, resultCode: SQLITE_MISUSE, message: "no statement in the SQL text", sql: text)
         }
-        return SQLiteStatement(handle: statement, sql: sql)
+        return SQLiteStatement(handle: statement, sql: text)
     }
 
     /// A statement from the connection's cache, compiled on first use, reset and with its bindings cleared.
     ///
     /// The statement stays owned by the cache: use it before asking the cache for the same SQL again, and `reset()`
     /// it when done reading (an unfinished statement holds its read transaction open).
-    public func cachedStatement(_ sql: String) throws -> SQLiteStatement {
+    func cachedStatement(_ sql: String) throws -> SQLiteStatement {
         if let statement = statementCache[sql] {
             statement.reset()
             try statement.clearBindings()
@@ -111,7 +113,7 @@ public final class SQLiteConnection {
     }
 
     /// Runs a script of zero or more statements without parameters (schema changes, pragmas).
-    public func execute(_ script: String) throws {
+    func execute(_ script: String) throws {
         try script.withCString { start in
             var next: UnsafePointer<CChar>? = start
             while let current = next, current.pointee != 0 {
@@ -135,7 +137,7 @@ public final class SQLiteConnection {
     /// Runs one statement with `values` bound to parameters 1, 2, … through the statement cache and returns the
     /// number of rows it changed.
     @discardableResult
-    public func run(_ sql: String, _ values: [SQLiteValue] = []) throws -> Int {
+    func run(_ sql: String, _ values: [SQLiteValue] = []) throws -> Int {
         let statement = try cachedStatement(sql)
         defer { statement.reset() }
         try statement.bind(values)
@@ -144,8 +146,7 @@ public final class SQLiteConnection {
     }
 
     /// Runs one query through the statement cache and maps each row.
-    public func query<T>(_ sql: String, _ values: [SQLiteValue] = [], row: (SQLiteStatement) throws -> T) throws -> [T]
-    {
+    func query<T>(_ sql: String, _ values: [SQLiteValue] = [], row: (SQLiteStatement) throws -> T) throws -> [T] {
         let statement = try cachedStatement(sql)
         defer { statement.reset() }
         try statement.bind(values)
@@ -155,7 +156,7 @@ public final class SQLiteConnection {
     }
 
     /// The first row of a query, mapped, or nil when it returns none.
-    public func queryFirst<T>(_ sql: String, _ values: [SQLiteValue] = [], row: (SQLiteStatement) throws -> T) throws
+    func queryFirst<T>(_ sql: String, _ values: [SQLiteValue] = [], row: (SQLiteStatement) throws -> T) throws
         -> T?
     {
         let statement = try cachedStatement(sql)
@@ -165,35 +166,35 @@ public final class SQLiteConnection {
     }
 
     /// Rows changed by the last INSERT, UPDATE or DELETE.
-    public var changes: Int { Int(sqlite3_changes64(handle)) }
+    var changes: Int { Int(sqlite3_changes64(handle)) }
 
     /// True while a transaction is open on this connection.
-    public var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+    var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
 
     // MARK: Transactions
 
     /// Runs `body` in a write transaction: `BEGIN IMMEDIATE` (takes the write lock up front, so the transaction cannot
     /// fail half-way for a lock another writer holds), `COMMIT` when `body` returns, `ROLLBACK` when it throws.
     @discardableResult
-    public func transaction<T>(_ body: () throws -> T) throws -> T {
+    func transaction<T>(_ body: () throws -> T) throws -> T {
         guard !isInTransaction else {
             throw SQLiteError(
                 code: .nestedTransaction, resultCode: SQLITE_MISUSE,
                 message: "a transaction is already open on this connection", sql: nil
             )
         }
-        try run("BEGIN IMMEDIATE")
+        try run(NamedQueries.sql("transaction_begin"))
         let result: T
         do {
             result = try body()
         } catch {
-            if isInTransaction { _ = try? run("ROLLBACK") }
+            if isInTransaction { _ = try? run(NamedQueries.sql("transaction_rollback")) }
             throw error
         }
         do {
-            try run("COMMIT")
+            try run(NamedQueries.sql("transaction_commit"))
         } catch {
-            if isInTransaction { _ = try? run("ROLLBACK") }
+            if isInTransaction { _ = try? run(NamedQueries.sql("transaction_rollback")) }
             throw error
         }
         return result

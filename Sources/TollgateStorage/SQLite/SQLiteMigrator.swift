@@ -6,31 +6,18 @@ import CSQLite
 /// wholly applied and recorded or not at all. A database recording a migration that the list does not contain was
 /// written by a newer version of Tollgate: the migrator refuses it (`SQLiteError.Code.newerSchema`) rather than run
 /// an older binary on a schema it does not understand.
-public struct SQLiteMigrator: Sendable {
+struct SQLiteMigrator: Sendable {
     /// The migrations in the order they apply: (name, SQL script).
-    public var migrations: [(name: String, sql: String)]
+    var migrations: [(name: String, sql: String)]
 
-    public init(migrations: [(name: String, sql: String)] = Migrations.all) {
+    init(migrations: [(name: String, sql: String)] = Migrations.all) {
         self.migrations = migrations
     }
 
-    static let createTable = """
-        CREATE TABLE IF NOT EXISTS schema_migrations (
-            name TEXT NOT NULL PRIMARY KEY,
-            applied_at INTEGER NOT NULL
-        ) STRICT
-        """
-    static let selectApplied = "SELECT name FROM schema_migrations ORDER BY name"
-    static let selectOne = "SELECT 1 FROM schema_migrations WHERE name = ?1"
-    static let insertApplied = """
-        INSERT INTO schema_migrations (name, applied_at)
-        VALUES (?1, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))
-        """
-
     /// The names of the migrations recorded in the database, in name order.
-    public func appliedMigrations(on connection: SQLiteConnection) throws -> [String] {
-        try connection.execute(Self.createTable)
-        return try connection.query(Self.selectApplied) { $0.string(at: 0) }
+    func appliedMigrations(on connection: SQLiteConnection) throws -> [String] {
+        try connection.execute(NamedQueries.sql("schema_migrations_create"))
+        return try connection.query(NamedQueries.sql("schema_migrations_all")) { $0.string(at: 0) }
     }
 
     /// Applies the migrations the database lacks, in order, and returns their names.
@@ -39,7 +26,7 @@ public struct SQLiteMigrator: Sendable {
     ///   contain (nothing is applied then), or the error of a failing migration (that migration and the ones after it
     ///   are not applied; the ones before it stay applied).
     @discardableResult
-    public func migrate(_ connection: SQLiteConnection) throws -> [String] {
+    func migrate(_ connection: SQLiteConnection) throws -> [String] {
         let known = Set(migrations.map(\.name))
         let recorded = try appliedMigrations(on: connection)
         let unknown = recorded.filter { !known.contains($0) }
@@ -59,10 +46,12 @@ public struct SQLiteMigrator: Sendable {
             let didApply: Bool
             do {
                 didApply = try connection.transaction { () throws -> Bool in
-                    let present = try connection.queryFirst(Self.selectOne, [.text(migration.name)]) { _ in true }
+                    let present = try connection.queryFirst(
+                        NamedQueries.sql("schema_migration_get"), [.text(migration.name)]
+                    ) { _ in true }
                     guard present == nil else { return false }
                     try connection.execute(migration.sql)
-                    try connection.run(Self.insertApplied, [.text(migration.name)])
+                    try connection.run(NamedQueries.sql("schema_migration_record"), [.text(migration.name)])
                     return true
                 }
             } catch var error as SQLiteError {

@@ -4,10 +4,10 @@ import CSQLite
 ///
 /// Parameters are bound by 1-based index or by name (`:name`, `@name`, `$name` as written in the SQL); columns are
 /// read by 0-based index. Not thread-safe: a statement is used by the thread that holds its connection.
-public final class SQLiteStatement {
+final class SQLiteStatement {
     let handle: OpaquePointer
     /// The SQL text, for error messages.
-    public let sql: String
+    let sql: String
 
     init(handle: OpaquePointer, sql: String) {
         self.handle = handle
@@ -27,10 +27,10 @@ public final class SQLiteStatement {
     // MARK: Binding
 
     /// The number of parameters the statement takes.
-    public var parameterCount: Int { Int(sqlite3_bind_parameter_count(handle)) }
+    var parameterCount: Int { Int(sqlite3_bind_parameter_count(handle)) }
 
     /// Binds `value` to the parameter at `index` (1-based).
-    public func bind(_ value: SQLiteValue, at index: Int) throws {
+    func bind(_ value: SQLiteValue, at index: Int) throws {
         let i = Int32(index)
         switch value {
         case .integer(let v):
@@ -59,20 +59,20 @@ public final class SQLiteStatement {
         }
     }
 
-    public func bind(_ value: Int64?, at index: Int) throws { try bind(.integer(value), at: index) }
-    public func bind(_ value: Int?, at index: Int) throws { try bind(.integer(value.map { Int64($0) }), at: index) }
-    public func bind(_ value: Double?, at index: Int) throws {
+    func bind(_ value: Int64?, at index: Int) throws { try bind(.integer(value), at: index) }
+    func bind(_ value: Int?, at index: Int) throws { try bind(.integer(value.map { Int64($0) }), at: index) }
+    func bind(_ value: Double?, at index: Int) throws {
         try bind(value.map(SQLiteValue.real) ?? .null, at: index)
     }
-    public func bind(_ value: String?, at index: Int) throws { try bind(.text(value), at: index) }
-    public func bind(_ value: [UInt8]?, at index: Int) throws {
+    func bind(_ value: String?, at index: Int) throws { try bind(.text(value), at: index) }
+    func bind(_ value: [UInt8]?, at index: Int) throws {
         try bind(value.map(SQLiteValue.blob) ?? .null, at: index)
     }
-    public func bind(_ value: Bool?, at index: Int) throws { try bind(value.map(SQLiteValue.bool) ?? .null, at: index) }
-    public func bindNull(at index: Int) throws { try bind(.null, at: index) }
+    func bind(_ value: Bool?, at index: Int) throws { try bind(value.map(SQLiteValue.bool) ?? .null, at: index) }
+    func bindNull(at index: Int) throws { try bind(.null, at: index) }
 
     /// The 1-based index of a named parameter, spelled as in the SQL (`:name`).
-    public func parameterIndex(_ name: String) throws -> Int {
+    func parameterIndex(_ name: String) throws -> Int {
         let index = sqlite3_bind_parameter_index(handle, name)
         guard index > 0 else {
             throw SQLiteError(
@@ -83,16 +83,16 @@ public final class SQLiteStatement {
         return Int(index)
     }
 
-    public func bind(_ value: SQLiteValue, named name: String) throws { try bind(value, at: parameterIndex(name)) }
-    public func bind(_ value: Int64?, named name: String) throws { try bind(value, at: parameterIndex(name)) }
-    public func bind(_ value: Int?, named name: String) throws { try bind(value, at: parameterIndex(name)) }
-    public func bind(_ value: Double?, named name: String) throws { try bind(value, at: parameterIndex(name)) }
-    public func bind(_ value: String?, named name: String) throws { try bind(value, at: parameterIndex(name)) }
-    public func bind(_ value: [UInt8]?, named name: String) throws { try bind(value, at: parameterIndex(name)) }
-    public func bind(_ value: Bool?, named name: String) throws { try bind(value, at: parameterIndex(name)) }
+    func bind(_ value: SQLiteValue, named name: String) throws { try bind(value, at: parameterIndex(name)) }
+    func bind(_ value: Int64?, named name: String) throws { try bind(value, at: parameterIndex(name)) }
+    func bind(_ value: Int?, named name: String) throws { try bind(value, at: parameterIndex(name)) }
+    func bind(_ value: Double?, named name: String) throws { try bind(value, at: parameterIndex(name)) }
+    func bind(_ value: String?, named name: String) throws { try bind(value, at: parameterIndex(name)) }
+    func bind(_ value: [UInt8]?, named name: String) throws { try bind(value, at: parameterIndex(name)) }
+    func bind(_ value: Bool?, named name: String) throws { try bind(value, at: parameterIndex(name)) }
 
     /// Binds `values` to parameters 1, 2, ….
-    public func bind(_ values: [SQLiteValue]) throws {
+    func bind(_ values: [SQLiteValue]) throws {
         for (offset, value) in values.enumerated() { try bind(value, at: offset + 1) }
     }
 
@@ -100,7 +100,7 @@ public final class SQLiteStatement {
 
     /// Runs the statement to its next row. Returns true when a row is available to read, false when done.
     @discardableResult
-    public func step() throws -> Bool {
+    func step() throws -> Bool {
         let rc = sqlite3_step(handle)
         switch rc {
         case SQLITE_ROW: return true
@@ -110,40 +110,40 @@ public final class SQLiteStatement {
     }
 
     /// Runs the statement to completion, ignoring any rows.
-    public func run() throws {
+    func run() throws {
         while try step() {}
     }
 
     /// Makes the statement ready to run again; bindings are kept.
-    public func reset() {
+    func reset() {
         // sqlite3_reset repeats the error of the last step, which `step` already threw.
         _ = sqlite3_reset(handle)
     }
 
     /// Sets every parameter back to NULL.
-    public func clearBindings() throws {
+    func clearBindings() throws {
         try check(sqlite3_clear_bindings(handle))
     }
 
     // MARK: Columns
 
-    public var columnCount: Int { Int(sqlite3_column_count(handle)) }
+    var columnCount: Int { Int(sqlite3_column_count(handle)) }
 
-    public func columnName(at index: Int) -> String {
+    func columnName(at index: Int) -> String {
         sqlite3_column_name(handle, Int32(index)).map { String(cString: $0) } ?? ""
     }
 
-    public func isNull(at index: Int) -> Bool {
+    func isNull(at index: Int) -> Bool {
         sqlite3_column_type(handle, Int32(index)) == SQLITE_NULL
     }
 
     /// The column as an integer (0 for NULL).
-    public func int64(at index: Int) -> Int64 { sqlite3_column_int64(handle, Int32(index)) }
+    func int64(at index: Int) -> Int64 { sqlite3_column_int64(handle, Int32(index)) }
     /// The column as a double (0 for NULL).
-    public func double(at index: Int) -> Double { sqlite3_column_double(handle, Int32(index)) }
+    func double(at index: Int) -> Double { sqlite3_column_double(handle, Int32(index)) }
 
     /// The column as text ("" for NULL).
-    public func string(at index: Int) -> String {
+    func string(at index: Int) -> String {
         let i = Int32(index)
         guard let text = sqlite3_column_text(handle, i) else { return "" }
         let count = Int(sqlite3_column_bytes(handle, i))
@@ -151,20 +151,20 @@ public final class SQLiteStatement {
     }
 
     /// The column as bytes ([] for NULL or an empty blob).
-    public func blob(at index: Int) -> [UInt8] {
+    func blob(at index: Int) -> [UInt8] {
         let i = Int32(index)
         guard let bytes = sqlite3_column_blob(handle, i) else { return [] }
         let count = Int(sqlite3_column_bytes(handle, i))
         return Array(UnsafeRawBufferPointer(start: bytes, count: count))
     }
 
-    public func optionalInt64(at index: Int) -> Int64? { isNull(at: index) ? nil : int64(at: index) }
-    public func optionalDouble(at index: Int) -> Double? { isNull(at: index) ? nil : double(at: index) }
-    public func optionalString(at index: Int) -> String? { isNull(at: index) ? nil : string(at: index) }
-    public func optionalBlob(at index: Int) -> [UInt8]? { isNull(at: index) ? nil : blob(at: index) }
+    func optionalInt64(at index: Int) -> Int64? { isNull(at: index) ? nil : int64(at: index) }
+    func optionalDouble(at index: Int) -> Double? { isNull(at: index) ? nil : double(at: index) }
+    func optionalString(at index: Int) -> String? { isNull(at: index) ? nil : string(at: index) }
+    func optionalBlob(at index: Int) -> [UInt8]? { isNull(at: index) ? nil : blob(at: index) }
 
     /// The column with its storage class.
-    public func value(at index: Int) -> SQLiteValue {
+    func value(at index: Int) -> SQLiteValue {
         switch sqlite3_column_type(handle, Int32(index)) {
         case SQLITE_INTEGER: .integer(int64(at: index))
         case SQLITE_FLOAT: .real(double(at: index))

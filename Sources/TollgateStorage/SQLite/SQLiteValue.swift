@@ -1,5 +1,5 @@
 /// A value bound to a statement parameter or read from a column.
-public enum SQLiteValue: Sendable, Hashable {
+enum SQLiteValue: Sendable, Hashable {
     case integer(Int64)
     case real(Double)
     case text(String)
@@ -9,9 +9,9 @@ public enum SQLiteValue: Sendable, Hashable {
 
 extension SQLiteValue {
     /// An optional integer: `.null` for nil.
-    public static func integer(_ value: Int64?) -> SQLiteValue { value.map { .integer($0) } ?? .null }
+    static func integer(_ value: Int64?) -> SQLiteValue { value.map { .integer($0) } ?? .null }
     /// An optional string: `.null` for nil.
-    public static func text(_ value: String?) -> SQLiteValue { value.map { .text($0) } ?? .null }
+    static func text(_ value: String?) -> SQLiteValue { value.map { .text($0) } ?? .null }
     /// A boolean as INTEGER 0/1.
-    public static func bool(_ value: Bool) -> SQLiteValue { .integer(value ? 1 : 0) }
+    static func bool(_ value: Bool) -> SQLiteValue { .integer(value ? 1 : 0) }
 }

@@ -1,0 +1,2 @@
+-- Every connection enforces foreign keys (off by default in SQLite).
+PRAGMA foreign_keys = ON

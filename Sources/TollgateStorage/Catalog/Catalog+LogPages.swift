@@ -1,0 +1,84 @@
+import TollgateModel
+
+extension Catalog {
+    /// How many logs of `account` created in [`from`, `to`) (Unix ms) repricing visits: those priced by the price
+    /// table, not by a custom cost.
+    public func repriceableLogCount(account: String, from: Int64, to: Int64) throws -> Int {
+        try read { db in
+            try db.queryFirst(
+                NamedQueries.sql("reprice_count"),
+                [.text(account), .blob(Self.idBound(milliseconds: from)), .blob(Self.idBound(milliseconds: to))]
+            ) { Int($0.int64(at: 0)) } ?? 0
+        }
+    }
+
+    /// One page of the logs `repriceableLogCount` counts, in id order: the first `limit` of those created in
+    /// [`from`, `to`) after `after` (from the start of the range when nil; a page continues after the last id of
+    /// the one before).
+    public func repriceableLogs(
+        account: String, from: Int64, to: Int64, after: LogID?, limit: Int
+    ) throws -> [RepriceableLog] {
+        try read { db in
+            try db.query(
+                NamedQueries.sql("reprice_page"),
+                [
+                    .text(account), .blob(after?.bytes ?? Self.exclusiveLowerBound(from)),
+                    .blob(Self.idBound(milliseconds: to)), .integer(Int64(limit)),
+                ], row: Self.repriceableLog(from:))
+        }
+    }
+
+    /// One page of the logs of `account` created in [`from`, `to`) (Unix ms), oldest first: the first `limit`
+    /// after `after` (from the start of the range when nil).
+    public func exportedLogs(
+        account: String, from: Int64, to: Int64, after: LogID?, limit: Int
+    ) throws -> [ExportedLog] {
+        try read { db in
+            try db.query(
+                NamedQueries.sql("export_logs"),
+                [
+                    .text(account), .blob(after?.bytes ?? Self.exclusiveLowerBound(from)),
+                    .blob(Self.idBound(milliseconds: to)), .integer(Int64(limit)),
+                ], row: Self.exportedLog(from:))
+        }
+    }
+
+    static func logID(_ row: SQLiteStatement, at index: Int) throws -> LogID {
+        guard let id = LogID(bytes: row.blob(at: index)) else {
+            throw CatalogError(code: .invalidValue, message: "a log row has an id that is not 16 bytes")
+        }
+        return id
+    }
+
+    /// The usage columns of a log row, which every statement selects together in this order from `index` on:
+    /// tokens_in, cached_tokens_in, cache_write_tokens, cache_write_1h_tokens, tokens_out, reasoning_tokens,
+    /// service_tier.
+    static func usage(_ row: SQLiteStatement, from index: Int) -> Usage {
+        Usage(
+            tokensIn: row.optionalInt64(at: index), cachedTokensIn: row.optionalInt64(at: index + 1),
+            cacheWriteTokens: row.optionalInt64(at: index + 2), cacheWrite1hTokens: row.optionalInt64(at: index + 3),
+            tokensOut: row.optionalInt64(at: index + 4), reasoningTokens: row.optionalInt64(at: index + 5),
+            serviceTier: row.optionalString(at: index + 6))
+    }
+
+    /// Reads a row of `Queries/reprice_page.sql`.
+    private static func repriceableLog(from row: SQLiteStatement) throws -> RepriceableLog {
+        RepriceableLog(
+            id: try logID(row, at: 0), gateway: row.string(at: 1), provider: row.string(at: 2),
+            model: row.optionalString(at: 3), createdAt: row.int64(at: 4), statusCode: Int(row.int64(at: 5)),
+            success: row.int64(at: 6) != 0, durationMicros: row.int64(at: 7), ttftMicros: row.optionalInt64(at: 8),
+            usage: usage(row, from: 9),
+            cost: row.optionalInt64(at: 16))
+    }
+
+    /// Reads a row of `Queries/export_logs.sql`.
+    private static func exportedLog(from row: SQLiteStatement) throws -> ExportedLog {
+        ExportedLog(
+            id: try logID(row, at: 0), createdAt: row.int64(at: 1), gateway: row.string(at: 2),
+            provider: row.string(at: 3), model: row.optionalString(at: 4), method: row.string(at: 5),
+            path: row.string(at: 6), statusCode: Int(row.int64(at: 7)), success: row.int64(at: 8) != 0,
+            stream: row.int64(at: 9) != 0, durationMicros: row.int64(at: 10), ttftMicros: row.optionalInt64(at: 11),
+            usage: usage(row, from: 12),
+            cost: row.optionalInt64(at: 19), customCost: row.int64(at: 20) != 0, error: row.optionalString(at: 21))
+    }
+}

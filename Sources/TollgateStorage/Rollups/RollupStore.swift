@@ -1,0 +1,72 @@
+/// The usage rollups as the catalog stores them (layout in the analytics target's `Rollup/LAYOUT.md`): the series
+/// dictionary, the chunk columns by level, account, measure, chunk start and part, and the watermark of the last
+/// checkpoint. Plain values in and out; the SQL is in `Queries/rollup_*.sql`.
+///
+/// Reads run on the catalog's reader connections, each `read` in one snapshot; writes run in one transaction on
+/// its writer.
+public final class RollupStore: Sendable {
+    let catalog: Catalog
+
+    public init(catalog: Catalog) {
+        self.catalog = catalog
+    }
+
+    /// Every series of the dictionary, by id.
+    public func allSeries() throws -> [RollupSeriesRecord] {
+        try catalog.read { db in
+            try db.query(NamedQueries.sql("rollup_series_all")) { row in
+                RollupSeriesRecord(
+                    id: row.int64(at: 0), account: row.string(at: 1), gateway: row.string(at: 2),
+                    provider: row.string(at: 3), model: row.string(at: 4), success: row.int64(at: 5) != 0,
+                    cached: row.int64(at: 6) != 0, priced: row.int64(at: 7) != 0)
+            }
+        }
+    }
+
+    /// The position of the last checkpoint; nil before the first (or after `reset()`).
+    public func watermark() throws -> RollupStorePosition? {
+        try catalog.read { db in
+            try db.queryFirst(NamedQueries.sql("rollup_watermark_get")) {
+                RollupStorePosition(
+                    segment: UInt32(truncatingIfNeeded: $0.int64(at: 0)), offset: UInt64(bitPattern: $0.int64(at: 1)))
+            }
+        }
+    }
+
+    /// Runs `body` with one snapshot of the rollups: every read through it sees the same checkpoints.
+    public func read<T: Sendable>(_ body: (RollupSnapshot) throws -> T) throws -> T {
+        try catalog.read { db in
+            try db.run(NamedQueries.sql("rollup_snapshot_begin"))
+            defer { _ = try? db.run(NamedQueries.sql("rollup_snapshot_end")) }
+            return try body(RollupSnapshot(connection: db))
+        }
+    }
+
+    /// Runs `body` in one write transaction: committed when it returns, rolled back when it throws.
+    @discardableResult
+    public func write<T: Sendable>(_ body: (RollupTransaction) throws -> T) throws -> T {
+        try catalog.write { db in
+            try db.transaction { try body(RollupTransaction(connection: db)) }
+        }
+    }
+
+    /// Deletes every chunk, the series dictionary and the watermark, in one transaction.
+    public func reset() throws {
+        try catalog.write { db in
+            try db.transaction {
+                try db.run(NamedQueries.sql("rollup_reset_chunks"))
+                try db.run(NamedQueries.sql("rollup_reset_series"))
+                try db.run(NamedQueries.sql("rollup_reset_watermark"))
+            }
+        }
+    }
+
+    static func chunkColumn(
+        _ connection: SQLiteConnection, level: String, account: String, measure: String, chunks: Range<Int64>
+    ) throws -> [RollupChunkPart] {
+        try connection.query(
+            NamedQueries.sql("rollup_chunk_read"),
+            [.text(level), .text(account), .text(measure), .integer(chunks.lowerBound), .integer(chunks.upperBound)]
+        ) { RollupChunkPart(chunkStart: $0.int64(at: 0), part: $0.int64(at: 1), data: $0.blob(at: 2)) }
+    }
+}

@@ -1,0 +1,80 @@
+import Testing
+import TollgateModel
+
+@testable import TollgateStorage
+
+@Suite struct CatalogLogPagesTests {
+    private static let start: Int64 = 1_750_000_000_000
+
+    /// Ten logs a millisecond apart; every third has a custom cost.
+    private func entries(account: String = "default") -> [LogIndexEntry] {
+        let generator = LogIDGenerator()
+        return (0..<10).map { i in
+            let id = generator.next(millisecondsSinceEpoch: Self.start + Int64(i))
+            return LogIndexEntry(
+                id: id, createdAt: id.milliseconds, account: account, gateway: "g\(i % 2)", provider: "openai",
+                model: i == 4 ? nil : "gpt-4o", method: "POST", path: "/chat/completions", statusCode: 200 + i,
+                success: i % 2 == 0, stream: i % 3 == 1, durationMicros: Int64(1000 + i),
+                ttftMicros: i % 2 == 0 ? Int64(100 + i) : nil,
+                usage: Usage(
+                    tokensIn: Int64(i), cachedTokensIn: 1, cacheWriteTokens: 2, cacheWrite1hTokens: 3,
+                    tokensOut: Int64(2 * i), reasoningTokens: 4, serviceTier: i == 2 ? "flex" : nil),
+                requestSize: 10, responseSize: 20, error: i == 3 ? "upstream, \"timeout\"" : nil,
+                cost: i == 5 ? nil : Int64(i * 7), customCost: i % 3 == 0,
+                location: RecordLocation(segment: 0, offset: UInt64(i) * 64, length: 64))
+        }
+    }
+
+    @Test func exportPagesCoverTheRangeOnceInIdOrder() throws {
+        try withTemporaryCatalogDirectory { dir in
+            let catalog = try Catalog(dataDirectory: dir)
+            let all = entries()
+            try catalog.insertLogs(all + entries(account: "other"))
+            var pages: [[ExportedLog]] = []
+            var after: LogID?
+            while true {
+                let page = try catalog.exportedLogs(
+                    account: "default", from: Self.start + 2, to: Self.start + 9, after: after, limit: 3)
+                guard let last = page.last else { break }
+                pages.append(page)
+                after = last.id
+            }
+            #expect(pages.map(\.count) == [3, 3, 1])
+            let logs = pages.flatMap { $0 }
+            #expect(logs.map(\.id) == all[2..<9].map(\.id))
+            for (log, entry) in zip(logs, all[2..<9]) {
+                #expect(log.createdAt == entry.createdAt)
+                #expect(log.gateway == entry.gateway && log.provider == entry.provider && log.model == entry.model)
+                #expect(log.method == entry.method && log.path == entry.path && log.statusCode == entry.statusCode)
+                #expect(log.success == entry.success && log.stream == entry.stream)
+                #expect(log.durationMicros == entry.durationMicros && log.ttftMicros == entry.ttftMicros)
+                #expect(log.usage == entry.usage)
+                #expect(log.cost == entry.cost && log.customCost == entry.customCost && log.error == entry.error)
+            }
+        }
+    }
+
+    @Test func repricePagesSkipCustomCostsAndMatchTheirCount() throws {
+        try withTemporaryCatalogDirectory { dir in
+            let catalog = try Catalog(dataDirectory: dir)
+            let all = entries()
+            try catalog.insertLogs(all)
+            let expected = all[1..<8].filter { !$0.customCost }
+            #expect(
+                try catalog.repriceableLogCount(account: "default", from: Self.start + 1, to: Self.start + 8)
+                    == expected.count)
+            let first = try catalog.repriceableLogs(
+                account: "default", from: Self.start + 1, to: Self.start + 8, after: nil, limit: 2)
+            let rest = try catalog.repriceableLogs(
+                account: "default", from: Self.start + 1, to: Self.start + 8, after: first.last?.id, limit: 100)
+            let logs = first + rest
+            #expect(logs.map(\.id) == expected.map(\.id))
+            for (log, entry) in zip(logs, expected) {
+                #expect(log.gateway == entry.gateway && log.provider == entry.provider && log.model == entry.model)
+                #expect(log.createdAt == entry.createdAt && log.statusCode == entry.statusCode)
+                #expect(log.success == entry.success && log.durationMicros == entry.durationMicros)
+                #expect(log.ttftMicros == entry.ttftMicros && log.usage == entry.usage && log.cost == entry.cost)
+            }
+        }
+    }
+}
