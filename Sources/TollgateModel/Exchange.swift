@@ -42,6 +42,18 @@ public struct Exchange: Sendable {
     public var requestSummary: RequestSummary?
     /// The response's usage and model, read as it passed; nil: read them from `responseBody`.
     public var responseUsage: ResponseUsage?
+    /// The event this exchange belongs to (`cf-aig-event-id`: the client's, or the first attempt's log id): every
+    /// attempt of one request, retries and fallback steps, shares it. nil: the exchange is its own event.
+    public var eventID: String?
+    /// 1 for the first try at a provider; counts up across retries and the universal endpoint's steps.
+    public var attempt = 1
+    /// The universal endpoint's step (0-based) this attempt belongs to; nil for a request on a provider path.
+    public var step: Int?
+    /// Answered from the response cache: no provider was called. The usage is the cached response's; its cost is
+    /// what the request saved.
+    public var cached = false
+    /// The gateway refused the request before calling a provider; the exchange is a usage record only.
+    public var refusal: GatewayRefusal?
 
     public init(
         id: LogID, startedAt: Int64, account: String, gateway: String, provider: String, method: String,
@@ -76,4 +88,12 @@ public struct Exchange: Sendable {
         self.requestSummary = requestSummary
         self.responseUsage = responseUsage
     }
+}
+
+/// Why the gateway answered a request itself, without calling a provider.
+public enum GatewayRefusal: String, Sendable, Hashable, CaseIterable {
+    /// Over the gateway's rate limit (429 `rate_limited`).
+    case rateLimited = "rate_limited"
+    /// A spend limit rule's budget is used up (429 `spend_limit_exceeded`).
+    case spendLimitExceeded = "spend_limit_exceeded"
 }
