@@ -124,6 +124,9 @@ struct GatewayRoutes<Context: RequestContext> {
             c.rateLimitingKey = value
         }
         int("request_timeout") { c.requestTimeout = $0 }
+        int("retry_max_attempts") { c.retryMaxAttempts = $0 }
+        int("retry_delay") { c.retryDelay = $0 }
+        if let value = body.textSetting("retry_backoff") { c.retryBackoff = value }
         if let value = body.jsonSetting("spend_limits") {
             if let json = value {
                 do {
@@ -146,8 +149,7 @@ struct GatewayRoutes<Context: RequestContext> {
 
 extension Route {
     /// The settings a gateway takes on creation and on `PATCH`, with Cloudflare AI Gateway's names. Only settings the
-    /// proxy applies are declared: the cache and retry settings (`GatewayControls` stores them) come with the proxy
-    /// acting on them.
+    /// proxy applies are declared.
     static let gatewaySettings: [Field] = [
         Field("collect_logs", .boolean, "store each request's log (default `true`); when false, usage only"),
         Field(
@@ -174,6 +176,17 @@ extension Route {
         Field(
             "request_timeout", .integer(1...600_000), "milliseconds to the first response byte; null: none",
             nullable: true),
+        Field(
+            "retry_max_attempts", .integer(1...Int64(RetryPolicy.maximumAttempts)),
+            "attempts in all for a request that fails before its response starts (connection error, timeout, 429, "
+                + "500, 502, 503, 504, 529); null: 1",
+            nullable: true),
+        Field(
+            "retry_delay", .integer(0...Int64(RetryPolicy.maximumDelay)),
+            "milliseconds before the first retry; null: 0", nullable: true),
+        Field(
+            "retry_backoff", .choice(RetryPolicy.Backoff.allCases.map(\.rawValue)),
+            "how the delay grows: `constant`, `linear` or `exponential` (default `constant`)", nullable: true),
         Field(
             "spend_limits", .object,
             "`{\"enabled\",\"rules\":[{\"id\",\"limit\",\"limitType\":\"cost\",\"window\",\"technique\",\"model\","
@@ -211,6 +224,9 @@ extension JSONWriter {
         key("rate_limiting_technique"); string(c.rateLimitingTechnique)
         key("rate_limiting_key"); string(c.rateLimitingKey)
         key("request_timeout"); int(c.requestTimeout)
+        key("retry_max_attempts"); int(c.retryMaxAttempts)
+        key("retry_delay"); int(c.retryDelay)
+        key("retry_backoff"); string(c.retryBackoff)
         key("spend_limits")
         if let limits = GatewayPolicy(c).spendLimits { spendLimits(limits) } else { null() }
         key("created_at"); string(RFC3339.format(milliseconds: gateway.createdAt))

@@ -6,15 +6,26 @@ import NIOCore
 /// ```
 ///              upstreamAttached                 upstreamHead               upstreamEnd
 ///  connecting ─────────────────► awaitingResponse ─────────► streamingResponse ─────────► finished(.completed)
-///      ▲  │                         │   │                          │
-///      │  │ connect failed,         │   │ closed before any        │ closed, timeout, request too large
-///      │  │ request too large       │   │ response byte, timeout   ▼
-///      │  ▼                         │   ▼                        finished(.cut) ─ the client sees the close
-///      │ finished(.answered)        │ finished(.answered) ─ the gateway's own 502/504/413
-///      └──────── retry ─────────────┘  (a reused connection closed before answering, the request replayable)
+///    ▲ ▲  │                         │   │   │                      │
+///    │ │  │ connect failed,         │   │   │ closed before any    │ closed, timeout, request too large
+///    │ │  │ request too large       │   │   │ response byte,       ▼
+///    │ │  ▼                         │   │   │ timeout            finished(.cut) ─ the client sees the close
+///    │ │ finished(.answered)        │   │   ▼
+///    │ │                            │   │ finished(.answered) ─ the gateway's own 502/504/413
+///    │ └──────── reconnect ─────────┘   │  (a reused connection closed before answering, the request replayable)
+///    │                                  │ a retriable failure (connect error, timeout, 429/5xx head) with an
+///    │                                  ▼ attempt left, in this step or the next
+///    │                   [discardingResponse] ─ a failed response read to its end, never sent
+///    │                                  │
+///    └─ retryTimerFired ─ waitingToRetry ◄┘
 ///
 ///  The client going away ends any state but `finished` in finished(.abandoned).
 /// ```
+///
+/// Attempts follow the request's plan: one `Step` for a request on a provider path, one per element of the
+/// universal endpoint's array. A step's `RetryPolicy` says how often and how long after a retriable failure it is
+/// tried again; when it has no attempt left the next step starts at once. Retries need the request whole at hand
+/// (`keepsBody`: the caller collects it) and never happen once a response byte went to the client.
 ///
 /// The request side runs beside it (`RequestProgress`): the client may still be uploading while the response
 /// streams (an early answer), and its parts go upstream as they come, wait for an upstream, or are collected
@@ -28,14 +39,44 @@ import NIOCore
 struct ExchangeStateMachine {
     /// One try at getting the response from an upstream.
     struct Attempt: Equatable {
-        /// 1 for the first try.
+        /// 1 for the first try; counts across the plan's steps.
         var number: Int
+        /// The step of the plan this attempt belongs to (0-based).
+        var step = 0
+        /// 1 for the step's first try (what its retry delay grows with).
+        var inStep = 1
         /// The connection came from the keep-alive pool (it may have been closed by the upstream meanwhile).
         var reused: Bool
         /// Any response byte (an interim head included) arrived on this attempt's connection.
         var responded: Bool
         /// The request is sent again from its recorded copy (a retry), not from the client's parts.
         var replay: Bool
+        /// The attempt's first connection was a pooled one the upstream had dropped; this is its fresh one.
+        var reconnected = false
+    }
+
+    /// One provider call of the request's plan, with its own retries and request timeout.
+    struct Step: Equatable {
+        var retry: RetryPolicy
+        /// A response byte must arrive within this long of an attempt's start; nil: only the read timeout applies.
+        var requestTimeout: TimeAmount?
+
+        static let once = Step(retry: .none, requestTimeout: nil)
+    }
+
+    /// What comes after a failed attempt.
+    struct Retry: Equatable {
+        var next: Attempt
+        /// How long after the failure the next attempt starts.
+        var wait: TimeAmount
+    }
+
+    /// Why an attempt that is tried again failed (what its record says).
+    enum AttemptFailure: Equatable {
+        /// The gateway's own error: connect failure, connection closed, timeout.
+        case error(ProxyError)
+        /// The upstream answered with this retriable status.
+        case status(Int)
     }
 
     enum State: Equatable {
@@ -45,6 +86,11 @@ struct ExchangeStateMachine {
         case awaitingResponse(Attempt)
         /// The response head went to the client; its body passes through. From here a failure cuts the response.
         case streamingResponse(Attempt, upstreamKeepAlive: Bool)
+        /// The attempt was answered with a retriable status and is tried again: its response is read to the end
+        /// for the attempt's record and never reaches the client.
+        case discardingResponse(Attempt, status: Int, upstreamKeepAlive: Bool, then: Retry)
+        /// Between a failed attempt and the next; no upstream is attached.
+        case waitingToRetry(Attempt)
         /// The exchange is over; later events only let go of what is left.
         case finished(Ending)
     }
@@ -120,8 +166,15 @@ struct ExchangeStateMachine {
         case forwardResponseHead
         /// Write this response body part to the client.
         case forwardResponseBody
-        /// Open a new upstream connection for the next attempt and replay the request on it.
+        /// Open a new upstream connection for the (next) attempt and send the request on it from its recorded copy.
         case retry
+        /// The attempt failed and the request is tried again: let go of the upstream as `upstream` says, record the
+        /// attempt, and fire `retryTimerFired` after `retryIn`.
+        case attemptFailed(AttemptFailure, retryIn: TimeAmount, upstream: UpstreamDisposal)
+        /// A head with a retriable status while another attempt is left: kept for the attempt's record, not sent.
+        case discardResponseHead
+        /// A body part of a discarded response: kept for the attempt's record, not sent.
+        case discardResponseBody
         /// Check the read timeout again after this long.
         case scheduleReadTimer(TimeAmount)
         /// The exchange ended: let go of the upstream, end or close towards the client as `ending` says, and
@@ -131,7 +184,15 @@ struct ExchangeStateMachine {
 
     private(set) var state: State
     private(set) var request: RequestProgress
+    /// When the exchange began.
     let start: NIODeadline
+    /// When the current attempt began (the exchange's start for the first): its duration, TTFT and request timeout
+    /// count from here.
+    private(set) var attemptStart: NIODeadline
+    /// The request's plan, at least one step.
+    let steps: [Step]
+    /// The caller keeps the whole request body (it was collected), so a failed attempt can be tried again.
+    let keepsBody: Bool
     let readTimeout: TimeAmount
     /// Safe to send twice (RFC 9110 §9.2.2), so a retry on a fresh connection cannot change anything upstream.
     let idempotent: Bool
@@ -139,22 +200,36 @@ struct ExchangeStateMachine {
     let http10Client: Bool
     /// Last byte to or from the upstream (for the read timeout).
     private(set) var lastUpstreamActivity: NIODeadline
-    /// Time to the first response body byte, once it arrived.
+    /// Time from the attempt's start to the first response body byte, once it arrived.
     private(set) var ttft: TimeAmount?
 
-    /// The request timeout (`request_timeout`, `cf-aig-request-timeout`): a response byte (an interim head counts)
-    /// must arrive within this long of the exchange's start, or it is answered with 504 `request_timeout`. nil: only
-    /// the read timeout applies.
-    let requestTimeout: TimeAmount?
+    /// The current step's request timeout (`request_timeout`, `cf-aig-request-timeout`): a response byte (an
+    /// interim head counts) must arrive within this long of the attempt's start, or the attempt fails; with no
+    /// attempt left the exchange is answered with 504 `request_timeout`. nil: only the read timeout applies.
+    var requestTimeout: TimeAmount? { steps[attempt?.step ?? 0].requestTimeout }
 
+    /// A request with one step: no retry unless `retry` says so, `requestTimeout` as given.
     init(
         start: NIODeadline, collectsBody: Bool, readTimeout: TimeAmount, idempotent: Bool, http10Client: Bool,
-        requestTimeout: TimeAmount? = nil
+        requestTimeout: TimeAmount? = nil, retry: RetryPolicy = .none
     ) {
-        self.requestTimeout = requestTimeout
+        self.init(
+            start: start, collectsBody: collectsBody, readTimeout: readTimeout, idempotent: idempotent,
+            http10Client: http10Client, steps: [Step(retry: retry, requestTimeout: requestTimeout)])
+    }
+
+    /// A request with a plan of `steps` (the universal endpoint's).
+    init(
+        start: NIODeadline, collectsBody: Bool, readTimeout: TimeAmount, idempotent: Bool, http10Client: Bool,
+        steps: [Step]
+    ) {
+        precondition(!steps.isEmpty, "a plan has at least one step")
+        self.steps = steps
+        self.keepsBody = collectsBody
         self.state = .connecting(Attempt(number: 1, reused: false, responded: false, replay: false))
         self.request = collectsBody ? .collecting : .streaming
         self.start = start
+        self.attemptStart = start
         self.readTimeout = readTimeout
         self.idempotent = idempotent
         self.http10Client = http10Client
@@ -169,8 +244,8 @@ struct ExchangeStateMachine {
     /// An upstream connection is attached (between `upstreamAttached` and the exchange letting go of it).
     var hasUpstream: Bool {
         switch state {
-        case .awaitingResponse, .streamingResponse: true
-        case .connecting, .finished: false
+        case .awaitingResponse, .streamingResponse, .discardingResponse: true
+        case .connecting, .waitingToRetry, .finished: false
         }
     }
 
@@ -179,7 +254,7 @@ struct ExchangeStateMachine {
         switch state {
         case .streamingResponse: true
         case .finished(.completed), .finished(.cut): true
-        case .connecting, .awaitingResponse, .finished: false
+        case .connecting, .awaitingResponse, .discardingResponse, .waitingToRetry, .finished: false
         }
     }
 
@@ -189,12 +264,46 @@ struct ExchangeStateMachine {
     /// The current attempt, while there is one.
     var attempt: Attempt? {
         switch state {
-        case .connecting(let attempt), .awaitingResponse(let attempt), .streamingResponse(let attempt, _): attempt
+        case .connecting(let attempt), .awaitingResponse(let attempt), .streamingResponse(let attempt, _),
+            .discardingResponse(let attempt, _, _, _), .waitingToRetry(let attempt):
+            attempt
         case .finished: nil
         }
     }
 
-    func elapsed(_ now: NIODeadline) -> TimeAmount { now - start }
+    /// How long the current attempt has taken (the whole exchange, for a request tried once).
+    func elapsed(_ now: NIODeadline) -> TimeAmount { now - attemptStart }
+
+    /// The attempt after `attempt`, which failed with `failure`, and when it starts; nil when the request is not
+    /// tried again: the failure is not retriable, no attempt is left in any step, the request is not whole at hand,
+    /// or the client got a response byte.
+    private func retry(after attempt: Attempt, _ failure: RetryPolicy.Failure, retryAfter: Int64? = nil) -> Retry? {
+        // An interim head already went to the client (`responded` before this failure): no second try.
+        guard keepsBody, requestEnded, !responseStarted, !attempt.responded, RetryPolicy.isRetried(failure) else {
+            return nil
+        }
+        let step = steps[attempt.step]
+        if let wait = step.retry.wait(afterAttempt: attempt.inStep, failure: failure, retryAfter: retryAfter) {
+            let next = Attempt(
+                number: attempt.number + 1, step: attempt.step, inStep: attempt.inStep + 1, reused: false,
+                responded: false, replay: true)
+            return Retry(next: next, wait: .milliseconds(wait))
+        }
+        guard attempt.step + 1 < steps.count else { return nil }
+        // The step is out of attempts: the next one (a fallback) starts at once.
+        let next = Attempt(
+            number: attempt.number + 1, step: attempt.step + 1, inStep: 1, reused: false, responded: false,
+            replay: true)
+        return Retry(next: next, wait: .zero)
+    }
+
+    /// The attempt failed; `then` is its retry: wait for it.
+    private mutating func fail(
+        _ failure: AttemptFailure, then retry: Retry, upstream: UpstreamDisposal
+    ) -> Action {
+        state = .waitingToRetry(retry.next)
+        return .attemptFailed(failure, retryIn: retry.wait, upstream: upstream)
+    }
 
     // MARK: Upstream connection
 
@@ -221,11 +330,30 @@ struct ExchangeStateMachine {
     /// Opening a connection for the current attempt failed.
     mutating func upstreamConnectFailed(_ error: ProxyError) -> Action {
         switch state {
-        case .connecting:
+        case .connecting(let attempt):
+            if let retry = retry(after: attempt, .connection) {
+                return fail(.error(error), then: retry, upstream: .none)
+            }
             return finish(.answered(error), upstream: .none)
         case .finished:
             return .none
-        case .awaitingResponse, .streamingResponse:
+        case .awaitingResponse, .streamingResponse, .discardingResponse, .waitingToRetry:
+            return .unexpected
+        }
+    }
+
+    /// The retry timer fired: the next attempt starts on a new connection.
+    mutating func retryTimerFired(now: NIODeadline) -> Action {
+        switch state {
+        case .waitingToRetry(let next):
+            state = .connecting(next)
+            attemptStart = now
+            lastUpstreamActivity = now
+            ttft = nil
+            return .retry
+        case .finished:
+            return .none
+        case .connecting, .awaitingResponse, .streamingResponse, .discardingResponse:
             return .unexpected
         }
     }
@@ -288,21 +416,26 @@ struct ExchangeStateMachine {
 
     // MARK: Upstream response
 
-    /// A response head arrived; `status` is its code.
-    mutating func upstreamHead(status: UInt, keepAlive: Bool, now: NIODeadline) -> Action {
+    /// A response head arrived; `status` is its code, `retryAfter` its `Retry-After` in milliseconds.
+    mutating func upstreamHead(status: UInt, keepAlive: Bool, now: NIODeadline, retryAfter: Int64? = nil) -> Action {
         switch state {
-        case .awaitingResponse(var attempt):
+        case .awaitingResponse(let before):
             lastUpstreamActivity = now
+            var attempt = before
             attempt.responded = true
             if status < 200 && status != 101 {
                 state = .awaitingResponse(attempt)
                 return http10Client ? .dropInterimHead : .forwardInterimHead
             }
+            if let retry = retry(after: before, .status(Int(status)), retryAfter: retryAfter) {
+                state = .discardingResponse(attempt, status: Int(status), upstreamKeepAlive: keepAlive, then: retry)
+                return .discardResponseHead
+            }
             state = .streamingResponse(attempt, upstreamKeepAlive: keepAlive)
             return .forwardResponseHead
         case .finished:
             return .none
-        case .connecting, .streamingResponse:
+        case .connecting, .streamingResponse, .discardingResponse, .waitingToRetry:
             return .unexpected
         }
     }
@@ -312,11 +445,14 @@ struct ExchangeStateMachine {
         switch state {
         case .streamingResponse:
             lastUpstreamActivity = now
-            if ttft == nil { ttft = now - start }
+            if ttft == nil { ttft = now - attemptStart }
             return .forwardResponseBody
+        case .discardingResponse:
+            lastUpstreamActivity = now
+            return .discardResponseBody
         case .finished:
             return .none
-        case .connecting, .awaitingResponse:
+        case .connecting, .awaitingResponse, .waitingToRetry:
             return .unexpected
         }
     }
@@ -328,9 +464,12 @@ struct ExchangeStateMachine {
             // A connection is clean for the next exchange only when this one's request went out whole.
             let reusable = keepAlive && request == .sent
             return finish(.completed, upstream: reusable ? .release : .close)
+        case .discardingResponse(_, let status, let keepAlive, let retry):
+            let reusable = keepAlive && request == .sent
+            return fail(.status(status), then: retry, upstream: reusable ? .release : .close)
         case .finished:
             return .none
-        case .connecting, .awaitingResponse:
+        case .connecting, .awaitingResponse, .waitingToRetry:
             return .unexpected
         }
     }
@@ -339,20 +478,28 @@ struct ExchangeStateMachine {
     /// whole, so the request can be sent again.
     mutating func upstreamClosed(cause: (any Error)?, replayable: Bool) -> Action {
         switch state {
-        case .awaitingResponse(let attempt):
-            if attempt.reused && attempt.number == 1 && !attempt.responded && replayable && idempotent
-                && requestEnded
-            {
-                // A kept-alive connection the upstream had already given up on: once more on a fresh one.
-                state = .connecting(Attempt(number: attempt.number + 1, reused: false, responded: false, replay: true))
+        case .awaitingResponse(var attempt):
+            if attempt.reused && !attempt.responded && replayable && idempotent && requestEnded {
+                // A kept-alive connection the upstream had already given up on: the same attempt once more, on a
+                // fresh connection (it is not counted as a retry).
+                attempt.reused = false
+                attempt.replay = true
+                attempt.reconnected = true
+                state = .connecting(attempt)
                 return .retry
             }
-            return finish(.answered(.closed(by: cause, midStream: false)), upstream: .none)
+            let error = ProxyError.closed(by: cause, midStream: false)
+            if let retry = retry(after: attempt, .connection) {
+                return fail(.error(error), then: retry, upstream: .none)
+            }
+            return finish(.answered(error), upstream: .none)
         case .streamingResponse:
             return finish(.cut(.closed(by: cause, midStream: true)), upstream: .none)
+        case .discardingResponse(_, let status, _, let retry):
+            return fail(.status(status), then: retry, upstream: .none)
         case .finished:
             return .none
-        case .connecting:
+        case .connecting, .waitingToRetry:
             return .unexpected
         }
     }
@@ -363,28 +510,40 @@ struct ExchangeStateMachine {
     /// earlier at the request timeout's deadline.
     func firstTimerDelay(now: NIODeadline) -> TimeAmount {
         guard let requestTimeout else { return readTimeout }
-        return max(.nanoseconds(0), min(readTimeout, start + requestTimeout - now))
+        return max(.nanoseconds(0), min(readTimeout, attemptStart + requestTimeout - now))
     }
 
     /// The read timer fired.
     mutating func readTimerFired(now: NIODeadline) -> Action {
         switch state {
         case .awaitingResponse(let attempt):
-            // No response byte yet: the request timeout, when set, runs out first.
+            let quiet = now - lastUpstreamActivity
+            var error: ProxyError?
             if let requestTimeout, !attempt.responded {
-                let deadline = start + requestTimeout
-                if now >= deadline { return finish(.answered(.requestTimeout), upstream: .close) }
-                let quiet = now - lastUpstreamActivity
-                if quiet >= readTimeout { return finish(.answered(.readTimeout), upstream: .close) }
-                return .scheduleReadTimer(min(readTimeout - quiet, deadline - now))
+                // No response byte yet: the request timeout, when set, runs out first.
+                let deadline = attemptStart + requestTimeout
+                if now >= deadline {
+                    error = .requestTimeout
+                } else if quiet < readTimeout {
+                    return .scheduleReadTimer(min(readTimeout - quiet, deadline - now))
+                }
+            } else if quiet < readTimeout {
+                return .scheduleReadTimer(readTimeout - quiet)
             }
-            fallthrough
+            let timeout = error ?? .readTimeout
+            if let retry = retry(after: attempt, .timeout) {
+                return fail(.error(timeout), then: retry, upstream: .close)
+            }
+            return finish(.answered(timeout), upstream: .close)
         case .streamingResponse:
             let quiet = now - lastUpstreamActivity
             if quiet < readTimeout { return .scheduleReadTimer(readTimeout - quiet) }
-            let error = ProxyError.readTimeout
-            return finish(responseStarted ? .cut(error) : .answered(error), upstream: .close)
-        case .connecting, .finished:
+            return finish(.cut(.readTimeout), upstream: .close)
+        case .discardingResponse(_, let status, _, let retry):
+            let quiet = now - lastUpstreamActivity
+            if quiet < readTimeout { return .scheduleReadTimer(readTimeout - quiet) }
+            return fail(.status(status), then: retry, upstream: .close)
+        case .connecting, .waitingToRetry, .finished:
             // No upstream to wait for: connecting has its own timeout, a finished exchange none.
             return .none
         }
@@ -393,9 +552,9 @@ struct ExchangeStateMachine {
     /// The client connection closed.
     mutating func clientGone() -> Action {
         switch state {
-        case .connecting:
+        case .connecting, .waitingToRetry:
             return finish(.abandoned(.clientDisconnected), upstream: .none)
-        case .awaitingResponse, .streamingResponse:
+        case .awaitingResponse, .streamingResponse, .discardingResponse:
             return finish(.abandoned(.clientDisconnected), upstream: .close)
         case .finished:
             return .none

@@ -5,8 +5,15 @@ import TollgateModel
 /// One proxied request/response on the client connection's event loop: its lifecycle (`machine`), the NIO
 /// resources it holds (upstream connection, read timer) and the byte copies that become its `Exchange` record.
 final class ProxyExchange {
-    let id: LogID
-    let logID: String
+    /// The current attempt's log id (each attempt is its own log).
+    private(set) var id: LogID
+    private(set) var logID: String
+    /// The event every attempt belongs to: the client's `cf-aig-event-id`, or the first attempt's log id once a
+    /// second attempt starts; nil while the exchange is its own event.
+    var eventID: String?
+    /// The current attempt (1-based), and its step of the universal endpoint's plan (nil on a provider path).
+    var attempt = 1
+    var step: Int?
     let account: String
     let gateway: String
     let provider: String
@@ -44,13 +51,18 @@ final class ProxyExchange {
     var pending: [HTTPClientRequestPart] = []
     /// The request body being collected (`RequestProgress.collecting`).
     var heldBody: ByteBuffer?
-    /// The body sent upstream when it differs from the client's (`requestBody` stays what the client sent).
+    /// The collected body as it went upstream — rewritten, or as the client sent it — kept for a retry's replay
+    /// (`requestBody` stays what the client sent, up to the capture limit).
     var forwardedBody: ByteBuffer?
+    /// The collected body may get `stream_options.include_usage` (a streaming chat completion on a gateway that asks
+    /// for stream usage).
+    var rewritesStreamUsage = false
     /// The gateway asked the upstream for stream usage: the usage-only chunk is kept from the client.
     var injectedStreamUsage = false
 
     // Upstream side.
     var upstream: UpstreamConnection?
+    /// The exchange's one timer: the read timeout while an upstream is attached, the retry delay between attempts.
     var readTimer: Scheduled<Void>?
 
     // Response side.
@@ -110,6 +122,21 @@ final class ProxyExchange {
         }
     }
 
+    /// A failed attempt was recorded: the next one gets its own log id and starts with no response.
+    func startNextAttempt(id next: LogID, attempt number: Int, step: Int?) {
+        if eventID == nil { eventID = logID }
+        id = next
+        logID = next.description
+        attempt = number
+        self.step = step
+        statusCode = 0
+        responseHeaders = []
+        responseBody = []
+        responseSize = 0
+        responseScanner = nil
+        usageFilter = nil
+    }
+
     /// Whether the whole request body is still at hand, so the request can be sent again.
     var canReplay: Bool { requestSize == Int64(requestBody.count) }
 
@@ -126,7 +153,7 @@ final class ProxyExchange {
         var headers: [(name: String, value: String)] = []
         headers.reserveCapacity(requestHead.headers.count)
         for (name, value) in requestHead.headers { headers.append((name, value)) }
-        return Exchange(
+        var exchange = Exchange(
             id: id, startedAt: id.milliseconds, account: account, gateway: gateway, provider: provider,
             method: method.rawValue, path: path, query: query, requestHeaders: headers, requestBody: requestBody,
             statusCode: statusCode, responseHeaders: responseHeaders, responseBody: responseBody,
@@ -137,5 +164,9 @@ final class ProxyExchange {
             quotaReserved: quotaReserved, requestSummary: capturesBodies ? nil : requestScanner.finish(),
             responseUsage: capturesBodies ? nil : responseScanner?.finish() ?? ResponseUsage()
         )
+        exchange.eventID = eventID
+        exchange.attempt = attempt
+        exchange.step = step
+        return exchange
     }
 }

@@ -27,6 +27,7 @@ extension ProxyHandler: UpstreamDelegate {
         // Every exchange is recorded: as a log, or — collection off, quota used up — as a usage record, so it still
         // counts in usage, costs and reports.
         var metadata: [MetadataEntry] = []
+        var eventID: String?
         var logged = entry.collectLogs
         var collectPayload = true
         var chunked = false
@@ -58,6 +59,13 @@ extension ProxyHandler: UpstreamDelegate {
                     if Self.isFalse(value) { logged = false }
                 } else if ProxyHeaders.nameEquals(name, "cf-aig-collect-log-payload") {
                     if Self.isFalse(value) { collectPayload = false }
+                } else if ProxyHeaders.nameEquals(name, "cf-aig-event-id") {
+                    guard Self.isEventID(value) else {
+                        return reject(
+                            head, .badRequest, "invalid_header",
+                            "cf-aig-event-id: expected 1 to 128 visible ASCII characters", close: false)
+                    }
+                    eventID = value
                 }
                 continue
             }
@@ -94,6 +102,7 @@ extension ProxyHandler: UpstreamDelegate {
             let refusal = shared.controls.admit(
                 limit, account: entry.account, gateway: entry.gateway, headers: head.headers, metadata: metadata)
         {
+            recordRefusal(.rateLimited, head: head, route: route, metadata: metadata, eventID: eventID, start: start)
             return reject(
                 head, .tooManyRequests, "rate_limited", refusal.message, close: false,
                 retryAfter: refusal.retryAfterSeconds)
@@ -103,6 +112,8 @@ extension ProxyHandler: UpstreamDelegate {
                 limits, account: entry.account, gateway: entry.gateway, provider: String(route.provider), model: nil,
                 metadata: metadata)
         {
+            recordRefusal(
+                .spendLimitExceeded, head: head, route: route, metadata: metadata, eventID: eventID, start: start)
             return reject(
                 head, .tooManyRequests, "spend_limit_exceeded", refusal.message, close: false,
                 retryAfter: refusal.retryAfterSeconds)
@@ -131,18 +142,22 @@ extension ProxyHandler: UpstreamDelegate {
         let upstreamHead = HTTPRequestHead(version: .http1_1, method: head.method, uri: uri, headers: headers)
         // A streaming chat completion may need `stream_options.include_usage`: the body is collected first and the
         // head goes upstream with it, framed for what is sent (see `sendCollectedRequest`).
-        let collects =
+        let rewritesStreamUsage =
             !target.streamUsagePaths.isEmpty && head.method == .POST && entry.streamUsage
             && target.streamUsagePaths.contains(where: { $0.utf8.elementsEqual(route.path.utf8) })
             && Self.isJSON(head.headers)
+        // A request that may be tried again is collected whole first, so every attempt sends the same bytes.
+        let collects = rewritesStreamUsage || controls.retry.maxAttempts > 1
         let machine = ExchangeStateMachine(
             start: start, collectsBody: collects, readTimeout: shared.configuration.readTimeout,
             idempotent: ProxyExchange.isIdempotent(head.method), http10Client: Self.isHTTP10(head.version),
-            requestTimeout: controls.requestTimeout.map { .milliseconds(Int64($0)) })
+            requestTimeout: controls.requestTimeout.map { .milliseconds(Int64($0)) }, retry: controls.retry)
         let exchange = ProxyExchange(
             id: shared.generator.next(), machine: machine, route: route, target: target, requestHead: head,
             upstreamHead: upstreamHead, metadata: metadata, collectPayload: collectPayload,
             captureLimit: shared.configuration.maxCapturedBodyBytes)
+        exchange.eventID = eventID
+        exchange.rewritesStreamUsage = rewritesStreamUsage
         exchange.logged = admission == .store
         exchange.capturesBodies = exchange.logged && collectPayload
         exchange.quotaReserved = admission == .store && shared.quota != nil
@@ -168,6 +183,33 @@ extension ProxyHandler: UpstreamDelegate {
         } else {
             connect(exchange: exchange)
         }
+    }
+
+    /// A `cf-aig-event-id` the gateway stores and echoes: 1 to 128 visible ASCII characters.
+    static func isEventID(_ value: String) -> Bool {
+        let utf8 = value.utf8
+        return (1...128).contains(utf8.count) && utf8.allSatisfy { (0x21...0x7E).contains($0) }
+    }
+
+    /// Records a request the gateway refused before calling a provider, as a usage record (never a log): it counts in
+    /// usage without counting against the log quota.
+    func recordRefusal(
+        _ refusal: GatewayRefusal, head: HTTPRequestHead, route: ProxyRoute, metadata: [MetadataEntry],
+        eventID: String?, start: NIODeadline
+    ) {
+        let id = shared.generator.next()
+        // No headers: the record is never a log, and a `cf-aig-custom-cost` must not price a request that was not made.
+        var record = Exchange(
+            id: id, startedAt: id.milliseconds, account: String(route.account), gateway: String(route.gateway),
+            provider: String(route.provider), method: head.method.rawValue, path: String(route.path),
+            query: route.query.map(String.init), requestHeaders: [], requestBody: [], statusCode: 429,
+            responseHeaders: [], responseBody: [], responseSize: 0, requestSize: 0,
+            durationMicros: (NIODeadline.now() - start).nanoseconds / 1000, ttftMicros: nil, error: refusal.rawValue,
+            metadata: metadata, collectPayload: false, logged: false, quotaReserved: false,
+            requestSummary: RequestSummary(), responseUsage: ResponseUsage())
+        record.refusal = refusal
+        record.eventID = eventID
+        shared.sink.submit(record)
     }
 
     static func isHTTP10(_ version: HTTPVersion) -> Bool {
@@ -229,17 +271,20 @@ extension ProxyHandler: UpstreamDelegate {
         guard let held = exchange.heldBody else { return }
         exchange.heldBody = nil
         var body = held
-        let rewritten = held.withUnsafeReadableBytes { raw in
-            StreamUsageOption.requestingUsage(raw.bindMemory(to: UInt8.self))
-        }
+        let rewritten =
+            !exchange.rewritesStreamUsage
+            ? nil
+            : held.withUnsafeReadableBytes { raw in
+                StreamUsageOption.requestingUsage(raw.bindMemory(to: UInt8.self))
+            }
         if let rewritten, let context {
             body = context.channel.allocator.buffer(capacity: rewritten.count)
             body.writeBytes(rewritten)
             exchange.upstreamHead.headers.remove(name: "transfer-encoding")
             exchange.upstreamHead.headers.replaceOrAdd(name: "content-length", value: String(rewritten.count))
-            exchange.forwardedBody = body
             exchange.injectedStreamUsage = true
         }
+        exchange.forwardedBody = body
         if upstreamAttached, let upstream = exchange.upstream {
             upstream.write(.head(exchange.upstreamHead))
             if body.readableBytes > 0 { upstream.write(.body(.byteBuffer(body))) }
@@ -329,9 +374,19 @@ extension ProxyHandler: UpstreamDelegate {
         guard let exchange, let context else { return }
         switch part {
         case .head(let head):
+            // An upstream's `Retry-After` matters only on a status that may be retried.
+            let retryAfter =
+                head.status.code < 429
+                ? nil
+                : RetryPolicy.retryAfterMilliseconds(
+                    head.headers.first(name: "retry-after"), now: shared.controls.now())
             let action = exchange.machine.upstreamHead(
-                status: head.status.code, keepAlive: head.isKeepAlive, now: .now())
+                status: head.status.code, keepAlive: head.isKeepAlive, now: .now(), retryAfter: retryAfter)
             switch action {
+            case .discardResponseHead:
+                // Kept for the failed attempt's log; the client never sees it.
+                exchange.statusCode = Int(head.status.code)
+                exchange.responseHeaders = head.headers.map { (name: $0.name, value: $0.value) }
             case .forwardInterimHead:
                 // Interim (100 Continue, 103 Early Hints): passed on to HTTP/1.1 clients only.
                 context.writeAndFlush(
@@ -343,6 +398,7 @@ extension ProxyHandler: UpstreamDelegate {
             }
         case .body(let buffer):
             let action = exchange.machine.upstreamBody(now: .now())
+            if action == .discardResponseBody { return exchange.captureResponse(buffer) }
             guard action == .forwardResponseBody else { return perform(action, exchange: exchange) }
             exchange.captureResponse(buffer)
             if exchange.usageFilter == nil {
@@ -391,6 +447,10 @@ extension ProxyHandler: UpstreamDelegate {
         }
         headers.add(name: "cf-aig-log-id", value: exchange.logID)
         captured.append(("cf-aig-log-id", exchange.logID))
+        if let eventID = exchange.eventID {
+            headers.add(name: "cf-aig-event-id", value: eventID)
+            captured.append(("cf-aig-event-id", eventID))
+        }
         if let status = exchange.logStatus {
             headers.add(name: "cf-aig-log-status", value: "\(status)")
             captured.append(("cf-aig-log-status", "\(status)"))
@@ -456,13 +516,62 @@ extension ProxyHandler: UpstreamDelegate {
             finish(exchange, ending: ending, upstream: upstream)
         case .retry:
             connect(exchange: exchange)
+        case .attemptFailed(let failure, let wait, let upstream):
+            attemptFailed(exchange, failure: failure, retryIn: wait, upstream: upstream)
         case .scheduleReadTimer(let delay):
             scheduleReadTimer(exchange, in: delay)
         case .none, .unexpected, .dropRequestPart, .dropInterimHead, .discardUpstream, .sendRequest,
             .replayRequest, .awaitCollectedBody, .forwardRequestBody, .queueRequestBody, .collectRequestBody,
             .forwardRequestEnd, .queueRequestEnd, .sendCollectedRequest, .forwardInterimHead, .forwardResponseHead,
-            .forwardResponseBody:
+            .forwardResponseBody, .discardResponseHead, .discardResponseBody:
             break
+        }
+    }
+
+    /// An attempt failed before anything reached the client and the request is tried again: the attempt is
+    /// recorded as its own log, and the next one starts after `wait` with a new log id in the same event.
+    func attemptFailed(
+        _ exchange: ProxyExchange, failure: ExchangeStateMachine.AttemptFailure, retryIn wait: TimeAmount,
+        upstream disposal: ExchangeStateMachine.UpstreamDisposal
+    ) {
+        letGoOfUpstream(exchange, disposal)
+        var error: String?
+        if case .error(let failure) = failure {
+            exchange.statusCode = Int(Self.answerStatus(for: failure).status.code)
+            error = failure.message
+        }
+        shared.sink.submit(exchange.makeExchange(error: error, now: .now()))
+        guard let next = exchange.machine.attempt, let context else { return }
+        exchange.startNextAttempt(
+            id: shared.generator.next(), attempt: next.number, step: exchange.step == nil ? nil : next.step)
+        if exchange.logged, let quota = shared.quota {
+            // Each attempt's log takes its own place in the account's monthly quota.
+            if quota.admit(account: exchange.account) == .store {
+                exchange.quotaReserved = true
+            } else {
+                exchange.quotaReserved = false
+                exchange.logged = false
+                exchange.capturesBodies = false
+                exchange.logStatus = "quota_exceeded"
+            }
+        }
+        exchange.readTimer = context.eventLoop.assumeIsolated().scheduleTask(in: wait) { [self] in
+            exchange.readTimer = nil
+            perform(exchange.machine.retryTimerFired(now: .now()), exchange: exchange)
+        }
+    }
+
+    /// Lets go of the exchange's upstream connection and timer: back to the pool or closed.
+    func letGoOfUpstream(_ exchange: ProxyExchange, _ disposal: ExchangeStateMachine.UpstreamDisposal) {
+        exchange.readTimer?.cancel()
+        exchange.readTimer = nil
+        guard let connection = exchange.upstream else { return }
+        exchange.upstream = nil
+        connection.delegate = nil
+        if disposal == .release && !shared.isShuttingDown {
+            pool.checkin(connection)
+        } else {
+            connection.close()
         }
     }
 
@@ -472,17 +581,7 @@ extension ProxyHandler: UpstreamDelegate {
         _ exchange: ProxyExchange, ending: ExchangeStateMachine.Ending,
         upstream disposal: ExchangeStateMachine.UpstreamDisposal
     ) {
-        exchange.readTimer?.cancel()
-        exchange.readTimer = nil
-        if let connection = exchange.upstream {
-            exchange.upstream = nil
-            connection.delegate = nil
-            if disposal == .release && !shared.isShuttingDown {
-                pool.checkin(connection)
-            } else {
-                connection.close()
-            }
-        }
+        letGoOfUpstream(exchange, disposal)
         if self.exchange === exchange { self.exchange = nil }
         switch ending {
         case .completed:
@@ -535,26 +634,12 @@ extension ProxyHandler: UpstreamDelegate {
     /// Answers with the gateway's own 502/504/413 for an exchange whose response has not started, and records it.
     func answer(_ exchange: ProxyExchange, error: ProxyError) {
         guard let context else { return }
-        let status: HTTPResponseStatus
-        let code: StaticString
-        switch error.code {
-        case .upstreamTimeout:
-            status = .gatewayTimeout
-            code = "upstream_timeout"
-        case .requestTimeout:
-            status = .gatewayTimeout
-            code = "request_timeout"
-        case .requestTooLarge:
-            status = .payloadTooLarge
-            code = "request_too_large"
-        default:
-            status = .badGateway
-            code = "upstream_unreachable"
-        }
+        let (status, code) = Self.answerStatus(for: error)
         if !exchange.machine.requestEnded || connection.quiescing { exchange.keepClientAlive = false }
-        let (head, body) = GatewayErrorResponse(status: status, code: code, message: error.message).render(
+        var (head, body) = GatewayErrorResponse(status: status, code: code, message: error.message).render(
             version: exchange.requestHead.version, logID: exchange.logID, close: !exchange.keepClientAlive,
             allocator: context.channel.allocator)
+        if let eventID = exchange.eventID { head.headers.add(name: "cf-aig-event-id", value: eventID) }
         exchange.statusCode = Int(status.code)
         exchange.responseHeaders = head.headers.map { (name: $0.name, value: $0.value) }
         context.write(wrapOutboundOut(.head(head)), promise: nil)
@@ -563,6 +648,16 @@ extension ProxyHandler: UpstreamDelegate {
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         }
         endResponse(exchange, error: error.message)
+    }
+
+    /// The status and error code the gateway answers an exchange's failure with.
+    static func answerStatus(for error: ProxyError) -> (status: HTTPResponseStatus, code: StaticString) {
+        switch error.code {
+        case .upstreamTimeout: (.gatewayTimeout, "upstream_timeout")
+        case .requestTimeout: (.gatewayTimeout, "request_timeout")
+        case .requestTooLarge: (.payloadTooLarge, "request_too_large")
+        default: (.badGateway, "upstream_unreachable")
+        }
     }
 
     /// Ends the response to the client; records the exchange once the last byte was written.
