@@ -261,4 +261,27 @@ import TollgateModel
             table.cost(provider: "google-ai-studio", model: "models/gemini-2.5-pro", usage: flex, at: at)
                 == usd("0.0625"))
     }
+
+    @Test func theShippedXAIBandStartsWhenThePromptReaches200kTokens() throws {
+        let table = try PriceTable.shipped()
+        let at = RFC3339.parse("2026-12-03T12:00:00Z")!
+        // grok-4.3: $1.25 / $2.50, reads $0.20 below 200,000 prompt tokens; $2.50 / $5.00, reads $0.40 from
+        // 200,000 on ("reaches 200k"), for every token; Batch 20% off.
+        let below = Usage(tokensIn: 199_999, tokensOut: 1000)
+        // 199,999 × 1.25 + 1,000 × 2.50 = 252,498.75 µ$
+        #expect(table.cost(provider: "grok", model: "grok-4.3", usage: below, at: at) == usd("0.25249875"))
+        let reaches = Usage(tokensIn: 200_000, cachedTokensIn: 100_000, tokensOut: 1000)
+        // 100,000 × 2.50 + 100,000 × 0.40 + 1,000 × 5.00 = 295,000 µ$
+        #expect(table.cost(provider: "grok", model: "grok-4.3", usage: reaches, at: at) == usd("0.295"))
+        let batch = Usage(tokensIn: 100_000, tokensOut: 1000, serviceTier: "batch")
+        // 100,000 × 1.00 + 1,000 × 2.00 = 102,000 µ$
+        #expect(table.cost(provider: "grok", model: "grok-4.3", usage: batch, at: at) == usd("0.102"))
+        // grok-4.20-0309-reasoning: the model page read on 2026-12-03 prices it at $1.25 / $2.50; the earlier
+        // row ($2 / $6) keeps pricing the requests before that day.
+        let small = Usage(tokensIn: 1000, tokensOut: 1000)
+        let before = RFC3339.parse("2026-12-02T12:00:00Z")!
+        #expect(
+            table.cost(provider: "grok", model: "grok-4.20-0309-reasoning", usage: small, at: before) == usd("0.008"))
+        #expect(table.cost(provider: "grok", model: "grok-4.20-0309-reasoning", usage: small, at: at) == usd("0.00375"))
+    }
 }
