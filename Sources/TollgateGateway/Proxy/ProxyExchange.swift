@@ -16,12 +16,18 @@ final class ProxyExchange {
     var step: Int?
     let account: String
     let gateway: String
-    let provider: String
-    let target: UpstreamTarget
-    let method: HTTPMethod
-    let path: String
-    let query: String?
+    // What the current attempt calls; a universal endpoint's step changes them.
+    var provider: String
+    var target: UpstreamTarget
+    var method: HTTPMethod
+    var path: String
+    var query: String?
+    /// The client's request head (its version and keep-alive answer the client).
     let requestHead: HTTPRequestHead
+    /// The request headers the record keeps: the client's, or the universal endpoint step's.
+    var recordedHeaders: HTTPHeaders
+    /// The universal endpoint's steps, when the request came through it.
+    var universal: UniversalRequest?
     /// The head sent upstream (its framing headers change when the body is rewritten).
     var upstreamHead: HTTPRequestHead
     let metadata: [MetadataEntry]
@@ -57,6 +63,8 @@ final class ProxyExchange {
     /// The collected body may get `stream_options.include_usage` (a streaming chat completion on a gateway that asks
     /// for stream usage).
     var rewritesStreamUsage = false
+    /// The gateway asks streams for their usage (its `stream_usage` setting), for a universal endpoint step.
+    var streamUsageWanted = false
     /// The gateway asked the upstream for stream usage: the usage-only chunk is kept from the client.
     var injectedStreamUsage = false
 
@@ -91,6 +99,7 @@ final class ProxyExchange {
         self.path = String(route.path)
         self.query = route.query.map(String.init)
         self.requestHead = requestHead
+        self.recordedHeaders = requestHead.headers
         self.upstreamHead = upstreamHead
         self.metadata = metadata
         self.collectPayload = collectPayload
@@ -151,8 +160,8 @@ final class ProxyExchange {
     /// The record of this exchange as of `now`.
     func makeExchange(error: String?, now: NIODeadline) -> Exchange {
         var headers: [(name: String, value: String)] = []
-        headers.reserveCapacity(requestHead.headers.count)
-        for (name, value) in requestHead.headers { headers.append((name, value)) }
+        headers.reserveCapacity(recordedHeaders.count)
+        for (name, value) in recordedHeaders { headers.append((name, value)) }
         var exchange = Exchange(
             id: id, startedAt: id.milliseconds, account: account, gateway: gateway, provider: provider,
             method: method.rawValue, path: path, query: query, requestHeaders: headers, requestBody: requestBody,

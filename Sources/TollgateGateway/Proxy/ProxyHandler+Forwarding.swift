@@ -11,21 +11,122 @@ extension ProxyHandler: UpstreamDelegate {
     func beginProxy(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         let start = NIODeadline.now()
         guard let route = ProxyRoute(uri: head.uri) else {
+            if head.method == .POST, let (account, gateway) = ProxyRoute.universal(uri: head.uri) {
+                return beginUniversal(head, account: account, gateway: gateway, start: start)
+            }
             return reject(head, .notFound, "not_found", "expected /v1/{account}/{gateway}/{provider}/…", close: false)
         }
-        guard let entry = shared.directory.lookup(account: route.account, gateway: route.gateway) else {
-            return reject(head, .notFound, "gateway_not_found", "unknown account or gateway", close: false)
-        }
-        if entry.authentication && !shared.directory.tokens.authorizes(head.headers, account: entry.account) {
-            // Refused before anything is forwarded, recorded or counted.
-            return reject(head, .unauthorized, "unauthorized", TokenDirectory.gatewayUnauthorizedMessage, close: false)
-        }
+        guard let entry = authorizedGateway(head, account: route.account, gateway: route.gateway) else { return }
         guard let target = shared.upstreams[String(route.provider)] else {
             return reject(head, .badRequest, "unknown_provider", shared.unknownProviderMessage, close: false)
         }
+        guard let admitted = admit(head, entry: entry, target: target, route: route, start: start) else { return }
+        let controls = admitted.controls
+        if !admitted.chunked, let contentLength = admitted.contentLength,
+            contentLength > shared.configuration.maxRequestBodyBytes
+        {
+            return reject(
+                head, .payloadTooLarge, "request_too_large",
+                "request body exceeds \(shared.configuration.maxRequestBodyBytes) bytes", close: true)
+        }
 
-        // Every exchange is recorded: as a log, or — collection off, quota used up — as a usage record, so it still
-        // counts in usage, costs and reports.
+        var uri = target.basePath
+        uri += route.path
+        if let query = route.query {
+            uri += "?"
+            uri += query
+        }
+        let upstreamHead = HTTPRequestHead(
+            version: .http1_1, method: head.method, uri: uri, headers: admitted.upstreamHeaders)
+        // A streaming chat completion may need `stream_options.include_usage`: the body is collected first and the
+        // head goes upstream with it, framed for what is sent (see `sendCollectedRequest`).
+        let rewritesStreamUsage =
+            !target.streamUsagePaths.isEmpty && head.method == .POST && entry.streamUsage
+            && target.streamUsagePaths.contains(where: { $0.utf8.elementsEqual(route.path.utf8) })
+            && Self.isJSON(head.headers)
+        // A request that may be tried again is collected whole first, so every attempt sends the same bytes.
+        let collects = rewritesStreamUsage || controls.retry.maxAttempts > 1
+        let machine = ExchangeStateMachine(
+            start: start, collectsBody: collects, readTimeout: shared.configuration.readTimeout,
+            idempotent: ProxyExchange.isIdempotent(head.method), http10Client: Self.isHTTP10(head.version),
+            requestTimeout: controls.requestTimeout.map { .milliseconds(Int64($0)) }, retry: controls.retry)
+        let exchange = ProxyExchange(
+            id: shared.generator.next(), machine: machine, route: route, target: target, requestHead: head,
+            upstreamHead: upstreamHead, metadata: admitted.metadata, collectPayload: admitted.collectPayload,
+            captureLimit: shared.configuration.maxCapturedBodyBytes)
+        exchange.eventID = admitted.eventID
+        exchange.rewritesStreamUsage = rewritesStreamUsage
+        admitted.apply(to: exchange, quota: shared.quota != nil)
+        if exchange.capturesBodies, let contentLength = admitted.contentLength, contentLength <= exchange.captureLimit {
+            exchange.requestBody.reserveCapacity(contentLength)
+        }
+        if collects {
+            exchange.heldBody = context.channel.allocator.buffer(
+                capacity: min(admitted.contentLength ?? 1024, shared.configuration.maxRequestBodyBytes))
+            if let expect = head.headers.first(name: "expect"), expect.lowercased() == "100-continue" {
+                // The upstream sees the head only after the body, so the gateway asks for the body itself.
+                exchange.upstreamHead.headers.remove(name: "expect")
+                if !Self.isHTTP10(head.version) {
+                    context.writeAndFlush(
+                        wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
+                }
+            }
+        }
+        self.exchange = exchange
+        if let connection = pool.checkout(target.endpoint) {
+            attach(connection, exchange: exchange, reused: true)
+        } else {
+            connect(exchange: exchange)
+        }
+    }
+
+    /// The gateway a request names, when it exists and the request may use it; otherwise the request is answered.
+    func authorizedGateway(_ head: HTTPRequestHead, account: Substring, gateway: Substring) -> GatewayDirectory.Entry? {
+        guard let entry = shared.directory.lookup(account: account, gateway: gateway) else {
+            reject(head, .notFound, "gateway_not_found", "unknown account or gateway", close: false)
+            return nil
+        }
+        if entry.authentication && !shared.directory.tokens.authorizes(head.headers, account: entry.account) {
+            // Refused before anything is forwarded, recorded or counted.
+            reject(head, .unauthorized, "unauthorized", TokenDirectory.gatewayUnauthorizedMessage, close: false)
+            return nil
+        }
+        return entry
+    }
+
+    /// What a request that passed the gateway's checks carries into its exchange.
+    struct Admitted {
+        /// The client's headers as they go upstream (hop-by-hop and `cf-aig-*` ones dropped, `host` the
+        /// provider's, an identity `accept-encoding`).
+        var upstreamHeaders: HTTPHeaders
+        var metadata: [MetadataEntry]
+        var eventID: String?
+        var collectPayload: Bool
+        var chunked: Bool
+        var contentLength: Int?
+        var controls: RequestControls
+        var admission: LogQuota.Admission
+        /// The request asked for a log (the gateway collects logs and `cf-aig-collect-log` did not say false).
+        var logged: Bool
+
+        /// Sets what the exchange keeps of itself; `quota`: the gateway keeps log quotas (a stored log reserved its
+        /// place).
+        func apply(to exchange: ProxyExchange, quota: Bool) {
+            exchange.logged = admission == .store
+            exchange.capturesBodies = exchange.logged && collectPayload
+            exchange.quotaReserved = admission == .store && quota
+            if logged && admission == .usageOnly { exchange.logStatus = "quota_exceeded" }
+        }
+    }
+
+    /// Reads the request's `cf-aig-*` headers and applies the gateway's controls — rate limit, spend limits, log
+    /// quota — in that order; nil when the request was refused (and answered). Bad headers are refused before any
+    /// budget is counted. Every exchange is recorded: as a log, or — collection off, quota used up — as a usage
+    /// record, so it still counts in usage, costs and reports.
+    func admit(
+        _ head: HTTPRequestHead, entry: GatewayDirectory.Entry, target: UpstreamTarget, route: ProxyRoute,
+        start: NIODeadline
+    ) -> Admitted? {
         var metadata: [MetadataEntry] = []
         var eventID: String?
         var logged = entry.collectLogs
@@ -42,10 +143,8 @@ extension ProxyHandler: UpstreamDelegate {
                     do {
                         metadata = try MetadataHeader.parse(value)
                     } catch {
-                        return reject(
-                            head, .badRequest, "invalid_metadata",
-                            "cf-aig-metadata: " + error.message,
-                            close: false)
+                        reject(head, .badRequest, "invalid_metadata", "cf-aig-metadata: " + error.message, close: false)
+                        return nil
                     }
                 } else if ProxyHeaders.nameEquals(name, "cf-aig-custom-cost") {
                     // Checked here so a malformed price is refused before the provider bills the request; the
@@ -53,7 +152,8 @@ extension ProxyHandler: UpstreamDelegate {
                     do {
                         _ = try CustomCostHeader.parse(value)
                     } catch {
-                        return reject(head, .badRequest, "invalid_custom_cost", error.message, close: false)
+                        reject(head, .badRequest, "invalid_custom_cost", error.message, close: false)
+                        return nil
                     }
                 } else if ProxyHeaders.nameEquals(name, "cf-aig-collect-log") {
                     if Self.isFalse(value) { logged = false }
@@ -61,9 +161,10 @@ extension ProxyHandler: UpstreamDelegate {
                     if Self.isFalse(value) { collectPayload = false }
                 } else if ProxyHeaders.nameEquals(name, "cf-aig-event-id") {
                     guard Self.isEventID(value) else {
-                        return reject(
+                        reject(
                             head, .badRequest, "invalid_header",
                             "cf-aig-event-id: expected 1 to 128 visible ASCII characters", close: false)
+                        return nil
                     }
                     eventID = value
                 }
@@ -85,27 +186,24 @@ extension ProxyHandler: UpstreamDelegate {
         if chunked {
             headers.remove(name: "content-length")
             headers.add(name: "transfer-encoding", value: "chunked")
-        } else if let contentLength, contentLength > shared.configuration.maxRequestBodyBytes {
-            return reject(
-                head, .payloadTooLarge, "request_too_large",
-                "request body exceeds \(shared.configuration.maxRequestBodyBytes) bytes", close: true)
         }
 
-        // Bad cf-aig-* control headers are refused before any budget is counted.
         let controls: RequestControls
         do {
             controls = try RequestControls(head.headers, policy: entry.policy)
         } catch {
-            return reject(head, .badRequest, "invalid_header", error.description, close: false)
+            reject(head, .badRequest, "invalid_header", error.description, close: false)
+            return nil
         }
         if let limit = entry.policy.rateLimit,
             let refusal = shared.controls.admit(
                 limit, account: entry.account, gateway: entry.gateway, headers: head.headers, metadata: metadata)
         {
             recordRefusal(.rateLimited, head: head, route: route, metadata: metadata, eventID: eventID, start: start)
-            return reject(
+            reject(
                 head, .tooManyRequests, "rate_limited", refusal.message, close: false,
                 retryAfter: refusal.retryAfterSeconds)
+            return nil
         }
         if let limits = entry.policy.spendLimits,
             let refusal = shared.controls.admit(
@@ -114,75 +212,29 @@ extension ProxyHandler: UpstreamDelegate {
         {
             recordRefusal(
                 .spendLimitExceeded, head: head, route: route, metadata: metadata, eventID: eventID, start: start)
-            return reject(
+            reject(
                 head, .tooManyRequests, "spend_limit_exceeded", refusal.message, close: false,
                 retryAfter: refusal.retryAfterSeconds)
+            return nil
         }
 
         var admission = LogQuota.Admission.usageOnly
         if logged, let quota = shared.quota {
             admission = quota.admit(account: String(route.account))
             if admission == .reject {
-                return reject(
+                reject(
                     head, .tooManyRequests, "log_quota_exceeded",
                     "account \(route.account) has stored its monthly log quota; its gateway refuses requests until "
                         + "the quota resets or is raised",
                     close: false)
+                return nil
             }
         } else if logged {
             admission = .store
         }
-
-        var uri = target.basePath
-        uri += route.path
-        if let query = route.query {
-            uri += "?"
-            uri += query
-        }
-        let upstreamHead = HTTPRequestHead(version: .http1_1, method: head.method, uri: uri, headers: headers)
-        // A streaming chat completion may need `stream_options.include_usage`: the body is collected first and the
-        // head goes upstream with it, framed for what is sent (see `sendCollectedRequest`).
-        let rewritesStreamUsage =
-            !target.streamUsagePaths.isEmpty && head.method == .POST && entry.streamUsage
-            && target.streamUsagePaths.contains(where: { $0.utf8.elementsEqual(route.path.utf8) })
-            && Self.isJSON(head.headers)
-        // A request that may be tried again is collected whole first, so every attempt sends the same bytes.
-        let collects = rewritesStreamUsage || controls.retry.maxAttempts > 1
-        let machine = ExchangeStateMachine(
-            start: start, collectsBody: collects, readTimeout: shared.configuration.readTimeout,
-            idempotent: ProxyExchange.isIdempotent(head.method), http10Client: Self.isHTTP10(head.version),
-            requestTimeout: controls.requestTimeout.map { .milliseconds(Int64($0)) }, retry: controls.retry)
-        let exchange = ProxyExchange(
-            id: shared.generator.next(), machine: machine, route: route, target: target, requestHead: head,
-            upstreamHead: upstreamHead, metadata: metadata, collectPayload: collectPayload,
-            captureLimit: shared.configuration.maxCapturedBodyBytes)
-        exchange.eventID = eventID
-        exchange.rewritesStreamUsage = rewritesStreamUsage
-        exchange.logged = admission == .store
-        exchange.capturesBodies = exchange.logged && collectPayload
-        exchange.quotaReserved = admission == .store && shared.quota != nil
-        if logged && admission == .usageOnly { exchange.logStatus = "quota_exceeded" }
-        if exchange.capturesBodies, let contentLength, contentLength <= exchange.captureLimit {
-            exchange.requestBody.reserveCapacity(contentLength)
-        }
-        if collects {
-            exchange.heldBody = context.channel.allocator.buffer(
-                capacity: min(contentLength ?? 1024, shared.configuration.maxRequestBodyBytes))
-            if let expect = head.headers.first(name: "expect"), expect.lowercased() == "100-continue" {
-                // The upstream sees the head only after the body, so the gateway asks for the body itself.
-                exchange.upstreamHead.headers.remove(name: "expect")
-                if !Self.isHTTP10(head.version) {
-                    context.writeAndFlush(
-                        wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
-                }
-            }
-        }
-        self.exchange = exchange
-        if let connection = pool.checkout(target.endpoint) {
-            attach(connection, exchange: exchange, reused: true)
-        } else {
-            connect(exchange: exchange)
-        }
+        return Admitted(
+            upstreamHeaders: headers, metadata: metadata, eventID: eventID, collectPayload: collectPayload,
+            chunked: chunked, contentLength: contentLength, controls: controls, admission: admission, logged: logged)
     }
 
     /// A `cf-aig-event-id` the gateway stores and echoes: 1 to 128 visible ASCII characters.
@@ -451,6 +503,10 @@ extension ProxyHandler: UpstreamDelegate {
             headers.add(name: "cf-aig-event-id", value: eventID)
             captured.append(("cf-aig-event-id", eventID))
         }
+        if let step = exchange.step {
+            headers.add(name: "cf-aig-step", value: String(step))
+            captured.append(("cf-aig-step", String(step)))
+        }
         if let status = exchange.logStatus {
             headers.add(name: "cf-aig-log-status", value: "\(status)")
             captured.append(("cf-aig-log-status", "\(status)"))
@@ -542,8 +598,13 @@ extension ProxyHandler: UpstreamDelegate {
         }
         shared.sink.submit(exchange.makeExchange(error: error, now: .now()))
         guard let next = exchange.machine.attempt, let context else { return }
+        let previousStep = exchange.step
         exchange.startNextAttempt(
-            id: shared.generator.next(), attempt: next.number, step: exchange.step == nil ? nil : next.step)
+            id: shared.generator.next(), attempt: next.number, step: previousStep == nil ? nil : next.step)
+        if let previousStep, previousStep != next.step {
+            // The step ran out of attempts: the next one (a fallback) takes over.
+            prepareStep(next.step, of: exchange, allocator: context.channel.allocator)
+        }
         if exchange.logged, let quota = shared.quota {
             // Each attempt's log takes its own place in the account's monthly quota.
             if quota.admit(account: exchange.account) == .store {
@@ -640,6 +701,7 @@ extension ProxyHandler: UpstreamDelegate {
             version: exchange.requestHead.version, logID: exchange.logID, close: !exchange.keepClientAlive,
             allocator: context.channel.allocator)
         if let eventID = exchange.eventID { head.headers.add(name: "cf-aig-event-id", value: eventID) }
+        if let step = exchange.step { head.headers.add(name: "cf-aig-step", value: String(step)) }
         exchange.statusCode = Int(status.code)
         exchange.responseHeaders = head.headers.map { (name: $0.name, value: $0.value) }
         context.write(wrapOutboundOut(.head(head)), promise: nil)

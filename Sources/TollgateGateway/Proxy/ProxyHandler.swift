@@ -25,6 +25,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The promise of a half-close deferred until the proxied response ends.
     var deferredOutputClosePromise: EventLoopPromise<Void>?
     var idleTimer: Scheduled<Void>?
+    /// A universal endpoint request whose body is still being read (no exchange exists before its steps are known).
+    var universalBody: UniversalBody?
 
     init(shared: ProxyContext, pool: UpstreamPool, idleTimeout: TimeAmount? = nil) {
         self.shared = shared
@@ -78,6 +80,14 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             guard case .head(let head) = part else { return false }
             beginProxy(head, context: context)
         case .toExchange:
+            if universalBody != nil {
+                switch part {
+                case .body(let buffer): universalBodyPart(buffer)
+                case .end: universalEnd()
+                case .head: break
+                }
+                return false
+            }
             guard let exchange else { return false }
             switch part {
             case .body(let buffer): clientBody(buffer, exchange: exchange)
@@ -108,6 +118,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func channelInactive(context: ChannelHandlerContext) {
         idleTimer?.cancel()
         idleTimer = nil
+        universalBody = nil
         if connection.inactive() == .abandonExchange, let exchange {
             perform(exchange.machine.clientGone(), exchange: exchange)
         }

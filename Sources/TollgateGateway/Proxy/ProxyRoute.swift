@@ -8,6 +8,26 @@ struct ProxyRoute {
     /// The raw query string without `?`, or nil.
     var query: Substring?
 
+    init(account: Substring, gateway: Substring, provider: Substring, path: Substring, query: Substring?) {
+        self.account = account
+        self.gateway = gateway
+        self.provider = provider
+        self.path = path
+        self.query = query
+    }
+
+    /// The universal endpoint's account and gateway: `/v1/{account}/{gateway}` (a trailing slash allowed, no query).
+    static func universal(uri: String) -> (account: Substring, gateway: Substring)? {
+        guard isProxyURI(uri) else { return nil }
+        var rest = uri.dropFirst(4)
+        if rest.hasSuffix("/") { rest = rest.dropLast() }
+        let parts = rest.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty,
+            !rest.contains(where: { $0 == "?" || $0 == "#" })
+        else { return nil }
+        return (parts[0], parts[1])
+    }
+
     /// Whether a request URI belongs to the proxy rather than the REST API.
     static func isProxyURI(_ uri: String) -> Bool {
         uri.utf8.starts(with: "/v1/".utf8)
