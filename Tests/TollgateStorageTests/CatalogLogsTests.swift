@@ -103,7 +103,8 @@ struct CatalogLogsTests {
                     MetadataEntry("ratio", .number(0.25)), MetadataEntry("beta", .bool(true)),
                     MetadataEntry("a", .bool(false)),
                 ],
-                payloadStored: false, location: RecordLocation(segment: 12, offset: 1 << 40, length: 70_000)
+                payloadStored: false, location: RecordLocation(segment: 12, offset: 1 << 40, length: 70_000),
+                eventID: "client-event", attempt: 4, step: 2, cached: true, saved: 1_234_567
             )
             let sparse = LogIndexEntry(
                 id: LogIDGenerator().next(millisecondsSinceEpoch: 1_760_000_000_200), createdAt: 1_760_000_000_200,
@@ -122,6 +123,14 @@ struct CatalogLogsTests {
                 }
             }
             #expect(stored == ["NULL", "null"])
+            // A log that is its own event's first attempt, not cached, stores NULLs and a 0 for those fields.
+            let controls = try catalog.read { db in
+                try db.queryFirst(
+                    "SELECT typeof(event_id), typeof(attempt), typeof(step), cached, typeof(saved) FROM logs WHERE id = ?1",
+                    [.blob(sparse.id.bytes)]
+                ) { [$0.string(at: 0), $0.string(at: 1), $0.string(at: 2), "\($0.int64(at: 3))", $0.string(at: 4)] }
+            }
+            #expect(controls == ["null", "null", "null", "0", "null"])
             let json = try catalog.read { db in
                 try db.queryFirst(
                     "SELECT json_extract(metadata, '$.tries'), json_valid(metadata) FROM logs WHERE id = ?1",
@@ -148,6 +157,20 @@ struct CatalogLogsTests {
         #expect(entry.model == "gpt-4o" && entry.path == "/chat/completions" && entry.method == "POST")
         #expect(entry.usage == record.usage && entry.metadata == record.metadata && entry.location == location)
         #expect(entry.requestSize == 11 && entry.responseSize == 22 && entry.ttftMicros == 5)
+        #expect(entry.attempt == 1 && entry.eventID == nil && entry.effectiveEventID == record.id.description)
+        // A cache hit costs nothing and saved its price; a refusal costs nothing.
+        var hit = record
+        hit.cached = true
+        hit.eventID = "e-1"
+        hit.attempt = 2
+        let cached = LogIndexEntry(hit, location: location, cost: 900)
+        #expect(cached.cost == 0 && cached.saved == 900 && cached.cached && cached.effectiveEventID == "e-1")
+        #expect(LogIndexEntry(hit, location: location, cost: nil).cost == 0)
+        #expect(LogIndexEntry(record, location: location, cost: 900).cost == 900)
+        var refused = record
+        refused.refusal = .rateLimited
+        let refusal = LogIndexEntry(refused, location: location, cost: 900)
+        #expect(refusal.cost == 0 && refusal.saved == nil && refusal.refusal == .rateLimited)
     }
 
     @Test func reinsertingIsIgnored() throws {
@@ -339,8 +362,10 @@ struct CatalogLogsTests {
             for (query, index) in cases {
                 let plan = try queryPlan(of: query, in: catalog)
                 let text = plan.joined(separator: " | ")
-                #expect(plan.count == 1, "\(text)")
-                #expect(text.hasPrefix("SEARCH logs USING"), "\(text)")
+                // The logs, then each row's annotation looked up by its primary key.
+                #expect(plan.count == 2, "\(text)")
+                #expect(text.hasPrefix("SEARCH l USING"), "\(text)")
+                #expect(plan.last == "SEARCH a USING PRIMARY KEY (account=? AND id=?) LEFT-JOIN", "\(text)")
                 #expect(text.contains(index), "\(text)")
                 #expect(!text.contains("SCAN"), "\(text)")
                 #expect(!text.contains("TEMP B-TREE"), "\(text)")
