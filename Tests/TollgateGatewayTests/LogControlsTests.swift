@@ -169,6 +169,27 @@ import TollgateStorage
         try await harness.stop()
     }
 
+    /// A cache hit and a refusal cost nothing, so they spend nothing of a spend limit; an answered request does.
+    @Test func cacheHitsAndRefusalsSpendNothing() async throws {
+        let harness = try await GatewayHarness.start()
+        #expect(try await harness.api("POST", "/api/v1/prices", json: Self.price).status == 201)
+        let limits = #"{"spend_limits":{"rules":[{"id":"daily","limit":"10","window":86400}]}}"#
+        #expect(try await harness.api("PATCH", "/api/v1/accounts/default/gateways/default", json: limits).status == 200)
+        func spent() async throws -> Int64? {
+            let spend = try await harness.api("/api/v1/accounts/default/gateways/default/spend").json()
+            return UsageReportTests.picodollars((spend["rules"] as? [[String: Any]])?.first?["spent"])
+        }
+        var hit = exchange()
+        hit.cached = true
+        submit(harness, [hit, exchange(refusal: .spendLimitExceeded)])
+        _ = try await usageTotals(harness, requests: 2)
+        #expect(try await spent() == 0)
+        submit(harness, [exchange()])
+        _ = try await usageTotals(harness, requests: 3)
+        #expect(try await spent() == Self.oneRequest)
+        try await harness.stop()
+    }
+
     @Test func feedbackScoreAndMetadataArePatchedFilteredAndKept() async throws {
         let data = makeTemporaryDirectory()
         var harness = try await GatewayHarness.start(dataDirectory: data) {

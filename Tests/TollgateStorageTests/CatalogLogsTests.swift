@@ -163,13 +163,13 @@ struct CatalogLogsTests {
         hit.cached = true
         hit.eventID = "e-1"
         hit.attempt = 2
-        let cached = LogIndexEntry(hit, location: location, cost: 900)
+        let cached = LogIndexEntry(hit, location: location, price: 900)
         #expect(cached.cost == 0 && cached.saved == 900 && cached.cached && cached.effectiveEventID == "e-1")
-        #expect(LogIndexEntry(hit, location: location, cost: nil).cost == 0)
-        #expect(LogIndexEntry(record, location: location, cost: 900).cost == 900)
+        #expect(LogIndexEntry(hit, location: location, price: nil).cost == 0)
+        #expect(LogIndexEntry(record, location: location, price: 900).cost == 900)
         var refused = record
         refused.refusal = .rateLimited
-        let refusal = LogIndexEntry(refused, location: location, cost: 900)
+        let refusal = LogIndexEntry(refused, location: location, price: 900)
         #expect(refusal.cost == 0 && refusal.saved == nil && refusal.refusal == .rateLimited)
     }
 

@@ -23,8 +23,8 @@ public final class Ledger: LogStoreObserver {
 
     // MARK: LogStoreObserver
 
-    public func cost(of record: LogRecord) -> Int64? {
-        prices.cost(of: record)
+    public func price(of record: LogRecord) -> Int64? {
+        prices.price(of: record)
     }
 
     public func appended(_ entry: LogIndexEntry) {

@@ -89,11 +89,11 @@ public struct LogIndexEntry: Sendable, Equatable {
     /// The metadata the API shows and filters on: the annotation's when it has some, else the request's.
     public var shownMetadata: [MetadataEntry] { annotation?.metadata ?? metadata }
 
-    /// The index entry of `record`, stored at `location`. `cost` is its price as the store's observer computed it
-    /// from its usage (`LogStoreObserver.cost(of:)`); what the request is charged follows from it: a request answered
-    /// from the cache costs 0 and saved that price, a refused one costs 0.
-    public init(_ record: LogRecord, location: RecordLocation, cost: Int64? = nil) {
-        let charged: Int64? = record.cached || record.refusal != nil ? 0 : cost
+    /// The index entry of `record`, stored at `location`. `price` is what its usage costs as the store's observer
+    /// priced it (`LogStoreObserver.price(of:)`); what the request is charged follows from it: a request answered
+    /// from the cache costs 0 and saved that price, a refused one costs 0, any other costs its price.
+    public init(_ record: LogRecord, location: RecordLocation, price: Int64? = nil) {
+        let charged: Int64? = record.cached || record.refusal != nil ? 0 : price
         self.init(
             id: record.id, createdAt: record.createdAt, account: record.account, gateway: record.gateway,
             provider: record.provider, model: record.model, method: record.method, path: record.path,
@@ -103,7 +103,7 @@ public struct LogIndexEntry: Sendable, Equatable {
             metadata: record.metadata, payloadStored: record.payloadStored, cost: charged,
             customCost: record.customCost != nil, location: location, eventID: record.eventID,
             attempt: record.attempt, step: record.step, cached: record.cached,
-            saved: record.cached && record.refusal == nil ? cost : nil, refusal: record.refusal
+            saved: record.cached && record.refusal == nil ? price : nil, refusal: record.refusal
         )
     }
 }
