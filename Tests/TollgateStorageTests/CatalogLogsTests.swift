@@ -373,6 +373,44 @@ struct CatalogLogsTests {
         }
     }
 
+    /// An annotation lives beside its log and leaves with it, whichever way the log is deleted (by id, by the
+    /// list filters, as retention and quotas do); the annotations of the logs that stay are kept.
+    @Test func annotationsAreDeletedWithTheirLogs() throws {
+        try withTemporaryCatalogDirectory { dir in
+            let catalog = try Catalog(dataDirectory: dir)
+            var factory = EntryFactory()
+            let entries = factory.make(30)
+            try catalog.insertLogs(entries)
+            for entry in entries {
+                let annotation = LogAnnotation(
+                    feedback: 1, score: 50, metadata: [MetadataEntry("reviewer", .string("ana"))])
+                #expect(
+                    try catalog.annotateLog(account: "default", id: entry.id, annotation, at: 1)?.annotation
+                        == annotation)
+            }
+            func annotations() throws -> Int64 {
+                try catalog.read { db in
+                    try db.queryFirst("SELECT count(*) FROM log_annotations") { $0.int64(at: 0) } ?? -1
+                }
+            }
+            #expect(try annotations() == 30)
+            #expect(try catalog.deleteLog(account: "default", id: entries[0].id))
+            #expect(try annotations() == 29)
+            // Retention's and the API's deletion by filters: the gateway "prod" holds every third log.
+            let prod = entries.filter { $0.gateway == "prod" }
+            #expect(
+                try catalog.deleteLogs(matching: LogQuery(account: "default", gateway: "prod"), batchSize: 3)
+                    == prod.count)
+            #expect(try annotations() == Int64(29 - prod.count))
+            let kept = try #require(entries.last { $0.gateway != "prod" })
+            #expect(try catalog.logEntry(account: "default", id: kept.id)?.annotation?.score == 50)
+            // An annotation never outlives its log: a deleted log cannot be annotated again.
+            #expect(
+                try catalog.annotateLog(account: "default", id: entries[0].id, LogAnnotation(score: 1), at: 2) == nil)
+            #expect(try annotations() == Int64(29 - prod.count))
+        }
+    }
+
     @Test func pointLookupsUseAnIndex() throws {
         try withTemporaryCatalogDirectory { dir in
             let catalog = try Catalog(dataDirectory: dir)
