@@ -108,6 +108,9 @@ import TollgateStorage
         #expect(all.allSatisfy { $0["status_code"] as? Int != 429 })
         let quota = try await harness.api("/api/v1/accounts/default/quota").json()
         #expect(quota["used"] as? Int == 5)
+        // The refusals' reservations were given back at once, the logs' turned into stored logs at the commit.
+        let account = try #require(try harness.gateway.store.catalog.account("default"))
+        #expect(harness.gateway.quota.usage(of: account).pending == 0)
 
         // The hit costs 0 and shows what it saved; the first request costs that much and saved nothing.
         let hitLog = try await detail(harness, hit.id.description)
@@ -149,7 +152,6 @@ import TollgateStorage
         let total = try #require(rows.last).map(String.init)
         #expect(header.suffix(4) == ["cached_requests", "saved_cost_usd", "rate_limited", "spend_limited"])
         #expect(total.suffix(4) == ["1", "0.003", "1", "1"])
-        let account = try #require(try harness.gateway.store.catalog.account("default"))
         let monthly = try MonthlyReport.make(
             account: account, monthStart: UTCMonth.start(of: first.startedAt), rollups: harness.gateway.ledger.rollups,
             catalog: harness.gateway.store.catalog)
