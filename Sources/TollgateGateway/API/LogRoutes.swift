@@ -156,16 +156,16 @@ struct LogRoutes<Context: RequestContext> {
         let metadata = try body.jsonSetting("metadata").map { try $0.map(Self.annotationMetadata) }
         guard let id = LogID(text) else { throw APIError.notFound("log \(text)") }
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        let updated = try await api.blocking { () -> LogIndexEntry? in
-            guard
-                var annotation = try api.catalog.logEntry(account: account.id, id: id).map({ $0.annotation ?? .init() })
-            else { return nil }
-            if let feedback = body.integerSetting("feedback") {
-                annotation.feedback = feedback.flatMap { $0 == 0 ? nil : Int($0) }
+        // The fields the body names change in the transaction that reads the others, so concurrent PATCHes of
+        // different fields all hold.
+        let updated = try await api.blocking {
+            try api.catalog.annotateLog(account: account.id, id: id, at: now) { annotation in
+                if let feedback = body.integerSetting("feedback") {
+                    annotation.feedback = feedback.flatMap { $0 == 0 ? nil : Int($0) }
+                }
+                if let score = body.integerSetting("score") { annotation.score = score.map { Int($0) } }
+                if let metadata { annotation.metadata = metadata }
             }
-            if let score = body.integerSetting("score") { annotation.score = score.map { Int($0) } }
-            if let metadata { annotation.metadata = metadata }
-            return try api.catalog.annotateLog(account: account.id, id: id, annotation, at: now)
         }
         guard updated != nil else { throw APIError.notFound("log \(text)") }
         return try await detail(context)

@@ -357,17 +357,20 @@ extension Catalog {
         return total
     }
 
-    /// Sets the annotation of one log (feedback, score, metadata, as a whole; an empty one deletes it) and returns
-    /// the log's entry as it now reads, or nil when the account has no such log (nothing is written then).
-    public func annotateLog(account: String, id: LogID, _ annotation: LogAnnotation, at now: Int64) throws
-        -> LogIndexEntry?
-    {
+    /// Changes the annotation of one log in one transaction: `change` gets the annotation as stored (empty when
+    /// none), and what it leaves is written (an empty one deletes the row). Returns the log's entry as it now reads,
+    /// or nil when the account has no such log (nothing is written then).
+    public func annotateLog(
+        account: String, id: LogID, at now: Int64, _ change: (inout LogAnnotation) throws -> Void
+    ) throws -> LogIndexEntry? {
         try write { db in
             try db.transaction { () throws -> LogIndexEntry? in
                 let key: [SQLiteValue] = [.text(account), .blob(id.bytes)]
-                guard try db.queryFirst(NamedQueries.sql("log_get"), key, row: { _ in true }) != nil else {
+                guard let entry = try db.queryFirst(NamedQueries.sql("log_get"), key, row: Self.entry(from:)) else {
                     return nil
                 }
+                var annotation = entry.annotation ?? LogAnnotation()
+                try change(&annotation)
                 if annotation.isEmpty {
                     try db.run(NamedQueries.sql("log_annotation_delete"), key)
                 } else {
@@ -382,6 +385,13 @@ extension Catalog {
                 return try db.queryFirst(NamedQueries.sql("log_get"), key, row: Self.entry(from:))
             }
         }
+    }
+
+    /// Sets the annotation of one log as a whole (see `annotateLog(account:id:at:_:)`).
+    public func annotateLog(account: String, id: LogID, _ annotation: LogAnnotation, at now: Int64) throws
+        -> LogIndexEntry?
+    {
+        try annotateLog(account: account, id: id, at: now) { $0 = annotation }
     }
 
     /// Deletes one log from the index (with its tombstone and count, in one transaction). Returns false when the
