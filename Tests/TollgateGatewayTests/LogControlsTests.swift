@@ -169,6 +169,52 @@ import TollgateStorage
         #expect(UsageReportTests.picodollars(rebuilt["saved_cost"]) == Self.oneRequest)
         #expect(UsageReportTests.picodollars(rebuilt["cost"]) == charged)
         try await harness.stop()
+
+        // `tollgate report` in each format and `tollgate export` on the stopped gateway's folder.
+        let data = harness.dataDirectory
+        let month = UTCMonth.name(UTCMonth.start(of: first.startedAt))
+        let markdown = try Self.run(["report", "--data", data, "--account", "default", "--month", month])
+        #expect(markdown.contains("Cache hits: 1, saving $0.003. Refused: 1 over a rate limit, 1 over a spend limit."))
+        #expect(markdown.contains("| cache hits | saved (USD) | rate limited | spend limited |"))
+        let csvReport = try Self.run(["report", "--data", data, "--account", "default", "--format", "csv"])
+        #expect(csvReport.split(separator: "\r\n").last?.hasSuffix(",1,0.003,1,1") == true, "\(csvReport)")
+        let jsonReport = try Self.run(["report", "--data", data, "--account", "default", "--format", "json"])
+        let cliTotals = try #require(
+            (try JSONSerialization.jsonObject(with: Data(jsonReport.utf8)) as? [String: Any])?["totals"]
+                as? [String: Any])
+        #expect(cliTotals["cached_requests"] as? Int == 1 && cliTotals["rate_limited"] as? Int == 1)
+        let day: Int64 = 86_400_000
+        let exported = try Self.run([
+            "export", "--data", data, "--account", "default", "--format", "ndjson",
+            "--from", RFC3339.format(milliseconds: first.startedAt - day),
+            "--to", RFC3339.format(milliseconds: first.startedAt + day),
+        ])
+        let exportedRows = try exported.split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        #expect(exportedRows.count == 5)
+        let exportedHit = try #require(exportedRows.first { $0["id"] as? String == hit.id.description })
+        #expect(
+            exportedHit["cached"] as? Bool == true
+                && UsageReportTests.picodollars(exportedHit["saved"]) == Self.oneRequest)
+        let exportedStep = try #require(exportedRows.first { $0["id"] as? String == step1.id.description })
+        #expect(exportedStep["event_id"] as? String == "client-event-9" && exportedStep["step"] as? Int == 1)
+        #expect(exportedStep["attempt"] as? Int == 2 && exportedStep["feedback"] is NSNull)
+    }
+
+    /// Runs the `tollgate` binary; its standard output.
+    static func run(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CrashRecoveryTests.binary)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(arguments)")
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// A cache hit and a refusal cost nothing, so they spend nothing of a spend limit; an answered request does.
