@@ -9,7 +9,8 @@
 -- rare the filtered value is.
 --
 -- event_id: the logs whose event_id is the value (logs_by_event holds only those), and the log whose own id it is
--- (the first attempt of an event the gateway named; bound as NULL when the value is not a log id).
+-- when that log has no event_id (the first attempt of an event the gateway named; the id is bound as NULL when the
+-- value is not a log id).
 -- metadata: the filter is a JSON object of key → text; a log matches when each key is in its metadata (the
 -- annotation's when it has one, else the request's) with that text (booleans as true/false, numbers as written).
 SELECT l.account, l.id, l.gateway, l.provider, l.model, l.created_at, l.method, l.path, l.status_code, l.success,
@@ -31,7 +32,7 @@ WHERE l.account = ?
   AND l.stream = ? -- when stream
   AND l.cached = ? -- when cached
   AND a.feedback = ? -- when feedback
-  AND l.id IN (SELECT e.id FROM logs AS e WHERE e.account = ? AND e.event_id = ? UNION ALL SELECT ?) -- when event_id
+  AND l.id IN (SELECT e.id FROM logs AS e WHERE e.account = ? AND e.event_id = ? UNION ALL SELECT e.id FROM logs AS e WHERE e.account = ? AND e.id = ? AND e.event_id IS NULL) -- when event_id
   AND (SELECT count(*) FROM json_each(coalesce(a.metadata, l.metadata)) AS m JOIN json_each(?) AS f ON f.key = m.key AND f.value = CASE m.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE CAST(m.atom AS TEXT) END) = ? -- when metadata
   AND l.id >= ? -- when from
   AND l.id < ? -- when to

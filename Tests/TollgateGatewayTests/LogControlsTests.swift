@@ -137,6 +137,7 @@ import TollgateStorage
         #expect(try await logs(harness, "event_id=client-event-9") == [step0, step1].map(\.id.description))
         #expect(try await logs(harness, "event_id=client-event-9&success=true") == [step1.id.description])
         #expect(try await logs(harness, "event_id=\(rateLimited.id)").isEmpty)
+        #expect(try await logs(harness, "event_id=\(retry.id)").isEmpty)
 
         // The monthly report, in every format the API and `tollgate report` give.
         let report = try await harness.api("/api/v1/accounts/default/reports/monthly").json()

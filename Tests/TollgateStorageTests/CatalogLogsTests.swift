@@ -411,6 +411,25 @@ struct CatalogLogsTests {
         }
     }
 
+    /// Listing one event reads its logs by id (the event's index, then the primary key), never the account's range.
+    @Test func anEventIsListedThroughItsIndex() throws {
+        try withTemporaryCatalogDirectory { dir in
+            let catalog = try Catalog(dataDirectory: dir)
+            var factory = EntryFactory()
+            var entries = factory.make(300)
+            for i in stride(from: 1, to: entries.count, by: 3) { entries[i].eventID = entries[i - 1].id.description }
+            try catalog.insertLogs(entries)
+            var query = LogQuery(account: "default")
+            query.eventID = entries[0].id.description
+            #expect(try catalog.listLogs(query).entries.map(\.id) == [entries[1].id, entries[0].id])
+            let plan = try queryPlan(of: query, in: catalog)
+            let text = plan.joined(separator: " | ")
+            #expect(text.contains("SEARCH l USING PRIMARY KEY (account=? AND id=?)"), "\(text)")
+            #expect(text.contains("logs_by_event (account=? AND event_id=?)"), "\(text)")
+            #expect(!text.contains("SCAN"), "\(text)")
+        }
+    }
+
     @Test func pointLookupsUseAnIndex() throws {
         try withTemporaryCatalogDirectory { dir in
             let catalog = try Catalog(dataDirectory: dir)

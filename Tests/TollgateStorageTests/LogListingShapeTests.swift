@@ -147,6 +147,9 @@ import TollgateModel
             var unknown = LogQuery(account: "default", limit: 100)
             unknown.eventID = "client-event-1"
             #expect(try catalog.listLogs(unknown).entries.isEmpty)
+            // A retry's own id names no event: its event is the first attempt's.
+            unknown.eventID = entries[1].id.description
+            #expect(try catalog.listLogs(unknown).entries.isEmpty)
             // Clearing an annotation deletes it; a log the account does not have is not annotated.
             #expect(
                 try catalog.annotateLog(account: "default", id: entries[0].id, LogAnnotation(), at: start)?.annotation

@@ -133,7 +133,8 @@ struct LogRoutes<Context: RequestContext> {
 
     /// `PATCH …/logs/{id}`: human feedback on a log, as Cloudflare AI Gateway's "Patch Gateway Log"
     /// (`PATCH /accounts/{account_id}/ai-gateway/gateways/{gateway_id}/logs/{id}`, body `feedback`, `score`,
-    /// `metadata`, each optional). Cloudflare's API reference gives `feedback` as a number from -1 to 1, `score` from
+    /// `metadata`, each optional; developers.cloudflare.com/api/resources/ai_gateway/subresources/logs/methods/edit
+    /// and /ai-gateway/evaluations/add-human-feedback-bindings). Cloudflare's API reference gives `feedback` as a number from -1 to 1, `score` from
     /// 0 to 100 and `metadata` as a map of string, number or boolean values; its Workers binding (`patchLog`) says
     /// -1 is negative, 1 positive and 0 "not evaluated", and its types let each field be null. Neither says whether
     /// `metadata` merges: the call "updates metadata for a log entry", so here a field the body names replaces that

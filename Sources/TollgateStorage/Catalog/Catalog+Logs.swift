@@ -243,7 +243,10 @@ extension Catalog {
         if let eventID = query.eventID {
             shape.eventID = true
             // The first attempt of an event the gateway named has no event_id: its own id is the event's.
-            values += [.text(query.account), .text(eventID), LogID(eventID).map { .blob($0.bytes) } ?? .null]
+            values += [
+                .text(query.account), .text(eventID), .text(query.account),
+                LogID(eventID).map { .blob($0.bytes) } ?? .null,
+            ]
         }
         if !query.metadata.isEmpty {
             shape.metadata = true
