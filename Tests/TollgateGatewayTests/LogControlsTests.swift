@@ -354,6 +354,7 @@ import TollgateStorage
         #expect(try await harness.api("DELETE", path).status == 200)
         #expect(try await logs(harness, "feedback=-1") == [sent[1].id.description])
         #expect(try await harness.api("PATCH", path, json: #"{"feedback":1}"#).status == 404)
+        #expect(try harness.gateway.store.indexDisagreements() == [])
         try await harness.stop()
     }
 }

@@ -408,6 +408,7 @@ struct CatalogLogsTests {
             #expect(
                 try catalog.annotateLog(account: "default", id: entries[0].id, LogAnnotation(score: 1), at: 2) == nil)
             #expect(try annotations() == Int64(29 - prod.count))
+            #expect(try catalog.orphanedAnnotations() == 0)
         }
     }
 

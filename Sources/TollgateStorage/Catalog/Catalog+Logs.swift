@@ -390,6 +390,11 @@ extension Catalog {
         }
     }
 
+    /// Annotations whose log is not in the index; 0 unless something deleted a log without its annotation.
+    public func orphanedAnnotations() throws -> Int64 {
+        try read { db in try db.queryFirst(NamedQueries.sql("log_annotations_orphaned")) { $0.int64(at: 0) } ?? 0 }
+    }
+
     /// Sets the annotation of one log as a whole (see `annotateLog(account:id:at:_:)`).
     public func annotateLog(account: String, id: LogID, _ annotation: LogAnnotation, at now: Int64) throws
         -> LogIndexEntry?
