@@ -16,6 +16,13 @@ import TollgateModel
         #expect(sql.contains("AND l.id < ?\n") && !sql.contains("AND l.id > ?"))
         #expect(sql.hasSuffix("ORDER BY l.id DESC LIMIT ?\n"))
         #expect(!sql.contains("-- when"))
+        // The listing filters read the annotation joined on every row; the event and metadata filters add their
+        // subqueries only when given.
+        let controls = Catalog.listSQL(Catalog.ListShape(cached: true, feedback: true, eventID: true, metadata: true))
+        #expect(controls.contains("LEFT JOIN log_annotations AS a ON a.account = l.account AND a.id = l.id\n"))
+        #expect(controls.contains("AND l.cached = ?\n") && controls.contains("AND a.feedback = ?\n"))
+        #expect(controls.contains("e.event_id = ?") && controls.contains("json_each(?)"))
+        #expect(!sql.contains("e.event_id") && !sql.contains("AND l.cached") && !sql.contains("a.feedback = ?"))
     }
 
     @Test func everyShapeListsWhatAPlainFilterGives() throws {
