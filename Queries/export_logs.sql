@@ -1,10 +1,12 @@
 -- One page of an account's logs with ?2 < id < ?3, oldest first: the metadata `tollgate export` writes (no
--- headers, no bodies). ?2 is the previous page's last id (one exclusive bound, so every page is one range read of
--- the primary key).
-SELECT id, created_at, gateway, provider, model, method, path, status_code, success, stream, duration_us, ttft_us,
-       tokens_in, cached_tokens_in, cache_write_tokens, cache_write_1h_tokens, tokens_out, reasoning_tokens,
-       service_tier, cost, custom_cost, error
-FROM logs
-WHERE account = ?1 AND id > ?2 AND id < ?3
-ORDER BY id
+-- headers, no bodies), with the log's annotation. ?2 is the previous page's last id (one exclusive bound, so every
+-- page is one range read of the primary key).
+SELECT l.id, l.created_at, l.gateway, l.provider, l.model, l.method, l.path, l.status_code, l.success, l.stream,
+       l.duration_us, l.ttft_us, l.tokens_in, l.cached_tokens_in, l.cache_write_tokens, l.cache_write_1h_tokens,
+       l.tokens_out, l.reasoning_tokens, l.service_tier, l.cost, l.custom_cost, l.error, l.event_id, l.attempt,
+       l.step, l.cached, l.saved, a.feedback, a.score
+FROM logs AS l
+LEFT JOIN log_annotations AS a ON a.account = l.account AND a.id = l.id
+WHERE l.account = ?1 AND l.id > ?2 AND l.id < ?3
+ORDER BY l.id
 LIMIT ?4;

@@ -1,6 +1,9 @@
--- One log's index entry (column order read by `Catalog.entry(from:)`).
-SELECT account, id, gateway, provider, model, created_at, method, path, status_code, success, stream, duration_us,
-       ttft_us, tokens_in, cached_tokens_in, cache_write_tokens, cache_write_1h_tokens, tokens_out, reasoning_tokens,
-       service_tier, request_size, response_size, error, metadata, payload_stored, segment, segment_offset,
-       record_length, cost, custom_cost
-FROM logs WHERE account = ?1 AND id = ?2
+-- One log's index entry with its annotation (column order read by `Catalog.entry(from:)`).
+SELECT l.account, l.id, l.gateway, l.provider, l.model, l.created_at, l.method, l.path, l.status_code, l.success,
+       l.stream, l.duration_us, l.ttft_us, l.tokens_in, l.cached_tokens_in, l.cache_write_tokens,
+       l.cache_write_1h_tokens, l.tokens_out, l.reasoning_tokens, l.service_tier, l.request_size, l.response_size,
+       l.error, l.metadata, l.payload_stored, l.segment, l.segment_offset, l.record_length, l.cost, l.custom_cost,
+       l.event_id, l.attempt, l.step, l.cached, l.saved, a.feedback, a.score, a.metadata
+FROM logs AS l
+LEFT JOIN log_annotations AS a ON a.account = l.account AND a.id = l.id
+WHERE l.account = ?1 AND l.id = ?2

@@ -1,2 +1,2 @@
 -- Every series of the dictionary, for the engine's id map.
-SELECT id, account, gateway, provider, model, success, cached, priced FROM rollup_series ORDER BY id
+SELECT id, account, gateway, provider, model, success, cached, priced, refusal FROM rollup_series ORDER BY id

@@ -16,6 +16,10 @@ extension LogRecord {
     /// - `logged == false` (no log kept): a usage record — usage, model, times and status only; no payload, path,
     ///   metadata or error text.
     /// - `path`: the forwarded path plus the query with secret parameters redacted (`QueryRedaction`).
+    /// - `eventID`: kept only when it is not the log's own id (the first attempt of an event is its id); `attempt`,
+    ///   `step` and `cached` as the proxy set them.
+    /// - `refusal`: a request the gateway refused (rate limit, spend limit) is a usage record (`logged == false`)
+    ///   whatever the gateway's log settings, so it never counts against the log quota.
     /// - headers: names lowercased, secrets redacted (`HeaderRedaction`); with `collectPayload == false` headers
     ///   and bodies are dropped and `payloadStored` is false. Usage and model are parsed either way.
     public init(exchange: Exchange, providers: ProviderTable) {
@@ -48,7 +52,8 @@ extension LogRecord {
             ? ResponseUsage()
             : exchange.responseUsage ?? UsageParser.parse(body: exchange.responseBody, eventStream: eventStream)
 
-        let payload = exchange.collectPayload && exchange.logged
+        let logged = exchange.logged && exchange.refusal == nil
+        let payload = exchange.collectPayload && logged
         var path = exchange.path
         if let query = exchange.query, !query.isEmpty {
             path += "?"
@@ -80,9 +85,14 @@ extension LogRecord {
             responseBody: payload ? exchange.responseBody : [],
             payloadStored: payload,
             customCost: customCost,
-            logged: exchange.logged
+            logged: logged,
+            eventID: exchange.eventID == exchange.id.description ? nil : exchange.eventID,
+            attempt: exchange.attempt,
+            step: exchange.step,
+            cached: exchange.cached,
+            refusal: exchange.refusal
         )
-        if !exchange.logged {
+        if !logged {
             // A usage record keeps what bills the request, nothing of its content.
             self.path = ""
             self.metadata = []

@@ -46,6 +46,19 @@ public struct LogRecord: Sendable, Equatable {
     /// gateway, provider, model, status, tokens — is stored, without payload, and is never listed as a log nor
     /// counted against the log quota.
     public var logged: Bool
+    /// The event this request's attempt belongs to (`cf-aig-event-id`), when it is not this log's own id: the
+    /// client's event id, or the first attempt's log id on a retry or a later fallback step. nil: the log is the
+    /// first attempt of its own event, whose id is the event id.
+    public var eventID: String?
+    /// 1 for the first try at a provider; counts up across retries and the universal endpoint's steps.
+    public var attempt: Int
+    /// The universal endpoint's step (0-based) this attempt belongs to; nil for a request on a provider path.
+    public var step: Int?
+    /// Answered from the gateway's response cache: no provider was called, the usage is the cached response's, and
+    /// the request costs 0 (what it would have cost is what it saved).
+    public var cached: Bool
+    /// The gateway refused the request before calling a provider (status 429): a usage record only, costing 0.
+    public var refusal: GatewayRefusal?
 
     public init(
         id: LogID, createdAt: Int64, account: String, gateway: String, provider: String, model: String?,
@@ -54,7 +67,8 @@ public struct LogRecord: Sendable, Equatable {
         requestSize: Int64, responseSize: Int64, error: String? = nil, metadata: [MetadataEntry] = [],
         requestHeaders: [Header] = [], responseHeaders: [Header] = [],
         requestBody: [UInt8] = [], responseBody: [UInt8] = [], payloadStored: Bool = true,
-        customCost: CustomCost? = nil, logged: Bool = true
+        customCost: CustomCost? = nil, logged: Bool = true, eventID: String? = nil, attempt: Int = 1,
+        step: Int? = nil, cached: Bool = false, refusal: GatewayRefusal? = nil
     ) {
         self.id = id
         self.createdAt = createdAt
@@ -81,7 +95,15 @@ public struct LogRecord: Sendable, Equatable {
         self.payloadStored = payloadStored
         self.customCost = customCost
         self.logged = logged
+        self.eventID = eventID
+        self.attempt = attempt
+        self.step = step
+        self.cached = cached
+        self.refusal = refusal
     }
+
+    /// The event id this log answers to: `eventID`, or its own id when it started its event.
+    public var effectiveEventID: String { eventID ?? id.description }
 }
 
 /// A header as stored: lowercased name and value.

@@ -8,7 +8,9 @@ import TollgateStorage
 ///
 /// Columns: id, created_at (RFC 3339), account, gateway, provider, model, method, path, status_code, success,
 /// stream, duration_ms, ttft_ms, tokens_in, cached_tokens_in, cache_write_tokens, cache_write_1h_tokens,
-/// tokens_out, reasoning_tokens, service_tier, cost (USD, exact decimal; empty/null = unpriced), custom_cost, error.
+/// tokens_out, reasoning_tokens, service_tier, cost (USD, exact decimal; empty/null = unpriced), custom_cost, error,
+/// event_id, attempt, step (empty/null = not the universal endpoint), cached, saved (USD a cache hit saved),
+/// feedback (-1 or 1), score (0–100).
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export", abstract: "Export an account's log metadata as CSV or NDJSON.")
@@ -26,6 +28,7 @@ struct ExportCommand: ParsableCommand {
         "id", "created_at", "account", "gateway", "provider", "model", "method", "path", "status_code", "success",
         "stream", "duration_ms", "ttft_ms", "tokens_in", "cached_tokens_in", "cache_write_tokens",
         "cache_write_1h_tokens", "tokens_out", "reasoning_tokens", "service_tier", "cost", "custom_cost", "error",
+        "event_id", "attempt", "step", "cached", "saved", "feedback", "score",
     ]
 
     func run() throws {
@@ -96,7 +99,10 @@ struct ExportCommand: ParsableCommand {
             int(log.usage.cacheWriteTokens), int(log.usage.cacheWrite1hTokens), int(log.usage.tokensOut),
             int(log.usage.reasoningTokens), log.usage.serviceTier.map { .text($0) },
             log.cost.map { .number(ExactDecimal.text(Int128($0), scale: 12)) }, .bool(log.customCost),
-            log.error.map { .text($0) },
+            log.error.map { .text($0) }, .text(log.eventID), .number(String(log.attempt)),
+            log.step.map { .number(String($0)) }, .bool(log.cached),
+            log.saved.map { .number(ExactDecimal.text(Int128($0), scale: 12)) },
+            log.feedback.map { .number(String($0)) }, log.score.map { .number(String($0)) },
         ]
     }
 

@@ -62,6 +62,9 @@ enum BruteForce {
             sums.values.cacheWriteTokens += input.cacheWriteTokens ?? 0
             sums.values.reasoningTokens += input.reasoningTokens ?? 0
             sums.values.cost += Money(picodollars: Int128(input.cost ?? 0))
+            sums.values.saved += Money(picodollars: Int128(input.saved ?? 0))
+            if input.refusal == .rateLimited { sums.values.rateLimited += 1 }
+            if input.refusal == .spendLimitExceeded { sums.values.spendLimited += 1 }
             sums.durations.append(input.durationMicros)
             if let ttft = input.ttftMicros { sums.ttfts.append(ttft) }
             result[key] = sums
@@ -75,13 +78,14 @@ struct UsageGroupKey: Hashable {
     var group: UsageGroup
 }
 
-/// Random requests over `days` days from `start`, with every optional field sometimes missing.
+/// Random requests over `days` days from `start`, with every optional field sometimes missing; some answered from
+/// the gateway's cache (cost 0, with what they saved), some refused by it (cost 0).
 func randomInputs(count: Int, start: Int64, days: Int, seed: UInt64, account: String = "acme") -> [RollupInput] {
     var rng = SplitMix64(seed: seed)
     let models: [String?] = ["gpt-5", "gpt-5-mini", "claude-x", nil]
     return (0..<count).map { _ in
         let priced = Int.random(in: 0..<5, using: &rng) != 0
-        return RollupInput(
+        var input = RollupInput(
             account: account,
             gateway: ["prod", "staging"].randomElement(using: &rng)!,
             provider: ["openai", "anthropic"].randomElement(using: &rng)!,
@@ -98,6 +102,15 @@ func randomInputs(count: Int, start: Int64, days: Int, seed: UInt64, account: St
             durationMicros: Int64(rng.logNormal(mu: 13, sigma: 1.2).rounded()),
             ttftMicros: Int.random(in: 0..<3, using: &rng) == 0 ? nil : Int64(rng.logNormal(mu: 12, sigma: 1).rounded())
         )
+        if input.cached {
+            input.saved = input.cost
+            input.cost = 0
+        } else if Int.random(in: 0..<25, using: &rng) == 0 {
+            input.refusal = Bool.random(using: &rng) ? .rateLimited : .spendLimitExceeded
+            input.success = false
+            input.cost = 0
+        }
+        return input
     }
 }
 
@@ -143,6 +156,10 @@ func checkAgainstBruteForce(_ engine: RollupEngine, _ inputs: [RollupInput], _ q
         rowSum.errors += values.errors
         rowSum.tokensIn += values.tokensIn
         rowSum.cost += values.cost
+        rowSum.saved += values.saved
+        rowSum.cached += values.cached
+        rowSum.rateLimited += values.rateLimited
+        rowSum.spendLimited += values.spendLimited
     }
     let all = expected.values.flatMap(\.durations)
     checkPercentiles(result.totals.latency, all, "\(label) total latency")
@@ -150,6 +167,8 @@ func checkAgainstBruteForce(_ engine: RollupEngine, _ inputs: [RollupInput], _ q
     #expect(result.totals.errors == rowSum.errors)
     #expect(result.totals.tokensIn == rowSum.tokensIn)
     #expect(result.totals.cost == rowSum.cost)
+    #expect(result.totals.saved == rowSum.saved && result.totals.cached == rowSum.cached)
+    #expect(result.totals.rateLimited == rowSum.rateLimited && result.totals.spendLimited == rowSum.spendLimited)
     #expect(result.totals.requests == Int64(all.count))
     #expect(result.groupTotals.reduce(Money.zero) { $0 + $1.values.cost } == result.totals.cost)
 }

@@ -124,6 +124,7 @@ import TollgateModel
         "GET /api/v1/accounts/{account}/quota": .account,
         "PATCH /api/v1/accounts/{account}": .admin,
         "DELETE /api/v1/accounts/{account}/logs/{id}": .account,
+        "PATCH /api/v1/accounts/{account}/logs/{id}": .account,
         "DELETE /api/v1/accounts/{account}/logs": .account,
     ]
 
@@ -182,7 +183,10 @@ import TollgateModel
             let access = try #require(Self.routeAccess[route])
             #expect(
                 APIAccess.required(method: HTTPRequest.Method(rawValue: method)!, route: pattern) == access, "\(route)")
-            let body = method == "GET" ? nil : Data("{}".utf8)
+            // Annotating a log takes at least one field; the other routes take an empty object.
+            let body =
+                method == "GET"
+                ? nil : Data((pattern.hasSuffix("/logs/{id}") && method == "PATCH" ? #"{"score":50}"# : "{}").utf8)
             // Deleting every log of an account takes an explicit `all=true`.
             let query = method == "DELETE" && pattern.hasSuffix("/logs") ? "?all=true" : ""
             for (own, other) in [("acme", "globex"), ("globex", "acme")] {

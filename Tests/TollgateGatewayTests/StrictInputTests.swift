@@ -116,16 +116,25 @@ import TollgateModel
 
         for route in Route.all {
             // An unknown query parameter, named, with the accepted ones listed.
-            let expected = route.query.isEmpty ? "none" : route.query.map(\.name).joined(separator: ", ")
+            let expected = route.query.isEmpty ? "none" : route.query.map(\.displayName).joined(separator: ", ")
             try await expectRefused(
                 route, "?modle=nothing", naming: "modle", "unknown parameter; expected \(expected)")
             for field in route.query {
                 let valid = Self.validText(field.kind)
+                // A prefix parameter is checked through one of its members; the prefix alone names no key.
+                let name = field.prefix ? field.name + "user" : field.name
                 try await expectRefused(
-                    route, "?\(field.name)=\(valid)&\(field.name)=\(valid)", naming: field.name, "given more than once")
-                try await expectRefused(route, "?\(field.name)=", naming: field.name, "empty value")
+                    route, "?\(name)=\(valid)&\(name)=\(valid)", naming: name, "given more than once")
+                try await expectRefused(route, "?\(name)=", naming: name, "empty value")
                 if let invalid = Self.invalidText(field.kind) {
-                    try await expectRefused(route, "?\(field.name)=\(invalid)", naming: field.name, "expected")
+                    try await expectRefused(route, "?\(name)=\(invalid)", naming: name, "expected")
+                }
+                if field.prefix {
+                    try await expectRefused(
+                        route, "?\(field.name)=\(valid)", naming: field.name, "no key after the prefix")
+                    // A name that only starts like the prefix is not one of its members.
+                    let stem = String(field.name.dropLast())
+                    try await expectRefused(route, "?\(stem)=\(valid)", naming: stem, "unknown parameter")
                 }
             }
             guard route.method != .get else { continue }
@@ -235,6 +244,22 @@ import TollgateModel
         #expect(
             String(text[start.upperBound..<stop.lowerBound]) == APIRouter.markdownReference(),
             "README's API reference is out of date: run scripts/api-reference.sh")
+    }
+
+    /// A prefix parameter takes any key after its prefix, each once, and never shadows a declared name.
+    @Test func prefixParametersTakeTheirMembersOnly() throws {
+        let route = Route(
+            .get, "/api/v1/x", "test",
+            query: [.init("model", .text, ""), .prefixed("metadata.", .text, ""), .init("metadata.raw", .boolean, "")])
+        let query = try RouteInput.checkQuery(
+            [("metadata.user", "alice"), ("metadata.team.name", "ml"), ("model", "m"), ("metadata.raw", "true")],
+            route: route)
+        #expect(query.prefixedTexts("metadata.") == ["user": "alice", "team.name": "ml"])
+        #expect(query.bool("metadata.raw") == true)
+        for bad in [[("metadata.", "x")], [("metadata", "x")], [("metadata.raw", "x")], [("modle", "x")]] {
+            #expect(throws: APIError.self) { try RouteInput.checkQuery(bad, route: route) }
+        }
+        #expect(Route.Field.names(route.query) == "model, metadata.<key>, metadata.raw")
     }
 
     @Test func checkedValuesKeepTheirMeaning() throws {

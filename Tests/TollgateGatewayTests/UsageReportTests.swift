@@ -103,7 +103,7 @@ import TollgateModel
         let csvRows = csv.text.split(separator: "\r\n").map {
             $0.split(separator: ",", omittingEmptySubsequences: false)
         }
-        #expect(csvRows.first?.last == "cost_usd")
+        #expect(csvRows.first?[11] == "cost_usd" && csvRows.first?.last == "spend_limited")
         #expect(csvRows.count == 1 + lines.count + unpricedLines.count + 1)
         let total = try #require(csvRows.last)
         #expect(total[4] == "total" && Int(total[5]) == count)

@@ -36,6 +36,33 @@ struct LogRecordExchangeTests {
         #expect(r.requestBody == Array(#"{"model":"gpt-4o","messages":[]}"#.utf8))
     }
 
+    @Test func carriesWhatTheControlsSet() {
+        var retry = exchange()
+        retry.eventID = "client-event"
+        retry.attempt = 2
+        retry.step = 1
+        retry.cached = true
+        let r = LogRecord(exchange: retry, providers: .builtIn)
+        #expect(r.eventID == "client-event" && r.attempt == 2 && r.step == 1 && r.cached && r.refusal == nil)
+        #expect(r.logged && r.usage == Usage(tokensIn: 5, tokensOut: 6))
+
+        // The first attempt of an event the gateway named: its own id is the event's, so none is kept.
+        var first = exchange()
+        first.eventID = first.id.description
+        let own = LogRecord(exchange: first, providers: .builtIn)
+        #expect(own.eventID == nil && own.effectiveEventID == first.id.description && own.attempt == 1)
+    }
+
+    @Test func aRefusalIsAUsageRecordWhateverTheLogSettings() {
+        var refused = exchange(status: 429, response: #"{"error":{"code":"rate_limited"}}"#)
+        refused.refusal = .rateLimited
+        refused.logged = true
+        let r = LogRecord(exchange: refused, providers: .builtIn)
+        #expect(!r.logged && !r.payloadStored && r.refusal == .rateLimited)
+        #expect(r.statusCode == 429 && !r.success && r.path.isEmpty && r.metadata.isEmpty)
+        #expect(r.model == "gpt-4o")
+    }
+
     @Test func modelFallsBackToTheResponse() {
         let r = LogRecord(exchange: exchange(request: ""), providers: .builtIn)
         #expect(r.model == "gpt-4o-2024-08-06")

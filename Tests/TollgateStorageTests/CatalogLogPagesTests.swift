@@ -6,23 +6,29 @@ import TollgateModel
 @Suite struct CatalogLogPagesTests {
     private static let start: Int64 = 1_750_000_000_000
 
-    /// Ten logs a millisecond apart; every third has a custom cost.
+    /// Ten logs a millisecond apart; every third has a custom cost; the eighth is a cache hit, the seventh a
+    /// retry of the sixth.
     private func entries(account: String = "default") -> [LogIndexEntry] {
         let generator = LogIDGenerator()
-        return (0..<10).map { i in
+        var made: [LogIndexEntry] = []
+        for i in 0..<10 {
             let id = generator.next(millisecondsSinceEpoch: Self.start + Int64(i))
-            return LogIndexEntry(
-                id: id, createdAt: id.milliseconds, account: account, gateway: "g\(i % 2)", provider: "openai",
-                model: i == 4 ? nil : "gpt-4o", method: "POST", path: "/chat/completions", statusCode: 200 + i,
-                success: i % 2 == 0, stream: i % 3 == 1, durationMicros: Int64(1000 + i),
-                ttftMicros: i % 2 == 0 ? Int64(100 + i) : nil,
-                usage: Usage(
-                    tokensIn: Int64(i), cachedTokensIn: 1, cacheWriteTokens: 2, cacheWrite1hTokens: 3,
-                    tokensOut: Int64(2 * i), reasoningTokens: 4, serviceTier: i == 2 ? "flex" : nil),
-                requestSize: 10, responseSize: 20, error: i == 3 ? "upstream, \"timeout\"" : nil,
-                cost: i == 5 ? nil : Int64(i * 7), customCost: i % 3 == 0,
-                location: RecordLocation(segment: 0, offset: UInt64(i) * 64, length: 64))
+            made.append(
+                LogIndexEntry(
+                    id: id, createdAt: id.milliseconds, account: account, gateway: "g\(i % 2)", provider: "openai",
+                    model: i == 4 ? nil : "gpt-4o", method: "POST", path: "/chat/completions", statusCode: 200 + i,
+                    success: i % 2 == 0, stream: i % 3 == 1, durationMicros: Int64(1000 + i),
+                    ttftMicros: i % 2 == 0 ? Int64(100 + i) : nil,
+                    usage: Usage(
+                        tokensIn: Int64(i), cachedTokensIn: 1, cacheWriteTokens: 2, cacheWrite1hTokens: 3,
+                        tokensOut: Int64(2 * i), reasoningTokens: 4, serviceTier: i == 2 ? "flex" : nil),
+                    requestSize: 10, responseSize: 20, error: i == 3 ? "upstream, \"timeout\"" : nil,
+                    cost: i == 5 ? nil : Int64(i * 7), customCost: i % 3 == 0,
+                    location: RecordLocation(segment: 0, offset: UInt64(i) * 64, length: 64),
+                    eventID: i == 6 ? made[5].id.description : nil, attempt: i == 6 ? 2 : 1, cached: i == 7,
+                    saved: i == 7 ? 99 : nil))
         }
+        return made
     }
 
     @Test func exportPagesCoverTheRangeOnceInIdOrder() throws {
@@ -30,6 +36,8 @@ import TollgateModel
             let catalog = try Catalog(dataDirectory: dir)
             let all = entries()
             try catalog.insertLogs(all + entries(account: "other"))
+            _ = try catalog.annotateLog(
+                account: "default", id: all[4].id, LogAnnotation(feedback: -1, score: 12), at: 0)
             var pages: [[ExportedLog]] = []
             var after: LogID?
             while true {
@@ -50,16 +58,22 @@ import TollgateModel
                 #expect(log.durationMicros == entry.durationMicros && log.ttftMicros == entry.ttftMicros)
                 #expect(log.usage == entry.usage)
                 #expect(log.cost == entry.cost && log.customCost == entry.customCost && log.error == entry.error)
+                #expect(log.eventID == entry.effectiveEventID && log.attempt == entry.attempt && log.step == nil)
+                #expect(log.cached == entry.cached && log.saved == entry.saved)
             }
+            #expect(logs[5].cached && logs[5].saved == 99 && !logs[1].cached)
+            #expect(logs[4].eventID == all[5].id.description && logs[4].attempt == 2)
+            #expect(logs[2].feedback == -1 && logs[2].score == 12 && logs[3].feedback == nil)
         }
     }
 
+    /// Custom-cost logs keep their cost, and cache hits cost 0 whatever the prices: repricing skips both.
     @Test func repricePagesSkipCustomCostsAndMatchTheirCount() throws {
         try withTemporaryCatalogDirectory { dir in
             let catalog = try Catalog(dataDirectory: dir)
             let all = entries()
             try catalog.insertLogs(all)
-            let expected = all[1..<8].filter { !$0.customCost }
+            let expected = all[1..<8].filter { !$0.customCost && !$0.cached }
             #expect(
                 try catalog.repriceableLogCount(account: "default", from: Self.start + 1, to: Self.start + 8)
                     == expected.count)

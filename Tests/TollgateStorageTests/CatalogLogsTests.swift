@@ -103,7 +103,8 @@ struct CatalogLogsTests {
                     MetadataEntry("ratio", .number(0.25)), MetadataEntry("beta", .bool(true)),
                     MetadataEntry("a", .bool(false)),
                 ],
-                payloadStored: false, location: RecordLocation(segment: 12, offset: 1 << 40, length: 70_000)
+                payloadStored: false, location: RecordLocation(segment: 12, offset: 1 << 40, length: 70_000),
+                eventID: "client-event", attempt: 4, step: 2, cached: true, saved: 1_234_567
             )
             let sparse = LogIndexEntry(
                 id: LogIDGenerator().next(millisecondsSinceEpoch: 1_760_000_000_200), createdAt: 1_760_000_000_200,
@@ -122,6 +123,14 @@ struct CatalogLogsTests {
                 }
             }
             #expect(stored == ["NULL", "null"])
+            // A log that is its own event's first attempt, not cached, stores NULLs and a 0 for those fields.
+            let controls = try catalog.read { db in
+                try db.queryFirst(
+                    "SELECT typeof(event_id), typeof(attempt), typeof(step), cached, typeof(saved) FROM logs WHERE id = ?1",
+                    [.blob(sparse.id.bytes)]
+                ) { [$0.string(at: 0), $0.string(at: 1), $0.string(at: 2), "\($0.int64(at: 3))", $0.string(at: 4)] }
+            }
+            #expect(controls == ["null", "null", "null", "0", "null"])
             let json = try catalog.read { db in
                 try db.queryFirst(
                     "SELECT json_extract(metadata, '$.tries'), json_valid(metadata) FROM logs WHERE id = ?1",
@@ -148,6 +157,20 @@ struct CatalogLogsTests {
         #expect(entry.model == "gpt-4o" && entry.path == "/chat/completions" && entry.method == "POST")
         #expect(entry.usage == record.usage && entry.metadata == record.metadata && entry.location == location)
         #expect(entry.requestSize == 11 && entry.responseSize == 22 && entry.ttftMicros == 5)
+        #expect(entry.attempt == 1 && entry.eventID == nil && entry.effectiveEventID == record.id.description)
+        // A cache hit costs nothing and saved its price; a refusal costs nothing.
+        var hit = record
+        hit.cached = true
+        hit.eventID = "e-1"
+        hit.attempt = 2
+        let cached = LogIndexEntry(hit, location: location, price: 900)
+        #expect(cached.cost == 0 && cached.saved == 900 && cached.cached && cached.effectiveEventID == "e-1")
+        #expect(LogIndexEntry(hit, location: location, price: nil).cost == 0)
+        #expect(LogIndexEntry(record, location: location, price: 900).cost == 900)
+        var refused = record
+        refused.refusal = .rateLimited
+        let refusal = LogIndexEntry(refused, location: location, price: 900)
+        #expect(refusal.cost == 0 && refusal.saved == nil && refusal.refusal == .rateLimited)
     }
 
     @Test func reinsertingIsIgnored() throws {
@@ -339,12 +362,72 @@ struct CatalogLogsTests {
             for (query, index) in cases {
                 let plan = try queryPlan(of: query, in: catalog)
                 let text = plan.joined(separator: " | ")
-                #expect(plan.count == 1, "\(text)")
-                #expect(text.hasPrefix("SEARCH logs USING"), "\(text)")
+                // The logs, then each row's annotation looked up by its primary key.
+                #expect(plan.count == 2, "\(text)")
+                #expect(text.hasPrefix("SEARCH l USING"), "\(text)")
+                #expect(plan.last == "SEARCH a USING PRIMARY KEY (account=? AND id=?) LEFT-JOIN", "\(text)")
                 #expect(text.contains(index), "\(text)")
                 #expect(!text.contains("SCAN"), "\(text)")
                 #expect(!text.contains("TEMP B-TREE"), "\(text)")
             }
+        }
+    }
+
+    /// An annotation lives beside its log and leaves with it, whichever way the log is deleted (by id, by the
+    /// list filters, as retention and quotas do); the annotations of the logs that stay are kept.
+    @Test func annotationsAreDeletedWithTheirLogs() throws {
+        try withTemporaryCatalogDirectory { dir in
+            let catalog = try Catalog(dataDirectory: dir)
+            var factory = EntryFactory()
+            let entries = factory.make(30)
+            try catalog.insertLogs(entries)
+            for entry in entries {
+                let annotation = LogAnnotation(
+                    feedback: 1, score: 50, metadata: [MetadataEntry("reviewer", .string("ana"))])
+                #expect(
+                    try catalog.annotateLog(account: "default", id: entry.id, annotation, at: 1)?.annotation
+                        == annotation)
+            }
+            func annotations() throws -> Int64 {
+                try catalog.read { db in
+                    try db.queryFirst("SELECT count(*) FROM log_annotations") { $0.int64(at: 0) } ?? -1
+                }
+            }
+            #expect(try annotations() == 30)
+            #expect(try catalog.deleteLog(account: "default", id: entries[0].id))
+            #expect(try annotations() == 29)
+            // Retention's and the API's deletion by filters: the gateway "prod" holds every third log.
+            let prod = entries.filter { $0.gateway == "prod" }
+            #expect(
+                try catalog.deleteLogs(matching: LogQuery(account: "default", gateway: "prod"), batchSize: 3)
+                    == prod.count)
+            #expect(try annotations() == Int64(29 - prod.count))
+            let kept = try #require(entries.last { $0.gateway != "prod" })
+            #expect(try catalog.logEntry(account: "default", id: kept.id)?.annotation?.score == 50)
+            // An annotation never outlives its log: a deleted log cannot be annotated again.
+            #expect(
+                try catalog.annotateLog(account: "default", id: entries[0].id, LogAnnotation(score: 1), at: 2) == nil)
+            #expect(try annotations() == Int64(29 - prod.count))
+            #expect(try catalog.orphanedAnnotations() == 0)
+        }
+    }
+
+    /// Listing one event reads its logs by id (the event's index, then the primary key), never the account's range.
+    @Test func anEventIsListedThroughItsIndex() throws {
+        try withTemporaryCatalogDirectory { dir in
+            let catalog = try Catalog(dataDirectory: dir)
+            var factory = EntryFactory()
+            var entries = factory.make(300)
+            for i in stride(from: 1, to: entries.count, by: 3) { entries[i].eventID = entries[i - 1].id.description }
+            try catalog.insertLogs(entries)
+            var query = LogQuery(account: "default")
+            query.eventID = entries[0].id.description
+            #expect(try catalog.listLogs(query).entries.map(\.id) == [entries[1].id, entries[0].id])
+            let plan = try queryPlan(of: query, in: catalog)
+            let text = plan.joined(separator: " | ")
+            #expect(text.contains("SEARCH l USING PRIMARY KEY (account=? AND id=?)"), "\(text)")
+            #expect(text.contains("logs_by_event (account=? AND event_id=?)"), "\(text)")
+            #expect(!text.contains("SCAN"), "\(text)")
         }
     }
 

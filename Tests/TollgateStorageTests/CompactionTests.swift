@@ -235,7 +235,7 @@ import TollgateModel
 /// An observer whose replay position (the rollups' checkpoint) is fixed by the test.
 final class FixedPositionObserver: LogStoreObserver, @unchecked Sendable {
     var position: RecordLocation?
-    func cost(of record: LogRecord) -> Int64? { nil }
+    func price(of record: LogRecord) -> Int64? { nil }
     func appended(_ entry: LogIndexEntry) {}
     func discarded(_ entries: [LogIndexEntry]) {}
     func committed(through last: RecordLocation?) throws {}

@@ -67,6 +67,30 @@ struct RecordCodecTests {
         #expect(try RecordCodec.decode(RecordCodec.encode(record)) == record)
         record.customCost = .total(12_500_000_000)
         #expect(try RecordCodec.decode(RecordCodec.encode(record)) == record)
+        // What the gateway's controls add: a retry of a fallback step, answered from the cache; a refusal.
+        record.eventID = "client-event-7"
+        record.attempt = 3
+        record.step = 1
+        record.cached = true
+        #expect(try RecordCodec.decode(RecordCodec.encode(record)) == record)
+        record.refusal = .spendLimitExceeded
+        record.logged = false
+        #expect(try RecordCodec.decode(RecordCodec.encode(record)) == record)
+        #expect(record.usageRecord.cached && record.usageRecord.refusal == .spendLimitExceeded)
+    }
+
+    /// A record without the controls' fields pays nothing for them: the defaults are not written.
+    @Test func controlDefaultsAreNotWritten() throws {
+        var record = minimal()
+        let plain = RecordCodec.encode(record)
+        record.eventID = nil
+        record.attempt = 1
+        record.step = nil
+        record.cached = false
+        #expect(RecordCodec.encode(record) == plain)
+        record.attempt = 2
+        #expect(RecordCodec.encode(record).count == plain.count + 3)  // a 2-byte key, zigzag 4
+        #expect(try RecordCodec.decode(RecordCodec.encode(record)).attempt == 2)
     }
 
     @Test func unicodeSurvives() throws {

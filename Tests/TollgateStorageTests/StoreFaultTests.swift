@@ -319,7 +319,7 @@ struct StoreFaultTests {
 final class CountingObserver: LogStoreObserver, @unchecked Sendable {
     var count = 0
     var tokensIn: Int64 = 0
-    func cost(of record: LogRecord) -> Int64? { nil }
+    func price(of record: LogRecord) -> Int64? { nil }
     func appended(_ entry: LogIndexEntry) {
         count += 1
         tokensIn += entry.usage.tokensIn ?? 0

@@ -23,8 +23,8 @@ public final class Ledger: LogStoreObserver {
 
     // MARK: LogStoreObserver
 
-    public func cost(of record: LogRecord) -> Int64? {
-        prices.cost(of: record)
+    public func price(of record: LogRecord) -> Int64? {
+        prices.price(of: record)
     }
 
     public func appended(_ entry: LogIndexEntry) {
@@ -162,10 +162,11 @@ extension RollupInput {
     init(_ entry: LogIndexEntry) {
         self.init(
             account: entry.account, gateway: entry.gateway, provider: entry.provider, model: entry.model,
-            success: entry.success, cached: false, createdAt: entry.createdAt, tokensIn: entry.usage.tokensIn,
+            success: entry.success, cached: entry.cached, createdAt: entry.createdAt, tokensIn: entry.usage.tokensIn,
             tokensOut: entry.usage.tokensOut, cachedTokensIn: entry.usage.cachedTokensIn,
             cacheWriteTokens: entry.usage.cacheWriteTokens, reasoningTokens: entry.usage.reasoningTokens,
-            cost: entry.cost, durationMicros: entry.durationMicros, ttftMicros: entry.ttftMicros)
+            cost: entry.cost, durationMicros: entry.durationMicros, ttftMicros: entry.ttftMicros, saved: entry.saved,
+            refusal: entry.refusal)
     }
 }
 
@@ -176,7 +177,8 @@ extension RollupWatermark {
 }
 
 extension RollupInput {
-    /// A log of `account` read for repricing, as the rollups counted it.
+    /// A log of `account` read for repricing, as the rollups counted it (repricing skips cached logs, which cost 0,
+    /// so it is never a cached or refused one).
     init(_ log: RepriceableLog, account: String) {
         self.init(
             account: account, gateway: log.gateway, provider: log.provider, model: log.model, success: log.success,

@@ -102,11 +102,18 @@ public final class PriceBook: Sendable {
             ?? tables.0.retirement(provider: provider, model: model)
     }
 
-    /// The cost of a record as stored.
-    public func cost(of record: LogRecord) -> Int64? {
+    /// What a record's usage costs at the prices in force: what its provider bills, or, for a request answered from
+    /// the gateway's cache, what it saved.
+    public func price(of record: LogRecord) -> Int64? {
         cost(
             account: record.account, provider: record.provider, model: record.model, usage: record.usage,
             at: record.createdAt, customCost: record.customCost, statusCode: record.statusCode)
+    }
+
+    /// What a record costs its account: its price, except that a request answered from the gateway's cache or
+    /// refused by the gateway costs 0 (no provider was called).
+    public func cost(of record: LogRecord) -> Int64? {
+        record.cached || record.refusal != nil ? 0 : price(of: record)
     }
 
     /// Adds a row, or corrects the row with the same key (account, provider, model, tier, effective_from).

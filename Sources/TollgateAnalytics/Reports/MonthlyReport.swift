@@ -9,6 +9,9 @@ import TollgateStorage
 /// - `unpriced`: the requests of each (gateway, provider, model) without a cost (unknown model, or tokens not
 ///   reported), with their tokens; their cost is null, never $0.
 /// - `totals`: every request of the month, priced or not; `totals.cost` is the exact sum of the lines' costs.
+/// - `cachedRequests` and `savedCost` (per line and in total): requests answered from the gateway's response cache,
+///   which cost 0, and what they would have cost; `rateLimited` and `spendLimited`: requests the gateway refused
+///   (429) over a rate limit or a spend limit, which cost 0 and are counted in `requests`.
 /// - `previousMonth`: the month before's cost and the change in percent (null when it cost nothing).
 /// - `logQuota`: the account's monthly log limit and the logs it stored this month. Logs and billing are apart: a
 ///   request whose log was not stored still counts here.
@@ -28,6 +31,11 @@ public struct MonthlyReport: Sendable, Equatable {
         public var cost: Money?
         /// Unix ms of the model's retirement, when it came before the end of the month; else nil.
         public var retired: Int64? = nil
+        public var cachedRequests: Int64 = 0
+        /// What the cached requests would have cost.
+        public var savedCost = Money.zero
+        public var rateLimited: Int64 = 0
+        public var spendLimited: Int64 = 0
     }
 
     public struct Totals: Sendable, Equatable {
@@ -35,6 +43,10 @@ public struct MonthlyReport: Sendable, Equatable {
         public var tokensIn: Int64 = 0
         public var tokensOut: Int64 = 0
         public var cost = Money.zero
+        public var cachedRequests: Int64 = 0
+        public var savedCost = Money.zero
+        public var rateLimited: Int64 = 0
+        public var spendLimited: Int64 = 0
     }
 
     public var account: String
@@ -71,13 +83,18 @@ public struct MonthlyReport: Sendable, Equatable {
             var line = Line(
                 gateway: row.group.gateway ?? "", provider: row.group.provider ?? "", model: row.group.model ?? "",
                 requests: v.requests, tokensIn: v.tokensIn, tokensOut: v.tokensOut, cachedTokensIn: v.cachedTokensIn,
-                cacheWriteTokens: v.cacheWriteTokens, cost: priced ? v.cost : nil)
+                cacheWriteTokens: v.cacheWriteTokens, cost: priced ? v.cost : nil, cachedRequests: v.cached,
+                savedCost: v.saved, rateLimited: v.rateLimited, spendLimited: v.spendLimited)
             if let retired = retirement(line.provider, line.model), retired < monthEnd { line.retired = retired }
             if priced { lines.append(line) } else { unpriced.append(line) }
             totals.requests += v.requests
             totals.tokensIn += v.tokensIn
             totals.tokensOut += v.tokensOut
             if priced { totals.cost += v.cost }
+            totals.cachedRequests += v.cached
+            totals.savedCost += v.saved
+            totals.rateLimited += v.rateLimited
+            totals.spendLimited += v.spendLimited
         }
         let order: (Line, Line) -> Bool = { ($0.gateway, $0.provider, $0.model) < ($1.gateway, $1.provider, $1.model) }
         lines.sort(by: order)
@@ -113,7 +130,8 @@ extension MonthlyReport {
             "model":\(JSONText.quoted(l.model)),"requests":\(l.requests),"tokens_in":\(l.tokensIn),\
             "tokens_out":\(l.tokensOut),"cached_tokens_in":\(l.cachedTokensIn),\
             "cache_write_tokens":\(l.cacheWriteTokens),"retired":\(Self.day(l.retired).map(JSONText.quoted) ?? "null"),\
-            "cost":\(l.cost?.usd ?? "null")}
+            "cost":\(l.cost?.usd ?? "null"),"cached_requests":\(l.cachedRequests),"saved_cost":\(l.savedCost.usd),\
+            "rate_limited":\(l.rateLimited),"spend_limited":\(l.spendLimited)}
             """
         }
         let change = changePercent.map { Self.percent($0) } ?? "null"
@@ -122,29 +140,32 @@ extension MonthlyReport {
             "lines":[\(lines.map(line).joined(separator: ","))],\
             "unpriced":[\(unpriced.map(line).joined(separator: ","))],\
             "totals":{"requests":\(totals.requests),"tokens_in":\(totals.tokensIn),"tokens_out":\(totals.tokensOut),\
-            "cost":\(totals.cost.usd)},\
+            "cost":\(totals.cost.usd),"cached_requests":\(totals.cachedRequests),"saved_cost":\(totals.savedCost.usd),\
+            "rate_limited":\(totals.rateLimited),"spend_limited":\(totals.spendLimited)},\
             "previous_month":{"cost":\(previousMonthCost.usd),"change_pct":\(change)},\
             "log_quota":{"limit":\(logLimit),"used":\(logsStored)}}
             """
     }
 
     /// The report as CSV (RFC 4180, CRLF): a header row, one row per line (`status` priced or unpriced; an
-    /// unpriced row's cost is empty; `retired` the model's retirement date when it came before the month ended),
-    /// then a totals row. Money at full precision, as plain decimals.
+    /// unpriced row's cost is empty; `retired` the model's retirement date when it came before the month ended;
+    /// cache hits, what they saved and refused requests last), then a totals row. Money at full precision, as plain
+    /// decimals.
     public func csv() -> String {
         func field(_ text: String) -> String {
             text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
                 ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
         }
         var out = "month,gateway,provider,model,status,requests,tokens_in,tokens_out,cached_tokens_in,"
-        out += "cache_write_tokens,retired,cost_usd\r\n"
+        out += "cache_write_tokens,retired,cost_usd,cached_requests,saved_cost_usd,rate_limited,spend_limited\r\n"
         for (l, status) in lines.map({ ($0, "priced") }) + unpriced.map({ ($0, "unpriced") }) {
             out +=
                 [
                     month, field(l.gateway), field(l.provider), field(l.model), status, "\(l.requests)",
                     "\(l.tokensIn)",
                     "\(l.tokensOut)", "\(l.cachedTokensIn)", "\(l.cacheWriteTokens)", Self.day(l.retired) ?? "",
-                    l.cost?.usd ?? "",
+                    l.cost?.usd ?? "", "\(l.cachedRequests)", l.savedCost.usd, "\(l.rateLimited)",
+                    "\(l.spendLimited)",
                 ].joined(separator: ",") + "\r\n"
         }
         out +=
@@ -152,6 +173,7 @@ extension MonthlyReport {
                 month, "", "", "", "total", "\(totals.requests)", "\(totals.tokensIn)", "\(totals.tokensOut)",
                 "\((lines + unpriced).reduce(0) { $0 + $1.cachedTokensIn })",
                 "\((lines + unpriced).reduce(0) { $0 + $1.cacheWriteTokens })", "", totals.cost.usd,
+                "\(totals.cachedRequests)", totals.savedCost.usd, "\(totals.rateLimited)", "\(totals.spendLimited)",
             ].joined(separator: ",") + "\r\n"
         return out
     }
@@ -163,14 +185,18 @@ extension MonthlyReport {
         out += "(\(totals.tokensIn) tokens in, \(totals.tokensOut) out)."
         out += " Previous month: $\(previousMonthCost.usd)"
         out += changePercent.map { " (\($0 >= 0 ? "+" : "")\(Self.percent($0)) %)." } ?? "."
+        out += "\nCache hits: \(totals.cachedRequests), saving $\(totals.savedCost.usd)."
+        out += " Refused: \(totals.rateLimited) over a rate limit, \(totals.spendLimited) over a spend limit."
         out += "\nLogs stored: \(logsStored) of \(logLimit).\n\n"
         out +=
-            "| gateway | provider | model | requests | tokens in | tokens out | cached in | cache writes | cost (USD) |\n"
-        out += "|---|---|---|---:|---:|---:|---:|---:|---:|\n"
+            "| gateway | provider | model | requests | tokens in | tokens out | cached in | cache writes | cost (USD) "
+            + "| cache hits | saved (USD) | rate limited | spend limited |\n"
+        out += "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
         for l in lines {
             let model = l.model + (Self.day(l.retired).map { " (retired \($0))" } ?? "")
             out += "| \(l.gateway) | \(l.provider) | \(model) | \(l.requests) | \(l.tokensIn) | \(l.tokensOut) | "
-            out += "\(l.cachedTokensIn) | \(l.cacheWriteTokens) | \(l.cost?.usd ?? "") |\n"
+            out += "\(l.cachedTokensIn) | \(l.cacheWriteTokens) | \(l.cost?.usd ?? "") | \(l.cachedRequests) | "
+            out += "\(l.savedCost.usd) | \(l.rateLimited) | \(l.spendLimited) |\n"
         }
         if !unpriced.isEmpty {
             out += "\nUnpriced (no price for the model, or tokens not reported):\n\n"

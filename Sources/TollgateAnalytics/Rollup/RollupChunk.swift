@@ -12,6 +12,8 @@ enum RollupColumn: String, CaseIterable, Sendable {
     case cacheWriteTokens = "cache_write_tokens"
     case reasoningTokens = "reasoning_tokens"
     case cost
+    /// Picodollars the cached requests saved (what they would have cost), Int128 like `cost`.
+    case saved
     case latency
     case ttft
 
@@ -27,6 +29,7 @@ struct RollupCell: Sendable {
     /// tokens_in, tokens_out, cached_tokens_in, cache_write_tokens, reasoning_tokens.
     var tokens: (Int64, Int64, Int64, Int64, Int64) = (0, 0, 0, 0, 0)
     var cost: Int128 = 0
+    var saved: Int128 = 0
     var latency = QuantileSketch()
     var ttft = QuantileSketch()
 
@@ -59,6 +62,7 @@ struct RollupCell: Sendable {
         tokens.3 += sign * (input.cacheWriteTokens ?? 0)
         tokens.4 += sign * (input.reasoningTokens ?? 0)
         cost += Int128(sign) * Int128(input.cost ?? 0)
+        saved += Int128(sign) * Int128(input.saved ?? 0)
         if let latencyIndex { latency.add(index: latencyIndex, count: sign) } else { latency.add(0, count: sign) }
         if let ttft = input.ttftMicros {
             if let ttftIndex { self.ttft.add(index: ttftIndex, count: sign) } else { self.ttft.add(ttft, count: sign) }
@@ -69,12 +73,13 @@ struct RollupCell: Sendable {
         requests += other.requests
         for i in 0..<5 { setToken(i, token(i) + other.token(i)) }
         cost += other.cost
+        saved += other.saved
         latency.merge(other.latency)
         ttft.merge(other.ttft)
     }
 
     var isZero: Bool {
-        requests == 0 && tokens == (0, 0, 0, 0, 0) && cost == 0 && latency.isEmpty && ttft.isEmpty
+        requests == 0 && tokens == (0, 0, 0, 0, 0) && cost == 0 && saved == 0 && latency.isEmpty && ttft.isEmpty
     }
 }
 
@@ -141,6 +146,14 @@ enum ChunkCodec {
             }
             return any
         }
+        column(.saved) { w in
+            var any = false
+            for c in cells {
+                w.signed128(c.cell.saved)
+                any = any || c.cell.saved != 0
+            }
+            return any
+        }
         column(.latency) { w in
             var any = false
             for c in cells {
@@ -198,6 +211,11 @@ enum ChunkCodec {
             var r = ByteReader(blob)
             _ = try header(&r, expected: n)
             for i in 0..<n { cells[i].cost = try r.signed128() }
+        }
+        if let blob = columns[.saved] {
+            var r = ByteReader(blob)
+            _ = try header(&r, expected: n)
+            for i in 0..<n { cells[i].saved = try r.signed128() }
         }
         if let blob = columns[.latency] {
             var r = ByteReader(blob)

@@ -1,4 +1,5 @@
 import Foundation
+import TollgateModel
 import TollgateStorage
 
 extension RollupEngine {
@@ -19,7 +20,7 @@ extension RollupEngine {
 
         var columns: [RollupColumn] = [.requests]
         if query.measures.contains(.tokens) { columns += RollupColumn.tokenColumns }
-        if query.measures.contains(.cost) { columns.append(.cost) }
+        if query.measures.contains(.cost) { columns += [.cost, .saved] }
         if query.measures.contains(.latency) { columns.append(.latency) }
         if query.measures.contains(.ttft) { columns.append(.ttft) }
 
@@ -165,7 +166,7 @@ struct UsageReader {
 
     var groups: [UsageGroup] = []
     var groupIndex: [UsageGroup: Int] = [:]
-    /// Per series id: its group and its key (for errors, cached, unpriced).
+    /// Per series id: its group and its key (for errors, cached, unpriced, refused).
     var seriesGroup: [Int64: (group: Int, key: RollupSeriesKey)] = [:]
     var slots: [Int: Int] = [:]
     var slotKeys: [(bucket: Int, group: Int)] = []
@@ -257,7 +258,10 @@ struct UsageReader {
                     slotKeys.append((lastBucket, group))
                     accumulators.append(UsageAccumulator())
                 }
-                cellFlags[i] = (seriesKey.success ? 0 : 1) | (seriesKey.cached ? 2 : 0) | (seriesKey.priced ? 0 : 4)
+                cellFlags[i] =
+                    (seriesKey.success ? 0 : 1) | (seriesKey.cached ? 2 : 0) | (seriesKey.priced ? 0 : 4)
+                    | (seriesKey.refusal == GatewayRefusal.rateLimited.rawValue ? 8 : 0)
+                    | (seriesKey.refusal == GatewayRefusal.spendLimitExceeded.rawValue ? 16 : 0)
                 cellTargets[i] = slot
             }
             targets[key] = cellTargets
@@ -283,6 +287,9 @@ struct UsageReader {
                     case .cost:
                         let value = try reader.signed128()
                         if slot >= 0 { accumulators[slot].values.cost.picodollars += value }
+                    case .saved:
+                        let value = try reader.signed128()
+                        if slot >= 0 { accumulators[slot].values.saved.picodollars += value }
                     case .requests:
                         let value = try reader.signed()
                         if slot >= 0 {
@@ -292,6 +299,8 @@ struct UsageReader {
                             if flags & 1 != 0 { accumulators[slot].values.errors += value }
                             if flags & 2 != 0 { accumulators[slot].values.cached += value }
                             if flags & 4 != 0 { accumulators[slot].values.unpriced += value }
+                            if flags & 8 != 0 { accumulators[slot].values.rateLimited += value }
+                            if flags & 16 != 0 { accumulators[slot].values.spendLimited += value }
                         }
                     default:
                         let value = try reader.signed()
@@ -383,12 +392,15 @@ struct UsageAccumulator {
         values.errors += other.values.errors
         values.cached += other.values.cached
         values.unpriced += other.values.unpriced
+        values.rateLimited += other.values.rateLimited
+        values.spendLimited += other.values.spendLimited
         values.tokensIn += other.values.tokensIn
         values.tokensOut += other.values.tokensOut
         values.cachedTokensIn += other.values.cachedTokensIn
         values.cacheWriteTokens += other.values.cacheWriteTokens
         values.reasoningTokens += other.values.reasoningTokens
         values.cost += other.values.cost
+        values.saved += other.values.saved
         if sketches {
             latency.add(other.latency)
             ttft.add(other.ttft)

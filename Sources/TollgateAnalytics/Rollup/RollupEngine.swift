@@ -2,8 +2,8 @@ import Foundation
 import Synchronization
 import TollgateStorage
 
-/// Usage rollups of every request, per series (account, gateway, provider, model, success, cached, priced) and UTC
-/// bucket at four levels — minute, hour, day, month — stored as columns in the catalog (layout in LAYOUT.md).
+/// Usage rollups of every request, per series (account, gateway, provider, model, success, cached, priced, refusal)
+/// and UTC bucket at four levels — minute, hour, day, month — stored as columns in the catalog (layout in LAYOUT.md).
 ///
 /// The ingest thread calls `fold(_:)` for every record it appends and `checkpoint(watermark:)` after every store
 /// commit; the checkpoint writes what was folded since the previous one, with the store position it covers, in one

@@ -9,8 +9,10 @@ public struct RollupInput: Sendable, Hashable {
     /// nil when neither request nor response named one; rolled up as "".
     public var model: String?
     public var success: Bool
-    /// Served from a gateway cache (always false until the gateway has one).
+    /// Served from the gateway's response cache (its cost is 0, `saved` what it would have cost).
     public var cached: Bool
+    /// Refused by the gateway before a provider was called (status 429, cost 0).
+    public var refusal: GatewayRefusal?
     /// Request start, Unix ms.
     public var createdAt: Int64
     /// Token counts; nil = not reported, added as 0.
@@ -21,6 +23,8 @@ public struct RollupInput: Sendable, Hashable {
     public var reasoningTokens: Int64?
     /// Cost in picodollars (10⁻¹² USD); nil = unpriced (no price known for the model).
     public var cost: Int64?
+    /// Picodollars a cached answer saved; nil when not cached or unpriced.
+    public var saved: Int64?
     /// Request start to the last byte, µs.
     public var durationMicros: Int64
     /// Request start to the first upstream body byte, µs; nil when none came.
@@ -30,7 +34,7 @@ public struct RollupInput: Sendable, Hashable {
         account: String, gateway: String, provider: String, model: String?, success: Bool, cached: Bool = false,
         createdAt: Int64, tokensIn: Int64? = nil, tokensOut: Int64? = nil, cachedTokensIn: Int64? = nil,
         cacheWriteTokens: Int64? = nil, reasoningTokens: Int64? = nil, cost: Int64? = nil, durationMicros: Int64,
-        ttftMicros: Int64? = nil
+        ttftMicros: Int64? = nil, saved: Int64? = nil, refusal: GatewayRefusal? = nil
     ) {
         self.account = account
         self.gateway = gateway
@@ -47,18 +51,21 @@ public struct RollupInput: Sendable, Hashable {
         self.cost = cost
         self.durationMicros = durationMicros
         self.ttftMicros = ttftMicros
+        self.saved = saved
+        self.refusal = refusal
     }
 
     /// The series the input is counted in.
     var seriesKey: RollupSeriesKey {
         RollupSeriesKey(
             account: account, gateway: gateway, provider: provider, model: model ?? "", success: success,
-            cached: cached, priced: cost != nil)
+            cached: cached, priced: cost != nil, refusal: refusal?.rawValue ?? "")
     }
 }
 
 /// What a series of rollup buckets is kept for: every distinct value of these fields has its own measures. `priced`
-/// is `cost != nil`, so priced and unpriced requests of one model are told apart in reports.
+/// is `cost != nil`, so priced and unpriced requests of one model are told apart in reports; `refusal` keeps the
+/// requests the gateway refused apart (they are the usage's `rate_limited` and `spend_limited`).
 public struct RollupSeriesKey: Sendable, Hashable {
     public var account: String
     public var gateway: String
@@ -67,6 +74,8 @@ public struct RollupSeriesKey: Sendable, Hashable {
     public var success: Bool
     public var cached: Bool
     public var priced: Bool
+    /// `GatewayRefusal.rawValue` for requests the gateway refused, "" for the others.
+    public var refusal: String = ""
 }
 
 extension RollupSeriesKey {
@@ -74,14 +83,14 @@ extension RollupSeriesKey {
     init(_ record: RollupSeriesRecord) {
         self.init(
             account: record.account, gateway: record.gateway, provider: record.provider, model: record.model,
-            success: record.success, cached: record.cached, priced: record.priced)
+            success: record.success, cached: record.cached, priced: record.priced, refusal: record.refusal)
     }
 
     /// The series as stored, with its id.
     func record(id: Int64) -> RollupSeriesRecord {
         RollupSeriesRecord(
             id: id, account: account, gateway: gateway, provider: provider, model: model, success: success,
-            cached: cached, priced: priced)
+            cached: cached, priced: priced, refusal: refusal)
     }
 }
 

@@ -18,7 +18,7 @@ public struct UsageMeasures: OptionSet, Sendable, Hashable {
 
     /// tokens_in, tokens_out, cached_tokens_in, cache_write_tokens, reasoning_tokens.
     public static let tokens = UsageMeasures(rawValue: 1)
-    /// Cost of the priced requests.
+    /// Cost of the priced requests, and what the cached ones saved.
     public static let cost = UsageMeasures(rawValue: 2)
     /// Latency (duration) percentiles.
     public static let latency = UsageMeasures(rawValue: 4)
@@ -96,8 +96,12 @@ public struct UsageValues: Sendable, Hashable {
     public var requests: Int64 = 0
     /// Requests with success false.
     public var errors: Int64 = 0
-    /// Requests served from a gateway cache.
+    /// Requests served from the gateway's response cache.
     public var cached: Int64 = 0
+    /// Requests the gateway refused over a rate limit (status 429, no provider called, cost 0).
+    public var rateLimited: Int64 = 0
+    /// Requests the gateway refused over a spend limit (status 429, no provider called, cost 0).
+    public var spendLimited: Int64 = 0
     /// Requests without a cost.
     public var unpriced: Int64 = 0
     public var tokensIn: Int64 = 0
@@ -107,6 +111,8 @@ public struct UsageValues: Sendable, Hashable {
     public var reasoningTokens: Int64 = 0
     /// Cost of the priced requests, exact.
     public var cost = Money.zero
+    /// What the cached requests would have cost, exact.
+    public var saved = Money.zero
     /// Duration percentiles (µs); nil when not asked for or no requests.
     public var latency: Percentiles?
     /// Time-to-first-token percentiles (µs) of the requests that had one.

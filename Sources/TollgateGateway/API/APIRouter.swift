@@ -95,7 +95,7 @@ extension Route {
         .createAccount, .listAccounts, .getAccount, .updateAccount, .quota,
         .createGateway, .listGateways, .getGateway, .updateGateway, .gatewaySpend,
         .createToken, .listTokens, .revokeToken,
-        .listLogs, .getLog, .getLogRequest, .getLogResponse, .deleteLogs, .deleteLog,
+        .listLogs, .getLog, .getLogRequest, .getLogResponse, .patchLog, .deleteLogs, .deleteLog,
         .usage, .monthlyReport,
         .listPrices, .addPrice, .deletePrice, .listAccountPrices, .addAccountPrice, .deleteAccountPrice, .reprice,
         .ingest, .compact,

@@ -48,9 +48,9 @@ enum APIAccess: Equatable {
     case account
 
     /// The sections under `/api/v1/accounts/{account}/` an account token may use, with the methods it may use there:
-    /// its logs (reading, and deleting its own), usage, monthly reports and quota (reading).
+    /// its logs (reading, annotating and deleting its own), usage, monthly reports and quota (reading).
     static let accountSections: [String: Set<HTTPRequest.Method>] = [
-        "logs": [.get, .delete],
+        "logs": [.get, .patch, .delete],
         "usage": [.get],
         "reports": [.get],
         "quota": [.get],

@@ -1,10 +1,11 @@
+import Foundation
 import Hummingbird
 import NIOCore
 import TollgateModel
 import TollgateStorage
 
-/// `/api/v1/accounts/{account}/logs`: list with filters and cursor, one log's fields and headers, its bodies;
-/// delete by the same filters or by id.
+/// `/api/v1/accounts/{account}/logs`: list with filters and cursor, one log's fields and headers, its bodies,
+/// human feedback on a log; delete by the same filters or by id.
 struct LogRoutes<Context: RequestContext> {
     let api: APIServices
 
@@ -15,6 +16,7 @@ struct LogRoutes<Context: RequestContext> {
         group.on(.getLogResponse, prefix: Route.apiPrefix) { _, context, _ in try await body(context, response: true) }
         group.on(.deleteLogs, prefix: Route.apiPrefix) { _, context, input in try await deleteMatching(input, context) }
         group.on(.deleteLog, prefix: Route.apiPrefix) { _, context, _ in try await deleteOne(context) }
+        group.on(.patchLog, prefix: Route.apiPrefix) { _, context, input in try await annotate(input.body, context) }
     }
 
     /// The listing filters of a request (`Route.logFilters`), and whether it gave any.
@@ -38,6 +40,10 @@ struct LogRoutes<Context: RequestContext> {
         let account = try await api.requireAccount(context)
         let q = input.query
         var query = try filtered(q, account: account.id).query
+        query.cached = q.bool("cached")
+        query.feedback = q.text("feedback").flatMap { Int($0) }
+        query.eventID = q.text("event_id")
+        query.metadata = q.prefixedTexts("metadata.")
         query.order = q.text("order") == "asc" ? .ascending : .descending
         query.limit = q.integer("limit").map { Int($0) } ?? 50
         query.cursor = q.text("cursor")
@@ -125,6 +131,65 @@ struct LogRoutes<Context: RequestContext> {
         }
     }
 
+    /// `PATCH …/logs/{id}`: human feedback on a log, as Cloudflare AI Gateway's "Patch Gateway Log"
+    /// (`PATCH /accounts/{account_id}/ai-gateway/gateways/{gateway_id}/logs/{id}`, body `feedback`, `score`,
+    /// `metadata`, each optional; developers.cloudflare.com/api/resources/ai_gateway/subresources/logs/methods/edit
+    /// and /ai-gateway/evaluations/add-human-feedback-bindings). Cloudflare's API reference gives `feedback` as a number from -1 to 1, `score` from
+    /// 0 to 100 and `metadata` as a map of string, number or boolean values; its Workers binding (`patchLog`) says
+    /// -1 is negative, 1 positive and 0 "not evaluated", and its types let each field be null. Neither says whether
+    /// `metadata` merges: the call "updates metadata for a log entry", so here a field the body names replaces that
+    /// field and one it leaves out stays as it was:
+    /// - `feedback`: -1 or 1; 0 or null clear it (not evaluated).
+    /// - `score`: a whole number 0…100; null clears it.
+    /// - `metadata`: an object of at most 5 string, number or boolean values (the request header's limit) that
+    ///   replaces the request's `cf-aig-metadata` in what the log shows and what `metadata.<key>` filters match;
+    ///   null goes back to the request's own. The request's metadata stays in the record.
+    /// The body names at least one field. Answers the log as `GET` does; 404 for a log the account does not have.
+    private func annotate(_ body: RouteInput.Values, _ context: Context) async throws -> Response {
+        let account = try await api.requireAccount(context)
+        let text = try context.parameters.require("id")
+        let fields = ["feedback", "score", "metadata"]
+        guard fields.contains(where: body.contains) else {
+            throw APIError(
+                .badRequest, code: "invalid_body", message: "expected at least one of \(fields.joined(separator: ", "))"
+            )
+        }
+        let metadata = try body.jsonSetting("metadata").map { try $0.map(Self.annotationMetadata) }
+        guard let id = LogID(text) else { throw APIError.notFound("log \(text)") }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        // The fields the body names change in the transaction that reads the others, so concurrent PATCHes of
+        // different fields all hold.
+        let updated = try await api.blocking {
+            try api.catalog.annotateLog(account: account.id, id: id, at: now) { annotation in
+                if let feedback = body.integerSetting("feedback") {
+                    annotation.feedback = feedback.flatMap { $0 == 0 ? nil : Int($0) }
+                }
+                if let score = body.integerSetting("score") { annotation.score = score.map { Int($0) } }
+                if let metadata { annotation.metadata = metadata }
+            }
+        }
+        guard updated != nil else { throw APIError.notFound("log \(text)") }
+        return try await detail(context)
+    }
+
+    /// The `metadata` of a PATCH body: at most 5 entries, each a string, a number or a boolean; keys in name order.
+    static func annotationMetadata(_ json: JSONValue) throws -> [MetadataEntry] {
+        guard case .object(let object) = json else { throw APIError.badParameter("metadata", "expected a JSON object") }
+        guard object.count <= 5 else {
+            throw APIError.badParameter("metadata", "at most 5 entries, as in cf-aig-metadata; got \(object.count)")
+        }
+        return try object.keys.sorted().map { key in
+            guard !key.isEmpty else { throw APIError.badParameter("metadata", "a key is empty") }
+            switch object[key]! {
+            case .string(let text): return MetadataEntry(key, .string(text))
+            case .number(let number): return MetadataEntry(key, .number(number))
+            case .bool(let flag): return MetadataEntry(key, .bool(flag))
+            default:
+                throw APIError.badParameter("metadata.\(key)", "expected a string, a number or a boolean")
+            }
+        }
+    }
+
     private func body(_ context: Context, response: Bool) async throws -> Response {
         let record = try await lookup(context).record
         guard record.payloadStored else {
@@ -157,6 +222,13 @@ extension Route {
         .get, "/api/v1/accounts/{account}/logs",
         "The account's logs, newest first, a page at a time: `{\"logs\":[…],\"next_cursor\":…}`.",
         query: logFilters + [
+            Field("cached", .boolean, "answered from the gateway's cache, or not"),
+            Field("feedback", .choice(["-1", "1"]), "the feedback patched onto the log"),
+            Field("event_id", .text, "the logs of one event (`cf-aig-event-id`): every attempt of one request"),
+            .prefixed(
+                "metadata.", .text,
+                "logs whose metadata (patched, else the request's) has this key with this value (booleans `true` or "
+                    + "`false`, numbers as shown)"),
             Field("order", .choice(["asc", "desc"]), "by creation time (default `desc`)"),
             Field("limit", .integer(1...1000), "logs per page (default 50)"),
             Field("cursor", .text, "`next_cursor` of the previous page"),
@@ -171,6 +243,19 @@ extension Route {
         .delete, "/api/v1/accounts/{account}/logs",
         "Deletes the logs matching the filters: `{\"deleted\":N}`. With no filter it takes `all=true`.",
         query: logFilters + [Field("all", .boolean, "`true` to delete every log of the account; not with filters")])
+    static let patchLog = Route(
+        .patch, "/api/v1/accounts/{account}/logs/{id}",
+        "Human feedback on a log, as Cloudflare's: sets what the body names (null clears it); answers the log.",
+        body: [
+            Field(
+                "feedback", .integer(-1...1), "`-1` negative, `1` positive; `0` or null: not evaluated", nullable: true),
+            Field("score", .integer(0...100), "a score of the answer; null clears it", nullable: true),
+            Field(
+                "metadata", .object,
+                "at most 5 string, number or boolean values shown (and filtered on) instead of the request's "
+                    + "`cf-aig-metadata`; null: the request's again",
+                nullable: true),
+        ])
     static let deleteLog = Route(
         .delete, "/api/v1/accounts/{account}/logs/{id}", "Deletes one log: `{\"deleted\":1}`, 404 when absent.")
 }
@@ -206,8 +291,15 @@ extension JSONWriter {
         key("response_size"); int(e.responseSize)
         key("error"); string(e.error)
         key("metadata")
-        metadata(e.metadata)
+        metadata(e.shownMetadata)
         key("payload_stored"); bool(e.payloadStored)
+        key("event_id"); string(e.effectiveEventID)
+        key("attempt"); int(e.attempt)
+        key("step"); int(e.step.map { Int64($0) })
+        key("cached"); bool(e.cached)
+        key("saved"); usd(picodollars: e.saved.map { Int128($0) })
+        key("feedback"); int(e.annotation?.feedback.map { Int64($0) })
+        key("score"); int(e.annotation?.score.map { Int64($0) })
         if closeObject { endObject() }
     }
 

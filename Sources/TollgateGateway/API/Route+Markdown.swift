@@ -9,7 +9,7 @@ extension APIRouter {
         var written: [String: String] = [:]
         func describe(_ part: String, _ fields: [Route.Field], of route: Route) {
             guard !fields.isEmpty else { return }
-            let lines = fields.map { "  - \(part) `\($0.name)`: \($0.markdownDescription)\n" }.joined()
+            let lines = fields.map { "  - \(part) `\($0.displayName)`: \($0.markdownDescription)\n" }.joined()
             if let first = written[lines] {
                 out += "  - \(part): as `\(first)`\n"
             } else {

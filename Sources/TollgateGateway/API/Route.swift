@@ -34,12 +34,18 @@ struct Route: Sendable {
 
     /// A query parameter or a body field: its name, the values it takes, and whether it must be present or may be
     /// null (body fields only: null returns a setting to its default).
+    ///
+    /// A *prefix* parameter (query only) is a family of parameters: `name` is the prefix, e.g. `metadata.`, and the
+    /// request names one member per key after it (`metadata.user=alice`, `metadata.team=ml`), each at most once;
+    /// anything else that is not declared is still refused.
     struct Field: Sendable {
         let name: String
         let kind: Kind
         let summary: String
         let required: Bool
         let nullable: Bool
+        /// `name` is a prefix: the parameter is `name` followed by a non-empty key.
+        let prefix: Bool
 
         init(_ name: String, _ kind: Kind, _ summary: String, required: Bool = false, nullable: Bool = false) {
             self.name = name
@@ -47,6 +53,29 @@ struct Route: Sendable {
             self.summary = summary
             self.required = required
             self.nullable = nullable
+            self.prefix = false
+        }
+
+        private init(prefix: String, _ kind: Kind, _ summary: String) {
+            self.name = prefix
+            self.kind = kind
+            self.summary = summary
+            self.required = false
+            self.nullable = false
+            self.prefix = true
+        }
+
+        /// A query parameter family `<prefix><key>`: any non-empty key, each key at most once.
+        static func prefixed(_ prefix: String, _ kind: Kind, _ summary: String) -> Field {
+            Field(prefix: prefix, kind, summary)
+        }
+
+        /// How the documentation and error messages name it: `metadata.<key>` for a prefix parameter.
+        var displayName: String { prefix ? name + "<key>" : name }
+
+        /// Whether the query parameter `parameter` is this field (or, for a prefix, one of its members).
+        func matches(_ parameter: String) -> Bool {
+            prefix ? parameter.hasPrefix(name) : parameter == name
         }
     }
 
@@ -85,7 +114,7 @@ struct Route: Sendable {
 extension Route.Field {
     /// The names of a list of fields, for "expected …" messages.
     static func names(_ fields: [Route.Field]) -> String {
-        fields.isEmpty ? "none" : fields.map(\.name).joined(separator: ", ")
+        fields.isEmpty ? "none" : fields.map(\.displayName).joined(separator: ", ")
     }
 }
 

@@ -73,6 +73,17 @@ struct RouteInput: Sendable {
             return value
         }
 
+        /// The text values of a prefix parameter's members, by key (the name after the prefix).
+        func prefixedTexts(_ prefix: String) -> [String: String] {
+            assert(fields.contains { $0.prefix && $0.name == prefix }, "\(prefix) is not a declared prefix")
+            var texts: [String: String] = [:]
+            for (name, value) in values
+            where name.hasPrefix(prefix) && !fields.contains(where: { !$0.prefix && $0.name == name }) {
+                if case .text(let text) = value { texts[String(name.dropFirst(prefix.count))] = text }
+            }
+            return texts
+        }
+
         /// Nullable settings: nil when absent (unchanged), `.some(nil)` when null (back to the default).
         func integerSetting(_ name: String) -> Int64?? {
             setting(name) { if case .integer(let v) = $0 { v } else { nil } }
@@ -119,9 +130,16 @@ struct RouteInput: Sendable {
         var values: [String: Value] = [:]
         for (name, raw) in parameters {
             if name.isEmpty && raw.isEmpty { continue }  // `?a=1&&b=2`: nothing was sent
-            guard let field = route.query.first(where: { $0.name == name }) else {
+            // An exact name first: a prefix never shadows a declared parameter.
+            guard
+                let field = route.query.first(where: { !$0.prefix && $0.name == name })
+                    ?? route.query.first(where: { $0.prefix && $0.matches(name) })
+            else {
                 throw APIError.badParameter(
                     name, "unknown parameter; expected \(Route.Field.names(route.query))")
+            }
+            if field.prefix && name.count == field.name.count {
+                throw APIError.badParameter(name, "no key after the prefix; expected \(field.displayName)")
             }
             guard values[name] == nil else {
                 throw APIError.badParameter(name, "given more than once; expected it once")
@@ -187,7 +205,7 @@ struct RouteInput: Sendable {
     }
 
     private static func requirePresent(_ fields: [Route.Field], _ values: [String: Value]) throws {
-        for field in fields where field.required && values[field.name] == nil {
+        for field in fields where field.required && !field.prefix && values[field.name] == nil {
             throw APIError.badParameter(field.name, "required; \(field.kind.expectation)")
         }
     }

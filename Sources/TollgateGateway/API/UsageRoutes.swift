@@ -111,8 +111,8 @@ enum LocalTime {
 extension Route {
     static let usage = Route(
         .get, "/api/v1/accounts/{account}/usage",
-        "Usage over a range from the rollups: rows per bucket and group of requests, errors, tokens, cost, unpriced, "
-            + "latency and TTFT p50/p90/p95/p99, and totals.",
+        "Usage over a range from the rollups: rows per bucket and group of requests, errors, cache hits and what they "
+            + "saved, refused requests, tokens, cost, unpriced, latency and TTFT p50/p90/p95/p99, and totals.",
         query: [
             Field("from", .date, "start, floored to the minute (default `to` minus 7 days)"),
             Field("to", .date, "end, ceiled to the minute (default now)"),
@@ -122,8 +122,8 @@ extension Route {
         ])
     static let monthlyReport = Route(
         .get, "/api/v1/accounts/{account}/reports/monthly",
-        "The monthly cost report: lines per gateway, provider and model, unpriced lines, totals, the previous "
-            + "month's cost, the log quota.",
+        "The monthly cost report: lines per gateway, provider and model, unpriced lines, totals (with cache hits, "
+            + "what they saved and refused requests), the previous month's cost, the log quota.",
         query: [
             Field("month", .month, "the UTC month (default the current one)"),
             Field("format", .choice(["json", "csv"]), "default `json`"),
@@ -141,13 +141,16 @@ extension JSONWriter {
     mutating func usageValues(_ v: UsageValues) {
         key("requests"); int(v.requests)
         key("errors"); int(v.errors)
-        key("cached"); int(v.cached)
+        key("cached_requests"); int(v.cached)
+        key("rate_limited"); int(v.rateLimited)
+        key("spend_limited"); int(v.spendLimited)
         key("tokens_in"); int(v.tokensIn)
         key("tokens_out"); int(v.tokensOut)
         key("cached_tokens_in"); int(v.cachedTokensIn)
         key("cache_write_tokens"); int(v.cacheWriteTokens)
         key("reasoning_tokens"); int(v.reasoningTokens)
         key("cost"); usd(picodollars: v.cost.picodollars)
+        key("saved_cost"); usd(picodollars: v.saved.picodollars)
         key("unpriced"); int(v.unpriced)
         key("latency_ms"); percentiles(v.latency)
         key("ttft_ms"); percentiles(v.ttft)

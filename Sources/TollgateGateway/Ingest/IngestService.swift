@@ -67,7 +67,11 @@ public struct IngestService: Service {
         let records = batch.map { LogRecord(exchange: $0, providers: providers) }
         recorded?(records)
         var reserved: [ReservationKey: Int64] = [:]
-        for exchange in batch where exchange.quotaReserved {
+        // A refused request is a usage record, never a stored log: a reservation it holds goes back at once.
+        for exchange in batch where exchange.quotaReserved && exchange.refusal != nil {
+            quota?.release(account: exchange.account, admitted: UTCMonth.start(of: exchange.startedAt))
+        }
+        for exchange in batch where exchange.quotaReserved && exchange.refusal == nil {
             reserved[
                 ReservationKey(account: exchange.account, monthStart: UTCMonth.start(of: exchange.startedAt)),
                 default: 0] += 1

@@ -79,6 +79,10 @@ extension Catalog {
             path: row.string(at: 6), statusCode: Int(row.int64(at: 7)), success: row.int64(at: 8) != 0,
             stream: row.int64(at: 9) != 0, durationMicros: row.int64(at: 10), ttftMicros: row.optionalInt64(at: 11),
             usage: usage(row, from: 12),
-            cost: row.optionalInt64(at: 19), customCost: row.int64(at: 20) != 0, error: row.optionalString(at: 21))
+            cost: row.optionalInt64(at: 19), customCost: row.int64(at: 20) != 0, error: row.optionalString(at: 21),
+            eventID: row.optionalString(at: 22), attempt: Int(row.optionalInt64(at: 23) ?? 1),
+            step: row.optionalInt64(at: 24).map { Int($0) }, cached: row.int64(at: 25) != 0,
+            saved: row.optionalInt64(at: 26), feedback: row.optionalInt64(at: 27).map { Int($0) },
+            score: row.optionalInt64(at: 28).map { Int($0) })
     }
 }

@@ -19,6 +19,10 @@ extension Catalog {
         var statusCode = false
         var success = false
         var stream = false
+        var cached = false
+        var feedback = false
+        var eventID = false
+        var metadata = false
         var from = false
         var to = false
         var cursor = false
@@ -28,7 +32,8 @@ extension Catalog {
         var conditions: Set<String> {
             let parts: [(Bool, String)] = [
                 (gateway, "gateway"), (provider, "provider"), (model, "model"), (statusCode, "status_code"),
-                (success, "success"), (stream, "stream"), (from, "from"), (to, "to"), (cursor, "cursor"),
+                (success, "success"), (stream, "stream"), (cached, "cached"), (feedback, "feedback"),
+                (eventID, "event_id"), (metadata, "metadata"), (from, "from"), (to, "to"), (cursor, "cursor"),
                 (ascending, "ascending"),
             ]
             return Set(parts.filter(\.0).map(\.1))
@@ -99,6 +104,11 @@ extension Catalog {
         try statement.bind(Int64(entry.location.length), at: 28)
         try statement.bind(entry.cost, at: 29)
         try statement.bind(entry.customCost, at: 30)
+        try statement.bind(entry.eventID, at: 31)
+        try statement.bind(entry.attempt == 1 ? nil : Int64(entry.attempt), at: 32)
+        try statement.bind(entry.step.map { Int64($0) }, at: 33)
+        try statement.bind(entry.cached, at: 34)
+        try statement.bind(entry.saved, at: 35)
     }
 
     static func entry(from row: SQLiteStatement) throws -> LogIndexEntry {
@@ -113,6 +123,15 @@ extension Catalog {
             }
             metadata = decoded
         }
+        var annotation = LogAnnotation(
+            feedback: row.optionalInt64(at: 35).map { Int($0) }, score: row.optionalInt64(at: 36).map { Int($0) })
+        if let json = row.optionalString(at: 37) {
+            guard let decoded = LogMetadataJSON.decode(json) else {
+                throw CatalogError(
+                    code: .invalidValue, message: "log \(id) has annotated metadata that is not a flat JSON object")
+            }
+            annotation.metadata = decoded
+        }
         return LogIndexEntry(
             id: id, createdAt: row.int64(at: 5), account: row.string(at: 0), gateway: row.string(at: 2),
             provider: row.string(at: 3), model: row.optionalString(at: 4), method: row.string(at: 6),
@@ -126,7 +145,10 @@ extension Catalog {
                 segment: UInt32(truncatingIfNeeded: row.int64(at: 25)),
                 offset: UInt64(bitPattern: row.int64(at: 26)),
                 length: UInt32(truncatingIfNeeded: row.int64(at: 27))
-            )
+            ),
+            eventID: row.optionalString(at: 30), attempt: Int(row.optionalInt64(at: 31) ?? 1),
+            step: row.optionalInt64(at: 32).map { Int($0) }, cached: row.int64(at: 33) != 0,
+            saved: row.optionalInt64(at: 34), annotation: annotation.isEmpty ? nil : annotation
         )
     }
 
@@ -209,6 +231,31 @@ extension Catalog {
         if let stream = query.stream {
             shape.stream = true
             values.append(.bool(stream))
+        }
+        if let cached = query.cached {
+            shape.cached = true
+            values.append(.bool(cached))
+        }
+        if let feedback = query.feedback {
+            shape.feedback = true
+            values.append(.integer(Int64(feedback)))
+        }
+        if let eventID = query.eventID {
+            shape.eventID = true
+            // The first attempt of an event the gateway named has no event_id: its own id is the event's.
+            values += [
+                .text(query.account), .text(eventID), .text(query.account),
+                LogID(eventID).map { .blob($0.bytes) } ?? .null,
+            ]
+        }
+        if !query.metadata.isEmpty {
+            shape.metadata = true
+            var filter = "{"
+            for (index, entry) in query.metadata.sorted(by: { $0.key < $1.key }).enumerated() {
+                if index > 0 { filter += "," }
+                filter += JSONText.quoted(entry.key) + ":" + JSONText.quoted(entry.value)
+            }
+            values += [.text(filter + "}"), .integer(Int64(query.metadata.count))]
         }
         if let from = query.from {
             shape.from = true
@@ -313,6 +360,48 @@ extension Catalog {
         return total
     }
 
+    /// Changes the annotation of one log in one transaction: `change` gets the annotation as stored (empty when
+    /// none), and what it leaves is written (an empty one deletes the row). Returns the log's entry as it now reads,
+    /// or nil when the account has no such log (nothing is written then).
+    public func annotateLog(
+        account: String, id: LogID, at now: Int64, _ change: (inout LogAnnotation) throws -> Void
+    ) throws -> LogIndexEntry? {
+        try write { db in
+            try db.transaction { () throws -> LogIndexEntry? in
+                let key: [SQLiteValue] = [.text(account), .blob(id.bytes)]
+                guard let entry = try db.queryFirst(NamedQueries.sql("log_get"), key, row: Self.entry(from:)) else {
+                    return nil
+                }
+                var annotation = entry.annotation ?? LogAnnotation()
+                try change(&annotation)
+                if annotation.isEmpty {
+                    try db.run(NamedQueries.sql("log_annotation_delete"), key)
+                } else {
+                    try db.run(
+                        NamedQueries.sql("log_annotation_upsert"),
+                        key + [
+                            .integer(annotation.feedback.map { Int64($0) }),
+                            .integer(annotation.score.map { Int64($0) }),
+                            .text(annotation.metadata.map { LogMetadataJSON.encode($0) ?? "{}" }), .integer(now),
+                        ])
+                }
+                return try db.queryFirst(NamedQueries.sql("log_get"), key, row: Self.entry(from:))
+            }
+        }
+    }
+
+    /// Annotations whose log is not in the index; 0 unless something deleted a log without its annotation.
+    public func orphanedAnnotations() throws -> Int64 {
+        try read { db in try db.queryFirst(NamedQueries.sql("log_annotations_orphaned")) { $0.int64(at: 0) } ?? 0 }
+    }
+
+    /// Sets the annotation of one log as a whole (see `annotateLog(account:id:at:_:)`).
+    public func annotateLog(account: String, id: LogID, _ annotation: LogAnnotation, at now: Int64) throws
+        -> LogIndexEntry?
+    {
+        try annotateLog(account: account, id: id, at: now) { $0 = annotation }
+    }
+
     /// Deletes one log from the index (with its tombstone and count, in one transaction). Returns false when the
     /// account has no such log.
     @discardableResult
@@ -369,11 +458,15 @@ extension Catalog {
         guard !rows.isEmpty else { return }
         let delete = try db.cachedStatement(NamedQueries.sql("logs_delete_one"))
         let tombstone = try db.cachedStatement(NamedQueries.sql("log_tombstone_insert"))
+        let annotation = try db.cachedStatement(NamedQueries.sql("log_annotation_delete"))
         var months: [Int64: Int64] = [:]
         for row in rows {
             try delete.bind([.text(account), .blob(row.id)])
             try delete.run()
             delete.reset()
+            try annotation.bind([.text(account), .blob(row.id)])
+            try annotation.run()
+            annotation.reset()
             try tombstone.bind([.integer(row.segment), .text(account), .blob(row.id)])
             try tombstone.run()
             tombstone.reset()

@@ -20,11 +20,23 @@ public struct ExportedLog: Sendable {
     /// The cost came from the request's custom-cost header.
     public var customCost: Bool
     public var error: String?
+    /// The event's id: `cf-aig-event-id`, or the log's own id when it started its event.
+    public var eventID: String
+    public var attempt: Int
+    public var step: Int?
+    /// Answered from the gateway's cache (cost 0).
+    public var cached: Bool
+    /// Picodollars a cached answer saved; nil when not cached or unpriced.
+    public var saved: Int64?
+    /// The log's annotation (`PATCH …/logs/{id}`): feedback -1 or 1, score 0…100.
+    public var feedback: Int?
+    public var score: Int?
 
     public init(
         id: LogID, createdAt: Int64, gateway: String, provider: String, model: String?, method: String, path: String,
         statusCode: Int, success: Bool, stream: Bool, durationMicros: Int64, ttftMicros: Int64?, usage: Usage,
-        cost: Int64?, customCost: Bool, error: String?
+        cost: Int64?, customCost: Bool, error: String?, eventID: String? = nil, attempt: Int = 1, step: Int? = nil,
+        cached: Bool = false, saved: Int64? = nil, feedback: Int? = nil, score: Int? = nil
     ) {
         self.id = id
         self.createdAt = createdAt
@@ -42,5 +54,12 @@ public struct ExportedLog: Sendable {
         self.cost = cost
         self.customCost = customCost
         self.error = error
+        self.eventID = eventID ?? id.description
+        self.attempt = attempt
+        self.step = step
+        self.cached = cached
+        self.saved = saved
+        self.feedback = feedback
+        self.score = score
     }
 }

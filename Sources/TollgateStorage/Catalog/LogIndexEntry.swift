@@ -28,13 +28,29 @@ public struct LogIndexEntry: Sendable, Equatable {
     /// True when the request carried its own price (`cf-aig-custom-cost`).
     public var customCost: Bool
     public var location: RecordLocation
+    /// `cf-aig-event-id` when it is not this log's own id (see `LogRecord.eventID`).
+    public var eventID: String?
+    /// 1-based attempt of its event.
+    public var attempt: Int
+    /// The universal endpoint's step, nil for a provider path request.
+    public var step: Int?
+    /// Answered from the gateway's response cache: `cost` is 0 and `saved` what it would have cost.
+    public var cached: Bool
+    /// Picodollars a cached answer saved (the request priced as if a provider had answered); nil when not cached
+    /// or unpriced.
+    public var saved: Int64?
+    /// The refusal of a usage record the gateway refused (never indexed as a log; counted in the rollups).
+    public var refusal: GatewayRefusal?
+    /// Human feedback patched onto the log (`log_annotations`); nil when none.
+    public var annotation: LogAnnotation?
 
     public init(
         id: LogID, createdAt: Int64, account: String, gateway: String, provider: String, model: String?,
         method: String, path: String, statusCode: Int, success: Bool, stream: Bool, durationMicros: Int64,
         ttftMicros: Int64?, usage: Usage = Usage(), requestSize: Int64, responseSize: Int64, error: String? = nil,
         metadata: [MetadataEntry] = [], payloadStored: Bool = true, cost: Int64? = nil, customCost: Bool = false,
-        location: RecordLocation
+        location: RecordLocation, eventID: String? = nil, attempt: Int = 1, step: Int? = nil, cached: Bool = false,
+        saved: Int64? = nil, refusal: GatewayRefusal? = nil, annotation: LogAnnotation? = nil
     ) {
         self.id = id
         self.createdAt = createdAt
@@ -58,18 +74,56 @@ public struct LogIndexEntry: Sendable, Equatable {
         self.cost = cost
         self.customCost = customCost
         self.location = location
+        self.eventID = eventID
+        self.attempt = attempt
+        self.step = step
+        self.cached = cached
+        self.saved = saved
+        self.refusal = refusal
+        self.annotation = annotation
     }
 
-    /// The index entry of `record`, stored at `location`, with the cost the store's observer gave it.
-    public init(_ record: LogRecord, location: RecordLocation, cost: Int64? = nil) {
+    /// The event id this log answers to: `eventID`, or its own id when it started its event.
+    public var effectiveEventID: String { eventID ?? id.description }
+
+    /// The metadata the API shows and filters on: the annotation's when it has some, else the request's.
+    public var shownMetadata: [MetadataEntry] { annotation?.metadata ?? metadata }
+
+    /// The index entry of `record`, stored at `location`. `price` is what its usage costs as the store's observer
+    /// priced it (`LogStoreObserver.price(of:)`); what the request is charged follows from it: a request answered
+    /// from the cache costs 0 and saved that price, a refused one costs 0, any other costs its price.
+    public init(_ record: LogRecord, location: RecordLocation, price: Int64? = nil) {
+        let charged: Int64? = record.cached || record.refusal != nil ? 0 : price
         self.init(
             id: record.id, createdAt: record.createdAt, account: record.account, gateway: record.gateway,
             provider: record.provider, model: record.model, method: record.method, path: record.path,
             statusCode: record.statusCode, success: record.success, stream: record.stream,
             durationMicros: record.durationMicros, ttftMicros: record.ttftMicros, usage: record.usage,
             requestSize: record.requestSize, responseSize: record.responseSize, error: record.error,
-            metadata: record.metadata, payloadStored: record.payloadStored, cost: cost,
-            customCost: record.customCost != nil, location: location
+            metadata: record.metadata, payloadStored: record.payloadStored, cost: charged,
+            customCost: record.customCost != nil, location: location, eventID: record.eventID,
+            attempt: record.attempt, step: record.step, cached: record.cached,
+            saved: record.cached && record.refusal == nil ? price : nil, refusal: record.refusal
         )
     }
+}
+
+/// What a `PATCH …/logs/{id}` set on a log, as Cloudflare AI Gateway's human feedback: kept beside the immutable
+/// segments, keyed by the log, and deleted with it.
+public struct LogAnnotation: Sendable, Equatable {
+    /// -1 (negative) or 1 (positive); nil = not evaluated.
+    public var feedback: Int?
+    /// 0…100; nil = none.
+    public var score: Int?
+    /// Replaces the request's metadata in what the API shows and filters on; nil = the request's own.
+    public var metadata: [MetadataEntry]?
+
+    public init(feedback: Int? = nil, score: Int? = nil, metadata: [MetadataEntry]? = nil) {
+        self.feedback = feedback
+        self.score = score
+        self.metadata = metadata
+    }
+
+    /// Nothing set: the log has no annotation.
+    public var isEmpty: Bool { feedback == nil && score == nil && metadata == nil }
 }

@@ -20,6 +20,16 @@ public struct LogQuery: Sendable, Hashable {
     public var statusCode: Int?
     public var success: Bool?
     public var stream: Bool?
+    // Listing only (deleting by filter takes the filters above and `from`/`to`):
+    /// Answered from the gateway's response cache, or not.
+    public var cached: Bool?
+    /// The annotation's feedback (-1 or 1).
+    public var feedback: Int?
+    /// Logs of one event (`cf-aig-event-id`): every attempt of one request.
+    public var eventID: String?
+    /// Metadata entries a log must have, compared as text (booleans `true`/`false`, numbers as written); the
+    /// annotation's metadata replaces the request's when it has some.
+    public var metadata: [String: String] = [:]
     public var from: Int64?
     public var to: Int64?
     public var order: Order

@@ -3,7 +3,8 @@ import TollgateModel
 extension LogStore {
     /// Checks that the catalog and the segments agree, reading every segment: every log in the index is a record
     /// at its location with its id and account, every stored log record that is not deleted is in the index at its
-    /// location, and no segment holds a frame that does not verify. Returns what disagrees (empty when all agrees).
+    /// location, no segment holds a frame that does not verify, and every annotation belongs to an indexed log.
+    /// Returns what disagrees (empty when all agrees).
     ///
     /// Takes the writer lock (no append interleaves) and writes the writer's buffer out first; appended records not
     /// yet committed may be unindexed. An expensive invariant check, for tests and diagnosis.
@@ -52,6 +53,8 @@ extension LogStore {
             for (id, found) in stored where !pending.contains(id) {
                 problems.append("log \(id) is stored at \(found.location) but not indexed")
             }
+            let orphaned = try catalog.orphanedAnnotations()
+            if orphaned > 0 { problems.append("\(orphaned) annotations belong to no indexed log") }
             return problems
         }
     }

@@ -124,7 +124,7 @@ public final class LogStore: Sendable {
         let writer = try SegmentWriter(directory: directory, configuration: configuration.segments, logger: logger) {
             location, record in
             guard record.logged else { return }  // a usage record is never indexed
-            recovered.append(LogIndexEntry(record, location: location, cost: observer?.cost(of: record)))
+            recovered.append(LogIndexEntry(record, location: location, price: observer?.price(of: record)))
         }
         // Index what the tail held; the catalog ignores ids it already has, and deleted logs stay deleted.
         recovered = try Self.withoutDeleted(recovered, segments: writer.recovery.scannedSegments, catalog: catalog)
@@ -139,7 +139,7 @@ public final class LogStore: Sendable {
                 var entries: [LogIndexEntry] = []
                 try reader.forEachRecord(in: seq) { location, record in
                     guard record.logged else { return }
-                    entries.append(LogIndexEntry(record, location: location, cost: observer?.cost(of: record)))
+                    entries.append(LogIndexEntry(record, location: location, price: observer?.price(of: record)))
                 }
                 entries = try Self.withoutDeleted(entries, segments: [seq], catalog: catalog)
                 try catalog.insertLogs(entries)
@@ -204,7 +204,7 @@ public final class LogStore: Sendable {
                     fail(&state, Self.operation(of: error, writerFailed: true), error)
                     throw error
                 }
-                let entry = LogIndexEntry(record, location: location, cost: observer?.cost(of: record))
+                let entry = LogIndexEntry(record, location: location, price: observer?.price(of: record))
                 if record.logged { state.pending.append(entry) } else { state.unsyncedUsage.append(entry) }
                 state.lastAppended = location
                 observer?.appended(entry)
@@ -290,7 +290,7 @@ public final class LogStore: Sendable {
             for seq in Set(files).union(archives).sorted() where seq >= (location?.segment ?? 0) {
                 func visit(_ at: RecordLocation, _ record: LogRecord) throws {
                     if let location, seq == location.segment, at.offset <= location.offset { return }
-                    try body(LogIndexEntry(record, location: at, cost: observer?.cost(of: record)))
+                    try body(LogIndexEntry(record, location: at, price: observer?.price(of: record)))
                 }
                 if present.contains(seq) {
                     try reader.forEachRecord(in: seq, visit)

@@ -6,9 +6,11 @@ import TollgateModel
 /// Every method is called on the store's writer thread, under its writer lock, so an observer sees records in
 /// append order and never concurrently with another write.
 public protocol LogStoreObserver: Sendable {
-    /// The cost of `record` in picodollars (10⁻¹² USD), nil when it is unpriced. Asked for every record the store
-    /// indexes: appended ones and ones re-indexed from the tail at recovery.
-    func cost(of record: LogRecord) -> Int64?
+    /// What `record`'s usage costs in picodollars (10⁻¹² USD) at the prices in force, nil when it is unpriced. Asked
+    /// for every record the store indexes: appended ones and ones re-indexed from the tail at recovery. The index
+    /// entry charges it (`LogIndexEntry.init(_:location:price:)`): a cache hit costs 0 and saved this price, a
+    /// refused request costs 0.
+    func price(of record: LogRecord) -> Int64?
 
     /// `entry` (its cost set) was appended; it becomes durable and indexed at the next commit.
     func appended(_ entry: LogIndexEntry)

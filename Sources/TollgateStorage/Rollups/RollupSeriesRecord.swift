@@ -8,10 +8,12 @@ public struct RollupSeriesRecord: Sendable, Hashable {
     public var success: Bool
     public var cached: Bool
     public var priced: Bool
+    /// `GatewayRefusal.rawValue` of requests the gateway refused; "" for the others.
+    public var refusal: String
 
     public init(
         id: Int64, account: String, gateway: String, provider: String, model: String, success: Bool, cached: Bool,
-        priced: Bool
+        priced: Bool, refusal: String = ""
     ) {
         self.id = id
         self.account = account
@@ -21,5 +23,6 @@ public struct RollupSeriesRecord: Sendable, Hashable {
         self.success = success
         self.cached = cached
         self.priced = priced
+        self.refusal = refusal
     }
 }

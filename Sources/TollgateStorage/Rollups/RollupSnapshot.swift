@@ -11,7 +11,7 @@ public struct RollupSnapshot {
             RollupSeriesRecord(
                 id: row.int64(at: 0), account: account, gateway: row.string(at: 1), provider: row.string(at: 2),
                 model: row.string(at: 3), success: row.int64(at: 4) != 0, cached: row.int64(at: 5) != 0,
-                priced: row.int64(at: 6) != 0)
+                priced: row.int64(at: 6) != 0, refusal: row.string(at: 7))
         }
     }
 

@@ -18,7 +18,7 @@ public final class RollupStore: Sendable {
                 RollupSeriesRecord(
                     id: row.int64(at: 0), account: row.string(at: 1), gateway: row.string(at: 2),
                     provider: row.string(at: 3), model: row.string(at: 4), success: row.int64(at: 5) != 0,
-                    cached: row.int64(at: 6) != 0, priced: row.int64(at: 7) != 0)
+                    cached: row.int64(at: 6) != 0, priced: row.int64(at: 7) != 0, refusal: row.string(at: 8))
             }
         }
     }

@@ -14,6 +14,7 @@ public struct RollupTransaction {
             [
                 .integer(series.id), .text(series.account), .text(series.gateway), .text(series.provider),
                 .text(series.model), .bool(series.success), .bool(series.cached), .bool(series.priced),
+                .text(series.refusal),
             ])
     }
 

@@ -74,6 +74,19 @@ extension RecordCodec {
             case (Field.responseBody, Wire.bytes): record.responseBody = try r.bytes(r.length())
             case (Field.payloadStored, Wire.varint): record.payloadStored = try r.varint() != 0
             case (Field.logged, Wire.varint): record.logged = try r.varint() != 0
+            case (Field.eventID, Wire.bytes): record.eventID = try r.string(r.length())
+            case (Field.attempt, Wire.varint):
+                guard let attempt = Int(exactly: try r.zigzag()) else {
+                    throw SegmentError(.corrupt, "attempt out of range")
+                }
+                record.attempt = attempt
+            case (Field.step, Wire.varint):
+                guard let step = Int(exactly: try r.zigzag()) else { throw SegmentError(.corrupt, "step out of range") }
+                record.step = step
+            case (Field.cached, Wire.varint): record.cached = try r.varint() != 0
+            case (Field.refusal, Wire.bytes):
+                // A refusal this build does not know still marks a usage record; it is read as none.
+                record.refusal = GatewayRefusal(rawValue: try r.string(r.length()))
             case (Field.customCost, Wire.bytes):
                 let n = try r.length()
                 var nested = WireReader(r.buffer, from: r.position, to: r.position + n)

@@ -45,6 +45,11 @@ public enum RecordCodec {
         static let payloadStored: UInt64 = 29
         static let customCost: UInt64 = 30
         static let logged: UInt64 = 31
+        static let eventID: UInt64 = 32
+        static let attempt: UInt64 = 33
+        static let step: UInt64 = 34
+        static let cached: UInt64 = 35
+        static let refusal: UInt64 = 36
     }
 
     /// The nested `customCost` message: either `total`, or `perTokenIn` and `perTokenOut` (picodollars).
@@ -137,6 +142,11 @@ public enum RecordCodec {
             w.lengthPrefixed(nested.bytes)
         }
         if !r.logged { w.bool(Field.logged, false) }
+        if let eventID = r.eventID { w.string(Field.eventID, eventID) }
+        if r.attempt != 1 { w.int(Field.attempt, Int64(r.attempt)) }
+        if let step = r.step { w.int(Field.step, Int64(step)) }
+        if r.cached { w.bool(Field.cached, true) }
+        if let refusal = r.refusal { w.string(Field.refusal, refusal.rawValue) }
     }
 }
 

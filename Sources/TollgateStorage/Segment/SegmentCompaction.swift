@@ -235,15 +235,15 @@ enum SegmentCompaction {
 extension LogRecord {
     /// What a request's record keeps once its log is deleted or expired: what usage, costs and reports need (id,
     /// times, account, gateway, provider, model, method, status, success, stream, durations, token usage and
-    /// service tier, custom cost), as a usage record (`logged == false`). Path, headers, bodies, metadata, error
-    /// and sizes go.
+    /// service tier, custom cost, cached, refusal), as a usage record (`logged == false`). Path, headers, bodies,
+    /// metadata, error, sizes and the event, attempt and step go.
     public var usageRecord: LogRecord {
         LogRecord(
             id: id, createdAt: createdAt, account: account, gateway: gateway, provider: provider, model: model,
             path: "", method: method, statusCode: statusCode, success: success, stream: stream,
             durationMicros: durationMicros, ttftMicros: ttftMicros, usage: usage, requestSize: 0, responseSize: 0,
             error: nil, metadata: [], requestHeaders: [], responseHeaders: [], requestBody: [], responseBody: [],
-            payloadStored: false, customCost: customCost, logged: false)
+            payloadStored: false, customCost: customCost, logged: false, cached: cached, refusal: refusal)
     }
 }
 
