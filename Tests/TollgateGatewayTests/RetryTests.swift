@@ -47,6 +47,12 @@ import Testing
         #expect(response.headers["cf-aig-event-id"] == logs.first?["id"] as? String)
         // The answering attempt alone carries usage.
         #expect((logs.last?["tokens_in"] as? Int ?? 0) > 0)
+        // The logs say which attempt each was, and the event finds them all.
+        #expect(logs.map { $0["attempt"] as? Int } == [1, 2, 3])
+        let event = try #require(response.headers["cf-aig-event-id"])
+        let attempts = try await harness.waitForLogs(query: "&event_id=\(event)", count: 3)
+        #expect(attempts.count == 3)
+        #expect(attempts.allSatisfy { $0["event_id"] as? String == event })
         try await harness.stop()
     }
 

@@ -47,6 +47,8 @@ import Testing
         #expect(fellBack.headers["cf-aig-event-id"] == logs[1]["id"] as? String)
         // The fallback's usage is the answering provider's.
         #expect((logs[2]["tokens_out"] as? Int ?? 0) > 0)
+        #expect(logs.map { $0["step"] as? Int } == [0, 0, 1])
+        #expect(logs.map { $0["attempt"] as? Int } == [1, 1, 2])
         try await harness.stop()
     }
 
