@@ -14,6 +14,16 @@ import NIOCore
 ///      └──────── retry ─────────────┘  (a reused connection closed before answering, the request replayable)
 ///
 ///  The client going away ends any state but `finished` in finished(.abandoned).
+///
+///  With the response cache (the request's key needs its whole body):
+///                        clientEnd                      cacheHit
+///  collectingForCache ──────────────► lookingUpCache ──────────────► finished(.servedFromCache)
+///                                       │    │  waitForIdentical            ▲
+///                                       │    ▼                    cacheHit  │
+///                                       │  waitingForIdentical ─────────────┘
+///                                       │    │
+///                          cacheMissed  ▼    ▼ cacheMissed (the identical request failed)
+///                                     connecting ─ as above
 /// ```
 ///
 /// The request side runs beside it (`RequestProgress`): the client may still be uploading while the response
@@ -47,6 +57,12 @@ struct ExchangeStateMachine {
         case streamingResponse(Attempt, upstreamKeepAlive: Bool)
         /// The exchange is over; later events only let go of what is left.
         case finished(Ending)
+        /// The response cache may answer: the request body is collected whole (its key needs it), no upstream yet.
+        case collectingForCache
+        /// The cache key is known and being looked up (off the event loop).
+        case lookingUpCache
+        /// An identical request is in flight upstream: this one waits to be answered from its response.
+        case waitingForIdentical
     }
 
     /// The client's request, beside the response.
@@ -71,6 +87,8 @@ struct ExchangeStateMachine {
         case cut(ProxyError)
         /// The client went away.
         case abandoned(ProxyError)
+        /// Answered from the response cache: no upstream was called.
+        case servedFromCache
     }
 
     /// What happens to the upstream connection when an exchange lets go of it.
@@ -124,6 +142,11 @@ struct ExchangeStateMachine {
         case retry
         /// Check the read timeout again after this long.
         case scheduleReadTimer(TimeAmount)
+        /// The request is whole: compute its cache key and look it up.
+        case lookUpCache
+        /// Not answered from the cache: send the collected request upstream on a connection checked out or opened
+        /// now.
+        case connectUpstream
         /// The exchange ended: let go of the upstream, end or close towards the client as `ending` says, and
         /// submit the record.
         case finish(Ending, upstream: UpstreamDisposal)
@@ -147,13 +170,17 @@ struct ExchangeStateMachine {
     /// the read timeout applies.
     let requestTimeout: TimeAmount?
 
+    /// `cacheLookup`: the response cache may answer the request, so its body is collected and looked up before any
+    /// upstream is asked for (`collectingForCache`).
     init(
         start: NIODeadline, collectsBody: Bool, readTimeout: TimeAmount, idempotent: Bool, http10Client: Bool,
-        requestTimeout: TimeAmount? = nil
+        requestTimeout: TimeAmount? = nil, cacheLookup: Bool = false
     ) {
         self.requestTimeout = requestTimeout
-        self.state = .connecting(Attempt(number: 1, reused: false, responded: false, replay: false))
-        self.request = collectsBody ? .collecting : .streaming
+        self.state =
+            cacheLookup
+            ? .collectingForCache : .connecting(Attempt(number: 1, reused: false, responded: false, replay: false))
+        self.request = collectsBody || cacheLookup ? .collecting : .streaming
         self.start = start
         self.readTimeout = readTimeout
         self.idempotent = idempotent
@@ -170,7 +197,7 @@ struct ExchangeStateMachine {
     var hasUpstream: Bool {
         switch state {
         case .awaitingResponse, .streamingResponse: true
-        case .connecting, .finished: false
+        case .connecting, .finished, .collectingForCache, .lookingUpCache, .waitingForIdentical: false
         }
     }
 
@@ -179,7 +206,8 @@ struct ExchangeStateMachine {
         switch state {
         case .streamingResponse: true
         case .finished(.completed), .finished(.cut): true
-        case .connecting, .awaitingResponse, .finished: false
+        case .connecting, .awaitingResponse, .finished, .collectingForCache, .lookingUpCache, .waitingForIdentical:
+            false
         }
     }
 
@@ -190,7 +218,7 @@ struct ExchangeStateMachine {
     var attempt: Attempt? {
         switch state {
         case .connecting(let attempt), .awaitingResponse(let attempt), .streamingResponse(let attempt, _): attempt
-        case .finished: nil
+        case .finished, .collectingForCache, .lookingUpCache, .waitingForIdentical: nil
         }
     }
 
@@ -225,7 +253,7 @@ struct ExchangeStateMachine {
             return finish(.answered(error), upstream: .none)
         case .finished:
             return .none
-        case .awaitingResponse, .streamingResponse:
+        case .awaitingResponse, .streamingResponse, .collectingForCache, .lookingUpCache, .waitingForIdentical:
             return .unexpected
         }
     }
@@ -258,6 +286,11 @@ struct ExchangeStateMachine {
         case .received, .sent:
             return .unexpected
         case .collecting:
+            if state == .collectingForCache {
+                state = .lookingUpCache
+                request = .received
+                return .lookUpCache
+            }
             guard hasUpstream else {
                 request = .received
                 return .sendCollectedRequest(upstreamAttached: false)
@@ -302,7 +335,7 @@ struct ExchangeStateMachine {
             return .forwardResponseHead
         case .finished:
             return .none
-        case .connecting, .streamingResponse:
+        case .connecting, .streamingResponse, .collectingForCache, .lookingUpCache, .waitingForIdentical:
             return .unexpected
         }
     }
@@ -316,7 +349,7 @@ struct ExchangeStateMachine {
             return .forwardResponseBody
         case .finished:
             return .none
-        case .connecting, .awaitingResponse:
+        case .connecting, .awaitingResponse, .collectingForCache, .lookingUpCache, .waitingForIdentical:
             return .unexpected
         }
     }
@@ -330,7 +363,7 @@ struct ExchangeStateMachine {
             return finish(.completed, upstream: reusable ? .release : .close)
         case .finished:
             return .none
-        case .connecting, .awaitingResponse:
+        case .connecting, .awaitingResponse, .collectingForCache, .lookingUpCache, .waitingForIdentical:
             return .unexpected
         }
     }
@@ -352,7 +385,7 @@ struct ExchangeStateMachine {
             return finish(.cut(.closed(by: cause, midStream: true)), upstream: .none)
         case .finished:
             return .none
-        case .connecting:
+        case .connecting, .collectingForCache, .lookingUpCache, .waitingForIdentical:
             return .unexpected
         }
     }
@@ -384,8 +417,8 @@ struct ExchangeStateMachine {
             if quiet < readTimeout { return .scheduleReadTimer(readTimeout - quiet) }
             let error = ProxyError.readTimeout
             return finish(responseStarted ? .cut(error) : .answered(error), upstream: .close)
-        case .connecting, .finished:
-            // No upstream to wait for: connecting has its own timeout, a finished exchange none.
+        case .connecting, .finished, .collectingForCache, .lookingUpCache, .waitingForIdentical:
+            // No upstream to wait for: connecting has its own timeout, the cache states and a finished exchange none.
             return .none
         }
     }
@@ -393,12 +426,55 @@ struct ExchangeStateMachine {
     /// The client connection closed.
     mutating func clientGone() -> Action {
         switch state {
-        case .connecting:
+        case .connecting, .collectingForCache, .lookingUpCache, .waitingForIdentical:
             return finish(.abandoned(.clientDisconnected), upstream: .none)
         case .awaitingResponse, .streamingResponse:
             return finish(.abandoned(.clientDisconnected), upstream: .close)
         case .finished:
             return .none
+        }
+    }
+
+    // MARK: Response cache
+
+    /// Whether the client's body is read with no upstream to hold it back (it is collected for the cache key).
+    var readsWithoutUpstream: Bool { state == .collectingForCache }
+
+    /// The lookup found the response (or an identical request in flight brought it): answer from it.
+    mutating func cacheHit() -> Action {
+        switch state {
+        case .lookingUpCache, .waitingForIdentical:
+            return finish(.servedFromCache, upstream: .none)
+        case .finished:
+            return .none
+        case .connecting, .awaitingResponse, .streamingResponse, .collectingForCache:
+            return .unexpected
+        }
+    }
+
+    /// The lookup found nothing, or the identical request waited for failed: the first attempt goes upstream.
+    mutating func cacheMissed() -> Action {
+        switch state {
+        case .lookingUpCache, .waitingForIdentical:
+            state = .connecting(Attempt(number: 1, reused: false, responded: false, replay: false))
+            return .connectUpstream
+        case .finished:
+            return .none
+        case .connecting, .awaitingResponse, .streamingResponse, .collectingForCache:
+            return .unexpected
+        }
+    }
+
+    /// An identical request is in flight: wait for its response instead of calling the upstream too.
+    mutating func waitForIdentical() -> Action {
+        switch state {
+        case .lookingUpCache:
+            state = .waitingForIdentical
+            return .none
+        case .finished:
+            return .none
+        case .connecting, .awaitingResponse, .streamingResponse, .collectingForCache, .waitingForIdentical:
+            return .unexpected
         }
     }
 

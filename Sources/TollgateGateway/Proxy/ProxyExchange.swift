@@ -62,6 +62,8 @@ final class ProxyExchange {
     var responseSize: Int64 = 0
     /// Set when the response is a stream the gateway asked usage for; filters what the client receives.
     var usageFilter: StreamUsageFilter?
+    /// The response cache's part, when caching applies to the request.
+    var caching: ExchangeCaching?
 
     init(
         id: LogID, machine: ExchangeStateMachine, route: ProxyRoute, target: UpstreamTarget,
@@ -126,7 +128,7 @@ final class ProxyExchange {
         var headers: [(name: String, value: String)] = []
         headers.reserveCapacity(requestHead.headers.count)
         for (name, value) in requestHead.headers { headers.append((name, value)) }
-        return Exchange(
+        var exchange = Exchange(
             id: id, startedAt: id.milliseconds, account: account, gateway: gateway, provider: provider,
             method: method.rawValue, path: path, query: query, requestHeaders: headers, requestBody: requestBody,
             statusCode: statusCode, responseHeaders: responseHeaders, responseBody: responseBody,
@@ -137,5 +139,7 @@ final class ProxyExchange {
             quotaReserved: quotaReserved, requestSummary: capturesBodies ? nil : requestScanner.finish(),
             responseUsage: capturesBodies ? nil : responseScanner?.finish() ?? ResponseUsage()
         )
+        exchange.cached = caching?.status == .hit
+        return exchange
     }
 }

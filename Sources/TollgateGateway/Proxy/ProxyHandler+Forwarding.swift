@@ -135,10 +135,12 @@ extension ProxyHandler: UpstreamDelegate {
             !target.streamUsagePaths.isEmpty && head.method == .POST && entry.streamUsage
             && target.streamUsagePaths.contains(where: { $0.utf8.elementsEqual(route.path.utf8) })
             && Self.isJSON(head.headers)
+        let cacheable = caching(controls, method: head.method, rewritesForUsage: collects)
         let machine = ExchangeStateMachine(
             start: start, collectsBody: collects, readTimeout: shared.configuration.readTimeout,
             idempotent: ProxyExchange.isIdempotent(head.method), http10Client: Self.isHTTP10(head.version),
-            requestTimeout: controls.requestTimeout.map { .milliseconds(Int64($0)) })
+            requestTimeout: controls.requestTimeout.map { .milliseconds(Int64($0)) },
+            cacheLookup: cacheable != nil)
         let exchange = ProxyExchange(
             id: shared.generator.next(), machine: machine, route: route, target: target, requestHead: head,
             upstreamHead: upstreamHead, metadata: metadata, collectPayload: collectPayload,
@@ -146,11 +148,12 @@ extension ProxyHandler: UpstreamDelegate {
         exchange.logged = admission == .store
         exchange.capturesBodies = exchange.logged && collectPayload
         exchange.quotaReserved = admission == .store && shared.quota != nil
+        exchange.caching = cacheable
         if logged && admission == .usageOnly { exchange.logStatus = "quota_exceeded" }
         if exchange.capturesBodies, let contentLength, contentLength <= exchange.captureLimit {
             exchange.requestBody.reserveCapacity(contentLength)
         }
-        if collects {
+        if collects || cacheable != nil {
             exchange.heldBody = context.channel.allocator.buffer(
                 capacity: min(contentLength ?? 1024, shared.configuration.maxRequestBodyBytes))
             if let expect = head.headers.first(name: "expect"), expect.lowercased() == "100-continue" {
@@ -163,6 +166,8 @@ extension ProxyHandler: UpstreamDelegate {
             }
         }
         self.exchange = exchange
+        // A cacheable request goes upstream only once its whole body was looked up (`lookUpCache`).
+        if cacheable != nil { return }
         if let connection = pool.checkout(target.endpoint) {
             attach(connection, exchange: exchange, reused: true)
         } else {
@@ -229,9 +234,10 @@ extension ProxyHandler: UpstreamDelegate {
         guard let held = exchange.heldBody else { return }
         exchange.heldBody = nil
         var body = held
-        let rewritten = held.withUnsafeReadableBytes { raw in
-            StreamUsageOption.requestingUsage(raw.bindMemory(to: UInt8.self))
-        }
+        let rewritten =
+            exchange.caching?.rewritesForUsage == false
+            ? nil
+            : held.withUnsafeReadableBytes { raw in StreamUsageOption.requestingUsage(raw.bindMemory(to: UInt8.self)) }
         if let rewritten, let context {
             body = context.channel.allocator.buffer(capacity: rewritten.count)
             body.writeBytes(rewritten)
@@ -345,6 +351,7 @@ extension ProxyHandler: UpstreamDelegate {
             let action = exchange.machine.upstreamBody(now: .now())
             guard action == .forwardResponseBody else { return perform(action, exchange: exchange) }
             exchange.captureResponse(buffer)
+            if exchange.caching?.fill != nil { teeToCache(buffer, exchange: exchange) }
             if exchange.usageFilter == nil {
                 context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
             } else if let out = exchange.usageFilter!.filter(buffer) {
@@ -406,6 +413,9 @@ extension ProxyHandler: UpstreamDelegate {
         } else if Self.isHTTP10(version) {
             headers.add(name: "connection", value: "keep-alive")
         }
+        if exchange.caching != nil {
+            cacheResponseHead(head, exchange: exchange, headers: &headers, captured: &captured)
+        }
         exchange.responseHeaders = captured
         context.write(
             wrapOutboundOut(.head(HTTPResponseHead(version: version, status: head.status, headers: headers))),
@@ -458,6 +468,10 @@ extension ProxyHandler: UpstreamDelegate {
             connect(exchange: exchange)
         case .scheduleReadTimer(let delay):
             scheduleReadTimer(exchange, in: delay)
+        case .lookUpCache:
+            lookUpCache(exchange)
+        case .connectUpstream:
+            goUpstreamAfterMiss(exchange)
         case .none, .unexpected, .dropRequestPart, .dropInterimHead, .discardUpstream, .sendRequest,
             .replayRequest, .awaitCollectedBody, .forwardRequestBody, .queueRequestBody, .collectRequestBody,
             .forwardRequestEnd, .queueRequestEnd, .sendCollectedRequest, .forwardInterimHead, .forwardResponseHead,
@@ -474,6 +488,7 @@ extension ProxyHandler: UpstreamDelegate {
     ) {
         exchange.readTimer?.cancel()
         exchange.readTimer = nil
+        if exchange.caching != nil { cacheExchangeEnded(exchange, ending: ending) }
         if let connection = exchange.upstream {
             exchange.upstream = nil
             connection.delegate = nil
@@ -504,6 +519,8 @@ extension ProxyHandler: UpstreamDelegate {
             shared.sink.submit(exchange.makeExchange(error: error.message, now: .now()))
         case .abandoned(let error):
             shared.sink.submit(exchange.makeExchange(error: error.message, now: .now()))
+        case .servedFromCache:
+            replayCached(exchange)
         }
     }
 
@@ -552,10 +569,11 @@ extension ProxyHandler: UpstreamDelegate {
             code = "upstream_unreachable"
         }
         if !exchange.machine.requestEnded || connection.quiescing { exchange.keepClientAlive = false }
-        let (head, body) = GatewayErrorResponse(status: status, code: code, message: error.message).render(
+        var (head, body) = GatewayErrorResponse(status: status, code: code, message: error.message).render(
             version: exchange.requestHead.version, logID: exchange.logID, close: !exchange.keepClientAlive,
             allocator: context.channel.allocator)
         exchange.statusCode = Int(status.code)
+        if exchange.caching?.status == .miss { head.headers.add(name: "cf-aig-cache-status", value: "MISS") }
         exchange.responseHeaders = head.headers.map { (name: $0.name, value: $0.value) }
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if exchange.method != .HEAD {

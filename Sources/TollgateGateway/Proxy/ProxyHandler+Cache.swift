@@ -1,0 +1,271 @@
+import NIOCore
+import NIOHTTP1
+import TollgateModel
+import TollgateStorage
+
+/// What the response cache does for one exchange (`cf-aig-cache-*`, the gateway's `cache_ttl`).
+struct ExchangeCaching {
+    enum Status: Equatable {
+        case hit
+        case miss
+    }
+
+    /// Seconds a response this request stores is served.
+    let ttl: Int
+    /// The client's own key (`cf-aig-cache-key`).
+    let clientKey: String?
+    /// The body may get `stream_options.include_usage` upstream (an OpenAI-style stream on a gateway with
+    /// `stream_usage`), so a replay filters the usage-only chunk as a live stream would.
+    let rewritesForUsage: Bool
+    /// Known once the request body is whole.
+    var key: CacheKey?
+    /// The request would get usage injected upstream: a replayed stream drops the usage-only chunk.
+    var injectsUsage = false
+    /// This exchange leads its key's flight: identical requests wait for its response.
+    var leads = false
+    /// The flight was landed (waiters were told), so the exchange's end does not land it again.
+    var landed = false
+    /// `cf-aig-cache-status`, once decided.
+    var status: Status?
+    /// The entry to answer from (a hit), until it is written.
+    var hit: ResponseCache.Entry?
+    /// The response being collected for the cache; nil when it will not be stored (not 2xx, too large).
+    var fill: [UInt8]?
+    var fillStatus = 0
+    var fillHeaders: [Header] = []
+}
+
+/// The response cache in the proxy: the key once the request body is whole, the lookup off the event loop, one
+/// upstream call for identical requests in flight, answers replayed from an entry (`HIT`), and the tee of a 2xx
+/// response into a new entry (`MISS`).
+extension ProxyHandler {
+    /// Whether caching applies to a request with these controls.
+    func caching(_ controls: RequestControls, method: HTTPMethod, rewritesForUsage: Bool) -> ExchangeCaching? {
+        guard shared.cache != nil, let ttl = controls.cacheTTL, method != .HEAD else { return nil }
+        return ExchangeCaching(ttl: ttl, clientKey: controls.cacheKey, rewritesForUsage: rewritesForUsage)
+    }
+
+    /// `.lookUpCache`: the request is whole. Waits for an identical request in flight, or looks the key up.
+    func lookUpCache(_ exchange: ProxyExchange) {
+        guard let cache = shared.cache, let context, var caching = exchange.caching else { return }
+        let key: CacheKey
+        if let clientKey = caching.clientKey {
+            key = CacheKey(account: exchange.account, gateway: exchange.gateway, clientKey: clientKey)
+        } else {
+            var credentials: [String] = []
+            for (name, value) in exchange.upstreamHead.headers where HeaderRedaction.isSensitive(name) {
+                credentials.append(name.lowercased() + ":" + value)
+            }
+            credentials.sort()
+            var pathAndQuery = exchange.path
+            if let query = exchange.query {
+                pathAndQuery += "?"
+                pathAndQuery += query
+            }
+            let body = exchange.heldBody ?? ByteBuffer()
+            key = CacheKey(
+                account: exchange.account, gateway: exchange.gateway, provider: exchange.provider,
+                method: exchange.method.rawValue, pathAndQuery: pathAndQuery, credentials: credentials,
+                body: body.readableBytesView)
+        }
+        if caching.rewritesForUsage, let held = exchange.heldBody {
+            caching.injectsUsage =
+                held.withUnsafeReadableBytes { StreamUsageOption.requestingUsage($0.bindMemory(to: UInt8.self)) }
+                != nil
+        }
+        caching.key = key
+        let loop = context.eventLoop
+        let bound = NIOLoopBound((self, exchange), eventLoop: loop)
+        let joined = cache.flights.join(key) { entry in
+            loop.execute {
+                let (handler, exchange) = bound.value
+                handler.identicalLanded(entry, exchange: exchange)
+            }
+        }
+        switch joined {
+        case .wait:
+            exchange.caching = caching
+            perform(exchange.machine.waitForIdentical(), exchange: exchange)
+        case .landed(let entry):
+            exchange.caching = caching
+            serveFromCache(entry, exchange: exchange)
+        case .lead:
+            caching.leads = true
+            exchange.caching = caching
+            cache.lookup(key, on: loop).assumeIsolated().whenSuccess { [self] entry in
+                guard let entry else { return perform(exchange.machine.cacheMissed(), exchange: exchange) }
+                // Found on disk: the waiters are answered from it too.
+                if exchange.caching?.landed == false {
+                    exchange.caching?.landed = true
+                    cache.flights.land(key, entry)
+                    cache.flights.settle(key)
+                }
+                serveFromCache(entry, exchange: exchange)
+            }
+        }
+    }
+
+    /// The identical request this one waited for ended: answer from its response, or go upstream.
+    func identicalLanded(_ entry: ResponseCache.Entry?, exchange: ProxyExchange) {
+        guard let entry else { return perform(exchange.machine.cacheMissed(), exchange: exchange) }
+        serveFromCache(entry, exchange: exchange)
+    }
+
+    func serveFromCache(_ entry: ResponseCache.Entry, exchange: ProxyExchange) {
+        exchange.caching?.hit = entry
+        perform(exchange.machine.cacheHit(), exchange: exchange)
+    }
+
+    /// `.connectUpstream`: a miss goes upstream with the collected body.
+    func goUpstreamAfterMiss(_ exchange: ProxyExchange) {
+        exchange.caching?.status = .miss
+        sendCollectedRequest(exchange, upstreamAttached: false)
+        if let connection = pool.checkout(exchange.target.endpoint) {
+            attach(connection, exchange: exchange, reused: true)
+        } else {
+            connect(exchange: exchange)
+        }
+    }
+
+    /// The response head of a miss: `cf-aig-cache-status: MISS`, and a fill started for a 2xx response.
+    func cacheResponseHead(
+        _ head: HTTPResponseHead, exchange: ProxyExchange, headers: inout HTTPHeaders,
+        captured: inout [(name: String, value: String)]
+    ) {
+        guard var caching = exchange.caching else { return }
+        headers.add(name: "cf-aig-cache-status", value: "MISS")
+        captured.append(("cf-aig-cache-status", "MISS"))
+        caching.status = .miss
+        if (200..<300).contains(head.status.code) {
+            let listed = ProxyHeaders.connectionTokens(head.headers)
+            var stored: [Header] = []
+            var length = 0
+            for (name, value) in head.headers {
+                if ProxyHeaders.nameEquals(name, "content-length") {
+                    length = Int(value) ?? 0
+                    continue
+                }
+                if ProxyHeaders.isHopByHop(name) { continue }
+                if !listed.isEmpty && listed.contains(name.lowercased()) { continue }
+                stored.append(Header(name, value))
+            }
+            if length <= shared.cache?.configuration.maxBodyBytes ?? 0 {
+                caching.fillStatus = Int(head.status.code)
+                caching.fillHeaders = stored
+                var fill: [UInt8] = []
+                fill.reserveCapacity(length)
+                caching.fill = fill
+            }
+        }
+        exchange.caching = caching
+    }
+
+    /// A response body part of a miss, into its fill (dropped when it grows past the cache's body limit).
+    func teeToCache(_ buffer: ByteBuffer, exchange: ProxyExchange) {
+        let limit = shared.cache?.configuration.maxBodyBytes ?? 0
+        guard let size = exchange.caching?.fill?.count, size + buffer.readableBytes <= limit else {
+            exchange.caching?.fill = nil
+            return
+        }
+        exchange.caching!.fill!.append(contentsOf: buffer.readableBytesView)
+    }
+
+    /// An exchange with caching ended: a whole 2xx response is stored (and answers the requests waiting for it); a
+    /// leader that got none lets its waiters go upstream.
+    func cacheExchangeEnded(_ exchange: ProxyExchange, ending: ExchangeStateMachine.Ending) {
+        guard let cache = shared.cache, var caching = exchange.caching, let key = caching.key else { return }
+        var entry: ResponseCache.Entry?
+        if case .completed = ending, let fill = caching.fill {
+            let now = cache.now
+            entry = ResponseCache.Entry(
+                key: key.digest, account: exchange.account, gateway: exchange.gateway, createdAt: now,
+                expiresAt: now + Int64(caching.ttl) * 1000, status: caching.fillStatus, headers: caching.fillHeaders,
+                body: fill)
+        }
+        caching.fill = nil
+        let lands = caching.leads && !caching.landed
+        caching.landed = true
+        exchange.caching = caching
+        if let entry {
+            if lands { cache.flights.land(key, entry) }
+            cache.store(entry) { if lands { cache.flights.settle(key) } }
+        } else if lands {
+            cache.flights.land(key, nil)
+        }
+    }
+
+    /// `finish(.servedFromCache)`: writes the entry's response (a stream as a stream) with `cf-aig-cache-status:
+    /// HIT`, and records it as a cached exchange with the entry's body, so its usage is the original response's.
+    func replayCached(_ exchange: ProxyExchange) {
+        guard let context, let entry = exchange.caching?.hit else { return }
+        exchange.caching?.hit = nil
+        exchange.caching?.status = .hit
+        exchange.statusCode = entry.status
+        var headers = HTTPHeaders()
+        var captured: [(name: String, value: String)] = []
+        captured.reserveCapacity(entry.headers.count + 4)
+        for header in entry.headers {
+            headers.add(name: header.name, value: header.value)
+            captured.append((header.name, header.value))
+        }
+        let eventStream = Self.isEventStream(headers)
+        if !exchange.capturesBodies { exchange.responseScanner = ResponseUsageScanner(eventStream: eventStream) }
+        var filter: StreamUsageFilter?
+        if eventStream && entry.status == 200 && exchange.caching?.injectsUsage == true { filter = StreamUsageFilter() }
+        let version = exchange.requestHead.version
+        if eventStream || filter != nil {
+            // Replayed as a stream: chunked, one part per event (close-delimited for an HTTP/1.0 client).
+            if Self.isHTTP10(version) { exchange.keepClientAlive = false }
+        } else {
+            headers.add(name: "content-length", value: String(entry.body.count))
+        }
+        headers.add(name: "cf-aig-cache-status", value: "HIT")
+        captured.append(("cf-aig-cache-status", "HIT"))
+        headers.add(name: "cf-aig-log-id", value: exchange.logID)
+        captured.append(("cf-aig-log-id", exchange.logID))
+        if let status = exchange.logStatus {
+            headers.add(name: "cf-aig-log-status", value: "\(status)")
+            captured.append(("cf-aig-log-status", "\(status)"))
+        }
+        if connection.quiescing { exchange.keepClientAlive = false }
+        if !exchange.keepClientAlive {
+            headers.add(name: "connection", value: "close")
+        } else if Self.isHTTP10(version) {
+            headers.add(name: "connection", value: "keep-alive")
+        }
+        exchange.responseHeaders = captured
+        let status = HTTPResponseStatus(statusCode: entry.status)
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)
+        for range in eventStream ? Self.eventRanges(entry.body) : [0..<entry.body.count] where !range.isEmpty {
+            var part = context.channel.allocator.buffer(capacity: range.count)
+            part.writeBytes(entry.body[range])
+            exchange.captureResponse(part)
+            if filter == nil {
+                context.write(wrapOutboundOut(.body(.byteBuffer(part))), promise: nil)
+            } else if let out = filter!.filter(part) {
+                context.write(wrapOutboundOut(.body(.byteBuffer(out))), promise: nil)
+            }
+        }
+        if let rest = filter?.finish() { context.write(wrapOutboundOut(.body(.byteBuffer(rest))), promise: nil) }
+        endResponse(exchange, error: nil)
+    }
+
+    /// An event stream cut after each blank line (`\n\n`), the last range holding whatever follows the last one.
+    static func eventRanges(_ body: [UInt8]) -> [Range<Int>] {
+        var ranges: [Range<Int>] = []
+        var start = 0
+        var index = 0
+        while index + 1 < body.count {
+            if body[index] == 0x0A && body[index + 1] == 0x0A {
+                ranges.append(start..<(index + 2))
+                start = index + 2
+                index += 2
+            } else {
+                index += 1
+            }
+        }
+        if start < body.count { ranges.append(start..<body.count) }
+        return ranges
+    }
+}
