@@ -26,6 +26,7 @@ wait_port "$mock_port"
 
 static_port=$(free_port)
 mkdir -p "$work/static/v1"
+chmod 755 "$work" "$work/static" "$work/static/v1"  # nginx's workers read the file as another user
 cat > "$work/nginx.conf" <<NGINX
 worker_processes auto;
 pid $work/nginx.pid;
@@ -111,6 +112,7 @@ cache_run() {
     curl -s -D "$work/hit.head" -o "$work/static/v1/chat-completion.json" -X POST -H 'Content-Type: application/json' \
         -H 'Authorization: Bearer sk-bench' -d "$body" "$url"
     grep -qi '^cf-aig-cache-status: HIT' "$work/hit.head" || { echo "the warm-up request was not a hit" >&2; exit 1; }
+    chmod 644 "$work/static/v1/chat-completion.json"
     local s_rps s_p50 s_p99 s_err h_rps h_p50 h_p99 h_err o_rps o_p50 o_p99 o_err
     read -r s_rps s_p50 s_p99 s_err <<<"$(run static "http://127.0.0.1:$static_port/v1/chat-completion.json" 32)"
     read -r h_rps h_p50 h_p99 h_err <<<"$(run hit "$url" 32)"

@@ -237,7 +237,8 @@ import TollgateStorage
         bytes.removeLast(7)
         try bytes.write(to: URL(fileURLWithPath: path))
 
-        let second = try await GatewayHarness.start(dataDirectory: data)
+        // Every hit reads its file (no entries kept in memory), as after a restart.
+        let second = try await GatewayHarness.start(dataDirectory: data) { $0.cache.memoryBytes = 0 }
         let kept = try await Self.send(second, headers: key)
         #expect(kept.headers["cf-aig-cache-status"] == "HIT")
         #expect(kept.body == original.body)

@@ -15,6 +15,8 @@ public final class ResponseCaching: Sendable {
         public var maxBytes: Int64 = 1 << 30
         /// Responses with a larger body are not stored.
         public var maxBodyBytes = 25 << 20
+        /// Bytes of entries kept in memory as well, answered without reading their file; 0: every hit reads it.
+        public var memoryBytes: Int64 = 64 << 20
         /// Time between two sweeps of expired entries.
         public var sweepInterval: Duration = .seconds(60)
         /// Unix ms; tests inject their own.
@@ -39,6 +41,7 @@ public final class ResponseCaching: Sendable {
         var files = ResponseCache.Configuration(directory: directory)
         files.maxBytes = configuration.maxBytes
         files.maxBodyBytes = configuration.maxBodyBytes
+        files.memoryBytes = min(configuration.memoryBytes, configuration.maxBytes)
         store = try ResponseCache(configuration: files, now: configuration.now)
         pool = NIOThreadPool(numberOfThreads: max(1, configuration.threads))
         pool.start()
@@ -47,10 +50,11 @@ public final class ResponseCaching: Sendable {
     /// Unix ms, from the injected clock.
     var now: Int64 { configuration.now() }
 
-    /// Looks `key` up on the I/O threads; the future completes on `eventLoop` (nil: a miss, also when the threads
-    /// stopped).
+    /// Looks `key` up: among the entries kept in memory at once, else on the I/O threads; the future completes on
+    /// `eventLoop` (nil: a miss, also when the threads stopped).
     func lookup(_ key: CacheKey, on eventLoop: any EventLoop) -> EventLoopFuture<ResponseCache.Entry?> {
         let store = self.store
+        if let entry = store.lookupInMemory(key.digest) { return eventLoop.makeSucceededFuture(entry) }
         return pool.runIfActive(eventLoop: eventLoop) { store.lookup(key.digest) }
             .flatMapErrorThrowing { _ in nil }
     }
