@@ -131,8 +131,10 @@ echo "|---|---:|---:|---:|---:|---:|"
 if [ "$mode" = cache ]; then
     read -r d_rps d_p50 d_p99 d_err <<<"$(run direct "http://127.0.0.1:$mock_port/v1/chat/completions" 32)"
     read -r n_rps n_p50 n_p99 n_err <<<"$(run nginx "http://127.0.0.1:$nginx_port/v1/chat/completions" 32)"
+    read -r t_rps t_p50 t_p99 t_err <<<"$(run tollgate "http://127.0.0.1:$gw_port/v1/default/default/openai/chat/completions" 32)"
     echo "| mock direct | 32 | $d_rps | $d_p50 | $d_p99 | |"
     echo "| nginx → mock | 32 | $n_rps | $n_p50 | $n_p99 | |"
+    echo "| tollgate → mock (logging on, no cache) | 32 | $t_rps | $t_p50 | $t_p99 | |"
     cache_run
     exit 0
 fi
