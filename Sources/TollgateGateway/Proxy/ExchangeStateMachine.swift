@@ -30,11 +30,11 @@ import NIOCore
 /// streams (an early answer), and its parts go upstream as they come, wait for an upstream, or are collected
 /// whole when the body may be rewritten.
 ///
-/// Shaped for what hangs on it next: an exchange answered without an upstream (a cache hit, a refusal) is
-/// `connecting → finished(.answered)` with no attempt made; an attempt that fails before the first response byte
+/// Shaped for what hangs on it next: an exchange answered without an upstream is `finished` with no attempt made (a
+/// cache hit from `lookingUpCache` or `waitingForIdentical`, a refusal from `connecting`); an attempt that fails before the first response byte
 /// reached the client (`awaitingResponse`) can be tried again on a new connection (`retry`, today for a reused
 /// keep-alive connection the upstream had dropped) or against another target; every response body part leaves
-/// through one action (`forwardResponseBody`), where a second consumer (a cache) can be fed the same bytes.
+/// through one action (`forwardResponseBody`), where a second consumer (the cache's fill) is fed the same bytes.
 struct ExchangeStateMachine {
     /// One try at getting the response from an upstream.
     struct Attempt: Equatable {
