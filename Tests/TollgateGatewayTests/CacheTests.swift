@@ -132,6 +132,12 @@ import TollgateStorage
             #expect(next.status == 200)
             #expect(next.headers["cf-aig-cache-status"] == "MISS", "the 500 was not stored")
             #expect(harness.mock.requestCount == calls + 1)
+            // The gateway's own answer to a request caching applied to says MISS too.
+            let unreachable = try await Self.send(
+                harness, gateway: "cached", body: #"{"model":"gpt-5-mini","messages":[]}"#,
+                headers: ["x-mock-fault": "close"])
+            #expect(unreachable.status == 502)
+            #expect(unreachable.headers["cf-aig-cache-status"] == "MISS")
         }
     }
 
