@@ -138,11 +138,12 @@ final class CacheFlights: Sendable {
 
     private let flights = Mutex<[[UInt8]: Flight]>([:])
 
-    func join(_ key: CacheKey, waiter: @escaping Waiter) -> Joined {
+    /// Joins `key`'s flight; `waiter` is asked for the callback only when the request is to wait.
+    func join(_ key: CacheKey, waiter: () -> Waiter) -> Joined {
         flights.withLock { flights in
             switch flights[key.digest] {
             case .inFlight(var waiters):
-                waiters.append(waiter)
+                waiters.append(waiter())
                 flights[key.digest] = .inFlight(waiters)
                 return .wait
             case .landed(let entry):

@@ -35,6 +35,17 @@ struct ExchangeCaching {
     var fillHeaders: [Header] = []
 }
 
+/// A request waiting for an identical one in flight, as its landing callback holds it (on the request's loop).
+final class CacheWaiter {
+    let handler: ProxyHandler
+    let exchange: ProxyExchange
+
+    init(handler: ProxyHandler, exchange: ProxyExchange) {
+        self.handler = handler
+        self.exchange = exchange
+    }
+}
+
 /// The response cache in the proxy: the key once the request body is whole, the lookup off the event loop, one
 /// upstream call for identical requests in flight, answers replayed from an entry (`HIT`), and the tee of a 2xx
 /// response into a new entry (`MISS`).
@@ -75,11 +86,11 @@ extension ProxyHandler {
         }
         caching.key = key
         let loop = context.eventLoop
-        let bound = NIOLoopBound((self, exchange), eventLoop: loop)
-        let joined = cache.flights.join(key) { entry in
-            loop.execute {
-                let (handler, exchange) = bound.value
-                handler.identicalLanded(entry, exchange: exchange)
+        let joined = cache.flights.join(key) {
+            // Made only when the request waits: it is called on the thread that lands the flight.
+            let bound = NIOLoopBound(CacheWaiter(handler: self, exchange: exchange), eventLoop: loop)
+            return { entry in
+                loop.execute { bound.value.handler.identicalLanded(entry, exchange: bound.value.exchange) }
             }
         }
         switch joined {
@@ -92,17 +103,25 @@ extension ProxyHandler {
         case .lead:
             caching.leads = true
             exchange.caching = caching
+            // Kept in memory: answered at once, on this loop. Otherwise the file is read on the cache's threads.
+            if let entry = cache.store.lookupInMemory(key.digest) {
+                return leaderFound(entry, key: key, exchange: exchange)
+            }
             cache.lookup(key, on: loop).assumeIsolated().whenSuccess { [self] entry in
                 guard let entry else { return perform(exchange.machine.cacheMissed(), exchange: exchange) }
-                // Found on disk: the waiters are answered from it too.
-                if exchange.caching?.landed == false {
-                    exchange.caching?.landed = true
-                    cache.flights.land(key, entry)
-                    cache.flights.settle(key)
-                }
-                serveFromCache(entry, exchange: exchange)
+                leaderFound(entry, key: key, exchange: exchange)
             }
         }
+    }
+
+    /// The leader's lookup found the entry: the waiters are answered from it too.
+    private func leaderFound(_ entry: ResponseCache.Entry, key: CacheKey, exchange: ProxyExchange) {
+        if let cache = shared.cache, exchange.caching?.landed == false {
+            exchange.caching?.landed = true
+            cache.flights.land(key, entry)
+            cache.flights.settle(key)
+        }
+        serveFromCache(entry, exchange: exchange)
     }
 
     /// The identical request this one waited for ended: answer from its response, or go upstream.
@@ -201,14 +220,16 @@ extension ProxyHandler {
         exchange.caching?.hit = nil
         exchange.caching?.status = .hit
         exchange.statusCode = entry.status
-        var headers = HTTPHeaders()
-        var captured: [(name: String, value: String)] = []
-        captured.reserveCapacity(entry.headers.count + 4)
+        // The stored names came through the HTTP parser, the others are the gateway's: built in one go, unchecked.
+        var fields: [(String, String)] = []
+        fields.reserveCapacity(entry.headers.count + 6)
+        var eventStream = false
         for header in entry.headers {
-            headers.add(name: header.name, value: header.value)
-            captured.append((header.name, header.value))
+            fields.append((header.name, header.value))
+            if ProxyHeaders.nameEquals(header.name, "content-type") {
+                eventStream = header.value.utf8.count >= 17 && header.value.lowercased().hasPrefix("text/event-stream")
+            }
         }
-        let eventStream = Self.isEventStream(headers)
         if !exchange.capturesBodies { exchange.responseScanner = ResponseUsageScanner(eventStream: eventStream) }
         var filter: StreamUsageFilter?
         if eventStream && entry.status == 200 && exchange.caching?.injectsUsage == true { filter = StreamUsageFilter() }
@@ -217,23 +238,19 @@ extension ProxyHandler {
             // Replayed as a stream: chunked, one part per event (close-delimited for an HTTP/1.0 client).
             if Self.isHTTP10(version) { exchange.keepClientAlive = false }
         } else {
-            headers.add(name: "content-length", value: String(entry.body.count))
+            fields.append(("content-length", String(entry.body.count)))
         }
-        headers.add(name: "cf-aig-cache-status", value: "HIT")
-        captured.append(("cf-aig-cache-status", "HIT"))
-        headers.add(name: "cf-aig-log-id", value: exchange.logID)
-        captured.append(("cf-aig-log-id", exchange.logID))
-        if let status = exchange.logStatus {
-            headers.add(name: "cf-aig-log-status", value: "\(status)")
-            captured.append(("cf-aig-log-status", "\(status)"))
-        }
+        fields.append(("cf-aig-cache-status", "HIT"))
+        fields.append(("cf-aig-log-id", exchange.logID))
+        if let status = exchange.logStatus { fields.append(("cf-aig-log-status", "\(status)")) }
+        exchange.responseHeaders = fields.map { (name: $0.0, value: $0.1) }
         if connection.quiescing { exchange.keepClientAlive = false }
         if !exchange.keepClientAlive {
-            headers.add(name: "connection", value: "close")
+            fields.append(("connection", "close"))
         } else if Self.isHTTP10(version) {
-            headers.add(name: "connection", value: "keep-alive")
+            fields.append(("connection", "keep-alive"))
         }
-        exchange.responseHeaders = captured
+        let headers = HTTPHeaders(fields)
         let status = HTTPResponseStatus(statusCode: entry.status)
         context.write(
             wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)
