@@ -4,13 +4,17 @@
 # logging on, with cf-aig-collect-log: false, for a free account at 99 % of its monthly log quota (99,000 logs
 # generated first; stop_inserting), and for an account at its quota with `reject` (every request answered 429 by the
 # gateway), at 1 and 32 connections; then logging on at 32 connections while a retention and compaction pass runs
-# (EXPIRED_RECORDS expired logs, default 500,000). Load from wrk. Prints a Markdown table.
+# (EXPIRED_RECORDS expired logs, default 500,000); then a cache hit on every request at 32 connections (a gateway
+# with cache_ttl, warmed with one request), next to nginx serving the same response bytes from a file. Load from wrk.
+# Prints a Markdown table.
 #
 #   scripts/bench-proxy.sh [seconds per run, default 10]
+#   BENCH=cache scripts/bench-proxy.sh [seconds]   # only the cache rows (and mock direct, nginx → mock)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh nginx-light wrk
 duration="${1:-10}"
+mode="${BENCH:-all}"
 swift build -c release --product tollgate >/dev/null
 bin=.build/release/tollgate
 work=$(mktemp -d)
@@ -20,6 +24,9 @@ mock_port=$(free_port); nginx_port=$(free_port); gw_port=$(free_port)
 "$bin" mock-provider --port "$mock_port" >/dev/null 2>&1 & pids+=($!)
 wait_port "$mock_port"
 
+static_port=$(free_port)
+mkdir -p "$work/static/v1"
+chmod 755 "$work" "$work/static" "$work/static/v1"  # nginx's workers read the file as another user
 cat > "$work/nginx.conf" <<NGINX
 worker_processes auto;
 pid $work/nginx.pid;
@@ -38,16 +45,23 @@ http {
             proxy_buffering off;
         }
     }
+    # The cached response's bytes from a file (a POST to a static file answers it via the 405 page).
+    server {
+        listen 127.0.0.1:$static_port;
+        root $work/static;
+        default_type application/json;
+        error_page 405 =200 \$uri;
+    }
 }
 NGINX
 nginx -c "$work/nginx.conf" -p "$work" & pids+=($!)
 wait_port "$nginx_port"
 
 # A free account at 99 % of its 100,000-log month before the run.
-"$bin" generate --data "$work/data" --account quota99 --records 99000 --days 1 --no-payload --seed 7 >/dev/null 2>&1
+[ "$mode" = cache ] || "$bin" generate --data "$work/data" --account quota99 --records 99000 --days 1 --no-payload --seed 7 >/dev/null 2>&1
 # Logs past their retention (free tier: 30 days), for a retention and compaction pass during the last run.
 expired_records="${EXPIRED_RECORDS:-500000}"
-"$bin" generate --data "$work/data" --account expired --records "$expired_records" --days 20 --seed 9 \
+[ "$mode" = cache ] || "$bin" generate --data "$work/data" --account expired --records "$expired_records" --days 20 --seed 9 \
     --end "$(date -u -d '45 days ago' +%Y-%m-%dT%H:%M:%SZ)" >/dev/null 2>&1
 
 TOLLGATE_ADMIN_TOKEN=bench "$bin" serve --port "$gw_port" --data "$work/data" \
@@ -56,11 +70,14 @@ wait_port "$gw_port"
 
 api() { curl -sf -X "$1" -H 'Authorization: Bearer bench' -H 'Content-Type: application/json' \
     "http://127.0.0.1:$gw_port/api/v1/$2" ${3:+-d "$3"} >/dev/null; }
-api PATCH accounts/quota99 '{"tier":"free","log_limit":null,"log_management_strategy":"stop_inserting"}'
-api POST accounts '{"id":"quota-reject","tier":"free"}'
-api POST accounts/quota-reject/gateways '{"id":"default"}'
-api PATCH accounts/quota-reject '{"log_limit":0,"log_management_strategy":"reject"}'
-api PATCH accounts/expired '{"retention_days":30}'
+if [ "$mode" != cache ]; then
+    api PATCH accounts/quota99 '{"tier":"free","log_limit":null,"log_management_strategy":"stop_inserting"}'
+    api POST accounts '{"id":"quota-reject","tier":"free"}'
+    api POST accounts/quota-reject/gateways '{"id":"default"}'
+    api PATCH accounts/quota-reject '{"log_limit":0,"log_management_strategy":"reject"}'
+    api PATCH accounts/expired '{"retention_days":30}'
+fi
+api POST accounts/default/gateways '{"id":"cached","cache_ttl":86400}'
 
 cat > "$work/post.lua" <<'LUA'
 wrk.method = "POST"
@@ -85,10 +102,42 @@ run() {
     echo "$rps $p50 $p99 ${errors:-}"
 }
 
+# cache_run -> prints the cache rows (32 connections): one request stores the response, every later one is a hit.
+cache_run() {
+    local url="http://127.0.0.1:$gw_port/v1/default/cached/openai/chat/completions"
+    local body
+    body=$(awk -F"'" '/wrk.body/ {print $2}' "$work/post.lua")
+    curl -s -o /dev/null -X POST -H 'Content-Type: application/json' -H 'Authorization: Bearer sk-bench' -d "$body" "$url"
+    sleep 1
+    curl -s -D "$work/hit.head" -o "$work/static/v1/chat-completion.json" -X POST -H 'Content-Type: application/json' \
+        -H 'Authorization: Bearer sk-bench' -d "$body" "$url"
+    grep -qi '^cf-aig-cache-status: HIT' "$work/hit.head" || { echo "the warm-up request was not a hit" >&2; exit 1; }
+    chmod 644 "$work/static/v1/chat-completion.json"
+    local s_rps s_p50 s_p99 s_err h_rps h_p50 h_p99 h_err o_rps o_p50 o_p99 o_err
+    read -r s_rps s_p50 s_p99 s_err <<<"$(run static "http://127.0.0.1:$static_port/v1/chat-completion.json" 32)"
+    read -r h_rps h_p50 h_p99 h_err <<<"$(run hit "$url" 32)"
+    read -r o_rps o_p50 o_p99 o_err <<<"$(run hit-nolog "$url" 32 "$work/post-nolog.lua")"
+    echo "| nginx, the cached bytes from a file | 32 | $s_rps | $s_p50 | $s_p99 | 1.00 |"
+    echo "| tollgate, cache hit (logging on) | 32 | $h_rps | $h_p50 | $h_p99 | $(python3 -c "print(f'{$h_rps/$s_rps:.2f}')") |"
+    echo "| tollgate, cache hit (cf-aig-collect-log: false) | 32 | $o_rps | $o_p50 | $o_p99 | $(python3 -c "print(f'{$o_rps/$s_rps:.2f}')") |"
+    for e in "$s_err" "$h_err" "$o_err"; do [ -n "$e" ] && echo "errors: $e" >&2; done
+    return 0
+}
+
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m); ${duration}s per run"
 echo
 echo "| target | connections | requests/s | p50 | p99 | × nginx |"
 echo "|---|---:|---:|---:|---:|---:|"
+if [ "$mode" = cache ]; then
+    read -r d_rps d_p50 d_p99 d_err <<<"$(run direct "http://127.0.0.1:$mock_port/v1/chat/completions" 32)"
+    read -r n_rps n_p50 n_p99 n_err <<<"$(run nginx "http://127.0.0.1:$nginx_port/v1/chat/completions" 32)"
+    read -r t_rps t_p50 t_p99 t_err <<<"$(run tollgate "http://127.0.0.1:$gw_port/v1/default/default/openai/chat/completions" 32)"
+    echo "| mock direct | 32 | $d_rps | $d_p50 | $d_p99 | |"
+    echo "| nginx → mock | 32 | $n_rps | $n_p50 | $n_p99 | |"
+    echo "| tollgate → mock (logging on, no cache) | 32 | $t_rps | $t_p50 | $t_p99 | |"
+    cache_run
+    exit 0
+fi
 for c in 1 32; do
     read -r d_rps d_p50 d_p99 d_err <<<"$(run direct "http://127.0.0.1:$mock_port/v1/chat/completions" "$c")"
     read -r n_rps n_p50 n_p99 n_err <<<"$(run nginx "http://127.0.0.1:$nginx_port/v1/chat/completions" "$c")"
@@ -123,6 +172,10 @@ echo "| tollgate → mock (logging on) during a retention pass | 32 | $p_rps | $
 [ -n "$p_err" ] && echo "errors: $p_err" >&2
 echo
 echo "retention pass over $expired_records expired logs: ${pass_seconds}s (wrk ran ${duration}s); $(cat "$work/compact.json")"
+echo
+echo "| target | connections | requests/s | p50 | p99 | × nginx from a file |"
+echo "|---|---:|---:|---:|---:|---:|"
+cache_run
 echo
 rss=$(awk '/VmHWM/ {printf "%.1f MB", $2/1024}' /proc/$gw_pid/status)
 stored=$(curl -s -H 'Authorization: Bearer bench' "http://127.0.0.1:$gw_port/api/v1/ingest")

@@ -13,6 +13,8 @@
 # own share (the proxy up to the ingest queue) is printed apart; it does not depend on timing.
 #
 #   scripts/cost-proxy.sh [path to a release tollgate binary, default: build one]
+#   COST=cache scripts/cost-proxy.sh [binary]   # logging on, uncached beside a cache hit on every request (a
+#                                               # gateway with cache_ttl; the first request stores, the rest hit)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh valgrind
@@ -46,18 +48,18 @@ mock_port=$(free_port)
 "$bin" mock-provider --port "$mock_port" >/dev/null 2>&1 & pids+=($!)
 wait_port "$mock_port"
 
-# send PORT COUNT COLLECT_LOG: COUNT requests on one keep-alive connection.
+# send PORT COUNT COLLECT_LOG GATEWAY: COUNT requests on one keep-alive connection.
 send() {
-    python3 - "$1" "$2" "$3" <<'PY'
+    python3 - "$1" "$2" "$3" "$4" <<'PY'
 import http.client, sys
-port, count, collect = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+port, count, collect, gateway = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
 body = '{"model":"gpt-5-mini","messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"Summarise the plot of a short story about a lighthouse keeper in two sentences."}]}'
 headers = {"Content-Type": "application/json", "Authorization": "Bearer sk-bench"}
 if collect == "false":
     headers["cf-aig-collect-log"] = "false"
 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
 for _ in range(count):
-    conn.request("POST", "/v1/default/default/openai/chat/completions", body=body, headers=headers)
+    conn.request("POST", f"/v1/default/{gateway}/openai/chat/completions", body=body, headers=headers)
     response = conn.getresponse()
     response.read()
     if response.status != 200:
@@ -66,9 +68,10 @@ conn.close()
 PY
 }
 
-# measure TOOL COUNT COLLECT_LOG -> prints the tool's total (instructions, or allocations)
+# measure TOOL COUNT COLLECT_LOG [GATEWAY] -> prints the tool's total (instructions, or allocations); the gateway
+# `cached` has cache_ttl set.
 measure() {
-    local tool=$1 count=$2 collect=$3 port dir
+    local tool=$1 count=$2 collect=$3 gateway=${4:-default} port dir
     port=$(free_port)
     dir=$(mktemp -d -p "$work")
     local args=(--tool="$tool")
@@ -82,7 +85,11 @@ measure() {
         >/dev/null 2>&1 &
     local pid=$!
     wait_port "$port"
-    send "$port" "$count" "$collect"
+    if [ "$gateway" = cached ]; then
+        curl -sf -X POST -H 'Authorization: Bearer cost' -H 'Content-Type: application/json' \
+            "http://127.0.0.1:$port/api/v1/accounts/default/gateways" -d '{"id":"cached","cache_ttl":86400}' >/dev/null
+    fi
+    send "$port" "$count" "$collect" "$gateway"
     kill -TERM "$pid"
     wait "$pid" || true
     if [ "$tool" = callgrind ]; then
@@ -97,6 +104,17 @@ measure() {
 
 echo "| logging | instructions per request | of which event loops | allocations per request |"
 echo "|---|---:|---:|---:|"
+if [ "${COST:-}" = cache ]; then
+    for gateway in default cached; do
+        read -r i1 e1 <<<"$(measure callgrind "$few" true "$gateway")"
+        read -r i2 e2 <<<"$(measure callgrind "$many" true "$gateway")"
+        a1=$(measure dhat "$few" true "$gateway")
+        a2=$(measure dhat "$many" true "$gateway")
+        label=$([ "$gateway" = default ] && echo "on, no cache" || echo "on, cache hit")
+        python3 -c "n=$many-$few; print(f'| $label | {($i2-$i1)/n:,.0f} | {($e2-$e1)/n:,.0f} | {($a2-$a1)/n:,.1f} |')"
+    done
+    exit 0
+fi
 for collect in true false; do
     read -r i1 e1 <<<"$(measure callgrind "$few" "$collect")"
     read -r i2 e2 <<<"$(measure callgrind "$many" "$collect")"

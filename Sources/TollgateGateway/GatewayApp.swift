@@ -21,6 +21,8 @@ public struct GatewayApp: Sendable {
         public var ingest = IngestService.Configuration()
         public var retention = RetentionService.Configuration()
         public var proxy = ProxyConfiguration()
+        /// The response cache in the data folder's `cache/` (bound, sweep interval, clock).
+        public var cache = ResponseCaching.Configuration()
         public var queueCapacity = 65_536
         public var onListening: @Sendable (_ port: Int) -> Void = { _ in }
 
@@ -39,6 +41,8 @@ public struct GatewayApp: Sendable {
     public let controls: TrafficControls
     let ingest: IngestService
     public let retention: RetentionService
+    /// The response cache.
+    public let cache: ResponseCaching
     let proxy: ProxyContext
     let app: Application<RouterResponder<BasicRequestContext>>
 
@@ -65,12 +69,14 @@ public struct GatewayApp: Sendable {
             queue: queue, store: store, providers: c.providers, configuration: c.ingest, quota: quota,
             recorded: { controls.recordSpend($0, directory: directory, prices: prices) }, logger: logger)
         retention = RetentionService(store: store, configuration: c.retention, quota: quota, logger: logger)
+        let cache = try ResponseCaching(directory: c.dataDirectory + "/cache", configuration: c.cache, logger: logger)
+        self.cache = cache
         let api = APIServices(
             catalog: store.catalog, store: store, ledger: ledger, quota: quota, directory: directory, ingest: queue,
-            retention: retention, controls: controls)
+            retention: retention, controls: controls, cache: cache)
         proxy = try ProxyContext(
             providers: c.providers, directory: directory, sink: queue, generator: LogIDGenerator(), logger: logger,
-            configuration: c.proxy, quota: quota, controls: controls)
+            configuration: c.proxy, quota: quota, controls: controls, cache: cache)
         let onListening = c.onListening
         let host = c.host
         app = Application(
@@ -87,9 +93,10 @@ public struct GatewayApp: Sendable {
     }
 
     /// The services in start order. Shutdown runs in reverse: the HTTP server stops first (in-flight exchanges
-    /// finish), then the proxy closes its pooled upstream connections, then the retention service stops (between
-    /// two segments of a pass), then the ingest service drains the queue, commits and seals.
-    public var services: [any Service] { [ingest, retention, proxy, app] }
+    /// finish), then the proxy closes its pooled upstream connections, then the cache stops sweeping and its I/O
+    /// threads finish the stores in progress, then the retention service stops (between two segments of a pass),
+    /// then the ingest service drains the queue, commits and seals.
+    public var services: [any Service] { [ingest, retention, cache, proxy, app] }
 
     /// Runs until SIGTERM or SIGINT (or `gracefulShutdown()` on a surrounding group), then stops cleanly.
     public func run(logger: Logger, signals: [UnixSignal] = [.sigterm, .sigint]) async throws {

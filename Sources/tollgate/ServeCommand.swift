@@ -40,6 +40,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Minutes between two retention and compaction passes (1–1440); 0 turns the background passes off.")
     var retentionIntervalMinutes = 5
 
+    @Option(help: "Megabytes of cached responses kept in DATA/cache; the least recently used are evicted past it.")
+    var cacheMaxMb = 1024
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -55,6 +58,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0...1440).contains(retentionIntervalMinutes) else {
             throw ValidationError("--retention-interval-minutes must be from 0 to 1440")
         }
+        guard cacheMaxMb >= 1 else {
+            throw ValidationError("--cache-max-mb must be at least 1")
+        }
         let providers = try ProviderOverrides.apply(flags: upstreams, environment: environment, to: .builtIn)
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         let adminToken = try AdminToken.load(dataDirectory: data, environment: environment)
@@ -65,6 +71,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.providers = providers
         configuration.ingest.commitInterval = .milliseconds(commitIntervalMs)
         configuration.queueCapacity = queueCapacity
+        configuration.cache.maxBytes = Int64(cacheMaxMb) << 20
         configuration.retention.enabled = retentionIntervalMinutes > 0
         configuration.retention.interval = .seconds(max(1, retentionIntervalMinutes) * 60)
         let host = self.host

@@ -394,6 +394,7 @@ struct ExchangeStateMachineTests {
             case .answered(let error): how = "answered: \(error.message)"
             case .cut(let error): how = "cut: \(error.message)"
             case .abandoned(let error): how = "abandoned: \(error.message)"
+            case .servedFromCache: how = "servedFromCache"
             }
             return "finish(\(how), upstream: \(upstream))"
         case .scheduleReadTimer(let delay):

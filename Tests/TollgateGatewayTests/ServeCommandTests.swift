@@ -116,6 +116,9 @@ extension ServeCommandTests {
         let (status, text) = try runTollgate(["serve", "--data", data, "--retention-interval-minutes", "5000"])
         #expect(status != 0)
         #expect(text.contains("--retention-interval-minutes"))
+        let (cacheStatus, cacheText) = try runTollgate(["serve", "--data", data, "--cache-max-mb", "0"])
+        #expect(cacheStatus != 0)
+        #expect(cacheText.contains("--cache-max-mb"))
 
         // A writing command refuses a folder a running gateway holds.
         let port = try CrashRecoveryTests.freePort()

@@ -80,7 +80,8 @@ struct ResponseCacheTests {
         let folder = TemporaryDirectory()
         defer { folder.remove() }
         let clock = TestClock(1_000_000)
-        let configuration = ResponseCache.Configuration(directory: folder.path)
+        var configuration = ResponseCache.Configuration(directory: folder.path)
+        configuration.memoryBytes = 0  // every lookup reads its file
         let cache = try ResponseCache(configuration: configuration, now: { clock.now })
         for n: UInt8 in 1...3 { try cache.store(Self.entry(n)) }
         let path = { (n: UInt8) in folder.path + "/" + Hex.lowercase(Self.key(n)) + ".entry" }
@@ -102,6 +103,33 @@ struct ResponseCacheTests {
         #expect(reopened.lookup(Self.key(3)) == Self.entry(3))
         #expect(reopened.statistics.discarded == 2)
         #expect(try SegmentDirectory.list(folder.path).sorted() == [Hex.lowercase(Self.key(3)) + ".entry"])
+    }
+
+    /// Entries stored or read are kept in memory too (within `memoryBytes`), so a lookup of one reads no file; one
+    /// that expired, was removed or evicted is not answered from memory either.
+    @Test func recentEntriesAreAnsweredFromMemoryWithinTheirBound() throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let clock = TestClock(1_000_000)
+        var configuration = ResponseCache.Configuration(directory: folder.path)
+        configuration.memoryBytes = 12_000  // about ten entries of 1,000 bytes
+        let cache = try ResponseCache(configuration: configuration, now: { clock.now })
+        for n: UInt8 in 1...3 { try cache.store(Self.entry(n)) }
+        #expect(cache.lookupInMemory(Self.key(1)) == Self.entry(1))
+        // Its file gone, a kept entry still answers from memory; the others are gone for good once removed.
+        try SegmentDirectory.remove(folder.path + "/" + Hex.lowercase(Self.key(1)) + ".entry")
+        #expect(cache.lookup(Self.key(1)) == Self.entry(1))
+        cache.removeAll(account: "a", gateway: "g")
+        #expect(cache.lookupInMemory(Self.key(2)) == nil && cache.lookup(Self.key(2)) == nil)
+        // Past the bound the least recently used kept entries are let go, and are read from their files again.
+        for n: UInt8 in 10...30 { try cache.store(Self.entry(n)) }
+        #expect(cache.lookupInMemory(Self.key(10)) == nil)
+        #expect(cache.lookupInMemory(Self.key(30)) == Self.entry(30))
+        #expect(cache.lookup(Self.key(10)) == Self.entry(10))
+        #expect(cache.lookupInMemory(Self.key(10)) == Self.entry(10))
+        // Expired: not served from memory.
+        clock.advance(by: 1_000_000)
+        #expect(cache.lookupInMemory(Self.key(30)) == nil)
     }
 
     @Test func aGatewaysEntriesAreRemovedTogether() throws {

@@ -17,13 +17,17 @@ public struct APIServices: Sendable {
     public let retention: RetentionService?
     /// Rate limit budgets and spend ledgers (`GET …/spend` reads the ledgers).
     public let controls: TrafficControls
+    /// The response cache (a gateway's entries are removed when its settings change with
+    /// `cache_invalidate_on_update`); nil: none.
+    public let cache: ResponseCaching?
     let threadPool: NIOThreadPool
 
     public init(
         catalog: Catalog, store: LogStore, ledger: Ledger, quota: LogQuota, directory: GatewayDirectory,
         ingest: IngestQueue, retention: RetentionService? = nil, controls: TrafficControls = TrafficControls(),
-        threadPool: NIOThreadPool = .singleton
+        cache: ResponseCaching? = nil, threadPool: NIOThreadPool = .singleton
     ) {
+        self.cache = cache
         self.controls = controls
         self.catalog = catalog
         self.store = store

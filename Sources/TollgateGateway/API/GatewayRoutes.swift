@@ -84,6 +84,9 @@ struct GatewayRoutes<Context: RequestContext> {
         }
         guard let gateway = updated else { throw APIError.notFound("gateway \(id)") }
         api.directory.upsert(.init(gateway))
+        if gateway.controls.cacheInvalidateOnUpdate, let cache = api.cache {
+            try await cache.invalidate(account: account.id, gateway: id)
+        }
         return json { $0.gateway(gateway) }
     }
 
@@ -113,6 +116,8 @@ struct GatewayRoutes<Context: RequestContext> {
         func int(_ name: String, _ apply: (Int?) -> Void) {
             if let value = body.integerSetting(name) { apply(value.map { Int($0) }) }
         }
+        int("cache_ttl") { c.cacheTTL = $0 }
+        if let value = body.boolSetting("cache_invalidate_on_update") { c.cacheInvalidateOnUpdate = value ?? false }
         int("rate_limiting_limit") { c.rateLimitingLimit = $0 }
         int("rate_limiting_interval") { c.rateLimitingInterval = $0 }
         if let value = body.textSetting("rate_limiting_technique") { c.rateLimitingTechnique = value }
@@ -160,6 +165,14 @@ extension Route {
             "forward only requests with a valid `cf-aig-authorization` account token (default `false`)"),
         Field(
             "retention_days", .integer(1...36_500), "days logs are kept; null: the account's", nullable: true),
+        Field(
+            "cache_ttl", .integer(0...Int64(RequestControls.cacheTTLRange.upperBound)),
+            "seconds a response is served from the cache; 0 or null: no caching (a request's `cf-aig-cache-ttl` or "
+                + "`cf-aig-cache-key` still turns it on)",
+            nullable: true),
+        Field(
+            "cache_invalidate_on_update", .boolean,
+            "remove the gateway's cached responses whenever its settings change (default `false`)", nullable: true),
         Field(
             "rate_limiting_limit", .integer(1...1_000_000_000), "requests per interval; null: no rate limit",
             nullable: true),
@@ -219,6 +232,8 @@ extension JSONWriter {
         key("stream_usage"); bool(gateway.streamUsage)
         key("authentication"); bool(gateway.authentication)
         key("retention_days"); int(gateway.retentionDays)
+        key("cache_ttl"); int(c.cacheTTL)
+        key("cache_invalidate_on_update"); bool(c.cacheInvalidateOnUpdate)
         key("rate_limiting_limit"); int(c.rateLimitingLimit)
         key("rate_limiting_interval"); int(c.rateLimitingInterval)
         key("rate_limiting_technique"); string(c.rateLimitingTechnique)

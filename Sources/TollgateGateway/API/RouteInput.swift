@@ -89,6 +89,10 @@ struct RouteInput: Sendable {
             setting(name) { if case .integer(let v) = $0 { v } else { nil } }
         }
 
+        func boolSetting(_ name: String) -> Bool?? {
+            setting(name) { if case .boolean(let v) = $0 { v } else { nil } }
+        }
+
         func textSetting(_ name: String) -> String?? {
             setting(name) { if case .text(let v) = $0 { v } else { nil } }
         }

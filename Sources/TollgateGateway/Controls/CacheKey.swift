@@ -15,34 +15,39 @@ public struct CacheKey: Hashable, Sendable, CustomStringConvertible {
         account: String, gateway: String, provider: String, method: String, pathAndQuery: String,
         credentials: [String], body: some Collection<UInt8>
     ) {
-        var hasher = SHA256()
-        Self.field(&hasher, "request")
-        for part in [account, gateway, provider, method, pathAndQuery] { Self.field(&hasher, part) }
-        Self.length(&hasher, credentials.count)
-        for credential in credentials { Self.field(&hasher, credential) }
-        Self.length(&hasher, body.count)
-        hasher.update(data: Array(body))
-        digest = Array(hasher.finalize())
+        // The fields in one buffer, hashed in one pass.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(body.count + credentials.reduce(0) { $0 + $1.utf8.count + 8 } + 256)
+        Self.field(&bytes, "request")
+        for part in [account, gateway, provider, method, pathAndQuery] { Self.field(&bytes, part) }
+        Self.length(&bytes, credentials.count)
+        for credential in credentials { Self.field(&bytes, credential) }
+        Self.length(&bytes, body.count)
+        bytes.append(contentsOf: body)
+        digest = Array(SHA256.hash(data: bytes))
     }
 
     /// The key of a request that names its own (`cf-aig-cache-key`).
     public init(account: String, gateway: String, clientKey: String) {
-        var hasher = SHA256()
-        Self.field(&hasher, "client")
-        for part in [account, gateway, clientKey] { Self.field(&hasher, part) }
-        digest = Array(hasher.finalize())
+        var bytes: [UInt8] = []
+        Self.field(&bytes, "client")
+        for part in [account, gateway, clientKey] { Self.field(&bytes, part) }
+        digest = Array(SHA256.hash(data: bytes))
     }
 
     /// Lowercase hex, as entry file names use it.
     public var description: String { Hex.lowercase(digest) }
 
-    private static func field(_ hasher: inout SHA256, _ text: String) {
-        length(&hasher, text.utf8.count)
-        hasher.update(data: Array(text.utf8))
+    private static func field(_ bytes: inout [UInt8], _ text: String) {
+        length(&bytes, text.utf8.count)
+        bytes.append(contentsOf: text.utf8)
     }
 
-    private static func length(_ hasher: inout SHA256, _ count: Int) {
-        var value = UInt64(count).bigEndian
-        withUnsafeBytes(of: &value) { hasher.update(bufferPointer: $0) }
+    /// A length or count as 8 bytes, big-endian.
+    private static func length(_ bytes: inout [UInt8], _ count: Int) {
+        let value = UInt64(count)
+        for shift in stride(from: 56, through: 0, by: -8) {
+            bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
+        }
     }
 }

@@ -20,6 +20,16 @@ import NIOCore
 ///    └─ retryTimerFired ─ waitingToRetry ◄┘
 ///
 ///  The client going away ends any state but `finished` in finished(.abandoned).
+///
+///  With the response cache (the request's key needs its whole body):
+///                        clientEnd                      cacheHit
+///  collectingForCache ──────────────► lookingUpCache ──────────────► finished(.servedFromCache)
+///                                       │    │  waitForIdentical            ▲
+///                                       │    ▼                    cacheHit  │
+///                                       │  waitingForIdentical ─────────────┘
+///                                       │    │
+///                          cacheMissed  ▼    ▼ cacheMissed (the identical request failed)
+///                                     connecting ─ as above
 /// ```
 ///
 /// Attempts follow the request's plan: one `Step` for a request on a provider path, one per element of the
@@ -31,11 +41,11 @@ import NIOCore
 /// streams (an early answer), and its parts go upstream as they come, wait for an upstream, or are collected
 /// whole when the body may be rewritten.
 ///
-/// Shaped for what hangs on it next: an exchange answered without an upstream (a cache hit, a refusal) is
-/// `connecting → finished(.answered)` with no attempt made; an attempt that fails before the first response byte
+/// Shaped for what hangs on it next: an exchange answered without an upstream is `finished` with no attempt made (a
+/// cache hit from `lookingUpCache` or `waitingForIdentical`, a refusal from `connecting`); an attempt that fails before the first response byte
 /// reached the client (`awaitingResponse`) can be tried again on a new connection (`retry`, today for a reused
 /// keep-alive connection the upstream had dropped) or against another target; every response body part leaves
-/// through one action (`forwardResponseBody`), where a second consumer (a cache) can be fed the same bytes.
+/// through one action (`forwardResponseBody`), where a second consumer (the cache's fill) is fed the same bytes.
 struct ExchangeStateMachine {
     /// One try at getting the response from an upstream.
     struct Attempt: Equatable {
@@ -93,6 +103,12 @@ struct ExchangeStateMachine {
         case waitingToRetry(Attempt)
         /// The exchange is over; later events only let go of what is left.
         case finished(Ending)
+        /// The response cache may answer: the request body is collected whole (its key needs it), no upstream yet.
+        case collectingForCache
+        /// The cache key is known and being looked up (off the event loop).
+        case lookingUpCache
+        /// An identical request is in flight upstream: this one waits to be answered from its response.
+        case waitingForIdentical
     }
 
     /// The client's request, beside the response.
@@ -117,6 +133,8 @@ struct ExchangeStateMachine {
         case cut(ProxyError)
         /// The client went away.
         case abandoned(ProxyError)
+        /// Answered from the response cache: no upstream was called.
+        case servedFromCache
     }
 
     /// What happens to the upstream connection when an exchange lets go of it.
@@ -177,6 +195,11 @@ struct ExchangeStateMachine {
         case discardResponseBody
         /// Check the read timeout again after this long.
         case scheduleReadTimer(TimeAmount)
+        /// The request is whole: compute its cache key and look it up.
+        case lookUpCache
+        /// Not answered from the cache: send the collected request upstream on a connection checked out or opened
+        /// now.
+        case connectUpstream
         /// The exchange ended: let go of the upstream, end or close towards the client as `ending` says, and
         /// submit the record.
         case finish(Ending, upstream: UpstreamDisposal)
@@ -208,26 +231,31 @@ struct ExchangeStateMachine {
     /// attempt left the exchange is answered with 504 `request_timeout`. nil: only the read timeout applies.
     var requestTimeout: TimeAmount? { steps[attempt?.step ?? 0].requestTimeout }
 
-    /// A request with one step: no retry unless `retry` says so, `requestTimeout` as given.
+    /// A request with one step: no retry unless `retry` says so, `requestTimeout` as given. `cacheLookup`: the
+    /// response cache may answer the request, so its body is collected and looked up before any upstream is asked for
+    /// (`collectingForCache`).
     init(
         start: NIODeadline, collectsBody: Bool, readTimeout: TimeAmount, idempotent: Bool, http10Client: Bool,
-        requestTimeout: TimeAmount? = nil, retry: RetryPolicy = .none
+        requestTimeout: TimeAmount? = nil, retry: RetryPolicy = .none, cacheLookup: Bool = false
     ) {
         self.init(
             start: start, collectsBody: collectsBody, readTimeout: readTimeout, idempotent: idempotent,
-            http10Client: http10Client, steps: [Step(retry: retry, requestTimeout: requestTimeout)])
+            http10Client: http10Client, steps: [Step(retry: retry, requestTimeout: requestTimeout)],
+            cacheLookup: cacheLookup)
     }
 
     /// A request with a plan of `steps` (the universal endpoint's).
     init(
         start: NIODeadline, collectsBody: Bool, readTimeout: TimeAmount, idempotent: Bool, http10Client: Bool,
-        steps: [Step]
+        steps: [Step], cacheLookup: Bool = false
     ) {
         precondition(!steps.isEmpty, "a plan has at least one step")
         self.steps = steps
-        self.keepsBody = collectsBody
-        self.state = .connecting(Attempt(number: 1, reused: false, responded: false, replay: false))
-        self.request = collectsBody ? .collecting : .streaming
+        self.keepsBody = collectsBody || cacheLookup
+        self.state =
+            cacheLookup
+            ? .collectingForCache : .connecting(Attempt(number: 1, reused: false, responded: false, replay: false))
+        self.request = collectsBody || cacheLookup ? .collecting : .streaming
         self.start = start
         self.attemptStart = start
         self.readTimeout = readTimeout
@@ -245,7 +273,7 @@ struct ExchangeStateMachine {
     var hasUpstream: Bool {
         switch state {
         case .awaitingResponse, .streamingResponse, .discardingResponse: true
-        case .connecting, .waitingToRetry, .finished: false
+        case .connecting, .waitingToRetry, .finished, .collectingForCache, .lookingUpCache, .waitingForIdentical: false
         }
     }
 
@@ -254,7 +282,9 @@ struct ExchangeStateMachine {
         switch state {
         case .streamingResponse: true
         case .finished(.completed), .finished(.cut): true
-        case .connecting, .awaitingResponse, .discardingResponse, .waitingToRetry, .finished: false
+        case .connecting, .awaitingResponse, .discardingResponse, .waitingToRetry, .finished, .collectingForCache,
+            .lookingUpCache, .waitingForIdentical:
+            false
         }
     }
 
@@ -267,7 +297,7 @@ struct ExchangeStateMachine {
         case .connecting(let attempt), .awaitingResponse(let attempt), .streamingResponse(let attempt, _),
             .discardingResponse(let attempt, _, _, _), .waitingToRetry(let attempt):
             attempt
-        case .finished: nil
+        case .finished, .collectingForCache, .lookingUpCache, .waitingForIdentical: nil
         }
     }
 
@@ -337,7 +367,8 @@ struct ExchangeStateMachine {
             return finish(.answered(error), upstream: .none)
         case .finished:
             return .none
-        case .awaitingResponse, .streamingResponse, .discardingResponse, .waitingToRetry:
+        case .awaitingResponse, .streamingResponse, .discardingResponse, .waitingToRetry, .collectingForCache,
+            .lookingUpCache, .waitingForIdentical:
             return .unexpected
         }
     }
@@ -353,7 +384,8 @@ struct ExchangeStateMachine {
             return .retry
         case .finished:
             return .none
-        case .connecting, .awaitingResponse, .streamingResponse, .discardingResponse:
+        case .connecting, .awaitingResponse, .streamingResponse, .discardingResponse, .collectingForCache,
+            .lookingUpCache, .waitingForIdentical:
             return .unexpected
         }
     }
@@ -386,6 +418,11 @@ struct ExchangeStateMachine {
         case .received, .sent:
             return .unexpected
         case .collecting:
+            if state == .collectingForCache {
+                state = .lookingUpCache
+                request = .received
+                return .lookUpCache
+            }
             guard hasUpstream else {
                 request = .received
                 return .sendCollectedRequest(upstreamAttached: false)
@@ -435,7 +472,8 @@ struct ExchangeStateMachine {
             return .forwardResponseHead
         case .finished:
             return .none
-        case .connecting, .streamingResponse, .discardingResponse, .waitingToRetry:
+        case .connecting, .streamingResponse, .discardingResponse, .waitingToRetry, .collectingForCache,
+            .lookingUpCache, .waitingForIdentical:
             return .unexpected
         }
     }
@@ -452,7 +490,8 @@ struct ExchangeStateMachine {
             return .discardResponseBody
         case .finished:
             return .none
-        case .connecting, .awaitingResponse, .waitingToRetry:
+        case .connecting, .awaitingResponse, .waitingToRetry, .collectingForCache, .lookingUpCache,
+            .waitingForIdentical:
             return .unexpected
         }
     }
@@ -469,7 +508,8 @@ struct ExchangeStateMachine {
             return fail(.status(status), then: retry, upstream: reusable ? .release : .close)
         case .finished:
             return .none
-        case .connecting, .awaitingResponse, .waitingToRetry:
+        case .connecting, .awaitingResponse, .waitingToRetry, .collectingForCache, .lookingUpCache,
+            .waitingForIdentical:
             return .unexpected
         }
     }
@@ -499,7 +539,7 @@ struct ExchangeStateMachine {
             return fail(.status(status), then: retry, upstream: .none)
         case .finished:
             return .none
-        case .connecting, .waitingToRetry:
+        case .connecting, .waitingToRetry, .collectingForCache, .lookingUpCache, .waitingForIdentical:
             return .unexpected
         }
     }
@@ -543,8 +583,8 @@ struct ExchangeStateMachine {
             let quiet = now - lastUpstreamActivity
             if quiet < readTimeout { return .scheduleReadTimer(readTimeout - quiet) }
             return fail(.status(status), then: retry, upstream: .close)
-        case .connecting, .waitingToRetry, .finished:
-            // No upstream to wait for: connecting has its own timeout, a finished exchange none.
+        case .connecting, .waitingToRetry, .finished, .collectingForCache, .lookingUpCache, .waitingForIdentical:
+            // No upstream to wait for: connecting has its own timeout, the cache states and a finished exchange none.
             return .none
         }
     }
@@ -552,12 +592,58 @@ struct ExchangeStateMachine {
     /// The client connection closed.
     mutating func clientGone() -> Action {
         switch state {
-        case .connecting, .waitingToRetry:
+        case .connecting, .waitingToRetry, .collectingForCache, .lookingUpCache, .waitingForIdentical:
             return finish(.abandoned(.clientDisconnected), upstream: .none)
         case .awaitingResponse, .streamingResponse, .discardingResponse:
             return finish(.abandoned(.clientDisconnected), upstream: .close)
         case .finished:
             return .none
+        }
+    }
+
+    // MARK: Response cache
+
+    /// Whether the client's body is read with no upstream to hold it back (it is collected for the cache key).
+    var readsWithoutUpstream: Bool { state == .collectingForCache }
+
+    /// The lookup found the response (or an identical request in flight brought it): answer from it.
+    mutating func cacheHit() -> Action {
+        switch state {
+        case .lookingUpCache, .waitingForIdentical:
+            return finish(.servedFromCache, upstream: .none)
+        case .finished:
+            return .none
+        case .connecting, .awaitingResponse, .streamingResponse, .discardingResponse, .waitingToRetry,
+            .collectingForCache:
+            return .unexpected
+        }
+    }
+
+    /// The lookup found nothing, or the identical request waited for failed: the first attempt goes upstream.
+    mutating func cacheMissed() -> Action {
+        switch state {
+        case .lookingUpCache, .waitingForIdentical:
+            state = .connecting(Attempt(number: 1, reused: false, responded: false, replay: false))
+            return .connectUpstream
+        case .finished:
+            return .none
+        case .connecting, .awaitingResponse, .streamingResponse, .discardingResponse, .waitingToRetry,
+            .collectingForCache:
+            return .unexpected
+        }
+    }
+
+    /// An identical request is in flight: wait for its response instead of calling the upstream too.
+    mutating func waitForIdentical() -> Action {
+        switch state {
+        case .lookingUpCache:
+            state = .waitingForIdentical
+            return .none
+        case .finished:
+            return .none
+        case .connecting, .awaitingResponse, .streamingResponse, .discardingResponse, .waitingToRetry,
+            .collectingForCache, .waitingForIdentical:
+            return .unexpected
         }
     }
 

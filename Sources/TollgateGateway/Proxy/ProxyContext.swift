@@ -19,6 +19,8 @@ public final class ProxyContext: Sendable {
     public let quota: LogQuota?
     /// Rate limit budgets and spend ledgers, asked when a request starts.
     public let controls: TrafficControls
+    /// The response cache; nil: no request is cached.
+    public let cache: ResponseCaching?
 
     /// Each provider's base URL taken apart, by slug.
     let upstreams: [String: UpstreamTarget]
@@ -38,8 +40,10 @@ public final class ProxyContext: Sendable {
         logger: Logger,
         configuration: ProxyConfiguration = .init(),
         quota: LogQuota? = nil,
-        controls: TrafficControls = TrafficControls()
+        controls: TrafficControls = TrafficControls(),
+        cache: ResponseCaching? = nil
     ) throws {
+        self.cache = cache
         self.quota = quota
         self.controls = controls
         self.providers = providers

@@ -82,6 +82,8 @@ final class ProxyExchange {
     var responseSize: Int64 = 0
     /// Set when the response is a stream the gateway asked usage for; filters what the client receives.
     var usageFilter: StreamUsageFilter?
+    /// The response cache's part, when caching applies to the request.
+    var caching: ExchangeCaching?
 
     init(
         id: LogID, machine: ExchangeStateMachine, route: ProxyRoute, target: UpstreamTarget,
@@ -176,6 +178,7 @@ final class ProxyExchange {
         exchange.eventID = eventID
         exchange.attempt = attempt
         exchange.step = step
+        exchange.cached = caching?.status == .hit
         return exchange
     }
 }

@@ -46,21 +46,24 @@ extension ProxyHandler: UpstreamDelegate {
             && Self.isJSON(head.headers)
         // A request that may be tried again is collected whole first, so every attempt sends the same bytes.
         let collects = rewritesStreamUsage || controls.retry.maxAttempts > 1
+        let cacheable = caching(controls, method: head.method, rewritesForUsage: rewritesStreamUsage)
         let machine = ExchangeStateMachine(
             start: start, collectsBody: collects, readTimeout: shared.configuration.readTimeout,
             idempotent: ProxyExchange.isIdempotent(head.method), http10Client: Self.isHTTP10(head.version),
-            requestTimeout: controls.requestTimeout.map { .milliseconds(Int64($0)) }, retry: controls.retry)
+            requestTimeout: controls.requestTimeout.map { .milliseconds(Int64($0)) }, retry: controls.retry,
+            cacheLookup: cacheable != nil)
         let exchange = ProxyExchange(
             id: shared.generator.next(), machine: machine, route: route, target: target, requestHead: head,
             upstreamHead: upstreamHead, metadata: admitted.metadata, collectPayload: admitted.collectPayload,
             captureLimit: shared.configuration.maxCapturedBodyBytes)
         exchange.eventID = admitted.eventID
         exchange.rewritesStreamUsage = rewritesStreamUsage
+        exchange.caching = cacheable
         admitted.apply(to: exchange, quota: shared.quota != nil)
         if exchange.capturesBodies, let contentLength = admitted.contentLength, contentLength <= exchange.captureLimit {
             exchange.requestBody.reserveCapacity(contentLength)
         }
-        if collects {
+        if collects || cacheable != nil {
             exchange.heldBody = context.channel.allocator.buffer(
                 capacity: min(admitted.contentLength ?? 1024, shared.configuration.maxRequestBodyBytes))
             if let expect = head.headers.first(name: "expect"), expect.lowercased() == "100-continue" {
@@ -73,7 +76,14 @@ extension ProxyHandler: UpstreamDelegate {
             }
         }
         self.exchange = exchange
-        if let connection = pool.checkout(target.endpoint) {
+        // A cacheable request goes upstream only once its whole body was looked up (`lookUpCache`).
+        if cacheable != nil { return }
+        goUpstream(exchange)
+    }
+
+    /// Sends the exchange's request upstream, on a pooled connection or a new one.
+    func goUpstream(_ exchange: ProxyExchange) {
+        if let connection = pool.checkout(exchange.target.endpoint) {
             attach(connection, exchange: exchange, reused: true)
         } else {
             connect(exchange: exchange)
@@ -453,6 +463,7 @@ extension ProxyHandler: UpstreamDelegate {
             if action == .discardResponseBody { return exchange.captureResponse(buffer) }
             guard action == .forwardResponseBody else { return perform(action, exchange: exchange) }
             exchange.captureResponse(buffer)
+            if exchange.caching?.fill != nil { teeToCache(buffer, exchange: exchange) }
             if exchange.usageFilter == nil {
                 context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
             } else if let out = exchange.usageFilter!.filter(buffer) {
@@ -522,6 +533,9 @@ extension ProxyHandler: UpstreamDelegate {
         } else if Self.isHTTP10(version) {
             headers.add(name: "connection", value: "keep-alive")
         }
+        if exchange.caching != nil {
+            cacheResponseHead(head, exchange: exchange, headers: &headers, captured: &captured)
+        }
         exchange.responseHeaders = captured
         context.write(
             wrapOutboundOut(.head(HTTPResponseHead(version: version, status: head.status, headers: headers))),
@@ -576,6 +590,10 @@ extension ProxyHandler: UpstreamDelegate {
             attemptFailed(exchange, failure: failure, retryIn: wait, upstream: upstream)
         case .scheduleReadTimer(let delay):
             scheduleReadTimer(exchange, in: delay)
+        case .lookUpCache:
+            lookUpCache(exchange)
+        case .connectUpstream:
+            goUpstreamAfterMiss(exchange)
         case .none, .unexpected, .dropRequestPart, .dropInterimHead, .discardUpstream, .sendRequest,
             .replayRequest, .awaitCollectedBody, .forwardRequestBody, .queueRequestBody, .collectRequestBody,
             .forwardRequestEnd, .queueRequestEnd, .sendCollectedRequest, .forwardInterimHead, .forwardResponseHead,
@@ -642,6 +660,7 @@ extension ProxyHandler: UpstreamDelegate {
         _ exchange: ProxyExchange, ending: ExchangeStateMachine.Ending,
         upstream disposal: ExchangeStateMachine.UpstreamDisposal
     ) {
+        if exchange.caching != nil { cacheExchangeEnded(exchange, ending: ending) }
         letGoOfUpstream(exchange, disposal)
         if self.exchange === exchange { self.exchange = nil }
         switch ending {
@@ -664,6 +683,8 @@ extension ProxyHandler: UpstreamDelegate {
             shared.sink.submit(exchange.makeExchange(error: error.message, now: .now()))
         case .abandoned(let error):
             shared.sink.submit(exchange.makeExchange(error: error.message, now: .now()))
+        case .servedFromCache:
+            replayCached(exchange)
         }
     }
 
@@ -703,6 +724,7 @@ extension ProxyHandler: UpstreamDelegate {
         if let eventID = exchange.eventID { head.headers.add(name: "cf-aig-event-id", value: eventID) }
         if let step = exchange.step { head.headers.add(name: "cf-aig-step", value: String(step)) }
         exchange.statusCode = Int(status.code)
+        if exchange.caching?.status == .miss { head.headers.add(name: "cf-aig-cache-status", value: "MISS") }
         exchange.responseHeaders = head.headers.map { (name: $0.name, value: $0.value) }
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if exchange.method != .HEAD {

@@ -107,11 +107,7 @@ extension ProxyHandler {
         }
         exchange.pending.append(.end(nil))
         self.exchange = exchange
-        if let connection = pool.checkout(target.endpoint) {
-            attach(connection, exchange: exchange, reused: true)
-        } else {
-            connect(exchange: exchange)
-        }
+        goUpstream(exchange)
     }
 
     /// Points the exchange at step `index`: its provider, path, headers and body, as the attempts of that step send

@@ -171,7 +171,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The exchange in flight cannot take request bytes now: no upstream yet, or the upstream is not writable.
     var exchangeBlocksReads: Bool {
         guard let exchange, !exchange.machine.requestEnded else { return false }
-        guard let upstream = exchange.upstream else { return true }
+        guard let upstream = exchange.upstream else { return !exchange.machine.readsWithoutUpstream }
         return !upstream.isWritable
     }
 

@@ -9,8 +9,10 @@ import TollgateModel
 /// torn by a crash, or damaged since, fails its check and is deleted instead of served. (No fsync: a cache entry
 /// lost in a crash costs one upstream call; a damaged one is never read as good.) The layout is in `CACHE.md`.
 ///
-/// Calls do blocking file I/O: run them off the event loops. The index is in memory, rebuilt at open from the
-/// files' headers; lookups and stores of different keys run in parallel.
+/// Calls do blocking file I/O: run them off the event loops — but `lookupInMemory`, which answers from the entries
+/// kept in memory as well (the most recently stored and read, up to `memoryBytes`) and never touches a file. The
+/// index is in memory, rebuilt at open from the files' headers; lookups and stores of different keys run in
+/// parallel.
 public final class ResponseCache: Sendable {
     public struct Configuration: Sendable {
         /// The folder of entry files.
@@ -19,6 +21,8 @@ public final class ResponseCache: Sendable {
         public var maxBytes: Int64 = 1 << 30
         /// Entries with a larger body are not stored.
         public var maxBodyBytes = 25 << 20
+        /// Bytes of entries kept in memory as well (verified when read or written by this process); 0: none.
+        public var memoryBytes: Int64 = 64 << 20
 
         public init(directory: String) {
             self.directory = directory
@@ -77,6 +81,9 @@ public final class ResponseCache: Sendable {
         var index: [[UInt8]: Indexed] = [:]
         var uses: UInt64 = 0
         var statistics = Statistics()
+        /// Entries kept in memory too, and their bytes.
+        var memory: [[UInt8]: Entry] = [:]
+        var memoryBytes: Int64 = 0
     }
 
     public let configuration: Configuration
@@ -118,8 +125,24 @@ public final class ResponseCache: Sendable {
         evictIfNeeded()
     }
 
+    /// The entry stored under `key` when it is kept in memory and has not expired; nil otherwise (then `lookup`
+    /// reads its file). No file I/O: safe on an event loop.
+    public func lookupInMemory(_ key: [UInt8]) -> Entry? {
+        let instant = now()
+        return state.withLock { state -> Entry? in
+            guard let indexed = state.index[key], indexed.expiresAt > instant, let entry = state.memory[key] else {
+                return nil
+            }
+            state.uses += 1
+            state.index[key]?.lastUse = state.uses
+            state.statistics.hits += 1
+            return entry
+        }
+    }
+
     /// The entry stored under `key`, unless it expired or its file does not verify (then it is deleted).
     public func lookup(_ key: [UInt8]) -> Entry? {
+        if let entry = lookupInMemory(key) { return entry }
         let instant = now()
         let known = state.withLock { state -> Bool in
             guard let indexed = state.index[key], indexed.expiresAt > instant else {
@@ -144,6 +167,7 @@ public final class ResponseCache: Sendable {
             state.uses += 1
             state.index[key]?.lastUse = state.uses
             state.statistics.hits += 1
+            if state.index[key] != nil { keepInMemory(entry, &state) }
         }
         return entry
     }
@@ -176,6 +200,7 @@ public final class ResponseCache: Sendable {
                 bytes: Int64(bytes.count), lastUse: state.uses)
             state.statistics.bytes += Int64(bytes.count)
             state.statistics.entries = state.index.count
+            keepInMemory(entry, &state)
         }
         evictIfNeeded()
         return true
@@ -223,6 +248,7 @@ public final class ResponseCache: Sendable {
     private func forget(_ key: [UInt8], damaged: Bool) {
         state.withLock { state in
             if let old = state.index.removeValue(forKey: key) { state.statistics.bytes -= old.bytes }
+            if let kept = state.memory.removeValue(forKey: key) { state.memoryBytes -= Self.memorySize(kept) }
             if damaged {
                 state.statistics.discarded += 1
                 state.statistics.misses += 1
@@ -231,22 +257,44 @@ public final class ResponseCache: Sendable {
         }
     }
 
+    /// Keeps `entry` in memory as well; past `memoryBytes`, the least recently used kept entries are let go (down to
+    /// 90 % of it). Under the state's lock.
+    private func keepInMemory(_ entry: Entry, _ state: inout State) {
+        let size = Self.memorySize(entry)
+        guard size <= configuration.memoryBytes / 4 else { return }
+        if let old = state.memory.updateValue(entry, forKey: entry.key) { state.memoryBytes -= Self.memorySize(old) }
+        state.memoryBytes += size
+        guard state.memoryBytes > configuration.memoryBytes else { return }
+        let target = configuration.memoryBytes / 10 * 9
+        let order = state.memory.keys.sorted { (state.index[$0]?.lastUse ?? 0) < (state.index[$1]?.lastUse ?? 0) }
+        for key in order where state.memoryBytes > target {
+            if let kept = state.memory.removeValue(forKey: key) { state.memoryBytes -= Self.memorySize(kept) }
+        }
+    }
+
+    private static func memorySize(_ entry: Entry) -> Int64 {
+        Int64(entry.body.count + entry.headers.reduce(128) { $0 + $1.name.utf8.count + $1.value.utf8.count })
+    }
+
     /// Past `maxBytes`, deletes the least recently used entries down to 90 % of it (so eviction runs in batches).
     private func evictIfNeeded() {
         let victims = state.withLock { state -> [[UInt8]] in
             guard state.statistics.bytes > configuration.maxBytes else { return [] }
             let target = configuration.maxBytes / 10 * 9
-            var bytes = state.statistics.bytes
             var victims: [[UInt8]] = []
             for (key, indexed) in state.index.sorted(by: { $0.value.lastUse < $1.value.lastUse }) {
-                guard bytes > target else { break }
-                bytes -= indexed.bytes
+                guard state.statistics.bytes > target else { break }
+                // Out of the index (and its bytes out of the count) at once; the files go after the lock.
+                state.index[key] = nil
+                state.statistics.bytes -= indexed.bytes
+                if let kept = state.memory.removeValue(forKey: key) { state.memoryBytes -= Self.memorySize(kept) }
                 victims.append(key)
             }
             state.statistics.evictions += victims.count
+            state.statistics.entries = state.index.count
             return victims
         }
-        for key in victims { remove(key) }
+        for key in victims { try? SegmentDirectory.remove(path(of: key)) }
     }
 
     static func key(fromFileName name: String) -> [UInt8]? {

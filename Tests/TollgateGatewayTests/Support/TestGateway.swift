@@ -33,6 +33,7 @@ struct TestGateway {
         configure: (inout ProxyConfiguration) -> Void = { _ in },
         sink exchangeSink: (any ExchangeSink)? = nil,
         http: HTTP1Channel.Configuration = .init(),
+        cache: ResponseCaching? = nil,
         _ body: (TestGateway) async throws -> Void
     ) async throws {
         var providers = ProviderTable.builtIn
@@ -47,7 +48,7 @@ struct TestGateway {
         let proxy = try ProxyContext(
             providers: providers, directory: GatewayDirectory(entries), sink: exchangeSink ?? sink,
             generator: LogIDGenerator(),
-            logger: logger, configuration: configuration)
+            logger: logger, configuration: configuration, cache: cache)
 
         let router = Router()
         router.get("/api/ping") { _, _ in "pong" }
