@@ -192,7 +192,7 @@ public final class ResponseCache: Sendable {
             try? SegmentDirectory.remove(temporary)
             throw error
         }
-        state.withLock { state in
+        let victims = state.withLock { state -> [[UInt8]] in
             if let old = state.index[entry.key] { state.statistics.bytes -= old.bytes }
             state.uses += 1
             state.index[entry.key] = Indexed(
@@ -201,8 +201,10 @@ public final class ResponseCache: Sendable {
             state.statistics.bytes += Int64(bytes.count)
             state.statistics.entries = state.index.count
             keepInMemory(entry, &state)
+            // Under the same lock, so the count never shows the cache past its bound.
+            return evict(&state)
         }
-        evictIfNeeded()
+        for key in victims { try? SegmentDirectory.remove(self.path(of: key)) }
         return true
     }
 
@@ -278,23 +280,27 @@ public final class ResponseCache: Sendable {
 
     /// Past `maxBytes`, deletes the least recently used entries down to 90 % of it (so eviction runs in batches).
     private func evictIfNeeded() {
-        let victims = state.withLock { state -> [[UInt8]] in
-            guard state.statistics.bytes > configuration.maxBytes else { return [] }
-            let target = configuration.maxBytes / 10 * 9
-            var victims: [[UInt8]] = []
-            for (key, indexed) in state.index.sorted(by: { $0.value.lastUse < $1.value.lastUse }) {
-                guard state.statistics.bytes > target else { break }
-                // Out of the index (and its bytes out of the count) at once; the files go after the lock.
-                state.index[key] = nil
-                state.statistics.bytes -= indexed.bytes
-                if let kept = state.memory.removeValue(forKey: key) { state.memoryBytes -= Self.memorySize(kept) }
-                victims.append(key)
-            }
-            state.statistics.evictions += victims.count
-            state.statistics.entries = state.index.count
-            return victims
-        }
+        let victims = state.withLock { evict(&$0) }
         for key in victims { try? SegmentDirectory.remove(path(of: key)) }
+    }
+
+    /// Takes the least recently used entries out of the index while past `maxBytes`; returns their keys, whose
+    /// files the caller deletes after the lock.
+    private func evict(_ state: inout State) -> [[UInt8]] {
+        guard state.statistics.bytes > configuration.maxBytes else { return [] }
+        let target = configuration.maxBytes / 10 * 9
+        var victims: [[UInt8]] = []
+        for (key, indexed) in state.index.sorted(by: { $0.value.lastUse < $1.value.lastUse }) {
+            guard state.statistics.bytes > target else { break }
+            // Out of the index (and its bytes out of the count) at once; the files go after the lock.
+            state.index[key] = nil
+            state.statistics.bytes -= indexed.bytes
+            if let kept = state.memory.removeValue(forKey: key) { state.memoryBytes -= Self.memorySize(kept) }
+            victims.append(key)
+        }
+        state.statistics.evictions += victims.count
+        state.statistics.entries = state.index.count
+        return victims
     }
 
     static func key(fromFileName name: String) -> [UInt8]? {
