@@ -251,9 +251,15 @@ struct ProxyLifecycleTests {
                 let response = try await client.request(
                     .POST, TestGateway.path("openai", "/chat/completions"), body: "{}")
                 #expect(response.text == "data: 1\n\ndata: 2\n\n")
-                // Then nothing happens on the connection: the gateway closes it.
+                // Then nothing happens on the connection: the gateway closes it (the client may see the close as a
+                // reset when the kernel answers its own last ACK that way).
                 let started = ContinuousClock.now
-                let after = try await client.nextPart()
+                var after: HTTPClientResponsePart?
+                do {
+                    after = try await client.nextPart()
+                } catch let error as IOError where error.errnoCode == 104 {
+                    after = nil
+                }
                 #expect(after == nil)
                 #expect(ContinuousClock.now - started < .seconds(2))
             }
