@@ -9,13 +9,34 @@ import Testing
     /// Every request costs exactly $0.0004.
     static let cost = #"{"total_cost":0.0004}"#
 
-    static func send(_ harness: GatewayHarness, gateway: String, team: String? = nil) async throws
-        -> GatewayHarness.HTTPResult
+    static func send(_ harness: GatewayHarness, gateway: String, team: String? = nil, model: String = "gpt-5-mini")
+        async throws -> GatewayHarness.HTTPResult
     {
         var headers = ["Content-Type": "application/json", "cf-aig-custom-cost": cost]
         if let team { headers["cf-aig-metadata"] = #"{"team":"\#(team)"}"# }
+        let body = Data(#"{"model":"\#(model)","messages":[{"role":"user","content":"hi"}]}"#.utf8)
         return try await harness.request(
-            "POST", "/v1/default/\(gateway)/openai/chat/completions", headers: headers, body: Self.body)
+            "POST", "/v1/default/\(gateway)/openai/chat/completions", headers: headers, body: body)
+    }
+
+    @Test func aRuleScopedByModelRefusesOnlyTheModelsItNames() async throws {
+        let harness = try await GatewayHarness.start()
+        try await Self.create(
+            harness, "models",
+            rules: #"[{"id":"mini","limit":"0.0008","window":3600,"model":{"mode":"filter","values":["gpt-5-mini"]}}]"#)
+        for _ in 0..<2 { #expect(try await Self.send(harness, gateway: "models").status == 200) }
+        _ = try await Self.spend(harness, gateway: "models", atLeast: Decimal(string: "0.0008")!)
+        let before = harness.mock.requestCount
+        let refused = try await Self.send(harness, gateway: "models")
+        #expect(refused.status == 429)
+        #expect((try refused.json()["error"] as? [String: Any])?["code"] as? String == "spend_limit_exceeded")
+        #expect(harness.mock.requestCount == before)
+        // Another model is outside the rule: it passes, and its cost is not the rule's.
+        #expect(try await Self.send(harness, gateway: "models", model: "gpt-5-nano").status == 200)
+        #expect(harness.mock.requestCount == before + 1)
+        let rules = try await Self.spend(harness, gateway: "models", atLeast: Decimal(string: "0.0008")!)
+        #expect(Self.amount(rules.first?["spent"]) == Decimal(string: "0.0008"))
+        try await harness.stop()
     }
 
     /// A JSON number read back exactly (the API writes money as exact decimals).

@@ -56,6 +56,11 @@ public struct SpendLimits: Sendable, Hashable {
         case filter([String])
     }
 
+    /// Whether an enabled rule is scoped by model: its requests are admitted once their body named the model.
+    public var needsModel: Bool {
+        enabled && rules.contains { $0.enabled && $0.model != nil }
+    }
+
     /// What a request is matched on.
     public struct Request: Sendable, Hashable {
         public var provider: String

@@ -20,7 +20,22 @@ extension ProxyHandler: UpstreamDelegate {
         guard let target = shared.upstreams[String(route.provider)] else {
             return reject(head, .badRequest, "unknown_provider", shared.unknownProviderMessage, close: false)
         }
-        guard let admitted = admit(head, entry: entry, target: target, route: route, start: start) else { return }
+        if let limits = entry.policy.spendLimits, limits.needsModel, head.method == .POST {
+            // A rule scoped by model applies only to the models it names: the body says which one this is.
+            return collectBeforeAdmission(head, entry: entry, start: start, purpose: .modelScoped(route, target))
+        }
+        startProxy(head, entry: entry, target: target, route: route, start: start, model: nil, collectedBody: nil)
+    }
+
+    /// Admits the request and starts its exchange. `collectedBody`: the whole body, read before admission (the
+    /// client has sent everything); `model`: what it names, for the spend limits.
+    func startProxy(
+        _ head: HTTPRequestHead, entry: GatewayDirectory.Entry, target: UpstreamTarget, route: ProxyRoute,
+        start: NIODeadline, model: String?, collectedBody: ByteBuffer?
+    ) {
+        guard let context else { return }
+        guard let admitted = admit(head, entry: entry, target: target, route: route, start: start, model: model)
+        else { return }
         let controls = admitted.controls
         if !admitted.chunked, let contentLength = admitted.contentLength,
             contentLength > shared.configuration.maxRequestBodyBytes
@@ -45,7 +60,7 @@ extension ProxyHandler: UpstreamDelegate {
             && target.streamUsagePaths.contains(where: { $0.utf8.elementsEqual(route.path.utf8) })
             && Self.isJSON(head.headers)
         // A request that may be tried again is collected whole first, so every attempt sends the same bytes.
-        let collects = rewritesStreamUsage || controls.retry.maxAttempts > 1
+        let collects = rewritesStreamUsage || controls.retry.maxAttempts > 1 || collectedBody != nil
         let cacheable = caching(controls, method: head.method, rewritesForUsage: rewritesStreamUsage)
         let machine = ExchangeStateMachine(
             start: start, collectsBody: collects, readTimeout: shared.configuration.readTimeout,
@@ -76,8 +91,13 @@ extension ProxyHandler: UpstreamDelegate {
             }
         }
         self.exchange = exchange
+        if let collectedBody {
+            // The client has sent everything: the exchange takes the body as if it arrived now.
+            clientBody(collectedBody, exchange: exchange)
+            clientEnd(exchange: exchange)
+        }
         // A cacheable request goes upstream only once its whole body was looked up (`lookUpCache`).
-        if cacheable != nil { return }
+        if cacheable != nil || self.exchange !== exchange { return }
         goUpstream(exchange)
     }
 
@@ -135,7 +155,7 @@ extension ProxyHandler: UpstreamDelegate {
     /// record, so it still counts in usage, costs and reports.
     func admit(
         _ head: HTTPRequestHead, entry: GatewayDirectory.Entry, target: UpstreamTarget, route: ProxyRoute,
-        start: NIODeadline
+        start: NIODeadline, model: String?
     ) -> Admitted? {
         var metadata: [MetadataEntry] = []
         var eventID: String?
@@ -217,7 +237,7 @@ extension ProxyHandler: UpstreamDelegate {
         }
         if let limits = entry.policy.spendLimits,
             let refusal = shared.controls.admit(
-                limits, account: entry.account, gateway: entry.gateway, provider: String(route.provider), model: nil,
+                limits, account: entry.account, gateway: entry.gateway, provider: String(route.provider), model: model,
                 metadata: metadata)
         {
             recordRefusal(

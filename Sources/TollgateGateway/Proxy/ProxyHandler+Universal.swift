@@ -8,31 +8,51 @@ import TollgateModel
 /// retriable error after its own attempts hands over to the next at once (a fallback). The response says which step
 /// answered (`cf-aig-step`).
 extension ProxyHandler {
-    /// A universal endpoint request whose body is still arriving.
-    final class UniversalBody {
+    /// A request whose body is read whole before its exchange is made.
+    final class PendingRequest {
+        enum Purpose {
+            /// The universal endpoint: the body holds the steps.
+            case universal
+            /// A provider path on a gateway whose spend limits depend on the model: admitted once the body named it.
+            case modelScoped(ProxyRoute, UpstreamTarget)
+        }
+
         let head: HTTPRequestHead
         let entry: GatewayDirectory.Entry
         let start: NIODeadline
+        let purpose: Purpose
         var body: ByteBuffer
 
-        init(head: HTTPRequestHead, entry: GatewayDirectory.Entry, start: NIODeadline, body: ByteBuffer) {
+        init(
+            head: HTTPRequestHead, entry: GatewayDirectory.Entry, start: NIODeadline, purpose: Purpose,
+            body: ByteBuffer
+        ) {
             self.head = head
             self.entry = entry
             self.start = start
+            self.purpose = purpose
             self.body = body
         }
     }
 
     func beginUniversal(_ head: HTTPRequestHead, account: Substring, gateway: Substring, start: NIODeadline) {
-        guard let context, let entry = authorizedGateway(head, account: account, gateway: gateway) else { return }
+        guard let entry = authorizedGateway(head, account: account, gateway: gateway) else { return }
+        collectBeforeAdmission(head, entry: entry, start: start, purpose: .universal)
+    }
+
+    /// Reads the request's body whole before anything else happens to it (`pendingRequestEnded`).
+    func collectBeforeAdmission(
+        _ head: HTTPRequestHead, entry: GatewayDirectory.Entry, start: NIODeadline, purpose: PendingRequest.Purpose
+    ) {
+        guard let context else { return }
         let limit = shared.configuration.maxRequestBodyBytes
         let length = head.headers.first(name: "content-length").flatMap { Int($0) }
         if let length, length > limit {
             return reject(
                 head, .payloadTooLarge, "request_too_large", "request body exceeds \(limit) bytes", close: true)
         }
-        universalBody = UniversalBody(
-            head: head, entry: entry, start: start,
+        pendingRequest = PendingRequest(
+            head: head, entry: entry, start: start, purpose: purpose,
             body: context.channel.allocator.buffer(capacity: min(length ?? 1024, limit)))
         if let expect = head.headers.first(name: "expect"), expect.lowercased() == "100-continue",
             !Self.isHTTP10(head.version)
@@ -42,11 +62,11 @@ extension ProxyHandler {
         }
     }
 
-    func universalBodyPart(_ buffer: ByteBuffer) {
-        guard let pending = universalBody else { return }
+    func pendingBodyPart(_ buffer: ByteBuffer) {
+        guard let pending = pendingRequest else { return }
         let limit = shared.configuration.maxRequestBodyBytes
         guard pending.body.readableBytes + buffer.readableBytes <= limit else {
-            universalBody = nil
+            pendingRequest = nil
             return reject(
                 pending.head, .payloadTooLarge, "request_too_large", "request body exceeds \(limit) bytes",
                 close: true)
@@ -54,10 +74,25 @@ extension ProxyHandler {
         pending.body.writeImmutableBuffer(buffer)
     }
 
+    func pendingRequestEnded() {
+        guard let pending = pendingRequest else { return }
+        pendingRequest = nil
+        switch pending.purpose {
+        case .universal:
+            universalEnd(pending)
+        case .modelScoped(let route, let target):
+            let model = pending.body.withUnsafeReadableBytes { raw in
+                RequestSummary(body: Array(raw.bindMemory(to: UInt8.self)), path: String(route.path)).model
+            }
+            startProxy(
+                pending.head, entry: pending.entry, target: target, route: route, start: pending.start, model: model,
+                collectedBody: pending.body)
+        }
+    }
+
     /// The body is whole: read the steps, apply the gateway's controls once, and start the first step.
-    func universalEnd() {
-        guard let pending = universalBody, let context else { return }
-        universalBody = nil
+    func universalEnd(_ pending: PendingRequest) {
+        guard let context else { return }
         let head = pending.head
         let request: UniversalRequest
         do {
@@ -75,7 +110,9 @@ extension ProxyHandler {
         let route = ProxyRoute(
             account: Substring(pending.entry.account), gateway: Substring(pending.entry.gateway),
             provider: Substring(first.provider), path: Substring(first.path), query: first.query.map { Substring($0) })
-        guard let admitted = admit(head, entry: pending.entry, target: target, route: route, start: pending.start)
+        guard
+            let admitted = admit(
+                head, entry: pending.entry, target: target, route: route, start: pending.start, model: nil)
         else { return }
         // A step's own config, then the request's headers, then the gateway's settings.
         let steps = request.steps.map { step in

@@ -25,8 +25,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The promise of a half-close deferred until the proxied response ends.
     var deferredOutputClosePromise: EventLoopPromise<Void>?
     var idleTimer: Scheduled<Void>?
-    /// A universal endpoint request whose body is still being read (no exchange exists before its steps are known).
-    var universalBody: UniversalBody?
+    /// A request whose body is read whole before its exchange exists: the universal endpoint's (its steps name the
+    /// provider), or one for a gateway whose spend limits depend on the model the body names.
+    var pendingRequest: PendingRequest?
 
     init(shared: ProxyContext, pool: UpstreamPool, idleTimeout: TimeAmount? = nil) {
         self.shared = shared
@@ -80,10 +81,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             guard case .head(let head) = part else { return false }
             beginProxy(head, context: context)
         case .toExchange:
-            if universalBody != nil {
+            if pendingRequest != nil {
                 switch part {
-                case .body(let buffer): universalBodyPart(buffer)
-                case .end: universalEnd()
+                case .body(let buffer): pendingBodyPart(buffer)
+                case .end: pendingRequestEnded()
                 case .head: break
                 }
                 return false
@@ -118,7 +119,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func channelInactive(context: ChannelHandlerContext) {
         idleTimer?.cancel()
         idleTimer = nil
-        universalBody = nil
+        pendingRequest = nil
         if connection.inactive() == .abandonExchange, let exchange {
             perform(exchange.machine.clientGone(), exchange: exchange)
         }
