@@ -10,6 +10,9 @@
 #
 #   scripts/bench-proxy.sh [seconds per run, default 10]
 #   BENCH=cache scripts/bench-proxy.sh [seconds]   # only the cache rows (and mock direct, nginx → mock)
+#   BENCH=controls scripts/bench-proxy.sh [seconds]   # controls configured but never acting, beside controls off:
+#     a rate limit never reached, retries configured (3 attempts) on a provider that never fails; the runs alternate
+#     (off, rate limit, retries, twice) and each is compared with the mean of the two runs with controls off
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh nginx-light wrk
@@ -58,10 +61,10 @@ nginx -c "$work/nginx.conf" -p "$work" & pids+=($!)
 wait_port "$nginx_port"
 
 # A free account at 99 % of its 100,000-log month before the run.
-[ "$mode" = cache ] || "$bin" generate --data "$work/data" --account quota99 --records 99000 --days 1 --no-payload --seed 7 >/dev/null 2>&1
+[ "$mode" = cache ] || [ "$mode" = controls ] || "$bin" generate --data "$work/data" --account quota99 --records 99000 --days 1 --no-payload --seed 7 >/dev/null 2>&1
 # Logs past their retention (free tier: 30 days), for a retention and compaction pass during the last run.
 expired_records="${EXPIRED_RECORDS:-500000}"
-[ "$mode" = cache ] || "$bin" generate --data "$work/data" --account expired --records "$expired_records" --days 20 --seed 9 \
+[ "$mode" = cache ] || [ "$mode" = controls ] || "$bin" generate --data "$work/data" --account expired --records "$expired_records" --days 20 --seed 9 \
     --end "$(date -u -d '45 days ago' +%Y-%m-%dT%H:%M:%SZ)" >/dev/null 2>&1
 
 TOLLGATE_ADMIN_TOKEN=bench "$bin" serve --port "$gw_port" --data "$work/data" \
@@ -70,7 +73,7 @@ wait_port "$gw_port"
 
 api() { curl -sf -X "$1" -H 'Authorization: Bearer bench' -H 'Content-Type: application/json' \
     "http://127.0.0.1:$gw_port/api/v1/$2" ${3:+-d "$3"} >/dev/null; }
-if [ "$mode" != cache ]; then
+if [ "$mode" = all ]; then
     api PATCH accounts/quota99 '{"tier":"free","log_limit":null,"log_management_strategy":"stop_inserting"}'
     api POST accounts '{"id":"quota-reject","tier":"free"}'
     api POST accounts/quota-reject/gateways '{"id":"default"}'
@@ -78,6 +81,8 @@ if [ "$mode" != cache ]; then
     api PATCH accounts/expired '{"retention_days":30}'
 fi
 api POST accounts/default/gateways '{"id":"cached","cache_ttl":86400}'
+api POST accounts/default/gateways '{"id":"rated","rate_limiting_limit":1000000000,"rate_limiting_interval":60}'
+api POST accounts/default/gateways '{"id":"retrying","retry_max_attempts":3,"retry_delay":100}'
 
 cat > "$work/post.lua" <<'LUA'
 wrk.method = "POST"
@@ -128,6 +133,29 @@ echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}
 echo
 echo "| target | connections | requests/s | p50 | p99 | × nginx |"
 echo "|---|---:|---:|---:|---:|---:|"
+if [ "$mode" = controls ]; then
+    gw="http://127.0.0.1:$gw_port/v1/default"
+    declare -A sum=() rows=()
+    for round in 1 2; do
+        for target in default rated retrying; do
+            read -r rps p50 p99 err <<<"$(run "$target" "$gw/$target/openai/chat/completions" 32)"
+            sum[$target]=$(python3 -c "print(${sum[$target]:-0} + $rps)")
+            rows[$target]+="$rps/$p50/$p99 "
+            [ -n "$err" ] && echo "errors ($target): $err" >&2
+        done
+    done
+    off=$(python3 -c "print(${sum[default]} / 2)")
+    for target in default rated retrying; do
+        case $target in
+            default) label="controls off" ;;
+            rated) label="rate limit on, never reached" ;;
+            retrying) label="retries configured (3 attempts), never needed" ;;
+        esac
+        mean=$(python3 -c "print(${sum[$target]} / 2)")
+        echo "| tollgate → mock (logging on), $label | 32 | $(python3 -c "print(f'{$mean:,.0f}')") (runs: ${rows[$target]% }) | | | $(python3 -c "print(f'{$mean/$off:.3f}')") × off |"
+    done
+    exit 0
+fi
 if [ "$mode" = cache ]; then
     read -r d_rps d_p50 d_p99 d_err <<<"$(run direct "http://127.0.0.1:$mock_port/v1/chat/completions" 32)"
     read -r n_rps n_p50 n_p99 n_err <<<"$(run nginx "http://127.0.0.1:$nginx_port/v1/chat/completions" 32)"

@@ -15,6 +15,8 @@
 #   scripts/cost-proxy.sh [path to a release tollgate binary, default: build one]
 #   COST=cache scripts/cost-proxy.sh [binary]   # logging on, uncached beside a cache hit on every request (a
 #                                               # gateway with cache_ttl; the first request stores, the rest hit)
+#   COST=controls scripts/cost-proxy.sh [binary]   # logging on, controls off beside controls that never act: a
+#                                                  # rate limit never reached, retries configured and never needed
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh valgrind
@@ -69,7 +71,7 @@ PY
 }
 
 # measure TOOL COUNT COLLECT_LOG [GATEWAY] -> prints the tool's total (instructions, or allocations); the gateway
-# `cached` has cache_ttl set.
+# `cached` has cache_ttl set, `rated` a rate limit it never reaches, `retrying` three attempts.
 measure() {
     local tool=$1 count=$2 collect=$3 gateway=${4:-default} port dir
     port=$(free_port)
@@ -85,9 +87,15 @@ measure() {
         >/dev/null 2>&1 &
     local pid=$!
     wait_port "$port"
-    if [ "$gateway" = cached ]; then
+    local settings=""
+    case $gateway in
+        cached) settings='"cache_ttl":86400' ;;
+        rated) settings='"rate_limiting_limit":1000000000,"rate_limiting_interval":60' ;;
+        retrying) settings='"retry_max_attempts":3,"retry_delay":100' ;;
+    esac
+    if [ -n "$settings" ]; then
         curl -sf -X POST -H 'Authorization: Bearer cost' -H 'Content-Type: application/json' \
-            "http://127.0.0.1:$port/api/v1/accounts/default/gateways" -d '{"id":"cached","cache_ttl":86400}' >/dev/null
+            "http://127.0.0.1:$port/api/v1/accounts/default/gateways" -d "{\"id\":\"$gateway\",$settings}" >/dev/null
     fi
     send "$port" "$count" "$collect" "$gateway"
     kill -TERM "$pid"
@@ -104,6 +112,21 @@ measure() {
 
 echo "| logging | instructions per request | of which event loops | allocations per request |"
 echo "|---|---:|---:|---:|"
+if [ "${COST:-}" = controls ]; then
+    for gateway in default rated retrying; do
+        read -r i1 e1 <<<"$(measure callgrind "$few" true "$gateway")"
+        read -r i2 e2 <<<"$(measure callgrind "$many" true "$gateway")"
+        a1=$(measure dhat "$few" true "$gateway")
+        a2=$(measure dhat "$many" true "$gateway")
+        case $gateway in
+            default) label="on, controls off" ;;
+            rated) label="on, rate limit never reached" ;;
+            retrying) label="on, retries configured, never needed" ;;
+        esac
+        python3 -c "n=$many-$few; print(f'| $label | {($i2-$i1)/n:,.0f} | {($e2-$e1)/n:,.0f} | {($a2-$a1)/n:,.1f} |')"
+    done
+    exit 0
+fi
 if [ "${COST:-}" = cache ]; then
     for gateway in default cached; do
         read -r i1 e1 <<<"$(measure callgrind "$few" true "$gateway")"
