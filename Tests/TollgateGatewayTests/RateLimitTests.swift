@@ -36,6 +36,18 @@ import Testing
         #expect((1...61).contains(retryAfter))
         // Another gateway of the account is not limited.
         #expect(try await Self.send(harness, gateway: "default").status == 200)
+        // The refusals count in usage as rate limited; they are not logs.
+        var totals: [String: Any] = [:]
+        let deadline = ContinuousClock.now + .seconds(10)
+        while totals["requests"] as? Int != 201 && ContinuousClock.now < deadline {
+            let usage = try await harness.api("/api/v1/accounts/default/usage?interval=hour")
+            totals = try usage.json()["totals"] as? [String: Any] ?? [:]
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(totals["requests"] as? Int == 201)
+        #expect(totals["rate_limited"] as? Int == 150)
+        let logs = try await harness.waitForLogs(query: "&gateway=limited", count: 50)
+        #expect(logs.count == 50)
         try await harness.stop()
     }
 
