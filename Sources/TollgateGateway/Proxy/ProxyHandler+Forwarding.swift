@@ -17,8 +17,16 @@ extension ProxyHandler: UpstreamDelegate {
             return reject(head, .notFound, "not_found", "expected /v1/{account}/{gateway}/{provider}/…", close: false)
         }
         guard let entry = authorizedGateway(head, account: route.account, gateway: route.gateway) else { return }
-        guard let target = shared.upstreams[String(route.provider)] else {
+        guard let provider = shared.upstreams[String(route.provider)] else {
             return reject(head, .badRequest, "unknown_provider", shared.unknownProviderMessage, close: false)
+        }
+        // A templated provider's path names its host; one that does not is refused before anything is forwarded.
+        let target: UpstreamTarget
+        let upstreamPath: String
+        do {
+            (target, upstreamPath) = try provider.resolved(route.path)
+        } catch {
+            return reject(head, .badRequest, "invalid_provider_path", error.message, close: false)
         }
         guard let admitted = admit(head, entry: entry, target: target, route: route, start: start) else { return }
         let controls = admitted.controls
@@ -30,8 +38,7 @@ extension ProxyHandler: UpstreamDelegate {
                 "request body exceeds \(shared.configuration.maxRequestBodyBytes) bytes", close: true)
         }
 
-        var uri = target.basePath
-        uri += route.path
+        var uri = upstreamPath
         if let query = route.query {
             uri += "?"
             uri += query

@@ -70,8 +70,17 @@ extension ProxyHandler {
                 head, .badRequest, "invalid_request", "steps[\(index)].provider: " + shared.unknownProviderMessage,
                 close: false)
         }
+        for (index, step) in request.steps.enumerated() {
+            do {
+                _ = try shared.upstreams[step.provider]!.resolved(Substring(step.path))
+            } catch {
+                return reject(
+                    head, .badRequest, "invalid_provider_path", "steps[\(index)].endpoint: " + error.message,
+                    close: false)
+            }
+        }
         let first = request.steps[0]
-        let target = shared.upstreams[first.provider]!
+        let target = try! shared.upstreams[first.provider]!.resolved(Substring(first.path)).target
         let route = ProxyRoute(
             account: Substring(pending.entry.account), gateway: Substring(pending.entry.gateway),
             provider: Substring(first.provider), path: Substring(first.path), query: first.query.map { Substring($0) })
@@ -113,7 +122,11 @@ extension ProxyHandler {
     /// Points the exchange at step `index`: its provider, path, headers and body, as the attempts of that step send
     /// and record them.
     func prepareStep(_ index: Int, of exchange: ProxyExchange, allocator: ByteBufferAllocator) {
-        guard let step = exchange.universal?.steps[index], let target = shared.upstreams[step.provider] else { return }
+        // Every step's path was checked against its provider's template when the request arrived.
+        guard let step = exchange.universal?.steps[index], let provider = shared.upstreams[step.provider],
+            let resolved = try? provider.resolved(Substring(step.path))
+        else { return }
+        let (target, upstreamPath) = resolved
         exchange.step = index
         exchange.provider = step.provider
         exchange.target = target
@@ -145,7 +158,7 @@ extension ProxyHandler {
         if !headers.contains(name: "content-type") { headers.add(name: "content-type", value: "application/json") }
         headers.add(name: "accept-encoding", value: "identity")
         headers.add(name: "content-length", value: String(body.count))
-        var uri = target.basePath + step.path
+        var uri = upstreamPath
         if let query = step.query { uri += "?" + query }
         exchange.upstreamHead = HTTPRequestHead(version: .http1_1, method: .POST, uri: uri, headers: headers)
         var buffer = allocator.buffer(capacity: body.count)
