@@ -4,19 +4,40 @@
   {deployment}`, `api-version` as a default query parameter, the key in `api-key`.
 - Claude on Vertex AI with the Anthropic SDK's `AnthropicVertex` client, its base URL at
   `…/google-vertex-ai/v1`: the SDK moves the model into the path (`…/models/{model}:rawPredict`).
+- Gemini on Vertex AI with the `google-genai` SDK (`vertexai=True`), its base URL at `…/google-vertex-ai/` and API
+  version `v1`, as its requests name project, location and model in the path.
 """
 
 from __future__ import annotations
 
+import time
+from typing import Any, Callable
+
 import anthropic
 import openai
 import pytest
+
+import support
 
 from conftest import SDK_TIMEOUT_S, Gateway
 from test_gateway import find_log
 
 AZURE_MODEL = "gpt-4o-mini-2024-07-18"
 MESSAGES = [{"role": "user", "content": "Say hello to the gateway"}]
+
+
+def wait_for_record(gateway: Gateway, matches: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    """Polls the logs list until a record matches (logs are readable within 1 s)."""
+    deadline = time.monotonic() + 3.0
+    while True:
+        status, body = support.get_json(f"{gateway.url}/api/v1/accounts/default/logs?limit=1000", gateway.token)
+        found = body.get("logs", []) if status == 200 else []
+        for record in found:
+            if matches(record):
+                return record
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"no matching log within 3 s; last answer: {status} {body}")
+        time.sleep(0.1)
 
 
 def azure_client(gateway: Gateway) -> openai.OpenAI:
@@ -91,3 +112,42 @@ def test_claude_on_vertex_through_gateway(stream: bool, gateway: Gateway) -> Non
     assert record["path"].endswith(f"/publishers/anthropic/models/{model}:" + ("streamRawPredict" if stream else "rawPredict"))
     assert record["stream"] is stream
     assert (record["tokens_in"], record["tokens_out"]) == (tokens_in, tokens_out)
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["generate-content", "stream-generate-content"])
+def test_gemini_on_vertex_with_google_genai_through_gateway(stream: bool, gateway: Gateway) -> None:
+    from google import genai
+    from google.genai import types
+    from google.oauth2.credentials import Credentials
+
+    client = genai.Client(
+        vertexai=True,
+        project="acme-ai",
+        location="us-central1",
+        credentials=Credentials(token="ya29.interop-test-token"),
+        http_options=types.HttpOptions(
+            base_url=gateway.provider_url("google-vertex-ai") + "/",
+            api_version="v1",
+            headers={"x-mock-usage": "reasoning=3"},
+        ),
+    )
+    model = "gemini-2.5-flash"
+    if stream:
+        chunks = list(client.models.generate_content_stream(model=model, contents="Explain how AI works"))
+        text = "".join(chunk.text or "" for chunk in chunks)
+        usage = chunks[-1].usage_metadata
+    else:
+        response = client.models.generate_content(model=model, contents="Explain how AI works")
+        text = response.text
+        usage = response.usage_metadata
+    assert text
+    record = wait_for_record(
+        gateway, lambda r: r["provider"] == "google-vertex-ai" and r["model"] == model and r["stream"] is stream
+    )
+    assert record["path"].startswith(
+        f"/v1/projects/acme-ai/locations/us-central1/publishers/google/models/{model}:"
+        + ("streamGenerateContent" if stream else "generateContent")
+    )
+    assert record["tokens_in"] == usage.prompt_token_count
+    assert record["reasoning_tokens"] == usage.thoughts_token_count == 3
+    assert record["tokens_out"] == usage.candidates_token_count + usage.thoughts_token_count
