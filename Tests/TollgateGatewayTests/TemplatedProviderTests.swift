@@ -192,6 +192,30 @@ import TollgateModel
         }
     }
 
+    @Test func universalEndpointStepsReachTemplatedProvidersAndAMalformedStepIsRefused() async throws {
+        let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
+        let failing = UniversalEndpointTests.openAIStep(fault: "status=503")
+        let azure =
+            #"{"provider":"azure-openai","endpoint":"my-resource/chat-prod/chat/completions?api-version=2024-10-21","#
+            + #""headers":{"api-key":"azure-key","x-mock-model":"tollgate-azure-4o"},"#
+            + #""query":{"messages":[{"role":"user","content":"hello there"}]}}"#
+        let answered = try await UniversalEndpointTests.send(harness, [failing, azure])
+        #expect(answered.status == 200, "\(answered.text)")
+        #expect(answered.headers["cf-aig-step"] == "1")
+        #expect(try answered.json()["model"] as? String == "tollgate-azure-4o")
+        let logs = try await harness.waitForLogs(query: "&order=asc", count: 2)
+        #expect(logs.map { $0["provider"] as? String } == ["openai", "azure-openai"])
+        #expect(logs.last?["model"] as? String == "tollgate-azure-4o")
+
+        let incomplete = #"{"provider":"azure-openai","endpoint":"my-resource","query":{"messages":[]}}"#
+        let refused = try await UniversalEndpointTests.send(harness, [failing, incomplete])
+        #expect(refused.status == 400)
+        let error = try #require(try refused.json()["error"] as? [String: Any])
+        #expect(error["code"] as? String == "invalid_provider_path")
+        #expect((error["message"] as? String)?.hasPrefix("steps[1].endpoint: azure-openai path is missing") == true)
+    }
+
     @Test func eachResourceAndRegionIsItsOwnEndpointAndAnOverrideKeepsTheProvidersHost() throws {
         let direct = try #require(UpstreamTarget(template: .azureOpenAI, baseURL: ""))
         let (east, eastPath) = try direct.resolved("/east-res/dep/chat/completions")
