@@ -80,6 +80,7 @@ extension ProxyHandler {
             }
         }
         let first = request.steps[0]
+        // Resolved above without an error.
         let target = try! shared.upstreams[first.provider]!.resolved(Substring(first.path)).target
         let route = ProxyRoute(
             account: Substring(pending.entry.account), gateway: Substring(pending.entry.gateway),
