@@ -17,12 +17,19 @@ import Synchronization
 ///   little-endian float32 bytes in base64, as the official SDKs request by default).
 /// - `/v1/messages` (Anthropic): a `message`; streamed as `message_start`, `content_block_start`, `ping`,
 ///   `content_block_delta`…, `content_block_stop`, `message_delta` (output usage), `message_stop`.
+/// - Templated providers' paths (`MockRoute`): Azure OpenAI's `/openai/deployments/{deployment}/chat/completions`
+///   (`embeddings`, `responses`) in OpenAI's shapes, answering for the model `x-mock-model` names (else the
+///   deployment); Vertex AI's `/v1/projects/{project}/locations/{region}/publishers/{publisher}/models/{model}:…`
+///   — `generateContent` / `streamGenerateContent` in Gemini's shapes with `usageMetadata` (a JSON array, or
+///   server-sent events with `?alt=sse`), `rawPredict` / `streamRawPredict` as Anthropic messages for the path's
+///   model.
 ///
 /// Everything is deterministic: the same request body always gives byte-identical content. The reply is
 /// ``Configuration/replyText`` (one output token per word; streams send one word per event), the model is the
 /// request's, ids derive from a hash of the body, `created` is ``Configuration/createdTimestamp``. Input tokens are
-/// the words in the request's `messages`, `input`, `instructions`, `system` and `prompt` strings (values of `role`
-/// and `type` members excluded), plus one per number there (pre-tokenized input).
+/// the words in the request's `messages`, `input`, `instructions`, `system`, `prompt`, `contents` and
+/// `systemInstruction` strings (values of `role` and `type` members excluded), plus one per number there
+/// (pre-tokenized input).
 ///
 /// Request headers steer the fake for tests (see `MockFault` for the grammar):
 /// - `x-mock-fault: close` — close the connection without answering.

@@ -3,10 +3,12 @@ extension LogRecord {
     /// off the proxy's event loops.
     ///
     /// - `model`: the request body's `model`, else, for `.gemini` providers, the model in the path
-    ///   (`models/{model}:generateContent` is how that request names its model), else the response's `model` /
-    ///   `modelVersion`.
-    /// - `stream`: the request's `"stream": true`, a `text/event-stream` response, or (Gemini)
-    ///   `:streamGenerateContent`.
+    ///   (`models/{model}:generateContent` is how that request names its model) — for templated providers the model
+    ///   their path names (`ProviderTemplate.model(inPath:)`) — else the response's `model` / `modelVersion`. For
+    ///   `azure-openai` the response's model comes first: the request names a deployment, not a model.
+    /// - `stream`: the request's `"stream": true`, a `text/event-stream` response, or a streaming path (Gemini
+    ///   `:streamGenerateContent`, Vertex AI `:streamRawPredict`, Bedrock `converse-stream` /
+    ///   `invoke-with-response-stream`).
     /// - `success`: a 2xx status and no gateway error.
     /// - model, stream and usage: what the proxy read as the bodies passed (`requestSummary`, `responseUsage`), else
     ///   parsed from the captured bodies.
@@ -23,10 +25,16 @@ extension LogRecord {
     /// - headers: names lowercased, secrets redacted (`HeaderRedaction`); with `collectPayload == false` headers
     ///   and bodies are dropped and `payloadStored` is false. Usage and model are parsed either way.
     public init(exchange: Exchange, providers: ProviderTable) {
-        // Only Gemini names the model and the stream mode in the path (`models/{model}:streamGenerateContent`).
-        let api = providers.provider(exchange.provider)?.api
-        let request = (exchange.requestSummary ?? RequestSummary(body: exchange.requestBody))
-            .completed(path: api == .gemini ? exchange.path : "")
+        // Gemini names the model and the stream mode in the path (`models/{model}:streamGenerateContent`), and so do
+        // the templated providers that serve it or name the model there (Vertex AI, Bedrock).
+        let provider = providers.provider(exchange.provider)
+        let template = provider?.template
+        var request = (exchange.requestSummary ?? RequestSummary(body: exchange.requestBody))
+            .completed(path: provider?.api == .gemini && template == nil ? exchange.path : "")
+        if let template {
+            if request.model == nil { request.model = template.model(inPath: exchange.path) }
+            if !request.stream && template.streams(path: exchange.path) { request.stream = true }
+        }
 
         // A malformed header was refused by the proxy with a 400; one that reaches here parses.
         var customCost: CustomCost?
@@ -66,7 +74,8 @@ extension LogRecord {
             account: exchange.account,
             gateway: exchange.gateway,
             provider: exchange.provider,
-            model: request.model ?? parsed.model,
+            model: template?.prefersResponseModel == true
+                ? parsed.model ?? request.model : request.model ?? parsed.model,
             path: path,
             method: exchange.method,
             statusCode: exchange.statusCode,

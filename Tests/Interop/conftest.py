@@ -68,6 +68,9 @@ def gateway(mock: Mock, tmp_path_factory: pytest.TempPathFactory):
             "--data", str(data),
             "--upstream", f"openai={mock.url}/v1",
             "--upstream", f"anthropic={mock.url}",
+            # Templated providers: the URL replaces the host their path names; the mapped path stays.
+            "--upstream", f"azure-openai={mock.url}",
+            "--upstream", f"google-vertex-ai={mock.url}",
         ],
         logs,
         env={"TOLLGATE_ADMIN_TOKEN": token},

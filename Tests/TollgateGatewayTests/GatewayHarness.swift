@@ -53,6 +53,9 @@ final class GatewayHarness: Sendable {
         configuration.providers = ProviderTable.builtIn
             .overriding("openai", baseURL: "http://127.0.0.1:\(mockPort)/v1")!
             .overriding("anthropic", baseURL: "http://127.0.0.1:\(mockPort)")!
+            // Templated providers: the URL replaces the host their path names; the mapped path stays.
+            .overriding("azure-openai", baseURL: "http://127.0.0.1:\(mockPort)")!
+            .overriding("google-vertex-ai", baseURL: "http://127.0.0.1:\(mockPort)")!
         configuration.ingest.commitInterval = .milliseconds(50)
         let bound = Mutex<Int?>(nil)
         configuration.onListening = { port in bound.withLock { $0 = port } }

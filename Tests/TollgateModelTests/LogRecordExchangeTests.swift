@@ -157,8 +157,8 @@ struct ProviderTableTests {
         let table = ProviderTable.builtIn
         #expect(
             table.slugs == [
-                "anthropic", "deepseek", "google-ai-studio", "grok", "groq", "mistral", "openai", "openrouter",
-                "perplexity-ai",
+                "anthropic", "aws-bedrock", "azure-openai", "deepseek", "google-ai-studio", "google-vertex-ai", "grok",
+                "groq", "mistral", "openai", "openrouter", "perplexity-ai",
             ])
         let expected: [String: (String, Provider.API)] = [
             "openai": ("https://api.openai.com/v1", .openAI),
@@ -175,6 +175,14 @@ struct ProviderTableTests {
             #expect(table.provider(slug)?.baseURL == url, "\(slug)")
             #expect(table.provider(slug)?.api == api, "\(slug)")
         }
+        // Templated providers: the path names the host; no base URL until `--upstream` gives one.
+        for template in ProviderTemplate.allCases {
+            #expect(table.provider(template.rawValue)?.template == template)
+            #expect(table.provider(template.rawValue)?.baseURL == "")
+        }
+        #expect(
+            table.overriding("azure-openai", baseURL: "http://127.0.0.1:9/")?.provider("azure-openai")?.template
+                == .azureOpenAI)
         #expect(table.provider("nope") == nil)
     }
 

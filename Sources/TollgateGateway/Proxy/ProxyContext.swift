@@ -55,7 +55,10 @@ public final class ProxyContext: Sendable {
         var upstreams: [String: UpstreamTarget] = [:]
         for slug in providers.slugs {
             guard let provider = providers.provider(slug) else { continue }
-            guard var target = UpstreamTarget(baseURL: provider.baseURL) else {
+            let made =
+                provider.template.map { UpstreamTarget(template: $0, baseURL: provider.baseURL) }
+                ?? UpstreamTarget(baseURL: provider.baseURL)
+            guard var target = made else {
                 throw ProxyError(.invalidConfiguration, "provider \(slug) has an unusable base URL")
             }
             target.streamUsagePaths = provider.streamUsagePaths

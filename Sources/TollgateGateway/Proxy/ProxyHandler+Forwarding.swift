@@ -17,21 +17,32 @@ extension ProxyHandler: UpstreamDelegate {
             return reject(head, .notFound, "not_found", "expected /v1/{account}/{gateway}/{provider}/…", close: false)
         }
         guard let entry = authorizedGateway(head, account: route.account, gateway: route.gateway) else { return }
-        guard let target = shared.upstreams[String(route.provider)] else {
+        guard let provider = shared.upstreams[String(route.provider)] else {
             return reject(head, .badRequest, "unknown_provider", shared.unknownProviderMessage, close: false)
+        }
+        // A templated provider's path names its host; one that does not is refused before anything is forwarded.
+        let target: UpstreamTarget
+        let upstreamPath: String
+        do {
+            (target, upstreamPath) = try provider.resolved(route.path)
+        } catch {
+            return reject(head, .badRequest, "invalid_provider_path", error.message, close: false)
         }
         if let limits = entry.policy.spendLimits, limits.needsModel, head.method == .POST {
             // A rule scoped by model applies only to the models it names: the body says which one this is.
-            return collectBeforeAdmission(head, entry: entry, start: start, purpose: .modelScoped(route, target))
+            return collectBeforeAdmission(
+                head, entry: entry, start: start, purpose: .modelScoped(route, target, upstreamPath: upstreamPath))
         }
-        startProxy(head, entry: entry, target: target, route: route, start: start, model: nil, collectedBody: nil)
+        startProxy(
+            head, entry: entry, target: target, upstreamPath: upstreamPath, route: route, start: start, model: nil,
+            collectedBody: nil)
     }
 
     /// Admits the request and starts its exchange. `collectedBody`: the whole body, read before admission (the
     /// client has sent everything); `model`: what it names, for the spend limits.
     func startProxy(
-        _ head: HTTPRequestHead, entry: GatewayDirectory.Entry, target: UpstreamTarget, route: ProxyRoute,
-        start: NIODeadline, model: String?, collectedBody: ByteBuffer?
+        _ head: HTTPRequestHead, entry: GatewayDirectory.Entry, target: UpstreamTarget, upstreamPath: String,
+        route: ProxyRoute, start: NIODeadline, model: String?, collectedBody: ByteBuffer?
     ) {
         guard let context else { return }
         guard let admitted = admit(head, entry: entry, target: target, route: route, start: start, model: model)
@@ -45,8 +56,7 @@ extension ProxyHandler: UpstreamDelegate {
                 "request body exceeds \(shared.configuration.maxRequestBodyBytes) bytes", close: true)
         }
 
-        var uri = target.basePath
-        uri += route.path
+        var uri = upstreamPath
         if let query = route.query {
             uri += "?"
             uri += query

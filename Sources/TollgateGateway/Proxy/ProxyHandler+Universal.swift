@@ -14,7 +14,7 @@ extension ProxyHandler {
             /// The universal endpoint: the body holds the steps.
             case universal
             /// A provider path on a gateway whose spend limits depend on the model: admitted once the body named it.
-            case modelScoped(ProxyRoute, UpstreamTarget)
+            case modelScoped(ProxyRoute, UpstreamTarget, upstreamPath: String)
         }
 
         let head: HTTPRequestHead
@@ -80,13 +80,13 @@ extension ProxyHandler {
         switch pending.purpose {
         case .universal:
             universalEnd(pending)
-        case .modelScoped(let route, let target):
+        case .modelScoped(let route, let target, let upstreamPath):
             let model = pending.body.withUnsafeReadableBytes { raw in
                 RequestSummary(body: Array(raw.bindMemory(to: UInt8.self)), path: String(route.path)).model
             }
             startProxy(
-                pending.head, entry: pending.entry, target: target, route: route, start: pending.start, model: model,
-                collectedBody: pending.body)
+                pending.head, entry: pending.entry, target: target, upstreamPath: upstreamPath, route: route,
+                start: pending.start, model: model, collectedBody: pending.body)
         }
     }
 
@@ -105,8 +105,18 @@ extension ProxyHandler {
                 head, .badRequest, "invalid_request", "steps[\(index)].provider: " + shared.unknownProviderMessage,
                 close: false)
         }
+        for (index, step) in request.steps.enumerated() {
+            do {
+                _ = try shared.upstreams[step.provider]!.resolved(Substring(step.path))
+            } catch {
+                return reject(
+                    head, .badRequest, "invalid_provider_path", "steps[\(index)].endpoint: " + error.message,
+                    close: false)
+            }
+        }
         let first = request.steps[0]
-        let target = shared.upstreams[first.provider]!
+        // Resolved above without an error.
+        let target = try! shared.upstreams[first.provider]!.resolved(Substring(first.path)).target
         let route = ProxyRoute(
             account: Substring(pending.entry.account), gateway: Substring(pending.entry.gateway),
             provider: Substring(first.provider), path: Substring(first.path), query: first.query.map { Substring($0) })
@@ -150,7 +160,11 @@ extension ProxyHandler {
     /// Points the exchange at step `index`: its provider, path, headers and body, as the attempts of that step send
     /// and record them.
     func prepareStep(_ index: Int, of exchange: ProxyExchange, allocator: ByteBufferAllocator) {
-        guard let step = exchange.universal?.steps[index], let target = shared.upstreams[step.provider] else { return }
+        // Every step's path was checked against its provider's template when the request arrived.
+        guard let step = exchange.universal?.steps[index], let provider = shared.upstreams[step.provider],
+            let resolved = try? provider.resolved(Substring(step.path))
+        else { return }
+        let (target, upstreamPath) = resolved
         exchange.step = index
         exchange.provider = step.provider
         exchange.target = target
@@ -182,7 +196,7 @@ extension ProxyHandler {
         if !headers.contains(name: "content-type") { headers.add(name: "content-type", value: "application/json") }
         headers.add(name: "accept-encoding", value: "identity")
         headers.add(name: "content-length", value: String(body.count))
-        var uri = target.basePath + step.path
+        var uri = upstreamPath
         if let query = step.query { uri += "?" + query }
         exchange.upstreamHead = HTTPRequestHead(version: .http1_1, method: .POST, uri: uri, headers: headers)
         var buffer = allocator.buffer(capacity: body.count)

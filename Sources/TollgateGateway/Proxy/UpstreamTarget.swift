@@ -17,6 +17,41 @@ struct UpstreamTarget: Sendable, Hashable {
     /// The provider's `Provider.streamUsagePaths`: forwarded paths whose streaming requests get
     /// `stream_options.include_usage` added.
     var streamUsagePaths: [String] = []
+    /// A templated provider's target before a request path fills it in (`resolved(_:)`); nil for a fixed base URL
+    /// and for a resolved target.
+    var template: ProviderTemplate?
+    /// For a templated provider: `endpoint` and `basePath` come from an `--upstream` URL that replaces the scheme,
+    /// host and port the template names (the `Host` header stays the provider's).
+    var overridden = false
+
+    /// A templated provider's target: the hosts its template names over HTTPS, or, when `baseURL` is not empty,
+    /// that URL's scheme, host, port and path before the mapped path. Nil when `baseURL` is not a usable URL.
+    init?(template: ProviderTemplate, baseURL: String) {
+        if baseURL.isEmpty {
+            self.endpoint = Endpoint(host: "", port: 443, tls: true)
+            self.hostHeader = ""
+            self.basePath = ""
+        } else {
+            guard let base = UpstreamTarget(baseURL: baseURL) else { return nil }
+            self = base
+            self.overridden = true
+        }
+        self.template = template
+    }
+
+    /// Where a templated provider's request goes: the target (endpoint per host, so each Azure resource or region
+    /// has its own pooled connections) and the upstream path without the query. Throws, naming what is missing,
+    /// when the path does not fill the template. A target without a template is returned as it is, the path after
+    /// its base path.
+    func resolved(_ path: Substring) throws(ProviderTemplate.Failure) -> (target: UpstreamTarget, path: String) {
+        guard let template else { return (self, basePath + path) }
+        let mapping = try template.map(path)
+        var target = self
+        target.template = nil
+        target.hostHeader = mapping.host
+        if !overridden { target.endpoint = Endpoint(host: mapping.host, port: 443, tls: true) }
+        return (target, basePath + mapping.path)
+    }
 
     /// Parses `http[s]://host[:port][/path]`; IPv6 literals in brackets are accepted. Nil for anything else.
     init?(baseURL: String) {

@@ -5,7 +5,7 @@ import TollgateModel
 ///
 /// Input tokens are a stable function of the body: the number of words (maximal runs of characters other than
 /// ASCII space, tab, CR and LF) in every string under the top-level members `messages`, `input`, `instructions`,
-/// `system` and `prompt` — except the values of members named `role` or `type` — plus one per number there (so a
+/// `system`, `prompt`, `contents` and `systemInstruction` (Gemini) — except the values of members named `role` or `type` — plus one per number there (so a
 /// pre-tokenized embeddings input counts one token per integer).
 struct MockRequest: Sendable {
     enum Endpoint: Sendable, Equatable {
@@ -13,6 +13,8 @@ struct MockRequest: Sendable {
         case responses
         case embeddings
         case messages
+        /// Gemini `generateContent` / `streamGenerateContent` (Vertex AI).
+        case generateContent
     }
 
     var endpoint: Endpoint
@@ -33,9 +35,14 @@ struct MockRequest: Sendable {
     /// FNV-1a hash of the body: seeds ids and embedding values, so equal requests get equal responses.
     var fingerprint: UInt64
 
-    static let countedMembers: Set<String> = ["messages", "input", "instructions", "system", "prompt"]
+    static let countedMembers: Set<String> = [
+        "messages", "input", "instructions", "system", "prompt", "contents", "systemInstruction",
+    ]
 
-    static func parse(endpoint: Endpoint, body: ByteBuffer) throws(MockProviderError) -> MockRequest {
+    /// `model`: the model a templated path names (Vertex AI, an Azure deployment), which the body need not carry.
+    static func parse(
+        endpoint: Endpoint, body: ByteBuffer, model pathModel: String? = nil
+    ) throws(MockProviderError) -> MockRequest {
         let parsed: Result<(JSONValue, UInt64), JSONParser.SyntaxError> = body.withUnsafeReadableBytes { bytes in
             do throws(JSONParser.SyntaxError) {
                 return .success((try JSONParser.parse(bytes), fnv1a(bytes)))
@@ -51,7 +58,7 @@ struct MockRequest: Sendable {
             throw .badRequest("the request body is not valid JSON (\(error.reason) at byte \(error.offset))")
         }
         guard case .object(let members) = json else { throw .badRequest("the request body must be a JSON object") }
-        guard let model = members["model"]?.stringValue, !model.isEmpty else {
+        guard let model = pathModel ?? members["model"]?.stringValue, !model.isEmpty else {
             throw .badRequest("you must provide a model parameter")
         }
         var inputTokens = 0

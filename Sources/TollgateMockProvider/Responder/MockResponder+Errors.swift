@@ -30,6 +30,8 @@ extension MockResponder {
             body.writeStaticString(#"},"request_id":"#)
             body.writeJSONString("req_" + hex(requestID))
             body.writeStaticString("}")
+        case .google:
+            writeGoogleError(status: status, message: message, into: &body)
         }
         if let retryAfter = fault.retryAfter { headers.add(name: "retry-after", value: String(retryAfter)) }
         headers.add(name: "content-length", value: String(body.readableBytes))

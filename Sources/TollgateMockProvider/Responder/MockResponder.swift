@@ -9,6 +9,8 @@ struct MockResponder: Sendable {
     enum Family: Sendable {
         case openAI
         case anthropic
+        /// Google (Vertex AI's Gemini endpoints).
+        case google
     }
 
     /// Token counts of one reply, already split the way the provider reports them.
@@ -51,15 +53,19 @@ struct MockResponder: Sendable {
 
     func respond(head: HTTPRequestHead, body: ByteBuffer, allocator: ByteBufferAllocator) -> MockReply {
         let path = head.uri.firstIndex(of: "?").map { head.uri[..<$0] } ?? head.uri[...]
-        let endpoint: MockRequest.Endpoint?
+        let query = head.uri.firstIndex(of: "?").map { head.uri[head.uri.index(after: $0)...] }
+        var endpoint: MockRequest.Endpoint?
+        var route: MockRoute?
         switch path {
         case "/v1/chat/completions": endpoint = .chatCompletions
         case "/v1/responses": endpoint = .responses
         case "/v1/embeddings": endpoint = .embeddings
         case "/v1/messages": endpoint = .messages
-        default: endpoint = nil
+        default:
+            route = MockRoute(path: path, query: query, headers: head.headers.first(name: "x-mock-model"))
+            endpoint = route?.endpoint
         }
-        let family: Family = endpoint == .messages ? .anthropic : .openAI
+        let family: Family = route?.family ?? (endpoint == .messages ? .anthropic : .openAI)
         let requestID = counter.next()
 
         var fault: MockFault
@@ -89,7 +95,7 @@ struct MockResponder: Sendable {
         }
         let request: MockRequest
         do {
-            request = try MockRequest.parse(endpoint: endpoint, body: body)
+            request = try MockRequest.parse(endpoint: endpoint, body: body, model: route?.model)
         } catch {
             return errorReply(
                 status: 400, message: error.message, family: family, requestID: requestID,
@@ -98,8 +104,9 @@ struct MockResponder: Sendable {
 
         let words = reply(wordCount: fault.replyWords)
         let usage = self.usage(for: request, outputWords: words.words.count, fault: fault)
+        let stream = (request.stream || route?.pathStreams == true) && endpoint != .embeddings
         var headers = baseHeaders(
-            family: family, stream: request.stream && endpoint != .embeddings,
+            family: family, stream: stream && (endpoint != .generateContent || route?.serverSentEvents == true),
             requestID: requestID, fault: fault)
         let replyBody: MockReply.Body
         switch endpoint {
@@ -120,6 +127,14 @@ struct MockResponder: Sendable {
                 request.stream
                 ? .events(messageEvents(request, words: words, usage: usage, allocator: allocator))
                 : .full(message(request, words: words, usage: usage, allocator: allocator))
+        case .generateContent:
+            replyBody =
+                stream
+                ? .events(
+                    generateContentEvents(
+                        request, words: words, usage: usage, serverSentEvents: route?.serverSentEvents == true,
+                        allocator: allocator))
+                : .full(generateContent(request, words: words, usage: usage, allocator: allocator))
         }
         if case .full(let buffer) = replyBody {
             headers.add(name: "content-length", value: String(buffer.readableBytes))
@@ -157,7 +172,10 @@ struct MockResponder: Sendable {
     }
 
     func baseHeaders(family: Family, stream: Bool, requestID: UInt64, fault: MockFault) -> HTTPHeaders {
-        var headers = stream ? Self.streamHeaders[family] : Self.jsonHeaders[family]
+        var headers =
+            family == .google
+            ? (stream ? Self.googleStreamHeaders : Self.googleJSONHeaders)
+            : stream ? Self.streamHeaders[family] : Self.jsonHeaders[family]
         let id = "req_" + hex(requestID)
         switch family {
         case .openAI:
@@ -165,6 +183,8 @@ struct MockResponder: Sendable {
             headers.add(name: "x-request-id", value: id)
         case .anthropic:
             headers.add(name: "request-id", value: id)
+            headers.add(name: "x-request-id", value: id)
+        case .google:
             headers.add(name: "x-request-id", value: id)
         }
         return headers
@@ -209,7 +229,11 @@ struct MockResponder: Sendable {
         var anthropic: HTTPHeaders
 
         subscript(family: Family) -> HTTPHeaders {
-            family == .openAI ? openAI : anthropic
+            switch family {
+            case .openAI: openAI
+            case .anthropic: anthropic
+            case .google: HTTPHeaders()
+            }
         }
     }
 

@@ -56,6 +56,11 @@ public struct ProviderTable: Sendable {
     ///   third-party description (apis.io) mentions `stream_options.include_usage`, which Mistral's own docs did
     ///   not confirm, so the field is not sent.
     /// - anthropic, google-ai-studio: not OpenAI chat completions; their streams always carry usage.
+    /// - azure-openai: not asked. Azure accepts `stream_options` only from some `api-version`s on, and the gateway
+    ///   does not add a field an older version refuses; a client that asks gets its usage chunk and is priced.
+    ///
+    /// The templated providers (`azure-openai`, `google-vertex-ai`, `aws-bedrock`) have no fixed base URL: their
+    /// path names the host; see `ProviderTemplate` for the shapes and their sources.
     public static let builtIn = ProviderTable([
         Provider(
             slug: "openai", baseURL: "https://api.openai.com/v1", api: .openAI,
@@ -71,6 +76,11 @@ public struct ProviderTable: Sendable {
         Provider(slug: "perplexity-ai", baseURL: "https://api.perplexity.ai", api: .openAI),
         Provider(
             slug: "grok", baseURL: "https://api.x.ai/v1", api: .openAI, streamUsagePaths: ["/chat/completions"]),
+        Provider(template: .azureOpenAI, api: .openAI),
+        Provider(template: .googleVertexAI, api: .gemini),
+        // Bedrock's `invoke` carries the model family's own bodies (Anthropic messages for Claude); `UsageParser`
+        // tells formats apart by their field names, so the API family decides nothing here.
+        Provider(template: .awsBedrock, api: .anthropic),
     ])
 
     public func provider(_ slug: some StringProtocol) -> Provider? { bySlug[String(slug)] }
@@ -78,11 +88,13 @@ public struct ProviderTable: Sendable {
     /// Known slugs, sorted.
     public var slugs: [String] { bySlug.keys.sorted() }
 
-    /// A copy with one provider's base URL replaced (`--upstream openai=http://127.0.0.1:9090/v1`).
+    /// A copy with one provider's base URL replaced (`--upstream openai=http://127.0.0.1:9090/v1`). For a templated
+    /// provider the URL replaces the scheme, host and port its template names; the mapped path stays.
     public func overriding(_ slug: String, baseURL: String) -> ProviderTable? {
         guard var provider = bySlug[slug] else { return nil }
         provider = Provider(
-            slug: slug, baseURL: baseURL, api: provider.api, streamUsagePaths: provider.streamUsagePaths)
+            slug: slug, baseURL: baseURL, api: provider.api, streamUsagePaths: provider.streamUsagePaths,
+            template: provider.template)
         var copy = self
         copy.bySlug[slug] = provider
         return copy

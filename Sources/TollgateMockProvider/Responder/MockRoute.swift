@@ -1,0 +1,60 @@
+/// The provider paths whose host and path are templated (Azure OpenAI deployments, Vertex AI publisher models),
+/// which the mock answers in the shapes their providers use:
+/// - `/openai/deployments/{deployment}/chat/completions`, `…/embeddings`, `…/responses`: OpenAI's shapes. The
+///   response's `model` is the model the deployment serves: the `x-mock-model` header, else the deployment name.
+/// - `/v1/projects/{project}/locations/{region}/publishers/{publisher}/models/{model}:generateContent` and
+///   `:streamGenerateContent` (a JSON array, or server-sent events with `?alt=sse`): Gemini's shapes with
+///   `usageMetadata`.
+/// - `…/models/{model}:rawPredict` and `:streamRawPredict`: Anthropic messages (a stream when the body says
+///   `"stream": true`), the model taken from the path.
+struct MockRoute: Sendable, Equatable {
+    var endpoint: MockRequest.Endpoint
+    var family: MockResponder.Family
+    /// The model the request is answered for, whatever its body says; nil: the body's `model`.
+    var model: String?
+    /// Gemini `streamGenerateContent`: the path, not the body, asks for a stream.
+    var pathStreams = false
+    /// Gemini stream framing: server-sent events (`alt=sse`) rather than one JSON array.
+    var serverSentEvents = false
+
+    /// The route for `path` (no query) and its `query`, or nil for any other path.
+    init?(path: Substring, query: Substring?, headers modelHeader: String?) {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+        if segments.count >= 5, segments[0].isEmpty, segments[1] == "openai", segments[2] == "deployments",
+            !segments[3].isEmpty
+        {
+            let rest = segments[4...].joined(separator: "/")
+            switch rest {
+            case "chat/completions": endpoint = .chatCompletions
+            case "embeddings": endpoint = .embeddings
+            case "responses": endpoint = .responses
+            default: return nil
+            }
+            family = .openAI
+            model = modelHeader ?? String(segments[3])
+            return
+        }
+        // "", "v1", "projects", p, "locations", r, "publishers", pub, "models", "{model}:{method}"
+        guard segments.count == 10, segments[0].isEmpty, segments[2] == "projects", segments[4] == "locations",
+            segments[6] == "publishers", segments[8] == "models", let colon = segments[9].firstIndex(of: ":")
+        else { return nil }
+        let name = segments[9][..<colon]
+        guard !name.isEmpty else { return nil }
+        model = String(name)
+        switch segments[9][segments[9].index(after: colon)...] {
+        case "generateContent":
+            endpoint = .generateContent
+            family = .google
+        case "streamGenerateContent":
+            endpoint = .generateContent
+            family = .google
+            pathStreams = true
+            serverSentEvents = query?.split(separator: "&").contains("alt=sse") ?? false
+        case "rawPredict", "streamRawPredict":
+            endpoint = .messages
+            family = .anthropic
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,225 @@
+/// How a templated provider's upstream URL is filled in from the request path: for these providers the path after the
+/// slug names the host (an Azure resource, a Google Cloud or AWS region) as well as the upstream path, so there is no
+/// single base URL.
+///
+/// The shapes are Cloudflare AI Gateway's, checked on 2026-12-03 against its provider pages and the providers' own
+/// references:
+/// - `azure-openai` (developers.cloudflare.com/ai-gateway/providers/azureopenai): the base URL is
+///   `…/azure-openai/{resource}/{deployment}`, to which the client appends its endpoint and `api-version`, e.g.
+///   `…/chat/completions?api-version=2023-05-15`, with the key in `api-key`. It goes to
+///   `https://{resource}.openai.azure.com/openai/deployments/{deployment}/{path}`. The deployment is a name the
+///   account chose, not the model, so the record takes the model from the response (`prefersResponseModel`).
+/// - `google-vertex-ai` (developers.cloudflare.com/ai-gateway/usage/providers/vertex): the base URL is
+///   `…/google-vertex-ai/v1/projects/{project}/locations/{region}`, then the endpoint, e.g.
+///   `/publishers/google/models/gemini-2.5-flash:generateContent`. It goes to
+///   `https://{region}-aiplatform.googleapis.com` with the path unchanged; the `global` location is served by
+///   `https://aiplatform.googleapis.com` (Vertex AI "Locations": "exclude the location from the endpoint name").
+///   Anthropic models are called at `…/publishers/anthropic/models/{model}:rawPredict` / `:streamRawPredict` with an
+///   Anthropic messages body that has no `model` (docs.anthropic.com/en/api/claude-on-vertex-ai: "model is not
+///   passed in the request body … it is specified in the Google Cloud endpoint URL"), so the model comes from the
+///   path.
+/// - `aws-bedrock` (developers.cloudflare.com/ai-gateway/usage/providers/bedrock): "replace
+///   `https://bedrock-runtime.us-east-1.amazonaws.com/` … with `…/aws-bedrock/bedrock-runtime/us-east-1/`", so
+///   `/bedrock-runtime/{region}/model/{modelId}/{converse|converse-stream|invoke|invoke-with-response-stream}` goes to
+///   `https://bedrock-runtime.{region}.amazonaws.com/model/{modelId}/…`. The client signs its request (SigV4) for
+///   that host, so the gateway sends it as the `Host` and forwards the path bytes as they came.
+public enum ProviderTemplate: String, Sendable, Equatable, CaseIterable {
+    case azureOpenAI = "azure-openai"
+    case googleVertexAI = "google-vertex-ai"
+    case awsBedrock = "aws-bedrock"
+
+    /// Where one request goes.
+    public struct Mapping: Sendable, Equatable {
+        /// The provider's host for this request, e.g. `my-resource.openai.azure.com`.
+        public var host: String
+        /// The upstream path, starting with `/`, without the query, e.g. `/openai/deployments/gpt4o/chat/completions`.
+        public var path: String
+
+        public init(host: String, path: String) {
+            self.host = host
+            self.path = path
+        }
+    }
+
+    /// A request path that does not fill the template; `message` names what is missing.
+    public struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
+
+        init(_ message: String) { self.message = message }
+    }
+
+    /// The path shape clients use, for error messages and documentation.
+    public var pathShape: String {
+        switch self {
+        case .azureOpenAI: "/{resource}/{deployment}/{path}?api-version=…"
+        case .googleVertexAI: "/v1/projects/{project}/locations/{region}/publishers/{publisher}/models/{model}:{method}"
+        case .awsBedrock: "/bedrock-runtime/{region}/model/{modelId}/{converse|converse-stream|invoke|…}"
+        }
+    }
+
+    /// Whether the record takes the response's model before the request's (Azure: a request's `model`, when an SDK
+    /// sends one, is the deployment name).
+    public var prefersResponseModel: Bool { self == .azureOpenAI }
+
+    /// Maps the forwarded path (what follows the provider slug, starting with `/`, no query) to the provider's host
+    /// and path. Throws, naming the first missing or malformed part, when the path does not fill the template.
+    public func map(_ path: Substring) throws(Failure) -> Mapping {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        var parts = segments.makeIterator()
+        func next() -> Substring? {
+            guard let part = parts.next(), !part.isEmpty else { return nil }
+            return part
+        }
+        switch self {
+        case .azureOpenAI:
+            guard let resource = next() else { throw missing("the resource") }
+            guard Self.isHostLabel(resource) else { throw malformed("resource", resource) }
+            guard let deployment = next() else { throw missing("the deployment") }
+            guard Self.isName(deployment) else { throw malformed("deployment", deployment) }
+            let rest = Self.rest(path, after: 2)
+            guard rest.count > 1 else { throw missing("the API path after the deployment") }
+            return Mapping(host: "\(resource).openai.azure.com", path: "/openai/deployments/\(deployment)\(rest)")
+        case .googleVertexAI:
+            guard let version = next() else { throw missing("the API version") }
+            guard Self.isName(version) else { throw malformed("API version", version) }
+            guard next() == "projects" else { throw missing("projects/") }
+            guard let project = next() else { throw missing("the project") }
+            guard Self.isName(project) else { throw malformed("project", project) }
+            guard next() == "locations" else { throw missing("locations/") }
+            guard let region = next() else { throw missing("the region") }
+            guard Self.isHostLabel(region) else { throw malformed("region", region) }
+            if let publishers = next() {
+                if publishers == "publishers" {
+                    guard let publisher = next() else { throw missing("the publisher") }
+                    guard Self.isName(publisher) else { throw malformed("publisher", publisher) }
+                    guard next() == "models" else { throw missing("models/") }
+                    guard let call = next() else { throw missing("the model") }
+                    guard let colon = call.firstIndex(of: ":"), colon != call.startIndex else {
+                        throw missing("the model")
+                    }
+                    guard call.index(after: colon) != call.endIndex else { throw missing("the method after the model") }
+                }
+            } else {
+                throw missing("the endpoint after the region")
+            }
+            let host = region == "global" ? "aiplatform.googleapis.com" : "\(region)-aiplatform.googleapis.com"
+            return Mapping(host: host, path: String(path))
+        case .awsBedrock:
+            guard next() == "bedrock-runtime" else { throw missing("bedrock-runtime/") }
+            guard let region = next() else { throw missing("the region") }
+            guard Self.isHostLabel(region) else { throw malformed("region", region) }
+            let rest = Self.rest(path, after: 2)
+            guard rest.count > 1 else { throw missing("the API path after the region") }
+            if next() == "model" {
+                guard next() != nil else { throw missing("the model id") }
+                guard next() != nil else { throw missing("the operation after the model id") }
+            }
+            return Mapping(host: "bedrock-runtime.\(region).amazonaws.com", path: String(rest))
+        }
+    }
+
+    /// The model a recorded path (what followed the provider slug) names: Vertex AI's `…/models/{model}:{method}`,
+    /// Bedrock's `…/model/{modelId}/…` (percent-decoded: SDKs escape the `:` of `…-v1:0`); nil for Azure, whose path
+    /// names a deployment.
+    public func model(inPath path: String) -> String? {
+        switch self {
+        case .azureOpenAI:
+            return nil
+        case .googleVertexAI:
+            return RequestSummary.pathModel(path)
+        case .awsBedrock:
+            let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+            guard segments.count >= 6, segments[1] == "bedrock-runtime", segments[3] == "model", !segments[4].isEmpty
+            else { return nil }
+            return Self.percentDecoded(segments[4])
+        }
+    }
+
+    /// Whether a recorded path asks for a stream: Vertex AI's `:streamGenerateContent` / `:streamRawPredict`,
+    /// Bedrock's `converse-stream` / `invoke-with-response-stream`.
+    public func streams(path: String) -> Bool {
+        switch self {
+        case .azureOpenAI:
+            return false
+        case .googleVertexAI:
+            return path.hasSuffix(":streamGenerateContent") || path.hasSuffix(":streamRawPredict")
+        case .awsBedrock:
+            return path.hasSuffix("/converse-stream") || path.hasSuffix("/invoke-with-response-stream")
+        }
+    }
+
+    private func missing(_ what: String) -> Failure {
+        Failure("\(rawValue) path is missing \(what); expected \(pathShape)")
+    }
+
+    private func malformed(_ what: String, _ value: Substring) -> Failure {
+        Failure("\(rawValue) path has a malformed \(what) (\(value.prefix(64))); expected \(pathShape)")
+    }
+
+    /// The path from the slash before segment `count + 1` on (segments counted after the leading slash).
+    private static func rest(_ path: Substring, after count: Int) -> Substring {
+        var index = path.startIndex
+        var seen = 0
+        while index < path.endIndex {
+            if path[index] == "/" {
+                if seen == count { return path[index...] }
+                seen += 1
+            }
+            index = path.index(after: index)
+        }
+        return ""
+    }
+
+    /// A DNS label: 1 to 63 ASCII letters, digits and hyphens, not starting or ending with a hyphen. Anything else
+    /// could change which host the request goes to.
+    static func isHostLabel(_ value: Substring) -> Bool {
+        let utf8 = value.utf8
+        guard (1...63).contains(utf8.count), utf8.first != UInt8(ascii: "-"), utf8.last != UInt8(ascii: "-") else {
+            return false
+        }
+        return utf8.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") }
+    }
+
+    /// A path segment naming something (deployment, project, publisher): letters, digits, `-`, `_`, `.`, and not
+    /// `.` or `..`.
+    static func isName(_ value: Substring) -> Bool {
+        guard !value.isEmpty, value != ".", value != ".." else { return false }
+        return value.utf8.allSatisfy {
+            isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".")
+        }
+    }
+
+    private static func isAlphanumeric(_ c: UInt8) -> Bool {
+        (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z"))
+            || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9"))
+    }
+
+    private static func percentDecoded(_ value: Substring) -> String {
+        guard value.contains("%") else { return String(value) }
+        var out: [UInt8] = []
+        let bytes = Array(value.utf8)
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == UInt8(ascii: "%"), i + 2 < bytes.count,
+                let high = hexValue(bytes[i + 1]), let low = hexValue(bytes[i + 2])
+            {
+                out.append(high << 4 | low)
+                i += 3
+            } else {
+                out.append(bytes[i])
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}

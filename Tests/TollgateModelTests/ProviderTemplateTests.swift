@@ -1,0 +1,137 @@
+import Testing
+
+@testable import TollgateModel
+
+@Suite("ProviderTemplate")
+struct ProviderTemplateTests {
+    @Test func azurePathsNameTheResourceHostAndTheDeploymentPath() throws {
+        let mapping = try ProviderTemplate.azureOpenAI.map("/my-resource/chat-prod/chat/completions")
+        #expect(mapping.host == "my-resource.openai.azure.com")
+        #expect(mapping.path == "/openai/deployments/chat-prod/chat/completions")
+        let embeddings = try ProviderTemplate.azureOpenAI.map("/eu-res/text.embed_3/embeddings")
+        #expect(
+            embeddings == .init(host: "eu-res.openai.azure.com", path: "/openai/deployments/text.embed_3/embeddings"))
+    }
+
+    @Test func vertexPathsNameTheRegionalHostAndKeepThePath() throws {
+        let gemini =
+            "/v1/projects/acme-ai/locations/us-central1/publishers/google/models/gemini-2.5-flash:generateContent"
+        #expect(
+            try ProviderTemplate.googleVertexAI.map(Substring(gemini))
+                == .init(host: "us-central1-aiplatform.googleapis.com", path: gemini))
+        let claude =
+            "/v1/projects/acme-ai/locations/global/publishers/anthropic/models/claude-sonnet-4@20250514:streamRawPredict"
+        #expect(try ProviderTemplate.googleVertexAI.map(Substring(claude)).host == "aiplatform.googleapis.com")
+        // Other endpoints under a location go to the same host.
+        let other = "/v1/projects/acme-ai/locations/europe-west4/endpoints/openapi/chat/completions"
+        #expect(
+            try ProviderTemplate.googleVertexAI.map(Substring(other)).host == "europe-west4-aiplatform.googleapis.com")
+    }
+
+    @Test func bedrockPathsNameTheRegionalHostAndKeepTheEscapedModelPath() throws {
+        let mapping = try ProviderTemplate.awsBedrock.map(
+            "/bedrock-runtime/eu-west-1/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse-stream")
+        #expect(mapping.host == "bedrock-runtime.eu-west-1.amazonaws.com")
+        #expect(mapping.path == "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse-stream")
+    }
+
+    @Test(arguments: [
+        (ProviderTemplate.azureOpenAI, "/", "the resource"),
+        (.azureOpenAI, "/my-resource", "the deployment"),
+        (.azureOpenAI, "/my-resource/", "the deployment"),
+        (.azureOpenAI, "/my-resource/chat-prod", "the API path after the deployment"),
+        (.azureOpenAI, "/my-resource/chat-prod/", "the API path after the deployment"),
+        (.googleVertexAI, "/v1/projects/acme", "locations/"),
+        (.googleVertexAI, "/v1/projects/acme/locations/", "the region"),
+        (.googleVertexAI, "/v1/projects/acme/locations/us-central1", "the endpoint after the region"),
+        (.googleVertexAI, "/v1/projects/acme/locations/us-central1/publishers/google/models/gemini", "the model"),
+        (.googleVertexAI, "/v1/projects/acme/locations/us-central1/publishers/google/models/m:", "the method"),
+        (.awsBedrock, "/model/x/converse", "bedrock-runtime/"),
+        (.awsBedrock, "/bedrock-runtime/", "the region"),
+        (.awsBedrock, "/bedrock-runtime/us-east-1", "the API path after the region"),
+        (.awsBedrock, "/bedrock-runtime/us-east-1/model/", "the model id"),
+        (.awsBedrock, "/bedrock-runtime/us-east-1/model/amazon.nova-lite-v1%3A0", "the operation"),
+    ])
+    func incompletePathsNameWhatIsMissing(template: ProviderTemplate, path: String, missing: String) {
+        #expect {
+            try template.map(Substring(path))
+        } throws: { error in
+            let message = (error as? ProviderTemplate.Failure)?.message ?? ""
+            return message.contains("missing \(missing)") && message.contains(template.rawValue)
+        }
+    }
+
+    @Test(arguments: [
+        (ProviderTemplate.azureOpenAI, "/evil.example.com%23/dep/chat/completions"),
+        (.azureOpenAI, "/res:8443/dep/chat/completions"),
+        (.azureOpenAI, "/res/../chat/completions"),
+        (.azureOpenAI, "/-res/dep/chat/completions"),
+        (.googleVertexAI, "/v1/projects/p/locations/attacker.example@x/publishers/google/models/m:generateContent"),
+        (.awsBedrock, "/bedrock-runtime/us-east-1.evil.example/model/m/converse"),
+    ])
+    func hostPartsThatCouldChangeTheHostAreRefused(template: ProviderTemplate, path: String) {
+        #expect(throws: ProviderTemplate.Failure.self) { try template.map(Substring(path)) }
+    }
+
+    @Test func modelAndStreamComeFromThePathWhereItNamesThem() {
+        let vertex = ProviderTemplate.googleVertexAI
+        let gemini =
+            "/v1/projects/p/locations/us-central1/publishers/google/models/gemini-2.5-flash:streamGenerateContent"
+        #expect(vertex.model(inPath: gemini) == "gemini-2.5-flash")
+        #expect(vertex.streams(path: gemini))
+        let claude =
+            "/v1/projects/p/locations/us-east5/publishers/anthropic/models/claude-3-5-haiku@20241022:rawPredict"
+        #expect(vertex.model(inPath: claude) == "claude-3-5-haiku@20241022")
+        #expect(!vertex.streams(path: claude))
+        #expect(vertex.streams(path: claude.replacingOccurrences(of: ":rawPredict", with: ":streamRawPredict")))
+
+        let bedrock = ProviderTemplate.awsBedrock
+        let converse = "/bedrock-runtime/us-east-1/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse"
+        #expect(bedrock.model(inPath: converse) == "anthropic.claude-3-haiku-20240307-v1:0")
+        #expect(!bedrock.streams(path: converse))
+        #expect(bedrock.streams(path: "/bedrock-runtime/us-east-1/model/m/invoke-with-response-stream"))
+
+        #expect(ProviderTemplate.azureOpenAI.model(inPath: "/res/gpt4o-deployment/chat/completions") == nil)
+    }
+
+    func exchange(provider: String, path: String, request: String, response: String) -> Exchange {
+        Exchange(
+            id: LogID(high: 1, low: 2), startedAt: 1_764_028_800_123, account: "acme", gateway: "prod",
+            provider: provider, method: "POST", path: path, query: nil, requestHeaders: [],
+            requestBody: Array(request.utf8), statusCode: 200, responseHeaders: [("content-type", "application/json")],
+            responseBody: Array(response.utf8), responseSize: 1, requestSize: 1, durationMicros: 1, ttftMicros: nil,
+            error: nil)
+    }
+
+    @Test func azureRecordsTheResponsesModelNotTheDeployment() {
+        let response = #"{"model":"gpt-4o-mini-2024-07-18","usage":{"prompt_tokens":5,"completion_tokens":6}}"#
+        // The OpenAI SDK's Azure client sends the deployment name as `model`.
+        let record = LogRecord(
+            exchange: exchange(
+                provider: "azure-openai", path: "/res/chat-prod/chat/completions",
+                request: #"{"model":"chat-prod","messages":[]}"#, response: response),
+            providers: .builtIn)
+        #expect(record.model == "gpt-4o-mini-2024-07-18")
+        #expect(record.usage.tokensIn == 5 && record.usage.tokensOut == 6)
+        let noModel = LogRecord(
+            exchange: exchange(
+                provider: "azure-openai", path: "/res/chat-prod/chat/completions", request: #"{"messages":[]}"#,
+                response: response),
+            providers: .builtIn)
+        #expect(noModel.model == "gpt-4o-mini-2024-07-18")
+    }
+
+    @Test func vertexAnthropicRecordsThePathsModelAndStream() {
+        let record = LogRecord(
+            exchange: exchange(
+                provider: "google-vertex-ai",
+                path:
+                    "/v1/projects/p/locations/us-east5/publishers/anthropic/models/claude-3-5-haiku@20241022:rawPredict",
+                request: #"{"anthropic_version":"vertex-2023-10-16","max_tokens":5,"messages":[]}"#,
+                response: #"{"type":"message","usage":{"input_tokens":7,"output_tokens":3}}"#),
+            providers: .builtIn)
+        #expect(record.model == "claude-3-5-haiku@20241022")
+        #expect(record.usage.tokensIn == 7 && record.usage.tokensOut == 3)
+        #expect(!record.stream)
+    }
+}
