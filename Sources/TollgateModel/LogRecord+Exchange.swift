@@ -3,10 +3,11 @@ extension LogRecord {
     /// off the proxy's event loops.
     ///
     /// - `model`: the request body's `model`, else, for `.gemini` providers, the model in the path
-    ///   (`models/{model}:generateContent` is how that request names its model), else the response's `model` /
-    ///   `modelVersion`.
-    /// - `stream`: the request's `"stream": true`, a `text/event-stream` response, or (Gemini)
-    ///   `:streamGenerateContent`.
+    ///   (`models/{model}:generateContent` is how that request names its model), for `.bedrock` providers the
+    ///   path's `/model/{modelId}/…`, else the response's `model` / `modelVersion`.
+    /// - `stream`: the request's `"stream": true`, a `text/event-stream` or `application/vnd.amazon.eventstream`
+    ///   response, (Gemini) `:streamGenerateContent`, or (Bedrock) `converse-stream` and
+    ///   `invoke-with-response-stream`.
     /// - `success`: a 2xx status and no gateway error.
     /// - model, stream and usage: what the proxy read as the bodies passed (`requestSummary`, `responseUsage`), else
     ///   parsed from the captured bodies.
@@ -25,8 +26,13 @@ extension LogRecord {
     public init(exchange: Exchange, providers: ProviderTable) {
         // Only Gemini names the model and the stream mode in the path (`models/{model}:streamGenerateContent`).
         let api = providers.provider(exchange.provider)?.api
-        let request = (exchange.requestSummary ?? RequestSummary(body: exchange.requestBody))
+        var request = (exchange.requestSummary ?? RequestSummary(body: exchange.requestBody))
             .completed(path: api == .gemini ? exchange.path : "")
+        // Bedrock names the model and the stream mode in the path (`/model/{modelId}/converse-stream`).
+        if api == .bedrock, let route = BedrockUsage.route(path: exchange.path) {
+            request.model = request.model ?? route.modelID
+            request.stream = request.stream || route.operation.streams
+        }
 
         // A malformed header was refused by the proxy with a 400; one that reaches here parses.
         var customCost: CustomCost?
@@ -45,7 +51,9 @@ extension LogRecord {
         }
         var eventStream = false
         if var contentType {
-            eventStream = contentType.withUTF8 { ASCII.contains($0, "text/event-stream") }
+            eventStream = contentType.withUTF8 {
+                ASCII.contains($0, "text/event-stream") || ASCII.contains($0, "application/vnd.amazon.eventstream")
+            }
         }
         let parsed =
             encoded
