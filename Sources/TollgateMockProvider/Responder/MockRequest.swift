@@ -13,6 +13,8 @@ struct MockRequest: Sendable {
         case responses
         case embeddings
         case messages
+        /// Cohere v2 `POST /v2/chat`.
+        case cohereChat
     }
 
     var endpoint: Endpoint
