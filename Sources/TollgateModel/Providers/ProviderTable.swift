@@ -88,7 +88,7 @@ public struct ProviderTable: Sendable {
         //   usage and stay unpriced.
         // - workers-ai is not here: its upstream, `https://api.cloudflare.com/client/v4/accounts/{account_id}/ai/
         //   run/{model}` (or `…/ai/v1/…` for the OpenAI-compatible routes), needs the Cloudflare account id
-        //   templated into the base URL.
+        //   templated into the base URL. Its responses are parsed already (`result.usage` of the REST envelope).
         Provider(slug: "cohere", baseURL: "https://api.cohere.ai", api: .cohere),
         Provider(slug: "cerebras", baseURL: "https://api.cerebras.ai/v1", api: .openAI),
         Provider(slug: "huggingface", baseURL: "https://api-inference.huggingface.co/models", api: .openAI),

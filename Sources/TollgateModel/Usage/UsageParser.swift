@@ -12,7 +12,8 @@ public struct ResponseUsage: Sendable, Equatable {
 
 /// Reads token usage out of provider response bodies: OpenAI chat completions, Responses and embeddings, the
 /// OpenAI-compatible providers (Groq, Mistral, DeepSeek, OpenRouter, Perplexity, xAI, Cerebras), Anthropic
-/// messages, Gemini `generateContent`, Cohere v2 chat and Bedrock (Converse, and Anthropic bodies through
+/// messages, Gemini `generateContent`, Cohere v2 chat, Workers AI (`result.usage`) and Bedrock (Converse, and
+/// Anthropic bodies through
 /// `invoke`), each as JSON or as a stream — Bedrock's streams in the binary AWS event stream encoding
 /// (`EventStreamUsage`).
 ///
@@ -141,6 +142,10 @@ public enum UsageParser {
                     let output = usage.output
                     try readEnvelope(&r)
                     usage.output = output
+                } else if key == "result" {
+                    // Workers AI REST (`/ai/run/{model}`): `{"result":{"response":…,"usage":{…}},"success":…}`.
+                    guard r.peekKind() == .object else { return try r.skipValue() }
+                    try readEnvelope(&r)
                 } else if key == "delta" {
                     // Cohere v2 `message-end`: `delta.usage`.
                     guard r.peekKind() == .object else { return try r.skipValue() }
