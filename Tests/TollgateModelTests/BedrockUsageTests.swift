@@ -69,6 +69,18 @@ struct BedrockUsageTests {
         #expect(UsageScannerTests.scanResponse(cut, eventStream: false, chunk: 3).usage.tokensIn == 10)
     }
 
+    /// A message over the bound stops both readers alike: what came before it counts, nothing after.
+    @Test func anOversizedMessageStopsParserAndScannerAlike() {
+        let big = String(repeating: "x", count: ResponseUsageScanner.maxEventBytes)
+        let stream =
+            Self.event("metadata", #"{"usage":{"inputTokens":2,"outputTokens":1}}"#)
+            + Self.event("contentBlockDelta", #"{"delta":{"text":"\#(big)"}}"#)
+            + Self.event("metadata", #"{"usage":{"inputTokens":50,"outputTokens":60}}"#)
+        let parsed = UsageParser.parse(body: stream, eventStream: false)
+        #expect(parsed.usage.tokensIn == 2 && parsed.usage.tokensOut == 1)
+        #expect(UsageScannerTests.scanResponse(stream, eventStream: false, chunk: 4096) == parsed)
+    }
+
     /// A `chunk` whose `bytes` are not base64 is passed over; the others still count.
     @Test func badChunkBytesArePassedOver() {
         let start = Array(

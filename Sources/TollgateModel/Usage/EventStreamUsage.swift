@@ -16,6 +16,13 @@ enum EventStreamUsage {
     /// An event stream body starts with its first message's total length, big-endian: a 0 byte for any message
     /// under 16 MiB. No JSON or SSE body starts with one.
     static func startsLikeEventStream(_ first: UInt8) -> Bool { first == 0 }
+
+    /// The decoder both readers use: a message over `ResponseUsageScanner.maxEventBytes` (no usage event is that
+    /// large) stops it, whether the body was captured or is passing, so the two give the same result and a
+    /// passing stream never holds more than that.
+    static func decoder() -> AWSEventStreamDecoder {
+        AWSEventStreamDecoder(maxMessageBytes: ResponseUsageScanner.maxEventBytes)
+    }
 }
 
 extension UsageParser.State {
@@ -37,7 +44,7 @@ extension UsageParser.State {
 
     /// A whole event stream body.
     mutating func parseEventStream(_ bytes: UnsafeBufferPointer<UInt8>) {
-        var decoder = AWSEventStreamDecoder()
+        var decoder = EventStreamUsage.decoder()
         decoder.feed(UnsafeRawBufferPointer(bytes)) { absorb(eventStreamMessage: $0) }
     }
 }

@@ -22,7 +22,7 @@ public struct ResponseUsageScanner: Sendable {
     private var mode: Mode
     /// The response said `text/event-stream`.
     private let declaredEventStream: Bool
-    private var awsDecoder = AWSEventStreamDecoder()
+    private var awsDecoder = EventStreamUsage.decoder()
     private var state = UsageParser.State()
     private static let keys = JSONFieldScanner.keyTable([
         "usage", "usageMetadata", "model", "modelVersion", "service_tier", "x_groq", "result",
@@ -70,7 +70,7 @@ public struct ResponseUsageScanner: Sendable {
             feedEvents(bytes)
         case .awsEventStream:
             // Moved out for the call, so the callback may change `state`.
-            var decoder = AWSEventStreamDecoder()
+            var decoder = AWSEventStreamDecoder(maxMessageBytes: 0)
             swap(&decoder, &awsDecoder)
             decoder.feed(bytes) { state.absorb(eventStreamMessage: $0) }
             swap(&decoder, &awsDecoder)
