@@ -6,7 +6,8 @@ extension LogRecord {
     ///   (`models/{model}:generateContent` is how that request names its model) — for templated providers the model
     ///   their path names (`ProviderTemplate.model(inPath:)`) — else the response's `model` / `modelVersion`. For
     ///   `azure-openai` the response's model comes first: the request names a deployment, not a model.
-    /// - `stream`: the request's `"stream": true`, a `text/event-stream` response, or a streaming path (Gemini
+    /// - `stream`: the request's `"stream": true`, a `text/event-stream` or `application/vnd.amazon.eventstream`
+    ///   response, or a streaming path (Gemini
     ///   `:streamGenerateContent`, Vertex AI `:streamRawPredict`, Bedrock `converse-stream` /
     ///   `invoke-with-response-stream`).
     /// - `success`: a 2xx status and no gateway error.
@@ -34,6 +35,10 @@ extension LogRecord {
         if let template {
             if request.model == nil { request.model = template.model(inPath: exchange.path) }
             if !request.stream && template.streams(path: exchange.path) { request.stream = true }
+        } else if provider?.api == .bedrock, let route = BedrockUsage.route(path: exchange.path) {
+            // A Bedrock provider without a template (`--upstream` to a plain base URL) names them the same way.
+            request.model = request.model ?? route.modelID
+            request.stream = request.stream || route.operation.streams
         }
 
         // A malformed header was refused by the proxy with a 400; one that reaches here parses.
@@ -53,7 +58,9 @@ extension LogRecord {
         }
         var eventStream = false
         if var contentType {
-            eventStream = contentType.withUTF8 { ASCII.contains($0, "text/event-stream") }
+            eventStream = contentType.withUTF8 {
+                ASCII.contains($0, "text/event-stream") || ASCII.contains($0, "application/vnd.amazon.eventstream")
+            }
         }
         let parsed =
             encoded

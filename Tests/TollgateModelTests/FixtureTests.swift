@@ -67,11 +67,14 @@ struct FixtureTests {
 
     @Test func fixturesExist() {
         #expect(Self.names.count >= 25, "found \(Self.names)")
-        // Bedrock's usage (Converse, Anthropic `invoke` bodies, the AWS event stream) is parsed by its own reader,
-        // whose fixtures come with it; its routing is tested end to end (`TemplatedProviderTests`).
-        for provider in ProviderTable.builtIn.slugs where provider != "aws-bedrock" {
-            let prefix =
-                provider == "google-ai-studio" ? "gemini" : provider == "perplexity-ai" ? "perplexity" : provider
+        for provider in ProviderTable.builtIn.slugs {
+            let prefix: String
+            switch provider {
+            case "google-ai-studio": prefix = "gemini"
+            case "perplexity-ai": prefix = "perplexity"
+            case "aws-bedrock": prefix = "bedrock"
+            default: prefix = provider
+            }
             #expect(Self.names.contains { $0.hasPrefix(prefix + "-") }, "no fixture for \(provider)")
         }
     }

@@ -157,8 +157,8 @@ struct ProviderTableTests {
         let table = ProviderTable.builtIn
         #expect(
             table.slugs == [
-                "anthropic", "aws-bedrock", "azure-openai", "deepseek", "google-ai-studio", "google-vertex-ai", "grok",
-                "groq", "mistral", "openai", "openrouter", "perplexity-ai",
+                "anthropic", "aws-bedrock", "azure-openai", "cerebras", "cohere", "deepseek", "google-ai-studio",
+                "google-vertex-ai", "grok", "groq", "huggingface", "mistral", "openai", "openrouter", "perplexity-ai",
             ])
         let expected: [String: (String, Provider.API)] = [
             "openai": ("https://api.openai.com/v1", .openAI),
@@ -170,6 +170,9 @@ struct ProviderTableTests {
             "openrouter": ("https://openrouter.ai/api/v1", .openAI),
             "perplexity-ai": ("https://api.perplexity.ai", .openAI),
             "grok": ("https://api.x.ai/v1", .openAI),
+            "cohere": ("https://api.cohere.ai", .cohere),
+            "cerebras": ("https://api.cerebras.ai/v1", .openAI),
+            "huggingface": ("https://api-inference.huggingface.co/models", .openAI),
         ]
         for (slug, (url, api)) in expected {
             #expect(table.provider(slug)?.baseURL == url, "\(slug)")

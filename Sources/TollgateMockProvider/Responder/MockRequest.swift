@@ -15,6 +15,8 @@ struct MockRequest: Sendable {
         case messages
         /// Gemini `generateContent` / `streamGenerateContent` (Vertex AI).
         case generateContent
+        /// Cohere v2 `POST /v2/chat`.
+        case cohereChat
     }
 
     var endpoint: Endpoint

@@ -61,6 +61,7 @@ struct MockResponder: Sendable {
         case "/v1/responses": endpoint = .responses
         case "/v1/embeddings": endpoint = .embeddings
         case "/v1/messages": endpoint = .messages
+        case "/v2/chat": endpoint = .cohereChat
         default:
             route = MockRoute(path: path, query: query, headers: head.headers.first(name: "x-mock-model"))
             endpoint = route?.endpoint
@@ -135,6 +136,11 @@ struct MockResponder: Sendable {
                         request, words: words, usage: usage, serverSentEvents: route?.serverSentEvents == true,
                         allocator: allocator))
                 : .full(generateContent(request, words: words, usage: usage, allocator: allocator))
+        case .cohereChat:
+            replyBody =
+                request.stream
+                ? .events(cohereChatEvents(request, words: words, usage: usage, allocator: allocator))
+                : .full(cohereChat(request, words: words, usage: usage, allocator: allocator))
         }
         if case .full(let buffer) = replyBody {
             headers.add(name: "content-length", value: String(buffer.readableBytes))
@@ -160,11 +166,13 @@ struct MockResponder: Sendable {
 
     func usage(for request: MockRequest, outputWords: Int, fault: MockFault) -> Usage {
         let input = fault.inputTokens ?? request.inputTokens
-        let cached = min(fault.cachedTokens, input)
+        // Cohere reports neither cache reads nor reasoning.
+        let cached = request.endpoint == .cohereChat ? 0 : min(fault.cachedTokens, input)
         let writesReported = request.endpoint == .messages || request.endpoint == .chatCompletions
         let cacheWrite = writesReported ? min(fault.cacheWriteTokens, input - cached) : 0
         let cacheWrite1h = request.endpoint == .messages ? min(fault.cacheWrite1hTokens, cacheWrite) : 0
-        let reasoning = request.endpoint == .embeddings || request.endpoint == .messages ? 0 : fault.reasoningTokens
+        let reasoning =
+            [.embeddings, .messages, .cohereChat].contains(request.endpoint) ? 0 : fault.reasoningTokens
         let output = request.endpoint == .embeddings ? 0 : outputWords + reasoning
         return Usage(
             input: input, cached: request.endpoint == .embeddings ? 0 : cached,

@@ -13,6 +13,11 @@ public struct Provider: Sendable, Equatable {
         case anthropic
         /// Google AI Studio (Gemini `generateContent` / `streamGenerateContent`).
         case gemini
+        /// Amazon Bedrock runtime (`/model/{modelId}/converse|converse-stream|invoke|invoke-with-response-stream`):
+        /// the path names the model and whether the response is a binary AWS event stream (`BedrockUsage`).
+        case bedrock
+        /// Cohere chat (`/v2/chat`, `usage.billed_units`).
+        case cohere
     }
 
     public var slug: String

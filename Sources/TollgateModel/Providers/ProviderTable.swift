@@ -78,9 +78,30 @@ public struct ProviderTable: Sendable {
             slug: "grok", baseURL: "https://api.x.ai/v1", api: .openAI, streamUsagePaths: ["/chat/completions"]),
         Provider(template: .azureOpenAI, api: .openAI),
         Provider(template: .googleVertexAI, api: .gemini),
-        // Bedrock's `invoke` carries the model family's own bodies (Anthropic messages for Claude); `UsageParser`
-        // tells formats apart by their field names, so the API family decides nothing here.
-        Provider(template: .awsBedrock, api: .anthropic),
+        // Bedrock's bodies are Converse JSON, the model family's own (Anthropic messages for Claude) or AWS event
+        // streams; `UsageParser` tells them apart by their shape.
+        Provider(template: .awsBedrock, api: .bedrock),
+        // Checked on 2026-12-03 against Cloudflare's provider pages
+        // (developers.cloudflare.com/ai-gateway/usage/providers/{cohere, cerebras, huggingface, workersai}):
+        // - cohere: `https://api.cohere.ai` — Cloudflare: "replace https://api.cohere.ai/v1 … with …/cohere" and its
+        //   curl posts to `…/cohere/v1/chat`; Cohere's SDKs append `/v1/…` or `/v2/chat` to the base, so the base
+        //   has no version and both API versions pass. Usage: v2 chat `usage.billed_units` (see `UsageParser`).
+        // - cerebras: `https://api.cerebras.ai/v1` — Cloudflare's curl posts to `…/cerebras/chat/completions`;
+        //   Cerebras documents `https://api.cerebras.ai/v1` as its OpenAI-compatible base URL
+        //   (inference-docs.cerebras.ai). Stream usage is not requested on the client's behalf: Cerebras's own
+        //   documentation of `stream_options` was not found.
+        // - huggingface: `https://api-inference.huggingface.co/models` — Cloudflare: "replace
+        //   https://api-inference.huggingface.co/models/ … with …/huggingface", the model following
+        //   (`…/huggingface/bigcode/starcoder`). Hugging Face has since moved serverless inference to
+        //   router.huggingface.co (cloudflare/cloudflare-docs#27332); `--upstream huggingface=URL` points
+        //   elsewhere until Cloudflare's page changes. Task responses (`[{"generated_text": …}]`) report no
+        //   usage and stay unpriced.
+        // - workers-ai is not here: its upstream, `https://api.cloudflare.com/client/v4/accounts/{account_id}/ai/
+        //   run/{model}` (or `…/ai/v1/…` for the OpenAI-compatible routes), needs the Cloudflare account id
+        //   templated into the base URL. Its responses are parsed already (`result.usage` of the REST envelope).
+        Provider(slug: "cohere", baseURL: "https://api.cohere.ai", api: .cohere),
+        Provider(slug: "cerebras", baseURL: "https://api.cerebras.ai/v1", api: .openAI),
+        Provider(slug: "huggingface", baseURL: "https://api-inference.huggingface.co/models", api: .openAI),
     ])
 
     public func provider(_ slug: some StringProtocol) -> Provider? { bySlug[String(slug)] }

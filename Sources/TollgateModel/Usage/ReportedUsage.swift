@@ -37,6 +37,9 @@ struct ReportedUsage: Equatable {
     var geminiThoughts: Int64?
     var geminiCachedContent: Int64?
     var geminiToolUsePrompt: Int64?
+    /// Cohere v2 `usage.tokens` (what the model processed), used only when no billed count is reported.
+    var cohereTokensIn: Int64?
+    var cohereTokensOut: Int64?
     /// `service_tier` (OpenAI, Groq: top level; Anthropic: inside `usage`).
     var serviceTier: String?
 
@@ -62,6 +65,8 @@ struct ReportedUsage: Equatable {
         if let v = newer.geminiThoughts { geminiThoughts = v }
         if let v = newer.geminiCachedContent { geminiCachedContent = v }
         if let v = newer.geminiToolUsePrompt { geminiToolUsePrompt = v }
+        if let v = newer.cohereTokensIn { cohereTokensIn = v }
+        if let v = newer.cohereTokensOut { cohereTokensOut = v }
         if let v = newer.serviceTier { serviceTier = v }
     }
 
@@ -81,6 +86,9 @@ struct ReportedUsage: Equatable {
     ///   `cache_read_input_tokens` or Gemini `cachedContentTokenCount`.
     /// - `cacheWriteTokens`: Anthropic `cache_creation_input_tokens` (else the sum of its TTL split), or
     ///   the OpenAI-style `cache_write_tokens`; `cacheWrite1hTokens`: Anthropic `ephemeral_1h_input_tokens`.
+    /// - Bedrock's `inputTokens`/`outputTokens` count as `input`/`output`, its `cacheReadInputTokens` and
+    ///   `cacheWriteInputTokens` as Anthropic's cache reads and writes (counted apart from `inputTokens`). Cohere's
+    ///   `billed_units` counts as `input`/`output`; its `tokens` only when no billed count was reported.
     /// - `reasoningTokens`: `reasoning_tokens` in the output details, else Gemini `thoughtsTokenCount`, else
     ///   Perplexity's top-level `reasoning_tokens`.
     func normalized() -> Usage {
@@ -99,6 +107,8 @@ struct ReportedUsage: Equatable {
             return usage
         }
 
+        let input = input ?? cohereTokensIn
+        let output = output ?? cohereTokensOut
         usage.tokensIn = input.map {
             $0 &+ (anthropicCacheRead ?? 0) &+ (anthropicCacheCreation ?? 0) &+ (citation ?? 0)
         }

@@ -1,10 +1,12 @@
 /// Reads a response's usage and model as its body passes, chunk by chunk, keeping only what the record needs:
 /// the same result as `UsageParser.parse` on the whole body, without the body.
 ///
+/// A Bedrock event stream (a body starting with a 0 byte, see `EventStreamUsage`) goes through
+/// `AWSEventStreamDecoder`, which holds only the message in progress.
 /// A stream (`text/event-stream`, or a body starting with an SSE field) is split into events as they complete;
 /// each event is read and dropped, so only the event in progress is held. A JSON body goes through
 /// `JSONFieldScanner`, which keeps only the members usage is read from (`usage`, `usageMetadata`, `model`,
-/// `modelVersion`, `service_tier`, `x_groq`).
+/// `modelVersion`, `service_tier`, `x_groq`, and Workers AI's `result`).
 public struct ResponseUsageScanner: Sendable {
     /// An event larger than this is skipped (no usage event is that large).
     static let maxEventBytes = 1 << 20
@@ -13,12 +15,17 @@ public struct ResponseUsageScanner: Sendable {
         case undecided
         case eventStream
         case json
+        /// Bedrock's binary AWS event stream (see `EventStreamUsage`).
+        case awsEventStream
     }
 
     private var mode: Mode
+    /// The response said `text/event-stream`.
+    private let declaredEventStream: Bool
+    private var awsDecoder = EventStreamUsage.decoder()
     private var state = UsageParser.State()
     private static let keys = JSONFieldScanner.keyTable([
-        "usage", "usageMetadata", "model", "modelVersion", "service_tier", "x_groq",
+        "usage", "usageMetadata", "model", "modelVersion", "service_tier", "x_groq", "result",
     ])
 
     private var json = JSONFieldScanner(keys: Self.keys)
@@ -31,7 +38,8 @@ public struct ResponseUsageScanner: Sendable {
 
     /// `eventStream`: the response said `text/event-stream`; otherwise its first bytes decide.
     public init(eventStream: Bool) {
-        mode = eventStream ? .eventStream : .undecided
+        mode = .undecided
+        declaredEventStream = eventStream
     }
 
     /// Reads the next bytes of the body.
@@ -44,9 +52,15 @@ public struct ResponseUsageScanner: Sendable {
             }
             guard i < bytes.count else { return }
             let first = bytes[i]
-            mode =
-                first == UInt8(ascii: "d") || first == UInt8(ascii: "e") || first == UInt8(ascii: ":")
-                ? .eventStream : .json
+            if EventStreamUsage.startsLikeEventStream(first) {
+                mode = .awsEventStream
+            } else if declaredEventStream {
+                mode = .eventStream
+            } else {
+                mode =
+                    first == UInt8(ascii: "d") || first == UInt8(ascii: "e") || first == UInt8(ascii: ":")
+                    ? .eventStream : .json
+            }
             bytes = UnsafeRawBufferPointer(rebasing: bytes[i...])
         }
         switch mode {
@@ -54,6 +68,12 @@ public struct ResponseUsageScanner: Sendable {
             json.feed(bytes, into: &state)
         case .eventStream:
             feedEvents(bytes)
+        case .awsEventStream:
+            // Moved out for the call, so the callback may change `state`.
+            var decoder = AWSEventStreamDecoder(maxMessageBytes: 0)
+            swap(&decoder, &awsDecoder)
+            decoder.feed(bytes) { state.absorb(eventStreamMessage: $0) }
+            swap(&decoder, &awsDecoder)
         case .undecided:
             break
         }
@@ -67,7 +87,7 @@ public struct ResponseUsageScanner: Sendable {
         case .eventStream:
             if !carry.isEmpty && !skipping { readEvent(carry) }
             carry.removeAll()
-        case .undecided:
+        case .awsEventStream, .undecided:
             break
         }
         return ResponseUsage(usage: state.reported.normalized(), model: state.model)

@@ -11,8 +11,11 @@ public struct ResponseUsage: Sendable, Equatable {
 }
 
 /// Reads token usage out of provider response bodies: OpenAI chat completions, Responses and embeddings, the
-/// OpenAI-compatible providers (Groq, Mistral, DeepSeek, OpenRouter, Perplexity, xAI), Anthropic messages and
-/// Gemini `generateContent`, each as JSON or as a stream.
+/// OpenAI-compatible providers (Groq, Mistral, DeepSeek, OpenRouter, Perplexity, xAI, Cerebras), Anthropic
+/// messages, Gemini `generateContent`, Cohere v2 chat, Workers AI (`result.usage`) and Bedrock (Converse, and
+/// Anthropic bodies through
+/// `invoke`), each as JSON or as a stream — Bedrock's streams in the binary AWS event stream encoding
+/// (`EventStreamUsage`).
 ///
 /// Pure and total: any input (garbage, truncated, empty) gives a result, never a trap. What could not be read
 /// is nil — a stream that carried no usage has unknown tokens, not zero. The shapes do not collide, so one
@@ -23,7 +26,7 @@ public struct ResponseUsage: Sendable, Equatable {
 /// `x_groq.usage` otherwise); Responses takes `response.usage` of `response.completed`, `response.incomplete`
 /// or `response.failed`; Anthropic takes `message_start`'s `message.usage` (input and cache counts; its
 /// placeholder output count is ignored), then each `message_delta`'s `usage`, field by field; Gemini takes the
-/// last `usageMetadata`, in `alt=sse` form or as a JSON array.
+/// last `usageMetadata`, in `alt=sse` form or as a JSON array; Cohere takes `message-end`'s `delta.usage`.
 public enum UsageParser {
     /// Parses a response body. `eventStream` is true for `text/event-stream` bodies; otherwise the body is one
     /// JSON value (an object, or Gemini's array of stream chunks).
@@ -33,7 +36,17 @@ public enum UsageParser {
 
     static func parse(bytes: UnsafeBufferPointer<UInt8>, eventStream: Bool) -> ResponseUsage {
         var state = State()
-        if eventStream || looksLikeEventStream(bytes) {
+        var start = bytes.startIndex
+        while start < bytes.endIndex,
+            bytes[start] == 0x20 || bytes[start] == 0x0A || bytes[start] == 0x0D
+                || bytes[start] == 0x09
+        {
+            start += 1
+        }
+        if start < bytes.endIndex, EventStreamUsage.startsLikeEventStream(bytes[start]) {
+            // Bedrock's binary AWS event stream, whatever the content type said.
+            state.parseEventStream(UnsafeBufferPointer(rebasing: bytes[start...]))
+        } else if eventStream || looksLikeEventStream(bytes) {
             ServerSentEvents.forEachData(in: bytes) { data in
                 state.parseDocument(data)
             }
@@ -129,6 +142,14 @@ public enum UsageParser {
                     let output = usage.output
                     try readEnvelope(&r)
                     usage.output = output
+                } else if key == "result" {
+                    // Workers AI REST (`/ai/run/{model}`): `{"result":{"response":…,"usage":{…}},"success":…}`.
+                    guard r.peekKind() == .object else { return try r.skipValue() }
+                    try readEnvelope(&r)
+                } else if key == "delta" {
+                    // Cohere v2 `message-end`: `delta.usage`.
+                    guard r.peekKind() == .object else { return try r.skipValue() }
+                    try readEnvelope(&r)
                 } else if key == "x_groq" {
                     guard r.peekKind() == .object else { return try r.skipValue() }
                     try r.readObject { g, gkey throws(JSONReader.Failure) in
@@ -144,10 +165,40 @@ public enum UsageParser {
         static func readUsage(_ reader: inout JSONReader, into u: inout ReportedUsage) throws(JSONReader.Failure) {
             guard reader.peekKind() == .object else { return try reader.skipValue() }
             try reader.readObject { r, key throws(JSONReader.Failure) in
-                if key == "prompt_tokens" || key == "input_tokens" {
+                if key == "prompt_tokens" || key == "input_tokens" || key == "inputTokens" {
                     u.input = try r.readCount() ?? u.input
-                } else if key == "completion_tokens" || key == "output_tokens" {
+                } else if key == "completion_tokens" || key == "output_tokens" || key == "outputTokens" {
                     u.output = try r.readCount() ?? u.output
+                } else if key == "cacheReadInputTokens" {
+                    // Bedrock `TokenUsage`: cache reads and writes are counted apart from `inputTokens`, as
+                    // Anthropic counts them (docs.aws.amazon.com/bedrock/latest/userguide/prompt-caching.html).
+                    u.anthropicCacheRead = try r.readCount() ?? u.anthropicCacheRead
+                } else if key == "cacheWriteInputTokens" {
+                    u.anthropicCacheCreation = try r.readCount() ?? u.anthropicCacheCreation
+                } else if key == "totalTokens" {
+                    u.total = try r.readCount() ?? u.total
+                } else if key == "billed_units" {
+                    // Cohere v2: `billed_units` is what Cohere bills; `tokens` (what the model processed, prompt
+                    // template included) is kept only for a response without billed units.
+                    try readDetails(&r) { k, r throws(JSONReader.Failure) in
+                        if k == "input_tokens" {
+                            u.input = try r.readCount() ?? u.input
+                        } else if k == "output_tokens" {
+                            u.output = try r.readCount() ?? u.output
+                        } else {
+                            try r.skipValue()
+                        }
+                    }
+                } else if key == "tokens" {
+                    try readDetails(&r) { k, r throws(JSONReader.Failure) in
+                        if k == "input_tokens" {
+                            u.cohereTokensIn = try r.readCount() ?? u.cohereTokensIn
+                        } else if k == "output_tokens" {
+                            u.cohereTokensOut = try r.readCount() ?? u.cohereTokensOut
+                        } else {
+                            try r.skipValue()
+                        }
+                    }
                 } else if key == "total_tokens" {
                     u.total = try r.readCount() ?? u.total
                 } else if key == "prompt_tokens_details" || key == "input_tokens_details" {
