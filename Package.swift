@@ -82,6 +82,7 @@ let package = Package(
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            exclude: ["API/openapi.json"],
             swiftSettings: swiftSettings
         ),
         // A fake OpenAI/Anthropic server for tests, the demo and benchmarks.

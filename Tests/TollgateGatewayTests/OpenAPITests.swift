@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+
+@testable import TollgateGateway
+
+/// The OpenAPI document: written from the route declarations, served without a token, and committed as
+/// `Sources/TollgateGateway/API/openapi.json` (a route added or changed without rewriting the copy fails here).
+@Suite struct OpenAPITests {
+    static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Sources/TollgateGateway/API/openapi.json")
+
+    @Test func committedCopyIsTheGeneratedDocument() throws {
+        let committed = try String(contentsOf: Self.fixture, encoding: .utf8)
+        #expect(
+            committed == APIRouter.openAPIDocument(),
+            "Sources/TollgateGateway/API/openapi.json is out of date: run scripts/openapi.sh")
+    }
+
+    @Test func everyRouteAndNothingElseIsInTheDocument() throws {
+        let document = try #require(
+            try JSONSerialization.jsonObject(with: Data(APIRouter.openAPIDocument().utf8)) as? [String: Any])
+        #expect(document["openapi"] as? String == "3.1.0")
+        let paths = try #require(document["paths"] as? [String: [String: Any]])
+        var documented: Set<String> = []
+        for (path, operations) in paths {
+            for method in operations.keys { documented.insert("\(method.uppercased()) \(path)") }
+        }
+        #expect(documented == Set(Route.all.map(\.name)))
+        for route in Route.all {
+            #expect(OpenAPISuccess.byRoute[route.name] != nil, "\(route.name) has no success response")
+            let operation = try #require(paths[route.path]?[route.method.rawValue.lowercased()] as? [String: Any])
+            let parameters = (operation["parameters"] as? [[String: Any]]) ?? []
+            let names = Set(parameters.map { "\($0["in"]!):\($0["name"]!)" })
+            let expected = Set(
+                route.pathParameters.map { "path:\($0)" } + route.query.filter { !$0.prefix }.map { "query:\($0.name)" }
+            )
+            #expect(names == expected, "\(route.name)")
+            let responses = try #require(operation["responses"] as? [String: Any])
+            #expect(responses["400"] != nil && responses["default"] != nil, "\(route.name)")
+            if route.audience != "no token" {
+                #expect(responses["401"] != nil, "\(route.name)")
+                #expect((operation["security"] as? [[String: Any]])?.first?["bearer"] != nil, "\(route.name)")
+            }
+            let body = (operation["requestBody"] as? [String: Any]).flatMap {
+                (($0["content"] as? [String: Any])?["application/json"] as? [String: Any])?["schema"] as? [String: Any]
+            }
+            #expect(
+                Set(((body?["properties"] as? [String: Any]) ?? [:]).keys) == Set((route.body ?? []).map(\.name)),
+                "\(route.name)")
+        }
+        // A range is carried over: the logs list's page size.
+        let list = try #require(paths["/api/v1/accounts/{account}/logs"]?["get"] as? [String: Any])
+        let limit = try #require(
+            (list["parameters"] as? [[String: Any]])?.first { $0["name"] as? String == "limit" })
+        let schema = try #require(limit["schema"] as? [String: Any])
+        #expect(schema["type"] as? String == "integer")
+        #expect(schema["minimum"] as? Int == 1)
+        #expect(schema["maximum"] as? Int == 1000)
+    }
+
+    @Test func servedWithoutAToken() async throws {
+        let harness = try await GatewayHarness.start()
+        let response = try await harness.request("GET", "/api/v1/openapi.json")
+        #expect(response.status == 200)
+        #expect(response.headers["content-type"] == "application/json")
+        #expect(response.text == APIRouter.openAPIDocument())
+        // Other API routes still need one.
+        #expect(try await harness.request("GET", "/api/v1/accounts").status == 401)
+        try await harness.stop()
+    }
+}
