@@ -69,3 +69,25 @@ import Testing
         try await harness.stop()
     }
 }
+
+extension OpenAPITests {
+    /// A declared path asked with a method it does not take is a 405 naming the methods it takes, not a 404.
+    @Test func undeclaredMethodOnADeclaredPathIs405() async throws {
+        let harness = try await GatewayHarness.start()
+        let trace = try await harness.api("TRACE", "/api/v1/prices")
+        #expect(trace.status == 405)
+        #expect(trace.headers["allow"] == "GET, POST, DELETE")
+        #expect(trace.text.contains(#""code":"method_not_allowed""#))
+        #expect(try await harness.request("POST", "/healthz").status == 405)
+        #expect(
+            try await harness.api("PUT", "/api/v1/accounts/default/logs/x").headers["allow"] == "GET, PATCH, DELETE")
+        #expect(try await harness.api("GET", "/api/v1/nothing").status == 404)
+        try await harness.stop()
+    }
+
+    @Test func pathPatternsMatchConcretePaths() {
+        #expect(Route.methods(matching: "/api/v1/accounts/acme") == "GET, PATCH")
+        #expect(Route.methods(matching: "/api/v1/accounts/acme/extra/x") == nil)
+        #expect(Route.methods(matching: "/api/v1/accounts//gateways") == nil)
+    }
+}

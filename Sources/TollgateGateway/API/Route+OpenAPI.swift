@@ -218,6 +218,8 @@ extension Route {
                             doc.field("name", name)
                             doc.field("in", "path")
                             doc.bool("required", true)
+                            // Every gateway starts with the `default` account and its `default` gateway.
+                            if name == "account" || name == "gateway" { doc.field("example", "default") }
                             doc.key("schema")
                             // Log ids are not account-style ids; every other path parameter is.
                             let kind: Kind = name == "id" ? .text : .identifier
@@ -356,10 +358,12 @@ extension Route.Kind {
         doc.object {
             func type(_ name: String) {
                 if nullable { doc.strings("type", [name, "null"]) } else { doc.field("type", name) }
+                // An empty value is refused: in a query string for every kind, in a body for text.
+                if name == "string", inQuery || isText { doc.int("minLength", 1) }
             }
             switch self {
             case .text:
-                type("string"); doc.int("minLength", 1)
+                type("string")
             case .identifier:
                 type("string"); doc.field("pattern", "^[a-z0-9][a-z0-9-]{0,63}$")
             case .integer(let range):
@@ -403,6 +407,10 @@ extension Route.Kind {
             }
             if let description, !description.isEmpty, !isDescribedAbove { doc.field("description", description) }
         }
+    }
+
+    private var isText: Bool {
+        if case .text = self { true } else { false }
     }
 
     /// Kinds whose schema already carries a description of the format.
