@@ -46,6 +46,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
+    @Flag(help: "Serve GET /metrics without a token (by default it takes the admin token).")
+    var metricsPublic = false
+
     func run() async throws {
         var logger = Logger(label: "tollgate")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
@@ -71,6 +74,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.providers = providers
         configuration.ingest.commitInterval = .milliseconds(commitIntervalMs)
         configuration.queueCapacity = queueCapacity
+        configuration.metricsPublic = metricsPublic
         configuration.cache.maxBytes = Int64(cacheMaxMb) << 20
         configuration.retention.enabled = retentionIntervalMinutes > 0
         configuration.retention.interval = .seconds(max(1, retentionIntervalMinutes) * 60)

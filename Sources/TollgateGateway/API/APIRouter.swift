@@ -36,6 +36,7 @@ public enum APIRouter {
             Response(
                 status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: document))
         }
+        MetricsRoutes(api: api, adminToken: adminToken).register(on: router)
         let v1 = router.group("api/v1").add(
             middleware: BearerAuthMiddleware(adminToken: adminToken, tokens: api.directory.tokens))
         AccountRoutes(api: api).register(on: v1)
@@ -111,6 +112,6 @@ extension Route {
         .listLogs, .getLog, .getLogRequest, .getLogResponse, .patchLog, .deleteLogs, .deleteLog,
         .usage, .monthlyReport,
         .listPrices, .addPrice, .deletePrice, .listAccountPrices, .addAccountPrice, .deleteAccountPrice, .reprice,
-        .ingest, .compact, .openAPI,
+        .ingest, .compact, .openAPI, .metrics,
     ]
 }

@@ -29,6 +29,7 @@ extension APIRouter {
 extension Route {
     /// Who may call the route.
     var audience: String {
+        if name == Route.metrics.name { return "admin token, or none with `serve --metrics-public`" }
         guard path.hasPrefix(Route.apiPrefix + "/"), name != Route.openAPI.name else { return "no token" }
         switch APIAccess.required(method: method, route: path) {
         case .admin: return "admin token"

@@ -128,6 +128,8 @@ struct OpenAPISuccess {
         case any
         /// No body.
         case none
+        /// Plain text (the Prometheus exposition format).
+        case text
     }
 
     let status: Int
@@ -175,6 +177,7 @@ struct OpenAPISuccess {
                 "segments_deferred",
             ])),
         Route.openAPI.name: .init(status: 200, body: .object(["openapi", "info", "paths", "components"])),
+        Route.metrics.name: .init(status: 200, body: .text),
     ]
 }
 
@@ -301,6 +304,14 @@ extension OpenAPISuccess {
             switch body {
             case .none:
                 break
+            case .text:
+                doc.key("content")
+                doc.object {
+                    doc.key("text/plain")
+                    doc.object {
+                        doc.key("schema"); doc.object { doc.field("type", "string") }
+                    }
+                }
             case .any:
                 doc.key("content")
                 doc.object {
