@@ -66,6 +66,18 @@ public struct IngestService: Service {
     private func append(_ batch: [Exchange]) throws {
         let records = batch.map { LogRecord(exchange: $0, providers: providers) }
         recorded?(records)
+        // A line per proxied request at debug level, written here rather than on the proxy's event loops.
+        if logger.logLevel <= .debug {
+            for record in records {
+                logger.debug(
+                    "request",
+                    metadata: [
+                        "log_id": "\(record.id)", "account": "\(record.account)", "gateway": "\(record.gateway)",
+                        "provider": "\(record.provider)", "http.status": "\(record.statusCode)",
+                        "duration_ms": "\(record.durationMicros / 1000)",
+                    ])
+            }
+        }
         var reserved: [ReservationKey: Int64] = [:]
         // A refused request is a usage record, never a stored log: a reservation it holds goes back at once.
         for exchange in batch where exchange.quotaReserved && exchange.refusal != nil {
