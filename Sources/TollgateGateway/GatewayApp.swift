@@ -76,7 +76,7 @@ public struct GatewayApp: Sendable {
             recorded: { records in
                 controls.recordSpend(records, directory: directory, prices: prices)
                 metrics.record(records, prices: prices)
-            }, logger: logger)
+            }, committed: { metrics.recordCommit($0) }, logger: logger)
         retention = RetentionService(store: store, configuration: c.retention, quota: quota, logger: logger)
         let cache = try ResponseCaching(directory: c.dataDirectory + "/cache", configuration: c.cache, logger: logger)
         self.cache = cache

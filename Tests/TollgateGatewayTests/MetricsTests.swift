@@ -78,6 +78,7 @@ import Testing
         #expect(Self.sample(text, #"tollgate_proxy_duration_seconds_count{provider="openai"}"#) == 5)
         #expect(Self.sample(text, #"tollgate_proxy_duration_seconds_bucket{provider="openai",le="+Inf"}"#) == 5)
         #expect(text.contains("# TYPE tollgate_proxy_ttft_seconds histogram"))
+        #expect(Self.sample(text, "tollgate_store_commit_seconds_count").map { $0 >= 1 } == true)
         #expect(Self.sample(text, "tollgate_ingest_accepted_total") == 6)
         #expect(Self.sample(text, "tollgate_ingest_dropped_total") == 0)
         #expect(Self.sample(text, "tollgate_ingest_queue_depth") == 0)

@@ -64,6 +64,13 @@ import Testing
         #expect(response.status == 200)
         #expect(response.headers["content-type"] == "application/json")
         #expect(response.text == APIRouter.openAPIDocument())
+        // The documented top-level members are the ones the handlers write.
+        let account = try await harness.api("GET", "/api/v1/accounts/default").json()
+        #expect(Set(account.keys) == Set(OpenAPISuccess.account))
+        let gateway = try await harness.api("GET", "/api/v1/accounts/default/gateways/default").json()
+        #expect(Set(gateway.keys) == Set(OpenAPISuccess.gateway))
+        let logs = try await harness.api("GET", "/api/v1/accounts/default/logs").json()
+        #expect(Set(logs.keys) == ["logs", "next_cursor"])
         // Other API routes still need one.
         #expect(try await harness.request("GET", "/api/v1/accounts").status == 401)
         try await harness.stop()

@@ -135,24 +135,36 @@ struct OpenAPISuccess {
     let status: Int
     let body: Body
 
+    /// The members `JSONWriter.account` writes.
+    static let account = [
+        "id", "tier", "log_limit", "log_management_strategy", "retention_days", "created_at",
+    ]
+    /// The members `JSONWriter.gateway` writes.
+    static let gateway = [
+        "id", "account", "collect_logs", "stream_usage", "authentication", "retention_days", "cache_ttl",
+        "cache_invalidate_on_update", "rate_limiting_limit", "rate_limiting_interval", "rate_limiting_technique",
+        "rate_limiting_key", "request_timeout", "retry_max_attempts", "retry_delay", "retry_backoff", "spend_limits",
+        "created_at",
+    ]
+
     /// By route name. Every route of `Route.all` has one (a test checks).
     static let byRoute: [String: OpenAPISuccess] = [
         Route.healthz.name: .init(status: 200, body: .object(["status"])),
         Route.readyz.name: .init(status: 200, body: .object(["status", "reason", "since"])),
-        Route.createAccount.name: .init(status: 201, body: .object([])),
+        Route.createAccount.name: .init(status: 201, body: .object(account)),
         Route.listAccounts.name: .init(status: 200, body: .list("accounts")),
-        Route.getAccount.name: .init(status: 200, body: .object([])),
-        Route.updateAccount.name: .init(status: 200, body: .object([])),
+        Route.getAccount.name: .init(status: 200, body: .object(account)),
+        Route.updateAccount.name: .init(status: 200, body: .object(account)),
         Route.quota.name: .init(status: 200, body: .object([])),
-        Route.createGateway.name: .init(status: 201, body: .object([])),
+        Route.createGateway.name: .init(status: 201, body: .object(gateway)),
         Route.listGateways.name: .init(status: 200, body: .list("gateways")),
-        Route.getGateway.name: .init(status: 200, body: .object([])),
-        Route.updateGateway.name: .init(status: 200, body: .object([])),
+        Route.getGateway.name: .init(status: 200, body: .object(gateway)),
+        Route.updateGateway.name: .init(status: 200, body: .object(gateway)),
         Route.gatewaySpend.name: .init(status: 200, body: .object([])),
         Route.createToken.name: .init(status: 201, body: .object(["id", "token", "account", "created_at"])),
         Route.listTokens.name: .init(status: 200, body: .list("tokens")),
         Route.revokeToken.name: .init(status: 204, body: .none),
-        Route.listLogs.name: .init(status: 200, body: .object([])),
+        Route.listLogs.name: .init(status: 200, body: .object(["logs", "next_cursor"])),
         Route.getLog.name: .init(status: 200, body: .object([])),
         Route.getLogRequest.name: .init(status: 200, body: .any),
         Route.getLogResponse.name: .init(status: 200, body: .any),

@@ -10,14 +10,18 @@ import TollgateModel
 /// refusal), `tollgate_cache_hits_total`, `tollgate_rate_limited_total`, `tollgate_spend_limited_total`,
 /// `tollgate_tokens_total{direction="in"|"out"}` and `tollgate_cost_usd_total` (requests that reached a provider).
 /// Per provider: `tollgate_proxy_duration_seconds` and `tollgate_proxy_ttft_seconds` histograms (requests that
-/// reached a provider). The queue, store and quota figures are read when scraped (`MetricsEndpoint`).
+/// reached a provider). `tollgate_store_commit_seconds`: commits that made records durable (fsync, then index). The
+/// queue, store and quota figures are read when scraped (`MetricsRoutes`).
 public final class GatewayMetrics: Sendable {
     let exporter: PrometheusExporter
     private let factory: any MetricsFactory
 
     public init() {
-        exporter = PrometheusExporter(
-            histograms: ["tollgate_proxy_duration_seconds", "tollgate_proxy_ttft_seconds"])
+        exporter = PrometheusExporter(histograms: [
+            "tollgate_proxy_duration_seconds": PrometheusExporter.latencyBuckets,
+            "tollgate_proxy_ttft_seconds": PrometheusExporter.latencyBuckets,
+            "tollgate_store_commit_seconds": PrometheusExporter.commitBuckets,
+        ])
         factory = exporter.factory
     }
 
@@ -51,6 +55,13 @@ public final class GatewayMetrics: Sendable {
                     .recordMicroseconds(ttft)
             }
         }
+    }
+
+    /// A commit that made records durable: fsync of the active segment, then the index transaction.
+    public func recordCommit(_ duration: Duration) {
+        Timer(label: "tollgate_store_commit_seconds", dimensions: [], factory: factory)
+            .recordNanoseconds(
+                duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
     private func counter(_ name: String, _ labels: [(String, String)]) -> Counter {

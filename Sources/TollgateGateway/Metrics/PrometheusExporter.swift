@@ -7,16 +7,23 @@ struct PrometheusExporter: Sendable {
     let registry = PrometheusCollectorRegistry()
     let factory: any MetricsFactory
 
+    /// Commit buckets from 0.5 ms to 1 s.
+    static let commitBuckets: [Duration] = [
+        .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+        .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
+    ]
+
     /// Latency buckets from 5 ms to 60 s.
-    static let buckets: [Duration] = [
+    static let latencyBuckets: [Duration] = [
         .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
         .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
         .seconds(30), .seconds(60),
     ]
 
-    init(histograms: [String]) {
+    /// `histograms`: the buckets of each duration histogram, by name.
+    init(histograms: [String: [Duration]]) {
         var factory = PrometheusMetricsFactory(registry: registry)
-        for name in histograms { factory.durationHistogramBuckets[name] = Self.buckets }
+        factory.durationHistogramBuckets = histograms
         self.factory = factory
     }
 
