@@ -56,6 +56,14 @@ import Testing
         #expect(schema["type"] as? String == "integer")
         #expect(schema["minimum"] as? Int == 1)
         #expect(schema["maximum"] as? Int == 1000)
+        // A nullable choice takes null as well as its names.
+        let patch = try #require(paths["/api/v1/accounts/{account}/gateways/{gateway}"]?["patch"] as? [String: Any])
+        let properties = try #require(
+            ((((patch["requestBody"] as? [String: Any])?["content"] as? [String: Any])?["application/json"]
+                as? [String: Any])?["schema"] as? [String: Any])?["properties"] as? [String: Any])
+        let technique = try #require(properties["rate_limiting_technique"] as? [String: Any])
+        let names = try #require(technique["enum"] as? [Any])
+        #expect(names.count == 3 && names.last is NSNull)
     }
 
     @Test func servedWithoutAToken() async throws {

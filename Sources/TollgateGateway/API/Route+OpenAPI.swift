@@ -401,7 +401,11 @@ extension Route.Kind {
                 type("string"); doc.field("pattern", "^[0-9]{4}-(0[1-9]|1[0-2])$")
             case .choice(let names):
                 type("string")
-                doc.strings("enum", nullable ? names : names)
+                doc.key("enum")
+                doc.array {
+                    for name in names { doc.value(OpenAPIWriter.quoted(name)) }
+                    if nullable { doc.value("null") }
+                }
             case .subset(let names):
                 if inQuery {
                     type("string")
