@@ -83,6 +83,8 @@ import Testing
         #expect(Self.sample(text, "tollgate_ingest_dropped_total") == 0)
         #expect(Self.sample(text, "tollgate_ingest_queue_depth") == 0)
         #expect(Self.sample(text, "tollgate_store_records_committed_total").map { $0 >= 5 } == true)
+        #expect(Self.sample(text, #"tollgate_store_segments{state="active"}"#) == 1)
+        #expect(Self.sample(text, "tollgate_store_sealed_segment_bytes") == 0)
 
         // Without the admin token: 401; with an account token: 403.
         #expect(try await harness.request("GET", "/metrics").status == 401)
@@ -91,6 +93,14 @@ import Testing
         #expect(
             try await harness.request("GET", "/metrics", headers: ["Authorization": "Bearer \(secret)"]).status == 403)
         try await harness.stop()
+
+        // The segment sealed at shutdown shows with its size after a restart; the counters start again.
+        let restarted = try await GatewayHarness.start(dataDirectory: harness.dataDirectory)
+        let after = try await restarted.api("GET", "/metrics").text
+        #expect(Self.sample(after, #"tollgate_store_segments{state="sealed"}"#).map { $0 >= 1 } == true)
+        #expect(Self.sample(after, "tollgate_store_sealed_segment_bytes").map { $0 > 0 } == true)
+        #expect(Self.sample(after, "tollgate_requests_total" + defaultGateway) == nil)
+        try await restarted.stop()
     }
 
     @Test func quotaRefusalsAreCountedByAccount() async throws {

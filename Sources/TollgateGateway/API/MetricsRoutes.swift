@@ -1,9 +1,11 @@
 import Hummingbird
 import NIOCore
+import TollgateStorage
 
 /// `GET /metrics`: the gateway's figures in the Prometheus text format. What the ingest stage counted
 /// (`GatewayMetrics`), then what is read at the scrape: the ingest queue (depth, accepted, dropped), the log store
-/// (records appended, committed, failed) and the requests each account's log quota refused. Takes the admin token
+/// (records appended, committed, failed; segments and their bytes by state) and the requests each account's log
+/// quota refused. Takes the admin token
 /// unless the gateway serves it publicly (`serve --metrics-public`).
 struct MetricsRoutes {
     let api: APIServices
@@ -26,14 +28,15 @@ struct MetricsRoutes {
                 }
             }
             _ = try await RouteInput(.metrics, request)
+            let segments = try await api.blocking { try api.catalog.segments() }
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(bytes: exposition())))
+                body: .init(byteBuffer: ByteBuffer(bytes: exposition(segments: segments))))
         }
     }
 
-    /// The whole exposition.
-    func exposition() -> [UInt8] {
+    /// The whole exposition; `segments` as the catalog lists them.
+    func exposition(segments: [SegmentEntry]) -> [UInt8] {
         var out: [UInt8] = []
         api.metrics.exporter.emit(into: &out)
         var text = ""
@@ -59,6 +62,15 @@ struct MetricsRoutes {
         metric(
             "tollgate_store_records_failed_total", "counter", "Records that could not be stored.",
             [("", stored.recordsFailed)])
+        var counts: [String: Int] = [:]
+        for segment in segments { counts[segment.state.rawValue, default: 0] += 1 }
+        metric(
+            "tollgate_store_segments", "gauge", "Segment files by state, as the catalog lists them.",
+            counts.keys.sorted().map { (labels: "{state=\"\($0)\"}", value: counts[$0]!) })
+        // The catalog records a segment's size when it is sealed; the active one's grows meanwhile.
+        metric(
+            "tollgate_store_sealed_segment_bytes", "gauge", "Bytes of the sealed segment files.",
+            [("", segments.filter { $0.state == .sealed }.reduce(0) { $0 + Int($1.bytes) })])
         let refused = api.quota.refusedRequests.sorted { $0.key < $1.key }
         metric(
             "tollgate_quota_refused_total", "counter", "Requests refused (429) for a used-up monthly log quota.",
@@ -73,6 +85,7 @@ extension Route {
         .get, "/metrics",
         "The gateway's metrics in the Prometheus text format: requests, errors, cache hits, rate-limited and "
             + "spend-limited requests, tokens and cost by account, gateway and provider; proxy latency and TTFT "
-            + "histograms by provider; ingest queue depth, accepted and dropped; store records appended, committed and "
-            + "failed; requests refused by the log quota by account.")
+            + "histograms by provider; store commit latency; ingest queue depth, accepted and dropped; store records "
+            + "appended, committed and failed, segments by state, sealed bytes; requests refused by the log quota by "
+            + "account.")
 }
