@@ -24,6 +24,8 @@ public struct GatewayApp: Sendable {
         /// The response cache in the data folder's `cache/` (bound, sweep interval, clock).
         public var cache = ResponseCaching.Configuration()
         public var queueCapacity = 65_536
+        /// `GET /metrics` without a token; by default it takes the admin token.
+        public var metricsPublic = false
         public var onListening: @Sendable (_ port: Int) -> Void = { _ in }
 
         public init(dataDirectory: String, adminToken: String) {
@@ -43,6 +45,8 @@ public struct GatewayApp: Sendable {
     public let retention: RetentionService
     /// The response cache.
     public let cache: ResponseCaching
+    /// What `GET /metrics` reports, counted at ingest.
+    public let metrics: GatewayMetrics
     let proxy: ProxyContext
     let app: Application<RouterResponder<BasicRequestContext>>
 
@@ -65,15 +69,20 @@ public struct GatewayApp: Sendable {
         if rebuilt > 0 { logger.info("spend limits rebuilt from stored costs", metadata: ["rules": "\(rebuilt)"]) }
         self.controls = controls
         let (prices, directory) = (ledger.prices, self.directory)
+        let metrics = GatewayMetrics()
+        self.metrics = metrics
         ingest = IngestService(
             queue: queue, store: store, providers: c.providers, configuration: c.ingest, quota: quota,
-            recorded: { controls.recordSpend($0, directory: directory, prices: prices) }, logger: logger)
+            recorded: { records in
+                controls.recordSpend(records, directory: directory, prices: prices)
+                metrics.record(records, prices: prices)
+            }, committed: { metrics.recordCommit($0) }, logger: logger)
         retention = RetentionService(store: store, configuration: c.retention, quota: quota, logger: logger)
         let cache = try ResponseCaching(directory: c.dataDirectory + "/cache", configuration: c.cache, logger: logger)
         self.cache = cache
         let api = APIServices(
             catalog: store.catalog, store: store, ledger: ledger, quota: quota, directory: directory, ingest: queue,
-            retention: retention, controls: controls, cache: cache)
+            retention: retention, controls: controls, cache: cache, metrics: metrics, metricsPublic: c.metricsPublic)
         proxy = try ProxyContext(
             providers: c.providers, directory: directory, sink: queue, generator: LogIDGenerator(), logger: logger,
             configuration: c.proxy, quota: quota, controls: controls, cache: cache)

@@ -46,8 +46,22 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
+    @Option(help: "Log line format: text (swift-log's default), logfmt or json.")
+    var logFormat = "text"
+
+    @Flag(help: "Serve GET /metrics without a token (by default it takes the admin token).")
+    var metricsPublic = false
+
     func run() async throws {
-        var logger = Logger(label: "tollgate")
+        guard logFormat == "text" || StructuredLogHandler.Format(rawValue: logFormat) != nil else {
+            throw ValidationError("--log-format must be text, logfmt or json")
+        }
+        var logger =
+            if let format = StructuredLogHandler.Format(rawValue: logFormat) {
+                Logger(label: "tollgate") { StructuredLogHandler(label: $0, format: format) }
+            } else {
+                Logger(label: "tollgate")
+            }
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
 
         let environment = ProcessInfo.processInfo.environment
@@ -71,6 +85,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.providers = providers
         configuration.ingest.commitInterval = .milliseconds(commitIntervalMs)
         configuration.queueCapacity = queueCapacity
+        configuration.metricsPublic = metricsPublic
         configuration.cache.maxBytes = Int64(cacheMaxMb) << 20
         configuration.retention.enabled = retentionIntervalMinutes > 0
         configuration.retention.interval = .seconds(max(1, retentionIntervalMinutes) * 60)

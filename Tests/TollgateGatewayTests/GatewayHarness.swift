@@ -42,9 +42,9 @@ final class GatewayHarness: Sendable {
 
     static func start(
         dataDirectory: String? = nil,
+        logger: Logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
         configure: (inout GatewayApp.Configuration) -> Void = { _ in }
     ) async throws -> GatewayHarness {
-        let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
         let data = dataDirectory ?? makeTemporaryDirectory()
         let mock = MockProvider()
         let mockPort = try await mock.start(host: "127.0.0.1", port: 0)

@@ -71,6 +71,14 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             let api = APIError(catalogError: error)
             return APIError.jsonResponse(status: api.status, code: api.code, message: api.message)
         } catch let error as HTTPError {
+            // A declared path asked with a method it does not take: 405 naming the ones it does.
+            if error.status == .notFound, let allowed = Route.methods(matching: request.uri.path), !allowed.isEmpty {
+                var response = APIError.jsonResponse(
+                    status: .methodNotAllowed, code: "method_not_allowed",
+                    message: "\(request.method) is not allowed on \(request.uri.path); expected \(allowed)")
+                response.headers[.allow] = allowed
+                return response
+            }
             let notFound = error.status == .notFound
             let message =
                 error.body
@@ -83,5 +91,19 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return APIError.jsonResponse(
                 status: .internalServerError, code: "internal_error", message: "internal error; see the server log")
         }
+    }
+}
+
+extension Route {
+    /// The methods the declared routes take on a concrete path (`/api/v1/accounts/acme`), comma-separated, or nil
+    /// when no declared path pattern matches it.
+    static func methods(matching path: String) -> String? {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        let methods = all.filter { route in
+            let pattern = route.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+            return pattern.count == parts.count
+                && zip(pattern, parts).allSatisfy { p, s in (p.hasPrefix("{") && !s.isEmpty) || p == s }
+        }.map(\.method.rawValue)
+        return methods.isEmpty ? nil : methods.joined(separator: ", ")
     }
 }

@@ -1,9 +1,13 @@
 import Hummingbird
+import NIOCore
 import TollgateModel
 
 /// The REST API under `/api/v1`, every route behind a bearer token (the admin token, or an account token on its own
 /// account's logs, usage, reports and quota: see `APIAccess`), every error as JSON.
 public enum APIRouter {
+    /// The OpenAPI document, written once.
+    static let openAPIDocumentText = openAPIDocument()
+
     public static func make(api: APIServices, adminToken: String) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: APIErrorMiddleware())
@@ -26,6 +30,13 @@ public enum APIRouter {
                 $0.endObject()
             }
         }
+        // The OpenAPI document: no token, it describes the routes and holds no data.
+        let document = ByteBuffer(string: openAPIDocumentText)
+        router.on(.openAPI, prefix: "") { _, _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: document))
+        }
+        MetricsRoutes(api: api, adminToken: adminToken).register(on: router)
         let v1 = router.group("api/v1").add(
             middleware: BearerAuthMiddleware(adminToken: adminToken, tokens: api.directory.tokens))
         AccountRoutes(api: api).register(on: v1)
@@ -81,6 +92,9 @@ extension Route {
         .get, "/readyz",
         "Readiness: 200 `{\"status\":\"ready\"}`, or 503 `{\"status\":\"store_cannot_write\",\"reason\",\"since\"}` "
             + "while the log store cannot write (the proxy keeps forwarding). No token needed.")
+    static let openAPI = Route(
+        .get, "/api/v1/openapi.json",
+        "This API's OpenAPI 3.1 document, written from these declarations. No token needed.")
     static let ingest = Route(
         .get, "/api/v1/ingest",
         "Queue and store counters: `accepted`, `dropped`, `queued`, `stored`, `failed` (could not be stored; "
@@ -98,6 +112,6 @@ extension Route {
         .listLogs, .getLog, .getLogRequest, .getLogResponse, .patchLog, .deleteLogs, .deleteLog,
         .usage, .monthlyReport,
         .listPrices, .addPrice, .deletePrice, .listAccountPrices, .addAccountPrice, .deleteAccountPrice, .reprice,
-        .ingest, .compact,
+        .ingest, .compact, .openAPI, .metrics,
     ]
 }

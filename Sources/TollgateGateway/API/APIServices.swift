@@ -20,13 +20,20 @@ public struct APIServices: Sendable {
     /// The response cache (a gateway's entries are removed when its settings change with
     /// `cache_invalidate_on_update`); nil: none.
     public let cache: ResponseCaching?
+    /// What `GET /metrics` reports.
+    public let metrics: GatewayMetrics
+    /// `GET /metrics` without a token.
+    public let metricsPublic: Bool
     let threadPool: NIOThreadPool
 
     public init(
         catalog: Catalog, store: LogStore, ledger: Ledger, quota: LogQuota, directory: GatewayDirectory,
         ingest: IngestQueue, retention: RetentionService? = nil, controls: TrafficControls = TrafficControls(),
-        cache: ResponseCaching? = nil, threadPool: NIOThreadPool = .singleton
+        cache: ResponseCaching? = nil, metrics: GatewayMetrics = GatewayMetrics(), metricsPublic: Bool = false,
+        threadPool: NIOThreadPool = .singleton
     ) {
+        self.metrics = metrics
+        self.metricsPublic = metricsPublic
         self.cache = cache
         self.controls = controls
         self.catalog = catalog

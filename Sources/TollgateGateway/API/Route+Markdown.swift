@@ -29,7 +29,8 @@ extension APIRouter {
 extension Route {
     /// Who may call the route.
     var audience: String {
-        guard path.hasPrefix(Route.apiPrefix + "/") else { return "no token" }
+        if name == Route.metrics.name { return "admin token, or none with `serve --metrics-public`" }
+        guard path.hasPrefix(Route.apiPrefix + "/"), name != Route.openAPI.name else { return "no token" }
         switch APIAccess.required(method: method, route: path) {
         case .admin: return "admin token"
         case .account: return "admin or account token"

@@ -35,6 +35,8 @@ public struct IngestService: Service {
     let quota: LogQuota?
     /// Told of every batch's records as soon as they are made, before they are appended (spend limits count them).
     let recorded: (@Sendable ([LogRecord]) -> Void)?
+    /// Told how long each commit that made records durable took (fsync, then index).
+    let committed: (@Sendable (Duration) -> Void)?
     /// Quota reservations of logs appended but not yet committed, by account and month.
     private let reservations = Reservations()
 
@@ -50,9 +52,11 @@ public struct IngestService: Service {
 
     public init(
         queue: IngestQueue, store: LogStore, providers: ProviderTable, configuration: Configuration = .init(),
-        quota: LogQuota? = nil, recorded: (@Sendable ([LogRecord]) -> Void)? = nil, logger: Logger
+        quota: LogQuota? = nil, recorded: (@Sendable ([LogRecord]) -> Void)? = nil,
+        committed: (@Sendable (Duration) -> Void)? = nil, logger: Logger
     ) {
         self.recorded = recorded
+        self.committed = committed
         self.queue = queue
         self.store = store
         self.providers = providers
@@ -66,6 +70,18 @@ public struct IngestService: Service {
     private func append(_ batch: [Exchange]) throws {
         let records = batch.map { LogRecord(exchange: $0, providers: providers) }
         recorded?(records)
+        // A line per proxied request at debug level, written here rather than on the proxy's event loops.
+        if logger.logLevel <= .debug {
+            for record in records {
+                logger.debug(
+                    "request",
+                    metadata: [
+                        "log_id": "\(record.id)", "account": "\(record.account)", "gateway": "\(record.gateway)",
+                        "provider": "\(record.provider)", "http.status": "\(record.statusCode)",
+                        "duration_ms": "\(record.durationMicros / 1000)",
+                    ])
+            }
+        }
         var reserved: [ReservationKey: Int64] = [:]
         // A refused request is a usage record, never a stored log: a reservation it holds goes back at once.
         for exchange in batch where exchange.quotaReserved && exchange.refusal != nil {
@@ -108,7 +124,10 @@ public struct IngestService: Service {
     /// Commits, then tells the quota which reservations are now stored logs; an account over its limit with the
     /// `delete_oldest` strategy loses its oldest logs of the month, so it stays at the limit.
     private func commit() throws {
+        let before = store.statistics.recordsCommitted
+        let start = ContinuousClock.now
         try store.commit()
+        if let committed, store.statistics.recordsCommitted > before { committed(ContinuousClock.now - start) }
         let committed = convertReservations()
         guard let quota else { return }
         for account in Set(committed.keys.map(\.account)) {

@@ -38,6 +38,8 @@ public final class LogQuota: Sendable {
     struct State {
         var accounts: [String: Account] = [:]
         var counters: [String: Counter] = [:]
+        /// Requests refused (429) since the process started, by account: what `/metrics` reports.
+        var refused: [String: Int64] = [:]
     }
 
     private let state: Mutex<State>
@@ -79,9 +81,14 @@ public final class LogQuota: Sendable {
                 counter.reserved += 1
                 return .store
             }
-            return settings.logManagementStrategy == .reject ? .reject : .usageOnly
+            guard settings.logManagementStrategy == .reject else { return .usageOnly }
+            s.refused[account, default: 0] += 1
+            return .reject
         }
     }
+
+    /// Requests refused for a used-up quota (`reject`) since the process started, by account.
+    public var refusedRequests: [String: Int64] { state.withLock { $0.refused } }
 
     /// Logs admitted at `admitted` (Unix ms of the request start) that are now durable and indexed.
     public func committed(account: String, admitted: Int64, count: Int64) {
