@@ -34,6 +34,13 @@ import TollgateModel
         #expect(body["provider"] as? String == "custom-house")
         #expect(body["api"] as? String == "openai")
         #expect(body["base_url"] as? String == "http://127.0.0.1:\(harness.mockPort)/v1")
+        // Priced like any provider, by its `custom-{slug}` name.
+        let price = try await harness.api(
+            "POST", "/api/v1/prices",
+            json:
+                #"{"provider":"custom-house","model":"house-model","effective_from":"2020-01-01","input":2,"output":8,"source":"test"}"#
+        )
+        #expect(price.status == 201, "\(price.text)")
 
         let plain = try await harness.request(
             "POST", "/v1/default/default/custom-house/chat/completions", headers: Self.json, body: Self.chat)
@@ -56,7 +63,9 @@ import TollgateModel
             #expect(log["path"] as? String == "/chat/completions")
             #expect(log["status_code"] as? Int64 == 200)
             #expect(log["tokens_in"] as? Int64 == 3)
-            #expect((log["tokens_out"] as? Int64 ?? 0) > 0)
+            let tokensOut = log["tokens_out"] as? Int64 ?? 0
+            #expect(tokensOut > 0)
+            #expect(CostAccountingTests.picodollars(log["cost"]) == 3 * 2_000_000 + tokensOut * 8_000_000)
         }
         // The listing of logs filters on it like any provider.
         let filtered = try await harness.api("/api/v1/accounts/default/logs?provider=custom-house")
