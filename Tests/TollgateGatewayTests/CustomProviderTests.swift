@@ -208,4 +208,45 @@ import TollgateModel
             "POST", "/v1/default/default/custom-house/chat/completions", headers: Self.json, body: Self.chat)
         #expect(answered.status == 200, "\(answered.text)")
     }
+
+    @Test func geminiAndAnthropicShapesAreReadAndTheUniversalEndpointTakesCustomSteps() async throws {
+        let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
+        let vertex = "http://127.0.0.1:\(harness.mockPort)/v1/projects/acme/locations/us-central1/publishers/google"
+        #expect(try await create(harness, slug: "gem", api: "gemini", baseURL: vertex).status == 201)
+        #expect(
+            try await create(harness, slug: "claude", api: "anthropic", baseURL: "http://127.0.0.1:\(harness.mockPort)")
+                .status == 201)
+        let gemini = try await harness.request(
+            "POST", "/v1/default/default/custom-gem/models/house-gemini:generateContent", headers: Self.json,
+            body: Data(#"{"contents":[{"role":"user","parts":[{"text":"four words of prompt"}]}]}"#.utf8))
+        #expect(gemini.status == 200, "\(gemini.text)")
+        let steps = """
+            [{"provider":"custom-claude","endpoint":"v1/messages","headers":{"x-api-key":"k","anthropic-version":"2023-06-01"},\
+            "query":{"model":"house-claude","max_tokens":64,"messages":[{"role":"user","content":"hello there"}]}}]
+            """
+        let universal = try await harness.request(
+            "POST", "/v1/default/default", headers: Self.json, body: Data(steps.utf8))
+        #expect(universal.status == 200, "\(universal.text)")
+
+        let logs = try await harness.waitForLogs(query: "&order=asc", count: 2)
+        #expect(logs.count == 2)
+        let byProvider = Dictionary(logs.map { ($0["provider"] as? String ?? "", $0) }) { a, _ in a }
+        let gem = try #require(byProvider["custom-gem"])
+        #expect(gem["model"] as? String == "house-gemini")
+        #expect(gem["tokens_in"] as? Int64 == 4)
+        #expect((gem["tokens_out"] as? Int64 ?? 0) > 0)
+        let claude = try #require(byProvider["custom-claude"])
+        #expect(claude["model"] as? String == "house-claude")
+        #expect(claude["tokens_in"] as? Int64 == 2)
+        #expect((claude["tokens_out"] as? Int64 ?? 0) > 0)
+        #expect(claude["step"] as? Int64 == 0)
+
+        // Another account's step naming it is refused like any unknown provider.
+        #expect(try await harness.api("POST", "/api/v1/accounts", json: #"{"id":"other","tier":"paid"}"#).status == 201)
+        #expect(try await harness.api("POST", "/api/v1/accounts/other/gateways", json: #"{"id":"gw"}"#).status == 201)
+        let refused = try await harness.request("POST", "/v1/other/gw", headers: Self.json, body: Data(steps.utf8))
+        #expect(refused.status == 400)
+        #expect(refused.text.contains("steps[0].provider: unknown provider"))
+    }
 }
