@@ -56,7 +56,8 @@ public struct GatewayApp: Sendable {
         directory = GatewayDirectory(
             gateways,
             tokens: TokenDirectory(
-                try store.catalog.activeTokens().map { .init(account: $0.account, id: $0.id, hash: $0.hash) }))
+                try store.catalog.activeTokens().map { .init(account: $0.account, id: $0.id, hash: $0.hash) }),
+            customProviders: CustomProviderDirectory(try store.catalog.allCustomProviders()))
         // After the store's recovery, so the month's stored counts include what it re-indexed.
         let quota = try LogQuota(catalog: store.catalog, logger: logger)
         self.quota = quota

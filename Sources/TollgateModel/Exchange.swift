@@ -54,6 +54,12 @@ public struct Exchange: Sendable {
     public var cached = false
     /// The gateway refused the request before calling a provider; the exchange is a usage record only.
     public var refusal: GatewayRefusal?
+    /// For an account's custom provider: the API family it declared, in place of the provider table's (nil for a
+    /// built-in provider, or a custom one declared with `none`).
+    public var declaredAPI: Provider.API?
+    /// False for a custom provider declared with `none`: no usage is read from its responses (the request is still
+    /// logged and counted, unpriced).
+    public var readsUsage = true
 
     public init(
         id: LogID, startedAt: Int64, account: String, gateway: String, provider: String, method: String,

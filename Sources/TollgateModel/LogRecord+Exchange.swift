@@ -15,6 +15,8 @@ extension LogRecord {
     ///   parsed from the captured bodies.
     /// - usage: parsed from the response body (`UsageParser`); a body sent with a `content-encoding` other than
     ///   `identity` cannot be read here and gives unknown usage.
+    /// - a custom provider's declared API (`declaredAPI`) stands in for the table's; one declared with `none`
+    ///   (`readsUsage == false`) gets unknown usage.
     /// - `customCost`: from the `cf-aig-custom-cost` request header.
     /// - `logged == false` (no log kept): a usage record — usage, model, times and status only; no payload, path,
     ///   metadata or error text.
@@ -31,7 +33,8 @@ extension LogRecord {
         let provider = providers.provider(exchange.provider)
         let template = provider?.template
         var request = (exchange.requestSummary ?? RequestSummary(body: exchange.requestBody))
-            .completed(path: provider?.api == .gemini && template == nil ? exchange.path : "")
+            .completed(
+                path: (exchange.declaredAPI ?? provider?.api) == .gemini && template == nil ? exchange.path : "")
         if let template {
             if request.model == nil { request.model = template.model(inPath: exchange.path) }
             if !request.stream && template.streams(path: exchange.path) { request.stream = true }
@@ -62,10 +65,11 @@ extension LogRecord {
                 ASCII.contains($0, "text/event-stream") || ASCII.contains($0, "application/vnd.amazon.eventstream")
             }
         }
-        let parsed =
+        var parsed =
             encoded
             ? ResponseUsage()
             : exchange.responseUsage ?? UsageParser.parse(body: exchange.responseBody, eventStream: eventStream)
+        if !exchange.readsUsage { parsed.usage = Usage() }
 
         let logged = exchange.logged && exchange.refusal == nil
         let payload = exchange.collectPayload && logged

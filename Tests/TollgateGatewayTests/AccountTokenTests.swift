@@ -103,6 +103,11 @@ import TollgateModel
         "GET /api/v1/accounts/{account}/gateways/{gateway}": .admin,
         "PATCH /api/v1/accounts/{account}/gateways/{gateway}": .admin,
         "GET /api/v1/accounts/{account}/gateways/{gateway}/spend": .admin,
+        "POST /api/v1/accounts/{account}/custom-providers": .admin,
+        "GET /api/v1/accounts/{account}/custom-providers": .admin,
+        "GET /api/v1/accounts/{account}/custom-providers/{slug}": .admin,
+        "PATCH /api/v1/accounts/{account}/custom-providers/{slug}": .admin,
+        "DELETE /api/v1/accounts/{account}/custom-providers/{slug}": .admin,
         "POST /api/v1/accounts/{account}/tokens": .admin,
         "GET /api/v1/accounts/{account}/tokens": .admin,
         "DELETE /api/v1/accounts/{account}/tokens/{id}": .admin,
@@ -136,6 +141,9 @@ import TollgateModel
         for account in ["acme", "globex"] {
             _ = try await harness.api("POST", "/api/v1/accounts", json: #"{"id":"\#(account)"}"#)
             _ = try await harness.api("POST", "/api/v1/accounts/\(account)/gateways", json: #"{"id":"prod"}"#)
+            _ = try await harness.api(
+                "POST", "/api/v1/accounts/\(account)/custom-providers",
+                json: #"{"slug":"house","base_url":"https://llm.example.com","api":"none"}"#)
             let proxied = try await harness.request(
                 "POST", "/v1/\(account)/prod/openai/chat/completions", headers: ["Content-Type": "application/json"],
                 body: Data(#"{"model":"gpt-5-mini","messages":[{"role":"user","content":"hi"}]}"#.utf8))
@@ -163,6 +171,7 @@ import TollgateModel
         func fill(_ pattern: String, account: String) throws -> String {
             var path = pattern.replacingOccurrences(of: "{account}", with: account)
                 .replacingOccurrences(of: "{gateway}", with: "prod")
+                .replacingOccurrences(of: "{slug}", with: "house")
             if path.contains("/tokens/{id}") {
                 path = path.replacingOccurrences(of: "{id}", with: try #require(tokens[account]).id)
             } else {

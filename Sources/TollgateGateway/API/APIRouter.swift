@@ -41,6 +41,7 @@ public enum APIRouter {
             middleware: BearerAuthMiddleware(adminToken: adminToken, tokens: api.directory.tokens))
         AccountRoutes(api: api).register(on: v1)
         GatewayRoutes(api: api).register(on: v1)
+        CustomProviderRoutes(api: api).register(on: v1)
         LogRoutes(api: api).register(on: v1)
         PriceRoutes(api: api).register(on: v1)
         UsageRoutes(api: api).register(on: v1)
@@ -108,6 +109,7 @@ extension Route {
         .healthz, .readyz,
         .createAccount, .listAccounts, .getAccount, .updateAccount, .quota,
         .createGateway, .listGateways, .getGateway, .updateGateway, .gatewaySpend,
+        .createCustomProvider, .listCustomProviders, .getCustomProvider, .updateCustomProvider, .deleteCustomProvider,
         .createToken, .listTokens, .revokeToken,
         .listLogs, .getLog, .getLogRequest, .getLogResponse, .patchLog, .deleteLogs, .deleteLog,
         .usage, .monthlyReport,

@@ -38,10 +38,16 @@ public final class GatewayDirectory: Sendable {
     private let entries: Mutex<[Key: Entry]>
     /// The hashes of the accounts' live API tokens.
     public let tokens: TokenDirectory
+    /// The accounts' custom providers (`custom-{slug}`).
+    public let customProviders: CustomProviderDirectory
 
-    public init(_ initial: [Entry] = [], tokens: TokenDirectory = TokenDirectory()) {
+    public init(
+        _ initial: [Entry] = [], tokens: TokenDirectory = TokenDirectory(),
+        customProviders: CustomProviderDirectory = CustomProviderDirectory()
+    ) {
         entries = Mutex(Dictionary(initial.map { (Key(account: $0.account, gateway: $0.gateway), $0) }) { _, b in b })
         self.tokens = tokens
+        self.customProviders = customProviders
     }
 
     public func lookup(account: some StringProtocol, gateway: some StringProtocol) -> Entry? {

@@ -81,6 +81,12 @@ public final class ProxyContext: Sendable {
         }
     }
 
+    /// The upstream a request's provider segment names: a built-in provider, or one of the account's custom
+    /// providers (`custom-{slug}`); nil when it names neither.
+    func upstream(_ provider: some StringProtocol, account: String) -> UpstreamTarget? {
+        upstreams[String(provider)] ?? directory.customProviders.lookup(account: account, provider: provider)?.target
+    }
+
     /// Whether `closeIdleConnections()` was called: connections are then closed after use instead of pooled.
     var isShuttingDown: Bool { shuttingDown.load(ordering: .relaxed) }
 

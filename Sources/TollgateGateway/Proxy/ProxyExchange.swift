@@ -179,6 +179,10 @@ final class ProxyExchange {
         exchange.attempt = attempt
         exchange.step = step
         exchange.cached = caching?.status == .hit
+        if let api = target.customAPI {
+            exchange.declaredAPI = api.providerAPI
+            exchange.readsUsage = api != .none
+        }
         return exchange
     }
 }

@@ -17,7 +17,7 @@ extension ProxyHandler: UpstreamDelegate {
             return reject(head, .notFound, "not_found", "expected /v1/{account}/{gateway}/{provider}/…", close: false)
         }
         guard let entry = authorizedGateway(head, account: route.account, gateway: route.gateway) else { return }
-        guard let provider = shared.upstreams[String(route.provider)] else {
+        guard let provider = shared.upstream(route.provider, account: entry.account) else {
             return reject(head, .badRequest, "unknown_provider", shared.unknownProviderMessage, close: false)
         }
         // A templated provider's path names its host; one that does not is refused before anything is forwarded.

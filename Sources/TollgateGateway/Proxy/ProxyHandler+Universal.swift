@@ -100,14 +100,15 @@ extension ProxyHandler {
         } catch {
             return reject(head, .badRequest, "invalid_request", error.description, close: false)
         }
-        for (index, step) in request.steps.enumerated() where shared.upstreams[step.provider] == nil {
+        for (index, step) in request.steps.enumerated()
+        where shared.upstream(step.provider, account: pending.entry.account) == nil {
             return reject(
                 head, .badRequest, "invalid_request", "steps[\(index)].provider: " + shared.unknownProviderMessage,
                 close: false)
         }
         for (index, step) in request.steps.enumerated() {
             do {
-                _ = try shared.upstreams[step.provider]!.resolved(Substring(step.path))
+                _ = try shared.upstream(step.provider, account: pending.entry.account)!.resolved(Substring(step.path))
             } catch {
                 return reject(
                     head, .badRequest, "invalid_provider_path", "steps[\(index)].endpoint: " + error.message,
@@ -116,7 +117,9 @@ extension ProxyHandler {
         }
         let first = request.steps[0]
         // Resolved above without an error.
-        let target = try! shared.upstreams[first.provider]!.resolved(Substring(first.path)).target
+        let target = try! shared.upstream(first.provider, account: pending.entry.account)!.resolved(
+            Substring(first.path)
+        ).target
         let route = ProxyRoute(
             account: Substring(pending.entry.account), gateway: Substring(pending.entry.gateway),
             provider: Substring(first.provider), path: Substring(first.path), query: first.query.map { Substring($0) })
@@ -161,7 +164,8 @@ extension ProxyHandler {
     /// and record them.
     func prepareStep(_ index: Int, of exchange: ProxyExchange, allocator: ByteBufferAllocator) {
         // Every step's path was checked against its provider's template when the request arrived.
-        guard let step = exchange.universal?.steps[index], let provider = shared.upstreams[step.provider],
+        guard let step = exchange.universal?.steps[index],
+            let provider = shared.upstream(step.provider, account: exchange.account),
             let resolved = try? provider.resolved(Substring(step.path))
         else { return }
         let (target, upstreamPath) = resolved

@@ -1,4 +1,5 @@
 import TollgateModel
+import TollgateStorage
 
 /// A provider's base URL taken apart once, at start-up: where to connect and what to put before the forwarded path.
 struct UpstreamTarget: Sendable, Hashable {
@@ -23,6 +24,9 @@ struct UpstreamTarget: Sendable, Hashable {
     /// For a templated provider: `endpoint` and `basePath` come from an `--upstream` URL that replaces the scheme,
     /// host and port the template names (the `Host` header stays the provider's).
     var overridden = false
+    /// For an account's custom provider: the API it declared, which decides how its usage is read (`none`: not
+    /// read). nil for a built-in provider.
+    var customAPI: CustomProviderRecord.API?
 
     /// A templated provider's target: the hosts its template names over HTTPS, or, when `baseURL` is not empty,
     /// that URL's scheme, host, port and path before the mapped path. Nil when `baseURL` is not a usable URL.

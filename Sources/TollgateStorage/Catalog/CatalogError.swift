@@ -11,6 +11,7 @@ public struct CatalogError: Error, Sendable, CustomStringConvertible {
             case accountExists
             case accountNotFound
             case gatewayExists
+            case customProviderExists
             case segmentNotFound
             case invalidLimit
             case invalidCursor
@@ -30,6 +31,8 @@ public struct CatalogError: Error, Sendable, CustomStringConvertible {
         public static var accountNotFound: Code { Code(.accountNotFound) }
         /// `createGateway` with an id the account already has.
         public static var gatewayExists: Code { Code(.gatewayExists) }
+        /// `createCustomProvider` with a slug the account already has.
+        public static var customProviderExists: Code { Code(.customProviderExists) }
         /// `markSealed` for a segment the catalog does not have.
         public static var segmentNotFound: Code { Code(.segmentNotFound) }
         /// A page size outside 1…1000.
@@ -48,6 +51,7 @@ public struct CatalogError: Error, Sendable, CustomStringConvertible {
             case .accountExists: "accountExists"
             case .accountNotFound: "accountNotFound"
             case .gatewayExists: "gatewayExists"
+            case .customProviderExists: "customProviderExists"
             case .segmentNotFound: "segmentNotFound"
             case .invalidLimit: "invalidLimit"
             case .invalidCursor: "invalidCursor"

@@ -1,0 +1,144 @@
+import Hummingbird
+import TollgateModel
+import TollgateStorage
+
+/// `/api/v1/accounts/{account}/custom-providers`: create, list, get, change and delete the providers an account adds
+/// at run time, proxied at `/v1/{account}/{gateway}/custom-{slug}/…` on that account's gateways only.
+struct CustomProviderRoutes<Context: RequestContext> {
+    let api: APIServices
+
+    func register(on group: RouterGroup<Context>) {
+        group.on(.createCustomProvider, prefix: Route.apiPrefix) { _, context, input in try await create(input, context)
+        }
+        group.on(.listCustomProviders, prefix: Route.apiPrefix) { _, context, _ in try await list(context) }
+        group.on(.getCustomProvider, prefix: Route.apiPrefix) { _, context, _ in try await get(context) }
+        group.on(.updateCustomProvider, prefix: Route.apiPrefix) { _, context, input in
+            try await update(input, context)
+        }
+        group.on(.deleteCustomProvider, prefix: Route.apiPrefix) { _, context, _ in try await delete(context) }
+    }
+
+    private func create(_ input: RouteInput, _ context: Context) async throws -> Response {
+        let account = try await api.requireAccount(context)
+        let slug = input.body.text("slug")!
+        let baseURL = try CustomProviderURL.check(input.body.text("base_url")!)
+        let kind = CustomProviderRecord.API(rawValue: input.body.text("api")!)!
+        let created = try await api.blocking {
+            try api.catalog.createCustomProvider(account: account.id, slug: slug, baseURL: baseURL, api: kind)
+        }
+        api.directory.customProviders.upsert(created)
+        return json(status: .created) { $0.customProvider(created) }
+    }
+
+    /// `PATCH …/custom-providers/{slug}`: changes `base_url` and `api` as the body names them, in force for the next
+    /// request; answers the provider.
+    private func update(_ input: RouteInput, _ context: Context) async throws -> Response {
+        let account = try await api.requireAccount(context)
+        let slug = try context.parameters.require("slug")
+        let baseURL = try input.body.text("base_url").map(CustomProviderURL.check)
+        let kind = input.body.text("api").map { CustomProviderRecord.API(rawValue: $0)! }
+        let updated = try await api.blocking {
+            try api.catalog.updateCustomProvider(account: account.id, slug: slug, baseURL: baseURL, api: kind)
+        }
+        guard let provider = updated else { throw APIError.notFound("custom provider \(slug)") }
+        api.directory.customProviders.upsert(provider)
+        return json { $0.customProvider(provider) }
+    }
+
+    private func list(_ context: Context) async throws -> Response {
+        let account = try await api.requireAccount(context)
+        let providers = try await api.blocking { try api.catalog.customProviders(account: account.id) }
+        return jsonList("custom_providers", providers) { $0.customProvider($1) }
+    }
+
+    private func get(_ context: Context) async throws -> Response {
+        let account = try await api.requireAccount(context)
+        let slug = try context.parameters.require("slug")
+        guard
+            let provider = try await api.blocking({ try api.catalog.customProvider(account: account.id, slug: slug) })
+        else {
+            throw APIError.notFound("custom provider \(slug)")
+        }
+        return json { $0.customProvider(provider) }
+    }
+
+    /// `DELETE …/custom-providers/{slug}`: 204; the next request naming it is refused as an unknown provider.
+    private func delete(_ context: Context) async throws -> Response {
+        let account = try await api.requireAccount(context)
+        let slug = try context.parameters.require("slug")
+        guard try await api.blocking({ try api.catalog.deleteCustomProvider(account: account.id, slug: slug) }) else {
+            throw APIError.notFound("custom provider \(slug)")
+        }
+        api.directory.customProviders.remove(account: account.id, slug: slug)
+        return Response(status: .noContent)
+    }
+}
+
+/// The check of a custom provider's `base_url`.
+enum CustomProviderURL {
+    /// The hosts a custom provider may reach over plain HTTP: this machine only.
+    static let loopbackHosts: Set<String> = ["127.0.0.1", "::1", "localhost"]
+
+    /// A usable base URL without its trailing slashes: `https://host[:port][/path]`, or `http://` to a loopback
+    /// host; no credentials, query or fragment.
+    static func check(_ text: String) throws -> String {
+        let why = "expected https://host[:port][/path] (http only to 127.0.0.1, [::1] or localhost)"
+        guard !text.contains(where: { $0 == "?" || $0 == "#" || $0.isWhitespace }),
+            let target = UpstreamTarget(baseURL: text)
+        else {
+            throw APIError.badParameter("base_url", why)
+        }
+        guard target.endpoint.tls || loopbackHosts.contains(target.endpoint.host.lowercased()) else {
+            throw APIError.badParameter("base_url", why)
+        }
+        var url = Substring(text)
+        while url.hasSuffix("/") { url = url.dropLast() }
+        return String(url)
+    }
+}
+
+extension Route {
+    static let customProviderAPIs = CustomProviderRecord.API.allCases.map(\.rawValue)
+    static let createCustomProvider = Route(
+        .post, "/api/v1/accounts/{account}/custom-providers",
+        "Adds a provider to the account, proxied at `/v1/{account}/{gateway}/custom-{slug}/…` on its gateways: 201.",
+        body: [
+            Field("slug", .identifier, "the provider's name; its path segment is `custom-{slug}`", required: true),
+            Field(
+                "base_url", .text,
+                "what the forwarded path is appended to: `https://…` (`http://` only to a loopback host)",
+                required: true),
+            Field(
+                "api", .choice(customProviderAPIs),
+                "the wire format whose usage is read: `openai`, `anthropic`, `gemini`, or `none` (logged, unpriced)",
+                required: true),
+        ])
+    static let listCustomProviders = Route(
+        .get, "/api/v1/accounts/{account}/custom-providers", "The account's custom providers, by slug.")
+    static let getCustomProvider = Route(
+        .get, "/api/v1/accounts/{account}/custom-providers/{slug}", "One custom provider.")
+    static let updateCustomProvider = Route(
+        .patch, "/api/v1/accounts/{account}/custom-providers/{slug}",
+        "Changes `base_url` and `api` as the body names them, in force for the next request; answers the provider.",
+        body: [
+            Field("base_url", .text, "as on creation"),
+            Field("api", .choice(customProviderAPIs), "as on creation"),
+        ])
+    static let deleteCustomProvider = Route(
+        .delete, "/api/v1/accounts/{account}/custom-providers/{slug}",
+        "Deletes a custom provider: 204; requests naming it are then refused as an unknown provider.")
+}
+
+extension JSONWriter {
+    mutating func customProvider(_ provider: CustomProviderRecord) {
+        beginObject()
+        key("slug"); string(provider.slug)
+        key("provider"); string(provider.providerName)
+        key("account"); string(provider.account)
+        key("base_url"); string(provider.baseURL)
+        key("api"); string(provider.api.rawValue)
+        key("created_at"); string(RFC3339.format(milliseconds: provider.createdAt))
+        key("updated_at"); string(RFC3339.format(milliseconds: provider.updatedAt))
+        endObject()
+    }
+}

@@ -1,0 +1,98 @@
+extension Catalog {
+    /// Creates a custom provider in an existing account. The slug and base URL are checked by the caller (the API).
+    ///
+    /// - Throws: `CatalogError` `.invalidIdentifier` (parameter `account` or `slug`), `.accountNotFound` when the
+    ///   account does not exist, `.customProviderExists` when the account already has one with this slug.
+    @discardableResult
+    public func createCustomProvider(
+        account: String, slug: String, baseURL: String, api: CustomProviderRecord.API
+    ) throws -> CustomProviderRecord {
+        try Self.validate(account, parameter: "account")
+        try Self.validate(slug, parameter: "slug")
+        let created = now()
+        let record = CustomProviderRecord(
+            account: account, slug: slug, baseURL: baseURL, api: api, createdAt: created, updatedAt: created)
+        let inserted = try write { db in
+            try db.transaction { () throws -> Int? in
+                guard try db.queryFirst(NamedQueries.sql("account_exists"), [.text(account)], row: { _ in true }) != nil
+                else {
+                    return nil
+                }
+                return try db.run(
+                    NamedQueries.sql("custom_provider_insert"),
+                    [.text(account), .text(slug), .text(baseURL), .text(api.rawValue), .integer(created)])
+            }
+        }
+        switch inserted {
+        case nil:
+            throw CatalogError(
+                code: .accountNotFound, parameter: "account", message: "account \(account) does not exist")
+        case .some(1):
+            return record
+        default:
+            throw CatalogError(
+                code: .customProviderExists, parameter: "slug",
+                message: "custom provider \(slug) already exists in account \(account)")
+        }
+    }
+
+    /// Changes what is given (nil leaves it as it is) and returns the provider as stored, or nil when the account
+    /// has none with this slug.
+    @discardableResult
+    public func updateCustomProvider(
+        account: String, slug: String, baseURL: String? = nil, api: CustomProviderRecord.API? = nil
+    ) throws -> CustomProviderRecord? {
+        let updated = now()
+        return try write { db in
+            try db.transaction { () throws -> CustomProviderRecord? in
+                let changed = try db.run(
+                    NamedQueries.sql("custom_provider_update"),
+                    [
+                        .text(account), .text(slug), baseURL.map { .text($0) } ?? .null,
+                        api.map { .text($0.rawValue) } ?? .null, .integer(updated),
+                    ])
+                guard changed == 1 else { return nil }
+                return try db.queryFirst(
+                    NamedQueries.sql("custom_provider_get"), [.text(account), .text(slug)],
+                    row: Self.customProvider(from:))
+            }
+        }
+    }
+
+    /// Deletes a custom provider; false when the account has none with this slug.
+    @discardableResult
+    public func deleteCustomProvider(account: String, slug: String) throws -> Bool {
+        try write { db in
+            try db.run(NamedQueries.sql("custom_provider_delete"), [.text(account), .text(slug)]) == 1
+        }
+    }
+
+    /// The custom provider, or nil when the account has none with this slug.
+    public func customProvider(account: String, slug: String) throws -> CustomProviderRecord? {
+        try read { db in
+            try db.queryFirst(
+                NamedQueries.sql("custom_provider_get"), [.text(account), .text(slug)], row: Self.customProvider(from:))
+        }
+    }
+
+    /// The account's custom providers, by slug (empty for an unknown account).
+    public func customProviders(account: String) throws -> [CustomProviderRecord] {
+        try read { db in
+            try db.query(
+                NamedQueries.sql("custom_providers_of_account"), [.text(account)], row: Self.customProvider(from:))
+        }
+    }
+
+    /// Every custom provider of every account: what the proxy's directory is built from at start-up.
+    public func allCustomProviders() throws -> [CustomProviderRecord] {
+        try read { db in try db.query(NamedQueries.sql("custom_providers_all"), row: Self.customProvider(from:)) }
+    }
+
+    static func customProvider(from row: SQLiteStatement) -> CustomProviderRecord {
+        CustomProviderRecord(
+            account: row.string(at: 0), slug: row.string(at: 1), baseURL: row.string(at: 2),
+            // The schema's CHECK admits only the four values.
+            api: CustomProviderRecord.API(rawValue: row.string(at: 3)) ?? .none,
+            createdAt: row.int64(at: 4), updatedAt: row.int64(at: 5))
+    }
+}
