@@ -136,6 +136,8 @@ struct OpenAPISuccess {
     let body: Body
 
     /// The members `JSONWriter.account` writes.
+    /// The members `JSONWriter.customProvider` writes.
+    static let customProvider = ["slug", "provider", "account", "base_url", "api", "created_at", "updated_at"]
     static let account = [
         "id", "tier", "log_limit", "log_management_strategy", "retention_days", "created_at",
     ]
@@ -161,6 +163,11 @@ struct OpenAPISuccess {
         Route.getGateway.name: .init(status: 200, body: .object(gateway)),
         Route.updateGateway.name: .init(status: 200, body: .object(gateway)),
         Route.gatewaySpend.name: .init(status: 200, body: .object([])),
+        Route.createCustomProvider.name: .init(status: 201, body: .object(customProvider)),
+        Route.listCustomProviders.name: .init(status: 200, body: .list("custom_providers")),
+        Route.getCustomProvider.name: .init(status: 200, body: .object(customProvider)),
+        Route.updateCustomProvider.name: .init(status: 200, body: .object(customProvider)),
+        Route.deleteCustomProvider.name: .init(status: 204, body: .none),
         Route.createToken.name: .init(status: 201, body: .object(["id", "token", "account", "created_at"])),
         Route.listTokens.name: .init(status: 200, body: .list("tokens")),
         Route.revokeToken.name: .init(status: 204, body: .none),
