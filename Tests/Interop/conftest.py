@@ -39,6 +39,27 @@ class Gateway:
         return f"{self.url}/v1/{account}/{gateway}/{provider}"
 
 
+def serve_gateway(name: str, upstreams: list[str], tmp_path_factory: pytest.TempPathFactory, token_prefix: str = "tg-test-"):
+    """Runs `tollgate serve` on a data folder of its own with the given `--upstream` values; yields its `Gateway` and
+    checks at the end that it stopped cleanly on SIGTERM."""
+    logs = tmp_path_factory.mktemp(name)
+    data = tmp_path_factory.mktemp(name + "-data")
+    port = support.free_port()
+    token = token_prefix + secrets.token_hex(16)
+    args = ["serve", "--port", str(port), "--data", str(data)]
+    for upstream in upstreams:
+        args += ["--upstream", upstream]
+    process = support.start(name, args, logs, env={"TOLLGATE_ADMIN_TOKEN": token})
+    try:
+        process.wait_for_port(port)
+    except BaseException:
+        process.stop()
+        raise
+    yield Gateway(port=port, token=token, process=process)
+    status = process.stop()
+    assert status == 0, f"tollgate serve exited with {status} on SIGTERM:\n{process.output()}"
+
+
 @pytest.fixture(scope="session")
 def mock(tmp_path_factory: pytest.TempPathFactory):
     logs = tmp_path_factory.mktemp("mock")
@@ -56,33 +77,17 @@ def mock(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="session")
 def gateway(mock: Mock, tmp_path_factory: pytest.TempPathFactory):
-    logs = tmp_path_factory.mktemp("gateway")
-    data = tmp_path_factory.mktemp("gateway-data")
-    port = support.free_port()
-    token = "tg-test-" + secrets.token_hex(16)
-    process = support.start(
+    yield from serve_gateway(
         "serve",
         [
-            "serve",
-            "--port", str(port),
-            "--data", str(data),
-            "--upstream", f"openai={mock.url}/v1",
-            "--upstream", f"anthropic={mock.url}",
+            f"openai={mock.url}/v1",
+            f"anthropic={mock.url}",
             # Templated providers: the URL replaces the host their path names; the mapped path stays.
-            "--upstream", f"azure-openai={mock.url}",
-            "--upstream", f"google-vertex-ai={mock.url}",
+            f"azure-openai={mock.url}",
+            f"google-vertex-ai={mock.url}",
         ],
-        logs,
-        env={"TOLLGATE_ADMIN_TOKEN": token},
+        tmp_path_factory,
     )
-    try:
-        process.wait_for_port(port)
-    except BaseException:
-        process.stop()
-        raise
-    yield Gateway(port=port, token=token, process=process)
-    status = process.stop()
-    assert status == 0, f"tollgate serve exited with {status} on SIGTERM:\n{process.output()}"
 
 
 def openai_client(base_url: str) -> openai.OpenAI:

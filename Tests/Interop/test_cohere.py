@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import time
 from typing import Any
 
@@ -10,7 +9,7 @@ import cohere
 import pytest
 
 import support
-from conftest import SDK_TIMEOUT_S, Gateway, Mock
+from conftest import SDK_TIMEOUT_S, Gateway, Mock, serve_gateway
 
 MODEL = "command-a-03-2025"
 MESSAGES = [{"role": "user", "content": "Say hello to everyone reading these logs"}]
@@ -18,24 +17,7 @@ MESSAGES = [{"role": "user", "content": "Say hello to everyone reading these log
 
 @pytest.fixture(scope="module")
 def cohere_gateway(mock: Mock, tmp_path_factory: pytest.TempPathFactory):
-    logs = tmp_path_factory.mktemp("cohere-gateway")
-    data = tmp_path_factory.mktemp("cohere-gateway-data")
-    port = support.free_port()
-    token = "tg-test-" + secrets.token_hex(16)
-    process = support.start(
-        "serve",
-        ["serve", "--port", str(port), "--data", str(data), "--upstream", f"cohere={mock.url}"],
-        logs,
-        env={"TOLLGATE_ADMIN_TOKEN": token},
-    )
-    try:
-        process.wait_for_port(port)
-    except BaseException:
-        process.stop()
-        raise
-    yield Gateway(port=port, token=token, process=process)
-    status = process.stop()
-    assert status == 0, f"tollgate serve exited with {status} on SIGTERM:\n{process.output()}"
+    yield from serve_gateway("cohere-gateway", [f"cohere={mock.url}"], tmp_path_factory)
 
 
 def client(base_url: str) -> cohere.ClientV2:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import subprocess
 import sys
 import urllib.request
@@ -16,7 +15,7 @@ import pytest
 from openapi_spec_validator import validate
 
 import support
-from conftest import Gateway, Mock
+from conftest import Gateway, Mock, serve_gateway
 
 # Examples per operation in the fuzzing phase, and a bound on the whole run.
 MAX_EXAMPLES = int(os.environ.get("TOLLGATE_SCHEMATHESIS_EXAMPLES", "8"))
@@ -47,22 +46,8 @@ def fetch(url: str, token: str | None = None) -> tuple[int, bytes]:
 
 @pytest.fixture(scope="module")
 def fuzzed_gateway(mock: Mock, tmp_path_factory: pytest.TempPathFactory):
-    logs = tmp_path_factory.mktemp("fuzzed-gateway")
-    data = tmp_path_factory.mktemp("fuzzed-gateway-data")
-    port = support.free_port()
-    token = "tg-fuzz-" + secrets.token_hex(16)
-    process = support.start(
-        "serve-fuzzed",
-        ["serve", "--port", str(port), "--data", str(data), "--upstream", f"openai={mock.url}/v1"],
-        logs,
-        env={"TOLLGATE_ADMIN_TOKEN": token},
-    )
-    try:
-        process.wait_for_port(port)
-    except BaseException:
-        process.stop()
-        raise
-    gateway = Gateway(port=port, token=token, process=process)
+    serving = serve_gateway("serve-fuzzed", [f"openai={mock.url}/v1"], tmp_path_factory, token_prefix="tg-fuzz-")
+    gateway = next(serving)
     # A few logs, so the log routes have something to list, read, patch and delete.
     body = json.dumps({"model": "gpt-5-mini", "messages": [{"role": "user", "content": "hi"}]}).encode()
     for _ in range(3):
@@ -72,8 +57,9 @@ def fuzzed_gateway(mock: Mock, tmp_path_factory: pytest.TempPathFactory):
         with urllib.request.urlopen(request, timeout=30) as response:
             assert response.status == 200
     yield gateway
-    status = process.stop()
-    assert status == 0, f"tollgate serve exited with {status} on SIGTERM:\n{process.output()}"
+    # Stops the gateway and checks that it stopped cleanly.
+    for _ in serving:
+        pass
 
 
 def test_document_is_valid_openapi_and_needs_no_token(gateway: Gateway) -> None:
