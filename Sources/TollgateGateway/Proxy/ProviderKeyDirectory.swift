@@ -58,12 +58,6 @@ public final class ProviderKeyDirectory: Sendable {
         return entries.withLock { $0[key] }
     }
 
-    /// Whether the account keeps any key under this alias (for any provider).
-    func hasAlias(account: String, alias: some StringProtocol) -> Bool {
-        let alias = String(alias)
-        return entries.withLock { $0.keys.contains { $0.account == account && $0.alias == alias } }
-    }
-
     /// Adds a key, in use from the next request.
     func insert(account: String, provider: String, alias: String, secret: String) {
         entries.withLock { $0[Key(account: account, provider: provider, alias: alias)] = secret }
