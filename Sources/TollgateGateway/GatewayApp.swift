@@ -55,6 +55,8 @@ public struct GatewayApp: Sendable {
     let app: Application<RouterResponder<BasicRequestContext>>
 
     public init(configuration c: Configuration, logger: Logger) throws {
+        // A malformed master key is refused before the data folder is touched.
+        if let configured = c.masterKey { _ = try MasterKey.decode(configured, from: MasterKey.environmentVariable) }
         (ledger, store) = try Ledger.openStore(directory: c.dataDirectory, configuration: c.store, logger: logger)
         let gateways = try store.catalog.allGateways().map { GatewayDirectory.Entry($0) }
         directory = GatewayDirectory(
