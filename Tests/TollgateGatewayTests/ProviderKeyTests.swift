@@ -88,6 +88,9 @@ import TollgateModel
         let duplicate = try await Self.store(harness, provider: "openai", secret: "sk-yet-another-key")
         #expect(duplicate.status == 409, "\(duplicate.text)")
         #expect(try await Self.store(harness, provider: "openai", secret: "short").status == 400)
+        let misspelt = try await Self.store(harness, provider: "opneai", secret: "sk-misspelt-provider")
+        #expect(misspelt.status == 400 && misspelt.text.contains("provider"), "\(misspelt.text)")
+        #expect(try await Self.store(harness, provider: "aws-bedrock", secret: "AKIAEXAMPLEKEY12").status == 400)
 
         // The list shows previews, never a key.
         let listed = try await harness.api("/api/v1/accounts/default/provider-keys")

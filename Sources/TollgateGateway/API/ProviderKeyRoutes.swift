@@ -18,6 +18,15 @@ struct ProviderKeyRoutes<Context: RequestContext> {
         let provider = input.body.text("provider")!
         let alias = input.body.text("alias") ?? ProviderKeyDirectory.defaultAlias
         let secret = input.body.text("secret")!
+        // A misspelt provider would store a key no request ever uses.
+        guard provider.hasPrefix(CustomProviderDirectory.prefix) || ProviderTable.builtIn.provider(provider) != nil
+        else {
+            throw APIError.badParameter(
+                "provider", "expected one of \(ProviderTable.builtIn.slugs.joined(separator: ", ")) or custom-{slug}")
+        }
+        guard ProviderTable.builtIn.provider(provider)?.api != .bedrock else {
+            throw APIError.badParameter("provider", "stored keys for aws-bedrock (SigV4 signing) are not supported")
+        }
         // The key goes into a header: visible ASCII only, and long enough that its preview does not give it away.
         guard secret.count >= 8, secret.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
             throw APIError.badParameter("secret", "expected at least 8 visible ASCII characters")
