@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import Logging
 import NIOCore
@@ -26,6 +27,9 @@ public struct GatewayApp: Sendable {
         public var queueCapacity = 65_536
         /// `GET /metrics` without a token; by default it takes the admin token.
         public var metricsPublic = false
+        /// The master key provider keys are sealed under, base64 of 32 bytes (`TOLLGATE_MASTER_KEY`); nil: the data
+        /// folder's `master.key`, generated on first start.
+        public var masterKey: String? = ProcessInfo.processInfo.environment[MasterKey.environmentVariable]
         public var onListening: @Sendable (_ port: Int) -> Void = { _ in }
 
         public init(dataDirectory: String, adminToken: String) {
@@ -51,13 +55,18 @@ public struct GatewayApp: Sendable {
     let app: Application<RouterResponder<BasicRequestContext>>
 
     public init(configuration c: Configuration, logger: Logger) throws {
+        // A malformed master key is refused before the data folder is touched.
+        if let configured = c.masterKey { _ = try MasterKey.decode(configured, from: MasterKey.environmentVariable) }
         (ledger, store) = try Ledger.openStore(directory: c.dataDirectory, configuration: c.store, logger: logger)
         let gateways = try store.catalog.allGateways().map { GatewayDirectory.Entry($0) }
         directory = GatewayDirectory(
             gateways,
             tokens: TokenDirectory(
                 try store.catalog.activeTokens().map { .init(account: $0.account, id: $0.id, hash: $0.hash) }),
-            customProviders: CustomProviderDirectory(try store.catalog.allCustomProviders()))
+            customProviders: CustomProviderDirectory(try store.catalog.allCustomProviders()),
+            providerKeys: try ProviderKeyDirectory(
+                masterKey: MasterKey.load(configured: c.masterKey, dataDirectory: c.dataDirectory),
+                stored: store.catalog.allProviderKeys()))
         // After the store's recovery, so the month's stored counts include what it re-indexed.
         let quota = try LogQuota(catalog: store.catalog, logger: logger)
         self.quota = quota

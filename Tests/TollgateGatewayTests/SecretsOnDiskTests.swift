@@ -4,8 +4,8 @@ import TollgateModel
 import TollgateStorage
 
 /// No provider key, nor gateway token, ever reaches the disk: requests carry them in every place a client puts
-/// them, and afterwards neither a decoded record nor any byte of the data folder (segments, dictionaries, the
-/// SQLite catalog and its WAL) contains one.
+/// them, or keep them in the gateway (provider keys, sealed under the master key), and afterwards neither a decoded
+/// record nor any byte of the data folder (segments, dictionaries, the SQLite catalog and its WAL) contains one.
 @Suite(.serialized) struct SecretsOnDiskTests {
     static let secrets = [
         "authorization": "sk-proj-SECRETbearer7f3a9c21d0e4",
@@ -13,6 +13,7 @@ import TollgateStorage
         "api-key": "azureSECRETapikey88e1c0ffee",
         "query": "AIzaSyQSECRETgeminiquery5b77",
         "goog": "AIzaSyGSECRETgooglekey0c9d",
+        "stored": "sk-proj-SECRETstoredkey3e5f7a9b",
     ]
 
     @Test func noSecretInAnyRecordOrFile() async throws {
@@ -41,6 +42,10 @@ import TollgateStorage
         _ = try await harness.api(
             "POST", "/api/v1/accounts/default/gateways", json: #"{"id":"locked","authentication":true}"#)
         let token = try await AccountTokenTests.createToken(harness, account: "default").token
+        let stored = try await harness.api(
+            "POST", "/api/v1/accounts/default/provider-keys",
+            json: #"{"provider":"openai","alias":"vault","secret":"\#(Self.secrets["stored"]!)"}"#)
+        #expect(stored.status == 201, "\(stored.text)")
         let json = ["Content-Type": "application/json"]
         let chat = GatewayAuthenticationTests.chatBody
         let gemini = Data(#"{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}"#.utf8)
@@ -73,6 +78,10 @@ import TollgateStorage
                     $1
                 }, chat
             ),
+            (
+                "/v1/default/locked/openai/chat/completions",
+                json.merging(["cf-aig-authorization": "Bearer \(token)", "cf-aig-byok-alias": "vault"]) { $1 }, chat
+            ),
         ]
         for (path, headers, body) in sent {
             let response = try await harness.request("POST", path, headers: headers, body: body)
@@ -86,6 +95,7 @@ import TollgateStorage
         #expect(received.contains { $0.headers.first(name: "api-key") == s["api-key"] })
         #expect(received.contains { $0.uri.hasSuffix("?key=\(s["query"]!)") })
         #expect(received.contains { $0.headers.first(name: "x-goog-api-key") == s["goog"] })
+        #expect(received.contains { $0.headers.first(name: "authorization") == "Bearer \(s["stored"]!)" })
         // …but never the gateway token.
         #expect(!received.contains { request in request.headers.contains { $0.value.contains(token) } })
 

@@ -33,7 +33,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
     init(catalogError error: CatalogError) {
         let message = error.parameter.map { "\($0): \(error.message)" } ?? error.message
         switch error.code {
-        case .accountExists, .gatewayExists, .customProviderExists:
+        case .accountExists, .gatewayExists, .customProviderExists, .providerKeyExists:
             self.init(.conflict, code: "already_exists", message: message)
         case .accountNotFound, .segmentNotFound: self.init(.notFound, code: "not_found", message: message)
         case .invalidIdentifier, .invalidTier, .invalidLimit, .invalidCursor, .invalidValue:

@@ -42,6 +42,7 @@ public enum APIRouter {
         AccountRoutes(api: api).register(on: v1)
         GatewayRoutes(api: api).register(on: v1)
         CustomProviderRoutes(api: api).register(on: v1)
+        ProviderKeyRoutes(api: api).register(on: v1)
         LogRoutes(api: api).register(on: v1)
         PriceRoutes(api: api).register(on: v1)
         UsageRoutes(api: api).register(on: v1)
@@ -110,6 +111,7 @@ extension Route {
         .createAccount, .listAccounts, .getAccount, .updateAccount, .quota,
         .createGateway, .listGateways, .getGateway, .updateGateway, .gatewaySpend,
         .createCustomProvider, .listCustomProviders, .getCustomProvider, .updateCustomProvider, .deleteCustomProvider,
+        .createProviderKey, .listProviderKeys, .deleteProviderKey,
         .createToken, .listTokens, .revokeToken,
         .listLogs, .getLog, .getLogRequest, .getLogResponse, .patchLog, .deleteLogs, .deleteLog,
         .usage, .monthlyReport,

@@ -138,6 +138,8 @@ struct OpenAPISuccess {
     /// The members `JSONWriter.account` writes.
     /// The members `JSONWriter.customProvider` writes.
     static let customProvider = ["slug", "provider", "account", "base_url", "api", "created_at", "updated_at"]
+    /// The members `JSONWriter.providerKey` writes.
+    static let providerKey = ["id", "account", "provider", "alias", "preview", "created_at"]
     static let account = [
         "id", "tier", "log_limit", "log_management_strategy", "retention_days", "created_at",
     ]
@@ -168,6 +170,9 @@ struct OpenAPISuccess {
         Route.getCustomProvider.name: .init(status: 200, body: .object(customProvider)),
         Route.updateCustomProvider.name: .init(status: 200, body: .object(customProvider)),
         Route.deleteCustomProvider.name: .init(status: 204, body: .none),
+        Route.createProviderKey.name: .init(status: 201, body: .object(providerKey)),
+        Route.listProviderKeys.name: .init(status: 200, body: .list("provider_keys")),
+        Route.deleteProviderKey.name: .init(status: 204, body: .none),
         Route.createToken.name: .init(status: 201, body: .object(["id", "token", "account", "created_at"])),
         Route.listTokens.name: .init(status: 200, body: .list("tokens")),
         Route.revokeToken.name: .init(status: 204, body: .none),

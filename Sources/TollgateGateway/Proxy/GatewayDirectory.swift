@@ -40,14 +40,18 @@ public final class GatewayDirectory: Sendable {
     public let tokens: TokenDirectory
     /// The accounts' custom providers (`custom-{slug}`).
     public let customProviders: CustomProviderDirectory
+    /// The provider keys the accounts keep in the gateway, decrypted.
+    public let providerKeys: ProviderKeyDirectory
 
     public init(
         _ initial: [Entry] = [], tokens: TokenDirectory = TokenDirectory(),
-        customProviders: CustomProviderDirectory = CustomProviderDirectory()
+        customProviders: CustomProviderDirectory = CustomProviderDirectory(),
+        providerKeys: ProviderKeyDirectory = ProviderKeyDirectory()
     ) {
         entries = Mutex(Dictionary(initial.map { (Key(account: $0.account, gateway: $0.gateway), $0) }) { _, b in b })
         self.tokens = tokens
         self.customProviders = customProviders
+        self.providerKeys = providerKeys
     }
 
     public func lookup(account: some StringProtocol, gateway: some StringProtocol) -> Entry? {

@@ -173,6 +173,8 @@ extension ProxyHandler: UpstreamDelegate {
         var collectPayload = true
         var chunked = false
         var contentLength: Int?
+        var byokAlias: String?
+        var ownProviderKey = Self.queryHasKey(route.query)
         let listed = ProxyHeaders.connectionTokens(head.headers)
         var headers = HTTPHeaders()
         headers.reserveCapacity(head.headers.count + 1)
@@ -207,6 +209,8 @@ extension ProxyHandler: UpstreamDelegate {
                         return nil
                     }
                     eventID = value
+                } else if ProxyHeaders.nameEquals(name, "cf-aig-byok-alias") {
+                    byokAlias = value
                 }
                 continue
             }
@@ -218,7 +222,23 @@ extension ProxyHandler: UpstreamDelegate {
             if !listed.isEmpty && listed.contains(name.lowercased()) { continue }
             if ProxyHeaders.nameEquals(name, "accept-encoding") { continue }
             if ProxyHeaders.nameEquals(name, "content-length") { contentLength = Int(value) }
+            if Self.isProviderKeyHeader(name) { ownProviderKey = true }
             headers.add(name: name, value: value)
+        }
+        // The account's stored key, for a request that passed `cf-aig-authorization` and brought no key of its own.
+        if entry.authentication && !ownProviderKey,
+            let placement = providerKeyPlacement(provider: route.provider, target: target)
+        {
+            let keys = shared.directory.providerKeys
+            let alias = byokAlias ?? ProviderKeyDirectory.defaultAlias
+            if let secret = keys.lookup(account: entry.account, provider: route.provider, alias: alias) {
+                placement.add(secret, to: &headers)
+            } else if byokAlias != nil {
+                reject(
+                    head, .badRequest, "unknown_byok_alias",
+                    "cf-aig-byok-alias: no stored \(route.provider) key with alias \(alias)", close: false)
+                return nil
+            }
         }
         // A recorded response must be readable: usage is parsed from its body and the logs API serves it. So the
         // upstream is asked for an uncompressed body (LLM responses are small; streams are not compressed anyway).

@@ -12,6 +12,7 @@ public struct CatalogError: Error, Sendable, CustomStringConvertible {
             case accountNotFound
             case gatewayExists
             case customProviderExists
+            case providerKeyExists
             case segmentNotFound
             case invalidLimit
             case invalidCursor
@@ -33,6 +34,8 @@ public struct CatalogError: Error, Sendable, CustomStringConvertible {
         public static var gatewayExists: Code { Code(.gatewayExists) }
         /// `createCustomProvider` with a slug the account already has.
         public static var customProviderExists: Code { Code(.customProviderExists) }
+        /// `createProviderKey` for a provider and alias the account already has a key for.
+        public static var providerKeyExists: Code { Code(.providerKeyExists) }
         /// `markSealed` for a segment the catalog does not have.
         public static var segmentNotFound: Code { Code(.segmentNotFound) }
         /// A page size outside 1…1000.
@@ -52,6 +55,7 @@ public struct CatalogError: Error, Sendable, CustomStringConvertible {
             case .accountNotFound: "accountNotFound"
             case .gatewayExists: "gatewayExists"
             case .customProviderExists: "customProviderExists"
+            case .providerKeyExists: "providerKeyExists"
             case .segmentNotFound: "segmentNotFound"
             case .invalidLimit: "invalidLimit"
             case .invalidCursor: "invalidCursor"
