@@ -79,6 +79,10 @@ public enum APIRouter {
                 $0.endObject()
             }
         }
+        let cloudflare = router.group("client/v4")
+            .add(middleware: CloudflareErrorMiddleware())
+            .add(middleware: BearerAuthMiddleware(adminToken: adminToken, tokens: api.directory.tokens))
+        CloudflareRoutes(api: api).register(on: cloudflare)
         return router
     }
 }
@@ -115,5 +119,6 @@ extension Route {
         .usage, .monthlyReport,
         .listPrices, .addPrice, .deletePrice, .listAccountPrices, .addAccountPrice, .deleteAccountPrice, .reprice,
         .ingest, .compact, .openAPI, .metrics,
+        .cfCreateGateway, .cfListGateways, .cfGetGateway, .cfUpdateGateway,
     ]
 }

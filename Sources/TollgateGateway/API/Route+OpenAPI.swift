@@ -141,6 +141,8 @@ struct OpenAPISuccess {
     static let account = [
         "id", "tier", "log_limit", "log_management_strategy", "retention_days", "created_at",
     ]
+    /// Cloudflare's envelope, which the `/client/v4` routes answer in (`cloudflare(result:info:)`).
+    static let cloudflare = ["success", "errors", "messages", "result"]
     /// The members `JSONWriter.gateway` writes.
     static let gateway = [
         "id", "account", "collect_logs", "stream_usage", "authentication", "retention_days", "cache_ttl",
@@ -197,6 +199,10 @@ struct OpenAPISuccess {
             ])),
         Route.openAPI.name: .init(status: 200, body: .object(["openapi", "info", "paths", "components"])),
         Route.metrics.name: .init(status: 200, body: .text),
+        Route.cfCreateGateway.name: .init(status: 200, body: .object(cloudflare)),
+        Route.cfListGateways.name: .init(status: 200, body: .object(cloudflare + ["result_info"])),
+        Route.cfGetGateway.name: .init(status: 200, body: .object(cloudflare)),
+        Route.cfUpdateGateway.name: .init(status: 200, body: .object(cloudflare)),
     ]
 }
 
