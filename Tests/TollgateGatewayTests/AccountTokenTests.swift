@@ -135,6 +135,10 @@ import TollgateModel
         "GET /client/v4/accounts/{account}/ai-gateway/gateways": .admin,
         "GET /client/v4/accounts/{account}/ai-gateway/gateways/{gateway}": .admin,
         "PUT /client/v4/accounts/{account}/ai-gateway/gateways/{gateway}": .admin,
+        "GET /client/v4/accounts/{account}/ai-gateway/gateways/{gateway}/logs": .account,
+        "GET /client/v4/accounts/{account}/ai-gateway/gateways/{gateway}/logs/{id}": .account,
+        "GET /client/v4/accounts/{account}/ai-gateway/gateways/{gateway}/logs/{id}/request": .account,
+        "GET /client/v4/accounts/{account}/ai-gateway/gateways/{gateway}/logs/{id}/response": .account,
     ]
 
     @Test func everyRouteWithOwnOtherRevokedAndNoToken() async throws {

@@ -96,3 +96,66 @@ import Testing
         try await harness.stop()
     }
 }
+
+/// The Cloudflare-compatible logs of a gateway: paging, order, filters, one log, its bodies.
+@Suite(.serialized) struct CloudflareLogsAPITests {
+    static let base = "/client/v4/accounts/default/ai-gateway/gateways/default/logs"
+
+    @Test func logsPageOrderFilterAndRead() async throws {
+        let harness = try await GatewayHarness.start()
+        for model in ["gpt-5-mini", "gpt-5-mini", "gpt-5", "gpt-5-mini", "gpt-5-mini"] {
+            let proxied = try await harness.request(
+                "POST", "/v1/default/default/openai/chat/completions", headers: ["Content-Type": "application/json"],
+                body: Data(#"{"model":"\#(model)","messages":[{"role":"user","content":"hi"}]}"#.utf8))
+            #expect(proxied.status == 200)
+        }
+        let native = try await harness.waitForLogs(count: 5)
+        let newestFirst = native.compactMap { $0["id"] as? String }
+        #expect(newestFirst.count == 5)
+
+        var seen: [String] = []
+        for page in 1...3 {
+            let body = try CloudflareAPITests.envelope(try await harness.api(Self.base + "?per_page=2&page=\(page)"))
+            let ids = try #require(body["result"] as? [[String: Any]]).compactMap { $0["id"] as? String }
+            let info = try #require(body["result_info"] as? [String: Any])
+            #expect(info["page"] as? Int == page)
+            #expect(info["count"] as? Int == ids.count)
+            seen += ids
+        }
+        #expect(seen == newestFirst)
+        let past = try CloudflareAPITests.envelope(try await harness.api(Self.base + "?per_page=2&page=4"))
+        #expect((past["result"] as? [Any])?.isEmpty == true)
+
+        let ascending = try CloudflareAPITests.envelope(
+            try await harness.api(Self.base + "?order_by=created_at&order_by_direction=asc&per_page=50"))
+        #expect(
+            (ascending["result"] as? [[String: Any]])?.compactMap { $0["id"] as? String }
+                == newestFirst.reversed())
+        let filtered = try CloudflareAPITests.envelope(
+            try await harness.api(Self.base + "?model=gpt-5&provider=openai&success=true&cached=false"))
+        let only = try #require(filtered["result"] as? [[String: Any]])
+        #expect(only.count == 1)
+        #expect(only.first?["model"] as? String == "gpt-5")
+
+        let id = newestFirst[0]
+        let one = try #require(
+            try CloudflareAPITests.envelope(try await harness.api(Self.base + "/\(id)"))["result"] as? [String: Any])
+        #expect(one["id"] as? String == id)
+        #expect(one["provider"] as? String == "openai")
+        #expect(one["duration"] is Int)
+        #expect(one["metadata"] as? String == "{}")
+        let request = try await harness.api(Self.base + "/\(id)/request")
+        #expect(request.status == 200)
+        #expect(request.text.contains("gpt-5-mini"))
+        #expect(try await harness.api(Self.base + "/\(id)/response").status == 200)
+
+        // Errors in the envelope: an unknown order, another gateway's path, an unknown log.
+        #expect(try await harness.api(Self.base + "?order_by=model").status == 400)
+        let elsewhere = "/client/v4/accounts/default/ai-gateway/gateways/nope/logs"
+        #expect(try await harness.api(elsewhere).status == 404)
+        let missing = try await harness.api(Self.base + "/ffffffffffffffffffffffffff")
+        #expect(missing.status == 404)
+        #expect(try CloudflareAPITests.envelope(missing)["success"] as? Bool == false)
+        try await harness.stop()
+    }
+}

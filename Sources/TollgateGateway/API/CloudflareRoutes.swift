@@ -44,7 +44,92 @@ struct CloudflareRoutes<Context: RequestContext> {
             let gateway = try await GatewayRoutes<Context>.update(api, account: account.id, id: id, input.body)
             return cloudflare { $0.gateway(gateway) }
         }
+        group.on(.cfListLogs, prefix: Route.cloudflarePrefix) { _, context, input in
+            try await listLogs(input.query, context)
+        }
+        group.on(.cfGetLog, prefix: Route.cloudflarePrefix) { _, context, _ in
+            let entry = try await log(context).entry
+            return cloudflare { $0.cloudflareLog(entry) }
+        }
+        group.on(.cfGetLogRequest, prefix: Route.cloudflarePrefix) { _, context, _ in
+            try LogRoutes<Context>.payload(try await log(context).record, response: false)
+        }
+        group.on(.cfGetLogResponse, prefix: Route.cloudflarePrefix) { _, context, _ in
+            try LogRoutes<Context>.payload(try await log(context).record, response: true)
+        }
     }
+
+    /// The gateway the path names; 404 when the account has none of that id.
+    private func gateway(_ context: Context) async throws -> (account: String, gateway: String) {
+        let account = try await api.requireAccount(context)
+        let id = try context.parameters.require("gateway")
+        guard api.directory.lookup(account: account.id, gateway: id) != nil else {
+            throw APIError.notFound("gateway \(id)")
+        }
+        return (account.id, id)
+    }
+
+    /// The log the path names, as `/api/v1` finds it, and only in the gateway the path names.
+    private func log(_ context: Context) async throws -> (entry: LogIndexEntry, record: LogRecord) {
+        let (account, gateway) = try await gateway(context)
+        let id = try context.parameters.require("id")
+        let found = try await LogRoutes<Context>.lookup(api, account: account, id: id)
+        guard found.entry.gateway == gateway else { throw APIError.notFound("log \(id)") }
+        return found
+    }
+
+    /// `GET …/gateways/{gateway}/logs`: Cloudflare's "List Gateway Logs" (parameters from its API reference and
+    /// the Python SDK's `LogListParams`: `page`, `per_page`, `order_by`, `order_by_direction`, `direction`,
+    /// `provider`, `model`, `success`, `cached`, `start_date`, `end_date`), through the same listing as `GET
+    /// /api/v1/…/logs`. Logs are ordered by `created_at` only, so that is the one `order_by` taken. A page is
+    /// reached by walking the listing's cursor, so `page` × `per_page` is bounded; `result_info` has no
+    /// `total_count`.
+    private func listLogs(_ q: RouteInput.Values, _ context: Context) async throws -> Response {
+        let (account, gateway) = try await gateway(context)
+        var query = LogQuery(account: account)
+        query.gateway = gateway
+        query.provider = q.text("provider")
+        query.model = q.text("model")
+        query.success = q.bool("success")
+        query.cached = q.bool("cached")
+        query.from = q.instant("start_date")
+        query.to = q.instant("end_date")
+        if let from = query.from, let to = query.to, from >= to {
+            throw APIError.badParameter("end_date", "must be later than start_date")
+        }
+        let direction = q.text("order_by_direction") ?? q.text("direction")?.lowercased() ?? "desc"
+        query.order = direction == "asc" ? .ascending : .descending
+        let page = Int(q.integer("page") ?? 1)
+        let perPage = Int(q.integer("per_page") ?? 20)
+        let skipped = (page - 1) * perPage
+        guard skipped + perPage <= Self.deepestLog else {
+            throw APIError.badParameter("page", "page × per_page is at most \(Self.deepestLog)")
+        }
+        let start = query
+        let entries = try await api.blocking { () -> [LogIndexEntry] in
+            var query = start
+            var skip = skipped
+            while skip > 0 {
+                query.limit = min(skip, LogQuery.limits.upperBound)
+                let passed = try api.catalog.listLogs(query)
+                guard let next = passed.nextCursor, !passed.entries.isEmpty else { return [] }
+                skip -= passed.entries.count
+                query.cursor = next
+            }
+            query.limit = perPage
+            return try api.catalog.listLogs(query).entries
+        }
+        return cloudflare(
+            result: {
+                $0.beginArray()
+                for entry in entries { $0.cloudflareLog(entry) }
+                $0.endArray()
+            },
+            info: (page: page, perPage: perPage, count: entries.count, total: nil))
+    }
+
+    /// How deep into a listing `page` reaches.
+    static var deepestLog: Int { 100_000 }
 
     /// `GET …/ai-gateway/gateways`: the account's gateways whose id contains `search`, in id order, a page at a
     /// time (`page` from 1, `per_page` default 20); a page past the end is empty, which is where the SDK's
@@ -72,7 +157,7 @@ struct CloudflareRoutes<Context: RequestContext> {
 /// `result_info` for a page of a list.
 func cloudflare(
     status: HTTPResponse.Status = .ok, result: (inout JSONWriter) -> Void,
-    info: (page: Int, perPage: Int, count: Int, total: Int)? = nil
+    info: (page: Int, perPage: Int, count: Int, total: Int?)? = nil
 ) -> Response {
     json(status: status) {
         $0.beginObject()
@@ -87,7 +172,7 @@ func cloudflare(
             $0.key("page"); $0.int(info.page)
             $0.key("per_page"); $0.int(info.perPage)
             $0.key("count"); $0.int(info.count)
-            $0.key("total_count"); $0.int(info.total)
+            if let total = info.total { $0.key("total_count"); $0.int(total) }
             $0.endObject()
         }
         $0.endObject()
@@ -163,9 +248,64 @@ extension Route {
     static let cfGetGateway = Route(
         .get, "/client/v4/accounts/{account}/ai-gateway/gateways/{gateway}",
         "Cloudflare's \"Fetch a Gateway\": its settings as `result`.")
+    static let cfListLogs = Route(
+        .get, "/client/v4/accounts/{account}/ai-gateway/gateways/{gateway}/logs",
+        "Cloudflare's \"List Gateway Logs\": the gateway's logs, newest first unless asked, a page at a time with "
+            + "`result_info` (`page`, `per_page`, `count`).",
+        query: [
+            Field("page", .integer(1...100_000), "page number, from 1 (default 1)"),
+            Field("per_page", .integer(1...1000), "logs per page (default 20)"),
+            Field("order_by", .choice(["created_at"]), "the order's column: `created_at`, the only one"),
+            Field("order_by_direction", .choice(["asc", "desc"]), "`asc` or `desc` (default)"),
+            Field("direction", .choice(["asc", "desc", "ASC", "DESC"]), "as `order_by_direction`"),
+            Field("provider", .text, "provider slug, e.g. `openai`"),
+            Field("model", .text, "model as the provider named it"),
+            Field("success", .boolean, "2xx or not"),
+            Field("cached", .boolean, "answered from the gateway's cache, or not"),
+            Field("start_date", .timestamp, "created at or after"),
+            Field("end_date", .timestamp, "created before"),
+        ])
+    static let cfGetLog = Route(
+        .get, "/client/v4/accounts/{account}/ai-gateway/gateways/{gateway}/logs/{id}",
+        "Cloudflare's \"Get Gateway Log Detail\": one log's fields as `result`.")
+    static let cfGetLogRequest = Route(
+        .get, "/client/v4/accounts/{account}/ai-gateway/gateways/{gateway}/logs/{id}/request",
+        "Cloudflare's \"Get Gateway Log Request\": the request body as sent, with its content type.")
+    static let cfGetLogResponse = Route(
+        .get, "/client/v4/accounts/{account}/ai-gateway/gateways/{gateway}/logs/{id}/response",
+        "Cloudflare's \"Get Gateway Log Response\": the response body as received, with its content type.")
     static let cfUpdateGateway = Route(
         .put, "/client/v4/accounts/{account}/ai-gateway/gateways/{gateway}",
         "Cloudflare's \"Update a Gateway\": changes the settings the body names (null: the default), as `PATCH "
             + "/api/v1/…/gateways/{gateway}`; answers the gateway as `result`.",
         body: gatewaySettings)
+}
+
+extension JSONWriter {
+    /// A log with the fields of Cloudflare's log objects (`LogListResponse` of its Python SDK): `duration` in whole
+    /// milliseconds, `metadata` as a JSON text; then Tollgate's own `gateway`, `feedback`, `score` and `event_id`.
+    mutating func cloudflareLog(_ e: LogIndexEntry) {
+        beginObject()
+        key("id"); string(e.id.description)
+        key("created_at"); string(RFC3339.format(milliseconds: e.createdAt))
+        key("provider"); string(e.provider)
+        key("model"); string(e.model)
+        key("path"); string(e.path)
+        key("success"); bool(e.success)
+        key("cached"); bool(e.cached)
+        key("status_code"); int(e.statusCode)
+        key("duration"); int(e.durationMicros / 1000)
+        key("tokens_in"); int(e.usage.tokensIn)
+        key("tokens_out"); int(e.usage.tokensOut)
+        key("cost"); usd(picodollars: e.cost.map { Int128($0) })
+        key("step"); int(e.step.map { Int64($0) })
+        var metadata = JSONWriter(capacity: 64)
+        metadata.metadata(e.shownMetadata)
+        key("metadata"); string(String(buffer: metadata.buffer))
+        key("gateway"); string(e.gateway)
+        key("event_id"); string(e.effectiveEventID)
+        key("feedback"); int(e.annotation?.feedback.map { Int64($0) })
+        key("score"); int(e.annotation?.score.map { Int64($0) })
+        endObject()
+    }
 }

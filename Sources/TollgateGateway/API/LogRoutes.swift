@@ -111,12 +111,34 @@ struct LogRoutes<Context: RequestContext> {
 
     private func lookup(_ context: Context) async throws -> (entry: LogIndexEntry, record: LogRecord) {
         let account = try await api.requireAccount(context)
-        let text = try context.parameters.require("id")
+        return try await Self.lookup(api, account: account.id, id: try context.parameters.require("id"))
+    }
+
+    /// The log `text` names, with its record; 404 when the account has no such log. Shared with the
+    /// Cloudflare-compatible routes.
+    static func lookup(_ api: APIServices, account: String, id text: String) async throws
+        -> (entry: LogIndexEntry, record: LogRecord)
+    {
         guard let id = LogID(text) else { throw APIError.notFound("log \(text)") }
-        guard let found = try await api.blocking({ try api.store.lookup(account: account.id, id: id) }) else {
+        guard let found = try await api.blocking({ try api.store.lookup(account: account, id: id) }) else {
             throw APIError.notFound("log \(text)")
         }
         return found
+    }
+
+    /// A stored request or response body as sent, with its content type; 404 `payload_not_stored` without one.
+    static func payload(_ record: LogRecord, response: Bool) throws -> Response {
+        guard record.payloadStored else {
+            throw APIError(.notFound, code: "payload_not_stored", message: "this log was stored without its payload")
+        }
+        let headers = response ? record.responseHeaders : record.requestHeaders
+        let contentType = headers.first(where: { $0.name == "content-type" })?.value ?? "application/octet-stream"
+        let bytes = response ? record.responseBody : record.requestBody
+        return Response(
+            status: .ok,
+            headers: [.contentType: contentType],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes))
+        )
     }
 
     private func detail(_ context: Context) async throws -> Response {
@@ -191,18 +213,7 @@ struct LogRoutes<Context: RequestContext> {
     }
 
     private func body(_ context: Context, response: Bool) async throws -> Response {
-        let record = try await lookup(context).record
-        guard record.payloadStored else {
-            throw APIError(.notFound, code: "payload_not_stored", message: "this log was stored without its payload")
-        }
-        let headers = response ? record.responseHeaders : record.requestHeaders
-        let contentType = headers.first(where: { $0.name == "content-type" })?.value ?? "application/octet-stream"
-        let bytes = response ? record.responseBody : record.requestBody
-        return Response(
-            status: .ok,
-            headers: [.contentType: contentType],
-            body: .init(byteBuffer: ByteBuffer(bytes: bytes))
-        )
+        try Self.payload(try await lookup(context).record, response: response)
     }
 }
 

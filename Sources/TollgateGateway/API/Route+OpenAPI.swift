@@ -203,6 +203,10 @@ struct OpenAPISuccess {
         Route.cfListGateways.name: .init(status: 200, body: .object(cloudflare + ["result_info"])),
         Route.cfGetGateway.name: .init(status: 200, body: .object(cloudflare)),
         Route.cfUpdateGateway.name: .init(status: 200, body: .object(cloudflare)),
+        Route.cfListLogs.name: .init(status: 200, body: .object(cloudflare + ["result_info"])),
+        Route.cfGetLog.name: .init(status: 200, body: .object(cloudflare)),
+        Route.cfGetLogRequest.name: .init(status: 200, body: .any),
+        Route.cfGetLogResponse.name: .init(status: 200, body: .any),
     ]
 }
 
