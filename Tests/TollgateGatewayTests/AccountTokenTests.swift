@@ -137,6 +137,7 @@ import TollgateModel
         "PUT /client/v4/accounts/{account}/ai-gateway/gateways/{gateway}": .admin,
         "GET /client/v4/accounts/{account}/ai-gateway/gateways/{gateway}/logs": .account,
         "GET /client/v4/accounts/{account}/ai-gateway/gateways/{gateway}/logs/{id}": .account,
+        "PATCH /client/v4/accounts/{account}/ai-gateway/gateways/{gateway}/logs/{id}": .account,
         "GET /client/v4/accounts/{account}/ai-gateway/gateways/{gateway}/logs/{id}/request": .account,
         "GET /client/v4/accounts/{account}/ai-gateway/gateways/{gateway}/logs/{id}/response": .account,
     ]

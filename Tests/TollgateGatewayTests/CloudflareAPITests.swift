@@ -149,6 +149,18 @@ import Testing
         #expect(request.text.contains("gpt-5-mini"))
         #expect(try await harness.api(Self.base + "/\(id)/response").status == 200)
 
+        // Feedback, as /api/v1 takes it, shown in both.
+        let patched = try await harness.api("PATCH", Self.base + "/\(id)", json: #"{"feedback":1,"score":90}"#)
+        #expect(patched.status == 200, "\(patched.text)")
+        let after = try #require(try CloudflareAPITests.envelope(patched)["result"] as? [String: Any])
+        #expect(after["feedback"] as? Int == 1)
+        #expect(after["score"] as? Int == 90)
+        let nativeLog = try await harness.api("/api/v1/accounts/default/logs/\(id)").json()
+        #expect(nativeLog["score"] as? Int == 90)
+        #expect(try await harness.api("PATCH", Self.base + "/\(id)", json: #"{"score":101}"#).status == 400)
+        let wrongGateway = "/client/v4/accounts/default/ai-gateway/gateways/nope/logs/\(id)"
+        #expect(try await harness.api("PATCH", wrongGateway, json: #"{"score":1}"#).status == 404)
+
         // Errors in the envelope: an unknown order, another gateway's path, an unknown log.
         #expect(try await harness.api(Self.base + "?order_by=model").status == 400)
         let elsewhere = "/client/v4/accounts/default/ai-gateway/gateways/nope/logs"

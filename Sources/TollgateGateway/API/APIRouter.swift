@@ -120,6 +120,6 @@ extension Route {
         .listPrices, .addPrice, .deletePrice, .listAccountPrices, .addAccountPrice, .deleteAccountPrice, .reprice,
         .ingest, .compact, .openAPI, .metrics,
         .cfCreateGateway, .cfListGateways, .cfGetGateway, .cfUpdateGateway,
-        .cfListLogs, .cfGetLog, .cfGetLogRequest, .cfGetLogResponse,
+        .cfListLogs, .cfGetLog, .cfPatchLog, .cfGetLogRequest, .cfGetLogResponse,
     ]
 }

@@ -51,6 +51,16 @@ struct CloudflareRoutes<Context: RequestContext> {
             let entry = try await log(context).entry
             return cloudflare { $0.cloudflareLog(entry) }
         }
+        group.on(.cfPatchLog, prefix: Route.cloudflarePrefix) { _, context, input in
+            let (account, gateway) = try await gateway(context)
+            let id = try context.parameters.require("id")
+            // Only a log of the gateway the path names is changed.
+            _ = try await log(context)
+            try await LogRoutes<Context>.annotate(api, account: account, id: id, input.body)
+            let entry = try await LogRoutes<Context>.lookup(api, account: account, id: id).entry
+            guard entry.gateway == gateway else { throw APIError.notFound("log \(id)") }
+            return cloudflare { $0.cloudflareLog(entry) }
+        }
         group.on(.cfGetLogRequest, prefix: Route.cloudflarePrefix) { _, context, _ in
             try LogRoutes<Context>.payload(try await log(context).record, response: false)
         }
@@ -268,6 +278,14 @@ extension Route {
     static let cfGetLog = Route(
         .get, "/client/v4/accounts/{account}/ai-gateway/gateways/{gateway}/logs/{id}",
         "Cloudflare's \"Get Gateway Log Detail\": one log's fields as `result`.")
+    /// Cloudflare's "Patch Gateway Log" (`PATCH …/gateways/{gateway_id}/logs/{id}`, body `feedback`, `score`,
+    /// `metadata`; developers.cloudflare.com/api/resources/ai_gateway/subresources/logs/methods/edit): the same
+    /// body and rules as `PATCH /api/v1/accounts/{account}/logs/{id}`.
+    static let cfPatchLog = Route(
+        .patch, "/client/v4/accounts/{account}/ai-gateway/gateways/{gateway}/logs/{id}",
+        "Cloudflare's \"Patch Gateway Log\": human feedback as `PATCH /api/v1/…/logs/{id}` takes it; answers the log "
+            + "as `result`.",
+        body: patchLog.body)
     static let cfGetLogRequest = Route(
         .get, "/client/v4/accounts/{account}/ai-gateway/gateways/{gateway}/logs/{id}/request",
         "Cloudflare's \"Get Gateway Log Request\": the request body as sent, with its content type.")

@@ -205,6 +205,7 @@ struct OpenAPISuccess {
         Route.cfUpdateGateway.name: .init(status: 200, body: .object(cloudflare)),
         Route.cfListLogs.name: .init(status: 200, body: .object(cloudflare + ["result_info"])),
         Route.cfGetLog.name: .init(status: 200, body: .object(cloudflare)),
+        Route.cfPatchLog.name: .init(status: 200, body: .object(cloudflare)),
         Route.cfGetLogRequest.name: .init(status: 200, body: .any),
         Route.cfGetLogResponse.name: .init(status: 200, body: .any),
     ]
