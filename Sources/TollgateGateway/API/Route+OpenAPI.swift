@@ -78,19 +78,30 @@ extension APIRouter {
                             }
                         }
                     }
+                    doc.key("CloudflareError")
+                    doc.object {
+                        doc.field("type", "object")
+                        doc.strings("required", ["success", "errors", "messages", "result"])
+                        doc.field(
+                            "description",
+                            "Cloudflare's envelope for an error: `success` false, `errors` `[{\"code\",\"message\"}]` "
+                                + "(`code` the HTTP status, `message` Tollgate's error code first), `result` null.")
+                    }
                 }
                 doc.key("responses")
                 doc.object {
-                    for (name, text) in OpenAPIErrors.all {
-                        doc.key(name)
-                        doc.object {
-                            doc.field("description", text)
-                            doc.key("content")
+                    for shape in ["", "Cloudflare"] {
+                        for (name, text) in OpenAPIErrors.all {
+                            doc.key(shape + name)
                             doc.object {
-                                doc.key("application/json")
+                                doc.field("description", text)
+                                doc.key("content")
                                 doc.object {
-                                    doc.key("schema")
-                                    doc.object { doc.field("$ref", "#/components/schemas/Error") }
+                                    doc.key("application/json")
+                                    doc.object {
+                                        doc.key("schema")
+                                        doc.object { doc.field("$ref", "#/components/schemas/\(shape)Error") }
+                                    }
                                 }
                             }
                         }
@@ -312,16 +323,18 @@ extension Route {
                     needsToken
                     ? [("400", "BadRequest"), ("401", "Unauthorized"), ("403", "Forbidden"), ("404", "NotFound")]
                     : [("400", "BadRequest")]
+                // The Cloudflare-compatible routes answer errors in Cloudflare's envelope.
+                let shape = path.hasPrefix(Route.cloudflarePrefix + "/") ? "Cloudflare" : ""
                 for (status, name) in errors {
                     doc.key(status)
-                    doc.object { doc.field("$ref", "#/components/responses/\(name)") }
+                    doc.object { doc.field("$ref", "#/components/responses/\(shape)\(name)") }
                 }
                 if method == .post && success.status == 201 {
                     doc.key("409")
                     doc.object { doc.field("$ref", "#/components/responses/Conflict") }
                 }
                 doc.key("default")
-                doc.object { doc.field("$ref", "#/components/responses/Error") }
+                doc.object { doc.field("$ref", "#/components/responses/\(shape)Error") }
             }
         }
     }
