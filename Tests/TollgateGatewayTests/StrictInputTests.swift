@@ -66,6 +66,12 @@ import TollgateModel
     }
 
     static func error(_ response: GatewayHarness.HTTPResult) throws -> (code: String, message: String) {
+        // The `/client/v4` routes answer in Cloudflare's envelope, Tollgate's code leading the message.
+        if let errors = try response.json()["errors"] as? [[String: Any]], let first = errors.first,
+            let text = first["message"] as? String, let colon = text.range(of: ": ")
+        {
+            return (String(text[..<colon.lowerBound]), String(text[colon.upperBound...]))
+        }
         let error = try #require(try response.json()["error"] as? [String: Any], "\(response.text)")
         return (error["code"] as? String ?? "", error["message"] as? String ?? "")
     }

@@ -80,6 +80,10 @@ public enum APIRouter {
                 $0.endObject()
             }
         }
+        let cloudflare = router.group("client/v4")
+            .add(middleware: CloudflareErrorMiddleware())
+            .add(middleware: BearerAuthMiddleware(adminToken: adminToken, tokens: api.directory.tokens))
+        CloudflareRoutes(api: api).register(on: cloudflare)
         return router
     }
 }
@@ -117,5 +121,7 @@ extension Route {
         .usage, .monthlyReport,
         .listPrices, .addPrice, .deletePrice, .listAccountPrices, .addAccountPrice, .deleteAccountPrice, .reprice,
         .ingest, .compact, .openAPI, .metrics,
+        .cfCreateGateway, .cfListGateways, .cfGetGateway, .cfUpdateGateway,
+        .cfListLogs, .cfGetLog, .cfPatchLog, .cfGetLogRequest, .cfGetLogResponse,
     ]
 }

@@ -58,6 +58,12 @@ enum APIAccess: Equatable {
 
     static func required(method: HTTPRequest.Method, route: String) -> APIAccess {
         let parts = route.split(separator: "/", omittingEmptySubsequences: true)
+        // The Cloudflare-compatible logs of a gateway are the account's logs.
+        if parts.count >= 8, parts[0] == "client", parts[1] == "v4", parts[2] == "accounts", parts[3] == "{account}",
+            parts[4] == "ai-gateway", parts[5] == "gateways", parts[6] == "{gateway}", parts[7] == "logs"
+        {
+            return accountSections["logs", default: []].contains(method) ? .account : .admin
+        }
         guard parts.count >= 5, parts[0] == "api", parts[1] == "v1", parts[2] == "accounts",
             parts[3] == "{account}", let methods = accountSections[String(parts[4])], methods.contains(method)
         else {

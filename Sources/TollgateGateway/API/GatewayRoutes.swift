@@ -55,22 +55,7 @@ struct GatewayRoutes<Context: RequestContext> {
 
     private func create(_ input: RouteInput, _ context: Context) async throws -> Response {
         let account = try await api.requireAccount(context)
-        let id = input.body.text("id")!
-        // Every setting is checked before anything is written.
-        var draft = GatewayRecord(account: account.id, id: id, createdAt: 0)
-        try Self.apply(input.body, to: &draft)
-        let settings = draft
-        let gateway = try await api.blocking {
-            let created = try api.catalog.createGateway(
-                account: account.id, id: id, collectLogs: settings.collectLogs, streamUsage: settings.streamUsage,
-                authentication: settings.authentication)
-            guard settings.retentionDays != nil || settings.controls != GatewayControls() else { return created }
-            return try api.catalog.modifyGateway(account: account.id, id: id) {
-                $0.retentionDays = settings.retentionDays
-                $0.controls = settings.controls
-            } ?? created
-        }
-        api.directory.upsert(.init(gateway))
+        let gateway = try await Self.create(api, account: account.id, id: input.body.text("id")!, input.body)
         return json(status: .created) { $0.gateway(gateway) }
     }
 
@@ -79,15 +64,46 @@ struct GatewayRoutes<Context: RequestContext> {
     private func update(_ input: RouteInput, _ context: Context) async throws -> Response {
         let account = try await api.requireAccount(context)
         let id = try context.parameters.require("gateway")
+        let gateway = try await Self.update(api, account: account.id, id: id, input.body)
+        return json { $0.gateway(gateway) }
+    }
+
+    /// Creates a gateway with the settings `body` names, every one checked before anything is written, and makes
+    /// it known to the proxy. Shared by this API and the Cloudflare-compatible one.
+    static func create(_ api: APIServices, account: String, id: String, _ body: RouteInput.Values) async throws
+        -> GatewayRecord
+    {
+        var draft = GatewayRecord(account: account, id: id, createdAt: 0)
+        try apply(body, to: &draft)
+        let settings = draft
+        let gateway = try await api.blocking {
+            let created = try api.catalog.createGateway(
+                account: account, id: id, collectLogs: settings.collectLogs, streamUsage: settings.streamUsage,
+                authentication: settings.authentication)
+            guard settings.retentionDays != nil || settings.controls != GatewayControls() else { return created }
+            return try api.catalog.modifyGateway(account: account, id: id) {
+                $0.retentionDays = settings.retentionDays
+                $0.controls = settings.controls
+            } ?? created
+        }
+        api.directory.upsert(.init(gateway))
+        return gateway
+    }
+
+    /// Changes the settings `body` names on a stored gateway in one transaction, in force for the next request;
+    /// clears its cache when it says so. 404 for a gateway the account does not have.
+    static func update(_ api: APIServices, account: String, id: String, _ body: RouteInput.Values) async throws
+        -> GatewayRecord
+    {
         let updated = try await api.blocking {
-            try api.catalog.modifyGateway(account: account.id, id: id) { try Self.apply(input.body, to: &$0) }
+            try api.catalog.modifyGateway(account: account, id: id) { try apply(body, to: &$0) }
         }
         guard let gateway = updated else { throw APIError.notFound("gateway \(id)") }
         api.directory.upsert(.init(gateway))
         if gateway.controls.cacheInvalidateOnUpdate, let cache = api.cache {
-            try await cache.invalidate(account: account.id, gateway: id)
+            try await cache.invalidate(account: account, gateway: id)
         }
-        return json { $0.gateway(gateway) }
+        return gateway
     }
 
     private func list(_ context: Context) async throws -> Response {

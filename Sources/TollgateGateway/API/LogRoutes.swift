@@ -111,12 +111,34 @@ struct LogRoutes<Context: RequestContext> {
 
     private func lookup(_ context: Context) async throws -> (entry: LogIndexEntry, record: LogRecord) {
         let account = try await api.requireAccount(context)
-        let text = try context.parameters.require("id")
+        return try await Self.lookup(api, account: account.id, id: try context.parameters.require("id"))
+    }
+
+    /// The log `text` names, with its record; 404 when the account has no such log. Shared with the
+    /// Cloudflare-compatible routes.
+    static func lookup(_ api: APIServices, account: String, id text: String) async throws
+        -> (entry: LogIndexEntry, record: LogRecord)
+    {
         guard let id = LogID(text) else { throw APIError.notFound("log \(text)") }
-        guard let found = try await api.blocking({ try api.store.lookup(account: account.id, id: id) }) else {
+        guard let found = try await api.blocking({ try api.store.lookup(account: account, id: id) }) else {
             throw APIError.notFound("log \(text)")
         }
         return found
+    }
+
+    /// A stored request or response body as sent, with its content type; 404 `payload_not_stored` without one.
+    static func payload(_ record: LogRecord, response: Bool) throws -> Response {
+        guard record.payloadStored else {
+            throw APIError(.notFound, code: "payload_not_stored", message: "this log was stored without its payload")
+        }
+        let headers = response ? record.responseHeaders : record.requestHeaders
+        let contentType = headers.first(where: { $0.name == "content-type" })?.value ?? "application/octet-stream"
+        let bytes = response ? record.responseBody : record.requestBody
+        return Response(
+            status: .ok,
+            headers: [.contentType: contentType],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes))
+        )
     }
 
     private func detail(_ context: Context) async throws -> Response {
@@ -147,7 +169,15 @@ struct LogRoutes<Context: RequestContext> {
     /// The body names at least one field. Answers the log as `GET` does; 404 for a log the account does not have.
     private func annotate(_ body: RouteInput.Values, _ context: Context) async throws -> Response {
         let account = try await api.requireAccount(context)
-        let text = try context.parameters.require("id")
+        try await Self.annotate(api, account: account.id, id: try context.parameters.require("id"), body)
+        return try await detail(context)
+    }
+
+    /// Applies a feedback body (`Route.patchLog`'s fields) to the log `text` names; 404 when the account has no
+    /// such log. Shared with the Cloudflare-compatible routes.
+    static func annotate(_ api: APIServices, account: String, id text: String, _ body: RouteInput.Values)
+        async throws
+    {
         let fields = ["feedback", "score", "metadata"]
         guard fields.contains(where: body.contains) else {
             throw APIError(
@@ -160,7 +190,7 @@ struct LogRoutes<Context: RequestContext> {
         // The fields the body names change in the transaction that reads the others, so concurrent PATCHes of
         // different fields all hold.
         let updated = try await api.blocking {
-            try api.catalog.annotateLog(account: account.id, id: id, at: now) { annotation in
+            try api.catalog.annotateLog(account: account, id: id, at: now) { annotation in
                 if let feedback = body.integerSetting("feedback") {
                     annotation.feedback = feedback.flatMap { $0 == 0 ? nil : Int($0) }
                 }
@@ -169,7 +199,6 @@ struct LogRoutes<Context: RequestContext> {
             }
         }
         guard updated != nil else { throw APIError.notFound("log \(text)") }
-        return try await detail(context)
     }
 
     /// The `metadata` of a PATCH body: at most 5 entries, each a string, a number or a boolean; keys in name order.
@@ -191,18 +220,7 @@ struct LogRoutes<Context: RequestContext> {
     }
 
     private func body(_ context: Context, response: Bool) async throws -> Response {
-        let record = try await lookup(context).record
-        guard record.payloadStored else {
-            throw APIError(.notFound, code: "payload_not_stored", message: "this log was stored without its payload")
-        }
-        let headers = response ? record.responseHeaders : record.requestHeaders
-        let contentType = headers.first(where: { $0.name == "content-type" })?.value ?? "application/octet-stream"
-        let bytes = response ? record.responseBody : record.requestBody
-        return Response(
-            status: .ok,
-            headers: [.contentType: contentType],
-            body: .init(byteBuffer: ByteBuffer(bytes: bytes))
-        )
+        try Self.payload(try await lookup(context).record, response: response)
     }
 }
 

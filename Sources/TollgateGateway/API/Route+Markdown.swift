@@ -30,7 +30,9 @@ extension Route {
     /// Who may call the route.
     var audience: String {
         if name == Route.metrics.name { return "admin token, or none with `serve --metrics-public`" }
-        guard path.hasPrefix(Route.apiPrefix + "/"), name != Route.openAPI.name else { return "no token" }
+        guard path.hasPrefix(Route.apiPrefix + "/") || path.hasPrefix(Route.cloudflarePrefix + "/"),
+            name != Route.openAPI.name
+        else { return "no token" }
         switch APIAccess.required(method: method, route: path) {
         case .admin: return "admin token"
         case .account: return "admin or account token"

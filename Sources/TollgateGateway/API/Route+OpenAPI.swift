@@ -78,19 +78,30 @@ extension APIRouter {
                             }
                         }
                     }
+                    doc.key("CloudflareError")
+                    doc.object {
+                        doc.field("type", "object")
+                        doc.strings("required", ["success", "errors", "messages", "result"])
+                        doc.field(
+                            "description",
+                            "Cloudflare's envelope for an error: `success` false, `errors` `[{\"code\",\"message\"}]` "
+                                + "(`code` the HTTP status, `message` Tollgate's error code first), `result` null.")
+                    }
                 }
                 doc.key("responses")
                 doc.object {
-                    for (name, text) in OpenAPIErrors.all {
-                        doc.key(name)
-                        doc.object {
-                            doc.field("description", text)
-                            doc.key("content")
+                    for shape in ["", "Cloudflare"] {
+                        for (name, text) in OpenAPIErrors.all {
+                            doc.key(shape + name)
                             doc.object {
-                                doc.key("application/json")
+                                doc.field("description", text)
+                                doc.key("content")
                                 doc.object {
-                                    doc.key("schema")
-                                    doc.object { doc.field("$ref", "#/components/schemas/Error") }
+                                    doc.key("application/json")
+                                    doc.object {
+                                        doc.key("schema")
+                                        doc.object { doc.field("$ref", "#/components/schemas/\(shape)Error") }
+                                    }
                                 }
                             }
                         }
@@ -143,6 +154,8 @@ struct OpenAPISuccess {
     static let account = [
         "id", "tier", "log_limit", "log_management_strategy", "retention_days", "created_at",
     ]
+    /// Cloudflare's envelope, which the `/client/v4` routes answer in (`cloudflare(result:info:)`).
+    static let cloudflare = ["success", "errors", "messages", "result"]
     /// The members `JSONWriter.gateway` writes.
     static let gateway = [
         "id", "account", "collect_logs", "stream_usage", "authentication", "retention_days", "cache_ttl",
@@ -202,6 +215,15 @@ struct OpenAPISuccess {
             ])),
         Route.openAPI.name: .init(status: 200, body: .object(["openapi", "info", "paths", "components"])),
         Route.metrics.name: .init(status: 200, body: .text),
+        Route.cfCreateGateway.name: .init(status: 200, body: .object(cloudflare)),
+        Route.cfListGateways.name: .init(status: 200, body: .object(cloudflare + ["result_info"])),
+        Route.cfGetGateway.name: .init(status: 200, body: .object(cloudflare)),
+        Route.cfUpdateGateway.name: .init(status: 200, body: .object(cloudflare)),
+        Route.cfListLogs.name: .init(status: 200, body: .object(cloudflare + ["result_info"])),
+        Route.cfGetLog.name: .init(status: 200, body: .object(cloudflare)),
+        Route.cfPatchLog.name: .init(status: 200, body: .object(cloudflare)),
+        Route.cfGetLogRequest.name: .init(status: 200, body: .any),
+        Route.cfGetLogResponse.name: .init(status: 200, body: .any),
     ]
 }
 
@@ -306,16 +328,18 @@ extension Route {
                     needsToken
                     ? [("400", "BadRequest"), ("401", "Unauthorized"), ("403", "Forbidden"), ("404", "NotFound")]
                     : [("400", "BadRequest")]
+                // The Cloudflare-compatible routes answer errors in Cloudflare's envelope.
+                let shape = path.hasPrefix(Route.cloudflarePrefix + "/") ? "Cloudflare" : ""
                 for (status, name) in errors {
                     doc.key(status)
-                    doc.object { doc.field("$ref", "#/components/responses/\(name)") }
+                    doc.object { doc.field("$ref", "#/components/responses/\(shape)\(name)") }
                 }
                 if method == .post && success.status == 201 {
                     doc.key("409")
                     doc.object { doc.field("$ref", "#/components/responses/Conflict") }
                 }
                 doc.key("default")
-                doc.object { doc.field("$ref", "#/components/responses/Error") }
+                doc.object { doc.field("$ref", "#/components/responses/\(shape)Error") }
             }
         }
     }
