@@ -3,6 +3,7 @@ import NIOCore
 import NIOSSL
 import Synchronization
 import TollgateModel
+import TollgateStorage
 
 /// Everything the proxy handlers share: providers, the gateway directory, where exchanges go, the id generator,
 /// limits, the TLS context and one upstream connection pool per event loop.
@@ -19,6 +20,8 @@ public final class ProxyContext: Sendable {
     public let quota: LogQuota?
     /// Rate limit budgets and spend ledgers, asked when a request starts.
     public let controls: TrafficControls
+    /// Where the proxy reads the time: every event its state machines take carries it from here.
+    public let clock: ProxyClock
     /// The response cache; nil: no request is cached.
     public let cache: ResponseCaching?
 
@@ -41,8 +44,10 @@ public final class ProxyContext: Sendable {
         configuration: ProxyConfiguration = .init(),
         quota: LogQuota? = nil,
         controls: TrafficControls = TrafficControls(),
-        cache: ResponseCaching? = nil
+        cache: ResponseCaching? = nil,
+        clock: ProxyClock = .system
     ) throws {
+        self.clock = clock
         self.cache = cache
         self.quota = quota
         self.controls = controls
@@ -121,4 +126,20 @@ public final class ProxyContext: Sendable {
         }
         return total
     }
+}
+
+/// The proxy's clock, injected: the monotonic time its state machines' events carry (deadlines, durations, TTFT,
+/// idle checks) and the wall clock in Unix milliseconds (an upstream's `Retry-After` given as an HTTP date). Timers
+/// themselves run on the event loop's time.
+public struct ProxyClock: Sendable {
+    public var now: @Sendable () -> NIODeadline
+    public var wallMilliseconds: @Sendable () -> Int64
+
+    public init(now: @escaping @Sendable () -> NIODeadline, wallMilliseconds: @escaping @Sendable () -> Int64) {
+        self.now = now
+        self.wallMilliseconds = wallMilliseconds
+    }
+
+    /// The machine's clocks.
+    public static let system = ProxyClock(now: { NIODeadline.now() }, wallMilliseconds: SegmentWriter.wallClockMillis)
 }

@@ -9,7 +9,7 @@ extension ProxyHandler: UpstreamDelegate {
     // MARK: Request
 
     func beginProxy(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
-        let start = NIODeadline.now()
+        let start = shared.clock.now()
         guard let route = ProxyRoute(uri: head.uri) else {
             if head.method == .POST, let (account, gateway) = ProxyRoute.universal(uri: head.uri) {
                 return beginUniversal(head, account: account, gateway: gateway, start: start)
@@ -316,7 +316,7 @@ extension ProxyHandler: UpstreamDelegate {
             provider: String(route.provider), method: head.method.rawValue, path: String(route.path),
             query: route.query.map(String.init), requestHeaders: [], requestBody: [], statusCode: 429,
             responseHeaders: [], responseBody: [], responseSize: 0, requestSize: 0,
-            durationMicros: (NIODeadline.now() - start).nanoseconds / 1000, ttftMicros: nil, error: refusal.rawValue,
+            durationMicros: (shared.clock.now() - start).nanoseconds / 1000, ttftMicros: nil, error: refusal.rawValue,
             metadata: metadata, collectPayload: false, logged: false, quotaReserved: false,
             requestSummary: RequestSummary(), responseUsage: ResponseUsage())
         record.refusal = refusal
@@ -347,7 +347,7 @@ extension ProxyHandler: UpstreamDelegate {
     func clientBody(_ buffer: ByteBuffer, exchange: ProxyExchange) {
         exchange.captureRequest(buffer)
         let action = exchange.machine.clientBody(
-            total: exchange.requestSize, limit: shared.configuration.maxRequestBodyBytes, now: .now())
+            total: exchange.requestSize, limit: shared.configuration.maxRequestBodyBytes, now: shared.clock.now())
         switch action {
         case .collectRequestBody:
             exchange.heldBody?.writeImmutableBuffer(buffer)
@@ -402,7 +402,7 @@ extension ProxyHandler: UpstreamDelegate {
             if body.readableBytes > 0 { upstream.write(.body(.byteBuffer(body))) }
             upstream.write(.end(nil))
             upstreamNeedsFlush = true
-            exchange.machine.collectedRequestSent(now: .now())
+            exchange.machine.collectedRequestSent(now: shared.clock.now())
         } else {
             // The head goes with these once an upstream is attached (`sendRequest`).
             if body.readableBytes > 0 { exchange.pending.append(.body(.byteBuffer(body))) }
@@ -435,7 +435,7 @@ extension ProxyHandler: UpstreamDelegate {
     }
 
     func attach(_ connection: UpstreamConnection, exchange: ProxyExchange, reused: Bool) {
-        let action = exchange.machine.upstreamAttached(reused: reused, now: .now())
+        let action = exchange.machine.upstreamAttached(reused: reused, now: shared.clock.now())
         switch action {
         case .sendRequest, .replayRequest, .awaitCollectedBody:
             break
@@ -468,7 +468,9 @@ extension ProxyHandler: UpstreamDelegate {
         }
         connection.flush()
         if let context, !context.channel.isWritable { connection.pauseReads() }
-        if exchange.readTimer == nil { scheduleReadTimer(exchange, in: exchange.machine.firstTimerDelay(now: .now())) }
+        if exchange.readTimer == nil {
+            scheduleReadTimer(exchange, in: exchange.machine.firstTimerDelay(now: shared.clock.now()))
+        }
         resumeReadsIfPossible()
     }
 
@@ -476,7 +478,7 @@ extension ProxyHandler: UpstreamDelegate {
         guard let context else { return }
         exchange.readTimer = context.eventLoop.assumeIsolated().scheduleTask(in: delay) { [self] in
             exchange.readTimer = nil
-            perform(exchange.machine.readTimerFired(now: .now()), exchange: exchange)
+            perform(exchange.machine.readTimerFired(now: shared.clock.now()), exchange: exchange)
         }
     }
 
@@ -491,9 +493,9 @@ extension ProxyHandler: UpstreamDelegate {
                 head.status.code < 429
                 ? nil
                 : RetryPolicy.retryAfterMilliseconds(
-                    head.headers.first(name: "retry-after"), now: shared.controls.now())
+                    head.headers.first(name: "retry-after"), now: shared.clock.wallMilliseconds())
             let action = exchange.machine.upstreamHead(
-                status: head.status.code, keepAlive: head.isKeepAlive, now: .now(), retryAfter: retryAfter)
+                status: head.status.code, keepAlive: head.isKeepAlive, now: shared.clock.now(), retryAfter: retryAfter)
             switch action {
             case .discardResponseHead:
                 // Kept for the failed attempt's log; the client never sees it.
@@ -509,7 +511,7 @@ extension ProxyHandler: UpstreamDelegate {
                 perform(action, exchange: exchange)
             }
         case .body(let buffer):
-            let action = exchange.machine.upstreamBody(now: .now())
+            let action = exchange.machine.upstreamBody(now: shared.clock.now())
             if action == .discardResponseBody { return exchange.captureResponse(buffer) }
             guard action == .forwardResponseBody else { return perform(action, exchange: exchange) }
             exchange.captureResponse(buffer)
@@ -664,7 +666,7 @@ extension ProxyHandler: UpstreamDelegate {
             exchange.statusCode = Int(Self.answerStatus(for: failure).status.code)
             error = failure.message
         }
-        shared.sink.submit(exchange.makeExchange(error: error, now: .now()))
+        shared.sink.submit(exchange.makeExchange(error: error, now: shared.clock.now()))
         guard let next = exchange.machine.attempt, let context else { return }
         let previousStep = exchange.step
         exchange.startNextAttempt(
@@ -686,7 +688,7 @@ extension ProxyHandler: UpstreamDelegate {
         }
         exchange.readTimer = context.eventLoop.assumeIsolated().scheduleTask(in: wait) { [self] in
             exchange.readTimer = nil
-            perform(exchange.machine.retryTimerFired(now: .now()), exchange: exchange)
+            perform(exchange.machine.retryTimerFired(now: shared.clock.now()), exchange: exchange)
         }
     }
 
@@ -730,9 +732,9 @@ extension ProxyHandler: UpstreamDelegate {
                 context.flush()
                 context.close(promise: nil)
             }
-            shared.sink.submit(exchange.makeExchange(error: error.message, now: .now()))
+            shared.sink.submit(exchange.makeExchange(error: error.message, now: shared.clock.now()))
         case .abandoned(let error):
-            shared.sink.submit(exchange.makeExchange(error: error.message, now: .now()))
+            shared.sink.submit(exchange.makeExchange(error: error.message, now: shared.clock.now()))
         case .servedFromCache:
             replayCached(exchange)
         }
@@ -753,11 +755,11 @@ extension ProxyHandler: UpstreamDelegate {
         context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
         if head.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
         guard keepAlive else {
-            _ = connection.responseEnded(keepAlive: false, now: .now())
+            _ = connection.responseEnded(keepAlive: false, now: shared.clock.now())
             return closeAfterEnd(context)
         }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        if case .releaseHeld(let closeOutput) = connection.responseEnded(keepAlive: true, now: .now()) {
+        if case .releaseHeld(let closeOutput) = connection.responseEnded(keepAlive: true, now: shared.clock.now()) {
             if closeOutput { performDeferredClose() }
             releaseHeld()
         }
@@ -804,10 +806,11 @@ extension ProxyHandler: UpstreamDelegate {
         promise.futureResult.assumeIsolated().whenComplete { [self] result in
             var failure = error
             if failure == nil, case .failure = result { failure = ProxyError.clientDisconnected.message }
-            sink.submit(exchange.makeExchange(error: failure, now: .now()))
+            sink.submit(exchange.makeExchange(error: failure, now: shared.clock.now()))
             if !keepAlive { self.context?.close(promise: nil) }
         }
-        if case .releaseHeld(let closeOutput) = connection.responseEnded(keepAlive: keepAlive, now: .now()) {
+        if case .releaseHeld(let closeOutput) = connection.responseEnded(keepAlive: keepAlive, now: shared.clock.now())
+        {
             if closeOutput { performDeferredClose() }
             releaseHeld()
         }

@@ -32,7 +32,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     init(shared: ProxyContext, pool: UpstreamPool, idleTimeout: TimeAmount? = nil) {
         self.shared = shared
         self.pool = pool
-        self.connection = ConnectionStateMachine(now: .now(), idleTimeout: idleTimeout)
+        self.connection = ConnectionStateMachine(now: shared.clock.now(), idleTimeout: idleTimeout)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -56,7 +56,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard let delay, idleTimer == nil, let context else { return }
         idleTimer = context.eventLoop.assumeIsolated().scheduleTask(in: delay) { [self] in
             idleTimer = nil
-            switch connection.idleCheck(now: .now()) {
+            switch connection.idleCheck(now: shared.clock.now()) {
             case .close: self.context?.close(promise: nil)
             case .checkAgain(let after): scheduleIdleCheck(in: after)
             case .stop: break
@@ -68,7 +68,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
-        perform(connection.received(part, now: .now()), part, context: context)
+        perform(connection.received(part, now: shared.clock.now()), part, context: context)
     }
 
     /// Carries out where the connection machine sent a request part; true when it went to Hummingbird.
@@ -150,7 +150,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let isEnd: Bool
         if case .end = unwrapOutboundIn(data) { isEnd = true } else { isEnd = false }
         context.write(data, promise: promise)
-        if isEnd, case .releaseHeld = connection.hummingbirdResponseEnded(now: .now()) {
+        if isEnd, case .releaseHeld = connection.hummingbirdResponseEnded(now: shared.clock.now()) {
             releaseHeld()
         }
     }
@@ -193,7 +193,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var fired = false
         // Body parts belong to the request already dispatched and go on at once; a head waits for the
         // response before it to end.
-        while let (part, action) = connection.nextHeld(now: .now()) {
+        while let (part, action) = connection.nextHeld(now: shared.clock.now()) {
             if perform(action, part, context: context) { fired = true }
         }
         if fired { context.fireChannelReadComplete() }

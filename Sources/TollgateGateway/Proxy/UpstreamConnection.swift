@@ -24,8 +24,8 @@ final class UpstreamConnection: ChannelDuplexHandler {
     var delegate: (any UpstreamDelegate)?
     /// Set by the pool while the connection is idle in it.
     weak var pool: UpstreamPool?
-    /// When the connection went idle (for the pool's idle timeout).
-    var idleSince: NIODeadline = .now()
+    /// When the connection went idle (set by the pool at check-in, for its idle timeout).
+    var idleSince: NIODeadline = .uptimeNanoseconds(0)
     /// Exchanges served; more than zero means a reused keep-alive connection.
     var exchangesServed = 0
     private var readsPaused = false

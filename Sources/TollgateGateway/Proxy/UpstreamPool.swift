@@ -39,7 +39,7 @@ final class UpstreamPool {
             connection.close()
             return
         }
-        connection.idleSince = .now()
+        connection.idleSince = context.clock.now()
         connection.pool = self
         idle[connection.endpoint, default: []].append(connection)
         scheduleSweep()
@@ -102,7 +102,7 @@ final class UpstreamPool {
         let timeout = context.configuration.idleConnectionTimeout
         sweep = eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
             sweep = nil
-            let cutoff = NIODeadline.now() - timeout
+            let cutoff = context.clock.now() - timeout
             for (endpoint, list) in idle {
                 let (stale, fresh) = (list.filter { $0.idleSince <= cutoff }, list.filter { $0.idleSince > cutoff })
                 idle[endpoint] = fresh.isEmpty ? nil : fresh

@@ -34,6 +34,7 @@ struct TestGateway {
         sink exchangeSink: (any ExchangeSink)? = nil,
         http: HTTP1Channel.Configuration = .init(),
         cache: ResponseCaching? = nil,
+        clock: ProxyClock = .system,
         _ body: (TestGateway) async throws -> Void
     ) async throws {
         var providers = ProviderTable.builtIn
@@ -48,7 +49,7 @@ struct TestGateway {
         let proxy = try ProxyContext(
             providers: providers, directory: GatewayDirectory(entries), sink: exchangeSink ?? sink,
             generator: LogIDGenerator(),
-            logger: logger, configuration: configuration, cache: cache)
+            logger: logger, configuration: configuration, cache: cache, clock: clock)
 
         let router = Router()
         router.get("/api/ping") { _, _ in "pong" }
