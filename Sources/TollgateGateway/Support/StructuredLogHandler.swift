@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 import TollgateModel
+import TollgateStorage
 
 /// A swift-log handler writing one line per message as `logfmt` (`ts=… level=info msg="…" key=value`) or as a JSON
 /// object (`{"ts":…,"level":…,"msg":…,"key":"value"}`), for log shippers. `tollgate serve --log-format` picks it;
@@ -19,13 +20,18 @@ public struct StructuredLogHandler: LogHandler {
     let label: String
     let format: Format
     let write: @Sendable (String) -> Void
+    /// The clock of each line's `ts`, Unix milliseconds.
+    let now: @Sendable () -> Int64
 
     /// `write` receives each line with its newline; by default standard error, one line at a time.
     public init(
-        label: String, format: Format, write: @escaping @Sendable (String) -> Void = StructuredLogHandler.stderr
+        label: String, format: Format,
+        write: @escaping @Sendable (String) -> Void = StructuredLogHandler.stderr,
+        now: @escaping @Sendable () -> Int64 = SegmentWriter.wallClockMillis
     ) {
         self.label = label
         self.format = format
+        self.now = now
         self.write = write
     }
 
@@ -37,7 +43,7 @@ public struct StructuredLogHandler: LogHandler {
     public func log(event: LogEvent) {
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { $1 } }
-        let time = RFC3339.format(milliseconds: Int64(Date().timeIntervalSince1970 * 1000))
+        let time = RFC3339.format(milliseconds: now())
         var fields: [(String, String)] = [
             ("ts", time), ("level", event.level.rawValue), ("label", label), ("msg", "\(event.message)"),
         ]
