@@ -56,3 +56,73 @@ def test_gateway_logs_through_the_cloudflare_sdk(gateway: Gateway) -> None:
 
     with pytest.raises(cloudflare.NotFoundError):
         client.ai_gateway.get("no-such-gateway", account_id="default")
+
+
+def test_filter_patch_and_delete_through_the_cloudflare_sdk(gateway: Gateway) -> None:
+    client = sdk(gateway)
+    client.ai_gateway.create(
+        account_id="default",
+        id="cf-delete",
+        cache_invalidate_on_update=False,
+        cache_ttl=None,
+        collect_logs=True,
+        rate_limiting_interval=None,
+        rate_limiting_limit=None,
+    )
+    proxied = openai_client(gateway.provider_url("openai", gateway="cf-delete"))
+    for model in ["gpt-5-mini", "gpt-5-mini", "gpt-5-mini", "gpt-5-nano", "gpt-5-nano"]:
+        proxied.chat.completions.create(model=model, messages=[{"role": "user", "content": "hi"}])
+
+    deadline = time.monotonic() + 5
+    while len(list(client.ai_gateway.logs.list("cf-delete", account_id="default"))) < 5:
+        assert time.monotonic() < deadline, "the five logs were not listed in time"
+        time.sleep(0.05)
+
+    # The `filters` array, as the SDK sends it, narrows the listing.
+    nano = list(
+        client.ai_gateway.logs.list(
+            "cf-delete",
+            account_id="default",
+            filters=[{"key": "model", "operator": "eq", "value": ["gpt-5-nano"]}],
+        )
+    )
+    assert len(nano) == 2 and all(log.model == "gpt-5-nano" for log in nano)
+
+    # Feedback through the SDK's `edit`, then read back as a filter.
+    client.ai_gateway.logs.edit(nano[0].id, account_id="default", gateway_id="cf-delete", feedback=1, score=90)
+    liked = list(
+        client.ai_gateway.logs.list(
+            "cf-delete", account_id="default", filters=[{"key": "feedback", "operator": "eq", "value": [1]}]
+        )
+    )
+    assert [log.id for log in liked] == [nano[0].id]
+
+    # A filter Tollgate cannot apply exactly is refused, and nothing is deleted.
+    with pytest.raises(cloudflare.BadRequestError):
+        client.ai_gateway.logs.delete(
+            "cf-delete", account_id="default", filters=[{"key": "cost", "operator": "gt", "value": [0]}]
+        )
+    assert len(list(client.ai_gateway.logs.list("cf-delete", account_id="default"))) == 5
+
+    # Delete by filter: only the mini logs go.
+    deleted = client.ai_gateway.logs.delete(
+        "cf-delete", account_id="default", filters=[{"key": "model", "operator": "eq", "value": ["gpt-5-mini"]}]
+    )
+    assert deleted.success is True
+    left = list(client.ai_gateway.logs.list("cf-delete", account_id="default"))
+    assert sorted(log.model for log in left) == ["gpt-5-nano", "gpt-5-nano"]
+
+    # `limit` with the newest first: of the two remaining, the newest goes.
+    oldest = list(client.ai_gateway.logs.list("cf-delete", account_id="default", order_by_direction="asc"))[0]
+    client.ai_gateway.logs.delete("cf-delete", account_id="default", limit=1, order_by_direction="desc")
+    remaining = list(client.ai_gateway.logs.list("cf-delete", account_id="default"))
+    assert [log.id for log in remaining] == [oldest.id]
+
+    # Deleting the gateway: gone from the API, and the proxy answers 404 for it.
+    gone = client.ai_gateway.delete("cf-delete", account_id="default")
+    assert gone.id == "cf-delete"
+    with pytest.raises(cloudflare.NotFoundError):
+        client.ai_gateway.get("cf-delete", account_id="default")
+    with pytest.raises(Exception) as refused:
+        proxied.chat.completions.create(model="gpt-5-mini", messages=[{"role": "user", "content": "hi"}])
+    assert getattr(refused.value, "status_code", None) == 404

@@ -38,6 +38,7 @@ import TollgateModel
         case .timeZone: "UTC"
         case .price, .requestFee: "1.5"
         case .object: "{}"
+        case .filterParts: "provider"
         }
     }
 
@@ -54,6 +55,7 @@ import TollgateModel
         case .timeZone: "Mars/Olympus"
         case .price, .requestFee: "-1"
         case .object: "x"
+        case .filterParts: nil
         }
     }
 
@@ -126,6 +128,27 @@ import TollgateModel
             try await expectRefused(
                 route, "?modle=nothing", naming: "modle", "unknown parameter; expected \(expected)")
             for field in route.query {
+                if case .filterParts = field.kind {
+                    // Cloudflare's `filters` parts repeat by design; what is wrong in them is named.
+                    try await expectRefused(
+                        route, "?filters.kye=provider", naming: "filters.kye", "unknown part; expected filters.key")
+                    try await expectRefused(
+                        route, "?filters.operator=eq", naming: "filters.operator", "comes before any filters.key")
+                    try await expectRefused(
+                        route, "?filters.key=provider&filters.value=openai", naming: "filters", "has no operator")
+                    try await expectRefused(
+                        route, "?filters.key=cost&filters.operator=gt&filters.value=1", naming: "filters",
+                        "cost with operator gt is not supported")
+                    try await expectRefused(
+                        route, "?filters.key=provider&filters.operator=neq&filters.value=openai", naming: "filters",
+                        "provider with operator neq is not supported")
+                    try await expectRefused(
+                        route, "?filters[0][key]=success&filters[0][operator]=eq&filters[0][value]=maybe",
+                        naming: "filters", "success: expected true or false")
+                    try await expectRefused(route, "?filters=x", naming: "filters", "no key after the prefix")
+                    try await expectRefused(route, "?filter=x", naming: "filter", "unknown parameter")
+                    continue
+                }
                 let valid = Self.validText(field.kind)
                 // A prefix parameter is checked through one of its members; the prefix alone names no key.
                 let name = field.prefix ? field.name + "user" : field.name

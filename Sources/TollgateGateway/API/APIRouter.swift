@@ -113,7 +113,7 @@ extension Route {
     static let all: [Route] = [
         .healthz, .readyz,
         .createAccount, .listAccounts, .getAccount, .updateAccount, .quota,
-        .createGateway, .listGateways, .getGateway, .updateGateway, .gatewaySpend,
+        .createGateway, .listGateways, .getGateway, .updateGateway, .deleteGateway, .gatewaySpend,
         .createCustomProvider, .listCustomProviders, .getCustomProvider, .updateCustomProvider, .deleteCustomProvider,
         .createProviderKey, .listProviderKeys, .deleteProviderKey,
         .createToken, .listTokens, .revokeToken,
@@ -121,7 +121,7 @@ extension Route {
         .usage, .monthlyReport,
         .listPrices, .addPrice, .deletePrice, .listAccountPrices, .addAccountPrice, .deleteAccountPrice, .reprice,
         .ingest, .compact, .openAPI, .metrics,
-        .cfCreateGateway, .cfListGateways, .cfGetGateway, .cfUpdateGateway,
-        .cfListLogs, .cfGetLog, .cfPatchLog, .cfGetLogRequest, .cfGetLogResponse,
+        .cfCreateGateway, .cfListGateways, .cfGetGateway, .cfUpdateGateway, .cfDeleteGateway,
+        .cfListLogs, .cfDeleteLogs, .cfGetLog, .cfPatchLog, .cfGetLogRequest, .cfGetLogResponse,
     ]
 }

@@ -44,8 +44,17 @@ struct CloudflareRoutes<Context: RequestContext> {
             let gateway = try await GatewayRoutes<Context>.update(api, account: account.id, id: id, input.body)
             return cloudflare { $0.gateway(gateway) }
         }
+        group.on(.cfDeleteGateway, prefix: Route.cloudflarePrefix) { _, context, _ in
+            let account = try await api.requireAccount(context)
+            let id = try context.parameters.require("gateway")
+            let (gateway, _) = try await GatewayRoutes<Context>.delete(api, account: account.id, id: id)
+            return cloudflare { $0.gateway(gateway) }
+        }
         group.on(.cfListLogs, prefix: Route.cloudflarePrefix) { _, context, input in
             try await listLogs(input.query, context)
+        }
+        group.on(.cfDeleteLogs, prefix: Route.cloudflarePrefix) { _, context, input in
+            try await deleteLogs(input.query, context)
         }
         group.on(.cfGetLog, prefix: Route.cloudflarePrefix) { _, context, _ in
             let entry = try await log(context).entry
@@ -107,6 +116,8 @@ struct CloudflareRoutes<Context: RequestContext> {
         if let from = query.from, let to = query.to, from >= to {
             throw APIError.badParameter("end_date", "must be later than start_date")
         }
+        try CloudflareLogFilters.apply(
+            try CloudflareLogFilters.clauses(q.parts("filters")), to: &query, for: .listing)
         let direction = q.text("order_by_direction") ?? q.text("direction")?.lowercased() ?? "desc"
         query.order = direction == "asc" ? .ascending : .descending
         let page = Int(q.integer("page") ?? 1)
@@ -136,6 +147,46 @@ struct CloudflareRoutes<Context: RequestContext> {
                 $0.endArray()
             },
             info: (page: page, perPage: perPage, count: entries.count, total: nil))
+    }
+
+    /// `DELETE …/gateways/{gateway}/logs`: Cloudflare's "Delete Gateway Logs" (`filters`, `limit`, `order_by`,
+    /// `order_by_direction`): deletes at most `limit` (default and at most 10,000) of the gateway's logs matching
+    /// the filters, the oldest first unless `order_by_direction=desc`. A filter the index cannot apply exactly is
+    /// refused, never dropped. Answers `result: {"success": true, "deleted": N}`.
+    private func deleteLogs(_ q: RouteInput.Values, _ context: Context) async throws -> Response {
+        let (account, gateway) = try await gateway(context)
+        var query = LogQuery(account: account, gateway: gateway)
+        try CloudflareLogFilters.apply(
+            try CloudflareLogFilters.clauses(q.parts("filters")), to: &query, for: .deleting)
+        let limit = Int(q.integer("limit") ?? 10_000)
+        let newestFirst = q.text("order_by_direction") == "desc"
+        let deleted = try await api.blocking { [query] () -> Int in
+            var deleted = 0
+            if newestFirst {
+                // The newest `limit` matching logs, by id; deleted one by one (each with its tombstone and count).
+                var page = query
+                page.order = .descending
+                var ids: [LogID] = []
+                while ids.count < limit {
+                    page.limit = min(limit - ids.count, LogQuery.limits.upperBound)
+                    let found = try api.catalog.listLogs(page)
+                    ids += found.entries.map(\.id)
+                    guard let next = found.nextCursor, !found.entries.isEmpty else { break }
+                    page.cursor = next
+                }
+                for id in ids where try api.catalog.deleteLog(account: account, id: id) { deleted += 1 }
+            } else {
+                deleted = try api.catalog.deleteLogs(matching: query, atMost: limit)
+            }
+            try api.quota.refresh(account: account)
+            return deleted
+        }
+        return cloudflare {
+            $0.beginObject()
+            $0.key("success"); $0.bool(true)
+            $0.key("deleted"); $0.int(deleted)
+            $0.endObject()
+        }
     }
 
     /// How deep into a listing `page` reaches.
@@ -274,7 +325,29 @@ extension Route {
             Field("cached", .boolean, "answered from the gateway's cache, or not"),
             Field("start_date", .timestamp, "created at or after"),
             Field("end_date", .timestamp, "created before"),
+            .prefixed("filters", .filterParts, logFilterParts),
         ])
+    static let cfDeleteLogs = Route(
+        .delete, "/client/v4/accounts/{account}/ai-gateway/gateways/{gateway}/logs",
+        "Cloudflare's \"Delete Gateway Logs\": deletes at most `limit` of the gateway's logs matching `filters` "
+            + "(provider, model, success eq; created_at gt, lt), oldest first unless `order_by_direction=desc`; "
+            + "answers `result: {\"success\":true,\"deleted\":N}`. Without filters, the gateway's logs up to `limit`.",
+        query: [
+            Field("limit", .integer(1...10_000), "at most this many logs (default 10000)"),
+            Field("order_by", .choice(["created_at"]), "the order's column: `created_at`, the only one"),
+            Field("order_by_direction", .choice(["asc", "desc"]), "`asc` (default: oldest first) or `desc`"),
+            .prefixed("filters", .filterParts, logFilterParts),
+        ])
+    static let cfDeleteGateway = Route(
+        .delete, "/client/v4/accounts/{account}/ai-gateway/gateways/{gateway}",
+        "Cloudflare's \"Delete a Gateway\": as `DELETE /api/v1/…/gateways/{gateway}` (its logs and cached responses "
+            + "go, its usage stays); answers the gateway as it was as `result`.")
+    /// The `filters` family's summary.
+    static let logFilterParts =
+        "Cloudflare's filters array: `filters.key`, `filters.operator`, `filters.value` per filter, in order (as its "
+        + "SDK sends them), or `filters[i][key]`…; keys provider, model, success, cached, event_id, feedback with `eq`, "
+        + "created_at with `gt`/`lt` (deleting: provider, model, success, created_at); any other is refused"
+
     static let cfGetLog = Route(
         .get, "/client/v4/accounts/{account}/ai-gateway/gateways/{gateway}/logs/{id}",
         "Cloudflare's \"Get Gateway Log Detail\": one log's fields as `result`.")

@@ -12,6 +12,35 @@ struct GatewayRoutes<Context: RequestContext> {
         group.on(.getGateway, prefix: Route.apiPrefix) { _, context, _ in try await get(context) }
         group.on(.updateGateway, prefix: Route.apiPrefix) { _, context, input in try await update(input, context) }
         group.on(.gatewaySpend, prefix: Route.apiPrefix) { _, context, _ in try await spend(context) }
+        group.on(.deleteGateway, prefix: Route.apiPrefix) { _, context, _ in
+            let account = try await api.requireAccount(context)
+            let (_, logs) = try await Self.delete(
+                api, account: account.id, id: try context.parameters.require("gateway"))
+            return json {
+                $0.beginObject()
+                $0.key("deleted"); $0.int(1)
+                $0.key("logs_deleted"); $0.int(logs)
+                $0.endObject()
+            }
+        }
+    }
+
+    /// Deletes a gateway: the proxy stops forwarding for it at once (404 from the next request), then its settings,
+    /// its cached responses and its logs go (the logs in batches, as `DELETE …/logs?gateway=` does). Its usage
+    /// records, rollups and reports stay: they are the account's accounting. Returns the gateway as it was and how
+    /// many logs were deleted; 404 for a gateway the account does not have.
+    static func delete(_ api: APIServices, account: String, id: String) async throws -> (GatewayRecord, Int) {
+        guard let gateway = try await api.blocking({ try api.catalog.deleteGateway(account: account, id: id) }) else {
+            throw APIError.notFound("gateway \(id)")
+        }
+        api.directory.remove(account: account, gateway: id)
+        if let cache = api.cache { _ = try await cache.invalidate(account: account, gateway: id) }
+        let logs = try await api.blocking {
+            let deleted = try api.catalog.deleteLogs(matching: LogQuery(account: account, gateway: id))
+            try api.quota.refresh(account: account)
+            return deleted
+        }
+        return (gateway, logs)
     }
 
     /// `GET …/gateways/{gateway}/spend`: each spend limit rule, and each partition seen, with its window, spend and
@@ -235,6 +264,10 @@ extension Route {
         .patch, "/api/v1/accounts/{account}/gateways/{gateway}",
         "Changes the settings the body names, in force for the next request; answers the gateway.",
         body: gatewaySettings)
+    static let deleteGateway = Route(
+        .delete, "/api/v1/accounts/{account}/gateways/{gateway}",
+        "Deletes a gateway with its logs and cached responses (its usage and reports stay): "
+            + "`{\"deleted\":1,\"logs_deleted\":N}`; the proxy answers 404 for it from the next request.")
 }
 
 extension JSONWriter {

@@ -65,6 +65,7 @@ extension Route.Kind {
         case .price: "USD per 1M tokens"
         case .requestFee: "USD per 1,000 requests"
         case .object: "JSON object"
+        case .filterParts: "`key`, `operator` and `value` of each filter"
         }
     }
 }

@@ -177,6 +177,7 @@ struct OpenAPISuccess {
         Route.listGateways.name: .init(status: 200, body: .list("gateways")),
         Route.getGateway.name: .init(status: 200, body: .object(gateway)),
         Route.updateGateway.name: .init(status: 200, body: .object(gateway)),
+        Route.deleteGateway.name: .init(status: 200, body: .object(["deleted", "logs_deleted"])),
         Route.gatewaySpend.name: .init(status: 200, body: .object([])),
         Route.createCustomProvider.name: .init(status: 201, body: .object(customProvider)),
         Route.listCustomProviders.name: .init(status: 200, body: .list("custom_providers")),
@@ -219,6 +220,8 @@ struct OpenAPISuccess {
         Route.cfListGateways.name: .init(status: 200, body: .object(cloudflare + ["result_info"])),
         Route.cfGetGateway.name: .init(status: 200, body: .object(cloudflare)),
         Route.cfUpdateGateway.name: .init(status: 200, body: .object(cloudflare)),
+        Route.cfDeleteGateway.name: .init(status: 200, body: .object(cloudflare)),
+        Route.cfDeleteLogs.name: .init(status: 200, body: .object(cloudflare)),
         Route.cfListLogs.name: .init(status: 200, body: .object(cloudflare + ["result_info"])),
         Route.cfGetLog.name: .init(status: 200, body: .object(cloudflare)),
         Route.cfPatchLog.name: .init(status: 200, body: .object(cloudflare)),
@@ -467,6 +470,8 @@ extension Route.Kind {
                 doc.field("description", markdownName + ", a non-negative decimal")
             case .object:
                 type("object")
+            case .filterParts:
+                type("string")
             }
             if let description, !description.isEmpty, !isDescribedAbove { doc.field("description", description) }
         }

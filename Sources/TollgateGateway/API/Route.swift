@@ -108,6 +108,10 @@ struct Route: Sendable {
         case requestFee
         /// A JSON object, read by the route (body fields only).
         case object
+        /// Cloudflare's `filters` array in a query string (a prefix parameter `filters`): the parts `key`,
+        /// `operator` and `value` of each filter, repeatable and kept in the order given; read by
+        /// `CloudflareLogFilters`.
+        case filterParts
     }
 }
 
@@ -135,6 +139,7 @@ extension Route.Kind {
         case .price: "expected a non-negative price in USD per 1M tokens with at most 6 decimals"
         case .requestFee: "expected a non-negative price in USD per 1,000 requests with at most 9 decimals"
         case .object: "expected a JSON object"
+        case .filterParts: "expected filters.key, filters.operator and filters.value (or filters[i][key], …)"
         }
     }
 }

@@ -30,6 +30,14 @@ struct RouteInput: Sendable {
         case price(Money)
         /// An `object` value, as parsed.
         case json(JSONValue)
+        /// A `filterParts` family: each parameter's name after the prefix and its value, in the order given.
+        case parts([Part])
+    }
+
+    /// One parameter of a `filterParts` family: `key` for `filters.key`, `[0][value]` for `filters[0][value]`.
+    struct Part: Sendable, Equatable {
+        var name: String
+        var value: String
     }
 
     /// The checked values of one part of a request, read by the declared names.
@@ -74,6 +82,12 @@ struct RouteInput: Sendable {
         }
 
         /// The text values of a prefix parameter's members, by key (the name after the prefix).
+        /// The parameters of a `filterParts` family, in the order given (empty when none was given).
+        func parts(_ prefix: String) -> [Part] {
+            guard case .parts(let parts) = value(prefix) else { return [] }
+            return parts
+        }
+
         func prefixedTexts(_ prefix: String) -> [String: String] {
             assert(fields.contains { $0.prefix && $0.name == prefix }, "\(prefix) is not a declared prefix")
             var texts: [String: String] = [:]
@@ -123,7 +137,10 @@ struct RouteInput: Sendable {
 
     /// Checks the query string and, for a route that takes one, the body.
     init(_ route: Route, _ request: Request) async throws {
-        let parameters = request.uri.queryParameters.map { (name: String($0.key), value: String($0.value)) }
+        // Names arrive as sent (percent-encoded, e.g. `filters%5B0%5D%5Bkey%5D`); values are already decoded.
+        let parameters = request.uri.queryParameters.map {
+            (name: String($0.key).removingPercentEncoding ?? String($0.key), value: String($0.value))
+        }
         self.query = try Self.checkQuery(parameters, route: route)
         let buffer = try await request.body.collect(upTo: Self.maximumBodyBytes)
         self.body = try Self.checkBody(Array(buffer.readableBytesView), route: route)
@@ -144,6 +161,13 @@ struct RouteInput: Sendable {
             }
             if field.prefix && name.count == field.name.count {
                 throw APIError.badParameter(name, "no key after the prefix; expected \(field.displayName)")
+            }
+            if case .filterParts = field.kind {
+                // Repeated by design (`filters.key=…&filters.key=…`); empty values too (a null filter value).
+                guard case .parts(let earlier) = values[field.name] ?? .parts([]) else { continue }
+                let part = Part(name: String(name.dropFirst(field.name.count)), value: raw)
+                values[field.name] = .parts(earlier + [part])
+                continue
             }
             guard values[name] == nil else {
                 throw APIError.badParameter(name, "given more than once; expected it once")
@@ -292,7 +316,7 @@ extension Route.Kind {
         case .month: return UTCMonth.parse(text).map { .instant($0) }
         case .choice(let names): return names.contains(text) ? .text(text) : nil
         case .timeZone: return TimeZone(identifier: text) != nil ? .text(text) : nil
-        case .integer, .boolean, .subset, .price, .requestFee, .object: return nil
+        case .integer, .boolean, .subset, .price, .requestFee, .object, .filterParts: return nil
         }
     }
 

@@ -62,4 +62,9 @@ public final class GatewayDirectory: Sendable {
     public func upsert(_ entry: Entry) {
         entries.withLock { $0[Key(account: entry.account, gateway: entry.gateway)] = entry }
     }
+
+    /// Forgets a deleted gateway: the proxy answers 404 for it from the next request on.
+    public func remove(account: String, gateway: String) {
+        _ = entries.withLock { $0.removeValue(forKey: Key(account: account, gateway: gateway)) }
+    }
 }

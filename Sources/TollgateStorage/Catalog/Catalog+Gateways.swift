@@ -94,6 +94,21 @@ extension Catalog {
         }
     }
 
+    /// Deletes a gateway's settings and returns them as they were; nil when the account has no gateway with this id.
+    /// Its logs are left to `deleteLogs(matching:)`, its usage records and rollups stay (they are the account's
+    /// accounting).
+    public func deleteGateway(account: String, id: String) throws -> GatewayRecord? {
+        try write { db in
+            try db.transaction { () throws -> GatewayRecord? in
+                let key: [SQLiteValue] = [.text(account), .text(id)]
+                guard let gateway = try db.queryFirst(NamedQueries.sql("gateway_get"), key, row: Self.gateway(from:))
+                else { return nil }
+                try db.run(NamedQueries.sql("gateway_delete"), key)
+                return gateway
+            }
+        }
+    }
+
     /// The gateway, or nil when the account has none with this id.
     public func gateway(account: String, id: String) throws -> GatewayRecord? {
         try read { db in
