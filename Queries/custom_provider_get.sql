@@ -1,2 +1,2 @@
 -- One custom provider (column order read by `Catalog.customProvider(from:)`).
-SELECT account, slug, base_url, api, created_at, updated_at FROM custom_providers WHERE account = ?1 AND slug = ?2
+SELECT account, slug, base_url, api, created_at, updated_at, name FROM custom_providers WHERE account = ?1 AND slug = ?2

@@ -8,9 +8,10 @@ from __future__ import annotations
 import time
 
 import cloudflare
+import openai
 import pytest
 
-from conftest import SDK_TIMEOUT_S, Gateway, openai_client
+from conftest import SDK_TIMEOUT_S, Gateway, Mock, openai_client
 
 
 def sdk(gateway: Gateway) -> cloudflare.Cloudflare:
@@ -126,3 +127,39 @@ def test_filter_patch_and_delete_through_the_cloudflare_sdk(gateway: Gateway) ->
     with pytest.raises(Exception) as refused:
         proxied.chat.completions.create(model="gpt-5-mini", messages=[{"role": "user", "content": "hi"}])
     assert getattr(refused.value, "status_code", None) == 404
+
+
+def test_custom_providers_through_the_cloudflare_sdk(gateway: Gateway, mock: Mock) -> None:
+    client = sdk(gateway)
+    created = client.ai_gateway.custom_providers.create(
+        account_id="default",
+        slug="house-llm",
+        name="House LLM",
+        base_url=f"{mock.url}/v1",
+        extra_body={"api": "openai"},  # Tollgate's: read OpenAI-shaped usage
+    )
+    assert (created.id, created.slug, created.name) == ("house-llm", "house-llm", "House LLM")
+    assert created.base_url == f"{mock.url}/v1"
+
+    # Proxied at custom-{slug}, its usage read as OpenAI's.
+    proxied = openai_client(gateway.provider_url("custom-house-llm"))
+    answer = proxied.chat.completions.create(model="gpt-5-mini", messages=[{"role": "user", "content": "hi"}])
+    assert answer.usage is not None and answer.usage.prompt_tokens > 0
+
+    listed = list(client.ai_gateway.custom_providers.list(account_id="default", search="house"))
+    assert [p.id for p in listed] == ["house-llm"]
+    assert client.ai_gateway.custom_providers.get("house-llm", account_id="default").name == "House LLM"
+
+    # Cloudflare fields Tollgate does not apply are refused by name, not ignored.
+    with pytest.raises(cloudflare.BadRequestError) as refused:
+        client.ai_gateway.custom_providers.create(
+            account_id="default", slug="other", name="Other", base_url=f"{mock.url}/v1", headers='{"x-k":"v"}'
+        )
+    assert "headers" in str(refused.value)
+
+    client.ai_gateway.custom_providers.delete("house-llm", account_id="default")
+    with pytest.raises(cloudflare.NotFoundError):
+        client.ai_gateway.custom_providers.get("house-llm", account_id="default")
+    # The next request naming it is refused as an unknown provider.
+    with pytest.raises(openai.BadRequestError):
+        proxied.chat.completions.create(model="gpt-5-mini", messages=[{"role": "user", "content": "hi"}])

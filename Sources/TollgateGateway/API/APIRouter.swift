@@ -84,6 +84,7 @@ public enum APIRouter {
             .add(middleware: CloudflareErrorMiddleware())
             .add(middleware: BearerAuthMiddleware(adminToken: adminToken, tokens: api.directory.tokens))
         CloudflareRoutes(api: api).register(on: cloudflare)
+        CloudflareCustomProviderRoutes(api: api).register(on: cloudflare)
         return router
     }
 }
@@ -122,6 +123,7 @@ extension Route {
         .listPrices, .addPrice, .deletePrice, .listAccountPrices, .addAccountPrice, .deleteAccountPrice, .reprice,
         .ingest, .compact, .openAPI, .metrics,
         .cfCreateGateway, .cfListGateways, .cfGetGateway, .cfUpdateGateway, .cfDeleteGateway,
+        .cfCreateCustomProvider, .cfListCustomProviders, .cfGetCustomProvider, .cfDeleteCustomProvider,
         .cfListLogs, .cfDeleteLogs, .cfGetLog, .cfPatchLog, .cfGetLogRequest, .cfGetLogResponse,
     ]
 }

@@ -23,11 +23,29 @@ struct CustomProviderRoutes<Context: RequestContext> {
         let slug = input.body.text("slug")!
         let baseURL = try CustomProviderURL.check(input.body.text("base_url")!)
         let kind = CustomProviderRecord.API(rawValue: input.body.text("api")!)!
+        let created = try await Self.create(
+            api, account: account.id, slug: slug, baseURL: baseURL, kind: kind, name: input.body.text("name"))
+        return json(status: .created) { $0.customProvider(created) }
+    }
+
+    /// Stores a provider and puts it in the proxy's directory: forwarded from the next request.
+    static func create(
+        _ api: APIServices, account: String, slug: String, baseURL: String, kind: CustomProviderRecord.API,
+        name: String?
+    ) async throws -> CustomProviderRecord {
         let created = try await api.blocking {
-            try api.catalog.createCustomProvider(account: account.id, slug: slug, baseURL: baseURL, api: kind)
+            try api.catalog.createCustomProvider(account: account, slug: slug, baseURL: baseURL, api: kind, name: name)
         }
         api.directory.customProviders.upsert(created)
-        return json(status: .created) { $0.customProvider(created) }
+        return created
+    }
+
+    /// Deletes a provider and takes it out of the proxy's directory; 404 when the account has none with this slug.
+    static func delete(_ api: APIServices, account: String, slug: String) async throws {
+        guard try await api.blocking({ try api.catalog.deleteCustomProvider(account: account, slug: slug) }) else {
+            throw APIError.notFound("custom provider \(slug)")
+        }
+        api.directory.customProviders.remove(account: account, slug: slug)
     }
 
     /// `PATCH …/custom-providers/{slug}`: changes `base_url` and `api` as the body names them, in force for the next
@@ -37,8 +55,10 @@ struct CustomProviderRoutes<Context: RequestContext> {
         let slug = try context.parameters.require("slug")
         let baseURL = try input.body.text("base_url").map(CustomProviderURL.check)
         let kind = input.body.text("api").map { CustomProviderRecord.API(rawValue: $0)! }
+        let name = input.body.text("name")
         let updated = try await api.blocking {
-            try api.catalog.updateCustomProvider(account: account.id, slug: slug, baseURL: baseURL, api: kind)
+            try api.catalog.updateCustomProvider(
+                account: account.id, slug: slug, baseURL: baseURL, api: kind, name: name)
         }
         guard let provider = updated else { throw APIError.notFound("custom provider \(slug)") }
         api.directory.customProviders.upsert(provider)
@@ -65,11 +85,7 @@ struct CustomProviderRoutes<Context: RequestContext> {
     /// `DELETE …/custom-providers/{slug}`: 204; the next request naming it is refused as an unknown provider.
     private func delete(_ context: Context) async throws -> Response {
         let account = try await api.requireAccount(context)
-        let slug = try context.parameters.require("slug")
-        guard try await api.blocking({ try api.catalog.deleteCustomProvider(account: account.id, slug: slug) }) else {
-            throw APIError.notFound("custom provider \(slug)")
-        }
-        api.directory.customProviders.remove(account: account.id, slug: slug)
+        try await Self.delete(api, account: account.id, slug: try context.parameters.require("slug"))
         return Response(status: .noContent)
     }
 }
@@ -112,6 +128,7 @@ extension Route {
                 "api", .choice(customProviderAPIs),
                 "the wire format whose usage is read: `openai`, `anthropic`, `gemini`, or `none` (logged, unpriced)",
                 required: true),
+            Field("name", .text, "a display name (default: the slug)"),
         ])
     static let listCustomProviders = Route(
         .get, "/api/v1/accounts/{account}/custom-providers", "The account's custom providers, by slug.")
@@ -119,10 +136,12 @@ extension Route {
         .get, "/api/v1/accounts/{account}/custom-providers/{slug}", "One custom provider.")
     static let updateCustomProvider = Route(
         .patch, "/api/v1/accounts/{account}/custom-providers/{slug}",
-        "Changes `base_url` and `api` as the body names them, in force for the next request; answers the provider.",
+        "Changes `base_url`, `api` and `name` as the body names them, in force for the next request; answers the "
+            + "provider.",
         body: [
             Field("base_url", .text, "as on creation"),
             Field("api", .choice(customProviderAPIs), "as on creation"),
+            Field("name", .text, "as on creation"),
         ])
     static let deleteCustomProvider = Route(
         .delete, "/api/v1/accounts/{account}/custom-providers/{slug}",
@@ -133,6 +152,7 @@ extension JSONWriter {
     mutating func customProvider(_ provider: CustomProviderRecord) {
         beginObject()
         key("slug"); string(provider.slug)
+        key("name"); string(provider.name ?? provider.slug)
         key("provider"); string(provider.providerName)
         key("account"); string(provider.account)
         key("base_url"); string(provider.baseURL)

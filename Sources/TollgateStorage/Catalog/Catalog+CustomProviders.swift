@@ -5,13 +5,14 @@ extension Catalog {
     ///   account does not exist, `.customProviderExists` when the account already has one with this slug.
     @discardableResult
     public func createCustomProvider(
-        account: String, slug: String, baseURL: String, api: CustomProviderRecord.API
+        account: String, slug: String, baseURL: String, api: CustomProviderRecord.API, name: String? = nil
     ) throws -> CustomProviderRecord {
         try Self.validate(account, parameter: "account")
         try Self.validate(slug, parameter: "slug")
         let created = now()
         let record = CustomProviderRecord(
-            account: account, slug: slug, baseURL: baseURL, api: api, createdAt: created, updatedAt: created)
+            account: account, slug: slug, baseURL: baseURL, api: api, createdAt: created, updatedAt: created,
+            name: name)
         let inserted = try write { db in
             try db.transaction { () throws -> Int? in
                 guard try db.queryFirst(NamedQueries.sql("account_exists"), [.text(account)], row: { _ in true }) != nil
@@ -20,7 +21,10 @@ extension Catalog {
                 }
                 return try db.run(
                     NamedQueries.sql("custom_provider_insert"),
-                    [.text(account), .text(slug), .text(baseURL), .text(api.rawValue), .integer(created)])
+                    [
+                        .text(account), .text(slug), .text(baseURL), .text(api.rawValue), .integer(created),
+                        .text(name),
+                    ])
             }
         }
         switch inserted {
@@ -40,7 +44,8 @@ extension Catalog {
     /// has none with this slug.
     @discardableResult
     public func updateCustomProvider(
-        account: String, slug: String, baseURL: String? = nil, api: CustomProviderRecord.API? = nil
+        account: String, slug: String, baseURL: String? = nil, api: CustomProviderRecord.API? = nil,
+        name: String? = nil
     ) throws -> CustomProviderRecord? {
         let updated = now()
         return try write { db in
@@ -49,7 +54,7 @@ extension Catalog {
                     NamedQueries.sql("custom_provider_update"),
                     [
                         .text(account), .text(slug), baseURL.map { .text($0) } ?? .null,
-                        api.map { .text($0.rawValue) } ?? .null, .integer(updated),
+                        api.map { .text($0.rawValue) } ?? .null, .integer(updated), .text(name),
                     ])
                 guard changed == 1 else { return nil }
                 return try db.queryFirst(
@@ -93,6 +98,6 @@ extension Catalog {
             account: row.string(at: 0), slug: row.string(at: 1), baseURL: row.string(at: 2),
             // The schema's CHECK admits only the four values.
             api: CustomProviderRecord.API(rawValue: row.string(at: 3)) ?? .none,
-            createdAt: row.int64(at: 4), updatedAt: row.int64(at: 5))
+            createdAt: row.int64(at: 4), updatedAt: row.int64(at: 5), name: row.optionalString(at: 6))
     }
 }

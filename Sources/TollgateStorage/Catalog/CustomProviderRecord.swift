@@ -20,14 +20,20 @@ public struct CustomProviderRecord: Sendable, Hashable {
     public var createdAt: Int64
     /// Unix milliseconds.
     public var updatedAt: Int64
+    /// A display name (Cloudflare's `name`); nil shows the slug.
+    public var name: String?
 
-    public init(account: String, slug: String, baseURL: String, api: API, createdAt: Int64, updatedAt: Int64) {
+    public init(
+        account: String, slug: String, baseURL: String, api: API, createdAt: Int64, updatedAt: Int64,
+        name: String? = nil
+    ) {
         self.account = account
         self.slug = slug
         self.baseURL = baseURL
         self.api = api
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.name = name
     }
 
     /// The provider segment of its proxy paths: `custom-{slug}`.
