@@ -20,17 +20,22 @@ def sdk(gateway: Gateway) -> cloudflare.Cloudflare:
     )
 
 
-def test_gateway_logs_through_the_cloudflare_sdk(gateway: Gateway) -> None:
-    client = sdk(gateway)
-    created = client.ai_gateway.create(
+def create_gateway(client: cloudflare.Cloudflare, gateway_id: str):
+    """A gateway that collects logs, with the settings the SDK requires named."""
+    return client.ai_gateway.create(
         account_id="default",
-        id="cf-sdk",
+        id=gateway_id,
         cache_invalidate_on_update=False,
         cache_ttl=None,
         collect_logs=True,
         rate_limiting_interval=None,
         rate_limiting_limit=None,
     )
+
+
+def test_gateway_logs_through_the_cloudflare_sdk(gateway: Gateway) -> None:
+    client = sdk(gateway)
+    created = create_gateway(client, "cf-sdk")
     assert created.id == "cf-sdk"
     assert created.collect_logs is True
     fetched = client.ai_gateway.get("cf-sdk", account_id="default")
@@ -61,15 +66,7 @@ def test_gateway_logs_through_the_cloudflare_sdk(gateway: Gateway) -> None:
 
 def test_filter_patch_and_delete_through_the_cloudflare_sdk(gateway: Gateway) -> None:
     client = sdk(gateway)
-    client.ai_gateway.create(
-        account_id="default",
-        id="cf-delete",
-        cache_invalidate_on_update=False,
-        cache_ttl=None,
-        collect_logs=True,
-        rate_limiting_interval=None,
-        rate_limiting_limit=None,
-    )
+    create_gateway(client, "cf-delete")
     proxied = openai_client(gateway.provider_url("openai", gateway="cf-delete"))
     for model in ["gpt-5-mini", "gpt-5-mini", "gpt-5-mini", "gpt-5-nano", "gpt-5-nano"]:
         proxied.chat.completions.create(model=model, messages=[{"role": "user", "content": "hi"}])

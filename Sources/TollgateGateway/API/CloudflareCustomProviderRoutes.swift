@@ -34,35 +34,26 @@ struct CloudflareCustomProviderRoutes<Context: RequestContext> {
             }
             // Every Tollgate provider is enabled and none is a beta.
             if q.bool("enable") == false || q.bool("beta") == true { providers = [] }
-            let page = Int(q.integer("page") ?? 1)
-            let perPage = Int(q.integer("per_page") ?? 20)
-            let start = min(providers.count, (page - 1) * perPage)
-            let items = providers[start..<min(providers.count, start + perPage)]
-            return cloudflare(
-                result: {
-                    $0.beginArray()
-                    for provider in items { $0.cloudflareCustomProvider(provider) }
-                    $0.endArray()
-                },
-                info: (page: page, perPage: perPage, count: items.count, total: providers.count))
+            return cloudflarePage(providers, q) { $0.cloudflareCustomProvider($1) }
         }
         group.on(.cfGetCustomProvider, prefix: Route.cloudflarePrefix) { _, context, _ in
-            let account = try await api.requireAccount(context)
-            let id = try context.parameters.require("slug")
-            guard
-                let provider = try await api.blocking({ try api.catalog.customProvider(account: account.id, slug: id) })
-            else { throw APIError.notFound("custom provider \(id)") }
+            let provider = try await named(context)
             return cloudflare { $0.cloudflareCustomProvider(provider) }
         }
         group.on(.cfDeleteCustomProvider, prefix: Route.cloudflarePrefix) { _, context, _ in
-            let account = try await api.requireAccount(context)
-            let id = try context.parameters.require("slug")
-            guard
-                let provider = try await api.blocking({ try api.catalog.customProvider(account: account.id, slug: id) })
-            else { throw APIError.notFound("custom provider \(id)") }
-            try await CustomProviderRoutes<Context>.delete(api, account: account.id, slug: id)
+            let provider = try await named(context)
+            try await CustomProviderRoutes<Context>.delete(api, account: provider.account, slug: provider.slug)
             return cloudflare { $0.cloudflareCustomProvider(provider) }
         }
+    }
+
+    /// The provider the path names; 404 when the account has none with that slug.
+    private func named(_ context: Context) async throws -> CustomProviderRecord {
+        let account = try await api.requireAccount(context)
+        let slug = try context.parameters.require("slug")
+        guard let provider = try await api.blocking({ try api.catalog.customProvider(account: account.id, slug: slug) })
+        else { throw APIError.notFound("custom provider \(slug)") }
+        return provider
     }
 }
 

@@ -200,18 +200,26 @@ struct CloudflareRoutes<Context: RequestContext> {
         var gateways = try await api.blocking { try api.catalog.gateways(account: account.id) }
         if let search = q.text("search")?.lowercased() { gateways = gateways.filter { $0.id.contains(search) } }
         gateways.sort { $0.id < $1.id }
-        let page = Int(q.integer("page") ?? 1)
-        let perPage = Int(q.integer("per_page") ?? 20)
-        let start = min(gateways.count, (page - 1) * perPage)
-        let items = gateways[start..<min(gateways.count, start + perPage)]
-        return cloudflare(
-            result: {
-                $0.beginArray()
-                for gateway in items { $0.gateway(gateway) }
-                $0.endArray()
-            },
-            info: (page: page, perPage: perPage, count: items.count, total: gateways.count))
+        return cloudflarePage(gateways, q) { $0.gateway($1) }
     }
+}
+
+/// One page of a whole list in Cloudflare's envelope, with `result_info` (`page` from 1, `per_page` default 20,
+/// `total_count`); a page past the end is empty, which is where Cloudflare's SDK paginators stop.
+func cloudflarePage<Item>(_ all: [Item], _ q: RouteInput.Values, _ item: (inout JSONWriter, Item) -> Void)
+    -> Response
+{
+    let page = Int(q.integer("page") ?? 1)
+    let perPage = Int(q.integer("per_page") ?? 20)
+    let start = min(all.count, (page - 1) * perPage)
+    let items = all[start..<min(all.count, start + perPage)]
+    return cloudflare(
+        result: {
+            $0.beginArray()
+            for entry in items { item(&$0, entry) }
+            $0.endArray()
+        },
+        info: (page: page, perPage: perPage, count: items.count, total: all.count))
 }
 
 /// A success in Cloudflare's envelope: `{"success":true,"errors":[],"messages":[],"result":…}`, with
