@@ -221,7 +221,7 @@ import TollgateModel
             "cohere", "cerebras", "huggingface", "workers-ai", "azure-openai", "google-vertex-ai", "aws-bedrock",
         ]
         let documentedGaps: Set<String> = [
-            "mistral", "cohere", "cerebras", "huggingface", "azure-openai", "google-vertex-ai", "aws-bedrock",
+            "cohere", "cerebras", "huggingface", "azure-openai", "google-vertex-ai", "aws-bedrock",
         ]
         for provider in providers {
             let count = rows.filter { $0["provider"] == provider }.count
