@@ -218,15 +218,15 @@ import TollgateModel
 
     @Test func eachResourceAndRegionIsItsOwnEndpointAndAnOverrideKeepsTheProvidersHost() throws {
         let direct = try #require(UpstreamTarget(template: .azureOpenAI, baseURL: ""))
-        let (east, eastPath) = try direct.resolved("/east-res/dep/chat/completions")
-        let (west, _) = try direct.resolved("/west-res/dep/chat/completions")
+        let (east, eastPath) = try direct.resolved("/east-res/dep/chat/completions", account: "a")
+        let (west, _) = try direct.resolved("/west-res/dep/chat/completions", account: "a")
         #expect(east.endpoint == .init(host: "east-res.openai.azure.com", port: 443, tls: true))
         #expect(east.endpoint != west.endpoint)
         #expect(east.hostHeader == "east-res.openai.azure.com")
         #expect(eastPath == "/openai/deployments/dep/chat/completions")
 
         let overridden = try #require(UpstreamTarget(template: .awsBedrock, baseURL: "http://127.0.0.1:9099/prefix"))
-        let (target, path) = try overridden.resolved("/bedrock-runtime/us-west-2/model/m/invoke")
+        let (target, path) = try overridden.resolved("/bedrock-runtime/us-west-2/model/m/invoke", account: "a")
         #expect(target.endpoint == .init(host: "127.0.0.1", port: 9099, tls: false))
         #expect(target.hostHeader == "bedrock-runtime.us-west-2.amazonaws.com")
         #expect(path == "/prefix/model/m/invoke")

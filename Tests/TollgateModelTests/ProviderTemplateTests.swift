@@ -35,6 +35,46 @@ struct ProviderTemplateTests {
         #expect(mapping.path == "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse-stream")
     }
 
+    @Test func workersAIPathsNameTheAccountsRunOrOpenAICompatibleRoute() throws {
+        let account: Substring = "0123456789abcdef0123456789abcdef"
+        let run = try ProviderTemplate.workersAI.map("/@cf/meta/llama-3.1-8b-instruct", account: account)
+        #expect(run.host == "api.cloudflare.com")
+        #expect(run.path == "/client/v4/accounts/\(account)/ai/run/@cf/meta/llama-3.1-8b-instruct")
+        let chat = try ProviderTemplate.workersAI.map("/v1/chat/completions", account: account)
+        #expect(
+            chat == .init(host: "api.cloudflare.com", path: "/client/v4/accounts/\(account)/ai/v1/chat/completions"))
+        let escaped = try ProviderTemplate.workersAI.map("/%40hf/mistral/mistral-7b-instruct-v0.2", account: "acme")
+        #expect(escaped.path == "/client/v4/accounts/acme/ai/run/%40hf/mistral/mistral-7b-instruct-v0.2")
+    }
+
+    @Test(arguments: [
+        ("/@cf/meta/llama-3.1-8b-instruct", "", "the Cloudflare account id"),
+        ("/", "acme", "the model"),
+        ("/v1", "acme", "the OpenAI-compatible endpoint"),
+        ("/v1/", "acme", "the OpenAI-compatible endpoint"),
+    ])
+    func workersAIPathsWithoutAccountOrModelNameWhatIsMissing(path: String, account: String, missing: String) {
+        #expect {
+            try ProviderTemplate.workersAI.map(Substring(path), account: Substring(account))
+        } throws: { error in
+            ((error as? ProviderTemplate.Failure)?.message ?? "").contains("workers-ai path is missing \(missing)")
+        }
+    }
+
+    @Test(arguments: [
+        ("/@cf/../../../zones", "acme"),
+        ("/@cf/meta/./x", "acme"),
+        ("/@cf/%2E%2e/%2e%2E/zones", "acme"),
+        ("/@cf/meta%2F..%2F..", "acme"),
+        ("/@cf/meta/llama", "acme/../other"),
+        ("/@cf/meta/llama", "a%2Fb"),
+    ])
+    func workersAIPartsThatCouldLeaveTheAccountsRouteAreRefused(path: String, account: String) {
+        #expect(throws: ProviderTemplate.Failure.self) {
+            try ProviderTemplate.workersAI.map(Substring(path), account: Substring(account))
+        }
+    }
+
     @Test(arguments: [
         (ProviderTemplate.azureOpenAI, "/", "the resource"),
         (.azureOpenAI, "/my-resource", "the deployment"),
@@ -92,6 +132,12 @@ struct ProviderTemplateTests {
         #expect(bedrock.streams(path: "/bedrock-runtime/us-east-1/model/m/invoke-with-response-stream"))
 
         #expect(ProviderTemplate.azureOpenAI.model(inPath: "/res/gpt4o-deployment/chat/completions") == nil)
+
+        let workers = ProviderTemplate.workersAI
+        #expect(workers.model(inPath: "/@cf/meta/llama-3.1-8b-instruct") == "@cf/meta/llama-3.1-8b-instruct")
+        #expect(workers.model(inPath: "/%40cf/meta/llama-3.2-3b-instruct") == "@cf/meta/llama-3.2-3b-instruct")
+        #expect(workers.model(inPath: "/v1/chat/completions") == nil)
+        #expect(!workers.streams(path: "/@cf/meta/llama-3.1-8b-instruct"))
     }
 
     func exchange(provider: String, path: String, request: String, response: String) -> Exchange {
@@ -133,5 +179,27 @@ struct ProviderTemplateTests {
         #expect(record.model == "claude-3-5-haiku@20241022")
         #expect(record.usage.tokensIn == 7 && record.usage.tokensOut == 3)
         #expect(!record.stream)
+    }
+
+    @Test func workersAIRunRecordsThePathsModelAndTheOpenAIRouteTheBodys() {
+        let run = LogRecord(
+            exchange: exchange(
+                provider: "workers-ai", path: "/@cf/meta/llama-3.2-3b-instruct", request: #"{"prompt":"Hi"}"#,
+                response:
+                    #"{"result":{"response":"Hello","usage":{"prompt_tokens":4,"completion_tokens":2,"total_tokens":6}},"success":true,"errors":[],"messages":[]}"#
+            ),
+            providers: .builtIn)
+        #expect(run.model == "@cf/meta/llama-3.2-3b-instruct")
+        #expect(run.usage.tokensIn == 4 && run.usage.tokensOut == 2)
+        let chat = LogRecord(
+            exchange: exchange(
+                provider: "workers-ai", path: "/v1/chat/completions",
+                request: #"{"model":"@cf/meta/llama-3.1-8b-instruct-fp8","messages":[]}"#,
+                response:
+                    #"{"model":"@cf/meta/llama-3.1-8b-instruct-fp8","usage":{"prompt_tokens":9,"completion_tokens":1}}"#
+            ),
+            providers: .builtIn)
+        #expect(chat.model == "@cf/meta/llama-3.1-8b-instruct-fp8")
+        #expect(chat.usage.tokensIn == 9 && chat.usage.tokensOut == 1)
     }
 }

@@ -24,7 +24,7 @@ extension ProxyHandler: UpstreamDelegate {
         let target: UpstreamTarget
         let upstreamPath: String
         do {
-            (target, upstreamPath) = try provider.resolved(route.path)
+            (target, upstreamPath) = try provider.resolved(route.path, account: route.account)
         } catch {
             return reject(head, .badRequest, "invalid_provider_path", error.message, close: false)
         }

@@ -108,7 +108,8 @@ extension ProxyHandler {
         }
         for (index, step) in request.steps.enumerated() {
             do {
-                _ = try shared.upstream(step.provider, account: pending.entry.account)!.resolved(Substring(step.path))
+                _ = try shared.upstream(step.provider, account: pending.entry.account)!.resolved(
+                    Substring(step.path), account: Substring(pending.entry.account))
             } catch {
                 return reject(
                     head, .badRequest, "invalid_provider_path", "steps[\(index)].endpoint: " + error.message,
@@ -118,7 +119,7 @@ extension ProxyHandler {
         let first = request.steps[0]
         // Resolved above without an error.
         let target = try! shared.upstream(first.provider, account: pending.entry.account)!.resolved(
-            Substring(first.path)
+            Substring(first.path), account: Substring(pending.entry.account)
         ).target
         let route = ProxyRoute(
             account: Substring(pending.entry.account), gateway: Substring(pending.entry.gateway),
@@ -166,7 +167,7 @@ extension ProxyHandler {
         // Every step's path was checked against its provider's template when the request arrived.
         guard let step = exchange.universal?.steps[index],
             let provider = shared.upstream(step.provider, account: exchange.account),
-            let resolved = try? provider.resolved(Substring(step.path))
+            let resolved = try? provider.resolved(Substring(step.path), account: Substring(exchange.account))
         else { return }
         let (target, upstreamPath) = resolved
         exchange.step = index

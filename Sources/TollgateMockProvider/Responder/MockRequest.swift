@@ -17,6 +17,8 @@ struct MockRequest: Sendable {
         case generateContent
         /// Cohere v2 `POST /v2/chat`.
         case cohereChat
+        /// Workers AI REST `POST /client/v4/accounts/{account_id}/ai/run/{model}`.
+        case workersAIRun
     }
 
     var endpoint: Endpoint

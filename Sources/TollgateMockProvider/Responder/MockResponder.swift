@@ -141,6 +141,11 @@ struct MockResponder: Sendable {
                 request.stream
                 ? .events(cohereChatEvents(request, words: words, usage: usage, allocator: allocator))
                 : .full(cohereChat(request, words: words, usage: usage, allocator: allocator))
+        case .workersAIRun:
+            replyBody =
+                request.stream
+                ? .events(workersAIRunEvents(request, words: words, usage: usage, allocator: allocator))
+                : .full(workersAIRun(request, words: words, usage: usage, allocator: allocator))
         }
         if case .full(let buffer) = replyBody {
             headers.add(name: "content-length", value: String(buffer.readableBytes))
@@ -166,13 +171,13 @@ struct MockResponder: Sendable {
 
     func usage(for request: MockRequest, outputWords: Int, fault: MockFault) -> Usage {
         let input = fault.inputTokens ?? request.inputTokens
-        // Cohere reports neither cache reads nor reasoning.
-        let cached = request.endpoint == .cohereChat ? 0 : min(fault.cachedTokens, input)
+        // Cohere and Workers AI's REST run report neither cache reads nor reasoning.
+        let cached = [.cohereChat, .workersAIRun].contains(request.endpoint) ? 0 : min(fault.cachedTokens, input)
         let writesReported = request.endpoint == .messages || request.endpoint == .chatCompletions
         let cacheWrite = writesReported ? min(fault.cacheWriteTokens, input - cached) : 0
         let cacheWrite1h = request.endpoint == .messages ? min(fault.cacheWrite1hTokens, cacheWrite) : 0
         let reasoning =
-            [.embeddings, .messages, .cohereChat].contains(request.endpoint) ? 0 : fault.reasoningTokens
+            [.embeddings, .messages, .cohereChat, .workersAIRun].contains(request.endpoint) ? 0 : fault.reasoningTokens
         let output = request.endpoint == .embeddings ? 0 : outputWords + reasoning
         return Usage(
             input: input, cached: request.endpoint == .embeddings ? 0 : cached,

@@ -7,6 +7,9 @@
 ///   `usageMetadata`.
 /// - `…/models/{model}:rawPredict` and `:streamRawPredict`: Anthropic messages (a stream when the body says
 ///   `"stream": true`), the model taken from the path.
+/// - `/client/v4/accounts/{account_id}/ai/run/{model}` (Workers AI REST, model e.g. `@cf/meta/llama-3.1-8b-instruct`):
+///   Workers AI's `result` envelope, or its `data: {"response":…}` events when the body says `"stream": true`; the
+///   model taken from the path. `…/ai/v1/chat/completions` and `…/ai/v1/embeddings`: OpenAI's shapes.
 struct MockRoute: Sendable, Equatable {
     var endpoint: MockRequest.Endpoint
     var family: MockResponder.Family
@@ -34,6 +37,22 @@ struct MockRoute: Sendable, Equatable {
             model = modelHeader ?? String(segments[3])
             return
         }
+        // "", "client", "v4", "accounts", id, "ai", "run" | "v1", …
+        if segments.count >= 8, segments[0].isEmpty, segments[1] == "client", segments[2] == "v4",
+            segments[3] == "accounts", !segments[4].isEmpty, segments[5] == "ai"
+        {
+            let rest = segments[7...].joined(separator: "/")
+            family = .openAI
+            switch (segments[6], rest) {
+            case ("run", _) where !rest.isEmpty:
+                endpoint = .workersAIRun
+                model = rest.removingPercentEncodedAt()
+            case ("v1", "chat/completions"): endpoint = .chatCompletions
+            case ("v1", "embeddings"): endpoint = .embeddings
+            default: return nil
+            }
+            return
+        }
         // "", "v1", "projects", p, "locations", r, "publishers", pub, "models", "{model}:{method}"
         guard segments.count == 10, segments[0].isEmpty, segments[2] == "projects", segments[4] == "locations",
             segments[6] == "publishers", segments[8] == "models", let colon = segments[9].firstIndex(of: ":")
@@ -56,5 +75,13 @@ struct MockRoute: Sendable, Equatable {
         default:
             return nil
         }
+    }
+}
+
+extension String {
+    /// The model id with a percent-encoded `@` (`%40`, as some clients send it) decoded.
+    fileprivate func removingPercentEncodedAt() -> String {
+        guard contains("%") else { return self }
+        return replacing("%40", with: "@")
     }
 }

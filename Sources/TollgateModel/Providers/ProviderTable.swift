@@ -59,8 +59,9 @@ public struct ProviderTable: Sendable {
     /// - azure-openai: not asked. Azure accepts `stream_options` only from some `api-version`s on, and the gateway
     ///   does not add a field an older version refuses; a client that asks gets its usage chunk and is priced.
     ///
-    /// The templated providers (`azure-openai`, `google-vertex-ai`, `aws-bedrock`) have no fixed base URL: their
-    /// path names the host; see `ProviderTemplate` for the shapes and their sources.
+    /// The templated providers (`azure-openai`, `google-vertex-ai`, `aws-bedrock`, `workers-ai`) have no fixed base
+    /// URL: their path names the host (Workers AI: the gateway path's account names the Cloudflare account); see
+    /// `ProviderTemplate` for the shapes and their sources.
     public static let builtIn = ProviderTable([
         Provider(
             slug: "openai", baseURL: "https://api.openai.com/v1", api: .openAI,
@@ -96,12 +97,21 @@ public struct ProviderTable: Sendable {
         //   router.huggingface.co (cloudflare/cloudflare-docs#27332); `--upstream huggingface=URL` points
         //   elsewhere until Cloudflare's page changes. Task responses (`[{"generated_text": …}]`) report no
         //   usage and stay unpriced.
-        // - workers-ai is not here: its upstream, `https://api.cloudflare.com/client/v4/accounts/{account_id}/ai/
-        //   run/{model}` (or `…/ai/v1/…` for the OpenAI-compatible routes), needs the Cloudflare account id
-        //   templated into the base URL. Its responses are parsed already (`result.usage` of the REST envelope).
+        // - workers-ai: templated (`ProviderTemplate.workersAI`, read 2026-12-03): its upstream,
+        //   `https://api.cloudflare.com/client/v4/accounts/{account_id}/ai/run/{model}` (or `…/ai/v1/…` for the
+        //   OpenAI-compatible routes), holds the Cloudflare account id, taken from the gateway path's `{account}` as
+        //   in Cloudflare's URL. Usage: `result.usage` of the REST envelope; a streamed run (`"stream": true`) is
+        //   SSE `data: {"response":"…"}` events ending with `data: {"response":"","usage":{…}}` before
+        //   `data: [DONE]` — Cloudflare's text-generation model pages (cloudflare/cloudflare-docs
+        //   `src/components/models/responses/TextGenerationResponses.astro`) show the `response` events and
+        //   `[DONE]` but not the usage event, whose shape was taken from Cloudflare's model-page output templates
+        //   and from client code parsing real Workers AI streams; a stream without it stays unpriced. The
+        //   OpenAI-compatible `/v1/chat/completions` answers OpenAI's shapes; stream usage is not requested on the
+        //   client's behalf (Cloudflare does not document `stream_options` for it).
         Provider(slug: "cohere", baseURL: "https://api.cohere.ai", api: .cohere),
         Provider(slug: "cerebras", baseURL: "https://api.cerebras.ai/v1", api: .openAI),
         Provider(slug: "huggingface", baseURL: "https://api-inference.huggingface.co/models", api: .openAI),
+        Provider(template: .workersAI, api: .openAI),
     ])
 
     public func provider(_ slug: some StringProtocol) -> Provider? { bySlug[String(slug)] }

@@ -27,6 +27,7 @@ public enum ProviderTemplate: String, Sendable, Equatable, CaseIterable {
     case azureOpenAI = "azure-openai"
     case googleVertexAI = "google-vertex-ai"
     case awsBedrock = "aws-bedrock"
+    case workersAI = "workers-ai"
 
     /// Where one request goes.
     public struct Mapping: Sendable, Equatable {
@@ -55,6 +56,7 @@ public enum ProviderTemplate: String, Sendable, Equatable, CaseIterable {
         case .azureOpenAI: "/{resource}/{deployment}/{path}?api-version=…"
         case .googleVertexAI: "/v1/projects/{project}/locations/{region}/publishers/{publisher}/models/{model}:{method}"
         case .awsBedrock: "/bedrock-runtime/{region}/model/{modelId}/{converse|converse-stream|invoke|…}"
+        case .workersAI: "/{model} (e.g. /@cf/meta/llama-3.1-8b-instruct) or /v1/{path} (OpenAI-compatible)"
         }
     }
 
@@ -63,8 +65,10 @@ public enum ProviderTemplate: String, Sendable, Equatable, CaseIterable {
     public var prefersResponseModel: Bool { self == .azureOpenAI }
 
     /// Maps the forwarded path (what follows the provider slug, starting with `/`, no query) to the provider's host
-    /// and path. Throws, naming the first missing or malformed part, when the path does not fill the template.
-    public func map(_ path: Substring) throws(Failure) -> Mapping {
+    /// and path. `account` is the gateway path's `{account}` segment, which Workers AI's upstream path holds (the
+    /// other templates ignore it). Throws, naming the first missing or malformed part, when the path does not fill
+    /// the template.
+    public func map(_ path: Substring, account: Substring = "") throws(Failure) -> Mapping {
         let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
         var parts = segments.makeIterator()
         func next() -> Substring? {
@@ -116,12 +120,30 @@ public enum ProviderTemplate: String, Sendable, Equatable, CaseIterable {
                 guard next() != nil else { throw missing("the operation after the model id") }
             }
             return Mapping(host: "bedrock-runtime.\(region).amazonaws.com", path: String(rest))
+        case .workersAI:
+            guard !account.isEmpty else { throw missing("the Cloudflare account id (the gateway path's account)") }
+            guard Self.isName(account) else { throw malformed("account id", account) }
+            guard let first = next() else { throw missing("the model") }
+            let base = "/client/v4/accounts/\(account)/ai"
+            if first == "v1" {
+                let rest = Self.rest(path, after: 1)
+                guard rest.count > 1 else { throw missing("the OpenAI-compatible endpoint after v1/") }
+                return Mapping(host: "api.cloudflare.com", path: "\(base)/v1\(rest)")
+            }
+            // A model id is `@cf/{author}/{name}` (or `@hf/…`); its segments must not climb out of `ai/run/`, even
+            // once a server decodes their escapes.
+            for segment in path.split(separator: "/") {
+                let decoded = Self.percentDecoded(segment)
+                if decoded == "." || decoded == ".." || decoded.contains("/") { throw malformed("model", segment) }
+            }
+            return Mapping(host: "api.cloudflare.com", path: "\(base)/run\(path)")
         }
     }
 
     /// The model a recorded path (what followed the provider slug) names: Vertex AI's `…/models/{model}:{method}`,
-    /// Bedrock's `…/model/{modelId}/…` (percent-decoded: SDKs escape the `:` of `…-v1:0`); nil for Azure, whose path
-    /// names a deployment.
+    /// Bedrock's `…/model/{modelId}/…` (percent-decoded: SDKs escape the `:` of `…-v1:0`), Workers AI's REST
+    /// `/{model}` (`@cf/meta/llama-3.1-8b-instruct`, percent-decoded: `@` may come as `%40`); nil for Azure, whose
+    /// path names a deployment, and for Workers AI's OpenAI-compatible `/v1/…`, whose body names the model.
     public func model(inPath path: String) -> String? {
         switch self {
         case .azureOpenAI:
@@ -133,14 +155,18 @@ public enum ProviderTemplate: String, Sendable, Equatable, CaseIterable {
             guard segments.count >= 6, segments[1] == "bedrock-runtime", segments[3] == "model", !segments[4].isEmpty
             else { return nil }
             return Self.percentDecoded(segments[4])
+        case .workersAI:
+            guard path.hasPrefix("/"), path.count > 1, path != "/v1", !path.hasPrefix("/v1/") else { return nil }
+            return Self.percentDecoded(path.dropFirst())
         }
     }
 
     /// Whether a recorded path asks for a stream: Vertex AI's `:streamGenerateContent` / `:streamRawPredict`,
-    /// Bedrock's `converse-stream` / `invoke-with-response-stream`.
+    /// Bedrock's `converse-stream` / `invoke-with-response-stream`. Workers AI, like Azure, says so in the body
+    /// (`"stream": true`).
     public func streams(path: String) -> Bool {
         switch self {
-        case .azureOpenAI:
+        case .azureOpenAI, .workersAI:
             return false
         case .googleVertexAI:
             return path.hasSuffix(":streamGenerateContent") || path.hasSuffix(":streamRawPredict")
