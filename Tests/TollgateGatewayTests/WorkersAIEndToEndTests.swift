@@ -88,4 +88,23 @@ import TollgateModel
         #expect(error["code"] as? String == "invalid_provider_path")
         #expect((error["message"] as? String)?.contains("workers-ai path is missing") == true)
     }
+
+    @Test func aUniversalStepRunsTheModelItsEndpointNamesWithTheGatewaysAccount() async throws {
+        let harness = try await Self.start()
+        defer { Task { try? await harness.stop() } }
+        let model = "@cf/meta/llama-3.2-1b-instruct"
+        let steps =
+            #"[{"provider":"workers-ai","endpoint":"\#(model)","headers":{"authorization":"Bearer cf-api-token"},"#
+            + #""query":{"prompt":"What is Cloudflare?"}}]"#
+        let answered = try await harness.request(
+            "POST", "/v1/default/default", headers: ["Content-Type": "application/json"], body: Data(steps.utf8))
+        #expect(answered.status == 200, "\(answered.text)")
+        #expect(try answered.json()["success"] as? Bool == true)
+        let log = try #require(try await harness.waitForLogs(count: 1).first)
+        #expect(log["provider"] as? String == "workers-ai")
+        #expect(log["model"] as? String == model)
+        #expect(log["tokens_in"] as? Int64 == 3)
+        let row = try PriceStructureCostTests.rowInForce("workers-ai", model)
+        #expect(CostAccountingTests.picodollars(log["cost"]) == (try PriceStructureCostTests.handCost(log, row)))
+    }
 }
