@@ -191,6 +191,13 @@ struct ProviderTemplateTests {
             providers: .builtIn)
         #expect(run.model == "@cf/meta/llama-3.2-3b-instruct")
         #expect(run.usage.tokensIn == 4 && run.usage.tokensOut == 2)
+        // The run's model is the path's, whatever the body says.
+        let named = LogRecord(
+            exchange: exchange(
+                provider: "workers-ai", path: "/@cf/meta/llama-3.2-3b-instruct",
+                request: #"{"model":"something-else","prompt":"Hi"}"#, response: #"{"result":{"response":"x"}}"#),
+            providers: .builtIn)
+        #expect(named.model == "@cf/meta/llama-3.2-3b-instruct")
         let chat = LogRecord(
             exchange: exchange(
                 provider: "workers-ai", path: "/v1/chat/completions",

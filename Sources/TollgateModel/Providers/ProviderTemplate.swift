@@ -64,6 +64,10 @@ public enum ProviderTemplate: String, Sendable, Equatable, CaseIterable {
     /// sends one, is the deployment name).
     public var prefersResponseModel: Bool { self == .azureOpenAI }
 
+    /// Whether the model the path names (`model(inPath:)`) comes before the body's: Workers AI runs the model of
+    /// `ai/run/{model}` whatever the body says.
+    public var prefersPathModel: Bool { self == .workersAI }
+
     /// Maps the forwarded path (what follows the provider slug, starting with `/`, no query) to the provider's host
     /// and path. `account` is the gateway path's `{account}` segment, which Workers AI's upstream path holds (the
     /// other templates ignore it). Throws, naming the first missing or malformed part, when the path does not fill
