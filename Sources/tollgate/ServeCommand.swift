@@ -33,6 +33,13 @@ struct ServeCommand: AsyncParsableCommand {
         help: ArgumentHelp("Override a provider's base URL: PROVIDER=URL (repeatable).", valueName: "provider=url"))
     var upstreams: [String] = []
 
+    @Option(
+        name: .customLong("workers-ai-account"),
+        help: ArgumentHelp(
+            "Cloudflare account id for every workers-ai request (env TOLLGATE_WORKERS_AI_ACCOUNT); default: the "
+                + "gateway path's account.", valueName: "id"))
+    var workersAIAccount: String?
+
     @Option(help: "Group commit interval in milliseconds (1–1000): the longest a log waits to be durable.")
     var commitIntervalMs = 200
 
@@ -77,7 +84,14 @@ struct ServeCommand: AsyncParsableCommand {
         guard cacheMaxMb >= 1 else {
             throw ValidationError("--cache-max-mb must be at least 1")
         }
-        let providers = try ProviderOverrides.apply(flags: upstreams, environment: environment, to: .builtIn)
+        var providers = try ProviderOverrides.apply(flags: upstreams, environment: environment, to: .builtIn)
+        if let account = workersAIAccount ?? environment["TOLLGATE_WORKERS_AI_ACCOUNT"], !account.isEmpty {
+            guard let table = providers.workersAIAccount(account) else {
+                throw ValidationError(
+                    "--workers-ai-account must be a Cloudflare account id (letters, digits, '-', '_', '.')")
+            }
+            providers = table
+        }
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         let adminToken = try AdminToken.load(dataDirectory: data, environment: environment)
 

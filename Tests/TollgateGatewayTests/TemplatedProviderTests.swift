@@ -230,5 +230,16 @@ import TollgateModel
         #expect(target.endpoint == .init(host: "127.0.0.1", port: 9099, tls: false))
         #expect(target.hostHeader == "bedrock-runtime.us-west-2.amazonaws.com")
         #expect(path == "/prefix/model/m/invoke")
+
+        // Workers AI: the gateway path's account is the Cloudflare account, unless one is configured for all.
+        let workers = try #require(UpstreamTarget(template: .workersAI, baseURL: ""))
+        let (cloudflare, runPath) = try workers.resolved("/@cf/meta/llama-3.2-3b-instruct", account: "0123abcd")
+        #expect(cloudflare.endpoint == .init(host: "api.cloudflare.com", port: 443, tls: true))
+        #expect(runPath == "/client/v4/accounts/0123abcd/ai/run/@cf/meta/llama-3.2-3b-instruct")
+        var fixed = workers
+        fixed.templateAccount = "fedcba98"
+        #expect(
+            try fixed.resolved("/v1/chat/completions", account: "default").path
+                == "/client/v4/accounts/fedcba98/ai/v1/chat/completions")
     }
 }

@@ -188,6 +188,14 @@ struct ProviderTableTests {
             table.overriding("azure-openai", baseURL: "http://127.0.0.1:9/")?.provider("azure-openai")?.template
                 == .azureOpenAI)
         #expect(table.provider("nope") == nil)
+        // One Cloudflare account for every workers-ai request; kept when the URL is overridden.
+        let fixed = table.workersAIAccount("0123456789abcdef0123456789abcdef")
+        #expect(fixed?.provider("workers-ai")?.templateAccount == "0123456789abcdef0123456789abcdef")
+        #expect(
+            fixed?.overriding("workers-ai", baseURL: "http://127.0.0.1:9")?.provider("workers-ai")?.templateAccount
+                == "0123456789abcdef0123456789abcdef")
+        #expect(table.workersAIAccount("../zones") == nil)
+        #expect(table.provider("workers-ai")?.templateAccount == nil)
     }
 
     @Test func overridingReplacesOneBaseURL() {

@@ -67,6 +67,7 @@ public final class ProxyContext: Sendable {
                 throw ProxyError(.invalidConfiguration, "provider \(slug) has an unusable base URL")
             }
             target.streamUsagePaths = provider.streamUsagePaths
+            target.templateAccount = provider.templateAccount
             upstreams[slug] = target
         }
         self.upstreams = upstreams

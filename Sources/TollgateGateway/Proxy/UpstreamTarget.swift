@@ -24,6 +24,9 @@ struct UpstreamTarget: Sendable, Hashable {
     /// For a templated provider: `endpoint` and `basePath` come from an `--upstream` URL that replaces the scheme,
     /// host and port the template names (the `Host` header stays the provider's).
     var overridden = false
+    /// For `workers-ai`: the Cloudflare account every request goes to, in place of the gateway path's
+    /// (`Provider.templateAccount`).
+    var templateAccount: String?
     /// For an account's custom provider: the API it declared, which decides how its usage is read (`none`: not
     /// read). nil for a built-in provider.
     var customAPI: CustomProviderRecord.API?
@@ -45,13 +48,13 @@ struct UpstreamTarget: Sendable, Hashable {
 
     /// Where a templated provider's request goes: the target (endpoint per host, so each Azure resource or region
     /// has its own pooled connections) and the upstream path without the query. `account` is the gateway path's
-    /// account, which Workers AI's upstream path holds. Throws, naming what is missing, when the path does not fill
+    /// account, which Workers AI's upstream path holds unless `templateAccount` names one. Throws, naming what is missing, when the path does not fill
     /// the template. A target without a template is returned as it is, the path after its base path.
     func resolved(
         _ path: Substring, account: Substring
     ) throws(ProviderTemplate.Failure) -> (target: UpstreamTarget, path: String) {
         guard let template else { return (self, basePath + path) }
-        let mapping = try template.map(path, account: account)
+        let mapping = try template.map(path, account: templateAccount.map { Substring($0) } ?? account)
         var target = self
         target.template = nil
         target.hostHeader = mapping.host

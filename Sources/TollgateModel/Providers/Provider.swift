@@ -27,6 +27,9 @@ public struct Provider: Sendable, Equatable {
     public var baseURL: String
     /// How a templated provider's host and path are filled in from the request path; nil for a fixed base URL.
     public var template: ProviderTemplate?
+    /// For `workers-ai`: the Cloudflare account id every request goes to (`serve --workers-ai-account`), in place of
+    /// the gateway path's account. Nil: the path's account.
+    public var templateAccount: String?
     public var api: API
     /// The forwarded paths (what follows the base URL, e.g. `/chat/completions`) whose streaming requests report
     /// token usage only when asked with `stream_options.include_usage: true`, in one extra usage-only chunk

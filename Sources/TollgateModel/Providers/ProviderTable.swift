@@ -116,6 +116,17 @@ public struct ProviderTable: Sendable {
 
     public func provider(_ slug: some StringProtocol) -> Provider? { bySlug[String(slug)] }
 
+    /// A copy whose `workers-ai` requests all go to one Cloudflare account (`--workers-ai-account`), whatever
+    /// account the gateway path names. Nil when `account` could not be a path segment of the upstream URL.
+    public func workersAIAccount(_ account: String) -> ProviderTable? {
+        let slug = ProviderTemplate.workersAI.rawValue
+        guard var provider = bySlug[slug], ProviderTemplate.isName(Substring(account)) else { return nil }
+        provider.templateAccount = account
+        var copy = self
+        copy.bySlug[slug] = provider
+        return copy
+    }
+
     /// Known slugs, sorted.
     public var slugs: [String] { bySlug.keys.sorted() }
 
@@ -123,9 +134,11 @@ public struct ProviderTable: Sendable {
     /// provider the URL replaces the scheme, host and port its template names; the mapped path stays.
     public func overriding(_ slug: String, baseURL: String) -> ProviderTable? {
         guard var provider = bySlug[slug] else { return nil }
+        let account = provider.templateAccount
         provider = Provider(
             slug: slug, baseURL: baseURL, api: provider.api, streamUsagePaths: provider.streamUsagePaths,
             template: provider.template)
+        provider.templateAccount = account
         var copy = self
         copy.bySlug[slug] = provider
         return copy

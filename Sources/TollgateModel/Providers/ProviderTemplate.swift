@@ -23,6 +23,19 @@
 ///   `/bedrock-runtime/{region}/model/{modelId}/{converse|converse-stream|invoke|invoke-with-response-stream}` goes to
 ///   `https://bedrock-runtime.{region}.amazonaws.com/model/{modelId}/…`. The client signs its request (SigV4) for
 ///   that host, so the gateway sends it as the `Host` and forwards the path bytes as they came.
+/// - `workers-ai` (developers.cloudflare.com/ai-gateway/usage/providers/workersai, read on 2026-12-03 as
+///   cloudflare/cloudflare-docs `src/content/docs/ai-gateway/usage/providers/workersai.mdx`): "Previous:
+///   `https://api.cloudflare.com/client/v4/accounts/{account_id}/ai/run/{model_id}` … New:
+///   `https://gateway.ai.cloudflare.com/v1/{account_id}/{gateway_id}/workers-ai/{model_id}`", e.g.
+///   `…/workers-ai/@cf/meta/llama-3.1-8b-instruct`; its OpenAI-compatible example posts to
+///   `…/workers-ai/v1/chat/completions` with the model in the body, which Workers AI serves at
+///   `…/accounts/{account_id}/ai/v1/chat/completions` (developers.cloudflare.com/workers-ai/configuration/
+///   open-ai-compatibility). The Cloudflare account id is the gateway path's own `{account}`, as in Cloudflare's
+///   URL: a Tollgate account named by the Cloudflare account id takes Cloudflare's gateway URL with only the host
+///   changed (`serve --workers-ai-account` names one Cloudflare account for every Tollgate account instead). So
+///   `/{model}` goes to `https://api.cloudflare.com/client/v4/accounts/{account}/ai/run/{model}` and `/v1/{path}` to
+///   `…/accounts/{account}/ai/v1/{path}`. The REST run names its model only in the path, so the record takes it
+///   from there.
 public enum ProviderTemplate: String, Sendable, Equatable, CaseIterable {
     case azureOpenAI = "azure-openai"
     case googleVertexAI = "google-vertex-ai"
