@@ -85,6 +85,7 @@ def gateway(mock: Mock, tmp_path_factory: pytest.TempPathFactory):
             # Templated providers: the URL replaces the host their path names; the mapped path stays.
             f"azure-openai={mock.url}",
             f"google-vertex-ai={mock.url}",
+            f"workers-ai={mock.url}",
         ],
         tmp_path_factory,
     )
