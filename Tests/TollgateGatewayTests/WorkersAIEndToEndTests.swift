@@ -107,4 +107,27 @@ import TollgateModel
         let row = try PriceStructureCostTests.rowInForce("workers-ai", model)
         #expect(CostAccountingTests.picodollars(log["cost"]) == (try PriceStructureCostTests.handCost(log, row)))
     }
+
+    @Test func aSpendRuleScopedToARunsModelAppliesToThePathsModel() async throws {
+        let harness = try await Self.start()
+        defer { Task { try? await harness.stop() } }
+        let rules =
+            #"[{"id":"llama","limit":"0.0008","window":3600,"model":{"mode":"filter","values":["@cf/meta/llama-3.2-3b-instruct"]}}]"#
+        try await SpendLimitTests.create(harness, "models", rules: rules)
+        var headers = Self.headers
+        headers["cf-aig-custom-cost"] = SpendLimitTests.cost
+        func run(_ model: String) async throws -> GatewayHarness.HTTPResult {
+            try await harness.request(
+                "POST", "/v1/default/models/workers-ai/\(model)", headers: headers,
+                body: Data(#"{"prompt":"What is Cloudflare?"}"#.utf8))
+        }
+        for _ in 0..<2 { #expect(try await run("@cf/meta/llama-3.2-3b-instruct").status == 200) }
+        _ = try await SpendLimitTests.spend(harness, gateway: "models", atLeast: Decimal(string: "0.0008")!)
+        let before = harness.mock.requestCount
+        let refused = try await run("@cf/meta/llama-3.2-3b-instruct")
+        #expect(refused.status == 429)
+        #expect(harness.mock.requestCount == before)
+        // Another model is outside the rule.
+        #expect(try await run("@cf/meta/llama-3.2-1b-instruct").status == 200)
+    }
 }

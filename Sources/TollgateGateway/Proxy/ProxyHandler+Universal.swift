@@ -81,8 +81,14 @@ extension ProxyHandler {
         case .universal:
             universalEnd(pending)
         case .modelScoped(let route, let target, let upstreamPath):
-            let model = pending.body.withUnsafeReadableBytes { raw in
+            var model = pending.body.withUnsafeReadableBytes { raw in
                 RequestSummary(body: Array(raw.bindMemory(to: UInt8.self)), path: String(route.path)).model
+            }
+            // The model a templated path names (a Workers AI run, a Bedrock model), as the record will name it.
+            if let template = shared.providers.provider(route.provider)?.template,
+                model == nil || template.prefersPathModel
+            {
+                model = template.model(inPath: String(route.path)) ?? model
             }
             startProxy(
                 pending.head, entry: pending.entry, target: target, upstreamPath: upstreamPath, route: route,
