@@ -23,8 +23,8 @@ import Synchronization
 ///   — `generateContent` / `streamGenerateContent` in Gemini's shapes with `usageMetadata` (a JSON array, or
 ///   server-sent events with `?alt=sse`), `rawPredict` / `streamRawPredict` as Anthropic messages for the path's
 ///   model; Workers AI's `/client/v4/accounts/{account_id}/ai/run/{model}` in its `result` envelope, streamed as
-///   `data: {"response":…}` events ending in a usage event and `data: [DONE]`, and its OpenAI-compatible
-///   `…/ai/v1/chat/completions` and `…/ai/v1/embeddings`.
+///   `data: {"response":…}` events ending in a usage event and `data: [DONE]` (errors in Cloudflare's
+///   `success: false` envelope), and its OpenAI-compatible `…/ai/v1/chat/completions` and `…/ai/v1/embeddings`.
 ///
 /// Everything is deterministic: the same request body always gives byte-identical content. The reply is
 /// ``Configuration/replyText`` (one output token per word; streams send one word per event), the model is the

@@ -74,4 +74,20 @@ struct MockProviderWorkersAITests {
         #expect(responses[1].json["model"] as? String == "@cf/meta/llama-3.1-8b-instruct-fp8")
         #expect(responses[2].status == 404)
     }
+
+    @Test func injectedFailuresOnARunAnswerCloudflaresErrorEnvelope() async throws {
+        let response = try await withMockProvider { port in
+            try await MockClient.send(
+                .init(path: Self.run, body: Self.prompt, headers: [("x-mock-fault", "status=429")]), port: port)
+        }
+        #expect(response.status == 429)
+        let json = response.json
+        #expect(json["success"] as? Bool == false)
+        #expect(json["result"] is NSNull)
+        let errors = try #require(json["errors"] as? [[String: Any]])
+        #expect(mockInt(errors.first?["code"]) == 429)
+        #expect((errors.first?["message"] as? String)?.contains("429") == true)
+        let parsed = UsageParser.parse(body: response.body, eventStream: false)
+        #expect(parsed.usage.tokensIn == nil && parsed.usage.tokensOut == nil)
+    }
 }

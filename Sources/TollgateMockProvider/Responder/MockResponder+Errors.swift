@@ -5,14 +5,23 @@ import NIOHTTP1
 ///
 /// OpenAI: `{"error":{"message":…,"type":…,"param":null,"code":…}}`.
 /// Anthropic: `{"type":"error","error":{"type":…,"message":…},"request_id":…}`.
+/// Workers AI's REST run (`cloudflareEnvelope`): Cloudflare's v4 envelope,
+/// `{"result":null,"success":false,"errors":[{"code":…,"message":…}],"messages":[]}`; the mock's `code` is the
+/// HTTP status (Cloudflare's own codes are not imitated).
 extension MockResponder {
     func errorReply(
         status: Int, message: String, family: Family, requestID: UInt64, fault: MockFault,
-        allocator: ByteBufferAllocator
+        allocator: ByteBufferAllocator, cloudflareEnvelope: Bool = false
     ) -> MockReply {
         var headers = baseHeaders(family: family, stream: false, requestID: requestID, fault: fault)
         var body = allocator.buffer(capacity: 192 + message.utf8.count)
         switch family {
+        case .openAI where cloudflareEnvelope:
+            body.writeStaticString(#"{"result":null,"success":false,"errors":[{"code":"#)
+            body.writeDecimal(status)
+            body.writeStaticString(#","message":"#)
+            body.writeJSONString(message)
+            body.writeStaticString(#"}],"messages":[]}"#)
         case .openAI:
             let (type, code) = Self.openAIErrorKind(status)
             body.writeStaticString(#"{"error":{"message":"#)

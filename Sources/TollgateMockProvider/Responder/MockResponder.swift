@@ -67,6 +67,7 @@ struct MockResponder: Sendable {
             endpoint = route?.endpoint
         }
         let family: Family = route?.family ?? (endpoint == .messages ? .anthropic : .openAI)
+        let envelope = endpoint == .workersAIRun
         let requestID = counter.next()
 
         var fault: MockFault
@@ -82,17 +83,17 @@ struct MockResponder: Sendable {
         } catch {
             return errorReply(
                 status: 400, message: error.message, family: family, requestID: requestID,
-                fault: MockFault(), allocator: allocator)
+                fault: MockFault(), allocator: allocator, cloudflareEnvelope: envelope)
         }
         guard let endpoint, head.method == .POST else {
             return errorReply(
                 status: 404, message: "Invalid URL (\(head.method.rawValue) \(path))", family: family,
-                requestID: requestID, fault: fault, allocator: allocator)
+                requestID: requestID, fault: fault, allocator: allocator, cloudflareEnvelope: envelope)
         }
         if let status = fault.status {
             return errorReply(
                 status: status, message: "Injected failure with status \(status).", family: family,
-                requestID: requestID, fault: fault, allocator: allocator)
+                requestID: requestID, fault: fault, allocator: allocator, cloudflareEnvelope: envelope)
         }
         let request: MockRequest
         do {
@@ -100,7 +101,7 @@ struct MockResponder: Sendable {
         } catch {
             return errorReply(
                 status: 400, message: error.message, family: family, requestID: requestID,
-                fault: fault, allocator: allocator)
+                fault: fault, allocator: allocator, cloudflareEnvelope: envelope)
         }
 
         let words = reply(wordCount: fault.replyWords)
