@@ -66,6 +66,8 @@ struct ProviderTemplateTests {
         ("/@cf/meta/./x", "acme"),
         ("/@cf/%2E%2e/%2e%2E/zones", "acme"),
         ("/@cf/meta%2F..%2F..", "acme"),
+        ("/v1/../../../zones", "acme"),
+        ("/v1/chat/%2e%2e/%2E%2E/x", "acme"),
         ("/@cf/meta/llama", "acme/../other"),
         ("/@cf/meta/llama", "a%2Fb"),
     ])

@@ -141,17 +141,17 @@ public enum ProviderTemplate: String, Sendable, Equatable, CaseIterable {
             guard !account.isEmpty else { throw missing("the Cloudflare account id (the gateway path's account)") }
             guard Self.isName(account) else { throw malformed("account id", account) }
             guard let first = next() else { throw missing("the model") }
+            // A model id is `@cf/{author}/{name}` (or `@hf/…`); no segment may climb out of `ai/run/` or `ai/v1/`,
+            // even once a server decodes its escapes.
+            for segment in path.split(separator: "/") {
+                let decoded = Self.percentDecoded(segment)
+                if decoded == "." || decoded == ".." || decoded.contains("/") { throw malformed("path", segment) }
+            }
             let base = "/client/v4/accounts/\(account)/ai"
             if first == "v1" {
                 let rest = Self.rest(path, after: 1)
                 guard rest.count > 1 else { throw missing("the OpenAI-compatible endpoint after v1/") }
                 return Mapping(host: "api.cloudflare.com", path: "\(base)/v1\(rest)")
-            }
-            // A model id is `@cf/{author}/{name}` (or `@hf/…`); its segments must not climb out of `ai/run/`, even
-            // once a server decodes their escapes.
-            for segment in path.split(separator: "/") {
-                let decoded = Self.percentDecoded(segment)
-                if decoded == "." || decoded == ".." || decoded.contains("/") { throw malformed("model", segment) }
             }
             return Mapping(host: "api.cloudflare.com", path: "\(base)/run\(path)")
         }
