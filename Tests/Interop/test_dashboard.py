@@ -163,6 +163,13 @@ def api_usage(filled: dict, driver, token: str) -> dict:
     return json.loads(body)["totals"]
 
 
+def fmt_usd(value: float) -> str:
+    """Dollars as the page writes them: 2 decimals from a cent, else 4, else 6 (0 as $0.00)."""
+    magnitude = abs(value)
+    digits = 2 if magnitude >= 1 or magnitude == 0 else 4 if magnitude >= 0.01 else 6
+    return f"${value:,.{digits}f}"
+
+
 def check_totals(driver, totals: dict) -> None:
     """The tiles and the breakdown's total row show the API's totals."""
     requests_tile = driver.find_element(By.ID, "total-requests")
@@ -172,7 +179,7 @@ def check_totals(driver, totals: dict) -> None:
     assert int(driver.find_element(By.ID, "breakdown-requests").get_attribute("data-value")) == totals["requests"]
     cost_tile = driver.find_element(By.ID, "total-cost")
     assert math.isclose(float(cost_tile.get_attribute("data-value")), totals["cost"], rel_tol=1e-9, abs_tol=1e-9)
-    assert cost_tile.text == f"${totals['cost']:,.2f}" if totals["cost"] >= 1 else cost_tile.text.startswith("$")
+    assert cost_tile.text == fmt_usd(totals["cost"])
     breakdown_cost = float(driver.find_element(By.ID, "breakdown-cost").get_attribute("data-value"))
     assert math.isclose(breakdown_cost, totals["cost"], rel_tol=1e-9, abs_tol=1e-9)
     saved = float(driver.find_element(By.ID, "total-saved").get_attribute("data-value"))
@@ -222,8 +229,15 @@ def test_dashboard_admin_totals_logs_and_feedback(filled, browser, tmp_path):
     charts = browser.find_elements(By.CSS_SELECTOR, "svg.chart")
     assert len(charts) >= 8
     assert browser.find_elements(By.CSS_SELECTOR, "#chart-requests svg rect")
-    assert "logs in" in browser.find_element(By.ID, "quota-text").text
-    assert "daily" in browser.find_element(By.ID, "spend").text
+    status, _, body = request("GET", f"{filled['url']}/api/v1/accounts/{ACCOUNT}/quota", filled["token"])
+    quota = json.loads(body)
+    assert browser.find_element(By.ID, "quota-text").text.startswith(
+        f"{quota['used']:,} of {quota['limit']:,} logs in {quota['period']}")
+    status, _, body = request(
+        "GET", f"{filled['url']}/api/v1/accounts/{ACCOUNT}/gateways/{filled['gateways'][0]}/spend", filled["token"])
+    spent = json.loads(body)["rules"][0]["spent"]
+    assert f"{filled['gateways'][0]} · daily: {fmt_usd(spent)} of $25.00 per day (fixed)" in browser.find_element(
+        By.ID, "spend").text
     browser.save_screenshot(str(screenshots / "dashboard.png"))
 
     # The log explorer: a full first page, a second page, one log's detail, feedback saved through the API.

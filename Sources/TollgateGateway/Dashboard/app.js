@@ -458,7 +458,10 @@
         const body = $("#logs tbody");
         body.replaceChildren(
             ...answer.logs.map((log) => {
-                const row = h("tr", { "data-id": log.id, onclick: () => openLog(log.id) },
+                const row = h("tr", {
+                    "data-id": log.id, tabindex: 0, onclick: () => openLog(log.id),
+                    onkeydown: (event) => { if (event.key === "Enter") openLog(log.id); },
+                },
                     h("td", {}, log.created_at.replace("T", " ").replace("Z", "")),
                     h("td", {}, log.gateway), h("td", {}, log.provider), h("td", {}, log.model || "–"),
                     h("td", { class: log.success ? "num" : "num status-bad" }, String(log.status_code)),
