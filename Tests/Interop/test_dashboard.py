@@ -112,14 +112,17 @@ def filled(mock: Mock, tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture
-def browser():
+def browser(request):
+    """Headless chromium in the time zone the test names (`indirect` parameter), UTC by default."""
+    zone = getattr(request, "param", "UTC")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                      "--window-size=1440,2600", "--no-first-run", "--disable-extensions"):
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    service = Service(executable_path=CHROMEDRIVER, env={**os.environ, "TZ": zone})
+    driver = webdriver.Chrome(service=service, options=options)
     driver.set_page_load_timeout(WAIT_S)
     driver.set_script_timeout(WAIT_S)
     try:
@@ -216,6 +219,8 @@ def test_dashboard_assets_are_served_without_token(filled):
     assert status == 400
 
 
+# Buckets are in the browser's time zone: one with daylight saving time, one half an hour off UTC.
+@pytest.mark.parametrize("browser", ["America/New_York"], indirect=True)
 def test_dashboard_admin_totals_logs_and_feedback(filled, browser, tmp_path):
     screenshots = screenshot_dir(tmp_path)
     browser.get(f"{filled['url']}/dashboard#token={filled['token']}&account={ACCOUNT}")
@@ -225,6 +230,7 @@ def test_dashboard_admin_totals_logs_and_feedback(filled, browser, tmp_path):
     assert browser.execute_script("return sessionStorage.getItem('tollgate.token')") == filled["token"]
     assert browser.execute_script("return localStorage.length") == 0
     check_totals(browser, api_usage(filled, browser, filled["token"]))
+    assert browser.find_element(By.ID, "range-shown").get_attribute("data-zone") == "America/New_York"
     # Charts are drawn (SVG), the quota bar and the spend rule shown.
     charts = browser.find_elements(By.CSS_SELECTOR, "svg.chart")
     assert len(charts) >= 8
@@ -311,6 +317,7 @@ def test_dashboard_admin_totals_logs_and_feedback(filled, browser, tmp_path):
     assert console_errors(browser) == []
 
 
+@pytest.mark.parametrize("browser", ["Asia/Kolkata"], indirect=True)
 def test_dashboard_account_token_signs_in_through_the_form(filled, browser, tmp_path):
     browser.get(f"{filled['url']}/dashboard")
     form = waiting(browser).until(lambda d: d.find_element(By.ID, "sign-in"))
@@ -321,6 +328,7 @@ def test_dashboard_account_token_signs_in_through_the_form(filled, browser, tmp_
     browser.find_element(By.CSS_SELECTOR, "#sign-in-form button[type=submit]").click()
     wait_ready(browser)
     assert browser.find_element(By.ID, "account-fixed").text == ACCOUNT
+    assert browser.find_element(By.ID, "range-shown").get_attribute("data-zone") in ("Asia/Kolkata", "Asia/Calcutta")
     check_totals(browser, api_usage(filled, browser, filled["account_token"]))
     assert "admin token" in browser.find_element(By.ID, "spend").text
     # Gateways an account token cannot list come from its usage.

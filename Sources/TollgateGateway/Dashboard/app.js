@@ -23,6 +23,8 @@
         nextCursor: null,
         detail: null,
         loading: 0,
+        // Buckets are in the browser's time zone.
+        zone: (Intl.DateTimeFormat().resolvedOptions().timeZone) || "UTC",
     };
 
     // ---- helpers -------------------------------------------------------------------------------------------------
@@ -184,18 +186,31 @@
 
     // ---- range -----------------------------------------------------------------------------------------------------
 
+    /// A date input's day at local midnight (the browser's time zone), or NaN.
+    function localDay(input) {
+        const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(input.value);
+        return match ? new Date(Number(match[1]), Number(match[2]) - 1, Number(match[3])).getTime() : NaN;
+    }
+
     function computeRange() {
         const minute = 60_000;
         const choice = $("#range").value;
+        const now = Math.ceil(Date.now() / minute) * minute;
         let from;
         let to;
         if (choice === "custom") {
-            const f = $("#from").valueAsNumber;
-            const t = $("#to").valueAsNumber;
-            to = isNaN(t) ? Math.ceil(Date.now() / minute) * minute : t + DAY;
+            const f = localDay($("#from"));
+            const t = localDay($("#to"));
+            if (isNaN(t)) {
+                to = now;
+            } else {
+                const end = new Date(t);
+                end.setDate(end.getDate() + 1);
+                to = end.getTime();
+            }
             from = isNaN(f) ? to - 7 * DAY : f;
         } else {
-            to = Math.ceil(Date.now() / minute) * minute;
+            to = now;
             const span = { "24h": DAY, "7d": 7 * DAY, "30d": 30 * DAY, "90d": 90 * DAY }[choice] || 7 * DAY;
             from = to - span;
         }
@@ -205,29 +220,51 @@
         return { from, to, interval };
     }
 
-    /// Every bucket start of the range, so quiet buckets show as zero rather than being skipped.
+    /// Every bucket start of the range in the buckets' time zone (the browser's, or UTC when the gateway does not
+    /// know it), so quiet buckets show as zero rather than being skipped.
     function bucketStarts(range) {
         const out = [];
-        const start = new Date(range.from);
-        if (range.interval === "month") {
-            let d = Date.UTC(start.getUTCFullYear(), start.getUTCMonth(), 1);
-            while (d < range.to) {
-                out.push(d);
-                const next = new Date(d);
-                d = Date.UTC(next.getUTCFullYear(), next.getUTCMonth() + 1, 1);
-            }
-            return out;
+        const utc = state.zone === "UTC";
+        const d = new Date(range.from);
+        if (utc) {
+            if (range.interval === "hour") d.setUTCMinutes(0, 0, 0);
+            else d.setUTCHours(0, 0, 0, 0);
+            if (range.interval === "month") d.setUTCDate(1);
+        } else {
+            if (range.interval === "hour") d.setMinutes(0, 0, 0);
+            else d.setHours(0, 0, 0, 0);
+            if (range.interval === "month") d.setDate(1);
         }
-        const step = range.interval === "hour" ? HOUR : DAY;
-        for (let d = Math.floor(range.from / step) * step; d < range.to; d += step) out.push(d);
+        while (d.getTime() < range.to && out.length < 10_000) {
+            out.push(d.getTime());
+            if (range.interval === "hour") d.setTime(d.getTime() + HOUR);
+            else if (range.interval === "day") utc ? d.setUTCDate(d.getUTCDate() + 1) : d.setDate(d.getDate() + 1);
+            else utc ? d.setUTCMonth(d.getUTCMonth() + 1) : d.setMonth(d.getMonth() + 1);
+        }
         return out;
     }
 
     function bucketLabel(ms, interval) {
-        const d = new Date(ms).toISOString();
-        if (interval === "hour") return `${d.slice(5, 10)} ${d.slice(11, 13)}h`;
-        if (interval === "month") return d.slice(0, 7);
-        return d.slice(5, 10);
+        const d = new Date(ms);
+        const utc = state.zone === "UTC";
+        const two = (n) => String(n).padStart(2, "0");
+        const year = utc ? d.getUTCFullYear() : d.getFullYear();
+        const month = two((utc ? d.getUTCMonth() : d.getMonth()) + 1);
+        const day = two(utc ? d.getUTCDate() : d.getDate());
+        if (interval === "hour") return `${month}-${day} ${two(utc ? d.getUTCHours() : d.getHours())}h`;
+        if (interval === "month") return `${year}-${month}`;
+        return `${month}-${day}`;
+    }
+
+    /// The usage API in the buckets' time zone; a zone the gateway refuses falls back to UTC once.
+    async function usage(params) {
+        try {
+            return await api(accountPath("/usage") + query({ ...params, tz: state.zone }));
+        } catch (error) {
+            if (error.status !== 400 || !error.message.includes("tz:") || state.zone === "UTC") throw error;
+            state.zone = "UTC";
+            return api(accountPath("/usage") + query({ ...params, tz: state.zone }));
+        }
     }
 
     // ---- overview ----------------------------------------------------------------------------------------------------
@@ -266,16 +303,17 @@
         const range = computeRange();
         state.range = range;
         const shown = $("#range-shown");
-        shown.textContent = `${iso(range.from)} – ${iso(range.to)} · by ${range.interval} · ${state.gateway ? `gateway ${state.gateway}` : "all gateways"} · account ${state.account}`;
+        shown.textContent = `${iso(range.from)} – ${iso(range.to)} · by ${range.interval} (${state.zone}) · ${state.gateway ? `gateway ${state.gateway}` : "all gateways"} · account ${state.account}`;
         shown.dataset.from = iso(range.from);
         shown.dataset.to = iso(range.to);
         shown.dataset.interval = range.interval;
+        shown.dataset.zone = state.zone;
         $("#board").dataset.ready = "false";
         const base = { from: iso(range.from), to: iso(range.to), interval: range.interval };
         const gateway = state.gateway;
         const jobs = [
-            api(accountPath("/usage") + query({ ...base, group_by: gateway ? "gateway" : null })).then((usage) => drawOverview(usage, range, gateway)),
-            api(accountPath("/usage") + query({ ...base, group_by: gateway ? "gateway,provider,model" : "provider,model" })).then((usage) => drawBreakdown(usage, gateway)),
+            usage({ ...base, group_by: gateway ? "gateway" : null }).then((answer) => drawOverview(answer, range, gateway)),
+            usage({ ...base, group_by: gateway ? "gateway,provider,model" : "provider,model" }).then((answer) => drawBreakdown(answer, gateway)),
             api(accountPath("/quota")).then(drawQuota),
             loadSpend(),
             loadLogs(true),
@@ -455,6 +493,7 @@
         if (cursor) params.cursor = cursor;
         const answer = await api(accountPath("/logs") + query(params));
         state.nextCursor = answer.next_cursor || null;
+        $("#logs-time").textContent = `Time (${state.zone})`;
         const body = $("#logs tbody");
         body.replaceChildren(
             ...answer.logs.map((log) => {
@@ -462,7 +501,7 @@
                     "data-id": log.id, tabindex: 0, onclick: () => openLog(log.id),
                     onkeydown: (event) => { if (event.key === "Enter") openLog(log.id); },
                 },
-                    h("td", {}, log.created_at.replace("T", " ").replace("Z", "")),
+                    h("td", { title: log.created_at }, localTime(Date.parse(log.created_at))),
                     h("td", {}, log.gateway), h("td", {}, log.provider), h("td", {}, log.model || "–"),
                     h("td", { class: log.success ? "num" : "num status-bad" }, String(log.status_code)),
                     h("td", { class: "num" }, fmtMs(log.duration_ms)), h("td", { class: "num" }, fmtMs(log.ttft_ms)),
@@ -477,6 +516,17 @@
         $("#logs-page").textContent = `page ${state.page + 1} · ${answer.logs.length} logs`;
         $("#logs-next").disabled = !state.nextCursor;
         $("#logs-first").disabled = state.page === 0;
+    }
+
+    /// A log's time in the buckets' time zone, to the millisecond.
+    function localTime(ms) {
+        const d = new Date(ms);
+        const utc = state.zone === "UTC";
+        const two = (n) => String(n).padStart(2, "0");
+        const date = utc
+            ? `${d.getUTCFullYear()}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`
+            : `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+        return `${date}.${String(d.getMilliseconds()).padStart(3, "0")}`;
     }
 
     const feedbackText = (f) => (f === 1 ? "good" : f === -1 ? "bad" : "");
