@@ -52,7 +52,7 @@
     function fmtUSD(v) {
         if (v == null) return "–";
         const abs = Math.abs(v);
-        const digits = abs >= 100 ? 2 : abs >= 1 ? 2 : abs >= 0.01 ? 4 : abs === 0 ? 2 : 6;
+        const digits = abs >= 1 || abs === 0 ? 2 : abs >= 0.01 ? 4 : 6;
         return "$" + v.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
     }
     function fmtCompact(v) {
@@ -647,6 +647,8 @@
             state.account = $("#account").value;
             sessionStorage.setItem(ACCOUNT_KEY, state.account);
             state.gateway = "";
+            state.detail = null;
+            $("#log-detail").hidden = true;
             await loadGateways();
             await refresh();
         }));
