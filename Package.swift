@@ -87,6 +87,11 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             exclude: ["API/openapi.json"],
+            // The operator dashboard's page, script, charts and style sheet, served at /dashboard.
+            resources: [
+                .embedInCode("Dashboard/index.html"), .embedInCode("Dashboard/app.js"),
+                .embedInCode("Dashboard/charts.js"), .embedInCode("Dashboard/style.css"),
+            ],
             swiftSettings: swiftSettings
         ),
         // A fake OpenAI/Anthropic server for tests, the demo and benchmarks.
