@@ -36,7 +36,8 @@ public struct ConfigFile: Sendable {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw ConfigFileError(file: path, line: 0, column: 0, key: "", message: "cannot be read: \(error)")
+            throw ConfigFileError(
+                file: path, line: 0, column: 0, key: "", message: "cannot be read: \(error.localizedDescription)")
         }
         return try parse(text, file: path)
     }

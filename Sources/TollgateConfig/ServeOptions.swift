@@ -65,12 +65,28 @@ public struct ServeOptions: Sendable, Equatable {
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
     public static let logFormats = ["text", "logfmt", "json"]
 
+    /// What `serve` runs with when neither a flag nor the file gives a value (`upstream`: the providers' own URLs).
+    public static let defaults: ServeOptions = {
+        var options = ServeOptions()
+        options.host = "127.0.0.1"
+        options.port = 8787
+        options.data = "./tollgate-data"
+        options.commitIntervalMs = 200
+        options.queueCapacity = 65_536
+        options.retentionIntervalMinutes = 5
+        options.cacheMaxMb = 1024
+        options.logLevel = "info"
+        options.logFormat = "text"
+        options.metricsPublic = false
+        return options
+    }()
+
     public static let keys: [Key] = [
-        Key(name: "host", kind: .text, help: "Address to listen on.", defaultValue: "127.0.0.1"),
-        Key(name: "port", kind: .integer(0...65_535), help: "Port to listen on.", defaultValue: "8787"),
+        Key(name: "host", kind: .text, help: "Address to listen on.", defaultValue: defaults.host!),
+        Key(name: "port", kind: .integer(0...65_535), help: "Port to listen on.", defaultValue: "\(defaults.port!)"),
         Key(
             name: "data", kind: .text, help: "Data folder (env TOLLGATE_DATA; a flag wins over it, it over the file).",
-            defaultValue: "./tollgate-data"),
+            defaultValue: defaults.data!),
         Key(
             name: "upstream", kind: .upstreams,
             help: "Override a provider's base URL: PROVIDER=URL (repeatable; in the file a mapping).",
@@ -78,29 +94,30 @@ public struct ServeOptions: Sendable, Equatable {
         Key(
             name: "commit_interval_ms", kind: .integer(1...1000),
             help: "Group commit interval in milliseconds (1–1000): the longest a log waits to be durable.",
-            defaultValue: "200"),
+            defaultValue: "\(defaults.commitIntervalMs!)"),
         Key(
             name: "queue_capacity", kind: .integer(1...Int(Int32.max)),
             help: "Ingest queue capacity (exchanges waiting to be stored); beyond it logs are dropped and counted.",
-            defaultValue: "65536"),
+            defaultValue: "\(defaults.queueCapacity!)"),
         Key(
             name: "retention_interval_minutes", kind: .integer(0...1440),
             help: "Minutes between two retention and compaction passes (1–1440); 0 turns the background passes off.",
-            defaultValue: "5"),
+            defaultValue: "\(defaults.retentionIntervalMinutes!)"),
         Key(
             name: "cache_max_mb", kind: .integer(1...Int(Int32.max)),
             help: "Megabytes of cached responses kept in DATA/cache; the least recently used are evicted past it.",
-            defaultValue: "1024"),
+            defaultValue: "\(defaults.cacheMaxMb!)"),
         Key(
             name: "log_level", kind: .choice(logLevels),
-            help: "Log level: trace, debug, info, notice, warning, error, critical.", defaultValue: "info"),
+            help: "Log level: trace, debug, info, notice, warning, error, critical.", defaultValue: defaults.logLevel!),
         Key(
             name: "log_format", kind: .choice(logFormats),
             help: "Log line format: text (swift-log's default), logfmt or json.",
-            defaultValue: "text"),
+            defaultValue: defaults.logFormat!),
         Key(
             name: "metrics_public", kind: .boolean,
-            help: "Serve GET /metrics without a token (by default it takes the admin token).", defaultValue: "false"),
+            help: "Serve GET /metrics without a token (by default it takes the admin token).",
+            defaultValue: "\(defaults.metricsPublic!)"),
     ]
 
     /// The help of a flag, with its default: what `serve --help` prints.
@@ -125,6 +142,30 @@ public struct ServeOptions: Sendable, Equatable {
         merged.logFormat = flags.logFormat ?? logFormat
         merged.metricsPublic = flags.metricsPublic ?? metricsPublic
         return merged
+    }
+
+    /// The first value out of its key's range or names, as "--flag: expected …"; nil when all are good. The file's
+    /// values were checked as they were read, so what this finds came from a flag.
+    public func problem() -> String? {
+        let integers: [String: Int?] = [
+            "port": port, "commit_interval_ms": commitIntervalMs, "queue_capacity": queueCapacity,
+            "retention_interval_minutes": retentionIntervalMinutes, "cache_max_mb": cacheMaxMb,
+        ]
+        let texts: [String: String?] = ["log_level": logLevel, "log_format": logFormat]
+        for key in Self.keys {
+            switch key.kind {
+            case .integer(let range):
+                if let value = integers[key.name] ?? nil, !range.contains(value) {
+                    return "\(key.flag): \(key.kind.expectation), got \(value)"
+                }
+            case .choice(let names):
+                if let value = texts[key.name] ?? nil, !names.contains(value) {
+                    return "\(key.flag): \(key.kind.expectation), got \(value)"
+                }
+            case .text, .boolean, .upstreams: continue
+            }
+        }
+        return nil
     }
 
     /// The README's table of the `serve:` keys, from `keys`.

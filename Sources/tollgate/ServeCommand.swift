@@ -14,7 +14,11 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             Environment: TOLLGATE_DATA (data folder), TOLLGATE_ADMIN_TOKEN (admin bearer token; otherwise one is \
             generated into DATA/admin-token on first start), TOLLGATE_UPSTREAM_<PROVIDER> (base URL override, e.g. \
-            TOLLGATE_UPSTREAM_OPENAI=http://127.0.0.1:9090/v1; dashes in slugs become underscores). For the             templated providers (azure-openai, google-vertex-ai, aws-bedrock) the URL replaces only the scheme, host             and port their path names; the mapped path and the provider's Host header stay.
+            TOLLGATE_UPSTREAM_OPENAI=http://127.0.0.1:9090/v1; dashes in slugs become underscores). With --config \
+            FILE, the file's serve: keys are the flags' (a flag given wins), and its accounts, gateways, custom \
+            providers and prices are applied at start. For the templated providers (azure-openai, google-vertex-ai, \
+            aws-bedrock) the URL replaces only the scheme, host and port their path names; the mapped path and the \
+            provider's Host header stay.
             """
     )
 
@@ -82,46 +86,36 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ValidationError("\(error)")
             }
         }
-        let options = file.serve.overridden(by: flags)
-        let logFormat = options.logFormat ?? "text"
-        guard logFormat == "text" || StructuredLogHandler.Format(rawValue: logFormat) != nil else {
-            throw ValidationError("--log-format must be text, logfmt or json")
-        }
+        let given = file.serve.overridden(by: flags)
+        let options = ServeOptions.defaults.overridden(by: given)
+        if let problem = options.problem() { throw ValidationError(problem) }
+        let logFormat = options.logFormat!
         var logger =
             if let format = StructuredLogHandler.Format(rawValue: logFormat) {
                 Logger(label: "tollgate") { StructuredLogHandler(label: $0, format: format) }
             } else {
                 Logger(label: "tollgate")
             }
-        logger.logLevel = Logger.Level(rawValue: options.logLevel ?? "info") ?? .info
+        logger.logLevel = Logger.Level(rawValue: options.logLevel!) ?? .info
 
         let environment = ProcessInfo.processInfo.environment
-        let data = dataDirectory ?? environment["TOLLGATE_DATA"] ?? options.data ?? "./tollgate-data"
-        let commitIntervalMs = options.commitIntervalMs ?? 200
-        let retentionIntervalMinutes = options.retentionIntervalMinutes ?? 5
-        let cacheMaxMb = options.cacheMaxMb ?? 1024
-        guard (1...1000).contains(commitIntervalMs) else {
-            throw ValidationError("--commit-interval-ms must be from 1 to 1000")
-        }
-        guard (0...1440).contains(retentionIntervalMinutes) else {
-            throw ValidationError("--retention-interval-minutes must be from 0 to 1440")
-        }
-        guard cacheMaxMb >= 1 else {
-            throw ValidationError("--cache-max-mb must be at least 1")
-        }
+        let data = dataDirectory ?? environment["TOLLGATE_DATA"] ?? options.data!
+        let commitIntervalMs = options.commitIntervalMs!
+        let retentionIntervalMinutes = options.retentionIntervalMinutes!
+        let cacheMaxMb = options.cacheMaxMb!
         let providers = try ProviderOverrides.apply(
             file: file.serve.upstream ?? [], flags: upstreams, environment: environment, to: .builtIn)
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         let adminToken = try AdminToken.load(dataDirectory: data, environment: environment)
 
         var configuration = GatewayApp.Configuration(dataDirectory: data, adminToken: adminToken.value)
-        let host = options.host ?? "127.0.0.1"
+        let host = options.host!
         configuration.host = host
-        configuration.port = options.port ?? 8787
+        configuration.port = options.port!
         configuration.providers = providers
         configuration.ingest.commitInterval = .milliseconds(commitIntervalMs)
-        configuration.queueCapacity = options.queueCapacity ?? 65_536
-        configuration.metricsPublic = options.metricsPublic ?? false
+        configuration.queueCapacity = options.queueCapacity!
+        configuration.metricsPublic = options.metricsPublic!
         configuration.cache.maxBytes = Int64(cacheMaxMb) << 20
         configuration.retention.enabled = retentionIntervalMinutes > 0
         configuration.retention.interval = .seconds(max(1, retentionIntervalMinutes) * 60)
