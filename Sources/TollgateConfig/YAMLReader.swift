@@ -178,6 +178,11 @@ struct YAMLReader {
                         throw error(
                             entry.value, full + "." + slug, "expected a base URL starting with http:// or https://")
                     }
+                    guard ProviderTable.builtIn.slugs.contains(slug) else {
+                        throw error(
+                            entry.key, full + "." + slug,
+                            "unknown provider; expected one of \(ProviderTable.builtIn.slugs.joined(separator: ", "))")
+                    }
                     upstreams.append("\(slug)=\(url)")
                 }
                 options.upstream = upstreams

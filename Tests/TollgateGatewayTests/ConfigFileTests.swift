@@ -92,6 +92,10 @@ import TollgateModel
             error("accounts:\n  - id: acme\n    gateways:\n      - id: prod\n        rate_limiting_limit: 5\n"))
         #expect(rate.key == "accounts[0].gateways[0].rate_limiting_interval")
 
+        let provider = try #require(error("serve:\n  upstream:\n    opneai: 'http://127.0.0.1:1/v1'\n"))
+        #expect(provider.line == 3)
+        #expect(provider.key == "serve.upstream.opneai")
+
         let duplicate = try #require(error("serve:\n  port: 1\n  port: 2\n"))
         #expect(duplicate.line == 2, "\(duplicate)")
         #expect(duplicate.key == "port")

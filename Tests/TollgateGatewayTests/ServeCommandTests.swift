@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TollgateConfig
 import TollgateMockProvider
 
 #if canImport(FoundationNetworking)
@@ -182,5 +183,31 @@ extension ServeCommandTests {
         let (status, text) = try runTollgate(["serve", "--data", data, "--config", file])
         #expect(status != 0)
         #expect(text.contains("\(file):5:5: accounts[0].tire: unknown field"), "\(text)")
+    }
+}
+
+extension ServeCommandTests {
+    /// Every serve setting the configuration file takes is a flag of `serve`, with the help the declaration gives.
+    @Test func everyConfigurationKeyIsAFlag() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CrashRecoveryTests.binary)
+        process.arguments = ["serve", "--help"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let help = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        for key in ServeOptions.keys {
+            #expect(help.contains(key.flag), "\(key.flag) is not a flag of serve")
+        }
+        let flags = help.split(separator: "\n").compactMap { line -> String? in
+            let trimmed = line.drop { $0 == " " }
+            guard trimmed.hasPrefix("--") else { return nil }
+            return String(trimmed.prefix { $0 != " " && $0 != "/" })
+        }
+        for flag in flags where flag != "--config" && flag != "--help" {
+            #expect(ServeOptions.keys.contains { $0.flag == flag }, "\(flag) has no configuration file key")
+        }
     }
 }
