@@ -90,6 +90,8 @@ struct YAMLReader {
     }
 
     func account(_ node: Node, path: String) throws(ConfigFileError) -> Declarations.Account {
+        // Checked here first, so an unknown key's message lists the account's lists too.
+        _ = try mapping(node, path: path, allowed: Declarations.Kind.account.memberNames + ConfigFile.accountListKeys)
         let (item, lists) = try item(node, path: path, lists: ConfigFile.accountListKeys)
         var account = Declarations.Account(item: item)
         if let node = lists["gateways"] { account.gateways = try items(node, path: path + ".gateways") }

@@ -51,6 +51,11 @@ import TollgateModel
         let serve = try #require(error("serve:\n  port: 8080\n  prot: 1\n"))
         #expect(serve.line == 3)
         #expect(serve.key == "serve.prot")
+        let account = try #require(error("accounts:\n  - id: acme\n    gateway: []\n"))
+        #expect(account.line == 3)
+        #expect(account.key == "accounts[0].gateway")
+        #expect(account.message.contains("gateways, custom_providers, prices"), "\(account)")
+
         let top = try #require(error("serve: {}\naccount: []\n"))
         #expect(top.line == 2)
         #expect(top.key == "account")

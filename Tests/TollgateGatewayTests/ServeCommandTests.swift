@@ -182,7 +182,7 @@ extension ServeCommandTests {
             .write(toFile: file, atomically: true, encoding: .utf8)
         let (status, text) = try runTollgate(["serve", "--data", data, "--config", file])
         #expect(status != 0)
-        #expect(text.contains("\(file):5:5: accounts[0].tire: unknown field"), "\(text)")
+        #expect(text.contains("\(file):5:5: accounts[0].tire: unknown key"), "\(text)")
     }
 }
 
