@@ -101,6 +101,20 @@ import TollgateModel
         #expect(provider.line == 3)
         #expect(provider.key == "serve.upstream.opneai")
 
+        // The checks of the routes themselves: a custom provider's URL, a price row's threshold.
+        let url = try #require(
+            error(
+                "accounts:\n  - id: acme\n    custom_providers:\n      - slug: house\n"
+                    + "        base_url: http://10.0.0.1/v1\n        api: openai\n"))
+        #expect(url.line == 5, "\(url)")
+        #expect(url.key == "accounts[0].custom_providers[0].base_url")
+        let price = try #require(
+            error(
+                "prices:\n  - provider: openai\n    model: m\n    effective_from: 2026-01-01\n    input: 1\n"
+                    + "    input_above: 2\n"))
+        #expect(price.line == 6, "\(price)")
+        #expect(price.key == "prices[0].input_above")
+
         let duplicate = try #require(error("serve:\n  port: 1\n  port: 2\n"))
         #expect(duplicate.line == 2, "\(duplicate)")
         #expect(duplicate.key == "port")
