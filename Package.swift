@@ -24,6 +24,7 @@ let package = Package(
             url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // C libraries, linked from the system (Debian: libsqlite3-dev, libzstd-dev).
@@ -106,10 +107,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The configuration file (`serve --config`): YAML read with line and column for every error.
+        .target(
+            name: "TollgateConfig",
+            dependencies: [
+                "TollgateModel", "TollgateGateway",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "tollgate",
             dependencies: [
                 "TollgateModel", "TollgateStorage", "TollgateAnalytics", "TollgateGateway", "TollgateMockProvider",
+                "TollgateConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -147,7 +158,8 @@ let package = Package(
         .testTarget(
             name: "TollgateGatewayTests",
             dependencies: [
-                "TollgateGateway", "TollgateMockProvider", "TollgateStorage", "TollgateAnalytics", "TollgateModel",
+                "TollgateGateway", "TollgateConfig", "TollgateMockProvider", "TollgateStorage", "TollgateAnalytics",
+                "TollgateModel",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

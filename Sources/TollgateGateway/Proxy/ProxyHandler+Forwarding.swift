@@ -181,14 +181,16 @@ extension ProxyHandler: UpstreamDelegate {
         headers.add(name: "host", value: target.hostHeader)
         for (name, value) in head.headers {
             if ProxyHeaders.isGatewayHeader(name) {
-                if ProxyHeaders.nameEquals(name, "cf-aig-metadata") {
+                if ProxyHeaders.nameEquals(name, GatewayHeader.metadata) {
                     do {
                         metadata = try MetadataHeader.parse(value)
                     } catch {
-                        reject(head, .badRequest, "invalid_metadata", "cf-aig-metadata: " + error.message, close: false)
+                        reject(
+                            head, .badRequest, "invalid_metadata", GatewayHeader.metadata.name + ": " + error.message,
+                            close: false)
                         return nil
                     }
-                } else if ProxyHeaders.nameEquals(name, "cf-aig-custom-cost") {
+                } else if ProxyHeaders.nameEquals(name, GatewayHeader.customCost) {
                     // Checked here so a malformed price is refused before the provider bills the request; the
                     // ingest stage parses it again from the recorded headers.
                     do {
@@ -197,19 +199,19 @@ extension ProxyHandler: UpstreamDelegate {
                         reject(head, .badRequest, "invalid_custom_cost", error.message, close: false)
                         return nil
                     }
-                } else if ProxyHeaders.nameEquals(name, "cf-aig-collect-log") {
+                } else if ProxyHeaders.nameEquals(name, GatewayHeader.collectLog) {
                     if Self.isFalse(value) { logged = false }
-                } else if ProxyHeaders.nameEquals(name, "cf-aig-collect-log-payload") {
+                } else if ProxyHeaders.nameEquals(name, GatewayHeader.collectLogPayload) {
                     if Self.isFalse(value) { collectPayload = false }
-                } else if ProxyHeaders.nameEquals(name, "cf-aig-event-id") {
+                } else if ProxyHeaders.nameEquals(name, GatewayHeader.eventID) {
                     guard Self.isEventID(value) else {
                         reject(
                             head, .badRequest, "invalid_header",
-                            "cf-aig-event-id: expected 1 to 128 visible ASCII characters", close: false)
+                            GatewayHeader.eventID.name + ": expected 1 to 128 visible ASCII characters", close: false)
                         return nil
                     }
                     eventID = value
-                } else if ProxyHeaders.nameEquals(name, "cf-aig-byok-alias") {
+                } else if ProxyHeaders.nameEquals(name, GatewayHeader.byokAlias) {
                     byokAlias = value
                 }
                 continue
@@ -236,7 +238,8 @@ extension ProxyHandler: UpstreamDelegate {
             } else if byokAlias != nil {
                 reject(
                     head, .badRequest, "unknown_byok_alias",
-                    "cf-aig-byok-alias: no stored \(route.provider) key with alias \(alias)", close: false)
+                    "\(GatewayHeader.byokAlias.name): no stored \(route.provider) key with alias \(alias)", close: false
+                )
                 return nil
             }
         }
@@ -560,19 +563,19 @@ extension ProxyHandler: UpstreamDelegate {
                 captured.append((name, value))
             }
         }
-        headers.add(name: "cf-aig-log-id", value: exchange.logID)
-        captured.append(("cf-aig-log-id", exchange.logID))
+        headers.add(name: GatewayHeader.logID.name, value: exchange.logID)
+        captured.append((GatewayHeader.logID.name, exchange.logID))
         if let eventID = exchange.eventID {
-            headers.add(name: "cf-aig-event-id", value: eventID)
-            captured.append(("cf-aig-event-id", eventID))
+            headers.add(name: GatewayHeader.eventID.name, value: eventID)
+            captured.append((GatewayHeader.eventID.name, eventID))
         }
         if let step = exchange.step {
-            headers.add(name: "cf-aig-step", value: String(step))
-            captured.append(("cf-aig-step", String(step)))
+            headers.add(name: GatewayHeader.step.name, value: String(step))
+            captured.append((GatewayHeader.step.name, String(step)))
         }
         if let status = exchange.logStatus {
-            headers.add(name: "cf-aig-log-status", value: "\(status)")
-            captured.append(("cf-aig-log-status", "\(status)"))
+            headers.add(name: GatewayHeader.logStatus.name, value: "\(status)")
+            captured.append((GatewayHeader.logStatus.name, "\(status)"))
         }
         let version = exchange.requestHead.version
         if Self.isHTTP10(version) && !hasLength && head.status.mayHaveResponseBody && exchange.method != .HEAD {
@@ -773,10 +776,10 @@ extension ProxyHandler: UpstreamDelegate {
         var (head, body) = GatewayErrorResponse(status: status, code: code, message: error.message).render(
             version: exchange.requestHead.version, logID: exchange.logID, close: !exchange.keepClientAlive,
             allocator: context.channel.allocator)
-        if let eventID = exchange.eventID { head.headers.add(name: "cf-aig-event-id", value: eventID) }
-        if let step = exchange.step { head.headers.add(name: "cf-aig-step", value: String(step)) }
+        if let eventID = exchange.eventID { head.headers.add(name: GatewayHeader.eventID.name, value: eventID) }
+        if let step = exchange.step { head.headers.add(name: GatewayHeader.step.name, value: String(step)) }
         exchange.statusCode = Int(status.code)
-        if exchange.caching?.status == .miss { head.headers.add(name: "cf-aig-cache-status", value: "MISS") }
+        if exchange.caching?.status == .miss { head.headers.add(name: GatewayHeader.cacheStatus.name, value: "MISS") }
         exchange.responseHeaders = head.headers.map { (name: $0.name, value: $0.value) }
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if exchange.method != .HEAD {
