@@ -173,7 +173,7 @@ public enum ProviderTemplate: String, Sendable, Equatable, CaseIterable {
 
     /// A DNS label: 1 to 63 ASCII letters, digits and hyphens, not starting or ending with a hyphen. Anything else
     /// could change which host the request goes to.
-    static func isHostLabel(_ value: Substring) -> Bool {
+    public static func isHostLabel(_ value: Substring) -> Bool {
         let utf8 = value.utf8
         guard (1...63).contains(utf8.count), utf8.first != UInt8(ascii: "-"), utf8.last != UInt8(ascii: "-") else {
             return false
