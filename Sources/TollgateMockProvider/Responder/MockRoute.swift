@@ -1,3 +1,5 @@
+import TollgateModel
+
 /// The provider paths whose host and path are templated (Azure OpenAI deployments, Vertex AI publisher models),
 /// which the mock answers in the shapes their providers use:
 /// - `/openai/deployments/{deployment}/chat/completions`, `…/embeddings`, `…/responses`: OpenAI's shapes. The
@@ -7,6 +9,9 @@
 ///   `usageMetadata`.
 /// - `…/models/{model}:rawPredict` and `:streamRawPredict`: Anthropic messages (a stream when the body says
 ///   `"stream": true`), the model taken from the path.
+/// - Bedrock's `/model/{modelId}/converse` and `/converse-stream` (Converse, its stream an AWS event stream), and
+///   `/invoke` and `/invoke-with-response-stream` (an Anthropic messages body, streamed as `chunk` events), the
+///   model id percent-decoded from the path.
 struct MockRoute: Sendable, Equatable {
     var endpoint: MockRequest.Endpoint
     var family: MockResponder.Family
@@ -16,6 +21,8 @@ struct MockRoute: Sendable, Equatable {
     var pathStreams = false
     /// Gemini stream framing: server-sent events (`alt=sse`) rather than one JSON array.
     var serverSentEvents = false
+    /// The Bedrock runtime operation the path names.
+    var bedrock: BedrockUsage.Operation?
 
     /// The route for `path` (no query) and its `query`, or nil for any other path.
     init?(path: Substring, query: Substring?, headers modelHeader: String?) {
@@ -32,6 +39,16 @@ struct MockRoute: Sendable, Equatable {
             }
             family = .openAI
             model = modelHeader ?? String(segments[3])
+            return
+        }
+        if let bedrock = BedrockUsage.route(path: String(path)), segments.count >= 4,
+            segments[segments.count - 3] == "model"
+        {
+            self.bedrock = bedrock.operation
+            family = .bedrock
+            model = bedrock.modelID
+            pathStreams = bedrock.operation.streams
+            endpoint = bedrock.operation == .converse || bedrock.operation == .converseStream ? .converse : .messages
             return
         }
         // "", "v1", "projects", p, "locations", r, "publishers", pub, "models", "{model}:{method}"
