@@ -7,6 +7,7 @@ import TollgateModel
 /// - `/v1/projects/{project}/locations/{region}/publishers/{publisher}/models/{model}:generateContent` and
 ///   `:streamGenerateContent` (a JSON array, or server-sent events with `?alt=sse`): Gemini's shapes with
 ///   `usageMetadata`.
+/// - Google AI Studio's `/v1beta/models/{model}:generateContent` and `:streamGenerateContent`: the same.
 /// - `…/models/{model}:rawPredict` and `:streamRawPredict`: Anthropic messages (a stream when the body says
 ///   `"stream": true`), the model taken from the path.
 /// - Bedrock's `/model/{modelId}/converse` and `/converse-stream` (Converse, its stream an AWS event stream), and
@@ -51,14 +52,25 @@ struct MockRoute: Sendable, Equatable {
             endpoint = bedrock.operation == .converse || bedrock.operation == .converseStream ? .converse : .messages
             return
         }
-        // "", "v1", "projects", p, "locations", r, "publishers", pub, "models", "{model}:{method}"
-        guard segments.count == 10, segments[0].isEmpty, segments[2] == "projects", segments[4] == "locations",
-            segments[6] == "publishers", segments[8] == "models", let colon = segments[9].firstIndex(of: ":")
-        else { return nil }
-        let name = segments[9][..<colon]
+        let call: Substring
+        if segments.count == 4, segments[0].isEmpty, segments[1] == "v1beta" || segments[1] == "v1",
+            segments[2] == "models"
+        {
+            // Google AI Studio: "", "v1beta", "models", "{model}:{method}".
+            call = segments[3]
+        } else {
+            // "", "v1", "projects", p, "locations", r, "publishers", pub, "models", "{model}:{method}"
+            guard segments.count == 10, segments[0].isEmpty, segments[2] == "projects", segments[4] == "locations",
+                segments[6] == "publishers", segments[8] == "models"
+            else { return nil }
+            call = segments[9]
+        }
+        guard let colon = call.firstIndex(of: ":") else { return nil }
+        let name = call[..<colon]
         guard !name.isEmpty else { return nil }
         model = String(name)
-        switch segments[9][segments[9].index(after: colon)...] {
+        let aiStudio = segments.count == 4
+        switch call[call.index(after: colon)...] {
         case "generateContent":
             endpoint = .generateContent
             family = .google
@@ -67,7 +79,8 @@ struct MockRoute: Sendable, Equatable {
             family = .google
             pathStreams = true
             serverSentEvents = query?.split(separator: "&").contains("alt=sse") ?? false
-        case "rawPredict", "streamRawPredict":
+        case "rawPredict",
+            "streamRawPredict" where !aiStudio:
             endpoint = .messages
             family = .anthropic
         default:
