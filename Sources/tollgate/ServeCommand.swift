@@ -13,7 +13,8 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             Environment: TOLLGATE_DATA (data folder), TOLLGATE_ADMIN_TOKEN (admin bearer token; otherwise one is \
             generated into DATA/admin-token on first start), TOLLGATE_UPSTREAM_<PROVIDER> (base URL override, e.g. \
-            TOLLGATE_UPSTREAM_OPENAI=http://127.0.0.1:9090/v1; dashes in slugs become underscores). For the             templated providers (azure-openai, google-vertex-ai, aws-bedrock) the URL replaces only the scheme, host             and port their path names; the mapped path and the provider's Host header stay.
+            TOLLGATE_UPSTREAM_OPENAI=http://127.0.0.1:9090/v1; dashes in slugs become underscores). For the             templated providers (azure-openai, google-vertex-ai, aws-bedrock) the URL replaces only the scheme, host             and port their path names; the mapped path and the provider's Host header stay. workers-ai is served only \
+            with its base URL set, e.g. https://api.cloudflare.com/client/v4/accounts/{account_id}/ai.
             """
     )
 
