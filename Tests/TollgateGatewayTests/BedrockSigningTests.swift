@@ -145,6 +145,36 @@ import TollgateModel
         try await restarted.stop()
     }
 
+    /// A chunked upload is signed too: the body is read whole first, hashed, and sent with its length.
+    @Test func aChunkedUploadIsSignedOverItsWholeBody() async throws {
+        let harness = try await Self.start()
+        defer { Task { try? await harness.stop() } }
+        _ = try await harness.api(
+            "POST", "/api/v1/accounts/default/gateways", json: #"{"id":"locked","authentication":true}"#)
+        let token = try await AccountTokenTests.createToken(harness, account: "default").token
+        let stored = try await harness.api(
+            "POST", "/api/v1/accounts/default/provider-keys",
+            json: #"{"provider":"aws-bedrock","access_key_id":"\#(Self.accessKeyID)","#
+                + #""secret_access_key":"\#(Self.secretAccessKey)","region":"us-east-1"}"#)
+        #expect(stored.status == 201)
+        let body = Self.converseBody
+        let split = body.index(body.startIndex, offsetBy: 20)
+        let response = try await TestClient.with(port: harness.gatewayPort) { client in
+            try await client.sendHead(
+                .POST, "/v1/default/locked/aws-bedrock/bedrock-runtime/us-east-1/model/\(Self.modelPath)/converse",
+                headers: [
+                    ("host", "gateway.test"), ("content-type", "application/json"),
+                    ("transfer-encoding", "chunked"), ("cf-aig-authorization", "Bearer \(token)"),
+                ])
+            try await client.sendBody(String(body[..<split]))
+            try await client.sendBody(String(body[split...]))
+            try await client.sendEnd()
+            return try await client.readResponse()
+        }
+        #expect(response.status == 200, "\(response.text)")
+        #expect(response.header("x-mock-signature") == "verified")
+    }
+
     /// The signed head: the client's SigV4 headers gone, the gateway's over host, date and body hash, for the path's
     /// region (`us-east-1`, not the key's `eu-west-1`) and service `bedrock`.
     @Test func signatureCoversThePathsRegionAndTheExactBody() async throws {
