@@ -43,6 +43,7 @@ let package = Package(
         // Records, ids, providers, usage parsing, redaction: plain values, no I/O.
         .target(
             name: "TollgateModel",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         // SQLite catalog, zstd codec, segment files.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Interop tests: the official OpenAI, Anthropic, Google GenAI and Cohere Python SDKs against `tollgate mock-provider` and `tollgate serve`,
-# and the dashboard in headless chromium.
+# Interop tests: the official OpenAI, Anthropic, Google GenAI, Cohere and AWS (boto3) Python SDKs against
+# `tollgate mock-provider` and `tollgate serve`, and the dashboard in headless chromium.
 #
 # Creates a virtualenv in .venv with the pinned SDKs (Tests/Interop/requirements.txt), then runs pytest on
 # Tests/Interop. TOLLGATE_BIN names the `tollgate` executable to test; without it the debug build is used (and built

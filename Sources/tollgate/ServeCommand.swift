@@ -18,7 +18,8 @@ struct ServeCommand: AsyncParsableCommand {
             FILE, the file's serve: keys are the flags' (a flag given wins), and its accounts, gateways, custom \
             providers and prices are applied at start. For the templated providers (azure-openai, google-vertex-ai, \
             aws-bedrock) the URL replaces only the scheme, host and port their path names; the mapped path and the \
-            provider's Host header stay.
+            provider's Host header stay. workers-ai is served only \
+            with its base URL set, e.g. https://api.cloudflare.com/client/v4/accounts/{account_id}/ai.
             """
     )
 

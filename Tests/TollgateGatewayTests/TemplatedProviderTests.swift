@@ -192,6 +192,43 @@ import TollgateModel
         }
     }
 
+    /// Workers AI through the gateway: the model path goes to `{base}/run/{model}` on the configured base URL, and
+    /// the REST envelope's `result.usage` is logged with the path's model. Without a base URL it is refused.
+    @Test func workersAIRunsTheModelOnTheConfiguredAccountAndLogsItsUsage() async throws {
+        let envelope =
+            #"{"result":{"response":"Cloudflare is a network.","usage":{"prompt_tokens":17,"completion_tokens":15,"total_tokens":32}},"success":true,"errors":[],"messages":[]}"#
+        let upstream = try await TestUpstream { _, responder in
+            try await responder.respond(.ok, [("content-type", "application/json")], body: envelope)
+        }
+        defer { Task { await upstream.shutdown() } }
+        try await TestGateway.with(upstreams: ["workers-ai": upstream.baseURL + "/client/v4/accounts/0123abcd/ai"]) {
+            gateway in
+            let response = try await TestClient.with(port: gateway.port) { client in
+                try await client.request(
+                    .POST, TestGateway.path("workers-ai", "/@cf/meta/llama-3.1-8b-instruct"),
+                    headers: [("Content-Type", "application/json"), ("Authorization", "Bearer cf-api-token")],
+                    body: #"{"prompt":"What is Cloudflare?"}"#)
+            }
+            #expect(response.status == 200)
+            let received = try #require(upstream.requests.first)
+            #expect(received.uri == "/client/v4/accounts/0123abcd/ai/run/@cf/meta/llama-3.1-8b-instruct")
+            #expect(received.headers["host"] == ["api.cloudflare.com"])
+            let exchange = try #require(await gateway.sink.wait(for: 1).first)
+            let record = LogRecord(exchange: exchange, providers: gateway.proxy.providers)
+            #expect(record.provider == "workers-ai")
+            #expect(record.model == "@cf/meta/llama-3.1-8b-instruct")
+            #expect(record.usage.tokensIn == 17 && record.usage.tokensOut == 15)
+        }
+
+        let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
+        let refused = try await harness.request(
+            "POST", "/v1/default/default/workers-ai/@cf/meta/llama-3.1-8b-instruct", headers: Self.json,
+            body: Data(#"{"prompt":"hi"}"#.utf8))
+        #expect(refused.status == 400)
+        #expect(refused.text.contains("--upstream workers-ai="), "\(refused.text)")
+    }
+
     @Test func universalEndpointStepsReachTemplatedProvidersAndAMalformedStepIsRefused() async throws {
         let harness = try await GatewayHarness.start()
         defer { Task { try? await harness.stop() } }
@@ -225,6 +262,17 @@ import TollgateModel
         #expect(east.hostHeader == "east-res.openai.azure.com")
         #expect(eastPath == "/openai/deployments/dep/chat/completions")
 
+        // Workers AI is served only once its base URL (which names the Cloudflare account) is configured.
+        let unconfigured = try #require(UpstreamTarget(template: .workersAI, baseURL: ""))
+        #expect(throws: ProviderTemplate.Failure.self) { try unconfigured.resolved("/@cf/meta/llama-3.1-8b-instruct") }
+        let workers = try #require(
+            UpstreamTarget(
+                template: .workersAI, baseURL: "https://api.cloudflare.com/client/v4/accounts/0123abcd/ai"))
+        let (run, runPath) = try workers.resolved("/@cf/meta/llama-3.1-8b-instruct")
+        #expect(run.hostHeader == "api.cloudflare.com" && run.endpoint.tls)
+        #expect(runPath == "/client/v4/accounts/0123abcd/ai/run/@cf/meta/llama-3.1-8b-instruct")
+        #expect(
+            try workers.resolved("/v1/chat/completions").path == "/client/v4/accounts/0123abcd/ai/v1/chat/completions")
         let overridden = try #require(UpstreamTarget(template: .awsBedrock, baseURL: "http://127.0.0.1:9099/prefix"))
         let (target, path) = try overridden.resolved("/bedrock-runtime/us-west-2/model/m/invoke")
         #expect(target.endpoint == .init(host: "127.0.0.1", port: 9099, tls: false))

@@ -159,6 +159,7 @@ struct ProviderTableTests {
             table.slugs == [
                 "anthropic", "aws-bedrock", "azure-openai", "cerebras", "cohere", "deepseek", "google-ai-studio",
                 "google-vertex-ai", "grok", "groq", "huggingface", "mistral", "openai", "openrouter", "perplexity-ai",
+                "workers-ai",
             ])
         let expected: [String: (String, Provider.API)] = [
             "openai": ("https://api.openai.com/v1", .openAI),

@@ -35,6 +35,23 @@ struct ProviderTemplateTests {
         #expect(mapping.path == "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse-stream")
     }
 
+    /// Workers AI: a model path goes to `ai/run/{model}`, a `/v1/…` path to the OpenAI-compatible routes, both on
+    /// the base URL that names the Cloudflare account; the model is the path's.
+    @Test func workersAIPathsRunTheModelOrReachTheOpenAICompatibleRoutes() throws {
+        let run = try ProviderTemplate.workersAI.map("/@cf/meta/llama-3.1-8b-instruct")
+        #expect(run == .init(host: "api.cloudflare.com", path: "/run/@cf/meta/llama-3.1-8b-instruct"))
+        let chat = try ProviderTemplate.workersAI.map("/v1/chat/completions")
+        #expect(chat == .init(host: "api.cloudflare.com", path: "/v1/chat/completions"))
+        #expect(
+            ProviderTemplate.workersAI.model(inPath: "/@cf/meta/llama-3.1-8b-instruct")
+                == "@cf/meta/llama-3.1-8b-instruct")
+        #expect(ProviderTemplate.workersAI.model(inPath: "/v1/chat/completions") == nil)
+        #expect(throws: ProviderTemplate.Failure.self) { try ProviderTemplate.workersAI.map("/@cf") }
+        #expect(throws: ProviderTemplate.Failure.self) { try ProviderTemplate.workersAI.map("/meta/llama") }
+        #expect(throws: ProviderTemplate.Failure.self) { try ProviderTemplate.workersAI.map("/v1") }
+        #expect(ProviderTemplate.workersAI.needsBaseURL && !ProviderTemplate.awsBedrock.needsBaseURL)
+    }
+
     @Test(arguments: [
         (ProviderTemplate.azureOpenAI, "/", "the resource"),
         (.azureOpenAI, "/my-resource", "the deployment"),

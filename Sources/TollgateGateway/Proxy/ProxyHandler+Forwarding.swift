@@ -70,7 +70,9 @@ extension ProxyHandler: UpstreamDelegate {
             && target.streamUsagePaths.contains(where: { $0.utf8.elementsEqual(route.path.utf8) })
             && Self.isJSON(head.headers)
         // A request that may be tried again is collected whole first, so every attempt sends the same bytes.
-        let collects = rewritesStreamUsage || controls.retry.maxAttempts > 1 || collectedBody != nil
+        // So is one the gateway signs (SigV4 hashes the exact body).
+        let collects =
+            rewritesStreamUsage || controls.retry.maxAttempts > 1 || collectedBody != nil || admitted.signing != nil
         let cacheable = caching(controls, method: head.method, rewritesForUsage: rewritesStreamUsage)
         let machine = ExchangeStateMachine(
             start: start, collectsBody: collects, readTimeout: shared.configuration.readTimeout,
@@ -84,6 +86,7 @@ extension ProxyHandler: UpstreamDelegate {
         exchange.eventID = admitted.eventID
         exchange.rewritesStreamUsage = rewritesStreamUsage
         exchange.caching = cacheable
+        exchange.signing = admitted.signing
         admitted.apply(to: exchange, quota: shared.quota != nil)
         if exchange.capturesBodies, let contentLength = admitted.contentLength, contentLength <= exchange.captureLimit {
             exchange.requestBody.reserveCapacity(contentLength)
@@ -148,6 +151,8 @@ extension ProxyHandler: UpstreamDelegate {
         var admission: LogQuota.Admission
         /// The request asked for a log (the gateway collects logs and `cf-aig-collect-log` did not say false).
         var logged: Bool
+        /// Set when the request is signed with a stored AWS key (Bedrock): its body is collected first.
+        var signing: AWSSigning?
 
         /// Sets what the exchange keeps of itself; `quota`: the gateway keeps log quotas (a stored log reserved its
         /// place).
@@ -175,6 +180,7 @@ extension ProxyHandler: UpstreamDelegate {
         var contentLength: Int?
         var byokAlias: String?
         var ownProviderKey = Self.queryHasKey(route.query)
+        let placement = entry.authentication ? providerKeyPlacement(provider: route.provider, target: target) : nil
         let listed = ProxyHeaders.connectionTokens(head.headers)
         var headers = HTTPHeaders()
         headers.reserveCapacity(head.headers.count + 1)
@@ -224,23 +230,29 @@ extension ProxyHandler: UpstreamDelegate {
             if !listed.isEmpty && listed.contains(name.lowercased()) { continue }
             if ProxyHeaders.nameEquals(name, "accept-encoding") { continue }
             if ProxyHeaders.nameEquals(name, "content-length") { contentLength = Int(value) }
-            if Self.isProviderKeyHeader(name) { ownProviderKey = true }
+            if Self.isOwnProviderKey(name: name, value: value, placement: placement) { ownProviderKey = true }
             headers.add(name: name, value: value)
         }
         // The account's stored key, for a request that passed `cf-aig-authorization` and brought no key of its own.
-        if entry.authentication && !ownProviderKey,
-            let placement = providerKeyPlacement(provider: route.provider, target: target)
-        {
+        var signing: AWSSigning?
+        if entry.authentication && !ownProviderKey, let placement {
             let keys = shared.directory.providerKeys
             let alias = byokAlias ?? ProviderKeyDirectory.defaultAlias
-            if let secret = keys.lookup(account: entry.account, provider: route.provider, alias: alias) {
+            switch keys.lookup(account: entry.account, provider: route.provider, alias: alias) {
+            case .key(let secret)?:
                 placement.add(secret, to: &headers)
-            } else if byokAlias != nil {
+            case .aws(let credentials, let region)?:
+                // The client's signature is for its own key: the gateway signs once the body is whole.
+                for name in Self.clientSignatureHeaders { headers.remove(name: name) }
+                signing = AWSSigning(credentials: credentials, region: Self.bedrockRegion(route.path) ?? region)
+            case nil where byokAlias != nil:
                 reject(
                     head, .badRequest, "unknown_byok_alias",
                     "\(GatewayHeader.byokAlias.name): no stored \(route.provider) key with alias \(alias)", close: false
                 )
                 return nil
+            case nil:
+                break
             }
         }
         // A recorded response must be readable: usage is parsed from its body and the logs API serves it. So the
@@ -297,7 +309,8 @@ extension ProxyHandler: UpstreamDelegate {
         }
         return Admitted(
             upstreamHeaders: headers, metadata: metadata, eventID: eventID, collectPayload: collectPayload,
-            chunked: chunked, contentLength: contentLength, controls: controls, admission: admission, logged: logged)
+            chunked: chunked, contentLength: contentLength, controls: controls, admission: admission, logged: logged,
+            signing: signing)
     }
 
     /// A `cf-aig-event-id` the gateway stores and echoes: 1 to 128 visible ASCII characters.
@@ -398,6 +411,9 @@ extension ProxyHandler: UpstreamDelegate {
             exchange.upstreamHead.headers.remove(name: "transfer-encoding")
             exchange.upstreamHead.headers.replaceOrAdd(name: "content-length", value: String(rewritten.count))
             exchange.injectedStreamUsage = true
+        }
+        if let signing = exchange.signing {
+            signForBedrock(&exchange.upstreamHead, body: body, signing: signing)
         }
         exchange.forwardedBody = body
         if upstreamAttached, let upstream = exchange.upstream {

@@ -49,6 +49,7 @@ struct UpstreamTarget: Sendable, Hashable {
     /// its base path.
     func resolved(_ path: Substring) throws(ProviderTemplate.Failure) -> (target: UpstreamTarget, path: String) {
         guard let template else { return (self, basePath + path) }
+        if template.needsBaseURL && !overridden { throw template.unconfigured }
         let mapping = try template.map(path)
         var target = self
         target.template = nil

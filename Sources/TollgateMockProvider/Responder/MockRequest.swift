@@ -17,6 +17,8 @@ struct MockRequest: Sendable {
         case generateContent
         /// Cohere v2 `POST /v2/chat`.
         case cohereChat
+        /// Bedrock `Converse` / `ConverseStream`.
+        case converse
     }
 
     var endpoint: Endpoint

@@ -96,12 +96,14 @@ public struct ProviderTable: Sendable {
         //   router.huggingface.co (cloudflare/cloudflare-docs#27332); `--upstream huggingface=URL` points
         //   elsewhere until Cloudflare's page changes. Task responses (`[{"generated_text": …}]`) report no
         //   usage and stay unpriced.
-        // - workers-ai is not here: its upstream, `https://api.cloudflare.com/client/v4/accounts/{account_id}/ai/
-        //   run/{model}` (or `…/ai/v1/…` for the OpenAI-compatible routes), needs the Cloudflare account id
-        //   templated into the base URL. Its responses are parsed already (`result.usage` of the REST envelope).
+        // - workers-ai: templated (`ProviderTemplate.workersAI`): its upstream,
+        //   `https://api.cloudflare.com/client/v4/accounts/{account_id}/ai/run/{model}` (or `…/ai/v1/…` for the
+        //   OpenAI-compatible routes), holds the Cloudflare account id, so it is served once `--upstream` names it.
+        //   Usage: `result.usage` of the REST envelope, or OpenAI's `usage` on the `/v1/…` routes.
         Provider(slug: "cohere", baseURL: "https://api.cohere.ai", api: .cohere),
         Provider(slug: "cerebras", baseURL: "https://api.cerebras.ai/v1", api: .openAI),
         Provider(slug: "huggingface", baseURL: "https://api-inference.huggingface.co/models", api: .openAI),
+        Provider(template: .workersAI, api: .openAI),
     ])
 
     public func provider(_ slug: some StringProtocol) -> Provider? { bySlug[String(slug)] }

@@ -23,10 +23,21 @@
 ///   `/bedrock-runtime/{region}/model/{modelId}/{converse|converse-stream|invoke|invoke-with-response-stream}` goes to
 ///   `https://bedrock-runtime.{region}.amazonaws.com/model/{modelId}/…`. The client signs its request (SigV4) for
 ///   that host, so the gateway sends it as the `Host` and forwards the path bytes as they came.
+/// - `workers-ai` (developers.cloudflare.com/ai-gateway/providers/workersai, checked 2026-12-03): "Previous:
+///   `https://api.cloudflare.com/client/v4/accounts/{account_id}/ai/run/{model_id}` — New:
+///   `…/{gateway_id}/workers-ai/{model_id}`", e.g. `…/workers-ai/@cf/meta/llama-3.1-8b-instruct` with
+///   `{"prompt": …}` and the Cloudflare API token as `Authorization: Bearer`; the OpenAI-compatible routes are
+///   `…/workers-ai/v1/chat/completions` (→ `…/ai/v1/chat/completions`). The REST answer is an envelope
+///   `{"result": {"response": …, "usage": {"prompt_tokens", "completion_tokens", "total_tokens"}}, "success": …}`
+///   (developers.cloudflare.com/workers-ai/get-started/rest-api). The upstream's path holds the Cloudflare account
+///   id, which no request path names, so the provider needs its base URL configured:
+///   `--upstream workers-ai=https://api.cloudflare.com/client/v4/accounts/{account_id}/ai`; a model path `/@cf/…`
+///   (or `/@hf/…`) goes to `{base}/run/@cf/…`, a `/v1/…` path to `{base}/v1/…`. The model is the path's.
 public enum ProviderTemplate: String, Sendable, Equatable, CaseIterable {
     case azureOpenAI = "azure-openai"
     case googleVertexAI = "google-vertex-ai"
     case awsBedrock = "aws-bedrock"
+    case workersAI = "workers-ai"
 
     /// Where one request goes.
     public struct Mapping: Sendable, Equatable {
@@ -55,7 +66,19 @@ public enum ProviderTemplate: String, Sendable, Equatable, CaseIterable {
         case .azureOpenAI: "/{resource}/{deployment}/{path}?api-version=…"
         case .googleVertexAI: "/v1/projects/{project}/locations/{region}/publishers/{publisher}/models/{model}:{method}"
         case .awsBedrock: "/bedrock-runtime/{region}/model/{modelId}/{converse|converse-stream|invoke|…}"
+        case .workersAI: "/@cf/{author}/{model} or /v1/{chat/completions|embeddings|…}"
         }
+    }
+
+    /// Whether the provider is reached only through a configured base URL (`workers-ai`: its upstream path holds
+    /// the Cloudflare account id).
+    public var needsBaseURL: Bool { self == .workersAI }
+
+    /// The refusal of a request to a provider whose base URL was not configured.
+    public var unconfigured: Failure {
+        Failure(
+            "\(rawValue) has no upstream configured: start the gateway with --upstream \(rawValue)="
+                + "https://api.cloudflare.com/client/v4/accounts/{account_id}/ai")
     }
 
     /// Whether the record takes the response's model before the request's (Azure: a request's `model`, when an SDK
@@ -116,6 +139,15 @@ public enum ProviderTemplate: String, Sendable, Equatable, CaseIterable {
                 guard next() != nil else { throw missing("the operation after the model id") }
             }
             return Mapping(host: "bedrock-runtime.\(region).amazonaws.com", path: String(rest))
+        case .workersAI:
+            guard let first = next() else { throw missing("the model (@cf/{author}/{model}) or v1/") }
+            if first == "v1" {
+                guard next() != nil else { throw missing("the API path after v1/") }
+                return Mapping(host: "api.cloudflare.com", path: String(path))
+            }
+            guard first.hasPrefix("@"), Self.isName(first.dropFirst()) else { throw malformed("model", first) }
+            guard next() != nil else { throw missing("the model after \(first)/") }
+            return Mapping(host: "api.cloudflare.com", path: "/run" + path)
         }
     }
 
@@ -133,6 +165,9 @@ public enum ProviderTemplate: String, Sendable, Equatable, CaseIterable {
             guard segments.count >= 6, segments[1] == "bedrock-runtime", segments[3] == "model", !segments[4].isEmpty
             else { return nil }
             return Self.percentDecoded(segments[4])
+        case .workersAI:
+            guard path.hasPrefix("/@") else { return nil }
+            return Self.percentDecoded(path.dropFirst())
         }
     }
 
@@ -146,6 +181,8 @@ public enum ProviderTemplate: String, Sendable, Equatable, CaseIterable {
             return path.hasSuffix(":streamGenerateContent") || path.hasSuffix(":streamRawPredict")
         case .awsBedrock:
             return path.hasSuffix("/converse-stream") || path.hasSuffix("/invoke-with-response-stream")
+        case .workersAI:
+            return false
         }
     }
 
@@ -173,7 +210,7 @@ public enum ProviderTemplate: String, Sendable, Equatable, CaseIterable {
 
     /// A DNS label: 1 to 63 ASCII letters, digits and hyphens, not starting or ending with a hyphen. Anything else
     /// could change which host the request goes to.
-    static func isHostLabel(_ value: Substring) -> Bool {
+    public static func isHostLabel(_ value: Substring) -> Bool {
         let utf8 = value.utf8
         guard (1...63).contains(utf8.count), utf8.first != UInt8(ascii: "-"), utf8.last != UInt8(ascii: "-") else {
             return false
