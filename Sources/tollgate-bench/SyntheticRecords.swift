@@ -13,6 +13,8 @@ struct SyntheticRecords {
         customer invoice shipment refund order account password latency region cluster deploy rollback budget \
         summary translate explain function error retry timeout token stream model prompt cache embedding vector
         """.split(separator: " ").map(String.init)
+    /// `words` as UTF-8, so a sentence is put together in one byte buffer.
+    private lazy var wordBytes: [[UInt8]] = words.map { Array($0.utf8) }
     private let models: [(provider: String, model: String, path: String)] = [
         ("openai", "gpt-5-mini", "/chat/completions"), ("openai", "gpt-5", "/responses"),
         ("openai", "gpt-4o-mini", "/chat/completions"), ("openai", "text-embedding-3-small", "/embeddings"),
@@ -26,10 +28,14 @@ struct SyntheticRecords {
     init(seed: UInt64) { rng = SplitMix64(seed: seed) }
 
     mutating func sentence(_ count: Int) -> String {
-        var out: [String] = []
-        out.reserveCapacity(count)
-        for _ in 0..<count { out.append(words[Int(rng.next() % UInt64(words.count))]) }
-        return out.joined(separator: " ")
+        let table = wordBytes
+        var out: [UInt8] = []
+        out.reserveCapacity(count * 8)
+        for i in 0..<count {
+            if i > 0 { out.append(0x20) }
+            out.append(contentsOf: table[Int(rng.next() % UInt64(table.count))])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// One record at `createdAt` (Unix ms) for `account`.

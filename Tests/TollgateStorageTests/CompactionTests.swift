@@ -457,6 +457,7 @@ extension CompactionTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var c = configuration
         c.segments.maxSegmentBytes = 64 << 10
+        c.segments.formatVersion = 1  // a frame per record: record locations are frame locations
         let store = try LogStore(directory: directory, configuration: c, logger: logger)
         var records = (0..<40).map(record)
         for i in stride(from: 0, to: records.count, by: 7) {
