@@ -127,7 +127,8 @@ struct StoreBenchmark: ParsableCommand {
         }
         times.sort()
         return String(
-            format: "single-record read (%d random records of sealed segments): median %.0f µs, p99 %.0f µs, max %.0f µs",
+            format:
+                "single-record read (%d random records of sealed segments): median %.0f µs, p99 %.0f µs, max %.0f µs",
             times.count, times[times.count / 2], times[times.count * 99 / 100], times[times.count - 1])
     }
 

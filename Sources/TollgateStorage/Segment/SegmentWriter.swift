@@ -66,7 +66,10 @@ public final class SegmentWriter {
     /// In a version 2 segment the offset is a record location's (block offset and slot): every record in a block at
     /// or after the durable point has a location offset at or after it.
     public var durableEnd: (segment: UInt32, offset: UInt64) {
-        (activeSegment, activeVersion >= 2 ? SegmentFormat.blockLocationOffset(block: durableBytes, slot: 0) : durableBytes)
+        (
+            activeSegment,
+            activeVersion >= 2 ? SegmentFormat.blockLocationOffset(block: durableBytes, slot: 0) : durableBytes
+        )
     }
 
     var compressor: ZstdCompressor
