@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes the segment format version 2 block frame decoder (Sources/TollgateStorage/Segment/RecordBlock.swift, the
 # path a single record read takes) with libFuzzer and the address sanitizer for a bounded time: no crash, trap or
-# out-of-bounds read; each slot agrees with the whole block; framing and compression change nothing. Seeds are
-# blocks of fixture-like records written by `tollgate-bench store` (when a store folder is given) and a few
-# hand-made ones.
+# out-of-bounds read; each slot agrees with the whole block; framing and compression change nothing. Seeds are two
+# hand-made block contents; the harness frames and compresses what it is given itself.
 #
 #   scripts/fuzz-segment-blocks.sh [seconds]   (default 60)
 set -euo pipefail
