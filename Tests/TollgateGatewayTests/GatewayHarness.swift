@@ -67,7 +67,7 @@ final class GatewayHarness: Sendable {
             configuration: .init(services: gateway.services.map { .init(service: $0) }, logger: logger))
         let task = Task { try await group.run() }
         // A bound for a loaded machine (CI runs suites in parallel), not a timing assertion.
-        let deadline = ContinuousClock.now + .seconds(60)
+        let deadline = ContinuousClock.now + .seconds(150)
         while bound.withLock({ $0 }) == nil {
             guard ContinuousClock.now < deadline else { throw HarnessError("gateway did not start listening") }
             try await Task.sleep(for: .milliseconds(10))
