@@ -164,10 +164,10 @@ public enum ProviderTemplate: String, Sendable, Equatable, CaseIterable {
             let segments = path.split(separator: "/", omittingEmptySubsequences: false)
             guard segments.count >= 6, segments[1] == "bedrock-runtime", segments[3] == "model", !segments[4].isEmpty
             else { return nil }
-            return Self.percentDecoded(segments[4])
+            return PercentDecoding.decoded(segments[4])
         case .workersAI:
             guard path.hasPrefix("/@") else { return nil }
-            return Self.percentDecoded(path.dropFirst())
+            return PercentDecoding.decoded(path.dropFirst())
         }
     }
 
@@ -230,33 +230,5 @@ public enum ProviderTemplate: String, Sendable, Equatable, CaseIterable {
     private static func isAlphanumeric(_ c: UInt8) -> Bool {
         (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z"))
             || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9"))
-    }
-
-    private static func percentDecoded(_ value: Substring) -> String {
-        guard value.contains("%") else { return String(value) }
-        var out: [UInt8] = []
-        let bytes = Array(value.utf8)
-        var i = 0
-        while i < bytes.count {
-            if bytes[i] == UInt8(ascii: "%"), i + 2 < bytes.count,
-                let high = hexValue(bytes[i + 1]), let low = hexValue(bytes[i + 2])
-            {
-                out.append(high << 4 | low)
-                i += 3
-            } else {
-                out.append(bytes[i])
-                i += 1
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    private static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }

@@ -166,8 +166,8 @@ public enum SigV4 {
             }
             pairs.append(
                 (
-                    uriEncode(percentDecoded(name), keepingSlash: false),
-                    uriEncode(percentDecoded(value), keepingSlash: false)
+                    uriEncode(PercentDecoding.decoded(name), keepingSlash: false),
+                    uriEncode(PercentDecoding.decoded(value), keepingSlash: false)
                 )
             )
         }
@@ -214,34 +214,6 @@ public enum SigV4 {
             }
         }
         return String(decoding: out, as: UTF8.self)
-    }
-
-    static func percentDecoded(_ text: Substring) -> String {
-        guard text.utf8.contains(UInt8(ascii: "%")) else { return String(text) }
-        let bytes = Array(text.utf8)
-        var out: [UInt8] = []
-        var i = 0
-        while i < bytes.count {
-            if bytes[i] == UInt8(ascii: "%"), i + 2 < bytes.count,
-                let high = hexValue(bytes[i + 1]), let low = hexValue(bytes[i + 2])
-            {
-                out.append(high << 4 | low)
-                i += 3
-            } else {
-                out.append(bytes[i])
-                i += 1
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    private static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 
     static func signingKey(secret: String, scope: Scope) -> [UInt8] {
