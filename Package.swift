@@ -24,6 +24,7 @@ let package = Package(
             url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // C libraries, linked from the system (Debian: libsqlite3-dev, libzstd-dev).
@@ -42,6 +43,7 @@ let package = Package(
         // Records, ids, providers, usage parsing, redaction: plain values, no I/O.
         .target(
             name: "TollgateModel",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         // SQLite catalog, zstd codec, segment files.
@@ -87,6 +89,11 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             exclude: ["API/openapi.json"],
+            // The operator dashboard's page, script, charts and style sheet, served at /dashboard.
+            resources: [
+                .embedInCode("Dashboard/index.html"), .embedInCode("Dashboard/app.js"),
+                .embedInCode("Dashboard/charts.js"), .embedInCode("Dashboard/style.css"),
+            ],
             swiftSettings: swiftSettings
         ),
         // A fake OpenAI/Anthropic server for tests, the demo and benchmarks.
@@ -101,10 +108,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The configuration file (`serve --config`): YAML read with line and column for every error.
+        .target(
+            name: "TollgateConfig",
+            dependencies: [
+                "TollgateModel", "TollgateGateway",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "tollgate",
             dependencies: [
                 "TollgateModel", "TollgateStorage", "TollgateAnalytics", "TollgateGateway", "TollgateMockProvider",
+                "TollgateConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -142,7 +159,8 @@ let package = Package(
         .testTarget(
             name: "TollgateGatewayTests",
             dependencies: [
-                "TollgateGateway", "TollgateMockProvider", "TollgateStorage", "TollgateAnalytics", "TollgateModel",
+                "TollgateGateway", "TollgateConfig", "TollgateMockProvider", "TollgateStorage", "TollgateAnalytics",
+                "TollgateModel",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

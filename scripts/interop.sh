@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Interop tests: the official OpenAI, Anthropic, Google GenAI and Cohere Python SDKs against `tollgate mock-provider` and `tollgate serve`.
+# Interop tests: the official OpenAI, Anthropic, Google GenAI, Cohere and AWS (boto3) Python SDKs against
+# `tollgate mock-provider` and `tollgate serve`, and the dashboard in headless chromium.
 #
 # Creates a virtualenv in .venv with the pinned SDKs (Tests/Interop/requirements.txt), then runs pytest on
 # Tests/Interop. TOLLGATE_BIN names the `tollgate` executable to test; without it the debug build is used (and built
@@ -20,6 +21,9 @@ if [[ ! -x "$TOLLGATE_BIN" ]]; then
 fi
 TOLLGATE_BIN="$(cd "$(dirname "$TOLLGATE_BIN")" && pwd)/$(basename "$TOLLGATE_BIN")"
 export TOLLGATE_BIN
+
+# The dashboard test runs Debian's headless chromium through chromium-driver.
+scripts/deps.sh chromium chromium-driver
 
 requirements="Tests/Interop/requirements.txt"
 if [[ ! -x .venv/bin/python ]]; then

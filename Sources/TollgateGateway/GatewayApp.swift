@@ -53,6 +53,8 @@ public struct GatewayApp: Sendable {
     public let metrics: GatewayMetrics
     let proxy: ProxyContext
     let app: Application<RouterResponder<BasicRequestContext>>
+    /// What the REST API works on; declarations (`apply(_:)`) go through it too.
+    let api: APIServices
 
     public init(configuration c: Configuration, logger: Logger) throws {
         // A malformed master key is refused before the data folder is touched.
@@ -90,7 +92,7 @@ public struct GatewayApp: Sendable {
         retention = RetentionService(store: store, configuration: c.retention, quota: quota, logger: logger)
         let cache = try ResponseCaching(directory: c.dataDirectory + "/cache", configuration: c.cache, logger: logger)
         self.cache = cache
-        let api = APIServices(
+        api = APIServices(
             catalog: store.catalog, store: store, ledger: ledger, quota: quota, directory: directory, ingest: queue,
             retention: retention, controls: controls, cache: cache, metrics: metrics, metricsPublic: c.metricsPublic)
         proxy = try ProxyContext(

@@ -11,6 +11,10 @@ extension MockProvider {
         public var threads: Int = 1
         /// Largest accepted request body; bigger bodies get 413.
         public var maximumBodySize: Int = 32 * 1024 * 1024
+        /// When set, Bedrock requests must carry a SigV4 signature made with this secret access key (and, when
+        /// `awsAccessKeyID` is set, that key id); others are answered 403 as AWS answers them.
+        public var awsSecretAccessKey: String?
+        public var awsAccessKeyID: String?
 
         public init() {}
     }

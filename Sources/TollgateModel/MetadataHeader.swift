@@ -1,7 +1,7 @@
 /// The `cf-aig-metadata` request header: a JSON object of at most 5 entries whose values are strings, numbers or
 /// booleans, e.g. `{"team":"search","user":1234,"beta":true}`. Entries keep the client's order.
 public enum MetadataHeader {
-    public static let name = "cf-aig-metadata"
+    public static let name: StaticString = "cf-aig-metadata"
     public static let maxEntries = 5
 
     /// Parses the header value. Throws `ModelError` (code `.invalidMetadata`) naming the problem — not JSON, not

@@ -30,6 +30,7 @@ struct StoreBenchmark: ParsableCommand {
         var all: [LogRecord] = []
         all.reserveCapacity(records)
         var rawBytes = 0
+        let generationBegan = threadCPUSeconds()
         for i in 0..<records {
             let record = generator.next(account: "bench", createdAt: start + Int64(i))
             rawBytes += record.requestBody.count + record.responseBody.count
@@ -38,6 +39,7 @@ struct StoreBenchmark: ParsableCommand {
             }
             all.append(record)
         }
+        let generationCPU = threadCPUSeconds() - generationBegan
 
         var configuration = LogStore.Configuration()
         configuration.segments.compressionLevel = level
@@ -91,7 +93,43 @@ struct StoreBenchmark: ParsableCommand {
                 Double(rawBytes) / 1e6, Double(stored) / 1e6, Double(rawBytes) / Double(stored),
                 Double(stored) / Double(rawBytes)))
         print(String(format: "catalog (SQLite log index): %.1f MB", Double(catalogBytes) / 1e6))
+        print(
+            String(
+                format: "generate: %.0f records per CPU-second (%.2f s, not part of the writer's figures)",
+                Double(records) / generationCPU, generationCPU))
+        print(try readLatency(directory))
         print("peak RSS: \(peakRSS())")
+    }
+
+    /// Reads up to 2,000 records of the sealed segments one by one, in random order, through a fresh reader (each
+    /// read: pread, checksum, decompress, decode), and reports the time per read.
+    private func readLatency(_ directory: String) throws -> String {
+        let reader = SegmentReader(directory: directory)
+        var locations: [RecordLocation] = []
+        for segment in try reader.segments() where try reader.footer(of: segment) != nil {
+            let columns = try reader.columns(of: segment)
+            for (offset, length) in zip(columns.offsets, columns.lengths) {
+                locations.append(RecordLocation(segment: segment, offset: offset, length: length))
+            }
+        }
+        guard !locations.isEmpty else { return "single-record read: no sealed segment" }
+        var rng = SplitMix64(seed: seed)
+        let sample = (0..<min(2_000, locations.count)).map { _ in locations[Int(rng.next() % UInt64(locations.count))] }
+        _ = try reader.read(sample[0])  // loads the dictionary once
+        let clock = ContinuousClock()
+        var times: [Double] = []
+        times.reserveCapacity(sample.count)
+        for location in sample {
+            let began = clock.now
+            _ = try reader.read(location)
+            let elapsed = clock.now - began
+            times.append(Double(elapsed.components.attoseconds) / 1e12 + Double(elapsed.components.seconds) * 1e6)
+        }
+        times.sort()
+        return String(
+            format:
+                "single-record read (%d random records of sealed segments): median %.0f µs, p99 %.0f µs, max %.0f µs",
+            times.count, times[times.count / 2], times[times.count * 99 / 100], times[times.count - 1])
     }
 
     private func folderSize(_ path: String, matching prefix: String? = nil) throws -> Int {

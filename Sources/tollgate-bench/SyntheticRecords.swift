@@ -13,6 +13,9 @@ struct SyntheticRecords {
         customer invoice shipment refund order account password latency region cluster deploy rollback budget \
         summary translate explain function error retry timeout token stream model prompt cache embedding vector
         """.split(separator: " ").map(String.init)
+    /// `words` as UTF-8 back to back, and where each ends, so a sentence is put together in one byte buffer.
+    private let wordBytes: [UInt8]
+    private let wordEnds: [Int]
     private let models: [(provider: String, model: String, path: String)] = [
         ("openai", "gpt-5-mini", "/chat/completions"), ("openai", "gpt-5", "/responses"),
         ("openai", "gpt-4o-mini", "/chat/completions"), ("openai", "text-embedding-3-small", "/embeddings"),
@@ -23,13 +26,45 @@ struct SyntheticRecords {
         ("deepseek", "deepseek-chat", "/chat/completions"),
     ]
 
-    init(seed: UInt64) { rng = SplitMix64(seed: seed) }
+    init(seed: UInt64) {
+        rng = SplitMix64(seed: seed)
+        var bytes: [UInt8] = []
+        var ends: [Int] = []
+        for word in words {
+            bytes.append(contentsOf: word.utf8)
+            ends.append(bytes.count)
+        }
+        wordBytes = bytes
+        wordEnds = ends
+    }
 
     mutating func sentence(_ count: Int) -> String {
-        var out: [String] = []
-        out.reserveCapacity(count)
-        for _ in 0..<count { out.append(words[Int(rng.next() % UInt64(words.count))]) }
-        return out.joined(separator: " ")
+        let n = UInt64(wordEnds.count)
+        var picks: [Int] = []
+        picks.reserveCapacity(count)
+        for _ in 0..<count { picks.append(Int(rng.next() % n)) }
+        return wordBytes.withUnsafeBufferPointer { bytes in
+            wordEnds.withUnsafeBufferPointer { ends in
+                var length = max(0, count - 1)
+                for pick in picks { length += ends[pick] - (pick == 0 ? 0 : ends[pick - 1]) }
+                // ASCII words: the bytes are valid UTF-8 as they are.
+                return String(unsafeUninitializedCapacity: length) { out in
+                    var at = 0
+                    for (i, pick) in picks.enumerated() {
+                        if i > 0 {
+                            out[at] = 0x20
+                            at += 1
+                        }
+                        let start = pick == 0 ? 0 : ends[pick - 1]
+                        for k in start..<ends[pick] {
+                            out[at] = bytes[k]
+                            at += 1
+                        }
+                    }
+                    return at
+                }
+            }
+        }
     }
 
     /// One record at `createdAt` (Unix ms) for `account`.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 import ServiceLifecycle
 import TollgateMockProvider
@@ -16,7 +17,9 @@ struct MockProviderCommand: AsyncParsableCommand {
         abstract: "Run a local fake of the OpenAI and Anthropic APIs with deterministic replies and usage.",
         discussion: """
             Serves POST /v1/chat/completions, /v1/responses, /v1/embeddings (OpenAI) and /v1/messages \
-            (Anthropic), streamed and not. Request headers inject faults: x-mock-fault (close, delay-ms=N, \
+            (Anthropic), streamed and not, and Bedrock's /model/{modelId}/converse, /converse-stream, /invoke and \
+            /invoke-with-response-stream (AWS event streams); with --aws-secret-key, Bedrock requests must carry \
+            a valid SigV4 signature. Request headers inject faults: x-mock-fault (close, delay-ms=N, \
             chunk-delay-ms=N, cut-stream-after=N, status=N), x-mock-usage (cached=N, cache-write=N, reasoning=N) \
             and x-mock-reply-words: N. Prints the bound port on start.
             """
@@ -34,6 +37,15 @@ struct MockProviderCommand: AsyncParsableCommand {
     @Option(help: "The reply text; its word count is the reported output token count.")
     var reply: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "AWS secret access key Bedrock requests must be SigV4-signed with (403 otherwise).",
+            discussion: "Also read from TOLLGATE_MOCK_AWS_SECRET_KEY."))
+    var awsSecretKey: String?
+
+    @Option(help: "AWS access key id Bedrock signatures must name (any, when omitted).")
+    var awsAccessKeyId: String?
+
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
@@ -45,6 +57,9 @@ struct MockProviderCommand: AsyncParsableCommand {
         var configuration = MockProvider.Configuration()
         configuration.threads = threads
         if let reply { configuration.replyText = reply }
+        configuration.awsSecretAccessKey =
+            awsSecretKey ?? ProcessInfo.processInfo.environment["TOLLGATE_MOCK_AWS_SECRET_KEY"]
+        configuration.awsAccessKeyID = awsAccessKeyId
         let provider = MockProvider(configuration: configuration, logger: logger)
         let boundPort = try await provider.start(host: host, port: port)
         print("tollgate mock-provider listening on http://\(host):\(boundPort) (port \(boundPort))")

@@ -1,12 +1,18 @@
 import ArgumentParser
 import TollgateModel
 
-/// `--upstream PROVIDER=URL` flags and `TOLLGATE_UPSTREAM_<PROVIDER>` variables applied to the provider table;
-/// flags win over the environment.
+/// `--upstream PROVIDER=URL` flags, `TOLLGATE_UPSTREAM_<PROVIDER>` variables and the configuration file's
+/// `upstream:` entries applied to the provider table; flags win over the environment, and it over the file.
 enum ProviderOverrides {
-    static func apply(flags: [String], environment: [String: String], to table: ProviderTable) throws -> ProviderTable {
+    static func apply(
+        file: [String] = [], flags: [String], environment: [String: String], to table: ProviderTable
+    ) throws -> ProviderTable {
         var table = table
         var overrides: [(String, String)] = []
+        for entry in file {
+            guard let eq = entry.firstIndex(of: "=") else { continue }
+            overrides.append((String(entry[..<eq]), String(entry[entry.index(after: eq)...])))
+        }
         for slug in table.slugs {
             let name = "TOLLGATE_UPSTREAM_" + slug.uppercased().replacingOccurrences(of: "-", with: "_")
             if let url = environment[name], !url.isEmpty { overrides.append((slug, url)) }

@@ -8,6 +8,7 @@ struct Tollgate: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, ReportCommand.self, GenerateCommand.self, ExportCommand.self, RepriceCommand.self,
             RebuildRollupsCommand.self, CompactCommand.self, MockProviderCommand.self, RoutesCommand.self,
+            ReferenceCommand.self,
             OpenAPICommand.self,
         ]
     )

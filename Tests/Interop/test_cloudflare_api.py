@@ -59,6 +59,11 @@ def test_gateway_logs_through_the_cloudflare_sdk(gateway: Gateway) -> None:
 
     one = client.ai_gateway.logs.get(logs[0].id, account_id="default", gateway_id="cf-sdk")
     assert one.id == logs[0].id
+    # The log's bodies, as sent and as received.
+    sent = client.ai_gateway.logs.request(logs[0].id, account_id="default", gateway_id="cf-sdk")
+    assert sent["model"] == "gpt-5-mini" and sent["messages"][0]["content"] == "hi"
+    received = client.ai_gateway.logs.response(logs[0].id, account_id="default", gateway_id="cf-sdk")
+    assert received["object"] == "chat.completion" and received["usage"]["prompt_tokens"] > 0
 
     with pytest.raises(cloudflare.NotFoundError):
         client.ai_gateway.get("no-such-gateway", account_id="default")

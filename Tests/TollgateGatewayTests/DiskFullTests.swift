@@ -37,7 +37,15 @@ import TollgateStorage
     }
 
     /// The ids the catalog lists now: each of them was durable when listed.
-    static func listedIDs(_ store: LogStore) throws -> Set<String> {
+    /// Every listed log id, read on a thread of its own: the catalog reads are synchronous and grow with the store,
+    /// and on the cooperative pool they would hold up the other suites running beside this one.
+    static func listedIDs(_ store: LogStore) async throws -> Set<String> {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try listing(store) }) }.start()
+        }
+    }
+
+    static func listing(_ store: LogStore) throws -> Set<String> {
         var ids = Set<String>()
         var query = LogQuery(account: "default", order: .ascending, limit: 1000)
         while true {
@@ -139,10 +147,10 @@ import TollgateStorage
         #expect(after.status == 200)
         let afterID = try #require(after.logID)
         let listDeadline = ContinuousClock.now + .seconds(10)
-        var ids = try Self.listedIDs(harness.gateway.store)
+        var ids = try await Self.listedIDs(harness.gateway.store)
         while !ids.contains(afterID) && ContinuousClock.now < listDeadline {
             try await Task.sleep(for: .milliseconds(20))
-            ids = try Self.listedIDs(harness.gateway.store)
+            ids = try await Self.listedIDs(harness.gateway.store)
         }
         #expect(ids.contains(afterID))
         #expect(ids.contains(try #require(before.logID)))
@@ -177,7 +185,7 @@ import TollgateStorage
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             for result in results { statuses[result.status, default: 0] += 1 }
-            acknowledged.formUnion(try Self.listedIDs(store))
+            acknowledged.formUnion(try await Self.listedIDs(store))
             let ready = try await harness.request("GET", "/readyz")
             readiness.append(ready.status)
             if ready.status == 503 {
@@ -223,10 +231,10 @@ import TollgateStorage
         }
         #expect(later.count == 20)
         let listDeadline = ContinuousClock.now + .seconds(30)
-        var listed = try Self.listedIDs(store)
+        var listed = try await Self.listedIDs(store)
         while !listed.isSuperset(of: later) && ContinuousClock.now < listDeadline {
             try await Task.sleep(for: .milliseconds(50))
-            listed = try Self.listedIDs(store)
+            listed = try await Self.listedIDs(store)
         }
         #expect(listed.isSuperset(of: later))
 

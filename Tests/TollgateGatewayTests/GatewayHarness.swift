@@ -43,10 +43,11 @@ final class GatewayHarness: Sendable {
     static func start(
         dataDirectory: String? = nil,
         logger: Logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
+        mockConfiguration: MockProvider.Configuration = .init(),
         configure: (inout GatewayApp.Configuration) -> Void = { _ in }
     ) async throws -> GatewayHarness {
         let data = dataDirectory ?? makeTemporaryDirectory()
-        let mock = MockProvider()
+        let mock = MockProvider(configuration: mockConfiguration)
         let mockPort = try await mock.start(host: "127.0.0.1", port: 0)
         var configuration = GatewayApp.Configuration(dataDirectory: data, adminToken: adminToken)
         configuration.port = 0
@@ -56,6 +57,7 @@ final class GatewayHarness: Sendable {
             // Templated providers: the URL replaces the host their path names; the mapped path stays.
             .overriding("azure-openai", baseURL: "http://127.0.0.1:\(mockPort)")!
             .overriding("google-vertex-ai", baseURL: "http://127.0.0.1:\(mockPort)")!
+            .overriding("aws-bedrock", baseURL: "http://127.0.0.1:\(mockPort)")!
         configuration.ingest.commitInterval = .milliseconds(50)
         let bound = Mutex<Int?>(nil)
         configuration.onListening = { port in bound.withLock { $0 = port } }
@@ -65,7 +67,7 @@ final class GatewayHarness: Sendable {
             configuration: .init(services: gateway.services.map { .init(service: $0) }, logger: logger))
         let task = Task { try await group.run() }
         // A bound for a loaded machine (CI runs suites in parallel), not a timing assertion.
-        let deadline = ContinuousClock.now + .seconds(60)
+        let deadline = ContinuousClock.now + .seconds(150)
         while bound.withLock({ $0 }) == nil {
             guard ContinuousClock.now < deadline else { throw HarnessError("gateway did not start listening") }
             try await Task.sleep(for: .milliseconds(10))

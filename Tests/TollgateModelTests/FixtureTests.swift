@@ -10,12 +10,13 @@ struct FixtureTests {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures")
 
-    /// Bodies: every file that is not an expected file, a request body or the README.
+    /// Bodies: every file that is not an expected file, a request body, the README or a configuration file
+    /// (`*.yaml`, read by the configuration tests).
     static let names: [String] = {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         return files.filter {
             !$0.hasSuffix(".expected.json") && !$0.hasSuffix(".request.json") && $0 != "README.md"
-                && !$0.hasPrefix(".")
+                && !$0.hasPrefix(".") && !$0.hasSuffix(".yaml")
         }.sorted()
     }()
 

@@ -129,6 +129,46 @@ import TollgateModel
         try reopened.close()
     }
 
+    @Test func version1SegmentsBesideVersion2OnesCompactAndReadBack() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // Version 1 segments from before the upgrade (sealed by the clean close), then version 2 ones.
+        var old = configuration
+        old.segments.formatVersion = 1
+        let before = try LogStore(directory: directory, configuration: old, logger: logger)
+        let first = (0..<30).map(record)
+        try before.append(first)
+        try before.close()
+        let store = try LogStore(directory: directory, configuration: configuration, logger: logger)
+        let second = (30..<60).map(record)
+        try store.append(second)
+        try store.commit()
+        let records = first + second
+        let reader = SegmentReader(directory: directory)
+        let versions = try reader.segments().map { try reader.version(of: $0) }
+        #expect(versions.contains(1) && versions.contains(2))
+        _ = try store.catalog.deleteLogs(matching: LogQuery(account: "default", statusCode: 500), batchSize: 4)
+        let deleted = Set(records.filter { $0.statusCode == 500 }.map(\.id))
+        let replayedBefore = try replayed(store)
+        try store.close()  // seals the active segment, so every deleted log can be purged
+
+        let reopened = try LogStore(directory: directory, configuration: configuration, logger: logger)
+        let report = try reopened.compact()
+        #expect(report.purged == deleted.count)
+        let live = records.filter { !deleted.contains($0.id) }
+        for record in live { #expect(try reopened.record(account: "default", id: record.id) == record) }
+        #expect(try listed(reopened) == live.map(\.id))
+        let onDisk = try stored(directory)
+        #expect(onDisk.count == records.count && onDisk.values.allSatisfy { $0.count == 1 })
+        #expect(deleted.allSatisfy { onDisk[$0]?.first?.logged == false })
+        #expect(try replayed(reopened) == replayedBefore)
+        let after = SegmentReader(directory: directory)
+        for segment in try after.segments() where try after.footer(of: segment) != nil {
+            try after.verify(segment: segment)
+        }
+        try reopened.close()
+    }
+
     @Test func deletingOneLogByIdDecrementsTheMonthsCount() throws {
         let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -457,6 +497,7 @@ extension CompactionTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var c = configuration
         c.segments.maxSegmentBytes = 64 << 10
+        c.segments.formatVersion = 1  // a frame per record: record locations are frame locations
         let store = try LogStore(directory: directory, configuration: c, logger: logger)
         var records = (0..<40).map(record)
         for i in stride(from: 0, to: records.count, by: 7) {

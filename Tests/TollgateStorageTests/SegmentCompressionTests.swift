@@ -40,6 +40,7 @@ struct SegmentCompressionTests {
             let dir = TemporaryDirectory()
             defer { dir.remove() }
             var configuration = SegmentWriter.Configuration()
+            configuration.formatVersion = 1  // one zstd frame per record, inspected below
             configuration.trainsDictionary = trainsDictionary
             let writer = try SegmentWriter(directory: dir.path, configuration: configuration, logger: quietLogger)
             let locations = try records.map { try writer.append($0) }
@@ -83,7 +84,9 @@ struct SegmentCompressionTests {
         defer { dir.remove() }
         var factory = factory
         let records = (0..<3000).map { _ in factory.record() }
-        let writer = try SegmentWriter(directory: dir.path, logger: quietLogger)
+        var configuration = SegmentWriter.Configuration()
+        configuration.formatVersion = 1  // one zstd frame per record, inspected below
+        let writer = try SegmentWriter(directory: dir.path, configuration: configuration, logger: quietLogger)
         var locations: [RecordLocation] = []
         let start = Self.monotonicSeconds()
         var slowest = 0.0

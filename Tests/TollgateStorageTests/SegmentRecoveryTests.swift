@@ -7,6 +7,8 @@ import TollgateModel
 struct SegmentRecoveryTests {
     func configuration() -> SegmentWriter.Configuration {
         var c = SegmentWriter.Configuration()
+        // These tests cut and damage version 1 record frames by location; version 2 blocks: BlockFormatTests.
+        c.formatVersion = 1
         c.dictionarySampleRecords = 40
         return c
     }

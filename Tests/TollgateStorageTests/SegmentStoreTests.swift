@@ -204,7 +204,9 @@ struct SegmentStoreTests {
         #expect(reopened.recovery.cuts.isEmpty)
         #expect(reopened.activeSegment == 2)
         let next = try reopened.append(factory.record())
-        #expect(next.segment == 2 && next.offset == 16)
+        // The first slot of a block right after the header (a version 2 location).
+        #expect(next.segment == 2 && SegmentFormat.blockAndSlot(next.offset).block == 16)
+        #expect(SegmentFormat.blockAndSlot(next.offset).slot == 0)
         try reopened.close()
         #expect(try SegmentReader(directory: dir.path).read(location).id != LogID(high: 0, low: 0))
     }

@@ -103,7 +103,11 @@ struct StoreFaultTests {
     }
 
     @Test func aBufferFullWriteFailingInsideAppendLosesOnlyWhatWasNotDurable() throws {
-        let fixture = Fixture { $0.segments.writeBufferBytes = 600 }
+        // A block per record, so that blocks close and fill the buffer while the batch is appended.
+        let fixture = Fixture {
+            $0.segments.writeBufferBytes = 600
+            $0.segments.blockRecords = 1
+        }
         defer { fixture.directory.remove() }
         let store = try fixture.open()
         let committed = (0..<4).map(record)

@@ -9,11 +9,14 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
     public var status: HTTPResponse.Status
     public var code: String
     public var message: String
+    /// The parameter or field at fault, for a 400 that names one.
+    public var parameter: String?
 
-    public init(_ status: HTTPResponse.Status, code: String, message: String) {
+    public init(_ status: HTTPResponse.Status, code: String, message: String, parameter: String? = nil) {
         self.status = status
         self.code = code
         self.message = message
+        self.parameter = parameter
     }
 
     public var description: String { "\(status.code) \(code): \(message)" }
@@ -43,7 +46,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
     }
 
     static func badParameter(_ name: String, _ why: String) -> APIError {
-        APIError(.badRequest, code: "invalid_parameter", message: "\(name): \(why)")
+        APIError(.badRequest, code: "invalid_parameter", message: "\(name): \(why)", parameter: name)
     }
     static func notFound(_ what: String) -> APIError {
         APIError(.notFound, code: "not_found", message: "\(what) not found")

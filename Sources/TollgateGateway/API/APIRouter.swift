@@ -37,6 +37,7 @@ public enum APIRouter {
                 status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: document))
         }
         MetricsRoutes(api: api, adminToken: adminToken).register(on: router)
+        DashboardRoutes().register(on: router)
         let v1 = router.group("api/v1").add(
             middleware: BearerAuthMiddleware(adminToken: adminToken, tokens: api.directory.tokens))
         AccountRoutes(api: api).register(on: v1)
@@ -122,6 +123,7 @@ extension Route {
         .usage, .monthlyReport,
         .listPrices, .addPrice, .deletePrice, .listAccountPrices, .addAccountPrice, .deleteAccountPrice, .reprice,
         .ingest, .compact, .openAPI, .metrics,
+        .dashboard, .dashboardScript, .dashboardCharts, .dashboardStyle,
         .cfCreateGateway, .cfListGateways, .cfGetGateway, .cfUpdateGateway, .cfDeleteGateway,
         .cfCreateCustomProvider, .cfListCustomProviders, .cfGetCustomProvider, .cfDeleteCustomProvider,
         .cfListLogs, .cfDeleteLogs, .cfGetLog, .cfPatchLog, .cfGetLogRequest, .cfGetLogResponse,

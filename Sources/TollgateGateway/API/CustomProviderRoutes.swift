@@ -20,12 +20,18 @@ struct CustomProviderRoutes<Context: RequestContext> {
 
     private func create(_ input: RouteInput, _ context: Context) async throws -> Response {
         let account = try await api.requireAccount(context)
-        let slug = input.body.text("slug")!
-        let baseURL = try CustomProviderURL.check(input.body.text("base_url")!)
-        let kind = CustomProviderRecord.API(rawValue: input.body.text("api")!)!
-        let created = try await Self.create(
-            api, account: account.id, slug: slug, baseURL: baseURL, kind: kind, name: input.body.text("name"))
+        let created = try await Self.create(api, account: account.id, input.body)
         return json(status: .created) { $0.customProvider(created) }
+    }
+
+    /// Adds the provider `body` declares and makes it known to the proxy.
+    static func create(_ api: APIServices, account: String, _ body: RouteInput.Values) async throws
+        -> CustomProviderRecord
+    {
+        try await create(
+            api, account: account, slug: body.text("slug")!,
+            baseURL: try CustomProviderURL.check(body.text("base_url")!),
+            kind: CustomProviderRecord.API(rawValue: body.text("api")!)!, name: body.text("name"))
     }
 
     /// Stores a provider and puts it in the proxy's directory: forwarded from the next request.
@@ -48,20 +54,29 @@ struct CustomProviderRoutes<Context: RequestContext> {
         api.directory.customProviders.remove(account: account, slug: slug)
     }
 
+    /// Changes `base_url`, `api` and `name` as `body` names them, in force for the next request; nil when the
+    /// account has no provider with this slug.
+    static func update(_ api: APIServices, account: String, slug: String, _ body: RouteInput.Values) async throws
+        -> CustomProviderRecord?
+    {
+        let baseURL = try body.text("base_url").map(CustomProviderURL.check)
+        let kind = body.text("api").map { CustomProviderRecord.API(rawValue: $0)! }
+        let name = body.text("name")
+        let updated = try await api.blocking {
+            try api.catalog.updateCustomProvider(account: account, slug: slug, baseURL: baseURL, api: kind, name: name)
+        }
+        if let updated { api.directory.customProviders.upsert(updated) }
+        return updated
+    }
+
     /// `PATCH …/custom-providers/{slug}`: changes `base_url` and `api` as the body names them, in force for the next
     /// request; answers the provider.
     private func update(_ input: RouteInput, _ context: Context) async throws -> Response {
         let account = try await api.requireAccount(context)
         let slug = try context.parameters.require("slug")
-        let baseURL = try input.body.text("base_url").map(CustomProviderURL.check)
-        let kind = input.body.text("api").map { CustomProviderRecord.API(rawValue: $0)! }
-        let name = input.body.text("name")
-        let updated = try await api.blocking {
-            try api.catalog.updateCustomProvider(
-                account: account.id, slug: slug, baseURL: baseURL, api: kind, name: name)
+        guard let provider = try await Self.update(api, account: account.id, slug: slug, input.body) else {
+            throw APIError.notFound("custom provider \(slug)")
         }
-        guard let provider = updated else { throw APIError.notFound("custom provider \(slug)") }
-        api.directory.customProviders.upsert(provider)
         return json { $0.customProvider(provider) }
     }
 

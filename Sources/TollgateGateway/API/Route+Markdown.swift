@@ -69,3 +69,16 @@ extension Route.Kind {
         }
     }
 }
+
+extension APIRouter {
+    /// The README's gateway settings table, from `Route.gatewaySettings`: the fields `POST …/gateways` and `PATCH`
+    /// take, a configuration file's gateways too.
+    public static func gatewaySettingsTable() -> String {
+        var out = "| setting | value | what it does |\n| --- | --- | --- |\n"
+        for field in Route.gatewaySettings {
+            let value = field.kind.markdownName + (field.nullable ? ", or null" : "")
+            out += "| `\(field.name)` | \(value) | \(field.summary.replacingOccurrences(of: "|", with: "\\|")) |\n"
+        }
+        return out
+    }
+}

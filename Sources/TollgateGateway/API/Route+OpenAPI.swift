@@ -141,6 +141,8 @@ struct OpenAPISuccess {
         case none
         /// Plain text (the Prometheus exposition format).
         case text
+        /// A file of this media type (the dashboard's page, script, charts and style sheet).
+        case file(String)
     }
 
     let status: Int
@@ -216,6 +218,10 @@ struct OpenAPISuccess {
             ])),
         Route.openAPI.name: .init(status: 200, body: .object(["openapi", "info", "paths", "components"])),
         Route.metrics.name: .init(status: 200, body: .text),
+        Route.dashboard.name: .init(status: 200, body: .file("text/html")),
+        Route.dashboardScript.name: .init(status: 200, body: .file("text/javascript")),
+        Route.dashboardCharts.name: .init(status: 200, body: .file("text/javascript")),
+        Route.dashboardStyle.name: .init(status: 200, body: .file("text/css")),
         Route.cfCreateGateway.name: .init(status: 200, body: .object(cloudflare)),
         Route.cfListGateways.name: .init(status: 200, body: .object(cloudflare + ["result_info"])),
         Route.cfGetGateway.name: .init(status: 200, body: .object(cloudflare)),
@@ -253,7 +259,9 @@ extension Route {
         doc.object {
             doc.field("operationId", operationID)
             doc.field("summary", summary)
-            doc.strings("tags", [String(path.split(separator: "/").dropFirst(2).first ?? "health")])
+            let tag =
+                path.hasPrefix("/dashboard") ? "dashboard" : path.split(separator: "/").dropFirst(2).first ?? "health"
+            doc.strings("tags", [String(tag)])
             doc.key("security")
             doc.array {
                 if needsToken {
@@ -363,6 +371,14 @@ extension OpenAPISuccess {
                 doc.key("content")
                 doc.object {
                     doc.key("text/plain")
+                    doc.object {
+                        doc.key("schema"); doc.object { doc.field("type", "string") }
+                    }
+                }
+            case .file(let mediaType):
+                doc.key("content")
+                doc.object {
+                    doc.key(mediaType)
                     doc.object {
                         doc.key("schema"); doc.object { doc.field("type", "string") }
                     }

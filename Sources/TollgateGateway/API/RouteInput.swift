@@ -211,6 +211,12 @@ struct RouteInput: Sendable {
         guard case .object(let object) = parsed else {
             throw APIError(.badRequest, code: "invalid_body", message: "body is not a JSON object")
         }
+        return try checkObject(object, fields: fields)
+    }
+
+    /// Checks a JSON object's members against `fields`: the body check, also used for what a configuration file
+    /// declares.
+    static func checkObject(_ object: [String: JSONValue], fields: [Route.Field]) throws -> Values {
         var values: [String: Value] = [:]
         for name in object.keys.sorted() {
             guard let field = fields.first(where: { $0.name == name }) else {

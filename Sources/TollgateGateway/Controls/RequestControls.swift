@@ -39,12 +39,12 @@ public struct RequestControls: Sendable, Equatable {
 
     /// The controls of a request through a gateway with `policy`.
     public init(_ headers: HTTPHeaders, policy: GatewayPolicy) throws(Failure) {
-        let skip = try Self.flag(headers, "cf-aig-skip-cache") ?? false
-        let ttl = try Self.number(headers, "cf-aig-cache-ttl", Self.cacheTTLRange)
+        let skip = try Self.flag(headers, GatewayHeader.skipCache.name) ?? false
+        let ttl = try Self.number(headers, GatewayHeader.cacheTTL.name, Self.cacheTTLRange)
         var key: String?
-        if let value = try Self.single(headers, "cf-aig-cache-key") {
+        if let value = try Self.single(headers, GatewayHeader.cacheKey.name) {
             guard (1...256).contains(value.utf8.count) else {
-                throw Failure(header: "cf-aig-cache-key", message: "expected 1 to 256 characters")
+                throw Failure(header: GatewayHeader.cacheKey.name, message: "expected 1 to 256 characters")
             }
             key = value
         }
@@ -56,21 +56,21 @@ public struct RequestControls: Sendable, Equatable {
             cacheKey = cacheTTL == nil ? nil : key
         }
         var retry = policy.retry
-        if let attempts = try Self.number(headers, "cf-aig-max-attempts", 1...RetryPolicy.maximumAttempts) {
+        if let attempts = try Self.number(headers, GatewayHeader.maxAttempts.name, 1...RetryPolicy.maximumAttempts) {
             retry.maxAttempts = attempts
         }
-        if let delay = try Self.number(headers, "cf-aig-retry-delay", 0...RetryPolicy.maximumDelay) {
+        if let delay = try Self.number(headers, GatewayHeader.retryDelay.name, 0...RetryPolicy.maximumDelay) {
             retry.delay = delay
         }
-        if let name = try Self.single(headers, "cf-aig-backoff") {
+        if let name = try Self.single(headers, GatewayHeader.backoff.name) {
             guard let backoff = RetryPolicy.Backoff(rawValue: name) else {
-                throw Failure(header: "cf-aig-backoff", message: "expected constant, linear or exponential")
+                throw Failure(header: GatewayHeader.backoff.name, message: "expected constant, linear or exponential")
             }
             retry.backoff = backoff
         }
         self.retry = retry
         requestTimeout =
-            try Self.number(headers, "cf-aig-request-timeout", Self.requestTimeoutRange)
+            try Self.number(headers, GatewayHeader.requestTimeout.name, Self.requestTimeoutRange)
             ?? policy.requestTimeout
     }
 

@@ -36,7 +36,9 @@ public final class TrafficControls: Sendable {
             key = ""
         case .token:
             key =
-                headers.first(name: "cf-aig-authorization").map { Hex.lowercase(TokenDirectory.hash(Array($0.utf8))) }
+                headers.first(name: GatewayHeader.authorization.name).map {
+                    Hex.lowercase(TokenDirectory.hash(Array($0.utf8)))
+                }
                 ?? ""
         case .metadata(let name):
             key = metadata.first { $0.key == name }.map { "=" + $0.value.text } ?? ""

@@ -19,7 +19,7 @@ struct GatewayErrorResponse {
         headers.reserveCapacity(4)
         headers.add(name: "content-type", value: "application/json")
         headers.add(name: "content-length", value: String(body.readableBytes))
-        if let logID { headers.add(name: "cf-aig-log-id", value: logID) }
+        if let logID { headers.add(name: GatewayHeader.logID.name, value: logID) }
         if let retryAfter { headers.add(name: "retry-after", value: String(retryAfter)) }
         if close { headers.add(name: "connection", value: "close") }
         return (HTTPResponseHead(version: version, status: status, headers: headers), body)

@@ -13,7 +13,43 @@ public final class ProviderKeyDirectory: Sendable {
         var provider: String
         var alias: String
     }
-    private let entries: Mutex<[Key: String]>
+
+    /// What a stored key is: a secret the provider reads from a header, or an AWS access key the gateway signs
+    /// Bedrock requests with.
+    public enum Secret: Sendable, Equatable {
+        case key(String)
+        /// `region`: the region signed for when the request's path names none.
+        case aws(SigV4.Credentials, region: String)
+
+        /// The sealed form: the key itself, or for AWS a JSON object `{"access_key_id", "secret_access_key",
+        /// "region"}`.
+        var plaintext: [UInt8] {
+            switch self {
+            case .key(let secret):
+                return Array(secret.utf8)
+            case .aws(let credentials, let region):
+                let object = [
+                    "access_key_id": credentials.accessKeyID, "secret_access_key": credentials.secretAccessKey,
+                    "region": region,
+                ]
+                return Array(try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
+            }
+        }
+
+        /// The secret a provider's sealed plaintext holds; nil when it does not read as one.
+        static func opening(_ plain: Data, provider: String) -> Secret? {
+            if provider == ProviderTemplate.awsBedrock.rawValue {
+                guard let object = try? JSONSerialization.jsonObject(with: plain) as? [String: String],
+                    let id = object["access_key_id"], let secret = object["secret_access_key"],
+                    let region = object["region"]
+                else { return nil }
+                return .aws(SigV4.Credentials(accessKeyID: id, secretAccessKey: secret), region: region)
+            }
+            return String(bytes: plain, encoding: .utf8).map(Secret.key)
+        }
+    }
+
+    private let entries: Mutex<[Key: Secret]>
     /// The master key's bytes (`SymmetricKey` is not `Sendable`).
     private let masterKey: [UInt8]
 
@@ -29,11 +65,11 @@ public final class ProviderKeyDirectory: Sendable {
     /// key is not the one the keys were sealed with.
     public init(masterKey: SymmetricKey, stored: [ProviderKeyRecord]) throws {
         self.masterKey = masterKey.withUnsafeBytes { Array($0) }
-        var entries: [Key: String] = [:]
+        var entries: [Key: Secret] = [:]
         for record in stored {
             guard let box = try? AES.GCM.SealedBox(combined: record.sealed),
                 let plain = try? AES.GCM.open(box, using: masterKey, authenticating: Data(record.id.utf8)),
-                let secret = String(bytes: plain, encoding: .utf8)
+                let secret = Secret.opening(plain, provider: record.provider)
             else {
                 throw MasterKey.Failure(
                     "the master key does not open the stored provider keys (key \(record.id) of account "
@@ -46,20 +82,20 @@ public final class ProviderKeyDirectory: Sendable {
     }
 
     /// The secret sealed for storage (nonce, ciphertext and tag), bound to the key's id.
-    func seal(_ secret: String, id: String) throws -> [UInt8] {
+    func seal(_ secret: Secret, id: String) throws -> [UInt8] {
         let box = try AES.GCM.seal(
-            Data(secret.utf8), using: SymmetricKey(data: masterKey), authenticating: Data(id.utf8))
+            Data(secret.plaintext), using: SymmetricKey(data: masterKey), authenticating: Data(id.utf8))
         return [UInt8](box.combined!)
     }
 
     /// The stored key for a provider and alias of an account, or nil.
-    func lookup(account: String, provider: some StringProtocol, alias: some StringProtocol) -> String? {
+    func lookup(account: String, provider: some StringProtocol, alias: some StringProtocol) -> Secret? {
         let key = Key(account: account, provider: String(provider), alias: String(alias))
         return entries.withLock { $0[key] }
     }
 
     /// Adds a key, in use from the next request.
-    func insert(account: String, provider: String, alias: String, secret: String) {
+    func insert(account: String, provider: String, alias: String, secret: Secret) {
         entries.withLock { $0[Key(account: account, provider: provider, alias: alias)] = secret }
     }
 

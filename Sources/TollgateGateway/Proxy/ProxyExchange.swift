@@ -60,6 +60,8 @@ final class ProxyExchange {
     /// The collected body as it went upstream — rewritten, or as the client sent it — kept for a retry's replay
     /// (`requestBody` stays what the client sent, up to the capture limit).
     var forwardedBody: ByteBuffer?
+    /// The stored AWS key the request is signed with once its body is whole (Bedrock).
+    var signing: ProxyHandler.AWSSigning?
     /// The collected body may get `stream_options.include_usage` (a streaming chat completion on a gateway that asks
     /// for stream usage).
     var rewritesStreamUsage = false

@@ -148,8 +148,8 @@ extension ProxyHandler {
         captured: inout [(name: String, value: String)]
     ) {
         guard var caching = exchange.caching else { return }
-        headers.add(name: "cf-aig-cache-status", value: "MISS")
-        captured.append(("cf-aig-cache-status", "MISS"))
+        headers.add(name: GatewayHeader.cacheStatus.name, value: "MISS")
+        captured.append((GatewayHeader.cacheStatus.name, "MISS"))
         caching.status = .miss
         if (200..<300).contains(head.status.code) {
             let listed = ProxyHeaders.connectionTokens(head.headers)
@@ -236,9 +236,9 @@ extension ProxyHandler {
         } else {
             fields.append(("content-length", String(entry.body.count)))
         }
-        fields.append(("cf-aig-cache-status", "HIT"))
-        fields.append(("cf-aig-log-id", exchange.logID))
-        if let status = exchange.logStatus { fields.append(("cf-aig-log-status", "\(status)")) }
+        fields.append((GatewayHeader.cacheStatus.name, "HIT"))
+        fields.append((GatewayHeader.logID.name, exchange.logID))
+        if let status = exchange.logStatus { fields.append((GatewayHeader.logStatus.name, "\(status)")) }
         exchange.responseHeaders = fields.map { (name: $0.0, value: $0.1) }
         if connection.quiescing { exchange.keepClientAlive = false }
         if !exchange.keepClientAlive {

@@ -70,7 +70,9 @@ extension ProxyHandler: UpstreamDelegate {
             && target.streamUsagePaths.contains(where: { $0.utf8.elementsEqual(route.path.utf8) })
             && Self.isJSON(head.headers)
         // A request that may be tried again is collected whole first, so every attempt sends the same bytes.
-        let collects = rewritesStreamUsage || controls.retry.maxAttempts > 1 || collectedBody != nil
+        // So is one the gateway signs (SigV4 hashes the exact body).
+        let collects =
+            rewritesStreamUsage || controls.retry.maxAttempts > 1 || collectedBody != nil || admitted.signing != nil
         let cacheable = caching(controls, method: head.method, rewritesForUsage: rewritesStreamUsage)
         let machine = ExchangeStateMachine(
             start: start, collectsBody: collects, readTimeout: shared.configuration.readTimeout,
@@ -84,6 +86,7 @@ extension ProxyHandler: UpstreamDelegate {
         exchange.eventID = admitted.eventID
         exchange.rewritesStreamUsage = rewritesStreamUsage
         exchange.caching = cacheable
+        exchange.signing = admitted.signing
         admitted.apply(to: exchange, quota: shared.quota != nil)
         if exchange.capturesBodies, let contentLength = admitted.contentLength, contentLength <= exchange.captureLimit {
             exchange.requestBody.reserveCapacity(contentLength)
@@ -148,6 +151,8 @@ extension ProxyHandler: UpstreamDelegate {
         var admission: LogQuota.Admission
         /// The request asked for a log (the gateway collects logs and `cf-aig-collect-log` did not say false).
         var logged: Bool
+        /// Set when the request is signed with a stored AWS key (Bedrock): its body is collected first.
+        var signing: AWSSigning?
 
         /// Sets what the exchange keeps of itself; `quota`: the gateway keeps log quotas (a stored log reserved its
         /// place).
@@ -175,20 +180,23 @@ extension ProxyHandler: UpstreamDelegate {
         var contentLength: Int?
         var byokAlias: String?
         var ownProviderKey = Self.queryHasKey(route.query)
+        let placement = entry.authentication ? providerKeyPlacement(provider: route.provider, target: target) : nil
         let listed = ProxyHeaders.connectionTokens(head.headers)
         var headers = HTTPHeaders()
         headers.reserveCapacity(head.headers.count + 1)
         headers.add(name: "host", value: target.hostHeader)
         for (name, value) in head.headers {
             if ProxyHeaders.isGatewayHeader(name) {
-                if ProxyHeaders.nameEquals(name, "cf-aig-metadata") {
+                if ProxyHeaders.nameEquals(name, GatewayHeader.metadata) {
                     do {
                         metadata = try MetadataHeader.parse(value)
                     } catch {
-                        reject(head, .badRequest, "invalid_metadata", "cf-aig-metadata: " + error.message, close: false)
+                        reject(
+                            head, .badRequest, "invalid_metadata", GatewayHeader.metadata.name + ": " + error.message,
+                            close: false)
                         return nil
                     }
-                } else if ProxyHeaders.nameEquals(name, "cf-aig-custom-cost") {
+                } else if ProxyHeaders.nameEquals(name, GatewayHeader.customCost) {
                     // Checked here so a malformed price is refused before the provider bills the request; the
                     // ingest stage parses it again from the recorded headers.
                     do {
@@ -197,19 +205,19 @@ extension ProxyHandler: UpstreamDelegate {
                         reject(head, .badRequest, "invalid_custom_cost", error.message, close: false)
                         return nil
                     }
-                } else if ProxyHeaders.nameEquals(name, "cf-aig-collect-log") {
+                } else if ProxyHeaders.nameEquals(name, GatewayHeader.collectLog) {
                     if Self.isFalse(value) { logged = false }
-                } else if ProxyHeaders.nameEquals(name, "cf-aig-collect-log-payload") {
+                } else if ProxyHeaders.nameEquals(name, GatewayHeader.collectLogPayload) {
                     if Self.isFalse(value) { collectPayload = false }
-                } else if ProxyHeaders.nameEquals(name, "cf-aig-event-id") {
+                } else if ProxyHeaders.nameEquals(name, GatewayHeader.eventID) {
                     guard Self.isEventID(value) else {
                         reject(
                             head, .badRequest, "invalid_header",
-                            "cf-aig-event-id: expected 1 to 128 visible ASCII characters", close: false)
+                            GatewayHeader.eventID.name + ": expected 1 to 128 visible ASCII characters", close: false)
                         return nil
                     }
                     eventID = value
-                } else if ProxyHeaders.nameEquals(name, "cf-aig-byok-alias") {
+                } else if ProxyHeaders.nameEquals(name, GatewayHeader.byokAlias) {
                     byokAlias = value
                 }
                 continue
@@ -222,22 +230,29 @@ extension ProxyHandler: UpstreamDelegate {
             if !listed.isEmpty && listed.contains(name.lowercased()) { continue }
             if ProxyHeaders.nameEquals(name, "accept-encoding") { continue }
             if ProxyHeaders.nameEquals(name, "content-length") { contentLength = Int(value) }
-            if Self.isProviderKeyHeader(name) { ownProviderKey = true }
+            if Self.isOwnProviderKey(name: name, value: value, placement: placement) { ownProviderKey = true }
             headers.add(name: name, value: value)
         }
         // The account's stored key, for a request that passed `cf-aig-authorization` and brought no key of its own.
-        if entry.authentication && !ownProviderKey,
-            let placement = providerKeyPlacement(provider: route.provider, target: target)
-        {
+        var signing: AWSSigning?
+        if entry.authentication && !ownProviderKey, let placement {
             let keys = shared.directory.providerKeys
             let alias = byokAlias ?? ProviderKeyDirectory.defaultAlias
-            if let secret = keys.lookup(account: entry.account, provider: route.provider, alias: alias) {
+            switch keys.lookup(account: entry.account, provider: route.provider, alias: alias) {
+            case .key(let secret)?:
                 placement.add(secret, to: &headers)
-            } else if byokAlias != nil {
+            case .aws(let credentials, let region)?:
+                // The client's signature is for its own key: the gateway signs once the body is whole.
+                for name in Self.clientSignatureHeaders { headers.remove(name: name) }
+                signing = AWSSigning(credentials: credentials, region: Self.bedrockRegion(route.path) ?? region)
+            case nil where byokAlias != nil:
                 reject(
                     head, .badRequest, "unknown_byok_alias",
-                    "cf-aig-byok-alias: no stored \(route.provider) key with alias \(alias)", close: false)
+                    "\(GatewayHeader.byokAlias.name): no stored \(route.provider) key with alias \(alias)", close: false
+                )
                 return nil
+            case nil:
+                break
             }
         }
         // A recorded response must be readable: usage is parsed from its body and the logs API serves it. So the
@@ -294,7 +309,8 @@ extension ProxyHandler: UpstreamDelegate {
         }
         return Admitted(
             upstreamHeaders: headers, metadata: metadata, eventID: eventID, collectPayload: collectPayload,
-            chunked: chunked, contentLength: contentLength, controls: controls, admission: admission, logged: logged)
+            chunked: chunked, contentLength: contentLength, controls: controls, admission: admission, logged: logged,
+            signing: signing)
     }
 
     /// A `cf-aig-event-id` the gateway stores and echoes: 1 to 128 visible ASCII characters.
@@ -395,6 +411,9 @@ extension ProxyHandler: UpstreamDelegate {
             exchange.upstreamHead.headers.remove(name: "transfer-encoding")
             exchange.upstreamHead.headers.replaceOrAdd(name: "content-length", value: String(rewritten.count))
             exchange.injectedStreamUsage = true
+        }
+        if let signing = exchange.signing {
+            signForBedrock(&exchange.upstreamHead, body: body, signing: signing)
         }
         exchange.forwardedBody = body
         if upstreamAttached, let upstream = exchange.upstream {
@@ -560,19 +579,19 @@ extension ProxyHandler: UpstreamDelegate {
                 captured.append((name, value))
             }
         }
-        headers.add(name: "cf-aig-log-id", value: exchange.logID)
-        captured.append(("cf-aig-log-id", exchange.logID))
+        headers.add(name: GatewayHeader.logID.name, value: exchange.logID)
+        captured.append((GatewayHeader.logID.name, exchange.logID))
         if let eventID = exchange.eventID {
-            headers.add(name: "cf-aig-event-id", value: eventID)
-            captured.append(("cf-aig-event-id", eventID))
+            headers.add(name: GatewayHeader.eventID.name, value: eventID)
+            captured.append((GatewayHeader.eventID.name, eventID))
         }
         if let step = exchange.step {
-            headers.add(name: "cf-aig-step", value: String(step))
-            captured.append(("cf-aig-step", String(step)))
+            headers.add(name: GatewayHeader.step.name, value: String(step))
+            captured.append((GatewayHeader.step.name, String(step)))
         }
         if let status = exchange.logStatus {
-            headers.add(name: "cf-aig-log-status", value: "\(status)")
-            captured.append(("cf-aig-log-status", "\(status)"))
+            headers.add(name: GatewayHeader.logStatus.name, value: "\(status)")
+            captured.append((GatewayHeader.logStatus.name, "\(status)"))
         }
         let version = exchange.requestHead.version
         if Self.isHTTP10(version) && !hasLength && head.status.mayHaveResponseBody && exchange.method != .HEAD {
@@ -773,10 +792,10 @@ extension ProxyHandler: UpstreamDelegate {
         var (head, body) = GatewayErrorResponse(status: status, code: code, message: error.message).render(
             version: exchange.requestHead.version, logID: exchange.logID, close: !exchange.keepClientAlive,
             allocator: context.channel.allocator)
-        if let eventID = exchange.eventID { head.headers.add(name: "cf-aig-event-id", value: eventID) }
-        if let step = exchange.step { head.headers.add(name: "cf-aig-step", value: String(step)) }
+        if let eventID = exchange.eventID { head.headers.add(name: GatewayHeader.eventID.name, value: eventID) }
+        if let step = exchange.step { head.headers.add(name: GatewayHeader.step.name, value: String(step)) }
         exchange.statusCode = Int(status.code)
-        if exchange.caching?.status == .miss { head.headers.add(name: "cf-aig-cache-status", value: "MISS") }
+        if exchange.caching?.status == .miss { head.headers.add(name: GatewayHeader.cacheStatus.name, value: "MISS") }
         exchange.responseHeaders = head.headers.map { (name: $0.name, value: $0.value) }
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if exchange.method != .HEAD {

@@ -28,6 +28,10 @@ enum ProxyHeaders {
     }
 
     /// Whether `name` equals a lowercase literal, ignoring ASCII case.
+    static func nameEquals(_ name: String, _ header: GatewayHeader) -> Bool {
+        nameEquals(name, header.literal)
+    }
+
     static func nameEquals(_ name: String, _ literal: StaticString) -> Bool {
         var name = name
         return name.withUTF8 { equalsLowercase($0, literal) }

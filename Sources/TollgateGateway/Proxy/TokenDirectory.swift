@@ -106,7 +106,7 @@ extension TokenDirectory {
     /// Whether the request's `cf-aig-authorization` is `Bearer <token>` with a live token of `account` (the
     /// proxy's check for gateways with `authentication`; the header itself is never forwarded upstream).
     func authorizes(_ headers: HTTPHeaders, account: String) -> Bool {
-        guard let value = headers.first(name: "cf-aig-authorization"),
+        guard let value = headers.first(name: GatewayHeader.authorization.name),
             let token = Self.bearerCredential(value)
         else { return false }
         return verify(token, account: account)

@@ -18,8 +18,8 @@ struct UpstreamTarget: Sendable, Hashable {
     /// The provider's `Provider.streamUsagePaths`: forwarded paths whose streaming requests get
     /// `stream_options.include_usage` added.
     var streamUsagePaths: [String] = []
-    /// A templated provider's target before a request path fills it in (`resolved(_:account:)`); nil for a fixed base URL
-    /// and for a resolved target.
+    /// A templated provider's target before a request path fills it in (`resolved(_:account:)`); nil for a fixed base
+    /// URL and for a resolved target.
     var template: ProviderTemplate?
     /// For a templated provider: `endpoint` and `basePath` come from an `--upstream` URL that replaces the scheme,
     /// host and port the template names (the `Host` header stays the provider's).
@@ -48,8 +48,9 @@ struct UpstreamTarget: Sendable, Hashable {
 
     /// Where a templated provider's request goes: the target (endpoint per host, so each Azure resource or region
     /// has its own pooled connections) and the upstream path without the query. `account` is the gateway path's
-    /// account, which Workers AI's upstream path holds unless `templateAccount` names one. Throws, naming what is missing, when the path does not fill
-    /// the template. A target without a template is returned as it is, the path after its base path.
+    /// account, which Workers AI's upstream path holds unless `templateAccount` names one. Throws, naming what is
+    /// missing, when the path does not fill the template. A target without a template is returned as it is, the path
+    /// after its base path.
     func resolved(
         _ path: Substring, account: Substring
     ) throws(ProviderTemplate.Failure) -> (target: UpstreamTarget, path: String) {

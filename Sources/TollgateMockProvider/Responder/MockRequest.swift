@@ -19,6 +19,8 @@ struct MockRequest: Sendable {
         case cohereChat
         /// Workers AI REST `POST /client/v4/accounts/{account_id}/ai/run/{model}`.
         case workersAIRun
+        /// Bedrock `Converse` / `ConverseStream`.
+        case converse
     }
 
     var endpoint: Endpoint

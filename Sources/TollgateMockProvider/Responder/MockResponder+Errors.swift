@@ -41,6 +41,10 @@ extension MockResponder {
             body.writeStaticString("}")
         case .google:
             writeGoogleError(status: status, message: message, into: &body)
+        case .bedrock:
+            return awsErrorReply(
+                status: status, type: Self.awsErrorType(status), message: message, requestID: requestID,
+                allocator: allocator, fault: fault)
         }
         if let retryAfter = fault.retryAfter { headers.add(name: "retry-after", value: String(retryAfter)) }
         headers.add(name: "content-length", value: String(body.readableBytes))

@@ -11,6 +11,8 @@ struct MockResponder: Sendable {
         case anthropic
         /// Google (Vertex AI's Gemini endpoints).
         case google
+        /// AWS Bedrock runtime.
+        case bedrock
     }
 
     /// Token counts of one reply, already split the way the provider reports them.
@@ -85,6 +87,18 @@ struct MockResponder: Sendable {
                 status: 400, message: error.message, family: family, requestID: requestID,
                 fault: MockFault(), allocator: allocator, cloudflareEnvelope: envelope)
         }
+        var verifiedSignature = false
+        if family == .bedrock, let secret = configuration.awsSecretAccessKey {
+            switch verifySignature(head: head, body: body, secret: secret) {
+            case .success: verifiedSignature = true
+            case .failure(let failure):
+                return awsErrorReply(
+                    status: 403,
+                    type: failure.reason == .unknownAccessKey
+                        ? "UnrecognizedClientException" : "InvalidSignatureException",
+                    message: failure.message, requestID: requestID, allocator: allocator)
+            }
+        }
         guard let endpoint, head.method == .POST else {
             return errorReply(
                 status: 404, message: "Invalid URL (\(head.method.rawValue) \(path))", family: family,
@@ -110,7 +124,7 @@ struct MockResponder: Sendable {
         var headers = baseHeaders(
             family: family, stream: stream && (endpoint != .generateContent || route?.serverSentEvents == true),
             requestID: requestID, fault: fault)
-        let replyBody: MockReply.Body
+        var replyBody: MockReply.Body
         switch endpoint {
         case .chatCompletions:
             replyBody =
@@ -126,7 +140,7 @@ struct MockResponder: Sendable {
             replyBody = .full(embeddings(request, usage: usage, allocator: allocator))
         case .messages:
             replyBody =
-                request.stream
+                request.stream && family != .bedrock
                 ? .events(messageEvents(request, words: words, usage: usage, allocator: allocator))
                 : .full(message(request, words: words, usage: usage, allocator: allocator))
         case .generateContent:
@@ -147,7 +161,17 @@ struct MockResponder: Sendable {
                 request.stream
                 ? .events(workersAIRunEvents(request, words: words, usage: usage, allocator: allocator))
                 : .full(workersAIRun(request, words: words, usage: usage, allocator: allocator))
+        case .converse:
+            replyBody =
+                stream
+                ? .events(converseStreamEvents(request, words: words, usage: usage, allocator: allocator))
+                : .full(converse(request, words: words, usage: usage, allocator: allocator))
         }
+        if family == .bedrock, endpoint == .messages, stream {
+            // InvokeModelWithResponseStream: the Anthropic stream's events, each in a `chunk` event.
+            replyBody = .events(invokeStreamEvents(request, words: words, usage: usage, allocator: allocator))
+        }
+        if verifiedSignature { headers.add(name: "x-mock-signature", value: "verified") }
         if case .full(let buffer) = replyBody {
             headers.add(name: "content-length", value: String(buffer.readableBytes))
         }
@@ -174,11 +198,12 @@ struct MockResponder: Sendable {
         let input = fault.inputTokens ?? request.inputTokens
         // Cohere and Workers AI's REST run report neither cache reads nor reasoning.
         let cached = [.cohereChat, .workersAIRun].contains(request.endpoint) ? 0 : min(fault.cachedTokens, input)
-        let writesReported = request.endpoint == .messages || request.endpoint == .chatCompletions
+        let writesReported = [.messages, .chatCompletions, .converse].contains(request.endpoint)
         let cacheWrite = writesReported ? min(fault.cacheWriteTokens, input - cached) : 0
         let cacheWrite1h = request.endpoint == .messages ? min(fault.cacheWrite1hTokens, cacheWrite) : 0
         let reasoning =
-            [.embeddings, .messages, .cohereChat, .workersAIRun].contains(request.endpoint) ? 0 : fault.reasoningTokens
+            [.embeddings, .messages, .cohereChat, .converse, .workersAIRun].contains(request.endpoint)
+            ? 0 : fault.reasoningTokens
         let output = request.endpoint == .embeddings ? 0 : outputWords + reasoning
         return Usage(
             input: input, cached: request.endpoint == .embeddings ? 0 : cached,
@@ -189,7 +214,9 @@ struct MockResponder: Sendable {
         var headers =
             family == .google
             ? (stream ? Self.googleStreamHeaders : Self.googleJSONHeaders)
-            : stream ? Self.streamHeaders[family] : Self.jsonHeaders[family]
+            : family == .bedrock
+                ? (stream ? Self.bedrockStreamHeaders : Self.bedrockJSONHeaders)
+                : stream ? Self.streamHeaders[family] : Self.jsonHeaders[family]
         let id = "req_" + hex(requestID)
         switch family {
         case .openAI:
@@ -200,6 +227,8 @@ struct MockResponder: Sendable {
             headers.add(name: "x-request-id", value: id)
         case .google:
             headers.add(name: "x-request-id", value: id)
+        case .bedrock:
+            headers.add(name: "x-amzn-requestid", value: Self.awsRequestID(requestID))
         }
         return headers
     }
@@ -246,7 +275,7 @@ struct MockResponder: Sendable {
             switch family {
             case .openAI: openAI
             case .anthropic: anthropic
-            case .google: HTTPHeaders()
+            case .google, .bedrock: HTTPHeaders()
             }
         }
     }

@@ -1,3 +1,5 @@
+import TollgateModel
+
 /// The provider paths whose host and path are templated (Azure OpenAI deployments, Vertex AI publisher models),
 /// which the mock answers in the shapes their providers use:
 /// - `/openai/deployments/{deployment}/chat/completions`, `…/embeddings`, `…/responses`: OpenAI's shapes. The
@@ -5,11 +7,15 @@
 /// - `/v1/projects/{project}/locations/{region}/publishers/{publisher}/models/{model}:generateContent` and
 ///   `:streamGenerateContent` (a JSON array, or server-sent events with `?alt=sse`): Gemini's shapes with
 ///   `usageMetadata`.
+/// - Google AI Studio's `/v1beta/models/{model}:generateContent` and `:streamGenerateContent`: the same.
 /// - `…/models/{model}:rawPredict` and `:streamRawPredict`: Anthropic messages (a stream when the body says
 ///   `"stream": true`), the model taken from the path.
 /// - `/client/v4/accounts/{account_id}/ai/run/{model}` (Workers AI REST, model e.g. `@cf/meta/llama-3.1-8b-instruct`):
 ///   Workers AI's `result` envelope, or its `data: {"response":…}` events when the body says `"stream": true`; the
 ///   model taken from the path. `…/ai/v1/chat/completions` and `…/ai/v1/embeddings`: OpenAI's shapes.
+/// - Bedrock's `/model/{modelId}/converse` and `/converse-stream` (Converse, its stream an AWS event stream), and
+///   `/invoke` and `/invoke-with-response-stream` (an Anthropic messages body, streamed as `chunk` events), the
+///   model id percent-decoded from the path.
 struct MockRoute: Sendable, Equatable {
     var endpoint: MockRequest.Endpoint
     var family: MockResponder.Family
@@ -19,6 +25,8 @@ struct MockRoute: Sendable, Equatable {
     var pathStreams = false
     /// Gemini stream framing: server-sent events (`alt=sse`) rather than one JSON array.
     var serverSentEvents = false
+    /// The Bedrock runtime operation the path names.
+    var bedrock: BedrockUsage.Operation?
 
     /// The route for `path` (no query) and its `query`, or nil for any other path.
     init?(path: Substring, query: Substring?, headers modelHeader: String?) {
@@ -53,14 +61,35 @@ struct MockRoute: Sendable, Equatable {
             }
             return
         }
-        // "", "v1", "projects", p, "locations", r, "publishers", pub, "models", "{model}:{method}"
-        guard segments.count == 10, segments[0].isEmpty, segments[2] == "projects", segments[4] == "locations",
-            segments[6] == "publishers", segments[8] == "models", let colon = segments[9].firstIndex(of: ":")
-        else { return nil }
-        let name = segments[9][..<colon]
+        if let bedrock = BedrockUsage.route(path: String(path)), segments.count >= 4,
+            segments[segments.count - 3] == "model"
+        {
+            self.bedrock = bedrock.operation
+            family = .bedrock
+            model = bedrock.modelID
+            pathStreams = bedrock.operation.streams
+            endpoint = bedrock.operation == .converse || bedrock.operation == .converseStream ? .converse : .messages
+            return
+        }
+        let call: Substring
+        if segments.count == 4, segments[0].isEmpty, segments[1] == "v1beta" || segments[1] == "v1",
+            segments[2] == "models"
+        {
+            // Google AI Studio: "", "v1beta", "models", "{model}:{method}".
+            call = segments[3]
+        } else {
+            // "", "v1", "projects", p, "locations", r, "publishers", pub, "models", "{model}:{method}"
+            guard segments.count == 10, segments[0].isEmpty, segments[2] == "projects", segments[4] == "locations",
+                segments[6] == "publishers", segments[8] == "models"
+            else { return nil }
+            call = segments[9]
+        }
+        guard let colon = call.firstIndex(of: ":") else { return nil }
+        let name = call[..<colon]
         guard !name.isEmpty else { return nil }
         model = String(name)
-        switch segments[9][segments[9].index(after: colon)...] {
+        let aiStudio = segments.count == 4
+        switch call[call.index(after: colon)...] {
         case "generateContent":
             endpoint = .generateContent
             family = .google
@@ -69,7 +98,8 @@ struct MockRoute: Sendable, Equatable {
             family = .google
             pathStreams = true
             serverSentEvents = query?.split(separator: "&").contains("alt=sse") ?? false
-        case "rawPredict", "streamRawPredict":
+        case "rawPredict",
+            "streamRawPredict" where !aiStudio:
             endpoint = .messages
             family = .anthropic
         default:

@@ -14,7 +14,7 @@ public enum CustomCost: Sendable, Equatable, Hashable {
 /// non-negative number in USD with at most 12 decimals (picodollar precision). Anything else is refused with a
 /// message naming the problem, for the proxy to answer 400 with.
 public enum CustomCostHeader {
-    public static let name = "cf-aig-custom-cost"
+    public static let name: StaticString = "cf-aig-custom-cost"
 
     public static func parse(_ value: String) throws(ModelError) -> CustomCost {
         var utf8 = Array(value.utf8)

@@ -35,7 +35,10 @@
 ///   changed (`serve --workers-ai-account` names one Cloudflare account for every Tollgate account instead). So
 ///   `/{model}` goes to `https://api.cloudflare.com/client/v4/accounts/{account}/ai/run/{model}` and `/v1/{path}` to
 ///   `…/accounts/{account}/ai/v1/{path}`. The REST run names its model only in the path, so the record takes it
-///   from there.
+///   from there. The REST answer is an envelope
+///   `{"result": {"response": …, "usage": {"prompt_tokens", "completion_tokens", "total_tokens"}}, "success": …}`
+///   (developers.cloudflare.com/workers-ai/get-started/rest-api); the Cloudflare API token comes as
+///   `Authorization: Bearer` and is forwarded as it came.
 public enum ProviderTemplate: String, Sendable, Equatable, CaseIterable {
     case azureOpenAI = "azure-openai"
     case googleVertexAI = "google-vertex-ai"
@@ -144,7 +147,7 @@ public enum ProviderTemplate: String, Sendable, Equatable, CaseIterable {
             // A model id is `@cf/{author}/{name}` (or `@hf/…`); no segment may climb out of `ai/run/` or `ai/v1/`,
             // even once a server decodes its escapes.
             for segment in path.split(separator: "/") {
-                let decoded = Self.percentDecoded(segment)
+                let decoded = PercentDecoding.decoded(segment)
                 if decoded == "." || decoded == ".." || decoded.contains("/") { throw malformed("path", segment) }
             }
             let base = "/client/v4/accounts/\(account)/ai"
@@ -171,10 +174,10 @@ public enum ProviderTemplate: String, Sendable, Equatable, CaseIterable {
             let segments = path.split(separator: "/", omittingEmptySubsequences: false)
             guard segments.count >= 6, segments[1] == "bedrock-runtime", segments[3] == "model", !segments[4].isEmpty
             else { return nil }
-            return Self.percentDecoded(segments[4])
+            return PercentDecoding.decoded(segments[4])
         case .workersAI:
             guard path.hasPrefix("/"), path.count > 1, path != "/v1", !path.hasPrefix("/v1/") else { return nil }
-            return Self.percentDecoded(path.dropFirst())
+            return PercentDecoding.decoded(path.dropFirst())
         }
     }
 
@@ -189,6 +192,8 @@ public enum ProviderTemplate: String, Sendable, Equatable, CaseIterable {
             return path.hasSuffix(":streamGenerateContent") || path.hasSuffix(":streamRawPredict")
         case .awsBedrock:
             return path.hasSuffix("/converse-stream") || path.hasSuffix("/invoke-with-response-stream")
+        case .workersAI:
+            return false
         }
     }
 
@@ -216,7 +221,7 @@ public enum ProviderTemplate: String, Sendable, Equatable, CaseIterable {
 
     /// A DNS label: 1 to 63 ASCII letters, digits and hyphens, not starting or ending with a hyphen. Anything else
     /// could change which host the request goes to.
-    static func isHostLabel(_ value: Substring) -> Bool {
+    public static func isHostLabel(_ value: Substring) -> Bool {
         let utf8 = value.utf8
         guard (1...63).contains(utf8.count), utf8.first != UInt8(ascii: "-"), utf8.last != UInt8(ascii: "-") else {
             return false
@@ -236,33 +241,5 @@ public enum ProviderTemplate: String, Sendable, Equatable, CaseIterable {
     private static func isAlphanumeric(_ c: UInt8) -> Bool {
         (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z"))
             || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9"))
-    }
-
-    private static func percentDecoded(_ value: Substring) -> String {
-        guard value.contains("%") else { return String(value) }
-        var out: [UInt8] = []
-        let bytes = Array(value.utf8)
-        var i = 0
-        while i < bytes.count {
-            if bytes[i] == UInt8(ascii: "%"), i + 2 < bytes.count,
-                let high = hexValue(bytes[i + 1]), let low = hexValue(bytes[i + 2])
-            {
-                out.append(high << 4 | low)
-                i += 3
-            } else {
-                out.append(bytes[i])
-                i += 1
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    private static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }

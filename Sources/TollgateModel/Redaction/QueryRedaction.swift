@@ -9,7 +9,7 @@ public enum QueryRedaction {
     ]
 
     public static func isSensitive(parameterName name: some StringProtocol) -> Bool {
-        let decoded = percentDecoded(Array(name.utf8))
+        let decoded = PercentDecoding.decoded(name.utf8, plusIsSpace: true)
         return decoded.withUnsafeBufferPointer { buffer in
             sensitiveFragments.contains { ASCII.contains(buffer, $0) }
         }
@@ -30,32 +30,5 @@ public enum QueryRedaction {
             }
         }
         return changed ? parts.joined(separator: "&") : query
-    }
-
-    private static func percentDecoded(_ bytes: [UInt8]) -> [UInt8] {
-        guard bytes.contains(UInt8(ascii: "%")) || bytes.contains(UInt8(ascii: "+")) else { return bytes }
-        var out: [UInt8] = []
-        var i = 0
-        while i < bytes.count {
-            if bytes[i] == UInt8(ascii: "%"), i + 2 < bytes.count, let h = hex(bytes[i + 1]),
-                let l = hex(bytes[i + 2])
-            {
-                out.append(h << 4 | l)
-                i += 3
-            } else {
-                out.append(bytes[i] == UInt8(ascii: "+") ? 0x20 : bytes[i])
-                i += 1
-            }
-        }
-        return out
-    }
-
-    private static func hex(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }

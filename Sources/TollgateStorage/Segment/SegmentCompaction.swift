@@ -61,9 +61,13 @@ enum SegmentCompaction {
         }
         let file = try reader.file(segment)
         let size = try file.size()
-        guard try SegmentFormat.parseFileHeader(file.read(count: SegmentFormat.fileHeaderSize, at: 0)) == segment
-        else {
+        let header = try SegmentFormat.parseVersionedFileHeader(
+            file.read(count: SegmentFormat.fileHeaderSize, at: 0))
+        guard let header, header.sequence == segment else {
             throw SegmentError(.corrupt, "segment \(segment) has no valid header")
+        }
+        if header.version >= 2 {
+            return try compactBlocks(segment: segment, reader: reader, purge: purge, footer: footer, size: size)
         }
         var out = RewriteFile(path: temporaryPath(reader.segmentsPath, segment), segment: segment)
         var columns = ColumnBuilder(segment: segment)
@@ -157,9 +161,9 @@ enum SegmentCompaction {
         private var written: UInt64 = 0
         static let flushBytes = 4 << 20
 
-        init(path: String, segment: UInt32) {
+        init(path: String, segment: UInt32, version: UInt8 = 1) {
             self.path = path
-            buffer = SegmentFormat.fileHeader(sequence: segment)
+            buffer = SegmentFormat.fileHeader(sequence: segment, version: version)
         }
 
         /// Where the next byte goes in the file.
@@ -170,8 +174,8 @@ enum SegmentCompaction {
             if buffer.count >= Self.flushBytes { try flush() }
         }
 
-        mutating func appendFrame(flags: UInt8, payload: [UInt8]) throws -> Int {
-            let length = SegmentFormat.appendFrame(type: .record, flags: flags, payload: payload, to: &buffer)
+        mutating func appendFrame(type: FrameType = .record, flags: UInt8, payload: [UInt8]) throws -> Int {
+            let length = SegmentFormat.appendFrame(type: type, flags: flags, payload: payload, to: &buffer)
             if buffer.count >= Self.flushBytes { try flush() }
             return length
         }
@@ -232,6 +236,123 @@ enum SegmentCompaction {
     }
 }
 
+extension SegmentCompaction {
+    /// `compact` for a version 2 segment: block by block. A block without a deleted log is copied as it is; a block
+    /// with one is decoded, its deleted logs replaced by their usage records (same slots) and compressed again with
+    /// the newest dictionary. Until a live log is met, blocks are only collected for a possible drop.
+    static func compactBlocks(
+        segment: UInt32, reader: SegmentReader, purge: Set<LogKey>, footer: SegmentFooter, size: UInt64
+    ) throws -> Outcome {
+        let file = try reader.file(segment)
+        var out = RewriteFile(path: temporaryPath(reader.segmentsPath, segment), segment: segment, version: 2)
+        var columns = ColumnBuilder(segment: segment)
+        var result = Rewrite(segment: segment, footer: footer, bytes: 0, bytesBefore: size)
+        let compressor = try usageCompressor(reader.dictionariesPath)
+        let columnsCompressor = try ZstdCompressor(level: 3)
+
+        func isDeleted(_ record: LogRecord) -> Bool {
+            record.logged && purge.contains(LogKey(account: record.account, id: record.id))
+        }
+        // Adds one block to the rewritten file: as it was, or with its deleted logs as usage records.
+        func emit(blockAt oldOffset: UInt64, frame: UnsafeRawBufferPointer, records: [(record: LogRecord, length: Int)])
+            throws
+        {
+            let offset = out.offset
+            var kept = records
+            if records.contains(where: { isDeleted($0.record) }) {
+                var block = RecordBlock()
+                for (slot, entry) in records.enumerated() where isDeleted(entry.record) {
+                    let usage = entry.record.usageRecord
+                    kept[slot] = (usage, RecordCodec.encode(usage).count)
+                    result.purged.append(LogKey(account: entry.record.account, id: entry.record.id))
+                }
+                for entry in kept { block.append(RecordCodec.encode(entry.record)) }
+                let content = block.encode()
+                let compressed = try compressor.compress(content)
+                let stored = compressed.count < content.count
+                _ = try out.appendFrame(
+                    type: .block, flags: stored ? SegmentFormat.flagCompressed : 0,
+                    payload: stored ? compressed : content)
+            } else {
+                try out.append(frame)
+            }
+            for (slot, entry) in kept.enumerated() {
+                let location = RecordLocation(
+                    segment: segment, offset: SegmentFormat.blockLocationOffset(block: offset, slot: slot),
+                    length: UInt32(entry.length))
+                columns.append(entry.record, at: location)
+                if entry.record.logged && offset != oldOffset {
+                    result.relocated.append((LogKey(account: entry.record.account, id: entry.record.id), location))
+                }
+                result.firstCreatedAt = min(result.firstCreatedAt ?? entry.record.createdAt, entry.record.createdAt)
+                result.lastCreatedAt = max(result.lastCreatedAt ?? entry.record.createdAt, entry.record.createdAt)
+            }
+        }
+        func decode(_ header: FrameHeader, _ payload: UnsafeRawBufferPointer) throws -> [(
+            record: LogRecord, length: Int
+        )] {
+            let content = try RecordBlock.content(flags: header.flags, payload: payload) { try reader.decompress($0) }
+            return try content.withUnsafeBytes { try RecordBlock.decodeAll($0) }
+        }
+
+        var archive: UsageArchive.Builder? = UsageArchive.Builder(segment: segment)
+        var archivedBlocks: [(offset: UInt64, length: Int)] = []
+        var archivedPurged: [LogKey] = []
+        try FrameScanner.forEachFrame(in: file, from: UInt64(SegmentFormat.fileHeaderSize), to: footer.indexOffset) {
+            frameOffset, header, frame, payload in
+            guard header.type == FrameType.block.rawValue else { return }
+            let records = try decode(header, payload)
+            let live = records.contains { $0.record.logged && !isDeleted($0.record) }
+            if !live, archive != nil {
+                for (slot, entry) in records.enumerated() {
+                    let deleted = isDeleted(entry.record)
+                    archive?.append(
+                        deleted ? entry.record.usageRecord : entry.record,
+                        at: RecordLocation(
+                            segment: segment, offset: SegmentFormat.blockLocationOffset(block: frameOffset, slot: slot),
+                            length: UInt32(entry.length)))
+                    if deleted { archivedPurged.append(LogKey(account: entry.record.account, id: entry.record.id)) }
+                }
+                archivedBlocks.append((frameOffset, frame.count))
+                return
+            }
+            if archive != nil {
+                archive = nil
+                // The segment is rewritten after all: the blocks collected so far come first.
+                for block in archivedBlocks {
+                    let bytes = try file.read(count: block.length, at: block.offset)
+                    try bytes.withUnsafeBytes { buffer in
+                        guard let header = FrameHeader.parse(buffer), header.frameLength == buffer.count else {
+                            throw SegmentError(.corrupt, "segment \(segment): no block at \(block.offset)")
+                        }
+                        let payload = UnsafeRawBufferPointer(rebasing: buffer[SegmentFormat.frameHeaderSize...])
+                        guard header.verifies(header: buffer, payload: payload) else {
+                            throw SegmentError(.corrupt, "segment \(segment): block at \(block.offset) does not verify")
+                        }
+                        try emit(blockAt: block.offset, frame: buffer, records: try decode(header, payload))
+                    }
+                }
+                archivedBlocks = []
+                archivedPurged = []
+            }
+            try emit(blockAt: frameOffset, frame: frame, records: records)
+        }
+        if let archive {
+            let bytes = try archive.writePending(directory: reader.directory)
+            return .drop(
+                Drop(
+                    segment: segment, bytesBefore: size, bytes: UInt64(bytes), records: archive.count,
+                    purged: archivedPurged))
+        }
+        let (pieces, newFooter) = try SegmentWriter.sealFrames(
+            columns: columns, segment: segment, at: out.offset, compressor: columnsCompressor)
+        result.bytes = try out.finish(pieces)
+        try SegmentDirectory.sync(reader.segmentsPath)
+        result.footer = newFooter
+        return .rewrite(result)
+    }
+}
+
 extension LogRecord {
     /// What a request's record keeps once its log is deleted or expired: what usage, costs and reports need (id,
     /// times, account, gateway, provider, model, method, status, success, stream, durations, token usage and
@@ -254,6 +375,7 @@ extension SegmentReader {
             s.files[segment] = nil
             s.footers[segment] = nil
             s.indexes[segment] = nil
+            s.versions[segment] = nil
             s.indexOrder.removeAll { $0 == segment }
         }
     }

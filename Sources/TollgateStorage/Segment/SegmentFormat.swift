@@ -1,7 +1,10 @@
 /// Constants and small encoders of the segment file format (see FORMAT.md).
 enum SegmentFormat {
     static let magic: [UInt8] = Array("TGSG".utf8)
-    static let version: UInt8 = 1
+    /// The format version new segments are written in by default (see FORMAT.md, *Format version 2*).
+    static let version: UInt8 = 2
+    /// The versions this build reads: 1 (a frame per record) and 2 (records in blocks).
+    static let readableVersions: ClosedRange<UInt8> = 1...2
     static let fileHeaderSize = 16
     static let frameHeaderSize = 10
     /// Largest payload a frame may declare; anything larger is corruption.
@@ -36,7 +39,7 @@ enum SegmentFormat {
         return n
     }
 
-    static func fileHeader(sequence: UInt32) -> [UInt8] {
+    static func fileHeader(sequence: UInt32, version: UInt8 = version) -> [UInt8] {
         var w = WireWriter(capacity: fileHeaderSize)
         w.raw(magic)
         w.u8(version)
@@ -48,18 +51,39 @@ enum SegmentFormat {
 
     /// The sequence number in a file header, nil when it does not verify. Throws for a newer version.
     static func parseFileHeader(_ bytes: [UInt8]) throws -> UInt32? {
+        try parseVersionedFileHeader(bytes)?.sequence
+    }
+
+    /// The sequence number and format version in a file header, nil when it does not verify. Throws for a version
+    /// this build does not read.
+    static func parseVersionedFileHeader(_ bytes: [UInt8]) throws -> (sequence: UInt32, version: UInt8)? {
         guard bytes.count >= fileHeaderSize, Array(bytes[0..<4]) == magic else { return nil }
-        return try bytes.withUnsafeBytes { buffer -> UInt32? in
+        return try bytes.withUnsafeBytes { buffer -> (UInt32, UInt8)? in
             var r = WireReader(buffer, from: 12)
             let crc = try r.u32()
             guard crc == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: buffer[0..<12])) else { return nil }
-            guard bytes[4] == version else {
+            guard readableVersions.contains(bytes[4]) else {
                 throw SegmentError(
-                    .unsupportedVersion, "segment format version \(bytes[4]), this build reads \(version)")
+                    .unsupportedVersion,
+                    "segment format version \(bytes[4]), this build reads \(readableVersions.lowerBound)..."
+                        + "\(readableVersions.upperBound)")
             }
             var s = WireReader(buffer, from: 8)
-            return try s.u32()
+            return (try s.u32(), bytes[4])
         }
+    }
+
+    /// Bits of a version 2 record location's offset that hold the record's slot in its block.
+    static let slotBits: UInt64 = 16
+    /// Most records in one block.
+    static let maxBlockRecords = 1 << 16 - 1
+
+    /// The offset of a version 2 record location: the block frame's offset and the record's slot in it.
+    static func blockLocationOffset(block: UInt64, slot: Int) -> UInt64 { block << slotBits | UInt64(slot) }
+
+    /// The block frame offset and slot of a version 2 record location's offset.
+    static func blockAndSlot(_ offset: UInt64) -> (block: UInt64, slot: Int) {
+        (offset >> slotBits, Int(offset & (1 << slotBits - 1)))
     }
 
     /// Appends one frame (header + payload) to `out`; returns the frame's length.
@@ -106,6 +130,8 @@ enum FrameType: UInt8 {
     case index = 2
     case columns = 3
     case footer = 4
+    /// Version 2: several records compressed together (see `RecordBlock`).
+    case block = 5
 }
 
 /// A frame header as read from disk.

@@ -22,6 +22,45 @@ extension SegmentReader {
         }
     }
 
+    /// The format version of a segment file, from its header (read once, then cached).
+    func version(of segment: UInt32) throws -> UInt8 {
+        if let known = state.withLock({ $0.versions[segment] }) { return known }
+        let bytes = try file(segment).read(count: SegmentFormat.fileHeaderSize, at: 0)
+        guard let header = try SegmentFormat.parseVersionedFileHeader(bytes), header.sequence == segment else {
+            throw SegmentError(.corrupt, "segment \(segment) has no valid header")
+        }
+        state.withLock { $0.versions[segment] = header.version }
+        return header.version
+    }
+
+    /// Version 2: reads the block frame a location names (its header, then the frame), verifies it, decompresses
+    /// it and decodes the record in the location's slot.
+    func readFromBlock(_ location: RecordLocation) throws -> LogRecord {
+        let (blockOffset, slot) = SegmentFormat.blockAndSlot(location.offset)
+        guard blockOffset >= UInt64(SegmentFormat.fileHeaderSize) else {
+            throw SegmentError(.invalidArgument, "invalid record location \(location)")
+        }
+        let file = try file(location.segment)
+        let head = try file.read(count: SegmentFormat.frameHeaderSize, at: blockOffset)
+        guard let header = head.withUnsafeBytes({ FrameHeader.parse($0) }) else {
+            throw SegmentError(.notFound, "segment \(location.segment) ends before \(location)")
+        }
+        guard header.type == FrameType.block.rawValue else {
+            throw SegmentError(.corrupt, "frame at \(location) is not a block (type \(header.type))")
+        }
+        let bytes = try file.read(count: header.frameLength, at: blockOffset)
+        guard bytes.count == header.frameLength else {
+            throw SegmentError(.notFound, "segment \(location.segment) ends before \(location)")
+        }
+        do {
+            return try bytes.withUnsafeBytes {
+                try RecordBlock.decodeFrame($0, slot: slot, length: Int(location.length)) { try decompress($0) }
+            }
+        } catch let error as SegmentError where error.code == .corrupt {
+            throw SegmentError(.corrupt, "block at \(location): \(error.message)", cause: error)
+        }
+    }
+
     /// Reads and verifies a whole frame of the given type, decompressing it if flagged, and decodes it.
     func readFrame<T>(
         _ segment: UInt32, offset: UInt64, length: UInt32, type: FrameType,

@@ -17,6 +17,8 @@ public final class SegmentReader: Sendable {
         /// Footers of sealed segments (a sealed file never changes).
         var footers: [UInt32: SegmentFooter] = [:]
         var indexes: [UInt32: SegmentIndex] = [:]
+        /// Format versions of segment files (from their headers; a segment keeps its version when compacted).
+        var versions: [UInt32: UInt8] = [:]
         var indexOrder: [UInt32] = []
         var dictionaries: [UInt32: ZstdDecompressionDictionary] = [:]
         var decompressors: [PooledDecompressor] = []
@@ -41,8 +43,13 @@ public final class SegmentReader: Sendable {
         try SegmentDirectory.list(segmentsPath).compactMap(SegmentFormat.sequence(fromFileName:)).sorted()
     }
 
-    /// Reads the record at `location`: checks the frame's length, type and checksum, decompresses and decodes.
+    /// Reads the record at `location`: checks the frame's length, type and checksum, decompresses and decodes. In
+    /// a version 2 segment, reads the block frame the location names and decodes the record in its slot only.
     public func read(_ location: RecordLocation) throws -> LogRecord {
+        guard location.offset >= UInt64(SegmentFormat.fileHeaderSize) else {
+            throw SegmentError(.invalidArgument, "invalid record location \(location)")
+        }
+        if try version(of: location.segment) >= 2 { return try readFromBlock(location) }
         guard location.length >= UInt32(SegmentFormat.frameHeaderSize),
             Int(location.length) <= SegmentFormat.maxPayload + SegmentFormat.frameHeaderSize,
             location.offset >= UInt64(SegmentFormat.fileHeaderSize)
@@ -142,6 +149,21 @@ public final class SegmentReader: Sendable {
         try bytes.withUnsafeBytes { buffer in
             var scanner = FrameScanner(buffer, from: SegmentFormat.fileHeaderSize)
             while let frame = scanner.next() {
+                if frame.header.type == FrameType.block.rawValue {
+                    let content = try RecordBlock.content(
+                        flags: frame.header.flags, payload: UnsafeRawBufferPointer(rebasing: buffer[frame.payload])
+                    ) { try decompress($0) }
+                    let records = try content.withUnsafeBytes { try RecordBlock.decodeAll($0) }
+                    for (slot, (record, length)) in records.enumerated() {
+                        try body(
+                            RecordLocation(
+                                segment: segment,
+                                offset: SegmentFormat.blockLocationOffset(block: UInt64(frame.offset), slot: slot),
+                                length: UInt32(length)),
+                            record)
+                    }
+                    continue
+                }
                 guard frame.header.type == FrameType.record.rawValue else { continue }
                 let record = try decodeRecord(
                     flags: frame.header.flags, payload: UnsafeRawBufferPointer(rebasing: buffer[frame.payload]))
@@ -166,6 +188,7 @@ public final class SegmentReader: Sendable {
             s.files = [:]
             s.footers = [:]
             s.indexes = [:]
+            s.versions = [:]
             s.indexOrder = []
         }
     }

@@ -24,6 +24,13 @@ extension SegmentWriter {
         public var dictionaryRetryAfterRecords = 1000
         /// Largest dictionary trained (bytes).
         public var dictionaryCapacity = 64 << 10
+        /// The format version of the segments this writer creates: 2 (records in compressed blocks, the default)
+        /// or 1 (a frame per record). A version 1 tail segment found on open is continued in version 1.
+        public var formatVersion: UInt8 = SegmentFormat.version
+        /// Version 2: a block is closed (compressed and framed) once its record encodings pass this many bytes...
+        public var blockBytes = 64 << 10
+        /// ...or it holds this many records (at most 65 535), and on flush, sync and seal.
+        public var blockRecords = 1024
         /// Appended frames are written to the file (pwrite) when the buffer passes this size, and on flush/sync.
         public var writeBufferBytes = 1 << 20
         /// Milliseconds, used for segment age only. Injected by tests.

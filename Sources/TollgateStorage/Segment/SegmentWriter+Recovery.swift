@@ -75,14 +75,16 @@ extension SegmentWriter {
         let bytes = try handle.read(count: Int(size), at: 0)
         var columns = ColumnBuilder(segment: sequence)
 
-        let headerSequence = try SegmentFormat.parseFileHeader(bytes)
-        guard let headerSequence, headerSequence == sequence else {
+        let header = try SegmentFormat.parseVersionedFileHeader(bytes)
+        guard let header, header.sequence == sequence else {
             // No valid header (crash while creating the file): start it over.
             try handle.truncate(to: 0)
-            try handle.write(SegmentFormat.fileHeader(sequence: sequence), at: 0)
+            try handle.write(SegmentFormat.fileHeader(sequence: sequence, version: configuration.formatVersion), at: 0)
             try handle.sync()
             recovery.cuts.append(.init(segment: sequence, offset: 0, bytesCut: size, reason: "invalid file header"))
-            adopt(handle, sequence: sequence, size: UInt64(SegmentFormat.fileHeaderSize), columns: columns)
+            adopt(
+                handle, sequence: sequence, version: configuration.formatVersion,
+                size: UInt64(SegmentFormat.fileHeaderSize), columns: columns)
             return
         }
 
@@ -111,6 +113,30 @@ extension SegmentWriter {
                     try onRecoveredRecord(location, record)
                     keepEnd = frame.end
                     sealFramesPending = false
+                case .block:
+                    // A version 2 block: all its records or none (a torn block fails its checksum above).
+                    let payload = UnsafeRawBufferPointer(rebasing: buffer[frame.payload])
+                    let records: [(record: LogRecord, length: Int)]
+                    do {
+                        let content = try RecordBlock.content(flags: frame.header.flags, payload: payload) {
+                            try decompressor.decompress($0)
+                        }
+                        records = try content.withUnsafeBytes { try RecordBlock.decodeAll($0) }
+                    } catch let error as SegmentError where error.code == .corrupt {
+                        reason = "undecodable block at \(frame.offset)"
+                        return
+                    }
+                    for (slot, (record, length)) in records.enumerated() {
+                        let location = RecordLocation(
+                            segment: sequence,
+                            offset: SegmentFormat.blockLocationOffset(block: UInt64(frame.offset), slot: slot),
+                            length: UInt32(length))
+                        columns.append(record, at: location)
+                        recovery.records.append(.init(id: record.id, location: location))
+                        try onRecoveredRecord(location, record)
+                    }
+                    keepEnd = frame.end
+                    sealFramesPending = false
                 case .index, .columns, .footer:
                     // Part of a seal; kept only if more records follow (which the writer never does).
                     sealFramesPending = true
@@ -133,12 +159,16 @@ extension SegmentWriter {
                     segment: sequence, offset: UInt64(keepEnd), bytesCut: size - UInt64(keepEnd),
                     reason: reason ?? "trailing bytes"))
         }
-        adopt(handle, sequence: sequence, size: UInt64(keepEnd), columns: columns)
+        adopt(handle, sequence: sequence, version: header.version, size: UInt64(keepEnd), columns: columns)
     }
 
-    private func adopt(_ handle: SegmentFile, sequence: UInt32, size: UInt64, columns: ColumnBuilder) {
+    private func adopt(
+        _ handle: SegmentFile, sequence: UInt32, version: UInt8, size: UInt64, columns: ColumnBuilder
+    ) {
         file = handle
         activeSegment = sequence
+        activeVersion = version
+        block.removeAll()
         writtenBytes = size
         unsyncedBytes = false
         activeColumns = columns

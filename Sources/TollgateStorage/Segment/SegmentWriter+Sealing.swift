@@ -59,11 +59,13 @@ extension SegmentWriter {
         let path = segmentsPath + "/" + SegmentFormat.fileName(sequence)
         try configuration.faults?.check(.segmentCreate, call: "create", path: path)
         let newFile = try SegmentFile.create(path)
-        try newFile.write(SegmentFormat.fileHeader(sequence: sequence), at: 0)
+        try newFile.write(SegmentFormat.fileHeader(sequence: sequence, version: configuration.formatVersion), at: 0)
         try newFile.sync()
         try SegmentDirectory.sync(segmentsPath)
         file = newFile
         activeSegment = sequence
+        activeVersion = configuration.formatVersion
+        block.removeAll()
         writtenBytes = UInt64(SegmentFormat.fileHeaderSize)
         unsyncedBytes = false
         activeColumns = ColumnBuilder(segment: sequence)

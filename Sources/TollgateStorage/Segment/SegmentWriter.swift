@@ -28,6 +28,11 @@ public final class SegmentWriter {
     var writtenBytes: UInt64 = 0
     /// Frames appended but not yet written.
     var buffer: [UInt8] = []
+    /// The format version of the active segment (its header's).
+    var activeVersion: UInt8 = SegmentFormat.version
+    /// Version 2: the records of the block not closed yet, and where its frame will start.
+    var block = RecordBlock()
+    var blockOffset: UInt64 = 0
     /// Bytes written but not yet fsynced.
     var unsyncedBytes = false
     var rotation: SegmentRotation
@@ -58,7 +63,14 @@ public final class SegmentWriter {
     /// Whether records were appended after the durable point (the next `sync()` has work).
     public var hasUnsyncedRecords: Bool { activeColumns.count > durableRecords }
     /// The end of the last durable frame in the active segment: a failed write loses the records at or after it.
-    public var durableEnd: (segment: UInt32, offset: UInt64) { (activeSegment, durableBytes) }
+    /// In a version 2 segment the offset is a record location's (block offset and slot): every record in a block at
+    /// or after the durable point has a location offset at or after it.
+    public var durableEnd: (segment: UInt32, offset: UInt64) {
+        (
+            activeSegment,
+            activeVersion >= 2 ? SegmentFormat.blockLocationOffset(block: durableBytes, slot: 0) : durableBytes
+        )
+    }
 
     var compressor: ZstdCompressor
     let columnsCompressor: ZstdCompressor
@@ -112,6 +124,7 @@ public final class SegmentWriter {
         try checkUsable()
         let encoded = RecordCodec.encode(record)
         if training.enabled && compressor.dictionary == nil { sample(encoded) }
+        if activeVersion >= 2 { return try appendToBlock(record, encoded: encoded) }
         var payload = try compressor.compress(encoded)
         var flags = SegmentFormat.flagCompressed
         if payload.count >= encoded.count {
@@ -130,6 +143,8 @@ public final class SegmentWriter {
                 try sealActive()
                 try startSegment(activeSegment + 1)
             }
+            // A version 1 tail was sealed; the next segment is in the configured version.
+            if activeVersion >= 2 { return try addToBlock(record, encoded: encoded) }
         }
         let location = RecordLocation(
             segment: activeSegment, offset: writtenBytes + UInt64(buffer.count), length: UInt32(frameBytes))
@@ -139,9 +154,59 @@ public final class SegmentWriter {
         return location
     }
 
-    /// Writes buffered frames to the file (no fsync). Readers can read them afterwards.
+    /// Version 2: appends a record to the open block (rotating first if it is due).
+    private func appendToBlock(_ record: LogRecord, encoded: [UInt8]) throws -> RecordLocation {
+        guard encoded.count <= SegmentFormat.maxPayload - 16 else {
+            throw SegmentError(.invalidArgument, "record of \(encoded.count) bytes exceeds the frame limit")
+        }
+        // The stored size is known only when the block closes: the encoding's length counts (an upper bound).
+        let decision = rotation.append(
+            frameBytes: UInt64(encoded.count), now: configuration.clock(),
+            headerBytes: UInt64(SegmentFormat.fileHeaderSize))
+        if decision == .sealThenAppend {
+            try guarded {
+                try sealActive()
+                try startSegment(activeSegment + 1)
+            }
+        }
+        return try addToBlock(record, encoded: encoded)
+    }
+
+    /// Version 2: puts a record in the open block; closes the block when it is full.
+    private func addToBlock(_ record: LogRecord, encoded: [UInt8]) throws -> RecordLocation {
+        if block.isEmpty { blockOffset = writtenBytes + UInt64(buffer.count) }
+        let slot = block.append(encoded)
+        let location = RecordLocation(
+            segment: activeSegment, offset: SegmentFormat.blockLocationOffset(block: blockOffset, slot: slot),
+            length: UInt32(encoded.count))
+        activeColumns.append(record, at: location)
+        if block.rawBytes >= configuration.blockBytes
+            || block.count >= min(max(1, configuration.blockRecords), SegmentFormat.maxBlockRecords)
+        {
+            try guarded { try closeBlock() }
+            if buffer.count >= configuration.writeBufferBytes { try flush() }
+        }
+        return location
+    }
+
+    /// Version 2: compresses the open block into a block frame in the buffer.
+    func closeBlock() throws {
+        guard !block.isEmpty else { return }
+        let content = block.encode()
+        var payload = try compressor.compress(content)
+        var flags = SegmentFormat.flagCompressed
+        if payload.count >= content.count {
+            payload = content
+            flags = 0
+        }
+        SegmentFormat.appendFrame(type: .block, flags: flags, payload: payload, to: &buffer)
+        block.removeAll()
+    }
+
+    /// Writes buffered frames (closing the open block) to the file (no fsync). Readers can read them afterwards.
     public func flush() throws {
         try checkUsable()
+        if !block.isEmpty { try guarded { try closeBlock() } }
         guard !buffer.isEmpty else { return }
         try guarded {
             try writeActive(buffer, at: writtenBytes)
@@ -171,6 +236,7 @@ public final class SegmentWriter {
     public func repair() throws -> SegmentRecoveryReport.Cut? {
         guard failed != nil, !closed else { return nil }
         buffer.removeAll(keepingCapacity: true)
+        block.removeAll()
         if activeSealed {
             // Sealed and durable; a creation of the next segment failed, maybe half done.
             let next = activeSegment + 1
@@ -206,7 +272,7 @@ public final class SegmentWriter {
     /// their checksum, which recovery cuts.
     public func probe(bytes: Int) throws {
         try checkUsable()
-        guard !activeSealed, buffer.isEmpty, !hasUnsyncedRecords, bytes > 0 else { return }
+        guard !activeSealed, buffer.isEmpty, block.isEmpty, !hasUnsyncedRecords, bytes > 0 else { return }
         try guarded {
             try writeActive([UInt8](repeating: 0, count: bytes), at: writtenBytes)
             try syncActive()

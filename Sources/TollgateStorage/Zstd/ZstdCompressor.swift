@@ -30,6 +30,11 @@ public final class ZstdCompressor {
                     throw ZstdError(.library, "ZSTD_createCDict returned NULL for dictionary \(dictionary.id)")
                 }
                 try ZstdError.check(ZSTD_CCtx_refCDict(context, compressionDictionary), "ZSTD_CCtx_refCDict")
+                // ZSTD_c_forceAttachDict (experimental parameter 1001) = ZSTD_dictForceAttach: search the
+                // dictionary's tables in place instead of copying them into the context for every frame, which zstd
+                // does by default for inputs above a few KB (a segment block). A hint: a library that does not know
+                // it compresses as before.
+                _ = ZSTD_CCtx_setParameter(context, ZSTD_cParameter(rawValue: 1001), 1)
             }
         } catch {
             if let compressionDictionary { ZSTD_freeCDict(compressionDictionary) }
