@@ -1,7 +1,9 @@
 -- One page of an account's logs with ?2 < id < ?3, oldest first: the metadata `tollgate export` writes (no
 -- headers, no bodies), with the log's annotation. ?2 is the previous page's last id (one exclusive bound, so every
 -- page is one range read of the primary key).
-SELECT l.id, l.created_at, l.gateway, l.provider, l.model, l.method, l.path, l.status_code, l.success, l.stream,
+SELECT l.id, l.created_at, (SELECT n.name FROM log_names AS n WHERE n.id = l.gateway),
+       (SELECT n.name FROM log_names AS n WHERE n.id = l.provider),
+       (SELECT n.name FROM log_names AS n WHERE n.id = l.model), l.method, l.path, l.status_code, l.success, l.stream,
        l.duration_us, l.ttft_us, l.tokens_in, l.cached_tokens_in, l.cache_write_tokens, l.cache_write_1h_tokens,
        l.tokens_out, l.reasoning_tokens, l.service_tier, l.cost, l.custom_cost, l.error, l.event_id, l.attempt,
        l.step, l.cached, l.saved, a.feedback, a.score

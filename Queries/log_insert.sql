@@ -1,5 +1,6 @@
 -- Adds one log to the index; does nothing when (account, id) is indexed already (recovery may insert again).
--- Parameters in column order, as `Catalog.bind(_:to:)` binds them.
+-- Parameters in column order, as `Catalog.bind(_:names:to:)` binds them: gateway, provider and model are ids of
+-- `log_names` (`log_name_insert`, `log_name_id`).
 INSERT OR IGNORE INTO logs (
        account, id, gateway, provider, model, created_at, method, path, status_code, success, stream, duration_us,
        ttft_us, tokens_in, cached_tokens_in, cache_write_tokens, cache_write_1h_tokens, tokens_out, reasoning_tokens,

@@ -3,6 +3,8 @@
 -- success ?8, stream ?9. At most ?10 rows, in id order.
 SELECT id, segment, created_at FROM logs
 WHERE account = ?1 AND id > ?2 AND id < ?3
-  AND (?4 IS NULL OR gateway = ?4) AND (?5 IS NULL OR provider = ?5) AND (?6 IS NULL OR model = ?6)
+  AND (?4 IS NULL OR gateway = (SELECT n.id FROM log_names AS n WHERE n.name = ?4))
+  AND (?5 IS NULL OR provider = (SELECT n.id FROM log_names AS n WHERE n.name = ?5))
+  AND (?6 IS NULL OR model = (SELECT n.id FROM log_names AS n WHERE n.name = ?6))
   AND (?7 IS NULL OR status_code = ?7) AND (?8 IS NULL OR success = ?8) AND (?9 IS NULL OR stream = ?9)
 ORDER BY id LIMIT ?10

@@ -13,8 +13,10 @@
 -- value is not a log id).
 -- metadata: the filter is a JSON object of key → text; a log matches when each key is in its metadata (the
 -- annotation's when it has one, else the request's) with that text (booleans as true/false, numbers as written).
-SELECT l.account, l.id, l.gateway, l.provider, l.model, l.created_at, l.method, l.path, l.status_code, l.success,
-       l.stream, l.duration_us, l.ttft_us, l.tokens_in, l.cached_tokens_in, l.cache_write_tokens,
+SELECT l.account, l.id, (SELECT n.name FROM log_names AS n WHERE n.id = l.gateway),
+       (SELECT n.name FROM log_names AS n WHERE n.id = l.provider),
+       (SELECT n.name FROM log_names AS n WHERE n.id = l.model), l.created_at, l.method, l.path, l.status_code,
+       l.success, l.stream, l.duration_us, l.ttft_us, l.tokens_in, l.cached_tokens_in, l.cache_write_tokens,
        l.cache_write_1h_tokens, l.tokens_out, l.reasoning_tokens, l.service_tier, l.request_size, l.response_size,
        l.error, l.metadata, l.payload_stored, l.segment, l.segment_offset, l.record_length, l.cost, l.custom_cost,
        l.event_id, l.attempt, l.step, l.cached, l.saved, a.feedback, a.score, a.metadata
@@ -24,9 +26,9 @@ FROM logs AS l INDEXED BY logs_by_provider -- when provider, !model, !gateway
 FROM logs AS l -- when !model, !gateway, !provider
 LEFT JOIN log_annotations AS a ON a.account = l.account AND a.id = l.id
 WHERE l.account = ?
-  AND l.gateway = ? -- when gateway
-  AND l.provider = ? -- when provider
-  AND l.model = ? -- when model
+  AND l.gateway = (SELECT n.id FROM log_names AS n WHERE n.name = ?) -- when gateway
+  AND l.provider = (SELECT n.id FROM log_names AS n WHERE n.name = ?) -- when provider
+  AND l.model = (SELECT n.id FROM log_names AS n WHERE n.name = ?) -- when model
   AND l.status_code = ? -- when status_code
   AND l.success = ? -- when success
   AND l.stream = ? -- when stream

@@ -11,7 +11,9 @@ import TollgateModel
         let sql = Catalog.listSQL(shape)
         #expect(sql.contains("FROM logs AS l INDEXED BY logs_by_model\n"))
         #expect(!sql.contains("logs_by_gateway"))
-        #expect(sql.contains("AND l.gateway = ?\n") && sql.contains("AND l.model = ?\n"))
+        #expect(
+            sql.contains("AND l.gateway = (SELECT n.id FROM log_names AS n WHERE n.name = ?)\n")
+                && sql.contains("AND l.model = (SELECT n.id FROM log_names AS n WHERE n.name = ?)\n"))
         #expect(!sql.contains("provider = ?") && !sql.contains("status_code = ?") && !sql.contains("json_each"))
         #expect(sql.contains("AND l.id < ?\n") && !sql.contains("AND l.id > ?"))
         #expect(sql.hasSuffix("ORDER BY l.id DESC LIMIT ?\n"))

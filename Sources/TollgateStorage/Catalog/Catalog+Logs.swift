@@ -51,10 +51,16 @@ extension Catalog {
             try db.transaction { () throws -> Int in
                 let statement = try db.cachedStatement(NamedQueries.sql("log_insert"))
                 defer { statement.reset() }
+                var names = LogNames()
                 var inserted = 0
                 var counts: [MonthKey: Int64] = [:]
                 for entry in entries {
-                    try Self.bind(entry, to: statement)
+                    let ids = (
+                        gateway: try names.id(of: entry.gateway, in: db),
+                        provider: try names.id(of: entry.provider, in: db),
+                        model: try entry.model.map { try names.id(of: $0, in: db) }
+                    )
+                    try Self.bind(entry, names: ids, to: statement)
                     try statement.run()
                     if db.changes > 0 {
                         inserted += 1
@@ -73,12 +79,30 @@ extension Catalog {
         }
     }
 
-    private static func bind(_ entry: LogIndexEntry, to statement: SQLiteStatement) throws {
+    /// The ids of the names in `log_names` met by one insert transaction, looked up (and added) once each.
+    private struct LogNames {
+        private var ids: [String: Int64] = [:]
+
+        mutating func id(of name: String, in db: SQLiteConnection) throws -> Int64 {
+            if let id = ids[name] { return id }
+            try db.run(NamedQueries.sql("log_name_insert"), [.text(name)])
+            guard let id = try db.queryFirst(NamedQueries.sql("log_name_id"), [.text(name)], row: { $0.int64(at: 0) })
+            else {
+                throw CatalogError(code: .invalidValue, message: "a log name was added but cannot be read back")
+            }
+            ids[name] = id
+            return id
+        }
+    }
+
+    private static func bind(
+        _ entry: LogIndexEntry, names: (gateway: Int64, provider: Int64, model: Int64?), to statement: SQLiteStatement
+    ) throws {
         try statement.bind(entry.account, at: 1)
         try statement.bind(entry.id.bytes, at: 2)
-        try statement.bind(entry.gateway, at: 3)
-        try statement.bind(entry.provider, at: 4)
-        try statement.bind(entry.model, at: 5)
+        try statement.bind(names.gateway, at: 3)
+        try statement.bind(names.provider, at: 4)
+        try statement.bind(names.model, at: 5)
         try statement.bind(entry.createdAt, at: 6)
         try statement.bind(entry.method, at: 7)
         try statement.bind(entry.path, at: 8)

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Log index benchmark: the size of the catalog's log index per stored log and the latency of the logs API on it.
+#
+# Fills DATA with `tollgate generate` (RECORDS records of account bench over 30 days, --no-payload) unless it holds
+# a catalog already, then prints the bytes of every table and index of catalog.sqlite (SQLite's dbstat: pages in
+# use, so space freed by a migration is not counted) per log of the catalog, the log index (everything but the
+# rollup_* tables) per log, and then serves the folder and times over loopback (curl, N requests each, p50 and p90):
+# the first page of the newest logs, the same with a model filter (the commonest model) and with a rare model (the
+# model with the fewest logs), the next page after the first with the model filter, and one log by id.
+#
+# usage: scripts/bench-log-index.sh [DATA=/tmp/tollgate-bench-index] [RECORDS=1000000] [N=200]
+# BIN=path/to/release/bin picks the binaries (default .build/release, built by `swift build -c release`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DATA=${1:-/tmp/tollgate-bench-index}
+RECORDS=${2:-1000000}
+N=${3:-200}
+BIN=${BIN:-.build/release}
+PORT=${PORT:-18787}
+CATALOG="$DATA/catalog.sqlite"
+
+if [[ ! -f "$CATALOG" ]]; then
+    echo "== generate: $RECORDS records of account bench over 30 days"
+    start=$(date +%s.%N)
+    "$BIN/tollgate" generate --data "$DATA" --account bench --records "$RECORDS" --days 30 --no-payload --seed 1 \
+        >/dev/null 2>&1
+    echo "generate: $(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
+fi
+
+# The gateway applies its migrations when it opens the catalog; serve first so the sizes are of its schema.
+export TOLLGATE_ADMIN_TOKEN=bench-admin-token
+"$BIN/tollgate" serve --data "$DATA" --port "$PORT" --retention-interval-minutes 0 --log-level error \
+    >"$DATA/serve.log" 2>&1 &
+SERVER=$!
+trap 'kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true' EXIT
+for _ in $(seq 1 600); do
+    curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
+    sleep 0.5
+done
+curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null
+
+echo "== catalog: bytes per log (dbstat, pages in use)"
+LOGS=$(sqlite3 "file:$CATALOG?mode=ro" "SELECT count(*) FROM logs")
+echo "logs: $LOGS; catalog.sqlite: $(stat -c %s "$CATALOG") bytes (and $(stat -c %s "$CATALOG-wal" 2>/dev/null || echo 0) of WAL)"
+sqlite3 -separator ' ' "file:$CATALOG?mode=ro" "
+    SELECT printf('%-32s %12d bytes %8.1f per log', name, sum(pgsize), sum(pgsize) * 1.0 / $LOGS)
+    FROM dbstat GROUP BY name HAVING sum(pgsize) > 4096 * 4 ORDER BY sum(pgsize) DESC;
+    SELECT printf('%-32s %12d bytes %8.1f per log', 'log index (all but rollup_*)', sum(pgsize),
+                  sum(pgsize) * 1.0 / $LOGS)
+    FROM dbstat WHERE name NOT LIKE 'rollup_%';"
+
+API="http://127.0.0.1:$PORT/api/v1/accounts/bench/logs"
+AUTH="Authorization: Bearer $TOLLGATE_ADMIN_TOKEN"
+# Prints p50 and p90 of N timed GETs of $1 (after 5 untimed ones).
+timed() {
+    for _ in 1 2 3 4 5; do curl -sf -H "$AUTH" -o /dev/null "$1"; done
+    for _ in $(seq 1 "$N"); do curl -sf -H "$AUTH" -o /dev/null -w '%{time_total}\n' "$1"; done \
+        | sort -n | awk '{ t[NR] = $1 } END { printf "p50 %.2f ms, p90 %.2f ms\n", t[int(NR * 0.5)] * 1000, t[int(NR * 0.9)] * 1000 }'
+}
+first=$(curl -sf -H "$AUTH" "$API?limit=1")
+id=$(echo "$first" | python3 -c 'import json, sys; print(json.load(sys.stdin)["logs"][0]["id"])')
+models=$(curl -sf -H "$AUTH" "$API?limit=1000" | python3 -c '
+import collections, json, sys
+counts = collections.Counter(log["model"] for log in json.load(sys.stdin)["logs"] if log.get("model"))
+print(counts.most_common()[0][0], counts.most_common()[-1][0])')
+common=${models% *}
+rare=${models#* }
+cursor=$(curl -sf -H "$AUTH" "$API?model=$common" | python3 -c 'import json, sys; print(json.load(sys.stdin)["next_cursor"])')
+
+echo "== logs API over loopback, $N requests each"
+echo "first page (50 newest):                 $(timed "$API")"
+echo "first page, model=$common:  $(timed "$API?model=$common")"
+echo "next page, model=$common:   $(timed "$API?model=$common&cursor=$cursor")"
+echo "first page, model=$rare:    $(timed "$API?model=$rare")"
+echo "one log by id:                          $(timed "$API/$id")"
