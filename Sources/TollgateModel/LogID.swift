@@ -50,15 +50,27 @@ public struct LogID: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// Lowercase, hyphenated: `0190a6f2-7c1e-7d3a-9b2f-1c2d3e4f5a6b`.
     public var description: String {
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(36)
-        for (i, b) in bytes.enumerated() {
-            if i == 4 || i == 6 || i == 8 || i == 10 { out.append(UInt8(ascii: "-")) }
-            out.append(hex[Int(b >> 4)])
-            out.append(hex[Int(b & 0xF)])
+        // Written straight into the string's storage: one allocation, nothing to validate (every byte is ASCII).
+        String(unsafeUninitializedCapacity: 36) { out in
+            var at = 0
+            for i in 0..<16 {
+                if i == 4 || i == 6 || i == 8 || i == 10 {
+                    out[at] = UInt8(ascii: "-")
+                    at += 1
+                }
+                let word = i < 8 ? high : low
+                let byte = UInt8(truncatingIfNeeded: word >> (56 - 8 * UInt64(i & 7)))
+                out[at] = Self.hexDigit(byte >> 4)
+                out[at + 1] = Self.hexDigit(byte & 0xF)
+                at += 2
+            }
+            return at
         }
-        return String(decoding: out, as: UTF8.self)
+    }
+
+    @inline(__always)
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
     }
 
     /// Parses the hyphenated form (either case). Returns nil for anything else.

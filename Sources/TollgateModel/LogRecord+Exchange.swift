@@ -109,7 +109,7 @@ extension LogRecord {
             payloadStored: payload,
             customCost: customCost,
             logged: logged,
-            eventID: exchange.eventID == exchange.id.description ? nil : exchange.eventID,
+            eventID: exchange.eventID.flatMap { $0 == exchange.id.description ? nil : $0 },
             attempt: exchange.attempt,
             step: exchange.step,
             cached: exchange.cached,

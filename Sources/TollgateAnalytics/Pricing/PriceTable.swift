@@ -97,17 +97,36 @@ public struct PriceTable: Sendable {
 
     /// `name-2024-07-18`, `name-20250929` or `name-0613` → `name`; nil when there is no such suffix.
     static func withoutDateSuffix(_ model: String) -> String? {
-        let parts = model.split(separator: "-", omittingEmptySubsequences: false)
-        func isDigits(_ s: Substring, _ n: Int) -> Bool {
-            s.count == n && s.allSatisfy(\.isASCII) && s.allSatisfy(\.isNumber)
+        // Read as bytes (every record is priced): the last three dashes, from the end.
+        let utf8 = model.utf8
+        var last: String.Index?
+        var second: String.Index?
+        var third: String.Index?
+        var i = utf8.endIndex
+        while i > utf8.startIndex {
+            utf8.formIndex(before: &i)
+            guard utf8[i] == UInt8(ascii: "-") else { continue }
+            if last == nil {
+                last = i
+            } else if second == nil {
+                second = i
+            } else {
+                third = i
+                break
+            }
         }
-        if parts.count > 3, isDigits(parts[parts.count - 3], 4), isDigits(parts[parts.count - 2], 2),
-            isDigits(parts[parts.count - 1], 2)
+        /// Whether the part after the dash at `dash` and before `end` is `n` ASCII digits.
+        func isDigits(after dash: String.Index, to end: String.Index, _ n: Int) -> Bool {
+            let part = utf8[utf8.index(after: dash)..<end]
+            return part.count == n && part.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+        }
+        if let last, let second, let third, isDigits(after: third, to: second, 4), isDigits(after: second, to: last, 2),
+            isDigits(after: last, to: utf8.endIndex, 2)
         {
-            return parts.dropLast(3).joined(separator: "-")
+            return String(model[..<third])
         }
-        if parts.count > 1, let last = parts.last, isDigits(last, 8) || isDigits(last, 4) {
-            return parts.dropLast().joined(separator: "-")
+        if let last, isDigits(after: last, to: utf8.endIndex, 8) || isDigits(after: last, to: utf8.endIndex, 4) {
+            return String(model[..<last])
         }
         return nil
     }

@@ -37,6 +37,15 @@ public struct RequestControls: Sendable, Equatable {
         public var description: String { "\(header): \(message)" }
     }
 
+    /// The controls of a request that sends none of the headers above: the gateway's settings as they are (what
+    /// `init(_:policy:)` gives for such a request, without looking for each header).
+    public init(policy: GatewayPolicy) {
+        cacheTTL = policy.cacheTTL
+        cacheKey = nil
+        retry = policy.retry
+        requestTimeout = policy.requestTimeout
+    }
+
     /// The controls of a request through a gateway with `policy`.
     public init(_ headers: HTTPHeaders, policy: GatewayPolicy) throws(Failure) {
         let skip = try Self.flag(headers, GatewayHeader.skipCache.name) ?? false

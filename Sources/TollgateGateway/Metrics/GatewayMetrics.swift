@@ -1,4 +1,5 @@
 import CoreMetrics
+import Synchronization
 import TollgateAnalytics
 import TollgateModel
 
@@ -27,32 +28,12 @@ public final class GatewayMetrics: Sendable {
 
     /// Counts a batch of records as the ingest stage made them.
     public func record(_ records: [LogRecord], prices: PriceBook) {
-        for record in records {
-            let labels = [("account", record.account), ("gateway", record.gateway), ("provider", record.provider)]
-            counter("tollgate_requests_total", labels).increment()
-            if record.cached { counter("tollgate_cache_hits_total", labels).increment() }
-            switch record.refusal {
-            case .rateLimited: counter("tollgate_rate_limited_total", labels).increment()
-            case .spendLimitExceeded: counter("tollgate_spend_limited_total", labels).increment()
-            case nil: if !record.success { counter("tollgate_errors_total", labels).increment() }
-            }
-            guard !record.cached, record.refusal == nil else { continue }
-            if let tokens = record.usage.tokensIn, tokens > 0 {
-                counter("tollgate_tokens_total", labels + [("direction", "in")]).increment(by: tokens)
-            }
-            if let tokens = record.usage.tokensOut, tokens > 0 {
-                counter("tollgate_tokens_total", labels + [("direction", "out")]).increment(by: tokens)
-            }
-            if let cost = prices.cost(of: record), cost > 0 {
-                FloatingPointCounter(label: "tollgate_cost_usd_total", dimensions: labels, factory: factory)
-                    .increment(by: Double(cost) / 1e12)
-            }
-            let provider = [("provider", record.provider)]
-            Timer(label: "tollgate_proxy_duration_seconds", dimensions: provider, factory: factory)
-                .recordMicroseconds(record.durationMicros)
-            if let ttft = record.ttftMicros {
-                Timer(label: "tollgate_proxy_ttft_seconds", dimensions: provider, factory: factory)
-                    .recordMicroseconds(ttft)
+        handles.withLock { handles in
+            for record in records {
+                let key = SeriesKey(account: record.account, gateway: record.gateway, provider: record.provider)
+                handles.series[key, default: Series()].count(record, prices: prices, factory: factory)
+                guard !record.cached, record.refusal == nil else { continue }
+                handles.timers[record.provider, default: Timers()].time(record, factory: factory)
             }
         }
     }
@@ -64,7 +45,88 @@ public final class GatewayMetrics: Sendable {
                 duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
-    private func counter(_ name: String, _ labels: [(String, String)]) -> Counter {
-        Counter(label: name, dimensions: labels, factory: factory)
+    /// The handles made so far, kept: making one (`Counter(label:dimensions:factory:)`) validates its name and
+    /// labels and looks them up in the registry, which cost more than the counting itself. Each is made the first
+    /// time it counts, so the registry holds the same series as when every record made its own.
+    private let handles = Mutex(Handles())
+
+    private struct Handles {
+        var series: [SeriesKey: Series] = [:]
+        var timers: [String: Timers] = [:]
     }
+
+    private struct SeriesKey: Hashable {
+        var account: String
+        var gateway: String
+        var provider: String
+    }
+
+    /// The counters of one account, gateway and provider.
+    private struct Series {
+        var requests: Counter?
+        var cacheHits: Counter?
+        var rateLimited: Counter?
+        var spendLimited: Counter?
+        var errors: Counter?
+        var tokensIn: Counter?
+        var tokensOut: Counter?
+        var cost: FloatingPointCounter?
+
+        mutating func count(_ record: LogRecord, prices: PriceBook, factory: any MetricsFactory) {
+            func labels() -> [(String, String)] {
+                [("account", record.account), ("gateway", record.gateway), ("provider", record.provider)]
+            }
+            func counter(_ name: String, _ extra: [(String, String)] = []) -> Counter {
+                Counter(label: name, dimensions: labels() + extra, factory: factory)
+            }
+            made(&requests) { counter("tollgate_requests_total") }.increment()
+            if record.cached { made(&cacheHits) { counter("tollgate_cache_hits_total") }.increment() }
+            switch record.refusal {
+            case .rateLimited: made(&rateLimited) { counter("tollgate_rate_limited_total") }.increment()
+            case .spendLimitExceeded: made(&spendLimited) { counter("tollgate_spend_limited_total") }.increment()
+            case nil: if !record.success { made(&errors) { counter("tollgate_errors_total") }.increment() }
+            }
+            guard !record.cached, record.refusal == nil else { return }
+            if let tokens = record.usage.tokensIn, tokens > 0 {
+                made(&tokensIn) { counter("tollgate_tokens_total", [("direction", "in")]) }.increment(by: tokens)
+            }
+            if let tokens = record.usage.tokensOut, tokens > 0 {
+                made(&tokensOut) { counter("tollgate_tokens_total", [("direction", "out")]) }.increment(by: tokens)
+            }
+            if let cost = prices.cost(of: record), cost > 0 {
+                made(&self.cost) {
+                    FloatingPointCounter(label: "tollgate_cost_usd_total", dimensions: labels(), factory: factory)
+                }.increment(by: Double(cost) / 1e12)
+            }
+        }
+    }
+
+    /// The timers of one provider.
+    private struct Timers {
+        var duration: Timer?
+        var ttft: Timer?
+
+        mutating func time(_ record: LogRecord, factory: any MetricsFactory) {
+            made(&duration) {
+                Timer(
+                    label: "tollgate_proxy_duration_seconds", dimensions: [("provider", record.provider)],
+                    factory: factory)
+            }.recordMicroseconds(record.durationMicros)
+            if let ttft = record.ttftMicros {
+                made(&self.ttft) {
+                    Timer(
+                        label: "tollgate_proxy_ttft_seconds", dimensions: [("provider", record.provider)],
+                        factory: factory)
+                }.recordMicroseconds(ttft)
+            }
+        }
+    }
+}
+
+/// The handle in `slot`, made and kept there the first time.
+private func made<Handle>(_ slot: inout Handle?, _ make: () -> Handle) -> Handle {
+    if let slot { return slot }
+    let handle = make()
+    slot = handle
+    return handle
 }

@@ -72,8 +72,8 @@ final class ProxyExchange {
 
     // Upstream side.
     var upstream: UpstreamConnection?
-    /// The exchange's one timer: the read timeout while an upstream is attached, the retry delay between attempts.
-    var readTimer: Scheduled<Void>?
+    /// The retry delay between attempts (the read timeout is the connection's timer, `ProxyHandler.readTimer`).
+    var retryTimer: Scheduled<Void>?
 
     // Response side.
     /// Reads usage as the upstream's body passes, when the body is not copied; set when its head arrived.

@@ -180,6 +180,9 @@ extension ProxyHandler: UpstreamDelegate {
         var contentLength: Int?
         var byokAlias: String?
         var ownProviderKey = Self.queryHasKey(route.query)
+        // Whether the request sends a `cf-aig-*` header other than those read here: only then are the controls'
+        // headers looked for (`RequestControls`).
+        var otherGatewayHeaders = false
         let placement = entry.authentication ? providerKeyPlacement(provider: route.provider, target: target) : nil
         let listed = ProxyHeaders.connectionTokens(head.headers)
         var headers = HTTPHeaders()
@@ -219,6 +222,8 @@ extension ProxyHandler: UpstreamDelegate {
                     eventID = value
                 } else if ProxyHeaders.nameEquals(name, GatewayHeader.byokAlias) {
                     byokAlias = value
+                } else {
+                    otherGatewayHeaders = true
                 }
                 continue
             }
@@ -265,7 +270,9 @@ extension ProxyHandler: UpstreamDelegate {
 
         let controls: RequestControls
         do {
-            controls = try RequestControls(head.headers, policy: entry.policy)
+            controls =
+                otherGatewayHeaders
+                ? try RequestControls(head.headers, policy: entry.policy) : RequestControls(policy: entry.policy)
         } catch {
             reject(head, .badRequest, "invalid_header", error.description, close: false)
             return nil
@@ -485,18 +492,33 @@ extension ProxyHandler: UpstreamDelegate {
             // `awaitCollectedBody`: the head goes with the body (`sendCollectedRequest`).
             break
         }
-        connection.flush()
-        if let context, !context.channel.isWritable { connection.pauseReads() }
-        if exchange.readTimer == nil {
-            scheduleReadTimer(exchange, in: exchange.machine.firstTimerDelay(now: shared.clock.now()))
+        if handlingRead {
+            // A pooled connection, attached while the client's read is handled: the request's body usually came in
+            // the same read, and the read-complete sends head and body in one write.
+            upstreamNeedsFlush = true
+        } else {
+            connection.flush()
         }
+        if let context, !context.channel.isWritable { connection.pauseReads() }
+        scheduleReadTimer(in: exchange.machine.firstTimerDelay(now: shared.clock.now()))
         resumeReadsIfPossible()
     }
 
-    func scheduleReadTimer(_ exchange: ProxyExchange, in delay: TimeAmount) {
+    /// Makes sure the read timer fires no later than `delay` from now. A timer already set to fire sooner is kept
+    /// (when it fires the machine says when to look again), so a keep-alive connection schedules about one timer per
+    /// read timeout rather than one per request.
+    func scheduleReadTimer(in delay: TimeAmount) {
         guard let context else { return }
-        exchange.readTimer = context.eventLoop.assumeIsolated().scheduleTask(in: delay) { [self] in
-            exchange.readTimer = nil
+        let deadline = NIODeadline.now() + delay
+        if let readTimer {
+            if readTimerDeadline <= deadline { return }
+            readTimer.cancel()
+        }
+        readTimerDeadline = deadline
+        readTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            readTimer = nil
+            // Whichever exchange is in flight now: its machine knows whether it waits on an upstream.
+            guard let exchange else { return }
             perform(exchange.machine.readTimerFired(now: shared.clock.now()), exchange: exchange)
         }
     }
@@ -642,8 +664,8 @@ extension ProxyHandler: UpstreamDelegate {
         guard let exchange else { return }
         // The connection already let go of its delegate.
         exchange.upstream = nil
-        exchange.readTimer?.cancel()
-        exchange.readTimer = nil
+        exchange.retryTimer?.cancel()
+        exchange.retryTimer = nil
         perform(exchange.machine.upstreamClosed(cause: error, replayable: exchange.canReplay), exchange: exchange)
     }
 
@@ -660,7 +682,7 @@ extension ProxyHandler: UpstreamDelegate {
         case .attemptFailed(let failure, let wait, let upstream):
             attemptFailed(exchange, failure: failure, retryIn: wait, upstream: upstream)
         case .scheduleReadTimer(let delay):
-            scheduleReadTimer(exchange, in: delay)
+            scheduleReadTimer(in: delay)
         case .lookUpCache:
             lookUpCache(exchange)
         case .connectUpstream:
@@ -705,16 +727,16 @@ extension ProxyHandler: UpstreamDelegate {
                 exchange.logStatus = "quota_exceeded"
             }
         }
-        exchange.readTimer = context.eventLoop.assumeIsolated().scheduleTask(in: wait) { [self] in
-            exchange.readTimer = nil
+        exchange.retryTimer = context.eventLoop.assumeIsolated().scheduleTask(in: wait) { [self] in
+            exchange.retryTimer = nil
             perform(exchange.machine.retryTimerFired(now: shared.clock.now()), exchange: exchange)
         }
     }
 
     /// Lets go of the exchange's upstream connection and timer: back to the pool or closed.
     func letGoOfUpstream(_ exchange: ProxyExchange, _ disposal: ExchangeStateMachine.UpstreamDisposal) {
-        exchange.readTimer?.cancel()
-        exchange.readTimer = nil
+        exchange.retryTimer?.cancel()
+        exchange.retryTimer = nil
         guard let connection = exchange.upstream else { return }
         exchange.upstream = nil
         connection.delegate = nil

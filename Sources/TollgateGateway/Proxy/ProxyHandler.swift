@@ -22,9 +22,17 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var exchange: ProxyExchange?
     /// Request parts were written upstream since the last flush (flushed at read-complete, batched).
     var upstreamNeedsFlush = false
+    /// A request part from the client is being handled (`channelRead`): a read-complete follows, which flushes.
+    var handlingRead = false
     /// The promise of a half-close deferred until the proxied response ends.
     var deferredOutputClosePromise: EventLoopPromise<Void>?
     var idleTimer: Scheduled<Void>?
+    /// The read timeout of the exchange in flight, one timer for the connection's exchanges: it is not cancelled when
+    /// an exchange ends, only brought forward when one needs it sooner (`scheduleReadTimer`); when it fires, the
+    /// exchange's machine tells whether its upstream was quiet too long or when to look again.
+    var readTimer: Scheduled<Void>?
+    /// When `readTimer` fires.
+    var readTimerDeadline = NIODeadline.uptimeNanoseconds(0)
     /// A request whose body is read whole before its exchange exists: the universal endpoint's (its steps name the
     /// provider), or one for a gateway whose spend limits depend on the model the body names.
     var pendingRequest: PendingRequest?
@@ -43,6 +51,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         idleTimer?.cancel()
         idleTimer = nil
+        readTimer?.cancel()
+        readTimer = nil
         self.context = nil
     }
 
@@ -68,7 +78,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
+        handlingRead = true
         perform(connection.received(part, now: shared.clock.now()), part, context: context)
+        handlingRead = false
     }
 
     /// Carries out where the connection machine sent a request part; true when it went to Hummingbird.
@@ -119,6 +131,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func channelInactive(context: ChannelHandlerContext) {
         idleTimer?.cancel()
         idleTimer = nil
+        readTimer?.cancel()
+        readTimer = nil
         pendingRequest = nil
         if connection.inactive() == .abandonExchange, let exchange {
             perform(exchange.machine.clientGone(), exchange: exchange)

@@ -22,6 +22,11 @@ enum ProxyHeaders {
         return name.withUTF8 { b in b.count >= 7 && startsWithLowercase(b, "cf-aig-") }
     }
 
+    static func isConnection(_ name: String) -> Bool {
+        var name = name
+        return name.withUTF8 { b in b.count == 10 && equalsLowercase(b, "connection") }
+    }
+
     static func isHost(_ name: String) -> Bool {
         var name = name
         return name.withUTF8 { b in b.count == 4 && equalsLowercase(b, "host") }
@@ -39,6 +44,9 @@ enum ProxyHeaders {
 
     /// The extra names a `Connection` header lists (beyond `close` / `keep-alive`), lowercased.
     static func connectionTokens(_ headers: HTTPHeaders) -> [String] {
+        // Most messages have no `Connection` header (HTTP/1.1 keeps alive by default): one pass over the names, no
+        // allocation.
+        guard headers.contains(where: { isConnection($0.name) }) else { return [] }
         var tokens: [String] = []
         for value in headers[canonicalForm: "connection"] {
             let token = value.lowercased()

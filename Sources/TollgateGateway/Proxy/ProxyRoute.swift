@@ -33,38 +33,53 @@ struct ProxyRoute {
         uri.utf8.starts(with: "/v1/".utf8)
     }
 
-    /// Nil when the URI does not name account, gateway and provider. Scans UTF-8 code units (the separators are
-    /// ASCII), which is much cheaper than walking characters.
+    /// Nil when the URI does not name account, gateway and provider. One pass over the URI's bytes finds the
+    /// separators (all ASCII); the parts are then cut out of the URI.
     init?(uri: String) {
         guard Self.isProxyURI(uri) else { return nil }
-        let utf8 = uri.utf8
-        var end = utf8.endIndex
-        if let hash = utf8.firstIndex(of: UInt8(ascii: "#")) { end = hash }
-        var pathEnd = end
-        query = nil
-        if let q = utf8[..<end].firstIndex(of: UInt8(ascii: "?")) {
-            pathEnd = q
-            query = uri[utf8.index(after: q)..<end]
-        }
-        var cursor = utf8.index(utf8.startIndex, offsetBy: 4)
-        var segments: [Substring] = []
-        segments.reserveCapacity(3)
-        var rest: Substring = ""
-        while segments.count < 3 {
-            guard let slash = utf8[cursor..<pathEnd].firstIndex(of: UInt8(ascii: "/")) else {
-                segments.append(uri[cursor..<pathEnd])
-                cursor = pathEnd
-                break
+        var bytes = uri
+        // `end`: the first `#` or the end; `question`: the first `?` before it; the first three slashes of the path.
+        let found = bytes.withUTF8 { b -> (end: Int, question: Int?, first: Int, second: Int, third: Int?)? in
+            var end = b.count
+            var question: Int?
+            var first = -1
+            var second = -1
+            var third = -1
+            var i = 4
+            while i < end {
+                switch b[i] {
+                case UInt8(ascii: "#"):
+                    end = i
+                case UInt8(ascii: "?") where question == nil:
+                    question = i
+                case UInt8(ascii: "/") where question == nil:
+                    if first < 0 {
+                        first = i
+                    } else if second < 0 {
+                        second = i
+                    } else if third < 0 {
+                        third = i
+                    }
+                default:
+                    break
+                }
+                i += 1
             }
-            segments.append(uri[cursor..<slash])
-            // The provider's slash starts the forwarded path; the others only separate segments.
-            cursor = segments.count == 3 ? slash : utf8.index(after: slash)
+            // Account and gateway need a slash after each; the provider runs to the third slash or the path's end.
+            guard first >= 0, second >= 0 else { return nil }
+            return (end, question, first, second, third >= 0 ? third : nil)
         }
-        rest = uri[cursor..<pathEnd]
-        guard segments.count == 3, segments.allSatisfy({ !$0.isEmpty }) else { return nil }
-        account = segments[0]
-        gateway = segments[1]
-        provider = segments[2]
+        guard let found else { return nil }
+        let utf8 = uri.utf8
+        func at(_ offset: Int) -> String.Index { utf8.index(utf8.startIndex, offsetBy: offset) }
+        let pathEnd = found.question ?? found.end
+        query = found.question.map { uri[at($0 + 1)..<at(found.end)] }
+        let providerEnd = found.third ?? pathEnd
+        account = uri[at(4)..<at(found.first)]
+        gateway = uri[at(found.first + 1)..<at(found.second)]
+        provider = uri[at(found.second + 1)..<at(providerEnd)]
+        guard !account.isEmpty, !gateway.isEmpty, !provider.isEmpty else { return nil }
+        let rest = uri[at(providerEnd)..<at(pathEnd)]
         path = rest.isEmpty ? "/" : rest
     }
 }
