@@ -6,6 +6,9 @@
 # and checks that both give the same sums.
 #
 # usage: scripts/bench-usage.sh [RECORDS=10000000] [OTHERS=99] [OTHER_RECORDS=10000]
+# ROLLING=HH:MM times a rolling window instead: the records span the month and one day more, and the usage query
+# (and DuckDB's) runs from HH:MM on the month's first day to HH:MM 30 days later (ROLLING=14:37: neither end on an
+# hour); the report is still the calendar month.
 # Needs python3 (a venv in .venv gets duckdb from PyPI). Writes to a temporary folder, removed at the end
 # (KEEP=1 keeps it).
 set -euo pipefail
@@ -26,34 +29,45 @@ trap cleanup EXIT
 END=$(date -u +%Y-%m-01)
 FROM=$(date -u -d "$END - 30 days" +%Y-%m-%dT00:00:00Z)
 MONTH=$(date -u -d "$END - 1 day" +%Y-%m)
+DAYS=30
+USAGE_FROM=$FROM
+USAGE_TO="${END}T00:00:00Z"
+DATA_END=$END
+if [[ -n "${ROLLING:-}" ]]; then
+    DAYS=31
+    DATA_END=$(date -u -d "$END + 1 day" +%Y-%m-%d)
+    USAGE_FROM="${FROM%T*}T${ROLLING}:00Z"
+    USAGE_TO="${END}T${ROLLING}:00Z"
+fi
 
-echo "== generate: $RECORDS records for account bench over 30 days (to $END), $OTHERS other accounts × $OTHER_RECORDS"
+echo "== generate: $RECORDS records for account bench over $DAYS days (to $DATA_END), $OTHERS other accounts × $OTHER_RECORDS"
 start=$(date +%s.%N)
-"$BIN/tollgate" generate --data "$DATA" --account bench --records "$RECORDS" --days 30 --end "$END" \
+"$BIN/tollgate" generate --data "$DATA" --account bench --records "$RECORDS" --days "$DAYS" --end "$DATA_END" \
     --no-payload --seed 1 2>/dev/null
 gen_seconds=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 for i in $(seq 1 "$OTHERS"); do
-    "$BIN/tollgate" generate --data "$DATA" --account "other-$i" --records "$OTHER_RECORDS" --days 30 --end "$END" \
+    "$BIN/tollgate" generate --data "$DATA" --account "other-$i" --records "$OTHER_RECORDS" --days "$DAYS" --end "$DATA_END" \
         --no-payload --seed "$((i + 1))" >/dev/null 2>&1
 done
 echo "generate (store + pricing + rollups): $(awk -v n="$RECORDS" -v s="$gen_seconds" 'BEGIN { printf "%d", n / s }') records/s (${gen_seconds}s)"
 du -sh "$DATA" | sed 's/^/data folder: /'
 
-echo "== tollgate: monthly report ($MONTH) and 30-day usage by model with percentiles"
-"$BIN/tollgate-bench" usage --data "$DATA" --account bench --month "$MONTH" --from "$FROM" \
-    --to "${END}T00:00:00Z" --runs 21 >"$DATA/tollgate.json"
+echo "== tollgate: monthly report ($MONTH) and usage $USAGE_FROM..$USAGE_TO by day and model with percentiles"
+"$BIN/tollgate-bench" usage --data "$DATA" --account bench --month "$MONTH" --from "$USAGE_FROM" \
+    --to "$USAGE_TO" --runs 21 >"$DATA/tollgate.json"
 cat "$DATA/tollgate.json"; echo
 
 echo "== export for DuckDB"
 start=$(date +%s.%N)
-"$BIN/tollgate" export --data "$DATA" --account bench --from "$FROM" --to "${END}T00:00:00Z" \
+"$BIN/tollgate" export --data "$DATA" --account bench --from "$FROM" --to "${DATA_END}T00:00:00Z" \
     --output "$DATA/export.csv" 2>/dev/null
 echo "export: $(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')s, $(du -h "$DATA/export.csv" | cut -f1)"
 
 if [[ ! -x .venv/bin/python ]]; then python3 -m venv .venv; fi
 .venv/bin/pip install -q duckdb
 echo "== DuckDB $(.venv/bin/python -c 'import duckdb; print(duckdb.__version__)'): same questions in SQL"
-.venv/bin/python scripts/bench_duckdb.py "$DATA/export.csv" "$FROM" "${END}T00:00:00Z" 6 >"$DATA/duckdb.json"
+.venv/bin/python scripts/bench_duckdb.py "$DATA/export.csv" "$FROM" "${END}T00:00:00Z" 6 \
+    "$USAGE_FROM" "$USAGE_TO" >"$DATA/duckdb.json"
 cat "$DATA/duckdb.json"; echo
 
 .venv/bin/python - "$DATA/tollgate.json" "$DATA/duckdb.json" <<'PY'

@@ -1,7 +1,8 @@
 """The DuckDB side of scripts/bench-usage.sh: load `tollgate export` CSV, time the SQL equivalent of the monthly
 report and of a usage query grouped by model with percentiles, and print the sums as JSON for comparison.
 
-usage: bench_duckdb.py EXPORT.csv FROM_ISO TO_ISO RUNS
+usage: bench_duckdb.py EXPORT.csv FROM_ISO TO_ISO RUNS [USAGE_FROM_ISO USAGE_TO_ISO]
+(the report's range, then the usage query's when it differs: a rolling window)
 """
 import json
 import statistics
@@ -11,6 +12,7 @@ import time
 import duckdb
 
 path, start, end, runs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+usage_start, usage_end = (sys.argv[5], sys.argv[6]) if len(sys.argv) > 6 else (start, end)
 con = duckdb.connect()
 t0 = time.perf_counter()
 con.execute(
@@ -40,7 +42,7 @@ usage = f"""
            sum(coalesce(tokens_out, 0)) AS tokens_out, sum(cost) AS cost,
            quantile_cont(duration_ms, [0.5, 0.9, 0.95, 0.99]) AS latency,
            quantile_cont(ttft_ms, [0.5, 0.9, 0.95, 0.99]) AS ttft
-    FROM logs WHERE created_at >= TIMESTAMPTZ '{start}' AND created_at < TIMESTAMPTZ '{end}'
+    FROM logs WHERE created_at >= TIMESTAMPTZ '{usage_start}' AND created_at < TIMESTAMPTZ '{usage_end}'
     GROUP BY model ORDER BY model
 """
 

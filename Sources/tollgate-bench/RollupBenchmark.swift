@@ -160,6 +160,16 @@ struct RollupBenchmark: ParsableCommand {
                             groupBy: [.model], measures: [.cost]))
                 }
             ),
+            (
+                "rolling 30 days from 14:37, daily, by model, all measures (UTC; needs --days 31)",
+                {
+                    let from = start + (14 * 60 + 37) * 60_000
+                    return try $0.usage(
+                        UsageQuery(
+                            account: "bench", from: from, to: from + 30 * 86_400_000, interval: .day,
+                            groupBy: [.model]))
+                }
+            ),
         ]
         let selected = queries.map { Set($0.split(separator: ",").compactMap { Int($0) }) }
         for (number, (name, query)) in all.enumerated() where selected?.contains(number) ?? true {

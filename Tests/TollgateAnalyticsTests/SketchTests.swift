@@ -125,4 +125,29 @@ func withinAccuracy(_ estimate: Double, _ exact: Int64) -> Bool {
     @Test func emptySketchHasNoQuantile() {
         #expect(QuantileSketch().quantile(0.5) == nil)
     }
+
+    /// Skipping a run of encoded sketches (sparse, dense, empty, with zeros) lands exactly where decoding them one by
+    /// one does, and a truncated run throws.
+    @Test func skippingARunOfSketchesLandsWhereDecodingDoes() throws {
+        var rng = SplitMix64(seed: 5)
+        var sketches: [QuantileSketch] = []
+        for k in 0..<200 {
+            var sketch = QuantileSketch()
+            let n = [0, 1, 3, 40, 2_000][k % 5]
+            for _ in 0..<n { sketch.add(Int64(rng.logNormal(mu: 12, sigma: 1.5).rounded())) }
+            if k % 7 == 0 { sketch.add(0) }
+            sketches.append(sketch)
+        }
+        let bytes = sketches.flatMap(\.encoded)
+        for skipped in [0, 1, 2, 5, 17, 199] {
+            var reader = ByteReader(bytes)
+            try QuantileSketch.skip(&reader, count: skipped)
+            #expect(try QuantileSketch(from: &reader) == sketches[skipped])
+        }
+        var reader = ByteReader(bytes)
+        try QuantileSketch.skip(&reader, count: 200)
+        #expect(reader.isAtEnd)
+        var truncated = ByteReader(Array(bytes.dropLast()))
+        #expect(throws: RollupError.self) { try QuantileSketch.skip(&truncated, count: 200) }
+    }
 }

@@ -110,6 +110,22 @@ struct ByteReader {
         return end.1
     }
 
+    /// Steps over `count` varints without decoding them: a varint ends at each byte below 0x80.
+    mutating func skipVarints(_ count: Int) throws(RollupError) {
+        let end: Int? = bytes.withUnsafeBufferPointer { b in
+            var p = position
+            var left = count
+            while left > 0 {
+                guard p < b.count else { return nil }
+                if b[p] < 0x80 { left -= 1 }
+                p += 1
+            }
+            return p
+        }
+        guard let end else { throw .corruptChunk("truncated varint") }
+        position = end
+    }
+
     mutating func signed128() throws(RollupError) -> Int128 {
         var result: UInt128 = 0
         var shift: UInt128 = 0

@@ -184,13 +184,18 @@ public struct QuantileSketch: Sendable, Hashable {
 
     /// Skips one encoded sketch.
     static func skip(_ reader: inout ByteReader) throws(RollupError) {
-        let header = try reader.unsigned()
-        _ = try reader.unsigned()
-        if header & 1 == 1 {
-            _ = try reader.unsigned()
-            for _ in 0..<(header >> 1) { _ = try reader.unsigned() }
-        } else {
-            for _ in 0..<((header >> 1) * 2) { _ = try reader.unsigned() }
+        try skip(&reader, count: 1)
+    }
+
+    /// Skips `count` encoded sketches: only their headers are decoded, the varints of their entries are counted.
+    static func skip(_ reader: inout ByteReader, count: Int) throws(RollupError) {
+        for _ in 0..<count {
+            let header = try reader.unsigned()
+            // The zero count, then the first index and `length` counts (dense) or `length` index–count pairs.
+            let length = Int(truncatingIfNeeded: header >> 1)
+            guard length >= 0, length <= reader.bytes.count else { throw .corruptChunk("sketch length") }
+            let varints = header & 1 == 1 ? length + 2 : 2 * length + 1
+            try reader.skipVarints(varints)
         }
     }
 }

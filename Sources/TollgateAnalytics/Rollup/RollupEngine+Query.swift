@@ -12,6 +12,13 @@ extension RollupEngine {
     ///
     /// - Throws: `UsageQueryError` for a bad range (the API's 400), `RollupError` or `SQLiteError` for storage.
     public func usage(_ query: UsageQuery) throws -> UsageResult {
+        try usage(query, totalsApart: nil)
+    }
+
+    /// `usage(_:)` with the way of computing the group totals chosen: read apart as one bucket covering the whole
+    /// range (`true`), added up from the rows (`false`), or whichever reads less (`nil`). All three give the same
+    /// result; the tests compare them.
+    func usage(_ query: UsageQuery, totalsApart: Bool?) throws -> UsageResult {
         guard query.from < query.to else { throw UsageQueryError.emptyRange(from: query.from, to: query.to) }
         for t in [query.from, query.to] where UTCCalendar.floor(t, RollupLevel.minuteMs) != t {
             throw UsageQueryError.notMinuteAligned(t)
@@ -24,34 +31,42 @@ extension RollupEngine {
         if query.measures.contains(.latency) { columns.append(.latency) }
         if query.measures.contains(.ttft) { columns.append(.ttft) }
 
-        // The rows, then the totals of each group over the whole range as one more bucket: covered by the coarsest
-        // levels on their own, that is cheaper than adding up the rows' sketches. Both are exact sums of the same
-        // inputs, so the rows add up to the totals exactly (percentiles come from identical bucket counts).
+        // The rows, then the totals of each group over the whole range. When coarser stored buckets cover the whole
+        // range (a month bucket for the 30 days of a calendar month), the totals are read as one more bucket: that
+        // is cheaper than adding up the rows' sketches. A rolling window (`from` at 14:37) has no coarser cover: its
+        // whole range is the very cells the rows read, so the totals add up the rows' accumulators instead of
+        // decoding every cell twice. Both are exact sums of the same inputs, so the rows add up to the totals
+        // exactly (percentiles come from identical bucket counts).
+        let rowCover = Self.coverage(boundaries: boundaries, from: query.from, to: query.to)
+        let wholeCover =
+            boundaries.count > 2
+            ? Self.coverage(boundaries: [query.from, query.to], from: query.from, to: query.to) : nil
+        let separateTotals = wholeCover.map { totalsApart ?? ($0.buckets * 2 <= rowCover.buckets) } ?? false
         var rows = UsageReader(query: query, boundaries: boundaries, columns: columns)
         var whole = UsageReader(query: query, boundaries: [query.from, query.to], columns: columns)
-        let separateTotals = boundaries.count > 2
         try store.read { snapshot in
             // One snapshot for every statement: a checkpoint may add parts or compact a chunk between two reads.
-            try rows.loadSeries(snapshot)
-            try Self.collect(into: &rows, snapshot: snapshot)
-            if separateTotals {
-                try whole.loadSeries(snapshot)
-                try Self.collect(into: &whole, snapshot: snapshot)
+            let series = try snapshot.series(account: query.account)
+            rows.loadSeries(series)
+            try Self.collect(into: &rows, runs: rowCover.runs, snapshot: snapshot)
+            if separateTotals, let wholeCover {
+                whole.loadSeries(series)
+                try Self.collect(into: &whole, runs: wholeCover.runs, snapshot: snapshot)
             }
         }
         return rows.result(totals: separateTotals ? whole : nil)
     }
 
-    /// Reads what the buckets of `reader` need: each output bucket (clipped to the query's range) is covered by the
-    /// coarsest stored buckets, adjacent stored buckets of a level joined into runs, runs read chunk range by chunk
-    /// range.
-    static func collect(into reader: inout UsageReader, snapshot: RollupSnapshot) throws {
-        let boundaries = reader.boundaries
-        let query = reader.query
+    /// The stored buckets that cover each bucket of `boundaries` clipped to `[from, to)`: the coarsest that fit,
+    /// adjacent stored buckets of a level joined into runs (indexed by level), and how many stored buckets in all.
+    static func coverage(boundaries: [Int64], from: Int64, to: Int64)
+        -> (runs: [[(start: Int64, end: Int64)]], buckets: Int)
+    {
         var runs: [[(start: Int64, end: Int64)]] = [[], [], [], []]
+        var buckets = 0
         for i in 0..<(boundaries.count - 1) {
-            var t = max(boundaries[i], query.from)
-            let end = min(boundaries[i + 1], query.to)
+            var t = max(boundaries[i], from)
+            let end = min(boundaries[i + 1], to)
             while t < end {
                 for level in RollupLevel.allCases.reversed() where level.bucketStart(t) == t {
                     let next = level.nextBucket(t)
@@ -61,11 +76,20 @@ extension RollupEngine {
                     } else {
                         runs[level.rawValue].append((t, next))
                     }
+                    buckets += 1
                     t = next
                     break
                 }
             }
         }
+        return (runs, buckets)
+    }
+
+    /// Reads what the buckets of `reader` need: the stored buckets of `runs` (from `coverage`), read chunk range by
+    /// chunk range.
+    static func collect(
+        into reader: inout UsageReader, runs: [[(start: Int64, end: Int64)]], snapshot: RollupSnapshot
+    ) throws {
         for level in RollupLevel.allCases.reversed() {
             for cluster in clusters(runs[level.rawValue], level: level) {
                 try reader.read(level: level, runs: cluster.runs, chunks: cluster.chunks, snapshot: snapshot)
@@ -166,12 +190,24 @@ struct UsageReader {
 
     var groups: [UsageGroup] = []
     var groupIndex: [UsageGroup: Int] = [:]
-    /// Per series id: its group and its key (for errors, cached, unpriced, refused).
-    var seriesGroup: [Int64: (group: Int, key: RollupSeriesKey)] = [:]
-    var slots: [Int: Int] = [:]
+    /// Per series id: its group, and the flags of its key (`Flags`) for errors, cached, unpriced and refused.
+    var seriesGroup: [Int64: (group: Int, flags: UInt8)] = [:]
+    /// Per output bucket: where its groups' slots start in `groupSlots`, or -1 before any cell of it was read.
+    var bucketSlots: [Int32] = []
+    /// Per (bucket, group), by blocks of `groups.count`: the index of its accumulator, or -1.
+    var groupSlots: [Int32] = []
     var slotKeys: [(bucket: Int, group: Int)] = []
     var accumulators: [UsageAccumulator] = []
     var chunksRead: [RollupLevel: Int] = [:]
+
+    /// What a series' key says of its requests: each set bit adds them to one more count.
+    enum Flags {
+        static let error: UInt8 = 1
+        static let cached: UInt8 = 2
+        static let unpriced: UInt8 = 4
+        static let rateLimited: UInt8 = 8
+        static let spendLimited: UInt8 = 16
+    }
 
     init(query: UsageQuery, boundaries: [Int64], columns: [RollupColumn]) {
         self.query = query
@@ -179,8 +215,8 @@ struct UsageReader {
         self.columns = columns
     }
 
-    mutating func loadSeries(_ snapshot: RollupSnapshot) throws {
-        for series in try snapshot.series(account: query.account) {
+    mutating func loadSeries(_ series: [RollupSeriesRecord]) {
+        for series in series {
             let key = RollupSeriesKey(series)
             let group = UsageGroup(key, fields: query.groupBy)
             let index: Int
@@ -191,8 +227,13 @@ struct UsageReader {
                 groups.append(group)
                 groupIndex[group] = index
             }
-            seriesGroup[series.id] = (index, key)
+            let flags =
+                (key.success ? 0 : Flags.error) | (key.cached ? Flags.cached : 0) | (key.priced ? 0 : Flags.unpriced)
+                | (key.refusal == GatewayRefusal.rateLimited.rawValue ? Flags.rateLimited : 0)
+                | (key.refusal == GatewayRefusal.spendLimitExceeded.rawValue ? Flags.spendLimited : 0)
+            seriesGroup[series.id] = (index, flags)
         }
+        bucketSlots = [Int32](repeating: -1, count: boundaries.count - 1)
     }
 
     private func bucketIndex(of t: Int64) -> Int {
@@ -203,6 +244,24 @@ struct UsageReader {
             if boundaries[mid] <= t { low = mid } else { high = mid }
         }
         return low
+    }
+
+    /// The accumulator of `group` in output bucket `bucket`, made on first use.
+    @inline(__always)
+    private mutating func slot(bucket: Int, group: Int) -> Int {
+        var start = Int(bucketSlots[bucket])
+        if start < 0 {
+            start = groupSlots.count
+            bucketSlots[bucket] = Int32(start)
+            groupSlots.append(contentsOf: repeatElement(-1, count: groups.count))
+        }
+        let existing = groupSlots[start + group]
+        if existing >= 0 { return Int(existing) }
+        let slot = accumulators.count
+        groupSlots[start + group] = Int32(slot)
+        slotKeys.append((bucket, group))
+        accumulators.append(UsageAccumulator())
+        return slot
     }
 
     /// Adds the cells of the chunks in `chunks` whose bucket lies in one of `runs`.
@@ -245,24 +304,11 @@ struct UsageReader {
                     lastBucket = Self.inRuns(t, runs) ? bucketIndex(of: t) : -1
                 }
                 guard lastBucket >= 0 else { continue }
-                guard let (group, seriesKey) = seriesGroup[series[i]] else {
+                guard let (group, seriesFlags) = seriesGroup[series[i]] else {
                     throw RollupError.corruptChunk("unknown series \(series[i])")
                 }
-                let slotKey = lastBucket * groups.count + group
-                let slot: Int
-                if let existing = slots[slotKey] {
-                    slot = existing
-                } else {
-                    slot = accumulators.count
-                    slots[slotKey] = slot
-                    slotKeys.append((lastBucket, group))
-                    accumulators.append(UsageAccumulator())
-                }
-                cellFlags[i] =
-                    (seriesKey.success ? 0 : 1) | (seriesKey.cached ? 2 : 0) | (seriesKey.priced ? 0 : 4)
-                    | (seriesKey.refusal == GatewayRefusal.rateLimited.rawValue ? 8 : 0)
-                    | (seriesKey.refusal == GatewayRefusal.spendLimitExceeded.rawValue ? 16 : 0)
-                cellTargets[i] = slot
+                cellFlags[i] = seriesFlags
+                cellTargets[i] = slot(bucket: lastBucket, group: group)
             }
             targets[key] = cellTargets
             flags[key] = cellFlags
@@ -274,35 +320,56 @@ struct UsageReader {
                 guard let cellTargets = targets[key], let cellFlags = flags[key] else { continue }
                 var reader = ByteReader(row.data)
                 _ = try ChunkCodec.header(&reader, expected: cellTargets.count)
-                for (index, slot) in cellTargets.enumerated() {
-                    switch column {
-                    case .latency, .ttft:
+                // One loop per kind of column: the switch stays out of the per-cell work.
+                switch column {
+                case .latency, .ttft:
+                    let latency = column == .latency
+                    var index = 0
+                    while index < cellTargets.count {
+                        let slot = cellTargets[index]
                         if slot < 0 {
-                            try QuantileSketch.skip(&reader)
-                        } else if column == .latency {
+                            // A run of cells outside the window (the minutes before a rolling window's start):
+                            // skipped in one pass over their bytes.
+                            var skip = 1
+                            while index + skip < cellTargets.count, cellTargets[index + skip] < 0 { skip += 1 }
+                            try QuantileSketch.skip(&reader, count: skip)
+                            index += skip
+                            continue
+                        }
+                        if latency {
                             try accumulators[slot].latency.add(from: &reader)
                         } else {
                             try accumulators[slot].ttft.add(from: &reader)
                         }
-                    case .cost:
+                        index += 1
+                    }
+                case .cost, .saved:
+                    let cost = column == .cost
+                    for slot in cellTargets {
                         let value = try reader.signed128()
-                        if slot >= 0 { accumulators[slot].values.cost.picodollars += value }
-                    case .saved:
-                        let value = try reader.signed128()
-                        if slot >= 0 { accumulators[slot].values.saved.picodollars += value }
-                    case .requests:
-                        let value = try reader.signed()
-                        if slot >= 0 {
-                            accumulators[slot].values.requests += value
-                            // Errors, cached and unpriced requests are the requests of series that say so.
-                            let flags = cellFlags[index]
-                            if flags & 1 != 0 { accumulators[slot].values.errors += value }
-                            if flags & 2 != 0 { accumulators[slot].values.cached += value }
-                            if flags & 4 != 0 { accumulators[slot].values.unpriced += value }
-                            if flags & 8 != 0 { accumulators[slot].values.rateLimited += value }
-                            if flags & 16 != 0 { accumulators[slot].values.spendLimited += value }
+                        guard slot >= 0 else { continue }
+                        if cost {
+                            accumulators[slot].values.cost.picodollars += value
+                        } else {
+                            accumulators[slot].values.saved.picodollars += value
                         }
-                    default:
+                    }
+                case .requests:
+                    for (index, slot) in cellTargets.enumerated() {
+                        let value = try reader.signed()
+                        guard slot >= 0 else { continue }
+                        accumulators[slot].values.requests += value
+                        // Errors, cached and unpriced requests are the requests of series that say so.
+                        let flags = cellFlags[index]
+                        guard flags != 0 else { continue }
+                        if flags & Flags.error != 0 { accumulators[slot].values.errors += value }
+                        if flags & Flags.cached != 0 { accumulators[slot].values.cached += value }
+                        if flags & Flags.unpriced != 0 { accumulators[slot].values.unpriced += value }
+                        if flags & Flags.rateLimited != 0 { accumulators[slot].values.rateLimited += value }
+                        if flags & Flags.spendLimited != 0 { accumulators[slot].values.spendLimited += value }
+                    }
+                default:
+                    for slot in cellTargets {
                         let value = try reader.signed()
                         if slot >= 0 { accumulators[slot].add(column, value) }
                     }
@@ -343,26 +410,36 @@ struct UsageReader {
             return a.bucket != b.bucket ? a.bucket < b.bucket : groupRank[a.group] < groupRank[b.group]
         }
         var rows: [UsageRow] = []
-        var perGroup: [UsageGroup: UsageAccumulator] = [:]
+        rows.reserveCapacity(order.count)
+        // Without separate totals, each group's total is the sum of its rows (dense sketch windows added
+        // element-wise), by group index.
+        var perGroup = [UsageAccumulator?](repeating: nil, count: groups.count)
         for slot in order {
             let (bucket, group) = slotKeys[slot]
             rows.append(
                 UsageRow(bucketStart: boundaries[bucket], group: groups[group], values: finish(accumulators[slot])))
             if totals == nil {
-                perGroup[groups[group], default: UsageAccumulator()].merge(accumulators[slot], sketches: sketches)
+                if perGroup[group] == nil {
+                    perGroup[group] = accumulators[slot]
+                } else {
+                    perGroup[group]!.merge(accumulators[slot], sketches: sketches)
+                }
             }
         }
+        var groupAccumulators: [(group: UsageGroup, accumulator: UsageAccumulator)] = []
         var chunksRead = self.chunksRead
         if let totals {
             for slot in totals.accumulators.indices where totals.accumulators[slot].values.requests != 0 {
-                perGroup[totals.groups[totals.slotKeys[slot].group]] = totals.accumulators[slot]
+                groupAccumulators.append((totals.groups[totals.slotKeys[slot].group], totals.accumulators[slot]))
             }
             chunksRead.merge(totals.chunksRead, uniquingKeysWith: +)
+        } else {
+            for group in groups.indices { if let a = perGroup[group] { groupAccumulators.append((groups[group], a)) } }
         }
         var total = UsageAccumulator()
-        for (_, accumulator) in perGroup { total.merge(accumulator, sketches: sketches) }
-        let groupTotals = perGroup.sorted { $0.key < $1.key }.map {
-            UsageRow(bucketStart: boundaries[0], group: $0.key, values: finish($0.value))
+        for entry in groupAccumulators { total.merge(entry.accumulator, sketches: sketches) }
+        let groupTotals = groupAccumulators.sorted { $0.group < $1.group }.map {
+            UsageRow(bucketStart: boundaries[0], group: $0.group, values: finish($0.accumulator))
         }
         return UsageResult(rows: rows, groupTotals: groupTotals, totals: finish(total), chunksRead: chunksRead)
     }
