@@ -137,15 +137,27 @@ enum SegmentCompaction {
                     (key, RecordLocation(segment: segment, offset: offset, length: UInt32(frame.count))))
             }
         }
+        return try finish(
+            segment: segment, size: size, reader: reader, archive: archive, purged: archivedPurged, out: &out,
+            columns: columns, compressor: columnsCompressor, result: result)
+    }
+
+    /// The end of a pass, for either format: a segment left with usage records only becomes a usage archive and is
+    /// dropped; otherwise the rewritten file gets its columns and footer, and the directory is synced.
+    private static func finish(
+        segment: UInt32, size: UInt64, reader: SegmentReader, archive: UsageArchive.Builder?, purged: [LogKey],
+        out: inout RewriteFile, columns: ColumnBuilder, compressor: ZstdCompressor, result: Rewrite
+    ) throws -> Outcome {
         if let archive {
             let bytes = try archive.writePending(directory: reader.directory)
             return .drop(
                 Drop(
                     segment: segment, bytesBefore: size, bytes: UInt64(bytes), records: archive.count,
-                    purged: archivedPurged))
+                    purged: purged))
         }
+        var result = result
         let (pieces, newFooter) = try SegmentWriter.sealFrames(
-            columns: columns, segment: segment, at: out.offset, compressor: columnsCompressor)
+            columns: columns, segment: segment, at: out.offset, compressor: compressor)
         result.bytes = try out.finish(pieces)
         try SegmentDirectory.sync(reader.segmentsPath)
         result.footer = newFooter
@@ -337,19 +349,9 @@ extension SegmentCompaction {
             }
             try emit(blockAt: frameOffset, frame: frame, records: records)
         }
-        if let archive {
-            let bytes = try archive.writePending(directory: reader.directory)
-            return .drop(
-                Drop(
-                    segment: segment, bytesBefore: size, bytes: UInt64(bytes), records: archive.count,
-                    purged: archivedPurged))
-        }
-        let (pieces, newFooter) = try SegmentWriter.sealFrames(
-            columns: columns, segment: segment, at: out.offset, compressor: columnsCompressor)
-        result.bytes = try out.finish(pieces)
-        try SegmentDirectory.sync(reader.segmentsPath)
-        result.footer = newFooter
-        return .rewrite(result)
+        return try finish(
+            segment: segment, size: size, reader: reader, archive: archive, purged: archivedPurged, out: &out,
+            columns: columns, compressor: columnsCompressor, result: result)
     }
 }
 
