@@ -106,7 +106,7 @@ struct SegmentFormatTests {
         w.lengthPrefixed([1, 2, 3])
         bytes.append(contentsOf: w.bytes)
         #expect(try bytes.withUnsafeBytes { try ColumnBlock.decode($0, segment: 9) } == block)
-        #expect(block.model[0] == nil)
-        #expect(block.tokensIn[0] == nil && block.tokensIn[1] != nil)
+        #expect(block.strings(.model)[0] == nil)
+        #expect(block.integers(.tokensIn)[0] == nil && block.integers(.tokensIn)[1] != nil)
     }
 }

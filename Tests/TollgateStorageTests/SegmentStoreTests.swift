@@ -84,24 +84,14 @@ struct SegmentStoreTests {
             #expect(columns.ids[row] == record.id)
             #expect(columns.location(row: row) == location)
             #expect(columns.createdAt[row] == record.createdAt)
-            #expect(columns.account[row] == record.account)
-            #expect(columns.gateway[row] == record.gateway)
-            #expect(columns.provider[row] == record.provider)
-            #expect(columns.model[row] == record.model)
-            #expect(Int(columns.statusCode[row]) == record.statusCode)
-            #expect(columns.success[row] == record.success)
-            #expect(columns.stream[row] == record.stream)
-            #expect(columns.tokensIn[row] == record.usage.tokensIn)
-            #expect(columns.tokensOut[row] == record.usage.tokensOut)
-            #expect(columns.cachedTokensIn[row] == record.usage.cachedTokensIn)
-            #expect(columns.reasoningTokens[row] == record.usage.reasoningTokens)
-            #expect(columns.durationMicros[row] == record.durationMicros)
-            #expect(columns.ttftMicros[row] == record.ttftMicros)
-            #expect(columns.requestSize[row] == record.requestSize)
-            #expect(columns.responseSize[row] == record.responseSize)
+            // Every field a listing shows, from the columns alone.
+            #expect(
+                LogIndexEntry(columns: columns, row: row, cost: nil, saved: nil, annotation: nil)
+                    == LogIndexEntry(record, location: location))
             #expect(columns.lengths[row] == location.length)
         }
-        #expect(columns.provider.dictionary.count <= RecordFactory.models.count)
+        #expect(columns.strings(.provider).dictionary.count <= RecordFactory.models.count)
+        #expect(columns.hasListingColumns)
 
         // Index lookups: every id, in this segment and across segments; unknown ids are not found.
         for (location, record) in written.shuffled() {

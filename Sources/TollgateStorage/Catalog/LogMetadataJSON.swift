@@ -22,12 +22,17 @@ enum LogMetadataJSON {
     }
 
     private static func appendNumber(_ number: Double, to out: inout String) {
+        out += numberText(number)
+    }
+
+    /// A number as the column holds it: an integral value without a fraction, any other as Swift writes it.
+    static func numberText(_ number: Double) -> String {
         if !number.isFinite {
-            out += "null"  // JSON has no infinities; the header parser never produces them
+            "null"  // JSON has no infinities; the header parser never produces them
         } else if number == number.rounded(), abs(number) < 9_007_199_254_740_992 {
-            out += String(Int64(number))
+            String(Int64(number))
         } else {
-            out += "\(number)"
+            "\(number)"
         }
     }
 

@@ -5,8 +5,8 @@ import TollgateModel
 /// (41 of 77 MB after 146,000 requests, by heaptrack); encoded, with the ids, offsets and lengths that stay as
 /// arrays for the index frame to sort at sealing, they took 25 MB after about 300,000.
 ///
-/// `encode()` is the columns frame's content; `ColumnBlock.encode()` goes through a builder too, so there is one
-/// encoder.
+/// Which columns there are and how each is stored is `LogColumn`'s. `encode()` is the columns frame's content;
+/// `ColumnBlock.encode()` goes through a builder too, so there is one encoder.
 struct ColumnBuilder: Sendable {
     let segment: UInt32
     private(set) var ids: [LogID] = []
@@ -14,23 +14,9 @@ struct ColumnBuilder: Sendable {
     private(set) var lengths: [UInt32] = []
     private var createdAt = WireWriter(capacity: 0)
     private var previousCreatedAt: Int64 = 0
-    private var account = StringCodes()
-    private var gateway = StringCodes()
-    private var provider = StringCodes()
-    private var model = StringCodes()
-    private var statusCode = WireWriter(capacity: 0)
-    private var success = Bitmap()
-    private var stream = Bitmap()
-    private var tokensIn = Nullable()
-    private var tokensOut = Nullable()
-    private var cachedTokensIn = Nullable()
-    private var cacheWriteTokens = Nullable()
-    private var cacheWrite1hTokens = Nullable()
-    private var reasoningTokens = Nullable()
-    private var durationMicros = WireWriter(capacity: 0)
-    private var ttftMicros = Nullable()
-    private var requestSize = WireWriter(capacity: 0)
-    private var responseSize = WireWriter(capacity: 0)
+    private var strings = [StringCodes](repeating: StringCodes(), count: LogColumn.stringColumns.count)
+    private var integers = LogColumn.integerColumns.map { IntegerCodes(kind: $0.kind) }
+    private var flags = [Bitmap](repeating: Bitmap(), count: LogColumn.flagColumns.count)
 
     init(segment: UInt32) {
         self.segment = segment
@@ -45,104 +31,63 @@ struct ColumnBuilder: Sendable {
 
     /// Adds a row for `record`, stored at `location`.
     mutating func append(_ record: LogRecord, at location: RecordLocation) {
-        let u = record.usage
-        append(
-            id: record.id, offset: location.offset, length: location.length, createdAt: record.createdAt,
-            account: record.account, gateway: record.gateway, provider: record.provider, model: record.model,
-            statusCode: UInt16(clamping: record.statusCode), success: record.success, stream: record.stream,
-            tokens: (u.tokensIn, u.tokensOut, u.cachedTokensIn, u.cacheWriteTokens, u.cacheWrite1hTokens),
-            reasoningTokens: u.reasoningTokens, durationMicros: record.durationMicros, ttftMicros: record.ttftMicros,
-            requestSize: record.requestSize, responseSize: record.responseSize)
+        appendPosition(id: record.id, offset: location.offset, length: location.length, createdAt: record.createdAt)
+        for (slot, column) in LogColumn.stringColumns.enumerated() { strings[slot].append(column.string(of: record)) }
+        for (slot, column) in LogColumn.integerColumns.enumerated() {
+            integers[slot].append(column.integer(of: record))
+        }
+        for (slot, column) in LogColumn.flagColumns.enumerated() { flags[slot].append(column.flag(of: record)) }
     }
 
     /// Adds row `row` of a decoded block.
     mutating func append(row i: Int, of b: ColumnBlock) {
-        append(
-            id: b.ids[i], offset: b.offsets[i], length: b.lengths[i], createdAt: b.createdAt[i],
-            account: b.account[i] ?? "", gateway: b.gateway[i] ?? "", provider: b.provider[i] ?? "", model: b.model[i],
-            statusCode: b.statusCode[i], success: b.success[i], stream: b.stream[i],
-            tokens: (
-                b.tokensIn[i], b.tokensOut[i], b.cachedTokensIn[i], b.cacheWriteTokens[i], b.cacheWrite1hTokens[i]
-            ),
-            reasoningTokens: b.reasoningTokens[i], durationMicros: b.durationMicros[i], ttftMicros: b.ttftMicros[i],
-            requestSize: b.requestSize[i], responseSize: b.responseSize[i])
+        appendPosition(id: b.ids[i], offset: b.offsets[i], length: b.lengths[i], createdAt: b.createdAt[i])
+        for slot in strings.indices { strings[slot].append(b.strings[slot][i]) }
+        for slot in integers.indices { integers[slot].append(b.integers[slot][i]) }
+        for slot in flags.indices { flags[slot].append(b.flags[slot][i]) }
     }
 
-    // swift-format-ignore: the fields of one row
-    private mutating func append(
-        id: LogID, offset: UInt64, length: UInt32, createdAt at: Int64, account a: String, gateway g: String,
-        provider p: String, model m: String?, statusCode s: UInt16, success ok: Bool, stream st: Bool,
-        tokens t: (Int64?, Int64?, Int64?, Int64?, Int64?), reasoningTokens r: Int64?, durationMicros d: Int64,
-        ttftMicros ttft: Int64?, requestSize rq: Int64, responseSize rs: Int64
-    ) {
+    private mutating func appendPosition(id: LogID, offset: UInt64, length: UInt32, createdAt at: Int64) {
         ids.append(id)
         offsets.append(offset)
         lengths.append(length)
         createdAt.zigzag(at &- previousCreatedAt)
         previousCreatedAt = at
-        account.append(a)
-        gateway.append(g)
-        provider.append(p)
-        model.append(m)
-        statusCode.varint(UInt64(s))
-        success.append(ok)
-        stream.append(st)
-        tokensIn.append(t.0)
-        tokensOut.append(t.1)
-        cachedTokensIn.append(t.2)
-        cacheWriteTokens.append(t.3)
-        cacheWrite1hTokens.append(t.4)
-        reasoningTokens.append(r)
-        durationMicros.zigzag(d)
-        ttftMicros.append(ttft)
-        requestSize.zigzag(rq)
-        responseSize.zigzag(rs)
     }
 
     /// The smallest and largest id, nil when empty.
     var idRange: (min: LogID, max: LogID)? { ids.range }
 
-    /// The uncompressed content of a columns frame (FORMAT.md, "Columns frame").
+    /// The uncompressed content of a columns frame (FORMAT.md, "Columns frame"): every column, in tag order.
     func encode() -> [UInt8] {
-        typealias Tag = ColumnBlock.Tag
-        var out = WireWriter(capacity: 256 + count * 40)
+        var out = WireWriter(capacity: 256 + count * 48)
         out.u8(ColumnBlock.encodingVersion)
         out.varint(UInt64(count))
-        func column(_ tag: UInt64, _ bytes: [UInt8]) {
-            out.varint(tag)
-            out.lengthPrefixed(bytes)
+        for column in LogColumn.allCases {
+            out.varint(column.rawValue)
+            switch column.kind {
+            case .ids:
+                var w = WireWriter(capacity: count * 16)
+                for id in ids { w.id(LogIDBytes(high: id.high, low: id.low)) }
+                out.lengthPrefixed(w.bytes)
+            case .deltaVarints:
+                var w = WireWriter(capacity: count * 2)
+                var previous: UInt64 = 0
+                for o in offsets {
+                    w.varint(o &- previous)
+                    previous = o
+                }
+                out.lengthPrefixed(w.bytes)
+            case .deltaZigzags: out.lengthPrefixed(createdAt.bytes)
+            case .lengths:
+                var w = WireWriter(capacity: count * 2)
+                for l in lengths { w.varint(UInt64(l)) }
+                out.lengthPrefixed(w.bytes)
+            case .varints, .zigzags, .nullable: out.lengthPrefixed(integers[column.slot].encoded)
+            case .bitmap: out.lengthPrefixed(flags[column.slot].bytes)
+            case .strings: out.lengthPrefixed(strings[column.slot].encoded)
+            }
         }
-        var w = WireWriter(capacity: count * 16)
-        for id in ids { w.id(LogIDBytes(high: id.high, low: id.low)) }
-        column(Tag.id, w.bytes)
-        w = WireWriter(capacity: count * 2)
-        var previous: UInt64 = 0
-        for o in offsets {
-            w.varint(o &- previous)
-            previous = o
-        }
-        column(Tag.offset, w.bytes)
-        w = WireWriter(capacity: count * 2)
-        for l in lengths { w.varint(UInt64(l)) }
-        column(Tag.length, w.bytes)
-        column(Tag.createdAt, createdAt.bytes)
-        column(Tag.account, account.encoded)
-        column(Tag.gateway, gateway.encoded)
-        column(Tag.provider, provider.encoded)
-        column(Tag.model, model.encoded)
-        column(Tag.statusCode, statusCode.bytes)
-        column(Tag.success, success.bytes)
-        column(Tag.stream, stream.bytes)
-        column(Tag.tokensIn, tokensIn.encoded)
-        column(Tag.tokensOut, tokensOut.encoded)
-        column(Tag.cachedTokensIn, cachedTokensIn.encoded)
-        column(Tag.cacheWriteTokens, cacheWriteTokens.encoded)
-        column(Tag.cacheWrite1hTokens, cacheWrite1hTokens.encoded)
-        column(Tag.reasoningTokens, reasoningTokens.encoded)
-        column(Tag.durationMicros, durationMicros.bytes)
-        column(Tag.ttftMicros, ttftMicros.encoded)
-        column(Tag.requestSize, requestSize.bytes)
-        column(Tag.responseSize, responseSize.bytes)
         return out.bytes
     }
 
@@ -201,16 +146,25 @@ extension ColumnBuilder {
         }
     }
 
-    /// A nullable integer column: a presence bitmap, then the present values (zigzag varints).
-    struct Nullable: Sendable {
+    /// An integer column being written: unsigned or zigzag varints, or (nullable) a presence bitmap and the
+    /// present values as zigzag varints.
+    struct IntegerCodes: Sendable {
+        let kind: LogColumn.Kind
         private var present = Bitmap()
         private var values = WireWriter(capacity: 0)
 
+        init(kind: LogColumn.Kind) { self.kind = kind }
+
         mutating func append(_ value: Int64?) {
-            present.append(value != nil)
-            if let value { values.zigzag(value) }
+            switch kind {
+            case .varints: values.varint(UInt64(bitPattern: value ?? 0))
+            case .nullable:
+                present.append(value != nil)
+                if let value { values.zigzag(value) }
+            default: values.zigzag(value ?? 0)
+            }
         }
 
-        var encoded: [UInt8] { present.bytes + values.bytes }
+        var encoded: [UInt8] { kind == .nullable ? present.bytes + values.bytes : values.bytes }
     }
 }
