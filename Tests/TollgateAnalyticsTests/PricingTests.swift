@@ -221,7 +221,7 @@ import TollgateModel
             "cohere", "cerebras", "huggingface", "workers-ai", "azure-openai", "google-vertex-ai", "aws-bedrock",
         ]
         let documentedGaps: Set<String> = [
-            "cohere", "cerebras", "huggingface", "azure-openai", "google-vertex-ai", "aws-bedrock",
+            "cohere", "huggingface", "azure-openai", "google-vertex-ai", "aws-bedrock",
         ]
         for provider in providers {
             let count = rows.filter { $0["provider"] == provider }.count
@@ -286,5 +286,17 @@ import TollgateModel
         #expect(
             table.cost(provider: "grok", model: "grok-4.20-0309-reasoning", usage: small, at: before) == usd("0.008"))
         #expect(table.cost(provider: "grok", model: "grok-4.20-0309-reasoning", usage: small, at: at) == usd("0.00375"))
+    }
+
+    @Test func theShippedCerebrasRowPricesGptOss120bFromItsModelCard() throws {
+        let table = try PriceTable.shipped()
+        let at = RFC3339.parse("2026-12-03T12:00:00Z")!
+        // gpt-oss-120b on Cerebras: $0.35 input / $0.75 output per 1M tokens (model card); no cached-input price
+        // is printed, so cache reads bill at the input rate.
+        let usage = Usage(tokensIn: 100_000, cachedTokensIn: 20_000, tokensOut: 10_000)
+        // 100,000 × 0.35 + 10,000 × 0.75 = 42,500 µ$
+        #expect(table.cost(provider: "cerebras", model: "gpt-oss-120b", usage: usage, at: at) == usd("0.0425"))
+        // Models without a row stay unpriced (nil), never $0.
+        #expect(table.cost(provider: "cerebras", model: "llama3.1-8b", usage: usage, at: at) == nil)
     }
 }
