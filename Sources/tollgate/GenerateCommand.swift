@@ -36,7 +36,7 @@ struct GenerateCommand: ParsableCommand {
             _ = try store.catalog.createGateway(account: account, id: gateway, collectLogs: true)
         }
         var traffic = SyntheticTraffic(
-            seed: seed, count: records, start: startMs, end: endMs, payloads: !noPayload)
+            seed: seed, count: records, start: startMs, end: endMs, payloads: noPayload ? .none : .small)
         let progress = ProgressBar("generate", total: records)
         var written = 0
         var batch: [LogRecord] = []
