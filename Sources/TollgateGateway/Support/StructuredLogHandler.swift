@@ -58,7 +58,7 @@ public struct StructuredLogHandler: LogHandler {
             return fields.map { "\(Self.logfmtKey($0.0))=\(Self.logfmtValue($0.1))" }.joined(separator: " ") + "\n"
         case .json:
             return "{"
-                + fields.map { "\(OpenAPIWriter.quoted($0.0)):\(OpenAPIWriter.quoted($0.1))" }
+                + fields.map { "\(JSONText.quoted($0.0)):\(JSONText.quoted($0.1))" }
                 .joined(separator: ",") + "}\n"
         }
     }
