@@ -27,7 +27,7 @@ struct StoreBenchmark: ParsableCommand {
 
         // Generate first so generation is not timed.
         // One record a millisecond, ending now.
-        let start = Int64(Date().timeIntervalSince1970 * 1000) - Int64(records)
+        let start = WallClock.system() - Int64(records)
         var generator = SyntheticTraffic(
             seed: seed, count: records, start: start, end: start + Int64(records), payloads: .full)
         var all: [LogRecord] = []

@@ -27,7 +27,7 @@ public struct StructuredLogHandler: LogHandler {
     public init(
         label: String, format: Format,
         write: @escaping @Sendable (String) -> Void = StructuredLogHandler.stderr,
-        now: @escaping @Sendable () -> Int64 = SegmentWriter.wallClockMillis
+        now: @escaping @Sendable () -> Int64 = WallClock.system
     ) {
         self.label = label
         self.format = format
