@@ -72,7 +72,8 @@ public struct SyntheticTraffic {
 
     /// `words` as UTF-8 back to back, and where each ends, so a sentence is put together in one byte buffer.
     static let wordBytes: [UInt8] = words.flatMap(\.utf8)
-    static let wordEnds: [Int] = words.reduce(into: []) { ends, word in ends.append((ends.last ?? 0) + word.utf8.count)
+    static let wordEnds: [Int] = words.reduce(into: []) { ends, word in
+        ends.append((ends.last ?? 0) + word.utf8.count)
     }
 
     private var rng: SplitMix64
