@@ -1,7 +1,6 @@
 import NIOHTTP1
 import TollgateAnalytics
 import TollgateModel
-import TollgateStorage
 
 /// The controls' state shared by the proxy's event loops: rate limit budgets and spend ledgers, on one clock.
 public final class TrafficControls: Sendable {

@@ -2,7 +2,6 @@ import Foundation
 import Logging
 import Synchronization
 import TollgateModel
-import TollgateStorage
 
 /// A swift-log handler writing one line per message as `logfmt` (`ts=… level=info msg="…" key=value`) or as a JSON
 /// object (`{"ts":…,"level":…,"msg":…,"key":"value"}`), for log shippers. `tollgate serve --log-format` picks it;
