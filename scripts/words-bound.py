@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""How small the store benchmark's prompt text can get: the random words of Sources/tollgate-bench/SyntheticRecords.swift,
+"""How small the store benchmark's prompt text can get: the random words of
+Sources/TollgateAnalytics/Synthetic/SyntheticTraffic.swift,
 200,000 of them joined by spaces as the benchmark does, against their entropy and what zstd and xz make of them.
 
     scripts/words-bound.py
@@ -9,8 +10,8 @@ import random
 import re
 import subprocess
 
-source = open("Sources/tollgate-bench/SyntheticRecords.swift").read()
-literal = re.search(r'private let words = """\n(.*?)"""', source, re.S).group(1)
+source = open("Sources/TollgateAnalytics/Synthetic/SyntheticTraffic.swift").read()
+literal = re.search(r'static let words = """\n(.*?)"""', source, re.S).group(1)
 words = literal.replace("\\\n", " ").split()
 random.seed(1)
 text = " ".join(random.choice(words) for _ in range(200_000)).encode()

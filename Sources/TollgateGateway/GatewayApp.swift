@@ -31,6 +31,8 @@ public struct GatewayApp: Sendable {
         /// folder's `master.key`, generated on first start.
         public var masterKey: String? = ProcessInfo.processInfo.environment[MasterKey.environmentVariable]
         public var onListening: @Sendable (_ port: Int) -> Void = { _ in }
+        /// The wall clock (Unix ms) of the API, the log quota and the rate and spend limits; tests set it.
+        public var now: @Sendable () -> Int64 = WallClock.system
 
         public init(dataDirectory: String, adminToken: String) {
             self.dataDirectory = dataDirectory
@@ -70,13 +72,13 @@ public struct GatewayApp: Sendable {
                 masterKey: MasterKey.load(configured: c.masterKey, dataDirectory: c.dataDirectory),
                 stored: store.catalog.allProviderKeys()))
         // After the store's recovery, so the month's stored counts include what it re-indexed.
-        let quota = try LogQuota(catalog: store.catalog, logger: logger)
+        let quota = try LogQuota(catalog: store.catalog, logger: logger, now: c.now)
         self.quota = quota
         queue = IngestQueue(capacity: c.queueCapacity, logger: logger) { dropped in
             if dropped.quotaReserved { quota.release(account: dropped.account, admitted: dropped.startedAt) }
         }
         // Spend counted before this start comes back from the stored costs (the rollups are caught up by now).
-        let controls = TrafficControls()
+        let controls = TrafficControls(now: c.now)
         let rebuilt = try controls.rebuildSpend(gateways, rollups: ledger.rollups, catalog: store.catalog)
         if rebuilt > 0 { logger.info("spend limits rebuilt from stored costs", metadata: ["rules": "\(rebuilt)"]) }
         self.controls = controls
@@ -94,7 +96,8 @@ public struct GatewayApp: Sendable {
         self.cache = cache
         api = APIServices(
             catalog: store.catalog, store: store, ledger: ledger, quota: quota, directory: directory, ingest: queue,
-            retention: retention, controls: controls, cache: cache, metrics: metrics, metricsPublic: c.metricsPublic)
+            retention: retention, controls: controls, cache: cache, metrics: metrics, metricsPublic: c.metricsPublic,
+            now: c.now)
         proxy = try ProxyContext(
             providers: c.providers, directory: directory, sink: queue, generator: LogIDGenerator(), logger: logger,
             configuration: c.proxy, quota: quota, controls: controls, cache: cache)

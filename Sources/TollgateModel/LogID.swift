@@ -114,7 +114,7 @@ public final class LogIDGenerator: Sendable {
     public init() {}
 
     /// A new id for the given time (defaults to now).
-    public func next(millisecondsSinceEpoch now: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) -> LogID {
+    public func next(millisecondsSinceEpoch now: Int64 = WallClock.system()) -> LogID {
         let (millis, seq) = state.withLock { s -> (Int64, UInt64) in
             if now > s.lastMillis {
                 s.lastMillis = now

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TollgateAnalytics
+import TollgateModel
 import TollgateStorage
 
 /// `tollgate-bench rollup`: the rollup engine alone. Folds synthetic requests of one account spread evenly over
@@ -208,24 +209,18 @@ struct RollupBenchmark: ParsableCommand {
 /// Synthetic requests of `keys` (gateway, provider, model) combinations, mostly successful and priced, with
 /// lognormal latencies.
 struct RollupInputs {
-    var state: UInt64
+    var rng: SplitMix64
     let names: [(String, String, String)]
 
     init(keys: Int, seed: UInt64) {
-        state = seed
+        rng = SplitMix64(seed: seed)
         let providers = ["openai", "anthropic", "google-ai-studio", "groq", "mistral"]
         names = (0..<keys).map { k in
             ("gw-\(k % 4)", providers[(k / 4) % providers.count], "model-\(k / 20)-\(k % 20)")
         }
     }
 
-    mutating func random() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func random() -> UInt64 { rng.next() }
 
     mutating func uniform() -> Double { Double(random() >> 11) / Double(1 << 53) }
 

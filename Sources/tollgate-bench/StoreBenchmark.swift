@@ -1,12 +1,13 @@
 import ArgumentParser
 import Foundation
 import Logging
+import TollgateAnalytics
 import TollgateModel
 import TollgateStorage
 
-/// `tollgate-bench store`: the log store alone. Appends synthetic fixture-sized records through `LogStore`
-/// (segment append, group commit with fsync, catalog index) on one thread and reports records/s, MB/s of raw
-/// payload, and bytes stored per raw byte.
+/// `tollgate-bench store`: the log store alone. Appends synthetic fixture-sized records (`SyntheticTraffic` with full
+/// payloads) through `LogStore` (segment append, group commit with fsync, catalog index) on one thread and reports
+/// records/s, MB/s of raw payload, and bytes stored per raw byte.
 struct StoreBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "store", abstract: "Benchmark the log store alone.")
 
@@ -25,14 +26,16 @@ struct StoreBenchmark: ParsableCommand {
         logger.logLevel = .warning
 
         // Generate first so generation is not timed.
-        var generator = SyntheticRecords(seed: seed)
-        let start = Int64(Date().timeIntervalSince1970 * 1000) - Int64(records)
+        // One record a millisecond, ending now.
+        let start = WallClock.system() - Int64(records)
+        var generator = SyntheticTraffic(
+            seed: seed, count: records, start: start, end: start + Int64(records), payloads: .full)
         var all: [LogRecord] = []
         all.reserveCapacity(records)
         var rawBytes = 0
         let generationBegan = threadCPUSeconds()
-        for i in 0..<records {
-            let record = generator.next(account: "bench", createdAt: start + Int64(i))
+        for _ in 0..<records {
+            let record = generator.next(account: "bench")
             rawBytes += record.requestBody.count + record.responseBody.count
             rawBytes += (record.requestHeaders + record.responseHeaders).reduce(0) {
                 $0 + $1.name.utf8.count + $1.value.utf8.count

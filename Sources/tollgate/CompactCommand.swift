@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TollgateAnalytics
+import TollgateModel
 import TollgateStorage
 
 /// `tollgate compact`: one retention and compaction pass now, on a data folder no gateway holds: deletes the logs
@@ -20,7 +21,7 @@ struct CompactCommand: ParsableCommand {
 
     func run() throws {
         if let retentionDays, retentionDays < 1 { throw ValidationError("--retention-days must be at least 1") }
-        let nowMs = try now.map { try parseDate($0, option: "--now") } ?? Int64(Date().timeIntervalSince1970 * 1000)
+        let nowMs = try now.map { try parseDate($0, option: "--now") } ?? WallClock.system()
         let started = ContinuousClock.now
         let (_, store) = try Ledger.openStore(directory: data.path, logger: DataFolderOptions.logger())
         if let account, try store.catalog.account(account) == nil { throw ValidationError("no account \(account)") }

@@ -112,9 +112,7 @@ struct ExportCommand: ParsableCommand {
         case nil: return ""
         case .number(let n): return n
         case .bool(let b): return b ? "true" : "false"
-        case .text(let t):
-            guard t.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return t }
-            return "\"" + t.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        case .text(let t): return CSV.field(t)
         }
     }
 

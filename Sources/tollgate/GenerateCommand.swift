@@ -27,7 +27,7 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         let logger = DataFolderOptions.logger()
-        let endMs = try end.map { try parseDate($0, option: "--end") } ?? Int64(Date().timeIntervalSince1970 * 1000)
+        let endMs = try end.map { try parseDate($0, option: "--end") } ?? WallClock.system()
         let startMs = endMs - Int64(days) * 86_400_000
         let (ledger, store) = try Ledger.openStore(directory: data.path, logger: logger)
         if try store.catalog.account(account) == nil { _ = try store.catalog.createAccount(id: account, tier: "paid") }
@@ -36,7 +36,7 @@ struct GenerateCommand: ParsableCommand {
             _ = try store.catalog.createGateway(account: account, id: gateway, collectLogs: true)
         }
         var traffic = SyntheticTraffic(
-            seed: seed, count: records, start: startMs, end: endMs, payloads: !noPayload)
+            seed: seed, count: records, start: startMs, end: endMs, payloads: noPayload ? .none : .small)
         let progress = ProgressBar("generate", total: records)
         var written = 0
         var batch: [LogRecord] = []

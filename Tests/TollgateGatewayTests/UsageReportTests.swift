@@ -133,6 +133,18 @@ import TollgateModel
         try await harness.stop()
     }
 
+    @Test func theDefaultRangeAndMonthComeFromTheGatewaysClock() async throws {
+        let now = try #require(RFC3339.parse("2026-02-14T12:00:30Z"))
+        let harness = try await GatewayHarness.start { $0.now = WallClock.fixed(now) }
+        defer { Task { try? await harness.stop() } }
+        let usage = try await harness.api("/api/v1/accounts/default/usage").json()
+        // The last seven days up to now, `to` ceiled to the minute.
+        #expect(usage["to"] as? String == "2026-02-14T12:01:00.000Z")
+        #expect(usage["from"] as? String == "2026-02-07T12:01:00.000Z")
+        let report = try await harness.api("/api/v1/accounts/default/reports/monthly").json()
+        #expect(report["month"] as? String == "2026-02")
+    }
+
     @Test func badUsageParametersAreNamed() async throws {
         let harness = try await GatewayHarness.start()
         let cases: [(String, String)] = [

@@ -50,7 +50,7 @@ public final class PriceBook: Sendable {
     /// Opens the price book on `catalog`, first writing `shipped` (the binary's list) into it.
     public init(
         catalog: Catalog, shipped: PriceTable,
-        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+        now: @escaping @Sendable () -> Int64 = WallClock.system
     ) throws {
         self.catalog = catalog
         self.now = now

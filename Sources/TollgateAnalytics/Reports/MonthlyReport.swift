@@ -152,29 +152,25 @@ extension MonthlyReport {
     /// cache hits, what they saved and refused requests last), then a totals row. Money at full precision, as plain
     /// decimals.
     public func csv() -> String {
-        func field(_ text: String) -> String {
-            text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
-                ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
-        }
-        var out = "month,gateway,provider,model,status,requests,tokens_in,tokens_out,cached_tokens_in,"
-        out += "cache_write_tokens,retired,cost_usd,cached_requests,saved_cost_usd,rate_limited,spend_limited\r\n"
+        var out = CSV.row([
+            "month", "gateway", "provider", "model", "status", "requests", "tokens_in", "tokens_out",
+            "cached_tokens_in",
+            "cache_write_tokens", "retired", "cost_usd", "cached_requests", "saved_cost_usd", "rate_limited",
+            "spend_limited",
+        ])
         for (l, status) in lines.map({ ($0, "priced") }) + unpriced.map({ ($0, "unpriced") }) {
-            out +=
-                [
-                    month, field(l.gateway), field(l.provider), field(l.model), status, "\(l.requests)",
-                    "\(l.tokensIn)",
-                    "\(l.tokensOut)", "\(l.cachedTokensIn)", "\(l.cacheWriteTokens)", Self.day(l.retired) ?? "",
-                    l.cost?.usd ?? "", "\(l.cachedRequests)", l.savedCost.usd, "\(l.rateLimited)",
-                    "\(l.spendLimited)",
-                ].joined(separator: ",") + "\r\n"
+            out += CSV.row([
+                month, l.gateway, l.provider, l.model, status, "\(l.requests)", "\(l.tokensIn)", "\(l.tokensOut)",
+                "\(l.cachedTokensIn)", "\(l.cacheWriteTokens)", Self.day(l.retired) ?? "", l.cost?.usd ?? "",
+                "\(l.cachedRequests)", l.savedCost.usd, "\(l.rateLimited)", "\(l.spendLimited)",
+            ])
         }
-        out +=
-            [
-                month, "", "", "", "total", "\(totals.requests)", "\(totals.tokensIn)", "\(totals.tokensOut)",
-                "\((lines + unpriced).reduce(0) { $0 + $1.cachedTokensIn })",
-                "\((lines + unpriced).reduce(0) { $0 + $1.cacheWriteTokens })", "", totals.cost.usd,
-                "\(totals.cachedRequests)", totals.savedCost.usd, "\(totals.rateLimited)", "\(totals.spendLimited)",
-            ].joined(separator: ",") + "\r\n"
+        out += CSV.row([
+            month, "", "", "", "total", "\(totals.requests)", "\(totals.tokensIn)", "\(totals.tokensOut)",
+            "\((lines + unpriced).reduce(0) { $0 + $1.cachedTokensIn })",
+            "\((lines + unpriced).reduce(0) { $0 + $1.cacheWriteTokens })", "", totals.cost.usd,
+            "\(totals.cachedRequests)", totals.savedCost.usd, "\(totals.rateLimited)", "\(totals.spendLimited)",
+        ])
         return out
     }
 

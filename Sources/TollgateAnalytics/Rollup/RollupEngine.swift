@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TollgateModel
 import TollgateStorage
 
 /// Usage rollups of every request, per series (account, gateway, provider, model, success, cached, priced, refusal)
@@ -18,6 +19,8 @@ public final class RollupEngine: Sendable {
         public var compactAfterParts = 16
         /// Most buckets a usage query may return per group (`UsageQueryError.tooManyBuckets` beyond).
         public var maxQueryBuckets = 50_000
+        /// The wall clock (Unix ms) a checkpoint records its time with.
+        public var now: @Sendable () -> Int64 = WallClock.system
 
         public init() {}
     }
@@ -109,7 +112,7 @@ public final class RollupEngine: Sendable {
     public func checkpoint(
         watermark: RollupWatermark, alsoIn: ((RollupTransaction) throws -> Void)? = nil
     ) throws -> RollupCheckpointStatistics {
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let now = configuration.now()
         let limit = configuration.compactAfterParts
         return try state.withLock { s in
             let statistics = try store.write { transaction in

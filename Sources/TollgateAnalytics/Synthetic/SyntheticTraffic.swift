@@ -1,12 +1,23 @@
 import Foundation
 import TollgateModel
 
-/// Realistic synthetic gateway traffic for demos and benchmarks (`tollgate generate`): many providers and models
-/// (priced and unpriced), several gateways, streams, provider errors, streams that ended without usage, prompt
-/// caching, reasoning tokens, and a latency distribution with a tail. Deterministic for a seed.
+/// Realistic synthetic gateway traffic for demos and benchmarks (`tollgate generate`, `tollgate-bench store`): many
+/// providers and models (priced and unpriced), several gateways, streams, provider errors, streams that ended
+/// without usage, prompt caching, reasoning tokens, and a latency distribution with a tail. Deterministic for a seed.
 ///
 /// Records are spread evenly over [`start`, `end`) in time order, as a gateway would have written them.
 public struct SyntheticTraffic {
+    /// What a record carries besides its metadata.
+    public enum Payloads: Sendable {
+        /// Metadata only: no headers or bodies.
+        case none
+        /// Small bodies and two headers a side (`tollgate generate`).
+        case small
+        /// Chat exchanges shaped like an OpenAI SDK's: a system prompt, the whole response object, four request
+        /// and three response headers (`tollgate-bench store`). Same metadata as `small` for the same seed.
+        case full
+    }
+
     struct Model {
         var provider: String
         var model: String
@@ -59,6 +70,12 @@ public struct SyntheticTraffic {
         summary translate explain function error retry timeout token stream model prompt cache embedding vector
         """.split(separator: " ").map(String.init)
 
+    /// `words` as UTF-8 back to back, and where each ends, so a sentence is put together in one byte buffer.
+    static let wordBytes: [UInt8] = words.flatMap(\.utf8)
+    static let wordEnds: [Int] = words.reduce(into: []) { ends, word in
+        ends.append((ends.last ?? 0) + word.utf8.count)
+    }
+
     private var rng: SplitMix64
     private let ids = LogIDGenerator()
     private let modelTable: [Int]
@@ -66,11 +83,11 @@ public struct SyntheticTraffic {
     private let start: Int64
     private let step: Double
     private var index = 0
-    /// Whether headers and bodies are generated (small ones); false gives metadata-only records.
-    public var payloads: Bool
+    /// What each record carries besides its metadata.
+    public var payloads: Payloads
 
     /// `count` records over [`start`, `end`) Unix ms.
-    public init(seed: UInt64, count: Int, start: Int64, end: Int64, payloads: Bool = true) {
+    public init(seed: UInt64, count: Int, start: Int64, end: Int64, payloads: Payloads = .small) {
         rng = SplitMix64(seed: seed)
         self.start = start
         self.step = Double(max(end - start, 1)) / Double(max(count, 1))
@@ -89,8 +106,33 @@ public struct SyntheticTraffic {
 
     private mutating func pick<T>(_ values: [T]) -> T { values[Int(rng.next() % UInt64(values.count))] }
 
+    /// `count` words drawn at random, separated by spaces.
     private mutating func sentence(_ count: Int) -> String {
-        (0..<count).map { _ in pick(Self.words) }.joined(separator: " ")
+        let n = UInt64(Self.words.count)
+        var picks: [Int] = []
+        picks.reserveCapacity(count)
+        for _ in 0..<count { picks.append(Int(rng.next() % n)) }
+        return Self.wordBytes.withUnsafeBufferPointer { bytes in
+            Self.wordEnds.withUnsafeBufferPointer { ends in
+                var length = max(0, count - 1)
+                for pick in picks { length += ends[pick] - (pick == 0 ? 0 : ends[pick - 1]) }
+                // ASCII words: the bytes are valid UTF-8 as they are.
+                return String(unsafeUninitializedCapacity: length) { out in
+                    var at = 0
+                    for (i, pick) in picks.enumerated() {
+                        if i > 0 {
+                            out[at] = 0x20
+                            at += 1
+                        }
+                        for k in (pick == 0 ? 0 : ends[pick - 1])..<ends[pick] {
+                            out[at] = bytes[k]
+                            at += 1
+                        }
+                    }
+                    return at
+                }
+            }
+        }
     }
 
     /// The next record for `account`.
@@ -149,8 +191,10 @@ public struct SyntheticTraffic {
             model: model.model, path: model.path, method: "POST", statusCode: status,
             success: status == 200 && !cutOff, stream: stream, durationMicros: duration, ttftMicros: ttft,
             usage: usage, requestSize: 0, responseSize: 0,
-            error: cutOff ? "upstream closed the stream before its end" : nil, payloadStored: payloads)
-        if payloads {
+            error: cutOff ? "upstream closed the stream before its end" : nil, payloadStored: payloads != .none)
+        switch payloads {
+        case .none: break
+        case .small:
             let request = """
                 {"model":"\(model.model)","messages":[{"role":"user","content":"\(question)"}]\(stream ? ",\"stream\":true" : "")}
                 """
@@ -168,6 +212,35 @@ public struct SyntheticTraffic {
             record.responseHeaders = [
                 Header("content-type", stream ? "text/event-stream" : "application/json"),
                 Header("x-request-id", "req_\(rng.next() % 1_000_000_000)"),
+            ]
+        case .full:
+            let request = """
+                {"model":"\(model.model)","messages":[{"role":"system","content":"You are a helpful assistant for \
+                an online store."},{"role":"user","content":"\(question)"}],"temperature":0.7\(stream ? ",\"stream\":true" : "")}
+                """
+            let tokensIn = usage.tokensIn ?? 0
+            let tokensOut = usage.tokensOut ?? 0
+            let response =
+                status == 200
+                ? """
+                {"id":"chatcmpl-\(rng.next() % 1_000_000_000)","object":"chat.completion","created":\(createdAt / 1000),\
+                "model":"\(model.model)","choices":[{"index":0,"message":{"role":"assistant","content":"\(answer)",\
+                "refusal":null},"finish_reason":"stop"}],"usage":{"prompt_tokens":\(tokensIn),"completion_tokens":\
+                \(tokensOut),"total_tokens":\(tokensIn + tokensOut),"prompt_tokens_details":{"cached_tokens":\
+                \(usage.cachedTokensIn ?? 0)},"completion_tokens_details":{"reasoning_tokens":\
+                \(usage.reasoningTokens ?? 0)}},"service_tier":"default"}
+                """
+                : #"{"error":{"message":"upstream error","type":"server_error","code":\#(status)}}"#
+            record.requestBody = Array(request.utf8)
+            record.responseBody = Array(response.utf8)
+            record.requestHeaders = [
+                Header("content-type", "application/json"), Header("authorization", "REDACTED"),
+                Header("user-agent", "OpenAI/Python 2.8.1"), Header("accept", "application/json"),
+            ]
+            record.responseHeaders = [
+                Header("content-type", stream ? "text/event-stream" : "application/json"),
+                Header("x-request-id", "req_\(rng.next() % 1_000_000_000)"),
+                Header("openai-processing-ms", "\(duration / 1000)"),
             ]
         }
         record.requestSize = Int64(max(record.requestBody.count, 64 + question.utf8.count))

@@ -24,14 +24,17 @@ public struct APIServices: Sendable {
     public let metrics: GatewayMetrics
     /// `GET /metrics` without a token.
     public let metricsPublic: Bool
+    /// The wall clock (Unix ms): the default range of usage queries, the current month, when a log was annotated.
+    public let now: @Sendable () -> Int64
     let threadPool: NIOThreadPool
 
     public init(
         catalog: Catalog, store: LogStore, ledger: Ledger, quota: LogQuota, directory: GatewayDirectory,
         ingest: IngestQueue, retention: RetentionService? = nil, controls: TrafficControls = TrafficControls(),
         cache: ResponseCaching? = nil, metrics: GatewayMetrics = GatewayMetrics(), metricsPublic: Bool = false,
-        threadPool: NIOThreadPool = .singleton
+        now: @escaping @Sendable () -> Int64 = WallClock.system, threadPool: NIOThreadPool = .singleton
     ) {
+        self.now = now
         self.metrics = metrics
         self.metricsPublic = metricsPublic
         self.cache = cache

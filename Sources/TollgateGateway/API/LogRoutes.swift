@@ -186,7 +186,7 @@ struct LogRoutes<Context: RequestContext> {
         }
         let metadata = try body.jsonSetting("metadata").map { try $0.map(Self.annotationMetadata) }
         guard let id = LogID(text) else { throw APIError.notFound("log \(text)") }
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let now = api.now()
         // The fields the body names change in the transaction that reads the others, so concurrent PATCHes of
         // different fields all hold.
         let updated = try await api.blocking {

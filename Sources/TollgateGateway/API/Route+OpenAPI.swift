@@ -1,4 +1,5 @@
 import NIOCore
+import TollgateModel
 
 /// The API's OpenAPI 3.1 document, written from the route declarations: every path and method of `Route.all`, its
 /// path and query parameters with their types and ranges, its JSON body with its fields, its success response, the
@@ -462,7 +463,7 @@ extension Route.Kind {
                 type("string")
                 doc.key("enum")
                 doc.array {
-                    for name in names { doc.value(OpenAPIWriter.quoted(name)) }
+                    for name in names { doc.value(JSONText.quoted(name)) }
                     if nullable { doc.value("null") }
                 }
             case .subset(let names):
@@ -546,7 +547,7 @@ final class OpenAPIWriter {
 
     func key(_ name: String) {
         begin()
-        text += Self.quoted(name) + ": "
+        text += JSONText.quoted(name) + ": "
         afterKey = true
     }
 
@@ -555,17 +556,11 @@ final class OpenAPIWriter {
         text += raw
     }
 
-    func field(_ name: String, _ value: String) { key(name); self.value(Self.quoted(value)) }
+    func field(_ name: String, _ value: String) { key(name); self.value(JSONText.quoted(value)) }
     func bool(_ name: String, _ value: Bool) { key(name); self.value(value ? "true" : "false") }
     func int(_ name: String, _ value: Int64) { key(name); self.value(String(value)) }
     func strings(_ name: String, _ values: [String]) {
         key(name)
-        array { for item in values { value(Self.quoted(item)) } }
-    }
-
-    static func quoted(_ string: String) -> String {
-        var writer = JSONWriter(capacity: string.utf8.count + 2)
-        writer.string(string)
-        return String(buffer: writer.buffer)
+        array { for item in values { value(JSONText.quoted(item)) } }
     }
 }

@@ -22,7 +22,7 @@ struct UsageRoutes<Context: RequestContext> {
 
     private func usage(_ parameters: RouteInput.Values, _ context: Context) async throws -> Response {
         let account = try await api.requireAccount(context)
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let now = api.now()
         let minute: Int64 = 60_000
         // Stored buckets are whole minutes: `from` is floored and `to` ceiled to the minute.
         var to = parameters.instant("to") ?? now
@@ -72,7 +72,7 @@ struct UsageRoutes<Context: RequestContext> {
 
     private func monthly(_ parameters: RouteInput.Values, _ context: Context) async throws -> Response {
         let account = try await api.requireAccount(context)
-        let monthStart = parameters.instant("month") ?? UTCMonth.start(of: Int64(Date().timeIntervalSince1970 * 1000))
+        let monthStart = parameters.instant("month") ?? UTCMonth.start(of: api.now())
         let format = parameters.text("format") ?? "json"
         let report = try await api.blocking {
             try MonthlyReport.make(

@@ -20,7 +20,7 @@ public final class ResponseCaching: Sendable {
         /// Time between two sweeps of expired entries.
         public var sweepInterval: Duration = .seconds(60)
         /// Unix ms; tests inject their own.
-        public var now: @Sendable () -> Int64 = SegmentWriter.wallClockMillis
+        public var now: @Sendable () -> Int64 = WallClock.system
         /// Threads doing the cache's file I/O.
         public var threads = 2
 

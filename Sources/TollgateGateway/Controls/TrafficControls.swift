@@ -1,7 +1,6 @@
 import NIOHTTP1
 import TollgateAnalytics
 import TollgateModel
-import TollgateStorage
 
 /// The controls' state shared by the proxy's event loops: rate limit budgets and spend ledgers, on one clock.
 public final class TrafficControls: Sendable {
@@ -10,7 +9,7 @@ public final class TrafficControls: Sendable {
     let now: @Sendable () -> Int64
 
     /// - Parameter now: the clock, Unix milliseconds.
-    public init(now: @escaping @Sendable () -> Int64 = SegmentWriter.wallClockMillis) {
+    public init(now: @escaping @Sendable () -> Int64 = WallClock.system) {
         self.now = now
         rateLimiter = RateLimiter(now: now)
         spend = SpendLedger(now: now)

@@ -49,7 +49,7 @@ public final class LogQuota: Sendable {
 
     public init(
         catalog: Catalog, logger: Logger,
-        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+        now: @escaping @Sendable () -> Int64 = WallClock.system
     ) throws {
         self.catalog = catalog
         self.logger = logger

@@ -3,6 +3,7 @@ import Glibc
 import Logging
 import ServiceLifecycle
 import Synchronization
+import TollgateModel
 import TollgateStorage
 
 /// Deletes logs past their retention and compacts the segments holding deleted logs, on a timer: every
@@ -20,7 +21,7 @@ public struct RetentionService: Service {
         /// Time between two passes (the first runs one interval after start).
         public var interval: Duration = .seconds(300)
         /// Unix ms; tests inject their own.
-        public var now: @Sendable () -> Int64 = SegmentWriter.wallClockMillis
+        public var now: @Sendable () -> Int64 = WallClock.system
         /// False: no background passes (`tollgate compact` still works on a stopped gateway's folder).
         public var enabled = true
         public init() {}

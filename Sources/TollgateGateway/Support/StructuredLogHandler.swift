@@ -2,7 +2,6 @@ import Foundation
 import Logging
 import Synchronization
 import TollgateModel
-import TollgateStorage
 
 /// A swift-log handler writing one line per message as `logfmt` (`ts=… level=info msg="…" key=value`) or as a JSON
 /// object (`{"ts":…,"level":…,"msg":…,"key":"value"}`), for log shippers. `tollgate serve --log-format` picks it;
@@ -27,7 +26,7 @@ public struct StructuredLogHandler: LogHandler {
     public init(
         label: String, format: Format,
         write: @escaping @Sendable (String) -> Void = StructuredLogHandler.stderr,
-        now: @escaping @Sendable () -> Int64 = SegmentWriter.wallClockMillis
+        now: @escaping @Sendable () -> Int64 = WallClock.system
     ) {
         self.label = label
         self.format = format
@@ -58,7 +57,7 @@ public struct StructuredLogHandler: LogHandler {
             return fields.map { "\(Self.logfmtKey($0.0))=\(Self.logfmtValue($0.1))" }.joined(separator: " ") + "\n"
         case .json:
             return "{"
-                + fields.map { "\(OpenAPIWriter.quoted($0.0)):\(OpenAPIWriter.quoted($0.1))" }
+                + fields.map { "\(JSONText.quoted($0.0)):\(JSONText.quoted($0.1))" }
                 .joined(separator: ",") + "}\n"
         }
     }

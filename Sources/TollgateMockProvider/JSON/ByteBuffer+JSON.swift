@@ -1,36 +1,13 @@
 import NIOCore
+import TollgateModel
 
 extension ByteBuffer {
-    /// Writes `value` as a JSON string literal, quotes included, escaping what RFC 8259 requires.
+    /// Writes `value` as a JSON string literal, quotes included (`JSONText`'s escapes).
     @discardableResult
     mutating func writeJSONString(_ value: String) -> Int {
         let start = writerIndex
         writeInteger(UInt8(ascii: "\""))
-        var needsEscaping = false
-        for unit in value.utf8 where unit < 0x20 || unit == UInt8(ascii: "\"") || unit == UInt8(ascii: "\\") {
-            needsEscaping = true
-            break
-        }
-        if !needsEscaping {
-            writeString(value)
-        } else {
-            for unit in value.utf8 {
-                switch unit {
-                case UInt8(ascii: "\""): writeStaticString("\\\"")
-                case UInt8(ascii: "\\"): writeStaticString("\\\\")
-                case 0x0A: writeStaticString("\\n")
-                case 0x0D: writeStaticString("\\r")
-                case 0x09: writeStaticString("\\t")
-                case 0x08: writeStaticString("\\b")
-                case 0x0C: writeStaticString("\\f")
-                case ..<0x20:
-                    writeStaticString("\\u00")
-                    writeInteger(Self.hexDigits[Int(unit >> 4)])
-                    writeInteger(Self.hexDigits[Int(unit & 0x0F)])
-                default: writeInteger(unit)
-                }
-            }
-        }
+        JSONText.escape(value) { writeBytes($0) }
         writeInteger(UInt8(ascii: "\""))
         return writerIndex - start
     }
