@@ -67,7 +67,7 @@ extension ProxyHandler: UpstreamDelegate {
         // head goes upstream with it, framed for what is sent (see `sendCollectedRequest`).
         let rewritesStreamUsage =
             !target.streamUsagePaths.isEmpty && head.method == .POST && entry.streamUsage
-            && target.streamUsagePaths.contains(where: { $0.utf8.elementsEqual(route.path.utf8) })
+            && target.streamUsagePaths.contains(where: { ProxyHeaders.bytesEqual($0, route.path) })
             && Self.isJSON(head.headers)
         // A request that may be tried again is collected whole first, so every attempt sends the same bytes.
         // So is one the gateway signs (SigV4 hashes the exact body).
@@ -185,9 +185,10 @@ extension ProxyHandler: UpstreamDelegate {
         var otherGatewayHeaders = false
         let placement = entry.authentication ? providerKeyPlacement(provider: route.provider, target: target) : nil
         let listed = ProxyHeaders.connectionTokens(head.headers)
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(head.headers.count + 1)
-        headers.add(name: "host", value: target.hostHeader)
+        // Collected as a plain list, made `HTTPHeaders` once (each `add` checks the name again).
+        var forwarded: [(String, String)] = []
+        forwarded.reserveCapacity(head.headers.count + 2)
+        forwarded.append(("host", target.hostHeader))
         for (name, value) in head.headers {
             if ProxyHeaders.isGatewayHeader(name) {
                 if ProxyHeaders.nameEquals(name, GatewayHeader.metadata) {
@@ -236,8 +237,9 @@ extension ProxyHandler: UpstreamDelegate {
             if ProxyHeaders.nameEquals(name, "accept-encoding") { continue }
             if ProxyHeaders.nameEquals(name, "content-length") { contentLength = Int(value) }
             if Self.isOwnProviderKey(name: name, value: value, placement: placement) { ownProviderKey = true }
-            headers.add(name: name, value: value)
+            forwarded.append((name, value))
         }
+        var headers = HTTPHeaders(forwarded)
         // The account's stored key, for a request that passed `cf-aig-authorization` and brought no key of its own.
         var signing: AWSSigning?
         if entry.authentication && !ownProviderKey, let placement {
