@@ -116,11 +116,7 @@ final class ProxyExchange {
         requestSize += Int64(buffer.readableBytes)
         if !capturesBodies { buffer.withUnsafeReadableBytes { requestScanner.feed($0) } }
         guard capturesBodies || machine.idempotent else { return }
-        let room = captureLimit - requestBody.count
-        if room > 0 {
-            let view = buffer.readableBytesView
-            requestBody.append(contentsOf: view.prefix(room))
-        }
+        Self.append(buffer, to: &requestBody, limit: captureLimit)
     }
 
     /// A response body part passed: counted, read, and copied when the record keeps it.
@@ -128,10 +124,16 @@ final class ProxyExchange {
         responseSize += Int64(buffer.readableBytes)
         if responseScanner != nil { buffer.withUnsafeReadableBytes { responseScanner!.feed($0) } }
         guard capturesBodies else { return }
-        let room = captureLimit - responseBody.count
-        if room > 0 {
-            let view = buffer.readableBytesView
-            responseBody.append(contentsOf: view.prefix(room))
+        Self.append(buffer, to: &responseBody, limit: captureLimit)
+    }
+
+    /// Copies `buffer`'s bytes onto `bytes`, up to `limit` bytes in all (one copy, not byte by byte).
+    static func append(_ buffer: ByteBuffer, to bytes: inout [UInt8], limit: Int) {
+        let room = limit - bytes.count
+        guard room > 0 else { return }
+        buffer.withUnsafeReadableBytes { raw in
+            let part = raw.bindMemory(to: UInt8.self)
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: part.prefix(room)))
         }
     }
 

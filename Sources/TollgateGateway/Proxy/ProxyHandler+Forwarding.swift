@@ -67,7 +67,7 @@ extension ProxyHandler: UpstreamDelegate {
         // head goes upstream with it, framed for what is sent (see `sendCollectedRequest`).
         let rewritesStreamUsage =
             !target.streamUsagePaths.isEmpty && head.method == .POST && entry.streamUsage
-            && target.streamUsagePaths.contains(where: { $0.utf8.elementsEqual(route.path.utf8) })
+            && target.streamUsagePaths.contains(where: { ProxyHeaders.bytesEqual($0, route.path) })
             && Self.isJSON(head.headers)
         // A request that may be tried again is collected whole first, so every attempt sends the same bytes.
         // So is one the gateway signs (SigV4 hashes the exact body).
@@ -185,9 +185,10 @@ extension ProxyHandler: UpstreamDelegate {
         var otherGatewayHeaders = false
         let placement = entry.authentication ? providerKeyPlacement(provider: route.provider, target: target) : nil
         let listed = ProxyHeaders.connectionTokens(head.headers)
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(head.headers.count + 1)
-        headers.add(name: "host", value: target.hostHeader)
+        // Collected as a plain list, made `HTTPHeaders` once (each `add` checks the name again).
+        var forwarded: [(String, String)] = []
+        forwarded.reserveCapacity(head.headers.count + 2)
+        forwarded.append(("host", target.hostHeader))
         for (name, value) in head.headers {
             if ProxyHeaders.isGatewayHeader(name) {
                 if ProxyHeaders.nameEquals(name, GatewayHeader.metadata) {
@@ -236,8 +237,9 @@ extension ProxyHandler: UpstreamDelegate {
             if ProxyHeaders.nameEquals(name, "accept-encoding") { continue }
             if ProxyHeaders.nameEquals(name, "content-length") { contentLength = Int(value) }
             if Self.isOwnProviderKey(name: name, value: value, placement: placement) { ownProviderKey = true }
-            headers.add(name: name, value: value)
+            forwarded.append((name, value))
         }
+        var headers = HTTPHeaders(forwarded)
         // The account's stored key, for a request that passed `cf-aig-authorization` and brought no key of its own.
         var signing: AWSSigning?
         if entry.authentication && !ownProviderKey, let placement {
@@ -569,22 +571,41 @@ extension ProxyHandler: UpstreamDelegate {
 
     func respondHead(_ head: HTTPResponseHead, exchange: ProxyExchange, context: ChannelHandlerContext) {
         exchange.statusCode = Int(head.status.code)
-        let listed = ProxyHeaders.connectionTokens(head.headers)
-        var headers = HTTPHeaders()
+        // One pass over the upstream's headers: copied for the record (as they are, the usual case), and what the
+        // rules below need to know of them.
         var captured: [(name: String, value: String)] = []
         captured.reserveCapacity(head.headers.count + 2)
+        var hopByHop = false
+        var connectionHeader = false
+        var lengths = 0
+        var contentType: String?
+        for (name, value) in head.headers {
+            captured.append((name, value))
+            if ProxyHeaders.isHopByHop(name) {
+                hopByHop = true
+                if ProxyHeaders.isConnection(name) { connectionHeader = true }
+            } else if ProxyHeaders.nameEquals(name, "content-length") {
+                lengths += 1
+            } else if contentType == nil && ProxyHeaders.nameEquals(name, "content-type") {
+                contentType = value
+            }
+        }
+        let listed = connectionHeader ? ProxyHeaders.connectionTokens(head.headers) : []
+        var headers = HTTPHeaders()
         var hasLength = false
-        let eventStream = Self.isEventStream(head.headers)
+        let eventStream = contentType.map { Self.isEventStream(contentType: $0) } ?? false
         if !exchange.capturesBodies { exchange.responseScanner = ResponseUsageScanner(eventStream: eventStream) }
         if exchange.injectedStreamUsage && head.status == .ok && eventStream {
             exchange.usageFilter = StreamUsageFilter()
         }
         let filtered = exchange.usageFilter != nil
-        if !filtered && listed.isEmpty && Self.passesAsIs(head.headers, hasLength: &hasLength) {
-            // Nothing to drop (the usual case): the upstream's headers go on as they are, plus the gateway's.
+        // Nothing to drop (the usual case) when there is no hop-by-hop header (a `Connection` header is one) and at
+        // most one content length: the upstream's headers go on as they are, plus the gateway's.
+        if !filtered && !hopByHop && lengths <= 1 {
             headers = head.headers
-            for (name, value) in head.headers { captured.append((name, value)) }
+            hasLength = lengths == 1
         } else {
+            captured.removeAll(keepingCapacity: true)
             headers.reserveCapacity(head.headers.count + 3)
             for (name, value) in head.headers {
                 if ProxyHeaders.isHopByHop(name) { continue }
@@ -635,21 +656,10 @@ extension ProxyHandler: UpstreamDelegate {
             promise: nil)
     }
 
-    /// Whether a response's headers need nothing dropped: no hop-by-hop header and at most one content length.
-    /// `hasLength` tells whether there is one.
-    static func passesAsIs(_ headers: HTTPHeaders, hasLength: inout Bool) -> Bool {
-        var lengths = 0
-        for (name, _) in headers {
-            if ProxyHeaders.isHopByHop(name) { return false }
-            if ProxyHeaders.nameEquals(name, "content-length") { lengths += 1 }
-        }
-        hasLength = lengths == 1
-        return lengths <= 1
-    }
-
-    static func isEventStream(_ headers: HTTPHeaders) -> Bool {
-        guard let value = headers.first(name: "content-type") else { return false }
-        return value.utf8.count >= 17 && value.lowercased().hasPrefix("text/event-stream")
+    /// Whether a `content-type` value says `text/event-stream` (ASCII case-insensitive, parameters or not).
+    static func isEventStream(contentType value: String) -> Bool {
+        value.utf8.count >= 17
+            && ProxyHeaders.withBytes(value) { ProxyHeaders.startsWithLowercase($0, "text/event-stream") }
     }
 
     func upstreamReadComplete() {

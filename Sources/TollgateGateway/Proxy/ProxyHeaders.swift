@@ -4,8 +4,12 @@ import NIOHTTP1
 enum ProxyHeaders {
     /// Whether `name` is hop-by-hop (RFC 9110 §7.6.1) and must not be forwarded.
     static func isHopByHop(_ name: String) -> Bool {
-        var name = name
-        return name.withUTF8 { b in
+        switch name.utf8.count {
+        case 2, 7, 10, 17: break
+        case 0...6: return false
+        default: break
+        }
+        return withBytes(name) { b in
             switch b.count {
             case 2: return equalsLowercase(b, "te")
             case 7: return equalsLowercase(b, "trailer") || equalsLowercase(b, "upgrade")
@@ -18,18 +22,35 @@ enum ProxyHeaders {
 
     /// Whether `name` is one of the gateway's own `cf-aig-*` headers.
     static func isGatewayHeader(_ name: String) -> Bool {
-        var name = name
-        return name.withUTF8 { b in b.count >= 7 && startsWithLowercase(b, "cf-aig-") }
+        name.utf8.count >= 7 && withBytes(name) { b in startsWithLowercase(b, "cf-aig-") }
     }
 
     static func isConnection(_ name: String) -> Bool {
-        var name = name
-        return name.withUTF8 { b in b.count == 10 && equalsLowercase(b, "connection") }
+        name.utf8.count == 10 && withBytes(name) { b in equalsLowercase(b, "connection") }
     }
 
     static func isHost(_ name: String) -> Bool {
-        var name = name
-        return name.withUTF8 { b in b.count == 4 && equalsLowercase(b, "host") }
+        name.utf8.count == 4 && withBytes(name) { b in equalsLowercase(b, "host") }
+    }
+
+    /// Whether a string and a substring have the same bytes.
+    static func bytesEqual(_ string: String, _ substring: Substring) -> Bool {
+        guard string.utf8.count == substring.utf8.count else { return false }
+        let equal = substring.utf8.withContiguousStorageIfAvailable { b in
+            withBytes(string) { a in
+                for i in 0..<a.count where a[i] != b[i] { return false }
+                return true
+            }
+        }
+        return equal ?? string.utf8.elementsEqual(substring.utf8)
+    }
+
+    /// Calls `body` with the string's UTF-8 bytes, without copying a native string.
+    @inline(__always)
+    static func withBytes<R>(_ string: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        if let result = string.utf8.withContiguousStorageIfAvailable(body) { return result }
+        var string = string
+        return string.withUTF8(body)
     }
 
     /// Whether `name` equals a lowercase literal, ignoring ASCII case.
@@ -38,8 +59,7 @@ enum ProxyHeaders {
     }
 
     static func nameEquals(_ name: String, _ literal: StaticString) -> Bool {
-        var name = name
-        return name.withUTF8 { equalsLowercase($0, literal) }
+        name.utf8.count == literal.utf8CodeUnitCount && withBytes(name) { equalsLowercase($0, literal) }
     }
 
     /// The extra names a `Connection` header lists (beyond `close` / `keep-alive`), lowercased.

@@ -11,8 +11,12 @@ protocol UpstreamDelegate: AnyObject {
     func upstreamClosed(error: (any Error)?)
 }
 
-/// The last handler of an upstream connection's pipeline (after the HTTP client codec): hands response parts to
-/// the attached exchange, writes request parts, and lets the exchange pause reading (backpressure).
+/// The last handler of an upstream connection's pipeline (after NIOHTTP1's response decoder): hands response parts
+/// to the attached exchange, writes request parts, and lets the exchange pause reading (backpressure).
+///
+/// Request parts are encoded here (`RequestEncoder`), not by a handler of their own: the bytes written between two
+/// flushes go out as one buffer, written below the decoder, which is told each request head (it needs the method to
+/// frame the response to a `HEAD`).
 final class UpstreamConnection: ChannelDuplexHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = HTTPClientRequestPart
@@ -20,6 +24,10 @@ final class UpstreamConnection: ChannelDuplexHandler {
 
     let endpoint: UpstreamTarget.Endpoint
     private var context: ChannelHandlerContext?
+    /// The response decoder in front of this handler, and its context: request bytes are written from there.
+    private let decoder: HTTPResponseDecoder?
+    private var wire: ChannelHandlerContext?
+    private var encoder = RequestEncoder()
     /// The exchange using the connection; nil while pooled.
     var delegate: (any UpstreamDelegate)?
     /// Set by the pool while the connection is idle in it.
@@ -32,8 +40,11 @@ final class UpstreamConnection: ChannelDuplexHandler {
     private var readPending = false
     private(set) var isActive = false
 
-    init(endpoint: UpstreamTarget.Endpoint) {
+    /// `decoder`: the response decoder right before this handler; without one (a pipeline with NIOHTTP1's request
+    /// encoder) request parts go on as parts.
+    init(endpoint: UpstreamTarget.Endpoint, decoder: HTTPResponseDecoder? = nil) {
         self.endpoint = endpoint
+        self.decoder = decoder
     }
 
     var channel: (any Channel)? { context?.channel }
@@ -42,10 +53,15 @@ final class UpstreamConnection: ChannelDuplexHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         isActive = context.channel.isActive
+        if decoder != nil {
+            wire = try? context.pipeline.syncOperations.context(
+                handlerType: ByteToMessageHandler<HTTPResponseDecoder>.self)
+        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        wire = nil
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -113,11 +129,27 @@ final class UpstreamConnection: ChannelDuplexHandler {
     // MARK: Used by the exchange
 
     func write(_ part: HTTPClientRequestPart) {
-        context?.write(wrapOutboundOut(part), promise: nil)
+        guard let context else { return }
+        guard let wire, let decoder else {
+            context.write(wrapOutboundOut(part), promise: nil)
+            return
+        }
+        if case .head(let head) = part { decoder.write(data: .head(head)) }
+        if let (before, large) = encoder.encode(part, allocator: context.channel.allocator) {
+            // A large body part goes out as it is, after what was encoded before it.
+            if let before { wire.write(NIOAny(before), promise: nil) }
+            if case .byteBuffer(let bytes) = large {
+                wire.write(NIOAny(bytes), promise: nil)
+            } else {
+                wire.write(NIOAny(large), promise: nil)
+            }
+        }
     }
 
     func flush() {
-        context?.flush()
+        guard let context else { return }
+        if let wire, let pending = encoder.take() { wire.write(NIOAny(pending), promise: nil) }
+        context.flush()
     }
 
     func pauseReads() {

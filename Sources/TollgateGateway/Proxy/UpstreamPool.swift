@@ -74,11 +74,12 @@ final class UpstreamPool {
                     if let sslContext {
                         try sync.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: serverName))
                     }
-                    // No outbound header validation: every header sent upstream is either the gateway's own or came
-                    // through the client connection's HTTP parser, which refuses CR, LF and NUL in names and values.
-                    try sync.addHTTPClientHandlers(
-                        leftOverBytesStrategy: .fireError, enableOutboundHeaderValidation: false)
-                    try sync.addHandler(UpstreamConnection(endpoint: endpoint))
+                    // No request encoder nor header validation: `UpstreamConnection` encodes the request itself, and
+                    // every header sent upstream is either the gateway's own or came through the client connection's
+                    // HTTP parser, which refuses CR, LF and NUL in names and values.
+                    let decoder = HTTPResponseDecoder(leftOverBytesStrategy: .fireError)
+                    try sync.addHandler(ByteToMessageHandler(decoder))
+                    try sync.addHandler(UpstreamConnection(endpoint: endpoint, decoder: decoder))
                 }
             }
         return bootstrap.connect(host: endpoint.host, port: endpoint.port)

@@ -21,26 +21,60 @@ public enum HeaderRedaction {
 
     /// One pass over the name, trying only the fragments that start with the byte at hand.
     static func isSensitive(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
-        for i in name.indices {
-            let found: Bool
-            switch ASCII.lower(name[i]) {
-            case UInt8(ascii: "k"): found = ASCII.hasPrefix(name, at: i, "key")
-            case UInt8(ascii: "t"): found = ASCII.hasPrefix(name, at: i, "token")
-            case UInt8(ascii: "s"):
-                found = ASCII.hasPrefix(name, at: i, "secret") || ASCII.hasPrefix(name, at: i, "signature")
-            case UInt8(ascii: "a"): found = ASCII.hasPrefix(name, at: i, "auth")
-            case UInt8(ascii: "c"):
-                found = ASCII.hasPrefix(name, at: i, "cookie") || ASCII.hasPrefix(name, at: i, "credential")
-            case UInt8(ascii: "p"): found = ASCII.hasPrefix(name, at: i, "password")
-            default: found = false
+        scan(name).sensitive
+    }
+
+    /// One pass over a name: whether it has an ASCII capital letter, and whether it is sensitive. The fragments are
+    /// all letters, so a byte matches a fragment's letter ignoring case exactly when `byte | 0x20` equals it.
+    @inline(__always)
+    static func scan(_ name: UnsafeBufferPointer<UInt8>) -> (upper: Bool, sensitive: Bool) {
+        guard let p = name.baseAddress else { return (false, false) }
+        let n = name.count
+        var upper = false
+        var sensitive = false
+        var i = 0
+        while i < n {
+            let c = p[i]
+            if c &- UInt8(ascii: "A") < 26 { upper = true }
+            if !sensitive {
+                switch c | 0x20 {
+                case UInt8(ascii: "k"): sensitive = matches(p, n, at: i, "key")
+                case UInt8(ascii: "t"): sensitive = matches(p, n, at: i, "token")
+                case UInt8(ascii: "s"): sensitive = matches(p, n, at: i, "secret") || matches(p, n, at: i, "signature")
+                case UInt8(ascii: "a"): sensitive = matches(p, n, at: i, "auth")
+                case UInt8(ascii: "c"):
+                    sensitive = matches(p, n, at: i, "cookie") || matches(p, n, at: i, "credential")
+                case UInt8(ascii: "p"): sensitive = matches(p, n, at: i, "password")
+                default: break
+                }
             }
-            if found { return true }
+            i += 1
         }
-        return false
+        return (upper, sensitive)
+    }
+
+    /// Whether `p[at...]` (of `n` bytes) starts with the lowercase letters of `literal`, ignoring ASCII case.
+    @inline(__always)
+    private static func matches(_ p: UnsafePointer<UInt8>, _ n: Int, at: Int, _ literal: StaticString) -> Bool {
+        let k = literal.utf8CodeUnitCount
+        guard n - at >= k else { return false }
+        let l = literal.utf8Start
+        for j in 0..<k where p[at + j] | 0x20 != l[j] { return false }
+        return true
     }
 
     /// The header as stored: lowercased name, and the value or `REDACTED`.
     public static func redacted(name: String, value: String) -> Header {
+        let stored = name.utf8.withContiguousStorageIfAvailable { bytes -> Header? in
+            let (upper, sensitive) = scan(bytes)
+            if !sensitive && !upper { return Header(name, value) }
+            let lower = upper ? ASCII.lowercased(bytes) : name
+            if !sensitive { return Header(lower, value) }
+            if ASCII.contains(bytes, "ratelimit"), isRateLimitValue(value) { return Header(lower, value) }
+            return Header(lower, marker)
+        }
+        if let stored = stored ?? nil { return stored }
+        // A name without contiguous UTF-8 (bridged): the plain way.
         let lower = ASCII.lowercased(name)
         var bytes = lower
         let (sensitive, rateLimit) = bytes.withUTF8 { (isSensitive($0), ASCII.contains($0, "ratelimit")) }
@@ -76,6 +110,14 @@ enum ASCII {
     @inline(__always)
     static func lower(_ c: UInt8) -> UInt8 {
         (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z")) ? c | 0x20 : c
+    }
+
+    /// `bytes` (ASCII or UTF-8) with ASCII capitals lowercased, as a new string.
+    static func lowercased(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        String(unsafeUninitializedCapacity: bytes.count) { out in
+            for i in bytes.indices { out[i] = lower(bytes[i]) }
+            return bytes.count
+        }
     }
 
     static func lowercased(_ s: String) -> String {

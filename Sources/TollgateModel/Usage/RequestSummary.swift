@@ -33,6 +33,32 @@ public struct RequestSummary: Sendable, Equatable {
         }
     }
 
+    /// Reads JSON text that is one whole object followed by nothing but whitespace, as `init(json:)` does; nil when
+    /// it is not (cut short, malformed, or not an object).
+    init?(wholeJSON bytes: UnsafeBufferPointer<UInt8>) {
+        self.init()
+        var reader = JSONReader(bytes)
+        guard reader.peekKind() == .object else { return nil }
+        var model: String?
+        var stream = false
+        do throws(JSONReader.Failure) {
+            try reader.readObject { r, key throws(JSONReader.Failure) in
+                if key == "model" {
+                    if let value = try r.readStringOrSkip(), !value.isEmpty { model = value }
+                } else if key == "stream" {
+                    stream = try r.readBoolOrSkip() ?? false
+                } else {
+                    try r.skipValue()
+                }
+            }
+        } catch {
+            return nil
+        }
+        guard reader.isAtEnd() else { return nil }
+        self.model = model
+        self.stream = stream
+    }
+
     /// This summary with what a Gemini-style path adds: its model when the body named none, and the stream mode of
     /// `:streamGenerateContent`.
     public func completed(path: String) -> RequestSummary {

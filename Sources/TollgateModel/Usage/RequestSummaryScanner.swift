@@ -14,11 +14,22 @@ public struct RequestSummaryScanner: Sendable {
 
     private var json = JSONFieldScanner(keys: Self.keys)
     private var first = FirstDocument()
+    /// Bytes were fed: the first chunk was looked at whole.
+    private var fed = false
 
     public init() {}
 
     /// Reads the next bytes of the body.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) {
+        if first.summary != nil { return }
+        if !fed {
+            fed = true
+            // A body that arrives whole in its first chunk (the usual small request) is read in one pass.
+            if let summary = RequestSummary(wholeJSON: bytes.bindMemory(to: UInt8.self)) {
+                first.summary = summary
+                return
+            }
+        }
         json.feed(bytes, into: &first)
     }
 

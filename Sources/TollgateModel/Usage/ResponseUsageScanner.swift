@@ -29,6 +29,8 @@ public struct ResponseUsageScanner: Sendable {
     ])
 
     private var json = JSONFieldScanner(keys: Self.keys)
+    /// JSON bytes were fed: the first chunk was looked at whole.
+    private var jsonFed = false
     /// Bytes of the event in progress that arrived in earlier chunks.
     private var carry: [UInt8] = []
     /// The event in progress outgrew `maxEventBytes`: skipped until its end.
@@ -65,6 +67,12 @@ public struct ResponseUsageScanner: Sendable {
         }
         switch mode {
         case .json:
+            if !jsonFed {
+                jsonFed = true
+                // A body that arrives whole in its first chunk (the usual small response) is read in one pass, as
+                // `UsageParser` reads it; the scanner reads what follows, or the chunk again when it was not whole.
+                if state.parseWholeDocument(bytes.bindMemory(to: UInt8.self)) { return }
+            }
             json.feed(bytes, into: &state)
         case .eventStream:
             feedEvents(bytes)

@@ -100,6 +100,36 @@ public enum UsageParser {
             }
         }
 
+        /// Reads `bytes` when they are one whole JSON document (an object, or an array of them) followed by nothing
+        /// but whitespace, as `parseDocument` does; false, with nothing read, when they are not (cut short, malformed,
+        /// or not a container).
+        mutating func parseWholeDocument(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+            var reader = JSONReader(bytes)
+            var trial = self
+            do throws(JSONReader.Failure) {
+                switch reader.peekKind() {
+                case .object:
+                    var event = Event()
+                    try event.readEnvelope(&reader)
+                    trial.absorb(event)
+                case .array:
+                    try reader.readArray { r throws(JSONReader.Failure) in
+                        guard r.peekKind() == .object else { return try r.skipValue() }
+                        var event = Event()
+                        try event.readEnvelope(&r)
+                        trial.absorb(event)
+                    }
+                default:
+                    return false
+                }
+            } catch {
+                return false
+            }
+            guard reader.isAtEnd() else { return false }
+            self = trial
+            return true
+        }
+
         private mutating func absorb(_ event: Event) {
             if model == nil, let m = event.model, !m.isEmpty { model = m }
             var usage = event.usage

@@ -1,0 +1,185 @@
+import NIOCore
+import NIOHTTP1
+
+/// Encodes the request parts an upstream connection sends, as NIOHTTP1's `HTTPRequestEncoder` does (the same framing
+/// rules and bytes), into one buffer for all that is written between two flushes: a request's head, body and end
+/// usually leave in one write. The head is measured first and copied in one pass, not written header by header.
+struct RequestEncoder {
+    /// Body parts larger than this are not copied: they go out as they are.
+    static let copyLimit = 16 * 1024
+
+    /// What was encoded since the last `take()`.
+    private var pending: ByteBuffer?
+    /// The request's body is sent chunked.
+    private var chunked = false
+
+    /// The encoded bytes so far, if any; the encoder starts a new buffer after this.
+    mutating func take() -> ByteBuffer? {
+        defer { pending = nil }
+        return pending
+    }
+
+    /// Encodes `part` after what is pending. A large body part is not copied: it is returned, with the bytes to write
+    /// before it (the pending ones, ending with its chunk header); its chunk trailer starts the next pending bytes.
+    mutating func encode(
+        _ part: HTTPClientRequestPart, allocator: ByteBufferAllocator
+    ) -> (before: ByteBuffer?, part: IOData)? {
+        switch part {
+        case .head(var head):
+            chunked = Self.frame(&head)
+            let size = Self.headSize(head)
+            if pending == nil { pending = allocator.buffer(capacity: size + 1024) }
+            Self.writeHead(head, size: size, into: &pending!)
+            return nil
+        case .body(let data):
+            let count = data.readableBytes
+            // NIOHTTP1 does not frame an empty part (it would end a chunked body); nothing to write then.
+            if count == 0 { return nil }
+            let copies: Bool
+            if count <= Self.copyLimit, case .byteBuffer = data { copies = true } else { copies = false }
+            if chunked {
+                if pending == nil { pending = allocator.buffer(capacity: copies ? count + 32 : 32) }
+                pending!.writeString(String(count, radix: 16))
+                pending!.writeStaticString("\r\n")
+            }
+            if copies, case .byteBuffer(let bytes) = data {
+                if pending == nil { pending = allocator.buffer(capacity: count) }
+                pending!.writeImmutableBuffer(bytes)
+                if chunked { pending!.writeStaticString("\r\n") }
+                return nil
+            }
+            let before = pending
+            pending = nil
+            if chunked {
+                pending = allocator.buffer(capacity: 64)
+                pending!.writeStaticString("\r\n")
+            }
+            return (before, data)
+        case .end(let trailers):
+            guard chunked else { return nil }
+            if pending == nil { pending = allocator.buffer(capacity: trailers == nil ? 5 : 256) }
+            pending!.writeStaticString("0\r\n")
+            if let trailers {
+                for (name, value) in trailers {
+                    pending!.writeString(name)
+                    pending!.writeStaticString(": ")
+                    pending!.writeString(value)
+                    pending!.writeStaticString("\r\n")
+                }
+            }
+            pending!.writeStaticString("\r\n")
+            return nil
+        }
+    }
+
+    /// Sets the framing headers as NIOHTTP1's encoder does (`automaticallySetFramingHeaders`); true when the body
+    /// goes chunked. A method that has no body loses both framing headers; one that has a body keeps its content
+    /// length (a transfer encoding beside it goes) or, without one, is sent chunked over HTTP/1.1; any other keeps
+    /// its content length, or is chunked when it says so.
+    static func frame(_ head: inout HTTPRequestHead) -> Bool {
+        var hasLength = false
+        var hasEncoding = false
+        for (name, _) in head.headers {
+            if ProxyHeaders.nameEquals(name, "content-length") {
+                hasLength = true
+            } else if ProxyHeaders.nameEquals(name, "transfer-encoding") {
+                hasEncoding = true
+            }
+        }
+        let http11 = head.version.major == 1 && head.version.minor >= 1
+        switch head.method {
+        case .TRACE:
+            if hasLength { head.headers.remove(name: "content-length") }
+            if hasEncoding { head.headers.remove(name: "transfer-encoding") }
+            return false
+        case .POST, .PUT, .PATCH:
+            if hasLength {
+                if hasEncoding { head.headers.remove(name: "transfer-encoding") }
+                return false
+            }
+            guard http11 else { return false }
+            head.headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
+            return true
+        default:
+            if hasLength {
+                if hasEncoding { head.headers.remove(name: "transfer-encoding") }
+                return false
+            }
+            return http11 && hasEncoding && head.headers["transfer-encoding"].first == "chunked"
+        }
+    }
+
+    /// The encoded size of `head`: request line, headers, blank line.
+    static func headSize(_ head: HTTPRequestHead) -> Int {
+        var size = head.method.rawValue.utf8.count + 1 + head.uri.utf8.count + 1 + 8 + 2
+        if !(head.version.major == 1 && head.version.minor <= 1) { size += 40 }
+        for (name, value) in head.headers { size += name.utf8.count + 2 + value.utf8.count + 2 }
+        return size + 2
+    }
+
+    /// Writes `head` (`size` bytes, from `headSize`) in one pass.
+    static func writeHead(_ head: HTTPRequestHead, size: Int, into buffer: inout ByteBuffer) {
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { raw in
+            var out = WireCursor(base: raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            out.append(head.method.rawValue)
+            out.append(UInt8(ascii: " "))
+            out.append(head.uri)
+            switch (head.version.major, head.version.minor) {
+            case (1, 1): out.append(" HTTP/1.1\r\n" as StaticString)
+            case (1, 0): out.append(" HTTP/1.0\r\n" as StaticString)
+            default:
+                out.append(" HTTP/" as StaticString)
+                out.append(String(head.version.major))
+                out.append(UInt8(ascii: "."))
+                out.append(String(head.version.minor))
+                out.append("\r\n" as StaticString)
+            }
+            out.appendHeaders(head.headers)
+            return out.written
+        }
+    }
+}
+
+/// Copies the bytes of an HTTP message head into memory measured beforehand (`RequestEncoder.headSize`,
+/// `ResponseEncoder.headSize`).
+struct WireCursor {
+    let base: UnsafeMutablePointer<UInt8>
+    private(set) var written = 0
+
+    init(base: UnsafeMutablePointer<UInt8>) {
+        self.base = base
+    }
+
+    @inline(__always)
+    mutating func append(_ byte: UInt8) {
+        base[written] = byte
+        written += 1
+    }
+
+    @inline(__always)
+    mutating func append(_ literal: StaticString) {
+        let n = literal.utf8CodeUnitCount
+        (base + written).update(from: literal.utf8Start, count: n)
+        written += n
+    }
+
+    @inline(__always)
+    mutating func append(_ string: String) {
+        var string = string
+        string.withUTF8 { bytes in
+            if let source = bytes.baseAddress { (base + written).update(from: source, count: bytes.count) }
+            written += bytes.count
+        }
+    }
+
+    /// Every header as `name: value` and CRLF, then the blank line.
+    mutating func appendHeaders(_ headers: HTTPHeaders) {
+        for (name, value) in headers {
+            append(name)
+            append(": " as StaticString)
+            append(value)
+            append("\r\n" as StaticString)
+        }
+        append("\r\n" as StaticString)
+    }
+}
