@@ -368,18 +368,21 @@ extension Catalog {
         var sealedQuery = query
         sealedQuery.order = .ascending
         sealedQuery.cursor = nil
-        var sealedAfter: LogID?
-        while !sealedLogs.isEmpty, atMost.map({ total < $0 }) ?? true {
-            let size = min(batchSize, LogQuery.limits.upperBound, atMost.map { $0 - total } ?? batchSize)
-            let page = try sealedPage(sealedQuery, after: sealedAfter, limit: size)
-            guard let last = page.last else { break }
-            total += try write { db in
-                try db.transaction { try Self.deleteSealed(page, account: query.account, in: db) }
+        func deleteSealedLogs() throws {
+            var sealedAfter: LogID?
+            while !sealedLogs.isEmpty, atMost.map({ total < $0 }) ?? true {
+                let size = min(batchSize, LogQuery.limits.upperBound, atMost.map { $0 - total } ?? batchSize)
+                let page = try sealedPage(sealedQuery, after: sealedAfter, limit: size)
+                guard let last = page.last else { break }
+                total += try write { db in
+                    try db.transaction { try Self.deleteSealed(page, account: query.account, in: db) }
+                }
+                progress(total)
+                sealedAfter = last.id
+                if page.count < size { break }
             }
-            progress(total)
-            sealedAfter = last.id
-            if page.count < size { break }
         }
+        try deleteSealedLogs()
         var after = Self.exclusiveLowerBound(query.from)
         let upper = query.to.map(Self.idBound(milliseconds:)) ?? [UInt8](repeating: 0xFF, count: 17)
         let filters: [SQLiteValue] = [
@@ -405,6 +408,8 @@ extension Catalog {
             guard batch.count == size, let last = batch.last else { break }
             after = last
         }
+        // A segment sealed while the rows were being deleted took its rows not yet deleted with it.
+        try deleteSealedLogs()
         return total
     }
 

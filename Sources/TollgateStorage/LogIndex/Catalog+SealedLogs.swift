@@ -124,10 +124,13 @@ extension Catalog {
                 annotationsBySegment[seq] = found
                 return found
             })
+        var costsBySegment: [UInt32: SegmentCosts] = [:]
+        for seq in Set(rows.map(\.columns.block.segment)) { costsBySegment[seq] = sealedLogs.segment(seq)?.costs }
         return rows.map { row in
             let seq = row.columns.block.segment
-            let costs = sealedLogs.segment(seq)?.costs
-            let priced = costs.flatMap { row.row < $0.cost.count ? ($0.cost[row.row], $0.saved[row.row]) : nil }
+            let priced = costsBySegment[seq].flatMap {
+                row.row < $0.cost.count ? ($0.cost[row.row], $0.saved[row.row]) : nil
+            }
             return LogIndexEntry(
                 columns: row.columns.block, row: row.row, cost: priced?.0, saved: priced?.1,
                 annotation: annotationsBySegment[seq]?[row.id])

@@ -10,7 +10,20 @@ final class SealedLogs: Sendable {
 
     struct Segment: Sendable {
         var summary: SegmentSummary
-        var costs: SegmentCosts
+        /// The costs as `sealed_segments.costs` holds them: two to four bytes a log, where decoded they would take
+        /// eighteen or more (a 10 million log store would keep hundreds of megabytes in memory).
+        private var encodedCosts: [UInt8]
+
+        init(summary: SegmentSummary, costs: SegmentCosts) {
+            self.summary = summary
+            self.encodedCosts = costs.encoded()
+        }
+
+        /// The rows' costs, decoded (they were checked when loaded or written).
+        var costs: SegmentCosts {
+            get { (try? SegmentCosts(encoded: encodedCosts)) ?? SegmentCosts(rows: 0) }
+            set { encodedCosts = newValue.encoded() }
+        }
     }
 
     init(reader: SegmentReader) {
