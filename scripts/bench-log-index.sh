@@ -3,7 +3,7 @@
 #
 # Fills DATA with `tollgate generate` (RECORDS records of account bench over 30 days, --no-payload) unless it holds
 # a catalog already, then prints the bytes of every table and index of catalog.sqlite (SQLite's dbstat: pages in
-# use, so space freed by a migration is not counted) per log of the catalog, the log index (everything but the
+# use, so space freed by a migration is not counted) per stored log (`log_counts`), the log index (everything but the
 # rollup_* tables) per log, and then serves the folder and times over loopback (curl, N requests each, p50 and p90):
 # the first page of the newest logs, the same with a model filter (the commonest model) and with a rare model (the
 # model with the fewest logs), the next page after the first with the model filter, and one log by id.
@@ -41,8 +41,10 @@ done
 curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null
 
 echo "== catalog: bytes per log (dbstat, pages in use)"
-LOGS=$(sqlite3 "file:$CATALOG?mode=ro" "SELECT count(*) FROM logs")
-echo "logs: $LOGS; catalog.sqlite: $(stat -c %s "$CATALOG") bytes (and $(stat -c %s "$CATALOG-wal" 2>/dev/null || echo 0) of WAL)"
+# Stored logs: what the quota counts (logs in sealed segments that answer for themselves have no `logs` row).
+LOGS=$(sqlite3 "file:$CATALOG?mode=ro" "SELECT sum(stored) FROM log_counts")
+ROWS=$(sqlite3 "file:$CATALOG?mode=ro" "SELECT count(*) FROM logs")
+echo "logs: $LOGS ($ROWS with a row in logs); catalog.sqlite: $(stat -c %s "$CATALOG") bytes (and $(stat -c %s "$CATALOG-wal" 2>/dev/null || echo 0) of WAL)"
 sqlite3 -separator ' ' "file:$CATALOG?mode=ro" "
     SELECT printf('%-32s %12d bytes %8.1f per log', name, sum(pgsize), sum(pgsize) * 1.0 / $LOGS)
     FROM dbstat GROUP BY name HAVING sum(pgsize) > 4096 * 4 ORDER BY sum(pgsize) DESC;

@@ -50,7 +50,9 @@ struct ListingBenchmark: ParsableCommand {
                     }
                 } else {
                     let strings = block.strings(column)
-                    for row in 0..<block.count where logged[row] { counts[prefix + (strings[row] ?? ""), default: 0] += 1 }
+                    for row in 0..<block.count where logged[row] {
+                        counts[prefix + (strings[row] ?? ""), default: 0] += 1
+                    }
                 }
             }
             for row in 0..<block.count where logged[row] {
@@ -65,7 +67,9 @@ struct ListingBenchmark: ParsableCommand {
         guard withColumns == summaries.count, !summaries.isEmpty else {
             throw ValidationError("every sealed segment needs its listing columns: generate the folder anew")
         }
-        let rare = counts.min { abs(Double($0.value) / Double(total) - 0.001) < abs(Double($1.value) / Double(total) - 0.001) }!
+        let rare = counts.min {
+            abs(Double($0.value) / Double(total) - 0.001) < abs(Double($1.value) / Double(total) - 0.001)
+        }!
         let newest = try catalog.listLogs(LogQuery(account: account, limit: 1)).entries.first!
 
         func query(_ body: (inout LogQuery) -> Void) -> LogQuery {
@@ -83,13 +87,16 @@ struct ListingBenchmark: ParsableCommand {
         let share = String(format: "%.3f %%", 100 * Double(rare.value) / Double(total))
         let parts = rare.key.split(separator: "=", maxSplits: 1).map(String.init)
         queries.append(
-            ("\(rare.key) (\(share))", query { q in
-                switch parts[0] {
-                case "model": q.model = parts[1]
-                case "gateway": q.gateway = parts[1]
-                default: q.statusCode = Int(parts[1])
+            (
+                "\(rare.key) (\(share))",
+                query { q in
+                    switch parts[0] {
+                    case "model": q.model = parts[1]
+                    case "gateway": q.gateway = parts[1]
+                    default: q.statusCode = Int(parts[1])
+                    }
                 }
-            }))
+            ))
 
         func fromColumns(_ listing: SegmentListing, _ q: LogQuery, after: LogID?) throws -> [LogIndexEntry] {
             try listing.page(q, after: after, limit: q.limit, segments: summaries).map {
@@ -119,7 +126,9 @@ struct ListingBenchmark: ParsableCommand {
             var listing = SegmentListing(reader: SegmentReader(directory: data), cachedSegments: cachedSegments)
             var first = true
             let columnTimes = try timed {
-                if first { listing = SegmentListing(reader: SegmentReader(directory: data), cachedSegments: cachedSegments) }
+                if first {
+                    listing = SegmentListing(reader: SegmentReader(directory: data), cachedSegments: cachedSegments)
+                }
                 first = false
                 let page = try fromColumns(listing, q, after: nil)
                 precondition(!page.isEmpty || name.hasPrefix("status"), "no log for \(name)")
@@ -150,7 +159,9 @@ struct ListingBenchmark: ParsableCommand {
             cursor = catalogPage.nextCursor
         }
         func median(_ t: [Double]) -> String { String(format: "%.2f", t.sorted()[t.count / 2]) }
-        print("pages 1-\(pages) newest by cursor: columns median \(median(columnPages)) ms; catalog median \(median(catalogPages)) ms")
+        print(
+            "pages 1-\(pages) newest by cursor: columns median \(median(columnPages)) ms; catalog median \(median(catalogPages)) ms"
+        )
 
         // A log by id: the summaries' id ranges, then the segment's id index, then the record.
         var byID: [Double] = []
@@ -166,7 +177,9 @@ struct ListingBenchmark: ParsableCommand {
             byID.append(ms(clock.now - start))
             precondition(found, "log \(id) not found")
         }
-        print("log by id (\(byID.count) random, record decoded): median \(median(byID)) ms, max \(String(format: "%.2f", byID.max() ?? 0)) ms")
+        print(
+            "log by id (\(byID.count) random, record decoded): median \(median(byID)) ms, max \(String(format: "%.2f", byID.max() ?? 0)) ms"
+        )
         print("peak RSS: \(peakRSS())")
     }
 }

@@ -51,7 +51,8 @@ import TollgateModel
         }
 
         func waitUntilListening() async throws {
-            let deadline = ContinuousClock.now + .seconds(20)
+            // Generous: on a loaded machine a debug build's recovery and start can take tens of seconds.
+            let deadline = ContinuousClock.now + .seconds(120)
             while ContinuousClock.now < deadline {
                 if (try? await get("/healthz"))?.0 == 200 { return }
                 try await Task.sleep(for: .milliseconds(50))

@@ -4,12 +4,39 @@ extension Catalog {
     /// How many logs of `account` created in [`from`, `to`) (Unix ms) repricing visits: those priced by the price
     /// table, not by a custom cost.
     public func repriceableLogCount(account: String, from: Int64, to: Int64) throws -> Int {
-        try read { db in
-            try db.queryFirst(
-                NamedQueries.sql("reprice_count"),
-                [.text(account), .blob(Self.idBound(milliseconds: from)), .blob(Self.idBound(milliseconds: to))]
-            ) { Int($0.int64(at: 0)) } ?? 0
+        var sealed = 0
+        var after: LogID?
+        while true {
+            let page = try sealedLogs(
+                account: account, from: from, to: to, after: after, limit: LogQuery.limits.upperBound)
+            sealed += page.filter { !$0.customCost }.count
+            guard page.count == LogQuery.limits.upperBound, let last = page.last else { break }
+            after = last.id
         }
+        return sealed
+            + (try read { db in
+                try db.queryFirst(
+                    NamedQueries.sql("reprice_count"),
+                    [.text(account), .blob(Self.idBound(milliseconds: from)), .blob(Self.idBound(milliseconds: to))]
+                ) { Int($0.int64(at: 0)) } ?? 0
+            })
+    }
+
+    /// The logs of `account` in sealed segments created in [`from`, `to`), oldest first, after `after` (cached
+    /// ones excluded: a cache hit is never repriced).
+    private func sealedLogs(account: String, from: Int64, to: Int64, after: LogID?, limit: Int, cached: Bool? = false)
+        throws -> [LogIndexEntry]
+    {
+        guard !sealedLogs.isEmpty else { return [] }
+        var query = LogQuery(account: account, from: from, to: to, order: .ascending, limit: limit)
+        query.cached = cached
+        return try sealedPage(query, after: after, limit: limit)
+    }
+
+    /// The first `limit` of the merged pages (`a` and `b` each in id order), in id order.
+    private static func merged<T>(_ a: [T], _ b: [T], limit: Int, id: (T) -> LogID) -> [T] {
+        guard !b.isEmpty else { return a }
+        return Array((a + b).sorted { id($0) < id($1) }.prefix(limit))
     }
 
     /// One page of the logs `repriceableLogCount` counts, in id order: the first `limit` of those created in
@@ -18,7 +45,21 @@ extension Catalog {
     public func repriceableLogs(
         account: String, from: Int64, to: Int64, after: LogID?, limit: Int
     ) throws -> [RepriceableLog] {
-        try read { db in
+        // The sealed segments' share, without custom-cost logs (their cost is their own), at most `limit`.
+        var sealed: [RepriceableLog] = []
+        var sealedAfter = after
+        while sealed.count < limit {
+            let page = try sealedLogs(account: account, from: from, to: to, after: sealedAfter, limit: limit)
+            sealed += page.filter { !$0.customCost }.map {
+                RepriceableLog(
+                    id: $0.id, gateway: $0.gateway, provider: $0.provider, model: $0.model, createdAt: $0.createdAt,
+                    statusCode: $0.statusCode, success: $0.success, durationMicros: $0.durationMicros,
+                    ttftMicros: $0.ttftMicros, usage: $0.usage, cost: $0.cost)
+            }
+            guard page.count == limit, let last = page.last else { break }
+            sealedAfter = last.id
+        }
+        let rows = try read { db in
             try db.query(
                 NamedQueries.sql("reprice_page"),
                 [
@@ -26,6 +67,7 @@ extension Catalog {
                     .blob(Self.idBound(milliseconds: to)), .integer(Int64(limit)),
                 ], row: Self.repriceableLog(from:))
         }
+        return Self.merged(rows, Array(sealed.prefix(limit)), limit: limit, id: \.id)
     }
 
     /// One page of the logs of `account` created in [`from`, `to`) (Unix ms), oldest first: the first `limit`
@@ -33,7 +75,15 @@ extension Catalog {
     public func exportedLogs(
         account: String, from: Int64, to: Int64, after: LogID?, limit: Int
     ) throws -> [ExportedLog] {
-        try read { db in
+        let sealed = try sealedLogs(account: account, from: from, to: to, after: after, limit: limit, cached: nil).map {
+            ExportedLog(
+                id: $0.id, createdAt: $0.createdAt, gateway: $0.gateway, provider: $0.provider, model: $0.model,
+                method: $0.method, path: $0.path, statusCode: $0.statusCode, success: $0.success, stream: $0.stream,
+                durationMicros: $0.durationMicros, ttftMicros: $0.ttftMicros, usage: $0.usage, cost: $0.cost,
+                customCost: $0.customCost, error: $0.error, eventID: $0.eventID, attempt: $0.attempt, step: $0.step,
+                cached: $0.cached, saved: $0.saved, feedback: $0.annotation?.feedback, score: $0.annotation?.score)
+        }
+        let rows = try read { db in
             try db.query(
                 NamedQueries.sql("export_logs"),
                 [
@@ -41,6 +91,7 @@ extension Catalog {
                     .blob(Self.idBound(milliseconds: to)), .integer(Int64(limit)),
                 ], row: Self.exportedLog(from:))
         }
+        return Self.merged(rows, sealed, limit: limit, id: \.id)
     }
 
     static func logID(_ row: SQLiteStatement, at index: Int) throws -> LogID {

@@ -201,7 +201,14 @@ extension Catalog {
     ///   `listLogs`, or made for the other order).
     public func listLogs(_ query: LogQuery) throws -> LogPage {
         let (sql, values) = try Self.listStatement(query)
-        let rows = try read { db in try db.query(sql, values, row: Self.entry(from:)) }
+        var rows = try read { db in try db.query(sql, values, row: Self.entry(from:)) }
+        if !sealedLogs.isEmpty {
+            // The logs of sealed segments that answer for themselves, merged by id.
+            let after = query.cursor.flatMap(LogCursor.init(encoded:))?.lastID
+            rows += try sealedPage(query, after: after, limit: query.limit + 1)
+            rows.sort { query.order == .ascending ? $0.id < $1.id : $1.id < $0.id }
+            if rows.count > query.limit + 1 { rows.removeLast(rows.count - query.limit - 1) }
+        }
         guard rows.count > query.limit else { return LogPage(entries: rows, nextCursor: nil) }
         let page = Array(rows.prefix(query.limit))
         let cursor = LogCursor(lastID: page[page.count - 1].id, order: query.order)
@@ -305,9 +312,10 @@ extension Catalog {
 
     /// The index entry of one log, or nil when the account has no log with this id.
     public func logEntry(account: String, id: LogID) throws -> LogIndexEntry? {
-        try read { db in
+        let row = try read { db in
             try db.queryFirst(NamedQueries.sql("log_get"), [.text(account), .blob(id.bytes)], row: Self.entry(from:))
         }
+        return try row ?? sealedEntry(account: account, id: id)
     }
 
     /// The highest record offset indexed for a segment, or nil when none of its records is indexed. Recovery
@@ -355,6 +363,26 @@ extension Catalog {
         matching query: LogQuery, batchSize: Int = Catalog.deletionBatchSize, atMost: Int? = nil,
         progress: (Int) -> Void = { _ in }
     ) throws -> Int {
+        // Sealed segments first: they hold the oldest logs.
+        var total = 0
+        var sealedQuery = query
+        sealedQuery.order = .ascending
+        sealedQuery.cursor = nil
+        func deleteSealedLogs() throws {
+            var sealedAfter: LogID?
+            while !sealedLogs.isEmpty, atMost.map({ total < $0 }) ?? true {
+                let size = min(batchSize, LogQuery.limits.upperBound, atMost.map { $0 - total } ?? batchSize)
+                let page = try sealedPage(sealedQuery, after: sealedAfter, limit: size)
+                guard let last = page.last else { break }
+                total += try write { db in
+                    try db.transaction { try Self.deleteSealed(page, account: query.account, in: db) }
+                }
+                progress(total)
+                sealedAfter = last.id
+                if page.count < size { break }
+            }
+        }
+        try deleteSealedLogs()
         var after = Self.exclusiveLowerBound(query.from)
         let upper = query.to.map(Self.idBound(milliseconds:)) ?? [UInt8](repeating: 0xFF, count: 17)
         let filters: [SQLiteValue] = [
@@ -362,7 +390,6 @@ extension Catalog {
             .integer(query.statusCode.map { Int64($0) }), .integer(query.success.map { $0 ? 1 : 0 }),
             .integer(query.stream.map { $0 ? 1 : 0 }),
         ]
-        var total = 0
         while atMost.map({ total < $0 }) ?? true {
             let size = min(batchSize, atMost.map { $0 - total } ?? batchSize)
             let bound = after
@@ -381,6 +408,8 @@ extension Catalog {
             guard batch.count == size, let last = batch.last else { break }
             after = last
         }
+        // A segment sealed while the rows were being deleted took its rows not yet deleted with it.
+        try deleteSealedLogs()
         return total
     }
 
@@ -393,9 +422,10 @@ extension Catalog {
         try write { db in
             try db.transaction { () throws -> LogIndexEntry? in
                 let key: [SQLiteValue] = [.text(account), .blob(id.bytes)]
-                guard let entry = try db.queryFirst(NamedQueries.sql("log_get"), key, row: Self.entry(from:)) else {
-                    return nil
-                }
+                guard
+                    let entry = try db.queryFirst(NamedQueries.sql("log_get"), key, row: Self.entry(from:))
+                        ?? (try self.sealedEntry(account: account, id: id))
+                else { return nil }
                 var annotation = entry.annotation ?? LogAnnotation()
                 try change(&annotation)
                 if annotation.isEmpty {
@@ -409,14 +439,22 @@ extension Catalog {
                             .text(annotation.metadata.map { LogMetadataJSON.encode($0) ?? "{}" }), .integer(now),
                         ])
                 }
-                return try db.queryFirst(NamedQueries.sql("log_get"), key, row: Self.entry(from:))
+                if let row = try db.queryFirst(NamedQueries.sql("log_get"), key, row: Self.entry(from:)) { return row }
+                var changed = entry
+                changed.annotation = annotation.isEmpty ? nil : annotation
+                return changed
             }
         }
     }
 
     /// Annotations whose log is not in the index; 0 unless something deleted a log without its annotation.
     public func orphanedAnnotations() throws -> Int64 {
-        try read { db in try db.queryFirst(NamedQueries.sql("log_annotations_orphaned")) { $0.int64(at: 0) } ?? 0 }
+        let unindexed = try read { db in
+            try db.query(NamedQueries.sql("log_annotations_orphaned")) {
+                LogKey(account: $0.string(at: 0), id: try Self.logID($0, at: 1))
+            }
+        }
+        return Int64(try unindexed.filter { try sealedEntry(account: $0.account, id: $0.id) == nil }.count)
     }
 
     /// Sets the annotation of one log as a whole (see `annotateLog(account:id:at:_:)`).
@@ -430,7 +468,7 @@ extension Catalog {
     /// account has no such log.
     @discardableResult
     public func deleteLog(account: String, id: LogID) throws -> Bool {
-        try write { db in
+        let deleted = try write { db in
             try db.transaction { () throws -> Bool in
                 let rows = try db.query(
                     NamedQueries.sql("logs_delete_lookup"), [.text(account), .blob(id.bytes)], row: DeletedRow.init)
@@ -438,6 +476,9 @@ extension Catalog {
                 return !rows.isEmpty
             }
         }
+        if deleted { return true }
+        guard let entry = try sealedEntry(account: account, id: id) else { return false }
+        return try write { db in try db.transaction { try Self.deleteSealed([entry], account: account, in: db) > 0 } }
     }
 
     /// The deleted logs whose records are still in `segment` (account and id).

@@ -1,16 +1,18 @@
 extension Catalog {
     /// Records a segment's current state, inserting it or replacing what the catalog had.
     public func upsertSegment(_ segment: SegmentEntry) throws {
-        try write { db in
-            _ = try db.run(
-                NamedQueries.sql("segment_upsert"),
-                [
-                    .integer(Int64(segment.seq)), .text(segment.state.rawValue), .integer(segment.firstCreatedAt),
-                    .integer(segment.lastCreatedAt), .integer(segment.recordCount), .integer(segment.bytes),
-                    .integer(segment.sealedAt),
-                ]
-            )
-        }
+        try write { db in try Self.upsertSegment(segment, in: db) }
+    }
+
+    static func upsertSegment(_ segment: SegmentEntry, in db: SQLiteConnection) throws {
+        _ = try db.run(
+            NamedQueries.sql("segment_upsert"),
+            [
+                .integer(Int64(segment.seq)), .text(segment.state.rawValue), .integer(segment.firstCreatedAt),
+                .integer(segment.lastCreatedAt), .integer(segment.recordCount), .integer(segment.bytes),
+                .integer(segment.sealedAt),
+            ]
+        )
     }
 
     /// Marks a segment sealed with its final figures.
@@ -89,7 +91,11 @@ extension Catalog {
                     try move.run()
                     move.reset()
                 }
-                try forgetTombstones(purged, segment: segment.seq, in: db)
+                // A segment that answers for its logs keeps their tombstones until its rewritten file is in place
+                // (`sealedSegmentRewritten`): until then its listing still reads the old file's columns.
+                if self.sealedLogs.segment(segment.seq) == nil {
+                    try forgetTombstones(purged, segment: segment.seq, in: db)
+                }
                 _ = try db.run(
                     NamedQueries.sql("segment_upsert"),
                     [
@@ -111,11 +117,13 @@ extension Catalog {
                     NamedQueries.sql("compaction_journal_insert"), [.integer(Int64(seq)), .integer(now), .integer(1)])
                 try forgetTombstones(purged, segment: seq, in: db)
                 _ = try db.run(NamedQueries.sql("segment_delete"), [.integer(Int64(seq))])
+                _ = try db.run(NamedQueries.sql("sealed_segment_delete"), [.integer(Int64(seq))])
             }
         }
+        sealedLogs.remove(seq)
     }
 
-    private func forgetTombstones(_ keys: [LogKey], segment: UInt32, in db: SQLiteConnection) throws {
+    func forgetTombstones(_ keys: [LogKey], segment: UInt32, in db: SQLiteConnection) throws {
         let forget = try db.cachedStatement(NamedQueries.sql("log_tombstone_delete"))
         for key in keys {
             try forget.bind([.integer(Int64(segment)), .text(key.account), .blob(key.id.bytes)])

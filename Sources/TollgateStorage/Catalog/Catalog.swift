@@ -32,6 +32,8 @@ public final class Catalog: Sendable {
     private let nextReader = Atomic<Int>(0)
     /// The current time in Unix milliseconds, for `created_at` columns.
     let now: @Sendable () -> Int64
+    /// The sealed segments that answer for their own logs (`Catalog+SealedLogs.swift`).
+    let sealedLogs: SealedLogs
 
     /// Opens (creating if needed) the catalog in `dataDirectory`, creating the directory too.
     ///
@@ -57,6 +59,8 @@ public final class Catalog: Sendable {
                 metadata: ["catalog.path": "\(path)", "catalog.migrations": "\(applied.joined(separator: ","))"]
             )
         }
+        sealedLogs = SealedLogs(reader: SegmentReader(directory: dataDirectory))
+        try Self.loadSealedLogs(writeConnection, into: sealedLogs)
         writer = LockedConnection(writeConnection)
 
         var readOptions = SQLiteConnection.Options()

@@ -72,6 +72,7 @@ public final class SegmentListing: Sendable {
     /// Forgets the cached columns of `segment` (rewritten by compaction, or dropped).
     public func forget(_ segment: UInt32) {
         cache.withLock { $0.remove(segment) }
+        reader.forget(segment: segment)  // its cached descriptor may name the file a rename replaced
     }
 
     /// The most recently used decoded segments, at most `capacity`.

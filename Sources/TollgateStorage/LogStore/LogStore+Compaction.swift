@@ -166,6 +166,7 @@ extension LogStore {
             report.longestCommitMillis, Double(commitTime.seconds) * 1e3 + Double(commitTime.attoseconds) / 1e15)
         try reached(.committed)
         try install()
+        try catalog.sealedSegmentRewritten(seq, purged: Array(purge))
         reader.forget(segment: seq)
         try reached(.installed)
         try catalog.finishCompaction(seq: seq)

@@ -384,13 +384,14 @@ public final class LogStore: Sendable {
                 (try? FileManager.default.attributesOfItem(
                     atPath: reader.directory + "/segments/" + SegmentFormat.fileName(seq))[.size] as? Int) ?? 0)
         let empty = footer.recordCount == 0
-        try catalog.upsertSegment(
+        try catalog.sealSegment(
             SegmentEntry(
                 seq: seq, state: .sealed,
                 firstCreatedAt: empty ? nil : footer.minID.milliseconds,
                 lastCreatedAt: empty ? nil : footer.maxID.milliseconds,
                 recordCount: Int64(footer.recordCount), bytes: size,
-                sealedAt: Int64(Date().timeIntervalSince1970 * 1000)))
+                sealedAt: Int64(Date().timeIntervalSince1970 * 1000)),
+            columns: try reader.columns(of: seq))
     }
 }
 

@@ -45,9 +45,17 @@ public final class RollupStore: Sendable {
     /// Runs `body` in one write transaction: committed when it returns, rolled back when it throws.
     @discardableResult
     public func write<T: Sendable>(_ body: (RollupTransaction) throws -> T) throws -> T {
-        try catalog.write { db in
-            try db.transaction { try body(RollupTransaction(connection: db)) }
+        let sealed = catalog.sealedLogs
+        let (result, costs) = try catalog.write { db in
+            try db.transaction { () throws -> (T, [UInt32: SegmentCosts]) in
+                let transaction = RollupTransaction(connection: db, sealed: sealed)
+                let result = try body(transaction)
+                return (result, try transaction.writeSealedCosts())
+            }
         }
+        // Repriced costs of sealed segments' logs, in memory once their transaction committed.
+        for (seq, segmentCosts) in costs { sealed.setCosts(segmentCosts, of: seq) }
+        return result
     }
 
     /// Deletes every chunk, the series dictionary and the watermark, in one transaction.

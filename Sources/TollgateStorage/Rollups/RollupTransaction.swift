@@ -6,6 +6,18 @@ import TollgateModel
 /// Valid only inside the closure it is given to.
 public struct RollupTransaction {
     let connection: SQLiteConnection
+    let sealed: SealedLogs
+    /// Costs of sealed segments' logs changed in this transaction, written by `writeSealedCosts()` at its end.
+    private let sealedCosts = SealedCostChanges()
+
+    init(connection: SQLiteConnection, sealed: SealedLogs) {
+        self.connection = connection
+        self.sealed = sealed
+    }
+
+    private final class SealedCostChanges {
+        var bySegment: [UInt32: SegmentCosts] = [:]
+    }
 
     /// Adds a series to the dictionary.
     public func insertSeries(_ series: RollupSeriesRecord) throws {
@@ -69,5 +81,28 @@ public struct RollupTransaction {
     /// rollups that count it in one transaction.
     public func setLogCost(account: String, id: LogID, cost: Int64?) throws {
         try connection.run(NamedQueries.sql("reprice_update"), [.text(account), .blob(id.bytes), .integer(cost)])
+        guard connection.changes == 0 else { return }
+        // Not in the `logs` rows: a log of a sealed segment, whose costs are one value per row.
+        for seq in sealed.segments(holding: id) {
+            let columns = try sealed.listing.columns(of: seq)
+            let position = columns.firstPosition(notBelow: id)
+            guard position < columns.block.count else { continue }
+            let row = Int(columns.idOrder[position])
+            guard columns.block.ids[row] == id, columns.block.strings(.account)[row] == account,
+                var costs = sealedCosts.bySegment[seq] ?? sealed.segment(seq)?.costs, row < costs.cost.count
+            else { continue }
+            costs.cost[row] = cost
+            sealedCosts.bySegment[seq] = costs
+            return
+        }
+    }
+
+    /// Writes the sealed segments' costs changed by `setLogCost`; returns them for the catalog's memory.
+    func writeSealedCosts() throws -> [UInt32: SegmentCosts] {
+        for (seq, costs) in sealedCosts.bySegment {
+            try connection.run(
+                NamedQueries.sql("sealed_segment_costs_update"), [.integer(Int64(seq)), .blob(costs.encoded())])
+        }
+        return sealedCosts.bySegment
     }
 }

@@ -1,0 +1,2 @@
+-- sealed_segment_delete (`Catalog+SealedLogs.swift`).
+DELETE FROM sealed_segments WHERE segment = ?1;

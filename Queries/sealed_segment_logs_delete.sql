@@ -1,0 +1,2 @@
+-- sealed_segment_logs_delete (`Catalog+SealedLogs.swift`).
+DELETE FROM logs WHERE segment = ?1;

@@ -1,0 +1,130 @@
+import Foundation
+import Logging
+import Testing
+import TollgateModel
+
+@testable import TollgateStorage
+
+/// A sealed segment with its listing columns answers for its logs: its rows leave the catalog's `logs` table, and
+/// listing, lookup, annotation, deletion, repricing and reopening go through its columns, summary and costs.
+@Suite("Sealed segments answer for their logs")
+struct SealedLogIndexTests {
+    let helpers = CompactionTests()
+
+    /// Prices a record at 1,000 picodollars per input token (unpriced without tokens).
+    struct Pricing: LogStoreObserver {
+        func price(of record: LogRecord) -> Int64? { record.usage.tokensIn.map { $0 * 1_000 } }
+        func appended(_ entry: LogIndexEntry) {}
+        func discarded(_ entries: [LogIndexEntry]) {}
+        func committed(through last: RecordLocation?) throws {}
+    }
+
+    func open(_ directory: String) throws -> LogStore {
+        try LogStore(
+            directory: directory, configuration: helpers.configuration, observer: Pricing(), logger: helpers.logger)
+    }
+
+    func logRows(_ catalog: Catalog) throws -> Int64 {
+        try catalog.read { try $0.queryFirst("SELECT count(*) FROM logs") { $0.int64(at: 0) } ?? -1 }
+    }
+
+    @Test func sealedLogsLeaveTheRowsAndAnswerEveryCall() throws {
+        let directory = helpers.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var store = try open(directory)
+        let records = (0..<60).map(helpers.record)
+        try store.append(records)
+        try store.commit()
+        let catalog = store.catalog
+        #expect(catalog.sealedLogs.summaries.count > 3)
+        // Only the active segment's logs keep a row.
+        #expect(try logRows(catalog) == Int64(try store.tailRecordCount()))
+        #expect(try logRows(catalog) < 20)
+        #expect(try helpers.listed(store) == records.map(\.id))
+
+        // A log of a sealed segment: by id, with its cost; its record.
+        let old = records[1]
+        let entry = try #require(try catalog.logEntry(account: "default", id: old.id))
+        #expect(catalog.sealedLogs.segment(entry.location.segment) != nil)
+        #expect(entry == LogIndexEntry(old, location: entry.location, price: 1_000))
+        #expect(try store.record(account: "default", id: old.id) == old)
+        #expect(try catalog.logEntry(account: "other", id: old.id) == nil)
+
+        // Filters across sealed segments and the active one.
+        var byModel = LogQuery(account: "default", model: "gpt-5", order: .ascending, limit: 7)
+        var listed: [LogID] = []
+        for _ in 0..<20 {
+            let page = try catalog.listLogs(byModel)
+            listed += page.entries.map(\.id)
+            guard let next = page.nextCursor else { break }
+            byModel.cursor = next
+        }
+        #expect(listed == records.filter { $0.model == "gpt-5" }.map(\.id))
+
+        // Feedback on a sealed log, then the feedback filter finds it.
+        let annotated = try catalog.annotateLog(account: "default", id: old.id, LogAnnotation(feedback: 1), at: 1)
+        #expect(annotated?.annotation?.feedback == 1)
+        var positive = LogQuery(account: "default")
+        positive.feedback = 1
+        #expect(try catalog.listLogs(positive).entries.map(\.id) == [old.id])
+        #expect(try catalog.orphanedAnnotations() == 0)
+
+        // Deleting it: gone from the listing, the lookup and the month's count; a second delete finds nothing.
+        let month = UTCMonth.start(of: old.createdAt)
+        let stored = try catalog.storedLogs(account: "default", monthStart: month)
+        #expect(try catalog.deleteLog(account: "default", id: old.id))
+        #expect(try !catalog.deleteLog(account: "default", id: old.id))
+        #expect(try catalog.logEntry(account: "default", id: old.id) == nil)
+        #expect(try catalog.storedLogs(account: "default", monthStart: month) == stored - 1)
+        #expect(try catalog.listLogs(positive).entries.isEmpty)
+        #expect(try catalog.orphanedAnnotations() == 0)
+
+        // Deleting by filter reaches sealed and active logs alike.
+        let failed = records.filter { $0.statusCode == 500 && $0.id != old.id }
+        #expect(
+            try catalog.deleteLogs(matching: LogQuery(account: "default", statusCode: 500), batchSize: 3)
+                == failed.count)
+        let live = records.filter { $0.statusCode != 500 && $0.id != old.id }
+        #expect(try helpers.listed(store) == live.map(\.id))
+
+        // Compaction turns the deleted logs into usage records; the listing is unchanged.
+        _ = try store.compact()
+        #expect(try helpers.listed(store) == live.map(\.id))
+
+        // Reopened: the summaries and costs come back from the catalog.
+        try store.close()
+        store = try open(directory)
+        #expect(try helpers.listed(store) == live.map(\.id))
+        let reread = try #require(try store.catalog.logEntry(account: "default", id: live[0].id))
+        #expect(reread.cost == live[0].usage.tokensIn.map { $0 * 1_000 })
+        try store.close()
+    }
+
+    @Test func repricingASealedLogMovesItsCost() throws {
+        let directory = helpers.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try open(directory)
+        let records = (0..<40).map(helpers.record)
+        try store.append(records)
+        try store.commit()
+        let first = records[2]
+        let before = try #require(try store.catalog.logEntry(account: "default", id: first.id))
+        #expect(store.catalog.sealedLogs.segment(before.location.segment) != nil)
+        #expect(before.cost == 2_000)
+        let range = (from: records[0].createdAt, to: records[39].createdAt + 1)
+        let page = try store.catalog.repriceableLogs(
+            account: "default", from: range.from, to: range.to, after: nil, limit: 1000)
+        #expect(page.map(\.id) == records.map(\.id))
+        #expect(try store.catalog.repriceableLogCount(account: "default", from: range.from, to: range.to) == 40)
+        try RollupStore(catalog: store.catalog).write { try $0.setLogCost(account: "default", id: first.id, cost: 77) }
+        #expect(try store.catalog.logEntry(account: "default", id: first.id)?.cost == 77)
+        let exported = try store.catalog.exportedLogs(
+            account: "default", from: range.from, to: range.to, after: nil, limit: 1000)
+        #expect(exported.map(\.id) == records.map(\.id))
+        #expect(exported.first { $0.id == first.id }?.cost == 77)
+        try store.close()
+        let reopened = try open(directory)
+        #expect(try reopened.catalog.logEntry(account: "default", id: first.id)?.cost == 77)
+        try reopened.close()
+    }
+}
