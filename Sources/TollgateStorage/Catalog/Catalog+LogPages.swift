@@ -33,13 +33,49 @@ extension Catalog {
     public func exportedLogs(
         account: String, from: Int64, to: Int64, after: LogID?, limit: Int
     ) throws -> [ExportedLog] {
+        var logs: [ExportedLog] = []
+        _ = try exportPage(
+            account: account, after: after?.bytes ?? Self.exclusiveLowerBound(from), to: to, limit: limit,
+            names: ExportedLogNames()
+        ) { logs.append(try ExportedLog($0)) }
+        return logs
+    }
+
+    /// Calls `body` with every log of `account` created in [`from`, `to`) (Unix ms), oldest first, straight from
+    /// the statement (nothing copied), in pages of `pageSize` rows: each page is its own short read, so a long
+    /// export never holds one read transaction open.
+    public func forEachExportedLog(
+        account: String, from: Int64, to: Int64, pageSize: Int = 50_000, _ body: (ExportedLogRow) throws -> Void
+    ) throws {
+        let names = ExportedLogNames()
+        var after = Self.exclusiveLowerBound(from)
+        while let last = try exportPage(
+            account: account, after: after, to: to, limit: pageSize, names: names, body)
+        {
+            after = last.bytes
+        }
+    }
+
+    /// One page of `Queries/export_logs.sql`; the id of its last row when it was full (there may be more).
+    private func exportPage(
+        account: String, after: [UInt8], to: Int64, limit: Int, names: ExportedLogNames,
+        _ body: (ExportedLogRow) throws -> Void
+    ) throws -> LogID? {
         try read { db in
-            try db.query(
-                NamedQueries.sql("export_logs"),
-                [
-                    .text(account), .blob(after?.bytes ?? Self.exclusiveLowerBound(from)),
-                    .blob(Self.idBound(milliseconds: to)), .integer(Int64(limit)),
-                ], row: Self.exportedLog(from:))
+            let statement = try db.cachedStatement(NamedQueries.sql("export_logs"))
+            defer { statement.reset() }
+            try statement.bind([
+                .text(account), .blob(after), .blob(Self.idBound(milliseconds: to)), .integer(Int64(limit)),
+            ])
+            let row = ExportedLogRow(statement: statement, connection: db, names: names)
+            var count = 0
+            var last = LogID(high: 0, low: 0)
+            while try statement.step() {
+                try body(row)
+                last = row.id
+                count += 1
+            }
+            return count == limit ? last : nil
         }
     }
 
@@ -69,20 +105,5 @@ extension Catalog {
             success: row.int64(at: 6) != 0, durationMicros: row.int64(at: 7), ttftMicros: row.optionalInt64(at: 8),
             usage: usage(row, from: 9),
             cost: row.optionalInt64(at: 16))
-    }
-
-    /// Reads a row of `Queries/export_logs.sql`.
-    private static func exportedLog(from row: SQLiteStatement) throws -> ExportedLog {
-        ExportedLog(
-            id: try logID(row, at: 0), createdAt: row.int64(at: 1), gateway: row.string(at: 2),
-            provider: row.string(at: 3), model: row.optionalString(at: 4), method: row.string(at: 5),
-            path: row.string(at: 6), statusCode: Int(row.int64(at: 7)), success: row.int64(at: 8) != 0,
-            stream: row.int64(at: 9) != 0, durationMicros: row.int64(at: 10), ttftMicros: row.optionalInt64(at: 11),
-            usage: usage(row, from: 12),
-            cost: row.optionalInt64(at: 19), customCost: row.int64(at: 20) != 0, error: row.optionalString(at: 21),
-            eventID: row.optionalString(at: 22), attempt: Int(row.optionalInt64(at: 23) ?? 1),
-            step: row.optionalInt64(at: 24).map { Int($0) }, cached: row.int64(at: 25) != 0,
-            saved: row.optionalInt64(at: 26), feedback: row.optionalInt64(at: 27).map { Int($0) },
-            score: row.optionalInt64(at: 28).map { Int($0) })
     }
 }
