@@ -122,6 +122,18 @@ struct SealedLogIndexTests {
             account: "default", from: range.from, to: range.to, after: nil, limit: 1000)
         #expect(exported.map(\.id) == records.map(\.id))
         #expect(exported.first { $0.id == first.id }?.cost == 77)
+        // The export's stream, in small pages: sealed logs and rows interleaved by id, each once.
+        var streamed: [LogID] = []
+        try store.catalog.forEachExportedLog(account: "default", from: range.from, to: range.to, pageSize: 3) {
+            streamed.append($0.id)
+        }
+        #expect(streamed == records.map(\.id))
+        var slice = try store.catalog.exportedLogs(
+            account: "default", from: range.from, to: range.to, after: records[5].id, limit: 4)
+        #expect(slice.map(\.id) == records[6..<10].map(\.id))
+        slice = try store.catalog.exportedLogs(
+            account: "default", from: range.from, to: range.to, after: records[36].id, limit: 10)
+        #expect(slice.map(\.id) == records[37...].map(\.id))
         try store.close()
         let reopened = try open(directory)
         #expect(try reopened.catalog.logEntry(account: "default", id: first.id)?.cost == 77)
