@@ -1,2 +1,2 @@
--- sealed_segment_delete (`Catalog+SealedLogs.swift`).
+-- Forgets sealed segment ?1, dropped by compaction (`Catalog.commitDrop`).
 DELETE FROM sealed_segments WHERE segment = ?1;

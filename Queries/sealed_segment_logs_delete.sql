@@ -1,2 +1,2 @@
--- sealed_segment_logs_delete (`Catalog+SealedLogs.swift`).
+-- The `logs` rows of segment ?1, which answers for its logs from now on (`Catalog.sealSegment`).
 DELETE FROM logs WHERE segment = ?1;

@@ -1,2 +1,2 @@
--- sealed_segments_all (`Catalog+SealedLogs.swift`).
+-- Every sealed segment that answers for its logs, with its summary and costs (`Catalog.loadSealedLogs`, at open).
 SELECT segment, min_id, max_id, logs, names, costs FROM sealed_segments ORDER BY segment;

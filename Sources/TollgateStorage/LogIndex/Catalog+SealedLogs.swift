@@ -149,12 +149,17 @@ extension Catalog {
             guard block.ids[row] == id, block.flags(.logged)[row], block.strings(.account)[row] == account else {
                 continue
             }
-            guard !(try deletedIDs(account: account, segment: seq).contains(id)) else { return nil }
-            let annotation = try read { db in
-                try db.queryFirst(
-                    NamedQueries.sql("log_annotation_get"), [.text(account), .blob(id.bytes)],
-                    row: { try Self.annotation($0, from: 0) })
+            let (deleted, annotation) = try read { db in
+                let key: [SQLiteValue] = [.text(account), .blob(id.bytes)]
+                let deleted =
+                    try db.queryFirst(
+                        NamedQueries.sql("log_tombstone_exists"), [.integer(Int64(seq))] + key, row: { _ in true })
+                    ?? false
+                let annotation = try db.queryFirst(
+                    NamedQueries.sql("log_annotation_get"), key, row: { try Self.annotation($0, from: 0) })
+                return (deleted, annotation)
             }
+            guard !deleted else { return nil }
             let costs = sealedLogs.segment(seq)?.costs
             return LogIndexEntry(
                 columns: block, row: row, cost: costs.flatMap { row < $0.cost.count ? $0.cost[row] : nil },
