@@ -84,12 +84,7 @@ api POST accounts/default/gateways '{"id":"cached","cache_ttl":86400}'
 api POST accounts/default/gateways '{"id":"rated","rate_limiting_limit":1000000000,"rate_limiting_interval":60}'
 api POST accounts/default/gateways '{"id":"retrying","retry_max_attempts":3,"retry_delay":100}'
 
-cat > "$work/post.lua" <<'LUA'
-wrk.method = "POST"
-wrk.body = '{"model":"gpt-5-mini","messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"Summarise the plot of a short story about a lighthouse keeper in two sentences."}]}'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer sk-bench"
-LUA
+write_chat_request_lua "$work/post.lua"
 
 sed 's/^wrk.headers\["Authorization"\]/wrk.headers["cf-aig-collect-log"] = "false"\nwrk.headers["Authorization"]/' \
     "$work/post.lua" > "$work/post-nolog.lua"

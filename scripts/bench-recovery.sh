@@ -69,12 +69,7 @@ mock_port=$(free_port)
 "$bin" mock-provider --port "$mock_port" >/dev/null 2>&1 & pids+=($!)
 wait_port "$mock_port"
 
-cat > "$work/post.lua" <<'LUA'
-wrk.method = "POST"
-wrk.body = '{"model":"gpt-5-mini","messages":[{"role":"user","content":"Summarise the plot of a short story about a lighthouse keeper in two sentences."}]}'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer sk-bench"
-LUA
+write_chat_request_lua "$work/post.lua"
 
 # Starts the gateway on $data and port $1 in the background (its pid in $gw_pid); its output in $work/serve-$2.log.
 start_gateway() {

@@ -16,3 +16,13 @@ wait_port() {
     echo "port $1 did not open" >&2
     exit 1
 }
+
+# Writes to $1 the wrk script the benchmarks send: one chat completion request, JSON, with a provider key.
+write_chat_request_lua() {
+    cat > "$1" <<'LUA'
+wrk.method = "POST"
+wrk.body = '{"model":"gpt-5-mini","messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"Summarise the plot of a short story about a lighthouse keeper in two sentences."}]}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer sk-bench"
+LUA
+}

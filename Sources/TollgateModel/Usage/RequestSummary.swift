@@ -17,20 +17,12 @@ public struct RequestSummary: Sendable, Equatable {
         self = body.withUnsafeBufferPointer { RequestSummary(json: $0) }.completed(path: path)
     }
 
-    /// Reads the top level of JSON text.
+    /// Reads the top level of JSON text (what it read before anything malformed).
     init(json bytes: UnsafeBufferPointer<UInt8>) {
         self.init()
         var reader = JSONReader(bytes)
         guard reader.peekKind() == .object else { return }
-        try? reader.readObject { r, key throws(JSONReader.Failure) in
-            if key == "model" {
-                if let value = try r.readStringOrSkip(), !value.isEmpty { model = value }
-            } else if key == "stream" {
-                stream = try r.readBoolOrSkip() ?? false
-            } else {
-                try r.skipValue()
-            }
-        }
+        try? readTopLevel(&reader)
     }
 
     /// Reads JSON text that is one whole object followed by nothing but whitespace, as `init(json:)` does; nil when
@@ -39,24 +31,31 @@ public struct RequestSummary: Sendable, Equatable {
         self.init()
         var reader = JSONReader(bytes)
         guard reader.peekKind() == .object else { return nil }
-        var model: String?
-        var stream = false
         do throws(JSONReader.Failure) {
-            try reader.readObject { r, key throws(JSONReader.Failure) in
-                if key == "model" {
-                    if let value = try r.readStringOrSkip(), !value.isEmpty { model = value }
-                } else if key == "stream" {
-                    stream = try r.readBoolOrSkip() ?? false
-                } else {
-                    try r.skipValue()
-                }
-            }
+            try readTopLevel(&reader)
         } catch {
             return nil
         }
         guard reader.isAtEnd() else { return nil }
-        self.model = model
-        self.stream = stream
+    }
+
+    /// The top-level object's `model` and `stream`; every other member skipped.
+    private mutating func readTopLevel(_ reader: inout JSONReader) throws(JSONReader.Failure) {
+        var model: String?
+        var stream = false
+        defer {
+            if let model { self.model = model }
+            self.stream = stream
+        }
+        try reader.readObject { r, key throws(JSONReader.Failure) in
+            if key == "model" {
+                if let value = try r.readStringOrSkip(), !value.isEmpty { model = value }
+            } else if key == "stream" {
+                stream = try r.readBoolOrSkip() ?? false
+            } else {
+                try r.skipValue()
+            }
+        }
     }
 
     /// This summary with what a Gemini-style path adds: its model when the body named none, and the stream mode of
