@@ -241,6 +241,23 @@ struct LogColumnScanTests {
         }
     }
 
+    @Test func aRecordAppendedTwiceIsListedOnce() throws {
+        var factory = RecordFactory(seed: 11)
+        let records = (0..<5).map { _ in factory.record() }
+        var block = ColumnBlock(segment: 2)
+        for (row, record) in (records + [records[2], records[4]]).enumerated() {
+            block.append(record, at: RecordLocation(segment: 2, offset: UInt64(16 + row * 10), length: 10))
+        }
+        let columns = SegmentColumns(block)
+        for order in [LogQuery.Order.ascending, .descending] {
+            let scan = LogColumnScan(query: LogQuery(account: "default", order: order), after: nil)
+            let rows = scan.rows(of: columns, limit: 100)
+            let ids = records.map(\.id).sorted()
+            #expect(rows.map { block.ids[$0] } == (order == .ascending ? ids : ids.reversed()))
+            #expect(rows.allSatisfy { $0 < 5 })  // the first appended answers
+        }
+    }
+
     @Test func aSegmentSealedBeforeTheListingColumnsSaysSo() throws {
         var block = ColumnBlock(segment: 4)
         var factory = RecordFactory(seed: 4)

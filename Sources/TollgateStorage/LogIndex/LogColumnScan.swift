@@ -47,9 +47,11 @@ public struct LogColumnScan: Sendable {
         var position = ascending ? low : high - 1
         while ascending ? position < high : position >= low {
             let row = Int(order[position])
-            position += ascending ? 1 : -1
             let id = block.ids[row]
-            guard filter.matches(row, of: block), !deleted.contains(id) else { continue }
+            // A record appended twice is one log: the first appended (the first of equal ids) answers.
+            let repeated = position > 0 && block.ids[Int(order[position - 1])] == id
+            position += ascending ? 1 : -1
+            guard !repeated, filter.matches(row, of: block), !deleted.contains(id) else { continue }
             if filter.readsAnnotations, !filter.matches(annotation: annotations[id], row: row, of: block, id: id) {
                 continue
             }
@@ -168,8 +170,12 @@ public final class SegmentColumns: Sendable {
     public init(_ block: ColumnBlock) {
         self.block = block
         let ids = block.ids
-        // Nearly sorted already: the standard sort's runs make this close to linear.
-        idOrder = (0..<Int32(block.count)).sorted { ids[Int($0)] < ids[Int($1)] }
+        // Nearly sorted already: the standard sort's runs make this close to linear. Equal ids (a record appended
+        // twice) keep their append order.
+        idOrder = (0..<Int32(block.count)).sorted { a, b in
+            let (x, y) = (ids[Int(a)], ids[Int(b)])
+            return x < y || (x == y && a < b)
+        }
     }
 
     /// The first position in id order whose id is ≥ `id` (`count` when none).

@@ -1,0 +1,90 @@
+import Glibc
+
+// libFuzzer entry point for the columns frame decoder (`ColumnBlock.decode`, what a listing, compaction and the
+// store's checks read from a sealed segment) and the listing over what it decodes (`LogColumnScan`), built by
+// scripts/fuzz-column-blocks.sh together with their sources (not part of the SwiftPM package).
+//
+// Each input is decoded as a columns frame's content. Nothing may crash or read out of bounds. What decodes must
+// survive encoding again unchanged, and a listing over it (every order, a string filter taken from its own
+// dictionary, a cursor from its own ids) must return rows in the block, in id order, each passing the filters. A
+// mismatch traps on purpose.
+
+func check(_ block: ColumnBlock) {
+    // Every column has a value for every row.
+    for column in LogColumn.allCases {
+        switch column.kind {
+        case .strings: precondition(block.strings(column).count == block.count, "\(column) rows")
+        case .bitmap: precondition(block.flags(column).count == block.count, "\(column) rows")
+        case .varints, .zigzags, .nullable: precondition(block.integers(column).count == block.count, "\(column) rows")
+        case .ids, .deltaVarints, .deltaZigzags, .lengths: break
+        }
+    }
+    precondition(block.offsets.count == block.count && block.lengths.count == block.count)
+    precondition(block.createdAt.count == block.count)
+    // Encoding again gives the same rows (for the columns the frame held; the others read as defaults either way).
+    let again = block.encode().withUnsafeBytes { try? ColumnBlock.decode($0, segment: block.segment) }
+    precondition(again.map { $0.restricted(to: block.present) } == block, "re-encoding changed the rows")
+    // A listing over it.
+    let columns = SegmentColumns(block)
+    let accounts = block.strings(.account).dictionary
+    let gateways = block.strings(.gateway).dictionary
+    for order in [LogQuery.Order.ascending, .descending] {
+        var query = LogQuery(account: accounts.first ?? "", order: order)
+        query.gateway = gateways.last
+        let after = block.ids.isEmpty ? nil : block.ids[block.count / 2]
+        for cursor in [nil, after] {
+            let rows = LogColumnScan(query: query, after: cursor).rows(of: columns, limit: 50)
+            var previous: LogID?
+            for row in rows {
+                precondition(row >= 0 && row < block.count, "a row outside the block")
+                let id = block.ids[row]
+                if let previous { precondition(order == .ascending ? previous < id : id < previous, "order") }
+                if let cursor { precondition(order == .ascending ? cursor < id : id < cursor, "cursor") }
+                precondition(block.flags(.logged)[row], "a usage record listed")
+                precondition(block.strings(.account)[row] == query.account, "another account listed")
+                precondition(query.gateway == nil || block.strings(.gateway)[row] == query.gateway, "gateway filter")
+                _ = LogIndexEntry(columns: block, row: row, cost: nil, saved: nil, annotation: nil)
+                previous = id
+            }
+        }
+    }
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let bytes = UnsafeRawBufferPointer(start: data, count: size)
+    if let block = try? ColumnBlock.decode(bytes, segment: 7) { check(block) }
+    return 0
+}
+
+/// Writes a seed (the columns frame of a few varied records) into $COLUMN_FUZZ_SEEDS when that is set, so the
+/// fuzzer starts from the real encoding of every column.
+@_cdecl("LLVMFuzzerInitialize")
+public func initialize(
+    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>
+) -> CInt {
+    guard let directory = getenv("COLUMN_FUZZ_SEEDS") else { return 0 }
+    var block = ColumnBlock(segment: 7)
+    for i in 0..<6 {
+        var record = LogRecord(
+            id: LogID(high: 0x0190_0000_0000_7000 + UInt64(i % 4), low: 0x8000_0000_0000_0000 + UInt64(i)),
+            createdAt: 1_750_000_000_000 + Int64(i), account: i == 5 ? "other" : "default",
+            gateway: i % 2 == 0 ? "prod" : "edge", provider: "openai", model: i == 3 ? nil : "gpt-5",
+            path: "/chat/completions", method: "POST", statusCode: i == 4 ? 500 : 200, success: i != 4,
+            stream: i % 3 == 0, durationMicros: 1000 + Int64(i), ttftMicros: i == 2 ? nil : 10,
+            usage: Usage(tokensIn: Int64(i), tokensOut: 2, serviceTier: i == 1 ? "flex" : nil), requestSize: 5,
+            responseSize: 6, error: i == 4 ? "upstream failed" : nil,
+            metadata: [MetadataEntry("user", .string("u\(i)")), MetadataEntry("n", .number(Double(i)))])
+        record.logged = i != 1
+        record.eventID = i == 2 ? "evt" : nil
+        record.attempt = i == 2 ? 2 : 1
+        record.cached = i == 3
+        block.append(record, at: RecordLocation(segment: 7, offset: UInt64(16 + 100 * i), length: 100))
+    }
+    let bytes = block.encode()
+    let path = String(cString: directory) + "/six-records"
+    guard let file = fopen(path, "wb") else { return 0 }
+    _ = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
+    fclose(file)
+    return 0
+}
