@@ -66,13 +66,8 @@ struct SegmentCosts: Sendable, Equatable {
     func encoded() -> [UInt8] {
         var w = WireWriter(capacity: cost.count * 4)
         for row in cost.indices {
-            for value in [cost[row], saved[row]] {
-                if let value {
-                    w.varint(UInt64(bitPattern: (value << 1) ^ (value >> 63)) &+ 1)
-                } else {
-                    w.varint(0)
-                }
-            }
+            w.optionalZigzag(cost[row])
+            w.optionalZigzag(saved[row])
         }
         return w.bytes
     }
@@ -81,15 +76,9 @@ struct SegmentCosts: Sendable, Equatable {
         self.init(rows: 0)
         try bytes.withUnsafeBytes { raw in
             var r = WireReader(raw)
-            func value() throws -> Int64? {
-                let v = try r.varint()
-                guard v > 0 else { return nil }
-                let z = v - 1
-                return Int64(bitPattern: z >> 1) ^ -Int64(bitPattern: z & 1)
-            }
             while !r.isAtEnd {
-                cost.append(try value())
-                saved.append(try value())
+                cost.append(try r.optionalZigzag())
+                saved.append(try r.optionalZigzag())
             }
         }
     }

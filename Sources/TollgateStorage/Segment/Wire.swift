@@ -22,6 +22,12 @@ struct WireWriter {
         varint(UInt64(bitPattern: (value << 1) ^ (value >> 63)))
     }
 
+    /// An optional signed integer in one varint: 0 for nil, else its zigzag form plus one.
+    mutating func optionalZigzag(_ value: Int64?) {
+        guard let value else { return varint(0) }
+        varint(UInt64(bitPattern: (value << 1) ^ (value >> 63)) &+ 1)
+    }
+
     @inline(__always)
     mutating func u8(_ value: UInt8) { bytes.append(value) }
 
@@ -103,9 +109,16 @@ struct WireReader {
 
     @inline(__always)
     mutating func zigzag() throws -> Int64 {
-        let v = try varint()
-        return Int64(bitPattern: v >> 1) ^ -Int64(bitPattern: v & 1)
+        Self.unzigzag(try varint())
     }
+
+    /// What `WireWriter.optionalZigzag` wrote.
+    mutating func optionalZigzag() throws -> Int64? {
+        let v = try varint()
+        return v == 0 ? nil : Self.unzigzag(v - 1)
+    }
+
+    private static func unzigzag(_ v: UInt64) -> Int64 { Int64(bitPattern: v >> 1) ^ -Int64(bitPattern: v & 1) }
 
     mutating func u32() throws -> UInt32 {
         guard remaining >= 4 else { throw SegmentError(.corrupt, "unexpected end of data") }
