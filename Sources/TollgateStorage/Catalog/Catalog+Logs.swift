@@ -48,35 +48,38 @@ extension Catalog {
     public func insertLogs(_ entries: [LogIndexEntry]) throws -> Int {
         guard !entries.isEmpty else { return 0 }
         return try write { db in
-            try db.transaction { () throws -> Int in
-                let statement = try db.cachedStatement(NamedQueries.sql("log_insert"))
-                defer { statement.reset() }
-                var names = LogNames()
-                var inserted = 0
-                var counts: [MonthKey: Int64] = [:]
-                for entry in entries {
-                    let ids = (
-                        gateway: try names.id(of: entry.gateway, in: db),
-                        provider: try names.id(of: entry.provider, in: db),
-                        model: try entry.model.map { try names.id(of: $0, in: db) }
-                    )
-                    try Self.bind(entry, names: ids, to: statement)
-                    try statement.run()
-                    if db.changes > 0 {
-                        inserted += 1
-                        counts[
-                            MonthKey(account: entry.account, start: UTCMonth.start(of: entry.createdAt)), default: 0] +=
-                            1
-                    }
-                    statement.reset()
-                }
-                for (key, count) in counts {
-                    try db.run(
-                        NamedQueries.sql("log_counts_add"), [.text(key.account), .integer(key.start), .integer(count)])
-                }
-                return inserted
-            }
+            try db.transaction { () throws -> Int in try Self.insertRows(entries, counting: true, in: db) }
         }
+    }
+
+    /// Inserts `logs` rows inside the caller's transaction, adding the new ones to `log_counts` when `counting`.
+    static func insertRows(_ entries: [LogIndexEntry], counting: Bool, in db: SQLiteConnection) throws -> Int {
+        let statement = try db.cachedStatement(NamedQueries.sql("log_insert"))
+        defer { statement.reset() }
+        var names = LogNames()
+        var inserted = 0
+        var counts: [MonthKey: Int64] = [:]
+        for entry in entries {
+            let ids = (
+                gateway: try names.id(of: entry.gateway, in: db),
+                provider: try names.id(of: entry.provider, in: db),
+                model: try entry.model.map { try names.id(of: $0, in: db) }
+            )
+            try Self.bind(entry, names: ids, to: statement)
+            try statement.run()
+            if db.changes > 0 {
+                inserted += 1
+                counts[
+                    MonthKey(account: entry.account, start: UTCMonth.start(of: entry.createdAt)), default: 0] +=
+                    1
+            }
+            statement.reset()
+        }
+        for (key, count) in counts where counting {
+            try db.run(
+                NamedQueries.sql("log_counts_add"), [.text(key.account), .integer(key.start), .integer(count)])
+        }
+        return inserted
     }
 
     /// The ids of the names in `log_names` met by one insert transaction, looked up (and added) once each.
@@ -185,7 +188,7 @@ extension Catalog {
         }
     }
 
-    private struct MonthKey: Hashable {
+    struct MonthKey: Hashable {
         var account: String
         var start: Int64
     }

@@ -228,10 +228,13 @@ final class ExportedLogValues {
 }
 
 /// `log_names` read when an export first needs a name, and again when a row names one added since (names are only
-/// ever added).
+/// ever added). A name only logs outside the rows carry (those of segments that answer for their logs) gets an id
+/// of its own here, below zero.
 final class ExportedLogNames {
     private var byID: [Int64: String] = [:]
     private var byName: [String: Int64] = [:]
+    private var unlisted: [String: Int64] = [:]
+    private var unlistedByID: [Int64: String] = [:]
     private let catalog: Catalog
 
     init(catalog: Catalog) { self.catalog = catalog }
@@ -239,7 +242,7 @@ final class ExportedLogNames {
     /// The name behind `id`, reading `log_names` again on `connection` (the reading statement's) when it is new;
     /// without a connection, on a reader of the catalog's.
     func name(_ id: Int64, connection: SQLiteConnection?) throws -> String {
-        if let name = byID[id] { return name }
+        if let name = byID[id] ?? unlistedByID[id] { return name }
         if let connection { try reload(connection) } else { try reload() }
         guard let name = byID[id] else {
             throw CatalogError(code: .invalidValue, message: "a log row names \(id), which log_names lacks")
@@ -247,13 +250,14 @@ final class ExportedLogNames {
         return name
     }
 
-    /// The id of a name every indexed log's names were added under.
+    /// The id of a name: its `log_names` id, else one of this export's own.
     func id(of name: String) throws -> Int64 {
-        if let id = byName[name] { return id }
+        if let id = byName[name] ?? unlisted[name] { return id }
         try reload()
-        guard let id = byName[name] else {
-            throw CatalogError(code: .invalidValue, message: "log_names lacks \(name)")
-        }
+        if let id = byName[name] { return id }
+        let id = -Int64(unlisted.count) - 1
+        unlisted[name] = id
+        unlistedByID[id] = name
         return id
     }
 

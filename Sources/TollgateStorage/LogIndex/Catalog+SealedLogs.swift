@@ -30,10 +30,31 @@ extension Catalog {
     }
 
     /// Records segment `entry` sealed. When its columns hold every listing column, in the same transaction its logs
-    /// leave the `logs` rows: their costs go to the segment's costs, its summary to `sealed_segments`. Every record of
-    /// the segment must be indexed already (the store seals after indexing what it appended).
+    /// leave the catalog's memory of the segment being written (`ActiveSegmentLogs`, or the `logs` rows of a
+    /// segment written before): their costs go to the segment's costs, its summary to `sealed_segments`. Every
+    /// record of the segment must be indexed already (the store seals after indexing what it appended).
     public func sealSegment(_ entry: SegmentEntry, columns block: ColumnBlock) throws {
-        guard block.hasListingColumns, let summary = SegmentSummary(block) else { return try upsertSegment(entry) }
+        let active = sealedLogs.withActive { $0[entry.seq] }
+        guard block.hasListingColumns, let summary = SegmentSummary(block) else {
+            // A segment without its listing columns: its logs are `logs` rows (none are active: such a segment is
+            // not written any more, only read).
+            try write { db in
+                try db.transaction {
+                    try Self.upsertSegment(entry, in: db)
+                    if let active, active.count > 0 {
+                        try Self.insertRows(
+                            (0..<active.count).map { row in
+                                LogIndexEntry(
+                                    columns: active.block, row: row, cost: active.costs.cost[row],
+                                    saved: active.costs.saved[row], annotation: nil)
+                            }, counting: false, in: db)
+                    }
+                    try db.run(NamedQueries.sql("logs_counted_delete"), [.integer(Int64(entry.seq))])
+                }
+            }
+            sealedLogs.seal(entry.seq, as: nil)
+            return
+        }
         let names = Names(
             accounts: summary.accounts.sorted(), gateways: summary.gateways.sorted(),
             providers: summary.providers.sorted(), models: summary.models.sorted())
@@ -41,6 +62,8 @@ extension Catalog {
         let costs = try write { db in
             try db.transaction { () throws -> SegmentCosts in
                 try Self.upsertSegment(entry, in: db)
+                var costs = active?.costs(of: block) ?? SegmentCosts(rows: block.count)
+                // The `logs` rows of a segment whose writing began before active segments were kept in memory.
                 var byOffset: [UInt64: (cost: Int64?, saved: Int64?)] = [:]
                 for row in try db.query(
                     NamedQueries.sql("sealed_segment_log_costs"), [.integer(Int64(entry.seq))],
@@ -48,11 +71,13 @@ extension Catalog {
                 {
                     byOffset[row.0] = (row.1, row.2)
                 }
-                var costs = SegmentCosts(rows: block.count)
-                for row in 0..<block.count {
-                    guard let priced = byOffset[block.offsets[row]] else { continue }
-                    costs.cost[row] = priced.cost
-                    costs.saved[row] = priced.saved
+                if !byOffset.isEmpty {
+                    for row in 0..<block.count {
+                        guard let priced = byOffset[block.offsets[row]] else { continue }
+                        costs.cost[row] = priced.cost
+                        costs.saved[row] = priced.saved
+                    }
+                    try db.run(NamedQueries.sql("sealed_segment_logs_delete"), [.integer(Int64(entry.seq))])
                 }
                 try db.run(
                     NamedQueries.sql("sealed_segment_insert"),
@@ -60,11 +85,110 @@ extension Catalog {
                         .integer(Int64(entry.seq)), .blob(summary.minID.bytes), .blob(summary.maxID.bytes),
                         .integer(Int64(summary.logs)), .text(namesJSON), .blob(costs.encoded()),
                     ])
-                try db.run(NamedQueries.sql("sealed_segment_logs_delete"), [.integer(Int64(entry.seq))])
+                try db.run(NamedQueries.sql("logs_counted_delete"), [.integer(Int64(entry.seq))])
                 return costs
             }
         }
-        sealedLogs.set(SealedLogs.Segment(summary: summary, costs: costs))
+        sealedLogs.seal(entry.seq, as: SealedLogs.Segment(summary: summary, costs: costs))
+    }
+
+    // MARK: Active segments
+
+    /// A durable log of a segment being written, as the store adds it: its record, where it is, its price.
+    public struct ActiveLog: Sendable {
+        public var record: LogRecord
+        public var location: RecordLocation
+        public var cost: Int64?
+        public var saved: Int64?
+
+        public init(_ entry: LogIndexEntry, record: LogRecord) {
+            self.record = record
+            location = entry.location
+            cost = entry.cost
+            saved = entry.saved
+        }
+    }
+
+    /// Adds durable logs of the segments being written (the group commit's): they are listed from now on, and
+    /// counted in `log_counts` in one transaction with the mark that says so (`logs_counted`). A log whose id its
+    /// segment holds already is skipped. Returns how many were added.
+    @discardableResult
+    public func addActiveLogs(_ logs: [ActiveLog]) throws -> Int {
+        guard !logs.isEmpty else { return 0 }
+        // Only the store's writer adds logs, so what is new now is still new after the transaction.
+        var seen: [UInt32: Set<LogID>] = [:]
+        let fresh = sealedLogs.withActive { active in
+            logs.filter { log in
+                let seq = log.location.segment
+                guard active[seq]?.contains(log.record.id) != true else { return false }
+                return seen[seq, default: []].insert(log.record.id).inserted
+            }
+        }
+        try write { db in
+            try db.transaction {
+                try Self.count(fresh.map(\.record), in: db)
+                var through: [UInt32: UInt64] = [:]
+                for log in logs {
+                    through[log.location.segment] = max(through[log.location.segment] ?? 0, log.location.offset)
+                }
+                for (seq, offset) in through {
+                    try db.run(
+                        NamedQueries.sql("logs_counted_set"),
+                        [.integer(Int64(seq)), .integer(Int64(bitPattern: offset))])
+                }
+            }
+        }
+        sealedLogs.withActive { active in
+            for log in fresh {
+                let seq = log.location.segment
+                _ = active[seq, default: ActiveSegmentLogs(segment: seq)].append(
+                    log.record, at: log.location, cost: log.cost, saved: log.saved)
+            }
+        }
+        return fresh.count
+    }
+
+    /// Rebuilds the logs of segment `seq`, being written or sealed without the catalog knowing, from its records
+    /// (on open; deleted logs already left out): those after its `logs_counted` mark are counted now. The segment's
+    /// `logs` rows, if it was being written before logs were kept in memory, give way to them: counted up to the
+    /// last of them.
+    public func restoreActiveLogs(segment seq: UInt32, _ logs: [ActiveLog]) throws {
+        let restored = try write { db in
+            try db.transaction { () throws -> ActiveSegmentLogs in
+                let mark = try db.queryFirst(NamedQueries.sql("logs_counted_get"), [.integer(Int64(seq))]) {
+                    UInt64(bitPattern: $0.int64(at: 0))
+                }
+                let rows =
+                    try db.queryFirst(NamedQueries.sql("log_max_offset"), [.integer(Int64(seq))]) {
+                        $0.optionalInt64(at: 0).map { UInt64(bitPattern: $0) }
+                    } ?? nil
+                let counted = [mark, rows].compactMap { $0 }.max()
+                var restored = ActiveSegmentLogs(segment: seq)
+                var uncounted: [LogRecord] = []
+                for log in logs where restored.append(log.record, at: log.location, cost: log.cost, saved: log.saved) {
+                    if counted.map({ log.location.offset > $0 }) ?? true { uncounted.append(log.record) }
+                }
+                try Self.count(uncounted, in: db)
+                if rows != nil { try db.run(NamedQueries.sql("sealed_segment_logs_delete"), [.integer(Int64(seq))]) }
+                if let last = logs.map(\.location.offset).max() {
+                    try db.run(
+                        NamedQueries.sql("logs_counted_set"), [.integer(Int64(seq)), .integer(Int64(bitPattern: last))])
+                }
+                return restored
+            }
+        }
+        sealedLogs.withActive { $0[seq] = restored.count > 0 ? restored : nil }
+    }
+
+    /// Adds logs to `log_counts`, by account and month.
+    private static func count(_ records: [LogRecord], in db: SQLiteConnection) throws {
+        var months: [MonthKey: Int64] = [:]
+        for record in records {
+            months[MonthKey(account: record.account, start: UTCMonth.start(of: record.createdAt)), default: 0] += 1
+        }
+        for (key, count) in months {
+            try db.run(NamedQueries.sql("log_counts_add"), [.text(key.account), .integer(key.start), .integer(count)])
+        }
     }
 
     /// A compacted segment's rewritten file is in place: its decoded columns are forgotten and, for a segment that
@@ -119,13 +243,14 @@ extension Catalog {
             query, after: after, limit: limit, segments: sealedLogs.summaries,
             deleted: { try self.deletedIDs(account: query.account, segment: $0) },
             annotations: { seq in
-                guard let summary = self.sealedLogs.segment(seq)?.summary else { return [:] }
+                guard let summary = self.sealedLogs.summary(of: seq) else { return [:] }
                 let found = try self.annotations(account: query.account, from: summary.minID, to: summary.maxID)
                 annotationsBySegment[seq] = found
                 return found
-            })
+            },
+            columns: { try self.sealedLogs.columns(of: $0) })
         var costsBySegment: [UInt32: SegmentCosts] = [:]
-        for seq in Set(rows.map(\.columns.block.segment)) { costsBySegment[seq] = sealedLogs.segment(seq)?.costs }
+        for seq in Set(rows.map(\.columns.block.segment)) { costsBySegment[seq] = sealedLogs.costs(of: seq) }
         return rows.map { row in
             let seq = row.columns.block.segment
             let priced = costsBySegment[seq].flatMap {
@@ -141,7 +266,7 @@ extension Catalog {
     /// record).
     func sealedEntry(account: String, id: LogID) throws -> LogIndexEntry? {
         for seq in sealedLogs.segments(holding: id) {
-            let columns = try sealedLogs.listing.columns(of: seq)
+            let columns = try sealedLogs.columns(of: seq)
             let block = columns.block
             let position = columns.firstPosition(notBelow: id)
             guard position < block.count else { continue }
@@ -160,7 +285,7 @@ extension Catalog {
                 return (deleted, annotation)
             }
             guard !deleted else { return nil }
-            let costs = sealedLogs.segment(seq)?.costs
+            let costs = sealedLogs.costs(of: seq)
             return LogIndexEntry(
                 columns: block, row: row, cost: costs.flatMap { row < $0.cost.count ? $0.cost[row] : nil },
                 saved: costs.flatMap { row < $0.saved.count ? $0.saved[row] : nil },

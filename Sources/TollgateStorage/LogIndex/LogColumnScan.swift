@@ -178,6 +178,12 @@ public final class SegmentColumns: Sendable {
         }
     }
 
+    /// Columns whose id order is known already (an active segment keeps it as rows arrive).
+    init(_ block: ColumnBlock, idOrder: [Int32]) {
+        self.block = block
+        self.idOrder = idOrder
+    }
+
     /// The first position in id order whose id is ≥ `id` (`count` when none).
     func firstPosition(notBelow id: LogID) -> Int {
         var low = 0

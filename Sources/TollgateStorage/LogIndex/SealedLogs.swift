@@ -1,12 +1,18 @@
 import Synchronization
 import TollgateModel
 
-/// The sealed segments whose logs the segments themselves answer for (`sealed_segments`), as the catalog keeps
-/// them in memory: each one's summary and its logs' costs. Loaded when the catalog opens, changed by the
-/// transactions that change the table (`Catalog+SealedLogs.swift`).
+/// The segments whose logs the segments themselves answer for, as the catalog keeps them in memory: the sealed
+/// ones (`sealed_segments`: each one's summary and its logs' costs, loaded when the catalog opens and changed by the
+/// transactions that change the table, `Catalog+SealedLogs.swift`) and the ones still being written, whose logs are
+/// only here (`ActiveSegmentLogs`, rebuilt from the segments on open).
 final class SealedLogs: Sendable {
     let listing: SegmentListing
-    private let segments = Mutex<[UInt32: Segment]>([:])
+    private let state = Mutex(State())
+
+    private struct State: ~Copyable {
+        var sealed: [UInt32: Segment] = [:]
+        var active: [UInt32: ActiveSegmentLogs] = [:]
+    }
 
     struct Segment: Sendable {
         var summary: SegmentSummary
@@ -30,24 +36,70 @@ final class SealedLogs: Sendable {
         listing = SegmentListing(reader: reader)
     }
 
-    var isEmpty: Bool { segments.withLock { $0.isEmpty } }
-    var summaries: [SegmentSummary] { segments.withLock { $0.values.map(\.summary) } }
-    func segment(_ seq: UInt32) -> Segment? { segments.withLock { $0[seq] } }
+    var isEmpty: Bool { state.withLock { $0.sealed.isEmpty && $0.active.isEmpty } }
+
+    /// Every segment's summary, sealed or active.
+    var summaries: [SegmentSummary] {
+        state.withLock { $0.sealed.values.map(\.summary) + $0.active.values.compactMap(\.summary) }
+    }
+
+    /// A sealed segment that answers for its logs (nil for an active one).
+    func segment(_ seq: UInt32) -> Segment? { state.withLock { $0.sealed[seq] } }
+
+    func summary(of seq: UInt32) -> SegmentSummary? {
+        state.withLock { $0.sealed[seq]?.summary ?? $0.active[seq]?.summary }
+    }
+
+    /// A segment's costs by row of its columns.
+    func costs(of seq: UInt32) -> SegmentCosts? {
+        state.withLock { $0.active[seq]?.costs ?? $0.sealed[seq]?.costs }
+    }
+
+    /// A segment's columns: an active segment's as they are now, a sealed one's read (or cached) by the listing.
+    func columns(of seq: UInt32) throws -> SegmentColumns {
+        if let active = state.withLock({ $0.active[seq]?.columns }) { return active }
+        return try listing.columns(of: seq)
+    }
 
     /// The segments whose id range holds `id`.
     func segments(holding id: LogID) -> [UInt32] {
-        segments.withLock { all in
-            all.values.filter { !(id < $0.summary.minID) && !($0.summary.maxID < id) }.map(\.summary.segment).sorted()
+        state.withLock { state in
+            let summaries = state.sealed.values.map(\.summary) + state.active.values.compactMap(\.summary)
+            return summaries.filter { !(id < $0.minID) && !($0.maxID < id) }.map(\.segment).sorted()
         }
     }
 
-    func set(_ segment: Segment) { segments.withLock { $0[segment.summary.segment] = segment } }
+    func set(_ segment: Segment) { state.withLock { $0.sealed[segment.summary.segment] = segment } }
 
-    func setCosts(_ costs: SegmentCosts, of seq: UInt32) { segments.withLock { $0[seq]?.costs = costs } }
+    func setCosts(_ costs: SegmentCosts, of seq: UInt32) {
+        state.withLock { state in
+            if state.active[seq] != nil {
+                state.active[seq]?.costs = costs
+            } else {
+                state.sealed[seq]?.costs = costs
+            }
+        }
+    }
 
     func remove(_ seq: UInt32) {
-        _ = segments.withLock { $0.removeValue(forKey: seq) }
+        _ = state.withLock { $0.sealed.removeValue(forKey: seq) }
         listing.forget(seq)
+    }
+
+    // MARK: Active segments
+
+    /// The active segments' logs, read under the lock.
+    func withActive<T>(_ body: (inout [UInt32: ActiveSegmentLogs]) throws -> T) rethrows -> T {
+        try state.withLock { try body(&$0.active) }
+    }
+
+    /// Segment `seq` is sealed: its active logs give way to `segment` (nil: it does not answer for its logs, they
+    /// are in the catalog's rows), in one step, so a reader sees the one or the other.
+    func seal(_ seq: UInt32, as segment: Segment?) {
+        state.withLock { state in
+            state.active[seq] = nil
+            if let segment { state.sealed[seq] = segment }
+        }
     }
 }
 

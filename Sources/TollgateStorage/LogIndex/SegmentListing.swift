@@ -24,11 +24,13 @@ public final class SegmentListing: Sendable {
     }
 
     /// The first `limit` logs `query` lists strictly after `after` (in its order) among `segments`. `deleted` gives
-    /// a segment's deleted log ids, `annotations` the annotations of the ids asked for.
+    /// a segment's deleted log ids, `annotations` the annotations of the ids asked for, `columns` a segment's
+    /// columns when not the sealed file's (nil: read from the file).
     public func page(
         _ query: LogQuery, after: LogID?, limit: Int, segments: [SegmentSummary],
         deleted: (UInt32) throws -> Set<LogID> = { _ in [] },
-        annotations: (UInt32) throws -> [LogID: LogAnnotation] = { _ in [:] }
+        annotations: (UInt32) throws -> [LogID: LogAnnotation] = { _ in [:] },
+        columns columnsOf: ((UInt32) throws -> SegmentColumns)? = nil
     ) throws -> [Row] {
         let ascending = query.order == .ascending
         var candidates = segments.filter { summary in
@@ -49,7 +51,7 @@ public final class SegmentListing: Sendable {
                 // No id of this segment (nor of any later one) would enter the page.
                 if ascending ? !(summary.minID < worst) : !(worst < summary.maxID) { break }
             }
-            let columns = try self.columns(of: summary.segment)
+            let columns = try columnsOf?(summary.segment) ?? self.columns(of: summary.segment)
             let rows = scan.rows(
                 of: columns, deleted: try deleted(summary.segment), annotations: try annotations(summary.segment),
                 limit: limit)

@@ -207,15 +207,14 @@ extension LogStore {
         try UsageArchive.removeUncommitted(directory: directory)
     }
 
-    /// `entries` without the logs deleted from the index (tombstoned) in `segments`: recovery must not bring a
+    /// `logs` of segment `seq` without those deleted from the index (tombstoned): recovery must not bring a
     /// deleted log back.
-    static func withoutDeleted(_ entries: [LogIndexEntry], segments: [UInt32], catalog: Catalog) throws
-        -> [LogIndexEntry]
+    static func withoutDeleted(_ logs: [Catalog.ActiveLog], segment seq: UInt32, catalog: Catalog) throws
+        -> [Catalog.ActiveLog]
     {
-        guard !entries.isEmpty else { return entries }
-        var deleted = Set<LogKey>()
-        for seq in Set(segments) { deleted.formUnion(try catalog.tombstones(segment: seq)) }
-        guard !deleted.isEmpty else { return entries }
-        return entries.filter { !deleted.contains(LogKey(account: $0.account, id: $0.id)) }
+        guard !logs.isEmpty else { return logs }
+        let deleted = try catalog.tombstones(segment: seq)
+        guard !deleted.isEmpty else { return logs }
+        return logs.filter { !deleted.contains(LogKey(account: $0.record.account, id: $0.record.id)) }
     }
 }

@@ -7,13 +7,15 @@ import TollgateModel
 ///
 /// Write path (one writer thread, the ingest service's): `append` encodes, compresses and buffers records in the
 /// active segment; `commit` — the group commit, which the ingest service calls on its interval — fsyncs the segment
-/// and then indexes what became durable, so a record is listed only once it survives a crash. Rotation seals
+/// and then indexes what became durable (the logs join the catalog's in-memory columns of the segment,
+/// `Catalog.addActiveLogs`; no row per log), so a record is listed only once it survives a crash. Rotation seals
 /// segments (index + columns + footer, fsynced); the catalog marks a segment sealed only after all its records are
 /// indexed.
 ///
 /// Recovery (on open): the segment writer scans only the unsealed tail, cuts a torn tail, and hands back the
-/// records it found; they are re-indexed (`INSERT OR IGNORE`). A segment sealed on disk that the catalog does not
-/// know as sealed (a crash between sealing and the next commit) is scanned and indexed too; nothing else is read.
+/// records it found; their logs are the catalog's again (`Catalog.restoreActiveLogs`: rebuilt in memory, deleted ones
+/// left out, those not counted yet counted). A segment sealed on disk that the catalog does not know as sealed (a
+/// crash between sealing and the next commit) is scanned and restored too; nothing else is read.
 ///
 /// Faults (a full disk, `EIO`): a failed write, fsync or catalog commit does not stop the store. The segment is cut
 /// back to its last durable frame, the records after it (appended, never durable) are counted as failed and taken
@@ -64,7 +66,8 @@ public final class LogStore: Sendable {
     struct WriterState: ~Copyable {
         let writer: SegmentWriter
         let seals: SealLog
-        var pending: [LogIndexEntry] = []
+        /// Logs appended since the last commit indexed them, with their records (which their columns are made of).
+        var pending: [PendingLog] = []
         var indexedActiveSegment: UInt32 = 0
         /// The newest record appended, for the observer's `committed(through:)`.
         var lastAppended: RecordLocation?
@@ -74,6 +77,11 @@ public final class LogStore: Sendable {
         /// write may lose. Logs are not kept twice: the pending entries after the durable end are the lost ones.
         var unsyncedUsage: [LogIndexEntry] = []
         var health: WriteHealth
+    }
+
+    struct PendingLog {
+        var entry: LogIndexEntry
+        var record: LogRecord
     }
 
     /// Segments sealed since the last commit, filled by the writer's `onSeal` callback (called under the lock).
@@ -120,15 +128,20 @@ public final class LogStore: Sendable {
         // files of those that did not: either way the segment set is whole again before anything reads it.
         try Self.recoverCompactions(catalog: catalog, directory: directory)
 
-        var recovered: [LogIndexEntry] = []
+        var recovered: [UInt32: [Catalog.ActiveLog]] = [:]
         let writer = try SegmentWriter(directory: directory, configuration: configuration.segments, logger: logger) {
             location, record in
             guard record.logged else { return }  // a usage record is never indexed
-            recovered.append(LogIndexEntry(record, location: location, price: observer?.price(of: record)))
+            let entry = LogIndexEntry(record, location: location, price: observer?.price(of: record))
+            recovered[location.segment, default: []].append(Catalog.ActiveLog(entry, record: record))
         }
-        // Index what the tail held; the catalog ignores ids it already has, and deleted logs stay deleted.
-        recovered = try Self.withoutDeleted(recovered, segments: writer.recovery.scannedSegments, catalog: catalog)
-        try catalog.insertLogs(recovered)
+        // The logs the tail held are the catalog's again; deleted logs stay deleted.
+        var recoveredCount = 0
+        for seq in writer.recovery.scannedSegments {
+            let logs = try Self.withoutDeleted(recovered[seq] ?? [], segment: seq, catalog: catalog)
+            try catalog.restoreActiveLogs(segment: seq, logs)
+            recoveredCount += logs.count
+        }
 
         // Sealed segments the catalog has not marked sealed: sealed just before a crash, maybe not fully indexed.
         let knownSealed = Set(try catalog.segments().filter { $0.state == .sealed }.map(\.seq))
@@ -136,24 +149,25 @@ public final class LogStore: Sendable {
         for seq in try reader.segments() where seq != writer.activeSegment && !knownSealed.contains(seq) {
             guard let footer = try reader.footer(of: seq) else { continue }
             if !scanned.contains(seq) {
-                var entries: [LogIndexEntry] = []
+                var logs: [Catalog.ActiveLog] = []
                 try reader.forEachRecord(in: seq) { location, record in
                     guard record.logged else { return }
-                    entries.append(LogIndexEntry(record, location: location, price: observer?.price(of: record)))
+                    let entry = LogIndexEntry(record, location: location, price: observer?.price(of: record))
+                    logs.append(Catalog.ActiveLog(entry, record: record))
                 }
-                entries = try Self.withoutDeleted(entries, segments: [seq], catalog: catalog)
-                try catalog.insertLogs(entries)
-                recovered += entries
+                logs = try Self.withoutDeleted(logs, segment: seq, catalog: catalog)
+                try catalog.restoreActiveLogs(segment: seq, logs)
+                recoveredCount += logs.count
             }
             try Self.recordSealed(seq: seq, footer: footer, bytes: nil, in: catalog, reader: reader)
         }
         try catalog.upsertSegment(SegmentEntry(seq: writer.activeSegment, state: .active))
-        if !recovered.isEmpty || !writer.recovery.cuts.isEmpty {
+        if recoveredCount > 0 || !writer.recovery.cuts.isEmpty {
             logger.info(
                 "log store recovered",
                 metadata: [
                     "segment.scanned": "\(writer.recovery.scannedSegments)",
-                    "segment.records_reindexed": "\(recovered.count)",
+                    "segment.records_reindexed": "\(recoveredCount)",
                     "segment.cuts":
                         "\(writer.recovery.cuts.map { "\($0.segment)@\($0.offset): \($0.bytesCut) bytes, \($0.reason)" })",
                 ])
@@ -166,7 +180,7 @@ public final class LogStore: Sendable {
         healthCopy = Mutex(health)
         state = Mutex(
             WriterState(writer: writer, seals: seals, indexedActiveSegment: writer.activeSegment, health: health))
-        counters.withLock { $0.recordsRecovered = recovered.count }
+        counters.withLock { $0.recordsRecovered = recoveredCount }
     }
 
     /// Appends records to the active segment. They become durable and listed at the next `commit()`. A usage record
@@ -205,7 +219,11 @@ public final class LogStore: Sendable {
                     throw error
                 }
                 let entry = LogIndexEntry(record, location: location, price: observer?.price(of: record))
-                if record.logged { state.pending.append(entry) } else { state.unsyncedUsage.append(entry) }
+                if record.logged {
+                    state.pending.append(PendingLog(entry: entry, record: record))
+                } else {
+                    state.unsyncedUsage.append(entry)
+                }
                 state.lastAppended = location
                 observer?.appended(entry)
                 appended += 1
@@ -359,7 +377,7 @@ public final class LogStore: Sendable {
     private func index(_ state: inout WriterState) throws {
         if !state.pending.isEmpty {
             try configuration.segments.faults?.check(.catalogCommit, call: "insert", path: catalog.path)
-            try catalog.insertLogs(state.pending)
+            try catalog.addActiveLogs(state.pending.map { Catalog.ActiveLog($0.entry, record: $0.record) })
             let count = state.pending.count
             counters.withLock { $0.recordsCommitted += count }
             state.pending.removeAll(keepingCapacity: true)
@@ -457,9 +475,9 @@ extension LogStore {
                 location.segment > segment || (location.segment == segment && location.offset >= offset)
             }
             // Pending entries and usage records are in append order: the lost ones are a suffix of each.
-            let lostLogs = state.pending.reversed().prefix { lost($0.location) }.count
+            let lostLogs = state.pending.reversed().prefix { lost($0.entry.location) }.count
             let lostUsage = state.unsyncedUsage.reversed().prefix { lost($0.location) }.count
-            let discarded = Array(state.pending.suffix(lostLogs)) + state.unsyncedUsage.suffix(lostUsage)
+            let discarded = state.pending.suffix(lostLogs).map(\.entry) + state.unsyncedUsage.suffix(lostUsage)
             if !discarded.isEmpty {
                 state.pending.removeLast(lostLogs)
                 state.unsyncedUsage.removeLast(lostUsage)
@@ -471,7 +489,7 @@ extension LogStore {
                 }
             }
             // What is left is durable: before the durable end, or in a segment sealed since.
-            let kept = [state.pending.last?.location, state.unsyncedUsage.last?.location, state.lastDurable]
+            let kept = [state.pending.last?.entry.location, state.unsyncedUsage.last?.location, state.lastDurable]
             state.lastAppended = kept.compactMap { $0 }.max { ($0.segment, $0.offset) < ($1.segment, $1.offset) }
             state.unsyncedUsage.removeAll(keepingCapacity: true)
             state.lastDurable = state.lastAppended

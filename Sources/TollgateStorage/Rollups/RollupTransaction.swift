@@ -82,14 +82,15 @@ public struct RollupTransaction {
     public func setLogCost(account: String, id: LogID, cost: Int64?) throws {
         try connection.run(NamedQueries.sql("reprice_update"), [.text(account), .blob(id.bytes), .integer(cost)])
         guard connection.changes == 0 else { return }
-        // Not in the `logs` rows: a log of a sealed segment, whose costs are one value per row.
+        // Not in the `logs` rows: a log of a segment that answers for its logs (sealed, or being written), whose
+        // costs are one value per row.
         for seq in sealed.segments(holding: id) {
-            let columns = try sealed.listing.columns(of: seq)
+            let columns = try sealed.columns(of: seq)
             let position = columns.firstPosition(notBelow: id)
             guard position < columns.block.count else { continue }
             let row = Int(columns.idOrder[position])
             guard columns.block.ids[row] == id, columns.block.strings(.account)[row] == account,
-                var costs = sealedCosts.bySegment[seq] ?? sealed.segment(seq)?.costs, row < costs.cost.count
+                var costs = sealedCosts.bySegment[seq] ?? sealed.costs(of: seq), row < costs.cost.count
             else { continue }
             costs.cost[row] = cost
             sealedCosts.bySegment[seq] = costs
@@ -97,9 +98,10 @@ public struct RollupTransaction {
         }
     }
 
-    /// Writes the sealed segments' costs changed by `setLogCost`; returns them for the catalog's memory.
+    /// Writes the sealed segments' costs changed by `setLogCost`; returns them, and those of segments being
+    /// written (kept in memory only: recovery prices their logs again), for the catalog's memory.
     func writeSealedCosts() throws -> [UInt32: SegmentCosts] {
-        for (seq, costs) in sealedCosts.bySegment {
+        for (seq, costs) in sealedCosts.bySegment where sealed.segment(seq) != nil {
             try connection.run(
                 NamedQueries.sql("sealed_segment_costs_update"), [.integer(Int64(seq)), .blob(costs.encoded())])
         }

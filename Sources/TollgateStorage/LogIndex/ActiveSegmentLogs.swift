@@ -1,0 +1,82 @@
+import TollgateModel
+
+/// The durable logs of a segment not sealed yet, held in memory as the columns it will be sealed with: the segment
+/// writer's group commit adds them (`Catalog.addActiveLogs`), recovery rebuilds them from the segment's records,
+/// and sealing hands their costs to `sealed_segments` (FORMAT.md, "Sealed segments answer for their logs").
+/// Listings, lookups, deletions and repricing read them as they read a sealed segment's columns, so a log is never
+/// written to the catalog's rows.
+///
+/// Only logs are kept (usage records are never listed); rows are in append order, `idOrder` sorts them by id as
+/// they arrive (append order is nearly id order, so an insertion moves few positions).
+struct ActiveSegmentLogs: Sendable {
+    private(set) var block: ColumnBlock
+    /// Row numbers sorted by id.
+    private(set) var idOrder: [Int32] = []
+    /// Each row's cost and saved amount, as priced when it was added or repriced since.
+    var costs = SegmentCosts(rows: 0)
+
+    init(segment: UInt32) {
+        block = ColumnBlock(segment: segment)
+    }
+
+    var count: Int { block.count }
+
+    /// Adds a log stored at `location`; false (nothing added) when a log with its id is already here: a record
+    /// appended twice is one log, the first appended.
+    mutating func append(_ record: LogRecord, at location: RecordLocation, cost: Int64?, saved: Int64?) -> Bool {
+        let position = firstPosition(above: record.id)
+        if position > 0, block.ids[Int(idOrder[position - 1])] == record.id { return false }
+        idOrder.insert(Int32(block.count), at: position)
+        block.append(record, at: location)
+        costs.cost.append(cost)
+        costs.saved.append(saved)
+        return true
+    }
+
+    /// Whether a log with this id is here.
+    func contains(_ id: LogID) -> Bool {
+        let position = firstPosition(above: id)
+        return position > 0 && block.ids[Int(idOrder[position - 1])] == id
+    }
+
+    /// The columns as a listing reads them: shares this value's storage until the next `append` (which then copies
+    /// what a reader still holds).
+    var columns: SegmentColumns { SegmentColumns(block, idOrder: idOrder) }
+
+    /// What a listing needs to skip this segment unread; nil while it holds no log.
+    var summary: SegmentSummary? {
+        guard let first = idOrder.first, let last = idOrder.last else { return nil }
+        func names(_ column: LogColumn) -> Set<String> { Set(block.strings(column).dictionary) }
+        return SegmentSummary(
+            segment: block.segment, minID: block.ids[Int(first)], maxID: block.ids[Int(last)], logs: block.count,
+            accounts: names(.account), gateways: names(.gateway), providers: names(.provider), models: names(.model))
+    }
+
+    /// The costs of the rows of `sealed`, the segment's columns as sealed (every record, usage records too), matched
+    /// by record offset.
+    func costs(of sealed: ColumnBlock) -> SegmentCosts {
+        var byOffset: [UInt64: Int] = [:]
+        byOffset.reserveCapacity(block.count)
+        for row in 0..<block.count { byOffset[block.offsets[row]] = row }
+        var out = SegmentCosts(rows: sealed.count)
+        for row in 0..<sealed.count {
+            guard let mine = byOffset[sealed.offsets[row]] else { continue }
+            out.cost[row] = costs.cost[mine]
+            out.saved[row] = costs.saved[mine]
+        }
+        return out
+    }
+
+    /// The first position in id order whose id is > `id`.
+    private func firstPosition(above id: LogID) -> Int {
+        // Nearly always at the end: a new log's id is among the newest.
+        if let last = idOrder.last, block.ids[Int(last)] < id { return idOrder.count }
+        var low = 0
+        var high = idOrder.count
+        while low < high {
+            let mid = (low + high) / 2
+            if id < block.ids[Int(idOrder[mid])] { high = mid } else { low = mid + 1 }
+        }
+        return low
+    }
+}

@@ -1,0 +1,172 @@
+import Foundation
+import Logging
+import Testing
+import TollgateModel
+
+@testable import TollgateStorage
+
+/// The segment being written answers for its logs from memory (`ActiveSegmentLogs`): a commit writes no `logs` row,
+/// and what a crash, an upgrade, a deletion or a reprice does to them is what it did to rows.
+@Suite("Logs of the segment being written")
+struct ActiveSegmentLogsTests {
+    let helpers = CompactionTests()
+
+    /// One segment for everything: no sealing in these tests unless they close the store.
+    var configuration: LogStore.Configuration {
+        var c = LogStore.Configuration()
+        c.segments.trainsDictionary = false
+        return c
+    }
+
+    func open(_ directory: String) throws -> LogStore {
+        try LogStore(
+            directory: directory, configuration: configuration, observer: SealedLogIndexTests.Pricing(),
+            logger: helpers.logger)
+    }
+
+    func logRows(_ catalog: Catalog) throws -> Int64 {
+        try catalog.read { try $0.queryFirst("SELECT count(*) FROM logs") { $0.int64(at: 0) } ?? -1 }
+    }
+
+    func stored(_ store: LogStore, _ records: [LogRecord]) throws -> Int64 {
+        try store.catalog.storedLogs(account: "default", monthStart: helpers.month(records))
+    }
+
+    @Test func aCommitListsItsLogsWithoutARowAndCountsEachOnce() throws {
+        let directory = helpers.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try open(directory)
+        let records = (0..<30).map(helpers.record)
+        try store.append(Array(records[..<10]))
+        try store.commit()
+        // The same records again (a retried batch): one log each, counted once.
+        try store.append(Array(records[..<10]) + Array(records[10...]))
+        try store.commit()
+        #expect(try logRows(store.catalog) == 0)
+        #expect(try helpers.listed(store) == records.map(\.id))
+        #expect(try stored(store, records) == 30)
+        let entry = try #require(try store.catalog.logEntry(account: "default", id: records[7].id))
+        #expect(entry == LogIndexEntry(records[7], location: entry.location, price: 7_000))
+        #expect(try store.record(account: "default", id: records[7].id) == records[7])
+        // Filters and cursors over the active segment alone.
+        var query = LogQuery(account: "default", model: "gpt-5", limit: 4)
+        var listed: [LogID] = []
+        while true {
+            let page = try store.catalog.listLogs(query)
+            listed += page.entries.map(\.id)
+            guard let next = page.nextCursor else { break }
+            query.cursor = next
+        }
+        #expect(listed == records.filter { $0.model == "gpt-5" }.reversed().map(\.id))
+        try store.close()
+    }
+
+    @Test func aCrashAfterTheCommitBringsTheLogsBackCountedOnce() throws {
+        let directory = helpers.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let records = (0..<12).map(helpers.record)
+        do {
+            let store = try open(directory)
+            try store.append(Array(records[..<8]))
+            try store.commit()
+            #expect(try store.catalog.deleteLog(account: "default", id: records[3].id))
+            // Durable but never indexed: the process dies between the fsync and the catalog.
+            try store.append(Array(records[8...]))
+            try store.syncWithoutIndexing()
+        }
+        let reopened = try open(directory)
+        let live = records.filter { $0.id != records[3].id }
+        #expect(try helpers.listed(reopened) == live.map(\.id))
+        #expect(try stored(reopened, records) == 11)
+        // Twice more: nothing changes.
+        try reopened.close()
+        for _ in 0..<2 {
+            let again = try open(directory)
+            #expect(try helpers.listed(again) == live.map(\.id))
+            #expect(try stored(again, records) == 11)
+            try again.close()
+        }
+    }
+
+    @Test func rowsWrittenBeforeAnUpgradeGiveWayWithoutCountingTwice() throws {
+        let directory = helpers.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let records = (0..<10).map(helpers.record)
+        do {
+            let store = try open(directory)
+            try store.append(records)
+            try store.syncWithoutIndexing()
+            // As an earlier version indexed them: rows for the first seven, counted; no mark.
+            let entries = try (0..<7).map { i in
+                try #require(try store.lookupRecordEntry(records[i]))
+            }
+            try store.catalog.insertLogs(entries)
+        }
+        let reopened = try open(directory)
+        #expect(try logRows(reopened.catalog) == 0)
+        #expect(try helpers.listed(reopened) == records.map(\.id))
+        #expect(try stored(reopened, records) == 10)
+        #expect(try reopened.catalog.logEntry(account: "default", id: records[4].id)?.cost == 4_000)
+        try reopened.close()
+    }
+
+    @Test func repricingAndDeletingAnActiveLogHoldUntilAndAfterItsSegmentSeals() throws {
+        let directory = helpers.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var store = try open(directory)
+        let records = (0..<9).map(helpers.record)
+        try store.append(records)
+        try store.commit()
+        let repriced = records[5]
+        try store.afterCommit { _ in
+            try RollupStore(catalog: store.catalog).write {
+                try $0.setLogCost(account: "default", id: repriced.id, cost: 77)
+            }
+        }
+        #expect(try store.catalog.logEntry(account: "default", id: repriced.id)?.cost == 77)
+        #expect(try store.catalog.deleteLogs(matching: LogQuery(account: "default", statusCode: 500)) == 3)
+        let live = records.filter { $0.statusCode != 500 }
+        #expect(try helpers.listed(store) == live.map(\.id))
+        #expect(try stored(store, records) == 6)
+        // Sealed on close: the repriced cost goes with the segment; deleted logs stay deleted.
+        try store.close()
+        store = try open(directory)
+        #expect(store.catalog.sealedLogs.segment(1) != nil)
+        #expect(try store.catalog.logEntry(account: "default", id: repriced.id)?.cost == 77)
+        #expect(try helpers.listed(store) == live.map(\.id))
+        #expect(try stored(store, records) == 6)
+        try store.close()
+    }
+
+    @Test func aListingHeldWhileLogsArriveKeepsWhatItSaw() throws {
+        let directory = helpers.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try open(directory)
+        let records = (0..<20).map(helpers.record)
+        try store.append(Array(records[..<10]))
+        try store.commit()
+        let seq = try #require(store.catalog.sealedLogs.summaries.first?.segment)
+        let held = try store.catalog.sealedLogs.columns(of: seq)
+        try store.append(Array(records[10...]))
+        try store.commit()
+        #expect(held.block.count == 10)
+        #expect(try store.catalog.sealedLogs.columns(of: seq).block.count == 20)
+        #expect(try helpers.listed(store) == records.map(\.id))
+        try store.close()
+    }
+}
+
+extension LogStore {
+    /// A stored record's index entry as the store prices it, found by reading the active segment back.
+    fileprivate func lookupRecordEntry(_ record: LogRecord) throws -> LogIndexEntry? {
+        var found: LogIndexEntry?
+        for seq in try reader.segments() {
+            try reader.forEachRecord(in: seq) { location, stored in
+                if stored.id == record.id {
+                    found = LogIndexEntry(stored, location: location, price: observer?.price(of: stored))
+                }
+            }
+        }
+        return found
+    }
+}
