@@ -43,6 +43,16 @@ struct SegmentRotationTests {
         #expect(!m.shouldSeal(now: 10_000_000))
     }
 
+    @Test func sealsAtTheRecordLimitWhateverTheSize() {
+        var m = SegmentRotation(maxBytes: 1 << 30, maxRecords: 3, maxAgeMillis: 1 << 40, bytes: 16)
+        for _ in 0..<3 { #expect(m.append(frameBytes: 10, now: 0, headerBytes: 16) == .append) }
+        #expect(m.append(frameBytes: 10, now: 0, headerBytes: 16) == .sealThenAppend)
+        #expect(m.records == 1)
+        // Resumed after recovery with the limit reached: the next append seals.
+        var resumed = SegmentRotation(maxBytes: 1 << 30, maxRecords: 3, maxAgeMillis: 1 << 40, bytes: 46, records: 3)
+        #expect(resumed.append(frameBytes: 10, now: 0, headerBytes: 16) == .sealThenAppend)
+    }
+
     @Test func resumesFromRecoveredState() {
         var m = SegmentRotation(maxBytes: 1000, maxAgeMillis: 100, bytes: 990, records: 3, firstAppendAt: 0)
         #expect(m.shouldSeal(now: 100))

@@ -39,6 +39,12 @@ struct ActiveSegmentLogs: Sendable {
         return position > 0 && block.ids[Int(idOrder[position - 1])] == id
     }
 
+    /// Calls `body` with a test of whether an id is here, without copying this value (for a batch of tests under
+    /// the catalog's lock).
+    mutating func withIDs(_ body: ((LogID) -> Bool) -> Void) {
+        body { self.contains($0) }
+    }
+
     /// The columns as a listing reads them: shares this value's storage until the next `append` (which then copies
     /// what a reader still holds).
     var columns: SegmentColumns { SegmentColumns(block, idOrder: idOrder) }

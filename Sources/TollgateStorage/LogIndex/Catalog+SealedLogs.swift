@@ -94,19 +94,18 @@ extension Catalog {
 
     // MARK: Active segments
 
-    /// A durable log of a segment being written, as the store adds it: its record, where it is, its price.
+    /// A durable log of a segment being written, as the store adds it: its index entry (where it is, its price)
+    /// and its record (what its columns are made of).
     public struct ActiveLog: Sendable {
+        public var entry: LogIndexEntry
         public var record: LogRecord
-        public var location: RecordLocation
-        public var cost: Int64?
-        public var saved: Int64?
 
         public init(_ entry: LogIndexEntry, record: LogRecord) {
+            self.entry = entry
             self.record = record
-            location = entry.location
-            cost = entry.cost
-            saved = entry.saved
         }
+
+        var location: RecordLocation { entry.location }
     }
 
     /// Adds durable logs of the segments being written (the group commit's): they are listed from now on, and
@@ -115,22 +114,36 @@ extension Catalog {
     @discardableResult
     public func addActiveLogs(_ logs: [ActiveLog]) throws -> Int {
         guard !logs.isEmpty else { return 0 }
-        // Only the store's writer adds logs, so what is new now is still new after the transaction.
-        var seen: [UInt32: Set<LogID>] = [:]
-        let fresh = sealedLogs.withActive { active in
-            logs.filter { log in
-                let seq = log.location.segment
-                guard active[seq]?.contains(log.record.id) != true else { return false }
-                return seen[seq, default: []].insert(log.record.id).inserted
+        // Which logs are new: not in their segment yet, nor earlier in this batch. Only the store's writer adds
+        // logs, so what is new now is still new after the transaction.
+        var fresh = [Bool](repeating: true, count: logs.count)
+        var months: [MonthKey: Int64] = [:]
+        var through: [UInt32: UInt64] = [:]
+        sealedLogs.withActive { active in
+            var start = 0
+            while start < logs.count {
+                // A run of logs of one segment (a batch spans two at most, around a rotation).
+                let seq = logs[start].location.segment
+                var end = start + 1
+                while end < logs.count && logs[end].location.segment == seq { end += 1 }
+                var batch = Set<LogID>(minimumCapacity: end - start)
+                active[seq]?.withIDs { held in
+                    for i in start..<end where held(logs[i].record.id) { fresh[i] = false }
+                }
+                for i in start..<end where fresh[i] {
+                    if !batch.insert(logs[i].record.id).inserted { fresh[i] = false }
+                }
+                through[seq] = max(through[seq] ?? 0, logs[end - 1].location.offset)
+                start = end
             }
+        }
+        for i in logs.indices where fresh[i] {
+            let record = logs[i].record
+            months[MonthKey(account: record.account, start: UTCMonth.start(of: record.createdAt)), default: 0] += 1
         }
         try write { db in
             try db.transaction {
-                try Self.count(fresh.map(\.record), in: db)
-                var through: [UInt32: UInt64] = [:]
-                for log in logs {
-                    through[log.location.segment] = max(through[log.location.segment] ?? 0, log.location.offset)
-                }
+                try Self.count(months, in: db)
                 for (seq, offset) in through {
                     try db.run(
                         NamedQueries.sql("logs_counted_set"),
@@ -138,14 +151,19 @@ extension Catalog {
                 }
             }
         }
+        var added = 0
         sealedLogs.withActive { active in
-            for log in fresh {
+            for i in logs.indices where fresh[i] {
+                let log = logs[i]
                 let seq = log.location.segment
-                _ = active[seq, default: ActiveSegmentLogs(segment: seq)].append(
-                    log.record, at: log.location, cost: log.cost, saved: log.saved)
+                if active[seq, default: ActiveSegmentLogs(segment: seq)].append(
+                    log.record, at: log.location, cost: log.entry.cost, saved: log.entry.saved)
+                {
+                    added += 1
+                }
             }
         }
-        return fresh.count
+        return added
     }
 
     /// Rebuilds the logs of segment `seq`, being written or sealed without the catalog knowing, from its records
@@ -164,9 +182,13 @@ extension Catalog {
                     } ?? nil
                 let counted = [mark, rows].compactMap { $0 }.max()
                 var restored = ActiveSegmentLogs(segment: seq)
-                var uncounted: [LogRecord] = []
-                for log in logs where restored.append(log.record, at: log.location, cost: log.cost, saved: log.saved) {
-                    if counted.map({ log.location.offset > $0 }) ?? true { uncounted.append(log.record) }
+                var uncounted: [MonthKey: Int64] = [:]
+                for log in logs
+                where restored.append(log.record, at: log.location, cost: log.entry.cost, saved: log.entry.saved) {
+                    guard counted.map({ log.location.offset > $0 }) ?? true else { continue }
+                    uncounted[
+                        MonthKey(account: log.record.account, start: UTCMonth.start(of: log.record.createdAt)),
+                        default: 0] += 1
                 }
                 try Self.count(uncounted, in: db)
                 if rows != nil { try db.run(NamedQueries.sql("sealed_segment_logs_delete"), [.integer(Int64(seq))]) }
@@ -181,11 +203,7 @@ extension Catalog {
     }
 
     /// Adds logs to `log_counts`, by account and month.
-    private static func count(_ records: [LogRecord], in db: SQLiteConnection) throws {
-        var months: [MonthKey: Int64] = [:]
-        for record in records {
-            months[MonthKey(account: record.account, start: UTCMonth.start(of: record.createdAt)), default: 0] += 1
-        }
+    private static func count(_ months: [MonthKey: Int64], in db: SQLiteConnection) throws {
         for (key, count) in months {
             try db.run(NamedQueries.sql("log_counts_add"), [.text(key.account), .integer(key.start), .integer(count)])
         }

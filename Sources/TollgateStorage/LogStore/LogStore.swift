@@ -67,7 +67,7 @@ public final class LogStore: Sendable {
         let writer: SegmentWriter
         let seals: SealLog
         /// Logs appended since the last commit indexed them, with their records (which their columns are made of).
-        var pending: [PendingLog] = []
+        var pending: [Catalog.ActiveLog] = []
         var indexedActiveSegment: UInt32 = 0
         /// The newest record appended, for the observer's `committed(through:)`.
         var lastAppended: RecordLocation?
@@ -77,11 +77,6 @@ public final class LogStore: Sendable {
         /// write may lose. Logs are not kept twice: the pending entries after the durable end are the lost ones.
         var unsyncedUsage: [LogIndexEntry] = []
         var health: WriteHealth
-    }
-
-    struct PendingLog {
-        var entry: LogIndexEntry
-        var record: LogRecord
     }
 
     /// Segments sealed since the last commit, filled by the writer's `onSeal` callback (called under the lock).
@@ -220,7 +215,7 @@ public final class LogStore: Sendable {
                 }
                 let entry = LogIndexEntry(record, location: location, price: observer?.price(of: record))
                 if record.logged {
-                    state.pending.append(PendingLog(entry: entry, record: record))
+                    state.pending.append(Catalog.ActiveLog(entry, record: record))
                 } else {
                     state.unsyncedUsage.append(entry)
                 }
@@ -377,7 +372,7 @@ public final class LogStore: Sendable {
     private func index(_ state: inout WriterState) throws {
         if !state.pending.isEmpty {
             try configuration.segments.faults?.check(.catalogCommit, call: "insert", path: catalog.path)
-            try catalog.addActiveLogs(state.pending.map { Catalog.ActiveLog($0.entry, record: $0.record) })
+            try catalog.addActiveLogs(state.pending)
             let count = state.pending.count
             counters.withLock { $0.recordsCommitted += count }
             state.pending.removeAll(keepingCapacity: true)

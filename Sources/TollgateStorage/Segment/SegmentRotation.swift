@@ -2,7 +2,8 @@
 /// clock of its own, so rotation is tested by passing times in.
 ///
 /// A segment is sealed before an append that would take it past `maxBytes` (unless it holds no record yet: a
-/// record larger than `maxBytes` gets a segment of its own), and once its first record is `maxAgeMillis` old (on
+/// record larger than `maxBytes` gets a segment of its own) or past `maxRecords` records, and once its first record
+/// is `maxAgeMillis` old (on
 /// the next append or tick). An empty segment is never sealed by age.
 public struct SegmentRotation: Sendable, Equatable {
     public enum Decision: Sendable, Equatable {
@@ -13,6 +14,9 @@ public struct SegmentRotation: Sendable, Equatable {
     }
 
     public var maxBytes: UInt64
+    /// Records a segment holds at most: what the catalog keeps in memory of the segment being written, and what a
+    /// listing decodes of one segment, grow with it.
+    public var maxRecords: Int
     public var maxAgeMillis: Int64
     /// Bytes in the active segment (header and frames).
     public private(set) var bytes: UInt64
@@ -20,8 +24,12 @@ public struct SegmentRotation: Sendable, Equatable {
     /// When the active segment's first record was appended.
     public private(set) var firstAppendAt: Int64?
 
-    public init(maxBytes: UInt64, maxAgeMillis: Int64, bytes: UInt64, records: Int = 0, firstAppendAt: Int64? = nil) {
+    public init(
+        maxBytes: UInt64, maxRecords: Int = .max, maxAgeMillis: Int64, bytes: UInt64, records: Int = 0,
+        firstAppendAt: Int64? = nil
+    ) {
         self.maxBytes = maxBytes
+        self.maxRecords = maxRecords
         self.maxAgeMillis = maxAgeMillis
         self.bytes = bytes
         self.records = records
@@ -32,7 +40,8 @@ public struct SegmentRotation: Sendable, Equatable {
     /// describes the new segment (whose header is `headerBytes` long) holding just this frame.
     public mutating func append(frameBytes: UInt64, now: Int64, headerBytes: UInt64) -> Decision {
         let decision: Decision =
-            records > 0 && (bytes + frameBytes > maxBytes || isOld(now: now)) ? .sealThenAppend : .append
+            records > 0 && (bytes + frameBytes > maxBytes || records >= maxRecords || isOld(now: now))
+            ? .sealThenAppend : .append
         if decision == .sealThenAppend { startSegment(headerBytes: headerBytes) }
         bytes += frameBytes
         records += 1

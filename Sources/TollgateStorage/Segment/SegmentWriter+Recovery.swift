@@ -40,7 +40,8 @@ extension SegmentWriter {
                 // The age of a recovered tail counts from now: record times come from another clock.
                 let firstAt: Int64? = activeColumns.count > 0 ? configuration.clock() : nil
                 rotation = SegmentRotation(
-                    maxBytes: configuration.maxSegmentBytes, maxAgeMillis: configuration.maxSegmentAgeMillis,
+                    maxBytes: configuration.maxSegmentBytes, maxRecords: configuration.maxSegmentRecords,
+                    maxAgeMillis: configuration.maxSegmentAgeMillis,
                     bytes: writtenBytes, records: activeColumns.count, firstAppendAt: firstAt)
                 durableRotation = rotation
             }

@@ -71,7 +71,8 @@ extension SegmentWriter {
         activeColumns = ColumnBuilder(segment: sequence)
         activeSealed = false
         durableRotation = SegmentRotation(
-            maxBytes: configuration.maxSegmentBytes, maxAgeMillis: configuration.maxSegmentAgeMillis,
+            maxBytes: configuration.maxSegmentBytes, maxRecords: configuration.maxSegmentRecords,
+            maxAgeMillis: configuration.maxSegmentAgeMillis,
             bytes: writtenBytes)
         durableBytes = writtenBytes
         durableRecords = 0

@@ -95,7 +95,8 @@ public final class SegmentWriter {
         self.segmentsPath = directory + "/" + SegmentFormat.segmentsDirectory
         self.dictionariesPath = directory + "/" + SegmentFormat.dictionariesDirectory
         self.rotation = SegmentRotation(
-            maxBytes: configuration.maxSegmentBytes, maxAgeMillis: configuration.maxSegmentAgeMillis,
+            maxBytes: configuration.maxSegmentBytes, maxRecords: configuration.maxSegmentRecords,
+            maxAgeMillis: configuration.maxSegmentAgeMillis,
             bytes: UInt64(SegmentFormat.fileHeaderSize))
         self.durableRotation = rotation
         self.activeColumns = ColumnBuilder(segment: 0)
