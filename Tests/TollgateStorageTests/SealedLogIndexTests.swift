@@ -100,6 +100,33 @@ struct SealedLogIndexTests {
         try store.close()
     }
 
+    @Test func aLogByIdReadsTheSameThroughItsIndexAsThroughItsColumns() throws {
+        let directory = helpers.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try open(directory)
+        let records = (0..<40).map(helpers.record)
+        try store.append(records)
+        try store.commit()
+        let catalog = store.catalog
+        let repriced = records[9]
+        try store.afterCommit { _ in
+            try RollupStore(catalog: catalog).write { try $0.setLogCost(account: "default", id: repriced.id, cost: 5) }
+        }
+        _ = try catalog.annotateLog(account: "default", id: records[11].id, LogAnnotation(score: 80), at: 1)
+        for record in records {
+            for seq in catalog.sealedLogs.segments(holding: record.id) { _ = try catalog.sealedLogs.columns(of: seq) }
+            let warm = try catalog.logEntry(account: "default", id: record.id)
+            for seq in catalog.sealedLogs.summaries.map(\.segment) { catalog.sealedLogs.listing.forget(seq) }
+            let cold = try catalog.logEntry(account: "default", id: record.id)
+            #expect(cold == warm)
+            #expect(cold?.id == record.id)
+            #expect(try catalog.logEntry(account: "other", id: record.id) == nil)
+        }
+        #expect(try catalog.logEntry(account: "default", id: repriced.id)?.cost == 5)
+        #expect(try catalog.logEntry(account: "default", id: records[11].id)?.annotation?.score == 80)
+        try store.close()
+    }
+
     @Test func repricingASealedLogMovesItsCost() throws {
         let directory = helpers.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

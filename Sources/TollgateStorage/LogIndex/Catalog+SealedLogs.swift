@@ -284,14 +284,7 @@ extension Catalog {
     /// record).
     func sealedEntry(account: String, id: LogID) throws -> LogIndexEntry? {
         for seq in sealedLogs.segments(holding: id) {
-            let columns = try sealedLogs.columns(of: seq)
-            let block = columns.block
-            let position = columns.firstPosition(notBelow: id)
-            guard position < block.count else { continue }
-            let row = Int(columns.idOrder[position])
-            guard block.ids[row] == id, block.flags(.logged)[row], block.strings(.account)[row] == account else {
-                continue
-            }
+            guard var entry = try located(account: account, id: id, in: seq) else { continue }
             let (deleted, annotation) = try read { db in
                 let key: [SQLiteValue] = [.text(account), .blob(id.bytes)]
                 let deleted =
@@ -303,13 +296,45 @@ extension Catalog {
                 return (deleted, annotation)
             }
             guard !deleted else { return nil }
-            let costs = sealedLogs.costs(of: seq)
-            return LogIndexEntry(
-                columns: block, row: row, cost: costs.flatMap { row < $0.cost.count ? $0.cost[row] : nil },
-                saved: costs.flatMap { row < $0.saved.count ? $0.saved[row] : nil },
-                annotation: annotation.flatMap { $0.isEmpty ? nil : $0 })
+            entry.annotation = annotation.flatMap { $0.isEmpty ? nil : $0 }
+            return entry
         }
         return nil
+    }
+
+    /// The entry (without its annotation) of `account`'s log `id` in segment `seq`, whether deleted or not; nil when
+    /// the segment has no such log. Through the segment's columns when they are in memory (the segment being
+    /// written, or a sealed one a listing decoded lately); otherwise through its id index and the record itself,
+    /// which reads one block instead of decoding every column of the segment.
+    private func located(account: String, id: LogID, in seq: UInt32) throws -> LogIndexEntry? {
+        func cost(row: Int) -> (cost: Int64?, saved: Int64?) {
+            guard let costs = sealedLogs.costs(of: seq), row < costs.cost.count else { return (nil, nil) }
+            return (costs.cost[row], costs.saved[row])
+        }
+        if let columns = sealedLogs.loadedColumns(of: seq) {
+            let block = columns.block
+            let position = columns.firstPosition(notBelow: id)
+            guard position < block.count else { return nil }
+            let row = Int(columns.idOrder[position])
+            guard block.ids[row] == id, block.flags(.logged)[row], block.strings(.account)[row] == account else {
+                return nil
+            }
+            let priced = cost(row: row)
+            return LogIndexEntry(columns: block, row: row, cost: priced.cost, saved: priced.saved, annotation: nil)
+        }
+        let reader = sealedLogs.listing.reader
+        let index = try reader.index(of: seq)
+        guard let location = index.location(of: id) else { return nil }
+        let record = try reader.read(location)
+        guard record.id == id, record.logged, record.account == account else { return nil }
+        // The record's row in the columns (and costs) is its place in append order: offsets grow with it.
+        var row = 0
+        for offset in index.offsets where offset < location.offset { row += 1 }
+        let priced = cost(row: row)
+        var entry = LogIndexEntry(record, location: location)
+        entry.cost = priced.cost
+        entry.saved = priced.saved
+        return entry
     }
 
     // MARK: Deleting

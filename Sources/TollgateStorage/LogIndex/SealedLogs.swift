@@ -61,6 +61,12 @@ final class SealedLogs: Sendable {
         return try listing.columns(of: seq)
     }
 
+    /// A segment's columns if they are in memory (an active segment's, or a sealed one's the listing keeps
+    /// decoded), without reading anything.
+    func loadedColumns(of seq: UInt32) -> SegmentColumns? {
+        state.withLock { $0.active[seq]?.columns } ?? listing.cachedColumns(of: seq)
+    }
+
     /// The segments whose id range holds `id`.
     func segments(holding id: LogID) -> [UInt32] {
         state.withLock { state in

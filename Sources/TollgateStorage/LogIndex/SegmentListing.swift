@@ -71,6 +71,11 @@ public final class SegmentListing: Sendable {
         return columns
     }
 
+    /// The decoded columns of a sealed segment if they are cached; nil without reading.
+    public func cachedColumns(of segment: UInt32) -> SegmentColumns? {
+        cache.withLock { $0.get(segment) }
+    }
+
     /// Forgets the cached columns of `segment` (rewritten by compaction, or dropped).
     public func forget(_ segment: UInt32) {
         cache.withLock { $0.remove(segment) }
