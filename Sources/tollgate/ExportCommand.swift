@@ -42,6 +42,10 @@ struct ExportCommand: ParsableCommand {
         guard fromMs < toMs else { throw ValidationError("--to must be after --from") }
         let catalog = try Catalog(dataDirectory: data.path, logger: DataFolderOptions.logger())
         guard try catalog.account(account) != nil else { throw ValidationError("no account \(account)") }
+        // The logs of the segment being written are in the writing gateway's memory, not in the catalog: read them
+        // from the segment, priced as the gateway prices them.
+        let prices = try PriceBook(catalog: catalog, shipped: PriceTable.shipped())
+        try catalog.loadUnsealedLogs(price: prices.price(of:))
 
         let sink: FileHandle
         if let output {

@@ -138,6 +138,30 @@ struct ActiveSegmentLogsTests {
         try store.close()
     }
 
+    @Test func anotherProcessesCatalogReadsTheSegmentBeingWritten() throws {
+        let directory = helpers.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try open(directory)
+        let records = (0..<12).map(helpers.record)
+        try store.append(records)
+        try store.commit()
+        #expect(try store.catalog.deleteLog(account: "default", id: records[4].id))
+        // `tollgate export` beside a running gateway: its own catalog, the segment read from disk.
+        let reader = try Catalog(dataDirectory: directory, logger: helpers.logger)
+        #expect(try reader.listLogs(LogQuery(account: "default")).entries.isEmpty)
+        try reader.loadUnsealedLogs(price: SealedLogIndexTests.Pricing().price(of:))
+        let live = records.filter { $0.id != records[4].id }
+        let range = (from: records[0].createdAt, to: records[11].createdAt + 1)
+        let exported = try reader.exportedLogs(
+            account: "default", from: range.from, to: range.to, after: nil, limit: 100)
+        #expect(exported.map(\.id) == live.map(\.id))
+        #expect(exported.first { $0.id == records[7].id }?.cost == 7_000)
+        #expect(
+            try reader.listLogs(LogQuery(account: "default", order: .ascending, limit: 100)).entries
+                == store.catalog.listLogs(LogQuery(account: "default", order: .ascending, limit: 100)).entries)
+        try store.close()
+    }
+
     @Test func aListingHeldWhileLogsArriveKeepsWhatItSaw() throws {
         let directory = helpers.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -202,6 +202,40 @@ extension Catalog {
         sealedLogs.withActive { $0[seq] = restored.count > 0 ? restored : nil }
     }
 
+    /// For a catalog opened beside the process that writes the folder (or on a stopped folder), to read it: loads
+    /// the logs of the segments not recorded sealed from their records as they are on disk now, deleted ones left
+    /// out and priced by `price`, into this catalog's memory only (nothing is written; the writing process keeps
+    /// its own). The segment being written is read up to its last whole frame, so a log appended a moment ago and
+    /// not yet committed may be among them. A segment whose logs are still `logs` rows (written before logs of a
+    /// segment being written were kept in memory) is left to its rows.
+    public func loadUnsealedLogs(price: (LogRecord) -> Int64?) throws {
+        let reader = sealedLogs.listing.reader
+        let sealed = Set(try segments().filter { $0.state == .sealed }.map(\.seq))
+        let files = try reader.segments()
+        for seq in files where !sealed.contains(seq) {
+            let rows = try read { db in
+                try db.queryFirst(NamedQueries.sql("log_max_offset"), [.integer(Int64(seq))]) {
+                    $0.optionalInt64(at: 0)
+                } ?? nil
+            }
+            guard rows == nil else { continue }
+            let deleted = try tombstones(segment: seq)
+            var logs = ActiveSegmentLogs(segment: seq)
+            do {
+                try reader.forEachRecord(in: seq) { location, record in
+                    guard record.logged, !deleted.contains(LogKey(account: record.account, id: record.id)) else {
+                        return
+                    }
+                    let entry = LogIndexEntry(record, location: location, price: price(record))
+                    _ = logs.append(record, at: location, cost: entry.cost, saved: entry.saved)
+                }
+            } catch  where seq == files.last {
+                // A frame the writer is writing right now: what came before it is read.
+            }
+            sealedLogs.withActive { $0[seq] = logs.count > 0 ? logs : nil }
+        }
+    }
+
     /// Adds logs to `log_counts`, by account and month.
     private static func count(_ months: [MonthKey: Int64], in db: SQLiteConnection) throws {
         for (key, count) in months {
