@@ -42,9 +42,14 @@ struct GenerateCommand: ParsableCommand {
         var batch: [LogRecord] = []
         batch.reserveCapacity(1024)
         var sinceCommit = 0
+        var rawBodies: Int64 = 0
         while written < records {
             batch.removeAll(keepingCapacity: true)
-            for _ in 0..<min(1024, records - written) { batch.append(traffic.next(account: account)) }
+            for _ in 0..<min(1024, records - written) {
+                let record = traffic.next(account: account)
+                rawBodies += record.requestSize + record.responseSize
+                batch.append(record)
+            }
             try store.append(batch)
             written += batch.count
             sinceCommit += batch.count
@@ -60,6 +65,7 @@ struct GenerateCommand: ParsableCommand {
         progress.finish(written)
         Output.line(
             "wrote \(written) records for account \(account) from \(RFC3339.format(milliseconds: startMs)) to "
-                + "\(RFC3339.format(milliseconds: endMs)) into \(data.path)")
+                + "\(RFC3339.format(milliseconds: endMs)) into \(data.path) (raw bodies: \(rawBodies) bytes, "
+                + "the sum of the logs' request and response sizes)")
     }
 }
