@@ -44,7 +44,7 @@ fuzz_build() {
 }
 
 fuzz_seed() {
-    SWIFT_BACKTRACE=enable=no FUZZ_SEEDS="$corpus" "$binary" -runs=0 "$corpus" >/dev/null 2>&1 || true
+    SWIFT_BACKTRACE=enable=no FUZZ_SEEDS="$corpus" "$binary" -runs=0 -artifact_prefix="$out/" "$corpus" >/dev/null 2>&1 || true
 }
 
 fuzz_run() {
