@@ -26,9 +26,10 @@ func checkIndex(_ payload: UnsafeRawBufferPointer) {
         precondition(
             found == RecordLocation(segment: segment, offset: index.offsets[i], length: index.lengths[i]),
             "entry \(i) not found where it is")
-        // The id just after it is found only when the index holds it.
+        // The id just after it (if there is one) is found only when the index holds it.
         let id = index.ids[i]
-        let next = id.low == .max ? LogID(high: id.high &+ 1, low: 0) : LogID(high: id.high, low: id.low + 1)
+        guard id != LogID(high: .max, low: .max) else { continue }
+        let next = id.low == .max ? LogID(high: id.high + 1, low: 0) : LogID(high: id.high, low: id.low + 1)
         let after = index.ids[i...].firstIndex { $0 != id } ?? index.count
         let held = after < index.count && index.ids[after] == next
         precondition((index.location(of: next) != nil) == held, "an id found that the index does not hold")
