@@ -57,13 +57,13 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-/// Writes a seed (the columns frame of a few varied records) into $COLUMN_FUZZ_SEEDS when that is set, so the
+/// Writes a seed (the columns frame of a few varied records) into $FUZZ_SEEDS when that is set, so the
 /// fuzzer starts from the real encoding of every column.
 @_cdecl("LLVMFuzzerInitialize")
 public func initialize(
     _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>
 ) -> CInt {
-    guard let directory = getenv("COLUMN_FUZZ_SEEDS") else { return 0 }
+    guard let directory = getenv("FUZZ_SEEDS") else { return 0 }
     var block = ColumnBlock(segment: 7)
     for i in 0..<6 {
         var record = LogRecord(

@@ -8,22 +8,16 @@
 #   scripts/fuzz-column-blocks.sh [seconds]   (default 60)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds="${1:-60}"
-out=.build/fuzz-columns
-src="$out/src"
-rm -rf "$src"
-mkdir -p "$out/corpus" "$src"
-# One module: the model's sources and the columns' and listing's, without their module imports.
-for f in $(find Sources/TollgateModel -name '*.swift' -not -path '*/Signing/*') \
+source scripts/lib-fuzz.sh
+fuzz_setup fuzz-columns
+# One module: the model's sources and the columns' and listing's.
+fuzz_model_sources
+fuzz_sources \
     Sources/TollgateStorage/Segment/{ColumnBlock,ColumnBlock+Encoding,ColumnBuilder,LogColumn,StringColumn,Wire,SegmentError}.swift \
     Sources/TollgateStorage/LogIndex/{LogColumnScan,LogIndexEntry+Columns}.swift \
-    Sources/TollgateStorage/Catalog/{LogIndexEntry,LogQuery,LogMetadataJSON,RecordLocation}.swift; do
-    sed -e '/^import TollgateModel$/d' "$f" > "$src/$(echo "$f" | tr '/' '_')"
-done
-# Seeds: a frame of no rows, and (written by the harness when it starts) the frame of six varied records.
-printf '\x01\x00\x01\x00' > "$out/corpus/no-rows"
-swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name ColumnBlockFuzz \
-    Fuzz/ColumnBlockFuzz.swift "$src"/*.swift -o "$out/column-block-fuzz"
-COLUMN_FUZZ_SEEDS="$out/corpus" "$out/column-block-fuzz" -runs=0 "$out/corpus" >/dev/null 2>&1 || true
-"$out/column-block-fuzz" -max_total_time="$seconds" -max_len=16384 -rss_limit_mb=2048 -print_final_stats=1 \
-    "$out/corpus"
+    Sources/TollgateStorage/Catalog/{LogIndexEntry,LogQuery,LogMetadataJSON,RecordLocation}.swift
+# Seeds: a frame of no rows, and (written by the harness) the frame of six varied records.
+printf '\x01\x00\x01\x00' > "$corpus/no-rows"
+fuzz_build ColumnBlockFuzz ColumnBlockFuzz.swift
+fuzz_seed
+fuzz_run "${1:-60}" -max_len=16384

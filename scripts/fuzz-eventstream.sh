@@ -6,13 +6,9 @@
 #   scripts/fuzz-eventstream.sh [seconds]   (default 60)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds="${1:-60}"
-out=.build/fuzz
-mkdir -p "$out/corpus"
-cp Fixtures/*.eventstream "$out/corpus/" 2>/dev/null || true
-swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name EventStreamFuzz \
-    Fuzz/AWSEventStreamFuzz.swift \
-    Sources/TollgateModel/Parsing/AWSEventStream.swift \
-    Sources/TollgateModel/Support/CRC32.swift \
-    -o "$out/eventstream-fuzz"
-"$out/eventstream-fuzz" -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 "$out/corpus"
+source scripts/lib-fuzz.sh
+fuzz_setup fuzz
+cp Fixtures/*.eventstream "$corpus/" 2>/dev/null || true
+fuzz_sources Sources/TollgateModel/Parsing/AWSEventStream.swift Sources/TollgateModel/Support/CRC32.swift
+fuzz_build EventStreamFuzz AWSEventStreamFuzz.swift
+fuzz_run "${1:-60}" -max_len=4096

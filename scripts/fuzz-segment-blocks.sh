@@ -7,20 +7,14 @@
 #   scripts/fuzz-segment-blocks.sh [seconds]   (default 60)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds="${1:-60}"
-out=.build/fuzz-blocks
-src="$out/src"
-rm -rf "$src"
-mkdir -p "$out/corpus" "$src"
-# One module: the model's sources and the decoder's, without their module imports.
-for f in $(find Sources/TollgateModel -name '*.swift' -not -path '*/Signing/*') \
+source scripts/lib-fuzz.sh
+fuzz_setup fuzz-blocks
+# One module: the model's sources and the decoder's.
+fuzz_model_sources
+fuzz_sources \
     Sources/TollgateStorage/Segment/{RecordBlock,RecordCodec,RecordCodec+Decode,Wire,SegmentError,SegmentFormat,CRC32C}.swift \
-    Sources/TollgateStorage/Zstd/{ZstdError,ZstdCompressor,ZstdDecompressor,ZstdDictionary,ZstdDecompressionDictionary}.swift; do
-    sed -e '/^import TollgateModel$/d' "$f" > "$src/$(echo "$f" | tr '/' '_')"
-done
-printf '\x01\x01\x00' > "$out/corpus/one-empty-record"
-printf '\x02\x02\x02\x01\x00\x01\x00' > "$out/corpus/two-records"
-swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name SegmentBlockFuzz -I Sources/CZstd -lzstd \
-    Fuzz/SegmentBlockFuzz.swift "$src"/*.swift -o "$out/segment-block-fuzz"
-"$out/segment-block-fuzz" -max_total_time="$seconds" -max_len=8192 -rss_limit_mb=2048 -print_final_stats=1 \
-    "$out/corpus"
+    Sources/TollgateStorage/Zstd/{ZstdError,ZstdCompressor,ZstdDecompressor,ZstdDictionary,ZstdDecompressionDictionary}.swift
+printf '\x01\x01\x00' > "$corpus/one-empty-record"
+printf '\x02\x02\x02\x01\x00\x01\x00' > "$corpus/two-records"
+fuzz_build SegmentBlockFuzz SegmentBlockFuzz.swift -I Sources/CZstd -lzstd
+fuzz_run "${1:-60}" -max_len=8192

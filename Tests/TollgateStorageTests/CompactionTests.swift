@@ -487,6 +487,29 @@ extension CompactionTests {
         }
         #expect(throws: SegmentError.self) { try UsageArchive.decode(Array(bytes.dropLast()), segment: 7) }
     }
+
+    /// An archive whose header checksums verify but whose entry count its entries cannot hold is refused as
+    /// corrupt, without first reserving room for that many entries (4 billion, hundreds of gigabytes). Found by
+    /// scripts/fuzz-usage-archives.sh.
+    @Test func aUsageArchiveCountingMoreEntriesThanItHoldsIsCorrupt() throws {
+        var builder = UsageArchive.Builder(segment: 7)
+        for i in 0..<3 {
+            builder.append(
+                record(i).usageRecord, at: RecordLocation(segment: 7, offset: UInt64(16 + i * 90), length: 90))
+        }
+        let bytes = try builder.encoded()
+        for count in [UInt32.max, 0x4155_4754, 4] {
+            var counted = bytes
+            withUnsafeBytes(of: count.littleEndian) { counted.replaceSubrange(12..<16, with: $0) }
+            let crc = counted.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<36])) }
+            withUnsafeBytes(of: crc.littleEndian) { counted.replaceSubrange(36..<40, with: $0) }
+            #expect(throws: SegmentError.self, "\(count) entries") { try UsageArchive.decode(counted, segment: 7) }
+        }
+        #expect(throws: SegmentError.self) {
+            try UsageArchive.decodeEntries([1, 2, 3], count: Int(UInt32.max), segment: 7)
+        }
+        #expect(try UsageArchive.decodeEntries([], count: 0, segment: 7).isEmpty)
+    }
 }
 
 extension CompactionTests {

@@ -72,6 +72,41 @@ struct SegmentFormatTests {
         #expect(SegmentFooter.parse(frame: frame) == nil)
     }
 
+    /// A footer-shaped frame whose fields say impossible things (a record count whose index would not fit a frame,
+    /// offsets whose sums overflow) is not a footer of the file; checking it never traps. Found by
+    /// scripts/fuzz-segment-index.sh.
+    @Test func footerWithImpossibleFieldsIsInconsistent() {
+        let fine = SegmentFooter(
+            indexOffset: 1000, indexLength: 70, columnsOffset: 1070, columnsLength: 300, recordCount: 2,
+            minID: LogID(high: 1, low: 2), maxID: LogID(high: 3, low: 4))
+        #expect(fine.isConsistent(fileSize: 1444))
+        // The fuzzer's input: offsets back to back, a record count of 989,855,753.
+        var payload: [UInt8] = [
+            0x10, 0, 0, 0, 0, 0, 0, 0, 0x0A, 0x01, 0, 0, 0x1A, 0x01, 0, 0, 0, 0, 0, 0, 0x0C, 0, 0, 0, 0x09, 0, 0, 0x3B,
+        ]
+        payload += [UInt8](repeating: 0, count: 32) + SegmentFormat.footerMagic
+        var frame: [UInt8] = []
+        SegmentFormat.appendFrame(type: .footer, flags: 0, payload: payload, to: &frame)
+        guard let found = SegmentFooter.parse(frame: frame) else {
+            Issue.record("a footer frame did not parse")
+            return
+        }
+        #expect(found.recordCount == 0x3B00_0009)
+        #expect(!found.isConsistent(fileSize: 0x11A + 0x0C + UInt64(SegmentFormat.footerFrameSize)))
+        var overflowing = fine
+        overflowing.recordCount = .max
+        #expect(!overflowing.isConsistent(fileSize: 1444))
+        overflowing = fine
+        overflowing.indexOffset = .max - 10
+        overflowing.columnsOffset = 59
+        #expect(!overflowing.isConsistent(fileSize: 59 + 300 + 74))
+        overflowing = fine
+        overflowing.columnsOffset = .max - 100
+        overflowing.indexOffset = .max - 170
+        #expect(!overflowing.isConsistent(fileSize: 199 + 74))
+        #expect(!overflowing.isConsistent(fileSize: .max))
+    }
+
     @Test func indexBinarySearch() throws {
         let ids = (0..<100).map { LogID(high: UInt64(($0 * 37) % 100), low: 7) }
         let index = SegmentIndex(

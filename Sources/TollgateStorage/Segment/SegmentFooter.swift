@@ -12,13 +12,19 @@ public struct SegmentFooter: Sendable, Equatable {
 
     /// Whether the footer's frames lie back to back right before it, as the writer puts them, in a file of
     /// `fileSize` bytes. A footer-shaped byte run inside a record's raw payload would not pass this.
+    /// Offsets and counts are whatever the bytes say: sums that overflow, and a record count whose index would not
+    /// fit a frame, make the footer inconsistent rather than trap.
     func isConsistent(fileSize: UInt64) -> Bool {
         let footerStart = fileSize &- UInt64(SegmentFormat.footerFrameSize)
+        let indexEnd = indexOffset.addingReportingOverflow(UInt64(indexLength))
+        let columnsEnd = columnsOffset.addingReportingOverflow(UInt64(columnsLength))
+        let indexFrameLength =
+            UInt64(SegmentFormat.frameHeaderSize + 4) + UInt64(recordCount) * UInt64(SegmentIndex.entrySize)
         return fileSize >= UInt64(SegmentFormat.fileHeaderSize + SegmentFormat.footerFrameSize)
             && indexOffset >= UInt64(SegmentFormat.fileHeaderSize)
-            && indexOffset + UInt64(indexLength) == columnsOffset
-            && columnsOffset + UInt64(columnsLength) == footerStart
-            && indexLength == UInt32(SegmentFormat.frameHeaderSize + 4 + Int(recordCount) * SegmentIndex.entrySize)
+            && !indexEnd.overflow && indexEnd.partialValue == columnsOffset
+            && !columnsEnd.overflow && columnsEnd.partialValue == footerStart
+            && UInt64(indexLength) == indexFrameLength
     }
 
     /// Whether a record with this id may be in the segment.

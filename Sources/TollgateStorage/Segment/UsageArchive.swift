@@ -133,6 +133,9 @@ public enum UsageArchive {
         func corrupt(_ what: String) -> SegmentError {
             SegmentError(.corrupt, "usage archive of segment \(segment): \(what)")
         }
+        // An entry takes at least three bytes (its three varints): a count the body cannot hold is corruption, and is
+        // refused before it sizes an allocation.
+        guard count >= 0, count <= body.count / 3 else { throw corrupt("\(count) entries in \(body.count) bytes") }
         var entries: [Entry] = []
         entries.reserveCapacity(count)
         try body.withUnsafeBytes { raw in
