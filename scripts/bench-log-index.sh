@@ -70,9 +70,24 @@ common=${models% *}
 rare=${models#* }
 cursor=$(curl -sf -H "$AUTH" "$API?model=$common" | python3 -c 'import json, sys; print(json.load(sys.stdin)["next_cursor"])')
 
+# One id from each day of the span (each from its own segment once the folder holds more segments than the listing
+# keeps decoded), for lookups whose segment's columns are not in memory.
+oldest=$(curl -sf -H "$AUTH" "$API?order=asc&limit=1" | python3 -c 'import json, sys; print(json.load(sys.stdin)["logs"][0]["created_at"])')
+start_ms=$(python3 -c "import datetime, sys; print(int(datetime.datetime.fromisoformat('$oldest'.replace('Z', '+00:00')).timestamp() * 1000))")
+spread_ids=()
+for day in $(seq 1 29); do
+    to=$(python3 -c "import datetime; print(datetime.datetime.fromtimestamp(($start_ms + $day * 86400000) / 1000, datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'))")
+    spread_ids+=("$(curl -sf -H "$AUTH" "$API?to=$to&limit=1" | python3 -c 'import json, sys; print(json.load(sys.stdin)["logs"][0]["id"])')")
+done
+
 echo "== logs API over loopback, $N requests each"
+echo "floor: GET the account (no log read):   $(timed "http://127.0.0.1:$PORT/api/v1/accounts/bench")"
 echo "first page (50 newest):                 $(timed "$API")"
 echo "first page, model=$common:  $(timed "$API?model=$common")"
 echo "next page, model=$common:   $(timed "$API?model=$common&cursor=$cursor")"
 echo "first page, model=$rare:    $(timed "$API?model=$rare")"
-echo "one log by id:                          $(timed "$API/$id")"
+echo "status_code=502, stream=true (~0.08 % of logs): $(timed "$API?status_code=502&stream=true")"
+echo "one log by id (the newest):             $(timed "$API/$id")"
+# Each of the 29 spread ids once, in order: after the first few, their segments' columns are not in memory.
+for spread in "${spread_ids[@]}"; do curl -sf -H "$AUTH" -o /dev/null -w '%{time_total}\n' "$API/$spread"; done \
+    | sort -n | awk '{ t[NR] = $1 } END { printf "one log by id, 29 ids one per day, each once: p50 %.2f ms, p90 %.2f ms\n", t[int(NR * 0.5)] * 1000, t[int(NR * 0.9)] * 1000 }'

@@ -341,10 +341,7 @@ extension Catalog {
     /// written, or a sealed one a listing decoded lately); otherwise through its id index and the record itself,
     /// which reads one block instead of decoding every column of the segment.
     private func located(account: String, id: LogID, in seq: UInt32) throws -> LogIndexEntry? {
-        func cost(row: Int) -> (cost: Int64?, saved: Int64?) {
-            guard let costs = sealedLogs.costs(of: seq), row < costs.cost.count else { return (nil, nil) }
-            return (costs.cost[row], costs.saved[row])
-        }
+        func cost(row: Int) -> (cost: Int64?, saved: Int64?) { sealedLogs.cost(of: seq, row: row) ?? (nil, nil) }
         if let columns = sealedLogs.loadedColumns(of: seq) {
             let block = columns.block
             let position = columns.firstPosition(notBelow: id)

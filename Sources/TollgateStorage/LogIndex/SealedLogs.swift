@@ -25,6 +25,22 @@ final class SealedLogs: Sendable {
             self.encodedCosts = costs.encoded()
         }
 
+        /// Row `row`'s cost and saved amount, decoding only the rows before it.
+        func cost(row: Int) -> (cost: Int64?, saved: Int64?)? {
+            encodedCosts.withUnsafeBytes { raw -> (cost: Int64?, saved: Int64?)? in
+                var r = WireReader(raw)
+                do {
+                    for _ in 0..<row {
+                        _ = try r.optionalZigzag()
+                        _ = try r.optionalZigzag()
+                    }
+                    return (try r.optionalZigzag(), try r.optionalZigzag())
+                } catch {
+                    return nil
+                }
+            }
+        }
+
         /// The rows' costs, decoded (they were checked when loaded or written).
         var costs: SegmentCosts {
             get { (try? SegmentCosts(encoded: encodedCosts)) ?? SegmentCosts(rows: 0) }
@@ -48,6 +64,17 @@ final class SealedLogs: Sendable {
 
     func summary(of seq: UInt32) -> SegmentSummary? {
         state.withLock { $0.sealed[seq]?.summary ?? $0.active[seq]?.summary }
+    }
+
+    /// Row `row`'s cost and saved amount in a segment (nil when the segment has no such row).
+    func cost(of seq: UInt32, row: Int) -> (cost: Int64?, saved: Int64?)? {
+        state.withLock { state in
+            if let active = state.active[seq] {
+                guard row < active.costs.cost.count else { return nil }
+                return (active.costs.cost[row], active.costs.saved[row])
+            }
+            return state.sealed[seq]?.cost(row: row)
+        }
     }
 
     /// A segment's costs by row of its columns.
