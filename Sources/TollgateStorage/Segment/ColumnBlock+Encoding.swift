@@ -61,12 +61,14 @@ extension ColumnBlock {
                     block.createdAt.append(previous)
                 }
             case .varints:
-                var values = [Int64?](repeating: nil, count: rows)
-                for i in 0..<rows { values[i] = Int64(UInt16(clamping: try c.varint())) }
+                var values = IntegerColumn()
+                values.reserveCapacity(rows)
+                for _ in 0..<rows { values.append(Int64(UInt16(clamping: try c.varint()))) }
                 block.integers[column.slot] = values
             case .zigzags:
-                var values = [Int64?](repeating: nil, count: rows)
-                for i in 0..<rows { values[i] = try c.zigzag() }
+                var values = IntegerColumn()
+                values.reserveCapacity(rows)
+                for _ in 0..<rows { values.append(try c.zigzag()) }
                 block.integers[column.slot] = values
             case .nullable: block.integers[column.slot] = try decodeNullable(&c, rows: rows)
             case .bitmap: block.flags[column.slot] = try decodeBitmap(&c, rows: rows)
@@ -109,10 +111,11 @@ extension ColumnBlock {
         return bits
     }
 
-    private static func decodeNullable(_ r: inout WireReader, rows: Int) throws -> [Int64?] {
+    private static func decodeNullable(_ r: inout WireReader, rows: Int) throws -> IntegerColumn {
         let present = try decodeBitmap(&r, rows: rows)
-        var values = [Int64?](repeating: nil, count: rows)
-        for i in 0..<rows where present[i] { values[i] = try r.zigzag() }
+        var values = IntegerColumn()
+        values.reserveCapacity(rows)
+        for i in 0..<rows { values.append(present[i] ? try r.zigzag() : nil) }
         return values
     }
 }

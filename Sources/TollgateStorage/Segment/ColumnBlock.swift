@@ -15,7 +15,7 @@ public struct ColumnBlock: Sendable {
     /// The `.strings` columns, by `LogColumn.slot`.
     var strings = [StringColumn](repeating: StringColumn(), count: LogColumn.stringColumns.count)
     /// The integer columns (`.varints`, `.zigzags`, `.nullable`), by `LogColumn.slot`.
-    var integers = [[Int64?]](repeating: [], count: LogColumn.integerColumns.count)
+    var integers = [IntegerColumn](repeating: IntegerColumn(), count: LogColumn.integerColumns.count)
     /// The `.bitmap` columns, by `LogColumn.slot`.
     var flags = [[Bool]](repeating: [], count: LogColumn.flagColumns.count)
     /// The columns the frame held; the others read as their defaults. A block built in memory has them all.
@@ -37,7 +37,7 @@ public struct ColumnBlock: Sendable {
     }
 
     /// The rows of an integer column (never nil in a non-nullable one).
-    public func integers(_ column: LogColumn) -> [Int64?] {
+    public func integers(_ column: LogColumn) -> IntegerColumn {
         precondition(column.slot >= 0 && column.kind != .strings && column.kind != .bitmap)
         return integers[column.slot]
     }
@@ -77,7 +77,7 @@ public struct ColumnBlock: Sendable {
                     dictionary: [], codes: Array(repeating: StringColumn.nullCode, count: count))
             case .bitmap: block.flags[column.slot] = Array(repeating: column.absentFlag, count: count)
             case .varints, .zigzags, .nullable:
-                block.integers[column.slot] = Array(repeating: column.absentInteger, count: count)
+                block.integers[column.slot] = IntegerColumn(repeating: column.absentInteger, count: count)
             case .ids, .deltaVarints, .deltaZigzags, .lengths: break
             }
         }
