@@ -248,19 +248,18 @@ extension ProxyHandler {
         }
         let headers = HTTPHeaders(fields)
         let status = HTTPResponseStatus(statusCode: entry.status)
-        context.write(
-            wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)
+        writeResponse(.head(HTTPResponseHead(version: version, status: status, headers: headers)), context: context)
         for range in eventStream ? Self.eventRanges(entry.body) : [0..<entry.body.count] where !range.isEmpty {
             var part = context.channel.allocator.buffer(capacity: range.count)
             part.writeBytes(entry.body[range])
             exchange.captureResponse(part)
             if filter == nil {
-                context.write(wrapOutboundOut(.body(.byteBuffer(part))), promise: nil)
+                writeResponse(.body(.byteBuffer(part)), context: context)
             } else if let out = filter!.filter(part) {
-                context.write(wrapOutboundOut(.body(.byteBuffer(out))), promise: nil)
+                writeResponse(.body(.byteBuffer(out)), context: context)
             }
         }
-        if let rest = filter?.finish() { context.write(wrapOutboundOut(.body(.byteBuffer(rest))), promise: nil) }
+        if let rest = filter?.finish() { writeResponse(.body(.byteBuffer(rest)), context: context) }
         endResponse(exchange, error: nil)
     }
 

@@ -98,8 +98,8 @@ extension ProxyHandler: UpstreamDelegate {
                 // The upstream sees the head only after the body, so the gateway asks for the body itself.
                 exchange.upstreamHead.headers.remove(name: "expect")
                 if !Self.isHTTP10(head.version) {
-                    context.writeAndFlush(
-                        wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
+                    writeResponse(.head(HTTPResponseHead(version: .http1_1, status: .continue)), context: context)
+                    context.flush()
                 }
             }
         }
@@ -546,8 +546,8 @@ extension ProxyHandler: UpstreamDelegate {
                 exchange.responseHeaders = head.headers.map { (name: $0.name, value: $0.value) }
             case .forwardInterimHead:
                 // Interim (100 Continue, 103 Early Hints): passed on to HTTP/1.1 clients only.
-                context.writeAndFlush(
-                    wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: head.status))), promise: nil)
+                writeResponse(.head(HTTPResponseHead(version: .http1_1, status: head.status)), context: context)
+                context.flush()
             case .forwardResponseHead:
                 respondHead(head, exchange: exchange, context: context)
             default:
@@ -560,9 +560,9 @@ extension ProxyHandler: UpstreamDelegate {
             exchange.captureResponse(buffer)
             if exchange.caching?.fill != nil { teeToCache(buffer, exchange: exchange) }
             if exchange.usageFilter == nil {
-                context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+                writeResponse(.body(.byteBuffer(buffer)), context: context)
             } else if let out = exchange.usageFilter!.filter(buffer) {
-                context.write(wrapOutboundOut(.body(.byteBuffer(out))), promise: nil)
+                writeResponse(.body(.byteBuffer(out)), context: context)
             }
         case .end:
             perform(exchange.machine.upstreamEnd(), exchange: exchange)
@@ -651,9 +651,8 @@ extension ProxyHandler: UpstreamDelegate {
             cacheResponseHead(head, exchange: exchange, headers: &headers, captured: &captured)
         }
         exchange.responseHeaders = captured
-        context.write(
-            wrapOutboundOut(.head(HTTPResponseHead(version: version, status: head.status, headers: headers))),
-            promise: nil)
+        writeResponse(
+            .head(HTTPResponseHead(version: version, status: head.status, headers: headers)), context: context)
     }
 
     /// Whether a `content-type` value says `text/event-stream` (ASCII case-insensitive, parameters or not).
@@ -768,15 +767,15 @@ extension ProxyHandler: UpstreamDelegate {
         if self.exchange === exchange { self.exchange = nil }
         switch ending {
         case .completed:
-            if let rest = exchange.usageFilter?.finish() {
-                context?.write(wrapOutboundOut(.body(.byteBuffer(rest))), promise: nil)
+            if let rest = exchange.usageFilter?.finish(), let context {
+                writeResponse(.body(.byteBuffer(rest)), context: context)
             }
             endResponse(exchange, error: nil)
         case .answered(let error):
             answer(exchange, error: error)
         case .cut(let error):
-            if let rest = exchange.usageFilter?.finish() {
-                context?.write(wrapOutboundOut(.body(.byteBuffer(rest))), promise: nil)
+            if let rest = exchange.usageFilter?.finish(), let context {
+                writeResponse(.body(.byteBuffer(rest)), context: context)
             }
             connection.startClosing()
             if let context {
@@ -803,13 +802,14 @@ extension ProxyHandler: UpstreamDelegate {
         let (responseHead, body) = GatewayErrorResponse(
             status: status, code: code, message: message, retryAfter: retryAfter
         ).render(version: head.version, logID: nil, close: !keepAlive, allocator: context.channel.allocator)
-        context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
-        if head.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+        writeResponse(.head(responseHead), context: context)
+        if head.method != .HEAD { writeResponse(.body(.byteBuffer(body)), context: context) }
         guard keepAlive else {
             _ = connection.responseEnded(keepAlive: false, now: shared.clock.now())
             return closeAfterEnd(context)
         }
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        writeResponse(.end(nil), context: context)
+        context.flush()
         if case .releaseHeld(let closeOutput) = connection.responseEnded(keepAlive: true, now: shared.clock.now()) {
             if closeOutput { performDeferredClose() }
             releaseHeld()
@@ -829,10 +829,10 @@ extension ProxyHandler: UpstreamDelegate {
         exchange.statusCode = Int(status.code)
         if exchange.caching?.status == .miss { head.headers.add(name: GatewayHeader.cacheStatus.name, value: "MISS") }
         exchange.responseHeaders = head.headers.map { (name: $0.name, value: $0.value) }
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        writeResponse(.head(head), context: context)
         if exchange.method != .HEAD {
             exchange.captureResponse(body)
-            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+            writeResponse(.body(.byteBuffer(body)), context: context)
         }
         endResponse(exchange, error: error.message)
     }
@@ -852,7 +852,8 @@ extension ProxyHandler: UpstreamDelegate {
         guard let context else { return }
         let keepAlive = exchange.keepClientAlive && !connection.quiescing
         let promise = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
+        writeResponse(.end(nil), promise: promise, context: context)
+        context.flush()
         let sink = shared.sink
         promise.futureResult.assumeIsolated().whenComplete { [self] result in
             var failure = error
@@ -873,7 +874,8 @@ extension ProxyHandler: UpstreamDelegate {
     /// the 413).
     func closeAfterEnd(_ context: ChannelHandlerContext) {
         let promise = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
+        writeResponse(.end(nil), promise: promise, context: context)
+        context.flush()
         promise.futureResult.assumeIsolated().whenComplete { [self] _ in
             guard let context = self.context else { return }
             context.close(mode: .output, promise: nil)

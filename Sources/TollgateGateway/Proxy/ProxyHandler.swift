@@ -1,8 +1,9 @@
 import NIOCore
 import NIOHTTP1
 
-/// Sits in a client connection's pipeline right after NIOHTTP1's server codec. Requests under `/v1/` are proxied
-/// here as NIOHTTP1 parts; everything else passes on to Hummingbird's codec and router.
+/// Sits in a client connection's pipeline right after NIOHTTP1's request decoder. Requests under `/v1/` are proxied
+/// here as NIOHTTP1 parts; everything else passes on to Hummingbird's codec and router. Every response part, the
+/// proxy's and Hummingbird's, is encoded here (`ResponseEncoder`) and leaves as bytes.
 ///
 /// Responses go out in request order: while one response (either path) is unfinished, a later pipelined
 /// request is held and the connection stops reading; when the response ends the held parts are released
@@ -11,7 +12,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundOut = IOData
 
     let shared: ProxyContext
     let pool: UpstreamPool
@@ -36,6 +37,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// A request whose body is read whole before its exchange exists: the universal endpoint's (its steps name the
     /// provider), or one for a gateway whose spend limits depend on the model the body names.
     var pendingRequest: PendingRequest?
+    /// Encodes the responses written to the client, told each request's method as its head is handed on.
+    var encoder = ResponseEncoder()
 
     init(shared: ProxyContext, pool: UpstreamPool, idleTimeout: TimeAmount? = nil) {
         self.shared = shared
@@ -91,6 +94,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch action {
         case .startExchange:
             guard case .head(let head) = part else { return false }
+            encoder.requestStarted(method: head.method)
             beginProxy(head, context: context)
         case .toExchange:
             if pendingRequest != nil {
@@ -108,6 +112,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             case .head: break
             }
         case .toHummingbird:
+            if case .head(let head) = part { encoder.requestStarted(method: head.method) }
             context.fireChannelRead(wrapInboundOut(part))
             return true
         case .hold, .drop:
@@ -161,9 +166,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Outbound (Hummingbird's responses, reads, close)
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let part = unwrapOutboundIn(data)
         let isEnd: Bool
-        if case .end = unwrapOutboundIn(data) { isEnd = true } else { isEnd = false }
-        context.write(data, promise: promise)
+        if case .end = part { isEnd = true } else { isEnd = false }
+        writeResponse(part, promise: promise, context: context)
         if isEnd, case .releaseHeld = connection.hummingbirdResponseEnded(now: shared.clock.now()) {
             releaseHeld()
         }
@@ -179,6 +185,28 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         context.close(mode: mode, promise: promise)
+    }
+
+    /// Writes a response part to the client, encoded: the bytes go straight to the socket.
+    func writeResponse(
+        _ part: HTTPServerResponsePart, promise: EventLoopPromise<Void>? = nil, context: ChannelHandlerContext
+    ) {
+        switch encoder.encode(part, allocator: context.channel.allocator) {
+        case .bytes(let data):
+            context.write(wrapOutboundOut(data), promise: promise)
+        case .nothing:
+            // Kept in order with the writes before it.
+            if let promise {
+                context.write(
+                    wrapOutboundOut(.byteBuffer(context.channel.allocator.buffer(capacity: 0))), promise: promise)
+            }
+        case .chunk(let header, let data, let trailer):
+            context.write(wrapOutboundOut(.byteBuffer(header)), promise: nil)
+            context.write(wrapOutboundOut(data), promise: nil)
+            context.write(wrapOutboundOut(.byteBuffer(trailer)), promise: promise)
+        case .refused:
+            promise?.fail(NIOHTTPResponseEncoderError.responseBodyNotAllowed)
+        }
     }
 
     // MARK: Flow control

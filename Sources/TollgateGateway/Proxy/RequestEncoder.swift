@@ -172,6 +172,28 @@ struct WireCursor {
         }
     }
 
+    /// The number of decimal digits of `value`.
+    static func decimalDigits(_ value: UInt) -> Int {
+        var digits = 1
+        var rest = value / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        return digits
+    }
+
+    /// `value` in decimal.
+    mutating func appendDecimal(_ value: UInt) {
+        let digits = Self.decimalDigits(value)
+        var rest = value
+        for i in stride(from: digits - 1, through: 0, by: -1) {
+            base[written + i] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+        }
+        written += digits
+    }
+
     /// Every header as `name: value` and CRLF, then the blank line.
     mutating func appendHeaders(_ headers: HTTPHeaders) {
         for (name, value) in headers {
