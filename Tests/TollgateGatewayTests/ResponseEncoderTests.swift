@@ -206,6 +206,52 @@ struct ResponseEncoderTests {
         }
     }
 
+    /// The proxy's heads (`encodeHead`: the upstream's fields, then a `connection` header) followed by a body and the
+    /// end, against NIOHTTP1 with the same headers in one `HTTPHeaders`.
+    @Test func headsFromFieldsMatchNIO() throws {
+        let methods: [HTTPMethod?] = [nil, .GET, .HEAD, .POST, .CONNECT]
+        let statuses: [HTTPResponseStatus] = [.ok, .created, .noContent, .notModified, .badGateway]
+        let connections: [StaticString?] = [nil, "close", "keep-alive"]
+        for method in methods {
+            for status in statuses {
+                for version in [HTTPVersion.http1_1, .http1_0] {
+                    for fields in Self.headerSets {
+                        for connection in connections {
+                            for body in Self.bodies {
+                                let all = fields + (connection.map { [("connection", "\($0)")] } ?? [])
+                                let expected = try Self.reference([
+                                    Exchange(method: method, parts: Self.response(version, status, all, body))
+                                ])
+                                var encoder = ResponseEncoder()
+                                if let method { encoder.requestStarted(method: method) }
+                                let head = encoder.encodeHead(
+                                    version: version, status: status, fields: fields.map { (name: $0.0, value: $0.1) },
+                                    connection: connection, allocator: ByteBufferAllocator())
+                                var written = Written(bytes: Array(head.readableBytesView), failed: [false])
+                                for part in body.map({ HTTPServerResponsePart.body($0) }) + [.end(nil)] {
+                                    switch encoder.encode(part, allocator: ByteBufferAllocator()) {
+                                    case .nothing: written.failed.append(false)
+                                    case .bytes(let data):
+                                        written.bytes += Self.bytes(data)
+                                        written.failed.append(false)
+                                    case .chunk(let header, let data, let trailer):
+                                        written.bytes += header.readableBytesView + Self.bytes(data)
+                                        written.bytes += trailer.readableBytesView
+                                        written.failed.append(false)
+                                    case .refused: written.failed.append(true)
+                                    }
+                                }
+                                #expect(
+                                    written == expected,
+                                    "\(status) \(version) \(String(describing: method)) \(all) \(body.count) parts")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test func aHEADResponseKeepsItsFramingAndRefusesItsBody() throws {
         let exchanges = [
             Exchange(method: .HEAD, parts: Self.response(.http1_1, .ok, [("x-a", "1")], Self.bodies[1])),

@@ -144,11 +144,9 @@ extension ProxyHandler {
 
     /// The response head of a miss: `cf-aig-cache-status: MISS`, and a fill started for a 2xx response.
     func cacheResponseHead(
-        _ head: HTTPResponseHead, exchange: ProxyExchange, headers: inout HTTPHeaders,
-        captured: inout [(name: String, value: String)]
+        _ head: HTTPResponseHead, exchange: ProxyExchange, captured: inout [(name: String, value: String)]
     ) {
         guard var caching = exchange.caching else { return }
-        headers.add(name: GatewayHeader.cacheStatus.name, value: "MISS")
         captured.append((GatewayHeader.cacheStatus.name, "MISS"))
         caching.status = .miss
         if (200..<300).contains(head.status.code) {

@@ -600,9 +600,10 @@ extension ProxyHandler: UpstreamDelegate {
         }
         let filtered = exchange.usageFilter != nil
         // Nothing to drop (the usual case) when there is no hop-by-hop header (a `Connection` header is one) and at
-        // most one content length: the upstream's headers go on as they are, plus the gateway's.
-        if !filtered && !hopByHop && lengths <= 1 {
-            headers = head.headers
+        // most one content length: the upstream's headers go on as they are, plus the gateway's, written from the
+        // record's copy (`captured`) without making them `HTTPHeaders`.
+        let passThrough = !filtered && !hopByHop && lengths <= 1
+        if passThrough {
             hasLength = lengths == 1
         } else {
             captured.removeAll(keepingCapacity: true)
@@ -622,35 +623,31 @@ extension ProxyHandler: UpstreamDelegate {
                 captured.append((name, value))
             }
         }
-        headers.add(name: GatewayHeader.logID.name, value: exchange.logID)
+        let own = captured.count
         captured.append((GatewayHeader.logID.name, exchange.logID))
-        if let eventID = exchange.eventID {
-            headers.add(name: GatewayHeader.eventID.name, value: eventID)
-            captured.append((GatewayHeader.eventID.name, eventID))
-        }
-        if let step = exchange.step {
-            headers.add(name: GatewayHeader.step.name, value: String(step))
-            captured.append((GatewayHeader.step.name, String(step)))
-        }
-        if let status = exchange.logStatus {
-            headers.add(name: GatewayHeader.logStatus.name, value: "\(status)")
-            captured.append((GatewayHeader.logStatus.name, "\(status)"))
-        }
+        if let eventID = exchange.eventID { captured.append((GatewayHeader.eventID.name, eventID)) }
+        if let step = exchange.step { captured.append((GatewayHeader.step.name, String(step))) }
+        if let status = exchange.logStatus { captured.append((GatewayHeader.logStatus.name, "\(status)")) }
+        if exchange.caching != nil { cacheResponseHead(head, exchange: exchange, captured: &captured) }
+        exchange.responseHeaders = captured
         let version = exchange.requestHead.version
         if Self.isHTTP10(version) && !hasLength && head.status.mayHaveResponseBody && exchange.method != .HEAD {
             // An HTTP/1.0 client learns where the body ends only from the connection closing.
             exchange.keepClientAlive = false
         }
         if connection.quiescing { exchange.keepClientAlive = false }
-        if !exchange.keepClientAlive {
-            headers.add(name: "connection", value: "close")
-        } else if Self.isHTTP10(version) {
-            headers.add(name: "connection", value: "keep-alive")
+        // Not part of the record: the connection's own.
+        let connectionValue: StaticString? =
+            !exchange.keepClientAlive ? "close" : Self.isHTTP10(version) ? "keep-alive" : nil
+        if passThrough {
+            let bytes = encoder.encodeHead(
+                version: version, status: head.status, fields: captured, connection: connectionValue,
+                allocator: context.channel.allocator)
+            context.write(wrapOutboundOut(.byteBuffer(bytes)), promise: nil)
+            return
         }
-        if exchange.caching != nil {
-            cacheResponseHead(head, exchange: exchange, headers: &headers, captured: &captured)
-        }
-        exchange.responseHeaders = captured
+        for (name, value) in captured[own...] { headers.add(name: name, value: value) }
+        if let connectionValue { headers.add(name: "connection", value: "\(connectionValue)") }
         writeResponse(
             .head(HTTPResponseHead(version: version, status: head.status, headers: headers)), context: context)
     }

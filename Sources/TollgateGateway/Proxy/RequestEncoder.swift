@@ -141,7 +141,7 @@ struct RequestEncoder {
 }
 
 /// Copies the bytes of an HTTP message head into memory measured beforehand (`RequestEncoder.headSize`,
-/// `ResponseEncoder.headSize`).
+/// `ResponseEncoder.FieldScan`).
 struct WireCursor {
     let base: UnsafeMutablePointer<UInt8>
     private(set) var written = 0
@@ -194,14 +194,18 @@ struct WireCursor {
         written += digits
     }
 
+    /// One header: `name: value` and CRLF.
+    @inline(__always)
+    mutating func appendField(_ name: String, _ value: String) {
+        append(name)
+        append(": " as StaticString)
+        append(value)
+        append("\r\n" as StaticString)
+    }
+
     /// Every header as `name: value` and CRLF, then the blank line.
     mutating func appendHeaders(_ headers: HTTPHeaders) {
-        for (name, value) in headers {
-            append(name)
-            append(": " as StaticString)
-            append(value)
-            append("\r\n" as StaticString)
-        }
+        for (name, value) in headers { appendField(name, value) }
         append("\r\n" as StaticString)
     }
 }

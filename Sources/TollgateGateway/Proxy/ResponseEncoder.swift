@@ -41,19 +41,23 @@ struct ResponseEncoder {
     mutating func encode(_ part: HTTPServerResponsePart, allocator: ByteBufferAllocator) -> Output {
         switch part {
         case .head(var head):
-            let code = head.status.code
-            // A non-final informational head (1xx but 101) is followed by the final one: it answers no request yet.
-            var connect = false
-            if !((100..<200).contains(code) && code != 101), let method {
-                self.method = nil
-                suppressesBody = method == .HEAD || method == .CONNECT
-                connect = method == .CONNECT
+            let hasBody = answer(head.status)
+            var fields = FieldScan()
+            for (name, value) in head.headers { fields.add(name, value) }
+            if fields.needsFraming(hasBody: hasBody, version: head.version) {
+                _ = Self.frame(&head, hasBody: hasBody)
+                fields = FieldScan()
+                for (name, value) in head.headers { fields.add(name, value) }
             }
-            let framedChunked = Self.frame(&head, hasBody: !connect && head.status.mayHaveResponseBody)
-            chunked = suppressesBody ? false : framedChunked
-            let size = Self.headSize(head)
+            chunked = !suppressesBody && fields.chunked(hasBody: hasBody, version: head.version)
+            let size = Self.statusLineSize(head.version, head.status) + fields.size + 2
             var buffer = allocator.buffer(capacity: size)
-            Self.writeHead(head, size: size, into: &buffer)
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { raw in
+                var out = WireCursor(base: raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                Self.appendStatusLine(head.version, head.status, to: &out)
+                out.appendHeaders(head.headers)
+                return out.written
+            }
             return .bytes(.byteBuffer(buffer))
         case .body(let data):
             if suppressesBody { return .refused }
@@ -95,26 +99,115 @@ struct ResponseEncoder {
         }
     }
 
+    /// Encodes a response head whose headers are `fields`, then a `connection` header when one is given: the bytes of
+    /// `encode(.head(…))` with those headers, without making them `HTTPHeaders` first (the proxy's heads: the
+    /// upstream's headers as they came, the gateway's own after them).
+    mutating func encodeHead(
+        version: HTTPVersion, status: HTTPResponseStatus, fields: [(name: String, value: String)],
+        connection: StaticString?, allocator: ByteBufferAllocator
+    ) -> ByteBuffer {
+        var scan = FieldScan()
+        for (name, value) in fields { scan.add(name, value) }
+        if let connection { scan.size += 10 + 2 + connection.utf8CodeUnitCount + 2 }
+        // Framing headers to set or drop (rare for a proxied response: it has a content length or was chunked):
+        // the general path.
+        if scan.needsFraming(hasBody: peekHasBody(status), version: version) {
+            var headers = HTTPHeaders()
+            headers.reserveCapacity(fields.count + 1)
+            for (name, value) in fields { headers.add(name: name, value: value) }
+            if let connection { headers.add(name: "connection", value: "\(connection)") }
+            guard
+                case .bytes(.byteBuffer(let buffer)) = encode(
+                    .head(HTTPResponseHead(version: version, status: status, headers: headers)), allocator: allocator)
+            else { preconditionFailure("a head encodes to bytes") }
+            return buffer
+        }
+        _ = answer(status)
+        // Framing left as it is: a content length, or no body, or no framing over HTTP/1.0; never chunked.
+        chunked = false
+        let size = Self.statusLineSize(version, status) + scan.size + 2
+        var buffer = allocator.buffer(capacity: size)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { raw in
+            var out = WireCursor(base: raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            Self.appendStatusLine(version, status, to: &out)
+            for (name, value) in fields { out.appendField(name, value) }
+            if let connection {
+                out.append("connection: " as StaticString)
+                out.append(connection)
+                out.append("\r\n" as StaticString)
+            }
+            out.append("\r\n" as StaticString)
+            return out.written
+        }
+        return buffer
+    }
+
+    /// Whether the final head with `status` may have a body, given the method it would answer (not consumed).
+    private func peekHasBody(_ status: HTTPResponseStatus) -> Bool {
+        if Self.isInterim(status.code) { return status.mayHaveResponseBody }
+        return method != .CONNECT && status.mayHaveResponseBody
+    }
+
+    /// A non-final informational status (1xx but 101): another head follows, and it answers no request yet.
+    private static func isInterim(_ code: UInt) -> Bool {
+        (100..<200).contains(code) && code != 101
+    }
+
+    /// Consumes the method a final head answers; whether the response may have a body (a `CONNECT` response does
+    /// not, whatever its status).
+    private mutating func answer(_ status: HTTPResponseStatus) -> Bool {
+        var connect = false
+        if !Self.isInterim(status.code), let method {
+            self.method = nil
+            suppressesBody = method == .HEAD || method == .CONNECT
+            connect = method == .CONNECT
+        }
+        return !connect && status.mayHaveResponseBody
+    }
+
+    /// One pass over a head's fields: their encoded size and the framing headers among them.
+    struct FieldScan {
+        var size = 0
+        var hasLength = false
+        var hasEncoding = false
+
+        @inline(__always)
+        mutating func add(_ name: String, _ value: String) {
+            let count = name.utf8.count
+            size += count + 2 + value.utf8.count + 2
+            switch count {
+            case 14: if !hasLength && ProxyHeaders.nameEquals(name, "content-length") { hasLength = true }
+            case 17: if !hasEncoding && ProxyHeaders.nameEquals(name, "transfer-encoding") { hasEncoding = true }
+            default: break
+            }
+        }
+
+        /// Whether `frame` would change the headers.
+        func needsFraming(hasBody: Bool, version: HTTPVersion) -> Bool {
+            guard hasBody else { return hasLength || hasEncoding }
+            if hasLength { return hasEncoding }
+            return version.major == 1 && version.minor >= 1
+        }
+
+        /// Whether the body goes chunked, once framed.
+        func chunked(hasBody: Bool, version: HTTPVersion) -> Bool {
+            hasBody && !hasLength && version.major == 1 && version.minor >= 1
+        }
+    }
+
     /// Sets the framing headers as NIOHTTP1's response encoder does (`automaticallySetFramingHeaders`); true when
     /// the body goes chunked. A response without a body loses both framing headers; one with a body keeps its
     /// content length (a transfer encoding beside it goes) or, without one, is sent chunked over HTTP/1.1.
     static func frame(_ head: inout HTTPResponseHead, hasBody: Bool) -> Bool {
-        var hasLength = false
-        var hasEncoding = false
-        for (name, _) in head.headers {
-            switch name.utf8.count {
-            case 14: if ProxyHeaders.nameEquals(name, "content-length") { hasLength = true }
-            case 17: if ProxyHeaders.nameEquals(name, "transfer-encoding") { hasEncoding = true }
-            default: break
-            }
-        }
+        var scan = FieldScan()
+        for (name, value) in head.headers { scan.add(name, value) }
         guard hasBody else {
-            if hasLength { head.headers.remove(name: "content-length") }
-            if hasEncoding { head.headers.remove(name: "transfer-encoding") }
+            if scan.hasLength { head.headers.remove(name: "content-length") }
+            if scan.hasEncoding { head.headers.remove(name: "transfer-encoding") }
             return false
         }
-        if hasLength {
-            if hasEncoding { head.headers.remove(name: "transfer-encoding") }
+        if scan.hasLength {
+            if scan.hasEncoding { head.headers.remove(name: "transfer-encoding") }
             return false
         }
         guard head.version.major == 1 && head.version.minor >= 1 else { return false }
@@ -122,19 +215,11 @@ struct ResponseEncoder {
         return true
     }
 
-    /// The encoded size of `head`: status line, headers, blank line.
-    static func headSize(_ head: HTTPResponseHead) -> Int {
-        var size = statusLineSize(head)
-        for (name, value) in head.headers { size += name.utf8.count + 2 + value.utf8.count + 2 }
-        return size + 2
-    }
-
-    private static func statusLineSize(_ head: HTTPResponseHead) -> Int {
-        let status = head.status
+    private static func statusLineSize(_ version: HTTPVersion, _ status: HTTPResponseStatus) -> Int {
         let rest = WireCursor.decimalDigits(status.code) + 1 + status.reasonPhrase.utf8.count + 2
-        switch (head.version.major, head.version.minor) {
+        switch (version.major, version.minor) {
         case (1, 1), (1, 0): return 9 + rest
-        default: return versionString(head.version).utf8.count + 1 + rest
+        default: return versionString(version).utf8.count + 1 + rest
         }
     }
 
@@ -147,25 +232,19 @@ struct ResponseEncoder {
         }
     }
 
-    /// Writes `head` (`size` bytes, from `headSize`) in one pass.
-    static func writeHead(_ head: HTTPResponseHead, size: Int, into buffer: inout ByteBuffer) {
-        let status = head.status
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { raw in
-            var out = WireCursor(base: raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
-            switch (head.version.major, head.version.minor) {
-            case (1, 1): out.append("HTTP/1.1 " as StaticString)
-            case (1, 0): out.append("HTTP/1.0 " as StaticString)
-            default:
-                out.append(versionString(head.version))
-                out.append(UInt8(ascii: " "))
-            }
-            out.appendDecimal(status.code)
+    private static func appendStatusLine(_ version: HTTPVersion, _ status: HTTPResponseStatus, to out: inout WireCursor)
+    {
+        switch (version.major, version.minor) {
+        case (1, 1): out.append("HTTP/1.1 " as StaticString)
+        case (1, 0): out.append("HTTP/1.0 " as StaticString)
+        default:
+            out.append(versionString(version))
             out.append(UInt8(ascii: " "))
-            out.append(status.reasonPhrase)
-            out.append("\r\n" as StaticString)
-            out.appendHeaders(head.headers)
-            return out.written
         }
+        out.appendDecimal(status.code)
+        out.append(UInt8(ascii: " "))
+        out.append(status.reasonPhrase)
+        out.append("\r\n" as StaticString)
     }
 
     /// A chunk's size line: hexadecimal, CRLF.
