@@ -99,7 +99,7 @@ extension ProxyHandler: UpstreamDelegate {
                 exchange.upstreamHead.headers.remove(name: "expect")
                 if !Self.isHTTP10(head.version) {
                     writeResponse(.head(HTTPResponseHead(version: .http1_1, status: .continue)), context: context)
-                    context.flush()
+                    flushClient(context)
                 }
             }
         }
@@ -547,7 +547,7 @@ extension ProxyHandler: UpstreamDelegate {
             case .forwardInterimHead:
                 // Interim (100 Continue, 103 Early Hints): passed on to HTTP/1.1 clients only.
                 writeResponse(.head(HTTPResponseHead(version: .http1_1, status: head.status)), context: context)
-                context.flush()
+                flushClient(context)
             case .forwardResponseHead:
                 respondHead(head, exchange: exchange, context: context)
             default:
@@ -643,7 +643,7 @@ extension ProxyHandler: UpstreamDelegate {
             let bytes = encoder.encodeHead(
                 version: version, status: head.status, fields: captured, connection: connectionValue,
                 allocator: context.channel.allocator)
-            context.write(wrapOutboundOut(.byteBuffer(bytes)), promise: nil)
+            gather(bytes, promise: nil, context: context)
             return
         }
         for (name, value) in captured[own...] { headers.add(name: name, value: value) }
@@ -659,7 +659,7 @@ extension ProxyHandler: UpstreamDelegate {
     }
 
     func upstreamReadComplete() {
-        context?.flush()
+        if let context { flushClient(context) }
     }
 
     func upstreamWritabilityChanged(isWritable: Bool) {
@@ -776,7 +776,7 @@ extension ProxyHandler: UpstreamDelegate {
             }
             connection.startClosing()
             if let context {
-                context.flush()
+                flushClient(context)
                 context.close(promise: nil)
             }
             shared.sink.submit(exchange.makeExchange(error: error.message, now: shared.clock.now()))
@@ -806,7 +806,7 @@ extension ProxyHandler: UpstreamDelegate {
             return closeAfterEnd(context)
         }
         writeResponse(.end(nil), context: context)
-        context.flush()
+        flushClient(context)
         if case .releaseHeld(let closeOutput) = connection.responseEnded(keepAlive: true, now: shared.clock.now()) {
             if closeOutput { performDeferredClose() }
             releaseHeld()
@@ -850,7 +850,7 @@ extension ProxyHandler: UpstreamDelegate {
         let keepAlive = exchange.keepClientAlive && !connection.quiescing
         let promise = context.eventLoop.makePromise(of: Void.self)
         writeResponse(.end(nil), promise: promise, context: context)
-        context.flush()
+        flushClient(context)
         let sink = shared.sink
         promise.futureResult.assumeIsolated().whenComplete { [self] result in
             var failure = error
@@ -872,7 +872,7 @@ extension ProxyHandler: UpstreamDelegate {
     func closeAfterEnd(_ context: ChannelHandlerContext) {
         let promise = context.eventLoop.makePromise(of: Void.self)
         writeResponse(.end(nil), promise: promise, context: context)
-        context.flush()
+        flushClient(context)
         promise.futureResult.assumeIsolated().whenComplete { [self] _ in
             guard let context = self.context else { return }
             context.close(mode: .output, promise: nil)

@@ -58,7 +58,7 @@ extension ProxyHandler {
             !Self.isHTTP10(head.version)
         {
             writeResponse(.head(HTTPResponseHead(version: .http1_1, status: .continue)), context: context)
-            context.flush()
+            flushClient(context)
         }
     }
 

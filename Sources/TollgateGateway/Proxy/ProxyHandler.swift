@@ -39,6 +39,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var pendingRequest: PendingRequest?
     /// Encodes the responses written to the client, told each request's method as its head is handed on.
     var encoder = ResponseEncoder()
+    /// Encoded response bytes not written yet (`writeResponse`): they leave at the next flush.
+    var unwritten: ByteBuffer?
 
     init(shared: ProxyContext, pool: UpstreamPool, idleTimeout: TimeAmount? = nil) {
         self.shared = shared
@@ -52,6 +54,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        unwritten = nil
         idleTimer?.cancel()
         idleTimer = nil
         readTimer?.cancel()
@@ -134,6 +137,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        unwritten = nil
         idleTimer?.cancel()
         idleTimer = nil
         readTimer?.cancel()
@@ -184,29 +188,76 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             deferredOutputClosePromise = promise
             return
         }
+        // Gathered bytes go before the close, as every write before it.
+        writeUnwritten(context)
         context.close(mode: mode, promise: promise)
     }
 
-    /// Writes a response part to the client, encoded: the bytes go straight to the socket.
+    /// Writes a response part to the client, encoded. Small parts are gathered (`unwritten`) and leave as one buffer
+    /// at the next flush, at a write with a promise, or before a large part: a response's head, body and end
+    /// usually leave in one write.
     func writeResponse(
         _ part: HTTPServerResponsePart, promise: EventLoopPromise<Void>? = nil, context: ChannelHandlerContext
     ) {
         switch encoder.encode(part, allocator: context.channel.allocator) {
+        case .bytes(.byteBuffer(let bytes)):
+            gather(bytes, promise: promise, context: context)
         case .bytes(let data):
+            writeUnwritten(context)
             context.write(wrapOutboundOut(data), promise: promise)
         case .nothing:
-            // Kept in order with the writes before it.
-            if let promise {
+            // A promise is kept in order with the writes before it: it goes with the gathered bytes, if any.
+            guard let promise else { return }
+            if let bytes = unwritten {
+                unwritten = nil
+                context.write(wrapOutboundOut(.byteBuffer(bytes)), promise: promise)
+            } else {
                 context.write(
                     wrapOutboundOut(.byteBuffer(context.channel.allocator.buffer(capacity: 0))), promise: promise)
             }
         case .chunk(let header, let data, let trailer):
-            context.write(wrapOutboundOut(.byteBuffer(header)), promise: nil)
+            gather(header, promise: nil, context: context)
+            writeUnwritten(context)
             context.write(wrapOutboundOut(data), promise: nil)
-            context.write(wrapOutboundOut(.byteBuffer(trailer)), promise: promise)
+            gather(trailer, promise: promise, context: context)
         case .refused:
             promise?.fail(NIOHTTPResponseEncoderError.responseBodyNotAllowed)
         }
+    }
+
+    /// Adds encoded bytes to those gathered, or writes them (and what was gathered) when they are large or carry a
+    /// promise.
+    func gather(_ bytes: ByteBuffer, promise: EventLoopPromise<Void>?, context: ChannelHandlerContext) {
+        if unwritten != nil {
+            if unwritten!.readableBytes + bytes.readableBytes <= ResponseEncoder.copyLimit {
+                unwritten!.writeImmutableBuffer(bytes)
+                if let promise { writeUnwritten(context, promise: promise) }
+                return
+            }
+            writeUnwritten(context)
+        }
+        if promise != nil || bytes.readableBytes > ResponseEncoder.copyLimit {
+            context.write(wrapOutboundOut(.byteBuffer(bytes)), promise: promise)
+        } else {
+            unwritten = bytes
+        }
+    }
+
+    /// Writes what was gathered, if anything.
+    func writeUnwritten(_ context: ChannelHandlerContext, promise: EventLoopPromise<Void>? = nil) {
+        guard let bytes = unwritten else { return }
+        unwritten = nil
+        context.write(wrapOutboundOut(.byteBuffer(bytes)), promise: promise)
+    }
+
+    /// Flushes the client connection, with what was gathered.
+    func flushClient(_ context: ChannelHandlerContext) {
+        writeUnwritten(context)
+        context.flush()
+    }
+
+    func flush(context: ChannelHandlerContext) {
+        flushClient(context)
     }
 
     // MARK: Flow control

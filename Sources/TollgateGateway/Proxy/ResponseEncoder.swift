@@ -13,6 +13,8 @@ struct ResponseEncoder {
     /// A chunk of a chunked body up to this size is copied beside its framing into one buffer; a larger one goes out
     /// as it is, between its chunk header and trailer.
     static let copyLimit = 16 * 1024
+    /// Room left after a head for a small body to follow it in the same buffer (`ProxyHandler.writeResponse`).
+    static let bodyRoom = 1024
 
     /// The method of the request awaiting its response head, if any.
     private var method: HTTPMethod?
@@ -51,7 +53,7 @@ struct ResponseEncoder {
             }
             chunked = !suppressesBody && fields.chunked(hasBody: hasBody, version: head.version)
             let size = Self.statusLineSize(head.version, head.status) + fields.size + 2
-            var buffer = allocator.buffer(capacity: size)
+            var buffer = allocator.buffer(capacity: size + Self.bodyRoom)
             buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { raw in
                 var out = WireCursor(base: raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
                 Self.appendStatusLine(head.version, head.status, to: &out)
@@ -126,7 +128,7 @@ struct ResponseEncoder {
         // Framing left as it is: a content length, or no body, or no framing over HTTP/1.0; never chunked.
         chunked = false
         let size = Self.statusLineSize(version, status) + scan.size + 2
-        var buffer = allocator.buffer(capacity: size)
+        var buffer = allocator.buffer(capacity: size + Self.bodyRoom)
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { raw in
             var out = WireCursor(base: raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
             Self.appendStatusLine(version, status, to: &out)
