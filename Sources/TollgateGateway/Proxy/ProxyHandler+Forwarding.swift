@@ -239,7 +239,8 @@ extension ProxyHandler: UpstreamDelegate {
             if Self.isOwnProviderKey(name: name, value: value, placement: placement) { ownProviderKey = true }
             forwarded.append((name, value))
         }
-        var headers = HTTPHeaders(forwarded)
+        // The list is given up, so adding to the headers below appends in place instead of copying them.
+        var headers = HTTPHeaders(consume forwarded)
         // The account's stored key, for a request that passed `cf-aig-authorization` and brought no key of its own.
         var signing: AWSSigning?
         if entry.authentication && !ownProviderKey, let placement {
