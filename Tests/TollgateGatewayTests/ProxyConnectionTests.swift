@@ -1,6 +1,7 @@
 import HummingbirdCore
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import Testing
 
 @testable import TollgateGateway
@@ -266,6 +267,61 @@ struct ProxyLifecycleTests {
                 #expect(after == nil)
                 #expect(ContinuousClock.now - started < .seconds(5))
             }
+        }
+    }
+}
+
+/// The client connection as bytes: responses to `HEAD` requests carry no body on either path, and the requests
+/// after them on the same connection are answered as usual.
+@Suite("Proxy connections, raw bytes")
+struct ProxyRawConnectionTests {
+    /// Writes `requests` at once on a new connection and reads until `expectedEnd` ends what was read (or the
+    /// connection closes).
+    static func exchange(port: Int, _ requests: String, until expectedEnd: String) async throws -> String {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        return try await channel.executeThenClose { inbound, outbound in
+            try await outbound.write(ByteBuffer(string: requests))
+            var text = ""
+            for try await buffer in inbound {
+                text += String(buffer: buffer)
+                if text.hasSuffix(expectedEnd) { break }
+            }
+            return text
+        }
+    }
+
+    @Test func headResponsesCarryNoBodyOnTheProxyAndHummingbirdPaths() async throws {
+        let upstream = try await TestUpstream { request, responder in
+            if request.method == .HEAD {
+                try await responder.head(.ok, [("content-length", "6")])
+                try await responder.end()
+            } else {
+                try await responder.respond(body: "sized!")
+            }
+        }
+        defer { Task { await upstream.shutdown() } }
+        try await TestGateway.with(upstreams: ["openai": upstream.baseURL]) { gateway in
+            let proxied = TestGateway.path("openai", "/models")
+            let text = try await Self.exchange(
+                port: gateway.port,
+                "HEAD /api/ping HTTP/1.1\r\nhost: t\r\n\r\n" + "HEAD \(proxied) HTTP/1.1\r\nhost: t\r\n\r\n"
+                    + "GET \(proxied) HTTP/1.1\r\nhost: t\r\n\r\n" + "GET /api/ping HTTP/1.1\r\nhost: t\r\n\r\n",
+                until: "\r\n\r\npong")
+            let responses = text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { "HTTP/1.1 " + $0 }
+            try #require(responses.count == 4, "\(text)")
+            // Each HEAD response is its head alone, with the framing its GET would have.
+            #expect(responses[0].hasSuffix("\r\n\r\n"))
+            #expect(responses[0].lowercased().contains("content-length: 4\r\n"))
+            #expect(responses[1].hasSuffix("\r\n\r\n"))
+            #expect(responses[1].contains("content-length: 6\r\n"))
+            #expect(responses[2].hasSuffix("\r\n\r\nsized!"))
+            #expect(responses[3].hasSuffix("\r\n\r\npong"))
+            #expect(upstream.requests.map(\.method) == [.HEAD, .GET])
         }
     }
 }

@@ -7,8 +7,9 @@ import Testing
 
 @testable import TollgateGateway
 
-/// Pins the gateway's child channel to Hummingbird's own HTTP/1 pipeline: the same handlers in the same order,
-/// plus the proxy handler right after NIOHTTP1's codec. Fails when a Hummingbird upgrade changes its setup.
+/// Pins the gateway's child channel to Hummingbird's own HTTP/1 pipeline: the same handlers in the same order, but
+/// NIOHTTP1's response encoder, whose work the proxy handler right after the request decoder takes over (it writes
+/// bytes). Fails when a Hummingbird upgrade changes its setup.
 @Suite("Proxy pipeline")
 struct ProxyPipelineTests {
     static func handlerNames(_ channel: EmbeddedChannel) -> [String] {
@@ -21,7 +22,7 @@ struct ProxyPipelineTests {
         }
     }
 
-    @Test func gatewayPipelineIsHummingbirdsWithTheProxyAfterTheHTTPCodec() async throws {
+    @Test func gatewayPipelineIsHummingbirdsWithTheProxyInPlaceOfTheResponseEncoder() async throws {
         let logger = Logger(label: "tollgate.test")
         let responder: HTTPChannelHandler.Responder = { _, _, _ in }
         let proxy = try ProxyContext(
@@ -35,7 +36,9 @@ struct ProxyPipelineTests {
         let expected = Self.handlerNames(reference)
         let actual = Self.handlerNames(gateway)
         #expect(!expected.isEmpty)
-        #expect(actual.filter { !$0.contains("ProxyHandler") } == expected)
+        #expect(expected.contains { $0.contains("HTTPResponseEncoder") })
+        #expect(
+            actual.filter { !$0.contains("ProxyHandler") } == expected.filter { !$0.contains("HTTPResponseEncoder") })
         let proxyIndex = try #require(actual.firstIndex { $0.contains("ProxyHandler") })
         let codecIndex = try #require(actual.firstIndex { $0.contains("HTTP1ToHTTPServerCodec") })
         #expect(proxyIndex + 1 == codecIndex)

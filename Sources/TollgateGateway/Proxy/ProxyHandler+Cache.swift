@@ -144,11 +144,9 @@ extension ProxyHandler {
 
     /// The response head of a miss: `cf-aig-cache-status: MISS`, and a fill started for a 2xx response.
     func cacheResponseHead(
-        _ head: HTTPResponseHead, exchange: ProxyExchange, headers: inout HTTPHeaders,
-        captured: inout [(name: String, value: String)]
+        _ head: HTTPResponseHead, exchange: ProxyExchange, captured: inout [(name: String, value: String)]
     ) {
         guard var caching = exchange.caching else { return }
-        headers.add(name: GatewayHeader.cacheStatus.name, value: "MISS")
         captured.append((GatewayHeader.cacheStatus.name, "MISS"))
         caching.status = .miss
         if (200..<300).contains(head.status.code) {
@@ -248,19 +246,18 @@ extension ProxyHandler {
         }
         let headers = HTTPHeaders(fields)
         let status = HTTPResponseStatus(statusCode: entry.status)
-        context.write(
-            wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)
+        writeResponse(.head(HTTPResponseHead(version: version, status: status, headers: headers)), context: context)
         for range in eventStream ? Self.eventRanges(entry.body) : [0..<entry.body.count] where !range.isEmpty {
             var part = context.channel.allocator.buffer(capacity: range.count)
             part.writeBytes(entry.body[range])
             exchange.captureResponse(part)
             if filter == nil {
-                context.write(wrapOutboundOut(.body(.byteBuffer(part))), promise: nil)
+                writeResponse(.body(.byteBuffer(part)), context: context)
             } else if let out = filter!.filter(part) {
-                context.write(wrapOutboundOut(.body(.byteBuffer(out))), promise: nil)
+                writeResponse(.body(.byteBuffer(out)), context: context)
             }
         }
-        if let rest = filter?.finish() { context.write(wrapOutboundOut(.body(.byteBuffer(rest))), promise: nil) }
+        if let rest = filter?.finish() { writeResponse(.body(.byteBuffer(rest)), context: context) }
         endResponse(exchange, error: nil)
     }
 

@@ -98,8 +98,8 @@ extension ProxyHandler: UpstreamDelegate {
                 // The upstream sees the head only after the body, so the gateway asks for the body itself.
                 exchange.upstreamHead.headers.remove(name: "expect")
                 if !Self.isHTTP10(head.version) {
-                    context.writeAndFlush(
-                        wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
+                    writeResponse(.head(HTTPResponseHead(version: .http1_1, status: .continue)), context: context)
+                    flushClient(context)
                 }
             }
         }
@@ -239,7 +239,8 @@ extension ProxyHandler: UpstreamDelegate {
             if Self.isOwnProviderKey(name: name, value: value, placement: placement) { ownProviderKey = true }
             forwarded.append((name, value))
         }
-        var headers = HTTPHeaders(forwarded)
+        // The list is given up, so adding to the headers below appends in place instead of copying them.
+        var headers = HTTPHeaders(consume forwarded)
         // The account's stored key, for a request that passed `cf-aig-authorization` and brought no key of its own.
         var signing: AWSSigning?
         if entry.authentication && !ownProviderKey, let placement {
@@ -546,8 +547,8 @@ extension ProxyHandler: UpstreamDelegate {
                 exchange.responseHeaders = head.headers.map { (name: $0.name, value: $0.value) }
             case .forwardInterimHead:
                 // Interim (100 Continue, 103 Early Hints): passed on to HTTP/1.1 clients only.
-                context.writeAndFlush(
-                    wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: head.status))), promise: nil)
+                writeResponse(.head(HTTPResponseHead(version: .http1_1, status: head.status)), context: context)
+                flushClient(context)
             case .forwardResponseHead:
                 respondHead(head, exchange: exchange, context: context)
             default:
@@ -560,9 +561,9 @@ extension ProxyHandler: UpstreamDelegate {
             exchange.captureResponse(buffer)
             if exchange.caching?.fill != nil { teeToCache(buffer, exchange: exchange) }
             if exchange.usageFilter == nil {
-                context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+                writeResponse(.body(.byteBuffer(buffer)), context: context)
             } else if let out = exchange.usageFilter!.filter(buffer) {
-                context.write(wrapOutboundOut(.body(.byteBuffer(out))), promise: nil)
+                writeResponse(.body(.byteBuffer(out)), context: context)
             }
         case .end:
             perform(exchange.machine.upstreamEnd(), exchange: exchange)
@@ -600,9 +601,10 @@ extension ProxyHandler: UpstreamDelegate {
         }
         let filtered = exchange.usageFilter != nil
         // Nothing to drop (the usual case) when there is no hop-by-hop header (a `Connection` header is one) and at
-        // most one content length: the upstream's headers go on as they are, plus the gateway's.
-        if !filtered && !hopByHop && lengths <= 1 {
-            headers = head.headers
+        // most one content length: the upstream's headers go on as they are, plus the gateway's, written from the
+        // record's copy (`captured`) without making them `HTTPHeaders`.
+        let passThrough = !filtered && !hopByHop && lengths <= 1
+        if passThrough {
             hasLength = lengths == 1
         } else {
             captured.removeAll(keepingCapacity: true)
@@ -622,38 +624,33 @@ extension ProxyHandler: UpstreamDelegate {
                 captured.append((name, value))
             }
         }
-        headers.add(name: GatewayHeader.logID.name, value: exchange.logID)
+        let own = captured.count
         captured.append((GatewayHeader.logID.name, exchange.logID))
-        if let eventID = exchange.eventID {
-            headers.add(name: GatewayHeader.eventID.name, value: eventID)
-            captured.append((GatewayHeader.eventID.name, eventID))
-        }
-        if let step = exchange.step {
-            headers.add(name: GatewayHeader.step.name, value: String(step))
-            captured.append((GatewayHeader.step.name, String(step)))
-        }
-        if let status = exchange.logStatus {
-            headers.add(name: GatewayHeader.logStatus.name, value: "\(status)")
-            captured.append((GatewayHeader.logStatus.name, "\(status)"))
-        }
+        if let eventID = exchange.eventID { captured.append((GatewayHeader.eventID.name, eventID)) }
+        if let step = exchange.step { captured.append((GatewayHeader.step.name, String(step))) }
+        if let status = exchange.logStatus { captured.append((GatewayHeader.logStatus.name, "\(status)")) }
+        if exchange.caching != nil { cacheResponseHead(head, exchange: exchange, captured: &captured) }
+        exchange.responseHeaders = captured
         let version = exchange.requestHead.version
         if Self.isHTTP10(version) && !hasLength && head.status.mayHaveResponseBody && exchange.method != .HEAD {
             // An HTTP/1.0 client learns where the body ends only from the connection closing.
             exchange.keepClientAlive = false
         }
         if connection.quiescing { exchange.keepClientAlive = false }
-        if !exchange.keepClientAlive {
-            headers.add(name: "connection", value: "close")
-        } else if Self.isHTTP10(version) {
-            headers.add(name: "connection", value: "keep-alive")
+        // Not part of the record: the connection's own.
+        let connectionValue: StaticString? =
+            !exchange.keepClientAlive ? "close" : Self.isHTTP10(version) ? "keep-alive" : nil
+        if passThrough {
+            let bytes = encoder.encodeHead(
+                version: version, status: head.status, fields: captured, connection: connectionValue,
+                allocator: context.channel.allocator)
+            gather(bytes, promise: nil, context: context)
+            return
         }
-        if exchange.caching != nil {
-            cacheResponseHead(head, exchange: exchange, headers: &headers, captured: &captured)
-        }
-        exchange.responseHeaders = captured
-        context.write(
-            wrapOutboundOut(.head(HTTPResponseHead(version: version, status: head.status, headers: headers))),
-            promise: nil)
+        for (name, value) in captured[own...] { headers.add(name: name, value: value) }
+        if let connectionValue { headers.add(name: "connection", value: "\(connectionValue)") }
+        writeResponse(
+            .head(HTTPResponseHead(version: version, status: head.status, headers: headers)), context: context)
     }
 
     /// Whether a `content-type` value says `text/event-stream` (ASCII case-insensitive, parameters or not).
@@ -663,7 +660,7 @@ extension ProxyHandler: UpstreamDelegate {
     }
 
     func upstreamReadComplete() {
-        context?.flush()
+        if let context { flushClient(context) }
     }
 
     func upstreamWritabilityChanged(isWritable: Bool) {
@@ -768,19 +765,19 @@ extension ProxyHandler: UpstreamDelegate {
         if self.exchange === exchange { self.exchange = nil }
         switch ending {
         case .completed:
-            if let rest = exchange.usageFilter?.finish() {
-                context?.write(wrapOutboundOut(.body(.byteBuffer(rest))), promise: nil)
+            if let rest = exchange.usageFilter?.finish(), let context {
+                writeResponse(.body(.byteBuffer(rest)), context: context)
             }
             endResponse(exchange, error: nil)
         case .answered(let error):
             answer(exchange, error: error)
         case .cut(let error):
-            if let rest = exchange.usageFilter?.finish() {
-                context?.write(wrapOutboundOut(.body(.byteBuffer(rest))), promise: nil)
+            if let rest = exchange.usageFilter?.finish(), let context {
+                writeResponse(.body(.byteBuffer(rest)), context: context)
             }
             connection.startClosing()
             if let context {
-                context.flush()
+                flushClient(context)
                 context.close(promise: nil)
             }
             shared.sink.submit(exchange.makeExchange(error: error.message, now: shared.clock.now()))
@@ -803,13 +800,14 @@ extension ProxyHandler: UpstreamDelegate {
         let (responseHead, body) = GatewayErrorResponse(
             status: status, code: code, message: message, retryAfter: retryAfter
         ).render(version: head.version, logID: nil, close: !keepAlive, allocator: context.channel.allocator)
-        context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
-        if head.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+        writeResponse(.head(responseHead), context: context)
+        if head.method != .HEAD { writeResponse(.body(.byteBuffer(body)), context: context) }
         guard keepAlive else {
             _ = connection.responseEnded(keepAlive: false, now: shared.clock.now())
             return closeAfterEnd(context)
         }
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        writeResponse(.end(nil), context: context)
+        flushClient(context)
         if case .releaseHeld(let closeOutput) = connection.responseEnded(keepAlive: true, now: shared.clock.now()) {
             if closeOutput { performDeferredClose() }
             releaseHeld()
@@ -829,10 +827,10 @@ extension ProxyHandler: UpstreamDelegate {
         exchange.statusCode = Int(status.code)
         if exchange.caching?.status == .miss { head.headers.add(name: GatewayHeader.cacheStatus.name, value: "MISS") }
         exchange.responseHeaders = head.headers.map { (name: $0.name, value: $0.value) }
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        writeResponse(.head(head), context: context)
         if exchange.method != .HEAD {
             exchange.captureResponse(body)
-            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+            writeResponse(.body(.byteBuffer(body)), context: context)
         }
         endResponse(exchange, error: error.message)
     }
@@ -852,7 +850,8 @@ extension ProxyHandler: UpstreamDelegate {
         guard let context else { return }
         let keepAlive = exchange.keepClientAlive && !connection.quiescing
         let promise = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
+        writeResponse(.end(nil), promise: promise, context: context)
+        flushClient(context)
         let sink = shared.sink
         promise.futureResult.assumeIsolated().whenComplete { [self] result in
             var failure = error
@@ -873,7 +872,8 @@ extension ProxyHandler: UpstreamDelegate {
     /// the 413).
     func closeAfterEnd(_ context: ChannelHandlerContext) {
         let promise = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
+        writeResponse(.end(nil), promise: promise, context: context)
+        flushClient(context)
         promise.futureResult.assumeIsolated().whenComplete { [self] _ in
             guard let context = self.context else { return }
             context.close(mode: .output, promise: nil)

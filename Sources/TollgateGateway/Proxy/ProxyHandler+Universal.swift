@@ -57,8 +57,8 @@ extension ProxyHandler {
         if let expect = head.headers.first(name: "expect"), expect.lowercased() == "100-continue",
             !Self.isHTTP10(head.version)
         {
-            context.writeAndFlush(
-                wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
+            writeResponse(.head(HTTPResponseHead(version: .http1_1, status: .continue)), context: context)
+            flushClient(context)
         }
     }
 

@@ -1,8 +1,9 @@
 import NIOCore
 import NIOHTTP1
 
-/// Sits in a client connection's pipeline right after NIOHTTP1's server codec. Requests under `/v1/` are proxied
-/// here as NIOHTTP1 parts; everything else passes on to Hummingbird's codec and router.
+/// Sits in a client connection's pipeline right after NIOHTTP1's request decoder. Requests under `/v1/` are proxied
+/// here as NIOHTTP1 parts; everything else passes on to Hummingbird's codec and router. Every response part, the
+/// proxy's and Hummingbird's, is encoded here (`ResponseEncoder`) and leaves as bytes.
 ///
 /// Responses go out in request order: while one response (either path) is unfinished, a later pipelined
 /// request is held and the connection stops reading; when the response ends the held parts are released
@@ -11,7 +12,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundOut = IOData
 
     let shared: ProxyContext
     let pool: UpstreamPool
@@ -36,6 +37,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// A request whose body is read whole before its exchange exists: the universal endpoint's (its steps name the
     /// provider), or one for a gateway whose spend limits depend on the model the body names.
     var pendingRequest: PendingRequest?
+    /// Encodes the responses written to the client, told each request's method as its head is handed on.
+    var encoder = ResponseEncoder()
+    /// Encoded response bytes not written yet (`writeResponse`): they leave at the next flush.
+    var unwritten: ByteBuffer?
 
     init(shared: ProxyContext, pool: UpstreamPool, idleTimeout: TimeAmount? = nil) {
         self.shared = shared
@@ -49,6 +54,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        unwritten = nil
         idleTimer?.cancel()
         idleTimer = nil
         readTimer?.cancel()
@@ -91,6 +97,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch action {
         case .startExchange:
             guard case .head(let head) = part else { return false }
+            encoder.requestStarted(method: head.method)
             beginProxy(head, context: context)
         case .toExchange:
             if pendingRequest != nil {
@@ -108,6 +115,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             case .head: break
             }
         case .toHummingbird:
+            if case .head(let head) = part { encoder.requestStarted(method: head.method) }
             context.fireChannelRead(wrapInboundOut(part))
             return true
         case .hold, .drop:
@@ -129,6 +137,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        unwritten = nil
         idleTimer?.cancel()
         idleTimer = nil
         readTimer?.cancel()
@@ -161,9 +170,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Outbound (Hummingbird's responses, reads, close)
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let part = unwrapOutboundIn(data)
         let isEnd: Bool
-        if case .end = unwrapOutboundIn(data) { isEnd = true } else { isEnd = false }
-        context.write(data, promise: promise)
+        if case .end = part { isEnd = true } else { isEnd = false }
+        writeResponse(part, promise: promise, context: context)
         if isEnd, case .releaseHeld = connection.hummingbirdResponseEnded(now: shared.clock.now()) {
             releaseHeld()
         }
@@ -178,7 +188,76 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             deferredOutputClosePromise = promise
             return
         }
+        // Gathered bytes go before the close, as every write before it.
+        writeUnwritten(context)
         context.close(mode: mode, promise: promise)
+    }
+
+    /// Writes a response part to the client, encoded. Small parts are gathered (`unwritten`) and leave as one buffer
+    /// at the next flush, at a write with a promise, or before a large part: a response's head, body and end
+    /// usually leave in one write.
+    func writeResponse(
+        _ part: HTTPServerResponsePart, promise: EventLoopPromise<Void>? = nil, context: ChannelHandlerContext
+    ) {
+        switch encoder.encode(part, allocator: context.channel.allocator) {
+        case .bytes(.byteBuffer(let bytes)):
+            gather(bytes, promise: promise, context: context)
+        case .bytes(let data):
+            writeUnwritten(context)
+            context.write(wrapOutboundOut(data), promise: promise)
+        case .nothing:
+            // A promise is kept in order with the writes before it: it goes with the gathered bytes, if any.
+            guard let promise else { return }
+            if let bytes = unwritten {
+                unwritten = nil
+                context.write(wrapOutboundOut(.byteBuffer(bytes)), promise: promise)
+            } else {
+                context.write(
+                    wrapOutboundOut(.byteBuffer(context.channel.allocator.buffer(capacity: 0))), promise: promise)
+            }
+        case .chunk(let header, let data, let trailer):
+            gather(header, promise: nil, context: context)
+            writeUnwritten(context)
+            context.write(wrapOutboundOut(data), promise: nil)
+            gather(trailer, promise: promise, context: context)
+        case .refused:
+            promise?.fail(NIOHTTPResponseEncoderError.responseBodyNotAllowed)
+        }
+    }
+
+    /// Adds encoded bytes to those gathered, or writes them (and what was gathered) when they are large or carry a
+    /// promise.
+    func gather(_ bytes: ByteBuffer, promise: EventLoopPromise<Void>?, context: ChannelHandlerContext) {
+        if unwritten != nil {
+            if unwritten!.readableBytes + bytes.readableBytes <= ResponseEncoder.copyLimit {
+                unwritten!.writeImmutableBuffer(bytes)
+                if let promise { writeUnwritten(context, promise: promise) }
+                return
+            }
+            writeUnwritten(context)
+        }
+        if promise != nil || bytes.readableBytes > ResponseEncoder.copyLimit {
+            context.write(wrapOutboundOut(.byteBuffer(bytes)), promise: promise)
+        } else {
+            unwritten = bytes
+        }
+    }
+
+    /// Writes what was gathered, if anything.
+    func writeUnwritten(_ context: ChannelHandlerContext, promise: EventLoopPromise<Void>? = nil) {
+        guard let bytes = unwritten else { return }
+        unwritten = nil
+        context.write(wrapOutboundOut(.byteBuffer(bytes)), promise: promise)
+    }
+
+    /// Flushes the client connection, with what was gathered.
+    func flushClient(_ context: ChannelHandlerContext) {
+        writeUnwritten(context)
+        context.flush()
+    }
+
+    func flush(context: ChannelHandlerContext) {
+        flushClient(context)
     }
 
     // MARK: Flow control

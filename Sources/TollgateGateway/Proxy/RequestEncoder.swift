@@ -141,7 +141,7 @@ struct RequestEncoder {
 }
 
 /// Copies the bytes of an HTTP message head into memory measured beforehand (`RequestEncoder.headSize`,
-/// `ResponseEncoder.headSize`).
+/// `ResponseEncoder.FieldScan`).
 struct WireCursor {
     let base: UnsafeMutablePointer<UInt8>
     private(set) var written = 0
@@ -172,14 +172,40 @@ struct WireCursor {
         }
     }
 
+    /// The number of decimal digits of `value`.
+    static func decimalDigits(_ value: UInt) -> Int {
+        var digits = 1
+        var rest = value / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        return digits
+    }
+
+    /// `value` in decimal.
+    mutating func appendDecimal(_ value: UInt) {
+        let digits = Self.decimalDigits(value)
+        var rest = value
+        for i in stride(from: digits - 1, through: 0, by: -1) {
+            base[written + i] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+        }
+        written += digits
+    }
+
+    /// One header: `name: value` and CRLF.
+    @inline(__always)
+    mutating func appendField(_ name: String, _ value: String) {
+        append(name)
+        append(": " as StaticString)
+        append(value)
+        append("\r\n" as StaticString)
+    }
+
     /// Every header as `name: value` and CRLF, then the blank line.
     mutating func appendHeaders(_ headers: HTTPHeaders) {
-        for (name, value) in headers {
-            append(name)
-            append(": " as StaticString)
-            append(value)
-            append("\r\n" as StaticString)
-        }
+        for (name, value) in headers { appendField(name, value) }
         append("\r\n" as StaticString)
     }
 }

@@ -53,6 +53,7 @@ struct TestGateway {
 
         let router = Router()
         router.get("/api/ping") { _, _ in "pong" }
+        router.head("/api/ping") { _, _ in "pong" }
         router.get("/api/slow") { _, _ in
             try await Task.sleep(for: .milliseconds(150))
             return "slow"
