@@ -24,6 +24,15 @@ struct SealedLogIndexTests {
             directory: directory, configuration: helpers.configuration, observer: Pricing(), logger: helpers.logger)
     }
 
+    /// A store in `directory` holding `count` committed records (most of them in sealed segments).
+    func populated(_ directory: String, count: Int) throws -> (store: LogStore, records: [LogRecord]) {
+        let store = try open(directory)
+        let records = (0..<count).map(helpers.record)
+        try store.append(records)
+        try store.commit()
+        return (store, records)
+    }
+
     func logRows(_ catalog: Catalog) throws -> Int64 {
         try catalog.read { try $0.queryFirst("SELECT count(*) FROM logs") { $0.int64(at: 0) } ?? -1 }
     }
@@ -31,10 +40,9 @@ struct SealedLogIndexTests {
     @Test func sealedLogsLeaveTheRowsAndAnswerEveryCall() throws {
         let directory = helpers.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        var store = try open(directory)
-        let records = (0..<60).map(helpers.record)
-        try store.append(records)
-        try store.commit()
+        let filled = try populated(directory, count: 60)
+        var store = filled.store
+        let records = filled.records
         let catalog = store.catalog
         #expect(catalog.sealedLogs.summaries.count > 3)
         // No log has a row: the active segment's are in memory, the sealed ones' in their columns.
@@ -103,10 +111,7 @@ struct SealedLogIndexTests {
     @Test func aLogByIdReadsTheSameThroughItsIndexAsThroughItsColumns() throws {
         let directory = helpers.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try open(directory)
-        let records = (0..<40).map(helpers.record)
-        try store.append(records)
-        try store.commit()
+        let (store, records) = try populated(directory, count: 40)
         let catalog = store.catalog
         let repriced = records[9]
         try store.afterCommit { _ in
@@ -130,10 +135,7 @@ struct SealedLogIndexTests {
     @Test func repricingASealedLogMovesItsCost() throws {
         let directory = helpers.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try open(directory)
-        let records = (0..<40).map(helpers.record)
-        try store.append(records)
-        try store.commit()
+        let (store, records) = try populated(directory, count: 40)
         let first = records[2]
         let before = try #require(try store.catalog.logEntry(account: "default", id: first.id))
         #expect(store.catalog.sealedLogs.segment(before.location.segment) != nil)

@@ -77,12 +77,6 @@ struct ActiveSegmentLogs: Sendable {
     private func firstPosition(above id: LogID) -> Int {
         // Nearly always at the end: a new log's id is among the newest.
         if let last = idOrder.last, block.ids[Int(last)] < id { return idOrder.count }
-        var low = 0
-        var high = idOrder.count
-        while low < high {
-            let mid = (low + high) / 2
-            if id < block.ids[Int(idOrder[mid])] { high = mid } else { low = mid + 1 }
-        }
-        return low
+        return idOrder.firstPosition(of: block.ids) { id < $0 }
     }
 }

@@ -185,23 +185,21 @@ public final class SegmentColumns: Sendable {
     }
 
     /// The first position in id order whose id is ≥ `id` (`count` when none).
-    func firstPosition(notBelow id: LogID) -> Int {
-        var low = 0
-        var high = idOrder.count
-        while low < high {
-            let mid = (low + high) / 2
-            if block.ids[Int(idOrder[mid])] < id { low = mid + 1 } else { high = mid }
-        }
-        return low
-    }
+    func firstPosition(notBelow id: LogID) -> Int { idOrder.firstPosition(of: block.ids) { !($0 < id) } }
 
     /// The first position in id order whose id is > `id`.
-    func firstPosition(above id: LogID) -> Int {
+    func firstPosition(above id: LogID) -> Int { idOrder.firstPosition(of: block.ids) { id < $0 } }
+}
+
+extension Array where Element == Int32 {
+    /// In rows sorted by id (this array, row numbers into `ids`), the first position whose id satisfies `isAfter`,
+    /// which must be false for every id before some point and true from it on (`count` when none satisfies it).
+    func firstPosition(of ids: [LogID], where isAfter: (LogID) -> Bool) -> Int {
         var low = 0
-        var high = idOrder.count
+        var high = count
         while low < high {
             let mid = (low + high) / 2
-            if id < block.ids[Int(idOrder[mid])] { high = mid } else { low = mid + 1 }
+            if isAfter(ids[Int(self[mid])]) { high = mid } else { low = mid + 1 }
         }
         return low
     }
