@@ -162,6 +162,30 @@ struct ActiveSegmentLogsTests {
         try store.close()
     }
 
+    @Test func reopeningAClosedStoreCountsNothingAgain() throws {
+        let directory = helpers.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var small = configuration
+        small.segments.maxSegmentRecords = 7
+        let records = (0..<30).map(helpers.record)
+        var store = try LogStore(directory: directory, configuration: small, logger: helpers.logger)
+        try store.append(Array(records[..<12]))
+        try store.commit()
+        try store.append(Array(records[12...]))
+        try store.close()
+        let counted = try store.catalog.read {
+            try $0.query("SELECT segment FROM logs_counted") { $0.int64(at: 0) }
+        }
+        #expect(counted.isEmpty, "every segment is recorded sealed at close")
+        #expect(try store.catalog.segments().allSatisfy { $0.state == .sealed })
+        for _ in 0..<2 {
+            store = try LogStore(directory: directory, configuration: small, logger: helpers.logger)
+            #expect(try stored(store, records) == 30)
+            #expect(try helpers.listed(store) == records.map(\.id))
+            try store.close()
+        }
+    }
+
     @Test func aListingHeldWhileLogsArriveKeepsWhatItSaw() throws {
         let directory = helpers.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -377,14 +377,16 @@ public final class LogStore: Sendable {
             counters.withLock { $0.recordsCommitted += count }
             state.pending.removeAll(keepingCapacity: true)
         }
+        // The new active segment first: when the writer sealed it already (on close), its seal below is the
+        // last word.
+        if state.writer.activeSegment != state.indexedActiveSegment {
+            try catalog.upsertSegment(SegmentEntry(seq: state.writer.activeSegment, state: .active))
+            state.indexedActiveSegment = state.writer.activeSegment
+        }
         while let segment = state.seals.sealed.first {
             try Self.recordSealed(
                 seq: segment.segment, footer: segment.footer, bytes: Int64(segment.bytes), in: catalog, reader: reader)
             state.seals.sealed.removeFirst()
-        }
-        if state.writer.activeSegment != state.indexedActiveSegment {
-            try catalog.upsertSegment(SegmentEntry(seq: state.writer.activeSegment, state: .active))
-            state.indexedActiveSegment = state.writer.activeSegment
         }
     }
 
