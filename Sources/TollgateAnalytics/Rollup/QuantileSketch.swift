@@ -273,8 +273,10 @@ struct SketchAccumulator {
     /// Makes the dense window cover `first...last`, with room to spare.
     private mutating func reserve(_ first: Int32, _ last: Int32) {
         if dense.isEmpty {
-            // Room for the neighbours: merged sketches of one series spread around the first one.
-            let margin = Int32(last - first) / 8 + 16
+            // Room for the neighbours: merged sketches of one series spread around the first one. A sum of many
+            // small sketches (`alwaysDense`) gets room for a spread of latencies from the start, rather than growing
+            // (and moving) its window with every sketch that reaches a little further.
+            let margin = alwaysDense ? Swift.max(Int32(last - first) / 8 + 16, 160) : Int32(last - first) / 8 + 16
             base = first - margin
             dense = [Int64](repeating: 0, count: Int(last - first) + 2 * Int(margin) + 1)
             blocks = [Int64](repeating: 0, count: (dense.count + Self.blockSize - 1) >> Self.blockShift)
@@ -379,9 +381,24 @@ struct SketchAccumulator {
             if alwaysDense || negated || isDense {
                 if !isDense || first < base || Int(last - base) >= dense.count { reserve(first, last) }
                 densify()
-                for i in other.indices.indices {
-                    addDense(index: other.indices[i], count: sign * other.sparseCounts[i])
+                // One pass over the window's memory (block sums left stale, as for a dense add).
+                let base = self.base
+                var sum: Int64 = 0
+                dense.withUnsafeMutableBufferPointer { window in
+                    other.indices.withUnsafeBufferPointer { indices in
+                        other.sparseCounts.withUnsafeBufferPointer { counts in
+                            for i in 0..<indices.count {
+                                let value = sign * counts[i]
+                                window[Int(indices[i] - base)] &+= value
+                                sum &+= value
+                            }
+                        }
+                    }
                 }
+                blocksStale = true
+                count &+= sum
+                low = Swift.min(low, Int(first - base))
+                high = Swift.max(high, Int(last - base))
             } else {
                 for i in other.indices.indices { add(index: other.indices[i], count: other.sparseCounts[i]) }
             }

@@ -433,10 +433,24 @@ struct UsageReader {
         let ranked = groups.indices.sorted { groups[$0] < groups[$1] }
         var groupRank = [Int](repeating: 0, count: groups.count)
         for (rank, group) in ranked.enumerated() { groupRank[group] = rank }
-        let order = slots.indices.filter { slots[$0].requests != 0 }.sorted {
-            let a = slotKeys[$0]
-            let b = slotKeys[$1]
-            return a.bucket != b.bucket ? a.bucket < b.bucket : groupRank[a.group] < groupRank[b.group]
+        // Bucket, then group order: one integer key per slot (bucket, group rank, slot), sorted as integers when
+        // they fit in 20, 20 and 24 bits.
+        let order: [Int]
+        if boundaries.count <= 1 << 20, groups.count <= 1 << 20, slots.count <= 1 << 24 {
+            var keys: [UInt64] = []
+            keys.reserveCapacity(slots.count)
+            for slot in slots.indices where slots[slot].requests != 0 {
+                let (bucket, group) = slotKeys[slot]
+                keys.append(UInt64(bucket) << 44 | UInt64(groupRank[group]) << 24 | UInt64(slot))
+            }
+            keys.sort()
+            order = keys.map { Int($0 & 0xFF_FFFF) }
+        } else {
+            order = slots.indices.filter { slots[$0].requests != 0 }.sorted {
+                let a = slotKeys[$0]
+                let b = slotKeys[$1]
+                return a.bucket != b.bucket ? a.bucket < b.bucket : groupRank[a.group] < groupRank[b.group]
+            }
         }
         var rows: [UsageRow] = []
         rows.reserveCapacity(order.count)
