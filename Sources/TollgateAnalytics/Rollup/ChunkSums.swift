@@ -2,7 +2,8 @@ import Synchronization
 import TollgateStorage
 
 /// The cells of one stored part of a chunk added up by (bucket of the chunk, group) for one grouping and one set of
-/// columns, with the percentiles of each sum computed: what a usage query needs of the part, whatever its window.
+/// columns, with the percentiles of each sum computed (unless another part of the chunk has the same bucket and
+/// group): what a usage query needs of the part, whatever its window.
 /// A query row covered by one stored bucket of one part takes an entry as it is (no sketch added, no quantile walk);
 /// rows covered by more add up the entries' sums and sketches.
 final class PartSums: Sendable {
@@ -13,17 +14,21 @@ final class PartSums: Sendable {
     let offsets: [Int32]
     /// Per entry: its group in `groups`.
     let group: [Int32]
-    /// Per entry: the sums, with `latency` and `ttft` percentiles when the columns were read.
+    /// Per entry: the sums, with `latency` and `ttft` percentiles when the columns were read and no other part of the
+    /// chunk has an entry of the same bucket and group.
     let values: [UsageValues]
     /// Per entry, when read: the bucket counts the percentiles come from.
     let latency: [SketchAccumulator]
     let ttft: [SketchAccumulator]
-    /// Per group of `groups`: how many entries it has, and their sum (the group's total over the part). A query
-    /// whose window holds most of a group's entries takes the total less the others.
+    /// Per group of `groups`: how many entries it has, and their sum (the group's total over the part) when it has at
+    /// least `entriesForTotal`. A query whose window holds most of a group's entries takes the total less the others.
     let groupEntries: [Int32]
     let groupTotals: [UsageAccumulator]
     /// Roughly the memory held.
     let bytes: Int
+
+    /// Fewest entries of a group for its total to be kept: below, adding the entries costs as little.
+    static let entriesForTotal: Int32 = 4
 
     init(
         part: Int64, groups: [UsageGroup], offsets: [Int32], group: [Int32], values: [UsageValues],
@@ -48,12 +53,43 @@ final class PartSums: Sendable {
 
     var count: Int { offsets.count }
 
+    /// The sums of a part's entries before they are kept (`init(part:decoded:…)`).
+    struct Decoded {
+        var offsets: [Int32]
+        var group: [Int32]
+        var sums: [UsageAccumulator]
+
+        /// Each entry's (bucket, group) as one number.
+        func key(_ entry: Int) -> UInt64 { UInt64(UInt32(offsets[entry])) << 32 | UInt64(UInt32(group[entry])) }
+    }
+
+    /// The sums of every part of a chunk, `decoded` in part order. An entry's percentiles are computed only when no
+    /// other part has an entry of its (bucket, group): otherwise a query row holding it adds up both.
+    static func parts(
+        _ decoded: [(part: Int64, decoded: Decoded)], read: [RollupColumn], groups: [UsageGroup]
+    ) -> [PartSums] {
+        var shared: Set<UInt64> = []
+        if decoded.count > 1 {
+            var seen: Set<UInt64> = []
+            for (_, part) in decoded {
+                for entry in part.offsets.indices where !seen.insert(part.key(entry)).inserted {
+                    shared.insert(part.key(entry))
+                }
+            }
+        }
+        return decoded.map { part, decoded in
+            PartSums(
+                part: part, decoded: decoded, read: read, groups: groups,
+                alone: { shared.isEmpty || !shared.contains(decoded.key($0)) })
+        }
+    }
+
     /// Adds up the cells of a part: `columns` holds its blobs (`bucket` and `series` at least), `seriesGroup` the
     /// group and flags of every series (`UsageReader.seriesGroup`), `read` the columns to add.
-    static func build(
-        part: Int64, columns blobs: [RollupColumn: [UInt8]], read: [RollupColumn], groups: [UsageGroup],
+    static func decode(
+        columns blobs: [RollupColumn: [UInt8]], read: [RollupColumn], groups: [UsageGroup],
         seriesGroup: [Int64: (group: Int, flags: UInt8)]
-    ) throws -> PartSums {
+    ) throws -> Decoded {
         guard let bucketBlob = blobs[.bucket], let seriesBlob = blobs[.series] else {
             throw RollupError.corruptChunk("part without bucket or series column")
         }
@@ -127,6 +163,14 @@ final class PartSums: Sendable {
                 for i in 0..<n { sums[cellEntry[i]].add(column, try reader.signed()) }
             }
         }
+        return Decoded(offsets: offsets, group: group, sums: sums)
+    }
+
+    /// The kept form of a part's `decoded` sums, with the percentiles of the entries that are `alone`.
+    convenience init(
+        part: Int64, decoded: Decoded, read: [RollupColumn], groups: [UsageGroup], alone: (Int) -> Bool
+    ) {
+        let (offsets, group, sums) = (decoded.offsets, decoded.group, decoded.sums)
         let wantLatency = read.contains(.latency)
         let wantTTFT = read.contains(.ttft)
         var values: [UsageValues] = []
@@ -134,27 +178,28 @@ final class PartSums: Sendable {
         var latency: [SketchAccumulator] = []
         var ttft: [SketchAccumulator] = []
         var groupEntries = [Int32](repeating: 0, count: groups.count)
-        var groupTotals = [UsageAccumulator](repeating: UsageAccumulator(dense: true), count: groups.count)
+        for g in group { groupEntries[Int(g)] += 1 }
+        var groupTotals = [UsageAccumulator](repeating: UsageAccumulator(), count: groups.count)
         for (entry, sum) in sums.enumerated() {
             var v = sum.values
+            let single = alone(entry)
             if wantLatency {
-                v.latency = sum.latency.percentiles
+                if single { v.latency = sum.latency.percentiles }
                 latency.append(sum.latency.compacted())
             }
             if wantTTFT {
-                v.ttft = sum.ttft.percentiles
+                if single { v.ttft = sum.ttft.percentiles }
                 ttft.append(sum.ttft.compacted())
             }
             values.append(v)
             let g = Int(group[entry])
-            groupEntries[g] += 1
-            groupTotals[g].merge(sum)
+            if groupEntries[g] >= Self.entriesForTotal { groupTotals[g].merge(sum) }
         }
-        for g in groupTotals.indices where groupEntries[g] > 0 {
+        for g in groupTotals.indices where groupEntries[g] >= Self.entriesForTotal {
             groupTotals[g].latency = groupTotals[g].latency.compacted()
             groupTotals[g].ttft = groupTotals[g].ttft.compacted()
         }
-        return PartSums(
+        self.init(
             part: part, groups: groups, offsets: offsets, group: group, values: values, latency: latency, ttft: ttft,
             groupEntries: groupEntries, groupTotals: groupTotals)
     }

@@ -325,13 +325,15 @@ struct UsageReader {
             }
             for chunk in missing {
                 let chunkParts = parts[chunk.start] ?? [:]
+                let decoded = try chunkParts.keys.sorted().map { part in
+                    (
+                        part,
+                        try PartSums.decode(
+                            columns: chunkParts[part]!, read: columns, groups: groups, seriesGroup: seriesGroup)
+                    )
+                }
                 let sums = ChunkSums(
-                    chunkStart: chunk.start,
-                    parts: try chunkParts.keys.sorted().map { part in
-                        try PartSums.build(
-                            part: part, columns: chunkParts[part]!, read: columns, groups: groups,
-                            seriesGroup: seriesGroup)
-                    })
+                    chunkStart: chunk.start, parts: PartSums.parts(decoded, read: columns, groups: groups))
                 if let cache, let version = chunk.version { cache.keep(key(chunk.start), version: version, sums) }
                 found.append(sums)
             }
@@ -403,7 +405,7 @@ struct UsageReader {
             }
             var whole = [Bool](repeating: false, count: part.groups.count)
             var any = false
-            for local in part.groups.indices where part.groupEntries[local] >= 2 {
+            for local in part.groups.indices where part.groupEntries[local] >= PartSums.entriesForTotal {
                 guard alone[local] * 2 > part.groupEntries[local] else { continue }
                 whole[local] = true
                 any = true
@@ -572,7 +574,15 @@ struct UsageSlot {
             if ttft { values.ttft = sums.ttft.percentiles }
             return values
         }
-        if let part { return part.values[entry] }
+        if let part {
+            var values = part.values[entry]
+            // Computed when kept unless another part shares the entry's bucket (then a row never holds it alone).
+            if latency, values.latency == nil, !part.latency.isEmpty {
+                values.latency = part.latency[entry].percentiles
+            }
+            if ttft, values.ttft == nil, !part.ttft.isEmpty { values.ttft = part.ttft[entry].percentiles }
+            return values
+        }
         return UsageValues()
     }
 }
