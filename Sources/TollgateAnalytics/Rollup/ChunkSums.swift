@@ -266,7 +266,7 @@ final class ChunkSumsCache: Sendable {
 
     /// Keeps the sums of the chunk at `version` (replacing those of another version).
     func keep(_ key: Key, version: UInt64, _ sums: ChunkSums) {
-        guard sums.bytes <= limit / 4 else { return }
+        guard sums.bytes <= limit / 2 else { return }
         state.withLock { s in
             s.clock += 1
             if let old = s.entries.updateValue(Entry(version: version, sums: sums, lastUse: s.clock), forKey: key) {
