@@ -353,15 +353,17 @@ struct UsageReader {
             var lastOffset: Int32 = -1
             var lastBucket = -1
             var entrySlot = [Int32](repeating: -1, count: addsUpGroups ? part.count : 0)
+            // The part's arrays once, not per entry.
+            let (offsets, groupOf) = (part.offsets, part.group)
             for entry in 0..<part.count {
-                let offset = part.offsets[entry]
+                let offset = offsets[entry]
                 if offset != lastOffset {
                     lastOffset = offset
                     let t = level.bucketStart(chunkStart: chunk.chunkStart, offset: Int(offset))
                     lastBucket = Self.inRuns(t, runs) ? bucketIndex(of: t) : -1
                 }
                 guard lastBucket >= 0 else { continue }
-                let local = Int(part.group[entry])
+                let local = Int(groupOf[entry])
                 var group = groupMap[local]
                 if group < 0 {
                     guard let known = groupIndex[part.groups[local]] else {
@@ -624,8 +626,9 @@ struct UsageAccumulator {
     /// Adds entry `entry` of `part`.
     mutating func add(_ part: PartSums, _ entry: Int) {
         add(part.values[entry])
-        if !part.latency.isEmpty { latency.add(part.latency[entry]) }
-        if !part.ttft.isEmpty { ttft.add(part.ttft[entry]) }
+        // Through the buffers: the entry's sketches are read in place, not copied.
+        part.latency.withUnsafeBufferPointer { if !$0.isEmpty { latency.add($0[entry]) } }
+        part.ttft.withUnsafeBufferPointer { if !$0.isEmpty { ttft.add($0[entry]) } }
     }
 
     mutating func merge(_ other: UsageAccumulator) {
@@ -637,8 +640,8 @@ struct UsageAccumulator {
     /// Takes away entry `entry` of `part`, added before with a sum that held it (a `PartSums.groupTotals`).
     mutating func subtract(_ part: PartSums, _ entry: Int) {
         add(part.values[entry], sign: -1)
-        if !part.latency.isEmpty { latency.subtract(part.latency[entry]) }
-        if !part.ttft.isEmpty { ttft.subtract(part.ttft[entry]) }
+        part.latency.withUnsafeBufferPointer { if !$0.isEmpty { latency.subtract($0[entry]) } }
+        part.ttft.withUnsafeBufferPointer { if !$0.isEmpty { ttft.subtract($0[entry]) } }
     }
 
     /// Adds (or with `sign` -1 takes away) the counts, tokens and costs of `other` (not its percentiles).
