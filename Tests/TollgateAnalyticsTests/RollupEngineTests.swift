@@ -125,6 +125,13 @@ func checkPercentiles(_ p: Percentiles?, _ raw: [Int64], _ label: String) {
     }
     let sorted = raw.sorted()
     #expect(p.count == Int64(raw.count), "\(label)")
+    // Exactly what one sketch of the raw values answers: however the query added up its cells, the bucket counts
+    // are the same.
+    var sketch = QuantileSketch()
+    for value in raw { sketch.add(value) }
+    #expect(
+        [p.p50, p.p90, p.p95, p.p99] == [0.5, 0.9, 0.95, 0.99].map { sketch.quantile($0)! },
+        "\(label): percentiles of one sketch of the values")
     for (q, estimate) in [(0.5, p.p50), (0.9, p.p90), (0.95, p.p95), (0.99, p.p99)] {
         let exact = exactQuantile(sorted, q)
         #expect(withinAccuracy(estimate, exact), "\(label) q=\(q): \(estimate) vs exact \(exact)")
@@ -462,5 +469,96 @@ func checkAgainstBruteForce(_ engine: RollupEngine, _ inputs: [RollupInput], _ q
         try checkAgainstBruteForce(
             engine, inputs,
             UsageQuery(account: "acme", from: from, to: from + 30 * 86_400_000, interval: .day, groupBy: [.model]))
+    }
+
+    /// Queries keep the chunks they added up (`ChunkSumsCache`) and reuse them while the chunks do not change. Every
+    /// answer of an engine that keeps them — the writing engine, and another engine of the same catalog that only
+    /// queries — equals the answer of an engine that keeps none, through checkpoints into closed days, repricing,
+    /// compactions and a reset, with a cache small enough to evict; and the brute force agrees.
+    @Test func keptChunkSumsAnswerWhatReadingAfreshAnswers() throws {
+        let store = try TemporaryCatalog()
+        let writer = try RollupEngine(catalog: store.catalog)
+        let reader = try RollupEngine(catalog: store.catalog)
+        var small = RollupEngine.Configuration()
+        small.chunkSumsBytes = 300_000
+        let evicting = try RollupEngine(catalog: store.catalog, configuration: small)
+        var none = RollupEngine.Configuration()
+        none.chunkSumsBytes = 0
+        let fresh = try RollupEngine(catalog: store.catalog, configuration: none)
+        var inputs = randomInputs(count: 5_000, start: Self.start, days: 40, seed: 21)
+        for (i, input) in inputs.enumerated() {
+            writer.fold(input)
+            if i % 1_000 == 999 { try writer.checkpoint(watermark: RollupWatermark(segment: 1, offset: UInt64(i))) }
+        }
+        try writer.checkpoint(watermark: RollupWatermark(segment: 1, offset: 5_000))
+
+        let rolling = Self.start + 3 * 86_400_000 + (14 * 60 + 37) * 60_000
+        let queries = [
+            UsageQuery(
+                account: "acme", from: rolling, to: rolling + 30 * 86_400_000, interval: .day, groupBy: [.model]),
+            UsageQuery(
+                account: "acme", from: Self.start + 7 * 86_400_000, to: Self.start + 37 * 86_400_000, interval: .day,
+                groupBy: [.model, .priced]),
+            UsageQuery(
+                account: "acme", from: rolling, to: rolling + 2 * 86_400_000, interval: .hour, groupBy: [.gateway],
+                timeZone: Self.zones[1]),
+            UsageQuery(
+                account: "acme", from: Self.start, to: Self.start + 40 * 86_400_000, interval: .month, groupBy: [],
+                measures: [.cost, .latency]),
+            UsageQuery(
+                account: "acme", from: rolling, to: rolling + 20 * 86_400_000, interval: .day,
+                groupBy: [.provider, .success], timeZone: Self.zones[2], measures: [.tokens]),
+        ]
+        func compare(_ label: String) throws {
+            for query in queries {
+                let expected = try fresh.usage(query)
+                for (name, engine) in [("writer", writer), ("reader", reader), ("evicting", evicting)] {
+                    // Twice: the second answer comes from what the first kept.
+                    for run in 0..<2 {
+                        let result = try engine.usage(query)
+                        let what = "\(label), \(name) run \(run), \(query.interval) by \(query.groupBy)"
+                        #expect(result.rows == expected.rows, "\(what): rows")
+                        #expect(result.groupTotals == expected.groupTotals, "\(what): group totals")
+                        #expect(result.totals == expected.totals, "\(what): totals")
+                        #expect(result.chunksRead == expected.chunksRead, "\(what): parts")
+                    }
+                }
+            }
+            let report = try writer.monthlyReport(account: "acme", year: 2026, month: 10)
+            #expect(report.rows == (try fresh.monthlyReport(account: "acme", year: 2026, month: 10)).rows, "\(label)")
+            try checkAgainstBruteForce(reader, inputs, queries[0])
+        }
+        try compare("loaded")
+        #expect((writer.chunkSums?.bytes ?? 0) > 0)
+        #expect((evicting.chunkSums?.bytes ?? 0) <= 300_000)
+
+        // More requests in days long closed (a late replay), checkpointed.
+        let late = randomInputs(count: 300, start: Self.start + 10 * 86_400_000, days: 5, seed: 22)
+        for input in late { writer.fold(input) }
+        inputs += late
+        try writer.checkpoint(watermark: RollupWatermark(segment: 2, offset: 0))
+        try compare("late requests")
+
+        // Repricing: some requests get another cost (or none), moving between priced and unpriced series.
+        for i in stride(from: 0, to: 2_000, by: 7) {
+            let newCost: Int64? = i % 3 == 0 ? nil : Int64(i) * 1_000_000
+            writer.adjustCost(of: inputs[i], to: newCost)
+            inputs[i].cost = newCost
+        }
+        try writer.checkpoint(watermark: RollupWatermark(segment: 3, offset: 0))
+        try compare("repriced")
+
+        #expect(try writer.compactAll() > 0)
+        try compare("compacted")
+
+        try writer.reset()
+        for query in queries {
+            #expect(try reader.usage(query).rows.isEmpty)
+            #expect(try writer.usage(query).rows.isEmpty)
+        }
+        inputs = randomInputs(count: 1_000, start: Self.start, days: 40, seed: 23)
+        for input in inputs { writer.fold(input) }
+        try writer.checkpoint(watermark: RollupWatermark(segment: 1, offset: 0))
+        try compare("rebuilt")
     }
 }

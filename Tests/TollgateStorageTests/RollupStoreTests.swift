@@ -120,4 +120,47 @@ import TollgateModel
             #expect(try catalog.logEntry(account: "default", id: id)?.cost == nil)
         }
     }
+
+    /// A chunk is settled for a snapshot (its decoded copy may stand for it) only when no write of it is under way
+    /// and its last write ended before the snapshot began; a write of one chunk leaves the others settled; a reset
+    /// unsettles every chunk; another store of the same catalog file sees the same versions.
+    @Test func chunksAreSettledOnlyForSnapshotsBegunAfterTheirLastWrite() throws {
+        try withTemporaryCatalogDirectory { dir in
+            let catalog = try Catalog(dataDirectory: dir)
+            let store = RollupStore(catalog: catalog)
+            let other = RollupStore(catalog: try Catalog(dataDirectory: dir))
+            #expect(other.versions === store.versions)
+            let next = RollupChunkKey(level: day.level, account: day.account, chunkStart: day.chunkStart + 10)
+            let before = try store.read { snapshot in snapshot.settledVersion(of: day) }
+            #expect(before != nil)
+
+            try store.write { transaction in
+                try transaction.insertColumn([1], measure: "bucket", of: day, part: 0)
+                // Under way: not settled for any snapshot, even one begun now; the other chunk is.
+                #expect(store.versions.settledVersion(of: day, noted: .max) == nil)
+                #expect(store.versions.settledVersion(of: next, noted: .max) == before)
+            }
+            let written = try #require(try other.read { $0.settledVersion(of: day) })
+            #expect(written != before)
+            #expect(try store.read { $0.settledVersion(of: next) } == before)
+            // A snapshot noted before the write ended cannot tell.
+            #expect(store.versions.settledVersion(of: day, noted: written - 1) == nil)
+
+            // A transaction that throws still changes the version (it only costs a decode).
+            struct Abort: Error {}
+            #expect(throws: Abort.self) {
+                try store.write { transaction in
+                    try transaction.deleteColumn(measure: "bucket", of: day, deltasOnly: false)
+                    throw Abort()
+                }
+            }
+            let rolledBack = try #require(try store.read { $0.settledVersion(of: day) })
+            #expect(rolledBack > written)
+
+            try other.reset()
+            let reset = try #require(try store.read { $0.settledVersion(of: next) })
+            #expect(reset > rolledBack)
+            #expect(try store.read { $0.settledVersion(of: day) } == reset)
+        }
+    }
 }

@@ -233,16 +233,50 @@ struct SketchAccumulator {
     /// The lowest and highest dense positions ever added to; quantile walks and merges stay within them.
     private var low = Int.max
     private var high = -1
+    /// `blocks` no longer holds the sums of `dense` (whole windows were added without them, see `add(_:)`): quantile
+    /// walks step bucket by bucket.
+    private var blocksStale = false
+    /// Dense from the first bucket added: for sums of many small sketches (a row of minute and hour entries), where
+    /// a sorted insert per bucket would cost more than the window.
+    private var alwaysDense = false
+
+    init() {}
+
+    /// An accumulator that is dense from the start (`alwaysDense`).
+    init(dense: Bool) {
+        alwaysDense = dense
+    }
 
     var isEmpty: Bool { zeroCount == 0 && indices.isEmpty && high < 0 }
+
+    /// Roughly the memory held.
+    var byteSize: Int { 64 + 8 * (dense.count + blocks.count + sparseCounts.count) + 4 * indices.count }
+
+    /// The same counts in the least memory: a dense window cut down to the buckets ever added to. For keeping.
+    func compacted() -> SketchAccumulator {
+        guard isDense, high >= 0 else { return self }
+        var copy = SketchAccumulator()
+        copy.zeroCount = zeroCount
+        copy.count = count
+        copy.base = base + Int32(low)
+        copy.dense = Array(dense[low...high])
+        var blocks = [Int64](repeating: 0, count: (copy.dense.count + Self.blockSize - 1) >> Self.blockShift)
+        for i in copy.dense.indices { blocks[i >> Self.blockShift] &+= copy.dense[i] }
+        copy.blocks = blocks
+        copy.low = 0
+        copy.high = high - low
+        return copy
+    }
 
     private var isDense: Bool { !dense.isEmpty }
 
     /// Makes the dense window cover `first...last`, with room to spare.
     private mutating func reserve(_ first: Int32, _ last: Int32) {
         if dense.isEmpty {
-            // Room for the neighbours: merged sketches of one series spread around the first one.
-            let margin = Int32(last - first) / 8 + 16
+            // Room for the neighbours: merged sketches of one series spread around the first one. A sum of many
+            // small sketches (`alwaysDense`) gets room for a spread of latencies from the start, rather than growing
+            // (and moving) its window with every sketch that reaches a little further.
+            let margin = alwaysDense ? Swift.max(Int32(last - first) / 8 + 16, 160) : Int32(last - first) / 8 + 16
             base = first - margin
             dense = [Int64](repeating: 0, count: Int(last - first) + 2 * Int(margin) + 1)
             blocks = [Int64](repeating: 0, count: (dense.count + Self.blockSize - 1) >> Self.blockShift)
@@ -267,6 +301,7 @@ struct SketchAccumulator {
         if grown {
             blocks = [Int64](repeating: 0, count: (dense.count + Self.blockSize - 1) >> Self.blockShift)
             if high >= 0 { for i in low...high { blocks[i >> Self.blockShift] &+= dense[i] } }
+            blocksStale = false
         }
     }
 
@@ -293,7 +328,7 @@ struct SketchAccumulator {
 
     @inline(__always)
     mutating func add(index: Int32, count: Int64) {
-        if isDense {
+        if isDense || alwaysDense {
             addDense(index: index, count: count)
             return
         }
@@ -328,29 +363,68 @@ struct SketchAccumulator {
     }
 
     mutating func add(_ other: SketchAccumulator) {
-        zeroCount += other.zeroCount
-        count += other.zeroCount
+        add(other, negated: false)
+    }
+
+    /// Takes away the counts of `other`, added before as part of the sum: exact, counts are integers. (A group's
+    /// total over most of a chunk is the chunk's group total less the few buckets outside the window.)
+    mutating func subtract(_ other: SketchAccumulator) {
+        add(other, negated: true)
+    }
+
+    private mutating func add(_ other: SketchAccumulator, negated: Bool) {
+        let sign: Int64 = negated ? -1 : 1
+        zeroCount += sign * other.zeroCount
+        count += sign * other.zeroCount
         if !other.isDense {
-            for i in other.indices.indices { add(index: other.indices[i], count: other.sparseCounts[i]) }
+            guard let first = other.indices.first, let last = other.indices.last else { return }
+            if alwaysDense || negated || isDense {
+                if !isDense || first < base || Int(last - base) >= dense.count { reserve(first, last) }
+                densify()
+                // One pass over the window's memory (block sums left stale, as for a dense add).
+                let base = self.base
+                var sum: Int64 = 0
+                dense.withUnsafeMutableBufferPointer { window in
+                    other.indices.withUnsafeBufferPointer { indices in
+                        other.sparseCounts.withUnsafeBufferPointer { counts in
+                            for i in 0..<indices.count {
+                                let value = sign * counts[i]
+                                window[Int(indices[i] - base)] &+= value
+                                sum &+= value
+                            }
+                        }
+                    }
+                }
+                blocksStale = true
+                count &+= sum
+                low = Swift.min(low, Int(first - base))
+                high = Swift.max(high, Int(last - base))
+            } else {
+                for i in other.indices.indices { add(index: other.indices[i], count: other.sparseCounts[i]) }
+            }
             return
         }
         guard other.high >= 0 else { return }
         reserve(other.base + Int32(other.low), other.base + Int32(other.high))
         densify()
         let shift = Int(other.base - base)
+        // A plain add loop over the window (the block sums are left stale: a sum of many windows walks each
+        // quantile once, bucket by bucket, which costs less than keeping them on every add).
         dense.withUnsafeMutableBufferPointer { target in
-            blocks.withUnsafeMutableBufferPointer { targetBlocks in
-                other.dense.withUnsafeBufferPointer { source in
-                    for i in other.low...other.high {
-                        target[shift + i] &+= source[i]
-                        targetBlocks[(shift + i) >> Self.blockShift] &+= source[i]
-                    }
+            other.dense.withUnsafeBufferPointer { source in
+                let to = target.baseAddress! + shift
+                let from = source.baseAddress!
+                if negated {
+                    for i in other.low...other.high { to[i] &-= from[i] }
+                } else {
+                    for i in other.low...other.high { to[i] &+= from[i] }
                 }
             }
         }
+        blocksStale = true
         low = Swift.min(low, shift + other.low)
         high = Swift.max(high, shift + other.high)
-        count += other.count - other.zeroCount
+        count += sign * (other.count - other.zeroCount)
     }
 
     /// Adds one encoded sketch read from `reader`.
@@ -491,6 +565,20 @@ struct SketchAccumulator {
         }
         guard high >= 0 else { return }
         let (low, high, base) = (self.low, self.high, self.base)
+        if blocksStale {
+            dense.withUnsafeBufferPointer { window in
+                var i = ascending ? low : high
+                while t < count, i >= low, i <= high {
+                    cumulative += window[i]
+                    while t < count, cumulative >= targets[t] {
+                        found[t] = base + Int32(i)
+                        t += 1
+                    }
+                    i += ascending ? 1 : -1
+                }
+            }
+            return
+        }
         dense.withUnsafeBufferPointer { window in
             blocks.withUnsafeBufferPointer { blockSums in
                 var block = ascending ? low >> Self.blockShift : high >> Self.blockShift

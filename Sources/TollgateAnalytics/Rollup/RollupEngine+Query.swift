@@ -42,8 +42,10 @@ extension RollupEngine {
             boundaries.count > 2
             ? Self.coverage(boundaries: [query.from, query.to], from: query.from, to: query.to) : nil
         let separateTotals = wholeCover.map { totalsApart ?? ($0.buckets * 2 <= rowCover.buckets) } ?? false
-        var rows = UsageReader(query: query, boundaries: boundaries, columns: columns)
-        var whole = UsageReader(query: query, boundaries: [query.from, query.to], columns: columns)
+        var rows = UsageReader(query: query, boundaries: boundaries, columns: columns, cache: chunkSums)
+        rows.addsUpGroups = !separateTotals
+        var whole = UsageReader(
+            query: query, boundaries: [query.from, query.to], columns: columns, cache: chunkSums)
         try store.read { snapshot in
             // One snapshot for every statement: a checkpoint may add parts or compact a chunk between two reads.
             let series = try snapshot.series(account: query.account)
@@ -183,10 +185,13 @@ extension RollupEngine {
 }
 
 /// One usage query's reading state: the account's series, the accumulators per (bucket, group).
+/// One usage query's reading state: the account's series, and per (bucket, group) what was added to it.
 struct UsageReader {
     let query: UsageQuery
     let boundaries: [Int64]
     let columns: [RollupColumn]
+    /// Where chunks already added up are kept between queries (nil: none kept).
+    let cache: ChunkSumsCache?
 
     var groups: [UsageGroup] = []
     var groupIndex: [UsageGroup: Int] = [:]
@@ -194,11 +199,17 @@ struct UsageReader {
     var seriesGroup: [Int64: (group: Int, flags: UInt8)] = [:]
     /// Per output bucket: where its groups' slots start in `groupSlots`, or -1 before any cell of it was read.
     var bucketSlots: [Int32] = []
-    /// Per (bucket, group), by blocks of `groups.count`: the index of its accumulator, or -1.
+    /// Per (bucket, group), by blocks of `groups.count`: the index of its slot, or -1.
     var groupSlots: [Int32] = []
     var slotKeys: [(bucket: Int, group: Int)] = []
-    var accumulators: [UsageAccumulator] = []
+    var slots: [UsageSlot] = []
     var chunksRead: [RollupLevel: Int] = [:]
+    /// Whether the group totals are added up from the rows (not read apart): then `partUses` notes where every
+    /// entry went.
+    var addsUpGroups = false
+    /// With `addsUpGroups`: every part added, with its groups in this query's numbering and the slot each of its
+    /// entries was added to (-1: none).
+    var partUses: [(part: PartSums, groupMap: [Int], entrySlot: [Int32])] = []
 
     /// What a series' key says of its requests: each set bit adds them to one more count.
     enum Flags {
@@ -209,10 +220,11 @@ struct UsageReader {
         static let spendLimited: UInt8 = 16
     }
 
-    init(query: UsageQuery, boundaries: [Int64], columns: [RollupColumn]) {
+    init(query: UsageQuery, boundaries: [Int64], columns: [RollupColumn], cache: ChunkSumsCache?) {
         self.query = query
         self.boundaries = boundaries
         self.columns = columns
+        self.cache = cache
     }
 
     mutating func loadSeries(_ series: [RollupSeriesRecord]) {
@@ -246,7 +258,7 @@ struct UsageReader {
         return low
     }
 
-    /// The accumulator of `group` in output bucket `bucket`, made on first use.
+    /// The slot of `group` in output bucket `bucket`, made on first use.
     @inline(__always)
     private mutating func slot(bucket: Int, group: Int) -> Int {
         var start = Int(bucketSlots[bucket])
@@ -257,124 +269,114 @@ struct UsageReader {
         }
         let existing = groupSlots[start + group]
         if existing >= 0 { return Int(existing) }
-        let slot = accumulators.count
+        let slot = slots.count
         groupSlots[start + group] = Int32(slot)
         slotKeys.append((bucket, group))
-        accumulators.append(UsageAccumulator())
+        slots.append(UsageSlot())
         return slot
     }
 
-    /// Adds the cells of the chunks in `chunks` whose bucket lies in one of `runs`.
+    /// The fields grouped by, as bits (part of a `ChunkSumsCache.Key`).
+    private var groupingBits: Int {
+        UsageGroupField.allCases.enumerated().reduce(0) {
+            query.groupBy.contains($1.element) ? $0 | 1 << $1.offset : $0
+        }
+    }
+
+    /// The columns read, as bits (part of a `ChunkSumsCache.Key`).
+    private var columnBits: Int {
+        RollupColumn.allCases.enumerated().reduce(0) { columns.contains($1.element) ? $0 | 1 << $1.offset : $0 }
+    }
+
+    /// Adds the cells of the chunks in `chunks` whose bucket lies in one of `runs`: each chunk added up by bucket
+    /// and group (`ChunkSums`), kept between queries while the chunk does not change, or read and added up now.
     mutating func read(
         level: RollupLevel, runs: [(start: Int64, end: Int64)], chunks: Range<Int64>, snapshot: RollupSnapshot
     ) throws {
-        func rows(_ column: RollupColumn) throws -> [RollupChunkPart] {
-            try snapshot.chunkColumn(
-                level: level.name, account: query.account, measure: column.rawValue, chunks: chunks)
+        let grouping = groupingBits
+        let columnSet = columnBits
+        func key(_ start: Int64) -> ChunkSumsCache.Key {
+            ChunkSumsCache.Key(
+                level: level, account: query.account, chunkStart: start, grouping: grouping, columns: columnSet)
         }
-        struct PartKey: Hashable {
-            var start: Int64
-            var part: Int64
+        var found: [ChunkSums] = []
+        var missing: [(start: Int64, version: UInt64?)] = []
+        var start = chunks.lowerBound
+        while start < chunks.upperBound {
+            let version = snapshot.settledVersion(
+                of: RollupChunkKey(level: level.name, account: query.account, chunkStart: start))
+            if let cache, let version, let sums = cache.sums(key(start), version: version) {
+                found.append(sums)
+            } else {
+                missing.append((start, version))
+            }
+            start = level.nextChunk(start)
         }
-        let bucketRows = try rows(.bucket)
-        guard !bucketRows.isEmpty else { return }
-        chunksRead[level, default: 0] += bucketRows.count
-        var seriesBlobs: [PartKey: [UInt8]] = [:]
-        for row in try rows(.series) { seriesBlobs[PartKey(start: row.chunkStart, part: row.part)] = row.data }
+        if let first = missing.first, let last = missing.last {
+            let range = first.start..<level.nextChunk(last.start)
+            // Per chunk start, per part: the blobs of every column read.
+            var parts: [Int64: [Int64: [RollupColumn: [UInt8]]]] = [:]
+            for column in [RollupColumn.bucket, .series] + columns {
+                for row in try snapshot.chunkColumn(
+                    level: level.name, account: query.account, measure: column.rawValue, chunks: range)
+                {
+                    parts[row.chunkStart, default: [:]][row.part, default: [:]][column] = row.data
+                }
+            }
+            for chunk in missing {
+                let chunkParts = parts[chunk.start] ?? [:]
+                let decoded = try chunkParts.keys.sorted().map { part in
+                    (
+                        part,
+                        try PartSums.decode(
+                            columns: chunkParts[part]!, read: columns, groups: groups, seriesGroup: seriesGroup)
+                    )
+                }
+                let sums = ChunkSums(
+                    chunkStart: chunk.start, parts: PartSums.parts(decoded, read: columns, groups: groups))
+                if let cache, let version = chunk.version { cache.keep(key(chunk.start), version: version, sums) }
+                found.append(sums)
+            }
+        }
+        for chunk in found { try add(chunk, level: level, runs: runs) }
+    }
 
-        // Per part: the accumulator of every cell, or -1 for cells outside the runs.
-        var targets: [PartKey: [Int]] = [:]
-        var flags: [PartKey: [UInt8]] = [:]
-        for row in bucketRows {
-            let key = PartKey(start: row.chunkStart, part: row.part)
-            guard let seriesBlob = seriesBlobs[key] else { throw RollupError.corruptChunk("part without series") }
-            var header = ByteReader(row.data)
-            let n = try ChunkCodec.header(&header, expected: nil)
-            let offsets = try ChunkCodec.integers(row.data, count: n, signed: false)
-            let series = try ChunkCodec.integers(seriesBlob, count: n, signed: false)
-            var cellTargets = [Int](repeating: -1, count: n)
-            var cellFlags = [UInt8](repeating: 0, count: n)
-            var lastOffset = -1
+    /// Adds the entries of `chunk` whose bucket lies in one of `runs` to their slots.
+    private mutating func add(_ chunk: ChunkSums, level: RollupLevel, runs: [(start: Int64, end: Int64)]) throws {
+        chunksRead[level, default: 0] += chunk.parts.count
+        for part in chunk.parts {
+            // The part's groups in this query's numbering (the same unless it was added up by another query).
+            var groupMap = [Int](repeating: -1, count: part.groups.count)
+            if part.groups.count <= groups.count, part.groups.elementsEqual(groups[..<part.groups.count]) {
+                for g in groupMap.indices { groupMap[g] = g }
+            }
+            var lastOffset: Int32 = -1
             var lastBucket = -1
-            for i in 0..<n {
-                let offset = Int(offsets[i])
+            var entrySlot = [Int32](repeating: -1, count: addsUpGroups ? part.count : 0)
+            // The part's arrays once, not per entry.
+            let (offsets, groupOf) = (part.offsets, part.group)
+            for entry in 0..<part.count {
+                let offset = offsets[entry]
                 if offset != lastOffset {
                     lastOffset = offset
-                    let t = level.bucketStart(chunkStart: row.chunkStart, offset: offset)
+                    let t = level.bucketStart(chunkStart: chunk.chunkStart, offset: Int(offset))
                     lastBucket = Self.inRuns(t, runs) ? bucketIndex(of: t) : -1
                 }
                 guard lastBucket >= 0 else { continue }
-                guard let (group, seriesFlags) = seriesGroup[series[i]] else {
-                    throw RollupError.corruptChunk("unknown series \(series[i])")
+                let local = Int(groupOf[entry])
+                var group = groupMap[local]
+                if group < 0 {
+                    guard let known = groupIndex[part.groups[local]] else {
+                        throw RollupError.corruptChunk("group of unknown series")
+                    }
+                    group = known
+                    groupMap[local] = known
                 }
-                cellFlags[i] = seriesFlags
-                cellTargets[i] = slot(bucket: lastBucket, group: group)
+                let target = slot(bucket: lastBucket, group: group)
+                slots[target].add(part, entry)
+                if addsUpGroups { entrySlot[entry] = Int32(target) }
             }
-            targets[key] = cellTargets
-            flags[key] = cellFlags
-        }
-
-        for column in columns {
-            for row in try rows(column) {
-                let key = PartKey(start: row.chunkStart, part: row.part)
-                guard let cellTargets = targets[key], let cellFlags = flags[key] else { continue }
-                var reader = ByteReader(row.data)
-                _ = try ChunkCodec.header(&reader, expected: cellTargets.count)
-                // One loop per kind of column: the switch stays out of the per-cell work.
-                switch column {
-                case .latency, .ttft:
-                    let latency = column == .latency
-                    var index = 0
-                    while index < cellTargets.count {
-                        let slot = cellTargets[index]
-                        if slot < 0 {
-                            // A run of cells outside the window (the minutes before a rolling window's start):
-                            // skipped in one pass over their bytes.
-                            var skip = 1
-                            while index + skip < cellTargets.count, cellTargets[index + skip] < 0 { skip += 1 }
-                            try QuantileSketch.skip(&reader, count: skip)
-                            index += skip
-                            continue
-                        }
-                        if latency {
-                            try accumulators[slot].latency.add(from: &reader)
-                        } else {
-                            try accumulators[slot].ttft.add(from: &reader)
-                        }
-                        index += 1
-                    }
-                case .cost, .saved:
-                    let cost = column == .cost
-                    for slot in cellTargets {
-                        let value = try reader.signed128()
-                        guard slot >= 0 else { continue }
-                        if cost {
-                            accumulators[slot].values.cost.picodollars += value
-                        } else {
-                            accumulators[slot].values.saved.picodollars += value
-                        }
-                    }
-                case .requests:
-                    for (index, slot) in cellTargets.enumerated() {
-                        let value = try reader.signed()
-                        guard slot >= 0 else { continue }
-                        accumulators[slot].values.requests += value
-                        // Errors, cached and unpriced requests are the requests of series that say so.
-                        let flags = cellFlags[index]
-                        guard flags != 0 else { continue }
-                        if flags & Flags.error != 0 { accumulators[slot].values.errors += value }
-                        if flags & Flags.cached != 0 { accumulators[slot].values.cached += value }
-                        if flags & Flags.unpriced != 0 { accumulators[slot].values.unpriced += value }
-                        if flags & Flags.rateLimited != 0 { accumulators[slot].values.rateLimited += value }
-                        if flags & Flags.spendLimited != 0 { accumulators[slot].values.spendLimited += value }
-                    }
-                default:
-                    for slot in cellTargets {
-                        let value = try reader.signed()
-                        if slot >= 0 { accumulators[slot].add(column, value) }
-                    }
-                }
-            }
+            if addsUpGroups { partUses.append((part, groupMap, entrySlot)) }
         }
     }
 
@@ -388,60 +390,202 @@ struct UsageReader {
         return low < runs.count && runs[low].start <= t
     }
 
-    /// The rows, with the group totals taken from `totals` (the same query read as one bucket) when given, else
-    /// added up from the rows.
-    func result(totals: UsageReader?) -> UsageResult {
-        let sketches = query.measures.contains(.latency) || query.measures.contains(.ttft)
-        let wantLatency = query.measures.contains(.latency)
-        let wantTTFT = query.measures.contains(.ttft)
-        func finish(_ accumulator: UsageAccumulator) -> UsageValues {
-            var values = accumulator.values
-            if wantLatency { values.latency = accumulator.latency.percentiles }
-            if wantTTFT { values.ttft = accumulator.ttft.percentiles }
-            return values
-        }
-        var groupRank = [Int](repeating: 0, count: groups.count)
-        for (rank, group) in groups.indices.sorted(by: { groups[$0] < groups[$1] }).enumerated() {
-            groupRank[group] = rank
-        }
-        let order = accumulators.indices.filter { accumulators[$0].values.requests != 0 }.sorted {
-            let a = slotKeys[$0]
-            let b = slotKeys[$1]
-            return a.bucket != b.bucket ? a.bucket < b.bucket : groupRank[a.group] < groupRank[b.group]
-        }
-        var rows: [UsageRow] = []
-        rows.reserveCapacity(order.count)
-        // Without separate totals, each group's total is the sum of its rows (dense sketch windows added
-        // element-wise), by group index.
-        var perGroup = [UsageAccumulator?](repeating: nil, count: groups.count)
-        for slot in order {
-            let (bucket, group) = slotKeys[slot]
-            rows.append(
-                UsageRow(bucketStart: boundaries[bucket], group: groups[group], values: finish(accumulators[slot])))
-            if totals == nil {
-                if perGroup[group] == nil {
-                    perGroup[group] = accumulators[slot]
+    /// Each group's sum of its rows, from `partUses`. A row made of one entry of a part is added as that entry;
+    /// but when most of a group's entries in a part are such rows (the days of a month chunk in a 30-day window),
+    /// they are added at once as the group's total over the part less its other entries: exact, counts are
+    /// integers, and a two-window add instead of one per row.
+    private func groupSums() -> [UsageSlot] {
+        var perGroup = [UsageSlot](repeating: UsageSlot(), count: groups.count)
+        // Rows added with their part's group total.
+        var covered = [Bool](repeating: false, count: slots.count)
+        for use in partUses {
+            let part = use.part
+            var alone = [Int32](repeating: 0, count: part.groups.count)
+            for entry in 0..<part.count {
+                let slot = Int(use.entrySlot[entry])
+                if slot >= 0, slots[slot].isSingle { alone[Int(part.group[entry])] += 1 }
+            }
+            var whole = [Bool](repeating: false, count: part.groups.count)
+            var any = false
+            for local in part.groups.indices where part.groupEntries[local] >= PartSums.entriesForTotal {
+                guard alone[local] * 2 > part.groupEntries[local] else { continue }
+                whole[local] = true
+                any = true
+                perGroup[use.groupMap[local]].add(part.groupTotals[local])
+            }
+            guard any else { continue }
+            for entry in 0..<part.count where whole[Int(part.group[entry])] {
+                let slot = Int(use.entrySlot[entry])
+                if slot >= 0, slots[slot].isSingle {
+                    covered[slot] = true
                 } else {
-                    perGroup[group]!.merge(accumulators[slot], sketches: sketches)
+                    perGroup[use.groupMap[Int(part.group[entry])]].subtract(part, entry)
                 }
             }
         }
-        var groupAccumulators: [(group: UsageGroup, accumulator: UsageAccumulator)] = []
+        for slot in slots.indices where !covered[slot] && slots[slot].requests != 0 {
+            perGroup[slotKeys[slot].group].add(slots[slot])
+        }
+        return perGroup
+    }
+
+    /// The rows, with the group totals taken from `totals` (the same query read as one bucket) when given, else
+    /// added up from the rows.
+    func result(totals: UsageReader?) -> UsageResult {
+        let wantLatency = query.measures.contains(.latency)
+        let wantTTFT = query.measures.contains(.ttft)
+        let ranked = groups.indices.sorted { groups[$0] < groups[$1] }
+        var groupRank = [Int](repeating: 0, count: groups.count)
+        for (rank, group) in ranked.enumerated() { groupRank[group] = rank }
+        // Bucket, then group order: one integer key per slot (bucket, group rank, slot), sorted as integers when
+        // they fit in 20, 20 and 24 bits.
+        let order: [Int]
+        if boundaries.count <= 1 << 20, groups.count <= 1 << 20, slots.count <= 1 << 24 {
+            var keys: [UInt64] = []
+            keys.reserveCapacity(slots.count)
+            for slot in slots.indices where slots[slot].requests != 0 {
+                let (bucket, group) = slotKeys[slot]
+                keys.append(UInt64(bucket) << 44 | UInt64(groupRank[group]) << 24 | UInt64(slot))
+            }
+            keys.sort()
+            order = keys.map { Int($0 & 0xFF_FFFF) }
+        } else {
+            order = slots.indices.filter { slots[$0].requests != 0 }.sorted {
+                let a = slotKeys[$0]
+                let b = slotKeys[$1]
+                return a.bucket != b.bucket ? a.bucket < b.bucket : groupRank[a.group] < groupRank[b.group]
+            }
+        }
+        var rows: [UsageRow] = []
+        rows.reserveCapacity(order.count)
+        for slot in order {
+            let (bucket, group) = slotKeys[slot]
+            rows.append(
+                UsageRow(
+                    bucketStart: boundaries[bucket], group: groups[group],
+                    values: slots[slot].finish(latency: wantLatency, ttft: wantTTFT)))
+        }
+        var groupSlots: [(group: UsageGroup, slot: UsageSlot)] = []
         var chunksRead = self.chunksRead
         if let totals {
-            for slot in totals.accumulators.indices where totals.accumulators[slot].values.requests != 0 {
-                groupAccumulators.append((totals.groups[totals.slotKeys[slot].group], totals.accumulators[slot]))
+            for slot in totals.slots.indices where totals.slots[slot].requests != 0 {
+                groupSlots.append((totals.groups[totals.slotKeys[slot].group], totals.slots[slot]))
             }
             chunksRead.merge(totals.chunksRead, uniquingKeysWith: +)
+            groupSlots.sort { $0.group < $1.group }
         } else {
-            for group in groups.indices { if let a = perGroup[group] { groupAccumulators.append((groups[group], a)) } }
+            // Each group's total is the sum of its rows, already in group order.
+            let perGroup = groupSums()
+            for group in ranked where perGroup[group].requests != 0 {
+                groupSlots.append((groups[group], perGroup[group]))
+            }
         }
-        var total = UsageAccumulator()
-        for entry in groupAccumulators { total.merge(entry.accumulator, sketches: sketches) }
-        let groupTotals = groupAccumulators.sorted { $0.group < $1.group }.map {
-            UsageRow(bucketStart: boundaries[0], group: $0.group, values: finish($0.accumulator))
+        var total = UsageSlot()
+        for entry in groupSlots { total.add(entry.slot) }
+        let groupTotals = groupSlots.map {
+            UsageRow(
+                bucketStart: boundaries[0], group: $0.group,
+                values: $0.slot.finish(latency: wantLatency, ttft: wantTTFT))
         }
-        return UsageResult(rows: rows, groupTotals: groupTotals, totals: finish(total), chunksRead: chunksRead)
+        return UsageResult(
+            rows: rows, groupTotals: groupTotals, totals: total.finish(latency: wantLatency, ttft: wantTTFT),
+            chunksRead: chunksRead)
+    }
+}
+
+/// What was added to one (bucket, group): nothing, one entry of a `PartSums` as it is (its percentiles already
+/// computed), or the running sums of several.
+struct UsageSlot {
+    private var part: PartSums?
+    private var entry = 0
+    private var sums: UsageAccumulator?
+
+    init() {}
+
+    /// Running sums as they are.
+    init(sums: UsageAccumulator) {
+        self.sums = sums
+    }
+
+    var isEmpty: Bool { part == nil && sums == nil }
+
+    /// Holds one entry as it is.
+    var isSingle: Bool { part != nil }
+
+    /// Adds running sums (a part's group total).
+    mutating func add(_ other: UsageAccumulator) {
+        add(UsageSlot(sums: other))
+    }
+
+    /// Takes away entry `entry` of `part`, added before with a part's group total that held it.
+    mutating func subtract(_ part: PartSums, _ entry: Int) {
+        if sums == nil {
+            var merged = UsageAccumulator(dense: true)
+            if let single = self.part { merged.add(single, self.entry) }
+            sums = merged
+            self.part = nil
+        }
+        sums!.subtract(part, entry)
+    }
+
+    var requests: Int64 { sums?.values.requests ?? part.map { $0.values[entry].requests } ?? 0 }
+
+    /// Adds entry `entry` of `part`.
+    mutating func add(_ part: PartSums, _ entry: Int) {
+        if sums != nil {
+            sums!.add(part, entry)
+        } else if let single = self.part {
+            var merged = UsageAccumulator(single, self.entry)
+            merged.add(part, entry)
+            sums = merged
+            self.part = nil
+        } else {
+            self.part = part
+            self.entry = entry
+        }
+    }
+
+    /// Adds what `other` holds.
+    mutating func add(_ other: UsageSlot) {
+        if let otherSums = other.sums {
+            if sums == nil {
+                if let single = part {
+                    var merged = UsageAccumulator(single, entry)
+                    merged.merge(otherSums)
+                    sums = merged
+                    part = nil
+                } else {
+                    // Added to empty dense sums rather than copied: more will be added.
+                    var merged = UsageAccumulator(dense: true)
+                    merged.merge(otherSums)
+                    sums = merged
+                }
+            } else {
+                sums!.merge(otherSums)
+            }
+        } else if let otherPart = other.part {
+            add(otherPart, other.entry)
+        }
+    }
+
+    /// The values, with the percentiles asked for.
+    func finish(latency: Bool, ttft: Bool) -> UsageValues {
+        if let sums {
+            var values = sums.values
+            if latency { values.latency = sums.latency.percentiles }
+            if ttft { values.ttft = sums.ttft.percentiles }
+            return values
+        }
+        if let part {
+            var values = part.values[entry]
+            // Computed when kept unless another part shares the entry's bucket (then a row never holds it alone).
+            if latency, values.latency == nil, !part.latency.isEmpty {
+                values.latency = part.latency[entry].percentiles
+            }
+            if ttft, values.ttft == nil, !part.ttft.isEmpty { values.ttft = part.ttft[entry].percentiles }
+            return values
+        }
+        return UsageValues()
     }
 }
 
@@ -450,6 +594,21 @@ struct UsageAccumulator {
     var values = UsageValues()
     var latency = SketchAccumulator()
     var ttft = SketchAccumulator()
+
+    init() {}
+
+    /// Empty sums whose sketches are dense from the start (`SketchAccumulator.alwaysDense`): many will be added.
+    init(dense: Bool) {
+        latency = SketchAccumulator(dense: dense)
+        ttft = SketchAccumulator(dense: dense)
+    }
+
+    /// Entry `entry` of `part`, as running sums (dense sketches: more will be added).
+    init(_ part: PartSums, _ entry: Int) {
+        self.init(dense: true)
+        // Added to empty sums rather than copied: the sums get a window with room for what is added next.
+        add(part, entry)
+    }
 
     @inline(__always)
     mutating func add(_ column: RollupColumn, _ value: Int64) {
@@ -464,23 +623,41 @@ struct UsageAccumulator {
         }
     }
 
-    mutating func merge(_ other: UsageAccumulator, sketches: Bool) {
-        values.requests += other.values.requests
-        values.errors += other.values.errors
-        values.cached += other.values.cached
-        values.unpriced += other.values.unpriced
-        values.rateLimited += other.values.rateLimited
-        values.spendLimited += other.values.spendLimited
-        values.tokensIn += other.values.tokensIn
-        values.tokensOut += other.values.tokensOut
-        values.cachedTokensIn += other.values.cachedTokensIn
-        values.cacheWriteTokens += other.values.cacheWriteTokens
-        values.reasoningTokens += other.values.reasoningTokens
-        values.cost += other.values.cost
-        values.saved += other.values.saved
-        if sketches {
-            latency.add(other.latency)
-            ttft.add(other.ttft)
-        }
+    /// Adds entry `entry` of `part`.
+    mutating func add(_ part: PartSums, _ entry: Int) {
+        add(part.values[entry])
+        // Through the buffers: the entry's sketches are read in place, not copied.
+        part.latency.withUnsafeBufferPointer { if !$0.isEmpty { latency.add($0[entry]) } }
+        part.ttft.withUnsafeBufferPointer { if !$0.isEmpty { ttft.add($0[entry]) } }
+    }
+
+    mutating func merge(_ other: UsageAccumulator) {
+        add(other.values)
+        latency.add(other.latency)
+        ttft.add(other.ttft)
+    }
+
+    /// Takes away entry `entry` of `part`, added before with a sum that held it (a `PartSums.groupTotals`).
+    mutating func subtract(_ part: PartSums, _ entry: Int) {
+        add(part.values[entry], sign: -1)
+        part.latency.withUnsafeBufferPointer { if !$0.isEmpty { latency.subtract($0[entry]) } }
+        part.ttft.withUnsafeBufferPointer { if !$0.isEmpty { ttft.subtract($0[entry]) } }
+    }
+
+    /// Adds (or with `sign` -1 takes away) the counts, tokens and costs of `other` (not its percentiles).
+    private mutating func add(_ other: UsageValues, sign: Int64 = 1) {
+        values.requests += sign * other.requests
+        values.errors += sign * other.errors
+        values.cached += sign * other.cached
+        values.unpriced += sign * other.unpriced
+        values.rateLimited += sign * other.rateLimited
+        values.spendLimited += sign * other.spendLimited
+        values.tokensIn += sign * other.tokensIn
+        values.tokensOut += sign * other.tokensOut
+        values.cachedTokensIn += sign * other.cachedTokensIn
+        values.cacheWriteTokens += sign * other.cacheWriteTokens
+        values.reasoningTokens += sign * other.reasoningTokens
+        values.cost.picodollars += Int128(sign) * other.cost.picodollars
+        values.saved.picodollars += Int128(sign) * other.saved.picodollars
     }
 }

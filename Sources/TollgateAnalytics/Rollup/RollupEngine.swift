@@ -21,6 +21,9 @@ public final class RollupEngine: Sendable {
         public var maxQueryBuckets = 50_000
         /// The wall clock (Unix ms) a checkpoint records its time with.
         public var now: @Sendable () -> Int64 = WallClock.system
+        /// Memory for chunks added up by past queries (`ChunkSumsCache`), reused while the chunk does not change:
+        /// a query over closed days and months adds up and walks their sketches once. 0 keeps none.
+        public var chunkSumsBytes = 256 << 20
 
         public init() {}
     }
@@ -28,11 +31,14 @@ public final class RollupEngine: Sendable {
     let store: RollupStore
     let configuration: Configuration
     private let state: Mutex<WriterState>
+    /// Chunks added up by past queries; nil when `configuration.chunkSumsBytes` is 0.
+    let chunkSums: ChunkSumsCache?
 
     /// Opens the rollups of `catalog` (its migrations, 0003_rollups included, are applied when it opens).
     public init(catalog: Catalog, configuration: Configuration = Configuration()) throws {
         store = RollupStore(catalog: catalog)
         self.configuration = configuration
+        chunkSums = configuration.chunkSumsBytes > 0 ? ChunkSumsCache(limit: configuration.chunkSumsBytes) : nil
         var initial = WriterState()
         for series in try store.allSeries() {
             initial.seriesIds[RollupSeriesKey(series)] = series.id

@@ -4,6 +4,16 @@
 /// Valid only inside the closure it is given to.
 public struct RollupSnapshot {
     let connection: SQLiteConnection
+    let versions: RollupChunkVersions
+    /// `versions.sequence` before the snapshot began.
+    let noted: UInt64
+
+    /// The version of `chunk` when what this snapshot holds of it is what it held when it last got that version (no
+    /// write of it under way, none committed since the snapshot began): a decoded copy of it at that version may be
+    /// used instead of reading it. nil when it cannot be told.
+    public func settledVersion(of chunk: RollupChunkKey) -> UInt64? {
+        versions.settledVersion(of: chunk, noted: noted)
+    }
 
     /// The series of `account`, by id.
     public func series(account: String) throws -> [RollupSeriesRecord] {

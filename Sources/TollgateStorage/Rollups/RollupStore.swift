@@ -6,9 +6,12 @@
 /// its writer.
 public final class RollupStore: Sendable {
     let catalog: Catalog
+    /// What the writes of this process changed, shared by every store of the catalog file.
+    public let versions: RollupChunkVersions
 
     public init(catalog: Catalog) {
         self.catalog = catalog
+        versions = RollupChunkVersions.shared(path: catalog.path)
     }
 
     /// Every series of the dictionary, by id.
@@ -35,10 +38,12 @@ public final class RollupStore: Sendable {
 
     /// Runs `body` with one snapshot of the rollups: every read through it sees the same checkpoints.
     public func read<T: Sendable>(_ body: (RollupSnapshot) throws -> T) throws -> T {
-        try catalog.read { db in
+        // Noted before the snapshot begins (at its first read): see `RollupChunkVersions`.
+        let noted = versions.sequence
+        return try catalog.read { db in
             try db.run(NamedQueries.sql("rollup_snapshot_begin"))
             defer { _ = try? db.run(NamedQueries.sql("rollup_snapshot_end")) }
-            return try body(RollupSnapshot(connection: db))
+            return try body(RollupSnapshot(connection: db, versions: versions, noted: noted))
         }
     }
 
@@ -46,9 +51,11 @@ public final class RollupStore: Sendable {
     @discardableResult
     public func write<T: Sendable>(_ body: (RollupTransaction) throws -> T) throws -> T {
         let sealed = catalog.sealedLogs
+        let touched = RollupTouchedChunks(versions: versions)
+        defer { versions.ended(touched.chunks) }
         let (result, costs) = try catalog.write { db in
             try db.transaction { () throws -> (T, [UInt32: SegmentCosts]) in
-                let transaction = RollupTransaction(connection: db, sealed: sealed)
+                let transaction = RollupTransaction(connection: db, sealed: sealed, touched: touched)
                 let result = try body(transaction)
                 return (result, try transaction.writeSealedCosts())
             }
@@ -60,6 +67,8 @@ public final class RollupStore: Sendable {
 
     /// Deletes every chunk, the series dictionary and the watermark, in one transaction.
     public func reset() throws {
+        versions.beginWritingAll()
+        defer { versions.ended([], all: true) }
         try catalog.write { db in
             try db.transaction {
                 try db.run(NamedQueries.sql("rollup_reset_chunks"))

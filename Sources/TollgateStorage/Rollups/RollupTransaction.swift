@@ -7,12 +7,15 @@ import TollgateModel
 public struct RollupTransaction {
     let connection: SQLiteConnection
     let sealed: SealedLogs
+    /// The chunks this transaction changes, for the readers' decoded copies.
+    let touched: RollupTouchedChunks
     /// Costs of sealed segments' logs changed in this transaction, written by `writeSealedCosts()` at its end.
     private let sealedCosts = SealedCostChanges()
 
-    init(connection: SQLiteConnection, sealed: SealedLogs) {
+    init(connection: SQLiteConnection, sealed: SealedLogs, touched: RollupTouchedChunks) {
         self.connection = connection
         self.sealed = sealed
+        self.touched = touched
     }
 
     private final class SealedCostChanges {
@@ -48,6 +51,7 @@ public struct RollupTransaction {
 
     /// Stores one column of one part of a chunk.
     public func insertColumn(_ data: [UInt8], measure: String, of chunk: RollupChunkKey, part: Int64) throws {
+        touched.touch(chunk)
         try connection.run(
             NamedQueries.sql("rollup_chunk_insert"),
             [
@@ -58,6 +62,7 @@ public struct RollupTransaction {
 
     /// Deletes one column of a chunk: every part, or with `deltasOnly` every part but the base (part 0).
     public func deleteColumn(measure: String, of chunk: RollupChunkKey, deltasOnly: Bool) throws {
+        touched.touch(chunk)
         try connection.run(
             NamedQueries.sql(deltasOnly ? "rollup_chunk_delete_deltas" : "rollup_chunk_delete"),
             [.text(chunk.level), .text(chunk.account), .text(measure), .integer(chunk.chunkStart)])

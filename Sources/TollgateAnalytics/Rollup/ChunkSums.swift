@@ -1,0 +1,289 @@
+import Synchronization
+import TollgateStorage
+
+/// The cells of one stored part of a chunk added up by (bucket of the chunk, group) for one grouping and one set of
+/// columns, with the percentiles of each sum computed (unless another part of the chunk has the same bucket and
+/// group): what a usage query needs of the part, whatever its window.
+/// A query row covered by one stored bucket of one part takes an entry as it is (no sketch added, no quantile walk);
+/// rows covered by more add up the entries' sums and sketches.
+final class PartSums: Sendable {
+    let part: Int64
+    /// The groups of the entries (`group` indexes it).
+    let groups: [UsageGroup]
+    /// Per entry, ascending: the bucket number within the chunk.
+    let offsets: [Int32]
+    /// Per entry: its group in `groups`.
+    let group: [Int32]
+    /// Per entry: the sums, with `latency` and `ttft` percentiles when the columns were read and no other part of the
+    /// chunk has an entry of the same bucket and group.
+    let values: [UsageValues]
+    /// Per entry, when read: the bucket counts the percentiles come from.
+    let latency: [SketchAccumulator]
+    let ttft: [SketchAccumulator]
+    /// Per group of `groups`: how many entries it has, and their sum (the group's total over the part) when it has at
+    /// least `entriesForTotal`. A query whose window holds most of a group's entries takes the total less the others.
+    let groupEntries: [Int32]
+    let groupTotals: [UsageAccumulator]
+    /// Roughly the memory held.
+    let bytes: Int
+
+    /// Fewest entries of a group for its total to be kept: below, adding the entries costs as little.
+    static let entriesForTotal: Int32 = 4
+
+    init(
+        part: Int64, groups: [UsageGroup], offsets: [Int32], group: [Int32], values: [UsageValues],
+        latency: [SketchAccumulator], ttft: [SketchAccumulator], groupEntries: [Int32],
+        groupTotals: [UsageAccumulator]
+    ) {
+        self.part = part
+        self.groups = groups
+        self.offsets = offsets
+        self.group = group
+        self.values = values
+        self.latency = latency
+        self.ttft = ttft
+        self.groupEntries = groupEntries
+        self.groupTotals = groupTotals
+        bytes =
+            groups.count * (16 + MemoryLayout<UsageAccumulator>.stride)
+            + offsets.count * (8 + MemoryLayout<UsageValues>.stride)
+            + latency.reduce(0) { $0 + $1.byteSize } + ttft.reduce(0) { $0 + $1.byteSize }
+            + groupTotals.reduce(0) { $0 + $1.latency.byteSize + $1.ttft.byteSize }
+    }
+
+    var count: Int { offsets.count }
+
+    /// The sums of a part's entries before they are kept (`init(part:decoded:…)`).
+    struct Decoded {
+        var offsets: [Int32]
+        var group: [Int32]
+        var sums: [UsageAccumulator]
+
+        /// Each entry's (bucket, group) as one number.
+        func key(_ entry: Int) -> UInt64 { UInt64(UInt32(offsets[entry])) << 32 | UInt64(UInt32(group[entry])) }
+    }
+
+    /// The sums of every part of a chunk, `decoded` in part order. An entry's percentiles are computed only when no
+    /// other part has an entry of its (bucket, group): otherwise a query row holding it adds up both.
+    static func parts(
+        _ decoded: [(part: Int64, decoded: Decoded)], read: [RollupColumn], groups: [UsageGroup]
+    ) -> [PartSums] {
+        var shared: Set<UInt64> = []
+        if decoded.count > 1 {
+            var seen: Set<UInt64> = []
+            for (_, part) in decoded {
+                for entry in part.offsets.indices where !seen.insert(part.key(entry)).inserted {
+                    shared.insert(part.key(entry))
+                }
+            }
+        }
+        return decoded.map { part, decoded in
+            PartSums(
+                part: part, decoded: decoded, read: read, groups: groups,
+                alone: { shared.isEmpty || !shared.contains(decoded.key($0)) })
+        }
+    }
+
+    /// Adds up the cells of a part: `columns` holds its blobs (`bucket` and `series` at least), `seriesGroup` the
+    /// group and flags of every series (`UsageReader.seriesGroup`), `read` the columns to add.
+    static func decode(
+        columns blobs: [RollupColumn: [UInt8]], read: [RollupColumn], groups: [UsageGroup],
+        seriesGroup: [Int64: (group: Int, flags: UInt8)]
+    ) throws -> Decoded {
+        guard let bucketBlob = blobs[.bucket], let seriesBlob = blobs[.series] else {
+            throw RollupError.corruptChunk("part without bucket or series column")
+        }
+        var header = ByteReader(bucketBlob)
+        let n = try ChunkCodec.header(&header, expected: nil)
+        let cellOffsets = try ChunkCodec.integers(bucketBlob, count: n, signed: false)
+        let cellSeries = try ChunkCodec.integers(seriesBlob, count: n, signed: false)
+
+        // The entry of every cell: cells come in (bucket, series) order, so the entries of one bucket are made
+        // while its cells are read, one per group.
+        var offsets: [Int32] = []
+        var group: [Int32] = []
+        var cellEntry = [Int](repeating: 0, count: n)
+        var cellFlags = [UInt8](repeating: 0, count: n)
+        var entryOfGroup = [Int](repeating: -1, count: groups.count)
+        var bucketEntries: [Int] = []
+        var lastOffset: Int64 = -1
+        for i in 0..<n {
+            if cellOffsets[i] != lastOffset {
+                guard cellOffsets[i] > lastOffset, cellOffsets[i] <= Int64(Int32.max) else {
+                    throw RollupError.corruptChunk("cells out of order")
+                }
+                lastOffset = cellOffsets[i]
+                for e in bucketEntries { entryOfGroup[Int(group[e])] = -1 }
+                bucketEntries.removeAll(keepingCapacity: true)
+            }
+            guard let (g, flags) = seriesGroup[cellSeries[i]] else {
+                throw RollupError.corruptChunk("unknown series \(cellSeries[i])")
+            }
+            var entry = entryOfGroup[g]
+            if entry < 0 {
+                entry = offsets.count
+                offsets.append(Int32(lastOffset))
+                group.append(Int32(g))
+                entryOfGroup[g] = entry
+                bucketEntries.append(entry)
+            }
+            cellEntry[i] = entry
+            cellFlags[i] = flags
+        }
+
+        var sums = [UsageAccumulator](repeating: UsageAccumulator(), count: offsets.count)
+        for column in read {
+            guard let blob = blobs[column] else { continue }
+            var reader = ByteReader(blob)
+            _ = try ChunkCodec.header(&reader, expected: n)
+            switch column {
+            case .latency:
+                for i in 0..<n { try sums[cellEntry[i]].latency.add(from: &reader) }
+            case .ttft:
+                for i in 0..<n { try sums[cellEntry[i]].ttft.add(from: &reader) }
+            case .cost:
+                for i in 0..<n { sums[cellEntry[i]].values.cost.picodollars += try reader.signed128() }
+            case .saved:
+                for i in 0..<n { sums[cellEntry[i]].values.saved.picodollars += try reader.signed128() }
+            case .requests:
+                for i in 0..<n {
+                    let value = try reader.signed()
+                    let e = cellEntry[i]
+                    sums[e].values.requests += value
+                    // Errors, cached, unpriced and refused requests are the requests of series that say so.
+                    let flags = cellFlags[i]
+                    guard flags != 0 else { continue }
+                    if flags & UsageReader.Flags.error != 0 { sums[e].values.errors += value }
+                    if flags & UsageReader.Flags.cached != 0 { sums[e].values.cached += value }
+                    if flags & UsageReader.Flags.unpriced != 0 { sums[e].values.unpriced += value }
+                    if flags & UsageReader.Flags.rateLimited != 0 { sums[e].values.rateLimited += value }
+                    if flags & UsageReader.Flags.spendLimited != 0 { sums[e].values.spendLimited += value }
+                }
+            default:
+                for i in 0..<n { sums[cellEntry[i]].add(column, try reader.signed()) }
+            }
+        }
+        return Decoded(offsets: offsets, group: group, sums: sums)
+    }
+
+    /// The kept form of a part's `decoded` sums, with the percentiles of the entries that are `alone`.
+    convenience init(
+        part: Int64, decoded: Decoded, read: [RollupColumn], groups: [UsageGroup], alone: (Int) -> Bool
+    ) {
+        let (offsets, group, sums) = (decoded.offsets, decoded.group, decoded.sums)
+        let wantLatency = read.contains(.latency)
+        let wantTTFT = read.contains(.ttft)
+        var values: [UsageValues] = []
+        values.reserveCapacity(sums.count)
+        var latency: [SketchAccumulator] = []
+        var ttft: [SketchAccumulator] = []
+        var groupEntries = [Int32](repeating: 0, count: groups.count)
+        for g in group { groupEntries[Int(g)] += 1 }
+        var groupTotals = [UsageAccumulator](repeating: UsageAccumulator(), count: groups.count)
+        for (entry, sum) in sums.enumerated() {
+            var v = sum.values
+            let single = alone(entry)
+            if wantLatency {
+                if single { v.latency = sum.latency.percentiles }
+                latency.append(sum.latency.compacted())
+            }
+            if wantTTFT {
+                if single { v.ttft = sum.ttft.percentiles }
+                ttft.append(sum.ttft.compacted())
+            }
+            values.append(v)
+            let g = Int(group[entry])
+            if groupEntries[g] >= Self.entriesForTotal { groupTotals[g].merge(sum) }
+        }
+        for g in groupTotals.indices where groupEntries[g] >= Self.entriesForTotal {
+            groupTotals[g].latency = groupTotals[g].latency.compacted()
+            groupTotals[g].ttft = groupTotals[g].ttft.compacted()
+        }
+        self.init(
+            part: part, groups: groups, offsets: offsets, group: group, values: values, latency: latency, ttft: ttft,
+            groupEntries: groupEntries, groupTotals: groupTotals)
+    }
+}
+
+/// Every part of one chunk as `PartSums`, in part order (none: the chunk holds nothing).
+final class ChunkSums: Sendable {
+    let chunkStart: Int64
+    let parts: [PartSums]
+    let bytes: Int
+
+    init(chunkStart: Int64, parts: [PartSums]) {
+        self.chunkStart = chunkStart
+        self.parts = parts
+        bytes = 64 + parts.reduce(0) { $0 + $1.bytes }
+    }
+}
+
+/// Chunks added up for recent queries, by chunk, grouping and columns, each with the chunk's version it was read at
+/// (`RollupSnapshot.settledVersion(of:)`): an entry is used only by a snapshot that finds the chunk settled at that
+/// version, which then holds exactly the bytes it was made from. A checkpoint, compaction, repricing or reset
+/// changes the version of every chunk it writes; chunks it does not write keep their entries. The least recently
+/// used entries go when the entries hold more than `limit` bytes.
+final class ChunkSumsCache: Sendable {
+    struct Key: Hashable {
+        var level: RollupLevel
+        var account: String
+        var chunkStart: Int64
+        /// `UsageGroupField`s grouped by, as bits.
+        var grouping: Int
+        /// `RollupColumn`s read, as bits.
+        var columns: Int
+    }
+
+    private struct Entry {
+        var version: UInt64
+        var sums: ChunkSums
+        var lastUse: UInt64
+    }
+
+    private struct State {
+        var entries: [Key: Entry] = [:]
+        var bytes = 0
+        var clock: UInt64 = 0
+    }
+
+    let limit: Int
+    private let state = Mutex(State())
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    /// The sums of the chunk at `version`, if kept.
+    func sums(_ key: Key, version: UInt64) -> ChunkSums? {
+        state.withLock { s in
+            guard var entry = s.entries[key], entry.version == version else { return nil }
+            s.clock += 1
+            entry.lastUse = s.clock
+            s.entries[key] = entry
+            return entry.sums
+        }
+    }
+
+    /// Keeps the sums of the chunk at `version` (replacing those of another version).
+    func keep(_ key: Key, version: UInt64, _ sums: ChunkSums) {
+        guard sums.bytes <= limit / 2 else { return }
+        state.withLock { s in
+            s.clock += 1
+            if let old = s.entries.updateValue(Entry(version: version, sums: sums, lastUse: s.clock), forKey: key) {
+                s.bytes -= old.sums.bytes
+            }
+            s.bytes += sums.bytes
+            guard s.bytes > limit else { return }
+            // Evict the least recently used down to three quarters of the limit.
+            var byAge = s.entries.map { (key: $0.key, lastUse: $0.value.lastUse, bytes: $0.value.sums.bytes) }
+            byAge.sort { $0.lastUse < $1.lastUse }
+            for old in byAge where s.bytes > limit * 3 / 4 {
+                s.entries[old.key] = nil
+                s.bytes -= old.bytes
+            }
+        }
+    }
+
+    /// Bytes held (for tests).
+    var bytes: Int { state.withLock { $0.bytes } }
+}
