@@ -23,7 +23,7 @@ public final class RollupEngine: Sendable {
         public var now: @Sendable () -> Int64 = WallClock.system
         /// Memory for chunks added up by past queries (`ChunkSumsCache`), reused while the chunk does not change:
         /// a query over closed days and months adds up and walks their sketches once. 0 keeps none.
-        public var chunkSumsBytes = 256 << 20
+        public var chunkSumsBytes = 64 << 20
 
         public init() {}
     }
