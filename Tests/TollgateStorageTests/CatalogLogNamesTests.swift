@@ -53,7 +53,10 @@ struct CatalogLogNamesTests {
                         ])
                 }
                 let applied = try SQLiteMigrator().migrate(connection)
-                #expect(applied == ["0015_log_names", "0016_sealed_segments", "0017_logs_counted"])
+                #expect(
+                    applied == [
+                        "0015_log_names", "0016_sealed_segments", "0017_logs_counted", "0018_sealed_segment_blocks",
+                    ])
                 let names = try connection.query("SELECT name FROM log_names ORDER BY id") { $0.string(at: 0) }
                 #expect(names == ["anthropic", "claude-sonnet-4", "default", "gpt-4o", "openai", "prod"])
                 let indexes = try connection.query(

@@ -34,3 +34,21 @@ struct IntegerColumnTests {
         #expect(a != b)
     }
 }
+
+@Suite("Block rows of sealed segments")
+struct SegmentBlockRowsTests {
+    @Test func rowsFollowFromVersion2LocationsAndRoundTrip() throws {
+        // Blocks at 16, 900 and 5000 holding 3, 1 and 2 records.
+        let offsets: [UInt64] = [16 << 16, 16 << 16 | 1, 16 << 16 | 2, 900 << 16, 5000 << 16, 5000 << 16 | 1]
+        let rows = try #require(SegmentBlockRows(offsets: offsets))
+        for (row, offset) in offsets.enumerated() { #expect(rows.row(of: offset) == row) }
+        #expect(rows.row(of: 901 << 16) == nil)
+        let decoded = try SegmentBlockRows(encoded: rows.encoded(rows: offsets.count))
+        #expect(decoded == rows)
+        // Version 1 locations (byte offsets of frames) and slots out of order are not block rows.
+        #expect(SegmentBlockRows(offsets: [16, 230, 470]) == nil)
+        #expect(SegmentBlockRows(offsets: [16 << 16, 16 << 16 | 2]) == nil)
+        #expect(SegmentBlockRows(offsets: [900 << 16, 16 << 16]) == nil)
+        #expect(throws: SegmentError.self) { try SegmentBlockRows(encoded: [5, 1, 0, 1]) }
+    }
+}

@@ -118,17 +118,34 @@ struct SealedLogIndexTests {
             try RollupStore(catalog: catalog).write { try $0.setLogCost(account: "default", id: repriced.id, cost: 5) }
         }
         _ = try catalog.annotateLog(account: "default", id: records[11].id, LogAnnotation(score: 80), at: 1)
-        for record in records {
-            for seq in catalog.sealedLogs.segments(holding: record.id) { _ = try catalog.sealedLogs.columns(of: seq) }
-            let warm = try catalog.logEntry(account: "default", id: record.id)
-            for seq in catalog.sealedLogs.summaries.map(\.segment) { catalog.sealedLogs.listing.forget(seq) }
-            let cold = try catalog.logEntry(account: "default", id: record.id)
-            #expect(cold == warm)
-            #expect(cold?.id == record.id)
-            #expect(try catalog.logEntry(account: "other", id: record.id) == nil)
+        // Through the block rows, through the whole index (a segment without them), and through the columns.
+        func check(_ records: [LogRecord]) throws {
+            for record in records {
+                let segments = catalog.sealedLogs.segments(holding: record.id)
+                for seq in segments { _ = try catalog.sealedLogs.columns(of: seq) }
+                let warm = try catalog.logEntry(account: "default", id: record.id)
+                for seq in catalog.sealedLogs.summaries.map(\.segment) { catalog.sealedLogs.listing.forget(seq) }
+                #expect(
+                    segments.allSatisfy {
+                        catalog.sealedLogs.blockRows(of: $0) != nil || !catalog.sealedLogs.isSealed($0)
+                    })
+                let cold = try catalog.logEntry(account: "default", id: record.id)
+                #expect(cold == warm)
+                #expect(cold?.id == record.id)
+                let blocks = segments.map { (seq: $0, rows: catalog.sealedLogs.blockRows(of: $0)) }
+                for seq in segments { catalog.sealedLogs.setBlockRows(nil, of: seq) }
+                #expect(try catalog.logEntry(account: "default", id: record.id) == warm)
+                for block in blocks { catalog.sealedLogs.setBlockRows(block.rows, of: block.seq) }
+                #expect(try catalog.logEntry(account: "other", id: record.id) == nil)
+            }
         }
+        try check(records)
         #expect(try catalog.logEntry(account: "default", id: repriced.id)?.cost == 5)
         #expect(try catalog.logEntry(account: "default", id: records[11].id)?.annotation?.score == 80)
+        // Compaction rewrites the blocks that held deleted logs: lookups follow the rewritten files.
+        #expect(try catalog.deleteLogs(matching: LogQuery(account: "default", statusCode: 500)) > 0)
+        _ = try store.compact()
+        try check(records.filter { $0.statusCode != 500 })
         try store.close()
     }
 

@@ -77,6 +77,7 @@ extension Catalog {
     public func commitCompaction(
         segment: SegmentEntry, relocated: [Relocation], purged: [LogKey], at now: Int64
     ) throws {
+        sealedLogs.setBlockRows(nil, of: segment.seq)
         try write { db in
             try db.transaction {
                 _ = try db.run(
@@ -95,6 +96,10 @@ extension Catalog {
                 // (`sealedSegmentRewritten`): until then its listing still reads the old file's columns.
                 if self.sealedLogs.segment(segment.seq) == nil {
                     try forgetTombstones(purged, segment: segment.seq, in: db)
+                } else {
+                    // Its blocks move in the rewrite: no block rows until the new file is in place.
+                    try db.run(
+                        NamedQueries.sql("sealed_segment_blocks_set"), [.integer(Int64(segment.seq)), .null])
                 }
                 _ = try db.run(
                     NamedQueries.sql("segment_upsert"),

@@ -24,7 +24,9 @@ extension Catalog {
                 segment: UInt32(truncatingIfNeeded: row.int64(at: 0)), minID: min, maxID: max,
                 logs: Int(row.int64(at: 3)), accounts: Set(names.accounts), gateways: Set(names.gateways),
                 providers: Set(names.providers), models: Set(names.models))
-            return SealedLogs.Segment(summary: summary, costs: try SegmentCosts(encoded: row.blob(at: 5)))
+            let blocks = row.isNull(at: 6) ? nil : try SegmentBlockRows(encoded: row.blob(at: 6))
+            return SealedLogs.Segment(
+                summary: summary, costs: try SegmentCosts(encoded: row.blob(at: 5)), blockRows: blocks)
         }
         for segment in rows { sealed.set(segment) }
     }
@@ -59,6 +61,7 @@ extension Catalog {
             accounts: summary.accounts.sorted(), gateways: summary.gateways.sorted(),
             providers: summary.providers.sorted(), models: summary.models.sorted())
         let namesJSON = String(decoding: try JSONEncoder().encode(names), as: UTF8.self)
+        let blockRows = SegmentBlockRows(offsets: block.offsets)
         let costs = try write { db in
             try db.transaction { () throws -> SegmentCosts in
                 try Self.upsertSegment(entry, in: db)
@@ -84,12 +87,13 @@ extension Catalog {
                     [
                         .integer(Int64(entry.seq)), .blob(summary.minID.bytes), .blob(summary.maxID.bytes),
                         .integer(Int64(summary.logs)), .text(namesJSON), .blob(costs.encoded()),
+                        blockRows.map { .blob($0.encoded(rows: block.count)) } ?? .null,
                     ])
                 try db.run(NamedQueries.sql("logs_counted_delete"), [.integer(Int64(entry.seq))])
                 return costs
             }
         }
-        sealedLogs.seal(entry.seq, as: SealedLogs.Segment(summary: summary, costs: costs))
+        sealedLogs.seal(entry.seq, as: SealedLogs.Segment(summary: summary, costs: costs, blockRows: blockRows))
     }
 
     // MARK: Active segments
@@ -248,8 +252,19 @@ extension Catalog {
     /// leaves them to the next pass, which finds nothing to purge and forgets them).
     public func sealedSegmentRewritten(_ seq: UInt32, purged: [LogKey]) throws {
         sealedLogs.listing.forget(seq)
-        guard sealedLogs.segment(seq) != nil, !purged.isEmpty else { return }
-        try write { db in try db.transaction { try forgetTombstones(purged, segment: seq, in: db) } }
+        guard sealedLogs.segment(seq) != nil else { return }
+        // Rewritten blocks moved: the block rows of the file now in place.
+        let offsets = try sealedLogs.listing.reader.columns(of: seq).offsets
+        let blockRows = SegmentBlockRows(offsets: offsets)
+        try write { db in
+            try db.transaction {
+                try forgetTombstones(purged, segment: seq, in: db)
+                try db.run(
+                    NamedQueries.sql("sealed_segment_blocks_set"),
+                    [.integer(Int64(seq)), blockRows.map { .blob($0.encoded(rows: offsets.count)) } ?? .null])
+            }
+        }
+        sealedLogs.setBlockRows(blockRows, of: seq)
     }
 
     // MARK: Reading
@@ -342,6 +357,20 @@ extension Catalog {
     /// which reads one block instead of decoding every column of the segment.
     private func located(account: String, id: LogID, in seq: UInt32) throws -> LogIndexEntry? {
         func cost(row: Int) -> (cost: Int64?, saved: Int64?) { sealedLogs.cost(of: seq, row: row) ?? (nil, nil) }
+        let reader = sealedLogs.listing.reader
+        if sealedLogs.loadedColumns(of: seq) == nil, let blocks = sealedLogs.blockRows(of: seq) {
+            // A few small reads of the id index, the block, and the row from the location.
+            guard let location = try reader.locate(id, in: seq), let row = blocks.row(of: location.offset) else {
+                return nil
+            }
+            let record = try reader.read(location)
+            guard record.id == id, record.logged, record.account == account else { return nil }
+            let priced = cost(row: row)
+            var entry = LogIndexEntry(record, location: location)
+            entry.cost = priced.cost
+            entry.saved = priced.saved
+            return entry
+        }
         if let columns = sealedLogs.loadedColumns(of: seq) {
             let block = columns.block
             let position = columns.firstPosition(notBelow: id)
@@ -353,7 +382,6 @@ extension Catalog {
             let priced = cost(row: row)
             return LogIndexEntry(columns: block, row: row, cost: priced.cost, saved: priced.saved, annotation: nil)
         }
-        let reader = sealedLogs.listing.reader
         let index = try reader.index(of: seq)
         guard let location = index.location(of: id) else { return nil }
         let record = try reader.read(location)

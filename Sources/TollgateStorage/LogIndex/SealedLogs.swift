@@ -19,10 +19,13 @@ final class SealedLogs: Sendable {
         /// The costs as `sealed_segments.costs` holds them: two to four bytes a log, where decoded they would take
         /// eighteen or more (a 10 million log store would keep hundreds of megabytes in memory).
         private var encodedCosts: [UInt8]
+        /// Where its blocks start in its rows (a version 2 segment not being rewritten), for lookups by id.
+        var blockRows: SegmentBlockRows?
 
-        init(summary: SegmentSummary, costs: SegmentCosts) {
+        init(summary: SegmentSummary, costs: SegmentCosts, blockRows: SegmentBlockRows? = nil) {
             self.summary = summary
             self.encodedCosts = costs.encoded()
+            self.blockRows = blockRows
         }
 
         /// Row `row`'s cost and saved amount, decoding only the rows before it.
@@ -103,6 +106,14 @@ final class SealedLogs: Sendable {
     }
 
     func set(_ segment: Segment) { state.withLock { $0.sealed[segment.summary.segment] = segment } }
+
+    /// Whether `seq` is a sealed segment that answers for its logs.
+    func isSealed(_ seq: UInt32) -> Bool { state.withLock { $0.sealed[seq] != nil } }
+
+    /// A sealed segment's block rows, when known.
+    func blockRows(of seq: UInt32) -> SegmentBlockRows? { state.withLock { $0.sealed[seq]?.blockRows } }
+
+    func setBlockRows(_ rows: SegmentBlockRows?, of seq: UInt32) { state.withLock { $0.sealed[seq]?.blockRows = rows } }
 
     func setCosts(_ costs: SegmentCosts, of seq: UInt32) {
         state.withLock { state in

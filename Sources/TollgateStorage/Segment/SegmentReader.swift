@@ -126,6 +126,44 @@ public final class SegmentReader: Sendable {
         return (location, record)
     }
 
+    /// The location of the first record with this id in a sealed segment, by a binary search over its index frame
+    /// read a few entries at a time, without reading (or checking) the whole frame: for a single lookup in a
+    /// segment whose index is not in memory. The record read at the location checks itself, and its id must be
+    /// compared by the caller: a damaged entry can only point at another record.
+    public func locate(_ id: LogID, in segment: UInt32) throws -> RecordLocation? {
+        if let cached = state.withLock({ $0.indexes[segment] }) { return cached.location(of: id) }
+        guard let footer = try footer(of: segment), footer.mayContain(id) else { return nil }
+        let file = try file(segment)
+        let entries = UInt64(SegmentFormat.frameHeaderSize) + 4
+        let count = (UInt64(footer.indexLength) &- entries) / UInt64(SegmentIndex.entrySize)
+        func entry(_ i: UInt64) throws -> (id: LogID, offset: UInt64, length: UInt32) {
+            let bytes = try file.read(
+                count: SegmentIndex.entrySize, at: footer.indexOffset + entries + i * UInt64(SegmentIndex.entrySize))
+            guard bytes.count == SegmentIndex.entrySize else {
+                throw SegmentError(.corrupt, "index of segment \(segment) ends early")
+            }
+            return bytes.withUnsafeBytes { raw in
+                (
+                    LogID(
+                        high: UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self)),
+                        low: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))),
+                    UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)),
+                    UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 24, as: UInt32.self))
+                )
+            }
+        }
+        var low: UInt64 = 0
+        var high = count
+        while low < high {
+            let mid = (low + high) / 2
+            if try entry(mid).id < id { low = mid + 1 } else { high = mid }
+        }
+        guard low < count else { return nil }
+        let found = try entry(low)
+        guard found.id == id else { return nil }
+        return RecordLocation(segment: segment, offset: found.offset, length: found.length)
+    }
+
     /// Finds a record by id in any sealed segment (footer id ranges first, then the indexes), newest first.
     public func find(_ id: LogID) throws -> (location: RecordLocation, record: LogRecord)? {
         for segment in try segments().reversed() {
