@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import TollgateAnalytics
 import TollgateModel
 import TollgateStorage
@@ -35,21 +36,32 @@ struct GenerateCommand: ParsableCommand {
         where try store.catalog.gateway(account: account, id: gateway) == nil {
             _ = try store.catalog.createGateway(account: account, id: gateway, collectLogs: true)
         }
-        var traffic = SyntheticTraffic(
-            seed: seed, count: records, start: startMs, end: endMs, payloads: noPayload ? .none : .small)
+        // The records are made on a thread of their own while this one stores them (the two cores share the work);
+        // one producer in order, so a seed still gives the same records in the same order.
+        let batches = RecordBatches(capacity: 4)
+        let (seed, records, account, payloads) = (
+            seed, records, account, noPayload ? SyntheticTraffic.Payloads.none : .small
+        )
+        let producer = Thread {
+            var traffic = SyntheticTraffic(seed: seed, count: records, start: startMs, end: endMs, payloads: payloads)
+            var made = 0
+            while made < records {
+                let count = min(1024, records - made)
+                var batch: [LogRecord] = []
+                batch.reserveCapacity(count)
+                for _ in 0..<count { batch.append(traffic.next(account: account)) }
+                made += count
+                batches.put(batch)
+            }
+        }
+        producer.start()
         let progress = ProgressBar("generate", total: records)
         var written = 0
-        var batch: [LogRecord] = []
-        batch.reserveCapacity(1024)
         var sinceCommit = 0
         var rawBodies: Int64 = 0
         while written < records {
-            batch.removeAll(keepingCapacity: true)
-            for _ in 0..<min(1024, records - written) {
-                let record = traffic.next(account: account)
-                rawBodies += record.requestSize + record.responseSize
-                batch.append(record)
-            }
+            let batch = batches.take()
+            for record in batch { rawBodies += record.requestSize + record.responseSize }
             try store.append(batch)
             written += batch.count
             sinceCommit += batch.count
@@ -67,5 +79,29 @@ struct GenerateCommand: ParsableCommand {
             "wrote \(written) records for account \(account) from \(RFC3339.format(milliseconds: startMs)) to "
                 + "\(RFC3339.format(milliseconds: endMs)) into \(data.path) (raw bodies: \(rawBodies) bytes, "
                 + "the sum of the logs' request and response sizes)")
+    }
+}
+
+/// A bounded hand-over of record batches from the thread that makes them to the one that stores them.
+private final class RecordBatches: Sendable {
+    private let queue = Mutex<[[LogRecord]]>([])
+    private let free: DispatchSemaphore
+    private let ready = DispatchSemaphore(value: 0)
+
+    init(capacity: Int) { free = DispatchSemaphore(value: capacity) }
+
+    /// Waits for room, then hands `batch` over.
+    func put(_ batch: [LogRecord]) {
+        free.wait()
+        queue.withLock { $0.append(batch) }
+        ready.signal()
+    }
+
+    /// Waits for the next batch.
+    func take() -> [LogRecord] {
+        ready.wait()
+        let batch = queue.withLock { $0.removeFirst() }
+        free.signal()
+        return batch
     }
 }
