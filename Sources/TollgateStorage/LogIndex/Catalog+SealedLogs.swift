@@ -358,7 +358,8 @@ extension Catalog {
     private func located(account: String, id: LogID, in seq: UInt32) throws -> LogIndexEntry? {
         func cost(row: Int) -> (cost: Int64?, saved: Int64?) { sealedLogs.cost(of: seq, row: row) ?? (nil, nil) }
         let reader = sealedLogs.listing.reader
-        if sealedLogs.loadedColumns(of: seq) == nil, let blocks = sealedLogs.blockRows(of: seq) {
+        let loaded = sealedLogs.loadedColumns(of: seq)
+        if loaded == nil, let blocks = sealedLogs.blockRows(of: seq) {
             // A few small reads of the id index, the block, and the row from the location.
             guard let location = try reader.locate(id, in: seq), let row = blocks.row(of: location.offset) else {
                 return nil
@@ -371,7 +372,7 @@ extension Catalog {
             entry.saved = priced.saved
             return entry
         }
-        if let columns = sealedLogs.loadedColumns(of: seq) {
+        if let columns = loaded {
             let block = columns.block
             let position = columns.firstPosition(notBelow: id)
             guard position < block.count else { return nil }

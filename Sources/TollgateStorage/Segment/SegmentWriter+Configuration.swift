@@ -6,7 +6,8 @@ extension SegmentWriter {
         /// Seal the active segment before it would pass this size (bytes).
         public var maxSegmentBytes: UInt64 = 64 << 20
         /// ...or past this many records (logs and usage records). The catalog holds the logs of the segment being
-        /// written in memory, about 200 bytes each, and a listing decodes a sealed segment's columns whole.
+        /// written in memory (about 200 bytes each, by the columns' layout), and a listing decodes a sealed
+        /// segment's columns whole.
         public var maxSegmentRecords = 65_536
         /// Seal the active segment once its first record is this old (milliseconds).
         public var maxSegmentAgeMillis: Int64 = 3_600_000
