@@ -1,3 +1,5 @@
+import CSQLite
+import Foundation
 import Testing
 
 @testable import TollgateStorage
@@ -52,5 +54,16 @@ struct WriteHealthTests {
         #expect(health.failed(.append, reason: "full", now: 9_000) == .startedFailing)
         #expect(health.failure?.since == 9_000)
         #expect(health.failure?.attempts == 1)
+    }
+
+    @Test func aFullDiskReadsTheSameWhetherTheSegmentOrTheCatalogMetIt() {
+        let segment = SegmentError(.io, "pwrite failed", errno: ENOSPC)
+        let catalog = SQLiteError(
+            code: .library, resultCode: SQLITE_FULL, message: "database or disk is full", sql: nil)
+        #expect(LogStore.reason(of: segment) == String(cString: strerror(ENOSPC)))
+        #expect(LogStore.reason(of: catalog).hasPrefix(String(cString: strerror(ENOSPC))))
+        #expect(LogStore.reason(of: catalog).contains("database or disk is full"))
+        let busy = SQLiteError(code: .busy, resultCode: SQLITE_BUSY, message: "database is locked", sql: nil)
+        #expect(LogStore.reason(of: busy) == "database is locked")
     }
 }

@@ -1,3 +1,4 @@
+import CSQLite
 import Foundation
 import Logging
 import Synchronization
@@ -448,7 +449,11 @@ extension LogStore {
         if let error = error as? SegmentError {
             return error.errno != 0 ? String(cString: strerror(error.errno)) : error.message
         }
-        if let error = error as? SQLiteError { return error.message }
+        if let error = error as? SQLiteError {
+            // A full disk reads the same whichever write met it first, the segment's or the catalog's.
+            guard error.resultCode & 0xFF == SQLITE_FULL else { return error.message }
+            return String(cString: strerror(ENOSPC)) + " (catalog: " + error.message + ")"
+        }
         return "\(error)"
     }
 
