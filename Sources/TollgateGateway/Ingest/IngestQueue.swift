@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 import Synchronization
 import TollgateModel
 
@@ -25,7 +26,8 @@ public final class IngestQueue: ExchangeSink, Sendable {
     }
 
     private struct State {
-        var buffer: [Exchange] = []
+        /// A ring, so a batch taken off the front of a backlog moves nothing else.
+        var buffer = CircularBuffer<Exchange>()
         var waiter: CheckedContinuation<Void, Never>?
         var accepted = 0
         var dropped = 0
@@ -84,8 +86,10 @@ public final class IngestQueue: ExchangeSink, Sendable {
             let batch: [Exchange]? = state.withLock { s in
                 if s.buffer.isEmpty { return s.closed ? [] : nil }
                 if s.buffer.count <= max {
-                    defer { s.buffer.removeAll(keepingCapacity: true) }
-                    return s.buffer
+                    // The ring is handed over whole: keeping its capacity would keep a second buffer as large as
+                    // the largest backlog.
+                    defer { s.buffer = CircularBuffer() }
+                    return Array(s.buffer)
                 }
                 let head = Array(s.buffer.prefix(max))
                 s.buffer.removeFirst(max)

@@ -58,15 +58,15 @@ struct ActiveSegmentLogs: Sendable {
             accounts: names(.account), gateways: names(.gateway), providers: names(.provider), models: names(.model))
     }
 
-    /// The costs of the rows of `sealed`, the segment's columns as sealed (every record, usage records too), matched
-    /// by record offset.
-    func costs(of sealed: ColumnBlock) -> SegmentCosts {
+    /// The costs of the rows of the segment as sealed (every record, usage records too, their record offsets in
+    /// row order), matched by record offset.
+    func costs(of sealed: [UInt64]) -> SegmentCosts {
         var byOffset: [UInt64: Int] = [:]
         byOffset.reserveCapacity(block.count)
         for row in 0..<block.count { byOffset[block.offsets[row]] = row }
         var out = SegmentCosts(rows: sealed.count)
         for row in 0..<sealed.count {
-            guard let mine = byOffset[sealed.offsets[row]] else { continue }
+            guard let mine = byOffset[sealed[row]] else { continue }
             out.cost[row] = costs.cost[mine]
             out.saved[row] = costs.saved[mine]
         }

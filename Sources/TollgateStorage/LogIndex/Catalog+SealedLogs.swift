@@ -35,9 +35,9 @@ extension Catalog {
     /// leave the catalog's memory of the segment being written (`ActiveSegmentLogs`, or the `logs` rows of a
     /// segment written before): their costs go to the segment's costs, its summary to `sealed_segments`. Every
     /// record of the segment must be indexed already (the store seals after indexing what it appended).
-    public func sealSegment(_ entry: SegmentEntry, columns block: ColumnBlock) throws {
+    func sealSegment(_ entry: SegmentEntry, rows sealed: SealedRows) throws {
         let active = sealedLogs.withActive { $0[entry.seq] }
-        guard block.hasListingColumns, let summary = SegmentSummary(block) else {
+        guard let summary = sealed.summary else {
             // A segment without its listing columns: its logs are `logs` rows (none are active: such a segment is
             // not written any more, only read).
             try write { db in
@@ -61,11 +61,11 @@ extension Catalog {
             accounts: summary.accounts.sorted(), gateways: summary.gateways.sorted(),
             providers: summary.providers.sorted(), models: summary.models.sorted())
         let namesJSON = String(decoding: try JSONEncoder().encode(names), as: UTF8.self)
-        let blockRows = SegmentBlockRows(offsets: block.offsets)
+        let blockRows = SegmentBlockRows(offsets: sealed.offsets)
         let costs = try write { db in
             try db.transaction { () throws -> SegmentCosts in
                 try Self.upsertSegment(entry, in: db)
-                var costs = active?.costs(of: block) ?? SegmentCosts(rows: block.count)
+                var costs = active?.costs(of: sealed.offsets) ?? SegmentCosts(rows: sealed.count)
                 // The `logs` rows of a segment whose writing began before active segments were kept in memory.
                 var byOffset: [UInt64: (cost: Int64?, saved: Int64?)] = [:]
                 for row in try db.query(
@@ -75,8 +75,8 @@ extension Catalog {
                     byOffset[row.0] = (row.1, row.2)
                 }
                 if !byOffset.isEmpty {
-                    for row in 0..<block.count {
-                        guard let priced = byOffset[block.offsets[row]] else { continue }
+                    for row in 0..<sealed.count {
+                        guard let priced = byOffset[sealed.offsets[row]] else { continue }
                         costs.cost[row] = priced.cost
                         costs.saved[row] = priced.saved
                     }
@@ -87,7 +87,7 @@ extension Catalog {
                     [
                         .integer(Int64(entry.seq)), .blob(summary.minID.bytes), .blob(summary.maxID.bytes),
                         .integer(Int64(summary.logs)), .text(namesJSON), .blob(costs.encoded()),
-                        blockRows.map { .blob($0.encoded(rows: block.count)) } ?? .null,
+                        blockRows.map { .blob($0.encoded(rows: sealed.count)) } ?? .null,
                     ])
                 try db.run(NamedQueries.sql("logs_counted_delete"), [.integer(Int64(entry.seq))])
                 return costs
@@ -99,14 +99,21 @@ extension Catalog {
     // MARK: Active segments
 
     /// A durable log of a segment being written, as the store adds it: its index entry (where it is, its price)
-    /// and its record (what its columns are made of).
+    /// and its record without headers and bodies (what its columns are made of). The store holds a commit
+    /// interval's logs this way until they are durable; their headers and bodies, most of a record, are in the
+    /// segment already and are not kept twice.
     public struct ActiveLog: Sendable {
         public var entry: LogIndexEntry
-        public var record: LogRecord
+        public private(set) var record: LogRecord
 
         public init(_ entry: LogIndexEntry, record: LogRecord) {
             self.entry = entry
-            self.record = record
+            var columns = record
+            columns.requestHeaders = []
+            columns.responseHeaders = []
+            columns.requestBody = []
+            columns.responseBody = []
+            self.record = columns
         }
 
         var location: RecordLocation { entry.location }

@@ -38,6 +38,15 @@ public struct SegmentSummary: Sendable, Equatable {
             gateways: names(.gateway), providers: names(.provider), models: names(.model))
     }
 
+    /// The summary of the columns of the segment being written (at its seal); nil when it holds no row.
+    init?(_ columns: ColumnBuilder) {
+        guard let range = columns.idRange else { return nil }
+        func names(_ column: LogColumn) -> Set<String> { Set(columns.values(column)) }
+        self.init(
+            segment: columns.segment, minID: range.min, maxID: range.max, logs: columns.rowsSet(.logged),
+            accounts: names(.account), gateways: names(.gateway), providers: names(.provider), models: names(.model))
+    }
+
     /// False when no log of the segment can match `query` (its names), whatever its other filters.
     public func mayMatch(_ query: LogQuery) -> Bool {
         guard logs > 0, accounts.contains(query.account) else { return false }

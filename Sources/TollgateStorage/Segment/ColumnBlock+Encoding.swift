@@ -90,7 +90,7 @@ extension ColumnBlock {
         var dictionary: [String] = []
         dictionary.reserveCapacity(n)
         for _ in 0..<n { dictionary.append(try r.string(r.length())) }
-        var codes: [UInt32] = []
+        var codes = StringColumn.Codes()
         codes.reserveCapacity(rows)
         for _ in 0..<rows {
             let code = try r.varint()

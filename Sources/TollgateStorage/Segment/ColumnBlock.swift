@@ -74,7 +74,7 @@ public struct ColumnBlock: Sendable {
             switch column.kind {
             case .strings:
                 block.strings[column.slot] = StringColumn(
-                    dictionary: [], codes: Array(repeating: StringColumn.nullCode, count: count))
+                    dictionary: [], codes: StringColumn.Codes(repeating: StringColumn.nullCode, count: count))
             case .bitmap: block.flags[column.slot] = Array(repeating: column.absentFlag, count: count)
             case .varints, .zigzags, .nullable:
                 block.integers[column.slot] = IntegerColumn(repeating: column.absentInteger, count: count)

@@ -55,6 +55,12 @@ struct ColumnBuilder: Sendable {
         previousCreatedAt = at
     }
 
+    /// The distinct values of a string column so far, in first-seen order.
+    func values(_ column: LogColumn) -> [String] { strings[column.slot].values }
+
+    /// How many rows have a flag column set.
+    func rowsSet(_ column: LogColumn) -> Int { flags[column.slot].setCount }
+
     /// The smallest and largest id, nil when empty.
     var idRange: (min: LogID, max: LogID)? { ids.range }
 
@@ -125,6 +131,9 @@ extension ColumnBuilder {
             codes.varint(code)
         }
 
+        /// The distinct values, in first-seen order.
+        var values: [String] { dictionary }
+
         var encoded: [UInt8] {
             var w = WireWriter(capacity: codes.bytes.count + dictionary.count * 16 + 8)
             w.varint(UInt64(dictionary.count))
@@ -144,6 +153,9 @@ extension ColumnBuilder {
             if bit { bytes[bytes.count - 1] |= 1 << UInt8(count % 8) }
             count += 1
         }
+
+        /// Rows whose bit is set (the bits after the last row are never set).
+        var setCount: Int { bytes.reduce(0) { $0 + $1.nonzeroBitCount } }
     }
 
     /// An integer column being written: unsigned or zigzag varints, or (nullable) a presence bitmap and the

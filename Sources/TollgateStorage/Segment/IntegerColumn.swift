@@ -1,15 +1,15 @@
-/// The rows of an integer column of a decoded `ColumnBlock`: the values in one array and which rows are null in a
-/// bitmap beside it, so a row takes 8 bytes and a bit instead of an optional's 16. Reads as a collection of
-/// `Int64?`.
+/// The rows of an integer column of a decoded `ColumnBlock`: the values packed in as few bytes as the largest needs
+/// (`PackedIntegers`) and which rows are null in a bitmap beside it, so a status code takes 2 bytes and a bit instead
+/// of an optional's 16. Reads as a collection of `Int64?`.
 public struct IntegerColumn: Sendable, Equatable, RandomAccessCollection {
-    private var values: [Int64] = []
+    private var values = PackedIntegers()
     /// Bit `row % 64` of word `row / 64` set: the row is null. Empty while no row is.
     private var nulls: [UInt64] = []
 
     public init() {}
 
     public init(repeating value: Int64?, count: Int) {
-        values = Array(repeating: value ?? 0, count: count)
+        values = PackedIntegers(repeating: value ?? 0, count: count)
         if value == nil { nulls = Array(repeating: .max, count: (count + 63) / 64) }
     }
 

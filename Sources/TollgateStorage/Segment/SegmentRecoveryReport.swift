@@ -35,4 +35,6 @@ public struct SealedSegment: Sendable, Equatable {
     public var footer: SegmentFooter
     /// Size of the sealed file.
     public var bytes: UInt64
+    /// Its rows as the catalog records them, from the writer's own columns.
+    var rows: SealedRows
 }

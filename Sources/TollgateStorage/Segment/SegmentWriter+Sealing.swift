@@ -17,7 +17,8 @@ extension SegmentWriter {
         unsyncedBytes = false
         markDurable()
         activeSealed = true
-        let sealed = SealedSegment(segment: activeSegment, footer: footer, bytes: writtenBytes)
+        let sealed = SealedSegment(
+            segment: activeSegment, footer: footer, bytes: writtenBytes, rows: SealedRows(columns))
         logger.debug(
             "sealed segment",
             metadata: [

@@ -5,12 +5,12 @@ public struct StringColumn: Sendable {
     /// Distinct values, in first-seen order.
     public private(set) var dictionary: [String] = []
     /// One per row: a position in `dictionary`, or `nullCode`.
-    public private(set) var codes: [UInt32] = []
+    public private(set) var codes = Codes()
     private var lookup: [String: UInt32] = [:]
 
     public init() {}
 
-    init(dictionary: [String], codes: [UInt32]) {
+    init(dictionary: [String], codes: Codes) {
         self.dictionary = dictionary
         self.codes = codes
         for (i, value) in dictionary.enumerated() where lookup[value] == nil { lookup[value] = UInt32(i) }
@@ -42,6 +42,31 @@ public struct StringColumn: Sendable {
     }
 
     mutating func reserveCapacity(_ n: Int) { codes.reserveCapacity(n) }
+
+    /// The rows' codes, packed (`PackedIntegers`: one byte a row while the dictionary holds at most 127 values).
+    public struct Codes: Sendable, RandomAccessCollection {
+        /// A code, or -1 for `nullCode`.
+        private var packed = PackedIntegers()
+
+        init() {}
+
+        init(repeating code: UInt32, count: Int) {
+            packed = PackedIntegers(repeating: code == StringColumn.nullCode ? -1 : Int64(code), count: count)
+        }
+
+        public var startIndex: Int { 0 }
+        public var endIndex: Int { packed.count }
+
+        @inline(__always)
+        public subscript(row: Int) -> UInt32 {
+            let code = packed[row]
+            return code < 0 ? StringColumn.nullCode : UInt32(truncatingIfNeeded: code)
+        }
+
+        mutating func append(_ code: UInt32) { packed.append(code == StringColumn.nullCode ? -1 : Int64(code)) }
+
+        mutating func reserveCapacity(_ n: Int) { packed.reserveCapacity(n) }
+    }
 }
 
 extension StringColumn: Equatable {
