@@ -37,6 +37,7 @@ struct RequestDecoderTests {
         "GET / HTTP/1.1\r\nX-A: 1\r\nx-a: 2\r\nX-A: 3\r\n\r\n",
         "OPTIONS * HTTP/1.1\r\n\r\nPATCH /p HTTP/1.1\r\ncontent-length: 1\r\n\r\nzM-SEARCH * HTTP/1.1\r\n\r\n",
         "GET http://example.com/a?b HTTP/1.1\r\n\r\n",
+        "QUERY /q HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}SOURCE /s HTTP/1.1\r\n\r\nUNLINK /u HTTP/1.1\r\n\r\n",
         "GET / HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nGET /after HTTP/1.1\r\n\r\n",
         "GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\nGET /after HTTP/1.1\r\n\r\n",
         "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\nbytes after",

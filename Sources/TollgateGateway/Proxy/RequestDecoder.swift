@@ -199,6 +199,7 @@ struct RequestDecoder: ByteToMessageDecoder {
         switch name {
         case "M-SEARCH": return .MSEARCH
         case "SOURCE": return .RAW(value: "SOURCE")
+        case "QUERY": return .RAW(value: "QUERY")
         case "MSEARCH": throw HTTPParserError.invalidMethod
         default: break
         }
