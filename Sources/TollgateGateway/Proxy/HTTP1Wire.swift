@@ -83,6 +83,34 @@ enum HTTP1Wire {
         byte == tab || (byte >= 0x20 && byte != 0x7F)
     }
 
+    /// Whether every byte of `bytes[start..<end]` may be in a field value (`isValueByte`): eight bytes at a time
+    /// while none of them is below 0x20 or 0x7F, byte by byte from the first eight that may hold one (a tab, or a
+    /// byte refused).
+    @inline(__always)
+    static func valuePlain(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> Bool {
+        var index = start
+        if let base = bytes.baseAddress {
+            let low = UInt64(0x2020_2020_2020_2020)
+            let high = UInt64(0x8080_8080_8080_8080)
+            let delete = UInt64(0x7F7F_7F7F_7F7F_7F7F)
+            let ones = UInt64(0x0101_0101_0101_0101)
+            while end - index >= 8 {
+                let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+                // A byte below 0x20 (with the top bit clear) sets its top bit in `word - low`, and so does a zero
+                // byte of `word ^ delete` (a 0x7F) in `x - ones`.
+                let below = (word &- low) & ~word & high
+                let deleted = ((word ^ delete) &- ones) & ~(word ^ delete) & high
+                if below | deleted != 0 { break }
+                index += 8
+            }
+        }
+        while index < end {
+            guard isValueByte(bytes[index]) else { return false }
+            index += 1
+        }
+        return true
+    }
+
     /// The index just past the empty line that ends a header section starting at `start` (an empty section is its
     /// empty line alone), searching line ends from `from` on (earlier ones were searched already); nil when the
     /// section is not complete in `bytes`.
@@ -133,10 +161,7 @@ enum HTTP1Wire {
             // Leading whitespace is not part of the value; trailing whitespace is (as llhttp reads it).
             let valueStart = index
             let valueEnd = lineEnd
-            while index < valueEnd {
-                guard isValueByte(bytes[index]) else { throw HTTPParserError.invalidHeaderToken }
-                index += 1
-            }
+            guard valuePlain(bytes, from: valueStart, to: valueEnd) else { throw HTTPParserError.invalidHeaderToken }
             let nameCount = nameEnd - line
             let valueCount = valueEnd - valueStart
             budget.fieldCount += 1
