@@ -538,8 +538,9 @@ extension ProxyHandler: UpstreamDelegate {
                 ? nil
                 : RetryPolicy.retryAfterMilliseconds(
                     head.headers.first(name: "retry-after"), now: shared.clock.wallMilliseconds())
+            let keepAlive = head.isKeepAlive && exchange.upstream?.responseEndsAtClose != true
             let action = exchange.machine.upstreamHead(
-                status: head.status.code, keepAlive: head.isKeepAlive, now: shared.clock.now(), retryAfter: retryAfter)
+                status: head.status.code, keepAlive: keepAlive, now: shared.clock.now(), retryAfter: retryAfter)
             switch action {
             case .discardResponseHead:
                 // Kept for the failed attempt's log; the client never sees it.

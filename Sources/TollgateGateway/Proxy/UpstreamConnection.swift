@@ -11,7 +11,7 @@ protocol UpstreamDelegate: AnyObject {
     func upstreamClosed(error: (any Error)?)
 }
 
-/// The last handler of an upstream connection's pipeline (after NIOHTTP1's response decoder): hands response parts
+/// The last handler of an upstream connection's pipeline (after the response decoder, `ResponseDecoder`): hands response parts
 /// to the attached exchange, writes request parts, and lets the exchange pause reading (backpressure).
 ///
 /// Request parts are encoded here (`RequestEncoder`), not by a handler of their own: the bytes written between two
@@ -25,7 +25,7 @@ final class UpstreamConnection: ChannelDuplexHandler {
     let endpoint: UpstreamTarget.Endpoint
     private var context: ChannelHandlerContext?
     /// The response decoder in front of this handler, and its context: request bytes are written from there.
-    private let decoder: HTTPResponseDecoder?
+    private let decoder: ResponseDecoder?
     private var wire: ChannelHandlerContext?
     private var encoder = RequestEncoder()
     /// The exchange using the connection; nil while pooled.
@@ -42,12 +42,15 @@ final class UpstreamConnection: ChannelDuplexHandler {
 
     /// `decoder`: the response decoder right before this handler; without one (a pipeline with NIOHTTP1's request
     /// encoder) request parts go on as parts.
-    init(endpoint: UpstreamTarget.Endpoint, decoder: HTTPResponseDecoder? = nil) {
+    init(endpoint: UpstreamTarget.Endpoint, decoder: ResponseDecoder? = nil) {
         self.endpoint = endpoint
         self.decoder = decoder
     }
 
     var channel: (any Channel)? { context?.channel }
+    /// The response being read runs to the connection's close (no length, not chunked): the connection is not
+    /// reused after it, whatever the response's `Connection` header says.
+    var responseEndsAtClose: Bool { decoder?.responseEndsAtClose ?? false }
     var isWritable: Bool { context?.channel.isWritable ?? false }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -55,7 +58,7 @@ final class UpstreamConnection: ChannelDuplexHandler {
         isActive = context.channel.isActive
         if decoder != nil {
             wire = try? context.pipeline.syncOperations.context(
-                handlerType: ByteToMessageHandler<HTTPResponseDecoder>.self)
+                handlerType: ByteToMessageHandler<ResponseDecoder>.self)
         }
     }
 
@@ -134,7 +137,7 @@ final class UpstreamConnection: ChannelDuplexHandler {
             context.write(wrapOutboundOut(part), promise: nil)
             return
         }
-        if case .head(let head) = part { decoder.write(data: .head(head)) }
+        if case .head(let head) = part { decoder.requestStarted(method: head.method) }
         if let (before, large) = encoder.encode(part, allocator: context.channel.allocator) {
             // A large body part goes out as it is, after what was encoded before it.
             if let before { wire.write(NIOAny(before), promise: nil) }

@@ -56,7 +56,7 @@ final class UpstreamPool {
     }
 
     /// Opens a new connection: TCP (with the connect timeout), TLS with SNI and verification for HTTPS, the HTTP/1.1
-    /// client codec and an `UpstreamConnection` at the end.
+    /// response decoder (`ResponseDecoder`) and an `UpstreamConnection` at the end.
     /// The channel's last handler is its `UpstreamConnection`.
     func connect(_ target: UpstreamTarget) -> EventLoopFuture<any Channel> {
         let endpoint = target.endpoint
@@ -77,7 +77,7 @@ final class UpstreamPool {
                     // No request encoder nor header validation: `UpstreamConnection` encodes the request itself, and
                     // every header sent upstream is either the gateway's own or came through the client connection's
                     // HTTP parser, which refuses CR, LF and NUL in names and values.
-                    let decoder = HTTPResponseDecoder(leftOverBytesStrategy: .fireError)
+                    let decoder = ResponseDecoder()
                     try sync.addHandler(ByteToMessageHandler(decoder))
                     try sync.addHandler(UpstreamConnection(endpoint: endpoint, decoder: decoder))
                 }

@@ -8,8 +8,8 @@ import NIOHTTPTypesHTTP1
 /// The child channel of the gateway's one HTTP port: `/v1/…` is proxied by SwiftNIO handlers on NIOHTTP1 parts,
 /// everything else goes to the Hummingbird responder (the REST API).
 ///
-/// The pipeline mirrors Hummingbird's `HTTP1Channel` with the proxy handler inserted right after NIOHTTP1's request
-/// decoder, in place of NIOHTTP1's response encoder: request decoder → `ProxyHandler` → `HTTP1ToHTTPServerCodec` →
+/// The pipeline mirrors Hummingbird's `HTTP1Channel` with the proxy handler inserted right after the request decoder
+/// (`RequestDecoder`, in place of NIOHTTP1's), in place of NIOHTTP1's response encoder: request decoder → `ProxyHandler` → `HTTP1ToHTTPServerCodec` →
 /// additional handlers → `HTTPConnectionStateHandler` → async channel. `ProxyHandler` encodes every response itself
 /// (`ResponseEncoder`, the same bytes as NIOHTTP1's encoder), so the proxy writes its responses as bytes.
 public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
@@ -38,11 +38,11 @@ public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
             limits.maxHeaderListSize = configuration.httpDecoder.maxHeaderListSize
             limits.maxHeaderFieldCount = configuration.httpDecoder.maxHeaderFieldCount
             let sync = channel.pipeline.syncOperations
-            // NIOHTTP1's server pipeline without its response encoder (`ProxyHandler` encodes responses and tells
+            // NIOHTTP1's server pipeline with Tollgate's request decoder (the same parts and errors as NIOHTTP1's) and
+            // without its response encoder (`ProxyHandler` encodes responses and tells
             // its encoder each request's method); no pipelining assistance (`ProxyHandler` orders pipelined
             // responses itself), no error handler (Hummingbird answers parse errors), no outbound header validation.
-            try sync.addHandler(
-                ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits)))
+            try sync.addHandler(ByteToMessageHandler(RequestDecoder(limits: limits)))
             try sync.addHandler(
                 ProxyHandler(
                     shared: proxy, pool: proxy.pool(for: channel.eventLoop), idleTimeout: configuration.idleTimeout))

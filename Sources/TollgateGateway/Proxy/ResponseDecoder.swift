@@ -1,0 +1,211 @@
+import NIOCore
+import NIOHTTP1
+
+/// Decodes an upstream connection's bytes into response parts, as NIOHTTP1's `HTTPResponseDecoder` does with its
+/// defaults (the same parts, the same rules, the same errors, informational responses dropped), at less cost: a head
+/// is found by one scan for its empty line and read in one pass, each header name and value made a `String` once;
+/// body parts are slices of the bytes read.
+///
+/// Framing follows the request each response answers (`requestStarted`, told by `UpstreamConnection` as it writes
+/// the request head): a response to `HEAD` or `CONNECT`, and one with status 1xx, 204 or 304, has no body whatever
+/// its headers say; otherwise the body is chunked, has a length, or runs to the connection's close. A 1xx other than
+/// 101 is dropped and the final response follows. A response that does not keep the connection alive ends the
+/// stream (anything but blank lines after it is `closedConnection`); after a 101 upgrade nothing more is decoded.
+final class ResponseDecoder: ByteToMessageDecoder {
+    typealias InboundOut = HTTPClientResponsePart
+
+    private enum State {
+        case head(scanned: Int)
+        case body(BodyReader, then: After)
+        case closed
+        case upgraded
+    }
+
+    private enum After {
+        case next
+        case closed
+        case upgraded
+    }
+
+    private var state = State.head(scanned: 0)
+    private let limits: HTTP1Wire.Limits
+    /// The methods of the requests written whose final response heads have not come yet, oldest first.
+    private var methods = CircularBuffer<HTTPMethod>(initialCapacity: 2)
+    /// The response whose head came last is read up to the connection's close: the connection cannot be reused,
+    /// whatever its `Connection` header says (NIOHTTP1's head says so in its `isKeepAlive`, which a head made here
+    /// cannot).
+    private(set) var responseEndsAtClose = false
+
+    init(limits: NIOHTTPDecoderLimitConfiguration = .init()) {
+        self.limits = HTTP1Wire.Limits(limits)
+    }
+
+    /// A request head with `method` was written: the next final response answers it (after those before it).
+    func requestStarted(method: HTTPMethod) {
+        methods.append(method)
+    }
+
+    func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        while true {
+            switch state {
+            case .head(let scanned):
+                guard let (head, reader, after) = try readHead(&buffer, scanned: scanned) else { return .needMoreData }
+                guard let head else {
+                    // An informational response: dropped.
+                    finished(after)
+                    continue
+                }
+                if let reader { state = .body(reader, then: after) } else { finished(after) }
+                responseEndsAtClose = reader?.endsAtClose ?? false
+                context.fireChannelRead(wrapInboundOut(.head(head)))
+                if reader == nil { context.fireChannelRead(wrapInboundOut(.end(nil))) }
+            case .body(var reader, let after):
+                let event = try reader.next(&buffer)
+                switch event {
+                case nil:
+                    state = .body(reader, then: after)
+                    return .needMoreData
+                case .body(let bytes):
+                    state = .body(reader, then: after)
+                    context.fireChannelRead(wrapInboundOut(.body(bytes)))
+                case .end(let trailers):
+                    finished(after)
+                    context.fireChannelRead(wrapInboundOut(.end(trailers)))
+                }
+            case .closed:
+                let view = buffer.readableBytesView
+                buffer.moveReaderIndex(forwardBy: view.prefix { $0 == HTTP1Wire.cr || $0 == HTTP1Wire.lf }.count)
+                if buffer.readableBytes > 0 { throw HTTPParserError.closedConnection }
+                return .needMoreData
+            case .upgraded:
+                return .needMoreData
+            }
+        }
+    }
+
+    func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        if case .upgraded = state { return .needMoreData }
+        while buffer.readableBytes > 0, case .continue = try decode(context: context, buffer: &buffer) {}
+        guard seenEOF else { return .needMoreData }
+        switch state {
+        case .head:
+            let view = buffer.readableBytesView
+            buffer.moveReaderIndex(forwardBy: view.prefix { $0 == HTTP1Wire.cr || $0 == HTTP1Wire.lf }.count)
+            if buffer.readableBytes > 0 { throw HTTPParserError.invalidEOFState }
+        case .body(let reader, _):
+            // A body read to the close ends there; any other is cut short.
+            guard reader.endsAtClose else { throw HTTPParserError.invalidEOFState }
+            state = .closed
+            context.fireChannelRead(wrapInboundOut(.end(nil)))
+        case .closed, .upgraded:
+            break
+        }
+        return .needMoreData
+    }
+
+    private func finished(_ after: After) {
+        switch after {
+        case .next: state = .head(scanned: 0)
+        case .closed: state = .closed
+        case .upgraded: state = .upgraded
+        }
+    }
+
+    /// A complete head at the front of `buffer` (after blank lines), consumed: the head (nil for an informational
+    /// response, which is dropped), its body's reader (nil: no body) and what follows. Nil when not complete yet.
+    private func readHead(_ buffer: inout ByteBuffer, scanned: Int) throws -> (
+        HTTPResponseHead?, BodyReader?, After
+    )? {
+        if scanned == 0 {
+            let view = buffer.readableBytesView
+            if let first = view.first, first == HTTP1Wire.cr || first == HTTP1Wire.lf {
+                buffer.moveReaderIndex(forwardBy: view.prefix { $0 == HTTP1Wire.cr || $0 == HTTP1Wire.lf }.count)
+            }
+        }
+        let limits = limits
+        let parsed = try buffer.withUnsafeReadableBytes { bytes -> (Int, Parsed)? in
+            guard let end = HTTP1Wire.sectionEnd(bytes, start: 0, from: scanned) else {
+                guard bytes.count <= limits.unfinishedHeadBound else { throw HTTPParserError.headerOverflow }
+                return nil
+            }
+            return (end, try Self.parseHead(bytes, end: end, limits: limits))
+        }
+        guard let (end, head) = parsed else {
+            state = .head(scanned: buffer.readableBytes)
+            return nil
+        }
+        buffer.moveReaderIndex(forwardBy: end)
+        let code = head.status
+        let keepAlive = head.framing.keepAlive(minor: head.minor)
+        let interim = (100..<200).contains(code) && code != 101
+        if interim { return (nil, nil, keepAlive ? .next : .closed) }
+        guard let method = methods.popFirst() else { throw NIOHTTPDecoderError.unsolicitedResponse }
+        let response = HTTPResponseHead(
+            version: HTTPVersion(major: 1, minor: head.minor), status: HTTPResponseStatus(statusCode: code),
+            headers: HTTPHeaders(head.fields))
+        let framing = head.framing
+        if method == .HEAD || method == .CONNECT || code / 100 == 1 || code == 204 || code == 304 {
+            let upgrade = code == 101 && framing.hasUpgrade && framing.connectionUpgrade
+            return (response, nil, upgrade ? .upgraded : keepAlive ? .next : .closed)
+        }
+        if framing.hasTransferEncoding {
+            if framing.chunked {
+                return (
+                    response, BodyReader(.chunked, limits: limits, budget: head.budget), keepAlive ? .next : .closed
+                )
+            }
+            return (response, BodyReader(.untilClose, limits: limits, budget: head.budget), .closed)
+        }
+        if let length = framing.contentLength {
+            return (
+                response, BodyReader(.length(length), limits: limits, budget: head.budget), keepAlive ? .next : .closed
+            )
+        }
+        return (response, BodyReader(.untilClose, limits: limits, budget: head.budget), .closed)
+    }
+
+    private struct Parsed {
+        var minor: Int
+        var status: Int
+        var fields: [(String, String)]
+        var framing: HTTP1Wire.Framing
+        var budget: HTTP1Wire.Budget
+    }
+
+    /// Parses the head in `bytes[0..<end]` (`end` is just past its empty line): `HTTP/1.x NNN reason`, then fields.
+    private static func parseHead(_ bytes: UnsafeRawBufferPointer, end: Int, limits: HTTP1Wire.Limits) throws -> Parsed
+    {
+        guard let feed = HTTP1Wire.lineFeed(bytes, from: 0, before: end), feed >= 1, bytes[feed - 1] == HTTP1Wire.cr
+        else { throw HTTPParserError.lfExpected }
+        let lineEnd = feed - 1
+        var versionEnd = 0
+        while versionEnd < lineEnd && bytes[versionEnd] != HTTP1Wire.space { versionEnd += 1 }
+        let minor = try HTTP1Wire.version(bytes, at: 0, end: versionEnd)
+        guard versionEnd + 4 <= lineEnd else { throw HTTPParserError.invalidStatus }
+        var status = 0
+        for index in versionEnd + 1..<versionEnd + 4 {
+            let byte = bytes[index]
+            guard byte >= 0x30 && byte <= 0x39 else { throw HTTPParserError.invalidStatus }
+            status = status * 10 + Int(byte - 0x30)
+        }
+        var index = versionEnd + 4
+        if index < lineEnd {
+            guard bytes[index] == HTTP1Wire.space else { throw HTTPParserError.invalidStatus }
+            index += 1
+            while index < lineEnd {
+                guard HTTP1Wire.isValueByte(bytes[index]) else { throw HTTPParserError.invalidStatus }
+                index += 1
+            }
+        }
+        var framing = HTTP1Wire.Framing()
+        var fields: [(String, String)] = []
+        var budget = HTTP1Wire.Budget()
+        fields.reserveCapacity(16)
+        try withUnsafeMutablePointer(to: &framing) { framing in
+            try HTTP1Wire.readFields(
+                bytes, from: feed + 1, to: end - 2, into: &fields, framing: framing, limits: limits, budget: &budget)
+        }
+        let parsed = Parsed(minor: minor, status: status, fields: fields, framing: framing, budget: budget)
+        return parsed
+    }
+}
