@@ -30,6 +30,8 @@ let package = Package(
         // C libraries, linked from the system (Debian: libsqlite3-dev, libzstd-dev).
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        // glibc's allocator controls (malloc.h): the gateway's heap settings.
+        .systemLibrary(name: "CMalloc"),
 
         // Build-time embedding of Schema/*.sql and Queries/*.sql into the binary.
         .executableTarget(name: "EmbedSQLTool", path: "Sources/EmbedSQLTool"),
@@ -72,7 +74,7 @@ let package = Package(
         .target(
             name: "TollgateGateway",
             dependencies: [
-                "TollgateModel", "TollgateStorage", "TollgateAnalytics",
+                "TollgateModel", "TollgateStorage", "TollgateAnalytics", "CMalloc",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

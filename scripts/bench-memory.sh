@@ -39,7 +39,7 @@ done
 wait "$wrk_pid"
 sleep 1
 echo "requests/s: $(awk '/Requests\/sec/ {print $2}' "$work/wrk.out"); p99 $(awk '$1=="99%" {print $2}' "$work/wrk.out")"
-echo "end: RSS $(rss VmRSS) MB; peak RSS (VmHWM) $(rss VmHWM) MB"
+echo "end: RSS $(rss VmRSS) MB (anonymous $(rss RssAnon) MB, files $(rss RssFile) MB); peak RSS (VmHWM) $(rss VmHWM) MB"
 echo "ingest: $(curl -s -H 'Authorization: Bearer bench' "http://127.0.0.1:$gw_port/api/v1/ingest")"
 if [ -n "${HEAPTRACK:-}" ]; then
     kill -INT "$gw_pid"

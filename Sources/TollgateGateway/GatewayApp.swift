@@ -59,6 +59,7 @@ public struct GatewayApp: Sendable {
     let api: APIServices
 
     public init(configuration c: Configuration, logger: Logger) throws {
+        Heap.configure()
         // A malformed master key is refused before the data folder is touched.
         if let configured = c.masterKey { _ = try MasterKey.decode(configured, from: MasterKey.environmentVariable) }
         (ledger, store) = try Ledger.openStore(directory: c.dataDirectory, configuration: c.store, logger: logger)

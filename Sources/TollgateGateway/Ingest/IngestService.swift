@@ -24,6 +24,9 @@ public struct IngestService: Service {
         /// arriving one by one are appended in batches: one wake-up of the store thread per batch rather than per
         /// request. Far below `commitInterval`, so it does not delay durability.
         public var coalesceInterval: Duration = .milliseconds(2)
+        /// How often the store's thread gives the allocator's free pages back to the system (`Heap.release`),
+        /// after a commit; rounded to whole commit intervals.
+        public var heapReleaseInterval: Duration = .seconds(5)
         public init() {}
     }
 
@@ -150,10 +153,18 @@ public struct IngestService: Service {
         let queue = self.queue
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                // The ticker: commit what the drainer appended, at the configured interval, until cancelled.
+                // The ticker: commit what the drainer appended, at the configured interval, until cancelled; every
+                // `releaseEvery` commits, the heap's free pages go back to the system too.
+                let releaseEvery = max(1, Int(configuration.heapReleaseInterval / configuration.commitInterval))
+                var ticks = 0
                 while true {
                     do { try await Task.sleep(for: configuration.commitInterval) } catch { return }
-                    await runStoreWork(on: pool) { try commit() }
+                    ticks += 1
+                    let release = ticks % releaseEvery == 0
+                    await runStoreWork(on: pool) {
+                        try commit()
+                        if release { Heap.release() }
+                    }
                 }
             }
             // The drainer runs until the queue is closed (graceful shutdown) and empty.
