@@ -6,6 +6,12 @@ import TollgateStorage
 /// group): what a usage query needs of the part, whatever its window.
 /// A query row covered by one stored bucket of one part takes an entry as it is (no sketch added, no quantile walk);
 /// rows covered by more add up the entries' sums and sketches.
+///
+/// A part of a minute or hour chunk also keeps, per group, the sums of aligned runs of its buckets (`blocks`: 2, 4,
+/// 8, … buckets, a segment tree over the chunk's buckets), so that a row holding a run of them (the first and last
+/// day of a rolling window: 14:37–15:00 and 15:00–24:00) adds a few block sums instead of one entry per bucket.
+/// Sketches cannot be subtracted from a prefix without keeping a window per bucket; blocks keep the sketches'
+/// bucket counts exactly as adding their entries would, at about the memory of the entries again.
 final class PartSums: Sendable {
     let part: Int64
     /// The groups of the entries (`group` indexes it).
@@ -14,12 +20,21 @@ final class PartSums: Sendable {
     let offsets: [Int32]
     /// Per entry: its group in `groups`.
     let group: [Int32]
-    /// Per entry: the sums, with `latency` and `ttft` percentiles when the columns were read and no other part of the
-    /// chunk has an entry of the same bucket and group.
+    /// Per entry, then per block sum (indices `count…`, see `blocks`): the sums, with `latency` and `ttft`
+    /// percentiles when the columns were read and no other part of the chunk has an entry of the same bucket and group
+    /// (never for block sums).
     let values: [UsageValues]
-    /// Per entry, when read: the bucket counts the percentiles come from.
+    /// Per entry and block sum, when read: the bucket counts the percentiles come from.
     let latency: [SketchAccumulator]
     let ttft: [SketchAccumulator]
+    /// The segment tree of each group over the chunk's `bucketsPerChunk` buckets (empty: none kept): per group
+    /// `nodesPerGroup` entry numbers, level by level (`levelStarts`), level 0 the buckets (the entry of that bucket),
+    /// level k the aligned runs of 2^k buckets (a block sum, the entry or block below when only one of its two halves
+    /// holds anything); -1 where the group has nothing.
+    let blocks: [Int32]
+    let bucketsPerChunk: Int
+    let levelStarts: [Int]
+    let nodesPerGroup: Int
     /// Per group of `groups`: how many entries it has, and their sum (the group's total over the part) when it has at
     /// least `entriesForTotal`. A query whose window holds most of a group's entries takes the total less the others.
     let groupEntries: [Int32]
@@ -33,7 +48,7 @@ final class PartSums: Sendable {
     init(
         part: Int64, groups: [UsageGroup], offsets: [Int32], group: [Int32], values: [UsageValues],
         latency: [SketchAccumulator], ttft: [SketchAccumulator], groupEntries: [Int32],
-        groupTotals: [UsageAccumulator]
+        groupTotals: [UsageAccumulator], blocks: [Int32] = [], bucketsPerChunk: Int = 0
     ) {
         self.part = part
         self.groups = groups
@@ -44,14 +59,61 @@ final class PartSums: Sendable {
         self.ttft = ttft
         self.groupEntries = groupEntries
         self.groupTotals = groupTotals
+        self.blocks = blocks
+        self.bucketsPerChunk = blocks.isEmpty ? 0 : bucketsPerChunk
+        levelStarts = Self.levelStarts(buckets: self.bucketsPerChunk)
+        nodesPerGroup = levelStarts.last ?? 0
         bytes =
             groups.count * (16 + MemoryLayout<UsageAccumulator>.stride)
-            + offsets.count * (8 + MemoryLayout<UsageValues>.stride)
+            + values.count * (8 + MemoryLayout<UsageValues>.stride) + blocks.count * 4
             + latency.reduce(0) { $0 + $1.byteSize } + ttft.reduce(0) { $0 + $1.byteSize }
             + groupTotals.reduce(0) { $0 + $1.latency.byteSize + $1.ttft.byteSize }
     }
 
+    /// The entries (block sums come after them in `values`, `latency` and `ttft`).
     var count: Int { offsets.count }
+
+    /// Where each level of a segment tree over `buckets` buckets starts, and (last) the nodes in all: level k has
+    /// ⌈buckets / 2^k⌉ nodes, up to the level of one node. None for 0 or 1 bucket.
+    static func levelStarts(buckets: Int) -> [Int] {
+        guard buckets > 1 else { return [] }
+        var starts = [0]
+        var width = buckets
+        while width > 1 {
+            starts.append(starts.last! + width)
+            width = (width + 1) / 2
+        }
+        starts.append(starts.last! + 1)
+        return starts
+    }
+
+    /// Calls `body` with the entry or block sum of every node that together hold exactly the buckets
+    /// `first..<end` of group `local` (at most two per level), skipping the nodes where it has nothing. Only for
+    /// parts with `blocks`.
+    @inline(__always)
+    func forEachNode(group local: Int, first: Int, end: Int, _ body: (Int) throws -> Void) rethrows {
+        try blocks.withUnsafeBufferPointer { tree in
+            try levelStarts.withUnsafeBufferPointer { starts in
+                let base = local * nodesPerGroup
+                var (l, r, level) = (first, end, 0)
+                while l < r {
+                    if l & 1 == 1 {
+                        let node = Int(tree[base + starts[level] + l])
+                        if node >= 0 { try body(node) }
+                        l += 1
+                    }
+                    if r & 1 == 1 {
+                        r -= 1
+                        let node = Int(tree[base + starts[level] + r])
+                        if node >= 0 { try body(node) }
+                    }
+                    l >>= 1
+                    r >>= 1
+                    level += 1
+                }
+            }
+        }
+    }
 
     /// The sums of a part's entries before they are kept (`init(part:decoded:…)`).
     struct Decoded {
@@ -66,7 +128,8 @@ final class PartSums: Sendable {
     /// The sums of every part of a chunk, `decoded` in part order. An entry's percentiles are computed only when no
     /// other part has an entry of its (bucket, group): otherwise a query row holding it adds up both.
     static func parts(
-        _ decoded: [(part: Int64, decoded: Decoded)], read: [RollupColumn], groups: [UsageGroup]
+        _ decoded: [(part: Int64, decoded: Decoded)], read: [RollupColumn], groups: [UsageGroup],
+        bucketsPerChunk: Int = 0
     ) -> [PartSums] {
         var shared: Set<UInt64> = []
         if decoded.count > 1 {
@@ -79,7 +142,7 @@ final class PartSums: Sendable {
         }
         return decoded.map { part, decoded in
             PartSums(
-                part: part, decoded: decoded, read: read, groups: groups,
+                part: part, decoded: decoded, read: read, groups: groups, bucketsPerChunk: bucketsPerChunk,
                 alone: { shared.isEmpty || !shared.contains(decoded.key($0)) })
         }
     }
@@ -166,9 +229,11 @@ final class PartSums: Sendable {
         return Decoded(offsets: offsets, group: group, sums: sums)
     }
 
-    /// The kept form of a part's `decoded` sums, with the percentiles of the entries that are `alone`.
+    /// The kept form of a part's `decoded` sums, with the percentiles of the entries that are `alone`, and the
+    /// block sums of a chunk of `bucketsPerChunk` buckets (none for 0).
     convenience init(
-        part: Int64, decoded: Decoded, read: [RollupColumn], groups: [UsageGroup], alone: (Int) -> Bool
+        part: Int64, decoded: Decoded, read: [RollupColumn], groups: [UsageGroup], bucketsPerChunk: Int = 0,
+        alone: (Int) -> Bool
     ) {
         let (offsets, group, sums) = (decoded.offsets, decoded.group, decoded.sums)
         let wantLatency = read.contains(.latency)
@@ -199,9 +264,63 @@ final class PartSums: Sendable {
             groupTotals[g].latency = groupTotals[g].latency.compacted()
             groupTotals[g].ttft = groupTotals[g].ttft.compacted()
         }
+        let blocks = Self.blocks(
+            buckets: bucketsPerChunk, groups: groups.count, offsets: offsets, group: group, values: &values,
+            latency: &latency, ttft: &ttft)
         self.init(
             part: part, groups: groups, offsets: offsets, group: group, values: values, latency: latency, ttft: ttft,
-            groupEntries: groupEntries, groupTotals: groupTotals)
+            groupEntries: groupEntries, groupTotals: groupTotals, blocks: blocks, bucketsPerChunk: bucketsPerChunk)
+    }
+
+    /// The segment trees of every group over `buckets` buckets (see `blocks`), appending the block sums they need to
+    /// `values`, `latency` and `ttft` (empty sketch arrays stay empty). None for fewer than 2 buckets.
+    static func blocks(
+        buckets: Int, groups: Int, offsets: [Int32], group: [Int32], values: inout [UsageValues],
+        latency: inout [SketchAccumulator], ttft: inout [SketchAccumulator]
+    ) -> [Int32] {
+        let starts = levelStarts(buckets: buckets)
+        guard let nodes = starts.last, !offsets.isEmpty, groups > 0 else { return [] }
+        var tree = [Int32](repeating: -1, count: groups * nodes)
+        for entry in offsets.indices where Int(offsets[entry]) < buckets {
+            tree[Int(group[entry]) * nodes + Int(offsets[entry])] = Int32(entry)
+        }
+        let (wantLatency, wantTTFT) = (!latency.isEmpty, !ttft.isEmpty)
+        for g in 0..<groups {
+            let base = g * nodes
+            for level in 1..<(starts.count - 1) {
+                let width = starts[level + 1] - starts[level]
+                let below = starts[level] - starts[level - 1]
+                for j in 0..<width {
+                    let left = Int(tree[base + starts[level - 1] + 2 * j])
+                    let right = 2 * j + 1 < below ? Int(tree[base + starts[level - 1] + 2 * j + 1]) : -1
+                    let node: Int
+                    if left < 0 || right < 0 {
+                        node = max(left, right)
+                    } else {
+                        // Both halves hold something: their sum, a new block entry.
+                        var sum = UsageAccumulator()
+                        sum.values = values[left]
+                        sum.values.latency = nil
+                        sum.values.ttft = nil
+                        if wantLatency { sum.latency = latency[left] }
+                        if wantTTFT { sum.ttft = ttft[left] }
+                        var other = UsageAccumulator()
+                        other.values = values[right]
+                        if wantLatency { other.latency = latency[right] }
+                        if wantTTFT { other.ttft = ttft[right] }
+                        sum.merge(other)
+                        sum.values.latency = nil
+                        sum.values.ttft = nil
+                        node = values.count
+                        values.append(sum.values)
+                        if wantLatency { latency.append(sum.latency.compacted()) }
+                        if wantTTFT { ttft.append(sum.ttft.compacted()) }
+                    }
+                    tree[base + starts[level] + j] = Int32(node)
+                }
+            }
+        }
+        return tree
     }
 }
 

@@ -246,6 +246,11 @@ struct UsageReader {
             seriesGroup[series.id] = (index, flags)
         }
         bucketSlots = [Int32](repeating: -1, count: boundaries.count - 1)
+        // Room for a slot per bucket and group (up to a bound): a slot is a few hundred bytes, and growing the array
+        // copies them all.
+        let expected = min((boundaries.count - 1) * max(groups.count, 1), 1 << 14)
+        slots.reserveCapacity(expected)
+        slotKeys.reserveCapacity(expected)
     }
 
     private func bucketIndex(of t: Int64) -> Int {
@@ -333,7 +338,9 @@ struct UsageReader {
                     )
                 }
                 let sums = ChunkSums(
-                    chunkStart: chunk.start, parts: PartSums.parts(decoded, read: columns, groups: groups))
+                    chunkStart: chunk.start,
+                    parts: PartSums.parts(
+                        decoded, read: columns, groups: groups, bucketsPerChunk: Self.blockBuckets(level)))
                 if let cache, let version = chunk.version { cache.keep(key(chunk.start), version: version, sums) }
                 found.append(sums)
             }
@@ -341,14 +348,67 @@ struct UsageReader {
         for chunk in found { try add(chunk, level: level, runs: runs) }
     }
 
+    /// The buckets of a chunk whose parts keep block sums (`PartSums.blocks`): minute and hour chunks, whose
+    /// buckets the first and last day of a rolling window add up by the tens; 0 for the others (a row of day buckets
+    /// is a day).
+    static func blockBuckets(_ level: RollupLevel) -> Int {
+        switch level {
+        case .minute: 60
+        case .hour: 24
+        case .day, .month: 0
+        }
+    }
+
     /// Adds the entries of `chunk` whose bucket lies in one of `runs` to their slots.
     private mutating func add(_ chunk: ChunkSums, level: RollupLevel, runs: [(start: Int64, end: Int64)]) throws {
         chunksRead[level, default: 0] += chunk.parts.count
+        // With block sums: each row's run of the chunk's buckets, as bucket numbers `first..<end`.
+        var segments: [(row: Int, first: Int, end: Int)] = []
+        if chunk.parts.contains(where: { !$0.blocks.isEmpty }) {
+            let size = level.nextBucket(chunk.chunkStart) - chunk.chunkStart
+            let chunkEnd = level.nextChunk(chunk.chunkStart)
+            for run in runs where run.end > chunk.chunkStart && run.start < chunkEnd {
+                var t = max(run.start, chunk.chunkStart)
+                let end = min(run.end, chunkEnd)
+                while t < end {
+                    let row = bucketIndex(of: t)
+                    let rowEnd = min(boundaries[row + 1], end)
+                    segments.append(
+                        (row, Int((t - chunk.chunkStart) / size), Int((rowEnd - chunk.chunkStart) / size)))
+                    t = rowEnd
+                }
+            }
+        }
         for part in chunk.parts {
             // The part's groups in this query's numbering (the same unless it was added up by another query).
             var groupMap = [Int](repeating: -1, count: part.groups.count)
             if part.groups.count <= groups.count, part.groups.elementsEqual(groups[..<part.groups.count]) {
                 for g in groupMap.indices { groupMap[g] = g }
+            }
+            if !part.blocks.isEmpty {
+                // Each row's buckets of each group as a few entries and block sums (at most two per tree level).
+                var entrySlot = [Int32](repeating: -1, count: addsUpGroups ? part.count : 0)
+                let entries = part.count
+                for segment in segments {
+                    for local in 0..<part.groups.count {
+                        try part.forEachNode(group: local, first: segment.first, end: segment.end) { node in
+                            var group = groupMap[local]
+                            if group < 0 {
+                                guard let known = groupIndex[part.groups[local]] else {
+                                    throw RollupError.corruptChunk("group of unknown series")
+                                }
+                                group = known
+                                groupMap[local] = known
+                            }
+                            let target = slot(bucket: segment.row, group: group)
+                            slots[target].add(part, node)
+                            // An entry of its own: the group totals may take it from its part's total.
+                            if addsUpGroups, node < entries { entrySlot[node] = Int32(target) }
+                        }
+                    }
+                }
+                if addsUpGroups { partUses.append((part, groupMap, entrySlot)) }
+                continue
             }
             var lastOffset: Int32 = -1
             var lastBucket = -1
