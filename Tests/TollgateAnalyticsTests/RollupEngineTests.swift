@@ -608,7 +608,7 @@ func checkAgainstBruteForce(_ engine: RollupEngine, _ inputs: [RollupInput], _ q
                         }
                         let values = (first..<end).flatMap { raw[$0][g] ?? [] }
                         let label = "\(buckets) buckets, \(first)..<\(end), group \(g)"
-                        #expect(nodes <= 2 * (buckets.bitWidth - buckets.leadingZeroBitCount), "\(label): nodes")
+                        #expect(nodes <= 4 * (buckets.bitWidth - buckets.leadingZeroBitCount), "\(label): nodes")
                         #expect(sum.values.requests == (first..<end).reduce(0) { $0 + requests[$1][g] }, "\(label)")
                         let cost = (first..<end).reduce(Int128(0)) {
                             raw[$1][g] == nil ? $0 : $0 + (Int128($1 * 1_000 + g) << 70)

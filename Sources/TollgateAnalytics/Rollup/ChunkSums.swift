@@ -88,24 +88,32 @@ final class PartSums: Sendable {
     }
 
     /// Calls `body` with the entry or block sum of every node that together hold exactly the buckets
-    /// `first..<end` of group `local` (at most two per level), skipping the nodes where it has nothing. Only for
-    /// parts with `blocks`.
+    /// `first..<end` of group `local` (at most two per level, a node of a level not kept as its two halves),
+    /// skipping the nodes where it has nothing. Only for parts with `blocks`.
     @inline(__always)
-    func forEachNode(group local: Int, first: Int, end: Int, _ body: (Int) throws -> Void) rethrows {
-        try blocks.withUnsafeBufferPointer { tree in
-            try levelStarts.withUnsafeBufferPointer { starts in
+    func forEachNode(group local: Int, first: Int, end: Int, _ body: (Int) -> Void) {
+        blocks.withUnsafeBufferPointer { tree in
+            levelStarts.withUnsafeBufferPointer { starts in
                 let base = local * nodesPerGroup
+                // A node: its entry or block sum, or (`Self.halves`) its two halves.
+                func visit(_ level: Int, _ j: Int) {
+                    let node = Int(tree[base + starts[level] + j])
+                    if node >= 0 {
+                        body(node)
+                    } else if node == Self.halves {
+                        visit(level - 1, 2 * j)
+                        if 2 * j + 1 < starts[level] - starts[level - 1] { visit(level - 1, 2 * j + 1) }
+                    }
+                }
                 var (l, r, level) = (first, end, 0)
                 while l < r {
                     if l & 1 == 1 {
-                        let node = Int(tree[base + starts[level] + l])
-                        if node >= 0 { try body(node) }
+                        visit(level, l)
                         l += 1
                     }
                     if r & 1 == 1 {
                         r -= 1
-                        let node = Int(tree[base + starts[level] + r])
-                        if node >= 0 { try body(node) }
+                        visit(level, r)
                     }
                     l >>= 1
                     r >>= 1
@@ -114,6 +122,9 @@ final class PartSums: Sendable {
             }
         }
     }
+
+    /// In `blocks`: a node whose block sum is not kept (its level is not in `keptLevels`), taken as its two halves.
+    static let halves: Int32 = -2
 
     /// The sums of a part's entries before they are kept (`init(part:decoded:…)`).
     struct Decoded {
@@ -265,18 +276,27 @@ final class PartSums: Sendable {
             groupTotals[g].ttft = groupTotals[g].ttft.compacted()
         }
         let blocks = Self.blocks(
-            buckets: bucketsPerChunk, groups: groups.count, offsets: offsets, group: group, values: &values,
-            latency: &latency, ttft: &ttft)
+            buckets: bucketsPerChunk, keptLevels: Self.keptLevels(buckets: bucketsPerChunk), groups: groups.count,
+            offsets: offsets, group: group, values: &values, latency: &latency, ttft: &ttft)
         self.init(
             part: part, groups: groups, offsets: offsets, group: group, values: values, latency: latency, ttft: ttft,
             groupEntries: groupEntries, groupTotals: groupTotals, blocks: blocks, bucketsPerChunk: bucketsPerChunk)
     }
 
-    /// The segment trees of every group over `buckets` buckets (see `blocks`), appending the block sums they need to
-    /// `values`, `latency` and `ttft` (empty sketch arrays stay empty). None for fewer than 2 buckets.
+    /// The tree levels whose block sums are kept for a chunk of `buckets` buckets. Minute chunks (60) keep every level:
+    /// minute sketches are small, and a rolling window's edge runs through tens of them. Hour chunks (24) keep the
+    /// runs of 4 and 8 hours only: their sketches are wide (hundreds of buckets over millions of requests), and runs
+    /// of 2 and 16 hours would add about as much memory again for one or two fewer sums per row.
+    static func keptLevels(buckets: Int) -> Set<Int> {
+        buckets == 24 ? [2, 3] : Set(1..<max(levelStarts(buckets: buckets).count - 1, 1))
+    }
+
+    /// The segment trees of every group over `buckets` buckets (see `blocks`), appending the block sums of the
+    /// `keptLevels` they need to `values`, `latency` and `ttft` (empty sketch arrays stay empty); the nodes of other
+    /// levels are `halves`. None for fewer than 2 buckets.
     static func blocks(
-        buckets: Int, groups: Int, offsets: [Int32], group: [Int32], values: inout [UsageValues],
-        latency: inout [SketchAccumulator], ttft: inout [SketchAccumulator]
+        buckets: Int, keptLevels: Set<Int>, groups: Int, offsets: [Int32], group: [Int32],
+        values: inout [UsageValues], latency: inout [SketchAccumulator], ttft: inout [SketchAccumulator]
     ) -> [Int32] {
         let starts = levelStarts(buckets: buckets)
         guard let nodes = starts.last, !offsets.isEmpty, groups > 0 else { return [] }
@@ -287,36 +307,43 @@ final class PartSums: Sendable {
         let (wantLatency, wantTTFT) = (!latency.isEmpty, !ttft.isEmpty)
         for g in 0..<groups {
             let base = g * nodes
+            // The entries and block sums that make up node j of `level`.
+            func parts(_ level: Int, _ j: Int, into list: inout [Int]) {
+                let node = tree[base + starts[level] + j]
+                if node >= 0 {
+                    list.append(Int(node))
+                } else if node == halves {
+                    parts(level - 1, 2 * j, into: &list)
+                    if 2 * j + 1 < starts[level] - starts[level - 1] { parts(level - 1, 2 * j + 1, into: &list) }
+                }
+            }
+            var list: [Int] = []
             for level in 1..<(starts.count - 1) {
-                let width = starts[level + 1] - starts[level]
-                let below = starts[level] - starts[level - 1]
-                for j in 0..<width {
-                    let left = Int(tree[base + starts[level - 1] + 2 * j])
-                    let right = 2 * j + 1 < below ? Int(tree[base + starts[level - 1] + 2 * j + 1]) : -1
-                    let node: Int
-                    if left < 0 || right < 0 {
-                        node = max(left, right)
+                for j in 0..<(starts[level + 1] - starts[level]) {
+                    list.removeAll(keepingCapacity: true)
+                    parts(level - 1, 2 * j, into: &list)
+                    if 2 * j + 1 < starts[level] - starts[level - 1] { parts(level - 1, 2 * j + 1, into: &list) }
+                    let node: Int32
+                    if list.count <= 1 {
+                        // Nothing, or the one entry or block sum below: nothing new to keep.
+                        node = list.first.map { Int32($0) } ?? -1
+                    } else if !keptLevels.contains(level) {
+                        node = halves
                     } else {
-                        // Both halves hold something: their sum, a new block entry.
                         var sum = UsageAccumulator()
-                        sum.values = values[left]
-                        sum.values.latency = nil
-                        sum.values.ttft = nil
-                        if wantLatency { sum.latency = latency[left] }
-                        if wantTTFT { sum.ttft = ttft[left] }
-                        var other = UsageAccumulator()
-                        other.values = values[right]
-                        if wantLatency { other.latency = latency[right] }
-                        if wantTTFT { other.ttft = ttft[right] }
-                        sum.merge(other)
-                        sum.values.latency = nil
-                        sum.values.ttft = nil
-                        node = values.count
+                        for k in list {
+                            var other = UsageAccumulator()
+                            other.values = values[k]
+                            if wantLatency { other.latency = latency[k] }
+                            if wantTTFT { other.ttft = ttft[k] }
+                            sum.merge(other)
+                        }
+                        node = Int32(values.count)
                         values.append(sum.values)
                         if wantLatency { latency.append(sum.latency.compacted()) }
                         if wantTTFT { ttft.append(sum.ttft.compacted()) }
                     }
-                    tree[base + starts[level] + j] = Int32(node)
+                    tree[base + starts[level] + j] = node
                 }
             }
         }

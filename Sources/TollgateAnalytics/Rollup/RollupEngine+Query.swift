@@ -389,13 +389,15 @@ struct UsageReader {
                 // Each row's buckets of each group as a few entries and block sums (at most two per tree level).
                 var entrySlot = [Int32](repeating: -1, count: addsUpGroups ? part.count : 0)
                 let entries = part.count
+                var unknownGroup = false
                 for segment in segments {
                     for local in 0..<part.groups.count {
-                        try part.forEachNode(group: local, first: segment.first, end: segment.end) { node in
+                        part.forEachNode(group: local, first: segment.first, end: segment.end) { node in
                             var group = groupMap[local]
                             if group < 0 {
                                 guard let known = groupIndex[part.groups[local]] else {
-                                    throw RollupError.corruptChunk("group of unknown series")
+                                    unknownGroup = true
+                                    return
                                 }
                                 group = known
                                 groupMap[local] = known
@@ -407,6 +409,7 @@ struct UsageReader {
                         }
                     }
                 }
+                if unknownGroup { throw RollupError.corruptChunk("group of unknown series") }
                 if addsUpGroups { partUses.append((part, groupMap, entrySlot)) }
                 continue
             }
