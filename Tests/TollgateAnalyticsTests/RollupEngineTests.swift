@@ -690,3 +690,42 @@ extension RollupEngineTests {
         try check("compacted")
     }
 }
+
+extension PartBlockSumsTests {
+    /// Block sums are kept for the edges of a rolling window (one or two minute or hour chunks whose runs rows add
+    /// up), not for rows of single buckets nor for a month of hour chunks that would not stay kept.
+    @Test func blockSumsAreKeptWhereRowsAddUpRunsOfFewChunks() throws {
+        let day: Int64 = 86_400_000
+        let hour: Int64 = 3_600_000
+        let minute: Int64 = 60_000
+        let start = RollupEngineTests.start
+        func decision(_ interval: UsageInterval, _ zone: String, from: Int64, to: Int64) throws -> [RollupLevel: [Int]]
+        {
+            let query = UsageQuery(
+                account: "acme", from: from, to: to, interval: interval, timeZone: TimeZone(identifier: zone)!)
+            let boundaries = try RollupEngine.bucketBoundaries(query, limit: 50_000)
+            let reader = UsageReader(query: query, boundaries: boundaries, columns: [.requests], cache: nil)
+            let cover = RollupEngine.coverage(boundaries: boundaries, from: from, to: to)
+            var result: [RollupLevel: [Int]] = [:]
+            for level in RollupLevel.allCases {
+                for cluster in RollupEngine.clusters(cover.runs[level.rawValue], level: level) {
+                    result[level, default: []].append(
+                        reader.blocks(level: level, runs: cluster.runs, chunks: cluster.chunks))
+                }
+            }
+            return result
+        }
+        let rolling = start + 14 * hour + 37 * minute
+        let edges = try decision(.day, "UTC", from: rolling, to: rolling + 30 * day)
+        #expect(edges[.minute] == [60, 60])
+        #expect(edges[.hour] == [24, 24])
+        #expect(edges[.day]?.allSatisfy { $0 == 0 } == true)
+        // Hourly rows are single hour buckets; only the minutes of the first and last hour are runs.
+        let hourly = try decision(.hour, "UTC", from: rolling, to: rolling + day)
+        #expect(hourly[.hour] == [0])
+        #expect(hourly[.minute] == [60, 60])
+        // A New York month: 31 hour chunks in one range, added up once per query.
+        let newYork = try decision(.day, "America/New_York", from: start + 4 * hour, to: start + 31 * day + 4 * hour)
+        #expect(newYork[.hour]?.allSatisfy { $0 == 0 } == true)
+    }
+}

@@ -378,6 +378,8 @@ final class ChunkSumsCache: Sendable {
         var grouping: Int
         /// `RollupColumn`s read, as bits.
         var columns: Int
+        /// Whether the parts keep block sums (`PartSums.blocks`).
+        var blocks = false
     }
 
     private struct Entry {

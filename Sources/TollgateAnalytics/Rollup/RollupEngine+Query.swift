@@ -300,9 +300,11 @@ struct UsageReader {
     ) throws {
         let grouping = groupingBits
         let columnSet = columnBits
+        let blockBuckets = blocks(level: level, runs: runs, chunks: chunks)
         func key(_ start: Int64) -> ChunkSumsCache.Key {
             ChunkSumsCache.Key(
-                level: level, account: query.account, chunkStart: start, grouping: grouping, columns: columnSet)
+                level: level, account: query.account, chunkStart: start, grouping: grouping, columns: columnSet,
+                blocks: blockBuckets > 0)
         }
         var found: [ChunkSums] = []
         var missing: [(start: Int64, version: UInt64?)] = []
@@ -340,7 +342,7 @@ struct UsageReader {
                 let sums = ChunkSums(
                     chunkStart: chunk.start,
                     parts: PartSums.parts(
-                        decoded, read: columns, groups: groups, bucketsPerChunk: Self.blockBuckets(level)))
+                        decoded, read: columns, groups: groups, bucketsPerChunk: blockBuckets))
                 if let cache, let version = chunk.version { cache.keep(key(chunk.start), version: version, sums) }
                 found.append(sums)
             }
@@ -357,6 +359,27 @@ struct UsageReader {
         case .hour: 24
         case .day, .month: 0
         }
+    }
+
+    /// The buckets per chunk of the block sums to keep when adding up the chunks `chunks` of `level` for `runs`
+    /// (`blockBuckets`), or 0 for none. Block sums pay when rows hold runs of the level's buckets and the chunks stay
+    /// kept between queries: a rolling window's edges, one or two minute and hour chunks. Not for rows of single
+    /// buckets (hourly rows of hour buckets), nor for a long range of them (a New York month reads 31 hour chunks,
+    /// more than the kept sums hold: each query would make their block sums again and use them once).
+    func blocks(level: RollupLevel, runs: [(start: Int64, end: Int64)], chunks: Range<Int64>) -> Int {
+        let buckets = Self.blockBuckets(level)
+        let chunkMs = level.nextChunk(chunks.lowerBound) - chunks.lowerBound
+        let bucketMs = level.nextBucket(chunks.lowerBound) - chunks.lowerBound
+        let rowsCoarser =
+            switch query.interval {
+            case .minute: false
+            case .hour: level == .minute
+            case .day, .month: true
+            }
+        guard buckets > 0, rowsCoarser, chunks.upperBound - chunks.lowerBound <= 2 * chunkMs,
+            runs.contains(where: { $0.end - $0.start >= 2 * bucketMs })
+        else { return 0 }
+        return buckets
     }
 
     /// Adds the entries of `chunk` whose bucket lies in one of `runs` to their slots.
