@@ -562,3 +562,170 @@ func checkAgainstBruteForce(_ engine: RollupEngine, _ inputs: [RollupInput], _ q
         try compare("rebuilt")
     }
 }
+
+/// Block sums of a part (`PartSums.blocks`): for every run of buckets of a minute or hour chunk, and every group, the
+/// nodes `forEachNode` gives add up to exactly the sums and sketch counts of the run's entries, with buckets and
+/// groups left empty here and there.
+@Suite struct PartBlockSumsTests {
+    @Test func nodesOfEveryRunAddUpToItsEntries() {
+        var rng = SplitMix64(seed: 31)
+        for buckets in [60, 24, 7, 2] {
+            let groups = (0..<3).map { UsageGroup(model: "m\($0)") }
+            var decoded = PartSums.Decoded(offsets: [], group: [], sums: [])
+            // Per (bucket, group): the raw latencies, nil where the group has nothing in that bucket.
+            var raw = [[[Int64]?]](repeating: [[Int64]?](repeating: nil, count: groups.count), count: buckets)
+            var requests = [[Int64]](repeating: [Int64](repeating: 0, count: groups.count), count: buckets)
+            for b in 0..<buckets {
+                for g in groups.indices where Int.random(in: 0..<4, using: &rng) != 0 || g == 0 && b == 0 {
+                    let values = (0..<Int.random(in: 1...40, using: &rng)).map { _ in
+                        Int64(rng.logNormal(mu: 12, sigma: 1).rounded())
+                    }
+                    var sketch = QuantileSketch()
+                    for v in values { sketch.add(v) }
+                    var sum = UsageAccumulator()
+                    sum.values.requests = Int64(values.count)
+                    sum.values.cost = Money(picodollars: Int128(b * 1_000 + g) << 70)
+                    sum.latency.add(sketch)
+                    decoded.offsets.append(Int32(b))
+                    decoded.group.append(Int32(g))
+                    decoded.sums.append(sum)
+                    raw[b][g] = values
+                    requests[b][g] = Int64(values.count)
+                }
+            }
+            let part = PartSums(
+                part: 1, decoded: decoded, read: [.requests, .cost, .latency], groups: groups,
+                bucketsPerChunk: buckets, alone: { _ in true })
+            #expect(!part.blocks.isEmpty)
+            for first in 0..<buckets {
+                for end in (first + 1)...buckets {
+                    for g in groups.indices {
+                        var sum = UsageAccumulator(dense: true)
+                        var nodes = 0
+                        part.forEachNode(group: g, first: first, end: end) { node in
+                            sum.add(part, node)
+                            nodes += 1
+                        }
+                        let values = (first..<end).flatMap { raw[$0][g] ?? [] }
+                        let label = "\(buckets) buckets, \(first)..<\(end), group \(g)"
+                        #expect(nodes <= 4 * (buckets.bitWidth - buckets.leadingZeroBitCount), "\(label): nodes")
+                        #expect(sum.values.requests == (first..<end).reduce(0) { $0 + requests[$1][g] }, "\(label)")
+                        let cost = (first..<end).reduce(Int128(0)) {
+                            raw[$1][g] == nil ? $0 : $0 + (Int128($1 * 1_000 + g) << 70)
+                        }
+                        #expect(sum.values.cost.picodollars == cost, "\(label): cost")
+                        var sketch = QuantileSketch()
+                        for v in values { sketch.add(v) }
+                        #expect(sum.latency.count == Int64(values.count), "\(label): sketch count")
+                        for q in [0.01, 0.25, 0.5, 0.9, 0.99, 1.0] where !values.isEmpty {
+                            #expect(sum.latency.quantile(q) == sketch.quantile(q), "\(label): q \(q)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+extension RollupEngineTests {
+    /// Windows that start and end inside a day, on a minute or on an hour, so that rows add up runs of minute and
+    /// hour buckets from their block sums: equal to the brute force (exact sums, every percentile as one sketch of
+    /// the raw values) and to totals read apart, over chunks of many parts (one per checkpoint), after repricing
+    /// and after compaction (both write new chunk versions), with kept sums and without.
+    @Test func windowsStartingAndEndingInsideDaysAddUpTheirMinutesAndHours() throws {
+        let store = try TemporaryCatalog()
+        let engine = try RollupEngine(catalog: store.catalog)
+        var none = RollupEngine.Configuration()
+        none.chunkSumsBytes = 0
+        let fresh = try RollupEngine(catalog: store.catalog, configuration: none)
+        var inputs = randomInputs(count: 6_000, start: Self.start, days: 4, seed: 41)
+        // Unsorted: every checkpoint adds a part to most chunks.
+        for (i, input) in inputs.enumerated() {
+            engine.fold(input)
+            if i % 700 == 699 { try engine.checkpoint(watermark: RollupWatermark(segment: 1, offset: UInt64(i))) }
+        }
+        try engine.checkpoint(watermark: RollupWatermark(segment: 1, offset: 6_000))
+
+        let minute: Int64 = 60_000
+        let hour: Int64 = 3_600_000
+        let day: Int64 = 86_400_000
+        let windows: [(from: Int64, to: Int64)] = [
+            (Self.start + 14 * hour + 37 * minute, Self.start + 2 * day + 14 * hour + 37 * minute),  // minutes
+            (Self.start + 5 * hour, Self.start + 3 * day + 17 * hour),  // hours
+            (Self.start + 9 * hour + 1 * minute, Self.start + day + 9 * hour + 59 * minute),  // 1 and 59 minutes
+            (Self.start + day + 3 * hour + 10 * minute, Self.start + day + 3 * hour + 50 * minute),  // inside an hour
+            (Self.start + 2 * day + 23 * hour + 50 * minute, Self.start + 3 * day + 10 * minute),  // across midnight
+        ]
+        func check(_ label: String) throws {
+            for (n, window) in windows.enumerated() {
+                for interval in [UsageInterval.day, .hour, .month] {
+                    let zone = Self.zones[n % 2]  // UTC, Kolkata (days from 18:30 UTC: more runs of minutes)
+                    let query = UsageQuery(
+                        account: "acme", from: window.from, to: window.to, interval: interval,
+                        groupBy: n % 2 == 0 ? [.model] : [.model, .priced], timeZone: zone)
+                    try checkAgainstBruteForce(engine, inputs, query)
+                    let expected = try fresh.usage(query)
+                    for totalsApart in [true, false] {
+                        let result = try engine.usage(query, totalsApart: totalsApart)
+                        let what = "\(label): window \(n), \(interval) in \(zone.identifier), apart \(totalsApart)"
+                        #expect(result.rows == expected.rows, "\(what): rows")
+                        #expect(result.groupTotals == expected.groupTotals, "\(what): group totals")
+                        #expect(result.totals == expected.totals, "\(what): totals")
+                    }
+                }
+            }
+        }
+        try check("loaded")
+
+        // Repricing moves requests between priced and unpriced series in chunks already added up.
+        for i in stride(from: 0, to: inputs.count, by: 5) {
+            let newCost: Int64? = i % 2 == 0 ? nil : Int64(i) * 3_000_000
+            engine.adjustCost(of: inputs[i], to: newCost)
+            inputs[i].cost = newCost
+        }
+        try engine.checkpoint(watermark: RollupWatermark(segment: 2, offset: 0))
+        try check("repriced")
+
+        #expect(try engine.compactAll() > 0)
+        try check("compacted")
+    }
+}
+
+extension PartBlockSumsTests {
+    /// Block sums are kept for the edges of a rolling window (one or two minute or hour chunks whose runs rows add
+    /// up), not for rows of single buckets nor for a month of hour chunks that would not stay kept.
+    @Test func blockSumsAreKeptWhereRowsAddUpRunsOfFewChunks() throws {
+        let day: Int64 = 86_400_000
+        let hour: Int64 = 3_600_000
+        let minute: Int64 = 60_000
+        let start = RollupEngineTests.start
+        func decision(_ interval: UsageInterval, _ zone: String, from: Int64, to: Int64) throws -> [RollupLevel: [Int]]
+        {
+            let query = UsageQuery(
+                account: "acme", from: from, to: to, interval: interval, timeZone: TimeZone(identifier: zone)!)
+            let boundaries = try RollupEngine.bucketBoundaries(query, limit: 50_000)
+            let reader = UsageReader(query: query, boundaries: boundaries, columns: [.requests], cache: nil)
+            let cover = RollupEngine.coverage(boundaries: boundaries, from: from, to: to)
+            var result: [RollupLevel: [Int]] = [:]
+            for level in RollupLevel.allCases {
+                for cluster in RollupEngine.clusters(cover.runs[level.rawValue], level: level) {
+                    result[level, default: []].append(
+                        reader.blocks(level: level, runs: cluster.runs, chunks: cluster.chunks))
+                }
+            }
+            return result
+        }
+        let rolling = start + 14 * hour + 37 * minute
+        let edges = try decision(.day, "UTC", from: rolling, to: rolling + 30 * day)
+        #expect(edges[.minute] == [60, 60])
+        #expect(edges[.hour] == [24, 24])
+        #expect(edges[.day]?.allSatisfy { $0 == 0 } == true)
+        // Hourly rows are single hour buckets; only the minutes of the first and last hour are runs.
+        let hourly = try decision(.hour, "UTC", from: rolling, to: rolling + day)
+        #expect(hourly[.hour] == [0])
+        #expect(hourly[.minute] == [60, 60])
+        // A New York month: 31 hour chunks in one range, added up once per query.
+        let newYork = try decision(.day, "America/New_York", from: start + 4 * hour, to: start + 31 * day + 4 * hour)
+        #expect(newYork[.hour]?.allSatisfy { $0 == 0 } == true)
+    }
+}

@@ -6,6 +6,12 @@ import TollgateStorage
 /// group): what a usage query needs of the part, whatever its window.
 /// A query row covered by one stored bucket of one part takes an entry as it is (no sketch added, no quantile walk);
 /// rows covered by more add up the entries' sums and sketches.
+///
+/// A part of a minute or hour chunk also keeps, per group, the sums of aligned runs of its buckets (`blocks`: 2, 4,
+/// 8, … buckets, a segment tree over the chunk's buckets), so that a row holding a run of them (the first and last
+/// day of a rolling window: 14:37–15:00 and 15:00–24:00) adds a few block sums instead of one entry per bucket.
+/// Sketches cannot be subtracted from a prefix without keeping a window per bucket; blocks keep the sketches'
+/// bucket counts exactly as adding their entries would, at about the memory of the entries again.
 final class PartSums: Sendable {
     let part: Int64
     /// The groups of the entries (`group` indexes it).
@@ -14,12 +20,21 @@ final class PartSums: Sendable {
     let offsets: [Int32]
     /// Per entry: its group in `groups`.
     let group: [Int32]
-    /// Per entry: the sums, with `latency` and `ttft` percentiles when the columns were read and no other part of the
-    /// chunk has an entry of the same bucket and group.
+    /// Per entry, then per block sum (indices `count…`, see `blocks`): the sums, with `latency` and `ttft`
+    /// percentiles when the columns were read and no other part of the chunk has an entry of the same bucket and group
+    /// (never for block sums).
     let values: [UsageValues]
-    /// Per entry, when read: the bucket counts the percentiles come from.
+    /// Per entry and block sum, when read: the bucket counts the percentiles come from.
     let latency: [SketchAccumulator]
     let ttft: [SketchAccumulator]
+    /// The segment tree of each group over the chunk's `bucketsPerChunk` buckets (empty: none kept): per group
+    /// `nodesPerGroup` entry numbers, level by level (`levelStarts`), level 0 the buckets (the entry of that bucket),
+    /// level k the aligned runs of 2^k buckets (a block sum, the entry or block below when only one of its two halves
+    /// holds anything); -1 where the group has nothing.
+    let blocks: [Int32]
+    let bucketsPerChunk: Int
+    let levelStarts: [Int]
+    let nodesPerGroup: Int
     /// Per group of `groups`: how many entries it has, and their sum (the group's total over the part) when it has at
     /// least `entriesForTotal`. A query whose window holds most of a group's entries takes the total less the others.
     let groupEntries: [Int32]
@@ -33,7 +48,7 @@ final class PartSums: Sendable {
     init(
         part: Int64, groups: [UsageGroup], offsets: [Int32], group: [Int32], values: [UsageValues],
         latency: [SketchAccumulator], ttft: [SketchAccumulator], groupEntries: [Int32],
-        groupTotals: [UsageAccumulator]
+        groupTotals: [UsageAccumulator], blocks: [Int32] = [], bucketsPerChunk: Int = 0
     ) {
         self.part = part
         self.groups = groups
@@ -44,14 +59,72 @@ final class PartSums: Sendable {
         self.ttft = ttft
         self.groupEntries = groupEntries
         self.groupTotals = groupTotals
+        self.blocks = blocks
+        self.bucketsPerChunk = blocks.isEmpty ? 0 : bucketsPerChunk
+        levelStarts = Self.levelStarts(buckets: self.bucketsPerChunk)
+        nodesPerGroup = levelStarts.last ?? 0
         bytes =
             groups.count * (16 + MemoryLayout<UsageAccumulator>.stride)
-            + offsets.count * (8 + MemoryLayout<UsageValues>.stride)
+            + values.count * (8 + MemoryLayout<UsageValues>.stride) + blocks.count * 4
             + latency.reduce(0) { $0 + $1.byteSize } + ttft.reduce(0) { $0 + $1.byteSize }
             + groupTotals.reduce(0) { $0 + $1.latency.byteSize + $1.ttft.byteSize }
     }
 
+    /// The entries (block sums come after them in `values`, `latency` and `ttft`).
     var count: Int { offsets.count }
+
+    /// Where each level of a segment tree over `buckets` buckets starts, and (last) the nodes in all: level k has
+    /// ⌈buckets / 2^k⌉ nodes, up to the level of one node. None for 0 or 1 bucket.
+    static func levelStarts(buckets: Int) -> [Int] {
+        guard buckets > 1 else { return [] }
+        var starts = [0]
+        var width = buckets
+        while width > 1 {
+            starts.append(starts.last! + width)
+            width = (width + 1) / 2
+        }
+        starts.append(starts.last! + 1)
+        return starts
+    }
+
+    /// Calls `body` with the entry or block sum of every node that together hold exactly the buckets
+    /// `first..<end` of group `local` (at most two per level, a node of a level not kept as its two halves),
+    /// skipping the nodes where it has nothing. Only for parts with `blocks`.
+    @inline(__always)
+    func forEachNode(group local: Int, first: Int, end: Int, _ body: (Int) -> Void) {
+        blocks.withUnsafeBufferPointer { tree in
+            levelStarts.withUnsafeBufferPointer { starts in
+                let base = local * nodesPerGroup
+                // A node: its entry or block sum, or (`Self.halves`) its two halves.
+                func visit(_ level: Int, _ j: Int) {
+                    let node = Int(tree[base + starts[level] + j])
+                    if node >= 0 {
+                        body(node)
+                    } else if node == Self.halves {
+                        visit(level - 1, 2 * j)
+                        if 2 * j + 1 < starts[level] - starts[level - 1] { visit(level - 1, 2 * j + 1) }
+                    }
+                }
+                var (l, r, level) = (first, end, 0)
+                while l < r {
+                    if l & 1 == 1 {
+                        visit(level, l)
+                        l += 1
+                    }
+                    if r & 1 == 1 {
+                        r -= 1
+                        visit(level, r)
+                    }
+                    l >>= 1
+                    r >>= 1
+                    level += 1
+                }
+            }
+        }
+    }
+
+    /// In `blocks`: a node whose block sum is not kept (its level is not in `keptLevels`), taken as its two halves.
+    static let halves: Int32 = -2
 
     /// The sums of a part's entries before they are kept (`init(part:decoded:…)`).
     struct Decoded {
@@ -66,7 +139,8 @@ final class PartSums: Sendable {
     /// The sums of every part of a chunk, `decoded` in part order. An entry's percentiles are computed only when no
     /// other part has an entry of its (bucket, group): otherwise a query row holding it adds up both.
     static func parts(
-        _ decoded: [(part: Int64, decoded: Decoded)], read: [RollupColumn], groups: [UsageGroup]
+        _ decoded: [(part: Int64, decoded: Decoded)], read: [RollupColumn], groups: [UsageGroup],
+        bucketsPerChunk: Int = 0
     ) -> [PartSums] {
         var shared: Set<UInt64> = []
         if decoded.count > 1 {
@@ -79,7 +153,7 @@ final class PartSums: Sendable {
         }
         return decoded.map { part, decoded in
             PartSums(
-                part: part, decoded: decoded, read: read, groups: groups,
+                part: part, decoded: decoded, read: read, groups: groups, bucketsPerChunk: bucketsPerChunk,
                 alone: { shared.isEmpty || !shared.contains(decoded.key($0)) })
         }
     }
@@ -166,9 +240,11 @@ final class PartSums: Sendable {
         return Decoded(offsets: offsets, group: group, sums: sums)
     }
 
-    /// The kept form of a part's `decoded` sums, with the percentiles of the entries that are `alone`.
+    /// The kept form of a part's `decoded` sums, with the percentiles of the entries that are `alone`, and the
+    /// block sums of a chunk of `bucketsPerChunk` buckets (none for 0).
     convenience init(
-        part: Int64, decoded: Decoded, read: [RollupColumn], groups: [UsageGroup], alone: (Int) -> Bool
+        part: Int64, decoded: Decoded, read: [RollupColumn], groups: [UsageGroup], bucketsPerChunk: Int = 0,
+        alone: (Int) -> Bool
     ) {
         let (offsets, group, sums) = (decoded.offsets, decoded.group, decoded.sums)
         let wantLatency = read.contains(.latency)
@@ -199,9 +275,79 @@ final class PartSums: Sendable {
             groupTotals[g].latency = groupTotals[g].latency.compacted()
             groupTotals[g].ttft = groupTotals[g].ttft.compacted()
         }
+        let blocks = Self.blocks(
+            buckets: bucketsPerChunk, keptLevels: Self.keptLevels(buckets: bucketsPerChunk), groups: groups.count,
+            offsets: offsets, group: group, values: &values, latency: &latency, ttft: &ttft)
         self.init(
             part: part, groups: groups, offsets: offsets, group: group, values: values, latency: latency, ttft: ttft,
-            groupEntries: groupEntries, groupTotals: groupTotals)
+            groupEntries: groupEntries, groupTotals: groupTotals, blocks: blocks, bucketsPerChunk: bucketsPerChunk)
+    }
+
+    /// The tree levels whose block sums are kept for a chunk of `buckets` buckets. Minute chunks (60) keep every level:
+    /// minute sketches are small, and a rolling window's edge runs through tens of them. Hour chunks (24) keep the
+    /// runs of 4 and 8 hours only: their sketches are wide (hundreds of buckets over millions of requests), and runs
+    /// of 2 and 16 hours would add about as much memory again for one or two fewer sums per row.
+    static func keptLevels(buckets: Int) -> Set<Int> {
+        buckets == 24 ? [2, 3] : Set(1..<max(levelStarts(buckets: buckets).count - 1, 1))
+    }
+
+    /// The segment trees of every group over `buckets` buckets (see `blocks`), appending the block sums of the
+    /// `keptLevels` they need to `values`, `latency` and `ttft` (empty sketch arrays stay empty); the nodes of other
+    /// levels are `halves`. None for fewer than 2 buckets.
+    static func blocks(
+        buckets: Int, keptLevels: Set<Int>, groups: Int, offsets: [Int32], group: [Int32],
+        values: inout [UsageValues], latency: inout [SketchAccumulator], ttft: inout [SketchAccumulator]
+    ) -> [Int32] {
+        let starts = levelStarts(buckets: buckets)
+        guard let nodes = starts.last, !offsets.isEmpty, groups > 0 else { return [] }
+        var tree = [Int32](repeating: -1, count: groups * nodes)
+        for entry in offsets.indices where Int(offsets[entry]) < buckets {
+            tree[Int(group[entry]) * nodes + Int(offsets[entry])] = Int32(entry)
+        }
+        let (wantLatency, wantTTFT) = (!latency.isEmpty, !ttft.isEmpty)
+        for g in 0..<groups {
+            let base = g * nodes
+            // The entries and block sums that make up node j of `level`.
+            func parts(_ level: Int, _ j: Int, into list: inout [Int]) {
+                let node = tree[base + starts[level] + j]
+                if node >= 0 {
+                    list.append(Int(node))
+                } else if node == halves {
+                    parts(level - 1, 2 * j, into: &list)
+                    if 2 * j + 1 < starts[level] - starts[level - 1] { parts(level - 1, 2 * j + 1, into: &list) }
+                }
+            }
+            var list: [Int] = []
+            for level in 1..<(starts.count - 1) {
+                for j in 0..<(starts[level + 1] - starts[level]) {
+                    list.removeAll(keepingCapacity: true)
+                    parts(level - 1, 2 * j, into: &list)
+                    if 2 * j + 1 < starts[level] - starts[level - 1] { parts(level - 1, 2 * j + 1, into: &list) }
+                    let node: Int32
+                    if list.count <= 1 {
+                        // Nothing, or the one entry or block sum below: nothing new to keep.
+                        node = list.first.map { Int32($0) } ?? -1
+                    } else if !keptLevels.contains(level) {
+                        node = halves
+                    } else {
+                        var sum = UsageAccumulator()
+                        for k in list {
+                            var other = UsageAccumulator()
+                            other.values = values[k]
+                            if wantLatency { other.latency = latency[k] }
+                            if wantTTFT { other.ttft = ttft[k] }
+                            sum.merge(other)
+                        }
+                        node = Int32(values.count)
+                        values.append(sum.values)
+                        if wantLatency { latency.append(sum.latency.compacted()) }
+                        if wantTTFT { ttft.append(sum.ttft.compacted()) }
+                    }
+                    tree[base + starts[level] + j] = node
+                }
+            }
+        }
+        return tree
     }
 }
 
@@ -232,6 +378,8 @@ final class ChunkSumsCache: Sendable {
         var grouping: Int
         /// `RollupColumn`s read, as bits.
         var columns: Int
+        /// Whether the parts keep block sums (`PartSums.blocks`).
+        var blocks = false
     }
 
     private struct Entry {

@@ -491,6 +491,35 @@ struct SketchAccumulator {
     /// lowest bucket, the others walking down from the highest (p99 of a big window touches only its top), skipping
     /// whole blocks of 16 buckets whose sum does not reach the rank.
     func quantiles(_ qs: [Double]) -> [Double]? {
+        guard count > 0 else { return nil }
+        guard isDense, blocksStale, high - low >= 4 * Self.blockSize else {
+            return blocksStale || !isDense
+                ? quantiles(qs, blockSums: nil)
+                : blocks.withUnsafeBufferPointer {
+                    quantiles(qs, blockSums: $0)
+                }
+        }
+        // A sum of whole windows (block sums left stale): the block sums of its span made once, one pass over the
+        // window, for both walks, instead of walking it bucket by bucket.
+        return withUnsafeTemporaryAllocation(of: Int64.self, capacity: blocks.count) { fresh in
+            dense.withUnsafeBufferPointer { window in
+                for block in (low >> Self.blockShift)...(high >> Self.blockShift) {
+                    var sum: Int64 = 0
+                    for i in Swift.max(
+                        block << Self.blockShift, low)...Swift.min(
+                            (block << Self.blockShift) + Self.blockSize - 1, high)
+                    {
+                        sum &+= window[i]
+                    }
+                    fresh[block] = sum
+                }
+            }
+            return quantiles(qs, blockSums: UnsafeBufferPointer(fresh))
+        }
+    }
+
+    /// `quantiles(_:)` with the block sums to skip by (nil: bucket by bucket).
+    private func quantiles(_ qs: [Double], blockSums: UnsafeBufferPointer<Int64>?) -> [Double]? {
         let n = count
         guard n > 0 else { return nil }
         var results = [Double](repeating: 0, count: qs.count)
@@ -510,7 +539,9 @@ struct SketchAccumulator {
                         }
                     }
                     if m > 0 {
-                        walk(ascending: true, start: zeroCount, targets: targets, count: m, found: found)
+                        walk(
+                            ascending: true, start: zeroCount, targets: targets, count: m, found: found,
+                            blockSums: blockSums)
                         for k in 0..<m {
                             results[order[k]] =
                                 found[k] == Int32.min ? 0 : QuantileSketch.representative(ofIndex: found[k])
@@ -528,7 +559,9 @@ struct SketchAccumulator {
                         }
                     }
                     if m > 0 {
-                        walk(ascending: false, start: 0, targets: targets, count: m, found: found)
+                        walk(
+                            ascending: false, start: 0, targets: targets, count: m, found: found,
+                            blockSums: blockSums)
                         for k in 0..<m {
                             results[order[k]] =
                                 found[k] == Int32.min ? 0 : QuantileSketch.representative(ofIndex: found[k])
@@ -544,7 +577,7 @@ struct SketchAccumulator {
     /// `targets[k]` (ascending), or `Int32.min` when it never does (or does before any bucket).
     private func walk(
         ascending: Bool, start: Int64, targets: UnsafeMutableBufferPointer<Int64>, count: Int,
-        found: UnsafeMutableBufferPointer<Int32>
+        found: UnsafeMutableBufferPointer<Int32>, blockSums: UnsafeBufferPointer<Int64>?
     ) {
         for k in 0..<count { found[k] = Int32.min }
         var t = 0
@@ -565,7 +598,7 @@ struct SketchAccumulator {
         }
         guard high >= 0 else { return }
         let (low, high, base) = (self.low, self.high, self.base)
-        if blocksStale {
+        guard let blockSums else {
             dense.withUnsafeBufferPointer { window in
                 var i = ascending ? low : high
                 while t < count, i >= low, i <= high {
@@ -580,7 +613,7 @@ struct SketchAccumulator {
             return
         }
         dense.withUnsafeBufferPointer { window in
-            blocks.withUnsafeBufferPointer { blockSums in
+            do {
                 var block = ascending ? low >> Self.blockShift : high >> Self.blockShift
                 while t < count, block >= low >> Self.blockShift, block <= high >> Self.blockShift {
                     if cumulative + blockSums[block] < targets[t] {

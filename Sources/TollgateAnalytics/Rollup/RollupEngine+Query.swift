@@ -246,6 +246,11 @@ struct UsageReader {
             seriesGroup[series.id] = (index, flags)
         }
         bucketSlots = [Int32](repeating: -1, count: boundaries.count - 1)
+        // Room for a slot per bucket and group (up to a bound): a slot is a few hundred bytes, and growing the array
+        // copies them all.
+        let expected = min((boundaries.count - 1) * max(groups.count, 1), 1 << 14)
+        slots.reserveCapacity(expected)
+        slotKeys.reserveCapacity(expected)
     }
 
     private func bucketIndex(of t: Int64) -> Int {
@@ -295,9 +300,11 @@ struct UsageReader {
     ) throws {
         let grouping = groupingBits
         let columnSet = columnBits
+        let blockBuckets = blocks(level: level, runs: runs, chunks: chunks)
         func key(_ start: Int64) -> ChunkSumsCache.Key {
             ChunkSumsCache.Key(
-                level: level, account: query.account, chunkStart: start, grouping: grouping, columns: columnSet)
+                level: level, account: query.account, chunkStart: start, grouping: grouping, columns: columnSet,
+                blocks: blockBuckets > 0)
         }
         var found: [ChunkSums] = []
         var missing: [(start: Int64, version: UInt64?)] = []
@@ -333,7 +340,9 @@ struct UsageReader {
                     )
                 }
                 let sums = ChunkSums(
-                    chunkStart: chunk.start, parts: PartSums.parts(decoded, read: columns, groups: groups))
+                    chunkStart: chunk.start,
+                    parts: PartSums.parts(
+                        decoded, read: columns, groups: groups, bucketsPerChunk: blockBuckets))
                 if let cache, let version = chunk.version { cache.keep(key(chunk.start), version: version, sums) }
                 found.append(sums)
             }
@@ -341,14 +350,91 @@ struct UsageReader {
         for chunk in found { try add(chunk, level: level, runs: runs) }
     }
 
+    /// The buckets of a chunk whose parts keep block sums (`PartSums.blocks`): minute and hour chunks, whose
+    /// buckets the first and last day of a rolling window add up by the tens; 0 for the others (a row of day buckets
+    /// is a day).
+    static func blockBuckets(_ level: RollupLevel) -> Int {
+        switch level {
+        case .minute: 60
+        case .hour: 24
+        case .day, .month: 0
+        }
+    }
+
+    /// The buckets per chunk of the block sums to keep when adding up the chunks `chunks` of `level` for `runs`
+    /// (`blockBuckets`), or 0 for none. Block sums pay when rows hold runs of the level's buckets and the chunks stay
+    /// kept between queries: a rolling window's edges, one or two minute and hour chunks. Not for rows of single
+    /// buckets (hourly rows of hour buckets), nor for a long range of them (a New York month reads 31 hour chunks,
+    /// more than the kept sums hold: each query would make their block sums again and use them once).
+    func blocks(level: RollupLevel, runs: [(start: Int64, end: Int64)], chunks: Range<Int64>) -> Int {
+        let buckets = Self.blockBuckets(level)
+        let chunkMs = level.nextChunk(chunks.lowerBound) - chunks.lowerBound
+        let bucketMs = level.nextBucket(chunks.lowerBound) - chunks.lowerBound
+        let rowsCoarser =
+            switch query.interval {
+            case .minute: false
+            case .hour: level == .minute
+            case .day, .month: true
+            }
+        guard buckets > 0, rowsCoarser, chunks.upperBound - chunks.lowerBound <= 2 * chunkMs,
+            runs.contains(where: { $0.end - $0.start >= 2 * bucketMs })
+        else { return 0 }
+        return buckets
+    }
+
     /// Adds the entries of `chunk` whose bucket lies in one of `runs` to their slots.
     private mutating func add(_ chunk: ChunkSums, level: RollupLevel, runs: [(start: Int64, end: Int64)]) throws {
         chunksRead[level, default: 0] += chunk.parts.count
+        // With block sums: each row's run of the chunk's buckets, as bucket numbers `first..<end`.
+        var segments: [(row: Int, first: Int, end: Int)] = []
+        if chunk.parts.contains(where: { !$0.blocks.isEmpty }) {
+            let size = level.nextBucket(chunk.chunkStart) - chunk.chunkStart
+            let chunkEnd = level.nextChunk(chunk.chunkStart)
+            for run in runs where run.end > chunk.chunkStart && run.start < chunkEnd {
+                var t = max(run.start, chunk.chunkStart)
+                let end = min(run.end, chunkEnd)
+                while t < end {
+                    let row = bucketIndex(of: t)
+                    let rowEnd = min(boundaries[row + 1], end)
+                    segments.append(
+                        (row, Int((t - chunk.chunkStart) / size), Int((rowEnd - chunk.chunkStart) / size)))
+                    t = rowEnd
+                }
+            }
+        }
         for part in chunk.parts {
             // The part's groups in this query's numbering (the same unless it was added up by another query).
             var groupMap = [Int](repeating: -1, count: part.groups.count)
             if part.groups.count <= groups.count, part.groups.elementsEqual(groups[..<part.groups.count]) {
                 for g in groupMap.indices { groupMap[g] = g }
+            }
+            if !part.blocks.isEmpty {
+                // Each row's buckets of each group as a few entries and block sums (at most two per tree level).
+                var entrySlot = [Int32](repeating: -1, count: addsUpGroups ? part.count : 0)
+                let entries = part.count
+                var unknownGroup = false
+                for segment in segments {
+                    for local in 0..<part.groups.count {
+                        part.forEachNode(group: local, first: segment.first, end: segment.end) { node in
+                            var group = groupMap[local]
+                            if group < 0 {
+                                guard let known = groupIndex[part.groups[local]] else {
+                                    unknownGroup = true
+                                    return
+                                }
+                                group = known
+                                groupMap[local] = known
+                            }
+                            let target = slot(bucket: segment.row, group: group)
+                            slots[target].add(part, node)
+                            // An entry of its own: the group totals may take it from its part's total.
+                            if addsUpGroups, node < entries { entrySlot[node] = Int32(target) }
+                        }
+                    }
+                }
+                if unknownGroup { throw RollupError.corruptChunk("group of unknown series") }
+                if addsUpGroups { partUses.append((part, groupMap, entrySlot)) }
+                continue
             }
             var lastOffset: Int32 = -1
             var lastBucket = -1

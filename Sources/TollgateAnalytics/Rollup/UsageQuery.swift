@@ -86,8 +86,15 @@ public struct UsageGroup: Sendable, Hashable, Comparable {
 
     public static func < (a: UsageGroup, b: UsageGroup) -> Bool {
         func bit(_ v: Bool?) -> Int { v.map { $0 ? 2 : 1 } ?? 0 }
-        return (a.gateway ?? "", a.provider ?? "", a.model ?? "", bit(a.success), bit(a.priced), bit(a.cached))
-            < (b.gateway ?? "", b.provider ?? "", b.model ?? "", bit(b.success), bit(b.priced), bit(b.cached))
+        // Field by field, as the tuple (gateway, provider, model, success, priced, cached) with nil as "" and
+        // nil < false < true would compare, without building the tuples (a query sorts its groups).
+        func text(_ x: String?, _ y: String?) -> Bool? {
+            let (x, y) = (x ?? "", y ?? "")
+            return x == y ? nil : x < y
+        }
+        func flag(_ x: Bool?, _ y: Bool?) -> Bool? { bit(x) == bit(y) ? nil : bit(x) < bit(y) }
+        return text(a.gateway, b.gateway) ?? text(a.provider, b.provider) ?? text(a.model, b.model)
+            ?? flag(a.success, b.success) ?? flag(a.priced, b.priced) ?? flag(a.cached, b.cached) ?? false
     }
 }
 
