@@ -1,5 +1,5 @@
 #if os(Linux)
-import CMalloc
+    import CMalloc
 #endif
 
 /// The C allocator's settings for a long-running gateway (glibc; elsewhere these do nothing).
@@ -13,8 +13,8 @@ enum Heap {
     /// and an arena's free top is given back beyond 256 KiB: fixed thresholds, which glibc then no longer raises.
     static func configure() {
         #if os(Linux)
-        _ = mallopt(M_MMAP_THRESHOLD, 256 << 10)
-        _ = mallopt(M_TRIM_THRESHOLD, 256 << 10)
+            _ = mallopt(M_MMAP_THRESHOLD, 256 << 10)
+            _ = mallopt(M_TRIM_THRESHOLD, 256 << 10)
         #endif
     }
 
@@ -23,7 +23,7 @@ enum Heap {
     /// on the store's thread.
     static func release() {
         #if os(Linux)
-        _ = malloc_trim(0)
+            _ = malloc_trim(0)
         #endif
     }
 }
