@@ -2,6 +2,10 @@
 /// when a value needs more. The decoded columns of a segment are mostly small numbers — status codes, token counts,
 /// attempts, string codes — so a row's integers take a byte or two each instead of eight: the columns of the
 /// segment being written and of the sealed segments a listing keeps decoded are the gateway's largest heap.
+#if _endian(big)
+    #error("PackedIntegers reads values in the machine's order and writes them little-endian")
+#endif
+
 struct PackedIntegers: Sendable {
     /// The values, `width` bytes each, in the machine's byte order.
     private var bytes: [UInt8] = []
@@ -53,13 +57,14 @@ struct PackedIntegers: Sendable {
         return 8
     }
 
+    /// Appends the low `width` bytes of `value`, least significant first: the machine's order, as the subscript
+    /// reads them (every platform Tollgate builds for is little-endian).
     @inline(__always)
     private static func put(_ value: Int64, width: Int, into bytes: inout [UInt8]) {
-        switch width {
-        case 1: bytes.append(UInt8(truncatingIfNeeded: value))
-        case 2: withUnsafeBytes(of: Int16(truncatingIfNeeded: value)) { bytes.append(contentsOf: $0) }
-        case 4: withUnsafeBytes(of: Int32(truncatingIfNeeded: value)) { bytes.append(contentsOf: $0) }
-        default: withUnsafeBytes(of: value) { bytes.append(contentsOf: $0) }
+        var shift: Int64 = 0
+        for _ in 0..<width {
+            bytes.append(UInt8(truncatingIfNeeded: value &>> shift))
+            shift &+= 8
         }
     }
 
