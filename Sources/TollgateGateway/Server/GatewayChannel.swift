@@ -8,9 +8,9 @@ import NIOHTTPTypesHTTP1
 /// The child channel of the gateway's one HTTP port: `/v1/…` is proxied by SwiftNIO handlers on NIOHTTP1 parts,
 /// everything else goes to the Hummingbird responder (the REST API).
 ///
-/// The pipeline mirrors Hummingbird's `HTTP1Channel` with the proxy handler inserted right after the request decoder
-/// (`RequestDecoder`, in place of NIOHTTP1's), in place of NIOHTTP1's response encoder: request decoder → `ProxyHandler` → `HTTP1ToHTTPServerCodec` →
-/// additional handlers → `HTTPConnectionStateHandler` → async channel. `ProxyHandler` encodes every response itself
+/// The pipeline mirrors Hummingbird's `HTTP1Channel` with Tollgate's request decoder (`RequestDecoder`) in place of
+/// NIOHTTP1's and the proxy handler in place of NIOHTTP1's response encoder: request decoder → `ProxyHandler` →
+/// `HTTP1ToHTTPServerCodec` → additional handlers → `HTTPConnectionStateHandler` → async channel. `ProxyHandler` encodes every response itself
 /// (`ResponseEncoder`, the same bytes as NIOHTTP1's encoder), so the proxy writes its responses as bytes.
 public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
     public typealias Value = NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>

@@ -5,9 +5,9 @@
 /// The C allocator's settings for a long-running gateway (glibc; elsewhere these do nothing).
 ///
 /// Left alone, glibc raises its mmap and trim thresholds each time a large block is freed (up to 32 MiB and
-/// twice that): after the first sealed segment's columns were freed, a gateway under load kept tens of
-/// megabytes of freed memory in its arenas (`scripts/bench-memory.sh`: 76 MB of anonymous memory, 41 MB after one
-/// `malloc_trim`).
+/// twice that), and a gateway under load kept tens of megabytes of freed memory in its arenas: after 20 s of wrk at
+/// 32 connections, 76 MB of anonymous memory, 41 MB after one `malloc_trim` called from gdb (README, Benchmarks,
+/// *Memory*).
 enum Heap {
     /// Blocks from 256 KiB up (a segment's columns, a batch's arrays) get pages of their own, given back when freed,
     /// and an arena's free top is given back beyond 256 KiB: fixed thresholds, which glibc then no longer raises.
@@ -19,8 +19,7 @@ enum Heap {
     }
 
     /// Gives the free pages inside every arena back to the system (`malloc_trim`): freed small blocks between live
-    /// ones are otherwise kept for reuse. Takes about a millisecond; the ingest service calls it every few seconds
-    /// on the store's thread.
+    /// ones are otherwise kept for reuse. The ingest service calls it every few seconds on the store's thread.
     static func release() {
         #if os(Linux)
             _ = malloc_trim(0)

@@ -30,21 +30,26 @@ public struct SegmentSummary: Sendable, Equatable {
 
     /// The summary of a segment's columns; nil when it holds no row.
     public init?(_ block: ColumnBlock) {
-        guard let range = block.idRange else { return nil }
-        func names(_ column: LogColumn) -> Set<String> { Set(block.strings(column).dictionary) }
         self.init(
-            segment: block.segment, minID: range.min, maxID: range.max,
-            logs: block.flags(.logged).reduce(0) { $0 + ($1 ? 1 : 0) }, accounts: names(.account),
-            gateways: names(.gateway), providers: names(.provider), models: names(.model))
+            segment: block.segment, idRange: block.idRange,
+            logs: block.flags(.logged).reduce(0) { $0 + ($1 ? 1 : 0) }, names: { block.strings($0).dictionary })
     }
 
     /// The summary of the columns of the segment being written (at its seal); nil when it holds no row.
     init?(_ columns: ColumnBuilder) {
-        guard let range = columns.idRange else { return nil }
-        func names(_ column: LogColumn) -> Set<String> { Set(columns.values(column)) }
         self.init(
-            segment: columns.segment, minID: range.min, maxID: range.max, logs: columns.rowsSet(.logged),
-            accounts: names(.account), gateways: names(.gateway), providers: names(.provider), models: names(.model))
+            segment: columns.segment, idRange: columns.idRange, logs: columns.rowsSet(.logged),
+            names: columns.values)
+    }
+
+    /// The summary of columns with these ids, logs and distinct values by string column.
+    private init?(
+        segment: UInt32, idRange: (min: LogID, max: LogID)?, logs: Int, names: (LogColumn) -> [String]
+    ) {
+        guard let range = idRange else { return nil }
+        self.init(
+            segment: segment, minID: range.min, maxID: range.max, logs: logs, accounts: Set(names(.account)),
+            gateways: Set(names(.gateway)), providers: Set(names(.provider)), models: Set(names(.model)))
     }
 
     /// False when no log of the segment can match `query` (its names), whatever its other filters.
