@@ -6,7 +6,8 @@ extension LogRecord {
     ///   (`models/{model}:generateContent` is how that request names its model) — for templated providers the model
     ///   their path names (`ProviderTemplate.model(inPath:)`) — else the response's `model` / `modelVersion`. For
     ///   `azure-openai` the response's model comes first: the request names a deployment, not a model. For
-    ///   `workers-ai`'s REST run the path's model comes first: it is the model that runs.
+    ///   `workers-ai`'s REST run and `huggingface` the path's model comes first: it is the model that runs
+    ///   (`Provider.model(path:bodyModel:)`).
     /// - `stream`: the request's `"stream": true`, a `text/event-stream` or `application/vnd.amazon.eventstream`
     ///   response, or a streaming path (Gemini
     ///   `:streamGenerateContent`, Vertex AI `:streamRawPredict`, Bedrock `converse-stream` /
@@ -36,10 +37,8 @@ extension LogRecord {
         var request = (exchange.requestSummary ?? RequestSummary(body: exchange.requestBody))
             .completed(
                 path: (exchange.declaredAPI ?? provider?.api) == .gemini && template == nil ? exchange.path : "")
+        if let provider { request.model = provider.model(path: exchange.path, bodyModel: request.model) }
         if let template {
-            if request.model == nil || template.prefersPathModel {
-                request.model = template.model(inPath: exchange.path) ?? request.model
-            }
             if !request.stream && template.streams(path: exchange.path) { request.stream = true }
         } else if provider?.api == .bedrock, let route = BedrockUsage.route(path: exchange.path) {
             // A Bedrock provider without a template (`--upstream` to a plain base URL) names them the same way.

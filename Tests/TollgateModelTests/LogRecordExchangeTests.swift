@@ -205,4 +205,21 @@ struct ProviderTableTests {
         #expect(table?.provider("anthropic")?.baseURL == "https://api.anthropic.com")
         #expect(ProviderTable.builtIn.overriding("nope", baseURL: "http://x") == nil)
     }
+
+    /// Hugging Face's path names the model that runs, before whatever the body names; an override keeps that.
+    @Test func huggingFaceTakesThePathsModel() throws {
+        let table = try #require(ProviderTable.builtIn.overriding("huggingface", baseURL: "http://127.0.0.1:9/models"))
+        let huggingFace = try #require(table.provider("huggingface"))
+        #expect(huggingFace.modelLeadsPath)
+        let chat = "/meta-llama/Llama-3.1-8B-Instruct/v1/chat/completions"
+        #expect(huggingFace.model(path: chat, bodyModel: "tgi") == "meta-llama/Llama-3.1-8B-Instruct")
+        #expect(huggingFace.model(path: "/bigcode/starcoder", bodyModel: nil) == "bigcode/starcoder")
+        #expect(huggingFace.model(path: "/gpt2", bodyModel: nil) == "gpt2")
+        #expect(huggingFace.model(path: "/org%2Fname", bodyModel: nil) == "org/name")
+        // No model in the path: the body's.
+        #expect(huggingFace.model(path: "/v1/chat/completions", bodyModel: "m") == "m")
+        #expect(huggingFace.model(path: "/", bodyModel: nil) == nil)
+        // Other providers keep the body's model.
+        #expect(table.provider("openai")?.model(path: "/chat/completions", bodyModel: "gpt-x") == "gpt-x")
+    }
 }

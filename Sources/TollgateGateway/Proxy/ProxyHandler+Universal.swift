@@ -84,11 +84,10 @@ extension ProxyHandler {
             var model = pending.body.withUnsafeReadableBytes { raw in
                 RequestSummary(body: Array(raw.bindMemory(to: UInt8.self)), path: String(route.path)).model
             }
-            // The model a templated path names (a Workers AI run, a Bedrock model), as the record will name it.
-            if let template = shared.providers.provider(route.provider)?.template,
-                model == nil || template.prefersPathModel
-            {
-                model = template.model(inPath: String(route.path)) ?? model
+            // The model a path names (a Workers AI run, a Bedrock model, a Hugging Face model), as the record will
+            // name it.
+            if let provider = shared.providers.provider(route.provider) {
+                model = provider.model(path: String(route.path), bodyModel: model)
             }
             startProxy(
                 pending.head, entry: pending.entry, target: target, upstreamPath: upstreamPath, route: route,

@@ -13,6 +13,9 @@ import TollgateModel
 /// - `/client/v4/accounts/{account_id}/ai/run/{model}` (Workers AI REST, model e.g. `@cf/meta/llama-3.1-8b-instruct`):
 ///   Workers AI's `result` envelope, or its `data: {"response":…}` events when the body says `"stream": true`; the
 ///   model taken from the path. `…/ai/v1/chat/completions` and `…/ai/v1/embeddings`: OpenAI's shapes.
+/// - `/models/{model}/v1/chat/completions` (Hugging Face's Inference API serving a model's OpenAI-compatible Messages
+///   API, model e.g. `meta-llama/Llama-3.1-8B-Instruct`): OpenAI's shapes, answered for the path's model whatever the
+///   body's `model` says (text-generation-inference takes a placeholder such as `tgi` there).
 /// - Bedrock's `/model/{modelId}/converse` and `/converse-stream` (Converse, its stream an AWS event stream), and
 ///   `/invoke` and `/invoke-with-response-stream` (an Anthropic messages body, streamed as `chunk` events), the
 ///   model id percent-decoded from the path.
@@ -59,6 +62,15 @@ struct MockRoute: Sendable, Equatable {
             case ("v1", "embeddings"): endpoint = .embeddings
             default: return nil
             }
+            return
+        }
+        // "", "models", {model…}, "v1", "chat", "completions"
+        if segments.count >= 6, segments[0].isEmpty, segments[1] == "models",
+            segments[(segments.count - 3)...].elementsEqual(["v1", "chat", "completions"])
+        {
+            endpoint = .chatCompletions
+            family = .openAI
+            model = segments[2..<(segments.count - 3)].joined(separator: "/")
             return
         }
         if let bedrock = BedrockUsage.route(path: String(path)), segments.count >= 4,

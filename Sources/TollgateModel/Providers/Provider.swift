@@ -37,18 +37,50 @@ public struct Provider: Sendable, Equatable {
     /// client that did not ask (see `StreamUsageOption`). Empty for providers that always report stream usage,
     /// reject the field, or do not speak OpenAI chat completions.
     public var streamUsagePaths: [String]
+    /// Whether the forwarded path starts with the model id, which is the model that runs whatever the body says:
+    /// Hugging Face's Inference API serves `/models/{model}` (a task, e.g. `…/huggingface/bigcode/starcoder`) and
+    /// `/models/{model}/v1/chat/completions` (the model's OpenAI-compatible Messages API, whose body `model` is a
+    /// placeholder such as `tgi`). See `modelLeadingPath(_:)`.
+    public var modelLeadsPath = false
 
     /// Whether any of the provider's endpoints gets `stream_options.include_usage` added by the gateway.
     public var injectsStreamUsage: Bool { !streamUsagePaths.isEmpty }
 
     public init(
-        slug: String, baseURL: String, api: API, streamUsagePaths: [String] = [], template: ProviderTemplate? = nil
+        slug: String, baseURL: String, api: API, streamUsagePaths: [String] = [], template: ProviderTemplate? = nil,
+        modelLeadsPath: Bool = false
     ) {
+        self.modelLeadsPath = modelLeadsPath
         self.slug = slug
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.api = api
         self.streamUsagePaths = streamUsagePaths
         self.template = template
+    }
+
+    /// The model a request names, as the record and the spend limits take it: `bodyModel` (what the request body or a
+    /// Gemini path named), except where the provider's path names the model that runs (`modelLeadsPath`, a template
+    /// that `prefersPathModel`), or names one the body left out (Vertex AI, Bedrock).
+    public func model(path: String, bodyModel: String?) -> String? {
+        if let template {
+            guard bodyModel == nil || template.prefersPathModel else { return bodyModel }
+            return template.model(inPath: path) ?? bodyModel
+        }
+        if modelLeadsPath { return Self.modelLeadingPath(path) ?? bodyModel }
+        return bodyModel
+    }
+
+    /// The model id a path starts with: its segments before a `v1` segment (`/meta-llama/Llama-3.1-8B-Instruct/v1/…`
+    /// → `meta-llama/Llama-3.1-8B-Instruct`), or all of them (`/bigcode/starcoder`), percent-decoded; nil when the
+    /// path starts with `v1` or has no segment.
+    public static func modelLeadingPath(_ path: String) -> String? {
+        var segments: [Substring] = []
+        for segment in path.split(separator: "/") {
+            if segment == "v1" { break }
+            segments.append(segment)
+        }
+        guard !segments.isEmpty else { return nil }
+        return PercentDecoding.decoded(segments.joined(separator: "/"))
     }
 
     /// A templated provider reached at the hosts its template names.

@@ -96,7 +96,10 @@ public struct ProviderTable: Sendable {
         //   (`…/huggingface/bigcode/starcoder`). Hugging Face has since moved serverless inference to
         //   router.huggingface.co (cloudflare/cloudflare-docs#27332); `--upstream huggingface=URL` points
         //   elsewhere until Cloudflare's page changes. Task responses (`[{"generated_text": …}]`) report no
-        //   usage and stay unpriced.
+        //   usage and stay unpriced. The path names the model that runs (`modelLeadsPath`): a task's
+        //   `/{model}`, or `/{model}/v1/chat/completions`, the model's OpenAI-compatible Messages API (Hugging
+        //   Face's text-generation-inference documentation, huggingface.co/docs/text-generation-inference/
+        //   messages_api), whose body `model` is a placeholder (`"tgi"` in that page's examples).
         // - workers-ai: templated (`ProviderTemplate.workersAI`, read 2026-12-03): its upstream,
         //   `https://api.cloudflare.com/client/v4/accounts/{account_id}/ai/run/{model}` (or `…/ai/v1/…` for the
         //   OpenAI-compatible routes), holds the Cloudflare account id, taken from the gateway path's `{account}` as
@@ -110,7 +113,9 @@ public struct ProviderTable: Sendable {
         //   client's behalf (Cloudflare does not document `stream_options` for it).
         Provider(slug: "cohere", baseURL: "https://api.cohere.ai", api: .cohere),
         Provider(slug: "cerebras", baseURL: "https://api.cerebras.ai/v1", api: .openAI),
-        Provider(slug: "huggingface", baseURL: "https://api-inference.huggingface.co/models", api: .openAI),
+        Provider(
+            slug: "huggingface", baseURL: "https://api-inference.huggingface.co/models", api: .openAI,
+            modelLeadsPath: true),
         Provider(template: .workersAI, api: .openAI),
     ])
 
@@ -137,7 +142,7 @@ public struct ProviderTable: Sendable {
         let account = provider.templateAccount
         provider = Provider(
             slug: slug, baseURL: baseURL, api: provider.api, streamUsagePaths: provider.streamUsagePaths,
-            template: provider.template)
+            template: provider.template, modelLeadsPath: provider.modelLeadsPath)
         provider.templateAccount = account
         var copy = self
         copy.bySlug[slug] = provider
