@@ -79,4 +79,31 @@ import TollgateModel
         try await harness.stop()
         try await mock.shutdown()
     }
+
+    /// A stream whose client asked for usage (`stream_options.include_usage`, OpenAI's semantics on Cerebras's
+    /// OpenAI-compatible API) is logged with the usage chunk's tokens, and a model with a shipped Cerebras row is
+    /// priced from it.
+    @Test func cerebrasStreamIsLoggedWithItsUsageChunkAndPricedFromTheShippedRow() async throws {
+        let (harness, mock, _) = try await Self.start()
+        let body =
+            #"{"model":"gpt-oss-120b","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"What is Cloudflare?"}]}"#
+        let streamed = try await harness.request(
+            "POST", "/v1/default/default/cerebras/chat/completions",
+            headers: ["Content-Type": "application/json", "Authorization": "Bearer csk-test"], body: Data(body.utf8))
+        #expect(streamed.status == 200)
+        #expect(streamed.text.contains(#""usage":{"prompt_tokens":3,"#))
+        #expect(streamed.text.hasSuffix("data: [DONE]\n\n"))
+        let log = try #require(try await harness.waitForLogs(count: 1).first)
+        #expect(log["provider"] as? String == "cerebras")
+        #expect(log["model"] as? String == "gpt-oss-120b")
+        #expect(log["stream"] as? Bool == true)
+        #expect(log["tokens_in"] as? Int64 == 3)
+        #expect((log["tokens_out"] as? Int64 ?? 0) > 0)
+        let row = try PriceStructureCostTests.rowInForce("cerebras", "gpt-oss-120b")
+        let cost = try #require(CostAccountingTests.picodollars(log["cost"]), "priced from the shipped row")
+        #expect(cost == (try PriceStructureCostTests.handCost(log, row)))
+        #expect(cost > 0)
+        try await harness.stop()
+        try await mock.shutdown()
+    }
 }
