@@ -14,7 +14,9 @@ import TollgateStorage
         "query": "AIzaSyQSECRETgeminiquery5b77",
         "goog": "AIzaSyGSECRETgooglekey0c9d",
         "stored": "sk-proj-SECRETstoredkey3e5f7a9b",
+        "aws": "SECRETawsSecretAccessKey/0a1b2c3d4e5f6a7b8c9d",
     ]
+    static let awsAccessKeyID = "AKIASTOREDSECRETS7Q2"
 
     @Test func noSecretInAnyRecordOrFile() async throws {
         let upstream = try await TestUpstream { request, responder in
@@ -38,6 +40,7 @@ import TollgateStorage
                 .overriding("openai", baseURL: upstream.baseURL + "/v1")!
                 .overriding("anthropic", baseURL: upstream.baseURL)!
                 .overriding("google-ai-studio", baseURL: upstream.baseURL)!
+                .overriding("aws-bedrock", baseURL: upstream.baseURL)!
         }
         _ = try await harness.api(
             "POST", "/api/v1/accounts/default/gateways", json: #"{"id":"locked","authentication":true}"#)
@@ -46,6 +49,11 @@ import TollgateStorage
             "POST", "/api/v1/accounts/default/provider-keys",
             json: #"{"provider":"openai","alias":"vault","secret":"\#(Self.secrets["stored"]!)"}"#)
         #expect(stored.status == 201, "\(stored.text)")
+        let storedAWS = try await harness.api(
+            "POST", "/api/v1/accounts/default/provider-keys",
+            json: #"{"provider":"aws-bedrock","access_key_id":"\#(Self.awsAccessKeyID)","#
+                + #""secret_access_key":"\#(Self.secrets["aws"]!)","region":"us-east-1"}"#)
+        #expect(storedAWS.status == 201, "\(storedAWS.text)")
         let json = ["Content-Type": "application/json"]
         let chat = GatewayAuthenticationTests.chatBody
         let gemini = Data(#"{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}"#.utf8)
@@ -82,6 +90,11 @@ import TollgateStorage
                 "/v1/default/locked/openai/chat/completions",
                 json.merging(["cf-aig-authorization": "Bearer \(token)", "cf-aig-byok-alias": "vault"]) { $1 }, chat
             ),
+            (
+                "/v1/default/locked/aws-bedrock/bedrock-runtime/us-east-1/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse",
+                json.merging(["cf-aig-authorization": "Bearer \(token)"]) { $1 },
+                Data(#"{"messages":[{"role":"user","content":[{"text":"hi"}]}]}"#.utf8)
+            ),
         ]
         for (path, headers, body) in sent {
             let response = try await harness.request("POST", path, headers: headers, body: body)
@@ -96,6 +109,12 @@ import TollgateStorage
         #expect(received.contains { $0.uri.hasSuffix("?key=\(s["query"]!)") })
         #expect(received.contains { $0.headers.first(name: "x-goog-api-key") == s["goog"] })
         #expect(received.contains { $0.headers.first(name: "authorization") == "Bearer \(s["stored"]!)" })
+        // The stored AWS key signed the Bedrock request: its access key id is in the credential, its secret nowhere.
+        #expect(
+            received.contains {
+                $0.headers.first(name: "authorization")?.hasPrefix(
+                    "AWS4-HMAC-SHA256 Credential=\(Self.awsAccessKeyID)/") == true
+            })
         // …but never the gateway token.
         #expect(!received.contains { request in request.headers.contains { $0.value.contains(token) } })
 
