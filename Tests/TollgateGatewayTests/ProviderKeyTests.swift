@@ -158,6 +158,39 @@ import TollgateModel
         await upstream.shutdown()
     }
 
+    /// The generated master key file is never readable by others, not even while it is written: the file is created
+    /// with mode 0600 before a byte of the key is in it, and renamed into place whole.
+    @Test func theMasterKeyFileIsOwnerOnlyFromTheMomentItExists() throws {
+        let data = makeTemporaryDirectory()
+        let path = data + "/" + MasterKey.fileName
+        func mode(_ file: String) -> Int? {
+            (try? FileManager.default.attributesOfItem(atPath: file))?[.posixPermissions].flatMap { $0 as? NSNumber }?
+                .intValue
+        }
+        // A temporary file a crash left behind is replaced.
+        #expect(FileManager.default.createFile(atPath: path + ".new", contents: Data("partial".utf8)))
+        var modeWhenCreated: Int?
+        var sizeWhenCreated: Int?
+        try MasterKey.writeOwnerOnly(Array("a key\n".utf8), to: path) { temporary in
+            modeWhenCreated = mode(temporary)
+            sizeWhenCreated =
+                (try? FileManager.default.attributesOfItem(atPath: temporary))?[.size]
+                .flatMap { $0 as? NSNumber }?.intValue
+        }
+        #expect(modeWhenCreated.map { $0 & 0o077 } == 0, "no group or other bits while the key is written")
+        #expect(sizeWhenCreated == 0)
+        #expect(mode(path) == 0o600)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "a key\n")
+        #expect(!FileManager.default.fileExists(atPath: path + ".new"))
+
+        // The key `load` generates is the one it reads back.
+        let folder = makeTemporaryDirectory()
+        let generated = try MasterKey.load(configured: nil, dataDirectory: folder)
+        let read = try MasterKey.load(configured: nil, dataDirectory: folder)
+        #expect(generated.withUnsafeBytes { Data($0) } == read.withUnsafeBytes { Data($0) })
+        #expect(mode(folder + "/" + MasterKey.fileName) == 0o600)
+    }
+
     @Test func keysSurviveRestartWithTheMasterKeyFileAndAWrongKeyStopsTheStart() async throws {
         let upstream = try await Self.upstream()
         let data = makeTemporaryDirectory()

@@ -128,12 +128,7 @@ public enum MasterKey {
         }
         let key = SymmetricKey(size: .bits256)
         let text = key.withUnsafeBytes { Data($0).base64EncodedString() } + "\n"
-        guard
-            FileManager.default.createFile(
-                atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
-        else {
-            throw Failure("cannot create the master key file \(path)")
-        }
+        try writeOwnerOnly(Array(text.utf8), to: path)
         return key
     }
 
