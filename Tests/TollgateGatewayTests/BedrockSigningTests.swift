@@ -77,6 +77,8 @@ import TollgateModel
         _ = try await harness.api(
             "POST", "/api/v1/accounts/default/gateways", json: #"{"id":"locked","authentication":true}"#)
         let token = try await AccountTokenTests.createToken(harness, account: "default").token
+        // A test price row (Bedrock has no shipped rows; see PRICES.md): $2 / $8 per 1M tokens, cache reads $0.50.
+        try await TemplatedProviderTests().price(harness, provider: "aws-bedrock", model: Self.model)
 
         // Without a stored key the client's own (here wrong) signature goes upstream and does not verify.
         let unsigned = try await Self.call(
@@ -131,6 +133,7 @@ import TollgateModel
             #expect(log["stream"] as? Bool == streams)
             #expect(log["tokens_in"] as? Int == 4)
             #expect(log["tokens_out"] as? Int == 10)
+            #expect(CostAccountingTests.picodollars(log["cost"]) == (try TemplatedProviderTests().expectedCost(log)))
         }
 
         // The stored key opens again after a restart, and still signs.
