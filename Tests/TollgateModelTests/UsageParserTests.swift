@@ -160,6 +160,36 @@ struct UsageParserTests {
         #expect(both.usage == Usage(tokensIn: 30, tokensOut: 40))
     }
 
+    /// Hugging Face text-generation-inference streams one event per token with `"details":null`; the last event's
+    /// `details` has the prompt (`input_length`) and generated (`generated_tokens`) counts. Read as the events pass,
+    /// cut anywhere, and only when no `usage` reported the counts.
+    @Test func textGenerationInferenceStreamTakesTheLastEventsDetails() {
+        let stream = """
+            data:{"index":1,"token":{"id":203,"text":"\\n","logprob":-0.12,"special":false},"generated_text":null,"details":null}
+
+            data:{"index":2,"token":{"id":44,"text":":","logprob":-0.01,"special":false},"generated_text":"\\n:","details":{"finish_reason":"length","generated_tokens":2,"input_length":5,"seed":null}}
+
+
+            """
+        let parsed = parse(stream, eventStream: true)
+        #expect(parsed.usage == Usage(tokensIn: 5, tokensOut: 2))
+        for size in UsageScannerTests.chunkSizes {
+            #expect(UsageScannerTests.scanResponse(Array(stream.utf8), eventStream: true, chunk: size) == parsed)
+        }
+        // Cut before the last event: nothing reported the counts, so they are unknown, not zero.
+        let cut = String(stream.prefix(upTo: stream.range(of: "data:{\"index\":2")!.lowerBound))
+        #expect(parse(cut, eventStream: true).usage == Usage())
+        // The non-streamed answer (`[{"generated_text":…,"details":{…}}]`) reads the same way.
+        let array =
+            #"[{"generated_text":"x","details":{"finish_reason":"eos_token","generated_tokens":7,"seed":null}}]"#
+        #expect(parse(array).usage == Usage(tokensOut: 7))
+        #expect(UsageScannerTests.scanResponse(Array(array.utf8), eventStream: false, chunk: 3) == parse(array))
+        // A reported `usage` wins.
+        let both =
+            #"{"usage":{"prompt_tokens":30,"completion_tokens":40},"details":{"generated_tokens":2,"input_length":5}}"#
+        #expect(parse(both).usage == Usage(tokensIn: 30, tokensOut: 40))
+    }
+
     @Test func bodyThatIsAnEventStreamIsReadAsOneWhateverTheContentType() {
         let body = "data: {\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2}}\n\ndata: [DONE]\n\n"
         #expect(parse(body, eventStream: false).usage == Usage(tokensIn: 1, tokensOut: 2))

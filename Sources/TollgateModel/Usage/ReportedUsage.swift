@@ -40,6 +40,10 @@ struct ReportedUsage: Equatable {
     /// Cohere v2 `usage.tokens` (what the model processed), used only when no billed count is reported.
     var cohereTokensIn: Int64?
     var cohereTokensOut: Int64?
+    /// Hugging Face text-generation-inference `details.input_length` and `details.generated_tokens`, used only when
+    /// no `usage` count is reported.
+    var tgiInputLength: Int64?
+    var tgiGeneratedTokens: Int64?
     /// `service_tier` (OpenAI, Groq: top level; Anthropic: inside `usage`).
     var serviceTier: String?
 
@@ -67,6 +71,8 @@ struct ReportedUsage: Equatable {
         if let v = newer.geminiToolUsePrompt { geminiToolUsePrompt = v }
         if let v = newer.cohereTokensIn { cohereTokensIn = v }
         if let v = newer.cohereTokensOut { cohereTokensOut = v }
+        if let v = newer.tgiInputLength { tgiInputLength = v }
+        if let v = newer.tgiGeneratedTokens { tgiGeneratedTokens = v }
         if let v = newer.serviceTier { serviceTier = v }
     }
 
@@ -89,6 +95,8 @@ struct ReportedUsage: Equatable {
     /// - Bedrock's `inputTokens`/`outputTokens` count as `input`/`output`, its `cacheReadInputTokens` and
     ///   `cacheWriteInputTokens` as Anthropic's cache reads and writes (counted apart from `inputTokens`). Cohere's
     ///   `billed_units` counts as `input`/`output`; its `tokens` only when no billed count was reported.
+    ///   Hugging Face text-generation-inference's `details.input_length`/`details.generated_tokens` count as
+    ///   `input`/`output` when no `usage` reported them.
     /// - `reasoningTokens`: `reasoning_tokens` in the output details, else Gemini `thoughtsTokenCount`, else
     ///   Perplexity's top-level `reasoning_tokens`.
     func normalized() -> Usage {
@@ -107,8 +115,8 @@ struct ReportedUsage: Equatable {
             return usage
         }
 
-        let input = input ?? cohereTokensIn
-        let output = output ?? cohereTokensOut
+        let input = input ?? cohereTokensIn ?? tgiInputLength
+        let output = output ?? cohereTokensOut ?? tgiGeneratedTokens
         usage.tokensIn = input.map {
             $0 &+ (anthropicCacheRead ?? 0) &+ (anthropicCacheCreation ?? 0) &+ (citation ?? 0)
         }

@@ -6,7 +6,7 @@
 /// A stream (`text/event-stream`, or a body starting with an SSE field) is split into events as they complete;
 /// each event is read and dropped, so only the event in progress is held. A JSON body goes through
 /// `JSONFieldScanner`, which keeps only the members usage is read from (`usage`, `usageMetadata`, `model`,
-/// `modelVersion`, `service_tier`, `x_groq`, and Workers AI's `result`).
+/// `modelVersion`, `service_tier`, `x_groq`, Workers AI's `result` and text-generation-inference's `details`).
 public struct ResponseUsageScanner: Sendable {
     /// An event larger than this is skipped (no usage event is that large).
     static let maxEventBytes = 1 << 20
@@ -25,7 +25,7 @@ public struct ResponseUsageScanner: Sendable {
     private var awsDecoder = EventStreamUsage.decoder()
     private var state = UsageParser.State()
     private static let keys = JSONFieldScanner.keyTable([
-        "usage", "usageMetadata", "model", "modelVersion", "service_tier", "x_groq", "result",
+        "usage", "usageMetadata", "model", "modelVersion", "service_tier", "x_groq", "result", "details",
     ])
 
     private var json = JSONFieldScanner(keys: Self.keys)

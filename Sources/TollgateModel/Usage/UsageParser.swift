@@ -12,7 +12,8 @@ public struct ResponseUsage: Sendable, Equatable {
 
 /// Reads token usage out of provider response bodies: OpenAI chat completions, Responses and embeddings, the
 /// OpenAI-compatible providers (Groq, Mistral, DeepSeek, OpenRouter, Perplexity, xAI, Cerebras), Anthropic
-/// messages, Gemini `generateContent`, Cohere v2 chat, Workers AI (`result.usage`) and Bedrock (Converse, and
+/// messages, Gemini `generateContent`, Cohere v2 chat, Workers AI (`result.usage`), Hugging Face
+/// text-generation-inference (`details`) and Bedrock (Converse, and
 /// Anthropic bodies through
 /// `invoke`), each as JSON or as a stream — Bedrock's streams in the binary AWS event stream encoding
 /// (`EventStreamUsage`).
@@ -26,7 +27,8 @@ public struct ResponseUsage: Sendable, Equatable {
 /// `x_groq.usage` otherwise); Responses takes `response.usage` of `response.completed`, `response.incomplete`
 /// or `response.failed`; Anthropic takes `message_start`'s `message.usage` (input and cache counts; its
 /// placeholder output count is ignored), then each `message_delta`'s `usage`, field by field; Gemini takes the
-/// last `usageMetadata`, in `alt=sse` form or as a JSON array; Cohere takes `message-end`'s `delta.usage`.
+/// last `usageMetadata`, in `alt=sse` form or as a JSON array; Cohere takes `message-end`'s `delta.usage`;
+/// text-generation-inference takes the last event's `details` (`input_length`, `generated_tokens`).
 public enum UsageParser {
     /// Parses a response body. `eventStream` is true for `text/event-stream` bodies; otherwise the body is one
     /// JSON value (an object, or Gemini's array of stream chunks).
@@ -180,6 +182,10 @@ public enum UsageParser {
                     // Cohere v2 `message-end`: `delta.usage`.
                     guard r.peekKind() == .object else { return try r.skipValue() }
                     try readEnvelope(&r)
+                } else if key == "details" {
+                    // Hugging Face text-generation-inference (`/generate_stream`, the text-generation task): the
+                    // last event's `details` carries `input_length` and `generated_tokens`; earlier events have null.
+                    try Self.readTGIDetails(&r, into: &usage)
                 } else if key == "x_groq" {
                     guard r.peekKind() == .object else { return try r.skipValue() }
                     try r.readObject { g, gkey throws(JSONReader.Failure) in
@@ -295,6 +301,22 @@ public enum UsageParser {
                     u.geminiToolUsePrompt = try r.readCount() ?? u.geminiToolUsePrompt
                 } else if key == "totalTokenCount" {
                     u.total = try r.readCount() ?? u.total
+                } else {
+                    try r.skipValue()
+                }
+            }
+        }
+
+        /// Hugging Face text-generation-inference `details` (`TextGenerationStreamOutputStreamDetails` in the
+        /// `@huggingface/tasks` specification): `input_length` (prompt tokens) and `generated_tokens` (null is skipped).
+        static func readTGIDetails(
+            _ reader: inout JSONReader, into u: inout ReportedUsage
+        ) throws(JSONReader.Failure) {
+            try readDetails(&reader) { k, r throws(JSONReader.Failure) in
+                if k == "input_length" {
+                    u.tgiInputLength = try r.readCount() ?? u.tgiInputLength
+                } else if k == "generated_tokens" {
+                    u.tgiGeneratedTokens = try r.readCount() ?? u.tgiGeneratedTokens
                 } else {
                     try r.skipValue()
                 }
