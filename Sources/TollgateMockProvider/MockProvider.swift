@@ -24,13 +24,16 @@ import Synchronization
 ///   server-sent events with `?alt=sse`), `rawPredict` / `streamRawPredict` as Anthropic messages for the path's
 ///   model; Workers AI's `/client/v4/accounts/{account_id}/ai/run/{model}` in its `result` envelope, streamed as
 ///   `data: {"response":…}` events ending in a usage event and `data: [DONE]` (errors in Cloudflare's
-///   `success: false` envelope), and its OpenAI-compatible `…/ai/v1/chat/completions` and `…/ai/v1/embeddings`.
+///   `success: false` envelope), and its OpenAI-compatible `…/ai/v1/chat/completions` and `…/ai/v1/embeddings`;
+///   Hugging Face's `/models/{model}/v1/chat/completions` in OpenAI's shapes for the path's model, and its
+///   text-generation task `/models/{model}` (`{"inputs":…}`) as `[{"generated_text":…}]`, streamed as
+///   text-generation-inference's token events, the last with `details` (`generated_tokens`, `input_length`).
 ///
 /// Everything is deterministic: the same request body always gives byte-identical content. The reply is
 /// ``Configuration/replyText`` (one output token per word; streams send one word per event), the model is the
 /// request's, ids derive from a hash of the body, `created` is ``Configuration/createdTimestamp``. Input tokens are
-/// the words in the request's `messages`, `input`, `instructions`, `system`, `prompt`, `contents` and
-/// `systemInstruction` strings (values of `role` and `type` members excluded), plus one per number there
+/// the words in the request's `messages`, `input`, `instructions`, `system`, `prompt`, `contents`,
+/// `systemInstruction` and `inputs` strings (values of `role` and `type` members excluded), plus one per number there
 /// (pre-tokenized input).
 ///
 /// Request headers steer the fake for tests (see `MockFault` for the grammar):

@@ -46,4 +46,46 @@ import TollgateModel
         }
         #expect(logs.first?["tokens_out"] as? Int64 == usage["completion_tokens"] as? Int64)
     }
+
+    /// The text-generation task at `…/huggingface/{model}` (Cloudflare's `…/huggingface/bigcode/starcoder`): its plain
+    /// answer reports no counts, so the log's tokens are unknown; streamed, text-generation-inference's last event
+    /// carries `details.input_length` and `details.generated_tokens`, which the log takes as tokens in and out.
+    @Test func textGenerationTaskIsLoggedWithoutTokensPlainAndWithTheDetailsCountsStreamed() async throws {
+        let harness = try await GatewayHarness.start { configuration in
+            let mock = configuration.providers.provider("anthropic")!.baseURL
+            configuration.providers = configuration.providers.overriding("huggingface", baseURL: mock + "/models")!
+        }
+        defer { Task { try? await harness.stop() } }
+        let path = "/v1/default/default/huggingface/bigcode/starcoder"
+        let plain = try await harness.request(
+            "POST", path, headers: Self.headers,
+            body: Data(#"{"inputs":"def fibonacci(n):","parameters":{"max_new_tokens":24}}"#.utf8))
+        #expect(plain.status == 200, "\(plain.text)")
+        let answer = try #require(try JSONSerialization.jsonObject(with: plain.body) as? [[String: Any]])
+        #expect(answer.first?["generated_text"] is String)
+        let streamed = try await harness.request(
+            "POST", path, headers: Self.headers,
+            body: Data(#"{"inputs":"def fibonacci(n):","parameters":{"max_new_tokens":24},"stream":true}"#.utf8))
+        #expect(streamed.status == 200)
+        let events = streamed.text.split(separator: "\n\n").map { $0.dropFirst("data:".count) }
+        let lastEvent = try #require(events.last)
+        let last = try #require(try JSONSerialization.jsonObject(with: Data(lastEvent.utf8)) as? [String: Any])
+        let details = try #require(last["details"] as? [String: Any])
+        #expect(details["input_length"] as? Int == 2, "the mock counts the words of `inputs`")
+
+        let logs = try await harness.waitForLogs(query: "&order=asc", count: 2)
+        #expect(logs.count == 2)
+        for (log, stream) in zip(logs, [false, true]) {
+            #expect(log["provider"] as? String == "huggingface")
+            #expect(log["model"] as? String == "bigcode/starcoder")
+            #expect(log["path"] as? String == "/bigcode/starcoder")
+            #expect(log["stream"] as? Bool == stream)
+            #expect(log["cost"] is NSNull)
+        }
+        #expect(logs.first?["tokens_in"] is NSNull, "no counts in the plain answer: unknown, not 0")
+        #expect(logs.first?["tokens_out"] is NSNull)
+        #expect(logs.last?["tokens_in"] as? Int64 == (details["input_length"] as? NSNumber)?.int64Value)
+        #expect(logs.last?["tokens_out"] as? Int64 == (details["generated_tokens"] as? NSNumber)?.int64Value)
+        #expect((logs.last?["tokens_out"] as? Int64 ?? 0) == Int64(events.count))
+    }
 }

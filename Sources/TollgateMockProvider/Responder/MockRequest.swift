@@ -5,7 +5,7 @@ import TollgateModel
 ///
 /// Input tokens are a stable function of the body: the number of words (maximal runs of characters other than
 /// ASCII space, tab, CR and LF) in every string under the top-level members `messages`, `input`, `instructions`,
-/// `system`, `prompt`, `contents` and `systemInstruction` (Gemini) — except the values of members named `role` or `type` — plus one per number there (so a
+/// `system`, `prompt`, `contents`, `systemInstruction` (Gemini) and `inputs` (Hugging Face's text-generation task) — except the values of members named `role` or `type` — plus one per number there (so a
 /// pre-tokenized embeddings input counts one token per integer).
 struct MockRequest: Sendable {
     enum Endpoint: Sendable, Equatable {
@@ -21,6 +21,8 @@ struct MockRequest: Sendable {
         case workersAIRun
         /// Bedrock `Converse` / `ConverseStream`.
         case converse
+        /// Hugging Face's Inference API text-generation task, `POST /models/{model}` (`{"inputs":…}`).
+        case textGeneration
     }
 
     var endpoint: Endpoint
@@ -42,7 +44,7 @@ struct MockRequest: Sendable {
     var fingerprint: UInt64
 
     static let countedMembers: Set<String> = [
-        "messages", "input", "instructions", "system", "prompt", "contents", "systemInstruction",
+        "messages", "input", "instructions", "system", "prompt", "contents", "systemInstruction", "inputs",
     ]
 
     /// `model`: the model a templated path names (Vertex AI, an Azure deployment), which the body need not carry.

@@ -161,6 +161,11 @@ struct MockResponder: Sendable {
                 request.stream
                 ? .events(workersAIRunEvents(request, words: words, usage: usage, allocator: allocator))
                 : .full(workersAIRun(request, words: words, usage: usage, allocator: allocator))
+        case .textGeneration:
+            replyBody =
+                request.stream
+                ? .events(textGenerationEvents(request, words: words, usage: usage, allocator: allocator))
+                : .full(textGeneration(request, words: words, allocator: allocator))
         case .converse:
             replyBody =
                 stream
@@ -196,13 +201,15 @@ struct MockResponder: Sendable {
 
     func usage(for request: MockRequest, outputWords: Int, fault: MockFault) -> Usage {
         let input = fault.inputTokens ?? request.inputTokens
-        // Cohere and Workers AI's REST run report neither cache reads nor reasoning.
-        let cached = [.cohereChat, .workersAIRun].contains(request.endpoint) ? 0 : min(fault.cachedTokens, input)
+        // Cohere, Workers AI's REST run and text-generation-inference report neither cache reads nor reasoning.
+        let cached =
+            [.cohereChat, .workersAIRun, .textGeneration].contains(request.endpoint)
+            ? 0 : min(fault.cachedTokens, input)
         let writesReported = [.messages, .chatCompletions, .converse].contains(request.endpoint)
         let cacheWrite = writesReported ? min(fault.cacheWriteTokens, input - cached) : 0
         let cacheWrite1h = request.endpoint == .messages ? min(fault.cacheWrite1hTokens, cacheWrite) : 0
         let reasoning =
-            [.embeddings, .messages, .cohereChat, .converse, .workersAIRun].contains(request.endpoint)
+            [.embeddings, .messages, .cohereChat, .converse, .workersAIRun, .textGeneration].contains(request.endpoint)
             ? 0 : fault.reasoningTokens
         let output = request.endpoint == .embeddings ? 0 : outputWords + reasoning
         return Usage(

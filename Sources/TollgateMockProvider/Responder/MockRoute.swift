@@ -16,6 +16,9 @@ import TollgateModel
 /// - `/models/{model}/v1/chat/completions` (Hugging Face's Inference API serving a model's OpenAI-compatible Messages
 ///   API, model e.g. `meta-llama/Llama-3.1-8B-Instruct`): OpenAI's shapes, answered for the path's model whatever the
 ///   body's `model` says (text-generation-inference takes a placeholder such as `tgi` there).
+/// - `/models/{model}` (the Inference API's text-generation task, model e.g. `bigcode/starcoder`):
+///   `[{"generated_text":…}]`, or with `"stream": true` text-generation-inference's token events, the last with
+///   `details` (`generated_tokens`, `input_length`).
 /// - Bedrock's `/model/{modelId}/converse` and `/converse-stream` (Converse, its stream an AWS event stream), and
 ///   `/invoke` and `/invoke-with-response-stream` (an Anthropic messages body, streamed as `chunk` events), the
 ///   model id percent-decoded from the path.
@@ -71,6 +74,15 @@ struct MockRoute: Sendable, Equatable {
             endpoint = .chatCompletions
             family = .openAI
             model = segments[2..<(segments.count - 3)].joined(separator: "/")
+            return
+        }
+        // "", "models", {model…}: a task (text generation) for the path's model.
+        if segments.count >= 3, segments[0].isEmpty, segments[1] == "models", !segments[2].isEmpty,
+            !segments[2].contains(":")
+        {
+            endpoint = .textGeneration
+            family = .openAI
+            model = segments[2...].joined(separator: "/")
             return
         }
         if let bedrock = BedrockUsage.route(path: String(path)), segments.count >= 4,
