@@ -44,18 +44,13 @@ extension Catalog {
     /// the one before).
     public func repriceableLogs(
         account: String, from: Int64, to: Int64, after: LogID?, limit: Int
-    ) throws -> [RepriceableLog] {
+    ) throws -> [LogIndexEntry] {
         // The sealed segments' share, without custom-cost logs (their cost is their own), at most `limit`.
-        var sealed: [RepriceableLog] = []
+        var sealed: [LogIndexEntry] = []
         var sealedAfter = after
         while sealed.count < limit {
             let page = try sealedLogs(account: account, from: from, to: to, after: sealedAfter, limit: limit)
-            sealed += page.filter { !$0.customCost }.map {
-                RepriceableLog(
-                    id: $0.id, gateway: $0.gateway, provider: $0.provider, model: $0.model, createdAt: $0.createdAt,
-                    statusCode: $0.statusCode, success: $0.success, durationMicros: $0.durationMicros,
-                    ttftMicros: $0.ttftMicros, usage: $0.usage, cost: $0.cost)
-            }
+            sealed += page.filter { !$0.customCost }
             guard page.count == limit, let last = page.last else { break }
             sealedAfter = last.id
         }
@@ -65,7 +60,7 @@ extension Catalog {
                 [
                     .text(account), .blob(after?.bytes ?? Self.exclusiveLowerBound(from)),
                     .blob(Self.idBound(milliseconds: to)), .integer(Int64(limit)),
-                ], row: Self.repriceableLog(from:))
+                ], row: Self.entry(from:))
         }
         return Self.merged(rows, Array(sealed.prefix(limit)), limit: limit, id: \.id)
     }
@@ -86,15 +81,5 @@ extension Catalog {
             cacheWriteTokens: row.optionalInt64(at: index + 2), cacheWrite1hTokens: row.optionalInt64(at: index + 3),
             tokensOut: row.optionalInt64(at: index + 4), reasoningTokens: row.optionalInt64(at: index + 5),
             serviceTier: row.optionalString(at: index + 6))
-    }
-
-    /// Reads a row of `Queries/reprice_page.sql`.
-    private static func repriceableLog(from row: SQLiteStatement) throws -> RepriceableLog {
-        RepriceableLog(
-            id: try logID(row, at: 0), gateway: row.string(at: 1), provider: row.string(at: 2),
-            model: row.optionalString(at: 3), createdAt: row.int64(at: 4), statusCode: Int(row.int64(at: 5)),
-            success: row.int64(at: 6) != 0, durationMicros: row.int64(at: 7), ttftMicros: row.optionalInt64(at: 8),
-            usage: usage(row, from: 9),
-            cost: row.optionalInt64(at: 16))
     }
 }
