@@ -18,8 +18,8 @@ import TollgateStorage
 /// event_id, attempt, step (empty/null = not the universal endpoint), cached, saved (USD a cache hit saved),
 /// feedback (-1 or 1), score (0–100).
 ///
-/// Rows go straight from the catalog's statement into one byte buffer (`ExportEncoder`), written out 1 MiB at a
-/// time.
+/// The columns are `LogField.exported`, the API's names for the same fields. Each log's index entry is encoded into
+/// one byte buffer (`ExportEncoder`), written out 1 MiB at a time.
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export", abstract: "Export an account's log metadata as CSV or NDJSON.")
@@ -58,11 +58,11 @@ struct ExportCommand: ParsableCommand {
             sink = FileHandle.standardOutput
         }
         let descriptor = sink.fileDescriptor
-        var encoder = ExportEncoder(format: format == .csv ? .csv : .ndjson, account: account)
+        var encoder = ExportEncoder(format: format == .csv ? .csv : .ndjson)
         encoder.appendHeader()
         var count = 0
-        try catalog.forEachExportedLog(account: account, from: fromMs, to: toMs) { row in
-            try encoder.append(row)
+        try catalog.forEachExportedLog(account: account, from: fromMs, to: toMs) { entry in
+            encoder.append(entry)
             count += 1
             if encoder.count >= Self.writeSize { try Self.flush(&encoder, to: descriptor) }
         }

@@ -59,7 +59,7 @@ import TollgateModel
                 account: "default", id: all[4].id, LogAnnotation(feedback: -1, score: 12), at: 0)
             _ = try catalog.annotateLog(account: "default", id: all[9].id, LogAnnotation(feedback: 1), at: 0)
 
-            var expected = format == .csv ? ExportEncoder.columns.joined(separator: ",") + "\r\n" : ""
+            var expected = format == .csv ? Reference.columns.joined(separator: ",") + "\r\n" : ""
             let logs = try catalog.exportedLogs(
                 account: "default", from: 0, to: Self.start + 100 * 86_400_000, after: nil, limit: 1000)
             #expect(logs.count == all.count)
@@ -72,13 +72,13 @@ import TollgateModel
             }
 
             // Small pages and a small buffer, so both cross rows.
-            var encoder = ExportEncoder(format: format, account: "default", capacity: 64)
+            var encoder = ExportEncoder(format: format, capacity: 64)
             encoder.appendHeader()
             var rows = 0
             try catalog.forEachExportedLog(
                 account: "default", from: 0, to: Self.start + 100 * 86_400_000, pageSize: 7
-            ) { row in
-                try encoder.append(row)
+            ) { entry in
+                encoder.append(entry)
                 rows += 1
             }
             #expect(rows == all.count)
@@ -101,7 +101,15 @@ import TollgateModel
             case bool(Bool)
         }
 
-        static func fields(_ log: ExportedLog, account: String) -> [Value?] {
+        /// The columns as the export has always written them.
+        static let columns = [
+            "id", "created_at", "account", "gateway", "provider", "model", "method", "path", "status_code", "success",
+            "stream", "duration_ms", "ttft_ms", "tokens_in", "cached_tokens_in", "cache_write_tokens",
+            "cache_write_1h_tokens", "tokens_out", "reasoning_tokens", "service_tier", "cost", "custom_cost", "error",
+            "event_id", "attempt", "step", "cached", "saved", "feedback", "score",
+        ]
+
+        static func fields(_ log: LogIndexEntry, account: String) -> [Value?] {
             func int(_ value: Int64?) -> Value? { value.map { .number(String($0)) } }
             func millis(_ micros: Int64?) -> Value? {
                 micros.map { .number(ExactDecimal.text(Int128($0), scale: 3)) }
@@ -114,10 +122,10 @@ import TollgateModel
                 int(log.usage.cachedTokensIn), int(log.usage.cacheWriteTokens), int(log.usage.cacheWrite1hTokens),
                 int(log.usage.tokensOut), int(log.usage.reasoningTokens), log.usage.serviceTier.map { .text($0) },
                 log.cost.map { .number(ExactDecimal.text(Int128($0), scale: 12)) }, .bool(log.customCost),
-                log.error.map { .text($0) }, .text(log.eventID), .number(String(log.attempt)),
+                log.error.map { .text($0) }, .text(log.effectiveEventID), .number(String(log.attempt)),
                 log.step.map { .number(String($0)) }, .bool(log.cached),
                 log.saved.map { .number(ExactDecimal.text(Int128($0), scale: 12)) },
-                log.feedback.map { .number(String($0)) }, log.score.map { .number(String($0)) },
+                log.annotation?.feedback.map { .number(String($0)) }, log.annotation?.score.map { .number(String($0)) },
             ]
         }
 
@@ -136,7 +144,7 @@ import TollgateModel
 
         static func ndjsonLine(_ values: [Value?]) -> String {
             var out = "{"
-            for (index, name) in ExportEncoder.columns.enumerated() {
+            for (index, name) in columns.enumerated() {
                 if index > 0 { out += "," }
                 out += "\"\(name)\":"
                 switch values[index] {

@@ -102,7 +102,7 @@ public final class Ledger: LogStoreObserver {
             let rows = try catalog.repriceableLogs(account: account, from: from, to: to, after: after, limit: pageSize)
             guard let last = rows.last else { break }
             after = last.id
-            let changes = rows.compactMap { row -> (row: RepriceableLog, cost: Int64?)? in
+            let changes = rows.compactMap { row -> (row: LogIndexEntry, cost: Int64?)? in
                 let cost = prices.cost(
                     account: account, provider: row.provider, model: row.model, usage: row.usage,
                     at: row.createdAt, customCost: nil, statusCode: row.statusCode)
@@ -111,7 +111,7 @@ public final class Ledger: LogStoreObserver {
             if !changes.isEmpty {
                 try store.afterCommit { durable in
                     for change in changes {
-                        let old = RollupInput(change.row, account: account)
+                        let old = RollupInput(change.row)
                         var new = old
                         new.cost = change.cost
                         rollups.replace(old, with: new)
@@ -157,34 +157,8 @@ extension Ledger {
     }
 }
 
-extension RollupInput {
-    /// A stored log as the rollups count it.
-    init(_ entry: LogIndexEntry) {
-        self.init(
-            account: entry.account, gateway: entry.gateway, provider: entry.provider, model: entry.model,
-            success: entry.success, cached: entry.cached, createdAt: entry.createdAt, tokensIn: entry.usage.tokensIn,
-            tokensOut: entry.usage.tokensOut, cachedTokensIn: entry.usage.cachedTokensIn,
-            cacheWriteTokens: entry.usage.cacheWriteTokens, reasoningTokens: entry.usage.reasoningTokens,
-            cost: entry.cost, durationMicros: entry.durationMicros, ttftMicros: entry.ttftMicros, saved: entry.saved,
-            refusal: entry.refusal)
-    }
-}
-
 extension RollupWatermark {
     init(_ location: RecordLocation) {
         self.init(segment: location.segment, offset: location.offset)
-    }
-}
-
-extension RollupInput {
-    /// A log of `account` read for repricing, as the rollups counted it (repricing skips cached logs, which cost 0,
-    /// so it is never a cached or refused one).
-    init(_ log: RepriceableLog, account: String) {
-        self.init(
-            account: account, gateway: log.gateway, provider: log.provider, model: log.model, success: log.success,
-            cached: false, createdAt: log.createdAt, tokensIn: log.usage.tokensIn, tokensOut: log.usage.tokensOut,
-            cachedTokensIn: log.usage.cachedTokensIn, cacheWriteTokens: log.usage.cacheWriteTokens,
-            reasoningTokens: log.usage.reasoningTokens, cost: log.cost, durationMicros: log.durationMicros,
-            ttftMicros: log.ttftMicros)
     }
 }

@@ -1,7 +1,8 @@
 import TollgateModel
 import TollgateStorage
 
-/// One request as the rollups see it: the fields of a log record that are added up.
+/// One request as the rollups see it: the fields of a log record that are added up. A stored log's comes from its
+/// index entry (`init(_:)`), whether the log is folded as it is written, replayed, discarded or repriced.
 public struct RollupInput: Sendable, Hashable {
     public var account: String
     public var gateway: String
@@ -60,6 +61,19 @@ public struct RollupInput: Sendable, Hashable {
         RollupSeriesKey(
             account: account, gateway: gateway, provider: provider, model: model ?? "", success: success,
             cached: cached, priced: cost != nil, refusal: refusal?.rawValue ?? "")
+    }
+}
+
+extension RollupInput {
+    /// A stored log as the rollups count it.
+    init(_ entry: LogIndexEntry) {
+        self.init(
+            account: entry.account, gateway: entry.gateway, provider: entry.provider, model: entry.model,
+            success: entry.success, cached: entry.cached, createdAt: entry.createdAt, tokensIn: entry.usage.tokensIn,
+            tokensOut: entry.usage.tokensOut, cachedTokensIn: entry.usage.cachedTokensIn,
+            cacheWriteTokens: entry.usage.cacheWriteTokens, reasoningTokens: entry.usage.reasoningTokens,
+            cost: entry.cost, durationMicros: entry.durationMicros, ttftMicros: entry.ttftMicros, saved: entry.saved,
+            refusal: entry.refusal)
     }
 }
 

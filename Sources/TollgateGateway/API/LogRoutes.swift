@@ -278,46 +278,15 @@ extension Route {
         .delete, "/api/v1/accounts/{account}/logs/{id}", "Deletes one log: `{\"deleted\":1}`, 404 when absent.")
 }
 
-extension JSONWriter {
-    /// The log record fields, by their API names. Leaves the object open when `closeObject` is false so the
-    /// caller can append more keys.
+extension JSONWriter: LogFieldWriter {
+    /// The log's fields (`LogField.shown`), by their API names. Leaves the object open when `closeObject` is false so
+    /// the caller can append more keys.
     mutating func logFields(_ e: LogIndexEntry, closeObject: Bool) {
         beginObject()
-        key("id"); string(e.id.description)
-        key("created_at"); string(RFC3339.format(milliseconds: e.createdAt))
-        key("account"); string(e.account)
-        key("gateway"); string(e.gateway)
-        key("provider"); string(e.provider)
-        key("model"); string(e.model)
-        key("path"); string(e.path)
-        key("method"); string(e.method)
-        key("status_code"); int(e.statusCode)
-        key("success"); bool(e.success)
-        key("stream"); bool(e.stream)
-        key("duration_ms"); millis(fromMicros: e.durationMicros)
-        key("ttft_ms"); millis(fromMicros: e.ttftMicros)
-        key("tokens_in"); int(e.usage.tokensIn)
-        key("cached_tokens_in"); int(e.usage.cachedTokensIn)
-        key("cache_write_tokens"); int(e.usage.cacheWriteTokens)
-        key("cache_write_1h_tokens"); int(e.usage.cacheWrite1hTokens)
-        key("tokens_out"); int(e.usage.tokensOut)
-        key("reasoning_tokens"); int(e.usage.reasoningTokens)
-        key("service_tier"); string(e.usage.serviceTier)
-        key("cost"); usd(picodollars: e.cost.map { Int128($0) })
-        key("custom_cost"); bool(e.customCost)
-        key("request_size"); int(e.requestSize)
-        key("response_size"); int(e.responseSize)
-        key("error"); string(e.error)
-        key("metadata")
-        metadata(e.shownMetadata)
-        key("payload_stored"); bool(e.payloadStored)
-        key("event_id"); string(e.effectiveEventID)
-        key("attempt"); int(e.attempt)
-        key("step"); int(e.step.map { Int64($0) })
-        key("cached"); bool(e.cached)
-        key("saved"); usd(picodollars: e.saved.map { Int128($0) })
-        key("feedback"); int(e.annotation?.feedback.map { Int64($0) })
-        key("score"); int(e.annotation?.score.map { Int64($0) })
+        for field in LogField.shown {
+            key(field.name)
+            field.write(e, to: &self)
+        }
         if closeObject { endObject() }
     }
 
@@ -333,6 +302,14 @@ extension JSONWriter {
         }
         endObject()
     }
+
+    mutating func logID(_ id: LogID) { string(id.description) }
+    mutating func timestamp(milliseconds: Int64) { string(RFC3339.format(milliseconds: milliseconds)) }
+    mutating func text(_ value: String?) { string(value) }
+    mutating func integer(_ value: Int64?) { int(value) }
+    mutating func flag(_ value: Bool) { bool(value) }
+    mutating func duration(micros: Int64?) { millis(fromMicros: micros) }
+    mutating func money(picodollars: Int64?) { usd(picodollars: picodollars.map { Int128($0) }) }
 
     mutating func headers(_ headers: [Header]) {
         beginObject()
