@@ -121,13 +121,20 @@ extension ColumnBuilder {
         private var dictionary: [String] = []
         private var lookup: [String: UInt64] = [:]
         private var codes = WireWriter(capacity: 0)
+        /// The last value's code (0 before any): rows nearly always repeat it, and comparing costs less than hashing.
+        private var lastCode: UInt64 = 0
 
         mutating func append(_ value: String?) {
             guard let value else { return codes.varint(0) }
-            if let code = lookup[value] { return codes.varint(code) }
+            if lastCode != 0 && dictionary[Int(lastCode) - 1] == value { return codes.varint(lastCode) }
+            if let code = lookup[value] {
+                lastCode = code
+                return codes.varint(code)
+            }
             dictionary.append(value)
             let code = UInt64(dictionary.count)
             lookup[value] = code
+            lastCode = code
             codes.varint(code)
         }
 

@@ -7,6 +7,9 @@ public struct StringColumn: Sendable {
     /// One per row: a position in `dictionary`, or `nullCode`.
     public private(set) var codes = Codes()
     private var lookup: [String: UInt32] = [:]
+    /// The code of the last value appended: a row nearly always repeats the one before it (same gateway, provider,
+    /// model, method), and comparing with it costs less than hashing.
+    private var lastCode = StringColumn.nullCode
 
     public init() {}
 
@@ -31,13 +34,17 @@ public struct StringColumn: Sendable {
             codes.append(Self.nullCode)
             return
         }
-        if let code = lookup[value] {
+        if lastCode != Self.nullCode && dictionary[Int(lastCode)] == value {
+            codes.append(lastCode)
+        } else if let code = lookup[value] {
             codes.append(code)
+            lastCode = code
         } else {
             let code = UInt32(dictionary.count)
             dictionary.append(value)
             lookup[value] = code
             codes.append(code)
+            lastCode = code
         }
     }
 
