@@ -78,6 +78,37 @@ import TollgateModel
         #expect(CostAccountingTests.picodollars(log["cost"]) == (try PriceStructureCostTests.handCost(log, row)))
     }
 
+    @Test func openAICompatibleStreamIsLoggedWithItsUsageChunksTokensAndPriced() async throws {
+        let harness = try await Self.start()
+        defer { Task { try? await harness.stop() } }
+        let model = "@cf/meta/llama-3.1-8b-instruct-fp8"
+        let body =
+            #"{"model":"\#(model)","messages":[{"role":"user","content":"What is Cloudflare?"}],"stream":true,"#
+            + #""stream_options":{"include_usage":true}}"#
+        let streamed = try await harness.request(
+            "POST", "/v1/default/default/workers-ai/v1/chat/completions", headers: Self.headers, body: Data(body.utf8))
+        #expect(streamed.status == 200, "\(streamed.text)")
+        #expect(streamed.text.hasSuffix("data: [DONE]\n\n"))
+        // The usage the stream reported: its chunk with a `usage` object.
+        let usage = try #require(
+            streamed.text.split(separator: "\n").compactMap { line -> [String: Any]? in
+                guard line.hasPrefix("data: {"),
+                    let chunk = try? JSONSerialization.jsonObject(with: Data(line.dropFirst(6).utf8)) as? [String: Any]
+                else { return nil }
+                return chunk["usage"] as? [String: Any]
+            }.last)
+        let log = try #require(try await harness.waitForLogs(count: 1).first)
+        #expect(log["provider"] as? String == "workers-ai")
+        #expect(log["model"] as? String == model)
+        #expect(log["stream"] as? Bool == true)
+        #expect(log["tokens_in"] as? Int64 == (usage["prompt_tokens"] as? NSNumber)?.int64Value)
+        #expect(log["tokens_out"] as? Int64 == (usage["completion_tokens"] as? NSNumber)?.int64Value)
+        #expect((log["tokens_out"] as? Int64 ?? 0) > 0)
+        let row = try PriceStructureCostTests.rowInForce("workers-ai", model)
+        let cost = try #require(CostAccountingTests.picodollars(log["cost"]), "priced from the shipped row")
+        #expect(cost == (try PriceStructureCostTests.handCost(log, row)))
+    }
+
     @Test func aPathWithoutAModelIsRefusedBeforeAnythingIsForwarded() async throws {
         let harness = try await Self.start()
         defer { Task { try? await harness.stop() } }
