@@ -44,7 +44,7 @@ import TollgateStorage
     }
 
     @Test func deleteByFiltersAndByIdThroughTheAPI() async throws {
-        let now = SegmentWriter.wallClockMillis()
+        let now = WallClock.system()
         let harness = try await GatewayHarness.start { Self.configure(&$0, now: now) }
         let store = harness.gateway.store
         let records = (0..<30).map {
@@ -84,7 +84,7 @@ import TollgateStorage
     }
 
     @Test func theRetentionServiceDeletesExpiredLogsAndKeepsTheirUsage() async throws {
-        let now = SegmentWriter.wallClockMillis()
+        let now = WallClock.system()
         let directory = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         // Free tier, no setting: 30 days. 20 logs 40 days old, 20 logs 10 days old, 5 from now.
@@ -143,7 +143,7 @@ import TollgateStorage
     /// `POST /api/v1/compact` on a live gateway: expired logs leave the index, segments holding only expired logs
     /// are dropped whole, and usage — also after a rollup rebuild — stays what it was.
     @Test func aPassRequestedThroughTheAPIDropsSegmentsWhoseLogsAllExpired() async throws {
-        let now = SegmentWriter.wallClockMillis()
+        let now = WallClock.system()
         let harness = try await GatewayHarness.start { Self.configure(&$0, now: now) }
         let store = harness.gateway.store
         // 60 logs 40 days old (several small segments of their own), then 20 from now.
@@ -180,7 +180,7 @@ import TollgateStorage
     @Test func retentionFollowsTheTierDefaultOrTheGivenDays() throws {
         let directory = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let now = SegmentWriter.wallClockMillis()
+        let now = WallClock.system()
         let store = try LogStore(directory: directory, logger: .init(label: "test") { _ in SwiftLogNoOpLogHandler() })
         _ = try store.catalog.createAccount(id: "acme", tier: .paid)
         var records: [LogRecord] = []
@@ -203,7 +203,7 @@ import TollgateStorage
     @Test func aGatewaysRetentionOverridesItsAccounts() throws {
         let directory = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let now = SegmentWriter.wallClockMillis()
+        let now = WallClock.system()
         let store = try LogStore(directory: directory, logger: .init(label: "test") { _ in SwiftLogNoOpLogHandler() })
         _ = try store.catalog.createGateway(account: "default", id: "short")
         let updated = try store.catalog.updateGateway(account: "default", id: "short", retentionDays: 5)

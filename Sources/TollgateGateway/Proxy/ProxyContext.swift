@@ -142,5 +142,5 @@ public struct ProxyClock: Sendable {
     }
 
     /// The machine's clocks.
-    public static let system = ProxyClock(now: { NIODeadline.now() }, wallMilliseconds: SegmentWriter.wallClockMillis)
+    public static let system = ProxyClock(now: { NIODeadline.now() }, wallMilliseconds: WallClock.system)
 }

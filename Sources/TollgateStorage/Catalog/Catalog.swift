@@ -42,7 +42,7 @@ public final class Catalog: Sendable {
         dataDirectory: String,
         configuration: Configuration = Configuration(),
         logger: Logger = Logger(label: "tollgate.catalog", factory: { _ in SwiftLogNoOpLogHandler() }),
-        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+        now: @escaping @Sendable () -> Int64 = WallClock.system
     ) throws {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         let path = URL(fileURLWithPath: dataDirectory).appendingPathComponent(Self.fileName).path

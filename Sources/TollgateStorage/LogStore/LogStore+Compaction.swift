@@ -125,7 +125,7 @@ extension LogStore {
         let seq = entry.seq
         let purge = try catalog.tombstones(segment: seq)
         guard !purge.isEmpty else { return }
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let now = configuration.segments.clock()
         // Every tombstone read is forgotten at the commit: its record is a usage record now, or it named no logged
         // record of this segment. Tombstones added since were not read and stay for the next pass (a drop has none:
         // every log of its segment was deleted already).

@@ -155,7 +155,9 @@ public final class LogStore: Sendable {
                 try catalog.restoreActiveLogs(segment: seq, logs)
                 recoveredCount += logs.count
             }
-            try Self.recordSealed(seq: seq, footer: footer, bytes: nil, rows: nil, in: catalog, reader: reader)
+            try Self.recordSealed(
+                seq: seq, footer: footer, bytes: nil, rows: nil, at: configuration.segments.clock(), in: catalog,
+                reader: reader)
         }
         try catalog.upsertSegment(SegmentEntry(seq: writer.activeSegment, state: .active))
         if recoveredCount > 0 || !writer.recovery.cuts.isEmpty {
@@ -387,14 +389,15 @@ public final class LogStore: Sendable {
         while let segment = state.seals.sealed.first {
             try Self.recordSealed(
                 seq: segment.segment, footer: segment.footer, bytes: Int64(segment.bytes), rows: segment.rows,
-                in: catalog, reader: reader)
+                at: configuration.segments.clock(), in: catalog, reader: reader)
             state.seals.sealed.removeFirst()
         }
     }
 
-    /// Records segment `seq` sealed in the catalog; `rows` are the writer's (nil: read back from the segment).
+    /// Records segment `seq` sealed in the catalog at `sealedAt` (Unix ms); `rows` are the writer's (nil: read
+    /// back from the segment).
     private static func recordSealed(
-        seq: UInt32, footer: SegmentFooter, bytes: Int64?, rows: SealedRows?, in catalog: Catalog,
+        seq: UInt32, footer: SegmentFooter, bytes: Int64?, rows: SealedRows?, at sealedAt: Int64, in catalog: Catalog,
         reader: SegmentReader
     ) throws {
         let size =
@@ -409,7 +412,7 @@ public final class LogStore: Sendable {
                 firstCreatedAt: empty ? nil : footer.minID.milliseconds,
                 lastCreatedAt: empty ? nil : footer.maxID.milliseconds,
                 recordCount: Int64(footer.recordCount), bytes: size,
-                sealedAt: Int64(Date().timeIntervalSince1970 * 1000)),
+                sealedAt: sealedAt),
             rows: try rows ?? SealedRows(reader.columns(of: seq)))
     }
 }

@@ -1,4 +1,4 @@
-import Glibc
+import TollgateModel
 
 extension SegmentWriter {
     /// Settings of a segment writer; every field has a default.
@@ -37,18 +37,12 @@ extension SegmentWriter {
         public var blockRecords = 1024
         /// Appended frames are written to the file (pwrite) when the buffer passes this size, and on flush/sync.
         public var writeBufferBytes = 1 << 20
-        /// Milliseconds, used for segment age only. Injected by tests.
-        public var clock: @Sendable () -> Int64 = SegmentWriter.wallClockMillis
+        /// The wall clock (Unix milliseconds) the store reads: segment age, when a segment was sealed, when a
+        /// compaction ran. Injected by tests.
+        public var clock: @Sendable () -> Int64 = WallClock.system
         /// Planned write, fsync and creation failures, for tests; nil in production.
         public var faults: StorageFaults?
 
         public init() {}
-    }
-
-    /// Unix time in milliseconds.
-    public static let wallClockMillis: @Sendable () -> Int64 = {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
     }
 }
