@@ -88,8 +88,8 @@ public struct GatewayApp: Sendable {
         self.metrics = metrics
         ingest = IngestService(
             queue: queue, store: store, providers: c.providers, configuration: c.ingest, quota: quota,
-            recorded: { records in
-                controls.recordSpend(records, directory: directory, prices: prices)
+            recorded: { records, prices in
+                controls.recordSpend(records, prices: prices, directory: directory)
                 metrics.record(records, prices: prices)
             }, committed: { metrics.recordCommit($0) }, logger: logger)
         retention = RetentionService(store: store, configuration: c.retention, quota: quota, logger: logger)

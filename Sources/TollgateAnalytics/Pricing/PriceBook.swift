@@ -110,12 +110,6 @@ public final class PriceBook: Sendable {
             at: record.createdAt, customCost: record.customCost, statusCode: record.statusCode)
     }
 
-    /// What a record costs its account: its price, except that a request answered from the gateway's cache or
-    /// refused by the gateway costs 0 (no provider was called).
-    public func cost(of record: LogRecord) -> Int64? {
-        record.cached || record.refusal != nil ? 0 : price(of: record)
-    }
-
     /// Adds a row, or corrects the row with the same key (account, provider, model, tier, effective_from).
     public func upsert(_ entry: Entry) throws {
         var entry = entry

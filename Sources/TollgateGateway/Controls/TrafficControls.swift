@@ -69,10 +69,13 @@ extension TrafficControls {
 
     /// Counts the cost of recorded requests against their gateways' spend limits, as soon as the records are made
     /// (before they are stored: a request the provider billed counts even if its log is lost).
-    public func recordSpend(_ records: [LogRecord], directory: GatewayDirectory, prices: PriceBook) {
-        for record in records {
-            guard let limits = directory.lookup(account: record.account, gateway: record.gateway)?.policy.spendLimits,
-                let cost = prices.cost(of: record), cost > 0
+    /// `prices`: each record's price (picodollars, nil when unpriced); a cached or refused request costs nothing.
+    public func recordSpend(_ records: [LogRecord], prices: [Int64?], directory: GatewayDirectory) {
+        precondition(prices.count == records.count)
+        for (record, price) in zip(records, prices) {
+            guard !record.cached, record.refusal == nil,
+                let limits = directory.lookup(account: record.account, gateway: record.gateway)?.policy.spendLimits,
+                let cost = price, cost > 0
             else { continue }
             spend.record(
                 Money(picodollars: Int128(cost)), limits, account: record.account, gateway: record.gateway,

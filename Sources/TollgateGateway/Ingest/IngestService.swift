@@ -37,7 +37,7 @@ public struct IngestService: Service {
     let logger: Logger
     let quota: LogQuota?
     /// Told of every batch's records as soon as they are made, before they are appended (spend limits count them).
-    let recorded: (@Sendable ([LogRecord]) -> Void)?
+    let recorded: (@Sendable ([LogRecord], [Int64?]) -> Void)?
     /// Told how long each commit that made records durable took (fsync, then index).
     let committed: (@Sendable (Duration) -> Void)?
     /// Quota reservations of logs appended but not yet committed, by account and month.
@@ -55,7 +55,7 @@ public struct IngestService: Service {
 
     public init(
         queue: IngestQueue, store: LogStore, providers: ProviderTable, configuration: Configuration = .init(),
-        quota: LogQuota? = nil, recorded: (@Sendable ([LogRecord]) -> Void)? = nil,
+        quota: LogQuota? = nil, recorded: (@Sendable ([LogRecord], [Int64?]) -> Void)? = nil,
         committed: (@Sendable (Duration) -> Void)? = nil, logger: Logger
     ) {
         self.recorded = recorded
@@ -72,7 +72,9 @@ public struct IngestService: Service {
     /// append fails.
     private func append(_ batch: [Exchange]) throws {
         let records = batch.map { LogRecord(exchange: $0, providers: providers) }
-        recorded?(records)
+        // Priced once: the store keeps these as the logs' costs, and spend limits and metrics count them.
+        let prices = records.map { store.price(of: $0) }
+        recorded?(records, prices)
         // A line per proxied request at debug level, written here rather than on the proxy's event loops.
         if logger.logLevel <= .debug {
             for record in records {
@@ -96,7 +98,7 @@ public struct IngestService: Service {
                 default: 0] += 1
         }
         do {
-            try store.append(records)
+            try store.append(records, prices: prices)
         } catch {
             // Records before the failing one may have been appended (and be indexed later) or lost with the
             // segment's tail; which ones is not known here, so the whole batch counts as stored: the quota errs

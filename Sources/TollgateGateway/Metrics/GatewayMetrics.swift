@@ -27,11 +27,12 @@ public final class GatewayMetrics: Sendable {
     }
 
     /// Counts a batch of records as the ingest stage made them.
-    public func record(_ records: [LogRecord], prices: PriceBook) {
+    public func record(_ records: [LogRecord], prices: [Int64?]) {
+        precondition(prices.count == records.count)
         handles.withLock { handles in
-            for record in records {
+            for (record, price) in zip(records, prices) {
                 let key = SeriesKey(account: record.account, gateway: record.gateway, provider: record.provider)
-                handles.series[key, default: Series()].count(record, prices: prices, factory: factory)
+                handles.series[key, default: Series()].count(record, price: price, factory: factory)
                 guard !record.cached, record.refusal == nil else { continue }
                 handles.timers[record.provider, default: Timers()].time(record, factory: factory)
             }
@@ -72,7 +73,7 @@ public final class GatewayMetrics: Sendable {
         var tokensOut: Counter?
         var cost: FloatingPointCounter?
 
-        mutating func count(_ record: LogRecord, prices: PriceBook, factory: any MetricsFactory) {
+        mutating func count(_ record: LogRecord, price: Int64?, factory: any MetricsFactory) {
             func labels() -> [(String, String)] {
                 [("account", record.account), ("gateway", record.gateway), ("provider", record.provider)]
             }
@@ -93,7 +94,7 @@ public final class GatewayMetrics: Sendable {
             if let tokens = record.usage.tokensOut, tokens > 0 {
                 made(&tokensOut) { counter("tollgate_tokens_total", [("direction", "out")]) }.increment(by: tokens)
             }
-            if let cost = prices.cost(of: record), cost > 0 {
+            if let cost = price, cost > 0 {
                 made(&self.cost) {
                     FloatingPointCounter(label: "tollgate_cost_usd_total", dimensions: labels(), factory: factory)
                 }.increment(by: Double(cost) / 1e12)

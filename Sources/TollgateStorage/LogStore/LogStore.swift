@@ -181,13 +181,21 @@ public final class LogStore: Sendable {
         counters.withLock { $0.recordsRecovered = recoveredCount }
     }
 
+    /// What the store records as `record`'s cost: its observer's price (picodollars), nil without an observer or
+    /// when the record is unpriced.
+    public func price(of record: LogRecord) -> Int64? { observer?.price(of: record) }
+
     /// Appends records to the active segment. They become durable and listed at the next `commit()`. A usage record
     /// (`logged == false`) is stored and passed to the observer but never indexed as a log.
     ///
     /// After a failed write the store first repairs the writer (cuts the segment back to its last durable frame);
     /// while it cannot, or when this batch's write fails, the batch's records are counted as failed and the error is
     /// thrown. A record the writer refuses by itself (too large) is counted as failed and skipped.
-    public func append(_ records: [LogRecord]) throws {
+    ///
+    /// `prices`: each record's price as `price(of:)` gives it, when the caller has it already; the store prices the
+    /// records itself otherwise.
+    public func append(_ records: [LogRecord], prices: [Int64?]? = nil) throws {
+        precondition(prices == nil || prices?.count == records.count)
         try state.withLock { state in
             if state.writer.needsRepair {
                 do {
@@ -216,7 +224,8 @@ public final class LogStore: Sendable {
                     fail(&state, Self.operation(of: error, writerFailed: true), error)
                     throw error
                 }
-                let entry = LogIndexEntry(record, location: location, price: observer?.price(of: record))
+                let price = prices.map { $0[position] } ?? observer?.price(of: record)
+                let entry = LogIndexEntry(record, location: location, price: price)
                 if record.logged {
                     state.pending.append(Catalog.ActiveLog(entry, record: record))
                 } else {
