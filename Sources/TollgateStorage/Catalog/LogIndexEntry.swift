@@ -93,18 +93,24 @@ public struct LogIndexEntry: Sendable, Equatable {
     /// priced it (`LogStoreObserver.price(of:)`); what the request is charged follows from it: a request answered
     /// from the cache costs 0 and saved that price, a refused one costs 0, any other costs its price.
     public init(_ record: LogRecord, location: RecordLocation, price: Int64? = nil) {
-        let charged: Int64? = record.cached || record.refusal != nil ? 0 : price
+        let charged = Self.charges(of: record, price: price)
         self.init(
             id: record.id, createdAt: record.createdAt, account: record.account, gateway: record.gateway,
             provider: record.provider, model: record.model, method: record.method, path: record.path,
             statusCode: record.statusCode, success: record.success, stream: record.stream,
             durationMicros: record.durationMicros, ttftMicros: record.ttftMicros, usage: record.usage,
             requestSize: record.requestSize, responseSize: record.responseSize, error: record.error,
-            metadata: record.metadata, payloadStored: record.payloadStored, cost: charged,
+            metadata: record.metadata, payloadStored: record.payloadStored, cost: charged.cost,
             customCost: record.customCost != nil, location: location, eventID: record.eventID,
             attempt: record.attempt, step: record.step, cached: record.cached,
-            saved: record.cached && record.refusal == nil ? price : nil, refusal: record.refusal
+            saved: charged.saved, refusal: record.refusal
         )
+    }
+
+    /// What a record priced at `price` costs its account and saved it: a request answered from the cache or refused
+    /// by the gateway costs 0 (no provider was called), and a cached answer saved its price.
+    static func charges(of record: LogRecord, price: Int64?) -> (cost: Int64?, saved: Int64?) {
+        (record.cached || record.refusal != nil ? 0 : price, record.cached && record.refusal == nil ? price : nil)
     }
 }
 

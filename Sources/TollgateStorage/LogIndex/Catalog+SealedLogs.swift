@@ -98,25 +98,32 @@ extension Catalog {
 
     // MARK: Active segments
 
-    /// A durable log of a segment being written, as the store adds it: its index entry (where it is, its price)
-    /// and its record without headers and bodies (what its columns are made of). The store holds a commit
-    /// interval's logs this way until they are durable; their headers and bodies, most of a record, are in the
-    /// segment already and are not kept twice.
+    /// A durable log of a segment being written, as the store adds it: its record without headers and bodies (what
+    /// its columns are made of), where it is, and its price. The store holds a commit interval's logs this way until
+    /// they are durable; their headers and bodies, most of a record, are in the segment already and are not kept
+    /// twice, and the index entry is made from the rest when asked for rather than kept beside it.
     public struct ActiveLog: Sendable {
-        public var entry: LogIndexEntry
         public private(set) var record: LogRecord
+        public let location: RecordLocation
+        /// Picodollars, as the store's observer priced the record (nil: unpriced).
+        public let price: Int64?
 
-        public init(_ entry: LogIndexEntry, record: LogRecord) {
-            self.entry = entry
+        public init(_ record: LogRecord, location: RecordLocation, price: Int64?) {
             var columns = record
             columns.requestHeaders = []
             columns.responseHeaders = []
             columns.requestBody = []
             columns.responseBody = []
             self.record = columns
+            self.location = location
+            self.price = price
         }
 
-        var location: RecordLocation { entry.location }
+        /// The log's index entry: its cost and saved amount from `price`, as `LogIndexEntry` derives them.
+        public var entry: LogIndexEntry { LogIndexEntry(record, location: location, price: price) }
+
+        /// What the log costs and saved (`LogIndexEntry.charges`).
+        var charges: (cost: Int64?, saved: Int64?) { LogIndexEntry.charges(of: record, price: price) }
     }
 
     /// Adds durable logs of the segments being written (the group commit's): they are listed from now on, and
@@ -167,8 +174,9 @@ extension Catalog {
             for i in logs.indices where fresh[i] {
                 let log = logs[i]
                 let seq = log.location.segment
+                let charged = log.charges
                 if active[seq, default: ActiveSegmentLogs(segment: seq)].append(
-                    log.record, at: log.location, cost: log.entry.cost, saved: log.entry.saved)
+                    log.record, at: log.location, cost: charged.cost, saved: charged.saved)
                 {
                     added += 1
                 }
@@ -195,7 +203,9 @@ extension Catalog {
                 var restored = ActiveSegmentLogs(segment: seq)
                 var uncounted: [MonthKey: Int64] = [:]
                 for log in logs
-                where restored.append(log.record, at: log.location, cost: log.entry.cost, saved: log.entry.saved) {
+                where restored.append(
+                    log.record, at: log.location, cost: log.charges.cost, saved: log.charges.saved)
+                {
                     guard counted.map({ log.location.offset > $0 }) ?? true else { continue }
                     uncounted[
                         MonthKey(account: log.record.account, start: UTCMonth.start(of: log.record.createdAt)),

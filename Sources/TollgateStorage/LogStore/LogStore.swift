@@ -128,8 +128,8 @@ public final class LogStore: Sendable {
         let writer = try SegmentWriter(directory: directory, configuration: configuration.segments, logger: logger) {
             location, record in
             guard record.logged else { return }  // a usage record is never indexed
-            let entry = LogIndexEntry(record, location: location, price: observer?.price(of: record))
-            recovered[location.segment, default: []].append(Catalog.ActiveLog(entry, record: record))
+            recovered[location.segment, default: []].append(
+                Catalog.ActiveLog(record, location: location, price: observer?.price(of: record)))
         }
         // The logs the tail held are the catalog's again; deleted logs stay deleted.
         var recoveredCount = 0
@@ -148,8 +148,7 @@ public final class LogStore: Sendable {
                 var logs: [Catalog.ActiveLog] = []
                 try reader.forEachRecord(in: seq) { location, record in
                     guard record.logged else { return }
-                    let entry = LogIndexEntry(record, location: location, price: observer?.price(of: record))
-                    logs.append(Catalog.ActiveLog(entry, record: record))
+                    logs.append(Catalog.ActiveLog(record, location: location, price: observer?.price(of: record)))
                 }
                 logs = try Self.withoutDeleted(logs, segment: seq, catalog: catalog)
                 try catalog.restoreActiveLogs(segment: seq, logs)
@@ -227,7 +226,7 @@ public final class LogStore: Sendable {
                 let price = prices.map { $0[position] } ?? observer?.price(of: record)
                 let entry = LogIndexEntry(record, location: location, price: price)
                 if record.logged {
-                    state.pending.append(Catalog.ActiveLog(entry, record: record))
+                    state.pending.append(Catalog.ActiveLog(record, location: location, price: price))
                 } else {
                     state.unsyncedUsage.append(entry)
                 }
