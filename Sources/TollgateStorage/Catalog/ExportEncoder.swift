@@ -122,29 +122,19 @@ public struct ExportEncoder: ~Copyable {
         byte(UInt8(ascii: "\""))
     }
 
-    private mutating func putNull() {
-        guard format == .ndjson else { return }
-        reserve(4)
-        byte(UInt8(ascii: "n"))
-        byte(UInt8(ascii: "u"))
-        byte(UInt8(ascii: "l"))
-        byte(UInt8(ascii: "l"))
+    /// An ASCII literal as it is.
+    @inline(__always)
+    private mutating func putLiteral(_ literal: StaticString) {
+        append(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
     }
 
-    private mutating func putBool(_ value: Bool) {
-        reserve(5)
-        if value {
-            byte(UInt8(ascii: "t"))
-            byte(UInt8(ascii: "r"))
-            byte(UInt8(ascii: "u"))
-        } else {
-            byte(UInt8(ascii: "f"))
-            byte(UInt8(ascii: "a"))
-            byte(UInt8(ascii: "l"))
-            byte(UInt8(ascii: "s"))
-        }
-        byte(UInt8(ascii: "e"))
+    /// NDJSON's `null`; nothing in CSV (an empty field).
+    private mutating func putNull() {
+        guard format == .ndjson else { return }
+        putLiteral("null")
     }
+
+    private mutating func putBool(_ value: Bool) { putLiteral(value ? "true" : "false") }
 
     /// `String(value)`.
     private mutating func putInt(_ value: Int64) {
