@@ -41,7 +41,7 @@ struct DictionaryTrainingTests {
         #expect(due)
         #expect(records == 16)  // 16 × 4 KiB = 64 KiB
         #expect(training.samples.count == 64)
-        #expect(training.samples.allSatisfy { $0.count == 1 << 10 })
+        #expect(training.samples.sizes.allSatisfy { $0 == 1 << 10 })
     }
 
     @Test func withTooFewSamplesTrainingWaitsForMore() {
@@ -82,7 +82,7 @@ struct DictionaryTrainingTests {
         var training = DictionaryTraining(configuration: configuration(), enabled: true)
         var factory = RecordFactory(seed: 9)
         let samples = (0..<200).map { _ in RecordCodec.encode(factory.record()) }
-        let dictionary = try ZstdDictionary.train(samples: samples, capacity: 16 << 10, id: 32768)
+        let dictionary = try ZstdDictionary.train(samples: .init(samples), capacity: 16 << 10, id: 32768)
         #expect(training.saveFailed(dictionary) as Int == 10)
         for _ in 0..<10 { #expect(!training.add(samples[0]) as Bool) }
         #expect(training.add(samples[0]) as Bool)

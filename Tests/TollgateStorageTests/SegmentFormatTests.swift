@@ -121,6 +121,52 @@ struct SegmentFormatTests {
         #expect(decoded == index)
     }
 
+    /// A seal writes its frames as it makes them: the index in pieces, the columns compressed as they are
+    /// encoded. What lands in the file is the index, columns and footer frames a reader checks and decodes.
+    @Test func sealFramesAreWrittenInPiecesAndReadBack() throws {
+        var factory = RecordFactory(seed: 21)
+        var builder = ColumnBuilder(segment: 4)
+        let rows = SegmentIndex.entriesPerPiece * 2 + 300
+        for row in 0..<rows {
+            builder.append(
+                factory.record(), at: RecordLocation(segment: 4, offset: UInt64(16 + row * 90), length: 90))
+        }
+        let start = 16 + UInt64(rows) * 90
+        var file = [UInt8](repeating: 0, count: Int(start))
+        var pieces: [Range<Int>] = []
+        let footer = try SegmentWriter.writeSealFrames(
+            columns: builder, at: start, compressor: SegmentWriter.columnsCompressor(level: 3)
+        ) {
+            pieces.append(file.count..<(file.count + $0.count))
+            file.append(contentsOf: $0)
+        }
+
+        var frames: [FrameScanner.Frame] = []
+        try file.withUnsafeBytes { raw in
+            var scanner = FrameScanner(raw, from: Int(start))
+            while let frame = scanner.next() { frames.append(frame) }
+            #expect(scanner.stop == .end)
+            try #require(frames.count == 3)
+            #expect(frames.map(\.header.type) == [FrameType.index, .columns, .footer].map(\.rawValue))
+            let index = try SegmentIndex.decode(UnsafeRawBufferPointer(rebasing: raw[frames[0].payload]), segment: 4)
+            #expect(
+                index == SegmentIndex(segment: 4, ids: builder.ids, offsets: builder.offsets, lengths: builder.lengths))
+            let columns = try ZstdDecompressor().decompress(UnsafeRawBufferPointer(rebasing: raw[frames[1].payload]))
+            #expect(columns == builder.encode())
+        }
+        // The index frame came in pieces of at most `entriesPerPiece` entries, not whole.
+        let indexPieces = pieces.filter {
+            $0.lowerBound >= frames[0].payload.lowerBound && $0.upperBound <= frames[0].end
+        }
+        #expect(indexPieces.count == 3)
+        #expect(indexPieces.allSatisfy { $0.count <= 4 + SegmentIndex.entriesPerPiece * SegmentIndex.entrySize })
+        #expect(footer.indexOffset == start)
+        #expect(footer.columnsOffset == UInt64(frames[1].offset))
+        #expect(Int(footer.columnsLength) == frames[1].end - frames[1].offset)
+        #expect(footer.recordCount == UInt32(rows))
+        #expect(SegmentFooter.parse(frame: Array(file[frames[2].offset...])) == footer)
+    }
+
     @Test func columnBlockRoundTripAndUnknownColumns() throws {
         var factory = RecordFactory(seed: 3)
         var block = ColumnBlock(segment: 9)

@@ -20,6 +20,34 @@ struct ZstdTests {
         }
     }
 
+    /// A frame compressed from pieces, its output taken as it comes, is the content in one frame that declares
+    /// its size (the decompressor needs it); pieces that do not add up to the size declared fail, and the
+    /// compressor works again after.
+    @Test func compressingPiecesAsTheyComeMakesOneFrame() throws {
+        let pieces = samples(40)
+        let content = pieces.flatMap { $0 }
+        let compressor = try ZstdCompressor(level: 3, windowLog: 10)
+        var frame: [UInt8] = []
+        var outputs = 0
+        try compressor.compress(size: content.count) { feed in
+            for piece in pieces { try piece.withUnsafeBytes(feed) }
+        } output: {
+            frame.append(contentsOf: $0)
+            outputs += 1
+        }
+        #expect(outputs >= 1)
+        #expect(try ZstdDecompressor().decompress(frame) == content)
+
+        #expect(throws: ZstdError.self) {
+            try compressor.compress(size: content.count + 1) { feed in
+                for piece in pieces { try piece.withUnsafeBytes(feed) }
+            } output: { _ in
+            }
+        }
+        let again = try compressor.compress(content)
+        #expect(try ZstdDecompressor().decompress(again) == content)
+    }
+
     @Test func levelIsConfigurable() throws {
         let input = samples(20).flatMap { $0 }
         let fast = try ZstdCompressor(level: 1).compress(input)
@@ -30,7 +58,7 @@ struct ZstdTests {
 
     @Test func trainedDictionaryCarriesItsIDAndCompressesBetter() throws {
         let training = samples(400)
-        let dictionary = try ZstdDictionary.train(samples: training, capacity: 32 * 1024, id: 40_000)
+        let dictionary = try ZstdDictionary.train(samples: .init(training), capacity: 32 * 1024, id: 40_000)
         #expect(dictionary.id == 40_000)
         #expect(dictionary.bytes.count <= 32 * 1024)
         #expect(try ZstdDictionary(bytes: dictionary.bytes) == dictionary)
@@ -53,7 +81,7 @@ struct ZstdTests {
     }
 
     @Test func frameNamingAnUnknownDictionaryFails() throws {
-        let dictionary = try ZstdDictionary.train(samples: samples(300), capacity: 16 * 1024, id: 32_800)
+        let dictionary = try ZstdDictionary.train(samples: .init(samples(300)), capacity: 16 * 1024, id: 32_800)
         let frame = try ZstdCompressor(dictionary: dictionary).compress(samples(1)[0])
         #expect {
             try ZstdDecompressor().decompress(frame)
@@ -74,7 +102,7 @@ struct ZstdTests {
     }
 
     @Test func trainingRejectsTooFewSamples() {
-        #expect { try ZstdDictionary.train(samples: [[1, 2, 3]], id: 32_768) } throws: {
+        #expect { try ZstdDictionary.train(samples: .init([[1, 2, 3]]), id: 32_768) } throws: {
             ($0 as? ZstdError)?.code == .trainingFailed
         }
         #expect(throws: ZstdError.self) { try ZstdDictionary(bytes: Array("no dictionary".utf8)) }

@@ -66,16 +66,34 @@ struct ColumnBuilder: Sendable {
 
     /// The uncompressed content of a columns frame (FORMAT.md, "Columns frame"): every column, in tag order.
     func encode() -> [UInt8] {
-        var out = WireWriter(capacity: 256 + count * 48)
-        out.u8(ColumnBlock.encodingVersion)
-        out.varint(UInt64(count))
+        var out: [UInt8] = []
+        out.reserveCapacity(256 + count * 48)
+        encode { out.append(contentsOf: $0) }
+        return out
+    }
+
+    /// Ids a piece of the ids column holds when the content is handed over in pieces.
+    static let idsPerPiece = 4_096
+
+    /// The columns frame's content handed to `sink` in pieces as it is made, never whole: a seal compresses it as
+    /// it comes (FORMAT.md, "Columns frame"). The largest piece is `idsPerPiece` ids.
+    func encode(into sink: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+        var head = WireWriter(capacity: 32)
+        head.u8(ColumnBlock.encodingVersion)
+        head.varint(UInt64(count))
         for column in LogColumn.allCases {
-            out.varint(column.rawValue)
+            head.varint(column.rawValue)
             switch column.kind {
             case .ids:
-                var w = WireWriter(capacity: count * 16)
-                for id in ids { w.id(LogIDBytes(high: id.high, low: id.low)) }
-                out.lengthPrefixed(w.bytes)
+                head.varint(UInt64(count * 16))
+                try Self.emit(&head, sink)
+                var w = WireWriter(capacity: Swift.min(count, Self.idsPerPiece) * 16)
+                for start in stride(from: 0, to: count, by: Self.idsPerPiece) {
+                    for id in ids[start..<Swift.min(start + Self.idsPerPiece, count)] {
+                        w.id(LogIDBytes(high: id.high, low: id.low))
+                    }
+                    try Self.emit(&w, sink)
+                }
             case .deltaVarints:
                 var w = WireWriter(capacity: count * 2)
                 var previous: UInt64 = 0
@@ -83,18 +101,34 @@ struct ColumnBuilder: Sendable {
                     w.varint(o &- previous)
                     previous = o
                 }
-                out.lengthPrefixed(w.bytes)
-            case .deltaZigzags: out.lengthPrefixed(createdAt.bytes)
+                try Self.emit(&head, prefixing: w.bytes, to: sink)
+            case .deltaZigzags: try Self.emit(&head, prefixing: createdAt.bytes, to: sink)
             case .lengths:
                 var w = WireWriter(capacity: count * 2)
                 for l in lengths { w.varint(UInt64(l)) }
-                out.lengthPrefixed(w.bytes)
-            case .varints, .zigzags, .nullable: out.lengthPrefixed(integers[column.slot].encoded)
-            case .bitmap: out.lengthPrefixed(flags[column.slot].bytes)
-            case .strings: out.lengthPrefixed(strings[column.slot].encoded)
+                try Self.emit(&head, prefixing: w.bytes, to: sink)
+            case .varints, .zigzags, .nullable: try integers[column.slot].encode(after: &head, into: sink)
+            case .bitmap: try Self.emit(&head, prefixing: flags[column.slot].bytes, to: sink)
+            case .strings: try strings[column.slot].encode(after: &head, into: sink)
             }
         }
-        return out.bytes
+        try Self.emit(&head, sink)
+    }
+
+    /// Hands what `w` holds to `sink` and empties it.
+    fileprivate static func emit(_ w: inout WireWriter, _ sink: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+        guard !w.bytes.isEmpty else { return }
+        try w.bytes.withUnsafeBytes(sink)
+        w.bytes.removeAll(keepingCapacity: true)
+    }
+
+    /// Hands over `head` with the length of `parts` added, then `parts`: one length-prefixed part of the content.
+    fileprivate static func emit(
+        _ head: inout WireWriter, prefixing parts: [UInt8]..., to sink: (UnsafeRawBufferPointer) throws -> Void
+    ) rethrows {
+        head.varint(UInt64(parts.reduce(0) { $0 + $1.count }))
+        try emit(&head, sink)
+        for part in parts where !part.isEmpty { try part.withUnsafeBytes(sink) }
     }
 
     /// The rows decoded, as a reader of the sealed segment will see them.
@@ -141,12 +175,13 @@ extension ColumnBuilder {
         /// The distinct values, in first-seen order.
         var values: [String] { dictionary }
 
-        var encoded: [UInt8] {
-            var w = WireWriter(capacity: codes.bytes.count + dictionary.count * 16 + 8)
-            w.varint(UInt64(dictionary.count))
-            for value in dictionary { w.lengthPrefixed(value) }
-            w.raw(codes.bytes)
-            return w.bytes
+        /// The column as one length-prefixed part of the content, after what `head` holds: the distinct values,
+        /// then the codes.
+        func encode(after head: inout WireWriter, into sink: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+            var values = WireWriter(capacity: dictionary.count * 16 + 8)
+            values.varint(UInt64(dictionary.count))
+            for value in dictionary { values.lengthPrefixed(value) }
+            try ColumnBuilder.emit(&head, prefixing: values.bytes, codes.bytes, to: sink)
         }
     }
 
@@ -184,6 +219,13 @@ extension ColumnBuilder {
             }
         }
 
-        var encoded: [UInt8] { kind == .nullable ? present.bytes + values.bytes : values.bytes }
+        /// The column as one length-prefixed part of the content, after what `head` holds.
+        func encode(after head: inout WireWriter, into sink: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+            if kind == .nullable {
+                try ColumnBuilder.emit(&head, prefixing: present.bytes, values.bytes, to: sink)
+            } else {
+                try ColumnBuilder.emit(&head, prefixing: values.bytes, to: sink)
+            }
+        }
     }
 }

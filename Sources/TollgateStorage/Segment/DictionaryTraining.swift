@@ -15,7 +15,7 @@ struct DictionaryTraining {
     let bytesPerRecord: Int
     let retryAfterRecords: Int
 
-    private(set) var samples: [[UInt8]] = []
+    private(set) var samples = ZstdDictionary.Samples()
     private(set) var bytes = 0
     private(set) var records = 0
     /// Trainings or saves that failed.
@@ -42,8 +42,9 @@ struct DictionaryTraining {
             return false
         }
         if unsaved != nil { return true }
+        if samples.isEmpty { samples.reserveCapacity(bytes: sampleBytes + bytesPerRecord) }
         for range in Self.pieces(count: encoded.count, pieceBytes: pieceBytes, maxBytes: bytesPerRecord) {
-            samples.append(Array(encoded[range]))
+            samples.append(encoded[range])
             bytes += range.count
         }
         records += 1
@@ -54,7 +55,7 @@ struct DictionaryTraining {
 
     /// The training failed: drop the samples and wait before sampling again. Returns the records to wait.
     mutating func failed() -> Int {
-        samples = []
+        samples = ZstdDictionary.Samples()
         bytes = 0
         records = 0
         return backOff()
@@ -63,7 +64,7 @@ struct DictionaryTraining {
     /// `dictionary` was trained but not saved: keep it, wait, then try the save again. Returns the records to wait.
     mutating func saveFailed(_ dictionary: ZstdDictionary) -> Int {
         unsaved = dictionary
-        samples = []
+        samples = ZstdDictionary.Samples()
         bytes = 0
         records = 0
         return backOff()
@@ -72,7 +73,7 @@ struct DictionaryTraining {
     /// A dictionary was saved and is in use: training is over.
     mutating func finished() {
         enabled = false
-        samples = []
+        samples = ZstdDictionary.Samples()
         bytes = 0
         records = 0
         unsaved = nil

@@ -74,7 +74,7 @@ enum SegmentCompaction {
         var result = Rewrite(
             segment: segment, footer: footer, bytes: 0, bytesBefore: size)
         let compressor = try usageCompressor(reader.dictionariesPath)
-        let columnsCompressor = try ZstdCompressor(level: 3)
+        let columnsCompressor = try SegmentWriter.columnsCompressor(level: 3)
         // Adds one record to the rewritten file: a live record or a usage record as its frame was, a deleted log
         // as its usage record in a new frame.
         func emit(_ record: LogRecord, frame: UnsafeRawBufferPointer, purged key: LogKey?) throws {
@@ -156,9 +156,10 @@ enum SegmentCompaction {
                     purged: purged))
         }
         var result = result
-        let (pieces, newFooter) = try SegmentWriter.sealFrames(
-            columns: columns, segment: segment, at: out.offset, compressor: compressor)
-        result.bytes = try out.finish(pieces)
+        let newFooter = try SegmentWriter.writeSealFrames(columns: columns, at: out.offset, compressor: compressor) {
+            try out.append($0)
+        }
+        result.bytes = try out.finish()
         try SegmentDirectory.sync(reader.segmentsPath)
         result.footer = newFooter
         return .rewrite(result)
@@ -192,13 +193,9 @@ enum SegmentCompaction {
             return length
         }
 
-        /// Writes what is buffered, then the sealing frames' pieces, and fsyncs the file. Returns its size.
-        mutating func finish(_ pieces: [[UInt8]]) throws -> UInt64 {
+        /// Writes what is buffered and fsyncs the file. Returns its size.
+        mutating func finish() throws -> UInt64 {
             try flush()
-            for piece in pieces {
-                try file?.write(piece, at: written)
-                written += UInt64(piece.count)
-            }
             try file?.sync()
             return written
         }
@@ -260,7 +257,7 @@ extension SegmentCompaction {
         var columns = ColumnBuilder(segment: segment)
         var result = Rewrite(segment: segment, footer: footer, bytes: 0, bytesBefore: size)
         let compressor = try usageCompressor(reader.dictionariesPath)
-        let columnsCompressor = try ZstdCompressor(level: 3)
+        let columnsCompressor = try SegmentWriter.columnsCompressor(level: 3)
 
         func isDeleted(_ record: LogRecord) -> Bool {
             record.logged && purge.contains(LogKey(account: record.account, id: record.id))

@@ -107,14 +107,38 @@ enum SegmentFormat {
     private static func appendFrameHeader(
         type: FrameType, flags: UInt8, payload: UnsafeRawBufferPointer, to out: inout [UInt8]
     ) {
+        appendFrameHeader(type: type, flags: flags, length: payload.count, to: &out) { CRC32C.update($0, payload) }
+    }
+
+    /// The 10-byte header of a frame whose `length`-byte payload `payload` hands over in pieces (once, for the
+    /// checksum): how a seal writes its index frame without holding it whole.
+    static func frameHeader(
+        type: FrameType, flags: UInt8, length: Int,
+        payload: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void
+    ) rethrows -> [UInt8] {
+        var header: [UInt8] = []
+        header.reserveCapacity(frameHeaderSize)
+        try appendFrameHeader(type: type, flags: flags, length: length, to: &header) { crc in
+            var crc = crc
+            try payload { crc = CRC32C.update(crc, $0) }
+            return crc
+        }
+        return header
+    }
+
+    /// Appends type, flags and length, then the CRC-32C of those six bytes continued over the payload by
+    /// `payloadCRC` (given the running value, it returns it updated with the payload's bytes).
+    private static func appendFrameHeader(
+        type: FrameType, flags: UInt8, length: Int, to out: inout [UInt8], payloadCRC: (UInt32) throws -> UInt32
+    ) rethrows {
         let start = out.count
-        let length = UInt32(payload.count)
+        let length = UInt32(length)
         out.append(type.rawValue)
         out.append(flags)
         for shift in stride(from: UInt32(0), to: 32, by: 8) { out.append(UInt8(truncatingIfNeeded: length >> shift)) }
         var crc: UInt32 = 0xFFFF_FFFF
         crc = out.withUnsafeBytes { CRC32C.update(crc, UnsafeRawBufferPointer(rebasing: $0[start..<(start + 6)])) }
-        crc = ~CRC32C.update(crc, payload)
+        crc = ~(try payloadCRC(crc))
         for shift in stride(from: UInt32(0), to: 32, by: 8) { out.append(UInt8(truncatingIfNeeded: crc >> shift)) }
     }
 

@@ -34,28 +34,47 @@ public struct SegmentIndex: Sendable, Equatable {
     }
 
     func encode() -> [UInt8] {
-        Self.encode(ids: ids, offsets: offsets, lengths: lengths, order: ids.indices.map { UInt32($0) })
+        var out: [UInt8] = []
+        out.reserveCapacity(Self.payloadSize(count: count))
+        Self.encode(ids: ids, offsets: offsets, lengths: lengths, order: ids.indices.map { UInt32($0) }) {
+            out.append(contentsOf: $0)
+        }
+        return out
     }
 
-    /// The index frame's payload for rows in append order: sorted by id (append order among equal ids) through a
-    /// permutation, without sorted copies of the rows.
-    static func encode(ids: [LogID], offsets: [UInt64], lengths: [UInt32]) -> [UInt8] {
+    /// The size of the index frame's payload for `count` rows.
+    static func payloadSize(count: Int) -> Int { 4 + count * entrySize }
+
+    /// The row order of the index frame for rows in append order: by id, append order among equal ids.
+    static func order(of ids: [LogID]) -> [UInt32] {
         var order = (0..<UInt32(ids.count)).map { $0 }
         order.sort { ids[Int($0)] < ids[Int($1)] || (ids[Int($0)] == ids[Int($1)] && $0 < $1) }
-        return encode(ids: ids, offsets: offsets, lengths: lengths, order: order)
+        return order
     }
 
-    private static func encode(ids: [LogID], offsets: [UInt64], lengths: [UInt32], order: [UInt32]) -> [UInt8] {
-        var w = WireWriter(capacity: 4 + order.count * entrySize)
+    /// Entries a piece of the payload holds when it is handed over in pieces.
+    static let entriesPerPiece = 4_096
+
+    /// The index frame's payload for rows taken in `order` (a permutation, so the rows are never copied sorted),
+    /// handed to `sink` in pieces of at most `entriesPerPiece` entries: `payloadSize(count:)` bytes in all.
+    static func encode(
+        ids: [LogID], offsets: [UInt64], lengths: [UInt32], order: [UInt32],
+        into sink: (UnsafeRawBufferPointer) throws -> Void
+    ) rethrows {
+        var w = WireWriter(capacity: 4 + Swift.min(order.count, entriesPerPiece) * entrySize)
         w.u32(UInt32(order.count))
-        for row in order {
-            let i = Int(row)
-            w.u64(ids[i].high)
-            w.u64(ids[i].low)
-            w.u64(offsets[i])
-            w.u32(lengths[i])
+        for start in stride(from: 0, to: order.count, by: entriesPerPiece) {
+            for row in order[start..<Swift.min(start + entriesPerPiece, order.count)] {
+                let i = Int(row)
+                w.u64(ids[i].high)
+                w.u64(ids[i].low)
+                w.u64(offsets[i])
+                w.u32(lengths[i])
+            }
+            try w.bytes.withUnsafeBytes(sink)
+            w.bytes.removeAll(keepingCapacity: true)
         }
-        return w.bytes
+        if !w.bytes.isEmpty { try w.bytes.withUnsafeBytes(sink) }
     }
 
     static func decode(_ payload: UnsafeRawBufferPointer, segment: UInt32) throws -> SegmentIndex {

@@ -1,3 +1,4 @@
+import CZstd
 import TollgateModel
 
 extension SegmentWriter {
@@ -6,13 +7,10 @@ extension SegmentWriter {
     func sealActive() throws {
         try flush()
         let columns = activeColumns
-        let seal = try Self.sealFrames(
-            columns: columns, segment: activeSegment, at: writtenBytes, compressor: columnsCompressor)
-        for piece in seal.pieces {
-            try writeActive(piece, at: writtenBytes)
-            writtenBytes += UInt64(piece.count)
+        let footer = try Self.writeSealFrames(columns: columns, at: writtenBytes, compressor: columnsCompressor) {
+            try writeActive($0, at: writtenBytes)
+            writtenBytes += UInt64($0.count)
         }
-        let footer = seal.footer
         try syncActive()
         unsyncedBytes = false
         markDurable()
@@ -28,31 +26,63 @@ extension SegmentWriter {
         onSeal?(sealed)
     }
 
-    /// The index, columns and footer frames that seal a segment whose record frames end at `offset` and whose
-    /// rows are `columns`: the pieces to write at `offset` in order (frame headers and payloads, never copied
-    /// into one buffer), and the footer they end with.
-    static func sealFrames(
-        columns: ColumnBuilder, segment: UInt32, at offset: UInt64, compressor: ZstdCompressor
-    ) throws -> (pieces: [[UInt8]], footer: SegmentFooter) {
-        let compressedColumns = try compressor.compress(columns.encode())
-        let index = SegmentIndex.encode(ids: columns.ids, offsets: columns.offsets, lengths: columns.lengths)
+    /// The window of the compressor of columns frames: what a seal holds of the encoded columns at most (zstd's
+    /// default for a frame of a few MB would be the whole of it).
+    static let columnsWindowLog: Int32 = 17
+
+    /// A compressor for columns frames.
+    static func columnsCompressor(level: Int32) throws -> ZstdCompressor {
+        try ZstdCompressor(level: level, windowLog: columnsWindowLog)
+    }
+
+    /// Writes the index, columns and footer frames that seal a segment whose record frames end at `offset` and
+    /// whose rows are `columns`, handing the bytes to `write` in file order, and returns the footer.
+    ///
+    /// The frames are made as they are written, so a seal never holds its index or its encoded columns whole (at
+    /// 65,536 rows they are about 1.8 and 2 MB): the index goes in pieces, made twice (first for the checksum its
+    /// header carries), and the columns are compressed as they are encoded; only the compressed columns are held,
+    /// since their header, with length and checksum, comes first.
+    static func writeSealFrames(
+        columns: ColumnBuilder, at offset: UInt64, compressor: ZstdCompressor,
+        write: (UnsafeRawBufferPointer) throws -> Void
+    ) throws -> SegmentFooter {
+        let order = SegmentIndex.order(of: columns.ids)
+        func index(_ sink: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+            try SegmentIndex.encode(
+                ids: columns.ids, offsets: columns.offsets, lengths: columns.lengths, order: order, into: sink)
+        }
+        let indexLength = SegmentIndex.payloadSize(count: columns.count)
+        try SegmentFormat.frameHeader(type: .index, flags: 0, length: indexLength, payload: index)
+            .withUnsafeBytes(write)
+        try index(write)
+
+        var contentSize = 0
+        columns.encode { contentSize += $0.count }
+        var compressed: [UInt8] = []
+        compressed.reserveCapacity(ZSTD_compressBound(contentSize))
+        try compressor.compress(size: contentSize) {
+            try columns.encode(into: $0)
+        } output: {
+            compressed.append(contentsOf: $0)
+        }
+        try SegmentFormat.frameHeader(type: .columns, flags: SegmentFormat.flagCompressed, length: compressed.count) {
+            try compressed.withUnsafeBytes($0)
+        }.withUnsafeBytes(write)
+        try compressed.withUnsafeBytes(write)
+
         let indexOffset = offset
-        let indexLength = SegmentFormat.frameHeaderSize + index.count
-        let columnsOffset = indexOffset + UInt64(indexLength)
-        let columnsLength = SegmentFormat.frameHeaderSize + compressedColumns.count
+        let indexFrameLength = SegmentFormat.frameHeaderSize + indexLength
+        let columnsOffset = indexOffset + UInt64(indexFrameLength)
+        let columnsLength = SegmentFormat.frameHeaderSize + compressed.count
         let range = columns.idRange
         let footer = SegmentFooter(
-            indexOffset: indexOffset, indexLength: UInt32(indexLength), columnsOffset: columnsOffset,
+            indexOffset: indexOffset, indexLength: UInt32(indexFrameLength), columnsOffset: columnsOffset,
             columnsLength: UInt32(columnsLength), recordCount: UInt32(columns.count),
             minID: range?.min ?? LogID(high: 0, low: 0), maxID: range?.max ?? LogID(high: 0, low: 0))
         var footerFrame: [UInt8] = []
         SegmentFormat.appendFrame(type: .footer, flags: 0, payload: footer.encodePayload(), to: &footerFrame)
-        let pieces = [
-            SegmentFormat.frameHeader(type: .index, flags: 0, payload: index), index,
-            SegmentFormat.frameHeader(type: .columns, flags: SegmentFormat.flagCompressed, payload: compressedColumns),
-            compressedColumns, footerFrame,
-        ]
-        return (pieces, footer)
+        try footerFrame.withUnsafeBytes(write)
+        return footer
     }
 
     /// Creates segment `sequence` (header, fsync of file and folder) and makes it the active segment.

@@ -101,7 +101,7 @@ public final class SegmentWriter {
         self.durableRotation = rotation
         self.activeColumns = ColumnBuilder(segment: 0)
         self.compressor = try ZstdCompressor(level: configuration.compressionLevel)
-        self.columnsCompressor = try ZstdCompressor(level: configuration.compressionLevel)
+        self.columnsCompressor = try Self.columnsCompressor(level: configuration.compressionLevel)
         self.training = DictionaryTraining(configuration: configuration, enabled: configuration.trainsDictionary)
         buffer.reserveCapacity(configuration.writeBufferBytes + 64 * 1024)
         try open(onRecoveredRecord: onRecoveredRecord)
@@ -343,12 +343,18 @@ public final class SegmentWriter {
     }
 
     /// `pwrite` to the active segment, through the fault-injection seam.
-    func writeActive(_ bytes: [UInt8], at offset: UInt64) throws {
+    func writeActive(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
         if let fault = configuration.faults?.take(.segmentWrite) {
-            if fault.torn { try file.write(Array(bytes.prefix(bytes.count / 2)), at: offset) }
+            if fault.torn {
+                try file.write(UnsafeRawBufferPointer(rebasing: bytes.prefix(bytes.count / 2)), at: offset)
+            }
             throw SegmentError.injected("pwrite", path: file.path, errno: fault.errno)
         }
         try file.write(bytes, at: offset)
+    }
+
+    func writeActive(_ bytes: [UInt8], at offset: UInt64) throws {
+        try bytes.withUnsafeBytes { try writeActive($0, at: offset) }
     }
 
     /// `fsync` of the active segment, through the fault-injection seam.

@@ -17,63 +17,70 @@ public struct ZstdDictionary: Sendable, Hashable {
     /// zstd does not train on fewer samples.
     public static let minimumSamples = 8
 
-    /// Trains a dictionary of at most `capacity` bytes from `samples` with `ZDICT_trainFromBuffer`, then finalizes
-    /// it with the given id (`ZDICT_finalizeDictionary`) tuned for `level`.
+    /// Trains a dictionary of at most `capacity` bytes from `samples`, tuned for `level` and carrying `id`.
+    ///
+    /// zstd's fastCover trainer, with the parameters `ZDICT_trainFromBuffer` uses (d = 8, four steps of k) except
+    /// for the frequency table: 2^`frequencyLog` entries instead of 2^20. The trainer needs 6 · 2^f bytes, 6 MiB at
+    /// zstd's default, held beside the samples while the gateway serves its first requests; at f = 18, 1.5 MiB
+    /// (FORMAT.md, "Record frames and compression").
     ///
     /// Ids in 32768..<2^31 are zstd's range for private dictionaries. Throws `.trainingFailed` when zstd cannot
     /// build a dictionary from these samples (too few, too small or all alike).
     public static func train(
-        samples: [[UInt8]], capacity: Int = 64 * 1024, id: UInt32, level: Int32 = 3
+        samples: Samples, capacity: Int = 64 * 1024, id: UInt32, level: Int32 = 3, frequencyLog: UInt32 = 18
     ) throws -> ZstdDictionary {
         guard samples.count >= minimumSamples else {
             throw ZstdError(.trainingFailed, "needs at least \(minimumSamples) samples, got \(samples.count)")
         }
         guard id >= 32768 && id < 1 << 31 else { throw ZstdError(.trainingFailed, "dictionary id \(id) out of range") }
-        var flat: [UInt8] = []
-        flat.reserveCapacity(samples.reduce(0) { $0 + $1.count })
-        var sizes: [Int] = []
-        sizes.reserveCapacity(samples.count)
-        for sample in samples {
-            flat.append(contentsOf: sample)
-            sizes.append(sample.count)
-        }
+        var parameters = ZDICT_fastCover_params_t()
+        parameters.d = 8
+        parameters.steps = 4
+        parameters.f = frequencyLog
+        parameters.nbThreads = 1
+        parameters.zParams = ZDICT_params_t(compressionLevel: level, notificationLevel: 0, dictID: id)
         var trained = [UInt8](repeating: 0, count: capacity)
         let trainedSize = trained.withUnsafeMutableBytes { out in
-            flat.withUnsafeBytes { input in
-                sizes.withUnsafeBufferPointer { sizes in
-                    ZDICT_trainFromBuffer(
-                        out.baseAddress, out.count, input.baseAddress, sizes.baseAddress, UInt32(sizes.count))
+            samples.bytes.withUnsafeBytes { input in
+                samples.sizes.withUnsafeBufferPointer { sizes in
+                    ZDICT_optimizeTrainFromBuffer_fastCover(
+                        out.baseAddress, out.count, input.baseAddress, sizes.baseAddress, UInt32(sizes.count),
+                        &parameters)
                 }
             }
         }
         if ZDICT_isError(trainedSize) != 0 {
             throw ZstdError(
-                .trainingFailed, "ZDICT_trainFromBuffer: \(String(cString: ZDICT_getErrorName(trainedSize)))")
+                .trainingFailed,
+                "ZDICT_optimizeTrainFromBuffer_fastCover: \(String(cString: ZDICT_getErrorName(trainedSize)))")
         }
-        // Keep the trained content, drop its header (random id) and re-finalize it with the chosen id.
-        let headerSize = trained.withUnsafeBytes { ZDICT_getDictHeaderSize($0.baseAddress, trainedSize) }
-        if ZDICT_isError(headerSize) != 0 {
-            throw ZstdError(
-                .trainingFailed, "ZDICT_getDictHeaderSize: \(String(cString: ZDICT_getErrorName(headerSize)))")
+        trained.removeSubrange(trainedSize..<trained.count)
+        return try ZstdDictionary(bytes: trained)
+    }
+
+    /// Samples to train on, end to end in one buffer with their sizes: the layout zstd's trainer reads, kept so as
+    /// the writer samples (no copy of them to train).
+    public struct Samples: Sendable {
+        public private(set) var bytes: [UInt8] = []
+        public private(set) var sizes: [Int] = []
+
+        public init() {}
+
+        public init(_ samples: [[UInt8]]) {
+            for sample in samples { append(sample[...]) }
         }
-        let content = Array(trained[headerSize..<trainedSize])
-        var finalized = [UInt8](repeating: 0, count: capacity)
-        let params = ZDICT_params_t(compressionLevel: level, notificationLevel: 0, dictID: id)
-        let finalSize = finalized.withUnsafeMutableBytes { out in
-            content.withUnsafeBytes { content in
-                flat.withUnsafeBytes { input in
-                    sizes.withUnsafeBufferPointer { sizes in
-                        ZDICT_finalizeDictionary(
-                            out.baseAddress, out.count, content.baseAddress, content.count,
-                            input.baseAddress, sizes.baseAddress, UInt32(sizes.count), params)
-                    }
-                }
-            }
+
+        public var count: Int { sizes.count }
+        public var isEmpty: Bool { sizes.isEmpty }
+
+        /// Room for `bytes` of samples, so that sampling up to the training budget allocates once.
+        public mutating func reserveCapacity(bytes: Int) {
+            self.bytes.reserveCapacity(bytes)
         }
-        if ZDICT_isError(finalSize) != 0 {
-            throw ZstdError(
-                .trainingFailed, "ZDICT_finalizeDictionary: \(String(cString: ZDICT_getErrorName(finalSize)))")
+
+        public mutating func append(_ sample: ArraySlice<UInt8>) {
+            bytes.append(contentsOf: sample)
+            sizes.append(sample.count)
         }
-        return try ZstdDictionary(bytes: Array(finalized[0..<finalSize]))
     }
 }
