@@ -32,6 +32,31 @@ struct ActiveSegmentLogsTests {
         try store.catalog.storedLogs(account: "default", monthStart: helpers.month(records))
     }
 
+    /// At a seal the active logs' costs go to the sealed rows with the same record offset; usage records (rows with
+    /// no log) get none. Matched in one walk when offsets rise, through a table when they do not: the same answer.
+    @Test func costsGoToTheSealedRowsWithTheSameOffset() {
+        var factory = RecordFactory(seed: 5)
+        func logs(_ offsets: [UInt64]) -> ActiveSegmentLogs {
+            var logs = ActiveSegmentLogs(segment: 1)
+            for offset in offsets {
+                _ = logs.append(
+                    factory.record(), at: RecordLocation(segment: 1, offset: offset, length: 10),
+                    cost: Int64(offset) * 10, saved: offset == 300 ? 7 : nil)
+            }
+            return logs
+        }
+        let sealed: [UInt64] = [50, 100, 200, 300, 400, 500, 600]
+        var expected = SegmentCosts(rows: 7)
+        expected.cost[1] = 1_000
+        expected.cost[3] = 3_000
+        expected.saved[3] = 7
+        expected.cost[5] = 5_000
+        #expect(logs([100, 300, 500]).costs(of: sealed) == expected)
+        #expect(logs([500, 100, 300]).costs(of: sealed) == expected)
+        #expect(logs([100, 300, 500, 700]).costs(of: sealed) == expected)
+        #expect(logs([]).costs(of: sealed) == SegmentCosts(rows: 7))
+    }
+
     @Test func aCommitListsItsLogsWithoutARowAndCountsEachOnce() throws {
         let directory = helpers.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
