@@ -153,6 +153,7 @@ struct SegmentFormatTests {
                 index == SegmentIndex(segment: 4, ids: builder.ids, offsets: builder.offsets, lengths: builder.lengths))
             let columns = try ZstdDecompressor().decompress(UnsafeRawBufferPointer(rebasing: raw[frames[1].payload]))
             #expect(columns == builder.encode())
+            #expect(columns.count == builder.encodedSize)
         }
         // The index frame came in pieces of at most `entriesPerPiece` entries, not whole.
         let indexPieces = pieces.filter {
@@ -165,6 +166,7 @@ struct SegmentFormatTests {
         #expect(Int(footer.columnsLength) == frames[1].end - frames[1].offset)
         #expect(footer.recordCount == UInt32(rows))
         #expect(SegmentFooter.parse(frame: Array(file[frames[2].offset...])) == footer)
+        #expect(ColumnBuilder(segment: 5).encodedSize == ColumnBuilder(segment: 5).encode().count)
     }
 
     @Test func columnBlockRoundTripAndUnknownColumns() throws {

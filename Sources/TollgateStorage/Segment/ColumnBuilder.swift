@@ -72,6 +72,32 @@ struct ColumnBuilder: Sendable {
         return out
     }
 
+    /// The size of `encode()`'s bytes, counted without making them: a seal declares it before it compresses them.
+    var encodedSize: Int {
+        func part(_ bytes: Int) -> Int { WireWriter.varintSize(UInt64(bytes)) + bytes }
+        var size = 1 + WireWriter.varintSize(UInt64(count))
+        for column in LogColumn.allCases {
+            size += WireWriter.varintSize(column.rawValue)
+            switch column.kind {
+            case .ids: size += part(count * 16)
+            case .deltaVarints:
+                var previous: UInt64 = 0
+                var bytes = 0
+                for o in offsets {
+                    bytes += WireWriter.varintSize(o &- previous)
+                    previous = o
+                }
+                size += part(bytes)
+            case .deltaZigzags: size += part(createdAt.bytes.count)
+            case .lengths: size += part(lengths.reduce(0) { $0 + WireWriter.varintSize(UInt64($1)) })
+            case .varints, .zigzags, .nullable: size += part(integers[column.slot].encodedSize)
+            case .bitmap: size += part(flags[column.slot].bytes.count)
+            case .strings: size += part(strings[column.slot].encodedSize)
+            }
+        }
+        return size
+    }
+
     /// Ids a piece of the ids column holds when the content is handed over in pieces.
     static let idsPerPiece = 4_096
 
@@ -175,6 +201,16 @@ extension ColumnBuilder {
         /// The distinct values, in first-seen order.
         var values: [String] { dictionary }
 
+        /// The size of the column's part of the content, without its length.
+        var encodedSize: Int {
+            var size = WireWriter.varintSize(UInt64(dictionary.count)) + codes.bytes.count
+            for value in dictionary {
+                let bytes = value.utf8.count
+                size += WireWriter.varintSize(UInt64(bytes)) + bytes
+            }
+            return size
+        }
+
         /// The column as one length-prefixed part of the content, after what `head` holds: the distinct values,
         /// then the codes.
         func encode(after head: inout WireWriter, into sink: (UnsafeRawBufferPointer) throws -> Void) rethrows {
@@ -218,6 +254,9 @@ extension ColumnBuilder {
             default: values.zigzag(value ?? 0)
             }
         }
+
+        /// The size of the column's part of the content, without its length.
+        var encodedSize: Int { kind == .nullable ? present.bytes.count + values.bytes.count : values.bytes.count }
 
         /// The column as one length-prefixed part of the content, after what `head` holds.
         func encode(after head: inout WireWriter, into sink: (UnsafeRawBufferPointer) throws -> Void) rethrows {

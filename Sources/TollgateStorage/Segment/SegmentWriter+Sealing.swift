@@ -56,8 +56,7 @@ extension SegmentWriter {
             .withUnsafeBytes(write)
         try index(write)
 
-        var contentSize = 0
-        columns.encode { contentSize += $0.count }
+        let contentSize = columns.encodedSize
         var compressed: [UInt8] = []
         compressed.reserveCapacity(ZSTD_compressBound(contentSize))
         try compressor.compress(size: contentSize) {
