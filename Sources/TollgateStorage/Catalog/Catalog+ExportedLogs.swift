@@ -92,7 +92,7 @@ extension Catalog {
             let statement = try db.cachedStatement(NamedQueries.sql("export_logs"))
             defer { statement.reset() }
             try statement.bind([.text(account), .blob(after), .blob(upper), .integer(Int64(limit))])
-            var reader = LogRowReader(names: logNames, metadata: false)
+            var reader = LogRowReader(account: account, names: logNames, metadata: false)
             var count = 0
             var last = LogID(high: 0, low: 0)
             while try statement.step() {

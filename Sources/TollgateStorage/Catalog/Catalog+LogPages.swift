@@ -60,7 +60,7 @@ extension Catalog {
                 [
                     .text(account), .blob(after?.bytes ?? Self.exclusiveLowerBound(from)),
                     .blob(Self.idBound(milliseconds: to)), .integer(Int64(limit)),
-                ], in: db)
+                ], account: account, in: db)
         }
         return Self.merged(rows, Array(sealed.prefix(limit)), limit: limit, id: \.id)
     }

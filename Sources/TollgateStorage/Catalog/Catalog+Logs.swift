@@ -138,15 +138,20 @@ extension Catalog {
         try statement.bind(entry.saved, at: 35)
     }
 
-    /// The log rows `sql` selects (`LogRowReader`), run on `db` with `values`.
-    func logRows(_ sql: String, _ values: [SQLiteValue], in db: SQLiteConnection) throws -> [LogIndexEntry] {
-        var reader = LogRowReader(names: logNames)
+    /// The log rows of `account` that `sql` selects (`LogRowReader`), run on `db` with `values`.
+    func logRows(_ sql: String, _ values: [SQLiteValue], account: String, in db: SQLiteConnection) throws
+        -> [LogIndexEntry]
+    {
+        var reader = LogRowReader(account: account, names: logNames)
         return try db.query(sql, values) { try reader.entry($0, connection: db) }
     }
 
-    /// The first log row `sql` selects (`LogRowReader`), run on `db` with `values`; nil when it selects none.
-    func logRow(_ sql: String, _ values: [SQLiteValue], in db: SQLiteConnection) throws -> LogIndexEntry? {
-        var reader = LogRowReader(names: logNames)
+    /// The first log row of `account` that `sql` selects (`LogRowReader`), run on `db` with `values`; nil when it
+    /// selects none.
+    func logRow(_ sql: String, _ values: [SQLiteValue], account: String, in db: SQLiteConnection) throws
+        -> LogIndexEntry?
+    {
+        var reader = LogRowReader(account: account, names: logNames)
         return try db.queryFirst(sql, values) { try reader.entry($0, connection: db) }
     }
 
@@ -175,7 +180,7 @@ extension Catalog {
     ///   `listLogs`, or made for the other order).
     public func listLogs(_ query: LogQuery) throws -> LogPage {
         let (sql, values) = try Self.listStatement(query)
-        var rows = try read { db in try logRows(sql, values, in: db) }
+        var rows = try read { db in try logRows(sql, values, account: query.account, in: db) }
         if !sealedLogs.isEmpty {
             // The logs of sealed segments that answer for themselves, merged by id.
             let after = query.cursor.flatMap(LogCursor.init(encoded:))?.lastID
@@ -287,7 +292,7 @@ extension Catalog {
     /// The index entry of one log, or nil when the account has no log with this id.
     public func logEntry(account: String, id: LogID) throws -> LogIndexEntry? {
         let row = try read { db in
-            try logRow(NamedQueries.sql("log_get"), [.text(account), .blob(id.bytes)], in: db)
+            try logRow(NamedQueries.sql("log_get"), [.text(account), .blob(id.bytes)], account: account, in: db)
         }
         return try row ?? sealedEntry(account: account, id: id)
     }
@@ -397,7 +402,7 @@ extension Catalog {
             try db.transaction { () throws -> LogIndexEntry? in
                 let key: [SQLiteValue] = [.text(account), .blob(id.bytes)]
                 guard
-                    let entry = try self.logRow(NamedQueries.sql("log_get"), key, in: db)
+                    let entry = try self.logRow(NamedQueries.sql("log_get"), key, account: account, in: db)
                         ?? (try self.sealedEntry(account: account, id: id))
                 else { return nil }
                 var annotation = entry.annotation ?? LogAnnotation()
@@ -413,7 +418,9 @@ extension Catalog {
                             .text(annotation.metadata.map { LogMetadataJSON.encode($0) ?? "{}" }), .integer(now),
                         ])
                 }
-                if let row = try self.logRow(NamedQueries.sql("log_get"), key, in: db) { return row }
+                if let row = try self.logRow(NamedQueries.sql("log_get"), key, account: account, in: db) {
+                    return row
+                }
                 var changed = entry
                 changed.annotation = annotation.isEmpty ? nil : annotation
                 return changed

@@ -3,7 +3,8 @@ import Synchronization
 import TollgateModel
 
 /// Reads the rows of the statements that select a log's row (`Queries/log_row_columns.sql`: log_get, logs_list,
-/// reprice_page, export_logs) as index entries: the one place that knows where each of its columns is.
+/// reprice_page, export_logs) as index entries: the one place that knows where each of its columns is. Each such
+/// statement reads the logs of one account, the reader's.
 ///
 /// Gateway, provider and model come as `log_names` ids, resolved from the catalog's copy of that table
 /// (`LogNameCache`), taken when the reader is made and read again on the row's connection when a row names an id
@@ -12,7 +13,7 @@ struct LogRowReader {
     /// The columns of `Queries/log_row_columns.sql`, in its order: each case is its column's position, and its name
     /// the column's (`sqlName`).
     enum Column: Int, CaseIterable {
-        case account, id, gateway, provider, model, createdAt, method, path, statusCode, success, stream, durationUs
+        case id, gateway, provider, model, createdAt, method, path, statusCode, success, stream, durationUs
         case ttftUs, tokensIn, cachedTokensIn, cacheWriteTokens, cacheWrite1hTokens, tokensOut, reasoningTokens
         case serviceTier, requestSize, responseSize, error, metadata, payloadStored, segment, segmentOffset
         case recordLength, cost, customCost, eventId, attempt, step, cached, saved, feedback, score
@@ -37,13 +38,16 @@ struct LogRowReader {
         }
     }
 
+    private let account: String
     private let cache: LogNameCache
     private var names: [Int64: String]
     /// Whether the request's metadata and the annotation's are read; without, entries have no metadata and their
     /// annotation only its feedback and score (what `tollgate export` writes).
     private let metadata: Bool
 
-    init(names cache: LogNameCache, metadata: Bool = true) {
+    /// A reader of rows of `account`'s logs.
+    init(account: String, names cache: LogNameCache, metadata: Bool = true) {
+        self.account = account
         self.cache = cache
         self.names = cache.names
         self.metadata = metadata
@@ -85,7 +89,7 @@ struct LogRowReader {
             tokensOut: optionalInt64(.tokensOut), reasoningTokens: optionalInt64(.reasoningTokens),
             serviceTier: optionalString(.serviceTier))
         return LogIndexEntry(
-            id: id, createdAt: int64(.createdAt), account: string(.account),
+            id: id, createdAt: int64(.createdAt), account: account,
             gateway: try name(int64(.gateway), connection: connection),
             provider: try name(int64(.provider), connection: connection),
             model: try optionalInt64(.model).map { try name($0, connection: connection) }, method: string(.method),
