@@ -1,7 +1,7 @@
--- One page of an account's logs, newest or oldest first, with their annotations (`Catalog.listLogs`; column order
--- read by `Catalog.entry(from:)`). A template over the listing's filter shape: a line ending in `-- when a, !b` is
--- kept only when filter `a` is present and `b` is not (`Catalog.ListShape`), without its condition. Every value is
--- bound, in the order of the lines kept; only the shape chooses the text.
+-- One page of an account's logs, newest or oldest first, with their annotations (`Catalog.listLogs`; rows read by
+-- `LogRowReader`). A template over the listing's filter shape: a line ending in `-- when a, !b` is kept only when
+-- filter `a` is present and `b` is not (`Catalog.ListShape`), without its condition. Every value is bound, in the
+-- order of the lines kept; only the shape chooses the text.
 --
 -- With a model, gateway or provider filter the matching index is named (first present of model, gateway, provider:
 -- the most selective as a rule). Left to itself, SQLite prefers walking the account's whole primary-key range and
@@ -13,13 +13,7 @@
 -- value is not a log id).
 -- metadata: the filter is a JSON object of key → text; a log matches when each key is in its metadata (the
 -- annotation's when it has one, else the request's) with that text (booleans as true/false, numbers as written).
-SELECT l.account, l.id, (SELECT n.name FROM log_names AS n WHERE n.id = l.gateway),
-       (SELECT n.name FROM log_names AS n WHERE n.id = l.provider),
-       (SELECT n.name FROM log_names AS n WHERE n.id = l.model), l.created_at, l.method, l.path, l.status_code,
-       l.success, l.stream, l.duration_us, l.ttft_us, l.tokens_in, l.cached_tokens_in, l.cache_write_tokens,
-       l.cache_write_1h_tokens, l.tokens_out, l.reasoning_tokens, l.service_tier, l.request_size, l.response_size,
-       l.error, l.metadata, l.payload_stored, l.segment, l.segment_offset, l.record_length, l.cost, l.custom_cost,
-       l.event_id, l.attempt, l.step, l.cached, l.saved, a.feedback, a.score, a.metadata
+-- include log_row_columns
 FROM logs AS l INDEXED BY logs_by_model -- when model
 FROM logs AS l INDEXED BY logs_by_gateway -- when gateway, !model
 FROM logs AS l INDEXED BY logs_by_provider -- when provider, !model, !gateway

@@ -55,12 +55,12 @@ extension Catalog {
             sealedAfter = last.id
         }
         let rows = try read { db in
-            try db.query(
+            try logRows(
                 NamedQueries.sql("reprice_page"),
                 [
                     .text(account), .blob(after?.bytes ?? Self.exclusiveLowerBound(from)),
                     .blob(Self.idBound(milliseconds: to)), .integer(Int64(limit)),
-                ], row: Self.entry(from:))
+                ], account: account, in: db)
         }
         return Self.merged(rows, Array(sealed.prefix(limit)), limit: limit, id: \.id)
     }
@@ -70,16 +70,5 @@ extension Catalog {
             throw CatalogError(code: .invalidValue, message: "a log row has an id that is not 16 bytes")
         }
         return id
-    }
-
-    /// The usage columns of a log row, which every statement selects together in this order from `index` on:
-    /// tokens_in, cached_tokens_in, cache_write_tokens, cache_write_1h_tokens, tokens_out, reasoning_tokens,
-    /// service_tier.
-    static func usage(_ row: SQLiteStatement, from index: Int) -> Usage {
-        Usage(
-            tokensIn: row.optionalInt64(at: index), cachedTokensIn: row.optionalInt64(at: index + 1),
-            cacheWriteTokens: row.optionalInt64(at: index + 2), cacheWrite1hTokens: row.optionalInt64(at: index + 3),
-            tokensOut: row.optionalInt64(at: index + 4), reasoningTokens: row.optionalInt64(at: index + 5),
-            serviceTier: row.optionalString(at: index + 6))
     }
 }

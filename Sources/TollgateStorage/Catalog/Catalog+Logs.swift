@@ -138,45 +138,21 @@ extension Catalog {
         try statement.bind(entry.saved, at: 35)
     }
 
-    static func entry(from row: SQLiteStatement) throws -> LogIndexEntry {
-        guard let id = LogID(bytes: row.blob(at: 1)) else {
-            throw CatalogError(code: .invalidValue, message: "a log row has an id that is not 16 bytes")
-        }
-        var metadata: [MetadataEntry] = []
-        if let json = row.optionalString(at: 23) {
-            guard let decoded = LogMetadataJSON.decode(json) else {
-                throw CatalogError(
-                    code: .invalidValue, message: "log \(id) has metadata that is not a flat JSON object")
-            }
-            metadata = decoded
-        }
-        var annotation = LogAnnotation(
-            feedback: row.optionalInt64(at: 35).map { Int($0) }, score: row.optionalInt64(at: 36).map { Int($0) })
-        if let json = row.optionalString(at: 37) {
-            guard let decoded = LogMetadataJSON.decode(json) else {
-                throw CatalogError(
-                    code: .invalidValue, message: "log \(id) has annotated metadata that is not a flat JSON object")
-            }
-            annotation.metadata = decoded
-        }
-        return LogIndexEntry(
-            id: id, createdAt: row.int64(at: 5), account: row.string(at: 0), gateway: row.string(at: 2),
-            provider: row.string(at: 3), model: row.optionalString(at: 4), method: row.string(at: 6),
-            path: row.string(at: 7), statusCode: Int(row.int64(at: 8)), success: row.int64(at: 9) != 0,
-            stream: row.int64(at: 10) != 0, durationMicros: row.int64(at: 11), ttftMicros: row.optionalInt64(at: 12),
-            usage: usage(row, from: 13),
-            requestSize: row.int64(at: 20), responseSize: row.int64(at: 21), error: row.optionalString(at: 22),
-            metadata: metadata, payloadStored: row.int64(at: 24) != 0,
-            cost: row.optionalInt64(at: 28), customCost: row.int64(at: 29) != 0,
-            location: RecordLocation(
-                segment: UInt32(truncatingIfNeeded: row.int64(at: 25)),
-                offset: UInt64(bitPattern: row.int64(at: 26)),
-                length: UInt32(truncatingIfNeeded: row.int64(at: 27))
-            ),
-            eventID: row.optionalString(at: 30), attempt: Int(row.optionalInt64(at: 31) ?? 1),
-            step: row.optionalInt64(at: 32).map { Int($0) }, cached: row.int64(at: 33) != 0,
-            saved: row.optionalInt64(at: 34), annotation: annotation.isEmpty ? nil : annotation
-        )
+    /// The log rows of `account` that `sql` selects (`LogRowReader`), run on `db` with `values`.
+    func logRows(_ sql: String, _ values: [SQLiteValue], account: String, in db: SQLiteConnection) throws
+        -> [LogIndexEntry]
+    {
+        var reader = LogRowReader(account: account, names: logNames)
+        return try db.query(sql, values) { try reader.entry($0, connection: db) }
+    }
+
+    /// The first log row of `account` that `sql` selects (`LogRowReader`), run on `db` with `values`; nil when it
+    /// selects none.
+    func logRow(_ sql: String, _ values: [SQLiteValue], account: String, in db: SQLiteConnection) throws
+        -> LogIndexEntry?
+    {
+        var reader = LogRowReader(account: account, names: logNames)
+        return try db.queryFirst(sql, values) { try reader.entry($0, connection: db) }
     }
 
     /// Logs of `account` stored with `created_at` in the UTC month that starts at `monthStart` (Unix ms), exact.
@@ -204,7 +180,7 @@ extension Catalog {
     ///   `listLogs`, or made for the other order).
     public func listLogs(_ query: LogQuery) throws -> LogPage {
         let (sql, values) = try Self.listStatement(query)
-        var rows = try read { db in try db.query(sql, values, row: Self.entry(from:)) }
+        var rows = try read { db in try logRows(sql, values, account: query.account, in: db) }
         if !sealedLogs.isEmpty {
             // The logs of sealed segments that answer for themselves, merged by id.
             let after = query.cursor.flatMap(LogCursor.init(encoded:))?.lastID
@@ -316,7 +292,7 @@ extension Catalog {
     /// The index entry of one log, or nil when the account has no log with this id.
     public func logEntry(account: String, id: LogID) throws -> LogIndexEntry? {
         let row = try read { db in
-            try db.queryFirst(NamedQueries.sql("log_get"), [.text(account), .blob(id.bytes)], row: Self.entry(from:))
+            try logRow(NamedQueries.sql("log_get"), [.text(account), .blob(id.bytes)], account: account, in: db)
         }
         return try row ?? sealedEntry(account: account, id: id)
     }
@@ -426,7 +402,7 @@ extension Catalog {
             try db.transaction { () throws -> LogIndexEntry? in
                 let key: [SQLiteValue] = [.text(account), .blob(id.bytes)]
                 guard
-                    let entry = try db.queryFirst(NamedQueries.sql("log_get"), key, row: Self.entry(from:))
+                    let entry = try self.logRow(NamedQueries.sql("log_get"), key, account: account, in: db)
                         ?? (try self.sealedEntry(account: account, id: id))
                 else { return nil }
                 var annotation = entry.annotation ?? LogAnnotation()
@@ -442,7 +418,9 @@ extension Catalog {
                             .text(annotation.metadata.map { LogMetadataJSON.encode($0) ?? "{}" }), .integer(now),
                         ])
                 }
-                if let row = try db.queryFirst(NamedQueries.sql("log_get"), key, row: Self.entry(from:)) { return row }
+                if let row = try self.logRow(NamedQueries.sql("log_get"), key, account: account, in: db) {
+                    return row
+                }
                 var changed = entry
                 changed.annotation = annotation.isEmpty ? nil : annotation
                 return changed

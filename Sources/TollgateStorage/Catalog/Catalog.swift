@@ -34,6 +34,8 @@ public final class Catalog: Sendable {
     let now: @Sendable () -> Int64
     /// The sealed segments that answer for their own logs (`Catalog+SealedLogs.swift`).
     let sealedLogs: SealedLogs
+    /// The catalog's copy of `log_names`, which log rows' names are resolved from (`LogRowReader`).
+    let logNames = LogNameCache()
 
     /// Opens (creating if needed) the catalog in `dataDirectory`, creating the directory too.
     ///

@@ -247,8 +247,8 @@ extension Catalog {
                     guard record.logged, !deleted.contains(LogKey(account: record.account, id: record.id)) else {
                         return
                     }
-                    let entry = LogIndexEntry(record, location: location, price: price(record))
-                    _ = logs.append(record, at: location, cost: entry.cost, saved: entry.saved)
+                    let charged = LogIndexEntry.charges(of: record, price: price(record))
+                    _ = logs.append(record, at: location, cost: charged.cost, saved: charged.saved)
                 }
             } catch  where seq == files.last {
                 // A frame the writer is writing right now: what came before it is read.
@@ -375,21 +375,7 @@ extension Catalog {
     private func located(account: String, id: LogID, in seq: UInt32) throws -> LogIndexEntry? {
         func cost(row: Int) -> (cost: Int64?, saved: Int64?) { sealedLogs.cost(of: seq, row: row) ?? (nil, nil) }
         let reader = sealedLogs.listing.reader
-        let loaded = sealedLogs.loadedColumns(of: seq)
-        if loaded == nil, let blocks = sealedLogs.blockRows(of: seq) {
-            // A few small reads of the id index, the block, and the row from the location.
-            guard let location = try reader.locate(id, in: seq), let row = blocks.row(of: location.offset) else {
-                return nil
-            }
-            let record = try reader.read(location)
-            guard record.id == id, record.logged, record.account == account else { return nil }
-            let priced = cost(row: row)
-            var entry = LogIndexEntry(record, location: location)
-            entry.cost = priced.cost
-            entry.saved = priced.saved
-            return entry
-        }
-        if let columns = loaded {
+        if let columns = sealedLogs.loadedColumns(of: seq) {
             let block = columns.block
             let position = columns.firstPosition(notBelow: id)
             guard position < block.count else { return nil }
@@ -400,17 +386,25 @@ extension Catalog {
             let priced = cost(row: row)
             return LogIndexEntry(columns: block, row: row, cost: priced.cost, saved: priced.saved, annotation: nil)
         }
-        let index = try reader.index(of: seq)
-        guard let location = index.location(of: id) else { return nil }
+        // Through the record: where it is, and its row in the columns (and costs).
+        let location: RecordLocation
+        let row: Int
+        if let blocks = sealedLogs.blockRows(of: seq) {
+            // A few small reads of the id index, the block, and the row from the location.
+            guard let found = try reader.locate(id, in: seq), let foundRow = blocks.row(of: found.offset) else {
+                return nil
+            }
+            (location, row) = (found, foundRow)
+        } else {
+            let index = try reader.index(of: seq)
+            guard let found = index.location(of: id) else { return nil }
+            // The record's row is its place in append order: offsets grow with it.
+            (location, row) = (found, index.offsets.reduce(0) { $1 < found.offset ? $0 + 1 : $0 })
+        }
         let record = try reader.read(location)
         guard record.id == id, record.logged, record.account == account else { return nil }
-        // The record's row in the columns (and costs) is its place in append order: offsets grow with it.
-        var row = 0
-        for offset in index.offsets where offset < location.offset { row += 1 }
-        let priced = cost(row: row)
         var entry = LogIndexEntry(record, location: location)
-        entry.cost = priced.cost
-        entry.saved = priced.saved
+        (entry.cost, entry.saved) = cost(row: row)
         return entry
     }
 
