@@ -1,3 +1,3 @@
--- Every sealed segment that answers for its logs, with its summary, costs and block rows (`Catalog.loadSealedLogs`,
--- at open).
-SELECT segment, min_id, max_id, logs, names, costs, blocks FROM sealed_segments ORDER BY segment;
+-- Every sealed segment that answers for its logs, with its summary and block rows (`Catalog.loadSealedLogs`, at
+-- open). Not its costs: those are read when needed (`sealed_segment_costs`).
+SELECT segment, min_id, max_id, logs, names, blocks FROM sealed_segments ORDER BY segment;

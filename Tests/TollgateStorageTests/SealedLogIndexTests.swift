@@ -185,4 +185,35 @@ struct SealedLogIndexTests {
         #expect(try reopened.catalog.logEntry(account: "default", id: first.id)?.cost == 77)
         try reopened.close()
     }
+
+    /// Sealed segments' costs are read from the catalog when a lookup needs them, and only the last few stay in
+    /// memory: every log still has its cost, one repriced in a segment whose costs were dropped from memory too,
+    /// and after reopening.
+    @Test func costsAreReadWhenNeededAndFewStayInMemory() throws {
+        let directory = helpers.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (store, records) = try populated(directory, count: 120)
+        let segments = Set(
+            try records.map { try #require(try store.catalog.logEntry(account: "default", id: $0.id)).location.segment }
+        )
+        #expect(segments.filter { store.catalog.sealedLogs.segment($0) != nil }.count > SealedLogs.costSegments + 2)
+        func costs(_ catalog: Catalog) throws -> [Int64?] {
+            try records.map { try catalog.logEntry(account: "default", id: $0.id)?.cost }
+        }
+        let expected = records.map { $0.usage.tokensIn.map { $0 * 1_000 } }
+        #expect(try costs(store.catalog) == expected)
+        #expect(store.catalog.sealedLogs.segmentsWithCostsInMemory <= SealedLogs.costSegments)
+        // The first log's segment was read before the last few: its costs are not in memory any more.
+        try RollupStore(catalog: store.catalog).write {
+            try $0.setLogCost(account: "default", id: records[1].id, cost: 5)
+        }
+        var repriced = expected
+        repriced[1] = 5
+        #expect(try costs(store.catalog) == repriced)
+        try store.close()
+        let reopened = try open(directory)
+        #expect(reopened.catalog.sealedLogs.segmentsWithCostsInMemory == 0)
+        #expect(try costs(reopened.catalog) == repriced)
+        try reopened.close()
+    }
 }

@@ -24,9 +24,8 @@ extension Catalog {
                 segment: UInt32(truncatingIfNeeded: row.int64(at: 0)), minID: min, maxID: max,
                 logs: Int(row.int64(at: 3)), accounts: Set(names.accounts), gateways: Set(names.gateways),
                 providers: Set(names.providers), models: Set(names.models))
-            let blocks = row.isNull(at: 6) ? nil : try SegmentBlockRows(encoded: row.blob(at: 6))
-            return SealedLogs.Segment(
-                summary: summary, costs: try SegmentCosts(encoded: row.blob(at: 5)), blockRows: blocks)
+            let blocks = row.isNull(at: 5) ? nil : try SegmentBlockRows(encoded: row.blob(at: 5))
+            return SealedLogs.Segment(summary: summary, blockRows: blocks)
         }
         for segment in rows { sealed.set(segment) }
     }
@@ -63,7 +62,7 @@ extension Catalog {
         let namesJSON = String(decoding: try JSONEncoder().encode(names), as: UTF8.self)
         let blockRows = SegmentBlockRows(offsets: sealed.offsets)
         let costs = try write { db in
-            try db.transaction { () throws -> SegmentCosts in
+            try db.transaction { () throws -> [UInt8] in
                 try Self.upsertSegment(entry, in: db)
                 var costs = active?.costs(of: sealed.offsets) ?? SegmentCosts(rows: sealed.count)
                 // The `logs` rows of a segment whose writing began before active segments were kept in memory.
@@ -82,18 +81,19 @@ extension Catalog {
                     }
                     try db.run(NamedQueries.sql("sealed_segment_logs_delete"), [.integer(Int64(entry.seq))])
                 }
+                let encodedCosts = costs.encoded()
                 try db.run(
                     NamedQueries.sql("sealed_segment_insert"),
                     [
                         .integer(Int64(entry.seq)), .blob(summary.minID.bytes), .blob(summary.maxID.bytes),
-                        .integer(Int64(summary.logs)), .text(namesJSON), .blob(costs.encoded()),
+                        .integer(Int64(summary.logs)), .text(namesJSON), .blob(encodedCosts),
                         blockRows.map { .blob($0.encoded(rows: sealed.count)) } ?? .null,
                     ])
                 try db.run(NamedQueries.sql("logs_counted_delete"), [.integer(Int64(entry.seq))])
-                return costs
+                return encodedCosts
             }
         }
-        sealedLogs.seal(entry.seq, as: SealedLogs.Segment(summary: summary, costs: costs, blockRows: blockRows))
+        sealedLogs.seal(entry.seq, as: SealedLogs.Segment(summary: summary, blockRows: blockRows), costs: costs)
     }
 
     // MARK: Active segments
@@ -334,7 +334,9 @@ extension Catalog {
             },
             columns: { try self.sealedLogs.columns(of: $0) })
         var costsBySegment: [UInt32: SegmentCosts] = [:]
-        for seq in Set(rows.map(\.columns.block.segment)) { costsBySegment[seq] = sealedLogs.costs(of: seq) }
+        for seq in Set(rows.map(\.columns.block.segment)) {
+            costsBySegment[seq] = try read { try sealedLogs.costs(of: seq, in: $0) }
+        }
         return rows.map { row in
             let seq = row.columns.block.segment
             let priced = costsBySegment[seq].flatMap {
@@ -373,7 +375,9 @@ extension Catalog {
     /// written, or a sealed one a listing decoded lately); otherwise through its id index and the record itself,
     /// which reads one block instead of decoding every column of the segment.
     private func located(account: String, id: LogID, in seq: UInt32) throws -> LogIndexEntry? {
-        func cost(row: Int) -> (cost: Int64?, saved: Int64?) { sealedLogs.cost(of: seq, row: row) ?? (nil, nil) }
+        func cost(row: Int) throws -> (cost: Int64?, saved: Int64?) {
+            try read { try sealedLogs.cost(of: seq, row: row, in: $0) } ?? (nil, nil)
+        }
         let reader = sealedLogs.listing.reader
         if let columns = sealedLogs.loadedColumns(of: seq) {
             let block = columns.block
@@ -383,7 +387,7 @@ extension Catalog {
             guard block.ids[row] == id, block.flags(.logged)[row], block.strings(.account)[row] == account else {
                 return nil
             }
-            let priced = cost(row: row)
+            let priced = try cost(row: row)
             return LogIndexEntry(columns: block, row: row, cost: priced.cost, saved: priced.saved, annotation: nil)
         }
         // Through the record: where it is, and its row in the columns (and costs).
@@ -404,7 +408,7 @@ extension Catalog {
         let record = try reader.read(location)
         guard record.id == id, record.logged, record.account == account else { return nil }
         var entry = LogIndexEntry(record, location: location)
-        (entry.cost, entry.saved) = cost(row: row)
+        (entry.cost, entry.saved) = try cost(row: row)
         return entry
     }
 

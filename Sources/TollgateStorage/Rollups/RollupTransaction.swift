@@ -95,7 +95,8 @@ public struct RollupTransaction {
             guard position < columns.block.count else { continue }
             let row = Int(columns.idOrder[position])
             guard columns.block.ids[row] == id, columns.block.strings(.account)[row] == account,
-                var costs = sealedCosts.bySegment[seq] ?? sealed.costs(of: seq), row < costs.cost.count
+                var costs = try sealedCosts.bySegment[seq] ?? sealed.costs(of: seq, in: connection),
+                row < costs.cost.count
             else { continue }
             costs.cost[row] = cost
             sealedCosts.bySegment[seq] = costs
