@@ -32,6 +32,33 @@ struct ActiveSegmentLogsTests {
         try store.catalog.storedLogs(account: "default", monthStart: helpers.month(records))
     }
 
+    /// The costs' compact column reads back what was appended and set, nil included, as an `[Int64?]` would.
+    @Test func optionalIntegersKeepWhatAnArrayOfOptionalsKeeps() {
+        var generator = SystemRandomNumberGenerator()
+        var plain: [Int64?] = []
+        var compact = OptionalInt64s()
+        for _ in 0..<300 {
+            let value: Int64? =
+                Bool.random(using: &generator) ? nil : Int64.random(in: .min ... .max, using: &generator)
+            plain.append(value)
+            compact.append(value)
+        }
+        for _ in 0..<200 {
+            let index = Int.random(in: 0..<plain.count, using: &generator)
+            let value: Int64? = Bool.random(using: &generator) ? nil : Int64.random(in: -5...5, using: &generator)
+            plain[index] = value
+            compact[index] = value
+        }
+        #expect(compact.count == plain.count)
+        #expect((0..<plain.count).map { compact[$0] } == plain)
+        var nils = OptionalInt64s(nils: 70)
+        #expect((0..<70).allSatisfy { nils[$0] == nil })
+        nils[69] = 0
+        #expect(nils[69] == 0 && nils[68] == nil)
+        nils[69] = nil
+        #expect(nils == OptionalInt64s(nils: 70))
+    }
+
     /// At a seal the active logs' costs go to the sealed rows with the same record offset; usage records (rows with
     /// no log) get none. Matched in one walk when offsets rise, through a table when they do not: the same answer.
     @Test func costsGoToTheSealedRowsWithTheSameOffset() {

@@ -187,11 +187,11 @@ final class SealedLogs: Sendable {
 /// The cost and saved amount of each row of a sealed segment, in row (append) order: what the catalog priced each
 /// log at when it was indexed, or after a reprice. Nil for a usage record, a deleted log or an unpriced one.
 struct SegmentCosts: Sendable, Equatable {
-    var cost: [Int64?]
-    var saved: [Int64?]
+    var cost: OptionalInt64s
+    var saved: OptionalInt64s
 
     init(rows: Int) {
-        cost = Array(repeating: nil, count: rows)
+        cost = OptionalInt64s(nils: rows)
         saved = cost
     }
 
@@ -214,7 +214,7 @@ struct SegmentCosts: Sendable, Equatable {
     /// The `sealed_segments.costs` encoding: per row, cost then saved, each a varint 0 for none, else zigzag + 1.
     func encoded() -> [UInt8] {
         var w = WireWriter(capacity: cost.count * 4)
-        for row in cost.indices {
+        for row in 0..<cost.count {
             w.optionalZigzag(cost[row])
             w.optionalZigzag(saved[row])
         }
@@ -230,5 +230,43 @@ struct SegmentCosts: Sendable, Equatable {
                 saved.append(try r.optionalZigzag())
             }
         }
+    }
+}
+
+/// Optional integers, 8 bytes and a bit each: the values, and a bit per value that says whether it is there. As
+/// `[Int64?]` they take 16 bytes each (the value and its tag, padded); a segment being written holds two such columns
+/// for up to 65,536 logs, and a seal makes two more.
+struct OptionalInt64s: Sendable, Equatable {
+    private var values: [Int64] = []
+    private var present: [UInt64] = []
+
+    init() {}
+
+    /// `count` values, none of them there.
+    init(nils count: Int) {
+        values = Array(repeating: 0, count: count)
+        present = Array(repeating: 0, count: (count + 63) / 64)
+    }
+
+    var count: Int { values.count }
+
+    subscript(index: Int) -> Int64? {
+        get { present[index >> 6] & (1 << UInt64(index & 63)) != 0 ? values[index] : nil }
+        set {
+            let bit: UInt64 = 1 << UInt64(index & 63)
+            if let newValue {
+                values[index] = newValue
+                present[index >> 6] |= bit
+            } else {
+                values[index] = 0
+                present[index >> 6] &= ~bit
+            }
+        }
+    }
+
+    mutating func append(_ value: Int64?) {
+        if values.count & 63 == 0 { present.append(0) }
+        values.append(0)
+        self[values.count - 1] = value
     }
 }
