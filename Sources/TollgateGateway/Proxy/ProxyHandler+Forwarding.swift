@@ -82,7 +82,9 @@ extension ProxyHandler: UpstreamDelegate {
         let exchange = ProxyExchange(
             id: shared.generator.next(), machine: machine, route: route, target: target, requestHead: head,
             upstreamHead: upstreamHead, metadata: admitted.metadata, collectPayload: admitted.collectPayload,
-            captureLimit: shared.configuration.maxCapturedBodyBytes)
+            captureLimit: shared.configuration.maxCapturedBodyBytes,
+            keepClientAlive: admitted.connectionHeader
+                ? head.isKeepAlive : ProxyHeaders.keepsAliveByDefault(head.version))
         exchange.eventID = admitted.eventID
         exchange.rewritesStreamUsage = rewritesStreamUsage
         exchange.caching = cacheable
@@ -153,6 +155,8 @@ extension ProxyHandler: UpstreamDelegate {
         var logged: Bool
         /// Set when the request is signed with a stored AWS key (Bedrock): its body is collected first.
         var signing: AWSSigning?
+        /// The client's request has a `Connection` header (else whether it keeps alive follows from its version).
+        var connectionHeader: Bool
 
         /// Sets what the exchange keeps of itself; `quota`: the gateway keeps log quotas (a stored log reserved its
         /// place).
@@ -184,7 +188,8 @@ extension ProxyHandler: UpstreamDelegate {
         // headers looked for (`RequestControls`).
         var otherGatewayHeaders = false
         let placement = entry.authentication ? providerKeyPlacement(provider: route.provider, target: target) : nil
-        let listed = ProxyHeaders.connectionTokens(head.headers)
+        let connectionHeader = head.headers.contains(where: { ProxyHeaders.isConnection($0.name) })
+        let listed = connectionHeader ? ProxyHeaders.connectionTokens(head.headers) : []
         // Collected as a plain list, made `HTTPHeaders` once (each `add` checks the name again).
         var forwarded: [(String, String)] = []
         forwarded.reserveCapacity(head.headers.count + 2)
@@ -320,7 +325,7 @@ extension ProxyHandler: UpstreamDelegate {
         return Admitted(
             upstreamHeaders: headers, metadata: metadata, eventID: eventID, collectPayload: collectPayload,
             chunked: chunked, contentLength: contentLength, controls: controls, admission: admission, logged: logged,
-            signing: signing)
+            signing: signing, connectionHeader: connectionHeader)
     }
 
     /// A `cf-aig-event-id` the gateway stores and echoes: 1 to 128 visible ASCII characters.
@@ -538,7 +543,10 @@ extension ProxyHandler: UpstreamDelegate {
                 ? nil
                 : RetryPolicy.retryAfterMilliseconds(
                     head.headers.first(name: "retry-after"), now: shared.clock.wallMilliseconds())
-            let keepAlive = head.isKeepAlive && exchange.upstream?.responseEndsAtClose != true
+            let upstream = exchange.upstream
+            let keepAlive =
+                ProxyHeaders.isKeepAlive(head, connectionHeader: upstream?.responseHasConnectionHeader ?? true)
+                && upstream?.responseEndsAtClose != true
             let action = exchange.machine.upstreamHead(
                 status: head.status.code, keepAlive: keepAlive, now: shared.clock.now(), retryAfter: retryAfter)
             switch action {
@@ -596,7 +604,11 @@ extension ProxyHandler: UpstreamDelegate {
         var headers = HTTPHeaders()
         var hasLength = false
         let eventStream = contentType.map { Self.isEventStream(contentType: $0) } ?? false
-        if !exchange.capturesBodies { exchange.responseScanner = ResponseUsageScanner(eventStream: eventStream) }
+        if !exchange.capturesBodies {
+            exchange.responseScanner = ResponseUsageScanner(eventStream: eventStream)
+            exchange.unreadResponse = []
+            exchange.responseEventStream = eventStream
+        }
         if exchange.injectedStreamUsage && head.status == .ok && eventStream {
             exchange.usageFilter = StreamUsageFilter()
         }

@@ -35,6 +35,9 @@ final class ResponseDecoder: ByteToMessageDecoder {
     /// whatever its `Connection` header says (NIOHTTP1's head says so in its `isKeepAlive`, which a head made here
     /// cannot).
     private(set) var responseEndsAtClose = false
+    /// The response whose head came last has a `Connection` header (without one, whether it keeps the connection
+    /// alive follows from its version alone).
+    private(set) var responseHasConnectionHeader = false
 
     init(limits: NIOHTTPDecoderLimitConfiguration = .init()) {
         self.limits = HTTP1Wire.Limits(limits)
@@ -144,6 +147,7 @@ final class ResponseDecoder: ByteToMessageDecoder {
             version: HTTPVersion(major: 1, minor: head.minor), status: HTTPResponseStatus(statusCode: code),
             headers: HTTPHeaders(head.fields))
         let framing = head.framing
+        responseHasConnectionHeader = framing.hasConnection
         if method == .HEAD || method == .CONNECT || code / 100 == 1 || code == 204 || code == 304 {
             let upgrade = code == 101 && framing.hasUpgrade && framing.connectionUpgrade
             return (response, nil, upgrade ? .upgraded : keepAlive ? .next : .closed)

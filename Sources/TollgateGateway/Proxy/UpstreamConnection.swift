@@ -52,6 +52,8 @@ final class UpstreamConnection: ChannelDuplexHandler {
     /// reused after it, whatever the response's `Connection` header says.
     var responseEndsAtClose: Bool { decoder?.responseEndsAtClose ?? false }
     var isWritable: Bool { context?.channel.isWritable ?? false }
+    /// The response being read has a `Connection` header; true when that is not known (no decoder of ours).
+    var responseHasConnectionHeader: Bool { decoder?.responseHasConnectionHeader ?? true }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
