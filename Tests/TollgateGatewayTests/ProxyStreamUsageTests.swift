@@ -272,6 +272,24 @@ struct ProxyStreamUsageTests {
         #expect(record.usage.tokensIn == 11)
     }
 
+    @Test func aLongBodyWithoutALogIsReadAsItPasses() async throws {
+        // A body longer than what is handed on unread is read on its way through, and nothing of it is kept.
+        let upstream = try await FakeChatStream.upstream()
+        defer { Task { await upstream.shutdown() } }
+        let long = String(repeating: "lighthouse ", count: 1_000)
+        let body = #"{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":""# + long + #""}]}"#
+        let (response, exchange) = try await chat(
+            through: upstream.baseURL, body: body, headers: Self.json + [("cf-aig-collect-log", "false")])
+        #expect(response.text == FakeChatStream.withoutUsage)
+        #expect(exchange.requestBody.isEmpty)
+        #expect(exchange.unreadRequestBody == nil)
+        #expect(exchange.requestSummary == RequestSummary(model: "gpt-4o-mini", stream: true))
+        let record = LogRecord(exchange: exchange, providers: .builtIn)
+        #expect(record.model == "gpt-4o-mini")
+        #expect(record.stream)
+        #expect(record.usage.tokensIn == 11)
+    }
+
     @Test func upstreamContentLengthIsDroppedWhenTheBodyShrinks() async throws {
         let upstream = try await TestUpstream { request, responder in
             let text =
