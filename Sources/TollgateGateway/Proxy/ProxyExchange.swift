@@ -25,7 +25,11 @@ final class ProxyExchange {
     /// The client's request head (its version and keep-alive answer the client).
     let requestHead: HTTPRequestHead
     /// The request headers the record keeps: the client's, or the universal endpoint step's.
-    var recordedHeaders: HTTPHeaders
+    var recordedHeaders: HTTPHeaders {
+        didSet { recordedList = nil }
+    }
+    /// `recordedHeaders` as the record's list, when the caller made it already (it let go of it when they change).
+    var recordedList: [(name: String, value: String)]?
     /// The universal endpoint's steps, when the request came through it.
     var universal: UniversalRequest?
     /// The head sent upstream (its framing headers change when the body is rewritten).
@@ -205,9 +209,14 @@ final class ProxyExchange {
 
     /// The record of this exchange as of `now`.
     func makeExchange(error: String?, now: NIODeadline) -> Exchange {
-        var headers: [(name: String, value: String)] = []
-        headers.reserveCapacity(recordedHeaders.count)
-        for (name, value) in recordedHeaders { headers.append((name, value)) }
+        var headers: [(name: String, value: String)]
+        if let recordedList {
+            headers = recordedList
+        } else {
+            headers = []
+            headers.reserveCapacity(recordedHeaders.count)
+            for (name, value) in recordedHeaders { headers.append((name, value)) }
+        }
         var exchange = Exchange(
             id: id, startedAt: id.milliseconds, account: account, gateway: gateway, provider: provider,
             method: method.rawValue, path: path, query: query, requestHeaders: headers, requestBody: requestBody,
