@@ -4,24 +4,28 @@ import TollgateModel
 
 /// One proxied request/response on the client connection's event loop: its lifecycle (`machine`), the NIO
 /// resources it holds (upstream connection, read timer) and the byte copies that become its `Exchange` record.
+///
+/// Its stored properties are `@exclusivity(unchecked)`: it is used on one event loop only, and the runtime's
+/// exclusivity check on each access (a thread-local access set, ≈80 instructions) was about 70 of them per proxied
+/// request across these classes (`ProxyHandler`, `ProxyExchange`, `UpstreamConnection`).
 final class ProxyExchange {
     /// The current attempt's log id (each attempt is its own log).
-    private(set) var id: LogID
-    private(set) var logID: String
+    @exclusivity(unchecked) private(set) var id: LogID
+    @exclusivity(unchecked) private(set) var logID: String
     /// The event every attempt belongs to: the client's `cf-aig-event-id`, or the first attempt's log id once a
     /// second attempt starts; nil while the exchange is its own event.
-    var eventID: String?
+    @exclusivity(unchecked) var eventID: String?
     /// The current attempt (1-based), and its step of the universal endpoint's plan (nil on a provider path).
-    var attempt = 1
-    var step: Int?
+    @exclusivity(unchecked) var attempt = 1
+    @exclusivity(unchecked) var step: Int?
     let account: String
     let gateway: String
     // What the current attempt calls; a universal endpoint's step changes them.
-    var provider: String
-    var target: UpstreamTarget
-    var method: HTTPMethod
-    var path: String
-    var query: String?
+    @exclusivity(unchecked) var provider: String
+    @exclusivity(unchecked) var target: UpstreamTarget
+    @exclusivity(unchecked) var method: HTTPMethod
+    @exclusivity(unchecked) var path: String
+    @exclusivity(unchecked) var query: String?
     /// The client's request head (its version and keep-alive answer the client).
     let requestHead: HTTPRequestHead
     /// The request headers the record keeps: the client's, or the universal endpoint step's.
@@ -29,78 +33,78 @@ final class ProxyExchange {
         didSet { recordedList = nil }
     }
     /// `recordedHeaders` as the record's list, when the caller made it already (it let go of it when they change).
-    var recordedList: [(name: String, value: String)]?
+    @exclusivity(unchecked) var recordedList: [(name: String, value: String)]?
     /// The universal endpoint's steps, when the request came through it.
-    var universal: UniversalRequest?
+    @exclusivity(unchecked) var universal: UniversalRequest?
     /// The head sent upstream (its framing headers change when the body is rewritten).
-    var upstreamHead: HTTPRequestHead
+    @exclusivity(unchecked) var upstreamHead: HTTPRequestHead
     let metadata: [MetadataEntry]
     let collectPayload: Bool
     /// False when only the usage is kept (no log: collection off, or the log quota used up).
-    var logged = true
+    @exclusivity(unchecked) var logged = true
     /// The bodies are copied into the record (its log keeps them), and the ingest stage reads model and usage from
     /// those copies. Otherwise the scanners read them as they pass and nothing else is kept (but the request body of
     /// an idempotent request, so it can be sent again).
-    var capturesBodies = true
+    @exclusivity(unchecked) var capturesBodies = true
     /// Holds a reservation of the account's log quota (ended by the ingest stage).
-    var quotaReserved = false
+    @exclusivity(unchecked) var quotaReserved = false
     /// Sent to the client as `cf-aig-log-status` when the log is not stored for a reason the client should know.
-    var logStatus: StaticString?
+    @exclusivity(unchecked) var logStatus: StaticString?
     /// Whether the client connection stays open after this response.
-    var keepClientAlive: Bool
+    @exclusivity(unchecked) var keepClientAlive: Bool
     let captureLimit: Int
 
     /// Where the exchange is in its life; every decision is taken there.
-    var machine: ExchangeStateMachine
+    @exclusivity(unchecked) var machine: ExchangeStateMachine
 
     /// The most bytes of a body kept unread for the ingest stage (`unreadRequest`, `unreadResponse`).
     static let unreadLimit = 8 * 1024
 
     // Request side.
-    var requestScanner = RequestSummaryScanner()
+    @exclusivity(unchecked) var requestScanner = RequestSummaryScanner()
     /// Without a copy for the record, the request body's bytes while they fit in `unreadLimit`: handed on unread, so
     /// the ingest stage reads them (off the event loop) with the scanner this exchange would have fed. nil: the body
     /// is (or was, as the universal endpoint's step) read as it passes, by `requestScanner`.
-    var unreadRequest: [UInt8]? = []
-    var requestBody: [UInt8] = []
-    var requestSize: Int64 = 0
+    @exclusivity(unchecked) var unreadRequest: [UInt8]? = []
+    @exclusivity(unchecked) var requestBody: [UInt8] = []
+    @exclusivity(unchecked) var requestSize: Int64 = 0
     /// Request parts received before the upstream connection was ready.
-    var pending: [HTTPClientRequestPart] = []
+    @exclusivity(unchecked) var pending: [HTTPClientRequestPart] = []
     /// The request body being collected (`RequestProgress.collecting`).
-    var heldBody: ByteBuffer?
+    @exclusivity(unchecked) var heldBody: ByteBuffer?
     /// The collected body as it went upstream — rewritten, or as the client sent it — kept for a retry's replay
     /// (`requestBody` stays what the client sent, up to the capture limit).
-    var forwardedBody: ByteBuffer?
+    @exclusivity(unchecked) var forwardedBody: ByteBuffer?
     /// The stored AWS key the request is signed with once its body is whole (Bedrock).
-    var signing: ProxyHandler.AWSSigning?
+    @exclusivity(unchecked) var signing: ProxyHandler.AWSSigning?
     /// The collected body may get `stream_options.include_usage` (a streaming chat completion on a gateway that asks
     /// for stream usage).
-    var rewritesStreamUsage = false
+    @exclusivity(unchecked) var rewritesStreamUsage = false
     /// The gateway asks streams for their usage (its `stream_usage` setting), for a universal endpoint step.
-    var streamUsageWanted = false
+    @exclusivity(unchecked) var streamUsageWanted = false
     /// The gateway asked the upstream for stream usage: the usage-only chunk is kept from the client.
-    var injectedStreamUsage = false
+    @exclusivity(unchecked) var injectedStreamUsage = false
 
     // Upstream side.
-    var upstream: UpstreamConnection?
+    @exclusivity(unchecked) var upstream: UpstreamConnection?
     /// The retry delay between attempts (the read timeout is the connection's timer, `ProxyHandler.readTimer`).
-    var retryTimer: Scheduled<Void>?
+    @exclusivity(unchecked) var retryTimer: Scheduled<Void>?
 
     // Response side.
     /// Reads usage as the upstream's body passes, when the body is not copied; set when its head arrived.
-    var responseScanner: ResponseUsageScanner?
+    @exclusivity(unchecked) var responseScanner: ResponseUsageScanner?
     /// With `responseScanner`, what `unreadRequest` is for the request: the body's bytes while they fit in
     /// `unreadLimit`, for the ingest stage to read with `ResponseUsageScanner(eventStream: responseEventStream)`.
-    var unreadResponse: [UInt8]?
-    var responseEventStream = false
-    var statusCode = 0
-    var responseHeaders: [(name: String, value: String)] = []
-    var responseBody: [UInt8] = []
-    var responseSize: Int64 = 0
+    @exclusivity(unchecked) var unreadResponse: [UInt8]?
+    @exclusivity(unchecked) var responseEventStream = false
+    @exclusivity(unchecked) var statusCode = 0
+    @exclusivity(unchecked) var responseHeaders: [(name: String, value: String)] = []
+    @exclusivity(unchecked) var responseBody: [UInt8] = []
+    @exclusivity(unchecked) var responseSize: Int64 = 0
     /// Set when the response is a stream the gateway asked usage for; filters what the client receives.
-    var usageFilter: StreamUsageFilter?
+    @exclusivity(unchecked) var usageFilter: StreamUsageFilter?
     /// The response cache's part, when caching applies to the request.
-    var caching: ExchangeCaching?
+    @exclusivity(unchecked) var caching: ExchangeCaching?
 
     init(
         id: LogID, machine: ExchangeStateMachine, route: ProxyRoute, target: UpstreamTarget,
