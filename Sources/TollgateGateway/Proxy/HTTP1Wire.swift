@@ -54,6 +54,8 @@ enum HTTP1Wire {
         var connectionKeepAlive = false
         var connectionUpgrade = false
         var hasUpgrade = false
+        /// The message has a `Connection` header.
+        var hasConnection = false
 
         /// Whether the connection stays open after the message (llhttp's `should_keep_alive` before its
         /// `needs_eof` part): HTTP/1.1 unless `Connection: close`, HTTP/1.0 only with `Connection: keep-alive`.
@@ -215,6 +217,7 @@ enum HTTP1Wire {
                 framing.pointee.chunked = equalsIgnoringCase(token, "chunked")
             }
         case 10 where equalsIgnoringCase(name, "connection"):
+            framing.pointee.hasConnection = true
             forEachToken(value) { token in
                 if equalsIgnoringCase(token, "close") {
                     framing.pointee.connectionClose = true

@@ -4,93 +4,112 @@ import TollgateModel
 
 /// One proxied request/response on the client connection's event loop: its lifecycle (`machine`), the NIO
 /// resources it holds (upstream connection, read timer) and the byte copies that become its `Exchange` record.
+///
+/// Its stored properties are `@exclusivity(unchecked)`: it is used on one event loop only, and the runtime's
+/// exclusivity check on each access (a thread-local access set, ≈80 instructions) was about 70 of them per proxied
+/// request across these classes (`ProxyHandler`, `ProxyExchange`, `UpstreamConnection`).
 final class ProxyExchange {
     /// The current attempt's log id (each attempt is its own log).
-    private(set) var id: LogID
-    private(set) var logID: String
+    @exclusivity(unchecked) private(set) var id: LogID
+    @exclusivity(unchecked) private(set) var logID: String
     /// The event every attempt belongs to: the client's `cf-aig-event-id`, or the first attempt's log id once a
     /// second attempt starts; nil while the exchange is its own event.
-    var eventID: String?
+    @exclusivity(unchecked) var eventID: String?
     /// The current attempt (1-based), and its step of the universal endpoint's plan (nil on a provider path).
-    var attempt = 1
-    var step: Int?
+    @exclusivity(unchecked) var attempt = 1
+    @exclusivity(unchecked) var step: Int?
     let account: String
     let gateway: String
     // What the current attempt calls; a universal endpoint's step changes them.
-    var provider: String
-    var target: UpstreamTarget
-    var method: HTTPMethod
-    var path: String
-    var query: String?
+    @exclusivity(unchecked) var provider: String
+    @exclusivity(unchecked) var target: UpstreamTarget
+    @exclusivity(unchecked) var method: HTTPMethod
+    @exclusivity(unchecked) var path: String
+    @exclusivity(unchecked) var query: String?
     /// The client's request head (its version and keep-alive answer the client).
     let requestHead: HTTPRequestHead
     /// The request headers the record keeps: the client's, or the universal endpoint step's.
-    var recordedHeaders: HTTPHeaders
+    var recordedHeaders: HTTPHeaders {
+        didSet { recordedList = nil }
+    }
+    /// `recordedHeaders` as the record's list, when the caller made it already (it let go of it when they change).
+    @exclusivity(unchecked) var recordedList: [(name: String, value: String)]?
     /// The universal endpoint's steps, when the request came through it.
-    var universal: UniversalRequest?
+    @exclusivity(unchecked) var universal: UniversalRequest?
     /// The head sent upstream (its framing headers change when the body is rewritten).
-    var upstreamHead: HTTPRequestHead
+    @exclusivity(unchecked) var upstreamHead: HTTPRequestHead
     let metadata: [MetadataEntry]
     let collectPayload: Bool
     /// False when only the usage is kept (no log: collection off, or the log quota used up).
-    var logged = true
+    @exclusivity(unchecked) var logged = true
     /// The bodies are copied into the record (its log keeps them), and the ingest stage reads model and usage from
     /// those copies. Otherwise the scanners read them as they pass and nothing else is kept (but the request body of
     /// an idempotent request, so it can be sent again).
-    var capturesBodies = true
+    @exclusivity(unchecked) var capturesBodies = true
     /// Holds a reservation of the account's log quota (ended by the ingest stage).
-    var quotaReserved = false
+    @exclusivity(unchecked) var quotaReserved = false
     /// Sent to the client as `cf-aig-log-status` when the log is not stored for a reason the client should know.
-    var logStatus: StaticString?
+    @exclusivity(unchecked) var logStatus: StaticString?
     /// Whether the client connection stays open after this response.
-    var keepClientAlive: Bool
+    @exclusivity(unchecked) var keepClientAlive: Bool
     let captureLimit: Int
 
     /// Where the exchange is in its life; every decision is taken there.
-    var machine: ExchangeStateMachine
+    @exclusivity(unchecked) var machine: ExchangeStateMachine
+
+    /// The most bytes of a body kept unread for the ingest stage (`unreadRequest`, `unreadResponse`).
+    static let unreadLimit = 8 * 1024
 
     // Request side.
-    var requestScanner = RequestSummaryScanner()
-    var requestBody: [UInt8] = []
-    var requestSize: Int64 = 0
+    @exclusivity(unchecked) var requestScanner = RequestSummaryScanner()
+    /// Without a copy for the record, the request body's bytes while they fit in `unreadLimit`: handed on unread, so
+    /// the ingest stage reads them (off the event loop) with the scanner this exchange would have fed. nil: the body
+    /// is (or was, as the universal endpoint's step) read as it passes, by `requestScanner`.
+    @exclusivity(unchecked) var unreadRequest: [UInt8]? = []
+    @exclusivity(unchecked) var requestBody: [UInt8] = []
+    @exclusivity(unchecked) var requestSize: Int64 = 0
     /// Request parts received before the upstream connection was ready.
-    var pending: [HTTPClientRequestPart] = []
+    @exclusivity(unchecked) var pending: [HTTPClientRequestPart] = []
     /// The request body being collected (`RequestProgress.collecting`).
-    var heldBody: ByteBuffer?
+    @exclusivity(unchecked) var heldBody: ByteBuffer?
     /// The collected body as it went upstream — rewritten, or as the client sent it — kept for a retry's replay
     /// (`requestBody` stays what the client sent, up to the capture limit).
-    var forwardedBody: ByteBuffer?
+    @exclusivity(unchecked) var forwardedBody: ByteBuffer?
     /// The stored AWS key the request is signed with once its body is whole (Bedrock).
-    var signing: ProxyHandler.AWSSigning?
+    @exclusivity(unchecked) var signing: ProxyHandler.AWSSigning?
     /// The collected body may get `stream_options.include_usage` (a streaming chat completion on a gateway that asks
     /// for stream usage).
-    var rewritesStreamUsage = false
+    @exclusivity(unchecked) var rewritesStreamUsage = false
     /// The gateway asks streams for their usage (its `stream_usage` setting), for a universal endpoint step.
-    var streamUsageWanted = false
+    @exclusivity(unchecked) var streamUsageWanted = false
     /// The gateway asked the upstream for stream usage: the usage-only chunk is kept from the client.
-    var injectedStreamUsage = false
+    @exclusivity(unchecked) var injectedStreamUsage = false
 
     // Upstream side.
-    var upstream: UpstreamConnection?
+    @exclusivity(unchecked) var upstream: UpstreamConnection?
     /// The retry delay between attempts (the read timeout is the connection's timer, `ProxyHandler.readTimer`).
-    var retryTimer: Scheduled<Void>?
+    @exclusivity(unchecked) var retryTimer: Scheduled<Void>?
 
     // Response side.
     /// Reads usage as the upstream's body passes, when the body is not copied; set when its head arrived.
-    var responseScanner: ResponseUsageScanner?
-    var statusCode = 0
-    var responseHeaders: [(name: String, value: String)] = []
-    var responseBody: [UInt8] = []
-    var responseSize: Int64 = 0
+    @exclusivity(unchecked) var responseScanner: ResponseUsageScanner?
+    /// With `responseScanner`, what `unreadRequest` is for the request: the body's bytes while they fit in
+    /// `unreadLimit`, for the ingest stage to read with `ResponseUsageScanner(eventStream: responseEventStream)`.
+    @exclusivity(unchecked) var unreadResponse: [UInt8]?
+    @exclusivity(unchecked) var responseEventStream = false
+    @exclusivity(unchecked) var statusCode = 0
+    @exclusivity(unchecked) var responseHeaders: [(name: String, value: String)] = []
+    @exclusivity(unchecked) var responseBody: [UInt8] = []
+    @exclusivity(unchecked) var responseSize: Int64 = 0
     /// Set when the response is a stream the gateway asked usage for; filters what the client receives.
-    var usageFilter: StreamUsageFilter?
+    @exclusivity(unchecked) var usageFilter: StreamUsageFilter?
     /// The response cache's part, when caching applies to the request.
-    var caching: ExchangeCaching?
+    @exclusivity(unchecked) var caching: ExchangeCaching?
 
     init(
         id: LogID, machine: ExchangeStateMachine, route: ProxyRoute, target: UpstreamTarget,
         requestHead: HTTPRequestHead, upstreamHead: HTTPRequestHead, metadata: [MetadataEntry], collectPayload: Bool,
-        captureLimit: Int
+        captureLimit: Int, keepClientAlive: Bool? = nil
     ) {
         self.id = id
         self.logID = id.description
@@ -107,14 +126,15 @@ final class ProxyExchange {
         self.upstreamHead = upstreamHead
         self.metadata = metadata
         self.collectPayload = collectPayload
-        self.keepClientAlive = requestHead.isKeepAlive
+        // Given when the caller already knows (it saw whether the head has a `Connection` header).
+        self.keepClientAlive = keepClientAlive ?? requestHead.isKeepAlive
         self.captureLimit = captureLimit
     }
 
     /// A request body part passed: counted, read, and copied when the record or a retry needs it.
     func captureRequest(_ buffer: ByteBuffer) {
         requestSize += Int64(buffer.readableBytes)
-        if !capturesBodies { buffer.withUnsafeReadableBytes { requestScanner.feed($0) } }
+        if !capturesBodies { readRequest(buffer) }
         guard capturesBodies || machine.idempotent else { return }
         Self.append(buffer, to: &requestBody, limit: captureLimit)
     }
@@ -122,9 +142,36 @@ final class ProxyExchange {
     /// A response body part passed: counted, read, and copied when the record keeps it.
     func captureResponse(_ buffer: ByteBuffer) {
         responseSize += Int64(buffer.readableBytes)
-        if responseScanner != nil { buffer.withUnsafeReadableBytes { responseScanner!.feed($0) } }
+        if responseScanner != nil { readResponse(buffer) }
         guard capturesBodies else { return }
         Self.append(buffer, to: &responseBody, limit: captureLimit)
+    }
+
+    /// Keeps a request body part unread while the body fits in `unreadLimit`; past it, the scanner reads what was
+    /// kept, then each part as it passes.
+    private func readRequest(_ buffer: ByteBuffer) {
+        if unreadRequest != nil {
+            if unreadRequest!.count + buffer.readableBytes <= Self.unreadLimit {
+                Self.append(buffer, to: &unreadRequest!, limit: Self.unreadLimit)
+                return
+            }
+            if !unreadRequest!.isEmpty { unreadRequest!.withUnsafeBytes { requestScanner.feed($0) } }
+            unreadRequest = nil
+        }
+        buffer.withUnsafeReadableBytes { requestScanner.feed($0) }
+    }
+
+    /// `readRequest` for the response body and `responseScanner`.
+    private func readResponse(_ buffer: ByteBuffer) {
+        if unreadResponse != nil {
+            if unreadResponse!.count + buffer.readableBytes <= Self.unreadLimit {
+                Self.append(buffer, to: &unreadResponse!, limit: Self.unreadLimit)
+                return
+            }
+            if !unreadResponse!.isEmpty { unreadResponse!.withUnsafeBytes { responseScanner!.feed($0) } }
+            unreadResponse = nil
+        }
+        buffer.withUnsafeReadableBytes { responseScanner!.feed($0) }
     }
 
     /// Copies `buffer`'s bytes onto `bytes`, up to `limit` bytes in all (one copy, not byte by byte).
@@ -149,6 +196,7 @@ final class ProxyExchange {
         responseBody = []
         responseSize = 0
         responseScanner = nil
+        unreadResponse = nil
         usageFilter = nil
     }
 
@@ -165,9 +213,14 @@ final class ProxyExchange {
 
     /// The record of this exchange as of `now`.
     func makeExchange(error: String?, now: NIODeadline) -> Exchange {
-        var headers: [(name: String, value: String)] = []
-        headers.reserveCapacity(recordedHeaders.count)
-        for (name, value) in recordedHeaders { headers.append((name, value)) }
+        var headers: [(name: String, value: String)]
+        if let recordedList {
+            headers = recordedList
+        } else {
+            headers = []
+            headers.reserveCapacity(recordedHeaders.count)
+            for (name, value) in recordedHeaders { headers.append((name, value)) }
+        }
         var exchange = Exchange(
             id: id, startedAt: id.milliseconds, account: account, gateway: gateway, provider: provider,
             method: method.rawValue, path: path, query: query, requestHeaders: headers, requestBody: requestBody,
@@ -176,9 +229,18 @@ final class ProxyExchange {
             durationMicros: machine.elapsed(now).nanoseconds / 1000,
             ttftMicros: machine.ttft.map { $0.nanoseconds / 1000 }, error: error, metadata: metadata,
             collectPayload: collectPayload, logged: logged,
-            quotaReserved: quotaReserved, requestSummary: capturesBodies ? nil : requestScanner.finish(),
-            responseUsage: capturesBodies ? nil : responseScanner?.finish() ?? ResponseUsage()
+            quotaReserved: quotaReserved,
+            requestSummary: capturesBodies || unreadRequest != nil ? nil : requestScanner.finish(),
+            responseUsage: capturesBodies || unreadResponse != nil ? nil : responseScanner?.finish() ?? ResponseUsage()
         )
+        if !capturesBodies {
+            // Short bodies go to the ingest stage unread: it reads them there, as the scanners would have here.
+            exchange.unreadRequestBody = unreadRequest
+            if let unreadResponse {
+                exchange.unreadResponseBody = unreadResponse
+                exchange.unreadResponseIsEventStream = responseEventStream
+            }
+        }
         exchange.eventID = eventID
         exchange.attempt = attempt
         exchange.step = step

@@ -68,7 +68,7 @@ extension ProxyHandler: UpstreamDelegate {
         let rewritesStreamUsage =
             !target.streamUsagePaths.isEmpty && head.method == .POST && entry.streamUsage
             && target.streamUsagePaths.contains(where: { ProxyHeaders.bytesEqual($0, route.path) })
-            && Self.isJSON(head.headers)
+            && Self.isJSON(contentType: admitted.contentType)
         // A request that may be tried again is collected whole first, so every attempt sends the same bytes.
         // So is one the gateway signs (SigV4 hashes the exact body).
         let collects =
@@ -82,8 +82,11 @@ extension ProxyHandler: UpstreamDelegate {
         let exchange = ProxyExchange(
             id: shared.generator.next(), machine: machine, route: route, target: target, requestHead: head,
             upstreamHead: upstreamHead, metadata: admitted.metadata, collectPayload: admitted.collectPayload,
-            captureLimit: shared.configuration.maxCapturedBodyBytes)
+            captureLimit: shared.configuration.maxCapturedBodyBytes,
+            keepClientAlive: admitted.connectionHeader
+                ? head.isKeepAlive : ProxyHeaders.keepsAliveByDefault(head.version))
         exchange.eventID = admitted.eventID
+        exchange.recordedList = admitted.recordedHeaders
         exchange.rewritesStreamUsage = rewritesStreamUsage
         exchange.caching = cacheable
         exchange.signing = admitted.signing
@@ -94,7 +97,7 @@ extension ProxyHandler: UpstreamDelegate {
         if collects || cacheable != nil {
             exchange.heldBody = context.channel.allocator.buffer(
                 capacity: min(admitted.contentLength ?? 1024, shared.configuration.maxRequestBodyBytes))
-            if let expect = head.headers.first(name: "expect"), expect.lowercased() == "100-continue" {
+            if let expect = admitted.expect, expect.lowercased() == "100-continue" {
                 // The upstream sees the head only after the body, so the gateway asks for the body itself.
                 exchange.upstreamHead.headers.remove(name: "expect")
                 if !Self.isHTTP10(head.version) {
@@ -153,6 +156,13 @@ extension ProxyHandler: UpstreamDelegate {
         var logged: Bool
         /// Set when the request is signed with a stored AWS key (Bedrock): its body is collected first.
         var signing: AWSSigning?
+        /// The client's request has a `Connection` header (else whether it keeps alive follows from its version).
+        var connectionHeader: Bool
+        /// The client's headers as the record keeps them, in order.
+        var recordedHeaders: [(name: String, value: String)]
+        /// The client's first `content-type` and `expect` values.
+        var contentType: String?
+        var expect: String?
 
         /// Sets what the exchange keeps of itself; `quota`: the gateway keeps log quotas (a stored log reserved its
         /// place).
@@ -184,12 +194,19 @@ extension ProxyHandler: UpstreamDelegate {
         // headers looked for (`RequestControls`).
         var otherGatewayHeaders = false
         let placement = entry.authentication ? providerKeyPlacement(provider: route.provider, target: target) : nil
-        let listed = ProxyHeaders.connectionTokens(head.headers)
+        let connectionHeader = head.headers.contains(where: { ProxyHeaders.isConnection($0.name) })
+        let listed = connectionHeader ? ProxyHeaders.connectionTokens(head.headers) : []
         // Collected as a plain list, made `HTTPHeaders` once (each `add` checks the name again).
         var forwarded: [(String, String)] = []
         forwarded.reserveCapacity(head.headers.count + 2)
         forwarded.append(("host", target.hostHeader))
+        // The record's copy of the client's headers, made in this pass rather than another one over `HTTPHeaders`.
+        var recorded: [(name: String, value: String)] = []
+        recorded.reserveCapacity(head.headers.count)
+        var contentType: String?
+        var expect: String?
         for (name, value) in head.headers {
+            recorded.append((name, value))
             if ProxyHeaders.isGatewayHeader(name) {
                 if ProxyHeaders.nameEquals(name, GatewayHeader.metadata) {
                     do {
@@ -233,6 +250,12 @@ extension ProxyHandler: UpstreamDelegate {
                 continue
             }
             if ProxyHeaders.isHost(name) { continue }
+            // The first of each, as `HTTPHeaders.first(name:)` would find it; the length rules out most names.
+            switch name.utf8.count {
+            case 12 where contentType == nil && ProxyHeaders.nameEquals(name, "content-type"): contentType = value
+            case 6 where expect == nil && ProxyHeaders.nameEquals(name, "expect"): expect = value
+            default: break
+            }
             if !listed.isEmpty && listed.contains(name.lowercased()) { continue }
             if ProxyHeaders.nameEquals(name, "accept-encoding") { continue }
             if ProxyHeaders.nameEquals(name, "content-length") { contentLength = Int(value) }
@@ -320,7 +343,8 @@ extension ProxyHandler: UpstreamDelegate {
         return Admitted(
             upstreamHeaders: headers, metadata: metadata, eventID: eventID, collectPayload: collectPayload,
             chunked: chunked, contentLength: contentLength, controls: controls, admission: admission, logged: logged,
-            signing: signing)
+            signing: signing, connectionHeader: connectionHeader, recordedHeaders: recorded, contentType: contentType,
+            expect: expect)
     }
 
     /// A `cf-aig-event-id` the gateway stores and echoes: 1 to 128 visible ASCII characters.
@@ -359,8 +383,8 @@ extension ProxyHandler: UpstreamDelegate {
     }
 
     /// Whether the request says its body is JSON (`application/json`, with or without parameters).
-    static func isJSON(_ headers: HTTPHeaders) -> Bool {
-        guard var value = headers.first(name: "content-type") else { return false }
+    static func isJSON(contentType: String?) -> Bool {
+        guard var value = contentType else { return false }
         return value.withUTF8 { bytes in
             var start = bytes.startIndex
             var end = bytes.firstIndex(of: UInt8(ascii: ";")) ?? bytes.endIndex
@@ -538,7 +562,10 @@ extension ProxyHandler: UpstreamDelegate {
                 ? nil
                 : RetryPolicy.retryAfterMilliseconds(
                     head.headers.first(name: "retry-after"), now: shared.clock.wallMilliseconds())
-            let keepAlive = head.isKeepAlive && exchange.upstream?.responseEndsAtClose != true
+            let upstream = exchange.upstream
+            let keepAlive =
+                ProxyHeaders.isKeepAlive(head, connectionHeader: upstream?.responseHasConnectionHeader ?? true)
+                && upstream?.responseEndsAtClose != true
             let action = exchange.machine.upstreamHead(
                 status: head.status.code, keepAlive: keepAlive, now: shared.clock.now(), retryAfter: retryAfter)
             switch action {
@@ -596,7 +623,11 @@ extension ProxyHandler: UpstreamDelegate {
         var headers = HTTPHeaders()
         var hasLength = false
         let eventStream = contentType.map { Self.isEventStream(contentType: $0) } ?? false
-        if !exchange.capturesBodies { exchange.responseScanner = ResponseUsageScanner(eventStream: eventStream) }
+        if !exchange.capturesBodies {
+            exchange.responseScanner = ResponseUsageScanner(eventStream: eventStream)
+            exchange.unreadResponse = []
+            exchange.responseEventStream = eventStream
+        }
         if exchange.injectedStreamUsage && head.status == .ok && eventStream {
             exchange.usageFilter = StreamUsageFilter()
         }

@@ -11,6 +11,7 @@ import NIOHTTP1
 /// its headers say; otherwise the body is chunked, has a length, or runs to the connection's close. A 1xx other than
 /// 101 is dropped and the final response follows. A response that does not keep the connection alive ends the
 /// stream (anything but blank lines after it is `closedConnection`); after a 101 upgrade nothing more is decoded.
+/// Its stored properties are `@exclusivity(unchecked)`, as `ProxyHandler`'s: it is used on one event loop only.
 final class ResponseDecoder: ByteToMessageDecoder {
     typealias InboundOut = HTTPClientResponsePart
 
@@ -27,14 +28,17 @@ final class ResponseDecoder: ByteToMessageDecoder {
         case upgraded
     }
 
-    private var state = State.head(scanned: 0)
+    @exclusivity(unchecked) private var state = State.head(scanned: 0)
     private let limits: HTTP1Wire.Limits
     /// The methods of the requests written whose final response heads have not come yet, oldest first.
-    private var methods = CircularBuffer<HTTPMethod>(initialCapacity: 2)
+    @exclusivity(unchecked) private var methods = CircularBuffer<HTTPMethod>(initialCapacity: 2)
     /// The response whose head came last is read up to the connection's close: the connection cannot be reused,
     /// whatever its `Connection` header says (NIOHTTP1's head says so in its `isKeepAlive`, which a head made here
     /// cannot).
-    private(set) var responseEndsAtClose = false
+    @exclusivity(unchecked) private(set) var responseEndsAtClose = false
+    /// The response whose head came last has a `Connection` header (without one, whether it keeps the connection
+    /// alive follows from its version alone).
+    @exclusivity(unchecked) private(set) var responseHasConnectionHeader = false
 
     init(limits: NIOHTTPDecoderLimitConfiguration = .init()) {
         self.limits = HTTP1Wire.Limits(limits)
@@ -144,6 +148,7 @@ final class ResponseDecoder: ByteToMessageDecoder {
             version: HTTPVersion(major: 1, minor: head.minor), status: HTTPResponseStatus(statusCode: code),
             headers: HTTPHeaders(head.fields))
         let framing = head.framing
+        responseHasConnectionHeader = framing.hasConnection
         if method == .HEAD || method == .CONNECT || code / 100 == 1 || code == 204 || code == 304 {
             let upgrade = code == 101 && framing.hasUpgrade && framing.connectionUpgrade
             return (response, nil, upgrade ? .upgraded : keepAlive ? .next : .closed)

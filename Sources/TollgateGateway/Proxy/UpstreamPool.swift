@@ -5,12 +5,13 @@ import NIOSSL
 
 /// Keep-alive connections to upstreams for one event loop. Used only on that loop, by the client connections
 /// that loop serves, so no exchange ever hops loops and nothing here needs a lock.
+/// Its stored properties are `@exclusivity(unchecked)`, as `ProxyHandler`'s: it is used on one event loop only.
 final class UpstreamPool {
     let eventLoop: any EventLoop
     private unowned let context: ProxyContext
-    private var idle: [UpstreamTarget.Endpoint: [UpstreamConnection]] = [:]
-    private var sweep: Scheduled<Void>?
-    private var closed = false
+    @exclusivity(unchecked) private var idle: [UpstreamTarget.Endpoint: [UpstreamConnection]] = [:]
+    @exclusivity(unchecked) private var sweep: Scheduled<Void>?
+    @exclusivity(unchecked) private var closed = false
 
     init(eventLoop: any EventLoop, context: ProxyContext) {
         self.eventLoop = eventLoop
