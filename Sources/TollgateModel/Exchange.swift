@@ -42,14 +42,6 @@ public struct Exchange: Sendable {
     public var requestSummary: RequestSummary?
     /// The response's usage and model, read as it passed; nil: read them from `responseBody`.
     public var responseUsage: ResponseUsage?
-    /// A short request body the proxy handed on unread when no copy is kept for the record: `requestSummary` is
-    /// nil and the ingest stage reads it from these bytes, with the scanner the proxy would have used
-    /// (`RequestSummaryScanner`), off the event loop.
-    public var unreadRequestBody: [UInt8]?
-    /// Likewise a short response body: `responseUsage` is nil and is read from these bytes with
-    /// `ResponseUsageScanner(eventStream: unreadResponseIsEventStream)`.
-    public var unreadResponseBody: [UInt8]?
-    public var unreadResponseIsEventStream = false
     /// The event this exchange belongs to (`cf-aig-event-id`: the client's, or the first attempt's log id): every
     /// attempt of one request, retries and fallback steps, shares it. nil: the exchange is its own event.
     public var eventID: String?

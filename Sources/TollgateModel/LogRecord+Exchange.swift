@@ -34,8 +34,7 @@ extension LogRecord {
         // the templated providers that serve it or name the model there (Vertex AI, Bedrock).
         let provider = providers.provider(exchange.provider)
         let template = provider?.template
-        var request =
-            (exchange.requestSummary ?? exchange.readUnreadRequest() ?? RequestSummary(body: exchange.requestBody))
+        var request = (exchange.requestSummary ?? RequestSummary(body: exchange.requestBody))
             .completed(
                 path: (exchange.declaredAPI ?? provider?.api) == .gemini && template == nil ? exchange.path : "")
         if let provider { request.model = provider.model(path: exchange.path, bodyModel: request.model) }
@@ -71,8 +70,7 @@ extension LogRecord {
         var parsed =
             encoded
             ? ResponseUsage()
-            : exchange.responseUsage ?? exchange.readUnreadResponse()
-                ?? UsageParser.parse(body: exchange.responseBody, eventStream: eventStream)
+            : exchange.responseUsage ?? UsageParser.parse(body: exchange.responseBody, eventStream: eventStream)
         if !exchange.readsUsage { parsed.usage = Usage() }
 
         let logged = exchange.logged && exchange.refusal == nil
@@ -122,23 +120,5 @@ extension LogRecord {
             self.metadata = []
             self.error = nil
         }
-    }
-}
-
-extension Exchange {
-    /// What the proxy's `RequestSummaryScanner` would have read of `unreadRequestBody`, fed the same bytes.
-    func readUnreadRequest() -> RequestSummary? {
-        guard let body = unreadRequestBody else { return nil }
-        var scanner = RequestSummaryScanner()
-        if !body.isEmpty { body.withUnsafeBytes { scanner.feed($0) } }
-        return scanner.finish()
-    }
-
-    /// What the proxy's `ResponseUsageScanner` would have read of `unreadResponseBody`, fed the same bytes.
-    func readUnreadResponse() -> ResponseUsage? {
-        guard let body = unreadResponseBody else { return nil }
-        var scanner = ResponseUsageScanner(eventStream: unreadResponseIsEventStream)
-        if !body.isEmpty { body.withUnsafeBytes { scanner.feed($0) } }
-        return scanner.finish()
     }
 }

@@ -57,15 +57,8 @@ final class ProxyExchange {
     /// Where the exchange is in its life; every decision is taken there.
     @exclusivity(unchecked) var machine: ExchangeStateMachine
 
-    /// The most bytes of a body kept unread for the ingest stage (`unreadRequest`, `unreadResponse`).
-    static let unreadLimit = 8 * 1024
-
     // Request side.
     @exclusivity(unchecked) var requestScanner = RequestSummaryScanner()
-    /// Without a copy for the record, the request body's bytes while they fit in `unreadLimit`: handed on unread, so
-    /// the ingest stage reads them (off the event loop) with the scanner this exchange would have fed. nil: the body
-    /// is (or was, as the universal endpoint's step) read as it passes, by `requestScanner`.
-    @exclusivity(unchecked) var unreadRequest: [UInt8]? = []
     @exclusivity(unchecked) var requestBody: [UInt8] = []
     @exclusivity(unchecked) var requestSize: Int64 = 0
     /// Request parts received before the upstream connection was ready.
@@ -93,10 +86,6 @@ final class ProxyExchange {
     // Response side.
     /// Reads usage as the upstream's body passes, when the body is not copied; set when its head arrived.
     @exclusivity(unchecked) var responseScanner: ResponseUsageScanner?
-    /// With `responseScanner`, what `unreadRequest` is for the request: the body's bytes while they fit in
-    /// `unreadLimit`, for the ingest stage to read with `ResponseUsageScanner(eventStream: responseEventStream)`.
-    @exclusivity(unchecked) var unreadResponse: [UInt8]?
-    @exclusivity(unchecked) var responseEventStream = false
     @exclusivity(unchecked) var statusCode = 0
     @exclusivity(unchecked) var responseHeaders: [(name: String, value: String)] = []
     @exclusivity(unchecked) var responseBody: [UInt8] = []
@@ -134,7 +123,7 @@ final class ProxyExchange {
     /// A request body part passed: counted, read, and copied when the record or a retry needs it.
     func captureRequest(_ buffer: ByteBuffer) {
         requestSize += Int64(buffer.readableBytes)
-        if !capturesBodies { readRequest(buffer) }
+        if !capturesBodies { buffer.withUnsafeReadableBytes { requestScanner.feed($0) } }
         guard capturesBodies || machine.idempotent else { return }
         Self.append(buffer, to: &requestBody, limit: captureLimit)
     }
@@ -142,36 +131,9 @@ final class ProxyExchange {
     /// A response body part passed: counted, read, and copied when the record keeps it.
     func captureResponse(_ buffer: ByteBuffer) {
         responseSize += Int64(buffer.readableBytes)
-        if responseScanner != nil { readResponse(buffer) }
+        if responseScanner != nil { buffer.withUnsafeReadableBytes { responseScanner!.feed($0) } }
         guard capturesBodies else { return }
         Self.append(buffer, to: &responseBody, limit: captureLimit)
-    }
-
-    /// Keeps a request body part unread while the body fits in `unreadLimit`; past it, the scanner reads what was
-    /// kept, then each part as it passes.
-    private func readRequest(_ buffer: ByteBuffer) {
-        if unreadRequest != nil {
-            if unreadRequest!.count + buffer.readableBytes <= Self.unreadLimit {
-                Self.append(buffer, to: &unreadRequest!, limit: Self.unreadLimit)
-                return
-            }
-            if !unreadRequest!.isEmpty { unreadRequest!.withUnsafeBytes { requestScanner.feed($0) } }
-            unreadRequest = nil
-        }
-        buffer.withUnsafeReadableBytes { requestScanner.feed($0) }
-    }
-
-    /// `readRequest` for the response body and `responseScanner`.
-    private func readResponse(_ buffer: ByteBuffer) {
-        if unreadResponse != nil {
-            if unreadResponse!.count + buffer.readableBytes <= Self.unreadLimit {
-                Self.append(buffer, to: &unreadResponse!, limit: Self.unreadLimit)
-                return
-            }
-            if !unreadResponse!.isEmpty { unreadResponse!.withUnsafeBytes { responseScanner!.feed($0) } }
-            unreadResponse = nil
-        }
-        buffer.withUnsafeReadableBytes { responseScanner!.feed($0) }
     }
 
     /// Copies `buffer`'s bytes onto `bytes`, up to `limit` bytes in all (one copy, not byte by byte).
@@ -196,7 +158,6 @@ final class ProxyExchange {
         responseBody = []
         responseSize = 0
         responseScanner = nil
-        unreadResponse = nil
         usageFilter = nil
     }
 
@@ -229,18 +190,9 @@ final class ProxyExchange {
             durationMicros: machine.elapsed(now).nanoseconds / 1000,
             ttftMicros: machine.ttft.map { $0.nanoseconds / 1000 }, error: error, metadata: metadata,
             collectPayload: collectPayload, logged: logged,
-            quotaReserved: quotaReserved,
-            requestSummary: capturesBodies || unreadRequest != nil ? nil : requestScanner.finish(),
-            responseUsage: capturesBodies || unreadResponse != nil ? nil : responseScanner?.finish() ?? ResponseUsage()
+            quotaReserved: quotaReserved, requestSummary: capturesBodies ? nil : requestScanner.finish(),
+            responseUsage: capturesBodies ? nil : responseScanner?.finish() ?? ResponseUsage()
         )
-        if !capturesBodies {
-            // Short bodies go to the ingest stage unread: it reads them there, as the scanners would have here.
-            exchange.unreadRequestBody = unreadRequest
-            if let unreadResponse {
-                exchange.unreadResponseBody = unreadResponse
-                exchange.unreadResponseIsEventStream = responseEventStream
-            }
-        }
         exchange.eventID = eventID
         exchange.attempt = attempt
         exchange.step = step

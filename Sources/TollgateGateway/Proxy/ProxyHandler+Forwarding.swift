@@ -623,11 +623,7 @@ extension ProxyHandler: UpstreamDelegate {
         var headers = HTTPHeaders()
         var hasLength = false
         let eventStream = contentType.map { Self.isEventStream(contentType: $0) } ?? false
-        if !exchange.capturesBodies {
-            exchange.responseScanner = ResponseUsageScanner(eventStream: eventStream)
-            exchange.unreadResponse = []
-            exchange.responseEventStream = eventStream
-        }
+        if !exchange.capturesBodies { exchange.responseScanner = ResponseUsageScanner(eventStream: eventStream) }
         if exchange.injectedStreamUsage && head.status == .ok && eventStream {
             exchange.usageFilter = StreamUsageFilter()
         }

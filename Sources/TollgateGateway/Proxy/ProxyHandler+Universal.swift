@@ -219,8 +219,6 @@ extension ProxyHandler {
             exchange.capturesBodies || exchange.machine.keepsBody
             ? Array(step.body.prefix(exchange.captureLimit)) : []
         exchange.requestScanner = RequestSummaryScanner()
-        // The step's body is read here, whole (never handed on unread).
-        exchange.unreadRequest = nil
         if !exchange.capturesBodies { step.body.withUnsafeBytes { exchange.requestScanner.feed($0) } }
     }
 }
