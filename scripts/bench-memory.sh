@@ -6,12 +6,19 @@
 #   scripts/bench-memory.sh [seconds, default 60]
 #   HEAPTRACK=1 scripts/bench-memory.sh [seconds]   # the gateway under heaptrack; prints its summary of what the
 #                                                    # heap held at its peak (slower: fewer requests)
+#   SAMPLE_MS=20 scripts/bench-memory.sh [seconds]  # also reads RSS every 20 ms from the start of the load and
+#                                                    # prints the highest reading of the first second and of the run
+#   BIN=path/to/tollgate scripts/bench-memory.sh    # that binary instead of building one
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh wrk ${HEAPTRACK:+heaptrack}
 duration="${1:-60}"
-swift build -c release --product tollgate >/dev/null
-bin=.build/release/tollgate
+if [ -n "${BIN:-}" ]; then
+    bin=$BIN
+else
+    swift build -c release --product tollgate >/dev/null
+    bin=.build/release/tollgate
+fi
 work=$(mktemp -d)
 source scripts/lib-servers.sh
 
@@ -28,6 +35,30 @@ write_chat_request_lua "$work/post.lua"
 
 rss() { awk -v k="$1" '$1==k":" {printf "%.1f", $2/1024}' /proc/"$gw_pid"/status; }
 echo "start: RSS $(rss VmRSS) MB"
+if [ -n "${SAMPLE_MS:-}" ]; then
+    cat > "$work/sample.py" <<'PY'
+import sys, time
+pid, every, seconds = sys.argv[1], float(sys.argv[2]) / 1000, float(sys.argv[3])
+start = time.monotonic()
+first = (0, 0.0)
+best = (0, 0.0)
+while time.monotonic() - start < seconds:
+    try:
+        kb = next(int(l.split()[1]) for l in open(f"/proc/{pid}/status") if l.startswith("VmRSS:"))
+    except (FileNotFoundError, StopIteration):
+        break
+    at = time.monotonic() - start
+    if at < 1 and kb > first[0]:
+        first = (kb, at)
+    if kb > best[0]:
+        best = (kb, at)
+    time.sleep(every)
+print(f"RSS every {every * 1000:.0f} ms: highest in the first second {first[0] / 1024:.1f} MB (at {first[1]:.2f} s), "
+      f"in the run {best[0] / 1024:.1f} MB (at {best[1]:.2f} s)")
+PY
+    python3 "$work/sample.py" "$gw_pid" "$SAMPLE_MS" "$duration" >"$work/samples.out" &
+    sampler_pid=$!
+fi
 wrk -t 2 -c 32 -d "${duration}s" --latency -s "$work/post.lua" \
     "http://127.0.0.1:$gw_port/v1/default/default/openai/chat/completions" >"$work/wrk.out" & wrk_pid=$!
 elapsed=0
@@ -38,6 +69,7 @@ while kill -0 "$wrk_pid" 2>/dev/null; do
 done
 wait "$wrk_pid"
 sleep 1
+[ -n "${SAMPLE_MS:-}" ] && { wait "$sampler_pid" || true; cat "$work/samples.out"; }
 echo "requests/s: $(awk '/Requests\/sec/ {print $2}' "$work/wrk.out"); p99 $(awk '$1=="99%" {print $2}' "$work/wrk.out")"
 echo "end: RSS $(rss VmRSS) MB (anonymous $(rss RssAnon) MB, files $(rss RssFile) MB); peak RSS (VmHWM) $(rss VmHWM) MB"
 echo "ingest: $(curl -s -H 'Authorization: Bearer bench' "http://127.0.0.1:$gw_port/api/v1/ingest")"

@@ -135,7 +135,7 @@ struct SegmentFormatTests {
         var file = [UInt8](repeating: 0, count: Int(start))
         var pieces: [Range<Int>] = []
         let footer = try SegmentWriter.writeSealFrames(
-            columns: builder, at: start, compressor: SegmentWriter.columnsCompressor(level: 3)
+            columns: builder, at: start, compressor: SegmentWriter.makeColumnsCompressor(level: 3)
         ) {
             pieces.append(file.count..<(file.count + $0.count))
             file.append(contentsOf: $0)

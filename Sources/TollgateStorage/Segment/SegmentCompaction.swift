@@ -74,7 +74,7 @@ enum SegmentCompaction {
         var result = Rewrite(
             segment: segment, footer: footer, bytes: 0, bytesBefore: size)
         let compressor = try usageCompressor(reader.dictionariesPath)
-        let columnsCompressor = try SegmentWriter.columnsCompressor(level: 3)
+        let columnsCompressor = try SegmentWriter.makeColumnsCompressor(level: 3)
         // Adds one record to the rewritten file: a live record or a usage record as its frame was, a deleted log
         // as its usage record in a new frame.
         func emit(_ record: LogRecord, frame: UnsafeRawBufferPointer, purged key: LogKey?) throws {
@@ -257,7 +257,7 @@ extension SegmentCompaction {
         var columns = ColumnBuilder(segment: segment)
         var result = Rewrite(segment: segment, footer: footer, bytes: 0, bytesBefore: size)
         let compressor = try usageCompressor(reader.dictionariesPath)
-        let columnsCompressor = try SegmentWriter.columnsCompressor(level: 3)
+        let columnsCompressor = try SegmentWriter.makeColumnsCompressor(level: 3)
 
         func isDeleted(_ record: LogRecord) -> Bool {
             record.logged && purge.contains(LogKey(account: record.account, id: record.id))

@@ -31,7 +31,7 @@ extension SegmentWriter {
     static let columnsWindowLog: Int32 = 17
 
     /// A compressor for columns frames.
-    static func columnsCompressor(level: Int32) throws -> ZstdCompressor {
+    static func makeColumnsCompressor(level: Int32) throws -> ZstdCompressor {
         try ZstdCompressor(level: level, windowLog: columnsWindowLog)
     }
 

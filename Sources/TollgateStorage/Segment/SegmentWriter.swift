@@ -101,7 +101,7 @@ public final class SegmentWriter {
         self.durableRotation = rotation
         self.activeColumns = ColumnBuilder(segment: 0)
         self.compressor = try ZstdCompressor(level: configuration.compressionLevel)
-        self.columnsCompressor = try Self.columnsCompressor(level: configuration.compressionLevel)
+        self.columnsCompressor = try Self.makeColumnsCompressor(level: configuration.compressionLevel)
         self.training = DictionaryTraining(configuration: configuration, enabled: configuration.trainsDictionary)
         buffer.reserveCapacity(configuration.writeBufferBytes + 64 * 1024)
         try open(onRecoveredRecord: onRecoveredRecord)
