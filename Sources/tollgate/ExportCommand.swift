@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import TollgateAnalytics
 import TollgateModel
 import TollgateStorage
@@ -19,7 +20,8 @@ import TollgateStorage
 /// feedback (-1 or 1), score (0–100).
 ///
 /// The columns are `LogField.exported`, the API's names for the same fields. Each log's index entry is encoded into
-/// one byte buffer (`ExportEncoder`), written out 1 MiB at a time.
+/// one byte buffer (`ExportEncoder`), handed out 1 MiB at a time to a thread that writes it (`ExportWriter`), so the
+/// next MiB is encoded while the kernel copies the last.
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export", abstract: "Export an account's log metadata as CSV or NDJSON.")
@@ -49,7 +51,7 @@ struct ExportCommand: ParsableCommand {
 
         let sink: FileHandle
         if let output {
-            FileManager.default.createFile(atPath: output, contents: nil)
+            _ = FileManager.default.createFile(atPath: output, contents: nil)
             guard let handle = FileHandle(forWritingAtPath: output) else {
                 throw ValidationError("cannot write \(output)")
             }
@@ -57,40 +59,76 @@ struct ExportCommand: ParsableCommand {
         } else {
             sink = FileHandle.standardOutput
         }
-        let descriptor = sink.fileDescriptor
+        let writer = ExportWriter(descriptor: sink.fileDescriptor)
         var encoder = ExportEncoder(format: format == .csv ? .csv : .ndjson)
         encoder.appendHeader()
         var count = 0
         try catalog.forEachExportedLog(account: account, from: fromMs, to: toMs) { entry in
             encoder.append(entry)
             count += 1
-            if encoder.count >= Self.writeSize { try Self.flush(&encoder, to: descriptor) }
+            if encoder.count >= Self.writeSize { try writer.write(Self.take(&encoder)) }
         }
-        try Self.flush(&encoder, to: descriptor)
+        try writer.write(Self.take(&encoder))
+        try writer.finish()
         if output != nil {
             try sink.close()
             FileHandle.standardError.write(Data("exported \(count) logs\n".utf8))
         }
     }
 
-    /// Writes what the encoder holds, all of it, and empties it.
-    static func flush(_ encoder: inout ExportEncoder, to descriptor: Int32) throws {
-        try encoder.withBytes { bytes in
-            var done = 0
-            while done < bytes.count {
-                let written = write(descriptor, bytes.baseAddress! + done, bytes.count - done)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw ExportWriteError(message: String(cString: strerror(errno)))
-                }
-                done += written
-            }
-        }
-        encoder.removeAll()
+    /// What the encoder holds, copied out; the encoder emptied.
+    static func take(_ encoder: inout ExportEncoder) -> [UInt8] {
+        defer { encoder.removeAll() }
+        return encoder.withBytes { Array($0) }
     }
 }
 
-struct ExportWriteError: Error, CustomStringConvertible {
+/// Writes buffers to a file descriptor, in order, on a thread of its own: at most two wait while the caller
+/// encodes the next. A failed write is reported by the next `write` or by `finish`, and nothing after it is
+/// written.
+final class ExportWriter: Sendable {
+    let descriptor: Int32
+    private let queue = DispatchQueue(label: "tollgate.export.write")
+    private let slots = DispatchSemaphore(value: 2)
+    private let failure = Mutex<ExportWriteError?>(nil)
+
+    init(descriptor: Int32) { self.descriptor = descriptor }
+
+    func write(_ bytes: [UInt8]) throws {
+        if let failure = failure.withLock({ $0 }) { throw failure }
+        guard !bytes.isEmpty else { return }
+        slots.wait()
+        queue.async {
+            defer { self.slots.signal() }
+            guard self.failure.withLock({ $0 == nil }) else { return }
+            if let error = writeAll(bytes, to: self.descriptor) { self.failure.withLock { $0 = error } }
+        }
+    }
+
+    /// Waits for every buffer handed over to be written.
+    func finish() throws {
+        queue.sync {}
+        if let failure = failure.withLock({ $0 }) { throw failure }
+    }
+}
+
+/// Writes all of `bytes`; the error when a write fails.
+private func writeAll(_ bytes: [UInt8], to descriptor: Int32) -> ExportWriteError? {
+    bytes.withUnsafeBytes { bytes in
+        var done = 0
+        while done < bytes.count {
+            let written = write(descriptor, bytes.baseAddress! + done, bytes.count - done)
+            if written < 0 {
+                if errno == EINTR { continue }
+                return ExportWriteError(message: String(cString: strerror(errno)))
+            }
+            done += written
+        }
+        return nil
+    }
+}
+
+struct ExportWriteError: Error, CustomStringConvertible, Sendable {
     var message: String
     var description: String { "export: write failed: \(message)" }
 }

@@ -59,6 +59,37 @@ struct ActiveSegmentLogsTests {
         #expect(nils == OptionalInt64s(nils: 70))
     }
 
+    /// A sealed segment's stored costs read row by row, in any order (forwards as a page reads them, backwards,
+    /// jumps across checkpoints), give what decoding them whole gives; bytes cut short are refused when read.
+    @Test func storedCostsReadByRowAsDecodedWhole() throws {
+        var generator = SystemRandomNumberGenerator()
+        var costs = SegmentCosts(rows: 1_000)
+        for row in 0..<1_000 where !Bool.random(using: &generator) {
+            costs.cost[row] = Int64.random(in: -1_000_000_000...1_000_000_000_000, using: &generator)
+            if row % 7 == 0 { costs.saved[row] = Int64.random(in: 0...5_000, using: &generator) }
+        }
+        let encoded = EncodedSegmentCosts(costs)
+        #expect(encoded.count == 1_000)
+        #expect(try EncodedSegmentCosts(encoded.bytes) == encoded)
+        #expect(SegmentCosts(encoded: encoded) == costs)
+        let orders: [[Int]] = [
+            Array(0..<1_000), Array((0..<1_000).reversed()), [999, 0, 64, 63, 65, 500, 128, 127, 1, 998],
+            (0..<300).map { _ in Int.random(in: 0..<1_000, using: &generator) },
+        ]
+        for order in orders {
+            var reader = encoded.reader()
+            for row in order {
+                let read = reader.costs(of: row)
+                #expect(read.cost == costs.cost[row] && read.saved == costs.saved[row], "row \(row)")
+            }
+        }
+        #expect(encoded.costs(of: 1_000) == nil)
+        #expect(encoded.costs(of: 640)?.cost == costs.cost[640])
+        // A cost whose varint never ends, and a row with a cost but no saved amount.
+        #expect(throws: (any Error).self) { try EncodedSegmentCosts(encoded.bytes + [0x80]) }
+        #expect(throws: (any Error).self) { try EncodedSegmentCosts(encoded.bytes + [0x00]) }
+    }
+
     /// At a seal the active logs' costs go to the sealed rows with the same record offset; usage records (rows with
     /// no log) get none. Matched in one walk when offsets rise, through a table when they do not: the same answer.
     @Test func costsGoToTheSealedRowsWithTheSameOffset() {

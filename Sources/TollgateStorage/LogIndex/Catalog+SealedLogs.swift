@@ -62,7 +62,7 @@ extension Catalog {
         let namesJSON = String(decoding: try JSONEncoder().encode(names), as: UTF8.self)
         let blockRows = SegmentBlockRows(offsets: sealed.offsets)
         let costs = try write { db in
-            try db.transaction { () throws -> [UInt8] in
+            try db.transaction { () throws -> EncodedSegmentCosts in
                 try Self.upsertSegment(entry, in: db)
                 var costs = active?.costs(of: sealed.offsets) ?? SegmentCosts(rows: sealed.count)
                 // The `logs` rows of a segment whose writing began before active segments were kept in memory.
@@ -81,12 +81,12 @@ extension Catalog {
                     }
                     try db.run(NamedQueries.sql("sealed_segment_logs_delete"), [.integer(Int64(entry.seq))])
                 }
-                let encodedCosts = costs.encoded()
+                let encodedCosts = EncodedSegmentCosts(costs)
                 try db.run(
                     NamedQueries.sql("sealed_segment_insert"),
                     [
                         .integer(Int64(entry.seq)), .blob(summary.minID.bytes), .blob(summary.maxID.bytes),
-                        .integer(Int64(summary.logs)), .text(namesJSON), .blob(encodedCosts),
+                        .integer(Int64(summary.logs)), .text(namesJSON), .blob(encodedCosts.bytes),
                         blockRows.map { .blob($0.encoded(rows: sealed.count)) } ?? .null,
                     ])
                 try db.run(NamedQueries.sql("logs_counted_delete"), [.integer(Int64(entry.seq))])
@@ -333,17 +333,16 @@ extension Catalog {
                 return found
             },
             columns: { try self.sealedLogs.columns(of: $0) })
-        var costsBySegment: [UInt32: SegmentCosts] = [:]
+        // Each segment's costs read as the rows come (nearly in row order), not decoded whole.
+        var costsBySegment: [UInt32: SealedLogs.PageCosts] = [:]
         for seq in Set(rows.map(\.columns.block.segment)) {
-            costsBySegment[seq] = try read { try sealedLogs.costs(of: seq, in: $0) }
+            costsBySegment[seq] = try read { try sealedLogs.pageCosts(of: seq, in: $0) }
         }
         return rows.map { row in
             let seq = row.columns.block.segment
-            let priced = costsBySegment[seq].flatMap {
-                row.row < $0.cost.count ? ($0.cost[row.row], $0.saved[row.row]) : nil
-            }
+            let priced = costsBySegment[seq]?.costs(of: row.row)
             return LogIndexEntry(
-                columns: row.columns.block, row: row.row, cost: priced?.0, saved: priced?.1,
+                columns: row.columns.block, row: row.row, cost: priced?.cost, saved: priced?.saved,
                 annotation: annotationsBySegment[seq]?[row.id])
         }
     }

@@ -14,13 +14,13 @@ final class SealedLogs: Sendable {
         var active: [UInt32: ActiveSegmentLogs] = [:]
         /// The costs of the sealed segments read or sealed last, as `sealed_segments.costs` holds them, newest
         /// last in `costOrder`.
-        var costs: [UInt32: [UInt8]] = [:]
+        var costs: [UInt32: EncodedSegmentCosts] = [:]
         var costOrder: [UInt32] = []
         /// Changed whenever a sealed segment's costs change: a read of the table that began before is not kept.
         var costGeneration: UInt64 = 0
 
-        mutating func keepCosts(_ bytes: [UInt8], of seq: UInt32) {
-            costs[seq] = bytes
+        mutating func keepCosts(_ encoded: EncodedSegmentCosts, of seq: UInt32) {
+            costs[seq] = encoded
             costOrder.removeAll { $0 == seq }
             costOrder.append(seq)
             while costOrder.count > SealedLogs.costSegments { costs[costOrder.removeFirst()] = nil }
@@ -81,20 +81,45 @@ final class SealedLogs: Sendable {
             return (active.costs.cost[row], active.costs.saved[row])
         }
         if let active { return active }
-        return try encodedCosts(of: seq, in: db).flatMap { SegmentCosts.cost(row: row, of: $0) }
+        return try encodedCosts(of: seq, in: db)?.costs(of: row)
     }
 
     /// A segment's costs by row of its columns: an active segment's from memory, a sealed one's from its costs
     /// (read through `db` unless they are in memory).
     func costs(of seq: UInt32, in db: SQLiteConnection) throws -> SegmentCosts? {
         if let active = state.withLock({ $0.active[seq]?.costs }) { return active }
-        return try encodedCosts(of: seq, in: db).map { try SegmentCosts(encoded: $0) }
+        return try encodedCosts(of: seq, in: db).map { SegmentCosts(encoded: $0) }
+    }
+
+    /// A segment's costs as a page reads them, row by row: an active segment's from memory, a sealed one's as
+    /// stored (read through `db` unless they are in memory), neither decoded whole.
+    enum PageCosts {
+        case active(SegmentCosts)
+        case sealed(EncodedSegmentCosts.Reader)
+
+        /// Row `row`'s cost and saved amount (nil when the segment has no such row).
+        mutating func costs(of row: Int) -> (cost: Int64?, saved: Int64?)? {
+            switch self {
+            case .active(let costs):
+                return row < costs.cost.count ? (costs.cost[row], costs.saved[row]) : nil
+            case .sealed(var reader):
+                guard row < reader.costs.count else { return nil }
+                let found = reader.costs(of: row)
+                self = .sealed(reader)
+                return found
+            }
+        }
+    }
+
+    func pageCosts(of seq: UInt32, in db: SQLiteConnection) throws -> PageCosts? {
+        if let active = state.withLock({ $0.active[seq]?.costs }) { return .active(active) }
+        return try encodedCosts(of: seq, in: db).map { .sealed($0.reader()) }
     }
 
     /// A sealed segment's costs as `sealed_segments.costs` holds them: from memory, or read through `db` (and kept,
     /// unless the costs changed meanwhile). nil when `seq` is not a sealed segment that answers for its logs.
-    private func encodedCosts(of seq: UInt32, in db: SQLiteConnection) throws -> [UInt8]? {
-        let (known, generation) = state.withLock { state -> ([UInt8]??, UInt64) in
+    private func encodedCosts(of seq: UInt32, in db: SQLiteConnection) throws -> EncodedSegmentCosts? {
+        let (known, generation) = state.withLock { state -> (EncodedSegmentCosts??, UInt64) in
             guard state.sealed[seq] != nil else { return (.some(nil), state.costGeneration) }
             guard let bytes = state.costs[seq] else { return (nil, state.costGeneration) }
             state.keepCosts(bytes, of: seq)
@@ -104,10 +129,11 @@ final class SealedLogs: Sendable {
         let bytes = try db.queryFirst(
             NamedQueries.sql("sealed_segment_costs"), [.integer(Int64(seq))], row: { $0.blob(at: 0) })
         guard let bytes else { return nil }
+        let encoded = try EncodedSegmentCosts(bytes)
         state.withLock { state in
-            if state.costGeneration == generation && state.sealed[seq] != nil { state.keepCosts(bytes, of: seq) }
+            if state.costGeneration == generation && state.sealed[seq] != nil { state.keepCosts(encoded, of: seq) }
         }
-        return bytes
+        return encoded
     }
 
     /// A segment's columns: an active segment's as they are now, a sealed one's read (or cached) by the listing.
@@ -152,7 +178,7 @@ final class SealedLogs: Sendable {
                 state.active[seq]?.costs = costs
             } else if state.sealed[seq] != nil {
                 state.forgetCosts(of: seq)
-                state.keepCosts(costs.encoded(), of: seq)
+                state.keepCosts(EncodedSegmentCosts(costs), of: seq)
             }
         }
     }
@@ -174,7 +200,7 @@ final class SealedLogs: Sendable {
 
     /// Segment `seq` is sealed: its active logs give way to `segment` (nil: it does not answer for its logs, they
     /// are in the catalog's rows), in one step, so a reader sees the one or the other.
-    func seal(_ seq: UInt32, as segment: Segment?, costs: [UInt8]? = nil) {
+    func seal(_ seq: UInt32, as segment: Segment?, costs: EncodedSegmentCosts? = nil) {
         state.withLock { state in
             state.active[seq] = nil
             if let segment { state.sealed[seq] = segment }
@@ -195,39 +221,99 @@ struct SegmentCosts: Sendable, Equatable {
         saved = cost
     }
 
-    /// Row `row`'s cost and saved amount in costs so encoded, decoding only the rows before it (nil: no such row).
-    static func cost(row: Int, of encoded: [UInt8]) -> (cost: Int64?, saved: Int64?)? {
-        encoded.withUnsafeBytes { raw -> (cost: Int64?, saved: Int64?)? in
-            var r = WireReader(raw)
-            do {
-                for _ in 0..<row {
-                    _ = try r.optionalZigzag()
-                    _ = try r.optionalZigzag()
-                }
-                return (try r.optionalZigzag(), try r.optionalZigzag())
-            } catch {
-                return nil
-            }
+    init(encoded: EncodedSegmentCosts) {
+        self.init(rows: encoded.count)
+        var reader = encoded.reader()
+        for row in 0..<encoded.count {
+            (cost[row], saved[row]) = reader.costs(of: row)
         }
     }
+}
 
-    /// The `sealed_segments.costs` encoding: per row, cost then saved, each a varint 0 for none, else zigzag + 1.
-    func encoded() -> [UInt8] {
-        var w = WireWriter(capacity: cost.count * 4)
-        for row in 0..<cost.count {
-            w.optionalZigzag(cost[row])
-            w.optionalZigzag(saved[row])
-        }
-        return w.bytes
-    }
+/// A sealed segment's costs as `sealed_segments.costs` holds them (per row, cost then saved, each a varint 0 for
+/// none, else zigzag + 1: two to four bytes a log), read by row without
+/// decoding the whole segment: the byte offset of every 64th row is noted when they are checked, so a row costs at
+/// most 63 rows skipped, and rows read in order (a listing's page) cost one row each.
+struct EncodedSegmentCosts: Sendable, Equatable {
+    let bytes: [UInt8]
+    /// The byte offset of rows 0, 64, 128, ….
+    private let checkpoints: [UInt32]
+    /// Rows.
+    let count: Int
 
-    init(encoded bytes: [UInt8]) throws {
-        self.init(rows: 0)
+    static let checkpointRows = 64
+
+    /// Checks `bytes` (every row's two values well formed) and notes its checkpoints.
+    init(_ bytes: [UInt8]) throws {
+        var checkpoints: [UInt32] = []
+        var count = 0
         try bytes.withUnsafeBytes { raw in
             var r = WireReader(raw)
             while !r.isAtEnd {
-                cost.append(try r.optionalZigzag())
-                saved.append(try r.optionalZigzag())
+                if count % Self.checkpointRows == 0 { checkpoints.append(UInt32(r.position)) }
+                _ = try r.optionalZigzag()
+                _ = try r.optionalZigzag()
+                count += 1
+            }
+        }
+        self.bytes = bytes
+        self.checkpoints = checkpoints
+        self.count = count
+    }
+
+    init(_ costs: SegmentCosts) {
+        var w = WireWriter(capacity: costs.cost.count * 4)
+        var checkpoints: [UInt32] = []
+        checkpoints.reserveCapacity((costs.cost.count + Self.checkpointRows - 1) / Self.checkpointRows)
+        for row in 0..<costs.cost.count {
+            if row % Self.checkpointRows == 0 { checkpoints.append(UInt32(w.bytes.count)) }
+            w.optionalZigzag(costs.cost[row])
+            w.optionalZigzag(costs.saved[row])
+        }
+        bytes = w.bytes
+        self.checkpoints = checkpoints
+        count = costs.cost.count
+    }
+
+    /// Row `row`'s cost and saved amount (nil: no such row).
+    func costs(of row: Int) -> (cost: Int64?, saved: Int64?)? {
+        guard row >= 0, row < count else { return nil }
+        var reader = reader()
+        return reader.costs(of: row)
+    }
+
+    func reader() -> Reader { Reader(costs: self) }
+
+    /// Reads rows in any order, cheapest in increasing order: it goes on from the row read last when that is
+    /// closer than the checkpoint before the row asked for.
+    struct Reader {
+        let costs: EncodedSegmentCosts
+        /// The next row and its byte offset.
+        private var row = 0
+        private var offset = 0
+
+        init(costs: EncodedSegmentCosts) { self.costs = costs }
+
+        /// Row `row`'s values; `row` must be below `count`.
+        mutating func costs(of target: Int) -> (cost: Int64?, saved: Int64?) {
+            precondition(target >= 0 && target < costs.count, "row out of range")
+            let checkpoint = target / EncodedSegmentCosts.checkpointRows
+            if target < row || target - row > target - checkpoint * EncodedSegmentCosts.checkpointRows {
+                row = checkpoint * EncodedSegmentCosts.checkpointRows
+                offset = Int(costs.checkpoints[checkpoint])
+            }
+            // The bytes were checked when made, so a read cannot fail.
+            return costs.bytes.withUnsafeBytes { raw -> (cost: Int64?, saved: Int64?) in
+                var r = WireReader(raw, from: offset)
+                while row < target {
+                    _ = try! r.optionalZigzag()
+                    _ = try! r.optionalZigzag()
+                    row += 1
+                }
+                let found = (try! r.optionalZigzag(), try! r.optionalZigzag())
+                row += 1
+                offset = r.position
+                return found
             }
         }
     }

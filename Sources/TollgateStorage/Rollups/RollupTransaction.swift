@@ -109,7 +109,8 @@ public struct RollupTransaction {
     func writeSealedCosts() throws -> [UInt32: SegmentCosts] {
         for (seq, costs) in sealedCosts.bySegment where sealed.segment(seq) != nil {
             try connection.run(
-                NamedQueries.sql("sealed_segment_costs_update"), [.integer(Int64(seq)), .blob(costs.encoded())])
+                NamedQueries.sql("sealed_segment_costs_update"),
+                [.integer(Int64(seq)), .blob(EncodedSegmentCosts(costs).bytes)])
         }
         return sealedCosts.bySegment
     }
