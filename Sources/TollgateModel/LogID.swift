@@ -104,10 +104,30 @@ public struct LogID: Hashable, Comparable, Sendable, CustomStringConvertible {
 }
 
 /// Makes monotonically increasing UUIDv7 ids. Thread-safe; share one per process.
+///
+/// The random bits come from the system's generator 512 bytes at a time (`arc4random_buf`, one `getrandom` call on
+/// Linux), not 8 bytes per call as `SystemRandomNumberGenerator` reads them: an id made on an event loop for every
+/// request cost two system calls.
 public final class LogIDGenerator: Sendable {
     private struct State {
         var lastMillis: Int64 = 0
         var sequence: UInt64 = 0
+        var random = RandomWords()
+    }
+
+    /// Random words read from the system's generator in bulk, handed out one at a time.
+    struct RandomWords {
+        private var words = [UInt64](repeating: 0, count: 64)
+        private var next = 64
+
+        mutating func take() -> UInt64 {
+            if next == words.count {
+                words.withUnsafeMutableBytes { arc4random_buf($0.baseAddress!, $0.count) }
+                next = 0
+            }
+            defer { next += 1 }
+            return words[next]
+        }
     }
     private let state = Mutex(State())
 
@@ -115,10 +135,10 @@ public final class LogIDGenerator: Sendable {
 
     /// A new id for the given time (defaults to now).
     public func next(millisecondsSinceEpoch now: Int64 = WallClock.system()) -> LogID {
-        let (millis, seq) = state.withLock { s -> (Int64, UInt64) in
+        let (millis, seq, random) = state.withLock { s -> (Int64, UInt64, UInt64) in
             if now > s.lastMillis {
                 s.lastMillis = now
-                s.sequence = UInt64.random(in: 0..<0x400)  // leave room to count up within the millisecond
+                s.sequence = s.random.take() & 0x3FF  // leave room to count up within the millisecond
             } else {
                 s.sequence += 1
                 if s.sequence > 0xFFF {  // 4096 ids in one millisecond: borrow the next millisecond
@@ -126,10 +146,10 @@ public final class LogIDGenerator: Sendable {
                     s.sequence = 0
                 }
             }
-            return (s.lastMillis, s.sequence)
+            return (s.lastMillis, s.sequence, s.random.take())
         }
         let high = UInt64(bitPattern: millis) << 16 | 0x7000 | seq
-        let low = (UInt64.random(in: 0...UInt64.max) & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
+        let low = (random & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
         return LogID(high: high, low: low)
     }
 }

@@ -21,9 +21,10 @@ public struct IngestService: Service {
         /// Exchanges taken from the queue per append batch.
         public var batchSize = 512
         /// After a batch smaller than `batchSize`, the drainer waits this long before taking the next, so exchanges
-        /// arriving one by one are appended in batches: one wake-up of the store thread per batch rather than per
-        /// request. Far below `commitInterval`, so it does not delay durability.
-        public var coalesceInterval: Duration = .milliseconds(2)
+        /// arriving one by one are appended in batches: one wake-up of the drainer and of the store thread per batch
+        /// rather than per request (each costs a few thread switches on the proxy's cores). Far below
+        /// `commitInterval`, so it does not delay durability.
+        public var coalesceInterval: Duration = .milliseconds(10)
         /// How often the store's thread gives the allocator's free pages back to the system (`Heap.release`),
         /// after a commit; rounded to whole commit intervals.
         public var heapReleaseInterval: Duration = .seconds(5)
