@@ -155,6 +155,7 @@ public struct IngestService: Service {
     public func run() async throws {
         let pool = NIOThreadPool(numberOfThreads: 1)
         pool.start()
+        await runStoreWork(on: pool) { Self.markStoreThreadAsBatch() }
         let queue = self.queue
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -210,5 +211,22 @@ public struct IngestService: Service {
                 logger.debug("log store write failed while the store cannot write", metadata: ["error": "\(error)"])
             }
         }
+    }
+}
+
+extension IngestService {
+    /// Linux's `SCHED_BATCH` (sched.h defines it only with `_GNU_SOURCE`).
+    static let batchPolicy: Int32 = 3
+
+    /// Marks the calling thread, the store's, as a batch thread for the scheduler: the same share of the CPU as any
+    /// other (it keeps up with the proxy), but its wake-ups do not preempt a running thread, so its bursts (a batch,
+    /// a commit, a seal) wait for an event loop's time slice instead of cutting into it. Best effort: a failure leaves
+    /// the thread as it was.
+    static func markStoreThreadAsBatch() {
+        #if os(Linux)
+            var parameters = sched_param()
+            parameters.sched_priority = 0
+            _ = sched_setscheduler(0, batchPolicy, &parameters)
+        #endif
     }
 }
