@@ -144,8 +144,17 @@ struct HarnessError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+/// A new folder for a test. A test may use its folder after its gateway stopped (the CLI reads a stopped gateway's
+/// data), so the folders live under one folder of this process, removed when the process exits.
 func makeTemporaryDirectory() -> String {
-    let path = NSTemporaryDirectory() + "tollgate-test-" + UUID().uuidString
+    let path = testScratchRoot + "/tollgate-test-" + UUID().uuidString
     try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
 }
+
+let testScratchRoot: String = {
+    let root = NSTemporaryDirectory() + "tollgate-tests-\(ProcessInfo.processInfo.processIdentifier)"
+    try! FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+    atexit { try? FileManager.default.removeItem(atPath: testScratchRoot) }
+    return root
+}()
