@@ -13,14 +13,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh wrk ${HEAPTRACK:+heaptrack}
 duration="${1:-60}"
-if [ -n "${BIN:-}" ]; then
-    bin=$BIN
-else
-    swift build -c release --product tollgate >/dev/null
-    bin=.build/release/tollgate
-fi
 work=$(mktemp -d)
 source scripts/lib-servers.sh
+release_binary
 
 mock_port=$(free_port); gw_port=$(free_port)
 "$bin" mock-provider --port "$mock_port" >/dev/null 2>&1 & pids+=($!)

@@ -8,6 +8,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Sets `bin`: $BIN when it is set, otherwise a release build of this checkout (built now).
+release_binary() {
+    if [ -n "${BIN:-}" ]; then
+        bin=$BIN
+    else
+        swift build -c release --product tollgate >/dev/null
+        bin=.build/release/tollgate
+    fi
+}
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
 wait_port() {
