@@ -231,9 +231,9 @@ struct SegmentCosts: Sendable, Equatable {
 }
 
 /// A sealed segment's costs as `sealed_segments.costs` holds them (per row, cost then saved, each a varint 0 for
-/// none, else zigzag + 1: two to four bytes a log), read by row without
-/// decoding the whole segment: the byte offset of every 64th row is noted when they are checked, so a row costs at
-/// most 63 rows skipped, and rows read in order (a listing's page) cost one row each.
+/// none, else zigzag + 1: two to four bytes a log), read by row without decoding the whole segment: the byte offset
+/// of every 64th row is noted when they are checked, so a row costs at most 63 rows skipped, and rows read in order
+/// (a listing's or an export's page) cost one row each.
 struct EncodedSegmentCosts: Sendable, Equatable {
     let bytes: [UInt8]
     /// The byte offset of rows 0, 64, 128, ….
