@@ -83,8 +83,7 @@ extension ProxyHandler: UpstreamDelegate {
             id: shared.generator.next(), machine: machine, route: route, target: target, requestHead: head,
             upstreamHead: upstreamHead, metadata: admitted.metadata, collectPayload: admitted.collectPayload,
             captureLimit: shared.configuration.maxCapturedBodyBytes,
-            keepClientAlive: admitted.connectionHeader
-                ? head.isKeepAlive : ProxyHeaders.keepsAliveByDefault(head.version))
+            keepClientAlive: ProxyHeaders.isKeepAlive(head, connectionHeader: admitted.connectionHeader))
         exchange.eventID = admitted.eventID
         exchange.recordedList = admitted.recordedHeaders
         exchange.rewritesStreamUsage = rewritesStreamUsage

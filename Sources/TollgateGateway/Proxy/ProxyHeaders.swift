@@ -64,13 +64,18 @@ enum ProxyHeaders {
 
     /// Whether a message with no `Connection` header keeps its connection alive: HTTP/1.1 and later 1.x (NIO's
     /// `isKeepAlive` rule when it finds no `close` or `keep-alive` token).
-    static func keepsAliveByDefault(_ version: HTTPVersion) -> Bool {
+    private static func keepsAliveByDefault(_ version: HTTPVersion) -> Bool {
         version.major == 1 && version.minor >= 1
     }
 
     /// `head.isKeepAlive`, without NIO's lookup of `Connection` values (a pass over every header, splitting the
     /// values of those it finds) when the head is known to have no `Connection` header, the usual case.
     static func isKeepAlive(_ head: HTTPResponseHead, connectionHeader: Bool) -> Bool {
+        connectionHeader ? head.isKeepAlive : keepsAliveByDefault(head.version)
+    }
+
+    /// The same for a request head.
+    static func isKeepAlive(_ head: HTTPRequestHead, connectionHeader: Bool) -> Bool {
         connectionHeader ? head.isKeepAlive : keepsAliveByDefault(head.version)
     }
 

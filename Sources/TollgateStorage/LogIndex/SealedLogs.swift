@@ -75,13 +75,8 @@ final class SealedLogs: Sendable {
     /// Row `row`'s cost and saved amount in a segment (nil when the segment has no such row): an active segment's
     /// from memory, a sealed one's from its costs (read through `db` unless they are in memory).
     func cost(of seq: UInt32, row: Int, in db: SQLiteConnection) throws -> (cost: Int64?, saved: Int64?)? {
-        let active = state.withLock { state -> (cost: Int64?, saved: Int64?)?? in
-            guard let active = state.active[seq] else { return nil }
-            guard row < active.costs.cost.count else { return .some(nil) }
-            return (active.costs.cost[row], active.costs.saved[row])
-        }
-        if let active { return active }
-        return try encodedCosts(of: seq, in: db)?.costs(of: row)
+        var costs = try pageCosts(of: seq, in: db)
+        return costs?.costs(of: row)
     }
 
     /// A segment's costs by row of its columns: an active segment's from memory, a sealed one's from its costs
@@ -171,14 +166,14 @@ final class SealedLogs: Sendable {
 
     func setBlockRows(_ rows: SegmentBlockRows?, of seq: UInt32) { state.withLock { $0.sealed[seq]?.blockRows = rows } }
 
-    /// A segment's costs changed (committed to `sealed_segments.costs` for a sealed one).
+    /// A segment's costs changed (committed to `sealed_segments.costs` for a sealed one, whose copy in memory is
+    /// dropped: the next read takes the committed bytes, rather than encoding them here a second time).
     func setCosts(_ costs: SegmentCosts, of seq: UInt32) {
         state.withLock { state in
             if state.active[seq] != nil {
                 state.active[seq]?.costs = costs
             } else if state.sealed[seq] != nil {
                 state.forgetCosts(of: seq)
-                state.keepCosts(EncodedSegmentCosts(costs), of: seq)
             }
         }
     }
