@@ -17,6 +17,8 @@ struct StoreBenchmark: ParsableCommand {
     @Option(help: "Where to write; a temporary folder by default (removed afterwards).") var data: String?
     @Option(help: "Random seed.") var seed: UInt64 = 42
     @Option(help: "zstd level for records (the store's default is 3).") var level: Int32 = 3
+    @Option(help: "Bytes of record encodings per compressed block (the store's default is 65536).") var blockBytes =
+        65_536
 
     func run() throws {
         let directory = data ?? (NSTemporaryDirectory() + "tollgate-bench-\(UUID().uuidString)")
@@ -46,6 +48,7 @@ struct StoreBenchmark: ParsableCommand {
 
         var configuration = LogStore.Configuration()
         configuration.segments.compressionLevel = level
+        configuration.segments.blockBytes = blockBytes
         let store = try LogStore(directory: directory, configuration: configuration, logger: logger)
         let clock = ContinuousClock()
         var lastCommit = clock.now
@@ -80,7 +83,9 @@ struct StoreBenchmark: ParsableCommand {
         print(
             "machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB"
         )
-        print("records: \(records), batch \(batch), commit every \(commitIntervalMs) ms, zstd level \(level)")
+        print(
+            "records: \(records), batch \(batch), commit every \(commitIntervalMs) ms, zstd level \(level), "
+                + "blocks of \(blockBytes) bytes")
         print(
             String(
                 format: "append: %.0f records/s, %.1f MB/s of raw payload (%.2f s)",

@@ -170,6 +170,53 @@ struct RecordCodecTests {
         #expect(throws: SegmentError.self) { try RecordCodec.decode([1]) }  // no id
     }
 
+    /// The encoding is a disk format: a record encodes to the same bytes in every build (FORMAT.md, "Record
+    /// encoding"). A checksum over 400 varied records, every field set in some, pins them.
+    @Test func encodingBytesStayTheSame() {
+        var factory = RecordFactory(seed: 7)
+        var records: [LogRecord] = []
+        for i in 0..<400 {
+            var record = factory.record()
+            record.id = LogID(high: 0x0190_0000_0000_7000 | UInt64(i), low: 0x8000_0000_0000_0000 | UInt64(i) * 7919)
+            switch i % 5 {
+            case 1:
+                record.metadata = [
+                    MetadataEntry("user", .string("alice-\(i)")), MetadataEntry("n", .number(Double(i) / 3)),
+                    MetadataEntry("flag", .bool(i % 2 == 0)),
+                ]
+                record.customCost = i % 2 == 0 ? .total(Int64(i) * 1_000_003) : .perToken(input: 17, output: -3)
+            case 2:
+                record.eventID = "event-\(i)"
+                record.attempt = 2 + i % 3
+                record.step = i % 4
+                record.cached = true
+                record.error = "upstream said «no» \(i) 😱"
+            case 3:
+                record.refusal = .spendLimitExceeded
+                record.logged = false
+                record.payloadStored = false
+                record.usage.serviceTier = "priority"
+                record.ttftMicros = -Int64(i)
+            case 4:
+                record.usage = Usage()
+                record.model = nil
+                record.requestBody = []
+                record.responseBody = []
+            default: break
+            }
+            records.append(record)
+        }
+        var crc: UInt32 = 0xFFFF_FFFF
+        var bytes = 0
+        for record in records {
+            let encoded = RecordCodec.encode(record)
+            crc = encoded.withUnsafeBytes { CRC32C.update(crc, $0) }
+            bytes += encoded.count
+        }
+        #expect(bytes == 1_046_437)
+        #expect(~crc == 3_411_936_590)
+    }
+
     @Test func encodingIsCompact() {
         let record = minimal()
         // Fixed fields only: tags and varints, no names.

@@ -72,18 +72,48 @@ public enum RecordCodec {
     }
 
     /// Encodes a record.
+    ///
+    /// The bytes are written in place into an array of the encoding's size bound (`sizeBound`): no growth, no
+    /// check for a unique buffer per field, as appending to an array would cost (a tenth of the writer's time).
     public static func encode(_ record: LogRecord) -> [UInt8] {
-        let capacity = 256 + record.requestBody.count + record.responseBody.count
-        var w = WireWriter(capacity: capacity)
-        encode(record, into: &w)
-        return w.bytes
+        let bound = sizeBound(record)
+        return [UInt8](unsafeUninitializedCapacity: bound) { buffer, count in
+            var w = BoundedWriter(buffer)
+            encode(record, into: &w)
+            count = w.count
+        }
     }
 
-    static func encode(_ r: LogRecord, into w: inout WireWriter) {
+    /// A size no encoding of `r` passes: every key and varint counted at its longest, every text and body at its
+    /// length.
+    static func sizeBound(_ r: LogRecord) -> Int {
+        // The version, the id, 32 keyed integers, flags and body lengths at most, and the keys and lengths of 12
+        // texts.
+        var bound = 1 + 19 + 32 * (2 + 10) + 12 * (2 + 10)
+        bound += r.account.utf8.count + r.gateway.utf8.count + r.provider.utf8.count + (r.model?.utf8.count ?? 0)
+        bound += r.path.utf8.count + r.method.utf8.count + (r.usage.serviceTier?.utf8.count ?? 0)
+        bound += (r.error?.utf8.count ?? 0) + (r.eventID?.utf8.count ?? 0) + (r.refusal?.rawValue.utf8.count ?? 0)
+        for entry in r.metadata {
+            bound += 2 + 10 + 2 + 10 + entry.key.utf8.count + 2 + 10
+            if case .string(let s) = entry.value { bound += s.utf8.count }
+        }
+        for header in r.requestHeaders {
+            bound += 2 + 10 + 2 * (1 + 10) + header.name.utf8.count + header.value.utf8.count
+        }
+        for header in r.responseHeaders {
+            bound += 2 + 10 + 2 * (1 + 10) + header.name.utf8.count + header.value.utf8.count
+        }
+        bound += r.requestBody.count + r.responseBody.count
+        if r.customCost != nil { bound += 2 + 10 + 2 * (1 + 10) }
+        return bound
+    }
+
+    static func encode(_ r: LogRecord, into w: inout BoundedWriter) {
         w.u8(version)
         w.varint(Field.id << 3 | Wire.bytes)
         w.varint(16)
-        w.id(LogIDBytes(high: r.id.high, low: r.id.low))
+        w.bigEndian(r.id.high)
+        w.bigEndian(r.id.low)
         w.int(Field.createdAt, r.createdAt)
         w.string(Field.account, r.account)
         w.string(Field.gateway, r.gateway)
@@ -150,6 +180,106 @@ public enum RecordCodec {
     }
 }
 
+/// Writes bytes in place into memory of a size fixed beforehand. Every write checks that it fits first: a wrong
+/// bound traps, it never writes past the end.
+struct BoundedWriter {
+    private let base: UnsafeMutablePointer<UInt8>
+    private let capacity: Int
+    private(set) var count = 0
+
+    init(_ buffer: UnsafeMutableBufferPointer<UInt8>) {
+        base = buffer.baseAddress!
+        capacity = buffer.count
+    }
+
+    @inline(__always)
+    mutating func u8(_ value: UInt8) {
+        precondition(count < capacity, "record encoding passed its size bound")
+        base[count] = value
+        count += 1
+    }
+
+    @inline(__always)
+    mutating func varint(_ value: UInt64) {
+        precondition(capacity - count >= 10, "record encoding passed its size bound")
+        var v = value
+        while v >= 0x80 {
+            base[count] = UInt8(truncatingIfNeeded: v) | 0x80
+            count += 1
+            v >>= 7
+        }
+        base[count] = UInt8(v)
+        count += 1
+    }
+
+    mutating func bigEndian(_ value: UInt64) {
+        precondition(capacity - count >= 8, "record encoding passed its size bound")
+        UnsafeMutableRawPointer(base + count).storeBytes(of: value.bigEndian, as: UInt64.self)
+        count += 8
+    }
+
+    /// `bytes` as they are.
+    @inline(__always)
+    mutating func raw(_ bytes: UnsafeRawBufferPointer) {
+        precondition(capacity - count >= bytes.count, "record encoding passed its size bound")
+        if let source = bytes.baseAddress, bytes.count > 0 {
+            UnsafeMutableRawPointer(base + count).copyMemory(from: source, byteCount: bytes.count)
+        }
+        count += bytes.count
+    }
+
+    /// Length varint then the bytes.
+    mutating func lengthPrefixed(_ bytes: [UInt8]) {
+        varint(UInt64(bytes.count))
+        bytes.withUnsafeBytes { raw($0) }
+    }
+
+    /// Length varint then the string's UTF-8.
+    @inline(__always)
+    mutating func lengthPrefixed(_ string: String) {
+        let written: Void? = string.utf8.withContiguousStorageIfAvailable { utf8 in
+            varint(UInt64(utf8.count))
+            raw(UnsafeRawBufferPointer(utf8))
+        }
+        if written == nil { lengthPrefixed(Array(string.utf8)) }
+    }
+
+    @inline(__always)
+    fileprivate mutating func int(_ field: UInt64, _ value: Int64) {
+        varint(field << 3 | RecordCodec.Wire.varint)
+        varint(UInt64(bitPattern: (value << 1) ^ (value >> 63)))
+    }
+
+    @inline(__always)
+    fileprivate mutating func int(_ field: UInt64, _ value: Int64?) {
+        if let value { int(field, value) }
+    }
+
+    @inline(__always)
+    fileprivate mutating func bool(_ field: UInt64, _ value: Bool) {
+        varint(field << 3 | RecordCodec.Wire.varint)
+        u8(value ? 1 : 0)
+    }
+
+    @inline(__always)
+    fileprivate mutating func string(_ field: UInt64, _ value: String) {
+        varint(field << 3 | RecordCodec.Wire.bytes)
+        lengthPrefixed(value)
+    }
+
+    /// A nested header message: its length is computed first, so it is written in place.
+    fileprivate mutating func header(_ field: UInt64, _ header: Header) {
+        let name = header.name.utf8.count
+        let value = header.value.utf8.count
+        let nestedLength =
+            2 + WireWriter.varintSize(UInt64(name)) + name + WireWriter.varintSize(UInt64(value)) + value
+        varint(field << 3 | RecordCodec.Wire.bytes)
+        varint(UInt64(nestedLength))
+        string(RecordCodec.HeaderField.name, header.name)
+        string(RecordCodec.HeaderField.value, header.value)
+    }
+}
+
 extension WireWriter {
     fileprivate mutating func int(_ field: UInt64, _ value: Int64) {
         varint(field << 3 | RecordCodec.Wire.varint)
@@ -168,17 +298,6 @@ extension WireWriter {
     fileprivate mutating func string(_ field: UInt64, _ value: String) {
         varint(field << 3 | RecordCodec.Wire.bytes)
         lengthPrefixed(value)
-    }
-
-    /// A nested header message, written in place: its length is computed first, so no scratch buffer is needed.
-    fileprivate mutating func header(_ field: UInt64, _ header: Header) {
-        let name = header.name.utf8.count
-        let value = header.value.utf8.count
-        let nestedLength = 2 + Self.varintSize(UInt64(name)) + name + Self.varintSize(UInt64(value)) + value
-        varint(field << 3 | RecordCodec.Wire.bytes)
-        varint(UInt64(nestedLength))
-        string(RecordCodec.HeaderField.name, header.name)
-        string(RecordCodec.HeaderField.value, header.value)
     }
 
     static func varintSize(_ value: UInt64) -> Int {
