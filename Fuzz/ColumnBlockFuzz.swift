@@ -11,11 +11,11 @@ import Glibc
 
 func check(_ block: ColumnBlock) {
     // Every column has a value for every row.
-    for column in LogColumn.allCases {
-        switch column.kind {
-        case .strings: precondition(block.strings(column).count == block.count, "\(column) rows")
-        case .bitmap: precondition(block.flags(column).count == block.count, "\(column) rows")
-        case .varints, .zigzags, .nullable: precondition(block.integers(column).count == block.count, "\(column) rows")
+    for case .field(let field) in LogColumn.all {
+        switch field.kind {
+        case .strings: precondition(block.strings(field).count == block.count, "\(field) rows")
+        case .bitmap: precondition(block.flags(field).count == block.count, "\(field) rows")
+        case .varints, .zigzags, .nullable: precondition(block.integers(field).count == block.count, "\(field) rows")
         case .ids, .deltaVarints, .deltaZigzags, .lengths: break
         }
     }

@@ -56,7 +56,8 @@ func sampleRecord(_ i: Int) -> LogRecord {
 
 /// The store's first dictionary, trained from sample records as the writer trains it (FORMAT.md, step 2).
 let dictionary = try! ZstdDictionary.train(
-    samples: (0..<256).map { RecordCodec.encode(sampleRecord($0)) }, capacity: 16 * 1024, id: 32768)
+    samples: ZstdDictionary.Samples((0..<256).map { RecordCodec.encode(sampleRecord($0)) }), capacity: 16 * 1024,
+    id: 32768)
 nonisolated(unsafe) let decompressor: ZstdDecompressor = {
     let decompressor = try! ZstdDecompressor()
     try! decompressor.add(dictionary)

@@ -14,7 +14,8 @@ fuzz_setup fuzz-record-frames
 # One module: the model's sources and the decoder's.
 fuzz_model_sources
 fuzz_sources \
-    Sources/TollgateStorage/Segment/{RecordFrame,RecordCodec,RecordCodec+Decode,FrameScanner,SegmentFile,Wire,SegmentError,SegmentFormat,CRC32C}.swift \
+    Sources/TollgateStorage/Segment/{RecordFrame,RecordCodec,RecordCodec+Decode,RecordField,LogColumn,FrameScanner,SegmentFile,Wire,SegmentError,SegmentFormat,CRC32C}.swift \
+    Sources/TollgateStorage/Catalog/LogMetadataJSON.swift \
     Sources/TollgateStorage/Zstd/{ZstdError,ZstdCompressor,ZstdDecompressor,ZstdDictionary,ZstdDecompressionDictionary}.swift
 fuzz_build RecordFrameFuzz RecordFrameFuzz.swift -I Sources/CZstd -lzstd
 fuzz_seed

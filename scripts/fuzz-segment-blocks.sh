@@ -12,7 +12,8 @@ fuzz_setup fuzz-blocks
 # One module: the model's sources and the decoder's.
 fuzz_model_sources
 fuzz_sources \
-    Sources/TollgateStorage/Segment/{RecordBlock,RecordCodec,RecordCodec+Decode,Wire,SegmentError,SegmentFormat,CRC32C}.swift \
+    Sources/TollgateStorage/Segment/{RecordBlock,RecordCodec,RecordCodec+Decode,RecordField,LogColumn,Wire,SegmentError,SegmentFormat,CRC32C}.swift \
+    Sources/TollgateStorage/Catalog/LogMetadataJSON.swift \
     Sources/TollgateStorage/Zstd/{ZstdError,ZstdCompressor,ZstdDecompressor,ZstdDictionary,ZstdDecompressionDictionary}.swift
 printf '\x01\x01\x00' > "$corpus/one-empty-record"
 printf '\x02\x02\x02\x01\x00\x01\x00' > "$corpus/two-records"

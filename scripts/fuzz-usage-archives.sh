@@ -13,9 +13,9 @@ fuzz_setup fuzz-usage
 # One module: the model's sources and the archive's.
 fuzz_model_sources
 fuzz_sources \
-    Sources/TollgateStorage/Segment/{UsageArchive,RecordCodec,RecordCodec+Decode,Wire,SegmentError,SegmentFormat,SegmentFile,CRC32C}.swift \
+    Sources/TollgateStorage/Segment/{UsageArchive,RecordCodec,RecordCodec+Decode,RecordField,LogColumn,Wire,SegmentError,SegmentFormat,SegmentFile,CRC32C}.swift \
     Sources/TollgateStorage/Zstd/{ZstdError,ZstdCompressor,ZstdDecompressor,ZstdDictionary,ZstdDecompressionDictionary}.swift \
-    Sources/TollgateStorage/Catalog/RecordLocation.swift
+    Sources/TollgateStorage/Catalog/{RecordLocation,LogMetadataJSON}.swift
 fuzz_build UsageArchiveFuzz UsageArchiveFuzz.swift -I Sources/CZstd -lzstd
 fuzz_seed
 fuzz_run "${1:-60}" -max_len=8192

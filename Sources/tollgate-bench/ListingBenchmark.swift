@@ -43,7 +43,7 @@ struct ListingBenchmark: ParsableCommand {
             if block.hasListingColumns { withColumns += 1 }
             if let summary = SegmentSummary(block) { summaries.append(summary) }
             let logged = block.flags(.logged)
-            for (column, prefix) in [(LogColumn.model, "model="), (.gateway, "gateway="), (.statusCode, "status=")] {
+            for (column, prefix) in [(RecordField.model, "model="), (.gateway, "gateway="), (.statusCode, "status=")] {
                 if column == .statusCode {
                     for (row, code) in block.integers(.statusCode).enumerated() where logged[row] {
                         counts["status=\(code ?? 0)", default: 0] += 1

@@ -274,7 +274,7 @@ struct LogColumnScanTests {
             while !r.isAtEnd {
                 let tag = try r.varint()
                 let bytes = try r.bytes(try r.length())
-                if tag < LogColumn.method.rawValue {
+                if tag < LogColumn.field(.method).tag {
                     old.varint(tag)
                     old.lengthPrefixed(bytes)
                 }

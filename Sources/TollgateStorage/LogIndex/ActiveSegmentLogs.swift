@@ -52,7 +52,7 @@ struct ActiveSegmentLogs: Sendable {
     /// What a listing needs to skip this segment unread; nil while it holds no log.
     var summary: SegmentSummary? {
         guard let first = idOrder.first, let last = idOrder.last else { return nil }
-        func names(_ column: LogColumn) -> Set<String> { Set(block.strings(column).dictionary) }
+        func names(_ field: RecordField) -> Set<String> { Set(block.strings(field).dictionary) }
         return SegmentSummary(
             segment: block.segment, minID: block.ids[Int(first)], maxID: block.ids[Int(last)], logs: block.count,
             accounts: names(.account), gateways: names(.gateway), providers: names(.provider), models: names(.model))

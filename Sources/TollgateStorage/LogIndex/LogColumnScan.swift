@@ -83,9 +83,9 @@ public struct LogColumnScan: Sendable {
         /// Nil when some filter matches no row of the block.
         init?(_ scan: LogColumnScan, block: ColumnBlock) {
             let q = scan.query
-            func code(_ column: LogColumn, _ value: String?) -> UInt32?? {
+            func code(_ field: RecordField, _ value: String?) -> UInt32?? {
                 guard let value else { return .some(nil) }
-                guard let code = block.strings(column).code(of: value) else { return nil }
+                guard let code = block.strings(field).code(of: value) else { return nil }
                 return .some(code)
             }
             guard let account = block.strings(.account).code(of: q.account), let gateway = code(.gateway, q.gateway),
@@ -115,17 +115,17 @@ public struct LogColumnScan: Sendable {
 
         /// Every filter but feedback and metadata, on row `row`.
         func matches(_ row: Int, of b: ColumnBlock) -> Bool {
-            guard b.flags[LogColumn.logged.slot][row], b.strings[LogColumn.account.slot].codes[row] == account
+            guard b.flags[RecordField.logged.slot][row], b.strings[RecordField.account.slot].codes[row] == account
             else { return false }
-            if let gateway, b.strings[LogColumn.gateway.slot].codes[row] != gateway { return false }
-            if let provider, b.strings[LogColumn.provider.slot].codes[row] != provider { return false }
-            if let model, b.strings[LogColumn.model.slot].codes[row] != model { return false }
-            if let statusCode, b.integers[LogColumn.statusCode.slot][row] != statusCode { return false }
-            if let success, b.flags[LogColumn.success.slot][row] != success { return false }
-            if let stream, b.flags[LogColumn.stream.slot][row] != stream { return false }
-            if let cached, b.flags[LogColumn.cached.slot][row] != cached { return false }
+            if let gateway, b.strings[RecordField.gateway.slot].codes[row] != gateway { return false }
+            if let provider, b.strings[RecordField.provider.slot].codes[row] != provider { return false }
+            if let model, b.strings[RecordField.model.slot].codes[row] != model { return false }
+            if let statusCode, b.integers[RecordField.statusCode.slot][row] != statusCode { return false }
+            if let success, b.flags[RecordField.success.slot][row] != success { return false }
+            if let stream, b.flags[RecordField.stream.slot][row] != stream { return false }
+            if let cached, b.flags[RecordField.cached.slot][row] != cached { return false }
             if filtersEvent {
-                let code = b.strings[LogColumn.eventID.slot].codes[row]
+                let code = b.strings[RecordField.eventID.slot].codes[row]
                 let named = eventCode.map { code == $0 } ?? false
                 let own = code == StringColumn.nullCode && eventOwnID == b.ids[row]
                 if !named && !own { return false }
@@ -139,7 +139,7 @@ public struct LogColumnScan: Sendable {
             guard !metadata.isEmpty else { return true }
             let entries =
                 annotation?.metadata
-                ?? b.strings[LogColumn.metadata.slot][row].flatMap(LogMetadataJSON.decode) ?? []
+                ?? b.strings[RecordField.metadata.slot][row].flatMap(LogMetadataJSON.decode) ?? []
             for wanted in metadata {
                 guard entries.contains(where: { $0.key == wanted.key && $0.value.filterText == wanted.value })
                 else { return false }

@@ -4,9 +4,9 @@ extension LogIndexEntry {
     /// The index entry of row `row` of a segment's columns (a segment with its listing columns), with what the
     /// catalog keeps beside the immutable segment: its cost as priced (`saved` for a cache hit) and its annotation.
     public init(columns b: ColumnBlock, row: Int, cost: Int64?, saved: Int64?, annotation: LogAnnotation?) {
-        func string(_ column: LogColumn) -> String? { b.strings[column.slot][row] }
-        func integer(_ column: LogColumn) -> Int64? { b.integers[column.slot][row] }
-        func flag(_ column: LogColumn) -> Bool { b.flags[column.slot][row] }
+        func string(_ field: RecordField) -> String? { b.strings[field.slot][row] }
+        func integer(_ field: RecordField) -> Int64? { b.integers[field.slot][row] }
+        func flag(_ field: RecordField) -> Bool { b.flags[field.slot][row] }
         let usage = Usage(
             tokensIn: integer(.tokensIn), cachedTokensIn: integer(.cachedTokensIn),
             cacheWriteTokens: integer(.cacheWriteTokens), cacheWrite1hTokens: integer(.cacheWrite1hTokens),

@@ -44,7 +44,7 @@ public struct SegmentSummary: Sendable, Equatable {
 
     /// The summary of columns with these ids, logs and distinct values by string column.
     private init?(
-        segment: UInt32, idRange: (min: LogID, max: LogID)?, logs: Int, names: (LogColumn) -> [String]
+        segment: UInt32, idRange: (min: LogID, max: LogID)?, logs: Int, names: (RecordField) -> [String]
     ) {
         guard let range = idRange else { return nil }
         self.init(

@@ -30,7 +30,7 @@ extension ColumnBlock {
             let length = try r.length()
             var c = WireReader(r.buffer, from: r.position, to: r.position + length)
             r.position += length
-            guard let column = LogColumn(rawValue: tag), !block.present.contains(column) else {
+            guard let column = LogColumn(tag: tag), !block.present.contains(column) else {
                 continue  // a column added by a later version (or repeated: the first one counts)
             }
             block.present.insert(column)

@@ -1,6 +1,6 @@
 import TollgateModel
 
-/// The metadata of a segment's records, one array per column (`LogColumn`), rows in append order: what filters,
+/// The metadata of a segment's records, one array per column (`LogColumn`, `RecordField.column`), rows in append order: what filters,
 /// listings and rollups read without touching bodies. Sealed segments store it in their columns frame; the writer
 /// keeps the active segment's encoded (`ColumnBuilder`).
 public struct ColumnBlock: Sendable {
@@ -12,12 +12,12 @@ public struct ColumnBlock: Sendable {
     public var lengths: [UInt32] = []
     /// Unix milliseconds.
     public var createdAt: [Int64] = []
-    /// The `.strings` columns, by `LogColumn.slot`.
-    var strings = [StringColumn](repeating: StringColumn(), count: LogColumn.stringColumns.count)
-    /// The integer columns (`.varints`, `.zigzags`, `.nullable`), by `LogColumn.slot`.
-    var integers = [IntegerColumn](repeating: IntegerColumn(), count: LogColumn.integerColumns.count)
-    /// The `.bitmap` columns, by `LogColumn.slot`.
-    var flags = [[Bool]](repeating: [], count: LogColumn.flagColumns.count)
+    /// The `.strings` columns, by `RecordField.slot`.
+    var strings = [StringColumn](repeating: StringColumn(), count: RecordField.stringColumns.count)
+    /// The integer columns (`.varints`, `.zigzags`, `.nullable`), by `RecordField.slot`.
+    var integers = [IntegerColumn](repeating: IntegerColumn(), count: RecordField.integerColumns.count)
+    /// The `.bitmap` columns, by `RecordField.slot`.
+    var flags = [[Bool]](repeating: [], count: RecordField.flagColumns.count)
     /// The columns the frame held; the others read as their defaults. A block built in memory has them all.
     var present = LogColumn.Set.all
 
@@ -31,21 +31,21 @@ public struct ColumnBlock: Sendable {
     public var hasListingColumns: Bool { present.isSuperset(of: .listing) }
 
     /// The rows of a string column.
-    public func strings(_ column: LogColumn) -> StringColumn {
-        precondition(column.kind == .strings, "\(column) is not a string column")
-        return strings[column.slot]
+    public func strings(_ field: RecordField) -> StringColumn {
+        precondition(field.kind == .strings, "\(field) is not a string column")
+        return strings[field.slot]
     }
 
     /// The rows of an integer column (never nil in a non-nullable one).
-    public func integers(_ column: LogColumn) -> IntegerColumn {
-        precondition(column.slot >= 0 && column.kind != .strings && column.kind != .bitmap)
-        return integers[column.slot]
+    public func integers(_ field: RecordField) -> IntegerColumn {
+        precondition(field.slot >= 0 && field.kind != .strings && field.kind != .bitmap)
+        return integers[field.slot]
     }
 
     /// The rows of a flag column.
-    public func flags(_ column: LogColumn) -> [Bool] {
-        precondition(column.kind == .bitmap, "\(column) is not a flag column")
-        return flags[column.slot]
+    public func flags(_ field: RecordField) -> [Bool] {
+        precondition(field.kind == .bitmap, "\(field) is not a flag column")
+        return flags[field.slot]
     }
 
     /// Where row `row`'s record is.
@@ -59,25 +59,25 @@ public struct ColumnBlock: Sendable {
         offsets.append(location.offset)
         lengths.append(location.length)
         createdAt.append(record.createdAt)
-        for (slot, column) in LogColumn.stringColumns.enumerated() { strings[slot].append(column.string(of: record)) }
-        for (slot, column) in LogColumn.integerColumns.enumerated() {
-            integers[slot].append(column.integer(of: record))
+        for (slot, field) in RecordField.stringColumns.enumerated() { strings[slot].append(field.string(of: record)) }
+        for (slot, field) in RecordField.integerColumns.enumerated() {
+            integers[slot].append(field.integer(of: record))
         }
-        for (slot, column) in LogColumn.flagColumns.enumerated() { flags[slot].append(column.flag(of: record)) }
+        for (slot, field) in RecordField.flagColumns.enumerated() { flags[slot].append(field.flag(of: record)) }
     }
 
     /// This block as a segment written with only `columns` reads: every other column at its default.
     func restricted(to columns: LogColumn.Set) -> ColumnBlock {
         var block = self
         block.present = columns
-        for column in LogColumn.allCases where !columns.contains(column) {
-            switch column.kind {
+        for case .field(let field) in LogColumn.all where !columns.contains(field) {
+            switch field.kind {
             case .strings:
-                block.strings[column.slot] = StringColumn(
+                block.strings[field.slot] = StringColumn(
                     dictionary: [], codes: StringColumn.Codes(repeating: StringColumn.nullCode, count: count))
-            case .bitmap: block.flags[column.slot] = Array(repeating: column.absentFlag, count: count)
+            case .bitmap: block.flags[field.slot] = Array(repeating: field.absentFlag, count: count)
             case .varints, .zigzags, .nullable:
-                block.integers[column.slot] = IntegerColumn(repeating: column.absentInteger, count: count)
+                block.integers[field.slot] = IntegerColumn(repeating: field.absentInteger, count: count)
             case .ids, .deltaVarints, .deltaZigzags, .lengths: break
             }
         }

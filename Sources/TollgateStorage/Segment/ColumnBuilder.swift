@@ -5,7 +5,7 @@ import TollgateModel
 /// (41 of 77 MB after 146,000 requests, by heaptrack); encoded, with the ids, offsets and lengths that stay as
 /// arrays for the index frame to sort at sealing, they took 25 MB after about 300,000.
 ///
-/// Which columns there are and how each is stored is `LogColumn`'s. `encode()` is the columns frame's content;
+/// Which columns there are and how each is stored is `LogColumn`'s and `RecordField.column`'s. `encode()` is the columns frame's content;
 /// `ColumnBlock.encode()` goes through a builder too, so there is one encoder.
 struct ColumnBuilder: Sendable {
     let segment: UInt32
@@ -14,9 +14,9 @@ struct ColumnBuilder: Sendable {
     private(set) var lengths: [UInt32] = []
     private var createdAt = WireWriter(capacity: 0)
     private var previousCreatedAt: Int64 = 0
-    private var strings = [StringCodes](repeating: StringCodes(), count: LogColumn.stringColumns.count)
-    private var integers = LogColumn.integerColumns.map { IntegerCodes(kind: $0.kind) }
-    private var flags = [Bitmap](repeating: Bitmap(), count: LogColumn.flagColumns.count)
+    private var strings = [StringCodes](repeating: StringCodes(), count: RecordField.stringColumns.count)
+    private var integers = RecordField.integerColumns.map { IntegerCodes(kind: $0.kind) }
+    private var flags = [Bitmap](repeating: Bitmap(), count: RecordField.flagColumns.count)
 
     init(segment: UInt32) {
         self.segment = segment
@@ -32,11 +32,11 @@ struct ColumnBuilder: Sendable {
     /// Adds a row for `record`, stored at `location`.
     mutating func append(_ record: LogRecord, at location: RecordLocation) {
         appendPosition(id: record.id, offset: location.offset, length: location.length, createdAt: record.createdAt)
-        for (slot, column) in LogColumn.stringColumns.enumerated() { strings[slot].append(column.string(of: record)) }
-        for (slot, column) in LogColumn.integerColumns.enumerated() {
-            integers[slot].append(column.integer(of: record))
+        for (slot, field) in RecordField.stringColumns.enumerated() { strings[slot].append(field.string(of: record)) }
+        for (slot, field) in RecordField.integerColumns.enumerated() {
+            integers[slot].append(field.integer(of: record))
         }
-        for (slot, column) in LogColumn.flagColumns.enumerated() { flags[slot].append(column.flag(of: record)) }
+        for (slot, field) in RecordField.flagColumns.enumerated() { flags[slot].append(field.flag(of: record)) }
     }
 
     /// Adds row `row` of a decoded block.
@@ -56,10 +56,10 @@ struct ColumnBuilder: Sendable {
     }
 
     /// The distinct values of a string column so far, in first-seen order.
-    func values(_ column: LogColumn) -> [String] { strings[column.slot].values }
+    func values(_ field: RecordField) -> [String] { strings[field.slot].values }
 
     /// How many rows have a flag column set.
-    func rowsSet(_ column: LogColumn) -> Int { flags[column.slot].setCount }
+    func rowsSet(_ field: RecordField) -> Int { flags[field.slot].setCount }
 
     /// The smallest and largest id, nil when empty.
     var idRange: (min: LogID, max: LogID)? { ids.range }
@@ -76,8 +76,8 @@ struct ColumnBuilder: Sendable {
     var encodedSize: Int {
         func part(_ bytes: Int) -> Int { WireWriter.varintSize(UInt64(bytes)) + bytes }
         var size = 1 + WireWriter.varintSize(UInt64(count))
-        for column in LogColumn.allCases {
-            size += WireWriter.varintSize(column.rawValue)
+        for column in LogColumn.all {
+            size += WireWriter.varintSize(column.tag)
             switch column.kind {
             case .ids: size += part(count * 16)
             case .deltaVarints:
@@ -107,8 +107,8 @@ struct ColumnBuilder: Sendable {
         var head = WireWriter(capacity: 32)
         head.u8(ColumnBlock.encodingVersion)
         head.varint(UInt64(count))
-        for column in LogColumn.allCases {
-            head.varint(column.rawValue)
+        for column in LogColumn.all {
+            head.varint(column.tag)
             switch column.kind {
             case .ids:
                 head.varint(UInt64(count * 16))

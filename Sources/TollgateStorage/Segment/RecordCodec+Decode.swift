@@ -20,74 +20,77 @@ extension RecordCodec {
         var sawID = false
         while !r.isAtEnd {
             let key = try r.varint()
-            let field = key >> 3
             let wire = key & 7
+            guard let field = RecordField(rawValue: key >> 3) else {
+                try skip(wire: wire, &r)  // a field of a later version
+                continue
+            }
             switch (field, wire) {
-            case (Field.id, Wire.bytes):
+            case (.id, Wire.bytes):
                 let n = try r.length()
                 guard n == 16 else { throw SegmentError(.corrupt, "record id has \(n) bytes") }
                 let high = try r.bigEndianU64()
                 let low = try r.bigEndianU64()
                 record.id = LogID(high: high, low: low)
                 sawID = true
-            case (Field.createdAt, Wire.varint): record.createdAt = try r.zigzag()
-            case (Field.account, Wire.bytes): record.account = try r.string(r.length())
-            case (Field.gateway, Wire.bytes): record.gateway = try r.string(r.length())
-            case (Field.provider, Wire.bytes): record.provider = try r.string(r.length())
-            case (Field.model, Wire.bytes): record.model = try r.string(r.length())
-            case (Field.path, Wire.bytes): record.path = try r.string(r.length())
-            case (Field.method, Wire.bytes): record.method = try r.string(r.length())
-            case (Field.statusCode, Wire.varint):
+            case (.createdAt, Wire.varint): record.createdAt = try r.zigzag()
+            case (.account, Wire.bytes): record.account = try r.string(r.length())
+            case (.gateway, Wire.bytes): record.gateway = try r.string(r.length())
+            case (.provider, Wire.bytes): record.provider = try r.string(r.length())
+            case (.model, Wire.bytes): record.model = try r.string(r.length())
+            case (.path, Wire.bytes): record.path = try r.string(r.length())
+            case (.method, Wire.bytes): record.method = try r.string(r.length())
+            case (.statusCode, Wire.varint):
                 let code = try r.zigzag()
                 guard let status = Int(exactly: code) else { throw SegmentError(.corrupt, "status out of range") }
                 record.statusCode = status
-            case (Field.success, Wire.varint): record.success = try r.varint() != 0
-            case (Field.stream, Wire.varint): record.stream = try r.varint() != 0
-            case (Field.durationMicros, Wire.varint): record.durationMicros = try r.zigzag()
-            case (Field.ttftMicros, Wire.varint): record.ttftMicros = try r.zigzag()
-            case (Field.tokensIn, Wire.varint): record.usage.tokensIn = try r.zigzag()
-            case (Field.cachedTokensIn, Wire.varint): record.usage.cachedTokensIn = try r.zigzag()
-            case (Field.cacheWriteTokens, Wire.varint): record.usage.cacheWriteTokens = try r.zigzag()
-            case (Field.cacheWrite1hTokens, Wire.varint): record.usage.cacheWrite1hTokens = try r.zigzag()
-            case (Field.tokensOut, Wire.varint): record.usage.tokensOut = try r.zigzag()
-            case (Field.reasoningTokens, Wire.varint): record.usage.reasoningTokens = try r.zigzag()
-            case (Field.serviceTier, Wire.bytes): record.usage.serviceTier = try r.string(r.length())
-            case (Field.requestSize, Wire.varint): record.requestSize = try r.zigzag()
-            case (Field.responseSize, Wire.varint): record.responseSize = try r.zigzag()
-            case (Field.error, Wire.bytes): record.error = try r.string(r.length())
-            case (Field.metadata, Wire.bytes):
+            case (.success, Wire.varint): record.success = try r.varint() != 0
+            case (.stream, Wire.varint): record.stream = try r.varint() != 0
+            case (.durationMicros, Wire.varint): record.durationMicros = try r.zigzag()
+            case (.ttftMicros, Wire.varint): record.ttftMicros = try r.zigzag()
+            case (.tokensIn, Wire.varint): record.usage.tokensIn = try r.zigzag()
+            case (.cachedTokensIn, Wire.varint): record.usage.cachedTokensIn = try r.zigzag()
+            case (.cacheWriteTokens, Wire.varint): record.usage.cacheWriteTokens = try r.zigzag()
+            case (.cacheWrite1hTokens, Wire.varint): record.usage.cacheWrite1hTokens = try r.zigzag()
+            case (.tokensOut, Wire.varint): record.usage.tokensOut = try r.zigzag()
+            case (.reasoningTokens, Wire.varint): record.usage.reasoningTokens = try r.zigzag()
+            case (.serviceTier, Wire.bytes): record.usage.serviceTier = try r.string(r.length())
+            case (.requestSize, Wire.varint): record.requestSize = try r.zigzag()
+            case (.responseSize, Wire.varint): record.responseSize = try r.zigzag()
+            case (.error, Wire.bytes): record.error = try r.string(r.length())
+            case (.metadata, Wire.bytes):
                 let n = try r.length()
                 var nested = WireReader(r.buffer, from: r.position, to: r.position + n)
                 record.metadata.append(try decodeMetadata(&nested))
                 r.position += n
-            case (Field.requestHeader, Wire.bytes):
+            case (.requestHeader, Wire.bytes):
                 let n = try r.length()
                 var nested = WireReader(r.buffer, from: r.position, to: r.position + n)
                 record.requestHeaders.append(try decodeHeader(&nested))
                 r.position += n
-            case (Field.responseHeader, Wire.bytes):
+            case (.responseHeader, Wire.bytes):
                 let n = try r.length()
                 var nested = WireReader(r.buffer, from: r.position, to: r.position + n)
                 record.responseHeaders.append(try decodeHeader(&nested))
                 r.position += n
-            case (Field.requestBody, Wire.bytes): record.requestBody = try r.bytes(r.length())
-            case (Field.responseBody, Wire.bytes): record.responseBody = try r.bytes(r.length())
-            case (Field.payloadStored, Wire.varint): record.payloadStored = try r.varint() != 0
-            case (Field.logged, Wire.varint): record.logged = try r.varint() != 0
-            case (Field.eventID, Wire.bytes): record.eventID = try r.string(r.length())
-            case (Field.attempt, Wire.varint):
+            case (.requestBody, Wire.bytes): record.requestBody = try r.bytes(r.length())
+            case (.responseBody, Wire.bytes): record.responseBody = try r.bytes(r.length())
+            case (.payloadStored, Wire.varint): record.payloadStored = try r.varint() != 0
+            case (.logged, Wire.varint): record.logged = try r.varint() != 0
+            case (.eventID, Wire.bytes): record.eventID = try r.string(r.length())
+            case (.attempt, Wire.varint):
                 guard let attempt = Int(exactly: try r.zigzag()) else {
                     throw SegmentError(.corrupt, "attempt out of range")
                 }
                 record.attempt = attempt
-            case (Field.step, Wire.varint):
+            case (.step, Wire.varint):
                 guard let step = Int(exactly: try r.zigzag()) else { throw SegmentError(.corrupt, "step out of range") }
                 record.step = step
-            case (Field.cached, Wire.varint): record.cached = try r.varint() != 0
-            case (Field.refusal, Wire.bytes):
+            case (.cached, Wire.varint): record.cached = try r.varint() != 0
+            case (.refusal, Wire.bytes):
                 // A refusal this build does not know still marks a usage record; it is read as none.
                 record.refusal = GatewayRefusal(rawValue: try r.string(r.length()))
-            case (Field.customCost, Wire.bytes):
+            case (.customCost, Wire.bytes):
                 let n = try r.length()
                 var nested = WireReader(r.buffer, from: r.position, to: r.position + n)
                 record.customCost = try decodeCustomCost(&nested)

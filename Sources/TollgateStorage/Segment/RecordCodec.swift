@@ -13,45 +13,6 @@ public enum RecordCodec {
         static let bytes: UInt64 = 2
     }
 
-    enum Field {
-        static let id: UInt64 = 1
-        static let createdAt: UInt64 = 2
-        static let account: UInt64 = 3
-        static let gateway: UInt64 = 4
-        static let provider: UInt64 = 5
-        static let model: UInt64 = 6
-        static let path: UInt64 = 7
-        static let method: UInt64 = 8
-        static let statusCode: UInt64 = 9
-        static let success: UInt64 = 10
-        static let stream: UInt64 = 11
-        static let durationMicros: UInt64 = 12
-        static let ttftMicros: UInt64 = 13
-        static let tokensIn: UInt64 = 14
-        static let cachedTokensIn: UInt64 = 15
-        static let cacheWriteTokens: UInt64 = 16
-        static let cacheWrite1hTokens: UInt64 = 17
-        static let tokensOut: UInt64 = 18
-        static let reasoningTokens: UInt64 = 19
-        static let serviceTier: UInt64 = 20
-        static let requestSize: UInt64 = 21
-        static let responseSize: UInt64 = 22
-        static let error: UInt64 = 23
-        static let metadata: UInt64 = 24
-        static let requestHeader: UInt64 = 25
-        static let responseHeader: UInt64 = 26
-        static let requestBody: UInt64 = 27
-        static let responseBody: UInt64 = 28
-        static let payloadStored: UInt64 = 29
-        static let customCost: UInt64 = 30
-        static let logged: UInt64 = 31
-        static let eventID: UInt64 = 32
-        static let attempt: UInt64 = 33
-        static let step: UInt64 = 34
-        static let cached: UInt64 = 35
-        static let refusal: UInt64 = 36
-    }
-
     /// The nested `customCost` message: either `total`, or `perTokenIn` and `perTokenOut` (picodollars).
     enum CustomCostField {
         static let total: UInt64 = 1
@@ -110,32 +71,32 @@ public enum RecordCodec {
 
     static func encode(_ r: LogRecord, into w: inout BoundedWriter) {
         w.u8(version)
-        w.varint(Field.id << 3 | Wire.bytes)
+        w.key(.id, Wire.bytes)
         w.varint(16)
         w.bigEndian(r.id.high)
         w.bigEndian(r.id.low)
-        w.int(Field.createdAt, r.createdAt)
-        w.string(Field.account, r.account)
-        w.string(Field.gateway, r.gateway)
-        w.string(Field.provider, r.provider)
-        if let model = r.model { w.string(Field.model, model) }
-        w.string(Field.path, r.path)
-        w.string(Field.method, r.method)
-        w.int(Field.statusCode, Int64(r.statusCode))
-        w.bool(Field.success, r.success)
-        w.bool(Field.stream, r.stream)
-        w.int(Field.durationMicros, r.durationMicros)
-        w.int(Field.ttftMicros, r.ttftMicros)
-        w.int(Field.tokensIn, r.usage.tokensIn)
-        w.int(Field.cachedTokensIn, r.usage.cachedTokensIn)
-        w.int(Field.cacheWriteTokens, r.usage.cacheWriteTokens)
-        w.int(Field.cacheWrite1hTokens, r.usage.cacheWrite1hTokens)
-        w.int(Field.tokensOut, r.usage.tokensOut)
-        w.int(Field.reasoningTokens, r.usage.reasoningTokens)
-        if let tier = r.usage.serviceTier { w.string(Field.serviceTier, tier) }
-        w.int(Field.requestSize, r.requestSize)
-        w.int(Field.responseSize, r.responseSize)
-        if let error = r.error { w.string(Field.error, error) }
+        w.int(.createdAt, r.createdAt)
+        w.string(.account, r.account)
+        w.string(.gateway, r.gateway)
+        w.string(.provider, r.provider)
+        if let model = r.model { w.string(.model, model) }
+        w.string(.path, r.path)
+        w.string(.method, r.method)
+        w.int(.statusCode, Int64(r.statusCode))
+        w.bool(.success, r.success)
+        w.bool(.stream, r.stream)
+        w.int(.durationMicros, r.durationMicros)
+        w.int(.ttftMicros, r.ttftMicros)
+        w.int(.tokensIn, r.usage.tokensIn)
+        w.int(.cachedTokensIn, r.usage.cachedTokensIn)
+        w.int(.cacheWriteTokens, r.usage.cacheWriteTokens)
+        w.int(.cacheWrite1hTokens, r.usage.cacheWrite1hTokens)
+        w.int(.tokensOut, r.usage.tokensOut)
+        w.int(.reasoningTokens, r.usage.reasoningTokens)
+        if let tier = r.usage.serviceTier { w.string(.serviceTier, tier) }
+        w.int(.requestSize, r.requestSize)
+        w.int(.responseSize, r.responseSize)
+        if let error = r.error { w.string(.error, error) }
         for entry in r.metadata {
             var nested = WireWriter(capacity: 32)
             nested.string(MetadataField.key, entry.key)
@@ -146,20 +107,20 @@ public enum RecordCodec {
                 nested.u64(d.bitPattern)
             case .bool(let b): nested.bool(MetadataField.bool, b)
             }
-            w.varint(Field.metadata << 3 | Wire.bytes)
+            w.key(.metadata, Wire.bytes)
             w.lengthPrefixed(nested.bytes)
         }
-        for header in r.requestHeaders { w.header(Field.requestHeader, header) }
-        for header in r.responseHeaders { w.header(Field.responseHeader, header) }
+        for header in r.requestHeaders { w.header(.requestHeader, header) }
+        for header in r.responseHeaders { w.header(.responseHeader, header) }
         if !r.requestBody.isEmpty {
-            w.varint(Field.requestBody << 3 | Wire.bytes)
+            w.key(.requestBody, Wire.bytes)
             w.lengthPrefixed(r.requestBody)
         }
         if !r.responseBody.isEmpty {
-            w.varint(Field.responseBody << 3 | Wire.bytes)
+            w.key(.responseBody, Wire.bytes)
             w.lengthPrefixed(r.responseBody)
         }
-        if !r.payloadStored { w.bool(Field.payloadStored, false) }
+        if !r.payloadStored { w.bool(.payloadStored, false) }
         if let custom = r.customCost {
             var nested = WireWriter(capacity: 24)
             switch custom {
@@ -168,15 +129,15 @@ public enum RecordCodec {
                 nested.int(CustomCostField.perTokenIn, input)
                 nested.int(CustomCostField.perTokenOut, output)
             }
-            w.varint(Field.customCost << 3 | Wire.bytes)
+            w.key(.customCost, Wire.bytes)
             w.lengthPrefixed(nested.bytes)
         }
-        if !r.logged { w.bool(Field.logged, false) }
-        if let eventID = r.eventID { w.string(Field.eventID, eventID) }
-        if r.attempt != 1 { w.int(Field.attempt, Int64(r.attempt)) }
-        if let step = r.step { w.int(Field.step, Int64(step)) }
-        if r.cached { w.bool(Field.cached, true) }
-        if let refusal = r.refusal { w.string(Field.refusal, refusal.rawValue) }
+        if !r.logged { w.bool(.logged, false) }
+        if let eventID = r.eventID { w.string(.eventID, eventID) }
+        if r.attempt != 1 { w.int(.attempt, Int64(r.attempt)) }
+        if let step = r.step { w.int(.step, Int64(step)) }
+        if r.cached { w.bool(.cached, true) }
+        if let refusal = r.refusal { w.string(.refusal, refusal.rawValue) }
     }
 }
 
@@ -244,39 +205,47 @@ struct BoundedWriter {
         if written == nil { lengthPrefixed(Array(string.utf8)) }
     }
 
+    /// A field's key: its number and wire type.
     @inline(__always)
-    fileprivate mutating func int(_ field: UInt64, _ value: Int64) {
-        varint(field << 3 | RecordCodec.Wire.varint)
+    fileprivate mutating func key(_ field: RecordField, _ wire: UInt64) {
+        varint(field.rawValue << 3 | wire)
+    }
+
+    @inline(__always)
+    fileprivate mutating func int(_ field: RecordField, _ value: Int64) {
+        key(field, RecordCodec.Wire.varint)
         varint(UInt64(bitPattern: (value << 1) ^ (value >> 63)))
     }
 
     @inline(__always)
-    fileprivate mutating func int(_ field: UInt64, _ value: Int64?) {
+    fileprivate mutating func int(_ field: RecordField, _ value: Int64?) {
         if let value { int(field, value) }
     }
 
     @inline(__always)
-    fileprivate mutating func bool(_ field: UInt64, _ value: Bool) {
-        varint(field << 3 | RecordCodec.Wire.varint)
+    fileprivate mutating func bool(_ field: RecordField, _ value: Bool) {
+        key(field, RecordCodec.Wire.varint)
         u8(value ? 1 : 0)
     }
 
     @inline(__always)
-    fileprivate mutating func string(_ field: UInt64, _ value: String) {
-        varint(field << 3 | RecordCodec.Wire.bytes)
+    fileprivate mutating func string(_ field: RecordField, _ value: String) {
+        key(field, RecordCodec.Wire.bytes)
         lengthPrefixed(value)
     }
 
     /// A nested header message: its length is computed first, so it is written in place.
-    fileprivate mutating func header(_ field: UInt64, _ header: Header) {
+    fileprivate mutating func header(_ field: RecordField, _ header: Header) {
         let name = header.name.utf8.count
         let value = header.value.utf8.count
         let nestedLength =
             2 + WireWriter.varintSize(UInt64(name)) + name + WireWriter.varintSize(UInt64(value)) + value
-        varint(field << 3 | RecordCodec.Wire.bytes)
+        key(field, RecordCodec.Wire.bytes)
         varint(UInt64(nestedLength))
-        string(RecordCodec.HeaderField.name, header.name)
-        string(RecordCodec.HeaderField.value, header.value)
+        varint(RecordCodec.HeaderField.name << 3 | RecordCodec.Wire.bytes)
+        lengthPrefixed(header.name)
+        varint(RecordCodec.HeaderField.value << 3 | RecordCodec.Wire.bytes)
+        lengthPrefixed(header.value)
     }
 }
 
@@ -300,13 +269,4 @@ extension WireWriter {
         lengthPrefixed(value)
     }
 
-    static func varintSize(_ value: UInt64) -> Int {
-        var n = 1
-        var v = value >> 7
-        while v != 0 {
-            n += 1
-            v >>= 7
-        }
-        return n
-    }
 }

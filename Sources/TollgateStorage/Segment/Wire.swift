@@ -55,6 +55,17 @@ struct WireWriter {
         }
     }
 
+    /// The bytes `varint(value)` writes.
+    static func varintSize(_ value: UInt64) -> Int {
+        var n = 1
+        var v = value >> 7
+        while v != 0 {
+            n += 1
+            v >>= 7
+        }
+        return n
+    }
+
     mutating func id(_ id: LogIDBytes) {
         withUnsafeBytes(of: id.high.bigEndian) { bytes.append(contentsOf: $0) }
         withUnsafeBytes(of: id.low.bigEndian) { bytes.append(contentsOf: $0) }

@@ -1,0 +1,143 @@
+import TollgateModel
+
+/// A log record's fields as the store keeps them, declared once: each field's number in the record encoding (the
+/// raw value; FORMAT.md, "Record encoding"), and, for the fields a segment's columns frame holds, the column's tag
+/// and how it is stored (`column`; FORMAT.md, "Columns frame"). The record codec, the columns' writer and reader,
+/// the listing through segment columns and the index entries read from them all follow this declaration. Numbers
+/// and tags are on disk: a new field takes new ones, and neither is ever reused.
+public enum RecordField: UInt64, CaseIterable, Sendable {
+    case id = 1
+    case createdAt, account, gateway, provider, model, path, method, statusCode, success, stream, durationMicros
+    case ttftMicros, tokensIn, cachedTokensIn, cacheWriteTokens, cacheWrite1hTokens, tokensOut, reasoningTokens
+    case serviceTier, requestSize, responseSize, error, metadata, requestHeader, responseHeader, requestBody
+    case responseBody, payloadStored, customCost, logged, eventID, attempt, step, cached, refusal
+
+    /// The field's column in a segment's columns frame, nil for what only the record holds (headers, bodies).
+    ///
+    /// Tags 1–21 are the columns every sealed segment has had (2 and 3, where each record is, are not fields:
+    /// `LogColumn.offset` and `.length`); 22–34 carry the rest of what a log listing shows, so a sealed segment
+    /// answers a listing without the catalog.
+    public var column: (tag: UInt64, kind: LogColumn.Kind)? {
+        switch self {
+        case .id: (1, .ids)
+        case .createdAt: (4, .deltaZigzags)
+        case .account: (5, .strings)
+        case .gateway: (6, .strings)
+        case .provider: (7, .strings)
+        case .model: (8, .strings)
+        case .statusCode: (9, .varints)
+        case .success: (10, .bitmap)
+        case .stream: (11, .bitmap)
+        case .tokensIn: (12, .nullable)
+        case .tokensOut: (13, .nullable)
+        case .cachedTokensIn: (14, .nullable)
+        case .cacheWriteTokens: (15, .nullable)
+        case .cacheWrite1hTokens: (16, .nullable)
+        case .reasoningTokens: (17, .nullable)
+        case .durationMicros: (18, .zigzags)
+        case .ttftMicros: (19, .nullable)
+        case .requestSize: (20, .zigzags)
+        case .responseSize: (21, .zigzags)
+        case .method: (22, .strings)
+        case .path: (23, .strings)
+        case .serviceTier: (24, .strings)
+        case .error: (25, .strings)
+        case .metadata: (26, .strings)
+        case .payloadStored: (27, .bitmap)
+        case .customCost: (28, .bitmap)
+        case .logged: (29, .bitmap)
+        case .eventID: (30, .strings)
+        case .attempt: (31, .zigzags)
+        case .step: (32, .nullable)
+        case .cached: (33, .bitmap)
+        case .refusal: (34, .strings)
+        case .requestHeader, .responseHeader, .requestBody, .responseBody: nil
+        }
+    }
+
+    /// The value of a `.strings` column's field in `record`.
+    func string(of record: LogRecord) -> String? {
+        switch self {
+        case .account: record.account
+        case .gateway: record.gateway
+        case .provider: record.provider
+        case .model: record.model
+        case .method: record.method
+        case .path: record.path
+        case .serviceTier: record.usage.serviceTier
+        case .error: record.error
+        case .metadata: LogMetadataJSON.encode(record.metadata)
+        case .eventID: record.eventID
+        case .refusal: record.refusal?.rawValue
+        default: preconditionFailure("\(self) has no string column")
+        }
+    }
+
+    /// The value of an integer column's field (`.varints`, `.zigzags`, `.nullable`) in `record`.
+    func integer(of record: LogRecord) -> Int64? {
+        switch self {
+        case .statusCode: Int64(UInt16(clamping: record.statusCode))
+        case .durationMicros: record.durationMicros
+        case .requestSize: record.requestSize
+        case .responseSize: record.responseSize
+        case .attempt: Int64(record.attempt)
+        case .tokensIn: record.usage.tokensIn
+        case .tokensOut: record.usage.tokensOut
+        case .cachedTokensIn: record.usage.cachedTokensIn
+        case .cacheWriteTokens: record.usage.cacheWriteTokens
+        case .cacheWrite1hTokens: record.usage.cacheWrite1hTokens
+        case .reasoningTokens: record.usage.reasoningTokens
+        case .ttftMicros: record.ttftMicros
+        case .step: record.step.map { Int64($0) }
+        default: preconditionFailure("\(self) has no integer column")
+        }
+    }
+
+    /// The value of a `.bitmap` column's field in `record`.
+    func flag(of record: LogRecord) -> Bool {
+        switch self {
+        case .success: record.success
+        case .stream: record.stream
+        case .payloadStored: record.payloadStored
+        case .customCost: record.customCost != nil
+        case .logged: record.logged
+        case .cached: record.cached
+        default: preconditionFailure("\(self) has no flag column")
+        }
+    }
+
+    /// What a flag reads as where it was not written: the record encoding's default for the field.
+    var absentFlag: Bool { self == .payloadStored || self == .logged }
+
+    /// What an integer reads as where it was not written.
+    var absentInteger: Int64? {
+        switch column?.kind {
+        case .nullable: nil
+        default: self == .attempt ? 1 : 0
+        }
+    }
+
+    /// The column's kind; traps for a field without one.
+    var kind: LogColumn.Kind {
+        guard let column else { preconditionFailure("\(self) has no column") }
+        return column.kind
+    }
+
+    /// The fields with a column of each kind that is stored in a per-kind array, and each one's position in its
+    /// array (`slot`).
+    static let stringColumns = allCases.filter { $0.column?.kind == .strings }
+    static let integerColumns = allCases.filter {
+        [LogColumn.Kind.varints, .zigzags, .nullable].contains($0.column?.kind)
+    }
+    static let flagColumns = allCases.filter { $0.column?.kind == .bitmap }
+    private static let slots: [Int] = {
+        var slots = [Int](repeating: -1, count: allCases.count + 1)
+        for list in [stringColumns, integerColumns, flagColumns] {
+            for (slot, field) in list.enumerated() { slots[Int(field.rawValue)] = slot }
+        }
+        return slots
+    }()
+
+    /// The field's position among the columns of its kind (`stringColumns`, `integerColumns`, `flagColumns`).
+    var slot: Int { Self.slots[Int(rawValue)] }
+}
