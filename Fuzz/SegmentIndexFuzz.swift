@@ -120,7 +120,10 @@ public func initialize(
     }
     let offsets = (0..<9).map { UInt64(SegmentFormat.fileHeaderSize + 120 * $0) }
     let lengths = (0..<9).map { UInt32(110 + $0) }
-    let payload = SegmentIndex.encode(ids: ids, offsets: offsets, lengths: lengths)
+    var payload: [UInt8] = []
+    SegmentIndex.encode(ids: ids, offsets: offsets, lengths: lengths, order: SegmentIndex.order(of: ids)) {
+        payload.append(contentsOf: $0)
+    }
     var tail: [UInt8] = []
     SegmentFormat.appendFrame(type: .index, flags: 0, payload: payload, to: &tail)
     let indexOffset = UInt64(SegmentFormat.fileHeaderSize)

@@ -7,4 +7,5 @@ scripts/deps.sh python3-venv
 scripts/format.sh
 swift build --build-tests
 swift test --skip-build --parallel --num-workers 2
+scripts/fuzz-all.sh 3
 TOLLGATE_BIN="$(swift build --show-bin-path)/tollgate" scripts/interop.sh

@@ -171,12 +171,12 @@ extension Catalog {
         }
         var added = 0
         sealedLogs.withActive { active in
+            // Each log read in place: a copy of it would retain and release every text of its record.
             for i in logs.indices where fresh[i] {
-                let log = logs[i]
-                let seq = log.location.segment
-                let charged = log.charges
+                let seq = logs[i].location.segment
+                let charged = logs[i].charges
                 if active[seq, default: ActiveSegmentLogs(segment: seq)].append(
-                    log.record, at: log.location, cost: charged.cost, saved: charged.saved)
+                    logs[i].record, at: logs[i].location, cost: charged.cost, saved: charged.saved)
                 {
                     added += 1
                 }
