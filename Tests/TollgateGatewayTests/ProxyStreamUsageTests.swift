@@ -247,6 +247,48 @@ struct ProxyStreamUsageTests {
         }
     }
 
+    /// Without a log, the bodies are read for model and usage after their bytes were sent on. Responses whole in one
+    /// part and in pieces sent apart, one after the other on a kept-alive connection: each record gets its own
+    /// request's model and its own response's usage, none of the next one's.
+    @Test func bodiesWithoutALogAreReadAfterTheyPassed() async throws {
+        let upstream = try await TestUpstream { request, responder in
+            let n = Int(request.bodyText.split(separator: "-").last?.prefix { $0.isNumber } ?? "") ?? 0
+            let body =
+                #"{"id":"c\#(n)","model":"gpt-4o-mini","choices":[{"message":{"content":"hi"}}],"#
+                + #""usage":{"prompt_tokens":\#(10 + n),"completion_tokens":\#(n)}}"#
+            guard n % 2 == 1 else { return try await responder.respond(.ok, Self.json, body: body) }
+            // In three pieces, each flushed on its own: the usage arrives in the last.
+            let cut = body.utf8.count / 3
+            try await responder.head(.ok, Self.json + [("content-length", String(body.utf8.count))])
+            try await responder.body(String(body.prefix(cut)))
+            try await responder.body(String(body.dropFirst(cut).prefix(cut)))
+            try await responder.body(String(body.dropFirst(2 * cut)))
+            try await responder.end()
+        }
+        defer { Task { await upstream.shutdown() } }
+        try await TestGateway.with(upstreams: ["openai": upstream.baseURL + "/v1"]) { gateway in
+            try await TestClient.with(port: gateway.port) { client in
+                for n in 0..<6 {
+                    let response = try await client.request(
+                        .POST, TestGateway.path("openai", "/chat/completions"),
+                        headers: Self.json + [("cf-aig-collect-log", "false")],
+                        body: #"{"model":"model-\#(n)","messages":[]}"#)
+                    #expect(response.status == 200)
+                    #expect(response.text.contains(#""prompt_tokens":\#(10 + n)"#))
+                }
+            }
+            let exchanges = await gateway.sink.wait(for: 6)
+            #expect(exchanges.count == 6)
+            for (n, exchange) in exchanges.enumerated() {
+                #expect(exchange.logged == false)
+                #expect(exchange.requestBody.isEmpty && exchange.responseBody.isEmpty)
+                #expect(exchange.requestSummary?.model == "model-\(n)")
+                #expect(exchange.responseUsage?.usage.tokensIn == Int64(10 + n), "request \(n)")
+                #expect(exchange.responseUsage?.usage.tokensOut == Int64(n), "request \(n)")
+            }
+        }
+    }
+
     @Test func aRequestWithoutALogIsStillPriced() async throws {
         // No log is kept, but the request counts in usage and costs: its usage is asked for all the same, and the
         // client still sees the stream it asked for.

@@ -57,6 +57,12 @@ final class ProxyExchange {
     /// Where the exchange is in its life; every decision is taken there.
     @exclusivity(unchecked) var machine: ExchangeStateMachine
 
+    /// Body parts the scanners have not read yet. They are read once the parts are on their way (after the flush
+    /// that sends them, `scanPassedParts()`), so reading them is not on the path of the bytes; whatever is left is
+    /// read before the record is made. References to the buffers being sent, not copies.
+    @exclusivity(unchecked) var unscannedRequest = PassedParts()
+    @exclusivity(unchecked) var unscannedResponse = PassedParts()
+
     // Request side.
     @exclusivity(unchecked) var requestScanner = RequestSummaryScanner()
     @exclusivity(unchecked) var requestBody: [UInt8] = []
@@ -123,7 +129,7 @@ final class ProxyExchange {
     /// A request body part passed: counted, read, and copied when the record or a retry needs it.
     func captureRequest(_ buffer: ByteBuffer) {
         requestSize += Int64(buffer.readableBytes)
-        if !capturesBodies { buffer.withUnsafeReadableBytes { requestScanner.feed($0) } }
+        if !capturesBodies { unscannedRequest.append(buffer) }
         guard capturesBodies || machine.idempotent else { return }
         Self.append(buffer, to: &requestBody, limit: captureLimit)
     }
@@ -131,9 +137,16 @@ final class ProxyExchange {
     /// A response body part passed: counted, read, and copied when the record keeps it.
     func captureResponse(_ buffer: ByteBuffer) {
         responseSize += Int64(buffer.readableBytes)
-        if responseScanner != nil { buffer.withUnsafeReadableBytes { responseScanner!.feed($0) } }
+        if responseScanner != nil { unscannedResponse.append(buffer) }
         guard capturesBodies else { return }
         Self.append(buffer, to: &responseBody, limit: captureLimit)
+    }
+
+    /// Lets the scanners read the body parts that passed since they last did.
+    func scanPassedParts() {
+        unscannedRequest.drain { buffer in buffer.withUnsafeReadableBytes { requestScanner.feed($0) } }
+        guard responseScanner != nil else { return unscannedResponse.removeAll() }
+        unscannedResponse.drain { buffer in buffer.withUnsafeReadableBytes { responseScanner!.feed($0) } }
     }
 
     /// Copies `buffer`'s bytes onto `bytes`, up to `limit` bytes in all (one copy, not byte by byte).
@@ -158,6 +171,7 @@ final class ProxyExchange {
         responseBody = []
         responseSize = 0
         responseScanner = nil
+        unscannedResponse.removeAll()
         usageFilter = nil
     }
 
@@ -182,6 +196,7 @@ final class ProxyExchange {
             headers.reserveCapacity(recordedHeaders.count)
             for (name, value) in recordedHeaders { headers.append((name, value)) }
         }
+        scanPassedParts()
         var exchange = Exchange(
             id: id, startedAt: id.milliseconds, account: account, gateway: gateway, provider: provider,
             method: method.rawValue, path: path, query: query, requestHeaders: headers, requestBody: requestBody,
@@ -202,5 +217,31 @@ final class ProxyExchange {
             exchange.readsUsage = api != .none
         }
         return exchange
+    }
+}
+
+/// Body parts held for a scanner until the flush that sends them: one part (the usual small body) without an
+/// array, more in one.
+struct PassedParts {
+    private var first: ByteBuffer?
+    private var more: [ByteBuffer] = []
+
+    mutating func append(_ buffer: ByteBuffer) {
+        if first == nil { first = buffer } else { more.append(buffer) }
+    }
+
+    /// Hands every part to `read`, in order, and forgets them.
+    mutating func drain(_ read: (ByteBuffer) -> Void) {
+        guard let part = first else { return }
+        first = nil
+        read(part)
+        guard !more.isEmpty else { return }
+        for part in more { read(part) }
+        more.removeAll(keepingCapacity: true)
+    }
+
+    mutating func removeAll() {
+        first = nil
+        more.removeAll()
     }
 }

@@ -688,6 +688,8 @@ extension ProxyHandler: UpstreamDelegate {
 
     func upstreamReadComplete() {
         if let context { flushClient(context) }
+        // What was just sent is read for its usage now, after it left.
+        exchange?.scanPassedParts()
     }
 
     func upstreamWritabilityChanged(isWritable: Bool) {

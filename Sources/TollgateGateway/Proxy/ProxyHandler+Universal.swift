@@ -219,6 +219,7 @@ extension ProxyHandler {
             exchange.capturesBodies || exchange.machine.keepsBody
             ? Array(step.body.prefix(exchange.captureLimit)) : []
         exchange.requestScanner = RequestSummaryScanner()
+        exchange.unscannedRequest.removeAll()
         if !exchange.capturesBodies { step.body.withUnsafeBytes { exchange.requestScanner.feed($0) } }
     }
 }

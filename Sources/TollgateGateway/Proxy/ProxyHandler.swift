@@ -130,6 +130,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         flushUpstreamIfNeeded()
+        // The request body parts just forwarded are read for the record now, after they left.
+        exchange?.scanPassedParts()
         context.fireChannelReadComplete()
     }
 
