@@ -13,15 +13,17 @@
 #   BENCH=controls scripts/bench-proxy.sh [seconds]   # controls configured but never acting, beside controls off:
 #     a rate limit never reached, retries configured (3 attempts) on a provider that never fails; the runs alternate
 #     (off, rate limit, retries, twice) and each is compared with the mean of the two runs with controls off
+#   BENCH=single scripts/bench-proxy.sh [seconds]   # one connection only: direct, nginx, Tollgate with logging on
+#     and off (the overhead over calling the mock directly)
+#   BIN=path scripts/bench-proxy.sh …   # that tollgate binary instead of a release build of this checkout
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh nginx-light wrk
 duration="${1:-10}"
 mode="${BENCH:-all}"
-swift build -c release --product tollgate >/dev/null
-bin=.build/release/tollgate
 work=$(mktemp -d)
 source scripts/lib-servers.sh
+release_binary
 
 mock_port=$(free_port); nginx_port=$(free_port); gw_port=$(free_port)
 "$bin" mock-provider --port "$mock_port" >/dev/null 2>&1 & pids+=($!)
@@ -61,10 +63,10 @@ nginx -c "$work/nginx.conf" -p "$work" & pids+=($!)
 wait_port "$nginx_port"
 
 # A free account at 99 % of its 100,000-log month before the run.
-[ "$mode" = cache ] || [ "$mode" = controls ] || "$bin" generate --data "$work/data" --account quota99 --records 99000 --days 1 --no-payload --seed 7 >/dev/null 2>&1
+[ "$mode" != all ] || "$bin" generate --data "$work/data" --account quota99 --records 99000 --days 1 --no-payload --seed 7 >/dev/null 2>&1
 # Logs past their retention (free tier: 30 days), for a retention and compaction pass during the last run.
 expired_records="${EXPIRED_RECORDS:-500000}"
-[ "$mode" = cache ] || [ "$mode" = controls ] || "$bin" generate --data "$work/data" --account expired --records "$expired_records" --days 20 --seed 9 \
+[ "$mode" != all ] || "$bin" generate --data "$work/data" --account expired --records "$expired_records" --days 20 --seed 9 \
     --end "$(date -u -d '45 days ago' +%Y-%m-%dT%H:%M:%SZ)" >/dev/null 2>&1
 
 TOLLGATE_ADMIN_TOKEN=bench "$bin" serve --port "$gw_port" --data "$work/data" \
@@ -159,6 +161,19 @@ if [ "$mode" = cache ]; then
     echo "| nginx → mock | 32 | $n_rps | $n_p50 | $n_p99 | |"
     echo "| tollgate → mock (logging on, no cache) | 32 | $t_rps | $t_p50 | $t_p99 | |"
     cache_run
+    exit 0
+fi
+if [ "$mode" = single ]; then
+    gw="http://127.0.0.1:$gw_port/v1/default/default/openai/chat/completions"
+    read -r d_rps d_p50 d_p99 d_err <<<"$(run direct "http://127.0.0.1:$mock_port/v1/chat/completions" 1)"
+    read -r n_rps n_p50 n_p99 n_err <<<"$(run nginx "http://127.0.0.1:$nginx_port/v1/chat/completions" 1)"
+    read -r t_rps t_p50 t_p99 t_err <<<"$(run tollgate "$gw" 1)"
+    read -r o_rps o_p50 o_p99 o_err <<<"$(run tollgate-nolog "$gw" 1 "$work/post-nolog.lua")"
+    echo "| mock direct | 1 | $d_rps | $d_p50 | $d_p99 | |"
+    echo "| nginx → mock | 1 | $n_rps | $n_p50 | $n_p99 | 1.00 |"
+    echo "| tollgate → mock (logging on) | 1 | $t_rps | $t_p50 | $t_p99 | $(python3 -c "print(f'{$t_rps/$n_rps:.2f}')") |"
+    echo "| tollgate → mock (cf-aig-collect-log: false) | 1 | $o_rps | $o_p50 | $o_p99 | $(python3 -c "print(f'{$o_rps/$n_rps:.2f}')") |"
+    for e in "$d_err" "$n_err" "$t_err" "$o_err"; do [ -n "$e" ] && echo "errors: $e" >&2; done
     exit 0
 fi
 for c in 1 32; do
