@@ -27,6 +27,11 @@ import TollgateModel
     @Test func createdOnceListedWithoutSecretRevokedAtOnce() async throws {
         let data = makeTemporaryDirectory()
         var harness = try await GatewayHarness.start(dataDirectory: data)
+        // Whichever gateway is running when the test ends, also when it ends early.
+        defer {
+            let running = harness
+            Task { try? await running.stop() }
+        }
         _ = try await harness.api("POST", "/api/v1/accounts", json: #"{"id":"acme"}"#)
         let token = try await Self.createToken(harness, account: "acme")
         #expect(token.token.hasPrefix("tg_") && token.token.utf8.count == 67)
@@ -154,6 +159,7 @@ import TollgateModel
 
     @Test func everyRouteWithOwnOtherRevokedAndNoToken() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         var tokens: [String: Token] = [:]
         var logIDs: [String: String] = [:]
         var revokedTokens: [String: Token] = [:]

@@ -17,6 +17,7 @@ import TollgateModel
         let harness = try await GatewayHarness.start { configuration in
             configuration.providers = configuration.providers.overriding("openai", baseURL: upstream.baseURL + "/v1")!
         }
+        defer { Task { try? await harness.stop() } }
         for account in ["acme", "globex"] {
             #expect(try await harness.api("POST", "/api/v1/accounts", json: #"{"id":"\#(account)"}"#).status == 201)
         }
@@ -100,6 +101,11 @@ import TollgateModel
     @Test func authenticationIsKeptAcrossRestarts() async throws {
         let data = makeTemporaryDirectory()
         var harness = try await GatewayHarness.start(dataDirectory: data)
+        // Whichever gateway is running when the test ends, also when it ends early.
+        defer {
+            let running = harness
+            Task { try? await running.stop() }
+        }
         _ = try await harness.api(
             "POST", "/api/v1/accounts/default/gateways", json: #"{"id":"locked","authentication":true}"#)
         let token = try await AccountTokenTests.createToken(harness, account: "default")

@@ -68,6 +68,7 @@ import TollgateStorage
 
     @Test func cacheHitsRefusalsAndAttemptsInLogsUsageAndReports() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         #expect(try await harness.api("POST", "/api/v1/prices", json: Self.price).status == 201)
 
         let first = exchange()
@@ -221,6 +222,7 @@ import TollgateStorage
     /// A cache hit and a refusal cost nothing, so they spend nothing of a spend limit; an answered request does.
     @Test func cacheHitsAndRefusalsSpendNothing() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         #expect(try await harness.api("POST", "/api/v1/prices", json: Self.price).status == 201)
         let limits = #"{"spend_limits":{"rules":[{"id":"daily","limit":"10","window":86400}]}}"#
         #expect(try await harness.api("PATCH", "/api/v1/accounts/default/gateways/default", json: limits).status == 200)
@@ -245,6 +247,11 @@ import TollgateStorage
             $0.store.segments.maxSegmentBytes = 4_096
             $0.store.segments.trainsDictionary = false
             $0.retention.enabled = false
+        }
+        // Whichever gateway is running when the test ends, also when it ends early.
+        defer {
+            let running = harness
+            Task { try? await running.stop() }
         }
         let alice = [MetadataEntry("user", .string("alice")), MetadataEntry("beta", .bool(true))]
         let bob = [MetadataEntry("user", .string("bob")), MetadataEntry("tries", .number(2))]

@@ -42,6 +42,7 @@ import TollgateStorage
                 .overriding("google-ai-studio", baseURL: upstream.baseURL)!
                 .overriding("aws-bedrock", baseURL: upstream.baseURL)!
         }
+        defer { Task { try? await harness.stop() } }
         _ = try await harness.api(
             "POST", "/api/v1/accounts/default/gateways", json: #"{"id":"locked","authentication":true}"#)
         let token = try await AccountTokenTests.createToken(harness, account: "default").token
