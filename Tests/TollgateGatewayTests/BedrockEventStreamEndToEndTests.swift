@@ -40,6 +40,7 @@ import TollgateModel
                     Provider(slug: "aws-bedrock", baseURL: upstream.baseURL, api: .bedrock)
                 ])
         }
+        defer { Task { try? await harness.stop() } }
         let model = "anthropic.claude-3-5-haiku-20241022-v1:0"
         // With the payload kept the usage is parsed from the captured body; without it, by the scanner as the
         // bytes pass.

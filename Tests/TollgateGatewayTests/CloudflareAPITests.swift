@@ -14,6 +14,7 @@ import Testing
 
     @Test func gatewaysCreateGetUpdateInTheEnvelope() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         let created = try await harness.api(
             "POST", Self.base,
             json: #"{"id":"prod","cache_invalidate_on_update":false,"cache_ttl":60,"collect_logs":true,"#
@@ -45,6 +46,7 @@ import Testing
 
     @Test func listPagesWithResultInfoAndSearch() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         for id in ["alpha", "beta", "gamma", "alphabet"] {
             #expect(try await harness.api("POST", Self.base, json: #"{"id":"\#(id)"}"#).status == 200)
         }
@@ -71,6 +73,7 @@ import Testing
 
     @Test func errorsInTheEnvelope() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         let cases: [(String, String, String?, Int, String)] = [
             ("GET", Self.base + "?per_page=0", nil, 400, "per_page"),
             ("GET", Self.base + "?order_by=id", nil, 400, "order_by"),
@@ -103,6 +106,7 @@ import Testing
 
     @Test func logsPageOrderFilterAndRead() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         for model in ["gpt-5-mini", "gpt-5-mini", "gpt-5", "gpt-5-mini", "gpt-5-mini"] {
             let proxied = try await harness.request(
                 "POST", "/v1/default/default/openai/chat/completions", headers: ["Content-Type": "application/json"],

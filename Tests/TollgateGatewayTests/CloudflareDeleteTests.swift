@@ -34,6 +34,7 @@ import Testing
 
     @Test func filtersArrayNarrowsTheListingInBothForms() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         try await proxy(harness, models: ["gpt-5-mini", "gpt-5-mini", "gpt-5", "gpt-5"])
         _ = try await harness.waitForLogs(count: 4)
 
@@ -68,6 +69,7 @@ import Testing
 
     @Test func deletingByFiltersTakesOnlyWhatMatchesAndKeepsUsage() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         try await proxy(harness, models: ["gpt-5-mini", "gpt-5", "gpt-5-mini", "gpt-5", "gpt-5-mini"])
         let before = try await harness.waitForLogs(count: 5)
         #expect(try await usageRequests(harness, 5) == 5)
@@ -108,6 +110,7 @@ import Testing
 
     @Test func deletingAGatewayTakesItsLogsAndStopsTheProxyForIt() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         #expect(
             try await harness.api("POST", "/api/v1/accounts/default/gateways", json: #"{"id":"prod"}"#).status == 201)
         try await proxy(harness, gateway: "prod", models: ["gpt-5", "gpt-5"])

@@ -20,6 +20,7 @@ import TollgateModel
 
     @Test func cohereChatIsLoggedWithBilledTokensPlainAndStreamed() async throws {
         let (harness, mock, port) = try await Self.start()
+        defer { Task { try? await harness.stop() } }
         let body =
             #"{"model":"command-a-03-2025","messages":[{"role":"user","content":"Tell me about large language models"}]}"#
         let streamed =
@@ -61,6 +62,7 @@ import TollgateModel
 
     @Test func cerebrasChatCompletionIsLoggedWithTokens() async throws {
         let (harness, mock, port) = try await Self.start()
+        defer { Task { try? await harness.stop() } }
         let body = #"{"model":"llama3.1-8b","messages":[{"role":"user","content":"What is Cloudflare?"}]}"#
         let direct = try await harness.request(
             "POST", "/v1/chat/completions", headers: ["Content-Type": "application/json"], body: Data(body.utf8),

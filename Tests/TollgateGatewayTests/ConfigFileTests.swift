@@ -142,6 +142,7 @@ import TollgateModel
 
     @Test func applyingTwiceChangesNothingAndAChangedSettingIsUpdated() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         let config = try ConfigFile.load(path: Self.example)
         let first = try await harness.gateway.apply(config.declarations)
         #expect(

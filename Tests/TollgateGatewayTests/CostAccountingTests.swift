@@ -18,6 +18,7 @@ import TollgateModel
 
     @Test func requestsArePricedByTheRowInForceAndReportEachTokenClass() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         let row = """
             {"provider":"openai","model":"tollgate-priced","effective_from":"2020-01-01","input":2.5,"output":10,
              "cached_input":"1.25","reasoning":12,"source":"test"}
@@ -49,6 +50,7 @@ import TollgateModel
 
     @Test func anthropicCacheWritesArePricedByTTLOnTopOfInput() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         let row = """
             {"provider":"anthropic","model":"tollgate-sonnet","effective_from":"2020-01-01","input":3,"output":15,
              "cached_input":0.3,"cache_write_5m":3.75,"cache_write_1h":6}
@@ -76,6 +78,7 @@ import TollgateModel
 
     @Test func customCostHeaderOverridesThePriceAndIsMarked() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         let headers = ["Content-Type": "application/json"]
         var perToken = headers
         perToken["cf-aig-custom-cost"] = #"{"per_token_in":0.000001,"per_token_out":2e-6}"#
@@ -113,6 +116,7 @@ import TollgateModel
 
     @Test func unknownModelsAreUnpricedAndProviderErrorsCostNothing() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         let headers = ["Content-Type": "application/json"]
         _ = try await harness.request(
             "POST", "/v1/default/default/openai/chat/completions", headers: headers,
@@ -134,6 +138,7 @@ import TollgateModel
 
     @Test func aCorrectedPriceRepricesThePeriodLikeAFreshIngest() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         let old =
             #"{"provider":"openai","model":"tollgate-repriced","effective_from":"2020-01-01","input":1,"output":2}"#
         #expect(try await harness.api("POST", "/api/v1/prices", json: old).status == 201)
@@ -174,6 +179,7 @@ import TollgateModel
 
     @Test func priceInputIsValidated() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         let cases: [(String, String)] = [
             (#"{"model":"m","effective_from":"2026-01-01","input":1,"output":1}"#, "provider"),
             (#"{"provider":"openai","model":"m","effective_from":"soon","input":1,"output":1}"#, "effective_from"),

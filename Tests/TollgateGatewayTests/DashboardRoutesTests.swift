@@ -9,6 +9,7 @@ import Testing
 @Suite struct DashboardRoutesTests {
     @Test func assetsAreServedWithoutTokenWithTypeETagAndPolicy() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         for asset in DashboardRoutes.assets {
             let answer = try await harness.request("GET", asset.route.path)
             #expect(answer.status == 200, "\(asset.route.path)")

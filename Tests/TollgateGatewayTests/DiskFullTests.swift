@@ -71,6 +71,7 @@ import TollgateStorage
             c.store.retryMaxMillis = 500
             c.store.segments.maxSegmentBytes = 8 << 20
         }
+        defer { Task { try? await harness.stop() } }
         do {
             try await fillGrowAndCheck(harness, disk: disk)
         } catch {
@@ -89,6 +90,7 @@ import TollgateStorage
             c.store.retryInitialMillis = 50
             c.store.retryMaxMillis = 200
         }
+        defer { Task { try? await harness.stop() } }
         do {
             try await followFaults(harness, faults: faults)
         } catch {

@@ -6,6 +6,7 @@ import TollgateModel
 @Suite(.serialized) struct GatewayAPITests {
     @Test func everyRouteNeedsTheAdminToken() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         for path in ["/api/v1/accounts", "/api/v1/accounts/default", "/api/v1/accounts/default/logs", "/api/v1/ingest"]
         {
             let none = try await harness.request("GET", path)
@@ -20,6 +21,7 @@ import TollgateModel
 
     @Test func accountsAndGatewaysLifecycle() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         let fresh = try await harness.api("/api/v1/accounts/default/gateways").json()
         #expect((fresh["gateways"] as? [[String: Any]])?.map { $0["id"] as? String } == ["default"])
 
@@ -48,6 +50,7 @@ import TollgateModel
 
     @Test func badInputNamesTheParameter() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         let cases: [(String, String, String?, Int, String)] = [
             ("POST", "/api/v1/accounts", #"{"id":"Not Valid"}"#, 400, "id"),
             ("POST", "/api/v1/accounts", #"{"id":"ok","tier":"gold"}"#, 400, "tier"),
@@ -76,6 +79,7 @@ import TollgateModel
 
     @Test func cursorPagesHaveNoDuplicatesOrGapsWhileInsertsContinue() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         let generator = LogIDGenerator()
         func record(_ i: Int) -> LogRecord {
             let id = generator.next()

@@ -8,6 +8,7 @@ import TollgateModel
 
     @Test func forwardsChatCompletionAndLogsItWithTokens() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         let direct = try await harness.request(
             "POST", "/v1/chat/completions", headers: ["Content-Type": "application/json"], body: Data(chatBody.utf8),
             base: "http://127.0.0.1:\(harness.mockPort)")
@@ -49,6 +50,7 @@ import TollgateModel
 
     @Test func streamWithUsageIsLoggedWithTokensAndWithoutUsageAsUnknown() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         let withUsage =
             #"{"model":"gpt-5-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"count to three"}]}"#
         let withoutUsage =
@@ -84,6 +86,7 @@ import TollgateModel
 
     @Test func anthropicStreamTokensComeFromMessageStartAndDelta() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         let body =
             #"{"model":"claude-sonnet-4-5","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"Say hi"}]}"#
         let response = try await harness.request(
@@ -104,6 +107,7 @@ import TollgateModel
 
     @Test func streamCutOffMidwayIsRecordedAsFailure() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         let body =
             #"{"model":"gpt-5-mini","stream":true,"messages":[{"role":"user","content":"tell me a long story"}]}"#
         _ = try? await harness.request(
@@ -118,6 +122,7 @@ import TollgateModel
 
     @Test func rejectsBadRequestsBeforeForwarding() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         let unknownAccount = try await harness.request(
             "POST", "/v1/nobody/default/openai/chat/completions", body: Data(chatBody.utf8))
         #expect(unknownAccount.status == 404)
@@ -147,6 +152,7 @@ import TollgateModel
 
     @Test func bodyOver25MBIsRejectedWith413() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         let big = Data(repeating: UInt8(ascii: "a"), count: 25_000_001)
         let response = try await harness.request(
             "POST", "/v1/default/default/openai/chat/completions", headers: ["Content-Type": "application/json"],
@@ -162,6 +168,7 @@ import TollgateModel
             configuration.providers = configuration.providers.overriding(
                 "groq", baseURL: "http://127.0.0.1:1/openai/v1")!
         }
+        defer { Task { try? await harness.stop() } }
         let response = try await harness.request(
             "POST", "/v1/default/default/groq/chat/completions", headers: ["Content-Type": "application/json"],
             body: Data(chatBody.utf8))
@@ -175,6 +182,7 @@ import TollgateModel
 
     @Test func metadataHeaderIsStoredAndFiltersWork() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         _ = try await harness.api("POST", "/api/v1/accounts/default/gateways", json: #"{"id":"prod"}"#)
         for gateway in ["default", "prod", "prod"] {
             let response = try await harness.request(
@@ -199,6 +207,11 @@ import TollgateModel
     @Test func logsSurviveARestart() async throws {
         let data = makeTemporaryDirectory()
         var harness = try await GatewayHarness.start(dataDirectory: data)
+        // Whichever gateway is running when the test ends, also when it ends early.
+        defer {
+            let running = harness
+            Task { try? await running.stop() }
+        }
         for _ in 0..<5 {
             _ = try await harness.request(
                 "POST", "/v1/default/default/openai/chat/completions", headers: ["Content-Type": "application/json"],
@@ -221,6 +234,11 @@ import TollgateModel
         let data = makeTemporaryDirectory()
         // A long commit interval: nothing is committed by the ticker before the stop.
         var harness = try await GatewayHarness.start(dataDirectory: data) { $0.ingest.commitInterval = .seconds(1) }
+        // Whichever gateway is running when the test ends, also when it ends early.
+        defer {
+            let running = harness
+            Task { try? await running.stop() }
+        }
         var ids: [String] = []
         for _ in 0..<8 {
             let response = try await harness.request(

@@ -17,6 +17,11 @@ import TollgateAnalytics
     @Test func settingsAreStoredShownClearedAndHandedToTheProxy() async throws {
         let data = makeTemporaryDirectory()
         var harness = try await GatewayHarness.start(dataDirectory: data)
+        // Whichever gateway is running when the test ends, also when it ends early.
+        defer {
+            let running = harness
+            Task { try? await running.stop() }
+        }
         let patched = try await harness.api("PATCH", "/api/v1/accounts/default/gateways/default", json: Self.settings)
         #expect(patched.status == 200, "\(patched.text)")
         let shown = try patched.json()
@@ -59,6 +64,7 @@ import TollgateAnalytics
 
     @Test func badSettingsNameTheFieldAndChangeNothing() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         let before = try await harness.api("/api/v1/accounts/default/gateways/default").text
         let cases: [(String, String)] = [
             (#"{"rate_limiting_limit":10}"#, "rate_limiting_interval: required with rate_limiting_limit"),

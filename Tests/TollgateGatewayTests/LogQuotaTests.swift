@@ -48,6 +48,11 @@ import TollgateModel
     @Test func stopInsertingStoresExactlyTheLimitAndStillCountsEveryRequest() async throws {
         let data = makeTemporaryDirectory()
         var harness = try await GatewayHarness.start(dataDirectory: data)
+        // Whichever gateway is running when the test ends, also when it ends early.
+        defer {
+            let running = harness
+            Task { try? await running.stop() }
+        }
         try await Self.setUp(harness, limit: 25, strategy: "stop_inserting")
         let results = try await Self.burst(harness, 120)
         #expect(results.allSatisfy { $0.status == 200 })
@@ -83,6 +88,7 @@ import TollgateModel
 
     @Test func rejectRefusesBeforeTheProviderIsCalled() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         try await Self.setUp(harness, limit: 10, strategy: "reject")
         let before = harness.mock.requestCount
         let results = try await Self.burst(harness, 40)
@@ -98,6 +104,7 @@ import TollgateModel
 
     @Test func deleteOldestKeepsTheNewestLogsAtTheLimit() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         try await Self.setUp(harness, limit: 10, strategy: "delete_oldest")
         var ids: [String] = []
         for _ in 0..<3 {
@@ -126,6 +133,7 @@ import TollgateModel
 
     @Test func requestsWithoutALogAreNotCountedAgainstTheQuota() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         try await Self.setUp(harness, limit: 3, strategy: "stop_inserting")
         let off = try await Self.burst(harness, 5, headers: ["cf-aig-collect-log": "false"])
         #expect(off.allSatisfy { $0.status == 200 && $0.headers["cf-aig-log-status"] == nil })
@@ -137,6 +145,7 @@ import TollgateModel
 
     @Test func accountSettingsAreValidated() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         let cases: [(String, String)] = [
             (#"{"tier":"gold"}"#, "tier"),
             (#"{"log_limit":-1}"#, "log_limit"),

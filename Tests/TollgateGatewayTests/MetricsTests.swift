@@ -15,6 +15,7 @@ import Testing
 
     @Test func scrapeAfterTrafficShowsTheRequestsTokensCostAndRefusals() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         #expect(
             try await harness.api(
                 "POST", "/api/v1/accounts/default/gateways",
@@ -105,6 +106,7 @@ import Testing
 
     @Test func quotaRefusalsAreCountedByAccount() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         #expect(
             try await harness.api(
                 "PATCH", "/api/v1/accounts/default", json: #"{"log_limit":0,"log_management_strategy":"reject"}"#

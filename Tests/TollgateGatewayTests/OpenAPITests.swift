@@ -68,6 +68,7 @@ import Testing
 
     @Test func servedWithoutAToken() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         let response = try await harness.request("GET", "/api/v1/openapi.json")
         #expect(response.status == 200)
         #expect(response.headers["content-type"] == "application/json")
@@ -89,6 +90,7 @@ extension OpenAPITests {
     /// A declared path asked with a method it does not take is a 405 naming the methods it takes, not a 404.
     @Test func undeclaredMethodOnADeclaredPathIs405() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         let trace = try await harness.api("TRACE", "/api/v1/prices")
         #expect(trace.status == 405)
         #expect(trace.headers["allow"] == "GET, POST, DELETE")

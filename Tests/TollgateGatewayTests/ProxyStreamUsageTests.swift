@@ -390,6 +390,7 @@ struct StreamUsageFilterTests {
 
     @Test func settingIsStoredServedAndFollowedByTheProxy() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         let created = try await harness.api(
             "POST", "/api/v1/accounts/default/gateways", json: #"{"id":"plain","stream_usage":false}"#)
         #expect(created.status == 201)

@@ -16,6 +16,7 @@ import Testing
 
     @Test func concurrentRequestsPassExactlyTheLimit() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         let created = try await harness.api(
             "POST", "/api/v1/accounts/default/gateways",
             json: #"{"id":"limited","rate_limiting_limit":50,"rate_limiting_interval":60,"#
@@ -53,6 +54,7 @@ import Testing
 
     @Test func budgetsArePerMetadataValueWhenKeyed() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         let created = try await harness.api(
             "POST", "/api/v1/accounts/default/gateways",
             json: #"{"id":"per-user","rate_limiting_limit":2,"rate_limiting_interval":3600,"#

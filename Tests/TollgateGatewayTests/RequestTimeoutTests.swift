@@ -18,6 +18,7 @@ import Testing
 
     @Test func aSlowProviderIsAnswered504InTime() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         let created = try await harness.api(
             "POST", "/api/v1/accounts/default/gateways", json: #"{"id":"impatient","request_timeout":300}"#)
         #expect(created.status == 201, "\(created.text)")
@@ -42,6 +43,7 @@ import Testing
 
     @Test func badControlHeadersAreRefusedByName() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         for (name, value) in [
             ("cf-aig-request-timeout", "0"), ("cf-aig-max-attempts", "9"), ("cf-aig-cache-ttl", "5"),
             ("cf-aig-backoff", "random"),

@@ -46,6 +46,7 @@ import TollgateStorage
     @Test func deleteByFiltersAndByIdThroughTheAPI() async throws {
         let now = WallClock.system()
         let harness = try await GatewayHarness.start { Self.configure(&$0, now: now) }
+        defer { Task { try? await harness.stop() } }
         let store = harness.gateway.store
         let records = (0..<30).map {
             record(
@@ -99,6 +100,7 @@ import TollgateStorage
             let harness = try await GatewayHarness.start(dataDirectory: directory) {
                 Self.configure(&$0, now: now, interval: .milliseconds(100))
             }
+            defer { Task { try? await harness.stop() } }
             try harness.gateway.store.append(expired + kept)
             try harness.gateway.store.commit()
             usageBefore = try await totals(harness, now: now)
@@ -145,6 +147,7 @@ import TollgateStorage
     @Test func aPassRequestedThroughTheAPIDropsSegmentsWhoseLogsAllExpired() async throws {
         let now = WallClock.system()
         let harness = try await GatewayHarness.start { Self.configure(&$0, now: now) }
+        defer { Task { try? await harness.stop() } }
         let store = harness.gateway.store
         // 60 logs 40 days old (several small segments of their own), then 20 from now.
         let expired = (0..<60).map { record(at: now - 40 * Self.day + Int64($0), $0) }

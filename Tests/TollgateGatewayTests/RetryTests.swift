@@ -31,6 +31,7 @@ import Testing
 
     @Test func failedAttemptsAreTriedAgainAndEachIsItsOwnLog() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         try await Self.createRetrying(
             harness, "retrying", settings: #""retry_max_attempts":3,"retry_delay":50,"retry_backoff":"constant""#)
         let settings = try await harness.api("/api/v1/accounts/default/gateways/retrying").json()
@@ -58,6 +59,7 @@ import Testing
 
     @Test func theLastAttemptsAnswerGoesToTheClient() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         // Per request: two attempts, both fail; the provider's own 503 reaches the client.
         let (response, _) = try await Self.send(
             harness,
@@ -83,6 +85,7 @@ import Testing
 
     @Test func theUpstreamsRetryAfterIsHonoured() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         let (response, took) = try await Self.send(
             harness,
             headers: [
@@ -96,6 +99,7 @@ import Testing
 
     @Test func connectionErrorsAndTimeoutsAreRetried() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         // The provider closes the connection without answering, once.
         let (closed, _) = try await Self.send(
             harness, headers: ["cf-aig-max-attempts": "2", "x-mock-fault": "close, fail-first=1", "x-mock-key": "f"])
@@ -124,6 +128,7 @@ import Testing
 
     @Test func aStreamIsRetriedBeforeItStartsAndKeepsItsUsage() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         let body = Data(
             #"{"model":"gpt-5-mini","stream":true,"messages":[{"role":"user","content":"hello there"}]}"#.utf8)
         let (response, _) = try await Self.send(
@@ -142,6 +147,7 @@ import Testing
 
     @Test func aBadEventIdIsRefusedAndAGoodOneIsEchoed() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         let (bad, _) = try await Self.send(harness, headers: ["cf-aig-event-id": String(repeating: "x", count: 129)])
         #expect(bad.status == 400)
         let (good, _) = try await Self.send(harness, headers: ["cf-aig-event-id": "checkout-42"])

@@ -21,6 +21,7 @@ import Testing
 
     @Test func aRuleScopedByModelRefusesOnlyTheModelsItNames() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         try await Self.create(
             harness, "models",
             rules: #"[{"id":"mini","limit":"0.0008","window":3600,"model":{"mode":"filter","values":["gpt-5-mini"]}}]"#)
@@ -64,6 +65,7 @@ import Testing
 
     @Test func aRuleAtItsLimitRefusesBeforeTheProvider() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         try await Self.create(harness, "capped", rules: #"[{"id":"yearly","limit":"0.001","window":31622400}]"#)
         for _ in 0..<3 { #expect(try await Self.send(harness, gateway: "capped").status == 200) }
         let rules = try await Self.spend(harness, gateway: "capped", atLeast: Decimal(string: "0.0012")!)
@@ -86,6 +88,7 @@ import Testing
 
     @Test func partitionsKeepOneBudgetPerValue() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         try await Self.create(
             harness, "teams",
             rules: #"[{"id":"per-team","limit":"0.0005","window":3600,"technique":"sliding","#
@@ -108,6 +111,11 @@ import Testing
     @Test func spendIsRebuiltFromStoredCostsAtStart() async throws {
         let data = makeTemporaryDirectory()
         var harness = try await GatewayHarness.start(dataDirectory: data)
+        // Whichever gateway is running when the test ends, also when it ends early.
+        defer {
+            let running = harness
+            Task { try? await running.stop() }
+        }
         try await Self.create(harness, "capped", rules: #"[{"id":"yearly","limit":"0.001","window":31622400}]"#)
         try await Self.create(
             harness, "teams",
@@ -132,6 +140,7 @@ import Testing
     /// N requests admitted together while there is room: spend passes the limit by at most their cost.
     @Test func overshootIsAtMostTheRequestsInFlight() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         try await Self.create(
             harness, "edge", rules: #"[{"id":"cap","limit":"0.001","window":3600,"technique":"sliding"}]"#)
         let n = 10

@@ -80,6 +80,7 @@ import TollgateModel
 
     @Test func everyRouteRefusesWhatItDoesNotDeclareAndNothingChanges() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         #expect(try await harness.api("POST", "/api/v1/accounts", json: #"{"id":"acme"}"#).status == 201)
         #expect(try await harness.api("POST", "/api/v1/accounts/acme/gateways", json: #"{"id":"prod"}"#).status == 201)
         let token = try await harness.api("POST", "/api/v1/accounts/acme/tokens").json()
@@ -204,6 +205,7 @@ import TollgateModel
     /// The cases a user met: each used to answer as if the misspelled filter or setting were not there.
     @Test func misspelledFiltersAndSettingsAreRefused() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         #expect(try await harness.api("POST", "/api/v1/accounts", json: #"{"id":"acme"}"#).status == 201)
         for _ in 0..<3 {
             let proxied = try await harness.request(

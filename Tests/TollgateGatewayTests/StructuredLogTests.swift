@@ -55,6 +55,7 @@ import Testing
         let lines = Lines()
         let logger = Self.logger(.logfmt, into: lines)
         let harness = try await GatewayHarness.start(logger: logger)
+        defer { Task { try? await harness.stop() } }
         let proxied = try await harness.request(
             "POST", "/v1/default/default/openai/chat/completions", headers: ["Content-Type": "application/json"],
             body: Data(#"{"model":"gpt-5-mini","messages":[{"role":"user","content":"hi"}]}"#.utf8))

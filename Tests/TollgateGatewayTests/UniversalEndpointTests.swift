@@ -32,6 +32,7 @@ import Testing
 
     @Test func theFirstStepThatAnswersWithoutARetriableErrorIsTheAnswer() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         let answered = try await Self.send(harness, [Self.openAIStep(), Self.anthropicStep])
         #expect(answered.status == 200, "\(answered.text)")
         #expect(answered.headers["cf-aig-step"] == "0")
@@ -54,6 +55,7 @@ import Testing
 
     @Test func aStepRetriesOnItsOwnConfigBeforeFallingBack() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         let retried = try await Self.send(
             harness,
             [
@@ -77,6 +79,7 @@ import Testing
 
     @Test func aStreamedStepKeepsItsUsage() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         let response = try await Self.send(
             harness, [Self.openAIStep(fault: "status=503"), Self.openAIStep(stream: true)])
         #expect(response.status == 200)
@@ -88,6 +91,7 @@ import Testing
 
     @Test func malformedStepsAreRefusedByStepAndField() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         for (steps, message) in [
             ([Self.openAIStep(), #"{"provider":"openai","query":{}}"#], "steps[1].endpoint: required"),
             ([#"{"provider":"nowhere","endpoint":"x","query":{}}"#], "steps[0].provider: unknown provider"),

@@ -58,6 +58,7 @@ import TollgateModel
 
     @Test func usageAndTheMonthlyReportAddUpToTheLogs() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         let count = try await Self.sendTraffic(harness)
         let logs = try await harness.waitForLogs(count: count)
         #expect(logs.count == count)
@@ -114,6 +115,7 @@ import TollgateModel
 
     @Test func aRepriceMovesTheRollupsWithTheLogs() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         let count = try await Self.sendTraffic(harness)
         _ = try await harness.waitForLogs(count: count)
         _ = try await Self.waitForUsage(harness, requests: count)
@@ -147,6 +149,7 @@ import TollgateModel
 
     @Test func badUsageParametersAreNamed() async throws {
         let harness = try await GatewayHarness.start()
+        defer { Task { try? await harness.stop() } }
         let cases: [(String, String)] = [
             ("from=2026-11-02&to=2026-11-01", "from"),
             ("from=yesterday", "from"),
