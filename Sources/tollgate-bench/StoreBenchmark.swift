@@ -106,37 +106,41 @@ struct StoreBenchmark: ParsableCommand {
                 format: "generate: %.0f records per CPU-second (%.2f s, not part of the writer's figures)",
                 Double(records) / generationCPU, generationCPU))
         print(try readLatency(directory))
+        let rss = peakRSS()  // the store's: before the zstd-alone pass below
         print(try zstdAlone(all, directory: directory))
-        print("peak RSS: \(peakRSS())")
+        print("peak RSS: \(rss)")
     }
 
     /// What zstd alone costs for the same records: their encodings put in blocks of `blockBytes` as the writer
     /// puts them, each block compressed at the same level with the store's dictionary. The writer's own bound: it
     /// does this and more for every record.
     private func zstdAlone(_ records: [LogRecord], directory: String) throws -> String {
+        // The newest dictionary, the one the store compressed with.
         let dicts = directory + "/dicts"
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: dicts)) ?? []).filter {
-            $0.hasSuffix(".dict")
-        }.sorted()
-        guard let name = names.last, let data = FileManager.default.contents(atPath: dicts + "/" + name) else {
+        let ids = ((try? FileManager.default.contentsOfDirectory(atPath: dicts)) ?? []).compactMap { name in
+            name.hasSuffix(".dict") ? UInt32(name.dropLast(5)) : nil
+        }
+        guard let id = ids.max(), let data = FileManager.default.contents(atPath: "\(dicts)/\(id).dict") else {
             return "zstd alone: no dictionary was trained"
         }
         let compressor = try ZstdCompressor(level: level, dictionary: try ZstdDictionary(bytes: Array(data)))
-        var blocks: [[UInt8]] = []
         var block: [UInt8] = []
+        block.reserveCapacity(blockBytes + 64 << 10)
+        var raw = 0
+        var stored = 0
+        var cpu = 0.0
+        func compress() throws {
+            let began = threadCPUSeconds()
+            stored += try compressor.compress(block).count
+            cpu += threadCPUSeconds() - began
+            raw += block.count
+            block.removeAll(keepingCapacity: true)
+        }
         for record in records {
             block.append(contentsOf: RecordCodec.encode(record))
-            if block.count >= blockBytes {
-                blocks.append(block)
-                block.removeAll(keepingCapacity: true)
-            }
+            if block.count >= blockBytes { try compress() }
         }
-        if !block.isEmpty { blocks.append(block) }
-        let raw = blocks.reduce(0) { $0 + $1.count }
-        var stored = 0
-        let began = threadCPUSeconds()
-        for block in blocks { stored += try compressor.compress(block).count }
-        let cpu = threadCPUSeconds() - began
+        if !block.isEmpty { try compress() }
         return String(
             format:
                 "zstd alone (the same records' encodings in blocks of %d bytes, level %d, the store's dictionary): "
