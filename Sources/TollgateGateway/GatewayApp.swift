@@ -83,7 +83,7 @@ public struct GatewayApp: Sendable {
         let rebuilt = try controls.rebuildSpend(gateways, rollups: ledger.rollups, catalog: store.catalog)
         if rebuilt > 0 { logger.info("spend limits rebuilt from stored costs", metadata: ["rules": "\(rebuilt)"]) }
         self.controls = controls
-        let (prices, directory) = (ledger.prices, self.directory)
+        let directory = self.directory
         let metrics = GatewayMetrics()
         self.metrics = metrics
         ingest = IngestService(

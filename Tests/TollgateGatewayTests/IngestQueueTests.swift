@@ -1,9 +1,12 @@
 import Logging
+import NIOCore
+import NIOPosix
 import Testing
 import TollgateGateway
 import TollgateModel
 
-/// The queue between proxy and store: bounded, never blocking, drops counted.
+/// The queue between proxy and store: bounded, never blocking the proxy, drops counted; the store's thread blocks in
+/// `take` until exchanges come, its deadline passes or the queue closes.
 @Suite struct IngestQueueTests {
     let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
     let ids = LogIDGenerator()
@@ -17,39 +20,68 @@ import TollgateModel
             durationMicros: 1, ttftMicros: nil, error: nil)
     }
 
-    @Test func fullQueueDropsAndCountsWithoutBlocking() async {
+    /// A deadline already past: `take` answers at once.
+    let past = NIODeadline.now() - .seconds(1)
+
+    @Test func fullQueueDropsAndCountsWithoutBlocking() {
         let queue = IngestQueue(capacity: 3, logger: logger)
         for _ in 0..<5 { queue.submit(exchange()) }
         #expect(queue.counters == .init(accepted: 3, dropped: 2, queued: 3))
-        let batch = await queue.take(max: 10)
-        #expect(batch.count == 3)
+        let batch = queue.take(max: 10, waitingUntil: past)
+        #expect(batch?.count == 3)
         queue.submit(exchange())
         #expect(queue.counters == .init(accepted: 4, dropped: 2, queued: 1))
     }
 
-    @Test func takeReturnsInOrderInBatches() async {
+    @Test func takeReturnsInOrderInBatches() {
         let queue = IngestQueue(capacity: 100, logger: logger)
         let sent = (0..<7).map { _ in exchange() }
         for e in sent { queue.submit(e) }
-        let first = await queue.take(max: 4)
-        let second = await queue.take(max: 4)
+        let first = queue.take(max: 4, waitingUntil: past) ?? []
+        let second = queue.take(max: 4, waitingUntil: past) ?? []
         #expect((first + second).map(\.id) == sent.map(\.id))
         #expect(first.count == 4 && second.count == 3)
     }
 
-    @Test func takeWaitsForSubmitAndCloseDrainsThenEnds() async {
+    @Test func anEmptyQueueAnswersEmptyAtItsDeadline() {
         let queue = IngestQueue(capacity: 10, logger: logger)
-        let waiter = Task { await queue.take(max: 10) }
-        try? await Task.sleep(for: .milliseconds(20))
+        #expect(queue.take(max: 10, waitingUntil: past)?.isEmpty == true)
+        let start = NIODeadline.now()
+        #expect(queue.take(max: 10, waitingUntil: start + .milliseconds(30))?.isEmpty == true)
+        #expect(NIODeadline.now() - start >= .milliseconds(30))
+        // After a wait that timed out, a submit is still taken.
         let e = exchange()
         queue.submit(e)
-        #expect(await waiter.value.map(\.id) == [e.id])
+        #expect(queue.take(max: 10, waitingUntil: past)?.map(\.id) == [e.id])
+    }
 
+    @Test func aWaitingTakeWakesForASubmitAndCloseDrainsThenEnds() async throws {
+        let queue = IngestQueue(capacity: 10, logger: logger)
+        let thread = NIOThreadPool(numberOfThreads: 1)
+        thread.start()
+        // Blocked on its own thread, with a deadline far off: only the submit can end the wait.
+        let start = NIODeadline.now()
+        let waiting = Task { try await thread.runIfActive { queue.take(max: 10, waitingUntil: start + .seconds(60)) } }
+        let e = exchange()
+        queue.submit(e)
+        #expect(try await waiting.value?.map(\.id) == [e.id])
+
+        // Close wakes a waiting take: what was queued is delivered, then nil tells the consumer it is over.
+        let drained = Task {
+            try await thread.runIfActive {
+                var batches: [[Exchange]?] = []
+                repeat {
+                    batches.append(queue.take(max: 10, waitingUntil: NIODeadline.now() + .seconds(60)))
+                } while batches.last! != nil
+                return batches.map { $0?.count }
+            }
+        }
         queue.submit(exchange())
         queue.close()
-        #expect(await queue.take(max: 10).count == 1)  // what was queued before close is still delivered
-        #expect(await queue.take(max: 10).isEmpty)  // then the consumer learns it is over
+        #expect(try await drained.value == [1, nil])
+        #expect(NIODeadline.now() - start < .seconds(30))
         queue.submit(exchange())
         #expect(queue.counters.dropped == 1)  // after close nothing is accepted
+        try await thread.shutdownGracefully()
     }
 }

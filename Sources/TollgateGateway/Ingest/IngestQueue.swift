@@ -1,12 +1,11 @@
 import Logging
 import NIOCore
-import Synchronization
 import TollgateModel
 
 /// The bounded queue between the proxy and the store.
 ///
 /// `submit` is called on event loops: it takes a lock for a few instructions, appends or drops, and wakes the
-/// drainer if it sleeps. It never waits and never fails the response. When the queue is full the exchange is
+/// store's thread if it waits for exchanges. It never waits and never fails the response. When the queue is full the exchange is
 /// dropped and counted; the count is served by the API (`GET /api/v1/ingest`) and a warning is logged (at most
 /// once per `dropLogInterval`).
 public final class IngestQueue: ExchangeSink, Sendable {
@@ -28,7 +27,8 @@ public final class IngestQueue: ExchangeSink, Sendable {
     private struct State {
         /// A ring, so a batch taken off the front of a backlog moves nothing else.
         var buffer = CircularBuffer<Exchange>()
-        var waiter: CheckedContinuation<Void, Never>?
+        /// The store's thread waits in `take` for a `signal`.
+        var consumerWaits = false
         var accepted = 0
         var dropped = 0
         var lastDropLog: ContinuousClock.Instant?
@@ -36,7 +36,7 @@ public final class IngestQueue: ExchangeSink, Sendable {
     }
 
     public let capacity: Int
-    private let state = Mutex(State())
+    private let state = BlockingMutex(State())
     private let logger: Logger
     private let dropLogInterval: Duration = .seconds(10)
     /// Called with each dropped exchange (off the lock), e.g. to give back its log quota reservation.
@@ -50,7 +50,7 @@ public final class IngestQueue: ExchangeSink, Sendable {
     }
 
     public func submit(_ exchange: Exchange) {
-        enum Outcome { case queued(CheckedContinuation<Void, Never>?), dropped(total: Int, log: Bool) }
+        enum Outcome { case queued(wake: Bool), dropped(total: Int, log: Bool) }
         let outcome: Outcome = state.withLock { s in
             if s.buffer.count >= capacity || s.closed {
                 s.dropped += 1
@@ -61,13 +61,12 @@ public final class IngestQueue: ExchangeSink, Sendable {
             }
             s.buffer.append(exchange)
             s.accepted += 1
-            let waiter = s.waiter
-            s.waiter = nil
-            return .queued(waiter)
+            defer { s.consumerWaits = false }
+            return .queued(wake: s.consumerWaits)
         }
         switch outcome {
-        case .queued(let waiter):
-            waiter?.resume()
+        case .queued(let wake):
+            if wake { state.signal() }
         case .dropped(let total, let log):
             onDrop?(exchange)
             if log {
@@ -79,42 +78,42 @@ public final class IngestQueue: ExchangeSink, Sendable {
         }
     }
 
-    /// Takes up to `max` exchanges, waiting while the queue is empty. Returns an empty array only after
-    /// `close()` once the queue is drained. One consumer at a time.
-    public func take(max: Int) async -> [Exchange] {
-        while true {
-            let batch: [Exchange]? = state.withLock { s in
-                if s.buffer.isEmpty { return s.closed ? [] : nil }
-                if s.buffer.count <= max {
-                    // The ring is handed over whole: keeping its capacity would keep a second buffer as large as
-                    // the largest backlog.
-                    defer { s.buffer = CircularBuffer() }
-                    return Array(s.buffer)
-                }
-                let head = Array(s.buffer.prefix(max))
-                s.buffer.removeFirst(max)
-                return head
+    /// Takes up to `max` exchanges, blocking the calling thread (the store's) while the queue is empty, at most until
+    /// `deadline`: an empty array when the deadline passed with nothing queued, nil after `close()` once the queue
+    /// is drained. One consumer at a time.
+    public func take(max: Int, waitingUntil deadline: NIODeadline) -> [Exchange]? {
+        let taken: [Exchange]?? = state.wait(until: deadline) { s in
+            if s.buffer.isEmpty {
+                if s.closed { return .some(nil) }
+                s.consumerWaits = true
+                return nil
             }
-            if let batch { return batch }
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let resumeNow = state.withLock { s -> Bool in
-                    if !s.buffer.isEmpty || s.closed { return true }
-                    s.waiter = continuation
-                    return false
-                }
-                if resumeNow { continuation.resume() }
+            s.consumerWaits = false
+            if s.buffer.count <= max {
+                // The ring is handed over whole: keeping its capacity would keep a second buffer as large as
+                // the largest backlog.
+                defer { s.buffer = CircularBuffer() }
+                return Array(s.buffer)
             }
+            let head = Array(s.buffer.prefix(max))
+            s.buffer.removeFirst(max)
+            return head
         }
+        guard let taken else {
+            state.withLock { $0.consumerWaits = false }
+            return []
+        }
+        return taken
     }
 
     /// Stops accepting (later submits count as dropped) and wakes the consumer so it can drain what is left.
     public func close() {
-        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+        let wake = state.withLock { s -> Bool in
             s.closed = true
-            defer { s.waiter = nil }
-            return s.waiter
+            defer { s.consumerWaits = false }
+            return s.consumerWaits
         }
-        waiter?.resume()
+        if wake { state.signal() }
     }
 
     public var counters: Counters {

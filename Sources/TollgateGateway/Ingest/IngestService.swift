@@ -1,15 +1,21 @@
 import Logging
+import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import Synchronization
 import TollgateModel
 import TollgateStorage
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Drains the ingest queue into the log store: turns each `Exchange` into a `LogRecord` (redaction, model and
 /// usage parsing), appends it to the active segment, and commits (fsync, then index) at least every
 /// `commitInterval`, so a log is listed by the API within that interval of its response finishing.
 ///
-/// All storage work runs on one dedicated thread, off the event loops and off Swift's concurrency pool.
+/// All storage work runs on one dedicated thread, off the event loops and off Swift's concurrency pool; that thread
+/// waits for exchanges on the queue itself, so a batch costs no hop between threads.
 /// When a write fails (a full disk) the store counts the records it loses as failed and retries on its own: at
 /// each batch, and at each commit tick once its backoff has passed; the proxy keeps forwarding meanwhile.
 /// On graceful shutdown it runs after the HTTP server has stopped (it comes first in the service group), closes
@@ -20,9 +26,9 @@ public struct IngestService: Service {
         public var commitInterval: Duration = .milliseconds(200)
         /// Exchanges taken from the queue per append batch.
         public var batchSize = 512
-        /// After a batch smaller than `batchSize`, the drainer waits this long before taking the next, so exchanges
-        /// arriving one by one are appended in batches: one wake-up of the store thread per batch rather than per
-        /// request. Far below `commitInterval`, so it does not delay durability. Longer is not better: 10 ms saved
+        /// After a batch smaller than `batchSize`, the store's thread waits this long before taking the next, so
+        /// exchanges arriving one by one are appended in batches: one wake-up of the store's thread per batch rather
+        /// than per request. Far below `commitInterval`, so it does not delay durability. Longer is not better: 10 ms saved
         /// about 1 µs of CPU per request at 32 connections (`scripts/cpu-proxy.sh`), but the store's thread then
         /// worked in bursts five times as long on the proxy's two cores, and `scripts/bench-memory.sh 60` gave p99
         /// 4.2–4.5 ms against 3.3–3.5 ms, and a peak RSS up to 65.7 MB with the larger batches held.
@@ -155,55 +161,63 @@ public struct IngestService: Service {
     public func run() async throws {
         let pool = NIOThreadPool(numberOfThreads: 1)
         pool.start()
-        await runStoreWork(on: pool) { Self.markStoreThreadAsBatch() }
         let queue = self.queue
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                // The ticker: commit what the drainer appended, at the configured interval, until cancelled; every
-                // `releaseEvery` commits, the heap's free pages go back to the system too.
-                let releaseEvery = max(1, Int(configuration.heapReleaseInterval / configuration.commitInterval))
-                var ticks = 0
-                while true {
-                    do { try await Task.sleep(for: configuration.commitInterval) } catch { return }
-                    ticks += 1
-                    let release = ticks % releaseEvery == 0
-                    await runStoreWork(on: pool) {
-                        try commit()
-                        if release { Heap.release() }
-                    }
-                }
-            }
-            // The drainer runs until the queue is closed (graceful shutdown) and empty.
+        await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
-                while true {
-                    let batch = await queue.take(max: configuration.batchSize)
-                    if batch.isEmpty { break }
-                    await runStoreWork(on: pool) { try append(batch) }
-                    if batch.count < configuration.batchSize && configuration.coalesceInterval > .zero {
-                        try? await Task.sleep(for: configuration.coalesceInterval)
-                    }
+                do {
+                    try await pool.runIfActive { drain() }
+                } catch {
+                    logger.error("the store's thread did not run", metadata: ["error": "\(error)"])
                 }
             } onGracefulShutdown: {
                 queue.close()
             }
-            group.cancelAll()
-        }
-        await runStoreWork(on: pool) {
-            try store.close()
-            convertReservations()
+        } onCancel: {
+            queue.close()
         }
         try await pool.shutdownGracefully()
         logger.info("ingest stopped; store committed and sealed")
     }
 
-    /// Runs storage work on the store's thread. The work runs to completion even if this task is cancelled:
-    /// records already taken from the queue must reach the segment.
-    ///
-    /// While the store cannot write (a full disk) it logs a warning once per change of state and retries by itself
-    /// at each batch and commit; each failed batch or commit is logged here at debug level only.
-    private func runStoreWork(on pool: NIOThreadPool, _ work: @escaping @Sendable () throws -> Void) async {
+    /// The store's thread, until the queue is closed and drained: takes batches off the queue and appends them,
+    /// commits every `commitInterval` (also when nothing came, so a store that could not write retries), and after
+    /// a batch smaller than `batchSize` lets `coalesceInterval` pass so the next one gathers more. Then it commits
+    /// and seals the active segment. It blocks only on the queue and in those pauses: no task, timer or other thread
+    /// is woken for a batch.
+    private func drain() {
+        Self.markStoreThreadAsBatch()
+        let commitInterval = TimeAmount(configuration.commitInterval)
+        let coalesceInterval = TimeAmount(configuration.coalesceInterval)
+        let releaseEvery = max(1, Int(configuration.heapReleaseInterval / configuration.commitInterval))
+        var commits = 0
+        var nextCommit = NIODeadline.now() + commitInterval
+        while let batch = queue.take(max: configuration.batchSize, waitingUntil: nextCommit) {
+            if !batch.isEmpty { storeWork { try append(batch) } }
+            let now = NIODeadline.now()
+            if now >= nextCommit {
+                commits += 1
+                let release = commits % releaseEvery == 0
+                storeWork {
+                    try commit()
+                    if release { Heap.release() }
+                }
+                nextCommit = now + commitInterval
+            } else if !batch.isEmpty && batch.count < configuration.batchSize && coalesceInterval > .zero {
+                Self.pause(min(coalesceInterval, nextCommit - now))
+            }
+        }
+        storeWork {
+            try store.close()
+            convertReservations()
+        }
+    }
+
+    /// Runs storage work on the store's thread. While the store cannot write (a full disk) it logs a warning once per
+    /// change of state and retries by itself at each batch and commit; each failed batch or commit is logged here at
+    /// debug level only.
+    private func storeWork(_ work: () throws -> Void) {
         do {
-            try await Task { try await pool.runIfActive(work) }.value
+            try work()
         } catch {
             if store.writeStatus.isReady {
                 logger.error("log store write failed", metadata: ["error": "\(error)"])
@@ -211,6 +225,15 @@ public struct IngestService: Service {
                 logger.debug("log store write failed while the store cannot write", metadata: ["error": "\(error)"])
             }
         }
+    }
+
+    /// Blocks the calling thread for `amount`.
+    private static func pause(_ amount: TimeAmount) {
+        guard amount > .zero else { return }
+        var request = timespec(
+            tv_sec: Int(amount.nanoseconds / 1_000_000_000), tv_nsec: Int(amount.nanoseconds % 1_000_000_000))
+        var left = timespec()
+        while nanosleep(&request, &left) != 0 && errno == EINTR { request = left }
     }
 }
 
