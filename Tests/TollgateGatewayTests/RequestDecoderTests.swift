@@ -16,6 +16,12 @@ struct RequestDecoderTests {
     /// Requests both decoders take, alone or several in one stream.
     static let accepted: [String] = [
         "GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+        // Pipelined on one connection: a head's fields equal to the last head's at the same place are reused, so
+        // these change a value, its length, a name's case, the order and the number of fields.
+        "GET /a HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer sk-1\r\nAccept: */*\r\n\r\n"
+            + "GET /b HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer sk-2\r\nAccept: */*\r\n\r\n"
+            + "GET /c HTTP/1.1\r\nhost: a\r\nAccept: */*\r\nAuthorization: Bearer sk-22\r\nX-More: 1\r\n\r\n"
+            + "GET /d HTTP/1.1\r\nhost: a\r\n\r\n",
         "GET /v1/acme/prod/openai/models?x=1&y=%20 HTTP/1.1\r\nhost: a\r\naccept: */*\r\n\r\n",
         "POST /v1/default/default/openai/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
             + "Content-Type: application/json\r\nAuthorization: Bearer sk-bench\r\nContent-Length: \(chat.utf8.count)"

@@ -58,6 +58,17 @@ struct ResponseDecoderTests {
         ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab", [.GET]),
         ("HTTP/1.1 200 OK\r\nContent-Le", [.GET]),
         ("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\n\r\n", [.GET, .GET]),
+        // One kept-alive connection: a head's fields equal to the last head's at the same place are reused, so
+        // these change a value's length or bytes, the order, a name's case, and the number of fields.
+        (
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Request-Id: req_0001\r\nContent-Length: 2\r\n\r\nok"
+                + "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Request-Id: req_0002\r\nContent-Length: 2\r\n\r\nok"
+                + "HTTP/1.1 429 Too Many\r\nX-Request-Id: req_0002\r\nContent-Type: application/jsoN\r\n"
+                + "content-length: 3\r\nRetry-After: 1\r\nX-Empty:\r\n\r\nerr"
+                + "HTTP/1.1 200 OK\r\nX-Request-Id: req_0002\r\nContent-Type: application/jsoN\r\nContent-Length: 7\r\n\r\n"
+                + "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx",
+            [.GET, .GET, .GET, .HEAD, .GET]
+        ),
     ]
 
     static let refused: [(String, [HTTPMethod])] = [

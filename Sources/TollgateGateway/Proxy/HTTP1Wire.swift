@@ -144,7 +144,8 @@ enum HTTP1Wire {
     /// noting the framing headers in `framing` when given (trailers are not looked at for framing).
     static func readFields(
         _ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int, into fields: inout [(String, String)],
-        framing: UnsafeMutablePointer<Framing>?, limits: Limits, budget: inout Budget
+        framing: UnsafeMutablePointer<Framing>?, limits: Limits, budget: inout Budget,
+        reusing strings: UnsafeMutablePointer<FieldStrings>? = nil
     ) throws {
         var line = start
         while line < end {
@@ -176,8 +177,61 @@ enum HTTP1Wire {
             let name = UnsafeRawBufferPointer(rebasing: bytes[line..<nameEnd])
             let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])
             if let framing { try note(name: name, value: value, in: framing) }
-            fields.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+            if let strings {
+                fields.append(strings.pointee.strings(of: fields.count, name: name, value: value))
+            } else {
+                fields.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+            }
             line = feed + 1
+        }
+    }
+
+    /// The `String`s of the fields of the heads read on a connection, by position, so that a field of the next head
+    /// equal to the one last read at its position is the same `String` again rather than a new one: an upstream
+    /// answers with the same header names, and mostly the same values, each time, and a client sends much the same
+    /// headers with each request. Comparing the bytes with the kept `String`'s costs a fraction of making (and later
+    /// freeing) a `String`. Only bytes are compared, so what is kept never has to be the last head's exactly.
+    struct FieldStrings {
+        /// Positions kept, and the longest name or value kept.
+        static let maxFields = 64
+        static let maxBytes = 1_024
+
+        private var fields: [(String, String)] = []
+
+        init() {}
+
+        /// Field `index` of a head, as strings: those kept at `index` where the bytes are the same.
+        mutating func strings(
+            of index: Int, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer
+        ) -> (String, String) {
+            guard index < Self.maxFields else {
+                return (String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
+            }
+            guard index < fields.count else {
+                let strings = (String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
+                if index == fields.count && name.count <= Self.maxBytes && value.count <= Self.maxBytes {
+                    fields.append(strings)
+                }
+                return strings
+            }
+            if !Self.equal(fields[index].0, name) {
+                fields[index].0 = String(decoding: name, as: UTF8.self)
+            }
+            if !Self.equal(fields[index].1, value) {
+                let string = String(decoding: value, as: UTF8.self)
+                guard value.count <= Self.maxBytes else { return (fields[index].0, string) }
+                fields[index].1 = string
+            }
+            return fields[index]
+        }
+
+        @inline(__always)
+        private static func equal(_ string: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
+            guard string.utf8.count == bytes.count else { return false }
+            guard bytes.count > 0, let base = bytes.baseAddress else { return true }
+            return string.utf8.withContiguousStorageIfAvailable { kept in
+                memcmp(kept.baseAddress!, base, bytes.count) == 0
+            } ?? false
         }
     }
 

@@ -34,6 +34,8 @@ struct RequestDecoder: ByteToMessageDecoder {
 
     private var state = State.head(scanned: 0)
     private let limits: HTTP1Wire.Limits
+    /// The last head's field strings, for the next head's equal fields.
+    private var fieldStrings = HTTP1Wire.FieldStrings()
 
     init(limits: NIOHTTPDecoderLimitConfiguration = .init()) {
         self.limits = HTTP1Wire.Limits(limits)
@@ -124,7 +126,7 @@ struct RequestDecoder: ByteToMessageDecoder {
                 guard bytes.count <= limits.unfinishedHeadBound else { throw HTTPParserError.headerOverflow }
                 return nil
             }
-            return try Self.parseHead(bytes, end: end, limits: limits)
+            return try Self.parseHead(bytes, end: end, limits: limits, strings: &fieldStrings)
         }
         guard let (end, head, reader, after) = parsed else {
             state = .head(scanned: buffer.readableBytes)
@@ -135,7 +137,9 @@ struct RequestDecoder: ByteToMessageDecoder {
     }
 
     /// Parses the head in `bytes[0..<end]` (`end` is just past its empty line).
-    private static func parseHead(_ bytes: UnsafeRawBufferPointer, end: Int, limits: HTTP1Wire.Limits) throws -> (
+    private static func parseHead(
+        _ bytes: UnsafeRawBufferPointer, end: Int, limits: HTTP1Wire.Limits, strings: inout HTTP1Wire.FieldStrings
+    ) throws -> (
         Int, HTTPRequestHead, BodyReader?, After
     ) {
         guard let feed = HTTP1Wire.lineFeed(bytes, from: 0, before: end), feed >= 1, bytes[feed - 1] == HTTP1Wire.cr
@@ -165,8 +169,11 @@ struct RequestDecoder: ByteToMessageDecoder {
         var fields: [(String, String)] = []
         fields.reserveCapacity(16)
         try withUnsafeMutablePointer(to: &framing) { framing in
-            try HTTP1Wire.readFields(
-                bytes, from: feed + 1, to: end - 2, into: &fields, framing: framing, limits: limits, budget: &budget)
+            try withUnsafeMutablePointer(to: &strings) { strings in
+                try HTTP1Wire.readFields(
+                    bytes, from: feed + 1, to: end - 2, into: &fields, framing: framing, limits: limits,
+                    budget: &budget, reusing: strings)
+            }
         }
         if framing.codingAfterChunked { throw HTTPParserError.unknown }
         let head = HTTPRequestHead(

@@ -30,6 +30,8 @@ final class ResponseDecoder: ByteToMessageDecoder {
 
     @exclusivity(unchecked) private var state = State.head(scanned: 0)
     private let limits: HTTP1Wire.Limits
+    /// The last head's field strings, for the next head's equal fields.
+    @exclusivity(unchecked) private var fieldStrings = HTTP1Wire.FieldStrings()
     /// The methods of the requests written whose final response heads have not come yet, oldest first.
     @exclusivity(unchecked) private var methods = CircularBuffer<HTTPMethod>(initialCapacity: 2)
     /// The response whose head came last is read up to the connection's close: the connection cannot be reused,
@@ -132,7 +134,7 @@ final class ResponseDecoder: ByteToMessageDecoder {
                 guard bytes.count <= limits.unfinishedHeadBound else { throw HTTPParserError.headerOverflow }
                 return nil
             }
-            return (end, try Self.parseHead(bytes, end: end, limits: limits))
+            return (end, try Self.parseHead(bytes, end: end, limits: limits, strings: &fieldStrings))
         }
         guard let (end, head) = parsed else {
             state = .head(scanned: buffer.readableBytes)
@@ -178,8 +180,9 @@ final class ResponseDecoder: ByteToMessageDecoder {
     }
 
     /// Parses the head in `bytes[0..<end]` (`end` is just past its empty line): `HTTP/1.x NNN reason`, then fields.
-    private static func parseHead(_ bytes: UnsafeRawBufferPointer, end: Int, limits: HTTP1Wire.Limits) throws -> Parsed
-    {
+    private static func parseHead(
+        _ bytes: UnsafeRawBufferPointer, end: Int, limits: HTTP1Wire.Limits, strings: inout HTTP1Wire.FieldStrings
+    ) throws -> Parsed {
         guard let feed = HTTP1Wire.lineFeed(bytes, from: 0, before: end), feed >= 1, bytes[feed - 1] == HTTP1Wire.cr
         else { throw HTTPParserError.lfExpected }
         let lineEnd = feed - 1
@@ -207,8 +210,11 @@ final class ResponseDecoder: ByteToMessageDecoder {
         var budget = HTTP1Wire.Budget()
         fields.reserveCapacity(16)
         try withUnsafeMutablePointer(to: &framing) { framing in
-            try HTTP1Wire.readFields(
-                bytes, from: feed + 1, to: end - 2, into: &fields, framing: framing, limits: limits, budget: &budget)
+            try withUnsafeMutablePointer(to: &strings) { strings in
+                try HTTP1Wire.readFields(
+                    bytes, from: feed + 1, to: end - 2, into: &fields, framing: framing, limits: limits,
+                    budget: &budget, reusing: strings)
+            }
         }
         let parsed = Parsed(minor: minor, status: status, fields: fields, framing: framing, budget: budget)
         return parsed
