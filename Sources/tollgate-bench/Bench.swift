@@ -7,6 +7,8 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tollgate-bench",
         abstract: "Tollgate benchmarks (build with -c release).",
-        subcommands: [StoreBenchmark.self, RollupBenchmark.self, UsageBenchmark.self, ListingBenchmark.self]
+        subcommands: [
+            StoreBenchmark.self, RollupBenchmark.self, UsageBenchmark.self, ListingBenchmark.self, ScanBenchmark.self,
+        ]
     )
 }

@@ -17,6 +17,25 @@ struct ParsingTests {
         #expect(s == "a\"b\\c/d\n\té😀\u{FFFD}x")
     }
 
+    /// Strings end at their first unescaped quote whatever their length and wherever an escape sits.
+    @Test func stringsOfEveryLengthWithAnEscapeAnywhereReadWhole() throws {
+        for length in 0...72 {
+            let plain = String(repeating: "x", count: length)
+            #expect(try withReader("\"\(plain)\",1") { try $0.readString() } == plain)
+            for at in 0...length {
+                for (escape, decoded) in [(#"\""#, "\""), (#"\\"#, "\\"), (#"\n"#, "\n")] {
+                    let text = "\"" + String(plain.prefix(at)) + escape + String(plain.dropFirst(at)) + "\""
+                    let expected = String(plain.prefix(at)) + decoded + String(plain.dropFirst(at))
+                    let (value, next) = try withReader(text + #","after""#) { r in
+                        (try r.readString(), try r.peekKind())
+                    }
+                    #expect(value == expected, "\(text)")
+                    #expect(next == nil)  // stopped at the comma: the string ended at its own closing quote
+                }
+            }
+        }
+    }
+
     @Test func keysWithEscapesStillMatch() throws {
         var found: Int64?
         try withReader(#"{"us\u0061ge":{"prompt_tokens":5}}"#) { r in

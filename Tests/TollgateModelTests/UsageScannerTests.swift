@@ -69,6 +69,28 @@ struct UsageScannerTests {
         #expect(Self.scanRequest(Array("--boundary\r\n".utf8), chunk: 4) == RequestSummary())
     }
 
+    /// Events end at a blank line whatever the line ends (LF, CRLF, CR, mixed), wherever the chunks cut them: a
+    /// CRLF split across two chunks is one line end, and a CR alone is one too.
+    @Test func streamsWithEveryLineEndScanAsTheyParse() {
+        let events = [
+            #"data: {"model":"gpt-5-mini","choices":[]}"#, ": a comment", #"data: {"choices":[{"delta":{}}]}"#,
+            #"data: {"usage":{"prompt_tokens":11,"completion_tokens":5,"total_tokens":16}}"#, "data: [DONE]",
+        ]
+        for ends in [["\n"], ["\r\n"], ["\r"], ["\r\n", "\n", "\r", "\r\n", "\r"]] {
+            var text = ""
+            for (index, event) in events.enumerated() {
+                let end = ends[index % ends.count]
+                text += event + end + end
+            }
+            let body = Array(text.utf8)
+            let parsed = UsageParser.parse(body: body, eventStream: true)
+            #expect(parsed.usage.tokensIn == 11 && parsed.model == "gpt-5-mini", "\(ends)")
+            for size in 1...9 {
+                #expect(Self.scanResponse(body, eventStream: true, chunk: size) == parsed, "\(ends) in \(size)s")
+            }
+        }
+    }
+
     @Test func aStreamCutMidEventKeepsWhatItHad() {
         let stream = """
             data: {"model":"gpt-5-mini","choices":[]}

@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Reads a response's usage and model as its body passes, chunk by chunk, keeping only what the record needs:
 /// the same result as `UsageParser.parse` on the whole body, without the body.
 ///
@@ -101,24 +109,27 @@ public struct ResponseUsageScanner: Sendable {
         return ResponseUsage(usage: state.reported.normalized(), model: state.model)
     }
 
-    /// Finds the blank lines that end events (LF, CRLF or CR line ends) and reads each completed event.
+    /// Finds the blank lines that end events (LF, CRLF or CR line ends) and reads each completed event. Lines are
+    /// found with memchr, not byte by byte: an event is mostly one long `data:` line.
     private mutating func feedEvents(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
         let count = bytes.count
         var eventStart = 0
         var i = 0
         while i < count {
-            let byte = bytes[i]
-            i += 1
-            guard byte == 0x0A || byte == 0x0D else {
+            if afterCR {
+                // A LF right after a CR ends the same line.
                 afterCR = false
-                lineHasBytes = true
-                continue
+                if base[i] == 0x0A {
+                    i += 1
+                    continue
+                }
             }
-            if byte == 0x0A && afterCR {
-                afterCR = false
-                continue
-            }
-            afterCR = byte == 0x0D
+            let terminator = Self.lineTerminator(base, from: i, to: count)
+            if terminator > i { lineHasBytes = true }
+            guard terminator < count else { break }
+            afterCR = base[terminator] == 0x0D
+            i = terminator + 1
             if lineHasBytes {
                 lineHasBytes = false
                 continue
@@ -143,6 +154,18 @@ public struct ResponseUsageScanner: Sendable {
                 carry.removeAll()
             }
         }
+    }
+
+    /// The first CR or LF in `base[from..<to]`, or `to`.
+    private static func lineTerminator(_ base: UnsafePointer<UInt8>, from: Int, to: Int) -> Int {
+        var end = to
+        if let lf = memchr(base + from, 0x0A, to - from) {
+            end = base.distance(to: lf.assumingMemoryBound(to: UInt8.self))
+        }
+        if end > from, let cr = memchr(base + from, 0x0D, end - from) {
+            return base.distance(to: cr.assumingMemoryBound(to: UInt8.self))
+        }
+        return end
     }
 
     private mutating func readEvent(_ event: UnsafeRawBufferPointer) {
