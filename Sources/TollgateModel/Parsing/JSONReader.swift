@@ -259,32 +259,49 @@ struct JSONReader {
     }
 
     /// Scans a string token; returns the byte range between the quotes and whether it holds escapes.
+    ///
+    /// One pass finds the first quote or backslash eight bytes at a time (`quoteOrBackslash`): a quote there ends the
+    /// string, a backslash escapes the byte after it and the search goes on past that.
     private mutating func scanString() throws(Failure) -> (Range<Int>, Bool) {
         try expect(UInt8(ascii: "\""))
         let start = index
+        let end = bytes.endIndex
         var escaped = false
         guard let base = bytes.baseAddress else { throw Failure() }
-        while index < bytes.endIndex {
-            // The closing quote is the first `"` not preceded by an escaping backslash; find candidates with memchr.
-            let remaining = bytes.endIndex - index
-            guard let hit = memchr(base + index, Int32(UInt8(ascii: "\"")), remaining) else { break }
-            let quote = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-            if memchr(base + index, Int32(UInt8(ascii: "\\")), quote - index) == nil {
-                index = quote + 1
-                return (start..<quote, escaped)
+        var i = start
+        while true {
+            while i &+ 8 <= end {
+                let word = UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
+                let found = Self.quoteOrBackslash(word)
+                if found != 0 {
+                    i &+= found.trailingZeroBitCount &>> 3
+                    break
+                }
+                i &+= 8
             }
-            // A backslash before the candidate: walk escapes byte by byte up to and past it.
+            while i < end && base[i] != UInt8(ascii: "\"") && base[i] != UInt8(ascii: "\\") { i &+= 1 }
+            guard i < end else { throw Failure() }
+            if base[i] == UInt8(ascii: "\"") {
+                index = i &+ 1
+                return (start..<i, escaped)
+            }
             escaped = true
-            while index < quote {
-                index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1
-            }
-            if index == quote {
-                index = quote + 1
-                return (start..<quote, escaped)
-            }
-            // The quote was escaped (index is past it); keep searching.
+            i &+= 2
+            guard i < end else { throw Failure() }
         }
-        throw Failure()
+    }
+
+    /// The high bit of each byte of `word` that is a quote or a backslash, and no other.
+    @inline(__always)
+    private static func quoteOrBackslash(_ word: UInt64) -> UInt64 {
+        let low: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        let high: UInt64 = 0x8080_8080_8080_8080
+        let quotes = word ^ 0x2222_2222_2222_2222
+        let backslashes = word ^ 0x5C5C_5C5C_5C5C_5C5C
+        // A byte's high bit is set in `(b & low) + low | b` exactly when the byte is not zero.
+        let quoteZero = ~(((quotes & low) &+ low) | quotes) & high
+        let backslashZero = ~(((backslashes & low) &+ low) | backslashes) & high
+        return quoteZero | backslashZero
     }
 
     /// Scans a number token (JSON grammar, checked loosely: digits, sign, dot, exponent).
