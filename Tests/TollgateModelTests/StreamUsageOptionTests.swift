@@ -24,6 +24,16 @@ struct StreamUsageOptionTests {
         #expect(json["stream_options"]?["include_usage"]?.boolValue == true)
     }
 
+    /// Most requests never spell `stream` and are left alone without their JSON being read; one that spells it
+    /// only through an escape is still read, as the provider will read it.
+    @Test func aStreamFlagSpelledWithAnEscapeIsStillSeen() {
+        #expect(rewrite(#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#) == nil)
+        #expect(
+            rewrite(#"{"\u0073tream":true,"model":"m"}"#)
+                == #"{"stream_options":{"include_usage":true},"\u0073tream":true,"model":"m"}"#)
+        #expect(rewrite(#"{"\u0073tream":false,"model":"m"}"#) == nil)
+    }
+
     @Test func keepsOtherStreamOptionKeys() {
         #expect(
             rewrite(#"{"stream":true,"stream_options":{"obfuscation":false}}"#)

@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// The two byte-level edits behind "streams are priced like everything else" for OpenAI-style chat completions:
 /// asking the provider for usage on a streaming request (`stream_options.include_usage: true`), and recognising
 /// the usage-only chunk that answer adds, so it can be kept from a client that did not ask for it.
@@ -16,6 +24,9 @@ public enum StreamUsageOption {
     ///
     /// Everything else in the body stays byte for byte as the client sent it.
     public static func requestingUsage(_ body: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        // A body that never spells `stream` asks for no stream, unless an escape spells it (`\u0073tream`): most
+        // requests are decided by two searches instead of reading their JSON.
+        guard contains(body, "stream") || contains(body, "\\u") else { return nil }
         var reader = JSONReader(body)
         guard reader.peekKind() == .object else { return nil }
         let objectStart = reader.index
@@ -136,5 +147,19 @@ public enum StreamUsageOption {
             return false
         }
         return emptyChoices && usage
+    }
+
+    /// Whether `bytes` holds `needle`.
+    private static func contains(_ bytes: UnsafeBufferPointer<UInt8>, _ needle: StaticString) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        let first = Int32(needle.utf8Start.pointee)
+        let length = needle.utf8CodeUnitCount
+        var from = 0
+        while from + length <= bytes.count, let hit = memchr(base + from, first, bytes.count - length + 1 - from) {
+            let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            if memcmp(base + at, needle.utf8Start, length) == 0 { return true }
+            from = at + 1
+        }
+        return false
     }
 }
