@@ -20,15 +20,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh valgrind
-if [ $# -ge 1 ]; then
-    bin=$1
-else
-    swift build -c release --product tollgate >/dev/null
-    bin=.build/release/tollgate
-fi
-# valgrind 3.19 cannot read the DWARF 5 the Swift toolchain emits: the measured copy keeps its symbols only.
-work=$(mktemp -d)
-objcopy --strip-debug "$bin" "$work/tollgate"
+source scripts/lib-callgrind.sh
+measured_copy tollgate "${1:-}"
 # valgrind 3.19 writes to the mask passed to sigsuspend, which libdispatch keeps in read-only memory (its main
 # thread parks in sigsuspend): a shim hands the kernel a copy.
 cat > "$work/shim.c" <<'C'

@@ -8,17 +8,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh valgrind
-if [ $# -ge 1 ]; then
-    bin=$1
-else
-    swift build -c release --product tollgate-bench >/dev/null
-    bin=.build/release/tollgate-bench
-fi
-n=${2:-2000}
-work=$(mktemp -d)
+source scripts/lib-callgrind.sh
+measured_copy tollgate-bench "${1:-}"
 trap 'rm -rf "$work"' EXIT
-# valgrind 3.19 cannot read the DWARF 5 the Swift toolchain emits: the measured copy keeps its symbols only.
-objcopy --strip-debug "$bin" "$work/tollgate-bench"
+n=${2:-2000}
 echo "| body | instructions per body |"
 echo "|---|---:|"
 for body in request json stream; do
