@@ -72,11 +72,13 @@ extension TrafficControls {
     /// `prices`: each record's price (picodollars, nil when unpriced); a cached or refused request costs nothing.
     public func recordSpend(_ records: [LogRecord], prices: [Int64?], directory: GatewayDirectory) {
         precondition(prices.count == records.count)
-        for (record, price) in zip(records, prices) {
-            guard !record.cached, record.refusal == nil,
-                let limits = directory.lookup(account: record.account, gateway: record.gateway)?.policy.spendLimits,
-                let cost = price, cost > 0
+        // By index: a loop over the records would copy each one, and most are skipped on a field or two.
+        for i in records.indices {
+            guard !records[i].cached, records[i].refusal == nil, let cost = prices[i], cost > 0,
+                let limits = directory.lookup(account: records[i].account, gateway: records[i].gateway)?.policy
+                    .spendLimits
             else { continue }
+            let record = records[i]
             spend.record(
                 Money(picodollars: Int128(cost)), limits, account: record.account, gateway: record.gateway,
                 SpendLimits.Request(
