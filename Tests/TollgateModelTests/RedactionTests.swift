@@ -46,6 +46,34 @@ struct RedactionTests {
             ])
     }
 
+    /// The store's thread redacts through a memo of the names it saw; a name that comes again, a name that takes
+    /// another's slot, and names the memo does not keep (empty, over 128 bytes) must give what the plain function
+    /// gives: a memo that answered a secret header from a benign name's entry would store the secret.
+    @Test func theNameMemoGivesWhatThePlainRedactionGives() {
+        var names = [
+            "Content-Type", "content-type", "Authorization", "authorization", "x-api-key", "X-Request-Id",
+            "x-ratelimit-remaining-tokens", "X-RateLimit-Reset-Tokens", "anthropic-ratelimit-input-tokens-reset",
+            "openai-processing-ms", "set-cookie", "Cookie", "cookies", "x-goog-api-key", "date", "server", "",
+            String(repeating: "a", count: 129), String(repeating: "k", count: 128) + "ey",
+            String(repeating: "x", count: 127) + "-token",
+        ]
+        // Many more names than slots, so entries replace each other; pairs that differ in one byte only.
+        for i in 0..<300 { names.append("x-header-\(i)") }
+        for i in 0..<50 { names.append("x-toke\(i % 10)") }
+        for i in 0..<50 { names.append("x-auth\(i % 10)") }
+        let values = ["149984", "6m0s", "Bearer sk-live-abc", "application/json", String(repeating: "9", count: 41)]
+        var memo = HeaderRedaction.NameMemo()
+        var random = SplitMix64(seed: 7)
+        for round in 0..<5_000 {
+            let name = names[Int(random.next() % UInt64(names.count))]
+            let value = values[Int(random.next() % UInt64(values.count))]
+            let expected = HeaderRedaction.redacted(name: name, value: value)
+            #expect(memo.redacted(name: name, value: value) == expected, "round \(round): \(name)")
+        }
+        let headers = names.prefix(40).map { (name: $0, value: "Bearer sk-live-abc") }
+        #expect(memo.redact(headers) == HeaderRedaction.redact(headers))
+    }
+
     @Test func queryRedactsSecretParametersOnly() {
         #expect(QueryRedaction.redact("alt=sse&key=AIzaSyD-secret") == "alt=sse&key=REDACTED")
         #expect(

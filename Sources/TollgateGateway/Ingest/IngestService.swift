@@ -79,8 +79,8 @@ public struct IngestService: Service {
 
     /// Appends a batch; the quota reservations it carries are converted at the next commit, or given back when the
     /// append fails.
-    private func append(_ batch: [Exchange]) throws {
-        let records = batch.map { LogRecord(exchange: $0, providers: providers) }
+    private func append(_ batch: [Exchange], headerNames: inout HeaderRedaction.NameMemo) throws {
+        let records = batch.map { LogRecord(exchange: $0, providers: providers, headerNames: &headerNames) }
         // Priced once: the store keeps these as the logs' costs, and spend limits and metrics count them.
         let prices = records.map { store.price(of: $0) }
         recorded?(records, prices)
@@ -192,8 +192,9 @@ public struct IngestService: Service {
         let releaseEvery = max(1, Int(configuration.heapReleaseInterval / configuration.commitInterval))
         var commits = 0
         var nextCommit = NIODeadline.now() + commitInterval
+        var headerNames = HeaderRedaction.NameMemo()
         while let batch = queue.take(max: configuration.batchSize, waitingUntil: nextCommit) {
-            if !batch.isEmpty { storeWork { try append(batch) } }
+            if !batch.isEmpty { storeWork { try append(batch, headerNames: &headerNames) } }
             let now = NIODeadline.now()
             if now >= nextCommit {
                 commits += 1

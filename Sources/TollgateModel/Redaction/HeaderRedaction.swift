@@ -90,6 +90,61 @@ public enum HeaderRedaction {
         return out
     }
 
+    /// What `redacted(name:value:)` decided for the names seen lately, so a name that comes again is not scanned
+    /// again: a provider sends the same header names on every response, and a client much the same on every request.
+    /// A fixed table of 64 names (the slot from the name's length and three of its bytes; a new name takes its slot's
+    /// place); names longer than 128 bytes are never kept. One per thread that redacts (the store's), passed `inout`.
+    public struct NameMemo {
+        private static let slotCount = 64
+        private static let maxNameBytes = 128
+        // A slot's name, the name as stored (lowercased) and what it is, side by side: a lookup reads them in place,
+        // without copying an entry (and retaining its strings) on every header.
+        private var names = [String](repeating: "", count: NameMemo.slotCount)
+        private var stored = [String](repeating: "", count: NameMemo.slotCount)
+        private var kinds = [Kind](repeating: .empty, count: NameMemo.slotCount)
+
+        private enum Kind: UInt8 {
+            case empty
+            case kept
+            case sensitive
+            /// Sensitive, but the name contains `ratelimit`: its value may still be kept.
+            case rateLimit
+        }
+
+        public init() {}
+
+        /// The same header as `HeaderRedaction.redacted(name:value:)` gives.
+        public mutating func redacted(name: String, value: String) -> Header {
+            let found = name.utf8.withContiguousStorageIfAvailable { bytes -> Int in
+                let n = bytes.count
+                guard n > 0, n <= Self.maxNameBytes else { return -1 }
+                let slot =
+                    (n &* 31 &+ Int(bytes[0]) &* 7 &+ Int(bytes[n &>> 1]) &* 3 &+ Int(bytes[n &- 1]))
+                    & (Self.slotCount &- 1)
+                if kinds[slot] != .empty && names[slot] == name { return slot }
+                let (upper, sensitive) = scan(bytes)
+                names[slot] = name
+                stored[slot] = upper ? ASCII.lowercased(bytes) : name
+                kinds[slot] =
+                    !sensitive ? .kept : ASCII.contains(bytes, "ratelimit") ? .rateLimit : .sensitive
+                return slot
+            }
+            guard let slot = found, slot >= 0 else { return HeaderRedaction.redacted(name: name, value: value) }
+            switch kinds[slot] {
+            case .kept: return Header(stored[slot], value)
+            case .rateLimit where isRateLimitValue(value): return Header(stored[slot], value)
+            default: return Header(stored[slot], marker)
+            }
+        }
+
+        public mutating func redact(_ headers: [(name: String, value: String)]) -> [Header] {
+            var out: [Header] = []
+            out.reserveCapacity(headers.count)
+            for i in headers.indices { out.append(redacted(name: headers[i].name, value: headers[i].value)) }
+            return out
+        }
+    }
+
     private static func isRateLimitValue(_ value: String) -> Bool {
         guard value.utf8.count <= 40 else { return false }
         for c in value.utf8 {
