@@ -72,7 +72,6 @@ extension TrafficControls {
     /// `prices`: each record's price (picodollars, nil when unpriced); a cached or refused request costs nothing.
     public func recordSpend(_ records: [LogRecord], prices: [Int64?], directory: GatewayDirectory) {
         precondition(prices.count == records.count)
-        // By index: a loop over the records would copy each one, and most are skipped on a field or two.
         for i in records.indices {
             guard !records[i].cached, records[i].refusal == nil, let cost = prices[i], cost > 0,
                 let limits = directory.lookup(account: records[i].account, gateway: records[i].gateway)?.policy

@@ -97,7 +97,7 @@ public struct IngestService: Service {
             }
         }
         var reserved: [ReservationKey: Int64] = [:]
-        // By index: a loop over the exchanges would copy each one, and only three fields are read.
+        // One pass: a refused request's reservation goes back, the others are counted for the next commit.
         for i in batch.indices where batch[i].quotaReserved {
             let month = UTCMonth.start(of: batch[i].startedAt)
             if batch[i].refusal != nil {

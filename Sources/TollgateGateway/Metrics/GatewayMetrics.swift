@@ -30,13 +30,11 @@ public final class GatewayMetrics: Sendable {
     public func record(_ records: [LogRecord], prices: [Int64?]) {
         precondition(prices.count == records.count)
         handles.withLock { handles in
-            // By index: a loop over the records would copy each one.
-            for i in records.indices {
-                let key = SeriesKey(
-                    account: records[i].account, gateway: records[i].gateway, provider: records[i].provider)
-                handles.series[key, default: Series()].count(records[i], price: prices[i], factory: factory)
-                guard !records[i].cached, records[i].refusal == nil else { continue }
-                handles.timers[records[i].provider, default: Timers()].time(records[i], factory: factory)
+            for (record, price) in zip(records, prices) {
+                let key = SeriesKey(account: record.account, gateway: record.gateway, provider: record.provider)
+                handles.series[key, default: Series()].count(record, price: price, factory: factory)
+                guard !record.cached, record.refusal == nil else { continue }
+                handles.timers[record.provider, default: Timers()].time(record, factory: factory)
             }
         }
     }

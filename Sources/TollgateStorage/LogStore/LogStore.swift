@@ -207,11 +207,10 @@ public final class LogStore: Sendable {
             }
             var appended = 0
             var refused: (any Error)?
-            // By index: a loop over the records would copy each one.
-            for position in records.indices {
+            for (position, record) in records.enumerated() {
                 let location: RecordLocation
                 do {
-                    location = try state.writer.append(records[position])
+                    location = try state.writer.append(record)
                 } catch  where !state.writer.needsRepair {
                     counters.withLock { $0.recordsFailed += 1 }
                     refused = refused ?? error
@@ -224,10 +223,10 @@ public final class LogStore: Sendable {
                     fail(&state, Self.operation(of: error, writerFailed: true), error)
                     throw error
                 }
-                let price = prices.map { $0[position] } ?? observer?.price(of: records[position])
-                let entry = LogIndexEntry(records[position], location: location, price: price)
-                if records[position].logged {
-                    state.pending.append(Catalog.ActiveLog(records[position], location: location, price: price))
+                let price = prices.map { $0[position] } ?? observer?.price(of: record)
+                let entry = LogIndexEntry(record, location: location, price: price)
+                if record.logged {
+                    state.pending.append(Catalog.ActiveLog(record, location: location, price: price))
                 } else {
                     state.unsyncedUsage.append(entry)
                 }
