@@ -89,6 +89,30 @@ struct PriceBookTests {
         #expect(at(7_000, account: "acme") == Int64(1100 * 500_000))
     }
 
+    @Test func aModelPricedBeforeARowChangeIsPricedByTheNewRow() throws {
+        // The book remembers the rows it found for each model; a change to the table must not leave a record priced
+        // by what it remembered.
+        let book = try PriceBook(
+            catalog: try Self.temporaryCatalog(), shipped: PriceTable([Self.row("m", input: "1", output: "1")]))
+        #expect(cost(book, account: "acme", model: "m") == Int64(1100 * 1_000_000))
+        #expect(cost(book, account: "acme", model: "m-2025-01-01") == Int64(1100 * 1_000_000), "a dated snapshot")
+        try book.upsert(.init(account: "acme", row: Self.row("m", input: "0.5", output: "0.5")))
+        #expect(cost(book, account: "acme", model: "m") == Int64(1100 * 500_000))
+        #expect(cost(book, account: "acme", model: "m-2025-01-01") == Int64(1100 * 500_000))
+        #expect(cost(book, account: "other", model: "m") == Int64(1100 * 1_000_000))
+        // A tier row for the model: records of that tier take it, the others keep the default row.
+        var flex = Self.row("m", input: "0.25", output: "0.25")
+        flex.serviceTier = "flex"
+        try book.upsert(.init(row: flex))
+        var flexUsage = Self.usage
+        flexUsage.serviceTier = "flex"
+        #expect(cost(book, account: "other", model: "m", usage: flexUsage) == Int64(1100 * 250_000))
+        #expect(cost(book, account: "other", model: "m") == Int64(1100 * 1_000_000))
+        #expect(
+            try book.delete(account: "acme", provider: "openai", model: "m", serviceTier: "default", effectiveFrom: 0))
+        #expect(cost(book, account: "acme", model: "m") == Int64(1100 * 1_000_000))
+    }
+
     @Test func withoutAPriceNothingIsGuessed() throws {
         let book = try PriceBook(catalog: try Self.temporaryCatalog(), shipped: PriceTable([]))
         #expect(cost(book, model: "unknown") == nil, "unknown model: unpriced")

@@ -70,7 +70,7 @@ import TollgateModel
         // Close wakes a waiting take: what was queued is delivered, then nil tells the consumer it is over.
         let drained = Task {
             try await thread.runIfActive {
-                var batches: [[Exchange]?] = []
+                var batches: [IngestQueue.Batch?] = []
                 repeat {
                     batches.append(queue.take(max: 10, waitingUntil: NIODeadline.now() + .seconds(600)))
                 } while batches.last! != nil

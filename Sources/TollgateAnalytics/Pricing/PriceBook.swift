@@ -41,7 +41,50 @@ public final class PriceBook: Sendable {
         var entries: [Entry] = []
         var public_ = PriceTable([], extendsFirstRowBack: true)
         var accounts: [String: PriceTable] = [:]
+        /// The rows found for the models priced so far (`PriceTable.lookup`): every record is priced, and its model
+        /// is nearly always one priced before. Built again after each reload, with the snapshot.
+        var lookups: [LookupKey: Lookups] = [:]
+        /// The last lookup, checked before hashing: consecutive records mostly share account, provider and model.
+        var last: (key: LookupKey, lookups: Lookups)?
+
+        /// The account's rows and the public rows for a model, remembered.
+        mutating func lookups(account: String, provider: String, model: String, serviceTier: String?) -> Lookups {
+            if let key = last?.key, key.model == model, key.provider == provider, key.account == account,
+                key.serviceTier == serviceTier
+            {
+                return last.unsafelyUnwrapped.lookups
+            }
+            let key = LookupKey(account: account, provider: provider, model: model, serviceTier: serviceTier)
+            let value: Lookups
+            if let known = lookups[key] {
+                value = known
+            } else {
+                value = Lookups(
+                    own: accounts[account]?.lookup(provider: provider, model: model, serviceTier: serviceTier),
+                    public_: public_.lookup(provider: provider, model: model, serviceTier: serviceTier))
+                // Bounded: a client inventing model names cannot grow it without end.
+                if lookups.count >= PriceBook.maxRememberedLookups { lookups.removeAll(keepingCapacity: true) }
+                lookups[key] = value
+            }
+            last = (key, value)
+            return value
+        }
     }
+
+    private struct LookupKey: Hashable, Sendable {
+        var account: String
+        var provider: String
+        var model: String
+        var serviceTier: String?
+    }
+
+    private struct Lookups: Sendable {
+        var own: PriceTable.Lookup?
+        var public_: PriceTable.Lookup
+    }
+
+    /// How many models' lookups a price book remembers before it starts again.
+    static let maxRememberedLookups = 4_096
 
     private let catalog: Catalog
     private let snapshot: Mutex<Snapshot>
@@ -78,15 +121,15 @@ public final class PriceBook: Sendable {
                 return Int64(exactly: amount)
             }
         }
-        let tables = snapshot.withLock { ($0.public_, $0.accounts[account]) }
         var money: Money?
         if let model {
-            if let own = tables.1,
-                let row = own.row(provider: provider, model: model, serviceTier: usage.serviceTier, at: createdAt)
-            {
-                money = CostCalculator.cost(of: usage, under: row)
-            } else {
-                money = tables.0.cost(provider: provider, model: model, usage: usage, at: createdAt)
+            let lookups = snapshot.withLock {
+                $0.lookups(account: account, provider: provider, model: model, serviceTier: usage.serviceTier)
+            }
+            if let own = lookups.own, let position = own.position(at: createdAt) {
+                money = own.cost(of: usage, at: position)
+            } else if let position = lookups.public_.position(at: createdAt) {
+                money = lookups.public_.cost(of: usage, at: position)
             }
         }
         if let money { return Int64(exactly: money.picodollars) }

@@ -45,17 +45,57 @@ public struct PriceTable: Sendable {
     /// The row in force at `at` (Unix ms) for the model, in the service tier if it has rows for that tier, else the
     /// default tier. Nil when no row matches: the request is unpriced.
     public func row(provider: String, model: String, serviceTier: String? = nil, at: Int64) -> PriceRow? {
+        lookup(provider: provider, model: model, serviceTier: serviceTier).row(at: at)
+    }
+
+    /// The rows `row(provider:model:serviceTier:at:)` reads for the model, found once: which of them is in force
+    /// then depends on the time alone, so a caller pricing many records of one model keeps this and asks it.
+    public func lookup(provider: String, model: String, serviceTier: String? = nil) -> Lookup {
+        var chain: [[PriceRow]] = []
         for candidate in Self.candidates(for: model) {
             if let tier = serviceTier, tier != "default",
-                let row = inForce(Key(provider: provider, model: candidate, serviceTier: tier), at: at)
+                let rows = rows[Key(provider: provider, model: candidate, serviceTier: tier)]
             {
-                return row
+                chain.append(rows)
             }
-            if let row = inForce(Key(provider: provider, model: candidate, serviceTier: "default"), at: at) {
-                return row
-            }
+            if let rows = rows[Key(provider: provider, model: candidate, serviceTier: "default")] { chain.append(rows) }
         }
-        return nil
+        return Lookup(chain: chain, extendsFirstRowBack: extendsFirstRowBack)
+    }
+
+    /// A model's rows in the order a lookup tries them: for each id the model may be priced under (`candidates`),
+    /// the service tier's rows, then the default tier's; each sorted by `effectiveFrom`.
+    public struct Lookup: Sendable {
+        fileprivate let chain: [[PriceRow]]
+        fileprivate let extendsFirstRowBack: Bool
+
+        /// Where the first row in force at `at` along the chain is; nil when none is (the request is unpriced).
+        public func position(at: Int64) -> Position? {
+            for (list, rows) in chain.enumerated() {
+                // Rows are sorted by date: the last one in force at `at`, read from the newest back.
+                var index = rows.count - 1
+                while index >= 0 && rows[index].effectiveFrom > at { index -= 1 }
+                if index >= 0 { return Position(list: list, index: index) }
+                if extendsFirstRowBack && !rows.isEmpty { return Position(list: list, index: 0) }
+            }
+            return nil
+        }
+
+        /// The first row in force at `at` along the chain; nil when none is (the request is unpriced).
+        public func row(at: Int64) -> PriceRow? {
+            position(at: at).map { chain[$0.list][$0.index] }
+        }
+
+        /// What `usage` costs under the row at `position` (`CostCalculator`), read in place.
+        public func cost(of usage: Usage, at position: Position) -> Money? {
+            CostCalculator.cost(of: usage, under: chain[position.list][position.index])
+        }
+
+        /// A row's place in the chain.
+        public struct Position: Sendable {
+            fileprivate let list: Int
+            fileprivate let index: Int
+        }
     }
 
     /// When the provider stopped serving the model (Unix ms): the earliest `retired` date of the rows the model
@@ -76,11 +116,6 @@ public struct PriceTable: Sendable {
             return nil
         }
         return CostCalculator.cost(of: usage, under: row)
-    }
-
-    private func inForce(_ key: Key, at: Int64) -> PriceRow? {
-        guard let candidates = rows[key] else { return nil }
-        return candidates.last { $0.effectiveFrom <= at } ?? (extendsFirstRowBack ? candidates.first : nil)
     }
 
     /// The ids to try for a model, most specific first.

@@ -78,11 +78,14 @@ public final class IngestQueue: ExchangeSink, Sendable {
         }
     }
 
+    /// Exchanges taken off the queue together, in the order they were submitted.
+    public typealias Batch = CircularBuffer<Exchange>
+
     /// Takes up to `max` exchanges, blocking the calling thread (the store's) while the queue is empty, at most until
-    /// `deadline`: an empty array when the deadline passed with nothing queued, nil after `close()` once the queue
+    /// `deadline`: an empty batch when the deadline passed with nothing queued, nil after `close()` once the queue
     /// is drained. One consumer at a time.
-    public func take(max: Int, waitingUntil deadline: NIODeadline) -> [Exchange]? {
-        let taken: [Exchange]?? = state.wait(until: deadline) { s in
+    public func take(max: Int, waitingUntil deadline: NIODeadline) -> Batch? {
+        let taken: Batch?? = state.wait(until: deadline) { s in
             if s.buffer.isEmpty {
                 if s.closed { return .some(nil) }
                 s.consumerWaits = true
@@ -90,12 +93,13 @@ public final class IngestQueue: ExchangeSink, Sendable {
             }
             s.consumerWaits = false
             if s.buffer.count <= max {
-                // The ring is handed over whole: keeping its capacity would keep a second buffer as large as
-                // the largest backlog.
-                defer { s.buffer = CircularBuffer() }
-                return Array(s.buffer)
+                // The ring itself is handed over, its exchanges not copied; the queue starts a new one (keeping the
+                // capacity would keep a second buffer as large as the largest backlog).
+                var whole = Batch()
+                swap(&whole, &s.buffer)
+                return whole
             }
-            let head = Array(s.buffer.prefix(max))
+            let head = Batch(s.buffer.prefix(max))
             s.buffer.removeFirst(max)
             return head
         }

@@ -79,7 +79,7 @@ public struct IngestService: Service {
 
     /// Appends a batch; the quota reservations it carries are converted at the next commit, or given back when the
     /// append fails.
-    private func append(_ batch: [Exchange], headerNames: inout HeaderRedaction.NameMemo) throws {
+    private func append(_ batch: IngestQueue.Batch, headerNames: inout HeaderRedaction.NameMemo) throws {
         let records = batch.map { LogRecord(exchange: $0, providers: providers, headerNames: &headerNames) }
         // Priced once: the store keeps these as the logs' costs, and spend limits and metrics count them.
         let prices = records.map { store.price(of: $0) }
