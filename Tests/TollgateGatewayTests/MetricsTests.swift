@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TollgateModel
 
 @testable import TollgateGateway
 
@@ -11,6 +12,45 @@ import Testing
             return Double(line.dropFirst(series.count + 1))
         }
         return nil
+    }
+
+    @Test func aBatchMixingSeriesCountsEachRecordInItsOwnSeries() {
+        // The ingest stage counts a batch's records run by run (consecutive records of one series added at once):
+        // interleaved series, cache hits, refusals and errors must still land where each record belongs.
+        let metrics = GatewayMetrics()
+        func record(_ gateway: String, status: Int = 200, cached: Bool = false, refusal: GatewayRefusal? = nil)
+            -> LogRecord
+        {
+            LogRecord(
+                id: LogID(high: 1, low: 1), createdAt: 0, account: "acme", gateway: gateway, provider: "openai",
+                model: "m", path: "/v1/chat/completions", method: "POST", statusCode: status,
+                success: (200..<300).contains(status), stream: false, durationMicros: 1_000, ttftMicros: nil,
+                usage: Usage(tokensIn: 10, tokensOut: 2), requestSize: 1, responseSize: 1, cached: cached,
+                refusal: refusal)
+        }
+        let batch = [
+            record("a"), record("a"), record("b", status: 500), record("a", cached: true), record("b"),
+            record("a", status: 429, refusal: .rateLimited), record("b"),
+        ]
+        metrics.record(batch, prices: [1_000_000, 1_000_000, nil, 1_000_000, 3_000_000, nil, 3_000_000])
+        metrics.record([record("a")], prices: [1_000_000])
+        var bytes: [UInt8] = []
+        metrics.exporter.emit(into: &bytes)
+        let text = String(decoding: bytes, as: UTF8.self)
+        func value(_ name: String, _ gateway: String, _ extra: String = "") -> Double? {
+            Self.sample(text, name + #"{account="acme",gateway="\#(gateway)",provider="openai"\#(extra)}"#)
+        }
+        #expect(value("tollgate_requests_total", "a") == 5)
+        #expect(value("tollgate_requests_total", "b") == 3)
+        #expect(value("tollgate_errors_total", "b") == 1)
+        #expect(value("tollgate_errors_total", "a") == nil, "a refusal is not an error")
+        #expect(value("tollgate_cache_hits_total", "a") == 1)
+        #expect(value("tollgate_rate_limited_total", "a") == 1)
+        // Tokens and cost of the requests that reached the provider only (not the hit, not the refusal).
+        #expect(value("tollgate_tokens_total", "a", #",direction="in""#) == 30)
+        #expect(value("tollgate_tokens_total", "b", #",direction="out""#) == 6)
+        #expect(value("tollgate_cost_usd_total", "a") == 3e-6)
+        #expect(value("tollgate_cost_usd_total", "b") == 6e-6)
     }
 
     @Test func scrapeAfterTrafficShowsTheRequestsTokensCostAndRefusals() async throws {

@@ -86,23 +86,34 @@ public final class RollupEngine: Sendable {
         let date = UTCCalendar.civil(fromDays: dayStart / RollupLevel.dayMs)
         let monthStart = UTCCalendar.days(year: date.year, month: date.month, day: 1) * RollupLevel.dayMs
         let yearStart = UTCCalendar.days(year: date.year, month: 1, day: 1) * RollupLevel.dayMs
-        let places: [(chunk: Int64, offset: Int)] = [
-            (hourStart, Int((t - hourStart) / RollupLevel.minuteMs)),
-            (dayStart, Int((hourStart - dayStart) / RollupLevel.hourMs)),
-            (monthStart, Int(date.day - 1)),
-            (yearStart, Int(date.month - 1)),
-        ]
-        state.withLock { s in
-            let series = s.seriesId(for: input.seriesKey)
-            s.pendingInputs += 1
-            var account = s.pending.removeValue(forKey: input.account) ?? PendingAccount()
-            for level in 0..<4 {
-                let key = CellKey(offset: places[level].offset, series: series)
-                account.levels[level][places[level].chunk, default: PendingChunk()]
-                    .add(key, input, latencyIndex: latencyIndex, ttftIndex: ttftIndex, sign: sign)
+        /// The chunk and the bucket in it of each level (`RollupLevel.rawValue`).
+        func place(_ level: Int) -> (chunk: Int64, offset: Int) {
+            switch level {
+            case 0: (hourStart, Int((t - hourStart) / RollupLevel.minuteMs))
+            case 1: (dayStart, Int((hourStart - dayStart) / RollupLevel.hourMs))
+            case 2: (monthStart, Int(date.day - 1))
+            default: (yearStart, Int(date.month - 1))
             }
-            s.pending[input.account] = account
         }
+        state.withLock { s in
+            let series = s.seriesId(for: input)
+            s.pendingInputs += 1
+            Self.fold(into: &s.pending[input.account, default: PendingAccount()]) { account in
+                for level in 0..<4 {
+                    let (chunk, offset) = place(level)
+                    account.levels[level][chunk, default: PendingChunk()]
+                        .add(
+                            CellKey(offset: offset, series: series), input, latencyIndex: latencyIndex,
+                            ttftIndex: ttftIndex, sign: sign)
+                }
+            }
+        }
+    }
+
+    /// Changes an account's pending chunks where the dictionary holds them (no copy of the account's chunks).
+    @inline(__always)
+    private static func fold(into account: inout PendingAccount, _ body: (inout PendingAccount) -> Void) {
+        body(&account)
     }
 
     // MARK: Checkpoints
@@ -257,6 +268,17 @@ struct WriterState {
     var newSeries: [(Int64, RollupSeriesKey)] = []
     var pending: [String: PendingAccount] = [:]
     var pendingInputs = 0
+
+    /// The series last folded into, checked before hashing: consecutive inputs mostly share their series.
+    var lastSeries: (key: RollupSeriesKey, id: Int64)?
+
+    mutating func seriesId(for input: RollupInput) -> Int64 {
+        let key = input.seriesKey
+        if let last = lastSeries, last.key == key { return last.id }
+        let id = seriesId(for: key)
+        lastSeries = (key, id)
+        return id
+    }
 
     mutating func seriesId(for key: RollupSeriesKey) -> Int64 {
         if let id = seriesIds[key] { return id }
