@@ -4,8 +4,9 @@ import NIOHTTP1
 
 @testable import TollgateGateway
 
-/// Feeds the same bytes, cut the same way, to NIOHTTP1's decoder and to Tollgate's, each behind a
-/// `ByteToMessageHandler` in an `EmbeddedChannel`, then closes the channel (EOF): what came out of each, to compare.
+/// Feeds the same bytes, cut the same way, to NIOHTTP1's decoder behind NIO's `ByteToMessageHandler` and to
+/// Tollgate's behind the `DecodingHandler` the gateway runs it in, each in an `EmbeddedChannel`, then closes the
+/// channel (EOF): what came out of each, to compare.
 enum HTTPDecoderComparison {
     /// One part as it came out, in a form that compares: body parts next to each other are merged (how a body is cut
     /// into parts follows the reads, not the message).
@@ -141,7 +142,7 @@ enum HTTPDecoderComparison {
     }
 
     static func tollgateRequests(_ chunks: [[UInt8]], limits: NIOHTTPDecoderLimitConfiguration = .init()) -> Outcome {
-        run([ByteToMessageHandler(RequestDecoder(limits: limits))], chunks: chunks, read: readRequests)
+        run([RequestDecodingHandler(RequestDecoder(limits: limits))], chunks: chunks, read: readRequests)
     }
 
     static func nioResponses(_ chunks: [[UInt8]], methods: [HTTPMethod]) -> Outcome {
@@ -158,7 +159,7 @@ enum HTTPDecoderComparison {
         let decoder = ResponseDecoder()
         for method in methods { decoder.requestStarted(method: method) }
         let recorder = EndsAtCloseRecorder(decoder)
-        return run([ByteToMessageHandler(decoder), recorder], chunks: chunks) { channel, outcome in
+        return run([ResponseDecodingHandler(decoder), recorder], chunks: chunks) { channel, outcome in
             try readResponses(channel, &outcome, recorder: recorder)
         }
     }

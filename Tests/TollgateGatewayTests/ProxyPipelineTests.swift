@@ -38,9 +38,10 @@ struct ProxyPipelineTests {
         let actual = Self.handlerNames(gateway)
         #expect(!expected.isEmpty)
         #expect(expected.contains { $0.contains("HTTPResponseEncoder") })
-        // Requests are decoded by NIOHTTP1's decoder there, by Tollgate's here (`RequestDecoder`, the same parts).
+        // Requests are decoded by NIOHTTP1's decoder there, by Tollgate's here (`RequestDecoder` run by
+        // `RequestDecodingHandler`, the same parts).
         let nioDecoder = "ByteToMessageHandler<HTTPDecoder<HTTPPart<HTTPRequestHead"
-        let decoder = "ByteToMessageHandler<RequestDecoder>"
+        let decoder = "RequestDecodingHandler"
         #expect(expected.contains { $0.hasPrefix(nioDecoder) })
         #expect(
             actual.filter { !$0.contains("ProxyHandler") }.map { $0 == decoder ? "decoder" : $0 }

@@ -64,7 +64,7 @@ final class UpstreamConnection: ChannelDuplexHandler {
         isActive = context.channel.isActive
         if decoder != nil {
             wire = try? context.pipeline.syncOperations.context(
-                handlerType: ByteToMessageHandler<ResponseDecoder>.self)
+                handlerType: ResponseDecodingHandler.self)
         }
     }
 

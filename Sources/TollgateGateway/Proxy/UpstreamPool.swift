@@ -79,7 +79,7 @@ final class UpstreamPool {
                     // every header sent upstream is either the gateway's own or came through the client connection's
                     // HTTP parser, which refuses CR, LF and NUL in names and values.
                     let decoder = ResponseDecoder()
-                    try sync.addHandler(ByteToMessageHandler(decoder))
+                    try sync.addHandler(ResponseDecodingHandler(decoder))
                     try sync.addHandler(UpstreamConnection(endpoint: endpoint, decoder: decoder))
                 }
             }

@@ -42,7 +42,7 @@ public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
             // without its response encoder (`ProxyHandler` encodes responses and tells
             // its encoder each request's method); no pipelining assistance (`ProxyHandler` orders pipelined
             // responses itself), no error handler (Hummingbird answers parse errors), no outbound header validation.
-            try sync.addHandler(ByteToMessageHandler(RequestDecoder(limits: limits)))
+            try sync.addHandler(RequestDecodingHandler(RequestDecoder(limits: limits)))
             try sync.addHandler(
                 ProxyHandler(
                     shared: proxy, pool: proxy.pool(for: channel.eventLoop), idleTimeout: configuration.idleTimeout))
