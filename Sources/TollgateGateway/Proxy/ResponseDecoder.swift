@@ -28,6 +28,20 @@ final class ResponseDecoder: ByteToMessageDecoder {
         case upgraded
     }
 
+    /// A head read (nil for an informational response, which is dropped), its body's reader (nil: no body) and what
+    /// follows: a struct, not a tuple, so the optional of it is destroyed without looking up its type at run time.
+    private struct ReadHead {
+        var head: HTTPResponseHead?
+        var reader: BodyReader?
+        var after: After
+
+        init(_ head: HTTPResponseHead?, _ reader: BodyReader?, _ after: After) {
+            self.head = head
+            self.reader = reader
+            self.after = after
+        }
+    }
+
     @exclusivity(unchecked) private var state = State.head(scanned: 0)
     private let limits: HTTP1Wire.Limits
     /// The last head's field strings, for the next head's equal fields.
@@ -55,8 +69,9 @@ final class ResponseDecoder: ByteToMessageDecoder {
         while true {
             switch state {
             case .head(let scanned):
-                guard let (head, reader, after) = try readHead(&buffer, scanned: scanned) else { return .needMoreData }
-                guard let head else {
+                guard let read = try readHead(&buffer, scanned: scanned) else { return .needMoreData }
+                let (reader, after) = (read.reader, read.after)
+                guard let head = read.head else {
                     // An informational response: dropped.
                     finished(after)
                     continue
@@ -119,9 +134,7 @@ final class ResponseDecoder: ByteToMessageDecoder {
 
     /// A complete head at the front of `buffer` (after blank lines), consumed: the head (nil for an informational
     /// response, which is dropped), its body's reader (nil: no body) and what follows. Nil when not complete yet.
-    private func readHead(_ buffer: inout ByteBuffer, scanned: Int) throws -> (
-        HTTPResponseHead?, BodyReader?, After
-    )? {
+    private func readHead(_ buffer: inout ByteBuffer, scanned: Int) throws -> ReadHead? {
         if scanned == 0 {
             let view = buffer.readableBytesView
             if let first = view.first, first == HTTP1Wire.cr || first == HTTP1Wire.lf {
@@ -144,7 +157,7 @@ final class ResponseDecoder: ByteToMessageDecoder {
         let code = head.status
         let keepAlive = head.framing.keepAlive(minor: head.minor)
         let interim = (100..<200).contains(code) && code != 101
-        if interim { return (nil, nil, keepAlive ? .next : .closed) }
+        if interim { return ReadHead(nil, nil, keepAlive ? .next : .closed) }
         guard let method = methods.popFirst() else { throw NIOHTTPDecoderError.unsolicitedResponse }
         let response = HTTPResponseHead(
             version: HTTPVersion(major: 1, minor: head.minor), status: HTTPResponseStatus(statusCode: code),
@@ -153,22 +166,20 @@ final class ResponseDecoder: ByteToMessageDecoder {
         responseHasConnectionHeader = framing.hasConnection
         if method == .HEAD || method == .CONNECT || code / 100 == 1 || code == 204 || code == 304 {
             let upgrade = code == 101 && framing.hasUpgrade && framing.connectionUpgrade
-            return (response, nil, upgrade ? .upgraded : keepAlive ? .next : .closed)
+            return ReadHead(response, nil, upgrade ? .upgraded : keepAlive ? .next : .closed)
         }
         if framing.hasTransferEncoding {
             if framing.chunked {
-                return (
-                    response, BodyReader(.chunked, limits: limits, budget: head.budget), keepAlive ? .next : .closed
-                )
+                return ReadHead(
+                    response, BodyReader(.chunked, limits: limits, budget: head.budget), keepAlive ? .next : .closed)
             }
-            return (response, BodyReader(.untilClose, limits: limits, budget: head.budget), .closed)
+            return ReadHead(response, BodyReader(.untilClose, limits: limits, budget: head.budget), .closed)
         }
         if let length = framing.contentLength {
-            return (
-                response, BodyReader(.length(length), limits: limits, budget: head.budget), keepAlive ? .next : .closed
-            )
+            return ReadHead(
+                response, BodyReader(.length(length), limits: limits, budget: head.budget), keepAlive ? .next : .closed)
         }
-        return (response, BodyReader(.untilClose, limits: limits, budget: head.budget), .closed)
+        return ReadHead(response, BodyReader(.untilClose, limits: limits, budget: head.budget), .closed)
     }
 
     private struct Parsed {
