@@ -47,14 +47,6 @@ final class RequestDecodingHandler: DecodingHandler {
     var decoding: DecodingStorage<RequestDecoder>
 
     init(_ decoder: RequestDecoder) { decoding = DecodingStorage(decoder) }
-
-    func handlerAdded(context: ChannelHandlerContext) { decoderAdded(context: context) }
-    func handlerRemoved(context: ChannelHandlerContext) { decoderRemoved(context: context) }
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) { decode(context: context, read: data) }
-    func channelInactive(context: ChannelHandlerContext) { decodeAtInactive(context: context) }
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        decode(context: context, event: event)
-    }
 }
 
 /// `ResponseDecoder` on an upstream connection.
@@ -64,14 +56,6 @@ final class ResponseDecodingHandler: DecodingHandler {
     var decoding: DecodingStorage<ResponseDecoder>
 
     init(_ decoder: ResponseDecoder) { decoding = DecodingStorage(decoder) }
-
-    func handlerAdded(context: ChannelHandlerContext) { decoderAdded(context: context) }
-    func handlerRemoved(context: ChannelHandlerContext) { decoderRemoved(context: context) }
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) { decode(context: context, read: data) }
-    func channelInactive(context: ChannelHandlerContext) { decodeAtInactive(context: context) }
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        decode(context: context, event: event)
-    }
 }
 
 @available(*, unavailable)
@@ -80,12 +64,14 @@ extension RequestDecodingHandler: Sendable {}
 @available(*, unavailable)
 extension ResponseDecodingHandler: Sendable {}
 
+/// The handler's events, for both handlers: these implementations are the classes' (more specific than NIO's
+/// defaults, which forward).
 extension DecodingHandler {
-    func decoderAdded(context: ChannelHandlerContext) {
+    func handlerAdded(context: ChannelHandlerContext) {
         decoding.decoder?.decoderAdded(context: context)
     }
 
-    func decoderRemoved(context: ChannelHandlerContext) {
+    func handlerRemoved(context: ChannelHandlerContext) {
         switch decoding.state {
         case .active, .leftoversPending: decoding.state = .done
         case .done, .failed: break
@@ -94,7 +80,7 @@ extension DecodingHandler {
     }
 
     /// A read: kept behind what is left, then decoded (unless a decode loop is running: it decodes it).
-    func decode(context: ChannelHandlerContext, read data: NIOAny) {
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
         if case .failed(let error) = decoding.state {
             context.fireErrorCaught(ByteToMessageDecoderError.dataReceivedInErrorState(error, bytes))
@@ -115,13 +101,13 @@ extension DecodingHandler {
         }
     }
 
-    func decodeAtInactive(context: ChannelHandlerContext) {
+    func channelInactive(context: ChannelHandlerContext) {
         decoding.seenEOF = true
         processLeftovers(context: context)
         context.fireChannelInactive()
     }
 
-    func decode(context: ChannelHandlerContext, event: Any) {
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? ChannelEvent, event == .inputClosed {
             decoding.seenEOF = true
             processLeftovers(context: context)
