@@ -98,7 +98,8 @@ public final class RollupEngine: Sendable {
         state.withLock { s in
             let series = s.seriesId(for: input)
             s.pendingInputs += 1
-            Self.fold(into: &s.pending[input.account, default: PendingAccount()]) { account in
+            // The account's pending chunks changed where the dictionary holds them: one lookup, no copy.
+            func fold(into account: inout PendingAccount) {
                 for level in 0..<4 {
                     let (chunk, offset) = place(level)
                     account.levels[level][chunk, default: PendingChunk()]
@@ -107,13 +108,8 @@ public final class RollupEngine: Sendable {
                             ttftIndex: ttftIndex, sign: sign)
                 }
             }
+            fold(into: &s.pending[input.account, default: PendingAccount()])
         }
-    }
-
-    /// Changes an account's pending chunks where the dictionary holds them (no copy of the account's chunks).
-    @inline(__always)
-    private static func fold(into account: inout PendingAccount, _ body: (inout PendingAccount) -> Void) {
-        body(&account)
     }
 
     // MARK: Checkpoints

@@ -30,48 +30,12 @@ public final class GatewayMetrics: Sendable {
     public func record(_ records: [LogRecord], prices: [Int64?]) {
         precondition(prices.count == records.count)
         handles.withLock { handles in
-            // Consecutive records of one account, gateway and provider are tallied, then counted once.
-            var run: SeriesKey?
-            var tally = Tally()
             for (record, price) in zip(records, prices) {
                 let key = SeriesKey(account: record.account, gateway: record.gateway, provider: record.provider)
-                if key != run {
-                    if let run { handles.series[run, default: Series()].count(tally, of: run, factory: factory) }
-                    run = key
-                    tally = Tally()
-                }
-                tally.add(record, price: price)
+                handles.series[key, default: Series()].count(record, price: price, factory: factory)
                 guard !record.cached, record.refusal == nil else { continue }
                 handles.timers[record.provider, default: Timers()].time(record, factory: factory)
             }
-            if let run { handles.series[run, default: Series()].count(tally, of: run, factory: factory) }
-        }
-    }
-
-    /// What a run of records adds to their series' counters.
-    private struct Tally {
-        var requests = 0
-        var cacheHits = 0
-        var rateLimited = 0
-        var spendLimited = 0
-        var errors = 0
-        var tokensIn: Int64 = 0
-        var tokensOut: Int64 = 0
-        /// Picodollars.
-        var cost: Int64 = 0
-
-        mutating func add(_ record: LogRecord, price: Int64?) {
-            requests += 1
-            if record.cached { cacheHits += 1 }
-            switch record.refusal {
-            case .rateLimited: rateLimited += 1
-            case .spendLimitExceeded: spendLimited += 1
-            case nil: if !record.success { errors += 1 }
-            }
-            guard !record.cached, record.refusal == nil else { return }
-            if let tokens = record.usage.tokensIn, tokens > 0 { tokensIn &+= tokens }
-            if let tokens = record.usage.tokensOut, tokens > 0 { tokensOut &+= tokens }
-            if let price, price > 0 { cost = cost.addingReportingOverflow(price).overflow ? .max : cost + price }
         }
     }
 
@@ -109,28 +73,31 @@ public final class GatewayMetrics: Sendable {
         var tokensOut: Counter?
         var cost: FloatingPointCounter?
 
-        /// Adds a run's tally; a counter is made the first time it has something to count.
-        mutating func count(_ tally: Tally, of key: SeriesKey, factory: any MetricsFactory) {
+        mutating func count(_ record: LogRecord, price: Int64?, factory: any MetricsFactory) {
             func labels() -> [(String, String)] {
-                [("account", key.account), ("gateway", key.gateway), ("provider", key.provider)]
+                [("account", record.account), ("gateway", record.gateway), ("provider", record.provider)]
             }
             func counter(_ name: String, _ extra: [(String, String)] = []) -> Counter {
                 Counter(label: name, dimensions: labels() + extra, factory: factory)
             }
-            func add(_ slot: inout Counter?, _ amount: Int64, _ make: () -> Counter) {
-                if amount > 0 { made(&slot, make).increment(by: amount) }
+            made(&requests) { counter("tollgate_requests_total") }.increment()
+            if record.cached { made(&cacheHits) { counter("tollgate_cache_hits_total") }.increment() }
+            switch record.refusal {
+            case .rateLimited: made(&rateLimited) { counter("tollgate_rate_limited_total") }.increment()
+            case .spendLimitExceeded: made(&spendLimited) { counter("tollgate_spend_limited_total") }.increment()
+            case nil: if !record.success { made(&errors) { counter("tollgate_errors_total") }.increment() }
             }
-            add(&requests, Int64(tally.requests)) { counter("tollgate_requests_total") }
-            add(&cacheHits, Int64(tally.cacheHits)) { counter("tollgate_cache_hits_total") }
-            add(&rateLimited, Int64(tally.rateLimited)) { counter("tollgate_rate_limited_total") }
-            add(&spendLimited, Int64(tally.spendLimited)) { counter("tollgate_spend_limited_total") }
-            add(&errors, Int64(tally.errors)) { counter("tollgate_errors_total") }
-            add(&tokensIn, tally.tokensIn) { counter("tollgate_tokens_total", [("direction", "in")]) }
-            add(&tokensOut, tally.tokensOut) { counter("tollgate_tokens_total", [("direction", "out")]) }
-            if tally.cost > 0 {
+            guard !record.cached, record.refusal == nil else { return }
+            if let tokens = record.usage.tokensIn, tokens > 0 {
+                made(&tokensIn) { counter("tollgate_tokens_total", [("direction", "in")]) }.increment(by: tokens)
+            }
+            if let tokens = record.usage.tokensOut, tokens > 0 {
+                made(&tokensOut) { counter("tollgate_tokens_total", [("direction", "out")]) }.increment(by: tokens)
+            }
+            if let cost = price, cost > 0 {
                 made(&self.cost) {
                     FloatingPointCounter(label: "tollgate_cost_usd_total", dimensions: labels(), factory: factory)
-                }.increment(by: Double(tally.cost) / 1e12)
+                }.increment(by: Double(cost) / 1e12)
             }
         }
     }
