@@ -1,4 +1,6 @@
-/// Appends LEB128 varints to a byte array: the encoding of every rollup column (see LAYOUT.md).
+import TollgateModel
+
+/// Appends varints (`Varint`) to a byte array: the encoding of every rollup column (see LAYOUT.md).
 struct ByteWriter {
     var bytes: [UInt8] = []
 
@@ -6,32 +8,12 @@ struct ByteWriter {
         bytes.reserveCapacity(capacity)
     }
 
-    mutating func unsigned(_ value: UInt64) {
-        var v = value
-        while v >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
-            v >>= 7
-        }
-        bytes.append(UInt8(v))
-    }
+    mutating func unsigned(_ value: UInt64) { Varint.append(value, to: &bytes) }
 
     /// Zigzag, so small negative numbers (from `replace`) stay short.
-    mutating func signed(_ value: Int64) {
-        unsigned(UInt64(bitPattern: (value << 1) ^ (value >> 63)))
-    }
+    mutating func signed(_ value: Int64) { Varint.append(Varint.zigzag(value), to: &bytes) }
 
-    mutating func unsigned128(_ value: UInt128) {
-        var v = value
-        while v >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
-            v >>= 7
-        }
-        bytes.append(UInt8(v))
-    }
-
-    mutating func signed128(_ value: Int128) {
-        unsigned128(UInt128(bitPattern: (value << 1) ^ (value >> 127)))
-    }
+    mutating func signed128(_ value: Int128) { Varint.append(Varint.zigzag(value), to: &bytes) }
 }
 
 /// Reads what `ByteWriter` wrote. Malformed input (a truncated blob) throws instead of trapping.
@@ -47,34 +29,15 @@ struct ByteReader {
 
     @inline(__always)
     mutating func unsigned() throws(RollupError) -> UInt64 {
-        // Most values (bucket numbers, index deltas, small counts) are one byte.
-        if position < bytes.count {
-            let byte = bytes[position]
-            if byte < 0x80 {
-                position += 1
-                return UInt64(byte)
-            }
+        guard let value = Varint.read(UInt64.self, from: bytes, at: &position, end: bytes.count) else {
+            throw .corruptChunk("varint cut short or wider than 64 bits")
         }
-        return try unsignedMultibyte()
-    }
-
-    private mutating func unsignedMultibyte() throws(RollupError) -> UInt64 {
-        var result: UInt64 = 0
-        var shift: UInt64 = 0
-        while true {
-            guard position < bytes.count, shift < 64 else { throw .corruptChunk("truncated varint") }
-            let byte = bytes[position]
-            position += 1
-            result |= UInt64(byte & 0x7f) << shift
-            if byte < 0x80 { return result }
-            shift += 7
-        }
+        return value
     }
 
     @inline(__always)
     mutating func signed() throws(RollupError) -> Int64 {
-        let raw = try unsigned()
-        return Int64(bitPattern: (raw >> 1) ^ (0 &- (raw & 1)))
+        Varint.unzigzag(try unsigned())
     }
 
     /// Adds `count` zigzag varints to `target[start..<start + count]` (and to their `blocks` sums) and returns their sum; nil when the bytes run out. The tight
@@ -86,19 +49,8 @@ struct ByteReader {
             var p = position
             var sum: Int64 = 0
             for k in 0..<count {
-                guard p < b.count else { return nil }
-                var byte = b[p]
-                p += 1
-                var raw = UInt64(byte & 0x7f)
-                var shift: UInt64 = 7
-                while byte >= 0x80 {
-                    guard p < b.count, shift < 64 else { return nil }
-                    byte = b[p]
-                    p += 1
-                    raw |= UInt64(byte & 0x7f) << shift
-                    shift += 7
-                }
-                let value = Int64(bitPattern: (raw >> 1) ^ (0 &- (raw & 1)))
+                guard let raw = Varint.read(UInt64.self, from: b, at: &p, end: b.count) else { return nil }
+                let value = Varint.unzigzag(raw)
                 target[start + k] &+= value
                 blocks[(start + k) >> SketchAccumulator.blockShift] &+= value
                 sum &+= value
@@ -127,16 +79,9 @@ struct ByteReader {
     }
 
     mutating func signed128() throws(RollupError) -> Int128 {
-        var result: UInt128 = 0
-        var shift: UInt128 = 0
-        while true {
-            guard position < bytes.count, shift < 128 else { throw .corruptChunk("truncated varint") }
-            let byte = bytes[position]
-            position += 1
-            result |= UInt128(byte & 0x7f) << shift
-            if byte < 0x80 { break }
-            shift += 7
+        guard let raw = Varint.read(UInt128.self, from: bytes, at: &position, end: bytes.count) else {
+            throw .corruptChunk("varint cut short or wider than 128 bits")
         }
-        return Int128(bitPattern: (result >> 1) ^ (0 &- (result & 1)))
+        return Varint.unzigzag(raw)
     }
 }

@@ -74,22 +74,22 @@ struct ColumnBuilder: Sendable {
 
     /// The size of `encode()`'s bytes, counted without making them: a seal declares it before it compresses them.
     var encodedSize: Int {
-        func part(_ bytes: Int) -> Int { WireWriter.varintSize(UInt64(bytes)) + bytes }
-        var size = 1 + WireWriter.varintSize(UInt64(count))
+        func part(_ bytes: Int) -> Int { Varint.size(UInt64(bytes)) + bytes }
+        var size = 1 + Varint.size(UInt64(count))
         for column in LogColumn.all {
-            size += WireWriter.varintSize(column.tag)
+            size += Varint.size(column.tag)
             switch column.kind {
             case .ids: size += part(count * 16)
             case .deltaVarints:
                 var previous: UInt64 = 0
                 var bytes = 0
                 for o in offsets {
-                    bytes += WireWriter.varintSize(o &- previous)
+                    bytes += Varint.size(o &- previous)
                     previous = o
                 }
                 size += part(bytes)
             case .deltaZigzags: size += part(createdAt.bytes.count)
-            case .lengths: size += part(lengths.reduce(0) { $0 + WireWriter.varintSize(UInt64($1)) })
+            case .lengths: size += part(lengths.reduce(0) { $0 + Varint.size(UInt64($1)) })
             case .varints, .zigzags, .nullable: size += part(integers[column.slot].encodedSize)
             case .bitmap: size += part(flags[column.slot].bytes.count)
             case .strings: size += part(strings[column.slot].encodedSize)
@@ -203,10 +203,10 @@ extension ColumnBuilder {
 
         /// The size of the column's part of the content, without its length.
         var encodedSize: Int {
-            var size = WireWriter.varintSize(UInt64(dictionary.count)) + codes.bytes.count
+            var size = Varint.size(UInt64(dictionary.count)) + codes.bytes.count
             for value in dictionary {
                 let bytes = value.utf8.count
-                size += WireWriter.varintSize(UInt64(bytes)) + bytes
+                size += Varint.size(UInt64(bytes)) + bytes
             }
             return size
         }

@@ -162,15 +162,8 @@ struct BoundedWriter {
 
     @inline(__always)
     mutating func varint(_ value: UInt64) {
-        precondition(capacity - count >= 10, "record encoding passed its size bound")
-        var v = value
-        while v >= 0x80 {
-            base[count] = UInt8(truncatingIfNeeded: v) | 0x80
-            count += 1
-            v >>= 7
-        }
-        base[count] = UInt8(v)
-        count += 1
+        precondition(capacity - count >= Varint.maxBytes, "record encoding passed its size bound")
+        count += Varint.write(value, to: base + count)
     }
 
     mutating func bigEndian(_ value: UInt64) {
@@ -214,7 +207,7 @@ struct BoundedWriter {
     @inline(__always)
     fileprivate mutating func int(_ field: RecordField, _ value: Int64) {
         key(field, RecordCodec.Wire.varint)
-        varint(UInt64(bitPattern: (value << 1) ^ (value >> 63)))
+        varint(Varint.zigzag(value))
     }
 
     @inline(__always)
@@ -239,7 +232,7 @@ struct BoundedWriter {
         let name = header.name.utf8.count
         let value = header.value.utf8.count
         let nestedLength =
-            2 + WireWriter.varintSize(UInt64(name)) + name + WireWriter.varintSize(UInt64(value)) + value
+            2 + Varint.size(UInt64(name)) + name + Varint.size(UInt64(value)) + value
         key(field, RecordCodec.Wire.bytes)
         varint(UInt64(nestedLength))
         varint(RecordCodec.HeaderField.name << 3 | RecordCodec.Wire.bytes)

@@ -1,4 +1,7 @@
-/// Appends the store's binary encodings (LEB128 varints, zigzag, little-endian fixed widths) to a byte array.
+import TollgateModel
+
+/// Appends the store's binary encodings (varints and zigzag as `Varint` writes them, little-endian fixed widths) to a
+/// byte array.
 struct WireWriter {
     var bytes: [UInt8]
 
@@ -8,24 +11,15 @@ struct WireWriter {
     }
 
     @inline(__always)
-    mutating func varint(_ value: UInt64) {
-        var v = value
-        while v >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
-            v >>= 7
-        }
-        bytes.append(UInt8(v))
-    }
+    mutating func varint(_ value: UInt64) { Varint.append(value, to: &bytes) }
 
     @inline(__always)
-    mutating func zigzag(_ value: Int64) {
-        varint(UInt64(bitPattern: (value << 1) ^ (value >> 63)))
-    }
+    mutating func zigzag(_ value: Int64) { Varint.append(Varint.zigzag(value), to: &bytes) }
 
     /// An optional signed integer in one varint: 0 for nil, else its zigzag form plus one.
     mutating func optionalZigzag(_ value: Int64?) {
         guard let value else { return varint(0) }
-        varint(UInt64(bitPattern: (value << 1) ^ (value >> 63)) &+ 1)
+        varint(Varint.zigzag(value) &+ 1)
     }
 
     @inline(__always)
@@ -53,17 +47,6 @@ struct WireWriter {
             varint(UInt64(utf8.count))
             bytes.append(contentsOf: utf8)
         }
-    }
-
-    /// The bytes `varint(value)` writes.
-    static func varintSize(_ value: UInt64) -> Int {
-        var n = 1
-        var v = value >> 7
-        while v != 0 {
-            n += 1
-            v >>= 7
-        }
-        return n
     }
 
     mutating func id(_ id: LogIDBytes) {
@@ -104,32 +87,22 @@ struct WireReader {
 
     @inline(__always)
     mutating func varint() throws -> UInt64 {
-        var result: UInt64 = 0
-        var shift: UInt64 = 0
-        while true {
-            guard position < end else { throw SegmentError(.corrupt, "truncated varint") }
-            let b = buffer[position]
-            position += 1
-            if shift == 63 && b > 1 { throw SegmentError(.corrupt, "varint overflows 64 bits") }
-            result |= UInt64(b & 0x7F) << shift
-            if b & 0x80 == 0 { return result }
-            shift += 7
-            if shift > 63 { throw SegmentError(.corrupt, "varint longer than 10 bytes") }
+        guard let value = Varint.read(UInt64.self, from: buffer, at: &position, end: end) else {
+            throw SegmentError(.corrupt, "varint cut short or wider than 64 bits")
         }
+        return value
     }
 
     @inline(__always)
     mutating func zigzag() throws -> Int64 {
-        Self.unzigzag(try varint())
+        Varint.unzigzag(try varint())
     }
 
     /// What `WireWriter.optionalZigzag` wrote.
     mutating func optionalZigzag() throws -> Int64? {
         let v = try varint()
-        return v == 0 ? nil : Self.unzigzag(v - 1)
+        return v == 0 ? nil : Varint.unzigzag(v - 1)
     }
-
-    private static func unzigzag(_ v: UInt64) -> Int64 { Int64(bitPattern: v >> 1) ^ -Int64(bitPattern: v & 1) }
 
     mutating func u32() throws -> UInt32 {
         guard remaining >= 4 else { throw SegmentError(.corrupt, "unexpected end of data") }
