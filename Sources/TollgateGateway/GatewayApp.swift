@@ -31,8 +31,10 @@ public struct GatewayApp: Sendable {
         /// folder's `master.key`, generated on first start.
         public var masterKey: String? = ProcessInfo.processInfo.environment[MasterKey.environmentVariable]
         public var onListening: @Sendable (_ port: Int) -> Void = { _ in }
-        /// The wall clock (Unix ms) of the API, the log quota and the rate and spend limits; tests set it.
-        public var now: @Sendable () -> Int64 = WallClock.system
+        /// The one clock of the gateway: the store (and its catalog, prices and rollups; it replaces
+        /// `store.segments.clock`), the proxy (record times, durations, timeouts), the API, the log quota, rate and
+        /// spend limits, retention, the cache and the ingest service read it. Tests set it.
+        public var clock: TollgateClock = .system
 
         public init(dataDirectory: String, adminToken: String) {
             self.dataDirectory = dataDirectory
@@ -62,7 +64,10 @@ public struct GatewayApp: Sendable {
         Heap.configure()
         // A malformed master key is refused before the data folder is touched.
         if let configured = c.masterKey { _ = try MasterKey.decode(configured, from: MasterKey.environmentVariable) }
-        (ledger, store) = try Ledger.openStore(directory: c.dataDirectory, configuration: c.store, logger: logger)
+        var storeConfiguration = c.store
+        storeConfiguration.segments.clock = c.clock
+        (ledger, store) = try Ledger.openStore(
+            directory: c.dataDirectory, configuration: storeConfiguration, logger: logger)
         let gateways = try store.catalog.allGateways().map { GatewayDirectory.Entry($0) }
         directory = GatewayDirectory(
             gateways,
@@ -73,13 +78,13 @@ public struct GatewayApp: Sendable {
                 masterKey: MasterKey.load(configured: c.masterKey, dataDirectory: c.dataDirectory),
                 stored: store.catalog.allProviderKeys()))
         // After the store's recovery, so the month's stored counts include what it re-indexed.
-        let quota = try LogQuota(catalog: store.catalog, logger: logger, now: c.now)
+        let quota = try LogQuota(catalog: store.catalog, logger: logger, now: c.clock.wallMilliseconds)
         self.quota = quota
-        queue = IngestQueue(capacity: c.queueCapacity, logger: logger) { dropped in
+        queue = IngestQueue(capacity: c.queueCapacity, clock: c.clock, logger: logger) { dropped in
             if dropped.quotaReserved { quota.release(account: dropped.account, admitted: dropped.startedAt) }
         }
         // Spend counted before this start comes back from the stored costs (the rollups are caught up by now).
-        let controls = TrafficControls(now: c.now)
+        let controls = TrafficControls(now: c.clock.wallMilliseconds)
         let rebuilt = try controls.rebuildSpend(gateways, rollups: ledger.rollups, catalog: store.catalog)
         if rebuilt > 0 { logger.info("spend limits rebuilt from stored costs", metadata: ["rules": "\(rebuilt)"]) }
         self.controls = controls
@@ -91,17 +96,20 @@ public struct GatewayApp: Sendable {
             recorded: { records, prices in
                 controls.recordSpend(records, prices: prices, directory: directory)
                 metrics.record(records, prices: prices)
-            }, committed: { metrics.recordCommit($0) }, logger: logger)
-        retention = RetentionService(store: store, configuration: c.retention, quota: quota, logger: logger)
-        let cache = try ResponseCaching(directory: c.dataDirectory + "/cache", configuration: c.cache, logger: logger)
+            }, committed: { metrics.recordCommit($0) }, clock: c.clock, logger: logger)
+        retention = RetentionService(
+            store: store, configuration: c.retention, quota: quota, now: c.clock.wallMilliseconds, logger: logger)
+        let cache = try ResponseCaching(
+            directory: c.dataDirectory + "/cache", configuration: c.cache, now: c.clock.wallMilliseconds, logger: logger
+        )
         self.cache = cache
         api = APIServices(
             catalog: store.catalog, store: store, ledger: ledger, quota: quota, directory: directory, ingest: queue,
             retention: retention, controls: controls, cache: cache, metrics: metrics, metricsPublic: c.metricsPublic,
-            now: c.now)
+            now: c.clock.wallMilliseconds)
         proxy = try ProxyContext(
             providers: c.providers, directory: directory, sink: queue, generator: LogIDGenerator(), logger: logger,
-            configuration: c.proxy, quota: quota, controls: controls, cache: cache)
+            configuration: c.proxy, quota: quota, controls: controls, cache: cache, clock: c.clock)
         let onListening = c.onListening
         let host = c.host
         app = Application(

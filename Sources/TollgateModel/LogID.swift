@@ -134,7 +134,7 @@ public final class LogIDGenerator: Sendable {
     public init() {}
 
     /// A new id for the given time (defaults to now).
-    public func next(millisecondsSinceEpoch now: Int64 = WallClock.system()) -> LogID {
+    public func next(millisecondsSinceEpoch now: Int64 = TollgateClock.system.wallMilliseconds()) -> LogID {
         let (millis, seq, random) = state.withLock { s -> (Int64, UInt64, UInt64) in
             if now > s.lastMillis {
                 s.lastMillis = now

@@ -29,7 +29,7 @@ struct StoreBenchmark: ParsableCommand {
 
         // Generate first so generation is not timed.
         // One record a millisecond, ending now.
-        let start = WallClock.system() - Int64(records)
+        let start = TollgateClock.system.wallMilliseconds() - Int64(records)
         var generator = SyntheticTraffic(
             seed: seed, count: records, start: start, end: start + Int64(records), payloads: .full)
         var all: [LogRecord] = []

@@ -21,15 +21,16 @@ struct CompactCommand: ParsableCommand {
 
     func run() throws {
         if let retentionDays, retentionDays < 1 { throw ValidationError("--retention-days must be at least 1") }
-        let nowMs = try now.map { try parseDate($0, option: "--now") } ?? WallClock.system()
-        let started = ContinuousClock.now
+        let clock = TollgateClock.system
+        let nowMs = try now.map { try parseDate($0, option: "--now") } ?? clock.wallMilliseconds()
+        let started = clock.monotonicNanoseconds()
         let (_, store) = try Ledger.openStore(directory: data.path, logger: DataFolderOptions.logger())
         if let account, try store.catalog.account(account) == nil { throw ValidationError("no account \(account)") }
         let expired = try store.applyRetention(now: nowMs, account: account, days: retentionDays) { deleted in
             if deleted % 100_000 == 0 { Output.line("retention: \(deleted) expired logs deleted so far") }
         }
-        let deleted = ContinuousClock.now
-        Output.line("retention: \(expired) expired logs deleted from the index in \(seconds(deleted - started))")
+        let deleted = clock.monotonicNanoseconds()
+        Output.line("retention: \(expired) expired logs deleted from the index in \(seconds(deleted &- started))")
         var bar: ProgressBar?
         let report = try store.compact(account: account) { done, total in
             if bar == nil { bar = ProgressBar("compact", total: total) }
@@ -41,12 +42,11 @@ struct CompactCommand: ParsableCommand {
             "compaction: \(report.dropped) segments dropped whole, \(report.segments) rewritten, "
                 + "\(report.purged) deleted logs purged, "
                 + "\(report.bytesBefore) → \(report.bytesAfter) bytes, \(report.deferred) segments deferred "
-                + "(active, or not yet checkpointed past), in \(seconds(ContinuousClock.now - deleted)); "
+                + "(active, or not yet checkpointed past), in \(seconds(clock.monotonicNanoseconds() &- deleted)); "
                 + String(format: "longest segment commit %.0f ms", report.longestCommitMillis))
     }
 
-    private func seconds(_ duration: Duration) -> String {
-        let c = duration.components
-        return String(format: "%.2fs", Double(c.seconds) + Double(c.attoseconds) / 1e18)
+    private func seconds(_ nanoseconds: UInt64) -> String {
+        String(format: "%.2fs", Double(nanoseconds) / 1e9)
     }
 }

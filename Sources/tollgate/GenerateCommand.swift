@@ -28,7 +28,7 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         let logger = DataFolderOptions.logger()
-        let endMs = try end.map { try parseDate($0, option: "--end") } ?? WallClock.system()
+        let endMs = try end.map { try parseDate($0, option: "--end") } ?? TollgateClock.system.wallMilliseconds()
         let startMs = endMs - Int64(days) * 86_400_000
         let (ledger, store) = try Ledger.openStore(directory: data.path, logger: logger)
         if try store.catalog.account(account) == nil { _ = try store.catalog.createAccount(id: account, tier: "paid") }

@@ -1,4 +1,5 @@
 import Foundation
+import TollgateModel
 
 /// A progress bar on standard error: redrawn in place on a terminal (at most 10 times a second), one line per 10 %
 /// otherwise, so piped output and CI logs stay readable.
@@ -6,20 +7,24 @@ final class ProgressBar {
     private let label: String
     private let total: Int
     private let isTerminal = isatty(STDERR_FILENO) != 0
-    private let started = ContinuousClock.now
-    private var lastDraw = ContinuousClock.now - .seconds(1)
+    private let clock: TollgateClock
+    private let started: UInt64
+    /// When the bar was last drawn on a terminal (the clock's monotonic nanoseconds).
+    private var lastDraw: UInt64?
     private var lastDecile = -1
 
-    init(_ label: String, total: Int) {
+    init(_ label: String, total: Int, clock: TollgateClock = .system) {
         self.label = label
         self.total = max(total, 1)
+        self.clock = clock
+        started = clock.monotonicNanoseconds()
     }
 
     func update(_ done: Int) {
-        let now = ContinuousClock.now
+        let now = clock.monotonicNanoseconds()
         let fraction = min(1, Double(done) / Double(total))
         if isTerminal {
-            guard now - lastDraw >= .milliseconds(100) || done >= total else { return }
+            guard lastDraw.map({ now &- $0 >= 100_000_000 }) ?? true || done >= total else { return }
             lastDraw = now
             write("\r" + line(done, fraction: fraction, now: now))
         } else {
@@ -35,11 +40,11 @@ final class ProgressBar {
         if isTerminal { write("\n") }
     }
 
-    private func line(_ done: Int, fraction: Double, now: ContinuousClock.Instant) -> String {
+    private func line(_ done: Int, fraction: Double, now: UInt64) -> String {
         let width = 30
         let filled = Int(fraction * Double(width))
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        let elapsed = Double((now - started).components.seconds) + Double((now - started).components.attoseconds) / 1e18
+        let elapsed = Double(now &- started) / 1e9
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
         let eta = rate > 0 ? Double(total - done) / rate : 0
         return String(

@@ -20,7 +20,7 @@ struct ReportCommand: ParsableCommand {
     func run() throws {
         let monthStart =
             try month.map { try parseMonth($0).start }
-            ?? UTCMonth.start(of: WallClock.system())
+            ?? UTCMonth.start(of: TollgateClock.system.wallMilliseconds())
         let catalog = try Catalog(dataDirectory: data.path, logger: DataFolderOptions.logger())
         guard let account = try catalog.account(account) else { throw ValidationError("no account \(self.account)") }
         // Read-only: retirement dates come from the price list shipped in this binary.

@@ -143,7 +143,9 @@ import TollgateStorage
 
     @Test func anEntryExpiresAfterItsTTLOnTheInjectedClock() async throws {
         let clock = Atomic<Int64>(1_800_000_000_000)
-        try await Self.running(configure: { $0.cache.now = { clock.load(ordering: .relaxed) } }) { harness in
+        try await Self.running(configure: {
+            $0.clock = TollgateClock(wallMilliseconds: { clock.load(ordering: .relaxed) })
+        }) { harness in
             let ttl = ["cf-aig-cache-ttl": "60"]
             #expect(try await Self.send(harness, headers: ttl).headers["cf-aig-cache-status"] == "MISS")
             try await Self.waitForEntries(harness, 1)

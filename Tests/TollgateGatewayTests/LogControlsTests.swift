@@ -20,7 +20,7 @@ import TollgateStorage
     func exchange(
         metadata: [MetadataEntry] = [], status: Int = 200, refusal: GatewayRefusal? = nil, account: String = "default"
     ) -> Exchange {
-        let now = WallClock.system()
+        let now = TollgateClock.system.wallMilliseconds()
         let response =
             refusal.map { #"{"error":{"code":"\#($0.rawValue)","message":"refused"}}"# }
             ?? #"{"model":"ctl-a","choices":[],"usage":{"prompt_tokens":1000,"completion_tokens":500}}"#
@@ -325,7 +325,7 @@ import TollgateStorage
         let otherToken = try #require(other["token"] as? String)
         let own = try await harness.api("POST", "/api/v1/accounts/default/tokens").json()
         let ownToken = try #require(own["token"] as? String)
-        let unknown = ids.next(millisecondsSinceEpoch: WallClock.system()).description
+        let unknown = ids.next(millisecondsSinceEpoch: TollgateClock.system.wallMilliseconds()).description
         for target in [
             "/api/v1/accounts/default/logs/\(unknown)", "/api/v1/accounts/default/logs/not-a-log",
             "/api/v1/accounts/acme/logs/\(id)", "/api/v1/accounts/nobody/logs/\(id)",

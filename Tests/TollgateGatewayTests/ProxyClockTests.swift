@@ -6,7 +6,7 @@ import TollgateModel
 
 @testable import TollgateGateway
 
-/// The proxy reads the time only from its injected `ProxyClock`: a recorded exchange's duration and time to first
+/// The proxy reads the time only from its injected `TollgateClock`: a recorded exchange's time, duration and time to first
 /// token are what that clock says passed, whatever the machine's own clock did.
 @Suite("Proxy clock")
 struct ProxyClockTests {
@@ -16,10 +16,10 @@ struct ProxyClockTests {
 
         func advance(by amount: TimeAmount) { nanoseconds.withLock { $0 += amount.nanoseconds } }
 
-        var proxyClock: ProxyClock {
-            ProxyClock(
-                now: { NIODeadline.uptimeNanoseconds(UInt64(self.nanoseconds.withLock { $0 })) },
-                wallMilliseconds: { 1_800_000_000_000 + self.nanoseconds.withLock { $0 } / 1_000_000 })
+        var clock: TollgateClock {
+            TollgateClock(
+                wallMilliseconds: { 1_800_000_000_000 + self.nanoseconds.withLock { $0 } / 1_000_000 },
+                monotonicNanoseconds: { UInt64(self.nanoseconds.withLock { $0 }) })
         }
     }
 
@@ -36,7 +36,7 @@ struct ProxyClockTests {
             try await responder.end()
         }
         defer { Task { await upstream.shutdown() } }
-        try await TestGateway.with(upstreams: ["openai": upstream.baseURL], clock: clock.proxyClock) { gateway in
+        try await TestGateway.with(upstreams: ["openai": upstream.baseURL], clock: clock.clock) { gateway in
             try await TestClient.with(port: gateway.port) { client in
                 try await client.send(.POST, TestGateway.path("openai", "/chat/completions"), body: "{}")
                 #expect(try await client.readHead().status == .ok)
@@ -55,6 +55,9 @@ struct ProxyClockTests {
             let exchange = try #require(await gateway.sink.wait(for: 1).first)
             #expect(exchange.durationMicros == 7_000_000)
             #expect(exchange.ttftMicros == 5_000_000)
+            // The record's time is the injected clock's when the request arrived, one second in.
+            #expect(exchange.id.milliseconds == 1_800_000_001_000)
+            #expect(exchange.startedAt == 1_800_000_001_000)
         }
     }
 }

@@ -86,7 +86,9 @@ struct ProxyErrorTests {
                     .POST, TestGateway.path("openai", "/chat/completions"),
                     headers: [("host", "x"), ("transfer-encoding", "chunked")])
                 try await client.sendBody(String(repeating: "y", count: 60))
-                try await client.sendBody(String(repeating: "y", count: 60))
+                // The gateway answers and closes as soon as the bytes pass the limit, which may be before this chunk's
+                // last bytes are written: the write may find the connection closed.
+                try? await client.sendBody(String(repeating: "y", count: 60))
                 let response = try await client.readResponse()
                 #expect(response.status == 413)
                 #expect(response.header("cf-aig-log-id") != nil)

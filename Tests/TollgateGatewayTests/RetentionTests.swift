@@ -26,7 +26,7 @@ import TollgateStorage
     static func configure(_ c: inout GatewayApp.Configuration, now: Int64, interval: Duration? = nil) {
         c.store.segments.maxSegmentBytes = 4_096
         c.store.segments.trainsDictionary = false
-        c.retention.now = { now }
+        c.clock = .fixed(now)
         if let interval { c.retention.interval = interval } else { c.retention.enabled = false }
     }
 
@@ -44,7 +44,7 @@ import TollgateStorage
     }
 
     @Test func deleteByFiltersAndByIdThroughTheAPI() async throws {
-        let now = WallClock.system()
+        let now = TollgateClock.system.wallMilliseconds()
         let harness = try await GatewayHarness.start { Self.configure(&$0, now: now) }
         defer { Task { try? await harness.stop() } }
         let store = harness.gateway.store
@@ -85,7 +85,7 @@ import TollgateStorage
     }
 
     @Test func theRetentionServiceDeletesExpiredLogsAndKeepsTheirUsage() async throws {
-        let now = WallClock.system()
+        let now = TollgateClock.system.wallMilliseconds()
         let directory = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         // Free tier, no setting: 30 days. 20 logs 40 days old, 20 logs 10 days old, 5 from now.
@@ -145,7 +145,7 @@ import TollgateStorage
     /// `POST /api/v1/compact` on a live gateway: expired logs leave the index, segments holding only expired logs
     /// are dropped whole, and usage — also after a rollup rebuild — stays what it was.
     @Test func aPassRequestedThroughTheAPIDropsSegmentsWhoseLogsAllExpired() async throws {
-        let now = WallClock.system()
+        let now = TollgateClock.system.wallMilliseconds()
         let harness = try await GatewayHarness.start { Self.configure(&$0, now: now) }
         defer { Task { try? await harness.stop() } }
         let store = harness.gateway.store
@@ -183,7 +183,7 @@ import TollgateStorage
     @Test func retentionFollowsTheTierDefaultOrTheGivenDays() throws {
         let directory = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let now = WallClock.system()
+        let now = TollgateClock.system.wallMilliseconds()
         let store = try LogStore(directory: directory, logger: .init(label: "test") { _ in SwiftLogNoOpLogHandler() })
         _ = try store.catalog.createAccount(id: "acme", tier: .paid)
         var records: [LogRecord] = []
@@ -206,7 +206,7 @@ import TollgateStorage
     @Test func aGatewaysRetentionOverridesItsAccounts() throws {
         let directory = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let now = WallClock.system()
+        let now = TollgateClock.system.wallMilliseconds()
         let store = try LogStore(directory: directory, logger: .init(label: "test") { _ in SwiftLogNoOpLogHandler() })
         _ = try store.catalog.createGateway(account: "default", id: "short")
         let updated = try store.catalog.updateGateway(account: "default", id: "short", retentionDays: 5)

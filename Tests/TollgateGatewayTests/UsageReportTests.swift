@@ -137,7 +137,7 @@ import TollgateModel
 
     @Test func theDefaultRangeAndMonthComeFromTheGatewaysClock() async throws {
         let now = try #require(RFC3339.parse("2026-02-14T12:00:30Z"))
-        let harness = try await GatewayHarness.start { $0.now = WallClock.fixed(now) }
+        let harness = try await GatewayHarness.start { $0.clock = .fixed(now) }
         defer { Task { try? await harness.stop() } }
         let usage = try await harness.api("/api/v1/accounts/default/usage").json()
         // The last seven days up to now, `to` ceiled to the minute.
@@ -145,6 +145,17 @@ import TollgateModel
         #expect(usage["from"] as? String == "2026-02-07T12:01:00.000Z")
         let report = try await harness.api("/api/v1/accounts/default/reports/monthly").json()
         #expect(report["month"] as? String == "2026-02")
+        // One clock for the whole gateway: a proxied request is logged at its time, counted in its month's quota
+        // and in its rollups.
+        _ = try await harness.request(
+            "POST", "/v1/default/default/openai/chat/completions", headers: Self.headers, body: Self.chat("usage-a"))
+        let logs = try await harness.waitForLogs(count: 1)
+        #expect(logs.first?["created_at"] as? String == "2026-02-14T12:00:30.000Z")
+        let quota = try await harness.api("/api/v1/accounts/default/quota").json()
+        #expect(quota["period"] as? String == "2026-02" && quota["used"] as? Int == 1)
+        // The default range is the clock's last seven days.
+        let counted = try await Self.waitForUsage(harness, requests: 1)
+        #expect((counted["totals"] as? [String: Any])?["requests"] as? Int == 1)
     }
 
     @Test func badUsageParametersAreNamed() async throws {

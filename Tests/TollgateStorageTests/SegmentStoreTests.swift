@@ -148,7 +148,7 @@ struct SegmentStoreTests {
             directory: dir.path,
             configuration: configuration {
                 $0.maxSegmentAgeMillis = 60_000
-                $0.clock = clock.function
+                $0.clock = clock.clock
             }, logger: quietLogger)
         var factory = RecordFactory(seed: 11)
         #expect(try writer.sealIfDue() == false)

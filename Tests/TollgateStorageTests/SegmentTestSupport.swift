@@ -39,6 +39,7 @@ final class TestClock: Sendable {
     var now: Int64 { millis.load(ordering: .relaxed) }
     func advance(by delta: Int64) { millis.add(delta, ordering: .relaxed) }
     var function: @Sendable () -> Int64 { { [self] in self.now } }
+    var clock: TollgateClock { TollgateClock(wallMilliseconds: function) }
 }
 
 let quietLogger: Logger = {

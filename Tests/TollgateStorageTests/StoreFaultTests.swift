@@ -23,7 +23,7 @@ struct StoreFaultTests {
             directory = TemporaryDirectory()
             configuration.segments.trainsDictionary = false
             configuration.segments.faults = faults
-            configuration.segments.clock = clock.function
+            configuration.segments.clock = clock.clock
             configuration.retryInitialMillis = 100
             configuration.retryMaxMillis = 1_000
             configuration.probeBytes = 4096

@@ -143,13 +143,19 @@ extension Ledger {
     /// Opens a data folder for writing, in the order pricing needs: the catalog (and its migrations), the price
     /// book (the shipped list written into it), the rollups, the ledger, then the log store, which recovers its
     /// tail and prices what it re-indexes; last, the rollups catch up with the records stored after their
-    /// checkpoint. Takes the folder's lock: one writing process per folder.
+    /// checkpoint. Takes the folder's lock: one writing process per folder. All of them read the store's clock
+    /// (`configuration.segments.clock`).
     public static func openStore(
         directory: String, configuration: LogStore.Configuration = .init(), logger: Logger
     ) throws -> (ledger: Ledger, store: LogStore) {
-        let catalog = try Catalog(dataDirectory: directory, configuration: configuration.catalog, logger: logger)
-        let prices = try PriceBook(catalog: catalog, shipped: PriceTable.shipped())
-        let ledger = Ledger(prices: prices, rollups: try RollupEngine(catalog: catalog), logger: logger)
+        let now = configuration.segments.clock.wallMilliseconds
+        let catalog = try Catalog(
+            dataDirectory: directory, configuration: configuration.catalog, logger: logger, now: now)
+        let prices = try PriceBook(catalog: catalog, shipped: PriceTable.shipped(), now: now)
+        var rollups = RollupEngine.Configuration()
+        rollups.now = now
+        let ledger = Ledger(
+            prices: prices, rollups: try RollupEngine(catalog: catalog, configuration: rollups), logger: logger)
         let store = try LogStore(
             directory: directory, configuration: configuration, catalog: catalog, observer: ledger, logger: logger)
         try ledger.catchUp(store)

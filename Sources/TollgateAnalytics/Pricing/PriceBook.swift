@@ -93,7 +93,7 @@ public final class PriceBook: Sendable {
     /// Opens the price book on `catalog`, first writing `shipped` (the binary's list) into it.
     public init(
         catalog: Catalog, shipped: PriceTable,
-        now: @escaping @Sendable () -> Int64 = WallClock.system
+        now: @escaping @Sendable () -> Int64 = TollgateClock.system.wallMilliseconds
     ) throws {
         self.catalog = catalog
         self.now = now

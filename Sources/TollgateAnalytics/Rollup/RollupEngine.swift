@@ -20,7 +20,7 @@ public final class RollupEngine: Sendable {
         /// Most buckets a usage query may return per group (`UsageQueryError.tooManyBuckets` beyond).
         public var maxQueryBuckets = 50_000
         /// The wall clock (Unix ms) a checkpoint records its time with.
-        public var now: @Sendable () -> Int64 = WallClock.system
+        public var now: @Sendable () -> Int64 = TollgateClock.system.wallMilliseconds
         /// Memory for chunks added up by past queries (`ChunkSumsCache`), reused while the chunk does not change:
         /// a query over closed days and months adds up and walks their sketches once. 0 keeps none.
         public var chunkSumsBytes = 64 << 20

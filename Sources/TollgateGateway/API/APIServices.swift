@@ -32,7 +32,8 @@ public struct APIServices: Sendable {
         catalog: Catalog, store: LogStore, ledger: Ledger, quota: LogQuota, directory: GatewayDirectory,
         ingest: IngestQueue, retention: RetentionService? = nil, controls: TrafficControls = TrafficControls(),
         cache: ResponseCaching? = nil, metrics: GatewayMetrics = GatewayMetrics(), metricsPublic: Bool = false,
-        now: @escaping @Sendable () -> Int64 = WallClock.system, threadPool: NIOThreadPool = .singleton
+        now: @escaping @Sendable () -> Int64 = TollgateClock.system.wallMilliseconds,
+        threadPool: NIOThreadPool = .singleton
     ) {
         self.now = now
         self.metrics = metrics

@@ -19,8 +19,6 @@ public final class ResponseCaching: Sendable {
         public var memoryBytes: Int64 = 64 << 20
         /// Time between two sweeps of expired entries.
         public var sweepInterval: Duration = .seconds(60)
-        /// Unix ms; tests inject their own.
-        public var now: @Sendable () -> Int64 = WallClock.system
         /// Threads doing the cache's file I/O.
         public var threads = 2
 
@@ -33,22 +31,28 @@ public final class ResponseCaching: Sendable {
     let flights = CacheFlights()
     private let pool: NIOThreadPool
     private let logger: Logger
+    private let clock: @Sendable () -> Int64
 
-    /// Opens (or creates) the cache folder and indexes its entries; starts the I/O threads.
-    public init(directory: String, configuration: Configuration = .init(), logger: Logger) throws {
+    /// Opens (or creates) the cache folder and indexes its entries; starts the I/O threads. Entries expire on
+    /// `now`'s time (Unix ms).
+    public init(
+        directory: String, configuration: Configuration = .init(),
+        now: @escaping @Sendable () -> Int64 = TollgateClock.system.wallMilliseconds, logger: Logger
+    ) throws {
         self.configuration = configuration
         self.logger = logger
+        self.clock = now
         var files = ResponseCache.Configuration(directory: directory)
         files.maxBytes = configuration.maxBytes
         files.maxBodyBytes = configuration.maxBodyBytes
         files.memoryBytes = min(configuration.memoryBytes, configuration.maxBytes)
-        store = try ResponseCache(configuration: files, now: configuration.now)
+        store = try ResponseCache(configuration: files, now: now)
         pool = NIOThreadPool(numberOfThreads: max(1, configuration.threads))
         pool.start()
     }
 
     /// Unix ms, from the injected clock.
-    var now: Int64 { configuration.now() }
+    var now: Int64 { clock() }
 
     /// Looks `key` up: among the entries kept in memory at once, else on the I/O threads; the future completes on
     /// `eventLoop` (nil: a miss, also when the threads stopped).

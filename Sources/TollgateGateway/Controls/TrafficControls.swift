@@ -9,7 +9,7 @@ public final class TrafficControls: Sendable {
     let now: @Sendable () -> Int64
 
     /// - Parameter now: the clock, Unix milliseconds.
-    public init(now: @escaping @Sendable () -> Int64 = WallClock.system) {
+    public init(now: @escaping @Sendable () -> Int64 = TollgateClock.system.wallMilliseconds) {
         self.now = now
         rateLimiter = RateLimiter(now: now)
         spend = SpendLedger(now: now)

@@ -31,20 +31,27 @@ public final class IngestQueue: ExchangeSink, Sendable {
         var consumerWaits = false
         var accepted = 0
         var dropped = 0
-        var lastDropLog: ContinuousClock.Instant?
+        /// When a drop was last logged (`clock`'s monotonic nanoseconds).
+        var lastDropLog: UInt64?
         var closed = false
     }
 
     public let capacity: Int
     private let state = BlockingMutex(State())
     private let logger: Logger
-    private let dropLogInterval: Duration = .seconds(10)
+    /// Drops are logged at most once per interval.
+    private let dropLogInterval: UInt64 = 10_000_000_000
+    private let clock: TollgateClock
     /// Called with each dropped exchange (off the lock), e.g. to give back its log quota reservation.
     private let onDrop: (@Sendable (Exchange) -> Void)?
 
-    public init(capacity: Int = 65_536, logger: Logger, onDrop: (@Sendable (Exchange) -> Void)? = nil) {
+    public init(
+        capacity: Int = 65_536, clock: TollgateClock = .system, logger: Logger,
+        onDrop: (@Sendable (Exchange) -> Void)? = nil
+    ) {
         precondition(capacity > 0)
         self.capacity = capacity
+        self.clock = clock
         self.logger = logger
         self.onDrop = onDrop
     }
@@ -54,8 +61,8 @@ public final class IngestQueue: ExchangeSink, Sendable {
         let outcome: Outcome = state.withLock { s in
             if s.buffer.count >= capacity || s.closed {
                 s.dropped += 1
-                let now = ContinuousClock.now
-                let log = s.lastDropLog.map { now - $0 >= dropLogInterval } ?? true
+                let now = clock.monotonicNanoseconds()
+                let log = s.lastDropLog.map { now &- $0 >= dropLogInterval } ?? true
                 if log { s.lastDropLog = now }
                 return .dropped(total: s.dropped, log: log)
             }

@@ -49,6 +49,9 @@ public struct IngestService: Service {
     let recorded: (@Sendable ([LogRecord], [Int64?]) -> Void)?
     /// Told how long each commit that made records durable took (fsync, then index).
     let committed: (@Sendable (Duration) -> Void)?
+    /// Times the commits `committed` is told of. The store's thread's commit timer and pauses run on the
+    /// machine's monotonic time, as the event loops' timers do.
+    let clock: TollgateClock
     /// Quota reservations of logs appended but not yet committed, by account and month.
     private let reservations = Reservations()
 
@@ -65,8 +68,9 @@ public struct IngestService: Service {
     public init(
         queue: IngestQueue, store: LogStore, providers: ProviderTable, configuration: Configuration = .init(),
         quota: LogQuota? = nil, recorded: (@Sendable ([LogRecord], [Int64?]) -> Void)? = nil,
-        committed: (@Sendable (Duration) -> Void)? = nil, logger: Logger
+        committed: (@Sendable (Duration) -> Void)? = nil, clock: TollgateClock = .system, logger: Logger
     ) {
+        self.clock = clock
         self.recorded = recorded
         self.committed = committed
         self.queue = queue
@@ -140,9 +144,9 @@ public struct IngestService: Service {
     /// `delete_oldest` strategy loses its oldest logs of the month, so it stays at the limit.
     private func commit() throws {
         let before = store.statistics.recordsCommitted
-        let start = ContinuousClock.now
+        let start = clock.monotonicNanoseconds()
         try store.commit()
-        if let committed, store.statistics.recordsCommitted > before { committed(ContinuousClock.now - start) }
+        if let committed, store.statistics.recordsCommitted > before { committed(clock.elapsed(since: start)) }
         let committed = convertReservations()
         guard let quota else { return }
         for account in Set(committed.keys.map(\.account)) {

@@ -21,7 +21,7 @@ public final class ProxyContext: Sendable {
     /// Rate limit budgets and spend ledgers, asked when a request starts.
     public let controls: TrafficControls
     /// Where the proxy reads the time: every event its state machines take carries it from here.
-    public let clock: ProxyClock
+    public let clock: TollgateClock
     /// The response cache; nil: no request is cached.
     public let cache: ResponseCaching?
 
@@ -45,7 +45,7 @@ public final class ProxyContext: Sendable {
         quota: LogQuota? = nil,
         controls: TrafficControls = TrafficControls(),
         cache: ResponseCaching? = nil,
-        clock: ProxyClock = .system
+        clock: TollgateClock = .system
     ) throws {
         self.clock = clock
         self.cache = cache
@@ -129,18 +129,8 @@ public final class ProxyContext: Sendable {
     }
 }
 
-/// The proxy's clock, injected: the monotonic time its state machines' events carry (deadlines, durations, TTFT,
-/// idle checks) and the wall clock in Unix milliseconds (an upstream's `Retry-After` given as an HTTP date). Timers
-/// themselves run on the event loop's time.
-public struct ProxyClock: Sendable {
-    public var now: @Sendable () -> NIODeadline
-    public var wallMilliseconds: @Sendable () -> Int64
-
-    public init(now: @escaping @Sendable () -> NIODeadline, wallMilliseconds: @escaping @Sendable () -> Int64) {
-        self.now = now
-        self.wallMilliseconds = wallMilliseconds
-    }
-
-    /// The machine's clocks.
-    public static let system = ProxyClock(now: { NIODeadline.now() }, wallMilliseconds: WallClock.system)
+extension TollgateClock {
+    /// The monotonic reading as the event loops count time: the proxy's state machines' events carry it
+    /// (deadlines, durations, TTFT, idle checks). Timers themselves are scheduled on the event loop.
+    func now() -> NIODeadline { .uptimeNanoseconds(monotonicNanoseconds()) }
 }

@@ -80,7 +80,8 @@ extension ProxyHandler: UpstreamDelegate {
             requestTimeout: controls.requestTimeout.map { .milliseconds(Int64($0)) }, retry: controls.retry,
             cacheLookup: cacheable != nil)
         let exchange = ProxyExchange(
-            id: shared.generator.next(), machine: machine, route: route, target: target, requestHead: head,
+            id: shared.generator.next(millisecondsSinceEpoch: shared.clock.wallMilliseconds()), machine: machine,
+            route: route, target: target, requestHead: head,
             upstreamHead: upstreamHead, metadata: admitted.metadata, collectPayload: admitted.collectPayload,
             captureLimit: shared.configuration.maxCapturedBodyBytes,
             keepClientAlive: ProxyHeaders.isKeepAlive(head, connectionHeader: admitted.connectionHeader))
@@ -358,7 +359,7 @@ extension ProxyHandler: UpstreamDelegate {
         _ refusal: GatewayRefusal, head: HTTPRequestHead, route: ProxyRoute, metadata: [MetadataEntry],
         eventID: String?, start: NIODeadline
     ) {
-        let id = shared.generator.next()
+        let id = shared.generator.next(millisecondsSinceEpoch: shared.clock.wallMilliseconds())
         // No headers: the record is never a log, and a `cf-aig-custom-cost` must not price a request that was not made.
         var record = Exchange(
             id: id, startedAt: id.milliseconds, account: String(route.account), gateway: String(route.gateway),
@@ -747,7 +748,8 @@ extension ProxyHandler: UpstreamDelegate {
         guard let next = exchange.machine.attempt, let context else { return }
         let previousStep = exchange.step
         exchange.startNextAttempt(
-            id: shared.generator.next(), attempt: next.number, step: previousStep == nil ? nil : next.step)
+            id: shared.generator.next(millisecondsSinceEpoch: shared.clock.wallMilliseconds()), attempt: next.number,
+            step: previousStep == nil ? nil : next.step)
         if let previousStep, previousStep != next.step {
             // The step ran out of attempts: the next one (a fallback) takes over.
             prepareStep(next.step, of: exchange, allocator: context.channel.allocator)

@@ -49,7 +49,7 @@ public final class LogQuota: Sendable {
 
     public init(
         catalog: Catalog, logger: Logger,
-        now: @escaping @Sendable () -> Int64 = WallClock.system
+        now: @escaping @Sendable () -> Int64 = TollgateClock.system.wallMilliseconds
     ) throws {
         self.catalog = catalog
         self.logger = logger

@@ -20,8 +20,6 @@ public struct RetentionService: Service {
     public struct Configuration: Sendable {
         /// Time between two passes (the first runs one interval after start).
         public var interval: Duration = .seconds(300)
-        /// Unix ms; tests inject their own.
-        public var now: @Sendable () -> Int64 = WallClock.system
         /// False: no background passes (`tollgate compact` still works on a stopped gateway's folder).
         public var enabled = true
         public init() {}
@@ -39,11 +37,17 @@ public struct RetentionService: Service {
     let logger: Logger
     /// Told to re-read the stored counts after logs expired (expired logs of this month free quota).
     let quota: LogQuota?
+    /// The wall clock (Unix ms) a log's age is counted on.
+    let now: @Sendable () -> Int64
     private let stopping = StopFlag()
 
-    public init(store: LogStore, configuration: Configuration = .init(), quota: LogQuota? = nil, logger: Logger) {
+    public init(
+        store: LogStore, configuration: Configuration = .init(), quota: LogQuota? = nil,
+        now: @escaping @Sendable () -> Int64 = TollgateClock.system.wallMilliseconds, logger: Logger
+    ) {
         self.store = store
         self.configuration = configuration
+        self.now = now
         self.quota = quota
         self.logger = logger
     }
@@ -52,7 +56,7 @@ public struct RetentionService: Service {
     @discardableResult
     public func runPass(account: String? = nil) throws -> PassResult {
         var result = PassResult()
-        result.expired = try store.applyRetention(now: configuration.now(), account: account)
+        result.expired = try store.applyRetention(now: now(), account: account)
         if result.expired > 0 { try quota?.refreshAll() }
         result.compaction = try store.compact(account: account, shouldStop: { [stopping] in stopping.isSet })
         if result.expired > 0 {

@@ -26,7 +26,7 @@ public struct StructuredLogHandler: LogHandler {
     public init(
         label: String, format: Format,
         write: @escaping @Sendable (String) -> Void = StructuredLogHandler.stderr,
-        now: @escaping @Sendable () -> Int64 = WallClock.system
+        now: @escaping @Sendable () -> Int64 = TollgateClock.system.wallMilliseconds
     ) {
         self.label = label
         self.format = format

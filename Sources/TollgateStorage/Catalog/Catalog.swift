@@ -44,7 +44,7 @@ public final class Catalog: Sendable {
         dataDirectory: String,
         configuration: Configuration = Configuration(),
         logger: Logger = Logger(label: "tollgate.catalog", factory: { _ in SwiftLogNoOpLogHandler() }),
-        now: @escaping @Sendable () -> Int64 = WallClock.system
+        now: @escaping @Sendable () -> Int64 = TollgateClock.system.wallMilliseconds
     ) throws {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         let path = URL(fileURLWithPath: dataDirectory).appendingPathComponent(Self.fileName).path

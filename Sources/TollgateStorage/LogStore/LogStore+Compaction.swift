@@ -125,7 +125,7 @@ extension LogStore {
         let seq = entry.seq
         let purge = try catalog.tombstones(segment: seq)
         guard !purge.isEmpty else { return }
-        let now = configuration.segments.clock()
+        let now = configuration.segments.clock.wallMilliseconds()
         // Every tombstone read is forgotten at the commit: its record is a usage record now, or it named no logged
         // record of this segment. Tombstones added since were not read and stay for the next pass (a drop has none:
         // every log of its segment was deleted already).
@@ -159,9 +159,9 @@ extension LogStore {
             done.bytesAfter = Int64(drop.bytes)
         }
         try reached(.rewritten)
-        let commitStarted = ContinuousClock.now
+        let commitStarted = configuration.segments.clock.monotonicNanoseconds()
         try commit()
-        let commitTime = (ContinuousClock.now - commitStarted).components
+        let commitTime = configuration.segments.clock.elapsed(since: commitStarted).components
         report.longestCommitMillis = max(
             report.longestCommitMillis, Double(commitTime.seconds) * 1e3 + Double(commitTime.attoseconds) / 1e15)
         try reached(.committed)

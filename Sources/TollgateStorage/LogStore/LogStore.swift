@@ -155,7 +155,8 @@ public final class LogStore: Sendable {
                 recoveredCount += logs.count
             }
             try Self.recordSealed(
-                seq: seq, footer: footer, bytes: nil, rows: nil, at: configuration.segments.clock(), in: catalog,
+                seq: seq, footer: footer, bytes: nil, rows: nil, at: configuration.segments.clock.wallMilliseconds(),
+                in: catalog,
                 reader: reader)
         }
         try catalog.upsertSegment(SegmentEntry(seq: writer.activeSegment, state: .active))
@@ -246,7 +247,7 @@ public final class LogStore: Sendable {
     /// (it throws `.io` without I/O before that); the retry writes a probe to prove the disk takes writes again.
     public func commit() throws {
         try state.withLock { state in
-            let now = configuration.segments.clock()
+            let now = configuration.segments.clock.wallMilliseconds()
             if let failure = state.health.failure, !state.writer.hasUnsyncedRecords,
                 !state.health.isRetryDue(now: now) || configuration.probeBytes <= 0
             {
@@ -397,7 +398,7 @@ public final class LogStore: Sendable {
         while let segment = state.seals.sealed.first {
             try Self.recordSealed(
                 seq: segment.segment, footer: segment.footer, bytes: Int64(segment.bytes), rows: segment.rows,
-                at: configuration.segments.clock(), in: catalog, reader: reader)
+                at: configuration.segments.clock.wallMilliseconds(), in: catalog, reader: reader)
             state.seals.sealed.removeFirst()
         }
     }
@@ -454,7 +455,7 @@ extension LogStore {
             throw error
         }
         guard writes else { return }
-        let now = configuration.segments.clock()
+        let now = configuration.segments.clock.wallMilliseconds()
         report(state.health.succeeded(now: now), &state)
     }
 
@@ -513,7 +514,7 @@ extension LogStore {
             // by the next retry.
             _ = try? repair(&state)
         }
-        let now = configuration.segments.clock()
+        let now = configuration.segments.clock.wallMilliseconds()
         report(
             state.health.failed(operation, reason: Self.reason(of: error), message: "\(error)", now: now), &state)
     }

@@ -39,9 +39,9 @@ extension SegmentWriter {
         public var blockRecords = 1024
         /// Appended frames are written to the file (pwrite) when the buffer passes this size, and on flush/sync.
         public var writeBufferBytes = 1 << 20
-        /// The wall clock (Unix milliseconds) the store reads: segment age, when a segment was sealed, when a
-        /// compaction ran. Injected by tests.
-        public var clock: @Sendable () -> Int64 = WallClock.system
+        /// The clock the store reads: segment age, when a segment was sealed, when a compaction ran and how long
+        /// its commit took. The gateway sets its own; tests set the time.
+        public var clock: TollgateClock = .system
         /// Planned write, fsync and creation failures, for tests; nil in production.
         public var faults: StorageFaults?
 

@@ -38,7 +38,7 @@ extension SegmentWriter {
                 recovery.sealedSegments.append(sequence)
             } else {
                 // The age of a recovered tail counts from now: record times come from another clock.
-                let firstAt: Int64? = activeColumns.count > 0 ? configuration.clock() : nil
+                let firstAt: Int64? = activeColumns.count > 0 ? configuration.clock.wallMilliseconds() : nil
                 rotation = SegmentRotation(
                     maxBytes: configuration.maxSegmentBytes, maxRecords: configuration.maxSegmentRecords,
                     maxAgeMillis: configuration.maxSegmentAgeMillis,

@@ -136,7 +136,7 @@ public final class SegmentWriter {
             throw SegmentError(.invalidArgument, "record of \(payload.count) bytes exceeds the frame limit")
         }
         let frameBytes = SegmentFormat.frameHeaderSize + payload.count
-        let now = configuration.clock()
+        let now = configuration.clock.wallMilliseconds()
         let decision = rotation.append(
             frameBytes: UInt64(frameBytes), now: now, headerBytes: UInt64(SegmentFormat.fileHeaderSize))
         if decision == .sealThenAppend {
@@ -162,7 +162,7 @@ public final class SegmentWriter {
         }
         // The stored size is known only when the block closes: the encoding's length counts (an upper bound).
         let decision = rotation.append(
-            frameBytes: UInt64(encoded.count), now: configuration.clock(),
+            frameBytes: UInt64(encoded.count), now: configuration.clock.wallMilliseconds(),
             headerBytes: UInt64(SegmentFormat.fileHeaderSize))
         if decision == .sealThenAppend {
             try guarded {
@@ -286,7 +286,7 @@ public final class SegmentWriter {
     @discardableResult
     public func sealIfDue() throws -> Bool {
         try checkUsable()
-        guard rotation.shouldSeal(now: configuration.clock()) else { return false }
+        guard rotation.shouldSeal(now: configuration.clock.wallMilliseconds()) else { return false }
         try rotate()
         return true
     }

@@ -34,7 +34,7 @@ struct TestGateway {
         sink exchangeSink: (any ExchangeSink)? = nil,
         http: HTTP1Channel.Configuration = .init(),
         cache: ResponseCaching? = nil,
-        clock: ProxyClock = .system,
+        clock: TollgateClock = .system,
         _ body: (TestGateway) async throws -> Void
     ) async throws {
         var providers = ProviderTable.builtIn
