@@ -1,7 +1,8 @@
-/// A small recursive-descent JSON parser over UTF-8 bytes (RFC 8259), without Foundation.
-///
-/// The mock provider reads request fields with it; the REST API reads request bodies with it. Nesting deeper than
-/// ``maximumDepth`` is rejected rather than risking the stack.
+/// A whole JSON document (RFC 8259) read into a `JSONValue` tree, strictly: the REST API's bodies, the universal
+/// endpoint's steps and the mock provider's requests. The bytes are read by `JSONReader`, the one JSON reader, which
+/// the usage scanners use to pull a few fields out of provider bodies; this adds what a client's input must also
+/// meet (RFC 8259's number grammar, no raw control characters in strings, nothing after the value) and the options
+/// below. Nesting deeper than `JSONReader.maxDepth` is rejected rather than risking the stack.
 public struct JSONParser {
     public struct SyntaxError: Error, Equatable {
         public var offset: Int
@@ -24,17 +25,21 @@ public struct JSONParser {
         public static let rejectInexactNumbers = Options(rawValue: 2)
     }
 
-    static let maximumDepth = 128
-    private static let replacement: Unicode.Scalar = "\u{FFFD}"
-
     /// Parses one JSON value that must span all of `bytes` (surrounding whitespace allowed).
     public static func parse(_ bytes: UnsafeRawBufferPointer, options: Options = []) throws(SyntaxError) -> JSONValue {
-        var parser = JSONParser(bytes: bytes, options: options)
-        parser.skipWhitespace()
-        let value = try parser.parseValue(depth: 0)
-        parser.skipWhitespace()
-        guard parser.index == bytes.count else { throw parser.error("trailing characters") }
-        return value
+        var builder = JSONParser(options: options)
+        var reader = JSONReader(bytes.assumingMemoryBound(to: UInt8.self))
+        do throws(JSONReader.Failure) {
+            let value = try builder.value(&reader)
+            guard reader.isAtEnd() else { throw JSONReader.Failure(.trailingCharacters, at: reader.index) }
+            return value
+        } catch {
+            let reason =
+                if let text = builder.inexactNumber {
+                    "number \(text) cannot be read exactly; send it as a string"
+                } else { error.reason.rawValue }
+            throw SyntaxError(offset: error.offset, reason: reason, duplicateMember: builder.duplicateMember)
+        }
     }
 
     public static func parse(_ bytes: [UInt8], options: Options = []) throws(SyntaxError) -> JSONValue {
@@ -50,141 +55,91 @@ public struct JSONParser {
         try parse(Array(text.utf8))
     }
 
-    private let bytes: UnsafeRawBufferPointer
     private let options: Options
-    private var index = 0
+    /// The member named twice, once `rejectDuplicateKeys` refused it.
+    private var duplicateMember: String?
+    /// The number `rejectInexactNumbers` refused, as written.
+    private var inexactNumber: String?
 
-    private init(bytes: UnsafeRawBufferPointer, options: Options) {
-        self.bytes = bytes
+    private init(options: Options) {
         self.options = options
     }
 
-    private func error(_ reason: String) -> SyntaxError {
-        SyntaxError(offset: index, reason: reason)
-    }
-
-    private mutating func skipWhitespace() {
-        while index < bytes.count {
-            switch bytes[index] {
-            case UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"): index += 1
-            default: return
+    private mutating func value(_ reader: inout JSONReader) throws(JSONReader.Failure) -> JSONValue {
+        guard let kind = reader.peekKind() else { throw reader.unexpected() }
+        switch kind {
+        case .object:
+            var members: [String: JSONValue] = [:]
+            try reader.readObject { (reader, key) throws(JSONReader.Failure) in
+                let name = try Self.string(key.range, escaped: key.escaped, in: reader)
+                if options.contains(.rejectDuplicateKeys), members[name] != nil {
+                    duplicateMember = name
+                    throw JSONReader.Failure(.duplicateMember, at: reader.index)
+                }
+                members[name] = try value(&reader)
             }
-        }
-    }
-
-    private mutating func parseValue(depth: Int) throws(SyntaxError) -> JSONValue {
-        guard depth < Self.maximumDepth else { throw error("nesting too deep") }
-        guard index < bytes.count else { throw error("unexpected end of input") }
-        switch bytes[index] {
-        case UInt8(ascii: "{"): return try parseObject(depth: depth)
-        case UInt8(ascii: "["): return try parseArray(depth: depth)
-        case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
-        case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
-        case UInt8(ascii: "n"): try expectLiteral("null"); return .null
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
-        default: throw error("unexpected character")
-        }
-    }
-
-    private mutating func expectLiteral(_ literal: StaticString) throws(SyntaxError) {
-        let count = literal.utf8CodeUnitCount
-        guard index + count <= bytes.count else { throw error("unexpected end of input") }
-        let start = literal.utf8Start
-        for offset in 0..<count where bytes[index + offset] != start[offset] {
-            throw error("invalid literal")
-        }
-        index += count
-    }
-
-    private mutating func parseObject(depth: Int) throws(SyntaxError) -> JSONValue {
-        index += 1
-        var members: [String: JSONValue] = [:]
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-            index += 1
             return .object(members)
-        }
-        while true {
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected member name") }
-            let key = try parseString()
-            if options.contains(.rejectDuplicateKeys), members[key] != nil {
-                throw SyntaxError(offset: index, reason: "duplicate member", duplicateMember: key)
-            }
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
-            index += 1
-            skipWhitespace()
-            members[key] = try parseValue(depth: depth + 1)
-            skipWhitespace()
-            guard index < bytes.count else { throw error("unexpected end of input") }
-            if bytes[index] == UInt8(ascii: ",") {
-                index += 1
-            } else if bytes[index] == UInt8(ascii: "}") {
-                index += 1
-                return .object(members)
-            } else {
-                throw error("expected ',' or '}'")
-            }
-        }
-    }
-
-    private mutating func parseArray(depth: Int) throws(SyntaxError) -> JSONValue {
-        index += 1
-        var elements: [JSONValue] = []
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
-            index += 1
+        case .array:
+            var elements: [JSONValue] = []
+            try reader.readArray { (reader) throws(JSONReader.Failure) in elements.append(try value(&reader)) }
             return .array(elements)
-        }
-        while true {
-            skipWhitespace()
-            elements.append(try parseValue(depth: depth + 1))
-            skipWhitespace()
-            guard index < bytes.count else { throw error("unexpected end of input") }
-            if bytes[index] == UInt8(ascii: ",") {
-                index += 1
-            } else if bytes[index] == UInt8(ascii: "]") {
-                index += 1
-                return .array(elements)
-            } else {
-                throw error("expected ',' or ']'")
-            }
+        case .string:
+            let (range, escaped) = try reader.readStringToken()
+            return .string(try Self.string(range, escaped: escaped, in: reader))
+        case .bool:
+            return .bool(try reader.readBool())
+        case .null:
+            try reader.readNull()
+            return .null
+        case .number:
+            let range = try reader.readNumberToken()
+            return .number(try number(range, in: reader))
         }
     }
 
-    private mutating func parseNumber() throws(SyntaxError) -> Double {
-        let start = index
-        if bytes[index] == UInt8(ascii: "-") { index += 1 }
-        guard index < bytes.count else { throw error("invalid number") }
-        if bytes[index] == UInt8(ascii: "0") {
-            index += 1
-        } else if isDigit(bytes[index]) {
-            while index < bytes.count, isDigit(bytes[index]) { index += 1 }
-        } else {
-            throw error("invalid number")
+    /// A string token's value; control characters must come escaped.
+    private static func string(
+        _ range: Range<Int>, escaped: Bool, in reader: JSONReader
+    ) throws(JSONReader.Failure) -> String {
+        let bytes = reader.bytes
+        for i in range where bytes[i] < 0x20 { throw JSONReader.Failure(.controlCharacter, at: i) }
+        return try JSONReader.decode(bytes, range, escaped: escaped)
+    }
+
+    /// A number token's value, its text held to RFC 8259's grammar (the reader only finds where it ends).
+    private mutating func number(_ range: Range<Int>, in reader: JSONReader) throws(JSONReader.Failure) -> Double {
+        let bytes = reader.bytes
+        var i = range.lowerBound
+        let end = range.upperBound
+        func digits() -> Int {
+            let start = i
+            while i < end, bytes[i] >= UInt8(ascii: "0"), bytes[i] <= UInt8(ascii: "9") { i += 1 }
+            return i - start
         }
-        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
-            index += 1
-            guard index < bytes.count, isDigit(bytes[index]) else { throw error("invalid number") }
-            while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+        let invalid = JSONReader.Failure(.invalidNumber, at: range.lowerBound)
+        if i < end, bytes[i] == UInt8(ascii: "-") { i += 1 }
+        if i < end, bytes[i] == UInt8(ascii: "0") {
+            i += 1
+        } else if digits() == 0 {
+            throw invalid
         }
-        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
-            index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
-                index += 1
-            }
-            guard index < bytes.count, isDigit(bytes[index]) else { throw error("invalid number") }
-            while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+        if i < end, bytes[i] == UInt8(ascii: ".") {
+            i += 1
+            guard digits() > 0 else { throw invalid }
         }
-        let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-        guard let value = Double(text), value.isFinite else { throw error("invalid number") }
+        if i < end, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
+            i += 1
+            if i < end, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
+            guard digits() > 0 else { throw invalid }
+        }
+        guard i == end else { throw invalid }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+        guard let value = Double(text), value.isFinite else { throw invalid }
         if options.contains(.rejectInexactNumbers),
             Self.normalizedDecimal(text) != Self.normalizedDecimal(value.description)
         {
-            index = start
-            throw error("number \(text) cannot be read exactly; send it as a string")
+            inexactNumber = text
+            throw JSONReader.Failure(.inexactNumber, at: range.lowerBound)
         }
         return value
     }
@@ -223,96 +178,5 @@ public struct JSONParser {
         }
         guard !digits.isEmpty else { return "0" }
         return (negative ? "-" : "") + String(decoding: digits, as: UTF8.self) + "e\(exponent)"
-    }
-
-    private func isDigit(_ byte: UInt8) -> Bool {
-        byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
-    }
-
-    /// Parses a string starting at the opening quote; returns its decoded value.
-    private mutating func parseString() throws(SyntaxError) -> String {
-        index += 1
-        let start = index
-        // Fast path: no escapes.
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "\"") {
-                let value = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-                index += 1
-                return value
-            }
-            if byte == UInt8(ascii: "\\") { break }
-            if byte < 0x20 { throw error("control character in string") }
-            index += 1
-        }
-        guard index < bytes.count else { throw error("unterminated string") }
-        var decoded = Array(UnsafeRawBufferPointer(rebasing: bytes[start..<index]))
-        while index < bytes.count {
-            let byte = bytes[index]
-            switch byte {
-            case UInt8(ascii: "\""):
-                index += 1
-                return String(decoding: decoded, as: UTF8.self)
-            case UInt8(ascii: "\\"):
-                index += 1
-                guard index < bytes.count else { throw error("unterminated escape") }
-                let escape = bytes[index]
-                index += 1
-                switch escape {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): decoded.append(escape)
-                case UInt8(ascii: "b"): decoded.append(0x08)
-                case UInt8(ascii: "f"): decoded.append(0x0C)
-                case UInt8(ascii: "n"): decoded.append(0x0A)
-                case UInt8(ascii: "r"): decoded.append(0x0D)
-                case UInt8(ascii: "t"): decoded.append(0x09)
-                case UInt8(ascii: "u"): appendUTF8(of: try parseUnicodeEscape(), to: &decoded)
-                default: throw error("invalid escape")
-                }
-            default:
-                if byte < 0x20 { throw error("control character in string") }
-                decoded.append(byte)
-                index += 1
-            }
-        }
-        throw error("unterminated string")
-    }
-
-    /// Reads the hex digits after `\u` (and a following low surrogate escape when needed).
-    private mutating func parseUnicodeEscape() throws(SyntaxError) -> Unicode.Scalar {
-        let first = try readHex4()
-        if (0xD800...0xDBFF).contains(first) {
-            guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
-            else {
-                return Self.replacement
-            }
-            index += 2
-            let second = try readHex4()
-            guard (0xDC00...0xDFFF).contains(second) else { return Self.replacement }
-            let value = 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
-            return Unicode.Scalar(value) ?? Self.replacement
-        }
-        return Unicode.Scalar(first) ?? Self.replacement
-    }
-
-    private mutating func readHex4() throws(SyntaxError) -> UInt32 {
-        guard index + 4 <= bytes.count else { throw error("truncated unicode escape") }
-        var value: UInt32 = 0
-        for _ in 0..<4 {
-            let byte = bytes[index]
-            let digit: UInt32
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
-            default: throw error("invalid unicode escape")
-            }
-            value = value << 4 | digit
-            index += 1
-        }
-        return value
-    }
-
-    private func appendUTF8(of scalar: Unicode.Scalar, to output: inout [UInt8]) {
-        for unit in UTF8.encode(scalar)! { output.append(unit) }
     }
 }

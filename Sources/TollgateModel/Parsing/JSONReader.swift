@@ -11,9 +11,44 @@
 ///
 /// Built for pulling a few fields (usage counts, a model name) out of provider bodies that may be large, truncated
 /// or not JSON at all. Every read is bounds-checked; malformed input, or nesting deeper than `maxDepth`, throws
-/// `JSONReader.Failure` and never traps.
+/// `JSONReader.Failure` (what was wrong, and where) and never traps. It is Tollgate's one JSON reader: `JSONParser`
+/// reads a client's whole document through it, `JSONFieldScanner` hands it the members it kept from a stream.
 struct JSONReader {
-    struct Failure: Error, Equatable {}
+    /// Why the bytes are not what was asked for, and at which byte. Reasons name the JSON grammar's terms; the
+    /// REST API shows them (`JSONParser.SyntaxError`). Two plain words, so throwing one costs the scanners nothing.
+    struct Failure: Error, Equatable {
+        enum Reason: String {
+            case malformed = "malformed JSON"
+            case unexpectedEnd = "unexpected end of input"
+            case unexpectedCharacter = "unexpected character"
+            case expectedString = "expected a string"
+            case expectedColon = "expected ':'"
+            case expectedComma = "expected ','"
+            case expectedObject = "expected '{'"
+            case expectedObjectEnd = "expected '}'"
+            case expectedArray = "expected '['"
+            case expectedArrayEnd = "expected ']'"
+            case nestingTooDeep = "nesting too deep"
+            case invalidNumber = "invalid number"
+            case invalidLiteral = "invalid literal"
+            case unterminatedString = "unterminated string"
+            case invalidEscape = "invalid escape"
+            case invalidUnicodeEscape = "invalid unicode escape"
+            case truncatedUnicodeEscape = "truncated unicode escape"
+            case controlCharacter = "control character in string"
+            case trailingCharacters = "trailing characters"
+            case duplicateMember = "duplicate member"
+            case inexactNumber = "number cannot be read exactly"
+        }
+
+        var reason: Reason
+        var offset: Int
+
+        init(_ reason: Reason = .malformed, at offset: Int = 0) {
+            self.reason = reason
+            self.offset = offset
+        }
+    }
 
     enum Kind: Equatable {
         case object, array, string, number, bool, null
@@ -22,7 +57,7 @@ struct JSONReader {
     /// Deeper nesting is treated as malformed, so hostile input cannot exhaust the stack.
     static let maxDepth = 128
 
-    private let bytes: UnsafeBufferPointer<UInt8>
+    let bytes: UnsafeBufferPointer<UInt8>
     private(set) var index: Int
     private var depth = 0
 
@@ -103,7 +138,7 @@ struct JSONReader {
     /// Skips one value of any kind. Containers are skipped by a flat scan that tracks nesting and strings
     /// without descending (no recursion, no per-member work); their inside is checked for balance only.
     mutating func skipValue() throws(Failure) {
-        guard let kind = peekKind() else { throw Failure() }
+        guard let kind = peekKind() else { throw unexpected() }
         switch kind {
         case .object, .array: try skipContainer()
         case .string: try skipString()
@@ -130,7 +165,7 @@ struct JSONReader {
                 index += 1
             }
         }
-        throw Failure()
+        throw Failure(.unexpectedEnd, at: index)
     }
 
     // MARK: Scalars
@@ -139,6 +174,22 @@ struct JSONReader {
     mutating func readString() throws(Failure) -> String {
         let (range, escaped) = try scanString()
         return try Self.decode(bytes, range, escaped: escaped)
+    }
+
+    /// Reads a string token without decoding it: the range of its bytes between the quotes, and whether it holds
+    /// escapes (then `decode` resolves them).
+    mutating func readStringToken() throws(Failure) -> (range: Range<Int>, escaped: Bool) {
+        try scanString()
+    }
+
+    mutating func readNull() throws(Failure) {
+        try readLiteral("null")
+    }
+
+    /// Reads a number token without converting it: the range of its bytes, checked only for where it ends (digits,
+    /// sign, dot, exponent); `JSONParser` holds it to the grammar.
+    mutating func readNumberToken() throws(Failure) -> Range<Int> {
+        try scanNumber()
     }
 
     /// Reads a string if the next value is one; otherwise consumes the value and returns nil.
@@ -150,7 +201,7 @@ struct JSONReader {
 
     mutating func readBool() throws(Failure) -> Bool {
         skipWhitespace()
-        guard index < bytes.endIndex else { throw Failure() }
+        guard index < bytes.endIndex else { throw Failure(.unexpectedEnd, at: index) }
         if bytes[index] == UInt8(ascii: "t") {
             try readLiteral("true")
             return true
@@ -176,7 +227,7 @@ struct JSONReader {
     mutating func readDouble() throws(Failure) -> Double {
         let range = try scanNumber()
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
-        guard let value = Double(text) else { throw Failure() }
+        guard let value = Double(text) else { throw Failure(.invalidNumber, at: range.lowerBound) }
         return value
     }
 
@@ -212,7 +263,12 @@ struct JSONReader {
 
     private mutating func enter() throws(Failure) {
         depth += 1
-        if depth > Self.maxDepth { throw Failure() }
+        if depth > Self.maxDepth { throw Failure(.nestingTooDeep, at: index) }
+    }
+
+    /// The failure for a byte that cannot come next, or for the end of input.
+    func unexpected() -> Failure {
+        Failure(index < bytes.endIndex ? .unexpectedCharacter : .unexpectedEnd, at: index)
     }
 
     private mutating func skipWhitespace() {
@@ -226,13 +282,31 @@ struct JSONReader {
 
     private mutating func expect(_ byte: UInt8) throws(Failure) {
         skipWhitespace()
-        guard index < bytes.endIndex, bytes[index] == byte else { throw Failure() }
+        guard index < bytes.endIndex, bytes[index] == byte else { try failExpecting(byte) }
         index += 1
+    }
+
+    /// Throws what `expect(byte)` found instead, off its path (the path holds no error value).
+    @inline(never)
+    private func failExpecting(_ byte: UInt8) throws(Failure) -> Never {
+        guard index < bytes.endIndex else { throw Failure(.unexpectedEnd, at: index) }
+        let reason: Failure.Reason =
+            switch byte {
+            case UInt8(ascii: "\""): .expectedString
+            case UInt8(ascii: ":"): .expectedColon
+            case UInt8(ascii: "{"): .expectedObject
+            case UInt8(ascii: "}"): .expectedObjectEnd
+            case UInt8(ascii: "["): .expectedArray
+            case UInt8(ascii: "]"): .expectedArrayEnd
+            case UInt8(ascii: ","): .expectedComma
+            default: .malformed
+            }
+        throw Failure(reason, at: index)
     }
 
     private mutating func consumeIf(_ byte: UInt8) throws(Failure) -> Bool {
         skipWhitespace()
-        guard index < bytes.endIndex else { throw Failure() }
+        guard index < bytes.endIndex else { throw Failure(.unexpectedEnd, at: index) }
         if bytes[index] == byte {
             index += 1
             return true
@@ -243,9 +317,10 @@ struct JSONReader {
     private mutating func readLiteral(_ literal: StaticString) throws(Failure) {
         skipWhitespace()
         let count = literal.utf8CodeUnitCount
-        guard bytes.endIndex - index >= count else { throw Failure() }
         let lit = literal.utf8Start
-        for i in 0..<count where bytes[index + i] != lit[i] { throw Failure() }
+        for i in 0..<count where index + i >= bytes.endIndex || bytes[index + i] != lit[i] {
+            throw Failure(index + i >= bytes.endIndex ? .unexpectedEnd : .invalidLiteral, at: index + i)
+        }
         index += count
     }
 
@@ -267,7 +342,7 @@ struct JSONReader {
         let start = index
         let end = bytes.endIndex
         var escaped = false
-        guard let base = bytes.baseAddress else { throw Failure() }
+        guard let base = bytes.baseAddress else { throw Failure(.unexpectedEnd, at: index) }
         var i = start
         while true {
             while i &+ 8 <= end {
@@ -280,14 +355,14 @@ struct JSONReader {
                 i &+= 8
             }
             while i < end && base[i] != UInt8(ascii: "\"") && base[i] != UInt8(ascii: "\\") { i &+= 1 }
-            guard i < end else { throw Failure() }
+            guard i < end else { throw Failure(.unterminatedString, at: end) }
             if base[i] == UInt8(ascii: "\"") {
                 index = i &+ 1
                 return (start..<i, escaped)
             }
             escaped = true
             i &+= 2
-            guard i < end else { throw Failure() }
+            guard i < end else { throw Failure(.unterminatedString, at: end) }
         }
     }
 
@@ -315,14 +390,14 @@ struct JSONReader {
             case UInt8(ascii: "0")...UInt8(ascii: "9"): digits += 1
             case UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"), UInt8(ascii: "+"), UInt8(ascii: "-"): break
             default:
-                guard digits > 0 else { throw Failure() }
+                guard digits > 0 else { throw Failure(.invalidNumber, at: start) }
                 return start..<index
             }
             index += 1
         }
         // Input ending inside a container ends mid-value (a truncated capture): `"prompt_tokens":12` may have
         // been `1234`. Only a document that is just a number may end with one.
-        guard digits > 0, depth == 0 else { throw Failure() }
+        guard digits > 0, depth == 0 else { throw Failure(digits > 0 ? .unexpectedEnd : .invalidNumber, at: index) }
         return start..<index
     }
 
@@ -341,7 +416,7 @@ struct JSONReader {
                 i += 1
                 continue
             }
-            guard i + 1 < range.upperBound else { throw Failure() }
+            guard i + 1 < range.upperBound else { throw Failure(.invalidEscape, at: i) }
             let e = bytes[i + 1]
             i += 2
             switch e {
@@ -365,14 +440,14 @@ struct JSONReader {
                 }
                 let unicode = Unicode.Scalar(scalar) ?? "\u{FFFD}"  // lone surrogates become U+FFFD
                 out.append(contentsOf: Array(String(Character(unicode)).utf8))
-            default: throw Failure()
+            default: throw Failure(.invalidEscape, at: i - 2)
             }
         }
         return String(decoding: out, as: UTF8.self)
     }
 
     private static func hex4(_ bytes: UnsafeBufferPointer<UInt8>, _ at: Int, _ end: Int) throws(Failure) -> UInt32 {
-        guard at + 4 <= end else { throw Failure() }
+        guard at + 4 <= end else { throw Failure(.truncatedUnicodeEscape, at: at) }
         var v: UInt32 = 0
         for k in 0..<4 {
             let c = bytes[at + k]
@@ -381,7 +456,7 @@ struct JSONReader {
             case UInt8(ascii: "0")...UInt8(ascii: "9"): d = UInt32(c - UInt8(ascii: "0"))
             case UInt8(ascii: "a")...UInt8(ascii: "f"): d = UInt32(c - UInt8(ascii: "a") + 10)
             case UInt8(ascii: "A")...UInt8(ascii: "F"): d = UInt32(c - UInt8(ascii: "A") + 10)
-            default: throw Failure()
+            default: throw Failure(.invalidUnicodeEscape, at: at + k)
             }
             v = v << 4 | d
         }
@@ -392,8 +467,10 @@ struct JSONReader {
 /// An object member's key, still in the input buffer; compared against literals without allocating.
 struct JSONKey {
     fileprivate let bytes: UnsafeBufferPointer<UInt8>
-    fileprivate let range: Range<Int>
-    fileprivate let escaped: Bool
+    /// Where the key's bytes are, between the quotes.
+    let range: Range<Int>
+    /// Whether they hold escapes.
+    let escaped: Bool
 
     @inline(__always)
     static func == (key: JSONKey, literal: StaticString) -> Bool {
