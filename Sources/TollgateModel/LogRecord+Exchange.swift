@@ -29,18 +29,19 @@ extension LogRecord {
     ///   whatever the gateway's log settings, so it never counts against the log quota.
     /// - headers: names lowercased, secrets redacted (`HeaderRedaction`); with `collectPayload == false` headers
     ///   and bodies are dropped and `payloadStored` is false. Usage and model are parsed either way.
-    public init(exchange: Exchange, providers: ProviderTable) {
+    public init(exchange: borrowing Exchange, providers: ProviderTable) {
         self.init(exchange: exchange, providers: providers) { HeaderRedaction.redact($0) }
     }
 
     /// As `init(exchange:providers:)`, remembering the header names it redacts in `headerNames` (the store's thread
     /// keeps one for all its records).
-    public init(exchange: Exchange, providers: ProviderTable, headerNames: inout HeaderRedaction.NameMemo) {
+    public init(exchange: borrowing Exchange, providers: ProviderTable, headerNames: inout HeaderRedaction.NameMemo) {
         self.init(exchange: exchange, providers: providers) { headerNames.redact($0) }
     }
 
     private init(
-        exchange: Exchange, providers: ProviderTable, redact: (_ headers: [(name: String, value: String)]) -> [Header]
+        exchange: borrowing Exchange, providers: ProviderTable,
+        redact: (_ headers: [(name: String, value: String)]) -> [Header]
     ) {
         // Gemini names the model and the stream mode in the path (`models/{model}:streamGenerateContent`), and so do
         // the templated providers that serve it or name the model there (Vertex AI, Bedrock).

@@ -66,7 +66,7 @@ public struct RollupInput: Sendable, Hashable {
 
 extension RollupInput {
     /// A stored log as the rollups count it.
-    init(_ entry: LogIndexEntry) {
+    init(_ entry: borrowing LogIndexEntry) {
         self.init(
             account: entry.account, gateway: entry.gateway, provider: entry.provider, model: entry.model,
             success: entry.success, cached: entry.cached, createdAt: entry.createdAt, tokensIn: entry.usage.tokensIn,

@@ -92,7 +92,7 @@ public struct LogIndexEntry: Sendable, Equatable {
     /// The index entry of `record`, stored at `location`. `price` is what its usage costs as the store's observer
     /// priced it (`LogStoreObserver.price(of:)`); what the request is charged follows from it: a request answered
     /// from the cache costs 0 and saved that price, a refused one costs 0, any other costs its price.
-    public init(_ record: LogRecord, location: RecordLocation, price: Int64? = nil) {
+    public init(_ record: borrowing LogRecord, location: RecordLocation, price: Int64? = nil) {
         let charged = Self.charges(of: record, price: price)
         self.init(
             id: record.id, createdAt: record.createdAt, account: record.account, gateway: record.gateway,
