@@ -66,7 +66,7 @@ public struct JSONParser {
     }
 
     private mutating func value(_ reader: inout JSONReader) throws(JSONReader.Failure) -> JSONValue {
-        guard let kind = reader.peekKind() else { throw reader.unexpected() }
+        guard let kind = reader.peekKind() else { try reader.failUnexpected() }
         switch kind {
         case .object:
             var members: [String: JSONValue] = [:]

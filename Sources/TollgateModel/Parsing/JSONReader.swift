@@ -138,7 +138,7 @@ struct JSONReader {
     /// Skips one value of any kind. Containers are skipped by a flat scan that tracks nesting and strings
     /// without descending (no recursion, no per-member work); their inside is checked for balance only.
     mutating func skipValue() throws(Failure) {
-        guard let kind = peekKind() else { throw unexpected() }
+        guard let kind = peekKind() else { try failUnexpected() }
         switch kind {
         case .object, .array: try skipContainer()
         case .string: try skipString()
@@ -266,9 +266,10 @@ struct JSONReader {
         if depth > Self.maxDepth { throw Failure(.nestingTooDeep, at: index) }
     }
 
-    /// The failure for a byte that cannot come next, or for the end of input.
-    func unexpected() -> Failure {
-        Failure(index < bytes.endIndex ? .unexpectedCharacter : .unexpectedEnd, at: index)
+    /// Throws the failure for a byte that cannot come next, or for the end of input (off the caller's path).
+    @inline(never)
+    func failUnexpected() throws(Failure) -> Never {
+        throw Failure(index < bytes.endIndex ? .unexpectedCharacter : .unexpectedEnd, at: index)
     }
 
     private mutating func skipWhitespace() {

@@ -14,7 +14,7 @@ public struct TollgateClock: Sendable {
 
     public init(
         wallMilliseconds: @escaping @Sendable () -> Int64,
-        monotonicNanoseconds: @escaping @Sendable () -> UInt64 = TollgateClock.systemMonotonicNanoseconds
+        monotonicNanoseconds: @escaping @Sendable () -> UInt64 = TollgateClock.system.monotonicNanoseconds
     ) {
         self.wallMilliseconds = wallMilliseconds
         self.monotonicNanoseconds = monotonicNanoseconds
@@ -27,18 +27,15 @@ public struct TollgateClock: Sendable {
             clock_gettime(CLOCK_REALTIME, &ts)
             return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
         },
-        monotonicNanoseconds: systemMonotonicNanoseconds)
+        monotonicNanoseconds: {
+            var ts = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &ts)
+            return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+        })
 
     /// Wall time that always says `milliseconds`; monotonic time from the machine.
     public static func fixed(_ milliseconds: Int64) -> TollgateClock {
         TollgateClock(wallMilliseconds: { milliseconds })
-    }
-
-    @Sendable
-    public static func systemMonotonicNanoseconds() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
 
     /// The time since `start`, a reading of `monotonicNanoseconds`.
