@@ -84,9 +84,15 @@ public struct IngestService: Service {
     /// Appends a batch; the quota reservations it carries are converted at the next commit, or given back when the
     /// append fails.
     private func append(_ batch: IngestQueue.Batch, headerNames: inout HeaderRedaction.NameMemo) throws {
-        let records = batch.map { LogRecord(exchange: $0, providers: providers, headerNames: &headerNames) }
-        // Priced once: the store keeps these as the logs' costs, and spend limits and metrics count them.
-        let prices = records.map { store.price(of: $0) }
+        // Priced once, as each record is made (reading it from the array again would copy it): the store keeps these
+        // as the logs' costs, and spend limits and metrics count them.
+        var prices: [Int64?] = []
+        prices.reserveCapacity(batch.count)
+        let records = batch.map { exchange in
+            let record = LogRecord(exchange: exchange, providers: providers, headerNames: &headerNames)
+            prices.append(store.price(of: record))
+            return record
+        }
         recorded?(records, prices)
         // A line per proxied request at debug level, written here rather than on the proxy's event loops.
         if logger.logLevel <= .debug {
