@@ -10,7 +10,8 @@ extension RollupEngine {
     /// a Kolkata day (UTC+5:30) reads hours and the minutes of its half hours. Only the columns of the measures asked
     /// for are read.
     ///
-    /// - Throws: `UsageQueryError` for a bad range (the API's 400), `RollupError` or `SQLiteError` for storage.
+    /// - Throws: `UsageQueryError` for a bad range (the API's 400), `RollupError`, or the storage's own error when
+    ///   the catalog cannot be read.
     public func usage(_ query: UsageQuery) throws -> UsageResult {
         try usage(query, totalsApart: nil)
     }

@@ -129,6 +129,11 @@ public final class ProxyContext: Sendable {
     }
 }
 
+extension ProxyContext {
+    /// A new log's id, stamped with the injected clock's wall time.
+    func nextLogID() -> LogID { generator.next(millisecondsSinceEpoch: clock.wallMilliseconds()) }
+}
+
 extension TollgateClock {
     /// The monotonic reading as the event loops count time: the proxy's state machines' events carry it
     /// (deadlines, durations, TTFT, idle checks). Timers themselves are scheduled on the event loop.

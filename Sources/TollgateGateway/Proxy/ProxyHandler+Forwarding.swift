@@ -80,7 +80,7 @@ extension ProxyHandler: UpstreamDelegate {
             requestTimeout: controls.requestTimeout.map { .milliseconds(Int64($0)) }, retry: controls.retry,
             cacheLookup: cacheable != nil)
         let exchange = ProxyExchange(
-            id: shared.generator.next(millisecondsSinceEpoch: shared.clock.wallMilliseconds()), machine: machine,
+            id: shared.nextLogID(), machine: machine,
             route: route, target: target, requestHead: head,
             upstreamHead: upstreamHead, metadata: admitted.metadata, collectPayload: admitted.collectPayload,
             captureLimit: shared.configuration.maxCapturedBodyBytes,
@@ -359,7 +359,7 @@ extension ProxyHandler: UpstreamDelegate {
         _ refusal: GatewayRefusal, head: HTTPRequestHead, route: ProxyRoute, metadata: [MetadataEntry],
         eventID: String?, start: NIODeadline
     ) {
-        let id = shared.generator.next(millisecondsSinceEpoch: shared.clock.wallMilliseconds())
+        let id = shared.nextLogID()
         // No headers: the record is never a log, and a `cf-aig-custom-cost` must not price a request that was not made.
         var record = Exchange(
             id: id, startedAt: id.milliseconds, account: String(route.account), gateway: String(route.gateway),
@@ -536,7 +536,7 @@ extension ProxyHandler: UpstreamDelegate {
     /// read timeout rather than one per request.
     func scheduleReadTimer(in delay: TimeAmount) {
         guard let context else { return }
-        let deadline = NIODeadline.now() + delay
+        let deadline = context.eventLoop.now + delay
         if let readTimer {
             if readTimerDeadline <= deadline { return }
             readTimer.cancel()
@@ -748,7 +748,7 @@ extension ProxyHandler: UpstreamDelegate {
         guard let next = exchange.machine.attempt, let context else { return }
         let previousStep = exchange.step
         exchange.startNextAttempt(
-            id: shared.generator.next(millisecondsSinceEpoch: shared.clock.wallMilliseconds()), attempt: next.number,
+            id: shared.nextLogID(), attempt: next.number,
             step: previousStep == nil ? nil : next.step)
         if let previousStep, previousStep != next.step {
             // The step ran out of attempts: the next one (a fallback) takes over.

@@ -148,7 +148,7 @@ extension ProxyHandler {
             start: pending.start, collectsBody: true, readTimeout: shared.configuration.readTimeout,
             idempotent: false, http10Client: Self.isHTTP10(head.version), steps: steps)
         let exchange = ProxyExchange(
-            id: shared.generator.next(millisecondsSinceEpoch: shared.clock.wallMilliseconds()), machine: machine,
+            id: shared.nextLogID(), machine: machine,
             route: route, target: target, requestHead: head,
             upstreamHead: head, metadata: admitted.metadata, collectPayload: admitted.collectPayload,
             captureLimit: shared.configuration.maxCapturedBodyBytes)
