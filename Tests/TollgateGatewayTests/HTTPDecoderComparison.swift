@@ -99,7 +99,7 @@ enum HTTPDecoderComparison {
     /// Notes, for each response head, whether `ResponseDecoder` reads its body to the close (the connection is
     /// not kept alive then, which NIOHTTP1's head says in its `isKeepAlive`).
     final class EndsAtCloseRecorder: ChannelInboundHandler {
-        typealias InboundIn = HTTPClientResponsePart
+        typealias InboundIn = UpstreamResponsePart
         let decoder: ResponseDecoder
         var heads: [Bool] = []
         var read = 0
@@ -118,17 +118,41 @@ enum HTTPDecoderComparison {
         }
     }
 
-    static func readResponses(
-        _ channel: EmbeddedChannel, _ outcome: inout Outcome, recorder: EndsAtCloseRecorder?
-    ) throws {
+    /// NIOHTTP1's response parts.
+    static func readResponses(_ channel: EmbeddedChannel, _ outcome: inout Outcome) throws {
         while let part = try channel.readInbound(as: HTTPClientResponsePart.self) {
             switch part {
             case .head(let head):
-                let endsAtClose = recorder?.next() ?? false
                 outcome.append(
                     .responseHead(
                         status: Int(head.status.code), version: "\(head.version)", headers: fields(head.headers),
-                        keepAlive: head.isKeepAlive && !endsAtClose))
+                        keepAlive: head.isKeepAlive))
+            case .body(let bytes): outcome.append(.body(Array(bytes.readableBytesView)))
+            case .end(let trailers): outcome.append(.end(trailers: trailers.map(fields)))
+            }
+        }
+    }
+
+    /// `ResponseDecoder`'s parts; a head's fields are its strings when the request asked for them (`recordsHeaders`),
+    /// else made from its bytes. A head with strings when none were asked for, or without them when they were, is an
+    /// error.
+    static func readUpstreamResponses(
+        _ channel: EmbeddedChannel, _ outcome: inout Outcome, recorder: EndsAtCloseRecorder, recordsHeaders: Bool
+    ) throws {
+        while let part = try channel.readInbound(as: UpstreamResponsePart.self) {
+            switch part {
+            case .head(let head):
+                guard (head.recorded != nil) == recordsHeaders else {
+                    outcome.error = "recorded strings: \(head.recorded != nil), asked for: \(recordsHeaders)"
+                    return
+                }
+                let strings = recordsHeaders ? head.recorded! : head.fields.strings()
+                let endsAtClose = recorder.next()
+                outcome.append(
+                    .responseHead(
+                        status: Int(head.status.code), version: "\(head.version)",
+                        headers: strings.map { "\($0.name): \($0.value)" },
+                        keepAlive: head.nioHead.isKeepAlive && !endsAtClose))
             case .body(let bytes): outcome.append(.body(Array(bytes.readableBytesView)))
             case .end(let trailers): outcome.append(.end(trailers: trailers.map(fields)))
             }
@@ -151,16 +175,18 @@ enum HTTPDecoderComparison {
             decoder.write(data: .head(HTTPRequestHead(version: .http1_1, method: method, uri: "/")))
         }
         return run([ByteToMessageHandler(decoder)], chunks: chunks) { channel, outcome in
-            try readResponses(channel, &outcome, recorder: nil)
+            try readResponses(channel, &outcome)
         }
     }
 
-    static func tollgateResponses(_ chunks: [[UInt8]], methods: [HTTPMethod]) -> Outcome {
+    static func tollgateResponses(
+        _ chunks: [[UInt8]], methods: [HTTPMethod], recordsHeaders: Bool = true
+    ) -> Outcome {
         let decoder = ResponseDecoder()
-        for method in methods { decoder.requestStarted(method: method) }
+        for method in methods { decoder.requestStarted(method: method, recordsHeaders: recordsHeaders) }
         let recorder = EndsAtCloseRecorder(decoder)
         return run([ResponseDecodingHandler(decoder), recorder], chunks: chunks) { channel, outcome in
-            try readResponses(channel, &outcome, recorder: recorder)
+            try readUpstreamResponses(channel, &outcome, recorder: recorder, recordsHeaders: recordsHeaders)
         }
     }
 

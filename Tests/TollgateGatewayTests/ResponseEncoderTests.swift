@@ -206,27 +206,34 @@ struct ResponseEncoderTests {
         }
     }
 
-    /// The proxy's heads (`encodeHead`: the upstream's fields, then a `connection` header) followed by a body and the
-    /// end, against NIOHTTP1 with the same headers in one `HTTPHeaders`.
+    /// The proxy's heads (`encodeHead`: the upstream's fields as their lines came, with one space after the colon
+    /// or not, then the gateway's, then a `connection` header) followed by a body and the end, against NIOHTTP1 with
+    /// the same headers in one `HTTPHeaders`.
     @Test func headsFromFieldsMatchNIO() throws {
         let methods: [HTTPMethod?] = [nil, .GET, .HEAD, .POST, .CONNECT]
         let statuses: [HTTPResponseStatus] = [.ok, .created, .noContent, .notModified, .badGateway]
         let connections: [StaticString?] = [nil, "close", "keep-alive"]
+        let separators = [": ", ":", ":  \t"]
+        let extras: [[(name: String, value: String)]] = [[], [("cf-aig-log-id", "01J9ZQ"), ("cf-aig-step", "1")]]
         for method in methods {
             for status in statuses {
                 for version in [HTTPVersion.http1_1, .http1_0] {
-                    for fields in Self.headerSets {
+                    for (index, fields) in Self.headerSets.enumerated() {
                         for connection in connections {
                             for body in Self.bodies {
-                                let all = fields + (connection.map { [("connection", "\($0)")] } ?? [])
+                                let separator = separators[index % separators.count]
+                                let extra = extras[index % extras.count]
+                                let all =
+                                    fields + extra.map { ($0.name, $0.value) }
+                                    + (connection.map { [("connection", "\($0)")] } ?? [])
                                 let expected = try Self.reference([
                                     Exchange(method: method, parts: Self.response(version, status, all, body))
                                 ])
                                 var encoder = ResponseEncoder()
                                 if let method { encoder.requestStarted(method: method) }
                                 let head = encoder.encodeHead(
-                                    version: version, status: status, fields: fields.map { (name: $0.0, value: $0.1) },
-                                    connection: connection, allocator: ByteBufferAllocator())
+                                    version: version, status: status, fields: Self.lines(fields, separator: separator),
+                                    extra: extra[...], connection: connection, allocator: ByteBufferAllocator())
                                 var written = Written(bytes: Array(head.readableBytesView), failed: [false])
                                 for part in body.map({ HTTPServerResponsePart.body($0) }) + [.end(nil)] {
                                     switch encoder.encode(part, allocator: ByteBufferAllocator()) {
@@ -250,6 +257,25 @@ struct ResponseEncoderTests {
                 }
             }
         }
+    }
+
+    /// Fields as an upstream's head holds them (`FieldLines`): each line the name, `separator`, the value and CRLF.
+    static func lines(_ fields: [(String, String)], separator: String) -> FieldLines {
+        var bytes: [UInt8] = []
+        var spans: [FieldLines.Span] = []
+        for (name, value) in fields {
+            let nameStart = Int32(bytes.count)
+            bytes += Array(name.utf8)
+            let nameEnd = Int32(bytes.count)
+            bytes += Array(separator.utf8)
+            let valueStart = Int32(bytes.count)
+            bytes += Array(value.utf8)
+            spans.append(
+                FieldLines.Span(
+                    nameStart: nameStart, nameEnd: nameEnd, valueStart: valueStart, valueEnd: Int32(bytes.count)))
+            bytes += Array("\r\n".utf8)
+        }
+        return FieldLines(bytes: ByteBuffer(bytes: bytes), spans: spans, canonical: separator == ": ")
     }
 
     @Test func aHEADResponseKeepsItsFramingAndRefusesItsBody() throws {

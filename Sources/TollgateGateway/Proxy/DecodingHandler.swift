@@ -52,7 +52,7 @@ final class RequestDecodingHandler: DecodingHandler {
 /// `ResponseDecoder` on an upstream connection.
 final class ResponseDecodingHandler: DecodingHandler {
     typealias InboundIn = ByteBuffer
-    typealias InboundOut = HTTPClientResponsePart
+    typealias InboundOut = UpstreamResponsePart
     var decoding: DecodingStorage<ResponseDecoder>
 
     init(_ decoder: ResponseDecoder) { decoding = DecodingStorage(decoder) }

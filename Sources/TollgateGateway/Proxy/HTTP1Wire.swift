@@ -147,6 +147,27 @@ enum HTTP1Wire {
         framing: UnsafeMutablePointer<Framing>?, limits: Limits, budget: inout Budget,
         reusing strings: UnsafeMutablePointer<FieldStrings>? = nil
     ) throws {
+        try forEachField(bytes, from: start, to: end, framing: framing, limits: limits, budget: &budget) {
+            nameStart, nameEnd, valueStart, valueEnd in
+            let name = UnsafeRawBufferPointer(rebasing: bytes[nameStart..<nameEnd])
+            let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])
+            if let strings {
+                fields.append(strings.pointee.strings(of: fields.count, name: name, value: value))
+            } else {
+                fields.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+            }
+        }
+    }
+
+    /// Checks the field lines in `bytes[start..<end]` (`end` is the index of the section's final CRLF) one by one,
+    /// counts them against `limits`, notes the framing headers in `framing` when given, and calls `field` with where
+    /// each one's name and value are (the value without its leading whitespace).
+    @inline(__always)
+    static func forEachField(
+        _ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int, framing: UnsafeMutablePointer<Framing>?,
+        limits: Limits, budget: inout Budget,
+        _ field: (_ nameStart: Int, _ nameEnd: Int, _ valueStart: Int, _ valueEnd: Int) throws -> Void
+    ) throws {
         var line = start
         while line < end {
             guard let feed = lineFeed(bytes, from: line, before: end + 2) else { throw HTTPParserError.lfExpected }
@@ -174,14 +195,12 @@ enum HTTP1Wire {
             {
                 throw HTTPParserError.headerOverflow
             }
-            let name = UnsafeRawBufferPointer(rebasing: bytes[line..<nameEnd])
-            let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])
-            if let framing { try note(name: name, value: value, in: framing) }
-            if let strings {
-                fields.append(strings.pointee.strings(of: fields.count, name: name, value: value))
-            } else {
-                fields.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+            if let framing {
+                try note(
+                    name: UnsafeRawBufferPointer(rebasing: bytes[line..<nameEnd]),
+                    value: UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd]), in: framing)
             }
+            try field(line, nameEnd, valueStart, valueEnd)
             line = feed + 1
         }
     }

@@ -46,6 +46,9 @@ final class ProxyExchange {
     /// those copies. Otherwise the scanners read them as they pass and nothing else is kept (but the request body of
     /// an idempotent request, so it can be sent again).
     @exclusivity(unchecked) var capturesBodies = true
+    /// The record keeps the upstream's response headers (its log keeps the payload), or the cache does: the response
+    /// head is read with its fields as strings. Otherwise they are only forwarded, as the bytes they came in.
+    var recordsResponseHeaders: Bool { capturesBodies || caching != nil }
     /// Holds a reservation of the account's log quota (ended by the ingest stage).
     @exclusivity(unchecked) var quotaReserved = false
     /// Sent to the client as `cf-aig-log-status` when the log is not stored for a reason the client should know.

@@ -142,18 +142,19 @@ extension ProxyHandler {
         goUpstream(exchange)
     }
 
-    /// The response head of a miss: `cf-aig-cache-status: MISS`, and a fill started for a 2xx response.
+    /// The response head of a miss: `cf-aig-cache-status: MISS`, and a fill started for a 2xx response with the
+    /// upstream's `fields` but the hop-by-hop ones and those its `Connection` header lists (`listed`, lowercased).
     func cacheResponseHead(
-        _ head: HTTPResponseHead, exchange: ProxyExchange, captured: inout [(name: String, value: String)]
+        _ status: HTTPResponseStatus, fields: [(name: String, value: String)], listed: [String],
+        exchange: ProxyExchange, captured: inout [(name: String, value: String)]
     ) {
         guard var caching = exchange.caching else { return }
         captured.append((GatewayHeader.cacheStatus.name, "MISS"))
         caching.status = .miss
-        if (200..<300).contains(head.status.code) {
-            let listed = ProxyHeaders.connectionTokens(head.headers)
+        if (200..<300).contains(status.code) {
             var stored: [Header] = []
             var length = 0
-            for (name, value) in head.headers {
+            for (name, value) in fields {
                 if ProxyHeaders.nameEquals(name, "content-length") {
                     length = Int(value) ?? 0
                     continue
@@ -163,7 +164,7 @@ extension ProxyHandler {
                 stored.append(Header(name, value))
             }
             if length <= shared.cache?.configuration.maxBodyBytes ?? 0 {
-                caching.fillStatus = Int(head.status.code)
+                caching.fillStatus = Int(status.code)
                 caching.fillHeaders = stored
                 var fill: [UInt8] = []
                 fill.reserveCapacity(length)

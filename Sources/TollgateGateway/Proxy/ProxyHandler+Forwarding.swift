@@ -451,7 +451,7 @@ extension ProxyHandler: UpstreamDelegate {
         }
         exchange.forwardedBody = body
         if upstreamAttached, let upstream = exchange.upstream {
-            upstream.write(.head(exchange.upstreamHead))
+            upstream.write(.head(exchange.upstreamHead), recordsResponseHeaders: exchange.recordsResponseHeaders)
             if body.readableBytes > 0 { upstream.write(.body(.byteBuffer(body))) }
             upstream.write(.end(nil))
             upstreamNeedsFlush = true
@@ -502,11 +502,11 @@ extension ProxyHandler: UpstreamDelegate {
         connection.exchangesServed += 1
         switch action {
         case .sendRequest:
-            connection.write(.head(exchange.upstreamHead))
+            connection.write(.head(exchange.upstreamHead), recordsResponseHeaders: exchange.recordsResponseHeaders)
             for part in exchange.pending { connection.write(part) }
             exchange.pending.removeAll()
         case .replayRequest:
-            connection.write(.head(exchange.upstreamHead))
+            connection.write(.head(exchange.upstreamHead), recordsResponseHeaders: exchange.recordsResponseHeaders)
             if let forwarded = exchange.forwardedBody {
                 connection.write(.body(.byteBuffer(forwarded)))
             } else if !exchange.requestBody.isEmpty, let context {
@@ -552,7 +552,7 @@ extension ProxyHandler: UpstreamDelegate {
 
     // MARK: UpstreamDelegate
 
-    func upstreamRead(_ part: HTTPClientResponsePart) {
+    func upstreamRead(_ part: UpstreamResponsePart) {
         guard let exchange, let context else { return }
         switch part {
         case .head(let head):
@@ -561,7 +561,7 @@ extension ProxyHandler: UpstreamDelegate {
                 head.status.code < 429
                 ? nil
                 : RetryPolicy.retryAfterMilliseconds(
-                    head.headers.first(name: "retry-after"), now: shared.clock.wallMilliseconds())
+                    head.fields.first("retry-after"), now: shared.clock.wallMilliseconds())
             let upstream = exchange.upstream
             let keepAlive =
                 ProxyHeaders.isKeepAlive(head, connectionHeader: upstream?.responseHasConnectionHeader ?? true)
@@ -572,7 +572,7 @@ extension ProxyHandler: UpstreamDelegate {
             case .discardResponseHead:
                 // Kept for the failed attempt's log; the client never sees it.
                 exchange.statusCode = Int(head.status.code)
-                exchange.responseHeaders = head.headers.map { (name: $0.name, value: $0.value) }
+                exchange.responseHeaders = head.strings
             case .forwardInterimHead:
                 // Interim (100 Continue, 103 Early Hints): passed on to HTTP/1.1 clients only.
                 writeResponse(.head(HTTPResponseHead(version: .http1_1, status: head.status)), context: context)
@@ -598,46 +598,60 @@ extension ProxyHandler: UpstreamDelegate {
         }
     }
 
-    func respondHead(_ head: HTTPResponseHead, exchange: ProxyExchange, context: ChannelHandlerContext) {
+    func respondHead(_ head: UpstreamResponseHead, exchange: ProxyExchange, context: ChannelHandlerContext) {
         exchange.statusCode = Int(head.status.code)
-        // One pass over the upstream's headers: copied for the record (as they are, the usual case), and what the
-        // rules below need to know of them.
-        var captured: [(name: String, value: String)] = []
-        captured.reserveCapacity(head.headers.count + 2)
+        // One pass over the upstream's fields, on their bytes: what the rules below need to know of them.
         var hopByHop = false
         var connectionHeader = false
         var lengths = 0
-        var contentType: String?
-        for (name, value) in head.headers {
-            captured.append((name, value))
+        var contentType = false
+        var eventStream = false
+        head.fields.forEach { name, value in
             if ProxyHeaders.isHopByHop(name) {
                 hopByHop = true
-                if ProxyHeaders.isConnection(name) { connectionHeader = true }
-            } else if ProxyHeaders.nameEquals(name, "content-length") {
+                if ProxyHeaders.equalsLowercase(name, "connection") { connectionHeader = true }
+            } else if ProxyHeaders.equalsLowercase(name, "content-length") {
                 lengths += 1
-            } else if contentType == nil && ProxyHeaders.nameEquals(name, "content-type") {
-                contentType = value
+            } else if !contentType && ProxyHeaders.equalsLowercase(name, "content-type") {
+                contentType = true
+                eventStream = Self.isEventStream(contentType: value)
+            }
+        }
+        // The record's copy of them: all of them when it keeps headers (made as the head was read), otherwise only
+        // those its fields are read from (whether the response was a stream, whether its body was encoded).
+        var captured: [(name: String, value: String)]
+        let recorded = head.takeRecorded()
+        if let recorded {
+            captured = recorded
+        } else {
+            captured = []
+            head.fields.forEach { name, value in
+                if ProxyHeaders.equalsLowercase(name, "content-type")
+                    || ProxyHeaders.equalsLowercase(name, "content-encoding")
+                {
+                    captured.append((String(decoding: name, as: UTF8.self), ProxyHeaders.value(value)))
+                }
             }
         }
         let listed = connectionHeader ? ProxyHeaders.connectionTokens(head.headers) : []
         var headers = HTTPHeaders()
         var hasLength = false
-        let eventStream = contentType.map { Self.isEventStream(contentType: $0) } ?? false
         if !exchange.capturesBodies { exchange.responseScanner = ResponseUsageScanner(eventStream: eventStream) }
         if exchange.injectedStreamUsage && head.status == .ok && eventStream {
             exchange.usageFilter = StreamUsageFilter()
         }
         let filtered = exchange.usageFilter != nil
         // Nothing to drop (the usual case) when there is no hop-by-hop header (a `Connection` header is one) and at
-        // most one content length: the upstream's headers go on as they are, plus the gateway's, written from the
-        // record's copy (`captured`) without making them `HTTPHeaders`.
+        // most one content length: the upstream's fields go on as the bytes they came in, then the gateway's,
+        // without making them `HTTPHeaders`.
         let passThrough = !filtered && !hopByHop && lengths <= 1
         if passThrough {
             hasLength = lengths == 1
         } else {
+            let all = recorded ?? head.strings
             captured.removeAll(keepingCapacity: true)
-            headers.reserveCapacity(head.headers.count + 3)
-            for (name, value) in head.headers {
+            headers.reserveCapacity(all.count + 3)
+            for (name, value) in all {
                 if ProxyHeaders.isHopByHop(name) { continue }
                 if !listed.isEmpty && listed.contains(name.lowercased()) { continue }
                 if (filtered || !hasLength) && ProxyHeaders.nameEquals(name, "content-length") {
@@ -657,8 +671,11 @@ extension ProxyHandler: UpstreamDelegate {
         if let eventID = exchange.eventID { captured.append((GatewayHeader.eventID.name, eventID)) }
         if let step = exchange.step { captured.append((GatewayHeader.step.name, String(step))) }
         if let status = exchange.logStatus { captured.append((GatewayHeader.logStatus.name, "\(status)")) }
-        if exchange.caching != nil { cacheResponseHead(head, exchange: exchange, captured: &captured) }
-        exchange.responseHeaders = captured
+        if exchange.caching != nil {
+            cacheResponseHead(
+                head.status, fields: recorded ?? head.strings, listed: listed, exchange: exchange,
+                captured: &captured)
+        }
         let version = exchange.requestHead.version
         if Self.isHTTP10(version) && !hasLength && head.status.mayHaveResponseBody && exchange.method != .HEAD {
             // An HTTP/1.0 client learns where the body ends only from the connection closing.
@@ -670,12 +687,14 @@ extension ProxyHandler: UpstreamDelegate {
             !exchange.keepClientAlive ? "close" : Self.isHTTP10(version) ? "keep-alive" : nil
         if passThrough {
             let bytes = encoder.encodeHead(
-                version: version, status: head.status, fields: captured, connection: connectionValue,
-                allocator: context.channel.allocator)
+                version: version, status: head.status, fields: head.fields, extra: captured[own...],
+                connection: connectionValue, allocator: context.channel.allocator)
+            exchange.responseHeaders = captured
             gather(bytes, promise: nil, context: context)
             return
         }
         for (name, value) in captured[own...] { headers.add(name: name, value: value) }
+        exchange.responseHeaders = captured
         if let connectionValue { headers.add(name: "connection", value: "\(connectionValue)") }
         writeResponse(
             .head(HTTPResponseHead(version: version, status: head.status, headers: headers)), context: context)
@@ -683,8 +702,11 @@ extension ProxyHandler: UpstreamDelegate {
 
     /// Whether a `content-type` value says `text/event-stream` (ASCII case-insensitive, parameters or not).
     static func isEventStream(contentType value: String) -> Bool {
-        value.utf8.count >= 17
-            && ProxyHeaders.withBytes(value) { ProxyHeaders.startsWithLowercase($0, "text/event-stream") }
+        ProxyHeaders.withBytes(value) { isEventStream(contentType: $0) }
+    }
+
+    static func isEventStream(contentType value: UnsafeBufferPointer<UInt8>) -> Bool {
+        value.count >= 17 && ProxyHeaders.startsWithLowercase(value, "text/event-stream")
     }
 
     func upstreamReadComplete() {

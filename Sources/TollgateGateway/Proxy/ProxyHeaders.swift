@@ -9,14 +9,28 @@ enum ProxyHeaders {
         case 0...6: return false
         default: break
         }
-        return withBytes(name) { b in
-            switch b.count {
-            case 2: return equalsLowercase(b, "te")
-            case 7: return equalsLowercase(b, "trailer") || equalsLowercase(b, "upgrade")
-            case 10: return equalsLowercase(b, "connection") || equalsLowercase(b, "keep-alive")
-            case 17: return equalsLowercase(b, "transfer-encoding")
-            default: return b.count > 6 && startsWithLowercase(b, "proxy-")
-            }
+        return withBytes(name) { isHopByHop($0) }
+    }
+
+    /// The same for a name's bytes.
+    static func isHopByHop(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        switch name.count {
+        case 2: return equalsLowercase(name, "te")
+        case 7: return equalsLowercase(name, "trailer") || equalsLowercase(name, "upgrade")
+        case 10: return equalsLowercase(name, "connection") || equalsLowercase(name, "keep-alive")
+        case 17: return equalsLowercase(name, "transfer-encoding")
+        default: return name.count > 6 && startsWithLowercase(name, "proxy-")
+        }
+    }
+
+    /// A field value's bytes as a `String`; the common content types are the literals (no string is allocated).
+    static func value(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        switch bytes.count {
+        case 16 where bytes.elementsEqual("application/json".utf8): "application/json"
+        case 17 where bytes.elementsEqual("text/event-stream".utf8): "text/event-stream"
+        case 31 where bytes.elementsEqual("application/json; charset=utf-8".utf8): "application/json; charset=utf-8"
+        case 32 where bytes.elementsEqual("text/event-stream; charset=utf-8".utf8): "text/event-stream; charset=utf-8"
+        default: String(decoding: bytes, as: UTF8.self)
         }
     }
 
@@ -72,6 +86,11 @@ enum ProxyHeaders {
     /// values of those it finds) when the head is known to have no `Connection` header, the usual case.
     static func isKeepAlive(_ head: HTTPResponseHead, connectionHeader: Bool) -> Bool {
         connectionHeader ? head.isKeepAlive : keepsAliveByDefault(head.version)
+    }
+
+    /// The same for an upstream's response head.
+    static func isKeepAlive(_ head: UpstreamResponseHead, connectionHeader: Bool) -> Bool {
+        connectionHeader ? head.nioHead.isKeepAlive : keepsAliveByDefault(head.version)
     }
 
     /// The same for a request head.

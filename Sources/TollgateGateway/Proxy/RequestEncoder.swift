@@ -172,6 +172,12 @@ struct WireCursor {
         }
     }
 
+    @inline(__always)
+    mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        if let source = bytes.baseAddress { (base + written).update(from: source, count: bytes.count) }
+        written += bytes.count
+    }
+
     /// The number of decimal digits of `value`.
     static func decimalDigits(_ value: UInt) -> Int {
         var digits = 1

@@ -3,8 +3,9 @@ import NIOHTTP1
 
 /// Decodes an upstream connection's bytes into response parts, as NIOHTTP1's `HTTPResponseDecoder` does with its
 /// defaults (the same parts, the same rules, the same errors, informational responses dropped), at less cost: a head
-/// is found by one scan for its empty line and read in one pass, each header name and value made a `String` once;
-/// body parts are slices of the bytes read.
+/// is found by one scan for its empty line and read in one pass; its fields are kept as the bytes of their lines
+/// (`UpstreamResponseHead`), made `String`s only for a request whose exchange records its headers (told with the
+/// request, `requestStarted`); body parts are slices of the bytes read.
 ///
 /// Framing follows the request each response answers (`requestStarted`, told by `UpstreamConnection` as it writes
 /// the request head): a response to `HEAD` or `CONNECT`, and one with status 1xx, 204 or 304, has no body whatever
@@ -13,7 +14,7 @@ import NIOHTTP1
 /// stream (anything but blank lines after it is `closedConnection`); after a 101 upgrade nothing more is decoded.
 /// Its stored properties are `@exclusivity(unchecked)`, as `ProxyHandler`'s: it is used on one event loop only.
 final class ResponseDecoder: ByteToMessageDecoder {
-    typealias InboundOut = HTTPClientResponsePart
+    typealias InboundOut = UpstreamResponsePart
 
     private enum State {
         case head(scanned: Int)
@@ -31,11 +32,11 @@ final class ResponseDecoder: ByteToMessageDecoder {
     /// A head read (nil for an informational response, which is dropped), its body's reader (nil: no body) and what
     /// follows: a struct, not a tuple, so the optional of it is destroyed without looking up its type at run time.
     private struct ReadHead {
-        var head: HTTPResponseHead?
+        var head: UpstreamResponseHead?
         var reader: BodyReader?
         var after: After
 
-        init(_ head: HTTPResponseHead?, _ reader: BodyReader?, _ after: After) {
+        init(_ head: UpstreamResponseHead?, _ reader: BodyReader?, _ after: After) {
             self.head = head
             self.reader = reader
             self.after = after
@@ -46,8 +47,8 @@ final class ResponseDecoder: ByteToMessageDecoder {
     private let limits: HTTP1Wire.Limits
     /// The last head's field strings, for the next head's equal fields.
     @exclusivity(unchecked) private var fieldStrings = HTTP1Wire.FieldStrings()
-    /// The methods of the requests written whose final response heads have not come yet, oldest first.
-    @exclusivity(unchecked) private var methods = CircularBuffer<HTTPMethod>(initialCapacity: 2)
+    /// The requests written whose final response heads have not come yet, oldest first.
+    @exclusivity(unchecked) private var requests = CircularBuffer<Request>(initialCapacity: 2)
     /// The response whose head came last is read up to the connection's close: the connection cannot be reused,
     /// whatever its `Connection` header says (NIOHTTP1's head says so in its `isKeepAlive`, which a head made here
     /// cannot).
@@ -60,9 +61,17 @@ final class ResponseDecoder: ByteToMessageDecoder {
         self.limits = HTTP1Wire.Limits(limits)
     }
 
+    /// A request written, as its response is read: its method frames the response (a `HEAD` has no body), and
+    /// `recordsHeaders` asks for the response's fields as strings (`UpstreamResponseHead.recorded`).
+    private struct Request {
+        var method: HTTPMethod
+        var recordsHeaders: Bool
+    }
+
     /// A request head with `method` was written: the next final response answers it (after those before it).
-    func requestStarted(method: HTTPMethod) {
-        methods.append(method)
+    /// `recordsHeaders`: the exchange records the response's headers, so the head comes with them as strings.
+    func requestStarted(method: HTTPMethod, recordsHeaders: Bool = true) {
+        requests.append(Request(method: method, recordsHeaders: recordsHeaders))
     }
 
     func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
@@ -142,26 +151,35 @@ final class ResponseDecoder: ByteToMessageDecoder {
             }
         }
         let limits = limits
+        let strings = requests.first?.recordsHeaders ?? true
         let parsed = try buffer.withUnsafeReadableBytes { bytes -> (Int, Parsed)? in
             guard let end = HTTP1Wire.sectionEnd(bytes, start: 0, from: scanned) else {
                 guard bytes.count <= limits.unfinishedHeadBound else { throw HTTPParserError.headerOverflow }
                 return nil
             }
-            return (end, try Self.parseHead(bytes, end: end, limits: limits, strings: &fieldStrings))
+            let head = try withUnsafeMutablePointer(to: &fieldStrings) { kept in
+                try Self.parseHead(bytes, end: end, limits: limits, strings: strings ? kept : nil)
+            }
+            return (end, head)
         }
         guard let (end, head) = parsed else {
             state = .head(scanned: buffer.readableBytes)
             return nil
         }
+        let fieldBytes =
+            head.spans.isEmpty
+            ? ByteBuffer()
+            : buffer.getSlice(at: buffer.readerIndex + head.fieldsStart, length: end - 2 - head.fieldsStart)!
         buffer.moveReaderIndex(forwardBy: end)
         let code = head.status
         let keepAlive = head.framing.keepAlive(minor: head.minor)
         let interim = (100..<200).contains(code) && code != 101
         if interim { return ReadHead(nil, nil, keepAlive ? .next : .closed) }
-        guard let method = methods.popFirst() else { throw NIOHTTPDecoderError.unsolicitedResponse }
-        let response = HTTPResponseHead(
+        guard let method = requests.popFirst()?.method else { throw NIOHTTPDecoderError.unsolicitedResponse }
+        let response = UpstreamResponseHead(
             version: HTTPVersion(major: 1, minor: head.minor), status: HTTPResponseStatus(statusCode: code),
-            headers: HTTPHeaders(head.fields))
+            fields: FieldLines(bytes: fieldBytes, spans: head.spans, canonical: head.canonical),
+            recorded: head.strings)
         let framing = head.framing
         responseHasConnectionHeader = framing.hasConnection
         if method == .HEAD || method == .CONNECT || code / 100 == 1 || code == 204 || code == 304 {
@@ -185,14 +203,20 @@ final class ResponseDecoder: ByteToMessageDecoder {
     private struct Parsed {
         var minor: Int
         var status: Int
-        var fields: [(String, String)]
+        /// Where the first field line starts; the spans count from there.
+        var fieldsStart: Int
+        var spans: [FieldLines.Span]
+        var canonical: Bool
+        var strings: [(name: String, value: String)]?
         var framing: HTTP1Wire.Framing
         var budget: HTTP1Wire.Budget
     }
 
-    /// Parses the head in `bytes[0..<end]` (`end` is just past its empty line): `HTTP/1.x NNN reason`, then fields.
+    /// Parses the head in `bytes[0..<end]` (`end` is just past its empty line): `HTTP/1.x NNN reason`, then fields,
+    /// made strings too when `strings` is given (reusing those of the connection's last head).
     private static func parseHead(
-        _ bytes: UnsafeRawBufferPointer, end: Int, limits: HTTP1Wire.Limits, strings: inout HTTP1Wire.FieldStrings
+        _ bytes: UnsafeRawBufferPointer, end: Int, limits: HTTP1Wire.Limits,
+        strings: UnsafeMutablePointer<HTTP1Wire.FieldStrings>?
     ) throws -> Parsed {
         guard let feed = HTTP1Wire.lineFeed(bytes, from: 0, before: end), feed >= 1, bytes[feed - 1] == HTTP1Wire.cr
         else { throw HTTPParserError.lfExpected }
@@ -217,17 +241,32 @@ final class ResponseDecoder: ByteToMessageDecoder {
             }
         }
         var framing = HTTP1Wire.Framing()
-        var fields: [(String, String)] = []
         var budget = HTTP1Wire.Budget()
-        fields.reserveCapacity(16)
+        let fieldsStart = feed + 1
+        var spans: [FieldLines.Span] = []
+        spans.reserveCapacity(16)
+        var fields: [(name: String, value: String)] = []
+        if strings != nil { fields.reserveCapacity(16) }
+        var canonical = true
         try withUnsafeMutablePointer(to: &framing) { framing in
-            try withUnsafeMutablePointer(to: &strings) { strings in
-                try HTTP1Wire.readFields(
-                    bytes, from: feed + 1, to: end - 2, into: &fields, framing: framing, limits: limits,
-                    budget: &budget, reusing: strings)
+            try HTTP1Wire.forEachField(
+                bytes, from: fieldsStart, to: end - 2, framing: framing, limits: limits, budget: &budget
+            ) { nameStart, nameEnd, valueStart, valueEnd in
+                spans.append(
+                    FieldLines.Span(
+                        nameStart: Int32(nameStart - fieldsStart), nameEnd: Int32(nameEnd - fieldsStart),
+                        valueStart: Int32(valueStart - fieldsStart), valueEnd: Int32(valueEnd - fieldsStart)))
+                if valueStart != nameEnd + 2 || bytes[nameEnd + 1] != HTTP1Wire.space { canonical = false }
+                if let strings {
+                    fields.append(
+                        strings.pointee.strings(
+                            of: fields.count, name: UnsafeRawBufferPointer(rebasing: bytes[nameStart..<nameEnd]),
+                            value: UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])))
+                }
             }
         }
-        let parsed = Parsed(minor: minor, status: status, fields: fields, framing: framing, budget: budget)
-        return parsed
+        return Parsed(
+            minor: minor, status: status, fieldsStart: fieldsStart, spans: spans, canonical: canonical,
+            strings: strings == nil ? nil : fields, framing: framing, budget: budget)
     }
 }

@@ -101,22 +101,24 @@ struct ResponseEncoder {
         }
     }
 
-    /// Encodes a response head whose headers are `fields`, then a `connection` header when one is given: the bytes of
-    /// `encode(.head(…))` with those headers, without making them `HTTPHeaders` first (the proxy's heads: the
-    /// upstream's headers as they came, the gateway's own after them).
+    /// Encodes a response head whose headers are `fields` (written as they came, `FieldLines.write(to:)`), then
+    /// `extra`, then a `connection` header when one is given: the bytes of `encode(.head(…))` with those headers,
+    /// without making them `HTTPHeaders` first (the proxy's heads: the upstream's fields, then the gateway's own).
     mutating func encodeHead(
-        version: HTTPVersion, status: HTTPResponseStatus, fields: [(name: String, value: String)],
-        connection: StaticString?, allocator: ByteBufferAllocator
+        version: HTTPVersion, status: HTTPResponseStatus, fields: FieldLines,
+        extra: ArraySlice<(name: String, value: String)>, connection: StaticString?, allocator: ByteBufferAllocator
     ) -> ByteBuffer {
         var scan = FieldScan()
-        for (name, value) in fields { scan.add(name, value) }
+        fields.forEach { name, value in scan.add(name, valueCount: value.count) }
+        for (name, value) in extra { scan.add(name, value) }
         if let connection { scan.size += 10 + 2 + connection.utf8CodeUnitCount + 2 }
         // Framing headers to set or drop (rare for a proxied response: it has a content length or was chunked):
         // the general path.
         if scan.needsFraming(hasBody: peekHasBody(status), version: version) {
             var headers = HTTPHeaders()
-            headers.reserveCapacity(fields.count + 1)
-            for (name, value) in fields { headers.add(name: name, value: value) }
+            headers.reserveCapacity(fields.count + extra.count + 1)
+            for (name, value) in fields.strings() { headers.add(name: name, value: value) }
+            for (name, value) in extra { headers.add(name: name, value: value) }
             if let connection { headers.add(name: "connection", value: "\(connection)") }
             guard
                 case .bytes(.byteBuffer(let buffer)) = encode(
@@ -132,7 +134,8 @@ struct ResponseEncoder {
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { raw in
             var out = WireCursor(base: raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
             Self.appendStatusLine(version, status, to: &out)
-            for (name, value) in fields { out.appendField(name, value) }
+            fields.write(to: &out)
+            for (name, value) in extra { out.appendField(name, value) }
             if let connection {
                 out.append("connection: " as StaticString)
                 out.append(connection)
@@ -180,6 +183,17 @@ struct ResponseEncoder {
             switch count {
             case 14: if !hasLength && ProxyHeaders.nameEquals(name, "content-length") { hasLength = true }
             case 17: if !hasEncoding && ProxyHeaders.nameEquals(name, "transfer-encoding") { hasEncoding = true }
+            default: break
+            }
+        }
+
+        /// The same for a field read as bytes.
+        @inline(__always)
+        mutating func add(_ name: UnsafeBufferPointer<UInt8>, valueCount: Int) {
+            size += name.count + 2 + valueCount + 2
+            switch name.count {
+            case 14: if !hasLength && ProxyHeaders.equalsLowercase(name, "content-length") { hasLength = true }
+            case 17: if !hasEncoding && ProxyHeaders.equalsLowercase(name, "transfer-encoding") { hasEncoding = true }
             default: break
             }
         }

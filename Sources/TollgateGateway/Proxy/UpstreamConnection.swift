@@ -4,7 +4,7 @@ import NIOHTTP1
 /// What an upstream connection reports to the exchange using it. Called on the connection's event loop, which is
 /// also the client connection's loop.
 protocol UpstreamDelegate: AnyObject {
-    func upstreamRead(_ part: HTTPClientResponsePart)
+    func upstreamRead(_ part: UpstreamResponsePart)
     func upstreamReadComplete()
     func upstreamWritabilityChanged(isWritable: Bool)
     /// The connection closed or failed while attached; `error` is nil for a plain close.
@@ -22,7 +22,7 @@ protocol UpstreamDelegate: AnyObject {
 /// exclusivity check on each access (a thread-local access set, ≈80 instructions) was about 70 of them per proxied
 /// request across these classes (`ProxyHandler`, `ProxyExchange`, `UpstreamConnection`).
 final class UpstreamConnection: ChannelDuplexHandler {
-    typealias InboundIn = HTTPClientResponsePart
+    typealias InboundIn = UpstreamResponsePart
     typealias OutboundIn = HTTPClientRequestPart
     typealias OutboundOut = HTTPClientRequestPart
 
@@ -137,13 +137,17 @@ final class UpstreamConnection: ChannelDuplexHandler {
 
     // MARK: Used by the exchange
 
-    func write(_ part: HTTPClientRequestPart) {
+    /// Writes a request part. `recordsResponseHeaders` (for a head): the exchange records the response's headers,
+    /// so its head comes with them as strings (`UpstreamResponseHead.recorded`).
+    func write(_ part: HTTPClientRequestPart, recordsResponseHeaders: Bool = true) {
         guard let context else { return }
         guard let wire, let decoder else {
             context.write(wrapOutboundOut(part), promise: nil)
             return
         }
-        if case .head(let head) = part { decoder.requestStarted(method: head.method) }
+        if case .head(let head) = part {
+            decoder.requestStarted(method: head.method, recordsHeaders: recordsResponseHeaders)
+        }
         if let (before, large) = encoder.encode(part, allocator: context.channel.allocator) {
             // A large body part goes out as it is, after what was encoded before it.
             if let before { wire.write(NIOAny(before), promise: nil) }
