@@ -73,6 +73,7 @@ struct JSONReader {
     }
 
     /// The kind of the next value, or nil at the end of input or on a byte that cannot start a value.
+    @inline(__always)
     mutating func peekKind() -> Kind? {
         skipWhitespace()
         guard index < bytes.endIndex else { return nil }
@@ -272,6 +273,7 @@ struct JSONReader {
         throw Failure(index < bytes.endIndex ? .unexpectedCharacter : .unexpectedEnd, at: index)
     }
 
+    @inline(__always)
     private mutating func skipWhitespace() {
         while index < bytes.endIndex {
             switch bytes[index] {
@@ -281,6 +283,7 @@ struct JSONReader {
         }
     }
 
+    @inline(__always)
     private mutating func expect(_ byte: UInt8) throws(Failure) {
         skipWhitespace()
         guard index < bytes.endIndex, bytes[index] == byte else { try failExpecting(byte) }
@@ -305,6 +308,7 @@ struct JSONReader {
         throw Failure(reason, at: index)
     }
 
+    @inline(__always)
     private mutating func consumeIf(_ byte: UInt8) throws(Failure) -> Bool {
         skipWhitespace()
         guard index < bytes.endIndex else { throw Failure(.unexpectedEnd, at: index) }
