@@ -88,10 +88,14 @@ extension LogRecord {
 
         let logged = exchange.logged && exchange.refusal == nil
         let payload = exchange.collectPayload && logged
-        var path = exchange.path
-        if let query = exchange.query, !query.isEmpty {
-            path += "?"
-            path += QueryRedaction.redact(query)
+        // A usage record keeps what bills the request, nothing of its content.
+        var path = ""
+        if logged {
+            path = exchange.path
+            if let query = exchange.query, !query.isEmpty {
+                path += "?"
+                path += QueryRedaction.redact(query)
+            }
         }
 
         self.init(
@@ -112,8 +116,8 @@ extension LogRecord {
             usage: parsed.usage,
             requestSize: exchange.requestSize,
             responseSize: exchange.responseSize,
-            error: exchange.error,
-            metadata: exchange.metadata,
+            error: logged ? exchange.error : nil,
+            metadata: logged ? exchange.metadata : [],
             requestHeaders: payload ? redact(exchange.requestHeaders) : [],
             responseHeaders: payload ? redact(exchange.responseHeaders) : [],
             requestBody: payload ? exchange.requestBody : [],
@@ -127,11 +131,5 @@ extension LogRecord {
             cached: exchange.cached,
             refusal: exchange.refusal
         )
-        if !logged {
-            // A usage record keeps what bills the request, nothing of its content.
-            self.path = ""
-            self.metadata = []
-            self.error = nil
-        }
     }
 }

@@ -625,6 +625,8 @@ extension ProxyHandler: UpstreamDelegate {
             captured = recorded
         } else {
             captured = []
+            // Room for those two and the gateway's own (below), so the list is made once.
+            captured.reserveCapacity(6)
             head.fields.forEach { name, value in
                 if ProxyHeaders.equalsLowercase(name, "content-type")
                     || ProxyHeaders.equalsLowercase(name, "content-encoding")

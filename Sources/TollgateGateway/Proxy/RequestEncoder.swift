@@ -26,8 +26,8 @@ struct RequestEncoder {
     ) -> (before: ByteBuffer?, part: IOData)? {
         switch part {
         case .head(var head):
-            chunked = Self.frame(&head)
-            let size = Self.headSize(head)
+            var size = 0
+            chunked = Self.frame(&head, size: &size)
             if pending == nil { pending = allocator.buffer(capacity: size + 1024) }
             Self.writeHead(head, size: size, into: &pending!)
             return nil
@@ -76,45 +76,66 @@ struct RequestEncoder {
     /// goes chunked. A method that has no body loses both framing headers; one that has a body keeps its content
     /// length (a transfer encoding beside it goes) or, without one, is sent chunked over HTTP/1.1; any other keeps
     /// its content length, or is chunked when it says so.
-    static func frame(_ head: inout HTTPRequestHead) -> Bool {
+    ///
+    /// `size` is set to the encoded size of the head as framed (`headSize`), measured in the same pass over the
+    /// headers when framing leaves them as they are.
+    static func frame(_ head: inout HTTPRequestHead, size: inout Int) -> Bool {
         var hasLength = false
         var hasEncoding = false
-        for (name, _) in head.headers {
+        var fields = 0
+        for (name, value) in head.headers {
+            fields += name.utf8.count + 2 + value.utf8.count + 2
             if ProxyHeaders.nameEquals(name, "content-length") {
                 hasLength = true
             } else if ProxyHeaders.nameEquals(name, "transfer-encoding") {
                 hasEncoding = true
             }
         }
+        let chunked = frameChanging(&head, hasLength: hasLength, hasEncoding: hasEncoding)
+        size = chunked.changed ? headSize(head) : lineSize(head) + fields + 2
+        return chunked.chunked
+    }
+
+    /// What `frame` does with the framing headers found: whether the body goes chunked, and whether the headers
+    /// changed.
+    private static func frameChanging(
+        _ head: inout HTTPRequestHead, hasLength: Bool, hasEncoding: Bool
+    ) -> (chunked: Bool, changed: Bool) {
         let http11 = head.version.major == 1 && head.version.minor >= 1
         switch head.method {
         case .TRACE:
             if hasLength { head.headers.remove(name: "content-length") }
             if hasEncoding { head.headers.remove(name: "transfer-encoding") }
-            return false
+            return (false, hasLength || hasEncoding)
         case .POST, .PUT, .PATCH:
             if hasLength {
                 if hasEncoding { head.headers.remove(name: "transfer-encoding") }
-                return false
+                return (false, hasEncoding)
             }
-            guard http11 else { return false }
+            guard http11 else { return (false, false) }
             head.headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
-            return true
+            return (true, true)
         default:
             if hasLength {
                 if hasEncoding { head.headers.remove(name: "transfer-encoding") }
-                return false
+                return (false, hasEncoding)
             }
-            return http11 && hasEncoding && head.headers["transfer-encoding"].first == "chunked"
+            return (http11 && hasEncoding && head.headers["transfer-encoding"].first == "chunked", false)
         }
     }
 
     /// The encoded size of `head`: request line, headers, blank line.
     static func headSize(_ head: HTTPRequestHead) -> Int {
-        var size = head.method.rawValue.utf8.count + 1 + head.uri.utf8.count + 1 + 8 + 2
-        if !(head.version.major == 1 && head.version.minor <= 1) { size += 40 }
+        var size = lineSize(head)
         for (name, value) in head.headers { size += name.utf8.count + 2 + value.utf8.count + 2 }
         return size + 2
+    }
+
+    /// The encoded size of `head`'s request line.
+    private static func lineSize(_ head: HTTPRequestHead) -> Int {
+        var size = head.method.rawValue.utf8.count + 1 + head.uri.utf8.count + 1 + 8 + 2
+        if !(head.version.major == 1 && head.version.minor <= 1) { size += 40 }
+        return size
     }
 
     /// Writes `head` (`size` bytes, from `headSize`) in one pass.
