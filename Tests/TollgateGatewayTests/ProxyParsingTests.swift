@@ -52,6 +52,17 @@ struct ProxyParsingTests {
         for name in ["content-type", "authorization", "x-api-key", "trailers", "tee", "proxy"] {
             #expect(!ProxyHeaders.isHopByHop(name), "\(name)")
         }
+        // The same names read as bytes (an upstream's response fields).
+        for name in ["Connection", "TE", "Transfer-Encoding", "Proxy-Authorization", "tee", "proxy", "trailers"] {
+            let bytes = Array(name.utf8)
+            #expect(
+                bytes.withUnsafeBufferPointer { ProxyHeaders.isHopByHop($0) } == ProxyHeaders.isHopByHop(name),
+                "\(name)")
+        }
+        // A field value read as bytes: the same string, a literal for the common content types.
+        for value in ["application/json", "text/event-stream; charset=utf-8", "application/jsoN", "", "gzip"] {
+            #expect(Array(value.utf8).withUnsafeBufferPointer { ProxyHeaders.value($0) } == value)
+        }
         #expect(ProxyHeaders.isGatewayHeader("CF-AIG-Metadata"))
         #expect(!ProxyHeaders.isGatewayHeader("cf-ray"))
         #expect(ProxyHeaders.nameEquals("Content-Length", "content-length"))

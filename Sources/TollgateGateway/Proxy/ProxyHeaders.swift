@@ -1,5 +1,13 @@
 import NIOHTTP1
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Header rules of the proxy: which names are hop-by-hop, which are the gateway's own.
 enum ProxyHeaders {
     /// Whether `name` is hop-by-hop (RFC 9110 §7.6.1) and must not be forwarded.
@@ -26,12 +34,18 @@ enum ProxyHeaders {
     /// A field value's bytes as a `String`; the common content types are the literals (no string is allocated).
     static func value(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
         switch bytes.count {
-        case 16 where bytes.elementsEqual("application/json".utf8): "application/json"
-        case 17 where bytes.elementsEqual("text/event-stream".utf8): "text/event-stream"
-        case 31 where bytes.elementsEqual("application/json; charset=utf-8".utf8): "application/json; charset=utf-8"
-        case 32 where bytes.elementsEqual("text/event-stream; charset=utf-8".utf8): "text/event-stream; charset=utf-8"
+        case 16 where same(bytes, "application/json"): "application/json"
+        case 17 where same(bytes, "text/event-stream"): "text/event-stream"
+        case 31 where same(bytes, "application/json; charset=utf-8"): "application/json; charset=utf-8"
+        case 32 where same(bytes, "text/event-stream; charset=utf-8"): "text/event-stream; charset=utf-8"
         default: String(decoding: bytes, as: UTF8.self)
         }
+    }
+
+    /// Whether `bytes` are `literal`'s bytes (of the same count).
+    @inline(__always)
+    private static func same(_ bytes: UnsafeBufferPointer<UInt8>, _ literal: StaticString) -> Bool {
+        memcmp(bytes.baseAddress!, literal.utf8Start, literal.utf8CodeUnitCount) == 0
     }
 
     /// Whether `name` is one of the gateway's own `cf-aig-*` headers.
