@@ -107,7 +107,9 @@ public enum UsageParser {
         /// or not a container).
         mutating func parseWholeDocument(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
             var reader = JSONReader(bytes)
-            var trial = self
+            // What the document reports, kept apart until it is known to be whole (then merged in, as `absorb` merges
+            // each event): a copy of `self` to try on would retain its strings and release them after.
+            var trial = State()
             do throws(JSONReader.Failure) {
                 switch reader.peekKind() {
                 case .object:
@@ -128,20 +130,24 @@ public enum UsageParser {
                 return false
             }
             guard reader.isAtEnd() else { return false }
-            self = trial
+            if model == nil { model = trial.model }
+            reported.merge(trial.reported)
             return true
         }
 
         private mutating func absorb(_ event: Event) {
             if model == nil, let m = event.model, !m.isEmpty { model = m }
-            var usage = event.usage
-            if usage.input == nil, usage.output == nil, usage.total == nil, !event.groqUsage.isEmpty {
+            if event.usage.input == nil, event.usage.output == nil, event.usage.total == nil,
+                !event.groqUsage.isEmpty
+            {
                 // Groq reports stream usage in `x_groq.usage` when the standard field is absent.
-                let tier = usage.serviceTier
-                usage = event.groqUsage
-                usage.serviceTier = usage.serviceTier ?? tier
+                var groq = event.groqUsage
+                groq.serviceTier = groq.serviceTier ?? event.usage.serviceTier
+                reported.merge(groq)
+            } else {
+                // Merged from the event as it is (a copy of it would retain its strings and release them after).
+                reported.merge(event.usage)
             }
-            reported.merge(usage)
         }
     }
 
