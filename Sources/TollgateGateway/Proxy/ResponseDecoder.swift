@@ -68,6 +68,20 @@ final class ResponseDecoder: ByteToMessageDecoder {
         var recordsHeaders: Bool
     }
 
+    /// The handler right after this decoder's in the pipeline (`UpstreamConnection`), when it asked to be handed the
+    /// parts directly: a part fired down the pipeline is wrapped in an `NIOAny` and cast back at run time by the next
+    /// handler, three times a response. Nil: parts are fired down the pipeline. Set and cleared by that handler.
+    @exclusivity(unchecked) var receiver: UpstreamConnection?
+
+    @inline(__always)
+    private func deliver(_ part: UpstreamResponsePart, _ context: ChannelHandlerContext) {
+        if let receiver {
+            receiver.received(part)
+        } else {
+            context.fireChannelRead(wrapInboundOut(part))
+        }
+    }
+
     /// A request head with `method` was written: the next final response answers it (after those before it).
     /// `recordsHeaders`: the exchange records the response's headers, so the head comes with them as strings.
     func requestStarted(method: HTTPMethod, recordsHeaders: Bool = true) {
@@ -87,8 +101,8 @@ final class ResponseDecoder: ByteToMessageDecoder {
                 }
                 if let reader { state = .body(reader, then: after) } else { finished(after) }
                 responseEndsAtClose = reader?.endsAtClose ?? false
-                context.fireChannelRead(wrapInboundOut(.head(head)))
-                if reader == nil { context.fireChannelRead(wrapInboundOut(.end(nil))) }
+                deliver(.head(head), context)
+                if reader == nil { deliver(.end(nil), context) }
             case .body(var reader, let after):
                 let event = try reader.next(&buffer)
                 switch event {
@@ -97,10 +111,10 @@ final class ResponseDecoder: ByteToMessageDecoder {
                     return .needMoreData
                 case .body(let bytes):
                     state = .body(reader, then: after)
-                    context.fireChannelRead(wrapInboundOut(.body(bytes)))
+                    deliver(.body(bytes), context)
                 case .end(let trailers):
                     finished(after)
-                    context.fireChannelRead(wrapInboundOut(.end(trailers)))
+                    deliver(.end(trailers), context)
                 }
             case .closed:
                 let view = buffer.readableBytesView
@@ -126,7 +140,7 @@ final class ResponseDecoder: ByteToMessageDecoder {
             // A body read to the close ends there; any other is cut short.
             guard reader.endsAtClose else { throw HTTPParserError.invalidEOFState }
             state = .closed
-            context.fireChannelRead(wrapInboundOut(.end(nil)))
+            deliver(.end(nil), context)
         case .closed, .upgraded:
             break
         }

@@ -62,15 +62,18 @@ final class UpstreamConnection: ChannelDuplexHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         isActive = context.channel.isActive
-        if decoder != nil {
+        if let decoder {
             wire = try? context.pipeline.syncOperations.context(
                 handlerType: ResponseDecodingHandler.self)
+            // Right after the decoder's handler: the decoder hands the parts here directly.
+            decoder.receiver = self
         }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
         wire = nil
+        decoder?.receiver = nil
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -90,12 +93,16 @@ final class UpstreamConnection: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
+        received(unwrapInboundIn(data))
+    }
+
+    /// A response part, from the pipeline or straight from the decoder (`ResponseDecoder.receiver`).
+    func received(_ part: UpstreamResponsePart) {
         if let delegate {
             delegate.upstreamRead(part)
         } else {
             // Bytes on an idle connection: the upstream broke the protocol; never reuse it.
-            context.close(promise: nil)
+            context?.close(promise: nil)
         }
     }
 
