@@ -87,7 +87,18 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
+        read(unwrapInboundIn(data), context: context)
+    }
+
+    /// A request part straight from the decoder before this handler (`RequestDecoder.receiver`); false when the
+    /// handler is not in its pipeline (the decoder fires the part down the pipeline then).
+    func received(_ part: HTTPServerRequestPart) -> Bool {
+        guard let context else { return false }
+        read(part, context: context)
+        return true
+    }
+
+    private func read(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         handlingRead = true
         perform(connection.received(part, now: shared.clock.now()), part, context: context)
         handlingRead = false

@@ -37,8 +37,19 @@ struct RequestDecoder: ByteToMessageDecoder {
     /// The last head's field strings, for the next head's equal fields.
     private var fieldStrings = HTTP1Wire.FieldStrings()
 
+    /// The handler right after this decoder's in the pipeline (`ProxyHandler`), handed the parts directly: a part
+    /// fired down the pipeline is wrapped in an `NIOAny` and cast back at run time by the next handler, three times a
+    /// request. Nil, or a handler no longer in its pipeline: parts are fired down the pipeline.
+    var receiver: ProxyHandler?
+
     init(limits: NIOHTTPDecoderLimitConfiguration = .init()) {
         self.limits = HTTP1Wire.Limits(limits)
+    }
+
+    @inline(__always)
+    private func deliver(_ part: HTTPServerRequestPart, _ context: ChannelHandlerContext) {
+        if let receiver, receiver.received(part) { return }
+        context.fireChannelRead(wrapInboundOut(part))
     }
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
@@ -47,9 +58,9 @@ struct RequestDecoder: ByteToMessageDecoder {
             case .head(let scanned):
                 guard let (head, reader, after) = try readHead(&buffer, scanned: scanned) else { return .needMoreData }
                 if let reader { state = .body(reader, then: after) } else { finished(after) }
-                context.fireChannelRead(wrapInboundOut(.head(head)))
+                deliver(.head(head), context)
                 if case .refused = after { throw HTTPParserError.unknown }
-                if reader == nil { context.fireChannelRead(wrapInboundOut(.end(nil))) }
+                if reader == nil { deliver(.end(nil), context) }
             case .body(var reader, let after):
                 let event = try reader.next(&buffer)
                 switch event {
@@ -58,10 +69,10 @@ struct RequestDecoder: ByteToMessageDecoder {
                     return .needMoreData
                 case .body(let bytes):
                     state = .body(reader, then: after)
-                    context.fireChannelRead(wrapInboundOut(.body(bytes)))
+                    deliver(.body(bytes), context)
                 case .end(let trailers):
                     finished(after)
-                    context.fireChannelRead(wrapInboundOut(.end(trailers)))
+                    deliver(.end(trailers), context)
                 }
             case .closed:
                 try skipBlankLines(&buffer)

@@ -11,8 +11,8 @@ protocol UpstreamDelegate: AnyObject {
     func upstreamClosed(error: (any Error)?)
 }
 
-/// The last handler of an upstream connection's pipeline (after the response decoder, `ResponseDecoder`): hands response parts
-/// to the attached exchange, writes request parts, and lets the exchange pause reading (backpressure).
+/// The last handler of an upstream connection's pipeline (after the response decoder, `ResponseDecoder`): hands
+/// response parts to the attached exchange, writes request parts, and lets the exchange pause reading (backpressure).
 ///
 /// Request parts are encoded here (`RequestEncoder`), not by a handler of their own: the bytes written between two
 /// flushes go out as one buffer, written below the decoder, which is told each request head (it needs the method to

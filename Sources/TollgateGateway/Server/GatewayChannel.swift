@@ -42,10 +42,13 @@ public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
             // without its response encoder (`ProxyHandler` encodes responses and tells
             // its encoder each request's method); no pipelining assistance (`ProxyHandler` orders pipelined
             // responses itself), no error handler (Hummingbird answers parse errors), no outbound header validation.
-            try sync.addHandler(RequestDecodingHandler(RequestDecoder(limits: limits)))
-            try sync.addHandler(
-                ProxyHandler(
-                    shared: proxy, pool: proxy.pool(for: channel.eventLoop), idleTimeout: configuration.idleTimeout))
+            let proxyHandler = ProxyHandler(
+                shared: proxy, pool: proxy.pool(for: channel.eventLoop), idleTimeout: configuration.idleTimeout)
+            var decoder = RequestDecoder(limits: limits)
+            // Right after the decoder's handler: the decoder hands the parts to it directly.
+            decoder.receiver = proxyHandler
+            try sync.addHandler(RequestDecodingHandler(decoder))
+            try sync.addHandler(proxyHandler)
             try sync.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             try sync.addHandlers(configuration.additionalChannelHandlers())
             try sync.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
