@@ -61,13 +61,18 @@ public struct Exchange: Sendable {
     /// logged and counted, unpriced).
     public var readsUsage = true
 
+    /// Inlinable so that the proxy builds the value where it is returned: across modules the call built it in a
+    /// temporary and copied it out (every field retained, then released).
+    @inlinable
     public init(
         id: LogID, startedAt: Int64, account: String, gateway: String, provider: String, method: String,
         path: String, query: String?, requestHeaders: [(name: String, value: String)], requestBody: [UInt8],
         statusCode: Int, responseHeaders: [(name: String, value: String)], responseBody: [UInt8],
         responseSize: Int64, requestSize: Int64, durationMicros: Int64, ttftMicros: Int64?, error: String?,
         metadata: [MetadataEntry] = [], collectPayload: Bool = true, logged: Bool = true, quotaReserved: Bool = false,
-        requestSummary: RequestSummary? = nil, responseUsage: ResponseUsage? = nil
+        requestSummary: RequestSummary? = nil, responseUsage: ResponseUsage? = nil, eventID: String? = nil,
+        attempt: Int = 1, step: Int? = nil, cached: Bool = false, declaredAPI: Provider.API? = nil,
+        readsUsage: Bool = true
     ) {
         self.id = id
         self.startedAt = startedAt
@@ -93,6 +98,12 @@ public struct Exchange: Sendable {
         self.quotaReserved = quotaReserved
         self.requestSummary = requestSummary
         self.responseUsage = responseUsage
+        self.eventID = eventID
+        self.attempt = attempt
+        self.step = step
+        self.cached = cached
+        self.declaredAPI = declaredAPI
+        self.readsUsage = readsUsage
     }
 }
 

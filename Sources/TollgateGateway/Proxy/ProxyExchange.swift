@@ -200,7 +200,9 @@ final class ProxyExchange {
             for (name, value) in recordedHeaders { headers.append((name, value)) }
         }
         scanPassedParts()
-        var exchange = Exchange(
+        // Made in one call, not changed after: a value changed after it was made is copied out.
+        let api = target.customAPI
+        return Exchange(
             id: id, startedAt: id.milliseconds, account: account, gateway: gateway, provider: provider,
             method: method.rawValue, path: path, query: query, requestHeaders: headers, requestBody: requestBody,
             statusCode: statusCode, responseHeaders: responseHeaders, responseBody: responseBody,
@@ -209,17 +211,9 @@ final class ProxyExchange {
             ttftMicros: machine.ttft.map { $0.nanoseconds / 1000 }, error: error, metadata: metadata,
             collectPayload: collectPayload, logged: logged,
             quotaReserved: quotaReserved, requestSummary: capturesBodies ? nil : requestScanner.finish(),
-            responseUsage: capturesBodies ? nil : responseScanner?.finish() ?? ResponseUsage()
-        )
-        exchange.eventID = eventID
-        exchange.attempt = attempt
-        exchange.step = step
-        exchange.cached = caching?.status == .hit
-        if let api = target.customAPI {
-            exchange.declaredAPI = api.providerAPI
-            exchange.readsUsage = api != .none
-        }
-        return exchange
+            responseUsage: capturesBodies ? nil : responseScanner?.finish() ?? ResponseUsage(),
+            eventID: eventID, attempt: attempt, step: step, cached: caching?.status == .hit,
+            declaredAPI: api?.providerAPI, readsUsage: api.map { $0 != .none } ?? true)
     }
 }
 
