@@ -1,6 +1,3 @@
-import NIOCore
-import NIOHTTP1
-import NIOPosix
 import Testing
 
 @testable import TollgateGateway
@@ -27,7 +24,7 @@ import Testing
     @Test(arguments: heads, [true, false])
     func fieldsReachTheClientAndTheRecordKeepsWhatItReads(head: String, logged: Bool) async throws {
         let response = "HTTP/1.1 200 OK\r\n\(head)content-length: \(Self.body.utf8.count)\r\n\r\n\(Self.body)"
-        let upstream = try await RawUpstream(response: response)
+        let upstream = try await FixedResponseUpstream(response: response)
         defer { Task { await upstream.shutdown() } }
         try await TestGateway.with(upstreams: ["openai": "http://127.0.0.1:\(upstream.port)/v1"]) { gateway in
             let answer = try await TestClient.with(port: gateway.port) { client in
@@ -55,43 +52,6 @@ import Testing
             #expect(record.stream)
             #expect(record.usage.tokensIn == 3 && record.usage.tokensOut == 4)
             #expect(record.responseHeaders.count == (logged ? 5 : 0))
-        }
-    }
-
-    /// Answers every request, once its head and body are read, with the same bytes.
-    final class RawUpstream: Sendable {
-        let port: Int
-        private let channel: any Channel
-
-        init(response: String) async throws {
-            let bytes = ByteBuffer(string: response)
-            channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder()))
-                        try channel.pipeline.syncOperations.addHandler(Handler(response: bytes))
-                    }
-                }
-                .bind(host: "127.0.0.1", port: 0).get()
-            port = channel.localAddress?.port ?? 0
-        }
-
-        func shutdown() async {
-            try? await channel.close()
-        }
-
-        private final class Handler: ChannelInboundHandler {
-            typealias InboundIn = HTTPServerRequestPart
-            typealias OutboundOut = ByteBuffer
-            let response: ByteBuffer
-
-            init(response: ByteBuffer) { self.response = response }
-
-            func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-                guard case .end = unwrapInboundIn(data) else { return }
-                context.writeAndFlush(wrapOutboundOut(response), promise: nil)
-            }
         }
     }
 }

@@ -2,20 +2,28 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// An upstream that answers every request at once with the same small JSON body, for load measurements.
+/// An upstream that answers every request, once its head and body are read, with the same bytes: a small JSON body
+/// (for load measurements), or a whole response written as given (heads an HTTP encoder would not write).
 final class FixedResponseUpstream: Sendable {
     let port: Int
     private let channel: any Channel
 
-    init(body: String, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws {
-        let bytes = ByteBuffer(string: body)
+    /// A 200 with `body` as its JSON body.
+    convenience init(body: String, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws {
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: \(body.utf8.count)\r\n\r\n"
+        try await self.init(response: head + body, group: group)
+    }
+
+    /// `response`'s bytes as they are: status line, head and body.
+    init(response: String, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws {
+        let bytes = ByteBuffer(string: response)
         self.channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 1024)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(Handler(body: bytes))
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(Handler(response: bytes))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
@@ -28,24 +36,14 @@ final class FixedResponseUpstream: Sendable {
 
     private final class Handler: ChannelInboundHandler {
         typealias InboundIn = HTTPServerRequestPart
-        typealias OutboundOut = HTTPServerResponsePart
-        let body: ByteBuffer
-        let headers: HTTPHeaders
+        typealias OutboundOut = ByteBuffer
+        let response: ByteBuffer
 
-        init(body: ByteBuffer) {
-            self.body = body
-            self.headers = HTTPHeaders([
-                ("content-type", "application/json"), ("content-length", String(body.readableBytes)),
-            ])
-        }
+        init(response: ByteBuffer) { self.response = response }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             guard case .end = unwrapInboundIn(data) else { return }
-            context.write(
-                wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil
-            )
-            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-            context.write(wrapOutboundOut(.end(nil)), promise: nil)
+            context.write(wrapOutboundOut(response), promise: nil)
         }
 
         func channelReadComplete(context: ChannelHandlerContext) {
