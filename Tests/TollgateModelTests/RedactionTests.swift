@@ -74,6 +74,19 @@ struct RedactionTests {
         #expect(memo.redact(headers) == HeaderRedaction.redact(headers))
     }
 
+    @Test func namesCompareWithoutASCIICase() {
+        #expect(ASCII.equalsIgnoringCase("Content-Type", "content-type"))
+        #expect(ASCII.equalsIgnoringCase("CF-AIG-CUSTOM-COST", "cf-aig-custom-cost"))
+        #expect(!ASCII.equalsIgnoringCase("content-typ", "content-type"))
+        #expect(!ASCII.equalsIgnoringCase("content-types", "content-type"))
+        #expect(!ASCII.equalsIgnoringCase("content_type", "content-type"))
+        #expect(ASCII.equalsIgnoringCase("", ""))
+        // A substring of a longer string, and a string too long to be stored inline.
+        let header = "X-Content-Type: json"
+        #expect(ASCII.equalsIgnoringCase(header.dropFirst(2).prefix(12), "content-type"))
+        #expect(ASCII.equalsIgnoringCase(String(repeating: "A", count: 20), "aaaaaaaaaaaaaaaaaaaa"))
+    }
+
     @Test func queryRedactsSecretParametersOnly() {
         #expect(QueryRedaction.redact("alt=sse&key=AIzaSyD-secret") == "alt=sse&key=REDACTED")
         #expect(
