@@ -100,7 +100,7 @@ struct StoreBenchmark: ParsableCommand {
                     "raw payload: %.1f MB (bodies + headers); segments + dictionaries: %.1f MB; ratio %.2f× (stored/raw = %.3f)",
                 Double(rawBytes) / 1e6, Double(stored) / 1e6, Double(rawBytes) / Double(stored),
                 Double(stored) / Double(rawBytes)))
-        print(String(format: "catalog (SQLite log index): %.1f MB", Double(catalogBytes) / 1e6))
+        print(String(format: "catalog (log index): %.1f MB", Double(catalogBytes) / 1e6))
         print(
             String(
                 format: "generate: %.0f records per CPU-second (%.2f s, not part of the writer's figures)",

@@ -178,13 +178,8 @@ struct ResponseEncoder {
 
         @inline(__always)
         mutating func add(_ name: String, _ value: String) {
-            let count = name.utf8.count
-            size += count + 2 + value.utf8.count + 2
-            switch count {
-            case 14: if !hasLength && ProxyHeaders.nameEquals(name, "content-length") { hasLength = true }
-            case 17: if !hasEncoding && ProxyHeaders.nameEquals(name, "transfer-encoding") { hasEncoding = true }
-            default: break
-            }
+            let valueCount = value.utf8.count
+            ProxyHeaders.withBytes(name) { add($0, valueCount: valueCount) }
         }
 
         /// The same for a field read as bytes.

@@ -73,11 +73,6 @@ struct FieldLines {
         self.canonical = canonical
     }
 
-    /// No fields.
-    init() {
-        self.init(bytes: ByteBuffer(), spans: [], canonical: true)
-    }
-
     var count: Int { spans.count }
 
     /// Calls `body` with each field's name and value bytes, in order.
