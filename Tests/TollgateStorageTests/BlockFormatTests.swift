@@ -36,6 +36,44 @@ struct BlockFormatTests {
         #expect(throws: SegmentError.self) { try [UInt8]([0]).withUnsafeBytes { try RecordBlock.ranges($0) } }
     }
 
+    /// The writer encodes each record in the block's room (staged, then added) and the count and lengths are
+    /// written in front of the encodings when the block closes: the content must be the bytes the format defines,
+    /// a record staged while the block is emptied (a rotation) must survive into the next block, and a prefix too
+    /// long for the room must still come out right.
+    @Test func stagedRecordsMakeTheSameContent() throws {
+        var factory = RecordFactory(seed: 9)
+        let records = (0..<9).map { _ in factory.record() }
+        var staged = RecordBlock()
+        for record in records[0..<4] {
+            #expect(staged.stage(record) == RecordCodec.encode(record).count)
+            staged.commitStaged()
+        }
+        // Staged, then the block closes before it is added.
+        _ = staged.stage(records[4])
+        var expected = RecordBlock()
+        for record in records[0..<4] { expected.append(RecordCodec.encode(record)) }
+        #expect(staged.encode() == expected.encode())
+        staged.removeAll()
+        #expect(staged.commitStaged() == 0)
+        for record in records[5...] {
+            _ = staged.stage(record)
+            staged.commitStaged()
+        }
+        let content = staged.encode()
+        let all = try content.withUnsafeBytes { try RecordBlock.decodeAll($0) }
+        #expect(all.map(\.record) == Array(records[4...]))
+        #expect(all.map(\.length) == records[4...].map { RecordCodec.encode($0).count })
+
+        // 1,500 encodings of 20,000 bytes: 3 + 1,500 * 3 bytes of lengths, more than the room before them.
+        var long = RecordBlock()
+        let encodings = (0..<1_500).map { i in [UInt8](repeating: UInt8(i % 251), count: 20_000) }
+        for encoding in encodings { long.append(encoding) }
+        let longContent = long.encode()
+        let ranges = try longContent.withUnsafeBytes { try RecordBlock.ranges($0) }
+        #expect(ranges.count == encodings.count)
+        #expect(ranges.indices.allSatisfy { Array(longContent[ranges[$0]]) == encodings[$0] })
+    }
+
     @Test func recordsShareBlocksAndReadBackOneByOne() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }

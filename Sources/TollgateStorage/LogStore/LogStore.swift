@@ -225,14 +225,16 @@ public final class LogStore: Sendable {
                     throw error
                 }
                 let price = prices.map { $0[position] } ?? observer?.price(of: record)
-                let entry = LogIndexEntry(record, location: location, price: price)
+                // The index entry is made only for what takes it: a usage record's, and the observer.
+                let entry =
+                    !record.logged || observer != nil ? LogIndexEntry(record, location: location, price: price) : nil
                 if record.logged {
                     state.pending.append(Catalog.ActiveLog(record, location: location, price: price))
-                } else {
+                } else if let entry {
                     state.unsyncedUsage.append(entry)
                 }
                 state.lastAppended = location
-                observer?.appended(entry)
+                if let entry { observer?.appended(entry) }
                 appended += 1
             }
             counters.withLock { $0.recordsAppended += appended }

@@ -2,41 +2,118 @@ import TollgateModel
 
 /// The content of a version 2 block frame (see FORMAT.md, *Format version 2*): `count varint | record_length
 /// varint [count] | record encoding [count]`.
+///
+/// Records are encoded in place, after room left for the count and the lengths, which are written there when the
+/// block closes: the content is compressed where it was made, without a copy of each encoding or of the whole.
 struct RecordBlock {
-    /// Record encodings back to back, in append order.
-    private(set) var records: [UInt8] = []
-    /// The length of each encoding in `records`.
+    /// Room before the encodings for the count and lengths: 1,024 records (the writer's default limit) of under
+    /// 16 KiB each take 2,051 bytes. A longer prefix is put together in a copy (`withContent`).
+    static let prefixRoom = 4_096
+
+    /// `prefixRoom` bytes, the encodings back to back in append order from there to `end`, then the staged
+    /// encoding (if any) and spare room. Grows, never shrinks.
+    private var storage: [UInt8]
+    private var end = RecordBlock.prefixRoom
+    /// The length of each encoding.
     private(set) var lengths: [Int] = []
+    /// The length of the encoding staged at `end`, not part of the block yet.
+    private var staged = 0
 
     var count: Int { lengths.count }
     var isEmpty: Bool { lengths.isEmpty }
     /// Bytes of record encodings held.
-    var rawBytes: Int { records.count }
+    var rawBytes: Int { end - Self.prefixRoom }
 
     init(capacity: Int = 0) {
-        records.reserveCapacity(capacity)
+        storage = [UInt8](repeating: 0, count: Self.prefixRoom + capacity)
     }
 
     /// Adds one record encoding; returns its slot.
     @discardableResult
     mutating func append(_ encoding: [UInt8]) -> Int {
-        records.append(contentsOf: encoding)
-        lengths.append(encoding.count)
+        reserve(encoding.count)
+        storage.withUnsafeMutableBytes { raw in
+            encoding.withUnsafeBytes {
+                raw.baseAddress!.advanced(by: end).copyMemory(from: $0.baseAddress!, byteCount: $0.count)
+            }
+        }
+        staged = encoding.count
+        return commitStaged()
+    }
+
+    /// Encodes `record` after the block's encodings without adding it yet (`commitStaged` adds it); returns the
+    /// encoding's length. A later `stage` replaces it; `removeAll` keeps it.
+    mutating func stage(_ record: LogRecord) -> Int {
+        let bound = RecordCodec.sizeBound(record)
+        reserve(bound)
+        let start = end
+        staged = storage.withUnsafeMutableBufferPointer { all in
+            var w = BoundedWriter(UnsafeMutableBufferPointer(rebasing: all[start..<(start + bound)]))
+            RecordCodec.encode(record, into: &w)
+            return w.count
+        }
+        return staged
+    }
+
+    /// The staged encoding's bytes.
+    func withStaged<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try storage.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[end..<(end + staged)])) }
+    }
+
+    /// Adds the staged encoding; returns its slot.
+    mutating func commitStaged() -> Int {
+        end += staged
+        lengths.append(staged)
+        staged = 0
         return lengths.count - 1
     }
 
+    /// Empties the block, keeping a staged encoding (moved to the front).
     mutating func removeAll() {
-        records.removeAll(keepingCapacity: true)
+        if staged > 0 && end != Self.prefixRoom {
+            let (from, length) = (end, staged)
+            storage.withUnsafeMutableBytes { raw in
+                let base = raw.baseAddress!
+                (base + Self.prefixRoom).copyMemory(from: base + from, byteCount: length)
+            }
+        }
+        end = Self.prefixRoom
         lengths.removeAll(keepingCapacity: true)
     }
 
-    /// The block's content, ready to be compressed.
-    func encode() -> [UInt8] {
-        var w = WireWriter(capacity: records.count + 4 * lengths.count + 8)
-        w.varint(UInt64(lengths.count))
-        for length in lengths { w.varint(UInt64(length)) }
-        w.raw(records)
-        return w.bytes
+    /// Calls `body` with the block's content, ready to be compressed: the count and lengths written in the room
+    /// before the encodings.
+    mutating func withContent<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        var prefixBytes = Varint.size(UInt64(lengths.count))
+        for length in lengths { prefixBytes += Varint.size(UInt64(length)) }
+        guard prefixBytes <= Self.prefixRoom else {
+            var w = WireWriter(capacity: prefixBytes + rawBytes)
+            w.varint(UInt64(lengths.count))
+            for length in lengths { w.varint(UInt64(length)) }
+            let encodings = Self.prefixRoom..<end
+            storage.withUnsafeBytes { w.raw(UnsafeRawBufferPointer(rebasing: $0[encodings])) }
+            return try w.bytes.withUnsafeBytes(body)
+        }
+        let start = Self.prefixRoom - prefixBytes
+        let (count, lengths, contentEnd) = (lengths.count, lengths, end)
+        return try storage.withUnsafeMutableBytes { raw in
+            var at = raw.baseAddress! + start
+            at += Varint.write(UInt64(count), to: at.assumingMemoryBound(to: UInt8.self))
+            for length in lengths { at += Varint.write(UInt64(length), to: at.assumingMemoryBound(to: UInt8.self)) }
+            return try body(UnsafeRawBufferPointer(rebasing: raw[start..<contentEnd]))
+        }
+    }
+
+    /// The block's content as `withContent` hands it over, copied.
+    mutating func encode() -> [UInt8] {
+        withContent { Array($0) }
+    }
+
+    /// Makes room for `bytes` more after the encodings.
+    private mutating func reserve(_ bytes: Int) {
+        let needed = end + bytes
+        guard storage.count < needed else { return }
+        storage.append(contentsOf: repeatElement(0, count: max(needed, storage.count * 2) - storage.count))
     }
 
     /// The byte ranges of the records in a block's content. Throws `corrupt` when the lengths do not add up to

@@ -123,9 +123,9 @@ public final class SegmentWriter {
     /// durable after the next `sync()`.
     public func append(_ record: LogRecord) throws -> RecordLocation {
         try checkUsable()
+        if activeVersion >= 2 { return try appendToBlock(record) }
         let encoded = RecordCodec.encode(record)
         if training.enabled && compressor.dictionary == nil { sample(encoded) }
-        if activeVersion >= 2 { return try appendToBlock(record, encoded: encoded) }
         var payload = try compressor.compress(encoded)
         var flags = SegmentFormat.flagCompressed
         if payload.count >= encoded.count {
@@ -145,7 +145,7 @@ public final class SegmentWriter {
                 try startSegment(activeSegment + 1)
             }
             // A version 1 tail was sealed; the next segment is in the configured version.
-            if activeVersion >= 2 { return try addToBlock(record, encoded: encoded) }
+            if activeVersion >= 2 { return try appendToBlock(record) }
         }
         let location = RecordLocation(
             segment: activeSegment, offset: writtenBytes + UInt64(buffer.count), length: UInt32(frameBytes))
@@ -155,14 +155,17 @@ public final class SegmentWriter {
         return location
     }
 
-    /// Version 2: appends a record to the open block (rotating first if it is due).
-    private func appendToBlock(_ record: LogRecord, encoded: [UInt8]) throws -> RecordLocation {
-        guard encoded.count <= SegmentFormat.maxPayload - 16 else {
-            throw SegmentError(.invalidArgument, "record of \(encoded.count) bytes exceeds the frame limit")
+    /// Version 2: appends a record to the open block (rotating first if it is due). The record is encoded in the
+    /// block's room (`RecordBlock.stage`) and added once the rotation is decided.
+    private func appendToBlock(_ record: LogRecord) throws -> RecordLocation {
+        let length = block.stage(record)
+        if training.enabled && compressor.dictionary == nil { sample(block.withStaged { Array($0) }) }
+        guard length <= SegmentFormat.maxPayload - 16 else {
+            throw SegmentError(.invalidArgument, "record of \(length) bytes exceeds the frame limit")
         }
         // The stored size is known only when the block closes: the encoding's length counts (an upper bound).
         let decision = rotation.append(
-            frameBytes: UInt64(encoded.count), now: configuration.clock.wallMilliseconds(),
+            frameBytes: UInt64(length), now: configuration.clock.wallMilliseconds(),
             headerBytes: UInt64(SegmentFormat.fileHeaderSize))
         if decision == .sealThenAppend {
             try guarded {
@@ -170,16 +173,11 @@ public final class SegmentWriter {
                 try startSegment(activeSegment + 1)
             }
         }
-        return try addToBlock(record, encoded: encoded)
-    }
-
-    /// Version 2: puts a record in the open block; closes the block when it is full.
-    private func addToBlock(_ record: LogRecord, encoded: [UInt8]) throws -> RecordLocation {
         if block.isEmpty { blockOffset = writtenBytes + UInt64(buffer.count) }
-        let slot = block.append(encoded)
+        let slot = block.commitStaged()
         let location = RecordLocation(
             segment: activeSegment, offset: SegmentFormat.blockLocationOffset(block: blockOffset, slot: slot),
-            length: UInt32(encoded.count))
+            length: UInt32(length))
         activeColumns.append(record, at: location)
         if block.rawBytes >= configuration.blockBytes
             || block.count >= min(max(1, configuration.blockRecords), SegmentFormat.maxBlockRecords)
@@ -193,14 +191,15 @@ public final class SegmentWriter {
     /// Version 2: compresses the open block into a block frame in the buffer.
     func closeBlock() throws {
         guard !block.isEmpty else { return }
-        let content = block.encode()
-        var payload = try compressor.compress(content)
-        var flags = SegmentFormat.flagCompressed
-        if payload.count >= content.count {
-            payload = content
-            flags = 0
+        try block.withContent { content in
+            let compressed = try compressor.compress(content)
+            if compressed.count < content.count {
+                SegmentFormat.appendFrame(
+                    type: .block, flags: SegmentFormat.flagCompressed, payload: compressed, to: &buffer)
+            } else {
+                SegmentFormat.appendFrame(type: .block, flags: 0, payload: content, to: &buffer)
+            }
         }
-        SegmentFormat.appendFrame(type: .block, flags: flags, payload: payload, to: &buffer)
         block.removeAll()
     }
 
