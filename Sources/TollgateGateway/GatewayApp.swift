@@ -80,7 +80,9 @@ public struct GatewayApp: Sendable {
         // After the store's recovery, so the month's stored counts include what it re-indexed.
         let quota = try LogQuota(catalog: store.catalog, logger: logger, now: c.clock.wallMilliseconds)
         self.quota = quota
-        queue = IngestQueue(capacity: c.queueCapacity, clock: c.clock, logger: logger) { dropped in
+        queue = IngestQueue(
+            capacity: c.queueCapacity, batchSize: c.ingest.batchSize, clock: c.clock, logger: logger
+        ) { dropped in
             if dropped.quotaReserved { quota.release(account: dropped.account, admitted: dropped.startedAt) }
         }
         // Spend counted before this start comes back from the stored costs (the rollups are caught up by now).

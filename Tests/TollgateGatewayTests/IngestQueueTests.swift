@@ -43,6 +43,22 @@ import TollgateModel
         #expect(first.count == 4 && second.count == 3)
     }
 
+    /// Exchanges wait in runs of the consumer's batch size: a backlog comes out run by run, in submission order,
+    /// and a smaller `max` splits a run without losing or reordering any.
+    @Test func aBacklogComesOutInRunsOfTheBatchSize() {
+        let queue = IngestQueue(capacity: 100, batchSize: 3, logger: logger)
+        let sent = (0..<8).map { _ in exchange() }
+        for e in sent { queue.submit(e) }
+        #expect(queue.counters.queued == 8)
+        var taken: [IngestQueue.Batch] = []
+        taken.append(queue.take(max: 3, waitingUntil: past) ?? [])
+        taken.append(queue.take(max: 2, waitingUntil: past) ?? [])
+        while queue.counters.queued > 0 { taken.append(queue.take(max: 10, waitingUntil: past) ?? []) }
+        #expect(taken.map(\.count) == [3, 2, 1, 2])
+        #expect(taken.flatMap { $0 }.map(\.id) == sent.map(\.id))
+        #expect(queue.counters == .init(accepted: 8, dropped: 0, queued: 0))
+    }
+
     @Test func anEmptyQueueAnswersEmptyAtItsDeadline() {
         let queue = IngestQueue(capacity: 10, logger: logger)
         #expect(queue.take(max: 10, waitingUntil: past)?.isEmpty == true)

@@ -8,7 +8,7 @@ import TollgateModel
 /// Counts exchanges the way a bounded ingest queue would take them, without keeping them.
 final class CountingSink: ExchangeSink {
     private let count = Atomic<Int>(0)
-    func submit(_ exchange: Exchange) { count.add(1, ordering: .relaxed) }
+    func submit(_ exchange: consuming Exchange) { count.add(1, ordering: .relaxed) }
     var total: Int { count.load(ordering: .relaxed) }
 }
 

@@ -25,8 +25,12 @@ public final class IngestQueue: ExchangeSink, Sendable {
     }
 
     private struct State {
-        /// A ring, so a batch taken off the front of a backlog moves nothing else.
-        var buffer = CircularBuffer<Exchange>()
+        /// The exchanges waiting, in submission order, in runs of at most `batchSize`: a submit moves its exchange
+        /// onto the last run (an `Array` append takes the value it is given; NIO's `CircularBuffer` copied it,
+        /// retaining every string and array of the exchange on the event loop), and `take` hands over the first run
+        /// whole, so a batch taken off the front of a backlog moves nothing else.
+        var runs: [[Exchange]] = []
+        var count = 0
         /// The store's thread waits in `take` for a `signal`.
         var consumerWaits = false
         var accepted = 0
@@ -37,6 +41,8 @@ public final class IngestQueue: ExchangeSink, Sendable {
     }
 
     public let capacity: Int
+    /// The most exchanges a run holds: the consumer's batch (`IngestService.Configuration.batchSize`).
+    public let batchSize: Int
     private let state = BlockingMutex(State())
     private let logger: Logger
     /// Drops are logged at most once per interval.
@@ -46,27 +52,37 @@ public final class IngestQueue: ExchangeSink, Sendable {
     private let onDrop: (@Sendable (Exchange) -> Void)?
 
     public init(
-        capacity: Int = 65_536, clock: TollgateClock = .system, logger: Logger,
+        capacity: Int = 65_536, batchSize: Int = 512, clock: TollgateClock = .system, logger: Logger,
         onDrop: (@Sendable (Exchange) -> Void)? = nil
     ) {
-        precondition(capacity > 0)
+        precondition(capacity > 0 && batchSize > 0)
         self.capacity = capacity
+        self.batchSize = batchSize
         self.clock = clock
         self.logger = logger
         self.onDrop = onDrop
     }
 
-    public func submit(_ exchange: Exchange) {
+    public func submit(_ exchange: consuming Exchange) {
         enum Outcome { case queued(wake: Bool), dropped(total: Int, log: Bool) }
+        // Moved onto the last run (`take()`), not copied; still here when it is dropped.
+        var pending: Exchange? = consume exchange
         let outcome: Outcome = state.withLock { s in
-            if s.buffer.count >= capacity || s.closed {
+            if s.count >= capacity || s.closed {
                 s.dropped += 1
                 let now = clock.monotonicNanoseconds()
                 let log = s.lastDropLog.map { now &- $0 >= dropLogInterval } ?? true
                 if log { s.lastDropLog = now }
                 return .dropped(total: s.dropped, log: log)
             }
-            s.buffer.append(exchange)
+            if s.runs.isEmpty || s.runs[s.runs.count - 1].count >= batchSize {
+                // Room for a few exchanges first (a run that grows one at a time moves them at each doubling).
+                var run: [Exchange] = []
+                run.reserveCapacity(min(batchSize, 16))
+                s.runs.append(run)
+            }
+            s.runs[s.runs.count - 1].append(pending.take()!)
+            s.count += 1
             s.accepted += 1
             defer { s.consumerWaits = false }
             return .queued(wake: s.consumerWaits)
@@ -75,7 +91,7 @@ public final class IngestQueue: ExchangeSink, Sendable {
         case .queued(let wake):
             if wake { state.signal() }
         case .dropped(let total, let log):
-            onDrop?(exchange)
+            if let exchange = pending { onDrop?(exchange) }
             if log {
                 logger.warning(
                     "ingest queue full: log record dropped",
@@ -86,29 +102,27 @@ public final class IngestQueue: ExchangeSink, Sendable {
     }
 
     /// Exchanges taken off the queue together, in the order they were submitted.
-    public typealias Batch = CircularBuffer<Exchange>
+    public typealias Batch = [Exchange]
 
     /// Takes up to `max` exchanges, blocking the calling thread (the store's) while the queue is empty, at most until
     /// `deadline`: an empty batch when the deadline passed with nothing queued, nil after `close()` once the queue
     /// is drained. One consumer at a time.
     public func take(max: Int, waitingUntil deadline: NIODeadline) -> Batch? {
         let taken: Batch?? = state.wait(until: deadline) { s in
-            if s.buffer.isEmpty {
+            if s.count == 0 {
                 if s.closed { return .some(nil) }
                 s.consumerWaits = true
                 return nil
             }
             s.consumerWaits = false
-            if s.buffer.count <= max {
-                // The ring itself is handed over, its exchanges not copied; the queue starts a new one (keeping the
-                // capacity would keep a second buffer as large as the largest backlog).
-                var whole = Batch()
-                swap(&whole, &s.buffer)
-                return whole
+            // The first run itself is handed over, its exchanges not copied. Only a `max` below `batchSize` splits it.
+            var run = s.runs.removeFirst()
+            if run.count > max {
+                s.runs.insert(Array(run[max...]), at: 0)
+                run.removeLast(run.count - max)
             }
-            let head = Batch(s.buffer.prefix(max))
-            s.buffer.removeFirst(max)
-            return head
+            s.count -= run.count
+            return run
         }
         guard let taken else {
             state.withLock { $0.consumerWaits = false }
@@ -128,6 +142,6 @@ public final class IngestQueue: ExchangeSink, Sendable {
     }
 
     public var counters: Counters {
-        state.withLock { Counters(accepted: $0.accepted, dropped: $0.dropped, queued: $0.buffer.count) }
+        state.withLock { Counters(accepted: $0.accepted, dropped: $0.dropped, queued: $0.count) }
     }
 }

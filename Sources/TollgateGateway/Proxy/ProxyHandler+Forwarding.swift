@@ -194,8 +194,9 @@ extension ProxyHandler: UpstreamDelegate {
         // headers looked for (`RequestControls`).
         var otherGatewayHeaders = false
         let placement = entry.authentication ? providerKeyPlacement(provider: route.provider, target: target) : nil
-        let connectionHeader = head.headers.contains(where: { ProxyHeaders.isConnection($0.name) })
-        let listed = connectionHeader ? ProxyHeaders.connectionTokens(head.headers) : []
+        // Whether the client sent `Connection`, noted in the pass below: most requests do not, and the headers it
+        // lists (dropped as hop-by-hop) are then taken out of what was forwarded afterwards.
+        var connectionHeader = false
         // Collected as a plain list, made `HTTPHeaders` once (each `add` checks the name again).
         var forwarded: [(String, String)] = []
         forwarded.reserveCapacity(head.headers.count + 2)
@@ -247,6 +248,7 @@ extension ProxyHandler: UpstreamDelegate {
             }
             if ProxyHeaders.isHopByHop(name) {
                 if ProxyHeaders.nameEquals(name, "transfer-encoding") { chunked = true }
+                if ProxyHeaders.isConnection(name) { connectionHeader = true }
                 continue
             }
             if ProxyHeaders.isHost(name) { continue }
@@ -256,11 +258,21 @@ extension ProxyHandler: UpstreamDelegate {
             case 6 where expect == nil && ProxyHeaders.nameEquals(name, "expect"): expect = value
             default: break
             }
-            if !listed.isEmpty && listed.contains(name.lowercased()) { continue }
             if ProxyHeaders.nameEquals(name, "accept-encoding") { continue }
             if ProxyHeaders.nameEquals(name, "content-length") { contentLength = Int(value) }
             if Self.isOwnProviderKey(name: name, value: value, placement: placement) { ownProviderKey = true }
             forwarded.append((name, value))
+        }
+        // The headers `Connection` lists are the hop's own: not forwarded, and not read for a length or a key.
+        let listed = connectionHeader ? ProxyHeaders.connectionTokens(head.headers) : []
+        if !listed.isEmpty {
+            forwarded.removeAll { listed.contains($0.0.lowercased()) }
+            contentLength = nil
+            ownProviderKey = Self.queryHasKey(route.query)
+            for (name, value) in forwarded.dropFirst() {
+                if ProxyHeaders.nameEquals(name, "content-length") { contentLength = Int(value) }
+                if Self.isOwnProviderKey(name: name, value: value, placement: placement) { ownProviderKey = true }
+            }
         }
         // The list is given up, so adding to the headers below appends in place instead of copying them.
         var headers = HTTPHeaders(consume forwarded)

@@ -6,7 +6,8 @@ import TollgateModel
 final class TestSink: ExchangeSink {
     private let exchanges = Mutex<[Exchange]>([])
 
-    func submit(_ exchange: Exchange) {
+    func submit(_ exchange: consuming Exchange) {
+        let exchange = exchange
         exchanges.withLock { $0.append(exchange) }
     }
 
