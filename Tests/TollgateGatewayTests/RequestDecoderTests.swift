@@ -167,6 +167,17 @@ struct RequestDecoderTests {
         _ = compare(Self.bytes(chunked), seed: 8)
     }
 
+    /// Header names are checked byte by byte against RFC 9110's token characters: every byte value, against the
+    /// list as the RFC writes it.
+    @Test func tokenBytesAreTheRFCs() {
+        let token = Set(
+            Array("!#$%&'*+-.^_`|~0123456789".utf8) + Array(UInt8(ascii: "A")...UInt8(ascii: "Z"))
+                + Array(UInt8(ascii: "a")...UInt8(ascii: "z")))
+        for byte in UInt8.min...UInt8.max {
+            #expect(HTTP1Wire.isToken(byte) == token.contains(byte), "byte \(byte)")
+        }
+    }
+
     @Test func limitsAreNIOs() {
         var limits = NIOHTTPDecoderLimitConfiguration()
         limits.maxHeaderFieldSize = 32

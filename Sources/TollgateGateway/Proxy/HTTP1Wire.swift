@@ -70,13 +70,14 @@ enum HTTP1Wire {
         var fieldCount = 0
     }
 
+    /// A token byte (RFC 9110: digits, letters and `!#$%&'*+-.^_`|~`), looked up in two 64-bit masks: a header
+    /// name's bytes are each tested, and a shift and a mask cost less than the ranges of a switch.
     @inline(__always)
     static func isToken(_ byte: UInt8) -> Bool {
-        switch byte {
-        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: true
-        case 0x21, 0x23...0x27, 0x2A, 0x2B, 0x2D, 0x2E, 0x5E...0x60, 0x7C, 0x7E: true
-        default: false
-        }
+        let low: UInt64 = 0x03FF_6CFA_0000_0000
+        let high: UInt64 = 0x57FF_FFFF_C7FF_FFFE
+        let mask = byte < 64 ? low : byte < 128 ? high : 0
+        return (mask >> UInt64(byte & 63)) & 1 != 0
     }
 
     /// A byte a field value may hold: tab, visible ASCII and space, and bytes from 0x80 (obs-text).
