@@ -32,9 +32,11 @@ struct RecordBlock {
     @discardableResult
     mutating func append(_ encoding: [UInt8]) -> Int {
         reserve(encoding.count)
+        let start = end
         storage.withUnsafeMutableBytes { raw in
-            encoding.withUnsafeBytes {
-                raw.baseAddress!.advanced(by: end).copyMemory(from: $0.baseAddress!, byteCount: $0.count)
+            encoding.withUnsafeBytes { bytes in
+                guard let source = bytes.baseAddress else { return }
+                raw.baseAddress!.advanced(by: start).copyMemory(from: source, byteCount: bytes.count)
             }
         }
         staged = encoding.count

@@ -144,8 +144,9 @@ public final class SegmentWriter {
                 try sealActive()
                 try startSegment(activeSegment + 1)
             }
-            // A version 1 tail was sealed; the next segment is in the configured version.
-            if activeVersion >= 2 { return try appendToBlock(record) }
+            // A version 1 tail was sealed; the next segment is in the configured version (the rotation counted the
+            // record in it already).
+            if activeVersion >= 2 { return try appendToBlock(record, rotationDecided: true) }
         }
         let location = RecordLocation(
             segment: activeSegment, offset: writtenBytes + UInt64(buffer.count), length: UInt32(frameBytes))
@@ -155,18 +156,24 @@ public final class SegmentWriter {
         return location
     }
 
-    /// Version 2: appends a record to the open block (rotating first if it is due). The record is encoded in the
-    /// block's room (`RecordBlock.stage`) and added once the rotation is decided.
-    private func appendToBlock(_ record: LogRecord) throws -> RecordLocation {
+    /// Version 2: appends a record to the open block (rotating first if it is due, unless `rotationDecided`). The
+    /// record is encoded in the block's room (`RecordBlock.stage`) and added once the rotation is decided.
+    private func appendToBlock(_ record: LogRecord, rotationDecided: Bool = false) throws -> RecordLocation {
         let length = block.stage(record)
-        if training.enabled && compressor.dictionary == nil { sample(block.withStaged { Array($0) }) }
+        // (A record that came through the version 1 path was sampled there.)
+        if !rotationDecided && training.enabled && compressor.dictionary == nil {
+            sample(block.withStaged { Array($0) })
+        }
         guard length <= SegmentFormat.maxPayload - 16 else {
             throw SegmentError(.invalidArgument, "record of \(length) bytes exceeds the frame limit")
         }
         // The stored size is known only when the block closes: the encoding's length counts (an upper bound).
-        let decision = rotation.append(
-            frameBytes: UInt64(length), now: configuration.clock.wallMilliseconds(),
-            headerBytes: UInt64(SegmentFormat.fileHeaderSize))
+        let decision =
+            rotationDecided
+            ? .append
+            : rotation.append(
+                frameBytes: UInt64(length), now: configuration.clock.wallMilliseconds(),
+                headerBytes: UInt64(SegmentFormat.fileHeaderSize))
         if decision == .sealThenAppend {
             try guarded {
                 try sealActive()
