@@ -51,20 +51,28 @@ public struct LogID: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Lowercase, hyphenated: `0190a6f2-7c1e-7d3a-9b2f-1c2d3e4f5a6b`.
     public var description: String {
         // Written straight into the string's storage: one allocation, nothing to validate (every byte is ASCII).
-        String(unsafeUninitializedCapacity: 36) { out in
-            var at = 0
-            for i in 0..<16 {
-                if i == 4 || i == 6 || i == 8 || i == 10 {
-                    out[at] = UInt8(ascii: "-")
-                    at += 1
-                }
-                let word = i < 8 ? high : low
-                let byte = UInt8(truncatingIfNeeded: word >> (56 - 8 * UInt64(i & 7)))
-                out[at] = Self.hexDigit(byte >> 4)
-                out[at + 1] = Self.hexDigit(byte & 0xF)
-                at += 2
+        String(unsafeUninitializedCapacity: Self.textBytes) { out in
+            write(to: out.baseAddress!)
+            return Self.textBytes
+        }
+    }
+
+    /// The bytes of the hyphenated form (`description`).
+    public static let textBytes = 36
+
+    /// Writes the hyphenated form's `textBytes` bytes at `out` (a response header written without a `String`).
+    public func write(to out: UnsafeMutablePointer<UInt8>) {
+        var at = 0
+        for i in 0..<16 {
+            if i == 4 || i == 6 || i == 8 || i == 10 {
+                out[at] = UInt8(ascii: "-")
+                at += 1
             }
-            return at
+            let word = i < 8 ? high : low
+            let byte = UInt8(truncatingIfNeeded: word >> (56 - 8 * UInt64(i & 7)))
+            out[at] = Self.hexDigit(byte >> 4)
+            out[at + 1] = Self.hexDigit(byte & 0xF)
+            at += 2
         }
     }
 

@@ -40,6 +40,8 @@ import Testing
             #expect(answer.header("cf-aig-log-id") != nil)
 
             let exchange = try #require(await gateway.sink.wait(for: 1).first)
+            // Without a log the id is written into the head as bytes: the same text, as the record's id.
+            #expect(answer.header("cf-aig-log-id") == exchange.id.description)
             let recorded = exchange.responseHeaders.map { "\($0.name): \($0.value)" }
             if logged {
                 #expect(Array(recorded.prefix(4)) == Self.expected.map { "\($0.0): \($0.1)" })

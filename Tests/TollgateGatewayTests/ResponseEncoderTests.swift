@@ -2,6 +2,7 @@ import NIOCore
 import NIOEmbedded
 import NIOHTTP1
 import Testing
+import TollgateModel
 
 @testable import TollgateGateway
 
@@ -214,7 +215,11 @@ struct ResponseEncoderTests {
         let statuses: [HTTPResponseStatus] = [.ok, .created, .noContent, .notModified, .badGateway]
         let connections: [StaticString?] = [nil, "close", "keep-alive"]
         let separators = [": ", ":", ":  \t"]
-        let extras: [[(name: String, value: String)]] = [[], [("cf-aig-log-id", "01J9ZQ"), ("cf-aig-step", "1")]]
+        // The gateway's own headers: none; as strings; the log id written as bytes, then a string one.
+        let id = LogID(high: 0x0193_F2A4_7B10_7C3D, low: 0x8E21_55AA_0F3C_9D01)
+        let extras: [(logID: LogID?, fields: [(name: String, value: String)])] = [
+            (nil, []), (nil, [("cf-aig-log-id", "01J9ZQ"), ("cf-aig-step", "1")]), (id, [("cf-aig-step", "2")]),
+        ]
         for method in methods {
             for status in statuses {
                 for version in [HTTPVersion.http1_1, .http1_0] {
@@ -222,9 +227,10 @@ struct ResponseEncoderTests {
                         for connection in connections {
                             for body in Self.bodies {
                                 let separator = separators[index % separators.count]
-                                let extra = extras[index % extras.count]
+                                let (logID, extra) = extras[index % extras.count]
                                 let all =
-                                    fields + extra.map { ($0.name, $0.value) }
+                                    fields + (logID.map { [("cf-aig-log-id", $0.description)] } ?? [])
+                                    + extra.map { ($0.name, $0.value) }
                                     + (connection.map { [("connection", "\($0)")] } ?? [])
                                 let expected = try Self.reference([
                                     Exchange(method: method, parts: Self.response(version, status, all, body))
@@ -233,7 +239,8 @@ struct ResponseEncoderTests {
                                 if let method { encoder.requestStarted(method: method) }
                                 let head = encoder.encodeHead(
                                     version: version, status: status, fields: Self.lines(fields, separator: separator),
-                                    extra: extra[...], connection: connection, allocator: ByteBufferAllocator())
+                                    logID: logID, extra: extra[...], connection: connection,
+                                    allocator: ByteBufferAllocator())
                                 var written = Written(bytes: Array(head.readableBytesView), failed: [false])
                                 for part in body.map({ HTTPServerResponsePart.body($0) }) + [.end(nil)] {
                                     switch encoder.encode(part, allocator: ByteBufferAllocator()) {

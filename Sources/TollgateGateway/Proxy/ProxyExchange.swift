@@ -10,8 +10,18 @@ import TollgateModel
 /// request across these classes (`ProxyHandler`, `ProxyExchange`, `UpstreamConnection`).
 final class ProxyExchange {
     /// The current attempt's log id (each attempt is its own log).
-    @exclusivity(unchecked) private(set) var id: LogID
-    @exclusivity(unchecked) private(set) var logID: String
+    @exclusivity(unchecked) private(set) var id: LogID {
+        didSet { logIDText = nil }
+    }
+    /// `id` in its hyphenated form, made the first time it is asked for: a response whose headers no log keeps has
+    /// the id written into its head as bytes (`ResponseEncoder.encodeHead(logID:)`), without a `String`.
+    var logID: String {
+        if let logIDText { return logIDText }
+        let text = id.description
+        logIDText = text
+        return text
+    }
+    @exclusivity(unchecked) private var logIDText: String?
     /// The event every attempt belongs to: the client's `cf-aig-event-id`, or the first attempt's log id once a
     /// second attempt starts; nil while the exchange is its own event.
     @exclusivity(unchecked) var eventID: String?
@@ -110,7 +120,6 @@ final class ProxyExchange {
         captureLimit: Int, keepClientAlive: Bool? = nil
     ) {
         self.id = id
-        self.logID = id.description
         self.machine = machine
         self.account = String(route.account)
         self.gateway = String(route.gateway)
@@ -166,7 +175,6 @@ final class ProxyExchange {
     func startNextAttempt(id next: LogID, attempt number: Int, step: Int?) {
         if eventID == nil { eventID = logID }
         id = next
-        logID = next.description
         attempt = number
         self.step = step
         statusCode = 0

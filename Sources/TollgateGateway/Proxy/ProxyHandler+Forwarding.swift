@@ -681,7 +681,10 @@ extension ProxyHandler: UpstreamDelegate {
             }
         }
         let own = captured.count
-        captured.append((GatewayHeader.logID.name, exchange.logID))
+        // A head that goes on as its bytes, for a record that keeps no headers and no cache entry, has the log id
+        // written into it as bytes: no `String` of it is made.
+        let logIDBytes = passThrough && recorded == nil && exchange.caching == nil
+        if !logIDBytes { captured.append((GatewayHeader.logID.name, exchange.logID)) }
         if let eventID = exchange.eventID { captured.append((GatewayHeader.eventID.name, eventID)) }
         if let step = exchange.step { captured.append((GatewayHeader.step.name, String(step))) }
         if let status = exchange.logStatus { captured.append((GatewayHeader.logStatus.name, "\(status)")) }
@@ -701,8 +704,8 @@ extension ProxyHandler: UpstreamDelegate {
             !exchange.keepClientAlive ? "close" : Self.isHTTP10(version) ? "keep-alive" : nil
         if passThrough {
             let bytes = encoder.encodeHead(
-                version: version, status: head.status, fields: head.fields, extra: captured[own...],
-                connection: connectionValue, allocator: context.channel.allocator)
+                version: version, status: head.status, fields: head.fields, logID: logIDBytes ? exchange.id : nil,
+                extra: captured[own...], connection: connectionValue, allocator: context.channel.allocator)
             exchange.responseHeaders = captured
             gather(bytes, promise: nil, context: context)
             return

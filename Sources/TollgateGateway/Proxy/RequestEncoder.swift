@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import TollgateModel
 
 /// Encodes the request parts an upstream connection sends, as NIOHTTP1's `HTTPRequestEncoder` does (the same framing
 /// rules and bytes), into one buffer for all that is written between two flushes: a request's head, body and end
@@ -219,6 +220,13 @@ struct WireCursor {
             rest /= 10
         }
         written += digits
+    }
+
+    /// A log id's hyphenated form.
+    @inline(__always)
+    mutating func appendLogID(_ id: LogID) {
+        id.write(to: base + written)
+        written += LogID.textBytes
     }
 
     /// One header: `name: value` and CRLF.

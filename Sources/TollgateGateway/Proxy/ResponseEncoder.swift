@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import TollgateModel
 
 /// Encodes the response parts written to a client connection — the proxy's and Hummingbird's — as NIOHTTP1's
 /// `HTTPResponseEncoder` in the server pipeline does (the same framing rules and bytes), with the head measured
@@ -101,15 +102,20 @@ struct ResponseEncoder {
         }
     }
 
+    /// The header `logID` is written as (`GatewayHeader.logID`).
+    static let logIDName: StaticString = "cf-aig-log-id"
+
     /// Encodes a response head whose headers are `fields` (written as they came, `FieldLines.write(to:)`), then
-    /// `extra`, then a `connection` header when one is given: the bytes of `encode(.head(…))` with those headers,
-    /// without making them `HTTPHeaders` first (the proxy's heads: the upstream's fields, then the gateway's own).
+    /// `cf-aig-log-id` when a `logID` is given (its bytes written in place, no `String`), then `extra`, then a
+    /// `connection` header when one is given: the bytes of `encode(.head(…))` with those headers, without making
+    /// them `HTTPHeaders` first (the proxy's heads: the upstream's fields, then the gateway's own).
     mutating func encodeHead(
-        version: HTTPVersion, status: HTTPResponseStatus, fields: FieldLines,
+        version: HTTPVersion, status: HTTPResponseStatus, fields: FieldLines, logID: LogID? = nil,
         extra: ArraySlice<(name: String, value: String)>, connection: StaticString?, allocator: ByteBufferAllocator
     ) -> ByteBuffer {
         var scan = FieldScan()
         fields.forEach { name, value in scan.add(name, valueCount: value.count) }
+        if logID != nil { scan.size += Self.logIDName.utf8CodeUnitCount + 2 + LogID.textBytes + 2 }
         for (name, value) in extra { scan.add(name, value) }
         if let connection { scan.size += 10 + 2 + connection.utf8CodeUnitCount + 2 }
         // Framing headers to set or drop (rare for a proxied response: it has a content length or was chunked):
@@ -118,6 +124,7 @@ struct ResponseEncoder {
             var headers = HTTPHeaders()
             headers.reserveCapacity(fields.count + extra.count + 1)
             for (name, value) in fields.strings() { headers.add(name: name, value: value) }
+            if let logID { headers.add(name: "\(Self.logIDName)", value: logID.description) }
             for (name, value) in extra { headers.add(name: name, value: value) }
             if let connection { headers.add(name: "connection", value: "\(connection)") }
             guard
@@ -135,6 +142,12 @@ struct ResponseEncoder {
             var out = WireCursor(base: raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
             Self.appendStatusLine(version, status, to: &out)
             fields.write(to: &out)
+            if let logID {
+                out.append(Self.logIDName)
+                out.append(": " as StaticString)
+                out.appendLogID(logID)
+                out.append("\r\n" as StaticString)
+            }
             for (name, value) in extra { out.appendField(name, value) }
             if let connection {
                 out.append("connection: " as StaticString)
