@@ -7,7 +7,7 @@ import TollgateModel
 /// block closes: the content is compressed where it was made, without a copy of each encoding or of the whole.
 struct RecordBlock {
     /// Room before the encodings for the count and lengths: 1,024 records (the writer's default limit) of under
-    /// 16 KiB each take 2,051 bytes. A longer prefix is put together in a copy (`withContent`).
+    /// 16 KiB each take 2,050 bytes. A longer prefix is put together in a copy (`withContent`).
     static let prefixRoom = 4_096
 
     /// `prefixRoom` bytes, the encodings back to back in append order from there to `end`, then the staged
