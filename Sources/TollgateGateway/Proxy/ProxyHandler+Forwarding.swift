@@ -206,6 +206,12 @@ extension ProxyHandler: UpstreamDelegate {
         recorded.reserveCapacity(head.headers.count)
         var contentType: String?
         var expect: String?
+        // What a forwarded header tells: the body's length, and whether the client brought its own provider key.
+        @inline(__always)
+        func readForwarded(_ name: String, _ value: String) {
+            if ProxyHeaders.nameEquals(name, "content-length") { contentLength = Int(value) }
+            if Self.isOwnProviderKey(name: name, value: value, placement: placement) { ownProviderKey = true }
+        }
         for (name, value) in head.headers {
             recorded.append((name, value))
             if ProxyHeaders.isGatewayHeader(name) {
@@ -259,8 +265,7 @@ extension ProxyHandler: UpstreamDelegate {
             default: break
             }
             if ProxyHeaders.nameEquals(name, "accept-encoding") { continue }
-            if ProxyHeaders.nameEquals(name, "content-length") { contentLength = Int(value) }
-            if Self.isOwnProviderKey(name: name, value: value, placement: placement) { ownProviderKey = true }
+            readForwarded(name, value)
             forwarded.append((name, value))
         }
         // The headers `Connection` lists are the hop's own: not forwarded, and not read for a length or a key.
@@ -269,10 +274,7 @@ extension ProxyHandler: UpstreamDelegate {
             forwarded.removeAll { listed.contains($0.0.lowercased()) }
             contentLength = nil
             ownProviderKey = Self.queryHasKey(route.query)
-            for (name, value) in forwarded.dropFirst() {
-                if ProxyHeaders.nameEquals(name, "content-length") { contentLength = Int(value) }
-                if Self.isOwnProviderKey(name: name, value: value, placement: placement) { ownProviderKey = true }
-            }
+            for (name, value) in forwarded.dropFirst() { readForwarded(name, value) }
         }
         // The list is given up, so adding to the headers below appends in place instead of copying them.
         var headers = HTTPHeaders(consume forwarded)

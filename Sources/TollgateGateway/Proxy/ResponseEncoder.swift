@@ -102,9 +102,6 @@ struct ResponseEncoder {
         }
     }
 
-    /// The header `logID` is written as (`GatewayHeader.logID`).
-    static let logIDName: StaticString = "cf-aig-log-id"
-
     /// Encodes a response head whose headers are `fields` (written as they came, `FieldLines.write(to:)`), then
     /// `cf-aig-log-id` when a `logID` is given (its bytes written in place, no `String`), then `extra`, then a
     /// `connection` header when one is given: the bytes of `encode(.head(…))` with those headers, without making
@@ -115,7 +112,7 @@ struct ResponseEncoder {
     ) -> ByteBuffer {
         var scan = FieldScan()
         fields.forEach { name, value in scan.add(name, valueCount: value.count) }
-        if logID != nil { scan.size += Self.logIDName.utf8CodeUnitCount + 2 + LogID.textBytes + 2 }
+        if logID != nil { scan.size += GatewayHeader.logID.literal.utf8CodeUnitCount + 2 + LogID.textBytes + 2 }
         for (name, value) in extra { scan.add(name, value) }
         if let connection { scan.size += 10 + 2 + connection.utf8CodeUnitCount + 2 }
         // Framing headers to set or drop (rare for a proxied response: it has a content length or was chunked):
@@ -124,7 +121,7 @@ struct ResponseEncoder {
             var headers = HTTPHeaders()
             headers.reserveCapacity(fields.count + extra.count + 1)
             for (name, value) in fields.strings() { headers.add(name: name, value: value) }
-            if let logID { headers.add(name: "\(Self.logIDName)", value: logID.description) }
+            if let logID { headers.add(name: GatewayHeader.logID.name, value: logID.description) }
             for (name, value) in extra { headers.add(name: name, value: value) }
             if let connection { headers.add(name: "connection", value: "\(connection)") }
             guard
@@ -143,7 +140,7 @@ struct ResponseEncoder {
             Self.appendStatusLine(version, status, to: &out)
             fields.write(to: &out)
             if let logID {
-                out.append(Self.logIDName)
+                out.append(GatewayHeader.logID.literal)
                 out.append(": " as StaticString)
                 out.appendLogID(logID)
                 out.append("\r\n" as StaticString)
