@@ -206,12 +206,6 @@ extension ProxyHandler: UpstreamDelegate {
         recorded.reserveCapacity(head.headers.count)
         var contentType: String?
         var expect: String?
-        // What a forwarded header tells: the body's length, and whether the client brought its own provider key.
-        @inline(__always)
-        func readForwarded(_ name: String, _ value: String) {
-            if ProxyHeaders.nameEquals(name, "content-length") { contentLength = Int(value) }
-            if Self.isOwnProviderKey(name: name, value: value, placement: placement) { ownProviderKey = true }
-        }
         for (name, value) in head.headers {
             recorded.append((name, value))
             if ProxyHeaders.isGatewayHeader(name) {
@@ -265,7 +259,8 @@ extension ProxyHandler: UpstreamDelegate {
             default: break
             }
             if ProxyHeaders.nameEquals(name, "accept-encoding") { continue }
-            readForwarded(name, value)
+            if ProxyHeaders.nameEquals(name, "content-length") { contentLength = Int(value) }
+            if Self.isOwnProviderKey(name: name, value: value, placement: placement) { ownProviderKey = true }
             forwarded.append((name, value))
         }
         // The headers `Connection` lists are the hop's own: not forwarded, and not read for a length or a key.
@@ -274,7 +269,12 @@ extension ProxyHandler: UpstreamDelegate {
             forwarded.removeAll { listed.contains($0.0.lowercased()) }
             contentLength = nil
             ownProviderKey = Self.queryHasKey(route.query)
-            for (name, value) in forwarded.dropFirst() { readForwarded(name, value) }
+            // The pass's two reads again (a local function for them boxed the variables it sets: an allocation a
+            // request).
+            for (name, value) in forwarded.dropFirst() {
+                if ProxyHeaders.nameEquals(name, "content-length") { contentLength = Int(value) }
+                if Self.isOwnProviderKey(name: name, value: value, placement: placement) { ownProviderKey = true }
+            }
         }
         // The list is given up, so adding to the headers below appends in place instead of copying them.
         var headers = HTTPHeaders(consume forwarded)
