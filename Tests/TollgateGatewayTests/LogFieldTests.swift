@@ -2,9 +2,9 @@ import Foundation
 import NIOCore
 import Testing
 import TollgateModel
-import TollgateStorage
 
 @testable import TollgateGateway
+@testable import TollgateStorage
 
 /// `LogField`, the one declaration of a log's fields: the API's JSON and the export's CSV and NDJSON come out in its
 /// order, agree where they share a field, and are the bytes they were when each wrote its fields one by one.

@@ -2,6 +2,10 @@ import TollgateModel
 
 /// A log record's row in the catalog's log index: every field of the record except the headers and bodies, and
 /// where the full record lives in the segment store.
+///
+/// Made with the memberwise initializer the compiler writes (no initializer in this declaration; the others are in
+/// extensions): an initializer written out here left a copy of the whole entry at its end (every text retained and
+/// released again), one per usage record on the store's thread.
 public struct LogIndexEntry: Sendable, Equatable {
     public var id: LogID
     /// Request start, Unix milliseconds; equals `id.milliseconds` for ids made at the request start.
@@ -17,25 +21,25 @@ public struct LogIndexEntry: Sendable, Equatable {
     public var stream: Bool
     public var durationMicros: Int64
     public var ttftMicros: Int64?
-    public var usage: Usage
+    public var usage = Usage()
     public var requestSize: Int64
     public var responseSize: Int64
     public var error: String?
-    public var metadata: [MetadataEntry]
-    public var payloadStored: Bool
+    public var metadata: [MetadataEntry] = []
+    public var payloadStored = true
     /// Picodollars (10⁻¹² USD); nil when the request is unpriced (unknown model, or tokens not reported).
     public var cost: Int64?
     /// True when the request carried its own price (`cf-aig-custom-cost`).
-    public var customCost: Bool
+    public var customCost = false
     public var location: RecordLocation
     /// `cf-aig-event-id` when it is not this log's own id (see `LogRecord.eventID`).
     public var eventID: String?
     /// 1-based attempt of its event.
-    public var attempt: Int
+    public var attempt = 1
     /// The universal endpoint's step, nil for a provider path request.
     public var step: Int?
     /// Answered from the gateway's response cache: `cost` is 0 and `saved` what it would have cost.
-    public var cached: Bool
+    public var cached = false
     /// Picodollars a cached answer saved (the request priced as if a provider had answered); nil when not cached
     /// or unpriced.
     public var saved: Int64?
@@ -44,51 +48,14 @@ public struct LogIndexEntry: Sendable, Equatable {
     /// Human feedback patched onto the log (`log_annotations`); nil when none.
     public var annotation: LogAnnotation?
 
-    public init(
-        id: LogID, createdAt: Int64, account: String, gateway: String, provider: String, model: String?,
-        method: String, path: String, statusCode: Int, success: Bool, stream: Bool, durationMicros: Int64,
-        ttftMicros: Int64?, usage: Usage = Usage(), requestSize: Int64, responseSize: Int64, error: String? = nil,
-        metadata: [MetadataEntry] = [], payloadStored: Bool = true, cost: Int64? = nil, customCost: Bool = false,
-        location: RecordLocation, eventID: String? = nil, attempt: Int = 1, step: Int? = nil, cached: Bool = false,
-        saved: Int64? = nil, refusal: GatewayRefusal? = nil, annotation: LogAnnotation? = nil
-    ) {
-        self.id = id
-        self.createdAt = createdAt
-        self.account = account
-        self.gateway = gateway
-        self.provider = provider
-        self.model = model
-        self.method = method
-        self.path = path
-        self.statusCode = statusCode
-        self.success = success
-        self.stream = stream
-        self.durationMicros = durationMicros
-        self.ttftMicros = ttftMicros
-        self.usage = usage
-        self.requestSize = requestSize
-        self.responseSize = responseSize
-        self.error = error
-        self.metadata = metadata
-        self.payloadStored = payloadStored
-        self.cost = cost
-        self.customCost = customCost
-        self.location = location
-        self.eventID = eventID
-        self.attempt = attempt
-        self.step = step
-        self.cached = cached
-        self.saved = saved
-        self.refusal = refusal
-        self.annotation = annotation
-    }
-
     /// The event id this log answers to: `eventID`, or its own id when it started its event.
     public var effectiveEventID: String { eventID ?? id.description }
 
     /// The metadata the API shows and filters on: the annotation's when it has some, else the request's.
     public var shownMetadata: [MetadataEntry] { annotation?.metadata ?? metadata }
+}
 
+extension LogIndexEntry {
     /// The index entry of `record`, stored at `location`. `price` is what its usage costs as the store's observer
     /// priced it (`LogStoreObserver.price(of:)`); what the request is charged follows from it: a request answered
     /// from the cache costs 0 and saved that price, a refused one costs 0, any other costs its price.
