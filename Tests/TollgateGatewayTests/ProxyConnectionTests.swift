@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import Testing
+import TollgateStorage
 
 @testable import TollgateGateway
 
@@ -24,6 +25,57 @@ struct ProxyConnectionTests {
             // Client connections may land on different event loops; each loop keeps its own pool.
             #expect(upstream.connectionCount <= System.coreCount)
             #expect(upstream.connectionCount < 9)
+        }
+    }
+
+    /// A connection resolves a URI once and takes it again for the next request with the same URI
+    /// (`ResolvedRoute`); a change to the gateways or the custom providers applies from the next request on, on
+    /// that same connection, and a gateway's token check runs for every request.
+    @Test func directoryChangesApplyToTheNextRequestOnAKeptAliveConnection() async throws {
+        let first = try await TestUpstream { _, responder in try await responder.respond(body: "first") }
+        defer { Task { await first.shutdown() } }
+        let second = try await TestUpstream { _, responder in try await responder.respond(body: "second") }
+        defer { Task { await second.shutdown() } }
+        try await TestGateway.with(upstreams: ["openai": first.baseURL]) { gateway in
+            let directory = gateway.proxy.directory
+            let account = TestGateway.account
+            let plain = GatewayDirectory.Entry(account: account, gateway: TestGateway.gateway)
+            var guarded = plain
+            guarded.authentication = true
+            func custom(_ baseURL: String) -> CustomProviderRecord {
+                CustomProviderRecord(
+                    account: account, slug: "mine", baseURL: baseURL, api: .openai, createdAt: 0, updatedAt: 0)
+            }
+            try await TestClient.with(port: gateway.port) { client in
+                // What each request got: the body when it succeeded, else the status.
+                var seen: [String] = []
+                func send(_ provider: String) async throws {
+                    let response = try await client.request(.GET, TestGateway.path(provider, "/models"))
+                    seen.append(response.status == 200 ? response.text : "\(response.status)")
+                }
+                try await send("openai")
+                try await send("openai")
+                directory.upsert(guarded)
+                try await send("openai")
+                try await send("openai")
+                directory.upsert(plain)
+                try await send("openai")
+                directory.remove(account: account, gateway: TestGateway.gateway)
+                try await send("openai")
+                directory.upsert(plain)
+                try await send("openai")
+                try await send("custom-mine")
+                directory.customProviders.upsert(custom(first.baseURL))
+                try await send("custom-mine")
+                directory.customProviders.upsert(custom(second.baseURL))
+                try await send("custom-mine")
+                directory.customProviders.remove(account: account, slug: "mine")
+                try await send("custom-mine")
+                #expect(
+                    seen == [
+                        "first", "first", "401", "401", "first", "404", "first", "400", "first", "second", "400",
+                    ])
+            }
         }
     }
 

@@ -16,6 +16,7 @@ public final class CustomProviderDirectory: Sendable {
         var slug: String
     }
     private let entries: Mutex<[Key: Entry]>
+    private let changes = Atomic<UInt64>(0)
 
     /// The prefix of a custom provider's path segment: `custom-{slug}`.
     static let prefix = "custom-"
@@ -40,12 +41,18 @@ public final class CustomProviderDirectory: Sendable {
     public func upsert(_ record: CustomProviderRecord) {
         let entry = Self.entry(record)
         entries.withLock { $0[Key(account: record.account, slug: record.slug)] = entry }
+        changes.add(1, ordering: .releasing)
     }
 
     /// Removes a custom provider: the next request naming it is refused as an unknown provider.
     public func remove(account: String, slug: String) {
         _ = entries.withLock { $0.removeValue(forKey: Key(account: account, slug: slug)) }
+        changes.add(1, ordering: .releasing)
     }
+
+    /// Counts the changes (`upsert`, `remove`): a provider looked up when it read the same is still the provider
+    /// (`ResolvedRoute`).
+    var generation: UInt64 { changes.load(ordering: .acquiring) }
 
     private static func entry(_ record: CustomProviderRecord) -> Entry? {
         guard var target = UpstreamTarget(baseURL: record.baseURL) else { return nil }

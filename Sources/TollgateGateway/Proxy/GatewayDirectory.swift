@@ -36,6 +36,7 @@ public final class GatewayDirectory: Sendable {
         var gateway: String
     }
     private let entries: Mutex<[Key: Entry]>
+    private let changes = Atomic<UInt64>(0)
     /// The hashes of the accounts' live API tokens.
     public let tokens: TokenDirectory
     /// The accounts' custom providers (`custom-{slug}`).
@@ -61,10 +62,16 @@ public final class GatewayDirectory: Sendable {
 
     public func upsert(_ entry: Entry) {
         entries.withLock { $0[Key(account: entry.account, gateway: entry.gateway)] = entry }
+        changes.add(1, ordering: .releasing)
     }
 
     /// Forgets a deleted gateway: the proxy answers 404 for it from the next request on.
     public func remove(account: String, gateway: String) {
         _ = entries.withLock { $0.removeValue(forKey: Key(account: account, gateway: gateway)) }
+        changes.add(1, ordering: .releasing)
     }
+
+    /// Counts the changes (`upsert`, `remove`): an entry looked up when it read the same is still the entry
+    /// (`ResolvedRoute`).
+    var generation: UInt64 { changes.load(ordering: .acquiring) }
 }

@@ -115,19 +115,19 @@ final class ProxyExchange {
     @exclusivity(unchecked) var caching: ExchangeCaching?
 
     init(
-        id: LogID, machine: ExchangeStateMachine, route: ProxyRoute, target: UpstreamTarget,
+        id: LogID, machine: ExchangeStateMachine, names: RouteNames, target: UpstreamTarget,
         requestHead: HTTPRequestHead, upstreamHead: HTTPRequestHead, metadata: [MetadataEntry], collectPayload: Bool,
         captureLimit: Int, keepClientAlive: Bool? = nil
     ) {
         self.id = id
         self.machine = machine
-        self.account = String(route.account)
-        self.gateway = String(route.gateway)
-        self.provider = String(route.provider)
+        self.account = names.account
+        self.gateway = names.gateway
+        self.provider = names.provider
         self.target = target
         self.method = requestHead.method
-        self.path = String(route.path)
-        self.query = route.query.map(String.init)
+        self.path = names.path
+        self.query = names.query
         self.requestHead = requestHead
         self.recordedHeaders = requestHead.headers
         self.upstreamHead = upstreamHead

@@ -10,39 +10,55 @@ extension ProxyHandler: UpstreamDelegate {
 
     func beginProxy(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         let start = shared.clock.now()
-        guard let route = ProxyRoute(uri: head.uri) else {
-            if head.method == .POST, let (account, gateway) = ProxyRoute.universal(uri: head.uri) {
-                return beginUniversal(head, account: account, gateway: gateway, start: start)
+        let resolved: ResolvedRoute
+        if let last = lastRoute, last.answers(head.uri, in: shared.directory) {
+            guard authorizes(head, last.entry) else { return }
+            resolved = last
+        } else {
+            guard let route = ProxyRoute(uri: head.uri) else {
+                if head.method == .POST, let (account, gateway) = ProxyRoute.universal(uri: head.uri) {
+                    return beginUniversal(head, account: account, gateway: gateway, start: start)
+                }
+                return reject(
+                    head, .notFound, "not_found", "expected /v1/{account}/{gateway}/{provider}/…", close: false)
             }
-            return reject(head, .notFound, "not_found", "expected /v1/{account}/{gateway}/{provider}/…", close: false)
+            // Read before the directories: a change while they are read makes the next request resolve again.
+            let gateways = shared.directory.generation
+            let customProviders = shared.directory.customProviders.generation
+            guard let entry = authorizedGateway(head, account: route.account, gateway: route.gateway) else { return }
+            guard let provider = shared.upstream(route.provider, account: entry.account) else {
+                return reject(head, .badRequest, "unknown_provider", shared.unknownProviderMessage, close: false)
+            }
+            // A templated provider's path names its host; one that does not is refused before anything is forwarded.
+            let target: UpstreamTarget
+            let upstreamPath: String
+            do {
+                (target, upstreamPath) = try provider.resolved(route.path, account: route.account)
+            } catch {
+                return reject(head, .badRequest, "invalid_provider_path", error.message, close: false)
+            }
+            resolved = ResolvedRoute(
+                uri: head.uri, route: route, entry: entry, target: target, upstreamPath: upstreamPath,
+                names: RouteNames(route), gateways: gateways, customProviders: customProviders)
+            lastRoute = resolved
         }
-        guard let entry = authorizedGateway(head, account: route.account, gateway: route.gateway) else { return }
-        guard let provider = shared.upstream(route.provider, account: entry.account) else {
-            return reject(head, .badRequest, "unknown_provider", shared.unknownProviderMessage, close: false)
-        }
-        // A templated provider's path names its host; one that does not is refused before anything is forwarded.
-        let target: UpstreamTarget
-        let upstreamPath: String
-        do {
-            (target, upstreamPath) = try provider.resolved(route.path, account: route.account)
-        } catch {
-            return reject(head, .badRequest, "invalid_provider_path", error.message, close: false)
-        }
+        let entry = resolved.entry
         if let limits = entry.policy.spendLimits, limits.needsModel, head.method == .POST {
             // A rule scoped by model applies only to the models it names: the body says which one this is.
             return collectBeforeAdmission(
-                head, entry: entry, start: start, purpose: .modelScoped(route, target, upstreamPath: upstreamPath))
+                head, entry: entry, start: start,
+                purpose: .modelScoped(resolved.route, resolved.target, upstreamPath: resolved.upstreamPath))
         }
         startProxy(
-            head, entry: entry, target: target, upstreamPath: upstreamPath, route: route, start: start, model: nil,
-            collectedBody: nil)
+            head, entry: entry, target: resolved.target, upstreamPath: resolved.upstreamPath, route: resolved.route,
+            names: resolved.names, start: start, model: nil, collectedBody: nil)
     }
 
     /// Admits the request and starts its exchange. `collectedBody`: the whole body, read before admission (the
     /// client has sent everything); `model`: what it names, for the spend limits.
     func startProxy(
         _ head: HTTPRequestHead, entry: GatewayDirectory.Entry, target: UpstreamTarget, upstreamPath: String,
-        route: ProxyRoute, start: NIODeadline, model: String?, collectedBody: ByteBuffer?
+        route: ProxyRoute, names: RouteNames? = nil, start: NIODeadline, model: String?, collectedBody: ByteBuffer?
     ) {
         guard let context else { return }
         guard let admitted = admit(head, entry: entry, target: target, route: route, start: start, model: model)
@@ -81,7 +97,7 @@ extension ProxyHandler: UpstreamDelegate {
             cacheLookup: cacheable != nil)
         let exchange = ProxyExchange(
             id: shared.nextLogID(), machine: machine,
-            route: route, target: target, requestHead: head,
+            names: names ?? RouteNames(route), target: target, requestHead: head,
             upstreamHead: upstreamHead, metadata: admitted.metadata, collectPayload: admitted.collectPayload,
             captureLimit: shared.configuration.maxCapturedBodyBytes,
             keepClientAlive: ProxyHeaders.isKeepAlive(head, connectionHeader: admitted.connectionHeader))
@@ -128,16 +144,30 @@ extension ProxyHandler: UpstreamDelegate {
 
     /// The gateway a request names, when it exists and the request may use it; otherwise the request is answered.
     func authorizedGateway(_ head: HTTPRequestHead, account: Substring, gateway: Substring) -> GatewayDirectory.Entry? {
+        guard let entry = gatewayEntry(head, account: account, gateway: gateway), authorizes(head, entry) else {
+            return nil
+        }
+        return entry
+    }
+
+    /// The gateway's directory entry; nil (the request refused) when there is none.
+    func gatewayEntry(_ head: HTTPRequestHead, account: Substring, gateway: Substring) -> GatewayDirectory.Entry? {
         guard let entry = shared.directory.lookup(account: account, gateway: gateway) else {
             reject(head, .notFound, "gateway_not_found", "unknown account or gateway", close: false)
             return nil
         }
+        return entry
+    }
+
+    /// Whether the request may use the gateway: any request when it does not ask for authentication, else one
+    /// with a token of the gateway's account (refused otherwise).
+    func authorizes(_ head: HTTPRequestHead, _ entry: GatewayDirectory.Entry) -> Bool {
         if entry.authentication && !shared.directory.tokens.authorizes(head.headers, account: entry.account) {
             // Refused before anything is forwarded, recorded or counted.
             reject(head, .unauthorized, "unauthorized", TokenDirectory.gatewayUnauthorizedMessage, close: false)
-            return nil
+            return false
         }
-        return entry
+        return true
     }
 
     /// What a request that passed the gateway's checks carries into its exchange.

@@ -41,6 +41,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// A request whose body is read whole before its exchange exists: the universal endpoint's (its steps name the
     /// provider), or one for a gateway whose spend limits depend on the model the body names.
     @exclusivity(unchecked) var pendingRequest: PendingRequest?
+    /// The last proxy URI this connection resolved, taken again for the next request with the same URI.
+    @exclusivity(unchecked) var lastRoute: ResolvedRoute?
     /// Encodes the responses written to the client, told each request's method as its head is handed on.
     @exclusivity(unchecked) var encoder = ResponseEncoder()
     /// Encoded response bytes not written yet (`writeResponse`): they leave at the next flush.
