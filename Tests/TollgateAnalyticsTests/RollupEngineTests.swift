@@ -220,6 +220,39 @@ func checkAgainstBruteForce(_ engine: RollupEngine, _ inputs: [RollupInput], _ q
                 groupBy: [.gateway, .provider, .success, .cached], timeZone: Self.zones[2]))
     }
 
+    /// Inputs in bursts, as a busy gateway folds them: many in a row in one minute and one series, two accounts
+    /// taking turns. The fold skips its lookups for a burst's cell, chunk and account (`LastHitList`); the sums are
+    /// still every input's.
+    @Test func burstsOfOneCellFoldAsEveryInput() throws {
+        let store = try TemporaryCatalog()
+        let engine = try RollupEngine(catalog: store.catalog)
+        // Fourteen days of random inputs squeezed into twenty minutes, in time order, so runs share a minute.
+        func squeezed(_ inputs: [RollupInput]) -> [RollupInput] {
+            inputs.map { input in
+                var input = input
+                input.createdAt = Self.start + (input.createdAt - Self.start) / 1_000
+                return input
+            }
+        }
+        let acme = squeezed(randomInputs(count: 3_000, start: Self.start, days: 14, seed: 5))
+        let beta = squeezed(randomInputs(count: 3_000, start: Self.start, days: 14, seed: 6, account: "beta"))
+        let inputs = (acme + beta).sorted { ($0.createdAt, $0.model ?? "") < ($1.createdAt, $1.model ?? "") }
+        for (i, input) in inputs.enumerated() {
+            engine.fold(input)
+            if i == inputs.count / 2 { try engine.checkpoint(watermark: RollupWatermark(segment: 1, offset: 1)) }
+        }
+        try engine.checkpoint(watermark: RollupWatermark(segment: 1, offset: 2))
+        for account in ["acme", "beta"] {
+            for interval in [UsageInterval.minute, .hour, .day] {
+                try checkAgainstBruteForce(
+                    engine, inputs,
+                    UsageQuery(
+                        account: account, from: Self.start, to: Self.start + 3_600_000, interval: interval,
+                        groupBy: [.model, .gateway, .priced], timeZone: Self.zones[0]))
+            }
+        }
+    }
+
     @Test func manyCheckpointsAndCompactionsAddUp() throws {
         let store = try TemporaryCatalog()
         var configuration = RollupEngine.Configuration()

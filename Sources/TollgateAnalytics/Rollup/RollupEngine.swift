@@ -98,17 +98,17 @@ public final class RollupEngine: Sendable {
         state.withLock { s in
             let series = s.seriesId(for: input)
             s.pendingInputs += 1
-            // The account's pending chunks changed where the dictionary holds them: one lookup, no copy.
-            func fold(into account: inout PendingAccount) {
+            // The account's pending chunks changed where the list holds them: no copy.
+            s.pending.withValue(input.account, empty: PendingAccount()) { account in
                 for level in 0..<4 {
                     let (chunk, offset) = place(level)
-                    account.levels[level][chunk, default: PendingChunk()]
-                        .add(
+                    account.levels[level].withValue(chunk, empty: PendingChunk()) {
+                        $0.add(
                             CellKey(offset: offset, series: series), input, latencyIndex: latencyIndex,
                             ttftIndex: ttftIndex, sign: sign)
+                    }
                 }
             }
-            fold(into: &s.pending[input.account, default: PendingAccount()])
         }
     }
 
@@ -135,9 +135,10 @@ public final class RollupEngine: Sendable {
                 for (id, key) in s.newSeries {
                     try transaction.insertSeries(key.record(id: id))
                 }
-                for (account, pending) in s.pending {
+                for (account, pending) in zip(s.pending.keys, s.pending.values) {
                     for level in RollupLevel.allCases {
-                        for (chunkStart, chunk) in pending.levels[level.rawValue] {
+                        let chunks = pending.levels[level.rawValue]
+                        for (chunkStart, chunk) in zip(chunks.keys, chunks.values) {
                             try Self.writePart(
                                 chunk, RollupChunkKey(level: level.name, account: account, chunkStart: chunkStart),
                                 compactAfterParts: limit, transaction: transaction, statistics: &statistics)
@@ -148,7 +149,7 @@ public final class RollupEngine: Sendable {
                     RollupStorePosition(segment: watermark.segment, offset: watermark.offset), at: now)
                 return statistics
             }
-            s.pending = [:]
+            s.pending = LastHitList()
             s.newSeries = []
             s.pendingInputs = 0
             return statistics
@@ -262,7 +263,7 @@ struct WriterState {
     var seriesIds: [RollupSeriesKey: Int64] = [:]
     var nextSeriesId: Int64 = 1
     var newSeries: [(Int64, RollupSeriesKey)] = []
-    var pending: [String: PendingAccount] = [:]
+    var pending = LastHitList<String, PendingAccount>()
     var pendingInputs = 0
 
     /// The series last folded into, checked before hashing: consecutive inputs mostly share their series.
@@ -288,32 +289,58 @@ struct WriterState {
 
 /// The pending chunks of one account, by level (index = `RollupLevel.rawValue`) and chunk start.
 struct PendingAccount {
-    var levels: [[Int64: PendingChunk]] = [[:], [:], [:], [:]]
+    var levels = [LastHitList<Int64, PendingChunk>](repeating: LastHitList(), count: 4)
 }
 
 /// The cells of one chunk changed since the last checkpoint.
 struct PendingChunk {
-    var index: [CellKey: Int] = [:]
-    var keys: [CellKey] = []
-    var cells: [RollupCell] = []
+    var cells = LastHitList<CellKey, RollupCell>()
 
     @inline(__always)
     mutating func add(
         _ key: CellKey, _ input: RollupInput, latencyIndex: Int32?, ttftIndex: Int32?, sign: Int64
     ) {
-        if let i = index[key] {
-            cells[i].add(input, latencyIndex: latencyIndex, ttftIndex: ttftIndex, sign: sign)
-        } else {
-            index[key] = cells.count
-            keys.append(key)
-            var cell = RollupCell()
-            cell.add(input, latencyIndex: latencyIndex, ttftIndex: ttftIndex, sign: sign)
-            cells.append(cell)
+        cells.withValue(key, empty: RollupCell()) {
+            $0.add(input, latencyIndex: latencyIndex, ttftIndex: ttftIndex, sign: sign)
         }
     }
 
     /// The non-zero cells in (bucket, series) order (a replace may cancel a cell out).
     func sortedCells() -> [(key: CellKey, cell: RollupCell)] {
-        keys.indices.sorted { keys[$0] < keys[$1] }.compactMap { cells[$0].isZero ? nil : (keys[$0], cells[$0]) }
+        let keys = cells.keys
+        let values = cells.values
+        return keys.indices.sorted { keys[$0] < keys[$1] }.compactMap {
+            values[$0].isZero ? nil : (keys[$0], values[$0])
+        }
     }
 }
+
+/// Values by key, in the order their keys first came, where the key looked up last is compared before any hashing:
+/// the fold's inputs come in bursts of one account, one hour and one series in one minute, and a hash of the key is
+/// most of what a dictionary lookup costs.
+struct LastHitList<Key: Hashable, Value> {
+    private(set) var keys: [Key] = []
+    private(set) var values: [Value] = []
+    private var positions: [Key: Int] = [:]
+    private var last = -1
+
+    var isEmpty: Bool { keys.isEmpty }
+
+    /// Calls `body` with the value of `key`, in place; `empty` is its value the first time.
+    @inline(__always)
+    mutating func withValue(_ key: Key, empty: @autoclosure () -> Value, _ body: (inout Value) -> Void) {
+        if last < 0 || keys[last] != key {
+            if let position = positions[key] {
+                last = position
+            } else {
+                last = keys.count
+                positions[key] = last
+                keys.append(key)
+                values.append(empty())
+            }
+        }
+        body(&values[last])
+    }
+}
+
+extension LastHitList: Sendable where Key: Sendable, Value: Sendable {}
