@@ -79,6 +79,30 @@ struct ProxyConnectionTests {
         }
     }
 
+    /// Requests taking turns between two upstreams on one client connection each reuse their upstream's pooled
+    /// connection: the pool keeps the endpoint used last apart from the others (`IdleLists`) and swaps them.
+    @Test func alternatingUpstreamsEachKeepTheirPooledConnection() async throws {
+        let first = try await TestUpstream { request, responder in
+            try await responder.respond(body: "first \(request.connection)")
+        }
+        defer { Task { await first.shutdown() } }
+        let second = try await TestUpstream { request, responder in
+            try await responder.respond(body: "second \(request.connection)")
+        }
+        defer { Task { await second.shutdown() } }
+        try await TestGateway.with(upstreams: ["openai": first.baseURL, "anthropic": second.baseURL]) { gateway in
+            try await TestClient.with(port: gateway.port) { client in
+                var seen: [String] = []
+                for provider in ["openai", "anthropic", "openai", "anthropic", "anthropic", "openai"] {
+                    seen.append(try await client.request(.GET, TestGateway.path(provider, "/models")).text)
+                }
+                #expect(seen == ["first 0", "second 0", "first 0", "second 0", "second 0", "first 0"])
+            }
+            #expect(first.connectionCount == 1)
+            #expect(second.connectionCount == 1)
+        }
+    }
+
     @Test func pooledConnectionClosedWhileIdleIsNotUsed() async throws {
         let upstream = try await TestUpstream { request, responder in
             try await responder.respond(body: "on \(request.connection)")
