@@ -157,7 +157,10 @@ public enum StreamUsageOption {
         var from = 0
         while from + length <= bytes.count, let hit = memchr(base + from, first, bytes.count - length + 1 - from) {
             let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-            if memcmp(base + at, needle.utf8Start, length) == 0 { return true }
+            // The second byte first: a chat's text has an `s` in most words, and a call of `memcmp` for each.
+            if length < 2 || base[at + 1] == needle.utf8Start[1] {
+                if memcmp(base + at, needle.utf8Start, length) == 0 { return true }
+            }
             from = at + 1
         }
         return false
