@@ -318,3 +318,31 @@ struct RequestControlsTests {
         }
     }
 }
+
+struct RecordSpendTests {
+    /// A batch's records count against their own gateway's limits, the batch taking turns between gateways: the
+    /// lookup is kept for a run of one gateway, never carried over to another's record.
+    @Test func eachRecordCountsAgainstItsOwnGateway() {
+        let dollar = SpendLimits(rules: [
+            .init(id: "daily", limit: Money(picodollars: 1_000_000_000_000), window: 86_400)
+        ])
+        let directory = GatewayDirectory([
+            GatewayDirectory.Entry(account: "acme", gateway: "open"),
+            GatewayDirectory.Entry(account: "acme", gateway: "capped", policy: GatewayPolicy(spendLimits: dollar)),
+        ])
+        let controls = TrafficControls(now: { 1_800_000_000_000 })
+        func record(_ gateway: String) -> LogRecord {
+            LogRecord(
+                id: LogID(high: 1, low: 1), createdAt: 1_800_000_000_000, account: "acme",
+                gateway: gateway, provider: "openai", model: "gpt-5-mini", path: "/chat/completions",
+                method: "POST", statusCode: 200, success: true, stream: false, durationMicros: 1_000,
+                ttftMicros: nil, requestSize: 10, responseSize: 10)
+        }
+        // $0.60 each: the capped gateway's two records pass its dollar, the open gateway's are not counted there.
+        let records = ["open", "capped", "capped", "open", "open"].map(record)
+        controls.recordSpend(records, prices: Array(repeating: 600_000_000_000, count: 5), directory: directory)
+        let request = SpendLimits.Request(provider: "openai", model: "gpt-5-mini")
+        #expect(controls.spend.admit(dollar, account: "acme", gateway: "capped", request) != nil)
+        #expect(controls.spend.admit(dollar, account: "acme", gateway: "open", request) == nil)
+    }
+}

@@ -314,33 +314,3 @@ struct PendingChunk {
         }
     }
 }
-
-/// Values by key, in the order their keys first came, where the key looked up last is compared before any hashing:
-/// the fold's inputs come in bursts of one account, one hour and one series in one minute, and a hash of the key is
-/// most of what a dictionary lookup costs.
-struct LastHitList<Key: Hashable, Value> {
-    private(set) var keys: [Key] = []
-    private(set) var values: [Value] = []
-    private var positions: [Key: Int] = [:]
-    private var last = -1
-
-    var isEmpty: Bool { keys.isEmpty }
-
-    /// Calls `body` with the value of `key`, in place; `empty` is its value the first time.
-    @inline(__always)
-    mutating func withValue(_ key: Key, empty: @autoclosure () -> Value, _ body: (inout Value) -> Void) {
-        if last < 0 || keys[last] != key {
-            if let position = positions[key] {
-                last = position
-            } else {
-                last = keys.count
-                positions[key] = last
-                keys.append(key)
-                values.append(empty())
-            }
-        }
-        body(&values[last])
-    }
-}
-
-extension LastHitList: Sendable where Key: Sendable, Value: Sendable {}

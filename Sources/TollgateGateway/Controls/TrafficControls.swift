@@ -72,11 +72,19 @@ extension TrafficControls {
     /// `prices`: each record's price (picodollars, nil when unpriced); a cached or refused request costs nothing.
     public func recordSpend(_ records: [LogRecord], prices: [Int64?], directory: GatewayDirectory) {
         precondition(prices.count == records.count)
+        // The gateway of the record before, looked up once for a run of records of one gateway (the directory read
+        // as the batch began, as for its first record).
+        var last: (account: String, gateway: String, limits: SpendLimits?)?
         for i in records.indices {
-            guard !records[i].cached, records[i].refusal == nil, let cost = prices[i], cost > 0,
-                let limits = directory.lookup(account: records[i].account, gateway: records[i].gateway)?.policy
-                    .spendLimits
-            else { continue }
+            guard !records[i].cached, records[i].refusal == nil, let cost = prices[i], cost > 0 else { continue }
+            let limits: SpendLimits?
+            if let last, last.account == records[i].account, last.gateway == records[i].gateway {
+                limits = last.limits
+            } else {
+                limits = directory.lookup(account: records[i].account, gateway: records[i].gateway)?.policy.spendLimits
+                last = (records[i].account, records[i].gateway, limits)
+            }
+            guard let limits else { continue }
             let record = records[i]
             spend.record(
                 Money(picodollars: Int128(cost)), limits, account: record.account, gateway: record.gateway,

@@ -32,9 +32,9 @@ public final class GatewayMetrics: Sendable {
         handles.withLock { handles in
             for (record, price) in zip(records, prices) {
                 let key = SeriesKey(account: record.account, gateway: record.gateway, provider: record.provider)
-                handles.series[key, default: Series()].count(record, price: price, factory: factory)
+                handles.series.withValue(key, empty: Series()) { $0.count(record, price: price, factory: factory) }
                 guard !record.cached, record.refusal == nil else { continue }
-                handles.timers[record.provider, default: Timers()].time(record, factory: factory)
+                handles.timers.withValue(record.provider, empty: Timers()) { $0.time(record, factory: factory) }
             }
         }
     }
@@ -52,8 +52,8 @@ public final class GatewayMetrics: Sendable {
     private let handles = Mutex(Handles())
 
     private struct Handles {
-        var series: [SeriesKey: Series] = [:]
-        var timers: [String: Timers] = [:]
+        var series = LastHitList<SeriesKey, Series>()
+        var timers = LastHitList<String, Timers>()
     }
 
     private struct SeriesKey: Hashable {
