@@ -60,10 +60,12 @@ public struct Exchange: Sendable {
     /// False for a custom provider declared with `none`: no usage is read from its responses (the request is still
     /// logged and counted, unpriced).
     public var readsUsage = true
+}
 
-    /// Inlinable so that the proxy builds the value where it is returned: across modules the call built it in a
-    /// temporary and copied it out (every field retained, then released).
-    @inlinable
+extension Exchange {
+    /// Built by the memberwise initializer the compiler writes (the declaration above has none of its own): an
+    /// initializer that sets each field itself left a copy of the whole value at its end in the caller, every
+    /// field retained and released again. A refusal is set afterwards (`refusal`).
     public init(
         id: LogID, startedAt: Int64, account: String, gateway: String, provider: String, method: String,
         path: String, query: String?, requestHeaders: [(name: String, value: String)], requestBody: [UInt8],
@@ -74,36 +76,14 @@ public struct Exchange: Sendable {
         attempt: Int = 1, step: Int? = nil, cached: Bool = false, declaredAPI: Provider.API? = nil,
         readsUsage: Bool = true
     ) {
-        self.id = id
-        self.startedAt = startedAt
-        self.account = account
-        self.gateway = gateway
-        self.provider = provider
-        self.method = method
-        self.path = path
-        self.query = query
-        self.requestHeaders = requestHeaders
-        self.requestBody = requestBody
-        self.statusCode = statusCode
-        self.responseHeaders = responseHeaders
-        self.responseBody = responseBody
-        self.responseSize = responseSize
-        self.requestSize = requestSize
-        self.durationMicros = durationMicros
-        self.ttftMicros = ttftMicros
-        self.error = error
-        self.metadata = metadata
-        self.collectPayload = collectPayload
-        self.logged = logged
-        self.quotaReserved = quotaReserved
-        self.requestSummary = requestSummary
-        self.responseUsage = responseUsage
-        self.eventID = eventID
-        self.attempt = attempt
-        self.step = step
-        self.cached = cached
-        self.declaredAPI = declaredAPI
-        self.readsUsage = readsUsage
+        self.init(
+            id: id, startedAt: startedAt, account: account, gateway: gateway, provider: provider, method: method,
+            path: path, query: query, requestHeaders: requestHeaders, requestBody: requestBody, statusCode: statusCode,
+            responseHeaders: responseHeaders, responseBody: responseBody, responseSize: responseSize,
+            requestSize: requestSize, durationMicros: durationMicros, ttftMicros: ttftMicros, error: error,
+            metadata: metadata, collectPayload: collectPayload, logged: logged, quotaReserved: quotaReserved,
+            requestSummary: requestSummary, responseUsage: responseUsage, eventID: eventID, attempt: attempt,
+            step: step, cached: cached, refusal: nil, declaredAPI: declaredAPI, readsUsage: readsUsage)
     }
 }
 
