@@ -60,6 +60,15 @@ public struct LogRecord: Sendable, Equatable {
     /// The gateway refused the request before calling a provider (status 429): a usage record only, costing 0.
     public var refusal: GatewayRefusal?
 
+    /// The event id this log answers to: `eventID`, or its own id when it started its event.
+    public var effectiveEventID: String { eventID ?? id.description }
+}
+
+extension LogRecord {
+    /// A record with every field but `refusal` (set afterwards, as the gateway's refusals do). Built by the
+    /// memberwise initializer the compiler writes (the declaration above has none of its own): an initializer
+    /// that set each field itself left a copy of the whole record at its end, every text retained and released
+    /// again — once for every record made from an exchange or read back from a segment.
     public init(
         id: LogID, createdAt: Int64, account: String, gateway: String, provider: String, model: String?,
         path: String, method: String, statusCode: Int, success: Bool, stream: Bool,
@@ -68,42 +77,17 @@ public struct LogRecord: Sendable, Equatable {
         requestHeaders: [Header] = [], responseHeaders: [Header] = [],
         requestBody: [UInt8] = [], responseBody: [UInt8] = [], payloadStored: Bool = true,
         customCost: CustomCost? = nil, logged: Bool = true, eventID: String? = nil, attempt: Int = 1,
-        step: Int? = nil, cached: Bool = false, refusal: GatewayRefusal? = nil
+        step: Int? = nil, cached: Bool = false
     ) {
-        self.id = id
-        self.createdAt = createdAt
-        self.account = account
-        self.gateway = gateway
-        self.provider = provider
-        self.model = model
-        self.path = path
-        self.method = method
-        self.statusCode = statusCode
-        self.success = success
-        self.stream = stream
-        self.durationMicros = durationMicros
-        self.ttftMicros = ttftMicros
-        self.usage = usage
-        self.requestSize = requestSize
-        self.responseSize = responseSize
-        self.error = error
-        self.metadata = metadata
-        self.requestHeaders = requestHeaders
-        self.responseHeaders = responseHeaders
-        self.requestBody = requestBody
-        self.responseBody = responseBody
-        self.payloadStored = payloadStored
-        self.customCost = customCost
-        self.logged = logged
-        self.eventID = eventID
-        self.attempt = attempt
-        self.step = step
-        self.cached = cached
-        self.refusal = refusal
+        self.init(
+            id: id, createdAt: createdAt, account: account, gateway: gateway, provider: provider, model: model,
+            path: path, method: method, statusCode: statusCode, success: success, stream: stream,
+            durationMicros: durationMicros, ttftMicros: ttftMicros, usage: usage, requestSize: requestSize,
+            responseSize: responseSize, error: error, metadata: metadata, requestHeaders: requestHeaders,
+            responseHeaders: responseHeaders, requestBody: requestBody, responseBody: responseBody,
+            payloadStored: payloadStored, customCost: customCost, logged: logged, eventID: eventID, attempt: attempt,
+            step: step, cached: cached, refusal: nil)
     }
-
-    /// The event id this log answers to: `eventID`, or its own id when it started its event.
-    public var effectiveEventID: String { eventID ?? id.description }
 }
 
 /// A header as stored: lowercased name and value.

@@ -21,12 +21,13 @@ import TollgateModel
         func record(_ gateway: String, status: Int = 200, cached: Bool = false, refusal: GatewayRefusal? = nil)
             -> LogRecord
         {
-            LogRecord(
+            var record = LogRecord(
                 id: LogID(high: 1, low: 1), createdAt: 0, account: "acme", gateway: gateway, provider: "openai",
                 model: "m", path: "/v1/chat/completions", method: "POST", statusCode: status,
                 success: (200..<300).contains(status), stream: false, durationMicros: 1_000, ttftMicros: nil,
-                usage: Usage(tokensIn: 10, tokensOut: 2), requestSize: 1, responseSize: 1, cached: cached,
-                refusal: refusal)
+                usage: Usage(tokensIn: 10, tokensOut: 2), requestSize: 1, responseSize: 1, cached: cached)
+            record.refusal = refusal
+            return record
         }
         let batch = [
             record("a"), record("a"), record("b", status: 500), record("a", cached: true), record("b"),

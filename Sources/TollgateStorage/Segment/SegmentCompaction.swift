@@ -358,12 +358,14 @@ extension LogRecord {
     /// service tier, custom cost, cached, refusal), as a usage record (`logged == false`). Path, headers, bodies,
     /// metadata, error, sizes and the event, attempt and step go.
     public var usageRecord: LogRecord {
-        LogRecord(
+        var usage = LogRecord(
             id: id, createdAt: createdAt, account: account, gateway: gateway, provider: provider, model: model,
             path: "", method: method, statusCode: statusCode, success: success, stream: stream,
             durationMicros: durationMicros, ttftMicros: ttftMicros, usage: usage, requestSize: 0, responseSize: 0,
             error: nil, metadata: [], requestHeaders: [], responseHeaders: [], requestBody: [], responseBody: [],
-            payloadStored: false, customCost: customCost, logged: false, cached: cached, refusal: refusal)
+            payloadStored: false, customCost: customCost, logged: false, cached: cached)
+        usage.refusal = refusal
+        return usage
     }
 }
 
