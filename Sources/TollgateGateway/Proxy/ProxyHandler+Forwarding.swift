@@ -39,7 +39,7 @@ extension ProxyHandler: UpstreamDelegate {
             }
             resolved = ResolvedRoute(
                 uri: head.uri, route: route, entry: entry, target: target, upstreamPath: upstreamPath,
-                names: RouteNames(route), gateways: gateways, customProviders: customProviders)
+                names: route.names, gateways: gateways, customProviders: customProviders)
             lastRoute = resolved
         }
         let entry = resolved.entry
@@ -97,7 +97,7 @@ extension ProxyHandler: UpstreamDelegate {
             cacheLookup: cacheable != nil)
         let exchange = ProxyExchange(
             id: shared.nextLogID(), machine: machine,
-            names: names ?? RouteNames(route), target: target, requestHead: head,
+            names: names ?? route.names, target: target, requestHead: head,
             upstreamHead: upstreamHead, metadata: admitted.metadata, collectPayload: admitted.collectPayload,
             captureLimit: shared.configuration.maxCapturedBodyBytes,
             keepClientAlive: ProxyHeaders.isKeepAlive(head, connectionHeader: admitted.connectionHeader))

@@ -149,7 +149,7 @@ extension ProxyHandler {
             idempotent: false, http10Client: Self.isHTTP10(head.version), steps: steps)
         let exchange = ProxyExchange(
             id: shared.nextLogID(), machine: machine,
-            names: RouteNames(route), target: target, requestHead: head,
+            names: route.names, target: target, requestHead: head,
             upstreamHead: head, metadata: admitted.metadata, collectPayload: admitted.collectPayload,
             captureLimit: shared.configuration.maxCapturedBodyBytes)
         exchange.eventID = admitted.eventID

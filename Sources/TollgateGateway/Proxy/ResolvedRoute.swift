@@ -39,18 +39,11 @@ final class ResolvedRoute {
 }
 
 /// A route's account, gateway, provider, forwarded path and query as the strings an exchange keeps.
-struct RouteNames {
-    let account: String
-    let gateway: String
-    let provider: String
-    let path: String
-    let query: String?
+typealias RouteNames = (account: String, gateway: String, provider: String, path: String, query: String?)
 
-    init(_ route: ProxyRoute) {
-        account = String(route.account)
-        gateway = String(route.gateway)
-        provider = String(route.provider)
-        path = String(route.path)
-        query = route.query.map(String.init)
+extension ProxyRoute {
+    /// The parts as the strings an exchange keeps.
+    var names: RouteNames {
+        (String(account), String(gateway), String(provider), String(path), query.map(String.init))
     }
 }
