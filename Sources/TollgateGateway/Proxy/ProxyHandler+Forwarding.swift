@@ -144,19 +144,11 @@ extension ProxyHandler: UpstreamDelegate {
 
     /// The gateway a request names, when it exists and the request may use it; otherwise the request is answered.
     func authorizedGateway(_ head: HTTPRequestHead, account: Substring, gateway: Substring) -> GatewayDirectory.Entry? {
-        guard let entry = gatewayEntry(head, account: account, gateway: gateway), authorizes(head, entry) else {
-            return nil
-        }
-        return entry
-    }
-
-    /// The gateway's directory entry; nil (the request refused) when there is none.
-    func gatewayEntry(_ head: HTTPRequestHead, account: Substring, gateway: Substring) -> GatewayDirectory.Entry? {
         guard let entry = shared.directory.lookup(account: account, gateway: gateway) else {
             reject(head, .notFound, "gateway_not_found", "unknown account or gateway", close: false)
             return nil
         }
-        return entry
+        return authorizes(head, entry) ? entry : nil
     }
 
     /// Whether the request may use the gateway: any request when it does not ask for authentication, else one
