@@ -103,6 +103,33 @@ struct ProxyConnectionTests {
         }
     }
 
+    /// A pooled connection idle past `idleConnectionTimeout` is closed by the pool's sweep (its endpoint forgotten);
+    /// the next request opens a new one.
+    @Test func idleConnectionsPastTheirTimeoutAreClosed() async throws {
+        let upstream = try await TestUpstream { request, responder in
+            try await responder.respond(body: "on \(request.connection)")
+        }
+        defer { Task { await upstream.shutdown() } }
+        try await TestGateway.with(
+            upstreams: ["openai": upstream.baseURL], configure: { $0.idleConnectionTimeout = .milliseconds(50) }
+        ) { gateway in
+            try await TestClient.with(port: gateway.port) { client in
+                let first = try await client.request(.GET, TestGateway.path("openai", "/models"))
+                #expect(first.text == "on 0")
+                // Bounded waits, not timing assumptions: for the connection to be pooled, then swept.
+                for _ in 0..<100 where await gateway.proxy.idleConnectionCount() == 0 {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                for _ in 0..<500 where await gateway.proxy.idleConnectionCount() > 0 {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                #expect(await gateway.proxy.idleConnectionCount() == 0)
+                let second = try await client.request(.GET, TestGateway.path("openai", "/models"))
+                #expect(second.text == "on 1")
+            }
+        }
+    }
+
     @Test func pooledConnectionClosedWhileIdleIsNotUsed() async throws {
         let upstream = try await TestUpstream { request, responder in
             try await responder.respond(body: "on \(request.connection)")

@@ -31,4 +31,20 @@ import TollgateModel
         #expect(list.keys == [1, 2])
         #expect(list.values == [[10, 1, 3], [2]])
     }
+
+    /// Keys dropped by `updateAll` are gone; those kept are found again at their new places.
+    @Test func updateAllDropsKeysAndTheRestAreFoundAgain() {
+        var list = LastHitList<String, Int>()
+        for (key, amount) in [("a", 1), ("b", 2), ("c", 3), ("d", 4)] { list.withValue(key, empty: 0) { $0 += amount } }
+        list.updateAll { value in
+            value *= 10
+            return value != 20
+        }
+        #expect(list.keys == ["a", "c", "d"])
+        #expect(list.values == [10, 30, 40])
+        list.withValue("d", empty: 0) { $0 += 1 }
+        list.withValue("b", empty: 100) { $0 += 1 }
+        #expect(list.keys == ["a", "c", "d", "b"])
+        #expect(list.values == [10, 30, 41, 101])
+    }
 }

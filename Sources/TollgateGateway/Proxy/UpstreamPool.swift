@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import TollgateModel
 
 /// Keep-alive connections to upstreams for one event loop. Used only on that loop, by the client connections
 /// that loop serves, so no exchange ever hops loops and nothing here needs a lock.
@@ -9,7 +10,10 @@ import NIOSSL
 final class UpstreamPool {
     let eventLoop: any EventLoop
     private unowned let context: ProxyContext
-    @exclusivity(unchecked) private var idle = IdleLists()
+    /// Idle connections by endpoint. A gateway mostly forwards to one upstream, whose connections are then taken and
+    /// given back without hashing its endpoint (`LastHitList`: the three dictionary lookups a request made, each
+    /// hashing the host's string, cost about 1,900 instructions).
+    @exclusivity(unchecked) private var idle = LastHitList<UpstreamTarget.Endpoint, [UpstreamConnection]>()
     @exclusivity(unchecked) private var sweep: Scheduled<Void>?
     @exclusivity(unchecked) private var closed = false
 
@@ -18,11 +22,11 @@ final class UpstreamPool {
         self.context = context
     }
 
-    var idleCount: Int { idle.lists.reduce(0) { $0 + $1.list.count } }
+    var idleCount: Int { idle.values.reduce(0) { $0 + $1.count } }
 
     /// The most recently used idle connection to `endpoint` that is still open, if any.
     func checkout(_ endpoint: UpstreamTarget.Endpoint) -> UpstreamConnection? {
-        while let connection = idle.withList(endpoint, { $0.popLast() }) {
+        while let connection = idle.withValue(endpoint, empty: [], { $0.popLast() }) {
             connection.pool = nil
             if connection.isActive { return connection }
             connection.close()
@@ -37,7 +41,7 @@ final class UpstreamPool {
         connection.resumeReads()
         let limit = context.configuration.maxIdleConnectionsPerUpstream
         guard !closed && !context.isShuttingDown && limit > 0 else { return connection.close() }
-        let pooled = idle.withList(connection.endpoint) { list in
+        let pooled = idle.withValue(connection.endpoint, empty: []) { list in
             guard list.count < limit else { return false }
             list.append(connection)
             return true
@@ -51,7 +55,7 @@ final class UpstreamPool {
     /// Forgets a connection that closed while idle.
     func remove(_ connection: UpstreamConnection) {
         connection.pool = nil
-        idle.withList(connection.endpoint) { list in
+        idle.withValue(connection.endpoint, empty: []) { list in
             if let index = list.firstIndex(where: { $0 === connection }) { list.remove(at: index) }
         }
     }
@@ -91,8 +95,8 @@ final class UpstreamPool {
         closed = true
         sweep?.cancel()
         sweep = nil
-        let all = idle.lists.flatMap(\.list)
-        idle = IdleLists()
+        let all = idle.values.flatMap { $0 }
+        idle = LastHitList()
         for connection in all {
             connection.pool = nil
             connection.close()
@@ -106,52 +110,20 @@ final class UpstreamPool {
             sweep = nil
             let cutoff = context.clock.now() - timeout
             var stale: [UpstreamConnection] = []
-            idle.filter { connection in
-                if connection.idleSince > cutoff { return true }
-                stale.append(connection)
-                return false
+            // An endpoint left without idle connections is forgotten.
+            idle.updateAll { list in
+                list.removeAll { connection in
+                    guard connection.idleSince <= cutoff else { return false }
+                    stale.append(connection)
+                    return true
+                }
+                return !list.isEmpty
             }
             for connection in stale {
                 connection.pool = nil
                 connection.close()
             }
             if !idle.isEmpty { scheduleSweep() }
-        }
-    }
-}
-
-/// A pool's idle connections by endpoint, the endpoint used last held apart from the others: a gateway mostly
-/// forwards to one upstream, whose connections are then taken and given back without hashing its endpoint (the
-/// three dictionary lookups a request made, each hashing the host's string, cost about 1,900 instructions).
-private struct IdleLists {
-    private var front: (endpoint: UpstreamTarget.Endpoint, list: [UpstreamConnection])?
-    private var others: [UpstreamTarget.Endpoint: [UpstreamConnection]] = [:]
-
-    /// Calls `body` with the list of `endpoint`, changed in place; the endpoint is brought to the front.
-    mutating func withList<T>(_ endpoint: UpstreamTarget.Endpoint, _ body: (inout [UpstreamConnection]) -> T) -> T {
-        if front?.endpoint != endpoint {
-            if let old = front, !old.list.isEmpty { others[old.endpoint] = old.list }
-            front = (endpoint, others.removeValue(forKey: endpoint) ?? [])
-        }
-        return body(&front!.list)
-    }
-
-    /// Every endpoint's list (none empty but perhaps the front one's).
-    var lists: [(endpoint: UpstreamTarget.Endpoint, list: [UpstreamConnection])] {
-        (front.map { [$0] } ?? []) + others.map { ($0.key, $0.value) }
-    }
-
-    var isEmpty: Bool { (front?.list.isEmpty ?? true) && others.isEmpty }
-
-    /// Keeps the connections `keep` returns true for; an endpoint left without any is forgotten.
-    mutating func filter(_ keep: (UpstreamConnection) -> Bool) {
-        if let old = front {
-            let kept = old.list.filter(keep)
-            front = kept.isEmpty ? nil : (old.endpoint, kept)
-        }
-        for (endpoint, list) in others {
-            let kept = list.filter(keep)
-            others[endpoint] = kept.isEmpty ? nil : kept
         }
     }
 }

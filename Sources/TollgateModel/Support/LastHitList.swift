@@ -33,6 +33,24 @@ public struct LastHitList<Key: Hashable, Value> {
         }
         return try body(&storedValues[last])
     }
+
+    /// Changes every value with `body`, keeping the keys whose value it returns true for (in their order).
+    @inlinable
+    public mutating func updateAll(keepingWhere body: (inout Value) -> Bool) {
+        var keys: [Key] = []
+        var values: [Value] = []
+        for index in storedKeys.indices {
+            var value = storedValues[index]
+            if body(&value) {
+                keys.append(storedKeys[index])
+                values.append(value)
+            }
+        }
+        storedKeys = keys
+        storedValues = values
+        positions = Dictionary(uniqueKeysWithValues: zip(keys, keys.indices))
+        last = -1
+    }
 }
 
 extension LastHitList: Sendable where Key: Sendable, Value: Sendable {}
