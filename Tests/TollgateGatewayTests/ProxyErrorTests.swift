@@ -9,7 +9,6 @@ import TollgateModel
 
 @Suite("Proxy errors")
 struct ProxyErrorTests {
-    /// A port nothing listens on: bound, read back, closed.
     /// A loopback port that refuses connections for as long as the returned holder lives: bound but not listening,
     /// so no other test (they run in parallel) can start listening on it meanwhile.
     static func closedPort() async throws -> RefusingPort {
@@ -96,6 +95,42 @@ struct ProxyErrorTests {
             let exchange = try #require(await gateway.sink.wait(for: 1).first)
             #expect(exchange.statusCode == 413)
             #expect(exchange.error != nil)
+            #expect(upstream.requests.isEmpty)
+        }
+    }
+
+    @Test func aRefusedUploadIsReadAndDroppedAfterTheAnswerInsteadOfReset() async throws {
+        let upstream = try await TestUpstream { _, responder in try await responder.respond(body: "x") }
+        defer { Task { await upstream.shutdown() } }
+        try await TestGateway.with(upstreams: ["openai": upstream.baseURL], configure: { $0.maxRequestBodyBytes = 100 })
+        {
+            gateway in
+            // Raw bytes over a socket that sees the gateway's half-close as the end of input and stays open to write.
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelOption(.allowRemoteHalfClosure, value: true)
+                .connect(host: "127.0.0.1", port: gateway.port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
+                }
+            let chunk = "3c\r\n" + String(repeating: "y", count: 60) + "\r\n"
+            try await channel.executeThenClose { inbound, outbound in
+                let path = TestGateway.path("openai", "/chat/completions")
+                try await outbound.write(
+                    ByteBuffer(
+                        string: "POST \(path) HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n" + chunk + chunk
+                    ))
+                var answer = ""
+                for try await bytes in inbound { answer += String(buffer: bytes) }
+                #expect(answer.hasPrefix("HTTP/1.1 413"))
+                #expect(answer.contains("request_too_large"))
+                // The rest of the upload, sent after the answer: read and dropped. A gateway that closed with this
+                // input unread would reset the connection, and a reset can destroy an answer still in flight.
+                try await outbound.write(ByteBuffer(string: chunk))
+                try await Task.sleep(for: .milliseconds(100))
+                #expect(channel.channel.isActive)
+                try await outbound.write(ByteBuffer(string: chunk))
+            }
             #expect(upstream.requests.isEmpty)
         }
     }

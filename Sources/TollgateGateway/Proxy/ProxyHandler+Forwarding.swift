@@ -943,6 +943,8 @@ extension ProxyHandler: UpstreamDelegate {
     func endResponse(_ exchange: ProxyExchange, error: String?) {
         guard let context else { return }
         let keepAlive = exchange.keepClientAlive && !connection.quiescing
+        // A client still sending its body (a refused upload) has unread input: a plain close could reset the response.
+        let linger = !keepAlive && !exchange.machine.requestEnded
         let promise = context.eventLoop.makePromise(of: Void.self)
         writeResponse(.end(nil), promise: promise, context: context)
         flushClient(context)
@@ -951,7 +953,11 @@ extension ProxyHandler: UpstreamDelegate {
             var failure = error
             if failure == nil, case .failure = result { failure = ProxyError.clientDisconnected.message }
             sink.submit(exchange.makeExchange(error: failure, now: shared.clock.now()))
-            if !keepAlive { self.context?.close(promise: nil) }
+            if linger, case .success = result {
+                closeLingering()
+            } else if !keepAlive {
+                self.context?.close(promise: nil)
+            }
         }
         if case .releaseHeld(let closeOutput) = connection.responseEnded(keepAlive: keepAlive, now: shared.clock.now())
         {
@@ -968,13 +974,16 @@ extension ProxyHandler: UpstreamDelegate {
         let promise = context.eventLoop.makePromise(of: Void.self)
         writeResponse(.end(nil), promise: promise, context: context)
         flushClient(context)
-        promise.futureResult.assumeIsolated().whenComplete { [self] _ in
-            guard let context = self.context else { return }
-            context.close(mode: .output, promise: nil)
-            resumeReadsIfPossible()
-            context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(1)) { [self] in
-                self.context?.close(promise: nil)
-            }
+        promise.futureResult.assumeIsolated().whenComplete { [self] _ in closeLingering() }
+    }
+
+    /// Closes the output now and the connection after a second, reading and dropping what the client still sends.
+    func closeLingering() {
+        guard let context else { return }
+        context.close(mode: .output, promise: nil)
+        resumeReadsIfPossible()
+        context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(1)) { [self] in
+            self.context?.close(promise: nil)
         }
     }
 }
