@@ -169,6 +169,48 @@ struct SegmentFormatTests {
         #expect(ColumnBuilder(segment: 5).encodedSize == ColumnBuilder(segment: 5).encode().count)
     }
 
+    /// The writer's columns hold rows' values in a stage and encode them a column at a time every 64 rows; whatever
+    /// the number of rows, and wherever a reader looks in between, the columns are the rows appended: the same as a
+    /// block built row by row, with nil, negative and extreme values, flags, and a prefix cut inside the stage.
+    @Test(arguments: [1, 63, 64, 65, 200])
+    func stagedColumnsAreTheRowsAppended(rows: Int) throws {
+        var factory = RecordFactory(seed: UInt64(rows))
+        var builder = ColumnBuilder(segment: 6)
+        var appended: [(LogRecord, RecordLocation)] = []
+        var copies: [ColumnBuilder] = []
+        for row in 0..<rows {
+            var record = factory.record()
+            if row % 3 == 0 { record.model = nil }
+            if row % 5 == 0 { record.ttftMicros = nil }
+            if row % 7 == 0 { record.usage.tokensIn = .min }
+            if row % 11 == 0 { record.durationMicros = -1 }
+            if row % 2 == 0 { record.step = .max }
+            record.logged = row % 4 != 0
+            record.cached = row % 9 == 0
+            let location = RecordLocation(segment: 6, offset: UInt64(16 + row * 100), length: 100)
+            builder.append(record, at: location)
+            appended.append((record, location))
+            if row == rows / 2 { copies.append(builder) }
+        }
+        func rowsBlock(_ count: Int) -> ColumnBlock {
+            var block = ColumnBlock(segment: 6)
+            for (record, location) in appended.prefix(count) { block.append(record, at: location) }
+            return block
+        }
+        let block = rowsBlock(rows)
+        #expect(try builder.block() == block)
+        #expect(builder.encodedSize == builder.encode().count)
+        #expect(builder.rowsSet(.logged) == block.flags(.logged).filter { $0 }.count)
+        #expect(builder.count == rows)
+        var flushed = builder
+        flushed.flush()
+        #expect(flushed.encode() == builder.encode())
+        // A copy taken halfway is unchanged by the rows appended after it.
+        let half = try #require(copies.first)
+        #expect(try half.block() == rowsBlock(rows / 2 + 1))
+        #expect(try builder.prefix(rows / 2 + 1).block() == rowsBlock(rows / 2 + 1))
+    }
+
     @Test func columnBlockRoundTripAndUnknownColumns() throws {
         var factory = RecordFactory(seed: 3)
         var block = ColumnBlock(segment: 9)

@@ -137,6 +137,7 @@ enum SegmentCompaction {
                     (key, RecordLocation(segment: segment, offset: offset, length: UInt32(frame.count))))
             }
         }
+        columns.flush()
         return try finish(
             segment: segment, size: size, reader: reader, archive: archive, purged: archivedPurged, out: &out,
             columns: columns, compressor: columnsCompressor, result: result)
@@ -346,6 +347,7 @@ extension SegmentCompaction {
             }
             try emit(blockAt: frameOffset, frame: frame, records: records)
         }
+        columns.flush()
         return try finish(
             segment: segment, size: size, reader: reader, archive: archive, purged: archivedPurged, out: &out,
             columns: columns, compressor: columnsCompressor, result: result)

@@ -6,6 +6,7 @@ extension SegmentWriter {
     /// (now sealed) file open until `startSegment` replaces it.
     func sealActive() throws {
         try flush()
+        activeColumns.flush()
         let columns = activeColumns
         let footer = try Self.writeSealFrames(columns: columns, at: writtenBytes, compressor: columnsCompressor) {
             try writeActive($0, at: writtenBytes)

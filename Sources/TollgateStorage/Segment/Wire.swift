@@ -16,6 +16,17 @@ struct WireWriter {
     @inline(__always)
     mutating func zigzag(_ value: Int64) { Varint.append(Varint.zigzag(value), to: &bytes) }
 
+    /// Varints of `value(i)` for each i in 0..<count that `included` takes: written into scratch memory, then
+    /// appended at once.
+    @inline(__always)
+    mutating func varints(_ count: Int, where included: (Int) -> Bool = { _ in true }, _ value: (Int) -> UInt64) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count &* Varint.maxBytes) { scratch in
+            var at = 0
+            for i in 0..<count where included(i) { at &+= Varint.write(value(i), to: scratch.baseAddress! + at) }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[0..<at]))
+        }
+    }
+
     /// An optional signed integer in one varint: 0 for nil, else its zigzag form plus one.
     mutating func optionalZigzag(_ value: Int64?) {
         guard let value else { return varint(0) }
