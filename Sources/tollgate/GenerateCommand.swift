@@ -36,8 +36,8 @@ struct GenerateCommand: ParsableCommand {
         where try store.catalog.gateway(account: account, id: gateway) == nil {
             _ = try store.catalog.createGateway(account: account, id: gateway, collectLogs: true)
         }
-        // The records are made on a thread of their own while this one stores them (the two cores share the work);
-        // one producer in order, so a seed still gives the same records in the same order.
+        // The records are made and priced on a thread of their own while this one stores them (the two cores share
+        // the work); one producer in order, so a seed still gives the same records in the same order.
         let batches = RecordBatches(capacity: 4)
         let (seed, records, account, payloads) = (
             seed, records, account, noPayload ? SyntheticTraffic.Payloads.none : .small
@@ -51,7 +51,7 @@ struct GenerateCommand: ParsableCommand {
                 batch.reserveCapacity(count)
                 for _ in 0..<count { batch.append(traffic.next(account: account)) }
                 made += count
-                batches.put(batch)
+                batches.put((batch, batch.map { store.price(of: $0) }))
             }
         }
         producer.start()
@@ -60,9 +60,9 @@ struct GenerateCommand: ParsableCommand {
         var sinceCommit = 0
         var rawBodies: Int64 = 0
         while written < records {
-            let batch = batches.take()
+            let (batch, prices) = batches.take()
             for record in batch { rawBodies += record.requestSize + record.responseSize }
-            try store.append(batch)
+            try store.append(batch, prices: prices)
             written += batch.count
             sinceCommit += batch.count
             if sinceCommit >= 50_000 {
@@ -82,23 +82,25 @@ struct GenerateCommand: ParsableCommand {
     }
 }
 
-/// A bounded hand-over of record batches from the thread that makes them to the one that stores them.
+/// A bounded hand-over of record batches, with their prices, from the thread that makes them to the one that
+/// stores them.
 private final class RecordBatches: Sendable {
-    private let queue = Mutex<[[LogRecord]]>([])
+    typealias Batch = (records: [LogRecord], prices: [Int64?])
+    private let queue = Mutex<[Batch]>([])
     private let free: DispatchSemaphore
     private let ready = DispatchSemaphore(value: 0)
 
     init(capacity: Int) { free = DispatchSemaphore(value: capacity) }
 
     /// Waits for room, then hands `batch` over.
-    func put(_ batch: [LogRecord]) {
+    func put(_ batch: Batch) {
         free.wait()
         queue.withLock { $0.append(batch) }
         ready.signal()
     }
 
     /// Waits for the next batch.
-    func take() -> [LogRecord] {
+    func take() -> Batch {
         ready.wait()
         let batch = queue.withLock { $0.removeFirst() }
         free.signal()
