@@ -92,6 +92,39 @@ struct ActiveSegmentLogsTests {
 
     /// At a seal the active logs' costs go to the sealed rows with the same record offset; usage records (rows with
     /// no log) get none. Matched in one walk when offsets rise, through a table when they do not: the same answer.
+    /// A commit's logs added a run at a time, column by column, are what adding them one by one gives: the same
+    /// columns, id order and costs, and a log whose id is here already or earlier in the run is skipped.
+    @Test func logsAddedTogetherAreLogsAddedOneByOne() {
+        var factory = RecordFactory(seed: 8)
+        var batch: [Catalog.ActiveLog] = []
+        for i in 0..<150 {
+            var record = factory.record()
+            if i % 3 == 0 { record.model = nil }
+            if i % 4 == 0 { record.usage = Usage() }
+            if i % 5 == 0 { record.durationMicros = 1 << 40 }
+            if i == 40 || i == 90 { record.id = batch[10].record.id }  // appended twice: one log, the first
+            batch.append(
+                Catalog.ActiveLog(
+                    record, location: RecordLocation(segment: 2, offset: UInt64(16 + i * 64), length: 60),
+                    price: i % 6 == 0 ? nil : Int64(i) * 1_000))
+        }
+        var one = ActiveSegmentLogs(segment: 2)
+        var added = 0
+        for log in batch
+        where one.append(log.record, at: log.location, cost: log.charges.cost, saved: log.charges.saved) {
+            added += 1
+        }
+        var together = ActiveSegmentLogs(segment: 2)
+        let first = batch.withUnsafeBufferPointer { together.append($0, rows: Array(0..<60)) }
+        let second = batch.withUnsafeBufferPointer { together.append($0, rows: Array(60..<150)) }
+        #expect(added == 148)
+        #expect(first + second == added)
+        #expect(together.block == one.block)
+        #expect(together.idOrder == one.idOrder)
+        #expect(together.costs == one.costs)
+        #expect(together.count == one.count)
+    }
+
     @Test func costsGoToTheSealedRowsWithTheSameOffset() {
         var factory = RecordFactory(seed: 5)
         func logs(_ offsets: [UInt64]) -> ActiveSegmentLogs {

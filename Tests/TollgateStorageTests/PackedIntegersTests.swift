@@ -23,6 +23,26 @@ struct PackedIntegersTests {
         #expect(packed.count == values.count)
     }
 
+    /// Values appended together read back as when appended one by one, whichever of them needs a wider width,
+    /// and after values appended before them at a narrower one.
+    @Test func valuesAppendedTogetherReadBackAsOneByOne() {
+        let batches: [[Int64]] = [[1, -2, 3], [], [127, 300, -5], [1 << 20, 7], [.min, 0, .max], [4]]
+        var together = PackedIntegers()
+        var one = PackedIntegers()
+        for batch in batches {
+            batch.withUnsafeBufferPointer { together.append(contentsOf: $0) }
+            for value in batch { one.append(value) }
+            #expect(together == one)
+            #expect(together.width == one.width)
+        }
+        #expect((0..<together.count).map { together[$0] } == batches.flatMap { $0 })
+        var column = IntegerColumn()
+        column.append(contentsOf: [1, nil, -300])
+        column.append(contentsOf: Array(repeating: nil, count: 70) + [5])
+        #expect(column.count == 74)
+        #expect(Array(column) == [1, nil, -300] + Array(repeating: nil, count: 70) + [5])
+    }
+
     @Test func smallValuesTakeOneByteAndEqualityIgnoresWidth() {
         var narrow = PackedIntegers()
         var wide = PackedIntegers()

@@ -33,6 +33,31 @@ struct ActiveSegmentLogs: Sendable {
         return true
     }
 
+    /// Adds logs `rows` of `logs` (each stored in this segment), in that order, and returns how many were added: a
+    /// log whose id is here already, or earlier among them, is skipped (a record appended twice is one log, the
+    /// first appended). Their fields go into the columns a column at a time, which costs each value a place in one
+    /// loop instead of a call and a growing array's checks per row and column.
+    mutating func append(_ logs: UnsafeBufferPointer<Catalog.ActiveLog>, rows: [Int]) -> Int {
+        var added: [Int] = []
+        added.reserveCapacity(rows.count)
+        for i in rows {
+            let id = logs[i].record.id
+            let position = firstPosition(above: id)
+            if position > 0, block.ids[Int(idOrder[position - 1])] == id { continue }
+            idOrder.insert(Int32(block.ids.count), at: position)
+            // The id first: the next log's place in id order is found among them.
+            block.ids.append(id)
+            added.append(i)
+        }
+        block.appendFields(of: logs, rows: added)
+        for i in added {
+            let charged = logs[i].charges
+            costs.cost.append(charged.cost)
+            costs.saved.append(charged.saved)
+        }
+        return added.count
+    }
+
     /// Whether a log with this id is here.
     func contains(_ id: LogID) -> Bool {
         let position = firstPosition(above: id)
@@ -99,5 +124,29 @@ struct ActiveSegmentLogs: Sendable {
         // Nearly always at the end: a new log's id is among the newest.
         if let last = idOrder.last, block.ids[Int(last)] < id { return idOrder.count }
         return idOrder.firstPosition(of: block.ids) { id < $0 }
+    }
+}
+
+extension ColumnBlock {
+    /// Adds to every column but the ids (appended already) the fields of logs `rows` of `logs`, a column at a time.
+    /// (No `reserveCapacity` here: it grows an array to exactly what is asked, so a commit of a few logs would copy
+    /// every column.)
+    fileprivate mutating func appendFields(of logs: UnsafeBufferPointer<Catalog.ActiveLog>, rows: [Int]) {
+        for i in rows {
+            offsets.append(logs[i].location.offset)
+            lengths.append(logs[i].location.length)
+            createdAt.append(logs[i].record.createdAt)
+        }
+        for (slot, field) in RecordField.stringColumns.enumerated() {
+            for i in rows { strings[slot].append(field.string(of: logs[i].record)) }
+        }
+        var values = [Int64?](repeating: nil, count: rows.count)
+        for (slot, field) in RecordField.integerColumns.enumerated() {
+            for (k, i) in rows.enumerated() { values[k] = field.integer(of: logs[i].record) }
+            integers[slot].append(contentsOf: values)
+        }
+        for (slot, field) in RecordField.flagColumns.enumerated() {
+            for i in rows { flags[slot].append(field.flag(of: logs[i].record)) }
+        }
     }
 }

@@ -172,13 +172,18 @@ extension Catalog {
         var added = 0
         sealedLogs.withActive { active in
             // Each log read in place: a copy of it would retain and release every text of its record.
-            for i in logs.indices where fresh[i] {
-                let seq = logs[i].location.segment
-                let charged = logs[i].charges
-                if active[seq, default: ActiveSegmentLogs(segment: seq)].append(
-                    logs[i].record, at: logs[i].location, cost: charged.cost, saved: charged.saved)
-                {
-                    added += 1
+            logs.withUnsafeBufferPointer { logs in
+                var start = 0
+                while start < logs.count {
+                    // A run of logs of one segment, added together.
+                    let seq = logs[start].location.segment
+                    var end = start + 1
+                    while end < logs.count && logs[end].location.segment == seq { end += 1 }
+                    let rows = (start..<end).filter { fresh[$0] }
+                    if !rows.isEmpty {
+                        added += active[seq, default: ActiveSegmentLogs(segment: seq)].append(logs, rows: rows)
+                    }
+                    start = end
                 }
             }
         }

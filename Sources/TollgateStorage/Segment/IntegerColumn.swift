@@ -33,6 +33,21 @@ public struct IntegerColumn: Sendable, Equatable, RandomAccessCollection {
         nulls[word] |= 1 << UInt64(row & 63)
     }
 
+    /// Appends rows' values: their widest decides the bytes per value once.
+    mutating func append(contentsOf rows: [Int64?]) {
+        let first = values.count
+        withUnsafeTemporaryAllocation(of: Int64.self, capacity: rows.count) { plain in
+            for (k, value) in rows.enumerated() { plain[k] = value ?? 0 }
+            values.append(contentsOf: UnsafeBufferPointer(plain))
+        }
+        for (k, value) in rows.enumerated() where value == nil {
+            let row = first + k
+            let word = row >> 6
+            if nulls.count <= word { nulls.append(contentsOf: repeatElement(0, count: word - nulls.count + 1)) }
+            nulls[word] |= 1 << UInt64(row & 63)
+        }
+    }
+
     /// Equal when every row is (the value under a null does not count).
     public static func == (a: IntegerColumn, b: IntegerColumn) -> Bool {
         a.count == b.count && a.indices.allSatisfy { a[$0] == b[$0] }
