@@ -137,22 +137,26 @@ extension Catalog {
         var fresh = [Bool](repeating: true, count: logs.count)
         var months: [MonthKey: Int64] = [:]
         var through: [UInt32: UInt64] = [:]
+        // Runs of logs of one segment (a batch spans two at most, around a rotation).
+        var runs: [(segment: UInt32, logs: Range<Int>)] = []
+        for i in logs.indices {
+            let seq = logs[i].location.segment
+            if let last = runs.last, last.segment == seq {
+                runs[runs.count - 1].logs = last.logs.lowerBound..<(i + 1)
+            } else {
+                runs.append((seq, i..<(i + 1)))
+            }
+        }
         sealedLogs.withActive { active in
-            var start = 0
-            while start < logs.count {
-                // A run of logs of one segment (a batch spans two at most, around a rotation).
-                let seq = logs[start].location.segment
-                var end = start + 1
-                while end < logs.count && logs[end].location.segment == seq { end += 1 }
-                var batch = Set<LogID>(minimumCapacity: end - start)
+            for (seq, run) in runs {
+                var batch = Set<LogID>(minimumCapacity: run.count)
                 active[seq]?.withIDs { held in
-                    for i in start..<end where held(logs[i].record.id) { fresh[i] = false }
+                    for i in run where held(logs[i].record.id) { fresh[i] = false }
                 }
-                for i in start..<end where fresh[i] {
+                for i in run where fresh[i] {
                     if !batch.insert(logs[i].record.id).inserted { fresh[i] = false }
                 }
-                through[seq] = max(through[seq] ?? 0, logs[end - 1].location.offset)
-                start = end
+                through[seq] = max(through[seq] ?? 0, logs[run.upperBound - 1].location.offset)
             }
         }
         for i in logs.indices where fresh[i] {
@@ -173,17 +177,10 @@ extension Catalog {
         sealedLogs.withActive { active in
             // Each log read in place: a copy of it would retain and release every text of its record.
             logs.withUnsafeBufferPointer { logs in
-                var start = 0
-                while start < logs.count {
-                    // A run of logs of one segment, added together.
-                    let seq = logs[start].location.segment
-                    var end = start + 1
-                    while end < logs.count && logs[end].location.segment == seq { end += 1 }
-                    let rows = (start..<end).filter { fresh[$0] }
-                    if !rows.isEmpty {
-                        added += active[seq, default: ActiveSegmentLogs(segment: seq)].append(logs, rows: rows)
-                    }
-                    start = end
+                for (seq, run) in runs {
+                    let rows = run.filter { fresh[$0] }
+                    guard !rows.isEmpty else { continue }
+                    added += active[seq, default: ActiveSegmentLogs(segment: seq)].append(logs, rows: rows)
                 }
             }
         }
