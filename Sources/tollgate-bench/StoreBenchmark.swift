@@ -100,6 +100,7 @@ struct StoreBenchmark: ParsableCommand {
                     "raw payload: %.1f MB (bodies + headers); segments + dictionaries: %.1f MB; ratio %.2f× (stored/raw = %.3f)",
                 Double(rawBytes) / 1e6, Double(stored) / 1e6, Double(rawBytes) / Double(stored),
                 Double(stored) / Double(rawBytes)))
+        print(try storedParts(directory, records: records, rawBytes: rawBytes))
         print(String(format: "catalog (log index): %.1f MB", Double(catalogBytes) / 1e6))
         print(
             String(
@@ -146,6 +147,20 @@ struct StoreBenchmark: ParsableCommand {
                 "zstd alone (the same records' encodings in blocks of %d bytes, level %d, the store's dictionary): "
                 + "%.0f records per CPU-second, %.0f MB/s, stored/encoded = %.3f",
             blockBytes, level, Double(records.count) / cpu, Double(raw) / cpu / 1e6, Double(stored) / Double(raw))
+    }
+
+    /// The segments' bytes by part (`SegmentReader.parts(of:)`), per record and as a share of the raw payload.
+    private func storedParts(_ directory: String, records: Int, rawBytes: Int) throws -> String {
+        let reader = SegmentReader(directory: directory)
+        let total = try reader.segments().reduce(SegmentParts()) { $0 + (try reader.parts(of: $1)) }
+        func part(_ name: String, _ bytes: UInt64) -> String {
+            String(format: "%.1f (%.3f) ", Double(bytes) / Double(records), Double(bytes) / Double(rawBytes)) + name
+        }
+        return "segments by part, bytes a record (share of raw): "
+            + [
+                part("record blocks", total.records), part("columns", total.columns), part("id index", total.index),
+                part("file headers and footers", total.framing),
+            ].joined(separator: ", ")
     }
 
     /// Reads up to 2,000 records of the sealed segments one by one, in random order, through a fresh reader (each

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TollgateModel
 
@@ -101,6 +102,14 @@ struct SegmentStoreTests {
         }
         #expect(try reader.index(of: 1).count == 150)
         #expect(try reader.verify(segment: 1) == 150)
+        // Its bytes by part add up to the file, the index being 28 bytes an entry after its count and frame header.
+        let parts = try reader.parts(of: 1)
+        let size = try #require(
+            try FileManager.default.attributesOfItem(atPath: dir.path + "/segments/00000001.seg")[.size] as? Int)
+        #expect(Int(parts.records + parts.index + parts.columns + parts.framing) == size)
+        #expect(parts.index == 10 + 4 + 150 * 28)
+        #expect(parts.columns == UInt64(footer.columnsLength))
+        #expect(parts.records == footer.indexOffset - 16)
         #expect(try reader.find(LogID(high: 1, low: 1), in: 1) == nil)
         let later = try writer.append(factory.record())
         try writer.rotate()
