@@ -63,10 +63,14 @@ final class TestClient {
             all.append(("content-length", String(body.utf8.count)))
         }
         if !all.contains(where: { $0.0.lowercased() == "host" }) { all.append(("host", "gateway.test")) }
-        try await outbound.write(
-            .head(HTTPRequestHead(version: version, method: method, uri: uri, headers: HTTPHeaders(all))))
-        if let body, !body.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(string: body)))) }
-        try await outbound.write(.end(nil))
+        // One write of the whole request, as a client that has it all sends it: written part by part, a gateway
+        // that answers on the head (a 413, a 502) and closes could end this connection between the parts.
+        var parts: [HTTPClientRequestPart] = [
+            .head(HTTPRequestHead(version: version, method: method, uri: uri, headers: HTTPHeaders(all)))
+        ]
+        if let body, !body.isEmpty { parts.append(.body(.byteBuffer(ByteBuffer(string: body)))) }
+        parts.append(.end(nil))
+        try await outbound.write(contentsOf: parts)
     }
 
     func sendHead(_ method: HTTPMethod, _ uri: String, headers: [(String, String)]) async throws {
