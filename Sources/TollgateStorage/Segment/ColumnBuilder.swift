@@ -86,7 +86,7 @@ struct ColumnBuilder: Sendable {
     /// Moves the staged rows' values into their columns' bytes. Appending stages each row's values and encodes
     /// them a column at a time every `Stage.capacity` rows: a value then costs a store into the stage and a place
     /// in one loop over a column, instead of a call and the checks of a growing array for each value of each row
-    /// (two thirds of what a usage record cost the writer).
+    /// (more than half of what a usage record cost the writer).
     mutating func flush() {
         let rows = staged.rows
         guard rows > 0 else { return }
