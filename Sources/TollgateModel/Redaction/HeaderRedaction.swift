@@ -147,7 +147,12 @@ public enum HeaderRedaction {
 
     private static func isRateLimitValue(_ value: String) -> Bool {
         guard value.utf8.count <= 40 else { return false }
-        for c in value.utf8 {
+        if let plain = value.utf8.withContiguousStorageIfAvailable({ isRateLimitValue($0) }) { return plain }
+        return isRateLimitValue(Array(value.utf8))
+    }
+
+    private static func isRateLimitValue(_ value: some Collection<UInt8>) -> Bool {
+        for c in value {
             switch c {
             case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: ":"), UInt8(ascii: "-"),
                 UInt8(ascii: "+"), UInt8(ascii: "T"), UInt8(ascii: "Z"), UInt8(ascii: "d"), UInt8(ascii: "h"),
