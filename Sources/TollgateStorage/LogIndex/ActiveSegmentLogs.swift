@@ -24,9 +24,7 @@ struct ActiveSegmentLogs: Sendable {
     /// Adds a log stored at `location`; false (nothing added) when a log with its id is already here: a record
     /// appended twice is one log, the first appended.
     mutating func append(_ record: LogRecord, at location: RecordLocation, cost: Int64?, saved: Int64?) -> Bool {
-        let position = firstPosition(above: record.id)
-        if position > 0, block.ids[Int(idOrder[position - 1])] == record.id { return false }
-        idOrder.insert(Int32(block.count), at: position)
+        guard placeInIDOrder(record.id) else { return false }
         block.append(record, at: location)
         costs.cost.append(cost)
         costs.saved.append(saved)
@@ -40,13 +38,9 @@ struct ActiveSegmentLogs: Sendable {
     mutating func append(_ logs: UnsafeBufferPointer<Catalog.ActiveLog>, rows: [Int]) -> Int {
         var added: [Int] = []
         added.reserveCapacity(rows.count)
-        for i in rows {
-            let id = logs[i].record.id
-            let position = firstPosition(above: id)
-            if position > 0, block.ids[Int(idOrder[position - 1])] == id { continue }
-            idOrder.insert(Int32(block.ids.count), at: position)
+        for i in rows where placeInIDOrder(logs[i].record.id) {
             // The id first: the next log's place in id order is found among them.
-            block.ids.append(id)
+            block.ids.append(logs[i].record.id)
             added.append(i)
         }
         block.appendFields(of: logs, rows: added)
@@ -56,6 +50,15 @@ struct ActiveSegmentLogs: Sendable {
             costs.saved.append(charged.saved)
         }
         return added.count
+    }
+
+    /// Puts the next row (`block.ids.count`, its id not appended yet) in id order and returns true, or returns false
+    /// when a log with this id is here already.
+    private mutating func placeInIDOrder(_ id: LogID) -> Bool {
+        let position = firstPosition(above: id)
+        if position > 0, block.ids[Int(idOrder[position - 1])] == id { return false }
+        idOrder.insert(Int32(block.ids.count), at: position)
+        return true
     }
 
     /// Whether a log with this id is here.

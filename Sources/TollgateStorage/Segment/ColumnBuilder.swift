@@ -36,46 +36,38 @@ struct ColumnBuilder: Sendable {
     /// Adds a row for `record`, stored at `location`.
     mutating func append(_ record: LogRecord, at location: RecordLocation) {
         appendPosition(id: record.id, offset: location.offset, length: location.length, createdAt: record.createdAt)
-        let row = staged.rows
-        staged.values.withUnsafeMutableBufferPointer { values in
-            strings.withUnsafeMutableBufferPointer { strings in
-                for (slot, field) in RecordField.stringColumns.enumerated() {
-                    values[Stage.stringColumn(slot) &+ row] = strings[slot].code(of: field.string(of: record))
-                }
-            }
-            var present: UInt64 = 0
-            for (slot, field) in RecordField.integerColumns.enumerated() {
-                let value = field.integer(of: record)
-                if value != nil { present |= 1 &<< UInt64(slot) }
-                values[Stage.integerColumn(slot) &+ row] = UInt64(bitPattern: value ?? 0)
-            }
-            var set: UInt64 = 0
-            for (slot, field) in RecordField.flagColumns.enumerated() where field.flag(of: record) {
-                set |= 1 &<< UInt64(slot)
-            }
-            values[Stage.presentColumn &+ row] = present
-            values[Stage.flagsColumn &+ row] = set
-        }
-        staged.rows = row &+ 1
-        if staged.rows == Stage.capacity { flush() }
+        stageRow(
+            string: { RecordField.stringColumns[$0].string(of: record) },
+            integer: { RecordField.integerColumns[$0].integer(of: record) },
+            flag: { RecordField.flagColumns[$0].flag(of: record) })
     }
 
     /// Adds row `row` of a decoded block.
     mutating func append(row i: Int, of b: ColumnBlock) {
         appendPosition(id: b.ids[i], offset: b.offsets[i], length: b.lengths[i], createdAt: b.createdAt[i])
+        stageRow(string: { b.strings[$0][i] }, integer: { b.integers[$0][i] }, flag: { b.flags[$0][i] })
+    }
+
+    /// Stages a row's values, each column's given by its slot; flushes a full stage.
+    @inline(__always)
+    private mutating func stageRow(
+        string: (Int) -> String?, integer: (Int) -> Int64?, flag: (Int) -> Bool
+    ) {
         let row = staged.rows
         staged.values.withUnsafeMutableBufferPointer { values in
-            for slot in strings.indices {
-                values[Stage.stringColumn(slot) &+ row] = strings[slot].code(of: b.strings[slot][i])
+            strings.withUnsafeMutableBufferPointer { strings in
+                for slot in strings.indices {
+                    values[Stage.stringColumn(slot) &+ row] = strings[slot].code(of: string(slot))
+                }
             }
             var present: UInt64 = 0
             for slot in integers.indices {
-                let value = b.integers[slot][i]
+                let value = integer(slot)
                 if value != nil { present |= 1 &<< UInt64(slot) }
                 values[Stage.integerColumn(slot) &+ row] = UInt64(bitPattern: value ?? 0)
             }
             var set: UInt64 = 0
-            for slot in flags.indices where b.flags[slot][i] { set |= 1 &<< UInt64(slot) }
+            for slot in flags.indices where flag(slot) { set |= 1 &<< UInt64(slot) }
             values[Stage.presentColumn &+ row] = present
             values[Stage.flagsColumn &+ row] = set
         }
