@@ -10,7 +10,7 @@ import os
 import struct
 import sys
 
-NAMES = {1: "record", 2: "index", 3: "columns", 4: "footer", 5: "block"}
+NAMES = {1: "record", 2: "index", 3: "columns", 4: "footer", 5: "block", 6: "grouped index"}
 
 
 def main():

@@ -129,24 +129,29 @@ import TollgateModel
         try reopened.close()
     }
 
-    @Test func version1SegmentsBesideVersion2OnesCompactAndReadBack() throws {
+    @Test func segmentsOfEveryVersionCompactAndReadBack() throws {
         let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        // Version 1 segments from before the upgrade (sealed by the clean close), then version 2 ones.
-        var old = configuration
-        old.segments.formatVersion = 1
-        let before = try LogStore(directory: directory, configuration: old, logger: logger)
-        let first = (0..<30).map(record)
-        try before.append(first)
-        try before.close()
+        // Version 1 and 2 segments from before two upgrades (each sealed by the clean close), then ones of the
+        // current version (3, sealed with a grouped index). Each keeps its version and its index frame's type.
+        var records: [LogRecord] = []
+        for version: UInt8 in [1, 2] {
+            var old = configuration
+            old.segments.formatVersion = version
+            let before = try LogStore(directory: directory, configuration: old, logger: logger)
+            let batch = (records.count..<(records.count + 30)).map(record)
+            try before.append(batch)
+            try before.close()
+            records += batch
+        }
         let store = try LogStore(directory: directory, configuration: configuration, logger: logger)
-        let second = (30..<60).map(record)
-        try store.append(second)
+        let third = (60..<90).map(record)
+        try store.append(third)
         try store.commit()
-        let records = first + second
+        records += third
         let reader = SegmentReader(directory: directory)
         let versions = try reader.segments().map { try reader.version(of: $0) }
-        #expect(versions.contains(1) && versions.contains(2))
+        #expect(versions.contains(1) && versions.contains(2) && versions.contains(SegmentFormat.version))
         _ = try store.catalog.deleteLogs(matching: LogQuery(account: "default", statusCode: 500), batchSize: 4)
         let deleted = Set(records.filter { $0.statusCode == 500 }.map(\.id))
         let replayedBefore = try replayed(store)
@@ -163,9 +168,15 @@ import TollgateModel
         #expect(deleted.allSatisfy { onDisk[$0]?.first?.logged == false })
         #expect(try replayed(reopened) == replayedBefore)
         let after = SegmentReader(directory: directory)
-        for segment in try after.segments() where try after.footer(of: segment) != nil {
+        var indexTypes: [UInt8: Set<UInt8>] = [:]
+        for segment in try after.segments() {
+            guard let footer = try after.footer(of: segment) else { continue }
             try after.verify(segment: segment)
+            let type = try after.file(segment).read(count: 1, at: footer.indexOffset)[0]
+            indexTypes[try after.version(of: segment), default: []].insert(type)
         }
+        #expect(indexTypes[1] == [FrameType.index.rawValue] && indexTypes[2] == [FrameType.index.rawValue])
+        #expect(indexTypes[3] == [FrameType.groupedIndex.rawValue])
         try reopened.close()
     }
 

@@ -29,9 +29,9 @@ struct SegmentFormatTests {
         let header = SegmentFormat.fileHeader(sequence: 0x0102_0304, version: 1)
         #expect(header.count == 16)
         #expect(Array(header[0..<8]) == [0x54, 0x47, 0x53, 0x47, 1, 0, 0, 0])
-        #expect(SegmentFormat.fileHeader(sequence: 1)[4] == 2)
+        #expect(SegmentFormat.fileHeader(sequence: 1)[4] == 3)
         let parsed = try #require(try SegmentFormat.parseVersionedFileHeader(SegmentFormat.fileHeader(sequence: 7)))
-        #expect(parsed.sequence == 7 && parsed.version == 2)
+        #expect(parsed.sequence == 7 && parsed.version == 3)
         #expect(Array(header[8..<12]) == [4, 3, 2, 1])  // little-endian
         #expect(try SegmentFormat.parseFileHeader(header) == 0x0102_0304)
         var bad = header
@@ -79,7 +79,7 @@ struct SegmentFormatTests {
         let fine = SegmentFooter(
             indexOffset: 1000, indexLength: 70, columnsOffset: 1070, columnsLength: 300, recordCount: 2,
             minID: LogID(high: 1, low: 2), maxID: LogID(high: 3, low: 4))
-        #expect(fine.isConsistent(fileSize: 1444))
+        #expect(fine.isConsistent(fileSize: 1444, version: 2))
         // The fuzzer's input: offsets back to back, a record count of 989,855,753.
         var payload: [UInt8] = [
             0x10, 0, 0, 0, 0, 0, 0, 0, 0x0A, 0x01, 0, 0, 0x1A, 0x01, 0, 0, 0, 0, 0, 0, 0x0C, 0, 0, 0, 0x09, 0, 0, 0x3B,
@@ -92,19 +92,19 @@ struct SegmentFormatTests {
             return
         }
         #expect(found.recordCount == 0x3B00_0009)
-        #expect(!found.isConsistent(fileSize: 0x11A + 0x0C + UInt64(SegmentFormat.footerFrameSize)))
+        #expect(!found.isConsistent(fileSize: 0x11A + 0x0C + UInt64(SegmentFormat.footerFrameSize), version: 2))
         var overflowing = fine
         overflowing.recordCount = .max
-        #expect(!overflowing.isConsistent(fileSize: 1444))
+        #expect(!overflowing.isConsistent(fileSize: 1444, version: 2))
         overflowing = fine
         overflowing.indexOffset = .max - 10
         overflowing.columnsOffset = 59
-        #expect(!overflowing.isConsistent(fileSize: 59 + 300 + 74))
+        #expect(!overflowing.isConsistent(fileSize: 59 + 300 + 74, version: 2))
         overflowing = fine
         overflowing.columnsOffset = .max - 100
         overflowing.indexOffset = .max - 170
-        #expect(!overflowing.isConsistent(fileSize: 199 + 74))
-        #expect(!overflowing.isConsistent(fileSize: .max))
+        #expect(!overflowing.isConsistent(fileSize: 199 + 74, version: 2))
+        #expect(!overflowing.isConsistent(fileSize: .max, version: 2))
     }
 
     @Test func indexBinarySearch() throws {
@@ -135,7 +135,7 @@ struct SegmentFormatTests {
         var file = [UInt8](repeating: 0, count: Int(start))
         var pieces: [Range<Int>] = []
         let footer = try SegmentWriter.writeSealFrames(
-            columns: builder, at: start, compressor: SegmentWriter.makeColumnsCompressor(level: 3)
+            columns: builder, at: start, version: 2, compressor: SegmentWriter.makeColumnsCompressor(level: 3)
         ) {
             pieces.append(file.count..<(file.count + $0.count))
             file.append(contentsOf: $0)

@@ -67,7 +67,8 @@ enum SegmentCompaction {
             throw SegmentError(.corrupt, "segment \(segment) has no valid header")
         }
         if header.version >= 2 {
-            return try compactBlocks(segment: segment, reader: reader, purge: purge, footer: footer, size: size)
+            return try compactBlocks(
+                segment: segment, version: header.version, reader: reader, purge: purge, footer: footer, size: size)
         }
         var out = RewriteFile(path: temporaryPath(reader.segmentsPath, segment), segment: segment)
         var columns = ColumnBuilder(segment: segment)
@@ -139,14 +140,15 @@ enum SegmentCompaction {
         }
         columns.flush()
         return try finish(
-            segment: segment, size: size, reader: reader, archive: archive, purged: archivedPurged, out: &out,
-            columns: columns, compressor: columnsCompressor, result: result)
+            segment: segment, version: 1, size: size, reader: reader, archive: archive, purged: archivedPurged,
+            out: &out, columns: columns, compressor: columnsCompressor, result: result)
     }
 
     /// The end of a pass, for either format: a segment left with usage records only becomes a usage archive and is
     /// dropped; otherwise the rewritten file gets its columns and footer, and the directory is synced.
     private static func finish(
-        segment: UInt32, size: UInt64, reader: SegmentReader, archive: UsageArchive.Builder?, purged: [LogKey],
+        segment: UInt32, version: UInt8, size: UInt64, reader: SegmentReader, archive: UsageArchive.Builder?,
+        purged: [LogKey],
         out: inout RewriteFile, columns: ColumnBuilder, compressor: ZstdCompressor, result: Rewrite
     ) throws -> Outcome {
         if let archive {
@@ -157,7 +159,9 @@ enum SegmentCompaction {
                     purged: purged))
         }
         var result = result
-        let newFooter = try SegmentWriter.writeSealFrames(columns: columns, at: out.offset, compressor: compressor) {
+        let newFooter = try SegmentWriter.writeSealFrames(
+            columns: columns, at: out.offset, version: version, compressor: compressor
+        ) {
             try out.append($0)
         }
         result.bytes = try out.finish()
@@ -251,10 +255,11 @@ extension SegmentCompaction {
     /// with one is decoded, its deleted logs replaced by their usage records (same slots) and compressed again with
     /// the newest dictionary. Until a live log is met, blocks are only collected for a possible drop.
     static func compactBlocks(
-        segment: UInt32, reader: SegmentReader, purge: Set<LogKey>, footer: SegmentFooter, size: UInt64
+        segment: UInt32, version: UInt8, reader: SegmentReader, purge: Set<LogKey>, footer: SegmentFooter,
+        size: UInt64
     ) throws -> Outcome {
         let file = try reader.file(segment)
-        var out = RewriteFile(path: temporaryPath(reader.segmentsPath, segment), segment: segment, version: 2)
+        var out = RewriteFile(path: temporaryPath(reader.segmentsPath, segment), segment: segment, version: version)
         var columns = ColumnBuilder(segment: segment)
         var result = Rewrite(segment: segment, footer: footer, bytes: 0, bytesBefore: size)
         let compressor = try usageCompressor(reader.dictionariesPath)
@@ -349,8 +354,8 @@ extension SegmentCompaction {
         }
         columns.flush()
         return try finish(
-            segment: segment, size: size, reader: reader, archive: archive, purged: archivedPurged, out: &out,
-            columns: columns, compressor: columnsCompressor, result: result)
+            segment: segment, version: version, size: size, reader: reader, archive: archive,
+            purged: archivedPurged, out: &out, columns: columns, compressor: columnsCompressor, result: result)
     }
 }
 

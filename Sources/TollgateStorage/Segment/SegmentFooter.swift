@@ -11,20 +11,25 @@ public struct SegmentFooter: Sendable, Equatable {
     public var maxID: LogID
 
     /// Whether the footer's frames lie back to back right before it, as the writer puts them, in a file of
-    /// `fileSize` bytes. A footer-shaped byte run inside a record's raw payload would not pass this.
-    /// Offsets and counts are whatever the bytes say: sums that overflow, and a record count whose index would not
-    /// fit a frame, make the footer inconsistent rather than trap.
-    func isConsistent(fileSize: UInt64) -> Bool {
+    /// `fileSize` bytes whose header says format `version`, and its index frame has a length an index of
+    /// `recordCount` entries takes: exactly the fixed frame's, or, in a version 3 segment, a grouped frame's (at least
+    /// its smallest, and less than the fixed frame's). A footer-shaped byte run inside a record's raw payload would
+    /// not pass this. Offsets and counts are whatever the bytes say: sums that overflow, and a record count whose
+    /// index would not fit a frame, make the footer inconsistent rather than trap.
+    func isConsistent(fileSize: UInt64, version: UInt8) -> Bool {
         let footerStart = fileSize &- UInt64(SegmentFormat.footerFrameSize)
         let indexEnd = indexOffset.addingReportingOverflow(UInt64(indexLength))
         let columnsEnd = columnsOffset.addingReportingOverflow(UInt64(columnsLength))
-        let indexFrameLength =
+        let fixedLength =
             UInt64(SegmentFormat.frameHeaderSize + 4) + UInt64(recordCount) * UInt64(SegmentIndex.entrySize)
+        let groupedLength =
+            UInt64(SegmentFormat.frameHeaderSize) + UInt64(GroupedIndex.minimumPayloadSize(count: Int(recordCount)))
+        let length = UInt64(indexLength)
         return fileSize >= UInt64(SegmentFormat.fileHeaderSize + SegmentFormat.footerFrameSize)
             && indexOffset >= UInt64(SegmentFormat.fileHeaderSize)
             && !indexEnd.overflow && indexEnd.partialValue == columnsOffset
             && !columnsEnd.overflow && columnsEnd.partialValue == footerStart
-            && UInt64(indexLength) == indexFrameLength
+            && (length == fixedLength || (version >= 3 && length >= groupedLength && length < fixedLength))
     }
 
     /// Whether a record with this id may be in the segment.

@@ -1,10 +1,11 @@
 /// Constants and small encoders of the segment file format (see FORMAT.md).
 enum SegmentFormat {
     static let magic: [UInt8] = Array("TGSG".utf8)
-    /// The format version new segments are written in by default (see FORMAT.md, *Format version 2*).
-    static let version: UInt8 = 2
-    /// The versions this build reads: 1 (a frame per record) and 2 (records in blocks).
-    static let readableVersions: ClosedRange<UInt8> = 1...2
+    /// The format version new segments are written in by default (see FORMAT.md, *Format version 3*).
+    static let version: UInt8 = 3
+    /// The versions this build reads: 1 (a frame per record), 2 (records in blocks) and 3 (blocks, and a grouped
+    /// index when sealed).
+    static let readableVersions: ClosedRange<UInt8> = 1...3
     static let fileHeaderSize = 16
     static let frameHeaderSize = 10
     /// Largest payload a frame may declare; anything larger is corruption.
@@ -156,6 +157,8 @@ enum FrameType: UInt8 {
     case footer = 4
     /// Version 2: several records compressed together (see `RecordBlock`).
     case block = 5
+    /// Version 3: the index of a sealed segment in groups (see `GroupedIndex`).
+    case groupedIndex = 6
 }
 
 /// A frame header as read from disk.

@@ -1,6 +1,8 @@
 import TollgateModel
 
 /// A sealed segment's index: record ids sorted, each with its frame's offset and length, searched by bisection.
+/// On disk it is a fixed index frame (type 2, 28 bytes an entry) or, in a version 3 segment, a grouped one
+/// (type 6, `GroupedIndex`).
 public struct SegmentIndex: Sendable, Equatable {
     public let segment: UInt32
     /// Sorted ascending.
@@ -17,6 +19,14 @@ public struct SegmentIndex: Sendable, Equatable {
         self.ids = order.map { ids[$0] }
         self.offsets = order.map { offsets[$0] }
         self.lengths = order.map { lengths[$0] }
+    }
+
+    /// An index whose rows are already sorted (as a decoder reads them).
+    init(segment: UInt32, sortedIDs: [LogID], offsets: [UInt64], lengths: [UInt32]) {
+        self.segment = segment
+        self.ids = sortedIDs
+        self.offsets = offsets
+        self.lengths = lengths
     }
 
     public var count: Int { ids.count }
@@ -77,6 +87,13 @@ public struct SegmentIndex: Sendable, Equatable {
         if !w.bytes.isEmpty { try w.bytes.withUnsafeBytes(sink) }
     }
 
+    /// Decodes an index frame's payload of either type: fixed entries (type 2) or grouped (type 6, `GroupedIndex`).
+    static func decode(_ payload: UnsafeRawBufferPointer, type: FrameType, segment: UInt32) throws -> SegmentIndex {
+        type == .groupedIndex
+            ? try GroupedIndex.decode(payload, segment: segment) : try decode(payload, segment: segment)
+    }
+
+    /// Decodes a fixed index frame's payload (type 2).
     static func decode(_ payload: UnsafeRawBufferPointer, segment: UInt32) throws -> SegmentIndex {
         var r = WireReader(payload)
         let count = Int(try r.u32())
@@ -101,10 +118,6 @@ public struct SegmentIndex: Sendable, Equatable {
         for i in ids.indices.dropFirst() where ids[i] < ids[i - 1] {
             throw SegmentError(.corrupt, "index of segment \(segment) is not sorted at entry \(i)")
         }
-        var index = SegmentIndex(segment: segment, ids: [], offsets: [], lengths: [])
-        index.ids = ids
-        index.offsets = offsets
-        index.lengths = lengths
-        return index
+        return SegmentIndex(segment: segment, sortedIDs: ids, offsets: offsets, lengths: lengths)
     }
 }

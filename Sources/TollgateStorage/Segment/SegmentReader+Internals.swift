@@ -66,22 +66,42 @@ extension SegmentReader {
         _ segment: UInt32, offset: UInt64, length: UInt32, type: FrameType,
         _ decode: (UnsafeRawBufferPointer) throws -> T
     ) throws -> T {
+        try readFrame(segment, offset: offset, length: length, types: [type]) { _, payload in try decode(payload) }
+    }
+
+    /// Reads and verifies a whole frame of one of the given types, decompressing it if flagged, and decodes it
+    /// knowing its type.
+    func readFrame<T>(
+        _ segment: UInt32, offset: UInt64, length: UInt32, types: [FrameType],
+        _ decode: (FrameType, UnsafeRawBufferPointer) throws -> T
+    ) throws -> T {
         let file = try file(segment)
         let bytes = try file.read(count: Int(length), at: offset)
+        let expected = types.map { "\($0)" }.joined(separator: " or ")
         return try bytes.withUnsafeBytes { buffer in
             guard let header = FrameHeader.parse(buffer), header.frameLength == buffer.count,
-                header.type == type.rawValue
-            else { throw SegmentError(.corrupt, "segment \(segment): no \(type) frame at \(offset)") }
+                let type = types.first(where: { $0.rawValue == header.type })
+            else { throw SegmentError(.corrupt, "segment \(segment): no \(expected) frame at \(offset)") }
             let payload = UnsafeRawBufferPointer(rebasing: buffer[SegmentFormat.frameHeaderSize...])
             guard header.verifies(header: buffer, payload: payload) else {
                 throw SegmentError(.corrupt, "segment \(segment): \(type) frame at \(offset) does not verify")
             }
             if header.isCompressed {
                 let content = try decompress(payload)
-                return try content.withUnsafeBytes { try decode($0) }
+                return try content.withUnsafeBytes { try decode(type, $0) }
             }
-            return try decode(payload)
+            return try decode(type, payload)
         }
+    }
+
+    /// `locate` in a grouped index frame (version 3), read from the file a part at a time.
+    func locateGrouped(_ id: LogID, in segment: UInt32, file: SegmentFile, footer: SegmentFooter) throws
+        -> RecordLocation?
+    {
+        let payloadOffset = footer.indexOffset + UInt64(SegmentFormat.frameHeaderSize)
+        return try GroupedIndex.locate(
+            id, segment: segment, payloadSize: Int(footer.indexLength) - SegmentFormat.frameHeaderSize
+        ) { count, at in try file.read(count: count, at: payloadOffset + UInt64(at)) }
     }
 
     func decodeRecord(flags: UInt8, payload: UnsafeRawBufferPointer) throws -> LogRecord {

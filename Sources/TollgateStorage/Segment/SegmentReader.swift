@@ -81,7 +81,9 @@ public final class SegmentReader: Sendable {
         guard size >= UInt64(SegmentFormat.fileHeaderSize + SegmentFormat.footerFrameSize) else { return nil }
         let bytes = try file.read(
             count: SegmentFormat.footerFrameSize, at: size - UInt64(SegmentFormat.footerFrameSize))
-        guard let footer = SegmentFooter.parse(frame: bytes), footer.isConsistent(fileSize: size) else { return nil }
+        guard let footer = SegmentFooter.parse(frame: bytes),
+            footer.isConsistent(fileSize: size, version: try version(of: segment))
+        else { return nil }
         state.withLock { $0.footers[segment] = footer }
         return footer
     }
@@ -92,8 +94,10 @@ public final class SegmentReader: Sendable {
         guard let footer = try footer(of: segment) else {
             throw SegmentError(.notSealed, "segment \(segment) is not sealed; it has no index")
         }
-        let index = try readFrame(segment, offset: footer.indexOffset, length: footer.indexLength, type: .index) {
-            try SegmentIndex.decode($0, segment: segment)
+        let index = try readFrame(
+            segment, offset: footer.indexOffset, length: footer.indexLength, types: [.index, .groupedIndex]
+        ) { type, payload in
+            try SegmentIndex.decode(payload, type: type, segment: segment)
         }
         state.withLock { s in
             if s.indexes[segment] == nil {
@@ -134,6 +138,16 @@ public final class SegmentReader: Sendable {
         if let cached = state.withLock({ $0.indexes[segment] }) { return cached.location(of: id) }
         guard let footer = try footer(of: segment), footer.mayContain(id) else { return nil }
         let file = try file(segment)
+        let head = try file.read(count: SegmentFormat.frameHeaderSize, at: footer.indexOffset)
+        guard let header = head.withUnsafeBytes({ FrameHeader.parse($0) }),
+            header.frameLength == Int(footer.indexLength)
+        else { throw SegmentError(.corrupt, "segment \(segment): no index frame at \(footer.indexOffset)") }
+        if header.type == FrameType.groupedIndex.rawValue {
+            return try locateGrouped(id, in: segment, file: file, footer: footer)
+        }
+        guard header.type == FrameType.index.rawValue else {
+            throw SegmentError(.corrupt, "segment \(segment): no index frame at \(footer.indexOffset)")
+        }
         let entries = UInt64(SegmentFormat.frameHeaderSize) + 4
         let count = (UInt64(footer.indexLength) &- entries) / UInt64(SegmentIndex.entrySize)
         func entry(_ i: UInt64) throws -> (id: LogID, offset: UInt64, length: UInt32) {

@@ -53,7 +53,8 @@ extension SegmentWriter {
         }
     }
 
-    /// Whether the file's last bytes are a valid footer frame (reads only those bytes).
+    /// Whether the file's last bytes are a valid footer frame for its format version (reads only those bytes and the
+    /// file header).
     func isSealed(_ sequence: UInt32) throws -> Bool {
         let file = try SegmentFile.openForReading(segmentsPath + "/" + SegmentFormat.fileName(sequence))
         let size = try file.size()
@@ -61,7 +62,11 @@ extension SegmentWriter {
         guard size >= minimum else { return false }
         let bytes = try file.read(
             count: SegmentFormat.footerFrameSize, at: size - UInt64(SegmentFormat.footerFrameSize))
-        return SegmentFooter.parse(frame: bytes)?.isConsistent(fileSize: size) == true
+        guard let footer = SegmentFooter.parse(frame: bytes),
+            let header = try SegmentFormat.parseVersionedFileHeader(
+                file.read(count: SegmentFormat.fileHeaderSize, at: 0))
+        else { return false }
+        return footer.isConsistent(fileSize: size, version: header.version)
     }
 
     /// Scans one unsealed segment, cuts it after its last good frame and makes it the active segment (columns,
@@ -138,7 +143,7 @@ extension SegmentWriter {
                     }
                     keepEnd = frame.end
                     sealFramesPending = false
-                case .index, .columns, .footer:
+                case .index, .groupedIndex, .columns, .footer:
                     // Part of a seal; kept only if more records follow (which the writer never does).
                     sealFramesPending = true
                 case nil:

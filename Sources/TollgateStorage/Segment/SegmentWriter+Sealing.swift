@@ -8,7 +8,9 @@ extension SegmentWriter {
         try flush()
         activeColumns.flush()
         let columns = activeColumns
-        let footer = try Self.writeSealFrames(columns: columns, at: writtenBytes, compressor: columnsCompressor) {
+        let footer = try Self.writeSealFrames(
+            columns: columns, at: writtenBytes, version: activeVersion, compressor: columnsCompressor
+        ) {
             try writeActive($0, at: writtenBytes)
             writtenBytes += UInt64($0.count)
         }
@@ -36,26 +38,36 @@ extension SegmentWriter {
         try ZstdCompressor(level: level, windowLog: columnsWindowLog)
     }
 
-    /// Writes the index, columns and footer frames that seal a segment whose record frames end at `offset` and
-    /// whose rows are `columns`, handing the bytes to `write` in file order, and returns the footer.
+    /// Writes the index, columns and footer frames that seal a segment of format `version` whose record frames end
+    /// at `offset` and whose rows are `columns`, handing the bytes to `write` in file order, and returns the footer.
     ///
-    /// The frames are made as they are written, so a seal never holds its index or its encoded columns whole (at
-    /// 65,536 rows they are about 1.8 and 2 MB): the index goes in pieces, made twice (first for the checksum its
-    /// header carries), and the columns are compressed as they are encoded; only the compressed columns are held,
-    /// since their header, with length and checksum, comes first.
+    /// The frames are made as they are written, so a seal never holds its encoded columns whole (at 65,536 rows
+    /// about 2 MB): they are compressed as they are encoded, and only the compressed columns are held, since their
+    /// header, with length and checksum, comes first. A version 3 segment's grouped index (about 15 bytes a row) is
+    /// made whole; a fixed index (28 bytes a row) goes in pieces, made twice (first for its header's checksum).
     static func writeSealFrames(
-        columns: ColumnBuilder, at offset: UInt64, compressor: ZstdCompressor,
+        columns: ColumnBuilder, at offset: UInt64, version: UInt8, compressor: ZstdCompressor,
         write: (UnsafeRawBufferPointer) throws -> Void
     ) throws -> SegmentFooter {
         let order = SegmentIndex.order(of: columns.ids)
-        func index(_ sink: (UnsafeRawBufferPointer) throws -> Void) rethrows {
-            try SegmentIndex.encode(
-                ids: columns.ids, offsets: columns.offsets, lengths: columns.lengths, order: order, into: sink)
+        let indexLength: Int
+        if version >= 3,
+            let grouped = GroupedIndex.encode(
+                ids: columns.ids, offsets: columns.offsets, lengths: columns.lengths, order: order)
+        {
+            indexLength = grouped.count
+            try SegmentFormat.frameHeader(type: .groupedIndex, flags: 0, payload: grouped).withUnsafeBytes(write)
+            try grouped.withUnsafeBytes(write)
+        } else {
+            func index(_ sink: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+                try SegmentIndex.encode(
+                    ids: columns.ids, offsets: columns.offsets, lengths: columns.lengths, order: order, into: sink)
+            }
+            indexLength = SegmentIndex.payloadSize(count: columns.count)
+            try SegmentFormat.frameHeader(type: .index, flags: 0, length: indexLength, payload: index)
+                .withUnsafeBytes(write)
+            try index(write)
         }
-        let indexLength = SegmentIndex.payloadSize(count: columns.count)
-        try SegmentFormat.frameHeader(type: .index, flags: 0, length: indexLength, payload: index)
-            .withUnsafeBytes(write)
-        try index(write)
 
         let contentSize = columns.encodedSize
         var compressed: [UInt8] = []
