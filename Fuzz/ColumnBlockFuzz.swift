@@ -4,7 +4,8 @@ import Glibc
 // store's checks read from a sealed segment) and the listing over what it decodes (`LogColumnScan`), built by
 // scripts/fuzz-column-blocks.sh together with their sources (not part of the SwiftPM package).
 //
-// Each input is decoded as a columns frame's content. Nothing may crash or read out of bounds. What decodes must
+// Each input is decoded as a columns frame's content, once as it stands and once with its rows' ids and locations
+// given from outside, as a version 3 segment's grouped index gives them. Nothing may crash or read out of bounds. What decodes must
 // survive encoding again unchanged, and a listing over it (every order, a string filter taken from its own
 // dictionary, a cursor from its own ids) must return rows in the block, in id order, each passing the filters. A
 // mismatch traps on purpose.
@@ -54,11 +55,19 @@ func check(_ block: ColumnBlock) {
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = UnsafeRawBufferPointer(start: data, count: size)
     if let block = try? ColumnBlock.decode(bytes, segment: 7) { check(block) }
+    // As a version 3 columns frame, whose rows' ids and locations come from its grouped index.
+    let positions = { (rows: Int) -> ColumnBlock.Positions in
+        (
+            (0..<rows).map { LogID(high: 0x0190_0000_0000_7000, low: UInt64($0)) }, (0..<rows).map { UInt64(16 + $0) },
+            Array(repeating: 100, count: rows)
+        )
+    }
+    if let block = try? ColumnBlock.decode(bytes, segment: 7, positions: positions) { check(block) }
     return 0
 }
 
-/// Writes a seed (the columns frame of a few varied records) into $FUZZ_SEEDS when that is set, so the
-/// fuzzer starts from the real encoding of every column.
+/// Writes seeds (the columns frame of a few varied records, with and without their positions) into $FUZZ_SEEDS
+/// when that is set, so the fuzzer starts from the real encoding of every column.
 @_cdecl("LLVMFuzzerInitialize")
 public func initialize(
     _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>
@@ -81,10 +90,14 @@ public func initialize(
         record.cached = i == 3
         block.append(record, at: RecordLocation(segment: 7, offset: UInt64(16 + 100 * i), length: 100))
     }
-    let bytes = block.encode()
-    let path = String(cString: directory) + "/six-records"
-    guard let file = fopen(path, "wb") else { return 0 }
-    _ = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
-    fclose(file)
+    var builder = ColumnBuilder(segment: 7)
+    for row in 0..<block.count { builder.append(row: row, of: block) }
+    var withoutPositions: [UInt8] = []
+    builder.encode(positions: false) { withoutPositions.append(contentsOf: $0) }
+    for (name, bytes) in [("six-records", block.encode()), ("six-records-without-positions", withoutPositions)] {
+        guard let file = fopen(String(cString: directory) + "/" + name, "wb") else { continue }
+        _ = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
+        fclose(file)
+    }
     return 0
 }

@@ -157,7 +157,8 @@ struct GroupedIndexTests {
     }
 
     /// What a version 3 store writes: segments sealed with a grouped index that the reader verifies, finds ids
-    /// through (cached or read a part at a time), and that a writer opened again recognises as sealed.
+    /// through (cached or read a part at a time) and reads the columns' positions from, and that a writer opened
+    /// again recognises as sealed.
     @Test func aVersion3StoreSealsWithAGroupedIndex() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
@@ -184,6 +185,19 @@ struct GroupedIndexTests {
         }
         #expect(try reader.locate(LogID(high: 1, low: 1), in: 1) == nil)
         #expect(try reader.verify(segment: 1) == records.count)
+
+        // The columns frame leaves each row's id and location to the index: without them it does not decode; the
+        // reader gives them from the index, row by row.
+        let payload = Array(
+            file[
+                (Int(footer.columnsOffset) + SegmentFormat.frameHeaderSize)..<(file.count
+                    - SegmentFormat.footerFrameSize)])
+        let content = try payload.withUnsafeBytes { try ZstdDecompressor().decompress($0) }
+        #expect(throws: SegmentError.self) { try content.withUnsafeBytes { try ColumnBlock.decode($0, segment: 1) } }
+        let columns = try reader.columns(of: 1)
+        #expect(columns.ids == records.map(\.id))
+        #expect(columns.offsets == locations.map(\.offset) && columns.lengths == locations.map(\.length))
+        #expect(columns.hasListingColumns)
 
         let again = try SegmentWriter(directory: dir.path, configuration: configuration, logger: quietLogger)
         try again.close()

@@ -10,7 +10,15 @@ extension ColumnBlock {
         return builder.encode()
     }
 
-    static func decode(_ bytes: UnsafeRawBufferPointer, segment: UInt32) throws -> ColumnBlock {
+    /// Each row's id and location (ids, offsets, lengths) as a version 3 segment's grouped index gives them, for a
+    /// columns frame written without them (FORMAT.md, "Columns frame").
+    typealias Positions = (ids: [LogID], offsets: [UInt64], lengths: [UInt32])
+
+    /// Decodes a columns frame's content. A frame without the id column takes its rows' positions from `positions`
+    /// (given the row count; they must have that many rows), and is `corrupt` when there is none.
+    static func decode(
+        _ bytes: UnsafeRawBufferPointer, segment: UInt32, positions: ((Int) throws -> Positions)? = nil
+    ) throws -> ColumnBlock {
         var r = WireReader(bytes)
         let version = try r.u8()
         guard version == encodingVersion else {
@@ -75,7 +83,18 @@ extension ColumnBlock {
             case .strings: block.strings[column.slot] = try decodeStrings(&c, rows: rows)
             }
         }
-        guard sawIDs else { throw SegmentError(.corrupt, "columns frame has no id column") }
+        if !sawIDs {
+            guard let positions else { throw SegmentError(.corrupt, "columns frame has no id column") }
+            guard block.offsets.isEmpty, block.lengths.isEmpty else {
+                throw SegmentError(.corrupt, "columns frame has locations but no id column")
+            }
+            let given = try positions(rows)
+            guard given.ids.count == rows, given.offsets.count == rows, given.lengths.count == rows else {
+                throw SegmentError(.corrupt, "columns frame has \(rows) rows, its index \(given.ids.count)")
+            }
+            (block.ids, block.offsets, block.lengths) = given
+            block.present.formUnion(.positions)
+        }
         // Columns an older writer did not write read as their defaults.
         if block.offsets.isEmpty { block.offsets = Array(repeating: 0, count: rows) }
         if block.lengths.isEmpty { block.lengths = Array(repeating: 0, count: rows) }

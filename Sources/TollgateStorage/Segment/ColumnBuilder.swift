@@ -131,11 +131,14 @@ struct ColumnBuilder: Sendable {
     }
 
     /// The size of `encode()`'s bytes, counted without making them: a seal declares it before it compresses them.
-    var encodedSize: Int {
-        guard staged.rows == 0 else { return flushed.encodedSize }
+    var encodedSize: Int { encodedSize(positions: true) }
+
+    /// The size of `encode(positions:into:)`'s bytes.
+    func encodedSize(positions: Bool) -> Int {
+        guard staged.rows == 0 else { return flushed.encodedSize(positions: positions) }
         func part(_ bytes: Int) -> Int { Varint.size(UInt64(bytes)) + bytes }
         var size = 1 + Varint.size(UInt64(count))
-        for column in LogColumn.all {
+        for column in LogColumn.all where positions || !column.isPosition {
             size += Varint.size(column.tag)
             switch column.kind {
             case .ids: size += part(count * 16)
@@ -161,13 +164,14 @@ struct ColumnBuilder: Sendable {
     static let idsPerPiece = 4_096
 
     /// The columns frame's content handed to `sink` in pieces as it is made, never whole: a seal compresses it as
-    /// it comes (FORMAT.md, "Columns frame"). The largest piece is `idsPerPiece` ids.
-    func encode(into sink: (UnsafeRawBufferPointer) throws -> Void) rethrows {
-        guard staged.rows == 0 else { return try flushed.encode(into: sink) }
+    /// it comes (FORMAT.md, "Columns frame"). The largest piece is `idsPerPiece` ids. Without `positions`, the id,
+    /// offset and length columns are left out (a version 3 segment's grouped index holds them).
+    func encode(positions: Bool = true, into sink: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+        guard staged.rows == 0 else { return try flushed.encode(positions: positions, into: sink) }
         var head = WireWriter(capacity: 32)
         head.u8(ColumnBlock.encodingVersion)
         head.varint(UInt64(count))
-        for column in LogColumn.all {
+        for column in LogColumn.all where positions || !column.isPosition {
             head.varint(column.tag)
             switch column.kind {
             case .ids:

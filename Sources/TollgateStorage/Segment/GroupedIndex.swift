@@ -272,14 +272,50 @@ enum GroupedIndex {
 
     /// Decodes a whole grouped index payload, checked: ids sorted, every row named once.
     static func decode(_ payload: UnsafeRawBufferPointer, segment: UInt32) throws -> SegmentIndex {
-        let head = try Head(payload, payloadSize: payload.count, segment: segment)
         var ids: [LogID] = []
         var offsets: [UInt64] = []
         var lengths: [UInt32] = []
-        ids.reserveCapacity(head.count)
-        offsets.reserveCapacity(head.count)
-        lengths.reserveCapacity(head.count)
+        try forEachEntry(payload, segment: segment) { head in
+            ids.reserveCapacity(head.count)
+            offsets.reserveCapacity(head.count)
+            lengths.reserveCapacity(head.count)
+        } _: { id, location in
+            ids.append(id)
+            offsets.append(location.offset)
+            lengths.append(location.length)
+        }
+        return SegmentIndex(segment: segment, sortedIDs: ids, offsets: offsets, lengths: lengths)
+    }
+
+    /// Each row's id and location, in row (append) order, from a whole grouped index payload checked as `decode`
+    /// checks it: what a version 3 columns frame leaves out.
+    static func positions(_ payload: UnsafeRawBufferPointer, segment: UInt32) throws -> ColumnBlock.Positions {
+        var ids: [LogID] = []
+        var offsets: [UInt64] = []
+        var lengths: [UInt32] = []
+        try forEachEntry(payload, segment: segment) { head in
+            ids = Array(repeating: LogID(high: 0, low: 0), count: head.count)
+            offsets = Array(repeating: 0, count: head.count)
+            lengths = Array(repeating: 0, count: head.count)
+        } _: { id, location in
+            let row = location.row
+            ids[row] = id
+            offsets[row] = location.offset
+            lengths[row] = location.length
+        }
+        return (ids, offsets, lengths)
+    }
+
+    /// Calls `start` with the head, then `body` with every entry in id order (its id, row and location), checking
+    /// that ids are sorted and that every row is named once (so every row is named).
+    private static func forEachEntry(
+        _ payload: UnsafeRawBufferPointer, segment: UInt32, _ start: (Head) -> Void,
+        _ body: (LogID, (row: Int, offset: UInt64, length: UInt32)) throws -> Void
+    ) throws {
+        let head = try Head(payload, payloadSize: payload.count, segment: segment)
+        start(head)
         var seen = [Bool](repeating: false, count: head.count)
+        var last: LogID?
         for g in 0..<head.groupCount {
             let range = (head.groupsStart + head.groupStarts[g])..<(head.groupsStart + head.groupStarts[g + 1])
             try head.decodeGroup(g, bytes: UnsafeRawBufferPointer(rebasing: payload[range]), segment: segment) {
@@ -287,15 +323,13 @@ enum GroupedIndex {
                 guard !seen[row] else {
                     throw SegmentError(.corrupt, "grouped index of segment \(segment) names row \(row) twice")
                 }
-                if let last = ids.last, id < last {
+                if let last, id < last {
                     throw SegmentError(.corrupt, "grouped index of segment \(segment) is not sorted at group \(g)")
                 }
                 seen[row] = true
-                ids.append(id)
-                offsets.append(head.location(row: row, length: length, segment: segment).offset)
-                lengths.append(length)
+                last = id
+                try body(id, (row, head.location(row: row, length: length, segment: segment).offset, length))
             }
         }
-        return SegmentIndex(segment: segment, sortedIDs: ids, offsets: offsets, lengths: lengths)
     }
 }

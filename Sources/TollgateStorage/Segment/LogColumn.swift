@@ -73,6 +73,10 @@ public enum LogColumn: Hashable, Sendable {
     /// Part of what a listing reads (tags 22 and on): a segment without them cannot answer a listing by itself.
     var isListingColumn: Bool { tag >= 22 }
 
+    /// Where a row's record is: its id, offset and length (tags 1–3), which a version 3 segment's columns frame
+    /// leaves to its grouped index.
+    var isPosition: Bool { tag <= 3 }
+
     /// A set of columns, as a bit per tag.
     struct Set: Sendable, Hashable {
         var bits: UInt64 = 0
@@ -80,7 +84,9 @@ public enum LogColumn: Hashable, Sendable {
         static let listing = Set(bits: LogColumn.all.filter(\.isListingColumn).reduce(0) { $0 | 1 << $1.tag })
         func contains(_ column: LogColumn) -> Bool { bits & 1 << column.tag != 0 }
         func contains(_ field: RecordField) -> Bool { contains(.field(field)) }
+        static let positions = Set(bits: LogColumn.all.filter(\.isPosition).reduce(0) { $0 | 1 << $1.tag })
         mutating func insert(_ column: LogColumn) { bits |= 1 << column.tag }
+        mutating func formUnion(_ other: Set) { bits |= other.bits }
         func isSuperset(of other: Set) -> Bool { bits & other.bits == other.bits }
     }
 }

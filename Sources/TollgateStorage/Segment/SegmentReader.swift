@@ -109,13 +109,19 @@ public final class SegmentReader: Sendable {
         return index
     }
 
-    /// The column block of a sealed segment (read from its columns frame, not from the records).
+    /// The column block of a sealed segment (read from its columns frame, not from the records; in a version 3
+    /// segment, each row's id and location from its grouped index).
     public func columns(of segment: UInt32) throws -> ColumnBlock {
         guard let footer = try footer(of: segment) else {
             throw SegmentError(.notSealed, "segment \(segment) is not sealed; ask the writer for its columns")
         }
         return try readFrame(segment, offset: footer.columnsOffset, length: footer.columnsLength, type: .columns) {
-            try ColumnBlock.decode($0, segment: segment)
+            try ColumnBlock.decode($0, segment: segment) { _ in
+                // A version 3 segment's columns leave each row's id and location to its grouped index.
+                try self.readFrame(
+                    segment, offset: footer.indexOffset, length: footer.indexLength, type: .groupedIndex
+                ) { try GroupedIndex.positions($0, segment: segment) }
+            }
         }
     }
 

@@ -44,18 +44,22 @@ extension SegmentWriter {
     /// The frames are made as they are written, so a seal never holds its encoded columns whole (at 65,536 rows
     /// about 2 MB): they are compressed as they are encoded, and only the compressed columns are held, since their
     /// header, with length and checksum, comes first. A version 3 segment's grouped index (about 15 bytes a row) is
-    /// made whole; a fixed index (28 bytes a row) goes in pieces, made twice (first for its header's checksum).
+    /// made whole, and the columns then leave out what it holds (each row's id and location); a fixed index (28
+    /// bytes a row) goes in pieces, made twice (first for its header's checksum).
     static func writeSealFrames(
         columns: ColumnBuilder, at offset: UInt64, version: UInt8, compressor: ZstdCompressor,
         write: (UnsafeRawBufferPointer) throws -> Void
     ) throws -> SegmentFooter {
         let order = SegmentIndex.order(of: columns.ids)
         let indexLength: Int
+        // A grouped index names every row's id and location, so the columns frame leaves them out.
+        var positionsInColumns = true
         if version >= 3,
             let grouped = GroupedIndex.encode(
                 ids: columns.ids, offsets: columns.offsets, lengths: columns.lengths, order: order)
         {
             indexLength = grouped.count
+            positionsInColumns = false
             try SegmentFormat.frameHeader(type: .groupedIndex, flags: 0, payload: grouped).withUnsafeBytes(write)
             try grouped.withUnsafeBytes(write)
         } else {
@@ -69,11 +73,11 @@ extension SegmentWriter {
             try index(write)
         }
 
-        let contentSize = columns.encodedSize
+        let contentSize = columns.encodedSize(positions: positionsInColumns)
         var compressed: [UInt8] = []
         compressed.reserveCapacity(ZSTD_compressBound(contentSize))
         try compressor.compress(size: contentSize) {
-            try columns.encode(into: $0)
+            try columns.encode(positions: positionsInColumns, into: $0)
         } output: {
             compressed.append(contentsOf: $0)
         }
