@@ -289,7 +289,9 @@ enum GroupedIndex {
 
     /// Each row's id and location, in row (append) order, from a whole grouped index payload checked as `decode`
     /// checks it: what a version 3 columns frame leaves out.
-    static func positions(_ payload: UnsafeRawBufferPointer, segment: UInt32) throws -> ColumnBlock.Positions {
+    static func positions(
+        _ payload: UnsafeRawBufferPointer, segment: UInt32
+    ) throws -> (ids: [LogID], offsets: [UInt64], lengths: [UInt32]) {
         var ids: [LogID] = []
         var offsets: [UInt64] = []
         var lengths: [UInt32] = []
