@@ -56,6 +56,7 @@ struct CatalogLogNamesTests {
                 #expect(
                     applied == [
                         "0015_log_names", "0016_sealed_segments", "0017_logs_counted", "0018_sealed_segment_blocks",
+                        "0019_rollup_chunk_pieces",
                     ])
                 let names = try connection.query("SELECT name FROM log_names ORDER BY id") { $0.string(at: 0) }
                 #expect(names == ["anthropic", "claude-sonnet-4", "default", "gpt-4o", "openai", "prod"])

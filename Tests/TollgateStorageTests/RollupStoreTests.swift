@@ -89,6 +89,76 @@ import TollgateModel
         }
     }
 
+    /// A column longer than a piece is stored in several rows, each small enough to sit whole in a leaf page, and
+    /// read back whole; parts are counted as parts, not rows; deleting a part deletes all its pieces.
+    @Test func longColumnsAreStoredInPiecesAndReadBackWhole() throws {
+        try withTemporaryCatalogDirectory { dir in
+            let catalog = try Catalog(dataDirectory: dir)
+            let store = RollupStore(catalog: catalog)
+            let pieceBytes = RollupChunkPieces.pieceBytes(keyText: "day".utf8.count + "default".utf8.count + 6)
+            let long = (0..<(pieceBytes * 5 + 17)).map { UInt8(truncatingIfNeeded: $0 * 7) }
+            try store.write { transaction in
+                try transaction.insertColumn(long, measure: "bucket", of: day, part: 0)
+                try transaction.insertColumn(Array(long.prefix(pieceBytes)), measure: "bucket", of: day, part: 1)
+                try transaction.insertColumn([], measure: "bucket", of: day, part: 2)
+                #expect(try Parts(transaction.parts(of: day)) == Parts(maxPart: 2, count: 3))
+                #expect(try transaction.chunksWithParts() == [day])
+            }
+            let read = try store.read {
+                try $0.chunkColumn(level: "day", account: "default", measure: "bucket", chunks: 0..<Int64.max)
+            }
+            #expect(read.map(\.part) == [0, 1, 2])
+            #expect(read.map(\.data) == [long, Array(long.prefix(pieceBytes)), []])
+            let rows = try catalog.read { db in
+                try db.query("SELECT part, count(*), max(length(data)) FROM rollup_chunks GROUP BY part ORDER BY part")
+                {
+                    [$0.int64(at: 0), $0.int64(at: 1), $0.int64(at: 2)]
+                }
+            }
+            #expect(rows == [[0, 6, Int64(pieceBytes)], [1, 1, Int64(pieceBytes)], [2, 1, 0]])
+            // Every row fits a leaf page: none spilled to an overflow page.
+            let overflow = try catalog.read { db in
+                try db.queryFirst("SELECT count(*) FROM dbstat WHERE name = 'rollup_chunks' AND pagetype = 'overflow'")
+                {
+                    $0.int64(at: 0)
+                }
+            }
+            #expect(overflow == 0)
+            try store.write { transaction in
+                try transaction.deleteColumn(measure: "bucket", of: day, deltasOnly: true)
+                #expect(try Parts(transaction.parts(of: day)) == Parts(maxPart: 0, count: 1))
+            }
+            let base = try store.read {
+                try $0.chunkColumn(level: "day", account: "default", measure: "bucket", chunks: 0..<Int64.max)
+            }
+            #expect(base.map(\.data) == [long])
+        }
+    }
+
+    /// Columns written before migration 0019 (one row each, however long) are read as they were.
+    @Test func columnsStoredWholeBeforeThePiecesMigrationReadBack() throws {
+        try withTemporaryCatalogDirectory { dir in
+            let long = (0..<5_000).map { UInt8(truncatingIfNeeded: $0 * 13) }
+            do {
+                let connection = try SQLiteConnection(path: dir + "/catalog.sqlite")
+                _ = try SQLiteMigrator(migrations: Migrations.all.filter { $0.name < "0019" }).migrate(connection)
+                for (part, data) in [(Int64(0), long), (1, [1, 2, 3])] {
+                    try connection.run(
+                        "INSERT INTO rollup_chunks (level, account, measure, chunk_start, part, data)"
+                            + " VALUES ('day', 'default', 'bucket', ?1, ?2, ?3)",
+                        [.integer(day.chunkStart), .integer(part), .blob(data)])
+                }
+            }
+            let store = RollupStore(catalog: try Catalog(dataDirectory: dir))
+            let read = try store.read {
+                try $0.chunkColumn(level: "day", account: "default", measure: "bucket", chunks: 0..<Int64.max)
+            }
+            #expect(read.map(\.data) == [long, [1, 2, 3]])
+            let parts = try store.write { try Parts($0.parts(of: day)) }
+            #expect(parts == Parts(maxPart: 1, count: 2))
+        }
+    }
+
     @Test func aTransactionThatThrowsLeavesNothing() throws {
         try withTemporaryCatalogDirectory { dir in
             let catalog = try Catalog(dataDirectory: dir)

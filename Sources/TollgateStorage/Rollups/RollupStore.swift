@@ -78,12 +78,22 @@ public final class RollupStore: Sendable {
         }
     }
 
+    /// One column of an account's chunks, every part, each part's pieces joined (`RollupChunkPieces`).
     static func chunkColumn(
         _ connection: SQLiteConnection, level: String, account: String, measure: String, chunks: Range<Int64>
     ) throws -> [RollupChunkPart] {
-        try connection.query(
+        var parts: [RollupChunkPart] = []
+        _ = try connection.query(
             NamedQueries.sql("rollup_chunk_read"),
             [.text(level), .text(account), .text(measure), .integer(chunks.lowerBound), .integer(chunks.upperBound)]
-        ) { RollupChunkPart(chunkStart: $0.int64(at: 0), part: $0.int64(at: 1), data: $0.blob(at: 2)) }
+        ) { row in
+            let (chunkStart, part) = (row.int64(at: 0), row.int64(at: 1))
+            if let last = parts.last, last.chunkStart == chunkStart, last.part == part {
+                row.appendBlob(at: 2, to: &parts[parts.count - 1].data)
+            } else {
+                parts.append(RollupChunkPart(chunkStart: chunkStart, part: part, data: row.blob(at: 2)))
+            }
+        }
+        return parts
     }
 }

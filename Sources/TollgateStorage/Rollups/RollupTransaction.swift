@@ -49,15 +49,19 @@ public struct RollupTransaction {
         try RollupStore.chunkColumn(connection, level: level, account: account, measure: measure, chunks: chunks)
     }
 
-    /// Stores one column of one part of a chunk.
+    /// Stores one column of one part of a chunk, in rows of a piece each (`RollupChunkPieces`).
     public func insertColumn(_ data: [UInt8], measure: String, of chunk: RollupChunkKey, part: Int64) throws {
         touched.touch(chunk)
-        try connection.run(
-            NamedQueries.sql("rollup_chunk_insert"),
-            [
-                .text(chunk.level), .text(chunk.account), .text(measure), .integer(chunk.chunkStart), .integer(part),
-                .blob(data),
-            ])
+        let keyText = chunk.level.utf8.count + chunk.account.utf8.count + measure.utf8.count
+        let pieces = RollupChunkPieces.pieces(of: data, pieceBytes: RollupChunkPieces.pieceBytes(keyText: keyText))
+        for (index, piece) in pieces.enumerated() {
+            try connection.run(
+                NamedQueries.sql("rollup_chunk_insert"),
+                [
+                    .text(chunk.level), .text(chunk.account), .text(measure), .integer(chunk.chunkStart),
+                    .integer(part), .integer(Int64(index)), .blob(Array(piece)),
+                ])
+        }
     }
 
     /// Deletes one column of a chunk: every part, or with `deltasOnly` every part but the base (part 0).

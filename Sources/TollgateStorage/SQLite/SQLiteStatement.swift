@@ -158,6 +158,13 @@ final class SQLiteStatement {
         return Array(UnsafeRawBufferPointer(start: bytes, count: count))
     }
 
+    /// Appends the column's bytes to `out` (nothing for NULL or an empty blob).
+    func appendBlob(at index: Int, to out: inout [UInt8]) {
+        let i = Int32(index)
+        guard let bytes = sqlite3_column_blob(handle, i) else { return }
+        out.append(contentsOf: UnsafeRawBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(handle, i))))
+    }
+
     func optionalInt64(at index: Int) -> Int64? { isNull(at: index) ? nil : int64(at: index) }
     func optionalDouble(at index: Int) -> Double? { isNull(at: index) ? nil : double(at: index) }
     func optionalString(at index: Int) -> String? { isNull(at: index) ? nil : string(at: index) }
