@@ -74,6 +74,8 @@ struct GenerateCommand: ParsableCommand {
         try store.close()
         // A bulk load leaves the rollup chunks it touched in many parts; one compaction spares every query the sum.
         try ledger.rollups.compactAll()
+        // The compaction wrote after the store's close had emptied the catalog's write-ahead log: empty it again.
+        try store.catalog.checkpoint()
         progress.finish(written)
         Output.line(
             "wrote \(written) records for account \(account) from \(RFC3339.format(milliseconds: startMs)) to "

@@ -92,6 +92,9 @@ import TollgateModel
         try store.append(records)
         try store.commit()
         try store.close()
+        // The catalog is whole in its file: the write-ahead log was emptied while the store's connections were open.
+        let wal = directory + "/" + Catalog.fileName + "-wal"
+        #expect((try FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int) ?? 0 == 0)
         let reopened = try LogStore(directory: directory, logger: logger)
         #expect(reopened.statistics.recordsRecovered == 0)
         #expect(try listed(reopened) == records.map(\.id))

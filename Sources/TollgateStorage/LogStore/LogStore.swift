@@ -281,8 +281,9 @@ public final class LogStore: Sendable {
         }
     }
 
-    /// Clean shutdown: commit, seal the active segment, index the rest. The store is unusable afterwards. A store
-    /// that cannot write tries once more; what it cannot make durable is lost, as in a crash, and never indexed.
+    /// Clean shutdown: commit, seal the active segment, index the rest, checkpoint the catalog. The store is
+    /// unusable afterwards. A store that cannot write tries once more; what it cannot make durable is lost, as in a
+    /// crash, and never indexed.
     public func close() throws {
         defer { lock.release() }
         try state.withLock { state in
@@ -293,6 +294,15 @@ public final class LogStore: Sendable {
                 try index(&state)
                 try observer?.committed(through: state.lastAppended)
             }
+        }
+        // Everything is committed: the catalog's write-ahead log goes into its file, which a stopped gateway's
+        // folder then holds whole. Not done is not lost (the log is read at the next open), so only logged.
+        do {
+            if try !catalog.checkpoint() {
+                logger.info("catalog write-ahead log left for the next checkpoint: a reader held a snapshot")
+            }
+        } catch {
+            logger.warning("catalog checkpoint at close failed", metadata: ["error": "\(error)"])
         }
     }
 
