@@ -56,9 +56,17 @@ public final class Catalog: Sendable {
         let writeConnection = try SQLiteConnection(path: path, options: writeOptions)
         let applied = try SQLiteMigrator().migrate(writeConnection)
         if !applied.isEmpty {
+            // A migration may rewrite a table (0019 the rollups): its pages go into the file now, and the
+            // write-ahead log, as large as what was rewritten, is emptied rather than kept at that size.
+            let emptied = try writeConnection.queryFirst(NamedQueries.sql("catalog_checkpoint")) {
+                $0.int64(at: 0) == 0
+            }
             logger.info(
                 "catalog migrated",
-                metadata: ["catalog.path": "\(path)", "catalog.migrations": "\(applied.joined(separator: ","))"]
+                metadata: [
+                    "catalog.path": "\(path)", "catalog.migrations": "\(applied.joined(separator: ","))",
+                    "catalog.log_emptied": "\(emptied ?? false)",
+                ]
             )
         }
         sealedLogs = SealedLogs(reader: SegmentReader(directory: dataDirectory))
