@@ -27,7 +27,7 @@ struct ParsingTests {
                     let text = "\"" + String(plain.prefix(at)) + escape + String(plain.dropFirst(at)) + "\""
                     let expected = String(plain.prefix(at)) + decoded + String(plain.dropFirst(at))
                     let (value, next) = try withReader(text + #","after""#) { r in
-                        (try r.readString(), try r.peekKind())
+                        (try r.readString(), r.peekKind())
                     }
                     #expect(value == expected, "\(text)")
                     #expect(next == nil)  // stopped at the comma: the string ended at its own closing quote

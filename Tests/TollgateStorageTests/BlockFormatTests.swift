@@ -46,7 +46,7 @@ struct BlockFormatTests {
         var staged = RecordBlock()
         for record in records[0..<4] {
             #expect(staged.stage(record) == RecordCodec.encode(record).count)
-            staged.commitStaged()
+            _ = staged.commitStaged()
         }
         // Staged, then the block closes before it is added.
         _ = staged.stage(records[4])
@@ -57,7 +57,7 @@ struct BlockFormatTests {
         #expect(staged.commitStaged() == 0)
         for record in records[5...] {
             _ = staged.stage(record)
-            staged.commitStaged()
+            _ = staged.commitStaged()
         }
         let content = staged.encode()
         let all = try content.withUnsafeBytes { try RecordBlock.decodeAll($0) }

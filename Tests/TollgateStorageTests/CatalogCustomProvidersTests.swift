@@ -36,7 +36,7 @@ struct CatalogCustomProvidersTests {
                 #expect(changed.baseURL == "https://llm.example.com/v1")
                 #expect(changed.api == .anthropic)
                 #expect(changed.updatedAt == 2_000 && changed.createdAt == 1_000)
-                #expect(try catalog.updateCustomProvider(account: "acme", slug: "none-such", api: .none) == nil)
+                #expect(try catalog.updateCustomProvider(account: "acme", slug: "none-such", api: nil) == nil)
                 try catalog.createCustomProvider(
                     account: "acme", slug: "gone", baseURL: "https://g.example.com", api: .none)
                 #expect(try catalog.deleteCustomProvider(account: "acme", slug: "gone"))

@@ -354,10 +354,7 @@ struct RecordingLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(
-        level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String,
-        function: String, line: UInt
-    ) {
-        if level >= .warning { lines.append("\(message)") }
+    func log(event: LogEvent) {
+        if event.level >= .warning { lines.append("\(event.message)") }
     }
 }

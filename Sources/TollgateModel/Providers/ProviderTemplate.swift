@@ -192,8 +192,6 @@ public enum ProviderTemplate: String, Sendable, Equatable, CaseIterable {
             return path.hasSuffix(":streamGenerateContent") || path.hasSuffix(":streamRawPredict")
         case .awsBedrock:
             return path.hasSuffix("/converse-stream") || path.hasSuffix("/invoke-with-response-stream")
-        case .workersAI:
-            return false
         }
     }
 

@@ -43,7 +43,7 @@ extension Catalog {
                 try db.transaction {
                     try Self.upsertSegment(entry, in: db)
                     if let active, active.count > 0 {
-                        try Self.insertRows(
+                        _ = try Self.insertRows(
                             (0..<active.count).map { row in
                                 LogIndexEntry(
                                     columns: active.block, row: row, cost: active.costs.cost[row],

@@ -422,7 +422,7 @@ public final class LogStore: Sendable {
         reader: SegmentReader
     ) throws {
         let size =
-            try bytes
+            bytes
             ?? Int64(
                 (try? FileManager.default.attributesOfItem(
                     atPath: reader.directory + "/segments/" + SegmentFormat.fileName(seq))[.size] as? Int) ?? 0)
