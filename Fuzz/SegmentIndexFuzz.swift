@@ -65,7 +65,8 @@ func checkGroupedIndex(_ payload: UnsafeRawBufferPointer) {
         let id = index.ids[i]
         guard id != LogID(high: .max, low: .max) else { continue }
         let next = id.low == .max ? LogID(high: id.high + 1, low: 0) : LogID(high: id.high, low: id.low + 1)
-        let held = index.ids.contains(next)
+        let after = index.ids[i...].firstIndex { $0 != id } ?? index.count
+        let held = after < index.count && index.ids[after] == next
         precondition((index.location(of: next) != nil) == held, "an id found that the index does not hold")
         if !held { precondition(locate(next) == .some(nil), "an id located that the index does not hold") }
     }
