@@ -15,27 +15,32 @@ import Glibc
 
 let segment: UInt32 = 7
 
-func checkIndex(_ payload: UnsafeRawBufferPointer) {
-    guard let index = try? SegmentIndex.decode(payload, segment: segment) else { return }
-    precondition(payload.count == 4 + index.count * SegmentIndex.entrySize, "entries and bytes disagree")
-    precondition(index.offsets.count == index.count && index.lengths.count == index.count)
-    precondition(index.encode() == Array(payload), "re-encoding changed the index")
+/// An index's entries as a lookup sees them: sorted; every id found at its first entry (and, with `locate`, which
+/// reads the frame a part at a time, located there too); the id just after it found only when the index holds it.
+func checkEntries(_ index: SegmentIndex, locate: ((LogID) -> RecordLocation??)? = nil) {
     for i in index.ids.indices {
         if i > 0 { precondition(!(index.ids[i] < index.ids[i - 1]), "not sorted") }
         // A lookup finds the first of equal ids.
         guard i == 0 || index.ids[i - 1] != index.ids[i] else { continue }
-        let found = index.location(of: index.ids[i])
-        precondition(
-            found == RecordLocation(segment: segment, offset: index.offsets[i], length: index.lengths[i]),
-            "entry \(i) not found where it is")
-        // The id just after it (if there is one) is found only when the index holds it.
+        let expected = RecordLocation(segment: segment, offset: index.offsets[i], length: index.lengths[i])
+        precondition(index.location(of: index.ids[i]) == expected, "entry \(i) not found where it is")
+        if let locate { precondition(locate(index.ids[i]) == .some(expected), "entry \(i) not located where it is") }
         let id = index.ids[i]
         guard id != LogID(high: .max, low: .max) else { continue }
         let next = id.low == .max ? LogID(high: id.high + 1, low: 0) : LogID(high: id.high, low: id.low + 1)
         let after = index.ids[i...].firstIndex { $0 != id } ?? index.count
         let held = after < index.count && index.ids[after] == next
         precondition((index.location(of: next) != nil) == held, "an id found that the index does not hold")
+        if !held, let locate { precondition(locate(next) == .some(nil), "an id located that the index does not hold") }
     }
+}
+
+func checkIndex(_ payload: UnsafeRawBufferPointer) {
+    guard let index = try? SegmentIndex.decode(payload, segment: segment) else { return }
+    precondition(payload.count == 4 + index.count * SegmentIndex.entrySize, "entries and bytes disagree")
+    precondition(index.offsets.count == index.count && index.lengths.count == index.count)
+    precondition(index.encode() == Array(payload), "re-encoding changed the index")
+    checkEntries(index)
     // Built again from its rows in reverse append order, the index sorts them back.
     let rebuilt = SegmentIndex(
         segment: segment, ids: index.ids.reversed(), offsets: index.offsets.reversed(),
@@ -45,7 +50,7 @@ func checkIndex(_ payload: UnsafeRawBufferPointer) {
 
 /// The bytes as a grouped index payload (type 6): one that decodes is sorted, names each row once, finds every id
 /// it holds at its first entry both decoded whole and read a part at a time (`GroupedIndex.locate`), finds an id it
-/// does not hold nowhere, and, when it is what the writer makes of its rows, encodes again to the same bytes.
+/// does not hold nowhere, and encodes again from its rows to the same entries.
 func checkGroupedIndex(_ payload: UnsafeRawBufferPointer) {
     let bytes = Array(payload)
     func locate(_ id: LogID) -> RecordLocation?? {
@@ -56,20 +61,7 @@ func checkGroupedIndex(_ payload: UnsafeRawBufferPointer) {
     }
     guard let index = try? GroupedIndex.decode(payload, segment: segment) else { return }
     precondition(index.offsets.count == index.count && index.lengths.count == index.count)
-    for i in index.ids.indices {
-        if i > 0 { precondition(!(index.ids[i] < index.ids[i - 1]), "not sorted") }
-        guard i == 0 || index.ids[i - 1] != index.ids[i] else { continue }
-        let expected = RecordLocation(segment: segment, offset: index.offsets[i], length: index.lengths[i])
-        precondition(index.location(of: index.ids[i]) == expected, "entry \(i) not found where it is")
-        precondition(locate(index.ids[i]) == .some(expected), "entry \(i) not located where it is")
-        let id = index.ids[i]
-        guard id != LogID(high: .max, low: .max) else { continue }
-        let next = id.low == .max ? LogID(high: id.high + 1, low: 0) : LogID(high: id.high, low: id.low + 1)
-        let after = index.ids[i...].firstIndex { $0 != id } ?? index.count
-        let held = after < index.count && index.ids[after] == next
-        precondition((index.location(of: next) != nil) == held, "an id found that the index does not hold")
-        if !held { precondition(locate(next) == .some(nil), "an id located that the index does not hold") }
-    }
+    checkEntries(index, locate: locate)
     // The rows in append order (locations only grow with it), built and encoded again: the same entries (equal ids
     // in append order, which a decoder does not insist on).
     let rows = index.ids.indices.sorted { index.offsets[$0] < index.offsets[$1] }
