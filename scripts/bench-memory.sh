@@ -26,6 +26,7 @@ TOLLGATE_ADMIN_TOKEN=bench "${launcher[@]}" "$bin" serve --port "$gw_port" --dat
     --upstream "openai=http://127.0.0.1:$mock_port/v1" --log-level error >"$work/serve.out" 2>&1 & pids+=($!)
 WAIT_PORT_SECONDS=60 wait_port "$gw_port"
 gw_pid=$(pgrep -n -f "serve --port $gw_port")
+unlimited_default_account "$gw_port"
 write_chat_request_lua "$work/post.lua"
 
 rss() { awk -v k="$1" '$1==k":" {printf "%.1f", $2/1024}' /proc/"$gw_pid"/status; }

@@ -75,6 +75,7 @@ wait_port "$gw_port"
 
 api() { curl -sf -X "$1" -H 'Authorization: Bearer bench' -H 'Content-Type: application/json' \
     "http://127.0.0.1:$gw_port/api/v1/$2" ${3:+-d "$3"} >/dev/null; }
+unlimited_default_account "$gw_port"
 if [ "$mode" = all ]; then
     api PATCH accounts/quota99 '{"tier":"free","log_limit":null,"log_management_strategy":"stop_inserting"}'
     api POST accounts '{"id":"quota-reject","tier":"free"}'

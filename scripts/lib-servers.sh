@@ -27,6 +27,16 @@ wait_port() {
     exit 1
 }
 
+# Lifts the monthly log quota of account `default` on the gateway at port $1 (admin token $2; default "bench"):
+# on the free tier it stores 100,000 logs a month and keeps only the usage of the requests past that, so a load run
+# with logging on would store logs for its first 100,000 requests only. With the limit lifted every request's log
+# is stored, which is what "logging on" measures.
+unlimited_default_account() {
+    curl -sf -X PATCH -H "Authorization: Bearer ${2:-bench}" -H 'Content-Type: application/json' \
+        "http://127.0.0.1:$1/api/v1/accounts/default" -d '{"log_limit":1000000000000}' \
+        | grep -q '"log_limit":1000000000000' || { echo "could not lift the default account's log quota" >&2; exit 1; }
+}
+
 # Writes to $1 the wrk script the benchmarks send: one chat completion request, JSON, with a provider key.
 write_chat_request_lua() {
     cat > "$1" <<'LUA'

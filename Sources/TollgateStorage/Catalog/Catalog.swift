@@ -58,14 +58,12 @@ public final class Catalog: Sendable {
         if !applied.isEmpty {
             // A migration may rewrite a table (0019 the rollups): its pages go into the file now, and the
             // write-ahead log, as large as what was rewritten, is emptied rather than kept at that size.
-            let emptied = try writeConnection.queryFirst(NamedQueries.sql("catalog_checkpoint")) {
-                $0.int64(at: 0) == 0
-            }
+            let emptied = try Self.checkpoint(writeConnection)
             logger.info(
                 "catalog migrated",
                 metadata: [
                     "catalog.path": "\(path)", "catalog.migrations": "\(applied.joined(separator: ","))",
-                    "catalog.log_emptied": "\(emptied ?? false)",
+                    "catalog.log_emptied": "\(emptied)",
                 ]
             )
         }
@@ -93,7 +91,12 @@ public final class Catalog: Sendable {
     /// snapshot kept the log from being emptied (then it stays for the next checkpoint; nothing is lost either way).
     @discardableResult
     public func checkpoint() throws -> Bool {
-        try write { db in try db.queryFirst(NamedQueries.sql("catalog_checkpoint")) { $0.int64(at: 0) == 0 } ?? false }
+        try write(Self.checkpoint)
+    }
+
+    /// The checkpoint on `connection` (the writer's, which at open is not yet behind its lock).
+    private static func checkpoint(_ connection: SQLiteConnection) throws -> Bool {
+        try connection.queryFirst(NamedQueries.sql("catalog_checkpoint")) { $0.int64(at: 0) == 0 } ?? false
     }
 
     /// Runs `body` on a free reader connection (the next one in turn if all are busy).

@@ -125,8 +125,10 @@ public final class LogStore: Sendable {
         try Self.recoverCompactions(catalog: catalog, directory: directory)
 
         var recovered: [UInt32: [Catalog.ActiveLog]] = [:]
+        var scannedRecords = 0
         let writer = try SegmentWriter(directory: directory, configuration: configuration.segments, logger: logger) {
             location, record in
+            scannedRecords += 1
             guard record.logged else { return }  // a usage record is never indexed
             recovered[location.segment, default: []].append(
                 Catalog.ActiveLog(record, location: location, price: observer?.price(of: record)))
@@ -160,11 +162,12 @@ public final class LogStore: Sendable {
                 reader: reader)
         }
         try catalog.upsertSegment(SegmentEntry(seq: writer.activeSegment, state: .active))
-        if recoveredCount > 0 || !writer.recovery.cuts.isEmpty {
+        if scannedRecords > 0 || !writer.recovery.cuts.isEmpty {
             logger.info(
                 "log store recovered",
                 metadata: [
                     "segment.scanned": "\(writer.recovery.scannedSegments)",
+                    "segment.records_scanned": "\(scannedRecords)",
                     "segment.records_reindexed": "\(recoveredCount)",
                     "segment.cuts":
                         "\(writer.recovery.cuts.map { "\($0.segment)@\($0.offset): \($0.bytesCut) bytes, \($0.reason)" })",
