@@ -8,9 +8,10 @@ extension SegmentWriter {
         /// ...or past this many records (logs and usage records). The catalog holds the logs of the segment being
         /// written in memory (about 200 bytes each, by the columns' layout) beside the writer's columns, and a
         /// listing decodes a sealed segment's columns whole. At 65,536 the two copies of a full segment's columns
-        /// (about 9 MB) kept a gateway's peak RSS over 64 MB under load (README, "Memory"); at 32,768 a listing
-        /// with a rare filter reads twice as many segments (2,000,000 logs: 6.8 against 4.4 ms for 0.08 % of them).
-        public var maxSegmentRecords = 32_768
+        /// (about 9 MB) kept a gateway's peak RSS over 64 MB under load (README, "Memory"), and so did 32,768 once
+        /// every request of the load run was stored as a log; at 16,384 a listing with a rare filter reads four times
+        /// as many segments as at 65,536 (2,000,000 logs: 3.5 against 2.7 ms at 32,768 for 0.08 % of them).
+        public var maxSegmentRecords = 16_384
         /// Seal the active segment once its first record is this old (milliseconds).
         public var maxSegmentAgeMillis: Int64 = 3_600_000
         /// zstd level for records and columns.
