@@ -69,6 +69,8 @@ sleep 1
 echo "requests/s: $(awk '/Requests\/sec/ {print $2}' "$work/wrk.out"); p99 $(awk '$1=="99%" {print $2}' "$work/wrk.out")"
 echo "end: RSS $(rss VmRSS) MB (anonymous $(rss RssAnon) MB, files $(rss RssFile) MB); peak RSS (VmHWM) $(rss VmHWM) MB"
 echo "ingest: $(curl -s -H 'Authorization: Bearer bench' "http://127.0.0.1:$gw_port/api/v1/ingest")"
+echo "logs stored: $(curl -s -H 'Authorization: Bearer bench' "http://127.0.0.1:$gw_port/api/v1/accounts/default/quota" \
+    | python3 -c 'import json, sys; print(json.load(sys.stdin)["used"])')"
 if [ -n "${HEAPTRACK:-}" ]; then
     kill -INT "$gw_pid"
     for _ in $(seq 1 600); do kill -0 "$gw_pid" 2>/dev/null || break; sleep 0.1; done

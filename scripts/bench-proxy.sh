@@ -219,5 +219,8 @@ echo
 rss=$(awk '/VmHWM/ {printf "%.1f MB", $2/1024}' /proc/$gw_pid/status)
 stored=$(curl -s -H 'Authorization: Bearer bench' "http://127.0.0.1:$gw_port/api/v1/ingest")
 quota=$(curl -s -H 'Authorization: Bearer bench' "http://127.0.0.1:$gw_port/api/v1/accounts/quota99/quota")
+logs=$(curl -s -H 'Authorization: Bearer bench' "http://127.0.0.1:$gw_port/api/v1/accounts/default/quota" \
+    | python3 -c 'import json, sys; print(json.load(sys.stdin)["used"])')
 echo "tollgate peak RSS: $rss ($rss_before_pass before the retention pass); ingest counters: $stored"
+echo "logs stored for account default this month (every logging-on request): $logs"
 echo "quota99 after the runs: $quota"
