@@ -132,6 +132,9 @@ import TollgateModel
         }
         let store = try LogStore(directory: directory, logger: logger)
         #expect(try listed(store) == [logged.id])
+        // Both records were read back from the tail; only the log was listed again.
+        #expect(store.statistics.recordsScanned == 2)
+        #expect(store.statistics.recordsRecovered == 1)
         #expect(try store.catalog.storedLogs(account: "default", monthStart: UTCMonth.start(of: logged.createdAt)) == 1)
         var replayed: [LogID] = []
         try store.replay(after: nil) { replayed.append($0.id) }

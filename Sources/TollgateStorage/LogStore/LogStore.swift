@@ -51,6 +51,8 @@ public final class LogStore: Sendable {
         public var recordsCommitted = 0
         /// Records re-indexed from the tail on open.
         public var recordsRecovered = 0
+        /// Records read back from the unsealed tail on open: its logs, re-indexed, and its usage records, which are not.
+        public var recordsScanned = 0
         /// Records appended, then lost to a failed write before they were durable (counted in `recordsFailed`).
         public var recordsDiscarded = 0
     }
@@ -181,7 +183,10 @@ public final class LogStore: Sendable {
         healthCopy = Mutex(health)
         state = Mutex(
             WriterState(writer: writer, seals: seals, indexedActiveSegment: writer.activeSegment, health: health))
-        counters.withLock { $0.recordsRecovered = recoveredCount }
+        counters.withLock {
+            $0.recordsRecovered = recoveredCount
+            $0.recordsScanned = scannedRecords
+        }
     }
 
     /// What the store records as `record`'s cost: its observer's price (picodollars), nil without an observer or
