@@ -32,9 +32,13 @@ wait_port() {
 # with logging on would store logs for its first 100,000 requests only. With the limit lifted every request's log
 # is stored, which is what "logging on" measures.
 unlimited_default_account() {
-    curl -sf -X PATCH -H "Authorization: Bearer ${2:-bench}" -H 'Content-Type: application/json' \
-        "http://127.0.0.1:$1/api/v1/accounts/default" -d '{"log_limit":1000000000000}' \
-        | grep -q '"log_limit":1000000000000' || { echo "could not lift the default account's log quota" >&2; exit 1; }
+    local answer
+    answer=$(curl -sf -X PATCH -H "Authorization: Bearer ${2:-bench}" -H 'Content-Type: application/json' \
+        "http://127.0.0.1:$1/api/v1/accounts/default" -d '{"log_limit":1000000000000}') || answer=""
+    case "$answer" in
+        *'"log_limit":1000000000000'*) ;;
+        *) echo "could not lift the default account's log quota: ${answer:-no answer}" >&2; exit 1 ;;
+    esac
 }
 
 # Writes to $1 the wrk script the benchmarks send: one chat completion request, JSON, with a provider key.
