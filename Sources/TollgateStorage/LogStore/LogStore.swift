@@ -164,7 +164,7 @@ public final class LogStore: Sendable {
                 reader: reader)
         }
         try catalog.upsertSegment(SegmentEntry(seq: writer.activeSegment, state: .active))
-        if scannedRecords > 0 || !writer.recovery.cuts.isEmpty {
+        if scannedRecords > 0 || recoveredCount > 0 || !writer.recovery.cuts.isEmpty {
             logger.info(
                 "log store recovered",
                 metadata: [
