@@ -107,7 +107,7 @@ struct FixtureCostTests {
     }
 
     @Test func everyFixtureCostsWhatTheListSays() throws {
-        let catalogPath = NSTemporaryDirectory() + "tollgate-fixture-cost-" + UUID().uuidString
+        let catalogPath = scratchDirectory("fixture-cost")
         let book = try PriceBook(catalog: try .init(dataDirectory: catalogPath), shipped: PriceTable.shipped())
         let rows = try Self.priceRows()
         let now = Int64(Date().timeIntervalSince1970 * 1000)

@@ -8,7 +8,7 @@ import TollgateStorage
 /// account overrides, and the rules for requests without a price.
 struct PriceBookTests {
     static func temporaryCatalog() throws -> Catalog {
-        let path = NSTemporaryDirectory() + "tollgate-prices-" + UUID().uuidString
+        let path = scratchDirectory("prices")
         return try Catalog(dataDirectory: path)
     }
 

@@ -206,7 +206,7 @@ import TollgateStorage
     }
 
     @Test func openingThePriceBookDropsShippedRowsTheListNoLongerCarries() throws {
-        let directory = NSTemporaryDirectory() + "tollgate-prices-" + UUID().uuidString
+        let directory = scratchDirectory("prices")
         let catalog = try Catalog(dataDirectory: directory)
         func row(_ model: String, _ day: String) -> PriceRow {
             PriceRow(

@@ -26,7 +26,7 @@ struct LogQuotaUnitTests {
     }
 
     @Test func warnsOnceAtEightyAndAtOneHundredPercentAndRollsOverWithTheMonth() throws {
-        let catalog = try Catalog(dataDirectory: NSTemporaryDirectory() + "tollgate-quota-" + UUID().uuidString)
+        let catalog = try Catalog(dataDirectory: makeTemporaryDirectory())
         let account = try catalog.createAccount(id: "acme", tier: .free)
         let clock = Mutex<Int64>(RFC3339.parse("2026-11-30T23:00:00Z")!)
         let recorded = Recorded()
