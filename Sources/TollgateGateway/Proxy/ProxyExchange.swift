@@ -4,13 +4,9 @@ import TollgateModel
 
 /// One proxied request/response on the client connection's event loop: its lifecycle (`machine`), the NIO
 /// resources it holds (upstream connection, read timer) and the byte copies that become its `Exchange` record.
-///
-/// Its stored properties are `@exclusivity(unchecked)`: it is used on one event loop only, and the runtime's
-/// exclusivity check on each access (a thread-local access set, ≈80 instructions) was about 70 of them per proxied
-/// request across these classes (`ProxyHandler`, `ProxyExchange`, `UpstreamConnection`).
 final class ProxyExchange {
     /// The current attempt's log id (each attempt is its own log).
-    @exclusivity(unchecked) private(set) var id: LogID {
+    private(set) var id: LogID {
         didSet { logIDText = nil }
     }
     /// `id` in its hyphenated form, made the first time it is asked for: a response whose headers no log keeps has
@@ -21,21 +17,21 @@ final class ProxyExchange {
         logIDText = text
         return text
     }
-    @exclusivity(unchecked) private var logIDText: String?
+    private var logIDText: String?
     /// The event every attempt belongs to: the client's `cf-aig-event-id`, or the first attempt's log id once a
     /// second attempt starts; nil while the exchange is its own event.
-    @exclusivity(unchecked) var eventID: String?
+    var eventID: String?
     /// The current attempt (1-based), and its step of the universal endpoint's plan (nil on a provider path).
-    @exclusivity(unchecked) var attempt = 1
-    @exclusivity(unchecked) var step: Int?
+    var attempt = 1
+    var step: Int?
     let account: String
     let gateway: String
     // What the current attempt calls; a universal endpoint's step changes them.
-    @exclusivity(unchecked) var provider: String
-    @exclusivity(unchecked) var target: UpstreamTarget
-    @exclusivity(unchecked) var method: HTTPMethod
-    @exclusivity(unchecked) var path: String
-    @exclusivity(unchecked) var query: String?
+    var provider: String
+    var target: UpstreamTarget
+    var method: HTTPMethod
+    var path: String
+    var query: String?
     /// The client's request head (its version and keep-alive answer the client).
     let requestHead: HTTPRequestHead
     /// The request headers the record keeps: the client's, or the universal endpoint step's.
@@ -43,76 +39,76 @@ final class ProxyExchange {
         didSet { recordedList = nil }
     }
     /// `recordedHeaders` as the record's list, when the caller made it already (it let go of it when they change).
-    @exclusivity(unchecked) var recordedList: [(name: String, value: String)]?
+    var recordedList: [(name: String, value: String)]?
     /// The universal endpoint's steps, when the request came through it.
-    @exclusivity(unchecked) var universal: UniversalRequest?
+    var universal: UniversalRequest?
     /// The head sent upstream (its framing headers change when the body is rewritten).
-    @exclusivity(unchecked) var upstreamHead: HTTPRequestHead
+    var upstreamHead: HTTPRequestHead
     let metadata: [MetadataEntry]
     let collectPayload: Bool
     /// False when only the usage is kept (no log: collection off, or the log quota used up).
-    @exclusivity(unchecked) var logged = true
+    var logged = true
     /// The bodies are copied into the record (its log keeps them), and the ingest stage reads model and usage from
     /// those copies. Otherwise the scanners read them as they pass and nothing else is kept (but the request body of
     /// an idempotent request, so it can be sent again).
-    @exclusivity(unchecked) var capturesBodies = true
+    var capturesBodies = true
     /// The record keeps the upstream's response headers (its log keeps the payload), or the cache does: the response
     /// head is read with its fields as strings. Otherwise they are only forwarded, as the bytes they came in.
     var recordsResponseHeaders: Bool { capturesBodies || caching != nil }
     /// Holds a reservation of the account's log quota (ended by the ingest stage).
-    @exclusivity(unchecked) var quotaReserved = false
+    var quotaReserved = false
     /// Sent to the client as `cf-aig-log-status` when the log is not stored for a reason the client should know.
-    @exclusivity(unchecked) var logStatus: StaticString?
+    var logStatus: StaticString?
     /// Whether the client connection stays open after this response.
-    @exclusivity(unchecked) var keepClientAlive: Bool
+    var keepClientAlive: Bool
     let captureLimit: Int
 
     /// Where the exchange is in its life; every decision is taken there.
-    @exclusivity(unchecked) var machine: ExchangeStateMachine
+    var machine: ExchangeStateMachine
 
     /// Body parts the scanners have not read yet. They are read once the parts are on their way (after the flush
     /// that sends them, `scanPassedParts()`), so reading them is not on the path of the bytes; whatever is left is
     /// read before the record is made. References to the buffers being sent, not copies.
-    @exclusivity(unchecked) var unscannedRequest = PassedParts()
-    @exclusivity(unchecked) var unscannedResponse = PassedParts()
+    var unscannedRequest = PassedParts()
+    var unscannedResponse = PassedParts()
 
     // Request side.
-    @exclusivity(unchecked) var requestScanner = RequestSummaryScanner()
-    @exclusivity(unchecked) var requestBody: [UInt8] = []
-    @exclusivity(unchecked) var requestSize: Int64 = 0
+    var requestScanner = RequestSummaryScanner()
+    var requestBody: [UInt8] = []
+    var requestSize: Int64 = 0
     /// Request parts received before the upstream connection was ready.
-    @exclusivity(unchecked) var pending: [HTTPClientRequestPart] = []
+    var pending: [HTTPClientRequestPart] = []
     /// The request body being collected (`RequestProgress.collecting`).
-    @exclusivity(unchecked) var heldBody: ByteBuffer?
+    var heldBody: ByteBuffer?
     /// The collected body as it went upstream — rewritten, or as the client sent it — kept for a retry's replay
     /// (`requestBody` stays what the client sent, up to the capture limit).
-    @exclusivity(unchecked) var forwardedBody: ByteBuffer?
+    var forwardedBody: ByteBuffer?
     /// The stored AWS key the request is signed with once its body is whole (Bedrock).
-    @exclusivity(unchecked) var signing: ProxyHandler.AWSSigning?
+    var signing: ProxyHandler.AWSSigning?
     /// The collected body may get `stream_options.include_usage` (a streaming chat completion on a gateway that asks
     /// for stream usage).
-    @exclusivity(unchecked) var rewritesStreamUsage = false
+    var rewritesStreamUsage = false
     /// The gateway asks streams for their usage (its `stream_usage` setting), for a universal endpoint step.
-    @exclusivity(unchecked) var streamUsageWanted = false
+    var streamUsageWanted = false
     /// The gateway asked the upstream for stream usage: the usage-only chunk is kept from the client.
-    @exclusivity(unchecked) var injectedStreamUsage = false
+    var injectedStreamUsage = false
 
     // Upstream side.
-    @exclusivity(unchecked) var upstream: UpstreamConnection?
+    var upstream: UpstreamConnection?
     /// The retry delay between attempts (the read timeout is the connection's timer, `ProxyHandler.readTimer`).
-    @exclusivity(unchecked) var retryTimer: Scheduled<Void>?
+    var retryTimer: Scheduled<Void>?
 
     // Response side.
     /// Reads usage as the upstream's body passes, when the body is not copied; set when its head arrived.
-    @exclusivity(unchecked) var responseScanner: ResponseUsageScanner?
-    @exclusivity(unchecked) var statusCode = 0
-    @exclusivity(unchecked) var responseHeaders: [(name: String, value: String)] = []
-    @exclusivity(unchecked) var responseBody: [UInt8] = []
-    @exclusivity(unchecked) var responseSize: Int64 = 0
+    var responseScanner: ResponseUsageScanner?
+    var statusCode = 0
+    var responseHeaders: [(name: String, value: String)] = []
+    var responseBody: [UInt8] = []
+    var responseSize: Int64 = 0
     /// Set when the response is a stream the gateway asked usage for; filters what the client receives.
-    @exclusivity(unchecked) var usageFilter: StreamUsageFilter?
+    var usageFilter: StreamUsageFilter?
     /// The response cache's part, when caching applies to the request.
-    @exclusivity(unchecked) var caching: ExchangeCaching?
+    var caching: ExchangeCaching?
 
     init(
         id: LogID, machine: ExchangeStateMachine, names: RouteNames, target: UpstreamTarget,

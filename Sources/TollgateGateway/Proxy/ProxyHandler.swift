@@ -8,10 +8,6 @@ import NIOHTTP1
 /// Responses go out in request order: while one response (either path) is unfinished, a later pipelined
 /// request is held and the connection stops reading; when the response ends the held parts are released
 /// (followed by a read-complete, which the async side needs to see them).
-///
-/// Its stored properties are `@exclusivity(unchecked)`: it is used on one event loop only, and the runtime's
-/// exclusivity check on each access (a thread-local access set, ≈80 instructions) was about 70 of them per proxied
-/// request across these classes (`ProxyHandler`, `ProxyExchange`, `UpstreamConnection`).
 final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -20,33 +16,33 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     let shared: ProxyContext
     let pool: UpstreamPool
-    @exclusivity(unchecked) var context: ChannelHandlerContext?
+    var context: ChannelHandlerContext?
     /// Where the connection is in its life; every decision about it is taken there.
-    @exclusivity(unchecked) var connection: ConnectionStateMachine
+    var connection: ConnectionStateMachine
     /// The proxied exchange in flight, if any.
-    @exclusivity(unchecked) var exchange: ProxyExchange?
+    var exchange: ProxyExchange?
     /// Request parts were written upstream since the last flush (flushed at read-complete, batched).
-    @exclusivity(unchecked) var upstreamNeedsFlush = false
+    var upstreamNeedsFlush = false
     /// A request part from the client is being handled (`channelRead`): a read-complete follows, which flushes.
-    @exclusivity(unchecked) var handlingRead = false
+    var handlingRead = false
     /// The promise of a half-close deferred until the proxied response ends.
-    @exclusivity(unchecked) var deferredOutputClosePromise: EventLoopPromise<Void>?
-    @exclusivity(unchecked) var idleTimer: Scheduled<Void>?
+    var deferredOutputClosePromise: EventLoopPromise<Void>?
+    var idleTimer: Scheduled<Void>?
     /// The read timeout of the exchange in flight, one timer for the connection's exchanges: it is not cancelled when
     /// an exchange ends, only brought forward when one needs it sooner (`scheduleReadTimer`); when it fires, the
     /// exchange's machine tells whether its upstream was quiet too long or when to look again.
-    @exclusivity(unchecked) var readTimer: Scheduled<Void>?
+    var readTimer: Scheduled<Void>?
     /// When `readTimer` fires.
-    @exclusivity(unchecked) var readTimerDeadline = NIODeadline.uptimeNanoseconds(0)
+    var readTimerDeadline = NIODeadline.uptimeNanoseconds(0)
     /// A request whose body is read whole before its exchange exists: the universal endpoint's (its steps name the
     /// provider), or one for a gateway whose spend limits depend on the model the body names.
-    @exclusivity(unchecked) var pendingRequest: PendingRequest?
+    var pendingRequest: PendingRequest?
     /// The last proxy URI this connection resolved, taken again for the next request with the same URI.
-    @exclusivity(unchecked) var lastRoute: ResolvedRoute?
+    var lastRoute: ResolvedRoute?
     /// Encodes the responses written to the client, told each request's method as its head is handed on.
-    @exclusivity(unchecked) var encoder = ResponseEncoder()
+    var encoder = ResponseEncoder()
     /// Encoded response bytes not written yet (`writeResponse`): they leave at the next flush.
-    @exclusivity(unchecked) var unwritten: ByteBuffer?
+    var unwritten: ByteBuffer?
 
     init(shared: ProxyContext, pool: UpstreamPool, idleTimeout: TimeAmount? = nil) {
         self.shared = shared

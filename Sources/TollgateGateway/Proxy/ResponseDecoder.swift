@@ -12,7 +12,6 @@ import NIOHTTP1
 /// its headers say; otherwise the body is chunked, has a length, or runs to the connection's close. A 1xx other than
 /// 101 is dropped and the final response follows. A response that does not keep the connection alive ends the
 /// stream (anything but blank lines after it is `closedConnection`); after a 101 upgrade nothing more is decoded.
-/// Its stored properties are `@exclusivity(unchecked)`, as `ProxyHandler`'s: it is used on one event loop only.
 final class ResponseDecoder: ByteToMessageDecoder {
     typealias InboundOut = UpstreamResponsePart
 
@@ -43,19 +42,19 @@ final class ResponseDecoder: ByteToMessageDecoder {
         }
     }
 
-    @exclusivity(unchecked) private var state = State.head(scanned: 0)
+    private var state = State.head(scanned: 0)
     private let limits: HTTP1Wire.Limits
     /// The last head's field strings, for the next head's equal fields.
-    @exclusivity(unchecked) private var fieldStrings = HTTP1Wire.FieldStrings()
+    private var fieldStrings = HTTP1Wire.FieldStrings()
     /// The requests written whose final response heads have not come yet, oldest first.
-    @exclusivity(unchecked) private var requests = CircularBuffer<Request>(initialCapacity: 2)
+    private var requests = CircularBuffer<Request>(initialCapacity: 2)
     /// The response whose head came last is read up to the connection's close: the connection cannot be reused,
     /// whatever its `Connection` header says (NIOHTTP1's head says so in its `isKeepAlive`, which a head made here
     /// cannot).
-    @exclusivity(unchecked) private(set) var responseEndsAtClose = false
+    private(set) var responseEndsAtClose = false
     /// The response whose head came last has a `Connection` header (without one, whether it keeps the connection
     /// alive follows from its version alone).
-    @exclusivity(unchecked) private(set) var responseHasConnectionHeader = false
+    private(set) var responseHasConnectionHeader = false
 
     init(limits: NIOHTTPDecoderLimitConfiguration = .init()) {
         self.limits = HTTP1Wire.Limits(limits)
@@ -71,7 +70,7 @@ final class ResponseDecoder: ByteToMessageDecoder {
     /// The handler right after this decoder's in the pipeline (`UpstreamConnection`), when it asked to be handed the
     /// parts directly: a part fired down the pipeline is wrapped in an `NIOAny` and cast back at run time by the next
     /// handler, three times a response. Nil: parts are fired down the pipeline. Set and cleared by that handler.
-    @exclusivity(unchecked) var receiver: UpstreamConnection?
+    var receiver: UpstreamConnection?
 
     @inline(__always)
     private func deliver(_ part: UpstreamResponsePart, _ context: ChannelHandlerContext) {

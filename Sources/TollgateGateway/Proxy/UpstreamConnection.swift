@@ -17,32 +17,28 @@ protocol UpstreamDelegate: AnyObject {
 /// Request parts are encoded here (`RequestEncoder`), not by a handler of their own: the bytes written between two
 /// flushes go out as one buffer, written below the decoder, which is told each request head (it needs the method to
 /// frame the response to a `HEAD`).
-///
-/// Its stored properties are `@exclusivity(unchecked)`: it is used on one event loop only, and the runtime's
-/// exclusivity check on each access (a thread-local access set, ≈80 instructions) was about 70 of them per proxied
-/// request across these classes (`ProxyHandler`, `ProxyExchange`, `UpstreamConnection`).
 final class UpstreamConnection: ChannelDuplexHandler {
     typealias InboundIn = UpstreamResponsePart
     typealias OutboundIn = HTTPClientRequestPart
     typealias OutboundOut = HTTPClientRequestPart
 
     let endpoint: UpstreamTarget.Endpoint
-    @exclusivity(unchecked) private var context: ChannelHandlerContext?
+    private var context: ChannelHandlerContext?
     /// The response decoder in front of this handler, and its context: request bytes are written from there.
     private let decoder: ResponseDecoder?
-    @exclusivity(unchecked) private var wire: ChannelHandlerContext?
-    @exclusivity(unchecked) private var encoder = RequestEncoder()
+    private var wire: ChannelHandlerContext?
+    private var encoder = RequestEncoder()
     /// The exchange using the connection; nil while pooled.
-    @exclusivity(unchecked) var delegate: (any UpstreamDelegate)?
+    var delegate: (any UpstreamDelegate)?
     /// Set by the pool while the connection is idle in it.
     weak var pool: UpstreamPool?
     /// When the connection went idle (set by the pool at check-in, for its idle timeout).
-    @exclusivity(unchecked) var idleSince: NIODeadline = .uptimeNanoseconds(0)
+    var idleSince: NIODeadline = .uptimeNanoseconds(0)
     /// Exchanges served; more than zero means a reused keep-alive connection.
-    @exclusivity(unchecked) var exchangesServed = 0
-    @exclusivity(unchecked) private var readsPaused = false
-    @exclusivity(unchecked) private var readPending = false
-    @exclusivity(unchecked) private(set) var isActive = false
+    var exchangesServed = 0
+    private var readsPaused = false
+    private var readPending = false
+    private(set) var isActive = false
 
     /// `decoder`: the response decoder right before this handler; without one (a pipeline with NIOHTTP1's request
     /// encoder) request parts go on as parts.

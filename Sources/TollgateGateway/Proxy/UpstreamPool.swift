@@ -6,16 +6,15 @@ import TollgateModel
 
 /// Keep-alive connections to upstreams for one event loop. Used only on that loop, by the client connections
 /// that loop serves, so no exchange ever hops loops and nothing here needs a lock.
-/// Its stored properties are `@exclusivity(unchecked)`, as `ProxyHandler`'s: it is used on one event loop only.
 final class UpstreamPool {
     let eventLoop: any EventLoop
     private unowned let context: ProxyContext
     /// Idle connections by endpoint. A gateway mostly forwards to one upstream, whose connections are then taken and
     /// given back without hashing its endpoint (`LastHitList`: the three dictionary lookups a request made, each
     /// hashing the host's string, cost about 1,900 instructions).
-    @exclusivity(unchecked) private var idle = LastHitList<UpstreamTarget.Endpoint, [UpstreamConnection]>()
-    @exclusivity(unchecked) private var sweep: Scheduled<Void>?
-    @exclusivity(unchecked) private var closed = false
+    private var idle = LastHitList<UpstreamTarget.Endpoint, [UpstreamConnection]>()
+    private var sweep: Scheduled<Void>?
+    private var closed = false
 
     init(eventLoop: any EventLoop, context: ProxyContext) {
         self.eventLoop = eventLoop
