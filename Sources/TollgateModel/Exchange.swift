@@ -20,7 +20,8 @@ public struct Exchange: Sendable {
     public var requestBody: [UInt8]
     /// Status sent to the client.
     public var statusCode: Int
-    public var responseHeaders: [(name: String, value: String)]
+    /// As they came from the upstream (or as the gateway answered), unredacted, packed as `HeaderList` packs them.
+    public var responseHeaders: HeaderList
     public var responseBody: [UInt8]
     /// Total body bytes sent to the client; may exceed `responseBody.count` if capture was truncated.
     public var responseSize: Int64
@@ -69,7 +70,7 @@ extension Exchange {
     public init(
         id: LogID, startedAt: Int64, account: String, gateway: String, provider: String, method: String,
         path: String, query: String?, requestHeaders: [(name: String, value: String)], requestBody: [UInt8],
-        statusCode: Int, responseHeaders: [(name: String, value: String)], responseBody: [UInt8],
+        statusCode: Int, responseHeaders: HeaderList, responseBody: [UInt8],
         responseSize: Int64, requestSize: Int64, durationMicros: Int64, ttftMicros: Int64?, error: String?,
         metadata: [MetadataEntry] = [], collectPayload: Bool = true, logged: Bool = true, quotaReserved: Bool = false,
         requestSummary: RequestSummary? = nil, responseUsage: ResponseUsage? = nil, eventID: String? = nil,

@@ -30,19 +30,13 @@ extension LogRecord {
     /// - headers: names lowercased, secrets redacted (`HeaderRedaction`); with `collectPayload == false` headers
     ///   and bodies are dropped and `payloadStored` is false. Usage and model are parsed either way.
     public init(exchange: borrowing Exchange, providers: ProviderTable) {
-        self.init(exchange: exchange, providers: providers) { HeaderRedaction.redact($0) }
+        var headerNames = HeaderRedaction.NameMemo()
+        self.init(exchange: exchange, providers: providers, headerNames: &headerNames)
     }
 
     /// As `init(exchange:providers:)`, remembering the header names it redacts in `headerNames` (the store's thread
     /// keeps one for all its records).
     public init(exchange: borrowing Exchange, providers: ProviderTable, headerNames: inout HeaderRedaction.NameMemo) {
-        self.init(exchange: exchange, providers: providers) { headerNames.redact($0) }
-    }
-
-    private init(
-        exchange: borrowing Exchange, providers: ProviderTable,
-        redact: (_ headers: [(name: String, value: String)]) -> [Header]
-    ) {
         // Gemini names the model and the stream mode in the path (`models/{model}:streamGenerateContent`), and so do
         // the templated providers that serve it or name the model there (Vertex AI, Bedrock).
         let provider = providers.provider(exchange.provider)
@@ -65,19 +59,16 @@ extension LogRecord {
             customCost = try? CustomCostHeader.parse(header.value)
         }
 
-        var contentType: String?
-        var encoded = false
-        for header in exchange.responseHeaders {
-            if ASCII.equalsIgnoringCase(header.name, "content-type") {
-                contentType = header.value
-            } else if ASCII.equalsIgnoringCase(header.name, "content-encoding") {
-                encoded = !header.value.isEmpty && !ASCII.equalsIgnoringCase(header.value, "identity")
-            }
-        }
+        // Read on the response's bytes: the last `content-type` and `content-encoding`, as before.
         var eventStream = false
-        if var contentType {
-            eventStream = contentType.withUTF8 {
-                ASCII.contains($0, "text/event-stream") || ASCII.contains($0, "application/vnd.amazon.eventstream")
+        var encoded = false
+        exchange.responseHeaders.forEachHeader { _, name, value in
+            if name.count == 12 && ASCII.hasPrefix(name, at: 0, "content-type") {
+                eventStream =
+                    ASCII.contains(value, "text/event-stream")
+                    || ASCII.contains(value, "application/vnd.amazon.eventstream")
+            } else if name.count == 16 && ASCII.hasPrefix(name, at: 0, "content-encoding") {
+                encoded = !value.isEmpty && !(value.count == 8 && ASCII.hasPrefix(value, at: 0, "identity"))
             }
         }
         var parsed =
@@ -118,8 +109,8 @@ extension LogRecord {
             responseSize: exchange.responseSize,
             error: logged ? exchange.error : nil,
             metadata: logged ? exchange.metadata : [],
-            requestHeaders: payload ? redact(exchange.requestHeaders) : [],
-            responseHeaders: payload ? redact(exchange.responseHeaders) : [],
+            requestHeaders: payload ? headerNames.redact(exchange.requestHeaders) : [],
+            responseHeaders: payload ? headerNames.redact(exchange.responseHeaders) : [],
             requestBody: payload ? exchange.requestBody : [],
             responseBody: payload ? exchange.responseBody : [],
             payloadStored: payload,

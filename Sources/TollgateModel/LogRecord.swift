@@ -33,8 +33,8 @@ public struct LogRecord: Sendable, Equatable {
     public var metadata: [MetadataEntry]
 
     /// Headers with secrets removed (see `HeaderRedaction`), names lowercased.
-    public var requestHeaders: [Header]
-    public var responseHeaders: [Header]
+    public var requestHeaders: HeaderList
+    public var responseHeaders: HeaderList
     public var requestBody: [UInt8]
     public var responseBody: [UInt8]
     /// False when the payload (headers and bodies) was not kept (`cf-aig-collect-log-payload: false`).
@@ -74,7 +74,7 @@ extension LogRecord {
         path: String, method: String, statusCode: Int, success: Bool, stream: Bool,
         durationMicros: Int64, ttftMicros: Int64?, usage: Usage = Usage(),
         requestSize: Int64, responseSize: Int64, error: String? = nil, metadata: [MetadataEntry] = [],
-        requestHeaders: [Header] = [], responseHeaders: [Header] = [],
+        requestHeaders: HeaderList = [], responseHeaders: HeaderList = [],
         requestBody: [UInt8] = [], responseBody: [UInt8] = [], payloadStored: Bool = true,
         customCost: CustomCost? = nil, logged: Bool = true, eventID: String? = nil, attempt: Int = 1,
         step: Int? = nil, cached: Bool = false

@@ -39,7 +39,7 @@ struct StoreBenchmark: ParsableCommand {
         for _ in 0..<records {
             let record = generator.next(account: "bench")
             rawBytes += record.requestBody.count + record.responseBody.count
-            rawBytes += (record.requestHeaders + record.responseHeaders).reduce(0) {
+            rawBytes += (Array(record.requestHeaders) + Array(record.responseHeaders)).reduce(0) {
                 $0 + $1.name.utf8.count + $1.value.utf8.count
             }
             all.append(record)

@@ -143,10 +143,10 @@ enum HTTPDecoderComparison {
             switch part {
             case .head(let head):
                 guard (head.recorded != nil) == recordsHeaders else {
-                    outcome.error = "recorded strings: \(head.recorded != nil), asked for: \(recordsHeaders)"
+                    outcome.error = "recorded fields: \(head.recorded != nil), asked for: \(recordsHeaders)"
                     return
                 }
-                let strings = recordsHeaders ? head.recorded! : head.fields.strings()
+                let strings = recordsHeaders ? head.recorded!.pairs : head.fields.strings()
                 let endsAtClose = recorder.next()
                 outcome.append(
                     .responseHead(

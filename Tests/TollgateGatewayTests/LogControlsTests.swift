@@ -29,7 +29,7 @@ import TollgateStorage
             provider: "openai", method: "POST", path: "/chat/completions", query: nil,
             requestHeaders: [("content-type", "application/json")],
             requestBody: Array(#"{"model":"ctl-a","messages":[{"role":"user","content":"hi"}]}"#.utf8),
-            statusCode: refusal == nil ? status : 429, responseHeaders: [("content-type", "application/json")],
+            statusCode: refusal == nil ? status : 429, responseHeaders: [Header("content-type", "application/json")],
             responseBody: Array(response.utf8), responseSize: Int64(response.utf8.count), requestSize: 60,
             durationMicros: 1_500, ttftMicros: refusal == nil ? 900 : nil, error: nil, metadata: metadata)
         exchange.refusal = refusal

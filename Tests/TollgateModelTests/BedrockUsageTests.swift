@@ -44,7 +44,7 @@ struct BedrockUsageTests {
             account: "default", gateway: "default", provider: "aws-bedrock", method: "POST",
             path: "/model/anthropic.claude-3-5-haiku-20241022-v1:0/converse-stream", query: nil, requestHeaders: [],
             requestBody: try FixtureTests.bytes("bedrock-converse-stream.request.json"), statusCode: 200,
-            responseHeaders: [("Content-Type", "application/vnd.amazon.eventstream")], responseBody: body,
+            responseHeaders: [Header("Content-Type", "application/vnd.amazon.eventstream")], responseBody: body,
             responseSize: Int64(body.count), requestSize: 0, durationMicros: 1, ttftMicros: 1, error: nil)
         let record = LogRecord(exchange: exchange, providers: providers)
         #expect(record.model == "anthropic.claude-3-5-haiku-20241022-v1:0")

@@ -60,7 +60,7 @@ struct FixtureTests {
                 ("x-api-key", "sk-ant-SECRET"), ("x-goog-api-key", "AIzaSECRET"),
             ],
             requestBody: request, statusCode: ex["status"] as? Int ?? 200,
-            responseHeaders: [("Content-Type", contentType), ("Set-Cookie", "__cf_bm=SECRET; path=/")],
+            responseHeaders: [Header("Content-Type", contentType), Header("Set-Cookie", "__cf_bm=SECRET; path=/")],
             responseBody: body, responseSize: Int64(body.count), requestSize: Int64(request.count),
             durationMicros: 812_000, ttftMicros: 240_000, error: nil)
         return Case(exchange: exchange, expected: expected)
@@ -111,7 +111,7 @@ struct FixtureTests {
         // The whole record: success follows the status, secrets never survive.
         #expect(record.success == (200..<300).contains(fixture.exchange.statusCode))
         #expect(record.responseBody == fixture.exchange.responseBody)
-        let stored = record.requestHeaders + record.responseHeaders
+        let stored = Array(record.requestHeaders) + Array(record.responseHeaders)
         #expect(!stored.contains { $0.value.contains("SECRET") })
         #expect(stored.allSatisfy { $0.name == $0.name.lowercased() })
     }

@@ -15,7 +15,7 @@ struct LogRecordExchangeTests {
             id: LogID(high: 0x0190_A6F2_7C1E_7D3A, low: 0x9B2F_1C2D_3E4F_5A6B), startedAt: 1_764_028_800_123,
             account: "acme", gateway: "prod", provider: provider, method: "POST", path: path, query: query,
             requestHeaders: [("Authorization", "Bearer sk-SECRET"), ("Content-Type", "application/json")],
-            requestBody: Array(request.utf8), statusCode: status, responseHeaders: responseHeaders,
+            requestBody: Array(request.utf8), statusCode: status, responseHeaders: HeaderList(pairs: responseHeaders),
             responseBody: Array(response.utf8), responseSize: 999, requestSize: 111, durationMicros: 5000,
             ttftMicros: 1000, error: error, metadata: [MetadataEntry("team", .string("a"))],
             collectPayload: collectPayload)

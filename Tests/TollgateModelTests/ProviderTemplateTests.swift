@@ -146,7 +146,8 @@ struct ProviderTemplateTests {
         Exchange(
             id: LogID(high: 1, low: 2), startedAt: 1_764_028_800_123, account: "acme", gateway: "prod",
             provider: provider, method: "POST", path: path, query: nil, requestHeaders: [],
-            requestBody: Array(request.utf8), statusCode: 200, responseHeaders: [("content-type", "application/json")],
+            requestBody: Array(request.utf8), statusCode: 200,
+            responseHeaders: [Header("content-type", "application/json")],
             responseBody: Array(response.utf8), responseSize: 1, requestSize: 1, durationMicros: 1, ttftMicros: nil,
             error: nil)
     }

@@ -71,7 +71,24 @@ struct RedactionTests {
             #expect(memo.redacted(name: name, value: value) == expected, "round \(round): \(name)")
         }
         let headers = names.prefix(40).map { (name: $0, value: "Bearer sk-live-abc") }
-        #expect(memo.redact(headers) == HeaderRedaction.redact(headers))
+        let each = HeaderList(headers.map { HeaderRedaction.redacted(name: $0.name, value: $0.value) })
+        #expect(memo.redact(headers) == each && HeaderRedaction.redact(headers) == each)
+        // Whole lists, as the store's thread redacts them: a header packed before is copied as it was, so lists that
+        // repeat names with the same, other, longer and shorter values, rate-limit values kept then redacted, and
+        // names that take each other's slots, must still come out as the plain redaction has them.
+        let longValue = String(repeating: "v", count: 300)
+        for round in 0..<2_000 {
+            let list = (0..<Int(random.next() % 24)).map { _ in
+                (
+                    name: names[Int(random.next() % 60)],
+                    value: random.next() % 5 == 0 ? longValue : values[Int(random.next() % UInt64(values.count))]
+                )
+            }
+            // The oracle: each header on its own, through the memo-free path.
+            let expected = HeaderList(list.map { HeaderRedaction.redacted(name: $0.name, value: $0.value) })
+            #expect(memo.redact(list) == expected, "round \(round), from strings")
+            #expect(memo.redact(HeaderList(pairs: list)) == expected, "round \(round), packed as they came")
+        }
     }
 
     @Test func namesCompareWithoutASCIICase() {

@@ -167,12 +167,12 @@ struct RecordFactory {
                 {"id":"chatcmpl-\(alnum(29))","object":"chat.completion","created":\(created),"model":"\(model)-2024-07-18","choices":[{"index":0,"message":{"role":"assistant","content":"\(answer)","refusal":null,"annotations":[]},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":\(tokensIn),"completion_tokens":\(tokensOut),"total_tokens":\(tokensIn + tokensOut),"prompt_tokens_details":{"cached_tokens":\(cached),"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}},"service_tier":"default","system_fingerprint":"fp_\(hex(10))"}
                 """
         }
-        let requestHeaders = [
+        let requestHeaders: HeaderList = [
             Header("content-type", "application/json"), Header("accept", "application/json"),
             Header("user-agent", "OpenAI/Python 1.\(random.next() % 60).0"), Header("x-stainless-lang", "python"),
             Header("x-stainless-runtime-version", "3.12.\(random.next() % 8)"),
         ]
-        let responseHeaders = [
+        let responseHeaders: HeaderList = [
             Header("content-type", "application/json"),
             Header("date", "Tue, 25 Nov 2025 13:\(10 + random.next() % 50):\(10 + random.next() % 50) GMT"),
             Header("x-request-id", "req_\(hex(32))"), Header("openai-processing-ms", "\(200 + random.next() % 3000)"),
@@ -211,7 +211,7 @@ struct RecordFactory {
 
     /// Size of the record as raw JSON: bodies plus headers as a JSON object.
     static func rawJSONSize(_ r: LogRecord) -> Int {
-        let headers = (r.requestHeaders + r.responseHeaders).reduce(0) {
+        let headers = (Array(r.requestHeaders) + Array(r.responseHeaders)).reduce(0) {
             $0 + $1.name.utf8.count + $1.value.utf8.count + 6
         }
         return r.requestBody.count + r.responseBody.count + headers + 4

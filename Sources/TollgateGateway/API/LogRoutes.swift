@@ -311,7 +311,7 @@ extension JSONWriter: LogFieldWriter {
     mutating func duration(micros: Int64?) { millis(fromMicros: micros) }
     mutating func money(picodollars: Int64?) { usd(picodollars: picodollars.map { Int128($0) }) }
 
-    mutating func headers(_ headers: [Header]) {
+    mutating func headers(_ headers: HeaderList) {
         beginObject()
         for header in headers {
             key(header.name)

@@ -53,7 +53,7 @@ final class ProxyExchange {
     /// an idempotent request, so it can be sent again).
     var capturesBodies = true
     /// The record keeps the upstream's response headers (its log keeps the payload), or the cache does: the response
-    /// head is read with its fields as strings. Otherwise they are only forwarded, as the bytes they came in.
+    /// head is read with its fields packed (`HeaderList`). Otherwise they are only forwarded, as the bytes they came in.
     var recordsResponseHeaders: Bool { capturesBodies || caching != nil }
     /// Holds a reservation of the account's log quota (ended by the ingest stage).
     var quotaReserved = false
@@ -102,7 +102,7 @@ final class ProxyExchange {
     /// Reads usage as the upstream's body passes, when the body is not copied; set when its head arrived.
     var responseScanner: ResponseUsageScanner?
     var statusCode = 0
-    var responseHeaders: [(name: String, value: String)] = []
+    var responseHeaders: HeaderList = []
     var responseBody: [UInt8] = []
     var responseSize: Int64 = 0
     /// Set when the response is a stream the gateway asked usage for; filters what the client receives.

@@ -238,7 +238,7 @@ extension ProxyHandler {
         fields.append((GatewayHeader.cacheStatus.name, "HIT"))
         fields.append((GatewayHeader.logID.name, exchange.logID))
         if let status = exchange.logStatus { fields.append((GatewayHeader.logStatus.name, "\(status)")) }
-        exchange.responseHeaders = fields.map { (name: $0.0, value: $0.1) }
+        exchange.responseHeaders = HeaderList(pairs: fields.map { (name: $0.0, value: $0.1) })
         if connection.quiescing { exchange.keepClientAlive = false }
         if !exchange.keepClientAlive {
             fields.append(("connection", "close"))

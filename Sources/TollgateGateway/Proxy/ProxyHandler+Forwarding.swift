@@ -608,7 +608,7 @@ extension ProxyHandler: UpstreamDelegate {
             case .discardResponseHead:
                 // Kept for the failed attempt's log; the client never sees it.
                 exchange.statusCode = Int(head.status.code)
-                exchange.responseHeaders = head.strings
+                exchange.responseHeaders = head.packed
             case .forwardInterimHead:
                 // Interim (100 Continue, 103 Early Hints): passed on to HTTP/1.1 clients only.
                 writeResponse(.head(HTTPResponseHead(version: .http1_1, status: head.status)), context: context)
@@ -653,24 +653,13 @@ extension ProxyHandler: UpstreamDelegate {
                 eventStream = Self.isEventStream(contentType: value)
             }
         }
-        // The record's copy of them: all of them when it keeps headers (made as the head was read), otherwise only
-        // those its fields are read from (whether the response was a stream, whether its body was encoded).
-        var captured: [(name: String, value: String)]
+        // The record's copy of them: all of them when it keeps headers (packed as the head was read), otherwise only
+        // those its fields are read from (whether the response was a stream, whether its body was encoded), packed
+        // from their bytes at the end. `captured` holds what the gateway adds to them, or, when it rebuilds the head,
+        // all of them.
+        var captured: [(name: String, value: String)] = []
+        captured.reserveCapacity(4)
         let recorded = head.takeRecorded()
-        if let recorded {
-            captured = recorded
-        } else {
-            captured = []
-            // Room for those two and the gateway's own (below), so the list is made once.
-            captured.reserveCapacity(6)
-            head.fields.forEach { name, value in
-                if ProxyHeaders.equalsLowercase(name, "content-type")
-                    || ProxyHeaders.equalsLowercase(name, "content-encoding")
-                {
-                    captured.append((String(decoding: name, as: UTF8.self), ProxyHeaders.value(value)))
-                }
-            }
-        }
         let listed = connectionHeader ? ProxyHeaders.connectionTokens(head.headers) : []
         var headers = HTTPHeaders()
         var hasLength = false
@@ -686,7 +675,7 @@ extension ProxyHandler: UpstreamDelegate {
         if passThrough {
             hasLength = lengths == 1
         } else {
-            let all = recorded ?? head.strings
+            let all = recorded?.pairs ?? head.strings
             captured.removeAll(keepingCapacity: true)
             headers.reserveCapacity(all.count + 3)
             for (name, value) in all {
@@ -714,7 +703,7 @@ extension ProxyHandler: UpstreamDelegate {
         if let status = exchange.logStatus { captured.append((GatewayHeader.logStatus.name, "\(status)")) }
         if exchange.caching != nil {
             cacheResponseHead(
-                head.status, fields: recorded ?? head.strings, listed: listed, exchange: exchange,
+                head.status, fields: recorded?.pairs ?? head.strings, listed: listed, exchange: exchange,
                 captured: &captured)
         }
         let version = exchange.requestHead.version
@@ -730,12 +719,17 @@ extension ProxyHandler: UpstreamDelegate {
             let bytes = encoder.encodeHead(
                 version: version, status: head.status, fields: head.fields, logID: logIDBytes ? exchange.id : nil,
                 extra: captured[own...], connection: connectionValue, allocator: context.channel.allocator)
-            exchange.responseHeaders = captured
+            if var recorded {
+                for (name, value) in captured { recorded.append(Header(name, value)) }
+                exchange.responseHeaders = recorded
+            } else {
+                exchange.responseHeaders = head.fields.packedContentHeaders()
+            }
             gather(bytes, promise: nil, context: context)
             return
         }
         for (name, value) in captured[own...] { headers.add(name: name, value: value) }
-        exchange.responseHeaders = captured
+        exchange.responseHeaders = HeaderList(pairs: captured)
         if let connectionValue { headers.add(name: "connection", value: "\(connectionValue)") }
         writeResponse(
             .head(HTTPResponseHead(version: version, status: head.status, headers: headers)), context: context)
@@ -920,7 +914,7 @@ extension ProxyHandler: UpstreamDelegate {
         if let step = exchange.step { head.headers.add(name: GatewayHeader.step.name, value: String(step)) }
         exchange.statusCode = Int(status.code)
         if exchange.caching?.status == .miss { head.headers.add(name: GatewayHeader.cacheStatus.name, value: "MISS") }
-        exchange.responseHeaders = head.headers.map { (name: $0.name, value: $0.value) }
+        exchange.responseHeaders = HeaderList(pairs: head.headers.map { (name: $0.name, value: $0.value) })
         writeResponse(.head(head), context: context)
         if exchange.method != .HEAD {
             exchange.captureResponse(body)

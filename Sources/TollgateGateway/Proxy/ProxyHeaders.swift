@@ -31,23 +31,6 @@ enum ProxyHeaders {
         }
     }
 
-    /// A field value's bytes as a `String`; the common content types are the literals (no string is allocated).
-    static func value(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
-        switch bytes.count {
-        case 16 where same(bytes, "application/json"): "application/json"
-        case 17 where same(bytes, "text/event-stream"): "text/event-stream"
-        case 31 where same(bytes, "application/json; charset=utf-8"): "application/json; charset=utf-8"
-        case 32 where same(bytes, "text/event-stream; charset=utf-8"): "text/event-stream; charset=utf-8"
-        default: String(decoding: bytes, as: UTF8.self)
-        }
-    }
-
-    /// Whether `bytes` are `literal`'s bytes (of the same count).
-    @inline(__always)
-    private static func same(_ bytes: UnsafeBufferPointer<UInt8>, _ literal: StaticString) -> Bool {
-        memcmp(bytes.baseAddress!, literal.utf8Start, literal.utf8CodeUnitCount) == 0
-    }
-
     /// Whether `name` is one of the gateway's own `cf-aig-*` headers.
     static func isGatewayHeader(_ name: String) -> Bool {
         name.utf8.count >= 7 && withBytes(name) { b in startsWithLowercase(b, "cf-aig-") }

@@ -44,8 +44,6 @@ final class ResponseDecoder: ByteToMessageDecoder {
 
     private var state = State.head(scanned: 0)
     private let limits: HTTP1Wire.Limits
-    /// The last head's field strings, for the next head's equal fields.
-    private var fieldStrings = HTTP1Wire.FieldStrings()
     /// The requests written whose final response heads have not come yet, oldest first.
     private var requests = CircularBuffer<Request>(initialCapacity: 2)
     /// The response whose head came last is read up to the connection's close: the connection cannot be reused,
@@ -61,7 +59,7 @@ final class ResponseDecoder: ByteToMessageDecoder {
     }
 
     /// A request written, as its response is read: its method frames the response (a `HEAD` has no body), and
-    /// `recordsHeaders` asks for the response's fields as strings (`UpstreamResponseHead.recorded`).
+    /// `recordsHeaders` asks for the response's fields packed (`UpstreamResponseHead.recorded`).
     private struct Request {
         var method: HTTPMethod
         var recordsHeaders: Bool
@@ -82,7 +80,7 @@ final class ResponseDecoder: ByteToMessageDecoder {
     }
 
     /// A request head with `method` was written: the next final response answers it (after those before it).
-    /// `recordsHeaders`: the exchange records the response's headers, so the head comes with them as strings.
+    /// `recordsHeaders`: the exchange records the response's headers, so the head comes with them packed.
     func requestStarted(method: HTTPMethod, recordsHeaders: Bool = true) {
         requests.append(Request(method: method, recordsHeaders: recordsHeaders))
     }
@@ -164,16 +162,13 @@ final class ResponseDecoder: ByteToMessageDecoder {
             }
         }
         let limits = limits
-        let strings = requests.first?.recordsHeaders ?? true
+        let records = requests.first?.recordsHeaders ?? true
         let parsed = try buffer.withUnsafeReadableBytes { bytes -> (Int, Parsed)? in
             guard let end = HTTP1Wire.sectionEnd(bytes, start: 0, from: scanned) else {
                 guard bytes.count <= limits.unfinishedHeadBound else { throw HTTPParserError.headerOverflow }
                 return nil
             }
-            let head = try withUnsafeMutablePointer(to: &fieldStrings) { kept in
-                try Self.parseHead(bytes, end: end, limits: limits, strings: strings ? kept : nil)
-            }
-            return (end, head)
+            return (end, try Self.parseHead(bytes, end: end, limits: limits))
         }
         guard let (end, head) = parsed else {
             state = .head(scanned: buffer.readableBytes)
@@ -189,10 +184,10 @@ final class ResponseDecoder: ByteToMessageDecoder {
         let interim = (100..<200).contains(code) && code != 101
         if interim { return ReadHead(nil, nil, keepAlive ? .next : .closed) }
         guard let method = requests.popFirst()?.method else { throw NIOHTTPDecoderError.unsolicitedResponse }
+        let fields = FieldLines(bytes: fieldBytes, spans: head.spans, canonical: head.canonical)
         let response = UpstreamResponseHead(
             version: HTTPVersion(major: 1, minor: head.minor), status: HTTPResponseStatus(statusCode: code),
-            fields: FieldLines(bytes: fieldBytes, spans: head.spans, canonical: head.canonical),
-            recorded: head.strings)
+            fields: fields, recorded: records ? fields.packed() : nil)
         let framing = head.framing
         responseHasConnectionHeader = framing.hasConnection
         if method == .HEAD || method == .CONNECT || code / 100 == 1 || code == 204 || code == 304 {
@@ -220,17 +215,13 @@ final class ResponseDecoder: ByteToMessageDecoder {
         var fieldsStart: Int
         var spans: [FieldLines.Span]
         var canonical: Bool
-        var strings: [(name: String, value: String)]?
         var framing: HTTP1Wire.Framing
         var budget: HTTP1Wire.Budget
     }
 
-    /// Parses the head in `bytes[0..<end]` (`end` is just past its empty line): `HTTP/1.x NNN reason`, then fields,
-    /// made strings too when `strings` is given (reusing those of the connection's last head).
-    private static func parseHead(
-        _ bytes: UnsafeRawBufferPointer, end: Int, limits: HTTP1Wire.Limits,
-        strings: UnsafeMutablePointer<HTTP1Wire.FieldStrings>?
-    ) throws -> Parsed {
+    /// Parses the head in `bytes[0..<end]` (`end` is just past its empty line): `HTTP/1.x NNN reason`, then fields.
+    private static func parseHead(_ bytes: UnsafeRawBufferPointer, end: Int, limits: HTTP1Wire.Limits) throws -> Parsed
+    {
         guard let feed = HTTP1Wire.lineFeed(bytes, from: 0, before: end), feed >= 1, bytes[feed - 1] == HTTP1Wire.cr
         else { throw HTTPParserError.lfExpected }
         let lineEnd = feed - 1
@@ -258,8 +249,6 @@ final class ResponseDecoder: ByteToMessageDecoder {
         let fieldsStart = feed + 1
         var spans: [FieldLines.Span] = []
         spans.reserveCapacity(16)
-        var fields: [(name: String, value: String)] = []
-        if strings != nil { fields.reserveCapacity(16) }
         var canonical = true
         try withUnsafeMutablePointer(to: &framing) { framing in
             try HTTP1Wire.forEachField(
@@ -270,16 +259,10 @@ final class ResponseDecoder: ByteToMessageDecoder {
                         nameStart: Int32(nameStart - fieldsStart), nameEnd: Int32(nameEnd - fieldsStart),
                         valueStart: Int32(valueStart - fieldsStart), valueEnd: Int32(valueEnd - fieldsStart)))
                 if valueStart != nameEnd + 2 || bytes[nameEnd + 1] != HTTP1Wire.space { canonical = false }
-                if let strings {
-                    fields.append(
-                        strings.pointee.strings(
-                            of: fields.count, name: UnsafeRawBufferPointer(rebasing: bytes[nameStart..<nameEnd]),
-                            value: UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])))
-                }
             }
         }
         return Parsed(
             minor: minor, status: status, fieldsStart: fieldsStart, spans: spans, canonical: canonical,
-            strings: strings == nil ? nil : fields, framing: framing, budget: budget)
+            framing: framing, budget: budget)
     }
 }

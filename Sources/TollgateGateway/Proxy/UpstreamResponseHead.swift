@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import TollgateModel
 
 /// A response part as `ResponseDecoder` hands it on: NIOHTTP1's `HTTPClientResponsePart`, with the head's fields
 /// kept as the bytes they came in (`UpstreamResponseHead`).
@@ -10,9 +11,9 @@ enum UpstreamResponsePart {
 }
 
 /// An upstream's response head: its version and status, and its header fields as the lines they came in. The proxy
-/// reads the few fields it acts on from their bytes and forwards the lines as they are; a field becomes a `String`
-/// only for an exchange that records its headers (`recorded`, made by the decoder as it read the head, from the
-/// strings of the connection's last head) or when asked (`headers`, `strings`).
+/// reads the few fields it acts on from their bytes and forwards the lines as they are. For an exchange that records
+/// its headers the decoder packs the fields' bytes as it reads the head (`recorded`); a field becomes a `String` only
+/// when asked (`headers`, `strings`).
 ///
 /// A class, as NIOHTTP1's head keeps its storage: a part holding it passes through the pipeline without being boxed,
 /// and the record takes `recorded` from it (`takeRecorded()`) rather than sharing and then copying it.
@@ -20,13 +21,10 @@ final class UpstreamResponseHead {
     let version: HTTPVersion
     let status: HTTPResponseStatus
     let fields: FieldLines
-    /// The fields as strings, in order, when the exchange the response answers records its headers.
-    private(set) var recorded: [(name: String, value: String)]?
+    /// The fields packed, in order, when the exchange the response answers records its headers.
+    private(set) var recorded: HeaderList?
 
-    init(
-        version: HTTPVersion, status: HTTPResponseStatus, fields: FieldLines,
-        recorded: [(name: String, value: String)]?
-    ) {
+    init(version: HTTPVersion, status: HTTPResponseStatus, fields: FieldLines, recorded: HeaderList?) {
         self.version = version
         self.status = status
         self.fields = fields
@@ -34,13 +32,16 @@ final class UpstreamResponseHead {
     }
 
     /// `recorded`, handed over: the head keeps no copy of it, so whoever takes it may add to it in place.
-    func takeRecorded() -> [(name: String, value: String)]? {
+    func takeRecorded() -> HeaderList? {
         defer { recorded = nil }
         return recorded
     }
 
     /// The fields as strings, in order: `recorded`, or made from the bytes.
-    var strings: [(name: String, value: String)] { recorded ?? fields.strings() }
+    var strings: [(name: String, value: String)] { recorded?.pairs ?? fields.strings() }
+
+    /// The fields packed: `recorded`, or packed from the bytes now.
+    var packed: HeaderList { recorded ?? fields.packed() }
 
     /// The fields as `HTTPHeaders`, made now.
     var headers: HTTPHeaders { HTTPHeaders(strings.map { ($0.name, $0.value) }) }
@@ -97,6 +98,36 @@ struct FieldLines {
             }
         }
         return found
+    }
+
+    /// The fields packed as they came, in order, with room after them for the gateway's own.
+    func packed() -> HeaderList {
+        var bound = 256
+        for span in spans {
+            bound += HeaderList.bound(Int(span.nameEnd - span.nameStart), Int(span.valueEnd - span.valueStart))
+        }
+        return HeaderList.packing(bound: bound) { packer in
+            forEach { name, value in packer.append(name: name, value: value) }
+        }
+    }
+
+    /// The `content-type` and `content-encoding` fields packed: all that a record keeping no headers reads of them
+    /// (whether the response was a stream, whether its body was encoded).
+    func packedContentHeaders() -> HeaderList {
+        func isContentHeader(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+            (name.count == 12 && ProxyHeaders.equalsLowercase(name, "content-type"))
+                || (name.count == 16 && ProxyHeaders.equalsLowercase(name, "content-encoding"))
+        }
+        var bound = 0
+        forEach { name, value in
+            if isContentHeader(name) { bound += HeaderList.bound(name.count, value.count) }
+        }
+        guard bound > 0 else { return HeaderList() }
+        return HeaderList.packing(bound: bound) { packer in
+            forEach { name, value in
+                if isContentHeader(name) { packer.append(name: name, value: value) }
+            }
+        }
     }
 
     /// The fields as strings, in order.

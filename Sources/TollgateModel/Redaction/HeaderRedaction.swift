@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Removes secrets from headers before they are stored.
 ///
 /// A sensitive header keeps its (lowercased) name and gets the value `REDACTED`: the log still shows that the
@@ -12,6 +20,7 @@
 /// `d h m s` is kept; any other value under such a name is redacted like the rest.
 public enum HeaderRedaction {
     public static let marker = "REDACTED"
+    static let markerBytes = Array(marker.utf8)
 
     /// True when a header of this name is stored redacted (the rate-limit exception aside).
     public static func isSensitive(_ name: String) -> Bool {
@@ -83,25 +92,52 @@ public enum HeaderRedaction {
         return Header(lower, marker)
     }
 
-    public static func redact(_ headers: [(name: String, value: String)]) -> [Header] {
-        var out: [Header] = []
-        out.reserveCapacity(headers.count)
-        for header in headers { out.append(redacted(name: header.name, value: header.value)) }
-        return out
+    public static func redact(_ headers: [(name: String, value: String)]) -> HeaderList {
+        var memo = NameMemo()
+        return memo.redact(headers)
+    }
+
+    public static func redact(_ headers: HeaderList) -> HeaderList {
+        var memo = NameMemo()
+        return memo.redact(headers)
+    }
+
+    /// The most bytes `headers` take in a `HeaderList`, redacted or not.
+    static func packedBound(_ headers: [(name: String, value: String)]) -> Int {
+        var size = 0
+        for i in headers.indices {
+            size += HeaderList.bound(headers[i].name.utf8.count, max(headers[i].value.utf8.count, marker.utf8.count))
+        }
+        return size
     }
 
     /// What `redacted(name:value:)` decided for the names seen lately, so a name that comes again is not scanned
     /// again: a provider sends the same header names on every response, and a client much the same on every request.
     /// A fixed table of 64 names (the slot from the name's length and three of its bytes; a new name takes its slot's
     /// place); names longer than 128 bytes are never kept. One per thread that redacts (the store's), passed `inout`.
+    ///
+    /// Headers are redacted into a `HeaderList` as bytes. A response's headers come packed as they arrived (the
+    /// proxy packs the upstream's fields from their bytes), so a header kept as it came — a lowercase name that is
+    /// not sensitive — is its message copied. Each slot also keeps the header it last packed from strings (a
+    /// request's), copied again when the next one has the same value (or, redacted, any value).
     public struct NameMemo {
         private static let slotCount = 64
         private static let maxNameBytes = 128
-        // A slot's name, the name as stored (lowercased) and what it is, side by side: a lookup reads them in place,
-        // without copying an entry (and retaining its strings) on every header.
-        private var names = [String](repeating: "", count: NameMemo.slotCount)
-        private var stored = [String](repeating: "", count: NameMemo.slotCount)
-        private var kinds = [Kind](repeating: .empty, count: NameMemo.slotCount)
+        /// Longer headers are packed each time, not kept.
+        private static let maxMessageBytes = 256
+
+        private struct Slot {
+            /// The name as it came, and as stored (lowercased; `lowercase`: the same bytes).
+            var name: [UInt8] = []
+            var stored: [UInt8] = []
+            var lowercase = true
+            var kind = Kind.empty
+            /// The header this slot's name was last packed in from strings: its value's bytes, whether it was kept,
+            /// and its message (empty: none kept).
+            var value: [UInt8] = []
+            var kept = false
+            var message: [UInt8] = []
+        }
 
         private enum Kind: UInt8 {
             case empty
@@ -111,37 +147,125 @@ public enum HeaderRedaction {
             case rateLimit
         }
 
+        private var slots = [Slot](repeating: Slot(), count: NameMemo.slotCount)
+
         public init() {}
 
         /// The same header as `HeaderRedaction.redacted(name:value:)` gives.
         public mutating func redacted(name: String, value: String) -> Header {
-            let found = name.utf8.withContiguousStorageIfAvailable { bytes -> Int in
-                let n = bytes.count
-                guard n > 0, n <= Self.maxNameBytes else { return -1 }
-                let slot =
-                    (n &* 31 &+ Int(bytes[0]) &* 7 &+ Int(bytes[n &>> 1]) &* 3 &+ Int(bytes[n &- 1]))
-                    & (Self.slotCount &- 1)
-                if kinds[slot] != .empty && names[slot] == name { return slot }
-                let (upper, sensitive) = scan(bytes)
-                names[slot] = name
-                stored[slot] = upper ? ASCII.lowercased(bytes) : name
-                kinds[slot] =
-                    !sensitive ? .kept : ASCII.contains(bytes, "ratelimit") ? .rateLimit : .sensitive
-                return slot
-            }
-            guard let slot = found, slot >= 0 else { return HeaderRedaction.redacted(name: name, value: value) }
-            switch kinds[slot] {
-            case .kept: return Header(stored[slot], value)
-            case .rateLimit where isRateLimitValue(value): return Header(stored[slot], value)
-            default: return Header(stored[slot], marker)
+            var nameCopy = name
+            var valueCopy = value
+            return slots.withUnsafeMutableBufferPointer { slots in
+                nameCopy.withUTF8 { nameBytes in
+                    valueCopy.withUTF8 { valueBytes in
+                        guard let slot = Self.slot(of: nameBytes, in: slots) else {
+                            return HeaderRedaction.redacted(name: name, value: value)
+                        }
+                        let stored = String(decoding: slots[slot].stored, as: UTF8.self)
+                        return Header(stored, Self.keeps(slots[slot].kind, valueBytes) ? value : marker)
+                    }
+                }
             }
         }
 
-        public mutating func redact(_ headers: [(name: String, value: String)]) -> [Header] {
-            var out: [Header] = []
-            out.reserveCapacity(headers.count)
-            for i in headers.indices { out.append(redacted(name: headers[i].name, value: headers[i].value)) }
-            return out
+        /// Headers given as strings (a request's), as stored.
+        public mutating func redact(_ headers: [(name: String, value: String)]) -> HeaderList {
+            HeaderList.packing(bound: HeaderRedaction.packedBound(headers)) { packer in
+                slots.withUnsafeMutableBufferPointer { slots in
+                    for header in headers {
+                        var name = header.name
+                        var value = header.value
+                        name.withUTF8 { name in
+                            value.withUTF8 { value in Self.pack(name, value, cached: true, slots, &packer) }
+                        }
+                    }
+                }
+            }
+        }
+
+        /// Headers packed as they came (a response's, unredacted), as stored.
+        public mutating func redact(_ headers: HeaderList) -> HeaderList {
+            // Room for each header packed again (`HeaderList.bound`) with its value replaced by the marker.
+            let bound = headers.bytes.count + headers.count * HeaderList.bound(0, markerBytes.count)
+            return HeaderList.packing(bound: bound) { packer in
+                slots.withUnsafeMutableBufferPointer { slots in
+                    headers.forEachHeader { message, name, value in
+                        if let slot = Self.slot(of: name, in: slots), slots[slot].kind == .kept, slots[slot].lowercase {
+                            packer.append(message: message)
+                        } else {
+                            Self.pack(name, value, cached: false, slots, &packer)
+                        }
+                    }
+                }
+            }
+        }
+
+        /// Packs one header as stored; `cached`: from the slot's last header when it is the same, keeping this one.
+        private static func pack(
+            _ name: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>, cached: Bool,
+            _ slots: UnsafeMutableBufferPointer<Slot>, _ packer: inout HeaderList.Packer
+        ) {
+            guard let slot = slot(of: name, in: slots) else {
+                let header = HeaderRedaction.redacted(
+                    name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
+                packer.append(name: header.name, value: header.value)
+                return
+            }
+            let keep = keeps(slots[slot].kind, value)
+            if cached && !slots[slot].message.isEmpty && slots[slot].kept == keep
+                && (!keep || slots[slot].value.elementsEqual(value))
+            {
+                slots[slot].message.withUnsafeBufferPointer { packer.append(message: $0) }
+                return
+            }
+            let start = packer.count
+            slots[slot].stored.withUnsafeBufferPointer { stored in
+                if keep {
+                    packer.append(name: stored, value: value)
+                } else {
+                    markerBytes.withUnsafeBufferPointer { packer.append(name: stored, value: $0) }
+                }
+            }
+            guard cached else { return }
+            let message = packer.packed(from: start)
+            slots[slot].message.removeAll(keepingCapacity: true)
+            guard message.count <= maxMessageBytes else { return }
+            slots[slot].message.append(contentsOf: message)
+            slots[slot].value.removeAll(keepingCapacity: true)
+            slots[slot].value.append(contentsOf: value)
+            slots[slot].kept = keep
+        }
+
+        /// The slot that holds the decision for the name `bytes`, filled now if it held another name; nil for a name
+        /// that is not kept (empty or too long).
+        private static func slot(of bytes: UnsafeBufferPointer<UInt8>, in slots: UnsafeMutableBufferPointer<Slot>)
+            -> Int?
+        {
+            let n = bytes.count
+            guard n > 0, n <= maxNameBytes else { return nil }
+            let slot =
+                (n &* 31 &+ Int(bytes[0]) &* 7 &+ Int(bytes[n &>> 1]) &* 3 &+ Int(bytes[n &- 1])) & (slotCount &- 1)
+            if slots[slot].kind != .empty && slots[slot].name.count == n
+                && slots[slot].name.withUnsafeBufferPointer({ memcmp($0.baseAddress!, bytes.baseAddress!, n) == 0 })
+            {
+                return slot
+            }
+            let (upper, sensitive) = scan(bytes)
+            slots[slot].name = Array(bytes)
+            slots[slot].stored = upper ? bytes.map(ASCII.lower) : slots[slot].name
+            slots[slot].lowercase = !upper
+            slots[slot].kind = !sensitive ? .kept : ASCII.contains(bytes, "ratelimit") ? .rateLimit : .sensitive
+            slots[slot].message.removeAll(keepingCapacity: true)
+            return slot
+        }
+
+        /// Whether a header of this kind of name keeps `value`.
+        private static func keeps(_ kind: Kind, _ value: UnsafeBufferPointer<UInt8>) -> Bool {
+            switch kind {
+            case .kept: true
+            case .rateLimit: value.count <= 40 && isRateLimitValue(value)
+            default: false
+            }
         }
     }
 

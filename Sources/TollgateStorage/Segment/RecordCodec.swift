@@ -58,12 +58,9 @@ public enum RecordCodec {
             bound += 2 + 10 + 2 + 10 + entry.key.utf8.count + 2 + 10
             if case .string(let s) = entry.value { bound += s.utf8.count }
         }
-        for header in r.requestHeaders {
-            bound += 2 + 10 + 2 * (1 + 10) + header.name.utf8.count + header.value.utf8.count
-        }
-        for header in r.responseHeaders {
-            bound += 2 + 10 + 2 * (1 + 10) + header.name.utf8.count + header.value.utf8.count
-        }
+        // A header: its key, then its message as the list packs it.
+        bound += 2 * (r.requestHeaders.count + r.responseHeaders.count)
+        bound += r.requestHeaders.bytes.count + r.responseHeaders.bytes.count
         bound += r.requestBody.count + r.responseBody.count
         if r.customCost != nil { bound += 2 + 10 + 2 * (1 + 10) }
         return bound
@@ -110,8 +107,9 @@ public enum RecordCodec {
             w.key(.metadata, Wire.bytes)
             w.lengthPrefixed(nested.bytes)
         }
-        for header in r.requestHeaders { w.header(.requestHeader, header) }
-        for header in r.responseHeaders { w.header(.responseHeader, header) }
+        // Each header is its key and its message, which the list holds packed as the format has it (`HeaderList`).
+        r.requestHeaders.forEachMessage { w.header(.requestHeader, message: $0) }
+        r.responseHeaders.forEachMessage { w.header(.responseHeader, message: $0) }
         if !r.requestBody.isEmpty {
             w.key(.requestBody, Wire.bytes)
             w.lengthPrefixed(r.requestBody)
@@ -227,18 +225,10 @@ struct BoundedWriter {
         lengthPrefixed(value)
     }
 
-    /// A nested header message: its length is computed first, so it is written in place.
-    fileprivate mutating func header(_ field: RecordField, _ header: Header) {
-        let name = header.name.utf8.count
-        let value = header.value.utf8.count
-        let nestedLength =
-            2 + Varint.size(UInt64(name)) + name + Varint.size(UInt64(value)) + value
+    /// A header: its key, then its message (length-prefixed, as `HeaderList` packs it).
+    fileprivate mutating func header(_ field: RecordField, message: UnsafeRawBufferPointer) {
         key(field, RecordCodec.Wire.bytes)
-        varint(UInt64(nestedLength))
-        varint(RecordCodec.HeaderField.name << 3 | RecordCodec.Wire.bytes)
-        lengthPrefixed(header.name)
-        varint(RecordCodec.HeaderField.value << 3 | RecordCodec.Wire.bytes)
-        lengthPrefixed(header.value)
+        raw(message)
     }
 }
 
