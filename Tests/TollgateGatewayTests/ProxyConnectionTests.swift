@@ -345,13 +345,15 @@ struct ProxyLifecycleTests {
         let upstream = try await TestUpstream { _, responder in
             try await responder.head(.ok, [("content-type", "text/event-stream")])
             try await responder.body("data: 1\n\n")
-            try await Task.sleep(for: .milliseconds(1_500))
+            try await Task.sleep(for: .milliseconds(3_000))
             try await responder.body("data: 2\n\n")
             try await responder.end()
         }
         defer { Task { await upstream.shutdown() } }
+        // The idle timeout leaves a loaded machine time to write the request after connecting (at 600 ms a client
+        // not scheduled in time found the connection closed before its request); the stream's pause is longer still.
         try await TestGateway.with(
-            upstreams: ["openai": upstream.baseURL], http: .init(idleTimeout: .milliseconds(600))
+            upstreams: ["openai": upstream.baseURL], http: .init(idleTimeout: .milliseconds(1_500))
         ) { gateway in
             try await TestClient.with(port: gateway.port) { client in
                 // A stream quieter than the idle timeout is still a request in flight.
