@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Headers held in one buffer: a log's as stored — names lowercased, secrets redacted (`HeaderRedaction`) — and an
 /// exchange's response headers as they came (the proxy packs the upstream's fields from their bytes). Each header is
 /// packed as the segment format's header message (`Sources/TollgateStorage/Segment/FORMAT.md`, "Record encoding",
@@ -138,7 +146,7 @@ public struct HeaderList: Sendable, Hashable, Collection, ExpressibleByArrayLite
         public private(set) var count = 0
         private(set) var headers = 0
 
-        init(_ buffer: UnsafeMutableBufferPointer<UInt8>) {
+        public init(_ buffer: UnsafeMutableBufferPointer<UInt8>) {
             base = buffer.baseAddress!
             capacity = buffer.count
         }
@@ -171,6 +179,26 @@ public struct HeaderList: Sendable, Hashable, Collection, ExpressibleByArrayLite
         /// The bytes packed since `start`.
         func packed(from start: Int) -> UnsafeBufferPointer<UInt8> {
             UnsafeBufferPointer(start: base + start, count: count - start)
+        }
+
+        /// What it packed, as a list of its own.
+        public func list() -> HeaderList {
+            let packed = packed(from: 0)
+            return HeaderList.packing(bound: packed.count) { $0.append(packed: packed, headers: headers) }
+        }
+
+        /// Whether `list` holds exactly what it packed.
+        public func packed(_ list: HeaderList) -> Bool {
+            list.count == headers && list.bytes.count == count
+                && list.bytes.withUnsafeBufferPointer { memcmp($0.baseAddress!, base, count) == 0 }
+        }
+
+        private mutating func append(packed: UnsafeBufferPointer<UInt8>, headers: Int) {
+            if let source = packed.baseAddress, packed.count > 0 {
+                (base + count).update(from: source, count: packed.count)
+            }
+            count += packed.count
+            self.headers += headers
         }
 
         private mutating func put(_ key: UInt8, _ text: UnsafeBufferPointer<UInt8>) {

@@ -60,4 +60,16 @@ struct HeaderListTests {
         #expect(mixed.value(named: "content-type") == "a" && mixed.value(named: "x-long") == "c")
         #expect(mixed.value(named: "content") == nil && HeaderList().value(named: "x") == nil)
     }
+
+    @Test func aPackerTellsWhetherAListHoldsWhatItPacked() {
+        let two: HeaderList = [Header("content-type", "application/json"), Header("content-encoding", "gzip")]
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { buffer in
+            var packer = HeaderList.Packer(buffer)
+            for header in two { packer.append(name: header.name, value: header.value) }
+            #expect(packer.list() == two && packer.packed(two))
+            #expect(!packer.packed([Header("content-type", "application/json")]))
+            #expect(!packer.packed([Header("content-type", "application/json"), Header("content-encoding", "gzip2")]))
+            #expect(!packer.packed(HeaderList()))
+        }
+    }
 }

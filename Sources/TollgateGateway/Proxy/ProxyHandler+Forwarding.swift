@@ -723,7 +723,7 @@ extension ProxyHandler: UpstreamDelegate {
                 for (name, value) in captured { recorded.append(Header(name, value)) }
                 exchange.responseHeaders = recorded
             } else {
-                exchange.responseHeaders = head.fields.packedContentHeaders()
+                exchange.responseHeaders = head.fields.packedContentHeaders(reusing: &contentHeaders)
             }
             gather(bytes, promise: nil, context: context)
             return

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import TollgateModel
 
 /// Sits in a client connection's pipeline right after NIOHTTP1's request decoder. Requests under `/v1/` are proxied
 /// here as NIOHTTP1 parts; everything else passes on to Hummingbird's codec and router. Every response part, the
@@ -41,6 +42,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var lastRoute: ResolvedRoute?
     /// Encodes the responses written to the client, told each request's method as its head is handed on.
     var encoder = ResponseEncoder()
+    /// The content headers of the last response whose record keeps no headers (`FieldLines.packedContentHeaders`).
+    var contentHeaders = HeaderList()
     /// Encoded response bytes not written yet (`writeResponse`): they leave at the next flush.
     var unwritten: ByteBuffer?
 

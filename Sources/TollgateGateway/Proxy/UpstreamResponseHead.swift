@@ -112,8 +112,9 @@ struct FieldLines {
     }
 
     /// The `content-type` and `content-encoding` fields packed: all that a record keeping no headers reads of them
-    /// (whether the response was a stream, whether its body was encoded).
-    func packedContentHeaders() -> HeaderList {
+    /// (whether the response was a stream, whether its body was encoded). `last` is the list given last time, given
+    /// again (shared, not made) when the fields are the same; an upstream answers alike each time.
+    func packedContentHeaders(reusing last: inout HeaderList) -> HeaderList {
         func isContentHeader(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
             (name.count == 12 && ProxyHeaders.equalsLowercase(name, "content-type"))
                 || (name.count == 16 && ProxyHeaders.equalsLowercase(name, "content-encoding"))
@@ -123,10 +124,13 @@ struct FieldLines {
             if isContentHeader(name) { bound += HeaderList.bound(name.count, value.count) }
         }
         guard bound > 0 else { return HeaderList() }
-        return HeaderList.packing(bound: bound) { packer in
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound) { buffer in
+            var packer = HeaderList.Packer(buffer)
             forEach { name, value in
                 if isContentHeader(name) { packer.append(name: name, value: value) }
             }
+            if !packer.packed(last) { last = packer.list() }
+            return last
         }
     }
 
