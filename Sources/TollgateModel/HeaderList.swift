@@ -47,19 +47,6 @@ public struct HeaderList: Sendable, Hashable, Collection, ExpressibleByArrayLite
     /// The headers as name and value strings, in order.
     public var pairs: [(name: String, value: String)] { map { ($0.name, $0.value) } }
 
-    /// The value of the first header named `name` (a lowercase literal; names compare without ASCII case).
-    public func value(named name: StaticString) -> String? {
-        var found: String?
-        forEachHeader { _, fieldName, value in
-            if found == nil && fieldName.count == name.utf8CodeUnitCount
-                && ASCII.hasPrefix(fieldName, at: 0, name)
-            {
-                found = String(decoding: value, as: UTF8.self)
-            }
-        }
-        return found
-    }
-
     /// Calls `body` with each header's message (as `forEachMessage` gives it), name and value.
     public func forEachHeader(
         _ body: (
@@ -68,25 +55,36 @@ public struct HeaderList: Sendable, Hashable, Collection, ExpressibleByArrayLite
         ) -> Void
     ) {
         bytes.withUnsafeBufferPointer { all in
-            guard let base = all.baseAddress else { return }
             var at = 0
             for _ in 0..<count {
-                let end = Self.partEnd(UnsafeRawPointer(base), at)
-                var i = at
-                while base[i] >= 0x80 { i += 1 }
-                // The name's key, its length and bytes; the value's the same.
-                let nameEnd = Self.partEnd(UnsafeRawPointer(base), i + 2)
-                var nameStart = i + 2
-                while base[nameStart] >= 0x80 { nameStart += 1 }
-                var valueStart = nameEnd + 1
-                while base[valueStart] >= 0x80 { valueStart += 1 }
+                let header = Self.header(in: all, at: at)
                 body(
-                    UnsafeBufferPointer(start: base + at, count: end - at),
-                    UnsafeBufferPointer(start: base + nameStart + 1, count: nameEnd - nameStart - 1),
-                    UnsafeBufferPointer(start: base + valueStart + 1, count: end - valueStart - 1))
-                at = end
+                    UnsafeBufferPointer(rebasing: all[at..<header.end]),
+                    UnsafeBufferPointer(rebasing: all[header.name]),
+                    UnsafeBufferPointer(rebasing: all[header.value]))
+                at = header.end
             }
         }
+    }
+
+    /// The header message at `at` of the list's own bytes (well formed: a packer wrote them): where it ends, and where
+    /// its name's and value's bytes are.
+    static func header(in bytes: UnsafeBufferPointer<UInt8>, at: Int) -> (end: Int, name: Range<Int>, value: Range<Int>)
+    {
+        var position = at
+        let end = length(in: bytes, at: &position) + position
+        position += 1  // the name's key
+        let nameLength = length(in: bytes, at: &position)
+        let name = position..<(position + nameLength)
+        position = name.upperBound + 1  // the value's key
+        let valueLength = length(in: bytes, at: &position)
+        return (end, name, position..<(position + valueLength))
+    }
+
+    /// The length varint at `position`, which moves past it.
+    @inlinable
+    static func length(in bytes: UnsafeBufferPointer<UInt8>, at position: inout Int) -> Int {
+        Int(Varint.read(UInt.self, from: bytes, at: &position, end: bytes.count)!)
     }
 
     public mutating func append(_ header: Header) {
@@ -108,29 +106,14 @@ public struct HeaderList: Sendable, Hashable, Collection, ExpressibleByArrayLite
     /// caller (the segment codec calls it for every logged request's headers).
     @inlinable
     public func forEachMessage(_ body: (_ message: UnsafeRawBufferPointer) -> Void) {
-        bytes.withUnsafeBytes { raw in
-            guard let base = raw.baseAddress else { return }
+        bytes.withUnsafeBufferPointer { all in
             var at = 0
             for _ in 0..<count {
-                let end = Self.partEnd(base, at)
-                body(UnsafeRawBufferPointer(start: base + at, count: end &- at))
+                var position = at
+                let end = Self.length(in: all, at: &position) + position
+                body(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: all[at..<end])))
                 at = end
             }
-        }
-    }
-
-    /// Where the length-prefixed part at `at` ends (the list's own bytes: their varints are well formed).
-    @inlinable
-    static func partEnd(_ base: UnsafeRawPointer, _ at: Int) -> Int {
-        var length = 0
-        var shift = 0
-        var i = at
-        while true {
-            let byte = base.load(fromByteOffset: i, as: UInt8.self)
-            length |= Int(byte & 0x7F) &<< shift
-            i &+= 1
-            if byte < 0x80 { return i &+ length }
-            shift &+= 7
         }
     }
 
@@ -235,23 +218,18 @@ public struct HeaderList: Sendable, Hashable, Collection, ExpressibleByArrayLite
     public var isEmpty: Bool { count == 0 }
 
     public func index(after i: Index) -> Index {
-        bytes.withUnsafeBytes { Index(offset: Self.partEnd($0.baseAddress!, i.offset)) }
+        bytes.withUnsafeBufferPointer { all in
+            var position = i.offset
+            return Index(offset: Self.length(in: all, at: &position) + position)
+        }
     }
 
     public subscript(position: Index) -> Header {
-        bytes.withUnsafeBytes { raw in
-            let base = raw.baseAddress!
-            var at = position.offset
-            while raw[at] >= 0x80 { at += 1 }
-            // The name's key, then its length-prefixed bytes; the value's the same.
-            let nameEnd = Self.partEnd(base, at + 2)
-            let valueEnd = Self.partEnd(base, nameEnd + 1)
-            func text(_ start: Int, _ end: Int) -> String {
-                var from = start
-                while raw[from] >= 0x80 { from += 1 }
-                return String(decoding: UnsafeRawBufferPointer(rebasing: raw[(from + 1)..<end]), as: UTF8.self)
-            }
-            return Header(text(at + 2, nameEnd), text(nameEnd + 1, valueEnd))
+        bytes.withUnsafeBufferPointer { all in
+            let header = Self.header(in: all, at: position.offset)
+            return Header(
+                String(decoding: UnsafeBufferPointer(rebasing: all[header.name]), as: UTF8.self),
+                String(decoding: UnsafeBufferPointer(rebasing: all[header.value]), as: UTF8.self))
         }
     }
 

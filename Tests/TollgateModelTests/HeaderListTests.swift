@@ -55,10 +55,6 @@ struct HeaderListTests {
         var expected: [[UInt8]] = []
         list.forEachMessage { expected.append(Array($0)) }
         #expect(seen == Self.headers && messages == expected)
-        // The first of its name, without ASCII case.
-        let mixed: HeaderList = [Header("Content-Type", "a"), Header("content-type", "b"), Header("X-Long", "c")]
-        #expect(mixed.value(named: "content-type") == "a" && mixed.value(named: "x-long") == "c")
-        #expect(mixed.value(named: "content") == nil && HeaderList().value(named: "x") == nil)
     }
 
     @Test func aPackerTellsWhetherAListHoldsWhatItPacked() {

@@ -53,7 +53,8 @@ final class ProxyExchange {
     /// an idempotent request, so it can be sent again).
     var capturesBodies = true
     /// The record keeps the upstream's response headers (its log keeps the payload), or the cache does: the response
-    /// head is read with its fields packed (`HeaderList`). Otherwise they are only forwarded, as the bytes they came in.
+    /// head is read with its fields packed (`HeaderList`). Otherwise they are only forwarded, as the bytes they came
+    /// in.
     var recordsResponseHeaders: Bool { capturesBodies || caching != nil }
     /// Holds a reservation of the account's log quota (ended by the ingest stage).
     var quotaReserved = false

@@ -97,11 +97,6 @@ public enum HeaderRedaction {
         return memo.redact(headers)
     }
 
-    public static func redact(_ headers: HeaderList) -> HeaderList {
-        var memo = NameMemo()
-        return memo.redact(headers)
-    }
-
     /// The most bytes `headers` take in a `HeaderList`, redacted or not.
     static func packedBound(_ headers: [(name: String, value: String)]) -> Int {
         var size = 0
