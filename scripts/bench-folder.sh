@@ -8,7 +8,7 @@
 # and as a fraction of the raw bodies.
 #
 # usage: scripts/bench-folder.sh [DATA=/tmp/tollgate-bench-folder] [RECORDS=1000000]
-# BIN=path/to/release/bin picks the binaries (default .build/release, built by `swift build -c release`).
+# BIN=path/to/release/bin picks the binaries (default .build/release, built by `scripts/release-build.sh tollgate tollgate-bench`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

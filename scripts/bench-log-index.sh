@@ -9,7 +9,7 @@
 # model with the fewest logs), the next page after the first with the model filter, and one log by id.
 #
 # usage: scripts/bench-log-index.sh [DATA=/tmp/tollgate-bench-index] [RECORDS=1000000] [N=200]
-# BIN=path/to/release/bin picks the binaries (default .build/release, built by `swift build -c release`).
+# BIN=path/to/release/bin picks the binaries (default .build/release, built by `scripts/release-build.sh tollgate tollgate-bench`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

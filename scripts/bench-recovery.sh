@@ -23,7 +23,7 @@ load_seconds="${LOAD_SECONDS:-3}"
 scripts/deps.sh wrk
 work=$(mktemp -d "${TMPDIR:-/tmp}/tollgate-bench-recovery.XXXXXX")
 source scripts/lib-servers.sh
-swift build -c release --product tollgate >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
+scripts/release-build.sh tollgate >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
 bin=$PWD/.build/release/tollgate
 keep_data=""
 if [ -n "${DATA:-}" ]; then

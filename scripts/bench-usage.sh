@@ -18,8 +18,7 @@ RECORDS=${1:-10000000}
 OTHERS=${2:-99}
 OTHER_RECORDS=${3:-10000}
 
-swift build -c release --product tollgate >/dev/null
-swift build -c release --product tollgate-bench >/dev/null
+scripts/release-build.sh tollgate tollgate-bench >/dev/null
 BIN=.build/release
 DATA=$(mktemp -d "${TMPDIR:-/tmp}/tollgate-bench-usage.XXXXXX")
 cleanup() { if [[ -z "${KEEP:-}" ]]; then rm -rf "$DATA"; else echo "data kept in $DATA"; fi; }

@@ -8,7 +8,7 @@ measured_copy() {
     if [ -n "${2:-}" ]; then
         bin=$2
     else
-        swift build -c release --product "$product" >/dev/null
+        scripts/release-build.sh "$product" >/dev/null
         bin=.build/release/$product
     fi
     work=$(mktemp -d)

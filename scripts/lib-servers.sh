@@ -13,7 +13,7 @@ release_binary() {
     if [ -n "${BIN:-}" ]; then
         bin=$BIN
     else
-        swift build -c release --product tollgate >/dev/null
+        scripts/release-build.sh tollgate >/dev/null
         bin=.build/release/tollgate
     fi
 }

@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
-swift build -c release --product tollgate
+scripts/release-build.sh tollgate
 exec .build/release/tollgate serve "$@"
