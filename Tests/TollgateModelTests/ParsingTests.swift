@@ -61,6 +61,30 @@ struct ParsingTests {
         }
     }
 
+    /// A count inside an object, where the reader sees what follows its digits, reads as one at the end of input does,
+    /// up to Int64's last value and past it; the member after it is read too.
+    @Test func countsFollowedByMoreReadTheSame() throws {
+        let cases: [(String, Int64?)] = [
+            ("0", 0), ("7", 7), ("007", 7), ("123", 123), ("12.0", 12), ("1.5e3", 1500), ("1E+2", 100), ("-1", nil),
+            ("1.5", nil), ("922337203685477579", 922_337_203_685_477_579),
+            ("922337203685477580", 922_337_203_685_477_580), ("9223372036854775807", Int64.max),
+            ("9223372036854775808", nil), ("99999999999999999999", nil),
+        ]
+        for (number, expected) in cases {
+            for end in [",\"b\":4}", "}", " ,\"b\":4}", "\n}"] {
+                var count: Int64?
+                var b: Int64?
+                try withReader("{\"a\":\(number)\(end)") { r in
+                    try r.readObject { r, key throws(JSONReader.Failure) in
+                        if key == "a" { count = try r.readCount() } else { b = try r.readCount() }
+                    }
+                }
+                #expect(count == expected, "\(number)\(end)")
+                #expect(b == (end.contains("b") ? 4 : nil), "\(number)\(end)")
+            }
+        }
+    }
+
     @Test func malformedInputThrows() {
         // Read member by member: the object grammar is checked.
         for text in ["{", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "{\"a\" 1}", "{\"a\":1 \"b\":2}", "{1:2}"] {

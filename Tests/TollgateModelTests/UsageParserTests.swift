@@ -160,6 +160,32 @@ struct UsageParserTests {
         #expect(both.usage == Usage(tokensIn: 30, tokensOut: 40))
     }
 
+    /// A stream's model is the first one named: events with a null or empty model do not take it, later events that
+    /// name another do not replace it; the same whole or fed to the scanner a few bytes at a time.
+    @Test func aStreamsModelIsTheFirstNamed() {
+        let events = [
+            #"{"model":null,"choices":[]}"#, #"{"model":"","choices":[]}"#, #"{"modelVersion":"first"}"#,
+            #"{"model":"second","usage":{"prompt_tokens":2,"completion_tokens":3}}"#,
+        ]
+        let body = events.map { "data: \($0)\n\n" }.joined()
+        let parsed = parse(body, eventStream: true)
+        #expect(parsed.model == "first")
+        #expect(parsed.usage == Usage(tokensIn: 2, tokensOut: 3))
+        for chunk in [1, 7, body.utf8.count] {
+            var scanner = ResponseUsageScanner(eventStream: true)
+            let bytes = Array(body.utf8)
+            var start = 0
+            while start < bytes.count {
+                let end = min(bytes.count, start + chunk)
+                bytes[start..<end].withUnsafeBytes { scanner.feed($0) }
+                start = end
+            }
+            #expect(scanner.finish() == parsed, "chunks of \(chunk)")
+        }
+        // A JSON array of chunks (Gemini without `alt=sse`): the same.
+        #expect(parse("[" + events.joined(separator: ",") + "]").model == "first")
+    }
+
     /// Hugging Face text-generation-inference streams one event per token with `"details":null`; the last event's
     /// `details` has the prompt (`input_length`) and generated (`generated_tokens`) counts. Read as the events pass,
     /// cut anywhere, and only when no `usage` reported the counts.

@@ -239,8 +239,21 @@ struct JSONReader {
             try skipValue()
             return nil
         }
-        let range = try scanNumber()
+        // The usual count, plain digits followed by what ends a member: read in the one pass that finds its end.
+        var i = index
         var value: Int64 = 0
+        while i < bytes.endIndex, value < Self.countBeforeOverflow {
+            let digit = bytes[i] &- UInt8(ascii: "0")
+            guard digit < 10 else { break }
+            value = value &* 10 &+ Int64(digit)
+            i &+= 1
+        }
+        if i > index, i < bytes.endIndex, !Self.continuesNumber(bytes[i]) {
+            index = i
+            return value
+        }
+        let range = try scanNumber()
+        value = 0
         var integral = true
         for i in range {
             let c = bytes[i]
@@ -258,6 +271,20 @@ struct JSONReader {
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
         guard let d = Double(text), d >= 0, d < 9.0e18, d.rounded(.towardZero) == d else { return nil }
         return Int64(d)
+    }
+
+    /// A count below this takes one more digit without overflowing Int64; a longer one goes the careful way.
+    private static let countBeforeOverflow: Int64 = Int64.max / 10 - 1
+
+    /// Whether `byte` may go on a number token after its digits (`scanNumber`'s loose grammar).
+    @inline(__always)
+    private static func continuesNumber(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"),
+            UInt8(ascii: "+"), UInt8(ascii: "-"):
+            true
+        default: false
+        }
     }
 
     // MARK: Internals
@@ -340,8 +367,8 @@ struct JSONReader {
 
     /// Scans a string token; returns the byte range between the quotes and whether it holds escapes.
     ///
-    /// One pass finds the first quote or backslash eight bytes at a time (`quoteOrBackslash`): a quote there ends the
-    /// string, a backslash escapes the byte after it and the search goes on past that.
+    /// One pass finds the first quote or backslash (`firstQuoteOrBackslash`): a quote there ends the string, a
+    /// backslash escapes the byte after it and the search goes on past that.
     private mutating func scanString() throws(Failure) -> (Range<Int>, Bool) {
         try expect(UInt8(ascii: "\""))
         let start = index
@@ -350,16 +377,7 @@ struct JSONReader {
         guard let base = bytes.baseAddress else { throw Failure(.unexpectedEnd, at: index) }
         var i = start
         while true {
-            while i &+ 8 <= end {
-                let word = UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
-                let found = Self.quoteOrBackslash(word)
-                if found != 0 {
-                    i &+= found.trailingZeroBitCount &>> 3
-                    break
-                }
-                i &+= 8
-            }
-            while i < end && base[i] != UInt8(ascii: "\"") && base[i] != UInt8(ascii: "\\") { i &+= 1 }
+            i = Self.firstQuoteOrBackslash(base, from: i, to: end)
             guard i < end else { throw Failure(.unterminatedString, at: end) }
             if base[i] == UInt8(ascii: "\"") {
                 index = i &+ 1
@@ -369,6 +387,31 @@ struct JSONReader {
             i &+= 2
             guard i < end else { throw Failure(.unterminatedString, at: end) }
         }
+    }
+
+    /// The index of the first quote or backslash in `base[from..<end]`, or `end`: sixteen bytes at a time (an SSE2
+    /// compare of each kind on x86-64, its two halves read as words: a hit's lanes are all ones), then the last few
+    /// eight at a time (`quoteOrBackslash`) and one by one.
+    @inline(__always)
+    private static func firstQuoteOrBackslash(_ base: UnsafePointer<UInt8>, from: Int, to end: Int) -> Int {
+        var i = from
+        let quotes = SIMD16<UInt8>(repeating: UInt8(ascii: "\""))
+        let backslashes = SIMD16<UInt8>(repeating: UInt8(ascii: "\\"))
+        while i &+ 16 <= end {
+            let chunk = UnsafeRawPointer(base + i).loadUnaligned(as: SIMD16<UInt8>.self)
+            let hits = unsafeBitCast((chunk .== quotes) .| (chunk .== backslashes), to: SIMD2<UInt64>.self)
+            if hits[0] != 0 { return i &+ (UInt64(littleEndian: hits[0]).trailingZeroBitCount &>> 3) }
+            if hits[1] != 0 { return i &+ 8 &+ (UInt64(littleEndian: hits[1]).trailingZeroBitCount &>> 3) }
+            i &+= 16
+        }
+        while i &+ 8 <= end {
+            let word = UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
+            let found = quoteOrBackslash(word)
+            if found != 0 { return i &+ (found.trailingZeroBitCount &>> 3) }
+            i &+= 8
+        }
+        while i < end && base[i] != UInt8(ascii: "\"") && base[i] != UInt8(ascii: "\\") { i &+= 1 }
+        return i
     }
 
     /// The high bit of each byte of `word` that is a quote or a backslash, and no other.

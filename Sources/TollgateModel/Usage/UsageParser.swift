@@ -85,7 +85,7 @@ public enum UsageParser {
             var reader = JSONReader(bytes)
             switch reader.peekKind() {
             case .object:
-                var event = Event()
+                var event = Event(readsModel: model == nil)
                 // A truncated object still yields the members read before the cut.
                 try? event.readEnvelope(&reader)
                 absorb(event)
@@ -93,7 +93,7 @@ public enum UsageParser {
                 // Gemini's streamGenerateContent without alt=sse: `[{chunk}, {chunk}, …]`.
                 try? reader.readArray { r throws(JSONReader.Failure) in
                     guard r.peekKind() == .object else { return try r.skipValue() }
-                    var event = Event()
+                    var event = Event(readsModel: model == nil)
                     defer { absorb(event) }
                     try event.readEnvelope(&r)
                 }
@@ -113,13 +113,13 @@ public enum UsageParser {
             do throws(JSONReader.Failure) {
                 switch reader.peekKind() {
                 case .object:
-                    var event = Event()
+                    var event = Event(readsModel: model == nil)
                     try event.readEnvelope(&reader)
                     trial.absorb(event)
                 case .array:
                     try reader.readArray { r throws(JSONReader.Failure) in
                         guard r.peekKind() == .object else { return try r.skipValue() }
-                        var event = Event()
+                        var event = Event(readsModel: model == nil && trial.model == nil)
                         try event.readEnvelope(&r)
                         trial.absorb(event)
                     }
@@ -138,10 +138,9 @@ public enum UsageParser {
         private mutating func absorb(_ event: Event) {
             if model == nil, let m = event.model, !m.isEmpty { model = m }
             if event.usage.input == nil, event.usage.output == nil, event.usage.total == nil,
-                !event.groqUsage.isEmpty
+                var groq = event.groqUsage, !groq.isEmpty
             {
                 // Groq reports stream usage in `x_groq.usage` when the standard field is absent.
-                var groq = event.groqUsage
                 groq.serviceTier = groq.serviceTier ?? event.usage.serviceTier
                 reported.merge(groq)
             } else {
@@ -154,8 +153,12 @@ public enum UsageParser {
     /// The fields of one response object or stream event.
     struct Event {
         var usage = ReportedUsage()
-        var groqUsage = ReportedUsage()
+        /// Groq's `x_groq.usage`, when the event has one.
+        var groqUsage: ReportedUsage?
         var model: String?
+        /// Whether the event's model is wanted: false once an earlier event named one, which the response keeps, so
+        /// a stream's later events make no string of theirs.
+        var readsModel = true
 
         /// Top level of a response or event, and the envelopes events nest their response in (`response` in
         /// Responses events, `message` in Anthropic's `message_start`).
@@ -166,8 +169,7 @@ public enum UsageParser {
                 } else if key == "usageMetadata" {
                     try Self.readGeminiUsage(&r, into: &usage)
                 } else if key == "model" || key == "modelVersion" {
-                    let value = try r.readStringOrSkip()
-                    if model == nil { model = value }
+                    if model == nil && readsModel { model = try r.readStringOrSkip() } else { try r.skipValue() }
                 } else if key == "service_tier" {
                     if let tier = try r.readStringOrSkip() { usage.serviceTier = tier }
                 } else if key == "response" {
@@ -195,7 +197,9 @@ public enum UsageParser {
                 } else if key == "x_groq" {
                     guard r.peekKind() == .object else { return try r.skipValue() }
                     try r.readObject { g, gkey throws(JSONReader.Failure) in
-                        if gkey == "usage" { try Self.readUsage(&g, into: &groqUsage) } else { try g.skipValue() }
+                        guard gkey == "usage" else { return try g.skipValue() }
+                        if groqUsage == nil { groqUsage = ReportedUsage() }
+                        try Self.readUsage(&g, into: &groqUsage!)
                     }
                 } else {
                     try r.skipValue()
