@@ -208,7 +208,7 @@ public enum HeaderRedaction {
             }
             let keep = keeps(slots[slot].kind, value)
             if cached && !slots[slot].message.isEmpty && slots[slot].kept == keep
-                && (!keep || slots[slot].value.elementsEqual(value))
+                && (!keep || ASCII.sameBytes(slots[slot].value, value))
             {
                 slots[slot].message.withUnsafeBufferPointer { packer.append(message: $0) }
                 return
@@ -286,6 +286,14 @@ public enum HeaderRedaction {
 
 /// ASCII helpers that do not allocate for the common already-lowercase case.
 enum ASCII {
+    /// Whether `kept` holds exactly `bytes`: one `memcmp`, not a generic walk of two sequences.
+    @inline(__always)
+    static func sameBytes(_ kept: [UInt8], _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard kept.count == bytes.count else { return false }
+        guard let other = bytes.baseAddress, !bytes.isEmpty else { return true }
+        return kept.withUnsafeBufferPointer { memcmp($0.baseAddress!, other, bytes.count) == 0 }
+    }
+
     @inline(__always)
     static func lower(_ c: UInt8) -> UInt8 {
         (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z")) ? c | 0x20 : c

@@ -216,34 +216,40 @@ public final class LogStore: Sendable {
             }
             var appended = 0
             var refused: (any Error)?
-            for (position, record) in records.enumerated() {
-                let location: RecordLocation
-                do {
-                    location = try state.writer.append(record)
-                } catch  where !state.writer.needsRepair {
-                    counters.withLock { $0.recordsFailed += 1 }
-                    refused = refused ?? error
-                    continue
-                } catch {
-                    counters.withLock {
-                        $0.recordsAppended += appended
-                        $0.recordsFailed += records.count - position
+            // Each record is read where it lies in the array: a loop variable would be a copy of it (a retain and a
+            // release of each of its strings and buffers).
+            try records.withUnsafeBufferPointer { records in
+                for position in records.indices {
+                    let location: RecordLocation
+                    do {
+                        location = try state.writer.append(records[position])
+                    } catch  where !state.writer.needsRepair {
+                        counters.withLock { $0.recordsFailed += 1 }
+                        refused = refused ?? error
+                        continue
+                    } catch {
+                        counters.withLock {
+                            $0.recordsAppended += appended
+                            $0.recordsFailed += records.count - position
+                        }
+                        fail(&state, Self.operation(of: error, writerFailed: true), error)
+                        throw error
                     }
-                    fail(&state, Self.operation(of: error, writerFailed: true), error)
-                    throw error
+                    let price = prices.map { $0[position] } ?? observer?.price(of: records[position])
+                    // The index entry is made only for what takes it: a usage record's, and the observer.
+                    let logged = records[position].logged
+                    let entry =
+                        !logged || observer != nil
+                        ? LogIndexEntry(records[position], location: location, price: price) : nil
+                    if logged {
+                        state.pending.append(Catalog.ActiveLog(records[position], location: location, price: price))
+                    } else if let entry {
+                        state.unsyncedUsage.append(entry)
+                    }
+                    state.lastAppended = location
+                    if let entry { observer?.appended(entry) }
+                    appended += 1
                 }
-                let price = prices.map { $0[position] } ?? observer?.price(of: record)
-                // The index entry is made only for what takes it: a usage record's, and the observer.
-                let entry =
-                    !record.logged || observer != nil ? LogIndexEntry(record, location: location, price: price) : nil
-                if record.logged {
-                    state.pending.append(Catalog.ActiveLog(record, location: location, price: price))
-                } else if let entry {
-                    state.unsyncedUsage.append(entry)
-                }
-                state.lastAppended = location
-                if let entry { observer?.appended(entry) }
-                appended += 1
             }
             counters.withLock { $0.recordsAppended += appended }
             if let refused { throw refused }
