@@ -22,9 +22,13 @@ public struct HeaderList: Sendable, Hashable, Collection, ExpressibleByArrayLite
     /// How many headers `bytes` holds.
     public private(set) var count = 0
 
-    /// The header message's keys: field 1 and field 2, length-delimited (wire type 2).
-    @inline(__always) static var nameKey: UInt8 { 1 << 3 | 2 }
-    @inline(__always) static var valueKey: UInt8 { 2 << 3 | 2 }
+    /// The header message's fields (FORMAT.md, "Record encoding"): the format's one declaration of them, which the
+    /// segment codec's decoder reads too (`RecordCodec.HeaderField`).
+    public static let nameField: UInt64 = 1
+    public static let valueField: UInt64 = 2
+    /// Their keys: each length-delimited (wire type 2).
+    @inline(__always) static var nameKey: UInt8 { UInt8(nameField << 3 | 2) }
+    @inline(__always) static var valueKey: UInt8 { UInt8(valueField << 3 | 2) }
 
     public init() {}
 

@@ -210,7 +210,8 @@ enum HTTP1Wire {
     /// equal to the one last read at its position is the same `String` again rather than a new one: a client sends
     /// much the same headers with each request. (An upstream's response fields are not made strings: the record
     /// packs their bytes, `FieldLines.packed()`.) Comparing the bytes with the kept `String`'s costs a fraction of
-    /// making (and later freeing) a `String`. Only bytes are compared, so what is kept never has to be the last head's exactly.
+    /// making (and later freeing) a `String`. Only bytes are compared, so what is kept never has to be the last
+    /// head's exactly.
     struct FieldStrings {
         /// Positions kept, and the longest name or value kept.
         static let maxFields = 64

@@ -208,7 +208,7 @@ public enum HeaderRedaction {
             }
             let keep = keeps(slots[slot].kind, value)
             if cached && !slots[slot].message.isEmpty && slots[slot].kept == keep
-                && (!keep || ASCII.sameBytes(slots[slot].value, value))
+                && (!keep || holds(slots[slot].value, value))
             {
                 slots[slot].message.withUnsafeBufferPointer { packer.append(message: $0) }
                 return
@@ -240,11 +240,7 @@ public enum HeaderRedaction {
             guard n > 0, n <= maxNameBytes else { return nil }
             let slot =
                 (n &* 31 &+ Int(bytes[0]) &* 7 &+ Int(bytes[n &>> 1]) &* 3 &+ Int(bytes[n &- 1])) & (slotCount &- 1)
-            if slots[slot].kind != .empty && slots[slot].name.count == n
-                && slots[slot].name.withUnsafeBufferPointer({ memcmp($0.baseAddress!, bytes.baseAddress!, n) == 0 })
-            {
-                return slot
-            }
+            if slots[slot].kind != .empty && holds(slots[slot].name, bytes) { return slot }
             let (upper, sensitive) = scan(bytes)
             slots[slot].name = Array(bytes)
             slots[slot].stored = upper ? bytes.map(ASCII.lower) : slots[slot].name
@@ -252,6 +248,15 @@ public enum HeaderRedaction {
             slots[slot].kind = !sensitive ? .kept : ASCII.contains(bytes, "ratelimit") ? .rateLimit : .sensitive
             slots[slot].message.removeAll(keepingCapacity: true)
             return slot
+        }
+
+        /// Whether `kept` (a slot's name or value) holds exactly `bytes`: one `memcmp`, not a generic walk of two
+        /// sequences.
+        @inline(__always)
+        private static func holds(_ kept: [UInt8], _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+            guard kept.count == bytes.count else { return false }
+            guard let other = bytes.baseAddress, !bytes.isEmpty else { return true }
+            return kept.withUnsafeBufferPointer { memcmp($0.baseAddress!, other, bytes.count) == 0 }
         }
 
         /// Whether a header of this kind of name keeps `value`.
@@ -286,14 +291,6 @@ public enum HeaderRedaction {
 
 /// ASCII helpers that do not allocate for the common already-lowercase case.
 enum ASCII {
-    /// Whether `kept` holds exactly `bytes`: one `memcmp`, not a generic walk of two sequences.
-    @inline(__always)
-    static func sameBytes(_ kept: [UInt8], _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard kept.count == bytes.count else { return false }
-        guard let other = bytes.baseAddress, !bytes.isEmpty else { return true }
-        return kept.withUnsafeBufferPointer { memcmp($0.baseAddress!, other, bytes.count) == 0 }
-    }
-
     @inline(__always)
     static func lower(_ c: UInt8) -> UInt8 {
         (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z")) ? c | 0x20 : c

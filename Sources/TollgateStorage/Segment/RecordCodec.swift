@@ -27,9 +27,10 @@ public enum RecordCodec {
         static let bool: UInt64 = 4
     }
 
+    /// As `HeaderList` packs a header message, which the encoder writes as it lies.
     enum HeaderField {
-        static let name: UInt64 = 1
-        static let value: UInt64 = 2
+        static let name = HeaderList.nameField
+        static let value = HeaderList.valueField
     }
 
     /// Encodes a record.
