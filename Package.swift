@@ -35,6 +35,8 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         // glibc's allocator controls (malloc.h): the gateway's heap settings.
         .systemLibrary(name: "CMalloc"),
+        // CRC-32C with the CPU's instruction (segment frames' checksums); Swift cannot name it.
+        .target(name: "CCRC32C"),
 
         // Build-time embedding of Schema/*.sql and Queries/*.sql into the binary.
         .executableTarget(name: "EmbedSQLTool", path: "Sources/EmbedSQLTool"),
@@ -55,7 +57,7 @@ let package = Package(
         .target(
             name: "TollgateStorage",
             dependencies: [
-                "CSQLite", "CZstd", "TollgateModel",
+                "CSQLite", "CZstd", "CCRC32C", "TollgateModel",
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Segment/FORMAT.md", "Cache/CACHE.md"],

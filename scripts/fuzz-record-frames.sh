@@ -17,6 +17,7 @@ fuzz_sources \
     Sources/TollgateStorage/Segment/{RecordFrame,RecordCodec,RecordCodec+Decode,RecordField,LogColumn,FrameScanner,SegmentFile,Wire,SegmentError,SegmentFormat,CRC32C}.swift \
     Sources/TollgateStorage/Catalog/LogMetadataJSON.swift \
     Sources/TollgateStorage/Zstd/{ZstdError,ZstdCompressor,ZstdDecompressor,ZstdDictionary,ZstdDecompressionDictionary}.swift
-fuzz_build RecordFrameFuzz RecordFrameFuzz.swift -I Sources/CZstd -lzstd
+# shellcheck disable=SC2046
+fuzz_build RecordFrameFuzz RecordFrameFuzz.swift -I Sources/CZstd -lzstd $(fuzz_crc32c)
 fuzz_seed
 fuzz_run "${1:-60}" -max_len=8192

@@ -17,5 +17,6 @@ fuzz_sources \
     Sources/TollgateStorage/Zstd/{ZstdError,ZstdCompressor,ZstdDecompressor,ZstdDictionary,ZstdDecompressionDictionary}.swift
 printf '\x01\x01\x00' > "$corpus/one-empty-record"
 printf '\x02\x02\x02\x01\x00\x01\x00' > "$corpus/two-records"
-fuzz_build SegmentBlockFuzz SegmentBlockFuzz.swift -I Sources/CZstd -lzstd
+# shellcheck disable=SC2046
+fuzz_build SegmentBlockFuzz SegmentBlockFuzz.swift -I Sources/CZstd -lzstd $(fuzz_crc32c)
 fuzz_run "${1:-60}" -max_len=8192

@@ -15,6 +15,7 @@ fuzz_model_sources
 fuzz_sources \
     Sources/TollgateStorage/Segment/{SegmentIndex,GroupedIndex,SegmentFooter,SegmentFormat,Wire,SegmentError,CRC32C}.swift \
     Sources/TollgateStorage/Catalog/RecordLocation.swift
-fuzz_build SegmentIndexFuzz SegmentIndexFuzz.swift
+# shellcheck disable=SC2046
+fuzz_build SegmentIndexFuzz SegmentIndexFuzz.swift $(fuzz_crc32c)
 fuzz_seed
 fuzz_run "${1:-60}" -max_len=4096

@@ -16,6 +16,7 @@ fuzz_sources \
     Sources/TollgateStorage/Segment/{UsageArchive,RecordCodec,RecordCodec+Decode,RecordField,LogColumn,Wire,SegmentError,SegmentFormat,SegmentFile,CRC32C}.swift \
     Sources/TollgateStorage/Zstd/{ZstdError,ZstdCompressor,ZstdDecompressor,ZstdDictionary,ZstdDecompressionDictionary}.swift \
     Sources/TollgateStorage/Catalog/{RecordLocation,LogMetadataJSON}.swift
-fuzz_build UsageArchiveFuzz UsageArchiveFuzz.swift -I Sources/CZstd -lzstd
+# shellcheck disable=SC2046
+fuzz_build UsageArchiveFuzz UsageArchiveFuzz.swift -I Sources/CZstd -lzstd $(fuzz_crc32c)
 fuzz_seed
 fuzz_run "${1:-60}" -max_len=8192

@@ -4,6 +4,8 @@
 #   fuzz_setup NAME                      $out = .build/NAME, with a fresh $src and a $corpus kept between runs
 #   fuzz_sources FILE...                 copies sources into $src without their module imports
 #   fuzz_build MODULE HARNESS [ARG...]   compiles Fuzz/HARNESS with $src into $out/MODULE (extra swiftc arguments)
+#   fuzz_crc32c                          compiles Sources/CCRC32C (the checksum's C part) and prints the swiftc
+#                                        arguments that import and link it
 #   fuzz_seed                            lets the harness write seeds of real encodings into $corpus ($FUZZ_SEEDS)
 #   fuzz_run SECONDS [ARG...]            fuzzes for SECONDS with $corpus (extra libFuzzer arguments); an input that
 #                                        crashes is written to $out/crash-*
@@ -41,6 +43,11 @@ fuzz_build() {
     [ -e "${sources[0]}" ] || sources=()
     swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name "$module" "$@" \
         "Fuzz/$harness" "${sources[@]}" -o "$binary"
+}
+
+fuzz_crc32c() {
+    clang -O2 -c Sources/CCRC32C/crc32c.c -I Sources/CCRC32C/include -o "$out/crc32c.o"
+    echo "-I Sources/CCRC32C/include $out/crc32c.o"
 }
 
 fuzz_seed() {

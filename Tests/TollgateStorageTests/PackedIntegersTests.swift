@@ -76,6 +76,34 @@ struct PackedIntegersTests {
         #expect(column.codes[0] == StringColumn.nullCode)
         #expect(column.code(of: "v299") == column.codes[299])
     }
+
+    /// Values are compared one by one while a column has at most `StringDictionary.scanLimit` of them and hashed
+    /// after: on both sides of the limit every value is found where it was first added, whichever came before it.
+    @Test func valuesAreFoundWhereTheyWereAddedOnBothSidesOfTheScanLimit() {
+        let limit = StringDictionary.scanLimit
+        for distinct in [1, 2, limit, limit + 1, 40] {
+            var column = StringColumn()
+            var expected: [String?] = []
+            for row in 0..<(distinct * 3) {
+                let value: String? = row % 5 == 4 ? nil : "model-\((row * 7) % distinct)"
+                column.append(value)
+                expected.append(value)
+            }
+            #expect((0..<expected.count).map { column[$0] } == expected)
+            #expect(Set(column.dictionary).count == column.dictionary.count)
+            for (position, value) in column.dictionary.enumerated() {
+                #expect(column.code(of: value) == UInt32(position))
+            }
+            #expect(column.code(of: "model-\(distinct)") == nil)
+        }
+        // A decoded dictionary that holds a value twice (only a damaged frame would): its first place is found.
+        for size in [3, limit + 3] {
+            let values = (0..<size).map { $0 == size - 1 ? "a" : "v\($0)" }
+            let column = StringColumn(dictionary: ["a"] + values, codes: .init(repeating: 0, count: 1))
+            #expect(column.code(of: "a") == 0)
+            #expect(column.code(of: "v1") == 2)
+        }
+    }
 }
 
 @Suite("Sealed rows")

@@ -108,12 +108,19 @@ extension Catalog {
         /// Picodollars, as the store's observer priced the record (nil: unpriced).
         public let price: Int64?
 
-        public init(_ record: LogRecord, location: RecordLocation, price: Int64?) {
-            var columns = record
-            columns.requestHeaders = []
-            columns.responseHeaders = []
-            columns.requestBody = []
-            columns.responseBody = []
+        /// Reads `record` where it lies: its headers and bodies are neither retained nor released (a copy of the
+        /// whole record, then clearing them, did both for every log of a commit).
+        public init(_ record: borrowing LogRecord, location: RecordLocation, price: Int64?) {
+            var columns = LogRecord(
+                id: record.id, createdAt: record.createdAt, account: record.account, gateway: record.gateway,
+                provider: record.provider, model: record.model, path: record.path, method: record.method,
+                statusCode: record.statusCode, success: record.success, stream: record.stream,
+                durationMicros: record.durationMicros, ttftMicros: record.ttftMicros, usage: record.usage,
+                requestSize: record.requestSize, responseSize: record.responseSize, error: record.error,
+                metadata: record.metadata, requestHeaders: [], responseHeaders: [], requestBody: [], responseBody: [],
+                payloadStored: record.payloadStored, customCost: record.customCost, logged: record.logged,
+                eventID: record.eventID, attempt: record.attempt, step: record.step, cached: record.cached)
+            columns.refusal = record.refusal
             self.record = columns
             self.location = location
             self.price = price

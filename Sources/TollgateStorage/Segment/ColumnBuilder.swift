@@ -242,27 +242,15 @@ extension ColumnBuilder {
     /// A dictionary-coded string column being written: distinct values once, a varint per row (0 for nil, else
     /// the value's position + 1).
     struct StringCodes: Sendable {
-        private var dictionary: [String] = []
-        private var lookup: [String: UInt64] = [:]
+        private var dictionary = StringDictionary()
         private var codes = WireWriter(capacity: 0)
-        /// The last value's code (0 before any): rows nearly always repeat it, and comparing costs less than hashing.
-        private var lastCode: UInt64 = 0
 
         /// The code of `value` (0 for nil), added to the dictionary if it is new; the row's code is written by
         /// `appendCodes`.
         @inline(__always)
         mutating func code(of value: String?) -> UInt64 {
             guard let value else { return 0 }
-            if lastCode != 0 && dictionary[Int(lastCode) &- 1] == value { return lastCode }
-            if let code = lookup[value] {
-                lastCode = code
-                return code
-            }
-            dictionary.append(value)
-            let code = UInt64(dictionary.count)
-            lookup[value] = code
-            lastCode = code
-            return code
+            return UInt64(dictionary.add(value) &+ 1)
         }
 
         /// Writes rows' codes.
@@ -271,12 +259,12 @@ extension ColumnBuilder {
         }
 
         /// The distinct values, in first-seen order.
-        var values: [String] { dictionary }
+        var values: [String] { dictionary.values }
 
         /// The size of the column's part of the content, without its length.
         var encodedSize: Int {
             var size = Varint.size(UInt64(dictionary.count)) + codes.bytes.count
-            for value in dictionary {
+            for value in dictionary.values {
                 let bytes = value.utf8.count
                 size += Varint.size(UInt64(bytes)) + bytes
             }
@@ -288,7 +276,7 @@ extension ColumnBuilder {
         func encode(after head: inout WireWriter, into sink: (UnsafeRawBufferPointer) throws -> Void) rethrows {
             var values = WireWriter(capacity: dictionary.count * 16 + 8)
             values.varint(UInt64(dictionary.count))
-            for value in dictionary { values.lengthPrefixed(value) }
+            for value in dictionary.values { values.lengthPrefixed(value) }
             try ColumnBuilder.emit(&head, prefixing: values.bytes, codes.bytes, to: sink)
         }
     }

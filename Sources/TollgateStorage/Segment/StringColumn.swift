@@ -3,49 +3,34 @@ public struct StringColumn: Sendable {
     public static let nullCode = UInt32.max
 
     /// Distinct values, in first-seen order.
-    public private(set) var dictionary: [String] = []
+    public var dictionary: [String] { values.values }
     /// One per row: a position in `dictionary`, or `nullCode`.
     public private(set) var codes = Codes()
-    private var lookup: [String: UInt32] = [:]
-    /// The code of the last value appended: a row nearly always repeats the one before it (same gateway, provider,
-    /// model, method), and comparing with it costs less than hashing.
-    private var lastCode = StringColumn.nullCode
+    private var values = StringDictionary()
 
     public init() {}
 
     init(dictionary: [String], codes: Codes) {
-        self.dictionary = dictionary
+        values = StringDictionary(dictionary)
         self.codes = codes
-        for (i, value) in dictionary.enumerated() where lookup[value] == nil { lookup[value] = UInt32(i) }
     }
 
     public var count: Int { codes.count }
 
     public subscript(row: Int) -> String? {
         let code = codes[row]
-        return code == Self.nullCode ? nil : dictionary[Int(code)]
+        return code == Self.nullCode ? nil : values.values[Int(code)]
     }
 
     /// The code of `value` in this column, nil when no row has it (a filter that matches nothing).
-    public func code(of value: String) -> UInt32? { lookup[value] }
+    public func code(of value: String) -> UInt32? { values.position(of: value).map { UInt32($0) } }
 
     mutating func append(_ value: String?) {
         guard let value else {
             codes.append(Self.nullCode)
             return
         }
-        if lastCode != Self.nullCode && dictionary[Int(lastCode)] == value {
-            codes.append(lastCode)
-        } else if let code = lookup[value] {
-            codes.append(code)
-            lastCode = code
-        } else {
-            let code = UInt32(dictionary.count)
-            dictionary.append(value)
-            lookup[value] = code
-            codes.append(code)
-            lastCode = code
-        }
+        codes.append(UInt32(values.add(value)))
     }
 
     mutating func reserveCapacity(_ n: Int) { codes.reserveCapacity(n) }
