@@ -15,8 +15,8 @@ import TollgateModel
     }
 
     @Test func aBatchMixingSeriesCountsEachRecordInItsOwnSeries() {
-        // The ingest stage counts a batch's records run by run (consecutive records of one series added at once):
-        // interleaved series, cache hits, refusals and errors must still land where each record belongs.
+        // The ingest stage sums a batch's records per series and moves each counter once: interleaved series,
+        // cache hits, refusals and errors must still land where each record belongs, and add to earlier batches.
         let metrics = GatewayMetrics()
         func record(_ gateway: String, status: Int = 200, cached: Bool = false, refusal: GatewayRefusal? = nil)
             -> LogRecord

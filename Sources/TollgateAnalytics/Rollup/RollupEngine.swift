@@ -83,19 +83,17 @@ public final class RollupEngine: Sendable {
         let t = input.createdAt
         let hourStart = UTCCalendar.floor(t, RollupLevel.hourMs)
         let dayStart = UTCCalendar.floor(t, RollupLevel.dayMs)
-        let date = UTCCalendar.civil(fromDays: dayStart / RollupLevel.dayMs)
-        let monthStart = UTCCalendar.days(year: date.year, month: date.month, day: 1) * RollupLevel.dayMs
-        let yearStart = UTCCalendar.days(year: date.year, month: 1, day: 1) * RollupLevel.dayMs
-        /// The chunk and the bucket in it of each level (`RollupLevel.rawValue`).
-        func place(_ level: Int) -> (chunk: Int64, offset: Int) {
-            switch level {
-            case 0: (hourStart, Int((t - hourStart) / RollupLevel.minuteMs))
-            case 1: (dayStart, Int((hourStart - dayStart) / RollupLevel.hourMs))
-            case 2: (monthStart, Int(date.day - 1))
-            default: (yearStart, Int(date.month - 1))
-            }
-        }
         state.withLock { s in
+            let day = s.place(ofDay: dayStart)
+            /// The chunk and the bucket in it of each level (`RollupLevel.rawValue`).
+            func place(_ level: Int) -> (chunk: Int64, offset: Int) {
+                switch level {
+                case 0: (hourStart, Int((t - hourStart) / RollupLevel.minuteMs))
+                case 1: (dayStart, Int((hourStart - dayStart) / RollupLevel.hourMs))
+                case 2: (day.monthStart, day.dayOfMonth - 1)
+                default: (day.yearStart, day.month - 1)
+                }
+            }
             let series = s.seriesId(for: input)
             s.pendingInputs += 1
             // The account's pending chunks changed where the list holds them: no copy.
@@ -268,13 +266,21 @@ struct WriterState {
 
     /// The series last folded into, checked before hashing: consecutive inputs mostly share their series.
     var lastSeries: (key: RollupSeriesKey, id: Int64)?
+    /// Where the day last folded into lies in its month and year: consecutive inputs mostly share their day, and
+    /// the calendar's arithmetic costs more than the comparison.
+    var lastDay = DayPlace(dayStart: 0)
 
     mutating func seriesId(for input: RollupInput) -> Int64 {
+        if let last = lastSeries, input.isOf(last.key) { return last.id }
         let key = input.seriesKey
-        if let last = lastSeries, last.key == key { return last.id }
         let id = seriesId(for: key)
         lastSeries = (key, id)
         return id
+    }
+
+    mutating func place(ofDay dayStart: Int64) -> DayPlace {
+        if lastDay.dayStart != dayStart { lastDay = DayPlace(dayStart: dayStart) }
+        return lastDay
     }
 
     mutating func seriesId(for key: RollupSeriesKey) -> Int64 {
@@ -284,6 +290,26 @@ struct WriterState {
         seriesIds[key] = id
         newSeries.append((id, key))
         return id
+    }
+}
+
+/// A day's place in its month and year: the starts of the month and year chunks it falls in.
+struct DayPlace {
+    let dayStart: Int64
+    let monthStart: Int64
+    let yearStart: Int64
+    /// 1–31.
+    let dayOfMonth: Int
+    /// 1–12.
+    let month: Int
+
+    init(dayStart: Int64) {
+        self.dayStart = dayStart
+        let date = UTCCalendar.civil(fromDays: dayStart / RollupLevel.dayMs)
+        monthStart = UTCCalendar.days(year: date.year, month: date.month, day: 1) * RollupLevel.dayMs
+        yearStart = UTCCalendar.days(year: date.year, month: 1, day: 1) * RollupLevel.dayMs
+        dayOfMonth = Int(date.day)
+        month = Int(date.month)
     }
 }
 

@@ -62,6 +62,13 @@ public struct RollupInput: Sendable, Hashable {
             account: account, gateway: gateway, provider: provider, model: model ?? "", success: success,
             cached: cached, priced: cost != nil, refusal: refusal?.rawValue ?? "")
     }
+
+    /// Whether this input folds into the series `key` (`seriesKey == key`, without making the key).
+    func isOf(_ key: RollupSeriesKey) -> Bool {
+        success == key.success && cached == key.cached && (cost != nil) == key.priced
+            && (refusal?.rawValue ?? "") == key.refusal && (model ?? "") == key.model && provider == key.provider
+            && gateway == key.gateway && account == key.account
+    }
 }
 
 extension RollupInput {

@@ -26,15 +26,29 @@ public final class GatewayMetrics: Sendable {
         factory = exporter.factory
     }
 
-    /// Counts a batch of records as the ingest stage made them.
+    /// Counts a batch of records as the ingest stage made them. The counts are summed per account, gateway and
+    /// provider first and each counter moved once a batch: a counter's increment takes its lock, and a record moved
+    /// up to five of them. Durations are observed one by one (a histogram needs each value).
     public func record(_ records: [LogRecord], prices: [Int64?]) {
         precondition(prices.count == records.count)
+        var sums = BatchSums()
         handles.withLock { handles in
-            for (record, price) in zip(records, prices) {
-                let key = SeriesKey(account: record.account, gateway: record.gateway, provider: record.provider)
-                handles.series.withValue(key, empty: Series()) { $0.count(record, price: price, factory: factory) }
-                guard !record.cached, record.refusal == nil else { continue }
-                handles.timers.withValue(record.provider, empty: Timers()) { $0.time(record, factory: factory) }
+            // Each record is read through a pointer: the array's element would be a copy of it.
+            records.withUnsafeBufferPointer { buffer in
+                guard let record = buffer.baseAddress else { return }
+                for i in buffer.indices {
+                    sums.add(record + i, price: prices[i])
+                    guard !record[i].cached, record[i].refusal == nil else { continue }
+                    // The timings are read before the call: a record passed on would be copied first.
+                    let duration = record[i].durationMicros
+                    let ttft = record[i].ttftMicros
+                    handles.timers.withValue(record[i].provider, empty: Timers()) {
+                        $0.time(duration: duration, ttft: ttft, of: record[i].provider, factory: factory)
+                    }
+                }
+            }
+            sums.forEach { key, sum in
+                handles.series.withValue(key, empty: Series()) { $0.count(sum, of: key, factory: factory) }
             }
         }
     }
@@ -60,6 +74,86 @@ public final class GatewayMetrics: Sendable {
         var account: String
         var gateway: String
         var provider: String
+
+        @inline(__always)
+        init(of record: borrowing LogRecord) {
+            account = record.account
+            gateway = record.gateway
+            provider = record.provider
+        }
+
+        /// Whether `record` is of this series.
+        @inline(__always)
+        func holds(_ record: borrowing LogRecord) -> Bool {
+            provider == record.provider && gateway == record.gateway && account == record.account
+        }
+    }
+
+    /// A batch's sums by series. A batch nearly always holds one series, kept inline; the others are found by
+    /// comparing with the one before, then with each (a batch holds few).
+    private struct BatchSums {
+        private var first: (key: SeriesKey, sum: Sums)?
+        private var others: [(key: SeriesKey, sum: Sums)] = []
+        /// Which of `others` the record before was of; -1: `first`.
+        private var last = -1
+
+        /// Takes the record through a pointer: a record passed by value would be copied first, every text
+        /// retained and released, since finding its series calls on.
+        mutating func add(_ record: UnsafePointer<LogRecord>, price: Int64?) {
+            if first == nil { first = (SeriesKey(of: record.pointee), Sums()) }
+            if last < 0 && first!.key.holds(record.pointee) {
+                first!.sum.add(record.pointee, price: price)
+                return
+            }
+            if last < 0 || !others[last].key.holds(record.pointee) {
+                if first!.key.holds(record.pointee) {
+                    last = -1
+                    first!.sum.add(record.pointee, price: price)
+                    return
+                }
+                if let found = others.firstIndex(where: { $0.key.holds(record.pointee) }) {
+                    last = found
+                } else {
+                    last = others.count
+                    others.append((SeriesKey(of: record.pointee), Sums()))
+                }
+            }
+            others[last].sum.add(record.pointee, price: price)
+        }
+
+        func forEach(_ body: (SeriesKey, Sums) -> Void) {
+            guard let first else { return }
+            body(first.key, first.sum)
+            for (key, sum) in others { body(key, sum) }
+        }
+    }
+
+    /// What a batch's records of one series add to its counters.
+    private struct Sums {
+        var requests: Int64 = 0
+        var cacheHits: Int64 = 0
+        var rateLimited: Int64 = 0
+        var spendLimited: Int64 = 0
+        var errors: Int64 = 0
+        var tokensIn: Int64 = 0
+        var tokensOut: Int64 = 0
+        /// Picodollars.
+        var cost: Int64 = 0
+
+        @inline(__always)
+        mutating func add(_ record: borrowing LogRecord, price: Int64?) {
+            requests += 1
+            if record.cached { cacheHits += 1 }
+            switch record.refusal {
+            case .rateLimited: rateLimited += 1
+            case .spendLimitExceeded: spendLimited += 1
+            case nil: if !record.success { errors += 1 }
+            }
+            guard !record.cached, record.refusal == nil else { return }
+            if let tokens = record.usage.tokensIn, tokens > 0 { tokensIn &+= tokens }
+            if let tokens = record.usage.tokensOut, tokens > 0 { tokensOut &+= tokens }
+            if let price, price > 0 { cost &+= price }
+        }
     }
 
     /// The counters of one account, gateway and provider.
@@ -73,31 +167,40 @@ public final class GatewayMetrics: Sendable {
         var tokensOut: Counter?
         var cost: FloatingPointCounter?
 
-        mutating func count(_ record: LogRecord, price: Int64?, factory: any MetricsFactory) {
-            func labels() -> [(String, String)] {
-                [("account", record.account), ("gateway", record.gateway), ("provider", record.provider)]
-            }
+        /// Moves each counter by its sum; a counter is made the first time its sum is above zero.
+        mutating func count(_ sum: Sums, of key: SeriesKey, factory: any MetricsFactory) {
             func counter(_ name: String, _ extra: [(String, String)] = []) -> Counter {
-                Counter(label: name, dimensions: labels() + extra, factory: factory)
+                Counter(
+                    label: name,
+                    dimensions: [("account", key.account), ("gateway", key.gateway), ("provider", key.provider)]
+                        + extra,
+                    factory: factory)
             }
-            made(&requests) { counter("tollgate_requests_total") }.increment()
-            if record.cached { made(&cacheHits) { counter("tollgate_cache_hits_total") }.increment() }
-            switch record.refusal {
-            case .rateLimited: made(&rateLimited) { counter("tollgate_rate_limited_total") }.increment()
-            case .spendLimitExceeded: made(&spendLimited) { counter("tollgate_spend_limited_total") }.increment()
-            case nil: if !record.success { made(&errors) { counter("tollgate_errors_total") }.increment() }
+            made(&requests) { counter("tollgate_requests_total") }.increment(by: sum.requests)
+            if sum.cacheHits > 0 {
+                made(&cacheHits) { counter("tollgate_cache_hits_total") }.increment(by: sum.cacheHits)
             }
-            guard !record.cached, record.refusal == nil else { return }
-            if let tokens = record.usage.tokensIn, tokens > 0 {
-                made(&tokensIn) { counter("tollgate_tokens_total", [("direction", "in")]) }.increment(by: tokens)
+            if sum.rateLimited > 0 {
+                made(&rateLimited) { counter("tollgate_rate_limited_total") }.increment(by: sum.rateLimited)
             }
-            if let tokens = record.usage.tokensOut, tokens > 0 {
-                made(&tokensOut) { counter("tollgate_tokens_total", [("direction", "out")]) }.increment(by: tokens)
+            if sum.spendLimited > 0 {
+                made(&spendLimited) { counter("tollgate_spend_limited_total") }.increment(by: sum.spendLimited)
             }
-            if let cost = price, cost > 0 {
-                made(&self.cost) {
-                    FloatingPointCounter(label: "tollgate_cost_usd_total", dimensions: labels(), factory: factory)
-                }.increment(by: Double(cost) / 1e12)
+            if sum.errors > 0 { made(&errors) { counter("tollgate_errors_total") }.increment(by: sum.errors) }
+            if sum.tokensIn > 0 {
+                made(&tokensIn) { counter("tollgate_tokens_total", [("direction", "in")]) }.increment(by: sum.tokensIn)
+            }
+            if sum.tokensOut > 0 {
+                made(&tokensOut) { counter("tollgate_tokens_total", [("direction", "out")]) }
+                    .increment(by: sum.tokensOut)
+            }
+            if sum.cost > 0 {
+                made(&cost) {
+                    FloatingPointCounter(
+                        label: "tollgate_cost_usd_total",
+                        dimensions: [("account", key.account), ("gateway", key.gateway), ("provider", key.provider)],
+                        factory: factory)
+                }.increment(by: Double(sum.cost) / 1e12)
             }
         }
     }
@@ -107,17 +210,13 @@ public final class GatewayMetrics: Sendable {
         var duration: Timer?
         var ttft: Timer?
 
-        mutating func time(_ record: LogRecord, factory: any MetricsFactory) {
+        mutating func time(duration micros: Int64, ttft: Int64?, of provider: String, factory: any MetricsFactory) {
             made(&duration) {
-                Timer(
-                    label: "tollgate_proxy_duration_seconds", dimensions: [("provider", record.provider)],
-                    factory: factory)
-            }.recordMicroseconds(record.durationMicros)
-            if let ttft = record.ttftMicros {
+                Timer(label: "tollgate_proxy_duration_seconds", dimensions: [("provider", provider)], factory: factory)
+            }.recordMicroseconds(micros)
+            if let ttft {
                 made(&self.ttft) {
-                    Timer(
-                        label: "tollgate_proxy_ttft_seconds", dimensions: [("provider", record.provider)],
-                        factory: factory)
+                    Timer(label: "tollgate_proxy_ttft_seconds", dimensions: [("provider", provider)], factory: factory)
                 }.recordMicroseconds(ttft)
             }
         }

@@ -36,16 +36,17 @@ struct ActiveSegmentLogs: Sendable {
     /// first appended). Their fields go into the columns a column at a time, which costs each value a place in one
     /// loop instead of a call and a growing array's checks per row and column.
     mutating func append(_ logs: UnsafeBufferPointer<Catalog.ActiveLog>, rows: [Int]) -> Int {
+        guard let log = logs.baseAddress else { return 0 }
         var added: [Int] = []
         added.reserveCapacity(rows.count)
-        for i in rows where placeInIDOrder(logs[i].record.id) {
+        for i in rows where placeInIDOrder(log[i].record.id) {
             // The id first: the next log's place in id order is found among them.
-            block.ids.append(logs[i].record.id)
+            block.ids.append(log[i].record.id)
             added.append(i)
         }
         block.appendFields(of: logs, rows: added)
         for i in added {
-            let charged = logs[i].charges
+            let charged = log[i].charges
             costs.cost.append(charged.cost)
             costs.saved.append(charged.saved)
         }
@@ -134,22 +135,29 @@ extension ColumnBlock {
     /// Adds to every column but the ids (appended already) the fields of logs `rows` of `logs`, a column at a time.
     /// (No `reserveCapacity` here: it grows an array to exactly what is asked, so a commit of a few logs would copy
     /// every column.)
+    /// Each log is read through a pointer and its texts through `storedString(of:)`, which calls nothing: a call
+    /// made the compiler copy the whole log (every text retained and released) for every value of every column.
     fileprivate mutating func appendFields(of logs: UnsafeBufferPointer<Catalog.ActiveLog>, rows: [Int]) {
+        guard let log = logs.baseAddress else { return }
         for i in rows {
-            offsets.append(logs[i].location.offset)
-            lengths.append(logs[i].location.length)
-            createdAt.append(logs[i].record.createdAt)
+            offsets.append(log[i].location.offset)
+            lengths.append(log[i].location.length)
+            createdAt.append(log[i].record.createdAt)
         }
         for (slot, field) in RecordField.stringColumns.enumerated() {
-            for i in rows { strings[slot].append(field.string(of: logs[i].record)) }
+            if field == .metadata {
+                for i in rows { strings[slot].append(LogMetadataJSON.encode(log[i].record.metadata)) }
+            } else {
+                for i in rows { strings[slot].append(field.storedString(of: log[i].record)) }
+            }
         }
         var values = [Int64?](repeating: nil, count: rows.count)
         for (slot, field) in RecordField.integerColumns.enumerated() {
-            for (k, i) in rows.enumerated() { values[k] = field.integer(of: logs[i].record) }
+            for (k, i) in rows.enumerated() { values[k] = field.integer(of: log[i].record) }
             integers[slot].append(contentsOf: values)
         }
         for (slot, field) in RecordField.flagColumns.enumerated() {
-            for i in rows { flags[slot].append(field.flag(of: logs[i].record)) }
+            for i in rows { flags[slot].append(field.flag(of: log[i].record)) }
         }
     }
 }

@@ -166,9 +166,15 @@ extension Catalog {
                 through[seq] = max(through[seq] ?? 0, logs[run.upperBound - 1].location.offset)
             }
         }
+        // The month of the log before is kept: a commit's logs are nearly always of one month.
+        var month: Range<Int64> = 0..<0
         for i in logs.indices where fresh[i] {
-            let record = logs[i].record
-            months[MonthKey(account: record.account, start: UTCMonth.start(of: record.createdAt)), default: 0] += 1
+            let createdAt = logs[i].record.createdAt
+            if !month.contains(createdAt) {
+                let start = UTCMonth.start(of: createdAt)
+                month = start..<UTCMonth.next(after: start)
+            }
+            months[MonthKey(account: logs[i].record.account, start: month.lowerBound), default: 0] += 1
         }
         try write { db in
             try db.transaction {

@@ -57,6 +57,14 @@ public enum RecordField: UInt64, CaseIterable, Sendable {
 
     /// The value of a `.strings` column's field in `record`.
     func string(of record: LogRecord) -> String? {
+        self == .metadata ? LogMetadataJSON.encode(record.metadata) : storedString(of: record)
+    }
+
+    /// The value of a `.strings` column's field held as a text in `record`: every one but `.metadata`, which is
+    /// encoded (`string(of:)`). Reading these calls nothing, so a record read through a pointer is not copied
+    /// first to keep it alive across a call.
+    @inline(__always)
+    func storedString(of record: LogRecord) -> String? {
         switch self {
         case .account: record.account
         case .gateway: record.gateway
@@ -66,10 +74,9 @@ public enum RecordField: UInt64, CaseIterable, Sendable {
         case .path: record.path
         case .serviceTier: record.usage.serviceTier
         case .error: record.error
-        case .metadata: LogMetadataJSON.encode(record.metadata)
         case .eventID: record.eventID
         case .refusal: record.refusal?.rawValue
-        default: preconditionFailure("\(self) has no string column")
+        default: preconditionFailure("\(self) has no stored string column")
         }
     }
 
