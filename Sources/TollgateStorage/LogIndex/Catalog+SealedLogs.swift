@@ -108,8 +108,8 @@ extension Catalog {
         /// Picodollars, as the store's observer priced the record (nil: unpriced).
         public let price: Int64?
 
-        /// Reads `record` where it lies: its headers and bodies are neither retained nor released (a copy of the
-        /// whole record, then clearing them, did both for every log of a commit).
+        /// Takes the record's fields but its headers and bodies, which are neither retained nor released (a copy of
+        /// the whole record, then clearing them, did both for every log of a commit).
         public init(_ record: borrowing LogRecord, location: RecordLocation, price: Int64?) {
             var columns = LogRecord(
                 id: record.id, createdAt: record.createdAt, account: record.account, gateway: record.gateway,
