@@ -13,7 +13,7 @@ fuzz_setup fuzz-columns
 # One module: the model's sources and the columns' and listing's.
 fuzz_model_sources
 fuzz_sources \
-    Sources/TollgateStorage/Segment/{ColumnBlock,ColumnBlock+Encoding,ColumnBuilder,IntegerColumn,LogColumn,PackedIntegers,RecordField,StringColumn,Wire,SegmentError}.swift \
+    Sources/TollgateStorage/Segment/{ColumnBlock,ColumnBlock+Encoding,ColumnBuilder,IntegerColumn,LogColumn,PackedIntegers,RecordField,StringColumn,StringDictionary,Wire,SegmentError}.swift \
     Sources/TollgateStorage/LogIndex/{LogColumnScan,LogIndexEntry+Columns}.swift \
     Sources/TollgateStorage/Catalog/{LogIndexEntry,LogQuery,LogMetadataJSON,RecordLocation}.swift
 # Seeds: a frame of no rows, and (written by the harness) the frame of six varied records.

@@ -7,30 +7,19 @@
 #if defined(__x86_64__)
 #include <cpuid.h>
 
+#define CRC32C_TARGET __attribute__((target("sse4.2")))
+
 int tollgate_crc32c_hardware(void) {
     unsigned int a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
     return (c & bit_SSE4_2) != 0;
 }
 
-__attribute__((target("sse4.2")))
-uint32_t tollgate_crc32c_update(uint32_t state, const uint8_t *bytes, size_t count) {
-    uint64_t crc = state;
-    while (count >= 8) {
-        uint64_t word;
-        memcpy(&word, bytes, 8);
-        crc = __builtin_ia32_crc32di(crc, word);
-        bytes += 8;
-        count -= 8;
-    }
-    uint32_t tail = (uint32_t)crc;
-    while (count > 0) {
-        tail = __builtin_ia32_crc32qi(tail, *bytes);
-        bytes += 1;
-        count -= 1;
-    }
-    return tail;
+static inline CRC32C_TARGET uint32_t step8(uint32_t crc, uint64_t word) {
+    return (uint32_t)__builtin_ia32_crc32di(crc, word);
 }
+
+static inline CRC32C_TARGET uint32_t step1(uint32_t crc, uint8_t byte) { return __builtin_ia32_crc32qi(crc, byte); }
 
 #elif defined(__aarch64__)
 #include <sys/auxv.h>
@@ -38,23 +27,26 @@ uint32_t tollgate_crc32c_update(uint32_t state, const uint8_t *bytes, size_t cou
 #define HWCAP_CRC32 (1 << 7)
 #endif
 
+#define CRC32C_TARGET __attribute__((target("crc")))
+
 int tollgate_crc32c_hardware(void) { return (getauxval(AT_HWCAP) & HWCAP_CRC32) != 0; }
 
-__attribute__((target("crc")))
-uint32_t tollgate_crc32c_update(uint32_t state, const uint8_t *bytes, size_t count) {
+static inline CRC32C_TARGET uint32_t step8(uint32_t crc, uint64_t word) { return __builtin_arm_crc32cd(crc, word); }
+
+static inline CRC32C_TARGET uint32_t step1(uint32_t crc, uint8_t byte) { return __builtin_arm_crc32cb(crc, byte); }
+
+#endif
+
+#ifdef CRC32C_TARGET
+
+CRC32C_TARGET uint32_t tollgate_crc32c_update(uint32_t state, const uint8_t *bytes, size_t count) {
     uint32_t crc = state;
-    while (count >= 8) {
+    for (; count >= 8; bytes += 8, count -= 8) {
         uint64_t word;
         memcpy(&word, bytes, 8);
-        crc = __builtin_arm_crc32cd(crc, word);
-        bytes += 8;
-        count -= 8;
+        crc = step8(crc, word);
     }
-    while (count > 0) {
-        crc = __builtin_arm_crc32cb(crc, *bytes);
-        bytes += 1;
-        count -= 1;
-    }
+    for (; count > 0; bytes += 1, count -= 1) crc = step1(crc, *bytes);
     return crc;
 }
 

@@ -100,23 +100,21 @@ public final class GatewayMetrics: Sendable {
         /// Takes the record through a pointer: a record passed by value would be copied first, every text
         /// retained and released, since finding its series calls on.
         mutating func add(_ record: UnsafePointer<LogRecord>, price: Int64?) {
+            if last >= 0 && others[last].key.holds(record.pointee) {
+                others[last].sum.add(record.pointee, price: price)
+                return
+            }
             if first == nil { first = (SeriesKey(of: record.pointee), Sums()) }
-            if last < 0 && first!.key.holds(record.pointee) {
+            if first!.key.holds(record.pointee) {
+                last = -1
                 first!.sum.add(record.pointee, price: price)
                 return
             }
-            if last < 0 || !others[last].key.holds(record.pointee) {
-                if first!.key.holds(record.pointee) {
-                    last = -1
-                    first!.sum.add(record.pointee, price: price)
-                    return
-                }
-                if let found = others.firstIndex(where: { $0.key.holds(record.pointee) }) {
-                    last = found
-                } else {
-                    last = others.count
-                    others.append((SeriesKey(of: record.pointee), Sums()))
-                }
+            if let found = others.firstIndex(where: { $0.key.holds(record.pointee) }) {
+                last = found
+            } else {
+                last = others.count
+                others.append((SeriesKey(of: record.pointee), Sums()))
             }
             others[last].sum.add(record.pointee, price: price)
         }
