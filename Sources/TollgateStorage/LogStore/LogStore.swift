@@ -216,14 +216,13 @@ public final class LogStore: Sendable {
             }
             var appended = 0
             var refused: (any Error)?
-            // Each record is read where it lies in the array, through a pointer: a loop variable, or the buffer's
-            // subscript, would be a copy of it (a retain and a release of each of its strings and buffers).
+            // Each record is read where it lies in the array: a loop variable would be a copy of it (a retain and a
+            // release of each of its strings and buffers).
             try records.withUnsafeBufferPointer { records in
-                guard let base = records.baseAddress else { return }
                 for position in records.indices {
                     let location: RecordLocation
                     do {
-                        location = try state.writer.append(base[position])
+                        location = try state.writer.append(records[position])
                     } catch  where !state.writer.needsRepair {
                         counters.withLock { $0.recordsFailed += 1 }
                         refused = refused ?? error
@@ -236,14 +235,14 @@ public final class LogStore: Sendable {
                         fail(&state, Self.operation(of: error, writerFailed: true), error)
                         throw error
                     }
-                    let price = prices.map { $0[position] } ?? observer?.price(of: base[position])
+                    let price = prices.map { $0[position] } ?? observer?.price(of: records[position])
                     // The index entry is made only for what takes it: a usage record's, and the observer.
-                    let logged = base[position].logged
+                    let logged = records[position].logged
                     let entry =
                         !logged || observer != nil
-                        ? LogIndexEntry(base[position], location: location, price: price) : nil
+                        ? LogIndexEntry(records[position], location: location, price: price) : nil
                     if logged {
-                        state.pending.append(Catalog.ActiveLog(base[position], location: location, price: price))
+                        state.pending.append(Catalog.ActiveLog(records[position], location: location, price: price))
                     } else if let entry {
                         state.unsyncedUsage.append(entry)
                     }
