@@ -60,22 +60,33 @@ extension LogIndexEntry {
     /// priced it (`LogStoreObserver.price(of:)`); what the request is charged follows from it: a request answered
     /// from the cache costs 0 and saved that price, a refused one costs 0, any other costs its price.
     public init(_ record: borrowing LogRecord, location: RecordLocation, price: Int64? = nil) {
-        let charged = Self.charges(of: record, price: price)
+        self = withUnsafePointer(to: record) { LogIndexEntry($0, location: location, price: price) }
+    }
+
+    /// The index entry of the record `record` points to: its fields read where it lies (the store's records lie in
+    /// their batch), each on its own, as passing the whole record on would copy it first.
+    init(_ record: UnsafePointer<LogRecord>, location: RecordLocation, price: Int64? = nil) {
+        let charged = Self.charges(of: record.pointee, price: price)
         self.init(
-            id: record.id, createdAt: record.createdAt, account: record.account, gateway: record.gateway,
-            provider: record.provider, model: record.model, method: record.method, path: record.path,
-            statusCode: record.statusCode, success: record.success, stream: record.stream,
-            durationMicros: record.durationMicros, ttftMicros: record.ttftMicros, usage: record.usage,
-            requestSize: record.requestSize, responseSize: record.responseSize, error: record.error,
-            metadata: record.metadata, payloadStored: record.payloadStored, cost: charged.cost,
-            customCost: record.customCost != nil, location: location, eventID: record.eventID,
-            attempt: record.attempt, step: record.step, cached: record.cached,
-            saved: charged.saved, refusal: record.refusal
+            id: record.pointee.id, createdAt: record.pointee.createdAt, account: record.pointee.account,
+            gateway: record.pointee.gateway,
+            provider: record.pointee.provider, model: record.pointee.model, method: record.pointee.method,
+            path: record.pointee.path,
+            statusCode: record.pointee.statusCode, success: record.pointee.success, stream: record.pointee.stream,
+            durationMicros: record.pointee.durationMicros, ttftMicros: record.pointee.ttftMicros,
+            usage: record.pointee.usage,
+            requestSize: record.pointee.requestSize, responseSize: record.pointee.responseSize,
+            error: record.pointee.error,
+            metadata: record.pointee.metadata, payloadStored: record.pointee.payloadStored, cost: charged.cost,
+            customCost: record.pointee.customCost != nil, location: location, eventID: record.pointee.eventID,
+            attempt: record.pointee.attempt, step: record.pointee.step, cached: record.pointee.cached,
+            saved: charged.saved, refusal: record.pointee.refusal
         )
     }
 
     /// What a record priced at `price` costs its account and saved it: a request answered from the cache or refused
     /// by the gateway costs 0 (no provider was called), and a cached answer saved its price.
+    @inline(__always)
     static func charges(of record: LogRecord, price: Int64?) -> (cost: Int64?, saved: Int64?) {
         (record.cached || record.refusal != nil ? 0 : price, record.cached && record.refusal == nil ? price : nil)
     }

@@ -111,16 +111,29 @@ extension Catalog {
         /// Takes the record's fields but its headers and bodies, which are neither retained nor released (a copy of
         /// the whole record, then clearing them, did both for every log of a commit).
         public init(_ record: borrowing LogRecord, location: RecordLocation, price: Int64?) {
+            self = withUnsafePointer(to: record) { ActiveLog($0, location: location, price: price) }
+        }
+
+        /// `init(_:location:price:)` for the record `record` points to, read where it lies (the store's records lie
+        /// in their batch), field by field.
+        init(_ record: UnsafePointer<LogRecord>, location: RecordLocation, price: Int64?) {
             var columns = LogRecord(
-                id: record.id, createdAt: record.createdAt, account: record.account, gateway: record.gateway,
-                provider: record.provider, model: record.model, path: record.path, method: record.method,
-                statusCode: record.statusCode, success: record.success, stream: record.stream,
-                durationMicros: record.durationMicros, ttftMicros: record.ttftMicros, usage: record.usage,
-                requestSize: record.requestSize, responseSize: record.responseSize, error: record.error,
-                metadata: record.metadata, requestHeaders: [], responseHeaders: [], requestBody: [], responseBody: [],
-                payloadStored: record.payloadStored, customCost: record.customCost, logged: record.logged,
-                eventID: record.eventID, attempt: record.attempt, step: record.step, cached: record.cached)
-            columns.refusal = record.refusal
+                id: record.pointee.id, createdAt: record.pointee.createdAt, account: record.pointee.account,
+                gateway: record.pointee.gateway,
+                provider: record.pointee.provider, model: record.pointee.model, path: record.pointee.path,
+                method: record.pointee.method,
+                statusCode: record.pointee.statusCode, success: record.pointee.success, stream: record.pointee.stream,
+                durationMicros: record.pointee.durationMicros, ttftMicros: record.pointee.ttftMicros,
+                usage: record.pointee.usage,
+                requestSize: record.pointee.requestSize, responseSize: record.pointee.responseSize,
+                error: record.pointee.error,
+                metadata: record.pointee.metadata, requestHeaders: [], responseHeaders: [], requestBody: [],
+                responseBody: [],
+                payloadStored: record.pointee.payloadStored, customCost: record.pointee.customCost,
+                logged: record.pointee.logged,
+                eventID: record.pointee.eventID, attempt: record.pointee.attempt, step: record.pointee.step,
+                cached: record.pointee.cached)
+            columns.refusal = record.pointee.refusal
             self.record = columns
             self.location = location
             self.price = price

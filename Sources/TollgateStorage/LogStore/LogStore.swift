@@ -216,13 +216,16 @@ public final class LogStore: Sendable {
             }
             var appended = 0
             var refused: (any Error)?
-            // Each record is read where it lies in the array: a loop variable would be a copy of it (a retain and a
-            // release of each of its strings and buffers).
+            // Each record is read where it lies in the array, and handed on as a pointer: a loop variable, or a
+            // record passed by value, would be a copy of it (a retain and a release of each of its strings and
+            // buffers).
             try records.withUnsafeBufferPointer { records in
+                guard let first = records.baseAddress else { return }
                 for position in records.indices {
+                    let record = first + position
                     let location: RecordLocation
                     do {
-                        location = try state.writer.append(records[position])
+                        location = try state.writer.append(record)
                     } catch  where !state.writer.needsRepair {
                         counters.withLock { $0.recordsFailed += 1 }
                         refused = refused ?? error
@@ -237,12 +240,11 @@ public final class LogStore: Sendable {
                     }
                     let price = prices.map { $0[position] } ?? observer?.price(of: records[position])
                     // The index entry is made only for what takes it: a usage record's, and the observer.
-                    let logged = records[position].logged
+                    let logged = record.pointee.logged
                     let entry =
-                        !logged || observer != nil
-                        ? LogIndexEntry(records[position], location: location, price: price) : nil
+                        !logged || observer != nil ? LogIndexEntry(record, location: location, price: price) : nil
                     if logged {
-                        state.pending.append(Catalog.ActiveLog(records[position], location: location, price: price))
+                        state.pending.append(Catalog.ActiveLog(record, location: location, price: price))
                     } else if let entry {
                         state.unsyncedUsage.append(entry)
                     }

@@ -35,11 +35,24 @@ struct ColumnBuilder: Sendable {
 
     /// Adds a row for `record`, stored at `location`.
     mutating func append(_ record: LogRecord, at location: RecordLocation) {
-        appendPosition(id: record.id, offset: location.offset, length: location.length, createdAt: record.createdAt)
+        withUnsafePointer(to: record) { append($0, at: location) }
+    }
+
+    /// Adds a row for the record `record` points to, stored at `location`. Its fields are read where the record
+    /// lies (the writer's come from their batch's array), each on its own: the record is never passed on whole, which
+    /// would copy it first.
+    mutating func append(_ record: UnsafePointer<LogRecord>, at location: RecordLocation) {
+        appendPosition(
+            id: record.pointee.id, offset: location.offset, length: location.length,
+            createdAt: record.pointee.createdAt)
         stageRow(
-            string: { RecordField.stringColumns[$0].string(of: record) },
-            integer: { RecordField.integerColumns[$0].integer(of: record) },
-            flag: { RecordField.flagColumns[$0].flag(of: record) })
+            string: { slot in
+                let field = RecordField.stringColumns[slot]
+                return field == .metadata
+                    ? LogMetadataJSON.encode(record.pointee.metadata) : field.storedString(of: record.pointee)
+            },
+            integer: { RecordField.integerColumns[$0].integer(of: record.pointee) },
+            flag: { RecordField.flagColumns[$0].flag(of: record.pointee) })
     }
 
     /// Adds row `row` of a decoded block.

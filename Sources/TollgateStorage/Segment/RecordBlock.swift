@@ -43,9 +43,14 @@ struct RecordBlock {
         return commitStaged()
     }
 
-    /// Encodes `record` after the block's encodings without adding it yet (`commitStaged` adds it); returns the
-    /// encoding's length. A later `stage` replaces it; `removeAll` keeps it.
+    /// Encodes `record` after the block's encodings without adding it yet (`stage(_:)` for a pointer).
     mutating func stage(_ record: LogRecord) -> Int {
+        withUnsafePointer(to: record) { stage($0) }
+    }
+
+    /// Encodes the record `record` points to after the block's encodings without adding it yet (`commitStaged` adds
+    /// it); returns the encoding's length. A later `stage` replaces it; `removeAll` keeps it.
+    mutating func stage(_ record: UnsafePointer<LogRecord>) -> Int {
         let bound = RecordCodec.sizeBound(record)
         reserve(bound)
         let start = end

@@ -38,8 +38,12 @@ public enum RecordCodec {
     /// The bytes are written in place into an array of the encoding's size bound (`sizeBound`): no growth and no
     /// check for a unique buffer per field, which appending to an array cost (half the encoding's instructions).
     public static func encode(_ record: LogRecord) -> [UInt8] {
-        let bound = sizeBound(record)
-        return [UInt8](unsafeUninitializedCapacity: bound) { buffer, count in
+        withUnsafePointer(to: record) { encode($0) }
+    }
+
+    /// Encodes the record `record` points to (read where it lies, as `encode(_:into:)` says).
+    static func encode(_ record: UnsafePointer<LogRecord>) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: sizeBound(record)) { buffer, count in
             var w = BoundedWriter(buffer)
             encode(record, into: &w)
             count = w.count
@@ -48,54 +52,64 @@ public enum RecordCodec {
 
     /// A size no encoding of `r` passes: every key and varint counted at its longest, every text and body at its
     /// length.
-    static func sizeBound(_ r: LogRecord) -> Int {
+    ///
+    /// The record is read where it lies, as in `encode(_:into:)`.
+    static func sizeBound(_ r: UnsafePointer<LogRecord>) -> Int {
         // The version, the id, 32 keyed integers, flags and body lengths at most, and the keys and lengths of 12
         // texts.
         var bound = 1 + 19 + 32 * (2 + 10) + 12 * (2 + 10)
-        bound += r.account.utf8.count + r.gateway.utf8.count + r.provider.utf8.count + (r.model?.utf8.count ?? 0)
-        bound += r.path.utf8.count + r.method.utf8.count + (r.usage.serviceTier?.utf8.count ?? 0)
-        bound += (r.error?.utf8.count ?? 0) + (r.eventID?.utf8.count ?? 0) + (r.refusal?.rawValue.utf8.count ?? 0)
-        for entry in r.metadata {
+        bound +=
+            r.pointee.account.utf8.count + r.pointee.gateway.utf8.count + r.pointee.provider.utf8.count
+            + (r.pointee.model?.utf8.count ?? 0)
+        bound +=
+            r.pointee.path.utf8.count + r.pointee.method.utf8.count + (r.pointee.usage.serviceTier?.utf8.count ?? 0)
+        bound +=
+            (r.pointee.error?.utf8.count ?? 0) + (r.pointee.eventID?.utf8.count ?? 0)
+            + (r.pointee.refusal?.rawValue.utf8.count ?? 0)
+        for entry in r.pointee.metadata {
             bound += 2 + 10 + 2 + 10 + entry.key.utf8.count + 2 + 10
             if case .string(let s) = entry.value { bound += s.utf8.count }
         }
         // A header: its key, then its message as the list packs it.
-        bound += 2 * (r.requestHeaders.count + r.responseHeaders.count)
-        bound += r.requestHeaders.bytes.count + r.responseHeaders.bytes.count
-        bound += r.requestBody.count + r.responseBody.count
-        if r.customCost != nil { bound += 2 + 10 + 2 * (1 + 10) }
+        bound += 2 * (r.pointee.requestHeaders.count + r.pointee.responseHeaders.count)
+        bound += r.pointee.requestHeaders.bytes.count + r.pointee.responseHeaders.bytes.count
+        bound += r.pointee.requestBody.count + r.pointee.responseBody.count
+        if r.pointee.customCost != nil { bound += 2 + 10 + 2 * (1 + 10) }
         return bound
     }
 
-    static func encode(_ r: LogRecord, into w: inout BoundedWriter) {
+    /// Encodes the record `r` points to. The writer's records are read where they lie in their batch: a record
+    /// passed by value is copied first (each of its strings and buffers retained, then released) by a caller that
+    /// reads it from an array.
+    static func encode(_ r: UnsafePointer<LogRecord>, into w: inout BoundedWriter) {
         w.u8(version)
         w.key(.id, Wire.bytes)
         w.varint(16)
-        w.bigEndian(r.id.high)
-        w.bigEndian(r.id.low)
-        w.int(.createdAt, r.createdAt)
-        w.string(.account, r.account)
-        w.string(.gateway, r.gateway)
-        w.string(.provider, r.provider)
-        if let model = r.model { w.string(.model, model) }
-        w.string(.path, r.path)
-        w.string(.method, r.method)
-        w.int(.statusCode, Int64(r.statusCode))
-        w.bool(.success, r.success)
-        w.bool(.stream, r.stream)
-        w.int(.durationMicros, r.durationMicros)
-        w.int(.ttftMicros, r.ttftMicros)
-        w.int(.tokensIn, r.usage.tokensIn)
-        w.int(.cachedTokensIn, r.usage.cachedTokensIn)
-        w.int(.cacheWriteTokens, r.usage.cacheWriteTokens)
-        w.int(.cacheWrite1hTokens, r.usage.cacheWrite1hTokens)
-        w.int(.tokensOut, r.usage.tokensOut)
-        w.int(.reasoningTokens, r.usage.reasoningTokens)
-        if let tier = r.usage.serviceTier { w.string(.serviceTier, tier) }
-        w.int(.requestSize, r.requestSize)
-        w.int(.responseSize, r.responseSize)
-        if let error = r.error { w.string(.error, error) }
-        for entry in r.metadata {
+        w.bigEndian(r.pointee.id.high)
+        w.bigEndian(r.pointee.id.low)
+        w.int(.createdAt, r.pointee.createdAt)
+        w.string(.account, r.pointee.account)
+        w.string(.gateway, r.pointee.gateway)
+        w.string(.provider, r.pointee.provider)
+        if let model = r.pointee.model { w.string(.model, model) }
+        w.string(.path, r.pointee.path)
+        w.string(.method, r.pointee.method)
+        w.int(.statusCode, Int64(r.pointee.statusCode))
+        w.bool(.success, r.pointee.success)
+        w.bool(.stream, r.pointee.stream)
+        w.int(.durationMicros, r.pointee.durationMicros)
+        w.int(.ttftMicros, r.pointee.ttftMicros)
+        w.int(.tokensIn, r.pointee.usage.tokensIn)
+        w.int(.cachedTokensIn, r.pointee.usage.cachedTokensIn)
+        w.int(.cacheWriteTokens, r.pointee.usage.cacheWriteTokens)
+        w.int(.cacheWrite1hTokens, r.pointee.usage.cacheWrite1hTokens)
+        w.int(.tokensOut, r.pointee.usage.tokensOut)
+        w.int(.reasoningTokens, r.pointee.usage.reasoningTokens)
+        if let tier = r.pointee.usage.serviceTier { w.string(.serviceTier, tier) }
+        w.int(.requestSize, r.pointee.requestSize)
+        w.int(.responseSize, r.pointee.responseSize)
+        if let error = r.pointee.error { w.string(.error, error) }
+        for entry in r.pointee.metadata {
             var nested = WireWriter(capacity: 32)
             nested.string(MetadataField.key, entry.key)
             switch entry.value {
@@ -109,18 +123,18 @@ public enum RecordCodec {
             w.lengthPrefixed(nested.bytes)
         }
         // Each header is its key and its message, which the list holds packed as the format has it (`HeaderList`).
-        r.requestHeaders.forEachMessage { w.header(.requestHeader, message: $0) }
-        r.responseHeaders.forEachMessage { w.header(.responseHeader, message: $0) }
-        if !r.requestBody.isEmpty {
+        r.pointee.requestHeaders.forEachMessage { w.header(.requestHeader, message: $0) }
+        r.pointee.responseHeaders.forEachMessage { w.header(.responseHeader, message: $0) }
+        if !r.pointee.requestBody.isEmpty {
             w.key(.requestBody, Wire.bytes)
-            w.lengthPrefixed(r.requestBody)
+            w.lengthPrefixed(r.pointee.requestBody)
         }
-        if !r.responseBody.isEmpty {
+        if !r.pointee.responseBody.isEmpty {
             w.key(.responseBody, Wire.bytes)
-            w.lengthPrefixed(r.responseBody)
+            w.lengthPrefixed(r.pointee.responseBody)
         }
-        if !r.payloadStored { w.bool(.payloadStored, false) }
-        if let custom = r.customCost {
+        if !r.pointee.payloadStored { w.bool(.payloadStored, false) }
+        if let custom = r.pointee.customCost {
             var nested = WireWriter(capacity: 24)
             switch custom {
             case .total(let total): nested.int(CustomCostField.total, total)
@@ -131,12 +145,12 @@ public enum RecordCodec {
             w.key(.customCost, Wire.bytes)
             w.lengthPrefixed(nested.bytes)
         }
-        if !r.logged { w.bool(.logged, false) }
-        if let eventID = r.eventID { w.string(.eventID, eventID) }
-        if r.attempt != 1 { w.int(.attempt, Int64(r.attempt)) }
-        if let step = r.step { w.int(.step, Int64(step)) }
-        if r.cached { w.bool(.cached, true) }
-        if let refusal = r.refusal { w.string(.refusal, refusal.rawValue) }
+        if !r.pointee.logged { w.bool(.logged, false) }
+        if let eventID = r.pointee.eventID { w.string(.eventID, eventID) }
+        if r.pointee.attempt != 1 { w.int(.attempt, Int64(r.pointee.attempt)) }
+        if let step = r.pointee.step { w.int(.step, Int64(step)) }
+        if r.pointee.cached { w.bool(.cached, true) }
+        if let refusal = r.pointee.refusal { w.string(.refusal, refusal.rawValue) }
     }
 }
 

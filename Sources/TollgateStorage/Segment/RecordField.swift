@@ -81,6 +81,7 @@ public enum RecordField: UInt64, CaseIterable, Sendable {
     }
 
     /// The value of an integer column's field (`.varints`, `.zigzags`, `.nullable`) in `record`.
+    @inline(__always)
     func integer(of record: LogRecord) -> Int64? {
         switch self {
         case .statusCode: Int64(UInt16(clamping: record.statusCode))
@@ -101,6 +102,7 @@ public enum RecordField: UInt64, CaseIterable, Sendable {
     }
 
     /// The value of a `.bitmap` column's field in `record`.
+    @inline(__always)
     func flag(of record: LogRecord) -> Bool {
         switch self {
         case .success: record.success

@@ -122,6 +122,13 @@ public final class SegmentWriter {
     /// The frame is buffered: it reaches the file on the next `flush()`/`sync()` or when the buffer fills, and is
     /// durable after the next `sync()`.
     public func append(_ record: LogRecord) throws -> RecordLocation {
+        try withUnsafePointer(to: record) { try append($0) }
+    }
+
+    /// `append(_:)` for the record `record` points to, read where it lies: the store passes its batch's records so,
+    /// as a record passed by value from an array is copied first (each of its strings and buffers retained, then
+    /// released).
+    func append(_ record: UnsafePointer<LogRecord>) throws -> RecordLocation {
         try checkUsable()
         if activeVersion >= 2 { return try appendToBlock(record) }
         let encoded = RecordCodec.encode(record)
@@ -158,7 +165,9 @@ public final class SegmentWriter {
 
     /// Version 2: appends a record to the open block (rotating first if it is due, unless `rotationDecided`). The
     /// record is encoded in the block's room (`RecordBlock.stage`) and added once the rotation is decided.
-    private func appendToBlock(_ record: LogRecord, rotationDecided: Bool = false) throws -> RecordLocation {
+    private func appendToBlock(_ record: UnsafePointer<LogRecord>, rotationDecided: Bool = false) throws
+        -> RecordLocation
+    {
         let length = block.stage(record)
         // (A record that came through the version 1 path was sampled there.)
         if !rotationDecided && training.enabled && compressor.dictionary == nil {
