@@ -32,33 +32,13 @@ wait_port "$mock_port"
 static_port=$(free_port)
 mkdir -p "$work/static/v1"
 chmod 755 "$work" "$work/static" "$work/static/v1"  # nginx's workers read the file as another user
-cat > "$work/nginx.conf" <<NGINX
-worker_processes auto;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log error;
-daemon off;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    upstream mock { server 127.0.0.1:$mock_port; keepalive 64; }
-    server {
-        listen 127.0.0.1:$nginx_port;
-        location / {
-            proxy_pass http://mock;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_buffering off;
-        }
-    }
-    # The cached response's bytes from a file (a POST to a static file answers it via the 405 page).
+write_nginx_conf "$work/nginx.conf" "$nginx_port" "$mock_port" "    # The cached response's bytes from a file (a POST to a static file answers it via the 405 page).
     server {
         listen 127.0.0.1:$static_port;
         root $work/static;
         default_type application/json;
         error_page 405 =200 \$uri;
-    }
-}
-NGINX
+    }"
 nginx -c "$work/nginx.conf" -p "$work" & pids+=($!)
 wait_port "$nginx_port"
 

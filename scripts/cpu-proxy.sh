@@ -17,14 +17,7 @@ seconds="${1:-10}"
 work=$(mktemp -d)
 source scripts/lib-servers.sh
 release_binary
-mock_port=$(free_port)
-gw_port=$(free_port)
-"$bin" mock-provider --port "$mock_port" >/dev/null 2>&1 & pids+=($!)
-wait_port "$mock_port"
-TOLLGATE_ADMIN_TOKEN=bench "$bin" serve --port "$gw_port" --data "$work/data" \
-    --upstream "openai=http://127.0.0.1:$mock_port/v1" --log-level error >/dev/null 2>&1 & gw=$!; pids+=($gw)
-wait_port "$gw_port"
-unlimited_default_account "$gw_port"
+start_mock_and_gateway
 write_chat_request_lua "$work/post.lua"
 if [ "${COLLECT:-true}" = false ]; then
     sed -i 's/^wrk.headers\["Authorization"\]/wrk.headers["cf-aig-collect-log"] = "false"\nwrk.headers["Authorization"]/' \

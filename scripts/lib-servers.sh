@@ -50,3 +50,43 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer sk-bench"
 LUA
 }
+
+# start_mock_and_gateway: the mock provider on a free port ($mock_port), then `tollgate serve` ($bin) on an empty data
+# folder in $work ($gw_port, pid $gw) with the mock as its openai upstream and admin token "bench", the default
+# account's log quota lifted; both stopped on exit.
+start_mock_and_gateway() {
+    mock_port=$(free_port)
+    gw_port=$(free_port)
+    "$bin" mock-provider --port "$mock_port" >/dev/null 2>&1 & pids+=($!)
+    wait_port "$mock_port"
+    TOLLGATE_ADMIN_TOKEN=bench "$bin" serve --port "$gw_port" --data "$work/data" \
+        --upstream "openai=http://127.0.0.1:$mock_port/v1" --log-level error >/dev/null 2>&1 & gw=$!; pids+=($gw)
+    wait_port "$gw_port"
+    unlimited_default_account "$gw_port"
+}
+
+# write_nginx_conf FILE NGINX_PORT MOCK_PORT [MORE]: nginx as a plain keep-alive reverse proxy of the mock on
+# NGINX_PORT (the benchmarks' reference), its pid and error log in $work; MORE is added inside its http block.
+write_nginx_conf() {
+    cat > "$1" <<NGINX
+worker_processes auto;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log error;
+daemon off;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    upstream mock { server 127.0.0.1:$3; keepalive 64; }
+    server {
+        listen 127.0.0.1:$2;
+        location / {
+            proxy_pass http://mock;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_buffering off;
+        }
+    }
+${4:-}
+}
+NGINX
+}

@@ -19,14 +19,7 @@ seconds="${1:-3}"
 work=$(mktemp -d)
 source scripts/lib-servers.sh
 release_binary
-mock_port=$(free_port)
-gw_port=$(free_port)
-"$bin" mock-provider --port "$mock_port" >/dev/null 2>&1 & pids+=($!)
-wait_port "$mock_port"
-TOLLGATE_ADMIN_TOKEN=bench "$bin" serve --port "$gw_port" --data "$work/data" \
-    --upstream "openai=http://127.0.0.1:$mock_port/v1" --log-level error >/dev/null 2>&1 & gw=$!; pids+=($gw)
-wait_port "$gw_port"
-unlimited_default_account "$gw_port"
+start_mock_and_gateway
 write_chat_request_lua "$work/post.lua"
 url="http://127.0.0.1:$gw_port/v1/default/default/openai/chat/completions"
 wrk -t 2 -c 32 -d 3s -s "$work/post.lua" "$url" >/dev/null
@@ -73,26 +66,7 @@ measure() {
 measure tollgate "$url"
 
 nginx_port=$(free_port)
-cat > "$work/nginx.conf" <<NGINX
-worker_processes auto;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log error;
-daemon off;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    upstream mock { server 127.0.0.1:$mock_port; keepalive 64; }
-    server {
-        listen 127.0.0.1:$nginx_port;
-        location / {
-            proxy_pass http://mock;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_buffering off;
-        }
-    }
-}
-NGINX
+write_nginx_conf "$work/nginx.conf" "$nginx_port" "$mock_port"
 nginx -c "$work/nginx.conf" -p "$work" & pids+=($!)
 wait_port "$nginx_port"
 wrk -t 2 -c 32 -d 3s -s "$work/post.lua" "http://127.0.0.1:$nginx_port/v1/chat/completions" >/dev/null

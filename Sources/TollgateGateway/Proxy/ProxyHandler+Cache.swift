@@ -52,7 +52,7 @@ final class CacheWaiter {
 extension ProxyHandler {
     /// Whether caching applies to a request with these controls.
     func caching(_ controls: RequestControls, method: HTTPMethod, rewritesForUsage: Bool) -> ExchangeCaching? {
-        guard shared.cache != nil, let ttl = controls.cacheTTL, method != .HEAD else { return nil }
+        guard shared.cache != nil, let ttl = controls.cacheTTL, !method.isHEAD else { return nil }
         return ExchangeCaching(ttl: ttl, clientKey: controls.cacheKey, rewritesForUsage: rewritesForUsage)
     }
 

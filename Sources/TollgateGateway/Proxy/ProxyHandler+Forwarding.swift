@@ -16,7 +16,7 @@ extension ProxyHandler: UpstreamDelegate {
             resolved = last
         } else {
             guard let route = ProxyRoute(uri: head.uri) else {
-                if head.method == .POST, let (account, gateway) = ProxyRoute.universal(uri: head.uri) {
+                if head.method.isPOST, let (account, gateway) = ProxyRoute.universal(uri: head.uri) {
                     return beginUniversal(head, account: account, gateway: gateway, start: start)
                 }
                 return reject(
@@ -43,7 +43,7 @@ extension ProxyHandler: UpstreamDelegate {
             lastRoute = resolved
         }
         let entry = resolved.entry
-        if let limits = entry.policy.spendLimits, limits.needsModel, head.method == .POST {
+        if let limits = entry.policy.spendLimits, limits.needsModel, head.method.isPOST {
             // A rule scoped by model applies only to the models it names: the body says which one this is.
             return collectBeforeAdmission(
                 head, entry: entry, start: start,
@@ -82,7 +82,7 @@ extension ProxyHandler: UpstreamDelegate {
         // A streaming chat completion may need `stream_options.include_usage`: the body is collected first and the
         // head goes upstream with it, framed for what is sent (see `sendCollectedRequest`).
         let rewritesStreamUsage =
-            !target.streamUsagePaths.isEmpty && head.method == .POST && entry.streamUsage
+            !target.streamUsagePaths.isEmpty && head.method.isPOST && entry.streamUsage
             && target.streamUsagePaths.contains(where: { ProxyHeaders.bytesEqual($0, route.path) })
             && Self.isJSON(contentType: admitted.contentType)
         // A request that may be tried again is collected whole first, so every attempt sends the same bytes.
@@ -707,7 +707,7 @@ extension ProxyHandler: UpstreamDelegate {
                 captured: &captured)
         }
         let version = exchange.requestHead.version
-        if Self.isHTTP10(version) && !hasLength && head.status.mayHaveResponseBody && exchange.method != .HEAD {
+        if Self.isHTTP10(version) && !hasLength && head.status.mayHaveResponseBody && !exchange.method.isHEAD {
             // An HTTP/1.0 client learns where the body ends only from the connection closing.
             exchange.keepClientAlive = false
         }
@@ -889,7 +889,7 @@ extension ProxyHandler: UpstreamDelegate {
             status: status, code: code, message: message, retryAfter: retryAfter
         ).render(version: head.version, logID: nil, close: !keepAlive, allocator: context.channel.allocator)
         writeResponse(.head(responseHead), context: context)
-        if head.method != .HEAD { writeResponse(.body(.byteBuffer(body)), context: context) }
+        if !head.method.isHEAD { writeResponse(.body(.byteBuffer(body)), context: context) }
         guard keepAlive else {
             _ = connection.responseEnded(keepAlive: false, now: shared.clock.now())
             return closeAfterEnd(context)
@@ -916,7 +916,7 @@ extension ProxyHandler: UpstreamDelegate {
         if exchange.caching?.status == .miss { head.headers.add(name: GatewayHeader.cacheStatus.name, value: "MISS") }
         exchange.responseHeaders = HeaderList(pairs: head.headers.map { (name: $0.name, value: $0.value) })
         writeResponse(.head(head), context: context)
-        if exchange.method != .HEAD {
+        if !exchange.method.isHEAD {
             exchange.captureResponse(body)
             writeResponse(.body(.byteBuffer(body)), context: context)
         }

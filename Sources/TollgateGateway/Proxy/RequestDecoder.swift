@@ -191,11 +191,11 @@ struct RequestDecoder: ByteToMessageDecoder {
             version: HTTPVersion(major: 1, minor: minor), method: method,
             uri: String(decoding: UnsafeRawBufferPointer(rebasing: bytes[targetStart..<targetEnd]), as: UTF8.self),
             headers: HTTPHeaders(fields))
-        let upgrade = method == .CONNECT || (framing.hasUpgrade && framing.connectionUpgrade)
+        let upgrade = method.isCONNECT || (framing.hasUpgrade && framing.connectionUpgrade)
         let after: After = upgrade ? .upgraded : framing.keepAlive(minor: minor) ? .next : .closed
         // An upgrade request without a body (a `CONNECT` never has one) ends at its head. Otherwise the body is
         // chunked, or has a length, or there is none; a transfer coding other than chunked last is refused.
-        if upgrade && (method == .CONNECT || !(framing.chunked || (framing.contentLength ?? 0) > 0)) {
+        if upgrade && (method.isCONNECT || !(framing.chunked || (framing.contentLength ?? 0) > 0)) {
             return (end, head, nil, after)
         }
         if framing.chunked { return (end, head, BodyReader(.chunked, limits: limits, budget: budget), after) }

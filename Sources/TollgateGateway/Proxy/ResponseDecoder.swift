@@ -190,7 +190,7 @@ final class ResponseDecoder: ByteToMessageDecoder {
             fields: fields, recorded: records ? fields.packed() : nil)
         let framing = head.framing
         responseHasConnectionHeader = framing.hasConnection
-        if method == .HEAD || method == .CONNECT || code / 100 == 1 || code == 204 || code == 304 {
+        if method.isHEAD || method.isCONNECT || code / 100 == 1 || code == 204 || code == 304 {
             let upgrade = code == 101 && framing.hasUpgrade && framing.connectionUpgrade
             return ReadHead(response, nil, upgrade ? .upgraded : keepAlive ? .next : .closed)
         }

@@ -160,7 +160,7 @@ struct ResponseEncoder {
     /// Whether the final head with `status` may have a body, given the method it would answer (not consumed).
     private func peekHasBody(_ status: HTTPResponseStatus) -> Bool {
         if Self.isInterim(status.code) { return status.mayHaveResponseBody }
-        return method != .CONNECT && status.mayHaveResponseBody
+        return method?.isCONNECT != true && status.mayHaveResponseBody
     }
 
     /// A non-final informational status (1xx but 101): another head follows, and it answers no request yet.
@@ -174,8 +174,8 @@ struct ResponseEncoder {
         var connect = false
         if !Self.isInterim(status.code), let method {
             self.method = nil
-            suppressesBody = method == .HEAD || method == .CONNECT
-            connect = method == .CONNECT
+            suppressesBody = method.isHEAD || method.isCONNECT
+            connect = method.isCONNECT
         }
         return !connect && status.mayHaveResponseBody
     }
