@@ -70,6 +70,17 @@ struct RedactionTests {
             let expected = HeaderRedaction.redacted(name: name, value: value)
             #expect(memo.redacted(name: name, value: value) == expected, "round \(round): \(name)")
         }
+        // A response whose headers are all kept as they came (lowercase, rate-limit counts) is stored as it came.
+        let benign = HeaderList(pairs: [
+            ("content-type", "application/json"), ("x-ratelimit-remaining-tokens", "149984"),
+            ("openai-processing-ms", "1"), ("x-request-id", "req_1"),
+        ])
+        #expect(memo.redact(benign) == benign)
+        let withCookie = [(name: "content-type", value: "a"), (name: "set-cookie", value: "s=1")]
+        #expect(
+            memo.redact(HeaderList(pairs: withCookie))
+                == HeaderList(withCookie.map { HeaderRedaction.redacted(name: $0.name, value: $0.value) }))
+        #expect(memo.redact(HeaderList(pairs: withCookie)) != HeaderList(pairs: withCookie))
         let headers = names.prefix(40).map { (name: $0, value: "Bearer sk-live-abc") }
         let each = HeaderList(headers.map { HeaderRedaction.redacted(name: $0.name, value: $0.value) })
         #expect(memo.redact(headers) == each && HeaderRedaction.redact(headers) == each)

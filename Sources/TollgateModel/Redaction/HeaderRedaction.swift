@@ -179,7 +179,11 @@ public enum HeaderRedaction {
         }
 
         /// Headers packed as they came (a response's, unredacted), as stored.
+        ///
+        /// A provider's response usually keeps every header as it came (lowercase names, nothing secret but rate
+        /// limits' counts, which are kept): then the list itself is the answer, and nothing is packed again.
         public mutating func redact(_ headers: HeaderList) -> HeaderList {
+            if keepsEveryHeader(of: headers) { return headers }
             // Room for each header packed again (`HeaderList.bound`) with its value replaced by the marker.
             let bound = headers.bytes.count + headers.count * HeaderList.bound(0, markerBytes.count)
             return HeaderList.packing(bound: bound) { packer in
@@ -192,6 +196,24 @@ public enum HeaderRedaction {
                         }
                     }
                 }
+            }
+        }
+
+        /// Whether every header of `headers` is stored as it came: its name in lowercase already and its value
+        /// kept (`pack` would write the same message again).
+        private mutating func keepsEveryHeader(of headers: HeaderList) -> Bool {
+            slots.withUnsafeMutableBufferPointer { slots in
+                var every = true
+                headers.forEachHeader { _, name, value in
+                    guard every else { return }
+                    guard let slot = Self.slot(of: name, in: slots), slots[slot].lowercase,
+                        Self.keeps(slots[slot].kind, value)
+                    else {
+                        every = false
+                        return
+                    }
+                }
+                return every
             }
         }
 
