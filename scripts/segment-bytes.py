@@ -8,8 +8,8 @@ With RECORDS (the records the folder holds), also prints bytes per record.
 
     BLOCKS_OUT=FILE scripts/segment-bytes.py DATA
 
-also writes the content of every record block (decompressed with the folder's dictionary it names, by the `zstd` command) to
-FILE, one after another: the bytes the writer compresses, for trying compression settings on them, e.g.
+also writes the content of every record block (decompressed with the folder's dictionary it names, by the `zstd`
+command) to FILE, one after another: the bytes the writer compresses, for trying compression settings on them, e.g.
 `zstd -b3 -B65536 -D DATA/dicts/ID.dict FILE`.
 """
 import os
