@@ -60,25 +60,41 @@ public struct LogID: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// The bytes of the hyphenated form (`description`).
     public static let textBytes = 36
 
-    /// Writes the hyphenated form's `textBytes` bytes at `out` (a response header written without a `String`).
+    /// Writes the hyphenated form's `textBytes` bytes at `out` (a response header written without a `String`): eight
+    /// hex digits at a time, computed in a word (`hexDigits`), rather than two per byte of the id.
     public func write(to out: UnsafeMutablePointer<UInt8>) {
-        var at = 0
-        for i in 0..<16 {
-            if i == 4 || i == 6 || i == 8 || i == 10 {
-                out[at] = UInt8(ascii: "-")
-                at += 1
-            }
-            let word = i < 8 ? high : low
-            let byte = UInt8(truncatingIfNeeded: word >> (56 - 8 * UInt64(i & 7)))
-            out[at] = Self.hexDigit(byte >> 4)
-            out[at + 1] = Self.hexDigit(byte & 0xF)
-            at += 2
-        }
+        let raw = UnsafeMutableRawPointer(out)
+        raw.storeBytes(of: Self.hexDigits(UInt32(truncatingIfNeeded: high >> 32)), toByteOffset: 0, as: UInt64.self)
+        raw.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 8, as: UInt8.self)
+        raw.storeBytes(of: Self.hexDigits4(UInt16(truncatingIfNeeded: high >> 16)), toByteOffset: 9, as: UInt32.self)
+        raw.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 13, as: UInt8.self)
+        raw.storeBytes(of: Self.hexDigits4(UInt16(truncatingIfNeeded: high)), toByteOffset: 14, as: UInt32.self)
+        raw.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 18, as: UInt8.self)
+        raw.storeBytes(of: Self.hexDigits4(UInt16(truncatingIfNeeded: low >> 48)), toByteOffset: 19, as: UInt32.self)
+        raw.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 23, as: UInt8.self)
+        raw.storeBytes(of: Self.hexDigits(UInt32(truncatingIfNeeded: low >> 16)), toByteOffset: 24, as: UInt64.self)
+        raw.storeBytes(of: Self.hexDigits4(UInt16(truncatingIfNeeded: low)), toByteOffset: 32, as: UInt32.self)
     }
 
+    /// The eight lowercase hex digits of `value`, most significant first, as the bytes of a word in memory order:
+    /// each nibble spread into a byte of its own, then `0`–`9` or `a`–`f` added to all eight at once.
     @inline(__always)
-    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
-        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+    static func hexDigits(_ value: UInt32) -> UInt64 {
+        var x = UInt64(value)
+        x = (x | x << 16) & 0x0000_FFFF_0000_FFFF
+        x = (x | x << 8) & 0x00FF_00FF_00FF_00FF
+        x = (x | x << 4) & 0x0F0F_0F0F_0F0F_0F0F
+        // A nibble of 10 or more carries into bit 4 of its byte when 6 is added: those take `a`–`f`.
+        let letters = ((x &+ 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101
+        let ascii = x &+ 0x3030_3030_3030_3030 &+ letters &* 39
+        // The most significant nibble is in the top byte: swapped, it comes first in memory.
+        return UInt64(littleEndian: ascii.byteSwapped)
+    }
+
+    /// The four lowercase hex digits of `value`, as `hexDigits` gives them.
+    @inline(__always)
+    static func hexDigits4(_ value: UInt16) -> UInt32 {
+        UInt32(truncatingIfNeeded: UInt64(littleEndian: hexDigits(UInt32(value))) >> 32).littleEndian
     }
 
     /// Parses the hyphenated form (either case). Returns nil for anything else.

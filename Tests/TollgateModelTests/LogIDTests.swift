@@ -22,6 +22,26 @@ struct LogIDTests {
         #expect(randomParts.count == ids.count)
     }
 
+    /// The hyphenated form is written eight hex digits at a time: every digit in its place, `a`–`f` lowercase, for
+    /// ids with every nibble value in every position, as Foundation's UUID writes the same sixteen bytes.
+    @Test func theHyphenatedFormIsTheUUIDText() {
+        var random = SplitMix64(seed: 11)
+        var ids = [
+            LogID(high: 0, low: 0), LogID(high: .max, low: .max),
+            LogID(high: 0x0123_4567_89AB_CDEF, low: 0xFEDC_BA98_7654_3210),
+        ]
+        for _ in 0..<2_000 { ids.append(LogID(high: random.next(), low: random.next())) }
+        for id in ids {
+            let b = id.bytes
+            let uuid = UUID(
+                uuid: (
+                    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]
+                ))
+            #expect(id.description == uuid.uuidString.lowercased())
+            #expect(LogID(id.description) == id)
+        }
+    }
+
     @Test func idsFromManyThreadsAreUnique() async {
         let generator = LogIDGenerator()
         let batches = await withTaskGroup(of: [LogID].self) { group in
