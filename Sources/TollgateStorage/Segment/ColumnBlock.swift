@@ -59,7 +59,11 @@ public struct ColumnBlock: Sendable {
         offsets.append(location.offset)
         lengths.append(location.length)
         createdAt.append(record.createdAt)
-        for (slot, field) in RecordField.stringColumns.enumerated() { strings[slot].append(field.string(of: record)) }
+        withUnsafePointer(to: record) { record in
+            for (slot, field) in RecordField.stringColumns.enumerated() {
+                strings[slot].append(field.string(of: record))
+            }
+        }
         for (slot, field) in RecordField.integerColumns.enumerated() {
             integers[slot].append(field.integer(of: record))
         }
