@@ -178,6 +178,28 @@ struct RequestDecoderTests {
         }
     }
 
+    /// A header name is read eight bytes at a time while they are letters, digits and hyphens, then byte by byte:
+    /// every byte value at every place of a 20-byte name is refused or accepted as `isToken` says of it alone.
+    @Test func nameBytesAreCheckedWhereverTheyFall() throws {
+        let name = Array("x-ratelimit-Limit-09".utf8)
+        for position in name.indices {
+            for byte in UInt8.min...UInt8.max where byte != UInt8(ascii: ":") {
+                var line = name
+                line[position] = byte
+                line += Array(": 1\r\n\r\n".utf8)
+                var seen: [UInt8] = []
+                var budget = HTTP1Wire.Budget()
+                let accepted = line.withUnsafeBytes { bytes in
+                    (try? HTTP1Wire.forEachField(
+                        bytes, from: 0, to: bytes.count - 2, framing: nil, limits: HTTP1Wire.Limits(), budget: &budget
+                    ) { nameStart, nameEnd, _, _ in seen = Array(bytes[nameStart..<nameEnd]) }) != nil
+                }
+                #expect(accepted == HTTP1Wire.isToken(byte), "byte \(byte) at \(position)")
+                if accepted { #expect(seen == Array(line[0..<name.count]), "byte \(byte) at \(position)") }
+            }
+        }
+    }
+
     @Test func limitsAreNIOs() {
         var limits = NIOHTTPDecoderLimitConfiguration()
         limits.maxHeaderFieldSize = 32

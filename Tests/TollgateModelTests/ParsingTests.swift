@@ -110,6 +110,36 @@ struct ParsingTests {
         #expect(ok)
     }
 
+    /// A skipped container ends at its own closing bracket wherever the brackets, quotes and escapes inside it fall
+    /// (strings are skipped sixteen bytes at a time): brackets inside strings do not count, and the member after it is
+    /// read.
+    @Test func skippedContainersEndAtTheirOwnBracketAtEveryOffset() throws {
+        let insides = [
+            #"{"t":"a]b}c[d{","u":[1,{"v":"\"]"}],"w":null}"#, #"[[],{},"}",[{"x":"\\"}]]"#,
+            #"{"s":"]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"}"#,
+        ]
+        for inside in insides {
+            for padding in 0...40 {
+                let spaces = String(repeating: " ", count: padding)
+                let numbers = String(repeating: "1,", count: padding / 2)
+                let text =
+                    #"{"skip":"# + inside.replacingOccurrences(of: ":", with: ":" + spaces)
+                    + #","more":[\#(numbers)2],"model":"m"}"#
+                var model: String?
+                let atEnd = try withReader(text) { r -> Bool in
+                    try r.readObject { r, key throws(JSONReader.Failure) in
+                        if key == "model" { model = try r.readString() } else { try r.skipValue() }
+                    }
+                    return r.isAtEnd()
+                }
+                #expect(model == "m" && atEnd, "\(text)")
+            }
+        }
+        for text in [#"{"a":"}"#, #"[{"b":"]"}"#, "[" + String(repeating: "1,", count: 30)] {
+            #expect(throws: JSONReader.Failure.self, "\(text)") { try withReader(text) { try $0.skipValue() } }
+        }
+    }
+
     func events(_ text: String) -> [String] {
         var out: [String] = []
         Array(text.utf8).withUnsafeBufferPointer { buffer in

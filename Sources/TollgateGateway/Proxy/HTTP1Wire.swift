@@ -80,6 +80,30 @@ enum HTTP1Wire {
         return (mask >> UInt64(byte & 63)) & 1 != 0
     }
 
+    /// The end of the run of letters, digits and hyphens from `start`, eight bytes at a time while all eight are,
+    /// stopping short of `end`: where a header name's bytes go on to be tested one by one (`isToken`). Names are
+    /// mostly such bytes; the eight that hold the colon are tested singly.
+    @inline(__always)
+    static func commonTokenRun(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> Int {
+        var index = start
+        guard let base = bytes.baseAddress else { return index }
+        let high = UInt64(0x8080_8080_8080_8080)
+        let ones = UInt64(0x0101_0101_0101_0101)
+        while end - index >= 8 {
+            let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            // Every byte below 0x80, so that adding to a byte never carries into the next: a byte's top bit in
+            // `x &+ n &* ones` says x + n ≥ 0x80.
+            guard word & high == 0 else { break }
+            let folded = word | (0x20 &* ones)  // a letter's lowercase
+            let letter = (folded &+ (0x80 - 0x61) &* ones) & ~(folded &+ (0x7F - 0x7A) &* ones)
+            let digit = (word &+ (0x80 - 0x30) &* ones) & ~(word &+ (0x7F - 0x39) &* ones)
+            let hyphen = ~((word ^ (0x2D &* ones)) &+ 0x7F &* ones)
+            guard (letter | digit | hyphen) & high == high else { break }
+            index += 8
+        }
+        return index
+    }
+
     /// A byte a field value may hold: tab, visible ASCII and space, and bytes from 0x80 (obs-text).
     @inline(__always)
     static func isValueByte(_ byte: UInt8) -> Bool {
@@ -175,7 +199,7 @@ enum HTTP1Wire {
             let lineEnd = feed - 1
             guard lineEnd >= line, bytes[lineEnd] == cr else { throw HTTPParserError.lfExpected }
             // The name: a token, right up to the colon (no folded lines, no space before the colon).
-            var index = line
+            var index = commonTokenRun(bytes, from: line, to: lineEnd)
             while index < lineEnd && isToken(bytes[index]) { index += 1 }
             guard index > line, index < lineEnd, bytes[index] == UInt8(ascii: ":") else {
                 throw HTTPParserError.invalidHeaderToken

@@ -39,11 +39,22 @@ final class ResolvedRoute {
 }
 
 /// A route's account, gateway, provider, forwarded path and query as the strings an exchange keeps.
-typealias RouteNames = (account: String, gateway: String, provider: String, path: String, query: String?)
+///
+/// A struct rather than a tuple: an optional tuple is copied and destroyed through the runtime's generic value
+/// witnesses (about 160 instructions a copy), a struct by code made for it.
+struct RouteNames {
+    var account: String
+    var gateway: String
+    var provider: String
+    var path: String
+    var query: String?
+}
 
 extension ProxyRoute {
     /// The parts as the strings an exchange keeps.
     var names: RouteNames {
-        (String(account), String(gateway), String(provider), String(path), query.map(String.init))
+        RouteNames(
+            account: String(account), gateway: String(gateway), provider: String(provider), path: String(path),
+            query: query.map(String.init))
     }
 }
