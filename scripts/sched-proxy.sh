@@ -10,6 +10,8 @@
 #   scripts/sched-proxy.sh [SECONDS, default 3]
 #   BIN=path/to/tollgate   the binary to measure (default: a release build of this checkout)
 #   STORE_NICE=N           renice the store's thread to N before the load (a trial of its priority)
+#   STORE_BATCH=1          put the store's thread in SCHED_BATCH before the load (a trial of its wake-ups: a batch
+#                          thread never preempts the running one when it wakes)
 #   LOOP_SLICE_US=N        give the gateway's event loops a time slice of N µs (sched_setattr's sched_runtime for
 #                          SCHED_OTHER, Linux 6.12 and later) before the load (a trial of their latency)
 set -euo pipefail
@@ -42,6 +44,11 @@ fi
 if [ -n "${STORE_NICE:-}" ]; then
     for task in /proc/$gw/task/*; do
         case "$(cat "$task/comm")" in TP-*) renice -n "$STORE_NICE" -p "${task##*/}" >/dev/null ;; esac
+    done
+fi
+if [ -n "${STORE_BATCH:-}" ]; then
+    for task in /proc/$gw/task/*; do
+        case "$(cat "$task/comm")" in TP-*) chrt --batch -p 0 "${task##*/}" ;; esac
     done
 fi
 # measure NAME URL: wrk for SECONDS + 4 s, the scheduler recorded for SECONDS from its third second.

@@ -65,6 +65,11 @@ public struct IngestService: Service {
         var monthStart: Int64
     }
 
+    private struct ReservationCount {
+        var key: ReservationKey
+        var count: Int64
+    }
+
     public init(
         queue: IngestQueue, store: LogStore, providers: ProviderTable, configuration: Configuration = .init(),
         quota: LogQuota? = nil, recorded: (@Sendable ([LogRecord], [Int64?]) -> Void)? = nil,
@@ -106,7 +111,9 @@ public struct IngestService: Service {
                     ])
             }
         }
-        var reserved: [ReservationKey: Int64] = [:]
+        // Counted by account and month in a short list: a batch's logs are almost always one or two accounts' of
+        // one month, found by comparing rather than hashing each log's account.
+        var reserved: [ReservationCount] = []
         // One pass: a refused request's reservation goes back, the others are counted for the next commit.
         for i in batch.indices where batch[i].quotaReserved {
             let month = UTCMonth.start(of: batch[i].startedAt)
@@ -114,7 +121,13 @@ public struct IngestService: Service {
                 // A refused request is a usage record, never a stored log: a reservation it holds goes back at once.
                 quota?.release(account: batch[i].account, admitted: month)
             } else {
-                reserved[ReservationKey(account: batch[i].account, monthStart: month), default: 0] += 1
+                let account = batch[i].account
+                if let k = reserved.firstIndex(where: { $0.key.monthStart == month && $0.key.account == account }) {
+                    reserved[k].count += 1
+                } else {
+                    reserved.append(
+                        ReservationCount(key: ReservationKey(account: account, monthStart: month), count: 1))
+                }
             }
         }
         do {
@@ -124,12 +137,12 @@ public struct IngestService: Service {
             // segment's tail; which ones is not known here, so the whole batch counts as stored: the quota errs
             // towards never exceeding the limit, and the next start reads the exact count back from the catalog.
             reservations.withLock { pending in
-                for (key, count) in reserved { pending[key, default: 0] += count }
+                for entry in reserved { pending[entry.key, default: 0] += entry.count }
             }
             throw error
         }
         reservations.withLock { pending in
-            for (key, count) in reserved { pending[key, default: 0] += count }
+            for entry in reserved { pending[entry.key, default: 0] += entry.count }
         }
     }
 
