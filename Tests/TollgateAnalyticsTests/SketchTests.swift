@@ -88,6 +88,51 @@ func withinAccuracy(_ estimate: Double, _ exact: Int64) -> Bool {
         check("after remove", all, values.enumerated().filter { $0.offset % 3 != 0 }.map(\.element))
     }
 
+    /// A sketch holds its one bucket inline and two or more in arrays, moving between the two as buckets come and
+    /// go. Random adds, removals (counts may go negative, as a replace's deltas do), merges and subtractions, checked
+    /// after each step against a plain table of counts: the buckets, the count, equality with (and the hash of) the
+    /// sketch built from the table in one go, and the encoding's round trip.
+    @Test func oneBucketOrManyTheSketchIsItsCounts() throws {
+        var rng = SplitMix64(seed: 11)
+        for _ in 0..<200 {
+            var sketch = QuantileSketch()
+            var table: [Int32: Int64] = [:]
+            var zeros: Int64 = 0
+            for _ in 0..<40 {
+                let index = Int32.random(in: 1...4, using: &rng)
+                let count = Int64.random(in: -2...2, using: &rng)
+                switch Int.random(in: 0..<4, using: &rng) {
+                case 0, 1:
+                    sketch.add(index: index, count: count)
+                    table[index, default: 0] += count
+                case 2:
+                    var other = QuantileSketch()
+                    other.add(index: index, count: count)
+                    other.add(0, count: 1)
+                    sketch.merge(other)
+                    table[index, default: 0] += count
+                    zeros += 1
+                default:
+                    var other = QuantileSketch()
+                    other.add(index: index, count: count)
+                    sketch.subtract(other)
+                    table[index, default: 0] -= count
+                }
+                let expected = table.filter { $0.value != 0 }.sorted { $0.key < $1.key }
+                var buckets: [(Int32, Int64)] = []
+                sketch.forEachBucket { buckets.append(($0, $1)) }
+                #expect(buckets.map(\.0) == expected.map(\.key) && buckets.map(\.1) == expected.map(\.value))
+                #expect(sketch.bucketCount == expected.count)
+                #expect(sketch.count == zeros + expected.reduce(0) { $0 + $1.value })
+                var rebuilt = QuantileSketch()
+                rebuilt.add(0, count: zeros)
+                for (index, count) in expected { rebuilt.add(index: index, count: count) }
+                #expect(sketch == rebuilt && sketch.hashValue == rebuilt.hashValue)
+                #expect(try QuantileSketch(decoding: sketch.encoded) == sketch)
+            }
+        }
+    }
+
     @Test func encodingIsCompactAndRoundTrips() throws {
         var sketch = QuantileSketch()
         for v: Int64 in [1200, 1250, 1300, 90_000, 0] { sketch.add(v) }

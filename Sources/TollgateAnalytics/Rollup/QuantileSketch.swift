@@ -10,7 +10,9 @@ import Foundation
 /// after any number of merges, since merging adds bucket counts and loses nothing.
 ///
 /// Only non-empty buckets are kept (sorted index and count arrays), so a sketch of a minute with a handful of
-/// requests is a handful of entries, and `remove` is exact: it decrements the bucket a value was counted in.
+/// requests is a handful of entries, and `remove` is exact: it decrements the bucket a value was counted in. A sketch
+/// of one bucket (a minute of one series with one request: most of the cells a fold makes) keeps it inline instead,
+/// with no array to allocate and free.
 /// Encoded as varints (entry count, zero count, then index deltas and counts), see LAYOUT.md.
 public struct QuantileSketch: Sendable, Hashable {
     /// The relative accuracy α of every quantile: 0.95 % (within the 1 % asked of latency percentiles, with room for
@@ -24,16 +26,31 @@ public struct QuantileSketch: Sendable, Hashable {
 
     /// Count of values ≤ 0.
     public private(set) var zeroCount: Int64 = 0
-    /// Bucket indices, ascending, each with a non-zero count in `counts`.
+    /// Bucket indices, ascending, each with a non-zero count in `counts`, when there are two or more buckets.
     private(set) var indices: [Int32] = []
     private(set) var counts: [Int64] = []
+    /// The bucket of a sketch with exactly one (`singleCount` not zero; the arrays are empty then). One form for
+    /// each content, so that equal sketches compare and hash equal: a second bucket moves both into the arrays, and
+    /// the arrays' last but one bucket gone moves the last one back here.
+    private var singleIndex: Int32 = 0
+    private var singleCount: Int64 = 0
 
     public init() {}
 
     /// The number of values counted.
-    public var count: Int64 { counts.reduce(zeroCount, +) }
+    public var count: Int64 { counts.reduce(zeroCount + singleCount, +) }
 
-    public var isEmpty: Bool { zeroCount == 0 && indices.isEmpty }
+    public var isEmpty: Bool { zeroCount == 0 && indices.isEmpty && singleCount == 0 }
+
+    /// The number of non-empty buckets.
+    var bucketCount: Int { singleCount != 0 ? 1 : indices.count }
+
+    /// Calls `body` with each non-empty bucket's index and count, in index order.
+    @inline(__always)
+    func forEachBucket(_ body: (Int32, Int64) throws -> Void) rethrows {
+        if singleCount != 0 { return try body(singleIndex, singleCount) }
+        for i in indices.indices { try body(indices[i], counts[i]) }
+    }
 
     /// The bucket of a value ≥ 1.
     @inline(__always)
@@ -68,6 +85,31 @@ public struct QuantileSketch: Sendable, Hashable {
     }
 
     mutating func add(index: Int32, count: Int64) {
+        guard count != 0 else { return }
+        if indices.isEmpty {
+            if singleCount == 0 {
+                (singleIndex, singleCount) = (index, count)
+            } else if singleIndex == index {
+                singleCount += count
+                if singleCount == 0 { singleIndex = 0 }
+            } else {
+                // A second bucket: both go into the arrays, in order.
+                indices.reserveCapacity(2)
+                counts.reserveCapacity(2)
+                if singleIndex < index {
+                    indices.append(singleIndex)
+                    counts.append(singleCount)
+                }
+                indices.append(index)
+                counts.append(count)
+                if singleIndex > index {
+                    indices.append(singleIndex)
+                    counts.append(singleCount)
+                }
+                (singleIndex, singleCount) = (0, 0)
+            }
+            return
+        }
         // Binary search; the arrays are short (tens of entries for a minute of one series).
         var low = 0
         var high = indices.count
@@ -80,23 +122,35 @@ public struct QuantileSketch: Sendable, Hashable {
             if counts[low] == 0 {
                 indices.remove(at: low)
                 counts.remove(at: low)
+                if indices.count == 1 {
+                    (singleIndex, singleCount) = (indices[0], counts[0])
+                    indices = []
+                    counts = []
+                }
             }
-        } else if count != 0 {
-            indices.insert(index, at: low)
-            counts.insert(count, at: low)
+        } else {
+            // At the end (every bucket of a new sketch, and of a sketch counting ever longer values) an append:
+            // `insert(_:at:)` goes through the generic replacement of a range, several times the cost.
+            if low == indices.count {
+                indices.append(index)
+                counts.append(count)
+            } else {
+                indices.insert(index, at: low)
+                counts.insert(count, at: low)
+            }
         }
     }
 
     /// Adds every count of `other`.
     public mutating func merge(_ other: QuantileSketch) {
         zeroCount += other.zeroCount
-        for i in other.indices.indices { add(index: other.indices[i], count: other.counts[i]) }
+        other.forEachBucket { add(index: $0, count: $1) }
     }
 
     /// Adds `other` with its counts negated: undoes a `merge(other)`.
     mutating func subtract(_ other: QuantileSketch) {
         zeroCount -= other.zeroCount
-        for i in other.indices.indices { add(index: other.indices[i], count: -other.counts[i]) }
+        other.forEachBucket { add(index: $0, count: -$1) }
     }
 
     /// The estimate of the value at rank `⌈q·n⌉`, within `relativeAccuracy` of it; nil when empty.
@@ -133,8 +187,13 @@ public struct QuantileSketch: Sendable, Hashable {
             }
             return
         }
-        writer.unsigned(UInt64(n) << 1)
+        writer.unsigned(UInt64(bucketCount) << 1)
         writer.signed(zeroCount)
+        if singleCount != 0 {
+            writer.signed(Int64(singleIndex))
+            writer.signed(singleCount)
+            return
+        }
         var previous: Int32 = 0
         for i in indices.indices {
             writer.signed(Int64(indices[i] - previous))
@@ -170,15 +229,25 @@ public struct QuantileSketch: Sendable, Hashable {
                 }
                 index += 1
             }
+        } else if length == 1 {
+            singleIndex = Int32(truncatingIfNeeded: try reader.signed())
+            singleCount = try reader.signed()
+            if singleCount == 0 { singleIndex = 0 }
             return
+        } else {
+            indices.reserveCapacity(length)
+            counts.reserveCapacity(length)
+            var index: Int64 = 0
+            for _ in 0..<length {
+                index += try reader.signed()
+                indices.append(Int32(truncatingIfNeeded: index))
+                counts.append(try reader.signed())
+            }
         }
-        indices.reserveCapacity(length)
-        counts.reserveCapacity(length)
-        var index: Int64 = 0
-        for _ in 0..<length {
-            index += try reader.signed()
-            indices.append(Int32(truncatingIfNeeded: index))
-            counts.append(try reader.signed())
+        if indices.count == 1 {
+            (singleIndex, singleCount) = (indices[0], counts[0])
+            indices = []
+            counts = []
         }
     }
 
@@ -359,7 +428,7 @@ struct SketchAccumulator {
     mutating func add(_ sketch: QuantileSketch) {
         zeroCount += sketch.zeroCount
         count += sketch.zeroCount
-        for i in sketch.indices.indices { add(index: sketch.indices[i], count: sketch.counts[i]) }
+        sketch.forEachBucket { add(index: $0, count: $1) }
     }
 
     mutating func add(_ other: SketchAccumulator) {

@@ -58,7 +58,12 @@ struct ActiveSegmentLogs: Sendable {
     private mutating func placeInIDOrder(_ id: LogID) -> Bool {
         let position = firstPosition(above: id)
         if position > 0, block.ids[Int(idOrder[position - 1])] == id { return false }
-        idOrder.insert(Int32(block.ids.count), at: position)
+        // Nearly always the last place: an append, not the generic range replacement `insert(_:at:)` goes through.
+        if position == idOrder.count {
+            idOrder.append(Int32(block.ids.count))
+        } else {
+            idOrder.insert(Int32(block.ids.count), at: position)
+        }
         return true
     }
 
