@@ -125,6 +125,47 @@ struct ActiveSegmentLogsTests {
         #expect(together.count == one.count)
     }
 
+    /// A commit's logs are counted in `log_counts` by account and month, runs of both changing within one commit,
+    /// and a log whose id came earlier in the commit, or is held already, is skipped: whether the commit's ids rise
+    /// (the usual order) or not.
+    @Test func aCommitsLogsAreCountedByAccountAndMonthAndRepeatsSkipped() throws {
+        try withTemporaryCatalogDirectory { dir in
+            let catalog = try Catalog(dataDirectory: dir)
+            _ = try catalog.createAccount(id: "acme", tier: "paid")
+            let december = Int64(1_764_547_200_000)  // 2025-12-01T00:00:00Z
+            let november = Int64(1_761_955_200_000)  // 2025-11-01T00:00:00Z
+            var factory = RecordFactory(seed: 21)
+            let ids = LogIDGenerator()
+            var offset: UInt64 = 16
+            func log(_ account: String, _ at: Int64, id: LogID? = nil) -> Catalog.ActiveLog {
+                var record = factory.record()
+                record.account = account
+                record.createdAt = at
+                record.id = id ?? ids.next(millisecondsSinceEpoch: at)
+                offset += 64
+                return Catalog.ActiveLog(
+                    record, location: RecordLocation(segment: 1, offset: offset, length: 60), price: nil)
+            }
+            // Rising ids: two accounts, across the month's end, and back.
+            var rising = [
+                log("default", december - 2), log("default", december - 1), log("acme", december - 1),
+                log("acme", december), log("default", december), log("default", december + 5),
+            ]
+            #expect(try catalog.addActiveLogs(rising) == 6)
+            // Again, with one new log: only that one is added.
+            rising.append(log("acme", december + 9))
+            #expect(try catalog.addActiveLogs(rising) == 1)
+            // Not rising: an id repeated within the commit counts once; ids out of order count each.
+            let late = log("default", december + 20)
+            let commit = [late, log("default", december + 15), log("acme", december + 16), late]
+            #expect(try catalog.addActiveLogs(commit) == 3)
+            #expect(try catalog.storedLogs(account: "default", monthStart: november) == 2)
+            #expect(try catalog.storedLogs(account: "default", monthStart: december) == 4)
+            #expect(try catalog.storedLogs(account: "acme", monthStart: november) == 1)
+            #expect(try catalog.storedLogs(account: "acme", monthStart: december) == 3)
+        }
+    }
+
     @Test func costsGoToTheSealedRowsWithTheSameOffset() {
         var factory = RecordFactory(seed: 5)
         func logs(_ offsets: [UInt64]) -> ActiveSegmentLogs {

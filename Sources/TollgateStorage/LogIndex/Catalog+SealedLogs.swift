@@ -169,26 +169,48 @@ extension Catalog {
         }
         sealedLogs.withActive { active in
             for (seq, run) in runs {
-                var batch = Set<LogID>(minimumCapacity: run.count)
                 active[seq]?.withIDs { held in
                     for i in run where held(logs[i].record.id) { fresh[i] = false }
                 }
+                // Logs come nearly always in id order: rising ids cannot repeat one another, and only a run
+                // that does not rise is looked at through a set.
+                var rising = true
+                var previous: LogID?
                 for i in run where fresh[i] {
-                    if !batch.insert(logs[i].record.id).inserted { fresh[i] = false }
+                    let id = logs[i].record.id
+                    if let previous, !(previous < id) {
+                        rising = false
+                        break
+                    }
+                    previous = id
+                }
+                if !rising {
+                    var batch = Set<LogID>(minimumCapacity: run.count)
+                    for i in run where fresh[i] {
+                        if !batch.insert(logs[i].record.id).inserted { fresh[i] = false }
+                    }
                 }
                 through[seq] = max(through[seq] ?? 0, logs[run.upperBound - 1].location.offset)
             }
         }
-        // The month of the log before is kept: a commit's logs are nearly always of one month.
+        // Counted by runs of one account and month (a commit's logs are nearly always one account's of one month),
+        // each run added to the table once.
         var month: Range<Int64> = 0..<0
+        var run: (key: MonthKey, count: Int64)?
         for i in logs.indices where fresh[i] {
             let createdAt = logs[i].record.createdAt
             if !month.contains(createdAt) {
                 let start = UTCMonth.start(of: createdAt)
                 month = start..<UTCMonth.next(after: start)
             }
-            months[MonthKey(account: logs[i].record.account, start: month.lowerBound), default: 0] += 1
+            if run != nil, run!.key.start == month.lowerBound, run!.key.account == logs[i].record.account {
+                run!.count += 1
+            } else {
+                if let ended = run { months[ended.key, default: 0] += ended.count }
+                run = (MonthKey(account: logs[i].record.account, start: month.lowerBound), 1)
+            }
         }
+        if let ended = run { months[ended.key, default: 0] += ended.count }
         try write { db in
             try db.transaction {
                 try Self.count(months, in: db)
