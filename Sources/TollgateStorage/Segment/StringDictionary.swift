@@ -6,7 +6,7 @@
 /// them (hashing a text costs more than several comparisons), then the hash table.
 struct StringDictionary: Sendable {
     /// Up to this many values are compared one by one instead of hashing.
-    static let scanLimit = 16
+    static let scanLimit = 8
 
     /// Distinct values, in first-seen order.
     private(set) var values: [String] = []
