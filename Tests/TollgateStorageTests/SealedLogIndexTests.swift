@@ -12,7 +12,7 @@ struct SealedLogIndexTests {
     let helpers = CompactionTests()
 
     /// Prices a record at 1,000 picodollars per input token (unpriced without tokens).
-    struct Pricing: LogStoreObserver {
+    final class Pricing: LogStoreObserver {
         func price(of record: LogRecord) -> Int64? { record.usage.tokensIn.map { $0 * 1_000 } }
         func appended(_ entry: LogIndexEntry) {}
         func discarded(_ entries: [LogIndexEntry]) {}

@@ -58,7 +58,7 @@ extension ProxyHandler: UpstreamDelegate {
     /// client has sent everything); `model`: what it names, for the spend limits.
     func startProxy(
         _ head: HTTPRequestHead, entry: GatewayDirectory.Entry, target: UpstreamTarget, upstreamPath: String,
-        route: ProxyRoute, names: RouteNames? = nil, start: NIODeadline, model: String?, collectedBody: ByteBuffer?
+        route: ProxyRoute, names: RouteNames, start: NIODeadline, model: String?, collectedBody: ByteBuffer?
     ) {
         guard let context else { return }
         guard let admitted = admit(head, entry: entry, target: target, route: route, start: start, model: model)
@@ -97,7 +97,7 @@ extension ProxyHandler: UpstreamDelegate {
             cacheLookup: cacheable != nil)
         let exchange = ProxyExchange(
             id: shared.nextLogID(), machine: machine,
-            names: names ?? route.names, target: target, requestHead: head,
+            names: names, target: target, requestHead: head,
             upstreamHead: upstreamHead, metadata: admitted.metadata, collectPayload: admitted.collectPayload,
             captureLimit: shared.configuration.maxCapturedBodyBytes,
             keepClientAlive: ProxyHeaders.isKeepAlive(head, connectionHeader: admitted.connectionHeader))

@@ -91,7 +91,7 @@ extension ProxyHandler {
             }
             startProxy(
                 pending.head, entry: pending.entry, target: target, upstreamPath: upstreamPath, route: route,
-                start: pending.start, model: model, collectedBody: pending.body)
+                names: route.names, start: pending.start, model: model, collectedBody: pending.body)
         }
     }
 

@@ -5,7 +5,10 @@ import TollgateModel
 ///
 /// Every method is called on the store's writer thread, under its writer lock, so an observer sees records in
 /// append order and never concurrently with another write.
-public protocol LogStoreObserver: Sendable {
+///
+/// A class: the store holds its observer as an optional existential and reaches it for every record, and such a value
+/// of a class is one reference to count, where any other is copied through the runtime's generic witnesses.
+public protocol LogStoreObserver: AnyObject, Sendable {
     /// What `record`'s usage costs in picodollars (10⁻¹² USD) at the prices in force, nil when it is unpriced. Asked
     /// for every record the store indexes: appended ones and ones re-indexed from the tail at recovery. The index
     /// entry charges it (`LogIndexEntry.init(_:location:price:)`): a cache hit costs 0 and saved this price, a
