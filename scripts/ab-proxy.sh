@@ -15,13 +15,6 @@ source scripts/lib-servers.sh
 mock_port=$(free_port)
 "$1" mock-provider --port "$mock_port" >/dev/null 2>&1 & pids+=($!)
 wait_port "$mock_port"
-# start_gateway BIN PORT FOLDER
-start_gateway() {
-    TOLLGATE_ADMIN_TOKEN=bench "$1" serve --port "$2" --data "$3" \
-        --upstream "openai=http://127.0.0.1:$mock_port/v1" --log-level error >/dev/null 2>&1 & pids+=($!)
-    wait_port "$2"
-    unlimited_default_account "$2"
-}
 ports=("$(free_port)" "$(free_port)")
 start_gateway "$1" "${ports[0]}" "$work/a"
 start_gateway "$2" "${ports[1]}" "$work/b"

@@ -51,18 +51,24 @@ wrk.headers["Authorization"] = "Bearer sk-bench"
 LUA
 }
 
+# start_gateway BIN PORT FOLDER: `tollgate serve` (BIN) on PORT with an empty data FOLDER, the mock at $mock_port as
+# its openai upstream and admin token "bench", the default account's log quota lifted; its pid in $gw, stopped on
+# exit.
+start_gateway() {
+    TOLLGATE_ADMIN_TOKEN=bench "$1" serve --port "$2" --data "$3" \
+        --upstream "openai=http://127.0.0.1:$mock_port/v1" --log-level error >/dev/null 2>&1 & gw=$!; pids+=($gw)
+    wait_port "$2"
+    unlimited_default_account "$2"
+}
+
 # start_mock_and_gateway: the mock provider on a free port ($mock_port), then `tollgate serve` ($bin) on an empty data
-# folder in $work ($gw_port, pid $gw) with the mock as its openai upstream and admin token "bench", the default
-# account's log quota lifted; both stopped on exit.
+# folder in $work ($gw_port, pid $gw) as `start_gateway` starts it; both stopped on exit.
 start_mock_and_gateway() {
     mock_port=$(free_port)
     gw_port=$(free_port)
     "$bin" mock-provider --port "$mock_port" >/dev/null 2>&1 & pids+=($!)
     wait_port "$mock_port"
-    TOLLGATE_ADMIN_TOKEN=bench "$bin" serve --port "$gw_port" --data "$work/data" \
-        --upstream "openai=http://127.0.0.1:$mock_port/v1" --log-level error >/dev/null 2>&1 & gw=$!; pids+=($gw)
-    wait_port "$gw_port"
-    unlimited_default_account "$gw_port"
+    start_gateway "$bin" "$gw_port" "$work/data"
 }
 
 # write_nginx_conf FILE NGINX_PORT MOCK_PORT [MORE]: nginx as a plain keep-alive reverse proxy of the mock on

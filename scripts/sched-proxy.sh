@@ -41,15 +41,17 @@ PY
         esac
     done
 fi
-if [ -n "${STORE_NICE:-}" ]; then
+# The store's thread (TP-*): its thread id.
+store_thread() {
     for task in /proc/$gw/task/*; do
-        case "$(cat "$task/comm")" in TP-*) renice -n "$STORE_NICE" -p "${task##*/}" >/dev/null ;; esac
+        case "$(cat "$task/comm")" in TP-*) echo "${task##*/}" ;; esac
     done
+}
+if [ -n "${STORE_NICE:-}" ]; then
+    for tid in $(store_thread); do renice -n "$STORE_NICE" -p "$tid" >/dev/null; done
 fi
 if [ -n "${STORE_BATCH:-}" ]; then
-    for task in /proc/$gw/task/*; do
-        case "$(cat "$task/comm")" in TP-*) chrt --batch -p 0 "${task##*/}" ;; esac
-    done
+    for tid in $(store_thread); do chrt --batch -p 0 "$tid"; done
 fi
 # measure NAME URL: wrk for SECONDS + 4 s, the scheduler recorded for SECONDS from its third second.
 measure() {

@@ -122,11 +122,7 @@ public struct QuantileSketch: Sendable, Hashable {
             if counts[low] == 0 {
                 indices.remove(at: low)
                 counts.remove(at: low)
-                if indices.count == 1 {
-                    (singleIndex, singleCount) = (indices[0], counts[0])
-                    indices = []
-                    counts = []
-                }
+                keepALoneBucketInline()
             }
         } else {
             // At the end (every bucket of a new sketch, and of a sketch counting ever longer values) an append:
@@ -244,11 +240,15 @@ public struct QuantileSketch: Sendable, Hashable {
                 counts.append(try reader.signed())
             }
         }
-        if indices.count == 1 {
-            (singleIndex, singleCount) = (indices[0], counts[0])
-            indices = []
-            counts = []
-        }
+        keepALoneBucketInline()
+    }
+
+    /// Moves the arrays' bucket inline when it is their only one (the one form of a one-bucket sketch).
+    private mutating func keepALoneBucketInline() {
+        guard indices.count == 1 else { return }
+        (singleIndex, singleCount) = (indices[0], counts[0])
+        indices = []
+        counts = []
     }
 
     /// Skips one encoded sketch.
