@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
-for harness in segment-blocks record-frames column-blocks segment-index usage-archives eventstream; do
+for harness in segment-blocks segment-journal record-frames column-blocks segment-index usage-archives eventstream; do
     echo "fuzz-$harness: ${seconds} s"
     scripts/fuzz-$harness.sh "$seconds" 2>&1 | grep -E '^(Done|stat::number_of_executed_units)' || {
         echo "fuzz-$harness failed: run scripts/fuzz-$harness.sh $seconds for its output" >&2

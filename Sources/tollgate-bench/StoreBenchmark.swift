@@ -19,6 +19,8 @@ struct StoreBenchmark: ParsableCommand {
     @Option(help: "zstd level for records (the store's default is 3).") var level: Int32 = 3
     @Option(help: "Bytes of record encodings per compressed block (the store's default is 65536).") var blockBytes =
         65_536
+    @Option(help: "Segment format version to write (3 or 4; the store's default when not given).")
+    var formatVersion: UInt8?
 
     func run() throws {
         let directory = data ?? (NSTemporaryDirectory() + "tollgate-bench-\(UUID().uuidString)")
@@ -49,6 +51,7 @@ struct StoreBenchmark: ParsableCommand {
         var configuration = LogStore.Configuration()
         configuration.segments.compressionLevel = level
         configuration.segments.blockBytes = blockBytes
+        if let formatVersion { configuration.segments.formatVersion = formatVersion }
         let store = try LogStore(directory: directory, configuration: configuration, logger: logger)
         let clock = ContinuousClock()
         var lastCommit = clock.now
@@ -85,7 +88,7 @@ struct StoreBenchmark: ParsableCommand {
         )
         print(
             "records: \(records), batch \(batch), commit every \(commitIntervalMs) ms, zstd level \(level), "
-                + "blocks of \(blockBytes) bytes")
+                + "blocks of \(blockBytes) bytes, format version \(configuration.segments.formatVersion)")
         print(
             String(
                 format: "append: %.0f records/s, %.1f MB/s of raw payload (%.2f s)",
@@ -108,14 +111,14 @@ struct StoreBenchmark: ParsableCommand {
                 Double(records) / generationCPU, generationCPU))
         print(try readLatency(directory))
         let rss = peakRSS()  // the store's: before the zstd-alone pass below
-        print(try zstdAlone(all, directory: directory))
+        print(try zstdAlone(all, directory: directory, version: configuration.segments.formatVersion))
         print("peak RSS: \(rss)")
     }
 
-    /// What zstd alone costs for the same records: their encodings put in blocks of `blockBytes` as the writer
-    /// puts them, each block compressed at the same level with the store's dictionary. The writer's own bound: it
-    /// does this and more for every record.
-    private func zstdAlone(_ records: [LogRecord], directory: String) throws -> String {
+    /// What zstd alone costs for the same records: their encodings (format version 4: their payload parts) put in
+    /// blocks of `blockBytes` as the writer puts them, each block compressed at the same level with the store's
+    /// dictionary. The writer's own bound: it does this and more for every record.
+    private func zstdAlone(_ records: [LogRecord], directory: String, version: UInt8) throws -> String {
         // The newest dictionary, the one the store compressed with.
         let dicts = directory + "/dicts"
         let ids = ((try? FileManager.default.contentsOfDirectory(atPath: dicts)) ?? []).compactMap { name in
@@ -138,15 +141,16 @@ struct StoreBenchmark: ParsableCommand {
             block.removeAll(keepingCapacity: true)
         }
         for record in records {
-            block.append(contentsOf: RecordCodec.encode(record))
+            block.append(contentsOf: RecordCodec.encode(record, part: version >= 4 ? .payload : .whole))
             if block.count >= blockBytes { try compress() }
         }
         if !block.isEmpty { try compress() }
         return String(
             format:
-                "zstd alone (the same records' encodings in blocks of %d bytes, level %d, the store's dictionary): "
+                "zstd alone (the same records' %@ in blocks of %d bytes, level %d, the store's dictionary): "
                 + "%.0f records per CPU-second, %.0f MB/s, stored/encoded = %.3f",
-            blockBytes, level, Double(records.count) / cpu, Double(raw) / cpu / 1e6, Double(stored) / Double(raw))
+            version >= 4 ? "payload parts" : "encodings", blockBytes, level, Double(records.count) / cpu,
+            Double(raw) / cpu / 1e6, Double(stored) / Double(raw))
     }
 
     /// The segments' bytes by part (`SegmentReader.parts(of:)`), per record and as a share of the raw payload.

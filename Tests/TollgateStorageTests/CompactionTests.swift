@@ -132,10 +132,11 @@ import TollgateModel
     @Test func segmentsOfEveryVersionCompactAndReadBack() throws {
         let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        // Version 1 and 2 segments from before two upgrades (each sealed by the clean close), then ones of the
-        // current version (3, sealed with a grouped index). Each keeps its version and its index frame's type.
+        // Version 1, 2 and 3 segments from before three upgrades (each sealed by the clean close), then ones of the
+        // current version (4: payload parts in the blocks, sealed with a grouped index). Each keeps its version and
+        // its index frame's type.
         var records: [LogRecord] = []
-        for version: UInt8 in [1, 2] {
+        for version: UInt8 in [1, 2, 3] {
             var old = configuration
             old.segments.formatVersion = version
             let before = try LogStore(directory: directory, configuration: old, logger: logger)
@@ -145,13 +146,13 @@ import TollgateModel
             records += batch
         }
         let store = try LogStore(directory: directory, configuration: configuration, logger: logger)
-        let third = (60..<90).map(record)
-        try store.append(third)
+        let current = (90..<120).map(record)
+        try store.append(current)
         try store.commit()
-        records += third
+        records += current
         let reader = SegmentReader(directory: directory)
         let versions = try reader.segments().map { try reader.version(of: $0) }
-        #expect(versions.contains(1) && versions.contains(2) && versions.contains(SegmentFormat.version))
+        #expect(Set(versions) == [1, 2, 3, SegmentFormat.version])
         _ = try store.catalog.deleteLogs(matching: LogQuery(account: "default", statusCode: 500), batchSize: 4)
         let deleted = Set(records.filter { $0.statusCode == 500 }.map(\.id))
         let replayedBefore = try replayed(store)
@@ -176,7 +177,8 @@ import TollgateModel
             indexTypes[try after.version(of: segment), default: []].insert(type)
         }
         #expect(indexTypes[1] == [FrameType.index.rawValue] && indexTypes[2] == [FrameType.index.rawValue])
-        #expect(indexTypes[3] == [FrameType.groupedIndex.rawValue])
+        #expect(
+            indexTypes[3] == [FrameType.groupedIndex.rawValue] && indexTypes[4] == [FrameType.groupedIndex.rawValue])
         try reopened.close()
     }
 

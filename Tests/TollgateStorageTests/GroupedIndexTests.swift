@@ -156,15 +156,15 @@ struct GroupedIndexTests {
         }
     }
 
-    /// What a version 3 store writes: segments sealed with a grouped index that the reader verifies, finds ids
+    /// What a version 3 or 4 store writes: segments sealed with a grouped index that the reader verifies, finds ids
     /// through (cached or read a part at a time) and reads the columns' positions from, and that a writer opened
     /// again recognises as sealed.
-    @Test func aVersion3StoreSealsWithAGroupedIndex() throws {
+    @Test(arguments: [3, 4] as [UInt8]) func aStoreSealsWithAGroupedIndex(version: UInt8) throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         var configuration = SegmentWriter.Configuration()
         configuration.dictionarySampleRecords = 40
-        #expect(configuration.formatVersion == 3)
+        configuration.formatVersion = version
         var factory = RecordFactory(seed: 7)
         let writer = try SegmentWriter(directory: dir.path, configuration: configuration, logger: quietLogger)
         let records = (0..<2_000).map { _ in factory.record() }
@@ -172,7 +172,7 @@ struct GroupedIndexTests {
         try writer.close()
 
         let reader = SegmentReader(directory: dir.path)
-        #expect(try reader.version(of: 1) == 3)
+        #expect(try reader.version(of: 1) == version)
         let footer = try #require(try reader.footer(of: 1))
         let file = try readFile(dir.segmentPath(1))
         #expect(file[Int(footer.indexOffset)] == FrameType.groupedIndex.rawValue)

@@ -188,7 +188,8 @@ struct SegmentStoreTests {
         let nested = dir.path + "/a/b/data"
         let writer = try SegmentWriter(directory: nested, configuration: configuration(), logger: quietLogger)
         #expect(try SegmentDirectory.list(nested).sorted() == ["dicts", "segments"])
-        #expect(try SegmentDirectory.list(nested + "/segments") == ["00000001.seg"])
+        // The active segment and (format version 4) its journal.
+        #expect(try SegmentDirectory.list(nested + "/segments").sorted() == ["00000001.journal", "00000001.seg"])
         try writer.close()
     }
 

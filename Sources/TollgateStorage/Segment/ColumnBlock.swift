@@ -70,6 +70,24 @@ public struct ColumnBlock: Sendable {
         for (slot, field) in RecordField.flagColumns.enumerated() { flags[slot].append(field.flag(of: record)) }
     }
 
+    /// Row `row` as a record of its metadata part (FORMAT.md, *Format version 4*): every field with a column but
+    /// the metadata entries and the custom cost, whose columns hold them only in part; no headers or bodies. A
+    /// version 4 segment's reader completes it with the record's payload part.
+    func metadataRecord(row: Int) -> LogRecord {
+        var record = LogRecord(
+            id: ids[row], createdAt: createdAt[row], account: "", gateway: "", provider: "", model: nil, path: "",
+            method: "", statusCode: 0, success: false, stream: false, durationMicros: 0, ttftMicros: nil,
+            requestSize: 0, responseSize: 0)
+        for (slot, field) in RecordField.stringColumns.enumerated() where field != .metadata {
+            field.setString(strings[slot][row], in: &record)
+        }
+        for (slot, field) in RecordField.integerColumns.enumerated() {
+            field.setInteger(integers[slot][row], in: &record)
+        }
+        for (slot, field) in RecordField.flagColumns.enumerated() { field.setFlag(flags[slot][row], in: &record) }
+        return record
+    }
+
     /// This block as a segment written with only `columns` reads: every other column at its default.
     func restricted(to columns: LogColumn.Set) -> ColumnBlock {
         var block = self

@@ -18,6 +18,13 @@ struct RecordBlock {
     private(set) var lengths: [Int] = []
     /// The length of the encoding staged at `end`, not part of the block yet.
     private var staged = 0
+    /// Version 4 (`stage(_:split:)`): the records' metadata parts back to back, for the journal, while `storage`
+    /// holds their payload parts; a staged part after `metadataEnd`.
+    private var metadata: [UInt8] = []
+    private var metadataEnd = 0
+    private(set) var stagedMetadata = 0
+    /// The length of each metadata part.
+    private var metadataLengths: [Int] = []
 
     var count: Int { lengths.count }
     var isEmpty: Bool { lengths.isEmpty }
@@ -50,14 +57,29 @@ struct RecordBlock {
 
     /// Encodes the record `record` points to after the block's encodings without adding it yet (`commitStaged` adds
     /// it); returns the encoding's length. A later `stage` replaces it; `removeAll` keeps it.
-    mutating func stage(_ record: UnsafePointer<LogRecord>) -> Int {
+    ///
+    /// With `split` (a version 4 segment), the block gets the record's payload part and the length returned is
+    /// its; the metadata part is staged beside it for the journal (`metadataFrame`).
+    mutating func stage(_ record: UnsafePointer<LogRecord>, split: Bool = false) -> Int {
         let bound = RecordCodec.sizeBound(record)
         reserve(bound)
         let start = end
         staged = storage.withUnsafeMutableBufferPointer { all in
             var w = BoundedWriter(UnsafeMutableBufferPointer(rebasing: all[start..<(start + bound)]))
-            RecordCodec.encode(record, into: &w)
+            RecordCodec.encode(record, into: &w, part: split ? .payload : .whole)
             return w.count
+        }
+        if split {
+            let needed = metadataEnd + bound
+            if metadata.count < needed {
+                metadata.append(contentsOf: repeatElement(0, count: max(needed, metadata.count * 2) - metadata.count))
+            }
+            let from = metadataEnd
+            stagedMetadata = metadata.withUnsafeMutableBufferPointer { all in
+                var w = BoundedWriter(UnsafeMutableBufferPointer(rebasing: all[from..<(from + bound)]))
+                RecordCodec.encode(record, into: &w, part: .metadata)
+                return w.count
+            }
         }
         return staged
     }
@@ -72,6 +94,11 @@ struct RecordBlock {
         end += staged
         lengths.append(staged)
         staged = 0
+        if stagedMetadata > 0 {
+            metadataEnd += stagedMetadata
+            metadataLengths.append(stagedMetadata)
+            stagedMetadata = 0
+        }
         return lengths.count - 1
     }
 
@@ -86,6 +113,26 @@ struct RecordBlock {
         }
         end = Self.prefixRoom
         lengths.removeAll(keepingCapacity: true)
+        if stagedMetadata > 0 && metadataEnd != 0 {
+            let (from, length) = (metadataEnd, stagedMetadata)
+            metadata.withUnsafeMutableBytes { raw in
+                let base = raw.baseAddress!
+                base.copyMemory(from: base + from, byteCount: length)
+            }
+        }
+        metadataEnd = 0
+        metadataLengths.removeAll(keepingCapacity: true)
+    }
+
+    /// Version 4: the content of the journal's metadata frame for this block, whose frame starts at `blockOffset`
+    /// (FORMAT.md, *Format version 4*): `block_offset | count | part_length [count] | metadata part [count]`.
+    func metadataFrame(blockOffset: UInt64) -> [UInt8] {
+        var w = WireWriter(capacity: 24 + 3 * metadataLengths.count + metadataEnd)
+        w.varint(blockOffset)
+        w.varint(UInt64(metadataLengths.count))
+        for length in metadataLengths { w.varint(UInt64(length)) }
+        metadata.withUnsafeBytes { w.raw(UnsafeRawBufferPointer(rebasing: $0[0..<metadataEnd])) }
+        return w.bytes
     }
 
     /// Calls `body` with the block's content, ready to be compressed: the count and lengths written in the room
@@ -155,13 +202,26 @@ struct RecordBlock {
         return ranges
     }
 
-    /// Decodes every record of a block's content, in slot order, each with the length of its encoding.
-    static func decodeAll(_ content: UnsafeRawBufferPointer) throws -> [(record: LogRecord, length: Int)] {
-        try ranges(content).map { (try RecordCodec.decode(UnsafeRawBufferPointer(rebasing: content[$0])), $0.count) }
+    /// Decodes every record of a block's content, in slot order, each with the length of its encoding. A version 4
+    /// block holds payload parts: `metadata` gives each slot's record the rest.
+    static func decodeAll(_ content: UnsafeRawBufferPointer, metadata: (any BlockMetadata)? = nil) throws -> [(
+        record: LogRecord, length: Int
+    )] {
+        let ranges = try ranges(content)
+        if let metadata, metadata.count != ranges.count {
+            throw SegmentError(.corrupt, "block holds \(ranges.count) records, its metadata \(metadata.count)")
+        }
+        return try ranges.enumerated().map { slot, range in
+            let part = UnsafeRawBufferPointer(rebasing: content[range])
+            guard let metadata else { return (try RecordCodec.decode(part), range.count) }
+            return (try metadata.record(slot: slot, payload: part), range.count)
+        }
     }
 
     /// Decodes the record in `slot` of a block's content; its encoding must be `length` bytes long when given.
-    static func decode(_ content: UnsafeRawBufferPointer, slot: Int, length: Int? = nil) throws -> LogRecord {
+    static func decode(
+        _ content: UnsafeRawBufferPointer, slot: Int, length: Int? = nil, metadata: (any BlockMetadata)? = nil
+    ) throws -> LogRecord {
         let ranges = try ranges(content)
         guard slot < ranges.count else {
             throw SegmentError(.corrupt, "block holds \(ranges.count) records, no slot \(slot)")
@@ -169,14 +229,19 @@ struct RecordBlock {
         if let length, ranges[slot].count != length {
             throw SegmentError(.corrupt, "record in slot \(slot) is \(ranges[slot].count) bytes, not \(length)")
         }
-        return try RecordCodec.decode(UnsafeRawBufferPointer(rebasing: content[ranges[slot]]))
+        if let metadata, metadata.count != ranges.count {
+            throw SegmentError(.corrupt, "block holds \(ranges.count) records, its metadata \(metadata.count)")
+        }
+        let part = UnsafeRawBufferPointer(rebasing: content[ranges[slot]])
+        guard let metadata else { return try RecordCodec.decode(part) }
+        return try metadata.record(slot: slot, payload: part)
     }
 
     /// Decodes a whole block frame as read from a segment (header and payload): checks its length, type and
     /// checksum, decompresses it, and decodes the record in `slot` (whose encoding must be `length` bytes when
     /// given). What the reader does for one record; the fuzzer drives it with arbitrary bytes.
     static func decodeFrame(
-        _ frame: UnsafeRawBufferPointer, slot: Int, length: Int? = nil,
+        _ frame: UnsafeRawBufferPointer, slot: Int, length: Int? = nil, metadata: (any BlockMetadata)? = nil,
         decompress: (UnsafeRawBufferPointer) throws -> [UInt8]
     ) throws -> LogRecord {
         guard let header = FrameHeader.parse(frame), header.frameLength == frame.count else {
@@ -190,7 +255,7 @@ struct RecordBlock {
             throw SegmentError(.corrupt, "block frame does not verify")
         }
         let content = try Self.content(flags: header.flags, payload: payload, decompress: decompress)
-        return try content.withUnsafeBytes { try decode($0, slot: slot, length: length) }
+        return try content.withUnsafeBytes { try decode($0, slot: slot, length: length, metadata: metadata) }
     }
 
     /// The content of a verified block frame's payload: decompressed when flagged.
@@ -208,4 +273,13 @@ struct RecordBlock {
             throw SegmentError(.corrupt, "block frame does not decompress", cause: error)
         }
     }
+}
+
+/// Where the records of a version 4 block get their metadata (FORMAT.md, *Format version 4*): the journal's metadata
+/// frame for the block (`JournalFrame`) while the segment is active, its columns' rows once sealed.
+protocol BlockMetadata {
+    /// The block's record count.
+    var count: Int { get }
+    /// The record in `slot`, its payload part given.
+    func record(slot: Int, payload: UnsafeRawBufferPointer) throws -> LogRecord
 }

@@ -8,7 +8,14 @@ extension RecordCodec {
     }
 
     public static func decode(_ buffer: UnsafeRawBufferPointer) throws -> LogRecord {
-        var r = WireReader(buffer)
+        try decode(buffer, payload: nil)
+    }
+
+    /// Decodes a record kept in two parts (FORMAT.md, *Format version 4*): `metadata` is its metadata part (version
+    /// byte first), `payload` its payload part; the two together are its encoding. Without `payload`, `metadata` is
+    /// a whole encoding.
+    static func decode(_ metadata: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer?) throws -> LogRecord {
+        var r = WireReader(metadata)
         let v = try r.u8()
         guard v == version else {
             throw SegmentError(.unsupportedVersion, "record encoding version \(v), this build reads \(version)")
@@ -17,6 +24,24 @@ extension RecordCodec {
             id: LogID(high: 0, low: 0), createdAt: 0, account: "", gateway: "", provider: "", model: nil, path: "",
             method: "", statusCode: 0, success: false, stream: false, durationMicros: 0, ttftMicros: nil,
             requestSize: 0, responseSize: 0)
+        var sawID = try decodeFields(&r, into: &record)
+        if let payload {
+            var p = WireReader(payload)
+            sawID = try decodeFields(&p, into: &record) || sawID
+        }
+        guard sawID else { throw SegmentError(.corrupt, "record has no id") }
+        return record
+    }
+
+    /// Completes `record`, whose metadata came from elsewhere (a sealed segment's columns), with the fields of its
+    /// payload part.
+    static func decode(payload: UnsafeRawBufferPointer, into record: inout LogRecord) throws {
+        var r = WireReader(payload)
+        _ = try decodeFields(&r, into: &record)
+    }
+
+    /// Reads tagged fields to the end of `r` into `record`; returns whether one was the id.
+    private static func decodeFields(_ r: inout WireReader, into record: inout LogRecord) throws -> Bool {
         var sawID = false
         while !r.isAtEnd {
             let key = try r.varint()
@@ -98,8 +123,7 @@ extension RecordCodec {
             default: try skip(wire: wire, &r)
             }
         }
-        guard sawID else { throw SegmentError(.corrupt, "record has no id") }
-        return record
+        return sawID
     }
 
     /// Skips one field's value of the given wire type (unknown fields, or known numbers with an unexpected type).

@@ -41,11 +41,16 @@ public enum RecordCodec {
         withUnsafePointer(to: record) { encode($0) }
     }
 
+    /// Encodes `part` of a record (FORMAT.md, *Format version 4*).
+    public static func encode(_ record: LogRecord, part: Part) -> [UInt8] {
+        withUnsafePointer(to: record) { encode($0, part: part) }
+    }
+
     /// Encodes the record `record` points to (read where it lies, as `encode(_:into:)` says).
-    static func encode(_ record: UnsafePointer<LogRecord>) -> [UInt8] {
+    static func encode(_ record: UnsafePointer<LogRecord>, part: Part = .whole) -> [UInt8] {
         [UInt8](unsafeUninitializedCapacity: sizeBound(record)) { buffer, count in
             var w = BoundedWriter(buffer)
-            encode(record, into: &w)
+            encode(record, into: &w, part: part)
             count = w.count
         }
     }
@@ -81,7 +86,46 @@ public enum RecordCodec {
     /// Encodes the record `r` points to. The writer's records are read where they lie in their batch: a record
     /// passed by value is copied first (each of its strings and buffers retained, then released) by a caller that
     /// reads it from an array.
-    static func encode(_ r: UnsafePointer<LogRecord>, into w: inout BoundedWriter) {
+    static func encode(_ r: UnsafePointer<LogRecord>, into w: inout BoundedWriter, part: Part = .whole) {
+        let metadataPart = part != .payload
+        let payloadPart = part != .metadata
+        if metadataPart { encodeLeadingMetadata(r, into: &w) }
+        if payloadPart {
+            encodeEntries(r, into: &w)
+            // Each header is its key and its message, which the list holds packed as the format has it
+            // (`HeaderList`).
+            r.pointee.requestHeaders.forEachMessage { w.header(.requestHeader, message: $0) }
+            r.pointee.responseHeaders.forEachMessage { w.header(.responseHeader, message: $0) }
+            if !r.pointee.requestBody.isEmpty {
+                w.key(.requestBody, Wire.bytes)
+                w.lengthPrefixed(r.pointee.requestBody)
+            }
+            if !r.pointee.responseBody.isEmpty {
+                w.key(.responseBody, Wire.bytes)
+                w.lengthPrefixed(r.pointee.responseBody)
+            }
+        }
+        if metadataPart && !r.pointee.payloadStored { w.bool(.payloadStored, false) }
+        if payloadPart { encodeCustomCost(r, into: &w) }
+        if metadataPart { encodeTrailingMetadata(r, into: &w) }
+        // A status the column cannot hold travels with the payload, which the reader decodes last.
+        if part == .payload && UInt16(exactly: r.pointee.statusCode) == nil {
+            w.int(.statusCode, Int64(r.pointee.statusCode))
+        }
+    }
+
+    /// Which of a record's fields an encoding holds: all (versions 1–3), or one of the two parts a version 4
+    /// segment keeps apart (FORMAT.md, *Format version 4*): the fields with a column, and the rest.
+    public enum Part: Sendable {
+        case whole
+        /// The version byte and every field a segment's columns hold, but the metadata entries and the custom cost,
+        /// which their columns hold only in part (as JSON text, and as a flag).
+        case metadata
+        /// Headers, bodies, metadata entries, a custom cost, and a status the column cannot hold; no version byte.
+        case payload
+    }
+
+    private static func encodeLeadingMetadata(_ r: UnsafePointer<LogRecord>, into w: inout BoundedWriter) {
         w.u8(version)
         w.key(.id, Wire.bytes)
         w.varint(16)
@@ -109,6 +153,9 @@ public enum RecordCodec {
         w.int(.requestSize, r.pointee.requestSize)
         w.int(.responseSize, r.pointee.responseSize)
         if let error = r.pointee.error { w.string(.error, error) }
+    }
+
+    private static func encodeEntries(_ r: UnsafePointer<LogRecord>, into w: inout BoundedWriter) {
         for entry in r.pointee.metadata {
             var nested = WireWriter(capacity: 32)
             nested.string(MetadataField.key, entry.key)
@@ -122,18 +169,9 @@ public enum RecordCodec {
             w.key(.metadata, Wire.bytes)
             w.lengthPrefixed(nested.bytes)
         }
-        // Each header is its key and its message, which the list holds packed as the format has it (`HeaderList`).
-        r.pointee.requestHeaders.forEachMessage { w.header(.requestHeader, message: $0) }
-        r.pointee.responseHeaders.forEachMessage { w.header(.responseHeader, message: $0) }
-        if !r.pointee.requestBody.isEmpty {
-            w.key(.requestBody, Wire.bytes)
-            w.lengthPrefixed(r.pointee.requestBody)
-        }
-        if !r.pointee.responseBody.isEmpty {
-            w.key(.responseBody, Wire.bytes)
-            w.lengthPrefixed(r.pointee.responseBody)
-        }
-        if !r.pointee.payloadStored { w.bool(.payloadStored, false) }
+    }
+
+    private static func encodeCustomCost(_ r: UnsafePointer<LogRecord>, into w: inout BoundedWriter) {
         if let custom = r.pointee.customCost {
             var nested = WireWriter(capacity: 24)
             switch custom {
@@ -145,6 +183,9 @@ public enum RecordCodec {
             w.key(.customCost, Wire.bytes)
             w.lengthPrefixed(nested.bytes)
         }
+    }
+
+    private static func encodeTrailingMetadata(_ r: UnsafePointer<LogRecord>, into w: inout BoundedWriter) {
         if !r.pointee.logged { w.bool(.logged, false) }
         if let eventID = r.pointee.eventID { w.string(.eventID, eventID) }
         if r.pointee.attempt != 1 { w.int(.attempt, Int64(r.pointee.attempt)) }

@@ -117,6 +117,58 @@ public enum RecordField: UInt64, CaseIterable, Sendable {
         }
     }
 
+    /// Sets the field of a `.strings` column in `record` (the metadata entries, whose column holds their JSON text,
+    /// excepted: a version 4 record keeps them in its payload part).
+    func setString(_ value: String?, in record: inout LogRecord) {
+        switch self {
+        case .account: record.account = value ?? ""
+        case .gateway: record.gateway = value ?? ""
+        case .provider: record.provider = value ?? ""
+        case .model: record.model = value
+        case .method: record.method = value ?? ""
+        case .path: record.path = value ?? ""
+        case .serviceTier: record.usage.serviceTier = value
+        case .error: record.error = value
+        case .eventID: record.eventID = value
+        case .refusal: record.refusal = value.flatMap(GatewayRefusal.init(rawValue:))
+        default: preconditionFailure("\(self) has no stored string column")
+        }
+    }
+
+    /// Sets the field of an integer column in `record`.
+    func setInteger(_ value: Int64?, in record: inout LogRecord) {
+        switch self {
+        case .statusCode: record.statusCode = Int(value ?? 0)
+        case .durationMicros: record.durationMicros = value ?? 0
+        case .requestSize: record.requestSize = value ?? 0
+        case .responseSize: record.responseSize = value ?? 0
+        case .attempt: record.attempt = Int(value ?? 1)
+        case .tokensIn: record.usage.tokensIn = value
+        case .tokensOut: record.usage.tokensOut = value
+        case .cachedTokensIn: record.usage.cachedTokensIn = value
+        case .cacheWriteTokens: record.usage.cacheWriteTokens = value
+        case .cacheWrite1hTokens: record.usage.cacheWrite1hTokens = value
+        case .reasoningTokens: record.usage.reasoningTokens = value
+        case .ttftMicros: record.ttftMicros = value
+        case .step: record.step = value.map { Int($0) }
+        default: preconditionFailure("\(self) has no integer column")
+        }
+    }
+
+    /// Sets the field of a `.bitmap` column in `record` (the custom cost's flag excepted: its value is in a version 4
+    /// record's payload part).
+    func setFlag(_ value: Bool, in record: inout LogRecord) {
+        switch self {
+        case .success: record.success = value
+        case .stream: record.stream = value
+        case .payloadStored: record.payloadStored = value
+        case .customCost: break
+        case .logged: record.logged = value
+        case .cached: record.cached = value
+        default: preconditionFailure("\(self) has no flag column")
+        }
+    }
+
     /// What a flag reads as where it was not written: the record encoding's default for the field.
     var absentFlag: Bool { self == .payloadStored || self == .logged }
 

@@ -264,6 +264,9 @@ extension SegmentCompaction {
         var result = Rewrite(segment: segment, footer: footer, bytes: 0, bytesBefore: size)
         let compressor = try usageCompressor(reader.dictionariesPath)
         let columnsCompressor = try SegmentWriter.makeColumnsCompressor(level: 3)
+        // Version 4: blocks hold payload parts, the records' metadata is in the columns (and goes to the new ones).
+        let part: RecordCodec.Part = version >= 4 ? .payload : .whole
+        let metadata = version >= 4 ? try reader.blockMetadata(segment, sealed: true) : nil
 
         func isDeleted(_ record: LogRecord) -> Bool {
             record.logged && purge.contains(LogKey(account: record.account, id: record.id))
@@ -278,10 +281,10 @@ extension SegmentCompaction {
                 var block = RecordBlock()
                 for (slot, entry) in records.enumerated() where isDeleted(entry.record) {
                     let usage = entry.record.usageRecord
-                    kept[slot] = (usage, RecordCodec.encode(usage).count)
+                    kept[slot] = (usage, RecordCodec.encode(usage, part: part).count)
                     result.purged.append(LogKey(account: entry.record.account, id: entry.record.id))
                 }
-                for entry in kept { block.append(RecordCodec.encode(entry.record)) }
+                for entry in kept { block.append(RecordCodec.encode(entry.record, part: part)) }
                 let content = block.encode()
                 let compressed = try compressor.compress(content)
                 let stored = compressed.count < content.count
@@ -303,11 +306,12 @@ extension SegmentCompaction {
                 result.lastCreatedAt = max(result.lastCreatedAt ?? entry.record.createdAt, entry.record.createdAt)
             }
         }
-        func decode(_ header: FrameHeader, _ payload: UnsafeRawBufferPointer) throws -> [(
+        func decode(_ header: FrameHeader, _ payload: UnsafeRawBufferPointer, at offset: UInt64) throws -> [(
             record: LogRecord, length: Int
         )] {
             let content = try RecordBlock.content(flags: header.flags, payload: payload) { try reader.decompress($0) }
-            return try content.withUnsafeBytes { try RecordBlock.decodeAll($0) }
+            let blockMetadata = try metadata?.forBlock(at: offset)
+            return try content.withUnsafeBytes { try RecordBlock.decodeAll($0, metadata: blockMetadata) }
         }
 
         var archive: UsageArchive.Builder? = UsageArchive.Builder(segment: segment)
@@ -316,7 +320,7 @@ extension SegmentCompaction {
         try FrameScanner.forEachFrame(in: file, from: UInt64(SegmentFormat.fileHeaderSize), to: footer.indexOffset) {
             frameOffset, header, frame, payload in
             guard header.type == FrameType.block.rawValue else { return }
-            let records = try decode(header, payload)
+            let records = try decode(header, payload, at: frameOffset)
             let live = records.contains { $0.record.logged && !isDeleted($0.record) }
             if !live, archive != nil {
                 for (slot, entry) in records.enumerated() {
@@ -344,7 +348,9 @@ extension SegmentCompaction {
                         guard header.verifies(header: buffer, payload: payload) else {
                             throw SegmentError(.corrupt, "segment \(segment): block at \(block.offset) does not verify")
                         }
-                        try emit(blockAt: block.offset, frame: buffer, records: try decode(header, payload))
+                        try emit(
+                            blockAt: block.offset, frame: buffer, records: try decode(header, payload, at: block.offset)
+                        )
                     }
                 }
                 archivedBlocks = []
@@ -385,6 +391,8 @@ extension SegmentReader {
             s.indexes[segment] = nil
             s.versions[segment] = nil
             s.indexOrder.removeAll { $0 == segment }
+            s.recordColumns.removeAll { $0.segment == segment }
+            s.journals[segment] = nil
         }
     }
 }

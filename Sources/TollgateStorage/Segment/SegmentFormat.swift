@@ -1,11 +1,11 @@
 /// Constants and small encoders of the segment file format (see FORMAT.md).
 enum SegmentFormat {
     static let magic: [UInt8] = Array("TGSG".utf8)
-    /// The format version new segments are written in by default (see FORMAT.md, *Format version 3*).
-    static let version: UInt8 = 3
-    /// The versions this build reads: 1 (a frame per record), 2 (records in blocks) and 3 (blocks, and a grouped
-    /// index when sealed).
-    static let readableVersions: ClosedRange<UInt8> = 1...3
+    /// The format version new segments are written in by default (see FORMAT.md, *Format version 4*).
+    static let version: UInt8 = 4
+    /// The versions this build reads: 1 (a frame per record), 2 (records in blocks), 3 (blocks, and a grouped
+    /// index when sealed) and 4 (blocks of payload parts, their metadata in a journal until the seal).
+    static let readableVersions: ClosedRange<UInt8> = 1...4
     static let fileHeaderSize = 16
     static let frameHeaderSize = 10
     /// Largest payload a frame may declare; anything larger is corruption.
@@ -159,6 +159,8 @@ enum FrameType: UInt8 {
     case block = 5
     /// Version 3: the index of a sealed segment in groups (see `GroupedIndex`).
     case groupedIndex = 6
+    /// Version 4, in a journal only: the metadata parts of one block's records (see `SegmentJournal`).
+    case metadata = 7
 }
 
 /// A frame header as read from disk.

@@ -52,9 +52,13 @@ extension SegmentReader {
         guard bytes.count == header.frameLength else {
             throw SegmentError(.notFound, "segment \(location.segment) ends before \(location)")
         }
+        let metadata =
+            try version(of: location.segment) >= 4 ? try blockMetadata(for: location) : nil
         do {
             return try bytes.withUnsafeBytes {
-                try RecordBlock.decodeFrame($0, slot: slot, length: Int(location.length)) { try decompress($0) }
+                try RecordBlock.decodeFrame($0, slot: slot, length: Int(location.length), metadata: metadata) {
+                    try decompress($0)
+                }
             }
         } catch let error as SegmentError where error.code == .corrupt {
             throw SegmentError(.corrupt, "block at \(location): \(error.message)", cause: error)

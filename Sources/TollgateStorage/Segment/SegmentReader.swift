@@ -21,6 +21,10 @@ public final class SegmentReader: Sendable {
         var versions: [UInt32: UInt8] = [:]
         var indexOrder: [UInt32] = []
         var dictionaries: [UInt32: ZstdDecompressionDictionary] = [:]
+        /// Version 4: the decoded columns of the sealed segments records were last read from (newest last), and the
+        /// journals of active segments as last read.
+        var recordColumns: [(segment: UInt32, columns: ColumnBlock)] = []
+        var journals: [UInt32: SegmentJournal.Contents] = [:]
         var decompressors: [PooledDecompressor] = []
     }
 
@@ -204,6 +208,8 @@ public final class SegmentReader: Sendable {
         guard try SegmentFormat.parseFileHeader(bytes) == segment else {
             throw SegmentError(.corrupt, "segment \(segment) has no valid header")
         }
+        // Version 4: the records' metadata, from the columns (sealed) or the journal (active).
+        let metadata = try version(of: segment) >= 4 ? try blockMetadata(segment, sealed: footer != nil) : nil
         try bytes.withUnsafeBytes { buffer in
             var scanner = FrameScanner(buffer, from: SegmentFormat.fileHeaderSize)
             while let frame = scanner.next() {
@@ -211,7 +217,9 @@ public final class SegmentReader: Sendable {
                     let content = try RecordBlock.content(
                         flags: frame.header.flags, payload: UnsafeRawBufferPointer(rebasing: buffer[frame.payload])
                     ) { try decompress($0) }
-                    let records = try content.withUnsafeBytes { try RecordBlock.decodeAll($0) }
+                    let records = try content.withUnsafeBytes {
+                        try RecordBlock.decodeAll($0, metadata: metadata?.forBlock(at: UInt64(frame.offset)))
+                    }
                     for (slot, (record, length)) in records.enumerated() {
                         try body(
                             RecordLocation(
@@ -248,6 +256,8 @@ public final class SegmentReader: Sendable {
             s.indexes = [:]
             s.versions = [:]
             s.indexOrder = []
+            s.recordColumns = []
+            s.journals = [:]
         }
     }
 }

@@ -31,8 +31,10 @@ extension SegmentWriter {
         public var dictionaryRetryAfterRecords = 1000
         /// Largest dictionary trained (bytes).
         public var dictionaryCapacity = 64 << 10
-        /// The format version of the segments this writer creates: 2 (records in compressed blocks, the default)
-        /// or 1 (a frame per record). A version 1 tail segment found on open is continued in version 1.
+        /// The format version of the segments this writer creates (FORMAT.md): 4 (the default: blocks of the
+        /// records' payload parts, their metadata in a journal until the seal), 3 (blocks of whole records and a
+        /// grouped index), 2 (blocks) or 1 (a frame per record). A tail segment found on open is continued in its
+        /// own version.
         public var formatVersion: UInt8 = SegmentFormat.version
         /// Version 2: a block is closed (compressed and framed) once its record encodings pass this many bytes...
         public var blockBytes = 64 << 10

@@ -1,3 +1,4 @@
+import Glibc
 import TollgateModel
 
 extension SegmentWriter {
@@ -26,6 +27,7 @@ extension SegmentWriter {
             if try isSealed(sequence) { break }
             tail.insert(sequence, at: 0)
         }
+        try removeStaleJournals(keeping: tail)
         guard let last = tail.last else {
             try startSegment(newest + 1)
             return
@@ -50,6 +52,15 @@ extension SegmentWriter {
             logger.warning(
                 "segment store cut a torn or corrupt tail",
                 metadata: ["segment.cuts": "\(recovery.cuts.map { "\($0.segment)@\($0.offset)-\($0.bytesCut)" })"])
+        }
+    }
+
+    /// Deletes the journals of segments that are not in the unsealed tail: a crash between a seal and the journal's
+    /// delete leaves one, and the sealed segment's columns hold what it held.
+    func removeStaleJournals(keeping tail: [UInt32]) throws {
+        for name in try SegmentDirectory.list(segmentsPath) {
+            guard let sequence = SegmentJournal.sequence(fromFileName: name), !tail.contains(sequence) else { continue }
+            try SegmentDirectory.remove(segmentsPath + "/" + name)
         }
     }
 
@@ -91,8 +102,23 @@ extension SegmentWriter {
             adopt(
                 handle, sequence: sequence, version: configuration.formatVersion,
                 size: UInt64(SegmentFormat.fileHeaderSize), columns: columns)
+            if configuration.formatVersion >= 4 {
+                try adoptJournal(
+                    at: segmentsPath + "/" + SegmentJournal.fileName(sequence), sequence: sequence,
+                    keeping: SegmentFormat.fileHeaderSize)
+            }
             return
         }
+
+        // Version 4: the records' metadata parts, from the journal; kept up to the frame of the last kept block.
+        let journalPath = segmentsPath + "/" + SegmentJournal.fileName(sequence)
+        var journal = SegmentJournal.Contents()
+        if header.version >= 4, access(journalPath, F_OK) == 0 {
+            journal = try SegmentDirectory.readWhole(journalPath).withUnsafeBytes {
+                SegmentJournal.contents($0, sequence: sequence)
+            }
+        }
+        var journalKeepEnd = SegmentFormat.fileHeaderSize
 
         var keepEnd = SegmentFormat.fileHeaderSize
         var reason: String?
@@ -122,12 +148,22 @@ extension SegmentWriter {
                 case .block:
                     // A version 2 block: all its records or none (a torn block fails its checksum above).
                     let payload = UnsafeRawBufferPointer(rebasing: buffer[frame.payload])
+                    var metadata: JournalFrame?
+                    if header.version >= 4 {
+                        // Version 4: the block's records are whole only with their metadata parts.
+                        guard let entry = journal.frame(forBlockAt: UInt64(frame.offset)) else {
+                            reason = "block at \(frame.offset) without its metadata in the journal"
+                            return
+                        }
+                        metadata = entry.frame
+                        journalKeepEnd = entry.end
+                    }
                     let records: [(record: LogRecord, length: Int)]
                     do {
                         let content = try RecordBlock.content(flags: frame.header.flags, payload: payload) {
                             try decompressor.decompress($0)
                         }
-                        records = try content.withUnsafeBytes { try RecordBlock.decodeAll($0) }
+                        records = try content.withUnsafeBytes { try RecordBlock.decodeAll($0, metadata: metadata) }
                     } catch let error as SegmentError where error.code == .corrupt {
                         reason = "undecodable block at \(frame.offset)"
                         return
@@ -146,8 +182,8 @@ extension SegmentWriter {
                 case .index, .groupedIndex, .columns, .footer:
                     // Part of a seal; kept only if more records follow (which the writer never does).
                     sealFramesPending = true
-                case nil:
-                    keepEnd = frame.end  // a frame type from a later version: kept, skipped
+                case .metadata, nil:
+                    keepEnd = frame.end  // a frame type from a later version (or a journal's): kept, skipped
                     sealFramesPending = false
                 }
             }
@@ -166,12 +202,37 @@ extension SegmentWriter {
                     reason: reason ?? "trailing bytes"))
         }
         adopt(handle, sequence: sequence, version: header.version, size: UInt64(keepEnd), columns: columns)
+        if header.version >= 4 {
+            try adoptJournal(at: journalPath, sequence: sequence, keeping: journalKeepEnd)
+        }
+    }
+
+    /// Version 4: opens the tail segment's journal for appending, cut after the metadata frame of its last kept
+    /// block (created with its header when missing or unreadable).
+    private func adoptJournal(at path: String, sequence: UInt32, keeping keepEnd: Int) throws {
+        let handle = try access(path, F_OK) == 0 ? SegmentFile.openForWriting(path) : SegmentFile.create(path)
+        let size = try handle.size()
+        let head = try handle.read(count: SegmentFormat.fileHeaderSize, at: 0)
+        if head.withUnsafeBytes({ SegmentJournal.hasHeader($0, sequence: sequence) }) {
+            if size != UInt64(keepEnd) { try handle.truncate(to: UInt64(keepEnd)) }
+        } else {
+            try handle.truncate(to: 0)
+            try handle.write(SegmentJournal.fileHeader(sequence: sequence), at: 0)
+        }
+        try handle.sync()
+        try SegmentDirectory.sync(segmentsPath)
+        journal = handle
+        journalBuffer.removeAll(keepingCapacity: true)
+        journalBytes = try handle.size()
+        durableJournalBytes = journalBytes
     }
 
     private func adopt(
         _ handle: SegmentFile, sequence: UInt32, version: UInt8, size: UInt64, columns: ColumnBuilder
     ) {
         file = handle
+        journal = nil
+        journalBuffer.removeAll(keepingCapacity: true)
         activeSegment = sequence
         activeVersion = version
         block.removeAll()

@@ -18,6 +18,7 @@ extension SegmentWriter {
         unsyncedBytes = false
         markDurable()
         activeSealed = true
+        removeJournal()
         let sealed = SealedSegment(
             segment: activeSegment, footer: footer, bytes: writtenBytes, rows: SealedRows(columns))
         logger.debug(
@@ -101,13 +102,41 @@ extension SegmentWriter {
         return footer
     }
 
-    /// Creates segment `sequence` (header, fsync of file and folder) and makes it the active segment.
+    /// Version 4: deletes the sealed segment's journal, which its columns now hold. A journal left by a failed
+    /// delete is stale, deleted on the next open (FORMAT.md, *Format version 4*).
+    func removeJournal() {
+        guard let journal else { return }
+        self.journal = nil
+        journalBuffer.removeAll(keepingCapacity: true)
+        journalBytes = 0
+        durableJournalBytes = 0
+        do {
+            try SegmentDirectory.remove(journal.path)
+        } catch {
+            logger.warning(
+                "could not delete the journal of a sealed segment",
+                metadata: ["segment.index": "\(activeSegment)", "error": "\(error)"])
+        }
+    }
+
+    /// Creates segment `sequence` (header, fsync of file and folder; version 4, its journal too) and makes it the
+    /// active segment.
     func startSegment(_ sequence: UInt32) throws {
         let path = segmentsPath + "/" + SegmentFormat.fileName(sequence)
         try configuration.faults?.check(.segmentCreate, call: "create", path: path)
         let newFile = try SegmentFile.create(path)
         try newFile.write(SegmentFormat.fileHeader(sequence: sequence, version: configuration.formatVersion), at: 0)
         try newFile.sync()
+        if configuration.formatVersion >= 4 {
+            let journalPath = segmentsPath + "/" + SegmentJournal.fileName(sequence)
+            try SegmentDirectory.remove(journalPath)
+            let newJournal = try SegmentFile.create(journalPath)
+            try newJournal.write(SegmentJournal.fileHeader(sequence: sequence), at: 0)
+            try newJournal.sync()
+            journal = newJournal
+            journalBytes = UInt64(SegmentFormat.fileHeaderSize)
+            durableJournalBytes = journalBytes
+        }
         try SegmentDirectory.sync(segmentsPath)
         file = newFile
         activeSegment = sequence

@@ -33,6 +33,12 @@ public final class SegmentWriter {
     /// Version 2: the records of the block not closed yet, and where its frame will start.
     var block = RecordBlock()
     var blockOffset: UInt64 = 0
+    /// Version 4: the active segment's journal (its records' metadata parts), the metadata frames not written yet,
+    /// the journal's written size, and its size at the durable point.
+    var journal: SegmentFile?
+    var journalBuffer: [UInt8] = []
+    var journalBytes: UInt64 = 0
+    var durableJournalBytes: UInt64 = 0
     /// Bytes written but not yet fsynced.
     var unsyncedBytes = false
     var rotation: SegmentRotation
@@ -168,7 +174,7 @@ public final class SegmentWriter {
     private func appendToBlock(_ record: UnsafePointer<LogRecord>, rotationDecided: Bool = false) throws
         -> RecordLocation
     {
-        let length = block.stage(record)
+        var length = block.stage(record, split: activeVersion >= 4)
         // (A record that came through the version 1 path was sampled there.)
         if !rotationDecided && training.enabled && compressor.dictionary == nil {
             sample(block.withStaged { Array($0) })
@@ -176,18 +182,22 @@ public final class SegmentWriter {
         guard length <= SegmentFormat.maxPayload - 16 else {
             throw SegmentError(.invalidArgument, "record of \(length) bytes exceeds the frame limit")
         }
-        // The stored size is known only when the block closes: the encoding's length counts (an upper bound).
+        // The stored size is known only when the block closes: the encoding's length counts (an upper bound; in
+        // version 4 both parts', the metadata part being stored in the columns at the seal).
         let decision =
             rotationDecided
             ? .append
             : rotation.append(
-                frameBytes: UInt64(length), now: configuration.clock.wallMilliseconds(),
+                frameBytes: UInt64(length + block.stagedMetadata), now: configuration.clock.wallMilliseconds(),
                 headerBytes: UInt64(SegmentFormat.fileHeaderSize))
         if decision == .sealThenAppend {
+            let split = activeVersion >= 4
             try guarded {
                 try sealActive()
                 try startSegment(activeSegment + 1)
             }
+            // A tail of another version was sealed: the record is staged again as the new segment keeps records.
+            if split != (activeVersion >= 4) { length = block.stage(record, split: activeVersion >= 4) }
         }
         if block.isEmpty { blockOffset = writtenBytes + UInt64(buffer.count) }
         let slot = block.commitStaged()
@@ -204,9 +214,14 @@ public final class SegmentWriter {
         return location
     }
 
-    /// Version 2: compresses the open block into a block frame in the buffer.
+    /// Version 2: compresses the open block into a block frame in the buffer (version 4: and its metadata frame in
+    /// the journal's).
     func closeBlock() throws {
         guard !block.isEmpty else { return }
+        if activeVersion >= 4 {
+            SegmentFormat.appendFrame(
+                type: .metadata, flags: 0, payload: block.metadataFrame(blockOffset: blockOffset), to: &journalBuffer)
+        }
         try block.withContent { content in
             let compressed = try compressor.compress(content)
             if compressed.count < content.count {
@@ -223,11 +238,18 @@ public final class SegmentWriter {
     public func flush() throws {
         try checkUsable()
         if !block.isEmpty { try guarded { try closeBlock() } }
-        guard !buffer.isEmpty else { return }
+        guard !buffer.isEmpty || !journalBuffer.isEmpty else { return }
         try guarded {
-            try writeActive(buffer, at: writtenBytes)
-            writtenBytes += UInt64(buffer.count)
-            buffer.removeAll(keepingCapacity: true)
+            if !buffer.isEmpty {
+                try writeActive(buffer, at: writtenBytes)
+                writtenBytes += UInt64(buffer.count)
+                buffer.removeAll(keepingCapacity: true)
+            }
+            if let journal, !journalBuffer.isEmpty {
+                try writeJournal(journal)
+                journalBytes += UInt64(journalBuffer.count)
+                journalBuffer.removeAll(keepingCapacity: true)
+            }
             unsyncedBytes = true
         }
     }
@@ -252,6 +274,7 @@ public final class SegmentWriter {
     public func repair() throws -> SegmentRecoveryReport.Cut? {
         guard failed != nil, !closed else { return nil }
         buffer.removeAll(keepingCapacity: true)
+        journalBuffer.removeAll(keepingCapacity: true)
         block.removeAll()
         if activeSealed {
             // Sealed and durable; a creation of the next segment failed, maybe half done.
@@ -265,6 +288,11 @@ public final class SegmentWriter {
         let size = try file.size()
         if size != durableBytes { try file.truncate(to: durableBytes) }
         try syncActive()
+        if let journal {
+            if try journal.size() != durableJournalBytes { try journal.truncate(to: durableJournalBytes) }
+            try syncJournal(journal)
+            journalBytes = durableJournalBytes
+        }
         let dropped = activeColumns.count - durableRecords
         activeColumns = try activeColumns.prefix(durableRecords)
         writtenBytes = durableBytes
@@ -353,6 +381,7 @@ public final class SegmentWriter {
     /// Everything appended is in the file and fsynced.
     func markDurable() {
         durableBytes = writtenBytes
+        durableJournalBytes = journalBytes
         durableRecords = activeColumns.count
         durableRotation = rotation
     }
@@ -372,9 +401,28 @@ public final class SegmentWriter {
         try bytes.withUnsafeBytes { try writeActive($0, at: offset) }
     }
 
-    /// `fsync` of the active segment, through the fault-injection seam.
+    /// `fsync` of the active segment (and of its journal, version 4), through the fault-injection seam.
     func syncActive() throws {
         try configuration.faults?.check(.segmentSync, call: "fsync", path: file.path)
+        if let journal { try syncJournal(journal) }
         try file.sync()
+    }
+
+    /// `fsync` of the journal.
+    func syncJournal(_ journal: SegmentFile) throws {
+        try journal.sync()
+    }
+
+    /// Writes the journal's buffer after its written bytes, through the fault-injection seam of segment writes.
+    func writeJournal(_ journal: SegmentFile) throws {
+        try journalBuffer.withUnsafeBytes { bytes in
+            if let fault = configuration.faults?.take(.segmentWrite) {
+                if fault.torn {
+                    try journal.write(UnsafeRawBufferPointer(rebasing: bytes.prefix(bytes.count / 2)), at: journalBytes)
+                }
+                throw SegmentError.injected("pwrite", path: journal.path, errno: fault.errno)
+            }
+            try journal.write(bytes, at: journalBytes)
+        }
     }
 }

@@ -158,6 +158,18 @@ struct WireReader {
         String(decoding: try slice(count), as: UTF8.self)
     }
 
+    /// Skips `count` varints (a varint ends at its first byte below 0x80).
+    mutating func skipVarints(_ count: Int) throws {
+        var left = count
+        var at = position
+        while left > 0 {
+            guard at < end else { throw SegmentError(.corrupt, "unexpected end of data") }
+            if buffer[at] < 0x80 { left -= 1 }
+            at += 1
+        }
+        position = at
+    }
+
     mutating func skip(_ count: Int) throws {
         guard count >= 0, count <= remaining else { throw SegmentError(.corrupt, "unexpected end of data") }
         position += count
