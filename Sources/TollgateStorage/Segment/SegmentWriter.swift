@@ -240,15 +240,16 @@ public final class SegmentWriter {
         if !block.isEmpty { try guarded { try closeBlock() } }
         guard !buffer.isEmpty || !journalBuffer.isEmpty else { return }
         try guarded {
-            if !buffer.isEmpty {
-                try writeActive(buffer, at: writtenBytes)
-                writtenBytes += UInt64(buffer.count)
-                buffer.removeAll(keepingCapacity: true)
-            }
+            // The journal first: a reader that finds a block in the segment finds its metadata frame.
             if let journal, !journalBuffer.isEmpty {
                 try writeJournal(journal)
                 journalBytes += UInt64(journalBuffer.count)
                 journalBuffer.removeAll(keepingCapacity: true)
+            }
+            if !buffer.isEmpty {
+                try writeActive(buffer, at: writtenBytes)
+                writtenBytes += UInt64(buffer.count)
+                buffer.removeAll(keepingCapacity: true)
             }
             unsyncedBytes = true
         }
