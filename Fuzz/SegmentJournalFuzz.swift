@@ -8,12 +8,12 @@
 // must decode the same joined with an empty payload. A mismatch traps on purpose.
 
 func readEveryPart(_ frame: JournalFrame) {
-    for slot in 0..<min(frame.count, 64) {
+    for slot in 0..<min(frame.partCount, 64) {
         let alone = try? frame.withPart(slot) { try RecordCodec.decode($0) }
         let joined = [UInt8]().withUnsafeBytes { empty in try? frame.record(slot: slot, payload: empty) }
         precondition(alone == joined, "part \(slot) decodes differently joined with an empty payload")
     }
-    _ = try? frame.withPart(frame.count) { $0.count }
+    _ = try? frame.withPart(frame.partCount) { $0.count }
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -32,7 +32,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     if let parsed {
         precondition(framed.frames[0].end == journal.count, "a whole frame is not the end of the valid part")
         precondition(
-            framed.frame(forBlockAt: parsed.blockOffset)?.frame.count == parsed.count, "the frame is not found by its block")
+            framed.frame(forBlockAt: parsed.blockOffset)?.frame.partCount == parsed.partCount,
+            "the frame is not found by its block")
         readEveryPart(parsed)
     }
     return 0

@@ -134,6 +134,11 @@ struct JournalFormatTests {
         }
         // The reader that read the journal before the seal reads the columns now.
         #expect(try reader.read(locations[7]) == records[7])
+        // A caller that holds a record's metadata (a log's index entry) has only the payload part read.
+        for k in stride(from: 0, to: records.count, by: 29) {
+            let metadata = try RecordCodec.decode(RecordCodec.encode(records[k], part: .metadata))
+            #expect(try sealedReader.read(locations[k], metadata: metadata) == records[k])
+        }
         #expect(try sealedReader.verify(segment: 1) == records.count + later.count)
         #expect(try sealedReader.find(records[123].id)?.record == records[123])
         #expect(try SegmentFormat.parseVersionedFileHeader(readFile(dir.segmentPath(1)))?.version == 4)

@@ -111,3 +111,20 @@ public struct LogAnnotation: Sendable, Equatable {
     /// Nothing set: the log has no annotation.
     public var isEmpty: Bool { feedback == nil && score == nil && metadata == nil }
 }
+
+extension LogIndexEntry {
+    /// The log's record without what only its payload part holds (headers, bodies, metadata entries, a custom
+    /// cost's value): the metadata part a version 4 segment's read completes (`SegmentReader.read(_:metadata:)`).
+    var metadataRecord: LogRecord {
+        var record = LogRecord(
+            id: id, createdAt: createdAt, account: account, gateway: gateway, provider: provider, model: model,
+            path: path, method: method, statusCode: statusCode, success: success, stream: stream,
+            durationMicros: durationMicros, ttftMicros: ttftMicros, usage: usage, requestSize: requestSize,
+            responseSize: responseSize, error: error, payloadStored: payloadStored, logged: true, eventID: eventID,
+            attempt: attempt)
+        record.step = step
+        record.cached = cached
+        record.refusal = refusal
+        return record
+    }
+}

@@ -382,7 +382,7 @@ public final class LogStore: Sendable {
         for attempt in 1...attempts {
             guard let entry = try catalog.logEntry(account: account, id: id) else { return nil }
             do {
-                let record = try reader.read(entry.location)
+                let record = try reader.read(entry.location, metadata: entry.metadataRecord)
                 if record.id == id { return (entry, record) }
                 if attempt == attempts {
                     throw SegmentError(.corrupt, "the record at \(entry.location) is not log \(id)")

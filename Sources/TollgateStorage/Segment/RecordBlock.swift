@@ -209,7 +209,9 @@ struct RecordBlock {
     )] {
         let ranges = try ranges(content)
         if let metadata, metadata.count != ranges.count {
-            throw SegmentError(.corrupt, "block holds \(ranges.count) records, its metadata \(metadata.count)")
+            throw SegmentError(
+                .corrupt,
+                "block holds \(ranges.count) records, its metadata \(metadata.count.map(String.init) ?? "one")")
         }
         return try ranges.enumerated().map { slot, range in
             let part = UnsafeRawBufferPointer(rebasing: content[range])
@@ -229,8 +231,8 @@ struct RecordBlock {
         if let length, ranges[slot].count != length {
             throw SegmentError(.corrupt, "record in slot \(slot) is \(ranges[slot].count) bytes, not \(length)")
         }
-        if let metadata, metadata.count != ranges.count {
-            throw SegmentError(.corrupt, "block holds \(ranges.count) records, its metadata \(metadata.count)")
+        if let metadata, let count = metadata.count, count != ranges.count {
+            throw SegmentError(.corrupt, "block holds \(ranges.count) records, its metadata \(count)")
         }
         let part = UnsafeRawBufferPointer(rebasing: content[ranges[slot]])
         guard let metadata else { return try RecordCodec.decode(part) }
@@ -278,8 +280,8 @@ struct RecordBlock {
 /// Where the records of a version 4 block get their metadata (FORMAT.md, *Format version 4*): the journal's metadata
 /// frame for the block (`JournalFrame`) while the segment is active, its columns' rows once sealed.
 protocol BlockMetadata {
-    /// The block's record count.
-    var count: Int { get }
+    /// The block's record count; nil for the metadata of one record given by its reader (which reads that one).
+    var count: Int? { get }
     /// The record in `slot`, its payload part given.
     func record(slot: Int, payload: UnsafeRawBufferPointer) throws -> LogRecord
 }

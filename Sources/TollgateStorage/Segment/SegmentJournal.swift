@@ -82,7 +82,9 @@ struct JournalFrame: BlockMetadata, Sendable {
     /// Where each part ends in `bytes`.
     private let ends: [Int]
 
-    var count: Int { ends.count }
+    /// The metadata parts it holds: its block's record count.
+    var partCount: Int { ends.count }
+    var count: Int? { partCount }
 
     /// Parses a metadata frame's content: `block_offset varint | count varint | part_length varint [count] |
     /// metadata part [count]`. Throws `corrupt` when the lengths do not add up to the content.

@@ -35,7 +35,7 @@ extension SegmentReader {
 
     /// Version 2: reads the block frame a location names (its header, then the frame), verifies it, decompresses
     /// it and decodes the record in the location's slot.
-    func readFromBlock(_ location: RecordLocation) throws -> LogRecord {
+    func readFromBlock(_ location: RecordLocation, metadata given: LogRecord? = nil) throws -> LogRecord {
         let (blockOffset, slot) = SegmentFormat.blockAndSlot(location.offset)
         guard blockOffset >= UInt64(SegmentFormat.fileHeaderSize) else {
             throw SegmentError(.invalidArgument, "invalid record location \(location)")
@@ -52,8 +52,11 @@ extension SegmentReader {
         guard bytes.count == header.frameLength else {
             throw SegmentError(.notFound, "segment \(location.segment) ends before \(location)")
         }
-        let metadata =
-            try version(of: location.segment) >= 4 ? try blockMetadata(for: location) : nil
+        var metadata: (any BlockMetadata)?
+        if try version(of: location.segment) >= 4 {
+            let slot = SegmentFormat.blockAndSlot(location.offset).slot
+            metadata = try given.map { OneRow(count: nil, slot: slot, metadata: $0) } ?? blockMetadata(for: location)
+        }
         do {
             return try bytes.withUnsafeBytes {
                 try RecordBlock.decodeFrame($0, slot: slot, length: Int(location.length), metadata: metadata) {

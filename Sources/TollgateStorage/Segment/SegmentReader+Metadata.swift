@@ -142,7 +142,7 @@ struct ColumnRows: BlockMetadata {
     let columns: ColumnBlock
     let rows: Range<Int>
 
-    var count: Int { rows.count }
+    var count: Int? { rows.count }
 
     func record(slot: Int, payload: UnsafeRawBufferPointer) throws -> LogRecord {
         var record = columns.metadataRecord(row: rows.lowerBound + slot)
@@ -151,10 +151,10 @@ struct ColumnRows: BlockMetadata {
     }
 }
 
-/// One record's metadata, from its row of a sealed version 4 segment's columns: what a read of that record alone
-/// needs of its block's metadata.
+/// One record's metadata, from its row of a sealed version 4 segment's columns (or given by the reader's caller,
+/// `count` nil): what a read of that record alone needs of its block's metadata.
 struct OneRow: BlockMetadata {
-    let count: Int
+    let count: Int?
     let slot: Int
     let metadata: LogRecord
 

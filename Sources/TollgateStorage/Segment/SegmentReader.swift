@@ -49,11 +49,15 @@ public final class SegmentReader: Sendable {
 
     /// Reads the record at `location`: checks the frame's length, type and checksum, decompresses and decodes. In
     /// a version 2 segment, reads the block frame the location names and decodes the record in its slot only.
-    public func read(_ location: RecordLocation) throws -> LogRecord {
+    ///
+    /// `metadata`, when given, is the record's metadata as the caller already holds it (a log's index entry, from the
+    /// same columns): a version 4 segment's read then takes only the payload part from the block, without finding
+    /// the record's row in the segment's columns. Other versions hold whole records and ignore it.
+    public func read(_ location: RecordLocation, metadata: LogRecord? = nil) throws -> LogRecord {
         guard location.offset >= UInt64(SegmentFormat.fileHeaderSize) else {
             throw SegmentError(.invalidArgument, "invalid record location \(location)")
         }
-        if try version(of: location.segment) >= 2 { return try readFromBlock(location) }
+        if try version(of: location.segment) >= 2 { return try readFromBlock(location, metadata: metadata) }
         guard location.length >= UInt32(SegmentFormat.frameHeaderSize),
             Int(location.length) <= SegmentFormat.maxPayload + SegmentFormat.frameHeaderSize,
             location.offset >= UInt64(SegmentFormat.fileHeaderSize)
