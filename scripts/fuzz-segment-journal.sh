@@ -13,7 +13,7 @@ fuzz_setup fuzz-journal
 # One module: the model's sources and the reader's.
 fuzz_model_sources
 fuzz_sources \
-    Sources/TollgateStorage/Segment/{SegmentJournal,FrameScanner,SegmentFile,RecordBlock,RecordCodec,RecordCodec+Decode,RecordField,LogColumn,Wire,SegmentError,SegmentFormat,CRC32C}.swift \
+    Sources/TollgateStorage/Segment/{SegmentJournal,PartitionPoint,FrameScanner,SegmentFile,RecordBlock,RecordCodec,RecordCodec+Decode,RecordField,LogColumn,Wire,SegmentError,SegmentFormat,CRC32C}.swift \
     Sources/TollgateStorage/Catalog/LogMetadataJSON.swift \
     Sources/TollgateStorage/Zstd/{ZstdError,ZstdCompressor,ZstdDecompressor,ZstdDictionary,ZstdDecompressionDictionary}.swift
 # Block at 16, one part: the version byte and an id field; block at 4096, two one-byte parts.

@@ -23,41 +23,18 @@ struct JournalFormatTests {
         dir.segments + "/" + SegmentJournal.fileName(segment)
     }
 
-    /// Records with every field in use somewhere: the controls' fields, metadata entries, custom costs, nil tokens,
-    /// no model, no bodies, usage records, a status the column cannot hold.
+    /// Records with every field in use somewhere (`useRarerFields`), and statuses the column cannot hold.
     func variedRecords(_ count: Int, seed: UInt64) -> [LogRecord] {
         var factory = RecordFactory(seed: seed)
         return (0..<count).map { i in
             var record = factory.record()
-            switch i % 6 {
-            case 1:
-                record.metadata = [
-                    MetadataEntry("user", .string("alice-\(i)")), MetadataEntry("n", .number(Double(i) / 3)),
-                    MetadataEntry("flag", .bool(i % 2 == 0)),
-                ]
-                record.customCost = i % 4 == 1 ? .total(Int64(i) * 1_000_003) : .perToken(input: 17, output: -3)
+            record.useRarerFields(i)
+            switch i % 7 {
             case 2:
-                record.eventID = "event-\(i)"
-                record.attempt = 2 + i % 3
-                record.step = i % 4
-                record.cached = true
-                record.error = "upstream said «no» \(i)"
                 record.statusCode = 502
                 record.success = false
-            case 3:
-                record.refusal = .spendLimitExceeded
-                record.logged = false
-                record.payloadStored = false
-                record.usage.serviceTier = "priority"
-                record.ttftMicros = -Int64(i)
-            case 4:
-                record.usage = Usage()
-                record.model = nil
-                record.requestBody = []
-                record.responseBody = []
-                record.ttftMicros = nil
-            case 5:
-                record.statusCode = i % 12 == 5 ? 70_000 : -1
+            case 5: record.statusCode = i % 14 == 5 ? 70_000 : -1
+            case 6: record.ttftMicros = nil
             default: break
             }
             return record

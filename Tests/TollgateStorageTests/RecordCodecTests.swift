@@ -178,32 +178,7 @@ struct RecordCodecTests {
         for i in 0..<400 {
             var record = factory.record()
             record.id = LogID(high: 0x0190_0000_0000_7000 | UInt64(i), low: 0x8000_0000_0000_0000 | UInt64(i) * 7919)
-            switch i % 5 {
-            case 1:
-                record.metadata = [
-                    MetadataEntry("user", .string("alice-\(i)")), MetadataEntry("n", .number(Double(i) / 3)),
-                    MetadataEntry("flag", .bool(i % 2 == 0)),
-                ]
-                record.customCost = i % 2 == 0 ? .total(Int64(i) * 1_000_003) : .perToken(input: 17, output: -3)
-            case 2:
-                record.eventID = "event-\(i)"
-                record.attempt = 2 + i % 3
-                record.step = i % 4
-                record.cached = true
-                record.error = "upstream said «no» \(i) 😱"
-            case 3:
-                record.refusal = .spendLimitExceeded
-                record.logged = false
-                record.payloadStored = false
-                record.usage.serviceTier = "priority"
-                record.ttftMicros = -Int64(i)
-            case 4:
-                record.usage = Usage()
-                record.model = nil
-                record.requestBody = []
-                record.responseBody = []
-            default: break
-            }
+            record.useRarerFields(i)
             records.append(record)
         }
         var crc: UInt32 = 0xFFFF_FFFF

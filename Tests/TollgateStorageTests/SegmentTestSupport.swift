@@ -217,3 +217,37 @@ struct RecordFactory {
         return r.requestBody.count + r.responseBody.count + headers + 4
     }
 }
+
+extension LogRecord {
+    /// Puts in use, by `i % 5`, fields a `RecordFactory` record leaves at their defaults: metadata entries and a
+    /// custom cost; the controls' fields and an error; a refused usage record without payload; no usage, model or
+    /// bodies (0: none). The record codec's golden bytes (`RecordCodecTests.encodingBytesStayTheSame`) depend on it.
+    mutating func useRarerFields(_ i: Int) {
+        switch i % 5 {
+        case 1:
+            metadata = [
+                MetadataEntry("user", .string("alice-\(i)")), MetadataEntry("n", .number(Double(i) / 3)),
+                MetadataEntry("flag", .bool(i % 2 == 0)),
+            ]
+            customCost = i % 2 == 0 ? .total(Int64(i) * 1_000_003) : .perToken(input: 17, output: -3)
+        case 2:
+            eventID = "event-\(i)"
+            attempt = 2 + i % 3
+            step = i % 4
+            cached = true
+            error = "upstream said «no» \(i) 😱"
+        case 3:
+            refusal = .spendLimitExceeded
+            logged = false
+            payloadStored = false
+            usage.serviceTier = "priority"
+            ttftMicros = -Int64(i)
+        case 4:
+            usage = Usage()
+            model = nil
+            requestBody = []
+            responseBody = []
+        default: break
+        }
+    }
+}

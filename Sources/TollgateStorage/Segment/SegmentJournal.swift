@@ -41,13 +41,8 @@ enum SegmentJournal {
 
         /// The frame for the block frame at `blockOffset`, and where it ends in the journal; nil when there is none.
         func frame(forBlockAt blockOffset: UInt64) -> (frame: JournalFrame, end: Int)? {
-            var low = 0
-            var high = frames.count
-            while low < high {
-                let mid = (low + high) / 2
-                if frames[mid].frame.blockOffset < blockOffset { low = mid + 1 } else { high = mid }
-            }
-            return low < frames.count && frames[low].frame.blockOffset == blockOffset ? frames[low] : nil
+            let k = frames.partitionPoint { $0.frame.blockOffset >= blockOffset }
+            return k < frames.count && frames[k].frame.blockOffset == blockOffset ? frames[k] : nil
         }
     }
 

@@ -122,18 +122,9 @@ extension ColumnBlock {
     /// The rows of the records of the version 2 block frame at `offset` (their locations' offsets rise with the
     /// rows).
     func rows(ofBlockAt offset: UInt64) -> Range<Int> {
-        func firstRow(atOrAfter location: UInt64) -> Int {
-            var low = 0
-            var high = offsets.count
-            while low < high {
-                let mid = (low + high) / 2
-                if offsets[mid] < location { low = mid + 1 } else { high = mid }
-            }
-            return low
-        }
-        return firstRow(
-            atOrAfter: SegmentFormat.blockLocationOffset(block: offset, slot: 0))..<firstRow(
-                atOrAfter: SegmentFormat.blockLocationOffset(block: offset + 1, slot: 0))
+        let start = SegmentFormat.blockLocationOffset(block: offset, slot: 0)
+        let end = SegmentFormat.blockLocationOffset(block: offset + 1, slot: 0)
+        return offsets.partitionPoint { $0 >= start }..<offsets.partitionPoint { $0 >= end }
     }
 }
 
