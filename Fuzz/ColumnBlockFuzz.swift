@@ -5,7 +5,8 @@ import Glibc
 // scripts/fuzz-column-blocks.sh together with their sources (not part of the SwiftPM package).
 //
 // Each input is decoded as a columns frame's content, once as it stands and once with its rows' ids and locations
-// given from outside, as a version 3 segment's grouped index gives them. Nothing may crash or read out of bounds. What decodes must
+// given from outside, as a version 3 segment's grouped index gives them, and row by row as a version 4 record read
+// walks to one (`ColumnBlock.decodeRow`). Nothing may crash or read out of bounds. What decodes must
 // survive encoding again unchanged, and a listing over it (every order, a string filter taken from its own
 // dictionary, a cursor from its own ids) must return rows in the block, in id order, each passing the filters. A
 // mismatch traps on purpose.
@@ -62,7 +63,16 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             Array(repeating: 100, count: rows)
         )
     }
-    if let block = try? ColumnBlock.decode(bytes, segment: 7, positions: positions) { check(block) }
+    if let block = try? ColumnBlock.decode(bytes, segment: 7, positions: positions) {
+        check(block)
+        // One row walked to (a version 4 record read) is that row of the whole decode.
+        for row in Set([0, block.count / 2, block.count - 1]) where row >= 0 && row < block.count {
+            let one = try? ColumnBlock.decodeRow(bytes, row: row, id: block.ids[row])
+            precondition(one == block.metadataRecord(row: row), "row \(row) walked to differs from the decode")
+        }
+    }
+    // Any row of any bytes: an error or a record, never a crash.
+    for row in [0, 1, 7, 1_000] { _ = try? ColumnBlock.decodeRow(bytes, row: row, id: LogID(high: 1, low: 2)) }
     return 0
 }
 

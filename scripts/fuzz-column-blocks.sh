@@ -2,7 +2,8 @@
 # Fuzzes the columns frame decoder (Sources/TollgateStorage/Segment/ColumnBlock+Encoding.swift, what listings read
 # from every sealed segment) and the listing over what it decodes (Sources/TollgateStorage/LogIndex/LogColumnScan.swift)
 # with libFuzzer and the address sanitizer for a bounded time: no crash, trap or out-of-bounds read; what decodes
-# encodes again to the same rows; a listing returns rows of the block, in order, that pass its filters. Seeds are
+# encodes again to the same rows; one row walked to is that row of the decode; a listing returns rows of the block,
+# in order, that pass its filters. Seeds are
 # columns frames of real records, written by the harness's own encoder.
 #
 #   scripts/fuzz-column-blocks.sh [seconds]   (default 60)
@@ -13,7 +14,7 @@ fuzz_setup fuzz-columns
 # One module: the model's sources and the columns' and listing's.
 fuzz_model_sources
 fuzz_sources \
-    Sources/TollgateStorage/Segment/{ColumnBlock,ColumnBlock+Encoding,ColumnBuilder,IntegerColumn,LogColumn,PackedIntegers,RecordField,StringColumn,StringDictionary,Wire,SegmentError}.swift \
+    Sources/TollgateStorage/Segment/{ColumnBlock,ColumnBlock+Encoding,ColumnBlock+Row,ColumnBuilder,IntegerColumn,LogColumn,PackedIntegers,RecordField,StringColumn,StringDictionary,Wire,SegmentError}.swift \
     Sources/TollgateStorage/LogIndex/{LogColumnScan,LogIndexEntry+Columns}.swift \
     Sources/TollgateStorage/Catalog/{LogIndexEntry,LogQuery,LogMetadataJSON,RecordLocation}.swift
 # Seeds: a frame of no rows, and (written by the harness) the frame of six varied records.

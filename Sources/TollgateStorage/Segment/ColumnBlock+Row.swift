@@ -12,6 +12,9 @@ extension ColumnBlock {
             throw SegmentError(.unsupportedVersion, "columns encoding version \(version), this build reads 1")
         }
         let rows64 = try r.varint()
+        guard rows64 <= UInt64(bytes.count) * 8 + 8 else {
+            throw SegmentError(.corrupt, "columns frame declares \(rows64) rows in \(bytes.count) bytes")
+        }
         guard row >= 0, UInt64(row) < rows64 else {
             throw SegmentError(.corrupt, "columns frame has \(rows64) rows, no row \(row)")
         }
