@@ -14,21 +14,27 @@ extension ColumnBlock {
     /// columns frame written without them (FORMAT.md, "Columns frame").
     typealias Positions = (ids: [LogID], offsets: [UInt64], lengths: [UInt32])
 
+    /// Reads a columns frame content's version and row count (checked: a version this build reads, and no more
+    /// rows than the bytes could hold) and returns the row count.
+    static func readHead(_ r: inout WireReader) throws -> Int {
+        let version = try r.u8()
+        guard version == encodingVersion else {
+            throw SegmentError(.unsupportedVersion, "columns encoding version \(version), this build reads 1")
+        }
+        let rows = try r.varint()
+        guard rows <= UInt64(r.buffer.count) * 8 + 8 else {
+            throw SegmentError(.corrupt, "columns frame declares \(rows) rows in \(r.buffer.count) bytes")
+        }
+        return Int(rows)
+    }
+
     /// Decodes a columns frame's content. A frame without the id column takes its rows' positions from `positions`
     /// (given the row count; they must have that many rows), and is `corrupt` when there is none.
     static func decode(
         _ bytes: UnsafeRawBufferPointer, segment: UInt32, positions: ((Int) throws -> Positions)? = nil
     ) throws -> ColumnBlock {
         var r = WireReader(bytes)
-        let version = try r.u8()
-        guard version == encodingVersion else {
-            throw SegmentError(.unsupportedVersion, "columns encoding version \(version), this build reads 1")
-        }
-        let rows64 = try r.varint()
-        guard rows64 <= UInt64(bytes.count) * 8 + 8 else {
-            throw SegmentError(.corrupt, "columns frame declares \(rows64) rows in \(bytes.count) bytes")
-        }
-        let rows = Int(rows64)
+        let rows = try readHead(&r)
         var block = ColumnBlock(segment: segment)
         block.present = LogColumn.Set()
         var sawIDs = false

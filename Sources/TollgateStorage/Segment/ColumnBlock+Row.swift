@@ -7,16 +7,9 @@ extension ColumnBlock {
     /// of it. `id` is the row's, from the segment's index. Columns the frame lacks read as their defaults.
     static func decodeRow(_ bytes: UnsafeRawBufferPointer, row: Int, id: LogID) throws -> LogRecord {
         var r = WireReader(bytes)
-        let version = try r.u8()
-        guard version == encodingVersion else {
-            throw SegmentError(.unsupportedVersion, "columns encoding version \(version), this build reads 1")
-        }
-        let rows64 = try r.varint()
-        guard rows64 <= UInt64(bytes.count) * 8 + 8 else {
-            throw SegmentError(.corrupt, "columns frame declares \(rows64) rows in \(bytes.count) bytes")
-        }
-        guard row >= 0, UInt64(row) < rows64 else {
-            throw SegmentError(.corrupt, "columns frame has \(rows64) rows, no row \(row)")
+        let rows = try readHead(&r)
+        guard row >= 0, row < rows else {
+            throw SegmentError(.corrupt, "columns frame has \(rows) rows, no row \(row)")
         }
         var record = LogRecord(
             id: id, createdAt: 0, account: "", gateway: "", provider: "", model: nil, path: "", method: "",
@@ -44,7 +37,7 @@ extension ColumnBlock {
                 try c.skipVarints(row)
                 field.setInteger(try c.zigzag(), in: &record)
             case .nullable:
-                let present = try c.slice((Int(rows64) + 7) / 8)
+                let present = try c.slice((rows + 7) / 8)
                 guard present[row / 8] & (1 << UInt8(row % 8)) != 0 else {
                     field.setInteger(nil, in: &record)
                     continue
@@ -55,7 +48,7 @@ extension ColumnBlock {
                 try c.skipVarints(before)
                 field.setInteger(try c.zigzag(), in: &record)
             case .bitmap:
-                let bits = try c.slice((Int(rows64) + 7) / 8)
+                let bits = try c.slice((rows + 7) / 8)
                 field.setFlag(bits[row / 8] & (1 << UInt8(row % 8)) != 0, in: &record)
             case .strings:
                 let n = try c.length()
