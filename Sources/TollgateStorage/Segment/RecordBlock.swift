@@ -69,6 +69,7 @@ struct RecordBlock {
             RecordCodec.encode(record, into: &w, part: split ? .payload : .whole)
             return w.count
         }
+        stagedMetadata = 0
         if split {
             let needed = metadataEnd + bound
             if metadata.count < needed {
