@@ -64,6 +64,18 @@ struct JournalFormatTests {
         #expect(RecordCodec.encode(record, part: .whole) == RecordCodec.encode(record))
     }
 
+    /// A record staged again unsplit (the segment it goes to keeps whole records) leaves no metadata part staged,
+    /// which the rotation would count and the next metadata frame would hold.
+    @Test func aRecordStagedAgainUnsplitLeavesNoMetadataPart() {
+        let record = variedRecords(1, seed: 17)[0]
+        var block = RecordBlock()
+        let payload = withUnsafePointer(to: record) { block.stage($0, split: true) }
+        #expect(payload == RecordCodec.encode(record, part: .payload).count)
+        #expect(block.stagedMetadata == RecordCodec.encode(record, part: .metadata).count)
+        #expect(block.stage(record) == RecordCodec.encode(record).count)
+        #expect(block.stagedMetadata == 0)
+    }
+
     /// One row read from a columns frame by walking past the others is the row a decode of the whole frame gives.
     @Test func oneRowOfAColumnsFrameReadsAsTheWholeFrameReadsIt() throws {
         let records = variedRecords(70, seed: 31)
