@@ -171,10 +171,11 @@ struct RecordBlock {
         storage.append(contentsOf: repeatElement(0, count: max(needed, storage.count * 2) - storage.count))
     }
 
-    /// The byte ranges of the records in a block's content. Throws `corrupt` when the lengths do not add up to
-    /// the content.
-    static func ranges(_ content: UnsafeRawBufferPointer) throws -> [Range<Int>] {
-        var r = WireReader(content)
+    /// The byte ranges of the records in a block's content (`count | length [count] | encoding [count]`, from
+    /// `start`; a journal's metadata frame has the same layout after its block offset). Throws `corrupt` when the
+    /// lengths do not add up to the content.
+    static func ranges(_ content: UnsafeRawBufferPointer, from start: Int = 0) throws -> [Range<Int>] {
+        var r = WireReader(content, from: start)
         let count = try r.varint()
         // Every record takes at least one length byte and one content byte.
         guard count >= 1, count <= UInt64(SegmentFormat.maxBlockRecords), count <= UInt64(content.count) else {

@@ -86,27 +86,12 @@ struct JournalFrame: BlockMetadata, Sendable {
     static func parse(_ content: UnsafeRawBufferPointer) throws -> JournalFrame {
         var r = WireReader(content)
         let blockOffset = try r.varint()
-        let count = try r.varint()
-        guard count >= 1, count <= UInt64(SegmentFormat.maxBlockRecords), count <= UInt64(content.count) else {
-            throw SegmentError(.corrupt, "metadata frame holds an impossible record count \(count)")
-        }
-        var ends: [Int] = []
-        ends.reserveCapacity(Int(count))
-        var total = 0
-        for _ in 0..<count {
-            let length = try r.varint()
-            guard length >= 1, length <= UInt64(content.count) else {
-                throw SegmentError(.corrupt, "metadata part length \(length)")
-            }
-            total += Int(length)
-            ends.append(total)
-        }
-        guard total == content.count - r.position else {
-            throw SegmentError(.corrupt, "metadata part lengths do not add up to the frame")
-        }
+        // After the block offset, a block's layout: the count, the lengths, the parts.
+        let ranges = try RecordBlock.ranges(content, from: r.position)
+        let partsStart = ranges[0].lowerBound
         return JournalFrame(
-            blockOffset: blockOffset, bytes: Array(UnsafeRawBufferPointer(rebasing: content[r.position...])),
-            ends: ends)
+            blockOffset: blockOffset, bytes: Array(UnsafeRawBufferPointer(rebasing: content[partsStart...])),
+            ends: ranges.map { $0.upperBound - partsStart })
     }
 
     func record(slot: Int, payload: UnsafeRawBufferPointer) throws -> LogRecord {
