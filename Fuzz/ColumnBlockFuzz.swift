@@ -5,8 +5,8 @@ import Glibc
 // scripts/fuzz-column-blocks.sh together with their sources (not part of the SwiftPM package).
 //
 // Each input is decoded as a columns frame's content, once as it stands and once with its rows' ids and locations
-// given from outside, as a version 3 segment's grouped index gives them, and row by row as a version 4 record read
-// walks to one (`ColumnBlock.decodeRow`). Nothing may crash or read out of bounds. What decodes must
+// given from outside, as a version 3 segment's grouped index gives them, row by row as a version 4 record read
+// walks to one (`ColumnBlock.decodeRow`), and as a version 5 grouped frame (`ColumnGroups`). Nothing may crash or read out of bounds. What decodes must
 // survive encoding again unchanged, and a listing over it (every order, a string filter taken from its own
 // dictionary, a cursor from its own ids) must return rows in the block, in id order, each passing the filters. A
 // mismatch traps on purpose.
@@ -73,6 +73,19 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     // Any row of any bytes: an error or a record, never a crash.
     for row in [0, 1, 7, 1_000] { _ = try? ColumnBlock.decodeRow(bytes, row: row, id: LogID(high: 1, low: 2)) }
+    // As a version 5 grouped frame whose groups are stored as they are (decompressing is zstd's part): the head,
+    // the whole decode, and each group's first row read alone as a record read takes it.
+    let grouped = try? ColumnBlock.decode(bytes, segment: 7, positions: positions, decompress: { Array($0) })
+    if let grouped { check(grouped) }
+    if let head = try? ColumnGroups.Head(bytes, payloadSize: bytes.count) {
+        for g in 0..<min(head.count, 8) {
+            let group = UnsafeRawBufferPointer(rebasing: bytes[head.range(of: g)])
+            _ = try? head.verify(group, group: g)
+            let row = g * head.groupRows
+            let one = try? ColumnBlock.decodeRow(group, row: 0, id: LogID(high: 0x0190_0000_0000_7000, low: UInt64(row)), rows: head.rows(of: g))
+            if let grouped { precondition(one == grouped.metadataRecord(row: row), "group \(g)'s row differs") }
+        }
+    }
     return 0
 }
 
@@ -104,7 +117,15 @@ public func initialize(
     for row in 0..<block.count { builder.append(row: row, of: block) }
     var withoutPositions: [UInt8] = []
     builder.encode(positions: false) { withoutPositions.append(contentsOf: $0) }
-    for (name, bytes) in [("six-records", block.encode()), ("six-records-without-positions", withoutPositions)] {
+    // Groups of two rows, stored as they are.
+    var groups = ColumnBuilder(segment: 7, groupRows: 2)
+    for row in 0..<block.count { groups.append(row: row, of: block) }
+    let contents = groups.groupContents()
+    let grouped = ColumnGroups.head(rows: block.count, groupRows: 2, groups: contents) + contents.joined()
+    for (name, bytes) in [
+        ("six-records", block.encode()), ("six-records-without-positions", withoutPositions),
+        ("six-records-in-groups", grouped),
+    ] {
         guard let file = fopen(String(cString: directory) + "/" + name, "wb") else { continue }
         _ = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
         fclose(file)

@@ -132,11 +132,11 @@ import TollgateModel
     @Test func segmentsOfEveryVersionCompactAndReadBack() throws {
         let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        // Version 1, 2 and 3 segments from before three upgrades (each sealed by the clean close), then ones of the
-        // current version (4: payload parts in the blocks, sealed with a grouped index). Each keeps its version and
-        // its index frame's type.
+        // Version 1, 2, 3 and 4 segments from before four upgrades (each sealed by the clean close), then ones of
+        // the current version (5: payload parts in the blocks, sealed with a grouped index and columns in row
+        // groups). Each keeps its version, its index frame's type and its columns frame's form.
         var records: [LogRecord] = []
-        for version: UInt8 in [1, 2, 3] {
+        for version: UInt8 in [1, 2, 3, 4] {
             var old = configuration
             old.segments.formatVersion = version
             let before = try LogStore(directory: directory, configuration: old, logger: logger)
@@ -146,13 +146,13 @@ import TollgateModel
             records += batch
         }
         let store = try LogStore(directory: directory, configuration: configuration, logger: logger)
-        let current = (90..<120).map(record)
+        let current = (120..<150).map(record)
         try store.append(current)
         try store.commit()
         records += current
         let reader = SegmentReader(directory: directory)
         let versions = try reader.segments().map { try reader.version(of: $0) }
-        #expect(Set(versions) == [1, 2, 3, SegmentFormat.version])
+        #expect(Set(versions) == [1, 2, 3, 4, SegmentFormat.version])
         _ = try store.catalog.deleteLogs(matching: LogQuery(account: "default", statusCode: 500), batchSize: 4)
         let deleted = Set(records.filter { $0.statusCode == 500 }.map(\.id))
         let replayedBefore = try replayed(store)
@@ -170,15 +170,20 @@ import TollgateModel
         #expect(try replayed(reopened) == replayedBefore)
         let after = SegmentReader(directory: directory)
         var indexTypes: [UInt8: Set<UInt8>] = [:]
+        var columnsCompressedWhole: [UInt8: Set<Bool>] = [:]
         for segment in try after.segments() {
             guard let footer = try after.footer(of: segment) else { continue }
             try after.verify(segment: segment)
+            let version = try after.version(of: segment)
             let type = try after.file(segment).read(count: 1, at: footer.indexOffset)[0]
-            indexTypes[try after.version(of: segment), default: []].insert(type)
+            indexTypes[version, default: []].insert(type)
+            let flags = try after.file(segment).read(count: 2, at: footer.columnsOffset)[1]
+            columnsCompressedWhole[version, default: []].insert(flags & SegmentFormat.flagCompressed != 0)
         }
         #expect(indexTypes[1] == [FrameType.index.rawValue] && indexTypes[2] == [FrameType.index.rawValue])
-        #expect(
-            indexTypes[3] == [FrameType.groupedIndex.rawValue] && indexTypes[4] == [FrameType.groupedIndex.rawValue])
+        for version: UInt8 in [3, 4, 5] { #expect(indexTypes[version] == [FrameType.groupedIndex.rawValue]) }
+        for version: UInt8 in [1, 2, 3, 4] { #expect(columnsCompressedWhole[version] == [true]) }
+        #expect(columnsCompressedWhole[5] == [false])
         try reopened.close()
     }
 

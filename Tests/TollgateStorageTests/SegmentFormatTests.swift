@@ -47,9 +47,9 @@ struct SegmentFormatTests {
         let header = SegmentFormat.fileHeader(sequence: 0x0102_0304, version: 1)
         #expect(header.count == 16)
         #expect(Array(header[0..<8]) == [0x54, 0x47, 0x53, 0x47, 1, 0, 0, 0])
-        #expect(SegmentFormat.fileHeader(sequence: 1)[4] == 4)
+        #expect(SegmentFormat.fileHeader(sequence: 1)[4] == 5)
         let parsed = try #require(try SegmentFormat.parseVersionedFileHeader(SegmentFormat.fileHeader(sequence: 7)))
-        #expect(parsed.sequence == 7 && parsed.version == 4)
+        #expect(parsed.sequence == 7 && parsed.version == 5)
         #expect(Array(header[8..<12]) == [4, 3, 2, 1])  // little-endian
         #expect(try SegmentFormat.parseFileHeader(header) == 0x0102_0304)
         var bad = header

@@ -4,11 +4,15 @@ extension ColumnBlock {
     /// Row `row` of a columns frame's content as a metadata record (what `metadataRecord(row:)` gives for a decoded
     /// block), read without decoding the other rows: the values before it are skipped, not kept. What one record's
     /// read from a sealed version 4 segment needs, at the cost of a walk over the frame instead of a decode of all
-    /// of it. `id` is the row's, from the segment's index. Columns the frame lacks read as their defaults.
-    static func decodeRow(_ bytes: UnsafeRawBufferPointer, row: Int, id: LogID) throws -> LogRecord {
+    /// of it. `id` is the row's, from the segment's index. Columns the frame lacks read as their defaults. A group
+    /// of a grouped frame (FORMAT.md, *Format version 5*) is such a content; `rows`, when given, is the count its
+    /// head must declare.
+    static func decodeRow(_ bytes: UnsafeRawBufferPointer, row: Int, id: LogID, rows expected: Int? = nil) throws
+        -> LogRecord
+    {
         var r = WireReader(bytes)
         let rows = try readHead(&r)
-        guard row >= 0, row < rows else {
+        guard row >= 0, row < rows, expected.map({ $0 == rows }) ?? true else {
             throw SegmentError(.corrupt, "columns frame has \(rows) rows, no row \(row)")
         }
         var record = LogRecord(

@@ -9,11 +9,23 @@ import TollgateModel
 ///
 /// Which columns there are and how each is stored is `LogColumn`'s and `RecordField.column`'s. `encode()` is the columns frame's content;
 /// `ColumnBlock.encode()` goes through a builder too, so there is one encoder.
+///
+/// A version 5 segment's columns are cut into row groups (FORMAT.md, *Format version 5*): a builder with
+/// `groupRows` below `Int.max` encodes each group's content when its last row is appended and starts the next
+/// group's columns afresh; the ids, offsets and lengths stay whole, for the index.
 struct ColumnBuilder: Sendable {
     let segment: UInt32
+    /// The rows of each group; `Int.max`: one group, the columns of a segment before version 5.
+    let groupRows: Int
     private(set) var ids: [LogID] = []
     private(set) var offsets: [UInt64] = []
     private(set) var lengths: [UInt32] = []
+    /// The contents of the groups whose rows are all appended, in order, each without the positions columns.
+    private(set) var closedGroups: [[UInt8]] = []
+    /// The first row of the group being written.
+    private var groupStart = 0
+    /// By flag column, the rows of the closed groups that have it set.
+    private var closedRowsSet = [Int](repeating: 0, count: RecordField.flagColumns.count)
     private var createdAt = WireWriter(capacity: 0)
     private var previousCreatedAt: Int64 = 0
     private var strings = [StringCodes](repeating: StringCodes(), count: RecordField.stringColumns.count)
@@ -22,11 +34,19 @@ struct ColumnBuilder: Sendable {
     /// The field values of the rows appended since the last `flush`, not yet in their columns' bytes.
     private var staged = Stage()
 
-    init(segment: UInt32) {
+    init(segment: UInt32, groupRows: Int = .max) {
+        precondition(groupRows >= 1)
         self.segment = segment
+        self.groupRows = groupRows
     }
 
     var count: Int { ids.count }
+
+    /// Whether the columns are cut into groups (a version 5 segment's).
+    var isGrouped: Bool { groupRows != .max }
+
+    /// The rows of the group being written.
+    private var groupCount: Int { ids.count &- groupStart }
 
     /// Where row `row`'s record is.
     func location(row: Int) -> RecordLocation {
@@ -81,7 +101,30 @@ struct ColumnBuilder: Sendable {
             values[Stage.flagsColumn &+ row] = set
         }
         staged.rows = row &+ 1
-        if staged.rows == Stage.capacity { flush() }
+        if groupCount == groupRows {
+            flush()
+            closeGroup()
+        } else if staged.rows == Stage.capacity {
+            flush()
+        }
+    }
+
+    /// Encodes the group being written, whose rows are all appended, and starts the next.
+    private mutating func closeGroup() {
+        closedGroups.append(encode(positions: false))
+        for slot in flags.indices { closedRowsSet[slot] += flags[slot].setCount }
+        groupStart = ids.count
+        createdAt = WireWriter(capacity: 0)
+        previousCreatedAt = 0
+        for slot in strings.indices { strings[slot].startGroup() }
+        integers = RecordField.integerColumns.map { IntegerCodes(kind: $0.kind) }
+        flags = [Bitmap](repeating: Bitmap(), count: RecordField.flagColumns.count)
+    }
+
+    /// Every group's content, without the positions columns: the closed groups', then the one being written when
+    /// it has rows.
+    func groupContents() -> [[UInt8]] {
+        groupCount > 0 ? closedGroups + [encode(positions: false)] : closedGroups
     }
 
     /// Moves the staged rows' values into their columns' bytes. Appending stages each row's values and encodes
@@ -126,16 +169,17 @@ struct ColumnBuilder: Sendable {
     func values(_ field: RecordField) -> [String] { strings[field.slot].values }
 
     /// How many rows have a flag column set.
-    func rowsSet(_ field: RecordField) -> Int { flushed.flags[field.slot].setCount }
+    func rowsSet(_ field: RecordField) -> Int { closedRowsSet[field.slot] + flushed.flags[field.slot].setCount }
 
     /// The smallest and largest id, nil when empty.
     var idRange: (min: LogID, max: LogID)? { ids.range }
 
-    /// The uncompressed content of a columns frame (FORMAT.md, "Columns frame"): every column, in tag order.
-    func encode() -> [UInt8] {
+    /// The uncompressed content of a columns frame (FORMAT.md, "Columns frame"): every column, in tag order; of
+    /// the group being written when the columns are grouped.
+    func encode(positions: Bool = true) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(256 + count * 48)
-        encode { out.append(contentsOf: $0) }
+        out.reserveCapacity(256 + groupCount * 48)
+        encode(positions: positions) { out.append(contentsOf: $0) }
         return out
     }
 
@@ -146,21 +190,22 @@ struct ColumnBuilder: Sendable {
     func encodedSize(positions: Bool) -> Int {
         guard staged.rows == 0 else { return flushed.encodedSize(positions: positions) }
         func part(_ bytes: Int) -> Int { Varint.size(UInt64(bytes)) + bytes }
-        var size = 1 + Varint.size(UInt64(count))
+        let rows = groupCount
+        var size = 1 + Varint.size(UInt64(rows))
         for column in LogColumn.all where positions || !column.isPosition {
             size += Varint.size(column.tag)
             switch column.kind {
-            case .ids: size += part(count * 16)
+            case .ids: size += part(rows * 16)
             case .deltaVarints:
                 var previous: UInt64 = 0
                 var bytes = 0
-                for o in offsets {
+                for o in offsets[groupStart...] {
                     bytes += Varint.size(o &- previous)
                     previous = o
                 }
                 size += part(bytes)
             case .deltaZigzags: size += part(createdAt.bytes.count)
-            case .lengths: size += part(lengths.reduce(0) { $0 + Varint.size(UInt64($1)) })
+            case .lengths: size += part(lengths[groupStart...].reduce(0) { $0 + Varint.size(UInt64($1)) })
             case .varints, .zigzags, .nullable: size += part(integers[column.slot].encodedSize)
             case .bitmap: size += part(flags[column.slot].bytes.count)
             case .strings: size += part(strings[column.slot].encodedSize)
@@ -174,37 +219,39 @@ struct ColumnBuilder: Sendable {
 
     /// The columns frame's content handed to `sink` in pieces as it is made, never whole: a seal compresses it as
     /// it comes (FORMAT.md, "Columns frame"). The largest piece is `idsPerPiece` ids. Without `positions`, the id,
-    /// offset and length columns are left out (a version 3 segment's grouped index holds them).
+    /// offset and length columns are left out (a version 3 segment's grouped index holds them). When the columns
+    /// are grouped, the content of the group being written.
     func encode(positions: Bool = true, into sink: (UnsafeRawBufferPointer) throws -> Void) rethrows {
         guard staged.rows == 0 else { return try flushed.encode(positions: positions, into: sink) }
+        let rows = groupStart..<count
         var head = WireWriter(capacity: 32)
         head.u8(ColumnBlock.encodingVersion)
-        head.varint(UInt64(count))
+        head.varint(UInt64(rows.count))
         for column in LogColumn.all where positions || !column.isPosition {
             head.varint(column.tag)
             switch column.kind {
             case .ids:
-                head.varint(UInt64(count * 16))
+                head.varint(UInt64(rows.count * 16))
                 try Self.emit(&head, sink)
-                var w = WireWriter(capacity: Swift.min(count, Self.idsPerPiece) * 16)
-                for start in stride(from: 0, to: count, by: Self.idsPerPiece) {
-                    for id in ids[start..<Swift.min(start + Self.idsPerPiece, count)] {
+                var w = WireWriter(capacity: Swift.min(rows.count, Self.idsPerPiece) * 16)
+                for start in stride(from: rows.lowerBound, to: rows.upperBound, by: Self.idsPerPiece) {
+                    for id in ids[start..<Swift.min(start + Self.idsPerPiece, rows.upperBound)] {
                         w.id(LogIDBytes(high: id.high, low: id.low))
                     }
                     try Self.emit(&w, sink)
                 }
             case .deltaVarints:
-                var w = WireWriter(capacity: count * 2)
+                var w = WireWriter(capacity: rows.count * 2)
                 var previous: UInt64 = 0
-                for o in offsets {
+                for o in offsets[rows] {
                     w.varint(o &- previous)
                     previous = o
                 }
                 try Self.emit(&head, prefixing: w.bytes, to: sink)
             case .deltaZigzags: try Self.emit(&head, prefixing: createdAt.bytes, to: sink)
             case .lengths:
-                var w = WireWriter(capacity: count * 2)
-                for l in lengths { w.varint(UInt64(l)) }
+                var w = WireWriter(capacity: rows.count * 2)
+                for l in lengths[rows] { w.varint(UInt64(l)) }
                 try Self.emit(&head, prefixing: w.bytes, to: sink)
             case .varints, .zigzags, .nullable: try integers[column.slot].encode(after: &head, into: sink)
             case .bitmap: try Self.emit(&head, prefixing: flags[column.slot].bytes, to: sink)
@@ -232,14 +279,27 @@ struct ColumnBuilder: Sendable {
 
     /// The rows decoded, as a reader of the sealed segment will see them.
     func block() throws -> ColumnBlock {
-        try encode().withUnsafeBytes { try ColumnBlock.decode($0, segment: segment) }
+        guard isGrouped else { return try encode().withUnsafeBytes { try ColumnBlock.decode($0, segment: segment) } }
+        return try ColumnBlock.decode(
+            groups: groupContents(), rows: count, groupRows: groupRows, segment: segment,
+            positions: (ids, offsets, lengths))
+    }
+
+    /// These rows in one group: the columns of a segment before version 5.
+    func ungrouped() throws -> ColumnBuilder {
+        guard isGrouped else { return self }
+        let decoded = try block()
+        var builder = ColumnBuilder(segment: segment)
+        for row in 0..<decoded.count { builder.append(row: row, of: decoded) }
+        builder.flush()
+        return builder
     }
 
     /// A builder of the first `rows` rows only (the segment cut back after a failed write).
     func prefix(_ rows: Int) throws -> ColumnBuilder {
         precondition(rows >= 0 && rows <= count)
         if rows == count { return self }
-        var builder = ColumnBuilder(segment: segment)
+        var builder = ColumnBuilder(segment: segment, groupRows: groupRows)
         guard rows > 0 else { return builder }
         let decoded = try block()
         for row in 0..<rows { builder.append(row: row, of: decoded) }
@@ -250,16 +310,38 @@ struct ColumnBuilder: Sendable {
 extension ColumnBuilder {
     /// A dictionary-coded string column being written: distinct values once, a varint per row (0 for nil, else
     /// the value's position + 1).
+    ///
+    /// The dictionary holds the segment's values; each group stores only its own (`groupValues`), numbered in the
+    /// order the group first has them, which is the segment's order while there is one group.
     struct StringCodes: Sendable {
         private var dictionary = StringDictionary()
         private var codes = WireWriter(capacity: 0)
+        /// By position in `dictionary`, the value's code in the group being written (its position in
+        /// `groupValues` + 1), 0 when no row of the group has it.
+        private var groupCodes: [UInt32] = []
+        /// Positions in `dictionary` of the values the group being written has, in the order it first had them.
+        private var groupValues: [UInt32] = []
 
-        /// The code of `value` (0 for nil), added to the dictionary if it is new; the row's code is written by
-        /// `appendCodes`.
+        /// The code of `value` in the group being written (0 for nil), added to the dictionaries if it is new; the
+        /// row's code is written by `appendCodes`.
         @inline(__always)
         mutating func code(of value: String?) -> UInt64 {
             guard let value else { return 0 }
-            return UInt64(dictionary.add(value) &+ 1)
+            let position = dictionary.add(value)
+            if position == groupCodes.count { groupCodes.append(0) }
+            let code = groupCodes[position]
+            if code != 0 { return UInt64(code) }
+            groupValues.append(UInt32(truncatingIfNeeded: position))
+            let added = UInt32(truncatingIfNeeded: groupValues.count)
+            groupCodes[position] = added
+            return UInt64(added)
+        }
+
+        /// Forgets the group's values and codes: the next group's column starts empty.
+        mutating func startGroup() {
+            for position in groupValues { groupCodes[Int(position)] = 0 }
+            groupValues.removeAll(keepingCapacity: true)
+            codes = WireWriter(capacity: 0)
         }
 
         /// Writes rows' codes.
@@ -272,20 +354,20 @@ extension ColumnBuilder {
 
         /// The size of the column's part of the content, without its length.
         var encodedSize: Int {
-            var size = Varint.size(UInt64(dictionary.count)) + codes.bytes.count
-            for value in dictionary.values {
-                let bytes = value.utf8.count
+            var size = Varint.size(UInt64(groupValues.count)) + codes.bytes.count
+            for position in groupValues {
+                let bytes = dictionary.values[Int(position)].utf8.count
                 size += Varint.size(UInt64(bytes)) + bytes
             }
             return size
         }
 
-        /// The column as one length-prefixed part of the content, after what `head` holds: the distinct values,
-        /// then the codes.
+        /// The column as one length-prefixed part of the content, after what `head` holds: the group's distinct
+        /// values, then the codes.
         func encode(after head: inout WireWriter, into sink: (UnsafeRawBufferPointer) throws -> Void) rethrows {
-            var values = WireWriter(capacity: dictionary.count * 16 + 8)
-            values.varint(UInt64(dictionary.count))
-            for value in dictionary.values { values.lengthPrefixed(value) }
+            var values = WireWriter(capacity: groupValues.count * 16 + 8)
+            values.varint(UInt64(groupValues.count))
+            for position in groupValues { values.lengthPrefixed(dictionary.values[Int(position)]) }
             try ColumnBuilder.emit(&head, prefixing: values.bytes, codes.bytes, to: sink)
         }
     }

@@ -33,8 +33,10 @@ enum GroupedIndex {
 
     /// The payload for rows in append order (`offsets` version 2 block locations), entries taken in `order` (by
     /// id); nil when the locations are not block locations in append order, or when it would not be smaller than
-    /// the fixed index frame (the writer then writes that one).
-    static func encode(ids: [LogID], offsets: [UInt64], lengths: [UInt32], order: [UInt32]) -> [UInt8]? {
+    /// the fixed index frame and `evenWhenLarger` is false (the writer then writes that one).
+    static func encode(
+        ids: [LogID], offsets: [UInt64], lengths: [UInt32], order: [UInt32], evenWhenLarger: Bool = false
+    ) -> [UInt8]? {
         let count = ids.count
         guard count > 0, offsets.count == count, lengths.count == count, order.count == count else { return nil }
         var blocks: [(offset: UInt64, firstRow: UInt32)] = []
@@ -71,7 +73,7 @@ enum GroupedIndex {
             previous = (id, Int64(row))
         }
         let size = headerSize + blocks.count * blockSize + fences.bytes.count + entries.bytes.count
-        guard size < SegmentIndex.payloadSize(count: count) else { return nil }
+        guard evenWhenLarger || size < SegmentIndex.payloadSize(count: count) else { return nil }
         var out = WireWriter(capacity: size)
         out.u32(UInt32(count))
         out.u32(UInt32(blocks.count))

@@ -260,7 +260,7 @@ extension SegmentCompaction {
     ) throws -> Outcome {
         let file = try reader.file(segment)
         var out = RewriteFile(path: temporaryPath(reader.segmentsPath, segment), segment: segment, version: version)
-        var columns = ColumnBuilder(segment: segment)
+        var columns = ColumnBuilder(segment: segment, groupRows: SegmentFormat.columnGroupRows(version: version))
         var result = Rewrite(segment: segment, footer: footer, bytes: 0, bytesBefore: size)
         let compressor = try usageCompressor(reader.dictionariesPath)
         let columnsCompressor = try SegmentWriter.makeColumnsCompressor(level: 3)

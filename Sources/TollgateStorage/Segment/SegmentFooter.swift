@@ -12,8 +12,9 @@ public struct SegmentFooter: Sendable, Equatable {
 
     /// Whether the footer's frames lie back to back right before it, as the writer puts them, in a file of
     /// `fileSize` bytes whose header says format `version`, and its index frame has a length an index of
-    /// `recordCount` entries takes: exactly the fixed frame's, or, in a version 3 segment, a grouped frame's (at least
-    /// its smallest, and less than the fixed frame's). A footer-shaped byte run inside a record's raw payload would
+    /// `recordCount` entries takes: exactly the fixed frame's, or, in a version 3 or 4 segment, a grouped frame's (at
+    /// least its smallest, and less than the fixed frame's); in a version 5 segment, at least a grouped frame's
+    /// smallest (its grouped index is written even when larger). A footer-shaped byte run inside a record's raw payload would
     /// not pass this. Offsets and counts are whatever the bytes say: sums that overflow, and a record count whose
     /// index would not fit a frame, make the footer inconsistent rather than trap.
     func isConsistent(fileSize: UInt64, version: UInt8) -> Bool {
@@ -29,7 +30,8 @@ public struct SegmentFooter: Sendable, Equatable {
             && indexOffset >= UInt64(SegmentFormat.fileHeaderSize)
             && !indexEnd.overflow && indexEnd.partialValue == columnsOffset
             && !columnsEnd.overflow && columnsEnd.partialValue == footerStart
-            && (length == fixedLength || (version >= 3 && length >= groupedLength && length < fixedLength))
+            && (length == fixedLength || (version >= 3 && length >= groupedLength && length < fixedLength)
+                || (version >= 5 && length >= groupedLength))
     }
 
     /// Whether a record with this id may be in the segment.

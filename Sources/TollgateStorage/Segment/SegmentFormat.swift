@@ -1,11 +1,19 @@
 /// Constants and small encoders of the segment file format (see FORMAT.md).
 enum SegmentFormat {
     static let magic: [UInt8] = Array("TGSG".utf8)
-    /// The format version new segments are written in by default (see FORMAT.md, *Format version 4*).
-    static let version: UInt8 = 4
+    /// The format version new segments are written in by default (see FORMAT.md, *Format version 5*).
+    static let version: UInt8 = 5
     /// The versions this build reads: 1 (a frame per record), 2 (records in blocks), 3 (blocks, and a grouped
-    /// index when sealed) and 4 (blocks of payload parts, their metadata in a journal until the seal).
-    static let readableVersions: ClosedRange<UInt8> = 1...4
+    /// index when sealed), 4 (blocks of payload parts, their metadata in a journal until the seal) and 5 (version 4 with
+    /// its columns in row groups).
+    static let readableVersions: ClosedRange<UInt8> = 1...5
+    /// The rows of a group of a version 5 segment's columns frame, as this build writes them (FORMAT.md, *Format
+    /// version 5*): one record's read decompresses about 32 KB of columns.
+    static let columnGroupRows = 1_024
+
+    /// The rows of each group of the columns of a segment of format `version`; `Int.max` (one group, not cut) before
+    /// version 5.
+    static func columnGroupRows(version: UInt8) -> Int { version >= 5 ? columnGroupRows : .max }
     static let fileHeaderSize = 16
     static let frameHeaderSize = 10
     /// Largest payload a frame may declare; anything larger is corruption.

@@ -80,11 +80,51 @@ extension SegmentReader {
             throw SegmentError(.corrupt, "segment \(segment): the index has no record at \(location)")
         }
         let footer = try self.footer(of: segment)!
+        if let record = try groupedRow(before + slot, id: id, segment: segment, footer: footer) {
+            return OneRow(count: inBlock, slot: slot, metadata: record)
+        }
         let record = try readFrame(segment, offset: footer.columnsOffset, length: footer.columnsLength, type: .columns)
         {
             try ColumnBlock.decodeRow($0, row: before + slot, id: id)
         }
         return OneRow(count: inBlock, slot: slot, metadata: record)
+    }
+
+    /// Row `row` of a sealed segment's grouped columns frame (FORMAT.md, *Format version 5*), read from its head
+    /// and the row's group alone, each checked by its own checksum; nil when the frame is not grouped.
+    private func groupedRow(_ row: Int, id: LogID, segment: UInt32, footer: SegmentFooter) throws -> LogRecord? {
+        let file = try file(segment)
+        let frameLength = Int(footer.columnsLength)
+        let header = SegmentFormat.frameHeaderSize
+        // The frame header and the head of a frame of up to 64 groups (65,536 rows of 1,024) in one read.
+        var head = try file.read(
+            count: min(frameLength, header + ColumnGroups.headSize(groups: 64)), at: footer.columnsOffset)
+        guard head.count > header, head[0] == FrameType.columns.rawValue,
+            head[1] & SegmentFormat.flagCompressed == 0, head[header] == ColumnGroups.version
+        else { return nil }
+        let payloadSize = frameLength - header
+        let headSize = head.withUnsafeBytes {
+            ColumnGroups.headSize(of: UnsafeRawBufferPointer(rebasing: $0[header...]))
+        }
+        if let headSize, header + headSize > head.count, headSize <= payloadSize {
+            head = try file.read(count: header + headSize, at: footer.columnsOffset)
+        }
+        let groups = try head.withUnsafeBytes {
+            try ColumnGroups.Head(UnsafeRawBufferPointer(rebasing: $0[header...]), payloadSize: payloadSize)
+        }
+        guard row < groups.rowCount else {
+            throw SegmentError(.corrupt, "segment \(segment): columns have \(groups.rowCount) rows, no row \(row)")
+        }
+        let (g, inGroup) = groups.group(ofRow: row)
+        let range = groups.range(of: g)
+        let bytes = try file.read(
+            count: range.count, at: footer.columnsOffset + UInt64(header) + UInt64(range.lowerBound))
+        return try bytes.withUnsafeBytes { compressed in
+            try groups.verify(compressed, group: g)
+            return try decompress(compressed).withUnsafeBytes {
+                try ColumnBlock.decodeRow($0, row: inGroup, id: id, rows: groups.rows(of: g))
+            }
+        }
     }
 
     /// The columns of a sealed version 4 segment, decoded once and kept for the next reads (the two segments read

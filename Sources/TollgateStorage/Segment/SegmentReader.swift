@@ -124,12 +124,14 @@ public final class SegmentReader: Sendable {
             throw SegmentError(.notSealed, "segment \(segment) is not sealed; ask the writer for its columns")
         }
         return try readFrame(segment, offset: footer.columnsOffset, length: footer.columnsLength, type: .columns) {
-            try ColumnBlock.decode($0, segment: segment) { _ in
-                // A version 3 segment's columns leave each row's id and location to its grouped index.
-                try self.readFrame(
-                    segment, offset: footer.indexOffset, length: footer.indexLength, type: .groupedIndex
-                ) { try GroupedIndex.positions($0, segment: segment) }
-            }
+            try ColumnBlock.decode(
+                $0, segment: segment,
+                positions: { _ in
+                    // A version 3 segment's columns leave each row's id and location to its grouped index.
+                    try self.readFrame(
+                        segment, offset: footer.indexOffset, length: footer.indexLength, type: .groupedIndex
+                    ) { try GroupedIndex.positions($0, segment: segment) }
+                }, decompress: { try self.decompress($0) })
         }
     }
 

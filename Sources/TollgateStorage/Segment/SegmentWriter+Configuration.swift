@@ -31,11 +31,13 @@ extension SegmentWriter {
         public var dictionaryRetryAfterRecords = 1000
         /// Largest dictionary trained (bytes).
         public var dictionaryCapacity = 64 << 10
-        /// The format version of the segments this writer creates (FORMAT.md): 4 (the default: blocks of the
-        /// records' payload parts, their metadata in a journal until the seal), 3 (blocks of whole records and a
-        /// grouped index), 2 (blocks) or 1 (a frame per record). A tail segment found on open is continued in its
-        /// own version.
+        /// The format version of the segments this writer creates (FORMAT.md): 5 (the default: version 4 with the
+        /// sealed columns in row groups), 4 (blocks of the records' payload parts, their metadata in a journal until
+        /// the seal), 3 (blocks of whole records and a grouped index), 2 (blocks) or 1 (a frame per record). A tail
+        /// segment found on open is continued in its own version.
         public var formatVersion: UInt8 = SegmentFormat.version
+        /// Version 5: the rows of each group of a sealed segment's columns (FORMAT.md, *Format version 5*).
+        public var columnGroupRows = SegmentFormat.columnGroupRows
         /// Version 2: a block is closed (compressed and framed) once its record encodings pass this many bytes...
         public var blockBytes = 64 << 10
         /// ...or it holds this many records (at most 65 535), and on flush, sync and seal.
@@ -49,5 +51,8 @@ extension SegmentWriter {
         public var faults: StorageFaults?
 
         public init() {}
+
+        /// The rows of each group of the columns of a segment of format `version` this writer seals.
+        func columnGroupRows(version: UInt8) -> Int { version >= 5 ? max(1, columnGroupRows) : .max }
     }
 }

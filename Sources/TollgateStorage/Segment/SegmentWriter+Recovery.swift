@@ -90,9 +90,10 @@ extension SegmentWriter {
         let handle = try SegmentFile.openForWriting(path)
         let size = try handle.size()
         let bytes = try handle.read(count: Int(size), at: 0)
-        var columns = ColumnBuilder(segment: sequence)
-
         let header = try SegmentFormat.parseVersionedFileHeader(bytes)
+        var columns = ColumnBuilder(
+            segment: sequence,
+            groupRows: configuration.columnGroupRows(version: header?.version ?? configuration.formatVersion))
         guard let header, header.sequence == sequence else {
             // No valid header (crash while creating the file): start it over.
             try handle.truncate(to: 0)

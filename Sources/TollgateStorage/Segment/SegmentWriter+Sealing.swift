@@ -55,9 +55,11 @@ extension SegmentWriter {
         let indexLength: Int
         // A grouped index names every row's id and location, so the columns frame leaves them out.
         var positionsInColumns = true
+        // Version 5: always grouped, since its columns' groups never hold the rows' positions.
         if version >= 3,
             let grouped = GroupedIndex.encode(
-                ids: columns.ids, offsets: columns.offsets, lengths: columns.lengths, order: order)
+                ids: columns.ids, offsets: columns.offsets, lengths: columns.lengths, order: order,
+                evenWhenLarger: version >= 5)
         {
             indexLength = grouped.count
             positionsInColumns = false
@@ -74,23 +76,32 @@ extension SegmentWriter {
             try index(write)
         }
 
-        let contentSize = columns.encodedSize(positions: positionsInColumns)
-        var compressed: [UInt8] = []
-        compressed.reserveCapacity(ZSTD_compressBound(contentSize))
-        try compressor.compress(size: contentSize) {
-            try columns.encode(positions: positionsInColumns, into: $0)
-        } output: {
-            compressed.append(contentsOf: $0)
+        let columnsLength: Int
+        if columns.isGrouped && !positionsInColumns {
+            columnsLength = try writeGroupedColumns(columns, compressor: compressor, write: write)
+        } else {
+            // Rows a grouped index cannot name (not block locations) go in version 4's columns, positions and all.
+            let columns = columns.isGrouped ? try columns.ungrouped() : columns
+            let contentSize = columns.encodedSize(positions: positionsInColumns)
+            var compressed: [UInt8] = []
+            compressed.reserveCapacity(ZSTD_compressBound(contentSize))
+            try compressor.compress(size: contentSize) {
+                try columns.encode(positions: positionsInColumns, into: $0)
+            } output: {
+                compressed.append(contentsOf: $0)
+            }
+            try SegmentFormat.frameHeader(
+                type: .columns, flags: SegmentFormat.flagCompressed, length: compressed.count
+            ) {
+                try compressed.withUnsafeBytes($0)
+            }.withUnsafeBytes(write)
+            try compressed.withUnsafeBytes(write)
+            columnsLength = SegmentFormat.frameHeaderSize + compressed.count
         }
-        try SegmentFormat.frameHeader(type: .columns, flags: SegmentFormat.flagCompressed, length: compressed.count) {
-            try compressed.withUnsafeBytes($0)
-        }.withUnsafeBytes(write)
-        try compressed.withUnsafeBytes(write)
 
         let indexOffset = offset
         let indexFrameLength = SegmentFormat.frameHeaderSize + indexLength
         let columnsOffset = indexOffset + UInt64(indexFrameLength)
-        let columnsLength = SegmentFormat.frameHeaderSize + compressed.count
         let range = columns.idRange
         let footer = SegmentFooter(
             indexOffset: indexOffset, indexLength: UInt32(indexFrameLength), columnsOffset: columnsOffset,
@@ -100,6 +111,23 @@ extension SegmentWriter {
         SegmentFormat.appendFrame(type: .footer, flags: 0, payload: footer.encodePayload(), to: &footerFrame)
         try footerFrame.withUnsafeBytes(write)
         return footer
+    }
+
+    /// Writes a grouped columns frame (FORMAT.md, *Format version 5*): each group compressed alone, the head, then
+    /// the groups. Returns the frame's length.
+    private static func writeGroupedColumns(
+        _ columns: ColumnBuilder, compressor: ZstdCompressor, write: (UnsafeRawBufferPointer) throws -> Void
+    ) throws -> Int {
+        let groups = try columns.groupContents().map { try compressor.compress($0) }
+        let head = ColumnGroups.head(rows: columns.count, groupRows: columns.groupRows, groups: groups)
+        let length = groups.reduce(head.count) { $0 + $1.count }
+        try SegmentFormat.frameHeader(type: .columns, flags: 0, length: length) { crc in
+            try head.withUnsafeBytes(crc)
+            for group in groups { try group.withUnsafeBytes(crc) }
+        }.withUnsafeBytes(write)
+        try head.withUnsafeBytes(write)
+        for group in groups { try group.withUnsafeBytes(write) }
+        return SegmentFormat.frameHeaderSize + length
     }
 
     /// Version 4: deletes the sealed segment's journal, which its columns now hold. A journal left by a failed
@@ -144,7 +172,8 @@ extension SegmentWriter {
         block.removeAll()
         writtenBytes = UInt64(SegmentFormat.fileHeaderSize)
         unsyncedBytes = false
-        activeColumns = ColumnBuilder(segment: sequence)
+        activeColumns = ColumnBuilder(
+            segment: sequence, groupRows: configuration.columnGroupRows(version: configuration.formatVersion))
         activeSealed = false
         durableRotation = SegmentRotation(
             maxBytes: configuration.maxSegmentBytes, maxRecords: configuration.maxSegmentRecords,

@@ -35,6 +35,16 @@ public struct StringColumn: Sendable {
 
     mutating func reserveCapacity(_ n: Int) { codes.reserveCapacity(n) }
 
+    /// Appends `rows` rows coded against `dictionary` as a columns frame stores them: each `code()` is 0 for nil,
+    /// else a position in `dictionary` + 1 (at most its count).
+    mutating func appendRows(_ rows: Int, dictionary: [String], code: () throws -> UInt64) rethrows {
+        let mapped = dictionary.map { UInt32(values.add($0)) }
+        for _ in 0..<rows {
+            let c = try code()
+            codes.append(c == 0 ? Self.nullCode : mapped[Int(c) - 1])
+        }
+    }
+
     /// The rows' codes, packed (`PackedIntegers`: one byte a row while the dictionary holds at most 127 values).
     public struct Codes: Sendable, RandomAccessCollection {
         /// A code, or -1 for `nullCode`.
