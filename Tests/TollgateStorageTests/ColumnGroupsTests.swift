@@ -82,6 +82,13 @@ struct ColumnGroupsTests {
         for (location, record) in zip(locations, records) {
             #expect(try SegmentReader(directory: dir.path).read(location) == record)
         }
+        // Through the index read a part at a time: the record's row, and the record read from it.
+        for (row, record) in records.enumerated() where row % 7 == 0 {
+            let reader = SegmentReader(directory: dir.path)
+            let found = try #require(try reader.locateRow(record.id, in: 1))
+            #expect(found.location == locations[row] && found.row == row)
+            #expect(try reader.read(found.location, row: row, id: record.id) == record)
+        }
         let reader = SegmentReader(directory: dir.path)
         var expected = ColumnBlock(segment: 1)
         for (location, record) in zip(locations, records) { expected.append(record, at: location) }

@@ -442,19 +442,20 @@ extension Catalog {
         // Through the record: where it is, and its row in the columns (and costs).
         let location: RecordLocation
         let row: Int
+        var fileRow: Int?
         if let blocks = sealedLogs.blockRows(of: seq) {
             // A few small reads of the id index, the block, and the row from the location.
-            guard let found = try reader.locate(id, in: seq), let foundRow = blocks.row(of: found.offset) else {
-                return nil
-            }
-            (location, row) = (found, foundRow)
+            guard let found = try reader.locateRow(id, in: seq), let foundRow = blocks.row(of: found.location.offset)
+            else { return nil }
+            (location, row, fileRow) = (found.location, foundRow, found.row)
         } else {
             let index = try reader.index(of: seq)
             guard let found = index.location(of: id) else { return nil }
             // The record's row is its place in append order: offsets grow with it.
             (location, row) = (found, index.offsets.reduce(0) { $1 < found.offset ? $0 + 1 : $0 })
         }
-        let record = try reader.read(location)
+        // The row the segment's own index names (in a version 4 or 5 segment, the record's metadata is there).
+        let record = try fileRow.map { try reader.read(location, row: $0, id: id) } ?? reader.read(location)
         guard record.id == id, record.logged, record.account == account else { return nil }
         var entry = LogIndexEntry(record, location: location)
         (entry.cost, entry.saved) = try cost(row: row)

@@ -238,6 +238,13 @@ enum GroupedIndex {
     static func locate(
         _ id: LogID, segment: UInt32, payloadSize: Int, read: (_ count: Int, _ offset: Int) throws -> [UInt8]
     ) throws -> RecordLocation? {
+        try locateRow(id, segment: segment, payloadSize: payloadSize, read: read)?.location
+    }
+
+    /// `locate`, with the record's row (its place in append order, its row in the segment's columns).
+    static func locateRow(
+        _ id: LogID, segment: UInt32, payloadSize: Int, read: (_ count: Int, _ offset: Int) throws -> [UInt8]
+    ) throws -> (location: RecordLocation, row: Int)? {
         let counts = try read(headerSize, 0)
         guard counts.count == headerSize, payloadSize >= headerSize else {
             throw SegmentError(.corrupt, "grouped index of segment \(segment) ends early")
@@ -255,13 +262,15 @@ enum GroupedIndex {
         let head = try read(headSize, 0).withUnsafeBytes {
             try Head($0, payloadSize: payloadSize, segment: segment)
         }
-        func find(inGroup g: Int) throws -> RecordLocation? {
+        func find(inGroup g: Int) throws -> (location: RecordLocation, row: Int)? {
             let bytes = try read(
                 head.groupStarts[g + 1] - head.groupStarts[g], head.groupsStart + head.groupStarts[g])
-            var found: RecordLocation?
+            var found: (location: RecordLocation, row: Int)?
             try bytes.withUnsafeBytes {
                 try head.decodeGroup(g, bytes: $0, segment: segment) { entry, row, length in
-                    if found == nil, entry == id { found = head.location(row: row, length: length, segment: segment) }
+                    if found == nil, entry == id {
+                        found = (head.location(row: row, length: length, segment: segment), row)
+                    }
                 }
             }
             return found

@@ -101,12 +101,12 @@ extension SegmentReader {
         }
     }
 
-    /// `locate` in a grouped index frame (version 3), read from the file a part at a time.
+    /// `locateRow` in a grouped index frame (version 3), read from the file a part at a time.
     func locateGrouped(_ id: LogID, in segment: UInt32, file: SegmentFile, footer: SegmentFooter) throws
-        -> RecordLocation?
+        -> (location: RecordLocation, row: Int)?
     {
         let payloadOffset = footer.indexOffset + UInt64(SegmentFormat.frameHeaderSize)
-        return try GroupedIndex.locate(
+        return try GroupedIndex.locateRow(
             id, segment: segment, payloadSize: Int(footer.indexLength) - SegmentFormat.frameHeaderSize
         ) { count, at in try file.read(count: count, at: payloadOffset + UInt64(at)) }
     }

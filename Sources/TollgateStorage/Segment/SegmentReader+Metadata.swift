@@ -80,14 +80,31 @@ extension SegmentReader {
             throw SegmentError(.corrupt, "segment \(segment): the index has no record at \(location)")
         }
         let footer = try self.footer(of: segment)!
-        if let record = try groupedRow(before + slot, id: id, segment: segment, footer: footer) {
-            return OneRow(count: inBlock, slot: slot, metadata: record)
+        return OneRow(
+            count: inBlock, slot: slot, metadata: try rowMetadata(before + slot, id: id, segment: segment, footer: footer))
+    }
+
+    /// The record at `location` of a sealed segment whose index names it log `id` in row `row` (`locateRow`): in a
+    /// version 4 or 5 segment, its metadata from that row of the columns, without the index's other entries.
+    func read(_ location: RecordLocation, row: Int, id: LogID) throws -> LogRecord {
+        let segment = location.segment
+        guard try version(of: segment) >= 4, let footer = try footer(of: segment) else { return try read(location) }
+        if let cached = state.withLock({ s in s.recordColumns.first { $0.segment == segment }?.columns }) {
+            guard row < cached.count, cached.ids[row] == id else {
+                throw SegmentError(.corrupt, "segment \(segment): row \(row) is not log \(id)")
+            }
+            return try read(location, metadata: cached.metadataRecord(row: row))
         }
-        let record = try readFrame(segment, offset: footer.columnsOffset, length: footer.columnsLength, type: .columns)
-        {
-            try ColumnBlock.decodeRow($0, row: before + slot, id: id)
+        return try read(location, metadata: rowMetadata(row, id: id, segment: segment, footer: footer))
+    }
+
+    /// Row `row` of a sealed version 4 or 5 segment's columns as a metadata record of log `id`: from its group
+    /// alone when the columns are grouped, else walked to in the whole frame.
+    private func rowMetadata(_ row: Int, id: LogID, segment: UInt32, footer: SegmentFooter) throws -> LogRecord {
+        if let record = try groupedRow(row, id: id, segment: segment, footer: footer) { return record }
+        return try readFrame(segment, offset: footer.columnsOffset, length: footer.columnsLength, type: .columns) {
+            try ColumnBlock.decodeRow($0, row: row, id: id)
         }
-        return OneRow(count: inBlock, slot: slot, metadata: record)
     }
 
     /// Row `row` of a sealed segment's grouped columns frame (FORMAT.md, *Format version 5*), read from its head

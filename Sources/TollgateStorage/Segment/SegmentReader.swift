@@ -151,7 +151,13 @@ public final class SegmentReader: Sendable {
     /// segment whose index is not in memory. The record read at the location checks itself, and its id must be
     /// compared by the caller: a damaged entry can only point at another record.
     public func locate(_ id: LogID, in segment: UInt32) throws -> RecordLocation? {
-        if let cached = state.withLock({ $0.indexes[segment] }) { return cached.location(of: id) }
+        try locateRow(id, in: segment)?.location
+    }
+
+    /// `locate`, with the record's row (its place in append order) when a grouped index read a part at a time
+    /// names it, nil otherwise: what `read(_:row:id:)` takes.
+    func locateRow(_ id: LogID, in segment: UInt32) throws -> (location: RecordLocation, row: Int?)? {
+        if let cached = state.withLock({ $0.indexes[segment] }) { return cached.location(of: id).map { ($0, nil) } }
         guard let footer = try footer(of: segment), footer.mayContain(id) else { return nil }
         let file = try file(segment)
         let head = try file.read(count: SegmentFormat.frameHeaderSize, at: footer.indexOffset)
@@ -159,7 +165,7 @@ public final class SegmentReader: Sendable {
             header.frameLength == Int(footer.indexLength)
         else { throw SegmentError(.corrupt, "segment \(segment): no index frame at \(footer.indexOffset)") }
         if header.type == FrameType.groupedIndex.rawValue {
-            return try locateGrouped(id, in: segment, file: file, footer: footer)
+            return try locateGrouped(id, in: segment, file: file, footer: footer).map { ($0.location, $0.row) }
         }
         guard header.type == FrameType.index.rawValue else {
             throw SegmentError(.corrupt, "segment \(segment): no index frame at \(footer.indexOffset)")
@@ -191,7 +197,7 @@ public final class SegmentReader: Sendable {
         guard low < count else { return nil }
         let found = try entry(low)
         guard found.id == id else { return nil }
-        return RecordLocation(segment: segment, offset: found.offset, length: found.length)
+        return (RecordLocation(segment: segment, offset: found.offset, length: found.length), nil)
     }
 
     /// Finds a record by id in any sealed segment (footer id ranges first, then the indexes), newest first.
