@@ -291,10 +291,17 @@ extension Catalog {
 
     /// The index entry of one log, or nil when the account has no log with this id.
     public func logEntry(account: String, id: LogID) throws -> LogIndexEntry? {
+        try log(account: account, id: id)?.entry
+    }
+
+    /// The index entry of one log, with its stored record when finding the entry read it (a log of a sealed segment
+    /// whose columns are not in memory); nil when the account has no log with this id.
+    public func log(account: String, id: LogID) throws -> (entry: LogIndexEntry, record: LogRecord?)? {
         let row = try read { db in
             try logRow(NamedQueries.sql("log_get"), [.text(account), .blob(id.bytes)], account: account, in: db)
         }
-        return try row ?? sealedEntry(account: account, id: id)
+        if let row { return (row, nil) }
+        return try sealedLog(account: account, id: id)
     }
 
     /// The highest record offset indexed for a segment, or nil when none of its records is indexed. Recovery

@@ -400,8 +400,14 @@ extension Catalog {
     /// A log of `account` in a sealed segment, by id: its entry (nil when it is not there, is deleted or is a usage
     /// record).
     func sealedEntry(account: String, id: LogID) throws -> LogIndexEntry? {
+        try sealedLog(account: account, id: id)?.entry
+    }
+
+    /// `sealedEntry`, with the stored record when finding the entry read it (a segment whose columns are not in
+    /// memory), so a caller that wants both does not read its block again.
+    func sealedLog(account: String, id: LogID) throws -> (entry: LogIndexEntry, record: LogRecord?)? {
         for seq in sealedLogs.segments(holding: id) {
-            guard var entry = try located(account: account, id: id, in: seq) else { continue }
+            guard var (entry, record) = try located(account: account, id: id, in: seq) else { continue }
             let (deleted, annotation) = try read { db in
                 let key: [SQLiteValue] = [.text(account), .blob(id.bytes)]
                 let deleted =
@@ -414,7 +420,7 @@ extension Catalog {
             }
             guard !deleted else { return nil }
             entry.annotation = annotation.flatMap { $0.isEmpty ? nil : $0 }
-            return entry
+            return (entry, record)
         }
         return nil
     }
@@ -423,7 +429,9 @@ extension Catalog {
     /// the segment has no such log. Through the segment's columns when they are in memory (the segment being
     /// written, or a sealed one a listing decoded lately); otherwise through its id index and the record itself,
     /// which reads one block instead of decoding every column of the segment.
-    private func located(account: String, id: LogID, in seq: UInt32) throws -> LogIndexEntry? {
+    private func located(account: String, id: LogID, in seq: UInt32) throws -> (
+        entry: LogIndexEntry, record: LogRecord?
+    )? {
         func cost(row: Int) throws -> (cost: Int64?, saved: Int64?) {
             try read { try sealedLogs.cost(of: seq, row: row, in: $0) } ?? (nil, nil)
         }
@@ -437,7 +445,9 @@ extension Catalog {
                 return nil
             }
             let priced = try cost(row: row)
-            return LogIndexEntry(columns: block, row: row, cost: priced.cost, saved: priced.saved, annotation: nil)
+            return (
+                LogIndexEntry(columns: block, row: row, cost: priced.cost, saved: priced.saved, annotation: nil), nil
+            )
         }
         // Through the record: where it is, and its row in the columns (and costs).
         let location: RecordLocation
@@ -459,7 +469,7 @@ extension Catalog {
         guard record.id == id, record.logged, record.account == account else { return nil }
         var entry = LogIndexEntry(record, location: location)
         (entry.cost, entry.saved) = try cost(row: row)
-        return entry
+        return (entry, record)
     }
 
     // MARK: Deleting

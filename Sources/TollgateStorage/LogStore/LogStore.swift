@@ -380,9 +380,9 @@ public final class LogStore: Sendable {
     public func lookup(account: String, id: LogID) throws -> (entry: LogIndexEntry, record: LogRecord)? {
         let attempts = 25
         for attempt in 1...attempts {
-            guard let entry = try catalog.logEntry(account: account, id: id) else { return nil }
+            guard let (entry, read) = try catalog.log(account: account, id: id) else { return nil }
             do {
-                let record = try reader.read(entry.location, metadata: entry.metadataRecord)
+                let record = try read ?? reader.read(entry.location, metadata: entry.metadataRecord)
                 if record.id == id { return (entry, record) }
                 if attempt == attempts {
                     throw SegmentError(.corrupt, "the record at \(entry.location) is not log \(id)")

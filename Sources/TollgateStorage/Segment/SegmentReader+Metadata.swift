@@ -81,7 +81,8 @@ extension SegmentReader {
         }
         let footer = try self.footer(of: segment)!
         return OneRow(
-            count: inBlock, slot: slot, metadata: try rowMetadata(before + slot, id: id, segment: segment, footer: footer))
+            count: inBlock, slot: slot,
+            metadata: try rowMetadata(before + slot, id: id, segment: segment, footer: footer))
     }
 
     /// The record at `location` of a sealed segment whose index names it log `id` in row `row` (`locateRow`): in a
