@@ -177,40 +177,4 @@ struct ColumnGroupsTests {
         }
         for segment in try reader.segments() { try reader.verify(segment: segment) }
     }
-
-    /// Compaction keeps a version 5 segment in version 5 with grouped columns, its deleted logs as usage records.
-    @Test func compactionKeepsTheColumnsInGroups() throws {
-        let dir = TemporaryDirectory()
-        defer { dir.remove() }
-        let records = records(90, seed: 48).map { record -> LogRecord in
-            var logged = record
-            logged.logged = true
-            logged.refusal = nil
-            return logged
-        }
-        let writer = try SegmentWriter(directory: dir.path, configuration: configuration(), logger: quietLogger)
-        for record in records { _ = try writer.append(record) }
-        try writer.close()
-        let reader = SegmentReader(directory: dir.path)
-        let purged = Set([records[2], records[50]].map { LogKey(account: $0.account, id: $0.id) })
-        guard case .rewrite = try SegmentCompaction.compact(segment: 1, reader: reader, purge: purged) else {
-            Issue.record("a segment with live logs is rewritten")
-            return
-        }
-        try SegmentCompaction.install(segment: 1, segmentsPath: dir.segments)
-        reader.forget(segment: 1)
-        #expect(try columnsFrame(dir, 1).flags & SegmentFormat.flagCompressed == 0)
-        var scanned: [LogRecord] = []
-        var locations: [RecordLocation] = []
-        try reader.forEachRecord(in: 1) { location, record in
-            scanned.append(record)
-            locations.append(location)
-        }
-        let expected = records.map { purged.contains(LogKey(account: $0.account, id: $0.id)) ? $0.usageRecord : $0 }
-        #expect(scanned == expected)
-        for (location, record) in zip(locations, scanned) {
-            #expect(try SegmentReader(directory: dir.path).read(location) == record)
-        }
-        try reader.verify(segment: 1)
-    }
 }

@@ -250,9 +250,10 @@ struct JournalFormatTests {
         for segment in try reader.segments() { try reader.verify(segment: segment) }
     }
 
-    /// Compaction of a version 4 segment: a deleted log's block is written again with its usage record's payload
-    /// part, and every record reads back from the rewritten segment's columns.
-    @Test func compactionRewritesPayloadPartsAndKeepsTheRest() throws {
+    /// Compaction of a version 4 or 5 segment: a deleted log's block is written again with its usage record's
+    /// payload part, and every record reads back from the rewritten segment's columns (in row groups in version 5).
+    @Test(arguments: [4, 5] as [UInt8])
+    func compactionRewritesPayloadPartsAndKeepsTheRest(version: UInt8) throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let records = variedRecords(80, seed: 14).map { record -> LogRecord in
@@ -261,7 +262,9 @@ struct JournalFormatTests {
             logged.refusal = nil
             return logged
         }
-        let writer = try SegmentWriter(directory: dir.path, configuration: configuration(), logger: quietLogger)
+        let writer = try SegmentWriter(
+            directory: dir.path, configuration: configuration(version: version) { $0.columnGroupRows = 32 },
+            logger: quietLogger)
         for record in records { _ = try writer.append(record) }
         try writer.close()
         let reader = SegmentReader(directory: dir.path)
@@ -274,13 +277,19 @@ struct JournalFormatTests {
         #expect(Set(rewrite.purged) == purged)
         try SegmentCompaction.install(segment: 1, segmentsPath: dir.segments)
         reader.forget(segment: 1)
+        #expect(try reader.version(of: 1) == version)
+        let grouped = try ColumnGroupsTests().columnsFrame(dir, 1).flags & SegmentFormat.flagCompressed == 0
+        #expect(grouped == (version >= 5))
         var scanned: [LogRecord] = []
         var locations: [RecordLocation] = []
         try reader.forEachRecord(in: 1) { location, record in
             scanned.append(record)
             locations.append(location)
         }
-        for (location, record) in zip(locations, scanned) { #expect(try reader.read(location) == record) }
+        for (location, record) in zip(locations, scanned) {
+            #expect(try reader.read(location) == record)
+            #expect(try SegmentReader(directory: dir.path).read(location) == record)  // the row alone
+        }
         let expected = records.map { purged.contains(LogKey(account: $0.account, id: $0.id)) ? $0.usageRecord : $0 }
         #expect(scanned == expected)
         try reader.verify(segment: 1)
