@@ -19,7 +19,7 @@ struct StoreBenchmark: ParsableCommand {
     @Option(help: "zstd level for records (the store's default is 3).") var level: Int32 = 3
     @Option(help: "Bytes of record encodings per compressed block (the store's default is 65536).") var blockBytes =
         65_536
-    @Option(help: "Segment format version to write (3 or 4; the store's default when not given).")
+    @Option(help: "Segment format version to write (3, 4 or 5; the store's default when not given).")
     var formatVersion: UInt8?
 
     func run() throws {
