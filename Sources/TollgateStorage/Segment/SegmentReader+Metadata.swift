@@ -57,7 +57,7 @@ extension SegmentReader {
                 return try blockMetadata(for: location)
             }
         }
-        if let cached = state.withLock({ s in s.recordColumns.first { $0.segment == segment }?.columns }) {
+        if let cached = cachedColumns(segment) {
             return try SegmentMetadata.columns(cached).forBlock(at: block)
         }
         // The row: the records before the block's, then the slot (locations rise with rows); the block's record
@@ -90,7 +90,7 @@ extension SegmentReader {
     func read(_ location: RecordLocation, row: Int, id: LogID) throws -> LogRecord {
         let segment = location.segment
         guard try version(of: segment) >= 4, let footer = try footer(of: segment) else { return try read(location) }
-        if let cached = state.withLock({ s in s.recordColumns.first { $0.segment == segment }?.columns }) {
+        if let cached = cachedColumns(segment) {
             guard row < cached.count, cached.ids[row] == id else {
                 throw SegmentError(.corrupt, "segment \(segment): row \(row) is not log \(id)")
             }
@@ -145,10 +145,15 @@ extension SegmentReader {
         }
     }
 
+    /// The decoded columns of `segment` when `recordColumns` keeps them.
+    private func cachedColumns(_ segment: UInt32) -> ColumnBlock? {
+        state.withLock { s in s.recordColumns.first { $0.segment == segment }?.columns }
+    }
+
     /// The columns of a sealed version 4 segment, decoded once and kept for the next reads (the two segments read
     /// last).
     private func recordColumns(_ segment: UInt32) throws -> ColumnBlock {
-        if let cached = state.withLock({ s in s.recordColumns.first { $0.segment == segment }?.columns }) {
+        if let cached = cachedColumns(segment) {
             return cached
         }
         let decoded = try columns(of: segment)
