@@ -52,6 +52,8 @@ struct GenerateCommand: ParsableCommand {
                 for _ in 0..<count { batch.append(traffic.next(account: account)) }
                 made += count
                 batches.put((batch, batch.map { store.price(of: $0) }))
+                // Stored batches are freed here, beside the making, not on the thread that stores.
+                batches.dropStored()
             }
         }
         producer.start()
@@ -64,6 +66,7 @@ struct GenerateCommand: ParsableCommand {
             for record in batch { rawBodies += record.requestSize + record.responseSize }
             try store.append(batch, prices: prices)
             written += batch.count
+            batches.stored(batch)
             sinceCommit += batch.count
             if sinceCommit >= 50_000 {
                 try store.commit()
@@ -85,10 +88,12 @@ struct GenerateCommand: ParsableCommand {
 }
 
 /// A bounded hand-over of record batches, with their prices, from the thread that makes them to the one that
-/// stores them.
+/// stores them, and back once stored: freeing a batch (each record's strings and buffers) is work the storing
+/// thread, which bounds the rate, leaves to the other.
 private final class RecordBatches: Sendable {
     typealias Batch = (records: [LogRecord], prices: [Int64?])
     private let queue = Mutex<[Batch]>([])
+    private let spent = Mutex<[[LogRecord]]>([])
     private let free: DispatchSemaphore
     private let ready = DispatchSemaphore(value: 0)
 
@@ -107,5 +112,19 @@ private final class RecordBatches: Sendable {
         let batch = queue.withLock { $0.removeFirst() }
         free.signal()
         return batch
+    }
+
+    /// Hands a stored batch back, to be freed by `dropStored`.
+    func stored(_ records: [LogRecord]) {
+        spent.withLock { $0.append(records) }
+    }
+
+    /// Frees the batches handed back so far, on the calling thread.
+    func dropStored() {
+        let batches = spent.withLock { spent in
+            defer { spent.removeAll() }
+            return spent
+        }
+        _ = consume batches
     }
 }
