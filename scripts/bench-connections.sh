@@ -41,20 +41,21 @@ unlimited_default_account "$gw"
 sleep 1
 
 body='{"model":"gpt-5-mini","messages":[{"role":"user","content":"hi"}]}'
-# request_args URL: curl's arguments for one request to URL (a POST for the proxy's path).
+# request_args URL: sets `args` to curl's arguments for one request to URL (a POST for the proxy's path).
 request_args() {
     case "$1" in
-        */v1/*) echo "-X POST -H Content-Type:application/json -H Authorization:Bearer-sk-bench -d $body $1" ;;
-        *) echo "$1" ;;
+        */v1/*) args=(-X POST -H 'Content-Type: application/json' -H 'Authorization: Bearer sk-bench' -d "$body" "$1") ;;
+        *) args=("$1") ;;
     esac
 }
 
 # measure PIDS URL MODE: perf stat over COUNT requests (MODE new: a curl each; kept: one curl for all); prints the
 # CPU µs and context switches per request and the p50 ms, as table cells.
 measure() {
-    local pids_list=$1 url=$2 mode=$3 args times
-    read -r -a args <<<"$(request_args "$url")"
-    for _ in 1 2 3 4 5; do curl -s -o /dev/null "${args[@]}"; done
+    local pids_list=$1 url=$2 mode=$3 times code
+    request_args "$url"
+    for _ in 1 2 3 4 5; do code=$(curl -s -o /dev/null -w '%{http_code}' "${args[@]}"); done
+    [ "$code" = 200 ] || { echo "$url answered $code" >&2; exit 1; }
     perf stat -e task-clock,context-switches -p "$pids_list" -o "$work/stat" -x, &
     local perf_pid=$!
     sleep 0.5
