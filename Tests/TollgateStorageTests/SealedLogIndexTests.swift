@@ -108,6 +108,59 @@ struct SealedLogIndexTests {
         try store.close()
     }
 
+    /// A log listed while its segment is being written (the catalog's columns, made from the committed records) reads
+    /// the same, field for field, after the segment is sealed (the writer's columns, made as the records were
+    /// appended), by listing and by id, rarer fields and usage records among them: the two sets of columns the active
+    /// segment has agree, so a log does not change when its segment seals.
+    @Test func aLogReadsTheSameBeforeAndAfterItsSegmentSeals() throws {
+        let directory = helpers.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var configuration = helpers.configuration
+        configuration.segments.maxSegmentBytes = 1 << 30
+        func open() throws -> LogStore {
+            try LogStore(
+                directory: directory, configuration: configuration, observer: Pricing(), logger: helpers.logger)
+        }
+        var records: [LogRecord] = []
+        for i in 0..<60 {
+            var record = helpers.record(i)
+            record.useRarerFields(i)
+            records.append(record)
+        }
+        let logged = records.filter(\.logged)
+        func entries(_ store: LogStore) throws -> [LogIndexEntry] {
+            var all: [LogIndexEntry] = []
+            var query = LogQuery(account: "default", order: .ascending, limit: 7)
+            for _ in 0..<100 {
+                let page = try store.catalog.listLogs(query)
+                all += page.entries
+                guard let next = page.nextCursor else { break }
+                query.cursor = next
+            }
+            return all
+        }
+        var store = try open()
+        try store.append(records)
+        try store.commit()
+        let before = try entries(store)
+        let seq = try #require(before.first?.location.segment)
+        #expect(store.catalog.sealedLogs.segment(seq) == nil)
+        #expect(before.map(\.id) == logged.map(\.id))
+        for entry in before { #expect(try store.catalog.logEntry(account: "default", id: entry.id) == entry) }
+
+        try store.close()
+        store = try open()
+        #expect(store.catalog.sealedLogs.segment(seq) != nil)
+        let after = try entries(store)
+        #expect(after.map(\.id) == before.map(\.id))
+        for (sealed, active) in zip(after, before) { #expect(sealed == active) }
+        for (entry, record) in zip(after, logged) {
+            #expect(entry == LogIndexEntry(record, location: entry.location, price: Pricing().price(of: record)))
+            #expect(try store.catalog.logEntry(account: "default", id: record.id) == entry)
+        }
+        try store.close()
+    }
+
     @Test func aLogByIdReadsTheSameThroughItsIndexAsThroughItsColumns() throws {
         let directory = helpers.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
