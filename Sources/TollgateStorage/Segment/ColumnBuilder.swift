@@ -65,10 +65,15 @@ struct ColumnBuilder: Sendable {
         appendPosition(
             id: record.pointee.id, offset: location.offset, length: location.length,
             createdAt: record.pointee.createdAt)
+        // The field lists read once: each read of a global checks that it is initialized (a call), and a row reads
+        // them for every column.
+        let strings = RecordField.stringColumns
+        let integers = RecordField.integerColumns
+        let flags = RecordField.flagColumns
         stageRow(
-            string: { RecordField.stringColumns[$0].string(of: record) },
-            integer: { RecordField.integerColumns[$0].integer(of: record.pointee) },
-            flag: { RecordField.flagColumns[$0].flag(of: record.pointee) })
+            string: { strings[$0].string(of: record) },
+            integer: { integers[$0].integer(of: record.pointee) },
+            flag: { flags[$0].flag(of: record.pointee) })
     }
 
     /// Adds row `row` of a decoded block.
