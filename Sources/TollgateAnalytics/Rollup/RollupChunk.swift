@@ -92,6 +92,10 @@ struct CellKey: Hashable, Comparable, Sendable {
         packed = UInt64(offset) << 40 | UInt64(series)
     }
 
+    init(packed: UInt64) {
+        self.packed = packed
+    }
+
     var offset: Int { Int(packed >> 40) }
     var series: Int64 { Int64(packed & 0xFF_FFFF_FFFF) }
 

@@ -65,9 +65,15 @@ public struct RollupInput: Sendable, Hashable {
 
     /// Whether this input folds into the series `key` (`seriesKey == key`, without making the key).
     func isOf(_ key: RollupSeriesKey) -> Bool {
-        success == key.success && cached == key.cached && (cost != nil) == key.priced
-            && (refusal?.rawValue ?? "") == key.refusal && (model ?? "") == key.model && provider == key.provider
-            && gateway == key.gateway && account == key.account
+        withUnsafePointer(to: key) { isOf($0) }
+    }
+
+    /// `isOf(_:)` for the key `key` points to, read field by field where it lies (a key passed by value was copied
+    /// first, its five texts retained and released).
+    func isOf(_ key: UnsafePointer<RollupSeriesKey>) -> Bool {
+        success == key.pointee.success && cached == key.pointee.cached && (cost != nil) == key.pointee.priced
+            && (refusal?.rawValue ?? "") == key.pointee.refusal && (model ?? "") == key.pointee.model
+            && provider == key.pointee.provider && gateway == key.pointee.gateway && account == key.pointee.account
     }
 }
 
