@@ -109,6 +109,14 @@ enum ChunkCodec {
     static func encode(_ cells: [(key: CellKey, cell: RollupCell)]) -> [(RollupColumn, [UInt8])] {
         let n = UInt64(cells.count)
         var result: [(RollupColumn, [UInt8])] = []
+        /// Calls `body` with each cell where it lies: a `for` over the array copied every (key, cell), its sketches'
+        /// arrays retained and released.
+        func eachCell(_ body: (UnsafePointer<(key: CellKey, cell: RollupCell)>) -> Void) {
+            cells.withUnsafeBufferPointer { cells in
+                guard let first = cells.baseAddress else { return }
+                for i in 0..<cells.count { body(first + i) }
+            }
+        }
         func column(_ name: RollupColumn, always: Bool = false, _ write: (inout ByteWriter) -> Bool) {
             var writer = ByteWriter(capacity: cells.count * 2 + 4)
             writer.unsigned(n)
@@ -116,26 +124,26 @@ enum ChunkCodec {
             if always || nonZero { result.append((name, writer.bytes)) }
         }
         column(.bucket, always: true) { w in
-            for c in cells { w.unsigned(UInt64(c.key.offset)) }
+            eachCell { c in w.unsigned(UInt64(c.pointee.key.offset)) }
             return true
         }
         column(.series, always: true) { w in
-            for c in cells { w.unsigned(UInt64(c.key.series)) }
+            eachCell { c in w.unsigned(UInt64(c.pointee.key.series)) }
             return true
         }
         column(.requests) { w in
             var any = false
-            for c in cells {
-                w.signed(c.cell.requests)
-                any = any || c.cell.requests != 0
+            eachCell { c in
+                w.signed(c.pointee.cell.requests)
+                any = any || c.pointee.cell.requests != 0
             }
             return any
         }
         for (i, name) in RollupColumn.tokenColumns.enumerated() {
             column(name) { w in
                 var any = false
-                for c in cells {
-                    let v = c.cell.token(i)
+                eachCell { c in
+                    let v = c.pointee.cell.token(i)
                     w.signed(v)
                     any = any || v != 0
                 }
@@ -144,33 +152,33 @@ enum ChunkCodec {
         }
         column(.cost) { w in
             var any = false
-            for c in cells {
-                w.signed128(c.cell.cost)
-                any = any || c.cell.cost != 0
+            eachCell { c in
+                w.signed128(c.pointee.cell.cost)
+                any = any || c.pointee.cell.cost != 0
             }
             return any
         }
         column(.saved) { w in
             var any = false
-            for c in cells {
-                w.signed128(c.cell.saved)
-                any = any || c.cell.saved != 0
+            eachCell { c in
+                w.signed128(c.pointee.cell.saved)
+                any = any || c.pointee.cell.saved != 0
             }
             return any
         }
         column(.latency) { w in
             var any = false
-            for c in cells {
-                c.cell.latency.encode(into: &w)
-                any = any || !c.cell.latency.isEmpty
+            eachCell { c in
+                c.pointee.cell.latency.encode(into: &w)
+                any = any || !c.pointee.cell.latency.isEmpty
             }
             return any
         }
         column(.ttft) { w in
             var any = false
-            for c in cells {
-                c.cell.ttft.encode(into: &w)
-                any = any || !c.cell.ttft.isEmpty
+            eachCell { c in
+                c.pointee.cell.ttft.encode(into: &w)
+                any = any || !c.pointee.cell.ttft.isEmpty
             }
             return any
         }
