@@ -107,43 +107,53 @@ enum ChunkCodec {
     /// The blobs of `cells` by column; columns whose every value is zero (or empty sketches) are left out, readers
     /// take a missing column as all zeros. `bucket` and `series` are always present.
     static func encode(_ cells: [(key: CellKey, cell: RollupCell)]) -> [(RollupColumn, [UInt8])] {
-        let n = UInt64(cells.count)
+        encode(keys: cells.map(\.key.packed), values: cells.map(\.cell), order: Array(cells.indices))
+    }
+
+    /// The blobs of the cells `order` names in `values` (keyed by `keys`, as `CellKey.packed`), in that order: a
+    /// pending chunk's cells encoded where they lie, with no sorted copy of them made and destroyed.
+    static func encode(keys: [UInt64], values: [RollupCell], order: [Int]) -> [(RollupColumn, [UInt8])] {
+        values.withUnsafeBufferPointer { values in encode(keys: keys, values: values, order: order) }
+    }
+
+    private static func encode(keys: [UInt64], values: UnsafeBufferPointer<RollupCell>, order: [Int])
+        -> [(RollupColumn, [UInt8])]
+    {
+        let n = UInt64(order.count)
         var result: [(RollupColumn, [UInt8])] = []
-        /// Calls `body` with each cell where it lies: a `for` over the array copied every (key, cell), its sketches'
-        /// arrays retained and released.
-        func eachCell(_ body: (UnsafePointer<(key: CellKey, cell: RollupCell)>) -> Void) {
-            cells.withUnsafeBufferPointer { cells in
-                guard let first = cells.baseAddress else { return }
-                for i in 0..<cells.count { body(first + i) }
-            }
+        /// Calls `body` with each cell in order, where it lies: a copy of a cell retains and releases its sketches'
+        /// arrays.
+        func eachCell(_ body: (CellKey, UnsafePointer<RollupCell>) -> Void) {
+            guard let first = values.baseAddress else { return }
+            for i in order { body(CellKey(packed: keys[i]), first + i) }
         }
         func column(_ name: RollupColumn, always: Bool = false, _ write: (inout ByteWriter) -> Bool) {
-            var writer = ByteWriter(capacity: cells.count * 2 + 4)
+            var writer = ByteWriter(capacity: order.count * 2 + 4)
             writer.unsigned(n)
             let nonZero = write(&writer)
             if always || nonZero { result.append((name, writer.bytes)) }
         }
         column(.bucket, always: true) { w in
-            eachCell { c in w.unsigned(UInt64(c.pointee.key.offset)) }
+            eachCell { key, _ in w.unsigned(UInt64(key.offset)) }
             return true
         }
         column(.series, always: true) { w in
-            eachCell { c in w.unsigned(UInt64(c.pointee.key.series)) }
+            eachCell { key, _ in w.unsigned(UInt64(key.series)) }
             return true
         }
         column(.requests) { w in
             var any = false
-            eachCell { c in
-                w.signed(c.pointee.cell.requests)
-                any = any || c.pointee.cell.requests != 0
+            eachCell { _, c in
+                w.signed(c.pointee.requests)
+                any = any || c.pointee.requests != 0
             }
             return any
         }
         for (i, name) in RollupColumn.tokenColumns.enumerated() {
             column(name) { w in
                 var any = false
-                eachCell { c in
-                    let v = c.pointee.cell.token(i)
+                eachCell { _, c in
+                    let v = c.pointee.token(i)
                     w.signed(v)
                     any = any || v != 0
                 }
@@ -152,33 +162,33 @@ enum ChunkCodec {
         }
         column(.cost) { w in
             var any = false
-            eachCell { c in
-                w.signed128(c.pointee.cell.cost)
-                any = any || c.pointee.cell.cost != 0
+            eachCell { _, c in
+                w.signed128(c.pointee.cost)
+                any = any || c.pointee.cost != 0
             }
             return any
         }
         column(.saved) { w in
             var any = false
-            eachCell { c in
-                w.signed128(c.pointee.cell.saved)
-                any = any || c.pointee.cell.saved != 0
+            eachCell { _, c in
+                w.signed128(c.pointee.saved)
+                any = any || c.pointee.saved != 0
             }
             return any
         }
         column(.latency) { w in
             var any = false
-            eachCell { c in
-                c.pointee.cell.latency.encode(into: &w)
-                any = any || !c.pointee.cell.latency.isEmpty
+            eachCell { _, c in
+                c.pointee.latency.encode(into: &w)
+                any = any || !c.pointee.latency.isEmpty
             }
             return any
         }
         column(.ttft) { w in
             var any = false
-            eachCell { c in
-                c.pointee.cell.ttft.encode(into: &w)
-                any = any || !c.pointee.cell.ttft.isEmpty
+            eachCell { _, c in
+                c.pointee.ttft.encode(into: &w)
+                any = any || !c.pointee.ttft.isEmpty
             }
             return any
         }

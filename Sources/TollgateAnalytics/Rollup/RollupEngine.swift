@@ -160,15 +160,15 @@ public final class RollupEngine: Sendable {
         _ chunk: PendingChunk, _ key: RollupChunkKey, compactAfterParts: Int, transaction: RollupTransaction,
         statistics: inout RollupCheckpointStatistics
     ) throws {
-        let cells = chunk.sortedCells()
-        guard !cells.isEmpty else { return }
+        let order = chunk.sortedPositions()
+        guard !order.isEmpty else { return }
         let (maxPart, parts) = try transaction.parts(of: key)
-        for (column, blob) in ChunkCodec.encode(cells) {
+        for (column, blob) in ChunkCodec.encode(keys: chunk.cells.keys, values: chunk.cells.values, order: order) {
             try transaction.insertColumn(blob, measure: column.rawValue, of: key, part: maxPart + 1)
             statistics.bytesWritten += blob.count
         }
         statistics.partsWritten += 1
-        statistics.cellsWritten += cells.count
+        statistics.cellsWritten += order.count
         if parts + 1 > compactAfterParts {
             let full = try compact(key, transaction: transaction)
             statistics.compactions += 1
@@ -374,12 +374,10 @@ struct PendingChunk {
         }
     }
 
-    /// The non-zero cells in (bucket, series) order (a replace may cancel a cell out).
-    func sortedCells() -> [(key: CellKey, cell: RollupCell)] {
+    /// The positions of the non-zero cells, in (bucket, series) order (a replace may cancel a cell out).
+    func sortedPositions() -> [Int] {
         let keys = cells.keys
         let values = cells.values
-        return keys.indices.sorted { keys[$0] < keys[$1] }.compactMap {
-            values[$0].isZero ? nil : (CellKey(packed: keys[$0]), values[$0])
-        }
+        return keys.indices.filter { !values[$0].isZero }.sorted { keys[$0] < keys[$1] }
     }
 }
