@@ -63,13 +63,9 @@ public struct RollupInput: Sendable, Hashable {
             cached: cached, priced: cost != nil, refusal: refusal?.rawValue ?? "")
     }
 
-    /// Whether this input folds into the series `key` (`seriesKey == key`, without making the key).
-    func isOf(_ key: RollupSeriesKey) -> Bool {
-        withUnsafePointer(to: key) { isOf($0) }
-    }
-
-    /// `isOf(_:)` for the key `key` points to, read field by field where it lies (a key passed by value was copied
-    /// first, its five texts retained and released).
+    /// Whether this input folds into the series `key` points to (`seriesKey == key.pointee`, without making the
+    /// key), its fields read where they lie: a key passed by value was copied first, its five texts retained and
+    /// released.
     func isOf(_ key: UnsafePointer<RollupSeriesKey>) -> Bool {
         success == key.pointee.success && cached == key.pointee.cached && (cost != nil) == key.pointee.priced
             && (refusal?.rawValue ?? "") == key.pointee.refusal && (model ?? "") == key.pointee.model
