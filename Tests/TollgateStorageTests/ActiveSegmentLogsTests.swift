@@ -125,6 +125,116 @@ struct ActiveSegmentLogsTests {
         #expect(together.count == one.count)
     }
 
+    /// Varied records: every string column with several values and nil, metadata, usage records among the logs,
+    /// and (`repeats`) ids appended twice.
+    func variedRecords(_ count: Int, seed: UInt64, repeats: Bool = true) -> [LogRecord] {
+        var factory = RecordFactory(seed: seed)
+        var records: [LogRecord] = []
+        for i in 0..<count {
+            var record = factory.record()
+            record.gateway = ["default", "support", "search"][i % 3]
+            if i % 3 == 0 { record.model = nil }
+            if i % 4 == 0 { record.usage = Usage(tokensIn: Int64(i), serviceTier: i % 8 == 0 ? "flex" : nil) }
+            if i % 5 == 0 { record.error = "upstream \(i % 2)" }
+            if i % 7 == 0 { record.metadata = [MetadataEntry("user", .string("u\(i % 4)"))] }
+            if i % 6 == 0 { record.logged = false }  // a usage record: a row of the writer's columns only
+            if i % 11 == 0 { record.eventID = "event-\(i)" }
+            if repeats, i == 45 || i == 90, records[10].logged { record.id = records[10].id }
+            records.append(record)
+        }
+        return records
+    }
+
+    /// The logs of a batch appended to a writer's columns (`ColumnBuilder`) and handed over with its values
+    /// (`Catalog.ActiveColumns`) are the logs read from their records, in one run or several, across two writers'
+    /// columns, and when a run's values are lost (the catalog then reads that writer's logs from their records).
+    @Test func logsTakenFromTheWritersColumnsAreLogsReadFromTheirRecords() {
+        let records = variedRecords(400, seed: 11)
+        var builder = ColumnBuilder(segment: 3, groupRows: 64)
+        var logs: [Catalog.ActiveLog] = []
+        var columns = Catalog.ActiveColumns()
+        var fromColumns = ActiveSegmentLogs(segment: 3)
+        var fromRecords = ActiveSegmentLogs(segment: 3)
+        var added = (columns: 0, records: 0)
+        func hand() {
+            let rows = Array(logs.indices)
+            added.columns += logs.withUnsafeBufferPointer { logs in
+                columns.runs.indices.reduce(0) { sum, run in
+                    sum + fromColumns.append(logs, rows: Array(columns.logs(of: run)), columns: columns, run: run)
+                }
+            }
+            added.records += logs.withUnsafeBufferPointer { fromRecords.append($0, rows: rows) }
+            logs.removeAll()
+            columns.removeAll()
+        }
+        for (i, record) in records.enumerated() {
+            let location = RecordLocation(segment: 3, offset: UInt64(16 + i * 64), length: 60)
+            builder.append(record, at: location)
+            guard record.logged else { continue }
+            logs.append(Catalog.ActiveLog(record, location: location, price: i % 6 == 1 ? nil : Int64(i) * 1_000))
+            columns.add(lastRowOf: builder)
+            if i == 150 {
+                // A new writer's columns of the same segment (as a repair makes), numbering its values afresh.
+                builder = ColumnBuilder(segment: 3, groupRows: 64)
+                builder.append(records[3], at: RecordLocation(segment: 3, offset: 1, length: 1))
+            }
+            if [0, 1, 2, 30, 151, 152, 260].contains(i) || i % 50 == 0 { hand() }
+            if i == 310 {
+                // A run lost with its values: the rest of this writer's logs are read from their records.
+                columns.removeLast(logs.count)
+                logs.removeAll()
+            }
+        }
+        hand()
+        #expect(added.columns == added.records)
+        #expect(added.columns > 250)
+        #expect(fromColumns.block == fromRecords.block)
+        #expect(fromColumns.idOrder == fromRecords.idOrder)
+        #expect(fromColumns.costs == fromRecords.costs)
+        for field in RecordField.stringColumns {
+            // Only values a log has are in the listing's dictionaries: usage records' are not.
+            #expect(
+                Set(fromColumns.block.strings(field).dictionary) == Set(fromRecords.block.strings(field).dictionary))
+        }
+    }
+
+    /// Through a store, batches of varied records spanning rotations (a commit's logs in two segments, the
+    /// sealed one's columns the writer's and the active one's the catalog's) list every log once with every field
+    /// as its record has it.
+    @Test func varietyAcrossRotationsListsAsRecorded() throws {
+        let directory = helpers.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var configuration = configuration
+        configuration.segments.maxSegmentRecords = 45
+        let store = try LogStore(
+            directory: directory, configuration: configuration, observer: SealedLogIndexTests.Pricing(),
+            logger: helpers.logger)
+        // A repeat in another segment is a log of its own there: left out here.
+        let records = variedRecords(240, seed: 5, repeats: false)
+        for start in stride(from: 0, to: records.count, by: 17) {
+            try store.append(Array(records[start..<min(start + 17, records.count)]))
+            try store.commit()
+        }
+        var first: [LogID: LogRecord] = [:]
+        for record in records where record.logged && first[record.id] == nil { first[record.id] = record }
+        var listed: [LogIndexEntry] = []
+        var query = LogQuery(account: "default", order: .ascending, limit: 50)
+        for _ in 0..<20 {
+            let page = try store.catalog.listLogs(query)
+            listed += page.entries
+            guard let next = page.nextCursor else { break }
+            query.cursor = next
+        }
+        #expect(listed.map(\.id) == first.keys.sorted())
+        #expect(Set(listed.map(\.location.segment)).count >= 4)
+        for entry in listed {
+            var expected = LogIndexEntry(try #require(first[entry.id]), location: entry.location, price: nil)
+            (expected.cost, expected.saved) = (entry.cost, entry.saved)
+            #expect(entry == expected)
+        }
+        try store.close()
+    }
+
     /// A commit's logs are counted in `log_counts` by account and month, runs of both changing within one commit,
     /// and a log whose id came earlier in the commit, or is held already, is skipped: whether the commit's ids rise
     /// (the usual order) or not.

@@ -14,6 +14,17 @@ struct ActiveSegmentLogs: Sendable {
     private(set) var idOrder: [Int32] = []
     /// Each row's cost and saved amount, as priced when it was added or repriced since.
     var costs = SegmentCosts(rows: 0)
+    /// The string values of the writer's columns the last logs were handed over from (`Catalog.ActiveColumns`).
+    private var writer: WriterValues?
+
+    /// By string column, the values of one writer's columns (`ColumnBuilder.generation`) by their position there,
+    /// and the code each has in this segment's columns (`StringColumn.nullCode` until a log has it: a value only
+    /// usage records had is never in the listing's dictionaries).
+    struct WriterValues: Sendable {
+        let generation: UInt64
+        var values = [[String]](repeating: [], count: RecordField.stringColumns.count)
+        var codes = [[UInt32]](repeating: [], count: RecordField.stringColumns.count)
+    }
 
     init(segment: UInt32) {
         block = ColumnBlock(segment: segment)
@@ -51,6 +62,47 @@ struct ActiveSegmentLogs: Sendable {
             costs.saved.append(charged.saved)
         }
         return added.count
+    }
+
+    /// Adds logs `rows` of `logs` (each stored in this segment, in run `run` of `columns`), in that order, as
+    /// `append(_:rows:)` does, their fields taken from the writer's column values. Logs whose writer's values this
+    /// segment did not follow from the start (after a failed write, or rebuilt on open) are read from their records.
+    mutating func append(
+        _ logs: UnsafeBufferPointer<Catalog.ActiveLog>, rows: [Int], columns: Catalog.ActiveColumns, run: Int
+    ) -> Int {
+        guard learn(columns.runs[run]) else { return append(logs, rows: rows) }
+        guard let log = logs.baseAddress else { return 0 }
+        var added: [Int] = []
+        added.reserveCapacity(rows.count)
+        for i in rows where placeInIDOrder(log[i].record.id) {
+            block.ids.append(log[i].record.id)
+            added.append(i)
+        }
+        columns.words.withUnsafeBufferPointer { words in
+            block.appendFields(of: logs, rows: added, words: words, writer: &writer!)
+        }
+        for i in added {
+            let charged = log[i].charges
+            costs.cost.append(charged.cost)
+            costs.saved.append(charged.saved)
+        }
+        return added.count
+    }
+
+    /// Takes the string values the writer's columns of `run` gained; false (and forgets the writer's values) when
+    /// they do not follow what this segment holds of those columns, whose logs must then be read from their records.
+    @discardableResult
+    mutating func learn(_ run: Catalog.ActiveColumns.Run) -> Bool {
+        if writer?.generation != run.generation { writer = WriterValues(generation: run.generation) }
+        for slot in run.base.indices where writer!.values[slot].count != run.base[slot] {
+            writer = nil
+            return false
+        }
+        for slot in run.added.indices where !run.added[slot].isEmpty {
+            writer!.values[slot].append(contentsOf: run.added[slot])
+            writer!.codes[slot].append(contentsOf: repeatElement(StringColumn.nullCode, count: run.added[slot].count))
+        }
+        return true
     }
 
     /// Puts the next row (`block.ids.count`, its id not appended yet) in id order and returns true, or returns false
@@ -137,6 +189,56 @@ struct ActiveSegmentLogs: Sendable {
 }
 
 extension ColumnBlock {
+    /// Adds to every column but the ids (appended already) the fields of logs `rows` of `logs`, a column at a time:
+    /// the offsets, lengths and times from the logs, every other field from the writer's column values of the logs
+    /// (`words`, `Catalog.ActiveColumns`), its string values through `writer`'s codes.
+    fileprivate mutating func appendFields(
+        of logs: UnsafeBufferPointer<Catalog.ActiveLog>, rows: [Int], words: UnsafeBufferPointer<UInt64>,
+        writer: inout ActiveSegmentLogs.WriterValues
+    ) {
+        guard let log = logs.baseAddress else { return }
+        for i in rows {
+            offsets.append(log[i].location.offset)
+            lengths.append(log[i].location.length)
+            createdAt.append(log[i].record.createdAt)
+        }
+        let width = Catalog.ActiveColumns.rowWords
+        withUnsafeTemporaryAllocation(of: Int64.self, capacity: rows.count) { values in
+            for slot in strings.indices {
+                writer.codes[slot].withUnsafeMutableBufferPointer { codes in
+                    for (k, i) in rows.enumerated() {
+                        let position = Int(truncatingIfNeeded: words[i &* width &+ slot])
+                        guard position != 0 else {
+                            values[k] = -1
+                            continue
+                        }
+                        var code = codes[position &- 1]
+                        if code == StringColumn.nullCode {
+                            code = strings[slot].add(writer.values[slot][position &- 1])
+                            codes[position &- 1] = code
+                        }
+                        values[k] = Int64(code)
+                    }
+                }
+                strings[slot].appendCodes(UnsafeBufferPointer(values))
+            }
+            let first = RecordField.stringColumns.count
+            let present = Catalog.ActiveColumns.presentWord
+            for slot in integers.indices {
+                for (k, i) in rows.enumerated() {
+                    values[k] = Int64(bitPattern: words[i &* width &+ first &+ slot])
+                }
+                integers[slot].append(contentsOf: UnsafeBufferPointer(values)) { k in
+                    words[rows[k] &* width &+ present] &>> UInt64(slot) & 1 == 0
+                }
+            }
+        }
+        let set = Catalog.ActiveColumns.flagsWord
+        for slot in flags.indices {
+            flags[slot].append(contentsOf: rows.map { words[$0 &* width &+ set] &>> UInt64(slot) & 1 != 0 })
+        }
+    }
+
     /// Adds to every column but the ids (appended already) the fields of logs `rows` of `logs`, a column at a time.
     /// (No `reserveCapacity` here: it grows an array to exactly what is asked, so a commit of a few logs would copy
     /// every column.)

@@ -148,9 +148,10 @@ extension Catalog {
 
     /// Adds durable logs of the segments being written (the group commit's): they are listed from now on, and
     /// counted in `log_counts` in one transaction with the mark that says so (`logs_counted`). A log whose id its
-    /// segment holds already is skipped. Returns how many were added.
+    /// segment holds already is skipped. Returns how many were added. `columns`, when given, holds the writer's
+    /// column values of the same logs, from which their fields are taken (`ActiveColumns`).
     @discardableResult
-    public func addActiveLogs(_ logs: [ActiveLog]) throws -> Int {
+    public func addActiveLogs(_ logs: [ActiveLog], columns: ActiveColumns? = nil) throws -> Int {
         guard !logs.isEmpty else { return 0 }
         // Which logs are new: not in their segment yet, nor earlier in this batch. Only the store's writer adds
         // logs, so what is new now is still new after the transaction.
@@ -225,6 +226,19 @@ extension Catalog {
         sealedLogs.withActive { active in
             // Each log read in place: a copy of it would retain and release every text of its record.
             logs.withUnsafeBufferPointer { logs in
+                if let columns, columns.count == logs.count {
+                    for run in columns.runs.indices {
+                        let seq = columns.runs[run].segment
+                        let rows = columns.logs(of: run).filter { fresh[$0] }
+                        guard !rows.isEmpty else {
+                            active[seq]?.learn(columns.runs[run])
+                            continue
+                        }
+                        added += active[seq, default: ActiveSegmentLogs(segment: seq)].append(
+                            logs, rows: rows, columns: columns, run: run)
+                    }
+                    return
+                }
                 for (seq, run) in runs {
                     let rows = run.filter { fresh[$0] }
                     guard !rows.isEmpty else { continue }

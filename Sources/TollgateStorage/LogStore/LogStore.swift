@@ -71,6 +71,8 @@ public final class LogStore: Sendable {
         let seals: SealLog
         /// Logs appended since the last commit indexed them, with their records (which their columns are made of).
         var pending: [Catalog.ActiveLog] = []
+        /// The writer's column values of the pending logs, one each, in the same order.
+        var pendingColumns = Catalog.ActiveColumns()
         var indexedActiveSegment: UInt32 = 0
         /// The newest record appended, for the observer's `committed(through:)`.
         var lastAppended: RecordLocation?
@@ -245,6 +247,7 @@ public final class LogStore: Sendable {
                         !logged || observer != nil ? LogIndexEntry(record, location: location, price: price) : nil
                     if logged {
                         state.pending.append(Catalog.ActiveLog(record, location: location, price: price))
+                        state.pendingColumns.add(lastRowOf: state.writer.activeColumns)
                     } else if let entry {
                         state.unsyncedUsage.append(entry)
                     }
@@ -412,10 +415,11 @@ public final class LogStore: Sendable {
     private func index(_ state: inout WriterState) throws {
         if !state.pending.isEmpty {
             try configuration.segments.faults?.check(.catalogCommit, call: "insert", path: catalog.path)
-            try catalog.addActiveLogs(state.pending)
+            try catalog.addActiveLogs(state.pending, columns: state.pendingColumns)
             let count = state.pending.count
             counters.withLock { $0.recordsCommitted += count }
             state.pending.removeAll(keepingCapacity: true)
+            state.pendingColumns.removeAll()
         }
         // The new active segment first: when the writer sealed it already (on close), its seal below is the
         // last word.
@@ -525,6 +529,7 @@ extension LogStore {
             let discarded = state.pending.suffix(lostLogs).map(\.entry) + state.unsyncedUsage.suffix(lostUsage)
             if !discarded.isEmpty {
                 state.pending.removeLast(lostLogs)
+                state.pendingColumns.removeLast(lostLogs)
                 state.unsyncedUsage.removeLast(lostUsage)
                 observer?.discarded(discarded)
                 counters.withLock {

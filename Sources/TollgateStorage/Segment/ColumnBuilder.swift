@@ -1,3 +1,4 @@
+import Synchronization
 import TollgateModel
 
 /// The columns of the segment being written, kept as they will be stored: each column's encoded bytes grow as rows
@@ -15,6 +16,9 @@ import TollgateModel
 /// group's columns afresh; the ids, offsets and lengths stay whole, for the index.
 struct ColumnBuilder: Sendable {
     let segment: UInt32
+    /// Names this builder among every one made in the process: the positions of its string columns' values
+    /// (`lastRow`) mean something only beside its own dictionaries, which a rebuilt builder numbers afresh.
+    let generation: UInt64
     /// The rows of each group; `Int.max`: one group, the columns of a segment before version 5.
     let groupRows: Int
     private(set) var ids: [LogID] = []
@@ -33,11 +37,16 @@ struct ColumnBuilder: Sendable {
     private var flags = [Bitmap](repeating: Bitmap(), count: RecordField.flagColumns.count)
     /// The field values of the rows appended since the last `flush`, not yet in their columns' bytes.
     private var staged = Stage()
+    /// Where in the stage the last row appended lies (a flush leaves the stage's values as they were).
+    private var lastStaged = 0
+
+    private static let generations = Atomic<UInt64>(0)
 
     init(segment: UInt32, groupRows: Int = .max) {
         precondition(groupRows >= 1)
         self.segment = segment
         self.groupRows = groupRows
+        generation = Self.generations.add(1, ordering: .relaxed).newValue
     }
 
     var count: Int { ids.count }
@@ -88,10 +97,11 @@ struct ColumnBuilder: Sendable {
         string: (Int) -> String?, integer: (Int) -> Int64?, flag: (Int) -> Bool
     ) {
         let row = staged.rows
+        lastStaged = row
         staged.values.withUnsafeMutableBufferPointer { values in
             strings.withUnsafeMutableBufferPointer { strings in
                 for slot in strings.indices {
-                    values[Stage.stringColumn(slot) &+ row] = strings[slot].code(of: string(slot))
+                    values[Stage.stringColumn(slot) &+ row] = strings[slot].position(of: string(slot))
                 }
             }
             var present: UInt64 = 0
@@ -153,6 +163,23 @@ struct ColumnBuilder: Sendable {
         }
         staged.rows = 0
     }
+
+    /// Writes the last row appended's values to `words`, `Stage.rowWords` of them in `Stage`'s order: each string
+    /// column's value as its position in the column's dictionary + 1 (0 for nil; `values(slot:from:to:)`), each integer
+    /// column's bit pattern (0 for nil), a word of which integers are there, a word of flags. The catalog takes a
+    /// log's columns from them instead of reading its record again (`Catalog.ActiveColumns`).
+    func lastRow(into words: UnsafeMutableBufferPointer<UInt64>) {
+        precondition(words.count == Stage.rowWords)
+        staged.values.withUnsafeBufferPointer { values in
+            guard let to = words.baseAddress, let from = values.baseAddress else { return }
+            // The stage holds `rowWords` columns of `capacity` rows.
+            for column in 0..<Stage.rowWords { to[column] = from[column &* Stage.capacity &+ lastStaged] }
+        }
+    }
+
+    /// The distinct values of string column `slot` from position `start` up to `end`, in first-seen order (the
+    /// dictionary only grows).
+    func values(slot: Int, from start: Int, to end: Int) -> ArraySlice<String> { strings[slot].values[start..<end] }
 
     /// This builder with every staged row in its columns: what the readers of whole columns read.
     private var flushed: ColumnBuilder {
@@ -327,19 +354,12 @@ extension ColumnBuilder {
         /// Positions in `dictionary` of the values the group being written has, in the order it first had them.
         private var groupValues: [UInt32] = []
 
-        /// The code of `value` in the group being written (0 for nil), added to the dictionaries if it is new; the
-        /// row's code is written by `appendCodes`.
+        /// The position of `value` in the segment's dictionary + 1 (0 for nil), added if it is new; `appendCodes`
+        /// gives the row its code in the group being written.
         @inline(__always)
-        mutating func code(of value: String?) -> UInt64 {
+        mutating func position(of value: String?) -> UInt64 {
             guard let value else { return 0 }
-            let position = dictionary.add(value)
-            if position == groupCodes.count { groupCodes.append(0) }
-            let code = groupCodes[position]
-            if code != 0 { return UInt64(code) }
-            groupValues.append(UInt32(truncatingIfNeeded: position))
-            let added = UInt32(truncatingIfNeeded: groupValues.count)
-            groupCodes[position] = added
-            return UInt64(added)
+            return UInt64(dictionary.add(value)) &+ 1
         }
 
         /// Forgets the group's values and codes: the next group's column starts empty.
@@ -349,9 +369,33 @@ extension ColumnBuilder {
             codes = WireWriter(capacity: 0)
         }
 
-        /// Writes rows' codes.
+        /// Writes the codes of rows' values, given as `position(of:)` gave them: each value's code in the group
+        /// being written (its place among the group's values + 1, 0 for nil), the group's first row with a value
+        /// giving it the next.
         mutating func appendCodes(_ rows: UnsafeBufferPointer<UInt64>) {
-            codes.varints(rows.count) { rows[$0] }
+            let highest = Int(truncatingIfNeeded: rows.max() ?? 0)
+            if highest > groupCodes.count {
+                groupCodes.append(contentsOf: repeatElement(0, count: highest - groupCodes.count))
+            }
+            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: rows.count) { coded in
+                groupCodes.withUnsafeMutableBufferPointer { groupCodes in
+                    for (k, position) in rows.enumerated() {
+                        guard position != 0 else {
+                            coded[k] = 0
+                            continue
+                        }
+                        let p = Int(truncatingIfNeeded: position &- 1)
+                        var code = groupCodes[p]
+                        if code == 0 {
+                            groupValues.append(UInt32(truncatingIfNeeded: p))
+                            code = UInt32(truncatingIfNeeded: groupValues.count)
+                            groupCodes[p] = code
+                        }
+                        coded[k] = UInt64(code)
+                    }
+                }
+                codes.varints(rows.count) { coded[$0] }
+            }
         }
 
         /// The distinct values, in first-seen order.
@@ -468,5 +512,7 @@ extension ColumnBuilder {
         @inline(__always) static func integerColumn(_ slot: Int) -> Int {
             (RecordField.stringColumns.count &+ slot) &* capacity
         }
+        /// The values a row has in the stage, one in each of its columns.
+        static let rowWords = flagsColumn / capacity + 1
     }
 }

@@ -48,6 +48,19 @@ public struct IntegerColumn: Sendable, Equatable, RandomAccessCollection {
         }
     }
 
+    /// Appends rows' values (a null row's value is not read), their widest deciding the bytes per value once;
+    /// `isNull(k)` says whether row `k` of them is null.
+    mutating func append(contentsOf rows: UnsafeBufferPointer<Int64>, isNull: (Int) -> Bool) {
+        let first = values.count
+        values.append(contentsOf: rows)
+        for k in rows.indices where isNull(k) {
+            let row = first + k
+            let word = row >> 6
+            if nulls.count <= word { nulls.append(contentsOf: repeatElement(0, count: word - nulls.count + 1)) }
+            nulls[word] |= 1 << UInt64(row & 63)
+        }
+    }
+
     /// Equal when every row is (the value under a null does not count).
     public static func == (a: IntegerColumn, b: IntegerColumn) -> Bool {
         a.count == b.count && a.indices.allSatisfy { a[$0] == b[$0] }

@@ -48,23 +48,25 @@ struct PackedIntegers: Sendable {
         count += 1
     }
 
-    /// Appends `values`, widened once to the bytes the widest needs and written in place.
+    /// Appends `values`, widened once to the bytes the widest needs and written in place, a loop for each width.
     mutating func append(contentsOf values: UnsafeBufferPointer<Int64>) {
         var needed = width
-        for value in values { needed = max(needed, Self.width(of: value)) }
+        for value in values where needed < 8 { needed = max(needed, Self.width(of: value)) }
         if needed > width { widen(to: needed) }
         let start = bytes.count
-        let size = width
-        bytes.append(contentsOf: repeatElement(0, count: values.count * size))
+        bytes.append(contentsOf: repeatElement(0, count: values.count &* width))
         bytes.withUnsafeMutableBytes { raw in
-            for (k, value) in values.enumerated() {
-                let at = start &+ k &* size
-                switch size {
-                case 1: raw.storeBytes(of: Int8(truncatingIfNeeded: value), toByteOffset: at, as: Int8.self)
-                case 2: raw.storeBytes(of: Int16(truncatingIfNeeded: value), toByteOffset: at, as: Int16.self)
-                case 4: raw.storeBytes(of: Int32(truncatingIfNeeded: value), toByteOffset: at, as: Int32.self)
-                default: raw.storeBytes(of: value, toByteOffset: at, as: Int64.self)
+            func store<T: FixedWidthInteger>(_: T.Type) {
+                for (k, value) in values.enumerated() {
+                    raw.storeBytes(
+                        of: T(truncatingIfNeeded: value), toByteOffset: start &+ k &* MemoryLayout<T>.size, as: T.self)
                 }
+            }
+            switch width {
+            case 1: store(Int8.self)
+            case 2: store(Int16.self)
+            case 4: store(Int32.self)
+            default: store(Int64.self)
             }
         }
         count += values.count

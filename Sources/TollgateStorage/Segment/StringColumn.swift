@@ -35,6 +35,12 @@ public struct StringColumn: Sendable {
 
     mutating func reserveCapacity(_ n: Int) { codes.reserveCapacity(n) }
 
+    /// The code of `value`, added to the dictionary if no row had it.
+    mutating func add(_ value: String) -> UInt32 { UInt32(values.add(value)) }
+
+    /// Appends rows by their codes, each a position in the dictionary or -1 for nil.
+    mutating func appendCodes(_ rows: UnsafeBufferPointer<Int64>) { codes.append(contentsOf: rows) }
+
     /// Appends `rows` rows coded against `dictionary` as a columns frame stores them: each `code()` is 0 for nil,
     /// else a position in `dictionary` + 1 (at most its count).
     mutating func appendRows(_ rows: Int, dictionary: [String], code: () throws -> UInt64) rethrows {
@@ -66,6 +72,9 @@ public struct StringColumn: Sendable {
         }
 
         mutating func append(_ code: UInt32) { packed.append(code == StringColumn.nullCode ? -1 : Int64(code)) }
+
+        /// Appends codes given as positions, -1 for `nullCode`.
+        mutating func append(contentsOf codes: UnsafeBufferPointer<Int64>) { packed.append(contentsOf: codes) }
 
         mutating func reserveCapacity(_ n: Int) { packed.reserveCapacity(n) }
     }
