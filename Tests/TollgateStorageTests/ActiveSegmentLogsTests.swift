@@ -172,7 +172,7 @@ struct ActiveSegmentLogsTests {
             builder.append(record, at: location)
             guard record.logged else { continue }
             logs.append(Catalog.ActiveLog(record, location: location, price: i % 6 == 1 ? nil : Int64(i) * 1_000))
-            columns.add(lastRowOf: builder)
+            withUnsafePointer(to: &builder) { columns.add(lastRowOf: $0) }
             if i == 150 {
                 // A new writer's columns of the same segment (as a repair makes), numbering its values afresh.
                 builder = ColumnBuilder(segment: 3, groupRows: 64)

@@ -40,18 +40,21 @@ extension Catalog {
 
         public init() {}
 
-        /// Adds the log that `columns`' last row is (appended to the writer's columns of its segment just now).
-        mutating func add(lastRowOf columns: ColumnBuilder) {
-            if runGeneration != columns.generation {
-                if generation != columns.generation {
-                    generation = columns.generation
+        /// Adds the log that the last row of the writer's columns `columns` points to is (appended just now). The
+        /// columns are read where they lie: passed by value, they were copied (every array retained) and destroyed
+        /// for each log, about 700 instructions.
+        mutating func add(lastRowOf columns: UnsafePointer<ColumnBuilder>) {
+            let generation = columns.pointee.generation
+            if runGeneration != generation {
+                if self.generation != generation {
+                    self.generation = generation
                     for slot in known.indices { known[slot] = 0 }
                 }
                 runs.append(
                     Run(
-                        segment: columns.segment, generation: columns.generation, firstLog: count, base: known,
+                        segment: columns.pointee.segment, generation: generation, firstLog: count, base: known,
                         added: [[String]](repeating: [], count: known.count)))
-                runGeneration = columns.generation
+                runGeneration = generation
             }
             let row = count &* Self.rowWords
             if row &+ Self.rowWords > words.count {
@@ -59,7 +62,8 @@ extension Catalog {
                 words.append(contentsOf: repeatElement(0, count: max(words.count, 64 &* Self.rowWords)))
             }
             words.withUnsafeMutableBufferPointer { words in
-                columns.lastRow(into: UnsafeMutableBufferPointer(rebasing: words[row..<(row &+ Self.rowWords)]))
+                ColumnBuilder.lastRow(
+                    of: columns, into: UnsafeMutableBufferPointer(rebasing: words[row..<(row &+ Self.rowWords)]))
             }
             count &+= 1
             // A value past those handed over is among the last the writer's dictionary gained: those up to it go
@@ -68,7 +72,7 @@ extension Catalog {
                 let position = Int(truncatingIfNeeded: words[row &+ slot])
                 guard position > known[slot] else { continue }
                 runs[runs.count - 1].added[slot].append(
-                    contentsOf: columns.values(slot: slot, from: known[slot], to: position))
+                    contentsOf: ColumnBuilder.values(of: columns, slot: slot, from: known[slot], to: position))
                 known[slot] = position
             }
         }

@@ -247,7 +247,7 @@ public final class LogStore: Sendable {
                         !logged || observer != nil ? LogIndexEntry(record, location: location, price: price) : nil
                     if logged {
                         state.pending.append(Catalog.ActiveLog(record, location: location, price: price))
-                        state.pendingColumns.add(lastRowOf: state.writer.activeColumns)
+                        withUnsafePointer(to: &state.writer.activeColumns) { state.pendingColumns.add(lastRowOf: $0) }
                     } else if let entry {
                         state.unsyncedUsage.append(entry)
                     }

@@ -164,22 +164,31 @@ struct ColumnBuilder: Sendable {
         staged.rows = 0
     }
 
-    /// Writes the last row appended's values to `words`, `Stage.rowWords` of them in `Stage`'s order: each string
-    /// column's value as its position in the column's dictionary + 1 (0 for nil; `values(slot:from:to:)`), each integer
-    /// column's bit pattern (0 for nil), a word of which integers are there, a word of flags. The catalog takes a
-    /// log's columns from them instead of reading its record again (`Catalog.ActiveColumns`).
-    func lastRow(into words: UnsafeMutableBufferPointer<UInt64>) {
+    /// Writes the values of the last row appended to the builder `builder` points to into `words`, `Stage.rowWords`
+    /// of them in `Stage`'s order: each string column's value as its position in the column's dictionary + 1 (0 for
+    /// nil; `values(of:slot:from:to:)`), each integer column's bit pattern (0 for nil), a word of which integers are
+    /// there, a word of flags. The catalog takes a log's columns from them instead of reading its record again
+    /// (`Catalog.ActiveColumns`).
+    ///
+    /// Static, the builder read where `builder` points: a method called on a builder read through a pointer copies
+    /// it first (every array retained, then released).
+    static func lastRow(of builder: UnsafePointer<ColumnBuilder>, into words: UnsafeMutableBufferPointer<UInt64>) {
         precondition(words.count == Stage.rowWords)
-        staged.values.withUnsafeBufferPointer { values in
+        let row = builder.pointee.lastStaged
+        builder.pointee.staged.values.withUnsafeBufferPointer { values in
             guard let to = words.baseAddress, let from = values.baseAddress else { return }
             // The stage holds `rowWords` columns of `capacity` rows.
-            for column in 0..<Stage.rowWords { to[column] = from[column &* Stage.capacity &+ lastStaged] }
+            for column in 0..<Stage.rowWords { to[column] = from[column &* Stage.capacity &+ row] }
         }
     }
 
-    /// The distinct values of string column `slot` from position `start` up to `end`, in first-seen order (the
-    /// dictionary only grows).
-    func values(slot: Int, from start: Int, to end: Int) -> ArraySlice<String> { strings[slot].values[start..<end] }
+    /// The distinct values of string column `slot` of the builder `builder` points to, from position `start` up to
+    /// `end`, in first-seen order (the dictionary only grows).
+    static func values(
+        of builder: UnsafePointer<ColumnBuilder>, slot: Int, from start: Int, to end: Int
+    ) -> ArraySlice<String> {
+        builder.pointee.strings[slot].values[start..<end]
+    }
 
     /// This builder with every staged row in its columns: what the readers of whole columns read.
     private var flushed: ColumnBuilder {
