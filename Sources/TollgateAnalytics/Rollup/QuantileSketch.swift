@@ -166,36 +166,56 @@ public struct QuantileSketch: Sendable, Hashable {
     ///   instead of two, and merged into a query's dense window with a plain add loop.
     /// Counts are zigzag varints: a delta written by `replace` may be negative.
     func encode(into writer: inout ByteWriter) {
-        let n = indices.count
-        if n >= 8, let first = indices.first, let last = indices.last, Int(last - first) + 1 <= 3 * n {
-            let span = Int(last - first) + 1
-            writer.unsigned(UInt64(span) << 1 | 1)
-            writer.signed(zeroCount)
-            writer.signed(Int64(first))
-            var j = 0
-            for k in 0..<span {
-                if indices[j] == first + Int32(k) {
-                    writer.signed(counts[j])
-                    j += 1
-                } else {
-                    writer.unsigned(0)
-                }
-            }
-            return
-        }
-        writer.unsigned(UInt64(bucketCount) << 1)
-        writer.signed(zeroCount)
+        withUnsafePointer(to: self) { Self.encode($0, into: &writer) }
+    }
+
+    /// `encode(into:)` of the sketch `sketch` points to, read where it lies: a method called on a sketch read
+    /// through a pointer to the cell that holds it copies the whole cell first (four arrays retained, then released).
+    static func encode(_ sketch: UnsafePointer<QuantileSketch>, into writer: inout ByteWriter) {
+        let zeroCount = sketch.pointee.zeroCount
+        let singleCount = sketch.pointee.singleCount
         if singleCount != 0 {
-            writer.signed(Int64(singleIndex))
+            writer.unsigned(1 << 1)
+            writer.signed(zeroCount)
+            writer.signed(Int64(sketch.pointee.singleIndex))
             writer.signed(singleCount)
             return
         }
-        var previous: Int32 = 0
-        for i in indices.indices {
-            writer.signed(Int64(indices[i] - previous))
-            previous = indices[i]
-            writer.signed(counts[i])
+        // The arrays read in place: copies of them were a retain and a release each.
+        sketch.pointee.indices.withUnsafeBufferPointer { indices in
+            sketch.pointee.counts.withUnsafeBufferPointer { counts in
+                let n = indices.count
+                if n >= 8, let first = indices.first, let last = indices.last, Int(last - first) + 1 <= 3 * n {
+                    let span = Int(last - first) + 1
+                    writer.unsigned(UInt64(span) << 1 | 1)
+                    writer.signed(zeroCount)
+                    writer.signed(Int64(first))
+                    var j = 0
+                    for k in 0..<span {
+                        if indices[j] == first + Int32(k) {
+                            writer.signed(counts[j])
+                            j += 1
+                        } else {
+                            writer.unsigned(0)
+                        }
+                    }
+                    return
+                }
+                writer.unsigned(UInt64(n) << 1)
+                writer.signed(zeroCount)
+                var previous: Int32 = 0
+                for i in indices.indices {
+                    writer.signed(Int64(indices[i] - previous))
+                    previous = indices[i]
+                    writer.signed(counts[i])
+                }
+            }
         }
+    }
+
+    /// `isEmpty` of the sketch `sketch` points to, read where it lies (as `encode(_:into:)`).
+    static func isEmpty(_ sketch: UnsafePointer<QuantileSketch>) -> Bool {
+        sketch.pointee.zeroCount == 0 && sketch.pointee.indices.isEmpty && sketch.pointee.singleCount == 0
     }
 
     /// The compact encoding alone.

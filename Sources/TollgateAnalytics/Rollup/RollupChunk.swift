@@ -179,20 +179,31 @@ enum ChunkCodec {
         column(.latency) { w in
             var any = false
             eachCell { _, c in
-                c.pointee.latency.encode(into: &w)
-                any = any || !c.pointee.latency.isEmpty
+                let sketch = Self.sketch(c, at: Self.latencyOffset)
+                QuantileSketch.encode(sketch, into: &w)
+                any = any || !QuantileSketch.isEmpty(sketch)
             }
             return any
         }
         column(.ttft) { w in
             var any = false
             eachCell { _, c in
-                c.pointee.ttft.encode(into: &w)
-                any = any || !c.pointee.ttft.isEmpty
+                let sketch = Self.sketch(c, at: Self.ttftOffset)
+                QuantileSketch.encode(sketch, into: &w)
+                any = any || !QuantileSketch.isEmpty(sketch)
             }
             return any
         }
         return result
+    }
+
+    private static let latencyOffset = MemoryLayout<RollupCell>.offset(of: \RollupCell.latency)!
+    private static let ttftOffset = MemoryLayout<RollupCell>.offset(of: \RollupCell.ttft)!
+
+    /// The sketch at `offset` in the cell `cell` points to, where it lies: `cell.pointee.latency.encode(into:)`
+    /// copied the whole cell first.
+    private static func sketch(_ cell: UnsafePointer<RollupCell>, at offset: Int) -> UnsafePointer<QuantileSketch> {
+        (UnsafeRawPointer(cell) + offset).assumingMemoryBound(to: QuantileSketch.self)
     }
 
     /// Reads the cell count header of a column and checks it.

@@ -1,8 +1,9 @@
 import TollgateModel
 
 /// The durable logs of a segment not sealed yet, held in memory as the columns it will be sealed with: the segment
-/// writer's group commit adds them (`Catalog.addActiveLogs`), recovery rebuilds them from the segment's records,
-/// and sealing hands their costs to `sealed_segments` (FORMAT.md, "Sealed segments answer for their logs").
+/// writer's group commit adds them (`Catalog.addActiveLogs`, their fields as the writer's columns staged them:
+/// `Catalog.ActiveColumns`), recovery rebuilds them from the segment's records, and sealing hands their costs to
+/// `sealed_segments` (FORMAT.md, "Sealed segments answer for their logs").
 /// Listings, lookups, deletions and repricing read them as they read a sealed segment's columns, so a log is never
 /// written to the catalog's rows.
 ///
