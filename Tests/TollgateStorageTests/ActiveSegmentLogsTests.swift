@@ -217,14 +217,7 @@ struct ActiveSegmentLogsTests {
         }
         var first: [LogID: LogRecord] = [:]
         for record in records where record.logged && first[record.id] == nil { first[record.id] = record }
-        var listed: [LogIndexEntry] = []
-        var query = LogQuery(account: "default", order: .ascending, limit: 50)
-        for _ in 0..<20 {
-            let page = try store.catalog.listLogs(query)
-            listed += page.entries
-            guard let next = page.nextCursor else { break }
-            query.cursor = next
-        }
+        let listed = try helpers.listedEntries(store, limit: 50)
         #expect(listed.map(\.id) == first.keys.sorted())
         #expect(Set(listed.map(\.location.segment)).count >= 4)
         for entry in listed {

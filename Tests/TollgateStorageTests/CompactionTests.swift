@@ -41,14 +41,18 @@ import TollgateModel
     }
 
     func listed(_ store: LogStore) throws -> [LogID] {
-        var all: [LogID] = []
-        var cursor: String?
+        try listedEntries(store).map(\.id)
+    }
+
+    /// Every log of account `default`, oldest first, through pages of `limit`.
+    func listedEntries(_ store: LogStore, limit: Int = 1000) throws -> [LogIndexEntry] {
+        var all: [LogIndexEntry] = []
+        var query = LogQuery(account: "default", order: .ascending, limit: limit)
         for _ in 0..<100 {
-            let page = try store.catalog.listLogs(
-                LogQuery(account: "default", order: .ascending, limit: 1000, cursor: cursor))
-            all += page.entries.map(\.id)
+            let page = try store.catalog.listLogs(query)
+            all += page.entries
             guard let next = page.nextCursor else { break }
-            cursor = next
+            query.cursor = next
         }
         return all
     }

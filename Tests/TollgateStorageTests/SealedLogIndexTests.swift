@@ -128,17 +128,7 @@ struct SealedLogIndexTests {
             records.append(record)
         }
         let logged = records.filter(\.logged)
-        func entries(_ store: LogStore) throws -> [LogIndexEntry] {
-            var all: [LogIndexEntry] = []
-            var query = LogQuery(account: "default", order: .ascending, limit: 7)
-            for _ in 0..<100 {
-                let page = try store.catalog.listLogs(query)
-                all += page.entries
-                guard let next = page.nextCursor else { break }
-                query.cursor = next
-            }
-            return all
-        }
+        func entries(_ store: LogStore) throws -> [LogIndexEntry] { try helpers.listedEntries(store, limit: 7) }
         var store = try open()
         try store.append(records)
         try store.commit()

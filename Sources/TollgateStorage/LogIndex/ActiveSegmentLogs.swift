@@ -48,21 +48,7 @@ struct ActiveSegmentLogs: Sendable {
     /// first appended). Their fields go into the columns a column at a time, which costs each value a place in one
     /// loop instead of a call and a growing array's checks per row and column.
     mutating func append(_ logs: UnsafeBufferPointer<Catalog.ActiveLog>, rows: [Int]) -> Int {
-        guard let log = logs.baseAddress else { return 0 }
-        var added: [Int] = []
-        added.reserveCapacity(rows.count)
-        for i in rows where placeInIDOrder(log[i].record.id) {
-            // The id first: the next log's place in id order is found among them.
-            block.ids.append(log[i].record.id)
-            added.append(i)
-        }
-        block.appendFields(of: logs, rows: added)
-        for i in added {
-            let charged = log[i].charges
-            costs.cost.append(charged.cost)
-            costs.saved.append(charged.saved)
-        }
-        return added.count
+        append(logs, rows: rows) { block, _, added in block.appendFields(of: logs, rows: added) }
     }
 
     /// Adds logs `rows` of `logs` (each stored in this segment, in run `run` of `columns`), in that order, as
@@ -72,16 +58,28 @@ struct ActiveSegmentLogs: Sendable {
         _ logs: UnsafeBufferPointer<Catalog.ActiveLog>, rows: [Int], columns: Catalog.ActiveColumns, run: Int
     ) -> Int {
         guard learn(columns.runs[run]) else { return append(logs, rows: rows) }
+        return append(logs, rows: rows) { block, writer, added in
+            columns.words.withUnsafeBufferPointer { words in
+                block.appendFields(of: logs, rows: added, words: words, writer: &writer!)
+            }
+        }
+    }
+
+    /// Adds logs `rows` of `logs`: their ids in id order (a log whose id is here already, or earlier among them, is
+    /// skipped), then `fields` adds the fields of those added to every other column, then their costs.
+    private mutating func append(
+        _ logs: UnsafeBufferPointer<Catalog.ActiveLog>, rows: [Int],
+        fields: (inout ColumnBlock, inout WriterValues?, [Int]) -> Void
+    ) -> Int {
         guard let log = logs.baseAddress else { return 0 }
         var added: [Int] = []
         added.reserveCapacity(rows.count)
         for i in rows where placeInIDOrder(log[i].record.id) {
+            // The id first: the next log's place in id order is found among them.
             block.ids.append(log[i].record.id)
             added.append(i)
         }
-        columns.words.withUnsafeBufferPointer { words in
-            block.appendFields(of: logs, rows: added, words: words, writer: &writer!)
-        }
+        fields(&block, &writer, added)
         for i in added {
             let charged = log[i].charges
             costs.cost.append(charged.cost)
