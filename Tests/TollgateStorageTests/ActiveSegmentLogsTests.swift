@@ -199,32 +199,54 @@ struct ActiveSegmentLogsTests {
     }
 
     /// Through a store, batches of varied records spanning rotations (a commit's logs in two segments, the
-    /// sealed one's columns the writer's and the active one's the catalog's) list every log once with every field
-    /// as its record has it.
+    /// sealed one's columns the writer's and the active one's the catalog's), and a restart in the middle of a
+    /// segment, list every log once with every field as its record has it.
     @Test func varietyAcrossRotationsListsAsRecorded() throws {
         let directory = helpers.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var configuration = configuration
         configuration.segments.maxSegmentRecords = 45
-        let store = try LogStore(
-            directory: directory, configuration: configuration, observer: SealedLogIndexTests.Pricing(),
-            logger: helpers.logger)
+        func open() throws -> LogStore {
+            try LogStore(
+                directory: directory, configuration: configuration, observer: SealedLogIndexTests.Pricing(),
+                logger: helpers.logger)
+        }
         // A repeat in another segment is a log of its own there: left out here.
         let records = variedRecords(240, seed: 5, repeats: false)
-        for start in stride(from: 0, to: records.count, by: 17) {
-            try store.append(Array(records[start..<min(start + 17, records.count)]))
+        let batches = stride(from: 0, to: records.count, by: 17).map { records[$0..<min($0 + 17, records.count)] }
+        do {
+            // The process dies mid-segment: the reopened store's writer rebuilds that segment's columns from its
+            // records and goes on appending to it.
+            let store = try open()
+            for batch in batches[..<6] {
+                try store.append(Array(batch))
+                try store.commit()
+            }
+        }
+        // Every log of the first `count` records listed, with every field as recorded.
+        func check(_ store: LogStore, through count: Int) throws {
+            var first: [LogID: LogRecord] = [:]
+            for record in records[..<count] where record.logged && first[record.id] == nil { first[record.id] = record }
+            let listed = try helpers.listedEntries(store, limit: 50)
+            #expect(listed.map(\.id) == first.keys.sorted())
+            for entry in listed {
+                var expected = LogIndexEntry(try #require(first[entry.id]), location: entry.location, price: nil)
+                (expected.cost, expected.saved) = (entry.cost, entry.saved)
+                #expect(entry == expected)
+            }
+        }
+        let store = try open()
+        // The segment the restart cut, still being written: its older logs from its records, the new from the
+        // writer's columns rebuilt on open.
+        try store.append(Array(batches[6]))
+        try store.commit()
+        try check(store, through: batches[6].endIndex)
+        for batch in batches[7...] {
+            try store.append(Array(batch))
             try store.commit()
         }
-        var first: [LogID: LogRecord] = [:]
-        for record in records where record.logged && first[record.id] == nil { first[record.id] = record }
-        let listed = try helpers.listedEntries(store, limit: 50)
-        #expect(listed.map(\.id) == first.keys.sorted())
-        #expect(Set(listed.map(\.location.segment)).count >= 4)
-        for entry in listed {
-            var expected = LogIndexEntry(try #require(first[entry.id]), location: entry.location, price: nil)
-            (expected.cost, expected.saved) = (entry.cost, entry.saved)
-            #expect(entry == expected)
-        }
+        try check(store, through: records.count)
+        #expect(try Set(helpers.listedEntries(store).map(\.location.segment)).count >= 4)
         try store.close()
     }
 
