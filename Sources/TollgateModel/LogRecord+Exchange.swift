@@ -37,17 +37,29 @@ extension LogRecord {
     /// As `init(exchange:providers:)`, remembering the header names it redacts in `headerNames` (the store's thread
     /// keeps one for all its records).
     public init(exchange: borrowing Exchange, providers: ProviderTable, headerNames: inout HeaderRedaction.NameMemo) {
+        self = withUnsafePointer(to: exchange) {
+            LogRecord(exchange: $0, providers: providers, headerNames: &headerNames)
+        }
+    }
+
+    /// As `init(exchange:providers:headerNames:)`, reading the exchange `exchange` points to where it lies: an
+    /// exchange handed by value from a batch is copied first (each of its strings and buffers retained, then
+    /// released).
+    public init(
+        exchange: UnsafePointer<Exchange>, providers: ProviderTable, headerNames: inout HeaderRedaction.NameMemo
+    ) {
         // Gemini names the model and the stream mode in the path (`models/{model}:streamGenerateContent`), and so do
         // the templated providers that serve it or name the model there (Vertex AI, Bedrock).
-        let provider = providers.provider(exchange.provider)
+        let provider = providers.provider(exchange.pointee.provider)
         let template = provider?.template
-        var request = (exchange.requestSummary ?? RequestSummary(body: exchange.requestBody))
+        var request = (exchange.pointee.requestSummary ?? RequestSummary(body: exchange.pointee.requestBody))
             .completed(
-                path: (exchange.declaredAPI ?? provider?.api) == .gemini && template == nil ? exchange.path : "")
-        if let provider { request.model = provider.model(path: exchange.path, bodyModel: request.model) }
+                path: (exchange.pointee.declaredAPI ?? provider?.api) == .gemini && template == nil
+                    ? exchange.pointee.path : "")
+        if let provider { request.model = provider.model(path: exchange.pointee.path, bodyModel: request.model) }
         if let template {
-            if !request.stream && template.streams(path: exchange.path) { request.stream = true }
-        } else if provider?.api == .bedrock, let route = BedrockUsage.route(path: exchange.path) {
+            if !request.stream && template.streams(path: exchange.pointee.path) { request.stream = true }
+        } else if provider?.api == .bedrock, let route = BedrockUsage.route(path: exchange.pointee.path) {
             // A Bedrock provider without a template (`--upstream` to a plain base URL) names them the same way.
             request.model = request.model ?? route.modelID
             request.stream = request.stream || route.operation.streams
@@ -55,14 +67,15 @@ extension LogRecord {
 
         // A malformed header was refused by the proxy with a 400; one that reaches here parses.
         var customCost: CustomCost?
-        for header in exchange.requestHeaders where ASCII.equalsIgnoringCase(header.name, "cf-aig-custom-cost") {
+        for header in exchange.pointee.requestHeaders where ASCII.equalsIgnoringCase(header.name, "cf-aig-custom-cost")
+        {
             customCost = try? CustomCostHeader.parse(header.value)
         }
 
         // Read on the response's bytes: the last `content-type` and `content-encoding`, as before.
         var eventStream = false
         var encoded = false
-        exchange.responseHeaders.forEachHeader { _, name, value in
+        exchange.pointee.responseHeaders.forEachHeader { _, name, value in
             if name.count == 12 && ASCII.hasPrefix(name, at: 0, "content-type") {
                 eventStream =
                     ASCII.contains(value, "text/event-stream")
@@ -74,53 +87,54 @@ extension LogRecord {
         var parsed =
             encoded
             ? ResponseUsage()
-            : exchange.responseUsage ?? UsageParser.parse(body: exchange.responseBody, eventStream: eventStream)
-        if !exchange.readsUsage { parsed.usage = Usage() }
+            : exchange.pointee.responseUsage
+                ?? UsageParser.parse(body: exchange.pointee.responseBody, eventStream: eventStream)
+        if !exchange.pointee.readsUsage { parsed.usage = Usage() }
 
-        let logged = exchange.logged && exchange.refusal == nil
-        let payload = exchange.collectPayload && logged
+        let logged = exchange.pointee.logged && exchange.pointee.refusal == nil
+        let payload = exchange.pointee.collectPayload && logged
         // A usage record keeps what bills the request, nothing of its content.
         var path = ""
         if logged {
-            path = exchange.path
-            if let query = exchange.query, !query.isEmpty {
+            path = exchange.pointee.path
+            if let query = exchange.pointee.query, !query.isEmpty {
                 path += "?"
                 path += QueryRedaction.redact(query)
             }
         }
 
         self.init(
-            id: exchange.id,
-            createdAt: exchange.startedAt,
-            account: exchange.account,
-            gateway: exchange.gateway,
-            provider: exchange.provider,
+            id: exchange.pointee.id,
+            createdAt: exchange.pointee.startedAt,
+            account: exchange.pointee.account,
+            gateway: exchange.pointee.gateway,
+            provider: exchange.pointee.provider,
             model: template?.prefersResponseModel == true
                 ? parsed.model ?? request.model : request.model ?? parsed.model,
             path: path,
-            method: exchange.method,
-            statusCode: exchange.statusCode,
-            success: (200..<300).contains(exchange.statusCode) && exchange.error == nil,
+            method: exchange.pointee.method,
+            statusCode: exchange.pointee.statusCode,
+            success: (200..<300).contains(exchange.pointee.statusCode) && exchange.pointee.error == nil,
             stream: request.stream || eventStream,
-            durationMicros: exchange.durationMicros,
-            ttftMicros: exchange.ttftMicros,
+            durationMicros: exchange.pointee.durationMicros,
+            ttftMicros: exchange.pointee.ttftMicros,
             usage: parsed.usage,
-            requestSize: exchange.requestSize,
-            responseSize: exchange.responseSize,
-            error: logged ? exchange.error : nil,
-            metadata: logged ? exchange.metadata : [],
-            requestHeaders: payload ? headerNames.redact(exchange.requestHeaders) : [],
-            responseHeaders: payload ? headerNames.redact(exchange.responseHeaders) : [],
-            requestBody: payload ? exchange.requestBody : [],
-            responseBody: payload ? exchange.responseBody : [],
+            requestSize: exchange.pointee.requestSize,
+            responseSize: exchange.pointee.responseSize,
+            error: logged ? exchange.pointee.error : nil,
+            metadata: logged ? exchange.pointee.metadata : [],
+            requestHeaders: payload ? headerNames.redact(exchange.pointee.requestHeaders) : [],
+            responseHeaders: payload ? headerNames.redact(exchange.pointee.responseHeaders) : [],
+            requestBody: payload ? exchange.pointee.requestBody : [],
+            responseBody: payload ? exchange.pointee.responseBody : [],
             payloadStored: payload,
             customCost: customCost,
             logged: logged,
-            eventID: exchange.eventID.flatMap { $0 == exchange.id.description ? nil : $0 },
-            attempt: exchange.attempt,
-            step: exchange.step,
-            cached: exchange.cached,
-            refusal: exchange.refusal
+            eventID: exchange.pointee.eventID.flatMap { $0 == exchange.pointee.id.description ? nil : $0 },
+            attempt: exchange.pointee.attempt,
+            step: exchange.pointee.step,
+            cached: exchange.pointee.cached,
+            refusal: exchange.pointee.refusal
         )
     }
 }

@@ -22,11 +22,19 @@ import TollgateModel
 /// unpriced, never $0.
 public enum CostCalculator {
     public static func cost(of usage: Usage, under row: PriceRow) -> Money? {
+        withUnsafePointer(to: row) { cost(of: usage, under: $0) }
+    }
+
+    /// The cost under the row `row` points to, read where it lies (a price table's row handed by value is copied
+    /// first: each of its texts retained, then released).
+    static func cost(of usage: Usage, under row: UnsafePointer<PriceRow>) -> Money? {
         guard let tokensIn = usage.tokensIn, let tokensOut = usage.tokensOut else { return nil }
-        let above = row.promptThreshold.map { tokensIn > $0 } ?? false
-        var rates = row.rates
-        if above, let higher = row.ratesAbove { rates = higher }
-        if usage.serviceTier == "batch", let batch = row.batchRates(above: above && row.ratesAbove != nil) {
+        let above = row.pointee.promptThreshold.map { tokensIn > $0 } ?? false
+        var rates = row.pointee.rates
+        if above, let higher = row.pointee.ratesAbove { rates = higher }
+        if usage.serviceTier == "batch",
+            let batch = PriceRow.batchRates(of: row, above: above && row.pointee.ratesAbove != nil)
+        {
             rates = batch
         }
         let cached = min(max(usage.cachedTokensIn ?? 0, 0), tokensIn)

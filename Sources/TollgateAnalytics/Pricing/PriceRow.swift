@@ -87,12 +87,17 @@ public struct PriceRow: Sendable, Equatable {
     /// The rates a Batch API request pays, in the band of its prompt: the row's batch prices, with cache reads
     /// at the batch cached-input rate. Nil when the row has no batch price for that band.
     public func batchRates(above: Bool) -> Rates? {
+        withUnsafePointer(to: self) { Self.batchRates(of: $0, above: above) }
+    }
+
+    /// `batchRates(above:)` of the row `row` points to, read where it lies.
+    static func batchRates(of row: UnsafePointer<PriceRow>, above: Bool) -> Rates? {
         if above {
-            guard let input = batchInputAbove, let output = batchOutputAbove else { return nil }
-            return Rates(input: input, output: output, cachedInput: batchCachedInputAbove)
+            guard let input = row.pointee.batchInputAbove, let output = row.pointee.batchOutputAbove else { return nil }
+            return Rates(input: input, output: output, cachedInput: row.pointee.batchCachedInputAbove)
         }
-        guard let input = batchInput else { return nil }
-        return Rates(input: input, output: batchOutput ?? .zero, cachedInput: batchCachedInput)
+        guard let input = row.pointee.batchInput else { return nil }
+        return Rates(input: input, output: row.pointee.batchOutput ?? .zero, cachedInput: row.pointee.batchCachedInput)
     }
 
     /// A per-token price from a USD-per-1M-tokens figure (`"0.15"`, `"3.75"`): exact for up to six decimals.

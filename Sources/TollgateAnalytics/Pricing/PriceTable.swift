@@ -88,7 +88,11 @@ public struct PriceTable: Sendable {
 
         /// What `usage` costs under the row at `position` (`CostCalculator`), read in place.
         public func cost(of usage: Usage, at position: Position) -> Money? {
-            CostCalculator.cost(of: usage, under: chain[position.list][position.index])
+            // Through a pointer: an array's element handed to a function is copied first (each of the row's strings
+            // retained, then released).
+            chain[position.list].withUnsafeBufferPointer {
+                CostCalculator.cost(of: usage, under: $0.baseAddress! + position.index)
+            }
         }
 
         /// A row's place in the chain.

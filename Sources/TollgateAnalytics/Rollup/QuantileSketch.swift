@@ -23,6 +23,8 @@ public struct QuantileSketch: Sendable, Hashable {
     static let inverseLogGamma = 1 / log(gamma)
     /// Values above 2^50 (35 years in µs) are counted as 2^50: it bounds the index range to 0…1,830.
     static let maxValue: Int64 = 1 << 50
+    /// The room the arrays get when a sketch takes its second bucket.
+    static let firstArrayCapacity = 8
 
     /// Count of values ≤ 0.
     public private(set) var zeroCount: Int64 = 0
@@ -93,9 +95,11 @@ public struct QuantileSketch: Sendable, Hashable {
                 singleCount += count
                 if singleCount == 0 { singleIndex = 0 }
             } else {
-                // A second bucket: both go into the arrays, in order.
-                indices.reserveCapacity(2)
-                counts.reserveCapacity(2)
+                // A second bucket: both go into the arrays, in order, with room for a few more (a sketch that
+                // gets a second bucket usually gets more: grown from two, its arrays were reallocated and copied
+                // about once a record in a fold).
+                indices.reserveCapacity(Self.firstArrayCapacity)
+                counts.reserveCapacity(Self.firstArrayCapacity)
                 if singleIndex < index {
                     indices.append(singleIndex)
                     counts.append(singleCount)

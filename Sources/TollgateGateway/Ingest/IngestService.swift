@@ -93,10 +93,17 @@ public struct IngestService: Service {
         // as the logs' costs, and spend limits and metrics count them.
         var prices: [Int64?] = []
         prices.reserveCapacity(batch.count)
-        let records = batch.map { exchange in
-            let record = LogRecord(exchange: exchange, providers: providers, headerNames: &headerNames)
-            prices.append(store.price(of: record))
-            return record
+        // Each exchange read where it lies in the batch: one handed on by value from the array is copied first (each
+        // of its strings and buffers retained, then released).
+        var records: [LogRecord] = []
+        records.reserveCapacity(batch.count)
+        batch.withUnsafeBufferPointer { exchanges in
+            for i in exchanges.indices {
+                let record = LogRecord(
+                    exchange: exchanges.baseAddress! + i, providers: providers, headerNames: &headerNames)
+                prices.append(store.price(of: record))
+                records.append(record)
+            }
         }
         recorded?(records, prices)
         // A line per proxied request at debug level, written here rather than on the proxy's event loops.

@@ -73,18 +73,26 @@ public final class LogQuota: Sendable {
         let time = now()
         return state.withLock { s in
             guard let settings = s.accounts[account] else { return .store }  // unknown here: not limited
-            var counter = Self.current(s.counters[account], at: time)
-            defer { s.counters[account] = counter }
-            if counter.stored + counter.reserved < settings.monthlyLogLimit
-                || settings.logManagementStrategy == .deleteOldest
-            {
-                counter.reserved += 1
-                return .store
-            }
-            guard settings.logManagementStrategy == .reject else { return .usageOnly }
-            s.refused[account, default: 0] += 1
-            return .reject
+            let month = UTCMonth.start(of: time)
+            // The counter changed where the dictionary holds it: one lookup, not one to read and one to write back.
+            let admission = Self.admit(
+                &s.counters[account, default: Counter(monthStart: month, stored: 0)], month: month,
+                limit: settings.monthlyLogLimit, strategy: settings.logManagementStrategy)
+            if admission == .reject { s.refused[account, default: 0] += 1 }
+            return admission
         }
+    }
+
+    /// `admit` on an account's counter (started again when `month` is a new one).
+    private static func admit(
+        _ counter: inout Counter, month: Int64, limit: Int64, strategy: Account.LogManagementStrategy
+    ) -> Admission {
+        if counter.monthStart != month { counter = Counter(monthStart: month, stored: 0) }
+        if counter.stored + counter.reserved < limit || strategy == .deleteOldest {
+            counter.reserved += 1
+            return .store
+        }
+        return strategy == .reject ? .reject : .usageOnly
     }
 
     /// Requests refused for a used-up quota (`reject`) since the process started, by account.
