@@ -149,24 +149,77 @@ struct JSONReader {
         }
     }
 
+    /// Skips the container at `index`: from bracket to bracket and from quote to quote, sixteen bytes at a time
+    /// (`firstStructural`, then `firstQuoteOrBackslash` inside a string), the bytes between never looked at one by
+    /// one. Only the balance of the brackets is checked.
     private mutating func skipContainer() throws(Failure) {
+        guard let base = bytes.baseAddress else { throw Failure(.unexpectedEnd, at: index) }
+        let end = bytes.endIndex
+        var i = index
         var nesting = 0
-        while index < bytes.endIndex {
-            switch bytes[index] {
-            case UInt8(ascii: "{"), UInt8(ascii: "["):
-                nesting += 1
-                index += 1
-            case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                nesting -= 1
-                index += 1
-                if nesting == 0 { return }
-            case UInt8(ascii: "\""):
-                try skipString()
-            default:
-                index += 1
+        while true {
+            i = Self.firstStructural(base, from: i, to: end)
+            guard i < end else {
+                index = end
+                throw Failure(.unexpectedEnd, at: end)
+            }
+            let byte = base[i]
+            i &+= 1
+            if byte == UInt8(ascii: "\"") {
+                // A string: to its closing quote, a backslash escaping the byte after it.
+                let contentStart = i
+                while true {
+                    i = Self.firstQuoteOrBackslash(base, from: i, to: end)
+                    guard i < end else {
+                        index = contentStart
+                        throw Failure(.unterminatedString, at: end)
+                    }
+                    if base[i] == UInt8(ascii: "\"") { break }
+                    i &+= 2
+                    guard i < end else {
+                        index = contentStart
+                        throw Failure(.unterminatedString, at: end)
+                    }
+                }
+                i &+= 1
+            } else if byte | 0x20 == UInt8(ascii: "{") {
+                nesting &+= 1  // `{` or `[`
+            } else {
+                nesting &-= 1  // `}` or `]`
+                if nesting == 0 {
+                    index = i
+                    return
+                }
             }
         }
-        throw Failure(.unexpectedEnd, at: index)
+    }
+
+    /// The index of the first quote, bracket or brace in `base[from..<end]`, or `end`: sixteen bytes at a time (a
+    /// byte ORed with 0x20 is `{` for `[` and `{`, `}` for `]` and `}`), the last few one by one.
+    @inline(__always)
+    private static func firstStructural(_ base: UnsafePointer<UInt8>, from: Int, to end: Int) -> Int {
+        var i = from
+        let quotes = SIMD16<UInt8>(repeating: UInt8(ascii: "\""))
+        let opens = SIMD16<UInt8>(repeating: UInt8(ascii: "{"))
+        let closes = SIMD16<UInt8>(repeating: UInt8(ascii: "}"))
+        let lower = SIMD16<UInt8>(repeating: 0x20)
+        while i &+ 16 <= end {
+            let chunk = UnsafeRawPointer(base + i).loadUnaligned(as: SIMD16<UInt8>.self)
+            let folded = chunk | lower
+            let hits = unsafeBitCast(
+                (chunk .== quotes) .| (folded .== opens) .| (folded .== closes), to: SIMD2<UInt64>.self)
+            if hits[0] != 0 { return i &+ (UInt64(littleEndian: hits[0]).trailingZeroBitCount &>> 3) }
+            if hits[1] != 0 { return i &+ 8 &+ (UInt64(littleEndian: hits[1]).trailingZeroBitCount &>> 3) }
+            i &+= 16
+        }
+        while i < end {
+            let byte = base[i]
+            if byte == UInt8(ascii: "\"") || byte | 0x20 == UInt8(ascii: "{") || byte | 0x20 == UInt8(ascii: "}") {
+                return i
+            }
+            i &+= 1
+        }
+        return i
     }
 
     // MARK: Scalars
