@@ -298,7 +298,7 @@ import TollgateModel
 final class FixedPositionObserver: LogStoreObserver, @unchecked Sendable {
     var position: RecordLocation?
     func price(of record: LogRecord) -> Int64? { nil }
-    func appended(_ entry: LogIndexEntry) {}
+    func appended(_ record: UnsafePointer<LogRecord>, price: Int64?) {}
     func discarded(_ entries: [LogIndexEntry]) {}
     func committed(through last: RecordLocation?) throws {}
     func replayPosition() throws -> RecordLocation? { position }

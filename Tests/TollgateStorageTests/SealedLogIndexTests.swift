@@ -14,7 +14,7 @@ struct SealedLogIndexTests {
     /// Prices a record at 1,000 picodollars per input token (unpriced without tokens).
     final class Pricing: LogStoreObserver {
         func price(of record: LogRecord) -> Int64? { record.usage.tokensIn.map { $0 * 1_000 } }
-        func appended(_ entry: LogIndexEntry) {}
+        func appended(_ record: UnsafePointer<LogRecord>, price: Int64?) {}
         func discarded(_ entries: [LogIndexEntry]) {}
         func committed(through last: RecordLocation?) throws {}
     }

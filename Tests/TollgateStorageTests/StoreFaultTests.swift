@@ -324,9 +324,9 @@ final class CountingObserver: LogStoreObserver, @unchecked Sendable {
     var count = 0
     var tokensIn: Int64 = 0
     func price(of record: LogRecord) -> Int64? { nil }
-    func appended(_ entry: LogIndexEntry) {
+    func appended(_ record: UnsafePointer<LogRecord>, price: Int64?) {
         count += 1
-        tokensIn += entry.usage.tokensIn ?? 0
+        tokensIn += record.pointee.usage.tokensIn ?? 0
     }
     func discarded(_ entries: [LogIndexEntry]) {
         count -= entries.count

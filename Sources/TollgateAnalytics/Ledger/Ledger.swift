@@ -27,8 +27,8 @@ public final class Ledger: LogStoreObserver {
         prices.price(of: record)
     }
 
-    public func appended(_ entry: LogIndexEntry) {
-        rollups.fold(RollupInput(entry))
+    public func appended(_ record: UnsafePointer<LogRecord>, price: Int64?) {
+        rollups.fold(RollupInput(record, price: price))
     }
 
     public func discarded(_ entries: [LogIndexEntry]) {

@@ -84,6 +84,23 @@ extension RollupInput {
             cost: entry.cost, durationMicros: entry.durationMicros, ttftMicros: entry.ttftMicros, saved: entry.saved,
             refusal: entry.refusal)
     }
+
+    /// The record `record` points to, priced `price`, as the rollups count it once stored (charged as its index entry
+    /// is: `LogIndexEntry.charges`). Read where it lies: the store hands its records to the observer by pointer.
+    init(_ record: UnsafePointer<LogRecord>, price: Int64?) {
+        let charged = LogIndexEntry.charges(
+            cached: record.pointee.cached, refused: record.pointee.refusal != nil, price: price)
+        self.init(
+            account: record.pointee.account, gateway: record.pointee.gateway, provider: record.pointee.provider,
+            model: record.pointee.model, success: record.pointee.success, cached: record.pointee.cached,
+            createdAt: record.pointee.createdAt, tokensIn: record.pointee.usage.tokensIn,
+            tokensOut: record.pointee.usage.tokensOut, cachedTokensIn: record.pointee.usage.cachedTokensIn,
+            cacheWriteTokens: record.pointee.usage.cacheWriteTokens,
+            reasoningTokens: record.pointee.usage.reasoningTokens,
+            cost: charged.cost,
+            durationMicros: record.pointee.durationMicros, ttftMicros: record.pointee.ttftMicros, saved: charged.saved,
+            refusal: record.pointee.refusal)
+    }
 }
 
 /// What a series of rollup buckets is kept for: every distinct value of these fields has its own measures. `priced`

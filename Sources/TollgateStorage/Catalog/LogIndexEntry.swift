@@ -88,7 +88,14 @@ extension LogIndexEntry {
     /// by the gateway costs 0 (no provider was called), and a cached answer saved its price.
     @inline(__always)
     static func charges(of record: LogRecord, price: Int64?) -> (cost: Int64?, saved: Int64?) {
-        (record.cached || record.refusal != nil ? 0 : price, record.cached && record.refusal == nil ? price : nil)
+        charges(cached: record.cached, refused: record.refusal != nil, price: price)
+    }
+
+    /// `charges(of:price:)` of a record that was answered from the cache (`cached`) or refused by the gateway
+    /// (`refused`), or neither.
+    @inlinable
+    public static func charges(cached: Bool, refused: Bool, price: Int64?) -> (cost: Int64?, saved: Int64?) {
+        (cached || refused ? 0 : price, cached && !refused ? price : nil)
     }
 }
 

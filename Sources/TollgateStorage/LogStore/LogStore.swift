@@ -241,18 +241,15 @@ public final class LogStore: Sendable {
                         throw error
                     }
                     let price = prices.map { $0[position] } ?? observer?.price(of: records[position])
-                    // The index entry is made only for what takes it: a usage record's, and the observer.
-                    let logged = record.pointee.logged
-                    let entry =
-                        !logged || observer != nil ? LogIndexEntry(record, location: location, price: price) : nil
-                    if logged {
+                    // An index entry is made only for a usage record; the observer reads the record itself.
+                    if record.pointee.logged {
                         state.pending.append(Catalog.ActiveLog(record, location: location, price: price))
                         withUnsafePointer(to: &state.writer.activeColumns) { state.pendingColumns.add(lastRowOf: $0) }
-                    } else if let entry {
-                        state.unsyncedUsage.append(entry)
+                    } else {
+                        state.unsyncedUsage.append(LogIndexEntry(record, location: location, price: price))
                     }
                     state.lastAppended = location
-                    if let entry { observer?.appended(entry) }
+                    observer?.appended(record, price: price)
                     appended += 1
                 }
             }

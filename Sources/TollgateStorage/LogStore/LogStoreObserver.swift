@@ -15,8 +15,10 @@ public protocol LogStoreObserver: AnyObject, Sendable {
     /// refused request costs 0.
     func price(of record: LogRecord) -> Int64?
 
-    /// `entry` (its cost set) was appended; it becomes durable and indexed at the next commit.
-    func appended(_ entry: LogIndexEntry)
+    /// The record `record` points to was appended, priced `price` (before the charges a cached or refused request
+    /// takes: `LogIndexEntry.charges`); it becomes durable and indexed at the next commit. The record is read where
+    /// it lies in the store's batch, and only during the call.
+    func appended(_ record: UnsafePointer<LogRecord>, price: Int64?)
 
     /// `entries` were appended but a write failed before they were durable: they are not stored, and whatever
     /// `appended` did for them must be undone.
