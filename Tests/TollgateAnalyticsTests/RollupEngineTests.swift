@@ -762,3 +762,26 @@ extension PartBlockSumsTests {
         #expect(newYork[.hour]?.allSatisfy { $0 == 0 } == true)
     }
 }
+
+/// What the store's observer folds for an appended record (`RollupInput(record, price:)`, read where the record lies)
+/// is what a rebuild and a discard fold from its index entry (`RollupInput(entry)`): the same fields, charged the same
+/// way, for cache hits, refusals, priced and unpriced requests, and the synthetic traffic's variety.
+@Test func theRollupInputOfAnAppendedRecordIsThatOfItsIndexEntry() {
+    var records = SyntheticTrafficTests.records(seed: 11, payloads: .none, count: 300)
+    let refusals: [GatewayRefusal?] = [nil, nil, .rateLimited, nil, .spendLimitExceeded]
+    var cases = 0
+    for i in records.indices {
+        records[i].cached = i % 4 == 1
+        records[i].refusal = refusals[i % refusals.count]
+        let price: Int64? = i % 3 == 0 ? nil : Int64(i) * 1_000_003
+        let entry = LogIndexEntry(
+            records[i], location: RecordLocation(segment: 1, offset: UInt64(i) * 100, length: 90), price: price)
+        let fromRecord = withUnsafePointer(to: records[i]) { RollupInput($0, price: price) }
+        #expect(fromRecord == RollupInput(entry), "record \(i)")
+        if records[i].cached && records[i].refusal == nil && price != nil {
+            #expect(fromRecord.cost == 0 && fromRecord.saved == price)
+            cases += 1
+        }
+    }
+    #expect(cases > 10)
+}

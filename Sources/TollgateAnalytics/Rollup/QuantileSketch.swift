@@ -42,7 +42,7 @@ public struct QuantileSketch: Sendable, Hashable {
     /// The number of values counted.
     public var count: Int64 { counts.reduce(zeroCount + singleCount, +) }
 
-    public var isEmpty: Bool { zeroCount == 0 && indices.isEmpty && singleCount == 0 }
+    public var isEmpty: Bool { withUnsafePointer(to: self) { Self.isEmpty($0) } }
 
     /// The number of non-empty buckets.
     var bucketCount: Int { singleCount != 0 ? 1 : indices.count }
