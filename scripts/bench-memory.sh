@@ -7,7 +7,10 @@
 #   HEAPTRACK=1 scripts/bench-memory.sh [seconds]   # the gateway under heaptrack; prints its summary of what the
 #                                                    # heap held at its peak (slower: fewer requests)
 #   SAMPLE_MS=20 scripts/bench-memory.sh [seconds]  # also reads RSS every 20 ms from the start of the load and
-#                                                    # prints the highest reading of the first second and of the run
+#                                                    # prints the highest reading of the first second and of the run,
+#                                                    # then the readings around the run's highest: anonymous and
+#                                                    # file-backed RSS, and the gateway's threads that were running
+#                                                    # (R) or waiting for the disk (D, with the kernel function waited in)
 #   BIN=path/to/tollgate scripts/bench-memory.sh    # that binary instead of building one
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,24 +36,57 @@ rss() { awk -v k="$1" '$1==k":" {printf "%.1f", $2/1024}' /proc/"$gw_pid"/status
 echo "start: RSS $(rss VmRSS) MB"
 if [ -n "${SAMPLE_MS:-}" ]; then
     cat > "$work/sample.py" <<'PY'
-import sys, time
+import os, sys, time
 pid, every, seconds = sys.argv[1], float(sys.argv[2]) / 1000, float(sys.argv[3])
+
+
+def status():
+    fields = {}
+    for line in open(f"/proc/{pid}/status"):
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "RssAnon", "RssFile"):
+            fields[key] = int(value.split()[0])
+    return fields
+
+
+def busy_threads():
+    """The threads running (R) or in an uninterruptible wait (D, with the kernel function it waits in)."""
+    threads = []
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            stat = open(f"/proc/{pid}/task/{tid}/stat").read()
+            state = stat[stat.rindex(")") + 2]
+            if state == "R" or state == "D":
+                name = stat[stat.index("(") + 1:stat.rindex(")")]
+                wait = open(f"/proc/{pid}/task/{tid}/wchan").read() if state == "D" else ""
+                threads.append(f"{name}:{state}" + (f"({wait})" if wait and wait != "0" else ""))
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            pass
+    return " ".join(sorted(threads))
+
+
 start = time.monotonic()
-first = (0, 0.0)
-best = (0, 0.0)
+samples = []
 while time.monotonic() - start < seconds:
     try:
-        kb = next(int(l.split()[1]) for l in open(f"/proc/{pid}/status") if l.startswith("VmRSS:"))
-    except (FileNotFoundError, StopIteration):
+        fields = status()
+        threads = busy_threads()
+    except (FileNotFoundError, ProcessLookupError):
         break
-    at = time.monotonic() - start
-    if at < 1 and kb > first[0]:
-        first = (kb, at)
-    if kb > best[0]:
-        best = (kb, at)
+    samples.append((time.monotonic() - start, fields.get("VmRSS", 0), fields.get("RssAnon", 0),
+                    fields.get("RssFile", 0), threads))
     time.sleep(every)
-print(f"RSS every {every * 1000:.0f} ms: highest in the first second {first[0] / 1024:.1f} MB (at {first[1]:.2f} s), "
-      f"in the run {best[0] / 1024:.1f} MB (at {best[1]:.2f} s)")
+first = max((s for s in samples if s[0] < 1), key=lambda s: s[1], default=(0.0, 0, 0, 0, ""))
+peak = max(samples, key=lambda s: s[1], default=(0.0, 0, 0, 0, ""))
+print(f"RSS every {every * 1000:.0f} ms: highest in the first second {first[1] / 1024:.1f} MB (at {first[0]:.2f} s), "
+      f"in the run {peak[1] / 1024:.1f} MB (at {peak[0]:.2f} s)")
+# The readings from the last one before the climb to the highest (anonymous memory no longer rising) to just after.
+end = samples.index(peak) if samples else 0
+begin = end
+while begin > 0 and samples[begin - 1][2] < samples[begin][2]:
+    begin -= 1
+for at, rss, anonymous, files, threads in samples[max(0, begin - 3):end + 3]:
+    print(f"  {at:6.2f} s  RSS {rss / 1024:5.1f} MB  anonymous {anonymous / 1024:5.1f}  files {files / 1024:5.1f}  {threads}")
 PY
     python3 "$work/sample.py" "$gw_pid" "$SAMPLE_MS" "$duration" >"$work/samples.out" &
     sampler_pid=$!
