@@ -73,21 +73,20 @@ public final class LogQuota: Sendable {
         let time = now()
         return state.withLock { s in
             guard let settings = s.accounts[account] else { return .store }  // unknown here: not limited
-            let month = UTCMonth.start(of: time)
             // The counter changed where the dictionary holds it: one lookup, not one to read and one to write back.
             let admission = Self.admit(
-                &s.counters[account, default: Counter(monthStart: month, stored: 0)], month: month,
+                &s.counters[account, default: Self.current(nil, at: time)], at: time,
                 limit: settings.monthlyLogLimit, strategy: settings.logManagementStrategy)
             if admission == .reject { s.refused[account, default: 0] += 1 }
             return admission
         }
     }
 
-    /// `admit` on an account's counter (started again when `month` is a new one).
+    /// `admit` on an account's counter (started again when `time` is in a new month: `current`).
     private static func admit(
-        _ counter: inout Counter, month: Int64, limit: Int64, strategy: Account.LogManagementStrategy
+        _ counter: inout Counter, at time: Int64, limit: Int64, strategy: Account.LogManagementStrategy
     ) -> Admission {
-        if counter.monthStart != month { counter = Counter(monthStart: month, stored: 0) }
+        counter = current(counter, at: time)
         if counter.stored + counter.reserved < limit || strategy == .deleteOldest {
             counter.reserved += 1
             return .store

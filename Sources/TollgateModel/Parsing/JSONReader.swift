@@ -167,21 +167,12 @@ struct JSONReader {
             i &+= 1
             if byte == UInt8(ascii: "\"") {
                 // A string: to its closing quote, a backslash escaping the byte after it.
-                let contentStart = i
-                while true {
-                    i = Self.firstQuoteOrBackslash(base, from: i, to: end)
-                    guard i < end else {
-                        index = contentStart
-                        throw Failure(.unterminatedString, at: end)
-                    }
-                    if base[i] == UInt8(ascii: "\"") { break }
-                    i &+= 2
-                    guard i < end else {
-                        index = contentStart
-                        throw Failure(.unterminatedString, at: end)
-                    }
+                var escaped = false
+                guard let close = Self.closingQuote(base, from: i, to: end, escaped: &escaped) else {
+                    index = i
+                    throw Failure(.unterminatedString, at: end)
                 }
-                i &+= 1
+                i = close &+ 1
             } else if byte | 0x20 == UInt8(ascii: "{") {
                 nesting &+= 1  // `{` or `[`
             } else {
@@ -428,17 +419,27 @@ struct JSONReader {
         let end = bytes.endIndex
         var escaped = false
         guard let base = bytes.baseAddress else { throw Failure(.unexpectedEnd, at: index) }
-        var i = start
+        guard let close = Self.closingQuote(base, from: start, to: end, escaped: &escaped) else {
+            throw Failure(.unterminatedString, at: end)
+        }
+        index = close &+ 1
+        return (start..<close, escaped)
+    }
+
+    /// The index of the quote that ends a string whose bytes start at `from`, nil when `base[from..<end]` has none;
+    /// `escaped` is set when a backslash came before it (each escapes the byte after it).
+    @inline(__always)
+    private static func closingQuote(
+        _ base: UnsafePointer<UInt8>, from: Int, to end: Int, escaped: inout Bool
+    ) -> Int? {
+        var i = from
         while true {
-            i = Self.firstQuoteOrBackslash(base, from: i, to: end)
-            guard i < end else { throw Failure(.unterminatedString, at: end) }
-            if base[i] == UInt8(ascii: "\"") {
-                index = i &+ 1
-                return (start..<i, escaped)
-            }
+            i = firstQuoteOrBackslash(base, from: i, to: end)
+            guard i < end else { return nil }
+            if base[i] == UInt8(ascii: "\"") { return i }
             escaped = true
             i &+= 2
-            guard i < end else { throw Failure(.unterminatedString, at: end) }
+            guard i < end else { return nil }
         }
     }
 
