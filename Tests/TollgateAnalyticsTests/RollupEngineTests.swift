@@ -333,6 +333,37 @@ func checkAgainstBruteForce(_ engine: RollupEngine, _ inputs: [RollupInput], _ q
         #expect(try third.usage(query).rows.isEmpty)
     }
 
+    @Test func aFrozenCheckpointWritesWhatWasFoldedBeforeTheFreezeOnly() throws {
+        let store = try TemporaryCatalog()
+        let inputs = randomInputs(count: 1_800, start: Self.start, days: 2, seed: 7)
+        let query = UsageQuery(
+            account: "acme", from: Self.start, to: Self.start + 2 * 86_400_000, interval: .hour,
+            groupBy: [.gateway, .model])
+        let engine = try RollupEngine(catalog: store.catalog)
+        // A commit begins; inputs folded while its fsync runs wait for the next checkpoint.
+        for input in inputs[0..<1_000] { engine.fold(input) }
+        engine.freeze()
+        for input in inputs[1_000..<1_500] { engine.fold(input) }
+        #expect(engine.frozenInputs == 1_000)
+        #expect(engine.pendingInputs == 1_500)
+        try engine.checkpointFrozen(watermark: RollupWatermark(segment: 1, offset: 10))
+        #expect(engine.pendingInputs == 500)
+        try checkAgainstBruteForce(try RollupEngine(catalog: store.catalog), Array(inputs[0..<1_000]), query)
+
+        // The next commit's fsync fails: what it covered and what came after are taken back, and the commit after
+        // writes the two together.
+        engine.freeze()
+        for input in inputs[1_500...] { engine.fold(input) }
+        for input in inputs[1_200...] { engine.unfold(input) }
+        engine.freeze()
+        #expect(engine.frozenInputs == 500 + 300 + 600)
+        try engine.checkpointFrozen(watermark: RollupWatermark(segment: 1, offset: 20))
+        let reopened = try RollupEngine(catalog: store.catalog)
+        #expect(try reopened.watermark() == RollupWatermark(segment: 1, offset: 20))
+        try checkAgainstBruteForce(reopened, Array(inputs[0..<1_200]), query)
+        #expect(engine.pendingInputs == 0)
+    }
+
     @Test func replaceEqualsFoldingTheNewInputsFromScratch() throws {
         let store = try TemporaryCatalog()
         let engine = try RollupEngine(catalog: store.catalog)

@@ -100,6 +100,37 @@ import TollgateStorage
         try await harness.stop()
     }
 
+    /// A disk whose fsync takes seconds holds up the listing of logs, not the store's appends: exchanges do not
+    /// pile up in memory behind a commit.
+    @Test func aSlowFsyncDoesNotHoldUpAppends() async throws {
+        let faults = StorageFaults()
+        let harness = try await GatewayHarness.start { c in c.store.segments.faults = faults }
+        defer { Task { try? await harness.stop() } }
+        let store = harness.gateway.store
+        func appended(atLeast count: Int, within limit: Duration) async throws -> Bool {
+            let deadline = ContinuousClock.now + limit
+            while store.statistics.recordsAppended < count && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            return store.statistics.recordsAppended >= count
+        }
+        faults.slow(.segmentSync, milliseconds: 2_000)
+        #expect(try await Self.send(harness, seed: 1).status == 200)
+        #expect(try await appended(atLeast: 1, within: .seconds(5)))
+        // A commit begins within the commit interval and its fsync runs for two seconds.
+        try await Task.sleep(for: .milliseconds(300))
+        let committed = store.statistics.recordsCommitted
+        for seed in 2...4 {
+            #expect(try await Self.send(harness, seed: UInt64(seed)).status == 200)
+        }
+        #expect(try await appended(atLeast: 4, within: .milliseconds(1_000)))
+        #expect(store.statistics.recordsCommitted == committed)
+        faults.clear()
+        _ = try await harness.waitForLogs(count: 4)
+        #expect(try store.indexDisagreements() == [])
+        try await harness.stop()
+    }
+
     func followFaults(_ harness: GatewayHarness, faults: StorageFaults) async throws {
         let before = try await Self.send(harness, seed: 1)
         #expect(before.status == 200)

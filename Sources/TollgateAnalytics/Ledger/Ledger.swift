@@ -7,8 +7,8 @@ import TollgateStorage
 /// reprices a period of an account's logs and their rollups.
 ///
 /// It is the log store's observer (`LogStoreObserver`): on the store's writer thread it prices each record, folds
-/// each appended one, and checkpoints the rollups after each commit with the position of the newest durable record
-/// (queue → store → rollup, never a nightly scan). After a crash, `open` replays the records after the rollups'
+/// each appended one, and checkpoints the rollups after each commit with the position of the newest record it made
+/// durable (queue → store → rollup, never a nightly scan). After a crash, `open` replays the records after the rollups'
 /// checkpoint from the segments, so the rollups count every stored record exactly once.
 public final class Ledger: LogStoreObserver {
     public let prices: PriceBook
@@ -35,9 +35,13 @@ public final class Ledger: LogStoreObserver {
         for entry in entries { rollups.unfold(RollupInput(entry)) }
     }
 
+    public func commitBegan() {
+        rollups.freeze()
+    }
+
     public func committed(through last: RecordLocation?) throws {
-        guard let last, rollups.pendingInputs > 0 else { return }
-        try rollups.checkpoint(watermark: RollupWatermark(last))
+        guard let last, rollups.frozenInputs > 0 else { return }
+        try rollups.checkpointFrozen(watermark: RollupWatermark(last))
     }
 
     public func replayPosition() throws -> RecordLocation? {

@@ -8,8 +8,10 @@ import TollgateStorage
 ///
 /// The ingest thread calls `fold(_:)` for every record it appends and `checkpoint(watermark:)` after every store
 /// commit; the checkpoint writes what was folded since the previous one, with the store position it covers, in one
-/// transaction. Inputs folded but not checkpointed are lost at a crash: after a restart the caller replays the
-/// records after `watermark()`. Queries (`usage(_:)`, any thread) see everything checkpointed.
+/// transaction. A commit whose fsync runs while appends go on `freeze()`s what it covers when it begins and writes
+/// only that (`checkpointFrozen(watermark:)`) when it ends. Inputs folded but not checkpointed are lost at a crash:
+/// after a restart the caller replays the records after `watermark()`. Queries (`usage(_:)`, any thread) see
+/// everything checkpointed.
 ///
 /// One engine writes the rollups of a catalog at a time (it numbers new series itself); any number may query.
 public final class RollupEngine: Sendable {
@@ -74,8 +76,25 @@ public final class RollupEngine: Sendable {
         replace(input, with: repriced)
     }
 
-    /// Inputs folded (or replaced: two per replace) since the last checkpoint.
-    public var pendingInputs: Int { state.withLock { $0.pendingInputs } }
+    /// Inputs folded (or replaced: two per replace) since the last checkpoint, frozen ones included.
+    public var pendingInputs: Int { state.withLock { s in s.frozen.reduce(s.pendingInputs) { $0 + $1.inputs } } }
+
+    /// Inputs frozen and waiting for `checkpointFrozen(watermark:)`.
+    public var frozenInputs: Int { state.withLock { s in s.frozen.reduce(0) { $0 + $1.inputs } } }
+
+    /// Sets aside everything folded so far for the next `checkpointFrozen(watermark:)`: a store commit begins, and
+    /// the records appended while its fsync runs are folded apart, for a later checkpoint at a later position. Inputs
+    /// a failed write takes back (`unfold`) go with the later ones, which then take back inputs frozen earlier: the
+    /// two are written together, never the later alone.
+    public func freeze() {
+        state.withLock { s in
+            guard s.pendingInputs > 0 || !s.newSeries.isEmpty else { return }
+            s.frozen.append(FrozenInputs(pending: s.pending, newSeries: s.newSeries, inputs: s.pendingInputs))
+            s.pending = LastHitList()
+            s.newSeries = []
+            s.pendingInputs = 0
+        }
+    }
 
     private func apply(_ input: RollupInput, sign: Int64) {
         let latencyIndex = input.durationMicros > 0 ? QuantileSketch.index(of: input.durationMicros) : nil
@@ -123,25 +142,44 @@ public final class RollupEngine: Sendable {
     public func checkpoint(
         watermark: RollupWatermark, alsoIn: ((RollupTransaction) throws -> Void)? = nil
     ) throws -> RollupCheckpointStatistics {
+        try checkpoint(watermark: watermark, frozenOnly: false, alsoIn: alsoIn)
+    }
+
+    /// `checkpoint(watermark:)` of the inputs set aside by `freeze()` only: those folded since stay pending.
+    @discardableResult
+    public func checkpointFrozen(watermark: RollupWatermark) throws -> RollupCheckpointStatistics {
+        try checkpoint(watermark: watermark, frozenOnly: true, alsoIn: nil)
+    }
+
+    private func checkpoint(
+        watermark: RollupWatermark, frozenOnly: Bool, alsoIn: ((RollupTransaction) throws -> Void)?
+    ) throws -> RollupCheckpointStatistics {
         let now = configuration.now()
         let limit = configuration.compactAfterParts
         return try state.withLock { s in
+            // Frozen inputs first, in the order they were folded: a series is inserted before a part names it.
+            var sets = s.frozen
+            if !frozenOnly {
+                sets.append(FrozenInputs(pending: s.pending, newSeries: s.newSeries, inputs: s.pendingInputs))
+            }
             let statistics = try store.write { transaction in
                 try alsoIn?(transaction)
                 var statistics = RollupCheckpointStatistics()
-                statistics.inputs = s.pendingInputs
-                for (id, key) in s.newSeries {
-                    try transaction.insertSeries(key.record(id: id))
-                }
-                for (account, pending) in zip(s.pending.keys, s.pending.values) {
-                    for level in RollupLevel.allCases {
-                        let chunks = pending.levels[level.rawValue]
-                        for (chunkStart, chunk) in zip(chunks.keys, chunks.values) {
-                            let key = RollupChunkKey(
-                                level: level.name, account: account, chunkStart: Int64(bitPattern: chunkStart))
-                            try Self.writePart(
-                                chunk, key,
-                                compactAfterParts: limit, transaction: transaction, statistics: &statistics)
+                for set in sets {
+                    statistics.inputs += set.inputs
+                    for (id, key) in set.newSeries {
+                        try transaction.insertSeries(key.record(id: id))
+                    }
+                    for (account, pending) in zip(set.pending.keys, set.pending.values) {
+                        for level in RollupLevel.allCases {
+                            let chunks = pending.levels[level.rawValue]
+                            for (chunkStart, chunk) in zip(chunks.keys, chunks.values) {
+                                let key = RollupChunkKey(
+                                    level: level.name, account: account, chunkStart: Int64(bitPattern: chunkStart))
+                                try Self.writePart(
+                                    chunk, key,
+                                    compactAfterParts: limit, transaction: transaction, statistics: &statistics)
+                            }
                         }
                     }
                 }
@@ -149,9 +187,12 @@ public final class RollupEngine: Sendable {
                     RollupStorePosition(segment: watermark.segment, offset: watermark.offset), at: now)
                 return statistics
             }
-            s.pending = LastHitList()
-            s.newSeries = []
-            s.pendingInputs = 0
+            s.frozen = []
+            if !frozenOnly {
+                s.pending = LastHitList()
+                s.newSeries = []
+                s.pendingInputs = 0
+            }
             return statistics
         }
     }
@@ -265,6 +306,8 @@ struct WriterState {
     var newSeries: [(Int64, RollupSeriesKey)] = []
     var pending = LastHitList<String, PendingAccount>()
     var pendingInputs = 0
+    /// Inputs set aside by `freeze()`, oldest first.
+    var frozen: [FrozenInputs] = []
 
     /// Where the day last folded into lies in its month and year: consecutive inputs mostly share their day, and
     /// the calendar's arithmetic costs more than the comparison.
@@ -332,6 +375,13 @@ struct WriterState {
         newSeries.append((id, key))
         return id
     }
+}
+
+/// Inputs folded and set aside for a checkpoint (`RollupEngine.freeze()`), with the series they made.
+struct FrozenInputs {
+    var pending: LastHitList<String, PendingAccount>
+    var newSeries: [(Int64, RollupSeriesKey)]
+    var inputs: Int
 }
 
 /// A day's place in its month and year: the starts of the month and year chunks it falls in.

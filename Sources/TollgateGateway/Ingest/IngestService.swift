@@ -11,11 +11,13 @@ import TollgateStorage
 #endif
 
 /// Drains the ingest queue into the log store: turns each `Exchange` into a `LogRecord` (redaction, model and
-/// usage parsing), appends it to the active segment, and commits (fsync, then index) at least every
-/// `commitInterval`, so a log is listed by the API within that interval of its response finishing.
+/// usage parsing), appends it to the active segment, and commits (fsync, then index) every `commitInterval`, so a
+/// log is listed by the API within about that interval and one fsync of its response finishing.
 ///
 /// All storage work runs on one dedicated thread, off the event loops and off Swift's concurrency pool; that thread
-/// waits for exchanges on the queue itself, so a batch costs no hop between threads.
+/// waits for exchanges on the queue itself, so a batch costs no hop between threads. A commit's fsync runs on a
+/// second thread, the committer's (`IngestService+Commit.swift`), which then indexes what it made durable: the
+/// store's thread goes on appending meanwhile, so a slow disk does not leave the exchanges piling up in memory.
 /// When a write fails (a full disk) the store counts the records it loses as failed and retries on its own: at
 /// each batch, and at each commit tick once its backoff has passed; the proxy keeps forwarding meanwhile.
 /// On graceful shutdown it runs after the HTTP server has stopped (it comes first in the service group), closes
@@ -53,11 +55,26 @@ public struct IngestService: Service {
     /// machine's monotonic time, as the event loops' timers do.
     let clock: TollgateClock
     /// Quota reservations of logs appended but not yet committed, by account and month.
-    private let reservations = Reservations()
+    let reservations = Reservations()
 
     final class Reservations: Sendable {
         private let pending = Mutex<[ReservationKey: Int64]>([:])
         func withLock<T>(_ body: (inout [ReservationKey: Int64]) -> T) -> T { pending.withLock { body(&$0) } }
+
+        /// Takes the reservations of the logs appended so far: those a commit beginning now covers.
+        func take() -> [ReservationKey: Int64] {
+            withLock { pending in
+                defer { pending.removeAll() }
+                return pending
+            }
+        }
+
+        /// Gives back reservations taken by a commit that failed: the next one converts them.
+        func restore(_ taken: [ReservationKey: Int64]) {
+            withLock { pending in
+                for (key, count) in taken { pending[key, default: 0] += count }
+            }
+        }
     }
 
     struct ReservationKey: Hashable {
@@ -153,28 +170,14 @@ public struct IngestService: Service {
         }
     }
 
-    /// After a commit: the reservations of the logs it indexed become stored logs in the quota.
-    @discardableResult
-    private func convertReservations() -> [ReservationKey: Int64] {
-        let committed = reservations.withLock { pending in
-            defer { pending.removeAll() }
-            return pending
-        }
+    /// After a commit: the reservations of the logs it indexed (taken when it began) become stored logs in the
+    /// quota; with `enforcing`, an account over its limit with the `delete_oldest` strategy loses its oldest logs of
+    /// the month, so it stays at the limit.
+    func convert(_ committed: [ReservationKey: Int64], enforcing: Bool = true) throws {
         for (key, count) in committed {
             quota?.committed(account: key.account, admitted: key.monthStart, count: count)
         }
-        return committed
-    }
-
-    /// Commits, then tells the quota which reservations are now stored logs; an account over its limit with the
-    /// `delete_oldest` strategy loses its oldest logs of the month, so it stays at the limit.
-    private func commit() throws {
-        let before = store.statistics.recordsCommitted
-        let start = clock.monotonicNanoseconds()
-        try store.commit()
-        if let committed, store.statistics.recordsCommitted > before { committed(clock.elapsed(since: start)) }
-        let committed = convertReservations()
-        guard let quota else { return }
+        guard let quota, enforcing else { return }
         for account in Set(committed.keys.map(\.account)) {
             let excess = quota.excess(account: account)
             guard excess > 0 else { continue }
@@ -190,15 +193,26 @@ public struct IngestService: Service {
     }
 
     public func run() async throws {
-        let pool = NIOThreadPool(numberOfThreads: 1)
+        let pool = NIOThreadPool(numberOfThreads: 2)
         pool.start()
         let queue = self.queue
+        let committer = Committer()
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
-                do {
-                    try await pool.runIfActive { drain() }
-                } catch {
-                    logger.error("the store's thread did not run", metadata: ["error": "\(error)"])
+                await withTaskGroup { group in
+                    group.addTask {
+                        do {
+                            try await pool.runIfActive { runCommitter(committer) }
+                        } catch {
+                            logger.error("the committer's thread did not run", metadata: ["error": "\(error)"])
+                        }
+                    }
+                    do {
+                        try await pool.runIfActive { drain(committer) }
+                    } catch {
+                        committer.close()
+                        logger.error("the store's thread did not run", metadata: ["error": "\(error)"])
+                    }
                 }
             } onGracefulShutdown: {
                 queue.close()
@@ -211,11 +225,11 @@ public struct IngestService: Service {
     }
 
     /// The store's thread, until the queue is closed and drained: takes batches off the queue and appends them,
-    /// commits every `commitInterval` (also when nothing came, so a store that could not write retries), and after
-    /// a batch smaller than `batchSize` lets `coalesceInterval` pass so the next one gathers more. Then it commits
-    /// and seals the active segment. It blocks only on the queue and in those pauses: no task, timer or other thread
-    /// is woken for a batch.
-    private func drain() {
+    /// begins a commit every `commitInterval` (also when nothing came, so a store that could not write retries) and
+    /// hands its fsync to the committer, and after a batch smaller than `batchSize` lets `coalesceInterval` pass so
+    /// the next one gathers more. Then it waits for the committer, commits and seals the active segment. It blocks
+    /// only on the queue and in those pauses: no task, timer or other thread is woken for a batch.
+    private func drain(_ committer: Committer) {
         Self.markStoreThreadAsBatch()
         let commitInterval = TimeAmount(configuration.commitInterval)
         let coalesceInterval = TimeAmount(configuration.coalesceInterval)
@@ -227,10 +241,15 @@ public struct IngestService: Service {
             if !batch.isEmpty { storeWork { try append(batch, headerNames: &headerNames) } }
             let now = NIODeadline.now()
             if now >= nextCommit {
+                // One commit at a time: while the last one's fsync runs, the next begins when it is done.
+                guard !committer.isBusy else {
+                    nextCommit = now + min(commitInterval, Self.busyCommitterRetry)
+                    continue
+                }
                 commits += 1
                 let release = commits % releaseEvery == 0
                 storeWork {
-                    try commit()
+                    try beginCommit(committer)
                     if release { Heap.release() }
                 }
                 nextCommit = now + commitInterval
@@ -238,16 +257,18 @@ public struct IngestService: Service {
                 Self.pause(min(coalesceInterval, nextCommit - now))
             }
         }
+        while committer.isBusy { Self.pause(.milliseconds(1)) }
+        committer.close()
         storeWork {
             try store.close()
-            convertReservations()
+            try convert(reservations.take(), enforcing: false)
         }
     }
 
-    /// Runs storage work on the store's thread. While the store cannot write (a full disk) it logs a warning once per
+    /// Runs storage work on the store's or the committer's thread. While the store cannot write (a full disk) it logs a warning once per
     /// change of state and retries by itself at each batch and commit; each failed batch or commit is logged here at
     /// debug level only.
-    private func storeWork(_ work: () throws -> Void) {
+    func storeWork(_ work: () throws -> Void) {
         do {
             try work()
         } catch {
@@ -260,7 +281,7 @@ public struct IngestService: Service {
     }
 
     /// Blocks the calling thread for `amount`.
-    private static func pause(_ amount: TimeAmount) {
+    static func pause(_ amount: TimeAmount) {
         guard amount > .zero else { return }
         var request = timespec(
             tv_sec: Int(amount.nanoseconds / 1_000_000_000), tv_nsec: Int(amount.nanoseconds % 1_000_000_000))

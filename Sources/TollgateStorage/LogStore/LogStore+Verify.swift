@@ -26,7 +26,7 @@ extension LogStore {
                     problems.append("segment \(segment) does not read back: \(error)")
                 }
             }
-            let pending = Set(state.pending.map(\.entry.id))
+            let pending = Set(((state.inFlight?.logs ?? []) + state.pending).map(\.entry.id))
             var accounts = Set(stored.values.map(\.account))
             for account in try catalog.accounts() { accounts.insert(account.id) }
             var indexed = 0

@@ -7,11 +7,12 @@ import TollgateModel
 /// The log store: segment files hold the records (the truth), the catalog's log index says where each one is.
 ///
 /// Write path (one writer thread, the ingest service's): `append` encodes, compresses and buffers records in the
-/// active segment; `commit` — the group commit, which the ingest service calls on its interval — fsyncs the segment
-/// and then indexes what became durable (the logs join the catalog's in-memory columns of the segment,
-/// `Catalog.addActiveLogs`; no row per log), so a record is listed only once it survives a crash. Rotation seals
-/// segments (index + columns + footer, fsynced); the catalog marks a segment sealed only after all its records are
-/// indexed.
+/// active segment; the group commit, which the ingest service runs on its interval, fsyncs the segment and then
+/// indexes what became durable (the logs join the catalog's in-memory columns of the segment,
+/// `Catalog.addActiveLogs`; no row per log), so a record is listed only once it survives a crash. Its fsync runs
+/// without the writer's lock (`beginCommit`, `SegmentSync.run`, `finishCommit`: LogStore+GroupCommit.swift), so
+/// appends go on while the disk works; `commit()` runs the three in a row. Rotation seals segments (index +
+/// columns + footer, fsynced); the catalog marks a segment sealed only after all its records are indexed.
 ///
 /// Recovery (on open): the segment writer scans only the unsealed tail, cuts a torn tail, and hands back the
 /// records it found; their logs are the catalog's again (`Catalog.restoreActiveLogs`: rebuilt in memory, deleted ones
@@ -81,6 +82,9 @@ public final class LogStore: Sendable {
         /// Usage records appended since the last successful sync: with the pending entries (logs), what a failed
         /// write may lose. Logs are not kept twice: the pending entries after the durable end are the lost ones.
         var unsyncedUsage: [LogIndexEntry] = []
+        /// The commit begun by `beginCommit()` and not finished: the logs and usage records appended before it
+        /// began, which its fsync makes durable. They come before `pending` and `unsyncedUsage` in append order.
+        var inFlight: InFlightCommit?
         var health: WriteHealth
     }
 
@@ -259,29 +263,37 @@ public final class LogStore: Sendable {
     }
 
     /// Group commit: fsync the active segment, index what is now durable, record sealed segments, and seal the
-    /// active segment if it is older than its maximum age.
+    /// active segment if it is older than its maximum age. `beginCommit()`, the fsync, then `finishCommit(_:)`, on
+    /// the calling thread.
     ///
     /// While the store cannot write, a commit with nothing new to write only retries once the backoff has passed
     /// (it throws `.io` without I/O before that); the retry writes a probe to prove the disk takes writes again.
     public func commit() throws {
-        try state.withLock { state in
-            let now = configuration.segments.clock.wallMilliseconds()
-            if let failure = state.health.failure, !state.writer.hasUnsyncedRecords,
-                !state.health.isRetryDue(now: now) || configuration.probeBytes <= 0
-            {
-                throw SegmentError(
-                    .io,
-                    "log store cannot write since \(RFC3339.format(milliseconds: failure.since)) (\(failure.reason)); "
-                        + "next retry at \(RFC3339.format(milliseconds: failure.nextRetryAt))")
-            }
-            let probes = state.health.failure != nil && !state.writer.hasUnsyncedRecords
-            try committing(&state, writes: probes || state.writer.hasUnsyncedRecords) { state in
-                if state.writer.needsRepair { try repair(&state) }
-                if probes { try state.writer.probe(bytes: configuration.probeBytes) }
-                try syncAndIndex(&state)
-                if try state.writer.sealIfDue() { try index(&state) }
-                try observer?.committed(through: state.lastAppended)
-            }
+        guard let sync = try beginCommit() else { return }
+        sync.run()
+        try finishCommit(sync)
+    }
+
+    /// A whole commit under the lock: the fsync too. For a store that cannot write (its retries and probes), and
+    /// when nothing new waits for an fsync.
+    func commitHoldingLock(_ state: inout WriterState) throws {
+        let now = configuration.segments.clock.wallMilliseconds()
+        if let failure = state.health.failure, !state.writer.hasUnsyncedRecords,
+            !state.health.isRetryDue(now: now) || configuration.probeBytes <= 0
+        {
+            throw SegmentError(
+                .io,
+                "log store cannot write since \(RFC3339.format(milliseconds: failure.since)) (\(failure.reason)); "
+                    + "next retry at \(RFC3339.format(milliseconds: failure.nextRetryAt))")
+        }
+        let probes = state.health.failure != nil && !state.writer.hasUnsyncedRecords
+        try committing(&state, writes: probes || state.writer.hasUnsyncedRecords) { state in
+            if state.writer.needsRepair { try repair(&state) }
+            if probes { try state.writer.probe(bytes: configuration.probeBytes) }
+            try syncAndIndex(&state)
+            if try state.writer.sealIfDue() { try index(&state) }
+            observer?.commitBegan()
+            try observer?.committed(through: state.lastAppended)
         }
     }
 
@@ -291,6 +303,7 @@ public final class LogStore: Sendable {
         try state.withLock { state in
             try committing(&state, writes: state.writer.hasUnsyncedRecords) { state in
                 try syncAndIndex(&state)
+                observer?.commitBegan()
                 try observer?.committed(through: state.lastAppended)
             }
             return try body(state.lastAppended)
@@ -303,11 +316,14 @@ public final class LogStore: Sendable {
     public func close() throws {
         defer { lock.release() }
         try state.withLock { state in
+            // A commit in flight is waited for; a failed fsync of it was counted, and the close tries once more.
+            try? settleInFlight(&state)
             try committing(&state, writes: state.writer.hasUnsyncedRecords) { state in
                 if state.writer.needsRepair { try repair(&state) }
                 try state.writer.close(seal: true)
                 markDurable(&state)
                 try index(&state)
+                observer?.commitBegan()
                 try observer?.committed(through: state.lastAppended)
             }
         }
@@ -399,7 +415,10 @@ public final class LogStore: Sendable {
     /// For crash tests: makes appended records durable without indexing them, as if the process died between the
     /// two steps of a commit.
     func syncWithoutIndexing() throws {
-        try state.withLock { try $0.writer.sync() }
+        try state.withLock {
+            try settleInFlight(&$0)
+            try $0.writer.sync()
+        }
     }
 
     /// Records in the active (unsealed) segment.
@@ -407,10 +426,20 @@ public final class LogStore: Sendable {
         state.withLock { $0.writer.activeRecordCount }
     }
 
-    /// Indexes pending entries (after they were synced) and then marks segments sealed; keeps the entries and the
-    /// seals for the next try if the catalog write fails.
-    private func index(_ state: inout WriterState) throws {
-        if !state.pending.isEmpty {
+    /// Indexes the logs of the commit in flight (once its fsync succeeded) and, unless `durableOnly`, the pending
+    /// ones (after they were synced), then marks segments sealed; keeps the logs and the seals for the next try if
+    /// the catalog write fails. A sealed segment is marked only once none of its logs waits.
+    func index(_ state: inout WriterState, durableOnly: Bool = false) throws {
+        if let inFlight = state.inFlight {
+            precondition(inFlight.settled, "a commit's logs are indexed only after its fsync")
+            if !inFlight.logs.isEmpty {
+                try configuration.segments.faults?.check(.catalogCommit, call: "insert", path: catalog.path)
+                try catalog.addActiveLogs(inFlight.logs, columns: inFlight.columns)
+                counters.withLock { $0.recordsCommitted += inFlight.logs.count }
+            }
+            state.inFlight = nil
+        }
+        if !durableOnly && !state.pending.isEmpty {
             try configuration.segments.faults?.check(.catalogCommit, call: "insert", path: catalog.path)
             try catalog.addActiveLogs(state.pending, columns: state.pendingColumns)
             let count = state.pending.count
@@ -424,7 +453,8 @@ public final class LogStore: Sendable {
             try catalog.upsertSegment(SegmentEntry(seq: state.writer.activeSegment, state: .active))
             state.indexedActiveSegment = state.writer.activeSegment
         }
-        while let segment = state.seals.sealed.first {
+        let waiting = state.pending.first?.entry.location.segment
+        while let segment = state.seals.sealed.first, waiting.map({ $0 > segment.segment }) ?? true {
             try Self.recordSealed(
                 seq: segment.segment, footer: segment.footer, bytes: Int64(segment.bytes), rows: segment.rows,
                 at: configuration.segments.clock.wallMilliseconds(), in: catalog, reader: reader)
@@ -458,8 +488,9 @@ public final class LogStore: Sendable {
 // MARK: - Faults
 
 extension LogStore {
-    /// Fsyncs the active segment, then indexes what became durable.
+    /// Fsyncs the active segment, then indexes what became durable (a commit in flight waited for first).
     private func syncAndIndex(_ state: inout WriterState) throws {
+        try settleInFlight(&state)
         if state.writer.needsRepair { try repair(&state) }
         try state.writer.sync()
         markDurable(&state)
@@ -474,7 +505,7 @@ extension LogStore {
 
     /// Runs a commit step; a failure starts or continues a failing episode, a success ends it if the step wrote
     /// something (`writes`: records, or a probe), since only a write shows that the disk takes writes again.
-    private func committing(
+    func committing(
         _ state: inout WriterState, writes: Bool, _ body: (inout WriterState) throws -> Void
     ) throws {
         do {
@@ -512,22 +543,36 @@ extension LogStore {
     }
 
     /// After a failed write: the records appended after the durable point are lost (counted as failed, taken out
-    /// of the pending index entries and back from the observer), the writer is repaired if it can be, and the
-    /// failure is noted.
-    private func fail(_ state: inout WriterState, _ operation: WriteHealth.Operation, _ error: any Error) {
+    /// of the pending index entries — a commit in flight's too — and back from the observer), the writer is repaired
+    /// if it can be, and the failure is noted.
+    func fail(_ state: inout WriterState, _ operation: WriteHealth.Operation, _ error: any Error) {
         if state.writer.needsRepair {
+            // A sync still running is waited for: what it made durable is not lost.
+            try? state.writer.settleSync()
             let (segment, offset) = state.writer.durableEnd
             func lost(_ location: RecordLocation) -> Bool {
                 location.segment > segment || (location.segment == segment && location.offset >= offset)
             }
-            // Pending entries and usage records are in append order: the lost ones are a suffix of each.
+            // Entries and usage records are in append order, the commit in flight's first: the lost ones are a
+            // suffix of each.
+            var discarded: [LogIndexEntry] = []
             let lostLogs = state.pending.reversed().prefix { lost($0.entry.location) }.count
             let lostUsage = state.unsyncedUsage.reversed().prefix { lost($0.location) }.count
-            let discarded = state.pending.suffix(lostLogs).map(\.entry) + state.unsyncedUsage.suffix(lostUsage)
+            discarded += state.pending.suffix(lostLogs).map(\.entry) + state.unsyncedUsage.suffix(lostUsage)
+            state.pending.removeLast(lostLogs)
+            state.pendingColumns.removeLast(lostLogs)
+            state.unsyncedUsage.removeLast(lostUsage)
+            if var inFlight = state.inFlight {
+                let logs = state.pending.isEmpty ? inFlight.logs.reversed().prefix { lost($0.entry.location) }.count : 0
+                let usage =
+                    state.unsyncedUsage.isEmpty ? inFlight.usage.reversed().prefix { lost($0.location) }.count : 0
+                discarded += inFlight.logs.suffix(logs).map(\.entry) + inFlight.usage.suffix(usage)
+                inFlight.logs.removeLast(logs)
+                inFlight.columns.removeLast(logs)
+                inFlight.usage.removeLast(usage)
+                state.inFlight = inFlight
+            }
             if !discarded.isEmpty {
-                state.pending.removeLast(lostLogs)
-                state.pendingColumns.removeLast(lostLogs)
-                state.unsyncedUsage.removeLast(lostUsage)
                 observer?.discarded(discarded)
                 counters.withLock {
                     $0.recordsDiscarded += discarded.count
@@ -536,9 +581,13 @@ extension LogStore {
                 }
             }
             // What is left is durable: before the durable end, or in a segment sealed since.
-            let kept = [state.pending.last?.entry.location, state.unsyncedUsage.last?.location, state.lastDurable]
+            let kept = [
+                state.pending.last?.entry.location, state.unsyncedUsage.last?.location,
+                state.inFlight?.logs.last?.entry.location, state.inFlight?.usage.last?.location, state.lastDurable,
+            ]
             state.lastAppended = kept.compactMap { $0 }.max { ($0.segment, $0.offset) < ($1.segment, $1.offset) }
             state.unsyncedUsage.removeAll(keepingCapacity: true)
+            state.inFlight?.usage.removeAll()
             state.lastDurable = state.lastAppended
             // Cut now, so readers never meet a torn frame and the space is given back; a cut that fails is done
             // by the next retry.

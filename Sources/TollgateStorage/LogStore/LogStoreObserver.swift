@@ -3,8 +3,9 @@ import TollgateModel
 /// What the layer above the log store adds to each record: its cost, and the derived state (rollups) that follows
 /// the store's writes.
 ///
-/// Every method is called on the store's writer thread, under its writer lock, so an observer sees records in
-/// append order and never concurrently with another write.
+/// Every method is called under the store's writer lock (on the thread that appends, or on the one that finishes a
+/// commit: `LogStore.finishCommit`), so an observer sees records in append order and never concurrently with another
+/// write.
 ///
 /// A class: the store holds its observer as an optional existential and reaches it for every record, and such a value
 /// of a class is one reference to count, where any other is copied through the runtime's generic witnesses.
@@ -24,8 +25,13 @@ public protocol LogStoreObserver: AnyObject, Sendable {
     /// `appended` did for them must be undone.
     func discarded(_ entries: [LogIndexEntry])
 
-    /// A commit made every appended entry durable and indexed; `last` is the newest one's location (nil when nothing
-    /// was ever appended).
+    /// A commit began: it covers the records appended so far, and those appended while its fsync runs wait for the
+    /// next one. What `appended` did for the ones it covers is what its `committed(through:)` makes lasting.
+    func commitBegan()
+
+    /// The commit begun last made every entry appended before it began durable and indexed; `last` is the newest
+    /// one's location (nil when nothing was ever appended). Not called for a commit whose fsync failed: the next
+    /// successful one covers its records too (those it lost taken back by `discarded` in between).
     func committed(through last: RecordLocation?) throws
 
     /// The position after which a restart replays the stored records into derived state (the rollups'
@@ -35,5 +41,6 @@ public protocol LogStoreObserver: AnyObject, Sendable {
 }
 
 extension LogStoreObserver {
+    public func commitBegan() {}
     public func replayPosition() throws -> RecordLocation? { nil }
 }

@@ -5,6 +5,7 @@ extension SegmentWriter {
     /// Writes the buffer, then the index, columns and footer frames, and fsyncs the file. The writer keeps the
     /// (now sealed) file open until `startSegment` replaces it.
     func sealActive() throws {
+        try settleSync()
         try flush()
         activeColumns.flush()
         let columns = activeColumns

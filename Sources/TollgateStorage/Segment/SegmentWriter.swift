@@ -39,8 +39,10 @@ public final class SegmentWriter {
     var journalBuffer: [UInt8] = []
     var journalBytes: UInt64 = 0
     var durableJournalBytes: UInt64 = 0
-    /// Bytes written but not yet fsynced.
+    /// Bytes written but not yet fsynced (nor covered by the sync running).
     var unsyncedBytes = false
+    /// The sync begun by `beginSync()` and not settled yet.
+    var syncing: SegmentSync?
     var rotation: SegmentRotation
     /// The end of the active segment's last durable frame: made durable by a successful fsync, by recovery, by
     /// sealing or by creating the segment. A failed write cuts the file back to it.
@@ -258,6 +260,7 @@ public final class SegmentWriter {
     /// Group commit: writes buffered frames and fsyncs the active segment. Every record appended before this
     /// returns is durable.
     public func sync() throws {
+        try settleSync()
         try flush()
         guard unsyncedBytes else { return }
         try guarded {
@@ -274,6 +277,8 @@ public final class SegmentWriter {
     @discardableResult
     public func repair() throws -> SegmentRecoveryReport.Cut? {
         guard failed != nil, !closed else { return nil }
+        // A sync still running is waited for: what it made durable is kept (its error is the one already known).
+        try? settleSync()
         buffer.removeAll(keepingCapacity: true)
         journalBuffer.removeAll(keepingCapacity: true)
         block.removeAll()
@@ -291,7 +296,7 @@ public final class SegmentWriter {
         try syncActive()
         if let journal {
             if try journal.size() != durableJournalBytes { try journal.truncate(to: durableJournalBytes) }
-            try syncJournal(journal)
+            try journal.sync()
             journalBytes = durableJournalBytes
         }
         let dropped = activeColumns.count - durableRecords
@@ -316,6 +321,7 @@ public final class SegmentWriter {
     /// zero bytes after its last frame, fsyncs, and cuts them off again. A crash in between leaves bytes that fail
     /// their checksum, which recovery cuts.
     public func probe(bytes: Int) throws {
+        try settleSync()
         try checkUsable()
         guard !activeSealed, buffer.isEmpty, block.isEmpty, !hasUnsyncedRecords, bytes > 0 else { return }
         try guarded {
@@ -350,6 +356,7 @@ public final class SegmentWriter {
     /// open then starts a new segment without scanning anything.
     public func close(seal: Bool = true) throws {
         guard !closed else { return }
+        try settleSync()
         try checkUsable()
         if seal && activeColumns.count > 0 {
             try guarded { try sealActive() }
@@ -404,14 +411,7 @@ public final class SegmentWriter {
 
     /// `fsync` of the active segment (and of its journal, version 4), through the fault-injection seam.
     func syncActive() throws {
-        try configuration.faults?.check(.segmentSync, call: "fsync", path: file.path)
-        if let journal { try syncJournal(journal) }
-        try file.sync()
-    }
-
-    /// `fsync` of the journal.
-    func syncJournal(_ journal: SegmentFile) throws {
-        try journal.sync()
+        try SegmentSync.sync(file: file, journal: journal, faults: configuration.faults)
     }
 
     /// Writes the journal's buffer after its written bytes, through the fault-injection seam of segment writes.

@@ -30,6 +30,8 @@ public final class StorageFaults: Sendable {
 
     private let plans = Mutex<[Operation: Plan]>([:])
     private let injected = Mutex<[Operation: Int]>([:])
+    /// Milliseconds each call of an operation takes before it runs (a slow disk).
+    private let delays = Mutex<[Operation: Int]>([:])
 
     public init() {}
 
@@ -41,11 +43,20 @@ public final class StorageFaults: Sendable {
         plans.withLock { $0[operation] = Plan(errno: errno, skip: after, times: times, torn: torn) }
     }
 
-    /// Stops planned failures of `operation` (of every operation when nil).
+    /// Stops planned failures and delays of `operation` (of every operation when nil).
     public func clear(_ operation: Operation? = nil) {
         plans.withLock { plans in
             if let operation { plans[operation] = nil } else { plans.removeAll() }
         }
+        delays.withLock { delays in
+            if let operation { delays[operation] = nil } else { delays.removeAll() }
+        }
+    }
+
+    /// Makes every call of `operation` that asks before it runs (fsync, file creation, catalog commit) take
+    /// `milliseconds` more, as a slow disk would, until cleared.
+    public func slow(_ operation: Operation, milliseconds: Int) {
+        delays.withLock { $0[operation] = milliseconds }
     }
 
     /// Failures injected so far for `operation`.
@@ -73,6 +84,7 @@ public final class StorageFaults: Sendable {
 
     /// Throws the planned failure of `operation`, if any, as the system call would have.
     func check(_ operation: Operation, call: String, path: String) throws {
+        if let delay = delays.withLock({ $0[operation] }), delay > 0 { usleep(UInt32(delay) * 1000) }
         guard let fault = take(operation) else { return }
         throw SegmentError.injected(call, path: path, errno: fault.errno)
     }

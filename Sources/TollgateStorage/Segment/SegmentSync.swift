@@ -1,0 +1,118 @@
+import Dispatch
+import Synchronization
+
+/// An fsync of the active segment begun by `SegmentWriter.beginSync()` and run off the writer's thread (`run()`),
+/// while the writer goes on appending: what was written when it began becomes durable when it returns.
+///
+/// The writer settles it (`SegmentWriter.settleSync()`) before anything that moves its durable point or replaces
+/// its files — the next sync, a seal, a repair, a probe, closing — waiting for `run()` to return if it has not yet.
+/// A success moves the durable point to where the sync began; a failure stops the writer until `repair()`, which
+/// cuts back to the durable point before it.
+public final class SegmentSync: Sendable {
+    /// The segment it makes durable.
+    public let segment: UInt32
+    let file: SegmentFile
+    let journal: SegmentFile?
+    let faults: StorageFaults?
+    /// The writer's state when the sync began: its durable point once `run()` succeeds.
+    let writtenBytes: UInt64
+    let journalBytes: UInt64
+    let records: Int
+    let rotation: SegmentRotation
+
+    private let outcome = Mutex<Outcome>(.running)
+    private let finished = DispatchSemaphore(value: 0)
+
+    enum Outcome {
+        case running
+        case synced
+        case failed(SegmentError)
+    }
+
+    init(
+        segment: UInt32, file: SegmentFile, journal: SegmentFile?, faults: StorageFaults?, writtenBytes: UInt64,
+        journalBytes: UInt64, records: Int, rotation: SegmentRotation
+    ) {
+        self.segment = segment
+        self.file = file
+        self.journal = journal
+        self.faults = faults
+        self.writtenBytes = writtenBytes
+        self.journalBytes = journalBytes
+        self.records = records
+        self.rotation = rotation
+    }
+
+    /// The fsync of the segment and its journal: any thread, once. Errors are kept for whoever settles it.
+    public func run() {
+        let result: Outcome
+        do {
+            try Self.sync(file: file, journal: journal, faults: faults)
+            result = .synced
+        } catch {
+            result = .failed((error as? SegmentError) ?? SegmentError(.io, "fsync failed", cause: error))
+        }
+        outcome.withLock { $0 = result }
+        finished.signal()
+    }
+
+    /// Waits for `run()` to return and gives its error, nil when the data it covers is durable.
+    public func wait() -> SegmentError? {
+        func done() -> SegmentError?? {
+            outcome.withLock {
+                switch $0 {
+                case .running: nil
+                case .synced: .some(nil)
+                case .failed(let error): .some(error)
+                }
+            }
+        }
+        if let error = done() { return error }
+        finished.wait()
+        // Signalled once: a later wait reads the outcome above without waiting.
+        return done() ?? nil
+    }
+
+    /// `fsync` of a segment (and of its journal first, version 4), through the fault-injection seam.
+    static func sync(file: SegmentFile, journal: SegmentFile?, faults: StorageFaults?) throws {
+        try faults?.check(.segmentSync, call: "fsync", path: file.path)
+        try journal?.sync()
+        try file.sync()
+    }
+}
+
+extension SegmentWriter {
+    /// Starts a group commit whose fsync runs elsewhere: writes the buffered frames (closing the open block) and
+    /// returns the sync to run, nil when nothing written is waiting for an fsync. A sync still running is settled
+    /// first: one at a time.
+    public func beginSync() throws -> SegmentSync? {
+        try settleSync()
+        try flush()
+        guard unsyncedBytes else { return nil }
+        let sync = SegmentSync(
+            segment: activeSegment, file: file, journal: journal, faults: configuration.faults,
+            writtenBytes: writtenBytes, journalBytes: journalBytes, records: activeColumns.count, rotation: rotation)
+        unsyncedBytes = false
+        syncing = sync
+        return sync
+    }
+
+    /// Waits for the sync begun by `beginSync()`, if one is, and takes its outcome: the durable point moves to where
+    /// it began, or the writer stops until `repair()` (and the error is thrown).
+    public func settleSync() throws {
+        guard let sync = syncing else { return }
+        syncing = nil
+        if let error = sync.wait() {
+            // What it covered may not be on the disk: the next sync writes it again.
+            unsyncedBytes = true
+            if failed == nil { failed = error }
+            throw error
+        }
+        // A seal or a new segment since made more durable, and settled first: nothing to move then.
+        guard sync.segment == activeSegment, !activeSealed, sync.writtenBytes > durableBytes else { return }
+        durableBytes = sync.writtenBytes
+        durableJournalBytes = sync.journalBytes
+        durableRecords = sync.records
+        durableRotation = sync.rotation
+    }
+}

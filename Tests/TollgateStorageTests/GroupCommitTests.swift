@@ -1,0 +1,197 @@
+import Dispatch
+import Foundation
+import Glibc
+import Testing
+import TollgateModel
+
+@testable import TollgateStorage
+
+/// The group commit in three steps (`beginCommit`, the fsync on another thread, `finishCommit`): records appended
+/// while a commit's fsync runs wait for the next commit, what a commit covered is indexed when it finishes, and a
+/// failed fsync loses what it covered and what came after, as a failed commit always did.
+@Suite("Group commit with appends during its fsync")
+struct GroupCommitTests {
+    let ids = LogIDGenerator()
+
+    func record(_ i: Int) -> LogRecord {
+        let id = ids.next()
+        return LogRecord(
+            id: id, createdAt: id.milliseconds, account: "default", gateway: "default", provider: "openai",
+            model: "gpt-5-mini", path: "/chat/completions", method: "POST", statusCode: 200, success: true,
+            stream: false, durationMicros: 1000 + Int64(i), ttftMicros: 10,
+            usage: Usage(tokensIn: Int64(i), tokensOut: 2), requestSize: 5, responseSize: 6,
+            requestBody: Array("request \(i) \(String(repeating: "y", count: i % 40))".utf8),
+            responseBody: Array("response \(i)".utf8))
+    }
+
+    func listed(_ store: LogStore) throws -> [LogID] {
+        try store.catalog.listLogs(LogQuery(account: "default", order: .ascending, limit: 1000)).entries.map(\.id)
+    }
+
+    /// Tells what commits began and what they covered.
+    final class CommitLog: LogStoreObserver, @unchecked Sendable {
+        var appended = 0
+        var began: [Int] = []
+        var committed: [RecordLocation?] = []
+        func price(of record: LogRecord) -> Int64? { nil }
+        func appended(_ record: UnsafePointer<LogRecord>, price: Int64?) { appended += 1 }
+        func discarded(_ entries: [LogIndexEntry]) { appended -= entries.count }
+        func commitBegan() { began.append(appended) }
+        func committed(through last: RecordLocation?) throws { committed.append(last) }
+    }
+
+    @Test func recordsAppendedWhileTheFsyncRunsWaitForTheNextCommit() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        var configuration = LogStore.Configuration()
+        configuration.segments.trainsDictionary = false
+        let observer = CommitLog()
+        let store = try LogStore(
+            directory: directory.path, configuration: configuration, observer: observer, logger: quietLogger)
+        let covered = (0..<10).map(record)
+        try store.append(covered)
+        let sync = try #require(try store.beginCommit())
+        let later = (10..<15).map(record)
+        try store.append(later)
+        #expect(observer.began == [10])
+        #expect(try listed(store).isEmpty)
+
+        sync.run()
+        try store.finishCommit(sync)
+        // The commit covered the records appended before it began, and the observer's checkpoint is the newest of them.
+        #expect(try listed(store) == covered.map(\.id))
+        #expect(store.statistics.recordsCommitted == 10)
+        let last = try #require(try store.lookup(account: "default", id: covered[9].id)).entry.location
+        #expect(observer.committed == [last])
+        // Finishing it again does nothing.
+        try store.finishCommit(sync)
+        #expect(observer.committed.count == 1)
+
+        try store.commit()
+        #expect(try listed(store) == (covered + later).map(\.id))
+        #expect(store.statistics.recordsCommitted == 15)
+        for r in covered + later { #expect(try store.record(account: "default", id: r.id) == r) }
+        #expect(try store.indexDisagreements() == [])
+        try store.close()
+    }
+
+    @Test func aRotationWaitsForTheFsyncAndTheSealIsRecordedOnceItsLogsAreIndexed() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        var configuration = LogStore.Configuration()
+        configuration.segments.trainsDictionary = false
+        configuration.segments.maxSegmentRecords = 8
+        let store = try LogStore(directory: directory.path, configuration: configuration, logger: quietLogger)
+        let covered = (0..<5).map(record)
+        try store.append(covered)
+        let sync = try #require(try store.beginCommit())
+        // The fsync runs on another thread, a little later: the seal the next batch needs waits for it.
+        let ran = DispatchSemaphore(value: 0)
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(50)) {
+            sync.run()
+            ran.signal()
+        }
+        let later = (5..<12).map(record)
+        try store.append(later)
+        ran.wait()
+        #expect(store.writeStatus.isReady)
+        #expect(try store.tailRecordCount() == 4)
+
+        try store.finishCommit(sync)
+        #expect(try listed(store) == covered.map(\.id))
+        // Three logs of the sealed segment are not indexed yet: it is not marked sealed.
+        #expect(try store.catalog.segments().first { $0.seq == 1 }?.state == .active)
+
+        try store.commit()
+        #expect(try listed(store) == (covered + later).map(\.id))
+        #expect(try store.catalog.segments().first { $0.seq == 1 }?.state == .sealed)
+        #expect(try store.indexDisagreements() == [])
+        try store.close()
+
+        let reopened = try LogStore(directory: directory.path, configuration: configuration, logger: quietLogger)
+        #expect(reopened.statistics.recordsRecovered == 0)
+        #expect(try listed(reopened) == (covered + later).map(\.id))
+        try reopened.close()
+    }
+
+    @Test func aFailedFsyncLosesWhatItCoveredAndWhatCameAfterAndTheStoreGoesOn() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let faults = StorageFaults()
+        var configuration = LogStore.Configuration()
+        configuration.segments.trainsDictionary = false
+        configuration.segments.faults = faults
+        configuration.retryInitialMillis = 100
+        let observer = CommitLog()
+        let store = try LogStore(
+            directory: directory.path, configuration: configuration, observer: observer, logger: quietLogger)
+        let stored = (0..<6).map(record)
+        try store.append(stored)
+        try store.commit()
+
+        faults.fail(.segmentSync, errno: EIO, times: 1)
+        try store.append((6..<10).map(record))
+        let sync = try #require(try store.beginCommit())
+        try store.append((10..<13).map(record))
+        sync.run()
+        #expect(throws: SegmentError.self) { try store.finishCommit(sync) }
+        // The covered records and the later ones were not durable: all are lost, counted, and taken back.
+        var status = store.writeStatus
+        #expect(!status.isReady)
+        #expect(status.health.failure?.operation == .sync)
+        #expect(status.statistics.recordsFailed == 7)
+        #expect(status.statistics.recordsDiscarded == 7)
+        #expect(observer.appended == 6)
+        #expect(observer.committed.count == 1)
+        #expect(try listed(store) == stored.map(\.id))
+
+        let next = (13..<16).map(record)
+        try store.append(next)
+        try store.commit()
+        status = store.writeStatus
+        #expect(status.isReady)
+        #expect(observer.appended == 9)
+        #expect(try listed(store) == (stored + next).map(\.id))
+        for r in stored + next { #expect(try store.record(account: "default", id: r.id) == r) }
+        #expect(try store.indexDisagreements() == [])
+        try store.close()
+    }
+
+    @Test func aFailedAppendDuringTheFsyncKeepsWhatTheFsyncMadeDurable() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let faults = StorageFaults()
+        var configuration = LogStore.Configuration()
+        configuration.segments.trainsDictionary = false
+        configuration.segments.faults = faults
+        // A block and a buffer write per record, so the append after the commit began writes.
+        configuration.segments.blockRecords = 1
+        configuration.segments.writeBufferBytes = 1
+        let observer = CommitLog()
+        let store = try LogStore(
+            directory: directory.path, configuration: configuration, observer: observer, logger: quietLogger)
+        let covered = (0..<5).map(record)
+        try store.append(covered)
+        let sync = try #require(try store.beginCommit())
+        sync.run()
+        faults.fail(.segmentWrite, errno: ENOSPC, times: 1)
+        #expect(throws: SegmentError.self) { try store.append((5..<8).map(record)) }
+        // The append's failure cut the segment back to where the fsync left it: the covered records stay.
+        try store.finishCommit(sync)
+        #expect(try listed(store) == covered.map(\.id))
+        #expect(observer.appended == 5)
+        #expect(observer.committed.count == 1)
+        #expect(store.statistics.recordsFailed == 3)
+
+        let next = (8..<10).map(record)
+        try store.append(next)
+        try store.commit()
+        #expect(store.writeStatus.isReady)
+        #expect(try listed(store) == (covered + next).map(\.id))
+        #expect(try store.indexDisagreements() == [])
+        try store.close()
+        let reopened = try LogStore(directory: directory.path, configuration: configuration, logger: quietLogger)
+        #expect(try listed(reopened) == (covered + next).map(\.id))
+        try reopened.close()
+    }
+}
