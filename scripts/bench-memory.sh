@@ -11,10 +11,13 @@
 #                                                    # then the readings around the run's highest: anonymous and
 #                                                    # file-backed RSS, and the gateway's threads that were running
 #                                                    # (R) or waiting for the disk (D, with the kernel function waited in)
+#   FSYNC_DELAY_MS=250 scripts/bench-memory.sh      # a slow disk: every fsync of the gateway takes that much longer
+#                                                    # (the gateway under strace, which delays the call; the other
+#                                                    # system calls are not traced)
 #   BIN=path/to/tollgate scripts/bench-memory.sh    # that binary instead of building one
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh wrk ${HEAPTRACK:+heaptrack}
+scripts/deps.sh wrk ${HEAPTRACK:+heaptrack} ${FSYNC_DELAY_MS:+strace}
 duration="${1:-60}"
 work=$(mktemp -d)
 source scripts/lib-servers.sh
@@ -25,10 +28,14 @@ mock_port=$(free_port); gw_port=$(free_port)
 wait_port "$mock_port"
 launcher=()
 [ -n "${HEAPTRACK:-}" ] && launcher=(heaptrack -o "$work/heap")
+[ -n "${FSYNC_DELAY_MS:-}" ] && launcher=(strace -f -qq --seccomp-bpf -o /dev/null -e trace=fsync
+    -e inject=fsync:delay_enter=$((FSYNC_DELAY_MS * 1000)))
 TOLLGATE_ADMIN_TOKEN=bench "${launcher[@]}" "$bin" serve --port "$gw_port" --data "$work/data" \
     --upstream "openai=http://127.0.0.1:$mock_port/v1" --log-level error >"$work/serve.out" 2>&1 & pids+=($!)
 WAIT_PORT_SECONDS=60 wait_port "$gw_port"
 gw_pid=$(pgrep -n -f "serve --port $gw_port")
+# Under strace the gateway is strace's child: stopped on exit as well.
+pids+=("$gw_pid")
 unlimited_default_account "$gw_port"
 write_chat_request_lua "$work/post.lua"
 

@@ -61,6 +61,15 @@ struct GenerateCommand: ParsableCommand {
         var written = 0
         var sinceCommit = 0
         var rawBodies: Int64 = 0
+        // A commit's fsync runs on a thread of its own while the next records are stored, as in the gateway; the
+        // commit is finished (its logs indexed, its rollups checkpointed) before the next one begins.
+        var fsyncing: (sync: SegmentSync, done: DispatchSemaphore)?
+        func finishCommit() throws {
+            guard let commit = fsyncing else { return }
+            fsyncing = nil
+            commit.done.wait()
+            try store.finishCommit(commit.sync)
+        }
         while written < records {
             let (batch, prices) = batches.take()
             for record in batch { rawBodies += record.requestSize + record.responseSize }
@@ -69,11 +78,20 @@ struct GenerateCommand: ParsableCommand {
             batches.stored(batch)
             sinceCommit += batch.count
             if sinceCommit >= 50_000 {
-                try store.commit()
+                try finishCommit()
+                if let sync = try store.beginCommit() {
+                    let done = DispatchSemaphore(value: 0)
+                    Thread {
+                        sync.run()
+                        done.signal()
+                    }.start()
+                    fsyncing = (sync, done)
+                }
                 sinceCommit = 0
             }
             progress.update(written)
         }
+        try finishCommit()
         try store.close()
         // A bulk load leaves the rollup chunks it touched in many parts; one compaction spares every query the sum.
         try ledger.rollups.compactAll()

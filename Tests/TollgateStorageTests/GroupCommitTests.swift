@@ -194,4 +194,84 @@ struct GroupCommitTests {
         #expect(try listed(reopened) == (covered + next).map(\.id))
         try reopened.close()
     }
+
+    @Test func aRotationTakesTheNextSegmentMadeAheadAndAnOpenStartsOnOne() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        var configuration = LogStore.Configuration()
+        configuration.segments.trainsDictionary = false
+        configuration.segments.maxSegmentRecords = 8
+        let store = try LogStore(directory: directory.path, configuration: configuration, logger: quietLogger)
+        let first = (0..<5).map(record)
+        try store.append(first)
+        try store.commit()
+        store.prepareNextSegment()
+        #expect(FileManager.default.fileExists(atPath: directory.segmentPath(2)))
+        let second = (5..<12).map(record)
+        try store.append(second)
+        try store.commit()
+        #expect(try store.tailRecordCount() == 4)
+        #expect(try store.catalog.segments().first { $0.seq == 1 }?.state == .sealed)
+        // Made ahead again, then a clean stop: the next open starts on it, with nothing to scan.
+        store.prepareNextSegment()
+        try store.close()
+        #expect(FileManager.default.fileExists(atPath: directory.segmentPath(3)))
+
+        let reopened = try LogStore(directory: directory.path, configuration: configuration, logger: quietLogger)
+        #expect(reopened.statistics.recordsScanned == 0)
+        let third = (12..<14).map(record)
+        try reopened.append(third)
+        try reopened.commit()
+        #expect(try listed(reopened) == (first + second + third).map(\.id))
+        #expect(try reopened.lookup(account: "default", id: third[0].id)?.entry.location.segment == 3)
+        #expect(try reopened.indexDisagreements() == [])
+        try reopened.close()
+    }
+
+    @Test func aCrashWithTheNextSegmentMadeAheadKeepsEveryCommittedRecord() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        var configuration = LogStore.Configuration()
+        configuration.segments.trainsDictionary = false
+        let committed = (0..<6).map(record)
+        do {
+            let store = try LogStore(directory: directory.path, configuration: configuration, logger: quietLogger)
+            try store.append(committed)
+            try store.commit()
+            store.prepareNextSegment()
+            // Dropped without closing: a crash.
+        }
+        let reopened = try LogStore(directory: directory.path, configuration: configuration, logger: quietLogger)
+        #expect(reopened.statistics.recordsRecovered == 6)
+        // The segment that was active is sealed by recovery; the one made ahead is the active segment now.
+        #expect(try reopened.catalog.segments().first { $0.seq == 1 }?.state == .sealed)
+        let later = (6..<9).map(record)
+        try reopened.append(later)
+        try reopened.commit()
+        #expect(try reopened.lookup(account: "default", id: later[0].id)?.entry.location.segment == 2)
+        #expect(try listed(reopened) == (committed + later).map(\.id))
+        #expect(try reopened.indexDisagreements() == [])
+        try reopened.close()
+    }
+
+    @Test func aFailedPreparationLeavesTheRotationToMakeTheNextSegment() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let faults = StorageFaults()
+        var configuration = LogStore.Configuration()
+        configuration.segments.trainsDictionary = false
+        configuration.segments.maxSegmentRecords = 4
+        configuration.segments.faults = faults
+        let store = try LogStore(directory: directory.path, configuration: configuration, logger: quietLogger)
+        faults.fail(.segmentCreate, errno: ENOSPC, times: 1)
+        store.prepareNextSegment()
+        #expect(faults.injectedCount(.segmentCreate) == 1)
+        let records = (0..<6).map(record)
+        try store.append(records)
+        try store.commit()
+        #expect(store.writeStatus.isReady)
+        #expect(try store.tailRecordCount() == 2)
+        #expect(try listed(store) == records.map(\.id))
+        try store.close()
+    }
 }

@@ -101,6 +101,9 @@ extension IngestService {
                 try convert(commit.reservations)
             }
             committer.finished()
+            // Between commits, the committer makes the next segment's files, so a rotation on the store's thread
+            // does not wait for their fsyncs.
+            store.prepareNextSegment()
         }
     }
 }

@@ -24,7 +24,8 @@ import TollgateStorage
 /// the queue, drains what is left, commits and seals the active segment.
 public struct IngestService: Service {
     public struct Configuration: Sendable {
-        /// Group commit interval: the longest a stored log waits for fsync and indexing.
+        /// How often a group commit begins (fsync, then indexing): a stored log is listed within about this interval
+        /// and one fsync of being appended.
         public var commitInterval: Duration = .milliseconds(200)
         /// Exchanges taken from the queue per append batch.
         public var batchSize = 512

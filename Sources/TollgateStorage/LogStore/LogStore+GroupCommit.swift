@@ -110,4 +110,12 @@ extension LogStore {
             if !inFlight.failed { try observer?.committed(through: inFlight.through) }
         }
     }
+
+    /// Makes the next segment's files ahead of the rotation that needs them, without the writer's lock: a rotation
+    /// then fsyncs only the segment it seals, where it made the next one as well (two more fsyncs and the folder's)
+    /// while appends waited. Any thread; does nothing when they are made or being made already.
+    public func prepareNextSegment() {
+        guard let next = state.withLock({ $0.writer.beginNextSegment() }) else { return }
+        next.run()
+    }
 }

@@ -15,7 +15,9 @@ extension SegmentWriter {
             try writeActive($0, at: writtenBytes)
             writtenBytes += UInt64($0.count)
         }
-        try syncActive()
+        // The segment alone: once its seal frames are durable its journal is not read again (it is deleted next),
+        // and before that recovery reads what of the journal the last commit made durable, as after any crash.
+        try SegmentSync.sync(file: file, journal: nil, faults: configuration.faults)
         unsyncedBytes = false
         markDurable()
         activeSealed = true
@@ -148,25 +150,16 @@ extension SegmentWriter {
         }
     }
 
-    /// Creates segment `sequence` (header, fsync of file and folder; version 4, its journal too) and makes it the
-    /// active segment.
+    /// Creates segment `sequence` (header, fsync of file and folder; version 4, its journal too), or takes the files
+    /// made ahead for it (`beginNextSegment`), and makes it the active segment.
     func startSegment(_ sequence: UInt32) throws {
-        let path = segmentsPath + "/" + SegmentFormat.fileName(sequence)
-        try configuration.faults?.check(.segmentCreate, call: "create", path: path)
-        let newFile = try SegmentFile.create(path)
-        try newFile.write(SegmentFormat.fileHeader(sequence: sequence, version: configuration.formatVersion), at: 0)
-        try newFile.sync()
-        if configuration.formatVersion >= 4 {
-            let journalPath = segmentsPath + "/" + SegmentJournal.fileName(sequence)
-            try SegmentDirectory.remove(journalPath)
-            let newJournal = try SegmentFile.create(journalPath)
-            try newJournal.write(SegmentJournal.fileHeader(sequence: sequence), at: 0)
-            try newJournal.sync()
+        let made = try takeOrCreateFiles(sequence)
+        if let newJournal = made.journal {
             journal = newJournal
             journalBytes = UInt64(SegmentFormat.fileHeaderSize)
             durableJournalBytes = journalBytes
         }
-        try SegmentDirectory.sync(segmentsPath)
+        let newFile = made.file
         file = newFile
         activeSegment = sequence
         activeVersion = configuration.formatVersion

@@ -43,6 +43,8 @@ public final class SegmentWriter {
     var unsyncedBytes = false
     /// The sync begun by `beginSync()` and not settled yet.
     var syncing: SegmentSync?
+    /// The next segment's files, made ahead (`beginNextSegment()`), until a rotation takes them.
+    var nextSegment: NextSegment?
     var rotation: SegmentRotation
     /// The end of the active segment's last durable frame: made durable by a successful fsync, by recovery, by
     /// sealing or by creating the segment. A failed write cuts the file back to it.
@@ -285,7 +287,11 @@ public final class SegmentWriter {
         if activeSealed {
             // Sealed and durable; a creation of the next segment failed, maybe half done.
             let next = activeSegment + 1
-            try SegmentDirectory.remove(segmentsPath + "/" + SegmentFormat.fileName(next))
+            if let prepared = nextSegment {
+                nextSegment = nil
+                _ = prepared.wait()
+            }
+            try NextSegment.remove(sequence: next, segmentsPath: segmentsPath)
             try startSegment(next)
             rotation = durableRotation
             failed = nil
@@ -357,6 +363,13 @@ public final class SegmentWriter {
     public func close(seal: Bool = true) throws {
         guard !closed else { return }
         try settleSync()
+        // Files made ahead are left for the next open, which starts there; half-made ones go.
+        if let next = nextSegment {
+            nextSegment = nil
+            if case .failure = next.wait() {
+                try NextSegment.remove(sequence: next.sequence, segmentsPath: segmentsPath)
+            }
+        }
         try checkUsable()
         if seal && activeColumns.count > 0 {
             try guarded { try sealActive() }
