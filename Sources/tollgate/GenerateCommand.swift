@@ -62,12 +62,17 @@ struct GenerateCommand: ParsableCommand {
         var sinceCommit = 0
         var rawBodies: Int64 = 0
         // A commit's fsync runs on a thread of its own while the next records are stored, as in the gateway; the
-        // commit is finished (its logs indexed, its rollups checkpointed) before the next one begins.
+        // commit is finished (its logs indexed, its rollups checkpointed) at the first batch after its fsync
+        // returned, and always before the next one begins.
         var fsyncing: (sync: SegmentSync, done: DispatchSemaphore)?
-        func finishCommit() throws {
+        func finishCommit(waiting: Bool = true) throws {
             guard let commit = fsyncing else { return }
+            if waiting {
+                commit.done.wait()
+            } else if commit.done.wait(timeout: .now()) == .timedOut {
+                return
+            }
             fsyncing = nil
-            commit.done.wait()
             try store.finishCommit(commit.sync)
         }
         while written < records {
@@ -77,6 +82,7 @@ struct GenerateCommand: ParsableCommand {
             written += batch.count
             batches.stored(batch)
             sinceCommit += batch.count
+            try finishCommit(waiting: false)
             if sinceCommit >= 50_000 {
                 try finishCommit()
                 if let sync = try store.beginCommit() {

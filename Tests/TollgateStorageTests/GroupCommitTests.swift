@@ -11,22 +11,10 @@ import TollgateModel
 /// failed fsync loses what it covered and what came after, as a failed commit always did.
 @Suite("Group commit with appends during its fsync")
 struct GroupCommitTests {
-    let ids = LogIDGenerator()
-
-    func record(_ i: Int) -> LogRecord {
-        let id = ids.next()
-        return LogRecord(
-            id: id, createdAt: id.milliseconds, account: "default", gateway: "default", provider: "openai",
-            model: "gpt-5-mini", path: "/chat/completions", method: "POST", statusCode: 200, success: true,
-            stream: false, durationMicros: 1000 + Int64(i), ttftMicros: 10,
-            usage: Usage(tokensIn: Int64(i), tokensOut: 2), requestSize: 5, responseSize: 6,
-            requestBody: Array("request \(i) \(String(repeating: "y", count: i % 40))".utf8),
-            responseBody: Array("response \(i)".utf8))
-    }
-
-    func listed(_ store: LogStore) throws -> [LogID] {
-        try store.catalog.listLogs(LogQuery(account: "default", order: .ascending, limit: 1000)).entries.map(\.id)
-    }
+    /// Records and listings as the fault tests make them.
+    let samples = StoreFaultTests()
+    func record(_ i: Int) -> LogRecord { samples.record(i) }
+    func listed(_ store: LogStore) throws -> [LogID] { try samples.listed(store) }
 
     /// Tells what commits began and what they covered.
     final class CommitLog: LogStoreObserver, @unchecked Sendable {
@@ -41,13 +29,10 @@ struct GroupCommitTests {
     }
 
     @Test func recordsAppendedWhileTheFsyncRunsWaitForTheNextCommit() throws {
-        let directory = TemporaryDirectory()
-        defer { directory.remove() }
-        var configuration = LogStore.Configuration()
-        configuration.segments.trainsDictionary = false
+        let fixture = StoreFaultTests.Fixture()
+        defer { fixture.directory.remove() }
         let observer = CommitLog()
-        let store = try LogStore(
-            directory: directory.path, configuration: configuration, observer: observer, logger: quietLogger)
+        let store = try fixture.open(observer: observer)
         let covered = (0..<10).map(record)
         try store.append(covered)
         let sync = try #require(try store.beginCommit())
@@ -76,12 +61,9 @@ struct GroupCommitTests {
     }
 
     @Test func aRotationWaitsForTheFsyncAndTheSealIsRecordedOnceItsLogsAreIndexed() throws {
-        let directory = TemporaryDirectory()
-        defer { directory.remove() }
-        var configuration = LogStore.Configuration()
-        configuration.segments.trainsDictionary = false
-        configuration.segments.maxSegmentRecords = 8
-        let store = try LogStore(directory: directory.path, configuration: configuration, logger: quietLogger)
+        let fixture = StoreFaultTests.Fixture { $0.segments.maxSegmentRecords = 8 }
+        defer { fixture.directory.remove() }
+        let store = try fixture.open()
         let covered = (0..<5).map(record)
         try store.append(covered)
         let sync = try #require(try store.beginCommit())
@@ -108,23 +90,18 @@ struct GroupCommitTests {
         #expect(try store.indexDisagreements() == [])
         try store.close()
 
-        let reopened = try LogStore(directory: directory.path, configuration: configuration, logger: quietLogger)
+        let reopened = try fixture.open()
         #expect(reopened.statistics.recordsRecovered == 0)
         #expect(try listed(reopened) == (covered + later).map(\.id))
         try reopened.close()
     }
 
     @Test func aFailedFsyncLosesWhatItCoveredAndWhatCameAfterAndTheStoreGoesOn() throws {
-        let directory = TemporaryDirectory()
-        defer { directory.remove() }
-        let faults = StorageFaults()
-        var configuration = LogStore.Configuration()
-        configuration.segments.trainsDictionary = false
-        configuration.segments.faults = faults
-        configuration.retryInitialMillis = 100
+        let fixture = StoreFaultTests.Fixture()
+        defer { fixture.directory.remove() }
+        let faults = fixture.faults
         let observer = CommitLog()
-        let store = try LogStore(
-            directory: directory.path, configuration: configuration, observer: observer, logger: quietLogger)
+        let store = try fixture.open(observer: observer)
         let stored = (0..<6).map(record)
         try store.append(stored)
         try store.commit()
@@ -158,18 +135,15 @@ struct GroupCommitTests {
     }
 
     @Test func aFailedAppendDuringTheFsyncKeepsWhatTheFsyncMadeDurable() throws {
-        let directory = TemporaryDirectory()
-        defer { directory.remove() }
-        let faults = StorageFaults()
-        var configuration = LogStore.Configuration()
-        configuration.segments.trainsDictionary = false
-        configuration.segments.faults = faults
         // A block and a buffer write per record, so the append after the commit began writes.
-        configuration.segments.blockRecords = 1
-        configuration.segments.writeBufferBytes = 1
+        let fixture = StoreFaultTests.Fixture {
+            $0.segments.blockRecords = 1
+            $0.segments.writeBufferBytes = 1
+        }
+        defer { fixture.directory.remove() }
+        let faults = fixture.faults
         let observer = CommitLog()
-        let store = try LogStore(
-            directory: directory.path, configuration: configuration, observer: observer, logger: quietLogger)
+        let store = try fixture.open(observer: observer)
         let covered = (0..<5).map(record)
         try store.append(covered)
         let sync = try #require(try store.beginCommit())
@@ -190,23 +164,20 @@ struct GroupCommitTests {
         #expect(try listed(store) == (covered + next).map(\.id))
         #expect(try store.indexDisagreements() == [])
         try store.close()
-        let reopened = try LogStore(directory: directory.path, configuration: configuration, logger: quietLogger)
+        let reopened = try fixture.open()
         #expect(try listed(reopened) == (covered + next).map(\.id))
         try reopened.close()
     }
 
     @Test func aRotationTakesTheNextSegmentMadeAheadAndAnOpenStartsOnOne() throws {
-        let directory = TemporaryDirectory()
-        defer { directory.remove() }
-        var configuration = LogStore.Configuration()
-        configuration.segments.trainsDictionary = false
-        configuration.segments.maxSegmentRecords = 8
-        let store = try LogStore(directory: directory.path, configuration: configuration, logger: quietLogger)
+        let fixture = StoreFaultTests.Fixture { $0.segments.maxSegmentRecords = 8 }
+        defer { fixture.directory.remove() }
+        let store = try fixture.open()
         let first = (0..<5).map(record)
         try store.append(first)
         try store.commit()
         store.prepareNextSegment()
-        #expect(FileManager.default.fileExists(atPath: directory.segmentPath(2)))
+        #expect(FileManager.default.fileExists(atPath: fixture.directory.segmentPath(2)))
         let second = (5..<12).map(record)
         try store.append(second)
         try store.commit()
@@ -215,9 +186,9 @@ struct GroupCommitTests {
         // Made ahead again, then a clean stop: the next open starts on it, with nothing to scan.
         store.prepareNextSegment()
         try store.close()
-        #expect(FileManager.default.fileExists(atPath: directory.segmentPath(3)))
+        #expect(FileManager.default.fileExists(atPath: fixture.directory.segmentPath(3)))
 
-        let reopened = try LogStore(directory: directory.path, configuration: configuration, logger: quietLogger)
+        let reopened = try fixture.open()
         #expect(reopened.statistics.recordsScanned == 0)
         let third = (12..<14).map(record)
         try reopened.append(third)
@@ -229,19 +200,17 @@ struct GroupCommitTests {
     }
 
     @Test func aCrashWithTheNextSegmentMadeAheadKeepsEveryCommittedRecord() throws {
-        let directory = TemporaryDirectory()
-        defer { directory.remove() }
-        var configuration = LogStore.Configuration()
-        configuration.segments.trainsDictionary = false
+        let fixture = StoreFaultTests.Fixture()
+        defer { fixture.directory.remove() }
         let committed = (0..<6).map(record)
         do {
-            let store = try LogStore(directory: directory.path, configuration: configuration, logger: quietLogger)
+            let store = try fixture.open()
             try store.append(committed)
             try store.commit()
             store.prepareNextSegment()
             // Dropped without closing: a crash.
         }
-        let reopened = try LogStore(directory: directory.path, configuration: configuration, logger: quietLogger)
+        let reopened = try fixture.open()
         #expect(reopened.statistics.recordsRecovered == 6)
         // The segment that was active is sealed by recovery; the one made ahead is the active segment now.
         #expect(try reopened.catalog.segments().first { $0.seq == 1 }?.state == .sealed)
@@ -255,14 +224,10 @@ struct GroupCommitTests {
     }
 
     @Test func aFailedPreparationLeavesTheRotationToMakeTheNextSegment() throws {
-        let directory = TemporaryDirectory()
-        defer { directory.remove() }
-        let faults = StorageFaults()
-        var configuration = LogStore.Configuration()
-        configuration.segments.trainsDictionary = false
-        configuration.segments.maxSegmentRecords = 4
-        configuration.segments.faults = faults
-        let store = try LogStore(directory: directory.path, configuration: configuration, logger: quietLogger)
+        let fixture = StoreFaultTests.Fixture { $0.segments.maxSegmentRecords = 4 }
+        defer { fixture.directory.remove() }
+        let faults = fixture.faults
+        let store = try fixture.open()
         faults.fail(.segmentCreate, errno: ENOSPC, times: 1)
         store.prepareNextSegment()
         #expect(faults.injectedCount(.segmentCreate) == 1)

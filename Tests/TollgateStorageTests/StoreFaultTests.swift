@@ -30,8 +30,9 @@ struct StoreFaultTests {
             change(&configuration)
         }
 
-        func open() throws -> LogStore {
-            try LogStore(directory: directory.path, configuration: configuration, logger: quietLogger)
+        func open(observer: (any LogStoreObserver)? = nil) throws -> LogStore {
+            try LogStore(
+                directory: directory.path, configuration: configuration, observer: observer, logger: quietLogger)
         }
     }
 
