@@ -61,20 +61,6 @@ struct GenerateCommand: ParsableCommand {
         var written = 0
         var sinceCommit = 0
         var rawBodies: Int64 = 0
-        // A commit's fsync runs on a thread of its own while the next records are stored, as in the gateway; the
-        // commit is finished (its logs indexed, its rollups checkpointed) at the first batch after its fsync
-        // returned, and always before the next one begins.
-        var fsyncing: (sync: SegmentSync, done: DispatchSemaphore)?
-        func finishCommit(waiting: Bool = true) throws {
-            guard let commit = fsyncing else { return }
-            if waiting {
-                commit.done.wait()
-            } else if commit.done.wait(timeout: .now()) == .timedOut {
-                return
-            }
-            fsyncing = nil
-            try store.finishCommit(commit.sync)
-        }
         while written < records {
             let (batch, prices) = batches.take()
             for record in batch { rawBodies += record.requestSize + record.responseSize }
@@ -82,22 +68,12 @@ struct GenerateCommand: ParsableCommand {
             written += batch.count
             batches.stored(batch)
             sinceCommit += batch.count
-            try finishCommit(waiting: false)
             if sinceCommit >= 50_000 {
-                try finishCommit()
-                if let sync = try store.beginCommit() {
-                    let done = DispatchSemaphore(value: 0)
-                    Thread {
-                        sync.run()
-                        done.signal()
-                    }.start()
-                    fsyncing = (sync, done)
-                }
+                try store.commit()
                 sinceCommit = 0
             }
             progress.update(written)
         }
-        try finishCommit()
         try store.close()
         // A bulk load leaves the rollup chunks it touched in many parts; one compaction spares every query the sum.
         try ledger.rollups.compactAll()
