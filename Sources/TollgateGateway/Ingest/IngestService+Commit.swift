@@ -86,6 +86,8 @@ extension IngestService {
     /// The committer's thread, until closed: runs each commit's fsync, finishes it, and converts its reservations
     /// (given back for the next commit when it fails).
     func runCommitter(_ committer: Committer) {
+        // Its bursts (indexing, the rollups' checkpoint) wait for an event loop's time slice, as the store's do.
+        Self.markStoreThreadAsBatch()
         while let commit = committer.next() {
             commit.sync.run()
             storeWork {

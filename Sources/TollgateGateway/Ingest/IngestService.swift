@@ -295,7 +295,7 @@ extension IngestService {
     /// Linux's `SCHED_BATCH` (sched.h defines it only with `_GNU_SOURCE`).
     static let batchPolicy: Int32 = 3
 
-    /// Marks the calling thread, the store's, as a batch thread for the scheduler: the same share of the CPU as any
+    /// Marks the calling thread, the store's (or the committer's), as a batch thread for the scheduler: the same share of the CPU as any
     /// other (it keeps up with the proxy), but its wake-ups do not preempt a running thread, so its bursts (a batch,
     /// a commit, a seal) wait for an event loop's time slice instead of cutting into it. Best effort: a failure leaves
     /// the thread as it was.
