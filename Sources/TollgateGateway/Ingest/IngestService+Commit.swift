@@ -44,18 +44,16 @@ extension IngestService {
             state.signal()
         }
 
-        /// The next commit to run; nil once closed.
+        /// The next commit to run; nil once closed. Waits with no deadline: `hand` and `close` signal.
         func next() -> HandedCommit? {
-            while true {
-                let taken: HandedCommit?? = state.wait(until: .now() + .seconds(1)) { state in
-                    if let next = state.next {
-                        state.next = nil
-                        return .some(next)
-                    }
-                    return state.closed ? .some(nil) : nil
+            let taken: HandedCommit?? = state.wait(until: .distantFuture) { state in
+                if let next = state.next {
+                    state.next = nil
+                    return .some(next)
                 }
-                if let taken { return taken }
+                return state.closed ? .some(nil) : nil
             }
+            return taken ?? nil
         }
 
         func finished() {
