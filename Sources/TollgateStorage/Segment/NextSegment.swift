@@ -1,6 +1,3 @@
-import Dispatch
-import Synchronization
-
 /// The next segment's files, made ahead of the rotation that needs them (`SegmentWriter.beginNextSegment()`, then
 /// `run()` on any thread): making a segment fsyncs its file, its journal and the folder, which a rotation would
 /// otherwise do while appends wait. The rotation takes the files made (`SegmentWriter.startSegment`), waiting for
@@ -19,8 +16,7 @@ public final class NextSegment: Sendable {
         let journal: SegmentFile?
     }
 
-    private let made = Mutex<Result<Files, SegmentError>?>(nil)
-    private let finished = DispatchSemaphore(value: 0)
+    private let made = Completion<Result<Files, SegmentError>>()
 
     init(sequence: UInt32, segmentsPath: String, version: UInt8, faults: StorageFaults?) {
         self.sequence = sequence
@@ -38,16 +34,12 @@ public final class NextSegment: Sendable {
         } catch {
             result = .failure((error as? SegmentError) ?? SegmentError(.io, "segment creation failed", cause: error))
         }
-        made.withLock { $0 = result }
-        finished.signal()
+        made.finish(result)
     }
 
     /// Waits for `run()` to return and gives the files made, or its error.
     func wait() -> Result<Files, SegmentError> {
-        if let result = made.withLock({ $0 }) { return result }
-        finished.wait()
-        // Signalled once: a later wait reads the result above without waiting.
-        return made.withLock { $0 }!
+        made.wait()
     }
 
     /// Creates segment `sequence`: its file with its header and, version 4 and later, its journal with its header,

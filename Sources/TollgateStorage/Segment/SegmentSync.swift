@@ -1,6 +1,3 @@
-import Dispatch
-import Synchronization
-
 /// An fsync of the active segment begun by `SegmentWriter.beginSync()` and run off the writer's thread (`run()`),
 /// while the writer goes on appending: what was written when it began becomes durable when it returns.
 ///
@@ -20,14 +17,8 @@ public final class SegmentSync: Sendable {
     let records: Int
     let rotation: SegmentRotation
 
-    private let outcome = Mutex<Outcome>(.running)
-    private let finished = DispatchSemaphore(value: 0)
-
-    enum Outcome {
-        case running
-        case synced
-        case failed(SegmentError)
-    }
+    /// nil once the data it covers is durable, else the fsync's error.
+    private let outcome = Completion<SegmentError?>()
 
     init(
         segment: UInt32, file: SegmentFile, journal: SegmentFile?, faults: StorageFaults?, writtenBytes: UInt64,
@@ -45,32 +36,17 @@ public final class SegmentSync: Sendable {
 
     /// The fsync of the segment and its journal: any thread, once. Errors are kept for whoever settles it.
     public func run() {
-        let result: Outcome
         do {
             try Self.sync(file: file, journal: journal, faults: faults)
-            result = .synced
+            outcome.finish(nil)
         } catch {
-            result = .failed((error as? SegmentError) ?? SegmentError(.io, "fsync failed", cause: error))
+            outcome.finish((error as? SegmentError) ?? SegmentError(.io, "fsync failed", cause: error))
         }
-        outcome.withLock { $0 = result }
-        finished.signal()
     }
 
     /// Waits for `run()` to return and gives its error, nil when the data it covers is durable.
     public func wait() -> SegmentError? {
-        func done() -> SegmentError?? {
-            outcome.withLock {
-                switch $0 {
-                case .running: nil
-                case .synced: .some(nil)
-                case .failed(let error): .some(error)
-                }
-            }
-        }
-        if let error = done() { return error }
-        finished.wait()
-        // Signalled once: a later wait reads the outcome above without waiting.
-        return done() ?? nil
+        outcome.wait()
     }
 
     /// `fsync` of a segment (and of its journal first, version 4), through the fault-injection seam.
