@@ -60,14 +60,14 @@ struct GroupCommitTests {
         try store.close()
     }
 
-    @Test func aRotationWaitsForTheFsyncAndTheSealIsRecordedOnceItsLogsAreIndexed() throws {
+    @Test func aSegmentRotatedDuringTheFsyncIsMarkedSealedOnceItsLogsAreIndexed() throws {
         let fixture = StoreFaultTests.Fixture { $0.segments.maxSegmentRecords = 8 }
         defer { fixture.directory.remove() }
         let store = try fixture.open()
         let covered = (0..<5).map(record)
         try store.append(covered)
         let sync = try #require(try store.beginCommit())
-        // The fsync runs on another thread, a little later: the seal the next batch needs waits for it.
+        // The fsync runs on another thread, a little later, while the next batch seals the segment.
         let ran = DispatchSemaphore(value: 0)
         DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(50)) {
             sync.run()
@@ -81,7 +81,8 @@ struct GroupCommitTests {
 
         try store.finishCommit(sync)
         #expect(try listed(store) == covered.map(\.id))
-        // Three logs of the sealed segment are not indexed yet: it is not marked sealed.
+        // Its seal waits for the next commit's fsync, and three of its logs are not indexed yet: it is not marked
+        // sealed.
         #expect(try store.catalog.segments().first { $0.seq == 1 }?.state == .active)
 
         try store.commit()
@@ -220,6 +221,109 @@ struct GroupCommitTests {
         #expect(try reopened.lookup(account: "default", id: later[0].id)?.entry.location.segment == 2)
         #expect(try listed(reopened) == (committed + later).map(\.id))
         #expect(try reopened.indexDisagreements() == [])
+        try reopened.close()
+    }
+
+    func journalPath(_ fixture: StoreFaultTests.Fixture, _ segment: UInt32) -> String {
+        fixture.directory.segments + "/" + SegmentJournal.fileName(segment)
+    }
+
+    @Test func aRotationInAnAppendLeavesTheSealsFsyncToTheNextCommit() throws {
+        let fixture = StoreFaultTests.Fixture { $0.segments.maxSegmentRecords = 8 }
+        defer { fixture.directory.remove() }
+        let store = try fixture.open()
+        let first = (0..<5).map(record)
+        try store.append(first)
+        try store.commit()
+        // Every fsync fails from here: the append that seals segment 1 does not make one.
+        fixture.faults.fail(.segmentSync, errno: EIO)
+        let second = (5..<12).map(record)
+        try store.append(second)
+        #expect(store.writeStatus.isReady)
+        #expect(try store.tailRecordCount() == 4)
+        #expect(try store.reader.footer(of: 1)?.recordCount == 8)
+        // Not durable yet: its journal is kept and the catalog does not hold it sealed.
+        #expect(FileManager.default.fileExists(atPath: journalPath(fixture, 1)))
+        #expect(try store.catalog.segments().first { $0.seq == 1 }?.state == .active)
+        #expect(fixture.faults.injectedCount(.segmentSync) == 0)
+
+        fixture.faults.clear()
+        try store.commit()
+        #expect(try store.catalog.segments().first { $0.seq == 1 }?.state == .sealed)
+        #expect(!FileManager.default.fileExists(atPath: journalPath(fixture, 1)))
+        try samples.expectConsistent(store, listing: first + second)
+        try store.close()
+    }
+
+    @Test func aSealWhoseFsyncFailsAtTheNextCommitIsCutBackWithWhatCameAfter() throws {
+        let fixture = StoreFaultTests.Fixture { $0.segments.maxSegmentRecords = 8 }
+        defer { fixture.directory.remove() }
+        let observer = CommitLog()
+        let store = try fixture.open(observer: observer)
+        let first = (0..<5).map(record)
+        try store.append(first)
+        try store.commit()
+        let durableSize = try fileSize(fixture.directory.segmentPath(1))
+        try store.append((5..<12).map(record))
+        fixture.faults.fail(.segmentSync, errno: EIO, times: 1)
+        #expect(throws: SegmentError.self) { try store.commit() }
+        // Nothing after the last commit was fsynced: the seven records are lost and counted, segment 1 is the
+        // active segment again, cut back to its durable end, and segment 2 is gone.
+        #expect(store.statistics.recordsFailed == 7)
+        #expect(observer.appended == 5)
+        #expect(try fileSize(fixture.directory.segmentPath(1)) == durableSize)
+        #expect(try store.reader.footer(of: 1) == nil)
+        #expect(!FileManager.default.fileExists(atPath: fixture.directory.segmentPath(2)))
+        try samples.expectConsistent(store, listing: first)
+
+        // The store goes on: the next batch fills segment 1, seals it again and starts segment 2.
+        fixture.clock.advance(by: 100)
+        let next = (12..<18).map(record)
+        try store.append(next)
+        try store.commit()
+        #expect(store.writeStatus.isReady)
+        #expect(try store.reader.footer(of: 1)?.recordCount == 8)
+        #expect(try store.catalog.segments().first { $0.seq == 1 }?.state == .sealed)
+        #expect(try store.lookup(account: "default", id: next[5].id)?.entry.location.segment == 2)
+        try samples.expectConsistent(store, listing: first + next)
+        try store.close()
+        let reopened = try fixture.open()
+        #expect(reopened.statistics.recordsScanned == 0)
+        try samples.expectConsistent(reopened, listing: first + next)
+        try reopened.close()
+    }
+
+    @Test(arguments: [false, true])
+    func aCrashBeforeTheSealsFsyncKeepsEveryCommittedRecord(sealLost: Bool) throws {
+        let fixture = StoreFaultTests.Fixture { $0.segments.maxSegmentRecords = 8 }
+        defer { fixture.directory.remove() }
+        let first = (0..<5).map(record)
+        let second = (5..<12).map(record)
+        var durableSize: UInt64 = 0
+        do {
+            let store = try fixture.open()
+            try store.append(first)
+            try store.commit()
+            durableSize = try fileSize(fixture.directory.segmentPath(1))
+            try store.append(second)
+            #expect(try store.reader.footer(of: 1) != nil)
+            // Dropped without closing: a crash of the process, its writes in the page cache.
+        }
+        if sealLost {
+            // A power cut instead: nothing written since the last fsync reached the disk.
+            try SegmentFile.openForWriting(fixture.directory.segmentPath(1)).truncate(to: durableSize)
+            try SegmentFile.openForWriting(fixture.directory.segmentPath(2))
+                .truncate(to: UInt64(SegmentFormat.fileHeaderSize))
+        }
+        let reopened = try fixture.open()
+        // The committed records always; the rest as the disk kept them.
+        let kept = sealLost ? first : first + second
+        #expect(try reopened.catalog.segments().first { $0.seq == 1 }?.state == .sealed)
+        try samples.expectConsistent(reopened, listing: kept)
+        let later = (12..<14).map(record)
+        try reopened.append(later)
+        try reopened.commit()
+        try samples.expectConsistent(reopened, listing: kept + later)
         try reopened.close()
     }
 

@@ -448,8 +448,8 @@ public final class LogStore: Sendable {
             state.pendingColumns.removeAll()
         }
         // The new active segment first: when the writer sealed it already (on close), its seal below is the
-        // last word.
-        if state.writer.activeSegment != state.indexedActiveSegment {
+        // last word. Not while the seal before it waits for its fsync: a failed one deletes the new segment.
+        if state.writer.activeSegment != state.indexedActiveSegment && !state.writer.hasPendingSeal {
             try catalog.upsertSegment(SegmentEntry(seq: state.writer.activeSegment, state: .active))
             state.indexedActiveSegment = state.writer.activeSegment
         }
@@ -549,6 +549,7 @@ extension LogStore {
         if state.writer.needsRepair {
             // A sync still running is waited for: what it made durable is not lost.
             try? state.writer.settleSync()
+            state.writer.completePendingSealAfterFailure()
             let (segment, offset) = state.writer.durableEnd
             func lost(_ location: RecordLocation) -> Bool {
                 location.segment > segment || (location.segment == segment && location.offset >= offset)
@@ -600,9 +601,11 @@ extension LogStore {
 
     private func repair(_ state: inout WriterState) throws {
         let segment = state.writer.activeSegment
-        // A reader may have cached a footer that a failed seal wrote and the cut removed, or a descriptor of a next
-        // segment half created and deleted.
+        // A reader may have cached a footer that a failed seal wrote and the cut removed (of the segment before,
+        // when a seal that waited for its fsync is cut back), or a descriptor of a next segment half created and
+        // deleted.
         defer {
+            if segment > 0 { reader.forget(segment: segment - 1) }
             reader.forget(segment: segment)
             reader.forget(segment: segment + 1)
         }

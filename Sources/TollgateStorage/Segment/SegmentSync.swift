@@ -10,6 +10,11 @@ public final class SegmentSync: Sendable {
     public let segment: UInt32
     let file: SegmentFile
     let journal: SegmentFile?
+    /// Whether the active segment has bytes to make durable (else only the pending seal is fsynced).
+    let syncsActive: Bool
+    /// A rotation's seal waiting for its fsync (`PendingSeal`): its segment, fsynced first.
+    let sealSegment: UInt32?
+    let sealFile: SegmentFile?
     let faults: StorageFaults?
     /// The writer's state when the sync began: its durable point once `run()` succeeds.
     let writtenBytes: UInt64
@@ -21,12 +26,15 @@ public final class SegmentSync: Sendable {
     private let outcome = Completion<SegmentError?>()
 
     init(
-        segment: UInt32, file: SegmentFile, journal: SegmentFile?, faults: StorageFaults?, writtenBytes: UInt64,
-        journalBytes: UInt64, records: Int, rotation: SegmentRotation
+        segment: UInt32, file: SegmentFile, journal: SegmentFile?, syncsActive: Bool, seal: PendingSeal?,
+        faults: StorageFaults?, writtenBytes: UInt64, journalBytes: UInt64, records: Int, rotation: SegmentRotation
     ) {
         self.segment = segment
         self.file = file
         self.journal = journal
+        self.syncsActive = syncsActive
+        self.sealSegment = seal?.sealed.segment
+        self.sealFile = seal?.file
         self.faults = faults
         self.writtenBytes = writtenBytes
         self.journalBytes = journalBytes
@@ -34,10 +42,12 @@ public final class SegmentSync: Sendable {
         self.rotation = rotation
     }
 
-    /// The fsync of the segment and its journal: any thread, once. Errors are kept for whoever settles it.
+    /// The fsync of the pending seal's segment, then of the active segment and its journal: any thread, once.
+    /// Errors are kept for whoever settles it.
     public func run() {
         do {
-            try Self.sync(file: file, journal: journal, faults: faults)
+            if let sealFile { try Self.sync(file: sealFile, journal: nil, faults: faults) }
+            if syncsActive { try Self.sync(file: file, journal: journal, faults: faults) }
             outcome.finish(nil)
         } catch {
             outcome.finish((error as? SegmentError) ?? SegmentError(.io, "fsync failed", cause: error))
@@ -64,10 +74,11 @@ extension SegmentWriter {
     public func beginSync() throws -> SegmentSync? {
         try settleSync()
         try flush()
-        guard unsyncedBytes else { return nil }
+        guard unsyncedBytes || pendingSeal != nil else { return nil }
         let sync = SegmentSync(
-            segment: activeSegment, file: file, journal: journal, faults: configuration.faults,
-            writtenBytes: writtenBytes, journalBytes: journalBytes, records: activeColumns.count, rotation: rotation)
+            segment: activeSegment, file: file, journal: journal, syncsActive: unsyncedBytes, seal: pendingSeal,
+            faults: configuration.faults, writtenBytes: writtenBytes, journalBytes: journalBytes,
+            records: activeColumns.count, rotation: rotation)
         unsyncedBytes = false
         syncing = sync
         return sync
@@ -79,13 +90,26 @@ extension SegmentWriter {
         guard let sync = syncing else { return }
         syncing = nil
         if let error = sync.wait() {
-            // What it covered may not be on the disk: the next sync writes it again.
+            // What it covered may not be on the disk: the next sync writes it again, or a repair cuts it off.
             unsyncedBytes = true
+            if let seal = pendingSeal, sync.sealSegment == seal.sealed.segment || sync.segment == seal.sealed.segment {
+                pendingSeal!.syncFailed = true
+            }
             if failed == nil { failed = error }
             throw error
         }
+        if var seal = pendingSeal {
+            if sync.sealSegment == seal.sealed.segment {
+                finishPendingSeal()
+            } else if sync.segment == seal.sealed.segment {
+                // Begun before the seal: it made the sealed segment's records durable up to where it began.
+                settled(sync, inSealed: &seal)
+                pendingSeal = seal
+            }
+        }
         // A seal or a new segment since made more durable, and settled first: nothing to move then.
-        guard sync.segment == activeSegment, !activeSealed, sync.writtenBytes > durableBytes else { return }
+        guard sync.syncsActive, sync.segment == activeSegment, !activeSealed, sync.writtenBytes > durableBytes
+        else { return }
         durableBytes = sync.writtenBytes
         durableJournalBytes = sync.journalBytes
         durableRecords = sync.records

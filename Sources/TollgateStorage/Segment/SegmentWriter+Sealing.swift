@@ -4,8 +4,13 @@ import TollgateModel
 extension SegmentWriter {
     /// Writes the buffer, then the index, columns and footer frames, and fsyncs the file. The writer keeps the
     /// (now sealed) file open until `startSegment` replaces it.
-    func sealActive() throws {
-        try settleSync()
+    ///
+    /// With `deferringSync` (a rotation during an append) the fsync is left to the next commit (`PendingSeal`): a
+    /// commit's fsync still running is not waited for either. One seal waits at a time: an earlier one is made
+    /// durable first.
+    func sealActive(deferringSync: Bool = false) throws {
+        try completePendingSeal()
+        if !deferringSync { try settleSync() }
         try flush()
         activeColumns.flush()
         let columns = activeColumns
@@ -15,20 +20,44 @@ extension SegmentWriter {
             try writeActive($0, at: writtenBytes)
             writtenBytes += UInt64($0.count)
         }
+        let sealed = SealedSegment(
+            segment: activeSegment, footer: footer, bytes: writtenBytes, rows: SealedRows(columns))
+        if deferringSync {
+            activeSealed = true
+            unsyncedBytes = false
+            journalBuffer.removeAll(keepingCapacity: true)
+            pendingSeal = PendingSeal(
+                sealed: sealed, file: file, journal: journal, version: activeVersion, columns: columns,
+                durableBytes: durableBytes, durableJournalBytes: durableJournalBytes, durableRecords: durableRecords,
+                durableRotation: durableRotation)
+            // Kept until the seal is durable; the next segment brings its own.
+            journal = nil
+            journalBytes = 0
+            durableJournalBytes = 0
+            return
+        }
         // The segment alone: once its seal frames are durable its journal is not read again (it is deleted next),
         // and before that recovery reads what of the journal the last commit made durable, as after any crash.
         try SegmentSync.sync(file: file, journal: nil, faults: configuration.faults)
+        activeSealed = true
         unsyncedBytes = false
         markDurable()
-        activeSealed = true
-        removeJournal()
-        let sealed = SealedSegment(
-            segment: activeSegment, footer: footer, bytes: writtenBytes, rows: SealedRows(columns))
+        journalBuffer.removeAll(keepingCapacity: true)
+        let sealedJournal = journal
+        journal = nil
+        journalBytes = 0
+        durableJournalBytes = 0
+        removeJournal(sealedJournal, of: activeSegment)
+        announce(sealed)
+    }
+
+    /// Logs a durable seal and hands it to `onSeal`.
+    func announce(_ sealed: SealedSegment) {
         logger.debug(
             "sealed segment",
             metadata: [
-                "segment.index": "\(activeSegment)", "segment.records": "\(columns.count)",
-                "segment.bytes": "\(writtenBytes)",
+                "segment.index": "\(sealed.segment)", "segment.records": "\(sealed.footer.recordCount)",
+                "segment.bytes": "\(sealed.bytes)",
             ])
         onSeal?(sealed)
     }
@@ -133,20 +162,17 @@ extension SegmentWriter {
         return SegmentFormat.frameHeaderSize + length
     }
 
-    /// Version 4: deletes the sealed segment's journal, which its columns now hold. A journal left by a failed
-    /// delete is stale, deleted on the next open (FORMAT.md, *Format version 4*).
-    func removeJournal() {
+    /// Version 4: deletes the journal of sealed segment `segment` once its seal is durable: its columns now hold
+    /// what the journal held. A journal left by a failed delete is stale, deleted on the next open (FORMAT.md,
+    /// *Format version 4*).
+    func removeJournal(_ journal: SegmentFile?, of segment: UInt32) {
         guard let journal else { return }
-        self.journal = nil
-        journalBuffer.removeAll(keepingCapacity: true)
-        journalBytes = 0
-        durableJournalBytes = 0
         do {
             try SegmentDirectory.remove(journal.path)
         } catch {
             logger.warning(
                 "could not delete the journal of a sealed segment",
-                metadata: ["segment.index": "\(activeSegment)", "error": "\(error)"])
+                metadata: ["segment.index": "\(segment)", "error": "\(error)"])
         }
     }
 

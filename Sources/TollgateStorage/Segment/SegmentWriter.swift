@@ -45,6 +45,8 @@ public final class SegmentWriter {
     var syncing: SegmentSync?
     /// The next segment's files, made ahead (`beginNextSegment()`), until a rotation takes them.
     var nextSegment: NextSegment?
+    /// The segment a rotation sealed, until the next commit's fsync makes its seal durable.
+    var pendingSeal: PendingSeal?
     var rotation: SegmentRotation
     /// The end of the active segment's last durable frame: made durable by a successful fsync, by recovery, by
     /// sealing or by creating the segment. A failed write cuts the file back to it.
@@ -71,12 +73,20 @@ public final class SegmentWriter {
     /// The error that stopped the writer, until `repair()` succeeds.
     public var failure: SegmentError? { failed }
     /// Whether records were appended after the durable point (the next `sync()` has work).
-    public var hasUnsyncedRecords: Bool { activeColumns.count > durableRecords }
+    public var hasUnsyncedRecords: Bool { activeColumns.count > durableRecords || pendingSeal != nil }
     /// The end of the last durable frame in the active segment: a failed write loses the records at or after it.
     /// In a version 2 segment the offset is a record location's (block offset and slot): every record in a block at
     /// or after the durable point has a location offset at or after it.
+    /// While a seal waits for its fsync the durable point is in the segment it sealed.
     public var durableEnd: (segment: UInt32, offset: UInt64) {
-        (
+        if let seal = pendingSeal {
+            return (
+                seal.sealed.segment,
+                seal.version >= 2
+                    ? SegmentFormat.blockLocationOffset(block: seal.durableBytes, slot: 0) : seal.durableBytes
+            )
+        }
+        return (
             activeSegment,
             activeVersion >= 2 ? SegmentFormat.blockLocationOffset(block: durableBytes, slot: 0) : durableBytes
         )
@@ -158,7 +168,7 @@ public final class SegmentWriter {
             frameBytes: UInt64(frameBytes), now: now, headerBytes: UInt64(SegmentFormat.fileHeaderSize))
         if decision == .sealThenAppend {
             try guarded {
-                try sealActive()
+                try sealActive(deferringSync: true)
                 try startSegment(activeSegment + 1)
             }
             // A version 1 tail was sealed; the next segment is in the configured version (the rotation counted the
@@ -197,7 +207,7 @@ public final class SegmentWriter {
         if decision == .sealThenAppend {
             let split = activeVersion >= 4
             try guarded {
-                try sealActive()
+                try sealActive(deferringSync: true)
                 try startSegment(activeSegment + 1)
             }
             // A tail of another version was sealed: the record is staged again as the new segment keeps records.
@@ -264,6 +274,7 @@ public final class SegmentWriter {
     public func sync() throws {
         try settleSync()
         try flush()
+        if pendingSeal != nil { try guarded { try completePendingSeal() } }
         guard unsyncedBytes else { return }
         try guarded {
             try syncActive()
@@ -284,6 +295,9 @@ public final class SegmentWriter {
         buffer.removeAll(keepingCapacity: true)
         journalBuffer.removeAll(keepingCapacity: true)
         block.removeAll()
+        completePendingSealAfterFailure()
+        // A seal whose fsync failed is cut off with what came after it.
+        if pendingSeal != nil { try rollBackPendingSeal() }
         if activeSealed {
             // Sealed and durable; a creation of the next segment failed, maybe half done.
             let next = activeSegment + 1
