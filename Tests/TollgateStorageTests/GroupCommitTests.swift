@@ -246,6 +246,8 @@ struct GroupCommitTests {
         #expect(FileManager.default.fileExists(atPath: journalPath(fixture, 1)))
         #expect(try store.catalog.segments().first { $0.seq == 1 }?.state == .active)
         #expect(fixture.faults.injectedCount(.segmentSync) == 0)
+        // Readers meanwhile see the committed logs as before, and the catalog agrees with the segments.
+        try samples.expectConsistent(store, listing: first)
 
         fixture.faults.clear()
         try store.commit()
