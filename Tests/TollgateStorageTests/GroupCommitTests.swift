@@ -170,13 +170,21 @@ struct GroupCommitTests {
         try reopened.close()
     }
 
-    @Test func aRotationTakesTheNextSegmentMadeAheadAndAnOpenStartsOnOne() throws {
-        let fixture = StoreFaultTests.Fixture { $0.segments.maxSegmentRecords = 8 }
-        defer { fixture.directory.remove() }
-        let store = try fixture.open()
+    /// A store whose segments hold eight records, with five committed in segment 1.
+    func openWithFiveCommitted(
+        _ fixture: StoreFaultTests.Fixture, observer: (any LogStoreObserver)? = nil
+    ) throws -> (LogStore, [LogRecord]) {
+        let store = try fixture.open(observer: observer)
         let first = (0..<5).map(record)
         try store.append(first)
         try store.commit()
+        return (store, first)
+    }
+
+    @Test func aRotationTakesTheNextSegmentMadeAheadAndAnOpenStartsOnOne() throws {
+        let fixture = StoreFaultTests.Fixture { $0.segments.maxSegmentRecords = 8 }
+        defer { fixture.directory.remove() }
+        let (store, first) = try openWithFiveCommitted(fixture)
         store.prepareNextSegment()
         #expect(FileManager.default.fileExists(atPath: fixture.directory.segmentPath(2)))
         let second = (5..<12).map(record)
@@ -231,10 +239,7 @@ struct GroupCommitTests {
     @Test func aRotationInAnAppendLeavesTheSealsFsyncToTheNextCommit() throws {
         let fixture = StoreFaultTests.Fixture { $0.segments.maxSegmentRecords = 8 }
         defer { fixture.directory.remove() }
-        let store = try fixture.open()
-        let first = (0..<5).map(record)
-        try store.append(first)
-        try store.commit()
+        let (store, first) = try openWithFiveCommitted(fixture)
         // Every fsync fails from here: the append that seals segment 1 does not make one.
         fixture.faults.fail(.segmentSync, errno: EIO)
         let second = (5..<12).map(record)
@@ -261,10 +266,7 @@ struct GroupCommitTests {
         let fixture = StoreFaultTests.Fixture { $0.segments.maxSegmentRecords = 8 }
         defer { fixture.directory.remove() }
         let observer = CommitLog()
-        let store = try fixture.open(observer: observer)
-        let first = (0..<5).map(record)
-        try store.append(first)
-        try store.commit()
+        let (store, first) = try openWithFiveCommitted(fixture, observer: observer)
         let durableSize = try fileSize(fixture.directory.segmentPath(1))
         try store.append((5..<12).map(record))
         fixture.faults.fail(.segmentSync, errno: EIO, times: 1)
@@ -299,14 +301,14 @@ struct GroupCommitTests {
     func aCrashBeforeTheSealsFsyncKeepsEveryCommittedRecord(sealLost: Bool) throws {
         let fixture = StoreFaultTests.Fixture { $0.segments.maxSegmentRecords = 8 }
         defer { fixture.directory.remove() }
-        let first = (0..<5).map(record)
-        let second = (5..<12).map(record)
+        var first: [LogRecord] = []
+        var second: [LogRecord] = []
         var durableSize: UInt64 = 0
         do {
-            let store = try fixture.open()
-            try store.append(first)
-            try store.commit()
+            let store: LogStore
+            (store, first) = try openWithFiveCommitted(fixture)
             durableSize = try fileSize(fixture.directory.segmentPath(1))
+            second = (5..<12).map(record)
             try store.append(second)
             #expect(try store.reader.footer(of: 1) != nil)
             // Dropped without closing: a crash of the process, its writes in the page cache.
