@@ -297,6 +297,36 @@ struct GroupCommitTests {
         try reopened.close()
     }
 
+    @Test func aRotationAfterAFailedFsyncOfTheSealBeforeItTakesThatFailure() throws {
+        let fixture = StoreFaultTests.Fixture { $0.segments.maxSegmentRecords = 4 }
+        defer { fixture.directory.remove() }
+        let store = try fixture.open()
+        let first = (0..<2).map(record)
+        try store.append(first)
+        try store.commit()
+        // Segment 1 fills and is sealed; the commit that fsyncs its seal fails, and is not finished yet when
+        // segment 2 fills in turn.
+        try store.append((2..<5).map(record))
+        fixture.faults.fail(.segmentSync, errno: EIO, times: 1)
+        let sync = try #require(try store.beginCommit())
+        sync.run()
+        #expect(throws: SegmentError.self) { try store.append((5..<9).map(record)) }
+        _ = try? store.finishCommit(sync)
+        // The failed fsync is not made again and taken as a success: segment 1 is cut back to what the first commit
+        // made durable, and nothing after it is listed.
+        #expect(try store.reader.footer(of: 1) == nil)
+        #expect(!FileManager.default.fileExists(atPath: fixture.directory.segmentPath(2)))
+        try samples.expectConsistent(store, listing: first)
+
+        fixture.clock.advance(by: 100)
+        let next = (9..<12).map(record)
+        try store.append(next)
+        try store.commit()
+        #expect(store.writeStatus.isReady)
+        try samples.expectConsistent(store, listing: first + next)
+        try store.close()
+    }
+
     @Test(arguments: [false, true])
     func aCrashBeforeTheSealsFsyncKeepsEveryCommittedRecord(sealLost: Bool) throws {
         let fixture = StoreFaultTests.Fixture { $0.segments.maxSegmentRecords = 8 }

@@ -101,7 +101,7 @@ extension SegmentWriter {
         if var seal = pendingSeal {
             if sync.sealSegment == seal.sealed.segment {
                 finishPendingSeal()
-            } else if sync.segment == seal.sealed.segment {
+            } else if sync.syncsActive, sync.segment == seal.sealed.segment {
                 // Begun before the seal: it made the sealed segment's records durable up to where it began.
                 settled(sync, inSealed: &seal)
                 pendingSeal = seal

@@ -9,6 +9,8 @@ extension SegmentWriter {
     /// commit's fsync still running is not waited for either. One seal waits at a time: an earlier one is made
     /// durable first.
     func sealActive(deferringSync: Bool = false) throws {
+        // An earlier seal's fsync running in a commit is waited for rather than made twice.
+        if let seal = pendingSeal, syncing?.sealSegment == seal.sealed.segment { try settleSync() }
         try completePendingSeal()
         if !deferringSync { try settleSync() }
         try flush()
