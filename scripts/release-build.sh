@@ -14,8 +14,8 @@
 # Tollgate's types): about 2 % of a proxied request's instructions (README, "Cross-module optimization").
 #
 # `-static-stdlib` links the Swift runtime and Foundation into the binary: it runs on a machine without the Swift
-# toolchain (only Debian's libzstd, libsqlite3 and libstdc++ beside libc), and holds 1–2 MB less in memory than with
-# the toolchain's shared libraries (README, "The Swift runtime linked into the binary").
+# toolchain (only Debian's libzstd, libsqlite3 and libstdc++ beside libc), at the same cost per request (README, "The
+# Swift runtime linked into the binary").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -gt 0 ] || set -- tollgate
