@@ -15,10 +15,7 @@ struct PendingSeal {
     let columns: ColumnBuilder
     /// Its durable point before the seal: moved by a commit's fsync of it that began before the seal and ends
     /// after.
-    var durableBytes: UInt64
-    var durableJournalBytes: UInt64
-    var durableRecords: Int
-    var durableRotation: SegmentRotation
+    var durable: DurablePoint
     /// An fsync of it failed: its seal and what came after are cut off, never fsynced again.
     var syncFailed = false
 }
@@ -59,11 +56,8 @@ extension SegmentWriter {
 
     /// A commit's fsync of the sealed segment, begun before the seal, succeeded: its durable point moves.
     func settled(_ sync: SegmentSync, inSealed seal: inout PendingSeal) {
-        guard sync.writtenBytes > seal.durableBytes else { return }
-        seal.durableBytes = sync.writtenBytes
-        seal.durableJournalBytes = sync.journalBytes
-        seal.durableRecords = sync.records
-        seal.durableRotation = sync.rotation
+        guard sync.point.bytes > seal.durable.bytes else { return }
+        seal.durable = sync.point
     }
 
     /// After a failed fsync of the pending seal: the segment started after it is deleted (none of its records was
@@ -90,9 +84,6 @@ extension SegmentWriter {
         activeSealed = false
         writtenBytes = seal.sealed.bytes
         journalBytes = try seal.journal?.size() ?? 0
-        durableBytes = seal.durableBytes
-        durableJournalBytes = seal.durableJournalBytes
-        durableRecords = seal.durableRecords
-        durableRotation = seal.durableRotation
+        durable = seal.durable
     }
 }

@@ -17,17 +17,14 @@ public final class SegmentSync: Sendable {
     let sealFile: SegmentFile?
     let faults: StorageFaults?
     /// The writer's state when the sync began: its durable point once `run()` succeeds.
-    let writtenBytes: UInt64
-    let journalBytes: UInt64
-    let records: Int
-    let rotation: SegmentRotation
+    let point: DurablePoint
 
     /// nil once the data it covers is durable, else the fsync's error.
     private let outcome = Completion<SegmentError?>()
 
     init(
         segment: UInt32, file: SegmentFile, journal: SegmentFile?, syncsActive: Bool, seal: PendingSeal?,
-        faults: StorageFaults?, writtenBytes: UInt64, journalBytes: UInt64, records: Int, rotation: SegmentRotation
+        faults: StorageFaults?, point: DurablePoint
     ) {
         self.segment = segment
         self.file = file
@@ -36,10 +33,7 @@ public final class SegmentSync: Sendable {
         self.sealSegment = seal?.sealed.segment
         self.sealFile = seal?.file
         self.faults = faults
-        self.writtenBytes = writtenBytes
-        self.journalBytes = journalBytes
-        self.records = records
-        self.rotation = rotation
+        self.point = point
     }
 
     /// The fsync of the pending seal's segment, then of the active segment and its journal: any thread, once.
@@ -77,8 +71,7 @@ extension SegmentWriter {
         guard unsyncedBytes || pendingSeal != nil else { return nil }
         let sync = SegmentSync(
             segment: activeSegment, file: file, journal: journal, syncsActive: unsyncedBytes, seal: pendingSeal,
-            faults: configuration.faults, writtenBytes: writtenBytes, journalBytes: journalBytes,
-            records: activeColumns.count, rotation: rotation)
+            faults: configuration.faults, point: written)
         unsyncedBytes = false
         syncing = sync
         return sync
@@ -108,11 +101,8 @@ extension SegmentWriter {
             }
         }
         // A seal or a new segment since made more durable, and settled first: nothing to move then.
-        guard sync.syncsActive, sync.segment == activeSegment, !activeSealed, sync.writtenBytes > durableBytes
+        guard sync.syncsActive, sync.segment == activeSegment, !activeSealed, sync.point.bytes > durable.bytes
         else { return }
-        durableBytes = sync.writtenBytes
-        durableJournalBytes = sync.journalBytes
-        durableRecords = sync.records
-        durableRotation = sync.rotation
+        durable = sync.point
     }
 }

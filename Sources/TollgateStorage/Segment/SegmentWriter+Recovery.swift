@@ -45,7 +45,7 @@ extension SegmentWriter {
                     maxBytes: configuration.maxSegmentBytes, maxRecords: configuration.maxSegmentRecords,
                     maxAgeMillis: configuration.maxSegmentAgeMillis,
                     bytes: writtenBytes, records: activeColumns.count, firstAppendAt: firstAt)
-                durableRotation = rotation
+                durable.rotation = rotation
             }
         }
         if !recovery.cuts.isEmpty {
@@ -225,7 +225,7 @@ extension SegmentWriter {
         journal = handle
         journalBuffer.removeAll(keepingCapacity: true)
         journalBytes = try handle.size()
-        durableJournalBytes = journalBytes
+        durable.journalBytes = journalBytes
     }
 
     private func adopt(
@@ -241,7 +241,7 @@ extension SegmentWriter {
         unsyncedBytes = false
         activeColumns = columns
         activeSealed = false
-        durableBytes = size
-        durableRecords = columns.count
+        durable.bytes = size
+        durable.records = columns.count
     }
 }

@@ -30,12 +30,11 @@ extension SegmentWriter {
             journalBuffer.removeAll(keepingCapacity: true)
             pendingSeal = PendingSeal(
                 sealed: sealed, file: file, journal: journal, version: activeVersion, columns: columns,
-                durableBytes: durableBytes, durableJournalBytes: durableJournalBytes, durableRecords: durableRecords,
-                durableRotation: durableRotation)
+                durable: durable)
             // Kept until the seal is durable; the next segment brings its own.
             journal = nil
             journalBytes = 0
-            durableJournalBytes = 0
+            durable.journalBytes = 0
             return
         }
         // The segment alone: once its seal frames are durable its journal is not read again (it is deleted next),
@@ -48,7 +47,7 @@ extension SegmentWriter {
         let sealedJournal = journal
         journal = nil
         journalBytes = 0
-        durableJournalBytes = 0
+        durable.journalBytes = 0
         removeJournal(sealedJournal, of: activeSegment)
         announce(sealed)
     }
@@ -185,7 +184,6 @@ extension SegmentWriter {
         if let newJournal = made.journal {
             journal = newJournal
             journalBytes = UInt64(SegmentFormat.fileHeaderSize)
-            durableJournalBytes = journalBytes
         }
         let newFile = made.file
         file = newFile
@@ -197,12 +195,11 @@ extension SegmentWriter {
         activeColumns = ColumnBuilder(
             segment: sequence, groupRows: configuration.columnGroupRows(version: configuration.formatVersion))
         activeSealed = false
-        durableRotation = SegmentRotation(
-            maxBytes: configuration.maxSegmentBytes, maxRecords: configuration.maxSegmentRecords,
-            maxAgeMillis: configuration.maxSegmentAgeMillis,
-            bytes: writtenBytes)
-        durableBytes = writtenBytes
-        durableRecords = 0
+        durable = DurablePoint(
+            bytes: writtenBytes, journalBytes: journalBytes, records: 0,
+            rotation: SegmentRotation(
+                maxBytes: configuration.maxSegmentBytes, maxRecords: configuration.maxSegmentRecords,
+                maxAgeMillis: configuration.maxSegmentAgeMillis, bytes: writtenBytes))
     }
 
     /// Keeps pieces of a record encoding as dictionary samples; trains, saves and switches to a dictionary once

@@ -34,11 +34,10 @@ public final class SegmentWriter {
     var block = RecordBlock()
     var blockOffset: UInt64 = 0
     /// Version 4: the active segment's journal (its records' metadata parts), the metadata frames not written yet,
-    /// the journal's written size, and its size at the durable point.
+    /// and the journal's written size.
     var journal: SegmentFile?
     var journalBuffer: [UInt8] = []
     var journalBytes: UInt64 = 0
-    var durableJournalBytes: UInt64 = 0
     /// Bytes written but not yet fsynced (nor covered by the sync running).
     var unsyncedBytes = false
     /// The sync begun by `beginSync()` and not settled yet.
@@ -48,13 +47,9 @@ public final class SegmentWriter {
     /// The segment a rotation sealed, until the next commit's fsync makes its seal durable.
     var pendingSeal: PendingSeal?
     var rotation: SegmentRotation
-    /// The end of the active segment's last durable frame: made durable by a successful fsync, by recovery, by
-    /// sealing or by creating the segment. A failed write cuts the file back to it.
-    var durableBytes: UInt64 = 0
-    /// Records of the active segment before `durableBytes`.
-    var durableRecords = 0
-    /// `rotation` as it was at the durable point.
-    var durableRotation: SegmentRotation
+    /// How far the active segment is durable: moved by a successful fsync, by recovery, by sealing or by creating
+    /// the segment. A failed write cuts the files back to it.
+    var durable: DurablePoint
     /// The active segment was sealed but the next one could not be created yet (`repair()` creates it).
     var activeSealed = false
     /// Metadata of the active segment's records, encoded as sealing will store it.
@@ -73,7 +68,7 @@ public final class SegmentWriter {
     /// The error that stopped the writer, until `repair()` succeeds.
     public var failure: SegmentError? { failed }
     /// Whether records were appended after the durable point (the next `sync()` has work).
-    public var hasUnsyncedRecords: Bool { activeColumns.count > durableRecords || pendingSeal != nil }
+    public var hasUnsyncedRecords: Bool { activeColumns.count > durable.records || pendingSeal != nil }
     /// The end of the last durable frame in the active segment: a failed write loses the records at or after it.
     /// In a version 2 segment the offset is a record location's (block offset and slot): every record in a block at
     /// or after the durable point has a location offset at or after it.
@@ -83,12 +78,12 @@ public final class SegmentWriter {
             return (
                 seal.sealed.segment,
                 seal.version >= 2
-                    ? SegmentFormat.blockLocationOffset(block: seal.durableBytes, slot: 0) : seal.durableBytes
+                    ? SegmentFormat.blockLocationOffset(block: seal.durable.bytes, slot: 0) : seal.durable.bytes
             )
         }
         return (
             activeSegment,
-            activeVersion >= 2 ? SegmentFormat.blockLocationOffset(block: durableBytes, slot: 0) : durableBytes
+            activeVersion >= 2 ? SegmentFormat.blockLocationOffset(block: durable.bytes, slot: 0) : durable.bytes
         )
     }
 
@@ -118,7 +113,7 @@ public final class SegmentWriter {
             maxBytes: configuration.maxSegmentBytes, maxRecords: configuration.maxSegmentRecords,
             maxAgeMillis: configuration.maxSegmentAgeMillis,
             bytes: UInt64(SegmentFormat.fileHeaderSize))
-        self.durableRotation = rotation
+        self.durable = DurablePoint(bytes: 0, journalBytes: 0, records: 0, rotation: rotation)
         self.activeColumns = ColumnBuilder(segment: 0)
         self.compressor = try ZstdCompressor(level: configuration.compressionLevel)
         self.columnsCompressor = try Self.makeColumnsCompressor(level: configuration.compressionLevel)
@@ -307,33 +302,33 @@ public final class SegmentWriter {
             }
             try NextSegment.remove(sequence: next, segmentsPath: segmentsPath)
             try startSegment(next)
-            rotation = durableRotation
+            rotation = durable.rotation
             failed = nil
             return nil
         }
         let size = try file.size()
-        if size != durableBytes { try file.truncate(to: durableBytes) }
+        if size != durable.bytes { try file.truncate(to: durable.bytes) }
         try syncActive()
         if let journal {
-            if try journal.size() != durableJournalBytes { try journal.truncate(to: durableJournalBytes) }
+            if try journal.size() != durable.journalBytes { try journal.truncate(to: durable.journalBytes) }
             try journal.sync()
-            journalBytes = durableJournalBytes
+            journalBytes = durable.journalBytes
         }
-        let dropped = activeColumns.count - durableRecords
-        activeColumns = try activeColumns.prefix(durableRecords)
-        writtenBytes = durableBytes
+        let dropped = activeColumns.count - durable.records
+        activeColumns = try activeColumns.prefix(durable.records)
+        writtenBytes = durable.bytes
         unsyncedBytes = false
-        rotation = durableRotation
+        rotation = durable.rotation
         failed = nil
         logger.debug(
             "segment cut back after a failed write",
             metadata: [
-                "segment.index": "\(activeSegment)", "segment.offset": "\(durableBytes)",
+                "segment.index": "\(activeSegment)", "segment.offset": "\(durable.bytes)",
                 "segment.records_dropped": "\(dropped)",
             ])
-        guard size > durableBytes || dropped > 0 else { return nil }
+        guard size > durable.bytes || dropped > 0 else { return nil }
         return SegmentRecoveryReport.Cut(
-            segment: activeSegment, offset: durableBytes, bytesCut: size > durableBytes ? size - durableBytes : 0,
+            segment: activeSegment, offset: durable.bytes, bytesCut: size > durable.bytes ? size - durable.bytes : 0,
             reason: "failed write: \(dropped) records not durable")
     }
 
@@ -413,12 +408,14 @@ public final class SegmentWriter {
         }
     }
 
+    /// Where the active segment's writing is: its durable point once an fsync returns.
+    var written: DurablePoint {
+        DurablePoint(bytes: writtenBytes, journalBytes: journalBytes, records: activeColumns.count, rotation: rotation)
+    }
+
     /// Everything appended is in the file and fsynced.
     func markDurable() {
-        durableBytes = writtenBytes
-        durableJournalBytes = journalBytes
-        durableRecords = activeColumns.count
-        durableRotation = rotation
+        durable = written
     }
 
     /// `pwrite` to the active segment, through the fault-injection seam.
