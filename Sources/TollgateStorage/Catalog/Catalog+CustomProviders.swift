@@ -13,31 +13,15 @@ extension Catalog {
         let record = CustomProviderRecord(
             account: account, slug: slug, baseURL: baseURL, api: api, createdAt: created, updatedAt: created,
             name: name)
-        let inserted = try write { db in
-            try db.transaction { () throws -> Int? in
-                guard try db.queryFirst(NamedQueries.sql("account_exists"), [.text(account)], row: { _ in true }) != nil
-                else {
-                    return nil
-                }
-                return try db.run(
-                    NamedQueries.sql("custom_provider_insert"),
-                    [
-                        .text(account), .text(slug), .text(baseURL), .text(api.rawValue), .integer(created),
-                        .text(name),
-                    ])
-            }
-        }
-        switch inserted {
-        case nil:
-            throw CatalogError(
-                code: .accountNotFound, parameter: "account", message: "account \(account) does not exist")
-        case .some(1):
-            return record
-        default:
-            throw CatalogError(
+        try insert(
+            inAccount: account, NamedQueries.sql("custom_provider_insert"),
+            [.text(account), .text(slug), .text(baseURL), .text(api.rawValue), .integer(created), .text(name)]
+        ) {
+            CatalogError(
                 code: .customProviderExists, parameter: "slug",
                 message: "custom provider \(slug) already exists in account \(account)")
         }
+        return record
     }
 
     /// Changes what is given (nil leaves it as it is) and returns the provider as stored, or nil when the account

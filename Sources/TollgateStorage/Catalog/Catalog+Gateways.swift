@@ -12,32 +12,17 @@ extension Catalog {
         let gateway = GatewayRecord(
             account: account, id: id, collectLogs: collectLogs, authentication: authentication,
             streamUsage: streamUsage, createdAt: now())
-        let inserted = try write { db in
-            try db.transaction { () throws -> Int? in
-                guard try db.queryFirst(NamedQueries.sql("account_exists"), [.text(account)], row: { _ in true }) != nil
-                else {
-                    return nil
-                }
-                return try db.run(
-                    NamedQueries.sql("gateway_insert"),
-                    [
-                        .text(account), .text(id), .bool(collectLogs), .bool(streamUsage),
-                        .integer(gateway.createdAt), .bool(authentication),
-                    ]
-                )
-            }
+        try insert(
+            inAccount: account, NamedQueries.sql("gateway_insert"),
+            [
+                .text(account), .text(id), .bool(collectLogs), .bool(streamUsage), .integer(gateway.createdAt),
+                .bool(authentication),
+            ]
+        ) {
+            CatalogError(
+                code: .gatewayExists, parameter: "id", message: "gateway \(id) already exists in account \(account)")
         }
-        switch inserted {
-        case nil:
-            throw CatalogError(
-                code: .accountNotFound, parameter: "account", message: "account \(account) does not exist")
-        case .some(1):
-            return gateway
-        default:
-            throw CatalogError(
-                code: .gatewayExists, parameter: "id", message: "gateway \(id) already exists in account \(account)"
-            )
-        }
+        return gateway
     }
 
     /// Changes the settings given (nil leaves one as it is; `retentionDays: .some(nil)` returns the gateway to its

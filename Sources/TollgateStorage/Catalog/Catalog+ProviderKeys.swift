@@ -11,31 +11,18 @@ extension Catalog {
         let record = ProviderKeyRecord(
             id: id, account: account, provider: provider, alias: alias, sealed: sealed, preview: preview,
             createdAt: now())
-        let inserted = try write { db in
-            try db.transaction { () throws -> Int? in
-                guard try db.queryFirst(NamedQueries.sql("account_exists"), [.text(account)], row: { _ in true }) != nil
-                else {
-                    return nil
-                }
-                return try db.run(
-                    NamedQueries.sql("provider_key_insert"),
-                    [
-                        .text(id), .text(account), .text(provider), .text(alias), .blob(sealed), .text(preview),
-                        .integer(record.createdAt),
-                    ])
-            }
-        }
-        switch inserted {
-        case nil:
-            throw CatalogError(
-                code: .accountNotFound, parameter: "account", message: "account \(account) does not exist")
-        case .some(1):
-            return record
-        default:
-            throw CatalogError(
+        try insert(
+            inAccount: account, NamedQueries.sql("provider_key_insert"),
+            [
+                .text(id), .text(account), .text(provider), .text(alias), .blob(sealed), .text(preview),
+                .integer(record.createdAt),
+            ]
+        ) {
+            CatalogError(
                 code: .providerKeyExists, parameter: "alias",
                 message: "account \(account) already has a \(provider) key with alias \(alias)")
         }
+        return record
     }
 
     /// Deletes one provider key; answers its provider and alias, or nil when the account has no key with this id.

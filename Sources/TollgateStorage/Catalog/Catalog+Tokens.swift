@@ -21,10 +21,7 @@ extension Catalog {
                 NamedQueries.sql("token_insert"),
                 [.text(id), .text(account), .blob(hash), .integer(token.createdAt)])
         }
-        guard inserted == 1 else {
-            throw CatalogError(
-                code: .accountNotFound, parameter: "account", message: "account \(account) does not exist")
-        }
+        guard inserted == 1 else { throw CatalogError.accountNotFound(account) }
         return token
     }
 

@@ -77,4 +77,9 @@ public struct CatalogError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "CatalogError.\(code): \(message)" }
+
+    /// `.accountNotFound` for a row that belongs to account `account`.
+    static func accountNotFound(_ account: String) -> CatalogError {
+        CatalogError(code: .accountNotFound, parameter: "account", message: "account \(account) does not exist")
+    }
 }
