@@ -28,6 +28,9 @@ public final class Catalog: Sendable {
     /// The database file.
     public let path: String
     let writer: LockedConnection
+    /// The write-ahead log's pages after the writer's last commit: the writer's commits do not checkpoint
+    /// (`checkpointIfDue()`).
+    private let walPages = WALPageCounter(backstopPages: Int32(Catalog.checkpointPages * 4))
     let readers: [LockedConnection]
     private let nextReader = Atomic<Int>(0)
     /// The current time in Unix milliseconds, for `created_at` columns.
@@ -69,6 +72,7 @@ public final class Catalog: Sendable {
         }
         sealedLogs = SealedLogs(reader: SegmentReader(directory: dataDirectory))
         try Self.loadSealedLogs(writeConnection, into: sealedLogs)
+        writeConnection.countWALPages(into: walPages)
         writer = LockedConnection(writeConnection)
 
         var readOptions = SQLiteConnection.Options()
@@ -93,6 +97,29 @@ public final class Catalog: Sendable {
     public func checkpoint() throws -> Bool {
         try write(Self.checkpoint)
     }
+
+    /// Pages of write-ahead log past which `checkpointIfDue()` copies it into the database file: SQLite's own
+    /// auto-checkpoint threshold. A commit that finds four times as many checkpoints the log itself
+    /// (`WALPageCounter`): writes that no log commit follows (a command, a gateway without traffic) stay bounded.
+    static let checkpointPages = 1000
+
+    /// Copies the write-ahead log into the database file once the writer's commits have grown it past
+    /// `checkpointPages`, as SQLite's auto-checkpoint would inside the commit that did. The log store calls it after a
+    /// commit, outside its own lock: a checkpoint fsyncs the log and the file, and appends do not wait for that.
+    /// Writers of the catalog wait meanwhile, readers do not (a passive checkpoint copies what no reader still
+    /// needs; the rest waits for the next one). Returns whether it ran.
+    @discardableResult
+    public func checkpointIfDue() throws -> Bool {
+        guard walPages.count >= Self.checkpointPages else { return false }
+        try write { db in
+            walPages.reset()
+            _ = try db.queryFirst(NamedQueries.sql("catalog_checkpoint_passive")) { $0.int64(at: 0) }
+        }
+        return true
+    }
+
+    /// The write-ahead log's pages after the writer's last commit (0 after a checkpoint, until the next commit).
+    var writeAheadLogPages: Int { walPages.count }
 
     /// The checkpoint on `connection` (the writer's, which at open is not yet behind its lock).
     private static func checkpoint(_ connection: SQLiteConnection) throws -> Bool {

@@ -31,7 +31,7 @@ extension LogStore {
     /// cannot write (its retries and probes, as `commit()` describes), a catalog that refused the last commit's logs
     /// included. A commit still in flight is finished first.
     public func beginCommit() throws -> SegmentSync? {
-        try state.withLock { state in
+        let sync = try state.withLock { state -> SegmentSync? in
             // A commit whose fsync may still run is finished first. One whose logs the catalog refused waits for
             // the retry below, on the store's backoff.
             if let inFlight = state.inFlight, !inFlight.settled { try finishInFlight(&state) }
@@ -61,6 +61,9 @@ extension LogStore {
             state.unsyncedUsage.removeAll(keepingCapacity: true)
             return sync
         }
+        // Done whole here: its catalog writes were the last.
+        if sync == nil { checkpointCatalogIfDue() }
+        return sync
     }
 
     /// Finishes the commit `sync` belongs to, once its fsync has run: indexes the logs it made durable, records
@@ -75,6 +78,18 @@ extension LogStore {
             try committing(&state, writes: false) { state in
                 if try state.writer.sealIfDue() { try index(&state, durableOnly: true) }
             }
+        }
+        checkpointCatalogIfDue()
+    }
+
+    /// The catalog's checkpoint when its write-ahead log is due one (`Catalog.checkpointIfDue()`), after a commit
+    /// and outside the writer's lock. A failure loses nothing (the log is read at the next open, and the next
+    /// commit tries again): logged only.
+    func checkpointCatalogIfDue() {
+        do {
+            try catalog.checkpointIfDue()
+        } catch {
+            logger.warning("catalog checkpoint failed", metadata: ["error": "\(error)"])
         }
     }
 
