@@ -378,3 +378,24 @@ struct GroupCommitTests {
         try store.close()
     }
 }
+
+extension GroupCommitTests {
+    @Test func aCommitFsyncsTheSealItCarriesTheJournalAndTheSegmentAtOnce() throws {
+        let fixture = StoreFaultTests.Fixture { $0.segments.maxSegmentRecords = 8 }
+        defer { fixture.directory.remove() }
+        let (store, first) = try openWithFiveCommitted(fixture)
+        // Seals segment 1 (its fsync left to the commit) and writes four records to segment 2 and its journal.
+        let second = (5..<12).map(record)
+        try store.append(second)
+        #expect(FileManager.default.fileExists(atPath: journalPath(fixture, 2)))
+        fixture.faults.slow(.segmentSync, milliseconds: 400)
+        try store.commit()
+        // The sealed segment, segment 2's journal and segment 2 waited for the disk at the same time.
+        #expect(fixture.faults.mostAtOnce(.segmentSync) == 3)
+        fixture.faults.clear()
+        #expect(try store.catalog.segments().first { $0.seq == 1 }?.state == .sealed)
+        #expect(!FileManager.default.fileExists(atPath: journalPath(fixture, 1)))
+        try samples.expectConsistent(store, listing: first + second)
+        try store.close()
+    }
+}

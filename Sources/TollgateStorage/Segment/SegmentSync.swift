@@ -1,3 +1,5 @@
+import Foundation
+
 /// An fsync of the active segment begun by `SegmentWriter.beginSync()` and run off the writer's thread (`run()`),
 /// while the writer goes on appending: what was written when it began becomes durable when it returns.
 ///
@@ -36,15 +38,53 @@ public final class SegmentSync: Sendable {
         self.point = point
     }
 
-    /// The fsync of the pending seal's segment, then of the active segment and its journal: any thread, once.
-    /// Errors are kept for whoever settles it.
+    /// The fsyncs of the pending seal's segment, of the active segment's journal and of the active segment, at once:
+    /// any thread, once. Each waits for the disk on its own thread (the last on the calling one), so the commit
+    /// waits about as long as its slowest fsync, not for their sum; all have returned before it counts as durable.
+    /// The planned faults are asked first, in a fixed order (the seal's segment, then the active one). Errors are
+    /// kept for whoever settles it.
     public func run() {
         do {
-            if let sealFile { try Self.sync(file: sealFile, journal: nil, faults: faults) }
-            if syncsActive { try Self.sync(file: file, journal: journal, faults: faults) }
+            var files: [SegmentFile] = []
+            if let sealFile {
+                try faults?.checkFailure(.segmentSync, call: "fsync", path: sealFile.path)
+                files.append(sealFile)
+            }
+            if syncsActive {
+                try faults?.checkFailure(.segmentSync, call: "fsync", path: file.path)
+                if let journal { files.append(journal) }
+                files.append(file)
+            }
+            try Self.syncAtOnce(files, faults: faults)
             outcome.finish(nil)
         } catch {
             outcome.finish((error as? SegmentError) ?? SegmentError(.io, "fsync failed", cause: error))
+        }
+    }
+
+    /// fsyncs `files` at once, each but the last on a thread of its own (not a shared pool's: an fsync may hold its
+    /// thread for as long as the disk takes), and throws the first failure once all have returned.
+    static func syncAtOnce(_ files: [SegmentFile], faults: StorageFaults?) throws {
+        guard let last = files.last else { return }
+        let others = files.dropLast().map { other in
+            let done = Completion<SegmentError?>()
+            Thread.detachNewThread {
+                done.finish(Self.syncReportingError(other, faults: faults))
+            }
+            return done
+        }
+        let lastError = syncReportingError(last, faults: faults)
+        let errors = others.map { $0.wait() }
+        if let error = errors.compactMap({ $0 }).first ?? lastError { throw error }
+    }
+
+    private static func syncReportingError(_ file: SegmentFile, faults: StorageFaults?) -> SegmentError? {
+        do {
+            faults?.delay(.segmentSync)
+            try file.sync()
+            return nil
+        } catch {
+            return (error as? SegmentError) ?? SegmentError(.io, "fsync failed", cause: error)
         }
     }
 

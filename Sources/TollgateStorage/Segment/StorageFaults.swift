@@ -32,6 +32,8 @@ public final class StorageFaults: Sendable {
     private let injected = Mutex<[Operation: Int]>([:])
     /// Milliseconds each call of an operation takes before it runs (a slow disk).
     private let delays = Mutex<[Operation: Int]>([:])
+    /// Calls of each operation waiting out their delay now, and the most there were at once.
+    private let delaying = Mutex<(now: [Operation: Int], most: [Operation: Int])>(([:], [:]))
 
     public init() {}
 
@@ -82,11 +84,32 @@ public final class StorageFaults: Sendable {
         return taken
     }
 
-    /// Throws the planned failure of `operation`, if any, as the system call would have.
+    /// Throws the planned failure of `operation`, if any, as the system call would have, after the call's delay.
     func check(_ operation: Operation, call: String, path: String) throws {
-        if let delay = delays.withLock({ $0[operation] }), delay > 0 { usleep(UInt32(delay) * 1000) }
+        delay(operation)
+        try checkFailure(operation, call: call, path: path)
+    }
+
+    /// `check` without the delay: for calls that take their delay apart (`delay(_:)`), where they run.
+    func checkFailure(_ operation: Operation, call: String, path: String) throws {
         guard let fault = take(operation) else { return }
         throw SegmentError.injected(call, path: path, errno: fault.errno)
+    }
+
+    /// Waits for the delay of a call of `operation` (`slow`), if one is set, counting the calls waiting at once.
+    func delay(_ operation: Operation) {
+        guard let delay = delays.withLock({ $0[operation] }), delay > 0 else { return }
+        delaying.withLock { counts in
+            counts.now[operation, default: 0] += 1
+            counts.most[operation] = max(counts.most[operation] ?? 0, counts.now[operation]!)
+        }
+        usleep(UInt32(delay) * 1000)
+        delaying.withLock { $0.now[operation, default: 1] -= 1 }
+    }
+
+    /// The most calls of `operation` that waited out their delay at the same time (`slow`): how many ran at once.
+    public func mostAtOnce(_ operation: Operation) -> Int {
+        delaying.withLock { $0.most[operation] ?? 0 }
     }
 }
 
