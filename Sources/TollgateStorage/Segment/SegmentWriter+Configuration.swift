@@ -54,5 +54,12 @@ extension SegmentWriter {
 
         /// The rows of each group of the columns of a segment of format `version` this writer seals.
         func columnGroupRows(version: UInt8) -> Int { version >= 5 ? max(1, columnGroupRows) : .max }
+
+        /// The rotation's state of an active segment of `bytes` holding `records`, under these limits.
+        func rotation(bytes: UInt64, records: Int = 0, firstAppendAt: Int64? = nil) -> SegmentRotation {
+            SegmentRotation(
+                maxBytes: maxSegmentBytes, maxRecords: maxSegmentRecords, maxAgeMillis: maxSegmentAgeMillis,
+                bytes: bytes, records: records, firstAppendAt: firstAppendAt)
+        }
     }
 }

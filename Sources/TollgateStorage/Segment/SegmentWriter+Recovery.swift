@@ -41,9 +41,7 @@ extension SegmentWriter {
             } else {
                 // The age of a recovered tail counts from now: record times come from another clock.
                 let firstAt: Int64? = activeColumns.count > 0 ? configuration.clock.wallMilliseconds() : nil
-                rotation = SegmentRotation(
-                    maxBytes: configuration.maxSegmentBytes, maxRecords: configuration.maxSegmentRecords,
-                    maxAgeMillis: configuration.maxSegmentAgeMillis,
+                rotation = configuration.rotation(
                     bytes: writtenBytes, records: activeColumns.count, firstAppendAt: firstAt)
                 durable.rotation = rotation
             }

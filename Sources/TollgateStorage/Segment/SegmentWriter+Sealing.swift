@@ -197,9 +197,7 @@ extension SegmentWriter {
         activeSealed = false
         durable = DurablePoint(
             bytes: writtenBytes, journalBytes: journalBytes, records: 0,
-            rotation: SegmentRotation(
-                maxBytes: configuration.maxSegmentBytes, maxRecords: configuration.maxSegmentRecords,
-                maxAgeMillis: configuration.maxSegmentAgeMillis, bytes: writtenBytes))
+            rotation: configuration.rotation(bytes: writtenBytes))
     }
 
     /// Keeps pieces of a record encoding as dictionary samples; trains, saves and switches to a dictionary once

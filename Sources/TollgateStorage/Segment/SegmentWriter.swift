@@ -109,10 +109,7 @@ public final class SegmentWriter {
         self.logger = logger
         self.segmentsPath = directory + "/" + SegmentFormat.segmentsDirectory
         self.dictionariesPath = directory + "/" + SegmentFormat.dictionariesDirectory
-        self.rotation = SegmentRotation(
-            maxBytes: configuration.maxSegmentBytes, maxRecords: configuration.maxSegmentRecords,
-            maxAgeMillis: configuration.maxSegmentAgeMillis,
-            bytes: UInt64(SegmentFormat.fileHeaderSize))
+        self.rotation = configuration.rotation(bytes: UInt64(SegmentFormat.fileHeaderSize))
         self.durable = DurablePoint(bytes: 0, journalBytes: 0, records: 0, rotation: rotation)
         self.activeColumns = ColumnBuilder(segment: 0)
         self.compressor = try ZstdCompressor(level: configuration.compressionLevel)
