@@ -24,11 +24,20 @@
 # - `--no-export-dynamic`: the static Swift runtime's link arguments export every symbol of the binary (43,000 names,
 #   3.7 MB of tables that every symbol lookup of the shared libraries searches first). Nothing looks them up: the only
 #   `dlsym` a serving gateway makes is the Swift runtime's probe for a libdispatch hook this libdispatch does not have.
+#
+# Every function is compiled into a section of its own (`-function-sections`, Swift and C), and the linker places the
+# functions scripts/link-order.txt lists (those a serving gateway runs, written by scripts/link-order.sh) first and
+# together (README, "The code a serving gateway runs, placed together"). SwiftPM does not know the file: after it
+# changes, a build that has nothing to recompile keeps the old order until the binary is linked again (remove it).
+# An existing build folder keeps objects compiled without function sections until their code changes (the compiler
+# skips writing an object whose code is unchanged); a clean build has them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -gt 0 ] || set -- tollgate
 for product in "$@"; do
     swift build -c release -Xswiftc -enforce-exclusivity=unchecked -Xswiftc -cross-module-optimization \
         -Xswiftc -static-stdlib -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs \
-        -Xlinker --no-export-dynamic --product "$product"
+        -Xlinker --no-export-dynamic -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections \
+        -Xlinker "--symbol-ordering-file=$PWD/scripts/link-order.txt" -Xlinker --no-warn-symbol-ordering \
+        --product "$product"
 done
