@@ -421,7 +421,8 @@ extension Catalog {
     /// memory), so a caller that wants both does not read its block again.
     func sealedLog(account: String, id: LogID) throws -> (entry: LogIndexEntry, record: LogRecord?)? {
         for seq in sealedLogs.segments(holding: id) {
-            guard var (entry, record) = try located(account: account, id: id, in: seq) else { continue }
+            guard let located = try located(account: account, id: id, in: seq) else { continue }
+            var entry = located.entry
             let (deleted, annotation) = try read { db in
                 let key: [SQLiteValue] = [.text(account), .blob(id.bytes)]
                 let deleted =
@@ -434,7 +435,7 @@ extension Catalog {
             }
             guard !deleted else { return nil }
             entry.annotation = annotation.flatMap { $0.isEmpty ? nil : $0 }
-            return (entry, record)
+            return (entry, located.record)
         }
         return nil
     }
