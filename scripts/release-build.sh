@@ -27,8 +27,9 @@
 #
 # Every function is compiled into a section of its own (`-function-sections`, Swift and C), and the linker places the
 # functions scripts/link-order.txt lists (those a serving gateway runs, written by scripts/link-order.sh) first and
-# together (README, "The code a serving gateway runs, placed together"). SwiftPM does not know the file: after it
-# changes, a build that has nothing to recompile keeps the old order until the binary is linked again (remove it).
+# together (README, "The code a serving gateway runs, placed together"), and the functions without a symbol, which
+# no such list can name, beside them (scripts/link-local-functions.ld). SwiftPM knows neither file: after one
+# changes, a build that has nothing to recompile keeps the old layout until the binary is linked again (remove it).
 # An existing build folder keeps objects compiled without function sections until their code changes (the compiler
 # skips writing an object whose code is unchanged); a clean build has them all.
 set -euo pipefail
@@ -39,5 +40,6 @@ for product in "$@"; do
         -Xswiftc -static-stdlib -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs \
         -Xlinker --no-export-dynamic -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections \
         -Xlinker "--symbol-ordering-file=$PWD/scripts/link-order.txt" -Xlinker --no-warn-symbol-ordering \
+        -Xlinker -T -Xlinker "$PWD/scripts/link-local-functions.ld" \
         --product "$product"
 done
