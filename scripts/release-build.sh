@@ -29,7 +29,8 @@
 # functions scripts/link-order.txt lists (those a serving gateway runs, written by scripts/link-order.sh) first and
 # together (README, "The code a serving gateway runs, placed together"), and the functions without a symbol, which
 # no such list can name, beside them (scripts/link-local-functions.ld). SwiftPM knows neither file: after one
-# changes, a build that has nothing to recompile keeps the old layout until the binary is linked again (remove it).
+# changes, a build that has nothing to recompile keeps the old layout until the binary is linked again (delete the
+# binary to have it linked).
 # An existing build folder keeps objects compiled without function sections until their code changes (the compiler
 # skips writing an object whose code is unchanged); a clean build has them all.
 set -euo pipefail
