@@ -14,10 +14,12 @@
 #
 #   scripts/link-order.sh [SECONDS, default 20]
 #   BIN=path/to/tollgate scripts/link-order.sh   # profile that release binary instead of building one
+#   OUT=path scripts/link-order.sh               # write the list there instead
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh valgrind wrk
 seconds="${1:-20}"
+out="${OUT:-scripts/link-order.txt}"
 source scripts/lib-callgrind.sh
 measured_copy tollgate "${BIN:-}"
 source scripts/lib-servers.sh
@@ -53,9 +55,9 @@ curl -sf -H "Authorization: Bearer bench" "http://127.0.0.1:$gw_port/api/v1/inge
 kill -TERM "$gw"
 wait "$gw" || true
 
-nm -n --defined-only "$bin" >"$work/symbols"
-nm -n -C --defined-only "$bin" >"$work/demangled"
-python3 - "$work/callgrind.out" "$work/symbols" "$work/demangled" scripts/link-order.txt <<'PY'
+nm -n -S --defined-only "$bin" >"$work/symbols"
+nm -n -S -C --defined-only "$bin" >"$work/demangled"
+python3 - "$work/callgrind.out" "$work/symbols" "$work/demangled" "$out" <<'PY'
 import collections, re, sys
 
 profile, symbols, demangled, out = sys.argv[1:]
@@ -88,21 +90,22 @@ for line in open(profile, errors="replace"):
 
 
 def functions(path):
+    """(name, size) of each function symbol, or None for another line; `nm -S` lines: address, size, type, name."""
     rows = []
     for line in open(path):
-        parts = line.rstrip("\n").split(None, 2)
-        rows.append(parts if len(parts) == 3 and parts[1] in "tTwW" else None)
+        parts = line.rstrip("\n").split(None, 3)
+        rows.append((parts[3], int(parts[1], 16)) if len(parts) == 4 and parts[2] in "tTwW" else None)
     return rows
 
 
 # callgrind names C++ functions demangled; the linker needs them as the symbol table has them (same order in both
 # listings: by address).
-linked, by_demangled = set(), {}
+linked, by_demangled = {}, {}
 for plain, readable in zip(functions(symbols), functions(demangled)):
     if plain:
-        linked.add(plain[2])
-        if readable and readable[2] != plain[2]:
-            by_demangled.setdefault(readable[2], plain[2])
+        linked[plain[0]] = plain[1]
+        if readable and readable[0] != plain[0]:
+            by_demangled.setdefault(readable[0], plain[0])
 ordered, seen = [], set()
 for name, _ in sorted(cost.items(), key=lambda item: -item[1]):
     name = re.sub(r"'\d+$", "", name)  # callgrind's mark of a recursion level
@@ -112,5 +115,6 @@ for name, _ in sorted(cost.items(), key=lambda item: -item[1]):
         ordered.append(symbol)
 with open(out, "w") as file:
     file.write("\n".join(ordered) + "\n")
-print(f"{out}: {len(ordered)} functions")
+size = sum(linked[symbol] for symbol in ordered)
+print(f"{out}: {len(ordered)} functions, {size / 2**20:.2f} MB of code")
 PY
