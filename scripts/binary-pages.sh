@@ -88,6 +88,8 @@ for line in open(symbols_file):
     if len(parts) == 4 and parts[2] in "tTwW" and parts[3] in listed:
         block_end = max(block_end, int(parts[0], 16) + int(parts[1], 16))
 inside = sum(1 for address in text_pages if address < block_end)
+text_start = next(address for _, _, section, address in sections if section == ".text")
+print(f"the ordered block: {max(block_end - text_start, 0) / 2**20:.2f} MB from the start of .text")
 print(f".text resident: {inside * 4096 / 2**20:.2f} MB inside the ordered block, "
       f"{(len(text_pages) - inside) * 4096 / 2**20:.2f} MB past it")
 with open(block_end_file, "w") as file:
