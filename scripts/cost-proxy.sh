@@ -22,18 +22,7 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh valgrind
 source scripts/lib-callgrind.sh
 measured_copy tollgate "${1:-}"
-# valgrind 3.19 writes to the mask passed to sigsuspend, which libdispatch keeps in read-only memory (its main
-# thread parks in sigsuspend): a shim hands the kernel a copy.
-cat > "$work/shim.c" <<'C'
-#include <signal.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-int sigsuspend(const sigset_t *mask) {
-    sigset_t copy = *mask;
-    return (int)syscall(SYS_rt_sigsuspend, &copy, 8);
-}
-C
-cc -shared -fPIC -O2 -o "$work/shim.so" "$work/shim.c"
+sigsuspend_shim
 few="${FEW:-1100}"
 many="${MANY:-2100}"
 WAIT_PORT_SECONDS=${WAIT_PORT_SECONDS:-120}  # under valgrind the gateway starts slowly

@@ -23,18 +23,7 @@ out="${OUT:-scripts/link-order.txt}"
 source scripts/lib-callgrind.sh
 measured_copy tollgate "${BIN:-}"
 source scripts/lib-servers.sh
-# valgrind 3.19 writes to the mask passed to sigsuspend, which libdispatch keeps in read-only memory (its main thread
-# parks in sigsuspend): a shim hands the kernel a copy (as in scripts/cost-proxy.sh).
-cat > "$work/shim.c" <<'C'
-#include <signal.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-int sigsuspend(const sigset_t *mask) {
-    sigset_t copy = *mask;
-    return (int)syscall(SYS_rt_sigsuspend, &copy, 8);
-}
-C
-cc -shared -fPIC -O2 -o "$work/shim.so" "$work/shim.c"
+sigsuspend_shim
 
 mock_port=$(free_port); gw_port=$(free_port)
 "$bin" mock-provider --port "$mock_port" >/dev/null 2>&1 & pids+=($!)
