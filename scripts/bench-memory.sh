@@ -23,20 +23,14 @@ work=$(mktemp -d)
 source scripts/lib-servers.sh
 release_binary
 
-mock_port=$(free_port); gw_port=$(free_port)
-"$bin" mock-provider --port "$mock_port" >/dev/null 2>&1 & pids+=($!)
-wait_port "$mock_port"
-launcher=()
-[ -n "${HEAPTRACK:-}" ] && launcher=(heaptrack -o "$work/heap")
-[ -n "${FSYNC_DELAY_MS:-}" ] && launcher=(strace -f -qq --seccomp-bpf -o /dev/null -e trace=fsync
+[ -n "${HEAPTRACK:-}" ] && gateway_launcher=(heaptrack -o "$work/heap")
+[ -n "${FSYNC_DELAY_MS:-}" ] && gateway_launcher=(strace -f -qq --seccomp-bpf -o /dev/null -e trace=fsync
     -e inject=fsync:delay_enter=$((FSYNC_DELAY_MS * 1000)))
-TOLLGATE_ADMIN_TOKEN=bench "${launcher[@]}" "$bin" serve --port "$gw_port" --data "$work/data" \
-    --upstream "openai=http://127.0.0.1:$mock_port/v1" --log-level error >"$work/serve.out" 2>&1 & pids+=($!)
-WAIT_PORT_SECONDS=60 wait_port "$gw_port"
+WAIT_PORT_SECONDS=60
+start_mock_and_gateway
 gw_pid=$(pgrep -n -f "serve --port $gw_port")
 # Under strace the gateway is strace's child: stopped on exit as well.
 pids+=("$gw_pid")
-unlimited_default_account "$gw_port"
 write_chat_request_lua "$work/post.lua"
 
 rss() { awk -v k="$1" '$1==k":" {printf "%.1f", $2/1024}' /proc/"$gw_pid"/status; }

@@ -19,19 +19,11 @@ source scripts/lib-servers.sh
 release_binary
 bin=$(realpath "$bin")
 
-mock_port=$(free_port); gw_port=$(free_port)
-"$bin" mock-provider --port "$mock_port" >/dev/null 2>&1 & pids+=($!)
-wait_port "$mock_port"
-launcher=()
-[ -n "${FAULTS:-}" ] && launcher=(perf record -q -e page-faults -c 1 -d -o "$work/faults.data")
-TOLLGATE_ADMIN_TOKEN=bench "${launcher[@]}" "$bin" serve --port "$gw_port" --data "$work/data" \
-    --upstream "openai=http://127.0.0.1:$mock_port/v1" --log-level error >/dev/null 2>&1 &
-launched=$!
-pids+=("$launched")
-wait_port "$gw_port"
+[ -n "${FAULTS:-}" ] && gateway_launcher=(perf record -q -e page-faults -c 1 -d -o "$work/faults.data")
+start_mock_and_gateway
+# The gateway itself (under perf, $gw is perf's pid).
 gw_pid=$(pgrep -n -f "serve --port $gw_port")
 pids+=("$gw_pid")
-unlimited_default_account "$gw_port"
 write_chat_request_lua "$work/post.lua"
 
 status() { grep -E "^(VmRSS|VmHWM|RssAnon|RssFile)" /proc/"$gw_pid"/status | tr -s ' \t' ' ' | paste -sd ' '; }
@@ -98,7 +90,7 @@ PY
 
 if [ -n "${FAULTS:-}" ]; then
     kill -INT "$gw_pid"
-    wait "$launched" 2>/dev/null || true  # perf writes its file once the gateway has stopped
+    wait "$gw" 2>/dev/null || true  # perf writes its file once the gateway has stopped
     perf script -i "$work/faults.data" --show-mmap-events >"$work/events" 2>/dev/null || true
     # Where the binary's first page was mapped: addresses minus this are the binary's own.
     base=$(grep -m1 -E "MMAP2.*@ 0 .*$bin\$" "$work/events" | sed -E 's/.*\[(0x[0-9a-f]+)\(.*/\1/')

@@ -53,9 +53,10 @@ LUA
 
 # start_gateway BIN PORT FOLDER: `tollgate serve` (BIN) on PORT with an empty data FOLDER, the mock at $mock_port as
 # its openai upstream and admin token "bench", the default account's log quota lifted; its pid in $gw, stopped on
-# exit.
+# exit. When the array `gateway_launcher` is set, the gateway runs under that command (a profiler) and $gw is the
+# launcher's pid.
 start_gateway() {
-    TOLLGATE_ADMIN_TOKEN=bench "$1" serve --port "$2" --data "$3" \
+    TOLLGATE_ADMIN_TOKEN=bench ${gateway_launcher[@]+"${gateway_launcher[@]}"} "$1" serve --port "$2" --data "$3" \
         --upstream "openai=http://127.0.0.1:$mock_port/v1" --log-level error >/dev/null 2>&1 & gw=$!; pids+=($gw)
     wait_port "$2"
     unlimited_default_account "$2"

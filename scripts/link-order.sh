@@ -25,16 +25,11 @@ measured_copy tollgate "${BIN:-}"
 source scripts/lib-servers.sh
 sigsuspend_shim
 
-mock_port=$(free_port); gw_port=$(free_port)
-"$bin" mock-provider --port "$mock_port" >/dev/null 2>&1 & pids+=($!)
-wait_port "$mock_port"
-TOLLGATE_ADMIN_TOKEN=bench LD_PRELOAD="$work/shim.so" valgrind --tool=callgrind \
-    --callgrind-out-file="$work/callgrind.out" --log-file="$work/valgrind.log" "$work/tollgate" serve \
-    --port "$gw_port" --data "$work/data" --upstream "openai=http://127.0.0.1:$mock_port/v1" --log-level error \
-    >/dev/null 2>&1 &
-gw=$!
-WAIT_PORT_SECONDS=120 wait_port "$gw_port"
-unlimited_default_account "$gw_port"
+gateway_launcher=(env LD_PRELOAD="$work/shim.so" valgrind --tool=callgrind
+    --callgrind-out-file="$work/callgrind.out" --log-file="$work/valgrind.log")
+bin=$work/tollgate  # the copy valgrind reads, for the mock as well
+WAIT_PORT_SECONDS=120  # under valgrind the gateway starts slowly
+start_mock_and_gateway
 write_chat_request_lua "$work/post.lua"
 url="http://127.0.0.1:$gw_port/v1/default/default/openai/chat/completions"
 wrk -t 2 -c 32 -d "${seconds}s" --timeout 10s -s "$work/post.lua" "$url" | grep -E "Requests/sec" || true
