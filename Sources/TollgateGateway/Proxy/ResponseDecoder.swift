@@ -46,6 +46,8 @@ final class ResponseDecoder: ByteToMessageDecoder {
     private let limits: HTTP1Wire.Limits
     /// The requests written whose final response heads have not come yet, oldest first.
     private var requests = CircularBuffer<Request>(initialCapacity: 2)
+    /// Where the field spans of the next head go (`readHead`).
+    private var spanStorage: [FieldLines.Span] = []
     /// The response whose head came last is read up to the connection's close: the connection cannot be reused,
     /// whatever its `Connection` header says (NIOHTTP1's head says so in its `isKeepAlive`, which a head made here
     /// cannot).
@@ -163,19 +165,26 @@ final class ResponseDecoder: ByteToMessageDecoder {
         }
         let limits = limits
         let records = requests.first?.recordsHeaders ?? true
+        // The spans go into the array the last head's went into: by now that head is gone, so its storage is
+        // this decoder's alone and is filled again in place (no allocation per response).
+        var spans: [FieldLines.Span] = []
+        swap(&spans, &spanStorage)
+        spans.removeAll(keepingCapacity: true)
+        if spans.capacity < 16 { spans.reserveCapacity(16) }
         let parsed = try buffer.withUnsafeReadableBytes { bytes -> (Int, Parsed)? in
             guard let end = HTTP1Wire.sectionEnd(bytes, start: 0, from: scanned) else {
                 guard bytes.count <= limits.unfinishedHeadBound else { throw HTTPParserError.headerOverflow }
                 return nil
             }
-            return (end, try Self.parseHead(bytes, end: end, limits: limits))
+            return (end, try Self.parseHead(bytes, end: end, limits: limits, spans: &spans))
         }
+        spanStorage = spans
         guard let (end, head) = parsed else {
             state = .head(scanned: buffer.readableBytes)
             return nil
         }
         let fieldBytes =
-            head.spans.isEmpty
+            spans.isEmpty
             ? ByteBuffer()
             : buffer.getSlice(at: buffer.readerIndex + head.fieldsStart, length: end - 2 - head.fieldsStart)!
         buffer.moveReaderIndex(forwardBy: end)
@@ -184,7 +193,7 @@ final class ResponseDecoder: ByteToMessageDecoder {
         let interim = (100..<200).contains(code) && code != 101
         if interim { return ReadHead(nil, nil, keepAlive ? .next : .closed) }
         guard let method = requests.popFirst()?.method else { throw NIOHTTPDecoderError.unsolicitedResponse }
-        let fields = FieldLines(bytes: fieldBytes, spans: head.spans, canonical: head.canonical)
+        let fields = FieldLines(bytes: fieldBytes, spans: spans, canonical: head.canonical)
         let response = UpstreamResponseHead(
             version: HTTPVersion(major: 1, minor: head.minor), status: HTTPResponseStatus(statusCode: code),
             fields: fields, recorded: records ? fields.packed() : nil)
@@ -213,15 +222,16 @@ final class ResponseDecoder: ByteToMessageDecoder {
         var status: Int
         /// Where the first field line starts; the spans count from there.
         var fieldsStart: Int
-        var spans: [FieldLines.Span]
         var canonical: Bool
         var framing: HTTP1Wire.Framing
         var budget: HTTP1Wire.Budget
     }
 
-    /// Parses the head in `bytes[0..<end]` (`end` is just past its empty line): `HTTP/1.x NNN reason`, then fields.
-    private static func parseHead(_ bytes: UnsafeRawBufferPointer, end: Int, limits: HTTP1Wire.Limits) throws -> Parsed
-    {
+    /// Parses the head in `bytes[0..<end]` (`end` is just past its empty line): `HTTP/1.x NNN reason`, then fields,
+    /// whose spans are appended to `spans`.
+    private static func parseHead(
+        _ bytes: UnsafeRawBufferPointer, end: Int, limits: HTTP1Wire.Limits, spans: inout [FieldLines.Span]
+    ) throws -> Parsed {
         guard let feed = HTTP1Wire.lineFeed(bytes, from: 0, before: end), feed >= 1, bytes[feed - 1] == HTTP1Wire.cr
         else { throw HTTPParserError.lfExpected }
         let lineEnd = feed - 1
@@ -247,8 +257,6 @@ final class ResponseDecoder: ByteToMessageDecoder {
         var framing = HTTP1Wire.Framing()
         var budget = HTTP1Wire.Budget()
         let fieldsStart = feed + 1
-        var spans: [FieldLines.Span] = []
-        spans.reserveCapacity(16)
         var canonical = true
         try withUnsafeMutablePointer(to: &framing) { framing in
             try HTTP1Wire.forEachField(
@@ -262,7 +270,7 @@ final class ResponseDecoder: ByteToMessageDecoder {
             }
         }
         return Parsed(
-            minor: minor, status: status, fieldsStart: fieldsStart, spans: spans, canonical: canonical,
+            minor: minor, status: status, fieldsStart: fieldsStart, canonical: canonical,
             framing: framing, budget: budget)
     }
 }

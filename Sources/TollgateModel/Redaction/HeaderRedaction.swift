@@ -108,15 +108,17 @@ public enum HeaderRedaction {
 
     /// What `redacted(name:value:)` decided for the names seen lately, so a name that comes again is not scanned
     /// again: a provider sends the same header names on every response, and a client much the same on every request.
-    /// A fixed table of 64 names (the slot from the name's length and three of its bytes; a new name takes its slot's
-    /// place); names longer than 128 bytes are never kept. One per thread that redacts (the store's), passed `inout`.
+    /// A fixed table of 128 names in pairs of slots (the pair from the name's length and three of its bytes; a new
+    /// name takes the place of the pair's name used less recently, so two names that hash alike — `server` and
+    /// `cf-aig-log-id` do — are both kept rather than replacing each other on every response); names longer than 128
+    /// bytes are never kept. One per thread that redacts (the store's), passed `inout`.
     ///
     /// Headers are redacted into a `HeaderList` as bytes. A response's headers come packed as they arrived (the
     /// proxy packs the upstream's fields from their bytes), so a header kept as it came — a lowercase name that is
     /// not sensitive — is its message copied. Each slot also keeps the header it last packed from strings (a
     /// request's), copied again when the next one has the same value (or, redacted, any value).
     public struct NameMemo {
-        private static let slotCount = 64
+        private static let slotCount = 128
         private static let maxNameBytes = 128
         /// Longer headers are packed each time, not kept.
         private static let maxMessageBytes = 256
@@ -132,6 +134,8 @@ public enum HeaderRedaction {
             var value: [UInt8] = []
             var kept = false
             var message: [UInt8] = []
+            /// Of the two slots a name may take, this one was used last: the other is refilled on a miss.
+            var recent = false
         }
 
         private enum Kind: UInt8 {
@@ -254,21 +258,39 @@ public enum HeaderRedaction {
         }
 
         /// The slot that holds the decision for the name `bytes`, filled now if it held another name; nil for a name
-        /// that is not kept (empty or too long).
+        /// that is not kept (empty or too long). A name may take either slot of a pair (its hash's, and that one with
+        /// the lowest bit flipped), so two names of one request or response that hash alike both stay; a third
+        /// replaces the one of the pair used less recently.
         private static func slot(of bytes: UnsafeBufferPointer<UInt8>, in slots: UnsafeMutableBufferPointer<Slot>)
             -> Int?
         {
             let n = bytes.count
             guard n > 0, n <= maxNameBytes else { return nil }
-            let slot =
+            let home =
                 (n &* 31 &+ Int(bytes[0]) &* 7 &+ Int(bytes[n &>> 1]) &* 3 &+ Int(bytes[n &- 1])) & (slotCount &- 1)
-            if slots[slot].kind != .empty && holds(slots[slot].name, bytes) { return slot }
+            let other = home ^ 1
+            if slots[home].kind != .empty && holds(slots[home].name, bytes) {
+                return use(home, over: other, in: slots)
+            }
+            if slots[other].kind != .empty && holds(slots[other].name, bytes) {
+                return use(other, over: home, in: slots)
+            }
+            let slot =
+                slots[home].kind == .empty
+                ? home : slots[other].kind == .empty ? other : slots[home].recent ? other : home
             let (upper, sensitive) = scan(bytes)
             slots[slot].name = Array(bytes)
             slots[slot].stored = upper ? bytes.map(ASCII.lower) : slots[slot].name
             slots[slot].lowercase = !upper
             slots[slot].kind = !sensitive ? .kept : ASCII.contains(bytes, "ratelimit") ? .rateLimit : .sensitive
             slots[slot].message.removeAll(keepingCapacity: true)
+            return use(slot, over: slot ^ 1, in: slots)
+        }
+
+        @inline(__always)
+        private static func use(_ slot: Int, over partner: Int, in slots: UnsafeMutableBufferPointer<Slot>) -> Int {
+            slots[slot].recent = true
+            slots[partner].recent = false
             return slot
         }
 
