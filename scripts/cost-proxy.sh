@@ -13,6 +13,9 @@
 # own share (the proxy up to the ingest queue) is printed apart; it does not depend on timing.
 #
 #   scripts/cost-proxy.sh [path to a release tollgate binary, default: build one]
+#   KEEP=PREFIX scripts/cost-proxy.sh [binary]  # also keep each run's profiles: PREFIX.COUNT.COLLECT.callgrind
+#                                               # (callgrind_annotate) and PREFIX.COUNT.COLLECT.dhat (allocation
+#                                               # sites; DHAT's dh_view.html)
 #   COST=cache scripts/cost-proxy.sh [binary]   # logging on, uncached beside a cache hit on every request (a
 #                                               # gateway with cache_ttl; the first request stores, the rest hit)
 #   COST=controls scripts/cost-proxy.sh [binary]   # logging on, controls off beside controls that never act: a
@@ -88,6 +91,7 @@ measure() {
         echo "$(awk '/^totals:/ {print $2}' "$dir/out") $(callgrind_annotate --inclusive=yes --threshold=100 "$dir/out" \
             | awk '/SelectableEventLoopC3runyyKF \[/ {gsub(",", "", $1); print $1; exit}')"
     else
+        [ -n "${KEEP:-}" ] && cp "$dir/out" "$KEEP.$count.$collect.dhat"
         sed -n 's/.*Total: *[0-9,]* bytes in \([0-9,]*\) blocks.*/\1/p' "$dir/log" | tr -d ,
     fi
 }
